@@ -1,0 +1,61 @@
+"""Coop: pooled buying and joint selling for solidary producer groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from coop.config import load_config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(Path(app.instance_path), config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from coop.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from coop.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from coop.auth.views import bp as auth_bp
+    from coop.groups.views import bp as groups_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(groups_bp)
+
+
+def register_handlers(app: Flask) -> None:
+    from coop.errors import register_errorhandlers
+    from coop.i18n import register_template_helpers
+    from coop.security import register_security_headers
+
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from coop.cli import coop_cli
+
+    app.cli.add_command(coop_cli)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from coop.config import SUPPORTED_LOCALES
+from coop.i18n import LANGUAGE_NAMES
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("E-mail or phone number"),
+                        validators=[DataRequired(), Length(max=254)],
+                        render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"),
+                                 validators=[DataRequired(), Length(min=8, max=200)],
+                                 render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(), EqualTo("new_password",
+                                        message=_l("The two passwords differ."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class SetPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=32)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Password again"),
+                            validators=[DataRequired(), EqualTo("password",
+                                        message=_l("The two passwords differ."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"),
+                         choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES])
+    next = HiddenField()

@@ -1,0 +1,161 @@
+"""Sign-in, passwords and one-time links. Functions flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from coop.auth.models import OneTimeToken, User, new_login_nonce
+from coop.db import utcnow
+from coop.errors import DomainError
+
+MIN_PASSWORD_LENGTH = 8
+PURPOSE_INVITE = "invite"
+PURPOSE_RESET = "reset"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Checked against when the account does not exist, so both paths cost the same.
+_DUMMY_HASH = "scrypt:1024:8:1$dummy$0"
+
+
+def normalise_email(text: str | None) -> str | None:
+    text = (text or "").strip().lower()
+    if not text:
+        return None
+    if not _EMAIL.match(text) or len(text) > 254:
+        raise DomainError(_l("This is not an e-mail address."), field="email")
+    return text
+
+
+def normalise_phone(text: str | None) -> str | None:
+    """'+996 (555) 12-34-56' -> '+996555123456'."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    digits = re.sub(r"[\s()\-.]", "", text)
+    if not re.fullmatch(r"\+?[0-9]{6,15}", digits):
+        raise DomainError(_l("This is not a phone number."), field="phone")
+    return digits
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+
+
+def find_user_by_login(session: Session, identifier: str) -> User | None:
+    identifier = identifier.strip()
+    try:
+        if "@" in identifier:
+            key = normalise_email(identifier)
+            return session.scalar(select(User).where(User.email == key))
+        key = normalise_phone(identifier)
+    except DomainError:
+        return None
+    return session.scalar(select(User).where(User.phone == key))
+
+
+def authenticate(session: Session, identifier: str, password: str) -> User:
+    user = find_user_by_login(session, identifier)
+    stored = user.password_hash if user is not None else None
+    if stored is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise DomainError(_l("Wrong login or password."), field="password")
+    if not check_password_hash(stored, password) or user is None or user.disabled:
+        raise DomainError(_l("Wrong login or password."), field="password")
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    user.login_nonce = new_login_nonce()
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if user.password_hash is None or not check_password_hash(user.password_hash, current):
+        raise DomainError(_l("The current password is wrong."), field="current_password")
+    set_password(user, new)
+    session.flush()
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_link_token(session: Session, actor: User, user: User, purpose: str) -> str:
+    """A one-time link token for `user` (invite or reset). Earlier unused ones die."""
+    now = utcnow()
+    for old in session.scalars(
+        select(OneTimeToken).where(OneTimeToken.user_id == user.id,
+                                   OneTimeToken.used_at.is_(None))
+    ):
+        old.used_at = now
+    raw = secrets.token_urlsafe(24)
+    hours = current_app.config["TOKEN_LIFETIME_HOURS"]
+    session.add(OneTimeToken(user_id=user.id, purpose=purpose, token_hash=_hash_token(raw),
+                             created_by_id=actor.id, expires_at=now + timedelta(hours=hours)))
+    session.flush()
+    return raw
+
+
+def find_link_token(session: Session, raw: str) -> OneTimeToken:
+    token = session.scalar(select(OneTimeToken).where(OneTimeToken.token_hash == _hash_token(raw)))
+    if token is None or token.used_at is not None:
+        raise DomainError(_l("This link is not valid or was already used. "
+                             "Ask your treasurer for a new one."))
+    if token.expires_at < utcnow():
+        raise DomainError(_l("This link has expired. Ask your treasurer for a new one."))
+    return token
+
+
+def redeem_link_token(session: Session, raw: str, password: str,
+                      email: str | None = None, phone: str | None = None) -> User:
+    """Set the password through an invite or reset link; an invite may also set
+    the login (e-mail or phone) when the person has none yet."""
+    token = find_link_token(session, raw)
+    user = session.get(User, token.user_id)
+    assert user is not None
+    new_email, new_phone = normalise_email(email), normalise_phone(phone)
+    if new_email and new_email != user.email:
+        _ensure_free(session, User.email, new_email, "email")
+        user.email = new_email
+    if new_phone and new_phone != user.phone:
+        _ensure_free(session, User.phone, new_phone, "phone")
+        user.phone = new_phone
+    if not user.email and not user.phone:
+        raise DomainError(_l("Give an e-mail address or a phone number to sign in with."),
+                          field="phone")
+    set_password(user, password)
+    token.used_at = utcnow()
+    session.flush()
+    return user
+
+
+def _ensure_free(session: Session, column, value: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    if session.scalar(select(User.id).where(column == value)) is not None:
+        raise DomainError(_l("Someone else already signs in with this."), field=field)
+
+
+def load_user_by_session_id(session: Session, session_id: str) -> User | None:
+    user_id, _, nonce = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or user.login_nonce != nonce or user.disabled:
+        return None
+    return user

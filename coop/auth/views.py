@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from coop.auth import services
+from coop.auth.models import User
+from coop.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
+from coop.errors import DomainError
+from coop.extensions import db, limiter, login_manager
+from coop.forms import apply_domain_error
+from coop.security import safe_next
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+@login_manager.user_loader
+def load_user(session_id: str):  # type: ignore[no-untyped-def]
+    return services.load_user_by_session_id(db.session, session_id)
+
+
+def _login_key() -> str:
+    """Rate-limit sign-in attempts per account as well as per address."""
+    identifier = (request.form.get("login") or "").strip().lower()
+    return f"login-account:{identifier}"
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+def login():  # type: ignore[no-untyped-def]
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data, url_for("groups.home")))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(db.session, form.login.data, form.password.data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            login_user(user)
+            db.session.commit()
+            return redirect(safe_next(form.next.data, url_for("groups.home")))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():  # type: ignore[no-untyped-def]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(db.session, current_user, form.current_password.data,
+                                     form.new_password.data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the nonce changed: keep this session signed in
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("groups.home"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status
+
+
+@bp.route("/link/<token>", methods=["GET", "POST"])
+def redeem_link(token: str):  # type: ignore[no-untyped-def]
+    link = services.find_link_token(db.session, token)  # DomainError -> 422 page
+    user = db.session.get(User, link.user_id)
+    form = SetPasswordForm()
+    if request.method == "GET" and user is not None:
+        form.email.data, form.phone.data = user.email, user.phone
+    if form.validate_on_submit():
+        try:
+            user = services.redeem_link_token(db.session, token, form.password.data,
+                                              email=form.email.data, phone=form.phone.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Your password is set. Welcome!"), "success")
+            return redirect(url_for("groups.home"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/set_password.html", form=form, user=user,
+                           purpose=link.purpose), status
+
+
+@bp.post("/language")
+def set_language():  # type: ignore[no-untyped-def]
+    form = LanguageForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+            db.session.commit()
+        session["locale"] = form.locale.data
+    return redirect(safe_next(form.next.data, url_for("groups.home")))
+
+
+@login_manager.unauthorized_handler
+def unauthorized():  # type: ignore[no-untyped-def]
+    flash(_("Please sign in to see this page."), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,53 @@
+"""`flask --app wsgi coop …`: admin, demo data and the split preview."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from coop.errors import DomainError
+from coop.extensions import db
+
+
+@click.group("coop")
+def coop_cli() -> None:
+    """Coop administration."""
+
+
+@coop_cli.command("create-admin")
+@click.option("--name", prompt=True)
+@click.option("--login", "login", prompt="E-mail or phone", help="E-mail or phone number")
+@click.password_option()
+@with_appcontext
+def create_admin(name: str, login: str, password: str) -> None:
+    """Create a platform admin (who creates groups)."""
+    from coop.auth import services as auth_services
+    from coop.auth.models import User
+
+    try:
+        email = auth_services.normalise_email(login) if "@" in login else None
+        phone = None if email else auth_services.normalise_phone(login)
+        if auth_services.find_user_by_login(db.session, login) is not None:
+            raise DomainError("Someone already signs in with this login.")
+        user = User(name=name, email=email, phone=phone, is_admin=True)
+        auth_services.set_password(user, password)
+        db.session.add(user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Admin {name} created; sign in with {email or phone}.")
+
+
+@coop_cli.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Load the demo groups (idempotent) and print the demo logins."""
+    from coop.demo import load_demo
+
+    created, logins = load_demo(db.session)
+    db.session.commit()
+    click.echo("Demo data loaded." if created else "Demo data already present.")
+    click.echo("Demo logins (password for all: demo-password):")
+    for role, login in logins:
+        click.echo(f"  {role:<28} {login}")

@@ -1,0 +1,93 @@
+"""The one exception services raise, and the error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule of the business was broken; the message is for the treasurer.
+
+    `field` names the form field or JSON field at fault, when there is one.
+    """
+
+    status = 422
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class NotAllowed(DomainError):
+    status = 403
+
+
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Not allowed"),
+    413: _l("Too large"),
+    422: _l("Cannot do that"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
+}
+
+ERROR_TEXTS = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You are not allowed to do this."),
+    404: _l("There is nothing here. Check the address, or go back to your groups."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a few minutes and try again."),
+    500: _l("Something went wrong on our side. Nothing was changed. Please try again later."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def render_error(status: int, message: Any = None):  # type: ignore[no-untyped-def]
+    from coop.extensions import db
+
+    db.session.rollback()
+    title = ERROR_TITLES.get(status, ERROR_TITLES[400 if status < 500 else 500])
+    text = message or ERROR_TEXTS.get(status, title)
+    if _wants_json():
+        return jsonify({"error": str(text), "status": status}), status
+    return render_template("errors/error.html", status=status, title=title, text=text), status
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+        return render_error(400, _l("The form has expired or was sent from elsewhere. "
+                                    "Please reload the page and try again."))
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
+        return render_error(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        return render_error(status, None)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error")
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise exc
+        return render_error(500)

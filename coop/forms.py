@@ -1,0 +1,89 @@
+"""Form fields shared by the features: money and decimal quantities typed as
+people type them ("1 234,50"), checked on the server, never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+from coop import money
+
+
+class MoneyField(StringField):
+    """An amount in a currency; after validation `.minor` holds integer minor units
+    (None when empty). The currency may be set after the form is built."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *, currency: str = "KGS",
+                 allow_negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.currency = currency
+        self.allow_negative = allow_negative
+        self.minor: int | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.minor = None
+        text = (self.data or "").strip()
+        if not text:
+            return
+        try:
+            self.minor = money.parse_amount(text, self.currency,
+                                            allow_negative=self.allow_negative)
+        except money.MoneyError as exc:
+            raise ValidationError(str(exc.message)) from exc
+
+    def set_minor(self, minor: int | None) -> None:
+        self.minor = minor
+        self.data = "" if minor is None else money.to_string(minor, self.currency)
+
+
+class DecimalTextField(StringField):
+    """A decimal number as typed ('2,5'); `.value` holds a Decimal (or None)."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *,
+                 allow_negative: bool = False, max_places: int = 6, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.allow_negative = allow_negative
+        self.max_places = max_places
+        self.value: Decimal | None = None
+        self.parse_error: Any = None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = (valuelist[0] if valuelist else "") or ""
+        self.value, self.parse_error = None, None
+        if not self.data.strip():
+            return
+        try:
+            value = money.parse_decimal(self.data)
+        except money.MoneyError as exc:
+            self.parse_error = exc.message
+            return
+        if value < 0 and not self.allow_negative:
+            self.parse_error = _l("The number cannot be negative.")
+        elif value.as_tuple().exponent < -self.max_places:  # type: ignore[operator]
+            self.parse_error = _l("At most %(n)d decimals.", n=self.max_places)
+        elif abs(value) >= 10**12:
+            self.parse_error = _l("The number is too large.")
+        else:
+            self.value = value
+
+    def pre_validate(self, form: Any) -> None:
+        if self.parse_error:
+            raise ValidationError(str(self.parse_error))
+
+
+def apply_domain_error(form: Any, error: Any) -> None:
+    """Show a service's DomainError next to the field it names, else on top."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*list(field.errors or []), str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token (checked by CSRFProtect)."""

@@ -1,0 +1,177 @@
+"""Groups, members and roles. Functions flush, never commit."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, contains_eager
+
+from coop.auth import services as auth_services
+from coop.auth.models import User
+from coop.config import SUPPORTED_LOCALES
+from coop.db import utcnow
+from coop.errors import DomainError, NotAllowed
+from coop.groups.models import LOSS_POLICIES, ROLE_TREASURER, ROLES, Group, Membership
+from coop.money import minor_digits
+
+CURRENCIES = ("KGS", "TJS", "KZT", "UZS", "RUB", "USD", "EUR")
+COUNTRIES = ("KG", "TJ", "KZ", "UZ")
+
+
+def groups_of(session: Session, user: User) -> list[Group]:
+    """The groups a person may open: her active memberships; an admin sees all."""
+    query = select(Group).order_by(Group.name)
+    if not user.is_admin:
+        query = query.join(Membership).where(Membership.user_id == user.id,
+                                             Membership.active.is_(True))
+    return list(session.scalars(query))
+
+
+def membership_of(session: Session, user: User, group_id: int) -> Membership | None:
+    return session.scalar(select(Membership).where(
+        Membership.group_id == group_id, Membership.user_id == user.id,
+        Membership.active.is_(True)))
+
+
+def create_group(session: Session, actor: User, *, name: str, village: str, region: str,
+                 country: str, currency: str, language: str) -> Group:
+    if not actor.is_admin:
+        raise NotAllowed(_l("Only a platform admin can create groups."))
+    name = name.strip()
+    if not name:
+        raise DomainError(_l("The group needs a name."), field="name")
+    if currency not in CURRENCIES:
+        raise DomainError(_l("Unknown currency."), field="currency")
+    if country not in COUNTRIES:
+        raise DomainError(_l("Unknown country."), field="country")
+    if language not in SUPPORTED_LOCALES:
+        raise DomainError(_l("Unknown language."), field="language")
+    group = Group(name=name, village=village.strip(), region=region.strip(), country=country,
+                  currency=currency, language=language)
+    session.add(group)
+    session.flush()
+    return group
+
+
+def update_settings(session: Session, group: Group, *, levy_basis_points: int,
+                    cash_rounding: int, loss_policy: str, credit_limit: int | None) -> None:
+    if not 0 <= levy_basis_points <= 10000:
+        raise DomainError(_l("The levy is a percentage from 0 to 100."), field="levy")
+    if cash_rounding < 0:
+        raise DomainError(_l("Cash rounding cannot be negative."), field="cash_rounding")
+    if loss_policy not in LOSS_POLICIES:
+        raise DomainError(_l("Unknown loss policy."), field="loss_policy")
+    if credit_limit is not None and credit_limit < 0:
+        raise DomainError(_l("The credit limit cannot be negative."), field="credit_limit")
+    group.levy_basis_points = levy_basis_points
+    group.cash_rounding = cash_rounding
+    group.loss_policy = loss_policy
+    group.credit_limit = credit_limit
+    session.flush()
+
+
+def currency_digits(group: Group) -> int:
+    return minor_digits(group.currency)
+
+
+def add_member(session: Session, group: Group, *, name: str, email: str | None = None,
+               phone: str | None = None, role: str = "member", locale: str | None = None,
+               password: str | None = None) -> Membership:
+    """Add a person to the group; with no password she has no login (offline)."""
+    name = name.strip()
+    if not name:
+        raise DomainError(_l("The member needs a name."), field="name")
+    if len(name) > 120:
+        raise DomainError(_l("The name is too long."), field="name")
+    if role not in ROLES:
+        raise DomainError(_l("Unknown role."), field="role")
+    if locale and locale not in SUPPORTED_LOCALES:
+        raise DomainError(_l("Unknown language."), field="locale")
+    email = auth_services.normalise_email(email)
+    phone = auth_services.normalise_phone(phone)
+    user = _existing_user(session, email, phone)
+    if user is None:
+        user = User(name=name, email=email, phone=phone, locale=locale or None)
+        if password:
+            auth_services.set_password(user, password)
+        session.add(user)
+        session.flush()
+    elif session.scalar(select(Membership).where(Membership.group_id == group.id,
+                                                 Membership.user_id == user.id)):
+        raise DomainError(_l("This person is already in the group."), field="email")
+    membership = Membership(group=group, user=user, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def _existing_user(session: Session, email: str | None, phone: str | None) -> User | None:
+    """A person who already has an account (e.g. in another group) is reused."""
+    by_email = session.scalar(select(User).where(User.email == email)) if email else None
+    by_phone = session.scalar(select(User).where(User.phone == phone)) if phone else None
+    if by_email and by_phone and by_email.id != by_phone.id:
+        raise DomainError(_l("This e-mail and this phone belong to two different people."),
+                          field="phone")
+    return by_email or by_phone
+
+
+def update_member(session: Session, membership: Membership, *, name: str, email: str | None,
+                  phone: str | None, locale: str | None) -> None:
+    user = membership.user
+    name = name.strip()
+    if not name:
+        raise DomainError(_l("The member needs a name."), field="name")
+    email = auth_services.normalise_email(email)
+    phone = auth_services.normalise_phone(phone)
+    for column, value, field in ((User.email, email, "email"), (User.phone, phone, "phone")):
+        if value and session.scalar(select(User.id).where(column == value, User.id != user.id)):
+            raise DomainError(_l("Someone else already signs in with this."), field=field)
+    if locale and locale not in SUPPORTED_LOCALES:
+        raise DomainError(_l("Unknown language."), field="locale")
+    user.name, user.email, user.phone, user.locale = name, email, phone, locale or None
+    session.flush()
+
+
+def _active_treasurers(session: Session, group_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.group_id == group_id, Membership.role == ROLE_TREASURER,
+        Membership.active.is_(True))) or 0
+
+
+def set_role(session: Session, membership: Membership, role: str) -> None:
+    if role not in ROLES:
+        raise DomainError(_l("Unknown role."), field="role")
+    if (membership.is_treasurer and role != ROLE_TREASURER
+            and _active_treasurers(session, membership.group_id) <= 1):
+        raise DomainError(_l("The group needs at least one treasurer."), field="role")
+    membership.role = role
+    session.flush()
+
+
+def deactivate_member(session: Session, membership: Membership) -> None:
+    """The member leaves; her history stays."""
+    if not membership.active:
+        raise DomainError(_l("This member is already inactive."))
+    if membership.is_treasurer and _active_treasurers(session, membership.group_id) <= 1:
+        raise DomainError(_l("The group needs at least one treasurer."))
+    membership.active = False
+    membership.deactivated_at = utcnow()
+    session.flush()
+
+
+def reactivate_member(session: Session, membership: Membership) -> None:
+    if membership.active:
+        raise DomainError(_l("This member is already active."))
+    membership.active = True
+    membership.deactivated_at = None
+    session.flush()
+
+
+def list_members(session: Session, group: Group, *, include_inactive: bool = True
+                 ) -> list[Membership]:
+    query = (select(Membership).join(User).options(contains_eager(Membership.user))
+             .where(Membership.group_id == group.id)
+             .order_by(Membership.active.desc(), User.name))
+    if not include_inactive:
+        query = query.where(Membership.active.is_(True))
+    return list(session.scalars(query))

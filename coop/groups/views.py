@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from coop.auth import services as auth_services
+from coop.auth.services import PURPOSE_INVITE, PURPOSE_RESET
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.forms import ActionForm, apply_domain_error
+from coop.groups import services
+from coop.groups.access import group_view, member_in_group
+from coop.groups.forms import GroupForm, MemberForm, SettingsForm
+from coop.money import parse_decimal
+
+bp = Blueprint("groups", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+def home():  # type: ignore[no-untyped-def]
+    groups = services.groups_of(db.session, current_user)
+    if len(groups) == 1 and not current_user.is_admin:
+        return redirect(url_for("groups.dashboard", group_id=groups[0].id))
+    return render_template("groups/home.html", groups=groups)
+
+
+@bp.route("/admin/groups/new", methods=["GET", "POST"])
+@login_required
+def create_group():  # type: ignore[no-untyped-def]
+    if not current_user.is_admin:
+        abort(403)
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = services.create_group(
+                db.session, current_user, name=form.name.data, village=form.village.data or "",
+                region=form.region.data or "", country=form.country.data,
+                currency=form.currency.data, language=form.language.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The group is created. Now add its treasurer."), "success")
+            return redirect(url_for("groups.add_member", group_id=group.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("groups/group_form.html", form=form), status
+
+
+@bp.get("/groups/<int:group_id>")
+@group_view()
+def dashboard(group_id: int):  # type: ignore[no-untyped-def]
+    members = services.list_members(db.session, g.group, include_inactive=False)
+    return render_template("groups/dashboard.html", group=g.group, members=members)
+
+
+@bp.get("/groups/<int:group_id>/members")
+@group_view()
+def members(group_id: int):  # type: ignore[no-untyped-def]
+    memberships = services.list_members(db.session, g.group, include_inactive=g.is_treasurer)
+    return render_template("groups/members.html", group=g.group, memberships=memberships)
+
+
+@bp.route("/groups/<int:group_id>/members/new", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def add_member(group_id: int):  # type: ignore[no-untyped-def]
+    form = MemberForm()
+    if request.method == "GET":
+        form.locale.data = g.group.language
+        if not services.list_members(db.session, g.group):
+            form.role.data = "treasurer"
+    if form.validate_on_submit():
+        try:
+            membership = services.add_member(
+                db.session, g.group, name=form.name.data, email=form.email.data,
+                phone=form.phone.data, role=form.role.data, locale=form.locale.data or None)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added to the group.", name=membership.user.name), "success")
+            return redirect(url_for("groups.member", group_id=group_id,
+                                    membership_id=membership.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("groups/member_form.html", group=g.group, form=form), status
+
+
+@bp.route("/groups/<int:group_id>/members/<int:membership_id>", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def member(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    membership = member_in_group(g.group, membership_id)
+    user = membership.user
+    form = MemberForm(obj=user)
+    if request.method == "GET":
+        form.role.data, form.locale.data = membership.role, user.locale or ""
+    if form.validate_on_submit():
+        try:
+            services.update_member(db.session, membership, name=form.name.data,
+                                   email=form.email.data, phone=form.phone.data,
+                                   locale=form.locale.data or None)
+            if form.role.data != membership.role:
+                services.set_role(db.session, membership, form.role.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("groups.member", group_id=group_id,
+                                    membership_id=membership_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("groups/member.html", group=g.group, membership=membership,
+                           form=form, action_form=ActionForm()), status
+
+
+@bp.post("/groups/<int:group_id>/members/<int:membership_id>/<any(deactivate,reactivate):action>")
+@group_view(treasurer=True)
+def member_status(group_id: int, membership_id: int, action: str):  # type: ignore[no-untyped-def]
+    membership = member_in_group(g.group, membership_id)
+    if action == "deactivate":
+        services.deactivate_member(db.session, membership)
+        flash(_("%(name)s is now inactive. Her history is kept.", name=membership.user.name),
+              "info")
+    else:
+        services.reactivate_member(db.session, membership)
+        flash(_("%(name)s is active again.", name=membership.user.name), "info")
+    db.session.commit()
+    return redirect(url_for("groups.member", group_id=group_id, membership_id=membership_id))
+
+
+@bp.post("/groups/<int:group_id>/members/<int:membership_id>/link")
+@group_view(treasurer=True)
+def member_link(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    """A one-time invite (no password yet) or reset link, to pass on by hand."""
+    membership = member_in_group(g.group, membership_id)
+    if membership.user.is_admin and not current_user.is_admin:
+        abort(403)
+    purpose = PURPOSE_RESET if membership.user.password_hash else PURPOSE_INVITE
+    raw = auth_services.issue_link_token(db.session, current_user, membership.user, purpose)
+    db.session.commit()
+    link = url_for("auth.redeem_link", token=raw, _external=True)
+    return render_template("groups/member_link.html", group=g.group, membership=membership,
+                           link=link, purpose=purpose)
+
+
+@bp.route("/groups/<int:group_id>/settings", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def settings(group_id: int):  # type: ignore[no-untyped-def]
+    group = g.group
+    form = SettingsForm(currency=group.currency)
+    if request.method == "GET":
+        form.levy_percent.data = str(parse_decimal(str(group.levy_basis_points)) / 100)
+        form.cash_rounding.set_minor(group.cash_rounding or None)
+        form.loss_policy.data = group.loss_policy
+        form.credit_limit.set_minor(group.credit_limit)
+    if form.validate_on_submit():
+        levy = form.levy_percent.value
+        try:
+            services.update_settings(
+                db.session, group,
+                levy_basis_points=int(levy * 100) if levy is not None else 0,
+                cash_rounding=form.cash_rounding.minor or 0,
+                loss_policy=form.loss_policy.data, credit_limit=form.credit_limit.minor)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("groups.dashboard", group_id=group_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("groups/settings.html", group=group, form=form), status
