@@ -64,7 +64,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     return settings
 
 
-def test_config(database_url: str) -> dict[str, Any]:
+def testing_config(database_url: str) -> dict[str, Any]:
     """Overrides for the test suite: a given database, cheap password hashes."""
     return {
         "TESTING": True,

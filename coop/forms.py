@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from coop import money
@@ -87,3 +88,8 @@ def apply_domain_error(form: Any, error: Any) -> None:
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token (checked by CSRFProtect)."""
+
+
+def choices(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -6,6 +6,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from coop.config import SUPPORTED_LOCALES
+from coop.forms import choices
 from coop.i18n import LANGUAGE_NAMES
 
 
@@ -43,5 +44,5 @@ class SetPasswordForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"),
-                         choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES])
+                         choices=choices([(c, LANGUAGE_NAMES[c]) for c in SUPPORTED_LOCALES]))
     next = HiddenField()

@@ -73,7 +73,8 @@ def change_password():  # type: ignore[no-untyped-def]
             apply_domain_error(form, exc)
         else:
             db.session.commit()
-            login_user(current_user)  # the nonce changed: keep this session signed in
+            # the nonce changed: sign this session in again (the user, not the proxy)
+            login_user(current_user._get_current_object())
             flash(_("Your password is changed."), "success")
             return redirect(url_for("groups.home"))
     status = 422 if request.method == "POST" else 200

@@ -5,37 +5,38 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from coop.config import SUPPORTED_LOCALES
-from coop.forms import DecimalTextField, MoneyField
+from coop.forms import DecimalTextField, MoneyField, choices
 from coop.groups.services import COUNTRIES, CURRENCIES
 from coop.i18n import COUNTRY_NAMES, LANGUAGE_NAMES
 
 
-def role_choices() -> list[tuple[str, Any]]:
-    return [("member", _l("Member")), ("treasurer", _l("Treasurer"))]
+def role_choices() -> list[SelectChoice]:
+    return choices([("member", _l("Member")), ("treasurer", _l("Treasurer"))])
 
 
-def language_choices(blank: bool = False) -> list[tuple[str, Any]]:
-    choices: list[tuple[str, Any]] = [(c, LANGUAGE_NAMES[c]) for c in SUPPORTED_LOCALES]
-    return [("", _l("As the browser says")), *choices] if blank else choices
+def language_choices(blank: bool = False) -> list[SelectChoice]:
+    pairs: list[tuple[str, Any]] = [(c, LANGUAGE_NAMES[c]) for c in SUPPORTED_LOCALES]
+    return choices([("", _l("As the browser says")), *pairs] if blank else pairs)
 
 
-def loss_policy_choices() -> list[tuple[str, Any]]:
-    return [
+def loss_policy_choices() -> list[SelectChoice]:
+    return choices([
         ("product", _l("Shared by those who got the product")),
         ("round", _l("Shared by everyone in the round, by goods value")),
         ("fund", _l("Paid by the solidarity fund")),
-    ]
+    ])
 
 
 class GroupForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=120)])
     village = StringField(_l("Village"), validators=[Optional(), Length(max=120)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
-    country = SelectField(_l("Country"), choices=[(c, COUNTRY_NAMES[c]) for c in COUNTRIES])
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES])
+    country = SelectField(_l("Country"), choices=choices([(c, COUNTRY_NAMES[c]) for c in COUNTRIES]))
+    currency = SelectField(_l("Currency"), choices=choices([(c, c) for c in CURRENCIES]))
     language = SelectField(_l("Language"), choices=language_choices())
 
 
@@ -52,7 +53,7 @@ class RoleForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    levy_percent = DecimalTextField(_l("Solidarity fund levy, % of goods value"),
+    levy_percent = DecimalTextField(_l("Solidarity fund levy (percent of goods value)"),
                                     max_places=2, validators=[Optional()])
     cash_rounding = MoneyField(_l("Round each member's total to a multiple of"),
                                validators=[Optional()])

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coop.auth.models import User
+from coop.groups.models import Group, Membership
+from tests.conftest import login, post
+from tests.factories import make_admin, make_group, make_member
+
+
+def _group_with_treasurer(session: Session):  # type: ignore[no-untyped-def]
+    group = make_group(session)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    member = make_member(session, group, "Айгүл")
+    session.commit()
+    return group, treasurer, member
+
+
+def test_member_of_another_group_gets_404_everywhere(client: FlaskClient,
+                                                     session: Session) -> None:
+    group_a, _t, _m = _group_with_treasurer(session)
+    group_b, treasurer_b, member_b = _group_with_treasurer(session)
+    login(client, member_b.user.email)
+    for url in (f"/groups/{group_a.id}", f"/groups/{group_a.id}/members",
+                f"/groups/{group_a.id}/settings", f"/groups/{group_a.id}/members/new",
+                f"/groups/{group_a.id}/members/{_m.id}"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert group_a.name not in response.get_data(as_text=True)
+    # a membership id of group A reached through group B's URL is a 404 too
+    post(client, "/logout")
+    login(client, treasurer_b.user.email)
+    assert client.get(f"/groups/{group_b.id}/members/{_m.id}").status_code == 404
+    assert post(client, f"/groups/{group_b.id}/members/{_m.id}/deactivate").status_code == 404
+    assert session.get(Membership, _m.id).active
+
+
+def test_member_cannot_do_treasurer_actions(client: FlaskClient, session: Session) -> None:
+    group, _t, member = _group_with_treasurer(session)
+    login(client, member.user.email)
+    assert client.get(f"/groups/{group.id}").status_code == 200
+    assert client.get(f"/groups/{group.id}/members").status_code == 200
+    assert client.get(f"/groups/{group.id}/members/new").status_code == 403
+    assert post(client, f"/groups/{group.id}/members/new",
+                {"name": "Чужая", "role": "treasurer", "locale": ""}).status_code == 403
+    assert post(client, f"/groups/{group.id}/members/{_t.id}/deactivate").status_code == 403
+    assert client.get(f"/groups/{group.id}/settings").status_code == 403
+    assert session.scalar(select(User).where(User.name == "Чужая")) is None
+
+
+def test_treasurer_adds_offline_member_and_makes_an_invite_link(
+        app_ctx, client: FlaskClient, session: Session) -> None:  # type: ignore[no-untyped-def]
+    group, treasurer, _m = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    response = post(client, f"/groups/{group.id}/members/new",
+                    {"name": "Бүбүсара Жумабекова", "phone": "", "email": "", "locale": "ky",
+                     "role": "member"})
+    assert response.status_code == 302
+    added = session.scalar(select(User).where(User.name == "Бүбүсара Жумабекова"))
+    assert added is not None and not added.has_login
+    membership = session.scalar(select(Membership).where(Membership.user_id == added.id))
+    page = post(client, f"/groups/{group.id}/members/{membership.id}/link")
+    assert page.status_code == 200
+    link = re.search(r"(/link/[A-Za-z0-9_\-]+)", page.get_data(as_text=True)).group(1)
+
+    newcomer = app_ctx.test_client()
+    assert newcomer.get(link).status_code == 200
+    bad = post(newcomer, link, {"phone": "", "email": "", "password": "short",
+                                "confirm": "short"})
+    assert bad.status_code == 422
+    done = post(newcomer, link, {"phone": "+996 700 11 22 33", "email": "",
+                                 "password": "bubusara-pass", "confirm": "bubusara-pass"})
+    assert done.status_code == 302
+    assert newcomer.get(f"/groups/{group.id}").status_code == 200
+    # the link works once
+    assert app_ctx.test_client().get(link).status_code == 422
+    fresh = app_ctx.test_client()
+    login(fresh, "+996700112233", "bubusara-pass")
+
+
+def test_reset_link_for_member_with_login(app_ctx, client: FlaskClient, session: Session) -> None:  # type: ignore[no-untyped-def]
+    group, treasurer, member = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    page = post(client, f"/groups/{group.id}/members/{member.id}/link").get_data(as_text=True)
+    link = re.search(r"(/link/[A-Za-z0-9_\-]+)", page).group(1)
+    other = app_ctx.test_client()
+    response = post(other, link, {"phone": "", "email": member.user.email,
+                                  "password": "reset-password", "confirm": "reset-password"})
+    assert response.status_code == 302
+    login(app_ctx.test_client(), member.user.email, "reset-password")
+
+
+def test_bad_member_input_gets_a_message_and_changes_nothing(client: FlaskClient,
+                                                             session: Session) -> None:
+    group, treasurer, member = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    before = session.scalar(select(User.id).order_by(User.id.desc()))
+    for data, message in (
+        ({"name": "", "role": "member", "locale": ""}, "This field is required"),
+        ({"name": "X", "phone": "not a phone", "role": "member", "locale": ""},
+         "not a phone number"),
+        ({"name": "X", "email": member.user.email, "role": "member", "locale": ""},
+         "already in the group"),
+        ({"name": "X", "role": "boss", "locale": ""}, "Not a valid choice"),
+    ):
+        response = post(client, f"/groups/{group.id}/members/new", data)
+        assert response.status_code == 422, data
+        assert message in response.get_data(as_text=True), data
+    assert session.scalar(select(User.id).order_by(User.id.desc())) == before
+
+
+def test_deactivate_keeps_history_and_last_treasurer_stays(client: FlaskClient,
+                                                           session: Session) -> None:
+    group, treasurer, member = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    assert post(client, f"/groups/{group.id}/members/{member.id}/deactivate").status_code == 302
+    session.expire_all()
+    assert session.get(Membership, member.id).active is False
+    assert session.get(User, member.user_id) is not None
+    response = post(client, f"/groups/{group.id}/members/{treasurer.id}/deactivate")
+    assert response.status_code == 422
+    assert "at least one treasurer" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Membership, treasurer.id).active is True
+    members_page = client.get(f"/groups/{group.id}/members").get_data(as_text=True)
+    assert member.user.name in members_page and "inactive" in members_page
+
+
+def test_admin_creates_a_group(client: FlaskClient, session: Session) -> None:
+    admin = make_admin(session)
+    session.commit()
+    login(client, admin.email)
+    response = post(client, "/admin/groups/new", {
+        "name": "Барскоон", "village": "Барскоон", "region": "Иссык-Куль", "country": "KG",
+        "currency": "KGS", "language": "ky"})
+    assert response.status_code == 302
+    group = session.scalar(select(Group).where(Group.name == "Барскоон"))
+    assert group is not None and group.currency == "KGS"
+    bad = post(client, "/admin/groups/new", {"name": "", "country": "KG", "currency": "XXX",
+                                             "language": "ky"})
+    assert bad.status_code == 422
+
+
+def test_non_admin_cannot_create_groups(client: FlaskClient, session: Session) -> None:
+    _group, treasurer, _m = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    assert client.get("/admin/groups/new").status_code == 403
+
+
+def test_settings_accept_decimal_comma_and_refuse_bad_amounts(client: FlaskClient,
+                                                              session: Session) -> None:
+    group, treasurer, _m = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    ok = post(client, f"/groups/{group.id}/settings", {
+        "levy_percent": "2,5", "cash_rounding": "1", "loss_policy": "round",
+        "credit_limit": "5 000"})
+    assert ok.status_code == 302
+    session.expire_all()
+    saved = session.get(Group, group.id)
+    assert (saved.levy_basis_points, saved.cash_rounding, saved.loss_policy,
+            saved.credit_limit) == (250, 100, "round", 500000)
+    bad = post(client, f"/groups/{group.id}/settings", {
+        "levy_percent": "2", "cash_rounding": "0.001", "loss_policy": "round",
+        "credit_limit": "abc"})
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "at most 2 decimals" in text and "is not a number" in text
+    session.expire_all()
+    assert session.get(Group, group.id).cash_rounding == 100
+
+
+def test_error_pages_speak_the_users_language(client: FlaskClient) -> None:
+    response = client.get("/no-such-page", headers={"Accept-Language": "ru"})
+    assert response.status_code == 404
+    assert "<h1>Не найдено</h1>" in response.get_data(as_text=True)
