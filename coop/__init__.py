@@ -26,6 +26,8 @@ def register_extensions(app: Flask) -> None:
     from coop.extensions import babel, csrf, db, limiter, login_manager, migrate
     from coop.i18n import select_locale
 
+    import coop.models  # noqa: F401  (every table known to the metadata)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -38,11 +40,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from coop.api.views import bp as api_bp
     from coop.auth.views import bp as auth_bp
     from coop.groups.views import bp as groups_bp
+    from coop.orders.views import bp as orders_bp
+    from coop.suppliers.views import bp as suppliers_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(suppliers_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_handlers(app: Flask) -> None:
@@ -56,6 +64,7 @@ def register_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from coop.cli import coop_cli
+    from coop.cli import coop_cli, register_feature_commands
 
+    register_feature_commands()
     app.cli.add_command(coop_cli)

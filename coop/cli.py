@@ -51,3 +51,32 @@ def demo() -> None:
     click.echo("Demo logins (password for all: demo-password):")
     for role, login in logins:
         click.echo(f"  {role:<28} {login}")
+
+
+@coop_cli.command("preview")
+@click.argument("scenario_file", type=click.File("rb"))
+def preview(scenario_file) -> None:  # type: ignore[no-untyped-def]
+    """Print the split (spec/split.md) of a scenario JSON file."""
+    import json
+    import sys
+
+    from coop.orders import split
+
+    try:
+        data = json.loads(scenario_file.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        click.echo(f"error: {scenario_file.name}: not a JSON file ({exc})", err=True)
+        sys.exit(2)
+    try:
+        result = split.preview(data)
+    except split.ScenarioError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def register_feature_commands() -> None:
+    """Commands that live with their feature."""
+    from coop.suppliers.cli import import_catalog
+
+    coop_cli.add_command(import_catalog)

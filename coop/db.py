@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import BigInteger, Integer, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -19,8 +19,15 @@ NAMING_CONVENTION = {
 }
 
 
+# Money in minor units, quantities in thousandths and prices in millionths
+# outgrow 32 bits: every int column is 64-bit (plain INTEGER on SQLite, whose
+# integers are 64-bit anyway and whose rowid primary keys must say INTEGER).
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION),
+                        type_annotation_map={int: BigInt})
 
 
 def utcnow() -> datetime:

@@ -3,13 +3,20 @@ Idempotent: each part is created only when it is missing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.auth import services as auth_services
 from coop.auth.models import User
+from coop.db import utcnow
 from coop.groups import services as groups
-from coop.groups.models import Group
+from coop.groups.models import Group, Membership
+from coop.orders import services as orders_services
+from coop.orders.models import Round
+from coop.quantities import parse_price, parse_quantity, parse_weight
+from coop.suppliers.models import PriceTier, Product, Supplier
 
 DEMO_PASSWORD = "demo-password"
 ADMIN_EMAIL = "admin@coop.example"
@@ -20,9 +27,9 @@ TJ_GROUP = "Гурӯҳи дӯзандагони Исфара"
 KG_MEMBERS = [
     ("Майрам Дукенбаева", "+996555100001", "mairam@coop.example", True, "treasurer"),
     ("Айгүл Токтогулова", "+996555100002", "aigul@coop.example", True, "member"),
+    ("Майрам Дүйшөнбаева", "+996555100005", None, False, "member"),
     ("Нурила Асанова", "+996555100003", None, True, "member"),
     ("Гүлнара Осмонова", "+996555100004", None, False, "member"),
-    ("Майрам Дүйшөнбаева", "+996555100005", None, False, "member"),
     ("Жылдыз Мамыткулова", "+996555100006", None, True, "member"),
     ("Бүбүсара Жумабекова", None, None, False, "member"),
     ("Чолпон Сыдыкова", "+996555100008", None, False, "member"),
@@ -66,6 +73,9 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     created = _ensure_group(
         session, KG_GROUP, KG_MEMBERS, village="Светлая Поляна", region="Иссык-Кульская область",
         country="KG", currency="KGS", language="ru", levy_basis_points=200, cash_rounding=100)
+    kg_group = session.scalar(select(Group).where(Group.name == KG_GROUP))
+    assert kg_group is not None
+    _ensure_rounds(session, kg_group)
     created |= _ensure_group(
         session, TJ_GROUP, TJ_MEMBERS, village="Исфара", region="Вилояти Суғд", country="TJ",
         currency="TJS", language="tg")
@@ -77,3 +87,110 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
         ("treasurer, Isfara", "farangis@coop.example"),
     ]
     return created, logins
+
+
+# --------------------------------------------------------------------------
+# Suppliers, products and rounds (Svetlaya Polyana)
+# --------------------------------------------------------------------------
+
+# name, unit, article, pack, granularity, weight kg, retail, tiers [(min, price)]
+KG_CATALOG = {
+    ("Агро-Каракол", "Асель Бейшенова", "+996 3922 5-12-34", "Каракол, ул. Торговая 12"): [
+        ("Семена томата «Волгоградец», пакет 10 г", "пакет", "TS-10", "25", "1", "0.01", "65",
+         [("0", "48.50"), ("50", "42.00")]),
+        ("Удобрение NPK 16-16-16", "кг", "NPK-16", "50", "1", "1", "95",
+         [("0", "78.00"), ("100", "71.25")]),
+        ("Семена огурца «Конкурент», пакет 5 г", "пакет", "CU-05", "20", "1", "0.005", "55",
+         [("0", "38.00"), ("40", "33.50")]),
+        ("Тяпка садовая", "шт", "HOE-1", "10", "1", "0.8", "450",
+         [("0", "390.00"), ("20", "355.00")]),
+    ],
+    ("Суу-Тех", "Бакыт Осмонов", "+996 555 77 88 99", "Бишкек, ул. Ахунбаева 45"): [
+        ("Комплект капельного полива, 100 м", "компл.", "DRIP-100", "1", "1", "6.5", "4200",
+         [("0", "3650.00"), ("3", "3390.00")]),
+    ],
+}
+
+SPRING_ROUND = "Весенние семена и удобрения"
+AUTUMN_ROUND = "Осенний заказ: семена и инструменты"
+
+# member index in KG_MEMBERS, article, quantity, tolerance (spec example 01)
+SPRING_ORDERS = [
+    (1, "TS-10", "12", "4"), (2, "TS-10", "20", "0"), (3, "TS-10", "9", "6"),
+    (4, "TS-10", "5", "5"), (1, "NPK-16", "40", "10"), (2, "NPK-16", "35", "0"),
+    (3, "NPK-16", "30", "15"), (1, "DRIP-100", "1", "0"), (3, "DRIP-100", "1", "0"),
+    (4, "DRIP-100", "1", "0"),
+]
+AUTUMN_ORDERS = [
+    (1, "CU-05", "6", "4"), (3, "CU-05", "10", "0"), (5, "CU-05", "8", "2"),
+    (6, "HOE-1", "1", "1"), (7, "HOE-1", "2", "0"), (1, "HOE-1", "1", "0"),
+    (8, "TS-10", "10", "5"),
+]
+
+
+def _ensure_catalog(session: Session, group: Group) -> dict[str, Product]:
+    products: dict[str, Product] = {}
+    for (name, contact, phone, address), items in KG_CATALOG.items():
+        supplier = session.scalar(select(Supplier).where(Supplier.group_id == group.id,
+                                                         Supplier.name == name))
+        if supplier is None:
+            supplier = Supplier(group_id=group.id, name=name, contact_person=contact,
+                                phone=phone, address=address, language="ru")
+            session.add(supplier)
+            session.flush()
+        for pname, unit, article, pack, step, weight, retail, tiers in items:
+            product = session.scalar(select(Product).where(
+                Product.supplier_id == supplier.id, Product.article_code == article))
+            if product is None:
+                product = Product(
+                    group_id=group.id, supplier_id=supplier.id, article_code=article,
+                    name=pname, unit=unit, pack_size=parse_quantity(pack),
+                    granularity=parse_quantity(step), weight_grams=parse_weight(weight),
+                    retail_price=parse_price(retail),
+                    price_tiers=[PriceTier(min_qty=parse_quantity(q), unit_price=parse_price(p))
+                                 for q, p in tiers])
+                session.add(product)
+            products[article] = product
+    session.flush()
+    return products
+
+
+def _order(session: Session, rnd: Round, members: list[Membership], actor: User,
+           orders: list[tuple[int, str, str, str]], products: dict[str, Product]) -> None:
+    items = {item.product_id: item.id for item in rnd.items}
+    for index, article, quantity, tolerance in orders:
+        orders_services.save_order(
+            session, rnd, members[index],
+            {items[products[article].id]: (parse_quantity(quantity), parse_quantity(tolerance))},
+            actor, as_treasurer=True)
+
+
+def _ensure_rounds(session: Session, group: Group) -> None:
+    if session.scalar(select(Round.id).where(Round.group_id == group.id)) is not None:
+        return
+    products = _ensure_catalog(session, group)
+    members = groups.list_members(session, group)
+    members.sort(key=lambda m: m.id)
+    treasurer = members[0].user
+
+    spring = orders_services.create_round(
+        session, group, treasurer, title=SPRING_ROUND, deadline=utcnow() - timedelta(days=3),
+        product_ids=[products[a].id for a in ("TS-10", "NPK-16", "DRIP-100")],
+        delivery_place="Светлая Поляна, дом культуры")
+    orders_services.move_round(session, spring, treasurer, "open")
+    _order(session, spring, members, treasurer, SPRING_ORDERS, products)
+    orders_services.move_round(session, spring, treasurer, "closed")
+    orders_services.add_shared_cost(session, spring, name="Грузовик Каракол → Светлая Поляна",
+                                    amount=180000, rule="weight")
+    orders_services.add_shared_cost(session, spring, name="Банковская комиссия (Суу-Тех)",
+                                    amount=15000, rule="value",
+                                    supplier_id=products["DRIP-100"].supplier_id)
+
+    autumn = orders_services.create_round(
+        session, group, treasurer, title=AUTUMN_ROUND, deadline=utcnow() + timedelta(days=14),
+        product_ids=[products[a].id for a in ("CU-05", "HOE-1", "TS-10")],
+        delivery_place="Светлая Поляна, дом культуры")
+    orders_services.move_round(session, autumn, treasurer, "open")
+    _order(session, autumn, members, treasurer, AUTUMN_ORDERS, products)
+    orders_services.add_shared_cost(session, autumn, name="Доставка из Каракола",
+                                    amount=120000, rule="weight")

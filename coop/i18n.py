@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coop import money
 from coop.config import SUPPORTED_LOCALES
+from coop.quantities import PRICE_SCALE, QTY_SCALE
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -25,7 +26,10 @@ COUNTRY_NAMES = {"KG": _l("Kyrgyzstan"), "TJ": _l("Tajikistan"), "KZ": _l("Kazak
 
 
 def select_locale() -> str:
-    """The user's setting, else the language picked this session, else the browser."""
+    """The user's setting, else the language picked this session, else the browser.
+    Outside a request (CLI, jobs) English, the source language."""
+    if not has_request_context():
+        return "en"
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = session.get("locale")
@@ -51,6 +55,25 @@ def fmt_number(value: Decimal | int | str | None) -> str:
     return money.format_number(Decimal(value), current_locale())
 
 
+def fmt_qty(milli: int | None) -> str:
+    """A quantity kept in thousandths of the unit, for people: '2,5'."""
+    if milli is None:
+        return ""
+    return money.format_number(Decimal(milli) / QTY_SCALE, current_locale())
+
+
+def fmt_price(micro: int | None) -> str:
+    """A unit price kept in millionths, for people: '48,5'."""
+    if micro is None:
+        return ""
+    return money.format_number(Decimal(micro) / PRICE_SCALE, current_locale())
+
+
+def fmt_basis_points(value: int) -> str:
+    """200 basis points -> '2' (percent)."""
+    return money.format_number(Decimal(value) / 100, current_locale())
+
+
 def fmt_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -63,5 +86,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = fmt_money
     app.jinja_env.filters["number"] = fmt_number
     app.jinja_env.filters["date"] = fmt_date
+    app.jinja_env.filters["qty"] = fmt_qty
+    app.jinja_env.filters["price"] = fmt_price
+    app.jinja_env.filters["percent_bp"] = fmt_basis_points
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = current_locale

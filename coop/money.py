@@ -95,9 +95,24 @@ def to_string(minor: int, currency: str) -> str:
     return f"{to_decimal(minor, currency):.{digits}f}"
 
 
+# What people in the villages call their money; CLDR knows "сом" only for ky
+# and ru_KG, and nothing local for the somoni.
+LOCAL_SYMBOLS = {
+    "KGS": {"ru": "сом", "ky": "сом", "tg": "сом", "en": "som"},
+    "TJS": {"ru": "сомони", "ky": "сомони", "tg": "сомонӣ", "en": "somoni"},
+}
+
+
 def format_money(minor: int, currency: str, locale: str) -> str:
-    """'1 234,50 сом' for people, formatted by Babel for the locale."""
-    return format_currency(to_decimal(minor, currency), currency, locale=locale)
+    """'1 234,50 сом' for people: Babel's number format for the locale, with the
+    name people use for their currency."""
+    symbol = LOCAL_SYMBOLS.get(currency, {}).get(str(locale).split("_")[0])
+    if symbol is None:
+        return format_currency(to_decimal(minor, currency), currency, locale=locale)
+    digits = minor_digits(currency)
+    number = format_decimal(to_decimal(minor, currency), format=f"#,##0.{'0' * digits}",
+                            locale=locale)
+    return f"{number}\u00a0{symbol}"
 
 
 def format_number(value: Decimal | int, locale: str) -> str:

@@ -41,3 +41,56 @@ def make_admin(session: Session) -> User:
     session.add(user)
     session.flush()
     return user
+
+
+from coop.suppliers.models import Product, Supplier  # noqa: E402
+
+
+def make_supplier(session: Session, group: Group, name: str = "Агро-Маркет", **fields: object
+                  ) -> Supplier:
+    from coop.suppliers import services as suppliers
+
+    return suppliers.create_supplier(session, group, name=f"{name} {next(_seq)}",
+                                     **fields)  # type: ignore[arg-type]
+
+
+def make_product(session: Session, supplier: Supplier, name: str = "Семена моркови",
+                 unit: str = "kg", pack_size: str = "5", granularity: str = "0.5",
+                 tiers: str = "0 = 48,50\n50 = 42", article_code: str | None = None,
+                 weight_kg: str = "1", retail_price: str = "60") -> Product:
+    """A product typed as a treasurer types it (decimal commas welcome)."""
+    from coop.suppliers import domain
+    from coop.suppliers import services as suppliers
+
+    data, errors = domain.product_from_text({
+        "name": name, "unit": unit, "pack_size": pack_size, "granularity": granularity,
+        "tiers": tiers, "article_code": article_code or f"ART-{next(_seq)}",
+        "weight_kg": weight_kg, "retail_price": retail_price})
+    assert data is not None, errors
+    return suppliers.create_product(session, supplier, data)
+
+
+def make_catalog(session: Session, group: Group) -> list:
+    """A supplier with three products: seed sachets (pack 25), fabric by the
+    half metre (pack 30), and NPK by the kg (pack 50, cheaper from 100 kg)."""
+    from coop.quantities import parse_price, parse_quantity, parse_weight
+    from coop.suppliers.models import PriceTier, Product, Supplier
+
+    supplier = Supplier(group_id=group.id, name=f"Агро {next(_seq)}", language="ru")
+    session.add(supplier)
+    session.flush()
+    rows = [("Семена томата", "пакет", "25", "1", "0.01", "65", [("0", "48.50"), ("50", "42")]),
+            ("Ткань", "м", "30", "0.5", "0.2", "38", [("0", "27.40")]),
+            ("NPK", "кг", "50", "1", "1", "95", [("0", "78"), ("100", "71.25")])]
+    products = []
+    for n, (name, unit, pack, step, weight, retail, tiers) in enumerate(rows):
+        product = Product(group_id=group.id, supplier_id=supplier.id, article_code=f"A{n}",
+                          name=name, unit=unit, pack_size=parse_quantity(pack),
+                          granularity=parse_quantity(step), weight_grams=parse_weight(weight),
+                          retail_price=parse_price(retail),
+                          price_tiers=[PriceTier(min_qty=parse_quantity(a),
+                                                 unit_price=parse_price(b)) for a, b in tiers])
+        session.add(product)
+        products.append(product)
+    session.flush()
+    return products

@@ -63,6 +63,9 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deactivated_at: Mapped[datetime | None]
+    # Bumped by every order change: the row lock that serialises a member's
+    # concurrent orders, so that a credit limit holds across two tabs.
+    order_lock: Mapped[int] = mapped_column(default=0, server_default="0")
 
     group: Mapped[Group] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coop.db import utcnow
+from coop.extensions import db
+
+ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers")
+
+
+class Account(db.Model):  # type: ignore[name-defined,misc]
+    """One per member per group, plus the group's fund, cash and what it owes
+    suppliers. Its balance is derived from the postings, never stored."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("group_id", "kind", "membership_id"),
+        CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers')", name="kind"),
+        CheckConstraint("(kind = 'member') = (membership_id IS NOT NULL)", name="member_link"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), unique=True)
+
+
+class Posting(db.Model):  # type: ignore[name-defined,misc]
+    """An immutable double-entry movement: `amount` leaves the debit account's
+    credit and enters the credit account's. Corrections are new postings."""
+
+    __tablename__ = "postings"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    debit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    credit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[int]  # minor units, always positive
+    kind: Mapped[str] = mapped_column(String(24))  # charge, payment, levy, write_off, …
+    memo: Mapped[str] = mapped_column(String(300), default="")
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    debit_account: Mapped[Account] = relationship(foreign_keys=[debit_account_id])
+    credit_account: Mapped[Account] = relationship(foreign_keys=[credit_account_id])

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coop.forms import DecimalTextField, MoneyField, choices
+from coop.groups.forms import loss_policy_choices
+from coop.money import MoneyError
+from coop.quantities import parse_quantity
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def rule_choices() -> list[Any]:
+    return choices([
+        ("weight", _l("by weight")),
+        ("value", _l("by goods value")),
+        ("quantity", _l("by quantity")),
+        ("equal", _l("in equal shares")),
+        ("per_member", _l("the full amount from each member")),
+    ])
+
+
+class RoundForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=160)])
+    deadline = DateTimeLocalField(_l("Orders until"), validators=[Optional()],
+                                  format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    products = MultiCheckboxField(_l("Products on offer"), coerce=int)
+    delivery_place = StringField(_l("Delivery place"), validators=[Optional(), Length(max=200)])
+    delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
+    loss_policy = SelectField(_l("Who carries losses (damage, surplus)"),
+                              choices=loss_policy_choices())
+    levy_percent = DecimalTextField(_l("Solidarity fund levy (percent of goods value)"),
+                                    max_places=2, validators=[Optional()])
+    cash_rounding = MoneyField(_l("Round each member's total to a multiple of"),
+                               validators=[Optional()])
+
+    def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cash_rounding.currency = currency
+
+
+class SharedCostForm(FlaskForm):
+    name = StringField(_l("Cost"), validators=[DataRequired(), Length(max=160)])
+    amount = MoneyField(_l("Amount"), validators=[DataRequired()])
+    rule = SelectField(_l("Shared"), choices=rule_choices())
+    supplier = SelectField(_l("Only for goods of"), validators=[Optional()])
+
+    def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.amount.currency = currency
+
+
+@dataclass
+class OrderLineInput:
+    item_id: int
+    quantity_text: str
+    tolerance_text: str
+    quantity: int = 0
+    tolerance: int = 0
+    error: str | None = None
+
+
+def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
+                     ) -> tuple[dict[int, tuple[int, int]], dict[int, OrderLineInput]]:
+    """Read `quantity_<item>` / `tolerance_<item>` as people type them ('2,5').
+    Returns the lines to save and every line as typed, with its error if any."""
+    lines: dict[int, tuple[int, int]] = {}
+    typed: dict[int, OrderLineInput] = {}
+    for item_id in item_ids:
+        q_text = (formdata.get(f"quantity_{item_id}") or "").strip()[:40]
+        t_text = (formdata.get(f"tolerance_{item_id}") or "").strip()[:40]
+        line = OrderLineInput(item_id, q_text, t_text)
+        typed[item_id] = line
+        try:
+            line.quantity = parse_quantity(q_text) if q_text else 0
+            line.tolerance = parse_quantity(t_text) if t_text else 0
+        except MoneyError as exc:
+            line.error = str(exc.message)
+            continue
+        lines[item_id] = (line.quantity, line.tolerance)
+    return lines, typed

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coop.db import utcnow
+from coop.extensions import db
+from coop.groups.models import Group, Membership
+from coop.suppliers.models import Product, Supplier
+
+ROUND_STATES = ("draft", "open", "closed", "quoting", "awarded", "received", "settled",
+                "cancelled")
+COST_RULES = ("value", "weight", "quantity", "equal", "per_member")
+
+
+class Round(db.Model):  # type: ignore[name-defined,misc]
+    """One pooled purchase, with its own copy of the group's split settings."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('draft', 'open', 'closed', 'quoting', 'awarded', 'received', "
+            "'settled', 'cancelled')", name="state"),
+        CheckConstraint("loss_policy IN ('product', 'round', 'fund')", name="loss_policy"),
+        CheckConstraint("levy_basis_points >= 0 AND levy_basis_points <= 10000", name="levy"),
+        CheckConstraint("cash_rounding >= 0", name="cash_rounding"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    title: Mapped[str] = mapped_column(String(160))
+    deadline: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    loss_policy: Mapped[str] = mapped_column(String(16), default="product")
+    levy_basis_points: Mapped[int] = mapped_column(default=0)
+    cash_rounding: Mapped[int] = mapped_column(default=0)
+    delivery_place: Mapped[str] = mapped_column(String(200), default="")
+    delivery_date: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[Group] = relationship()
+    items: Mapped[list[RoundItem]] = relationship(
+        back_populates="round", order_by="RoundItem.position, RoundItem.id",
+        cascade="all, delete-orphan")
+    shared_costs: Mapped[list[SharedCost]] = relationship(
+        back_populates="round", order_by="SharedCost.id", cascade="all, delete-orphan")
+
+
+class RoundItem(db.Model):  # type: ignore[name-defined,misc]
+    """A product on offer in a round. Until the award, prices and pack size come
+    from the catalog; the award freezes them here (awarded_* and the tiers)."""
+
+    __tablename__ = "round_items"
+    __table_args__ = (UniqueConstraint("round_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    awarded_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    awarded_pack_size: Mapped[int | None]
+
+    round: Mapped[Round] = relationship(back_populates="items")
+    product: Mapped[Product] = relationship()
+    awarded_supplier: Mapped[Supplier | None] = relationship()
+    awarded_tiers: Mapped[list[AwardedTier]] = relationship(
+        order_by="AwardedTier.min_qty", cascade="all, delete-orphan")
+
+
+class AwardedTier(db.Model):  # type: ignore[name-defined,misc]
+    """A price tier frozen at the award (thousandths / millionths, as PriceTier)."""
+
+    __tablename__ = "awarded_tiers"
+    __table_args__ = (UniqueConstraint("round_item_id", "min_qty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_item_id: Mapped[int] = mapped_column(ForeignKey("round_items.id"), index=True)
+    min_qty: Mapped[int]
+    unit_price: Mapped[int]
+
+
+class SharedCost(db.Model):  # type: ignore[name-defined,misc]
+    """Transport, fees…: split over the participants by `rule` (spec rule 7)."""
+
+    __tablename__ = "shared_costs"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint("rule IN ('value', 'weight', 'quantity', 'equal', 'per_member')",
+                        name="rule"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    amount: Mapped[int]  # minor units
+    rule: Mapped[str] = mapped_column(String(16))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+
+    round: Mapped[Round] = relationship(back_populates="shared_costs")
+    supplier: Mapped[Supplier | None] = relationship()
+
+
+class Request(db.Model):  # type: ignore[name-defined,misc]
+    """A member's order line: firm quantity and tolerance (thousandths)."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("round_id", "membership_id", "round_item_id"),
+        CheckConstraint("quantity >= 0", name="quantity"),
+        CheckConstraint("tolerance >= 0", name="tolerance"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    round_item_id: Mapped[int] = mapped_column(ForeignKey("round_items.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
+    quantity: Mapped[int]
+    tolerance: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    item: Mapped[RoundItem] = relationship()
+    membership: Mapped[Membership] = relationship()
+
+
+class RequestChange(db.Model):  # type: ignore[name-defined,misc]
+    """Who changed an order line, when, from what to what. Never edited."""
+
+    __tablename__ = "request_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    round_item_id: Mapped[int] = mapped_column(ForeignKey("round_items.id"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
+    old_quantity: Mapped[int]
+    old_tolerance: Mapped[int]
+    new_quantity: Mapped[int]
+    new_tolerance: Mapped[int]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoundEvent(db.Model):  # type: ignore[name-defined,misc]
+    """A state move of a round: who, when, from, to, and an optional note."""
+
+    __tablename__ = "round_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")

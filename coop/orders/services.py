@@ -1,0 +1,467 @@
+"""Rounds, members' orders and the round's split. Functions take the session
+first, flush, never commit, and raise DomainError with a message for people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from coop import money
+from coop.auth.models import User
+from coop.db import utcnow
+from coop.errors import DomainError
+from coop.groups.models import LOSS_POLICIES, Group, Membership
+from coop.ledger import services as ledger
+from coop.orders import domain, split
+from coop.orders.models import (
+    COST_RULES,
+    AwardedTier,
+    Request,
+    RequestChange,
+    Round,
+    RoundEvent,
+    RoundItem,
+    SharedCost,
+)
+from coop.quantities import line_amount, price_str, qty_str, weight_str
+from coop.suppliers.models import PriceTier, Product, Supplier
+
+STATE_NAMES = {
+    "draft": _l("draft"), "open": _l("open for orders"), "closed": _l("closed"),
+    "quoting": _l("asking for quotes"), "awarded": _l("awarded"), "received": _l("received"),
+    "settled": _l("settled"), "cancelled": _l("cancelled"),
+}
+
+
+# --------------------------------------------------------------------------
+# Rounds
+# --------------------------------------------------------------------------
+
+
+def list_rounds(session: Session, group: Group, *, include_drafts: bool) -> list[Round]:
+    query = select(Round).where(Round.group_id == group.id).order_by(Round.id.desc())
+    if not include_drafts:
+        query = query.where(Round.state != domain.DRAFT)
+    return list(session.scalars(query))
+
+
+def get_round(session: Session, group: Group, round_id: int) -> Round | None:
+    rnd = session.scalar(
+        select(Round).where(Round.id == round_id, Round.group_id == group.id)
+        .options(selectinload(Round.items).joinedload(RoundItem.product)
+                 .joinedload(Product.supplier),
+                 selectinload(Round.items).selectinload(RoundItem.awarded_tiers),
+                 selectinload(Round.items).joinedload(RoundItem.product)
+                 .selectinload(Product.price_tiers),
+                 selectinload(Round.shared_costs).joinedload(SharedCost.supplier)))
+    return rnd
+
+
+def _check_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_l("The round needs a title."), field="title")
+    if len(title) > 160:
+        raise DomainError(_l("The title is too long."), field="title")
+    return title
+
+
+def _products_of_group(session: Session, group: Group, product_ids: Iterable[int]
+                       ) -> list[Product]:
+    wanted = list(dict.fromkeys(product_ids))
+    if not wanted:
+        raise DomainError(_l("Choose at least one product."), field="products")
+    products = {p.id: p for p in session.scalars(
+        select(Product).where(Product.id.in_(wanted), Product.group_id == group.id))}
+    missing = [pid for pid in wanted if pid not in products]
+    if missing:
+        raise DomainError(_l("Unknown product."), field="products")
+    for product in products.values():
+        if product.retired:
+            raise DomainError(_l("%(name)s is retired and cannot be offered.",
+                                 name=product.name), field="products")
+        if not any(t.min_qty == 0 for t in product.price_tiers):
+            raise DomainError(_l("%(name)s has no price from quantity 0.", name=product.name),
+                              field="products")
+    return [products[pid] for pid in wanted]
+
+
+def create_round(session: Session, group: Group, actor: User, *, title: str,
+                 deadline: datetime | None, product_ids: Iterable[int],
+                 delivery_place: str = "", delivery_date: date | None = None) -> Round:
+    """A draft round with the group's split settings as defaults."""
+    rnd = Round(group=group, title=_check_title(title), deadline=deadline, state=domain.DRAFT,
+                loss_policy=group.loss_policy, levy_basis_points=group.levy_basis_points,
+                cash_rounding=group.cash_rounding, delivery_place=delivery_place.strip(),
+                delivery_date=delivery_date, created_by_id=actor.id)
+    for position, product in enumerate(_products_of_group(session, group, product_ids)):
+        rnd.items.append(RoundItem(product=product, position=position))
+    session.add(rnd)
+    session.flush()
+    return rnd
+
+
+def update_round(session: Session, rnd: Round, *, title: str, deadline: datetime | None,
+                 product_ids: Iterable[int], loss_policy: str, levy_basis_points: int,
+                 cash_rounding: int, delivery_place: str = "",
+                 delivery_date: date | None = None) -> None:
+    if rnd.state not in domain.EDITABLE_STATES:
+        raise DomainError(_l("A round that is %(state)s cannot be changed.",
+                             state=STATE_NAMES[rnd.state]))
+    if loss_policy not in LOSS_POLICIES:
+        raise DomainError(_l("Unknown loss policy."), field="loss_policy")
+    if not 0 <= levy_basis_points <= 10000:
+        raise DomainError(_l("The levy is a percentage from 0 to 100."), field="levy_percent")
+    if cash_rounding < 0:
+        raise DomainError(_l("Cash rounding cannot be negative."), field="cash_rounding")
+    products = _products_of_group(session, rnd.group, product_ids)
+    keep = {p.id for p in products}
+    ordered_items = set(session.scalars(
+        select(Request.round_item_id).where(Request.round_id == rnd.id)))
+    for item in list(rnd.items):
+        if item.product_id not in keep:
+            if item.id in ordered_items:
+                raise DomainError(_l("%(name)s has orders already and stays in the round.",
+                                     name=item.product.name), field="products")
+            rnd.items.remove(item)
+    present = {item.product_id for item in rnd.items}
+    for position, product in enumerate(products):
+        if product.id not in present:
+            rnd.items.append(RoundItem(product=product, position=position))
+    rnd.title, rnd.deadline = _check_title(title), deadline
+    rnd.loss_policy, rnd.levy_basis_points = loss_policy, levy_basis_points
+    rnd.cash_rounding = cash_rounding
+    rnd.delivery_place, rnd.delivery_date = delivery_place.strip(), delivery_date
+    session.flush()
+
+
+def move_round(session: Session, rnd: Round, actor: User, target: str, note: str = "") -> None:
+    """Move the round to `target` if that move is allowed; record who did it.
+
+    The row is locked first, so two treasurers pressing at once cannot both move it."""
+    current = session.scalar(
+        select(Round.state).where(Round.id == rnd.id).with_for_update())
+    session.refresh(rnd, ["state"])
+    if current is None or not domain.can_move(current, target):
+        raise DomainError(_l("A round that is %(state)s cannot become %(target)s.",
+                             state=STATE_NAMES.get(current or "", current),
+                             target=STATE_NAMES.get(target, target)))
+    if target == domain.OPEN and not rnd.items:
+        raise DomainError(_l("Add at least one product before opening the round."))
+    session.add(RoundEvent(round_id=rnd.id, from_state=current, to_state=target,
+                           actor_id=actor.id, note=note))
+    rnd.state = target
+    session.flush()
+
+
+def award_at_list_prices(session: Session, rnd: Round, actor: User) -> None:
+    """Award the whole round to the catalog's suppliers at their list prices:
+    the prices and pack sizes the split uses are frozen from now on."""
+    if not has_requests(session, rnd):
+        raise DomainError(_l("Nobody has ordered anything in this round."))
+    move_round(session, rnd, actor, domain.AWARDED)
+    for item in rnd.items:
+        freeze_item(item, supplier_id=item.product.supplier_id,
+                    pack_size=item.product.pack_size,
+                    tiers=[(t.min_qty, t.unit_price) for t in item.product.price_tiers])
+    session.flush()
+
+
+def freeze_item(item: RoundItem, *, supplier_id: int, pack_size: int,
+                tiers: Iterable[tuple[int, int]]) -> None:
+    item.awarded_supplier_id = supplier_id
+    item.awarded_pack_size = pack_size
+    item.awarded_tiers = [AwardedTier(min_qty=q, unit_price=p) for q, p in tiers]
+
+
+def has_requests(session: Session, rnd: Round) -> bool:
+    return session.scalar(select(Request.id).where(
+        Request.round_id == rnd.id, Request.quantity > 0).limit(1)) is not None
+
+
+def round_history(session: Session, rnd: Round) -> list[tuple[RoundEvent, str]]:
+    rows = session.execute(
+        select(RoundEvent, User.name).outerjoin(User, User.id == RoundEvent.actor_id)
+        .where(RoundEvent.round_id == rnd.id).order_by(RoundEvent.id))
+    return [(event, name or "") for event, name in rows]
+
+
+# --------------------------------------------------------------------------
+# Shared costs
+# --------------------------------------------------------------------------
+
+
+def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rule: str,
+                    supplier_id: int | None = None) -> SharedCost:
+    if rnd.state not in domain.COST_EDITABLE_STATES:
+        raise DomainError(_l("A round that is %(state)s cannot be changed.",
+                             state=STATE_NAMES[rnd.state]))
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_l("The cost needs a name."), field="name")
+    if amount < 0:
+        raise DomainError(_l("The amount cannot be negative."), field="amount")
+    if rule not in COST_RULES:
+        raise DomainError(_l("Unknown rule."), field="rule")
+    if supplier_id is not None and session.scalar(select(Supplier.id).where(
+            Supplier.id == supplier_id, Supplier.group_id == rnd.group_id)) is None:
+        raise DomainError(_l("Unknown supplier."), field="supplier")
+    cost = SharedCost(round=rnd, name=name[:160], amount=amount, rule=rule,
+                      supplier_id=supplier_id)
+    session.add(cost)
+    session.flush()
+    return cost
+
+
+def remove_shared_cost(session: Session, rnd: Round, cost_id: int) -> None:
+    if rnd.state not in domain.COST_EDITABLE_STATES:
+        raise DomainError(_l("A round that is %(state)s cannot be changed.",
+                             state=STATE_NAMES[rnd.state]))
+    cost = next((c for c in rnd.shared_costs if c.id == cost_id), None)
+    if cost is None:
+        raise DomainError(_l("There is no such cost in this round."))
+    rnd.shared_costs.remove(cost)
+    session.flush()
+
+
+# --------------------------------------------------------------------------
+# Orders
+# --------------------------------------------------------------------------
+
+
+def order_of(session: Session, rnd: Round, membership: Membership) -> dict[int, Request]:
+    return {r.round_item_id: r for r in session.scalars(select(Request).where(
+        Request.round_id == rnd.id, Request.membership_id == membership.id))}
+
+
+def save_order(session: Session, rnd: Round, membership: Membership,
+               lines: Mapping[int, tuple[int, int]], actor: User, *,
+               as_treasurer: bool) -> int:
+    """Set a member's order: {round_item_id: (quantity, tolerance)} in thousandths.
+
+    All lines or none. Returns how many lines changed. The member's row is
+    locked first, so that two tabs submitting at once are checked one after
+    the other against her credit limit."""
+    _lock_member(session, membership)
+    session.refresh(rnd, ["state"])
+    if rnd.state != domain.OPEN:
+        raise DomainError(_l("This round is not open for orders."))
+    if rnd.deadline and utcnow() > rnd.deadline and not as_treasurer:
+        raise DomainError(_l("The deadline for orders has passed. Ask your treasurer."))
+    if not membership.active or membership.group_id != rnd.group_id:
+        raise DomainError(_l("Only active members of the group can order."))
+    items = {item.id: item for item in rnd.items}
+    existing = order_of(session, rnd, membership)
+    changed = 0
+    for item_id, (quantity, tolerance) in lines.items():
+        item = items.get(item_id)
+        if item is None:
+            raise DomainError(_l("This product is not on offer in this round."))
+        _check_quantities(item, quantity, tolerance)
+        changed += _apply_line(session, rnd, membership, item, existing.get(item_id),
+                               quantity, tolerance, actor)
+    session.flush()
+    _check_credit(session, membership)
+    return changed
+
+
+def _check_quantities(item: RoundItem, quantity: int, tolerance: int) -> None:
+    product = item.product
+    step = product.granularity
+    for value, field_name in ((quantity, "quantity"), (tolerance, "tolerance")):
+        if value < 0:
+            raise DomainError(_l("%(product)s: a quantity cannot be negative.",
+                                 product=product.name), field=f"{field_name}_{item.id}")
+        if not domain.is_multiple(value, step):
+            raise DomainError(
+                _l("%(product)s: order in steps of %(step)s %(unit)s (%(value)s is not).",
+                   product=product.name, step=qty_str(step), unit=product.unit,
+                   value=qty_str(value)), field=f"{field_name}_{item.id}")
+    if tolerance and not quantity:
+        raise DomainError(_l("%(product)s: a tolerance needs a firm quantity too.",
+                             product=product.name), field=f"tolerance_{item.id}")
+
+
+def _apply_line(session: Session, rnd: Round, membership: Membership, item: RoundItem,
+                request: Request | None, quantity: int, tolerance: int, actor: User) -> int:
+    old_q, old_t = (request.quantity, request.tolerance) if request else (0, 0)
+    if (old_q, old_t) == (quantity, tolerance):
+        return 0
+    session.add(RequestChange(round_id=rnd.id, round_item_id=item.id,
+                              membership_id=membership.id, old_quantity=old_q,
+                              old_tolerance=old_t, new_quantity=quantity,
+                              new_tolerance=tolerance, changed_by_id=actor.id))
+    if request is None:
+        session.add(Request(round_id=rnd.id, round_item_id=item.id, membership_id=membership.id,
+                            quantity=quantity, tolerance=tolerance, updated_by_id=actor.id))
+    elif quantity == 0 and tolerance == 0:
+        session.delete(request)
+    else:
+        request.quantity, request.tolerance = quantity, tolerance
+        request.updated_at, request.updated_by_id = utcnow(), actor.id
+    return 1
+
+
+def _lock_member(session: Session, membership: Membership) -> None:
+    session.execute(update(Membership).where(Membership.id == membership.id)
+                    .values(order_lock=Membership.order_lock + 1))
+
+
+def order_exposure(session: Session, membership: Membership) -> int:
+    """What her orders in rounds not yet settled could cost at most (minor
+    units): firm plus tolerance at the base (quantity 0) price of each product."""
+    group = membership.group
+    rows = session.execute(
+        select(Request.quantity, Request.tolerance, PriceTier.unit_price)
+        .join(RoundItem, RoundItem.id == Request.round_item_id)
+        .join(Round, Round.id == Request.round_id)
+        .join(PriceTier, (PriceTier.product_id == RoundItem.product_id) & (PriceTier.min_qty == 0))
+        .where(Request.membership_id == membership.id,
+               Round.state.in_(domain.COMMITTED_STATES)))
+    return sum(line_amount(q + t, price, group.currency) for q, t, price in rows)
+
+
+def member_balance(session: Session, membership: Membership) -> int:
+    """Her account balance (minor units; negative = she owes), from the ledger."""
+    return ledger.member_balance(session, membership)
+
+
+def _check_credit(session: Session, membership: Membership) -> None:
+    limit = membership.group.credit_limit
+    if limit is None:
+        return
+    exposure = order_exposure(session, membership)
+    available = member_balance(session, membership) + limit
+    if exposure > available:
+        currency = membership.group.currency
+        raise DomainError(_l(
+            "This order could cost up to %(exposure)s, but the group's credit limit "
+            "leaves %(available)s for %(name)s. Order less, or pay first.",
+            exposure=money.to_string(exposure, currency),
+            available=money.to_string(max(available, 0), currency),
+            name=membership.user.name))
+
+
+# --------------------------------------------------------------------------
+# Demand, packs and the split
+# --------------------------------------------------------------------------
+
+
+def item_terms(item: RoundItem) -> tuple[int, int, list[tuple[int, int]]]:
+    """(supplier id, pack size, [(min_qty, unit_price)]): frozen once awarded."""
+    if item.awarded_supplier_id is not None and item.awarded_pack_size is not None:
+        return (item.awarded_supplier_id, item.awarded_pack_size,
+                [(t.min_qty, t.unit_price) for t in item.awarded_tiers])
+    product = item.product
+    return (product.supplier_id, product.pack_size,
+            [(t.min_qty, t.unit_price) for t in product.price_tiers])
+
+
+def round_demand(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
+    """{round_item_id: (total firm quantity, total tolerance)}."""
+    rows = session.execute(
+        select(Request.round_item_id, func.sum(Request.quantity), func.sum(Request.tolerance))
+        .where(Request.round_id == rnd.id).group_by(Request.round_item_id))
+    return {item_id: (int(q or 0), int(t or 0)) for item_id, q, t in rows}
+
+
+def pack_fills(session: Session, rnd: Round) -> list[tuple[RoundItem, domain.PackFill]]:
+    demand = round_demand(session, rnd)
+    fills = []
+    for item in rnd.items:
+        firm, tolerance = demand.get(item.id, (0, 0))
+        fills.append((item, domain.pack_fill(firm, tolerance, item_terms(item)[1])))
+    return fills
+
+
+@dataclass
+class RoundSplit:
+    """The engine's result for a round, with what the pages need around it."""
+
+    scenario: dict[str, Any]
+    result: dict[str, Any]
+    outcome: split.SplitOutcome
+    members: dict[str, Membership]  # scenario member id -> membership
+    items: dict[str, RoundItem]  # scenario product id -> round item
+    member_index: dict[int, int] = field(default_factory=dict)  # membership id -> index
+
+    def member_result(self, membership_id: int) -> dict[str, Any] | None:
+        index = self.member_index.get(membership_id)
+        return None if index is None else self.result["members"][index]
+
+
+def round_requests(session: Session, rnd: Round) -> list[Request]:
+    return list(session.scalars(
+        select(Request).where(Request.round_id == rnd.id)
+        .options(joinedload(Request.membership).joinedload(Membership.user))
+        .order_by(Request.membership_id, Request.round_item_id)))
+
+
+def build_scenario(rnd: Round, requests: list[Request],
+                   delivery: Mapping[int, tuple[int, int]] | None = None) -> dict[str, Any]:
+    """The split contract's scenario JSON for this round (spec/split.md).
+
+    Members in the order they joined the group (the tie-break order); products
+    in the round's order; `delivery` gives {round_item_id: (received, damaged)}."""
+    members: dict[int, Membership] = {}
+    for request in sorted(requests, key=lambda r: r.membership_id):
+        members.setdefault(request.membership_id, request.membership)
+    products = []
+    for item in rnd.items:
+        supplier_id, pack_size, tiers = item_terms(item)
+        product = item.product
+        entry: dict[str, Any] = {
+            "id": str(item.id), "name": product.name, "unit": product.unit,
+            "supplier": str(supplier_id), "pack_size": qty_str(pack_size),
+            "granularity": qty_str(product.granularity),
+            "weight_kg": weight_str(product.weight_grams),
+            "price_tiers": [{"min_qty": qty_str(q), "unit_price": price_str(p)}
+                            for q, p in tiers],
+        }
+        if product.retail_price is not None:
+            entry["retail_price"] = price_str(product.retail_price)
+        if delivery and item.id in delivery:
+            received, damaged = delivery[item.id]
+            entry["received"], entry["damaged"] = qty_str(received), qty_str(damaged)
+        products.append(entry)
+    digits = money.minor_digits(rnd.group.currency)
+    scenario: dict[str, Any] = {
+        "currency": rnd.group.currency,
+        "members": [{"id": str(mid), "name": m.user.name} for mid, m in members.items()],
+        "products": products,
+        "requests": [{"member": str(r.membership_id), "product": str(r.round_item_id),
+                      "quantity": qty_str(r.quantity), "tolerance": qty_str(r.tolerance)}
+                     for r in requests if r.quantity or r.tolerance],
+        "shared_costs": [
+            {"name": c.name, "amount": money.to_string(c.amount, rnd.group.currency),
+             "rule": c.rule, **({"supplier": str(c.supplier_id)} if c.supplier_id else {})}
+            for c in rnd.shared_costs],
+        "loss_policy": rnd.loss_policy,
+        "fund_levy_percent": format(rnd.levy_basis_points / money.Decimal(100), "f"),
+    }
+    if rnd.cash_rounding:
+        scenario["cash_rounding"] = f"{money.to_decimal(rnd.cash_rounding, rnd.group.currency):.{digits}f}"
+    return scenario
+
+
+def compute_split(session: Session, rnd: Round,
+                  delivery: Mapping[int, tuple[int, int]] | None = None) -> RoundSplit:
+    requests = round_requests(session, rnd)
+    scenario = build_scenario(rnd, requests, delivery)
+    try:
+        parsed = split.parse_scenario(scenario)
+    except split.ScenarioError as exc:
+        raise DomainError(_l("The round cannot be split: %(why)s", why=str(exc))) from exc
+    outcome = split.run(parsed)
+    result = split.to_result(outcome)
+    members = {str(r.membership_id): r.membership for r in requests}
+    items = {str(item.id): item for item in rnd.items}
+    index = {int(m["id"]): i for i, m in enumerate(result["members"])}
+    return RoundSplit(scenario=scenario, result=result, outcome=outcome, members=members,
+                      items=items, member_index=index)

@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import to_user_timezone, to_utc
+from flask_login import current_user
+
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.forms import ActionForm, apply_domain_error, choices
+from coop.groups.access import group_view, member_in_group
+from coop.groups.models import Membership
+from coop.groups.services import list_members
+from coop.money import Decimal
+from coop.orders import domain, explain, services
+from coop.orders.forms import RoundForm, SharedCostForm, parse_order_form, rule_choices
+from coop.orders.models import Round
+
+bp = Blueprint("orders", __name__, template_folder="templates")
+
+MOVES = {"open": domain.OPEN, "close": domain.CLOSED, "cancel": domain.CANCELLED,
+         "award": domain.AWARDED}
+
+
+def _round_or_404(round_id: int) -> Round:
+    rnd = services.get_round(db.session, g.group, round_id)
+    if rnd is None or (rnd.state == domain.DRAFT and not g.is_treasurer):
+        abort(404)
+    return rnd
+
+
+@bp.get("/groups/<int:group_id>/rounds")
+@group_view()
+def list_rounds(group_id: int):  # type: ignore[no-untyped-def]
+    rounds = services.list_rounds(db.session, g.group, include_drafts=g.is_treasurer)
+    return render_template("orders/rounds.html", group=g.group, rounds=rounds,
+                           states=services.STATE_NAMES)
+
+
+def _fill_round_form(form: RoundForm) -> None:
+    from coop.suppliers.services import list_products
+
+    products = list_products(db.session, g.group)
+    form.products.choices = choices(
+        [(p.id, f"{p.name} — {p.supplier.name}") for p in products])
+
+
+def _round_fields(form: RoundForm) -> dict:
+    deadline = to_utc(form.deadline.data) if form.deadline.data else None
+    levy = form.levy_percent.value
+    return {"title": form.title.data, "deadline": deadline,
+            "product_ids": form.products.data or [],
+            "delivery_place": form.delivery_place.data or "",
+            "delivery_date": form.delivery_date.data,
+            "loss_policy": form.loss_policy.data,
+            "levy_basis_points": int(levy * 100) if levy is not None else 0,
+            "cash_rounding": form.cash_rounding.minor or 0}
+
+
+@bp.route("/groups/<int:group_id>/rounds/new", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def new_round(group_id: int):  # type: ignore[no-untyped-def]
+    form = RoundForm(currency=g.group.currency)
+    _fill_round_form(form)
+    if request.method == "GET":
+        form.loss_policy.data = g.group.loss_policy
+        form.levy_percent.data = str(Decimal(g.group.levy_basis_points) / 100)
+        form.cash_rounding.set_minor(g.group.cash_rounding or None)
+    if form.validate_on_submit():
+        fields = _round_fields(form)
+        try:
+            rnd = services.create_round(
+                db.session, g.group, current_user, title=fields["title"],
+                deadline=fields["deadline"], product_ids=fields["product_ids"],
+                delivery_place=fields["delivery_place"], delivery_date=fields["delivery_date"])
+            services.update_round(db.session, rnd, **fields)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The round is created as a draft. Open it when it is ready."), "success")
+            return redirect(url_for("orders.round_page", group_id=group_id, round_id=rnd.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("orders/round_form.html", group=g.group, form=form, rnd=None), status
+
+
+@bp.route("/groups/<int:group_id>/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    form = RoundForm(currency=g.group.currency)
+    _fill_round_form(form)
+    if request.method == "GET":
+        form.title.data = rnd.title
+        form.deadline.data = to_user_timezone(rnd.deadline).replace(tzinfo=None) \
+            if rnd.deadline else None
+        form.products.data = [item.product_id for item in rnd.items]
+        form.delivery_place.data, form.delivery_date.data = rnd.delivery_place, rnd.delivery_date
+        form.loss_policy.data = rnd.loss_policy
+        form.levy_percent.data = str(Decimal(rnd.levy_basis_points) / 100)
+        form.cash_rounding.set_minor(rnd.cash_rounding or None)
+    if form.validate_on_submit():
+        try:
+            services.update_round(db.session, rnd, **_round_fields(form))
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("orders.round_page", group_id=group_id, round_id=rnd.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("orders/round_form.html", group=g.group, form=form, rnd=rnd), status
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>")
+@group_view()
+def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    fills = services.pack_fills(db.session, rnd)
+    context = {"group": g.group, "rnd": rnd, "fills": fills, "states": services.STATE_NAMES,
+               "action_form": ActionForm()}
+    if g.is_treasurer:
+        round_split = services.compute_split(db.session, rnd)
+        cost_form = SharedCostForm(currency=g.group.currency)
+        cost_form.supplier.choices = _supplier_choices(rnd)
+        members = list_members(db.session, g.group, include_inactive=False)
+        context.update(split=round_split, view=explain.RoundView(round_split, g.group.currency),
+                       cost_form=cost_form, members=members,
+                       rule_names={c.value: c.label for c in rule_choices()},
+                       history=services.round_history(db.session, rnd))
+    return render_template("orders/round.html", **context)
+
+
+def _supplier_choices(rnd: Round) -> list:
+    suppliers = {item.product.supplier.id: item.product.supplier.name for item in rnd.items}
+    return choices([("", _("all suppliers")), *[(str(k), v) for k, v in suppliers.items()]])
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/<any(open,close,cancel,award):move>")
+@group_view(treasurer=True)
+def move_round(group_id: int, round_id: int, move: str):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    if move == "award":
+        services.award_at_list_prices(db.session, rnd, current_user)
+    else:
+        services.move_round(db.session, rnd, current_user, MOVES[move])
+    db.session.commit()
+    flash(_("The round is now %(state)s.", state=services.STATE_NAMES[rnd.state]), "success")
+    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id))
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/costs")
+@group_view(treasurer=True)
+def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    form = SharedCostForm(currency=g.group.currency)
+    form.supplier.choices = _supplier_choices(rnd)
+    if form.validate_on_submit():
+        try:
+            services.add_shared_cost(
+                db.session, rnd, name=form.name.data, amount=form.amount.minor or 0,
+                rule=form.rule.data,
+                supplier_id=int(form.supplier.data) if form.supplier.data else None)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The cost is added and shared."), "success")
+            return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
+                                    _anchor="costs"))
+    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
+              if name in form for e in errs] + list(form.form_errors)
+    for error in errors:
+        flash(error, "error")
+    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
+                            _anchor="costs"), code=303) if not errors else (
+        render_template("orders/cost_error.html", group=g.group, rnd=rnd, errors=errors), 422)
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/costs/<int:cost_id>/delete")
+@group_view(treasurer=True)
+def remove_cost(group_id: int, round_id: int, cost_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    services.remove_shared_cost(db.session, rnd, cost_id)
+    db.session.commit()
+    flash(_("The cost is removed."), "info")
+    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
+                            _anchor="costs"))
+
+
+def _whose(membership_id: int | None) -> Membership:
+    """The member whose order or share this is: oneself, or (treasurer) anyone."""
+    if membership_id is None:
+        if g.membership is None:
+            abort(404)
+        return g.membership
+    if not g.is_treasurer and (g.membership is None or g.membership.id != membership_id):
+        abort(404)
+    return member_in_group(g.group, membership_id)
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/order-for")
+@group_view(treasurer=True)
+def order_for(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """The treasurer picked a member to enter an order for."""
+    member = member_in_group(g.group, request.args.get("member", type=int) or 0)
+    return redirect(url_for("orders.order", group_id=group_id, round_id=round_id,
+                            membership_id=member.id))
+
+
+@bp.route("/groups/<int:group_id>/rounds/<int:round_id>/order", methods=["GET", "POST"])
+@bp.route("/groups/<int:group_id>/rounds/<int:round_id>/order/<int:membership_id>",
+          methods=["GET", "POST"])
+@group_view()
+def order(group_id: int, round_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    member = _whose(membership_id)
+    existing = services.order_of(db.session, rnd, member)
+    form = ActionForm()
+    typed = None
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        lines, typed = parse_order_form(request.form, [item.id for item in rnd.items])
+        if any(line.error for line in typed.values()):
+            error = _("Some quantities are not numbers. Nothing was saved.")
+        else:
+            try:
+                changed = services.save_order(db.session, rnd, member, lines, current_user,
+                                              as_treasurer=g.is_treasurer)
+            except DomainError as exc:
+                db.session.rollback()
+                error = str(exc.message)
+                if exc.field and "_" in exc.field:
+                    item_id = int(exc.field.rsplit("_", 1)[1])
+                    typed[item_id].error = error
+            else:
+                db.session.commit()
+                flash(_("Your order is saved.") if member == g.membership else
+                      _("The order of %(name)s is saved.", name=member.user.name), "success")
+                if changed == 0:
+                    flash(_("Nothing changed."), "info")
+                return redirect(url_for("orders.order", group_id=group_id, round_id=round_id,
+                                        membership_id=membership_id))
+    fills = dict((item.id, fill) for item, fill in services.pack_fills(db.session, rnd))
+    status = 422 if request.method == "POST" else 200
+    return render_template("orders/order.html", group=g.group, rnd=rnd, member=member,
+                           existing=existing, typed=typed, error=error, fills=fills,
+                           form=form, can_order=rnd.state == domain.OPEN,
+                           members=list_members(db.session, g.group, include_inactive=False)
+                           if g.is_treasurer else []), status
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/share")
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/share/<int:membership_id>")
+@group_view()
+def share(group_id: int, round_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    member = _whose(membership_id)
+    round_split = services.compute_split(db.session, rnd)
+    view = explain.RoundView(round_split, g.group.currency)
+    return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
+                           share=view.member(member.id), states=services.STATE_NAMES)
