@@ -141,7 +141,7 @@ class RoundView:
         outcome = self.outcome.products[line.product]
         product = self.scenario.products[line.product]
         price = Decimal(outcome.unit_price).scaleb(-6)
-        numbers = {"unit": product.unit, "packs": outcome.packs,
+        numbers = {"unit": product.unit,
                    "pack": self.qty(product.pack_size), "ordered": self.qty(outcome.ordered),
                    "firm": self.qty(outcome.firm), "usable": self.qty(outcome.usable),
                    "allocated": self.qty(line.allocated), "quantity": self.qty(line.quantity),
@@ -153,16 +153,16 @@ class RoundView:
             why = _("Only %(usable)s %(unit)s arrived usable for %(firm)s %(unit)s asked "
                     "firmly; shared by firm quantities, you get %(allocated)s.", **numbers)
         elif line.allocated < line.quantity:
-            why = _("The group ordered %(packs)d full packs (%(ordered)s %(unit)s) for "
+            why = _("The group ordered %(ordered)s %(unit)s in full packs of %(pack)s for "
                     "%(firm)s %(unit)s asked firmly: tolerances could not fill one more pack. "
                     "Shared by firm quantities, you get %(allocated)s.", **numbers)
         elif line.allocated > line.quantity:
             why = _("Your %(quantity)s plus %(extra)s of your tolerance, to fill the group's "
-                    "%(packs)d packs of %(pack)s %(unit)s.", **numbers)
+                    "packs of %(pack)s %(unit)s.", **numbers)
         else:
-            why = _("What you asked for. The group ordered %(packs)d packs of %(pack)s "
-                    "%(unit)s.", **numbers)
-        why += " " + _("Price for the group's %(ordered)s %(unit)s: %(price)s each.",
+            why = _("What you asked for. The group ordered %(ordered)s %(unit)s in packs of "
+                    "%(pack)s.", **numbers)
+        why += " " + _("Price for the group's quantity: %(price)s per %(unit)s.",
                        price=fmt_number(price), **numbers)
         return LineView(product=product.name, unit=product.unit,
                         quantity=self.qty(line.quantity), tolerance=self.qty(line.tolerance),

@@ -248,6 +248,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     status = 422 if request.method == "POST" else 200
     return render_template("orders/order.html", group=g.group, rnd=rnd, member=member,
                            existing=existing, typed=typed, error=error, fills=fills,
+                           terms={item.id: services.item_terms(item)[2] for item in rnd.items},
                            form=form, can_order=rnd.state == domain.OPEN,
                            members=list_members(db.session, g.group, include_inactive=False)
                            if g.is_treasurer else []), status

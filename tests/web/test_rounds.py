@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coop.orders import services
+from coop.orders.models import Request, Round
+from tests.conftest import login, post
+from tests.factories import make_catalog, make_group, make_member
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "split"
+
+
+def _setup(session: Session, state: str = "open"):  # type: ignore[no-untyped-def]
+    group = make_group(session)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    aigul = make_member(session, group, "Айгүл")
+    nurila = make_member(session, group, "Нурила", login=False)
+    products = make_catalog(session, group)
+    rnd = services.create_round(session, group, treasurer.user, title="Весна", deadline=None,
+                                product_ids=[p.id for p in products])
+    if state != "draft":
+        services.move_round(session, rnd, treasurer.user, "open")
+    session.commit()
+    return group, treasurer, aigul, nurila, rnd
+
+
+def _url(rnd: Round, suffix: str = "") -> str:
+    return f"/groups/{rnd.group_id}/rounds/{rnd.id}{suffix}"
+
+
+def test_member_orders_with_decimal_comma_and_sees_her_share(client: FlaskClient,
+                                                             session: Session) -> None:
+    _group, _t, aigul, _n, rnd = _setup(session)
+    seed, fabric, _npk = rnd.items
+    login(client, aigul.user.email)
+    page = client.get(_url(rnd, "/order"))
+    assert page.status_code == 200 and "Семена томата" in page.get_data(as_text=True)
+    response = post(client, _url(rnd, "/order"), {
+        f"quantity_{seed.id}": "25", f"tolerance_{seed.id}": "",
+        f"quantity_{fabric.id}": "22,5", f"tolerance_{fabric.id}": "2,5"})
+    assert response.status_code == 302
+    mine = services.order_of(session, rnd, aigul)
+    assert (mine[seed.id].quantity, mine[fabric.id].quantity, mine[fabric.id].tolerance) == (
+        25000, 22500, 2500)
+    share = client.get(_url(rnd, "/share")).get_data(as_text=True)
+    assert "Семена томата" in share and "1,212.50" in share  # 25 × 48.50
+
+
+def test_bad_quantity_gets_a_message_and_saves_nothing(client: FlaskClient,
+                                                       session: Session) -> None:
+    _group, _t, aigul, _n, rnd = _setup(session)
+    seed, fabric, _npk = rnd.items
+    login(client, aigul.user.email)
+    for data, message in (
+        ({f"quantity_{seed.id}": "2.5", f"quantity_{fabric.id}": "3"}, "in steps of 1"),
+        ({f"quantity_{seed.id}": "abc", f"quantity_{fabric.id}": "3"}, "not a number"),
+        ({f"quantity_{seed.id}": "-4"}, "cannot be negative"),
+        ({f"quantity_{fabric.id}": "1.25"}, "in steps of 0.5"),
+        ({f"quantity_{seed.id}": "1" + "0" * 30}, "too large"),
+    ):
+        response = post(client, _url(rnd, "/order"), data)
+        assert response.status_code == 422, data
+        assert message in response.get_data(as_text=True), data
+    assert session.scalar(select(Request.id).where(Request.round_id == rnd.id)) is None
+
+
+def test_treasurer_enters_an_order_for_an_offline_member(client: FlaskClient,
+                                                         session: Session) -> None:
+    _group, treasurer, _a, nurila, rnd = _setup(session)
+    seed = rnd.items[0]
+    login(client, treasurer.user.email)
+    picked = client.get(_url(rnd, f"/order-for?member={nurila.id}"))
+    assert picked.headers["Location"].endswith(_url(rnd, f"/order/{nurila.id}"))
+    page = client.get(_url(rnd, f"/order/{nurila.id}")).get_data(as_text=True)
+    assert "entering this order for" in page
+    response = post(client, _url(rnd, f"/order/{nurila.id}"),
+                    {f"quantity_{seed.id}": "10", f"tolerance_{seed.id}": "5"})
+    assert response.status_code == 302
+    request = services.order_of(session, rnd, nurila)[seed.id]
+    assert (request.quantity, request.tolerance, request.updated_by_id) == (
+        10000, 5000, treasurer.user_id)
+
+
+def test_member_cannot_see_or_change_another_members_order(client: FlaskClient,
+                                                           session: Session) -> None:
+    _group, _t, aigul, nurila, rnd = _setup(session)
+    login(client, aigul.user.email)
+    assert client.get(_url(rnd, f"/order/{nurila.id}")).status_code == 404
+    assert client.get(_url(rnd, f"/share/{nurila.id}")).status_code == 404
+    assert post(client, _url(rnd, f"/order/{nurila.id}"),
+                {f"quantity_{rnd.items[0].id}": "1"}).status_code == 404
+    assert client.get(_url(rnd, "/edit")).status_code == 403
+    assert post(client, _url(rnd, "/close")).status_code == 403
+    session.expire_all()
+    assert session.get(Round, rnd.id).state == "open"
+
+
+def test_other_groups_round_is_404(client: FlaskClient, session: Session) -> None:
+    _group, _t, _a, _n, rnd = _setup(session)
+    other = make_group(session)
+    stranger = make_member(session, other, "Чужая", role="treasurer")
+    session.commit()
+    login(client, stranger.user.email)
+    for suffix in ("", "/order", "/share", "/edit"):
+        assert client.get(_url(rnd, suffix)).status_code == 404, suffix
+    assert client.get(f"/groups/{other.id}/rounds/{rnd.id}").status_code == 404
+    assert post(client, f"/groups/{other.id}/rounds/{rnd.id}/close").status_code == 404
+
+
+def test_drafts_are_hidden_from_members(client: FlaskClient, session: Session) -> None:
+    _group, _t, aigul, _n, rnd = _setup(session, state="draft")
+    login(client, aigul.user.email)
+    assert client.get(_url(rnd)).status_code == 404
+    assert "Весна" not in client.get(f"/groups/{rnd.group_id}/rounds").get_data(as_text=True)
+
+
+def test_treasurer_round_page_shows_demand_split_and_moves(client: FlaskClient,
+                                                           session: Session) -> None:
+    _group, treasurer, aigul, _n, rnd = _setup(session)
+    seed = rnd.items[0]
+    services.save_order(session, rnd, aigul, {seed.id: (20000, 2000)}, aigul.user,
+                        as_treasurer=False)
+    session.commit()
+    login(client, treasurer.user.email)
+    page = client.get(_url(rnd)).get_data(as_text=True)
+    # 20 + 2 of a pack of 25: the last pack needs 5 more
+    assert "0 full packs; the last needs 5" in page
+    cost = post(client, _url(rnd, "/costs"), {"name": "Такси", "amount": "300",
+                                               "rule": "equal", "supplier": ""})
+    assert cost.status_code == 302
+    bad_cost = post(client, _url(rnd, "/costs"), {"name": "Такси", "amount": "-3",
+                                                   "rule": "equal", "supplier": ""})
+    assert bad_cost.status_code == 422
+    assert "cannot be negative" in bad_cost.get_data(as_text=True)
+    assert post(client, _url(rnd, "/close")).status_code == 302
+    forbidden = post(client, _url(rnd, "/open"))
+    assert forbidden.status_code == 422
+    assert "cannot become" in forbidden.get_data(as_text=True)
+    assert post(client, _url(rnd, "/award")).status_code == 302
+    session.expire_all()
+    assert session.get(Round, rnd.id).state == "awarded"
+    share = client.get(_url(rnd, f"/share/{aigul.id}")).get_data(as_text=True)
+    assert "Такси" in share and "300.00" in share
+
+
+def test_treasurer_creates_a_round_and_bad_input_is_refused(client: FlaskClient,
+                                                            session: Session) -> None:
+    group, treasurer, _a, _n, rnd = _setup(session)
+    product_ids = [item.product_id for item in rnd.items]
+    login(client, treasurer.user.email)
+    assert client.get(f"/groups/{group.id}/rounds/new").status_code == 200
+    response = post(client, f"/groups/{group.id}/rounds/new", {
+        "title": "Осень", "products": [str(product_ids[0])], "loss_policy": "product",
+        "levy_percent": "1,5", "cash_rounding": "1", "deadline": "2030-01-10T18:00"})
+    assert response.status_code == 302
+    created = session.scalar(select(Round).where(Round.title == "Осень"))
+    assert created.levy_basis_points == 150 and created.cash_rounding == 100
+    assert created.state == "draft" and created.deadline is not None
+    for data, message in (
+        ({"title": "", "products": [str(product_ids[0])], "loss_policy": "product"},
+         "required"),
+        ({"title": "X", "loss_policy": "product"}, "at least one product"),
+        ({"title": "X", "products": ["999999"], "loss_policy": "product"}, "not a valid choice"),
+        ({"title": "X", "products": [str(product_ids[0])], "loss_policy": "product",
+          "levy_percent": "abc"}, "not a number"),
+    ):
+        bad = post(client, f"/groups/{group.id}/rounds/new", data)
+        assert bad.status_code == 422, data
+        assert message in bad.get_data(as_text=True), data
+    assert session.scalar(select(Round).where(Round.title == "X")) is None
+
+
+def test_split_preview_api(client: FlaskClient, session: Session) -> None:
+    _group, _t, aigul, _n, _rnd = _setup(session)
+    scenario = json.loads((EXAMPLES / "01-seeds-and-fertiliser.scenario.json").read_text())
+    expected = json.loads((EXAMPLES / "01-seeds-and-fertiliser.result.json").read_text())
+    assert client.post("/api/v1/split-preview", json=scenario).status_code == 401
+    login(client, aigul.user.email)
+    response = client.post("/api/v1/split-preview", json=scenario)
+    assert response.status_code == 200
+    assert response.get_json() == expected
+    bad = json.loads((EXAMPLES / "03-bad-input.scenario.json").read_text())
+    response = client.post("/api/v1/split-preview", json=bad)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == (
+        EXAMPLES / "03-bad-input.error.txt").read_text().strip().split('"error": "')[1][:-2]
+    assert client.post("/api/v1/split-preview", data="{not json",
+                       content_type="application/json").status_code == 422
+    huge = b'{"currency": "KGS", "members": [' + b" " * (6 * 1024 * 1024) + b"]}"
+    assert client.post("/api/v1/split-preview", data=huge,
+                       content_type="application/json").status_code == 413
+
+
+def test_preview_cli(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ok = runner.invoke(args=["coop", "preview",
+                             str(EXAMPLES / "02-short-delivery-and-damage.scenario.json")])
+    assert ok.exit_code == 0
+    assert json.loads(ok.output) == json.loads(
+        (EXAMPLES / "02-short-delivery-and-damage.result.json").read_text())
+    bad = runner.invoke(args=["coop", "preview", str(EXAMPLES / "03-bad-input.scenario.json")])
+    assert bad.exit_code == 2
+    assert "products[0].price_tiers: needs a tier with min_qty 0" in bad.output
+    assert "Traceback" not in bad.output
+    junk = tmp_path / "junk.json"
+    junk.write_bytes(b"\xff\xfe not json")
+    assert runner.invoke(args=["coop", "preview", str(junk)]).exit_code == 2
