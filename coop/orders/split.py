@@ -111,6 +111,10 @@ class Product:
     tiers: tuple[PriceTier, ...]  # by min_qty, ascending
     received: int | None  # None: what was ordered arrived
     damaged: int
+    # Not in the contract: the app's supplier credit note for this product
+    # (minor units), which lowers the bill and so the loss (parse_scenario
+    # takes it only with extensions=True).
+    credit: int = 0
 
 
 class Demand(NamedTuple):
@@ -321,10 +325,14 @@ def preview(scenario: Any) -> dict[str, Any]:
         return to_result(run(parse_scenario(scenario)))
 
 
-def parse_scenario(data: Any) -> Scenario:
-    """Check a scenario JSON and turn it into integers; ScenarioError if bad."""
+def parse_scenario(data: Any, *, extensions: bool = False) -> Scenario:
+    """Check a scenario JSON and turn it into integers; ScenarioError if bad.
+
+    With `extensions`, a product may also carry `credit`: a supplier's credit
+    note (money) that lowers its bill and therefore its loss. The contract's
+    preview never takes it."""
     with _collector_paused():
-        return _ScenarioParser(data).parse()
+        return _ScenarioParser(data, extensions=extensions).parse()
 
 
 def run(scenario: Scenario) -> SplitOutcome:
@@ -421,6 +429,7 @@ class _RawProduct(NamedTuple):
     tiers: list[tuple[str, tuple[int, int], int]]
     received: tuple[int, int] | None
     damaged: tuple[int, int]
+    credit: int = 0
 
 
 def _path(base: str, key: str) -> str:
@@ -446,8 +455,9 @@ class _ScenarioParser:
     fields first, then the fields in the order the contract lists them.
     """
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, *, extensions: bool = False) -> None:
         self.data = data
+        self.extensions = extensions
         self.currency = ""
         self.digits = 2
 
@@ -601,7 +611,8 @@ class _ScenarioParser:
 
     def _raw_product(self, item: Any, base: str) -> _RawProduct:
         obj = self._object(item, base)
-        self._no_unknown_fields(obj, _PRODUCT_KEYS, base)
+        self._no_unknown_fields(
+            obj, _PRODUCT_KEYS | {"credit"} if self.extensions else _PRODUCT_KEYS, base)
         product_id = self._id(obj, "id", base)
         name = self._text(obj, "name", base, product_id)
         unit = self._text(obj, "unit", base, "")
@@ -620,8 +631,9 @@ class _ScenarioParser:
         if received is not None and damaged[0] * 10 ** received[1] > received[0] * 10 ** damaged[1]:
             raise ScenarioError(f"{base}.damaged", "cannot be more than received")
         assert weight is not None  # it has a default
+        credit = self._money(obj, "credit", base, "0") if self.extensions else 0
         return _RawProduct(product_id, name, unit, supplier, granularity, pack_size, weight,
-                           retail_price, tiers, received, damaged)
+                           retail_price, tiers, received, damaged, credit)
 
     def _step_multiple(
         self, obj: dict[str, Any], key: str, base: str, granularity: tuple[int, int]
@@ -810,6 +822,7 @@ def _scale_product(raw: _RawProduct, qty_decimals: int, weight_decimals: int) ->
         tiers=tiers,
         received=None if raw.received is None else qty(raw.received),
         damaged=qty(raw.damaged),
+        credit=raw.credit,
     )
 
 
@@ -922,8 +935,11 @@ class _Settlement:
         usable = received - product.damaged
         granules = allocate(usable // step, firm, tolerance)
         allocated = sum(granules) * step
-        bill = self._money(received, tier.unit_price)
         goods = self._money(allocated, tier.unit_price)
+        bill = self._money(received, tier.unit_price) - product.credit
+        if bill < goods:
+            raise ScenarioError(f"products[{index}].credit",
+                                "cannot be more than the product's loss")
         return ProductOutcome(
             index=index, id=product.id, supplier=product.supplier, firm=firm_total,
             tolerance=tolerance_total, packs=packs, ordered=ordered, tier=tier,
