@@ -3,20 +3,23 @@ knows every table."""
 
 from coop.auth.models import OneTimeToken, User
 from coop.groups.models import Group, Membership
-from coop.ledger.models import Account, Posting
+from coop.ledger.models import Account, Payment, Posting
 from coop.orders.models import (
     AwardedTier,
+    CreditNote,
+    Delivery,
     Request,
     RequestChange,
     Round,
     RoundEvent,
     RoundItem,
+    Settlement,
     SharedCost,
 )
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 __all__ = [
-    "Account", "AwardedTier", "Group", "Membership", "OneTimeToken", "Posting", "PriceTier",
+    "Account", "AwardedTier", "CreditNote", "Delivery", "Payment", "Settlement", "Group", "Membership", "OneTimeToken", "Posting", "PriceTier",
     "Product", "Request", "RequestChange", "Round", "RoundEvent", "RoundItem", "SharedCost",
     "Supplier", "User",
 ]

@@ -46,9 +46,36 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(24))  # charge, payment, levy, write_off, …
     memo: Mapped[str] = mapped_column(String(300), default="")
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     debit_account: Mapped[Account] = relationship(foreign_keys=[debit_account_id])
     credit_account: Mapped[Account] = relationship(foreign_keys=[credit_account_id])
+
+
+PAYMENT_METHODS = ("cash", "bank", "mobile")
+
+
+class Payment(db.Model):  # type: ignore[name-defined,misc]
+    """A member's payment into the group's cash. The idempotency key comes from
+    the form, so a double click or a resent form records one payment."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("group_id", "idempotency_key"),
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("method IN ('cash', 'bank', 'mobile')", name="method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
+    amount: Mapped[int]
+    method: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    posting_id: Mapped[int] = mapped_column(ForeignKey("postings.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -155,3 +155,51 @@ class RoundEvent(db.Model):  # type: ignore[name-defined,misc]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Delivery(db.Model):  # type: ignore[name-defined,misc]
+    """What arrived of a product on one day; several deliveries add up."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint("received >= 0", name="received"),
+        CheckConstraint("damaged >= 0 AND damaged <= received", name="damaged"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    round_item_id: Mapped[int] = mapped_column(ForeignKey("round_items.id"), index=True)
+    received: Mapped[int]  # thousandths of the unit
+    damaged: Mapped[int] = mapped_column(default=0)
+    delivered_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(String(300), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CreditNote(db.Model):  # type: ignore[name-defined,misc]
+    """A supplier's credit for damaged goods: lowers the bill, so the loss."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    round_item_id: Mapped[int] = mapped_column(ForeignKey("round_items.id"), index=True)
+    amount: Mapped[int]  # minor units
+    note: Mapped[str] = mapped_column(String(300), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Settlement(db.Model):  # type: ignore[name-defined,misc]
+    """The split a round was settled with, kept as it was (one per round)."""
+
+    __tablename__ = "settlements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), unique=True)
+    scenario_json: Mapped[str] = mapped_column(Text)
+    result_json: Mapped[str] = mapped_column(Text)
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    settled_at: Mapped[datetime] = mapped_column(default=utcnow)
