@@ -35,7 +35,8 @@ class GroupForm(FlaskForm):
     name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=120)])
     village = StringField(_l("Village"), validators=[Optional(), Length(max=120)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
-    country = SelectField(_l("Country"), choices=choices([(c, COUNTRY_NAMES[c]) for c in COUNTRIES]))
+    country = SelectField(_l("Country"),
+                          choices=choices([(c, COUNTRY_NAMES[c]) for c in COUNTRIES]))
     currency = SelectField(_l("Currency"), choices=choices([(c, c) for c in CURRENCIES]))
     language = SelectField(_l("Language"), choices=language_choices())
 

@@ -3,6 +3,7 @@ first, flush, never commit, and raise DomainError with a message for people."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,11 +23,14 @@ from coop.orders import domain, split
 from coop.orders.models import (
     COST_RULES,
     AwardedTier,
+    CreditNote,
+    Delivery,
     Request,
     RequestChange,
     Round,
     RoundEvent,
     RoundItem,
+    Settlement,
     SharedCost,
 )
 from coop.quantities import line_amount, price_str, qty_str, weight_str
@@ -144,20 +148,30 @@ def update_round(session: Session, rnd: Round, *, title: str, deadline: datetime
 def move_round(session: Session, rnd: Round, actor: User, target: str, note: str = "") -> None:
     """Move the round to `target` if that move is allowed; record who did it.
 
-    The row is locked first, so two treasurers pressing at once cannot both move it."""
-    current = session.scalar(
-        select(Round.state).where(Round.id == rnd.id).with_for_update())
+    The move is one conditional UPDATE (… WHERE state = the state we saw): of two
+    requests at the same moment (two settlements, say), only one moves the round;
+    the other finds it moved and is refused."""
     session.refresh(rnd, ["state"])
-    if current is None or not domain.can_move(current, target):
-        raise DomainError(_l("A round that is %(state)s cannot become %(target)s.",
-                             state=STATE_NAMES.get(current or "", current),
-                             target=STATE_NAMES.get(target, target)))
+    current = rnd.state
+    if not domain.can_move(current, target):
+        raise _forbidden_move(current, target)
     if target == domain.OPEN and not rnd.items:
         raise DomainError(_l("Add at least one product before opening the round."))
+    moved = session.execute(update(Round).where(Round.id == rnd.id, Round.state == current)
+                            .values(state=target).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        session.refresh(rnd, ["state"])
+        raise _forbidden_move(rnd.state, target)
     session.add(RoundEvent(round_id=rnd.id, from_state=current, to_state=target,
                            actor_id=actor.id, note=note))
-    rnd.state = target
     session.flush()
+    session.refresh(rnd, ["state"])
+
+
+def _forbidden_move(current: str, target: str) -> DomainError:
+    return DomainError(_l("A round that is %(state)s cannot become %(target)s.",
+                          state=STATE_NAMES.get(current, current),
+                          target=STATE_NAMES.get(target, target)))
 
 
 def award_at_list_prices(session: Session, rnd: Round, actor: User) -> None:
@@ -404,11 +418,14 @@ def round_requests(session: Session, rnd: Round) -> list[Request]:
 
 
 def build_scenario(rnd: Round, requests: list[Request],
-                   delivery: Mapping[int, tuple[int, int]] | None = None) -> dict[str, Any]:
+                   delivery: Mapping[int, tuple[int, int]] | None = None,
+                   credits: Mapping[int, int] | None = None) -> dict[str, Any]:
     """The split contract's scenario JSON for this round (spec/split.md).
 
     Members in the order they joined the group (the tie-break order); products
-    in the round's order; `delivery` gives {round_item_id: (received, damaged)}."""
+    in the round's order; `delivery` gives {round_item_id: (received, damaged)},
+    `credits` {round_item_id: supplier credit note, minor units} (an extension
+    of the contract, see split.parse_scenario)."""
     members: dict[int, Membership] = {}
     for request in sorted(requests, key=lambda r: r.membership_id):
         members.setdefault(request.membership_id, request.membership)
@@ -429,6 +446,8 @@ def build_scenario(rnd: Round, requests: list[Request],
         if delivery and item.id in delivery:
             received, damaged = delivery[item.id]
             entry["received"], entry["damaged"] = qty_str(received), qty_str(damaged)
+        if credits and credits.get(item.id):
+            entry["credit"] = money.to_string(credits[item.id], rnd.group.currency)
         products.append(entry)
     digits = money.minor_digits(rnd.group.currency)
     scenario: dict[str, Any] = {
@@ -446,22 +465,215 @@ def build_scenario(rnd: Round, requests: list[Request],
         "fund_levy_percent": format(rnd.levy_basis_points / money.Decimal(100), "f"),
     }
     if rnd.cash_rounding:
-        scenario["cash_rounding"] = f"{money.to_decimal(rnd.cash_rounding, rnd.group.currency):.{digits}f}"
+        step = money.to_decimal(rnd.cash_rounding, rnd.group.currency)
+        scenario["cash_rounding"] = f"{step:.{digits}f}"
     return scenario
 
 
-def compute_split(session: Session, rnd: Round,
-                  delivery: Mapping[int, tuple[int, int]] | None = None) -> RoundSplit:
+def compute_split(session: Session, rnd: Round, *,
+                  extra_delivery: Mapping[int, tuple[int, int]] | None = None,
+                  as_ordered: bool = False) -> RoundSplit:
+    """The round's split as it stands: as ordered until goods arrive, then with
+    the deliveries and credit notes recorded (plus `extra_delivery`, a batch
+    not yet saved, for the preview); a settled round's split as it was settled."""
+    settlement = None if as_ordered else session.scalar(
+        select(Settlement).where(Settlement.round_id == rnd.id))
     requests = round_requests(session, rnd)
-    scenario = build_scenario(rnd, requests, delivery)
+    if settlement is not None:
+        scenario = json.loads(settlement.scenario_json)
+    elif as_ordered:
+        scenario = build_scenario(rnd, requests)
+    else:
+        scenario = build_scenario(rnd, requests, effective_delivery(session, rnd, extra_delivery),
+                                  credit_totals(session, rnd))
     try:
-        parsed = split.parse_scenario(scenario)
+        outcome = split.run(split.parse_scenario(scenario, extensions=True))
     except split.ScenarioError as exc:
         raise DomainError(_l("The round cannot be split: %(why)s", why=str(exc))) from exc
-    outcome = split.run(parsed)
     result = split.to_result(outcome)
     members = {str(r.membership_id): r.membership for r in requests}
     items = {str(item.id): item for item in rnd.items}
     index = {int(m["id"]): i for i, m in enumerate(result["members"])}
     return RoundSplit(scenario=scenario, result=result, outcome=outcome, members=members,
                       items=items, member_index=index)
+
+
+# --------------------------------------------------------------------------
+# Delivery (awarded -> received) and settlement (received -> settled)
+# --------------------------------------------------------------------------
+
+
+def delivery_totals(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
+    """{round_item_id: (received, damaged)}: all deliveries added up."""
+    rows = session.execute(
+        select(Delivery.round_item_id, func.sum(Delivery.received), func.sum(Delivery.damaged))
+        .where(Delivery.round_id == rnd.id).group_by(Delivery.round_item_id))
+    return {item_id: (int(r or 0), int(d or 0)) for item_id, r, d in rows}
+
+
+def credit_totals(session: Session, rnd: Round) -> dict[int, int]:
+    rows = session.execute(
+        select(CreditNote.round_item_id, func.sum(CreditNote.amount))
+        .where(CreditNote.round_id == rnd.id).group_by(CreditNote.round_item_id))
+    return {item_id: int(total or 0) for item_id, total in rows}
+
+
+def effective_delivery(session: Session, rnd: Round,
+                       extra: Mapping[int, tuple[int, int]] | None = None
+                       ) -> dict[int, tuple[int, int]]:
+    """What the split counts as arrived. Before the delivery is confirmed, a
+    product with nothing recorded yet is still expected in full; once it is
+    confirmed (received), nothing recorded means nothing arrived."""
+    totals = delivery_totals(session, rnd)
+    for item_id, (received, damaged) in (extra or {}).items():
+        old_r, old_d = totals.get(item_id, (0, 0))
+        totals[item_id] = (old_r + received, old_d + damaged)
+    if rnd.state in (domain.RECEIVED, domain.SETTLED):
+        for item in rnd.items:
+            totals.setdefault(item.id, (0, 0))
+    return totals
+
+
+def check_delivery(rnd: Round, lines: Mapping[int, tuple[int, int]]) -> None:
+    items = {item.id: item for item in rnd.items}
+    for item_id, (received, damaged) in lines.items():
+        item = items.get(item_id)
+        if item is None:
+            raise DomainError(_l("This product is not in this round."))
+        product, field_suffix = item.product, f"_{item_id}"
+        for value, name in ((received, "received"), (damaged, "damaged")):
+            if value < 0:
+                raise DomainError(_l("%(product)s: a quantity cannot be negative.",
+                                     product=product.name), field=name + field_suffix)
+            if not domain.is_multiple(value, product.granularity):
+                raise DomainError(
+                    _l("%(product)s: quantities come in steps of %(step)s %(unit)s.",
+                       product=product.name, step=qty_str(product.granularity),
+                       unit=product.unit), field=name + field_suffix)
+        if damaged > received:
+            raise DomainError(_l("%(product)s: more damaged than received.",
+                                 product=product.name), field="damaged" + field_suffix)
+
+
+def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int, int]], *,
+                    actor: User, delivered_on: date | None = None, note: str = "") -> int:
+    """Record what arrived today: {round_item_id: (received, damaged)}. Returns
+    how many products it adds to; deliveries over several days add up."""
+    if rnd.state != domain.AWARDED:
+        raise DomainError(_l("Deliveries are recorded after the award and before the "
+                             "delivery is confirmed."))
+    check_delivery(rnd, lines)
+    added = 0
+    for item_id, (received, damaged) in lines.items():
+        if received or damaged:
+            session.add(Delivery(round_id=rnd.id, round_item_id=item_id, received=received,
+                                 damaged=damaged, delivered_on=delivered_on,
+                                 note=note.strip()[:300], recorded_by_id=actor.id))
+            added += 1
+    if not added:
+        raise DomainError(_l("Enter what arrived for at least one product."))
+    session.flush()
+    return added
+
+
+def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: int,
+                       note: str, actor: User) -> CreditNote:
+    """A supplier's credit for damaged goods; it lowers the product's bill and
+    loss, and may not exceed the loss."""
+    if rnd.state not in (domain.AWARDED, domain.RECEIVED):
+        raise DomainError(_l("Credit notes are recorded between the award and the "
+                             "settlement."))
+    if item_id not in {item.id for item in rnd.items}:
+        raise DomainError(_l("This product is not in this round."), field="product")
+    if amount <= 0:
+        raise DomainError(_l("The amount must be more than zero."), field="amount")
+    loss = next(p.loss for p in compute_split(session, rnd).outcome.products
+                if p.id == str(item_id))
+    if amount > loss:
+        currency = rnd.group.currency
+        raise DomainError(_l("The credit, %(amount)s, is more than what is still lost on "
+                             "this product, %(loss)s.", amount=money.to_string(amount, currency),
+                             loss=money.to_string(loss, currency)), field="amount")
+    credit = CreditNote(round_id=rnd.id, round_item_id=item_id, amount=amount,
+                        note=note.strip()[:300], recorded_by_id=actor.id)
+    session.add(credit)
+    session.flush()
+    return credit
+
+
+@dataclass
+class MemberChange:
+    name: str
+    membership_id: int
+    lines: list[tuple[str, str, str, str]]  # product, unit, before, after
+    before: int  # total, minor units
+    after: int
+
+    @property
+    def difference(self) -> int:
+        return self.after - self.before
+
+
+def delivery_changes(before: RoundSplit, after: RoundSplit) -> list[MemberChange]:
+    """For each member, what changes between two splits of the round
+    ("Aigul: 13 → 11 sachets, −84 som")."""
+    changes = []
+    for member_before in before.result["members"]:
+        member_after = after.result["members"][after.member_index[int(member_before["id"])]]
+        lines = []
+        units = {p["id"]: p.get("unit", "") for p in before.scenario["products"]}
+        names = {p["id"]: p.get("name", p["id"]) for p in before.scenario["products"]}
+        for line_before, line_after in zip(member_before["lines"], member_after["lines"],
+                                           strict=True):
+            if line_before["allocated"] != line_after["allocated"]:
+                pid = line_before["product"]
+                lines.append((names[pid], units[pid], line_before["allocated"],
+                              line_after["allocated"]))
+        currency = before.scenario["currency"]
+        total_before = money.parse_amount(member_before["total"], currency, allow_negative=True)
+        total_after = money.parse_amount(member_after["total"], currency, allow_negative=True)
+        if lines or total_before != total_after:
+            membership = before.members[member_before["id"]]
+            changes.append(MemberChange(membership.user.name, membership.id, lines,
+                                        total_before, total_after))
+    return changes
+
+
+def confirm_delivery(session: Session, rnd: Round, actor: User) -> None:
+    """All that will arrive has arrived (awarded -> received)."""
+    if rnd.state == domain.AWARDED and not delivery_totals(session, rnd):
+        raise DomainError(_l("Record what arrived first."))
+    move_round(session, rnd, actor, domain.RECEIVED)
+
+
+def settle_round(session: Session, rnd: Round, actor: User) -> RoundSplit:
+    """Post every member's bill, the levy, the rounding and what the fund pays,
+    in this one transaction; the round becomes read-only. Twice is impossible:
+    the state move is conditional, and a round has one settlement."""
+    move_round(session, rnd, actor, domain.SETTLED)
+    round_split = compute_split(session, rnd)
+    session.add(Settlement(round_id=rnd.id, scenario_json=json.dumps(round_split.scenario),
+                           result_json=json.dumps(round_split.result),
+                           settled_by_id=actor.id))
+    group = rnd.group
+    accounts = ledger.group_accounts(session, group)
+    memo = rnd.title
+    for member in round_split.outcome.members:
+        membership = round_split.members[member.id]
+        account = ledger.member_account(session, membership)
+        purchases = member.goods + member.losses + sum(member.shared)
+        common = {"memo": memo, "actor": actor, "round_id": rnd.id,
+                  "membership_id": membership.id}
+        ledger.post(session, group, debit=account, credit=accounts.suppliers,
+                    amount=purchases, kind="charge", **common)
+        ledger.post(session, group, debit=account, credit=accounts.fund, amount=member.levy,
+                    kind="levy", **common)
+        ledger.post(session, group, debit=account, credit=accounts.fund,
+                    amount=member.rounding, kind="rounding", **common)
+    ledger.post(session, group, debit=accounts.fund, credit=accounts.suppliers,
+                amount=round_split.outcome.totals.fund_covered, kind="fund_cover", memo=memo,
+                actor=actor, round_id=rnd.id)
+    session.flush()
+    return round_split
+
+

@@ -153,7 +153,7 @@ def test_award_needs_orders(session: Session) -> None:
 
 
 def test_credit_limit_refuses_an_order_beyond_it(session: Session) -> None:
-    group, _t, members, rnd = _round(session, credit_limit=100_000)  # 1 000 som
+    _group, _t, members, rnd = _round(session, credit_limit=100_000)  # 1 000 som
     seed = rnd.items[0]  # 48.50 at the base tier
     services.save_order(session, rnd, members[0], {seed.id: (q("20"), 0)}, members[0].user,
                         as_treasurer=False)  # 970.00

@@ -1,0 +1,379 @@
+"""Suppliers, their products and catalog imports. Functions take the session
+first, flush, never commit; a broken rule is a DomainError for the treasurer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from coop.config import SUPPORTED_LOCALES
+from coop.db import utcnow
+from coop.errors import DomainError
+from coop.groups.models import Group
+from coop.suppliers import domain
+from coop.suppliers.domain import CatalogError, CatalogRow, ProductData, RowError, Tier
+from coop.suppliers.models import PriceTier, Product, Supplier
+
+MAX_SUPPLIER_NAME = 160
+MAX_CONTACT = 120
+MAX_PHONE = 40
+MAX_ADDRESS = 300
+
+
+# -- suppliers ------------------------------------------------------------------
+
+def list_suppliers(session: Session, group: Group) -> list[Supplier]:
+    return list(session.scalars(select(Supplier).where(Supplier.group_id == group.id)
+                                .order_by(Supplier.name, Supplier.id)))
+
+
+def product_counts(session: Session, group: Group) -> dict[int, int]:
+    """Products on offer (not retired) per supplier id."""
+    rows = session.execute(select(Product.supplier_id, func.count())
+                           .where(Product.group_id == group.id, Product.retired.is_(False))
+                           .group_by(Product.supplier_id))
+    return {supplier_id: count for supplier_id, count in rows}
+
+
+def get_supplier(session: Session, group: Group, supplier_id: int) -> Supplier:
+    supplier = session.get(Supplier, supplier_id)
+    if supplier is None or supplier.group_id != group.id:
+        raise DomainError(_l("This supplier is not one of the group's."), field="supplier")
+    return supplier
+
+
+def create_supplier(session: Session, group: Group, *, name: str, contact_person: str = "",
+                    phone: str = "", address: str = "", language: str | None = None
+                    ) -> Supplier:
+    supplier = Supplier(group_id=group.id)
+    _set_supplier_fields(session, supplier, name=name, contact_person=contact_person,
+                         phone=phone, address=address, language=language or group.language)
+    session.add(supplier)
+    session.flush()
+    return supplier
+
+
+def update_supplier(session: Session, supplier: Supplier, *, name: str, contact_person: str,
+                    phone: str, address: str, language: str) -> None:
+    _set_supplier_fields(session, supplier, name=name, contact_person=contact_person,
+                         phone=phone, address=address, language=language)
+    session.flush()
+
+
+def _set_supplier_fields(session: Session, supplier: Supplier, *, name: str,
+                         contact_person: str, phone: str, address: str, language: str) -> None:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_l("The supplier needs a name."), field="name")
+    for field, value, limit in (("name", name, MAX_SUPPLIER_NAME),
+                                ("contact_person", contact_person, MAX_CONTACT),
+                                ("phone", phone, MAX_PHONE), ("address", address, MAX_ADDRESS)):
+        if len((value or "").strip()) > limit:
+            raise DomainError(_l("This is too long (at most %(n)d characters).", n=limit),
+                              field=field)
+    if language not in SUPPORTED_LOCALES:
+        raise DomainError(_l("Unknown language."), field="language")
+    # compared here, not in SQL: SQLite's lower() knows no Cyrillic
+    others = session.scalars(select(Supplier.name).where(
+        Supplier.group_id == supplier.group_id, Supplier.id != (supplier.id or 0)))
+    if name.casefold() in {other.casefold() for other in others}:
+        raise DomainError(_l("The group already has a supplier with this name."), field="name")
+    supplier.name = name
+    supplier.contact_person = (contact_person or "").strip()
+    supplier.phone = (phone or "").strip()
+    supplier.address = (address or "").strip()
+    supplier.language = language
+
+
+# -- products -------------------------------------------------------------------
+
+def list_products(session: Session, group: Group, include_retired: bool = False
+                  ) -> list[Product]:
+    """The group's catalog, with supplier and price tiers loaded, by supplier and name."""
+    query = (select(Product).join(Product.supplier)
+             .options(contains_eager(Product.supplier), selectinload(Product.price_tiers))
+             .where(Product.group_id == group.id)
+             .order_by(Supplier.name, Product.name, Product.id))
+    if not include_retired:
+        query = query.where(Product.retired.is_(False))
+    return list(session.scalars(query))
+
+
+def supplier_products(session: Session, supplier: Supplier, include_retired: bool = True
+                      ) -> list[Product]:
+    """One supplier's products with their price tiers, on offer first, by name."""
+    query = (select(Product).options(selectinload(Product.price_tiers))
+             .where(Product.supplier_id == supplier.id)
+             .order_by(Product.retired, Product.name, Product.id))
+    if not include_retired:
+        query = query.where(Product.retired.is_(False))
+    return list(session.scalars(query))
+
+
+def get_product(session: Session, group: Group, product_id: int) -> Product:
+    """A product of this group's catalog (never one of another group)."""
+    product = session.get(Product, product_id)
+    if product is None or product.group_id != group.id:
+        raise DomainError(_l("This product is not in the group's catalog."), field="product")
+    return product
+
+
+def product_data(product: Product) -> ProductData:
+    """A stored product as the plain data the catalog rules and the CSV use."""
+    return ProductData(
+        name=product.name, unit=product.unit, pack_size=product.pack_size,
+        granularity=product.granularity,
+        tiers=tuple(Tier(t.min_qty, t.unit_price) for t in product.price_tiers),
+        weight_grams=product.weight_grams, retail_price=product.retail_price,
+        article_code=product.article_code)
+
+
+def create_product(session: Session, supplier: Supplier, data: ProductData) -> Product:
+    _check(data)
+    _check_article_code_free(session, supplier, data.article_code, None)
+    product = Product(group_id=supplier.group_id, supplier_id=supplier.id)
+    _apply(product, data)
+    session.add(product)
+    session.flush()
+    return product
+
+
+def update_product(session: Session, product: Product, data: ProductData) -> None:
+    _check(data)
+    _check_article_code_free(session, product.supplier, data.article_code, product.id)
+    _apply(product, data)
+    session.flush()
+
+
+def retire_product(session: Session, product: Product) -> None:
+    """No longer offered; kept, since rounds may refer to it."""
+    if product.retired:
+        raise DomainError(_l("This product is already retired."))
+    product.retired = True
+    session.flush()
+
+
+def reinstate_product(session: Session, product: Product) -> None:
+    if not product.retired:
+        raise DomainError(_l("This product is already on offer."))
+    product.retired = False
+    session.flush()
+
+
+def _check(data: ProductData) -> None:
+    errors = domain.check_product(data)
+    if errors:
+        field, message = errors[0]
+        raise DomainError(message, field=field)
+
+
+def _check_article_code_free(session: Session, supplier: Supplier, code: str | None,
+                             product_id: int | None) -> None:
+    if code is None:
+        return
+    query = select(Product.id).where(Product.supplier_id == supplier.id,
+                                     Product.article_code == code)
+    if product_id is not None:
+        query = query.where(Product.id != product_id)
+    if session.scalar(query) is not None:
+        raise DomainError(_l("Another product of this supplier has the article code %(code)s.",
+                             code=code), field="article_code")
+
+
+def _apply(product: Product, data: ProductData) -> None:
+    product.article_code = data.article_code
+    product.name = data.name
+    product.unit = data.unit
+    product.pack_size = data.pack_size
+    product.granularity = data.granularity
+    product.weight_grams = data.weight_grams
+    product.retail_price = data.retail_price
+    _set_tiers(product, data.tiers)
+
+
+def _set_tiers(product: Product, tiers: Sequence[Tier]) -> None:
+    """Change the tiers in place: a tier that keeps its quantity keeps its row, so
+    that no new row meets an old one with the same (product, min_qty) in a flush
+    (inserts run before deletes)."""
+    by_qty = {tier.min_qty: tier for tier in product.price_tiers}
+    wanted = []
+    for tier in tiers:
+        row = by_qty.get(tier.min_qty)
+        if row is None:
+            row = PriceTier(min_qty=tier.min_qty, unit_price=tier.unit_price)
+        elif row.unit_price != tier.unit_price:
+            row.unit_price = tier.unit_price
+        wanted.append(row)
+    if [id(row) for row in wanted] != [id(row) for row in product.price_tiers]:
+        product.price_tiers = wanted
+
+
+# -- catalog import and export -----------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+    retired: int  # of the products in the file, how many stay retired
+
+    @property
+    def total(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+def import_catalog(session: Session, supplier: Supplier, data: bytes) -> ImportResult:
+    """Read a catalog CSV and write it, all or nothing: CatalogError lists every
+    bad line and nothing is written."""
+    return upsert_catalog(session, supplier, domain.parse_catalog(data))
+
+
+def upsert_catalog(session: Session, supplier: Supplier, rows: Sequence[CatalogRow]
+                   ) -> ImportResult:
+    """Add the products whose article code is new, update the others in place.
+
+    Products not in `rows` are left alone; a retired product stays retired.
+    The supplier's catalog is read with two queries into a dict by article
+    code and written with a handful of bulk (executemany) statements, whatever
+    the number of lines: with `add_all` the ORM sends one INSERT … RETURNING per
+    object on SQLite, far too slow for 10,000 lines."""
+    _check_rows(rows)
+    existing = _load_catalog(session, supplier)
+    now = utcnow()
+    new_rows: list[ProductData] = []
+    changed: list[tuple[_Stored, ProductData]] = []
+    unchanged = retired = 0
+    for row in rows:
+        stored = existing.get(row.product.article_code)
+        if stored is None:
+            new_rows.append(row.product)
+            continue
+        retired += stored.retired
+        if stored.data == row.product:
+            unchanged += 1
+        else:
+            changed.append((stored, row.product))
+    _insert_products(session, supplier, new_rows, now)
+    _update_products(session, changed, now)
+    # what the session holds of this catalog is now out of date
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Product | PriceTier):
+            session.expire(obj)
+    session.expire(supplier, ["products"])
+    return ImportResult(added=len(new_rows), updated=len(changed), unchanged=unchanged,
+                        retired=retired)
+
+
+def _check_rows(rows: Sequence[CatalogRow]) -> None:
+    errors = [RowError(row.line, field, message) for row in rows
+              for field, message in domain.check_product(row.product)]
+    first_line: dict[str | None, int] = {}
+    for row in rows:
+        code = row.product.article_code
+        if not code:
+            errors.append(RowError(row.line, "article_code", _l("The article code is needed.")))
+        elif code in first_line:
+            errors.append(RowError(row.line, "article_code", _l(
+                "The article code %(code)s is also on line %(line)d.", code=code,
+                line=first_line[code])))
+        else:
+            first_line[code] = row.line
+    if errors:
+        raise CatalogError(sorted(errors, key=lambda error: error.line))
+
+
+@dataclass
+class _Stored:
+    id: int
+    retired: bool
+    data: ProductData
+    tier_ids: dict[int, int]  # min_qty -> price_tiers.id
+
+
+def _load_catalog(session: Session, supplier: Supplier) -> dict[str | None, _Stored]:
+    tiers: dict[int, list[tuple[int, int, int]]] = {}
+    for tier_id, product_id, min_qty, unit_price in session.execute(
+            select(PriceTier.id, PriceTier.product_id, PriceTier.min_qty, PriceTier.unit_price)
+            .join(Product, Product.id == PriceTier.product_id)
+            .where(Product.supplier_id == supplier.id)
+            .order_by(PriceTier.product_id, PriceTier.min_qty)):
+        tiers.setdefault(product_id, []).append((tier_id, min_qty, unit_price))
+    stored = {}
+    for row in session.execute(
+            select(Product.id, Product.retired, Product.article_code, Product.name, Product.unit,
+                   Product.pack_size, Product.granularity, Product.weight_grams,
+                   Product.retail_price)
+            .where(Product.supplier_id == supplier.id, Product.article_code.is_not(None))):
+        own = tiers.get(row.id, [])
+        stored[row.article_code] = _Stored(
+            id=row.id, retired=row.retired,
+            tier_ids={min_qty: tier_id for tier_id, min_qty, _price in own},
+            data=ProductData(
+                name=row.name, unit=row.unit, pack_size=row.pack_size,
+                granularity=row.granularity, weight_grams=row.weight_grams,
+                retail_price=row.retail_price, article_code=row.article_code,
+                tiers=tuple(Tier(min_qty, price) for _id, min_qty, price in own)))
+    return stored
+
+
+def _columns(data: ProductData) -> dict[str, object]:
+    return {"article_code": data.article_code, "name": data.name, "unit": data.unit,
+            "pack_size": data.pack_size, "granularity": data.granularity,
+            "weight_grams": data.weight_grams, "retail_price": data.retail_price}
+
+
+def _insert_products(session: Session, supplier: Supplier, products: Sequence[ProductData],
+                     now: datetime) -> None:
+    if not products:
+        return
+    # no RETURNING: the ORM sends it row by row on SQLite; one SELECT is cheaper
+    session.execute(insert(Product), [
+        {**_columns(data), "group_id": supplier.group_id, "supplier_id": supplier.id,
+         "retired": False, "created_at": now, "updated_at": now} for data in products])
+    new_codes = {data.article_code for data in products}
+    ids = {code: product_id for code, product_id in session.execute(
+        select(Product.article_code, Product.id).where(Product.supplier_id == supplier.id))
+        if code in new_codes}
+    session.execute(insert(PriceTier), [
+        {"product_id": ids[data.article_code], "min_qty": tier.min_qty,
+         "unit_price": tier.unit_price} for data in products for tier in data.tiers])
+
+
+def _update_products(session: Session, changes: Sequence[tuple[_Stored, ProductData]],
+                     now: datetime) -> None:
+    """Tiers change in place: a quantity that stays keeps its row, so no new row
+    ever meets an old one with the same (product, min_qty)."""
+    if not changes:
+        return
+    session.execute(update(Product), [
+        {**_columns(data), "id": stored.id, "updated_at": now} for stored, data in changes])
+    price_updates, additions, removals = [], [], []
+    for stored, data in changes:
+        old_prices = {tier.min_qty: tier.unit_price for tier in stored.data.tiers}
+        for tier in data.tiers:
+            if tier.min_qty not in old_prices:
+                additions.append({"product_id": stored.id, "min_qty": tier.min_qty,
+                                  "unit_price": tier.unit_price})
+            elif old_prices[tier.min_qty] != tier.unit_price:
+                price_updates.append({"id": stored.tier_ids[tier.min_qty],
+                                      "unit_price": tier.unit_price})
+        wanted = {tier.min_qty for tier in data.tiers}
+        removals += [tier_id for min_qty, tier_id in stored.tier_ids.items()
+                     if min_qty not in wanted]
+    for start in range(0, len(removals), 500):
+        session.execute(delete(PriceTier).where(PriceTier.id.in_(removals[start:start + 500])))
+    if price_updates:
+        session.execute(update(PriceTier), price_updates)
+    if additions:
+        session.execute(insert(PriceTier), additions)
+
+
+def export_catalog(session: Session, supplier: Supplier) -> bytes:
+    """The products on offer as the catalog CSV that `import_catalog` reads back."""
+    return domain.write_catalog(product_data(product) for product in
+                                supplier_products(session, supplier, include_retired=False))
