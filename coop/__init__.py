@@ -23,10 +23,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    import coop.models  # noqa: F401  (every table known to the metadata)
     from coop.extensions import babel, csrf, db, limiter, login_manager, migrate
     from coop.i18n import select_locale
-
-    import coop.models  # noqa: F401  (every table known to the metadata)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -43,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     from coop.api.views import bp as api_bp
     from coop.auth.views import bp as auth_bp
     from coop.groups.views import bp as groups_bp
+    from coop.ledger.views import bp as ledger_bp
     from coop.orders.views import bp as orders_bp
     from coop.suppliers.views import bp as suppliers_bp
 
@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(suppliers_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(ledger_bp)
     app.register_blueprint(api_bp)
 
 

@@ -19,7 +19,24 @@ from coop.orders.models import (
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 __all__ = [
-    "Account", "AwardedTier", "CreditNote", "Delivery", "Payment", "Settlement", "Group", "Membership", "OneTimeToken", "Posting", "PriceTier",
-    "Product", "Request", "RequestChange", "Round", "RoundEvent", "RoundItem", "SharedCost",
-    "Supplier", "User",
+    "Account",
+    "AwardedTier",
+    "CreditNote",
+    "Delivery",
+    "Group",
+    "Membership",
+    "OneTimeToken",
+    "Payment",
+    "Posting",
+    "PriceTier",
+    "Product",
+    "Request",
+    "RequestChange",
+    "Round",
+    "RoundEvent",
+    "RoundItem",
+    "Settlement",
+    "SharedCost",
+    "Supplier",
+    "User",
 ]

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from coop.auth import services
-from coop.auth.models import User
 from coop.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
+from coop.auth.models import User
 from coop.errors import DomainError
 from coop.extensions import db, limiter, login_manager
 from coop.forms import apply_domain_error

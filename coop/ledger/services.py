@@ -1,16 +1,87 @@
-"""The group's books. Postings are only ever added; balances are derived."""
+"""The group's books: double-entry postings that are only ever added.
+
+Every movement debits one account and credits another with the same positive
+amount, so all accounts of a group always sum to zero. A member's balance is
+credits minus debits: positive, she has credit; negative, she owes. Balances
+are derived from the postings, never stored. Functions flush, never commit."""
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
-from coop.groups.models import Membership
-from coop.ledger.models import Account, Posting
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from coop.auth.models import User
+from coop.errors import DomainError
+from coop.groups.models import Group, Membership
+from coop.ledger.models import PAYMENT_METHODS, Account, Payment, Posting
+
+KIND_NAMES = {
+    "charge": _l("Purchase round"), "levy": _l("Solidarity fund levy"),
+    "rounding": _l("Cash rounding"), "fund_cover": _l("Losses and costs paid by the fund"),
+    "payment": _l("Payment"), "write_off": _l("Debt written off"),
+    "reversal": _l("Reversal"), "adjustment": _l("Adjustment"),
+    "pay_out": _l("Paid to a supplier"), "payout": _l("Sales payout"),
+}
+METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
+MAX_AMOUNT = 10**14
+
+
+@dataclass(frozen=True)
+class GroupAccounts:
+    fund: int
+    cash: int
+    suppliers: int
+
+
+def group_accounts(session: Session, group: Group) -> GroupAccounts:
+    """The group's fund, cash and payables accounts (made on first use)."""
+    found = {a.kind: a.id for a in session.scalars(select(Account).where(
+        Account.group_id == group.id, Account.membership_id.is_(None)))}
+    for kind in ("fund", "cash", "suppliers"):
+        if kind not in found:
+            account = Account(group_id=group.id, kind=kind)
+            session.add(account)
+            session.flush()
+            found[kind] = account.id
+    return GroupAccounts(fund=found["fund"], cash=found["cash"], suppliers=found["suppliers"])
+
+
+def member_account(session: Session, membership: Membership) -> int:
+    account_id = session.scalar(select(Account.id).where(
+        Account.membership_id == membership.id))
+    if account_id is None:
+        account = Account(group_id=membership.group_id, kind="member",
+                          membership_id=membership.id)
+        session.add(account)
+        session.flush()
+        account_id = account.id
+    return account_id
+
+
+def post(session: Session, group: Group, *, debit: int, credit: int, amount: int, kind: str,
+         memo: str = "", actor: User | None = None, round_id: int | None = None,
+         membership_id: int | None = None, reverses_id: int | None = None) -> Posting | None:
+    """Move `amount` from `debit` to `credit`; a negative amount moves it back;
+    zero posts nothing."""
+    if amount == 0:
+        return None
+    if amount < 0:
+        debit, credit, amount = credit, debit, -amount
+    posting = Posting(group_id=group.id, debit_account_id=debit, credit_account_id=credit,
+                      amount=amount, kind=kind, memo=memo[:300], round_id=round_id,
+                      membership_id=membership_id, reverses_id=reverses_id,
+                      created_by_id=actor.id if actor else None)
+    session.add(posting)
+    session.flush()
+    return posting
 
 
 def account_balance(session: Session, account_id: int) -> int:
-    """Credits minus debits, in minor units (for a member: positive = in credit)."""
     signed = case((Posting.credit_account_id == account_id, Posting.amount),
                   else_=-Posting.amount)
     total = session.scalar(select(func.coalesce(func.sum(signed), 0)).where(
@@ -23,3 +94,238 @@ def member_balance(session: Session, membership: Membership) -> int:
     account_id = session.scalar(select(Account.id).where(
         Account.membership_id == membership.id))
     return 0 if account_id is None else account_balance(session, account_id)
+
+
+def balances(session: Session, group: Group) -> dict[int, int]:
+    """{account id: balance} for every account of the group, in two queries."""
+    credits = dict(session.execute(
+        select(Posting.credit_account_id, func.sum(Posting.amount))
+        .where(Posting.group_id == group.id).group_by(Posting.credit_account_id)).all())
+    debits = dict(session.execute(
+        select(Posting.debit_account_id, func.sum(Posting.amount))
+        .where(Posting.group_id == group.id).group_by(Posting.debit_account_id)).all())
+    accounts = session.scalars(select(Account.id).where(Account.group_id == group.id))
+    return {a: int(credits.get(a, 0) or 0) - int(debits.get(a, 0) or 0) for a in accounts}
+
+
+@dataclass
+class MemberBalance:
+    membership: Membership
+    balance: int
+
+
+@dataclass
+class Books:
+    members: list[MemberBalance]
+    fund: int
+    cash: int
+    suppliers: int  # negative: what the group still owes for purchases
+
+    @property
+    def total(self) -> int:
+        """All accounts together: always zero."""
+        return sum(m.balance for m in self.members) + self.fund + self.cash + self.suppliers
+
+    @property
+    def members_owe(self) -> int:
+        return -sum(m.balance for m in self.members if m.balance < 0)
+
+    @property
+    def members_credit(self) -> int:
+        return sum(m.balance for m in self.members if m.balance > 0)
+
+
+def books(session: Session, group: Group, memberships: list[Membership]) -> Books:
+    accounts = group_accounts(session, group)
+    by_account = balances(session, group)
+    member_accounts = dict(session.execute(select(Account.membership_id, Account.id).where(
+        Account.group_id == group.id, Account.kind == "member")).all())
+    members = [MemberBalance(m, by_account.get(member_accounts.get(m.id, -1), 0))
+               for m in memberships]
+    listed = {m.id for m in memberships}
+    # Members left out of the list (inactive) still count in the total.
+    hidden = sum(by_account.get(account, 0) for mid, account in member_accounts.items()
+                 if mid not in listed)
+    return Books(members=members, fund=by_account.get(accounts.fund, 0),
+                 cash=by_account.get(accounts.cash, 0),
+                 suppliers=by_account.get(accounts.suppliers, 0) + hidden)
+
+
+# --------------------------------------------------------------------------
+# Movements the treasurer records
+# --------------------------------------------------------------------------
+
+
+def _check_amount(amount: int, field: str = "amount") -> None:
+    if amount <= 0:
+        raise DomainError(_l("The amount must be more than zero."), field=field)
+    if amount >= MAX_AMOUNT:
+        raise DomainError(_l("The amount is too large."), field=field)
+
+
+def record_payment(session: Session, membership: Membership, *, amount: int, method: str,
+                   reference: str, idempotency_key: str, actor: User) -> tuple[Payment, bool]:
+    """A member pays into the group's cash (in advance too). Returns the payment
+    and whether it is new: the same form sent twice records it once."""
+    _check_amount(amount)
+    if method not in PAYMENT_METHODS:
+        raise DomainError(_l("Unknown payment method."), field="method")
+    key = (idempotency_key or "").strip()[:64]
+    if len(key) < 16:
+        raise DomainError(_l("The form has expired. Please reload the page and try again."))
+    existing = payment_by_key(session, membership.group_id, key)
+    if existing is not None:
+        return existing, False
+    group = membership.group
+    accounts = group_accounts(session, group)
+    posting = post(session, group, debit=accounts.cash,
+                   credit=member_account(session, membership), amount=amount, kind="payment",
+                   memo=reference.strip(), actor=actor, membership_id=membership.id)
+    assert posting is not None
+    payment = Payment(group_id=group.id, membership_id=membership.id, amount=amount,
+                      method=method, reference=reference.strip()[:120], idempotency_key=key,
+                      posting_id=posting.id, created_by_id=actor.id)
+    session.add(payment)
+    # Two identical forms at the same moment: the unique key makes the second
+    # flush (or commit) fail with IntegrityError; the caller rolls back and
+    # finds the first one with payment_by_key.
+    session.flush()
+    return payment, True
+
+
+def payment_by_key(session: Session, group_id: int, key: str) -> Payment | None:
+    return session.scalar(select(Payment).where(Payment.group_id == group_id,
+                                                Payment.idempotency_key == key))
+
+
+def write_off(session: Session, membership: Membership, *, amount: int, reason: str,
+              actor: User) -> Posting:
+    """What a member cannot pay is taken over by the solidarity fund. Visible."""
+    _check_amount(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Say why the debt is written off."), field="reason")
+    owed = -member_balance(session, membership)
+    if amount > owed:
+        raise DomainError(_l("She owes only %(owed)s.", owed=_format(owed, membership)),
+                          field="amount")
+    accounts = group_accounts(session, membership.group)
+    posting = post(session, membership.group, debit=accounts.fund,
+                   credit=member_account(session, membership), amount=amount,
+                   kind="write_off", memo=reason, actor=actor, membership_id=membership.id)
+    assert posting is not None
+    return posting
+
+
+def adjust_member(session: Session, membership: Membership, *, amount: int, reason: str,
+                  actor: User, round_id: int | None = None) -> Posting:
+    """Correct a member's charge: positive charges her more, negative refunds her;
+    the other side is the group's purchases account."""
+    if amount == 0:
+        raise DomainError(_l("The amount must not be zero."), field="amount")
+    if abs(amount) >= MAX_AMOUNT:
+        raise DomainError(_l("The amount is too large."), field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Say why."), field="reason")
+    accounts = group_accounts(session, membership.group)
+    posting = post(session, membership.group, debit=member_account(session, membership),
+                   credit=accounts.suppliers, amount=amount, kind="adjustment", memo=reason,
+                   actor=actor, round_id=round_id, membership_id=membership.id)
+    assert posting is not None
+    return posting
+
+
+def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: str,
+                    actor: User) -> Posting:
+    """Undo a posting with its mirror image; both stay in the books."""
+    posting = session.get(Posting, posting_id)
+    if posting is None or posting.group_id != group.id:
+        raise DomainError(_l("There is no such entry."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Say why."), field="reason")
+    if posting.reverses_id is not None:
+        raise DomainError(_l("A reversal cannot be reversed; record a new entry instead."))
+    if session.scalar(select(Posting.id).where(Posting.reverses_id == posting.id)):
+        raise DomainError(_l("This entry is already reversed."))
+    mirror = post(session, group, debit=posting.credit_account_id,
+                  credit=posting.debit_account_id, amount=posting.amount, kind="reversal",
+                  memo=reason, actor=actor, round_id=posting.round_id,
+                  membership_id=posting.membership_id, reverses_id=posting.id)
+    assert mirror is not None
+    return mirror
+
+
+def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: User) -> Posting:
+    """The treasurer pays a supplier or a shared cost (transport…) from the cash."""
+    _check_amount(amount)
+    memo = (memo or "").strip()
+    if not memo:
+        raise DomainError(_l("Say whom you paid and what for."), field="memo")
+    accounts = group_accounts(session, group)
+    posting = post(session, group, debit=accounts.suppliers, credit=accounts.cash,
+                   amount=amount, kind="pay_out", memo=memo, actor=actor)
+    assert posting is not None
+    return posting
+
+
+def _format(amount: int, membership: Membership) -> str:
+    from coop.money import to_string
+
+    return to_string(amount, membership.group.currency)
+
+
+# --------------------------------------------------------------------------
+# Statements
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class StatementLine:
+    posting: Posting
+    amount: int  # signed for this account: + credit, - debit
+    balance: int  # running balance after this line
+    author: str
+
+
+def statement(session: Session, account_id: int, *, start: datetime | None = None,
+              end: datetime | None = None) -> tuple[int, list[StatementLine]]:
+    """(opening balance, lines with running balance) of one account."""
+    touches = (Posting.credit_account_id == account_id) | (Posting.debit_account_id == account_id)
+    opening = 0
+    if start is not None:
+        signed = case((Posting.credit_account_id == account_id, Posting.amount),
+                      else_=-Posting.amount)
+        opening = int(session.scalar(select(func.coalesce(func.sum(signed), 0)).where(
+            touches, Posting.created_at < start)) or 0)
+    author = aliased(User)
+    query = (select(Posting, author.name).outerjoin(author, author.id == Posting.created_by_id)
+             .where(touches).order_by(Posting.created_at, Posting.id))
+    if start is not None:
+        query = query.where(Posting.created_at >= start)
+    if end is not None:
+        query = query.where(Posting.created_at < end)
+    lines, balance = [], opening
+    for posting, name in session.execute(query):
+        amount = posting.amount if posting.credit_account_id == account_id else -posting.amount
+        balance += amount
+        lines.append(StatementLine(posting, amount, balance, name or ""))
+    return opening, lines
+
+
+def fund_explained(session: Session, group: Group) -> dict[str, int]:
+    """The fund's balance by kind of movement (they add up to the balance)."""
+    fund = group_accounts(session, group).fund
+    by_kind: dict[str, int] = defaultdict(int)
+    for kind, credit, amount in session.execute(
+            select(Posting.kind, Posting.credit_account_id, Posting.amount).where(
+                (Posting.credit_account_id == fund) | (Posting.debit_account_id == fund))):
+        by_kind[kind] += amount if credit == fund else -amount
+    return dict(by_kind)
+
+
+def fund_history(session: Session, group: Group) -> list[tuple[datetime, int]]:
+    """(time, fund balance after it) for each movement of the fund."""
+    _opening, lines = statement(session, group_accounts(session, group).fund)
+    return [(line.posting.created_at, line.balance) for line in lines]

@@ -90,3 +90,40 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
             continue
         lines[item_id] = (line.quantity, line.tolerance)
     return lines, typed
+
+
+class CreditNoteForm(FlaskForm):
+    product = SelectField(_l("Product"), coerce=int)
+    amount = MoneyField(_l("Credit amount"), validators=[DataRequired()])
+    note = StringField(_l("Note (credit note number)"), validators=[Optional(), Length(max=300)])
+
+    def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.amount.currency = currency
+
+
+class DeliveryForm(FlaskForm):
+    delivered_on = DateField(_l("Delivered on"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+
+def parse_delivery_form(formdata: MultiDict[str, str], item_ids: list[int]
+                        ) -> tuple[dict[int, tuple[int, int]], dict[int, dict[str, str]],
+                                   dict[int, str]]:
+    """`received_<item>` / `damaged_<item>` as typed: (lines, typed texts, errors)."""
+    lines: dict[int, tuple[int, int]] = {}
+    typed: dict[int, dict[str, str]] = {}
+    errors: dict[int, str] = {}
+    for item_id in item_ids:
+        texts = {name: (formdata.get(f"{name}_{item_id}") or "").strip()[:40]
+                 for name in ("received", "damaged")}
+        typed[item_id] = texts
+        try:
+            received = parse_quantity(texts["received"]) if texts["received"] else 0
+            damaged = parse_quantity(texts["damaged"]) if texts["damaged"] else 0
+        except MoneyError as exc:
+            errors[item_id] = str(exc.message)
+            continue
+        if received or damaged:
+            lines[item_id] = (received, damaged)
+    return lines, typed, errors

@@ -13,7 +13,15 @@ from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.money import Decimal
 from coop.orders import domain, explain, services
-from coop.orders.forms import RoundForm, SharedCostForm, parse_order_form, rule_choices
+from coop.orders.forms import (
+    CreditNoteForm,
+    DeliveryForm,
+    RoundForm,
+    SharedCostForm,
+    parse_delivery_form,
+    parse_order_form,
+    rule_choices,
+)
 from coop.orders.models import Round
 
 bp = Blueprint("orders", __name__, template_folder="templates")
@@ -173,11 +181,9 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                                     _anchor="costs"))
     errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
               if name in form for e in errs] + list(form.form_errors)
-    for error in errors:
-        flash(error, "error")
-    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
-                            _anchor="costs"), code=303) if not errors else (
-        render_template("orders/cost_error.html", group=g.group, rnd=rnd, errors=errors), 422)
+    back = url_for("orders.round_page", group_id=group_id, round_id=round_id, _anchor="costs")
+    return render_template("orders/not_saved.html", group=g.group, rnd=rnd, errors=errors,
+                           back=back), 422
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/costs/<int:cost_id>/delete")
@@ -264,3 +270,103 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     view = explain.RoundView(round_split, g.group.currency)
     return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
                            share=view.member(member.id), states=services.STATE_NAMES)
+
+
+def _credit_form(rnd: Round) -> CreditNoteForm:
+    form = CreditNoteForm(currency=g.group.currency)
+    form.product.choices = choices([(item.id, item.product.name) for item in rnd.items])
+    return form
+
+
+@bp.route("/groups/<int:group_id>/rounds/<int:round_id>/delivery", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """Record what arrived, after a preview of what changes for each member."""
+    rnd = _round_or_404(round_id)
+    form = DeliveryForm()
+    typed: dict = {}
+    errors: dict = {}
+    changes = None
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        lines, typed, errors = parse_delivery_form(request.form, [i.id for i in rnd.items])
+        if errors:
+            error = _("Some quantities are not numbers. Nothing was saved.")
+        elif request.form.get("action") == "record":
+            try:
+                services.record_delivery(db.session, rnd, lines, actor=current_user,
+                                         delivered_on=form.delivered_on.data,
+                                         note=form.note.data or "")
+            except DomainError as exc:
+                db.session.rollback()
+                error = str(exc.message)
+            else:
+                db.session.commit()
+                flash(_("The delivery is recorded."), "success")
+                return redirect(url_for("orders.delivery", group_id=group_id,
+                                        round_id=round_id))
+        else:
+            try:
+                services.check_delivery(rnd, lines)
+                changes = services.delivery_changes(
+                    services.compute_split(db.session, rnd, as_ordered=True),
+                    services.compute_split(db.session, rnd, extra_delivery=lines))
+            except DomainError as exc:
+                error = str(exc.message)
+    elif request.method == "POST":
+        abort(400)
+    totals = services.delivery_totals(db.session, rnd)
+    current = services.delivery_changes(
+        services.compute_split(db.session, rnd, as_ordered=True),
+        services.compute_split(db.session, rnd)) if totals else []
+    status = 422 if error else 200
+    return render_template(
+        "orders/delivery.html", group=g.group, rnd=rnd, form=form, typed=typed, errors=errors,
+        error=error, changes=changes, totals=totals, current=current,
+        credits=services.credit_totals(db.session, rnd), credit_form=_credit_form(rnd),
+        ordered=services.compute_split(db.session, rnd, as_ordered=True),
+        action_form=ActionForm(), states=services.STATE_NAMES), status
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/credit-note")
+@group_view(treasurer=True)
+def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    form = _credit_form(rnd)
+    if form.validate_on_submit():
+        try:
+            services.record_credit_note(db.session, rnd, form.product.data,
+                                        amount=form.amount.minor or 0,
+                                        note=form.note.data or "", actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The credit note is recorded: it lowers the loss."), "success")
+            return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
+    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
+              if name in form for e in errs] + list(form.form_errors)
+    back = url_for("orders.delivery", group_id=group_id, round_id=round_id)
+    return render_template("orders/not_saved.html", group=g.group, rnd=rnd, errors=errors,
+                           back=back), 422
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/confirm-delivery")
+@group_view(treasurer=True)
+def confirm_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    services.confirm_delivery(db.session, rnd, current_user)
+    db.session.commit()
+    flash(_("The delivery is confirmed. Check the members' shares, then settle."), "success")
+    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id))
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/settle")
+@group_view(treasurer=True)
+def settle(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    services.settle_round(db.session, rnd, current_user)
+    db.session.commit()
+    flash(_("The round is settled: every member's bill is in her account."), "success")
+    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id))
