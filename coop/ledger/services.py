@@ -119,7 +119,7 @@ class Books:
     members: list[MemberBalance]
     fund: int
     cash: int
-    suppliers: int  # negative: what the group still owes for purchases
+    suppliers: int  # what the group still owes for purchases (suppliers, transport…)
 
     @property
     def total(self) -> int:

@@ -1,0 +1,88 @@
+"""Two requests at the same moment: exactly one takes effect. Each thread has
+its own connection and transaction, as two app workers would."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.ledger import services as ledger
+from coop.ledger.models import Payment, Posting
+from coop.orders import services as orders
+from coop.orders.models import Round, Settlement
+from coop.quantities import parse_quantity as q
+from tests.integration.test_settlement import awarded_example_02
+
+
+def run_together(app, work: Callable[[Session], None], n: int = 2) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run `work` in n threads that start together; each commits on success."""
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        with app.app_context(), Session(db.engine) as session:
+            barrier.wait()
+            try:
+                work(session)
+                session.commit()
+                outcomes.append("ok")
+            except DomainError:
+                session.rollback()
+                outcomes.append("refused")
+            except Exception as exc:  # noqa: BLE001 - a lost race on the unique key
+                session.rollback()
+                outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+def test_two_settlements_at_once_settle_once(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    _group, treasurer, _members, rnd = awarded_example_02(session)
+    f_item, t_item = rnd.items
+    orders.record_delivery(session, rnd, {f_item.id: (q("60"), q("4.5")),
+                                          t_item.id: (q("10"), 0)}, actor=treasurer.user)
+    orders.confirm_delivery(session, rnd, treasurer.user)
+    session.commit()
+    round_id, user_id = rnd.id, treasurer.user_id
+
+    def settle(s: Session) -> None:
+        from coop.auth.models import User
+
+        orders.settle_round(s, s.get(Round, round_id), s.get(User, user_id))
+
+    outcomes = run_together(app_ctx, settle)
+    assert sorted(outcomes)[0] == "ok" and outcomes.count("ok") == 1, outcomes
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Settlement)) == 1
+    # one charge per member (this group has no levy and no cash rounding)
+    assert session.scalar(select(func.count()).select_from(Posting)) == 3
+    assert session.get(Round, round_id).state == "settled"
+
+
+def test_two_identical_payments_at_once_record_one(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    _group, treasurer, members, _rnd = awarded_example_02(session)
+    member_id, user_id = members[0].id, treasurer.user_id
+
+    def pay(s: Session) -> None:
+        from coop.auth.models import User
+        from coop.groups.models import Membership
+
+        ledger.record_payment(s, s.get(Membership, member_id), amount=50000, method="cash",
+                              reference="", idempotency_key="same-form-key-12345",
+                              actor=s.get(User, user_id))
+
+    outcomes = run_together(app_ctx, pay)
+    assert "ok" in outcomes, outcomes
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert ledger.member_balance(session, members[0]) == 50000
