@@ -28,6 +28,7 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/split.py
+	$(BIN)/python bench/catalog_import.py
 
 # Extract the strings to translate and merge them into every catalog.
 messages: $(VENV)/.dev

@@ -44,12 +44,14 @@ def register_blueprints(app: Flask) -> None:
     from coop.groups.views import bp as groups_bp
     from coop.ledger.views import bp as ledger_bp
     from coop.orders.views import bp as orders_bp
+    from coop.quotes.views import bp as quotes_bp
     from coop.suppliers.views import bp as suppliers_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(suppliers_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(quotes_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(api_bp)
 

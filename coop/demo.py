@@ -13,6 +13,7 @@ from coop.auth.models import User
 from coop.db import utcnow
 from coop.groups import services as groups
 from coop.groups.models import Group, Membership
+from coop.ledger import services as ledger
 from coop.orders import services as orders_services
 from coop.orders.models import Round
 from coop.quantities import parse_price, parse_quantity, parse_weight
@@ -75,10 +76,14 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
         country="KG", currency="KGS", language="ru", levy_basis_points=200, cash_rounding=100)
     kg_group = session.scalar(select(Group).where(Group.name == KG_GROUP))
     assert kg_group is not None
+    _ensure_settled_round(session, kg_group)
     _ensure_rounds(session, kg_group)
     created |= _ensure_group(
         session, TJ_GROUP, TJ_MEMBERS, village="Исфара", region="Вилояти Суғд", country="TJ",
         currency="TJS", language="tg")
+    tj_group = session.scalar(select(Group).where(Group.name == TJ_GROUP))
+    assert tj_group is not None
+    _ensure_tj_round(session, tj_group)
     logins = [
         ("platform admin", ADMIN_EMAIL),
         ("treasurer, Svetlaya Polyana", "mairam@coop.example"),
@@ -166,7 +171,8 @@ def _order(session: Session, rnd: Round, members: list[Membership], actor: User,
 
 
 def _ensure_rounds(session: Session, group: Group) -> None:
-    if session.scalar(select(Round.id).where(Round.group_id == group.id)) is not None:
+    if session.scalar(select(Round.id).where(Round.group_id == group.id,
+                                             Round.title == SPRING_ROUND)) is not None:
         return
     products = _ensure_catalog(session, group)
     members = groups.list_members(session, group)
@@ -194,3 +200,88 @@ def _ensure_rounds(session: Session, group: Group) -> None:
     _order(session, autumn, members, treasurer, AUTUMN_ORDERS, products)
     orders_services.add_shared_cost(session, autumn, name="Доставка из Каракола",
                                     amount=120000, rule="weight")
+
+
+# --------------------------------------------------------------------------
+# Delivery and books
+# --------------------------------------------------------------------------
+
+SETTLED_ROUND = "Огуречные семена и тяпки (март)"
+TJ_ROUND = "Матоъ барои пардаҳо"  # curtain fabric: spec example 02, awarded
+
+
+def _ensure_settled_round(session: Session, group: Group) -> None:
+    """A round already delivered, settled and partly paid, so that the books,
+    the fund and the savings have a history."""
+    if session.scalar(select(Round.id).where(Round.group_id == group.id,
+                                             Round.title == SETTLED_ROUND)):
+        return
+    products = _ensure_catalog(session, group)
+    members = sorted(groups.list_members(session, group), key=lambda m: m.id)
+    treasurer = members[0].user
+    rnd = orders_services.create_round(
+        session, group, treasurer, title=SETTLED_ROUND, deadline=utcnow() - timedelta(days=60),
+        product_ids=[products[a].id for a in ("CU-05", "HOE-1")])
+    orders_services.move_round(session, rnd, treasurer, "open")
+    _order(session, rnd, members, treasurer, [
+        (1, "CU-05", "10", "5"), (2, "CU-05", "12", "0"), (3, "CU-05", "8", "4"),
+        (4, "CU-05", "6", "4"), (1, "HOE-1", "2", "0"), (5, "HOE-1", "3", "1"),
+        (6, "HOE-1", "4", "0"), (7, "HOE-1", "1", "1")], products)
+    orders_services.add_shared_cost(session, rnd, name="Маршрутка до Каракола", amount=60000,
+                                    rule="equal")
+    orders_services.move_round(session, rnd, treasurer, "closed")
+    orders_services.award_at_list_prices(session, rnd, treasurer)
+    cucumber, hoe = rnd.items
+    orders_services.record_delivery(session, rnd, {
+        cucumber.id: (parse_quantity("40"), parse_quantity("2")),
+        hoe.id: (parse_quantity("10"), 0)}, actor=treasurer)
+    orders_services.confirm_delivery(session, rnd, treasurer)
+    settled = orders_services.settle_round(session, rnd, treasurer)
+    by_id = {str(m.id): m for m in members}
+    for index, member in enumerate(settled.outcome.members):
+        if index % 3 != 2:  # most have paid; some still owe
+            ledger.record_payment(session, by_id[member.id], amount=member.total,
+                                  method="cash" if index % 2 else "mobile",
+                                  reference="" if index % 2 else f"MB-{1000 + index}",
+                                  idempotency_key=f"demo-payment-{rnd.id}-{member.id}",
+                                  actor=treasurer)
+    ledger.pay_out(session, group, amount=settled.outcome.totals.supplier_bill,
+                   memo="Агро-Каракол, счёт за март", actor=treasurer)
+
+
+TJ_CATALOG = [("Матоъ барои парда", "м", "CF-1", "30", "0.5", "0.3", "38", "27.40"),
+              ("Ресмон, 5000 м", "ғалтак", "TH-5", "10", "1", "0.1", None, "16.00")]
+# Farangis (the treasurer orders too), Zarina, Malika: as in spec example 02
+TJ_ORDERS = [(0, "CF-1", "25", "5"), (1, "CF-1", "22.5", "0"), (2, "CF-1", "12.5", "2.5"),
+             (0, "TH-5", "4", "2"), (2, "TH-5", "3", "1")]
+
+
+def _ensure_tj_round(session: Session, group: Group) -> None:
+    if session.scalar(select(Round.id).where(Round.group_id == group.id)) is not None:
+        return
+    supplier = Supplier(group_id=group.id, name="Бозори Исфара", contact_person="Рустам",
+                        phone="+992 92 700 11 22", address="Исфара, бозори марказӣ",
+                        language="tg")
+    session.add(supplier)
+    session.flush()
+    products = {}
+    for name, unit, article, pack, step, weight, retail, price in TJ_CATALOG:
+        products[article] = Product(
+            group_id=group.id, supplier_id=supplier.id, article_code=article, name=name,
+            unit=unit, pack_size=parse_quantity(pack), granularity=parse_quantity(step),
+            weight_grams=parse_weight(weight),
+            retail_price=parse_price(retail) if retail else None,
+            price_tiers=[PriceTier(min_qty=0, unit_price=parse_price(price))])
+        session.add(products[article])
+    session.flush()
+    members = sorted(groups.list_members(session, group), key=lambda m: m.id)
+    treasurer = members[0].user
+    rnd = orders_services.create_round(
+        session, group, treasurer, title=TJ_ROUND, deadline=utcnow() - timedelta(days=5),
+        product_ids=[p.id for p in products.values()], delivery_place="Исфара")
+    orders_services.move_round(session, rnd, treasurer, "open")
+    _order(session, rnd, members, treasurer, TJ_ORDERS, products)
+    orders_services.add_shared_cost(session, rnd, name="Такси аз бозори Исфара", amount=6000,
+                                    rule="equal")
+    orders_services.move_round(session, rnd, treasurer, "closed")
+    orders_services.award_at_list_prices(session, rnd, treasurer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,10 +26,15 @@ COUNTRY_NAMES = {"KG": _l("Kyrgyzstan"), "TJ": _l("Tajikistan"), "KZ": _l("Kazak
 
 
 def select_locale() -> str:
-    """The user's setting, else the language picked this session, else the browser.
-    Outside a request (CLI, jobs) English, the source language."""
+    """A language the view forced (g.locale_override), else the user's setting,
+    else the language picked this session, else the browser. Outside a request
+    (CLI, jobs) English, the source language."""
     if not has_request_context():
         return "en"
+    # a page may speak its visitor's language whoever is signed in (a supplier's link)
+    override = g.get("locale_override")
+    if override in SUPPORTED_LOCALES:
+        return override
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = session.get("locale")

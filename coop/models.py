@@ -2,6 +2,7 @@
 knows every table."""
 
 from coop.auth.models import OneTimeToken, User
+from coop.documents.models import Document, DocumentCounter
 from coop.groups.models import Group, Membership
 from coop.ledger.models import Account, Payment, Posting
 from coop.orders.models import (
@@ -16,13 +17,26 @@ from coop.orders.models import (
     Settlement,
     SharedCost,
 )
+from coop.quotes.models import (
+    CounterOffer,
+    CounterOfferLine,
+    Quote,
+    QuoteAward,
+    QuoteLine,
+    QuoteRevision,
+    QuoteTier,
+)
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 __all__ = [
     "Account",
     "AwardedTier",
+    "CounterOffer",
+    "CounterOfferLine",
     "CreditNote",
     "Delivery",
+    "Document",
+    "DocumentCounter",
     "Group",
     "Membership",
     "OneTimeToken",
@@ -30,6 +44,11 @@ __all__ = [
     "Posting",
     "PriceTier",
     "Product",
+    "Quote",
+    "QuoteAward",
+    "QuoteLine",
+    "QuoteRevision",
+    "QuoteTier",
     "Request",
     "RequestChange",
     "Round",

@@ -94,3 +94,58 @@ def make_catalog(session: Session, group: Group) -> list:
         products.append(product)
     session.flush()
     return products
+
+
+# -- quotes ---------------------------------------------------------------------
+
+def make_closed_round(session: Session, currency: str = "KGS"):  # type: ignore[no-untyped-def]
+    """A closed round on `make_catalog` with two members' orders. Pooled demand:
+    tomato seed 45 + 10 tolerance (pack 25: 50 ordered), fabric 25 + 5 m (pack
+    30, step 0.5: 30 ordered), NPK 90 + 10 kg (pack 50: 100 ordered)."""
+    from types import SimpleNamespace
+
+    from coop.orders import services as orders
+
+    group = make_group(session, currency=currency)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    aigul = make_member(session, group, "Айгүл")
+    nurila = make_member(session, group, "Нурила", login=False)
+    products = make_catalog(session, group)
+    rnd = orders.create_round(session, group, treasurer.user, title="Весна", deadline=None,
+                              product_ids=[p.id for p in products])
+    orders.move_round(session, rnd, treasurer.user, "open")
+    seed, fabric, npk = rnd.items
+    orders.save_order(session, rnd, aigul, {seed.id: (30000, 5000), fabric.id: (20000, 5000),
+                                            npk.id: (60000, 10000)},
+                      treasurer.user, as_treasurer=True)
+    orders.save_order(session, rnd, nurila, {seed.id: (15000, 5000), fabric.id: (5000, 0),
+                                             npk.id: (30000, 0)},
+                      treasurer.user, as_treasurer=True)
+    orders.move_round(session, rnd, treasurer.user, "closed")
+    session.flush()
+    return SimpleNamespace(group=group, treasurer=treasurer, aigul=aigul, nurila=nurila,
+                           rnd=rnd, seed=seed, fabric=fabric, npk=npk, products=products)
+
+
+def make_quote(session: Session, world, name: str = "Поставщик", language: str = "ru",  # type: ignore[no-untyped-def]
+               days: int = 14):
+    """Ask a new supplier of the world's group for a quote: (quote, raw token)."""
+    from coop.quotes import services as quotes
+
+    supplier = make_supplier(session, world.group, name, language=language)
+    [(quote, token)] = quotes.request_quotes(session, world.rnd, world.treasurer.user,
+                                             supplier_ids=[supplier.id], days=days)
+    return quote, token
+
+
+def offer_input(lines: dict, fee: int = 0, valid_until=None, lead_time_days=None,  # type: ignore[no-untyped-def]
+                note: str = ""):
+    """An OfferInput from {item id: None (cannot deliver) or (pack, [(min, price)], max)}
+    in storage units (thousandths, millionths); the fee in minor units."""
+    from coop.quotes import domain
+
+    return domain.OfferInput(
+        lines={item_id: domain.LineInput(False) if spec is None else domain.LineInput(
+            True, spec[0], tuple(domain.Tier(q, p) for q, p in spec[1]),
+            spec[2] if len(spec) > 2 else None) for item_id, spec in lines.items()},
+        delivery_fee=fee, valid_until=valid_until, lead_time_days=lead_time_days, note=note)

@@ -52,8 +52,31 @@ def create_group():  # type: ignore[no-untyped-def]
 @bp.get("/groups/<int:group_id>")
 @group_view()
 def dashboard(group_id: int):  # type: ignore[no-untyped-def]
-    members = services.list_members(db.session, g.group, include_inactive=False)
-    return render_template("groups/dashboard.html", group=g.group, members=members)
+    from coop import charts
+    from coop.i18n import fmt_date, fmt_money
+    from coop.ledger import services as ledger
+    from coop.orders import services as orders
+
+    group = g.group
+    members = services.list_members(db.session, group, include_inactive=False)
+    history = ledger.fund_history(db.session, group)
+    fund_balance = history[-1][1] if history else 0
+    fund_chart = charts.step_chart(
+        [(fmt_date(at.date()), balance) for at, balance in history],
+        low_text=fmt_money(min([0, *(b for _a, b in history)]), group.currency),
+        high_text=fmt_money(max([0, *(b for _a, b in history)]), group.currency))
+    savings = orders.savings_by_round(db.session, group)
+    savings_chart = charts.bar_chart(
+        [(title, max(saved, 0), fmt_money(saved, group.currency)) for title, saved in savings])
+    my_balance = (ledger.member_balance(db.session, g.membership)
+                  if g.membership is not None else None)
+    open_rounds = [r for r in orders.list_rounds(db.session, group, include_drafts=False)
+                   if r.state == "open"]
+    db.session.commit()  # the group's accounts, made on first use
+    return render_template("groups/dashboard.html", group=group, members=members,
+                           fund_balance=fund_balance, fund_chart=fund_chart,
+                           savings_chart=savings_chart, savings=savings,
+                           my_balance=my_balance, open_rounds=open_rounds)
 
 
 @bp.get("/groups/<int:group_id>/members")

@@ -192,3 +192,29 @@ class RoundView:
                 return _("Not yours: it is only for goods of another supplier.")
             return _("Not yours: you received no goods.")
         return self._share_why(cost.split, member, what)
+
+
+def share_text(view: RoundView, membership_id: int, round_title: str, group_name: str,
+               balance: int | None) -> str:
+    """Her share as a message for WhatsApp or Telegram (in the current locale)."""
+    share = view.member(membership_id)
+    if share is None:
+        return ""
+    lines = [f"{group_name}: {round_title}", share.name]
+    for line in share.lines:
+        lines.append(f"• {line.product}: {line.allocated} {line.unit} — {view.money(line.amount)}")
+    for charge in [*share.shared, *share.losses]:
+        if charge.amount:
+            lines.append(f"• {charge.name}: {view.money(charge.amount)}")
+    for charge in (share.levy, share.rounding):
+        if charge is not None and charge.amount:
+            lines.append(f"• {charge.name}: {view.money(charge.amount)}")
+    lines.append(_("Total: %(total)s", total=view.money(share.total)))
+    if share.savings is not None and share.savings > 0:
+        lines.append(_("You save %(saved)s against the bazaar.", saved=view.money(share.savings)))
+    if balance is not None:
+        if balance < 0:
+            lines.append(_("Your account: you owe %(amount)s.", amount=view.money(-balance)))
+        else:
+            lines.append(_("Your account: %(amount)s in credit.", amount=view.money(balance)))
+    return "\n".join(lines)

@@ -254,6 +254,19 @@ def order_of(session: Session, rnd: Round, membership: Membership) -> dict[int, 
         Request.round_id == rnd.id, Request.membership_id == membership.id))}
 
 
+def order_history(session: Session, rnd: Round, membership: Membership
+                  ) -> list[tuple[RequestChange, str, str]]:
+    """Every change of her order: (change, product name, who made it), newest first."""
+    rows = session.execute(
+        select(RequestChange, Product.name, User.name)
+        .join(RoundItem, RoundItem.id == RequestChange.round_item_id)
+        .join(Product, Product.id == RoundItem.product_id)
+        .outerjoin(User, User.id == RequestChange.changed_by_id)
+        .where(RequestChange.round_id == rnd.id, RequestChange.membership_id == membership.id)
+        .order_by(RequestChange.id.desc()))
+    return [(change, product, who or "") for change, product, who in rows]
+
+
 def save_order(session: Session, rnd: Round, membership: Membership,
                lines: Mapping[int, tuple[int, int]], actor: User, *,
                as_treasurer: bool) -> int:
@@ -677,3 +690,17 @@ def settle_round(session: Session, rnd: Round, actor: User) -> RoundSplit:
     return round_split
 
 
+
+
+def savings_by_round(session: Session, group: Group) -> list[tuple[str, int]]:
+    """What the members saved against bazaar prices in each settled round."""
+    rows = session.execute(
+        select(Round.title, Settlement.result_json).join(Settlement, Settlement.round_id == Round.id)
+        .where(Round.group_id == group.id).order_by(Settlement.settled_at))
+    saved = []
+    for title, result_json in rows:
+        members = json.loads(result_json)["members"]
+        total = sum(money.parse_amount(m["savings"], group.currency, allow_negative=True)
+                    for m in members if m.get("savings") is not None)
+        saved.append((title, total))
+    return saved

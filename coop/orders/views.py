@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import to_user_timezone, to_utc
+from flask_babel import force_locale, to_user_timezone, to_utc
 from flask_login import current_user
 
 from coop.errors import DomainError
@@ -11,6 +11,7 @@ from coop.forms import ActionForm, apply_domain_error, choices
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
+from coop.ledger import services as ledger
 from coop.money import Decimal
 from coop.orders import domain, explain, services
 from coop.orders.forms import (
@@ -256,6 +257,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                            existing=existing, typed=typed, error=error, fills=fills,
                            terms={item.id: services.item_terms(item)[2] for item in rnd.items},
                            form=form, can_order=rnd.state == domain.OPEN,
+                           history=services.order_history(db.session, rnd, member),
                            members=list_members(db.session, g.group, include_inactive=False)
                            if g.is_treasurer else []), status
 
@@ -268,8 +270,12 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     member = _whose(membership_id)
     round_split = services.compute_split(db.session, rnd)
     view = explain.RoundView(round_split, g.group.currency)
+    balance = ledger.member_balance(db.session, member)
+    with force_locale(member.user.locale or g.group.language):
+        text = explain.share_text(view, member.id, rnd.title, g.group.name, balance)
     return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
-                           share=view.member(member.id), states=services.STATE_NAMES)
+                           share=view.member(member.id), states=services.STATE_NAMES,
+                           text=text, balance=balance)
 
 
 def _credit_form(rnd: Round) -> CreditNoteForm:

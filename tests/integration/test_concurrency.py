@@ -86,3 +86,33 @@ def test_two_identical_payments_at_once_record_one(app_ctx, session: Session) ->
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Payment)) == 1
     assert ledger.member_balance(session, members[0]) == 50000
+
+
+def test_two_tabs_cannot_order_past_the_credit_limit_together(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_catalog, make_group, make_member
+
+    group = make_group(session, credit_limit=100_000)  # 1 000 som
+    treasurer = make_member(session, group, role="treasurer")
+    member = make_member(session, group)
+    products = make_catalog(session, group)
+    rnd = orders.create_round(session, group, treasurer.user, title="R", deadline=None,
+                              product_ids=[p.id for p in products])
+    orders.move_round(session, rnd, treasurer.user, "open")
+    session.commit()
+    seed, _fabric, npk = rnd.items
+    round_id, member_id = rnd.id, member.id
+    tabs = iter([{seed.id: (q("15"), 0)}, {npk.id: (q("8"), 0)}])  # 727.50 and 624.00
+    lock = threading.Lock()
+
+    def order(s: Session) -> None:
+        from coop.groups.models import Membership
+
+        with lock:
+            lines = next(tabs)
+        who = s.get(Membership, member_id)
+        orders.save_order(s, s.get(Round, round_id), who, lines, who.user, as_treasurer=False)
+
+    outcomes = run_together(app_ctx, order)
+    assert sorted(outcomes) == ["ok", "refused"], outcomes
+    session.expire_all()
+    assert orders.order_exposure(session, member) <= 100_000

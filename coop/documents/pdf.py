@@ -1,0 +1,335 @@
+"""What every PDF of the app shares: the embedded DejaVu Sans (Cyrillic with
+the Kyrgyz and Tajik letters; Helvetica would print them as black boxes), A4
+pages with margins a cheap printer keeps, the group's name and the document's
+number and date on every page, and "page 2 of 5".
+
+Builders (coop.documents.builders) make a story of flowables and hand it to
+`render`, which returns the PDF's bytes. Nothing here touches the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    NextPageTemplate,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from coop.documents.i18n import _
+
+FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
+FONTS = Path(__file__).resolve().parent / "fonts"
+
+# Margins: 15 mm is what the cheapest printers still print; a little more at
+# the top and bottom leaves room for the header and footer lines.
+MARGIN = 16 * mm
+TOP = 24 * mm
+BOTTOM = 20 * mm
+
+INK = colors.HexColor("#1d2327")
+MUTED = colors.HexColor("#5a6470")
+RULE = colors.HexColor("#9aa3ad")
+SHADE = colors.HexColor("#ececec")  # light enough for a toner-saving printer
+BOX = "\u2610"  # ☐, a tick box
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> str:
+    """Register DejaVu Sans (regular and bold) once per process."""
+    pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT,
+                                  boldItalic=FONT_BOLD)
+    return FONT
+
+
+# --------------------------------------------------------------------------
+# Styles
+# --------------------------------------------------------------------------
+
+
+class Styles:
+    """Paragraph styles, all in DejaVu Sans."""
+
+    def __init__(self) -> None:
+        register_fonts()
+        base = {"fontName": FONT, "textColor": INK}
+        self.body = ParagraphStyle("body", fontSize=9.5, leading=12.5, **base)
+        self.small = ParagraphStyle("small", fontSize=8, leading=10, **base)
+        self.why = ParagraphStyle("why", fontSize=7.5, leading=9.5, fontName=FONT,
+                                  textColor=MUTED)
+        self.cell = ParagraphStyle("cell", fontSize=8.5, leading=10.5, **base)
+        self.cell_bold = ParagraphStyle("cell_bold", parent=self.cell, fontName=FONT_BOLD)
+        self.cell_right = ParagraphStyle("cell_right", parent=self.cell, alignment=TA_RIGHT)
+        self.head = ParagraphStyle("head", fontSize=7.5, leading=9, fontName=FONT_BOLD,
+                                   textColor=INK)
+        self.head_right = ParagraphStyle("head_right", parent=self.head, alignment=TA_RIGHT)
+        self.title = ParagraphStyle("title", fontSize=16, leading=20, fontName=FONT_BOLD,
+                                    textColor=INK, spaceAfter=2 * mm)
+        self.h2 = ParagraphStyle("h2", fontSize=11.5, leading=14, fontName=FONT_BOLD,
+                                 textColor=INK, spaceBefore=4 * mm, spaceAfter=2 * mm)
+        self.h3 = ParagraphStyle("h3", fontSize=10, leading=13, fontName=FONT_BOLD,
+                                 textColor=INK, spaceBefore=2 * mm, spaceAfter=1 * mm)
+        self.total = ParagraphStyle("total", fontSize=11, leading=14, fontName=FONT_BOLD,
+                                    textColor=INK, alignment=TA_RIGHT)
+
+
+@lru_cache(maxsize=1)
+def styles() -> Styles:
+    return Styles()
+
+
+def para(text: str, style: ParagraphStyle | None = None) -> Paragraph:
+    """A paragraph of plain text (escaped: names may hold < or &)."""
+    return Paragraph(escape(text), style or styles().body)
+
+
+def rich(markup: str, style: ParagraphStyle | None = None) -> Paragraph:
+    """A paragraph whose markup the caller built from escaped parts."""
+    return Paragraph(markup, style or styles().body)
+
+
+def bold(text: str) -> str:
+    return f"<b>{escape(text)}</b>"
+
+
+# --------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------
+
+BASE_TABLE_STYLE: list[tuple[Any, ...]] = [
+    ("FONTNAME", (0, 0), (-1, -1), FONT),
+    ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+    ("LEADING", (0, 0), (-1, -1), 10.5),
+    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("TOPPADDING", (0, 0), (-1, -1), 2.2),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+]
+
+
+def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header_rows: int = 1,
+          numeric: Iterable[int] = (), extra: Iterable[tuple[Any, ...]] = (),
+          grid: bool = False, font_size: float | None = None) -> Table:
+    """A table whose header rows repeat on every page it runs over. Plain
+    strings are drawn in DejaVu Sans; `numeric` columns are right-aligned."""
+    style = list(BASE_TABLE_STYLE)
+    if font_size is not None:
+        style += [("FONTSIZE", (0, 0), (-1, -1), font_size),
+                  ("LEADING", (0, 0), (-1, -1), font_size + 2)]
+    for column in numeric:
+        style.append(("ALIGN", (column, 0), (column, -1), "RIGHT"))
+    if header_rows:
+        style += [("FONTNAME", (0, 0), (-1, header_rows - 1), FONT_BOLD),
+                  ("BACKGROUND", (0, 0), (-1, header_rows - 1), SHADE),
+                  ("VALIGN", (0, 0), (-1, header_rows - 1), "BOTTOM"),
+                  ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, INK)]
+    if grid:
+        style.append(("GRID", (0, 0), (-1, -1), 0.4, RULE))
+    style += list(extra)
+    result = Table(list(rows), colWidths=list(widths), repeatRows=header_rows,
+                   style=TableStyle(style), hAlign="LEFT")
+    return result
+
+
+def column_blocks(count: int, available: float, first: float, each: float) -> list[range]:
+    """Split `count` columns of width `each` into blocks that fit `available`
+    beside a first column of width `first` (repeated in every block)."""
+    per_block = max(int((available - first) // each), 1)
+    return [range(start, min(start + per_block, count)) for start in range(0, count, per_block)]
+
+
+def totals_table(rows: Sequence[tuple[str, str]], width: float, *, strong_last: bool = True
+                 ) -> Table:
+    """Label / amount pairs, right-aligned under a table of lines."""
+    s = styles()
+    data = [[para(label, s.cell), para(value, s.cell_right)] for label, value in rows]
+    extra: list[tuple[Any, ...]] = [("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE)]
+    if strong_last and rows:
+        data[-1] = [para(rows[-1][0], s.cell_bold),
+                    rich(bold(rows[-1][1]), ParagraphStyle("t", parent=s.cell_right,
+                                                           fontName=FONT_BOLD))]
+        extra.append(("LINEABOVE", (0, -1), (-1, -1), 0.9, INK))
+    return table(data, [width * 0.68, width * 0.32], header_rows=0, extra=extra)
+
+
+class SignatureLine(Flowable):
+    """A line to sign on, with what it is for written under it."""
+
+    def __init__(self, label: str, width: float = 70 * mm) -> None:
+        super().__init__()
+        self.label = label
+        self.width = width
+        self.height = 14 * mm
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.setStrokeColor(INK)
+        canvas.setLineWidth(0.6)
+        canvas.line(0, 5 * mm, self.width, 5 * mm)
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(0, 1.5 * mm, self.label)
+
+
+def signatures(labels: Sequence[str], width: float) -> Table:
+    """Signature lines side by side."""
+    each = width / max(len(labels), 1)
+    cells = [SignatureLine(label, each - 8 * mm) for label in labels]
+    return Table([cells], colWidths=[each] * len(cells), hAlign="LEFT",
+                 style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+
+
+def gap(height_mm: float = 3) -> Spacer:
+    return Spacer(1, height_mm * mm)
+
+
+# --------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What every page says besides its content (already in the document's language)."""
+
+    group_name: str
+    group_place: str  # village, region
+    title: str  # "Invoice", "Distribution sheet"
+    reference: str  # the number (INV-2026-0007), or a reference for unnumbered sheets
+    date: str  # formatted in the document's language
+    page_label: str  # "Page %(page)d of %(pages)d", translated
+
+
+def _page_text(meta: PageMeta, page: int, pages: int) -> str:
+    return meta.page_label % {"page": page, "pages": pages}
+
+
+class _NumberedCanvas(Canvas):
+    """Keeps every page until the end, so that each can say how many there are."""
+
+    meta: PageMeta
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self._furniture(number, total)
+            super().showPage()
+        super().save()
+
+    def _furniture(self, page: int, pages: int) -> None:
+        meta = self.meta
+        width, height = self._pagesize
+        self.saveState()
+        self.setFillColor(INK)
+        self.setFont(FONT_BOLD, 8.5)
+        self.drawString(MARGIN, height - 12 * mm, _fit(meta.group_name, FONT_BOLD, 8.5,
+                                                       width / 2 - MARGIN))
+        self.setFont(FONT, 7.5)
+        self.setFillColor(MUTED)
+        self.drawString(MARGIN, height - 15.5 * mm, _fit(meta.group_place, FONT, 7.5,
+                                                         width / 2 - MARGIN))
+        self.setFillColor(INK)
+        self.setFont(FONT_BOLD, 8.5)
+        self.drawRightString(width - MARGIN, height - 12 * mm,
+                             _fit(f"{meta.title} {meta.reference}".strip(), FONT_BOLD, 8.5,
+                                  width / 2 - MARGIN))
+        self.setFont(FONT, 7.5)
+        self.setFillColor(MUTED)
+        self.drawRightString(width - MARGIN, height - 15.5 * mm, meta.date)
+        self.setStrokeColor(RULE)
+        self.setLineWidth(0.5)
+        self.line(MARGIN, height - 17.5 * mm, width - MARGIN, height - 17.5 * mm)
+        self.line(MARGIN, 14 * mm, width - MARGIN, 14 * mm)
+        self.setFont(FONT, 7.5)
+        self.drawString(MARGIN, 10 * mm, _fit(f"{meta.group_name} · {meta.reference}", FONT,
+                                              7.5, width - 2 * MARGIN - 40 * mm))
+        self.drawRightString(width - MARGIN, 10 * mm, _page_text(meta, page, pages))
+        self.restoreState()
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """The text, shortened with an ellipsis if it would not fit `width`."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+PORTRAIT, LANDSCAPE = "portrait", "landscape"
+
+
+def frame_width(orientation: str = PORTRAIT) -> float:
+    size = A4 if orientation == PORTRAIT else landscape(A4)
+    return size[0] - 2 * MARGIN
+
+
+def to_landscape() -> NextPageTemplate:
+    return NextPageTemplate(LANDSCAPE)
+
+
+def to_portrait() -> NextPageTemplate:
+    return NextPageTemplate(PORTRAIT)
+
+
+def render(meta: PageMeta, story: list[Flowable], *, first: str = PORTRAIT,
+           subject: str = "") -> bytes:
+    """Lay out the story on A4 pages (portrait or landscape, switched with
+    to_landscape() / to_portrait() in the story) and return the PDF."""
+    register_fonts()
+    out = BytesIO()
+    templates = []
+    for name, size in ((PORTRAIT, A4), (LANDSCAPE, landscape(A4))):
+        frame = Frame(MARGIN, BOTTOM, size[0] - 2 * MARGIN, size[1] - TOP - BOTTOM,
+                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id=name)
+        templates.append(PageTemplate(id=name, frames=[frame], pagesize=size))
+    if first == LANDSCAPE:
+        templates.reverse()
+    doc = BaseDocTemplate(out, pagesize=A4 if first == PORTRAIT else landscape(A4),
+                          pageTemplates=templates, leftMargin=MARGIN, rightMargin=MARGIN,
+                          topMargin=TOP, bottomMargin=BOTTOM, initialFontName=FONT,
+                          title=f"{meta.title} {meta.reference}".strip(),
+                          author=meta.group_name, subject=subject, creator="Coop",
+                          lang=None)
+
+    class PageCanvas(_NumberedCanvas):
+        pass
+
+    PageCanvas.meta = meta
+    doc.build(story, canvasmaker=PageCanvas)
+    return out.getvalue()

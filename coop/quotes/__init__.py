@@ -1,0 +1,1 @@
+"""Supplier quotes: requests for quotation by link, offers, counter-offers, comparison, award."""

@@ -1,0 +1,579 @@
+"""Supplier quotes: links, revisions, counter-offers, the comparison on the
+pooled demand, and the award. Functions take the session first, flush, never
+commit, and raise DomainError with a message for people."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from coop import money
+from coop.auth.models import User
+from coop.db import utcnow
+from coop.errors import DomainError
+from coop.orders import domain as rounds
+from coop.orders import services as orders
+from coop.orders import split
+from coop.orders.models import COST_RULES, Round, RoundItem
+from coop.quantities import price_str, qty_str
+from coop.quotes import domain
+from coop.quotes.models import (
+    CounterOffer,
+    CounterOfferLine,
+    Quote,
+    QuoteAward,
+    QuoteLine,
+    QuoteRevision,
+    QuoteTier,
+)
+from coop.suppliers.models import Supplier
+
+# Waiting for an offer, offered, declined; after the award: awarded, not selected.
+WAITING, OFFERED, DECLINED = "waiting", "offered", "declined"
+AWARDED, NOT_SELECTED, CANCELLED = "awarded", "not_selected", "cancelled"
+STATUS_NAMES = {
+    WAITING: _l("waiting for an offer"), OFFERED: _l("offered"), DECLINED: _l("declined"),
+    AWARDED: _l("awarded"), NOT_SELECTED: _l("not selected"), CANCELLED: _l("cancelled"),
+}
+# After the award every supplier can read the outcome on her link for this long.
+OUTCOME_LINK_DAYS = 30
+MAX_TOKEN_LENGTH = 100
+
+
+class LinkNotFound(DomainError):
+    status = 404
+
+
+class LinkGone(DomainError):
+    status = 410
+
+
+class OfferError(DomainError):
+    """An offer breaks rules; `errors` lists every (field, message)."""
+
+    def __init__(self, errors: Sequence[tuple[str, Any]]) -> None:
+        super().__init__(errors[0][1], field=errors[0][0])
+        self.errors = list(errors)
+
+
+# --------------------------------------------------------------------------
+# Links
+# --------------------------------------------------------------------------
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _issue_link(quote: Quote, days: int) -> str:
+    """A fresh random token for the quote; the one before stops working."""
+    for message in domain.check_link_days(days):
+        raise DomainError(message, field="days")
+    raw = secrets.token_urlsafe(32)
+    quote.token_hash = _hash_token(raw)
+    quote.link_expires_at = utcnow() + timedelta(days=days)
+    quote.link_revoked_at = None
+    return raw
+
+
+def list_quotes(session: Session, rnd: Round) -> list[Quote]:
+    return list(session.scalars(
+        select(Quote).where(Quote.round_id == rnd.id).order_by(Quote.id)
+        .options(selectinload(Quote.supplier),
+                 selectinload(Quote.revisions).selectinload(QuoteRevision.lines)
+                 .selectinload(QuoteLine.tiers),
+                 selectinload(Quote.counter_offers).selectinload(CounterOffer.lines),
+                 selectinload(Quote.awards))))
+
+
+def get_quote(session: Session, rnd: Round, quote_id: int) -> Quote | None:
+    quote = session.get(Quote, quote_id)
+    return quote if quote is not None and quote.round_id == rnd.id else None
+
+
+def request_quotes(session: Session, rnd: Round, actor: User, *, supplier_ids: Sequence[int],
+                   new_supplier: Mapping[str, str] | None = None,
+                   days: int = domain.DEFAULT_LINK_DAYS) -> list[tuple[Quote, str]]:
+    """Ask suppliers of the group (and maybe one added on the spot) for prices:
+    a link per supplier, returned with its raw token (shown once, never kept).
+    The first request moves the round from closed to quoting. A supplier asked
+    again gets a new link; her earlier one stops working."""
+    if rnd.state not in (rounds.CLOSED, rounds.QUOTING):
+        raise DomainError(_l("Ask for quotes once the round is closed for orders, "
+                             "and before it is awarded."))
+    for message in domain.check_link_days(days):
+        raise DomainError(message, field="days")
+    if not orders.has_requests(session, rnd):
+        raise DomainError(_l("Nobody has ordered anything in this round."))
+    wanted = list(dict.fromkeys(supplier_ids))
+    suppliers = list(session.scalars(select(Supplier).where(
+        Supplier.id.in_(wanted), Supplier.group_id == rnd.group_id))) if wanted else []
+    if len(suppliers) != len(wanted):
+        raise DomainError(_l("This supplier is not one of the group's."), field="suppliers")
+    if new_supplier and (new_supplier.get("name") or "").strip():
+        from coop.suppliers import services as supplier_services
+
+        suppliers.append(supplier_services.create_supplier(
+            session, rnd.group, name=new_supplier["name"],
+            phone=new_supplier.get("phone") or "",
+            language=new_supplier.get("language") or rnd.group.language))
+    if not suppliers:
+        raise DomainError(_l("Choose at least one supplier, or add one."), field="suppliers")
+    existing = {q.supplier_id: q for q in session.scalars(
+        select(Quote).where(Quote.round_id == rnd.id))}
+    links = []
+    for supplier in suppliers:
+        quote = existing.get(supplier.id)
+        if quote is None:
+            quote = Quote(round_id=rnd.id, supplier=supplier, created_by_id=actor.id)
+            session.add(quote)
+        links.append((quote, _issue_link(quote, days)))
+    if rnd.state == rounds.CLOSED:
+        orders.move_round(session, rnd, actor, rounds.QUOTING)
+    session.flush()
+    return links
+
+
+def new_link(session: Session, quote: Quote, days: int = domain.DEFAULT_LINK_DAYS) -> str:
+    if quote.round.state == rounds.CANCELLED:
+        raise DomainError(_l("The round is cancelled."))
+    raw = _issue_link(quote, days)
+    session.flush()
+    return raw
+
+
+def revoke_link(session: Session, quote: Quote) -> None:
+    if quote.link_revoked_at is None:
+        quote.link_revoked_at = utcnow()
+    session.flush()
+
+
+def link_state(quote: Quote, now: datetime | None = None) -> str:
+    if quote.link_revoked_at is not None:
+        return "revoked"
+    if quote.link_expires_at < (now or utcnow()):
+        return "expired"
+    return "active"
+
+
+def open_quote(session: Session, raw: str, now: datetime | None = None) -> Quote:
+    """The quote a link opens: 404 for a link that never was (or was replaced),
+    410 for a withdrawn or expired one."""
+    if not raw or len(raw) > MAX_TOKEN_LENGTH:
+        raise LinkNotFound(_l("This link is not valid. Check that it was copied whole, "
+                              "or ask the group for a new one."))
+    quote = session.scalar(select(Quote).where(Quote.token_hash == _hash_token(raw)))
+    if quote is None:
+        raise LinkNotFound(_l("This link is not valid. Check that it was copied whole, "
+                              "or ask the group for a new one."))
+    state = link_state(quote, now)
+    if state == "revoked":
+        raise LinkGone(_l("The group has withdrawn this link. Ask them for a new one."))
+    if state == "expired":
+        raise LinkGone(_l("This link has expired. Ask the group for a new one."))
+    return quote
+
+
+# --------------------------------------------------------------------------
+# The supplier's offers
+# --------------------------------------------------------------------------
+
+
+def quote_status(quote: Quote) -> str:
+    if quote.awards:
+        return AWARDED
+    state = quote.round.state
+    if state == rounds.CANCELLED:
+        return CANCELLED
+    if state in (rounds.AWARDED, rounds.RECEIVED, rounds.SETTLED):
+        return NOT_SELECTED
+    latest = quote.latest
+    if latest is None:
+        return WAITING
+    return DECLINED if latest.declined else OFFERED
+
+
+def can_answer(quote: Quote) -> bool:
+    return quote.round.state == rounds.QUOTING and not quote.awards
+
+
+def _lock_quote(session: Session, quote: Quote) -> int:
+    """Lock the quote row (two submissions at once get numbers one after the
+    other) and return the next revision number."""
+    session.execute(select(Quote.id).where(Quote.id == quote.id).with_for_update())
+    session.refresh(quote.round, ["state"])
+    last = session.scalar(select(func.max(QuoteRevision.number))
+                          .where(QuoteRevision.quote_id == quote.id))
+    return int(last or 0) + 1
+
+
+def submit_revision(session: Session, quote: Quote, offer: domain.OfferInput, *,
+                    today: date) -> QuoteRevision:
+    """A new revision of the supplier's offer; the earlier ones stay as they were."""
+    number = _lock_quote(session, quote)
+    if not can_answer(quote):
+        raise DomainError(_l("This purchase no longer takes offers."))
+    granularities = {item.id: item.product.granularity for item in quote.round.items}
+    errors = domain.check_offer(offer, granularities, today)
+    if errors:
+        raise OfferError(errors)
+    revision = QuoteRevision(
+        quote=quote, number=number, declined=False, delivery_fee=offer.delivery_fee,
+        lead_time_days=offer.lead_time_days, valid_until=offer.valid_until,
+        note=offer.note.strip())
+    for item_id, line in sorted(offer.lines.items()):
+        if line.available:
+            revision.lines.append(QuoteLine(
+                round_item_id=item_id, available=True, pack_size=line.pack_size,
+                max_quantity=line.max_quantity,
+                tiers=[QuoteTier(min_qty=t.min_qty, unit_price=t.unit_price)
+                       for t in line.tiers]))
+        else:
+            revision.lines.append(QuoteLine(round_item_id=item_id, available=False))
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def decline_quote(session: Session, quote: Quote, reason: str) -> QuoteRevision:
+    """The supplier says no (a revision too: she may still send an offer later)."""
+    number = _lock_quote(session, quote)
+    if not can_answer(quote):
+        raise DomainError(_l("This purchase no longer takes offers."))
+    reason = (reason or "").strip()
+    if len(reason) > domain.MAX_NOTE:
+        raise DomainError(_l("This is too long (at most %(n)d characters).",
+                             n=domain.MAX_NOTE), field="reason")
+    revision = QuoteRevision(quote=quote, number=number, declined=True, note=reason)
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def send_counter_offer(session: Session, quote: Quote, actor: User, *, message: str,
+                       targets: Mapping[int, int]) -> CounterOffer:
+    """Target unit prices (millionths) for some products, and a message."""
+    session.refresh(quote.round, ["state"])
+    if not can_answer(quote):
+        raise DomainError(_l("Counter-offers are for a round that is asking for quotes."))
+    if quote.latest is None:
+        raise DomainError(_l("The supplier has not sent an offer yet."))
+    message = (message or "").strip()
+    if len(message) > domain.MAX_MESSAGE:
+        raise DomainError(_l("This is too long (at most %(n)d characters).",
+                             n=domain.MAX_MESSAGE), field="message")
+    item_ids = {item.id for item in quote.round.items}
+    for item_id, price in targets.items():
+        if item_id not in item_ids:
+            raise DomainError(_l("This product is not in the round."))
+        if price < 0:
+            raise DomainError(_l("A price cannot be negative."), field=f"target_{item_id}")
+    if not message and not targets:
+        raise DomainError(_l("Give a target price or a message."), field="message")
+    counter = CounterOffer(quote=quote, message=message, created_by_id=actor.id,
+                           lines=[CounterOfferLine(round_item_id=item_id, target_price=price)
+                                  for item_id, price in sorted(targets.items())])
+    session.add(counter)
+    session.flush()
+    return counter
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    kind: str  # "revision" or "counter"
+    revision: QuoteRevision | None = None
+    counter: CounterOffer | None = None
+
+
+def quote_history(quote: Quote) -> list[HistoryEntry]:
+    """Revisions and counter-offers interleaved by time, oldest first."""
+    entries = [HistoryEntry(r.created_at, "revision", revision=r) for r in quote.revisions]
+    entries += [HistoryEntry(c.created_at, "counter", counter=c) for c in quote.counter_offers]
+    return sorted(entries, key=lambda e: (e.at, e.kind == "revision"))
+
+
+def latest_counter(quote: Quote) -> CounterOffer | None:
+    """The counter-offer the supplier has not answered yet, if any."""
+    if not quote.counter_offers:
+        return None
+    counter = quote.counter_offers[-1]
+    latest = quote.latest
+    if latest is not None and latest.created_at > counter.created_at:
+        return None
+    return counter
+
+
+def offer_of(revision: QuoteRevision, quote_id: int) -> domain.Offer:
+    lines = {line.round_item_id: domain.LineInput(
+        available=line.available, pack_size=line.pack_size,
+        tiers=tuple(domain.Tier(t.min_qty, t.unit_price) for t in line.tiers),
+        max_quantity=line.max_quantity) for line in revision.lines}
+    return domain.Offer(key=quote_id, lines=lines, delivery_fee=revision.delivery_fee,
+                        valid_until=revision.valid_until, declined=revision.declined)
+
+
+# --------------------------------------------------------------------------
+# The comparison
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class MemberRow:
+    membership_id: int
+    name: str
+    current: int  # her total on the round's current terms (list prices)
+    totals: dict[int, int]  # quote id -> her total under that quote
+
+
+@dataclass
+class QuoteComparison:
+    rnd: Round
+    currency: str
+    needs: dict[int, domain.Need]
+    quotes: list[Quote]  # every quote of the round, in the order asked
+    compared: list[Quote]  # those with a revision, in the comparison's order
+    comparison: domain.Comparison
+    members: list[MemberRow] = field(default_factory=list)
+    members_total: dict[int, int] = field(default_factory=dict)  # quote id -> all members
+    current_total: int = 0
+    engine_errors: dict[int, str] = field(default_factory=dict)
+    fee_rule: str = "weight"
+
+    def quote(self, key: int) -> Quote:
+        return next(q for q in self.quotes if q.id == key)
+
+
+def round_needs(session: Session, rnd: Round) -> dict[int, domain.Need]:
+    demand = orders.round_demand(session, rnd)
+    return {item.id: domain.Need(item.id, *demand.get(item.id, (0, 0))) for item in rnd.items}
+
+
+def quote_scenario(rnd: Round, requests: list[Any], quote: Quote, cost: domain.OfferCost,
+                   offer: domain.Offer, fee_rule: str = "weight") -> dict[str, Any]:
+    """The round's split scenario with the quote's pack sizes and tiers for the
+    products it can deliver (the others keep the round's terms, the catalog's
+    list prices), and its delivery fee as a cost of its goods."""
+    scenario = orders.build_scenario(rnd, requests)
+    for entry in scenario["products"]:
+        item_id = int(entry["id"])
+        line = offer.lines.get(item_id)
+        if line is None or not cost.lines[item_id].deliverable:
+            continue
+        entry["supplier"] = str(quote.supplier_id)
+        entry["pack_size"] = qty_str(line.pack_size or 0)
+        entry["price_tiers"] = [
+            {"min_qty": qty_str(t.min_qty), "unit_price": price_str(t.unit_price)}
+            for t in line.tiers]
+    if cost.delivery_fee:
+        scenario["shared_costs"].append({
+            "name": str(_l("Delivery by %(name)s", name=quote.supplier.name)),
+            "amount": money.to_string(cost.delivery_fee, rnd.group.currency),
+            "rule": fee_rule, "supplier": str(quote.supplier_id)})
+    return scenario
+
+
+def compare_quotes(session: Session, rnd: Round, *, today: date,
+                   fee_rule: str = "weight") -> QuoteComparison:
+    """Every quote's latest revision on the round's demand, and every member's
+    total under each, by the split engine itself."""
+    quotes = list_quotes(session, rnd)
+    compared = [q for q in quotes if q.latest is not None]
+    needs = round_needs(session, rnd)
+    offers = [offer_of(q.latest, q.id) for q in compared]  # type: ignore[arg-type]
+    currency = rnd.group.currency
+    comparison = domain.compare(list(needs.values()), offers, currency, today)
+    result = QuoteComparison(rnd=rnd, currency=currency, needs=needs, quotes=quotes,
+                             compared=compared, comparison=comparison, fee_rule=fee_rule)
+    _member_totals(session, result, offers)
+    return result
+
+
+def _member_totals(session: Session, result: QuoteComparison,
+                   offers: list[domain.Offer]) -> None:
+    rnd = result.rnd
+    requests = orders.round_requests(session, rnd)
+    if not requests:
+        return
+    try:
+        base = split.run(split.parse_scenario(orders.build_scenario(rnd, requests)))
+    except split.ScenarioError:
+        return  # the round page says why; the comparison above still stands
+    members = base.scenario.members
+    rows = [MemberRow(int(m.id), m.name, base.members[i].total, {})
+            for i, m in enumerate(members)]
+    result.current_total = base.totals.members_total
+    for quote, offer, cost in zip(result.compared, offers, result.comparison.offers,
+                                  strict=True):
+        if cost.declined:
+            continue
+        scenario = quote_scenario(rnd, requests, quote, cost, offer, result.fee_rule)
+        try:
+            outcome = split.run(split.parse_scenario(scenario))
+        except split.ScenarioError as exc:
+            result.engine_errors[quote.id] = str(exc)
+            continue
+        for row, member in zip(rows, outcome.members, strict=True):
+            row.totals[quote.id] = member.total
+        result.members_total[quote.id] = outcome.totals.members_total
+    result.members = rows
+
+
+# --------------------------------------------------------------------------
+# The award
+# --------------------------------------------------------------------------
+
+LIST_PRICE = None  # an assignment: buy the item at the catalog's list price
+
+
+def _check_awardable(quote: Quote, item: RoundItem, need: domain.Need, currency: str,
+                     today: date) -> domain.LineInput:
+    name = quote.supplier.name
+    latest = quote.latest
+    if latest is None:
+        raise DomainError(_l("%(supplier)s has not sent an offer.", supplier=name))
+    if latest.declined:
+        raise DomainError(_l("%(supplier)s declined.", supplier=name))
+    if domain.is_expired(latest.valid_until, today):
+        raise DomainError(_l("The offer of %(supplier)s has expired; ask for a new one.",
+                             supplier=name))
+    line = offer_of(latest, quote.id).lines.get(item.id)
+    cost = domain.line_cost(need, line, currency)
+    if cost.status == domain.TOO_LITTLE:
+        raise DomainError(_l("%(supplier)s cannot deliver %(qty)s %(unit)s of %(product)s.",
+                             supplier=name, qty=qty_str(cost.ordered),
+                             unit=item.product.unit, product=item.product.name))
+    if not cost.deliverable or line is None:
+        raise DomainError(_l("%(supplier)s does not offer %(product)s.", supplier=name,
+                             product=item.product.name))
+    return line
+
+
+def award_quotes(session: Session, rnd: Round, actor: User,
+                 assignments: Mapping[int, int | None], *, today: date,
+                 cost_rule: str = "weight") -> list[Quote]:
+    """Award the round, product by product: {round item id: quote id, or None
+    for the catalog's list price}. Every product with orders needs an entry;
+    products nobody ordered that are not named go at list price.
+
+    Freezes the terms the split uses from now on, records which revision won
+    each product, and makes each awarded quote's delivery fee a shared cost of
+    that supplier's goods (split by `cost_rule`)."""
+    if rnd.state != rounds.QUOTING:
+        raise DomainError(_l("Only a round that is asking for quotes can be awarded on "
+                             "quotes."))
+    if cost_rule not in COST_RULES:
+        raise DomainError(_l("Unknown rule."), field="rule")
+    if not orders.has_requests(session, rnd):
+        raise DomainError(_l("Nobody has ordered anything in this round."))
+    quotes = {q.id: q for q in list_quotes(session, rnd)}
+    needs = round_needs(session, rnd)
+    currency = rnd.group.currency
+    plan: list[tuple[RoundItem, Quote | None, domain.LineInput | None]] = []
+    for item in rnd.items:
+        need = needs[item.id]
+        if item.id not in assignments and need.wanted:
+            raise DomainError(_l("%(product)s has orders: choose who supplies it.",
+                                 product=item.product.name), field=f"item_{item.id}")
+        quote_id = assignments.get(item.id)
+        if quote_id is None:
+            plan.append((item, None, None))
+            continue
+        quote = quotes.get(quote_id)
+        if quote is None:
+            raise DomainError(_l("There is no such quote in this round."),
+                              field=f"item_{item.id}")
+        plan.append((item, quote, _check_awardable(quote, item, need, currency, today)))
+    orders.move_round(session, rnd, actor, rounds.AWARDED)
+    awarded: dict[int, Quote] = {}
+    for item, quote, line in plan:
+        if quote is None or line is None:
+            orders.freeze_item(item, supplier_id=item.product.supplier_id,
+                               pack_size=item.product.pack_size,
+                               tiers=[(t.min_qty, t.unit_price)
+                                      for t in item.product.price_tiers])
+            continue
+        orders.freeze_item(item, supplier_id=quote.supplier_id,
+                           pack_size=line.pack_size or item.product.pack_size,
+                           tiers=[(t.min_qty, t.unit_price) for t in line.tiers])
+        session.add(QuoteAward(round_id=rnd.id, quote=quote, revision=quote.latest,
+                               round_item_id=item.id, awarded_by_id=actor.id))
+        awarded[quote.id] = quote
+    for quote in awarded.values():
+        fee = quote.latest.delivery_fee if quote.latest else 0
+        if fee:
+            orders.add_shared_cost(session, rnd, name=str(_l(
+                "Delivery by %(name)s", name=quote.supplier.name)), amount=fee, rule=cost_rule,
+                supplier_id=quote.supplier_id)
+    until = utcnow() + timedelta(days=OUTCOME_LINK_DAYS)
+    for quote in quotes.values():
+        if quote.link_revoked_at is None and quote.link_expires_at < until:
+            quote.link_expires_at = until
+    session.flush()
+    return list(awarded.values())
+
+
+def award_whole(session: Session, rnd: Round, actor: User, quote_id: int, *, today: date,
+                cost_rule: str = "weight") -> list[Quote]:
+    """Everything to one quote: the products with orders must all be hers; those
+    nobody ordered go to her when she offers them, else at list price."""
+    quote = get_quote(session, rnd, quote_id)
+    if quote is None:
+        raise DomainError(_l("There is no such quote in this round."))
+    needs = round_needs(session, rnd)
+    offered = offer_of(quote.latest, quote.id).lines if quote.latest else {}
+    assignments: dict[int, int | None] = {}
+    for item in rnd.items:
+        line = offered.get(item.id)
+        if needs[item.id].wanted or (line is not None and line.available):
+            assignments[item.id] = quote.id
+    return award_quotes(session, rnd, actor, assignments, today=today, cost_rule=cost_rule)
+
+
+# --------------------------------------------------------------------------
+# What an awarded supplier delivers
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class OrderLine:
+    item: RoundItem
+    cost: domain.LineCost
+
+
+@dataclass
+class SupplierOrder:
+    lines: list[OrderLine]
+    delivery_fee: int
+    goods: int
+
+    @property
+    def total(self) -> int:
+        return self.goods + self.delivery_fee
+
+
+def supplier_order(session: Session, quote: Quote) -> SupplierOrder | None:
+    """What the supplier is to deliver, on the terms frozen at the award."""
+    if not quote.awards:
+        return None
+    rnd = quote.round
+    needs = round_needs(session, rnd)
+    awarded = {a.round_item_id for a in quote.awards}
+    lines = []
+    for item in rnd.items:
+        if item.id not in awarded:
+            continue
+        _supplier, pack_size, tiers = orders.item_terms(item)
+        terms = domain.LineInput(True, pack_size, tuple(domain.Tier(q, p) for q, p in tiers))
+        lines.append(OrderLine(item, domain.line_cost(needs[item.id], terms,
+                                                      rnd.group.currency)))
+    fee = quote.awards[0].revision.delivery_fee
+    return SupplierOrder(lines, fee, sum(line.cost.total for line in lines))

@@ -1,0 +1,443 @@
+"""Quotes: the treasurer's pages under a round, and the supplier's page behind
+her link (/q/<token>: no account, her language, no JavaScript)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote as url_quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import refresh, to_user_timezone
+from flask_login import current_user
+from sqlalchemy import select
+
+from coop.db import utcnow
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.forms import ActionForm, apply_domain_error, choices
+from coop.groups.access import group_view
+from coop.orders import domain as rounds
+from coop.orders import services as orders
+from coop.orders.models import Round
+from coop.quotes import domain, services
+from coop.quotes.forms import (
+    AwardForm,
+    CounterOfferForm,
+    DeclineForm,
+    LineTyped,
+    LinkForm,
+    OfferForm,
+    RequestQuotesForm,
+    parse_award,
+    parse_offer_lines,
+    parse_targets,
+)
+from coop.quotes.models import Quote
+from coop.suppliers.models import Supplier
+
+bp = Blueprint("quotes", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/quotes/static")
+
+CHART_BAR = 260  # the longest bar of the chart, in SVG units
+
+
+def _today() -> date:
+    """Today where the group lives (the app's time zone): offers are valid until a date."""
+    return to_user_timezone(utcnow()).date()
+
+
+def _round_or_404(round_id: int) -> Round:
+    rnd = orders.get_round(db.session, g.group, round_id)
+    if rnd is None:
+        abort(404)
+    return rnd
+
+
+def _quote_or_404(rnd: Round, quote_id: int) -> Quote:
+    quote = services.get_quote(db.session, rnd, quote_id)
+    if quote is None:
+        abort(404)
+    return quote
+
+
+# --------------------------------------------------------------------------
+# Treasurer: asking for quotes
+# --------------------------------------------------------------------------
+
+
+def _request_form(rnd: Round, quotes: list[Quote]) -> RequestQuotesForm:
+    form = RequestQuotesForm()
+    suppliers = db.session.scalars(
+        select(Supplier).where(Supplier.group_id == rnd.group_id, Supplier.active.is_(True))
+        .order_by(Supplier.name, Supplier.id))
+    asked = {q.supplier_id for q in quotes}
+    form.suppliers.choices = choices(
+        [(s.id, s.name + (f" ({_('asked already: a new link')})" if s.id in asked else ""))
+         for s in suppliers])
+    if request.method == "GET":
+        form.new_language.data = rnd.group.language
+    return form
+
+
+def _round_quotes_page(rnd: Round, form: RequestQuotesForm, status: int = 200):  # type: ignore[no-untyped-def]
+    quotes = services.list_quotes(db.session, rnd)
+    return render_template(
+        "quotes/round_quotes.html", group=g.group, rnd=rnd, quotes=quotes, form=form,
+        needs=services.round_needs(db.session, rnd), states=orders.STATE_NAMES,
+        status_names=services.STATUS_NAMES, link_state=services.link_state,
+        quote_status=services.quote_status), status
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes")
+@group_view(treasurer=True)
+def round_quotes(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    return _round_quotes_page(rnd, _request_form(rnd, services.list_quotes(db.session, rnd)))
+
+
+def _share_links(rnd: Round, links: list[tuple[Quote, str]]) -> list[dict[str, Any]]:
+    rows = []
+    for quote, raw in links:
+        url = url_for("quotes.supplier_quote", token=raw, _external=True)
+        text = _("Hello! %(group)s asks for your prices for “%(round)s”: %(link)s",
+                 group=rnd.group.name, round=rnd.title, link=url)
+        phone = "".join(ch for ch in quote.supplier.phone if ch.isdigit() or ch == "+")
+        rows.append({"quote": quote, "url": url, "text": text, "phone": phone,
+                     "whatsapp": f"https://wa.me/{phone.lstrip('+')}?text={url_quote(text)}"
+                     if phone else None,
+                     "sms": f"sms:{phone}?body={url_quote(text)}" if phone else None,
+                     "mailto": f"mailto:?subject={url_quote(rnd.title)}&body={url_quote(text)}"})
+    return rows
+
+
+def _links_page(rnd: Round, links: list[tuple[Quote, str]]) -> Response:
+    """The links, shown once: only their hashes are kept. Not cached anywhere."""
+    response = make_response(render_template(
+        "quotes/links.html", group=g.group, rnd=rnd, links=_share_links(rnd, links)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/quotes/request")
+@group_view(treasurer=True)
+def request_quotes(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    form = _request_form(rnd, services.list_quotes(db.session, rnd))
+    if form.validate_on_submit():
+        try:
+            links = services.request_quotes(
+                db.session, rnd, current_user, supplier_ids=form.suppliers.data or [],
+                new_supplier={"name": form.new_name.data or "",
+                              "phone": form.new_phone.data or "",
+                              "language": form.new_language.data},
+                days=form.days.data)
+        except DomainError as exc:
+            db.session.rollback()
+            field = {"name": "new_name", "phone": "new_phone", "language": "new_language"}.get(
+                exc.field or "", exc.field)
+            exc.field = field
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            return _links_page(rnd, links)
+    return _round_quotes_page(rnd, form, 422)
+
+
+# --------------------------------------------------------------------------
+# Treasurer: one quote, its history, counter-offers and its link
+# --------------------------------------------------------------------------
+
+
+def _quote_page(rnd: Round, quote: Quote, form: CounterOfferForm,
+                typed: dict[int, tuple[str, str | None]] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template(
+        "quotes/quote.html", group=g.group, rnd=rnd, quote=quote, form=form,
+        typed=typed or {}, history=services.quote_history(quote),
+        items={item.id: item for item in rnd.items}, link_form=LinkForm(),
+        action_form=ActionForm(), status=services.quote_status(quote),
+        status_names=services.STATUS_NAMES, link_state=services.link_state(quote),
+        can_counter=services.can_answer(quote) and quote.latest is not None,
+        today=_today(), is_expired=domain.is_expired), status
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes/<int:quote_id>")
+@group_view(treasurer=True)
+def quote_page(group_id: int, round_id: int, quote_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    return _quote_page(rnd, _quote_or_404(rnd, quote_id), CounterOfferForm())
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/quotes/<int:quote_id>/counter")
+@group_view(treasurer=True)
+def counter_offer(group_id: int, round_id: int, quote_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    quote = _quote_or_404(rnd, quote_id)
+    form = CounterOfferForm()
+    targets, typed = parse_targets(request.form, [item.id for item in rnd.items])
+    if form.validate_on_submit() and not any(error for _t, error in typed.values()):
+        try:
+            services.send_counter_offer(db.session, quote, current_user,
+                                        message=form.message.data or "", targets=targets)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.field and exc.field.startswith("target_"):
+                item_id = int(exc.field.split("_", 1)[1])
+                typed[item_id] = (typed[item_id][0], str(exc.message))
+            else:
+                apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The counter-offer is sent. %(name)s sees it on her link.",
+                    name=quote.supplier.name), "success")
+            return redirect(url_for("quotes.quote_page", group_id=group_id, round_id=round_id,
+                                    quote_id=quote_id))
+    return _quote_page(rnd, quote, form, typed, 422)
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/quotes/<int:quote_id>/link")
+@group_view(treasurer=True)
+def new_link(group_id: int, round_id: int, quote_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    quote = _quote_or_404(rnd, quote_id)
+    form = LinkForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return _quote_page(rnd, quote, CounterOfferForm(), status=422)
+    raw = services.new_link(db.session, quote, form.days.data)
+    db.session.commit()
+    return _links_page(rnd, [(quote, raw)])
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/quotes/<int:quote_id>/revoke")
+@group_view(treasurer=True)
+def revoke_link(group_id: int, round_id: int, quote_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    quote = _quote_or_404(rnd, quote_id)
+    services.revoke_link(db.session, quote)
+    db.session.commit()
+    flash(_("The link of %(name)s no longer works.", name=quote.supplier.name), "info")
+    return redirect(url_for("quotes.quote_page", group_id=group_id, round_id=round_id,
+                            quote_id=quote_id))
+
+
+# --------------------------------------------------------------------------
+# Treasurer: comparison and award
+# --------------------------------------------------------------------------
+
+
+def _chart(result: services.QuoteComparison) -> list[dict[str, Any]]:
+    offers = [o for o in result.comparison.offers if not o.declined]
+    lengths = domain.bar_lengths([o.landed for o in offers], CHART_BAR)
+    bars = []
+    for row, (offer, length) in enumerate(zip(offers, lengths, strict=True)):
+        kind = "best" if offer.key == result.comparison.best_single else (
+            "weak" if not (offer.complete and offer.awardable) else "plain")
+        bars.append({"offer": offer, "name": result.quote(offer.key).supplier.name,
+                     "length": length, "y": row * 44, "kind": kind})
+    return bars
+
+
+def _compare_page(rnd: Round, award_form: AwardForm, errors: list[str] | None = None,
+                  status: int = 200):  # type: ignore[no-untyped-def]
+    rule = award_form.rule.data if award_form.rule.data in {
+        c.value for c in award_form.rule.choices} else "weight"  # type: ignore[union-attr]
+    result = services.compare_quotes(db.session, rnd, today=_today(), fee_rule=rule)
+    bars = _chart(result)
+    return render_template(
+        "quotes/compare.html", group=g.group, rnd=rnd, result=result, c=result.comparison,
+        items=rnd.items, bars=bars, chart_height=max(len(bars) * 44, 44),
+        chart_bar=CHART_BAR, form=award_form, errors=errors or [],
+        states=orders.STATE_NAMES, can_award=rnd.state == rounds.QUOTING,
+        selected={key: request.form.get(key) for key in request.form}
+        if request.method == "POST" else {}), status
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes/compare")
+@group_view(treasurer=True)
+def compare(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    return _compare_page(rnd, AwardForm())
+
+
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/quotes/award")
+@group_view(treasurer=True)
+def award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round_or_404(round_id)
+    form = AwardForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        whole = request.form.get("whole", "")
+        assignments, errors = parse_award(request.form, [item.id for item in rnd.items])
+        if not errors:
+            try:
+                if whole:
+                    if not whole.isdigit():
+                        abort(400)
+                    awarded = services.award_whole(db.session, rnd, current_user, int(whole),
+                                                   today=_today(), cost_rule=form.rule.data)
+                else:
+                    awarded = services.award_quotes(db.session, rnd, current_user,
+                                                    assignments, today=_today(),
+                                                    cost_rule=form.rule.data)
+            except DomainError as exc:
+                db.session.rollback()
+                errors.append(str(exc.message))
+            else:
+                db.session.commit()
+                names = ", ".join(q.supplier.name for q in awarded)
+                flash(_("The round is awarded (%(names)s). Prices and packs are fixed now.",
+                        names=names or _("list prices")), "success")
+                return redirect(url_for("orders.round_page", group_id=group_id,
+                                        round_id=round_id))
+    else:
+        errors += [str(e) for errs in form.errors.values() for e in errs]
+    return _compare_page(rnd, form, errors, 422)
+
+
+# --------------------------------------------------------------------------
+# The supplier's page
+# --------------------------------------------------------------------------
+
+
+def _open_link(token: str) -> Quote:
+    """The quote of this link, in the supplier's language (her own pick on
+    this page wins, if she made one)."""
+    quote = services.open_quote(db.session, token)
+    g.locale_override = session.get("locale") or quote.supplier.language
+    refresh()
+    return quote
+
+
+def _typed_from_revision(quote: Quote) -> dict[int, LineTyped]:
+    """Her latest offer as the form shows it, else the group's expectations."""
+    from coop.quantities import price_str, qty_str
+
+    rows = domain.MAX_TIERS
+    latest = quote.latest if quote.latest and not quote.latest.declined else None
+    lines = {line.round_item_id: line for line in latest.lines} if latest else {}
+    typed = {}
+    for item in quote.round.items:
+        line = lines.get(item.id)
+        entry = LineTyped(item.id, pack=qty_str(item.product.pack_size))
+        if line is not None:
+            entry.available = line.available
+            if line.available:
+                entry.pack = qty_str(line.pack_size or 0)
+                entry.max = qty_str(line.max_quantity) if line.max_quantity is not None else ""
+                tiers = [(qty_str(t.min_qty), price_str(t.unit_price)) for t in line.tiers]
+                entry.tiers = (tiers + [("", "")] * rows)[:rows]
+        elif latest is not None:
+            entry.available = False
+        typed[item.id] = entry
+    return typed
+
+
+def _supplier_page(quote: Quote, token: str, form: OfferForm, typed: dict[int, LineTyped],
+                   decline_form: DeclineForm | None = None, errors: list[str] | None = None,
+                   status: int = 200) -> Response:
+    rnd = quote.round
+    response = make_response(render_template(
+        "quotes/supplier.html", quote=quote, rnd=rnd, buyer=rnd.group, form=form,
+        decline_form=decline_form or DeclineForm(), typed=typed,
+        needs=services.round_needs(db.session, rnd), token=token,
+        status=services.quote_status(quote), status_names=services.STATUS_NAMES,
+        can_answer=services.can_answer(quote), counter=services.latest_counter(quote),
+        history=services.quote_history(quote), items={i.id: i for i in rnd.items},
+        order=services.supplier_order(db.session, quote),
+        purchase_order_url=_purchase_order_url(quote), errors=errors or []), status)
+    # the link is her key: keep the page out of shared caches and search engines
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _purchase_order_url(quote: Quote) -> str | None:
+    """Where the printable purchase order (PDF) of an awarded quote will be: the
+    documents feature fills this in; until then the page shows no link."""
+    return None
+
+
+@bp.route("/q/<token>", methods=["GET", "POST"])
+def supplier_quote(token: str):  # type: ignore[no-untyped-def]
+    quote = _open_link(token)
+    rnd = quote.round
+    form = OfferForm(currency=rnd.group.currency)
+    if request.method == "GET":
+        latest = quote.latest if quote.latest and not quote.latest.declined else None
+        if latest is not None:
+            form.delivery_fee.set_minor(latest.delivery_fee)
+            form.lead_time_days.data = latest.lead_time_days
+            form.valid_until.data = latest.valid_until
+            form.note.data = latest.note
+        return _supplier_page(quote, token, form, _typed_from_revision(quote))
+    if not services.can_answer(quote):
+        return _supplier_page(quote, token, form, _typed_from_revision(quote),
+                              errors=[_("This purchase no longer takes offers.")], status=409)
+    lines, typed = parse_offer_lines(request.form, [item.id for item in rnd.items])
+    if form.validate_on_submit() and not any(t.has_errors for t in typed.values()):
+        offer = domain.OfferInput(lines=lines, delivery_fee=form.delivery_fee.minor or 0,
+                                  lead_time_days=form.lead_time_days.data,
+                                  valid_until=form.valid_until.data,
+                                  note=form.note.data or "")
+        try:
+            revision = services.submit_revision(db.session, quote, offer, today=_today())
+        except services.OfferError as exc:
+            db.session.rollback()
+            _place_errors(form, typed, exc.errors)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Thank you! Your offer is sent to the group (version %(n)d).",
+                    n=revision.number), "success")
+            return redirect(url_for("quotes.supplier_quote", token=token))
+    errors = [_("Please correct the marked fields. Nothing was sent yet.")]
+    return _supplier_page(quote, token, form, typed, errors=errors, status=422)
+
+
+def _place_errors(form: OfferForm, typed: dict[int, LineTyped],
+                  errors: list[tuple[str, Any]]) -> None:
+    for field, message in errors:
+        part, _sep, item = field.partition("_")
+        if item.isdigit() and int(item) in typed:
+            typed[int(item)].add_error(part, message)
+        elif field in form:
+            form[field].errors = [*list(form[field].errors or []), str(message)]
+        else:
+            form.form_errors.append(str(message))
+
+
+@bp.post("/q/<token>/decline")
+def supplier_decline(token: str):  # type: ignore[no-untyped-def]
+    quote = _open_link(token)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            services.decline_quote(db.session, quote, form.reason.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Thank you for your answer. The group sees that you decline."), "info")
+            return redirect(url_for("quotes.supplier_quote", token=token))
+    offer_form = OfferForm(formdata=None, currency=quote.round.group.currency)
+    return _supplier_page(quote, token, offer_form, _typed_from_revision(quote), decline_form=form,
+                          errors=[_("Your answer could not be sent.")], status=422)

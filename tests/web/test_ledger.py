@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.ledger import services as ledger
+from coop.ledger.models import Payment, Posting
+from tests.conftest import login, post
+from tests.factories import make_group, make_member
+
+
+def _group(session: Session):  # type: ignore[no-untyped-def]
+    group = make_group(session)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    aigul = make_member(session, group, "Айгүл", locale="ky")
+    nurila = make_member(session, group, "Нурила")
+    ledger.adjust_member(session, aigul, amount=120000, reason="Весна", actor=treasurer.user)
+    session.commit()
+    return group, treasurer, aigul, nurila
+
+
+def _key(page: str) -> str:
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_treasurer_records_a_payment_once_even_if_sent_twice(client: FlaskClient,
+                                                             session: Session) -> None:
+    group, treasurer, aigul, _n = _group(session)
+    login(client, treasurer.user.email)
+    page = client.get(f"/groups/{group.id}/accounts/{aigul.id}").get_data(as_text=True)
+    assert "Owes 1,200.00" in page.replace("\u00a0", " ")
+    form = {"amount": "500", "method": "cash", "reference": "", "idempotency_key": _key(page)}
+    first = post(client, f"/groups/{group.id}/accounts/{aigul.id}/payment", form)
+    second = post(client, f"/groups/{group.id}/accounts/{aigul.id}/payment", form)
+    assert first.status_code == second.status_code == 302
+    assert "already recorded" in client.get(second.headers["Location"]).get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert ledger.member_balance(session, aigul) == -70000
+
+
+def test_bad_payment_gets_a_message_and_writes_nothing(client: FlaskClient,
+                                                       session: Session) -> None:
+    group, treasurer, aigul, _n = _group(session)
+    login(client, treasurer.user.email)
+    page = client.get(f"/groups/{group.id}/accounts/{aigul.id}").get_data(as_text=True)
+    before = session.scalar(select(func.count()).select_from(Posting))
+    for amount, message in (("-5", "cannot be negative"), ("12,345", "at most 2 decimals"),
+                            ("abc", "not a number"), ("1" + "0" * 20, "too large"),
+                            ("0", "more than zero")):
+        response = post(client, f"/groups/{group.id}/accounts/{aigul.id}/payment",
+                        {"amount": amount, "method": "cash", "idempotency_key": _key(page)})
+        assert response.status_code == 422, amount
+        assert message in response.get_data(as_text=True), amount
+    bad_method = post(client, f"/groups/{group.id}/accounts/{aigul.id}/payment",
+                      {"amount": "5", "method": "gold", "idempotency_key": _key(page)})
+    assert bad_method.status_code == 422
+    assert session.scalar(select(func.count()).select_from(Posting)) == before
+
+
+def test_member_sees_only_her_own_account(client: FlaskClient, session: Session) -> None:
+    group, _t, aigul, nurila = _group(session)
+    login(client, aigul.user.email)
+    assert client.get(f"/groups/{group.id}/accounts").headers["Location"].endswith(
+        f"/groups/{group.id}/accounts/{aigul.id}")
+    own = client.get(f"/groups/{group.id}/accounts/{aigul.id}")
+    assert own.status_code == 200 and "Record payment" not in own.get_data(as_text=True)
+    assert client.get(f"/groups/{group.id}/accounts/{nurila.id}").status_code == 404
+    assert client.get(f"/groups/{group.id}/accounts/{nurila.id}/statement.csv").status_code == 404
+    assert client.get(f"/groups/{group.id}/fund").status_code == 403
+    assert post(client, f"/groups/{group.id}/accounts/{aigul.id}/payment",
+                {"amount": "5", "method": "cash", "idempotency_key": "x" * 30}).status_code == 403
+
+
+def test_statement_csv_and_copy_text_in_her_language(client: FlaskClient,
+                                                     session: Session) -> None:
+    group, _t, aigul, _n = _group(session)
+    login(client, aigul.user.email)
+    response = client.get(f"/groups/{group.id}/accounts/{aigul.id}/statement.csv")
+    assert response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[-1][3:] == ["-1200.00", "-1200.00"]
+    page = client.get(f"/groups/{group.id}/accounts/{aigul.id}").get_data(as_text=True)
+    copy = re.search(r'<textarea id="copy-text"[^>]*>([^<]*)</textarea>', page).group(1)
+    assert aigul.user.name in copy and "1 200,00" in copy.replace("\u00a0", " ")
+    assert "owe" not in copy  # Kyrgyz, her language
+
+
+def test_write_off_reversal_and_reconciliation(client: FlaskClient, session: Session) -> None:
+    group, treasurer, aigul, _n = _group(session)
+    login(client, treasurer.user.email)
+    response = post(client, f"/groups/{group.id}/accounts/{aigul.id}/write-off",
+                    {"amount": "200", "reason": "Болезнь"})
+    assert response.status_code == 302
+    too_much = post(client, f"/groups/{group.id}/accounts/{aigul.id}/write-off",
+                    {"amount": "5000", "reason": "x"})
+    assert too_much.status_code == 422 and "owes only" in too_much.get_data(as_text=True)
+    no_reason = post(client, f"/groups/{group.id}/accounts/{aigul.id}/write-off",
+                     {"amount": "1", "reason": ""})
+    assert no_reason.status_code == 422
+    posting = session.scalar(select(Posting).where(Posting.kind == "write_off"))
+    reversed_ = post(client, f"/groups/{group.id}/accounts/{aigul.id}/postings/{posting.id}/"
+                     "reverse", {"reason": "ошибка"})
+    assert reversed_.status_code == 302
+    assert ledger.member_balance(session, aigul) == -120000
+    accounts = client.get(f"/groups/{group.id}/accounts").get_data(as_text=True)
+    assert "The books balance" in accounts
+    fund = client.get(f"/groups/{group.id}/fund").get_data(as_text=True)
+    assert "Debt written off" in fund and "Reversal" in fund
+
+
+def test_another_groups_posting_cannot_be_reversed(client: FlaskClient, session: Session) -> None:
+    group, treasurer, aigul, _n = _group(session)
+    other_group, other_treasurer, other_member, _x = _group(session)
+    login(client, treasurer.user.email)
+    foreign = session.scalar(select(Posting).where(Posting.group_id == other_group.id))
+    response = post(client, f"/groups/{group.id}/accounts/{aigul.id}/postings/{foreign.id}/"
+                    "reverse", {"reason": "x"})
+    assert response.status_code == 422
+    assert session.scalar(select(func.count()).select_from(Posting).where(
+        Posting.reverses_id == foreign.id)) == 0
