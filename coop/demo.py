@@ -16,6 +16,7 @@ from coop.groups.models import Group, Membership
 from coop.ledger import services as ledger
 from coop.orders import services as orders_services
 from coop.orders.models import Round
+from coop.quotes.demo import ensure_quotes_demo
 from coop.quantities import parse_price, parse_quantity, parse_weight
 from coop.suppliers.models import PriceTier, Product, Supplier
 
@@ -78,6 +79,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     assert kg_group is not None
     _ensure_settled_round(session, kg_group)
     _ensure_rounds(session, kg_group)
+    ensure_quotes_demo(session, kg_group)
     created |= _ensure_group(
         session, TJ_GROUP, TJ_MEMBERS, village="Исфара", region="Вилояти Суғд", country="TJ",
         currency="TJS", language="tg")

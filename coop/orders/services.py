@@ -695,7 +695,8 @@ def settle_round(session: Session, rnd: Round, actor: User) -> RoundSplit:
 def savings_by_round(session: Session, group: Group) -> list[tuple[str, int]]:
     """What the members saved against bazaar prices in each settled round."""
     rows = session.execute(
-        select(Round.title, Settlement.result_json).join(Settlement, Settlement.round_id == Round.id)
+        select(Round.title, Settlement.result_json)
+        .join(Settlement, Settlement.round_id == Round.id)
         .where(Round.group_id == group.id).order_by(Settlement.settled_at))
     saved = []
     for title, result_json in rows:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import force_locale, to_user_timezone, to_utc
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from coop.errors import DomainError

@@ -34,7 +34,7 @@ def run_together(app, work: Callable[[Session], None], n: int = 2) -> list[str]:
             except DomainError:
                 session.rollback()
                 outcomes.append("refused")
-            except Exception as exc:  # noqa: BLE001 - a lost race on the unique key
+            except Exception as exc:
                 session.rollback()
                 outcomes.append(type(exc).__name__)
 

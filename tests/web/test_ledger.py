@@ -117,7 +117,7 @@ def test_write_off_reversal_and_reconciliation(client: FlaskClient, session: Ses
 
 def test_another_groups_posting_cannot_be_reversed(client: FlaskClient, session: Session) -> None:
     group, treasurer, aigul, _n = _group(session)
-    other_group, other_treasurer, other_member, _x = _group(session)
+    other_group, _other_treasurer, _other_member, _x = _group(session)
     login(client, treasurer.user.email)
     foreign = session.scalar(select(Posting).where(Posting.group_id == other_group.id))
     response = post(client, f"/groups/{group.id}/accounts/{aigul.id}/postings/{foreign.id}/"
