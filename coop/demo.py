@@ -16,8 +16,8 @@ from coop.groups.models import Group, Membership
 from coop.ledger import services as ledger
 from coop.orders import services as orders_services
 from coop.orders.models import Round
-from coop.quotes.demo import ensure_quotes_demo
 from coop.quantities import parse_price, parse_quantity, parse_weight
+from coop.quotes.demo import ensure_quotes_demo
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 DEMO_PASSWORD = "demo-password"
