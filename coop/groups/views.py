@@ -55,6 +55,7 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     from coop import charts
     from coop.i18n import fmt_date, fmt_money
     from coop.ledger import services as ledger
+    from coop.ledger.views import render_then_commit
     from coop.orders import services as orders
 
     group = g.group
@@ -72,11 +73,10 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
                   if g.membership is not None else None)
     open_rounds = [r for r in orders.list_rounds(db.session, group, include_drafts=False)
                    if r.state == "open"]
-    db.session.commit()  # the group's accounts, made on first use
-    return render_template("groups/dashboard.html", group=group, members=members,
-                           fund_balance=fund_balance, fund_chart=fund_chart,
-                           savings_chart=savings_chart, savings=savings,
-                           my_balance=my_balance, open_rounds=open_rounds)
+    return render_then_commit("groups/dashboard.html", group=group, members=members,
+                              fund_balance=fund_balance, fund_chart=fund_chart,
+                              savings_chart=savings_chart, savings=savings,
+                              my_balance=my_balance, open_rounds=open_rounds)
 
 
 @bp.get("/groups/<int:group_id>/members")

@@ -24,6 +24,14 @@ from coop.money import to_string
 bp = Blueprint("ledger", __name__, template_folder="templates")
 
 
+def render_then_commit(template: str, **context: object) -> str:
+    """Render, then commit what reading created (a group's or member's account,
+    made on first use): committing first would expire every row the template reads."""
+    html = render_template(template, **context)
+    db.session.commit()
+    return html
+
+
 def _member_or_404(membership_id: int) -> Membership:
     """Her own account for a member; any member's for the treasurer."""
     if not g.is_treasurer and (g.membership is None or g.membership.id != membership_id):
@@ -41,10 +49,9 @@ def accounts(group_id: int):  # type: ignore[no-untyped-def]
                                 membership_id=g.membership.id))
     memberships = list_members(db.session, g.group, include_inactive=True)
     books = services.books(db.session, g.group, memberships)
-    db.session.commit()  # the group's accounts, made on first use
-    return render_template("ledger/accounts.html", group=g.group, books=books,
-                           fund=services.fund_explained(db.session, g.group),
-                           kinds=services.KIND_NAMES, pay_out_form=PayOutForm())
+    return render_then_commit("ledger/accounts.html", group=g.group, books=books,
+                              fund=services.fund_explained(db.session, g.group),
+                              kinds=services.KIND_NAMES, pay_out_form=PayOutForm())
 
 
 @bp.get("/groups/<int:group_id>/accounts/<int:membership_id>")
@@ -55,10 +62,9 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
     balance = services.member_balance(db.session, member)
-    db.session.commit()
     payment_form = PaymentForm(formdata=None)
     payment_form.new_key()
-    return render_template(
+    return render_then_commit(
         "ledger/statement.html", group=g.group, member=member, opening=opening, lines=lines,
         balance=balance, kinds=services.KIND_NAMES, payment_form=payment_form,
         write_off_form=WriteOffForm(formdata=None), adjust_form=AdjustmentForm(formdata=None),
@@ -104,7 +110,6 @@ def statement_csv(group_id: int, membership_id: int):  # type: ignore[no-untyped
     start, end = _period()
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
-    db.session.commit()
     currency = g.group.currency
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
@@ -116,6 +121,7 @@ def statement_csv(group_id: int, membership_id: int):  # type: ignore[no-untyped
                          line.posting.memo, to_string(line.amount, currency),
                          to_string(line.balance, currency)])
     filename = f"statement-{g.group.id}-{member.id}.csv"
+    db.session.commit()  # her account, made on first use
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -244,8 +250,8 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
 def fund(group_id: int):  # type: ignore[no-untyped-def]
     accounts = services.group_accounts(db.session, g.group)
     _opening, lines = services.statement(db.session, accounts.fund)
-    db.session.commit()
-    return render_template("ledger/fund.html", group=g.group, lines=lines,
-                           kinds=services.KIND_NAMES,
-                           explained=services.fund_explained(db.session, g.group),
-                           balance=lines[-1].balance if lines else 0, action_form=ActionForm())
+    return render_then_commit("ledger/fund.html", group=g.group, lines=lines,
+                              kinds=services.KIND_NAMES,
+                              explained=services.fund_explained(db.session, g.group),
+                              balance=lines[-1].balance if lines else 0,
+                              action_form=ActionForm())

@@ -1,0 +1,70 @@
+"""The SQL query count of a page does not grow with the number of members."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from coop.auth.models import User
+from coop.groups.models import Membership
+from coop.ledger import services as ledger
+from coop.orders import services as orders
+from coop.orders.models import Request
+from tests.conftest import login
+from tests.factories import make_catalog, make_group, make_member
+
+
+def _group_of(session: Session, members: int):  # type: ignore[no-untyped-def]
+    group = make_group(session, levy_basis_points=200, cash_rounding=100)
+    treasurer = make_member(session, group, "Казначей", role="treasurer")
+    people = [User(name=f"Участница {i:04d}") for i in range(members)]
+    session.add_all(people)
+    session.flush()
+    memberships = [Membership(group_id=group.id, user_id=u.id) for u in people]
+    session.add_all(memberships)
+    products = make_catalog(session, group)
+    rnd = orders.create_round(session, group, treasurer.user, title="R", deadline=None,
+                              product_ids=[p.id for p in products])
+    orders.move_round(session, rnd, treasurer.user, "open")
+    session.flush()
+    session.add_all(Request(round_id=rnd.id, round_item_id=item.id, membership_id=m.id,
+                            quantity=(i % 7 + 1) * 1000, tolerance=(i % 3) * 1000)
+                    for i, m in enumerate(memberships) for item in rnd.items)
+    orders.add_shared_cost(session, rnd, name="Truck", amount=150000, rule="weight")
+    for m in memberships[:5]:
+        ledger.adjust_member(session, m, amount=1000, reason="x", actor=treasurer.user)
+    session.commit()
+    return group, treasurer, memberships, rnd
+
+
+def _count(client: FlaskClient, count_queries, url: str) -> int:  # type: ignore[no-untyped-def]
+    with count_queries() as n:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return n[0]
+
+
+@pytest.mark.parametrize("page", ["round", "share", "order", "members", "accounts",
+                                  "statement", "dashboard", "rounds"])
+def test_page_queries_do_not_grow_with_members(app_ctx, session: Session, count_queries,  # type: ignore[no-untyped-def]
+                                               page: str) -> None:
+    counts = []
+    for size in (10, 300):
+        group, treasurer, memberships, rnd = _group_of(session, size)
+        client = app_ctx.test_client()
+        login(client, treasurer.user.email)
+        member = memberships[3]
+        url = {
+            "round": f"/groups/{group.id}/rounds/{rnd.id}",
+            "share": f"/groups/{group.id}/rounds/{rnd.id}/share/{member.id}",
+            "order": f"/groups/{group.id}/rounds/{rnd.id}/order/{member.id}",
+            "members": f"/groups/{group.id}/members",
+            "accounts": f"/groups/{group.id}/accounts",
+            "statement": f"/groups/{group.id}/accounts/{member.id}",
+            "dashboard": f"/groups/{group.id}",
+            "rounds": f"/groups/{group.id}/rounds",
+        }[page]
+        _count(client, count_queries, url)  # first visit makes the group's accounts
+        counts.append(_count(client, count_queries, url))
+    assert counts[0] == counts[1], f"{page}: {counts} queries for 10 and 300 members"
