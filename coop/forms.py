@@ -93,3 +93,9 @@ class ActionForm(FlaskForm):
 def choices(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def error_messages(form: Any) -> list[str]:
+    """Every error of a form as 'Label: message', for a page that lists them."""
+    return [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
+            if name in form for e in errs] + [str(e) for e in form.form_errors]

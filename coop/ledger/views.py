@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error
+from coop.forms import ActionForm, apply_domain_error, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
@@ -132,8 +132,7 @@ def _back(membership_id: int) -> Response:
 
 
 def _form_failed(form, member: Membership):  # type: ignore[no-untyped-def]
-    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
-              if name in form for e in errs] + list(form.form_errors)
+    errors = error_messages(form)
     return render_template("ledger/form_error.html", group=g.group, member=member,
                            errors=errors), 422
 
@@ -167,61 +166,53 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
     return _form_failed(form, member)
 
 
+def _record(form, member: Membership, record, done: str):  # type: ignore[no-untyped-def]
+    """Validate the form, record through the service, commit once; or say why not."""
+    if not form.validate_on_submit():
+        return _form_failed(form, member)
+    try:
+        record(form)
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_error(form, exc)
+        return _form_failed(form, member)
+    db.session.commit()
+    flash(done, "success")
+    return _back(member.id)
+
+
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/write-off")
 @group_view(treasurer=True)
 def write_off(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
-    form = WriteOffForm(currency=g.group.currency)
-    if form.validate_on_submit():
-        try:
-            services.write_off(db.session, member, amount=form.amount.minor or 0,
-                               reason=form.reason.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-            return _form_failed(form, member)
-        db.session.commit()
-        flash(_("The debt is written off; the solidarity fund carries it."), "success")
-        return _back(membership_id)
-    return _form_failed(form, member)
+    return _record(
+        WriteOffForm(currency=g.group.currency), member,
+        lambda form: services.write_off(db.session, member, amount=form.amount.minor or 0,
+                                        reason=form.reason.data, actor=current_user),
+        _("The debt is written off; the solidarity fund carries it."))
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/adjust")
 @group_view(treasurer=True)
 def adjust(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
-    form = AdjustmentForm(currency=g.group.currency)
-    if form.validate_on_submit():
-        try:
-            services.adjust_member(db.session, member, amount=form.amount.minor or 0,
-                                   reason=form.reason.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-            return _form_failed(form, member)
-        db.session.commit()
-        flash(_("The adjustment is recorded."), "success")
-        return _back(membership_id)
-    return _form_failed(form, member)
+    return _record(
+        AdjustmentForm(currency=g.group.currency), member,
+        lambda form: services.adjust_member(db.session, member,
+                                            amount=form.amount.minor or 0,
+                                            reason=form.reason.data, actor=current_user),
+        _("The adjustment is recorded."))
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/postings/<int:posting_id>/reverse")
 @group_view(treasurer=True)
 def reverse(group_id: int, membership_id: int, posting_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
-    form = ReverseForm()
-    if form.validate_on_submit():
-        try:
-            services.reverse_posting(db.session, g.group, posting_id, reason=form.reason.data,
-                                     actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-            return _form_failed(form, member)
-        db.session.commit()
-        flash(_("The entry is reversed; both stay in the books."), "success")
-        return _back(membership_id)
-    return _form_failed(form, member)
+    return _record(
+        ReverseForm(), member,
+        lambda form: services.reverse_posting(db.session, g.group, posting_id,
+                                              reason=form.reason.data, actor=current_user),
+        _("The entry is reversed; both stay in the books."))
 
 
 @bp.post("/groups/<int:group_id>/accounts/pay-out")
@@ -239,8 +230,7 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("The payment out of the cash is recorded."), "success")
             return redirect(url_for("ledger.accounts", group_id=group_id))
-    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
-              if name in form for e in errs] + list(form.form_errors)
+    errors = error_messages(form)
     return render_template("ledger/form_error.html", group=g.group, member=None,
                            errors=errors), 422
 

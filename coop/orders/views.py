@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error, choices
+from coop.forms import ActionForm, apply_domain_error, choices, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
@@ -180,8 +180,7 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             flash(_("The cost is added and shared."), "success")
             return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
                                     _anchor="costs"))
-    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
-              if name in form for e in errs] + list(form.form_errors)
+    errors = error_messages(form)
     back = url_for("orders.round_page", group_id=group_id, round_id=round_id, _anchor="costs")
     return render_template("orders/not_saved.html", group=g.group, rnd=rnd, errors=errors,
                            back=back), 422
@@ -351,8 +350,7 @@ def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("The credit note is recorded: it lowers the loss."), "success")
             return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
-    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
-              if name in form for e in errs] + list(form.form_errors)
+    errors = error_messages(form)
     back = url_for("orders.delivery", group_id=group_id, round_id=round_id)
     return render_template("orders/not_saved.html", group=g.group, rnd=rnd, errors=errors,
                            back=back), 422
