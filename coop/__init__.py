@@ -41,10 +41,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from coop.api.views import bp as api_bp
     from coop.auth.views import bp as auth_bp
+    from coop.documents.views import bp as documents_bp
     from coop.groups.views import bp as groups_bp
     from coop.ledger.views import bp as ledger_bp
     from coop.orders.views import bp as orders_bp
     from coop.quotes.views import bp as quotes_bp
+    from coop.sales.views import bp as sales_bp
     from coop.suppliers.views import bp as suppliers_bp
 
     app.register_blueprint(auth_bp)
@@ -53,6 +55,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(quotes_bp)
     app.register_blueprint(ledger_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(sales_bp)
     app.register_blueprint(api_bp)
 
 

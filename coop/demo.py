@@ -18,6 +18,7 @@ from coop.orders import services as orders_services
 from coop.orders.models import Round
 from coop.quantities import parse_price, parse_quantity, parse_weight
 from coop.quotes.demo import ensure_quotes_demo
+from coop.sales.demo import ensure_sales_demo
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 DEMO_PASSWORD = "demo-password"
@@ -78,6 +79,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     kg_group = session.scalar(select(Group).where(Group.name == KG_GROUP))
     assert kg_group is not None
     _ensure_settled_round(session, kg_group)
+    ensure_sales_demo(session, kg_group)
     _ensure_rounds(session, kg_group)
     ensure_quotes_demo(session, kg_group)
     created |= _ensure_group(

@@ -26,11 +26,26 @@ from coop.quotes.models import (
     QuoteRevision,
     QuoteTier,
 )
+from coop.sales.models import (
+    Buyer,
+    CashPayout,
+    Contribution,
+    LotClosing,
+    Sale,
+    SaleCost,
+    SaleGrade,
+    SaleLine,
+    SaleLot,
+    SalePayout,
+)
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 __all__ = [
     "Account",
     "AwardedTier",
+    "Buyer",
+    "CashPayout",
+    "Contribution",
     "CounterOffer",
     "CounterOfferLine",
     "CreditNote",
@@ -38,6 +53,7 @@ __all__ = [
     "Document",
     "DocumentCounter",
     "Group",
+    "LotClosing",
     "Membership",
     "OneTimeToken",
     "Payment",
@@ -54,6 +70,12 @@ __all__ = [
     "Round",
     "RoundEvent",
     "RoundItem",
+    "Sale",
+    "SaleCost",
+    "SaleGrade",
+    "SaleLine",
+    "SaleLot",
+    "SalePayout",
     "Settlement",
     "SharedCost",
     "Supplier",

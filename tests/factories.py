@@ -149,3 +149,95 @@ def offer_input(lines: dict, fee: int = 0, valid_until=None, lead_time_days=None
             True, spec[0], tuple(domain.Tier(q, p) for q, p in spec[1]),
             spec[2] if len(spec) > 2 else None) for item_id, spec in lines.items()},
         delivery_fee=fee, valid_until=valid_until, lead_time_days=lead_time_days, note=note)
+
+
+# -- documents ------------------------------------------------------------------
+
+def make_settled_round(session: Session, members: int = 3, currency: str = "KGS",  # type: ignore[no-untyped-def]
+                       language: str = "ru", **settings: object):
+    """A settled round on `make_catalog`: `members` members each ordering tomato
+    seed, fabric and NPK (with tolerances), everything delivered, 2 kg of NPK
+    damaged, a shared transport cost; settled by the treasurer."""
+    from types import SimpleNamespace
+
+    from coop.orders import services as orders
+
+    group = make_group(session, currency=currency, language=language, **settings)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    people = [make_member(session, group, name) for name in
+              (["Айгүл", "Нурила", "Гүлнара", "Бүбүсара", "Чолпон"] * (members // 5 + 1))[:members]]
+    products = make_catalog(session, group)
+    rnd = orders.create_round(session, group, treasurer.user, title="Весна", deadline=None,
+                              product_ids=[p.id for p in products],
+                              delivery_place="Дом культуры")
+    orders.move_round(session, rnd, treasurer.user, "open")
+    seed, fabric, npk = rnd.items
+    for i, member in enumerate(people):
+        orders.save_order(session, rnd, member, {
+            seed.id: ((10 + i % 7) * 1000, 15000), fabric.id: ((3 + i % 4) * 1000 + 500, 1000),
+            npk.id: ((20 + 5 * (i % 3)) * 1000, 10000)}, treasurer.user, as_treasurer=True)
+    orders.add_shared_cost(session, rnd, name="Грузовик", amount=150000, rule="weight")
+    orders.move_round(session, rnd, treasurer.user, "closed")
+    orders.award_at_list_prices(session, rnd, treasurer.user)
+    arrived = {item.id: (fill.packs * fill.pack_size,
+                         2000 if item is npk and fill.packs else 0)
+               for item, fill in orders.pack_fills(session, rnd)}
+    orders.record_delivery(session, rnd, arrived, actor=treasurer.user)
+    orders.confirm_delivery(session, rnd, treasurer.user)
+    orders.settle_round(session, rnd, treasurer.user)
+    session.flush()
+    return SimpleNamespace(group=group, treasurer=treasurer, members=people, rnd=rnd,
+                           products=products, seed=seed, fabric=fabric, npk=npk)
+
+
+def make_awarded_quote(session: Session, language: str = "ru", fee: int = 50000):  # type: ignore[no-untyped-def]
+    """`make_closed_round` awarded whole on one supplier's quote (delivery fee
+    `fee`), plus a second supplier who quoted and lost: (world, quote, token,
+    losing quote, losing token)."""
+    from datetime import date, timedelta
+
+    from coop.db import utcnow
+    from coop.quotes import services as quotes
+
+    today = utcnow().date()
+    w = make_closed_round(session)
+    quote, token = make_quote(session, w, "Победитель", language=language)
+    other, other_token = make_quote(session, w, "Другой")
+    k, p = 1000, 1_000_000
+    offer = offer_input({w.seed.id: (25 * k, [(0, 45 * p), (50 * k, 40 * p)]),
+                         w.fabric.id: (30 * k, [(0, 25 * p)]),
+                         w.npk.id: (50 * k, [(0, 75 * p), (100 * k, 70 * p)])}, fee=fee,
+                        valid_until=date.today() + timedelta(days=30))
+    quotes.submit_revision(session, quote, offer, today=today)
+    quotes.submit_revision(session, other, offer, today=today)
+    quotes.award_whole(session, w.rnd, w.treasurer.user, quote.id, today=today)
+    session.flush()
+    return w, quote, token, other, other_token
+
+
+# -- joint sales ------------------------------------------------------------------
+
+def make_sale_lot(session: Session, group: Group, treasurer: Membership,  # type: ignore[no-untyped-def]
+                  product: str = "Варенье из абрикосов", unit: str = "банка",
+                  grades: tuple = (("Высший сорт", "1"), ("Первый сорт", "0.8")),
+                  step: str = "1", levy_basis_points: int | None = None):
+    """An open lot with its grades typed as a treasurer types them."""
+    from datetime import date
+
+    from coop.quantities import parse_quantity
+    from coop.sales import services as sales
+    from coop.sales.forms import parse_factor
+
+    return sales.create_lot(
+        session, group, treasurer.user, product=product, unit=unit,
+        grades=[sales.GradeInput(name, parse_factor(factor)) for name, factor in grades],
+        period_from=date(2026, 8, 1), period_to=date(2026, 9, 30), place="Склад группы",
+        step=parse_quantity(step), levy_basis_points=levy_basis_points)
+
+
+def make_buyer(session: Session, group: Group, name: str = "Магазин «Береке»",  # type: ignore[no-untyped-def]
+               kind: str = "shop"):
+    from coop.sales import services as sales
+
+    return sales.create_buyer(session, group, name=f"{name} {next(_seq)}",
+                              contact="+996 555 00 00 00", kind=kind)

@@ -26,6 +26,8 @@ KIND_NAMES = {
     "payment": _l("Payment"), "write_off": _l("Debt written off"),
     "reversal": _l("Reversal"), "adjustment": _l("Adjustment"),
     "pay_out": _l("Paid to a supplier"), "payout": _l("Sales payout"),
+    "sale": _l("Joint sale: paid by the buyer"), "sale_cost": _l("Joint sale: cost paid"),
+    "payout_cash": _l("Sales payout handed out"),
 }
 METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
 MAX_AMOUNT = 10**14
@@ -125,6 +127,15 @@ class Books:
     def total(self) -> int:
         """All accounts together: always zero."""
         return sum(m.balance for m in self.members) + self.fund + self.cash + self.suppliers
+
+    @property
+    def cash_on_hand(self) -> int:
+        """Money in the box: the cash account is debited when money comes in."""
+        return -self.cash
+
+    @property
+    def members_net(self) -> int:
+        return sum(m.balance for m in self.members)
 
     @property
     def members_owe(self) -> int:

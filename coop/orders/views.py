@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale, to_user_timezone, to_utc
 from flask_babel import gettext as _
@@ -12,7 +14,6 @@ from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.ledger import services as ledger
-from coop.money import Decimal
 from coop.orders import domain, explain, services
 from coop.orders.forms import (
     CreditNoteForm,

@@ -429,14 +429,18 @@ def parse_catalog(data: bytes) -> list[CatalogRow]:
     return parse_records(read_catalog(data))
 
 
+def _needs_quote(cell: str) -> bool:
+    """A spreadsheet would run it as a formula, or reading it back would strip
+    a quote of its own ("'=x" as typed): export puts a ' in front."""
+    return cell.startswith(_FORMULA_START) or (cell.startswith("'") and _needs_quote(cell[1:]))
+
+
 def _unquote_formula(cell: str) -> str:
-    if cell.startswith("'") and cell[1:2] in _FORMULA_START:
-        return cell[1:]
-    return cell
+    return cell[1:] if cell.startswith("'") and _needs_quote(cell[1:]) else cell
 
 
 def _quote_formula(cell: str) -> str:
-    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
+    return f"'{cell}" if _needs_quote(cell) else cell
 
 
 def write_catalog(products: Iterable[ProductData]) -> bytes:

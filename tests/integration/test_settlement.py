@@ -207,3 +207,15 @@ def test_bad_payment_amounts(session: Session, amount: int, message: str) -> Non
         ledger.record_payment(session, member, amount=100, method="cheque", reference="",
                               idempotency_key="y" * 20, actor=member.user)
     assert session.scalar(select(func.count()).select_from(Posting)) == 0
+
+
+def test_cash_on_hand_is_what_came_in_minus_what_went_out(session: Session) -> None:
+    group = make_group(session)
+    treasurer = make_member(session, group, role="treasurer")
+    member = make_member(session, group)
+    ledger.record_payment(session, member, amount=50000, method="cash", reference="",
+                          idempotency_key="cash-on-hand-key-1", actor=treasurer.user)
+    ledger.pay_out(session, group, amount=20000, memo="Агро-Каракол", actor=treasurer.user)
+    books = ledger.books(session, group, [treasurer, member])
+    assert books.cash_on_hand == 30000
+    assert books.cash_on_hand == books.members_net + books.fund + books.suppliers

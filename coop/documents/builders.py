@@ -1,0 +1,664 @@
+"""ReportLab builders: plain data in (coop.documents.domain), PDF bytes out.
+
+Each builder words and formats everything in the document's language
+(`force_locale(stamp.locale)`), with the app's own formatting of money,
+quantities and dates, so that a figure reads exactly as on the pages. None of
+them touches the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask_babel import force_locale
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Table
+
+from coop.documents import pdf
+from coop.documents.domain import (
+    ComparisonData,
+    CreditNoteData,
+    DistributionData,
+    GroupInfo,
+    InvoiceData,
+    OrderFormData,
+    PurchaseOrderData,
+    SheetProduct,
+    Stamp,
+    StatementData,
+)
+from coop.documents.i18n import _, ngettext
+from coop.documents.pdf import BOX, bold, para, rich, styles
+from coop.i18n import fmt_date, fmt_money, fmt_price, fmt_qty
+
+
+def _meta(group: GroupInfo, stamp: Stamp, title: str) -> pdf.PageMeta:
+    return pdf.PageMeta(group_name=group.name, group_place=group.place, title=title,
+                        reference=stamp.reference, date=fmt_date(stamp.issued_on),
+                        page_label=_("Page %(page)d of %(pages)d"))
+
+
+def _title(title: str, reference: str) -> Flowable:
+    return rich(f"{escape(title)} <font color='#5a6470'>{escape(reference)}</font>",
+                styles().title)
+
+
+def _facts(rows: Sequence[tuple[str, str]], width: float) -> Table:
+    """Label: value lines, the labels in grey."""
+    s = styles()
+    data = [[label, para(value, s.cell)] for label, value in rows if value]
+    return pdf.table(data, [width * 0.3, width * 0.7], header_rows=0,
+                     extra=[("LINEBELOW", (0, 0), (-1, -1), 0, pdf.SHADE),
+                            ("TEXTCOLOR", (0, 0), (0, -1), pdf.MUTED),
+                            ("FONTSIZE", (0, 0), (0, -1), 7.5),
+                            ("TOPPADDING", (0, 0), (-1, -1), 0.8),
+                            ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8)])
+
+
+def _parties(left_title: str, left: Sequence[str], right_title: str, right: Sequence[str],
+             width: float) -> Table:
+    """Two address blocks side by side."""
+    s = styles()
+
+    def block(title: str, lines: Sequence[str]) -> list[Flowable]:
+        body = [para(title, s.why)]
+        body += [rich(bold(lines[0]), s.cell)] if lines else []
+        body += [para(line, s.cell) for line in lines[1:] if line]
+        return body
+
+    return Table([[block(left_title, left), block(right_title, right)]],
+                 colWidths=[width / 2, width / 2], hAlign="LEFT",
+                 style=[("FONTNAME", (0, 0), (-1, -1), pdf.FONT),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("BOX", (0, 0), (0, 0), 0.4, pdf.RULE),
+                        ("BOX", (1, 0), (1, 0), 0.4, pdf.RULE),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 5),
+                        ("TOPPADDING", (0, 0), (-1, -1), 4),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 5)])
+
+
+def _group_lines(group: GroupInfo) -> list[str]:
+    lines = [group.name, group.place]
+    if group.treasurer:
+        lines.append(_("Treasurer: %(name)s", name=group.treasurer)
+                     + (f", {group.treasurer_phone}" if group.treasurer_phone else ""))
+    return lines
+
+
+def _explained_rows(row: int, bold: bool = True) -> list[tuple[Any, ...]]:
+    """Styles of a line (row) and its explanation (the row under it, small and
+    grey); plain text cells, already wrapped: no Paragraphs, 500 invoices stay fast."""
+    return [*([("FONTNAME", (0, row), (0, row), pdf.FONT_BOLD)] if bold else []),
+            ("BOTTOMPADDING", (0, row), (-1, row), 0.5),
+            ("SPAN", (0, row + 1), (-1, row + 1)),
+            ("TOPPADDING", (0, row + 1), (-1, row + 1), 0),
+            ("FONTSIZE", (0, row + 1), (-1, row + 1), 7.5),
+            ("LEADING", (0, row + 1), (-1, row + 1), 9.2),
+            ("TEXTCOLOR", (0, row + 1), (-1, row + 1), pdf.MUTED),
+            ("LINEBELOW", (0, row + 1), (-1, row + 1), 0.3, pdf.RULE)]
+
+
+def _account(balance: int, currency: str) -> str:
+    """Her account in words, as on her share page."""
+    if balance < 0:
+        return _("Account: owes %(amount)s", amount=fmt_money(-balance, currency))
+    if balance > 0:
+        return _("Account: %(amount)s in credit", amount=fmt_money(balance, currency))
+    return _("Account: nothing owed")
+
+
+def _qty_unit(quantity: int, unit: str) -> str:
+    return f"{fmt_qty(quantity)} {unit}".strip()
+
+
+# --------------------------------------------------------------------------
+# Purchase order
+# --------------------------------------------------------------------------
+
+
+def build_purchase_order(data: PurchaseOrderData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _purchase_order(data)
+
+
+def _purchase_order(data: PurchaseOrderData) -> bytes:
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    title = _("Purchase order")
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference),
+        _parties(_("Buyer"), _group_lines(data.group), _("Supplier"),
+                 [data.supplier_name, data.supplier_contact, data.supplier_phone,
+                  data.supplier_address], width),
+        pdf.gap(3),
+        _facts([(_("Purchase round"), data.round_title),
+                (_("Date"), fmt_date(data.stamp.issued_on)),
+                (_("Deliver to"), data.delivery_place or _("to be agreed")),
+                (_("Delivery date"), fmt_date(data.delivery_date) if data.delivery_date
+                 else _("to be agreed"))], width),
+        pdf.gap(4),
+    ]
+    head = [_("No."), _("Product"), _("Article code"), _("Pack size"), _("Packs"),
+            _("Quantity"), _("Unit price"), _("Amount")]
+    rows: list[list[Any]] = [[para(h, s.head_right if i >= 3 else s.head)
+                              for i, h in enumerate(head)]]
+    for number, line in enumerate(data.lines, start=1):
+        rows.append([str(number), para(line.product, s.cell), para(line.article_code, s.cell),
+                     _qty_unit(line.pack_size, line.unit), str(line.packs),
+                     _qty_unit(line.quantity, line.unit), fmt_price(line.unit_price),
+                     fmt_money(line.amount, cur)])
+    widths = [8 * mm, 52 * mm, 20 * mm, 18 * mm, 13 * mm, 20 * mm, 20 * mm]
+    widths.append(width - sum(widths))
+    story.append(pdf.table(rows, widths, numeric=range(3, 8)))
+    totals = [(_("Goods"), fmt_money(data.goods, cur))]
+    fee_label = _("Delivery fee")
+    if data.from_quote or (len(data.fees) == 1 and not data.fees[0].name):
+        totals += [(fee_label, fmt_money(fee.amount, cur)) for fee in data.fees]
+    else:
+        totals += [(f"{fee_label}: {fee.name}", fmt_money(fee.amount, cur))
+                   for fee in data.fees]
+    totals.append((_("Total"), fmt_money(data.total, cur)))
+    story += [pdf.gap(2), _right(pdf.totals_table(totals, 95 * mm), width), pdf.gap(5)]
+    story.append(para(_("Quantities are in whole packs; unit prices are per unit of the "
+                        "product."), s.small))
+    story.append(para(_("Please bring this order with the goods. Damaged or missing goods "
+                        "are noted on delivery."), s.small))
+    story += [pdf.gap(12), KeepTogether([pdf.signatures(
+        [_("For the group (treasurer)"), _("For the supplier")], width)])]
+    return pdf.render(_meta(data.group, data.stamp, title), story,
+                      subject=f"{data.supplier_name}: {data.round_title}")
+
+
+def _right(flowable: Flowable, width: float) -> Table:
+    """Push a narrower table to the right edge of the frame."""
+    inner = flowable.wrap(width, 1000)[0]
+    return Table([["", flowable]], colWidths=[width - inner, inner], hAlign="LEFT",
+                 style=[("FONTNAME", (0, 0), (-1, -1), pdf.FONT),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
+
+
+# --------------------------------------------------------------------------
+# Member invoice and credit note
+# --------------------------------------------------------------------------
+
+
+def build_invoice(data: InvoiceData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _invoice(data)
+
+
+def _invoice(data: InvoiceData) -> bytes:
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    share = data.share
+    title = _("Invoice")
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference),
+        _parties(_("Issued by"), _group_lines(data.group), _("Billed to"),
+                 [data.member_name, data.member_phone], width),
+        pdf.gap(3),
+        _facts([(_("Purchase round"), data.round_title),
+                (_("Settled on"), fmt_date(data.settled_on) if data.settled_on else ""),
+                (_("Date"), fmt_date(data.stamp.issued_on))], width),
+        pdf.gap(4),
+    ]
+    first = width - 60 * mm
+    rows: list[list[Any]] = [[_("Product"), _("You get"), _("Amount")]]
+    style: list[tuple[Any, ...]] = []
+    for line in share.lines:
+        asked = _("Asked %(q)s, tolerance %(t)s, price %(p)s", q=line.quantity,
+                  t=line.tolerance, p=line.unit_price)
+        style += _explained_rows(len(rows))
+        rows.append([pdf.wrapped(line.product, pdf.FONT_BOLD, 8.5, first - 6),
+                     f"{line.allocated} {line.unit}", fmt_money(line.amount, cur)])
+        rows.append([pdf.wrapped(f"{asked}\n{line.why}", pdf.FONT, 7.5, width - 40 * mm),
+                     "", ""])
+    rows.append([_("Goods"), "", fmt_money(share.goods, cur)])
+    story.append(pdf.table(rows, [first, 28 * mm, 32 * mm], numeric=(1, 2), rules=False,
+                           extra=[*style, ("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+                                  ("LINEABOVE", (0, -1), (-1, -1), 0.8, pdf.INK)]))
+    first = width - 32 * mm
+    charges: list[list[Any]] = []
+    style = []
+    explained = [(c.name, c) for c in share.shared]
+    explained += [(_("Loss: %(name)s", name=c.name), c) for c in share.losses]
+    explained += [(c.name, c) for c in (share.levy, share.rounding) if c is not None]
+    for name, charge in explained:
+        style += _explained_rows(len(charges), bold=False)
+        charges.append([pdf.wrapped(name, pdf.FONT, 8.5, first - 6),
+                        fmt_money(charge.amount, cur)])
+        charges.append([pdf.wrapped(charge.why, pdf.FONT, 7.5, width - 40 * mm), ""])
+    charges.append([_("Total to pay"), fmt_money(share.total, cur)])
+    story += [pdf.gap(3), pdf.table(
+        charges, [first, 32 * mm], header_rows=0, numeric=(1,), rules=False,
+        extra=[*style, ("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+               ("FONTSIZE", (1, -1), (1, -1), 10), ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)])]
+    settle = [(_("Total to pay"), fmt_money(share.total, cur)),
+              (_("Already paid (payments and credit in your account)"),
+               fmt_money(data.paid, cur)),
+              (_("Balance due"), fmt_money(data.due, cur))]
+    story += [pdf.gap(4), KeepTogether([_right(pdf.totals_table(settle, 105 * mm), width)])]
+    account = _account(data.balance, cur)
+    story += [pdf.gap(2), para(f"{account} ({fmt_date(data.stamp.issued_on)})", s.small)]
+    if share.retail_value is not None:
+        story += [pdf.gap(3), rich(bold(_(
+            "At the bazaar the same goods would cost %(retail)s: you save %(saved)s.",
+            retail=fmt_money(share.retail_value, cur),
+            saved=fmt_money(share.savings or 0, cur))), s.body)]
+    story += [pdf.gap(12), KeepTogether([pdf.signatures(
+        [_("Treasurer"), _("Received by the member")], width)])]
+    return pdf.render(_meta(data.group, data.stamp, title), story,
+                      subject=f"{data.member_name}: {data.round_title}")
+
+
+def build_credit_note(data: CreditNoteData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _credit_note(data)
+
+
+def _credit_note(data: CreditNoteData) -> bytes:
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    refund = data.amount > 0
+    title = _("Credit note") if refund else _("Correction note")
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference),
+        _parties(_("Issued by"), _group_lines(data.group), _("Billed to"), [data.member_name],
+                 width),
+        pdf.gap(3),
+        _facts([(_("Corrects invoice"), _("%(number)s of %(date)s",
+                                          number=data.invoice_number,
+                                          date=fmt_date(data.invoice_date))),
+                (_("Purchase round"), data.round_title),
+                (_("Date"), fmt_date(data.stamp.issued_on)),
+                (_("Why"), data.reason)], width),
+        pdf.gap(5),
+    ]
+    correction = (_("Credited to your account") if refund
+                  else _("Charged to your account in addition"))
+    rows = [(_("Invoice %(number)s", number=data.invoice_number),
+             fmt_money(data.invoice_total, cur)),
+            (correction, fmt_money(abs(data.amount), cur)),
+            (_("Invoice after this correction"),
+             fmt_money(data.invoice_total - data.amount, cur))]
+    story.append(_right(pdf.totals_table(rows, 110 * mm), width))
+    account = _account(data.balance, cur)
+    story += [pdf.gap(3), para(f"{account} ({fmt_date(data.stamp.issued_on)})", s.small),
+              pdf.gap(2),
+              para(_("The invoice itself is not changed: this note is the correction."),
+                   s.small),
+              pdf.gap(12), KeepTogether([pdf.signatures([_("Treasurer")], width / 2)])]
+    return pdf.render(_meta(data.group, data.stamp, title), story,
+                      subject=f"{data.member_name}: {data.invoice_number}")
+
+
+# --------------------------------------------------------------------------
+# Distribution sheet
+# --------------------------------------------------------------------------
+
+
+def build_distribution_sheet(data: DistributionData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _distribution_sheet(data)
+
+
+def _round_facts(data: Any, width: float) -> Table:
+    delivery = data.delivery_place or ""
+    if data.delivery_date:
+        delivery = f"{delivery}, {fmt_date(data.delivery_date)}" if delivery else fmt_date(
+            data.delivery_date)
+    return _facts([(_("Purchase round"), data.round_title), (_("Delivery"), delivery),
+                   (_("Printed on"), fmt_date(data.stamp.issued_on))], width)
+
+
+def _distribution_sheet(data: DistributionData) -> bytes:
+    s, width = styles(), pdf.frame_width()
+    title = _("Distribution sheet")
+    story: list[Flowable] = [_title(title, data.round_title), _round_facts(data, width)]
+    if data.provisional:
+        story += [pdf.gap(2), para(_("Nothing is recorded as delivered yet: the quantities are "
+                                     "those expected from the order."), s.small)]
+    products = data.products
+    story += [pdf.gap(2), rich(bold(_("By member")), s.h2), para(_(
+        "Hand each member her goods, tick each line, and let her sign."), s.small), pdf.gap(2)]
+    for member in data.members:
+        story += _member_block(member.name, member.phone, [
+            (products[index], quantity) for index, quantity in sorted(member.quantities.items())
+            if quantity], width)
+    story += [PageBreak(), rich(bold(_("By product")), s.h2)]
+    for index, product in enumerate(products):
+        story += _product_block(index, product, [
+            (member.name, member.quantities.get(index, 0)) for member in data.members
+            if member.quantities.get(index)], width)
+    story += [pdf.to_landscape(), PageBreak()]
+    story += _matrix(data)
+    return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.round_title)
+
+
+def _member_block(name: str, phone: str, lines: list[tuple[SheetProduct, int]],
+                  width: float) -> list[Flowable]:
+    first = width - 55 * mm
+    rows: list[list[Any]] = [[pdf.fit(name, pdf.FONT_BOLD, 8.5, first), phone, ""]]
+    for product, quantity in lines:
+        rows.append([pdf.fit(f"{BOX}  {product.name}", pdf.FONT, 8.5, first + 25 * mm), "",
+                     _qty_unit(quantity, product.unit)])
+    if not lines:
+        rows.append([_("Nothing to collect."), "", ""])
+    rows.append([f"{_('Received (signature)')}: " + "_" * 34, "", ""])
+    block = pdf.table(rows, [first, 25 * mm, 30 * mm], header_rows=0, numeric=(2,),
+                      extra=[("SPAN", (0, -1), (-1, -1)), ("TOPPADDING", (0, -1), (-1, -1), 7),
+                             ("FONTNAME", (0, 0), (0, 0), pdf.FONT_BOLD),
+                             ("TEXTCOLOR", (1, 0), (1, 0), pdf.MUTED),
+                             ("TEXTCOLOR", (0, -1), (-1, -1), pdf.MUTED),
+                             ("BACKGROUND", (0, 0), (-1, 0), pdf.SHADE),
+                             ("LINEBELOW", (0, -1), (-1, -1), 0.9, pdf.INK),
+                             ("LINEBELOW", (0, -2), (-1, -2), 0, pdf.SHADE)])
+    # Kept on one page when it fits one (rows are one line each: no need to measure)
+    return [CondPageBreak(min(len(rows) * 5.6 * mm + 4 * mm, 120 * mm)), block, pdf.gap(2.5)]
+
+
+def _product_block(index: int, product: SheetProduct, lines: list[tuple[str, int]],
+                   width: float) -> list[Flowable]:
+    s = styles()
+    head = [[rich(bold(f"{index + 1}. {product.name}"), s.cell),
+             rich(bold(_qty_unit(product.total, product.unit)), s.cell_right), ""]]
+    rows = head + [[name, _qty_unit(quantity, product.unit), BOX] for name, quantity in lines]
+    if not lines:
+        rows.append([para(_("Nobody gets this product."), s.why), "", ""])
+    block = pdf.table(rows, [width - 48 * mm, 36 * mm, 12 * mm], header_rows=1, numeric=(1,),
+                      extra=[("ALIGN", (2, 1), (2, -1), "CENTER"),
+                             ("FONTSIZE", (2, 1), (2, -1), 11)])
+    return [CondPageBreak(30 * mm), block, pdf.gap(3)]
+
+
+def _matrix(data: DistributionData) -> list[Flowable]:
+    """Products across, members down, in blocks of products that fit the width;
+    member names on every block, headers on every page."""
+    s = styles()
+    width = pdf.frame_width(pdf.LANDSCAPE)
+    products = data.products
+    name_width = 50 * mm
+    cell_width = pdf.column_width(len(products), width, name_width, 12 * mm, 22 * mm)
+    story: list[Flowable] = [rich(bold(_("All members and products")), s.h2)]
+    blocks = pdf.column_blocks(len(products), width, name_width, cell_width)
+    for number, block in enumerate(blocks):
+        if number:
+            story.append(PageBreak())
+        story.append(para(_("Products %(first)d–%(last)d of %(count)d",
+                            first=block.start + 1, last=block.stop, count=len(products)),
+                          s.small))
+        story.append(pdf.gap(1))
+        head: list[Any] = [para(_("Member"), s.head)]
+        head += [pdf.VerticalLabel(f"{i + 1}. {products[i].name} ({products[i].unit})",
+                                   38 * mm) for i in block]
+        rows: list[list[Any]] = [head]
+        for member in data.members:
+            quantities = member.quantities
+            rows.append([member.name] + [fmt_qty(quantities[i]) if quantities.get(i) else ""
+                                         for i in block])
+        rows.append([_("Total")] + [fmt_qty(products[i].total) for i in block])
+        story.append(pdf.table(
+            rows, [name_width] + [cell_width] * len(block), numeric=range(1, len(block) + 1),
+            grid=True, font_size=7.5, lean=True,
+            extra=[("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+                   ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]))
+    return story
+
+
+# --------------------------------------------------------------------------
+# Paper order form
+# --------------------------------------------------------------------------
+
+
+def build_order_form(data: OrderFormData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _order_form(data)
+
+
+def _prices(product: SheetProduct) -> str:
+    return "; ".join(_("from %(qty)s: %(price)s", qty=fmt_qty(q), price=fmt_price(p))
+                     if q else fmt_price(p) for q, p in product.prices)
+
+
+EXTRA_ROWS = 4  # empty rows for members the list does not have yet
+
+
+def _order_form(data: OrderFormData) -> bytes:
+    s = styles()
+    width = pdf.frame_width(pdf.LANDSCAPE)
+    title = _("Order form")
+    facts = [(_("Purchase round"), data.round_title),
+             (_("Orders until"), fmt_date(data.deadline) if data.deadline else ""),
+             (_("Delivery"), data.delivery_place), (_("Printed on"),
+                                                    fmt_date(data.stamp.issued_on))]
+    story: list[Flowable] = [_title(title, data.round_title), _facts(facts, width / 1.6),
+                             pdf.gap(2),
+                             para(_("For each product write the firm quantity you want "
+                                    "(“qty”) and, if you like, how much more you would take "
+                                    "to fill the group's packs (“tol.”, the tolerance). "
+                                    "Leave empty what you do not order."), s.small),
+                             pdf.gap(3)]
+    products = data.products
+    head = [para(h, s.head) for h in (_("No."), _("Product"), _("Article code"), _("Unit"),
+                                        _("Pack size"), _("Step"), _("Unit price"))]
+    legend: list[list[Any]] = [head]
+    for index, product in enumerate(products, start=1):
+        legend.append([str(index), para(product.name, s.cell), product.article_code,
+                       product.unit, fmt_qty(product.pack_size), fmt_qty(product.granularity),
+                       para(_prices(product), s.cell)])
+    widths = [10 * mm, 90 * mm, 25 * mm, 18 * mm, 20 * mm, 16 * mm]
+    widths.append(width - sum(widths))
+    story.append(pdf.table(legend, widths, numeric=(4, 5)))
+    name_width = 48 * mm
+    pair = pdf.column_width(len(products), width, name_width, 26 * mm, 60 * mm)
+    for block in pdf.column_blocks(len(products), width, name_width, pair):
+        story.append(PageBreak())
+        story.append(para(_("Products %(first)d–%(last)d of %(count)d",
+                            first=block.start + 1, last=block.stop, count=len(products)),
+                          s.small))
+        story.append(pdf.gap(1))
+        top: list[Any] = [para(_("Member"), s.head)]
+        sub: list[Any] = [""]
+        spans = []
+        for column, i in enumerate(block):
+            product = products[i]
+            top += [para(f"{i + 1}. {product.name} ({product.unit})", s.head), ""]
+            sub += [_("qty"), _("tol.")]
+            spans.append(("SPAN", (1 + 2 * column, 0), (2 + 2 * column, 0)))
+        rows: list[list[Any]] = [top, sub]
+        blank = [""] * (2 * len(block))
+        rows += [[name, *blank] for name in data.members]
+        rows += [["", *blank] for _row in range(EXTRA_ROWS)]
+        heights = [None, None] + [9 * mm] * (len(rows) - 2)
+        result = pdf.table(rows, [name_width] + [pair / 2] * (2 * len(block)), header_rows=2,
+                           grid=True, extra=[*spans, ("ALIGN", (1, 1), (-1, 1), "CENTER"),
+                                             ("VALIGN", (0, 2), (0, -1), "MIDDLE"),
+                                             ("LINEAFTER", (2, 0), (-1, -1), 0.9, pdf.INK)])
+        result._argH = heights  # fixed row heights: room to write by hand
+        story.append(result)
+    return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
+                      subject=data.round_title)
+
+
+# --------------------------------------------------------------------------
+# Quote comparison
+# --------------------------------------------------------------------------
+
+
+def build_quote_comparison(data: ComparisonData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _quote_comparison(data)
+
+
+def _offer_cell(cell: Any, unit: str, cur: str) -> list[Flowable] | str:
+    s = styles()
+    if cell.status == "declined":
+        return "—"
+    if cell.status in ("unavailable", "not_offered"):
+        return [para(_("cannot deliver"), s.why)]
+    parts = [para(ngettext("%(num)d pack of %(size)s", "%(num)d packs of %(size)s", cell.packs,
+                           size=fmt_qty(cell.pack_size)), s.cell_right),
+             para(f"= {fmt_qty(cell.ordered)} {unit} × {fmt_price(cell.unit_price)}", s.why),
+             rich(bold(fmt_money(cell.total, cur)), s.cell_right)]
+    if cell.best:
+        parts.append(rich(f"<b>★ {escape(_('best price'))}</b>", s.cell_right))
+    if cell.status == "too_little" and cell.max_quantity is not None:
+        parts.append(para(_("delivers at most %(qty)s %(unit)s",
+                            qty=fmt_qty(cell.max_quantity), unit=unit), s.why))
+    if cell.below_firm:
+        parts.append(para(_("%(qty)s %(unit)s of firm orders not bought (pack size)",
+                            qty=fmt_qty(cell.below_firm), unit=unit), s.why))
+    return parts
+
+
+def _quote_comparison(data: ComparisonData) -> bytes:
+    s, cur = styles(), data.group.currency
+    width = pdf.frame_width(pdf.LANDSCAPE)
+    title = _("Quote comparison")
+    story: list[Flowable] = [_title(title, data.round_title),
+                             _facts([(_("Purchase round"), data.round_title),
+                                     (_("Printed on"), fmt_date(data.stamp.issued_on))],
+                                    width / 1.6), pdf.gap(2)]
+    if not data.offers:
+        story.append(para(_("No supplier has answered yet."), s.body))
+        return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE)
+    story += [para(_("Each offer on the round’s actual demand: packs by the supplier’s pack "
+                     "size (a pack is ordered when firm orders plus tolerance fill it), the "
+                     "price of the tier reached, the bill, the delivery fee and the landed "
+                     "total. The best offer per product is marked."), s.small), pdf.gap(3)]
+    product_width = 62 * mm
+    offer_width = pdf.column_width(len(data.offers), width, product_width, 42 * mm, 62 * mm)
+    for block in pdf.column_blocks(len(data.offers), width, product_width, offer_width):
+        offers = [data.offers[i] for i in block]
+        head: list[Any] = [para(_("Product"), s.head)]
+        for offer in offers:
+            marks = [bold(offer.supplier), escape(_("version %(n)d", n=offer.version))]
+            if offer.declined:
+                marks.append(escape(_("declined")))
+            if offer.expired:
+                marks.append(escape(_("expired")))
+            if offer.best_single:
+                marks.append(f"<b>★ {escape(_('best single offer'))}</b>")
+            if not offer.declined and not offer.complete:
+                marks.append(escape(_("does not cover everything")))
+            head.append(rich("<br/>".join(marks), s.head_right))
+        rows: list[list[Any]] = [head]
+        for product in data.products:
+            rows.append([[rich(bold(product.name), s.cell), para(_(
+                "needed: %(firm)s %(unit)s + %(tol)s tolerance", firm=fmt_qty(product.firm),
+                unit=product.unit, tol=fmt_qty(product.tolerance)), s.why)]]
+                + [_offer_cell(product.cells[i], product.unit, cur) for i in block])
+        foot = [
+            (_("Goods"), [fmt_money(o.goods, cur) if not o.declined else "" for o in offers]),
+            (_("Delivery fee"), [fmt_money(o.delivery_fee, cur) if not o.declined else ""
+                                 for o in offers]),
+            (_("Landed total"), [fmt_money(o.landed, cur) if not o.declined else ""
+                                 for o in offers]),
+            (_("Delivery time"), [ngettext("%(num)d day", "%(num)d days", o.lead_time_days)
+                                  if o.lead_time_days is not None else "" for o in offers]),
+            (_("Valid until"), [fmt_date(o.valid_until) if o.valid_until else ""
+                                for o in offers]),
+        ]
+        first_foot = len(rows)
+        rows += [[label, *values] for label, values in foot]
+        story.append(pdf.table(
+            rows, [product_width] + [offer_width] * len(offers), numeric=range(1, len(offers) + 1),
+            grid=True, extra=[("FONTNAME", (0, first_foot), (0, -1), pdf.FONT_BOLD),
+                              ("FONTNAME", (1, first_foot + 2), (-1, first_foot + 2),
+                               pdf.FONT_BOLD),
+                              ("LINEABOVE", (0, first_foot), (-1, first_foot), 0.9, pdf.INK)]))
+        story.append(pdf.gap(3))
+    if data.best_single is not None:
+        story.append(rich(bold(_("Best single-supplier offer: %(name)s, %(total)s delivered.",
+                                 name=data.best_single[0],
+                                 total=fmt_money(data.best_single[1], cur))), s.body))
+    else:
+        story.append(para(_("No single valid offer covers every product that was ordered."),
+                          s.body))
+    if data.mix is not None:
+        goods, fees, landed = data.mix
+        story.append(para(_("Each product from its best price: goods %(goods)s + delivery fees "
+                            "%(fees)s = %(total)s.", goods=fmt_money(goods, cur),
+                            fees=fmt_money(fees, cur), total=fmt_money(landed, cur)), s.body))
+    if data.members:
+        story += [CondPageBreak(40 * mm), rich(bold(_("What each member would pay")), s.h2)]
+        columns = data.member_columns
+        name_width = 60 * mm
+        money_width = pdf.column_width(len(columns) + 1, width, name_width, 32 * mm, 48 * mm)
+        for block in pdf.column_blocks(len(columns) + 1, width, name_width, money_width):
+            head = [para(_("Member"), s.head)] + [
+                para(_("Now") if i == 0 else columns[i - 1], s.head_right) for i in block]
+            rows = [head]
+            for name, now, totals in data.members:
+                values = [now, *totals]
+                lowest = min((v for v in totals if v is not None), default=None)
+                rows.append([name] + [
+                    ("★ " if i and values[i] is not None and values[i] == lowest else "")
+                    + (fmt_money(values[i], cur) if values[i] is not None else "")
+                    for i in block])
+            all_totals = [data.members_now, *data.members_totals]
+            rows.append([_("Members pay")] + [fmt_money(all_totals[i], cur) for i in block])
+            story.append(pdf.table(rows, [name_width] + [money_width] * len(block),
+                                   numeric=range(1, len(block) + 1),
+                                   extra=[("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+                                          ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]))
+            story.append(pdf.gap(3))
+    return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
+                      subject=data.round_title)
+
+
+# --------------------------------------------------------------------------
+# Member statement
+# --------------------------------------------------------------------------
+
+
+def build_statement(data: StatementData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _statement(data)
+
+
+def _period(start: date | None, end: date | None) -> str:
+    if start and end:
+        return _("%(start)s – %(end)s", start=fmt_date(start), end=fmt_date(end))
+    if start:
+        return _("from %(start)s", start=fmt_date(start))
+    if end:
+        return _("until %(end)s", end=fmt_date(end))
+    return _("all entries")
+
+
+def _statement(data: StatementData) -> bytes:
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    title = _("Account statement")
+    story: list[Flowable] = [
+        _title(title, data.member_name),
+        _facts([(_("Member"), data.member_name), (_("Period"), _period(data.start, data.end)),
+                (_("Printed on"), fmt_date(data.stamp.issued_on))], width),
+        pdf.gap(4)]
+    rows: list[list[Any]] = [[para(_("Date"), s.head), para(_("What"), s.head),
+                              para(_("Amount"), s.head_right), para(_("Balance"), s.head_right)]]
+    rows.append(["", para(_("Opening balance"), s.cell), "", fmt_money(data.opening, cur)])
+    for line in data.lines:
+        what = [para(line.kind, s.cell)]
+        if line.memo:
+            what.append(para(line.memo, s.why))
+        if line.author:
+            what.append(para(_("by %(name)s", name=line.author), s.why))
+        rows.append([fmt_date(line.at), what, fmt_money(line.amount, cur),
+                     fmt_money(line.balance, cur)])
+    if not data.lines:
+        rows.append(["", para(_("No entries yet."), s.why), "", ""])
+    rows.append(["", para(_("Closing balance"), s.cell_bold), "", fmt_money(data.closing, cur)])
+    story.append(pdf.table(rows, [32 * mm, width - 92 * mm, 30 * mm, 30 * mm], numeric=(2, 3),
+                           extra=[("FONTNAME", (3, -1), (3, -1), pdf.FONT_BOLD),
+                                  ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]))
+    if data.current < 0:
+        today = _("Owes %(amount)s", amount=fmt_money(-data.current, cur))
+    elif data.current > 0:
+        today = _("In credit: %(amount)s", amount=fmt_money(data.current, cur))
+    else:
+        today = _("Nothing owed")
+    story += [pdf.gap(4), rich(bold(f"{today} ({fmt_date(data.stamp.issued_on)})"), s.body),
+              pdf.gap(2), para(_("Positive amounts are payments and credit to your account; "
+                                 "negative amounts are charges."), s.small)]
+    return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.member_name)

@@ -1,0 +1,259 @@
+"""The documents' plain data, and their numbers. No Flask app, no database.
+
+Services build these dataclasses from the database; builders turn them into
+PDF bytes. Money in minor units, quantities in thousandths of the unit, unit
+prices in millionths (coop.quantities), as everywhere in the app; the only
+strings are names and the texts the split explains itself with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coop.orders.explain import MemberShare
+
+# Number prefixes of the numbered (issued) documents, and the references of
+# the sheets made on demand (not numbered: they change until the round is done).
+PREFIXES = {"purchase_order": "PO", "invoice": "INV", "credit_note": "CN",
+            "sales_invoice": "SI"}
+SHEET_PREFIXES = {"distribution": "DS", "quote_comparison": "QC", "order_form": "OF",
+                  "statement": "ST"}
+
+
+def document_number(doc_type: str, year: int, seq: int) -> str:
+    """INV-2026-0007: prefix, year, the number within the group, type and year."""
+    return f"{PREFIXES[doc_type]}-{year}-{seq:04d}"
+
+
+def sheet_reference(kind: str, key: int) -> str:
+    """DS-R12: what an unnumbered sheet is of (round 12), to tell papers apart."""
+    return f"{SHEET_PREFIXES[kind]}-{'M' if kind == 'statement' else 'R'}{key}"
+
+
+def round_subject(doc_type: str, round_id: int, **parts: int) -> str:
+    """What a document is the document of: one per subject (see Document.subject)."""
+    tail = "".join(f":{key[0]}{value}" for key, value in sorted(parts.items()))
+    return f"{doc_type}:r{round_id}{tail}"
+
+
+def credit_note_subject(posting_id: int) -> str:
+    return f"credit_note:p{posting_id}"
+
+
+def amount_due(invoice_total: int, balance_at_issue: int) -> tuple[int, int]:
+    """(paid, due) of an invoice from her account balance when it is issued
+    (the balance counts the invoice's own charges; negative = she owes).
+
+    Her payments and credit go first to this invoice: she owes on it what her
+    account owes, at most its total; older debts stay in the account."""
+    owed = max(-balance_at_issue, 0)
+    due = min(owed, max(invoice_total, 0))
+    return invoice_total - due, due
+
+
+# --------------------------------------------------------------------------
+# What each document prints
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    place: str  # village, region
+    currency: str
+    treasurer: str = ""
+    treasurer_phone: str = ""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The number (or reference) and the date a document carries, and its language."""
+
+    reference: str
+    issued_on: date
+    locale: str
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product: str
+    article_code: str
+    unit: str
+    pack_size: int  # thousandths
+    packs: int
+    quantity: int  # thousandths
+    unit_price: int  # millionths
+    amount: int  # minor units
+
+
+@dataclass(frozen=True)
+class Charge:
+    name: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class PurchaseOrderData:
+    group: GroupInfo
+    stamp: Stamp
+    round_title: str
+    supplier_name: str
+    supplier_contact: str
+    supplier_phone: str
+    supplier_address: str
+    delivery_place: str
+    delivery_date: date | None
+    lines: list[OrderLine]
+    fees: list[Charge]  # the delivery fee(s)
+    goods: int
+    total: int
+    from_quote: bool  # the fee is the one of her awarded quote
+
+
+@dataclass(frozen=True)
+class InvoiceData:
+    group: GroupInfo
+    stamp: Stamp
+    round_title: str
+    settled_on: date | None
+    member_name: str
+    member_phone: str
+    share: MemberShare  # every figure and its "why", as on her share page
+    balance: int  # her account when issued (negative = she owes)
+    paid: int  # payments and credit applied to this invoice
+    due: int
+
+
+@dataclass(frozen=True)
+class CreditNoteData:
+    group: GroupInfo
+    stamp: Stamp
+    invoice_number: str
+    invoice_date: date
+    invoice_total: int
+    round_title: str
+    member_name: str
+    reason: str
+    amount: int  # positive: credited to her; negative: charged to her
+    recorded_at: datetime
+    balance: int  # her account when issued
+
+
+@dataclass(frozen=True)
+class SheetProduct:
+    name: str
+    unit: str
+    article_code: str = ""
+    pack_size: int = 0  # thousandths
+    granularity: int = 0  # thousandths
+    total: int = 0  # thousandths: all handed out
+    prices: tuple[tuple[int, int], ...] = ()  # (from quantity, unit price)
+
+
+@dataclass(frozen=True)
+class SheetMember:
+    name: str
+    phone: str = ""
+    quantities: dict[int, int] = field(default_factory=dict)  # product index -> thousandths
+
+
+@dataclass(frozen=True)
+class DistributionData:
+    group: GroupInfo
+    stamp: Stamp
+    round_title: str
+    state: str  # the round's state, worded
+    delivery_place: str
+    delivery_date: date | None
+    provisional: bool  # nothing delivered yet: quantities as ordered
+    products: list[SheetProduct]
+    members: list[SheetMember]
+
+
+@dataclass(frozen=True)
+class OrderFormData:
+    group: GroupInfo
+    stamp: Stamp
+    round_title: str
+    deadline: datetime | None
+    delivery_place: str
+    delivery_date: date | None
+    products: list[SheetProduct]
+    members: list[str]
+
+
+@dataclass(frozen=True)
+class OfferHead:
+    supplier: str
+    version: int
+    declined: bool
+    expired: bool
+    complete: bool
+    best_single: bool
+    goods: int
+    delivery_fee: int
+    landed: int
+    lead_time_days: int | None
+    valid_until: date | None
+
+
+@dataclass(frozen=True)
+class OfferCell:
+    status: str  # ok, unavailable, not_offered, too_little, declined
+    packs: int = 0
+    pack_size: int = 0
+    ordered: int = 0
+    unit_price: int = 0
+    total: int = 0
+    best: bool = False
+    max_quantity: int | None = None
+    below_firm: int = 0
+
+
+@dataclass(frozen=True)
+class ComparedProduct:
+    name: str
+    unit: str
+    firm: int
+    tolerance: int
+    cells: list[OfferCell]  # one per offer, in `offers` order
+
+
+@dataclass(frozen=True)
+class ComparisonData:
+    group: GroupInfo
+    stamp: Stamp
+    round_title: str
+    offers: list[OfferHead]
+    products: list[ComparedProduct]
+    best_single: tuple[str, int] | None  # supplier, landed total
+    mix: tuple[int, int, int] | None  # goods, delivery fees, landed
+    member_columns: list[str]  # suppliers whose member totals are known
+    members: list[tuple[str, int, list[int | None]]]  # name, now, per column
+    members_now: int = 0
+    members_totals: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    at: datetime
+    kind: str  # worded
+    memo: str
+    author: str
+    amount: int  # + credit, - debit
+    balance: int
+
+
+@dataclass(frozen=True)
+class StatementData:
+    group: GroupInfo
+    stamp: Stamp
+    member_name: str
+    start: date | None
+    end: date | None
+    opening: int
+    lines: list[StatementLine]
+    closing: int  # at the end of the period
+    current: int  # today

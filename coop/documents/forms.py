@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField
+from wtforms.validators import DataRequired
+
+from coop.documents.i18n import _l
+
+
+class CreditNoteForm(FlaskForm):
+    """A credit note for one adjustment of her account: which invoice it corrects."""
+
+    posting = HiddenField(validators=[DataRequired()])
+    invoice = SelectField(_l("Corrects invoice"), coerce=int, validators=[DataRequired()])

@@ -1,0 +1,605 @@
+"""Documents: numbering, issuing (numbered and stored, never changed) and the
+data each document prints, read from the database in a fixed number of
+queries whatever the number of members. Functions take the session first,
+flush, never commit, and raise DomainError with a message for people.
+
+Numbered and stored: purchase orders, member invoices, credit notes (and
+sales invoices later). Made on demand, not numbered (they change until the
+round is done, and printing one must not use up a number): the distribution
+sheet, the paper order form, the quote comparison and the statement."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from io import BytesIO
+
+from flask_babel import force_locale, to_user_timezone
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, undefer
+
+from coop.auth.models import User
+from coop.config import SUPPORTED_LOCALES
+from coop.db import utcnow
+from coop.documents import builders
+from coop.documents.domain import (
+    PREFIXES,
+    Charge,
+    ComparedProduct,
+    ComparisonData,
+    CreditNoteData,
+    DistributionData,
+    GroupInfo,
+    InvoiceData,
+    OfferCell,
+    OfferHead,
+    OrderFormData,
+    OrderLine,
+    PurchaseOrderData,
+    SheetMember,
+    SheetProduct,
+    Stamp,
+    StatementData,
+    StatementLine,
+    amount_due,
+    credit_note_subject,
+    document_number,
+    round_subject,
+    sheet_reference,
+)
+from coop.documents.models import CREDIT_NOTE, INVOICE, PURCHASE_ORDER, Document, DocumentCounter
+from coop.errors import DomainError
+from coop.groups.models import ROLE_TREASURER, Group, Membership
+from coop.ledger import services as ledger
+from coop.ledger.models import Account, Posting
+from coop.orders import domain as rounds
+from coop.orders import explain, split
+from coop.orders import services as orders
+from coop.orders.models import Round, Settlement
+from coop.quantities import line_amount
+from coop.suppliers.models import Supplier
+
+ORDERED_STATES = (rounds.AWARDED, rounds.RECEIVED, rounds.SETTLED)
+FORM_STATES = (rounds.DRAFT, rounds.OPEN)
+
+
+def local_today() -> date:
+    """Today where the group lives (the app's time zone): the date documents carry."""
+    return to_user_timezone(utcnow()).date()
+
+
+def group_info(session: Session, group: Group) -> GroupInfo:
+    treasurer = session.scalar(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == group.id, Membership.role == ROLE_TREASURER,
+               Membership.active.is_(True)).order_by(Membership.id).limit(1))
+    place = ", ".join(part for part in (group.village, group.region) if part)
+    return GroupInfo(name=group.name, place=place, currency=group.currency,
+                     treasurer=treasurer.name if treasurer else "",
+                     treasurer_phone=(treasurer.phone or "") if treasurer else "")
+
+
+def language(*choices: str | None) -> str:
+    """The first of the choices the app speaks (English when none)."""
+    return next((c for c in choices if c in SUPPORTED_LOCALES), "en")
+
+
+def member_language(membership: Membership) -> str:
+    return language(membership.user.locale, membership.group.language)
+
+
+# --------------------------------------------------------------------------
+# Numbers and issuing
+# --------------------------------------------------------------------------
+
+
+def _ensure_counter(session: Session, group_id: int, doc_type: str, year: int) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    session.execute(insert(DocumentCounter).values(group_id=group_id, doc_type=doc_type,
+                                                   year=year, last=0)
+                    .on_conflict_do_nothing(index_elements=["group_id", "doc_type", "year"]))
+
+
+def _counter(group_id: int, doc_type: str, year: int):  # type: ignore[no-untyped-def]
+    return update(DocumentCounter).where(
+        DocumentCounter.group_id == group_id, DocumentCounter.doc_type == doc_type,
+        DocumentCounter.year == year).returning(DocumentCounter.last)
+
+
+def lock_counter(session: Session, group_id: int, doc_type: str, year: int) -> int:
+    """Lock the counter until the transaction ends and read it. The lock is an
+    UPDATE (a row lock on PostgreSQL, the write lock on SQLite), so a second
+    transaction that wants a number waits here for the first to commit."""
+    _ensure_counter(session, group_id, doc_type, year)
+    return session.execute(_counter(group_id, doc_type, year)
+                           .values(last=DocumentCounter.last)).scalar_one()
+
+
+def take_numbers(session: Session, group_id: int, doc_type: str, year: int,
+                 count: int = 1) -> range:
+    """The next `count` numbers of the counter (lock_counter first). Committed
+    with the documents that carry them, or rolled back with them: no gaps."""
+    last = session.execute(_counter(group_id, doc_type, year)
+                           .values(last=DocumentCounter.last + count)).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+@dataclass
+class Pending:
+    """A document to issue: what it belongs to, and how to print it once it
+    has a number (`build(stamp)` returns the PDF)."""
+
+    subject: str
+    locale: str
+    build: Callable[[Stamp], bytes]
+    amount: int | None = None
+    round_id: int | None = None
+    membership_id: int | None = None
+    supplier_id: int | None = None
+    refers_to_id: int | None = None
+    posting_id: int | None = None
+
+
+def _issued(session: Session, group_id: int, subjects: Sequence[str]) -> dict[str, Document]:
+    if not subjects:
+        return {}
+    return {d.subject: d for d in session.scalars(select(Document).where(
+        Document.group_id == group_id, Document.subject.in_(subjects)))}
+
+
+def issue(session: Session, group: Group, doc_type: str, pending: Sequence[Pending],
+          actor: User | None, *, on_build: Callable[[], None] | None = None
+          ) -> dict[str, Document]:
+    """Issue the documents not issued yet; {subject: document} for all of them.
+
+    A document already issued is returned as it is (same number, same bytes).
+    Numbers are taken under the counter's lock, after looking again for
+    documents issued while we waited, so two requests never number the same
+    document twice and never leave a gap."""
+    if doc_type not in PREFIXES:
+        raise ValueError(doc_type)
+    found = _issued(session, group.id, [p.subject for p in pending])
+    missing = [p for p in pending if p.subject not in found]
+    if not missing:
+        return found
+    today = local_today()
+    lock_counter(session, group.id, doc_type, today.year)
+    found |= _issued(session, group.id, [p.subject for p in missing])
+    missing = [p for p in missing if p.subject not in found]
+    if not missing:
+        return found
+    numbers = take_numbers(session, group.id, doc_type, today.year, len(missing))
+    now = utcnow()
+    rows = []
+    for seq, item in zip(numbers, missing, strict=True):
+        number = document_number(doc_type, today.year, seq)
+        content = item.build(Stamp(number, today, item.locale))
+        rows.append(dict(
+            group_id=group.id, doc_type=doc_type, year=today.year, seq=seq, number=number,
+            subject=item.subject, round_id=item.round_id, membership_id=item.membership_id,
+            supplier_id=item.supplier_id, refers_to_id=item.refers_to_id,
+            posting_id=item.posting_id, amount=item.amount, locale=item.locale,
+            issued_on=today, issued_by_id=actor.id if actor else None, issued_at=now,
+            size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content))
+        if on_build is not None:
+            on_build()
+    # One INSERT for them all (not one per document): the queries do not grow
+    # with the number of members.
+    for document in session.scalars(insert(Document).returning(Document), rows):
+        found[document.subject] = document
+    return found
+
+
+def get_document(session: Session, group: Group, document_id: int) -> Document | None:
+    document = session.get(Document, document_id, options=[undefer(Document.content)])
+    return document if document is not None and document.group_id == group.id else None
+
+
+def document_bytes(document: Document) -> bytes:
+    """The stored PDF, checked against its SHA-256: what was issued, or an error."""
+    content = document.content
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        raise DomainError(_l("This document is damaged in storage. Ask the platform admin."))
+    return content
+
+
+def round_documents(session: Session, rnd: Round) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.round_id == rnd.id)
+                                .order_by(Document.doc_type, Document.seq)))
+
+
+def member_documents(session: Session, membership: Membership) -> list[Document]:
+    return list(session.scalars(select(Document).where(
+        Document.membership_id == membership.id).order_by(Document.issued_at, Document.id)))
+
+
+def concatenate(contents: Iterable[bytes]) -> bytes:
+    """Several PDFs as one (pages in order)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for content in contents:
+        writer.append(BytesIO(content))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------
+# Purchase orders
+# --------------------------------------------------------------------------
+
+
+def _check_ordered(rnd: Round) -> None:
+    if rnd.state not in ORDERED_STATES:
+        raise DomainError(_l("This is printed once the round is awarded."))
+
+
+def awarded_suppliers(session: Session, rnd: Round) -> list[Supplier]:
+    """The suppliers the round buys from, in the order of the round's products."""
+    ids = list(dict.fromkeys(orders.item_terms(item)[0] for item in rnd.items))
+    by_id = {s.id: s for s in session.scalars(select(Supplier).where(Supplier.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _quote_fee(session: Session, rnd: Round, supplier_id: int) -> int | None:
+    """The delivery fee of the supplier's awarded quote, if the round was
+    awarded on her quote (coop.quotes records it with the award)."""
+    from coop.quotes.models import Quote, QuoteAward, QuoteRevision
+
+    return session.scalar(
+        select(QuoteRevision.delivery_fee).join(QuoteAward, QuoteAward.revision_id ==
+                                                QuoteRevision.id)
+        .join(Quote, Quote.id == QuoteAward.quote_id)
+        .where(QuoteAward.round_id == rnd.id, Quote.supplier_id == supplier_id).limit(1))
+
+
+def purchase_order_data(session: Session, rnd: Round, supplier: Supplier,
+                        info: GroupInfo, demand: dict[int, tuple[int, int]], stamp: Stamp
+                        ) -> PurchaseOrderData:
+    """What the supplier is to deliver, on the terms frozen at the award:
+    whole packs (spec rule 1) at the tier the group's quantity reaches (rule 2)."""
+    currency = rnd.group.currency
+    lines = []
+    for item in rnd.items:
+        supplier_id, pack_size, tiers = orders.item_terms(item)
+        if supplier_id != supplier.id or not tiers:
+            continue
+        firm, tolerance = demand.get(item.id, (0, 0))
+        packs = split.pack_count(firm, tolerance, pack_size)
+        if not packs:
+            continue
+        ordered = packs * pack_size
+        price = split.price_tier(tuple(split.PriceTier(str(q), q, p) for q, p in tiers),
+                                 ordered).unit_price
+        lines.append(OrderLine(product=item.product.name,
+                               article_code=item.product.article_code or "",
+                               unit=item.product.unit, pack_size=pack_size, packs=packs,
+                               quantity=ordered, unit_price=price,
+                               amount=line_amount(ordered, price, currency)))
+    quote_fee = _quote_fee(session, rnd, supplier.id)
+    if quote_fee is not None:
+        fees = [Charge("", quote_fee)] if quote_fee else []
+    else:
+        fees = [Charge(c.name, c.amount) for c in rnd.shared_costs
+                if c.supplier_id == supplier.id and c.amount]
+    goods = sum(line.amount for line in lines)
+    return PurchaseOrderData(
+        group=info, stamp=stamp, round_title=rnd.title, supplier_name=supplier.name,
+        supplier_contact=supplier.contact_person, supplier_phone=supplier.phone,
+        supplier_address=supplier.address, delivery_place=rnd.delivery_place,
+        delivery_date=rnd.delivery_date, lines=lines, fees=fees, goods=goods,
+        total=goods + sum(f.amount for f in fees), from_quote=quote_fee is not None)
+
+
+def issue_purchase_orders(session: Session, rnd: Round, actor: User | None,
+                          suppliers: Sequence[Supplier] | None = None
+                          ) -> dict[int, Document]:
+    """{supplier id: purchase order}, issuing those not issued yet."""
+    _check_ordered(rnd)
+    suppliers = awarded_suppliers(session, rnd) if suppliers is None else suppliers
+    info = group_info(session, rnd.group)
+    demand = orders.round_demand(session, rnd)
+    pending = []
+    for supplier in suppliers:
+        locale = language(supplier.language, rnd.group.language)
+        data = purchase_order_data(session, rnd, supplier, info, demand,
+                                   Stamp("", local_today(), locale))
+        pending.append(Pending(
+            subject=round_subject(PURCHASE_ORDER, rnd.id, supplier=supplier.id), locale=locale,
+            build=lambda stamp, data=data: builders.build_purchase_order(
+                replace(data, stamp=stamp)),
+            amount=data.total, round_id=rnd.id, supplier_id=supplier.id))
+    issued = issue(session, rnd.group, PURCHASE_ORDER, pending, actor)
+    return {p.supplier_id: issued[p.subject] for p in pending}  # type: ignore[misc]
+
+
+def issue_purchase_order(session: Session, rnd: Round, supplier: Supplier,
+                         actor: User | None) -> Document:
+    if supplier.id not in {s.id for s in awarded_suppliers(session, rnd)}:
+        raise DomainError(_l("This supplier delivers nothing in this round."))
+    return issue_purchase_orders(session, rnd, actor, [supplier])[supplier.id]
+
+
+# --------------------------------------------------------------------------
+# Member invoices and credit notes
+# --------------------------------------------------------------------------
+
+
+def _check_settled(rnd: Round) -> None:
+    if rnd.state != rounds.SETTLED:
+        raise DomainError(_l("Invoices are issued once the round is settled."))
+
+
+def member_balances(session: Session, group: Group) -> dict[int, int]:
+    """{membership id: balance} for every member account of the group."""
+    by_account = ledger.balances(session, group)
+    accounts = session.execute(select(Account.membership_id, Account.id).where(
+        Account.group_id == group.id, Account.kind == "member"))
+    return {membership_id: by_account.get(account_id, 0) for membership_id, account_id in accounts}
+
+
+def issue_invoices(session: Session, rnd: Round, actor: User | None,
+                   membership_ids: Sequence[int] | None = None,
+                   on_build: Callable[[], None] | None = None) -> dict[int, Document]:
+    """{membership id: invoice} for the members of a settled round (all, or
+    those named), issuing those not issued yet. Every figure is the settled
+    split's, worded as on her share page (coop.orders.explain)."""
+    _check_settled(rnd)
+    group = rnd.group
+    round_split = orders.compute_split(session, rnd)  # the settled snapshot
+    view = explain.RoundView(round_split, group.currency)
+    wanted = [int(m.id) for m in round_split.outcome.members
+              if membership_ids is None or int(m.id) in membership_ids]
+    info = group_info(session, group)
+    settled_at = session.scalar(select(Settlement.settled_at).where(
+        Settlement.round_id == rnd.id))
+    settled_on = to_user_timezone(settled_at).date() if settled_at else None
+    balances = member_balances(session, group)
+    pending = []
+    for membership_id in wanted:
+        membership = round_split.members[str(membership_id)]
+        locale = member_language(membership)
+        total = round_split.outcome.members[round_split.member_index[membership_id]].total
+
+        def build(stamp: Stamp, membership: Membership = membership, locale: str = locale
+                  ) -> bytes:
+            with force_locale(locale):
+                share = view.member(membership.id)
+            assert share is not None
+            balance = balances.get(membership.id, 0)
+            paid, due = amount_due(share.total, balance)
+            return builders.build_invoice(InvoiceData(
+                group=info, stamp=stamp, round_title=rnd.title, settled_on=settled_on,
+                member_name=membership.user.name, member_phone=membership.user.phone or "",
+                share=share, balance=balance, paid=paid, due=due))
+
+        pending.append(Pending(subject=round_subject(INVOICE, rnd.id, member=membership_id),
+                               locale=locale, build=build, amount=total, round_id=rnd.id,
+                               membership_id=membership_id))
+    issued = issue(session, group, INVOICE, pending, actor, on_build=on_build)
+    return {p.membership_id: issued[p.subject] for p in pending}  # type: ignore[misc]
+
+
+def issue_invoice(session: Session, rnd: Round, membership: Membership,
+                  actor: User | None) -> Document | None:
+    """Her invoice for the round (issued on first ask); None if she had no share."""
+    return issue_invoices(session, rnd, actor, [membership.id]).get(membership.id)
+
+
+def invoices_pdf(session: Session, rnd: Round, actor: User | None) -> bytes:
+    """Every member's invoice of the round in one PDF, by member name (issuing
+    those not issued yet): the stored invoices themselves, page after page."""
+    issued = issue_invoices(session, rnd, actor)
+    if not issued:
+        raise DomainError(_l("Nobody has a share in this round."))
+    ids = [d.id for d in issued.values()]
+    rows = session.execute(
+        select(Document.content, Document.sha256).join(Membership,
+                                                      Membership.id == Document.membership_id)
+        .join(User, User.id == Membership.user_id).where(Document.id.in_(ids))
+        .order_by(User.name, Document.seq))
+    contents = []
+    for content, sha in rows:
+        if hashlib.sha256(content).hexdigest() != sha:
+            raise DomainError(_l("This document is damaged in storage. Ask the platform admin."))
+        contents.append(content)
+    return concatenate(contents)
+
+
+def creditable_adjustments(session: Session, membership: Membership) -> list[Posting]:
+    """Her adjustments that no credit note documents yet, newest first."""
+    documented = select(Document.posting_id).where(Document.posting_id.is_not(None))
+    return list(session.scalars(select(Posting).where(
+        Posting.membership_id == membership.id, Posting.kind == "adjustment",
+        Posting.id.not_in(documented)).order_by(Posting.created_at.desc(), Posting.id.desc())))
+
+
+def issue_credit_note(session: Session, membership: Membership, *, posting_id: int,
+                      invoice_id: int, actor: User | None) -> Document:
+    """A credit note for an adjustment of her account, referring to the invoice
+    it corrects (the invoice itself is never changed). Once per adjustment."""
+    group = membership.group
+    posting = session.get(Posting, posting_id)
+    if posting is None or posting.group_id != group.id or posting.membership_id != membership.id:
+        raise DomainError(_l("There is no such entry."))
+    if posting.kind != "adjustment":
+        raise DomainError(_l("Only an adjustment of a member's account gets a credit note."))
+    invoice = session.get(Document, invoice_id)
+    if (invoice is None or invoice.group_id != group.id or invoice.doc_type != INVOICE
+            or invoice.membership_id != membership.id):
+        raise DomainError(_l("Choose one of her invoices."), field="invoice")
+    if posting.round_id is not None and posting.round_id != invoice.round_id:
+        raise DomainError(_l("This adjustment belongs to another round."), field="invoice")
+    account = ledger.member_account(session, membership)
+    amount = posting.amount if posting.credit_account_id == account else -posting.amount
+    rnd = session.get(Round, invoice.round_id)
+    assert rnd is not None
+    info = group_info(session, group)
+    balance = ledger.member_balance(session, membership)
+
+    def build(stamp: Stamp) -> bytes:
+        return builders.build_credit_note(CreditNoteData(
+            group=info, stamp=stamp, invoice_number=invoice.number,
+            invoice_date=invoice.issued_on, invoice_total=invoice.amount or 0,
+            round_title=rnd.title, member_name=membership.user.name, reason=posting.memo,
+            amount=amount, recorded_at=posting.created_at, balance=balance))
+
+    subject = credit_note_subject(posting.id)
+    return issue(session, group, CREDIT_NOTE, [Pending(
+        subject=subject, locale=invoice.locale, build=build, amount=amount,
+        round_id=rnd.id, membership_id=membership.id, refers_to_id=invoice.id,
+        posting_id=posting.id)], actor)[subject]
+
+
+# --------------------------------------------------------------------------
+# Sheets made on demand
+# --------------------------------------------------------------------------
+
+
+def _stamp(kind: str, key: int, locale: str) -> Stamp:
+    return Stamp(sheet_reference(kind, key), local_today(), locale)
+
+
+def distribution_data(session: Session, rnd: Round) -> DistributionData:
+    """Who gets what on collection day: the allocations of the round's split
+    (as settled; else with what was delivered; else as expected)."""
+    _check_ordered(rnd)
+    round_split = orders.compute_split(session, rnd)
+    outcome = round_split.outcome
+    to_thousandths = 10 ** (3 - outcome.scenario.qty_decimals)
+    quantities: dict[int, dict[int, int]] = {}
+    products = []
+    for index, (result, product) in enumerate(zip(outcome.products, outcome.scenario.products,
+                                                  strict=True)):
+        for member, allocated in zip(result.members, result.allocations, strict=True):
+            if allocated:
+                quantities.setdefault(member, {})[index] = allocated * to_thousandths
+        item = round_split.items.get(product.id)
+        products.append(SheetProduct(
+            name=product.name, unit=product.unit,
+            article_code=(item.product.article_code or "") if item else "",
+            total=result.allocated * to_thousandths))
+    members = []
+    for index, member in enumerate(outcome.scenario.members):
+        membership = round_split.members.get(member.id)
+        phone = (membership.user.phone or "") if membership else ""
+        members.append(SheetMember(member.name, phone, quantities.get(index, {})))
+    members.sort(key=lambda m: m.name.casefold())
+    provisional = rnd.state == rounds.AWARDED and not orders.delivery_totals(session, rnd)
+    return DistributionData(
+        group=group_info(session, rnd.group),
+        stamp=_stamp("distribution", rnd.id, rnd.group.language), round_title=rnd.title,
+        state=str(orders.STATE_NAMES[rnd.state]), delivery_place=rnd.delivery_place,
+        delivery_date=rnd.delivery_date, provisional=provisional, products=products,
+        members=members)
+
+
+def order_form_data(session: Session, rnd: Round) -> OrderFormData:
+    """A round's products, and the active members, for orders taken on paper."""
+    from coop.groups.services import list_members
+
+    if rnd.state not in FORM_STATES:
+        raise DomainError(_l("The order form is for a round that is not closed yet."))
+    products = []
+    for item in rnd.items:
+        _supplier, pack_size, tiers = orders.item_terms(item)
+        products.append(SheetProduct(
+            name=item.product.name, unit=item.product.unit,
+            article_code=item.product.article_code or "", pack_size=pack_size,
+            granularity=item.product.granularity, prices=tuple(tiers)))
+    members = sorted((m.user.name for m in list_members(session, rnd.group,
+                                                        include_inactive=False)),
+                     key=str.casefold)
+    return OrderFormData(
+        group=group_info(session, rnd.group),
+        stamp=_stamp("order_form", rnd.id, rnd.group.language), round_title=rnd.title,
+        deadline=rnd.deadline, delivery_place=rnd.delivery_place,
+        delivery_date=rnd.delivery_date, products=products, members=members)
+
+
+def has_quotes(session: Session, rnd: Round) -> bool:
+    from coop.quotes.models import Quote
+
+    return session.scalar(select(Quote.id).where(Quote.round_id == rnd.id).limit(1)) is not None
+
+
+def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
+                    ) -> ComparisonData:
+    """The quotes feature's comparison (coop.quotes.services.compare_quotes),
+    for printing at the group's meeting."""
+    from coop.quotes import services as quotes
+
+    result = quotes.compare_quotes(session, rnd, today=local_today(), fee_rule=fee_rule)
+    comparison = result.comparison
+    heads = []
+    for offer in comparison.offers:
+        latest = result.quote(offer.key).latest
+        heads.append(OfferHead(
+            supplier=result.quote(offer.key).supplier.name,
+            version=latest.number if latest else 0, declined=offer.declined,
+            expired=offer.expired, complete=offer.complete,
+            best_single=offer.key == comparison.best_single, goods=offer.goods,
+            delivery_fee=offer.delivery_fee, landed=offer.landed,
+            lead_time_days=latest.lead_time_days if latest else None,
+            valid_until=latest.valid_until if latest else None))
+    products = []
+    for item in rnd.items:
+        need = result.needs[item.id]
+        cells = []
+        for offer in comparison.offers:
+            line = offer.lines[item.id]
+            if offer.declined:
+                cells.append(OfferCell("declined"))
+                continue
+            cells.append(OfferCell(
+                status=line.status, packs=line.packs, pack_size=line.pack_size or 0,
+                ordered=line.ordered, unit_price=line.unit_price or 0, total=line.total,
+                best=comparison.best_per_item.get(item.id) == offer.key,
+                max_quantity=line.max_quantity, below_firm=line.below_firm))
+        products.append(ComparedProduct(item.product.name, item.product.unit, need.firm,
+                                        need.tolerance, cells))
+    best = comparison.offer(comparison.best_single) if comparison.best_single is not None \
+        else None
+    columns = [o for o in comparison.offers
+               if not o.declined and o.key in result.members_total]
+    return ComparisonData(
+        group=group_info(session, rnd.group),
+        stamp=_stamp("quote_comparison", rnd.id, rnd.group.language), round_title=rnd.title,
+        offers=heads, products=products,
+        best_single=(result.quote(best.key).supplier.name, best.landed) if best else None,
+        mix=(comparison.mix.goods, comparison.mix.delivery_fees, comparison.mix.landed)
+        if comparison.mix else None,
+        member_columns=[result.quote(o.key).supplier.name for o in columns],
+        members=[(row.name, row.current, [row.totals.get(o.key) for o in columns])
+                 for row in result.members],
+        members_now=result.current_total,
+        members_totals=[result.members_total[o.key] for o in columns])
+
+
+def statement_data(session: Session, membership: Membership, *, start: date | None,
+                   end: date | None, start_at: datetime | None, end_at: datetime | None
+                   ) -> StatementData:
+    """Her account over a period: `start_at`/`end_at` are the UTC bounds of the
+    group's days `start` and `end` (inclusive), as on the statement page."""
+    account_id = ledger.member_account(session, membership)
+    opening, lines = ledger.statement(session, account_id, start=start_at, end=end_at)
+    locale = member_language(membership)
+    with force_locale(locale):
+        kinds = {kind: str(name) for kind, name in ledger.KIND_NAMES.items()}
+    return StatementData(
+        group=group_info(session, membership.group),
+        stamp=_stamp("statement", membership.id, locale), member_name=membership.user.name,
+        start=start, end=end, opening=opening,
+        lines=[StatementLine(line.posting.created_at, kinds.get(line.posting.kind,
+                                                                line.posting.kind),
+                             line.posting.memo, line.author, line.amount, line.balance)
+               for line in lines],
+        closing=lines[-1].balance if lines else opening,
+        current=ledger.member_balance(session, membership))
+

@@ -1,0 +1,132 @@
+"""The documents of joint sales. The sales invoice is numbered and stored by
+the documents service (SI-2026-0001, gapless per group and year, the same
+bytes on every download). The payout statement is made on demand and not
+numbered (a preview may be printed before the lot closes, and printing must
+not use up a number); its reference names the lot and the member."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale, to_user_timezone
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coop.auth.models import User
+from coop.documents import services as documents
+from coop.documents.domain import Stamp
+from coop.documents.models import SALES_INVOICE, Document
+from coop.errors import DomainError
+from coop.groups.models import Group, Membership
+from coop.i18n import fmt_basis_points, fmt_date, fmt_number, fmt_qty
+from coop.ledger import services as ledger
+from coop.sales import explain, services
+from coop.sales.models import Sale, SaleLot
+from coop.sales.pdf import (
+    InvoiceLine,
+    PayoutStatementData,
+    ProduceLine,
+    SalesInvoiceData,
+    ShareLine,
+    build_payout_statement,
+    build_sales_invoice,
+)
+
+
+def sales_invoice_subject(sale: Sale) -> str:
+    return f"sales_invoice:s{sale.id}"
+
+
+def issued_invoice(session: Session, group: Group, sale: Sale) -> Document | None:
+    return session.scalar(select(Document).where(
+        Document.group_id == group.id, Document.subject == sales_invoice_subject(sale)))
+
+
+def sales_invoice_data(session: Session, lot: SaleLot, sale: Sale, stamp: Stamp
+                       ) -> SalesInvoiceData:
+    grades = {g.id: g.name for g in lot.grades}
+    buyer = sale.buyer
+    with force_locale(stamp.locale):
+        kind = str(services.BUYER_KIND_NAMES.get(buyer.kind, buyer.kind))
+    return SalesInvoiceData(
+        group=documents.group_info(session, lot.group), stamp=stamp, buyer_name=buyer.name,
+        buyer_contact=buyer.contact, buyer_kind=kind, lot=services.lot_title(lot),
+        sold_on=sale.sold_on, place=lot.place,
+        lines=[InvoiceLine(product=lot.product, grade=grades.get(line.grade_id, ""),
+                           unit=lot.unit, quantity=line.quantity, unit_price=line.unit_price,
+                           amount=line.amount) for line in sale.lines],
+        total=sale.revenue, note=sale.note)
+
+
+def issue_sales_invoice(session: Session, lot: SaleLot, sale: Sale, actor: User | None
+                        ) -> Document:
+    """The buyer's invoice, numbered when first issued; afterwards the stored one.
+    A cancelled sale gets no invoice (one issued before stays as it was)."""
+    group = lot.group
+    existing = issued_invoice(session, group, sale)
+    if existing is not None:
+        return existing
+    if sale.cancelled_at is not None:
+        raise DomainError(_l("This sale is cancelled: it has no invoice."))
+    locale = documents.language(group.language)
+    pending = documents.Pending(
+        subject=sales_invoice_subject(sale), locale=locale, amount=sale.revenue,
+        build=lambda stamp: build_sales_invoice(sales_invoice_data(session, lot, sale, stamp)))
+    return documents.issue(session, group, SALES_INVOICE, [pending], actor)[pending.subject]
+
+
+def stored_bytes(session: Session, group: Group, document_id: int) -> bytes:
+    document = documents.get_document(session, group, document_id)
+    assert document is not None
+    return documents.document_bytes(document)
+
+
+def payout_reference(lot: SaleLot, membership: Membership) -> str:
+    return f"PS-L{lot.id}-M{membership.id}"
+
+
+def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
+                          ) -> PayoutStatementData:
+    view = services.compute_split(session, lot)
+    statement = explain.member_statement(view, membership)
+    if statement is None:
+        raise DomainError(_l("She has nothing in this lot."))
+    locale = documents.member_language(membership)
+    stamp = Stamp(payout_reference(lot, membership), documents.local_today(), locale)
+    balance = ledger.member_balance(session, membership)
+    grades = {g.id: g.name for g in lot.grades}
+    with force_locale(locale):
+        payout = statement.payout
+        produce = [ProduceLine(grade=line.grade.name, factor=line.grade.factor,
+                               contributed=line.contributed, sold=line.sold,
+                               unsold=line.unsold,
+                               unsold_words=explain.unsold_words(statement, line),
+                               value=fmt_number(explain.value_units(line.value)))
+                   for line in statement.grades]
+        sales = [ShareLine(label=f"{fmt_date(sale.sold_on)} — {sale.buyer.name}",
+                           detail=", ".join(f"{grades.get(line.grade_id, '')}: "
+                                            f"{fmt_qty(line.quantity)} {lot.unit}"
+                                            for line in sale.lines),
+                           total=sale.revenue, share=share) for sale, share in statement.sales]
+        levy = ShareLine(
+            label=str(_l("Solidarity fund levy")),
+            detail=str(_l("%(percent)s %% of the revenue",
+                          percent=fmt_basis_points(lot.levy_basis_points))),
+            total=view.split.levy, share=payout.levy) if view.split.levy else None
+        costs = [ShareLine(label=services.cost_label(cost),
+                           detail=explain.rule_words(cost), total=cost.amount, share=share)
+                 for cost, share in statement.costs]
+        period = fmt_date(lot.period_from) + (f" – {fmt_date(lot.period_to)}"
+                                              if lot.period_to else "")
+        closed_on = (to_user_timezone(view.closing.closed_at).date() if view.closing
+                     else None)
+    return PayoutStatementData(
+        group=documents.group_info(session, lot.group), stamp=stamp,
+        member_name=membership.user.name, member_phone=membership.user.phone or "",
+        lot=services.lot_title(lot), unit=lot.unit, period=period, place=lot.place,
+        closed_on=closed_on, produce=produce,
+        value_share=explain.percent(statement.value_share), sales=sales, levy=levy,
+        costs=costs, revenue=payout.revenue, payout=payout.payout, balance=balance)
+
+
+def payout_statement_pdf(session: Session, lot: SaleLot, membership: Membership) -> bytes:
+    return build_payout_statement(payout_statement_data(session, lot, membership))

@@ -1,0 +1,120 @@
+"""A member's payout, line by line, as her page, her PDF and her message show
+it: what she brought, what of it was sold, her share of each sale, of the
+levy and of each cost. Words in the current locale (callers force hers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from coop.groups.models import Group, Membership
+from coop.i18n import fmt_money, fmt_number, fmt_qty
+from coop.sales import domain
+from coop.sales.models import Sale, SaleCost, SaleGrade
+from coop.sales.services import RULE_NAMES, LotView, cost_label, lot_title
+
+
+@dataclass(frozen=True)
+class GradeLine:
+    grade: SaleGrade
+    contributed: int
+    sold: int
+    unsold: int
+    value: int  # sold × factor (thousandths × thousandths)
+
+
+@dataclass(frozen=True)
+class MemberStatement:
+    view: LotView
+    membership: Membership
+    payout: domain.MemberPayout
+    grades: list[GradeLine]
+    sales: list[tuple[Sale, int]]  # the sale, her share
+    costs: list[tuple[SaleCost, int]]  # the cost, her share
+
+    @property
+    def closed(self) -> bool:
+        return self.view.closed
+
+    @property
+    def value_share(self) -> Decimal | None:
+        """Her value as a percentage of the lot's, to two decimals."""
+        return self.view.value_share(self.payout)
+
+
+def member_statement(view: LotView, membership: Membership) -> MemberStatement | None:
+    """Her lines of the lot's split; None when she has nothing in the lot."""
+    payout = view.split.member(membership.id)
+    if payout is None:
+        return None
+    grades = [GradeLine(g, c, s, u, s * g.factor) for g, c, s, u in zip(
+        view.grades, payout.contributed, payout.sold, payout.unsold, strict=True) if c]
+    return MemberStatement(view=view, membership=membership, payout=payout, grades=grades,
+                           sales=list(zip(view.sales, payout.sales, strict=True)),
+                           costs=list(zip(view.costs, payout.costs, strict=True)))
+
+
+def value_units(value: int) -> Decimal:
+    """A value (quantity × factor, both in thousandths) in units of full price."""
+    return Decimal(value) / (domain.FACTOR_SCALE * 1000)
+
+
+def unsold_words(statement: MemberStatement, line: GradeLine) -> str:
+    unit = statement.view.lot.unit
+    amount = f"{fmt_qty(line.unsold)} {unit}"
+    if not statement.closed:
+        return _("%(amount)s not sold yet", amount=amount)
+    if line.grade.unsold_action == domain.CARRY:
+        return _("%(amount)s carried to a new lot", amount=amount)
+    return _("%(amount)s given back to you", amount=amount)
+
+
+def rule_words(cost: SaleCost) -> str:
+    return str(RULE_NAMES.get(cost.rule, cost.rule))
+
+
+def statement_text(statement: MemberStatement | None, group: Group, balance: int | None
+                   ) -> str:
+    """Her payout as a message for WhatsApp or Telegram (current locale)."""
+    if statement is None:
+        return ""
+    lot, cur = statement.view.lot, group.currency
+    lines = [f"{group.name}: {lot_title(lot)}", statement.membership.user.name]
+    if not statement.closed:
+        lines.append(_("Preview: the lot is not closed yet, the figures may change."))
+    for line in statement.grades:
+        text = _("%(grade)s: brought %(brought)s %(unit)s, sold %(sold)s",
+                 grade=line.grade.name, brought=fmt_qty(line.contributed), unit=lot.unit,
+                 sold=fmt_qty(line.sold))
+        if line.unsold:
+            text += f", {unsold_words(statement, line)}"
+        lines.append(f"• {text}")
+    lines.append(_("Your share of the sales: %(amount)s",
+                   amount=fmt_money(statement.payout.revenue, cur)))
+    if statement.payout.levy:
+        lines.append(_("Solidarity fund levy: −%(amount)s",
+                       amount=fmt_money(statement.payout.levy, cur)))
+    for cost, share in statement.costs:
+        if share:
+            lines.append(f"• {cost_label(cost)}: −{fmt_money(share, cur)}")
+    if statement.payout.payout >= 0:
+        lines.append(_("Your payout: %(amount)s", amount=fmt_money(statement.payout.payout, cur)))
+    else:
+        lines.append(_("The costs were more than the sales: you owe %(amount)s.",
+                       amount=fmt_money(-statement.payout.payout, cur)))
+    if balance is not None:
+        if balance < 0:
+            lines.append(_("Your account: you owe %(amount)s.", amount=fmt_money(-balance, cur)))
+        elif balance == 0:
+            lines.append(_("Your account: nothing owed."))
+        else:
+            lines.append(_("Your account: %(amount)s in credit.",
+                           amount=fmt_money(balance, cur)))
+    return "\n".join(lines)
+
+
+def percent(value: Decimal | None) -> str:
+    return "" if value is None else f"{fmt_number(value)} %"
+

@@ -1,0 +1,261 @@
+"""The PDFs of joint sales, built with the documents' helpers (DejaVu Sans,
+A4, the group and the number on every page, "page X of Y"): the sales invoice
+for the buyer and the payout statement for a member. Plain data in, bytes
+out; each is worded in the document's language (`force_locale`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask_babel import force_locale
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Table
+
+from coop.documents import pdf
+from coop.documents.domain import GroupInfo, Stamp
+from coop.documents.i18n import _
+from coop.documents.pdf import bold, para, rich, styles
+from coop.i18n import fmt_date, fmt_money, fmt_number, fmt_price, fmt_qty
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    product: str
+    grade: str
+    unit: str
+    quantity: int  # thousandths
+    unit_price: int  # millionths
+    amount: int  # minor units
+
+
+@dataclass(frozen=True)
+class SalesInvoiceData:
+    group: GroupInfo
+    stamp: Stamp
+    buyer_name: str
+    buyer_contact: str
+    buyer_kind: str  # worded
+    lot: str
+    sold_on: date
+    place: str
+    lines: list[InvoiceLine]
+    total: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ProduceLine:
+    grade: str
+    factor: int  # thousandths
+    contributed: int
+    sold: int
+    unsold: int
+    unsold_words: str
+    value: str  # in units of full price, formatted
+
+
+@dataclass(frozen=True)
+class ShareLine:
+    label: str
+    detail: str
+    total: int
+    share: int
+
+
+@dataclass(frozen=True)
+class PayoutStatementData:
+    group: GroupInfo
+    stamp: Stamp
+    member_name: str
+    member_phone: str
+    lot: str
+    unit: str
+    period: str
+    place: str
+    closed_on: date | None  # None: a preview
+    produce: list[ProduceLine]
+    value_share: str  # "12,5 %"
+    sales: list[ShareLine]
+    levy: ShareLine | None
+    costs: list[ShareLine]
+    revenue: int
+    payout: int
+    balance: int
+
+
+def _meta(group: GroupInfo, stamp: Stamp, title: str) -> pdf.PageMeta:
+    return pdf.PageMeta(group_name=group.name, group_place=group.place, title=title,
+                        reference=stamp.reference, date=fmt_date(stamp.issued_on),
+                        page_label=_("Page %(page)d of %(pages)d"))
+
+
+def _title(title: str, reference: str) -> Flowable:
+    return rich(f"{escape(title)} <font color='#5a6470'>{escape(reference)}</font>",
+                styles().title)
+
+
+def _facts(rows: list[tuple[str, str]], width: float) -> Table:
+    s = styles()
+    data = [[para(label, s.why), para(value, s.cell)] for label, value in rows if value]
+    return pdf.table(data, [width * 0.3, width * 0.7], header_rows=0,
+                     extra=[("LINEBELOW", (0, 0), (-1, -1), 0, pdf.SHADE),
+                            ("TOPPADDING", (0, 0), (-1, -1), 0.8),
+                            ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8)])
+
+
+def _parties(left_title: str, left: list[str], right_title: str, right: list[str],
+             width: float) -> Table:
+    s = styles()
+
+    def block(title: str, lines: list[str]) -> list[Flowable]:
+        body = [para(title, s.why)]
+        body += [rich(bold(lines[0]), s.cell)] if lines else []
+        body += [para(line, s.cell) for line in lines[1:] if line]
+        return body
+
+    return Table([[block(left_title, left), block(right_title, right)]],
+                 colWidths=[width / 2, width / 2], hAlign="LEFT",
+                 style=[("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("BOX", (0, 0), (0, 0), 0.4, pdf.RULE),
+                        ("BOX", (1, 0), (1, 0), 0.4, pdf.RULE),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 5),
+                        ("TOPPADDING", (0, 0), (-1, -1), 4),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 5)])
+
+
+def _group_lines(group: GroupInfo) -> list[str]:
+    lines = [group.name, group.place]
+    if group.treasurer:
+        lines.append(_("Treasurer: %(name)s", name=group.treasurer)
+                     + (f", {group.treasurer_phone}" if group.treasurer_phone else ""))
+    return lines
+
+
+def _right(flowable: Flowable, width: float) -> Table:
+    """Push a narrower table to the right edge of the frame."""
+    inner = flowable.wrap(width, 1000)[0]
+    return Table([["", flowable]], colWidths=[width - inner, inner], hAlign="LEFT",
+                 style=[("FONTNAME", (0, 0), (-1, -1), pdf.FONT),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
+
+
+# --------------------------------------------------------------------------
+# Sales invoice
+# --------------------------------------------------------------------------
+
+
+def build_sales_invoice(data: SalesInvoiceData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _sales_invoice(data)
+
+
+def _sales_invoice(data: SalesInvoiceData) -> bytes:
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    title = _("Sales invoice")
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference),
+        _parties(_("Seller"), _group_lines(data.group), _("Buyer"),
+                 [data.buyer_name, data.buyer_kind, data.buyer_contact], width),
+        pdf.gap(3),
+        _facts([(_("Date of sale"), fmt_date(data.sold_on)),
+                (_("Invoice date"), fmt_date(data.stamp.issued_on)),
+                (_("Goods from"), data.place), (_("Note"), data.note)], width),
+        pdf.gap(4),
+    ]
+    head = [_("No."), _("Product"), _("Grade"), _("Quantity"), _("Unit price"), _("Amount")]
+    rows: list[list[Any]] = [[para(h, s.head_right if i >= 3 else s.head)
+                              for i, h in enumerate(head)]]
+    for number, line in enumerate(data.lines, start=1):
+        rows.append([str(number), para(line.product, s.cell), para(line.grade, s.cell),
+                     f"{fmt_qty(line.quantity)} {line.unit}", fmt_price(line.unit_price),
+                     fmt_money(line.amount, cur)])
+    widths = [9 * mm, 58 * mm, 32 * mm, 25 * mm, 22 * mm]
+    widths.append(width - sum(widths))
+    story.append(pdf.table(rows, widths, numeric=range(3, 6)))
+    story += [pdf.gap(2), _right(pdf.totals_table([(_("Total"), fmt_money(data.total, cur))],
+                                                  80 * mm), width), pdf.gap(4),
+              para(_("Paid in full to the group's cash on %(date)s.",
+                     date=fmt_date(data.sold_on)), s.small),
+              para(_("Unit prices are per %(unit)s.", unit=data.lines[0].unit
+                     if data.lines else ""), s.small),
+              pdf.gap(10),
+              pdf.signatures([_("Seller (treasurer)"), _("Buyer")], width)]
+    return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)
+
+
+# --------------------------------------------------------------------------
+# Payout statement
+# --------------------------------------------------------------------------
+
+
+def build_payout_statement(data: PayoutStatementData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _payout_statement(data)
+
+
+def _payout_statement(data: PayoutStatementData) -> bytes:
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    title = _("Payout statement")
+    state = (_("closed on %(date)s", date=fmt_date(data.closed_on)) if data.closed_on
+             else _("Preview: the lot is not closed yet, the figures may change."))
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference),
+        _parties(_("Group"), _group_lines(data.group), _("Member"),
+                 [data.member_name, data.member_phone], width),
+        pdf.gap(3),
+        _facts([(_("Lot"), data.lot), (_("Collection"), data.period),
+                (_("Collection place"), data.place), (_("State"), state)], width),
+        rich(bold(_("Your produce")), s.h2),
+    ]
+    head = [_("Grade"), _("Price factor"), _("Brought"), _("Sold"), _("Not sold"), _("Value")]
+    rows: list[list[Any]] = [[para(h, s.head_right if i >= 1 else s.head)
+                              for i, h in enumerate(head)]]
+    for line in data.produce:
+        rows.append([para(line.grade, s.cell), fmt_number(Decimal(line.factor) / 1000),
+                     f"{fmt_qty(line.contributed)} {data.unit}",
+                     f"{fmt_qty(line.sold)} {data.unit}", para(line.unsold_words, s.cell_right)
+                     if line.unsold else "—", line.value])
+    widths = [38 * mm, 26 * mm, 25 * mm, 25 * mm, 38 * mm]
+    widths.append(width - sum(widths))
+    story.append(pdf.table(rows, widths, numeric=range(1, 6)))
+    story.append(para(_("Your value is what of your produce was sold, times the grade's price "
+                        "factor: %(share)s of the lot's value. The revenue, less the levy and "
+                        "the costs shared by value, is split by value.",
+                        share=data.value_share), s.why))
+    story.append(rich(bold(_("Sales, levy and costs")), s.h2))
+    head = [_("What"), _("Lot total"), _("Your share")]
+    rows = [[para(h, s.head_right if i >= 1 else s.head) for i, h in enumerate(head)]]
+    for line in data.sales:
+        rows.append([[para(line.label, s.cell), para(line.detail, s.why)],
+                     fmt_money(line.total, cur), fmt_money(line.share, cur)])
+    for line in ([data.levy] if data.levy else []) + data.costs:
+        rows.append([[para(line.label, s.cell), para(line.detail, s.why)],
+                     fmt_money(-line.total, cur), fmt_money(-line.share, cur)])
+    widths = [width - 70 * mm, 35 * mm, 35 * mm]
+    story.append(pdf.table(rows, widths, numeric=(1, 2)))
+    totals = [(_("Your share of the sales"), fmt_money(data.revenue, cur))]
+    if data.levy:
+        totals.append((_("Solidarity fund levy"), fmt_money(-data.levy.share, cur)))
+    if data.costs:
+        totals.append((_("Costs"), fmt_money(-sum(c.share for c in data.costs), cur)))
+    totals.append((_("Your payout"), fmt_money(data.payout, cur)))
+    story += [pdf.gap(2), _right(pdf.totals_table(totals, 95 * mm), width), pdf.gap(3)]
+    if data.balance < 0:
+        balance = _("Your account today: you owe %(amount)s.",
+                    amount=fmt_money(-data.balance, cur))
+    elif data.balance == 0:
+        balance = _("Your account today: nothing owed.")
+    else:
+        balance = _("Your account today: %(amount)s in credit.",
+                    amount=fmt_money(data.balance, cur))
+    story += [para(balance, s.body),
+              para(_("The payout is credited to your account in the group: what you owe for "
+                     "purchases is netted, the rest is paid to you in cash."), s.small),
+              pdf.gap(10),
+              KeepTogether([pdf.signatures([_("Received (member)"), _("Treasurer")], width)])]
+    return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)

@@ -1,0 +1,880 @@
+"""Joint sales: lots, contributions, buyers, sales, costs, the closing and the
+payouts. Functions take the session first, flush, never commit, and raise
+DomainError with a message for people.
+
+The money, in the ledger:
+
+- a sale is paid into the group's cash: cash → the group's payables
+  ("suppliers" account, which holds what the group owes to others), kind
+  `sale`; until the lot closes, its net revenue is owed to its contributors;
+- a cost is paid from the cash: payables → cash, kind `sale_cost`;
+- closing the lot clears what it left in the payables to the members
+  (payables → her account, kind `payout`; a negative payout is a debt) and to
+  the fund (kind `levy`). A closed lot's postings on the payables sum to zero;
+- the treasurer hands a member cash from her credit: her account → cash,
+  kind `payout_cash`.
+
+A mistaken sale or cost is cancelled by a reversal; a closed lot is read-only
+and corrected only by adjustments and reversals in the accounts."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from coop import money
+from coop.auth.models import User
+from coop.db import utcnow
+from coop.documents.services import local_today
+from coop.errors import DomainError
+from coop.groups.models import Group, Membership
+from coop.ledger import services as ledger
+from coop.ledger.models import Posting
+from coop.quantities import MAX_QTY, line_amount, qty_str
+from coop.sales import domain
+from coop.sales.models import (
+    BUYER_KINDS,
+    COST_KINDS,
+    COST_RULES,
+    Buyer,
+    CashPayout,
+    Contribution,
+    LotClosing,
+    Sale,
+    SaleCost,
+    SaleGrade,
+    SaleLine,
+    SaleLot,
+    SalePayout,
+)
+
+OPEN, CLOSED = "open", "closed"
+STATE_NAMES = {OPEN: _l("collecting and selling"), CLOSED: _l("closed, paid out")}
+BUYER_KIND_NAMES = {"shop": _l("shop"), "wholesaler": _l("wholesaler"),
+                    "market": _l("market"), "exporter": _l("exporter")}
+COST_KIND_NAMES = {"transport": _l("Transport"), "market_fee": _l("Market fee"),
+                   "packaging": _l("Packaging"),
+                   "certification": _l("Certification and standardisation fees"),
+                   "other": _l("Other cost")}
+RULE_NAMES = {"value": _l("by contributed value"), "quantity": _l("by quantity sold"),
+              "equal": _l("in equal shares")}
+UNSOLD_NAMES = {"return": _l("returned to the members"), "carry": _l("carried to a new lot")}
+MAX_GRADES = 6
+MAX_STEP = 1000 * 1000  # 1000 units
+MAX_AMOUNT = ledger.MAX_AMOUNT
+
+
+def _check_text(text: str | None, *, limit: int, field: str, required: object = None) -> str:
+    text = (text or "").strip()
+    if required is not None and not text:
+        raise DomainError(required, field=field)
+    if len(text) > limit:
+        raise DomainError(_l("This is too long (at most %(n)d characters).", n=limit),
+                          field=field)
+    return text
+
+
+def _check_open(lot: SaleLot) -> None:
+    if lot.state != OPEN:
+        raise DomainError(_l("This lot is closed and cannot be changed. Correct it with an "
+                             "adjustment in the accounts."))
+
+
+def _lock(session: Session, lot: SaleLot) -> None:
+    """Serialise the changes of a lot's stock (two sales of the last jars)."""
+    session.execute(update(SaleLot).where(SaleLot.id == lot.id)
+                    .values(stock_lock=SaleLot.stock_lock + 1)
+                    .execution_options(synchronize_session=False))
+    session.refresh(lot, ["state", "stock_lock"])
+
+
+def lot_title(lot: SaleLot) -> str:
+    return f"{lot.product} #{lot.id}"
+
+
+# --------------------------------------------------------------------------
+# Lots and grades
+# --------------------------------------------------------------------------
+
+
+def list_lots(session: Session, group: Group) -> list[SaleLot]:
+    return list(session.scalars(select(SaleLot).where(SaleLot.group_id == group.id)
+                                .options(selectinload(SaleLot.grades))
+                                .order_by(SaleLot.id.desc())))
+
+
+def get_lot(session: Session, group: Group, lot_id: int) -> SaleLot | None:
+    return session.scalar(select(SaleLot).where(SaleLot.id == lot_id,
+                                                SaleLot.group_id == group.id)
+                          .options(selectinload(SaleLot.grades)))
+
+
+@dataclass(frozen=True)
+class GradeInput:
+    name: str
+    factor: int  # thousandths
+    id: int | None = None
+
+
+def _check_grades(grades: Sequence[GradeInput]) -> list[GradeInput]:
+    checked: list[GradeInput] = []
+    seen: set[str] = set()
+    for grade in grades:
+        name = _check_text(grade.name, limit=80, field="grades")
+        if not name:
+            continue
+        if name.casefold() in seen:
+            raise DomainError(_l("Two grades are called “%(name)s”.", name=name), field="grades")
+        seen.add(name.casefold())
+        if not 0 < grade.factor <= domain.MAX_FACTOR:
+            raise DomainError(_l("%(name)s: the price factor is a number above 0, at most "
+                                 "100 (1 is full price).", name=name), field="grades")
+        checked.append(GradeInput(name, grade.factor, grade.id))
+    if not checked:
+        raise DomainError(_l("The lot needs at least one grade (e.g. “first grade”, 1)."),
+                          field="grades")
+    if len(checked) > MAX_GRADES:
+        raise DomainError(_l("At most %(n)d grades.", n=MAX_GRADES), field="grades")
+    return checked
+
+
+def _check_lot_fields(product: str, unit: str, step: int, period_from: date | None,
+                      period_to: date | None, place: str, levy_basis_points: int
+                      ) -> tuple[str, str, str]:
+    product = _check_text(product, limit=160, field="product",
+                          required=_l("Say what is sold (the product)."))
+    unit = _check_text(unit, limit=24, field="unit",
+                       required=_l("Say in what unit (kg, jar…)."))
+    place = _check_text(place, limit=200, field="place")
+    if not 0 < step <= MAX_STEP:
+        raise DomainError(_l("The smallest quantity must be more than zero."), field="step")
+    if period_from is None:
+        raise DomainError(_l("When does the collection start?"), field="period_from")
+    if period_to is not None and period_to < period_from:
+        raise DomainError(_l("The collection cannot end before it starts."), field="period_to")
+    if not 0 <= levy_basis_points <= domain.BASIS:
+        raise DomainError(_l("The levy is a percentage from 0 to 100."), field="levy_percent")
+    return product, unit, place
+
+
+def create_lot(session: Session, group: Group, actor: User, *, product: str, unit: str,
+               grades: Sequence[GradeInput], period_from: date | None,
+               period_to: date | None = None, place: str = "", step: int = 1000,
+               levy_basis_points: int | None = None) -> SaleLot:
+    """A lot open for contributions and sales; the levy defaults to the group's."""
+    levy = group.levy_basis_points if levy_basis_points is None else levy_basis_points
+    product, unit, place = _check_lot_fields(product, unit, step, period_from, period_to,
+                                             place, levy)
+    lot = SaleLot(group_id=group.id, product=product, unit=unit, step=step,
+                  period_from=period_from, period_to=period_to, place=place,
+                  levy_basis_points=levy, state=OPEN, created_by_id=actor.id)
+    for position, grade in enumerate(_check_grades(grades)):
+        lot.grades.append(SaleGrade(name=grade.name, factor=grade.factor, position=position))
+    session.add(lot)
+    session.flush()
+    return lot
+
+
+def _used_grades(session: Session, lot: SaleLot) -> set[int]:
+    used = set(session.scalars(select(Contribution.grade_id).where(Contribution.lot_id == lot.id)))
+    used |= set(session.scalars(select(SaleLine.grade_id).join(Sale)
+                                .where(Sale.lot_id == lot.id)))
+    return used
+
+
+def update_lot(session: Session, lot: SaleLot, *, product: str, unit: str,
+               grades: Sequence[GradeInput], period_from: date | None, period_to: date | None,
+               place: str, step: int, levy_basis_points: int) -> None:
+    """Change an open lot: its details, levy and grades (a grade with
+    contributions or sales stays; its name and factor may change)."""
+    _check_open(lot)
+    product, unit, place = _check_lot_fields(product, unit, step, period_from, period_to,
+                                             place, levy_basis_points)
+    checked = _check_grades(grades)
+    if step != lot.step:
+        quantities = list(session.scalars(select(Contribution.quantity).where(
+            Contribution.lot_id == lot.id))) + list(session.scalars(
+                select(SaleLine.quantity).join(Sale).where(Sale.lot_id == lot.id)))
+        if any(not domain.is_multiple(q, step) for q in quantities):
+            raise DomainError(_l("Some quantities already recorded are not multiples of "
+                                 "%(step)s.", step=qty_str(step)), field="step")
+    existing = {g.id: g for g in lot.grades}
+    kept = {g.id for g in checked if g.id is not None}
+    if kept - set(existing):
+        raise DomainError(_l("There is no such grade in this lot."), field="grades")
+    used = _used_grades(session, lot)
+    for grade in list(lot.grades):
+        if grade.id not in kept:
+            if grade.id in used:
+                raise DomainError(_l("%(name)s has contributions or sales and stays in the lot.",
+                                     name=grade.name), field="grades")
+            lot.grades.remove(grade)
+        else:
+            grade.name = f"~{grade.id}"  # names may swap: free them all first
+    session.flush()
+    for position, grade in enumerate(checked):
+        if grade.id is None:
+            lot.grades.append(SaleGrade(name=grade.name, factor=grade.factor,
+                                        position=position))
+        else:
+            row = existing[grade.id]
+            row.name, row.factor, row.position = grade.name, grade.factor, position
+    lot.product, lot.unit, lot.step, lot.place = product, unit, step, place
+    lot.period_from, lot.period_to = period_from, period_to
+    lot.levy_basis_points = levy_basis_points
+    session.flush()
+
+
+def grade_of(lot: SaleLot, grade_id: int | None, field: str = "grade") -> SaleGrade:
+    grade = next((g for g in lot.grades if g.id == grade_id), None)
+    if grade is None:
+        raise DomainError(_l("There is no such grade in this lot."), field=field)
+    return grade
+
+
+def _check_quantity(lot: SaleLot, quantity: int, field: str, *, allow_zero: bool = False
+                    ) -> None:
+    if quantity < 0:
+        raise DomainError(_l("A quantity cannot be negative."), field=field)
+    if quantity == 0 and not allow_zero:
+        raise DomainError(_l("The quantity must be more than zero."), field=field)
+    if quantity > MAX_QTY:
+        raise DomainError(_l("The quantity is too large."), field=field)
+    if not domain.is_multiple(quantity, lot.step):
+        raise DomainError(_l("Quantities of this lot come in steps of %(step)s %(unit)s.",
+                             step=qty_str(lot.step), unit=lot.unit), field=field)
+
+
+# --------------------------------------------------------------------------
+# Stock
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class GradeStock:
+    grade: SaleGrade
+    pooled: int
+    sold: int
+
+    @property
+    def available(self) -> int:
+        return domain.available(self.pooled, self.sold)
+
+
+def contributed_by(session: Session, lot: SaleLot) -> dict[tuple[int, int], int]:
+    """{(membership id, grade id): net quantity} after corrections."""
+    rows = session.execute(
+        select(Contribution.membership_id, Contribution.grade_id, func.sum(Contribution.quantity))
+        .where(Contribution.lot_id == lot.id)
+        .group_by(Contribution.membership_id, Contribution.grade_id))
+    return {(m, g): int(q or 0) for m, g, q in rows}
+
+
+def sold_by_grade(session: Session, lot: SaleLot) -> dict[int, int]:
+    rows = session.execute(
+        select(SaleLine.grade_id, func.sum(SaleLine.quantity)).join(Sale)
+        .where(Sale.lot_id == lot.id, Sale.cancelled_at.is_(None))
+        .group_by(SaleLine.grade_id))
+    return {g: int(q or 0) for g, q in rows}
+
+
+def lot_stock(session: Session, lot: SaleLot) -> list[GradeStock]:
+    """Per grade, in the lot's order: pooled (contributed), sold, available."""
+    pooled: dict[int, int] = defaultdict(int)
+    for (_member, grade), quantity in contributed_by(session, lot).items():
+        pooled[grade] += quantity
+    sold = sold_by_grade(session, lot)
+    return [GradeStock(g, pooled.get(g.id, 0), sold.get(g.id, 0)) for g in lot.grades]
+
+
+# --------------------------------------------------------------------------
+# Contributions
+# --------------------------------------------------------------------------
+
+
+def record_contribution(session: Session, lot: SaleLot, membership: Membership, *,
+                        grade_id: int | None, quantity: int, actor: User,
+                        brought_on: date | None = None, note: str = "") -> Contribution:
+    """A member brought produce: recorded by whoever received it."""
+    _lock(session, lot)
+    _check_open(lot)
+    if membership.group_id != lot.group_id or not membership.active:
+        raise DomainError(_l("Only active members of the group can contribute."),
+                          field="member")
+    grade = grade_of(lot, grade_id)
+    _check_quantity(lot, quantity, "quantity")
+    note = _check_text(note, limit=300, field="note")
+    contribution = Contribution(lot_id=lot.id, membership_id=membership.id, grade_id=grade.id,
+                                quantity=quantity, kind="delivery",
+                                brought_on=brought_on or local_today(), note=note,
+                                recorded_by_id=actor.id)
+    session.add(contribution)
+    session.flush()
+    return contribution
+
+
+def get_contribution(session: Session, lot: SaleLot, contribution_id: int
+                     ) -> Contribution | None:
+    row = session.get(Contribution, contribution_id)
+    return row if row is not None and row.lot_id == lot.id else None
+
+
+def _entry_rows(session: Session, root: Contribution) -> list[Contribution]:
+    return [root, *session.scalars(select(Contribution).where(
+        Contribution.corrects_id == root.id).order_by(Contribution.id))]
+
+
+def correct_contribution(session: Session, lot: SaleLot, contribution_id: int, *,
+                         grade_id: int | None, quantity: int, reason: str, actor: User
+                         ) -> list[Contribution]:
+    """Say what a contribution really was ("12 kg of second grade, not 15 of
+    first"). The original stays as it was recorded; the difference is added as
+    correction rows that refer to it. What was sold already must still be
+    there afterwards."""
+    _lock(session, lot)
+    _check_open(lot)
+    original = get_contribution(session, lot, contribution_id)
+    if original is None:
+        raise DomainError(_l("There is no such contribution in this lot."))
+    if original.corrects_id is not None:
+        original = session.get(Contribution, original.corrects_id)
+        assert original is not None
+    grade = grade_of(lot, grade_id)
+    _check_quantity(lot, quantity, "quantity", allow_zero=True)
+    reason = _check_text(reason, limit=300, field="reason",
+                         required=_l("Say why it is corrected."))
+    current: dict[int, int] = defaultdict(int)
+    for row in _entry_rows(session, original):
+        current[row.grade_id] += row.quantity
+    deltas = domain.correction_deltas(current, grade.id, quantity)
+    if not deltas:
+        raise DomainError(_l("This is what is recorded already: nothing to correct."),
+                          field="quantity")
+    pooled = {s.grade.id: s for s in lot_stock(session, lot)}
+    for grade_id_changed, change in deltas:
+        stock = pooled[grade_id_changed]
+        if stock.pooled + change < stock.sold:
+            raise DomainError(_l(
+                "%(sold)s %(unit)s of %(grade)s are sold already; the lot would hold only "
+                "%(left)s %(unit)s.", sold=qty_str(stock.sold), unit=lot.unit,
+                grade=stock.grade.name, left=qty_str(stock.pooled + change)), field="quantity")
+    rows = [Contribution(lot_id=lot.id, membership_id=original.membership_id,
+                         grade_id=g, quantity=change, kind="correction",
+                         corrects_id=original.id, brought_on=original.brought_on, note=reason,
+                         recorded_by_id=actor.id) for g, change in deltas]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+@dataclass
+class ContributionEntry:
+    """A contribution as recorded, its corrections, and what it is now."""
+
+    original: Contribution
+    recorded_by: str
+    corrections: list[tuple[Contribution, str]] = field(default_factory=list)
+
+    @property
+    def current(self) -> dict[int, int]:
+        totals = defaultdict(int, {self.original.grade_id: self.original.quantity})
+        for row, _who in self.corrections:
+            totals[row.grade_id] += row.quantity
+        return {g: q for g, q in totals.items() if q}
+
+
+def contribution_entries(session: Session, lot: SaleLot, membership: Membership | None = None
+                         ) -> list[ContributionEntry]:
+    """The lot's contributions (one member's, if given), oldest first."""
+    query = (select(Contribution, User.name)
+             .outerjoin(User, User.id == Contribution.recorded_by_id)
+             .where(Contribution.lot_id == lot.id)
+             .options(joinedload(Contribution.membership).joinedload(Membership.user))
+             .order_by(Contribution.id))
+    if membership is not None:
+        query = query.where(Contribution.membership_id == membership.id)
+    entries: dict[int, ContributionEntry] = {}
+    for row, who in session.execute(query):
+        if row.corrects_id is None:
+            entries[row.id] = ContributionEntry(row, who or "")
+        elif row.corrects_id in entries:
+            entries[row.corrects_id].corrections.append((row, who or ""))
+    return list(entries.values())
+
+
+def member_totals(session: Session, lot: SaleLot, membership: Membership) -> dict[int, int]:
+    """{grade id: her net quantity}."""
+    return {g: q for (m, g), q in contributed_by(session, lot).items() if m == membership.id}
+
+
+# --------------------------------------------------------------------------
+# Buyers
+# --------------------------------------------------------------------------
+
+
+def list_buyers(session: Session, group: Group) -> list[Buyer]:
+    return list(session.scalars(select(Buyer).where(Buyer.group_id == group.id)
+                                .order_by(Buyer.name)))
+
+
+def get_buyer(session: Session, group: Group, buyer_id: int | None) -> Buyer | None:
+    buyer = session.get(Buyer, buyer_id) if buyer_id else None
+    return buyer if buyer is not None and buyer.group_id == group.id else None
+
+
+def _check_buyer(session: Session, group: Group, name: str, contact: str, kind: str,
+                 buyer_id: int | None = None) -> tuple[str, str]:
+    name = _check_text(name, limit=160, field="name", required=_l("The buyer needs a name."))
+    contact = _check_text(contact, limit=300, field="contact")
+    if kind not in BUYER_KINDS:
+        raise DomainError(_l("Unknown kind of buyer."), field="kind")
+    same = session.scalar(select(Buyer.id).where(Buyer.group_id == group.id, Buyer.name == name,
+                                                 Buyer.id != (buyer_id or 0)))
+    if same is not None:
+        raise DomainError(_l("There is a buyer with this name already."), field="name")
+    return name, contact
+
+
+def create_buyer(session: Session, group: Group, *, name: str, contact: str = "",
+                 kind: str = "shop") -> Buyer:
+    name, contact = _check_buyer(session, group, name, contact, kind)
+    buyer = Buyer(group_id=group.id, name=name, contact=contact, kind=kind)
+    session.add(buyer)
+    session.flush()
+    return buyer
+
+
+def update_buyer(session: Session, buyer: Buyer, *, name: str, contact: str, kind: str) -> None:
+    group = session.get(Group, buyer.group_id)
+    assert group is not None
+    buyer.name, buyer.contact = _check_buyer(session, group, name, contact, kind, buyer.id)
+    buyer.kind = kind
+    session.flush()
+
+
+# --------------------------------------------------------------------------
+# Sales
+# --------------------------------------------------------------------------
+
+
+def lot_sales(session: Session, lot: SaleLot, *, include_cancelled: bool = True) -> list[Sale]:
+    query = (select(Sale).where(Sale.lot_id == lot.id)
+             .options(joinedload(Sale.buyer), selectinload(Sale.lines))
+             .order_by(Sale.sold_on, Sale.id))
+    if not include_cancelled:
+        query = query.where(Sale.cancelled_at.is_(None))
+    return list(session.scalars(query))
+
+
+def get_sale(session: Session, lot: SaleLot, sale_id: int) -> Sale | None:
+    sale = session.get(Sale, sale_id)
+    return sale if sale is not None and sale.lot_id == lot.id else None
+
+
+def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on: date | None,
+                lines: Mapping[int, tuple[int, int | None]], actor: User, note: str = ""
+                ) -> Sale:
+    """Sell part of the lot: {grade id: (quantity, unit price or None)}; the
+    buyer's payment goes into the group's cash. No more of a grade than the
+    lot still holds."""
+    _lock(session, lot)
+    _check_open(lot)
+    group = lot.group
+    buyer = get_buyer(session, group, buyer_id)
+    if buyer is None:
+        raise DomainError(_l("Choose the buyer."), field="buyer")
+    if sold_on is None:
+        raise DomainError(_l("When was it sold?"), field="sold_on")
+    note = _check_text(note, limit=300, field="note")
+    wanted: dict[int, tuple[int, int]] = {}
+    for grade_id, (quantity, price) in lines.items():
+        grade = grade_of(lot, grade_id, field=f"quantity_{grade_id}")
+        _check_quantity(lot, quantity, f"quantity_{grade.id}")
+        if price is None:
+            raise DomainError(_l("%(grade)s: enter the unit price.", grade=grade.name),
+                              field=f"price_{grade.id}")
+        if price < 0:
+            raise DomainError(_l("A price cannot be negative."), field=f"price_{grade.id}")
+        wanted[grade.id] = (quantity, price)
+    if not wanted:
+        raise DomainError(_l("Enter what was sold: a quantity and a price for at least one "
+                             "grade."))
+    stock = {s.grade.id: s for s in lot_stock(session, lot)}
+    for grade_id, quantity, left in domain.oversold(
+            {g: q for g, (q, _p) in wanted.items()}, {g: s.pooled for g, s in stock.items()},
+            {g: s.sold for g, s in stock.items()}):
+        raise DomainError(_l("%(grade)s: the lot holds only %(left)s %(unit)s more, not "
+                             "%(wanted)s.", grade=stock[grade_id].grade.name,
+                             left=qty_str(left), unit=lot.unit, wanted=qty_str(quantity)),
+                          field=f"quantity_{grade_id}")
+    sale = Sale(lot_id=lot.id, buyer_id=buyer.id, sold_on=sold_on, note=note,
+                recorded_by_id=actor.id)
+    for grade in lot.grades:
+        if grade.id in wanted:
+            quantity, price = wanted[grade.id]
+            sale.lines.append(SaleLine(grade_id=grade.id, quantity=quantity, unit_price=price,
+                                       amount=line_amount(quantity, price, group.currency)))
+    if sale.revenue >= MAX_AMOUNT:
+        raise DomainError(_l("The amount is too large."))
+    session.add(sale)
+    session.flush()
+    accounts = ledger.group_accounts(session, group)
+    posting = ledger.post(session, group, debit=accounts.cash, credit=accounts.suppliers,
+                          amount=sale.revenue, kind="sale",
+                          memo=f"{lot_title(lot)} — {buyer.name}", actor=actor)
+    sale.posting_id = posting.id if posting else None
+    session.flush()
+    return sale
+
+
+def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, actor: User) -> None:
+    """A sale recorded by mistake: its payment is reversed, its produce is back
+    in the lot, and both stay in the books."""
+    _lock(session, lot)
+    _check_open(lot)
+    if sale.lot_id != lot.id:
+        raise DomainError(_l("There is no such sale in this lot."))
+    if sale.cancelled_at is not None:
+        raise DomainError(_l("This sale is cancelled already."))
+    reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
+    if sale.posting_id is not None:
+        mirror = ledger.reverse_posting(session, lot.group, sale.posting_id, reason=reason,
+                                        actor=actor)
+        sale.cancel_posting_id = mirror.id
+    sale.cancelled_at, sale.cancel_reason = utcnow(), reason
+    session.flush()
+
+
+# --------------------------------------------------------------------------
+# Costs
+# --------------------------------------------------------------------------
+
+
+def lot_costs(session: Session, lot: SaleLot, *, include_cancelled: bool = True
+              ) -> list[SaleCost]:
+    query = select(SaleCost).where(SaleCost.lot_id == lot.id).order_by(SaleCost.paid_on,
+                                                                       SaleCost.id)
+    if not include_cancelled:
+        query = query.where(SaleCost.cancelled_at.is_(None))
+    return list(session.scalars(query))
+
+
+def get_cost(session: Session, lot: SaleLot, cost_id: int) -> SaleCost | None:
+    cost = session.get(SaleCost, cost_id)
+    return cost if cost is not None and cost.lot_id == lot.id else None
+
+
+def cost_label(cost: SaleCost) -> str:
+    kind = str(COST_KIND_NAMES.get(cost.kind, cost.kind))
+    return f"{kind}: {cost.name}" if cost.name else kind
+
+
+def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: User,
+             rule: str = "value", name: str = "", paid_on: date | None = None,
+             sale_id: int | None = None) -> SaleCost:
+    """A cost of selling, paid from the cash, and how it is shared."""
+    _check_open(lot)
+    if kind not in COST_KINDS:
+        raise DomainError(_l("Unknown kind of cost."), field="kind")
+    if rule not in COST_RULES:
+        raise DomainError(_l("Unknown rule."), field="rule")
+    if amount <= 0:
+        raise DomainError(_l("The amount must be more than zero."), field="amount")
+    if amount >= MAX_AMOUNT:
+        raise DomainError(_l("The amount is too large."), field="amount")
+    name = _check_text(name, limit=160, field="name")
+    if sale_id is not None:
+        sale = get_sale(session, lot, sale_id)
+        if sale is None or sale.cancelled_at is not None:
+            raise DomainError(_l("There is no such sale in this lot."), field="sale")
+    cost = SaleCost(lot_id=lot.id, sale_id=sale_id, kind=kind, name=name, amount=amount,
+                    rule=rule, paid_on=paid_on or local_today(), recorded_by_id=actor.id)
+    session.add(cost)
+    session.flush()
+    accounts = ledger.group_accounts(session, lot.group)
+    posting = ledger.post(session, lot.group, debit=accounts.suppliers, credit=accounts.cash,
+                          amount=amount, kind="sale_cost",
+                          memo=f"{lot_title(lot)} — {cost_label(cost)}", actor=actor)
+    assert posting is not None
+    cost.posting_id = posting.id
+    session.flush()
+    return cost
+
+
+def cancel_cost(session: Session, lot: SaleLot, cost: SaleCost, *, reason: str,
+                actor: User) -> None:
+    _check_open(lot)
+    if cost.lot_id != lot.id:
+        raise DomainError(_l("There is no such cost in this lot."))
+    if cost.cancelled_at is not None:
+        raise DomainError(_l("This cost is cancelled already."))
+    reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
+    if cost.posting_id is not None:
+        mirror = ledger.reverse_posting(session, lot.group, cost.posting_id, reason=reason,
+                                        actor=actor)
+        cost.cancel_posting_id = mirror.id
+    cost.cancelled_at, cost.cancel_reason = utcnow(), reason
+    session.flush()
+
+
+# --------------------------------------------------------------------------
+# The split: preview, closing
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class LotView:
+    """A lot's split (a preview while open, as closed afterwards), with the
+    rows its figures refer to."""
+
+    lot: SaleLot
+    split: domain.LotSplit
+    memberships: dict[int, Membership]
+    sales: list[Sale]  # in the split's order
+    costs: list[SaleCost]  # in the split's order
+    closing: LotClosing | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.closing is not None
+
+    def rows(self) -> list[tuple[Membership, domain.MemberPayout]]:
+        return [(self.memberships[m.member], m) for m in self.split.members]
+
+    @property
+    def grades(self) -> list[SaleGrade]:
+        return list(self.lot.grades)
+
+    def value_share(self, member: domain.MemberPayout) -> Decimal | None:
+        """Her value as a percentage of the lot's, to two decimals."""
+        total = self.split.total_value
+        if not total:
+            return None
+        return (Decimal(member.value * 100) / total).quantize(Decimal("0.01"))
+
+
+def build_lot_input(session: Session, lot: SaleLot
+                    ) -> tuple[domain.Lot, list[Sale], list[SaleCost]]:
+    contributed = {key: q for key, q in contributed_by(session, lot).items() if q}
+    members = tuple(sorted({m for m, _g in contributed}))
+    sales = lot_sales(session, lot, include_cancelled=False)
+    costs = lot_costs(session, lot, include_cancelled=False)
+    lot_input = domain.Lot(
+        members=members,
+        grades=tuple(domain.Grade(g.id, g.factor) for g in lot.grades),
+        contributed=contributed,
+        sales=tuple(domain.Sale(s.id, tuple(domain.SaleLine(line.grade_id, line.quantity,
+                                                            line.amount)
+                                            for line in s.lines)) for s in sales),
+        costs=tuple(domain.Cost(c.id, c.amount, c.rule) for c in costs),
+        levy_basis_points=lot.levy_basis_points, step=lot.step)
+    return lot_input, sales, costs
+
+
+def _memberships(session: Session, ids: Sequence[int]) -> dict[int, Membership]:
+    if not ids:
+        return {}
+    return {m.id: m for m in session.scalars(
+        select(Membership).where(Membership.id.in_(ids)).options(joinedload(Membership.user)))}
+
+
+def _split(lot_input: domain.Lot) -> domain.LotSplit:
+    if not lot_input.members and lot_input.costs:
+        raise DomainError(_l("Nobody contributed to this lot, so nobody can carry its costs. "
+                             "Cancel the costs first."))
+    try:
+        return domain.split_lot(lot_input)
+    except domain.LotError as exc:  # pragma: no cover - the services check first
+        raise DomainError(_l("The lot cannot be split: %(why)s", why=str(exc))) from exc
+
+
+def compute_split(session: Session, lot: SaleLot) -> LotView:
+    """The split as it would be if the lot closed now; a closed lot's split as
+    it was closed (recomputed from the inputs it was closed with)."""
+    closing = session.scalar(select(LotClosing).where(LotClosing.lot_id == lot.id))
+    if closing is not None:
+        lot_input = domain.lot_from_dict(json.loads(closing.input_json))
+        sale_ids = [s.id for s in lot_input.sales]
+        cost_ids = [c.id for c in lot_input.costs]
+        sales_by_id = {s.id: s for s in lot_sales(session, lot)}
+        costs_by_id = {c.id: c for c in lot_costs(session, lot)}
+        sales = [sales_by_id[i] for i in sale_ids]
+        costs = [costs_by_id[i] for i in cost_ids]
+    else:
+        lot_input, sales, costs = build_lot_input(session, lot)
+    result = _split(lot_input)
+    return LotView(lot=lot, split=result, memberships=_memberships(session, lot_input.members),
+                   sales=sales, costs=costs, closing=closing)
+
+
+def close_lot(session: Session, lot: SaleLot, actor: User, *,
+              unsold_actions: Mapping[int, str]) -> LotView:
+    """Close the lot: the split is posted to the members' accounts and the
+    levy to the fund, in this one transaction; what was not sold of each grade
+    goes back to the members or is carried to a new lot, as decided per grade.
+    Twice is impossible: the state move is one conditional UPDATE."""
+    _check_open(lot)
+    lot_input, sales, costs = build_lot_input(session, lot)
+    result = _split(lot_input)
+    actions: dict[int, str] = {}
+    for index, grade in enumerate(lot.grades):
+        if result.unsold[index] > 0:
+            action = unsold_actions.get(grade.id)
+            if action not in domain.UNSOLD_ACTIONS:
+                raise DomainError(_l("%(grade)s: say whether the %(left)s %(unit)s not sold go "
+                                     "back to the members or to a new lot.", grade=grade.name,
+                                     left=qty_str(result.unsold[index]), unit=lot.unit),
+                                  field=f"unsold_{grade.id}")
+            actions[grade.id] = action
+    moved = session.execute(update(SaleLot).where(SaleLot.id == lot.id, SaleLot.state == OPEN)
+                            .values(state=CLOSED, stock_lock=SaleLot.stock_lock + 1)
+                            .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        session.refresh(lot, ["state"])
+        raise DomainError(_l("This lot is closed already."))
+    session.refresh(lot, ["state"])
+    # Read again under the lock the UPDATE took: a sale recorded meanwhile counts.
+    lot_input, sales, costs = build_lot_input(session, lot)
+    result = _split(lot_input)
+
+    group = lot.group
+    accounts = ledger.group_accounts(session, group)
+    memberships = _memberships(session, lot_input.members)
+    memo = lot_title(lot)
+    for member in result.members:
+        membership = memberships[member.member]
+        posting = ledger.post(session, group, debit=accounts.suppliers,
+                              credit=ledger.member_account(session, membership),
+                              amount=member.payout, kind="payout", memo=memo, actor=actor,
+                              membership_id=membership.id)
+        session.add(SalePayout(lot_id=lot.id, membership_id=membership.id,
+                               amount=member.payout, posting_id=posting.id if posting else None))
+    levy = ledger.post(session, group, debit=accounts.suppliers, credit=accounts.fund,
+                       amount=result.levy, kind="levy", memo=memo, actor=actor)
+    for grade in lot.grades:
+        grade.unsold_action = actions.get(grade.id)
+    closing = LotClosing(lot_id=lot.id, input_json=json.dumps(domain.lot_to_dict(lot_input)),
+                         result_json=json.dumps(domain.split_to_dict(result)),
+                         levy_posting_id=levy.id if levy else None, closed_by_id=actor.id)
+    if any(a == domain.CARRY for a in actions.values()):
+        closing.carried_to_id = _carry(session, lot, result, actions, actor).id
+    session.add(closing)
+    session.flush()
+    return LotView(lot=lot, split=result, memberships=memberships, sales=sales, costs=costs,
+                   closing=closing)
+
+
+def _carry(session: Session, lot: SaleLot, result: domain.LotSplit, actions: Mapping[int, str],
+           actor: User) -> SaleLot:
+    """A new open lot of the same product holding what was not sold of the
+    carried grades: each member's unsold quantity becomes her contribution."""
+    today = local_today()
+    new = SaleLot(group_id=lot.group_id, product=lot.product, unit=lot.unit, step=lot.step,
+                  period_from=max(today, lot.period_from), place=lot.place,
+                  levy_basis_points=lot.levy_basis_points, state=OPEN, carried_from_id=lot.id,
+                  created_by_id=actor.id)
+    for grade in lot.grades:
+        new.grades.append(SaleGrade(name=grade.name, factor=grade.factor,
+                                    position=grade.position))
+    session.add(new)
+    session.flush()
+    for index, (old, grade) in enumerate(zip(lot.grades, new.grades, strict=True)):
+        if actions.get(old.id) != domain.CARRY:
+            continue
+        for member in result.members:
+            if member.unsold[index] > 0:
+                session.add(Contribution(lot_id=new.id, membership_id=member.member,
+                                         grade_id=grade.id, quantity=member.unsold[index],
+                                         kind="carried", brought_on=today,
+                                         note=lot_title(lot), recorded_by_id=actor.id))
+    session.flush()
+    return new
+
+
+def carried_to(session: Session, lot: SaleLot) -> SaleLot | None:
+    closing = session.scalar(select(LotClosing).where(LotClosing.lot_id == lot.id))
+    if closing is None or closing.carried_to_id is None:
+        return None
+    return session.get(SaleLot, closing.carried_to_id)
+
+
+# --------------------------------------------------------------------------
+# Members' payouts
+# --------------------------------------------------------------------------
+
+
+def member_payouts(session: Session, membership: Membership) -> list[SalePayout]:
+    return list(session.scalars(select(SalePayout).where(
+        SalePayout.membership_id == membership.id).options(joinedload(SalePayout.lot))
+        .order_by(SalePayout.id.desc())))
+
+
+def member_lot_ids(session: Session, membership: Membership) -> set[int]:
+    """The lots she contributed to."""
+    return set(session.scalars(select(Contribution.lot_id).where(
+        Contribution.membership_id == membership.id).distinct()))
+
+
+def pay_member(session: Session, membership: Membership, *, amount: int, actor: User,
+               idempotency_key: str, note: str = "", lot_id: int | None = None
+               ) -> tuple[CashPayout, bool]:
+    """The treasurer hands a member cash out of what her account holds (after
+    what she owes for purchases is netted). Returns the payout and whether it
+    is new: the same form sent twice pays once."""
+    if amount <= 0:
+        raise DomainError(_l("The amount must be more than zero."), field="amount")
+    key = (idempotency_key or "").strip()[:64]
+    if len(key) < 16:
+        raise DomainError(_l("The form has expired. Please reload the page and try again."))
+    existing = session.scalar(select(CashPayout).where(
+        CashPayout.group_id == membership.group_id, CashPayout.idempotency_key == key))
+    if existing is not None:
+        return existing, False
+    note = _check_text(note, limit=300, field="note")
+    # Her row is the lock that serialises two payouts to her at the same moment.
+    session.execute(update(Membership).where(Membership.id == membership.id)
+                    .values(order_lock=Membership.order_lock + 1))
+    balance = ledger.member_balance(session, membership)
+    if amount > balance:
+        currency = membership.group.currency
+        raise DomainError(_l("Her account holds only %(balance)s: nothing more can be paid "
+                             "out to her.", balance=money.to_string(max(balance, 0), currency)),
+                          field="amount")
+    group = membership.group
+    accounts = ledger.group_accounts(session, group)
+    posting = ledger.post(session, group, debit=ledger.member_account(session, membership),
+                          credit=accounts.cash, amount=amount, kind="payout_cash", memo=note,
+                          actor=actor, membership_id=membership.id)
+    assert posting is not None
+    payout = CashPayout(group_id=group.id, membership_id=membership.id, lot_id=lot_id,
+                        amount=amount, note=note, idempotency_key=key, posting_id=posting.id,
+                        created_by_id=actor.id)
+    session.add(payout)
+    session.flush()
+    return payout, True
+
+
+def lot_postings(session: Session, lot: SaleLot) -> list[Posting]:
+    """Every ledger entry of the lot: sales, costs, their reversals, payouts, levy."""
+    ids: set[int] = set()
+    for sale in lot_sales(session, lot):
+        ids |= {i for i in (sale.posting_id, sale.cancel_posting_id) if i}
+    for cost in lot_costs(session, lot):
+        ids |= {i for i in (cost.posting_id, cost.cancel_posting_id) if i}
+    ids |= {i for i in session.scalars(select(SalePayout.posting_id).where(
+        SalePayout.lot_id == lot.id)) if i}
+    closing = session.scalar(select(LotClosing).where(LotClosing.lot_id == lot.id))
+    if closing is not None and closing.levy_posting_id:
+        ids.add(closing.levy_posting_id)
+    if not ids:
+        return []
+    return list(session.scalars(select(Posting).where(Posting.id.in_(ids))
+                                .order_by(Posting.id)))

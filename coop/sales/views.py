@@ -1,0 +1,553 @@
+"""Joint sales pages. The treasurer runs a lot: contributions, buyers, sales,
+costs, the payout preview and the closing. A member sees the lots, their
+totals, her own contributions and her own payouts; anything of another
+member is a 404, the treasurer's pages a 403."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+
+from coop.documents.services import local_today
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.forms import ActionForm, apply_domain_error, choices
+from coop.groups.access import group_view, member_in_group
+from coop.groups.models import Membership
+from coop.groups.services import list_members
+from coop.ledger import services as ledger
+from coop.quantities import qty_str
+from coop.sales import documents, explain, services
+from coop.sales.forms import (
+    BuyerForm,
+    CancelForm,
+    CashPayoutForm,
+    ContributionForm,
+    CorrectionForm,
+    CostForm,
+    LotForm,
+    SaleForm,
+    parse_sale_lines,
+    to_id,
+)
+from coop.sales.models import SaleLot
+
+bp = Blueprint("sales", __name__, template_folder="templates")
+
+NAMES = {"states": services.STATE_NAMES, "buyer_kinds": services.BUYER_KIND_NAMES,
+         "cost_kinds": services.COST_KIND_NAMES, "rules": services.RULE_NAMES,
+         "unsold_names": services.UNSOLD_NAMES}
+
+
+def _lot_or_404(lot_id: int) -> SaleLot:
+    lot = services.get_lot(db.session, g.group, lot_id)
+    if lot is None:
+        abort(404)
+    return lot
+
+
+def _whose(membership_id: int | None) -> Membership:
+    """Herself for a member; anyone of the group for the treasurer."""
+    if membership_id is None:
+        if g.membership is None:
+            abort(404)
+        return g.membership
+    if not g.is_treasurer and (g.membership is None or g.membership.id != membership_id):
+        abort(404)
+    return member_in_group(g.group, membership_id)
+
+
+def _not_saved(lot: SaleLot | None, form: FlaskForm, back: str):  # type: ignore[no-untyped-def]
+    """A form posted from a page with several forms: its errors on a page of
+    their own, with the way back (nothing was saved)."""
+    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
+              if name in form for e in errs if isinstance(e, str)]
+    errors += list(form.form_errors)
+    return render_template("sales/not_saved.html", group=g.group, lot=lot,
+                           errors=errors or [_("Nothing was saved.")], back=back), 422
+
+
+# --------------------------------------------------------------------------
+# Lots
+# --------------------------------------------------------------------------
+
+
+@bp.get("/groups/<int:group_id>/sales")
+@group_view()
+def list_lots(group_id: int):  # type: ignore[no-untyped-def]
+    lots = services.list_lots(db.session, g.group)
+    mine = services.member_lot_ids(db.session, g.membership) if g.membership else set()
+    payouts = {p.lot_id: p for p in services.member_payouts(db.session, g.membership)} \
+        if g.membership else {}
+    return render_template("sales/lots.html", group=g.group, lots=lots, mine=mine,
+                           payouts=payouts, **NAMES)
+
+
+def _lot_fields(form: LotForm) -> dict:
+    levy = form.levy_percent.value
+    rows, error = form.grade_inputs()
+    if error:
+        raise DomainError(error, field="grades")
+    return {"product": form.product.data or "", "unit": form.unit.data or "",
+            "step": form.step.milli if form.step.milli is not None else 1000,
+            "period_from": form.period_from.data, "period_to": form.period_to.data,
+            "place": form.place.data or "",
+            "levy_basis_points": int(levy * 100) if levy is not None else 0,
+            "grades": [services.GradeInput(name, factor, gid) for name, factor, gid in rows]}
+
+
+@bp.route("/groups/<int:group_id>/sales/new", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def new_lot(group_id: int):  # type: ignore[no-untyped-def]
+    form = LotForm()
+    if request.method == "GET":
+        form.step.data = "1"
+        form.levy_percent.data = str(Decimal(g.group.levy_basis_points) / 100)
+        form.grades[0].form.name.data, form.grades[0].form.factor.data = _("first grade"), "1"
+        form.grades[1].form.name.data, form.grades[1].form.factor.data = _("second grade"), "0.8"
+    if form.validate_on_submit():
+        try:
+            lot = services.create_lot(db.session, g.group, current_user, **_lot_fields(form))
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The lot is open: record what the members bring."), "success")
+            return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("sales/lot_form.html", group=g.group, form=form, lot=None), status
+
+
+@bp.route("/groups/<int:group_id>/sales/<int:lot_id>/edit", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def edit_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    if lot.state != services.OPEN:
+        raise DomainError(_("This lot is closed and cannot be changed."))
+    form = LotForm()
+    if request.method == "GET":
+        form.product.data, form.unit.data, form.place.data = lot.product, lot.unit, lot.place
+        form.step.data = qty_str(lot.step)
+        form.period_from.data, form.period_to.data = lot.period_from, lot.period_to
+        form.levy_percent.data = str(Decimal(lot.levy_basis_points) / 100)
+        while len(form.grades) < min(len(lot.grades) + 1, services.MAX_GRADES):
+            form.grades.append_entry()
+        for entry, grade in zip(form.grades, lot.grades, strict=False):
+            entry.form.id.data = str(grade.id)
+            entry.form.name.data = grade.name
+            entry.form.factor.data = qty_str(grade.factor)
+    if form.validate_on_submit():
+        try:
+            services.update_lot(db.session, lot, **_lot_fields(form))
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("sales/lot_form.html", group=g.group, form=form, lot=lot), status
+
+
+def _contribution_form(lot: SaleLot, members: list[Membership]) -> ContributionForm:
+    form = ContributionForm()
+    form.member.choices = choices([(str(m.id), m.user.name) for m in members])
+    form.grade.choices = choices([(str(gr.id), gr.name) for gr in lot.grades])
+    return form
+
+
+def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
+    form = CostForm(currency=g.group.currency)
+    form.sale.choices = choices([("", _("the whole lot"))] + [
+        (str(s.id), f"{s.sold_on.isoformat()} — {s.buyer.name}") for s in sales
+        if s.cancelled_at is None])
+    return form
+
+
+@bp.get("/groups/<int:group_id>/sales/<int:lot_id>")
+@group_view()
+def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    context = {"group": g.group, "lot": lot, "stock": services.lot_stock(db.session, lot),
+               "carried_to": services.carried_to(db.session, lot),
+               "carried_from": db.session.get(SaleLot, lot.carried_from_id)
+               if lot.carried_from_id else None, **NAMES}
+    if g.is_treasurer:
+        members = list_members(db.session, g.group, include_inactive=False)
+        sales = services.lot_sales(db.session, lot)
+        context.update(
+            entries=services.contribution_entries(db.session, lot), sales=sales,
+            costs=services.lot_costs(db.session, lot), members=members,
+            contribution_form=_contribution_form(lot, members), cost_form=_cost_form(sales),
+            cancel_form=CancelForm(formdata=None), action_form=ActionForm())
+    elif g.membership is not None:
+        context.update(entries=services.contribution_entries(db.session, lot, g.membership))
+    return render_template("sales/lot.html", **context)
+
+
+# --------------------------------------------------------------------------
+# Contributions
+# --------------------------------------------------------------------------
+
+
+@bp.post("/groups/<int:group_id>/sales/<int:lot_id>/contributions")
+@group_view(treasurer=True)
+def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    members = list_members(db.session, g.group, include_inactive=False)
+    form = _contribution_form(lot, members)
+    back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="contribute")
+    if form.validate_on_submit():
+        member_id = to_id(form.member.data)
+        member = next((m for m in members if m.id == member_id), None)
+        try:
+            if member is None:
+                raise DomainError(_("Choose a member of the group."), field="member")
+            services.record_contribution(
+                db.session, lot, member, grade_id=to_id(form.grade.data),
+                quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
+                note=form.note.data or "", actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Recorded: %(quantity)s %(unit)s from %(name)s.",
+                    quantity=form.quantity.data, unit=lot.unit, name=member.user.name),
+                  "success")
+            return redirect(back)
+    return _not_saved(lot, form, back)
+
+
+@bp.route("/groups/<int:group_id>/sales/<int:lot_id>/contributions/<int:contribution_id>/correct",
+          methods=["GET", "POST"])
+@group_view(treasurer=True)
+def correct_contribution(group_id: int, lot_id: int, contribution_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    original = services.get_contribution(db.session, lot, contribution_id)
+    if original is None:
+        abort(404)
+    entry = next(e for e in services.contribution_entries(db.session, lot, original.membership)
+                 if e.original.id in (original.id, original.corrects_id))
+    form = CorrectionForm()
+    form.grade.choices = choices([(str(gr.id), gr.name) for gr in lot.grades])
+    if request.method == "GET":
+        grade_id, quantity = next(iter(entry.current.items()), (entry.original.grade_id, 0))
+        form.grade.data, form.quantity.data = str(grade_id), qty_str(quantity)
+    if form.validate_on_submit():
+        try:
+            services.correct_contribution(
+                db.session, lot, entry.original.id, grade_id=to_id(form.grade.data),
+                quantity=form.quantity.milli or 0, reason=form.reason.data or "",
+                actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The correction is recorded; the original stays in the history."),
+                  "success")
+            return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
+                                    _anchor="contributions"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("sales/correct.html", group=g.group, lot=lot, entry=entry,
+                           form=form, grades={gr.id: gr for gr in lot.grades}), status
+
+
+# --------------------------------------------------------------------------
+# Buyers
+# --------------------------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/buyers", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def buyers(group_id: int):  # type: ignore[no-untyped-def]
+    form = BuyerForm()
+    if form.validate_on_submit():
+        try:
+            services.create_buyer(db.session, g.group, name=form.name.data or "",
+                                  contact=form.contact.data or "", kind=form.kind.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The buyer is added."), "success")
+            back = request.args.get("lot", type=int)
+            if back and services.get_lot(db.session, g.group, back):
+                return redirect(url_for("sales.new_sale", group_id=group_id, lot_id=back))
+            return redirect(url_for("sales.buyers", group_id=group_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("sales/buyers.html", group=g.group, form=form,
+                           buyers=services.list_buyers(db.session, g.group), **NAMES), status
+
+
+@bp.route("/groups/<int:group_id>/buyers/<int:buyer_id>/edit", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def edit_buyer(group_id: int, buyer_id: int):  # type: ignore[no-untyped-def]
+    buyer = services.get_buyer(db.session, g.group, buyer_id)
+    if buyer is None:
+        abort(404)
+    form = BuyerForm(obj=buyer) if request.method == "GET" else BuyerForm()
+    if form.validate_on_submit():
+        try:
+            services.update_buyer(db.session, buyer, name=form.name.data or "",
+                                  contact=form.contact.data or "", kind=form.kind.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("sales.buyers", group_id=group_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("sales/buyer_form.html", group=g.group, form=form,
+                           buyer=buyer), status
+
+
+# --------------------------------------------------------------------------
+# Sales
+# --------------------------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/sales/<int:lot_id>/sell", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    if lot.state != services.OPEN:
+        raise DomainError(_("This lot is closed and cannot be changed."))
+    buyer_list = services.list_buyers(db.session, g.group)
+    form = SaleForm()
+    form.buyer.choices = choices([(str(b.id), b.name) for b in buyer_list])
+    if request.method == "GET":
+        form.sold_on.data = local_today()
+    typed: dict = {}
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        lines, typed = parse_sale_lines(request.form)
+        if any(line.error for line in typed.values()):
+            error = _("Some quantities or prices are not right. Nothing was saved.")
+        else:
+            try:
+                sale = services.record_sale(db.session, lot, buyer_id=to_id(form.buyer.data),
+                                            sold_on=form.sold_on.data, lines=lines,
+                                            note=form.note.data or "", actor=current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                error = str(exc.message)
+                grade_id = to_id((exc.field or "").rpartition("_")[2])
+                if grade_id is not None and grade_id in typed:
+                    typed[grade_id].error = error
+                elif exc.field in form:
+                    apply_domain_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The sale is recorded and its payment is in the cash."), "success")
+                return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
+                                        _anchor=f"sale-{sale.id}"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("sales/sale_form.html", group=g.group, lot=lot, form=form,
+                           typed=typed, error=error, buyers=buyer_list,
+                           stock=services.lot_stock(db.session, lot)), status
+
+
+@bp.post("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/cancel")
+@group_view(treasurer=True)
+def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    sale = services.get_sale(db.session, lot, sale_id)
+    if sale is None:
+        abort(404)
+    form = CancelForm()
+    back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="sales")
+    if form.validate_on_submit():
+        try:
+            services.cancel_sale(db.session, lot, sale, reason=form.reason.data or "",
+                                 actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The sale is cancelled: its payment is reversed in the books."), "info")
+            return redirect(back)
+    return _not_saved(lot, form, back)
+
+
+@bp.get("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/invoice.pdf")
+@group_view(treasurer=True)
+def sales_invoice(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-untyped-def]
+    """The buyer's invoice: numbered on the first download, the same bytes after."""
+    lot = _lot_or_404(lot_id)
+    sale = services.get_sale(db.session, lot, sale_id)
+    if sale is None:
+        abort(404)
+    document = documents.issue_sales_invoice(db.session, lot, sale, current_user)
+    db.session.commit()
+    return _pdf(documents.stored_bytes(db.session, g.group, document.id), document.filename)
+
+
+# --------------------------------------------------------------------------
+# Costs
+# --------------------------------------------------------------------------
+
+
+@bp.post("/groups/<int:group_id>/sales/<int:lot_id>/costs")
+@group_view(treasurer=True)
+def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    form = _cost_form(services.lot_sales(db.session, lot))
+    back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
+    if form.validate_on_submit():
+        try:
+            services.add_cost(db.session, lot, kind=form.kind.data or "",
+                              name=form.name.data or "", amount=form.amount.minor or 0,
+                              rule=form.rule.data or "", paid_on=form.paid_on.data,
+                              sale_id=to_id(form.sale.data) if form.sale.data else None,
+                              actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The cost is recorded as paid from the cash."), "success")
+            return redirect(back)
+    return _not_saved(lot, form, back)
+
+
+@bp.post("/groups/<int:group_id>/sales/<int:lot_id>/costs/<int:cost_id>/cancel")
+@group_view(treasurer=True)
+def cancel_cost(group_id: int, lot_id: int, cost_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    cost = services.get_cost(db.session, lot, cost_id)
+    if cost is None:
+        abort(404)
+    form = CancelForm()
+    back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
+    if form.validate_on_submit():
+        try:
+            services.cancel_cost(db.session, lot, cost, reason=form.reason.data or "",
+                                 actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The cost is cancelled: its payment is reversed in the books."), "info")
+            return redirect(back)
+    return _not_saved(lot, form, back)
+
+
+# --------------------------------------------------------------------------
+# Preview and closing
+# --------------------------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/sales/<int:lot_id>/close", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def close_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    """Every member's payout as it would be, what is left unsold of each grade
+    and what happens to it; the button closes the lot."""
+    lot = _lot_or_404(lot_id)
+    form = ActionForm()
+    error = None
+    chosen = {gr.id: request.form.get(f"unsold_{gr.id}", "return") for gr in lot.grades}
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.close_lot(db.session, lot, current_user, unsold_actions=chosen)
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc.message)
+        else:
+            db.session.commit()
+            flash(_("The lot is closed: every member's payout is in her account."), "success")
+            return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id))
+    elif request.method == "POST":
+        abort(400)
+    try:
+        view = services.compute_split(db.session, lot)
+    except DomainError as exc:
+        view, error = None, str(exc.message)
+    status = 422 if error and request.method == "POST" else 200
+    return render_template("sales/close.html", group=g.group, lot=lot, view=view, form=form,
+                           error=error, chosen=chosen, explain=explain, **NAMES), status
+
+
+# --------------------------------------------------------------------------
+# A member's payout
+# --------------------------------------------------------------------------
+
+
+@bp.get("/groups/<int:group_id>/sales/<int:lot_id>/payout")
+@bp.get("/groups/<int:group_id>/sales/<int:lot_id>/payout/<int:membership_id>")
+@group_view()
+def payout(group_id: int, lot_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    member = _whose(membership_id)
+    view = services.compute_split(db.session, lot)
+    statement = explain.member_statement(view, member)
+    balance = ledger.member_balance(db.session, member)
+    with force_locale(member.user.locale or g.group.language):
+        text = explain.statement_text(statement, g.group, balance)
+    cash_form = None
+    if g.is_treasurer:
+        cash_form = CashPayoutForm(formdata=None, currency=g.group.currency)
+        cash_form.new_key()
+        if statement is not None and view.closed and 0 < statement.payout.payout <= balance:
+            cash_form.amount.set_minor(statement.payout.payout)
+    return render_template("sales/payout.html", group=g.group, lot=lot, member=member,
+                           view=view, statement=statement, balance=balance, text=text,
+                           cash_form=cash_form, explain=explain, **NAMES)
+
+
+@bp.get("/groups/<int:group_id>/sales/<int:lot_id>/payout/<int:membership_id>/statement.pdf")
+@group_view()
+def payout_pdf(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    member = _whose(membership_id)
+    content = documents.payout_statement_pdf(db.session, lot, member)
+    db.session.commit()  # her account, made on first use
+    return _pdf(content, f"payout-{lot.id}-{member.id}.pdf")
+
+
+@bp.post("/groups/<int:group_id>/sales/<int:lot_id>/payout/<int:membership_id>/cash")
+@group_view(treasurer=True)
+def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    member = member_in_group(g.group, membership_id)
+    form = CashPayoutForm(currency=g.group.currency)
+    back = url_for("sales.payout", group_id=group_id, lot_id=lot_id, membership_id=member.id)
+    if not form.validate_on_submit():
+        return _not_saved(lot, form, back)
+    try:
+        _payout, new = services.pay_member(
+            db.session, member, amount=form.amount.minor or 0, note=form.note.data or "",
+            idempotency_key=form.idempotency_key.data or "", lot_id=lot.id, actor=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_error(form, exc)
+        return _not_saved(lot, form, back)
+    except IntegrityError:  # the same form sent twice at the same moment
+        db.session.rollback()
+        new = False
+    if new:
+        flash(_("The cash handed to %(name)s is recorded.", name=member.user.name), "success")
+    else:
+        flash(_("This was recorded already."), "info")
+    return redirect(back)
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

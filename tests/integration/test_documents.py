@@ -1,0 +1,480 @@
+"""Documents built from the demo data and the factories, read back with pypdf:
+the names and amounts are there as text (formatted as on the pages), the
+DejaVu fonts are embedded and Helvetica is not, long sheets break into pages
+without losing anyone; numbers are gapless, issued documents never change."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.documents import builders, domain, services
+from coop.documents.models import Document, DocumentCounter
+from coop.errors import DomainError
+from coop.groups.models import Group, Membership
+from coop.i18n import fmt_money, fmt_qty
+from coop.ledger import services as ledger
+from coop.orders import explain
+from coop.orders import services as orders
+from coop.orders.models import Round
+from tests.factories import make_settled_round
+
+# --------------------------------------------------------------------------
+# Reading PDFs
+# --------------------------------------------------------------------------
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+
+
+def flat(text: str) -> str:
+    """Whitespace of any kind (Babel's no-break spaces too) as one space."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def pdf_text(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return flat(" ".join(page.extract_text() or "" for page in reader.pages))
+
+
+def page_count(content: bytes) -> int:
+    return len(PdfReader(io.BytesIO(content)).pages)
+
+
+def pdf_fonts(content: bytes) -> dict[str, bool]:
+    """{BaseFont: embedded?} of every font any page uses."""
+    reader = PdfReader(io.BytesIO(content))
+    fonts: dict[str, bool] = {}
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            name = str(font.get("/BaseFont"))
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
+            fonts[name] = fonts.get(name, False) or embedded
+    return fonts
+
+
+def assert_dejavu_only(content: bytes) -> None:
+    fonts = pdf_fonts(content)
+    assert fonts, "no fonts"
+    assert all("DejaVu" in name for name in fonts), fonts
+    assert all(fonts.values()), f"not embedded: {fonts}"
+    assert b"Helvetica" not in content
+
+
+def has(text: str, *parts: str) -> None:
+    for part in parts:
+        assert flat(part) in text, f"{part!r} not in the PDF text"
+
+
+# --------------------------------------------------------------------------
+# The demo: Russian, Kyrgyz and Tajik
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def demo(session: Session):  # type: ignore[no-untyped-def]
+    from coop.demo import load_demo
+
+    load_demo(session)
+    session.commit()
+    return session
+
+
+def _round(session: Session, state: str, currency: str = "KGS") -> Round:
+    return session.scalar(select(Round).join(Group).where(
+        Round.state == state, Group.currency == currency).order_by(Round.id))
+
+
+def test_invoice_shows_the_share_page_figures_to_the_tyiyn(demo: Session) -> None:
+    rnd = _round(demo, "settled")
+    invoices = services.issue_invoices(demo, rnd, None)
+    demo.commit()
+    view = explain.RoundView(orders.compute_split(demo, rnd), rnd.group.currency)
+    assert len(invoices) == len(view.outcome.members)
+    for membership_id, document in invoices.items():
+        membership = demo.get(Membership, membership_id)
+        assert document.number.startswith("INV-") and document.locale == "ru"
+        text = pdf_text(document.content)
+        with force_locale("ru"):
+            share = view.member(membership_id)
+            assert share is not None
+            money = [fmt_money(line.amount, "KGS") for line in share.lines]
+            money += [fmt_money(c.amount, "KGS") for c in [*share.shared, *share.losses]]
+            money += [fmt_money(share.total, "KGS"), fmt_money(share.goods, "KGS")]
+            if share.levy:
+                money.append(fmt_money(share.levy.amount, "KGS"))
+            if share.savings:
+                money.append(fmt_money(share.savings, "KGS"))
+            has(text, membership.user.name, document.number, rnd.title, "Счёт", "Итого к оплате",
+                *money, *[f"{line.allocated} {line.unit}" for line in share.lines])
+        assert document.amount == share.total
+        assert_dejavu_only(document.content)
+
+
+def test_kyrgyz_and_tajik_letters_print(demo: Session) -> None:
+    settled = _round(demo, "settled")
+    aigul = demo.scalar(select(Membership).join(Membership.user).where(
+        Membership.group_id == settled.group_id).where(
+        Membership.user.has(name="Айгүл Токтогулова")))
+    aigul.user.locale = "ky"
+    demo.flush()
+    invoice = services.issue_invoice(demo, settled, aigul, None)
+    text = pdf_text(invoice.content)
+    has(text, "Айгүл Токтогулова", "Эсеп-фактура", "Төлөй турган жалпы сумма")
+    assert {"ң", "ө", "ү"} <= set(text), "Kyrgyz letters"
+    tajik = _round(demo, "awarded", "TJS")
+    [po] = services.issue_purchase_orders(demo, tajik, None).values()
+    text = pdf_text(po.content)
+    has(text, "Фармоишнома", "Бозори Исфара", "Гурӯҳи дӯзандагони Исфара", "Вилояти Суғд",
+        "Хазинадор: Фарангис Азамова")
+    assert {"ғ", "ӣ", "қ", "ӯ", "ҳ", "ҷ"} <= set(text + pdf_text(
+        builders.build_distribution_sheet(services.distribution_data(demo, tajik)))), \
+        "Tajik letters"
+    assert_dejavu_only(po.content)
+
+
+def test_purchase_order_lines_fee_and_total(demo: Session) -> None:
+    rnd = _round(demo, "awarded", "TJS")
+    [po] = services.issue_purchase_orders(demo, rnd, None).values()
+    text = pdf_text(po.content)
+    with force_locale("tg"):
+        # spec example 02 at list prices: 2 packs of 30 m at 27.40, 1 pack of 10 spools at 16
+        has(text, "CF-1", "TH-5", "60 м", "10 ғалтак", fmt_money(164400, "TJS"),
+            fmt_money(16000, "TJS"), fmt_money(180400, "TJS"), "Исфара")
+    assert po.amount == 180400 and po.supplier_id is not None
+
+
+def test_purchase_order_fee_is_the_awarded_quotes(session: Session) -> None:
+    from tests.factories import make_awarded_quote
+
+    w, quote, _token, _other, _t = make_awarded_quote(session, fee=50000)
+    documents = services.issue_purchase_orders(session, w.rnd, None)
+    assert list(documents) == [quote.supplier_id]
+    text = pdf_text(documents[quote.supplier_id].content)
+    from coop.quotes import services as quotes
+
+    order = quotes.supplier_order(session, quote)
+    with force_locale("ru"):
+        has(text, quote.supplier.name, "Стоимость доставки", fmt_money(50000, "KGS"),
+            fmt_money(order.goods, "KGS"), fmt_money(order.total, "KGS"))
+        for line in order.lines:
+            has(text, fmt_money(line.cost.total, "KGS"))
+
+
+def test_statement_pdf_matches_the_statement(demo: Session) -> None:
+    rnd = _round(demo, "settled")
+    split = orders.compute_split(demo, rnd)
+    member = split.members[split.result["members"][0]["id"]]
+    data = services.statement_data(demo, member, start=None, end=None, start_at=None,
+                                   end_at=None)
+    content = builders.build_statement(data)
+    text = pdf_text(content)
+    _opening, lines = ledger.statement(demo, ledger.member_account(demo, member))
+    with force_locale("ru"):
+        has(text, member.user.name, "Выписка по счёту", "Оплата",
+            *[fmt_money(line.amount, "KGS") for line in lines],
+            *[fmt_money(line.balance, "KGS") for line in lines])
+    assert data.closing == lines[-1].balance == ledger.member_balance(demo, member)
+    assert_dejavu_only(content)
+
+
+def test_order_form_and_quote_comparison_from_the_demo(demo: Session) -> None:
+    from coop.groups.services import list_members
+
+    open_round = _round(demo, "open")
+    form = builders.build_order_form(services.order_form_data(demo, open_round))
+    text = pdf_text(form)
+    has(text, "Бланк заказа", *[item.product.name for item in open_round.items],
+        *[m.user.name for m in list_members(demo, open_round.group, include_inactive=False)])
+    assert_dejavu_only(form)
+    quoting = _round(demo, "quoting")
+    data = services.comparison_data(demo, quoting)
+    content = builders.build_quote_comparison(data)
+    text = pdf_text(content)
+    assert data.offers
+    with force_locale("ru"):
+        has(text, "Сравнение предложений", *[o.supplier for o in data.offers],
+            *[fmt_money(o.landed, "KGS") for o in data.offers if not o.declined],
+            *[name for name, _now, _totals in data.members])
+    assert_dejavu_only(content)
+    with pytest.raises(DomainError):
+        services.order_form_data(demo, quoting)
+
+
+def test_distribution_sheet_of_the_settled_demo_round(demo: Session) -> None:
+    rnd = _round(demo, "settled")
+    data = services.distribution_data(demo, rnd)
+    content = builders.build_distribution_sheet(data)
+    text = pdf_text(content)
+    split = orders.compute_split(demo, rnd)
+    with force_locale("ru"):
+        for member in split.result["members"]:
+            for line in member["lines"]:
+                if line["allocated"] != "0":
+                    has(text, split.members[member["id"]].user.name)
+        has(text, "Ведомость раздачи", "По участницам", "По товарам",
+            *[f"{fmt_qty(p.total)} {p.unit}" for p in data.products])
+    assert not data.provisional
+    assert_dejavu_only(content)
+
+
+# --------------------------------------------------------------------------
+# Long sheets: pages break, headers repeat, nobody is cut off
+# --------------------------------------------------------------------------
+
+
+def _big_sheet(members: int, products: int) -> domain.DistributionData:
+    names = [f"Участница {i:03d} Гүлнара-{'ӨҢҮ'[i % 3]}" for i in range(members)]
+    sheet_products = [domain.SheetProduct(name=f"Товар {p:02d} «Семена»", unit="кг",
+                                          total=sum(1000 * (1 + (m + p) % 4)
+                                                    for m in range(members) if (m + p) % 5 == 0))
+                      for p in range(products)]
+    sheet_members = [domain.SheetMember(name, "", {p: 1000 * (1 + (m + p) % 4)
+                                                   for p in range(products) if (m + p) % 5 == 0})
+                     for m, name in enumerate(names)]
+    group = domain.GroupInfo("Группа «Светлая Поляна»", "Светлая Поляна", "KGS")
+    return domain.DistributionData(
+        group=group, stamp=domain.Stamp("DS-R1", __import__("datetime").date(2026, 3, 1), "ru"),
+        round_title="Большая закупка", state="settled", delivery_place="", delivery_date=None,
+        provisional=False, products=sheet_products, members=sheet_members)
+
+
+def test_distribution_sheet_for_300_members_and_60_products(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    big = builders.build_distribution_sheet(_big_sheet(300, 60))
+    small = builders.build_distribution_sheet(_big_sheet(30, 60))
+    reader = PdfReader(io.BytesIO(big))
+    assert len(reader.pages) > page_count(small) * 3
+    text = pdf_text(big)
+    for i in range(300):
+        # by member, by product and once per block of the matrix
+        assert text.count(f"Участница {i:03d} Гүлнара-{'ӨҢҮ'[i % 3]}") >= 3, i
+    for p in range(60):
+        assert f"Товар {p:02d}" in text
+    # the matrix: 60 products in blocks; member names on every block's pages
+    blocks = re.findall(r"Товары (\d+)–(\d+) из 60", text)
+    assert len(blocks) >= 3 and blocks[0][0] == "1" and blocks[-1][1] == "60"
+    last = flat(reader.pages[-1].extract_text())
+    assert "Участница" in last and re.search(r"Страница (\d+) из \1", last)
+    landscape = [p for p in reader.pages if p.mediabox.width > p.mediabox.height]
+    assert landscape and len(landscape) < len(reader.pages)
+    assert_dejavu_only(big)
+
+
+def test_order_form_for_300_members_and_60_products(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    data = domain.OrderFormData(
+        group=domain.GroupInfo("Группа", "Село", "KGS"),
+        stamp=domain.Stamp("OF-R1", __import__("datetime").date(2026, 3, 1), "ky"),
+        round_title="Жазгы сатып алуу", deadline=None, delivery_place="", delivery_date=None,
+        products=[domain.SheetProduct(f"Товар {p:02d}", "кг", f"A{p}", 25000, 1000,
+                                      prices=((0, 48_500_000), (50000, 42_000_000)))
+                  for p in range(60)],
+        members=[f"Мүчө {i:03d}" for i in range(300)])
+    content = builders.build_order_form(data)
+    text = pdf_text(content)
+    for i in range(300):
+        assert text.count(f"Мүчө {i:03d}") >= 2, i  # in every block of products
+    has(text, "Заказ бланкы", "48,5", "50 баштап: 42")
+    assert page_count(content) > 20
+
+
+# --------------------------------------------------------------------------
+# Numbers and immutability
+# --------------------------------------------------------------------------
+
+
+def test_numbers_are_per_group_type_and_year_and_gapless(session: Session) -> None:
+    a = make_settled_round(session, members=3)
+    b = make_settled_round(session, members=2)
+    year = services.local_today().year
+    invoices_a = services.issue_invoices(session, a.rnd, None)
+    invoices_b = services.issue_invoices(session, b.rnd, None)
+    pos_a = services.issue_purchase_orders(session, a.rnd, None)
+    assert sorted(d.number for d in invoices_a.values()) == [
+        f"INV-{year}-000{n}" for n in (1, 2, 3)]
+    assert sorted(d.number for d in invoices_b.values()) == [
+        f"INV-{year}-000{n}" for n in (1, 2)]
+    assert [d.number for d in pos_a.values()] == [f"PO-{year}-0001"]
+    counters = {(c.group_id, c.doc_type): c.last for c in session.scalars(
+        select(DocumentCounter))}
+    assert counters == {(a.group.id, "invoice"): 3, (b.group.id, "invoice"): 2,
+                        (a.group.id, "purchase_order"): 1}
+
+
+def test_an_issued_invoice_is_issued_once_and_never_changes(session: Session) -> None:
+    w = make_settled_round(session, members=2)
+    first = services.issue_invoice(session, w.rnd, w.members[0], w.treasurer.user)
+    session.commit()
+    content, number = first.content, first.number
+    assert first.sha256 == hashlib.sha256(content).hexdigest() and first.size == len(content)
+    # a payment later does not change the issued invoice, and nothing is numbered again
+    ledger.record_payment(session, w.members[0], amount=1000, method="cash", reference="",
+                          idempotency_key="k" * 20, actor=w.treasurer.user)
+    again = services.issue_invoice(session, w.rnd, w.members[0], None)
+    assert again.id == first.id and again.number == number
+    assert services.document_bytes(services.get_document(session, w.group, first.id)) == content
+    assert session.scalar(select(func.count()).select_from(Document)) == 1
+    assert session.scalar(select(DocumentCounter.last)) == 1
+
+
+def test_paid_and_due_on_the_invoice() -> None:
+    assert domain.amount_due(50000, -50000) == (0, 50000)  # nothing paid
+    assert domain.amount_due(50000, -20000) == (30000, 20000)  # paid 300 of it
+    assert domain.amount_due(50000, 10000) == (50000, 0)  # paid in full and more
+    assert domain.amount_due(50000, -80000) == (0, 50000)  # older debts stay in the account
+
+
+def test_invoices_only_for_settled_rounds(session: Session) -> None:
+    from tests.factories import make_closed_round
+
+    w = make_closed_round(session)
+    with pytest.raises(DomainError):
+        services.issue_invoices(session, w.rnd, None)
+    with pytest.raises(DomainError):
+        services.distribution_data(session, w.rnd)
+
+
+def test_all_invoices_in_one_pdf(session: Session) -> None:
+    w = make_settled_round(session, members=4)
+    combined = services.invoices_pdf(session, w.rnd, None)
+    issued = services.issue_invoices(session, w.rnd, None)
+    assert page_count(combined) == sum(page_count(d.content) for d in issued.values())
+    text = pdf_text(combined)
+    has(text, *[d.number for d in issued.values()], *[m.user.name for m in w.members])
+
+
+def test_credit_note_for_an_adjustment_refers_to_the_invoice(session: Session) -> None:
+    w = make_settled_round(session, members=2)
+    member = w.members[0]
+    invoice = services.issue_invoice(session, w.rnd, member, None)
+    refund = ledger.adjust_member(session, member, amount=-2550, reason="Пакет семян порван",
+                                  actor=w.treasurer.user, round_id=w.rnd.id)
+    note = services.issue_credit_note(session, member, posting_id=refund.id,
+                                      invoice_id=invoice.id, actor=w.treasurer.user)
+    assert note.number.startswith("CN-") and note.refers_to_id == invoice.id
+    assert note.amount == 2550 and note.posting_id == refund.id
+    text = pdf_text(note.content)
+    with force_locale("ru"):
+        has(text, "Кредит-нота", invoice.number, "Пакет семян порван", fmt_money(2550, "KGS"),
+            fmt_money(invoice.amount - 2550, "KGS"), member.user.name)
+    # once per adjustment; the invoice is untouched
+    again = services.issue_credit_note(session, member, posting_id=refund.id,
+                                       invoice_id=invoice.id, actor=None)
+    assert again.id == note.id
+    assert services.creditable_adjustments(session, member) == []
+    payment, _new = ledger.record_payment(session, member, amount=100, method="cash",
+                                          reference="", idempotency_key="p" * 20,
+                                          actor=w.treasurer.user)
+    with pytest.raises(DomainError, match="adjustment"):
+        services.issue_credit_note(session, member, posting_id=payment.posting_id,
+                                   invoice_id=invoice.id, actor=None)
+    other = services.issue_invoice(session, w.rnd, w.members[1], None)
+    charge = ledger.adjust_member(session, member, amount=700, reason="Ещё", actor=None)
+    with pytest.raises(DomainError):
+        services.issue_credit_note(session, member, posting_id=charge.id,
+                                   invoice_id=other.id, actor=None)
+    correction = services.issue_credit_note(session, member, posting_id=charge.id,
+                                            invoice_id=invoice.id, actor=None)
+    assert correction.amount == -700 and "Корректировка" in pdf_text(correction.content)
+
+
+# --------------------------------------------------------------------------
+# Query counts do not grow with the members
+# --------------------------------------------------------------------------
+
+
+def test_queries_per_document_do_not_grow_with_the_members(session: Session,  # type: ignore[no-untyped-def]
+                                                           count_queries) -> None:
+    small = make_settled_round(session, members=3)
+    large = make_settled_round(session, members=25)
+    session.commit()
+    counts = {}
+    for name, world in (("small", small), ("large", large)):
+        session.expire_all()
+        rnd = session.get(Round, world.rnd.id)
+        with count_queries() as n:
+            services.issue_invoice(session, rnd, world.members[0], None)
+        invoice = n[0]
+        with count_queries() as n:
+            services.issue_invoices(session, rnd, None)
+        all_invoices = n[0]
+        with count_queries() as n:
+            builders.build_distribution_sheet(services.distribution_data(session, rnd))
+        sheet = n[0]
+        with count_queries() as n:
+            services.issue_purchase_orders(session, rnd, None)
+        purchase_orders = n[0]
+        counts[name] = (invoice, all_invoices, sheet, purchase_orders)
+        session.rollback()
+    assert counts["small"] == counts["large"], counts
+
+
+# --------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------
+
+
+def test_cli_writes_every_document_of_a_round(session: Session, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from coop.cli import coop_cli
+
+    w = make_settled_round(session, members=3)
+    session.commit()
+    result = runner.invoke(coop_cli, ["documents", str(w.rnd.id), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    year = services.local_today().year
+    assert names == sorted([f"INV-{year}-000{n}.pdf" for n in (1, 2, 3)]
+                           + [f"PO-{year}-0001.pdf", f"distribution-round-{w.rnd.id}.pdf"])
+    # run again: the same numbered documents, byte for byte
+    first = (tmp_path / f"INV-{year}-0001.pdf").read_bytes()
+    again = runner.invoke(coop_cli, ["documents", str(w.rnd.id), "--out", str(tmp_path)])
+    assert again.exit_code == 0 and (tmp_path / f"INV-{year}-0001.pdf").read_bytes() == first
+    missing = runner.invoke(coop_cli, ["documents", "999999", "--out", str(tmp_path)])
+    assert missing.exit_code != 0
+
+
+# --------------------------------------------------------------------------
+# Russian, Kyrgyz and Tajik are complete
+# --------------------------------------------------------------------------
+
+
+def test_every_word_of_the_documents_is_translated() -> None:
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2] / "coop"
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None,
+                "lazy_gettext": None, "doc_gettext": None}
+    used: set[str] = set()
+    for path in (root / "documents").rglob("*.py"):
+        used |= {m[1] if isinstance(m[1], str) else m[1][0]
+                 for m in extract_from_file("python", str(path), keywords=keywords)}
+    for path in (root / "documents" / "templates").rglob("*.html"):
+        used |= {m[1] if isinstance(m[1], str) else m[1][0]
+                 for m in extract_from_file("jinja2", str(path), keywords=keywords)}
+    for path in root.rglob("*.html"):  # the links on other features' pages
+        used |= {m[1] for m in extract_from_file("jinja2", str(path),
+                                                 keywords={"doc_gettext": None})}
+    assert len(used) > 100
+    for locale in ("ru", "ky", "tg"):
+        known: set[str] = set()
+        for po in (root / "documents" / "translations" / f"{locale}.po",
+                   root / "translations" / locale / "LC_MESSAGES" / "messages.po"):
+            with po.open("rb") as fh:
+                for message in read_po(fh):
+                    strings = message.string if isinstance(message.string, tuple) \
+                        else (message.string,)
+                    if message.id and all(strings) and not message.fuzzy:
+                        known.add(message.id if isinstance(message.id, str) else message.id[0])
+        assert not sorted(used - known), (locale, sorted(used - known))

@@ -1,0 +1,174 @@
+"""Every route of the app, taken from the URL map (so a new route cannot be
+forgotten), walked as: nobody, a member of another group, a member, a
+treasurer. Each gets exactly what she may: nobody is sent to sign in, an
+outsider learns nothing of the group, a member sees only her own, and no
+route answers anyone with a server error."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coop.demo import KG_GROUP, TJ_GROUP, load_demo
+from coop.groups.models import Group, Membership
+from coop.ledger.models import Posting
+from coop.orders.models import Round, SharedCost
+from coop.suppliers.models import Product
+from tests.conftest import csrf_token, login
+
+PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplier_quote",
+          "quotes.supplier_decline", "documents.supplier_purchase_order", "static",
+          "quotes.static"}
+SIGNED_IN = {"groups.home", "auth.change_password", "auth.logout", "api.split_preview",
+             "groups.create_group"}
+# What a member opens in her own group (her own things only, where a member id is given).
+MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.round_page",
+          "orders.order", "orders.share", "ledger.accounts", "ledger.statement",
+          "ledger.statement_csv", "documents.statement", "documents.invoice",
+          "documents.member_documents", "documents.download", "sales.list_lots",
+          "sales.lot_page", "sales.payout", "sales.payout_pdf"}
+
+
+def _rules(app: Flask) -> list:  # type: ignore[type-arg]
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC),
+                  key=lambda r: r.rule)
+
+
+@pytest.fixture()
+def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
+    load_demo(session)
+    session.commit()
+    group = session.scalar(select(Group).where(Group.name == KG_GROUP))
+    other = session.scalar(select(Group).where(Group.name == TJ_GROUP))
+    rounds = {r.state: r for r in session.scalars(select(Round).where(Round.group_id == group.id))}
+    members = sorted(group.memberships, key=lambda m: m.id)
+    treasurer, aigul, someone_else = members[0], members[1], members[2]
+    settled = rounds["settled"]
+    quoting = rounds["quoting"]
+    from coop.quotes.models import Quote
+
+    quote = session.scalar(select(Quote).where(Quote.round_id == quoting.id))
+    product = session.scalar(select(Product).where(Product.group_id == group.id))
+    params = {
+        "group_id": group.id, "membership_id": someone_else.id, "supplier_id":
+        product.supplier_id, "product_id": product.id, "quote_id": quote.id,
+        "cost_id": session.scalar(select(SharedCost.id).where(SharedCost.round_id == settled.id)),
+        "posting_id": session.scalar(select(Posting.id).where(
+            Posting.membership_id == someone_else.id)),
+        "action": None, "move": "close", "filename": "coop.css",
+    }
+    from coop.sales.models import Buyer, Contribution, Sale, SaleLot
+
+    lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id))
+    params.update(
+        lot_id=lot.id,
+        sale_id=session.scalar(select(Sale.id).where(Sale.lot_id == lot.id)),
+        contribution_id=session.scalar(select(Contribution.id).where(
+            Contribution.lot_id == lot.id)),
+        buyer_id=session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)))
+    # a document of someone else: the treasurer issues her invoice
+    client = app_ctx.test_client()
+    login(client, treasurer.user.email, "demo-password")
+    client.get(f"/groups/{group.id}/rounds/{settled.id}/invoices/{someone_else.id}.pdf")
+    from coop.documents.models import Document
+
+    params["document_id"] = session.scalar(select(Document.id).where(
+        Document.group_id == group.id, Document.membership_id == someone_else.id))
+    return {"group": group, "other": other, "treasurer": treasurer, "member": aigul,
+            "outsider": next(m for m in other.memberships if m.role == "treasurer"),
+            "params": params, "settled": settled, "quoting": quoting}
+
+
+def _url(rule, world) -> str:  # type: ignore[no-untyped-def]
+    values = {}
+    for name in rule.arguments:
+        if name == "round_id":
+            values[name] = (world["quoting"] if "quote" in rule.rule else world["settled"]).id
+        elif name == "action":
+            values[name] = "deactivate" if "members" in rule.rule else "retire"
+        else:
+            assert name in world["params"], f"{rule.rule}: give the walk a value for <{name}>"
+            values[name] = world["params"][name]
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _visit(client: FlaskClient, rule, url: str, token: str):  # type: ignore[no-untyped-def]
+    methods = rule.methods - {"HEAD", "OPTIONS"}
+    responses = []
+    if "GET" in methods:
+        responses.append(("GET", client.get(url)))
+    if "POST" in methods:
+        responses.append(("POST", client.post(url, data={"csrf_token": token})))
+    return responses
+
+
+def test_nobody_is_sent_to_sign_in_everywhere(app_ctx: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = app_ctx.test_client()
+    token = csrf_token(client)
+    for rule in _rules(app_ctx):
+        for method, response in _visit(client, rule, _url(rule, world), token):
+            where = f"{method} {rule.rule}"
+            if rule.rule.startswith("/api/"):
+                assert response.status_code == 401, where
+            else:
+                assert response.status_code == 302, where
+                assert "/login" in response.headers["Location"], where
+
+
+def test_a_member_of_another_group_learns_nothing(app_ctx: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = app_ctx.test_client()
+    login(client, world["outsider"].user.email, "demo-password")
+    token = csrf_token(client)
+    name = world["group"].name
+    for rule in _rules(app_ctx):
+        if "<int:group_id>" not in rule.rule:
+            continue
+        for method, response in _visit(client, rule, _url(rule, world), token):
+            assert response.status_code == 404, f"{method} {rule.rule}"
+            assert name.encode() not in response.get_data(), f"{method} {rule.rule}"
+
+
+def test_a_member_sees_her_own_and_nothing_of_the_treasurer(app_ctx: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = app_ctx.test_client()
+    member = world["member"]
+    login(client, member.user.email, "demo-password")
+    token = csrf_token(client)
+    unclassified = []
+    for rule in _rules(app_ctx):
+        if rule.endpoint in SIGNED_IN or "<int:group_id>" not in rule.rule:
+            if rule.endpoint not in SIGNED_IN:
+                unclassified.append(rule.rule)
+            continue
+        url = _url(rule, world)
+        for method, response in _visit(client, rule, url, token):
+            where = f"{method} {rule.rule}"
+            code = response.status_code
+            if rule.endpoint not in MEMBER:
+                assert code in (403, 404), f"{where}: a treasurer's page gave {code}"
+            elif "membership_id" in rule.arguments or "document_id" in rule.arguments:
+                assert code in (403, 404), f"{where}: another member's gave {code}"
+            else:
+                assert code in (200, 302, 405, 422), f"{where}: {code}"
+    assert not unclassified, f"classify these routes in the walk: {unclassified}"
+    # and her own things open
+    group, settled = world["group"], world["settled"]
+    for url in (f"/groups/{group.id}/accounts/{member.id}",
+                f"/groups/{group.id}/rounds/{settled.id}/share/{member.id}",
+                f"/groups/{group.id}/rounds/{settled.id}/invoices/{member.id}.pdf"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_treasurer_never_meets_a_server_error(app_ctx: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    app_ctx.config["PROPAGATE_TEST_ERRORS"] = True  # a 500 raises here
+    client = app_ctx.test_client()
+    login(client, world["treasurer"].user.email, "demo-password")
+    token = csrf_token(client)
+    for rule in _rules(app_ctx):
+        if rule.endpoint in {"auth.logout"}:
+            continue
+        for method, response in _visit(client, rule, _url(rule, world), token):
+            assert response.status_code < 500, f"{method} {rule.rule}"
+            assert b"Traceback" not in response.get_data(), f"{method} {rule.rule}"

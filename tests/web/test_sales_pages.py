@@ -1,0 +1,279 @@
+"""Joint sales pages: the treasurer's run of a lot from the phone, bad input
+(a clear message, a 4xx, nothing changed), and who may see what."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.ledger import services as ledger
+from coop.ledger.models import Posting
+from coop.quantities import parse_price as p
+from coop.quantities import parse_quantity as q
+from coop.sales import services
+from coop.sales.models import Buyer, Contribution, Sale, SaleCost, SaleLot
+from tests.conftest import login, post
+from tests.factories import make_buyer, make_group, make_member, make_sale_lot
+
+
+def world(session: Session):  # type: ignore[no-untyped-def]
+    group = make_group(session, levy_basis_points=200)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    aigul = make_member(session, group, "Айгүл", locale="ru")
+    nurila = make_member(session, group, "Нурила")
+    lot = make_sale_lot(session, group, treasurer)
+    top, first = lot.grades
+    for woman, grade, jars in ((aigul, top, "12"), (nurila, top, "24"), (nurila, first, "5")):
+        services.record_contribution(session, lot, woman, grade_id=grade.id, quantity=q(jars),
+                                     actor=treasurer.user)
+    buyer = make_buyer(session, group)
+    session.commit()
+    return group, treasurer, aigul, nurila, lot, buyer
+
+
+def counts(session: Session) -> tuple[int, ...]:
+    session.expire_all()
+    return tuple(session.scalar(select(func.count()).select_from(model)) or 0
+                 for model in (Contribution, Sale, SaleCost, Posting, SaleLot, Buyer))
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def test_the_treasurer_runs_a_lot_from_start_to_payouts(client: FlaskClient,
+                                                        session: Session) -> None:
+    group, treasurer, aigul, nurila, _lot, buyer = world(session)
+    login(client, treasurer.user.email)
+    base = f"/groups/{group.id}/sales"
+    assert "Sales" in text(client.get(f"/groups/{group.id}/rounds"))  # the tab
+    form = {"product": "Курага", "unit": "кг", "step": "0,1", "period_from": "2026-08-01",
+            "period_to": "", "place": "Исфара", "levy_percent": "1,5",
+            "grades-0-name": "первый сорт", "grades-0-factor": "1",
+            "grades-1-name": "второй сорт", "grades-1-factor": "0,75",
+            "grades-2-name": "", "grades-2-factor": "", "grades-3-name": "",
+            "grades-3-factor": ""}
+    created = post(client, f"{base}/new", form)
+    assert created.status_code == 302, text(created)[:2000]
+    lot = session.scalar(select(SaleLot).where(SaleLot.product == "Курага"))
+    assert lot is not None and lot.step == 100 and lot.levy_basis_points == 150
+    first, second = lot.grades
+    assert (first.factor, second.factor) == (1000, 750)
+    url = f"{base}/{lot.id}"
+    for member, grade, qty in ((aigul, first, "10,5"), (nurila, first, "20"),
+                               (nurila, second, "4")):
+        response = post(client, f"{url}/contributions", {
+            "member": member.id, "grade": grade.id, "quantity": qty,
+            "brought_on": "2026-08-03", "note": ""})
+        assert response.status_code == 302, text(response)[:2000]
+    page = text(client.get(url))
+    assert "10.5 кг" in page or "10,5 кг" in page
+    sold = post(client, f"{url}/sell", {"buyer": buyer.id, "sold_on": "2026-09-01", "note": "",
+                                        f"quantity_{first.id}": "30",
+                                        f"price_{first.id}": "320,50",
+                                        f"quantity_{second.id}": "", f"price_{second.id}": ""})
+    assert sold.status_code == 302, text(sold)[:3000]
+    cost = post(client, f"{url}/costs", {"kind": "transport", "name": "Такси", "amount": "150",
+                                         "rule": "value", "sale": "", "paid_on": ""})
+    assert cost.status_code == 302, text(cost)[:2000]
+    preview = text(client.get(f"{url}/close"))
+    assert aigul.user.name in preview and nurila.user.name in preview
+    assert "Check: payouts" in preview and 'id="check"' in preview
+    closed = post(client, f"{url}/close", {f"unsold_{first.id}": "return",
+                                           f"unsold_{second.id}": "carry"})
+    assert closed.status_code == 302, text(closed)[:3000]
+    session.expire_all()
+    assert session.get(SaleLot, lot.id).state == "closed"
+    # 30 kg × 320.50 = 9615.00; levy 1.5 % = 144.23; transport 150: 9320.77 by value,
+    # 10.3 : 19.7 (30 of 30.5 kg sold, over 10.5 and 20 kg by largest remainder in 0.1 kg)
+    assert ledger.member_balance(session, aigul) == 320013
+    assert ledger.member_balance(session, nurila) == 612064
+    carried = session.scalar(select(SaleLot).where(SaleLot.carried_from_id == lot.id))
+    assert carried is not None and carried.grades[1].name == "второй сорт"
+    invoice = client.get(f"{url}/sales/{session.scalars(select(Sale.id)).first()}/invoice.pdf")
+    assert invoice.status_code == 200 and invoice.mimetype == "application/pdf"
+    assert invoice.data.startswith(b"%PDF")
+    statement = client.get(f"{url}/payout/{aigul.id}/statement.pdf")
+    assert statement.status_code == 200 and statement.data.startswith(b"%PDF")
+    payout = text(client.get(f"{url}/payout/{aigul.id}"))
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', payout).group(1)
+    paid = post(client, f"{url}/payout/{aigul.id}/cash", {"amount": "3200,13", "note": "",
+                                                         "idempotency_key": key})
+    again = post(client, f"{url}/payout/{aigul.id}/cash", {"amount": "3200,13", "note": "",
+                                                          "idempotency_key": key})
+    assert paid.status_code == again.status_code == 302
+    assert "recorded already" in text(client.get(again.headers["Location"]))
+    assert ledger.member_balance(session, aigul) == 0
+    # read-only once closed
+    assert post(client, f"{url}/contributions", {"member": aigul.id, "grade": first.id,
+                                                 "quantity": "1"}).status_code == 422
+    assert client.get(f"{url}/sell").status_code == 422
+
+
+def test_bad_input_gets_a_clear_message_a_4xx_and_changes_nothing(client: FlaskClient,
+                                                                  session: Session) -> None:
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    top, first = lot.grades
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}"
+    other_buyer = make_buyer(session, make_group(session))
+    session.commit()
+    before = counts(session)
+    for quantity, grade, message in (("-3", top.id, "cannot be negative"),
+                                     ("три", top.id, "is not a number"),
+                                     ("2,5", top.id, "steps of 1"),
+                                     ("1,2345", top.id, "at most 3 decimals"),
+                                     ("2", 9999, "no such grade"),
+                                     ("2", "высший", "no such grade")):
+        response = post(client, f"{url}/contributions", {"member": aigul.id, "grade": grade,
+                                                         "quantity": quantity})
+        assert response.status_code == 422, quantity
+        assert message in text(response), (quantity, text(response)[:3000])
+    sale = {"buyer": buyer.id, "sold_on": "2026-09-01", f"quantity_{first.id}": "",
+            f"price_{first.id}": ""}
+    for lines, message in (({f"quantity_{top.id}": "37", f"price_{top.id}": "100"},
+                            "holds only 36"),
+                           ({f"quantity_{top.id}": "2", f"price_{top.id}": "1,1234567"},
+                            "at most 6 decimals"),
+                           ({f"quantity_{top.id}": "два", f"price_{top.id}": "100"},
+                            "not right"),
+                           ({f"quantity_{top.id}": "-2", f"price_{top.id}": "100"},
+                            "cannot be negative"),
+                           ({f"quantity_{top.id}": "2", f"price_{top.id}": "-100"},
+                            "cannot be negative"),
+                           ({f"quantity_{top.id}": "2", f"price_{top.id}": ""}, "unit price"),
+                           ({"quantity_9999": "2", "price_9999": "100"}, "no such grade"),
+                           ({f"quantity_{top.id}": "", f"price_{top.id}": ""},
+                            "at least one grade")):
+        response = post(client, f"{url}/sell", {**sale, **lines})
+        assert response.status_code == 422, lines
+        assert message in text(response), (lines, text(response)[:3000])
+    response = post(client, f"{url}/sell", {**sale, "buyer": other_buyer.id,
+                                            f"quantity_{top.id}": "1", f"price_{top.id}": "1"})
+    assert response.status_code == 422 and "Choose the buyer" in text(response)
+    for amount, message in (("12,345", "at most 2 decimals"), ("сто", "not a number"),
+                            ("-5", "cannot be negative"), ("0", "more than zero")):
+        response = post(client, f"{url}/costs", {"kind": "transport", "amount": amount,
+                                                 "rule": "value"})
+        assert response.status_code == 422 and message in text(response), amount
+    response = post(client, f"{url}/costs", {"kind": "bribe", "amount": "5", "rule": "value"})
+    assert response.status_code == 422 and "Unknown kind" in text(response)
+    response = post(client, f"{url}/costs", {"kind": "other", "amount": "5", "rule": "weight"})
+    assert response.status_code == 422 and "Unknown rule" in text(response)
+    bad_lot = {"product": "Мёд", "unit": "кг", "step": "1", "period_from": "2026-08-01",
+               "grades-0-name": "мёд", "grades-0-factor": "ноль"}
+    response = post(client, f"/groups/{group.id}/sales/new", bad_lot)
+    assert response.status_code == 422 and "not a number" in text(response)
+    response = post(client, f"/groups/{group.id}/sales/new",
+                    {**bad_lot, "grades-0-factor": "0"})
+    assert response.status_code == 422 and "more than zero" in text(response)
+    response = post(client, f"/groups/{group.id}/sales/new",
+                    {**bad_lot, "grades-0-name": "", "grades-0-factor": ""})
+    assert response.status_code == 422 and "at least one grade" in text(response)
+    response = post(client, f"/groups/{group.id}/buyers", {"name": "", "kind": "shop"})
+    assert response.status_code == 422
+    response = post(client, f"/groups/{group.id}/buyers", {"name": "X", "kind": "pirate"})
+    assert response.status_code == 422 and "Unknown kind of buyer" in text(response)
+    assert counts(session) == before
+
+
+def test_a_member_sees_her_own_contributions_and_payout_only(client: FlaskClient,
+                                                             session: Session) -> None:
+    group, treasurer, aigul, nurila, lot, buyer = world(session)
+    top, _first = lot.grades
+    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                         lines={top.id: (q("30"), p("300"))}, actor=treasurer.user)
+    sale = session.scalars(select(Sale)).first()
+    session.commit()
+    login(client, aigul.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}"
+    page = text(client.get(url))
+    assert "My contributions" in page and "36 банка" in page  # the lot's totals
+    assert nurila.user.name not in page and buyer.name not in page
+    assert "12 банка" in page  # her own contribution
+    mine = client.get(f"{url}/payout")
+    assert mine.status_code == 200 and "Preview" in text(mine)
+    assert client.get(f"{url}/payout/{aigul.id}").status_code == 200
+    assert client.get(f"{url}/payout/{nurila.id}").status_code == 404
+    assert client.get(f"{url}/payout/{nurila.id}/statement.pdf").status_code == 404
+    assert client.get(f"{url}/payout/{aigul.id}/statement.pdf").status_code == 200
+    for path in ("/new", f"/{lot.id}/edit", f"/{lot.id}/sell", f"/{lot.id}/close",
+                 f"/{lot.id}/sales/{sale.id}/invoice.pdf"):
+        assert client.get(f"/groups/{group.id}/sales{path}").status_code == 403, path
+    assert client.get(f"/groups/{group.id}/buyers").status_code == 403
+    for path, data in ((f"{url}/contributions", {"member": aigul.id, "grade": top.id,
+                                                 "quantity": "100"}),
+                       (f"{url}/costs", {"kind": "other", "amount": "1", "rule": "value"}),
+                       (f"{url}/close", {}), (f"{url}/sales/{sale.id}/cancel", {"reason": "x"}),
+                       (f"{url}/payout/{aigul.id}/cash", {"amount": "1"})):
+        assert post(client, path, data).status_code == 403, path
+    listing = text(client.get(f"/groups/{group.id}/sales"))
+    assert "you contributed" in listing
+
+
+def test_another_groups_ids_are_404(client: FlaskClient, session: Session) -> None:
+    group, _treasurer, aigul, _n, lot, buyer = world(session)
+    other = make_group(session)
+    other_treasurer = make_member(session, other, "Фарангис", role="treasurer")
+    session.commit()
+    login(client, other_treasurer.user.email)
+    assert client.get(f"/groups/{group.id}/sales").status_code == 404
+    assert client.get(f"/groups/{other.id}/sales/{lot.id}").status_code == 404
+    assert client.get(f"/groups/{other.id}/sales/{lot.id}/close").status_code == 404
+    assert client.get(f"/groups/{other.id}/buyers/{buyer.id}/edit").status_code == 404
+    other_lot = make_sale_lot(session, other, other_treasurer)
+    session.commit()
+    assert client.get(f"/groups/{other.id}/sales/{other_lot.id}/payout/{aigul.id}"
+                      ).status_code == 404
+    response = post(client, f"/groups/{other.id}/sales/{other_lot.id}/contributions",
+                    {"member": aigul.id, "grade": other_lot.grades[0].id, "quantity": "1"})
+    assert response.status_code == 422 and "Choose a member" in text(response)
+    response = post(client, f"/groups/{other.id}/sales/{other_lot.id}/contributions",
+                    {"member": other_treasurer.id, "grade": lot.grades[0].id, "quantity": "1"})
+    assert response.status_code == 422 and "no such grade" in text(response)
+
+
+def test_payout_copy_text_is_in_her_language(client: FlaskClient, session: Session) -> None:
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    top, _first = lot.grades
+    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                         lines={top.id: (q("36"), p("300"))}, actor=treasurer.user)
+    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return"})
+    session.commit()
+    login(client, treasurer.user.email)
+    page = text(client.get(f"/groups/{group.id}/sales/{lot.id}/payout/{aigul.id}"))
+    copy = re.search(r'<textarea id="copy-text"[^>]*>([^<]*)</textarea>', page).group(1)
+    # 36 × 300 = 10 800.00 − 2 % = 10 584.00, of which 12 of 36 jars: 3 528.00
+    assert aigul.user.name in copy and "3 528,00 сом" in copy
+    assert "Record cash handed out" in page
+
+
+def test_the_treasurer_changes_an_open_lot_and_its_grades(client: FlaskClient,
+                                                          session: Session) -> None:
+    group, treasurer, _aigul, _nurila, lot, _buyer = world(session)
+    top, first = lot.grades
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}/edit"
+    page = text(client.get(url))
+    assert 'value="Высший сорт"' in page and 'name="grades-2-name"' in page
+    form = {"product": "Варенье", "unit": "банка", "step": "1", "period_from": "2026-08-01",
+            "period_to": "2026-09-30", "place": "Склад", "levy_percent": "3",
+            "grades-0-id": top.id, "grades-0-name": "Высший", "grades-0-factor": "1",
+            "grades-1-id": first.id, "grades-1-name": "Первый", "grades-1-factor": "0,85",
+            "grades-2-id": "", "grades-2-name": "Второй", "grades-2-factor": "0,6"}
+    response = post(client, url, form)
+    assert response.status_code == 302, text(response)[:2000]
+    session.expire_all()
+    lot = session.get(SaleLot, lot.id)
+    assert [(g.name, g.factor) for g in lot.grades] == [("Высший", 1000), ("Первый", 850),
+                                                        ("Второй", 600)]
+    assert lot.levy_basis_points == 300 and lot.product == "Варенье"
+    # a grade with contributions stays; a step that does not fit them is refused
+    response = post(client, url, {**form, "grades-1-name": "", "grades-1-factor": ""})
+    assert response.status_code == 422 and "stays in the lot" in text(response)
+    response = post(client, url, {**form, "step": "5"})
+    assert response.status_code == 422 and "not multiples of 5" in text(response)
