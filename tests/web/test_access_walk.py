@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.demo import KG_GROUP, TJ_GROUP, load_demo
-from coop.groups.models import Group, Membership
+from coop.groups.models import Group
 from coop.ledger.models import Posting
 from coop.orders.models import Round, SharedCost
 from coop.suppliers.models import Product
