@@ -1,6 +1,7 @@
 """Every feature's models, imported once so that the metadata (and Alembic)
 knows every table."""
 
+from coop.api.models import ApiToken
 from coop.auth.models import OneTimeToken, User
 from coop.documents.models import Document, DocumentCounter
 from coop.groups.models import Group, Membership
@@ -42,6 +43,7 @@ from coop.suppliers.models import PriceTier, Product, Supplier
 
 __all__ = [
     "Account",
+    "ApiToken",
     "AwardedTier",
     "Buyer",
     "CashPayout",

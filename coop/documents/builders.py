@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Table
 
@@ -29,7 +30,6 @@ from coop.documents.domain import (
     Stamp,
     StatementData,
 )
-from coop.documents.i18n import _, ngettext
 from coop.documents.pdf import BOX, bold, para, rich, styles
 from coop.i18n import fmt_date, fmt_money, fmt_price, fmt_qty
 

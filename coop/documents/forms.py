@@ -1,10 +1,9 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
-
-from coop.documents.i18n import _l
 
 
 class CreditNoteForm(FlaskForm):

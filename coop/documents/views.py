@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import to_utc
 from flask_login import current_user
 from sqlalchemy import select
 
 from coop.documents import builders, services
 from coop.documents.forms import CreditNoteForm
-from coop.documents.i18n import _, gettext, ngettext
 from coop.documents.models import INVOICE, Document
 from coop.extensions import db
 from coop.forms import choices
@@ -26,19 +26,6 @@ from coop.orders.models import Round
 from coop.suppliers.models import Supplier
 
 bp = Blueprint("documents", __name__, template_folder="templates")
-
-
-@bp.context_processor
-def _documents_words() -> dict:  # type: ignore[type-arg]
-    """This feature's pages speak with its catalog (coop.documents.i18n)."""
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
-
-
-@bp.app_template_global("doc_gettext")
-def doc_gettext(string: str, **variables: object) -> str:
-    """For the links to documents on other features' pages: the words are in
-    this feature's catalog (coop.documents.i18n)."""
-    return gettext(string, **variables)
 
 
 def _pdf(content: bytes, filename: str, etag: str | None = None) -> Response:

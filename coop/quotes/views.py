@@ -360,17 +360,11 @@ def _supplier_page(quote: Quote, token: str, form: OfferForm, typed: dict[int, L
         can_answer=services.can_answer(quote), counter=services.latest_counter(quote),
         history=services.quote_history(quote), items={i.id: i for i in rnd.items},
         order=services.supplier_order(db.session, quote),
-        purchase_order_url=_purchase_order_url(quote), errors=errors or []), status)
+        errors=errors or []), status)
     # the link is her key: keep the page out of shared caches and search engines
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
-
-
-def _purchase_order_url(quote: Quote) -> str | None:
-    """Where the printable purchase order (PDF) of an awarded quote will be: the
-    documents feature fills this in; until then the page shows no link."""
-    return None
 
 
 @bp.route("/q/<token>", methods=["GET", "POST"])

@@ -12,12 +12,12 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table
 
 from coop.documents import pdf
 from coop.documents.domain import GroupInfo, Stamp
-from coop.documents.i18n import _
 from coop.documents.pdf import bold, para, rich, styles
 from coop.i18n import fmt_date, fmt_money, fmt_number, fmt_price, fmt_qty
 

@@ -449,32 +449,3 @@ def test_cli_writes_every_document_of_a_round(session: Session, runner, tmp_path
 # --------------------------------------------------------------------------
 
 
-def test_every_word_of_the_documents_is_translated() -> None:
-    from babel.messages.extract import extract_from_file
-    from babel.messages.pofile import read_po
-
-    root = Path(__file__).resolve().parents[2] / "coop"
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None,
-                "lazy_gettext": None, "doc_gettext": None}
-    used: set[str] = set()
-    for path in (root / "documents").rglob("*.py"):
-        used |= {m[1] if isinstance(m[1], str) else m[1][0]
-                 for m in extract_from_file("python", str(path), keywords=keywords)}
-    for path in (root / "documents" / "templates").rglob("*.html"):
-        used |= {m[1] if isinstance(m[1], str) else m[1][0]
-                 for m in extract_from_file("jinja2", str(path), keywords=keywords)}
-    for path in root.rglob("*.html"):  # the links on other features' pages
-        used |= {m[1] for m in extract_from_file("jinja2", str(path),
-                                                 keywords={"doc_gettext": None})}
-    assert len(used) > 100
-    for locale in ("ru", "ky", "tg"):
-        known: set[str] = set()
-        for po in (root / "documents" / "translations" / f"{locale}.po",
-                   root / "translations" / locale / "LC_MESSAGES" / "messages.po"):
-            with po.open("rb") as fh:
-                for message in read_po(fh):
-                    strings = message.string if isinstance(message.string, tuple) \
-                        else (message.string,)
-                    if message.id and all(strings) and not message.fuzzy:
-                        known.add(message.id if isinstance(message.id, str) else message.id[0])
-        assert not sorted(used - known), (locale, sorted(used - known))

@@ -192,11 +192,11 @@ def test_a_member_sees_her_own_contributions_and_payout_only(client: FlaskClient
     login(client, aigul.user.email)
     url = f"/groups/{group.id}/sales/{lot.id}"
     page = text(client.get(url))
-    assert "My contributions" in page and "36 банка" in page  # the lot's totals
+    assert "Мои сдачи" in page and "36 банка" in page  # her own list; the lot's totals
     assert nurila.user.name not in page and buyer.name not in page
     assert "12 банка" in page  # her own contribution
     mine = client.get(f"{url}/payout")
-    assert mine.status_code == 200 and "Preview" in text(mine)
+    assert mine.status_code == 200 and "Предварительно" in text(mine)
     assert client.get(f"{url}/payout/{aigul.id}").status_code == 200
     assert client.get(f"{url}/payout/{nurila.id}").status_code == 404
     assert client.get(f"{url}/payout/{nurila.id}/statement.pdf").status_code == 404
@@ -212,7 +212,7 @@ def test_a_member_sees_her_own_contributions_and_payout_only(client: FlaskClient
                        (f"{url}/payout/{aigul.id}/cash", {"amount": "1"})):
         assert post(client, path, data).status_code == 403, path
     listing = text(client.get(f"/groups/{group.id}/sales"))
-    assert "you contributed" in listing
+    assert "вы сдавали" in listing
 
 
 def test_another_groups_ids_are_404(client: FlaskClient, session: Session) -> None:

@@ -1,0 +1,440 @@
+"""How Coop holds up over HTTP (run as `python bench/http.py`).
+
+Makes a fresh PostgreSQL database (dropped at the end, also on Ctrl+C or an
+error), applies the migrations, seeds an open round of 1,000 members x 50
+products (every member orders every product: 50,000 request lines), serves it
+with gunicorn (4 workers, rate limits in Redis) next to a bare Flask app with
+one route returning "ok" (the yardstick, same workers), signs in, and drives
+each from a separate process (wrk with a Lua script; without wrk, our own
+keep-alive client) with 32 concurrent clients for 15 s per page:
+
+- the member's "my share" page,
+- the treasurer's round page (every member's bill),
+- the member's order submission (POST with the CSRF token; 302),
+- the bare endpoint.
+
+Prints requests per second, p50/p95/p99 latency, each page's throughput as a
+share of the bare endpoint's (target: at least 40 %) and the responses that
+were not 2xx/3xx (target: none). It only prints; it never fails.
+
+Settings: COOP_BENCH_PG (server URL, default postgresql+psycopg://postgres@
+127.0.0.1:5432), COOP_BENCH_REDIS (default redis://127.0.0.1:6379/13; "none" to
+keep the rate limits in memory), COOP_BENCH_SECONDS (default 15).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+PG_BASE = os.environ.get("COOP_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("COOP_BENCH_REDIS", "redis://127.0.0.1:6379/13")
+SECONDS = float(os.environ.get("COOP_BENCH_SECONDS", "15"))
+WARM_UP_SECONDS = 3.0
+WORKERS = 4
+CLIENTS = 32
+MEMBERS = 1000
+PRODUCTS = 50
+TARGET_RATIO = 0.40
+HOST = "127.0.0.1"
+
+WRK_SCRIPT = r"""
+-- bench/http.py: send the variants of BENCH_VARIANTS in turn (method, path,
+-- cookie, body, tab-separated), print the figures on one line at the end.
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads * 7)
+  threads = threads + 1
+end
+local variants = {}
+local n = 0
+function init(args)
+  for line in io.lines(os.getenv("BENCH_VARIANTS")) do
+    local method, path, cookie, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+    local headers = {}
+    if cookie ~= "" then headers["Cookie"] = cookie end
+    if method == "POST" then
+      headers["Content-Type"] = "application/x-www-form-urlencoded"
+    else
+      body = nil
+    end
+    variants[#variants + 1] = wrk.format(method, path, headers, body)
+  end
+  n = offset or 0
+end
+function request()
+  n = n + 1
+  return variants[(n % #variants) + 1]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+# --------------------------------------------------------------------------
+# HTTP, as a browser does it: cookies and the form's CSRF token
+# --------------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    cookies: dict[str, str]
+
+
+def fetch(port: int, method: str, path: str, cookie: str = "", form: dict | None = None,
+          timeout: float = 120) -> Reply:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        headers = {"Cookie": cookie} if cookie else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        jar: SimpleCookie = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+        return Reply(response.status, text, {k: v.value for k, v in jar.items()})
+    finally:
+        conn.close()
+
+
+def sign_in(port: int, login: str, password: str) -> str:
+    """The session cookie of a signed-in user ("session=…")."""
+    page = fetch(port, "GET", "/login")
+    cookie = f"session={page.cookies['session']}"
+    token = _CSRF.search(page.body)
+    assert token, "no CSRF token on /login"
+    reply = fetch(port, "POST", "/login", cookie, {
+        "login": login, "password": password, "next": "", "csrf_token": token.group(1)})
+    if reply.status != 302 or "session" not in reply.cookies:
+        raise RuntimeError(f"sign-in of {login} failed: HTTP {reply.status}")
+    return f"session={reply.cookies['session']}"
+
+
+def csrf_of(port: int, path: str, cookie: str) -> str:
+    page = fetch(port, "GET", path, cookie)
+    token = _CSRF.search(page.body)
+    if page.status != 200 or not token:
+        raise RuntimeError(f"no form at {path}: HTTP {page.status}")
+    return token.group(1)
+
+
+# --------------------------------------------------------------------------
+# The database, the servers and the load
+# --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _admin_dsn() -> str:
+    return PG_BASE.replace("postgresql+psycopg://", "postgresql://", 1) + "/postgres"
+
+
+def create_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def redis_ready(url: str) -> bool:
+    if url.lower() == "none":
+        return False
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except Exception:
+        return False
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url, socket_timeout=5).flushdb()
+
+
+class Server:
+    """A gunicorn serving `target`, stopped (with its workers) by stop()."""
+
+    def __init__(self, target: str, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"{HOST}:{self.port}",
+             "--timeout", "120", target],
+            cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    def wait_ready(self, path: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if fetch(self.port, "GET", path, timeout=5).status < 500:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"server did not start; its log:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+@dataclass
+class Figures:
+    requests: int
+    seconds: float
+    p50: float  # milliseconds
+    p95: float
+    p99: float
+    errors: int  # responses not 2xx/3xx, and failed connections
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def wrk_path() -> str | None:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk (apt-get install wrk)…", flush=True)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env,
+                          **quiet).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, **quiet)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, **quiet)
+    return shutil.which("wrk")
+
+
+def drive(tool: str | None, port: int, variants: list[tuple[str, str, str, str]],
+          seconds: float, workdir: Path) -> Figures:
+    """`variants` (method, path, cookie, body) in turn from CLIENTS connections."""
+    variants_file = workdir / f"variants-{uuid.uuid4().hex}.tsv"
+    variants_file.write_text("".join("\t".join(v) + "\n" for v in variants), encoding="utf-8")
+    if tool:
+        script = workdir / "bench.lua"
+        script.write_text(WRK_SCRIPT)
+        out = subprocess.run(
+            [tool, "-t", str(min(CLIENTS, os.cpu_count() or 2)), "-c", str(CLIENTS),
+             "-d", f"{seconds:g}s", "--timeout", "60s", "-s", str(script),
+             f"http://{HOST}:{port}/"],
+            env={**os.environ, "BENCH_VARIANTS": str(variants_file)}, capture_output=True,
+            text=True, timeout=seconds + 120)
+        line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk failed: {out.stdout[-1000:]} {out.stderr[-1000:]}")
+        requests, micros, p50, p95, p99, status, socket_errors = map(int, line.split()[1:])
+        return Figures(requests, micros / 1e6, p50 / 1000, p95 / 1000, p99 / 1000,
+                       status + socket_errors)
+    import json
+
+    out = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "_load.py"), HOST, str(port),
+         str(variants_file), str(CLIENTS), str(seconds)],
+        capture_output=True, text=True, timeout=seconds + 120)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return Figures(data["requests"], data["seconds"], data["p50"] / 1000, data["p95"] / 1000,
+                   data["p99"] / 1000, data["status_errors"] + data["socket_errors"])
+
+
+def order_form(seeded, member_index: int, token: str, bump: bool) -> str:  # type: ignore[no-untyped-def]
+    """The member's whole order as the form sends it; `bump` adds 1 to the
+    first line, so that alternate submissions really change her order."""
+    form = {"csrf_token": token}
+    for p, item_id in enumerate(seeded.item_ids):
+        quantity = 1 + (member_index * 7 + p * 3) % 9 + (1 if bump and p == 0 else 0)
+        form[f"quantity_{item_id}"] = str(quantity)
+        form[f"tolerance_{item_id}"] = str((member_index + p) % 4)
+    return urlencode(form)
+
+
+def timed(label: str):  # type: ignore[no-untyped-def]
+    class _Timer:
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            self.start = time.perf_counter()
+            print(f"{label}…", end=" ", flush=True)
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            if exc[0] is None:
+                print(f"{time.perf_counter() - self.start:.1f} s", flush=True)
+
+    return _Timer()
+
+
+def run(workdir: Path, db_name: str) -> None:
+    from sqlalchemy import create_engine
+
+    from bench._seed import PASSWORD, seed
+
+    url = f"{PG_BASE}/{db_name}"
+    use_redis = redis_ready(REDIS_URL)
+    env = {**os.environ, "COOP_DATABASE_URL": url, "COOP_SECRET_KEY": uuid.uuid4().hex,
+           "COOP_DEFAULT_LOCALE": "ru", "PYTHONUNBUFFERED": "1"}
+    env.pop("COOP_REDIS_URL", None)
+    if use_redis:
+        env["COOP_REDIS_URL"] = REDIS_URL
+        flush_redis(REDIS_URL)
+
+    with timed(f"database {db_name}: migrations"):
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                       cwd=REPO, env=env, check=True, capture_output=True, timeout=300)
+    with timed(f"seeding {MEMBERS:,} members x {PRODUCTS} products"):
+        engine = create_engine(url)
+        seeded = seed(engine, members=MEMBERS, products=PRODUCTS)
+        engine.dispose()
+
+    servers: list[Server] = []
+    try:
+        with timed(f"starting gunicorn -w {WORKERS} (Coop and the bare app)"):
+            coop = Server("wsgi:app", env, workdir / "coop.log")
+            servers.append(coop)
+            bare = Server("bench.bare_app:app", env, workdir / "bare.log")
+            servers.append(bare)
+            coop.wait_ready("/login")
+            bare.wait_ready("/")
+
+        g, r = seeded.group_id, seeded.round_id
+        round_path = f"/groups/{g}/rounds/{r}"
+        with timed("signing in (treasurer and members)"):
+            treasurer = sign_in(coop.port, seeded.treasurer_login, PASSWORD)
+            members = [sign_in(coop.port, login, PASSWORD) for login in seeded.member_logins]
+        first = {}
+        for label, path, cookie in (("share", f"{round_path}/share", members[0]),
+                                    ("round", round_path, treasurer)):
+            started = time.perf_counter()
+            reply = fetch(coop.port, "GET", path, cookie)
+            first[label] = (time.perf_counter() - started, reply.status, len(reply.body))
+        order_path = f"{round_path}/order"
+        posts = []
+        for bump in (True, False):
+            for index, cookie in enumerate(members):
+                token = csrf_of(coop.port, order_path, cookie)
+                posts.append(("POST", order_path, cookie, order_form(seeded, index, token, bump)))
+        check = fetch(coop.port, "POST", order_path, members[0],
+                      dict(x.split("=", 1) for x in posts[0][3].split("&")))
+        if check.status != 302:
+            raise RuntimeError(f"order submission: HTTP {check.status}")
+
+        tool = wrk_path()
+        cases = [
+            ("bare endpoint (\"ok\")", bare.port, [("GET", "/", "", "")]),
+            ("member: my share", coop.port,
+             [("GET", f"{round_path}/share", cookie, "") for cookie in members]),
+            ("treasurer: round page", coop.port, [("GET", round_path, treasurer, "")]),
+            ("member: order submission (POST)", coop.port, posts),
+        ]
+        results: dict[str, Figures] = {}
+        for label, port, variants in cases:
+            with timed(f"{label}: warm-up {WARM_UP_SECONDS:g} s, then {SECONDS:g} s"):
+                drive(tool, port, variants, WARM_UP_SECONDS, workdir)
+                results[label] = drive(tool, port, variants, SECONDS, workdir)
+    finally:
+        for server in servers:
+            server.stop()
+        if use_redis:
+            flush_redis(REDIS_URL)
+
+    bare_rate = results[cases[0][0]].rate
+    print()
+    print(f"Coop over HTTP: one open round of {seeded.members:,} members x "
+          f"{seeded.products} products ({seeded.request_lines:,} request lines), PostgreSQL, "
+          f"rate limits in {'Redis' if use_redis else 'memory (no Redis)'}")
+    print(f"gunicorn -w {WORKERS}, {CLIENTS} concurrent clients, {SECONDS:g} s each after "
+          f"{WARM_UP_SECONDS:g} s of warm-up, load from {'wrk' if tool else 'bench/_load.py'}, "
+          f"{os.cpu_count()} CPU cores shared by all")
+    print(f"first view after start: share page {first['share'][0] * 1000:.0f} ms "
+          f"(HTTP {first['share'][1]}, {first['share'][2] / 1024:.0f} KiB), round page "
+          f"{first['round'][0] * 1000:.0f} ms (HTTP {first['round'][1]}, "
+          f"{first['round'][2] / 1024:.0f} KiB)")
+    print()
+    print(f"{'':34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'vs bare':>8} {'errors':>7}")
+    for label, figures in results.items():
+        ratio = figures.rate / bare_rate if bare_rate else 0.0
+        print(f"{label:34} {figures.rate:8.1f} {figures.p50:8.1f} {figures.p95:8.1f} "
+              f"{figures.p99:8.1f} {ratio:8.1%} {figures.errors:7d}")
+    pages = [f for label, f in results.items() if label != cases[0][0]]
+    print()
+    ratios = [f.rate / bare_rate for f in pages] if bare_rate else [0.0]
+    print(f"target: each page at least {TARGET_RATIO:.0%} of the bare endpoint's throughput: "
+          f"{'met' if min(ratios) >= TARGET_RATIO else 'NOT met'} "
+          f"(lowest {min(ratios):.1%}, median {statistics.median(ratios):.1%})")
+    errors = sum(f.errors for f in results.values())
+    print(f"target: no response other than 2xx/3xx: {'met' if errors == 0 else 'NOT met'} "
+          f"({errors} errors)")
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    db_name = f"coop_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    workdir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
+    created = False
+    try:
+        create_database(db_name)
+        created = True
+        run(workdir, db_name)
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaning up", flush=True)
+    except Exception as exc:  # a bench prints, it does not fail
+        print(f"\nthe bench stopped: {type(exc).__name__}: {exc}", flush=True)
+    finally:
+        if created:
+            try:
+                drop_database(db_name)
+            except Exception as exc:
+                print(f"could not drop {db_name}: {exc}", flush=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Rows as the API's JSON. Money and quantities are decimal strings ("1234.50",
+"2.5"), never floats; times are UTC ("2026-03-01T09:30:00Z"), days ISO dates.
+The shapes are described, one for one, in coop.api.openapi."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from coop import money
+from coop.documents.models import Document
+from coop.groups.models import Group, Membership
+from coop.ledger.models import Payment
+from coop.ledger.services import Books, MemberBalance, StatementLine
+from coop.orders.domain import PackFill
+from coop.orders.models import Request, Round, RoundItem
+from coop.orders.services import item_terms
+from coop.quantities import price_str, qty_str, weight_str
+from coop.quotes.models import CounterOffer, QuoteRevision
+from coop.sales.domain import MemberPayout
+from coop.sales.models import SaleLot
+from coop.sales.services import ContributionEntry, GradeStock, lot_title
+from coop.suppliers.models import Product, Supplier
+
+Json = dict[str, Any]
+
+
+def amount(minor: int | None, currency: str) -> str | None:
+    return None if minor is None else money.to_string(minor, currency)
+
+
+def percent(basis_points: int) -> str:
+    """200 basis points -> "2", 250 -> "2.5"."""
+    return format(Decimal(basis_points).scaleb(-2).normalize(), "f")
+
+
+def moment(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its Z."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def tiers(pairs: list[tuple[int, int]]) -> list[Json]:
+    return [{"min_qty": qty_str(q), "unit_price": price_str(p)} for q, p in pairs]
+
+
+# --------------------------------------------------------------------------
+# Groups and members
+# --------------------------------------------------------------------------
+
+
+def group(found: Group, membership: Membership | None) -> Json:
+    cur = found.currency
+    return {
+        "id": found.id, "name": found.name, "village": found.village, "region": found.region,
+        "country": found.country, "currency": cur, "language": found.language,
+        "levy_percent": percent(found.levy_basis_points),
+        "cash_rounding": amount(found.cash_rounding, cur),
+        "loss_policy": found.loss_policy, "credit_limit": amount(found.credit_limit, cur),
+        "membership": None if membership is None else {"id": membership.id,
+                                                       "role": membership.role},
+    }
+
+
+def member(membership: Membership, *, with_email: bool) -> Json:
+    user = membership.user
+    return {"id": membership.id, "name": user.name, "phone": user.phone,
+            "email": user.email if with_email else None, "role": membership.role,
+            "active": membership.active, "has_login": user.has_login}
+
+
+# --------------------------------------------------------------------------
+# Suppliers and products
+# --------------------------------------------------------------------------
+
+
+def supplier(found: Supplier, product_count: int) -> Json:
+    return {"id": found.id, "name": found.name, "contact_person": found.contact_person,
+            "phone": found.phone, "address": found.address, "language": found.language,
+            "active": found.active, "product_count": product_count}
+
+
+def product(found: Product) -> Json:
+    return {
+        "id": found.id, "supplier_id": found.supplier_id, "article_code": found.article_code,
+        "name": found.name, "unit": found.unit, "pack_size": qty_str(found.pack_size),
+        "granularity": qty_str(found.granularity), "weight_kg": weight_str(found.weight_grams),
+        "retail_price": None if found.retail_price is None else price_str(found.retail_price),
+        "retired": found.retired,
+        "tiers": tiers([(t.min_qty, t.unit_price) for t in found.price_tiers]),
+    }
+
+
+# --------------------------------------------------------------------------
+# Rounds and orders
+# --------------------------------------------------------------------------
+
+
+def round_summary(rnd: Round) -> Json:
+    return {"id": rnd.id, "title": rnd.title, "state": rnd.state,
+            "deadline": moment(rnd.deadline), "delivery_place": rnd.delivery_place,
+            "delivery_date": day(rnd.delivery_date)}
+
+
+def round_detail(rnd: Round, fills: list[tuple[RoundItem, PackFill]],
+                 delivered: dict[int, tuple[int, int]]) -> Json:
+    items = []
+    for item, fill in fills:
+        supplier_id, pack_size, terms = item_terms(item)
+        received, damaged = delivered.get(item.id, (0, 0))
+        items.append({
+            "id": item.id, "product_id": item.product_id, "name": item.product.name,
+            "unit": item.product.unit, "granularity": qty_str(item.product.granularity),
+            "supplier_id": supplier_id, "pack_size": qty_str(pack_size), "tiers": tiers(terms),
+            "demand": {"firm": qty_str(fill.firm), "tolerance": qty_str(fill.tolerance)},
+            "packs": {"full": fill.full_packs, "ordered": fill.packs,
+                      "last_pack_filled": qty_str(fill.remainder),
+                      "last_pack_missing": qty_str(fill.missing),
+                      "fill_percent": fill.fill_percent},
+            "delivered": {"received": qty_str(received), "damaged": qty_str(damaged)},
+        })
+    return {**round_summary(rnd), "loss_policy": rnd.loss_policy,
+            "levy_percent": percent(rnd.levy_basis_points),
+            "cash_rounding": amount(rnd.cash_rounding, rnd.group.currency), "items": items}
+
+
+def order(rnd: Round, membership: Membership, existing: dict[int, Request],
+          can_order: bool) -> Json:
+    lines = []
+    for item in rnd.items:
+        request = existing.get(item.id)
+        lines.append({"item_id": item.id, "product_id": item.product_id,
+                      "name": item.product.name, "unit": item.product.unit,
+                      "granularity": qty_str(item.product.granularity),
+                      "quantity": qty_str(request.quantity if request else 0),
+                      "tolerance": qty_str(request.tolerance if request else 0)})
+    return {"round_id": rnd.id, "membership_id": membership.id,
+            "name": membership.user.name, "can_order": can_order, "lines": lines}
+
+
+# --------------------------------------------------------------------------
+# The books
+# --------------------------------------------------------------------------
+
+
+def balances_summary(books: Books, currency: str) -> Json:
+    return {"currency": currency, "fund": amount(books.fund, currency),
+            "cash_on_hand": amount(books.cash_on_hand, currency),
+            "payables": amount(books.suppliers, currency),
+            "members_owe": amount(books.members_owe, currency),
+            "members_credit": amount(books.members_credit, currency)}
+
+
+def balance(row: MemberBalance, currency: str) -> Json:
+    return {"membership_id": row.membership.id, "name": row.membership.user.name,
+            "active": row.membership.active, "balance": amount(row.balance, currency)}
+
+
+def statement_line(line: StatementLine, currency: str) -> Json:
+    posting = line.posting
+    return {"id": posting.id, "created_at": moment(posting.created_at), "kind": posting.kind,
+            "memo": posting.memo, "amount": amount(line.amount, currency),
+            "balance": amount(line.balance, currency), "round_id": posting.round_id,
+            "reverses_id": posting.reverses_id, "author": line.author}
+
+
+def payment(found: Payment, currency: str, balance_after: int) -> Json:
+    return {"id": found.id, "membership_id": found.membership_id,
+            "amount": amount(found.amount, currency), "method": found.method,
+            "reference": found.reference, "created_at": moment(found.created_at),
+            "posting_id": found.posting_id, "balance": amount(balance_after, currency)}
+
+
+def document(found: Document, currency: str) -> Json:
+    return {"id": found.id, "number": found.number, "doc_type": found.doc_type,
+            "issued_on": day(found.issued_on), "amount": amount(found.amount, currency),
+            "round_id": found.round_id, "size": found.size}
+
+
+# --------------------------------------------------------------------------
+# Quotes (the supplier's side)
+# --------------------------------------------------------------------------
+
+
+def revision(found: QuoteRevision, currency: str) -> Json:
+    return {
+        "number": found.number, "declined": found.declined,
+        "delivery_fee": amount(found.delivery_fee, currency),
+        "lead_time_days": found.lead_time_days, "valid_until": day(found.valid_until),
+        "note": found.note, "created_at": moment(found.created_at),
+        "lines": [{"item_id": line.round_item_id, "available": line.available,
+                   "pack_size": None if line.pack_size is None else qty_str(line.pack_size),
+                   "max_quantity": None if line.max_quantity is None
+                   else qty_str(line.max_quantity),
+                   "tiers": tiers([(t.min_qty, t.unit_price) for t in line.tiers])}
+                  for line in found.lines],
+    }
+
+
+def counter_offer(found: CounterOffer | None) -> Json | None:
+    if found is None:
+        return None
+    return {"message": found.message, "created_at": moment(found.created_at),
+            "targets": [{"item_id": line.round_item_id,
+                         "target_price": price_str(line.target_price)}
+                        for line in found.lines]}
+
+
+# --------------------------------------------------------------------------
+# Joint sales
+# --------------------------------------------------------------------------
+
+
+def lot(found: SaleLot, *, contributed: bool, payout: int | None) -> Json:
+    cur = found.group.currency
+    return {"id": found.id, "title": lot_title(found), "product": found.product,
+            "unit": found.unit, "step": qty_str(found.step), "state": found.state,
+            "period_from": day(found.period_from), "period_to": day(found.period_to),
+            "place": found.place, "levy_percent": percent(found.levy_basis_points),
+            "grades": [{"id": g.id, "name": g.name, "factor": qty_str(g.factor)}
+                       for g in found.grades],
+            "contributed": contributed, "payout": amount(payout, cur)}
+
+
+def stock(row: GradeStock) -> Json:
+    return {"grade_id": row.grade.id, "pooled": qty_str(row.pooled), "sold": qty_str(row.sold),
+            "available": qty_str(row.available)}
+
+
+def contribution(entry: ContributionEntry) -> Json:
+    original = entry.original
+    return {"id": original.id, "membership_id": original.membership_id,
+            "name": original.membership.user.name, "brought_on": day(original.brought_on),
+            "kind": original.kind, "note": original.note, "recorded_by": entry.recorded_by,
+            "recorded": {"grade_id": original.grade_id, "quantity": qty_str(original.quantity)},
+            "corrections": len(entry.corrections),
+            "current": [{"grade_id": g, "quantity": qty_str(q)}
+                        for g, q in entry.current.items()]}
+
+
+def lot_payout(found: SaleLot, membership: Membership, row: MemberPayout) -> Json:
+    cur = found.group.currency
+    return {"membership_id": membership.id, "name": membership.user.name,
+            "grades": [{"grade_id": g.id, "contributed": qty_str(c), "sold": qty_str(s),
+                        "unsold": qty_str(u)}
+                       for g, c, s, u in zip(found.grades, row.contributed, row.sold,
+                                             row.unsold, strict=True)],
+            "revenue": amount(row.revenue, cur), "levy": amount(row.levy, cur),
+            "costs": amount(row.cost_total, cur), "payout": amount(row.payout, cur)}
