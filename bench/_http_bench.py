@@ -286,6 +286,12 @@ def drive(tool: str | None, port: int, variants: list[tuple[str, str, str, str]]
                    data["p99"] / 1000, data["status_errors"] + data["socket_errors"])
 
 
+def drain(port: int) -> None:
+    """Wait until the server has answered what the load left queued: a sync
+    worker finishes every request it accepted, even one whose client left."""
+    fetch(port, "GET", "/", timeout=600)
+
+
 def order_form(seeded, member_index: int, token: str, bump: bool) -> str:  # type: ignore[no-untyped-def]
     """The member's whole order as the form sends it; `bump` adds 1 to the
     first line, so that alternate submissions really change her order."""
@@ -377,7 +383,9 @@ def run(workdir: Path, db_name: str) -> None:
         for label, port, variants in cases:
             with timed(f"{label}: warm-up {WARM_UP_SECONDS:g} s, then {SECONDS:g} s"):
                 drive(tool, port, variants, WARM_UP_SECONDS, workdir)
+                drain(port)
                 results[label] = drive(tool, port, variants, SECONDS, workdir)
+                drain(port)
     finally:
         for server in servers:
             server.stop()
@@ -397,12 +405,12 @@ def run(workdir: Path, db_name: str) -> None:
           f"{first['round'][0] * 1000:.0f} ms (HTTP {first['round'][1]}, "
           f"{first['round'][2] / 1024:.0f} KiB)")
     print()
-    print(f"{'':34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+    print(f"{'':34} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'vs bare':>8} {'errors':>7}")
     for label, figures in results.items():
         ratio = figures.rate / bare_rate if bare_rate else 0.0
-        print(f"{label:34} {figures.rate:8.1f} {figures.p50:8.1f} {figures.p95:8.1f} "
-              f"{figures.p99:8.1f} {ratio:8.1%} {figures.errors:7d}")
+        print(f"{label:34} {figures.requests:8d} {figures.rate:8.1f} {figures.p50:8.1f} "
+              f"{figures.p95:8.1f} {figures.p99:8.1f} {ratio:8.1%} {figures.errors:7d}")
     pages = [f for label, f in results.items() if label != cases[0][0]]
     print()
     ratios = [f.rate / bare_rate for f in pages] if bare_rate else [0.0]

@@ -20,7 +20,7 @@ def _percentile(values: list[int], pct: float) -> int:
     if not values:
         return 0
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(pct / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
 
 
 def main() -> None:

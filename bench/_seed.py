@@ -55,7 +55,7 @@ def seed(engine: Engine, *, members: int = 1000, products: int = 50, with_login:
                            "password_hash": password_hash if m < with_login else None,
                            "locale": None})
         conn.execute(insert(User.__table__), people)
-        user_ids = dict(conn.execute(select(User.__table__.c.name, User.__table__.c.id)))
+        user_ids = dict(conn.execute(select(User.__table__.c.name, User.__table__.c.id)).all())
         conn.execute(insert(Membership.__table__), [
             {"group_id": group_id, "user_id": user_ids[p["name"]],
              "role": "treasurer" if i == 0 else "member", "active": True}
@@ -77,11 +77,13 @@ def seed(engine: Engine, *, members: int = 1000, products: int = 50, with_login:
             "weight_grams": 10 + p % 50, "retail_price": (60 + p % 40) * 1_000_000,
             "retired": False} for p in range(products)]
         product_ids = list(conn.execute(
-            insert(Product.__table__).returning(Product.__table__.c.id, sort_by_parameter_order=True),
+            insert(Product.__table__).returning(Product.__table__.c.id,
+                                                sort_by_parameter_order=True),
             product_rows).scalars())
         conn.execute(insert(PriceTier.__table__), [
             row for p, pid in enumerate(product_ids) for row in (
-                {"product_id": pid, "min_qty": 0, "unit_price": (40 + p % 30) * 1_000_000 + 500_000},
+                {"product_id": pid, "min_qty": 0,
+                 "unit_price": (40 + p % 30) * 1_000_000 + 500_000},
                 {"product_id": pid, "min_qty": members * 3000,
                  "unit_price": (36 + p % 30) * 1_000_000})])
 

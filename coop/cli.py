@@ -78,7 +78,9 @@ def preview(scenario_file) -> None:  # type: ignore[no-untyped-def]
 def register_feature_commands() -> None:
     """Commands that live with their feature."""
     from coop.documents.cli import write_documents
+    from coop.jobs import worker
     from coop.suppliers.cli import import_catalog
 
     coop_cli.add_command(import_catalog)
     coop_cli.add_command(write_documents)
+    coop_cli.add_command(worker)

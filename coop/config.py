@@ -47,6 +47,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        # Proxies in front (nginx, a load balancer) whose X-Forwarded-For is
+        # trusted: the rate limits count the client's address, not the proxy's.
+        "TRUSTED_PROXIES": int(os.environ.get("COOP_TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": os.environ.get("COOP_DEFAULT_LOCALE", "ru"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("COOP_TIMEZONE", "Asia/Bishkek"),
         "SESSION_COOKIE_HTTPONLY": True,

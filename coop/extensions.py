@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -17,4 +17,19 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def client_address() -> str:
+    """The client's address, for the rate limits. Behind COOP_TRUSTED_PROXIES
+    proxies it is the one they saw (X-Forwarded-For, counted from the right:
+    what a client puts in front of it is ignored); else the peer's."""
+    trusted = current_app.config.get("TRUSTED_PROXIES", 0)
+    if trusted:
+        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= trusted:
+            return hops[-trusted]
+    return request.remote_addr or "127.0.0.1"
+
+
+limiter = Limiter(key_func=client_address, default_limits=[])

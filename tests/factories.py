@@ -241,3 +241,12 @@ def make_buyer(session: Session, group: Group, name: str = "Магазин «Б�
 
     return sales.create_buyer(session, group, name=f"{name} {next(_seq)}",
                               contact="+996 555 00 00 00", kind=kind)
+
+
+# -- the API ----------------------------------------------------------------------
+
+def make_api_token(session: Session, user: User, name: str = "script") -> str:
+    """A personal API token of `user`: the raw token, for `Authorization: Bearer`."""
+    from coop.api.services import create_token
+
+    return create_token(session, user, name)[1]

@@ -82,8 +82,9 @@ def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
 
 
 def safe_name(key: str) -> str:
-    """A client's key, fit to be quoted back in an error (no lone surrogates)."""
-    return key.encode("utf-8", "backslashreplace").decode("utf-8")[:60]
+    """A client's key, fit to be quoted back in an error: what cannot be
+    printed (a NUL, a lone surrogate) as its escape, `\\x00`."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in key[:60])
 
 
 class Body:
@@ -226,13 +227,13 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
     text = request.args.get(name)
     if text is None:
         return default
-    if not text.isascii() or not text.isdigit() or len(text) > 9:
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isascii() or not digits.isdigit():
         raise DomainError(_l("Send a whole number here."), field=name)
-    value = int(text)
-    if not minimum <= value <= maximum:
+    if len(digits) > 12 or not minimum <= int(text) <= maximum:
         raise DomainError(_l("Send a number from %(lo)d to %(hi)d.", lo=minimum, hi=maximum),
                           field=name)
-    return value
+    return int(text)
 
 
 def query_day(name: str) -> date | None:

@@ -84,9 +84,9 @@ def _unexpected_problem(exc: Exception) -> Response:
     return problem_response(500)
 
 
-def _unrouted(exc: HTTPException):  # type: ignore[no-untyped-def]
-    """A 404 or 405 that no route got to: problem+json under /api/, the
-    error page elsewhere (as coop.errors answers every other HTTP error)."""
+def _not_found_or_not_allowed(exc: HTTPException):  # type: ignore[no-untyped-def]
+    """Every 404 and 405 of the app: problem+json under /api/, else the error
+    page that coop.errors renders for any other HTTP error."""
     if request.path.startswith(API_PATH):
         return _http_problem(exc)
     return render_error(exc.code or 500)
@@ -99,9 +99,11 @@ def register_problem_handlers(bp: Blueprint) -> None:
     bp.register_error_handler(Exception, _unexpected_problem)
 
     def on_app(app: Flask) -> None:
-        # A URL that matches no route belongs to no blueprint: only the app
-        # sees its 404 or 405, so the app must answer it as a problem too.
+        # A URL that matches no route (/api/v1/nothing, a wrong method)
+        # belongs to no blueprint: only an app handler sees its 404 or 405.
+        # Flask looks for a handler of the code before one of a class, so
+        # this one answers every 404 and 405, and hands the pages' on.
         for code in (404, 405):
-            app.register_error_handler(code, _unrouted)
+            app.register_error_handler(code, _not_found_or_not_allowed)
 
     bp.record_once(lambda state: on_app(state.app))

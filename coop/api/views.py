@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_utc
+from flask_babel import refresh, to_utc
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,7 @@ from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders import split
 from coop.orders.models import Round
-from coop.quantities import QTY_SCALE, parse_price, parse_quantity, parse_weight
+from coop.quantities import QTY_SCALE, parse_price, parse_quantity, parse_weight, qty_str
 from coop.quotes import domain as quote_domain
 from coop.quotes import services as quotes
 from coop.sales import services as sales
@@ -127,14 +127,23 @@ def _round_or_404(round_id: int) -> Round:
     return rnd
 
 
+def _tiers(body: Body, most: int, *, required: bool = False) -> list[tuple[int, int]]:
+    """`tiers`: [{"min_qty": "0", "unit_price": "48.50"}, …] as (thousandths,
+    millionths); the services check their order (one more than allowed is
+    let through, so that their message says how many are)."""
+    return [(entry.only("min_qty", "unit_price").number("min_qty", parse_quantity,
+                                                        required=True) or 0,
+             entry.number("unit_price", parse_price, required=True) or 0)
+            for entry in body.objects("tiers", required=required, max_items=most + 1)]
+
+
 def _json_fields(exc: DomainError, paths: Mapping[int, str],
-                 names: Mapping[str, str]) -> DomainError:
+                 names: Mapping[str, str]) -> None:
     """A service's form field ("quantity_12") as the JSON path the client sent
     ("lines[0].quantity")."""
     part, _sep, item = (exc.field or "").rpartition("_")
     if part in names and item.isdigit() and int(item) in paths:
         exc.field = f"{paths[int(item)]}.{names[part]}"
-    return exc
 
 
 # --------------------------------------------------------------------------
@@ -262,11 +271,7 @@ def add_product(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def
     found = supplier_in_group(g.group, supplier_id)
     body = json_body().only(*catalog.COLUMNS)
     granularity = body.number("granularity", parse_quantity, default=QTY_SCALE)
-    tiers = []
-    for entry in body.objects("tiers", required=True, max_items=catalog.MAX_TIERS + 1):
-        entry.only("min_qty", "unit_price")
-        tiers.append(catalog.Tier(entry.number("min_qty", parse_quantity, required=True) or 0,
-                                  entry.number("unit_price", parse_price, required=True) or 0))
+    tiers = [catalog.Tier(*tier) for tier in _tiers(body, catalog.MAX_TIERS, required=True)]
     data = catalog.ProductData(
         name=body.text("name", max_length=catalog.MAX_NAME),
         unit=body.text("unit", max_length=catalog.MAX_UNIT),
@@ -332,7 +337,8 @@ def _save_order(rnd: Round, member: Membership) -> Response:
         orders.save_order(db.session, rnd, member, whole, current_user,
                           as_treasurer=g.is_treasurer)
     except DomainError as exc:
-        raise _json_fields(exc, paths, {"quantity": "quantity", "tolerance": "tolerance"})
+        _json_fields(exc, paths, {"quantity": "quantity", "tolerance": "tolerance"})
+        raise
     db.session.commit()
     return _order_response(rnd, member)
 
@@ -415,12 +421,13 @@ def record_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-de
                                        delivered_on=body.day("delivered_on"),
                                        note=body.text("note", max_length=300))
     except DomainError as exc:
-        raise _json_fields(exc, paths, {"received": "received", "damaged": "damaged"})
+        _json_fields(exc, paths, {"received": "received", "damaged": "damaged"})
+        raise
     db.session.commit()
     totals = orders.delivery_totals(db.session, rnd)
     return created({"added": added, "delivered": [
-        {"item_id": item_id, "received": represent.qty_str(received),
-         "damaged": represent.qty_str(damaged)}
+        {"item_id": item_id, "received": qty_str(received),
+         "damaged": qty_str(damaged)}
         for item_id, (received, damaged) in sorted(totals.items())]})
 
 
@@ -605,8 +612,6 @@ def _open_quote(token: str):  # type: ignore[no-untyped-def]
     asked = request.accept_languages.best_match(SUPPORTED_LOCALES) \
         if request.headers.get("Accept-Language") else None
     g.locale_override = asked or found.supplier.language
-    from flask_babel import refresh
-
     refresh()
     return found
 
@@ -625,10 +630,10 @@ def _quote_response(found: Any) -> dict[str, Any]:
         "status": quotes.quote_status(found), "can_answer": quotes.can_answer(found),
         "link_expires_at": represent.moment(found.link_expires_at),
         "items": [{"item_id": item.id, "name": item.product.name, "unit": item.product.unit,
-                   "granularity": represent.qty_str(item.product.granularity),
-                   "pack_size": represent.qty_str(item.product.pack_size),
-                   "demand": {"firm": represent.qty_str(needs[item.id].firm),
-                              "tolerance": represent.qty_str(needs[item.id].tolerance)}}
+                   "granularity": qty_str(item.product.granularity),
+                   "pack_size": qty_str(item.product.pack_size),
+                   "demand": {"firm": qty_str(needs[item.id].firm),
+                              "tolerance": qty_str(needs[item.id].tolerance)}}
                   for item in rnd.items],
         "latest": None if latest is None else represent.revision(latest, currency),
         "counter_offer": represent.counter_offer(quotes.latest_counter(found)),
@@ -666,13 +671,9 @@ def submit_quote(token: str):  # type: ignore[no-untyped-def]
         if not entry.flag("available", default=True):
             lines[item_id] = quote_domain.LineInput(available=False)
             continue
-        tiers = tuple(quote_domain.Tier(tier.only("min_qty", "unit_price")
-                                        .number("min_qty", parse_quantity, required=True) or 0,
-                                        tier.number("unit_price", parse_price, required=True)
-                                        or 0)
-                      for tier in entry.objects("tiers", max_items=quote_domain.MAX_TIERS + 1))
         lines[item_id] = quote_domain.LineInput(
-            True, entry.number("pack_size", parse_quantity), tiers,
+            True, entry.number("pack_size", parse_quantity),
+            tuple(quote_domain.Tier(*tier) for tier in _tiers(entry, quote_domain.MAX_TIERS)),
             entry.number("max_quantity", parse_quantity))
     offer = quote_domain.OfferInput(
         lines=lines, delivery_fee=body.money("delivery_fee", currency),
@@ -683,7 +684,7 @@ def submit_quote(token: str):  # type: ignore[no-untyped-def]
         revision = quotes.submit_revision(db.session, found, offer,
                                           today=documents.local_today())
     except DomainError as exc:
-        raise _json_fields(exc, paths, {"pack": "pack_size", "tiers": "tiers",
-                                        "max": "max_quantity"})
+        _json_fields(exc, paths, {"pack": "pack_size", "tiers": "tiers", "max": "max_quantity"})
+        raise
     db.session.commit()
     return created(represent.revision(revision, currency))

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -13,12 +15,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from coop.api import services as api_tokens
+from coop.api.forms import TokenForm
 from coop.auth import services
 from coop.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
 from coop.auth.models import User
 from coop.errors import DomainError
 from coop.extensions import db, limiter, login_manager
-from coop.forms import apply_domain_error
+from coop.forms import ActionForm, apply_domain_error
 from coop.security import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -87,6 +91,41 @@ def change_password():  # type: ignore[no-untyped-def]
             return redirect(url_for("groups.home"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens_page():  # type: ignore[no-untyped-def]
+    """Her personal API tokens; a new one is shown on this answer only."""
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        try:
+            _token, new_token = api_tokens.create_token(db.session, current_user, form.name.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    status = 422 if request.method == "POST" and new_token is None else 200
+    response = make_response(render_template(
+        "auth/tokens.html", form=form, new_token=new_token, action_form=ActionForm(),
+        tokens=api_tokens.list_tokens(db.session, current_user)), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):  # type: ignore[no-untyped-def]
+    try:
+        token = api_tokens.revoke_token(db.session, current_user, token_id)
+    except DomainError:
+        abort(404)
+    db.session.commit()
+    flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "info")
+    return redirect(url_for("auth.api_tokens_page"))
 
 
 @bp.route("/link/<token>", methods=["GET", "POST"])

@@ -148,7 +148,7 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
                      _qty_unit(line.pack_size, line.unit), str(line.packs),
                      _qty_unit(line.quantity, line.unit), fmt_price(line.unit_price),
                      fmt_money(line.amount, cur)])
-    widths = [8 * mm, 52 * mm, 20 * mm, 18 * mm, 13 * mm, 20 * mm, 20 * mm]
+    widths = [8 * mm, 46 * mm, 18 * mm, 20 * mm, 19 * mm, 22 * mm, 20 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(3, 8)))
     totals = [(_("Goods"), fmt_money(data.goods, cur))]

@@ -21,15 +21,22 @@ from tests.conftest import csrf_token, login
 
 PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplier_quote",
           "quotes.supplier_decline", "documents.supplier_purchase_order", "static",
-          "quotes.static"}
+          "quotes.static",
+          # the API's description, and the supplier's quote through her link's token
+          "api.openapi_document", "api.quote", "api.submit_quote"}
 SIGNED_IN = {"groups.home", "auth.change_password", "auth.logout", "api.split_preview",
-             "groups.create_group"}
+             "groups.create_group", "auth.api_tokens_page", "auth.revoke_api_token",
+             "api.list_groups"}
 # What a member opens in her own group (her own things only, where a member id is given).
 MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.round_page",
           "orders.order", "orders.share", "ledger.accounts", "ledger.statement",
           "ledger.statement_csv", "documents.statement", "documents.invoice",
           "documents.member_documents", "documents.download", "sales.list_lots",
-          "sales.lot_page", "sales.payout", "sales.payout_pdf"}
+          "sales.lot_page", "sales.payout", "sales.payout_pdf",
+          "api.group", "api.members", "api.list_rounds", "api.round_detail", "api.my_order",
+          "api.save_my_order", "api.member_order", "api.save_member_order", "api.round_split",
+          "api.statement", "api.member_documents", "api.document", "api.list_lots",
+          "api.lot_detail"}
 
 
 def _rules(app: Flask) -> list:  # type: ignore[type-arg]
@@ -69,6 +76,10 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
         contribution_id=session.scalar(select(Contribution.id).where(
             Contribution.lot_id == lot.id)),
         buyer_id=session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)))
+    from coop.api.services import create_token
+
+    params["token_id"] = create_token(session, aigul.user, "walk")[0].id
+    session.commit()
     # a document of someone else: the treasurer issues her invoice
     client = app_ctx.test_client()
     login(client, treasurer.user.email, "demo-password")

@@ -187,7 +187,8 @@ def test_split_preview_api(client: FlaskClient, session: Session) -> None:
     bad = json.loads((EXAMPLES / "03-bad-input.scenario.json").read_text())
     response = client.post("/api/v1/split-preview", json=bad)
     assert response.status_code == 422
-    assert response.get_json()["error"] == (
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"] == (
         EXAMPLES / "03-bad-input.error.txt").read_text().strip().split('"error": "')[1][:-2]
     assert client.post("/api/v1/split-preview", data="{not json",
                        content_type="application/json").status_code == 422
