@@ -410,13 +410,13 @@ def run(workdir: Path, db_name: str) -> None:
     for label, figures in results.items():
         ratio = figures.rate / bare_rate if bare_rate else 0.0
         print(f"{label:34} {figures.requests:8d} {figures.rate:8.1f} {figures.p50:8.1f} "
-              f"{figures.p95:8.1f} {figures.p99:8.1f} {ratio:8.1%} {figures.errors:7d}")
+              f"{figures.p95:8.1f} {figures.p99:8.1f} {ratio:8.2%} {figures.errors:7d}")
     pages = [f for label, f in results.items() if label != cases[0][0]]
     print()
     ratios = [f.rate / bare_rate for f in pages] if bare_rate else [0.0]
     print(f"target: each page at least {TARGET_RATIO:.0%} of the bare endpoint's throughput: "
           f"{'met' if min(ratios) >= TARGET_RATIO else 'NOT met'} "
-          f"(lowest {min(ratios):.1%}, median {statistics.median(ratios):.1%})")
+          f"(lowest {min(ratios):.2%}, median {statistics.median(ratios):.2%})")
     errors = sum(f.errors for f in results.values())
     print(f"target: no response other than 2xx/3xx: {'met' if errors == 0 else 'NOT met'} "
           f"({errors} errors)")

@@ -63,10 +63,11 @@ def register_blueprints(app: Flask) -> None:
 def register_handlers(app: Flask) -> None:
     from coop.errors import register_errorhandlers
     from coop.i18n import register_template_helpers
-    from coop.security import register_security_headers
+    from coop.security import register_id_guard, register_security_headers
 
     register_errorhandlers(app)
     register_security_headers(app)
+    register_id_guard(app)
     register_template_helpers(app)
 
 

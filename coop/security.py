@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, abort
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -29,6 +29,19 @@ def safe_next(target: str | None, fallback: str) -> str:
     ):
         return fallback
     return target
+
+
+MAX_ID = 2**63 - 1
+
+
+def register_id_guard(app: Flask) -> None:
+    """An id in a URL beyond what a 64-bit column holds can't name anything: 404,
+    before the database is asked (PostgreSQL would refuse the number)."""
+
+    @app.url_value_preprocessor
+    def refuse_huge_ids(_endpoint: str | None, values: dict | None) -> None:  # type: ignore[type-arg]
+        if values and any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in values.values()):
+            abort(404)
 
 
 def register_security_headers(app: Flask) -> None:

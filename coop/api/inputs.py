@@ -24,6 +24,7 @@ from coop.errors import DomainError
 from coop.money import MoneyError
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_ID = 2**63 - 1  # the largest id the databases store
 MAX_NUMBER_TEXT = 40
 MAX_ITEMS = 500
 MAX_PER_PAGE = 100

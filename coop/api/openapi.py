@@ -16,6 +16,7 @@ from coop.api.inputs import (
     DECIMAL_PATTERN,
     DEFAULT_PER_PAGE,
     IDEMPOTENCY_KEY,
+    MAX_ID,
     MAX_ITEMS,
     MAX_NUMBER_TEXT,
     MAX_PER_PAGE,
@@ -30,7 +31,6 @@ from coop.quotes import services as quote_services
 from coop.suppliers import domain as catalog
 
 PREFIX = "/api/v1"
-MAX_ID = 2**63 - 1
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 _OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {}
 _ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")

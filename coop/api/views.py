@@ -5,7 +5,7 @@ each is declared with `api_route`, which records its description."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coop.api import inputs, openapi, represent
 from coop.api import services as tokens
-from coop.api.inputs import Body, json_body, paginate
+from coop.api.inputs import MAX_ID, Body, json_body, paginate
 from coop.api.problems import Problem, register_problem_handlers
 from coop.config import SUPPORTED_LOCALES
 from coop.documents import services as documents
@@ -33,7 +33,14 @@ from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders import split
 from coop.orders.models import Round
-from coop.quantities import QTY_SCALE, parse_price, parse_quantity, parse_weight, qty_str
+from coop.quantities import (
+    parse_price,
+    parse_quantity,
+    parse_weight,
+    price_str,
+    qty_str,
+    weight_str,
+)
 from coop.quotes import domain as quote_domain
 from coop.quotes import services as quotes
 from coop.sales import services as sales
@@ -49,7 +56,6 @@ csrf.exempt(bp)
 register_problem_handlers(bp)
 
 MAX_SCENARIO_BYTES = 5 * 1024 * 1024
-MAX_ID = 2**63 - 1  # the largest id the databases store
 PUBLIC = {"api.openapi_document", "api.quote", "api.submit_quote"}
 
 
@@ -77,8 +83,6 @@ def created(body: dict[str, Any]) -> tuple[Response, int]:
 def authenticate() -> None:
     """A Bearer token acts as its user for this request; else the session's
     user (the pages' sign-in) may use the API too; else 401."""
-    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
-        abort(404)
     if request.endpoint in PUBLIC:
         return
     header = request.headers.get("Authorization")
@@ -97,6 +101,13 @@ def authenticate() -> None:
         return
     if not current_user.is_authenticated:
         raise Problem(401, headers={"WWW-Authenticate": 'Bearer realm="coop"'})
+
+
+@bp.before_request
+def ids_the_databases_can_hold() -> None:
+    """An id past 64 bits names nothing: 404, before a database overflows on it."""
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
 
 
 @bp.after_request
@@ -131,10 +142,28 @@ def _tiers(body: Body, most: int, *, required: bool = False) -> list[tuple[int, 
     """`tiers`: [{"min_qty": "0", "unit_price": "48.50"}, …] as (thousandths,
     millionths); the services check their order (one more than allowed is
     let through, so that their message says how many are)."""
-    return [(entry.only("min_qty", "unit_price").number("min_qty", parse_quantity,
-                                                        required=True) or 0,
-             entry.number("unit_price", parse_price, required=True) or 0)
-            for entry in body.objects("tiers", required=required, max_items=most + 1)]
+    tiers = []
+    for entry in body.objects("tiers", required=required, max_items=most + 1):
+        entry.only("min_qty", "unit_price")
+        tiers.append((entry.number("min_qty", parse_quantity, required=True) or 0,
+                      entry.number("unit_price", parse_price, required=True) or 0))
+    return tiers
+
+
+def _item_lines(body: Body, fields: tuple[str, ...], items: set[int] | None = None,
+                unknown: Any = None) -> Iterator[tuple[Body, int]]:
+    """Each entry of the body's `lines` with its round item id: one of `items`
+    (when given; else the service says) and listed once."""
+    seen: set[int] = set()
+    for entry in body.objects("lines", required=True):
+        entry.only("item_id", *fields)
+        item_id = entry.integer("item_id", minimum=1, maximum=MAX_ID, required=True) or 0
+        if items is not None and item_id not in items:
+            raise DomainError(unknown, field=entry.field("item_id"))
+        if item_id in seen:
+            raise DomainError(_l("This product is listed twice."), field=entry.field("item_id"))
+        seen.add(item_id)
+        yield entry, item_id
 
 
 def _json_fields(exc: DomainError, paths: Mapping[int, str],
@@ -268,18 +297,25 @@ def product(group_id: int, product_id: int):  # type: ignore[no-untyped-def]
            body="NewProduct", response="Product", status=201, errors=(403, 404, 413, 415, 422))
 @group_view(treasurer=True)
 def add_product(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def]
+    """Read as a catalog line is (the same rules, defaults and messages): the
+    decimal strings checked here first, so that a bad one is named by its path."""
     found = supplier_in_group(g.group, supplier_id)
     body = json_body().only(*catalog.COLUMNS)
-    granularity = body.number("granularity", parse_quantity, default=QTY_SCALE)
-    tiers = [catalog.Tier(*tier) for tier in _tiers(body, catalog.MAX_TIERS, required=True)]
-    data = catalog.ProductData(
-        name=body.text("name", max_length=catalog.MAX_NAME),
-        unit=body.text("unit", max_length=catalog.MAX_UNIT),
-        article_code=body.optional_text("article_code", max_length=catalog.MAX_ARTICLE_CODE),
-        granularity=granularity or 0,
-        pack_size=body.number("pack_size", parse_quantity, default=granularity) or 0,
-        weight_grams=body.number("weight_kg", parse_weight, default=0) or 0,
-        retail_price=body.number("retail_price", parse_price), tiers=tuple(tiers))
+    texts = {name: body.text(name, max_length=limit) for name, limit in (
+        ("name", catalog.MAX_NAME), ("unit", catalog.MAX_UNIT),
+        ("article_code", catalog.MAX_ARTICLE_CODE))}
+    for name, parse, show in (("pack_size", parse_quantity, qty_str),
+                              ("granularity", parse_quantity, qty_str),
+                              ("weight_kg", parse_weight, weight_str),
+                              ("retail_price", parse_price, price_str)):
+        value = body.number(name, parse)
+        texts[name] = "" if value is None else show(value)
+    texts["tiers"] = "|".join(f"{qty_str(min_qty)}={price_str(price)}"
+                              for min_qty, price in _tiers(body, catalog.MAX_TIERS,
+                                                           required=True))
+    data, errors = catalog.product_from_text(texts)
+    if data is None:
+        raise DomainError(errors[0][1], field=errors[0][0])
     created_product = suppliers.create_product(db.session, found, data)
     db.session.commit()
     return created(represent.product(created_product))
@@ -321,14 +357,8 @@ def _save_order(rnd: Round, member: Membership) -> Response:
     items = {item.id for item in rnd.items}
     lines: dict[int, tuple[int, int]] = {}
     paths: dict[int, str] = {}
-    for entry in body.objects("lines", required=True):
-        entry.only("item_id", "quantity", "tolerance")
-        item_id = entry.integer("item_id", minimum=1, maximum=MAX_ID, required=True)
-        if item_id not in items:
-            raise DomainError(_l("This product is not on offer in this round."),
-                              field=entry.field("item_id"))
-        if item_id in lines:
-            raise DomainError(_l("This product is listed twice."), field=entry.field("item_id"))
+    for entry, item_id in _item_lines(body, ("quantity", "tolerance"), items,
+                                      _l("This product is not on offer in this round.")):
         lines[item_id] = (entry.number("quantity", parse_quantity, required=True) or 0,
                           entry.number("tolerance", parse_quantity, default=0) or 0)
         paths[item_id] = entry.path
@@ -405,14 +435,8 @@ def record_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-de
     items = {item.id for item in rnd.items}
     lines: dict[int, tuple[int, int]] = {}
     paths: dict[int, str] = {}
-    for entry in body.objects("lines", required=True):
-        entry.only("item_id", "received", "damaged")
-        item_id = entry.integer("item_id", minimum=1, maximum=MAX_ID, required=True)
-        if item_id not in items:
-            raise DomainError(_l("This product is not in this round."),
-                              field=entry.field("item_id"))
-        if item_id in lines:
-            raise DomainError(_l("This product is listed twice."), field=entry.field("item_id"))
+    for entry, item_id in _item_lines(body, ("received", "damaged"), items,
+                                      _l("This product is not in this round.")):
         lines[item_id] = (entry.number("received", parse_quantity, required=True) or 0,
                           entry.number("damaged", parse_quantity, default=0) or 0)
         paths[item_id] = entry.path
@@ -661,12 +685,9 @@ def submit_quote(token: str):  # type: ignore[no-untyped-def]
     body = json_body().only("lines", "delivery_fee", "lead_time_days", "valid_until", "note")
     lines: dict[int, quote_domain.LineInput] = {}
     paths: dict[int, str] = {}
-    for entry in body.objects("lines", required=True):
-        entry.only("item_id", "available", "pack_size", "max_quantity", "tiers")
-        item_id = entry.integer("item_id", minimum=1, maximum=MAX_ID, required=True)
-        assert item_id is not None
-        if item_id in lines:
-            raise DomainError(_l("This product is listed twice."), field=entry.field("item_id"))
+    # the round's items are the service's to check (check_offer)
+    for entry, item_id in _item_lines(body, ("available", "pack_size", "max_quantity",
+                                             "tiers")):
         paths[item_id] = entry.path
         if not entry.flag("available", default=True):
             lines[item_id] = quote_domain.LineInput(available=False)

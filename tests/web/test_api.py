@@ -271,6 +271,11 @@ def test_the_catalog_is_the_treasurers(app: Flask, client: FlaskClient, session:
     assert made["granularity"] == "0.5" and made["tiers"][0]["unit_price"] == "48.5"
     assert session.get(Product, made["id"]).pack_size == q("5")
     problem(client.post(url, json=new, headers=treasurer), 422, "article_code")
+    onion = client.post(url, headers=treasurer, json={
+        "name": "  Лук   репчатый ", "unit": "kg", "tiers": [{"min_qty": "0", "unit_price": "30"}]})
+    assert onion.status_code == 201  # as a catalog line is read: one line, the defaults
+    assert (onion.get_json()["name"], onion.get_json()["granularity"],
+            onion.get_json()["pack_size"]) == ("Лук репчатый", "1", "1")
     problem(client.post(url, json={**new, "article_code": "CAR-2", "pack_size": "5.25"},
                         headers=treasurer), 422, "pack_size")
     problem(client.post(url, json={**new, "article_code": "CAR-3", "tiers": [

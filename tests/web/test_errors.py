@@ -31,3 +31,18 @@ def test_api_errors_are_json(client) -> None:  # type: ignore[no-untyped-def]
 def test_method_not_allowed_is_a_page_not_a_crash(client) -> None:  # type: ignore[no-untyped-def]
     response = client.delete("/login")
     assert response.status_code == 405
+
+
+def test_ids_beyond_64_bits_are_not_found(client) -> None:  # type: ignore[no-untyped-def]
+    from coop.extensions import db
+    from tests.conftest import login
+    from tests.factories import make_group, make_member
+
+    group = make_group(db.session)
+    member = make_member(db.session, group, role="treasurer")
+    db.session.commit()
+    login(client, member.user.email)
+    for url in ("/groups/99999999999999999999999",
+                f"/groups/{group.id}/rounds/99999999999999999999999",
+                f"/groups/{group.id}/accounts/9223372036854775808"):
+        assert client.get(url).status_code == 404, url
