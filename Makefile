@@ -9,7 +9,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-browser lint bench messages translations clean
+.PHONY: run test test-browser lint bench bench-http messages translations clean
 
 run: $(VENV)/.runtime $(MO_FILES)
 	$(FLASK) db upgrade
@@ -29,6 +29,11 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python bench/split.py
 	$(BIN)/python bench/catalog_import.py
+	$(BIN)/python bench/documents.py
+
+# The app over HTTP under gunicorn on PostgreSQL (a few minutes).
+bench-http: $(VENV)/.dev
+	$(BIN)/python bench/http.py
 
 # Extract the strings to translate and merge them into every catalog.
 messages: $(VENV)/.dev
