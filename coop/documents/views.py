@@ -118,6 +118,37 @@ def all_invoices(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     return _pdf(content, f"invoices-round-{rnd.id}.pdf")
 
 
+@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/invoices/prepare")
+@group_view(treasurer=True)
+def prepare_invoices(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """All invoices of a large round as a background job when Redis is there;
+    without it, issued in this request, as before."""
+    from coop import jobs
+
+    rnd = _round_or_404(round_id)
+    if rnd.state != rounds.SETTLED:
+        abort(404)
+    if jobs.start_round_invoices(rnd.id, current_user.id) is None:
+        return redirect(url_for("documents.all_invoices", group_id=group_id, round_id=round_id))
+    return redirect(url_for("documents.invoices_progress", group_id=group_id,
+                            round_id=round_id))
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/invoices/progress")
+@group_view(treasurer=True)
+def invoices_progress(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """n of N, refreshed every two seconds without JavaScript."""
+    from coop import jobs
+
+    rnd = _round_or_404(round_id)
+    progress = jobs.progress(jobs.invoices_job_id(rnd.id))
+    if progress is None:
+        return redirect(url_for("documents.round_documents", group_id=group_id,
+                                round_id=round_id))
+    return render_template("documents/invoices_progress.html", group=g.group, rnd=rnd,
+                           progress=progress)
+
+
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/distribution.pdf")
 @group_view(treasurer=True)
 def distribution_sheet(group_id: int, round_id: int):  # type: ignore[no-untyped-def]

@@ -101,3 +101,43 @@ def test_the_worker_command_needs_redis(runner, app_ctx,
     result = runner.invoke(args=["coop", "worker", "--burst"])
     assert result.exit_code != 0
     assert "COOP_REDIS_URL" in result.output
+
+
+def test_the_page_starts_the_job_and_shows_its_progress(app_ctx, session: Session,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq import SimpleWorker
+
+    from tests.conftest import login, post
+
+    connection = require_redis(REDIS_DB)
+    monkeypatch.setitem(app_ctx.config, "REDIS_URL", redis_url(REDIS_DB))
+    group, treasurer, _members, rnd = settled_round(session, members=3)
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, treasurer.user.email)
+    base = f"/groups/{group.id}/rounds/{rnd.id}/invoices"
+    started = post(client, f"{base}/prepare")
+    assert started.status_code == 302 and started.headers["Location"].endswith(
+        f"{base}/progress")
+    waiting = client.get(f"{base}/progress").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in waiting and "Waiting for the worker" in waiting
+    assert SimpleWorker([jobs.queue()], connection=connection).work(burst=True, max_jobs=1)
+    done = client.get(f"{base}/progress").get_data(as_text=True)
+    assert "All 3 invoices are ready" in done and 'http-equiv="refresh"' not in done
+    assert _invoice_seqs(session, group.id) == [1, 2, 3]
+    connection.flushdb()
+
+
+def test_without_redis_the_page_issues_them_in_the_request(app_ctx, session: Session) -> None:
+    from tests.conftest import login, post
+
+    group, treasurer, _members, rnd = settled_round(session, members=2)
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, treasurer.user.email)
+    base = f"/groups/{group.id}/rounds/{rnd.id}/invoices"
+    started = post(client, f"{base}/prepare")
+    assert started.headers["Location"].endswith(f"/groups/{group.id}/rounds/{rnd.id}/"
+                                                "invoices.pdf")
+    assert client.get(started.headers["Location"]).mimetype == "application/pdf"
+    assert _invoice_seqs(session, group.id) == [1, 2]
