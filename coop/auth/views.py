@@ -24,6 +24,7 @@ from coop.errors import DomainError
 from coop.extensions import db, limiter, login_manager
 from coop.forms import ActionForm, apply_domain_error
 from coop.security import safe_next
+from coop.views import saving
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -100,13 +101,9 @@ def api_tokens_page():  # type: ignore[no-untyped-def]
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             _token, new_token = api_tokens.create_token(db.session, current_user, form.name.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             form = TokenForm(formdata=None)
     status = 422 if request.method == "POST" and new_token is None else 200
     response = make_response(render_template(
@@ -136,14 +133,10 @@ def redeem_link(token: str):  # type: ignore[no-untyped-def]
     if request.method == "GET" and user is not None:
         form.email.data, form.phone.data = user.email, user.phone
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             user = services.redeem_link_token(db.session, token, form.password.data,
                                               email=form.email.data, phone=form.phone.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             login_user(user)
             flash(_("Your password is set. Welcome!"), "success")
             return redirect(url_for("groups.home"))

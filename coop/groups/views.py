@@ -6,13 +6,13 @@ from flask_login import current_user, login_required
 
 from coop.auth import services as auth_services
 from coop.auth.services import PURPOSE_INVITE, PURPOSE_RESET
-from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error
+from coop.forms import ActionForm
 from coop.groups import services
 from coop.groups.access import group_view, member_in_group
 from coop.groups.forms import GroupForm, MemberForm, SettingsForm
 from coop.money import parse_decimal
+from coop.views import render_then_commit, saving
 
 bp = Blueprint("groups", __name__, template_folder="templates")
 
@@ -33,16 +33,12 @@ def create_group():  # type: ignore[no-untyped-def]
         abort(403)
     form = GroupForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             group = services.create_group(
                 db.session, current_user, name=form.name.data, village=form.village.data or "",
                 region=form.region.data or "", country=form.country.data,
                 currency=form.currency.data, language=form.language.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The group is created. Now add its treasurer."), "success")
             return redirect(url_for("groups.add_member", group_id=group.id))
     status = 422 if request.method == "POST" else 200
@@ -55,7 +51,6 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     from coop import charts
     from coop.i18n import fmt_date, fmt_money
     from coop.ledger import services as ledger
-    from coop.ledger.views import render_then_commit
     from coop.orders import services as orders
 
     group = g.group
@@ -95,15 +90,11 @@ def add_member(group_id: int):  # type: ignore[no-untyped-def]
         if not services.list_members(db.session, g.group):
             form.role.data = "treasurer"
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             membership = services.add_member(
                 db.session, g.group, name=form.name.data, email=form.email.data,
                 phone=form.phone.data, role=form.role.data, locale=form.locale.data or None)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("%(name)s is added to the group.", name=membership.user.name), "success")
             return redirect(url_for("groups.member", group_id=group_id,
                                     membership_id=membership.id))
@@ -120,17 +111,13 @@ def member(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.role.data, form.locale.data = membership.role, user.locale or ""
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_member(db.session, membership, name=form.name.data,
                                    email=form.email.data, phone=form.phone.data,
                                    locale=form.locale.data or None)
             if form.role.data != membership.role:
                 services.set_role(db.session, membership, form.role.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("groups.member", group_id=group_id,
                                     membership_id=membership_id))
@@ -181,17 +168,13 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
         form.credit_limit.set_minor(group.credit_limit)
     if form.validate_on_submit():
         levy = form.levy_percent.value
-        try:
+        with saving(form) as saved:
             services.update_settings(
                 db.session, group,
                 levy_basis_points=int(levy * 100) if levy is not None else 0,
                 cash_rounding=form.cash_rounding.minor or 0,
                 loss_policy=form.loss_policy.data, credit_limit=form.credit_limit.minor)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Settings saved."), "success")
             return redirect(url_for("groups.dashboard", group_id=group_id))
     status = 422 if request.method == "POST" else 200

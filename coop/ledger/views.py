@@ -20,16 +20,9 @@ from coop.i18n import fmt_money
 from coop.ledger import services
 from coop.ledger.forms import AdjustmentForm, PaymentForm, PayOutForm, ReverseForm, WriteOffForm
 from coop.money import to_string
+from coop.views import render_then_commit, saving
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
-
-
-def render_then_commit(template: str, **context: object) -> str:
-    """Render, then commit what reading created (a group's or member's account,
-    made on first use): committing first would expire every row the template reads."""
-    html = render_template(template, **context)
-    db.session.commit()
-    return html
 
 
 def _member_or_404(membership_id: int) -> Membership:
@@ -170,13 +163,10 @@ def _record(form, member: Membership, record, done: str):  # type: ignore[no-unt
     """Validate the form, record through the service, commit once; or say why not."""
     if not form.validate_on_submit():
         return _form_failed(form, member)
-    try:
+    with saving(form) as saved:
         record(form)
-    except DomainError as exc:
-        db.session.rollback()
-        apply_domain_error(form, exc)
+    if not saved:
         return _form_failed(form, member)
-    db.session.commit()
     flash(done, "success")
     return _back(member.id)
 
@@ -220,14 +210,10 @@ def reverse(group_id: int, membership_id: int, posting_id: int):  # type: ignore
 def pay_out(group_id: int):  # type: ignore[no-untyped-def]
     form = PayOutForm(currency=g.group.currency)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.pay_out(db.session, g.group, amount=form.amount.minor or 0,
                              memo=form.memo.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The payment out of the cash is recorded."), "success")
             return redirect(url_for("ledger.accounts", group_id=group_id))
     errors = error_messages(form)

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error, choices, error_messages
+from coop.forms import ActionForm, choices, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
@@ -25,6 +25,7 @@ from coop.orders.forms import (
     rule_choices,
 )
 from coop.orders.models import Round
+from coop.views import saving
 
 bp = Blueprint("orders", __name__, template_folder="templates")
 
@@ -78,17 +79,13 @@ def new_round(group_id: int):  # type: ignore[no-untyped-def]
         form.cash_rounding.set_minor(g.group.cash_rounding or None)
     if form.validate_on_submit():
         fields = _round_fields(form)
-        try:
+        with saving(form) as saved:
             rnd = services.create_round(
                 db.session, g.group, current_user, title=fields["title"],
                 deadline=fields["deadline"], product_ids=fields["product_ids"],
                 delivery_place=fields["delivery_place"], delivery_date=fields["delivery_date"])
             services.update_round(db.session, rnd, **fields)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The round is created as a draft. Open it when it is ready."), "success")
             return redirect(url_for("orders.round_page", group_id=group_id, round_id=rnd.id))
     status = 422 if request.method == "POST" else 200
@@ -111,13 +108,9 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         form.levy_percent.data = str(Decimal(rnd.levy_basis_points) / 100)
         form.cash_rounding.set_minor(rnd.cash_rounding or None)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_round(db.session, rnd, **_round_fields(form))
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("orders.round_page", group_id=group_id, round_id=rnd.id))
     status = 422 if request.method == "POST" else 200
@@ -168,16 +161,12 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     form = SharedCostForm(currency=g.group.currency)
     form.supplier.choices = _supplier_choices(rnd)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.add_shared_cost(
                 db.session, rnd, name=form.name.data, amount=form.amount.minor or 0,
                 rule=form.rule.data,
                 supplier_id=int(form.supplier.data) if form.supplier.data else None)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The cost is added and shared."), "success")
             return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
                                     _anchor="costs"))
@@ -340,15 +329,11 @@ def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = _credit_form(rnd)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.record_credit_note(db.session, rnd, form.product.data,
                                         amount=form.amount.minor or 0,
                                         note=form.note.data or "", actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The credit note is recorded: it lowers the loss."), "success")
             return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
     errors = error_messages(form)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import pairwise
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from coop.orders import split
 from coop.quantities import line_amount, qty_str
+from coop.suppliers.domain import tier_sequence_errors
 
 MAX_TIERS = 4
 MAX_NOTE = 1000
@@ -73,20 +73,7 @@ def check_tiers(tiers: Sequence[Tier], granularity: int) -> list[Any]:
         errors.append(_l("The first price must be for any quantity (from 0)."))
     if len(tiers) > MAX_TIERS:
         errors.append(_l("At most %(n)d prices per product.", n=MAX_TIERS))
-    for before, after in pairwise(tiers):
-        if after.min_qty <= before.min_qty:
-            errors.append(_l("The quantities must grow from one price to the next: "
-                             "%(after)s comes after %(before)s.",
-                             after=qty_str(after.min_qty), before=qty_str(before.min_qty)))
-    for tier in tiers:
-        if tier.unit_price < 0:
-            errors.append(_l("A price cannot be negative."))
-        if tier.min_qty < 0:
-            errors.append(_l("A quantity cannot be negative."))
-        elif granularity > 0 and tier.min_qty % granularity:
-            errors.append(_l("The quantity %(qty)s is not a whole number of steps of %(step)s.",
-                             qty=qty_str(tier.min_qty), step=qty_str(granularity)))
-    return errors
+    return errors + tier_sequence_errors(tiers, granularity)
 
 
 def check_pack_size(pack_size: int | None, granularity: int) -> list[Any]:

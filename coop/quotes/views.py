@@ -48,6 +48,7 @@ from coop.quotes.forms import (
 )
 from coop.quotes.models import Quote
 from coop.suppliers.models import Supplier
+from coop.views import saving
 
 bp = Blueprint("quotes", __name__, template_folder="templates", static_folder="static",
                static_url_path="/quotes/static")
@@ -423,13 +424,9 @@ def supplier_decline(token: str):  # type: ignore[no-untyped-def]
     quote = _open_link(token)
     form = DeclineForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.decline_quote(db.session, quote, form.reason.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Thank you for your answer. The group sees that you decline."), "info")
             return redirect(url_for("quotes.supplier_quote", token=token))
     offer_form = OfferForm(formdata=None, currency=quote.round.group.currency)

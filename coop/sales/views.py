@@ -37,6 +37,7 @@ from coop.sales.forms import (
     to_id,
 )
 from coop.sales.models import SaleLot
+from coop.views import saving
 
 bp = Blueprint("sales", __name__, template_folder="templates")
 
@@ -112,13 +113,9 @@ def new_lot(group_id: int):  # type: ignore[no-untyped-def]
         form.grades[0].form.name.data, form.grades[0].form.factor.data = _("first grade"), "1"
         form.grades[1].form.name.data, form.grades[1].form.factor.data = _("second grade"), "0.8"
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             lot = services.create_lot(db.session, g.group, current_user, **_lot_fields(form))
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The lot is open: record what the members bring."), "success")
             return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot.id))
     status = 422 if request.method == "POST" else 200
@@ -144,13 +141,9 @@ def edit_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
             entry.form.name.data = grade.name
             entry.form.factor.data = qty_str(grade.factor)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_lot(db.session, lot, **_lot_fields(form))
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot.id))
     status = 422 if request.method == "POST" else 200
@@ -208,18 +201,14 @@ def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
     if form.validate_on_submit():
         member_id = to_id(form.member.data)
         member = next((m for m in members if m.id == member_id), None)
-        try:
+        with saving(form) as saved:
             if member is None:
                 raise DomainError(_("Choose a member of the group."), field="member")
             services.record_contribution(
                 db.session, lot, member, grade_id=to_id(form.grade.data),
                 quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
                 note=form.note.data or "", actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Recorded: %(quantity)s %(unit)s from %(name)s.",
                     quantity=form.quantity.data, unit=lot.unit, name=member.user.name),
                   "success")
@@ -243,16 +232,12 @@ def correct_contribution(group_id: int, lot_id: int, contribution_id: int):  # t
         grade_id, quantity = next(iter(entry.current.items()), (entry.original.grade_id, 0))
         form.grade.data, form.quantity.data = str(grade_id), qty_str(quantity)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.correct_contribution(
                 db.session, lot, entry.original.id, grade_id=to_id(form.grade.data),
                 quantity=form.quantity.milli or 0, reason=form.reason.data or "",
                 actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The correction is recorded; the original stays in the history."),
                   "success")
             return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
@@ -272,14 +257,10 @@ def correct_contribution(group_id: int, lot_id: int, contribution_id: int):  # t
 def buyers(group_id: int):  # type: ignore[no-untyped-def]
     form = BuyerForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.create_buyer(db.session, g.group, name=form.name.data or "",
                                   contact=form.contact.data or "", kind=form.kind.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The buyer is added."), "success")
             back = request.args.get("lot", type=int)
             if back and services.get_lot(db.session, g.group, back):
@@ -298,14 +279,10 @@ def edit_buyer(group_id: int, buyer_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     form = BuyerForm(obj=buyer) if request.method == "GET" else BuyerForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_buyer(db.session, buyer, name=form.name.data or "",
                                   contact=form.contact.data or "", kind=form.kind.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("sales.buyers", group_id=group_id))
     status = 422 if request.method == "POST" else 200
@@ -369,14 +346,10 @@ def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-un
     form = CancelForm()
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="sales")
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.cancel_sale(db.session, lot, sale, reason=form.reason.data or "",
                                  actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The sale is cancelled: its payment is reversed in the books."), "info")
             return redirect(back)
     return _not_saved(lot, form, back)
@@ -407,17 +380,13 @@ def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     form = _cost_form(services.lot_sales(db.session, lot))
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.add_cost(db.session, lot, kind=form.kind.data or "",
                               name=form.name.data or "", amount=form.amount.minor or 0,
                               rule=form.rule.data or "", paid_on=form.paid_on.data,
                               sale_id=to_id(form.sale.data) if form.sale.data else None,
                               actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The cost is recorded as paid from the cash."), "success")
             return redirect(back)
     return _not_saved(lot, form, back)
@@ -433,14 +402,10 @@ def cancel_cost(group_id: int, lot_id: int, cost_id: int):  # type: ignore[no-un
     form = CancelForm()
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.cancel_cost(db.session, lot, cost, reason=form.reason.data or "",
                                  actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The cost is cancelled: its payment is reversed in the books."), "info")
             return redirect(back)
     return _not_saved(lot, form, back)

@@ -187,6 +187,13 @@ def check_tiers(tiers: Sequence[Tier], granularity: int) -> list[Any]:
                          "for example 0 = 48,50."))
     if len(tiers) > MAX_TIERS:
         errors.append(_l("At most %(n)d prices.", n=MAX_TIERS))
+    return errors + tier_sequence_errors(tiers, granularity)
+
+
+def tier_sequence_errors(tiers: Sequence[Any], granularity: int) -> list[Any]:
+    """What every list of price tiers must be, a catalog's or a quote's: growing
+    quantities in whole steps, no negative price or quantity."""
+    errors: list[Any] = []
     for before, after in pairwise(tiers):
         if after.min_qty <= before.min_qty:
             errors.append(_l("The quantities must grow from one price to the next: "
@@ -195,7 +202,9 @@ def check_tiers(tiers: Sequence[Tier], granularity: int) -> list[Any]:
     for tier in tiers:
         if tier.unit_price < 0:
             errors.append(_l("A price cannot be negative."))
-        if granularity > 0 and tier.min_qty % granularity:
+        if tier.min_qty < 0:
+            errors.append(_l("A quantity cannot be negative."))
+        elif granularity > 0 and tier.min_qty % granularity:
             errors.append(_l("The quantity %(qty)s is not a whole number of steps of %(step)s.",
                              qty=qty_str(tier.min_qty), step=qty_str(granularity)))
     return errors

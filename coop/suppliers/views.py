@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from coop.errors import DomainError, render_error
+from coop.errors import render_error
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error
+from coop.forms import ActionForm
 from coop.groups.access import group_view
 from coop.i18n import current_locale
 from coop.quantities import PRICE_SCALE, QTY_SCALE, WEIGHT_SCALE
@@ -20,6 +20,7 @@ from coop.suppliers import domain, services
 from coop.suppliers.access import product_of_supplier, supplier_in_group
 from coop.suppliers.domain import CatalogError
 from coop.suppliers.forms import MAX_UPLOAD_MB, CatalogImportForm, ProductForm, SupplierForm
+from coop.views import saving
 
 bp = Blueprint("suppliers", __name__, template_folder="templates")
 
@@ -62,15 +63,11 @@ def add_supplier(group_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.language.data = g.group.language
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             supplier = services.create_supplier(
                 db.session, g.group, name=form.name.data, contact_person=form.contact_person.data,
                 phone=form.phone.data, address=form.address.data, language=form.language.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Supplier %(name)s is added. Now add products, or import the catalog.",
                     name=supplier.name), "success")
             return redirect(url_for("suppliers.supplier", group_id=group_id,
@@ -95,15 +92,11 @@ def edit_supplier(group_id: int, supplier_id: int):  # type: ignore[no-untyped-d
     found = supplier_in_group(g.group, supplier_id)
     form = SupplierForm(obj=found)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_supplier(
                 db.session, found, name=form.name.data, contact_person=form.contact_person.data,
                 phone=form.phone.data, address=form.address.data, language=form.language.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("suppliers.supplier", group_id=group_id,
                                     supplier_id=supplier_id))
@@ -122,13 +115,9 @@ def add_product(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def
         form.granularity.data = "1"
         form.tiers.data = "0 = "
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             product = services.create_product(db.session, found, form.product)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("%(name)s is added to the catalog.", name=product.name), "success")
             return redirect(url_for("suppliers.supplier", group_id=group_id,
                                     supplier_id=supplier_id))
@@ -147,13 +136,9 @@ def edit_product(group_id: int, supplier_id: int, product_id: int):  # type: ign
     if request.method == "GET":
         form.fill(services.product_data(product), decimal_comma=_decimal_comma())
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_product(db.session, product, form.product)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("suppliers.supplier", group_id=group_id,
                                     supplier_id=supplier_id))
