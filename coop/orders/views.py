@@ -283,6 +283,7 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     errors: dict = {}
     changes = None
     error = None
+    ordered = None  # the split as ordered, the basis of every comparison: made once
     if request.method == "POST" and form.validate_on_submit():
         lines, typed, errors = parse_delivery_form(request.form, [i.id for i in rnd.items])
         if errors:
@@ -303,24 +304,24 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         else:
             try:
                 services.check_delivery(rnd, lines)
+                ordered = services.compute_split(db.session, rnd, as_ordered=True)
                 changes = services.delivery_changes(
-                    services.compute_split(db.session, rnd, as_ordered=True),
-                    services.compute_split(db.session, rnd, extra_delivery=lines))
+                    ordered, services.compute_split(db.session, rnd, extra_delivery=lines))
             except DomainError as exc:
                 error = str(exc.message)
     elif request.method == "POST":
         abort(400)
     totals = services.delivery_totals(db.session, rnd)
+    if ordered is None:
+        ordered = services.compute_split(db.session, rnd, as_ordered=True)
     current = services.delivery_changes(
-        services.compute_split(db.session, rnd, as_ordered=True),
-        services.compute_split(db.session, rnd)) if totals else []
+        ordered, services.compute_split(db.session, rnd)) if totals else []
     status = 422 if error else 200
     return render_template(
         "orders/delivery.html", group=g.group, rnd=rnd, form=form, typed=typed, errors=errors,
         error=error, changes=changes, totals=totals, current=current,
         credits=services.credit_totals(db.session, rnd), credit_form=_credit_form(rnd),
-        ordered=services.compute_split(db.session, rnd, as_ordered=True),
-        action_form=ActionForm(), states=services.STATE_NAMES), status
+        ordered=ordered, action_form=ActionForm(), states=services.STATE_NAMES), status
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/credit-note")
