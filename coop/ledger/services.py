@@ -19,6 +19,7 @@ from coop.auth.models import User
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
 from coop.ledger.models import PAYMENT_METHODS, Account, Payment, Posting
+from coop.money import to_string
 
 KIND_NAMES = {
     "charge": _l("Purchase round"), "levy": _l("Solidarity fund levy"),
@@ -282,8 +283,6 @@ def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: Us
 
 
 def _format(amount: int, membership: Membership) -> str:
-    from coop.money import to_string
-
     return to_string(amount, membership.group.currency)
 
 

@@ -354,17 +354,12 @@ def order_exposure(session: Session, membership: Membership) -> int:
     return sum(line_amount(q + t, price, group.currency) for q, t, price in rows)
 
 
-def member_balance(session: Session, membership: Membership) -> int:
-    """Her account balance (minor units; negative = she owes), from the ledger."""
-    return ledger.member_balance(session, membership)
-
-
 def _check_credit(session: Session, membership: Membership) -> None:
     limit = membership.group.credit_limit
     if limit is None:
         return
     exposure = order_exposure(session, membership)
-    available = member_balance(session, membership) + limit
+    available = ledger.member_balance(session, membership) + limit
     if exposure > available:
         currency = membership.group.currency
         raise DomainError(_l(
