@@ -26,6 +26,7 @@ def register_extensions(app: Flask) -> None:
     import coop.models  # noqa: F401  (every table known to the metadata)
     from coop.extensions import babel, csrf, db, limiter, login_manager, migrate
     from coop.i18n import select_locale
+    from coop.orders import cache as split_cache
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -36,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    split_cache.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

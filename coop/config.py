@@ -76,4 +76,6 @@ def testing_config(database_url: str) -> dict[str, Any]:
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "RATELIMIT_STORAGE_URI": "memory://",
         "BABEL_DEFAULT_LOCALE": "en",
+        # every split read from the cache is checked against a fresh one
+        "SPLIT_CACHE_CHECK": True,
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
@@ -45,7 +47,13 @@ def select_locale() -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or "en")
+    locale = get_locale()
+    return "en" if locale is None else _locale_name(locale)
+
+
+@lru_cache(maxsize=64)
+def _locale_name(locale: Locale) -> str:
+    return str(locale)  # Babel builds the string anew on every call
 
 
 def fmt_money(minor: int | None, currency: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from flask_babel import lazy_gettext as _l
@@ -103,9 +104,11 @@ LOCAL_SYMBOLS = {
 }
 
 
+@lru_cache(maxsize=16384)
 def format_money(minor: int, currency: str, locale: str) -> str:
     """'1 234,50 сом' for people: Babel's number format for the locale, with the
-    name people use for their currency."""
+    name people use for their currency. (Remembered: a page of a large round
+    formats the same few amounts again and again, and Babel takes its time.)"""
     symbol = LOCAL_SYMBOLS.get(currency, {}).get(str(locale).split("_")[0])
     if symbol is None:
         return format_currency(to_decimal(minor, currency), currency, locale=locale)
@@ -116,7 +119,13 @@ def format_money(minor: int, currency: str, locale: str) -> str:
 
 
 def format_number(value: Decimal | int, locale: str) -> str:
-    return format_decimal(value, locale=locale, decimal_quantization=False)
+    # by its text: Decimal("1.0") == Decimal("1.00"), but they print differently
+    return _format_number(str(value), locale)
+
+
+@lru_cache(maxsize=16384)
+def _format_number(text: str, locale: str) -> str:
+    return format_decimal(Decimal(text), locale=locale, decimal_quantization=False)
 
 
 def half_up_div(numerator: int, denominator: int) -> int:

@@ -57,7 +57,7 @@ from coop.groups.models import ROLE_TREASURER, Group, Membership
 from coop.ledger import services as ledger
 from coop.ledger.models import Account, Posting
 from coop.orders import domain as rounds
-from coop.orders import explain, split
+from coop.orders import explain, facts, split
 from coop.orders import services as orders
 from coop.orders.models import Round, Settlement
 from coop.quantities import line_amount
@@ -353,7 +353,6 @@ def issue_invoices(session: Session, rnd: Round, actor: User | None,
     _check_settled(rnd)
     group = rnd.group
     round_split = orders.compute_split(session, rnd)  # the settled snapshot
-    view = explain.RoundView(round_split, group.currency)
     wanted = [int(m.id) for m in round_split.outcome.members
               if membership_ids is None or int(m.id) in membership_ids]
     info = group_info(session, group)
@@ -370,8 +369,9 @@ def issue_invoices(session: Session, rnd: Round, actor: User | None,
         def build(stamp: Stamp, membership: Membership = membership, locale: str = locale
                   ) -> bytes:
             with force_locale(locale):
-                share = view.member(membership.id)
-            assert share is not None
+                share = explain.member_share(facts.member_facts(
+                    round_split.outcome, round_split.member_index[membership.id]),
+                    group.currency)
             balance = balances.get(membership.id, 0)
             paid, due = amount_due(share.total, balance)
             return builders.build_invoice(InvoiceData(

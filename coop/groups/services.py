@@ -167,6 +167,36 @@ def reactivate_member(session: Session, membership: Membership) -> None:
     session.flush()
 
 
+def member_picker(session: Session, group: Group, limit: int) -> list[tuple[int, str]] | None:
+    """[(membership id, name)] of the active members, by name, for a drop-down;
+    None when there are more than `limit` (then search: `find_members`)."""
+    rows = session.execute(
+        select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+        .where(Membership.group_id == group.id, Membership.active.is_(True))
+        .order_by(User.name, Membership.id).limit(limit + 1)).all()
+    return None if len(rows) > limit else list(rows)
+
+
+def find_members(session: Session, group: Group, search: str, limit: int
+                 ) -> list[tuple[int, str, str]]:
+    """[(membership id, name, phone)] of active members whose name or phone
+    contains `search` (any case, in any script), by name: at most `limit` + 1,
+    so that the page can say there are more. Compared in Python: SQLite's
+    lower() knows only ASCII."""
+    wanted = search.casefold()
+    rows = session.execute(
+        select(Membership.id, User.name, User.phone).join(User, User.id == Membership.user_id)
+        .where(Membership.group_id == group.id, Membership.active.is_(True))
+        .order_by(User.name, Membership.id))
+    found = []
+    for membership_id, name, phone in rows:
+        if wanted in name.casefold() or wanted in (phone or ""):
+            found.append((membership_id, name, phone or ""))
+            if len(found) > limit:
+                break
+    return found
+
+
 def list_members(session: Session, group: Group, *, include_inactive: bool = True
                  ) -> list[Membership]:
     query = (select(Membership).join(User).options(contains_eager(Membership.user))

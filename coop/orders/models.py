@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -9,6 +10,12 @@ from coop.db import utcnow
 from coop.extensions import db
 from coop.groups.models import Group, Membership
 from coop.suppliers.models import Product, Supplier
+
+
+def new_change_token() -> int:
+    """A fresh value for Round.change_token (coop/orders/changes.py)."""
+    return secrets.randbits(62) + 1
+
 
 ROUND_STATES = ("draft", "open", "closed", "quoting", "awarded", "received", "settled",
                 "cancelled")
@@ -40,6 +47,11 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
     delivery_date: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A new random value whenever anything the round's split is made of
+    # changes (coop/orders/changes.py): the key of the split cache. Random, not
+    # a counter, so that a database restored from a backup cannot meet cache
+    # entries of the timeline it left.
+    change_token: Mapped[int] = mapped_column(default=new_change_token, server_default="0")
 
     group: Mapped[Group] = relationship()
     items: Mapped[list[RoundItem]] = relationship(

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property, lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import LOSS_POLICIES, Group, Membership
 from coop.ledger import services as ledger
-from coop.orders import domain, split
+from coop.orders import domain, facts, split
 from coop.orders.models import (
     COST_RULES,
     AwardedTier,
@@ -32,6 +33,7 @@ from coop.orders.models import (
     RoundItem,
     Settlement,
     SharedCost,
+    new_change_token,
 )
 from coop.quantities import line_amount, price_str, qty_str, weight_str
 from coop.suppliers.models import PriceTier, Product, Supplier
@@ -55,16 +57,33 @@ def list_rounds(session: Session, group: Group, *, include_drafts: bool) -> list
     return list(session.scalars(query))
 
 
-def get_round(session: Session, group: Group, round_id: int) -> Round | None:
-    rnd = session.scalar(
-        select(Round).where(Round.id == round_id, Round.group_id == group.id)
-        .options(selectinload(Round.items).joinedload(RoundItem.product)
-                 .joinedload(Product.supplier),
-                 selectinload(Round.items).selectinload(RoundItem.awarded_tiers),
-                 selectinload(Round.items).joinedload(RoundItem.product)
-                 .selectinload(Product.price_tiers),
-                 selectinload(Round.shared_costs).joinedload(SharedCost.supplier)))
-    return rnd
+def get_round(session: Session, group: Group, round_id: int, *, with_items: bool = True
+              ) -> Round | None:
+    """The round of this group, with its products, their terms and its shared
+    costs loaded at once (`with_items`), or alone (a page that reads the split
+    from the cache needs nothing more)."""
+    query = select(Round).where(Round.id == round_id, Round.group_id == group.id)
+    if with_items:
+        query = query.options(
+            selectinload(Round.items).joinedload(RoundItem.product)
+            .joinedload(Product.supplier),
+            selectinload(Round.items).selectinload(RoundItem.awarded_tiers),
+            selectinload(Round.items).joinedload(RoundItem.product)
+            .selectinload(Product.price_tiers),
+            selectinload(Round.shared_costs).joinedload(SharedCost.supplier))
+    return session.scalar(query)
+
+
+def load_round(session: Session, rnd: Round) -> Round:
+    """`rnd` with its products, terms and costs loaded (one query each, not one
+    per product), for the split."""
+    query = select(Round).where(Round.id == rnd.id).options(
+        selectinload(Round.items).joinedload(RoundItem.product),
+        selectinload(Round.items).selectinload(RoundItem.awarded_tiers),
+        selectinload(Round.items).joinedload(RoundItem.product)
+        .selectinload(Product.price_tiers),
+        selectinload(Round.shared_costs)).execution_options(populate_existing=True)
+    return session.scalars(query).one()
 
 
 def _check_title(title: str) -> str:
@@ -158,14 +177,15 @@ def move_round(session: Session, rnd: Round, actor: User, target: str, note: str
     if target == domain.OPEN and not rnd.items:
         raise DomainError(_l("Add at least one product before opening the round."))
     moved = session.execute(update(Round).where(Round.id == rnd.id, Round.state == current)
-                            .values(state=target).execution_options(synchronize_session=False))
+                            .values(state=target, change_token=new_change_token())
+                            .execution_options(synchronize_session=False))
     if moved.rowcount != 1:
         session.refresh(rnd, ["state"])
         raise _forbidden_move(rnd.state, target)
     session.add(RoundEvent(round_id=rnd.id, from_state=current, to_state=target,
                            actor_id=actor.id, note=note))
     session.flush()
-    session.refresh(rnd, ["state"])
+    session.refresh(rnd, ["state", "change_token"])
 
 
 def _forbidden_move(current: str, target: str) -> DomainError:
@@ -393,6 +413,15 @@ def round_demand(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
     return {item_id: (int(q or 0), int(t or 0)) for item_id, q, t in rows}
 
 
+def summary_fills(rnd: Round, summary: facts.RoundFacts
+                  ) -> list[tuple[RoundItem, domain.PackFill]]:
+    """`pack_fills` from the split's summary (no need to add up the orders again)."""
+    to_thousandths = 10 ** (3 - summary.qty_decimals)
+    return [(item, domain.pack_fill(row.firm * to_thousandths, row.tolerance * to_thousandths,
+                                    row.pack_size * to_thousandths))
+            for item, row in zip(rnd.items, summary.products, strict=True)]
+
+
 def pack_fills(session: Session, rnd: Round) -> list[tuple[RoundItem, domain.PackFill]]:
     demand = round_demand(session, rnd)
     fills = []
@@ -409,23 +438,54 @@ class RoundSplit:
     scenario: dict[str, Any]
     result: dict[str, Any]
     outcome: split.SplitOutcome
-    members: dict[str, Membership]  # scenario member id -> membership
     items: dict[str, RoundItem]  # scenario product id -> round item
     member_index: dict[int, int] = field(default_factory=dict)  # membership id -> index
+    session: Session | None = field(default=None, repr=False)
+
+    @cached_property
+    def members(self) -> dict[str, Membership]:
+        """Scenario member id -> membership (loaded when first asked for)."""
+        assert self.session is not None
+        ids = [int(m.id) for m in self.outcome.members]
+        found = {str(m.id): m for m in self.session.scalars(
+            select(Membership).where(Membership.id.in_(ids))
+            .options(joinedload(Membership.user)))} if ids else {}
+        return found
 
     def member_result(self, membership_id: int) -> dict[str, Any] | None:
         index = self.member_index.get(membership_id)
         return None if index is None else self.result["members"][index]
 
 
-def round_requests(session: Session, rnd: Round) -> list[Request]:
-    return list(session.scalars(
-        select(Request).where(Request.round_id == rnd.id)
-        .options(joinedload(Request.membership).joinedload(Membership.user))
-        .order_by(Request.membership_id, Request.round_item_id)))
+@dataclass(frozen=True, slots=True)
+class RequestLine:
+    membership_id: int
+    round_item_id: int
+    quantity: int
+    tolerance: int
 
 
-def build_scenario(rnd: Round, requests: list[Request],
+def round_requests(session: Session, rnd: Round) -> list[RequestLine]:
+    """The round's order lines as plain rows (a large round has 50,000 of them:
+    ORM objects would cost ten times more to load)."""
+    return [RequestLine(*row) for row in session.execute(
+        select(Request.membership_id, Request.round_item_id, Request.quantity,
+               Request.tolerance)
+        .where(Request.round_id == rnd.id)
+        .order_by(Request.membership_id, Request.round_item_id))]
+
+
+def _member_names(session: Session, membership_ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted(set(membership_ids))
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        names.update(session.execute(
+            select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+            .where(Membership.id.in_(ids[start:start + 5000]))).all())
+    return names
+
+
+def build_scenario(session: Session, rnd: Round, requests: list[RequestLine],
                    delivery: Mapping[int, tuple[int, int]] | None = None,
                    credits: Mapping[int, int] | None = None) -> dict[str, Any]:
     """The split contract's scenario JSON for this round (spec/split.md).
@@ -434,9 +494,7 @@ def build_scenario(rnd: Round, requests: list[Request],
     in the round's order; `delivery` gives {round_item_id: (received, damaged)},
     `credits` {round_item_id: supplier credit note, minor units} (an extension
     of the contract, see split.parse_scenario)."""
-    members: dict[int, Membership] = {}
-    for request in sorted(requests, key=lambda r: r.membership_id):
-        members.setdefault(request.membership_id, request.membership)
+    names = _member_names(session, (r.membership_id for r in requests))
     products = []
     for item in rnd.items:
         supplier_id, pack_size, tiers = item_terms(item)
@@ -458,12 +516,14 @@ def build_scenario(rnd: Round, requests: list[Request],
             entry["credit"] = money.to_string(credits[item.id], rnd.group.currency)
         products.append(entry)
     digits = money.minor_digits(rnd.group.currency)
+    quantity_text = lru_cache(maxsize=4096)(qty_str)  # 50,000 lines, few distinct values
     scenario: dict[str, Any] = {
         "currency": rnd.group.currency,
-        "members": [{"id": str(mid), "name": m.user.name} for mid, m in members.items()],
+        "members": [{"id": str(mid), "name": names[mid]} for mid in sorted(names)],
         "products": products,
         "requests": [{"member": str(r.membership_id), "product": str(r.round_item_id),
-                      "quantity": qty_str(r.quantity), "tolerance": qty_str(r.tolerance)}
+                      "quantity": quantity_text(r.quantity),
+                      "tolerance": quantity_text(r.tolerance)}
                      for r in requests if r.quantity or r.tolerance],
         "shared_costs": [
             {"name": c.name, "amount": money.to_string(c.amount, rnd.group.currency),
@@ -483,27 +543,29 @@ def compute_split(session: Session, rnd: Round, *,
                   as_ordered: bool = False) -> RoundSplit:
     """The round's split as it stands: as ordered until goods arrive, then with
     the deliveries and credit notes recorded (plus `extra_delivery`, a batch
-    not yet saved, for the preview); a settled round's split as it was settled."""
+    not yet saved, for the preview); a settled round's split as it was settled.
+    Pages read it through coop.orders.cache, which computes it once per change."""
     settlement = None if as_ordered else session.scalar(
         select(Settlement).where(Settlement.round_id == rnd.id))
-    requests = round_requests(session, rnd)
     if settlement is not None:
         scenario = json.loads(settlement.scenario_json)
-    elif as_ordered:
-        scenario = build_scenario(rnd, requests)
     else:
-        scenario = build_scenario(rnd, requests, effective_delivery(session, rnd, extra_delivery),
-                                  credit_totals(session, rnd))
+        requests = round_requests(session, rnd)
+        if as_ordered:
+            scenario = build_scenario(session, rnd, requests)
+        else:
+            scenario = build_scenario(session, rnd, requests,
+                                      effective_delivery(session, rnd, extra_delivery),
+                                      credit_totals(session, rnd))
     try:
         outcome = split.run(split.parse_scenario(scenario, extensions=True))
     except split.ScenarioError as exc:
         raise DomainError(_l("The round cannot be split: %(why)s", why=str(exc))) from exc
     result = split.to_result(outcome)
-    members = {str(r.membership_id): r.membership for r in requests}
     items = {str(item.id): item for item in rnd.items}
     index = {int(m["id"]): i for i, m in enumerate(result["members"])}
-    return RoundSplit(scenario=scenario, result=result, outcome=outcome, members=members,
-                      items=items, member_index=index)
+    return RoundSplit(scenario=scenario, result=result, outcome=outcome, items=items,
+                      member_index=index, session=session)
 
 
 # --------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from coop.extensions import db
 from coop.forms import ActionForm, choices, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
-from coop.groups.services import list_members
+from coop.groups.services import find_members, list_members, member_picker
 from coop.ledger import services as ledger
+from coop.orders import cache as split_cache
 from coop.orders import domain, explain, services
 from coop.orders.forms import (
     CreditNoteForm,
@@ -25,16 +26,19 @@ from coop.orders.forms import (
     rule_choices,
 )
 from coop.orders.models import Round
+from coop.paging import Page
 from coop.views import saving
 
 bp = Blueprint("orders", __name__, template_folder="templates")
 
+MEMBERS_PER_PAGE = 50
+PICKER_LIMIT = 100  # members in the round page's drop-down; more: search by name
 MOVES = {"open": domain.OPEN, "close": domain.CLOSED, "cancel": domain.CANCELLED,
          "award": domain.AWARDED}
 
 
-def _round_or_404(round_id: int) -> Round:
-    rnd = services.get_round(db.session, g.group, round_id)
+def _round_or_404(round_id: int, *, with_items: bool = True) -> Round:
+    rnd = services.get_round(db.session, g.group, round_id, with_items=with_items)
     if rnd is None or (rnd.state == domain.DRAFT and not g.is_treasurer):
         abort(404)
     return rnd
@@ -121,16 +125,22 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 @group_view()
 def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
-    fills = services.pack_fills(db.session, rnd)
-    context = {"group": g.group, "rnd": rnd, "fills": fills, "states": services.STATE_NAMES,
+    context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES,
                "action_form": ActionForm()}
-    if g.is_treasurer:
-        round_split = services.compute_split(db.session, rnd)
+    if not g.is_treasurer:
+        context["fills"] = services.pack_fills(db.session, rnd)
+    else:
+        figures = split_cache.round_summary(db.session, rnd)
+        summary = explain.RoundSummary(figures, g.group.currency)
+        context["fills"] = services.summary_fills(rnd, figures)
+        page = Page(summary.members, request.args.get("page", 1, type=int), MEMBERS_PER_PAGE)
+        if page.number != request.args.get("page", 1, type=int):
+            abort(404)
         cost_form = SharedCostForm(currency=g.group.currency)
         cost_form.supplier.choices = _supplier_choices(rnd)
-        members = list_members(db.session, g.group, include_inactive=False)
-        context.update(split=round_split, view=explain.RoundView(round_split, g.group.currency),
-                       cost_form=cost_form, members=members,
+        context.update(summary=summary, page=page, cost_form=cost_form,
+                       picker=member_picker(db.session, g.group, PICKER_LIMIT)
+                       if rnd.state == domain.OPEN else None,
                        rule_names={c.value: c.label for c in rule_choices()},
                        history=services.round_history(db.session, rnd))
     return render_template("orders/round.html", **context)
@@ -201,10 +211,17 @@ def _whose(membership_id: int | None) -> Membership:
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/order-for")
 @group_view(treasurer=True)
 def order_for(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
-    """The treasurer picked a member to enter an order for."""
-    member = member_in_group(g.group, request.args.get("member", type=int) or 0)
-    return redirect(url_for("orders.order", group_id=group_id, round_id=round_id,
-                            membership_id=member.id))
+    """The treasurer picks a member to enter an order for: from the list, or
+    (a large group) by a part of her name or phone number."""
+    rnd = _round_or_404(round_id)
+    if "member" in request.args:
+        member = member_in_group(g.group, request.args.get("member", type=int) or 0)
+        return redirect(url_for("orders.order", group_id=group_id, round_id=round_id,
+                                membership_id=member.id))
+    search = (request.args.get("q") or "").strip()[:120]
+    found = find_members(db.session, g.group, search, limit=PICKER_LIMIT)
+    return render_template("orders/order_for.html", group=g.group, rnd=rnd, search=search,
+                           found=found, limit=PICKER_LIMIT)
 
 
 @bp.route("/groups/<int:group_id>/rounds/<int:round_id>/order", methods=["GET", "POST"])
@@ -255,16 +272,19 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/share/<int:membership_id>")
 @group_view()
 def share(group_id: int, round_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
-    rnd = _round_or_404(round_id)
+    rnd = _round_or_404(round_id, with_items=False)
     member = _whose(membership_id)
-    round_split = services.compute_split(db.session, rnd)
-    view = explain.RoundView(round_split, g.group.currency)
+    figures = split_cache.member_share(db.session, rnd, member.id)
     balance = ledger.member_balance(db.session, member)
-    with force_locale(member.user.locale or g.group.language):
-        text = explain.share_text(view, member.id, rnd.title, g.group.name, balance)
-    return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
-                           share=view.member(member.id), states=services.STATE_NAMES,
-                           text=text, balance=balance)
+    text = ""
+    if figures is not None:
+        with force_locale(member.user.locale or g.group.language):
+            text = explain.share_text(explain.member_share(figures, g.group.currency),
+                                      g.group.currency, rnd.title, g.group.name, balance)
+    return render_template(
+        "orders/share.html", group=g.group, rnd=rnd, member=member,
+        share=explain.member_share(figures, g.group.currency) if figures else None,
+        states=services.STATE_NAMES, text=text, balance=balance)
 
 
 def _credit_form(rnd: Round) -> CreditNoteForm:

@@ -357,12 +357,13 @@ def round_needs(session: Session, rnd: Round) -> dict[int, domain.Need]:
     return {item.id: domain.Need(item.id, *demand.get(item.id, (0, 0))) for item in rnd.items}
 
 
-def quote_scenario(rnd: Round, requests: list[Any], quote: Quote, cost: domain.OfferCost,
-                   offer: domain.Offer, fee_rule: str = "weight") -> dict[str, Any]:
+def quote_scenario(session: Session, rnd: Round, requests: list[Any], quote: Quote,
+                   cost: domain.OfferCost, offer: domain.Offer, fee_rule: str = "weight"
+                   ) -> dict[str, Any]:
     """The round's split scenario with the quote's pack sizes and tiers for the
     products it can deliver (the others keep the round's terms, the catalog's
     list prices), and its delivery fee as a cost of its goods."""
-    scenario = orders.build_scenario(rnd, requests)
+    scenario = orders.build_scenario(session, rnd, requests)
     for entry in scenario["products"]:
         item_id = int(entry["id"])
         line = offer.lines.get(item_id)
@@ -404,7 +405,7 @@ def _member_totals(session: Session, result: QuoteComparison,
     if not requests:
         return
     try:
-        base = split.run(split.parse_scenario(orders.build_scenario(rnd, requests)))
+        base = split.run(split.parse_scenario(orders.build_scenario(session, rnd, requests)))
     except split.ScenarioError:
         return  # the round page says why; the comparison above still stands
     members = base.scenario.members
@@ -415,7 +416,7 @@ def _member_totals(session: Session, result: QuoteComparison,
                                   strict=True):
         if cost.declined:
             continue
-        scenario = quote_scenario(rnd, requests, quote, cost, offer, result.fee_rule)
+        scenario = quote_scenario(session, rnd, requests, quote, cost, offer, result.fee_rule)
         try:
             outcome = split.run(split.parse_scenario(scenario))
         except split.ScenarioError as exc:

@@ -15,6 +15,7 @@ from coop.config import SUPPORTED_LOCALES
 from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group
+from coop.orders import changes as orders_changes
 from coop.suppliers import domain
 from coop.suppliers.domain import CatalogError, CatalogRow, ProductData, RowError, Tier
 from coop.suppliers.models import PriceTier, Product, Supplier
@@ -260,6 +261,8 @@ def upsert_catalog(session: Session, supplier: Supplier, rows: Sequence[CatalogR
             changed.append((stored, row.product))
     _insert_products(session, supplier, new_rows, now)
     _update_products(session, changed, now)
+    if changed:  # bulk statements: the flush does not see them (coop/orders/changes.py)
+        orders_changes.supplier_catalog_changed(session, supplier.id)
     # what the session holds of this catalog is now out of date
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Product | PriceTier):

@@ -1,0 +1,212 @@
+"""A round's split, computed once per change of the round.
+
+Splitting a round of 1,000 members x 50 products takes a fraction of a second;
+its pages are viewed far more often than it changes. The figures the pages show
+(coop.orders.facts) are kept under the round's id and its `change_token`, which
+every change to the split's inputs replaces (coop/orders/changes.py): a page
+reads the token with the round, so it never meets figures older than the data.
+
+Where they are kept: with `COOP_REDIS_URL`, in Redis, as JSON, shared by every
+app process and machine (one key for the round's summary, one per member, so
+that a member's page reads only her own bill); without it, in this process's
+memory, for the one-machine default. While one process computes a round,
+the others wait for its result instead of computing the same thing.
+
+With SPLIT_CACHE_CHECK set (the test suite sets it), every figure read from
+the cache is compared with a fresh computation: a change that forgot to
+renew the token fails the test that made it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from coop.orders import (
+    changes,  # noqa: F401  (the tracking that renews the keys)
+    facts,
+)
+from coop.orders.models import Round
+
+_EXTENSION = "coop_split_cache"
+LIFETIME_SECONDS = 24 * 3600
+_LOCK_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Computed:
+    summary: facts.RoundFacts
+    members: dict[int, facts.MemberFacts]  # membership id -> her bill
+
+
+class Store(Protocol):
+    def summary(self, key: str) -> facts.RoundFacts | None: ...
+    def member(self, key: str, membership_id: int) -> tuple[bool, facts.MemberFacts | None]: ...
+    def put(self, key: str, computed: Computed) -> None: ...
+    def ready(self, key: str) -> bool: ...
+    def computing(self, key: str) -> bool: ...
+    def done_computing(self, key: str) -> None: ...
+
+
+class MemoryStore:
+    """The last rounds computed, in this process (least recently used goes)."""
+
+    def __init__(self, rounds: int = 32) -> None:
+        self._entries: OrderedDict[str, Computed] = OrderedDict()
+        self._rounds = rounds
+        self._lock = threading.Lock()
+
+    def _get(self, key: str) -> Computed | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def summary(self, key: str) -> facts.RoundFacts | None:
+        entry = self._get(key)
+        return entry.summary if entry else None
+
+    def member(self, key: str, membership_id: int) -> tuple[bool, facts.MemberFacts | None]:
+        entry = self._get(key)
+        return (False, None) if entry is None else (True, entry.members.get(membership_id))
+
+    def put(self, key: str, computed: Computed) -> None:
+        with self._lock:
+            self._entries[key] = computed
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._rounds:
+                self._entries.popitem(last=False)
+
+    def ready(self, key: str) -> bool:
+        return self._get(key) is not None
+
+    def computing(self, key: str) -> bool:
+        return True  # one process: nobody else to wait for
+
+    def done_computing(self, key: str) -> None:
+        pass
+
+
+class RedisStore:
+    """Shared by every process: `<key>:ok` is written last, so its presence
+    says that the summary and every member's bill are there."""
+
+    def __init__(self, url: str, prefix: str = "coop:split:") -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=5)
+        self._prefix = prefix
+
+    def summary(self, key: str) -> facts.RoundFacts | None:
+        ok, text = self._redis.mget(self._prefix + key + ":ok", self._prefix + key + ":summary")
+        return facts.RoundFacts.from_json(text) if ok and text else None
+
+    def member(self, key: str, membership_id: int) -> tuple[bool, facts.MemberFacts | None]:
+        ok, text = self._redis.mget(self._prefix + key + ":ok",
+                                    f"{self._prefix}{key}:m:{membership_id}")
+        if not ok:
+            return False, None
+        return True, facts.MemberFacts.from_json(text) if text else None
+
+    def put(self, key: str, computed: Computed) -> None:
+        base = self._prefix + key
+        pipe = self._redis.pipeline(transaction=False)
+        # the parts outlive the marker, so that the marker never points at nothing
+        pipe.set(base + ":summary", computed.summary.to_json(), ex=LIFETIME_SECONDS + 60)
+        for membership_id, member in computed.members.items():
+            pipe.set(f"{base}:m:{membership_id}", member.to_json(), ex=LIFETIME_SECONDS + 60)
+        pipe.set(base + ":ok", b"1", ex=LIFETIME_SECONDS)
+        pipe.execute()
+
+    def ready(self, key: str) -> bool:
+        return bool(self._redis.exists(self._prefix + key + ":ok"))
+
+    def computing(self, key: str) -> bool:
+        """True: this process computes; False: another one is at it."""
+        return bool(self._redis.set(self._prefix + key + ":lock", b"1", nx=True,
+                                    ex=_LOCK_SECONDS))
+
+    def done_computing(self, key: str) -> None:
+        self._redis.delete(self._prefix + key + ":lock")
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    app.extensions[_EXTENSION] = RedisStore(url) if url else MemoryStore()
+
+
+def _store() -> Store:
+    return current_app.extensions[_EXTENSION]
+
+
+def _key(rnd: Round) -> str:
+    return f"{rnd.id}:{rnd.change_token}"
+
+
+def compute(session: Session, rnd: Round) -> Computed:
+    from coop.orders.services import compute_split, load_round
+
+    outcome = compute_split(session, load_round(session, rnd)).outcome
+    return Computed(summary=facts.round_facts(outcome),
+                    members={int(m.id): facts.member_facts(outcome, m.index)
+                             for m in outcome.members})
+
+
+def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
+    """Compute and keep the round's figures; None if another process was
+    computing them and has kept them meanwhile (read them from the store)."""
+    store = _store()
+    if not store.computing(key):
+        deadline = time.monotonic() + _LOCK_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if store.ready(key):
+                return None
+    try:
+        computed = compute(session, rnd)
+        store.put(key, computed)
+    finally:
+        store.done_computing(key)
+    return computed
+
+
+def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
+    """The round's products, totals and one row per member, as the split has them."""
+    key = _key(rnd)
+    found = _store().summary(key)
+    if found is not None:
+        _check(session, rnd, lambda c: c.summary == found)
+        return found
+    computed = _fill(session, rnd, key)
+    found = computed.summary if computed else _store().summary(key)
+    return found if found is not None else compute(session, rnd).summary
+
+
+def member_share(session: Session, rnd: Round, membership_id: int
+                 ) -> facts.MemberFacts | None:
+    """Her bill in the round's split; None if she has nothing in it."""
+    key = _key(rnd)
+    hit, found = _store().member(key, membership_id)
+    if hit:
+        _check(session, rnd, lambda c: c.members.get(membership_id) == found)
+        return found
+    computed = _fill(session, rnd, key)
+    if computed is None:
+        hit, found = _store().member(key, membership_id)
+        if not hit:  # gone again already (evicted): compute it here
+            computed = compute(session, rnd)
+    return computed.members.get(membership_id) if computed else found
+
+
+def _check(session: Session, rnd: Round, same: Callable[[Computed], bool]) -> None:
+    if current_app.config.get("SPLIT_CACHE_CHECK") and not same(compute(session, rnd)):
+        raise AssertionError(
+            f"the split cache of round {rnd.id} is stale: a change to what its split is "
+            "made of did not renew rounds.change_token (coop/orders/changes.py)")

@@ -1,0 +1,158 @@
+"""Which rounds a change touches.
+
+Every change to what a round's split is made of gives the round a new
+`change_token`, the key under which coop/orders/cache.py keeps its split: the
+orders, the products on offer and their catalog terms, the frozen award, the
+shared costs, the deliveries, the credit notes, the state, the round's split
+settings and the members' names.
+
+ORM changes are caught at every flush by an event on the Session class, so a
+service written tomorrow cannot forget them. The few Core statements that write
+split inputs directly (the conditional state move, the catalog import's bulk
+statements) call `rounds_changed` / `supplier_catalog_changed` themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from coop.auth.models import User
+from coop.groups.models import Group, Membership
+from coop.orders.models import (
+    AwardedTier,
+    CreditNote,
+    Delivery,
+    Request,
+    Round,
+    RoundItem,
+    Settlement,
+    SharedCost,
+    new_change_token,
+)
+from coop.suppliers.models import PriceTier, Product
+
+# What a settled round shows comes from its settlement's snapshot alone.
+_LIVE = Round.state != "settled"
+_ROUND_FIELDS = ("state", "loss_policy", "levy_basis_points", "cash_rounding", "items",
+                 "shared_costs")
+_SESSION_KEY = "coop_split_changes"
+
+
+def rounds_changed(session: Session, round_ids: Iterable[int]) -> None:
+    ids = sorted(set(round_ids))
+    if ids:
+        _stamp(session, Round.id.in_(ids))
+
+
+def products_changed(session: Session, product_ids: Iterable[int]) -> None:
+    ids = sorted(set(product_ids))
+    if ids:
+        _stamp(session, _LIVE & Round.id.in_(
+            select(RoundItem.round_id).where(RoundItem.product_id.in_(ids))))
+
+
+def supplier_catalog_changed(session: Session, supplier_id: int) -> None:
+    """Any product of this supplier may have changed (the catalog import)."""
+    _stamp(session, _LIVE & Round.id.in_(
+        select(RoundItem.round_id).join(Product, Product.id == RoundItem.product_id)
+        .where(Product.supplier_id == supplier_id)))
+
+
+def _users_renamed(session: Session, user_ids: Iterable[int]) -> None:
+    ids = sorted(set(user_ids))
+    if ids:
+        _stamp(session, _LIVE & Round.group_id.in_(
+            select(Membership.group_id).where(Membership.user_id.in_(ids))))
+
+
+def _groups_changed(session: Session, group_ids: Iterable[int]) -> None:
+    ids = sorted(set(group_ids))
+    if ids:
+        _stamp(session, _LIVE & Round.group_id.in_(ids))
+
+
+def _stamp(session: Session, where: Any) -> None:
+    token = new_change_token()
+    ids = session.connection().execute(
+        update(Round).where(where).values(change_token=token).returning(Round.id)).scalars()
+    # Rounds already loaded in this session see their new token at once.
+    for round_id in ids:
+        loaded = session.identity_map.get(inspect(Round).identity_key_from_primary_key(
+            (round_id,)))
+        if loaded is not None:
+            set_committed_value(loaded, "change_token", token)
+
+
+@dataclass
+class _Touched:
+    rounds: set[int] = field(default_factory=set)
+    round_items: set[int] = field(default_factory=set)
+    products: set[int] = field(default_factory=set)
+    users: set[int] = field(default_factory=set)
+    groups: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.rounds or self.round_items or self.products or self.users
+                    or self.groups)
+
+
+def _changed(obj: Any, *names: str) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session: Session, flush_context: Any, instances: Any) -> None:
+    touched: _Touched = session.info.setdefault(_SESSION_KEY, _Touched())
+    new, dirty = session.new, session.dirty
+    for obj in chain(new, dirty, session.deleted):
+        if obj in dirty and not session.is_modified(obj):
+            continue
+        if isinstance(obj, Request | SharedCost | Delivery | CreditNote | Settlement
+                      | RoundItem):
+            # a new row added through `round.items` or `SharedCost(round=…)`
+            # gets its round_id only in this flush
+            round_id = obj.round_id if obj.round_id is not None else getattr(
+                getattr(obj, "round", None), "id", None)
+            if round_id is not None:
+                touched.rounds.add(round_id)
+        elif isinstance(obj, AwardedTier):
+            touched.round_items.add(obj.round_item_id)
+        elif isinstance(obj, Round):
+            if obj.id is not None and obj not in new and _changed(obj, *_ROUND_FIELDS):
+                touched.rounds.add(obj.id)
+        elif isinstance(obj, Product):
+            if obj.id is not None and obj not in new:
+                touched.products.add(obj.id)
+        elif isinstance(obj, PriceTier):
+            if obj.product_id is not None:
+                touched.products.add(obj.product_id)
+        elif isinstance(obj, User):
+            if obj.id is not None and obj not in new and _changed(obj, "name"):
+                touched.users.add(obj.id)
+        elif (isinstance(obj, Group) and obj.id is not None and obj not in new
+              and _changed(obj, "currency")):
+            touched.groups.add(obj.id)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _apply(session: Session, flush_context: Any) -> None:
+    touched: _Touched | None = session.info.pop(_SESSION_KEY, None)
+    if not touched:
+        return
+    rounds = set(touched.rounds)
+    if touched.round_items:
+        rounds.update(session.connection().execute(
+            select(RoundItem.round_id).where(RoundItem.id.in_(sorted(touched.round_items))))
+            .scalars())
+    if rounds:
+        rounds_changed(session, rounds)
+    products_changed(session, touched.products)
+    _users_renamed(session, touched.users)
+    _groups_changed(session, touched.groups)

@@ -1,0 +1,286 @@
+"""The split cache (coop/orders/cache.py) and the change tracking that keys it
+(coop/orders/changes.py): every change to what a round's split is made of
+renews the round's change token, nothing else does, and the figures a page
+reads are those of a fresh split."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from coop.orders import cache as split_cache
+from coop.orders import facts
+from coop.orders import services as orders
+from coop.orders.models import Request, Round
+from coop.suppliers import services as suppliers
+from tests.factories import make_closed_round, make_member
+from tests.integration.test_scale_out import redis_url, require_redis
+
+REDIS_DB = 14  # flushed by these tests: no other use of it, please
+
+
+def _token(session: Session, rnd: Round) -> int:
+    return session.execute(select(Round.change_token).where(Round.id == rnd.id)).scalar_one()
+
+
+def _open(session: Session) -> Any:
+    w = make_closed_round(session)
+    session.execute(update(Round).where(Round.id == w.rnd.id).values(state="open"))
+    session.expire_all()
+    return w
+
+
+def _awarded(session: Session) -> Any:
+    w = make_closed_round(session)
+    orders.award_at_list_prices(session, w.rnd, w.treasurer.user)
+    session.flush()
+    return w
+
+
+def _order(session: Session, w: Any) -> None:
+    orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (35000, 0)}, w.treasurer.user,
+                      as_treasurer=True)
+
+
+def _round_settings(session: Session, w: Any) -> None:
+    orders.update_round(session, w.rnd, title=w.rnd.title, deadline=None,
+                        product_ids=[p.id for p in w.products], loss_policy="round",
+                        levy_basis_points=200, cash_rounding=0)
+
+
+def _add_cost(session: Session, w: Any) -> None:
+    orders.add_shared_cost(session, w.rnd, name="Транспорт", amount=150000, rule="weight",
+                           supplier_id=None)
+
+
+def _remove_cost(session: Session, w: Any) -> None:
+    orders.remove_shared_cost(session, w.rnd, w.rnd.shared_costs[0].id)
+
+
+def _price(session: Session, w: Any) -> None:
+    data = suppliers.product_data(w.products[0])
+    tiers = tuple(type(t)(t.min_qty, t.unit_price - 1000) for t in data.tiers)
+    suppliers.update_product(session, w.products[0], type(data)(**{
+        **{f: getattr(data, f) for f in data.__dataclass_fields__}, "tiers": tiers}))
+
+
+def _catalog_import(session: Session, w: Any) -> None:
+    csv = suppliers.export_catalog(session, w.products[0].supplier)
+    suppliers.import_catalog(session, w.products[0].supplier,
+                             csv.replace(b"0=48,5|", b"0=47|"))
+
+
+def _product_name(session: Session, w: Any) -> None:
+    w.products[1].name = "Ткань бязь"
+
+
+def _member_name(session: Session, w: Any) -> None:
+    w.nurila.user.name = "Нурила Асанова"
+
+
+def _delivery(session: Session, w: Any) -> None:
+    orders.record_delivery(session, w.rnd, {w.seed.id: (50000, 5000)}, actor=w.treasurer.user)
+
+
+def _delivered(session: Session) -> Any:
+    w = _awarded(session)
+    _delivery(session, w)
+    session.flush()
+    return w
+
+
+def _credit(session: Session, w: Any) -> None:
+    orders.record_credit_note(session, w.rnd, w.seed.id, amount=10000, note="",
+                              actor=w.treasurer.user)
+
+
+def _award(session: Session, w: Any) -> None:
+    orders.award_at_list_prices(session, w.rnd, w.treasurer.user)
+
+
+CHANGES: dict[str, tuple[Callable[[Session], Any], Callable[[Session, Any], None]]] = {
+    "an order": (_open, _order),
+    "the round's split settings": (make_closed_round, _round_settings),
+    "a shared cost added": (make_closed_round, _add_cost),
+    "a product's price": (make_closed_round, _price),
+    "the catalog import": (make_closed_round, _catalog_import),
+    "a product's name": (make_closed_round, _product_name),
+    "a member's name": (make_closed_round, _member_name),
+    "the award": (make_closed_round, _award),
+    "a delivery": (_awarded, _delivery),
+    "a credit note": (_delivered, _credit),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_every_change_to_the_split_renews_the_token(session: Session, change: str) -> None:
+    make, act = CHANGES[change]
+    w = make(session)
+    session.flush()
+    before = _token(session, w.rnd)
+    act(session, w)
+    session.flush()
+    assert _token(session, w.rnd) != before
+    assert w.rnd.change_token == _token(session, w.rnd)  # the loaded round knows it too
+
+
+def test_removing_a_cost_renews_the_token(session: Session) -> None:
+    w = make_closed_round(session)
+    _add_cost(session, w)
+    session.flush()
+    before = _token(session, w.rnd)
+    _remove_cost(session, w)
+    session.flush()
+    assert _token(session, w.rnd) != before
+
+
+def test_other_changes_keep_the_token(session: Session) -> None:
+    w = make_closed_round(session)
+    other = make_closed_round(session)
+    session.flush()
+    before = _token(session, w.rnd)
+    w.rnd.title, w.rnd.delivery_place = "Осень", "Мектеп"  # not in the split
+    make_member(session, w.group, "Жаңы мүчө")
+    orders.add_shared_cost(session, other.rnd, name="Банк", amount=5000, rule="equal",
+                           supplier_id=None)
+    session.flush()
+    assert _token(session, w.rnd) == before
+
+
+def test_a_page_reads_the_split_of_the_data_as_it_is_now(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    w = _open(session)
+    first = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert first is not None and first.lines[0].quantity == 300  # 30 sachets, in 0.1
+    _order(session, w)
+    session.commit()
+    again = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert again is not None and again.lines[0].quantity == 350
+    assert again == facts.member_facts(
+        orders.compute_split(session, w.rnd).outcome,
+        orders.compute_split(session, w.rnd).member_index[w.aigul.id])
+    assert split_cache.member_share(session, w.rnd, w.treasurer.id) is None  # ordered nothing
+
+
+def test_a_change_that_bypasses_the_tracking_is_caught_by_the_check(
+        app_ctx: Flask, session: Session) -> None:
+    assert app_ctx.config["SPLIT_CACHE_CHECK"]
+    w = _open(session)
+    assert split_cache.member_share(session, w.rnd, w.aigul.id) is not None
+    session.execute(update(Request).where(Request.membership_id == w.aigul.id)
+                    .values(quantity=Request.quantity + 1000))
+    with pytest.raises(AssertionError, match="stale"):
+        split_cache.member_share(session, w.rnd, w.aigul.id)
+
+
+def test_the_summary_has_the_split_totals(app_ctx: Flask, session: Session) -> None:
+    w = make_closed_round(session)
+    summary = split_cache.round_summary(session, w.rnd)
+    outcome = orders.compute_split(session, w.rnd).outcome
+    assert summary.totals["members_total"] == outcome.totals.members_total
+    assert [m.total for m in summary.members] == [m.total for m in outcome.members]
+    assert sum(m.total for m in summary.members) == summary.totals["members_total"]
+    assert [p.bill for p in summary.products] == [p.bill for p in outcome.products]
+    assert facts.RoundFacts.from_json(summary.to_json()) == summary
+
+
+def test_member_figures_survive_json(session: Session) -> None:
+    w = _awarded(session)
+    _add_cost(session, w)
+    _delivery(session, w)
+    session.flush()
+    round_split = orders.compute_split(session, w.rnd)
+    for index in range(len(round_split.outcome.members)):
+        member = facts.member_facts(round_split.outcome, index)
+        assert facts.MemberFacts.from_json(member.to_json()) == member
+    aigul = facts.member_facts(round_split.outcome, round_split.member_index[w.aigul.id])
+    assert aigul.loss_items and aigul.costs and aigul.levy_percent[1] > 0
+    assert Decimal(aigul.total) == Decimal(round_split.outcome.members[
+        round_split.member_index[w.aigul.id]].total)
+
+
+# -- Redis: shared by processes ----------------------------------------------------
+
+
+@pytest.fixture()
+def redis_store(app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> split_cache.RedisStore:
+    connection = require_redis(REDIS_DB)
+    store = split_cache.RedisStore(redis_url(REDIS_DB))
+    monkeypatch.setitem(app_ctx.extensions, "coop_split_cache", store)
+    yield store
+    connection.flushdb()
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = split_cache.compute
+
+    def counted(session: Session, rnd: Round) -> split_cache.Computed:
+        calls.append(rnd.id)
+        return real(session, rnd)
+
+    monkeypatch.setattr(split_cache, "compute", counted)
+    return calls
+
+
+def test_redis_keeps_one_bill_per_member_for_every_process(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    w = _open(session)
+    session.commit()
+    calls = _counting(monkeypatch)
+    aigul = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert calls == [w.rnd.id]
+    # another process: another store on the same Redis
+    elsewhere = split_cache.RedisStore(redis_url(REDIS_DB))
+    key = f"{w.rnd.id}:{w.rnd.change_token}"
+    assert elsewhere.member(key, w.aigul.id) == (True, aigul)
+    assert elsewhere.member(key, w.treasurer.id) == (True, None)  # in the round, no bill
+    assert elsewhere.summary(key) == split_cache.round_summary(session, w.rnd)
+    assert split_cache.member_share(session, w.rnd, w.nurila.id) is not None
+    assert calls == [w.rnd.id]  # computed once for all
+    _order(session, w)
+    session.commit()
+    changed = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert changed is not None and changed != aigul and len(calls) == 2
+
+
+def test_a_process_waits_for_the_one_computing_the_round(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    w = _open(session)
+    session.commit()
+    key = f"{w.rnd.id}:{w.rnd.change_token}"
+    computed = split_cache.compute(session, w.rnd)
+    assert redis_store.computing(key)  # "another process" is at it…
+    finisher = threading.Timer(0.3, redis_store.put, (key, computed))
+    finisher.start()
+    calls = _counting(monkeypatch)
+    started = time.monotonic()
+    found = split_cache.member_share(session, w.rnd, w.aigul.id)
+    finisher.join()
+    assert found == computed.members[w.aigul.id]
+    assert calls == [] and time.monotonic() - started >= 0.25  # …so this one waited
+
+
+def test_the_summary_fills_packs_as_the_orders_add_up(app_ctx: Flask, session: Session) -> None:
+    from coop.demo import load_demo
+
+    load_demo(session)
+    session.commit()
+    rounds = list(session.scalars(select(Round).where(Round.state != "cancelled")))
+    assert {r.state for r in rounds} >= {"open", "closed", "awarded", "settled"}
+    for rnd in rounds:
+        summary = split_cache.round_summary(session, rnd)
+        assert orders.summary_fills(rnd, summary) == orders.pack_fills(session, rnd), rnd.title
