@@ -47,6 +47,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        # The API, per token (or signed-in user), and per address whatever it sends.
+        "API_RATE_LIMIT": os.environ.get("COOP_API_RATE_LIMIT", "300 per minute"),
+        "API_ADDRESS_RATE_LIMIT": os.environ.get("COOP_API_ADDRESS_RATE_LIMIT",
+                                                 "1200 per minute"),
         # Proxies in front (nginx, a load balancer) whose X-Forwarded-For is
         # trusted: the rate limits count the client's address, not the proxy's.
         "TRUSTED_PROXIES": int(os.environ.get("COOP_TRUSTED_PROXIES", "0")),
@@ -75,6 +79,9 @@ def testing_config(database_url: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # the suite calls the API thousands of times a minute; a test lowers them
+        "API_RATE_LIMIT": "100000 per minute",
+        "API_ADDRESS_RATE_LIMIT": "100000 per minute",
         "BABEL_DEFAULT_LOCALE": "en",
         # every split read from the cache is checked against a fresh one
         "SPLIT_CACHE_CHECK": True,

@@ -29,6 +29,9 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
 
     user: Mapped[User] = relationship()
 
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
+
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired()

@@ -177,6 +177,7 @@ def _responses(spec: dict[str, Any]) -> dict[str, Any]:
         codes.add(422)  # a page, a page size or a day that is not one
     if not spec.get("public"):
         codes.add(401)
+    codes.add(429)  # every route is rate-limited
     for code in sorted(codes):
         responses[str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
     return responses
@@ -184,7 +185,7 @@ def _responses(spec: dict[str, Any]) -> dict[str, Any]:
 
 PROBLEM_DESCRIPTIONS = {
     400: "A header is missing or malformed (`field` names it)",
-    401: "No token, or a token that is not valid (or revoked)",
+    401: "No token, or a token that is not valid (revoked, or expired)",
     403: "Her role in the group does not allow this (the treasurer's)",
     404: "No such thing, or not hers to see (another group's ids are unknown here)",
     409: "The resource is not in a state that allows this any more",
@@ -192,6 +193,7 @@ PROBLEM_DESCRIPTIONS = {
     413: "The body is too large",
     415: "The body is not application/json",
     422: "The input breaks a rule: `detail` says which, `field` names the field",
+    429: "Too many requests from this token (or address): wait as long as Retry-After says",
 }
 
 

@@ -24,6 +24,8 @@ PREFIX_SHOWN = len(TOKEN_PREFIX) + 6  # "coop_Ab12Cd"
 MAX_TOKEN_LENGTH = 100
 MAX_NAME = 80
 MAX_ACTIVE_TOKENS = 20
+# How long a new token works, in days (None: until revoked); the first is the default.
+LIFETIMES = (90, 30, 365, None)
 # Last use is written at most this often: a busy script need not write on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -39,8 +41,12 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
                                           ApiToken.id.desc())))
 
 
-def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`: the row and the raw token (shown once, never kept)."""
+def create_token(session: Session, user: User, name: str, lifetime_days: int | None = LIFETIMES[0]
+                 ) -> tuple[ApiToken, str]:
+    """A new token for `user` that works for `lifetime_days` (None: until
+    revoked): the row and the raw token (shown once, never kept)."""
+    if lifetime_days not in LIFETIMES:
+        raise DomainError(_l("Choose one of the offered periods."), field="lifetime")
     name = " ".join((name or "").split())
     if not name:
         raise DomainError(_l("Give the token a name, for example the program that uses it."),
@@ -51,14 +57,17 @@ def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str
     if not name.isprintable():
         raise DomainError(_l("This contains invisible control characters. Please type it "
                              "again."), field="name")
+    now = utcnow()
     active = session.scalar(select(func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))) or 0
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now))) or 0
     if active >= MAX_ACTIVE_TOKENS:
         raise DomainError(_l("You have %(n)d tokens already. Revoke one you no longer use "
                              "first.", n=MAX_ACTIVE_TOKENS), field="name")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(days=lifetime_days) if lifetime_days else None
     token = ApiToken(user_id=user.id, name=name, prefix=raw[:PREFIX_SHOWN],
-                     token_hash=hash_token(raw))
+                     token_hash=hash_token(raw), expires_at=expires_at)
     session.add(token)
     session.flush()
     return token, raw
@@ -76,7 +85,8 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
 
 
 def authenticate(session: Session, raw: str) -> ApiToken | None:
-    """The active token of an active user that `raw` is, else None."""
+    """The token of an active user that `raw` is, not revoked, else None. (It
+    may have expired: `token.expired()` says so, and the API answers why.)"""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_TOKEN_LENGTH:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))

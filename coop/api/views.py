@@ -23,7 +23,7 @@ from coop.api.problems import Problem, register_problem_handlers
 from coop.config import SUPPORTED_LOCALES
 from coop.documents import services as documents
 from coop.errors import DomainError
-from coop.extensions import csrf, db
+from coop.extensions import client_address, csrf, db, limiter
 from coop.groups import services as groups
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
@@ -57,6 +57,24 @@ register_problem_handlers(bp)
 
 MAX_SCENARIO_BYTES = 5 * 1024 * 1024
 PUBLIC = {"api.openapi_document", "api.quote", "api.submit_quote"}
+
+
+def _api_client() -> str:
+    """Whom the API limit counts: the token sent (by its hash), else the
+    signed-in user, else the address."""
+    scheme, _sep, raw = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and raw.strip():
+        return "api-token:" + tokens.hash_token(raw.strip())[:32]
+    if current_user.is_authenticated:
+        return f"api-user:{current_user.id}"
+    return "api-address:" + client_address()
+
+
+# Checked before anything else of the request (Flask-Limiter's before_request),
+# in Redis when COOP_REDIS_URL is set: the same count on every app server.
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_api_client)(bp)
+limiter.limit(lambda: current_app.config["API_ADDRESS_RATE_LIMIT"],
+              key_func=lambda: "api-address:" + client_address())(bp)
 
 
 def api_route(rule: str, method: str = "GET", **spec: Any
@@ -94,6 +112,11 @@ def authenticate() -> None:
             raise Problem(401, _l("This API token is not valid, or it was revoked."),
                           field="Authorization",
                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if token.expired():
+            raise Problem(401, _l("This API token has expired. Make a new one on your "
+                                  "profile page."), field="Authorization",
+                          headers={"WWW-Authenticate": 'Bearer error="invalid_token", '
+                                   'error_description="expired"'})
         # What flask_login.login_user sets, without the session cookie it also writes.
         g._login_user = token.user
         if tokens.mark_used(db.session, token):

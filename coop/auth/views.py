@@ -102,7 +102,8 @@ def api_tokens_page():  # type: ignore[no-untyped-def]
     new_token = None
     if form.validate_on_submit():
         with saving(form) as saved:
-            _token, new_token = api_tokens.create_token(db.session, current_user, form.name.data)
+            _token, new_token = api_tokens.create_token(
+                db.session, current_user, form.name.data, form.lifetime.data)
         if saved:
             form = TokenForm(formdata=None)
     status = 422 if request.method == "POST" and new_token is None else 200

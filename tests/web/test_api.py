@@ -142,6 +142,60 @@ def test_a_revoked_token_is_refused_and_only_she_can_revoke_hers(
     assert "revoked" in client.get("/account/tokens").get_data(as_text=True)
 
 
+def test_a_token_works_for_the_period_chosen_then_says_it_expired(
+        app: Flask, client: FlaskClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    login(client, world.aigul.user.email)
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert '<option selected value="90">' in page  # the default
+    made = {}
+    for lifetime in ("30", "never"):
+        reply = post(client, "/account/tokens", {"name": f"для {lifetime}", "lifetime": lifetime})
+        assert reply.status_code == 200
+        made[lifetime] = re.search(r"coop_[A-Za-z0-9_-]{40,}",
+                                   reply.get_data(as_text=True)).group(0)
+    assert post(client, "/account/tokens", {"name": "x", "lifetime": "7"}).status_code == 422
+    assert post(client, "/account/tokens", {"name": "x", "lifetime": "abc"}).status_code == 422
+    session.expire_all()
+    monthly = session.scalar(select(ApiToken).where(ApiToken.name == "для 30"))
+    forever = session.scalar(select(ApiToken).where(ApiToken.name == "для never"))
+    assert forever.expires_at is None
+    assert 29 < (monthly.expires_at - monthly.created_at).total_seconds() / 86400 <= 30
+    api = app.test_client()
+    assert api.get(f"{API}/groups", headers=bearer(made["30"])).status_code == 200
+    monthly.expires_at = monthly.created_at  # a month has passed
+    session.commit()
+    expired = problem(api.get(f"{API}/groups", headers=bearer(made["30"])), 401, "Authorization")
+    assert "expired" in expired["detail"]
+    assert "expired" in api.get(f"{API}/groups", headers=bearer(made["30"])
+                                ).headers["WWW-Authenticate"]
+    assert api.get(f"{API}/groups", headers=bearer(made["never"])).status_code == 200
+    listed = client.get("/account/tokens").get_data(as_text=True)
+    assert "expired" in listed and "until revoked" in listed
+
+
+def test_the_api_is_rate_limited_per_token_and_per_address(
+        app: Flask, session: Session, world, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "5 per minute")
+    monkeypatch.setitem(app.config, "API_ADDRESS_RATE_LIMIT", "8 per minute")
+    from coop.extensions import limiter
+
+    limiter.reset()
+    api = app.test_client()
+    aigul, nurila = bearer(world.tokens["aigul"]), bearer(world.tokens["nurila"])
+    assert [api.get(f"{API}/groups", headers=aigul).status_code for _ in range(5)] == [200] * 5
+    refused = api.get(f"{API}/groups", headers=aigul)
+    problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) > 0
+    # another token has its own count…
+    assert [api.get(f"{API}/groups", headers=nurila).status_code for _ in range(3)] == [200] * 3
+    # …but one address cannot go past its own limit by changing tokens
+    problem(api.get(f"{API}/groups", headers=nurila), 429)
+    problem(api.get(f"{API}/groups", headers=bearer("coop_" + "x" * 43)), 429)
+    # the pages are not counted with the API
+    assert app.test_client().get("/login").status_code == 200
+    limiter.reset()
+
+
 def test_no_token_a_bad_token_or_a_disabled_user_is_a_401(
         client: FlaskClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
     nobody = client.get(f"{API}/groups")
