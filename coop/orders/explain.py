@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import get_translations
 
 from coop import money
-from coop.i18n import current_locale, fmt_money
+from coop.i18n import current_locale
 from coop.orders import facts
+from coop.orders.domain import PackFill
+from coop.quantities import PRICE_SCALE, QTY_SCALE
 
 
 @dataclass
@@ -25,6 +28,8 @@ class LineView:
     unit_price: str
     amount: int
     why: str
+    asked: str = ""  # "Asked 30, tolerance 5, price 48.5"
+    amount_text: str = ""  # the amount in money, for the page
 
 
 @dataclass
@@ -32,6 +37,7 @@ class ChargeView:
     name: str
     amount: int
     why: str
+    amount_text: str = ""
 
 
 @dataclass
@@ -52,13 +58,21 @@ class MemberShare:
 
 
 class _Words:
-    """Numbers in the locale current when it was made (looked up once: a bill
-    of fifty lines has a thousand numbers)."""
+    """Words and numbers in the locale current when it was made. The locale and
+    its translations are looked up once: a bill of fifty lines has a thousand
+    numbers and hundreds of sentences, and Flask-Babel looks them up anew on
+    every call."""
 
     def __init__(self, currency: str, qty_decimals: int) -> None:
         self.currency = currency
         self.qty_decimals = qty_decimals
         self.locale = current_locale()
+        self._translations = get_translations()
+
+    def gettext(self, string: str, **variables: object) -> str:
+        """flask_babel.gettext, with the translations looked up once."""
+        text = self._translations.ugettext(string)
+        return text % variables if variables else text
 
     def money(self, minor: int) -> str:
         return money.format_money(minor, self.currency, self.locale)
@@ -71,6 +85,62 @@ class _Words:
 
     def qty(self, quantity: int) -> str:
         return self.num(quantity, self.qty_decimals)
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: object) -> str:
+        """flask_babel.ngettext, with the translations looked up once."""
+        variables.setdefault("num", num)
+        return self._translations.ungettext(singular, plural, num) % variables
+
+    def thousandths(self, milli: int) -> str:
+        """A quantity kept in thousandths, as the `qty` filter shows it."""
+        return money.format_number(Decimal(milli) / QTY_SCALE, self.locale)
+
+    def price(self, micro: int) -> str:
+        """A unit price kept in millionths, as the `price` filter shows it."""
+        return money.format_number(Decimal(micro) / PRICE_SCALE, self.locale)
+
+
+@dataclass
+class PackRow:
+    """One product of the "demand and packs" table, worded."""
+
+    product: str
+    supplier: str
+    pack: str
+    firm: str
+    tolerance: str
+    percent: int
+    status: str
+
+
+def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
+    """[(round item, PackFill)] worded for the table (orders/_packs.html)."""
+    words = _Words("", 3)
+    _, ngettext, qty = words.gettext, words.ngettext, words.thousandths
+    rows = []
+    for item, fill in fills:
+        product = item.product
+        unit = product.unit
+        if fill.firm == 0:
+            status = _("No orders yet.")
+        elif fill.remainder == 0:
+            status = ngettext("%(num)d full pack.", "%(num)d full packs.", fill.full_packs)
+        elif fill.tolerance_fills_last:
+            status = ngettext("%(num)d pack: tolerance fills the last one.",
+                              "%(num)d packs: tolerance fills the last one.", fill.packs)
+        else:
+            status = ngettext(
+                "%(num)d full pack; the last needs %(missing)s %(unit)s more (firm or "
+                "tolerance), or it is not ordered.",
+                "%(num)d full packs; the last needs %(missing)s %(unit)s more (firm or "
+                "tolerance), or it is not ordered.",
+                fill.full_packs, missing=qty(fill.missing), unit=unit)
+        rows.append(PackRow(
+            product=product.name, supplier=product.supplier.name,
+            pack=_("pack of %(n)s", n=qty(fill.pack_size)), firm=f"{qty(fill.firm)} {unit}",
+            tolerance=f"+ {qty(fill.tolerance)} {_('tolerance')}", percent=fill.fill_percent,
+            status=status))
+    return rows
 
 
 class RoundSummary(_Words):
@@ -89,6 +159,7 @@ class _ShareWords(_Words):
         self.member = member
 
     def basis(self, s: facts.Sharing, value: int) -> str:
+        _ = self.gettext
         if s.basis == "value":
             return self.money(value)
         if s.basis == "weight":
@@ -96,6 +167,7 @@ class _ShareWords(_Words):
         return self.num(value, s.basis_decimals)
 
     def share_why(self, s: facts.Sharing, what: str) -> str:
+        _ = self.gettext
         if s.basis == "equal":
             return _("%(what)s shared equally among %(n)d members.", what=what, n=s.count)
         if s.basis == "per_member":
@@ -108,6 +180,7 @@ class _ShareWords(_Words):
                  mine=self.basis(s, s.mine or 0), total=self.basis(s, s.total))
 
     def line(self, line: facts.LineFacts) -> LineView:
+        _ = self.gettext
         price = Decimal(line.unit_price).scaleb(-6)
         numbers = {"unit": line.unit,
                    "pack": self.qty(line.pack_size), "ordered": self.qty(line.ordered),
@@ -132,31 +205,39 @@ class _ShareWords(_Words):
                     "%(pack)s.", **numbers)
         why += " " + _("Price for the group's quantity: %(price)s per %(unit)s.",
                        price=self.number(price), **numbers)
-        return LineView(product=line.product, unit=line.unit,
-                        quantity=self.qty(line.quantity), tolerance=self.qty(line.tolerance),
-                        allocated=self.qty(line.allocated), unit_price=self.number(price),
-                        amount=line.amount, why=why)
+        quantity, tolerance = self.qty(line.quantity), self.qty(line.tolerance)
+        return LineView(product=line.product, unit=line.unit, quantity=quantity,
+                        tolerance=tolerance, allocated=numbers["allocated"],
+                        unit_price=self.number(price), amount=line.amount, why=why,
+                        asked=_("Asked %(q)s, tolerance %(t)s, price %(p)s", q=quantity,
+                                t=tolerance, p=self.number(price)),
+                        amount_text=self.money(line.amount))
 
     def loss(self, item: facts.LossFacts) -> ChargeView:
+        _ = self.gettext
         if item.product is None:
             what = _("All the round's losses, %(loss)s,", loss=self.money(item.loss))
-            return ChargeView(_("Losses"), item.share, self.share_why(item.sharing, what))
+            return ChargeView(_("Losses"), item.share, self.share_why(item.sharing, what),
+                              self.money(item.share))
         what = _("%(product)s: %(loss)s lost (damaged, or delivered beyond what was asked)",
                  product=item.product, loss=self.money(item.loss))
-        return ChargeView(item.product, item.share, self.share_why(item.sharing, what))
+        return ChargeView(item.product, item.share, self.share_why(item.sharing, what),
+                          self.money(item.share))
 
     def cost(self, cost: facts.CostFacts) -> ChargeView:
+        _ = self.gettext
         if cost.sharing.mine is None and cost.sharing.basis != "fund":
             why = (_("Not yours: it is only for goods of another supplier.") if cost.supplier
                    else _("Not yours: you received no goods."))
         else:
             why = self.share_why(cost.sharing, self.money(cost.amount))
-        return ChargeView(cost.name, cost.share, why)
+        return ChargeView(cost.name, cost.share, why, self.money(cost.share))
 
 
 def member_share(member: facts.MemberFacts, currency: str) -> MemberShare:
     """Her bill with a "why" for every figure, in the current locale."""
     words = _ShareWords(member, currency)
+    _ = words.gettext
     share = MemberShare(membership_id=member.membership_id, name=member.name,
                         goods=member.goods, total=member.total,
                         retail_value=member.retail_value, savings=member.savings)
@@ -169,37 +250,42 @@ def member_share(member: facts.MemberFacts, currency: str) -> MemberShare:
     if member.levy or numerator:
         share.levy = ChargeView(_("Solidarity fund levy"), member.levy, _(
             "%(pct)s%% of your goods (%(goods)s) goes to the group's solidarity fund.",
-            pct=words.number(Decimal(numerator) / denominator), goods=words.money(member.goods)))
+            pct=words.number(Decimal(numerator) / denominator), goods=words.money(member.goods)),
+            words.money(member.levy))
     if member.cash_rounding:
         share.rounding = ChargeView(_("Cash rounding"), member.rounding, _(
             "Your total is rounded to a multiple of %(step)s so that it can be paid in "
             "cash; the difference goes to (or comes from) the solidarity fund.",
-            step=words.money(member.cash_rounding)))
+            step=words.money(member.cash_rounding)), words.money(member.rounding))
     return share
 
 
-def share_text(share: MemberShare, currency: str, round_title: str, group_name: str,
+def share_text(member: facts.MemberFacts, currency: str, round_title: str, group_name: str,
                balance: int | None) -> str:
-    """Her share as a message for WhatsApp or Telegram (in the current locale)."""
-
-    def money(minor: int) -> str:
-        return fmt_money(minor, currency)
-
-    lines = [f"{group_name}: {round_title}", share.name]
-    for line in share.lines:
-        lines.append(f"• {line.product}: {line.allocated} {line.unit} — {money(line.amount)}")
-    for charge in [*share.shared, *share.losses]:
-        if charge.amount:
-            lines.append(f"• {charge.name}: {money(charge.amount)}")
-    for charge in (share.levy, share.rounding):
-        if charge is not None and charge.amount:
-            lines.append(f"• {charge.name}: {money(charge.amount)}")
-    lines.append(_("Total: %(total)s", total=money(share.total)))
-    if share.savings is not None and share.savings > 0:
-        lines.append(_("You save %(saved)s against the bazaar.", saved=money(share.savings)))
+    """Her share as a message for WhatsApp or Telegram (in the current locale):
+    what she gets and pays, without the "why"."""
+    words = _Words(currency, member.qty_decimals)
+    _ = words.gettext
+    money = words.money
+    lines = [f"{group_name}: {round_title}", member.name]
+    for line in member.lines:
+        lines.append(f"• {line.product}: {words.qty(line.allocated)} {line.unit} — "
+                     f"{money(line.amount)}")
+    charges = [(cost.name, cost.share) for cost in member.costs]
+    charges += [(item.product or _("Losses"), item.share)
+                for item in member.loss_items]
+    charges += [(_("Solidarity fund levy"), member.levy),
+                (_("Cash rounding"), member.rounding)]
+    lines += [f"• {name}: {money(amount)}" for name, amount in charges if amount]
+    lines.append(_("Total: %(total)s", total=money(member.total)))
+    if member.savings is not None and member.savings > 0:
+        lines.append(_("You save %(saved)s against the bazaar.",
+                                   saved=money(member.savings)))
     if balance is not None:
         if balance < 0:
-            lines.append(_("Your account: you owe %(amount)s.", amount=money(-balance)))
+            lines.append(_("Your account: you owe %(amount)s.",
+                                       amount=money(-balance)))
         else:
-            lines.append(_("Your account: %(amount)s in credit.", amount=money(balance)))
+            lines.append(_("Your account: %(amount)s in credit.",
+                                       amount=money(balance)))
     return "\n".join(lines)

@@ -128,11 +128,11 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES,
                "action_form": ActionForm()}
     if not g.is_treasurer:
-        context["fills"] = services.pack_fills(db.session, rnd)
+        context["packs"] = explain.pack_rows(services.pack_fills(db.session, rnd))
     else:
         figures = split_cache.round_summary(db.session, rnd)
         summary = explain.RoundSummary(figures, g.group.currency)
-        context["fills"] = services.summary_fills(rnd, figures)
+        context["packs"] = explain.pack_rows(services.summary_fills(rnd, figures))
         page = Page(summary.members, request.args.get("page", 1, type=int), MEMBERS_PER_PAGE)
         if page.number != request.args.get("page", 1, type=int):
             abort(404)
@@ -279,8 +279,8 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     text = ""
     if figures is not None:
         with force_locale(member.user.locale or g.group.language):
-            text = explain.share_text(explain.member_share(figures, g.group.currency),
-                                      g.group.currency, rnd.title, g.group.name, balance)
+            text = explain.share_text(figures, g.group.currency, rnd.title, g.group.name,
+                                      balance)
     return render_template(
         "orders/share.html", group=g.group, rnd=rnd, member=member,
         share=explain.member_share(figures, g.group.currency) if figures else None,
