@@ -117,7 +117,7 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
     """[(round item, PackFill)] worded for the table (orders/_packs.html)."""
     words = _Words("", 3)
     _, ngettext, qty = words.gettext, words.ngettext, words.thousandths
-    rows = []
+    rows, tolerance = [], _("tolerance")
     for item, fill in fills:
         product = item.product
         unit = product.unit
@@ -138,7 +138,7 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
         rows.append(PackRow(
             product=product.name, supplier=product.supplier.name,
             pack=_("pack of %(n)s", n=qty(fill.pack_size)), firm=f"{qty(fill.firm)} {unit}",
-            tolerance=f"+ {qty(fill.tolerance)} {_('tolerance')}", percent=fill.fill_percent,
+            tolerance=f"+ {qty(fill.tolerance)} {tolerance}", percent=fill.fill_percent,
             status=status))
     return rows
 
