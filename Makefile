@@ -9,7 +9,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-browser lint bench bench-http messages translations clean
+.PHONY: run test test-browser lint audit bench bench-http messages translations clean
 
 run: $(VENV)/.runtime $(MO_FILES)
 	$(FLASK) db upgrade
@@ -25,6 +25,13 @@ test-browser: $(VENV)/.dev $(MO_FILES)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check coop tests bench
+
+# Known vulnerabilities in the pinned requirements (needs PyPI's JSON API or
+# OSV on the network; --strict: a package it could not look up is a failure,
+# not a pass).
+audit: $(VENV)/.dev
+	$(BIN)/pip install -q pip-audit
+	$(BIN)/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/split.py
