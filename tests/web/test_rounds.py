@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -210,3 +211,36 @@ def test_preview_cli(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped
     junk = tmp_path / "junk.json"
     junk.write_bytes(b"\xff\xfe not json")
     assert runner.invoke(args=["coop", "preview", str(junk)]).exit_code == 2
+
+
+def test_a_large_group_pages_its_members_and_finds_one_by_name(
+        client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coop.orders import views
+
+    monkeypatch.setattr(views, "MEMBERS_PER_PAGE", 1)
+    monkeypatch.setattr(views, "PICKER_LIMIT", 2)
+    group, treasurer, aigul, nurila, rnd = _setup(session)
+    seed = rnd.items[0]
+    for member in (aigul, nurila):
+        services.save_order(session, rnd, member, {seed.id: (10000, 0)}, treasurer.user,
+                            as_treasurer=True)
+    make_member(session, group, "Гүлзат Асанова").user.phone = "+996555123456"
+    session.commit()
+    login(client, treasurer.user.email)
+    first = client.get(_url(rnd, "")).get_data(as_text=True)
+    second = client.get(_url(rnd, "?page=2")).get_data(as_text=True)
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert aigul.user.name in first and aigul.user.name not in second  # by joining order
+    assert nurila.user.name in second and nurila.user.name not in first
+    assert client.get(_url(rnd, "?page=3")).status_code == 404
+    # more active members than the drop-down holds: a search instead
+    assert 'id="member-pick"' not in first and 'id="member-search"' in first
+    found = client.get(_url(rnd, "/order-for?q=гүлзат")).get_data(as_text=True)
+    assert "Гүлзат Асанова" in found and aigul.user.name not in found
+    by_phone = client.get(_url(rnd, "/order-for?q=555123")).get_data(as_text=True)
+    assert "Гүлзат Асанова" in by_phone
+    assert "No active member" in client.get(_url(rnd, "/order-for?q=zzz")).get_data(
+        as_text=True)
+    monkeypatch.setattr(views, "PICKER_LIMIT", 100)
+    small = client.get(_url(rnd, "")).get_data(as_text=True)
+    assert 'id="member-pick"' in small and "Гүлзат Асанова" in small
