@@ -45,12 +45,17 @@ def _count(client: FlaskClient, count_queries, url: str) -> int:  # type: ignore
     return n[0]
 
 
+# Their first visit computes the round's split (the cache is empty), the second
+# reads it from the cache: neither grows with the members.
+SPLIT_PAGES = {"round", "share"}
+
+
 @pytest.mark.parametrize("page", ["round", "share", "order", "members", "accounts",
                                   "statement", "dashboard", "rounds"])
 def test_page_queries_do_not_grow_with_members(app_ctx, session: Session, count_queries,  # type: ignore[no-untyped-def]
                                                page: str) -> None:
     counts = []
-    for size in (10, 300):
+    for size in (10, 500):
         group, treasurer, memberships, rnd = _group_of(session, size)
         client = app_ctx.test_client()
         login(client, treasurer.user.email)
@@ -65,6 +70,7 @@ def test_page_queries_do_not_grow_with_members(app_ctx, session: Session, count_
             "dashboard": f"/groups/{group.id}",
             "rounds": f"/groups/{group.id}/rounds",
         }[page]
-        _count(client, count_queries, url)  # first visit makes the group's accounts
-        counts.append(_count(client, count_queries, url))
-    assert counts[0] == counts[1], f"{page}: {counts} queries for 10 and 300 members"
+        first = _count(client, count_queries, url)  # makes the group's accounts; splits
+        counts.append((first, _count(client, count_queries, url)) if page in SPLIT_PAGES
+                      else _count(client, count_queries, url))
+    assert counts[0] == counts[1], f"{page}: {counts} queries for 10 and 500 members"
