@@ -30,7 +30,7 @@ from coop.documents.domain import InvoiceData, Stamp
 from coop.extensions import db
 from coop.groups import services as groups
 from coop.groups.models import Group, Membership
-from coop.orders import explain
+from coop.orders import explain, facts
 from coop.orders import services as orders
 from coop.orders.models import Request, Round
 from coop.suppliers.models import PriceTier, Product, Supplier
@@ -182,12 +182,12 @@ def main() -> int:
             rnd = db.session.get(Round, large)
             member = db.session.get(Membership, large_member)
             round_split = orders.compute_split(db.session, rnd)
-            view = explain.RoundView(round_split, "KGS")
+            figures = facts.member_facts(round_split.outcome,
+                                         round_split.member_index[member.id])
             info = services.group_info(db.session, rnd.group)
 
             def one_invoice() -> bytes:
-                share = view.member(member.id)
-                assert share is not None
+                share = explain.member_share(figures, "KGS")
                 return builders.build_invoice(InvoiceData(
                     group=info, stamp=Stamp("INV-2026-0001", services.local_today(), "ru"),
                     round_title=rnd.title, settled_on=None, member_name=member.user.name,
