@@ -68,18 +68,19 @@ def fmt_number(value: Decimal | int | str | None) -> str:
     return money.format_number(Decimal(value), current_locale())
 
 
-def fmt_qty(milli: int | None) -> str:
-    """A quantity kept in thousandths of the unit, for people: '2,5'."""
+def fmt_qty(milli: int | None, locale: str | None = None) -> str:
+    """A quantity kept in thousandths of the unit, for people: '2,5' (in the
+    current locale, or `locale`)."""
     if milli is None:
         return ""
-    return money.format_number(Decimal(milli) / QTY_SCALE, current_locale())
+    return money.format_number(Decimal(milli) / QTY_SCALE, locale or current_locale())
 
 
-def fmt_price(micro: int | None) -> str:
+def fmt_price(micro: int | None, locale: str | None = None) -> str:
     """A unit price kept in millionths, for people: '48,5'."""
     if micro is None:
         return ""
-    return money.format_number(Decimal(micro) / PRICE_SCALE, current_locale())
+    return money.format_number(Decimal(micro) / PRICE_SCALE, locale or current_locale())
 
 
 def fmt_basis_points(value: int) -> str:

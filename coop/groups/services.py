@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from coop.auth import services as auth_services
@@ -167,13 +169,18 @@ def reactivate_member(session: Session, membership: Membership) -> None:
     session.flush()
 
 
+def _active_members(group: Group, *columns: Any) -> Select[Any]:
+    """`columns` of the group's active members, by name."""
+    return (select(Membership.id, User.name, *columns)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.group_id == group.id, Membership.active.is_(True))
+            .order_by(User.name, Membership.id))
+
+
 def member_picker(session: Session, group: Group, limit: int) -> list[tuple[int, str]] | None:
     """[(membership id, name)] of the active members, by name, for a drop-down;
     None when there are more than `limit` (then search: `find_members`)."""
-    rows = session.execute(
-        select(Membership.id, User.name).join(User, User.id == Membership.user_id)
-        .where(Membership.group_id == group.id, Membership.active.is_(True))
-        .order_by(User.name, Membership.id).limit(limit + 1)).all()
+    rows = session.execute(_active_members(group).limit(limit + 1)).all()
     return None if len(rows) > limit else list(rows)
 
 
@@ -184,10 +191,7 @@ def find_members(session: Session, group: Group, search: str, limit: int
     so that the page can say there are more. Compared in Python: SQLite's
     lower() knows only ASCII."""
     wanted = search.casefold()
-    rows = session.execute(
-        select(Membership.id, User.name, User.phone).join(User, User.id == Membership.user_id)
-        .where(Membership.group_id == group.id, Membership.active.is_(True))
-        .order_by(User.name, Membership.id))
+    rows = session.execute(_active_members(group, User.phone))
     found = []
     for membership_id, name, phone in rows:
         if wanted in name.casefold() or wanted in (phone or ""):

@@ -12,10 +12,9 @@ from typing import Any
 from flask_babel import get_translations
 
 from coop import money
-from coop.i18n import current_locale
+from coop.i18n import current_locale, fmt_price, fmt_qty
 from coop.orders import facts
 from coop.orders.domain import PackFill
-from coop.quantities import PRICE_SCALE, QTY_SCALE
 
 
 @dataclass
@@ -93,11 +92,11 @@ class _Words:
 
     def thousandths(self, milli: int) -> str:
         """A quantity kept in thousandths, as the `qty` filter shows it."""
-        return money.format_number(Decimal(milli) / QTY_SCALE, self.locale)
+        return fmt_qty(milli, self.locale)
 
     def price(self, micro: int) -> str:
         """A unit price kept in millionths, as the `price` filter shows it."""
-        return money.format_number(Decimal(micro) / PRICE_SCALE, self.locale)
+        return fmt_price(micro, self.locale)
 
 
 @dataclass
@@ -154,9 +153,7 @@ class RoundSummary(_Words):
 
 
 class _ShareWords(_Words):
-    def __init__(self, member: facts.MemberFacts, currency: str) -> None:
-        super().__init__(currency, member.qty_decimals)
-        self.member = member
+    """The "why" of each figure of a member's bill."""
 
     def basis(self, s: facts.Sharing, value: int) -> str:
         _ = self.gettext
@@ -236,7 +233,7 @@ class _ShareWords(_Words):
 
 def member_share(member: facts.MemberFacts, currency: str) -> MemberShare:
     """Her bill with a "why" for every figure, in the current locale."""
-    words = _ShareWords(member, currency)
+    words = _ShareWords(currency, member.qty_decimals)
     _ = words.gettext
     share = MemberShare(membership_id=member.membership_id, name=member.name,
                         goods=member.goods, total=member.total,

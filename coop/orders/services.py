@@ -57,33 +57,30 @@ def list_rounds(session: Session, group: Group, *, include_drafts: bool) -> list
     return list(session.scalars(query))
 
 
-def get_round(session: Session, group: Group, round_id: int, *, with_items: bool = True
-              ) -> Round | None:
-    """The round of this group, with its products, their terms and its shared
-    costs loaded at once (`with_items`), or alone (a page that reads the split
-    from the cache needs nothing more)."""
-    query = select(Round).where(Round.id == round_id, Round.group_id == group.id)
-    if with_items:
-        query = query.options(
-            selectinload(Round.items).joinedload(RoundItem.product)
+def _with_items() -> tuple[Any, ...]:
+    """Loader options: the round's products, their terms and its shared costs,
+    one query each rather than one per product."""
+    return (selectinload(Round.items).joinedload(RoundItem.product)
             .joinedload(Product.supplier),
             selectinload(Round.items).selectinload(RoundItem.awarded_tiers),
             selectinload(Round.items).joinedload(RoundItem.product)
             .selectinload(Product.price_tiers),
             selectinload(Round.shared_costs).joinedload(SharedCost.supplier))
-    return session.scalar(query)
+
+
+def get_round(session: Session, group: Group, round_id: int, *, with_items: bool = True
+              ) -> Round | None:
+    """The round of this group, with its products, their terms and its shared
+    costs (`with_items`), or alone (a page that reads the split from the cache
+    needs nothing more)."""
+    query = select(Round).where(Round.id == round_id, Round.group_id == group.id)
+    return session.scalar(query.options(*_with_items()) if with_items else query)
 
 
 def load_round(session: Session, rnd: Round) -> Round:
-    """`rnd` with its products, terms and costs loaded (one query each, not one
-    per product), for the split."""
-    query = select(Round).where(Round.id == rnd.id).options(
-        selectinload(Round.items).joinedload(RoundItem.product),
-        selectinload(Round.items).selectinload(RoundItem.awarded_tiers),
-        selectinload(Round.items).joinedload(RoundItem.product)
-        .selectinload(Product.price_tiers),
-        selectinload(Round.shared_costs)).execution_options(populate_existing=True)
-    return session.scalars(query).one()
+    """`rnd` (loaded alone, perhaps) with its products, terms and costs, for the split."""
+    return session.scalars(select(Round).where(Round.id == rnd.id).options(*_with_items())
+                           .execution_options(populate_existing=True)).one()
 
 
 def _check_title(title: str) -> str:

@@ -134,7 +134,7 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         summary = explain.RoundSummary(figures, g.group.currency)
         context["packs"] = explain.pack_rows(services.summary_fills(rnd, figures))
         page = Page(summary.members, request.args.get("page", 1, type=int), MEMBERS_PER_PAGE)
-        if page.number != request.args.get("page", 1, type=int):
+        if page.number != page.requested:
             abort(404)
         cost_form = SharedCostForm(currency=g.group.currency)
         cost_form.supplier.choices = _supplier_choices(rnd)

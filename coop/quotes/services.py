@@ -357,13 +357,14 @@ def round_needs(session: Session, rnd: Round) -> dict[int, domain.Need]:
     return {item.id: domain.Need(item.id, *demand.get(item.id, (0, 0))) for item in rnd.items}
 
 
-def quote_scenario(session: Session, rnd: Round, requests: list[Any], quote: Quote,
-                   cost: domain.OfferCost, offer: domain.Offer, fee_rule: str = "weight"
-                   ) -> dict[str, Any]:
-    """The round's split scenario with the quote's pack sizes and tiers for the
-    products it can deliver (the others keep the round's terms, the catalog's
-    list prices), and its delivery fee as a cost of its goods."""
-    scenario = orders.build_scenario(session, rnd, requests)
+def quote_scenario(base: dict[str, Any], rnd: Round, quote: Quote, cost: domain.OfferCost,
+                   offer: domain.Offer, fee_rule: str = "weight") -> dict[str, Any]:
+    """The round's split scenario (`base`, left as it is) with the quote's pack
+    sizes and tiers for the products it can deliver (the others keep the
+    round's terms, the catalog's list prices), and its delivery fee as a cost
+    of its goods."""
+    scenario = {**base, "products": [dict(entry) for entry in base["products"]],
+                "shared_costs": list(base["shared_costs"])}
     for entry in scenario["products"]:
         item_id = int(entry["id"])
         line = offer.lines.get(item_id)
@@ -404,8 +405,9 @@ def _member_totals(session: Session, result: QuoteComparison,
     requests = orders.round_requests(session, rnd)
     if not requests:
         return
+    base_scenario = orders.build_scenario(session, rnd, requests)
     try:
-        base = split.run(split.parse_scenario(orders.build_scenario(session, rnd, requests)))
+        base = split.run(split.parse_scenario(base_scenario))
     except split.ScenarioError:
         return  # the round page says why; the comparison above still stands
     members = base.scenario.members
@@ -416,7 +418,7 @@ def _member_totals(session: Session, result: QuoteComparison,
                                   strict=True):
         if cost.declined:
             continue
-        scenario = quote_scenario(session, rnd, requests, quote, cost, offer, result.fee_rule)
+        scenario = quote_scenario(base_scenario, rnd, quote, cost, offer, result.fee_rule)
         try:
             outcome = split.run(split.parse_scenario(scenario))
         except split.ScenarioError as exc:
