@@ -10,13 +10,16 @@ json`) for any release, and the project's JSON (`/pypi/<name>/json`) for its
 newest release only. Where the first is not reachable (it is not, on the
 network this project is built on), the second is exact for a package at its
 newest release, and says nothing about an older one: such a package is
-reported as not audited, which fails the run, unless `.ci/audit-unchecked`
-names it with the reason it is held back. pip-audit does the same through the
+reported as not audited, unless `.ci/audit-unchecked` names it with the
+reason it is held back. pip-audit does the same through the
 release JSON alone, so here it reports every package as not found.
 
-Exit status: 0 when every package was audited and none has a known
-vulnerability; 1 otherwise (a vulnerability, a package not audited, PyPI not
-answering). Never a silent pass."""
+Exit status: 1 on a known vulnerability or when PyPI does not answer. A
+package left unaudited is named in the output and counted in the last line;
+with --strict (`make audit`) it fails the run too. CI runs without --strict:
+a package that publishes a release between two runs (some do so weekly) has
+not become vulnerable by it, and the run should not fail for it. It never
+passes silently."""
 
 from __future__ import annotations
 
@@ -127,7 +130,7 @@ def held_back() -> dict[str, str]:
     return allowed
 
 
-def main() -> int:
+def main(strict: bool = False) -> int:
     packages = installed_closure(requirement_lines(REPO / "requirements-dev.txt"))
     try:
         with ThreadPoolExecutor(max_workers=12) as pool:
@@ -150,13 +153,13 @@ def main() -> int:
             if pin.lower() in allowed:
                 print(f"not audited {pin}: {finding.unaudited}; held back: {allowed[pin.lower()]}")
             else:
-                failed = True
+                failed = failed or strict
                 print(f"NOT AUDITED {pin}: {finding.unaudited}")
     audited = sum(1 for f in findings if not f.unaudited)
-    print(f"audit: {len(findings)} packages, {audited} audited, "
+    print(f"audit: {len(findings)} packages, {audited} audited, {len(findings) - audited} not, "
           f"{sum(len(f.vulnerabilities) for f in findings)} known vulnerabilities")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(strict="--strict" in sys.argv[1:]))
