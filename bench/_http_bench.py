@@ -8,14 +8,18 @@ one route returning "ok" (the yardstick, same workers), signs in, and drives
 each from a separate process (wrk with a Lua script; without wrk, our own
 keep-alive client) with 32 concurrent clients for 15 s per page:
 
+- the bare endpoint;
+- Coop's floor: a page of the same app (bench/coop_app.py) that signs the
+  member in, as every page does, and returns "ok": no signed-in page can be
+  faster;
 - the member's "my share" page,
 - the treasurer's round page (every member's bill),
-- the member's order submission (POST with the CSRF token; 302),
-- the bare endpoint.
+- the member's order submission (POST with the CSRF token; 302).
 
 Prints requests per second, p50/p95/p99 latency, each page's throughput as a
-share of the bare endpoint's (target: at least 40 %) and the responses that
-were not 2xx/3xx (target: none). It only prints; it never fails.
+share of the bare endpoint's (target: at least 40 %) and of Coop's floor, and
+the responses that were not 2xx/3xx (target: none). It only prints; it never
+fails.
 
 Settings: COOP_BENCH_PG (server URL, default postgresql+psycopg://postgres@
 127.0.0.1:5432), COOP_BENCH_REDIS (default redis://127.0.0.1:6379/13; "none" to
@@ -342,7 +346,7 @@ def run(workdir: Path, db_name: str) -> None:
     servers: list[Server] = []
     try:
         with timed(f"starting gunicorn -w {WORKERS} (Coop and the bare app)"):
-            coop = Server("wsgi:app", env, workdir / "coop.log")
+            coop = Server("bench.coop_app:app", env, workdir / "coop.log")
             servers.append(coop)
             bare = Server("bench.bare_app:app", env, workdir / "bare.log")
             servers.append(bare)
@@ -372,8 +376,11 @@ def run(workdir: Path, db_name: str) -> None:
             raise RuntimeError(f"order submission: HTTP {check.status}")
 
         tool = wrk_path()
+        floor_label = "Coop: signed in, \"ok\" (floor)"
         cases = [
             ("bare endpoint (\"ok\")", bare.port, [("GET", "/", "", "")]),
+            (floor_label, coop.port,
+             [("GET", "/bench/signed-in-ok", cookie, "") for cookie in members]),
             ("member: my share", coop.port,
              [("GET", f"{round_path}/share", cookie, "") for cookie in members]),
             ("treasurer: round page", coop.port, [("GET", round_path, treasurer, "")]),
@@ -405,13 +412,17 @@ def run(workdir: Path, db_name: str) -> None:
           f"{first['round'][0] * 1000:.0f} ms (HTTP {first['round'][1]}, "
           f"{first['round'][2] / 1024:.0f} KiB)")
     print()
+    floor_rate = results[floor_label].rate
     print(f"{'':34} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'vs bare':>8} {'errors':>7}")
+          f"{'vs bare':>8} {'vs floor':>8} {'errors':>7}")
     for label, figures in results.items():
         ratio = figures.rate / bare_rate if bare_rate else 0.0
+        of_floor = f"{figures.rate / floor_rate:8.2%}" if label != cases[0][0] and floor_rate \
+            else f"{'':8}"
         print(f"{label:34} {figures.requests:8d} {figures.rate:8.1f} {figures.p50:8.1f} "
-              f"{figures.p95:8.1f} {figures.p99:8.1f} {ratio:8.2%} {figures.errors:7d}")
-    pages = [f for label, f in results.items() if label != cases[0][0]]
+              f"{figures.p95:8.1f} {figures.p99:8.1f} {ratio:8.2%} {of_floor} "
+              f"{figures.errors:7d}")
+    pages = [f for label, f in results.items() if label not in (cases[0][0], floor_label)]
     print()
     ratios = [f.rate / bare_rate for f in pages] if bare_rate else [0.0]
     print(f"target: each page at least {TARGET_RATIO:.0%} of the bare endpoint's throughput: "
