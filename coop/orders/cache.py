@@ -12,9 +12,15 @@ that a member's page reads only her own bill); without it, in this process's
 memory, for the one-machine default. While one process computes a round,
 the others wait for its result instead of computing the same thing.
 
-With SPLIT_CACHE_CHECK set (the test suite sets it), every figure read from
-the cache is compared with a fresh computation: a change that forgot to
-renew the token fails the test that made it."""
+The pages' parts that are worded and laid out from those figures alone (a
+member's bill, the round's product and member tables) are kept the same way,
+as HTML, under the same key plus what else they depend on (the language, the
+page of members): `fragment()`.
+
+With SPLIT_CACHE_CHECK set (the test suite sets it), every figure and every
+fragment read from the cache is compared with a fresh computation: a change
+that forgot to renew the token, or a fragment whose key misses something it
+depends on, fails the test that met it."""
 
 from __future__ import annotations
 
@@ -26,8 +32,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import Flask, current_app
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from coop.i18n import current_locale
 from coop.orders import (
     changes,  # noqa: F401  (the tracking that renews the keys)
     facts,
@@ -52,14 +60,18 @@ class Store(Protocol):
     def ready(self, key: str) -> bool: ...
     def computing(self, key: str) -> bool: ...
     def done_computing(self, key: str) -> None: ...
+    def text(self, key: str) -> str | None: ...
+    def put_text(self, key: str, text: str) -> None: ...
 
 
 class MemoryStore:
     """The last rounds computed, in this process (least recently used goes)."""
 
-    def __init__(self, rounds: int = 32) -> None:
+    def __init__(self, rounds: int = 32, texts: int = 2000) -> None:
         self._entries: OrderedDict[str, Computed] = OrderedDict()
         self._rounds = rounds
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._text_limit = texts
         self._lock = threading.Lock()
 
     def _get(self, key: str) -> Computed | None:
@@ -92,6 +104,20 @@ class MemoryStore:
 
     def done_computing(self, key: str) -> None:
         pass
+
+    def text(self, key: str) -> str | None:
+        with self._lock:
+            found = self._texts.get(key)
+            if found is not None:
+                self._texts.move_to_end(key)
+            return found
+
+    def put_text(self, key: str, text: str) -> None:
+        with self._lock:
+            self._texts[key] = text
+            self._texts.move_to_end(key)
+            while len(self._texts) > self._text_limit:
+                self._texts.popitem(last=False)
 
 
 class RedisStore:
@@ -135,6 +161,13 @@ class RedisStore:
 
     def done_computing(self, key: str) -> None:
         self._redis.delete(self._prefix + key + ":lock")
+
+    def text(self, key: str) -> str | None:
+        found = self._redis.get(self._prefix + key)
+        return found.decode() if found is not None else None
+
+    def put_text(self, key: str, text: str) -> None:
+        self._redis.set(self._prefix + key, text.encode(), ex=LIFETIME_SECONDS)
 
 
 def init_app(app: Flask) -> None:
@@ -203,6 +236,23 @@ def member_share(session: Session, rnd: Round, membership_id: int
         if not hit:  # gone again already (evicted): compute it here
             computed = compute(session, rnd)
     return computed.members.get(membership_id) if computed else found
+
+
+def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
+    """The HTML `render()` makes of the round's cached figures, kept under the
+    round's key, `name` and the language: `name` must say whatever else the
+    HTML depends on (whose bill, which page; the currency and the round's
+    state are covered by the round's key)."""
+    key = f"{_key(rnd)}:f:{name}:{current_locale()}"
+    store = _store()
+    found = store.text(key)
+    if found is None:
+        found = str(render())
+        store.put_text(key, found)
+    elif current_app.config.get("SPLIT_CACHE_CHECK") and str(render()) != found:
+        raise AssertionError(f"the cached fragment {key} differs from a fresh one: its "
+                             "name misses something the HTML depends on")
+    return Markup(found)
 
 
 def _check(session: Session, rnd: Round, same: Callable[[Computed], bool]) -> None:

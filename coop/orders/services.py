@@ -410,6 +410,17 @@ def round_demand(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
     return {item_id: (int(q or 0), int(t or 0)) for item_id, q, t in rows}
 
 
+def round_suppliers(session: Session, rnd: Round) -> list[tuple[int, str]]:
+    """(id, name) of the suppliers of the round's products, in the round's order."""
+    rows = session.execute(
+        select(Supplier.id, Supplier.name, func.min(RoundItem.id))
+        .join(Product, Product.supplier_id == Supplier.id)
+        .join(RoundItem, RoundItem.product_id == Product.id)
+        .where(RoundItem.round_id == rnd.id)
+        .group_by(Supplier.id, Supplier.name).order_by(func.min(RoundItem.id)))
+    return [(supplier_id, name) for supplier_id, name, _first in rows]
+
+
 def summary_fills(rnd: Round, summary: facts.RoundFacts
                   ) -> list[tuple[RoundItem, domain.PackFill]]:
     """`pack_fills` from the split's summary (no need to add up the orders again)."""

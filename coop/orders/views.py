@@ -124,7 +124,7 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>")
 @group_view()
 def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
-    rnd = _round_or_404(round_id)
+    rnd = _round_or_404(round_id, with_items=not g.is_treasurer)
     context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES,
                "action_form": ActionForm()}
     if not g.is_treasurer:
@@ -132,13 +132,19 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     else:
         figures = split_cache.round_summary(db.session, rnd)
         summary = explain.RoundSummary(figures, g.group.currency)
-        context["packs"] = explain.pack_rows(services.summary_fills(rnd, figures))
         page = Page(summary.members, request.args.get("page", 1, type=int), MEMBERS_PER_PAGE)
         if page.number != page.requested:
             abort(404)
+        parts = {"group": g.group, "rnd": rnd, "summary": summary}
+        context["figures"] = split_cache.fragment(rnd, "round", lambda: render_template(
+            "orders/_round_figures.html", **parts, packs=explain.pack_rows(
+                services.summary_fills(services.load_round(db.session, rnd), figures))))
+        context["members"] = split_cache.fragment(
+            rnd, f"round-members:{page.number}",
+            lambda: render_template("orders/_round_members.html", **parts, page=page))
         cost_form = SharedCostForm(currency=g.group.currency)
         cost_form.supplier.choices = _supplier_choices(rnd)
-        context.update(summary=summary, page=page, cost_form=cost_form,
+        context.update(summary=summary, cost_form=cost_form,
                        picker=member_picker(db.session, g.group, PICKER_LIMIT)
                        if rnd.state == domain.OPEN else None,
                        rule_names={c.value: c.label for c in rule_choices()},
@@ -147,8 +153,8 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 
 
 def _supplier_choices(rnd: Round) -> list:
-    suppliers = {item.product.supplier.id: item.product.supplier.name for item in rnd.items}
-    return choices([("", _("all suppliers")), *[(str(k), v) for k, v in suppliers.items()]])
+    suppliers = services.round_suppliers(db.session, rnd)
+    return choices([("", _("all suppliers")), *[(str(k), v) for k, v in suppliers]])
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/<any(open,close,cancel,award):move>")
@@ -281,10 +287,12 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
         with force_locale(member.user.locale or g.group.language):
             text = explain.share_text(figures, g.group.currency, rnd.title, g.group.name,
                                       balance)
-    return render_template(
-        "orders/share.html", group=g.group, rnd=rnd, member=member,
-        share=explain.member_share(figures, g.group.currency) if figures else None,
-        states=services.STATE_NAMES, text=text, balance=balance)
+    bill = split_cache.fragment(rnd, f"share:{member.id}", lambda: render_template(
+        "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
+        share=explain.member_share(figures, g.group.currency))) if figures else None
+    return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
+                           share=figures is not None, bill=bill, states=services.STATE_NAMES,
+                           text=text, balance=balance)
 
 
 def _credit_form(rnd: Round) -> CreditNoteForm:

@@ -284,3 +284,57 @@ def test_the_summary_fills_packs_as_the_orders_add_up(app_ctx: Flask, session: S
     for rnd in rounds:
         summary = split_cache.round_summary(session, rnd)
         assert orders.summary_fills(rnd, summary) == orders.pack_fills(session, rnd), rnd.title
+
+
+# -- Fragments: HTML made from the cached figures --------------------------------------
+
+
+def test_a_fragment_is_made_once_per_round_change_and_language(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask_babel import force_locale
+
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    w = _open(session)
+    session.commit()
+    made: list[str] = []
+
+    def render() -> str:
+        made.append("x")
+        return f"<p>{len(made)}</p>"
+
+    with app_ctx.test_request_context():
+        with force_locale("ru"):
+            first = split_cache.fragment(w.rnd, "bill:1", render)
+            assert split_cache.fragment(w.rnd, "bill:1", render) == first == "<p>1</p>"
+            assert split_cache.fragment(w.rnd, "bill:2", render) == "<p>2</p>"  # another name
+        with force_locale("ky"):
+            assert split_cache.fragment(w.rnd, "bill:1", render) == "<p>3</p>"  # another language
+        _order(session, w)
+        session.commit()
+        with force_locale("ru"):
+            assert split_cache.fragment(w.rnd, "bill:1", render) == "<p>4</p>"  # the round changed
+    assert len(made) == 4
+
+
+def test_a_fragment_whose_name_misses_what_it_depends_on_is_caught_by_the_check(
+        app_ctx: Flask, session: Session) -> None:
+    assert app_ctx.config["SPLIT_CACHE_CHECK"]
+    w = _open(session)
+    with app_ctx.test_request_context():
+        split_cache.fragment(w.rnd, "bill", lambda: "<p>Айгуль</p>")
+        assert split_cache.fragment(w.rnd, "bill", lambda: "<p>Айгуль</p>") == "<p>Айгуль</p>"
+        with pytest.raises(AssertionError, match="misses something"):
+            split_cache.fragment(w.rnd, "bill", lambda: "<p>Нурила</p>")
+
+
+def test_redis_keeps_fragments_for_every_process(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    w = _open(session)
+    session.commit()
+    with app_ctx.test_request_context():
+        split_cache.fragment(w.rnd, "bill", lambda: "<p>Сумма</p>")
+        elsewhere = split_cache.RedisStore(redis_url(REDIS_DB))
+        monkeypatch.setitem(app_ctx.extensions, "coop_split_cache", elsewhere)
+        assert split_cache.fragment(w.rnd, "bill", lambda: "<p>again</p>") == "<p>Сумма</p>"
