@@ -428,6 +428,9 @@ def run(workdir: Path, db_name: str) -> None:
     print(f"target: each page at least {TARGET_RATIO:.0%} of the bare endpoint's throughput: "
           f"{'met' if min(ratios) >= TARGET_RATIO else 'NOT met'} "
           f"(lowest {min(ratios):.2%}, median {statistics.median(ratios):.2%})")
+    if bare_rate:
+        print(f"Coop's floor, a signed-in page that only returns \"ok\", reaches "
+              f"{floor_rate / bare_rate:.2%} of the bare endpoint: no signed-in page can do more")
     errors = sum(f.errors for f in results.values())
     print(f"target: no response other than 2xx/3xx: {'met' if errors == 0 else 'NOT met'} "
           f"({errors} errors)")
