@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -68,12 +68,20 @@ def _with_items() -> tuple[Any, ...]:
             selectinload(Round.shared_costs).joinedload(SharedCost.supplier))
 
 
-def get_round(session: Session, group: Group, round_id: int, *, with_items: bool = True
-              ) -> Round | None:
+def _with_products() -> tuple[Any, ...]:
+    """Loader options: the round's products alone (to check and save an order)."""
+    return (selectinload(Round.items).joinedload(RoundItem.product),)
+
+
+def get_round(session: Session, group: Group, round_id: int, *,
+              with_items: bool | Literal["products"] = True) -> Round | None:
     """The round of this group, with its products, their terms and its shared
-    costs (`with_items`), or alone (a page that reads the split from the cache
-    needs nothing more)."""
+    costs (`with_items`), with its products alone ("products": saving an
+    order needs no prices), or alone (a page that reads the split from the
+    cache needs nothing more)."""
     query = select(Round).where(Round.id == round_id, Round.group_id == group.id)
+    if with_items == "products":
+        return session.scalar(query.options(*_with_products()))
     return session.scalar(query.options(*_with_items()) if with_items else query)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale, to_user_timezone, to_utc
@@ -37,7 +38,7 @@ MOVES = {"open": domain.OPEN, "close": domain.CLOSED, "cancel": domain.CANCELLED
          "award": domain.AWARDED}
 
 
-def _round_or_404(round_id: int, *, with_items: bool = True) -> Round:
+def _round_or_404(round_id: int, *, with_items: bool | Literal["products"] = True) -> Round:
     rnd = services.get_round(db.session, g.group, round_id, with_items=with_items)
     if rnd is None or (rnd.state == domain.DRAFT and not g.is_treasurer):
         abort(404)
@@ -235,9 +236,9 @@ def order_for(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
           methods=["GET", "POST"])
 @group_view()
 def order(group_id: int, round_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
-    rnd = _round_or_404(round_id)
+    # an order is saved with the products alone; the page shows their prices too
+    rnd = _round_or_404(round_id, with_items="products" if request.method == "POST" else True)
     member = _whose(membership_id)
-    existing = services.order_of(db.session, rnd, member)
     form = ActionForm()
     typed = None
     error = None
@@ -263,6 +264,9 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                     flash(_("Nothing changed."), "info")
                 return redirect(url_for("orders.order", group_id=group_id, round_id=round_id,
                                         membership_id=membership_id))
+    if request.method == "POST":
+        rnd = services.load_round(db.session, rnd)
+    existing = services.order_of(db.session, rnd, member)
     fills = dict((item.id, fill) for item, fill in services.pack_fills(db.session, rnd))
     status = 422 if request.method == "POST" else 200
     return render_template("orders/order.html", group=g.group, rnd=rnd, member=member,
