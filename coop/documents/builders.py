@@ -182,11 +182,8 @@ def _invoice(data: InvoiceData) -> bytes:
     story += [pdf.gap(4), KeepTogether([_right(pdf.totals_table(settle, 105 * mm), width)])]
     account = _account(data.balance, cur)
     story += [pdf.gap(2), para(f"{account} ({fmt_date(data.stamp.issued_on)})", s.small)]
-    if share.retail_value is not None:
-        story += [pdf.gap(3), rich(bold(_(
-            "At the bazaar the same goods would cost %(retail)s: you save %(saved)s.",
-            retail=fmt_money(share.retail_value, cur),
-            saved=fmt_money(share.savings or 0, cur))), s.body)]
+    if share.bazaar:
+        story += [pdf.gap(3), rich(bold(share.bazaar), s.body)]
     story += [pdf.gap(12), KeepTogether([pdf.signatures(
         [_("Treasurer"), _("Received by the member")], width)])]
     return pdf.render(_meta(data.group, data.stamp, title), story,

@@ -54,6 +54,7 @@ class MemberShare:
     total: int = 0
     retail_value: int | None = None
     savings: int | None = None
+    bazaar: str | None = None  # what the same goods would cost at the bazaar, worded
 
 
 class _Words:
@@ -239,6 +240,7 @@ def member_share(member: facts.MemberFacts, currency: str) -> MemberShare:
                         goods=member.goods, total=member.total,
                         retail_value=member.retail_value, savings=member.savings)
     share.lines = [words.line(line) for line in member.lines]
+    share.bazaar = _bazaar(words, member.retail_value, member.savings)
     share.losses = [words.loss(item) for item in member.loss_items]
     share.losses_total = member.losses
     share.shared = [words.cost(cost) for cost in member.costs]
@@ -255,6 +257,21 @@ def member_share(member: facts.MemberFacts, currency: str) -> MemberShare:
             "cash; the difference goes to (or comes from) the solidarity fund.",
             step=words.money(member.cash_rounding)), words.money(member.rounding))
     return share
+
+
+def _bazaar(words: _Words, retail: int | None, savings: int | None) -> str | None:
+    if retail is None:
+        return None
+    _ = words.gettext
+    if savings and savings > 0:
+        return _("At the bazaar the same goods would cost %(retail)s: you save %(saved)s.",
+                 retail=words.money(retail), saved=words.money(savings))
+    if savings and savings < 0:
+        return _("At the bazaar the same goods would cost %(retail)s: here you pay %(more)s "
+                 "more, with the shared costs.",
+                 retail=words.money(retail), more=words.money(-savings))
+    return _("At the bazaar the same goods would cost %(retail)s, as much as here.",
+             retail=words.money(retail))
 
 
 def share_text(member: facts.MemberFacts, currency: str, round_title: str, group_name: str,

@@ -116,8 +116,10 @@ def test_invoice_shows_the_share_page_figures_to_the_tyiyn(demo: Session) -> Non
             money += [fmt_money(share.total, "KGS"), fmt_money(share.goods, "KGS")]
             if share.levy:
                 money.append(fmt_money(share.levy.amount, "KGS"))
-            if share.savings:
-                money.append(fmt_money(share.savings, "KGS"))
+            if share.savings:  # saved, or paid more than at the bazaar: never "saved -34"
+                money.append(fmt_money(abs(share.savings), "KGS"))
+                assert share.bazaar and fmt_money(-abs(share.savings), "KGS") not in share.bazaar
+                has(text, share.bazaar)
             has(text, membership.user.name, document.number, rnd.title, "Счёт", "Итого к оплате",
                 *money, *[f"{line.allocated} {line.unit}" for line in share.lines])
         assert document.amount == share.total

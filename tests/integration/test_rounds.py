@@ -178,3 +178,19 @@ def test_split_preview_follows_the_orders(session: Session) -> None:
     # F = 26 > one pack of 25, and 1 + 15 tolerance cannot fill a second pack:
     # 25 shared by firm quantities 12:9:5 = 11.54, 8.65, 4.81 -> 11, 9, 5
     assert [m["lines"][0]["allocated"] for m in result["members"]] == ["11", "9", "5"]
+
+
+def test_the_bazaar_comparison_says_what_she_saves_or_pays_more(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    from flask_babel import force_locale
+
+    from coop.orders import explain
+
+    with app_ctx.test_request_context(), force_locale("ru"):
+        words = explain._Words("KGS", 0)
+        saved = explain._bazaar(words, 150550, 22800)
+        more = explain._bazaar(words, 27500, -21900)
+        even = explain._bazaar(words, 27500, 0)
+        assert explain._bazaar(words, None, None) is None
+    assert saved is not None and "вы экономите 228,00" in saved
+    assert more is not None and "219,00" in more and "-" not in more
+    assert more != saved and even not in (saved, more) and "275,00" in str(even)
