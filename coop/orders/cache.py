@@ -29,7 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from flask import Flask, current_app
 from markupsafe import Markup
@@ -43,6 +43,7 @@ from coop.orders import (
 from coop.orders.models import Round
 
 _EXTENSION = "coop_split_cache"
+T = TypeVar("T")
 LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
 
@@ -64,40 +65,49 @@ class Store(Protocol):
     def put_text(self, key: str, text: str) -> None: ...
 
 
-class MemoryStore:
-    """The last rounds computed, in this process (least recently used goes)."""
+class _Recent(Generic[T]):
+    """At most `limit` entries; the least recently used goes first."""
 
-    def __init__(self, rounds: int = 32, texts: int = 2000) -> None:
-        self._entries: OrderedDict[str, Computed] = OrderedDict()
-        self._rounds = rounds
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._text_limit = texts
+    def __init__(self, limit: int) -> None:
+        self._entries: OrderedDict[str, T] = OrderedDict()
+        self._limit = limit
         self._lock = threading.Lock()
 
-    def _get(self, key: str) -> Computed | None:
+    def get(self, key: str) -> T | None:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
+            found = self._entries.get(key)
+            if found is not None:
                 self._entries.move_to_end(key)
-            return entry
+            return found
+
+    def put(self, key: str, value: T) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._limit:
+                self._entries.popitem(last=False)
+
+
+class MemoryStore:
+    """The last rounds computed and pages' fragments made, in this process."""
+
+    def __init__(self, rounds: int = 32, texts: int = 2000) -> None:
+        self._rounds: _Recent[Computed] = _Recent(rounds)
+        self._texts: _Recent[str] = _Recent(texts)
 
     def summary(self, key: str) -> facts.RoundFacts | None:
-        entry = self._get(key)
+        entry = self._rounds.get(key)
         return entry.summary if entry else None
 
     def member(self, key: str, membership_id: int) -> tuple[bool, facts.MemberFacts | None]:
-        entry = self._get(key)
+        entry = self._rounds.get(key)
         return (False, None) if entry is None else (True, entry.members.get(membership_id))
 
     def put(self, key: str, computed: Computed) -> None:
-        with self._lock:
-            self._entries[key] = computed
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._rounds:
-                self._entries.popitem(last=False)
+        self._rounds.put(key, computed)
 
     def ready(self, key: str) -> bool:
-        return self._get(key) is not None
+        return self._rounds.get(key) is not None
 
     def computing(self, key: str) -> bool:
         return True  # one process: nobody else to wait for
@@ -106,18 +116,10 @@ class MemoryStore:
         pass
 
     def text(self, key: str) -> str | None:
-        with self._lock:
-            found = self._texts.get(key)
-            if found is not None:
-                self._texts.move_to_end(key)
-            return found
+        return self._texts.get(key)
 
     def put_text(self, key: str, text: str) -> None:
-        with self._lock:
-            self._texts[key] = text
-            self._texts.move_to_end(key)
-            while len(self._texts) > self._text_limit:
-                self._texts.popitem(last=False)
+        self._texts.put(key, text)
 
 
 class RedisStore:

@@ -295,7 +295,7 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
         "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
         share=explain.member_share(figures, g.group.currency))) if figures else None
     return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
-                           share=figures is not None, bill=bill, states=services.STATE_NAMES,
+                           bill=bill, states=services.STATE_NAMES,
                            text=text, balance=balance)
 
 
