@@ -22,7 +22,7 @@ from coop.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPass
 from coop.auth.models import User
 from coop.errors import DomainError
 from coop.extensions import db, limiter, login_manager
-from coop.forms import ActionForm, apply_domain_error
+from coop.forms import apply_domain_error
 from coop.security import safe_next
 from coop.views import saving
 
@@ -108,7 +108,7 @@ def api_tokens_page():  # type: ignore[no-untyped-def]
             form = TokenForm(formdata=None)
     status = 422 if request.method == "POST" and new_token is None else 200
     response = make_response(render_template(
-        "auth/tokens.html", form=form, new_token=new_token, action_form=ActionForm(),
+        "auth/tokens.html", form=form, new_token=new_token,
         tokens=api_tokens.list_tokens(db.session, current_user)), status)
     response.headers["Cache-Control"] = "no-store"
     return response

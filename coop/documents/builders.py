@@ -148,12 +148,10 @@ def _invoice(data: InvoiceData) -> bytes:
     rows: list[list[Any]] = [[_("Product"), _("You get"), _("Amount")]]
     style: list[tuple[Any, ...]] = []
     for line in share.lines:
-        asked = _("Asked %(q)s, tolerance %(t)s, price %(p)s", q=line.quantity,
-                  t=line.tolerance, p=line.unit_price)
         style += _explained_rows(len(rows))
         rows.append([pdf.wrapped(line.product, pdf.FONT_BOLD, 8.5, first - 6),
-                     f"{line.allocated} {line.unit}", fmt_money(line.amount, cur)])
-        rows.append([pdf.wrapped(f"{asked}\n{line.why}", pdf.FONT, 7.5, width - 40 * mm),
+                     f"{line.allocated} {line.unit}", line.amount_text])
+        rows.append([pdf.wrapped(f"{line.asked}\n{line.why}", pdf.FONT, 7.5, width - 40 * mm),
                      "", ""])
     rows.append([_("Goods"), "", fmt_money(share.goods, cur)])
     story.append(pdf.table(rows, [first, 28 * mm, 32 * mm], numeric=(1, 2), rules=False,

@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from coop.auth import services as auth_services
 from coop.auth.services import PURPOSE_INVITE, PURPOSE_RESET
 from coop.extensions import db
-from coop.forms import ActionForm
 from coop.groups import services
 from coop.groups.access import group_view, member_in_group
 from coop.groups.forms import GroupForm, MemberForm, SettingsForm
@@ -123,7 +122,7 @@ def member(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
                                     membership_id=membership_id))
     status = 422 if request.method == "POST" else 200
     return render_template("groups/member.html", group=g.group, membership=membership,
-                           form=form, action_form=ActionForm()), status
+                           form=form), status
 
 
 @bp.post("/groups/<int:group_id>/members/<int:membership_id>/<any(deactivate,reactivate):action>")

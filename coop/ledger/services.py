@@ -127,7 +127,7 @@ class Books:
     @property
     def total(self) -> int:
         """All accounts together: always zero."""
-        return sum(m.balance for m in self.members) + self.fund + self.cash + self.suppliers
+        return self.members_net + self.fund + self.cash + self.suppliers
 
     @property
     def cash_on_hand(self) -> int:

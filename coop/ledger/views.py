@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error, error_messages
+from coop.forms import apply_domain_error, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
@@ -54,7 +54,7 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
     start, end = _period()
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
-    balance = services.member_balance(db.session, member)
+    balance = services.account_balance(db.session, account_id)
     payment_form = PaymentForm(formdata=None)
     payment_form.new_key()
     return render_then_commit(
@@ -124,7 +124,7 @@ def _back(membership_id: int) -> Response:
                             membership_id=membership_id))
 
 
-def _form_failed(form, member: Membership):  # type: ignore[no-untyped-def]
+def _form_failed(form, member: Membership | None):  # type: ignore[no-untyped-def]
     errors = error_messages(form)
     return render_template("ledger/form_error.html", group=g.group, member=member,
                            errors=errors), 422
@@ -216,9 +216,7 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
         if saved:
             flash(_("The payment out of the cash is recorded."), "success")
             return redirect(url_for("ledger.accounts", group_id=group_id))
-    errors = error_messages(form)
-    return render_template("ledger/form_error.html", group=g.group, member=None,
-                           errors=errors), 422
+    return _form_failed(form, None)
 
 
 @bp.get("/groups/<int:group_id>/fund")
@@ -229,5 +227,4 @@ def fund(group_id: int):  # type: ignore[no-untyped-def]
     return render_then_commit("ledger/fund.html", group=g.group, lines=lines,
                               kinds=services.KIND_NAMES,
                               explained=services.fund_explained(db.session, g.group),
-                              balance=lines[-1].balance if lines else 0,
-                              action_form=ActionForm())
+                              balance=lines[-1].balance if lines else 0)

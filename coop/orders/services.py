@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from coop import money
@@ -89,6 +89,12 @@ def load_round(session: Session, rnd: Round) -> Round:
     """`rnd` (loaded alone, perhaps) with its products, terms and costs, for the split."""
     return session.scalars(select(Round).where(Round.id == rnd.id).options(*_with_items())
                            .execution_options(populate_existing=True)).one()
+
+
+def with_items(session: Session, rnd: Round) -> Round:
+    """`rnd` loaded alone, with its products, terms and costs: those the split
+    loaded into it in this request if it was computed, else loaded now."""
+    return rnd if "items" not in inspect(rnd).unloaded else load_round(session, rnd)
 
 
 def _check_title(title: str) -> str:

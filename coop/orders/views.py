@@ -13,7 +13,7 @@ from coop.extensions import db
 from coop.forms import ActionForm, choices, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
-from coop.groups.services import find_members, list_members, member_picker
+from coop.groups.services import find_members, member_picker
 from coop.ledger import services as ledger
 from coop.orders import cache as split_cache
 from coop.orders import domain, explain, services
@@ -126,8 +126,7 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 @group_view()
 def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id, with_items=not g.is_treasurer)
-    context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES,
-               "action_form": ActionForm()}
+    context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES}
     if not g.is_treasurer:
         context["packs"] = explain.pack_rows(services.pack_fills(db.session, rnd))
     else:
@@ -139,7 +138,7 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         parts = {"group": g.group, "rnd": rnd, "summary": summary}
         context["figures"] = split_cache.fragment(rnd, "round", lambda: render_template(
             "orders/_round_figures.html", **parts, packs=explain.pack_rows(
-                services.summary_fills(services.load_round(db.session, rnd), figures))))
+                services.summary_fills(services.with_items(db.session, rnd), figures))))
         context["members"] = split_cache.fragment(
             rnd, f"round-members:{page.number}",
             lambda: render_template("orders/_round_members.html", **parts, page=page))
@@ -220,7 +219,7 @@ def _whose(membership_id: int | None) -> Membership:
 def order_for(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     """The treasurer picks a member to enter an order for: from the list, or
     (a large group) by a part of her name or phone number."""
-    rnd = _round_or_404(round_id)
+    rnd = _round_or_404(round_id, with_items=False)
     if "member" in request.args:
         member = member_in_group(g.group, request.args.get("member", type=int) or 0)
         return redirect(url_for("orders.order", group_id=group_id, round_id=round_id,
@@ -273,9 +272,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                            existing=existing, typed=typed, error=error, fills=fills,
                            terms={item.id: services.item_terms(item)[2] for item in rnd.items},
                            form=form, can_order=rnd.state == domain.OPEN,
-                           history=services.order_history(db.session, rnd, member),
-                           members=list_members(db.session, g.group, include_inactive=False)
-                           if g.is_treasurer else []), status
+                           history=services.order_history(db.session, rnd, member)), status
 
 
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/share")
@@ -353,7 +350,7 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         "orders/delivery.html", group=g.group, rnd=rnd, form=form, typed=typed, errors=errors,
         error=error, changes=changes, totals=totals, current=current,
         credits=services.credit_totals(db.session, rnd), credit_form=_credit_form(rnd),
-        ordered=ordered, action_form=ActionForm(), states=services.STATE_NAMES), status
+        ordered=ordered, states=services.STATE_NAMES), status
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/credit-note")
