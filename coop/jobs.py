@@ -9,6 +9,7 @@ service and commits once; a DomainError fails the job with its message."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import click
@@ -25,8 +26,12 @@ ACTIVE = ("queued", "started", "deferred", "scheduled")
 def redis_connection():  # type: ignore[no-untyped-def]
     """The app's Redis (COOP_REDIS_URL), or None."""
     url = current_app.config.get("REDIS_URL")
-    if not url:
-        return None
+    return _redis(url) if url else None
+
+
+@lru_cache(maxsize=8)
+def _redis(url: str):  # type: ignore[no-untyped-def]
+    """One client (and its connection pool) per URL, not one per call."""
     from redis import Redis
 
     return Redis.from_url(url)

@@ -24,7 +24,6 @@ from coop.errors import DomainError
 from coop.money import MoneyError
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_ID = 2**63 - 1  # the largest id the databases store
 MAX_NUMBER_TEXT = 40
 MAX_ITEMS = 500
 MAX_PER_PAGE = 100
@@ -126,9 +125,6 @@ class Body:
             raise DomainError(_l("This is too long (at most %(n)d characters).", n=max_length),
                               field=self.field(name))
         return clean_text(value, self.field(name), multiline=multiline)
-
-    def optional_text(self, name: str, *, max_length: int) -> str | None:
-        return self.text(name, max_length=max_length) or None
 
     def choice(self, name: str, choices: tuple[str, ...], *, default: str | None = None
                ) -> str:
@@ -253,7 +249,8 @@ def paginate(items: list[Any], render: Callable[[Any], dict[str, Any]],
 
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
-_KEY = re.compile(r"^[A-Za-z0-9._~:+/=-]{16,64}$")
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._~:+/=-]{16,64}$"
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def idempotency_key() -> str:

@@ -16,7 +16,7 @@ from coop.api.inputs import (
     DECIMAL_PATTERN,
     DEFAULT_PER_PAGE,
     IDEMPOTENCY_KEY,
-    MAX_ID,
+    IDEMPOTENCY_KEY_PATTERN,
     MAX_ITEMS,
     MAX_NUMBER_TEXT,
     MAX_PER_PAGE,
@@ -28,6 +28,7 @@ from coop.ledger.models import PAYMENT_METHODS
 from coop.orders.models import COST_RULES, ROUND_STATES
 from coop.quotes import domain as quote_domain
 from coop.quotes import services as quote_services
+from coop.security import MAX_ID
 from coop.suppliers import domain as catalog
 
 PREFIX = "/api/v1"
@@ -131,7 +132,7 @@ def _operation(endpoint: str, method: str, spec: dict[str, Any],
                            "description": "Unique per payment; the same key again "
                                           "records nothing new.",
                            "schema": {"type": "string",
-                                      "pattern": "^[A-Za-z0-9._~:+/=-]{16,64}$"}})
+                                      "pattern": IDEMPOTENCY_KEY_PATTERN}})
     operation: dict[str, Any] = {
         "operationId": endpoint.removeprefix("api."),
         "summary": spec["summary"], "tags": spec.get("tags", []),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coop.api import inputs, openapi, represent
 from coop.api import services as tokens
-from coop.api.inputs import MAX_ID, Body, json_body, paginate
+from coop.api.inputs import Body, json_body, paginate
 from coop.api.problems import Problem, register_problem_handlers
 from coop.config import SUPPORTED_LOCALES
 from coop.documents import services as documents
@@ -44,6 +44,7 @@ from coop.quantities import (
 from coop.quotes import domain as quote_domain
 from coop.quotes import services as quotes
 from coop.sales import services as sales
+from coop.security import MAX_ID
 from coop.suppliers import domain as catalog
 from coop.suppliers import services as suppliers
 from coop.suppliers.access import supplier_in_group
@@ -56,15 +57,21 @@ csrf.exempt(bp)
 register_problem_handlers(bp)
 
 MAX_SCENARIO_BYTES = 5 * 1024 * 1024
-PUBLIC = {"api.openapi_document", "api.quote", "api.submit_quote"}
+PUBLIC: set[str] = set()  # endpoints declared public=True: no sign-in
+
+
+def _bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer …` header; None for any other."""
+    scheme, _sep, raw = request.headers.get("Authorization", "").strip().partition(" ")
+    return (raw.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def _api_client() -> str:
     """Whom the API limit counts: the token sent (by its hash), else the
     signed-in user, else the address."""
-    scheme, _sep, raw = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() == "bearer" and raw.strip():
-        return "api-token:" + tokens.hash_token(raw.strip())[:32]
+    raw = _bearer_token()
+    if raw:
+        return "api-token:" + tokens.hash_token(raw)[:32]
     if current_user.is_authenticated:
         return f"api-user:{current_user.id}"
     return "api-address:" + client_address()
@@ -82,7 +89,10 @@ def api_route(rule: str, method: str = "GET", **spec: Any
     """A route of the blueprint, and its description in the OpenAPI document."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        openapi.describe(f"{bp.name}.{view.__name__}", method, spec)
+        endpoint = f"{bp.name}.{view.__name__}"
+        openapi.describe(endpoint, method, spec)
+        if spec.get("public"):
+            PUBLIC.add(endpoint)
         return bp.route(rule, methods=[method])(view)
 
     return decorate
@@ -103,11 +113,9 @@ def authenticate() -> None:
     user (the pages' sign-in) may use the API too; else 401."""
     if request.endpoint in PUBLIC:
         return
-    header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _sep, raw = header.strip().partition(" ")
-        token = tokens.authenticate(db.session, raw.strip()) \
-            if scheme.lower() == "bearer" else None
+    if request.headers.get("Authorization") is not None:
+        raw = _bearer_token()
+        token = tokens.authenticate(db.session, raw) if raw else None
         if token is None:
             raise Problem(401, _l("This API token is not valid, or it was revoked."),
                           field="Authorization",
@@ -124,13 +132,6 @@ def authenticate() -> None:
         return
     if not current_user.is_authenticated:
         raise Problem(401, headers={"WWW-Authenticate": 'Bearer realm="coop"'})
-
-
-@bp.before_request
-def ids_the_databases_can_hold() -> None:
-    """An id past 64 bits names nothing: 404, before a database overflows on it."""
-    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
-        abort(404)
 
 
 @bp.after_request
@@ -154,8 +155,8 @@ def _me() -> Membership:
     return g.membership
 
 
-def _round_or_404(round_id: int) -> Round:
-    rnd = orders.get_round(db.session, g.group, round_id)
+def _round_or_404(round_id: int, *, with_items: bool | Literal["products"] = True) -> Round:
+    rnd = orders.get_round(db.session, g.group, round_id, with_items=with_items)
     if rnd is None or (rnd.state == rounds.DRAFT and not g.is_treasurer):
         abort(404)
     return rnd
@@ -400,7 +401,7 @@ def _save_order(rnd: Round, member: Membership) -> Response:
            tags=["rounds"], response="Order", errors=(404,))
 @group_view()
 def my_order(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
-    return _order_response(_round_or_404(round_id), _me())
+    return _order_response(_round_or_404(round_id, with_items="products"), _me())
 
 
 @api_route("/groups/<int:group_id>/rounds/<int:round_id>/order", "PUT",
@@ -409,7 +410,7 @@ def my_order(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
            description="Replaces the whole order: products not listed are set to 0.")
 @group_view()
 def save_my_order(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
-    return _save_order(_round_or_404(round_id), _me())
+    return _save_order(_round_or_404(round_id, with_items="products"), _me())
 
 
 @api_route("/groups/<int:group_id>/rounds/<int:round_id>/orders/<int:membership_id>",
@@ -417,7 +418,7 @@ def save_my_order(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
            response="Order", errors=(404,))
 @group_view()
 def member_order(group_id: int, round_id: int, membership_id: int):  # type: ignore[no-untyped-def]
-    rnd = _round_or_404(round_id)
+    rnd = _round_or_404(round_id, with_items="products")
     return _order_response(rnd, _whose(membership_id))
 
 
@@ -427,7 +428,7 @@ def member_order(group_id: int, round_id: int, membership_id: int):  # type: ign
            description="Replaces the whole order: products not listed are set to 0.")
 @group_view()
 def save_member_order(group_id: int, round_id: int, membership_id: int):  # type: ignore[no-untyped-def]
-    rnd = _round_or_404(round_id)
+    rnd = _round_or_404(round_id, with_items="products")
     return _save_order(rnd, _whose(membership_id))
 
 
