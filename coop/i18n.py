@@ -8,12 +8,13 @@ from functools import lru_cache
 
 from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coop import money
 from coop.config import SUPPORTED_LOCALES
+from coop.db import utcnow
 from coop.quantities import PRICE_SCALE, QTY_SCALE
 
 LANGUAGE_NAMES = {
@@ -44,6 +45,12 @@ def select_locale() -> str:
         return chosen
     best = request.accept_languages.best_match(SUPPORTED_LOCALES)
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def local_today() -> date:
+    """Today where the group lives (the app's time zone): the date documents
+    carry and offers are valid until."""
+    return to_user_timezone(utcnow()).date()
 
 
 def current_locale() -> str:

@@ -54,6 +54,7 @@ from coop.documents.domain import (
 from coop.documents.models import CREDIT_NOTE, INVOICE, PURCHASE_ORDER, Document, DocumentCounter
 from coop.errors import DomainError
 from coop.groups.models import ROLE_TREASURER, Group, Membership
+from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import Account, Posting
 from coop.orders import domain as rounds
@@ -65,11 +66,6 @@ from coop.suppliers.models import Supplier
 
 ORDERED_STATES = (rounds.AWARDED, rounds.RECEIVED, rounds.SETTLED)
 FORM_STATES = (rounds.DRAFT, rounds.OPEN)
-
-
-def local_today() -> date:
-    """Today where the group lives (the app's time zone): the date documents carry."""
-    return to_user_timezone(utcnow()).date()
 
 
 def group_info(session: Session, group: Group) -> GroupInfo:

@@ -3,7 +3,6 @@ her link (/q/<token>: no account, her language, no JavaScript)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import quote as url_quote
 
@@ -21,15 +20,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import refresh, to_user_timezone
+from flask_babel import refresh
 from flask_login import current_user
 from sqlalchemy import select
 
-from coop.db import utcnow
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, apply_domain_error, choices
 from coop.groups.access import group_view
+from coop.i18n import local_today
 from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders.models import Round
@@ -54,11 +53,6 @@ bp = Blueprint("quotes", __name__, template_folder="templates", static_folder="s
                static_url_path="/quotes/static")
 
 CHART_BAR = 260  # the longest bar of the chart, in SVG units
-
-
-def _today() -> date:
-    """Today where the group lives (the app's time zone): offers are valid until a date."""
-    return to_user_timezone(utcnow()).date()
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -94,8 +88,8 @@ def _request_form(rnd: Round, quotes: list[Quote]) -> RequestQuotesForm:
     return form
 
 
-def _round_quotes_page(rnd: Round, form: RequestQuotesForm, status: int = 200):  # type: ignore[no-untyped-def]
-    quotes = services.list_quotes(db.session, rnd)
+def _round_quotes_page(rnd: Round, quotes: list[Quote], form: RequestQuotesForm,  # type: ignore[no-untyped-def]
+                       status: int = 200):
     return render_template(
         "quotes/round_quotes.html", group=g.group, rnd=rnd, quotes=quotes, form=form,
         needs=services.round_needs(db.session, rnd), states=orders.STATE_NAMES,
@@ -107,7 +101,8 @@ def _round_quotes_page(rnd: Round, form: RequestQuotesForm, status: int = 200): 
 @group_view(treasurer=True)
 def round_quotes(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
-    return _round_quotes_page(rnd, _request_form(rnd, services.list_quotes(db.session, rnd)))
+    quotes = services.list_quotes(db.session, rnd)
+    return _round_quotes_page(rnd, quotes, _request_form(rnd, quotes))
 
 
 def _share_links(rnd: Round, links: list[tuple[Quote, str]]) -> list[dict[str, Any]]:
@@ -155,7 +150,8 @@ def request_quotes(group_id: int, round_id: int):  # type: ignore[no-untyped-def
         else:
             db.session.commit()
             return _links_page(rnd, links)
-    return _round_quotes_page(rnd, form, 422)
+    # listed again: a refused request was rolled back
+    return _round_quotes_page(rnd, services.list_quotes(db.session, rnd), form, 422)
 
 
 # --------------------------------------------------------------------------
@@ -172,7 +168,7 @@ def _quote_page(rnd: Round, quote: Quote, form: CounterOfferForm,
         action_form=ActionForm(), status=services.quote_status(quote),
         status_names=services.STATUS_NAMES, link_state=services.link_state(quote),
         can_counter=services.can_answer(quote) and quote.latest is not None,
-        today=_today(), is_expired=domain.is_expired), status
+        today=local_today(), is_expired=domain.is_expired), status
 
 
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes/<int:quote_id>")
@@ -258,7 +254,7 @@ def _compare_page(rnd: Round, award_form: AwardForm, errors: list[str] | None = 
                   status: int = 200):  # type: ignore[no-untyped-def]
     rule = award_form.rule.data if award_form.rule.data in {
         c.value for c in award_form.rule.choices} else "weight"  # type: ignore[union-attr]
-    result = services.compare_quotes(db.session, rnd, today=_today(), fee_rule=rule)
+    result = services.compare_quotes(db.session, rnd, today=local_today(), fee_rule=rule)
     bars = _chart(result)
     return render_template(
         "quotes/compare.html", group=g.group, rnd=rnd, result=result, c=result.comparison,
@@ -291,10 +287,10 @@ def award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                     if not whole.isdigit():
                         abort(400)
                     awarded = services.award_whole(db.session, rnd, current_user, int(whole),
-                                                   today=_today(), cost_rule=form.rule.data)
+                                                   today=local_today(), cost_rule=form.rule.data)
                 else:
                     awarded = services.award_quotes(db.session, rnd, current_user,
-                                                    assignments, today=_today(),
+                                                    assignments, today=local_today(),
                                                     cost_rule=form.rule.data)
             except DomainError as exc:
                 db.session.rollback()
@@ -391,7 +387,7 @@ def supplier_quote(token: str):  # type: ignore[no-untyped-def]
                                   valid_until=form.valid_until.data,
                                   note=form.note.data or "")
         try:
-            revision = services.submit_revision(db.session, quote, offer, today=_today())
+            revision = services.submit_revision(db.session, quote, offer, today=local_today())
         except services.OfferError as exc:
             db.session.rollback()
             _place_errors(form, typed, exc.errors)

@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coop.documents.services import local_today
 from coop.groups import services as groups
 from coop.groups.models import Group
+from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.quantities import parse_price, parse_quantity
 from coop.sales import services

@@ -153,9 +153,7 @@ class LotSplit:
 
     def member(self, member_id: int) -> MemberPayout | None:
         index = self._index.get(member_id)
-        if index is None:
-            index = next((i for i, m in enumerate(self.members) if m.member == member_id), -1)
-        return self.members[index] if index >= 0 else None
+        return None if index is None else self.members[index]
 
 
 # --------------------------------------------------------------------------

@@ -15,12 +15,8 @@ from coop.db import utcnow
 from coop.extensions import db
 from coop.groups.models import Group, Membership
 
-LOT_STATES = ("open", "closed")
 BUYER_KINDS = ("shop", "wholesaler", "market", "exporter")
 COST_KINDS = ("transport", "market_fee", "packaging", "certification", "other")
-COST_RULES = ("value", "quantity", "equal")
-CONTRIBUTION_KINDS = ("delivery", "correction", "carried")
-UNSOLD_ACTIONS = ("return", "carry")
 
 
 class SaleLot(db.Model):  # type: ignore[name-defined,misc]

@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from coop import money
 from coop.auth.models import User
 from coop.db import utcnow
-from coop.documents.services import local_today
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
+from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import Posting
 from coop.quantities import MAX_QTY, line_amount, qty_str
@@ -43,7 +43,6 @@ from coop.sales import domain
 from coop.sales.models import (
     BUYER_KINDS,
     COST_KINDS,
-    COST_RULES,
     Buyer,
     CashPayout,
     Contribution,
@@ -584,7 +583,7 @@ def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: U
     _check_open(lot)
     if kind not in COST_KINDS:
         raise DomainError(_l("Unknown kind of cost."), field="kind")
-    if rule not in COST_RULES:
+    if rule not in domain.COST_RULES:
         raise DomainError(_l("Unknown rule."), field="rule")
     if amount <= 0:
         raise DomainError(_l("The amount must be more than zero."), field="amount")

@@ -14,13 +14,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
-from coop.documents.services import local_today
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, apply_domain_error, choices
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
+from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.quantities import qty_str
 from coop.sales import documents, explain, services
