@@ -24,7 +24,7 @@ from coop.suppliers import services as suppliers
 from tests.factories import make_closed_round, make_member
 from tests.integration.test_scale_out import redis_url, require_redis
 
-REDIS_DB = 14  # flushed by these tests: no other use of it, please
+REDIS_DB = 12  # flushed by these tests: no other use of it, please (test_scale_out: 14)
 
 
 def _token(session: Session, rnd: Round) -> int:

@@ -576,8 +576,7 @@ def test_the_supplier_reads_the_demand_and_sends_a_revision(
     assert client.get(url).get_json()["latest"]["number"] == 1
     bad = {**offer, "lines": [{"item_id": w.seed.id, "pack_size": "25",
                                "tiers": [{"min_qty": "10", "unit_price": "45"}]}]}
-    body = problem(client.post(url, json=bad), 422, "lines[0].tiers")
-    assert body["detail"]  # in her language (ky), or English where not translated
+    problem(client.post(url, json=bad), 422, "lines[0].tiers")  # a detail, checked there
     problem(client.get(f"{API}/quotes/not-a-token"), 404)
     quotes.revoke_link(session, quote)
     session.commit()
