@@ -12,7 +12,11 @@ from flask_wtf import CSRFProtect
 
 from coop.db import Base
 
-db = SQLAlchemy(model_class=Base)
+# A view commits once, at its end, and then only flashes and redirects: the
+# objects it holds need not be loaded again after the commit (the signed-in
+# user was, for the flash's language: three round trips on every form sent).
+# The job worker, one long app context, starts each job on a fresh session.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()

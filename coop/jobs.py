@@ -179,11 +179,26 @@ def progress(job_id: str) -> Progress | None:
 def worker(burst: bool) -> None:
     """Run the background jobs (needs COOP_REDIS_URL). Start one or more on any
     machine that reaches the database and Redis."""
-    from rq import SimpleWorker
-
     jobs = queue()
     if jobs is None:
         raise click.ClickException("COOP_REDIS_URL is not set: there is no job queue.")
-    # SimpleWorker runs each job in this process, inside this app context (a
-    # forking worker would share the database connections with its children).
-    SimpleWorker([jobs], connection=jobs.connection).work(burst=burst)
+    make_worker(jobs).work(burst=burst)
+
+
+def make_worker(jobs):  # type: ignore[no-untyped-def]
+    """A worker that runs each job in this process, inside this app context (a
+    forking worker would share the database connections with its children),
+    and drops the database session after each job: objects are not expired on
+    commit (coop.extensions), so a job must not see what an earlier one loaded."""
+    from rq import SimpleWorker
+
+    from coop.extensions import db
+
+    class Worker(SimpleWorker):
+        def execute_job(self, job, queue):  # type: ignore[no-untyped-def]
+            try:
+                return super().execute_job(job, queue)
+            finally:
+                db.session.remove()
+
+    return Worker([jobs], connection=jobs.connection)

@@ -141,3 +141,30 @@ def test_without_redis_the_page_issues_them_in_the_request(app_ctx, session: Ses
                                                 "invoices.pdf")
     assert client.get(started.headers["Location"]).mimetype == "application/pdf"
     assert _invoice_seqs(session, group.id) == [1, 2]
+
+
+def test_each_job_of_the_worker_starts_on_a_fresh_database_session(
+        app_ctx, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Objects are not expired on commit, so the worker (one app context for
+    all its jobs) must not hand a job the session an earlier job filled."""
+    from coop.extensions import db
+
+    connection = require_redis(REDIS_DB)
+    monkeypatch.setitem(app_ctx.config, "REDIS_URL", redis_url(REDIS_DB))
+    _group, treasurer, _members, rnd = settled_round(session, members=2)
+    session.commit()
+    rnd_id, actor_id = rnd.id, treasurer.user_id
+    used: list[Session] = []
+    real_report = jobs._report
+
+    def spy(done: int, total: int) -> None:
+        used.append(db.session())
+        real_report(done, total)
+
+    monkeypatch.setattr(jobs, "_report", spy)
+    assert jobs.start_round_invoices(rnd_id, actor_id) is not None
+    assert jobs.make_worker(jobs.queue()).work(burst=True, max_jobs=1)
+    assert used and db.session() is not used[0]
+    finished = jobs.progress(jobs.invoices_job_id(rnd_id))
+    assert finished is not None and finished.finished and finished.done == 2
+    connection.flushdb()

@@ -74,3 +74,41 @@ def test_page_queries_do_not_grow_with_members(app_ctx, session: Session, count_
         counts.append((first, _count(client, count_queries, url)) if page in SPLIT_PAGES
                       else _count(client, count_queries, url))
     assert counts[0] == counts[1], f"{page}: {counts} queries for 10 and 500 members"
+
+
+def test_an_order_submission_asks_nothing_more_of_the_database_after_its_commit(
+        app_ctx, session: Session) -> None:
+    """The objects the view holds stay loaded after the commit (coop.extensions:
+    no expiry on commit): the flash and the redirect do not load them again."""
+    from sqlalchemy import event
+
+    from coop.extensions import db
+    from tests.conftest import csrf_token
+
+    group, _treasurer, _memberships, rnd = _group_of(session, 3)
+    member = make_member(session, group)
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, member.user.email)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/order"
+    form = {f"quantity_{item.id}": "2" for item in rnd.items}
+    form["csrf_token"] = csrf_token(client, url)
+    committed: list[bool] = []
+    after_commit: list[str] = []
+
+    def on_commit(_session: Session) -> None:
+        committed.append(True)
+
+    def on_statement(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if committed:
+            after_commit.append(statement.split()[0])
+
+    event.listen(Session, "after_commit", on_commit)
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    try:
+        response = client.post(url, data=form)
+    finally:
+        event.remove(Session, "after_commit", on_commit)
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+    assert response.status_code == 302
+    assert committed == [True] and after_commit == [], after_commit
