@@ -23,8 +23,6 @@ def _invoice_seqs(session: Session, group_id: int) -> list[int]:
 
 def test_a_worker_issues_the_invoices_of_a_round_and_reports_progress(
         app_ctx, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rq import SimpleWorker
-
     connection = require_redis(REDIS_DB)
     monkeypatch.setitem(app_ctx.config, "REDIS_URL", redis_url(REDIS_DB))
     monkeypatch.setattr(jobs, "PROGRESS_EVERY", 2)
@@ -44,7 +42,7 @@ def test_a_worker_issues_the_invoices_of_a_round_and_reports_progress(
         real_report(done, total)
 
     monkeypatch.setattr(jobs, "_report", spy)
-    worker = SimpleWorker([jobs.queue()], connection=connection)
+    worker = jobs.make_worker(jobs.queue())
     assert worker.work(burst=True, max_jobs=1)
 
     finished = jobs.progress(job_id)
@@ -57,8 +55,6 @@ def test_a_worker_issues_the_invoices_of_a_round_and_reports_progress(
 
 def test_a_failed_job_says_why(app_ctx, session: Session,
                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from rq import SimpleWorker
-
     from coop.orders import services as orders
     from tests.factories import make_group, make_member, make_product, make_supplier
 
@@ -70,13 +66,14 @@ def test_a_failed_job_says_why(app_ctx, session: Session,
     rnd = orders.create_round(session, group, treasurer.user, title="Не готов", deadline=None,
                               product_ids=[product.id])
     session.commit()
+    group_id = group.id  # the worker shares this test's session, and drops it
     job_id = jobs.start_round_invoices(rnd.id, treasurer.user_id)
     assert job_id is not None
-    SimpleWorker([jobs.queue()], connection=connection).work(burst=True, max_jobs=1)
+    jobs.make_worker(jobs.queue()).work(burst=True, max_jobs=1)
     failed = jobs.progress(job_id)
     assert failed is not None and failed.failed
     assert "settled" in failed.error  # "Invoices are issued once the round is settled."
-    assert _invoice_seqs(session, group.id) == []
+    assert _invoice_seqs(session, group_id) == []
     connection.flushdb()
 
 
@@ -105,8 +102,6 @@ def test_the_worker_command_needs_redis(runner, app_ctx,
 
 def test_the_page_starts_the_job_and_shows_its_progress(app_ctx, session: Session,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from rq import SimpleWorker
-
     from tests.conftest import login, post
 
     connection = require_redis(REDIS_DB)
@@ -121,7 +116,7 @@ def test_the_page_starts_the_job_and_shows_its_progress(app_ctx, session: Sessio
         f"{base}/progress")
     waiting = client.get(f"{base}/progress").get_data(as_text=True)
     assert 'http-equiv="refresh"' in waiting and "Waiting for the worker" in waiting
-    assert SimpleWorker([jobs.queue()], connection=connection).work(burst=True, max_jobs=1)
+    assert jobs.make_worker(jobs.queue()).work(burst=True, max_jobs=1)
     done = client.get(f"{base}/progress").get_data(as_text=True)
     assert "All 3 invoices are ready" in done and 'http-equiv="refresh"' not in done
     assert _invoice_seqs(session, group.id) == [1, 2, 3]
