@@ -388,16 +388,15 @@ def run(workdir: Path, db_name: str) -> None:
 
         tool = wrk_path()
         floor_label = "Coop: signed in, \"ok\" (floor)"
+        share_views = [("GET", f"{round_path}/share", cookie, "") for cookie in members]
         cases = [
             ("bare endpoint (\"ok\")", bare.port, [("GET", "/", "", "")]),
             (floor_label, coop.port,
              [("GET", "/bench/signed-in-ok", cookie, "") for cookie in members]),
-            ("member: my share", coop.port,
-             [("GET", f"{round_path}/share", cookie, "") for cookie in members]),
+            ("member: my share", coop.port, share_views),
             ("treasurer: round page", coop.port, [("GET", round_path, treasurer, "")]),
             ("member: order submission (POST)", coop.port, posts),
-            (RAW_SHARE, raw.port,
-             [("GET", f"{round_path}/share", cookie, "") for cookie in members]),
+            (RAW_SHARE, raw.port, share_views),
             (RAW_ORDER, raw.port, posts),
         ]
         results: dict[str, Figures] = {}
@@ -427,17 +426,17 @@ def run(workdir: Path, db_name: str) -> None:
           f"{first['round'][2] / 1024:.0f} KiB)")
     print()
     floor_rate = results[floor_label].rate
+    not_pages = (cases[0][0], RAW_SHARE, RAW_ORDER)  # yardsticks, with the floor
     print(f"{'':35} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'vs bare':>8} {'vs floor':>8} {'errors':>7}")
     for label, figures in results.items():
         ratio = figures.rate / bare_rate if bare_rate else 0.0
-        of_floor = f"{figures.rate / floor_rate:8.2%}" if label not in (
-            cases[0][0], RAW_SHARE, RAW_ORDER) and floor_rate else f"{'':8}"
+        of_floor = f"{figures.rate / floor_rate:8.2%}" if label not in not_pages \
+            and floor_rate else f"{'':8}"
         print(f"{label:35} {figures.requests:8d} {figures.rate:8.1f} {figures.p50:8.1f} "
               f"{figures.p95:8.1f} {figures.p99:8.1f} {ratio:8.2%} {of_floor} "
               f"{figures.errors:7d}")
-    yardsticks = (cases[0][0], floor_label, RAW_SHARE, RAW_ORDER)
-    pages = [f for label, f in results.items() if label not in yardsticks]
+    pages = [f for label, f in results.items() if label not in (*not_pages, floor_label)]
     print()
     ratios = [f.rate / bare_rate for f in pages] if bare_rate else [0.0]
     print(f"target: each page at least {TARGET_RATIO:.0%} of the bare endpoint's throughput: "

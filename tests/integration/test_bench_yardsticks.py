@@ -98,7 +98,7 @@ def test_the_raw_pages_check_the_session_and_the_input(app_ctx: Flask, session: 
     seeded = seed(db.engine, members=2, products=2, with_login=1)
     coop = app_ctx.test_client()
     login(coop, seeded.member_logins[0], PASSWORD)
-    _, member = _membership(session, seeded.member_logins[0])
+    user_id, member = _membership(session, seeded.member_logins[0])
     client = raw.test_client()
     share = f"/groups/{seeded.group_id}/rounds/{seeded.round_id}/share"
     order = f"/groups/{seeded.group_id}/rounds/{seeded.round_id}/order"
@@ -118,7 +118,7 @@ def test_the_raw_pages_check_the_session_and_the_input(app_ctx: Flask, session: 
     session.expire_all()
     assert _lines(session, member) == before and _history(session, member) == []
 
-    user = session.get(User, _membership(session, seeded.member_logins[0])[0])
+    user = session.get(User, user_id)
     user.login_nonce = "signed-out-elsewhere"
     session.commit()
     assert client.get(share).status_code == 401  # the nonce is checked, as Coop does

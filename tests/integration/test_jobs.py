@@ -100,18 +100,24 @@ def test_the_worker_command_needs_redis(runner, app_ctx,
     assert "COOP_REDIS_URL" in result.output
 
 
-def test_the_page_starts_the_job_and_shows_its_progress(app_ctx, session: Session,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def _treasurer_prepares_invoices(app_ctx, session: Session, members: int):  # type: ignore[no-untyped-def]
+    """A settled round's treasurer presses "prepare the invoices": (client,
+    group, the invoices' base URL, the response)."""
     from tests.conftest import login, post
 
-    connection = require_redis(REDIS_DB)
-    monkeypatch.setitem(app_ctx.config, "REDIS_URL", redis_url(REDIS_DB))
-    group, treasurer, _members, rnd = settled_round(session, members=3)
+    group, treasurer, _members, rnd = settled_round(session, members=members)
     session.commit()
     client = app_ctx.test_client()
     login(client, treasurer.user.email)
     base = f"/groups/{group.id}/rounds/{rnd.id}/invoices"
-    started = post(client, f"{base}/prepare")
+    return client, group, base, post(client, f"{base}/prepare")
+
+
+def test_the_page_starts_the_job_and_shows_its_progress(app_ctx, session: Session,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    connection = require_redis(REDIS_DB)
+    monkeypatch.setitem(app_ctx.config, "REDIS_URL", redis_url(REDIS_DB))
+    client, group, base, started = _treasurer_prepares_invoices(app_ctx, session, 3)
     assert started.status_code == 302 and started.headers["Location"].endswith(
         f"{base}/progress")
     waiting = client.get(f"{base}/progress").get_data(as_text=True)
@@ -124,16 +130,8 @@ def test_the_page_starts_the_job_and_shows_its_progress(app_ctx, session: Sessio
 
 
 def test_without_redis_the_page_issues_them_in_the_request(app_ctx, session: Session) -> None:
-    from tests.conftest import login, post
-
-    group, treasurer, _members, rnd = settled_round(session, members=2)
-    session.commit()
-    client = app_ctx.test_client()
-    login(client, treasurer.user.email)
-    base = f"/groups/{group.id}/rounds/{rnd.id}/invoices"
-    started = post(client, f"{base}/prepare")
-    assert started.headers["Location"].endswith(f"/groups/{group.id}/rounds/{rnd.id}/"
-                                                "invoices.pdf")
+    client, group, base, started = _treasurer_prepares_invoices(app_ctx, session, 2)
+    assert started.headers["Location"].endswith(f"{base}.pdf")
     assert client.get(started.headers["Location"]).mimetype == "application/pdf"
     assert _invoice_seqs(session, group.id) == [1, 2]
 
