@@ -6,8 +6,8 @@ is "payouts credited" until the cash is handed over, then "paid out"."""
 from __future__ import annotations
 
 import io
-from datetime import date
 import re
+from datetime import date
 
 from flask.testing import FlaskClient
 from pypdf import PdfReader
