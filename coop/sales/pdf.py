@@ -271,7 +271,7 @@ def _payout_sheet(data: PayoutSheetData) -> bytes:
         rows.append([str(number), para(line.name, s.cell), fmt_money(line.entitled, cur),
                      fmt_money(line.set_off, cur), fmt_money(line.cash_due, cur),
                      fmt_money(line.handed, cur) if data.closed_on else "—", ""])
-    rows.append(["", para(bold(_("Total")), s.cell),
+    rows.append(["", rich(bold(_("Total")), s.cell),
                  fmt_money(sum(x.entitled for x in data.lines), cur),
                  fmt_money(sum(x.set_off for x in data.lines), cur),
                  fmt_money(sum(x.cash_due for x in data.lines), cur),
