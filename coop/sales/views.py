@@ -496,10 +496,10 @@ def payout(group_id: int, lot_id: int, membership_id: int | None = None):  # typ
     view = services.compute_split(db.session, lot)
     statement = explain.member_statement(view, member)
     balance = ledger.member_balance(db.session, member)
-    with force_locale(member.user.locale or g.group.language):
-        text = explain.statement_text(statement, g.group, balance)
     sheet = services.payout_sheet(db.session, lot, view)
     cash = sheet.line(member.id)
+    with force_locale(member.user.locale or g.group.language):
+        text = explain.statement_text(statement, g.group, balance, cash)
     cash_form = None
     if g.is_treasurer:
         cash_form = CashPayoutForm(formdata=None, currency=g.group.currency)

@@ -89,6 +89,9 @@ def test_close_shows_set_off_then_the_sheet_agrees_with_the_books(client: FlaskC
     # the treasurer hands over the cash: the lot is paid out
     page = text(client.get(f"{url}/payout/{aigul.id}"))
     assert f"Payout to {aigul.user.name}" in page and "Your payout" not in page
+    message = page.split('id="copy-text"')[1].split("</textarea>")[0]  # in her Russian
+    assert "Зачтено в счёт вашего долга группе: −500,00" in message
+    assert "Вам наличными: 676,00" in message
     cash_table = page.split('id="payout-cash"')[1].split("</table>")[0]
     assert [digits(x) for x in re.findall(r'class="num[^"]*">([^<]+)<', cash_table)] == [
         117600, -50000, 67600, 0, 67600]
