@@ -562,10 +562,12 @@ def build_scenario(session: Session, rnd: Round, requests: list[RequestLine],
 
 def compute_split(session: Session, rnd: Round, *,
                   extra_delivery: Mapping[int, tuple[int, int]] | None = None,
-                  as_ordered: bool = False) -> RoundSplit:
+                  as_ordered: bool = False, as_confirmed: bool = False) -> RoundSplit:
     """The round's split as it stands: as ordered until goods arrive, then with
     the deliveries and credit notes recorded (plus `extra_delivery`, a batch
-    not yet saved, for the preview); a settled round's split as it was settled.
+    not yet saved, for the preview; `as_confirmed`: as it will be once the
+    delivery is confirmed, what is not recorded counting as short); a settled
+    round's split as it was settled.
     Pages read it through coop.orders.cache, which computes it once per change."""
     settlement = None if as_ordered else session.scalar(
         select(Settlement).where(Settlement.round_id == rnd.id))
@@ -577,7 +579,8 @@ def compute_split(session: Session, rnd: Round, *,
             scenario = build_scenario(session, rnd, requests)
         else:
             scenario = build_scenario(session, rnd, requests,
-                                      effective_delivery(session, rnd, extra_delivery),
+                                      effective_delivery(session, rnd, extra_delivery,
+                                                         as_confirmed=as_confirmed),
                                       credit_totals(session, rnd))
     try:
         outcome = split.run(split.parse_scenario(scenario, extensions=True))
@@ -611,8 +614,8 @@ def credit_totals(session: Session, rnd: Round) -> dict[int, int]:
 
 
 def effective_delivery(session: Session, rnd: Round,
-                       extra: Mapping[int, tuple[int, int]] | None = None
-                       ) -> dict[int, tuple[int, int]]:
+                       extra: Mapping[int, tuple[int, int]] | None = None, *,
+                       as_confirmed: bool = False) -> dict[int, tuple[int, int]]:
     """What the split counts as arrived. Before the delivery is confirmed, a
     product with nothing recorded yet is still expected in full; once it is
     confirmed (received), nothing recorded means nothing arrived."""
@@ -620,7 +623,7 @@ def effective_delivery(session: Session, rnd: Round,
     for item_id, (received, damaged) in (extra or {}).items():
         old_r, old_d = totals.get(item_id, (0, 0))
         totals[item_id] = (old_r + received, old_d + damaged)
-    if rnd.state in (domain.RECEIVED, domain.SETTLED):
+    if as_confirmed or rnd.state in (domain.RECEIVED, domain.SETTLED):
         for item in rnd.items:
             totals.setdefault(item.id, (0, 0))
     return totals
@@ -731,11 +734,48 @@ def delivery_changes(before: RoundSplit, after: RoundSplit) -> list[MemberChange
     return changes
 
 
-def confirm_delivery(session: Session, rnd: Round, actor: User) -> None:
-    """All that will arrive has arrived (awarded -> received)."""
-    if rnd.state == domain.AWARDED and not delivery_totals(session, rnd):
-        raise DomainError(_l("Record what arrived first."))
+MISSING_SHORT, REST_ARRIVED = "short", "arrived"
+CONFIRM_WAYS = (MISSING_SHORT, REST_ARRIVED)
+
+
+def rest_of_delivery(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
+    """{round_item_id: (quantity, 0)}: what was ordered from the supplier and is
+    not recorded as arrived yet, product by product (none damaged)."""
+    totals = delivery_totals(session, rnd)
+    rest = {}
+    for item, fill in pack_fills(session, rnd):
+        missing = fill.packs * fill.pack_size - totals.get(item.id, (0, 0))[0]
+        if missing > 0:
+            rest[item.id] = (missing, 0)
+    return rest
+
+
+def confirmed_split(session: Session, rnd: Round, way: str) -> RoundSplit:
+    """The split as confirming the delivery `way` will make it: with the rest
+    arrived in full, or with what is not recorded counted as short."""
+    if way == REST_ARRIVED:
+        return compute_split(session, rnd, extra_delivery=rest_of_delivery(session, rnd),
+                             as_confirmed=True)
+    return compute_split(session, rnd, as_confirmed=True)
+
+
+def confirm_delivery(session: Session, rnd: Round, actor: User, *,
+                     way: str = MISSING_SHORT) -> None:
+    """All that will arrive has arrived (awarded -> received). `way`: what is
+    not recorded yet is short (MISSING_SHORT: it never came; nothing recorded
+    at all means nothing came), or it came in full (REST_ARRIVED: recorded
+    now as arrived, undamaged). The move is the conditional UPDATE of
+    move_round: of two requests at once, one confirms, the other is refused
+    and records nothing."""
+    if way not in CONFIRM_WAYS:
+        raise DomainError(_l("Say whether the rest came or is missing."))
+    rest = rest_of_delivery(session, rnd) if way == REST_ARRIVED else {}
     move_round(session, rnd, actor, domain.RECEIVED)
+    for item_id, (received, damaged) in rest.items():
+        session.add(Delivery(round_id=rnd.id, round_item_id=item_id, received=received,
+                             damaged=damaged, delivered_on=None, note="",
+                             recorded_by_id=actor.id))
+    session.flush()
 
 
 def settle_round(session: Session, rnd: Round, actor: User) -> RoundSplit:

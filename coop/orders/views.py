@@ -28,7 +28,7 @@ from coop.orders.forms import (
 )
 from coop.orders.models import Round
 from coop.paging import Page
-from coop.views import saving
+from coop.views import Confirmation, already_done, confirmed, figures_token, saving
 
 bp = Blueprint("orders", __name__, template_folder="templates")
 
@@ -372,21 +372,147 @@ def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                            back=back), 422
 
 
-@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/confirm-delivery")
+def _round_url(rnd: Round, **kwargs: object) -> str:
+    return url_for("orders.round_page", group_id=rnd.group_id, round_id=rnd.id, **kwargs)
+
+
+def _done_by(rnd: Round, state: str) -> tuple[object, str] | None:
+    """(when, who) of the move that made the round `state`."""
+    return next(((e.at, who) for e, who in services.round_history(db.session, rnd)
+                 if e.to_state == state), None)
+
+
+@bp.route("/groups/<int:group_id>/rounds/<int:round_id>/confirm-delivery",
+          methods=["GET", "POST"])
 @group_view(treasurer=True)
 def confirm_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """Confirm the delivery, after a page that shows in figures what it books:
+    with the rest arrived ("everything came") or with what is missing as short."""
     rnd = _round_or_404(round_id)
-    services.confirm_delivery(db.session, rnd, current_user)
-    db.session.commit()
-    flash(_("The delivery is confirmed. Check the members' shares, then settle."), "success")
-    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id))
+    way = request.values.get("way", services.MISSING_SHORT)
+    if way not in services.CONFIRM_WAYS:
+        abort(400)
+    if request.method == "POST":
+        ActionForm().validate_on_submit() or abort(400)
+    if rnd.state in (domain.RECEIVED, domain.SETTLED):
+        return _delivery_done(rnd)
+    if rnd.state != domain.AWARDED:
+        raise DomainError(_("The delivery is confirmed after the award."))
+    after = services.confirmed_split(db.session, rnd, way)
+    token = figures_token(way, after.result, services.delivery_totals(db.session, rnd))
+    changed = False
+    if request.method == "POST":
+        seen = confirmed(token)
+        if seen:
+            try:
+                services.confirm_delivery(db.session, rnd, current_user, way=way)
+            except DomainError:
+                db.session.rollback()
+                if services.get_round(db.session, g.group, round_id,
+                                      with_items=False).state != domain.AWARDED:
+                    return _delivery_done(rnd)
+                raise
+            db.session.commit()
+            flash(_("The delivery is confirmed. Check the members' shares, then settle."),
+                  "success")
+            return redirect(_round_url(rnd), code=303)
+        changed = seen is False
+    ordered = services.compute_split(db.session, rnd, as_ordered=True)
+    confirm = Confirmation(
+        action=url_for("orders.confirm_delivery", group_id=group_id, round_id=round_id),
+        back=url_for("orders.delivery", group_id=group_id, round_id=round_id),
+        button=_("Yes: everything came, confirm the delivery") if way == services.REST_ARRIVED
+        else _("Yes: confirm the delivery with what is missing as short"),
+        token=token, fields={"way": way})
+    return render_template(
+        "orders/confirm_delivery.html", group=g.group, rnd=rnd, way=way, confirm=confirm,
+        changed=changed, products=_delivery_rows(rnd, ordered, after),
+        changes=services.delivery_changes(ordered, after),
+        totals=after.outcome.totals,
+        credits=sum(services.credit_totals(db.session, rnd).values()),
+        states=services.STATE_NAMES), 409 if changed else 200
 
 
-@bp.post("/groups/<int:group_id>/rounds/<int:round_id>/settle")
+def _delivery_rows(rnd: Round, ordered: services.RoundSplit, after: services.RoundSplit
+                   ) -> list[dict]:
+    """Per product: ordered from the supplier, what will count as received
+    (and damaged), what is short, as quantity texts in the product's unit."""
+    text = ordered.outcome.scenario.quantity_text
+    rows = []
+    for item, before, then in zip(rnd.items, ordered.outcome.products, after.outcome.products,
+                                  strict=True):
+        rows.append({"name": item.product.name, "unit": item.product.unit,
+                     "ordered": text(before.ordered), "received": text(then.received),
+                     "damaged": text(then.damaged),
+                     "short": text(max(before.ordered - then.received, 0)),
+                     "is_short": then.received < before.ordered})
+    return rows
+
+
+def _delivery_done(rnd: Round):  # type: ignore[no-untyped-def]
+    done = _done_by(rnd, domain.RECEIVED)
+    if request.method == "POST":
+        return already_done(_("The delivery was confirmed already; nothing was done again."),
+                            _round_url(rnd))
+    return render_template("orders/confirm_done.html", group=g.group, rnd=rnd, done=done,
+                           text=_("The delivery is confirmed."), states=services.STATE_NAMES)
+
+
+@bp.route("/groups/<int:group_id>/rounds/<int:round_id>/settle", methods=["GET", "POST"])
 @group_view(treasurer=True)
 def settle(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """Settle after a page that lists every member's bill as it will be posted."""
     rnd = _round_or_404(round_id)
-    services.settle_round(db.session, rnd, current_user)
-    db.session.commit()
-    flash(_("The round is settled: every member's bill is in her account."), "success")
-    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id))
+    if request.method == "POST":
+        ActionForm().validate_on_submit() or abort(400)
+    if rnd.state == domain.SETTLED:
+        return _settle_done(rnd)
+    if rnd.state != domain.RECEIVED:
+        raise DomainError(_("A round is settled once its delivery is confirmed."))
+    split_now = services.compute_split(db.session, rnd)
+    token = figures_token(split_now.result)
+    changed = False
+    if request.method == "POST":
+        seen = confirmed(token)
+        if seen:
+            try:
+                services.settle_round(db.session, rnd, current_user)
+            except DomainError:
+                db.session.rollback()
+                if services.get_round(db.session, g.group, round_id,
+                                      with_items=False).state == domain.SETTLED:
+                    return _settle_done(rnd)
+                raise
+            db.session.commit()
+            flash(_("The round is settled: every member's bill is in her account."), "success")
+            return redirect(_round_url(rnd), code=303)
+        changed = seen is False
+    confirm = Confirmation(
+        action=url_for("orders.settle", group_id=group_id, round_id=round_id),
+        back=_round_url(rnd), token=token,
+        button=_("Yes: settle and post every member's bill"))
+    return render_template(
+        "orders/confirm_settle.html", group=g.group, rnd=rnd, confirm=confirm, changed=changed,
+        bills=_bills(split_now), totals=split_now.outcome.totals,
+        credits=sum(services.credit_totals(db.session, rnd).values()),
+        states=services.STATE_NAMES), 409 if changed else 200
+
+
+def _bills(round_split: services.RoundSplit) -> list[dict]:
+    """Per member, what settling posts to her account."""
+    rows = []
+    for member in round_split.outcome.members:
+        membership = round_split.members[member.id]
+        rows.append({"name": membership.user.name, "goods": member.goods,
+                     "losses": member.losses, "shared": sum(member.shared),
+                     "levy": member.levy, "rounding": member.rounding, "total": member.total})
+    return rows
+
+
+def _settle_done(rnd: Round):  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        return already_done(_("The round was settled already; nothing was posted again."),
+                            _round_url(rnd))
+    return render_template("orders/confirm_done.html", group=g.group, rnd=rnd,
+                           done=_done_by(rnd, domain.SETTLED),
+                           text=_("The round is settled."), states=services.STATE_NAMES)

@@ -23,10 +23,13 @@ from coop.sales import explain, services
 from coop.sales.models import Sale, SaleLot
 from coop.sales.pdf import (
     InvoiceLine,
+    PayoutSheetData,
     PayoutStatementData,
     ProduceLine,
     SalesInvoiceData,
     ShareLine,
+    SheetLine,
+    build_payout_sheet,
     build_payout_statement,
     build_sales_invoice,
 )
@@ -125,8 +128,32 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
         lot=services.lot_title(lot), unit=lot.unit, period=period, place=lot.place,
         closed_on=closed_on, produce=produce,
         value_share=explain.percent(statement.value_share), sales=sales, levy=levy,
-        costs=costs, revenue=payout.revenue, payout=payout.payout, balance=balance)
+        costs=costs, revenue=payout.revenue, payout=payout.payout, balance=balance,
+        **_cash_figures(session, lot, view, membership))
+
+
+def _cash_figures(session: Session, lot: SaleLot, view: services.LotView,
+                  membership: Membership) -> dict[str, int]:
+    line = services.payout_sheet(session, lot, view).line(membership.id)
+    if line is None:
+        return {}
+    return {"set_off": line.set_off, "cash_due": line.cash_due, "handed": line.handed}
 
 
 def payout_statement_pdf(session: Session, lot: SaleLot, membership: Membership) -> bytes:
     return build_payout_statement(payout_statement_data(session, lot, membership))
+
+
+def payout_sheet_pdf(session: Session, lot: SaleLot) -> bytes:
+    """The lot's payout sheet: each member's payout, the debt set off against
+    it, the cash to hand over and the cash handed over, with a line to sign."""
+    view = services.compute_split(session, lot)
+    sheet = services.payout_sheet(session, lot, view)
+    locale = documents.language(lot.group.language)
+    stamp = Stamp(f"PO-L{lot.id}", documents.local_today(), locale)
+    closed_on = to_user_timezone(view.closing.closed_at).date() if view.closing else None
+    return build_payout_sheet(PayoutSheetData(
+        group=documents.group_info(session, lot.group), stamp=stamp,
+        lot=services.lot_title(lot), closed_on=closed_on,
+        lines=[SheetLine(name=x.membership.user.name, entitled=x.entitled, set_off=x.set_off,
+                         cash_due=x.cash_due, handed=x.handed) for x in sheet.lines]))

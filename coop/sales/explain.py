@@ -13,7 +13,7 @@ from coop.groups.models import Group, Membership
 from coop.i18n import fmt_money, fmt_number, fmt_qty
 from coop.sales import domain
 from coop.sales.models import Sale, SaleCost, SaleGrade
-from coop.sales.services import RULE_NAMES, LotView, cost_label, lot_title
+from coop.sales.services import RULE_NAMES, LotView, PayoutLine, cost_label, lot_title
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def rule_words(cost: SaleCost) -> str:
     return str(RULE_NAMES.get(cost.rule, cost.rule))
 
 
-def statement_text(statement: MemberStatement | None, group: Group, balance: int | None
-                   ) -> str:
+def statement_text(statement: MemberStatement | None, group: Group, balance: int | None,
+                   cash: PayoutLine | None = None) -> str:
     """Her payout as a message for WhatsApp or Telegram (current locale)."""
     if statement is None:
         return ""
@@ -104,6 +104,13 @@ def statement_text(statement: MemberStatement | None, group: Group, balance: int
     else:
         lines.append(_("The costs were more than the sales: you owe %(amount)s.",
                        amount=fmt_money(-statement.payout.payout, cur)))
+    if cash is not None and cash.entitled > 0:
+        if cash.set_off:
+            lines.append(_("Set off against what you owed the group: −%(amount)s",
+                           amount=fmt_money(cash.set_off, cur)))
+        lines.append(_("Cash for you: %(amount)s", amount=fmt_money(cash.cash_due, cur)))
+        if statement.closed and cash.handed:
+            lines.append(_("Cash handed to you: %(amount)s", amount=fmt_money(cash.handed, cur)))
     if balance is not None:
         if balance < 0:
             lines.append(_("Your account: you owe %(amount)s.", amount=fmt_money(-balance, cur)))

@@ -90,6 +90,27 @@ class PayoutStatementData:
     revenue: int
     payout: int
     balance: int
+    set_off: int = 0  # what she owed, set off against the payout
+    cash_due: int = 0  # the rest, handed to her in cash
+    handed: int = 0  # cash recorded as handed to her for this lot
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    name: str
+    entitled: int
+    set_off: int
+    cash_due: int
+    handed: int
+
+
+@dataclass(frozen=True)
+class PayoutSheetData:
+    group: GroupInfo
+    stamp: Stamp
+    lot: str
+    closed_on: date | None  # None: a preview
+    lines: list[SheetLine]
 
 
 # --------------------------------------------------------------------------
@@ -193,6 +214,15 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
         totals.append((_("Costs"), fmt_money(-sum(c.share for c in data.costs), cur)))
     totals.append((_("Your payout"), fmt_money(data.payout, cur)))
     story += [pdf.gap(2), _right(pdf.totals_table(totals, 95 * mm), width), pdf.gap(3)]
+    if data.payout > 0:
+        cash = [(_("Payout"), fmt_money(data.payout, cur)),
+                (_("Debts set off (what you owed the group)"), fmt_money(-data.set_off, cur)),
+                (_("Cash to hand over"), fmt_money(data.cash_due, cur))]
+        if data.closed_on:
+            cash.append((_("Cash handed over"), fmt_money(data.handed, cur)))
+        story += [rich(bold(_("Paid out")), s.h2),
+                  _right(pdf.totals_table(cash, 95 * mm, strong_last=False), width),
+                  pdf.gap(3)]
     if data.balance < 0:
         balance = _("Your account today: you owe %(amount)s.",
                     amount=fmt_money(-data.balance, cur))
@@ -206,4 +236,49 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
                      "purchases is netted, the rest is paid to you in cash."), s.small),
               pdf.gap(10),
               KeepTogether([pdf.signatures([_("Received (member)"), _("Treasurer")], width)])]
+    return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)
+
+
+# --------------------------------------------------------------------------
+# Payout sheet (the lot's, for handing out the cash)
+# --------------------------------------------------------------------------
+
+
+def build_payout_sheet(data: PayoutSheetData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _payout_sheet(data)
+
+
+def _payout_sheet(data: PayoutSheetData) -> bytes:
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    title = _("Payout sheet")
+    state = (_("closed on %(date)s", date=fmt_date(data.closed_on)) if data.closed_on
+             else _("Preview: the lot is not closed yet, the figures may change."))
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference),
+        _facts([(_("Group"), data.group.name), (_("Lot"), data.lot), (_("State"), state)],
+               width),
+        pdf.gap(3),
+        para(_("Each payout is credited to the member's account: what she owed the group is "
+               "set off against it, the rest is handed to her in cash."), s.small),
+        pdf.gap(2),
+    ]
+    head = [_("No."), _("Member"), _("Payout"), _("Debts set off"), _("Cash to hand over"),
+            _("Handed over"), _("Signature")]
+    rows: list[list[Any]] = [[para(h, s.head_right if 2 <= i <= 5 else s.head)
+                              for i, h in enumerate(head)]]
+    for number, line in enumerate(data.lines, start=1):
+        rows.append([str(number), para(line.name, s.cell), fmt_money(line.entitled, cur),
+                     fmt_money(line.set_off, cur), fmt_money(line.cash_due, cur),
+                     fmt_money(line.handed, cur) if data.closed_on else "—", ""])
+    rows.append(["", rich(bold(_("Total")), s.cell),
+                 fmt_money(sum(x.entitled for x in data.lines), cur),
+                 fmt_money(sum(x.set_off for x in data.lines), cur),
+                 fmt_money(sum(x.cash_due for x in data.lines), cur),
+                 fmt_money(sum(x.handed for x in data.lines), cur) if data.closed_on else "—",
+                 ""])
+    widths = [9 * mm, 44 * mm, 24 * mm, 24 * mm, 24 * mm, 24 * mm]
+    widths.append(width - sum(widths))
+    story += [pdf.table(rows, widths, numeric=range(2, 6)), pdf.gap(10),
+              KeepTogether([pdf.signatures([_("Treasurer")], width)])]
     return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)

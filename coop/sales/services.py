@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from coop import money
@@ -56,7 +56,9 @@ from coop.sales.models import (
 )
 
 OPEN, CLOSED = "open", "closed"
-STATE_NAMES = {OPEN: _l("collecting and selling"), CLOSED: _l("closed, paid out")}
+STATE_NAMES = {OPEN: _l("collecting and selling"), CLOSED: _l("closed, payouts credited")}
+# A closed lot once every cash payout it owes is recorded as handed over.
+PAID_OUT_NAME = _l("closed, paid out")
 BUYER_KIND_NAMES = {"shop": _l("shop"), "wholesaler": _l("wholesaler"),
                     "market": _l("market"), "exporter": _l("exporter")}
 COST_KIND_NAMES = {"transport": _l("Transport"), "market_fee": _l("Market fee"),
@@ -877,3 +879,119 @@ def lot_postings(session: Session, lot: SaleLot) -> list[Posting]:
         return []
     return list(session.scalars(select(Posting).where(Posting.id.in_(ids))
                                 .order_by(Posting.id)))
+
+
+# --------------------------------------------------------------------------
+# The payout sheet: entitlement, debts set off, cash handed over
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    """One member's payout of a lot. Her payout is credited to her account, so
+    what she owed the group then is set off against it; the rest is the cash
+    she is handed (money in minor units)."""
+
+    membership: Membership
+    entitled: int  # her payout from the split; negative: the costs were more, she owes
+    owed_before: int  # what she owed the group when it was credited (now, in a preview)
+    handed: int  # cash recorded as handed to her for this lot
+
+    @property
+    def set_off(self) -> int:
+        return min(max(self.entitled, 0), self.owed_before)
+
+    @property
+    def cash_due(self) -> int:
+        return max(self.entitled, 0) - self.set_off
+
+    @property
+    def still_to_hand(self) -> int:
+        return max(self.cash_due - self.handed, 0)
+
+
+@dataclass(frozen=True)
+class PayoutSheet:
+    lot: SaleLot
+    closed: bool
+    lines: list[PayoutLine]
+
+    def line(self, membership_id: int) -> PayoutLine | None:
+        return next((x for x in self.lines if x.membership.id == membership_id), None)
+
+    @property
+    def entitled(self) -> int:
+        return sum(x.entitled for x in self.lines)
+
+    @property
+    def set_off(self) -> int:
+        return sum(x.set_off for x in self.lines)
+
+    @property
+    def cash_due(self) -> int:
+        return sum(x.cash_due for x in self.lines)
+
+    @property
+    def handed(self) -> int:
+        return sum(x.handed for x in self.lines)
+
+    @property
+    def still_to_hand(self) -> int:
+        return sum(x.still_to_hand for x in self.lines)
+
+    @property
+    def paid_out(self) -> bool:
+        """Closed, and all the cash it owes is recorded as handed over."""
+        return self.closed and self.still_to_hand == 0
+
+
+def _balance_before(session: Session, account_id: int, posting_id: int) -> int:
+    """Her account's balance just before a posting (postings are never edited,
+    so this stays what it was when the payout was credited)."""
+    signed = case((Posting.credit_account_id == account_id, Posting.amount),
+                  else_=-Posting.amount)
+    total = session.scalar(select(func.coalesce(func.sum(signed), 0)).where(
+        (Posting.credit_account_id == account_id) | (Posting.debit_account_id == account_id),
+        Posting.id < posting_id))
+    return int(total or 0)
+
+
+def cash_handed(session: Session, lot: SaleLot) -> dict[int, int]:
+    """{membership id: cash recorded as handed to her for this lot}."""
+    return {mid: int(total or 0) for mid, total in session.execute(
+        select(CashPayout.membership_id, func.sum(CashPayout.amount))
+        .where(CashPayout.lot_id == lot.id).group_by(CashPayout.membership_id))}
+
+
+def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) -> PayoutSheet:
+    """Each member's entitlement, the debt set off against it and the cash to
+    hand over: for a closed lot as it was credited, for an open one as closing
+    now would credit it (against what she owes today)."""
+    view = view or compute_split(session, lot)
+    handed = cash_handed(session, lot)
+    lines = []
+    if view.closed:
+        payouts = {p.membership_id: p for p in session.scalars(
+            select(SalePayout).where(SalePayout.lot_id == lot.id))}
+    for membership, member in view.rows():
+        owed = 0
+        if view.closed:
+            payout = payouts.get(membership.id)
+            if payout is not None and payout.posting_id is not None:
+                account = ledger.member_account(session, membership)
+                owed = max(-_balance_before(session, account, payout.posting_id), 0)
+        else:
+            owed = max(-ledger.member_balance(session, membership), 0)
+        lines.append(PayoutLine(membership=membership, entitled=member.payout,
+                                owed_before=owed, handed=handed.get(membership.id, 0)))
+    return PayoutSheet(lot=lot, closed=view.closed, lines=lines)
+
+
+def lot_state_name(sheet: PayoutSheet) -> object:
+    return PAID_OUT_NAME if sheet.paid_out else STATE_NAMES[sheet.lot.state]
+
+
+def paid_out_lot_ids(session: Session, lots: Sequence[SaleLot]) -> set[int]:
+    """The closed lots whose cash payouts are all handed over."""
+    return {lot.id for lot in lots
+            if lot.state == CLOSED and payout_sheet(session, lot).paid_out}

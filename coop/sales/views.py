@@ -37,7 +37,7 @@ from coop.sales.forms import (
     to_id,
 )
 from coop.sales.models import SaleLot
-from coop.views import saving
+from coop.views import Confirmation, already_done, confirmed, figures_token, saving
 
 bp = Blueprint("sales", __name__, template_folder="templates")
 
@@ -87,7 +87,8 @@ def list_lots(group_id: int):  # type: ignore[no-untyped-def]
     payouts = {p.lot_id: p for p in services.member_payouts(db.session, g.membership)} \
         if g.membership else {}
     return render_template("sales/lots.html", group=g.group, lots=lots, mine=mine,
-                           payouts=payouts, **NAMES)
+                           payouts=payouts, paid_out=services.paid_out_lot_ids(db.session, lots),
+                           paid_out_name=services.PAID_OUT_NAME, **NAMES)
 
 
 def _lot_fields(form: LotForm) -> dict:
@@ -170,6 +171,8 @@ def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
 def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     lot = _lot_or_404(lot_id)
     context = {"group": g.group, "lot": lot, "stock": services.lot_stock(db.session, lot),
+               "state_name": services.PAID_OUT_NAME if lot.id in services.paid_out_lot_ids(
+                   db.session, [lot]) else services.STATE_NAMES[lot.state],
                "carried_to": services.carried_to(db.session, lot),
                "carried_from": db.session.get(SaleLot, lot.carried_from_id)
                if lot.carried_from_id else None, **NAMES}
@@ -419,31 +422,64 @@ def cancel_cost(group_id: int, lot_id: int, cost_id: int):  # type: ignore[no-un
 @bp.route("/groups/<int:group_id>/sales/<int:lot_id>/close", methods=["GET", "POST"])
 @group_view(treasurer=True)
 def close_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
-    """Every member's payout as it would be, what is left unsold of each grade
-    and what happens to it; the button closes the lot."""
+    """The confirmation before closing: every member's payout as it would be,
+    the debt set off against it and the cash to hand over, what is left unsold
+    of each grade and what happens to it. Once closed, the same page is the
+    payout sheet. A second "close" (double click, Back) finds it closed."""
     lot = _lot_or_404(lot_id)
     form = ActionForm()
     error = None
+    changed = False
     chosen = {gr.id: request.form.get(f"unsold_{gr.id}", "return") for gr in lot.grades}
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            services.close_lot(db.session, lot, current_user, unsold_actions=chosen)
-        except DomainError as exc:
-            db.session.rollback()
-            error = str(exc.message)
-        else:
-            db.session.commit()
-            flash(_("The lot is closed: every member's payout is in her account."), "success")
-            return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id))
-    elif request.method == "POST":
+    here = url_for("sales.close_lot", group_id=group_id, lot_id=lot_id)
+    if request.method == "POST" and not form.validate_on_submit():
         abort(400)
+    if request.method == "POST" and lot.state != services.OPEN:
+        return already_done(_("The lot was closed already; nothing was done again."), here)
     try:
         view = services.compute_split(db.session, lot)
     except DomainError as exc:
         view, error = None, str(exc.message)
-    status = 422 if error and request.method == "POST" else 200
+    token = figures_token(services.domain.split_to_dict(view.split)) if view else ""
+    if request.method == "POST" and view is not None:
+        seen = confirmed(token)
+        if seen:
+            try:
+                services.close_lot(db.session, lot, current_user, unsold_actions=chosen)
+            except DomainError as exc:
+                db.session.rollback()
+                if services.get_lot(db.session, g.group, lot_id).state != services.OPEN:
+                    return already_done(_("The lot was closed already; nothing was done "
+                                          "again."), here)
+                error = str(exc.message)
+            else:
+                db.session.commit()
+                flash(_("The lot is closed: every member's payout is credited to her account. "
+                        "Hand out the cash and record it."), "success")
+                return redirect(here, code=303)
+        else:
+            changed = seen is False
+            if not changed:
+                error = _("Check the payouts below, then close the lot.")
+    sheet = services.payout_sheet(db.session, lot, view) if view else None
+    confirm = Confirmation(action=here, token=token,
+                           back=url_for("sales.lot_page", group_id=group_id, lot_id=lot_id),
+                           button=_("Yes: close the lot and credit the payouts"))
+    status = 409 if changed else 422 if error and request.method == "POST" else 200
     return render_template("sales/close.html", group=g.group, lot=lot, view=view, form=form,
-                           error=error, chosen=chosen, explain=explain, **NAMES), status
+                           error=error, chosen=chosen, explain=explain, sheet=sheet,
+                           confirm=confirm, changed=changed,
+                           state_name=services.lot_state_name(sheet) if sheet
+                           else services.STATE_NAMES[lot.state], **NAMES), status
+
+
+@bp.get("/groups/<int:group_id>/sales/<int:lot_id>/payout-sheet.pdf")
+@group_view(treasurer=True)
+def payout_sheet_pdf(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    content = documents.payout_sheet_pdf(db.session, lot)
+    db.session.commit()  # accounts made on first use
+    return _pdf(content, f"payout-sheet-{lot.id}.pdf")
 
 
 # --------------------------------------------------------------------------
@@ -460,17 +496,20 @@ def payout(group_id: int, lot_id: int, membership_id: int | None = None):  # typ
     view = services.compute_split(db.session, lot)
     statement = explain.member_statement(view, member)
     balance = ledger.member_balance(db.session, member)
+    sheet = services.payout_sheet(db.session, lot, view)
+    cash = sheet.line(member.id)
     with force_locale(member.user.locale or g.group.language):
-        text = explain.statement_text(statement, g.group, balance)
+        text = explain.statement_text(statement, g.group, balance, cash)
     cash_form = None
     if g.is_treasurer:
         cash_form = CashPayoutForm(formdata=None, currency=g.group.currency)
         cash_form.new_key()
-        if statement is not None and view.closed and 0 < statement.payout.payout <= balance:
-            cash_form.amount.set_minor(statement.payout.payout)
+        if cash is not None and view.closed and 0 < cash.still_to_hand <= balance:
+            cash_form.amount.set_minor(cash.still_to_hand)
     return render_template("sales/payout.html", group=g.group, lot=lot, member=member,
                            view=view, statement=statement, balance=balance, text=text,
-                           cash_form=cash_form, explain=explain, **NAMES)
+                           cash_form=cash_form, explain=explain, cash=cash,
+                           state_name=services.lot_state_name(sheet), **NAMES)
 
 
 @bp.get("/groups/<int:group_id>/sales/<int:lot_id>/payout/<int:membership_id>/statement.pdf")
