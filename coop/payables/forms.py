@@ -10,16 +10,18 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from coop.forms import MoneyField
 from coop.ledger.forms import method_choices
+from coop.security import MAX_ID
 
 
 def _optional_id(value: object) -> int | None:
-    """A select's value as an id; '' (none chosen) as None; junk as 0 (unknown)."""
+    """A select's value as an id; "" (none chosen) as None; junk as -1 (unknown)."""
     if value in (None, ""):
         return None
     try:
-        return int(str(value))
+        number = int(str(value))
     except ValueError:
-        return 0
+        return -1
+    return number if 0 < number <= MAX_ID else -1
 
 
 class SupplierPaymentForm(FlaskForm):
