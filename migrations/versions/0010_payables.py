@@ -31,7 +31,24 @@ depends_on = None
 ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
+def _sqlite_foreign_keys(on):
+    """SQLite: the batch copy of `accounts` drops the old table, which postings
+    refer to; with foreign keys enforced that fails. The pragma is ignored
+    inside a transaction, so end the one earlier steps opened (SQLite's DDL is
+    not transactional here anyway) before switching it."""
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        return
+    if bind.connection.dbapi_connection.in_transaction:
+        bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    if on:
+        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        assert not broken, f"foreign keys broken by the migration: {broken[:5]}"
+
+
 def upgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('supplier_id', ID, nullable=True))
         batch_op.drop_constraint(batch_op.f('ck_accounts_kind'), type_='check')
@@ -44,6 +61,7 @@ def upgrade():
         batch_op.create_unique_constraint(batch_op.f('uq_accounts_supplier_id'), ['supplier_id'])
         batch_op.create_foreign_key(batch_op.f('fk_accounts_supplier_id_suppliers'),
                                     'suppliers', ['supplier_id'], ['id'])
+    _sqlite_foreign_keys(True)
 
     op.create_table('supplier_payments',
     sa.Column('id', ID, nullable=False),
@@ -123,6 +141,7 @@ def downgrade():
         "DELETE FROM accounts WHERE kind IN ('bank', 'mobile', 'supplier') AND NOT EXISTS "
         "(SELECT 1 FROM postings p WHERE p.debit_account_id = accounts.id "
         "OR p.credit_account_id = accounts.id)"))
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_accounts_supplier_id_suppliers'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_accounts_supplier_id'), type_='unique')
@@ -131,3 +150,4 @@ def downgrade():
         batch_op.create_check_constraint(
             batch_op.f('ck_accounts_kind'), "kind IN ('member', 'fund', 'cash', 'suppliers')")
         batch_op.drop_column('supplier_id')
+    _sqlite_foreign_keys(True)
