@@ -165,3 +165,18 @@ def test_api_pays_a_supplier_once_per_key(app: Flask, client: FlaskClient,
                                                                              "540.00")
     session.expire_all()
     assert ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila]).total == 0
+
+
+def test_another_cost_is_paid_from_the_account_of_its_method(client: FlaskClient,
+                                                            session: Session) -> None:
+    w = _world(session)
+    login(client, w.treasurer.user.email)
+    response = post(client, f"/groups/{w.group.id}/accounts/pay-out",
+                    {"amount": "100", "memo": "Такси", "method": "mobile"})
+    assert response.status_code == 302
+    books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
+    assert (books.cash_on_hand, books.in_bank, books.in_mobile) == (0, 0, -10000)
+    assert books.suppliers == 0 and books.total == 0
+    bad = post(client, f"/groups/{w.group.id}/accounts/pay-out",
+               {"amount": "100", "memo": "Такси", "method": "gold"})
+    assert bad.status_code == 422
