@@ -248,14 +248,15 @@ def round_supplier_bills(session: Session, rnd: Round) -> list[RoundSupplierBill
     bills = round_bills(session, rnd)
     if not bills:
         return []
+    # settled before supplier accounts existed: the bills are not in the books
+    in_books = rnd.state == "settled" and bool(_posted_bills(session, rnd.group, [rnd.id]))
     names = dict(session.execute(select(Supplier.id, Supplier.name).where(
         Supplier.id.in_([b.supplier_id for b in bills]))).all())
     paid = {s: amount for (s, r), amount in _paid(session, rnd.group).items() if r == rnd.id}
     rows = []
     for bill in bills:
         position = domain.RoundPosition(round_id=rnd.id, title=rnd.title, state=rnd.state,
-                                        in_books=rnd.state == "settled",
-                                        paid=paid.get(bill.supplier_id, 0))
+                                        in_books=in_books, paid=paid.get(bill.supplier_id, 0))
         position.add_bill(bill)
         rows.append(RoundSupplierBill(bill.supplier_id, names.get(bill.supplier_id, ""),
                                       position))

@@ -180,3 +180,18 @@ def test_another_cost_is_paid_from_the_account_of_its_method(client: FlaskClient
     bad = post(client, f"/groups/{w.group.id}/accounts/pay-out",
                {"amount": "100", "memo": "Такси", "method": "gold"})
     assert bad.status_code == 422
+
+
+def test_a_round_settled_before_supplier_accounts_says_where_its_bills_are(
+        client: FlaskClient, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from coop.payables import services as payables
+
+    monkeypatch.setattr(payables, "post_round_bills", lambda *args, **kwargs: [])
+    w = _world(session)  # settled as the code before supplier accounts settled
+    books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
+    assert (books.payables, books.suppliers, books.total) == (0, 104000, 0)
+    assert all(not p.rounds for p in payables.positions(session, w.group))
+    login(client, w.treasurer.user.email)
+    page = _text(client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}"))
+    assert "Settled before each supplier had her own account" in page
+    assert 'class="supplier-bills"' in page  # the bills of the split, for the record
