@@ -93,5 +93,13 @@ def test_partial_supplier_payment_agrees_on_every_page(browser, live_server) -> 
             "Агро-Семена", "640,00", "400,00", "240,00", "240,00"]
         assert "Учет сходится." in page.inner_text("#reconciliation")
         screenshot(page, "payables-accounts")
+
+        # on a phone the page itself does not scroll sideways (wide tables scroll inside)
+        page.set_viewport_size({"width": 390, "height": 844})
+        for url, name in ((round_url, "round"),
+                          (f"{live_server}/groups/{w.group.id}/payables/pay", "pay")):
+            page.goto(url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            screenshot(page, f"payables-{name}-phone")
     finally:
         context.close()
