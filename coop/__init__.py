@@ -47,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     from coop.groups.views import bp as groups_bp
     from coop.ledger.views import bp as ledger_bp
     from coop.orders.views import bp as orders_bp
+    from coop.payables.views import bp as payables_bp
     from coop.quotes.views import bp as quotes_bp
     from coop.sales.views import bp as sales_bp
     from coop.suppliers.views import bp as suppliers_bp
@@ -59,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(sales_bp)
+    app.register_blueprint(payables_bp)
     app.register_blueprint(api_bp)
 
 

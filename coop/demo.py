@@ -16,6 +16,7 @@ from coop.groups.models import Group, Membership
 from coop.ledger import services as ledger
 from coop.orders import services as orders_services
 from coop.orders.models import Round
+from coop.payables import services as payables
 from coop.quantities import parse_price, parse_quantity, parse_weight
 from coop.quotes.demo import ensure_quotes_demo
 from coop.sales.demo import ensure_sales_demo
@@ -249,8 +250,11 @@ def _ensure_settled_round(session: Session, group: Group) -> None:
                                   reference="" if index % 2 else f"MB-{1000 + index}",
                                   idempotency_key=f"demo-payment-{rnd.id}-{member.id}",
                                   actor=treasurer)
-    ledger.pay_out(session, group, amount=settled.outcome.totals.supplier_bill,
-                   memo="Агро-Каракол, счёт за март", actor=treasurer)
+    for bill in payables.round_bills(session, rnd):  # the supplier is paid in full
+        payables.pay_supplier(session, session.get(Supplier, bill.supplier_id),
+                              amount=bill.billed, method="cash", reference="счёт за март",
+                              idempotency_key=f"demo-supplier-{rnd.id}-{bill.supplier_id}",
+                              actor=treasurer, round_id=rnd.id)
 
 
 TJ_CATALOG = [("Матоъ барои парда", "м", "CF-1", "30", "0.5", "0.3", "38", "27.40"),

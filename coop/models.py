@@ -18,6 +18,7 @@ from coop.orders.models import (
     Settlement,
     SharedCost,
 )
+from coop.payables.models import SupplierPayment
 from coop.quotes.models import (
     CounterOffer,
     CounterOfferLine,
@@ -81,5 +82,6 @@ __all__ = [
     "Settlement",
     "SharedCost",
     "Supplier",
+    "SupplierPayment",
     "User",
 ]

@@ -250,3 +250,64 @@ def make_api_token(session: Session, user: User, name: str = "script") -> str:
     from coop.api.services import create_token
 
     return create_token(session, user, name)[1]
+
+
+# -- payables ---------------------------------------------------------------------
+
+def make_two_supplier_round(session: Session, settle: bool = True):  # type: ignore[no-untyped-def]
+    """A round with two suppliers' products, settled. Seed from "Агро-Семена"
+    (pack 10, 50.00 each) and fabric from "Текстиль-Ош" (pack 10 m, 30.00 a
+    metre); Aigul orders 6 seed + 4 m, Nurila 4 seed + 6 m: one pack of each.
+    Агро-Семена's delivery fee 200.00 (a shared cost of her goods), a taxi
+    100.00 (no supplier). 2 seed arrive damaged; Агро-Семена credits 60.00.
+    Bills: Агро-Семена 500.00 + 200.00 − 60.00 = 640.00; Текстиль-Ош 300.00."""
+    from types import SimpleNamespace
+
+    from coop.orders import services as orders
+    from coop.quantities import parse_price, parse_quantity
+    from coop.suppliers.models import PriceTier
+
+    group = make_group(session, currency="KGS", language="ru")
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    aigul = make_member(session, group, "Айгүл")
+    nurila = make_member(session, group, "Нурила")
+    agro = Supplier(group_id=group.id, name="Агро-Семена", language="ru")
+    textile = Supplier(group_id=group.id, name="Текстиль-Ош", language="ru")
+    session.add_all([agro, textile])
+    session.flush()
+    seed = Product(group_id=group.id, supplier_id=agro.id, article_code="S1", name="Семена",
+                   unit="пакет", pack_size=parse_quantity("10"), granularity=parse_quantity("1"),
+                   weight_grams=100, retail_price=parse_price("70"),
+                   price_tiers=[PriceTier(min_qty=0, unit_price=parse_price("50"))])
+    fabric = Product(group_id=group.id, supplier_id=textile.id, article_code="F1", name="Ткань",
+                     unit="м", pack_size=parse_quantity("10"), granularity=parse_quantity("1"),
+                     weight_grams=200, retail_price=parse_price("40"),
+                     price_tiers=[PriceTier(min_qty=0, unit_price=parse_price("30"))])
+    session.add_all([seed, fabric])
+    session.flush()
+    actor = treasurer.user
+    rnd = orders.create_round(session, group, actor, title="Весна-2027", deadline=None,
+                              product_ids=[seed.id, fabric.id])
+    orders.move_round(session, rnd, actor, "open")
+    seed_item, fabric_item = rnd.items
+    orders.save_order(session, rnd, aigul, {seed_item.id: (6000, 0), fabric_item.id: (4000, 0)},
+                      actor, as_treasurer=True)
+    orders.save_order(session, rnd, nurila, {seed_item.id: (4000, 0),
+                                             fabric_item.id: (6000, 0)},
+                      actor, as_treasurer=True)
+    orders.add_shared_cost(session, rnd, name="Доставка Агро-Семена", amount=20000,
+                           rule="value", supplier_id=agro.id)
+    orders.add_shared_cost(session, rnd, name="Такси", amount=10000, rule="equal")
+    orders.move_round(session, rnd, actor, "closed")
+    orders.award_at_list_prices(session, rnd, actor)
+    orders.record_delivery(session, rnd, {seed_item.id: (10000, 2000),
+                                          fabric_item.id: (10000, 0)}, actor=actor)
+    orders.record_credit_note(session, rnd, seed_item.id, amount=6000, note="2 пакета",
+                              actor=actor)
+    orders.confirm_delivery(session, rnd, actor)
+    if settle:
+        orders.settle_round(session, rnd, actor)
+    session.flush()
+    return SimpleNamespace(group=group, treasurer=treasurer, aigul=aigul, nurila=nurila,
+                           agro=agro, textile=textile, rnd=rnd, seed=seed_item,
+                           fabric=fabric_item)

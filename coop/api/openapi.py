@@ -218,6 +218,11 @@ DAY = {"type": "string", "format": "date"}
 MOMENT = {"type": "string", "format": "date-time"}
 
 
+# What a supplier is owed: for a round, or in all (coop/payables).
+OWED = {name: MONEY for name in ("goods", "delivery_fee", "credit_notes", "billed", "paid",
+                                 "still_owed")}
+
+
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
@@ -389,7 +394,8 @@ SCHEMAS: dict[str, Any] = {
         "item_id": ITEM_ID, "received": QUANTITY, "damaged": QUANTITY}))}),
     "Balance": BALANCE,
     "Balances": _page_of(BALANCE, currency=TEXT, fund=MONEY, cash_on_hand=MONEY,
-                         payables=MONEY, members_owe=MONEY, members_credit=MONEY),
+                         payables=MONEY, owed_to_suppliers=MONEY, in_bank=MONEY,
+                         in_mobile_wallet=MONEY, members_owe=MONEY, members_credit=MONEY),
     "StatementLine": STATEMENT_LINE,
     "Statement": _page_of(STATEMENT_LINE, membership_id=ID, name=TEXT, currency=TEXT,
                           opening=MONEY, balance=MONEY),
@@ -398,6 +404,18 @@ SCHEMAS: dict[str, Any] = {
     "Payment": obj({"id": ID, "membership_id": ID, "amount": MONEY,
                     "method": {"enum": list(PAYMENT_METHODS)}, "reference": TEXT,
                     "created_at": MOMENT, "posting_id": ID, "balance": MONEY}),
+    "NewSupplierPayment": obj({"amount": MONEY, "method": {"enum": list(PAYMENT_METHODS)},
+                               "reference": text(120), "round_id": nullable(ID),
+                               "beyond_owed": FLAG},
+                              optional=("reference", "round_id", "beyond_owed"), closed=True),
+    "SupplierPayment": obj({"id": ID, "supplier_id": ID, "round_id": nullable(ID),
+                            "amount": MONEY, "method": {"enum": list(PAYMENT_METHODS)},
+                            "reference": TEXT, "created_at": MOMENT, "posting_id": ID,
+                            "still_owed": MONEY}),
+    "Payable": obj({"supplier_id": ID, "name": TEXT, **OWED, "books_balance": MONEY,
+                    "rounds": array(obj({"round_id": nullable(ID), "title": TEXT,
+                                         "state": nullable(TEXT), "in_books": FLAG,
+                                         **OWED}))}),
     "DocumentInfo": obj({"id": ID, "number": TEXT, "doc_type": TEXT, "issued_on": DAY,
                          "amount": nullable(MONEY), "round_id": nullable(ID), "size": COUNT}),
     "Lot": obj(LOT_FIELDS),
@@ -458,6 +476,8 @@ EXAMPLES: dict[str, Any] = {
     "NewDelivery": {"lines": [{"item_id": 12, "received": "25", "damaged": "1"}],
                     "note": "Truck from Karakol"},
     "NewPayment": {"amount": "1234.50", "method": "mobile", "reference": "MB-1001"},
+    "NewSupplierPayment": {"amount": "4000.00", "method": "bank", "reference": "PP-17",
+                           "round_id": 3},
     "Offer": {"lines": [{"item_id": 12, "available": True, "pack_size": "1",
                          "tiers": [{"min_qty": "0", "unit_price": "45"},
                                    {"min_qty": "50", "unit_price": "40"}]}],

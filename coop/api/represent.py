@@ -16,6 +16,8 @@ from coop.ledger.services import Books, MemberBalance, StatementLine
 from coop.orders.domain import PackFill
 from coop.orders.models import Request, Round, RoundItem
 from coop.orders.services import item_terms
+from coop.payables.domain import Position, SupplierPosition
+from coop.payables.models import SupplierPayment
 from coop.quantities import price_str, qty_str, weight_str
 from coop.quotes.models import CounterOffer, QuoteRevision
 from coop.sales.domain import MemberPayout
@@ -150,7 +152,10 @@ def order(rnd: Round, membership: Membership, existing: dict[int, Request],
 def balances_summary(books: Books, currency: str) -> Json:
     return {"currency": currency, "fund": amount(books.fund, currency),
             "cash_on_hand": amount(books.cash_on_hand, currency),
-            "payables": amount(books.suppliers, currency),
+            "payables": amount(books.suppliers + books.payables, currency),
+            "owed_to_suppliers": amount(books.payables, currency),
+            "in_bank": amount(books.in_bank, currency),
+            "in_mobile_wallet": amount(books.in_mobile, currency),
             "members_owe": amount(books.members_owe, currency),
             "members_credit": amount(books.members_credit, currency)}
 
@@ -173,6 +178,30 @@ def payment(found: Payment, currency: str, balance_after: int) -> Json:
             "amount": amount(found.amount, currency), "method": found.method,
             "reference": found.reference, "created_at": moment(found.created_at),
             "posting_id": found.posting_id, "balance": amount(balance_after, currency)}
+
+
+def supplier_payment(found: SupplierPayment, currency: str, still_owed: int) -> Json:
+    return {"id": found.id, "supplier_id": found.supplier_id, "round_id": found.round_id,
+            "amount": amount(found.amount, currency), "method": found.method,
+            "reference": found.reference, "created_at": moment(found.created_at),
+            "posting_id": found.posting_id, "still_owed": amount(still_owed, currency)}
+
+
+def _owed(position: Position, currency: str) -> Json:
+    return {"goods": amount(position.goods, currency),
+            "delivery_fee": amount(position.delivery, currency),
+            "credit_notes": amount(position.credit, currency),
+            "billed": amount(position.billed, currency), "paid": amount(position.paid, currency),
+            "still_owed": amount(position.owed, currency)}
+
+
+def payable(found: SupplierPosition, currency: str) -> Json:
+    return {"supplier_id": found.supplier_id, "name": found.name,
+            **_owed(found.total, currency),
+            "books_balance": amount(found.books_balance, currency),
+            "rounds": [{"round_id": row.round_id, "title": row.title, "state": row.state or None,
+                        "in_books": row.in_books, **_owed(row, currency)}
+                       for row in found.rounds]}
 
 
 def document(found: Document, currency: str) -> Json:

@@ -33,6 +33,7 @@ from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders import split
 from coop.orders.models import Round
+from coop.payables import services as payables
 from coop.quantities import (
     parse_price,
     parse_quantity,
@@ -560,6 +561,61 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
                              "key for a new payment."), field=inputs.IDEMPOTENCY_KEY)
     response = jsonify(represent.payment(payment, currency,
                                          ledger.member_balance(db.session, member)))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@api_route("/groups/<int:group_id>/payables",
+           summary="What the group owes each supplier: billed, paid, still owed, round by "
+           "round (treasurer)", tags=["ledger"], response="Payable", paginated=True,
+           errors=(403, 404))
+@group_view(treasurer=True)
+def payables_list(group_id: int):  # type: ignore[no-untyped-def]
+    currency = g.group.currency
+    return jsonify(paginate(payables.positions(db.session, g.group),
+                            lambda p: represent.payable(p, currency)))
+
+
+@api_route("/groups/<int:group_id>/suppliers/<int:supplier_id>/payments", "POST",
+           summary="Pay a supplier from the cash, the bank account or the mobile wallet "
+           "(treasurer)", tags=["ledger"], body="NewSupplierPayment", response="SupplierPayment",
+           status=201, idempotent=True, errors=(400, 403, 404, 413, 415, 422),
+           description="For a round (`round_id`) or on account. More than is still owed is "
+                       "refused (422) unless `beyond_owed` is true. Send a unique "
+                       "Idempotency-Key: the same payment sent again with the same key is "
+                       "recorded once (200, the first one); the key sent with a different "
+                       "payment is refused (422).")
+@group_view(treasurer=True)
+def pay_supplier(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def]
+    supplier = supplier_in_group(g.group, supplier_id)
+    key = inputs.idempotency_key()
+    body = json_body().only("amount", "method", "reference", "round_id", "beyond_owed")
+    currency = g.group.currency
+    amount = body.money("amount", currency, required=True)
+    method = body.choice("method", PAYMENT_METHODS)
+    reference = body.text("reference", max_length=120)
+    round_id = body.integer("round_id", minimum=1, maximum=MAX_ID)
+    beyond_owed = body.flag("beyond_owed", default=False)
+    payment = payables.payment_by_key(db.session, g.group.id, key)
+    if payment is None:
+        try:
+            payment, _new = payables.pay_supplier(
+                db.session, supplier, amount=amount, method=method, reference=reference,
+                idempotency_key=key, actor=current_user, round_id=round_id,
+                beyond_owed=beyond_owed)
+            db.session.commit()
+            return created(represent.supplier_payment(
+                payment, currency, payables.still_owed(db.session, supplier)))
+        except IntegrityError:  # the same key at the same moment: the first one counts
+            db.session.rollback()
+            payment = payables.payment_by_key(db.session, g.group.id, key)
+            assert payment is not None
+    if (payment.supplier_id, payment.amount, payment.method, payment.reference,
+            payment.round_id) != (supplier.id, amount, method, reference.strip(), round_id):
+        raise DomainError(_l("This Idempotency-Key was sent with another payment. Send a new "
+                             "key for a new payment."), field=inputs.IDEMPOTENCY_KEY)
+    response = jsonify(represent.supplier_payment(payment, currency,
+                                                  payables.still_owed(db.session, supplier)))
     response.headers["Idempotent-Replayed"] = "true"
     return response
 

@@ -54,3 +54,4 @@ class ReverseForm(FlaskForm):
 class PayOutForm(_CurrencyForm):
     amount = MoneyField(_l("Amount paid out"), validators=[DataRequired()])
     memo = StringField(_l("To whom and what for"), validators=[DataRequired(), Length(max=300)])
+    method = SelectField(_l("How"), choices=method_choices())

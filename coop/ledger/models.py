@@ -8,24 +8,33 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coop.db import utcnow
 from coop.extensions import db
 
-ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers")
+# cash, bank and mobile are the group's money, one account per way of holding
+# it; suppliers is what the group still owes for purchases that no supplier
+# account carries (transport, bills settled before supplier accounts);
+# supplier is what it owes one supplier (coop/payables).
+ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier")
+MONEY_KINDS = ("cash", "bank", "mobile")
 
 
 class Account(db.Model):  # type: ignore[name-defined,misc]
-    """One per member per group, plus the group's fund, cash and what it owes
-    suppliers. Its balance is derived from the postings, never stored."""
+    """One per member per group, plus the group's fund, its money (cash, bank,
+    mobile wallet), what it owes for purchases, and one per supplier. Its
+    balance is derived from the postings, never stored."""
 
     __tablename__ = "accounts"
     __table_args__ = (
         UniqueConstraint("group_id", "kind", "membership_id"),
-        CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers')", name="kind"),
+        CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers', 'bank', 'mobile', "
+                        "'supplier')", name="kind"),
         CheckConstraint("(kind = 'member') = (membership_id IS NOT NULL)", name="member_link"),
+        CheckConstraint("(kind = 'supplier') = (supplier_id IS NOT NULL)", name="supplier_link"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), unique=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), unique=True)
 
 
 class Posting(db.Model):  # type: ignore[name-defined,misc]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from coop.auth.models import User
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.ledger.models import PAYMENT_METHODS, Account, Payment, Posting
+from coop.ledger.models import MONEY_KINDS, PAYMENT_METHODS, Account, Payment, Posting
 from coop.money import to_string
 
 KIND_NAMES = {
@@ -29,6 +29,11 @@ KIND_NAMES = {
     "pay_out": _l("Paid to a supplier"), "payout": _l("Sales payout"),
     "sale": _l("Joint sale: paid by the buyer"), "sale_cost": _l("Joint sale: cost paid"),
     "payout_cash": _l("Sales payout handed out"),
+    "supplier_goods": _l("Goods from the supplier"),
+    "supplier_delivery": _l("Supplier's delivery fee"),
+    "supplier_credit": _l("Supplier's credit note"),
+    "supplier_payment": _l("Paid to the supplier"),
+    "method_transfer": _l("Earlier payments by bank or mobile money, moved out of the cash"),
 }
 METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
 MAX_AMOUNT = 10**14
@@ -52,6 +57,23 @@ def group_accounts(session: Session, group: Group) -> GroupAccounts:
             session.flush()
             found[kind] = account.id
     return GroupAccounts(fund=found["fund"], cash=found["cash"], suppliers=found["suppliers"])
+
+
+def money_account(session: Session, group: Group, method: str) -> int:
+    """Where money paid in or out by `method` (cash, bank, mobile) is kept:
+    the cash box, the bank account, the mobile wallet (made on first use)."""
+    if method not in MONEY_KINDS:
+        raise DomainError(_l("Unknown payment method."), field="method")
+    if method == "cash":
+        return group_accounts(session, group).cash
+    account_id = session.scalar(select(Account.id).where(
+        Account.group_id == group.id, Account.kind == method).order_by(Account.id).limit(1))
+    if account_id is None:
+        account = Account(group_id=group.id, kind=method)
+        session.add(account)
+        session.flush()
+        account_id = account.id
+    return account_id
 
 
 def member_account(session: Session, membership: Membership) -> int:
@@ -122,17 +144,34 @@ class Books:
     members: list[MemberBalance]
     fund: int
     cash: int
-    suppliers: int  # what the group still owes for purchases (suppliers, transport…)
+    suppliers: int  # what the group still owes for purchases no supplier account carries
+    bank: int = 0
+    mobile: int = 0
+    payables: int = 0  # what the group owes its suppliers, all supplier accounts together
 
     @property
     def total(self) -> int:
         """All accounts together: always zero."""
-        return self.members_net + self.fund + self.cash + self.suppliers
+        return (self.members_net + self.fund + self.cash + self.bank + self.mobile
+                + self.suppliers + self.payables)
 
     @property
     def cash_on_hand(self) -> int:
         """Money in the box: the cash account is debited when money comes in."""
         return -self.cash
+
+    @property
+    def in_bank(self) -> int:
+        return -self.bank
+
+    @property
+    def in_mobile(self) -> int:
+        return -self.mobile
+
+    @property
+    def money(self) -> int:
+        """Cash, bank and mobile wallet together."""
+        return self.cash_on_hand + self.in_bank + self.in_mobile
 
     @property
     def members_net(self) -> int:
@@ -158,9 +197,14 @@ def books(session: Session, group: Group, memberships: list[Membership]) -> Book
     # Members left out of the list (inactive) still count in the total.
     hidden = sum(by_account.get(account, 0) for mid, account in member_accounts.items()
                  if mid not in listed)
+    by_kind: dict[str, int] = defaultdict(int)
+    for account_id, kind in session.execute(select(Account.id, Account.kind).where(
+            Account.group_id == group.id, Account.kind.in_(("bank", "mobile", "supplier")))):
+        by_kind[kind] += by_account.get(account_id, 0)
     return Books(members=members, fund=by_account.get(accounts.fund, 0),
                  cash=by_account.get(accounts.cash, 0),
-                 suppliers=by_account.get(accounts.suppliers, 0) + hidden)
+                 suppliers=by_account.get(accounts.suppliers, 0) + hidden,
+                 bank=by_kind["bank"], mobile=by_kind["mobile"], payables=by_kind["supplier"])
 
 
 # --------------------------------------------------------------------------
@@ -177,8 +221,9 @@ def _check_amount(amount: int, field: str = "amount") -> None:
 
 def record_payment(session: Session, membership: Membership, *, amount: int, method: str,
                    reference: str, idempotency_key: str, actor: User) -> tuple[Payment, bool]:
-    """A member pays into the group's cash (in advance too). Returns the payment
-    and whether it is new: the same form sent twice records it once."""
+    """A member pays into the group's money (in advance too): the cash box, the
+    bank account or the mobile wallet, as she paid. Returns the payment and
+    whether it is new: the same form sent twice records it once."""
     _check_amount(amount)
     if method not in PAYMENT_METHODS:
         raise DomainError(_l("Unknown payment method."), field="method")
@@ -189,8 +234,7 @@ def record_payment(session: Session, membership: Membership, *, amount: int, met
     if existing is not None:
         return existing, False
     group = membership.group
-    accounts = group_accounts(session, group)
-    posting = post(session, group, debit=accounts.cash,
+    posting = post(session, group, debit=money_account(session, group, method),
                    credit=member_account(session, membership), amount=amount, kind="payment",
                    memo=reference.strip(), actor=actor, membership_id=membership.id)
     assert posting is not None
@@ -269,14 +313,18 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
     return mirror
 
 
-def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: User) -> Posting:
-    """The treasurer pays a supplier or a shared cost (transport…) from the cash."""
+def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: User,
+            method: str = "cash") -> Posting:
+    """The treasurer pays a shared cost (transport…) from the cash, the bank
+    account or the mobile wallet (`method`). A supplier's bill is paid with
+    coop.payables.services.pay_supplier, into her own account."""
     _check_amount(amount)
     memo = (memo or "").strip()
     if not memo:
         raise DomainError(_l("Say whom you paid and what for."), field="memo")
     accounts = group_accounts(session, group)
-    posting = post(session, group, debit=accounts.suppliers, credit=accounts.cash,
+    posting = post(session, group, debit=accounts.suppliers,
+                   credit=money_account(session, group, method),
                    amount=amount, kind="pay_out", memo=memo, actor=actor)
     assert posting is not None
     return posting

@@ -20,6 +20,7 @@ from coop.i18n import fmt_money
 from coop.ledger import services
 from coop.ledger.forms import AdjustmentForm, PaymentForm, PayOutForm, ReverseForm, WriteOffForm
 from coop.money import to_string
+from coop.payables import services as payables
 from coop.views import render_then_commit, saving
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
@@ -44,7 +45,8 @@ def accounts(group_id: int):  # type: ignore[no-untyped-def]
     books = services.books(db.session, g.group, memberships)
     return render_then_commit("ledger/accounts.html", group=g.group, books=books,
                               fund=services.fund_explained(db.session, g.group),
-                              kinds=services.KIND_NAMES, pay_out_form=PayOutForm())
+                              kinds=services.KIND_NAMES, pay_out_form=PayOutForm(),
+                              payables=payables.positions(db.session, g.group))
 
 
 @bp.get("/groups/<int:group_id>/accounts/<int:membership_id>")
@@ -212,7 +214,8 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         with saving(form) as saved:
             services.pay_out(db.session, g.group, amount=form.amount.minor or 0,
-                             memo=form.memo.data, actor=current_user)
+                             memo=form.memo.data, actor=current_user,
+                             method=form.method.data)
         if saved:
             flash(_("The payment out of the cash is recorded."), "success")
             return redirect(url_for("ledger.accounts", group_id=group_id))

@@ -35,6 +35,7 @@ from coop.orders.models import (
     SharedCost,
     new_change_token,
 )
+from coop.payables import services as payables
 from coop.quantities import line_amount, price_str, qty_str, weight_str
 from coop.suppliers.models import PriceTier, Product, Supplier
 
@@ -805,6 +806,8 @@ def settle_round(session: Session, rnd: Round, actor: User) -> RoundSplit:
     ledger.post(session, group, debit=accounts.fund, credit=accounts.suppliers,
                 amount=round_split.outcome.totals.fund_covered, kind="fund_cover", memo=memo,
                 actor=actor, round_id=rnd.id)
+    # each awarded supplier's bill, from the purchases account to her own
+    payables.post_round_bills(session, rnd, round_split.outcome, actor)
     session.flush()
     return round_split
 

@@ -28,6 +28,7 @@ from coop.orders.forms import (
 )
 from coop.orders.models import Round
 from coop.paging import Page
+from coop.payables import services as payables
 from coop.views import Confirmation, already_done, confirmed, figures_token, saving
 
 bp = Blueprint("orders", __name__, template_folder="templates")
@@ -148,7 +149,8 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                        picker=member_picker(db.session, g.group, PICKER_LIMIT)
                        if rnd.state == domain.OPEN else None,
                        rule_names={c.value: c.label for c in rule_choices()},
-                       history=services.round_history(db.session, rnd))
+                       history=services.round_history(db.session, rnd),
+                       supplier_bills=payables.round_supplier_bills(db.session, rnd))
     return render_template("orders/round.html", **context)
 
 

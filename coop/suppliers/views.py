@@ -15,6 +15,8 @@ from coop.extensions import db
 from coop.forms import ActionForm
 from coop.groups.access import group_view
 from coop.i18n import current_locale
+from coop.orders.services import STATE_NAMES
+from coop.payables import services as payables
 from coop.quantities import PRICE_SCALE, QTY_SCALE, WEIGHT_SCALE
 from coop.suppliers import domain, services
 from coop.suppliers.access import product_of_supplier, supplier_in_group
@@ -82,8 +84,9 @@ def add_supplier(group_id: int):  # type: ignore[no-untyped-def]
 def supplier(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def]
     found = supplier_in_group(g.group, supplier_id)
     products = services.supplier_products(db.session, found)
+    [position] = payables.positions(db.session, g.group, found)
     return render_template("suppliers/supplier.html", group=g.group, supplier=found,
-                           products=products)
+                           products=products, position=position, states=STATE_NAMES)
 
 
 @bp.route("/groups/<int:group_id>/suppliers/<int:supplier_id>/edit", methods=["GET", "POST"])

@@ -64,8 +64,9 @@ def test_two_settlements_at_once_settle_once(app_ctx, session: Session) -> None:
     assert sorted(outcomes)[0] == "ok" and outcomes.count("ok") == 1, outcomes
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Settlement)) == 1
-    # one charge per member (this group has no levy and no cash rounding)
-    assert session.scalar(select(func.count()).select_from(Posting)) == 3
+    # one charge per member (this group has no levy and no cash rounding) and
+    # the supplier's goods into her account
+    assert session.scalar(select(func.count()).select_from(Posting)) == 4
     assert session.get(Round, round_id).state == "settled"
 
 

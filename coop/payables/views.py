@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.forms import apply_domain_error, choices
+from coop.groups.access import group_view
+from coop.i18n import fmt_money
+from coop.ledger import services as ledger
+from coop.orders.models import Round
+from coop.orders.services import STATE_NAMES
+from coop.payables import services
+from coop.payables.forms import SupplierPaymentForm
+from coop.suppliers.access import supplier_in_group
+from coop.suppliers.models import Supplier
+from coop.views import render_then_commit
+
+bp = Blueprint("payables", __name__, template_folder="templates")
+
+
+def _fill_choices(form: SupplierPaymentForm) -> None:
+    suppliers = db.session.execute(select(Supplier.id, Supplier.name).where(
+        Supplier.group_id == g.group.id).order_by(Supplier.name)).all()
+    form.supplier.choices = choices([("", "—"), *[(str(i), n) for i, n in suppliers]])
+    rounds = db.session.execute(select(Round.id, Round.title).where(
+        Round.group_id == g.group.id, Round.state.in_(services.BILLED_STATES))
+        .order_by(Round.id.desc())).all()
+    form.round.choices = choices([("", _("none: on account")),
+                                  *[(str(i), t) for i, t in rounds]])
+
+
+def _form_page(form: SupplierPaymentForm, status: int = 200, confirm: bool = False):  # type: ignore[no-untyped-def]
+    owed = services.positions(db.session, g.group)
+    return render_then_commit("payables/pay.html", group=g.group, form=form, owed=owed,
+                              confirm=confirm), status
+
+
+@bp.get("/groups/<int:group_id>/payables/pay")
+@group_view(treasurer=True)
+def pay_form(group_id: int):  # type: ignore[no-untyped-def]
+    form = SupplierPaymentForm(formdata=None, currency=g.group.currency)
+    _fill_choices(form)
+    form.supplier.data = request.args.get("supplier", type=int)
+    form.round.data = request.args.get("round", type=int)
+    form.new_key()
+    return _form_page(form)
+
+
+@bp.post("/groups/<int:group_id>/payables/pay")
+@group_view(treasurer=True)
+def pay(group_id: int):  # type: ignore[no-untyped-def]
+    form = SupplierPaymentForm(currency=g.group.currency)
+    _fill_choices(form)
+    if not form.validate_on_submit():
+        return _form_page(form, 422)
+    supplier = db.session.get(Supplier, form.supplier.data or 0)
+    if supplier is None or supplier.group_id != g.group.id:
+        apply_domain_error(form, DomainError(_l("Unknown supplier."), field="supplier"))
+        return _form_page(form, 422)
+    try:
+        payment, new = services.pay_supplier(
+            db.session, supplier, amount=form.amount.minor or 0, method=form.method.data,
+            reference=form.reference.data or "", idempotency_key=form.idempotency_key.data,
+            actor=current_user, round_id=form.round.data, beyond_owed=form.beyond_owed.data)
+        db.session.commit()
+    except IntegrityError:
+        # the same form, sent twice at the same moment: the first one counts
+        db.session.rollback()
+        new = False
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_error(form, exc)
+        return _form_page(form, 422, confirm=exc.field == "amount")
+    if new:
+        flash(_("%(amount)s paid to %(name)s is recorded.",
+                amount=fmt_money(payment.amount, g.group.currency), name=supplier.name),
+              "success")
+    else:
+        flash(_("This payment was already recorded (the form was sent twice)."), "info")
+    return redirect(url_for("payables.account", group_id=group_id, supplier_id=supplier.id))
+
+
+@bp.get("/groups/<int:group_id>/suppliers/<int:supplier_id>/account")
+@group_view(treasurer=True)
+def account(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def]
+    supplier = supplier_in_group(g.group, supplier_id)
+    [position] = services.positions(db.session, g.group, supplier) or [None]
+    if position is None:
+        abort(404)
+    _opening, lines = services.supplier_statement(db.session, supplier)
+    return render_then_commit("payables/account.html", group=g.group, supplier=supplier,
+                              position=position, lines=lines, kinds=ledger.KIND_NAMES,
+                              states=STATE_NAMES)

@@ -1,0 +1,197 @@
+"""Paying a supplier through the pages and the API; where what is owed shows."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.ledger import services as ledger
+from coop.payables.models import SupplierPayment
+from tests.conftest import login, post
+from tests.factories import make_api_token, make_group, make_member, make_two_supplier_round
+from tests.web.test_api import bearer, conforms, problem
+
+
+def _key(page: str) -> str:
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    """The page's text with plain spaces and without the currency's name."""
+    return (response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
+            .replace(" som", ""))
+
+
+def _world(session: Session):  # type: ignore[no-untyped-def]
+    w = make_two_supplier_round(session)
+    session.commit()
+    return w
+
+
+def _pay_page(client: FlaskClient, w) -> str:  # type: ignore[no-untyped-def]
+    return _text(client.get(f"/groups/{w.group.id}/payables/pay?supplier={w.agro.id}"
+                            f"&round={w.rnd.id}"))
+
+
+def test_treasurer_pays_part_of_a_bill_once_even_if_sent_twice(client: FlaskClient,
+                                                               session: Session) -> None:
+    w = _world(session)
+    login(client, w.treasurer.user.email)
+    page = _pay_page(client, w)
+    assert f'<option selected value="{w.agro.id}">' in page
+    assert "640.00" in page  # what Агро-Семена is owed
+    form = {"supplier": str(w.agro.id), "amount": "400", "method": "bank",
+            "reference": "ПП-17", "round": str(w.rnd.id), "idempotency_key": _key(page)}
+    first = post(client, f"/groups/{w.group.id}/payables/pay", form)
+    second = post(client, f"/groups/{w.group.id}/payables/pay", form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"].endswith(f"/suppliers/{w.agro.id}/account")
+    assert "already recorded" in _text(client.get(second.headers["Location"]))
+    assert session.scalar(select(func.count()).select_from(SupplierPayment)) == 1
+    account = _text(client.get(first.headers["Location"]))
+    assert re.search(r'id="still-owed">240.00', account)
+    assert "ПП-17" in account and "Paid to the supplier" in account
+    # the round page: one bill per supplier
+    round_page = _text(client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}"))
+    bills = round_page[round_page.index('class="supplier-bills"'):]
+    bills = bills[:bills.index("</table>")]
+    rows = {m.group(1): re.findall(r'<td class="num[^"]*">([^<]*)', m.group(2))
+            for m in re.finditer(r'<tr data-supplier="(\d+)">(.*?)</tr>', bills, re.S)}
+    assert rows[str(w.agro.id)] == ["500.00", "200.00", "−60.00", "640.00", "400.00",
+                                    "240.00"]
+    assert rows[str(w.textile.id)] == ["300.00", "0.00", "—", "300.00", "0.00", "300.00"]
+    # the supplier's page and the reconciliation
+    supplier_page = _text(client.get(f"/groups/{w.group.id}/suppliers/{w.agro.id}"))
+    assert re.search(r'id="billed">640.00', supplier_page)
+    assert re.search(r'id="still-owed">240.00', supplier_page)
+    accounts = _text(client.get(f"/groups/{w.group.id}/accounts"))
+    assert re.search(r'id="bank">-400.00', accounts)
+    assert re.search(r'id="cash">0.00', accounts)
+    assert re.search(r'id="payables">540.00', accounts)  # 240 + 300
+    assert re.search(r'id="purchases">100.00', accounts)  # the taxi
+    assert "The books balance." in accounts
+
+
+def test_paying_more_than_owed_asks_first(client: FlaskClient, session: Session) -> None:
+    w = _world(session)
+    login(client, w.treasurer.user.email)
+    page = _pay_page(client, w)
+    form = {"supplier": str(w.agro.id), "amount": "700", "method": "cash",
+            "round": str(w.rnd.id), "idempotency_key": _key(page)}
+    refused = post(client, f"/groups/{w.group.id}/payables/pay", form)
+    assert refused.status_code == 422
+    text = _text(refused)
+    assert "is owed 640.00" in text and "60.00 more" in text
+    assert session.scalar(select(func.count()).select_from(SupplierPayment)) == 0
+    confirmed = post(client, f"/groups/{w.group.id}/payables/pay",
+                     {**form, "idempotency_key": _key(text), "beyond_owed": "y"})
+    assert confirmed.status_code == 302
+    assert "advance 60.00" in _text(client.get(confirmed.headers["Location"]))
+
+
+def test_bad_supplier_payments_get_a_message_and_write_nothing(client: FlaskClient,
+                                                               session: Session) -> None:
+    w = _world(session)
+    other = make_group(session)
+    stranger = make_two_supplier_round(session)  # another group's supplier
+    session.commit()
+    login(client, w.treasurer.user.email)
+    page = _pay_page(client, w)
+    url = f"/groups/{w.group.id}/payables/pay"
+    base = {"supplier": str(w.agro.id), "amount": "10", "method": "cash",
+            "idempotency_key": _key(page)}
+    for change, message in (({"amount": "-5"}, "cannot be negative"),
+                            ({"amount": "abc"}, "not a number"),
+                            ({"amount": "0"}, "more than zero"),
+                            ({"method": "gold"}, "Not a valid choice"),
+                            ({"supplier": str(stranger.agro.id)}, "Unknown supplier"),
+                            ({"supplier": "x"}, "Unknown supplier"),
+                            ({"supplier": "9" * 30}, "Unknown supplier"),
+                            ({"round": "9" * 30}, "no such round"),
+                            ({"round": "999999999"}, "no such round"),
+                            ({"idempotency_key": ""}, "expired")):
+        response = post(client, url, {**base, **change})
+        assert response.status_code == 422, change
+        assert message in _text(response), (change, _text(response)[:3000])
+    assert session.scalar(select(func.count()).select_from(SupplierPayment)) == 0
+    assert other.id  # a group with no suppliers is not this one's business
+    member = make_member(session, w.group, "Гүлнара")
+    session.commit()
+    client.get("/logout")
+    login(client, member.user.email)
+    assert client.get(url).status_code in (403, 404)
+    assert client.get(f"/groups/{w.group.id}/suppliers/{w.agro.id}/account").status_code in (
+        403, 404)
+
+
+def test_api_pays_a_supplier_once_per_key(app: Flask, client: FlaskClient,
+                                          session: Session) -> None:
+    w = _world(session)
+    token = bearer(make_api_token(session, w.treasurer.user))
+    member_token = bearer(make_api_token(session, w.aigul.user))
+    session.commit()
+    g = f"/api/v1/groups/{w.group.id}"
+    url = f"{g}/suppliers/{w.agro.id}/payments"
+    key = {"Idempotency-Key": "pay-agro-2027-04-02-1"}
+    body = {"amount": "400.00", "method": "mobile", "reference": "MB-7", "round_id": w.rnd.id}
+    problem(client.post(url, json=body, headers={**member_token, **key}), 403)
+    problem(client.post(url, json=body, headers=token), 400, "Idempotency-Key")
+    problem(client.post(url, json={**body, "amount": "700.00"}, headers={**token, **key}),
+            422, "amount")
+    paid = conforms(app, client.post(url, json=body, headers={**token, **key}),
+                    "/groups/{group_id}/suppliers/{supplier_id}/payments", "post")
+    assert (paid["amount"], paid["method"], paid["still_owed"]) == ("400.00", "mobile",
+                                                                     "240.00")
+    again = client.post(url, json=body, headers={**token, **key})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == paid["id"]
+    problem(client.post(url, json={**body, "amount": "1.00"}, headers={**token, **key}),
+            422, "Idempotency-Key")
+    problem(client.post(f"{g}/suppliers/999999/payments", json=body,
+                        headers={**token, "Idempotency-Key": "another-key-000001"}), 404)
+    listing = conforms(app, client.get(f"{g}/payables", headers=token),
+                       "/groups/{group_id}/payables")
+    owed = {row["name"]: (row["billed"], row["paid"], row["still_owed"])
+            for row in listing["items"]}
+    assert owed == {"Агро-Семена": ("640.00", "400.00", "240.00"),
+                    "Текстиль-Ош": ("300.00", "0.00", "300.00")}
+    balances = conforms(app, client.get(f"{g}/balances", headers=token),
+                        "/groups/{group_id}/balances")
+    assert (balances["in_mobile_wallet"], balances["owed_to_suppliers"]) == ("-400.00",
+                                                                             "540.00")
+    session.expire_all()
+    assert ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila]).total == 0
+
+
+def test_another_cost_is_paid_from_the_account_of_its_method(client: FlaskClient,
+                                                            session: Session) -> None:
+    w = _world(session)
+    login(client, w.treasurer.user.email)
+    response = post(client, f"/groups/{w.group.id}/accounts/pay-out",
+                    {"amount": "100", "memo": "Такси", "method": "mobile"})
+    assert response.status_code == 302
+    books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
+    assert (books.cash_on_hand, books.in_bank, books.in_mobile) == (0, 0, -10000)
+    assert books.suppliers == 0 and books.total == 0
+    bad = post(client, f"/groups/{w.group.id}/accounts/pay-out",
+               {"amount": "100", "memo": "Такси", "method": "gold"})
+    assert bad.status_code == 422
+
+
+def test_a_round_settled_before_supplier_accounts_says_where_its_bills_are(
+        client: FlaskClient, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from coop.payables import services as payables
+
+    monkeypatch.setattr(payables, "post_round_bills", lambda *args, **kwargs: [])
+    w = _world(session)  # settled as the code before supplier accounts settled
+    books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
+    assert (books.payables, books.suppliers, books.total) == (0, 104000, 0)
+    assert all(not p.rounds for p in payables.positions(session, w.group))
+    login(client, w.treasurer.user.email)
+    page = _text(client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}"))
+    assert "Settled before each supplier had her own account" in page
+    assert 'class="supplier-bills"' in page  # the bills of the split, for the record
