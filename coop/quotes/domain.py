@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
 from coop.orders import split
 from coop.quantities import line_amount, qty_str
 from coop.suppliers.domain import tier_sequence_errors
+
+if TYPE_CHECKING:
+    from coop.quotes.optimise import Award
 
 MAX_TIERS = 4
 MAX_NOTE = 1000
@@ -218,7 +221,8 @@ class Comparison:
     offers: list[OfferCost]
     best_per_item: dict[int, int | None] = field(default_factory=dict)
     best_single: int | None = None
-    mix: Mix | None = None
+    mix: Mix | None = None  # each product at its cheapest line, with the fees
+    award: Award | None = None  # the cheapest award (coop.quotes.optimise)
 
     def offer(self, key: int) -> OfferCost | None:
         return next((o for o in self.offers if o.key == key), None)
@@ -285,16 +289,12 @@ def compare(needs: Sequence[Need], offers: Sequence[Offer], currency: str,
     singles = [(c.landed, position, c.key) for position, c in enumerate(costs)
                if c.awardable and c.complete]
     best_single = min(singles)[2] if singles and any(n.wanted for n in needs) else None
-    mix = None
-    wanted = [need.item_id for need in needs if need.wanted]
-    if wanted and all(best[item_id] is not None for item_id in wanted):
-        choice = {item_id: best[item_id] for item_id in wanted}
-        by_key = {c.key: c for c in costs}
-        goods = sum(by_key[key].lines[item_id].total  # type: ignore[index]
-                    for item_id, key in choice.items())
-        fees = sum(by_key[key].delivery_fee for key in set(choice.values()))  # type: ignore[index]
-        mix = Mix(choice, goods, fees)  # type: ignore[arg-type]
-    return Comparison(costs, best, best_single, mix)
+    from coop.quotes.optimise import cheapest_award
+
+    award = cheapest_award([need.item_id for need in needs if need.wanted], costs)
+    lines = award.cheapest_lines
+    mix = Mix(dict(lines.choice), lines.goods, lines.delivery_fees) if lines else None
+    return Comparison(costs, best, best_single, mix, award)
 
 
 def bar_lengths(values: Sequence[int], full: int) -> list[int]:
