@@ -274,7 +274,7 @@ def purchase_order_data(session: Session, rnd: Round, supplier: Supplier,
         price = split.price_tier(tuple(split.PriceTier(str(q), q, p) for q, p in tiers),
                                  ordered).unit_price
         lines.append(OrderLine(product=item.product.name,
-                               article_code=item.product.article_code or "",
+                               article_code=orders.item_article_code(item),
                                unit=item.product.unit, pack_size=pack_size, packs=packs,
                                quantity=ordered, unit_price=price,
                                amount=line_amount(ordered, price, currency)))
@@ -479,7 +479,7 @@ def distribution_data(session: Session, rnd: Round) -> DistributionData:
         item = round_split.items.get(product.id)
         products.append(SheetProduct(
             name=product.name, unit=product.unit,
-            article_code=(item.product.article_code or "") if item else "",
+            article_code=orders.item_article_code(item) if item else "",
             total=result.allocated * to_thousandths))
     members = []
     for index, member in enumerate(outcome.scenario.members):

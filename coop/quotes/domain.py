@@ -26,6 +26,7 @@ MAX_TIERS = 4
 MAX_NOTE = 1000
 MAX_MESSAGE = 1000
 MAX_LEAD_DAYS = 365
+MAX_ARTICLE_CODE = 64
 MIN_LINK_DAYS, MAX_LINK_DAYS, DEFAULT_LINK_DAYS = 1, 90, 14
 
 # Line status on the pooled demand
@@ -48,6 +49,7 @@ class LineInput:
     pack_size: int | None = None
     tiers: tuple[Tier, ...] = ()
     max_quantity: int | None = None
+    article_code: str = ""  # the supplier's own code for the product
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ def check_offer(offer: OfferInput, granularities: Mapping[int, int], today: date
         errors += [(f"tiers_{item_id}", m) for m in check_tiers(line.tiers, step)]
         if line.max_quantity is not None and line.max_quantity < 0:
             errors.append((f"max_{item_id}", _l("A quantity cannot be negative.")))
+        if len(line.article_code) > MAX_ARTICLE_CODE:
+            errors.append((f"code_{item_id}", _l("This is too long (at most %(n)d characters).",
+                                                 n=MAX_ARTICLE_CODE)))
     if not any(line.available for line in offer.lines.values()):
         errors.append(("lines", _l("Your offer has no product. If you cannot deliver any, "
                                    "use “Decline” below.")))
