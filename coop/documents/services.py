@@ -564,6 +564,12 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
         else None
     columns = [o for o in comparison.offers
                if not o.declined and o.key in result.members_total]
+    award = comparison.award
+    cheapest = award.cheapest if award else None
+    lines = award.cheapest_lines if award else None
+    plans = [name for name in (quotes.CHEAPEST, quotes.CHEAPEST_LINES, quotes.AWARDED)
+             if name in result.plans_total and not (
+                 name == quotes.CHEAPEST_LINES and result.same_plan(cheapest, lines))]
     return ComparisonData(
         group=group_info(session, rnd.group),
         stamp=_stamp("quote_comparison", rnd.id, rnd.group.language), round_title=rnd.title,
@@ -572,10 +578,19 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
         mix=(comparison.mix.goods, comparison.mix.delivery_fees, comparison.mix.landed)
         if comparison.mix else None,
         member_columns=[result.quote(o.key).supplier.name for o in columns],
-        members=[(row.name, row.current, [row.totals.get(o.key) for o in columns])
+        plan_columns=plans,
+        members=[(row.name, row.current, [row.totals.get(o.key) for o in columns]
+                  + [row.plans.get(name) for name in plans])
                  for row in result.members],
         members_now=result.current_total,
-        members_totals=[result.members_total[o.key] for o in columns])
+        members_totals=[result.members_total[o.key] for o in columns]
+        + [result.plans_total[name] for name in plans],
+        award=(result.describe(cheapest.choice), cheapest.goods, cheapest.delivery_fees,
+               cheapest.landed, cheapest.proven) if cheapest else None,
+        saving_single=award.saving_against(award.best_single) if award else None,
+        cheapest_lines=(lines.landed, lines.delivery_fees) if lines else None,
+        saving_lines=award.saving_against(lines) if award else None,
+        infeasible=result.infeasible_names())
 
 
 def statement_data(session: Session, membership: Membership, *, start: date | None,
