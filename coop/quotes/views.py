@@ -327,6 +327,8 @@ def confirm_award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     selected = {k: v for k, v in request.args.items() if k.startswith("item_")}
     try:
         assignments, errors = _chosen(rnd, request.args)
+        if not errors and services.awarded_as(db.session, rnd, assignments):
+            return _already_awarded(rnd)  # Back to this page after the award
         if not errors:
             preview = services.preview_award(db.session, rnd, assignments,
                                              today=local_today(), cost_rule=rule)

@@ -58,7 +58,7 @@ def _figures(result: quotes.QuoteComparison) -> dict[str, object]:
 
 
 def test_the_comparison_names_the_cheapest_award_and_its_savings(session: Session) -> None:
-    w, qa, qb = _two_offers(session)
+    w, qa, _qb = _two_offers(session)
     result = quotes.compare_quotes(session, w.rnd, today=TODAY)
     award = result.comparison.award
     assert award is not None and award.cheapest is not None
