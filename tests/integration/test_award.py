@@ -139,3 +139,30 @@ def test_after_a_split_award_each_product_names_its_own_supplier(session: Sessio
     assert "A2" not in text_b  # never the catalog supplier's code on another's order
     assert issued[qb.supplier_id].amount == 680_000 + 30_000
     assert issued[qa.supplier_id].amount == 275_000 + 50_000
+
+
+@pytest.mark.postgres
+def test_two_awards_at_once_award_once(app_ctx, session: Session, pg_only: None) -> None:  # type: ignore[no-untyped-def]
+    """A double click, or two tabs: the round row is locked and the move to
+    awarded is conditional, so exactly one award is made."""
+    from coop.auth.models import User
+    from coop.orders.models import Round
+    from coop.quotes.models import QuoteAward
+    from tests.integration.test_concurrency import run_together
+
+    w, qa, qb = _two_offers(session)
+    session.commit()
+    round_id, user_id = w.rnd.id, w.treasurer.user_id
+    choice = {w.seed.id: qa.id, w.fabric.id: qa.id, w.npk.id: qb.id}
+
+    def award(s: Session) -> None:
+        quotes.award_quotes(s, s.get(Round, round_id), s.get(User, user_id), choice,
+                            today=TODAY)
+
+    outcomes = run_together(app_ctx, award, n=3)
+    assert sorted(outcomes) == ["ok", "refused", "refused"], outcomes
+    session.expire_all()
+    assert len(session.scalars(select(QuoteAward).where(
+        QuoteAward.round_id == round_id)).all()) == 3
+    assert [c.amount for c in session.scalars(select(SharedCost).where(
+        SharedCost.round_id == round_id))] == [50_000, 30_000]
