@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 from coop.quotes.domain import OfferCost
 
@@ -115,41 +114,94 @@ def cheapest_award(wanted: Sequence[int], costs: Sequence[OfferCost], *,
     if len(useful) <= exact_limit:
         best = _exact(table, useful)
         return Award(table.plan(best), best_single, cheapest_lines, infeasible)
-    best = _local_search(table, useful, [lines, *(r[1] for r in singles)])
+    cheapest_singles = [r[1] for r in sorted(singles, key=lambda r: r[0])[:3]]
+    best = _local_search(table, useful, [lines, *cheapest_singles])
     return Award(table.plan(best, proven=False), best_single, cheapest_lines, infeasible)
 
 
+INF = float("inf")
+
+
+def _matrix(table: _Table, useful: list[int]) -> list[list[float]]:
+    """Line totals by supplier (in `useful` order), then by wanted item; INF
+    where she cannot supply it."""
+    return [[table.total.get((item, p), INF) for item in table.wanted] for p in useful]
+
+
 def _exact(table: _Table, useful: list[int]) -> dict[int, int]:
-    best = None
-    for size in range(1, len(useful) + 1):
-        for subset in combinations(useful, size):
-            found = table.within(subset)
-            if found is not None and (best is None or found[0] < best[0]):
-                best = found
-    assert best is not None  # every item has an option, so the full set covers all
-    return best[1]
+    """Every set of suppliers, depth first, each product's cheapest line kept
+    as the set grows (O(products) a set). A set pays the fee of each of its
+    suppliers: one that sells nothing only makes the set dearer than the same
+    set without her, which is tried too. Rank: landed, then fewer suppliers,
+    then the earlier quotes."""
+    rows = _matrix(table, useful)
+    fees = [table.costs[p].delivery_fee for p in useful]
+    best: list[tuple[float, int, tuple[int, ...]]] = []
+
+    def visit(start: int, mins: list[float], fee_total: int, chosen: tuple[int, ...]) -> None:
+        for index in range(start, len(useful)):
+            row = rows[index]
+            grown = [m if m <= t else t for m, t in zip(mins, row, strict=True)]
+            members = (*chosen, index)
+            landed = sum(grown) + fee_total + fees[index]
+            rank = (landed, len(members), tuple(useful[i] for i in members))
+            if landed < INF and (not best or rank < best[0]):
+                best[:] = [rank]
+            visit(index + 1, grown, fee_total + fees[index], members)
+
+    visit(0, [INF] * len(table.wanted), 0, ())
+    assert best  # every item has an option, so the full set covers all
+    found = table.within(best[0][2])
+    assert found is not None
+    return found[1]
 
 
 def _local_search(table: _Table, useful: list[int], starts: list[dict[int, int]]
                   ) -> dict[int, int]:
     """From each start, move to the best neighbouring set (one supplier
-    dropped, added or swapped) while that is cheaper."""
-    best = None
+    dropped, added or swapped for another) while that is cheaper. Each
+    neighbour is priced in O(products) from each product's best and second
+    best line in the set."""
+    rows = _matrix(table, useful)
+    fees = [table.costs[p].delivery_fee for p in useful]
+    index_of = {p: i for i, p in enumerate(useful)}
+    n_items = len(table.wanted)
+    best_rank = None
     for start in starts:
-        current = table.within(sorted(set(start.values())))
-        while current is not None:
-            in_set = set(current[0][2])
-            neighbours = [in_set - {p} for p in in_set] + [in_set | {p} for p in useful
-                                                           if p not in in_set]
-            neighbours += [(in_set - {p}) | {q} for p in in_set for q in useful
-                           if q not in in_set]
-            found = [r for r in (table.within(sorted(n)) for n in neighbours if n)
-                     if r is not None]
-            step = min(found, key=lambda r: r[0], default=None)
-            if step is None or step[0] >= current[0]:
+        members = sorted({index_of[p] for p in start.values()})
+        while True:
+            b1, b2, arg = [INF] * n_items, [INF] * n_items, [-1] * n_items
+            for m in members:
+                for i, t in enumerate(rows[m]):
+                    if t < b1[i]:
+                        b1[i], b2[i], arg[i] = t, b1[i], m
+                    elif t < b2[i]:
+                        b2[i] = t
+            fee_total = sum(fees[m] for m in members)
+            current = sum(b1) + fee_total
+            step = None
+            outside = [q for q in range(len(useful)) if q not in members]
+            for q in outside:  # add q
+                cost = current + fees[q] + sum(min(0.0, t - b) for t, b in zip(rows[q], b1,
+                                                                               strict=True))
+                if cost < current and (step is None or cost < step[0]):
+                    step = (cost, sorted([*members, q]))
+            for p in members:  # drop p, or swap it for q
+                dropped = [b2[i] if arg[i] == p else b1[i] for i in range(n_items)]
+                base = sum(dropped) + fee_total - fees[p]
+                rest = [m for m in members if m != p]
+                if rest and base < current and (step is None or base < step[0]):
+                    step = (base, rest)
+                for q in outside:
+                    cost = base + fees[q] + sum(min(0.0, t - d) for t, d in zip(
+                        rows[q], dropped, strict=True))
+                    if cost < current and (step is None or cost < step[0]):
+                        step = (cost, sorted([*rest, q]))
+            if step is None:
                 break
-            current = step
-        if current is not None and (best is None or current[0] < best[0]):
-            best = current
-    assert best is not None
-    return best[1]
+            members = step[1]
+        found = table.within([useful[m] for m in members])
+        if found is not None and (best_rank is None or found[0] < best_rank[0]):
+            best_rank = found
+    assert best_rank is not None
+    return best_rank[1]
