@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coop.quotes import domain, optimise  # noqa: E402
-from coop.quotes.domain import LineInput, Need, Offer, Tier  # noqa: E402
+from coop.quotes import domain, optimise
+from coop.quotes.domain import LineInput, Need, Offer, Tier
 
 K, P = 1000, 1_000_000
 
