@@ -6,8 +6,10 @@ has only her products, with her own article codes."""
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import date
+from pathlib import Path
 
 from flask_babel import force_locale
 from pypdf import PdfReader
@@ -47,6 +49,14 @@ def _round_with_two_offers():  # type: ignore[no-untyped-def]
         today=TODAY)
     session.commit()
     return w, qa, qb
+
+
+def _keep(name: str, content: bytes) -> None:
+    """Saved when COOP_SCREENSHOTS names a folder, to look at the PDFs."""
+    folder = os.environ.get("COOP_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}.pdf").write_bytes(content)
 
 
 def _pdf_text(page, url: str) -> str:  # type: ignore[no-untyped-def]
@@ -94,7 +104,6 @@ def test_cheapest_award_chosen_confirmed_and_printed(browser, live_server) -> No
     assert _flat(cheapest) in pdf_before and _flat(saving) in pdf_before
     assert members_total in pdf_before
     screenshot(page, "award-compare-ru")
-    page.screenshot(path="/tmp/award-compare-ru.png", full_page=True)
 
     # the main button asks first, in figures, and changes nothing yet
     page.click("form.award-form button[name=split]")
@@ -104,7 +113,7 @@ def test_cheapest_award_chosen_confirmed_and_printed(browser, live_server) -> No
         assert _flat(fmt_money(305_000, "KGS")) in confirm  # Альфа: 2750 + 300
         assert _flat(fmt_money(640_000, "KGS")) in confirm  # Бета: 6000 + 400
     assert members_total in confirm
-    page.screenshot(path="/tmp/award-confirm-ru.png", full_page=True)
+    screenshot(page, "award-confirm-ru")
     page.click("form:has(input[name=confirm]) button[type=submit]")
     assert "/quotes" not in page.url  # the round page
     round_text = page.inner_text("main")
@@ -143,10 +152,10 @@ def test_cheapest_award_chosen_confirmed_and_printed(browser, live_server) -> No
     with force_locale("ru"):
         assert _flat(fmt_money(305_000, "KGS")) in po_a
         assert _flat(fmt_money(640_000, "KGS")) in po_b
-    for supplier_id, name in ((qa.supplier_id, "a"), (qb.supplier_id, "b")):
-        content = page.request.get(f"{base}/purchase-orders/{supplier_id}.pdf").body()
-        with open(f"/tmp/award-po-{name}.pdf", "wb") as fh:
-            fh.write(content)
+    for url, name in ((f"purchase-orders/{qa.supplier_id}.pdf", "award-po-a"),
+                      (f"purchase-orders/{qb.supplier_id}.pdf", "award-po-b"),
+                      ("quotes/comparison.pdf", "award-comparison")):
+        _keep(name, page.request.get(f"{base}/{url}").body())
     # shared costs can be scoped to either awarded supplier
     page.goto(base)
     scope = page.locator("select[name=supplier] option").all_inner_texts()
