@@ -574,7 +574,8 @@ def _plan_award(session: Session, rnd: Round, assignments: Mapping[int, int | No
                 today: date, cost_rule: str) -> list[PlanRow]:
     """Check an award ({round item id: quote id, or None for the catalog's list
     price}) without changing anything: each product with its quote and line."""
-    if rnd.state != rounds.QUOTING:
+    at_list = all(quote_id is None for quote_id in assignments.values())
+    if not (rnd.state == rounds.QUOTING or (rnd.state == rounds.CLOSED and at_list)):
         raise DomainError(_l("Only a round that is asking for quotes can be awarded on "
                              "quotes."))
     if cost_rule not in COST_RULES:
@@ -709,6 +710,7 @@ class SupplierShare:
     products: list[tuple[RoundItem, domain.LineCost]]
     goods: int
     delivery_fee: int
+    at_list_price: bool = False  # the catalog's list prices, no quote
 
     @property
     def total(self) -> int:
@@ -724,7 +726,7 @@ class AwardPreview:
     at_list_price: list[RoundItem]
     cost_rule: str
     members_total: int | None  # what the members pay on these terms (the split)
-    landed: int  # goods and delivery fees of the quotes awarded
+    landed: int  # what all the suppliers are paid: goods and delivery fees
 
 
 def preview_award(session: Session, rnd: Round, assignments: Mapping[int, int | None], *,
@@ -737,10 +739,19 @@ def preview_award(session: Session, rnd: Round, assignments: Mapping[int, int | 
     shares: dict[int, SupplierShare] = {}
     parts: dict[int, tuple[Quote, domain.Offer, list[int]]] = {}
     at_list = []
+    catalog: dict[int, SupplierShare] = {}
     for item, quote, line in plan:
         if quote is None or line is None:
             if needs[item.id].wanted:
                 at_list.append(item)
+                product = item.product
+                terms = domain.LineInput(True, product.pack_size, tuple(
+                    domain.Tier(t.min_qty, t.unit_price) for t in product.price_tiers))
+                cost = domain.line_cost(needs[item.id], terms, currency)
+                share = catalog.setdefault(product.supplier_id, SupplierShare(
+                    product.supplier.name, [], 0, 0, at_list_price=True))
+                share.products.append((item, cost))
+                share.goods += cost.total
             continue
         cost = domain.line_cost(needs[item.id], line, currency)
         fee = quote.latest.delivery_fee if quote.latest else 0
@@ -758,7 +769,7 @@ def preview_award(session: Session, rnd: Round, assignments: Mapping[int, int | 
             members_total = _run(scenario).totals.members_total
         except split.ScenarioError:
             members_total = None
-    suppliers = list(shares.values())
+    suppliers = list(shares.values()) + list(catalog.values())
     return AwardPreview(dict(assignments), suppliers, at_list, cost_rule, members_total,
                         sum(s.total for s in suppliers))
 

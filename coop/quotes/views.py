@@ -308,6 +308,8 @@ def compare(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 def _chosen(rnd: Round, data: Any) -> tuple[dict[int, int | None], list[str]]:
     """The award the form asks for: everything to one quote (`whole`), or
     product by product (`item_<id>`)."""
+    if data.get("list"):  # everything at the catalog's list prices
+        return {item.id: None for item in rnd.items}, []
     whole = (data.get("whole") or "").strip()
     if whole:
         if not whole.isdigit():
@@ -335,8 +337,7 @@ def confirm_award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     except DomainError as exc:
         errors = [str(exc.message)]
     if errors:
-        status = 409 if rnd.state != rounds.QUOTING else 422
-        return _compare_page(rnd, form, errors, status, selected or None)
+        return _award_refused(rnd, form, errors, selected)
     result = services.compare_quotes(db.session, rnd, today=local_today(), fee_rule=rule)
     return render_template(
         "quotes/confirm_award.html", group=g.group, rnd=rnd, preview=preview, form=form,
@@ -353,7 +354,7 @@ def award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     if not request.form.get("confirm"):
         # not from the confirmation page: show it first
         args = {k: v for k, v in request.form.items() if k.startswith("item_")
-                or k in ("whole", "rule")}
+                or k in ("whole", "rule", "list")}
         return redirect(url_for("quotes.confirm_award", group_id=group_id, round_id=round_id,
                                 **args), 303)
     errors: list[str] = []
@@ -383,8 +384,19 @@ def award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     else:
         errors += [str(e) for errs in form.errors.values() for e in errs]
     selected = {k: v for k, v in request.form.items() if k.startswith("item_")}
-    return _compare_page(rnd, form, errors, 409 if rnd.state != rounds.QUOTING else 422,
-                         selected or None)
+    return _award_refused(rnd, form, errors, selected)
+
+
+def _award_refused(rnd: Round, form: AwardForm, errors: list[str],
+                   selected: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The comparison with the reasons (409 once the round has moved on); a
+    closed round has no comparison yet: back to its page, with the reasons."""
+    if rnd.state == rounds.CLOSED:
+        for error in errors:
+            flash(error, "error")
+        return redirect(url_for("orders.round_page", group_id=rnd.group_id, round_id=rnd.id))
+    status = 409 if rnd.state != rounds.QUOTING else 422
+    return _compare_page(rnd, form, errors, status, selected or None)
 
 
 def _already_awarded(rnd: Round) -> Response:

@@ -132,3 +132,31 @@ def test_links_are_made_only_by_a_post_and_shown_again_unchanged(client: FlaskCl
     assert post(client, f"{_base(w)}/{qa.id}/revoke").status_code == 302
     assert client.get(link).status_code == 410
     assert _LINK.findall(client.get(f"{_base(w)}/links").get_data(as_text=True)) == []
+
+
+def test_award_at_list_prices_asks_first(client: FlaskClient, session: Session) -> None:
+    from tests.factories import make_closed_round
+
+    w = make_closed_round(session)
+    w.treasurer.user.locale = "en"
+    session.commit()
+    login(client, w.treasurer.user.email)
+    round_page = client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}").get_data(as_text=True)
+    assert f'href="{_base(w)}/award?list=1"' in round_page  # a link: it only asks
+    page = client.get(f"{_base(w)}/award?list=1")
+    html = _text(page)
+    assert page.status_code == 200 and "the catalog’s list prices" in html
+    # spec rule 1 and 2 at list prices: 50 × 42 + 30 × 27.40 + 100 × 71.25
+    assert "2,100.00" in html and "822.00" in html and "7,125.00" in html
+    session.expire_all()
+    assert session.get(Round, w.rnd.id).state == "closed"
+    form = {f"item_{i.id}": "list" for i in (w.seed, w.fabric, w.npk)}
+    form.update(rule="weight", confirm="1")
+    assert post(client, f"{_base(w)}/award", form).status_code == 302
+    again = post(client, f"{_base(w)}/award", form)
+    assert again.status_code == 302
+    assert "nothing was changed" in client.get(again.headers["Location"]).get_data(as_text=True)
+    session.expire_all()
+    rnd = session.get(Round, w.rnd.id)
+    assert rnd.state == "awarded"
+    assert {i.awarded_supplier_id for i in rnd.items} == {w.seed.product.supplier_id}
