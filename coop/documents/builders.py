@@ -460,7 +460,10 @@ def _award_lines(data: ComparisonData, s: Any, cur: str) -> list[Flowable]:
             "Landed total %(total)s (goods %(goods)s + delivery fees %(fees)s).",
             total=fmt_money(landed, cur), goods=fmt_money(goods, cur),
             fees=fmt_money(fees, cur))), s.body))
-    if data.best_single is not None and data.saving_single is not None:
+    if data.single_is_cheapest:
+        story.append(para(_("The best single supplier is the cheapest award here: a split "
+                            "would cost more."), s.body))
+    elif data.best_single is not None and data.saving_single is not None:
         story.append(para(_("It saves %(amount)s against the best single supplier "
                             "(%(name)s, %(total)s).", amount=fmt_money(data.saving_single, cur),
                             name=data.best_single[0],
@@ -468,7 +471,10 @@ def _award_lines(data: ComparisonData, s: Any, cur: str) -> list[Flowable]:
     elif data.best_single is None:
         story.append(para(_("No single valid offer covers every product that was ordered."),
                           s.body))
-    if data.cheapest_lines is not None and data.saving_lines is not None:
+    if data.lines_are_cheapest:
+        story.append(para(_("Each product at its cheapest line is the cheapest award here: "
+                            "the delivery fees do not change the choice."), s.body))
+    elif data.cheapest_lines is not None and data.saving_lines is not None:
         story.append(para(_("It saves %(amount)s against each product at its cheapest line "
                             "(%(total)s, of it %(fees)s delivery fees).",
                             amount=fmt_money(data.saving_lines, cur),

@@ -243,6 +243,8 @@ class ComparisonData:
     # after the supplier columns: "cheapest", "lines" (each product at its
     # cheapest line), "awarded" (their totals follow the suppliers' in `members`)
     plan_columns: list[str] = field(default_factory=list)
+    single_is_cheapest: bool = False  # the best single supplier is the cheapest award
+    lines_are_cheapest: bool = False  # so is each product at its cheapest line
 
 
 @dataclass(frozen=True)

@@ -590,7 +590,9 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
         saving_single=award.saving_against(award.best_single) if award else None,
         cheapest_lines=(lines.landed, lines.delivery_fees) if lines else None,
         saving_lines=award.saving_against(lines) if award else None,
-        infeasible=result.infeasible_names())
+        infeasible=result.infeasible_names(),
+        single_is_cheapest=result.same_plan(cheapest, award.best_single if award else None),
+        lines_are_cheapest=result.same_plan(cheapest, lines))
 
 
 def statement_data(session: Session, membership: Membership, *, start: date | None,
