@@ -447,6 +447,47 @@ def _offer_cell(cell: Any, unit: str, cur: str) -> list[Flowable] | str:
     return parts
 
 
+def _award_lines(data: ComparisonData, s: Any, cur: str) -> list[Flowable]:
+    """The cheapest award and what it saves, as on the comparison page."""
+    story: list[Flowable] = []
+    if data.infeasible:
+        story.append(para(_("No valid offer can supply: %(products)s. Award it at the "
+                            "catalog’s list price, or ask more suppliers.",
+                            products=data.infeasible), s.body))
+    if data.award is not None:
+        plan, goods, fees, landed, _proven = data.award
+        story.append(rich(f"{bold(_('Cheapest award'))}: {escape(plan)}. " + escape(_(
+            "Landed total %(total)s (goods %(goods)s + delivery fees %(fees)s).",
+            total=fmt_money(landed, cur), goods=fmt_money(goods, cur),
+            fees=fmt_money(fees, cur))), s.body))
+    if data.single_is_cheapest:
+        story.append(para(_("The best single supplier is the cheapest award here: a split "
+                            "would cost more."), s.body))
+    elif data.best_single is not None and data.saving_single is not None:
+        story.append(para(_("It saves %(amount)s against the best single supplier "
+                            "(%(name)s, %(total)s).", amount=fmt_money(data.saving_single, cur),
+                            name=data.best_single[0],
+                            total=fmt_money(data.best_single[1], cur)), s.body))
+    elif data.best_single is None:
+        story.append(para(_("No single valid offer covers every product that was ordered."),
+                          s.body))
+    if data.lines_are_cheapest:
+        story.append(para(_("Each product at its cheapest line is the cheapest award here: "
+                            "the delivery fees do not change the choice."), s.body))
+    elif data.cheapest_lines is not None and data.saving_lines is not None:
+        story.append(para(_("It saves %(amount)s against each product at its cheapest line "
+                            "(%(total)s, of it %(fees)s delivery fees).",
+                            amount=fmt_money(data.saving_lines, cur),
+                            total=fmt_money(data.cheapest_lines[0], cur),
+                            fees=fmt_money(data.cheapest_lines[1], cur)), s.body))
+    if data.award is not None:
+        story.append(para(_("Proven the cheapest: every combination of suppliers was tried, "
+                            "each supplier’s delivery fee counted once.") if data.award[4]
+                          else _("The best award found, not proven to be the cheapest: there "
+                                 "are too many suppliers to try every combination."), s.small))
+    return story
+
+
 def _quote_comparison(data: ComparisonData) -> bytes:
     s, cur = styles(), data.group.currency
     width = pdf.frame_width(pdf.LANDSCAPE)
@@ -504,26 +545,19 @@ def _quote_comparison(data: ComparisonData) -> bytes:
                                pdf.FONT_BOLD),
                               ("LINEABOVE", (0, first_foot), (-1, first_foot), 0.9, pdf.INK)]))
         story.append(pdf.gap(3))
-    if data.best_single is not None:
-        story.append(rich(bold(_("Best single-supplier offer: %(name)s, %(total)s delivered.",
-                                 name=data.best_single[0],
-                                 total=fmt_money(data.best_single[1], cur))), s.body))
-    else:
-        story.append(para(_("No single valid offer covers every product that was ordered."),
-                          s.body))
-    if data.mix is not None:
-        goods, fees, landed = data.mix
-        story.append(para(_("Each product from its best price: goods %(goods)s + delivery fees "
-                            "%(fees)s = %(total)s.", goods=fmt_money(goods, cur),
-                            fees=fmt_money(fees, cur), total=fmt_money(landed, cur)), s.body))
+    story += _award_lines(data, s, cur)
     if data.members:
         story += [CondPageBreak(40 * mm), rich(bold(_("What each member would pay")), s.h2)]
-        columns = data.member_columns
+        plan_names = {"cheapest": _("Cheapest award"),
+                      "lines": _("Each product at its cheapest line"),
+                      "awarded": _("As awarded")}
+        columns = data.member_columns + [plan_names[k] for k in data.plan_columns]
         name_width = 60 * mm
         money_width = pdf.column_width(len(columns) + 1, width, name_width, 32 * mm, 48 * mm)
         for block in pdf.column_blocks(len(columns) + 1, width, name_width, money_width):
             head = [para(_("Member"), s.head)] + [
-                para(_("Now") if i == 0 else columns[i - 1], s.head_right) for i in block]
+                para(_("Catalog list prices") if i == 0 else columns[i - 1], s.head_right)
+                for i in block]
             rows = [head]
             for name, now, totals in data.members:
                 values = [now, *totals]

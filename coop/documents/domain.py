@@ -234,6 +234,17 @@ class ComparisonData:
     members: list[tuple[str, int, list[int | None]]]  # name, now, per column
     members_now: int = 0
     members_totals: list[int] = field(default_factory=list)
+    # the cheapest award: who gets what, goods, delivery fees, landed, proven
+    award: tuple[str, int, int, int, bool] | None = None
+    saving_single: int | None = None  # against the best single supplier
+    cheapest_lines: tuple[int, int] | None = None  # landed, of it delivery fees
+    saving_lines: int | None = None  # against each product at its cheapest line
+    infeasible: str = ""  # products no valid offer can supply
+    # after the supplier columns: "cheapest", "lines" (each product at its
+    # cheapest line), "awarded" (their totals follow the suppliers' in `members`)
+    plan_columns: list[str] = field(default_factory=list)
+    single_is_cheapest: bool = False  # the best single supplier is the cheapest award
+    lines_are_cheapest: bool = False  # so is each product at its cheapest line
 
 
 @dataclass(frozen=True)

@@ -274,7 +274,7 @@ def purchase_order_data(session: Session, rnd: Round, supplier: Supplier,
         price = split.price_tier(tuple(split.PriceTier(str(q), q, p) for q, p in tiers),
                                  ordered).unit_price
         lines.append(OrderLine(product=item.product.name,
-                               article_code=item.product.article_code or "",
+                               article_code=orders.item_article_code(item),
                                unit=item.product.unit, pack_size=pack_size, packs=packs,
                                quantity=ordered, unit_price=price,
                                amount=line_amount(ordered, price, currency)))
@@ -479,7 +479,7 @@ def distribution_data(session: Session, rnd: Round) -> DistributionData:
         item = round_split.items.get(product.id)
         products.append(SheetProduct(
             name=product.name, unit=product.unit,
-            article_code=(item.product.article_code or "") if item else "",
+            article_code=orders.item_article_code(item) if item else "",
             total=result.allocated * to_thousandths))
     members = []
     for index, member in enumerate(outcome.scenario.members):
@@ -564,6 +564,12 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
         else None
     columns = [o for o in comparison.offers
                if not o.declined and o.key in result.members_total]
+    award = comparison.award
+    cheapest = award.cheapest if award else None
+    lines = award.cheapest_lines if award else None
+    plans = [name for name in (quotes.CHEAPEST, quotes.CHEAPEST_LINES, quotes.AWARDED)
+             if name in result.plans_total and not (
+                 name == quotes.CHEAPEST_LINES and result.same_plan(cheapest, lines))]
     return ComparisonData(
         group=group_info(session, rnd.group),
         stamp=_stamp("quote_comparison", rnd.id, rnd.group.language), round_title=rnd.title,
@@ -572,10 +578,21 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
         mix=(comparison.mix.goods, comparison.mix.delivery_fees, comparison.mix.landed)
         if comparison.mix else None,
         member_columns=[result.quote(o.key).supplier.name for o in columns],
-        members=[(row.name, row.current, [row.totals.get(o.key) for o in columns])
+        plan_columns=plans,
+        members=[(row.name, row.current, [row.totals.get(o.key) for o in columns]
+                  + [row.plans.get(name) for name in plans])
                  for row in result.members],
         members_now=result.current_total,
-        members_totals=[result.members_total[o.key] for o in columns])
+        members_totals=[result.members_total[o.key] for o in columns]
+        + [result.plans_total[name] for name in plans],
+        award=(result.describe(cheapest.choice), cheapest.goods, cheapest.delivery_fees,
+               cheapest.landed, cheapest.proven) if cheapest else None,
+        saving_single=award.saving_against(award.best_single) if award else None,
+        cheapest_lines=(lines.landed, lines.delivery_fees) if lines else None,
+        saving_lines=award.saving_against(lines) if award else None,
+        infeasible=result.infeasible_names(),
+        single_is_cheapest=result.same_plan(cheapest, award.best_single if award else None),
+        lines_are_cheapest=result.same_plan(cheapest, lines))
 
 
 def statement_data(session: Session, membership: Membership, *, start: date | None,

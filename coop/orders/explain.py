@@ -136,7 +136,7 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
                 "tolerance), or it is not ordered.",
                 fill.full_packs, missing=qty(fill.missing), unit=unit)
         rows.append(PackRow(
-            product=product.name, supplier=product.supplier.name,
+            product=product.name, supplier=(item.awarded_supplier or product.supplier).name,
             pack=_("pack of %(n)s", n=qty(fill.pack_size)), firm=f"{qty(fill.firm)} {unit}",
             tolerance=f"+ {qty(fill.tolerance)} {tolerance}", percent=fill.fill_percent,
             status=status))

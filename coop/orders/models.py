@@ -74,6 +74,7 @@ class RoundItem(db.Model):  # type: ignore[name-defined,misc]
     position: Mapped[int] = mapped_column(default=0)
     awarded_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
     awarded_pack_size: Mapped[int | None]
+    awarded_article_code: Mapped[str | None] = mapped_column(String(64))  # the supplier's own
 
     round: Mapped[Round] = relationship(back_populates="items")
     product: Mapped[Product] = relationship()
@@ -110,6 +111,8 @@ class SharedCost(db.Model):  # type: ignore[name-defined,misc]
     amount: Mapped[int]  # minor units
     rule: Mapped[str] = mapped_column(String(16))
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    # set when the cost is an awarded quote's delivery fee (coop.quotes)
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"))
 
     round: Mapped[Round] = relationship(back_populates="shared_costs")
     supplier: Mapped[Supplier | None] = relationship()

@@ -64,6 +64,7 @@ def _with_items() -> tuple[Any, ...]:
     return (selectinload(Round.items).joinedload(RoundItem.product)
             .joinedload(Product.supplier),
             selectinload(Round.items).selectinload(RoundItem.awarded_tiers),
+            selectinload(Round.items).joinedload(RoundItem.awarded_supplier),
             selectinload(Round.items).joinedload(RoundItem.product)
             .selectinload(Product.price_tiers),
             selectinload(Round.shared_costs).joinedload(SharedCost.supplier))
@@ -417,6 +418,16 @@ def item_terms(item: RoundItem) -> tuple[int, int, list[tuple[int, int]]]:
             [(t.min_qty, t.unit_price) for t in product.price_tiers])
 
 
+def item_article_code(item: RoundItem) -> str:
+    """The article code of the supplier the item is bought from: hers, frozen
+    at the award (never the catalog supplier's code on another's order)."""
+    if item.awarded_supplier_id is None or item.awarded_article_code is not None:
+        return (item.awarded_article_code if item.awarded_supplier_id is not None
+                else item.product.article_code) or ""
+    return (item.product.article_code or "") \
+        if item.awarded_supplier_id == item.product.supplier_id else ""
+
+
 def round_demand(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
     """{round_item_id: (total firm quantity, total tolerance)}."""
     rows = session.execute(
@@ -426,11 +437,13 @@ def round_demand(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
 
 
 def round_suppliers(session: Session, rnd: Round) -> list[tuple[int, str]]:
-    """(id, name) of the suppliers of the round's products, in the round's order."""
+    """(id, name) of the suppliers of the round's products (the awarded ones
+    once awarded, else the catalog's), in the round's order."""
+    supplier_of = func.coalesce(RoundItem.awarded_supplier_id, Product.supplier_id)
     rows = session.execute(
         select(Supplier.id, Supplier.name, func.min(RoundItem.id))
-        .join(Product, Product.supplier_id == Supplier.id)
-        .join(RoundItem, RoundItem.product_id == Product.id)
+        .select_from(RoundItem).join(Product, Product.id == RoundItem.product_id)
+        .join(Supplier, Supplier.id == supplier_of)
         .where(RoundItem.round_id == rnd.id)
         .group_by(Supplier.id, Supplier.name).order_by(func.min(RoundItem.id)))
     return [(supplier_id, name) for supplier_id, name, _first in rows]

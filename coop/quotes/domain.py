@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -19,10 +19,14 @@ from coop.orders import split
 from coop.quantities import line_amount, qty_str
 from coop.suppliers.domain import tier_sequence_errors
 
+if TYPE_CHECKING:
+    from coop.quotes.optimise import Award
+
 MAX_TIERS = 4
 MAX_NOTE = 1000
 MAX_MESSAGE = 1000
 MAX_LEAD_DAYS = 365
+MAX_ARTICLE_CODE = 64
 MIN_LINK_DAYS, MAX_LINK_DAYS, DEFAULT_LINK_DAYS = 1, 90, 14
 
 # Line status on the pooled demand
@@ -45,6 +49,7 @@ class LineInput:
     pack_size: int | None = None
     tiers: tuple[Tier, ...] = ()
     max_quantity: int | None = None
+    article_code: str = ""  # the supplier's own code for the product
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,9 @@ def check_offer(offer: OfferInput, granularities: Mapping[int, int], today: date
         errors += [(f"tiers_{item_id}", m) for m in check_tiers(line.tiers, step)]
         if line.max_quantity is not None and line.max_quantity < 0:
             errors.append((f"max_{item_id}", _l("A quantity cannot be negative.")))
+        if len(line.article_code) > MAX_ARTICLE_CODE:
+            errors.append((f"code_{item_id}", _l("This is too long (at most %(n)d characters).",
+                                                 n=MAX_ARTICLE_CODE)))
     if not any(line.available for line in offer.lines.values()):
         errors.append(("lines", _l("Your offer has no product. If you cannot deliver any, "
                                    "use “Decline” below.")))
@@ -218,7 +226,8 @@ class Comparison:
     offers: list[OfferCost]
     best_per_item: dict[int, int | None] = field(default_factory=dict)
     best_single: int | None = None
-    mix: Mix | None = None
+    mix: Mix | None = None  # each product at its cheapest line, with the fees
+    award: Award | None = None  # the cheapest award (coop.quotes.optimise)
 
     def offer(self, key: int) -> OfferCost | None:
         return next((o for o in self.offers if o.key == key), None)
@@ -285,16 +294,12 @@ def compare(needs: Sequence[Need], offers: Sequence[Offer], currency: str,
     singles = [(c.landed, position, c.key) for position, c in enumerate(costs)
                if c.awardable and c.complete]
     best_single = min(singles)[2] if singles and any(n.wanted for n in needs) else None
-    mix = None
-    wanted = [need.item_id for need in needs if need.wanted]
-    if wanted and all(best[item_id] is not None for item_id in wanted):
-        choice = {item_id: best[item_id] for item_id in wanted}
-        by_key = {c.key: c for c in costs}
-        goods = sum(by_key[key].lines[item_id].total  # type: ignore[index]
-                    for item_id, key in choice.items())
-        fees = sum(by_key[key].delivery_fee for key in set(choice.values()))  # type: ignore[index]
-        mix = Mix(choice, goods, fees)  # type: ignore[arg-type]
-    return Comparison(costs, best, best_single, mix)
+    from coop.quotes.optimise import cheapest_award
+
+    award = cheapest_award([need.item_id for need in needs if need.wanted], costs)
+    lines = award.cheapest_lines
+    mix = Mix(dict(lines.choice), lines.goods, lines.delivery_fees) if lines else None
+    return Comparison(costs, best, best_single, mix, award)
 
 
 def bar_lengths(values: Sequence[int], full: int) -> list[int]:

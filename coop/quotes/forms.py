@@ -23,6 +23,7 @@ from coop.quotes import domain
 
 _NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
 MAX_FIELD = 40
+MAX_CODE = domain.MAX_ARTICLE_CODE
 TIER_ROWS = domain.MAX_TIERS
 
 
@@ -102,6 +103,7 @@ class LineTyped:
     tiers: list[tuple[str, str]] = field(default_factory=lambda: [("0", "")] + [("", "")] * (
         TIER_ROWS - 1))
     max: str = ""
+    code: str = ""
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def add_error(self, part: str, message: Any) -> None:
@@ -126,7 +128,8 @@ def parse_offer_lines(formdata: MultiDict[str, str], item_ids: Sequence[int]
     for item_id in item_ids:
         line = LineTyped(item_id, available=bool(formdata.get(f"available_{item_id}")),
                          pack=_text(formdata, f"pack_{item_id}"),
-                         max=_text(formdata, f"max_{item_id}"))
+                         max=_text(formdata, f"max_{item_id}"),
+                         code=(formdata.get(f"code_{item_id}") or "").strip()[:MAX_CODE])
         line.tiers = [("0", _text(formdata, f"price_{item_id}_0"))] + [
             (_text(formdata, f"from_{item_id}_{row}"), _text(formdata, f"price_{item_id}_{row}"))
             for row in range(1, TIER_ROWS)]
@@ -148,7 +151,8 @@ def parse_offer_lines(formdata: MultiDict[str, str], item_ids: Sequence[int]
             if min_qty is not None and price is not None:
                 tiers.append(domain.Tier(min_qty, price))
         if not line.has_errors:
-            lines[item_id] = domain.LineInput(True, pack, tuple(tiers), max_quantity)
+            lines[item_id] = domain.LineInput(True, pack, tuple(tiers), max_quantity,
+                                              article_code=line.code)
     return lines, typed
 
 

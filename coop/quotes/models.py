@@ -94,6 +94,7 @@ class QuoteLine(db.Model):  # type: ignore[name-defined,misc]
     available: Mapped[bool] = mapped_column(default=True)
     pack_size: Mapped[int | None]  # thousandths of the unit
     max_quantity: Mapped[int | None]  # thousandths; None = no limit
+    article_code: Mapped[str | None] = mapped_column(String(64))  # her own code, if given
 
     revision: Mapped[QuoteRevision] = relationship(back_populates="lines")
     item: Mapped[RoundItem] = relationship()

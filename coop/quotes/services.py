@@ -156,6 +156,11 @@ def revoke_link(session: Session, quote: Quote) -> None:
     session.flush()
 
 
+def link_matches(quote: Quote, raw: str) -> bool:
+    """Is `raw` the quote's current link (not one it replaced)?"""
+    return secrets.compare_digest(quote.token_hash, _hash_token(raw))
+
+
 def link_state(quote: Quote, now: datetime | None = None) -> str:
     if quote.link_revoked_at is not None:
         return "revoked"
@@ -233,7 +238,7 @@ def submit_revision(session: Session, quote: Quote, offer: domain.OfferInput, *,
         if line.available:
             revision.lines.append(QuoteLine(
                 round_item_id=item_id, available=True, pack_size=line.pack_size,
-                max_quantity=line.max_quantity,
+                max_quantity=line.max_quantity, article_code=line.article_code or None,
                 tiers=[QuoteTier(min_qty=t.min_qty, unit_price=t.unit_price)
                        for t in line.tiers]))
         else:
@@ -316,7 +321,8 @@ def offer_of(revision: QuoteRevision, quote_id: int) -> domain.Offer:
     lines = {line.round_item_id: domain.LineInput(
         available=line.available, pack_size=line.pack_size,
         tiers=tuple(domain.Tier(t.min_qty, t.unit_price) for t in line.tiers),
-        max_quantity=line.max_quantity) for line in revision.lines}
+        max_quantity=line.max_quantity, article_code=line.article_code or "")
+        for line in revision.lines}
     return domain.Offer(key=quote_id, lines=lines, delivery_fee=revision.delivery_fee,
                         valid_until=revision.valid_until, declined=revision.declined)
 
@@ -330,8 +336,14 @@ def offer_of(revision: QuoteRevision, quote_id: int) -> domain.Offer:
 class MemberRow:
     membership_id: int
     name: str
-    current: int  # her total on the round's current terms (list prices)
-    totals: dict[int, int]  # quote id -> her total under that quote
+    current: int  # her total at the catalog's list prices, before any award
+    totals: dict[int, int]  # quote id -> her total under that quote alone
+    plans: dict[str, int] = field(default_factory=dict)  # plan name -> her total
+
+
+# The award plans the comparison shows beside the single offers (their member
+# totals under `MemberRow.plans` and `QuoteComparison.plans_total`).
+CHEAPEST, CHEAPEST_LINES, AWARDED = "cheapest", "lines", "awarded"
 
 
 @dataclass
@@ -344,12 +356,35 @@ class QuoteComparison:
     comparison: domain.Comparison
     members: list[MemberRow] = field(default_factory=list)
     members_total: dict[int, int] = field(default_factory=dict)  # quote id -> all members
-    current_total: int = 0
+    current_total: int = 0  # all members, at the catalog's list prices
+    plans_total: dict[str, int] = field(default_factory=dict)  # plan name -> all members
     engine_errors: dict[int, str] = field(default_factory=dict)
     fee_rule: str = "weight"
+    awarded: dict[int, int] = field(default_factory=dict)  # item id -> quote id, if awarded
 
     def quote(self, key: int) -> Quote:
         return next(q for q in self.quotes if q.id == key)
+
+    @property
+    def award(self) -> Any:
+        return self.comparison.award
+
+    def describe(self, choice: Mapping[int, int]) -> str:
+        """"Supplier: product, product; Supplier: product": who gets what in a plan."""
+        names = {item.id: item.product.name for item in self.rnd.items}
+        by_quote: dict[int, list[str]] = {}
+        for item_id, key in choice.items():
+            by_quote.setdefault(key, []).append(names[item_id])
+        return "; ".join(f"{self.quote(key).supplier.name}: {', '.join(products)}"
+                         for key, products in by_quote.items())
+
+    def infeasible_names(self) -> str:
+        award = self.comparison.award
+        names = {item.id: item.product.name for item in self.rnd.items}
+        return ", ".join(names[i] for i in (award.infeasible if award else ()))
+
+    def same_plan(self, first: Any, second: Any) -> bool:
+        return first is not None and second is not None and first.choice == second.choice
 
 
 def round_needs(session: Session, rnd: Round) -> dict[int, domain.Need]:
@@ -357,36 +392,66 @@ def round_needs(session: Session, rnd: Round) -> dict[int, domain.Need]:
     return {item.id: domain.Need(item.id, *demand.get(item.id, (0, 0))) for item in rnd.items}
 
 
-def quote_scenario(base: dict[str, Any], rnd: Round, quote: Quote, cost: domain.OfferCost,
-                   offer: domain.Offer, fee_rule: str = "weight") -> dict[str, Any]:
-    """The round's split scenario (`base`, left as it is) with the quote's pack
-    sizes and tiers for the products it can deliver (the others keep the
-    round's terms, the catalog's list prices), and its delivery fee as a cost
-    of its goods."""
+def plan_scenario(base: dict[str, Any], rnd: Round,
+                  parts: Sequence[tuple[Quote, domain.Offer, Sequence[int]]],
+                  fee_rule: str = "weight") -> dict[str, Any]:
+    """The round's split scenario (`base`, left as it is) with, for each part
+    (a quote, its offer, the round items it gets), that quote's pack sizes and
+    tiers, and its delivery fee as a cost of its goods; the other products keep
+    the base's terms (the catalog's list prices)."""
     scenario = {**base, "products": [dict(entry) for entry in base["products"]],
                 "shared_costs": list(base["shared_costs"])}
-    for entry in scenario["products"]:
-        item_id = int(entry["id"])
-        line = offer.lines.get(item_id)
-        if line is None or not cost.lines[item_id].deliverable:
-            continue
-        entry["supplier"] = str(quote.supplier_id)
-        entry["pack_size"] = qty_str(line.pack_size or 0)
-        entry["price_tiers"] = [
-            {"min_qty": qty_str(t.min_qty), "unit_price": price_str(t.unit_price)}
-            for t in line.tiers]
-    if cost.delivery_fee:
-        scenario["shared_costs"].append({
-            "name": str(_l("Delivery by %(name)s", name=quote.supplier.name)),
-            "amount": money.to_string(cost.delivery_fee, rnd.group.currency),
-            "rule": fee_rule, "supplier": str(quote.supplier_id)})
+    entries = {int(entry["id"]): entry for entry in scenario["products"]}
+    for quote, offer, item_ids in parts:
+        for item_id in item_ids:
+            line = offer.lines[item_id]
+            entry = entries[item_id]
+            entry["supplier"] = str(quote.supplier_id)
+            entry["pack_size"] = qty_str(line.pack_size or 0)
+            entry["price_tiers"] = [
+                {"min_qty": qty_str(t.min_qty), "unit_price": price_str(t.unit_price)}
+                for t in line.tiers]
+        if offer.delivery_fee and item_ids and not offer.declined:
+            scenario["shared_costs"].append({
+                "name": str(_l("Delivery by %(name)s", name=quote.supplier.name)),
+                "amount": money.to_string(offer.delivery_fee, rnd.group.currency),
+                "rule": fee_rule, "supplier": str(quote.supplier_id)})
+    return scenario
+
+
+def quote_scenario(base: dict[str, Any], rnd: Round, quote: Quote, cost: domain.OfferCost,
+                   offer: domain.Offer, fee_rule: str = "weight") -> dict[str, Any]:
+    """The scenario with everything the quote can deliver bought on it."""
+    items = [item_id for item_id in offer.lines if cost.lines.get(item_id)
+             and cost.lines[item_id].deliverable]
+    return plan_scenario(base, rnd, [(quote, offer, items)], fee_rule)
+
+
+def catalog_scenario(session: Session, rnd: Round, requests: list[orders.RequestLine]
+                     ) -> dict[str, Any]:
+    """The round's scenario on the catalog's terms, as before any award: the
+    products at their list prices and pack sizes, without the delivery fees an
+    award added. The comparison starts from it, so that an award never changes
+    a quote's figures."""
+    scenario = orders.build_scenario(session, rnd, requests)
+    for item, entry in zip(rnd.items, scenario["products"], strict=True):
+        product = item.product
+        entry["supplier"] = str(product.supplier_id)
+        entry["pack_size"] = qty_str(product.pack_size)
+        entry["price_tiers"] = [{"min_qty": qty_str(t.min_qty),
+                                 "unit_price": price_str(t.unit_price)}
+                                for t in product.price_tiers]
+    from_award = {index for index, cost in enumerate(rnd.shared_costs)
+                  if cost.quote_id is not None}
+    scenario["shared_costs"] = [entry for index, entry in enumerate(scenario["shared_costs"])
+                                if index not in from_award]
     return scenario
 
 
 def compare_quotes(session: Session, rnd: Round, *, today: date,
                    fee_rule: str = "weight") -> QuoteComparison:
-    """Every quote's latest revision on the round's demand, and every member's
-    total under each, by the split engine itself."""
+    """Every quote's latest revision on the round's demand, the cheapest
+    award, and every member's total under each, by the split engine itself."""
     quotes = list_quotes(session, rnd)
     compared = [q for q in quotes if q.latest is not None]
     needs = round_needs(session, rnd)
@@ -394,9 +459,15 @@ def compare_quotes(session: Session, rnd: Round, *, today: date,
     currency = rnd.group.currency
     comparison = domain.compare(list(needs.values()), offers, currency, today)
     result = QuoteComparison(rnd=rnd, currency=currency, needs=needs, quotes=quotes,
-                             compared=compared, comparison=comparison, fee_rule=fee_rule)
+                             compared=compared, comparison=comparison, fee_rule=fee_rule,
+                             awarded={a.round_item_id: a.quote_id
+                                      for q in quotes for a in q.awards})
     _member_totals(session, result, offers)
     return result
+
+
+def _run(scenario: dict[str, Any]) -> split.SplitOutcome:
+    return split.run(split.parse_scenario(scenario))
 
 
 def _member_totals(session: Session, result: QuoteComparison,
@@ -405,9 +476,9 @@ def _member_totals(session: Session, result: QuoteComparison,
     requests = orders.round_requests(session, rnd)
     if not requests:
         return
-    base_scenario = orders.build_scenario(session, rnd, requests)
+    base_scenario = catalog_scenario(session, rnd, requests)
     try:
-        base = split.run(split.parse_scenario(base_scenario))
+        base = _run(base_scenario)
     except split.ScenarioError:
         return  # the round page says why; the comparison above still stands
     members = base.scenario.members
@@ -420,14 +491,50 @@ def _member_totals(session: Session, result: QuoteComparison,
             continue
         scenario = quote_scenario(base_scenario, rnd, quote, cost, offer, result.fee_rule)
         try:
-            outcome = split.run(split.parse_scenario(scenario))
+            outcome = _run(scenario)
         except split.ScenarioError as exc:
             result.engine_errors[quote.id] = str(exc)
             continue
         for row, member in zip(rows, outcome.members, strict=True):
             row.totals[quote.id] = member.total
         result.members_total[quote.id] = outcome.totals.members_total
+    award = result.comparison.award
+    by_key = {quote.id: (quote, offer) for quote, offer in zip(result.compared, offers,
+                                                              strict=True)}
+    plans = {CHEAPEST: award.cheapest if award else None,
+             CHEAPEST_LINES: award.cheapest_lines if award else None}
+    for name, plan in plans.items():
+        if plan is None:
+            continue
+        parts = [(by_key[key][0], by_key[key][1],
+                  [item for item, k in plan.choice.items() if k == key])
+                 for key in dict.fromkeys(plan.choice.values()) if key in by_key]
+        try:
+            outcome = _run(plan_scenario(base_scenario, rnd, parts, result.fee_rule))
+        except split.ScenarioError:
+            continue
+        for row, member in zip(rows, outcome.members, strict=True):
+            row.plans[name] = member.total
+        result.plans_total[name] = outcome.totals.members_total
+    if rnd.state in (rounds.AWARDED, rounds.RECEIVED, rounds.SETTLED):
+        _awarded_totals(session, rnd, result, rows)
     result.members = rows
+
+
+def _awarded_totals(session: Session, rnd: Round, result: QuoteComparison,
+                    rows: list[MemberRow]) -> None:
+    """What members pay on the round's terms as awarded (before any delivery),
+    the same figures as the round page's."""
+    try:
+        awarded = orders.compute_split(session, rnd, as_ordered=True)
+    except DomainError:
+        return
+    totals = {int(m.id): awarded.outcome.members[i].total
+              for i, m in enumerate(awarded.outcome.scenario.members)}
+    for row in rows:
+        if row.membership_id in totals:
+            row.plans[AWARDED] = totals[row.membership_id]
+    result.plans_total[AWARDED] = awarded.outcome.totals.members_total
 
 
 # --------------------------------------------------------------------------
@@ -460,17 +567,15 @@ def _check_awardable(quote: Quote, item: RoundItem, need: domain.Need, currency:
     return line
 
 
-def award_quotes(session: Session, rnd: Round, actor: User,
-                 assignments: Mapping[int, int | None], *, today: date,
-                 cost_rule: str = "weight") -> list[Quote]:
-    """Award the round, product by product: {round item id: quote id, or None
-    for the catalog's list price}. Every product with orders needs an entry;
-    products nobody ordered that are not named go at list price.
+PlanRow = tuple[RoundItem, "Quote | None", "domain.LineInput | None"]
 
-    Freezes the terms the split uses from now on, records which revision won
-    each product, and makes each awarded quote's delivery fee a shared cost of
-    that supplier's goods (split by `cost_rule`)."""
-    if rnd.state != rounds.QUOTING:
+
+def _plan_award(session: Session, rnd: Round, assignments: Mapping[int, int | None], *,
+                today: date, cost_rule: str) -> list[PlanRow]:
+    """Check an award ({round item id: quote id, or None for the catalog's list
+    price}) without changing anything: each product with its quote and line."""
+    at_list = all(quote_id is None for quote_id in assignments.values())
+    if not (rnd.state == rounds.QUOTING or (rnd.state == rounds.CLOSED and at_list)):
         raise DomainError(_l("Only a round that is asking for quotes can be awarded on "
                              "quotes."))
     if cost_rule not in COST_RULES:
@@ -480,7 +585,7 @@ def award_quotes(session: Session, rnd: Round, actor: User,
     quotes = {q.id: q for q in list_quotes(session, rnd)}
     needs = round_needs(session, rnd)
     currency = rnd.group.currency
-    plan: list[tuple[RoundItem, Quote | None, domain.LineInput | None]] = []
+    plan: list[PlanRow] = []
     for item in rnd.items:
         need = needs[item.id]
         if item.id not in assignments and need.wanted:
@@ -495,6 +600,41 @@ def award_quotes(session: Session, rnd: Round, actor: User,
             raise DomainError(_l("There is no such quote in this round."),
                               field=f"item_{item.id}")
         plan.append((item, quote, _check_awardable(quote, item, need, currency, today)))
+    return plan
+
+
+def _article_code(session: Session, item: RoundItem, supplier_id: int,
+                  line: domain.LineInput | None) -> str | None:
+    """The supplier's own code for the product: the one on her quote, else the
+    one in her catalog for a product of the same name; never another
+    supplier's code."""
+    if line is not None and line.article_code:
+        return line.article_code
+    if supplier_id == item.product.supplier_id:
+        return item.product.article_code
+    from coop.suppliers.models import Product
+
+    return session.scalar(select(Product.article_code).where(
+        Product.supplier_id == supplier_id,
+        func.lower(Product.name) == item.product.name.lower()).limit(1))
+
+
+def award_quotes(session: Session, rnd: Round, actor: User,
+                 assignments: Mapping[int, int | None], *, today: date,
+                 cost_rule: str = "weight") -> list[Quote]:
+    """Award the round, product by product: {round item id: quote id, or None
+    for the catalog's list price}. Every product with orders needs an entry;
+    products nobody ordered that are not named go at list price.
+
+    Freezes the terms the split uses from now on (with the supplier's own
+    article code), records which revision won each product, and makes each
+    awarded quote's delivery fee a shared cost of that supplier's goods (split
+    by `cost_rule`). The round row is locked first and the move to awarded is
+    conditional: of two award requests at once, one awards, the other is
+    refused."""
+    session.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
+    session.refresh(rnd, ["state"])
+    plan = _plan_award(session, rnd, assignments, today=today, cost_rule=cost_rule)
     orders.move_round(session, rnd, actor, rounds.AWARDED)
     awarded: dict[int, Quote] = {}
     for item, quote, line in plan:
@@ -503,29 +643,31 @@ def award_quotes(session: Session, rnd: Round, actor: User,
                                pack_size=item.product.pack_size,
                                tiers=[(t.min_qty, t.unit_price)
                                       for t in item.product.price_tiers])
+            item.awarded_article_code = item.product.article_code
             continue
         orders.freeze_item(item, supplier_id=quote.supplier_id,
                            pack_size=line.pack_size or item.product.pack_size,
                            tiers=[(t.min_qty, t.unit_price) for t in line.tiers])
+        item.awarded_article_code = _article_code(session, item, quote.supplier_id, line)
         session.add(QuoteAward(round_id=rnd.id, quote=quote, revision=quote.latest,
                                round_item_id=item.id, awarded_by_id=actor.id))
         awarded[quote.id] = quote
     for quote in awarded.values():
         fee = quote.latest.delivery_fee if quote.latest else 0
         if fee:
-            orders.add_shared_cost(session, rnd, name=str(_l(
+            cost = orders.add_shared_cost(session, rnd, name=str(_l(
                 "Delivery by %(name)s", name=quote.supplier.name)), amount=fee, rule=cost_rule,
                 supplier_id=quote.supplier_id)
+            cost.quote_id = quote.id
     until = utcnow() + timedelta(days=OUTCOME_LINK_DAYS)
-    for quote in quotes.values():
+    for quote in list_quotes(session, rnd):
         if quote.link_revoked_at is None and quote.link_expires_at < until:
             quote.link_expires_at = until
     session.flush()
     return list(awarded.values())
 
 
-def award_whole(session: Session, rnd: Round, actor: User, quote_id: int, *, today: date,
-                cost_rule: str = "weight") -> list[Quote]:
+def whole_assignments(session: Session, rnd: Round, quote_id: int) -> dict[int, int | None]:
     """Everything to one quote: the products with orders must all be hers; those
     nobody ordered go to her when she offers them, else at list price."""
     quote = get_quote(session, rnd, quote_id)
@@ -538,7 +680,98 @@ def award_whole(session: Session, rnd: Round, actor: User, quote_id: int, *, tod
         line = offered.get(item.id)
         if needs[item.id].wanted or (line is not None and line.available):
             assignments[item.id] = quote.id
-    return award_quotes(session, rnd, actor, assignments, today=today, cost_rule=cost_rule)
+    return assignments
+
+
+def award_whole(session: Session, rnd: Round, actor: User, quote_id: int, *, today: date,
+                cost_rule: str = "weight") -> list[Quote]:
+    return award_quotes(session, rnd, actor, whole_assignments(session, rnd, quote_id),
+                        today=today, cost_rule=cost_rule)
+
+
+def awarded_as(session: Session, rnd: Round, assignments: Mapping[int, int | None]) -> bool:
+    """Is the round already awarded exactly so? (A second submit of the same
+    award, or the same form again after Back, then changes nothing.)"""
+    session.refresh(rnd, ["state"])
+    if rnd.state not in (rounds.AWARDED, rounds.RECEIVED, rounds.SETTLED):
+        return False
+    made = {item_id: quote_id for item_id, quote_id in session.execute(
+        select(QuoteAward.round_item_id, QuoteAward.quote_id)
+        .where(QuoteAward.round_id == rnd.id))}
+    wanted = {item: quote for item, quote in assignments.items() if quote is not None}
+    return made == wanted
+
+
+@dataclass
+class SupplierShare:
+    """One supplier in an award about to be made: her products and what they cost."""
+
+    name: str
+    products: list[tuple[RoundItem, domain.LineCost]]
+    goods: int
+    delivery_fee: int
+    at_list_price: bool = False  # the catalog's list prices, no quote
+
+    @property
+    def total(self) -> int:
+        return self.goods + self.delivery_fee
+
+
+@dataclass
+class AwardPreview:
+    """What an award will do, in figures, before it is made."""
+
+    assignments: dict[int, int | None]
+    suppliers: list[SupplierShare]
+    at_list_price: list[RoundItem]
+    cost_rule: str
+    members_total: int | None  # what the members pay on these terms (the split)
+    landed: int  # what all the suppliers are paid: goods and delivery fees
+
+
+def preview_award(session: Session, rnd: Round, assignments: Mapping[int, int | None], *,
+                  today: date, cost_rule: str = "weight") -> AwardPreview:
+    """The award checked as `award_quotes` checks it, and its figures: each
+    supplier, her products, goods, fee and total; members' total."""
+    plan = _plan_award(session, rnd, assignments, today=today, cost_rule=cost_rule)
+    needs = round_needs(session, rnd)
+    currency = rnd.group.currency
+    shares: dict[int, SupplierShare] = {}
+    parts: dict[int, tuple[Quote, domain.Offer, list[int]]] = {}
+    at_list = []
+    catalog: dict[int, SupplierShare] = {}
+    for item, quote, line in plan:
+        if quote is None or line is None:
+            if needs[item.id].wanted:
+                at_list.append(item)
+                product = item.product
+                terms = domain.LineInput(True, product.pack_size, tuple(
+                    domain.Tier(t.min_qty, t.unit_price) for t in product.price_tiers))
+                cost = domain.line_cost(needs[item.id], terms, currency)
+                share = catalog.setdefault(product.supplier_id, SupplierShare(
+                    product.supplier.name, [], 0, 0, at_list_price=True))
+                share.products.append((item, cost))
+                share.goods += cost.total
+            continue
+        cost = domain.line_cost(needs[item.id], line, currency)
+        fee = quote.latest.delivery_fee if quote.latest else 0
+        share = shares.setdefault(quote.id, SupplierShare(quote.supplier.name, [], 0, fee))
+        share.products.append((item, cost))
+        share.goods += cost.total
+        offer = offer_of(quote.latest, quote.id)  # type: ignore[arg-type]
+        parts.setdefault(quote.id, (quote, offer, []))[2].append(item.id)
+    members_total = None
+    requests = orders.round_requests(session, rnd)
+    if requests:
+        scenario = plan_scenario(catalog_scenario(session, rnd, requests), rnd,
+                                 list(parts.values()), cost_rule)
+        try:
+            members_total = _run(scenario).totals.members_total
+        except split.ScenarioError:
+            members_total = None
+    suppliers = list(shares.values()) + list(catalog.values())
+    return AwardPreview(dict(assignments), suppliers, at_list, cost_rule, members_total,
+                        sum(s.total for s in suppliers))
 
 
 # --------------------------------------------------------------------------

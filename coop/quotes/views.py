@@ -120,8 +120,34 @@ def _share_links(rnd: Round, links: list[tuple[Quote, str]]) -> list[dict[str, A
     return rows
 
 
-def _links_page(rnd: Round, links: list[tuple[Quote, str]]) -> Response:
-    """The links, shown once: only their hashes are kept. Not cached anywhere."""
+LINKS_KEY = "quote_links"
+
+
+def _keep_links(rnd: Round, links: list[tuple[Quote, str]]) -> Response:
+    """The new links go into the treasurer's own session (only their hashes are
+    in the database) and her browser is sent to the page that shows them: a
+    reload or Back shows the same links again and never makes new ones."""
+    kept = dict(session.get(LINKS_KEY) or {})
+    mine = dict(kept.get(str(rnd.id)) or {})
+    mine.update({str(quote.id): raw for quote, raw in links})
+    kept = {str(rnd.id): mine}  # the links of one round at a time
+    session[LINKS_KEY] = kept
+    return redirect(url_for("quotes.links_page", group_id=rnd.group_id, round_id=rnd.id), 303)
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes/links")
+@group_view(treasurer=True)
+def links_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """The links made last in this browser, while they still work: showing them
+    creates and renews nothing. Not cached anywhere."""
+    rnd = _round_or_404(round_id)
+    mine = (session.get(LINKS_KEY) or {}).get(str(rnd.id)) or {}
+    links = []
+    for quote in services.list_quotes(db.session, rnd):
+        raw = mine.get(str(quote.id))
+        if raw and services.link_matches(quote, raw) and \
+                services.link_state(quote) == "active":
+            links.append((quote, raw))
     response = make_response(render_template(
         "quotes/links.html", group=g.group, rnd=rnd, links=_share_links(rnd, links)))
     response.headers["Cache-Control"] = "no-store"
@@ -149,7 +175,7 @@ def request_quotes(group_id: int, round_id: int):  # type: ignore[no-untyped-def
             apply_domain_error(form, exc)
         else:
             db.session.commit()
-            return _links_page(rnd, links)
+            return _keep_links(rnd, links)
     # listed again: a refused request was rolled back
     return _round_quotes_page(rnd, services.list_quotes(db.session, rnd), form, 422)
 
@@ -218,7 +244,7 @@ def new_link(group_id: int, round_id: int, quote_id: int):  # type: ignore[no-un
         return _quote_page(rnd, quote, CounterOfferForm(), status=422)
     raw = services.new_link(db.session, quote, form.days.data)
     db.session.commit()
-    return _links_page(rnd, [(quote, raw)])
+    return _keep_links(rnd, [(quote, raw)])
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/quotes/<int:quote_id>/revoke")
@@ -250,26 +276,74 @@ def _chart(result: services.QuoteComparison) -> list[dict[str, Any]]:
     return bars
 
 
+def _rule(value: str | None) -> str:
+    return value if value in {c.value for c in AwardForm().rule.choices} else "weight"  # type: ignore[union-attr]
+
+
 def _compare_page(rnd: Round, award_form: AwardForm, errors: list[str] | None = None,
-                  status: int = 200):  # type: ignore[no-untyped-def]
-    rule = award_form.rule.data if award_form.rule.data in {
-        c.value for c in award_form.rule.choices} else "weight"  # type: ignore[union-attr]
+                  status: int = 200, selected: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    rule = _rule(award_form.rule.data)
     result = services.compare_quotes(db.session, rnd, today=local_today(), fee_rule=rule)
     bars = _chart(result)
+    award = result.comparison.award
+    if selected is None:  # the form starts from the cheapest award
+        selected = {f"item_{item}": str(key)
+                    for item, key in (award.cheapest.choice.items()
+                                      if award and award.cheapest else ())}
     return render_template(
         "quotes/compare.html", group=g.group, rnd=rnd, result=result, c=result.comparison,
-        items=rnd.items, bars=bars, chart_height=max(len(bars) * 44, 44),
+        award=award, items=rnd.items, bars=bars, chart_height=max(len(bars) * 44, 44),
         chart_bar=CHART_BAR, form=award_form, errors=errors or [],
         states=orders.STATE_NAMES, can_award=rnd.state == rounds.QUOTING,
-        selected={key: request.form.get(key) for key in request.form}
-        if request.method == "POST" else {}), status
+        selected=selected), status
 
 
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes/compare")
 @group_view(treasurer=True)
 def compare(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
-    return _compare_page(rnd, AwardForm())
+    return _compare_page(rnd, AwardForm(formdata=None, rule=_rule(request.args.get("rule"))))
+
+
+def _chosen(rnd: Round, data: Any) -> tuple[dict[int, int | None], list[str]]:
+    """The award the form asks for: everything to one quote (`whole`), or
+    product by product (`item_<id>`)."""
+    if data.get("list"):  # everything at the catalog's list prices
+        return {item.id: None for item in rnd.items}, []
+    whole = (data.get("whole") or "").strip()
+    if whole:
+        if not whole.isdigit():
+            return {}, [_("Choose a supplier from the list.")]
+        return services.whole_assignments(db.session, rnd, int(whole)), []
+    return parse_award(data, [item.id for item in rnd.items])
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes/award")
+@group_view(treasurer=True)
+def confirm_award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
+    """What the award chosen on the comparison will do, in figures; nothing
+    changes until it is confirmed (a POST)."""
+    rnd = _round_or_404(round_id)
+    rule = _rule(request.args.get("rule"))
+    form = AwardForm(formdata=None, rule=rule)
+    selected = {k: v for k, v in request.args.items() if k.startswith("item_")}
+    try:
+        assignments, errors = _chosen(rnd, request.args)
+        if not errors and services.awarded_as(db.session, rnd, assignments):
+            return _already_awarded(rnd)  # Back to this page after the award
+        if not errors:
+            preview = services.preview_award(db.session, rnd, assignments,
+                                             today=local_today(), cost_rule=rule)
+    except DomainError as exc:
+        errors = [str(exc.message)]
+    if errors:
+        return _award_refused(rnd, form, errors, selected)
+    result = services.compare_quotes(db.session, rnd, today=local_today(), fee_rule=rule)
+    return render_template(
+        "quotes/confirm_award.html", group=g.group, rnd=rnd, preview=preview, form=form,
+        award=result.comparison.award, result=result, cur=rnd.group.currency,
+        rule_name=next(c.label for c in form.rule.choices  # type: ignore[union-attr]
+                       if c.value == rule))
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/quotes/award")
@@ -277,23 +351,28 @@ def compare(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 def award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = AwardForm()
+    if not request.form.get("confirm"):
+        # not from the confirmation page: show it first
+        args = {k: v for k, v in request.form.items() if k.startswith("item_")
+                or k in ("whole", "rule", "list")}
+        return redirect(url_for("quotes.confirm_award", group_id=group_id, round_id=round_id,
+                                **args), 303)
     errors: list[str] = []
     if form.validate_on_submit():
-        whole = request.form.get("whole", "")
-        assignments, errors = parse_award(request.form, [item.id for item in rnd.items])
+        try:
+            assignments, errors = _chosen(rnd, request.form)
+        except DomainError as exc:
+            errors = [str(exc.message)]
         if not errors:
+            if services.awarded_as(db.session, rnd, assignments):
+                return _already_awarded(rnd)
             try:
-                if whole:
-                    if not whole.isdigit():
-                        abort(400)
-                    awarded = services.award_whole(db.session, rnd, current_user, int(whole),
-                                                   today=local_today(), cost_rule=form.rule.data)
-                else:
-                    awarded = services.award_quotes(db.session, rnd, current_user,
-                                                    assignments, today=local_today(),
-                                                    cost_rule=form.rule.data)
+                awarded = services.award_quotes(db.session, rnd, current_user, assignments,
+                                                today=local_today(), cost_rule=form.rule.data)
             except DomainError as exc:
                 db.session.rollback()
+                if services.awarded_as(db.session, rnd, assignments):
+                    return _already_awarded(rnd)  # the same award, sent twice at once
                 errors.append(str(exc.message))
             else:
                 db.session.commit()
@@ -304,7 +383,25 @@ def award(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                                         round_id=round_id))
     else:
         errors += [str(e) for errs in form.errors.values() for e in errs]
-    return _compare_page(rnd, form, errors, 422)
+    selected = {k: v for k, v in request.form.items() if k.startswith("item_")}
+    return _award_refused(rnd, form, errors, selected)
+
+
+def _award_refused(rnd: Round, form: AwardForm, errors: list[str],
+                   selected: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The comparison with the reasons (409 once the round has moved on); a
+    closed round has no comparison yet: back to its page, with the reasons."""
+    if rnd.state == rounds.CLOSED:
+        for error in errors:
+            flash(error, "error")
+        return redirect(url_for("orders.round_page", group_id=rnd.group_id, round_id=rnd.id))
+    status = 409 if rnd.state != rounds.QUOTING else 422
+    return _compare_page(rnd, form, errors, status, selected or None)
+
+
+def _already_awarded(rnd: Round) -> Response:
+    flash(_("This award was made already; nothing was changed."), "info")
+    return redirect(url_for("orders.round_page", group_id=rnd.group_id, round_id=rnd.id))
 
 
 # --------------------------------------------------------------------------
@@ -337,6 +434,7 @@ def _typed_from_revision(quote: Quote) -> dict[int, LineTyped]:
             if line.available:
                 entry.pack = qty_str(line.pack_size or 0)
                 entry.max = qty_str(line.max_quantity) if line.max_quantity is not None else ""
+                entry.code = line.article_code or ""
                 tiers = [(qty_str(t.min_qty), price_str(t.unit_price)) for t in line.tiers]
                 entry.tiers = (tiers + [("", "")] * rows)[:rows]
         elif latest is not None:

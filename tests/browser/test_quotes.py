@@ -69,6 +69,8 @@ def test_supplier_quotes_by_link_treasurer_bargains_compares_and_awards(  # type
     assert "What each member would pay" in page.inner_text("main")
     screenshot(page, "quotes-compare")
     page.click(f"button:has-text('Award everything to {SUPPLIER}')")
+    assert "Confirm the award" in page.inner_text("h1")  # nothing awarded yet
+    page.click("button:has-text('Award now')")
     assert "The round is awarded" in page.inner_text("main")
     assert "awarded" in page.inner_text("h1")
 

@@ -64,12 +64,19 @@ def test_treasurer_asks_for_quotes_and_gets_one_link_per_supplier(client: FlaskC
     response = post(client, f"{_base(w)}/request", {
         "suppliers": [str(catalog_supplier)], "new_name": "Ош-Агроснаб",
         "new_phone": "+996 555 12 34 56", "new_language": "ky", "days": "10"})
+    assert response.status_code == 303  # to the page that shows the links
+    assert response.headers["Location"].endswith(f"{_base(w)}/links")
+    hashes = set(session.scalars(select(Quote.token_hash)))
+    response = client.get(f"{_base(w)}/links")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     links = _LINK.findall(response.get_data(as_text=True))
     assert len(links) == 2 and all("/q/" in link for link in links)
     assert "wa.me/996555123456" in response.get_data(as_text=True)
+    # showing the page again (a reload, Back) shows the same links and makes none
+    assert _LINK.findall(client.get(f"{_base(w)}/links").get_data(as_text=True)) == links
     session.expire_all()
+    assert set(session.scalars(select(Quote.token_hash))) == hashes
     assert session.get(Round, w.rnd.id).state == "quoting"
     added = session.scalar(select(Supplier).where(Supplier.name == "Ош-Агроснаб"))
     assert added.language == "ky" and added.group_id == w.group.id
@@ -263,11 +270,22 @@ def test_counter_offer_compare_and_award_through_the_pages(client: FlaskClient,
     assert "<svg" in html and "style=" not in html and "<script" not in html
     assert "best single offer" in html and "cannot deliver" in html
     assert "What each member would pay" in html and w.aigul.user.name in html
-    awarded = post(client, f"{_base(w)}/award", {"whole": str(qb.id), "rule": "weight"})
+    awarded = client.get(f"{_base(w)}/award?whole={qb.id}&rule=weight")
     assert awarded.status_code == 422  # Бета has no fabric
     assert "does not offer" in awarded.get_data(as_text=True)
-    awarded = post(client, f"{_base(w)}/award", {"whole": str(qa.id), "rule": "weight"})
+    unconfirmed = post(client, f"{_base(w)}/award", {"whole": str(qa.id), "rule": "weight"})
+    assert unconfirmed.status_code == 303 and "/award?" in unconfirmed.headers["Location"]
+    confirm = client.get(unconfirmed.headers["Location"].replace("http://localhost", ""))
+    assert confirm.status_code == 200 and "Award now" in confirm.get_data(as_text=True)
+    assert "9,900.00" in confirm.get_data(as_text=True)  # 2000 + 750 + 6650 + 500
+    session.expire_all()
+    assert session.get(Round, w.rnd.id).state == "quoting"  # nothing awarded yet
+    confirmed = {"whole": str(qa.id), "rule": "weight", "confirm": "1"}
+    awarded = post(client, f"{_base(w)}/award", confirmed)
     assert awarded.status_code == 302
+    again = post(client, f"{_base(w)}/award", confirmed)  # a double submit, or Back
+    assert again.status_code == 302
+    assert "nothing was changed" in client.get(again.headers["Location"]).get_data(as_text=True)
     session.expire_all()
     assert session.get(Round, w.rnd.id).state == "awarded"
     [fee] = session.scalars(select(SharedCost).where(SharedCost.round_id == w.rnd.id)).all()
@@ -295,11 +313,11 @@ def test_split_award_and_decline_through_the_pages(client: FlaskClient, session:
     assert "declined" in html
     refused = post(client, f"{_base(w)}/award", {
         f"item_{w.seed.id}": str(qb.id), f"item_{w.fabric.id}": "list",
-        f"item_{w.npk.id}": "list", "rule": "weight", "split": "1"})
+        f"item_{w.npk.id}": "list", "rule": "weight", "split": "1", "confirm": "1"})
     assert refused.status_code == 422 and "declined" in refused.get_data(as_text=True)
     done = post(client, f"{_base(w)}/award", {
         f"item_{w.seed.id}": str(qa.id), f"item_{w.fabric.id}": "list",
-        f"item_{w.npk.id}": str(qa.id), "rule": "quantity", "split": "1"})
+        f"item_{w.npk.id}": str(qa.id), "rule": "quantity", "split": "1", "confirm": "1"})
     assert done.status_code == 302
     session.expire_all()
     rnd = session.get(Round, w.rnd.id)
