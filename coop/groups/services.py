@@ -15,6 +15,7 @@ from coop.db import utcnow
 from coop.errors import DomainError, NotAllowed
 from coop.groups.models import LOSS_POLICIES, ROLE_TREASURER, ROLES, Group, Membership
 from coop.money import minor_digits
+from coop.zones import default_timezone
 
 CURRENCIES = ("KGS", "TJS", "KZT", "UZS", "RUB", "USD", "EUR")
 COUNTRIES = ("KG", "TJ", "KZ", "UZ")
@@ -49,7 +50,8 @@ def create_group(session: Session, actor: User, *, name: str, village: str, regi
     if language not in SUPPORTED_LOCALES:
         raise DomainError(_l("Unknown language."), field="language")
     group = Group(name=name, village=village.strip(), region=region.strip(), country=country,
-                  currency=currency, language=language)
+                  currency=currency, language=language,
+                  timezone=default_timezone(country, currency))
     session.add(group)
     session.flush()
     return group

@@ -28,7 +28,7 @@ from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, apply_domain_error, choices
 from coop.groups.access import group_view
-from coop.i18n import local_today
+from coop.i18n import local_today, use_group_timezone
 from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders.models import Round
@@ -318,6 +318,7 @@ def _open_link(token: str) -> Quote:
     quote = services.open_quote(db.session, token)
     g.locale_override = session.get("locale") or quote.supplier.language
     refresh()
+    use_group_timezone(quote.round.group)
     return quote
 
 
