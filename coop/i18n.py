@@ -149,6 +149,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["price"] = fmt_price
     app.jinja_env.filters["percent_bp"] = fmt_basis_points
     app.jinja_env.globals["qty_unit"] = unit_text.quantity
+    app.jinja_env.globals["qty_unit_dec"] = unit_text.decimal_quantity
     app.jinja_env.globals["unit_label"] = unit_text.label
     app.jinja_env.globals["unit_price"] = unit_text.unit_price
     app.jinja_env.globals["price_money"] = unit_text.price

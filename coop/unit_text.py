@@ -16,7 +16,7 @@ from babel.numbers import format_decimal
 from flask_babel import get_translations
 
 from coop import money, units
-from coop.quantities import PRICE_SCALE, QTY_SCALE
+from coop.quantities import PRICE_SCALE
 
 # code -> (translations, n) -> "%(number)s килограмма"
 _LONG: dict[str, Callable[[Any, int], str]] = {
@@ -91,21 +91,24 @@ class UnitWords:
         self.locale = locale or _locale()
         self.t = translations if translations is not None else get_translations()
 
-    def number(self, milli: int) -> str:
-        """A quantity in thousandths as a number: '2,5'."""
-        return money.format_number(Decimal(milli) / QTY_SCALE, self.locale)
+    def number(self, milli: int, decimals: int = 3) -> str:
+        """A quantity in thousandths (or 10**-decimals) as a number: '2,5'."""
+        return money.format_number(Decimal(milli).scaleb(-decimals), self.locale)
 
-    def quantity(self, milli: int | None, unit: str) -> str:
+    def quantity(self, milli: int | None, unit: str, decimals: int = 3) -> str:
         """'2,5 килограмма', '19 пакетов', '1 bag'; an "other" unit, which has
-        no grammar here, reads 'ғалтак: 4'."""
+        no grammar here, reads 'ғалтак: 4'. The quantity is in thousandths of
+        the unit (or in 10**-decimals, as the split engine keeps it)."""
         if milli is None:
             return ""
-        text = self.number(milli)
+        text = self.number(milli, decimals)
         found = code(unit)
         if found is None:
             return self.t.gettext("%(unit)s: %(num)s") % {"unit": unit, "num": text} \
                 if unit else text
-        return _LONG[found](self.t, units.plural_count(milli)) % {"number": text}
+        scale = 10**decimals
+        n = abs(milli) // scale if milli % scale == 0 else 2
+        return _LONG[found](self.t, n) % {"number": text}
 
     def label(self, unit: str) -> str:
         """The unit on its own: 'кг', 'пакеты'; an "other" unit as it was typed."""
@@ -147,6 +150,15 @@ def format_price(micro: int, currency: str, locale: str) -> str:
 
 def quantity(milli: int | None, unit: str) -> str:
     return UnitWords().quantity(milli, unit)
+
+
+def decimal_quantity(value: Decimal | str | None, unit: str) -> str:
+    """A quantity given as a decimal ('2.5', Decimal('2.5')) with its unit."""
+    if value is None or value == "":
+        return ""
+    exponent = Decimal(value).normalize().as_tuple().exponent
+    decimals = max(0, -int(exponent))
+    return UnitWords().quantity(int(Decimal(value).scaleb(decimals)), unit, decimals)
 
 
 def label(unit: str) -> str:
