@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
+from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
@@ -109,6 +110,25 @@ def fmt_price(micro: int | None, locale: str | None = None) -> str:
     return money.format_number(Decimal(micro) / PRICE_SCALE, locale or current_locale())
 
 
+def input_number(value: Decimal | int) -> str:
+    """A number as a form field is filled with: the user's decimal sign, no
+    grouping (an English '1,000' would read back as one), no trailing zeros:
+    '2,5', '1000', '1'."""
+    return format_decimal(Decimal(value), format="0.######", locale=current_locale())
+
+
+def input_qty(milli: int) -> str:
+    return input_number(Decimal(milli) / QTY_SCALE)
+
+
+def input_price(micro: int) -> str:
+    return input_number(Decimal(micro) / PRICE_SCALE)
+
+
+def input_percent(basis_points: int) -> str:
+    return input_number(Decimal(basis_points) / 100)
+
+
 def fmt_basis_points(value: int) -> str:
     """200 basis points -> '2' (percent)."""
     return money.format_number(Decimal(value) / 100, current_locale())
@@ -153,6 +173,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["unit_label"] = unit_text.label
     app.jinja_env.globals["unit_price"] = unit_text.unit_price
     app.jinja_env.globals["price_money"] = unit_text.price
+    app.jinja_env.globals["per_unit"] = unit_text.per
     app.jinja_env.globals["pack_of"] = unit_text.pack
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = current_locale

@@ -118,6 +118,30 @@ def format_money(minor: int, currency: str, locale: str) -> str:
     return f"{number}\u00a0{symbol}"
 
 
+class LocalMoney:
+    """An amount for a message, shown with its currency in the language of
+    whoever reads the message ('1 234,50 сом'): messages are lazy, so it is
+    formatted when the message is."""
+
+    __slots__ = ("currency", "minor")
+
+    def __init__(self, minor: int, currency: str) -> None:
+        self.minor, self.currency = minor, currency
+
+    def __str__(self) -> str:
+        from coop.i18n import current_locale
+
+        return format_money(self.minor, self.currency, current_locale())
+
+
+def format_input(minor: int, currency: str, locale: str) -> str:
+    """An amount as a form field shows it, in the user's locale and with the
+    currency's decimals, without grouping: '1234,50' (ru), '1234.50' (en)."""
+    digits = minor_digits(currency)
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(to_decimal(minor, currency), format=pattern, locale=locale)
+
+
 def format_number(value: Decimal | int, locale: str) -> str:
     # by its text: Decimal("1.0") == Decimal("1.00"), but they print differently
     return _format_number(str(value), locale)

@@ -140,6 +140,15 @@ class UnitWords:
         return _PER[found](self.t) % {"price": text}
 
 
+    def per(self, unit: str) -> str:
+        """'за пакет', '1 пакет үчүн', 'per bag': the unit-price phrase without
+        a price, for a label over a price field."""
+        found = code(unit)
+        if found is None:
+            return (self.t.gettext("%(price)s per %(unit)s") % {"price": "", "unit": unit}).strip()
+        return (_PER[found](self.t) % {"price": ""}).strip()
+
+
 def format_price(micro: int, currency: str, locale: str) -> str:
     digits = money.minor_digits(currency)
     pattern = "#,##0" + ("." + "0" * digits + "#" * (6 - digits) if digits else ".######")
@@ -171,6 +180,10 @@ def pack(milli: int | None, unit: str) -> str:
 
 def price(micro: int | None, currency: str) -> str:
     return UnitWords().price(micro, currency)
+
+
+def per(unit: str) -> str:
+    return UnitWords().per(unit)
 
 
 def unit_price(micro: int | None, currency: str, unit: str) -> str:

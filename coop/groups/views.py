@@ -10,7 +10,7 @@ from coop.extensions import db
 from coop.groups import services
 from coop.groups.access import group_view, member_in_group
 from coop.groups.forms import GroupForm, MemberForm, SettingsForm
-from coop.money import parse_decimal
+from coop.i18n import input_percent
 from coop.views import render_then_commit, saving
 
 bp = Blueprint("groups", __name__, template_folder="templates")
@@ -161,7 +161,7 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
     group = g.group
     form = SettingsForm(currency=group.currency)
     if request.method == "GET":
-        form.levy_percent.data = str(parse_decimal(str(group.levy_basis_points)) / 100)
+        form.levy_percent.data = input_percent(group.levy_basis_points)
         form.cash_rounding.set_minor(group.cash_rounding or None)
         form.loss_policy.data = group.loss_policy
         form.credit_limit.set_minor(group.credit_limit)
