@@ -121,8 +121,9 @@ def unit_typed(form: Any) -> str:
     from coop import units
 
     if form.unit.data == units.OTHER:
-        return units.normalise(form.unit_other.data or "")
-    return form.unit.data or ""
+        return units.normalise((form.unit_other.data or "").strip())
+    # a client that sends text instead of a code of the select ("кг") is understood
+    return units.normalise((form.unit.data or "").strip())
 
 
 def fill_unit(form: Any, unit: str) -> None:

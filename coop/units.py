@@ -72,9 +72,8 @@ def code_for(text: str) -> str | None:
 
 def normalise(text: str) -> str:
     """What to store for a unit typed as `text`: its code when it names one, else
-    the text itself (one line, trimmed): an "other" unit."""
-    cleaned = _SPACES.sub(" ", text).strip()
-    return code_for(cleaned) or cleaned
+    the text itself: an "other" unit."""
+    return code_for(text) or text
 
 
 def is_known(unit: str) -> bool:

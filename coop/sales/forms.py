@@ -90,7 +90,7 @@ class GradeForm(FlaskForm):
 
 class LotForm(FlaskForm):
     product = StringField(_l("Product"), validators=[DataRequired(), Length(max=160)])
-    unit = SelectField(_l("Unit"), choices=unit_choices)
+    unit = SelectField(_l("Unit"), choices=unit_choices, validate_choice=False)
     unit_other = StringField(_l("Other unit"), validators=[Optional(), Length(max=24)])
     step = QuantityField(_l("Smallest quantity (1 for jars, 0.1 for kg)"),
                          validators=[Optional()])

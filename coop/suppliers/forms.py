@@ -35,7 +35,7 @@ class ProductForm(FlaskForm):
     After a successful validate(), `product` holds the ProductData."""
 
     name = StringField(_l("Product name"))
-    unit = SelectField(_l("Unit"), choices=unit_choices)
+    unit = SelectField(_l("Unit"), choices=unit_choices, validate_choice=False)
     unit_other = StringField(_l("Other unit"), validators=[Length(max=domain.MAX_UNIT)])
     article_code = StringField(_l("Supplier's article code"))
     pack_size = StringField(_l("Pack size (the supplier sells whole packs)"),
