@@ -25,6 +25,8 @@ LANGUAGE_NAMES = {
     "tg": "Тоҷикӣ",
 }
 
+TIMEZONE_NAMES = {"Asia/Bishkek": _l("Bishkek (UTC+6)"), "Asia/Dushanbe": _l("Dushanbe (UTC+5)"),
+                  "Asia/Almaty": _l("Almaty (UTC+5)"), "Asia/Tashkent": _l("Tashkent (UTC+5)")}
 COUNTRY_NAMES = {"KG": _l("Kyrgyzstan"), "TJ": _l("Tajikistan"), "KZ": _l("Kazakhstan"),
                  "UZ": _l("Uzbekistan")}
 

@@ -215,12 +215,12 @@ class _ShareWords(_Words):
                     "%(pack)s.", **numbers)
         why += " " + _("Price for the group's quantity: %(price)s.",
                        price=self.unit_price(line.unit_price, unit))
-        quantity, tolerance = numbers["quantity"], self.qty_unit(line.tolerance, unit)
-        return LineView(product=line.product, unit=line.unit, quantity=quantity,
-                        tolerance=tolerance, allocated=numbers["allocated"],
+        return LineView(product=line.product, unit=line.unit, quantity=self.qty(line.quantity),
+                        tolerance=self.qty(line.tolerance), allocated=self.qty(line.allocated),
                         unit_price=self.number(price), amount=line.amount, why=why,
-                        asked=_("Asked %(q)s, tolerance %(t)s, price %(p)s", q=quantity,
-                                t=tolerance, p=self.unit_price(line.unit_price, unit)),
+                        asked=_("Asked %(q)s, tolerance %(t)s, price %(p)s",
+                                q=numbers["quantity"], t=self.qty_unit(line.tolerance, unit),
+                                p=self.unit_price(line.unit_price, unit)),
                         amount_text=self.money(line.amount),
                         allocated_text=numbers["allocated"])
 

@@ -21,7 +21,7 @@ from coop.forms import ActionForm, apply_domain_error, choices, fill_unit, unit_
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
-from coop.i18n import input_number, input_percent, input_qty, local_today
+from coop.i18n import fmt_date, input_number, input_percent, input_qty, local_today
 from coop.ledger import services as ledger
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
@@ -162,7 +162,7 @@ def _contribution_form(lot: SaleLot, members: list[Membership]) -> ContributionF
 def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
     form = CostForm(currency=g.group.currency)
     form.sale.choices = choices([("", _("the whole lot"))] + [
-        (str(s.id), f"{s.sold_on.isoformat()} — {s.buyer.name}") for s in sales
+        (str(s.id), f"{fmt_date(s.sold_on)} — {s.buyer.name}") for s in sales
         if s.cancelled_at is None])
     return form
 

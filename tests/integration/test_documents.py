@@ -121,7 +121,7 @@ def test_invoice_shows_the_share_page_figures_to_the_tyiyn(demo: Session) -> Non
                 assert share.bazaar and fmt_money(-abs(share.savings), "KGS") not in share.bazaar
                 has(text, share.bazaar)
             has(text, membership.user.name, document.number, rnd.title, "Счёт", "Итого к оплате",
-                *money, *[f"{line.allocated} {line.unit}" for line in share.lines])
+                *money, *[line.allocated_text for line in share.lines])
         assert document.amount == share.total
         assert_dejavu_only(document.content)
 
