@@ -52,6 +52,8 @@ def upgrade():
 
 
 def downgrade():
-    # the units stay as codes: the text they were typed as is not kept
-    with op.batch_alter_table('groups', schema=None) as batch_op:
+    # the units stay as codes: the text they were typed as is not kept.
+    # SQLite (3.35+) drops the column in place: recreating `groups` in batch
+    # mode would trip the foreign keys of every table that refers to it.
+    with op.batch_alter_table('groups', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('timezone')
