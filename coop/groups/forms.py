@@ -63,7 +63,7 @@ class SettingsForm(FlaskForm):
                               choices=loss_policy_choices())
     credit_limit = MoneyField(_l("Credit limit: the most a member may owe (empty: no limit)"),
                               validators=[Optional()])
-    timezone = SelectField(_l("Time zone (deadlines and dates)"),
+    timezone = SelectField(_l("Time zone (deadlines and dates)"), validate_choice=False,
                            choices=choices([(z, TIMEZONE_NAMES[z]) for z in TIMEZONES]))
 
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:

@@ -174,7 +174,7 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
                 levy_basis_points=int(levy * 100) if levy is not None else 0,
                 cash_rounding=form.cash_rounding.minor or 0,
                 loss_policy=form.loss_policy.data, credit_limit=form.credit_limit.minor,
-                timezone=form.timezone.data)
+                timezone=form.timezone.data or None)
         if saved:
             flash(_("Settings saved."), "success")
             return redirect(url_for("groups.dashboard", group_id=group_id))
