@@ -182,6 +182,14 @@ def price(micro: int | None, currency: str) -> str:
     return UnitWords().price(micro, currency)
 
 
+def currency_name(currency: str) -> str:
+    """The currency as people name it, the same on every page: 'сом', 'сомонӣ'."""
+    from coop.i18n import current_locale
+
+    locale = current_locale().split("_")[0]
+    return money.LOCAL_SYMBOLS.get(currency, {}).get(locale, currency)
+
+
 def per(unit: str) -> str:
     return UnitWords().per(unit)
 

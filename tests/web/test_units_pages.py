@@ -224,12 +224,13 @@ def _open_round(session: Session, locale: str):  # type: ignore[no-untyped-def]
 def test_the_order_page_speaks_russian_grammar_and_russian_numbers(client: FlaskClient,
                                                                    session: Session) -> None:
     group, treasurer, products, rnd = _open_round(session, "ru")
-    seed, fabric, npk = products
+    item = {i.product_id: i.id for i in rnd.items}  # the form names round items
+    seed, fabric, npk = (item[p.id] for p in products)
     login(client, treasurer.user.email)
     url = f"/groups/{group.id}/rounds/{rnd.id}/order"
-    saved = post(client, url, {f"quantity_{seed.id}": "6", f"tolerance_{seed.id}": "",
-                               f"quantity_{fabric.id}": "2,5", f"tolerance_{fabric.id}": "",
-                               f"quantity_{npk.id}": "", f"tolerance_{npk.id}": ""})
+    saved = post(client, url, {f"quantity_{seed}": "6", f"tolerance_{seed}": "",
+                               f"quantity_{fabric}": "2,5", f"tolerance_{fabric}": "",
+                               f"quantity_{npk}": "", f"tolerance_{npk}": ""})
     assert saved.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Упаковка 25 пакетов, шаг 1 пакет." in page
@@ -238,9 +239,9 @@ def test_the_order_page_speaks_russian_grammar_and_russian_numbers(client: Flask
     assert "Количество, пакеты" in page and "Количество, кг" in page
     assert 'value="2,5"' in page and 'value="2.5"' not in page  # her fabric, as she typed it
     assert not disagreements(page) and "KGS" not in page
-    bad = post(client, url, {f"quantity_{seed.id}": "", f"tolerance_{seed.id}": "",
-                             f"quantity_{fabric.id}": "1,3", f"tolerance_{fabric.id}": "",
-                             f"quantity_{npk.id}": "", f"tolerance_{npk.id}": ""})
+    bad = post(client, url, {f"quantity_{seed}": "", f"tolerance_{seed}": "",
+                             f"quantity_{fabric}": "1,3", f"tolerance_{fabric}": "",
+                             f"quantity_{npk}": "", f"tolerance_{npk}": ""})
     assert bad.status_code == 422
     assert "с шагом 0,5 метра (1,3 не подходит)" in bad.get_data(as_text=True)
 
