@@ -93,6 +93,10 @@ class _Words:
         """'2,5 килограмма': a quantity of the split (in 10**-qty_decimals) with its unit."""
         return self.units.quantity(quantity, unit, self.qty_decimals)
 
+    def price_money(self, micro: int) -> str:
+        """'38,00 сом': a unit price with the currency, where the unit is said nearby."""
+        return self.units.price(micro, self.currency)
+
     def unit_price(self, micro: int, unit: str) -> str:
         """'38,00 сом за пакет'."""
         return self.units.unit_price(micro, self.currency, unit)
