@@ -25,7 +25,7 @@ def register_extensions(app: Flask) -> None:
 
     import coop.models  # noqa: F401  (every table known to the metadata)
     from coop.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from coop.i18n import select_locale
+    from coop.i18n import select_locale, select_timezone
     from coop.orders import cache as split_cache
 
     db.init_app(app)
@@ -35,7 +35,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     split_cache.init_app(app)
 

@@ -39,7 +39,12 @@ class MoneyField(StringField):
 
     def set_minor(self, minor: int | None) -> None:
         self.minor = minor
-        self.data = "" if minor is None else money.to_string(minor, self.currency)
+        if minor is None:
+            self.data = ""
+            return
+        from coop.i18n import current_locale
+
+        self.data = money.format_input(minor, self.currency, current_locale())
 
 
 class DecimalTextField(StringField):
@@ -93,6 +98,41 @@ class ActionForm(FlaskForm):
 def choices(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def unit_choices() -> list[tuple[str, str]]:
+    """The unit list for a select ("килограмм (кг)", "пакет"…), then "other"."""
+    from flask_babel import gettext
+
+    from coop import unit_text, units
+
+    words = unit_text.UnitWords()
+    pairs = []
+    for code in units.CODES:
+        name = words.quantity(1000, code).replace(words.number(1000), "", 1).strip()
+        label = words.label(code)
+        pairs.append((code, f"{name} ({label})" if units.is_metric(code) else name))
+    return [*pairs, (units.OTHER, gettext("other (write it below)"))]
+
+
+def unit_typed(form: Any) -> str:
+    """What a form's `unit` select and `unit_other` text say: a code of the list,
+    or the other unit as written (itself mapped onto the list when it names one)."""
+    from coop import units
+
+    if form.unit.data == units.OTHER:
+        return units.normalise((form.unit_other.data or "").strip())
+    # a client that sends text instead of a code of the select ("кг") is understood
+    return units.normalise((form.unit.data or "").strip())
+
+
+def fill_unit(form: Any, unit: str) -> None:
+    """Show a stored unit in a form's `unit` select (and `unit_other` text)."""
+    from coop import unit_text, units
+
+    code = unit_text.code(unit)
+    form.unit.data = code or units.OTHER
+    form.unit_other.data = "" if code else unit
 
 
 def error_messages(form: Any) -> list[str]:

@@ -7,12 +7,13 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
-from flask import Flask, current_app, g, has_request_context, request, session
+from babel.numbers import format_decimal
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from coop import money
+from coop import money, unit_text
 from coop.config import SUPPORTED_LOCALES
 from coop.db import utcnow
 from coop.quantities import PRICE_SCALE, QTY_SCALE
@@ -24,6 +25,8 @@ LANGUAGE_NAMES = {
     "tg": "Тоҷикӣ",
 }
 
+TIMEZONE_NAMES = {"Asia/Bishkek": _l("Bishkek (UTC+6)"), "Asia/Dushanbe": _l("Dushanbe (UTC+5)"),
+                  "Asia/Almaty": _l("Almaty (UTC+5)"), "Asia/Tashkent": _l("Tashkent (UTC+5)")}
 COUNTRY_NAMES = {"KG": _l("Kyrgyzstan"), "TJ": _l("Tajikistan"), "KZ": _l("Kazakhstan"),
                  "UZ": _l("Uzbekistan")}
 
@@ -47,9 +50,27 @@ def select_locale() -> str:
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def select_timezone() -> str | None:
+    """The time zone of the group the request (or job) is about, set by
+    `use_group_timezone`; else the app's default (COOP_TIMEZONE)."""
+    return g.get("coop_timezone") if has_app_context() else None
+
+
+def use_group_timezone(group: object) -> None:
+    """Dates and times from here on read as in this group's time zone: deadlines
+    typed, dates on pages, PDFs and CSV exports, "today" on documents."""
+    zone = getattr(group, "timezone", None)
+    if not zone or g.get("coop_timezone") == zone:
+        return
+    g.coop_timezone = zone
+    cached = g.get("_flask_babel")
+    if cached is not None and hasattr(cached, "babel_tzinfo"):
+        del cached.babel_tzinfo
+
+
 def local_today() -> date:
-    """Today where the group lives (the app's time zone): the date documents
-    carry and offers are valid until."""
+    """Today where the group lives (its time zone): the date documents carry and
+    offers are valid until."""
     return to_user_timezone(utcnow()).date()
 
 
@@ -84,10 +105,30 @@ def fmt_qty(milli: int | None, locale: str | None = None) -> str:
 
 
 def fmt_price(micro: int | None, locale: str | None = None) -> str:
-    """A unit price kept in millionths, for people: '48,5'."""
+    """A unit price kept in millionths, as a bare number: '48,5' (where it
+    stands in a column headed with the currency, or in a form field)."""
     if micro is None:
         return ""
     return money.format_number(Decimal(micro) / PRICE_SCALE, locale or current_locale())
+
+
+def input_number(value: Decimal | int) -> str:
+    """A number as a form field is filled with: the user's decimal sign, no
+    grouping (an English '1,000' would read back as one), no trailing zeros:
+    '2,5', '1000', '1'."""
+    return format_decimal(Decimal(value), format="0.######", locale=current_locale())
+
+
+def input_qty(milli: int) -> str:
+    return input_number(Decimal(milli) / QTY_SCALE)
+
+
+def input_price(micro: int) -> str:
+    return input_number(Decimal(micro) / PRICE_SCALE)
+
+
+def input_percent(basis_points: int) -> str:
+    return input_number(Decimal(basis_points) / 100)
 
 
 def fmt_basis_points(value: int) -> str:
@@ -95,12 +136,31 @@ def fmt_basis_points(value: int) -> str:
     return money.format_number(Decimal(value) / 100, current_locale())
 
 
+# Dates as people there write them: 02.12.2026 in Russian, Kyrgyz and Tajik;
+# English unambiguous, 2 Dec 2026 (never 12/2/26).
+DATE_PATTERNS = {"en": "d MMM yyyy"}
+DATE_PATTERN = "dd.MM.yyyy"
+
+
+def date_pattern(locale: str | None = None) -> str:
+    return DATE_PATTERNS.get((locale or current_locale()).split("_")[0], DATE_PATTERN)
+
+
 def fmt_date(value: date | datetime | None) -> str:
+    """A date '02.12.2026' (en '2 Dec 2026'); a moment, kept in UTC, as the
+    date and time in the group's time zone: '02.12.2026 18:00'."""
     if value is None:
         return ""
+    pattern = date_pattern()
     if isinstance(value, datetime):
-        return format_datetime(value, "short")
-    return format_date(value, "medium")
+        return format_datetime(value, f"{pattern} HH:mm")
+    return format_date(value, pattern)
+
+
+def fmt_timestamp(value: datetime) -> str:
+    """A moment kept in naive UTC, in the group's time zone, for CSV files:
+    '2026-12-02 18:00' (sorts as text, reads everywhere)."""
+    return to_user_timezone(value).strftime("%Y-%m-%d %H:%M")
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -110,5 +170,13 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["qty"] = fmt_qty
     app.jinja_env.filters["price"] = fmt_price
     app.jinja_env.filters["percent_bp"] = fmt_basis_points
+    app.jinja_env.globals["qty_unit"] = unit_text.quantity
+    app.jinja_env.globals["qty_unit_dec"] = unit_text.decimal_quantity
+    app.jinja_env.globals["unit_label"] = unit_text.label
+    app.jinja_env.globals["unit_price"] = unit_text.unit_price
+    app.jinja_env.globals["price_money"] = unit_text.price
+    app.jinja_env.globals["per_unit"] = unit_text.per
+    app.jinja_env.globals["currency_name"] = unit_text.currency_name
+    app.jinja_env.globals["pack_of"] = unit_text.pack
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = current_locale

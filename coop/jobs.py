@@ -93,6 +93,7 @@ def issue_round_invoices(round_id: int, actor_id: int | None) -> dict[str, int]:
     from coop.documents.models import INVOICE, Document
     from coop.errors import DomainError
     from coop.extensions import db
+    from coop.i18n import use_group_timezone
     from coop.orders.models import Round
     from coop.orders.services import compute_split
 
@@ -100,6 +101,7 @@ def issue_round_invoices(round_id: int, actor_id: int | None) -> dict[str, int]:
     rnd = session.get(Round, round_id)
     if rnd is None:
         raise DomainError(f"no round {round_id}")
+    use_group_timezone(rnd.group)  # the documents' dates are the group's
     actor = session.get(User, actor_id) if actor_id is not None else None
     total = len(compute_split(session, rnd).outcome.members)
     done = session.scalar(select(func.count()).select_from(Document).where(

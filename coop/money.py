@@ -78,7 +78,7 @@ def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> i
     digits = minor_digits(currency)
     if value.as_tuple().exponent < -digits:  # type: ignore[operator]
         raise MoneyError(_l("An amount in %(currency)s has at most %(digits)d decimals.",
-                            currency=currency, digits=digits))
+                            currency=LocalCurrency(currency), digits=digits))
     if value < 0 and not allow_negative:
         raise MoneyError(_l("The amount cannot be negative."))
     if abs(value) >= MAX_MAJOR:
@@ -116,6 +116,46 @@ def format_money(minor: int, currency: str, locale: str) -> str:
     number = format_decimal(to_decimal(minor, currency), format=f"#,##0.{'0' * digits}",
                             locale=locale)
     return f"{number}\u00a0{symbol}"
+
+
+class LocalCurrency:
+    """A currency for a message, named as people there name it ('сом'), in the
+    language of whoever reads the message."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __str__(self) -> str:
+        from coop.i18n import current_locale
+
+        locale = current_locale().split("_")[0]
+        return LOCAL_SYMBOLS.get(self.code, {}).get(locale, self.code)
+
+
+class LocalMoney:
+    """An amount for a message, shown with its currency in the language of
+    whoever reads the message ('1 234,50 сом'): messages are lazy, so it is
+    formatted when the message is."""
+
+    __slots__ = ("currency", "minor")
+
+    def __init__(self, minor: int, currency: str) -> None:
+        self.minor, self.currency = minor, currency
+
+    def __str__(self) -> str:
+        from coop.i18n import current_locale
+
+        return format_money(self.minor, self.currency, current_locale())
+
+
+def format_input(minor: int, currency: str, locale: str) -> str:
+    """An amount as a form field shows it, in the user's locale and with the
+    currency's decimals, without grouping: '1234,50' (ru), '1234.50' (en)."""
+    digits = minor_digits(currency)
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(to_decimal(minor, currency), format=pattern, locale=locale)
 
 
 def format_number(value: Decimal | int, locale: str) -> str:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from coop.money import MoneyError, half_up_div, minor_digits, parse_decimal
+from coop.money import MoneyError, format_number, half_up_div, minor_digits, parse_decimal
 
 QTY_SCALE = 1000
 PRICE_SCALE = 1_000_000
@@ -71,6 +71,30 @@ def price_str(micro: int) -> str:
 
 def weight_str(grams: int) -> str:
     return _plain(grams, WEIGHT_SCALE)
+
+
+class LocalNumber:
+    """An integer at a scale that shows itself in the language of whoever reads
+    the message it is in ('0,5' in Russian, '0.5' in English): messages are
+    lazy, so it is formatted when the message is, not when it is made."""
+
+    __slots__ = ("scale", "value")
+
+    def __init__(self, value: int, scale: int = QTY_SCALE) -> None:
+        self.value, self.scale = value, scale
+
+    def __str__(self) -> str:
+        from coop.i18n import current_locale
+
+        return format_number(Decimal(self.value) / self.scale, current_locale())
+
+    def __repr__(self) -> str:
+        return f"LocalNumber({self.value}, {self.scale})"
+
+
+def local_qty(milli: int) -> LocalNumber:
+    """A quantity in thousandths for a message: '0,5' in the reader's locale."""
+    return LocalNumber(milli, QTY_SCALE)
 
 
 def qty_decimal(milli: int) -> Decimal:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Table
 
+from coop import unit_text
 from coop.documents import pdf
 from coop.documents.domain import (
     ComparisonData,
@@ -34,7 +35,7 @@ from coop.documents.parts import meta as _meta
 from coop.documents.parts import parties as _parties
 from coop.documents.parts import title as _title
 from coop.documents.pdf import BOX, bold, para, rich, styles
-from coop.i18n import fmt_date, fmt_money, fmt_price, fmt_qty
+from coop.i18n import fmt_date, fmt_money, fmt_qty
 
 
 def _explained_rows(row: int, bold: bool = True) -> list[tuple[Any, ...]]:
@@ -60,7 +61,7 @@ def _account(balance: int, currency: str) -> str:
 
 
 def _qty_unit(quantity: int, unit: str) -> str:
-    return f"{fmt_qty(quantity)} {unit}".strip()
+    return unit_text.quantity(quantity, unit)
 
 
 # --------------------------------------------------------------------------
@@ -96,7 +97,7 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
     for number, line in enumerate(data.lines, start=1):
         rows.append([str(number), para(line.product, s.cell), para(line.article_code, s.cell),
                      _qty_unit(line.pack_size, line.unit), str(line.packs),
-                     _qty_unit(line.quantity, line.unit), fmt_price(line.unit_price),
+                     _qty_unit(line.quantity, line.unit), unit_text.price(line.unit_price, cur),
                      fmt_money(line.amount, cur)])
     widths = [8 * mm, 46 * mm, 18 * mm, 20 * mm, 19 * mm, 22 * mm, 20 * mm]
     widths.append(width - sum(widths))
@@ -150,7 +151,7 @@ def _invoice(data: InvoiceData) -> bytes:
     for line in share.lines:
         style += _explained_rows(len(rows))
         rows.append([pdf.wrapped(line.product, pdf.FONT_BOLD, 8.5, first - 6),
-                     f"{line.allocated} {line.unit}", line.amount_text])
+                     line.allocated_text, line.amount_text])
         rows.append([pdf.wrapped(f"{line.asked}\n{line.why}", pdf.FONT, 7.5, width - 40 * mm),
                      "", ""])
     rows.append([_("Goods"), "", fmt_money(share.goods, cur)])
@@ -325,8 +326,9 @@ def _matrix(data: DistributionData) -> list[Flowable]:
                           s.small))
         story.append(pdf.gap(1))
         head: list[Any] = [para(_("Member"), s.head)]
-        head += [pdf.VerticalLabel(f"{i + 1}. {products[i].name} ({products[i].unit})",
-                                   38 * mm) for i in block]
+        head += [pdf.VerticalLabel(
+            f"{i + 1}. {products[i].name} ({unit_text.label(products[i].unit)})", 38 * mm)
+            for i in block]
         rows: list[list[Any]] = [head]
         for member in data.members:
             quantities = member.quantities
@@ -351,9 +353,10 @@ def build_order_form(data: OrderFormData) -> bytes:
         return _order_form(data)
 
 
-def _prices(product: SheetProduct) -> str:
-    return "; ".join(_("from %(qty)s: %(price)s", qty=fmt_qty(q), price=fmt_price(p))
-                     if q else fmt_price(p) for q, p in product.prices)
+def _prices(product: SheetProduct, currency: str) -> str:
+    return "; ".join(_("from %(qty)s: %(price)s", qty=_qty_unit(q, product.unit),
+                       price=unit_text.price(p, currency))
+                     if q else unit_text.price(p, currency) for q, p in product.prices)
 
 
 EXTRA_ROWS = 4  # empty rows for members the list does not have yet
@@ -380,8 +383,9 @@ def _order_form(data: OrderFormData) -> bytes:
     legend: list[list[Any]] = [head]
     for index, product in enumerate(products, start=1):
         legend.append([str(index), para(product.name, s.cell), product.article_code,
-                       product.unit, fmt_qty(product.pack_size), fmt_qty(product.granularity),
-                       para(_prices(product), s.cell)])
+                       unit_text.label(product.unit), fmt_qty(product.pack_size),
+                       fmt_qty(product.granularity),
+                       para(_prices(product, data.group.currency), s.cell)])
     widths = [10 * mm, 90 * mm, 25 * mm, 18 * mm, 20 * mm, 16 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(legend, widths, numeric=(4, 5)))
@@ -398,7 +402,7 @@ def _order_form(data: OrderFormData) -> bytes:
         spans = []
         for column, i in enumerate(block):
             product = products[i]
-            top += [para(f"{i + 1}. {product.name} ({product.unit})", s.head), ""]
+            top += [para(f"{i + 1}. {product.name} ({unit_text.label(product.unit)})", s.head), ""]
             sub += [_("qty"), _("tol.")]
             spans.append(("SPAN", (1 + 2 * column, 0), (2 + 2 * column, 0)))
         rows: list[list[Any]] = [top, sub]
@@ -433,17 +437,18 @@ def _offer_cell(cell: Any, unit: str, cur: str) -> list[Flowable] | str:
     if cell.status in ("unavailable", "not_offered"):
         return [para(_("cannot deliver"), s.why)]
     parts = [para(ngettext("%(num)d pack of %(size)s", "%(num)d packs of %(size)s", cell.packs,
-                           size=fmt_qty(cell.pack_size)), s.cell_right),
-             para(f"= {fmt_qty(cell.ordered)} {unit} × {fmt_price(cell.unit_price)}", s.why),
+                           size=_qty_unit(cell.pack_size, unit)), s.cell_right),
+             para(f"= {_qty_unit(cell.ordered, unit)} × {unit_text.price(cell.unit_price, cur)}",
+                  s.why),
              rich(bold(fmt_money(cell.total, cur)), s.cell_right)]
     if cell.best:
         parts.append(rich(f"<b>★ {escape(_('best price'))}</b>", s.cell_right))
     if cell.status == "too_little" and cell.max_quantity is not None:
-        parts.append(para(_("delivers at most %(qty)s %(unit)s",
-                            qty=fmt_qty(cell.max_quantity), unit=unit), s.why))
+        parts.append(para(_("delivers at most %(qty)s",
+                            qty=_qty_unit(cell.max_quantity, unit)), s.why))
     if cell.below_firm:
-        parts.append(para(_("%(qty)s %(unit)s of firm orders not bought (pack size)",
-                            qty=fmt_qty(cell.below_firm), unit=unit), s.why))
+        parts.append(para(_("%(qty)s of firm orders not bought (pack size)",
+                            qty=_qty_unit(cell.below_firm, unit)), s.why))
     return parts
 
 
@@ -522,8 +527,8 @@ def _quote_comparison(data: ComparisonData) -> bytes:
         rows: list[list[Any]] = [head]
         for product in data.products:
             rows.append([[rich(bold(product.name), s.cell), para(_(
-                "needed: %(firm)s %(unit)s + %(tol)s tolerance", firm=fmt_qty(product.firm),
-                unit=product.unit, tol=fmt_qty(product.tolerance)), s.why)]]
+                "needed: %(firm)s + %(tol)s tolerance", firm=_qty_unit(product.firm, product.unit),
+                tol=_qty_unit(product.tolerance, product.unit)), s.why)]]
                 + [_offer_cell(product.cells[i], product.unit, cur) for i in block])
         foot = [
             (_("Goods"), [fmt_money(o.goods, cur) if not o.declined else "" for o in offers]),

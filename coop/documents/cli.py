@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from coop.documents import builders, services
 from coop.errors import DomainError
 from coop.extensions import db
+from coop.i18n import use_group_timezone
 from coop.orders import domain as rounds
 from coop.orders.models import Round
 
@@ -29,6 +30,7 @@ def write_documents(round_id: int, out_dir: Path) -> None:
     rnd = db.session.get(Round, round_id)
     if rnd is None:
         raise click.BadParameter(f"no round with id {round_id}", param_hint="ROUND_ID")
+    use_group_timezone(rnd.group)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     try:

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from coop.extensions import db
 from coop.groups.models import Group, Membership
 from coop.groups.services import membership_of
+from coop.i18n import use_group_timezone
 
 
 def load_group(group_id: int, *, treasurer: bool = False) -> tuple[Group, Membership | None]:
@@ -25,6 +26,7 @@ def load_group(group_id: int, *, treasurer: bool = False) -> tuple[Group, Member
         abort(404)
     if treasurer and not (current_user.is_admin or (membership and membership.is_treasurer)):
         abort(403)
+    use_group_timezone(group)
     return group, membership
 
 

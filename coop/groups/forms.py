@@ -11,7 +11,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from coop.config import SUPPORTED_LOCALES
 from coop.forms import DecimalTextField, MoneyField, choices
 from coop.groups.services import COUNTRIES, CURRENCIES
-from coop.i18n import COUNTRY_NAMES, LANGUAGE_NAMES
+from coop.i18n import COUNTRY_NAMES, LANGUAGE_NAMES, TIMEZONE_NAMES
+from coop.zones import TIMEZONES
 
 
 def role_choices() -> list[SelectChoice]:
@@ -62,6 +63,8 @@ class SettingsForm(FlaskForm):
                               choices=loss_policy_choices())
     credit_limit = MoneyField(_l("Credit limit: the most a member may owe (empty: no limit)"),
                               validators=[Optional()])
+    timezone = SelectField(_l("Time zone (deadlines and dates)"), validate_choice=False,
+                           choices=choices([(z, TIMEZONE_NAMES[z]) for z in TIMEZONES]))
 
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

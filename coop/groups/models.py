@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coop.auth.models import User
 from coop.db import utcnow
 from coop.extensions import db
+from coop.zones import DEFAULT_ZONE, zone_for_new_group
 
 ROLE_TREASURER = "treasurer"
 ROLE_MEMBER = "member"
@@ -32,6 +33,9 @@ class Group(db.Model):  # type: ignore[name-defined,misc]
     country: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
     language: Mapped[str] = mapped_column(String(8))
+    # where the group lives: deadlines, dates on pages and documents (coop.i18n)
+    timezone: Mapped[str] = mapped_column(String(40), default=zone_for_new_group,
+                                          server_default=DEFAULT_ZONE)
     # Split settings (defaults for new rounds), all integers:
     levy_basis_points: Mapped[int] = mapped_column(default=0)  # 200 = 2 %
     cash_rounding: Mapped[int] = mapped_column(default=0)  # minor units; 0 = none

@@ -15,6 +15,7 @@ from coop.db import utcnow
 from coop.errors import DomainError, NotAllowed
 from coop.groups.models import LOSS_POLICIES, ROLE_TREASURER, ROLES, Group, Membership
 from coop.money import minor_digits
+from coop.zones import TIMEZONES, default_timezone
 
 CURRENCIES = ("KGS", "TJS", "KZT", "UZS", "RUB", "USD", "EUR")
 COUNTRIES = ("KG", "TJ", "KZ", "UZ")
@@ -49,14 +50,16 @@ def create_group(session: Session, actor: User, *, name: str, village: str, regi
     if language not in SUPPORTED_LOCALES:
         raise DomainError(_l("Unknown language."), field="language")
     group = Group(name=name, village=village.strip(), region=region.strip(), country=country,
-                  currency=currency, language=language)
+                  currency=currency, language=language,
+                  timezone=default_timezone(country, currency))
     session.add(group)
     session.flush()
     return group
 
 
 def update_settings(session: Session, group: Group, *, levy_basis_points: int,
-                    cash_rounding: int, loss_policy: str, credit_limit: int | None) -> None:
+                    cash_rounding: int, loss_policy: str, credit_limit: int | None,
+                    timezone: str | None = None) -> None:
     if not 0 <= levy_basis_points <= 10000:
         raise DomainError(_l("The levy is a percentage from 0 to 100."), field="levy")
     if cash_rounding < 0:
@@ -65,6 +68,10 @@ def update_settings(session: Session, group: Group, *, levy_basis_points: int,
         raise DomainError(_l("Unknown loss policy."), field="loss_policy")
     if credit_limit is not None and credit_limit < 0:
         raise DomainError(_l("The credit limit cannot be negative."), field="credit_limit")
+    if timezone is not None and timezone not in TIMEZONES:
+        raise DomainError(_l("Unknown time zone."), field="timezone")
+    if timezone is not None:
+        group.timezone = timezone
     group.levy_basis_points = levy_basis_points
     group.cash_rounding = cash_rounding
     group.loss_policy = loss_policy

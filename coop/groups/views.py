@@ -10,7 +10,7 @@ from coop.extensions import db
 from coop.groups import services
 from coop.groups.access import group_view, member_in_group
 from coop.groups.forms import GroupForm, MemberForm, SettingsForm
-from coop.money import parse_decimal
+from coop.i18n import input_percent
 from coop.views import render_then_commit, saving
 
 bp = Blueprint("groups", __name__, template_folder="templates")
@@ -161,10 +161,11 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
     group = g.group
     form = SettingsForm(currency=group.currency)
     if request.method == "GET":
-        form.levy_percent.data = str(parse_decimal(str(group.levy_basis_points)) / 100)
+        form.levy_percent.data = input_percent(group.levy_basis_points)
         form.cash_rounding.set_minor(group.cash_rounding or None)
         form.loss_policy.data = group.loss_policy
         form.credit_limit.set_minor(group.credit_limit)
+        form.timezone.data = group.timezone
     if form.validate_on_submit():
         levy = form.levy_percent.value
         with saving(form) as saved:
@@ -172,7 +173,8 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
                 db.session, group,
                 levy_basis_points=int(levy * 100) if levy is not None else 0,
                 cash_rounding=form.cash_rounding.minor or 0,
-                loss_policy=form.loss_policy.data, credit_limit=form.credit_limit.minor)
+                loss_policy=form.loss_policy.data, credit_limit=form.credit_limit.minor,
+                timezone=form.timezone.data or None)
         if saved:
             flash(_("Settings saved."), "success")
             return redirect(url_for("groups.dashboard", group_id=group_id))

@@ -16,7 +16,7 @@ from coop.forms import apply_domain_error, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
-from coop.i18n import fmt_money
+from coop.i18n import fmt_date, fmt_money
 from coop.ledger import services
 from coop.ledger.forms import AdjustmentForm, PaymentForm, PayOutForm, ReverseForm, WriteOffForm
 from coop.money import to_string
@@ -111,7 +111,7 @@ def statement_csv(group_id: int, membership_id: int):  # type: ignore[no-untyped
     writer.writerow([_("Date"), _("What"), _("Note"), _("Amount"), _("Balance")])
     writer.writerow(["", _("Opening balance"), "", "", to_string(opening, currency)])
     for line in lines:
-        writer.writerow([line.posting.created_at.strftime("%Y-%m-%d %H:%M"),
+        writer.writerow([fmt_date(line.posting.created_at),  # the group's time zone
                          str(services.KIND_NAMES.get(line.posting.kind, line.posting.kind)),
                          line.posting.memo, to_string(line.amount, currency),
                          to_string(line.balance, currency)])

@@ -15,6 +15,7 @@ from coop import money
 from coop.i18n import current_locale, fmt_price, fmt_qty
 from coop.orders import facts
 from coop.orders.domain import PackFill
+from coop.unit_text import UnitWords
 
 
 @dataclass
@@ -27,6 +28,7 @@ class LineView:
     unit_price: str
     amount: int
     why: str
+    allocated_text: str = ""  # "2,5 килограмма"
     asked: str = ""  # "Asked 30, tolerance 5, price 48.5"
     amount_text: str = ""  # the amount in money, for the page
 
@@ -68,6 +70,7 @@ class _Words:
         self.qty_decimals = qty_decimals
         self.locale = current_locale()
         self._translations = get_translations()
+        self.units = UnitWords(self.locale, self._translations)
 
     def gettext(self, string: str, **variables: object) -> str:
         """flask_babel.gettext, with the translations looked up once."""
@@ -85,6 +88,18 @@ class _Words:
 
     def qty(self, quantity: int) -> str:
         return self.num(quantity, self.qty_decimals)
+
+    def qty_unit(self, quantity: int, unit: str) -> str:
+        """'2,5 килограмма': a quantity of the split (in 10**-qty_decimals) with its unit."""
+        return self.units.quantity(quantity, unit, self.qty_decimals)
+
+    def price_money(self, micro: int) -> str:
+        """'38,00 сом': a unit price with the currency, where the unit is said nearby."""
+        return self.units.price(micro, self.currency)
+
+    def unit_price(self, micro: int, unit: str) -> str:
+        """'38,00 сом за пакет'."""
+        return self.units.unit_price(micro, self.currency, unit)
 
     def ngettext(self, singular: str, plural: str, num: int, **variables: object) -> str:
         """flask_babel.ngettext, with the translations looked up once."""
@@ -130,14 +145,15 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
                               "%(num)d packs: tolerance fills the last one.", fill.packs)
         else:
             status = ngettext(
-                "%(num)d full pack; the last needs %(missing)s %(unit)s more (firm or "
-                "tolerance), or it is not ordered.",
-                "%(num)d full packs; the last needs %(missing)s %(unit)s more (firm or "
-                "tolerance), or it is not ordered.",
-                fill.full_packs, missing=qty(fill.missing), unit=unit)
+                "%(num)d full pack; the last needs %(missing)s more (firm or tolerance), "
+                "or it is not ordered.",
+                "%(num)d full packs; the last needs %(missing)s more (firm or tolerance), "
+                "or it is not ordered.",
+                fill.full_packs, missing=words.units.quantity(fill.missing, unit))
         rows.append(PackRow(
             product=product.name, supplier=(item.awarded_supplier or product.supplier).name,
-            pack=_("pack of %(n)s", n=qty(fill.pack_size)), firm=f"{qty(fill.firm)} {unit}",
+            pack=words.units.pack(fill.pack_size, unit),
+            firm=words.units.quantity(fill.firm, unit),
             tolerance=f"+ {qty(fill.tolerance)} {tolerance}", percent=fill.fill_percent,
             status=status))
     return rows
@@ -180,36 +196,37 @@ class _ShareWords(_Words):
     def line(self, line: facts.LineFacts) -> LineView:
         _ = self.gettext
         price = Decimal(line.unit_price).scaleb(-6)
-        numbers = {"unit": line.unit,
-                   "pack": self.qty(line.pack_size), "ordered": self.qty(line.ordered),
-                   "firm": self.qty(line.firm), "usable": self.qty(line.usable),
-                   "allocated": self.qty(line.allocated), "quantity": self.qty(line.quantity),
-                   "extra": self.qty(line.allocated - line.quantity)}
+        unit = line.unit
+        numbers = {name: self.qty_unit(value, unit) for name, value in (
+            ("pack", line.pack_size), ("ordered", line.ordered), ("firm", line.firm),
+            ("usable", line.usable), ("allocated", line.allocated),
+            ("quantity", line.quantity), ("extra", line.allocated - line.quantity))}
         if line.quantity and line.packs == 0:
             why = _("Not ordered: all members together did not fill one pack "
-                    "(%(pack)s %(unit)s).", **numbers)
+                    "(%(pack)s).", **numbers)
         elif line.allocated < line.quantity and line.usable < line.ordered:
-            why = _("Only %(usable)s %(unit)s arrived usable for %(firm)s %(unit)s asked "
-                    "firmly; shared by firm quantities, you get %(allocated)s.", **numbers)
+            why = _("Only %(usable)s arrived usable for %(firm)s asked firmly; shared by "
+                    "firm quantities, you get %(allocated)s.", **numbers)
         elif line.allocated < line.quantity:
-            why = _("The group ordered %(ordered)s %(unit)s in full packs of %(pack)s for "
-                    "%(firm)s %(unit)s asked firmly: tolerances could not fill one more pack. "
-                    "Shared by firm quantities, you get %(allocated)s.", **numbers)
+            why = _("The group ordered %(ordered)s in full packs of %(pack)s for %(firm)s "
+                    "asked firmly: tolerances could not fill one more pack. Shared by firm "
+                    "quantities, you get %(allocated)s.", **numbers)
         elif line.allocated > line.quantity:
             why = _("Your %(quantity)s plus %(extra)s of your tolerance, to fill the group's "
-                    "packs of %(pack)s %(unit)s.", **numbers)
+                    "packs of %(pack)s.", **numbers)
         else:
-            why = _("What you asked for. The group ordered %(ordered)s %(unit)s in packs of "
+            why = _("What you asked for. The group ordered %(ordered)s in packs of "
                     "%(pack)s.", **numbers)
-        why += " " + _("Price for the group's quantity: %(price)s per %(unit)s.",
-                       price=self.number(price), **numbers)
-        quantity, tolerance = self.qty(line.quantity), self.qty(line.tolerance)
-        return LineView(product=line.product, unit=line.unit, quantity=quantity,
-                        tolerance=tolerance, allocated=numbers["allocated"],
+        why += " " + _("Price for the group's quantity: %(price)s.",
+                       price=self.unit_price(line.unit_price, unit))
+        return LineView(product=line.product, unit=line.unit, quantity=self.qty(line.quantity),
+                        tolerance=self.qty(line.tolerance), allocated=self.qty(line.allocated),
                         unit_price=self.number(price), amount=line.amount, why=why,
-                        asked=_("Asked %(q)s, tolerance %(t)s, price %(p)s", q=quantity,
-                                t=tolerance, p=self.number(price)),
-                        amount_text=self.money(line.amount))
+                        asked=_("Asked %(q)s, tolerance %(t)s, price %(p)s",
+                                q=numbers["quantity"], t=self.qty_unit(line.tolerance, unit),
+                                p=self.unit_price(line.unit_price, unit)),
+                        amount_text=self.money(line.amount),
+                        allocated_text=numbers["allocated"])
 
     def loss(self, item: facts.LossFacts) -> ChargeView:
         _ = self.gettext
@@ -283,7 +300,7 @@ def share_text(member: facts.MemberFacts, currency: str, round_title: str, group
     money = words.money
     lines = [f"{group_name}: {round_title}", member.name]
     for line in member.lines:
-        lines.append(f"• {line.product}: {words.qty(line.allocated)} {line.unit} — "
+        lines.append(f"• {line.product}: {words.qty_unit(line.allocated, line.unit)} — "
                      f"{money(line.amount)}")
     charges = [(cost.name, cost.share) for cost in member.costs]
     charges += [(item.product or _("Losses"), item.share)

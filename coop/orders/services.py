@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from coop import money
+from coop import money, unit_text
 from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
@@ -36,7 +36,7 @@ from coop.orders.models import (
     new_change_token,
 )
 from coop.payables import services as payables
-from coop.quantities import line_amount, price_str, qty_str, weight_str
+from coop.quantities import line_amount, local_qty, price_str, qty_str, weight_str
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 STATE_NAMES = {
@@ -340,9 +340,9 @@ def _check_quantities(item: RoundItem, quantity: int, tolerance: int) -> None:
                                  product=product.name), field=f"{field_name}_{item.id}")
         if not domain.is_multiple(value, step):
             raise DomainError(
-                _l("%(product)s: order in steps of %(step)s %(unit)s (%(value)s is not).",
-                   product=product.name, step=qty_str(step), unit=product.unit,
-                   value=qty_str(value)), field=f"{field_name}_{item.id}")
+                _l("%(product)s: order in steps of %(step)s (%(value)s is not).",
+                   product=product.name, step=unit_text.quantity(step, product.unit),
+                   value=local_qty(value)), field=f"{field_name}_{item.id}")
     if tolerance and not quantity:
         raise DomainError(_l("%(product)s: a tolerance needs a firm quantity too.",
                              product=product.name), field=f"tolerance_{item.id}")
@@ -398,8 +398,8 @@ def _check_credit(session: Session, membership: Membership) -> None:
         raise DomainError(_l(
             "This order could cost up to %(exposure)s, but the group's credit limit "
             "leaves %(available)s for %(name)s. Order less, or pay first.",
-            exposure=money.to_string(exposure, currency),
-            available=money.to_string(max(available, 0), currency),
+            exposure=money.LocalMoney(exposure, currency),
+            available=money.LocalMoney(max(available, 0), currency),
             name=membership.user.name))
 
 
@@ -656,9 +656,10 @@ def check_delivery(rnd: Round, lines: Mapping[int, tuple[int, int]]) -> None:
                                      product=product.name), field=name + field_suffix)
             if not domain.is_multiple(value, product.granularity):
                 raise DomainError(
-                    _l("%(product)s: quantities come in steps of %(step)s %(unit)s.",
-                       product=product.name, step=qty_str(product.granularity),
-                       unit=product.unit), field=name + field_suffix)
+                    _l("%(product)s: quantities come in steps of %(step)s.",
+                       product=product.name,
+                       step=unit_text.quantity(product.granularity, product.unit)),
+                    field=name + field_suffix)
         if damaged > received:
             raise DomainError(_l("%(product)s: more damaged than received.",
                                  product=product.name), field="damaged" + field_suffix)
@@ -701,8 +702,8 @@ def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: in
     if amount > loss:
         currency = rnd.group.currency
         raise DomainError(_l("The credit, %(amount)s, is more than what is still lost on "
-                             "this product, %(loss)s.", amount=money.to_string(amount, currency),
-                             loss=money.to_string(loss, currency)), field="amount")
+                             "this product, %(loss)s.", amount=money.LocalMoney(amount, currency),
+                             loss=money.LocalMoney(loss, currency)), field="amount")
     credit = CreditNote(round_id=rnd.id, round_item_id=item_id, amount=amount,
                         note=note.strip()[:300], recorded_by_id=actor.id)
     session.add(credit)

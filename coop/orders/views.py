@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -14,6 +13,7 @@ from coop.forms import ActionForm, choices, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import find_members, member_picker
+from coop.i18n import input_percent
 from coop.ledger import services as ledger
 from coop.orders import cache as split_cache
 from coop.orders import domain, explain, services
@@ -81,7 +81,7 @@ def new_round(group_id: int):  # type: ignore[no-untyped-def]
     _fill_round_form(form)
     if request.method == "GET":
         form.loss_policy.data = g.group.loss_policy
-        form.levy_percent.data = str(Decimal(g.group.levy_basis_points) / 100)
+        form.levy_percent.data = input_percent(g.group.levy_basis_points)
         form.cash_rounding.set_minor(g.group.cash_rounding or None)
     if form.validate_on_submit():
         fields = _round_fields(form)
@@ -111,7 +111,7 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         form.products.data = [item.product_id for item in rnd.items]
         form.delivery_place.data, form.delivery_date.data = rnd.delivery_place, rnd.delivery_date
         form.loss_policy.data = rnd.loss_policy
-        form.levy_percent.data = str(Decimal(rnd.levy_basis_points) / 100)
+        form.levy_percent.data = input_percent(rnd.levy_basis_points)
         form.cash_rounding.set_minor(rnd.cash_rounding or None)
     if form.validate_on_submit():
         with saving(form) as saved:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 
 from coop.orders import split
-from coop.quantities import line_amount, qty_str
+from coop.quantities import line_amount, local_qty
 from coop.suppliers.domain import tier_sequence_errors
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def check_pack_size(pack_size: int | None, granularity: int) -> list[Any]:
         return [_l("The pack size must be more than 0.")]
     if granularity > 0 and pack_size % granularity:
         return [_l("The pack size %(pack)s is not a whole number of steps of %(step)s.",
-                   pack=qty_str(pack_size), step=qty_str(granularity))]
+                   pack=local_qty(pack_size), step=local_qty(granularity))]
     return []
 
 

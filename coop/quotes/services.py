@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from coop import money
+from coop import money, unit_text
 from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
@@ -558,9 +558,10 @@ def _check_awardable(quote: Quote, item: RoundItem, need: domain.Need, currency:
     line = offer_of(latest, quote.id).lines.get(item.id)
     cost = domain.line_cost(need, line, currency)
     if cost.status == domain.TOO_LITTLE:
-        raise DomainError(_l("%(supplier)s cannot deliver %(qty)s %(unit)s of %(product)s.",
-                             supplier=name, qty=qty_str(cost.ordered),
-                             unit=item.product.unit, product=item.product.name))
+        raise DomainError(_l("%(supplier)s cannot deliver %(qty)s of %(product)s.",
+                             supplier=name, qty=unit_text.quantity(cost.ordered,
+                                                                   item.product.unit),
+                             product=item.product.name))
     if not cost.deliverable or line is None:
         raise DomainError(_l("%(supplier)s does not offer %(product)s.", supplier=name,
                              product=item.product.name))

@@ -28,7 +28,7 @@ from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, apply_domain_error, choices
 from coop.groups.access import group_view
-from coop.i18n import local_today
+from coop.i18n import input_price, input_qty, local_today, use_group_timezone
 from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders.models import Round
@@ -415,12 +415,12 @@ def _open_link(token: str) -> Quote:
     quote = services.open_quote(db.session, token)
     g.locale_override = session.get("locale") or quote.supplier.language
     refresh()
+    use_group_timezone(quote.round.group)
     return quote
 
 
 def _typed_from_revision(quote: Quote) -> dict[int, LineTyped]:
     """Her latest offer as the form shows it, else the group's expectations."""
-    from coop.quantities import price_str, qty_str
 
     rows = domain.MAX_TIERS
     latest = quote.latest if quote.latest and not quote.latest.declined else None
@@ -428,14 +428,14 @@ def _typed_from_revision(quote: Quote) -> dict[int, LineTyped]:
     typed = {}
     for item in quote.round.items:
         line = lines.get(item.id)
-        entry = LineTyped(item.id, pack=qty_str(item.product.pack_size))
+        entry = LineTyped(item.id, pack=input_qty(item.product.pack_size))
         if line is not None:
             entry.available = line.available
             if line.available:
-                entry.pack = qty_str(line.pack_size or 0)
-                entry.max = qty_str(line.max_quantity) if line.max_quantity is not None else ""
+                entry.pack = input_qty(line.pack_size or 0)
+                entry.max = input_qty(line.max_quantity) if line.max_quantity is not None else ""
                 entry.code = line.article_code or ""
-                tiers = [(qty_str(t.min_qty), price_str(t.unit_price)) for t in line.tiers]
+                tiers = [(input_qty(t.min_qty), input_price(t.unit_price)) for t in line.tiers]
                 entry.tiers = (tiers + [("", "")] * rows)[:rows]
         elif latest is not None:
             entry.available = False

@@ -50,7 +50,7 @@ def ensure_sales_demo(session: Session, group: Group) -> SaleLot | None:
     actor = treasurer.user
     today = local_today()
     lot = services.create_lot(
-        session, group, actor, product=DEMO_PRODUCT, unit="банка 0,5 л",
+        session, group, actor, product=DEMO_PRODUCT, unit="jar",
         grades=[services.GradeInput(name, factor) for name, factor in GRADES],
         period_from=today - timedelta(days=60), period_to=today - timedelta(days=40),
         place=f"Склад группы, {group.village}".rstrip(", "), step=parse_quantity("1"))

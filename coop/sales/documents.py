@@ -11,13 +11,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coop import unit_text
 from coop.auth.models import User
 from coop.documents import services as documents
 from coop.documents.domain import Stamp
 from coop.documents.models import SALES_INVOICE, Document
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_basis_points, fmt_date, fmt_number, fmt_qty
+from coop.i18n import fmt_basis_points, fmt_date, fmt_number
 from coop.ledger import services as ledger
 from coop.sales import explain, services
 from coop.sales.models import Sale, SaleLot
@@ -107,7 +108,7 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
                    for line in statement.grades]
         sales = [ShareLine(label=f"{fmt_date(sale.sold_on)} — {sale.buyer.name}",
                            detail=", ".join(f"{grades.get(line.grade_id, '')}: "
-                                            f"{fmt_qty(line.quantity)} {lot.unit}"
+                                            f"{unit_text.quantity(line.quantity, lot.unit)}"
                                             for line in sale.lines),
                            total=sale.revenue, share=share) for sale, share in statement.sales]
         levy = ShareLine(

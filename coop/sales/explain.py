@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from coop import unit_text
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_money, fmt_number, fmt_qty
+from coop.i18n import fmt_money, fmt_number
 from coop.sales import domain
 from coop.sales.models import Sale, SaleCost, SaleGrade
 from coop.sales.services import RULE_NAMES, LotView, PayoutLine, cost_label, lot_title
@@ -63,7 +64,7 @@ def value_units(value: int) -> Decimal:
 
 def unsold_words(statement: MemberStatement, line: GradeLine) -> str:
     unit = statement.view.lot.unit
-    amount = f"{fmt_qty(line.unsold)} {unit}"
+    amount = unit_text.quantity(line.unsold, unit)
     if not statement.closed:
         return _("%(amount)s not sold yet", amount=amount)
     if line.grade.unsold_action == domain.CARRY:
@@ -85,9 +86,9 @@ def statement_text(statement: MemberStatement | None, group: Group, balance: int
     if not statement.closed:
         lines.append(_("Preview: the lot is not closed yet, the figures may change."))
     for line in statement.grades:
-        text = _("%(grade)s: brought %(brought)s %(unit)s, sold %(sold)s",
-                 grade=line.grade.name, brought=fmt_qty(line.contributed), unit=lot.unit,
-                 sold=fmt_qty(line.sold))
+        text = _("%(grade)s: brought %(brought)s, sold %(sold)s",
+                 grade=line.grade.name, brought=unit_text.quantity(line.contributed, lot.unit),
+                 sold=unit_text.quantity(line.sold, lot.unit))
         if line.unsold:
             text += f", {unsold_words(statement, line)}"
         lines.append(f"• {text}")

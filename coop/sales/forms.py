@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, FieldList, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from coop.forms import DecimalTextField, MoneyField, choices
+from coop.forms import DecimalTextField, MoneyField, choices, unit_choices
 from coop.money import MoneyError, parse_decimal
 from coop.quantities import parse_price, parse_quantity
 from coop.sales.domain import FACTOR_SCALE
@@ -90,7 +90,8 @@ class GradeForm(FlaskForm):
 
 class LotForm(FlaskForm):
     product = StringField(_l("Product"), validators=[DataRequired(), Length(max=160)])
-    unit = StringField(_l("Unit (kg, jar…)"), validators=[DataRequired(), Length(max=24)])
+    unit = SelectField(_l("Unit"), choices=unit_choices, validate_choice=False)
+    unit_other = StringField(_l("Other unit"), validators=[Optional(), Length(max=24)])
     step = QuantityField(_l("Smallest quantity (1 for jars, 0.1 for kg)"),
                          validators=[Optional()])
     period_from = DateField(_l("Collection from"), validators=[DataRequired()])

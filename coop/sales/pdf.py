@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether
 
+from coop import unit_text
 from coop.documents import pdf
 from coop.documents.domain import GroupInfo, Stamp
 from coop.documents.parts import align_right as _right
@@ -24,7 +25,7 @@ from coop.documents.parts import meta as _meta
 from coop.documents.parts import parties as _parties
 from coop.documents.parts import title as _title
 from coop.documents.pdf import bold, para, rich, styles
-from coop.i18n import fmt_date, fmt_money, fmt_number, fmt_price, fmt_qty
+from coop.i18n import fmt_date, fmt_money, fmt_number
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ def _sales_invoice(data: SalesInvoiceData) -> bytes:
                               for i, h in enumerate(head)]]
     for number, line in enumerate(data.lines, start=1):
         rows.append([str(number), para(line.product, s.cell), para(line.grade, s.cell),
-                     f"{fmt_qty(line.quantity)} {line.unit}", fmt_price(line.unit_price),
+                     unit_text.quantity(line.quantity, line.unit),
+                     unit_text.price(line.unit_price, cur),
                      fmt_money(line.amount, cur)])
     widths = [9 * mm, 58 * mm, 32 * mm, 25 * mm, 22 * mm]
     widths.append(width - sum(widths))
@@ -150,7 +152,7 @@ def _sales_invoice(data: SalesInvoiceData) -> bytes:
                                                   80 * mm), width), pdf.gap(4),
               para(_("Paid in full to the group's cash on %(date)s.",
                      date=fmt_date(data.sold_on)), s.small),
-              para(_("Unit prices are per %(unit)s.", unit=data.lines[0].unit
+              para(_("Unit prices are %(per)s.", per=unit_text.per(data.lines[0].unit)
                      if data.lines else ""), s.small),
               pdf.gap(10),
               pdf.signatures([_("Seller (treasurer)"), _("Buyer")], width)]
@@ -186,8 +188,8 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
                               for i, h in enumerate(head)]]
     for line in data.produce:
         rows.append([para(line.grade, s.cell), fmt_number(Decimal(line.factor) / 1000),
-                     f"{fmt_qty(line.contributed)} {data.unit}",
-                     f"{fmt_qty(line.sold)} {data.unit}", para(line.unsold_words, s.cell_right)
+                     unit_text.quantity(line.contributed, data.unit),
+                     unit_text.quantity(line.sold, data.unit), para(line.unsold_words, s.cell_right)
                      if line.unsold else "—", line.value])
     widths = [38 * mm, 26 * mm, 25 * mm, 25 * mm, 38 * mm]
     widths.append(width - sum(widths))

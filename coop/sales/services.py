@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from coop import money
+from coop import money, unit_text, units
 from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
@@ -38,7 +38,7 @@ from coop.groups.models import Group, Membership
 from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import Posting
-from coop.quantities import MAX_QTY, line_amount, qty_str
+from coop.quantities import MAX_QTY, line_amount, local_qty
 from coop.sales import domain
 from coop.sales.models import (
     BUYER_KINDS,
@@ -152,7 +152,7 @@ def _check_lot_fields(product: str, unit: str, step: int, period_from: date | No
                       ) -> tuple[str, str, str]:
     product = _check_text(product, limit=160, field="product",
                           required=_l("Say what is sold (the product)."))
-    unit = _check_text(unit, limit=24, field="unit",
+    unit = _check_text(units.normalise(unit), limit=24, field="unit",
                        required=_l("Say in what unit (kg, jar…)."))
     place = _check_text(place, limit=200, field="place")
     if not 0 < step <= MAX_STEP:
@@ -206,7 +206,7 @@ def update_lot(session: Session, lot: SaleLot, *, product: str, unit: str,
                 select(SaleLine.quantity).join(Sale).where(Sale.lot_id == lot.id)))
         if any(not domain.is_multiple(q, step) for q in quantities):
             raise DomainError(_l("Some quantities already recorded are not multiples of "
-                                 "%(step)s.", step=qty_str(step)), field="step")
+                                 "%(step)s.", step=local_qty(step)), field="step")
     existing = {g.id: g for g in lot.grades}
     kept = {g.id for g in checked if g.id is not None}
     if kept - set(existing):
@@ -250,8 +250,8 @@ def _check_quantity(lot: SaleLot, quantity: int, field: str, *, allow_zero: bool
     if quantity > MAX_QTY:
         raise DomainError(_l("The quantity is too large."), field=field)
     if not domain.is_multiple(quantity, lot.step):
-        raise DomainError(_l("Quantities of this lot come in steps of %(step)s %(unit)s.",
-                             step=qty_str(lot.step), unit=lot.unit), field=field)
+        raise DomainError(_l("Quantities of this lot come in steps of %(step)s.",
+                             step=unit_text.quantity(lot.step, lot.unit)), field=field)
 
 
 # --------------------------------------------------------------------------
@@ -364,9 +364,10 @@ def correct_contribution(session: Session, lot: SaleLot, contribution_id: int, *
         stock = pooled[grade_id_changed]
         if stock.pooled + change < stock.sold:
             raise DomainError(_l(
-                "%(sold)s %(unit)s of %(grade)s are sold already; the lot would hold only "
-                "%(left)s %(unit)s.", sold=qty_str(stock.sold), unit=lot.unit,
-                grade=stock.grade.name, left=qty_str(stock.pooled + change)), field="quantity")
+                "%(sold)s of %(grade)s are sold already; the lot would hold only "
+                "%(left)s.", sold=unit_text.quantity(stock.sold, lot.unit),
+                grade=stock.grade.name, left=unit_text.quantity(stock.pooled + change, lot.unit)),
+                field="quantity")
     rows = [Contribution(lot_id=lot.id, membership_id=original.membership_id,
                          grade_id=g, quantity=change, kind="correction",
                          corrects_id=original.id, brought_on=original.brought_on, note=reason,
@@ -512,9 +513,10 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
     for grade_id, quantity, left in domain.oversold(
             {g: q for g, (q, _p) in wanted.items()}, {g: s.pooled for g, s in stock.items()},
             {g: s.sold for g, s in stock.items()}):
-        raise DomainError(_l("%(grade)s: the lot holds only %(left)s %(unit)s more, not "
-                             "%(wanted)s.", grade=stock[grade_id].grade.name,
-                             left=qty_str(left), unit=lot.unit, wanted=qty_str(quantity)),
+        raise DomainError(_l("%(grade)s: the lot holds only %(left)s more, not %(wanted)s.",
+                             grade=stock[grade_id].grade.name,
+                             left=unit_text.quantity(left, lot.unit),
+                             wanted=unit_text.quantity(quantity, lot.unit)),
                           field=f"quantity_{grade_id}")
     sale = Sale(lot_id=lot.id, buyer_id=buyer.id, sold_on=sold_on, note=note,
                 recorded_by_id=actor.id)
@@ -730,9 +732,9 @@ def close_lot(session: Session, lot: SaleLot, actor: User, *,
         if result.unsold[index] > 0:
             action = unsold_actions.get(grade.id)
             if action not in domain.UNSOLD_ACTIONS:
-                raise DomainError(_l("%(grade)s: say whether the %(left)s %(unit)s not sold go "
-                                     "back to the members or to a new lot.", grade=grade.name,
-                                     left=qty_str(result.unsold[index]), unit=lot.unit),
+                raise DomainError(_l("%(grade)s: say whether the %(left)s not sold go back to "
+                                     "the members or to a new lot.", grade=grade.name,
+                                     left=unit_text.quantity(result.unsold[index], lot.unit)),
                                   field=f"unsold_{grade.id}")
             actions[grade.id] = action
     moved = session.execute(update(SaleLot).where(SaleLot.id == lot.id, SaleLot.state == OPEN)
@@ -847,7 +849,7 @@ def pay_member(session: Session, membership: Membership, *, amount: int, actor: 
     if amount > balance:
         currency = membership.group.currency
         raise DomainError(_l("Her account holds only %(balance)s: nothing more can be paid "
-                             "out to her.", balance=money.to_string(max(balance, 0), currency)),
+                             "out to her.", balance=money.LocalMoney(max(balance, 0), currency)),
                           field="amount")
     group = membership.group
     accounts = ledger.group_accounts(session, group)

@@ -14,15 +14,15 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from coop import unit_text
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error, choices
+from coop.forms import ActionForm, apply_domain_error, choices, fill_unit, unit_typed
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
-from coop.i18n import local_today
+from coop.i18n import fmt_date, input_number, input_percent, input_qty, local_today
 from coop.ledger import services as ledger
-from coop.quantities import qty_str
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
@@ -96,7 +96,7 @@ def _lot_fields(form: LotForm) -> dict:
     rows, error = form.grade_inputs()
     if error:
         raise DomainError(error, field="grades")
-    return {"product": form.product.data or "", "unit": form.unit.data or "",
+    return {"product": form.product.data or "", "unit": unit_typed(form),
             "step": form.step.milli if form.step.milli is not None else 1000,
             "period_from": form.period_from.data, "period_to": form.period_to.data,
             "place": form.place.data or "",
@@ -110,9 +110,10 @@ def new_lot(group_id: int):  # type: ignore[no-untyped-def]
     form = LotForm()
     if request.method == "GET":
         form.step.data = "1"
-        form.levy_percent.data = str(Decimal(g.group.levy_basis_points) / 100)
+        form.levy_percent.data = input_percent(g.group.levy_basis_points)
         form.grades[0].form.name.data, form.grades[0].form.factor.data = _("first grade"), "1"
-        form.grades[1].form.name.data, form.grades[1].form.factor.data = _("second grade"), "0.8"
+        form.grades[1].form.name.data, form.grades[1].form.factor.data = (
+            _("second grade"), input_number(Decimal("0.8")))
     if form.validate_on_submit():
         with saving(form) as saved:
             lot = services.create_lot(db.session, g.group, current_user, **_lot_fields(form))
@@ -131,16 +132,17 @@ def edit_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         raise DomainError(_("This lot is closed and cannot be changed."))
     form = LotForm()
     if request.method == "GET":
-        form.product.data, form.unit.data, form.place.data = lot.product, lot.unit, lot.place
-        form.step.data = qty_str(lot.step)
+        form.product.data, form.place.data = lot.product, lot.place
+        fill_unit(form, lot.unit)
+        form.step.data = input_qty(lot.step)
         form.period_from.data, form.period_to.data = lot.period_from, lot.period_to
-        form.levy_percent.data = str(Decimal(lot.levy_basis_points) / 100)
+        form.levy_percent.data = input_percent(lot.levy_basis_points)
         while len(form.grades) < min(len(lot.grades) + 1, services.MAX_GRADES):
             form.grades.append_entry()
         for entry, grade in zip(form.grades, lot.grades, strict=False):
             entry.form.id.data = str(grade.id)
             entry.form.name.data = grade.name
-            entry.form.factor.data = qty_str(grade.factor)
+            entry.form.factor.data = input_qty(grade.factor)
     if form.validate_on_submit():
         with saving(form) as saved:
             services.update_lot(db.session, lot, **_lot_fields(form))
@@ -161,7 +163,7 @@ def _contribution_form(lot: SaleLot, members: list[Membership]) -> ContributionF
 def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
     form = CostForm(currency=g.group.currency)
     form.sale.choices = choices([("", _("the whole lot"))] + [
-        (str(s.id), f"{s.sold_on.isoformat()} — {s.buyer.name}") for s in sales
+        (str(s.id), f"{fmt_date(s.sold_on)} — {s.buyer.name}") for s in sales
         if s.cancelled_at is None])
     return form
 
@@ -212,8 +214,9 @@ def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
                 quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
                 note=form.note.data or "", actor=current_user)
         if saved:
-            flash(_("Recorded: %(quantity)s %(unit)s from %(name)s.",
-                    quantity=form.quantity.data, unit=lot.unit, name=member.user.name),
+            flash(_("Recorded: %(quantity)s from %(name)s.",
+                    quantity=unit_text.quantity(form.quantity.milli or 0, lot.unit),
+                    name=member.user.name),
                   "success")
             return redirect(back)
     return _not_saved(lot, form, back)
@@ -233,7 +236,7 @@ def correct_contribution(group_id: int, lot_id: int, contribution_id: int):  # t
     form.grade.choices = choices([(str(gr.id), gr.name) for gr in lot.grades])
     if request.method == "GET":
         grade_id, quantity = next(iter(entry.current.items()), (entry.original.grade_id, 0))
-        form.grade.data, form.quantity.data = str(grade_id), qty_str(quantity)
+        form.grade.data, form.quantity.data = str(grade_id), input_qty(quantity)
     if form.validate_on_submit():
         with saving(form) as saved:
             services.correct_contribution(

@@ -42,9 +42,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from coop import units
 from coop.money import MoneyError
 from coop.quantities import (
     QTY_SCALE,
+    local_qty,
     parse_price,
     parse_quantity,
     parse_weight,
@@ -158,7 +160,7 @@ def check_product(product: ProductData) -> FieldErrors:
     elif step > 0 and product.pack_size % step:
         errors.append(("pack_size", _l(
             "The pack size %(pack)s is not a whole number of steps of %(step)s.",
-            pack=qty_str(product.pack_size), step=qty_str(step))))
+            pack=local_qty(product.pack_size), step=local_qty(step))))
     if product.weight_grams < 0:
         errors.append(("weight_kg", _l("A weight cannot be negative.")))
     if product.retail_price is not None and product.retail_price < 0:
@@ -198,7 +200,7 @@ def tier_sequence_errors(tiers: Sequence[Any], granularity: int) -> list[Any]:
         if after.min_qty <= before.min_qty:
             errors.append(_l("The quantities must grow from one price to the next: "
                              "%(after)s comes after %(before)s.",
-                             after=qty_str(after.min_qty), before=qty_str(before.min_qty)))
+                             after=local_qty(after.min_qty), before=local_qty(before.min_qty)))
     for tier in tiers:
         if tier.unit_price < 0:
             errors.append(_l("A price cannot be negative."))
@@ -206,7 +208,7 @@ def tier_sequence_errors(tiers: Sequence[Any], granularity: int) -> list[Any]:
             errors.append(_l("A quantity cannot be negative."))
         elif granularity > 0 and tier.min_qty % granularity:
             errors.append(_l("The quantity %(qty)s is not a whole number of steps of %(step)s.",
-                             qty=qty_str(tier.min_qty), step=qty_str(granularity)))
+                             qty=local_qty(tier.min_qty), step=local_qty(granularity)))
     return errors
 
 
@@ -244,6 +246,7 @@ def product_from_text(values: Mapping[str, str | None]) -> tuple[ProductData | N
     text = {name: (values.get(name) or "").strip() for name in COLUMNS}
     for name in ("article_code", "name", "unit"):
         text[name] = _one_line(text[name])
+    text["unit"] = units.normalise(text["unit"])  # "кг", "Kg.", "килограмм": kg
     errors: FieldErrors = []
 
     def number(name: str, parse: Any, default: int | None) -> int | None:

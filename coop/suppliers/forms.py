@@ -8,6 +8,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from coop.forms import fill_unit, unit_choices, unit_typed
 from coop.groups.forms import language_choices
 from coop.suppliers import domain
 from coop.suppliers.domain import ProductData
@@ -34,7 +35,8 @@ class ProductForm(FlaskForm):
     After a successful validate(), `product` holds the ProductData."""
 
     name = StringField(_l("Product name"))
-    unit = StringField(_l("Unit (kg, bag, piece…)"))
+    unit = SelectField(_l("Unit"), choices=unit_choices, validate_choice=False)
+    unit_other = StringField(_l("Other unit"), validators=[Length(max=domain.MAX_UNIT)])
     article_code = StringField(_l("Supplier's article code"))
     pack_size = StringField(_l("Pack size (the supplier sells whole packs)"),
                             render_kw=_DECIMAL)
@@ -50,8 +52,9 @@ class ProductForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         self.product = None
-        product, errors = domain.product_from_text(
-            {name: getattr(self, name).data for name in domain.COLUMNS})
+        values = {name: getattr(self, name).data for name in domain.COLUMNS}
+        values["unit"] = unit_typed(self)
+        product, errors = domain.product_from_text(values)
         for name, message in errors:
             getattr(self, name).errors.append(str(message))
         if valid and not errors:
@@ -65,6 +68,7 @@ class ProductForm(FlaskForm):
                                       tier_separator="\n", tier_equals=" = ")
         for name in domain.COLUMNS:
             getattr(self, name).data = text[name]
+        fill_unit(self, product.unit)
 
 
 class CatalogImportForm(FlaskForm):

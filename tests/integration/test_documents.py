@@ -16,11 +16,12 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coop import unit_text
 from coop.documents import builders, domain, services
 from coop.documents.models import Document, DocumentCounter
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_money, fmt_qty
+from coop.i18n import fmt_money
 from coop.ledger import services as ledger
 from coop.orders import cache as split_cache
 from coop.orders import explain
@@ -121,7 +122,7 @@ def test_invoice_shows_the_share_page_figures_to_the_tyiyn(demo: Session) -> Non
                 assert share.bazaar and fmt_money(-abs(share.savings), "KGS") not in share.bazaar
                 has(text, share.bazaar)
             has(text, membership.user.name, document.number, rnd.title, "Счёт", "Итого к оплате",
-                *money, *[f"{line.allocated} {line.unit}" for line in share.lines])
+                *money, *[line.allocated_text for line in share.lines])
         assert document.amount == share.total
         assert_dejavu_only(document.content)
 
@@ -154,7 +155,7 @@ def test_purchase_order_lines_fee_and_total(demo: Session) -> None:
     text = pdf_text(po.content)
     with force_locale("tg"):
         # spec example 02 at list prices: 2 packs of 30 m at 27.40, 1 pack of 10 spools at 16
-        has(text, "CF-1", "TH-5", "60 м", "10 ғалтак", fmt_money(164400, "TJS"),
+        has(text, "CF-1", "TH-5", "60 метр", "ғалтак: 10", fmt_money(164400, "TJS"),
             fmt_money(16000, "TJS"), fmt_money(180400, "TJS"), "Исфара")
     assert po.amount == 180400 and po.supplier_id is not None
 
@@ -228,7 +229,7 @@ def test_distribution_sheet_of_the_settled_demo_round(demo: Session) -> None:
                 if line["allocated"] != "0":
                     has(text, split.members[member["id"]].user.name)
         has(text, "Ведомость раздачи", "По участницам", "По товарам",
-            *[f"{fmt_qty(p.total)} {p.unit}" for p in data.products])
+            *[unit_text.quantity(p.total, p.unit) for p in data.products])
     assert not data.provisional
     assert_dejavu_only(content)
 
@@ -288,7 +289,7 @@ def test_order_form_for_300_members_and_60_products(app_ctx) -> None:  # type: i
     text = pdf_text(content)
     for i in range(300):
         assert text.count(f"Мүчө {i:03d}") >= 2, i  # in every block of products
-    has(text, "Заказ бланкы", "48,5", "50 баштап: 42")
+    has(text, "Заказ бланкы", "48,50 сом", "50 килограмм баштап: 42,00 сом")
     assert page_count(content) > 20
 
 

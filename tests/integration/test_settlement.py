@@ -159,7 +159,7 @@ def test_bad_deliveries_are_refused(session: Session) -> None:
     f_item, t_item = rnd.items
     for lines, message in (
         ({f_item.id: (q("10"), q("11"))}, "more damaged than received"),
-        ({t_item.id: (q("2.5"), 0)}, "steps of 1"),
+        ({t_item.id: (q("2.5"), 0)}, "steps of .*1"),
         ({}, "at least one product"),
         ({999999: (q("1"), 0)}, "not in this round"),
     ):

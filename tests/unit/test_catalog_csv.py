@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coop import units
 from coop.suppliers import domain
 from coop.suppliers.domain import CatalogError, ProductData, Tier
 
@@ -28,7 +29,7 @@ def test_semicolons_decimal_commas_and_bom() -> None:
     assert len(rows) == 1
     assert rows[0].line == 2
     assert rows[0].product == ProductData(
-        article_code="SEED-01", name="Семена моркови", unit="кг", pack_size=5000,
+        article_code="SEED-01", name="Семена моркови", unit="kg", pack_size=5000,
         granularity=500, weight_grams=1250, retail_price=60_500_000,
         tiers=(Tier(0, 48_500_000), Tier(50_000, 42_125_000)))
 
@@ -61,7 +62,7 @@ def test_russian_headers_any_case_any_order_and_unknown_columns_ignored() -> Non
         "Название;АРТИКУЛ;Ед.;Цены;Примечание;Вес, кг;Шаг;Упаковка;Розничная цена",
         "Семена;S1;кг;0=48,5;привезти к среде;0,5;0,5;25;55"))
     product = rows[0].product
-    assert (product.article_code, product.name, product.unit) == ("S1", "Семена", "кг")
+    assert (product.article_code, product.name, product.unit) == ("S1", "Семена", "kg")
     assert (product.pack_size, product.granularity, product.weight_grams) == (25000, 500, 500)
     assert product.retail_price == 55_000_000
 
@@ -228,17 +229,17 @@ def test_product_from_text_does_not_pile_rules_on_values_that_did_not_parse() ->
 
 def test_export_is_bom_semicolons_and_decimal_commas_and_reads_back() -> None:
     products = [
-        ProductData(article_code="S-1", name="Семена; сорт \"Нантская\"", unit="кг",
+        ProductData(article_code="S-1", name="Семена; сорт \"Нантская\"", unit="kg",
                     pack_size=2500, granularity=500, weight_grams=1250,
                     retail_price=60_500_000, tiers=(Tier(0, 48_500_000), Tier(50_000, 1))),
-        ProductData(article_code="=cmd|' /C calc'!A0", name="-Вилы", unit="шт",
+        ProductData(article_code="=cmd|' /C calc'!A0", name="-Вилы", unit="piece",
                     pack_size=1000, granularity=1000, tiers=(Tier(0, 300_000_000),)),
     ]
     data = domain.write_catalog(products)
     assert data.startswith("\ufeff".encode())
     text = data.decode("utf-8-sig")
     assert text.splitlines()[0] == HEADER
-    assert "S-1;\"Семена; сорт \"\"Нантская\"\"\";кг;2,5;0,5;1,25;60,5;0=48,5|50=0,000001" in text
+    assert "S-1;\"Семена; сорт \"\"Нантская\"\"\";kg;2,5;0,5;1,25;60,5;0=48,5|50=0,000001" in text
     # cells a spreadsheet would run as formulas get a leading quote
     assert "\r\n'=cmd|' /C calc'!A0;'-Вилы;" in text
     assert [row.product for row in domain.parse_catalog(data)] == products
@@ -255,7 +256,9 @@ def products(draw: st.DrawFn) -> ProductData:
     prices = draw(st.lists(st.integers(0, 10**15), min_size=len(tiers_at) + 1,
                            max_size=len(tiers_at) + 1))
     return ProductData(
-        article_code=draw(_text), name=draw(_text), unit=draw(_text.filter(lambda s: len(s) < 32)),
+        article_code=draw(_text), name=draw(_text),
+        # stored units are normalised: a code of the list, or other text as written
+        unit=units.normalise(draw(_text.filter(lambda s: len(s) < 32))),
         granularity=step, pack_size=step * draw(st.integers(1, 100)),
         weight_grams=draw(st.integers(0, 10**8)),
         retail_price=draw(st.none() | st.integers(0, 10**15)),
