@@ -77,7 +77,7 @@ def test_goods_that_never_came_are_confirmed_as_short(client: FlaskClient,
     body = text(page)
     products = body.split('id="confirm-products"')[1].split("</table>")[0]
     assert products.count("<strong>") == 2  # seed and NPK: all short (fabric: nobody ordered)
-    assert "50 пакет" in products and "50 кг" in products
+    assert "50 bags" in products and "50 kilograms" in products
     figures = body.split('id="confirm-totals"')[1].split("</table>")[0]
     assert "0.00" in figures  # no supplier bill: nothing came
     before = counts(session)
@@ -102,7 +102,7 @@ def test_everything_came_books_the_rest_and_the_figures_agree(client: FlaskClien
     arrived = text(client.get(url(rnd, "/confirm-delivery?way=arrived")))
     assert token(short) != token(arrived)
     # short: 30 of 50 seed sachets missing, all the NPK missing
-    assert "30 пакет" in short.split('id="confirm-products"')[1].split("</table>")[0]
+    assert "30 bags" in short.split('id="confirm-products"')[1].split("</table>")[0]
     products = arrived.split('id="confirm-products"')[1].split("</table>")[0]
     assert "<strong>" not in products  # nothing short when everything came
     members_total = re.search(r'class="num total">([^<]+)<', arrived.split(
