@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -34,19 +35,39 @@ def load_user(session_id: str):  # type: ignore[no-untyped-def]
     return services.load_user_by_session_id(db.session, session_id)
 
 
+ACCOUNT_KEY = "login-account:"
+
+
 def _login_key() -> str:
-    """Rate-limit sign-in attempts per account as well as per address."""
-    identifier = (request.form.get("login") or "").strip().lower()
-    return f"login-account:{identifier}"
+    """Failed sign-ins are counted per account as well as per address: the
+    account as the number in E.164 or the e-mail, however it was typed."""
+    return ACCOUNT_KEY + services.login_key(request.form.get("login"))
 
 
 def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+def _login_address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_RATE_LIMIT"])
+
+
+def _failed(response: Response) -> bool:
+    """Only a sign-in that did not get in counts against the limits: thirty
+    women signing in on the meeting's Wi-Fi share one address."""
+    return not response.status_code == 302
+
+
+def _forget_failures() -> None:
+    """A successful sign-in clears her account's failures (not the address's)."""
+    for current in limiter.current_limits:
+        if any(str(part).startswith(ACCOUNT_KEY) for part in current.request_args):
+            limiter.limiter.clear(current.limit, *current.request_args)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+@limiter.limit(_login_address_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed)
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if request.method == "GET":
@@ -61,6 +82,7 @@ def login():  # type: ignore[no-untyped-def]
         else:
             login_user(user)
             db.session.commit()
+            _forget_failures()
             return redirect(safe_next(form.next.data, url_for("groups.home")))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
