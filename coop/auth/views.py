@@ -55,7 +55,7 @@ def _login_address_limit() -> str:
 def _failed(response: Response) -> bool:
     """Only a sign-in that did not get in counts against the limits: thirty
     women signing in on the meeting's Wi-Fi share one address."""
-    return not response.status_code == 302
+    return response.status_code != 302
 
 
 def _forget_failures() -> None:
