@@ -65,9 +65,14 @@ def _forget_failures() -> None:
             limiter.limiter.clear(current.limit, *current.request_args)
 
 
+# Per account every attempt is counted as it comes in (so that a hundred at once
+# cannot all slip under the limit before any is counted) and a sign-in that
+# gets in clears the count: in effect, failures only. Per address only
+# failures are counted, after the answer: a success must not clear the
+# address's count, which another account's attempts make up.
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_address_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if request.method == "GET":

@@ -234,3 +234,24 @@ def test_successful_sign_ins_do_not_count(app_ctx: Flask, session: Session) -> N
                                            "password": PASSWORD}).status_code == 302
     finally:
         app_ctx.config["LOGIN_RATE_LIMIT"] = "10 per 5 minutes"
+
+
+def test_thirty_wrong_passwords_at_once_let_no_more_than_ten_through(
+        app_ctx: Flask, session: Session) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import csrf_token
+
+    _woman(session, "KG", "0555 10 00 03")
+    clients = [app_ctx.test_client() for _ in range(30)]
+    tokens = [csrf_token(c) for c in clients]
+
+    def attempt(i: int) -> int:
+        return clients[i].post("/login", data={"csrf_token": tokens[i], "login": "555100003",
+                                               "password": "guess-1234"}).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(attempt, range(30)))
+    print(f"\n30 wrong passwords sent at once: {codes.count(422)} checked, "
+          f"{codes.count(429)} stopped")
+    assert codes.count(422) == 10 and codes.count(429) == 20
