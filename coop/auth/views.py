@@ -39,8 +39,8 @@ ACCOUNT_KEY = "login-account:"
 
 
 def _login_key() -> str:
-    """Failed sign-ins are counted per account as well as per address: the
-    account as the number in E.164 or the e-mail, however it was typed."""
+    """Sign-ins are counted per account as well as per address: the account
+    as the number in E.164 or the e-mail, however it was typed."""
     return ACCOUNT_KEY + services.login_key(request.form.get("login"))
 
 
@@ -53,8 +53,8 @@ def _login_address_limit() -> str:
 
 
 def _failed(response: Response) -> bool:
-    """Only a sign-in that did not get in counts against the limits: thirty
-    women signing in on the meeting's Wi-Fi share one address."""
+    """Only a sign-in that did not get in counts against the address: thirty
+    women signing in on the meeting's Wi-Fi share one."""
     return response.status_code != 302
 
 
