@@ -255,3 +255,26 @@ def test_thirty_wrong_passwords_at_once_let_no_more_than_ten_through(
     print(f"\n30 wrong passwords sent at once: {codes.count(422)} checked, "
           f"{codes.count(429)} stopped")
     assert codes.count(422) == 10 and codes.count(429) == 20
+
+
+def test_the_api_reads_a_local_number_in_the_groups_country(client: FlaskClient,
+                                                            session: Session) -> None:
+    from tests.factories import make_api_token
+
+    group = make_group(session, currency="TJS")
+    group.country = "TJ"
+    treasurer = make_member(session, group, "Фарангис", role="treasurer")
+    token = make_api_token(session, treasurer.user)
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    added = client.post(f"/api/v1/groups/{group.id}/members", headers=headers,
+                        json={"name": "Малика", "phone": "8 92 700 00 03"})
+    assert added.status_code == 201, added.get_json()
+    assert added.get_json()["phone"] == "+992927000003"
+    again = client.post(f"/api/v1/groups/{group.id}/members", headers=headers,
+                        json={"name": "Малика Ҷ.", "phone": "992 92 700 00 03"})
+    assert again.status_code == 422 and "already in the group" in again.get_json()["detail"]
+    bad = client.post(f"/api/v1/groups/{group.id}/members", headers=headers,
+                      json={"name": "Зарина", "phone": "0312 62 00 00"})
+    assert bad.status_code == 422
+    assert bad.get_json()["field"] == "phone" and "not a phone number" in bad.get_json()["detail"]
