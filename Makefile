@@ -35,6 +35,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/split.py
 	$(BIN)/python bench/catalog_import.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/transfer.py
 
 # The app over HTTP under gunicorn on PostgreSQL (a few minutes).
 bench-http: $(VENV)/.dev

@@ -17,7 +17,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_handlers(app)
     register_cli(app)
+    register_proxy(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind COOP_PROXY_HOPS proxies, the scheme, host, port, path prefix and
+    client address are the ones the user reached, as the proxies say."""
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops, x_port=hops, x_prefix=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -68,11 +80,14 @@ def register_handlers(app: Flask) -> None:
     from coop.errors import register_errorhandlers
     from coop.i18n import register_template_helpers
     from coop.security import register_id_guard, register_security_headers
+    from coop.transfer import register_compression, register_static_versions
 
     register_errorhandlers(app)
     register_security_headers(app)
     register_id_guard(app)
     register_template_helpers(app)
+    register_compression(app)
+    register_static_versions(app)
 
 
 def register_cli(app: Flask) -> None:

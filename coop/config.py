@@ -46,7 +46,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed sign-ins only: per account (however the number is typed) …
         "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        # … and per address (a meeting's Wi-Fi, a carrier's shared address)
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("COOP_LOGIN_ADDRESS_RATE_LIMIT",
+                                                   "50 per 5 minutes"),
         # The API, per token (or signed-in user), and per address whatever it sends.
         "API_RATE_LIMIT": os.environ.get("COOP_API_RATE_LIMIT", "300 per minute"),
         "API_ADDRESS_RATE_LIMIT": os.environ.get("COOP_API_ADDRESS_RATE_LIMIT",
@@ -54,6 +58,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # Proxies in front (nginx, a load balancer) whose X-Forwarded-For is
         # trusted: the rate limits count the client's address, not the proxy's.
         "TRUSTED_PROXIES": int(os.environ.get("COOP_TRUSTED_PROXIES", "0")),
+        # Proxies in front whose X-Forwarded-Proto/-Host/-For/-Port/-Prefix are
+        # believed (Werkzeug's ProxyFix): absolute links (invites, supplier
+        # links) use the scheme and host the user reached.
+        "PROXY_HOPS": int(os.environ.get("COOP_PROXY_HOPS", "0")),
         "BABEL_DEFAULT_LOCALE": os.environ.get("COOP_DEFAULT_LOCALE", "ru"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("COOP_TIMEZONE", "Asia/Bishkek"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -26,7 +26,10 @@ babel = Babel()
 def client_address() -> str:
     """The client's address, for the rate limits. Behind COOP_TRUSTED_PROXIES
     proxies it is the one they saw (X-Forwarded-For, counted from the right:
-    what a client puts in front of it is ignored); else the peer's."""
+    what a client puts in front of it is ignored); else the peer's. Behind
+    COOP_PROXY_HOPS, ProxyFix has already put the client's address there."""
+    if current_app.config.get("PROXY_HOPS", 0):
+        return request.remote_addr or "127.0.0.1"
     trusted = current_app.config.get("TRUSTED_PROXIES", 0)
     if trusted:
         hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]

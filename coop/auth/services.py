@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from coop import phones
 from coop.auth.models import OneTimeToken, User, new_login_nonce
 from coop.db import utcnow
 from coop.errors import DomainError
@@ -34,15 +35,27 @@ def normalise_email(text: str | None) -> str | None:
     return text
 
 
-def normalise_phone(text: str | None) -> str | None:
-    """'+996 (555) 12-34-56' -> '+996555123456'."""
+def normalise_phone(text: str | None, region: str = phones.DEFAULT_REGION) -> str | None:
+    """'0555 12-34-56' in a Kyrgyz group -> '+996555123456' (E.164); a local
+    form is read as a number of `region`, the group's country."""
     text = (text or "").strip()
     if not text:
         return None
-    digits = re.sub(r"[\s()\-.]", "", text)
-    if not re.fullmatch(r"\+?[0-9]{6,15}", digits):
-        raise DomainError(_l("This is not a phone number."), field="phone")
-    return digits
+    number = phones.to_e164(text, region)
+    if number is None:
+        raise DomainError(_l("This is not a phone number. Write it for example as "
+                             "%(example)s.", example=phones.example(region)), field="phone")
+    return number
+
+
+def login_key(identifier: str | None) -> str:
+    """What sign-in attempts are counted by: the e-mail address or the number
+    in E.164, whatever spacing and prefix it was typed with."""
+    text = (identifier or "").strip()
+    if "@" in text:
+        return text.lower()
+    candidates = phones.sign_in_candidates(text)
+    return candidates[0] if candidates else re.sub(r"\s+", "", text.lower())
 
 
 def hash_password(password: str) -> str:
@@ -57,27 +70,40 @@ def check_new_password(password: str) -> None:
         )
 
 
-def find_user_by_login(session: Session, identifier: str) -> User | None:
+def find_users_by_login(session: Session, identifier: str) -> list[User]:
+    """Who may be signing in: the owner of the e-mail address, or of the number
+    in any country where it is a valid one (at sign-in the group is not known:
+    '555100003' is a number in Kyrgyzstan and in Tajikistan)."""
     identifier = identifier.strip()
-    try:
-        if "@" in identifier:
+    if "@" in identifier:
+        try:
             key = normalise_email(identifier)
-            return session.scalar(select(User).where(User.email == key))
-        key = normalise_phone(identifier)
-    except DomainError:
-        return None
-    return session.scalar(select(User).where(User.phone == key))
+        except DomainError:
+            return []
+        return list(session.scalars(select(User).where(User.email == key)))
+    candidates = phones.sign_in_candidates(identifier)
+    if not candidates:
+        return []
+    users = {user.phone: user for user in
+             session.scalars(select(User).where(User.phone.in_(candidates)))}
+    return [users[number] for number in candidates if number in users]
+
+
+def find_user_by_login(session: Session, identifier: str) -> User | None:
+    found = find_users_by_login(session, identifier)
+    return found[0] if found else None
 
 
 def authenticate(session: Session, identifier: str, password: str) -> User:
-    user = find_user_by_login(session, identifier)
-    stored = user.password_hash if user is not None else None
-    if stored is None:
+    users = [user for user in find_users_by_login(session, identifier)
+             if user.password_hash is not None]
+    if not users:
         check_password_hash(_DUMMY_HASH, password)
         raise DomainError(_l("Wrong login or password."), field="password")
-    if not check_password_hash(stored, password) or user is None or user.disabled:
-        raise DomainError(_l("Wrong login or password."), field="password")
-    return user
+    for user in users:
+        if check_password_hash(user.password_hash, password) and not user.disabled:
+            return user
+    raise DomainError(_l("Wrong login or password."), field="password")
 
 
 def set_password(user: User, password: str) -> None:
@@ -130,7 +156,8 @@ def redeem_link_token(session: Session, raw: str, password: str,
     token = find_link_token(session, raw)
     user = session.get(User, token.user_id)
     assert user is not None
-    new_email, new_phone = normalise_email(email), normalise_phone(phone)
+    new_email = normalise_email(email)
+    new_phone = normalise_phone(phone, home_region(session, user))
     if new_email and new_email != user.email:
         _ensure_free(session, User.email, new_email, "email")
         user.email = new_email
@@ -144,6 +171,16 @@ def redeem_link_token(session: Session, raw: str, password: str,
     token.used_at = utcnow()
     session.flush()
     return user
+
+
+def home_region(session: Session, user: User) -> str:
+    """The country of her first group: how a number she types is read."""
+    from coop.groups.models import Group, Membership
+
+    country = session.scalar(select(Group.country).join(Membership)
+                             .where(Membership.user_id == user.id)
+                             .order_by(Membership.id).limit(1))
+    return country or phones.DEFAULT_REGION
 
 
 def _ensure_free(session: Session, column, value: str, field: str) -> None:  # type: ignore[no-untyped-def]

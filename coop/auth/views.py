@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -34,18 +35,43 @@ def load_user(session_id: str):  # type: ignore[no-untyped-def]
     return services.load_user_by_session_id(db.session, session_id)
 
 
+ACCOUNT_KEY = "login-account:"
+
+
 def _login_key() -> str:
-    """Rate-limit sign-in attempts per account as well as per address."""
-    identifier = (request.form.get("login") or "").strip().lower()
-    return f"login-account:{identifier}"
+    """Sign-ins are counted per account as well as per address: the account
+    as the number in E.164 or the e-mail, however it was typed."""
+    return ACCOUNT_KEY + services.login_key(request.form.get("login"))
 
 
 def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+def _login_address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_RATE_LIMIT"])
+
+
+def _failed(response: Response) -> bool:
+    """Only a sign-in that did not get in counts against the address: thirty
+    women signing in on the meeting's Wi-Fi share one."""
+    return response.status_code != 302
+
+
+def _forget_failures() -> None:
+    """A successful sign-in clears her account's failures (not the address's)."""
+    for current in limiter.current_limits:
+        if any(str(part).startswith(ACCOUNT_KEY) for part in current.request_args):
+            limiter.limiter.clear(current.limit, *current.request_args)
+
+
+# Per account every attempt is counted as it comes in (so that a hundred at once
+# cannot all slip under the limit before any is counted) and a sign-in that
+# gets in clears the count: in effect, failures only. Per address only
+# failures are counted, after the answer: a success must not clear the
+# address's count, which another account's attempts make up.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_address_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
@@ -61,6 +87,7 @@ def login():  # type: ignore[no-untyped-def]
         else:
             login_user(user)
             db.session.commit()
+            _forget_failures()
             return redirect(safe_next(form.next.data, url_for("groups.home")))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, contains_eager
 
+from coop import phones
 from coop.auth import services as auth_services
 from coop.auth.models import User
 from coop.config import SUPPORTED_LOCALES
@@ -97,7 +98,7 @@ def add_member(session: Session, group: Group, *, name: str, email: str | None =
     if locale and locale not in SUPPORTED_LOCALES:
         raise DomainError(_l("Unknown language."), field="locale")
     email = auth_services.normalise_email(email)
-    phone = auth_services.normalise_phone(phone)
+    phone = auth_services.normalise_phone(phone, group.country)
     user = _existing_user(session, email, phone)
     if user is None:
         user = User(name=name, email=email, phone=phone, locale=locale or None)
@@ -131,7 +132,7 @@ def update_member(session: Session, membership: Membership, *, name: str, email:
     if not name:
         raise DomainError(_l("The member needs a name."), field="name")
     email = auth_services.normalise_email(email)
-    phone = auth_services.normalise_phone(phone)
+    phone = auth_services.normalise_phone(phone, membership.group.country)
     for column, value, field in ((User.email, email, "email"), (User.phone, phone, "phone")):
         if value and session.scalar(select(User.id).where(column == value, User.id != user.id)):
             raise DomainError(_l("Someone else already signs in with this."), field=field)
@@ -196,12 +197,14 @@ def find_members(session: Session, group: Group, search: str, limit: int
     """[(membership id, name, phone)] of active members whose name or phone
     contains `search` (any case, in any script), by name: at most `limit` + 1,
     so that the page can say there are more. Compared in Python: SQLite's
-    lower() knows only ASCII."""
+    lower() knows only ASCII. A number is found however it is typed: '0555 10'
+    finds +996555100003."""
     wanted = search.casefold()
+    digits = phones.search_digits(search)
     rows = session.execute(_active_members(group, User.phone))
     found = []
     for membership_id, name, phone in rows:
-        if wanted in name.casefold() or wanted in (phone or ""):
+        if wanted in name.casefold() or (digits is not None and digits in (phone or "")):
             found.append((membership_id, name, phone or ""))
             if len(found) > limit:
                 break

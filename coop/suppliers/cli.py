@@ -27,7 +27,7 @@ EXIT_BAD_FILE = 2
               help="Language of the messages (default: the app's default language).")
 @with_appcontext
 def import_catalog(supplier_id: int, file: BinaryIO, lang: str | None) -> None:
-    """Import a supplier's catalog from a CSV file, all or nothing.
+    """Import a supplier's catalog from a CSV or .xlsx file, all or nothing.
 
     On any bad line it prints every one of them and exits with status 2,
     writing nothing.

@@ -4,8 +4,11 @@ the storage units of `coop.quantities`; no Flask app, no database.
 
 The catalog CSV (what export writes and import reads):
 
-- UTF-8, with or without a BOM; delimiter `;` or `,` (found from the header
-  line); decimal comma or point (`48,50` or `48.50`).
+- CSV in UTF-8 (with or without a BOM), in Windows-1251 (what Russian Excel
+  saves as "CSV") or in UTF-16 with a BOM (Excel's "Unicode text", tab
+  separated); delimiter `;`, `,` or a tab (found from the header line); decimal
+  comma or point (`48,50` or `48.50`). Or an Excel workbook (.xlsx): its first
+  sheet, line numbers as the sheet's row numbers.
 - A header row; names are case-insensitive, Russian names accepted, columns in
   any order, unknown columns ignored:
 
@@ -32,11 +35,14 @@ cell like `0=48,5` stays text when a spreadsheet opens the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -326,14 +332,115 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.strip().lower())
 
 
+def _unreadable(line: int = 1) -> CatalogError:
+    return CatalogError([RowError(line, "", _l(
+        "The file cannot be read as a catalog. In your spreadsheet choose “Save as” and "
+        "the type “CSV UTF-8”, “CSV”, “Unicode text” or “Excel workbook (.xlsx)”, then "
+        "upload that file."))])
+
+
 def _decode(data: bytes) -> str:
+    """The text of a CSV as spreadsheets save it: UTF-8 (BOM or not), UTF-16
+    with a BOM (Excel's "Unicode text"), else Windows-1251 (Russian Excel's
+    "CSV"), which is taken only when it reads as Cyrillic text."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise _unreadable() from exc
+    head = data[:4096]
+    if head.count(0) * 4 > len(head):  # UTF-16 without its BOM, or not text at all
+        for encoding in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if _mostly_text(text):
+                return text
+        raise _unreadable()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise CatalogError([RowError(line, "", _l(
-            "The file is not UTF-8 text. In your spreadsheet choose “Save as” and the "
-            "type “CSV UTF-8”, then upload that file."))]) from exc
+        if not data[:exc.start].isascii():
+            # UTF-8 up to here, then not: lines pasted from two files
+            raise CatalogError([RowError(line, "", _l(
+                "The file is not UTF-8 text. In your spreadsheet choose “Save as” and the "
+                "type “CSV UTF-8”, then upload that file."))]) from exc
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError:
+            raise _unreadable(line) from exc
+        if not _mostly_text(text):
+            raise _unreadable(line) from exc
+        return text
+
+
+_CYRILLIC_OR_ASCII = re.compile(r"[\x09\x0a\x0d\x20-\x7e\u0400-\u04ff«»–—№“”„’‘…\u00a0]")
+
+
+def _mostly_text(text: str) -> bool:
+    """Letters, digits and punctuation of Russian, Kyrgyz and Tajik text: a
+    file in another code page read as Windows-1251 is mostly symbols."""
+    sample = text[:20000]
+    if not sample:
+        return True
+    readable = len(_CYRILLIC_OR_ASCII.findall(sample))
+    return readable >= 0.97 * len(sample)
+
+
+# -- Excel workbooks -------------------------------------------------------------------
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 .xls
+MAX_XLSX_UNPACKED = 64 * 1024 * 1024  # a zip bomb is refused before it is opened
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the text a CSV would hold: 48.5 -> '48.5', 5.0 -> '5'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        # 15 significant digits: what the double holds, without 0.30000000000000004
+        return format(Decimal(f"{value:.15g}").normalize(), "f") if value == value else ""
+    if isinstance(value, int | Decimal):
+        return format(value, "f") if isinstance(value, Decimal) else str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """(row number, cells as text) of the first sheet's rows."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise _unreadable() from exc
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise CatalogError([RowError(1, "", _l(
+            "This workbook is too large to import. Save the catalog alone as a CSV file."))])
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise CatalogError([RowError(1, "", _l(
+            "This Excel file cannot be read (%(reason)s). Open it in your spreadsheet and "
+            "save it again as “Excel workbook (.xlsx)” or as “CSV UTF-8”.",
+            reason=type(exc).__name__))]) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            rows.append((number, [_cell_text(value) for value in values]))
+        return rows
+    finally:
+        workbook.close()
 
 
 def _detect_delimiter(first_line: str) -> str:
@@ -343,8 +450,15 @@ def _detect_delimiter(first_line: str) -> str:
 
 
 def read_catalog(data: bytes) -> CatalogTable:
-    """Decode the file, find the delimiter and the columns; CatalogError for a
-    file that cannot be read at all (encoding, header)."""
+    """Decode the file (CSV in any of its encodings, or .xlsx), find the
+    delimiter and the columns; CatalogError for a file that cannot be read at
+    all (encoding, header)."""
+    if data.startswith(_ZIP_MAGIC):
+        return _table(_xlsx_rows(data))
+    if data.startswith(_OLE_MAGIC):
+        raise CatalogError([RowError(1, "", _l(
+            "This is an old Excel file (.xls). Open it in your spreadsheet and save it as "
+            "“Excel workbook (.xlsx)” or as “CSV UTF-8”, then upload that file."))])
     text = _decode(data)
     if not text.strip():
         raise CatalogError([RowError(1, "", _l("The file is empty."))])
@@ -359,7 +473,7 @@ def read_catalog(data: bytes) -> CatalogTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, list[str]]] = []
     try:
-        headers = [cell.strip() for cell in next(reader, [])]
+        headers = next(reader, [])
         last_line = reader.line_num + offset
         for cells in reader:
             records.append((last_line + 1, cells))
@@ -367,6 +481,19 @@ def read_catalog(data: bytes) -> CatalogTable:
     except csv.Error as exc:
         raise CatalogError([RowError(reader.line_num + offset, "", _l(
             "The file cannot be read as CSV here: %(reason)s", reason=str(exc)))]) from exc
+    return _table([(header_line, headers), *records])
+
+
+def _table(rows: list[tuple[int, list[str]]]) -> CatalogTable:
+    """The first non-empty row names the columns; the rows after it are data."""
+    while rows and not any(cell.strip() for cell in rows[0][1]):
+        rows = rows[1:]
+    if not rows:
+        raise CatalogError([RowError(1, "", _l("The file is empty."))])
+    (header_line, header_cells), records = rows[0], rows[1:]
+    headers = [cell.strip() for cell in header_cells]
+    while headers and not headers[-1]:  # a sheet's empty columns on the right
+        headers.pop()
     table = CatalogTable(columns={}, headers=headers, records=records, header_line=header_line)
     errors = []
     for index, header in enumerate(headers):

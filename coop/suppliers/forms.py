@@ -72,10 +72,11 @@ class ProductForm(FlaskForm):
 
 
 class CatalogImportForm(FlaskForm):
-    file = FileField(_l("Catalog file (CSV)"), validators=[
+    file = FileField(_l("Catalog file (CSV or Excel .xlsx)"), validators=[
         FileRequired(_l("Choose the CSV file to import.")),
-        FileAllowed(["csv", "txt"], _l("Upload a CSV file: in your spreadsheet choose "
-                                       "“Save as” and the type “CSV UTF-8”.")),
+        FileAllowed(["csv", "txt", "tsv", "xlsx"],
+                    _l("Upload a CSV file or an Excel workbook (.xlsx): in your spreadsheet "
+                       "choose “Save as” and the type “CSV” or “Excel workbook”.")),
         FileSize(max_size=MAX_UPLOAD_BYTES,
                  message=_l("The file is larger than %(mb)d MB. Split the catalog into "
                             "smaller files and import them one after the other.",

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from coop import phones
 from coop.config import SUPPORTED_LOCALES
 from coop.db import utcnow
 from coop.errors import DomainError
@@ -86,7 +87,11 @@ def _set_supplier_fields(session: Session, supplier: Supplier, *, name: str,
         raise DomainError(_l("The group already has a supplier with this name."), field="name")
     supplier.name = name
     supplier.contact_person = (contact_person or "").strip()
-    supplier.phone = (phone or "").strip()
+    # E.164 when it is a number (the WhatsApp and SMS links need the country
+    # code); a contact as written otherwise ("0555, after 18:00")
+    group = session.get(Group, supplier.group_id)
+    supplier.phone = (phones.to_e164(phone, group.country if group else phones.DEFAULT_REGION)
+                      or (phone or "").strip())
     supplier.address = (address or "").strip()
     supplier.language = language
 

@@ -144,7 +144,9 @@ def test_the_api_keeps_to_its_openapi_document(app: Flask, demo) -> None:  # typ
     paths_hook, body_hook = _real_ids(demo["ids"], demo["items"])
     schema.hook("flatmap_path_parameters")(paths_hook)
     schema.hook("flatmap_body")(body_hook)
-    headers = {"Authorization": f"Bearer {demo['token']}"}
+    # schemathesis asks for gzip ("gzip, deflate", as requests does) but, calling
+    # the app through WSGI, does not unpack it as an HTTP client would
+    headers = {"Authorization": f"Bearer {demo['token']}", "Accept-Encoding": "identity"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 25
     for operation in operations:

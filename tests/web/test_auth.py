@@ -73,13 +73,13 @@ def test_login_is_rate_limited_per_account(client: FlaskClient, session: Session
 
 def test_login_rate_limit_per_address_covers_many_accounts(
         client: FlaskClient, session: Session, app_ctx) -> None:  # type: ignore[no-untyped-def]
-    app_ctx.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    app_ctx.config["LOGIN_ADDRESS_RATE_LIMIT"] = "3 per minute"
     try:
         codes = [post(client, "/login", {"login": f"nobody{i}@example.org",
                                          "password": "x-password"}).status_code
                  for i in range(4)]
     finally:
-        app_ctx.config["LOGIN_RATE_LIMIT"] = "10 per 5 minutes"
+        app_ctx.config["LOGIN_ADDRESS_RATE_LIMIT"] = "50 per 5 minutes"
     assert codes == [422, 422, 422, 429]
 
 

@@ -251,9 +251,14 @@ def test_upload_refuses_wrong_files_with_a_clear_message(client: FlaskClient,
     too_big = (f"{HEADER}\n".encode() + b"#" * (5 * 1024 * 1024))
     cases = (
         (post(client, url, {}, content_type="multipart/form-data"), "Choose the CSV file"),
-        (_upload(client, url, b"PK\x03\x04", "catalog.xlsx"), "Upload a CSV file"),
+        (_upload(client, url, b"PK\x03\x04", "catalog.xlsx"), "cannot be read as a catalog"),
+        (_upload(client, url, b"%PDF-1.4", "catalog.pdf"), "Upload a CSV file"),
         (_upload(client, url, too_big), "larger than 5 MB"),
-        (_upload(client, url, "артикул;название\n".encode("cp1251")), "not UTF-8"),
+        # Windows-1251 is read: what is wrong is the header
+        (_upload(client, url, "артикул;название\n".encode("cp1251")),
+         "lacks the column(s) unit, tiers"),
+        (_upload(client, url, "артикул;x\nА;Б\n".encode() + "В;Г\n".encode("cp1251")),
+         "not UTF-8"),
         (_upload(client, url, b""), "The file is empty."),
     )
     for response, message in cases:
