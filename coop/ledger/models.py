@@ -36,6 +36,9 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
+        # A form's key, kept with the entry it made: the same form sent twice
+        # (a double click, Back and resend) finds the first entry.
+        UniqueConstraint("group_id", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +50,9 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     memo: Mapped[str] = mapped_column(String(300), default="")
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
+    # Unique: a posting is reversed at most once, whatever the timing.
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -65,8 +70,10 @@ class Payment(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("group_id", "idempotency_key"),
+        UniqueConstraint("group_id", "receipt_year", "receipt_seq"),
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint("method IN ('cash', 'bank', 'mobile')", name="method"),
+        CheckConstraint("receipt_seq > 0", name="receipt_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,5 +84,12 @@ class Payment(db.Model):  # type: ignore[name-defined,misc]
     reference: Mapped[str] = mapped_column(String(120), default="")
     idempotency_key: Mapped[str] = mapped_column(String(64))
     posting_id: Mapped[int] = mapped_column(ForeignKey("postings.id"))
+    # The receipt's number: gapless per group and year (RCPT-2026-0007).
+    receipt_year: Mapped[int]
+    receipt_seq: Mapped[int]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def receipt_number(self) -> str:
+        return f"{self.receipt_year}-{self.receipt_seq:04d}"

@@ -12,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from coop.forms import DecimalTextField, MoneyField, choices
 from coop.groups.forms import loss_policy_choices
+from coop.ledger.forms import OnceForm
 from coop.money import MoneyError
 from coop.quantities import parse_quantity
 
@@ -92,7 +93,7 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
     return lines, typed
 
 
-class CreditNoteForm(FlaskForm):
+class CreditNoteForm(OnceForm):
     product = SelectField(_l("Product"), coerce=int)
     amount = MoneyField(_l("Credit amount"), validators=[DataRequired()])
     note = StringField(_l("Note (credit note number)"), validators=[Optional(), Length(max=300)])

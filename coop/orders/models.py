@@ -193,13 +193,17 @@ class CreditNote(db.Model):  # type: ignore[name-defined,misc]
     """A supplier's credit for damaged goods: lowers the bill, so the loss."""
 
     __tablename__ = "credit_notes"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        UniqueConstraint("round_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     round_item_id: Mapped[int] = mapped_column(ForeignKey("round_items.id"), index=True)
     amount: Mapped[int]  # minor units
     note: Mapped[str] = mapped_column(String(300), default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the form's
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -669,9 +669,19 @@ def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int,
 
 
 def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: int,
-                       note: str, actor: User) -> CreditNote:
+                       note: str, actor: User, idempotency_key: str | None = None
+                       ) -> CreditNote:
     """A supplier's credit for damaged goods; it lowers the product's bill and
-    loss, and may not exceed the loss."""
+    loss, and may not exceed the loss. The round is locked while the loss is
+    checked (two credits at once cannot exceed it); the same form sent twice
+    finds the first credit by its key."""
+    if idempotency_key:
+        earlier = session.scalar(select(CreditNote).where(
+            CreditNote.round_id == rnd.id, CreditNote.idempotency_key == idempotency_key))
+        if earlier is not None:
+            return earlier
+    session.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
+    session.refresh(rnd, ["state"])
     if rnd.state not in (domain.AWARDED, domain.RECEIVED):
         raise DomainError(_l("Credit notes are recorded between the award and the "
                              "settlement."))
@@ -687,7 +697,8 @@ def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: in
                              "this product, %(loss)s.", amount=money.to_string(amount, currency),
                              loss=money.to_string(loss, currency)), field="amount")
     credit = CreditNote(round_id=rnd.id, round_item_id=item_id, amount=amount,
-                        note=note.strip()[:300], recorded_by_id=actor.id)
+                        note=note.strip()[:300], recorded_by_id=actor.id,
+                        idempotency_key=idempotency_key)
     session.add(credit)
     session.flush()
     return credit

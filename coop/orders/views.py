@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import force_locale, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
@@ -296,6 +297,11 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                            text=text, balance=balance)
 
 
+def _keyed(form: CreditNoteForm) -> CreditNoteForm:
+    form.new_key()
+    return form
+
+
 def _credit_form(rnd: Round) -> CreditNoteForm:
     form = CreditNoteForm(currency=g.group.currency)
     form.product.choices = choices([(item.id, item.product.name) for item in rnd.items])
@@ -349,7 +355,7 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "orders/delivery.html", group=g.group, rnd=rnd, form=form, typed=typed, errors=errors,
         error=error, changes=changes, totals=totals, current=current,
-        credits=services.credit_totals(db.session, rnd), credit_form=_credit_form(rnd),
+        credits=services.credit_totals(db.session, rnd), credit_form=_keyed(_credit_form(rnd)),
         ordered=ordered, states=services.STATE_NAMES), status
 
 
@@ -359,10 +365,16 @@ def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = _credit_form(rnd)
     if form.validate_on_submit():
-        with saving(form) as saved:
-            services.record_credit_note(db.session, rnd, form.product.data,
-                                        amount=form.amount.minor or 0,
-                                        note=form.note.data or "", actor=current_user)
+        try:
+            with saving(form) as saved:
+                services.record_credit_note(
+                    db.session, rnd, form.product.data, amount=form.amount.minor or 0,
+                    note=form.note.data or "", actor=current_user,
+                    idempotency_key=ledger.check_key(form.idempotency_key.data))
+        except IntegrityError:  # the same form sent twice at the same moment
+            db.session.rollback()
+            flash(_("This was recorded already."), "info")
+            return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
         if saved:
             flash(_("The credit note is recorded: it lowers the loss."), "success")
             return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))

@@ -17,6 +17,7 @@ from wtforms import DateField, FieldList, FormField, HiddenField, SelectField, S
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from coop.forms import DecimalTextField, MoneyField, choices
+from coop.ledger.forms import OnceForm
 from coop.money import MoneyError, parse_decimal
 from coop.quantities import parse_price, parse_quantity
 from coop.sales.domain import FACTOR_SCALE
@@ -138,7 +139,7 @@ class BuyerForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=buyer_kind_choices(), validate_choice=False)
 
 
-class SaleForm(FlaskForm):
+class SaleForm(OnceForm):
     buyer = SelectField(_l("Buyer"), validate_choice=False)
     sold_on = DateField(_l("Sold on"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
@@ -179,7 +180,7 @@ def parse_sale_lines(formdata: MultiDict[str, str]
     return lines, typed
 
 
-class CostForm(FlaskForm):
+class CostForm(OnceForm):
     kind = SelectField(_l("Cost"), choices=cost_kind_choices(), validate_choice=False)
     name = StringField(_l("What exactly"), validators=[Optional(), Length(max=160)])
     amount = MoneyField(_l("Amount"), validators=[DataRequired()])

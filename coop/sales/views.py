@@ -157,6 +157,11 @@ def _contribution_form(lot: SaleLot, members: list[Membership]) -> ContributionF
     return form
 
 
+def _keyed(form: CostForm) -> CostForm:
+    form.new_key()
+    return form
+
+
 def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
     form = CostForm(currency=g.group.currency)
     form.sale.choices = choices([("", _("the whole lot"))] + [
@@ -179,7 +184,7 @@ def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         context.update(
             entries=services.contribution_entries(db.session, lot), sales=sales,
             costs=services.lot_costs(db.session, lot), members=members,
-            contribution_form=_contribution_form(lot, members), cost_form=_cost_form(sales),
+            contribution_form=_contribution_form(lot, members), cost_form=_keyed(_cost_form(sales)),
             cancel_form=CancelForm(formdata=None), action_form=ActionForm())
     elif g.membership is not None:
         context.update(entries=services.contribution_entries(db.session, lot, g.membership))
@@ -306,6 +311,7 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     form.buyer.choices = choices([(str(b.id), b.name) for b in buyer_list])
     if request.method == "GET":
         form.sold_on.data = local_today()
+        form.new_key()
     typed: dict = {}
     error = None
     if request.method == "POST" and form.validate_on_submit():
@@ -314,9 +320,17 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
             error = _("Some quantities or prices are not right. Nothing was saved.")
         else:
             try:
+                key = ledger.check_key(form.idempotency_key.data)
                 sale = services.record_sale(db.session, lot, buyer_id=to_id(form.buyer.data),
                                             sold_on=form.sold_on.data, lines=lines,
-                                            note=form.note.data or "", actor=current_user)
+                                            note=form.note.data or "", actor=current_user,
+                                            idempotency_key=key)
+                db.session.commit()
+            except IntegrityError:  # the same form sent twice at the same moment
+                db.session.rollback()
+                flash(_("This was recorded already."), "info")
+                return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
+                                        _anchor="sales"))
             except DomainError as exc:
                 db.session.rollback()
                 error = str(exc.message)
@@ -326,7 +340,6 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                 elif exc.field in form:
                     apply_domain_error(form, exc)
             else:
-                db.session.commit()
                 flash(_("The sale is recorded and its payment is in the cash."), "success")
                 return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
                                         _anchor=f"sale-{sale.id}"))
@@ -380,12 +393,18 @@ def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     form = _cost_form(services.lot_sales(db.session, lot))
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
     if form.validate_on_submit():
-        with saving(form) as saved:
-            services.add_cost(db.session, lot, kind=form.kind.data or "",
-                              name=form.name.data or "", amount=form.amount.minor or 0,
-                              rule=form.rule.data or "", paid_on=form.paid_on.data,
-                              sale_id=to_id(form.sale.data) if form.sale.data else None,
-                              actor=current_user)
+        try:
+            with saving(form) as saved:
+                services.add_cost(db.session, lot, kind=form.kind.data or "",
+                                  name=form.name.data or "", amount=form.amount.minor or 0,
+                                  rule=form.rule.data or "", paid_on=form.paid_on.data,
+                                  sale_id=to_id(form.sale.data) if form.sale.data else None,
+                                  actor=current_user,
+                                  idempotency_key=ledger.check_key(form.idempotency_key.data))
+        except IntegrityError:  # the same form sent twice at the same moment
+            db.session.rollback()
+            flash(_("This was recorded already."), "info")
+            return redirect(back)
         if saved:
             flash(_("The cost is recorded as paid from the cash."), "success")
             return redirect(back)
