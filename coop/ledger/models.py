@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -37,8 +37,12 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
         # A form's key, kept with the entry it made: the same form sent twice
-        # (a double click, Back and resend) finds the first entry.
-        UniqueConstraint("group_id", "idempotency_key"),
+        # (a double click, Back and resend) finds the first entry. (Unique
+        # indexes, not constraints: SQLite adds them without rebuilding the table.)
+        Index("uq_postings_group_id_idempotency_key", "group_id", "idempotency_key",
+              unique=True),
+        # A posting is reversed at most once, whatever the timing.
+        Index("uq_postings_reverses_id", "reverses_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,8 +54,7 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     memo: Mapped[str] = mapped_column(String(300), default="")
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
-    # Unique: a posting is reversed at most once, whatever the timing.
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

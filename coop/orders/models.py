@@ -3,7 +3,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -195,7 +195,8 @@ class CreditNote(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "credit_notes"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount"),
-        UniqueConstraint("round_id", "idempotency_key"),
+        Index("uq_credit_notes_round_id_idempotency_key", "round_id", "idempotency_key",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

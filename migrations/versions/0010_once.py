@@ -59,11 +59,12 @@ def _number_receipts(conn) -> None:
 def upgrade():
     conn = op.get_bind()
     _unlink_double_reversals(conn)
-    with op.batch_alter_table('postings', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('idempotency_key', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_postings_reverses_id'), ['reverses_id'])
-        batch_op.create_unique_constraint(batch_op.f('uq_postings_group_id_idempotency_key'),
-                                          ['group_id', 'idempotency_key'])
+    # Columns and unique indexes only: SQLite adds them in place, without
+    # rebuilding `postings`, which many tables refer to.
+    op.add_column('postings', sa.Column('idempotency_key', sa.String(length=64), nullable=True))
+    op.create_index('uq_postings_reverses_id', 'postings', ['reverses_id'], unique=True)
+    op.create_index('uq_postings_group_id_idempotency_key', 'postings',
+                    ['group_id', 'idempotency_key'], unique=True)
     int_type = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('receipt_year', int_type, nullable=True))
@@ -76,16 +77,15 @@ def upgrade():
             batch_op.f('uq_payments_group_id_receipt_year_receipt_seq'),
             ['group_id', 'receipt_year', 'receipt_seq'])
         batch_op.create_check_constraint(batch_op.f('ck_payments_receipt_seq'), 'receipt_seq > 0')
-    with op.batch_alter_table('credit_notes', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('idempotency_key', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_credit_notes_round_id_idempotency_key'),
-                                          ['round_id', 'idempotency_key'])
+    op.add_column('credit_notes',
+                  sa.Column('idempotency_key', sa.String(length=64), nullable=True))
+    op.create_index('uq_credit_notes_round_id_idempotency_key', 'credit_notes',
+                    ['round_id', 'idempotency_key'], unique=True)
 
 
 def downgrade():
+    op.drop_index('uq_credit_notes_round_id_idempotency_key', table_name='credit_notes')
     with op.batch_alter_table('credit_notes', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_credit_notes_round_id_idempotency_key'),
-                                 type_='unique')
         batch_op.drop_column('idempotency_key')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_payments_receipt_seq'), type_='check')
@@ -94,8 +94,7 @@ def downgrade():
         batch_op.drop_column('receipt_seq')
         batch_op.drop_column('receipt_year')
     op.execute("DELETE FROM document_counters WHERE doc_type = 'receipt'")
+    op.drop_index('uq_postings_group_id_idempotency_key', table_name='postings')
+    op.drop_index('uq_postings_reverses_id', table_name='postings')
     with op.batch_alter_table('postings', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_postings_group_id_idempotency_key'),
-                                 type_='unique')
-        batch_op.drop_constraint(batch_op.f('uq_postings_reverses_id'), type_='unique')
         batch_op.drop_column('idempotency_key')
