@@ -309,6 +309,11 @@ def write_off(session: Session, membership: Membership, *, amount: int, reason: 
     if existing is not None:
         return existing
     lock_member(session, membership)
+    # Looked for again under the lock: the same form, sent at the same moment,
+    # may have committed while this one waited.
+    existing = _earlier(session, membership.group_id, idempotency_key, "write_off")
+    if existing is not None:
+        return existing
     owed = -member_balance(session, membership)
     if amount > owed:
         raise DomainError(_l("She owes only %(owed)s.", owed=_format(max(owed, 0), membership)),
@@ -363,6 +368,9 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
                              .with_for_update())
     if posting is None or posting.group_id != group.id:
         raise DomainError(_l("There is no such entry."))
+    existing = _earlier(session, group.id, idempotency_key, "reversal")  # under the lock
+    if existing is not None and existing.reverses_id == posting_id:
+        return existing
     if not reason:
         raise DomainError(_l("Say why."), field="reason")
     if posting.reverses_id is not None:

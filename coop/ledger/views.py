@@ -175,6 +175,8 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
         if not form.confirmed:
             question = recent()
             if question:
+                if earlier(key) is not None:  # it was this form, committed meanwhile
+                    return _already(back)
                 return ask_again(form, question, back)
         record(key)
         db.session.commit()

@@ -51,7 +51,7 @@ class RoundForm(FlaskForm):
         self.cash_rounding.currency = currency
 
 
-class SharedCostForm(FlaskForm):
+class SharedCostForm(OnceForm):
     name = StringField(_l("Cost"), validators=[DataRequired(), Length(max=160)])
     amount = MoneyField(_l("Amount"), validators=[DataRequired()])
     rule = SelectField(_l("Shared"), choices=rule_choices())
@@ -103,7 +103,7 @@ class CreditNoteForm(OnceForm):
         self.amount.currency = currency
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(OnceForm):
     delivered_on = DateField(_l("Delivered on"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 

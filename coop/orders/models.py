@@ -102,6 +102,8 @@ class SharedCost(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("rule IN ('value', 'weight', 'quantity', 'equal', 'per_member')",
                         name="rule"),
+        Index("uq_shared_costs_round_id_idempotency_key", "round_id", "idempotency_key",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +111,7 @@ class SharedCost(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(160))
     amount: Mapped[int]  # minor units
     rule: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the form's
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
 
     round: Mapped[Round] = relationship(back_populates="shared_costs")
@@ -176,6 +179,9 @@ class Delivery(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("received >= 0", name="received"),
         CheckConstraint("damaged >= 0 AND damaged <= received", name="damaged"),
+        # The form's key on each product line it recorded: sent twice, once.
+        Index("uq_deliveries_round_item_id_idempotency_key", "round_item_id",
+              "idempotency_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,6 +191,7 @@ class Delivery(db.Model):  # type: ignore[name-defined,misc]
     damaged: Mapped[int] = mapped_column(default=0)
     delivered_on: Mapped[date | None]
     note: Mapped[str] = mapped_column(String(300), default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the form's
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 

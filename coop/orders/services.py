@@ -243,7 +243,15 @@ def round_history(session: Session, rnd: Round) -> list[tuple[RoundEvent, str]]:
 
 
 def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rule: str,
-                    supplier_id: int | None = None) -> SharedCost:
+                    supplier_id: int | None = None, idempotency_key: str | None = None
+                    ) -> SharedCost:
+    """A cost shared over the round's members. The same form sent twice adds it
+    once: its key is kept with the cost."""
+    if idempotency_key:
+        earlier = session.scalar(select(SharedCost).where(
+            SharedCost.round_id == rnd.id, SharedCost.idempotency_key == idempotency_key))
+        if earlier is not None:
+            return earlier
     if rnd.state not in domain.COST_EDITABLE_STATES:
         raise DomainError(_l("A round that is %(state)s cannot be changed.",
                              state=STATE_NAMES[rnd.state]))
@@ -258,7 +266,7 @@ def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rul
             Supplier.id == supplier_id, Supplier.group_id == rnd.group_id)) is None:
         raise DomainError(_l("Unknown supplier."), field="supplier")
     cost = SharedCost(round=rnd, name=name[:160], amount=amount, rule=rule,
-                      supplier_id=supplier_id)
+                      supplier_id=supplier_id, idempotency_key=idempotency_key)
     session.add(cost)
     session.flush()
     return cost
@@ -648,9 +656,13 @@ def check_delivery(rnd: Round, lines: Mapping[int, tuple[int, int]]) -> None:
 
 
 def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int, int]], *,
-                    actor: User, delivered_on: date | None = None, note: str = "") -> int:
+                    actor: User, delivered_on: date | None = None, note: str = "",
+                    idempotency_key: str | None = None) -> int:
     """Record what arrived today: {round_item_id: (received, damaged)}. Returns
-    how many products it adds to; deliveries over several days add up."""
+    how many products it adds to; deliveries over several days add up, but the
+    same form (or API request with its key) sent twice adds once: 0 then."""
+    if idempotency_key and delivery_by_key(session, rnd, idempotency_key):
+        return 0
     if rnd.state != domain.AWARDED:
         raise DomainError(_l("Deliveries are recorded after the award and before the "
                              "delivery is confirmed."))
@@ -660,12 +672,19 @@ def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int,
         if received or damaged:
             session.add(Delivery(round_id=rnd.id, round_item_id=item_id, received=received,
                                  damaged=damaged, delivered_on=delivered_on,
-                                 note=note.strip()[:300], recorded_by_id=actor.id))
+                                 note=note.strip()[:300], recorded_by_id=actor.id,
+                                 idempotency_key=idempotency_key))
             added += 1
     if not added:
         raise DomainError(_l("Enter what arrived for at least one product."))
     session.flush()
     return added
+
+
+def delivery_by_key(session: Session, rnd: Round, key: str) -> bool:
+    """Whether a delivery was recorded with this form's key."""
+    return session.scalar(select(Delivery.id).where(
+        Delivery.round_id == rnd.id, Delivery.idempotency_key == key).limit(1)) is not None
 
 
 def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: int,

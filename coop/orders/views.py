@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale, to_user_timezone, to_utc
@@ -143,7 +143,7 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         context["members"] = split_cache.fragment(
             rnd, f"round-members:{page.number}",
             lambda: render_template("orders/_round_members.html", **parts, page=page))
-        cost_form = SharedCostForm(currency=g.group.currency)
+        cost_form = _keyed(SharedCostForm(currency=g.group.currency))
         cost_form.supplier.choices = _supplier_choices(rnd)
         context.update(summary=summary, cost_form=cost_form,
                        picker=member_picker(db.session, g.group, PICKER_LIMIT)
@@ -178,11 +178,16 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     form = SharedCostForm(currency=g.group.currency)
     form.supplier.choices = _supplier_choices(rnd)
     if form.validate_on_submit():
-        with saving(form) as saved:
-            services.add_shared_cost(
-                db.session, rnd, name=form.name.data, amount=form.amount.minor or 0,
-                rule=form.rule.data,
-                supplier_id=int(form.supplier.data) if form.supplier.data else None)
+        try:
+            with saving(form) as saved:
+                services.add_shared_cost(
+                    db.session, rnd, name=form.name.data, amount=form.amount.minor or 0,
+                    rule=form.rule.data,
+                    supplier_id=int(form.supplier.data) if form.supplier.data else None,
+                    idempotency_key=ledger.check_key(form.idempotency_key.data))
+        except IntegrityError:  # the same form sent twice at the same moment
+            db.session.rollback()
+            saved = True
         if saved:
             flash(_("The cost is added and shared."), "success")
             return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
@@ -297,7 +302,7 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                            text=text, balance=balance)
 
 
-def _keyed(form: CreditNoteForm) -> CreditNoteForm:
+def _keyed(form: Any) -> Any:
     form.new_key()
     return form
 
@@ -325,15 +330,20 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             error = _("Some quantities are not numbers. Nothing was saved.")
         elif request.form.get("action") == "record":
             try:
-                services.record_delivery(db.session, rnd, lines, actor=current_user,
-                                         delivered_on=form.delivered_on.data,
-                                         note=form.note.data or "")
+                added = services.record_delivery(
+                    db.session, rnd, lines, actor=current_user,
+                    delivered_on=form.delivered_on.data, note=form.note.data or "",
+                    idempotency_key=ledger.check_key(form.idempotency_key.data))
+                db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
                 error = str(exc.message)
-            else:
-                db.session.commit()
-                flash(_("The delivery is recorded."), "success")
+            except IntegrityError:  # the same form sent twice at the same moment
+                db.session.rollback()
+                added = 0
+            if error is None:
+                flash(_("The delivery is recorded.") if added else
+                      _("This was recorded already."), "success" if added else "info")
                 return redirect(url_for("orders.delivery", group_id=group_id,
                                         round_id=round_id))
         else:
@@ -346,6 +356,8 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                 error = str(exc.message)
     elif request.method == "POST":
         abort(400)
+    else:
+        form.new_key()
     totals = services.delivery_totals(db.session, rnd)
     if ordered is None:
         ordered = services.compute_split(db.session, rnd, as_ordered=True)

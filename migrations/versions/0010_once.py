@@ -1,5 +1,6 @@
 """Exactly once: a posting is reversed at most once, forms' idempotency keys
-kept with what they made (postings, supplier credit notes), payments get
+kept with what they made (postings, supplier credit notes, deliveries, shared
+costs), payments get
 receipt numbers unique per group and year
 
 Revision ID: 0010_once
@@ -81,9 +82,22 @@ def upgrade():
                   sa.Column('idempotency_key', sa.String(length=64), nullable=True))
     op.create_index('uq_credit_notes_round_id_idempotency_key', 'credit_notes',
                     ['round_id', 'idempotency_key'], unique=True)
+    op.add_column('deliveries',
+                  sa.Column('idempotency_key', sa.String(length=64), nullable=True))
+    op.create_index('uq_deliveries_round_item_id_idempotency_key', 'deliveries',
+                    ['round_item_id', 'idempotency_key'], unique=True)
+    op.add_column('shared_costs',
+                  sa.Column('idempotency_key', sa.String(length=64), nullable=True))
+    op.create_index('uq_shared_costs_round_id_idempotency_key', 'shared_costs',
+                    ['round_id', 'idempotency_key'], unique=True)
 
 
 def downgrade():
+    for table, index in (('shared_costs', 'uq_shared_costs_round_id_idempotency_key'),
+                         ('deliveries', 'uq_deliveries_round_item_id_idempotency_key')):
+        op.drop_index(index, table_name=table)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('idempotency_key')
     op.drop_index('uq_credit_notes_round_id_idempotency_key', table_name='credit_notes')
     with op.batch_alter_table('credit_notes', schema=None) as batch_op:
         batch_op.drop_column('idempotency_key')
