@@ -207,7 +207,7 @@ def _statement_url(member: Membership) -> str:
     return url_for("ledger.statement", group_id=g.group.id, membership_id=member.id)
 
 
-def _same_entry(posting, currency: str) -> str | None:  # type: ignore[no-untyped-def]
+def same_entry(posting, currency: str) -> str | None:  # type: ignore[no-untyped-def]
     if posting is None:
         return None
     return _("The same entry (%(kind)s, %(amount)s, “%(memo)s”) was recorded at %(time)s. "
@@ -254,7 +254,7 @@ def _posting_form(form: OnceForm, member: Membership, *, kind: str, amount, memo
     """A form that makes one entry of a member's account."""
     return once(
         form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
-        recent=lambda: _same_entry(services.recent_posting(
+        recent=lambda: same_entry(services.recent_posting(
             db.session, g.group, kind=kind, amount=amount(), memo=memo(),
             membership_id=member.id), g.group.currency),
         record=record, done=done, back=_statement_url(member), member=member)
@@ -310,7 +310,7 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
     form = PayOutForm(currency=g.group.currency)
     return once(
         form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
-        recent=lambda: _same_entry(services.recent_posting(
+        recent=lambda: same_entry(services.recent_posting(
             db.session, g.group, kind="pay_out", amount=form.amount.minor or 0,
             memo=form.memo.data or ""), g.group.currency),
         record=lambda key: services.pay_out(db.session, g.group, amount=form.amount.minor or 0,

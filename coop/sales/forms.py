@@ -5,7 +5,6 @@ say what is wrong."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -197,14 +196,10 @@ class CancelForm(FlaskForm):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
-class CashPayoutForm(FlaskForm):
+class CashPayoutForm(OnceForm):
     amount = MoneyField(_l("Amount handed out"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
-    idempotency_key = HiddenField()
 
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.amount.currency = currency
-
-    def new_key(self) -> None:
-        self.idempotency_key.data = secrets.token_urlsafe(24)

@@ -847,6 +847,11 @@ def member_lot_ids(session: Session, membership: Membership) -> set[int]:
         Contribution.membership_id == membership.id).distinct()))
 
 
+def payout_by_key(session: Session, group_id: int, key: str) -> CashPayout | None:
+    return session.scalar(select(CashPayout).where(CashPayout.group_id == group_id,
+                                                   CashPayout.idempotency_key == key))
+
+
 def pay_member(session: Session, membership: Membership, *, amount: int, actor: User,
                idempotency_key: str, note: str = "", lot_id: int | None = None
                ) -> tuple[CashPayout, bool]:
@@ -858,8 +863,7 @@ def pay_member(session: Session, membership: Membership, *, amount: int, actor: 
     key = (idempotency_key or "").strip()[:64]
     if len(key) < 16:
         raise DomainError(_l("The form has expired. Please reload the page and try again."))
-    existing = session.scalar(select(CashPayout).where(
-        CashPayout.group_id == membership.group_id, CashPayout.idempotency_key == key))
+    existing = payout_by_key(session, membership.group_id, key)
     if existing is not None:
         return existing, False
     note = _check_text(note, limit=300, field="note")

@@ -22,6 +22,7 @@ from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.i18n import local_today
 from coop.ledger import services as ledger
+from coop.ledger.views import ask_again, same_entry
 from coop.quantities import qty_str
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
@@ -511,6 +512,14 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
     back = url_for("sales.payout", group_id=group_id, lot_id=lot_id, membership_id=member.id)
     if not form.validate_on_submit():
         return _not_saved(lot, form, back)
+    if not form.confirmed and not services.payout_by_key(db.session, g.group.id,
+                                                         form.idempotency_key.data or ""):
+        # Handed out again, like one recorded in the last 24 h (Back, or typed twice)?
+        question = same_entry(ledger.recent_posting(
+            db.session, g.group, kind="payout_cash", amount=form.amount.minor or 0,
+            memo=form.note.data or "", membership_id=member.id), g.group.currency)
+        if question:
+            return ask_again(form, question, back)
     try:
         _payout, new = services.pay_member(
             db.session, member, amount=form.amount.minor or 0, note=form.note.data or "",
