@@ -247,11 +247,9 @@ def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rul
                     ) -> SharedCost:
     """A cost shared over the round's members. The same form sent twice adds it
     once: its key is kept with the cost."""
-    if idempotency_key:
-        earlier = session.scalar(select(SharedCost).where(
-            SharedCost.round_id == rnd.id, SharedCost.idempotency_key == idempotency_key))
-        if earlier is not None:
-            return earlier
+    earlier = shared_cost_by_key(session, rnd, idempotency_key)
+    if earlier is not None:
+        return earlier
     if rnd.state not in domain.COST_EDITABLE_STATES:
         raise DomainError(_l("A round that is %(state)s cannot be changed.",
                              state=STATE_NAMES[rnd.state]))
@@ -681,6 +679,22 @@ def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int,
     return added
 
 
+def shared_cost_by_key(session: Session, rnd: Round, key: str | None) -> SharedCost | None:
+    """The cost an earlier sending of the same form added, if any."""
+    if not key:
+        return None
+    return session.scalar(select(SharedCost).where(SharedCost.round_id == rnd.id,
+                                                   SharedCost.idempotency_key == key))
+
+
+def credit_note_by_key(session: Session, rnd: Round, key: str | None) -> CreditNote | None:
+    """The credit an earlier sending of the same form recorded, if any."""
+    if not key:
+        return None
+    return session.scalar(select(CreditNote).where(CreditNote.round_id == rnd.id,
+                                                   CreditNote.idempotency_key == key))
+
+
 def delivery_by_key(session: Session, rnd: Round, key: str) -> bool:
     """Whether a delivery was recorded with this form's key."""
     return session.scalar(select(Delivery.id).where(
@@ -694,11 +708,9 @@ def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: in
     loss, and may not exceed the loss. The round is locked while the loss is
     checked (two credits at once cannot exceed it); the same form sent twice
     finds the first credit by its key."""
-    if idempotency_key:
-        earlier = session.scalar(select(CreditNote).where(
-            CreditNote.round_id == rnd.id, CreditNote.idempotency_key == idempotency_key))
-        if earlier is not None:
-            return earlier
+    earlier = credit_note_by_key(session, rnd, idempotency_key)
+    if earlier is not None:
+        return earlier
     session.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
     session.refresh(rnd, ["state"])
     if rnd.state not in (domain.AWARDED, domain.RECEIVED):

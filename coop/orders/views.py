@@ -177,6 +177,11 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = SharedCostForm(currency=g.group.currency)
     form.supplier.choices = _supplier_choices(rnd)
+    if form.validate_on_submit() and services.shared_cost_by_key(
+            db.session, rnd, form.idempotency_key.data):
+        flash(_("This was recorded already."), "info")
+        return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
+                                _anchor="costs"))
     if form.validate_on_submit():
         try:
             with saving(form) as saved:
@@ -376,6 +381,10 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = _credit_form(rnd)
+    if form.validate_on_submit() and services.credit_note_by_key(db.session, rnd,
+                                                                 form.idempotency_key.data):
+        flash(_("This was recorded already."), "info")
+        return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
     if form.validate_on_submit():
         try:
             with saving(form) as saved:

@@ -320,6 +320,10 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         if any(line.error for line in typed.values()):
             error = _("Some quantities or prices are not right. Nothing was saved.")
         else:
+            if ledger.posting_by_key(db.session, g.group.id, form.idempotency_key.data):
+                flash(_("This was recorded already."), "info")
+                return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
+                                        _anchor="sales"))
             try:
                 key = ledger.check_key(form.idempotency_key.data)
                 sale = services.record_sale(db.session, lot, buyer_id=to_id(form.buyer.data),
@@ -393,6 +397,10 @@ def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     lot = _lot_or_404(lot_id)
     form = _cost_form(services.lot_sales(db.session, lot))
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
+    if form.validate_on_submit() and ledger.posting_by_key(db.session, g.group.id,
+                                                           form.idempotency_key.data):
+        flash(_("This was recorded already."), "info")
+        return redirect(back)
     if form.validate_on_submit():
         try:
             with saving(form) as saved:
