@@ -193,3 +193,15 @@ def test_receipt_numbers_follow_each_other_per_group_and_year(client: FlaskClien
     session.expire_all()
     assert session.query(Payment).filter(Payment.group_id == other.group_id).one(
     ).receipt_number == f"{year}-0001"
+
+
+def test_the_api_gives_the_receipt_number_and_records_a_key_once(client: FlaskClient,
+                                                                session: Session) -> None:
+    case = harness.case_api_record_payment(session)
+    first = client.post(case.url, json=case.json, headers=case.headers)
+    again = client.post(case.url, json=case.json, headers=case.headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.get_json()["receipt_number"] == again.get_json()["receipt_number"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    session.expire_all()
+    assert case.count(session) == case.once
