@@ -413,9 +413,11 @@ def test_every_changing_endpoint_is_classified(app: Flask) -> None:
 # --------------------------------------------------------------------------
 
 
-def send_together(app: Flask, case: Case, n: int = PARALLEL) -> list[str]:
-    """`n` clients with the same session cookie send `case` at the same moment;
-    their outcomes: status codes, or the name of what was raised."""
+def send_together(app: Flask, case: Case, n: int = PARALLEL,
+                  vary: Callable[[int], dict[str, str]] | None = None) -> list[str]:
+    """`n` clients with the same session cookie send `case` at the same moment
+    (the i-th form's fields changed by `vary(i)`, when given); their outcomes:
+    status codes, or the name of what was raised."""
     first = app.test_client()
     data = None
     if case.login:
@@ -439,7 +441,8 @@ def send_together(app: Flask, case: Case, n: int = PARALLEL) -> list[str]:
             if case.json is not None:
                 response = clients[i].post(case.url, json=case.json, headers=case.headers)
             else:
-                response = clients[i].post(case.url, data=data, headers=case.headers)
+                sent = {**(data or {}), **(vary(i) if vary else {})}
+                response = clients[i].post(case.url, data=sent, headers=case.headers)
             outcomes[i] = str(response.status_code)
         except Exception as exc:
             outcomes[i] = type(exc).__name__
@@ -473,4 +476,38 @@ def test_the_same_request_ten_times_at_once_counts_once(app_ctx: Flask, session:
     del made
     assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
     assert after == case.once, line
+    assert check_books(session, case.group_id) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("endpoint, limit", [
+    ("ledger.write_off", lambda s: 1),  # 96.00 of her 103.00 - 7.00 debt: room for one
+    ("ledger.reverse", lambda s: 1),  # an entry is reversed once
+    ("sales.pay_cash", lambda s: None),  # no more than her account holds (checked below)
+])
+def test_ten_different_forms_at_once_stay_within_what_the_books_allow(
+        app_ctx: Flask, session: Session, pg_only: None, endpoint: str, limit: Any) -> None:
+    """The locks, not the keys: ten forms (ten keys), all confirmed, at once."""
+    case = MONEY[endpoint](session)
+    if endpoint == "sales.pay_cash":
+        from coop.groups.models import Membership
+
+        member = session.get(Membership, int(case.url.split("/")[-2]))
+        held = ledger.member_balance(session, member)
+        case.data = {**(case.data or {}), "amount": f"{held * 4 // 10 // 100}"}  # 40 %: two fit
+    outcomes = send_together(app_ctx, case, vary=lambda i: {
+        "idempotency_key": f"{KEY}-{i:03d}", "confirm_again": "1"})
+    session.expire_all()
+    made = case.count(session)
+    line = (f"{endpoint} (10 forms, 10 keys): {dict(sorted(Counter(outcomes).items()))}, "
+            f"{made} on the books")
+    FIGURES.append(line)
+    print(line)
+    assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
+    expected = limit(session)
+    if expected is not None:
+        assert made == expected, line
+    else:
+        assert made == 2, line
+        assert ledger.member_balance(session, member) >= 0
     assert check_books(session, case.group_id) == []
