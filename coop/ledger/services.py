@@ -252,8 +252,12 @@ def payment_by_key(session: Session, group_id: int, key: str) -> Payment | None:
                                                 Payment.idempotency_key == key))
 
 
-def payment_of_posting(session: Session, posting_id: int) -> Payment | None:
-    return session.scalar(select(Payment).where(Payment.posting_id == posting_id))
+def receipt_numbers(session: Session, membership: Membership) -> dict[int, str]:
+    """{posting id: receipt number} of her payments, for her statement."""
+    return defaultdict(str, {
+        posting_id: f"{year}-{seq:04d}" for posting_id, year, seq in session.execute(
+            select(Payment.posting_id, Payment.receipt_year, Payment.receipt_seq)
+            .where(Payment.membership_id == membership.id))})
 
 
 # A second record that matches one made within this time asks first.

@@ -66,6 +66,7 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
     return render_then_commit(
         "ledger/statement.html", group=g.group, member=member, opening=opening, lines=lines,
         balance=balance, kinds=services.KIND_NAMES,
+        receipts=services.receipt_numbers(db.session, member),
         payment_form=_keyed(PaymentForm(formdata=None)),
         write_off_form=_keyed(WriteOffForm(formdata=None)),
         adjust_form=_keyed(AdjustmentForm(formdata=None)),

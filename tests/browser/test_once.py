@@ -62,6 +62,7 @@ def test_a_payment_sent_again_after_back_asks_first_and_is_recorded_once(
     assert _balance(page) == after_one  # nothing more was recorded
     lines = page.inner_text("table.statement")
     assert lines.count("Кв-77") == 1
+    assert lines.count(f"квитанция №{receipt.group(1)}") == 1
     screenshot(page, "once-statement-ru")
 
     count = db.session.scalar(select(func.count()).select_from(Payment).where(

@@ -188,6 +188,8 @@ def test_receipt_numbers_follow_each_other_per_group_and_year(client: FlaskClien
     year = numbers[0][:4]
     assert numbers == [f"{year}-0001", f"{year}-0002", f"{year}-0003"]
     assert f"№{year}-0003" in shown
+    # each payment's line on her statement carries its receipt's number
+    assert f"receipt №{year}-0002" in shown and f"receipt №{year}-0003" in shown
     # another group starts at 1
     other = harness.case_ledger_record_payment(session)
     session.expire_all()
