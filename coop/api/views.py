@@ -480,10 +480,15 @@ def record_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-de
         db.session.rollback()
         added = 0
     totals = orders.delivery_totals(db.session, rnd)
-    return created({"added": added, "delivered": [
+    result = {"added": added, "delivered": [
         {"item_id": item_id, "received": qty_str(received),
          "damaged": qty_str(damaged)}
-        for item_id, (received, damaged) in sorted(totals.items())]})
+        for item_id, (received, damaged) in sorted(totals.items())]}
+    if key and not added:  # the same key again: what the first one recorded
+        response = jsonify(result)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    return created(result)
 
 
 # --------------------------------------------------------------------------
@@ -551,12 +556,13 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
     payment = ledger.payment_by_key(db.session, g.group.id, key)
     if payment is None:
         try:
-            payment, _new = ledger.record_payment(
+            payment, new = ledger.record_payment(
                 db.session, member, amount=amount, method=method, reference=reference,
                 idempotency_key=key, actor=current_user)
             db.session.commit()
-            return created(represent.payment(payment, currency,
-                                             ledger.member_balance(db.session, member)))
+            if new:  # else it was recorded while this one waited: a replay
+                return created(represent.payment(payment, currency,
+                                                 ledger.member_balance(db.session, member)))
         except IntegrityError:  # the same key at the same moment: the first one counts
             db.session.rollback()
             payment = ledger.payment_by_key(db.session, g.group.id, key)

@@ -252,12 +252,20 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
 
 def _posting_form(form: OnceForm, member: Membership, *, kind: str, amount, memo,
                   record, done: str):  # type: ignore[no-untyped-def]
-    """A form that makes one entry of a member's account."""
+    """A form that makes one entry of a member's account. What goes out of her
+    account (a charge) and what comes in (a refund) are not the same entry."""
+    def recent() -> str | None:
+        mine = services.member_account(db.session, member)
+        debit = mine if amount() > 0 and kind == "adjustment" else None
+        if kind == "adjustment" and amount() < 0:
+            debit = services.group_accounts(db.session, g.group).suppliers
+        return same_entry(services.recent_posting(
+            db.session, g.group, kind=kind, amount=amount(), memo=memo(),
+            membership_id=member.id, debit=debit), g.group.currency)
+
     return once(
         form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
-        recent=lambda: same_entry(services.recent_posting(
-            db.session, g.group, kind=kind, amount=amount(), memo=memo(),
-            membership_id=member.id), g.group.currency),
+        recent=recent,
         record=record, done=done, back=_statement_url(member), member=member)
 
 

@@ -207,3 +207,16 @@ def test_the_api_gives_the_receipt_number_and_records_a_key_once(client: FlaskCl
     assert again.headers["Idempotent-Replayed"] == "true"
     session.expire_all()
     assert case.count(session) == case.once
+
+
+def test_a_refund_is_not_taken_for_the_charge_of_the_same_amount(client: FlaskClient,
+                                                                session: Session) -> None:
+    case = harness.case_ledger_adjust(session)
+    login(client, case.login or "")
+    page = _statement(case.url)
+    for amount in ("5", "-5"):
+        key, csrf = shown_key(client, page, case.url)
+        sent = send(client, case.url, {"amount": amount, "reason": "Скидка"}, key, csrf)
+        assert sent.status_code == 302
+    session.expire_all()
+    assert case.count(session) == 3  # the setup's debt, the charge and the refund
