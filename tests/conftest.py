@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,9 +116,12 @@ def csrf_token(client: FlaskClient, url: str = "/login") -> str:
 
 
 def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]
-    """POST a form the way a browser does: with the page's CSRF token."""
+    """POST a form the way a browser does: with the page's CSRF token, and a
+    fresh idempotency key as a money form shown anew carries (other forms
+    ignore it)."""
     data = dict(data or {})
     data.setdefault("csrf_token", csrf_token(client))
+    data.setdefault("idempotency_key", secrets.token_urlsafe(24))
     return client.post(url, data=data, **kwargs)
 
 

@@ -177,7 +177,8 @@ def payment(found: Payment, currency: str, balance_after: int) -> Json:
     return {"id": found.id, "membership_id": found.membership_id,
             "amount": amount(found.amount, currency), "method": found.method,
             "reference": found.reference, "created_at": moment(found.created_at),
-            "posting_id": found.posting_id, "balance": amount(balance_after, currency)}
+            "posting_id": found.posting_id, "balance": amount(balance_after, currency),
+            "receipt_number": found.receipt_number}
 
 
 def supplier_payment(found: SupplierPayment, currency: str, still_owed: int) -> Json:

@@ -452,10 +452,13 @@ def round_split(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 @api_route("/groups/<int:group_id>/rounds/<int:round_id>/deliveries", "POST",
            summary="Record what arrived (treasurer)", tags=["rounds"], body="NewDelivery",
            response="Delivery", status=201, errors=(403, 404, 413, 415, 422),
-           description="Deliveries over several days add up; the round must be awarded.")
+           description="Deliveries over several days add up; the round must be awarded. "
+                       "With an Idempotency-Key header, the same request sent again adds "
+                       "nothing (`added` is 0).")
 @group_view(treasurer=True)
 def record_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
+    key = inputs.idempotency_key() if request.headers.get(inputs.IDEMPOTENCY_KEY) else None
     body = json_body().only("lines", "delivered_on", "note")
     items = {item.id for item in rnd.items}
     lines: dict[int, tuple[int, int]] = {}
@@ -468,16 +471,25 @@ def record_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-de
     try:
         added = orders.record_delivery(db.session, rnd, lines, actor=current_user,
                                        delivered_on=body.day("delivered_on"),
-                                       note=body.text("note", max_length=300))
+                                       note=body.text("note", max_length=300),
+                                       idempotency_key=key)
+        db.session.commit()
     except DomainError as exc:
         _json_fields(exc, paths, {"received": "received", "damaged": "damaged"})
         raise
-    db.session.commit()
+    except IntegrityError:  # the same key at the same moment: the first one counts
+        db.session.rollback()
+        added = 0
     totals = orders.delivery_totals(db.session, rnd)
-    return created({"added": added, "delivered": [
+    result = {"added": added, "delivered": [
         {"item_id": item_id, "received": qty_str(received),
          "damaged": qty_str(damaged)}
-        for item_id, (received, damaged) in sorted(totals.items())]})
+        for item_id, (received, damaged) in sorted(totals.items())]}
+    if key and not added:  # the same key again: what the first one recorded
+        response = jsonify(result)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    return created(result)
 
 
 # --------------------------------------------------------------------------
@@ -545,12 +557,13 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
     payment = ledger.payment_by_key(db.session, g.group.id, key)
     if payment is None:
         try:
-            payment, _new = ledger.record_payment(
+            payment, new = ledger.record_payment(
                 db.session, member, amount=amount, method=method, reference=reference,
                 idempotency_key=key, actor=current_user)
             db.session.commit()
-            return created(represent.payment(payment, currency,
-                                             ledger.member_balance(db.session, member)))
+            if new:  # else it was recorded while this one waited: a replay
+                return created(represent.payment(payment, currency,
+                                                 ledger.member_balance(db.session, member)))
         except IntegrityError:  # the same key at the same moment: the first one counts
             db.session.rollback()
             payment = ledger.payment_by_key(db.session, g.group.id, key)

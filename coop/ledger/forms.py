@@ -16,7 +16,24 @@ def method_choices() -> list[Any]:
                     ("bank", _l("bank transfer"))])
 
 
-class _CurrencyForm(FlaskForm):
+class OnceForm(FlaskForm):
+    """A form that moves money: a key made when the form is shown goes with
+    what it records, so the same form sent twice (a double click, Back and
+    send again) records once; `confirm_again` is set by the page that asks
+    before a second record like one made in the last 24 hours."""
+
+    idempotency_key = HiddenField()
+    confirm_again = HiddenField()
+
+    def new_key(self) -> None:
+        self.idempotency_key.data = secrets.token_urlsafe(24)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm_again.data == "1"
+
+
+class _CurrencyForm(OnceForm):
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self:
@@ -29,11 +46,6 @@ class PaymentForm(_CurrencyForm):
     method = SelectField(_l("How"), choices=method_choices())
     reference = StringField(_l("Reference (receipt or transfer number)"),
                             validators=[Optional(), Length(max=120)])
-    # One key per form shown: the same form sent twice records one payment.
-    idempotency_key = HiddenField()
-
-    def new_key(self) -> None:
-        self.idempotency_key.data = secrets.token_urlsafe(24)
 
 
 class WriteOffForm(_CurrencyForm):
@@ -47,7 +59,7 @@ class AdjustmentForm(_CurrencyForm):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(OnceForm):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -45,6 +45,13 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
+        # A form's key, kept with the entry it made: the same form sent twice
+        # (a double click, Back and resend) finds the first entry. (Unique
+        # indexes, not constraints: SQLite adds them without rebuilding the table.)
+        Index("uq_postings_group_id_idempotency_key", "group_id", "idempotency_key",
+              unique=True),
+        # A posting is reversed at most once, whatever the timing.
+        Index("uq_postings_reverses_id", "reverses_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +64,7 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -74,8 +82,10 @@ class Payment(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("group_id", "idempotency_key"),
+        UniqueConstraint("group_id", "receipt_year", "receipt_seq"),
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint("method IN ('cash', 'bank', 'mobile')", name="method"),
+        CheckConstraint("receipt_seq > 0", name="receipt_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,5 +96,12 @@ class Payment(db.Model):  # type: ignore[name-defined,misc]
     reference: Mapped[str] = mapped_column(String(120), default="")
     idempotency_key: Mapped[str] = mapped_column(String(64))
     posting_id: Mapped[int] = mapped_column(ForeignKey("postings.id"))
+    # The receipt's number: gapless per group and year (RCPT-2026-0007).
+    receipt_year: Mapped[int]
+    receipt_seq: Mapped[int]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def receipt_number(self) -> str:
+        return f"{self.receipt_year}-{self.receipt_seq:04d}"

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from coop.auth.models import User
+from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
+from coop.i18n import local_today
 from coop.ledger.models import MONEY_KINDS, PAYMENT_METHODS, Account, Payment, Posting
 from coop.money import to_string
 
@@ -90,7 +92,8 @@ def member_account(session: Session, membership: Membership) -> int:
 
 def post(session: Session, group: Group, *, debit: int, credit: int, amount: int, kind: str,
          memo: str = "", actor: User | None = None, round_id: int | None = None,
-         membership_id: int | None = None, reverses_id: int | None = None) -> Posting | None:
+         membership_id: int | None = None, reverses_id: int | None = None,
+         idempotency_key: str | None = None) -> Posting | None:
     """Move `amount` from `debit` to `credit`; a negative amount moves it back;
     zero posts nothing."""
     if amount == 0:
@@ -100,6 +103,7 @@ def post(session: Session, group: Group, *, debit: int, credit: int, amount: int
     posting = Posting(group_id=group.id, debit_account_id=debit, credit_account_id=credit,
                       amount=amount, kind=kind, memo=memo[:300], round_id=round_id,
                       membership_id=membership_id, reverses_id=reverses_id,
+                      idempotency_key=idempotency_key,
                       created_by_id=actor.id if actor else None)
     session.add(posting)
     session.flush()
@@ -219,6 +223,43 @@ def _check_amount(amount: int, field: str = "amount") -> None:
         raise DomainError(_l("The amount is too large."), field=field)
 
 
+def check_key(idempotency_key: str | None) -> str:
+    """The form's idempotency key, or a refusal: a form without one is stale."""
+    key = (idempotency_key or "").strip()[:64]
+    if len(key) < 16:
+        raise DomainError(_l("The form has expired. Please reload the page and try again."))
+    return key
+
+
+def posting_by_key(session: Session, group_id: int, key: str | None) -> Posting | None:
+    """The entry an earlier sending of the same form made, if any."""
+    if not key:
+        return None
+    return session.scalar(select(Posting).where(Posting.group_id == group_id,
+                                                Posting.idempotency_key == key))
+
+
+def lock_member(session: Session, membership: Membership) -> None:
+    """Serialise what checks and moves a member's money (her balance, what she
+    owes): an UPDATE of her membership row, a row lock on PostgreSQL and the
+    write lock on SQLite, held until the transaction ends. The same lock as her
+    orders and cash payouts take."""
+    session.execute(update(Membership).where(Membership.id == membership.id)
+                    .values(order_lock=Membership.order_lock + 1)
+                    .execution_options(synchronize_session=False))
+
+
+RECEIPT = "receipt"  # the document counter that numbers payments' receipts
+
+
+def _take_receipt_number(session: Session, group_id: int, year: int) -> int:
+    # Late import: documents builds on the ledger.
+    from coop.documents.services import lock_counter, take_numbers
+
+    lock_counter(session, group_id, RECEIPT, year)
+    return take_numbers(session, group_id, RECEIPT, year)[0]
+
+
 def record_payment(session: Session, membership: Membership, *, amount: int, method: str,
                    reference: str, idempotency_key: str, actor: User) -> tuple[Payment, bool]:
     """A member pays into the group's money (in advance too): the cash box, the
@@ -227,9 +268,7 @@ def record_payment(session: Session, membership: Membership, *, amount: int, met
     _check_amount(amount)
     if method not in PAYMENT_METHODS:
         raise DomainError(_l("Unknown payment method."), field="method")
-    key = (idempotency_key or "").strip()[:64]
-    if len(key) < 16:
-        raise DomainError(_l("The form has expired. Please reload the page and try again."))
+    key = check_key(idempotency_key)
     existing = payment_by_key(session, membership.group_id, key)
     if existing is not None:
         return existing, False
@@ -238,9 +277,12 @@ def record_payment(session: Session, membership: Membership, *, amount: int, met
                    credit=member_account(session, membership), amount=amount, kind="payment",
                    memo=reference.strip(), actor=actor, membership_id=membership.id)
     assert posting is not None
+    year = local_today().year  # as documents are numbered
     payment = Payment(group_id=group.id, membership_id=membership.id, amount=amount,
                       method=method, reference=reference.strip()[:120], idempotency_key=key,
-                      posting_id=posting.id, created_by_id=actor.id)
+                      posting_id=posting.id, receipt_year=year,
+                      receipt_seq=_take_receipt_number(session, group.id, year),
+                      created_by_id=actor.id)
     session.add(payment)
     # Two identical forms at the same moment: the unique key makes the second
     # flush (or commit) fail with IntegrityError; the caller rolls back and
@@ -254,27 +296,88 @@ def payment_by_key(session: Session, group_id: int, key: str) -> Payment | None:
                                                 Payment.idempotency_key == key))
 
 
+def receipt_numbers(session: Session, membership: Membership) -> dict[int, str]:
+    """{posting id: receipt number} of her payments, for her statement."""
+    return defaultdict(str, {
+        posting_id: f"{year}-{seq:04d}" for posting_id, year, seq in session.execute(
+            select(Payment.posting_id, Payment.receipt_year, Payment.receipt_seq)
+            .where(Payment.membership_id == membership.id))})
+
+
+# A second record that matches one made within this time asks first.
+RECENT = timedelta(hours=24)
+
+
+def recent_payment(session: Session, membership: Membership, *, amount: int, method: str,
+                   reference: str) -> Payment | None:
+    """The latest payment of the last 24 h with the same member, amount, method
+    and reference: what a form sent again after Back, or typed twice, repeats."""
+    return session.scalar(select(Payment).where(
+        Payment.membership_id == membership.id, Payment.amount == amount,
+        Payment.method == method, Payment.reference == reference.strip()[:120],
+        Payment.created_at >= utcnow() - RECENT).order_by(Payment.id.desc()).limit(1))
+
+
+def recent_posting(session: Session, group: Group, *, kind: str, amount: int, memo: str,
+                   membership_id: int | None = None, debit: int | None = None
+                   ) -> Posting | None:
+    """The latest entry of the last 24 h of this kind with the same member,
+    amount and note, not reversed (a write-off, an adjustment, a pay-out…)."""
+    reversed_ids = select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))
+    query = select(Posting).where(
+        Posting.group_id == group.id, Posting.kind == kind, Posting.amount == abs(amount),
+        Posting.memo == memo.strip()[:300], Posting.created_at >= utcnow() - RECENT,
+        Posting.id.not_in(reversed_ids))
+    query = query.where(Posting.membership_id.is_(None) if membership_id is None
+                        else Posting.membership_id == membership_id)
+    if debit is not None:
+        query = query.where(Posting.debit_account_id == debit)
+    return session.scalar(query.order_by(Posting.id.desc()).limit(1))
+
+
+def _earlier(session: Session, group_id: int, key: str | None, kind: str) -> Posting | None:
+    """The entry of this kind the same form made before, or a refusal when its
+    key was used for something else."""
+    existing = posting_by_key(session, group_id, key)
+    if existing is not None and existing.kind != kind:
+        raise DomainError(_l("The form has expired. Please reload the page and try again."))
+    return existing
+
+
 def write_off(session: Session, membership: Membership, *, amount: int, reason: str,
-              actor: User) -> Posting:
-    """What a member cannot pay is taken over by the solidarity fund. Visible."""
+              actor: User, idempotency_key: str | None = None) -> Posting:
+    """What a member cannot pay is taken over by the solidarity fund. Visible.
+    What she owes is read under her lock: two write-offs at the same moment
+    cannot take more than her debt."""
     _check_amount(amount)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Say why the debt is written off."), field="reason")
+    existing = _earlier(session, membership.group_id, idempotency_key, "write_off")
+    if existing is not None:
+        return existing
+    lock_member(session, membership)
+    # Looked for again under the lock: the same form, sent at the same moment,
+    # may have committed while this one waited.
+    existing = _earlier(session, membership.group_id, idempotency_key, "write_off")
+    if existing is not None:
+        return existing
     owed = -member_balance(session, membership)
     if amount > owed:
-        raise DomainError(_l("She owes only %(owed)s.", owed=_format(owed, membership)),
+        raise DomainError(_l("She owes only %(owed)s.", owed=_format(max(owed, 0), membership)),
                           field="amount")
     accounts = group_accounts(session, membership.group)
     posting = post(session, membership.group, debit=accounts.fund,
                    credit=member_account(session, membership), amount=amount,
-                   kind="write_off", memo=reason, actor=actor, membership_id=membership.id)
+                   kind="write_off", memo=reason, actor=actor, membership_id=membership.id,
+                   idempotency_key=idempotency_key)
     assert posting is not None
     return posting
 
 
 def adjust_member(session: Session, membership: Membership, *, amount: int, reason: str,
-                  actor: User, round_id: int | None = None) -> Posting:
+                  actor: User, round_id: int | None = None,
+                  idempotency_key: str | None = None) -> Posting:
     """Correct a member's charge: positive charges her more, negative refunds her;
     the other side is the group's purchases account."""
     if amount == 0:
@@ -284,21 +387,38 @@ def adjust_member(session: Session, membership: Membership, *, amount: int, reas
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Say why."), field="reason")
+    existing = _earlier(session, membership.group_id, idempotency_key, "adjustment")
+    if existing is not None:
+        return existing
+    lock_member(session, membership)
     accounts = group_accounts(session, membership.group)
     posting = post(session, membership.group, debit=member_account(session, membership),
                    credit=accounts.suppliers, amount=amount, kind="adjustment", memo=reason,
-                   actor=actor, round_id=round_id, membership_id=membership.id)
+                   actor=actor, round_id=round_id, membership_id=membership.id,
+                   idempotency_key=idempotency_key)
     assert posting is not None
     return posting
 
 
 def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: str,
-                    actor: User) -> Posting:
-    """Undo a posting with its mirror image; both stay in the books."""
-    posting = session.get(Posting, posting_id)
+                    actor: User, idempotency_key: str | None = None) -> Posting:
+    """Undo a posting with its mirror image; both stay in the books. The posting
+    is locked while it is checked, and the unique index on `reverses_id` makes
+    a second reversal impossible whatever the timing."""
+    reason = (reason or "").strip()
+    existing = _earlier(session, group.id, idempotency_key, "reversal")
+    if existing is not None:
+        if existing.reverses_id != posting_id:
+            raise DomainError(_l("The form has expired. Please reload the page and try "
+                                 "again."))
+        return existing
+    posting = session.scalar(select(Posting).where(Posting.id == posting_id)
+                             .with_for_update())
     if posting is None or posting.group_id != group.id:
         raise DomainError(_l("There is no such entry."))
-    reason = (reason or "").strip()
+    existing = _earlier(session, group.id, idempotency_key, "reversal")  # under the lock
+    if existing is not None and existing.reverses_id == posting_id:
+        return existing
     if not reason:
         raise DomainError(_l("Say why."), field="reason")
     if posting.reverses_id is not None:
@@ -308,13 +428,14 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
     mirror = post(session, group, debit=posting.credit_account_id,
                   credit=posting.debit_account_id, amount=posting.amount, kind="reversal",
                   memo=reason, actor=actor, round_id=posting.round_id,
-                  membership_id=posting.membership_id, reverses_id=posting.id)
+                  membership_id=posting.membership_id, reverses_id=posting.id,
+                  idempotency_key=idempotency_key)
     assert mirror is not None
     return mirror
 
 
 def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: User,
-            method: str = "cash") -> Posting:
+            method: str = "cash", idempotency_key: str | None = None) -> Posting:
     """The treasurer pays a shared cost (transport…) from the cash, the bank
     account or the mobile wallet (`method`). A supplier's bill is paid with
     coop.payables.services.pay_supplier, into her own account."""
@@ -322,10 +443,14 @@ def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: Us
     memo = (memo or "").strip()
     if not memo:
         raise DomainError(_l("Say whom you paid and what for."), field="memo")
+    existing = _earlier(session, group.id, idempotency_key, "pay_out")
+    if existing is not None:
+        return existing
     accounts = group_accounts(session, group)
     posting = post(session, group, debit=accounts.suppliers,
                    credit=money_account(session, group, method),
-                   amount=amount, kind="pay_out", memo=memo, actor=actor)
+                   amount=amount, kind="pay_out", memo=memo, actor=actor,
+                   idempotency_key=idempotency_key)
     assert posting is not None
     return posting
 

@@ -2,26 +2,34 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import force_locale, to_utc
+from flask_babel import force_locale, format_datetime, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import apply_domain_error, error_messages
+from coop.forms import MoneyField, apply_domain_error, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.i18n import fmt_date, fmt_money
 from coop.ledger import services
-from coop.ledger.forms import AdjustmentForm, PaymentForm, PayOutForm, ReverseForm, WriteOffForm
+from coop.ledger.forms import (
+    AdjustmentForm,
+    OnceForm,
+    PaymentForm,
+    PayOutForm,
+    ReverseForm,
+    WriteOffForm,
+)
 from coop.money import to_string
 from coop.payables import services as payables
-from coop.views import render_then_commit, saving
+from coop.views import render_then_commit
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
 
@@ -45,7 +53,7 @@ def accounts(group_id: int):  # type: ignore[no-untyped-def]
     books = services.books(db.session, g.group, memberships)
     return render_then_commit("ledger/accounts.html", group=g.group, books=books,
                               fund=services.fund_explained(db.session, g.group),
-                              kinds=services.KIND_NAMES, pay_out_form=PayOutForm(),
+                              kinds=services.KIND_NAMES, pay_out_form=_keyed(PayOutForm()),
                               payables=payables.positions(db.session, g.group))
 
 
@@ -57,13 +65,14 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
     balance = services.account_balance(db.session, account_id)
-    payment_form = PaymentForm(formdata=None)
-    payment_form.new_key()
     return render_then_commit(
         "ledger/statement.html", group=g.group, member=member, opening=opening, lines=lines,
-        balance=balance, kinds=services.KIND_NAMES, payment_form=payment_form,
-        write_off_form=WriteOffForm(formdata=None), adjust_form=AdjustmentForm(formdata=None),
-        reverse_form=ReverseForm(formdata=None), start=request.args.get("from", ""),
+        balance=balance, kinds=services.KIND_NAMES,
+        receipts=services.receipt_numbers(db.session, member),
+        payment_form=_keyed(PaymentForm(formdata=None)),
+        write_off_form=_keyed(WriteOffForm(formdata=None)),
+        adjust_form=_keyed(AdjustmentForm(formdata=None)),
+        reverse_form=_keyed(ReverseForm(formdata=None)), start=request.args.get("from", ""),
         end=request.args.get("to", ""), text=balance_text(member, balance))
 
 
@@ -126,10 +135,88 @@ def _back(membership_id: int) -> Response:
                             membership_id=membership_id))
 
 
-def _form_failed(form, member: Membership | None):  # type: ignore[no-untyped-def]
+def _form_failed(form, member: Membership | None, status: int = 422):  # type: ignore[no-untyped-def]
     errors = error_messages(form)
     return render_template("ledger/form_error.html", group=g.group, member=member,
-                           errors=errors), 422
+                           errors=errors), status
+
+
+def _keyed(form: OnceForm) -> OnceForm:
+    """A money form as shown: with a new key, so that sending it twice records once."""
+    form.new_key()
+    return form
+
+
+def when(moment: datetime) -> str:
+    """'14:05 today' style: the date and time in the reader's zone, short."""
+    return format_datetime(moment, "short")
+
+
+def ask_again(form: OnceForm, question: str, back: str):  # type: ignore[no-untyped-def]
+    """The page that asks before a second record like a recent one: the form as
+    sent, hidden, with `confirm_again` set; the same key, so the answer too
+    records once. No JavaScript."""
+    fields = [(f.name, f.data if not isinstance(f, MoneyField) else f.data or "")
+              for f in form if f.name not in ("csrf_token", "confirm_again")]
+    return render_template("ledger/confirm_again.html", group=g.group, question=question,
+                           fields=fields, action=request.path, back=back)
+
+
+def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], str], back: str,
+         member: Membership | None):  # type: ignore[no-untyped-def]
+    """What every money form does when sent: validate; the same key sent again
+    shows what was recorded (no second record); a record like one made in the
+    last 24 h asks first; else record through the service and commit once. Two
+    sendings at the same moment: the unique key stops the second at commit."""
+    if not form.validate_on_submit():
+        return _form_failed(form, member)
+    key = form.idempotency_key.data or ""
+    try:
+        services.check_key(key)
+        if earlier(key) is not None:
+            return _already(back)
+        if not form.confirmed:
+            question = recent()
+            if question:
+                if earlier(key) is not None:  # it was this form, committed meanwhile
+                    return _already(back)
+                return ask_again(form, question, back)
+        record(key)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_error(form, exc)
+        return _form_failed(form, member)
+    except IntegrityError:
+        db.session.rollback()
+        if earlier(key) is not None:
+            return _already(back)
+        # Not this form's key: another request changed the same thing at the
+        # same moment (a second reversal of one entry).
+        form.form_errors.append(_("This was changed by someone else at the same moment. "
+                                  "Look at the account and try again if needed."))
+        return _form_failed(form, member, status=409)
+    flash(done() if callable(done) else done, "success")
+    return redirect(back)
+
+
+def _already(back: str) -> Response:
+    flash(_("This was already recorded (the form was sent twice). Nothing more was "
+            "recorded."), "info")
+    return redirect(back)
+
+
+def _statement_url(member: Membership) -> str:
+    return url_for("ledger.statement", group_id=g.group.id, membership_id=member.id)
+
+
+def same_entry(posting, currency: str) -> str | None:  # type: ignore[no-untyped-def]
+    if posting is None:
+        return None
+    return _("The same entry (%(kind)s, %(amount)s, “%(memo)s”) was recorded at %(time)s. "
+             "Record another?", kind=services.KIND_NAMES.get(posting.kind, posting.kind),
+             amount=fmt_money(posting.amount, currency), memo=posting.memo,
+             time=when(posting.created_at))
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/payment")
@@ -137,89 +224,111 @@ def _form_failed(form, member: Membership | None):  # type: ignore[no-untyped-de
 def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
     form = PaymentForm(currency=g.group.currency)
-    if form.validate_on_submit():
-        try:
-            _payment, new = services.record_payment(
-                db.session, member, amount=form.amount.minor or 0, method=form.method.data,
-                reference=form.reference.data or "", idempotency_key=form.idempotency_key.data,
-                actor=current_user)
-            db.session.commit()
-        except IntegrityError:
-            # the same form, sent twice at the same moment: the first one counts
-            db.session.rollback()
-            new = False
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-            return _form_failed(form, member)
-        if new:
-            flash(_("Payment of %(amount)s recorded.",
-                    amount=fmt_money(form.amount.minor, g.group.currency)), "success")
-        else:
-            flash(_("This payment was already recorded (the form was sent twice)."), "info")
-        return _back(membership_id)
-    return _form_failed(form, member)
+    currency = g.group.currency
+
+    def recent() -> str | None:
+        payment = services.recent_payment(db.session, member, amount=form.amount.minor or 0,
+                                          method=form.method.data or "",
+                                          reference=form.reference.data or "")
+        if payment is None:
+            return None
+        return _("A payment of %(amount)s from %(name)s was recorded at %(time)s (receipt "
+                 "№%(number)s). Record another?", amount=fmt_money(payment.amount, currency),
+                 name=member.user.name, time=when(payment.created_at),
+                 number=payment.receipt_number)
+
+    recorded: list = []
+
+    def record(key: str) -> None:
+        payment, _new = services.record_payment(
+            db.session, member, amount=form.amount.minor or 0, method=form.method.data,
+            reference=form.reference.data or "", idempotency_key=key, actor=current_user)
+        recorded.append(payment.receipt_number)
+
+    return once(form, earlier=lambda key: services.payment_by_key(db.session, g.group.id, key),
+                recent=recent, record=record, back=_statement_url(member), member=member,
+                done=lambda: _("Payment of %(amount)s recorded (receipt №%(number)s).",
+                               amount=fmt_money(form.amount.minor, currency),
+                               number=recorded[0]))
 
 
-def _record(form, member: Membership, record, done: str):  # type: ignore[no-untyped-def]
-    """Validate the form, record through the service, commit once; or say why not."""
-    if not form.validate_on_submit():
-        return _form_failed(form, member)
-    with saving(form) as saved:
-        record(form)
-    if not saved:
-        return _form_failed(form, member)
-    flash(done, "success")
-    return _back(member.id)
+def _posting_form(form: OnceForm, member: Membership, *, kind: str, amount, memo,
+                  record, done: str):  # type: ignore[no-untyped-def]
+    """A form that makes one entry of a member's account. What goes out of her
+    account (a charge) and what comes in (a refund) are not the same entry."""
+    def recent() -> str | None:
+        mine = services.member_account(db.session, member)
+        debit = mine if amount() > 0 and kind == "adjustment" else None
+        if kind == "adjustment" and amount() < 0:
+            debit = services.group_accounts(db.session, g.group).suppliers
+        return same_entry(services.recent_posting(
+            db.session, g.group, kind=kind, amount=amount(), memo=memo(),
+            membership_id=member.id, debit=debit), g.group.currency)
+
+    return once(
+        form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
+        recent=recent,
+        record=record, done=done, back=_statement_url(member), member=member)
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/write-off")
 @group_view(treasurer=True)
 def write_off(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
-    return _record(
-        WriteOffForm(currency=g.group.currency), member,
-        lambda form: services.write_off(db.session, member, amount=form.amount.minor or 0,
-                                        reason=form.reason.data, actor=current_user),
-        _("The debt is written off; the solidarity fund carries it."))
+    form = WriteOffForm(currency=g.group.currency)
+    return _posting_form(
+        form, member, kind="write_off", amount=lambda: form.amount.minor or 0,
+        memo=lambda: form.reason.data or "",
+        record=lambda key: services.write_off(db.session, member, amount=form.amount.minor or 0,
+                                              reason=form.reason.data, actor=current_user,
+                                              idempotency_key=key),
+        done=_("The debt is written off; the solidarity fund carries it."))
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/adjust")
 @group_view(treasurer=True)
 def adjust(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
-    return _record(
-        AdjustmentForm(currency=g.group.currency), member,
-        lambda form: services.adjust_member(db.session, member,
-                                            amount=form.amount.minor or 0,
-                                            reason=form.reason.data, actor=current_user),
-        _("The adjustment is recorded."))
+    form = AdjustmentForm(currency=g.group.currency)
+    return _posting_form(
+        form, member, kind="adjustment", amount=lambda: form.amount.minor or 0,
+        memo=lambda: form.reason.data or "",
+        record=lambda key: services.adjust_member(
+            db.session, member, amount=form.amount.minor or 0, reason=form.reason.data,
+            actor=current_user, idempotency_key=key),
+        done=_("The adjustment is recorded."))
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/postings/<int:posting_id>/reverse")
 @group_view(treasurer=True)
 def reverse(group_id: int, membership_id: int, posting_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
-    return _record(
-        ReverseForm(), member,
-        lambda form: services.reverse_posting(db.session, g.group, posting_id,
-                                              reason=form.reason.data, actor=current_user),
-        _("The entry is reversed; both stay in the books."))
+    form = ReverseForm()
+    # A reversal needs no 24 h question: an entry is reversed once at most.
+    return once(
+        form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
+        recent=lambda: None,
+        record=lambda key: services.reverse_posting(db.session, g.group, posting_id,
+                                                    reason=form.reason.data,
+                                                    actor=current_user, idempotency_key=key),
+        done=_("The entry is reversed; both stay in the books."), back=_statement_url(member),
+        member=member)
 
 
 @bp.post("/groups/<int:group_id>/accounts/pay-out")
 @group_view(treasurer=True)
 def pay_out(group_id: int):  # type: ignore[no-untyped-def]
     form = PayOutForm(currency=g.group.currency)
-    if form.validate_on_submit():
-        with saving(form) as saved:
-            services.pay_out(db.session, g.group, amount=form.amount.minor or 0,
-                             memo=form.memo.data, actor=current_user,
-                             method=form.method.data)
-        if saved:
-            flash(_("The payment out of the cash is recorded."), "success")
-            return redirect(url_for("ledger.accounts", group_id=group_id))
-    return _form_failed(form, None)
+    return once(
+        form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
+        recent=lambda: same_entry(services.recent_posting(
+            db.session, g.group, kind="pay_out", amount=form.amount.minor or 0,
+            memo=form.memo.data or ""), g.group.currency),
+        record=lambda key: services.pay_out(db.session, g.group, amount=form.amount.minor or 0,
+                                            memo=form.memo.data, actor=current_user,
+                                            method=form.method.data, idempotency_key=key),
+        done=_("The payment out of the cash is recorded."),
+        back=url_for("ledger.accounts", group_id=group_id), member=None)
 
 
 @bp.get("/groups/<int:group_id>/fund")

@@ -12,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from coop.forms import DecimalTextField, MoneyField, choices
 from coop.groups.forms import loss_policy_choices
+from coop.ledger.forms import OnceForm
 from coop.money import MoneyError
 from coop.quantities import parse_quantity
 
@@ -50,7 +51,7 @@ class RoundForm(FlaskForm):
         self.cash_rounding.currency = currency
 
 
-class SharedCostForm(FlaskForm):
+class SharedCostForm(OnceForm):
     name = StringField(_l("Cost"), validators=[DataRequired(), Length(max=160)])
     amount = MoneyField(_l("Amount"), validators=[DataRequired()])
     rule = SelectField(_l("Shared"), choices=rule_choices())
@@ -92,7 +93,7 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
     return lines, typed
 
 
-class CreditNoteForm(FlaskForm):
+class CreditNoteForm(OnceForm):
     product = SelectField(_l("Product"), coerce=int)
     amount = MoneyField(_l("Credit amount"), validators=[DataRequired()])
     note = StringField(_l("Note (credit note number)"), validators=[Optional(), Length(max=300)])
@@ -102,7 +103,7 @@ class CreditNoteForm(FlaskForm):
         self.amount.currency = currency
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(OnceForm):
     delivered_on = DateField(_l("Delivered on"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -103,6 +103,8 @@ class SharedCost(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("rule IN ('value', 'weight', 'quantity', 'equal', 'per_member')",
                         name="rule"),
+        Index("uq_shared_costs_round_id_idempotency_key", "round_id", "idempotency_key",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +112,7 @@ class SharedCost(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(160))
     amount: Mapped[int]  # minor units
     rule: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the form's
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
     # set when the cost is an awarded quote's delivery fee (coop.quotes)
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"))
@@ -179,6 +182,9 @@ class Delivery(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("received >= 0", name="received"),
         CheckConstraint("damaged >= 0 AND damaged <= received", name="damaged"),
+        # The form's key on each product line it recorded: sent twice, once.
+        Index("uq_deliveries_round_item_id_idempotency_key", "round_item_id",
+              "idempotency_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +194,7 @@ class Delivery(db.Model):  # type: ignore[name-defined,misc]
     damaged: Mapped[int] = mapped_column(default=0)
     delivered_on: Mapped[date | None]
     note: Mapped[str] = mapped_column(String(300), default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the form's
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -196,13 +203,18 @@ class CreditNote(db.Model):  # type: ignore[name-defined,misc]
     """A supplier's credit for damaged goods: lowers the bill, so the loss."""
 
     __tablename__ = "credit_notes"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        Index("uq_credit_notes_round_id_idempotency_key", "round_id", "idempotency_key",
+              unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     round_item_id: Mapped[int] = mapped_column(ForeignKey("round_items.id"), index=True)
     amount: Mapped[int]  # minor units
     note: Mapped[str] = mapped_column(String(300), default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the form's
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 

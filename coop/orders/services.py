@@ -245,7 +245,13 @@ def round_history(session: Session, rnd: Round) -> list[tuple[RoundEvent, str]]:
 
 
 def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rule: str,
-                    supplier_id: int | None = None) -> SharedCost:
+                    supplier_id: int | None = None, idempotency_key: str | None = None
+                    ) -> SharedCost:
+    """A cost shared over the round's members. The same form sent twice adds it
+    once: its key is kept with the cost."""
+    earlier = shared_cost_by_key(session, rnd, idempotency_key)
+    if earlier is not None:
+        return earlier
     if rnd.state not in domain.COST_EDITABLE_STATES:
         raise DomainError(_l("A round that is %(state)s cannot be changed.",
                              state=STATE_NAMES[rnd.state]))
@@ -260,7 +266,7 @@ def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rul
             Supplier.id == supplier_id, Supplier.group_id == rnd.group_id)) is None:
         raise DomainError(_l("Unknown supplier."), field="supplier")
     cost = SharedCost(round=rnd, name=name[:160], amount=amount, rule=rule,
-                      supplier_id=supplier_id)
+                      supplier_id=supplier_id, idempotency_key=idempotency_key)
     session.add(cost)
     session.flush()
     return cost
@@ -666,9 +672,13 @@ def check_delivery(rnd: Round, lines: Mapping[int, tuple[int, int]]) -> None:
 
 
 def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int, int]], *,
-                    actor: User, delivered_on: date | None = None, note: str = "") -> int:
+                    actor: User, delivered_on: date | None = None, note: str = "",
+                    idempotency_key: str | None = None) -> int:
     """Record what arrived today: {round_item_id: (received, damaged)}. Returns
-    how many products it adds to; deliveries over several days add up."""
+    how many products it adds to; deliveries over several days add up, but the
+    same form (or API request with its key) sent twice adds once: 0 then."""
+    if idempotency_key and delivery_by_key(session, rnd, idempotency_key):
+        return 0
     if rnd.state != domain.AWARDED:
         raise DomainError(_l("Deliveries are recorded after the award and before the "
                              "delivery is confirmed."))
@@ -678,7 +688,8 @@ def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int,
         if received or damaged:
             session.add(Delivery(round_id=rnd.id, round_item_id=item_id, received=received,
                                  damaged=damaged, delivered_on=delivered_on,
-                                 note=note.strip()[:300], recorded_by_id=actor.id))
+                                 note=note.strip()[:300], recorded_by_id=actor.id,
+                                 idempotency_key=idempotency_key))
             added += 1
     if not added:
         raise DomainError(_l("Enter what arrived for at least one product."))
@@ -686,10 +697,40 @@ def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int,
     return added
 
 
+def shared_cost_by_key(session: Session, rnd: Round, key: str | None) -> SharedCost | None:
+    """The cost an earlier sending of the same form added, if any."""
+    if not key:
+        return None
+    return session.scalar(select(SharedCost).where(SharedCost.round_id == rnd.id,
+                                                   SharedCost.idempotency_key == key))
+
+
+def credit_note_by_key(session: Session, rnd: Round, key: str | None) -> CreditNote | None:
+    """The credit an earlier sending of the same form recorded, if any."""
+    if not key:
+        return None
+    return session.scalar(select(CreditNote).where(CreditNote.round_id == rnd.id,
+                                                   CreditNote.idempotency_key == key))
+
+
+def delivery_by_key(session: Session, rnd: Round, key: str) -> bool:
+    """Whether a delivery was recorded with this form's key."""
+    return session.scalar(select(Delivery.id).where(
+        Delivery.round_id == rnd.id, Delivery.idempotency_key == key).limit(1)) is not None
+
+
 def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: int,
-                       note: str, actor: User) -> CreditNote:
+                       note: str, actor: User, idempotency_key: str | None = None
+                       ) -> CreditNote:
     """A supplier's credit for damaged goods; it lowers the product's bill and
-    loss, and may not exceed the loss."""
+    loss, and may not exceed the loss. The round is locked while the loss is
+    checked (two credits at once cannot exceed it); the same form sent twice
+    finds the first credit by its key."""
+    earlier = credit_note_by_key(session, rnd, idempotency_key)
+    if earlier is not None:
+        return earlier
+    session.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
+    session.refresh(rnd, ["state"])
     if rnd.state not in (domain.AWARDED, domain.RECEIVED):
         raise DomainError(_l("Credit notes are recorded between the award and the "
                              "settlement."))
@@ -705,7 +746,8 @@ def record_credit_note(session: Session, rnd: Round, item_id: int, *, amount: in
                              "this product, %(loss)s.", amount=money.LocalMoney(amount, currency),
                              loss=money.LocalMoney(loss, currency)), field="amount")
     credit = CreditNote(round_id=rnd.id, round_item_id=item_id, amount=amount,
-                        note=note.strip()[:300], recorded_by_id=actor.id)
+                        note=note.strip()[:300], recorded_by_id=actor.id,
+                        idempotency_key=idempotency_key)
     session.add(credit)
     session.flush()
     return credit

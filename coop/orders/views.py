@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
@@ -143,7 +144,7 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         context["members"] = split_cache.fragment(
             rnd, f"round-members:{page.number}",
             lambda: render_template("orders/_round_members.html", **parts, page=page))
-        cost_form = SharedCostForm(currency=g.group.currency)
+        cost_form = _keyed(SharedCostForm(currency=g.group.currency))
         cost_form.supplier.choices = _supplier_choices(rnd)
         context.update(summary=summary, cost_form=cost_form,
                        picker=member_picker(db.session, g.group, PICKER_LIMIT)
@@ -178,12 +179,22 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = SharedCostForm(currency=g.group.currency)
     form.supplier.choices = _supplier_choices(rnd)
+    if form.validate_on_submit() and services.shared_cost_by_key(
+            db.session, rnd, form.idempotency_key.data):
+        flash(_("This was recorded already."), "info")
+        return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
+                                _anchor="costs"))
     if form.validate_on_submit():
-        with saving(form) as saved:
-            services.add_shared_cost(
-                db.session, rnd, name=form.name.data, amount=form.amount.minor or 0,
-                rule=form.rule.data,
-                supplier_id=int(form.supplier.data) if form.supplier.data else None)
+        try:
+            with saving(form) as saved:
+                services.add_shared_cost(
+                    db.session, rnd, name=form.name.data, amount=form.amount.minor or 0,
+                    rule=form.rule.data,
+                    supplier_id=int(form.supplier.data) if form.supplier.data else None,
+                    idempotency_key=ledger.check_key(form.idempotency_key.data))
+        except IntegrityError:  # the same form sent twice at the same moment
+            db.session.rollback()
+            saved = True
         if saved:
             flash(_("The cost is added and shared."), "success")
             return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
@@ -298,6 +309,11 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                            text=text, balance=balance)
 
 
+def _keyed(form: Any) -> Any:
+    form.new_key()
+    return form
+
+
 def _credit_form(rnd: Round) -> CreditNoteForm:
     form = CreditNoteForm(currency=g.group.currency)
     form.product.choices = choices([(item.id, item.product.name) for item in rnd.items])
@@ -321,15 +337,20 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             error = _("Some quantities are not numbers. Nothing was saved.")
         elif request.form.get("action") == "record":
             try:
-                services.record_delivery(db.session, rnd, lines, actor=current_user,
-                                         delivered_on=form.delivered_on.data,
-                                         note=form.note.data or "")
+                added = services.record_delivery(
+                    db.session, rnd, lines, actor=current_user,
+                    delivered_on=form.delivered_on.data, note=form.note.data or "",
+                    idempotency_key=ledger.check_key(form.idempotency_key.data))
+                db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
                 error = str(exc.message)
-            else:
-                db.session.commit()
-                flash(_("The delivery is recorded."), "success")
+            except IntegrityError:  # the same form sent twice at the same moment
+                db.session.rollback()
+                added = 0
+            if error is None:
+                flash(_("The delivery is recorded.") if added else
+                      _("This was recorded already."), "success" if added else "info")
                 return redirect(url_for("orders.delivery", group_id=group_id,
                                         round_id=round_id))
         else:
@@ -342,6 +363,8 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                 error = str(exc.message)
     elif request.method == "POST":
         abort(400)
+    else:
+        form.new_key()
     totals = services.delivery_totals(db.session, rnd)
     if ordered is None:
         ordered = services.compute_split(db.session, rnd, as_ordered=True)
@@ -351,7 +374,7 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "orders/delivery.html", group=g.group, rnd=rnd, form=form, typed=typed, errors=errors,
         error=error, changes=changes, totals=totals, current=current,
-        credits=services.credit_totals(db.session, rnd), credit_form=_credit_form(rnd),
+        credits=services.credit_totals(db.session, rnd), credit_form=_keyed(_credit_form(rnd)),
         ordered=ordered, states=services.STATE_NAMES), status
 
 
@@ -360,11 +383,21 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = _credit_form(rnd)
+    if form.validate_on_submit() and services.credit_note_by_key(db.session, rnd,
+                                                                 form.idempotency_key.data):
+        flash(_("This was recorded already."), "info")
+        return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
     if form.validate_on_submit():
-        with saving(form) as saved:
-            services.record_credit_note(db.session, rnd, form.product.data,
-                                        amount=form.amount.minor or 0,
-                                        note=form.note.data or "", actor=current_user)
+        try:
+            with saving(form) as saved:
+                services.record_credit_note(
+                    db.session, rnd, form.product.data, amount=form.amount.minor or 0,
+                    note=form.note.data or "", actor=current_user,
+                    idempotency_key=ledger.check_key(form.idempotency_key.data))
+        except IntegrityError:  # the same form sent twice at the same moment
+            db.session.rollback()
+            flash(_("This was recorded already."), "info")
+            return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
         if saved:
             flash(_("The credit note is recorded: it lowers the loss."), "success")
             return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))

@@ -5,7 +5,6 @@ say what is wrong."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,6 +16,7 @@ from wtforms import DateField, FieldList, FormField, HiddenField, SelectField, S
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from coop.forms import DecimalTextField, MoneyField, choices, unit_choices
+from coop.ledger.forms import OnceForm
 from coop.money import MoneyError, parse_decimal
 from coop.quantities import parse_price, parse_quantity
 from coop.sales.domain import FACTOR_SCALE
@@ -139,7 +139,7 @@ class BuyerForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=buyer_kind_choices(), validate_choice=False)
 
 
-class SaleForm(FlaskForm):
+class SaleForm(OnceForm):
     buyer = SelectField(_l("Buyer"), validate_choice=False)
     sold_on = DateField(_l("Sold on"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
@@ -180,7 +180,7 @@ def parse_sale_lines(formdata: MultiDict[str, str]
     return lines, typed
 
 
-class CostForm(FlaskForm):
+class CostForm(OnceForm):
     kind = SelectField(_l("Cost"), choices=cost_kind_choices(), validate_choice=False)
     name = StringField(_l("What exactly"), validators=[Optional(), Length(max=160)])
     amount = MoneyField(_l("Amount"), validators=[DataRequired()])
@@ -197,14 +197,10 @@ class CancelForm(FlaskForm):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
-class CashPayoutForm(FlaskForm):
+class CashPayoutForm(OnceForm):
     amount = MoneyField(_l("Amount handed out"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
-    idempotency_key = HiddenField()
 
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.amount.currency = currency
-
-    def new_key(self) -> None:
-        self.idempotency_key.data = secrets.token_urlsafe(24)

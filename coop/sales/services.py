@@ -97,6 +97,13 @@ def _lock(session: Session, lot: SaleLot) -> None:
     session.refresh(lot, ["state", "stock_lock"])
 
 
+def _by_key(session: Session, lot: SaleLot, key: str | None, kind: str) -> Posting | None:
+    earlier = ledger.posting_by_key(session, lot.group_id, key)
+    if earlier is not None and earlier.kind != kind:
+        raise DomainError(_l("The form has expired. Please reload the page and try again."))
+    return earlier
+
+
 def lot_title(lot: SaleLot) -> str:
     return f"{lot.product} #{lot.id}"
 
@@ -482,11 +489,17 @@ def get_sale(session: Session, lot: SaleLot, sale_id: int) -> Sale | None:
 
 
 def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on: date | None,
-                lines: Mapping[int, tuple[int, int | None]], actor: User, note: str = ""
-                ) -> Sale:
+                lines: Mapping[int, tuple[int, int | None]], actor: User, note: str = "",
+                idempotency_key: str | None = None) -> Sale:
     """Sell part of the lot: {grade id: (quantity, unit price or None)}; the
     buyer's payment goes into the group's cash. No more of a grade than the
-    lot still holds."""
+    lot still holds. The form's key goes with the payment's entry: the same
+    form sent twice finds the first sale."""
+    earlier = _by_key(session, lot, idempotency_key, "sale")
+    if earlier is not None:
+        found = session.scalar(select(Sale).where(Sale.posting_id == earlier.id))
+        if found is not None:
+            return found
     _lock(session, lot)
     _check_open(lot)
     group = lot.group
@@ -532,7 +545,8 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
     accounts = ledger.group_accounts(session, group)
     posting = ledger.post(session, group, debit=accounts.cash, credit=accounts.suppliers,
                           amount=sale.revenue, kind="sale",
-                          memo=f"{lot_title(lot)} — {buyer.name}", actor=actor)
+                          memo=f"{lot_title(lot)} — {buyer.name}", actor=actor,
+                          idempotency_key=idempotency_key)
     sale.posting_id = posting.id if posting else None
     session.flush()
     return sale
@@ -543,6 +557,7 @@ def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, acto
     in the lot, and both stay in the books."""
     _lock(session, lot)
     _check_open(lot)
+    session.refresh(sale, ["cancelled_at"])
     if sale.lot_id != lot.id:
         raise DomainError(_l("There is no such sale in this lot."))
     if sale.cancelled_at is not None:
@@ -582,8 +597,15 @@ def cost_label(cost: SaleCost) -> str:
 
 def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: User,
              rule: str = "value", name: str = "", paid_on: date | None = None,
-             sale_id: int | None = None) -> SaleCost:
-    """A cost of selling, paid from the cash, and how it is shared."""
+             sale_id: int | None = None, idempotency_key: str | None = None) -> SaleCost:
+    """A cost of selling, paid from the cash, and how it is shared. The same
+    form sent twice finds the first cost (its key goes with the entry)."""
+    earlier = _by_key(session, lot, idempotency_key, "sale_cost")
+    if earlier is not None:
+        found = session.scalar(select(SaleCost).where(SaleCost.posting_id == earlier.id))
+        if found is not None:
+            return found
+    _lock(session, lot)
     _check_open(lot)
     if kind not in COST_KINDS:
         raise DomainError(_l("Unknown kind of cost."), field="kind")
@@ -605,7 +627,8 @@ def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: U
     accounts = ledger.group_accounts(session, lot.group)
     posting = ledger.post(session, lot.group, debit=accounts.suppliers, credit=accounts.cash,
                           amount=amount, kind="sale_cost",
-                          memo=f"{lot_title(lot)} — {cost_label(cost)}", actor=actor)
+                          memo=f"{lot_title(lot)} — {cost_label(cost)}", actor=actor,
+                          idempotency_key=idempotency_key)
     assert posting is not None
     cost.posting_id = posting.id
     session.flush()
@@ -614,7 +637,9 @@ def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: U
 
 def cancel_cost(session: Session, lot: SaleLot, cost: SaleCost, *, reason: str,
                 actor: User) -> None:
+    _lock(session, lot)
     _check_open(lot)
+    session.refresh(cost, ["cancelled_at"])
     if cost.lot_id != lot.id:
         raise DomainError(_l("There is no such cost in this lot."))
     if cost.cancelled_at is not None:
@@ -826,6 +851,11 @@ def member_lot_ids(session: Session, membership: Membership) -> set[int]:
         Contribution.membership_id == membership.id).distinct()))
 
 
+def payout_by_key(session: Session, group_id: int, key: str) -> CashPayout | None:
+    return session.scalar(select(CashPayout).where(CashPayout.group_id == group_id,
+                                                   CashPayout.idempotency_key == key))
+
+
 def pay_member(session: Session, membership: Membership, *, amount: int, actor: User,
                idempotency_key: str, note: str = "", lot_id: int | None = None
                ) -> tuple[CashPayout, bool]:
@@ -837,8 +867,7 @@ def pay_member(session: Session, membership: Membership, *, amount: int, actor: 
     key = (idempotency_key or "").strip()[:64]
     if len(key) < 16:
         raise DomainError(_l("The form has expired. Please reload the page and try again."))
-    existing = session.scalar(select(CashPayout).where(
-        CashPayout.group_id == membership.group_id, CashPayout.idempotency_key == key))
+    existing = payout_by_key(session, membership.group_id, key)
     if existing is not None:
         return existing, False
     note = _check_text(note, limit=300, field="note")

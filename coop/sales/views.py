@@ -23,6 +23,7 @@ from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.i18n import fmt_date, input_number, input_percent, input_qty, local_today
 from coop.ledger import services as ledger
+from coop.ledger.views import ask_again, same_entry
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
@@ -160,6 +161,11 @@ def _contribution_form(lot: SaleLot, members: list[Membership]) -> ContributionF
     return form
 
 
+def _keyed(form: CostForm) -> CostForm:
+    form.new_key()
+    return form
+
+
 def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
     form = CostForm(currency=g.group.currency)
     form.sale.choices = choices([("", _("the whole lot"))] + [
@@ -184,7 +190,7 @@ def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         context.update(
             entries=services.contribution_entries(db.session, lot), sales=sales,
             costs=services.lot_costs(db.session, lot), members=members,
-            contribution_form=_contribution_form(lot, members), cost_form=_cost_form(sales),
+            contribution_form=_contribution_form(lot, members), cost_form=_keyed(_cost_form(sales)),
             cancel_form=CancelForm(formdata=None), action_form=ActionForm())
     elif g.membership is not None:
         context.update(entries=services.contribution_entries(db.session, lot, g.membership))
@@ -312,6 +318,7 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     form.buyer.choices = choices([(str(b.id), b.name) for b in buyer_list])
     if request.method == "GET":
         form.sold_on.data = local_today()
+        form.new_key()
     typed: dict = {}
     error = None
     if request.method == "POST" and form.validate_on_submit():
@@ -319,10 +326,22 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         if any(line.error for line in typed.values()):
             error = _("Some quantities or prices are not right. Nothing was saved.")
         else:
+            if ledger.posting_by_key(db.session, g.group.id, form.idempotency_key.data):
+                flash(_("This was recorded already."), "info")
+                return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
+                                        _anchor="sales"))
             try:
+                key = ledger.check_key(form.idempotency_key.data)
                 sale = services.record_sale(db.session, lot, buyer_id=to_id(form.buyer.data),
                                             sold_on=form.sold_on.data, lines=lines,
-                                            note=form.note.data or "", actor=current_user)
+                                            note=form.note.data or "", actor=current_user,
+                                            idempotency_key=key)
+                db.session.commit()
+            except IntegrityError:  # the same form sent twice at the same moment
+                db.session.rollback()
+                flash(_("This was recorded already."), "info")
+                return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
+                                        _anchor="sales"))
             except DomainError as exc:
                 db.session.rollback()
                 error = str(exc.message)
@@ -332,7 +351,6 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                 elif exc.field in form:
                     apply_domain_error(form, exc)
             else:
-                db.session.commit()
                 flash(_("The sale is recorded and its payment is in the cash."), "success")
                 return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
                                         _anchor=f"sale-{sale.id}"))
@@ -385,13 +403,23 @@ def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     lot = _lot_or_404(lot_id)
     form = _cost_form(services.lot_sales(db.session, lot))
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
+    if form.validate_on_submit() and ledger.posting_by_key(db.session, g.group.id,
+                                                           form.idempotency_key.data):
+        flash(_("This was recorded already."), "info")
+        return redirect(back)
     if form.validate_on_submit():
-        with saving(form) as saved:
-            services.add_cost(db.session, lot, kind=form.kind.data or "",
-                              name=form.name.data or "", amount=form.amount.minor or 0,
-                              rule=form.rule.data or "", paid_on=form.paid_on.data,
-                              sale_id=to_id(form.sale.data) if form.sale.data else None,
-                              actor=current_user)
+        try:
+            with saving(form) as saved:
+                services.add_cost(db.session, lot, kind=form.kind.data or "",
+                                  name=form.name.data or "", amount=form.amount.minor or 0,
+                                  rule=form.rule.data or "", paid_on=form.paid_on.data,
+                                  sale_id=to_id(form.sale.data) if form.sale.data else None,
+                                  actor=current_user,
+                                  idempotency_key=ledger.check_key(form.idempotency_key.data))
+        except IntegrityError:  # the same form sent twice at the same moment
+            db.session.rollback()
+            flash(_("This was recorded already."), "info")
+            return redirect(back)
         if saved:
             flash(_("The cost is recorded as paid from the cash."), "success")
             return redirect(back)
@@ -534,6 +562,14 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
     back = url_for("sales.payout", group_id=group_id, lot_id=lot_id, membership_id=member.id)
     if not form.validate_on_submit():
         return _not_saved(lot, form, back)
+    if not form.confirmed and not services.payout_by_key(db.session, g.group.id,
+                                                         form.idempotency_key.data or ""):
+        # Handed out again, like one recorded in the last 24 h (Back, or typed twice)?
+        question = same_entry(ledger.recent_posting(
+            db.session, g.group, kind="payout_cash", amount=form.amount.minor or 0,
+            memo=form.note.data or "", membership_id=member.id), g.group.currency)
+        if question:
+            return ask_again(form, question, back)
     try:
         _payout, new = services.pay_member(
             db.session, member, amount=form.amount.minor or 0, note=form.note.data or "",

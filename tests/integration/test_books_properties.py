@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from coop.errors import DomainError
 from coop.ledger import services as ledger
+from coop.ledger.checks import check_books
 from coop.orders import services as orders
 from coop.quantities import parse_quantity as q
 from tests.factories import make_catalog, make_group, make_member
@@ -102,4 +103,5 @@ def test_any_sequence_keeps_the_books_balanced(session: Session, actions: list) 
     books = ledger.books(session, group, [treasurer, *members])
     assert books.total == 0
     assert {m.id: ledger.member_balance(session, m) for m in members} == expected
+    assert check_books(session, group.id) == []
     session.rollback()

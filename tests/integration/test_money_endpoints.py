@@ -1,0 +1,547 @@
+"""Every endpoint that moves money, sent the same request 10 times at once:
+the books show it once.
+
+The list of endpoints comes from the app's URL map: every endpoint that
+accepts POST, PUT, PATCH or DELETE is either in MONEY (and in the harness) or
+in NOT_MONEY with the reason it moves no money, so a new endpoint cannot be
+forgotten (test_every_changing_endpoint_is_classified fails on it).
+
+The requests go through the app in threads, each with its own app context,
+database session and connection (the test client isolates them), as ten app
+workers would; so they need PostgreSQL (row locks and concurrent writers).
+Each case prints its figures (run with -s to read them)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.ledger import services as ledger
+from coop.ledger.checks import check_books
+from coop.ledger.models import Payment, Posting
+from tests.conftest import csrf_token, login
+from tests.factories import make_api_token, make_group, make_member
+
+PARALLEL = 10
+KEY = "harness-key-0123456789"
+
+
+@dataclass
+class Case:
+    """One request, how many records of its kind exist, and how many it makes once."""
+
+    url: str
+    count: Callable[[Session], int]
+    group_id: int
+    data: dict[str, str] | None = None  # a form (CSRF token added)
+    json: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    login: str | None = None
+    once: int = 1
+
+
+def counter(model: Any, *where: Any) -> Callable[[Session], int]:
+    return lambda s: s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def postings(kind: str) -> Callable[[Session], int]:
+    return counter(Posting, Posting.kind == kind)
+
+
+# --------------------------------------------------------------------------
+# The worlds the requests are sent into
+# --------------------------------------------------------------------------
+
+
+def _ledger_world(s: Session) -> SimpleNamespace:
+    group = make_group(s)
+    treasurer = make_member(s, group, "Майрам", role="treasurer")
+    aigul = make_member(s, group, "Айгүл")
+    # She owes 103.00: what the write-off takes, and no more.
+    ledger.adjust_member(s, aigul, amount=10300, reason="долг", actor=treasurer.user)
+    payment, _ = ledger.record_payment(s, aigul, amount=700, method="cash", reference="",
+                                       idempotency_key="setup-payment-0000001",
+                                       actor=treasurer.user)
+    s.commit()
+    base = f"/groups/{group.id}/accounts"
+    return SimpleNamespace(group=group, treasurer=treasurer, aigul=aigul, payment=payment,
+                           base=base, email=treasurer.user.email)
+
+
+def case_ledger_record_payment(s: Session) -> Case:
+    w = _ledger_world(s)
+    return Case(f"{w.base}/{w.aigul.id}/payment", counter(Payment), w.group.id,
+                data={"amount": "500", "method": "cash", "reference": "", "idempotency_key": KEY},
+                login=w.email, once=2)  # the setup's payment and this one
+
+
+def case_api_record_payment(s: Session) -> Case:
+    w = _ledger_world(s)
+    token = make_api_token(s, w.treasurer.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/accounts/{w.aigul.id}/payments", counter(Payment),
+                w.group.id, json={"amount": "500.00", "method": "cash"},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY}, once=2)
+
+
+def case_ledger_write_off(s: Session) -> Case:
+    w = _ledger_world(s)
+    return Case(f"{w.base}/{w.aigul.id}/write-off", postings("write_off"), w.group.id,
+                data={"amount": "96", "reason": "Болезнь", "idempotency_key": KEY}, login=w.email)
+
+
+def case_ledger_adjust(s: Session) -> Case:
+    w = _ledger_world(s)
+    return Case(f"{w.base}/{w.aigul.id}/adjust", postings("adjustment"), w.group.id,
+                data={"amount": "-5", "reason": "Скидка", "idempotency_key": KEY},
+                login=w.email, once=2)  # the setup's debt and this one
+
+
+def case_ledger_reverse(s: Session) -> Case:
+    w = _ledger_world(s)
+    return Case(f"{w.base}/{w.aigul.id}/postings/{w.payment.posting_id}/reverse",
+                postings("reversal"), w.group.id,
+                data={"reason": "Ошибка", "idempotency_key": KEY}, login=w.email)
+
+
+def case_ledger_pay_out(s: Session) -> Case:
+    w = _ledger_world(s)
+    return Case(f"{w.base}/pay-out", postings("pay_out"), w.group.id,
+                data={"amount": "300", "memo": "Транспорт", "idempotency_key": KEY},
+                login=w.email)
+
+
+def _received_round(s: Session, *, confirm: bool = True, damaged: str = "4.5"
+                    ) -> SimpleNamespace:
+    from coop.orders import services as orders
+    from coop.quantities import parse_quantity as q
+    from tests.integration.test_settlement import awarded_example_02
+
+    group, treasurer, members, rnd = awarded_example_02(s)
+    f_item, t_item = rnd.items
+    orders.record_delivery(s, rnd, {f_item.id: (q("60"), q(damaged)), t_item.id: (q("10"), 0)},
+                           actor=treasurer.user)
+    if confirm:
+        orders.confirm_delivery(s, rnd, treasurer.user)
+    s.commit()
+    return SimpleNamespace(group=group, treasurer=treasurer, members=members, rnd=rnd,
+                           f_item=f_item, t_item=t_item, email=treasurer.user.email,
+                           base=f"/groups/{group.id}/rounds/{rnd.id}")
+
+
+def case_orders_settle(s: Session) -> Case:
+    from coop.orders.models import Settlement
+
+    w = _received_round(s)
+    return Case(f"{w.base}/settle", counter(Settlement), w.group.id, data={}, login=w.email)
+
+
+def case_orders_confirm_delivery(s: Session) -> Case:
+    from coop.orders.models import RoundEvent
+
+    w = _received_round(s, confirm=False)
+    return Case(f"{w.base}/confirm-delivery", counter(RoundEvent, RoundEvent.to_state ==
+                                                      "received"), w.group.id, data={},
+                login=w.email)
+
+
+def case_orders_credit_note(s: Session) -> Case:
+    from coop.orders.models import CreditNote
+
+    w = _received_round(s, confirm=False)
+    return Case(f"{w.base}/credit-note", counter(CreditNote), w.group.id,
+                data={"product": str(w.f_item.id), "amount": "10", "note": "КН-7",
+                      "idempotency_key": KEY}, login=w.email)
+
+
+def case_orders_delivery(s: Session) -> Case:
+    from coop.orders.models import Delivery
+
+    w = _received_round(s, confirm=False)
+    return Case(f"{w.base}/delivery", counter(Delivery), w.group.id,
+                data={f"received_{w.t_item.id}": "10", f"damaged_{w.t_item.id}": "0",
+                      "action": "record", "idempotency_key": KEY}, login=w.email,
+                once=3)  # the setup recorded two
+
+
+def case_api_record_delivery(s: Session) -> Case:
+    from coop.orders.models import Delivery
+
+    w = _received_round(s, confirm=False)
+    token = make_api_token(s, w.treasurer.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/rounds/{w.rnd.id}/deliveries", counter(Delivery),
+                w.group.id, json={"lines": [{"item_id": w.t_item.id, "received": "10"}]},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY}, once=3)
+
+
+def _closed_round(s: Session) -> SimpleNamespace:
+    from tests.factories import make_closed_round
+
+    w = make_closed_round(s)
+    s.commit()
+    w.email = w.treasurer.user.email
+    w.base = f"/groups/{w.group.id}/rounds/{w.rnd.id}"
+    return w
+
+
+def case_orders_move_round(s: Session) -> Case:
+    from coop.orders.models import RoundEvent
+
+    w = _closed_round(s)
+    return Case(f"{w.base}/award", counter(RoundEvent, RoundEvent.to_state == "awarded"),
+                w.group.id, data={}, login=w.email)
+
+
+def case_orders_add_cost(s: Session) -> Case:
+    from coop.orders.models import SharedCost
+
+    w = _closed_round(s)
+    return Case(f"{w.base}/costs", counter(SharedCost), w.group.id,
+                data={"name": "Грузовик", "amount": "1500", "rule": "weight", "supplier": "",
+                      "idempotency_key": KEY}, login=w.email)
+
+
+def case_quotes_award(s: Session) -> Case:
+    from datetime import timedelta
+
+    from coop.db import utcnow
+    from coop.orders.models import RoundEvent
+    from coop.quotes import services as quotes
+    from tests.factories import make_quote, offer_input
+
+    w = _closed_round(s)
+    quote, _token = make_quote(s, w, "Победитель")
+    k, p = 1000, 1_000_000
+    quotes.submit_revision(s, quote, offer_input(
+        {w.seed.id: (25 * k, [(0, 45 * p)]), w.fabric.id: (30 * k, [(0, 25 * p)]),
+         w.npk.id: (50 * k, [(0, 75 * p)])}, fee=50000,
+        valid_until=date.today() + timedelta(days=30)), today=utcnow().date())
+    s.commit()
+    return Case(f"{w.base}/quotes/award", counter(RoundEvent, RoundEvent.to_state == "awarded"),
+                w.group.id, data={"whole": str(quote.id), "rule": "weight"}, login=w.email)
+
+
+def case_documents_issue_credit_note(s: Session) -> Case:
+    from coop.documents import services as documents
+    from coop.documents.models import CREDIT_NOTE, Document
+    from tests.factories import make_settled_round
+
+    w = make_settled_round(s, members=2)
+    member = w.members[0]
+    invoice = documents.issue_invoice(s, w.rnd, member, w.treasurer.user)
+    adjustment = ledger.adjust_member(s, member, amount=-2000, reason="Брак",
+                                      actor=w.treasurer.user, round_id=w.rnd.id)
+    s.commit()
+    return Case(f"/groups/{w.group.id}/accounts/{member.id}/credit-notes",
+                counter(Document, Document.doc_type == CREDIT_NOTE), w.group.id,
+                data={"posting": str(adjustment.id), "invoice": str(invoice.id)},
+                login=w.treasurer.user.email)
+
+
+def _jam(s: Session, *, closed: bool = False) -> SimpleNamespace:
+    from tests.integration.test_sales_services import closed_jam, jam, sell
+
+    if closed:
+        group, treasurer, women, lot, grades, _view = closed_jam(s)
+        buyer = None
+    else:
+        group, treasurer, women, lot, grades, (buyer, _other) = jam(s)
+        sale = sell(s, lot, buyer, treasurer.user, [(grades[0], "5", "250")])
+        from coop.sales import services as sales
+
+        cost = sales.add_cost(s, lot, kind="transport", amount=5000, rule="value",
+                              actor=treasurer.user)
+        s.commit()
+        return SimpleNamespace(group=group, email=treasurer.user.email, women=women, lot=lot,
+                               grades=grades, buyer=buyer, sale=sale, cost=cost,
+                               base=f"/groups/{group.id}/sales/{lot.id}")
+    s.commit()
+    return SimpleNamespace(group=group, email=treasurer.user.email, women=women, lot=lot,
+                           grades=grades, base=f"/groups/{group.id}/sales/{lot.id}")
+
+
+def case_sales_new_sale(s: Session) -> Case:
+    from coop.sales.models import Sale
+
+    w = _jam(s)
+    top = w.grades[0]
+    return Case(f"{w.base}/sell", counter(Sale), w.group.id,
+                data={"buyer": str(w.buyer.id), "sold_on": "2026-09-02",
+                      f"quantity_{top.id}": "3", f"price_{top.id}": "250", "note": "",
+                      "idempotency_key": KEY}, login=w.email, once=2)
+
+
+def case_sales_add_cost(s: Session) -> Case:
+    from coop.sales.models import SaleCost
+
+    w = _jam(s)
+    return Case(f"{w.base}/costs", counter(SaleCost), w.group.id,
+                data={"kind": "market_fee", "name": "Рынок", "amount": "100", "rule": "equal",
+                      "paid_on": "2026-09-02", "sale": "", "idempotency_key": KEY},
+                login=w.email, once=2)
+
+
+def case_sales_cancel_sale(s: Session) -> Case:
+    w = _jam(s)
+    return Case(f"{w.base}/sales/{w.sale.id}/cancel", postings("reversal"), w.group.id,
+                data={"reason": "Ошибка"}, login=w.email)
+
+
+def case_sales_cancel_cost(s: Session) -> Case:
+    w = _jam(s)
+    return Case(f"{w.base}/costs/{w.cost.id}/cancel", postings("reversal"), w.group.id,
+                data={"reason": "Ошибка"}, login=w.email)
+
+
+def case_sales_close_lot(s: Session) -> Case:
+    from coop.sales.models import LotClosing
+
+    w = _jam(s)
+    return Case(f"{w.base}/close", counter(LotClosing), w.group.id,
+                data={f"unsold_{g.id}": "return" for g in w.grades}, login=w.email)
+
+
+def case_sales_pay_cash(s: Session) -> Case:
+    from coop.sales.models import CashPayout
+
+    w = _jam(s, closed=True)
+    return Case(f"{w.base}/payout/{w.women[1].id}/cash", counter(CashPayout), w.group.id,
+                data={"amount": "10", "note": "", "idempotency_key": KEY}, login=w.email)
+
+
+def _payables_world(s: Session) -> SimpleNamespace:
+    from tests.factories import make_two_supplier_round
+
+    w = make_two_supplier_round(s)  # settled: Агро-Семена is owed 640.00
+    s.commit()
+    return w
+
+
+def _supplier_payments() -> Callable[[Session], int]:
+    from coop.payables.models import SupplierPayment
+
+    return counter(SupplierPayment)
+
+
+def case_payables_pay(s: Session) -> Case:
+    w = _payables_world(s)
+    return Case(f"/groups/{w.group.id}/payables/pay", _supplier_payments(), w.group.id,
+                data={"supplier": str(w.agro.id), "amount": "100", "method": "cash",
+                      "reference": "", "round": "", "idempotency_key": KEY},
+                login=w.treasurer.user.email)
+
+
+def case_api_pay_supplier(s: Session) -> Case:
+    w = _payables_world(s)
+    token = make_api_token(s, w.treasurer.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/suppliers/{w.agro.id}/payments",
+                _supplier_payments(), w.group.id, json={"amount": "100.00", "method": "bank"},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
+
+
+MONEY: dict[str, Callable[[Session], Case]] = {
+    "payables.pay": case_payables_pay,
+    "api.pay_supplier": case_api_pay_supplier,
+    "ledger.record_payment": case_ledger_record_payment,
+    "api.record_payment": case_api_record_payment,
+    "ledger.write_off": case_ledger_write_off,
+    "ledger.adjust": case_ledger_adjust,
+    "ledger.reverse": case_ledger_reverse,
+    "ledger.pay_out": case_ledger_pay_out,
+    "orders.settle": case_orders_settle,
+    "orders.confirm_delivery": case_orders_confirm_delivery,
+    "orders.credit_note": case_orders_credit_note,
+    "orders.delivery": case_orders_delivery,
+    "api.record_delivery": case_api_record_delivery,
+    "orders.move_round": case_orders_move_round,
+    "orders.add_cost": case_orders_add_cost,
+    "quotes.award": case_quotes_award,
+    "documents.issue_credit_note": case_documents_issue_credit_note,
+    "sales.new_sale": case_sales_new_sale,
+    "sales.add_cost": case_sales_add_cost,
+    "sales.cancel_sale": case_sales_cancel_sale,
+    "sales.cancel_cost": case_sales_cancel_cost,
+    "sales.close_lot": case_sales_close_lot,
+    "sales.pay_cash": case_sales_pay_cash,
+}
+
+NOT_MONEY: dict[str, str] = {
+    "api.add_member": "adds a member",
+    "api.add_product": "adds a catalog product",
+    "api.save_member_order": "PUT sets her order's quantities (the same request sets the same)",
+    "api.save_my_order": "PUT sets her order's quantities (the same request sets the same)",
+    "api.split_preview": "computes a split, writes nothing",
+    "api.submit_quote": "a supplier's quote revision (a price offer, no money moves)",
+    "auth.api_tokens_page": "creates an API token",
+    "auth.change_password": "the password",
+    "auth.login": "signs in",
+    "auth.logout": "signs out",
+    "auth.redeem_link": "sets a password from an invite link",
+    "auth.revoke_api_token": "revokes a token",
+    "auth.set_language": "the interface language",
+    "documents.prepare_invoices": "starts the invoices job; invoices are numbered once per "
+                                  "member and round (their subject is unique)",
+    "groups.add_member": "adds a member",
+    "groups.create_group": "creates a group",
+    "groups.member": "a member's name and role",
+    "groups.member_link": "an invite or password link",
+    "groups.member_status": "deactivates or reactivates a member (her history stays)",
+    "groups.settings": "the group's settings",
+    "orders.edit_round": "a round's title, dates and products before it closes",
+    "orders.new_round": "creates a draft round",
+    "orders.order": "sets her order's quantities (the same form sets the same)",
+    "orders.remove_cost": "removes a shared cost before the award (a second removal is a 404)",
+    "quotes.counter_offer": "a message to a supplier",
+    "quotes.new_link": "a supplier's link",
+    "quotes.request_quotes": "asks suppliers for quotes",
+    "quotes.revoke_link": "revokes a supplier's link",
+    "quotes.supplier_decline": "a supplier declines to quote",
+    "quotes.supplier_quote": "a supplier's quote revision (a price offer, no money moves)",
+    "sales.add_contribution": "produce brought to a lot (quantities; money moves at closing)",
+    "sales.buyers": "adds a buyer",
+    "sales.correct_contribution": "corrects produce brought (recorded as a correction)",
+    "sales.edit_buyer": "a buyer's name and contact",
+    "sales.edit_lot": "a lot's product, grades and dates",
+    "sales.new_lot": "creates a lot",
+    "suppliers.add_product": "adds a catalog product",
+    "suppliers.add_supplier": "adds a supplier",
+    "suppliers.edit_product": "a catalog product",
+    "suppliers.edit_supplier": "a supplier",
+    "suppliers.import_catalog": "imports a catalog (all or nothing)",
+    "suppliers.product_status": "retires or reinstates a product",
+}
+
+CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def changing_endpoints(app: Flask) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules()
+            if rule.methods and rule.methods & CHANGING}
+
+
+def test_every_changing_endpoint_is_classified(app: Flask) -> None:
+    endpoints = changing_endpoints(app)
+    unclassified = endpoints - MONEY.keys() - NOT_MONEY.keys()
+    assert not unclassified, (
+        f"classify these endpoints: in MONEY with a case if they move money, else in "
+        f"NOT_MONEY with the reason: {sorted(unclassified)}")
+    assert not MONEY.keys() & NOT_MONEY.keys()
+    assert not (MONEY.keys() | NOT_MONEY.keys()) - endpoints, "gone from the app"
+
+
+# --------------------------------------------------------------------------
+# Sending the same request ten times at once
+# --------------------------------------------------------------------------
+
+
+def send_together(app: Flask, case: Case, n: int = PARALLEL,
+                  vary: Callable[[int], dict[str, str]] | None = None) -> list[str]:
+    """`n` clients with the same session cookie send `case` at the same moment
+    (the i-th form's fields changed by `vary(i)`, when given); their outcomes:
+    status codes, or the name of what was raised."""
+    first = app.test_client()
+    data = None
+    if case.login:
+        login(first, case.login)
+    if case.data is not None:
+        data = {**case.data, "csrf_token": csrf_token(first, "/")}
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    cookie = first.get_cookie(cookie_name)
+    clients = []
+    for _ in range(n):
+        client = app.test_client()
+        if cookie is not None:
+            client.set_cookie(cookie_name, cookie.value)
+        clients.append(client)
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = [""] * n
+
+    def send(i: int) -> None:
+        barrier.wait()
+        try:
+            if case.json is not None:
+                response = clients[i].post(case.url, json=case.json, headers=case.headers)
+            else:
+                sent = {**(data or {}), **(vary(i) if vary else {})}
+                response = clients[i].post(case.url, data=sent, headers=case.headers)
+            outcomes[i] = str(response.status_code)
+        except Exception as exc:
+            outcomes[i] = type(exc).__name__
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+FIGURES: list[str] = []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("endpoint", sorted(MONEY))
+def test_the_same_request_ten_times_at_once_counts_once(app_ctx: Flask, session: Session,
+                                                        pg_only: None, endpoint: str) -> None:
+    case = MONEY[endpoint](session)
+    before = case.count(session)
+    outcomes = send_together(app_ctx, case)
+    session.expire_all()
+    after = case.count(session)
+    doubles = after - case.once
+    line = (f"{endpoint}: {PARALLEL} at once -> {dict(sorted(Counter(outcomes).items()))}, "
+            f"{after} on the books (once is {case.once}), doubles {max(doubles, 0)}")
+    FIGURES.append(line)
+    print(line)
+    assert before == case.once - 1, "the case's set-up made what it says"
+    # what reports a creation (201) created: no replay says it created
+    assert outcomes.count("201") <= 1, line
+    assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
+    assert after == case.once, line
+    assert check_books(session, case.group_id) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("endpoint, limit", [
+    ("ledger.write_off", lambda s: 1),  # 96.00 of her 103.00 - 7.00 debt: room for one
+    ("ledger.reverse", lambda s: 1),  # an entry is reversed once
+    ("sales.pay_cash", lambda s: None),  # no more than her account holds (checked below)
+])
+def test_ten_different_forms_at_once_stay_within_what_the_books_allow(
+        app_ctx: Flask, session: Session, pg_only: None, endpoint: str, limit: Any) -> None:
+    """The locks, not the keys: ten forms (ten keys), all confirmed, at once."""
+    case = MONEY[endpoint](session)
+    if endpoint == "sales.pay_cash":
+        from coop.groups.models import Membership
+
+        member = session.get(Membership, int(case.url.split("/")[-2]))
+        held = ledger.member_balance(session, member)
+        case.data = {**(case.data or {}), "amount": f"{held * 4 // 10 // 100}"}  # 40 %: two fit
+    outcomes = send_together(app_ctx, case, vary=lambda i: {
+        "idempotency_key": f"{KEY}-{i:03d}", "confirm_again": "1"})
+    session.expire_all()
+    made = case.count(session)
+    line = (f"{endpoint} (10 forms, 10 keys): {dict(sorted(Counter(outcomes).items()))}, "
+            f"{made} on the books")
+    FIGURES.append(line)
+    print(line)
+    assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
+    expected = limit(session)
+    if expected is not None:
+        assert made == expected, line
+    else:
+        assert made == 2, line
+        assert ledger.member_balance(session, member) >= 0
+    assert check_books(session, case.group_id) == []
