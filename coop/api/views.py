@@ -612,13 +612,14 @@ def pay_supplier(group_id: int, supplier_id: int):  # type: ignore[no-untyped-de
     payment = payables.payment_by_key(db.session, g.group.id, key)
     if payment is None:
         try:
-            payment, _new = payables.pay_supplier(
+            payment, new = payables.pay_supplier(
                 db.session, supplier, amount=amount, method=method, reference=reference,
                 idempotency_key=key, actor=current_user, round_id=round_id,
                 beyond_owed=beyond_owed)
             db.session.commit()
-            return created(represent.supplier_payment(
-                payment, currency, payables.still_owed(db.session, supplier)))
+            if new:  # else the same key was recorded while this one waited for the lock
+                return created(represent.supplier_payment(
+                    payment, currency, payables.still_owed(db.session, supplier)))
         except IntegrityError:  # the same key at the same moment: the first one counts
             db.session.rollback()
             payment = payables.payment_by_key(db.session, g.group.id, key)

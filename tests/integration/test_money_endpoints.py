@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,6 +49,7 @@ class Case:
     headers: dict[str, str] = field(default_factory=dict)
     login: str | None = None
     once: int = 1
+    confirm: str | None = None  # the confirmation page read first; its hidden fields go along
 
 
 def counter(model: Any, *where: Any) -> Callable[[Session], int]:
@@ -117,7 +119,8 @@ def case_ledger_reverse(s: Session) -> Case:
 def case_ledger_pay_out(s: Session) -> Case:
     w = _ledger_world(s)
     return Case(f"{w.base}/pay-out", postings("pay_out"), w.group.id,
-                data={"amount": "300", "memo": "Транспорт", "idempotency_key": KEY},
+                data={"amount": "300", "memo": "Транспорт", "method": "cash",
+                      "idempotency_key": KEY},
                 login=w.email)
 
 
@@ -143,7 +146,8 @@ def case_orders_settle(s: Session) -> Case:
     from coop.orders.models import Settlement
 
     w = _received_round(s)
-    return Case(f"{w.base}/settle", counter(Settlement), w.group.id, data={}, login=w.email)
+    return Case(f"{w.base}/settle", counter(Settlement), w.group.id, data={}, login=w.email,
+                confirm=f"{w.base}/settle")
 
 
 def case_orders_confirm_delivery(s: Session) -> Case:
@@ -152,7 +156,7 @@ def case_orders_confirm_delivery(s: Session) -> Case:
     w = _received_round(s, confirm=False)
     return Case(f"{w.base}/confirm-delivery", counter(RoundEvent, RoundEvent.to_state ==
                                                       "received"), w.group.id, data={},
-                login=w.email)
+                login=w.email, confirm=f"{w.base}/confirm-delivery?way=arrived")
 
 
 def case_orders_credit_note(s: Session) -> Case:
@@ -229,7 +233,8 @@ def case_quotes_award(s: Session) -> Case:
         valid_until=date.today() + timedelta(days=30)), today=utcnow().date())
     s.commit()
     return Case(f"{w.base}/quotes/award", counter(RoundEvent, RoundEvent.to_state == "awarded"),
-                w.group.id, data={"whole": str(quote.id), "rule": "weight"}, login=w.email)
+                w.group.id, data={}, login=w.email,
+                confirm=f"{w.base}/quotes/award?whole={quote.id}&rule=weight")
 
 
 def case_documents_issue_credit_note(s: Session) -> Case:
@@ -309,7 +314,8 @@ def case_sales_close_lot(s: Session) -> Case:
 
     w = _jam(s)
     return Case(f"{w.base}/close", counter(LotClosing), w.group.id,
-                data={f"unsold_{g.id}": "return" for g in w.grades}, login=w.email)
+                data={f"unsold_{g.id}": "return" for g in w.grades}, login=w.email,
+                confirm=f"{w.base}/close")
 
 
 def case_sales_pay_cash(s: Session) -> Case:
@@ -446,6 +452,21 @@ def test_every_changing_endpoint_is_classified(app: Flask) -> None:
 # --------------------------------------------------------------------------
 
 
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a page's forms (a confirmation's figures token,
+    the choices it confirms)."""
+    fields: dict[str, str] = {}
+
+    class Hidden(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "input" and a.get("type") == "hidden" and a.get("name"):
+                fields[a["name"] or ""] = a.get("value") or ""
+
+    Hidden().feed(html)
+    return fields
+
+
 def send_together(app: Flask, case: Case, n: int = PARALLEL,
                   vary: Callable[[int], dict[str, str]] | None = None) -> list[str]:
     """`n` clients with the same session cookie send `case` at the same moment
@@ -457,6 +478,10 @@ def send_together(app: Flask, case: Case, n: int = PARALLEL,
         login(first, case.login)
     if case.data is not None:
         data = {**case.data, "csrf_token": csrf_token(first, "/")}
+    if case.confirm is not None:  # as the treasurer does: the figures first, then the "yes"
+        page = first.get(case.confirm)
+        assert page.status_code == 200, (case.confirm, page.status_code)
+        data = {**(data or {}), **hidden_fields(page.get_data(as_text=True))}
     cookie_name = app.config["SESSION_COOKIE_NAME"]
     cookie = first.get_cookie(cookie_name)
     clients = []
