@@ -4,11 +4,10 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from coop.forms import MoneyField, choices
+from coop.forms import Form, MoneyField, choices
 
 
 def method_choices() -> list[Any]:
@@ -16,7 +15,7 @@ def method_choices() -> list[Any]:
                     ("bank", _l("bank transfer"))])
 
 
-class _CurrencyForm(FlaskForm):
+class _CurrencyForm(Form):
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self:
@@ -47,7 +46,7 @@ class AdjustmentForm(_CurrencyForm):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(Form):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 

@@ -4,15 +4,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coop.forms import DecimalTextField, MoneyField, choices
+from coop.forms import DecimalTextField, Form, MoneyField, choices
 from coop.groups.forms import loss_policy_choices
-from coop.money import MoneyError
+from coop.money import TYPED_LIMIT, MoneyError
 from coop.quantities import parse_quantity
 
 
@@ -31,7 +30,7 @@ def rule_choices() -> list[Any]:
     ])
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=160)])
     deadline = DateTimeLocalField(_l("Orders until"), validators=[Optional()],
                                   format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
@@ -50,7 +49,7 @@ class RoundForm(FlaskForm):
         self.cash_rounding.currency = currency
 
 
-class SharedCostForm(FlaskForm):
+class SharedCostForm(Form):
     name = StringField(_l("Cost"), validators=[DataRequired(), Length(max=160)])
     amount = MoneyField(_l("Amount"), validators=[DataRequired()])
     rule = SelectField(_l("Shared"), choices=rule_choices())
@@ -78,8 +77,8 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
     lines: dict[int, tuple[int, int]] = {}
     typed: dict[int, OrderLineInput] = {}
     for item_id in item_ids:
-        q_text = (formdata.get(f"quantity_{item_id}") or "").strip()[:40]
-        t_text = (formdata.get(f"tolerance_{item_id}") or "").strip()[:40]
+        q_text = (formdata.get(f"quantity_{item_id}") or "").strip()[:TYPED_LIMIT]
+        t_text = (formdata.get(f"tolerance_{item_id}") or "").strip()[:TYPED_LIMIT]
         line = OrderLineInput(item_id, q_text, t_text)
         typed[item_id] = line
         try:
@@ -92,7 +91,7 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
     return lines, typed
 
 
-class CreditNoteForm(FlaskForm):
+class CreditNoteForm(Form):
     product = SelectField(_l("Product"), coerce=int)
     amount = MoneyField(_l("Credit amount"), validators=[DataRequired()])
     note = StringField(_l("Note (credit note number)"), validators=[Optional(), Length(max=300)])
@@ -102,7 +101,7 @@ class CreditNoteForm(FlaskForm):
         self.amount.currency = currency
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(Form):
     delivered_on = DateField(_l("Delivered on"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
@@ -115,7 +114,7 @@ def parse_delivery_form(formdata: MultiDict[str, str], item_ids: list[int]
     typed: dict[int, dict[str, str]] = {}
     errors: dict[int, str] = {}
     for item_id in item_ids:
-        texts = {name: (formdata.get(f"{name}_{item_id}") or "").strip()[:40]
+        texts = {name: (formdata.get(f"{name}_{item_id}") or "").strip()[:TYPED_LIMIT]
                  for name in ("received", "damaged")}
         typed[item_id] = texts
         try:
