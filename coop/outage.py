@@ -1,0 +1,152 @@
+"""While the database is unreachable: 503 with Retry-After, a page in the
+user's language (problem+json under /api/), never a 500; and a change that
+was committed is never answered with an error.
+
+An outage is a connection that failed or died (PostgreSQL's connection and
+shutdown errors, a refused connection, a pool that gives none), or a
+database that is busy for a moment (a lock timeout, SQLite's "database is
+locked"): trying again a few seconds later is the right advice for all of
+them. Anything else stays a 500, as a fault of the code.
+
+The pool checks each connection before use (pool_pre_ping), so the app
+recovers by itself when the database returns. Rendering the 503 page reads
+nothing from the database: the language is the one already known (the user
+loaded before the failure), else the session's or the browser's.
+
+After a commit the request does not need the database any more (expire on
+commit is off; a view only flashes and redirects). If something there fails
+all the same, the change is saved: a page answers 303 back to where the form
+was, saying so, and the API 202; never 5xx (a retry of a payment would then
+be a second payment but for its idempotency key).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, Response, current_app, flash, g, has_request_context, redirect, request
+from flask import url_for as flask_url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect as sa_inspect
+
+from coop.config import SUPPORTED_LOCALES
+from coop.extensions import db, login_manager
+from coop.security import safe_next
+
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL SQLSTATEs: connection exceptions (08…), the server shutting down
+# or starting (57P01-57P03), too many connections, a lock not got in time,
+# a serialisation failure or deadlock (the transaction can simply be retried).
+_TRANSIENT_STATES = ("08", "57P01", "57P02", "57P03", "53300", "55P03", "40001", "40P01")
+OUTAGE_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.PendingRollbackError)
+
+TITLE = _l("The service is unavailable for a moment")
+TEXT = _l("The database cannot be reached right now. Nothing was changed. "
+          "Please try again in a few seconds.")
+SAVED_BUT = _l("Saved. The page after it could not be shown: reload it in a few seconds "
+               "if something is missing.")
+
+
+def is_database_outage(error: BaseException) -> bool:
+    if isinstance(error, (sa_exc.TimeoutError, sa_exc.PendingRollbackError)):
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    if state is None:  # no answer from a server at all (refused, reset, closed)
+        return "database is locked" in str(error.orig) or not _is_sqlite(error)
+    return state.startswith(_TRANSIENT_STATES)
+
+
+def _is_sqlite(error: sa_exc.DBAPIError) -> bool:
+    return type(error.orig).__module__.startswith("sqlite3")
+
+
+def committed() -> bool:
+    """Whether this request has committed a change."""
+    return bool(has_request_context() and g.get("_coop_committed"))
+
+
+def _note_commit(_session: Any) -> None:
+    if has_request_context():
+        g._coop_committed = True
+
+
+def _known_locale() -> str | None:
+    """The signed-in user's language if it was read before the failure, else
+    the session's, else the browser's: nothing is read from the database."""
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        locale = sa_inspect(user).dict.get("locale")
+        if locale in SUPPORTED_LOCALES:
+            return str(locale)
+    return None
+
+
+def _forget_user_if_unloaded() -> None:
+    """The page shows the user's name only if it is at hand: reading it again
+    would ask the database."""
+    user = g.get("_login_user")
+    if user is None or not getattr(user, "is_authenticated", False) or \
+            "name" not in sa_inspect(user).dict:
+        g._login_user = login_manager.anonymous_user()
+
+
+def _discard_transaction() -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.info("rollback on a dead connection failed", exc_info=True)
+
+
+def outage_page(error: BaseException) -> Any:
+    """The answer of a page request to a database outage."""
+    from coop.errors import render_error_page
+
+    current_app.logger.warning("database unavailable: %s", error)
+    locale = _known_locale()
+    if locale and "locale_override" not in g:
+        g.locale_override = locale
+    _forget_user_if_unloaded()
+    if committed():
+        _discard_transaction()
+        flash(str(SAVED_BUT), "info")
+        back = safe_next(_same_site_referrer(), flask_url_for("groups.home"))
+        return redirect(back, 303)
+    body, status = render_error_page(503, TITLE, TEXT)
+    _discard_transaction()
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def outage_problem(error: BaseException) -> Response:
+    """The API's answer to a database outage (problem+json)."""
+    from coop.api.problems import problem_response
+
+    current_app.logger.warning("database unavailable: %s", error)
+    locale = _known_locale()
+    if locale and "locale_override" not in g:
+        g.locale_override = locale
+    _discard_transaction()
+    if committed():
+        return current_app.response_class(
+            json.dumps({"status": 202, "detail": str(SAVED_BUT)}), status=202,
+            mimetype="application/json")
+    return problem_response(503, TEXT, None, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _same_site_referrer() -> str | None:
+    referrer = request.referrer or ""
+    root = request.host_url.rstrip("/")
+    return referrer[len(root):] if referrer.startswith(root + "/") else None
+
+
+def register_outage_handling(app: Flask) -> None:
+    if not event.contains(db.session, "after_commit", _note_commit):
+        event.listen(db.session, "after_commit", _note_commit)
