@@ -13,6 +13,11 @@ recovers by itself when the database returns. Rendering the 503 page reads
 nothing from the database: the language is the one already known (the user
 loaded before the failure), else the session's or the browser's.
 
+A COMMIT sent whose answer never came (the connection died on the way) may
+have been made or not: the 503 then says so, rather than "nothing was
+changed"; the forms that move money carry an idempotency key, so sending
+the same form again records the payment once.
+
 After a commit the request does not need the database any more (expire on
 commit is off; a view only flashes and redirects). If something there fails
 all the same, the change is saved: a page answers 303 back to where the form
@@ -31,6 +36,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Engine
 
 from coop.config import SUPPORTED_LOCALES
 from coop.extensions import db, login_manager
@@ -46,6 +52,8 @@ OUTAGE_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.PendingRollbackE
 TITLE = _l("The service is unavailable for a moment")
 TEXT = _l("The database cannot be reached right now. Nothing was changed. "
           "Please try again in a few seconds.")
+UNSURE = _l("The connection to the database broke while saving, so it may or may not have "
+             "been saved. Please open the page again in a few seconds to check.")
 SAVED_BUT = _l("Saved. The page after it could not be shown: reload it in a few seconds "
                "if something is missing.")
 
@@ -74,9 +82,21 @@ def committed() -> bool:
     return bool(has_request_context() and g.get("_coop_committed"))
 
 
+def commit_unsure() -> bool:
+    """Whether this request sent a COMMIT whose answer never came: the
+    database may have made the change or not."""
+    return bool(has_request_context() and g.get("_coop_commit_sent")
+                and not g.get("_coop_committed"))
+
+
 def _note_commit(_session: Any) -> None:
     if has_request_context():
         g._coop_committed = True
+
+
+def _note_commit_sent(_connection: Any) -> None:
+    if has_request_context():
+        g._coop_commit_sent = True
 
 
 def _known_locale() -> str | None:
@@ -120,7 +140,7 @@ def outage_page(error: BaseException) -> Any:
         flash(str(SAVED_BUT), "info")
         back = safe_next(_same_site_referrer(), flask_url_for("groups.home"))
         return redirect(back, 303)
-    body, status = render_error_page(503, TITLE, TEXT)
+    body, status = render_error_page(503, TITLE, UNSURE if commit_unsure() else TEXT)
     _discard_transaction()
     return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
@@ -138,7 +158,8 @@ def outage_problem(error: BaseException) -> Response:
         return current_app.response_class(
             json.dumps({"status": 202, "detail": str(SAVED_BUT)}), status=202,
             mimetype="application/json")
-    return problem_response(503, TEXT, None, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return problem_response(503, UNSURE if commit_unsure() else TEXT, None,
+                            {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _same_site_referrer() -> str | None:
@@ -150,3 +171,5 @@ def _same_site_referrer() -> str | None:
 def register_outage_handling(app: Flask) -> None:
     if not event.contains(db.session, "after_commit", _note_commit):
         event.listen(db.session, "after_commit", _note_commit)
+    if not event.contains(Engine, "commit", _note_commit_sent):
+        event.listen(Engine, "commit", _note_commit_sent)
