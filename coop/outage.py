@@ -30,7 +30,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response, current_app, flash, g, has_request_context, redirect, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+)
 from flask import url_for as flask_url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
@@ -99,24 +109,36 @@ def _note_commit_sent(_connection: Any) -> None:
         g._coop_commit_sent = True
 
 
-def _known_locale() -> str | None:
-    """The signed-in user's language if it was read before the failure, else
-    the session's, else the browser's: nothing is read from the database."""
-    user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        locale = sa_inspect(user).dict.get("locale")
-        if locale in SUPPORTED_LOCALES:
-            return str(locale)
-    return None
+# What the error page and the language choice read of the signed-in user.
+_USER_FIELDS = ("name", "locale", "disabled")
 
 
-def _forget_user_if_unloaded() -> None:
-    """The page shows the user's name only if it is at hand: reading it again
-    would ask the database."""
+def _user_at_hand() -> Any:
+    """The signed-in user if what the page reads of her is loaded; a failed
+    flush or a rollback expires it, and reading it again would ask the database."""
     user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False) or \
-            "name" not in sa_inspect(user).dict:
+    if user is None or isinstance(user, login_manager.anonymous_user):
+        return None
+    loaded = sa_inspect(user).dict
+    return user if all(name in loaded for name in _USER_FIELDS) else None
+
+
+def _speak_without_the_database() -> None:
+    """Fix this response's language without asking the database: the user's
+    if it is at hand, else the one picked this session, else the browser's;
+    and show her as signed out if she is not at hand."""
+    user = _user_at_hand()
+    if user is None:
         g._login_user = login_manager.anonymous_user()
+    if g.get("locale_override") in SUPPORTED_LOCALES:
+        return
+    chosen = user.locale if user is not None else None
+    if chosen not in SUPPORTED_LOCALES:
+        chosen = session.get("locale")
+    if chosen not in SUPPORTED_LOCALES:
+        chosen = request.accept_languages.best_match(SUPPORTED_LOCALES) or \
+            current_app.config["BABEL_DEFAULT_LOCALE"]
+    g.locale_override = chosen
 
 
 def _discard_transaction() -> None:
@@ -131,10 +153,7 @@ def outage_page(error: BaseException) -> Any:
     from coop.errors import render_error_page
 
     current_app.logger.warning("database unavailable: %s", error)
-    locale = _known_locale()
-    if locale and "locale_override" not in g:
-        g.locale_override = locale
-    _forget_user_if_unloaded()
+    _speak_without_the_database()
     if committed():
         _discard_transaction()
         flash(str(SAVED_BUT), "info")
@@ -150,9 +169,7 @@ def outage_problem(error: BaseException) -> Response:
     from coop.api.problems import problem_response
 
     current_app.logger.warning("database unavailable: %s", error)
-    locale = _known_locale()
-    if locale and "locale_override" not in g:
-        g.locale_override = locale
+    _speak_without_the_database()
     _discard_transaction()
     if committed():
         return current_app.response_class(

@@ -256,8 +256,9 @@ def test_a_database_outage_answers_503_and_recovers(app, app_ctx, session: Sessi
           f"{len(resent)} payments sent again: {Counter(a.status for a in resent)}; "
           f"every key recorded once: {all(n == 1 for n in stored.values())}")
 
-    if any(a.status == 500 for a in answers):
-        print(log[-6000:])
+    if any(a.status == 500 for a in answers):  # what went wrong, from the app's log
+        print("\n".join(entry[:300] + " … " + entry[-1200:]
+                        for entry in log.split("\n[") if "ERROR" in entry))
     assert during, "nothing was asked during the outage"
     assert statuses[500] == 0 and statuses[None] == 0, statuses
     assert all(a.status is not None and a.status != 500 for a in at_the_cut), at_the_cut
@@ -279,7 +280,7 @@ def test_a_database_outage_answers_503_and_recovers(app, app_ctx, session: Sessi
                    if a.status == 503 and unsure not in a.body)
     assert all(recorded_by_outage[a.key] <= 1 for a in all_payments)
     assert all(recorded_by_outage[a.key] == 1 for a in all_payments if a.status in (302, 303))
-    assert recovered_at - back_at < 2.0
+    assert recovered_at - back_at < 5.0  # about a second; 8 test runs share 2 cores
     assert all(a.status == 302 for a in resent)  # recorded now, or "already recorded"
     assert all(stored[a.key] == 1 for a in payments_during)
     assert all(n == 1 for n in stored.values()), stored
