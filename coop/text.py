@@ -73,12 +73,6 @@ def clean_text(value: str, *, multiline: bool = False, max_length: int | None = 
     return text
 
 
-class BadText(DomainError):
-    """Text the request cannot be read with: a 400, before any view runs."""
-
-    status = 400
-
-
 class TextFilter:
     """A WTForms filter: the field's text cleaned, or the field marked invalid
     with the reason (WTForms keeps a filter's ValueError as the field's error)."""
@@ -93,17 +87,24 @@ class TextFilter:
         return clean_text(value, multiline=self.multiline, max_length=self.max_length)
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def register_text_guard(app: Flask) -> None:
     """What reaches a view outside a form field (a query parameter, a field
     name, a per-product input read by hand) must not hold a NUL either: the
-    database refuses it, and the request with it (400, before any view)."""
+    database refuses it: the request is refused (422, before any view)."""
 
     @app.before_request
     def refuse_nul() -> None:
-        for values in (request.args, request.form):
+        # a JSON body is left to the API's parser, with its own size limit
+        sources = [request.args]
+        if request.mimetype in _FORM_TYPES:
+            sources.append(request.form)
+        for values in sources:
             for key, value in values.items(multi=True):
                 if "\x00" in key or "\x00" in value:
-                    raise BadText(invisible_characters(), field=_printable(key))
+                    raise DomainError(invisible_characters(), field=_printable(key))
 
 
 def _printable(text: str) -> str:
