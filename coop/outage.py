@@ -87,16 +87,28 @@ def _is_sqlite(error: sa_exc.DBAPIError) -> bool:
     return type(error.orig).__module__.startswith("sqlite3")
 
 
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def committed() -> bool:
-    """Whether this request has committed a change."""
-    return bool(has_request_context() and g.get("_coop_committed"))
+    """Whether this request has committed the change it was sent for (a page
+    that is only read commits an account made on first use, never that)."""
+    return bool(has_request_context() and request.method not in _SAFE_METHODS
+                and g.get("_coop_committed"))
+
+
+def forget_commits() -> None:
+    """What was committed so far is bookkeeping (a token's last use), not the
+    change the request was sent for: an outage after it changed nothing."""
+    g.pop("_coop_committed", None)
+    g.pop("_coop_commit_sent", None)
 
 
 def commit_unsure() -> bool:
     """Whether this request sent a COMMIT whose answer never came: the
     database may have made the change or not."""
-    return bool(has_request_context() and g.get("_coop_commit_sent")
-                and not g.get("_coop_committed"))
+    return bool(has_request_context() and request.method not in _SAFE_METHODS
+                and g.get("_coop_commit_sent") and not g.get("_coop_committed"))
 
 
 def _note_commit(_session: Any) -> None:

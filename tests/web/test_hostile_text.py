@@ -224,7 +224,7 @@ def test_every_text_field_on_every_page_refuses_the_hostile_set(
                 assert response.status_code < 500, where
                 assert b"Traceback" not in response.get_data(), where
                 if not 400 <= response.status_code < 500:
-                    accepted.append(f"{where}: {response.status_code}")
+                    accepted.append(f"{where}: {response.status_code} {response.location}")
         if _rows(session) != before:
             wrote.append(f"POST {form['action']}")
     print(f"\n{len(forms)} forms, {sent} hostile posts")

@@ -149,3 +149,29 @@ def test_what_is_an_outage() -> None:
         "no such table: nothing")))
     assert not is_database_outage(IntegrityError("x", {}, Exception("unique")))
     assert not is_database_outage(ValueError("x"))
+
+
+def test_what_a_request_commits_on_the_side_is_not_its_change(app_ctx, session, world,
+                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The API marks its token used (a commit) before the payment: a payment
+    that then fails is a 503, not 'saved'; a page that is only read is a 503."""
+    from coop.ledger import services
+
+    def dead(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("INSERT", {}, psycopg.OperationalError("server closed the "
+                                                                        "connection"))
+
+    monkeypatch.setattr(services, "record_payment", dead)
+    client = app_ctx.test_client()
+    response = client.post(f"/api/v1/groups/{world.group.id}/accounts/{world.aigul.id}/payments",
+                           json={"amount": "10.00", "method": "cash"},
+                           headers={"Authorization": f"Bearer {world.token}",
+                                    "Idempotency-Key": "outage-api-key-000001"})
+    assert response.status_code == 503, response.get_data(as_text=True)
+    session.expire_all()
+    from coop.api.models import ApiToken
+
+    assert session.scalar(select(ApiToken.last_used_at)) is not None  # that was committed
+    monkeypatch.setattr(services, "statement", dead)
+    login(client, world.treasurer.user.email)
+    assert client.get(world.statement).status_code == 503  # its account commit is no change
