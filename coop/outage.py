@@ -57,7 +57,6 @@ RETRY_AFTER_SECONDS = 5
 # or starting (57P01-57P03), too many connections, a lock not got in time,
 # a serialisation failure or deadlock (the transaction can simply be retried).
 _TRANSIENT_STATES = ("08", "57P01", "57P02", "57P03", "53300", "55P03", "40001", "40P01")
-OUTAGE_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.PendingRollbackError)
 
 TITLE = _l("The service is unavailable for a moment")
 TEXT = _l("The database cannot be reached right now. Nothing was changed. "
@@ -69,7 +68,7 @@ SAVED_BUT = _l("Saved. The page after it could not be shown: reload it in a few 
 
 
 def is_database_outage(error: BaseException) -> bool:
-    if isinstance(error, (sa_exc.TimeoutError, sa_exc.PendingRollbackError)):
+    if isinstance(error, sa_exc.TimeoutError):  # the pool gave no connection in time
         return True
     if not isinstance(error, sa_exc.DBAPIError):
         return False
