@@ -79,10 +79,14 @@ def register_blueprints(app: Flask) -> None:
 def register_handlers(app: Flask) -> None:
     from coop.errors import register_errorhandlers
     from coop.i18n import register_template_helpers
+    from coop.outage import register_outage_handling
     from coop.security import register_id_guard, register_security_headers
+    from coop.text import register_text_guard
     from coop.transfer import register_compression, register_static_versions
 
     register_errorhandlers(app)
+    register_text_guard(app)
+    register_outage_handling(app)
     register_security_headers(app)
     register_id_guard(app)
     register_template_helpers(app)

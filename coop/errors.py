@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 
@@ -40,6 +41,7 @@ ERROR_TITLES = {
     422: _l("Cannot do that"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
+    503: _l("The service is unavailable for a moment"),
 }
 
 ERROR_TEXTS = {
@@ -64,7 +66,10 @@ def render_error(status: int, message: Any = None):  # type: ignore[no-untyped-d
 
     db.session.rollback()
     title = ERROR_TITLES.get(status, ERROR_TITLES[400 if status < 500 else 500])
-    text = message or ERROR_TEXTS.get(status, title)
+    return render_error_page(status, title, message or ERROR_TEXTS.get(status, title))
+
+
+def render_error_page(status: int, title: Any, text: Any):  # type: ignore[no-untyped-def]
     if _wants_json():
         return jsonify({"error": str(text), "status": status}), status
     return render_template("errors/error.html", status=status, title=title, text=text), status
@@ -84,6 +89,14 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         status = exc.code or 500
         return render_error(status, None)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(exc: SQLAlchemyError):  # type: ignore[no-untyped-def]
+        from coop.outage import is_database_outage, outage_page
+
+        if is_database_outage(exc):
+            return outage_page(exc)
+        return unexpected_error(exc)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):  # type: ignore[no-untyped-def]

@@ -1,5 +1,10 @@
-"""Form fields shared by the features: money and decimal quantities typed as
-people type them ("1 234,50"), checked on the server, never floats."""
+"""The base of every form, and form fields shared by the features: money and
+decimal quantities typed as people type them ("1 234,50"), checked on the
+server by the one number parser (coop.money.parse_decimal), never floats.
+
+Every form of the app is a `Form`: each of its text fields is cleaned by
+coop.text.clean_text (control characters, direction overrides, stacked
+accents, length) before any validator, service or the database sees it."""
 
 from __future__ import annotations
 
@@ -8,11 +13,36 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
 from coop import money
+from coop.text import TextFilter
+
+
+def _length_limit(unbound_field: Any) -> int | None:
+    validators = unbound_field.kwargs.get("validators") or (
+        unbound_field.args[1] if len(unbound_field.args) > 1 else None) or ()
+    limits = [v.max for v in validators if isinstance(v, Length) and v.max >= 0]
+    return min(limits) if limits else None
+
+
+class Form(FlaskForm):
+    """The base of every form of the app (tests/web/test_hostile_forms.py finds
+    any that is not): its text fields are cleaned by construction."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            field_class = unbound_field.field_class
+            # a password is hashed, never shown nor stored as typed: left as typed
+            if issubclass(field_class, StringField) and not issubclass(field_class,
+                                                                        PasswordField):
+                cleaning = TextFilter(multiline=issubclass(field_class, TextAreaField),
+                                      max_length=_length_limit(unbound_field))
+                options = {**options, "filters": [
+                    cleaning, *unbound_field.kwargs.get("filters", ())]}
+            return unbound_field.bind(form=form, **options)
 
 
 class MoneyField(StringField):
@@ -91,7 +121,7 @@ def apply_domain_error(form: Any, error: Any) -> None:
         form.form_errors.append(str(error.message))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: only the CSRF token (checked by CSRFProtect)."""
 
 

@@ -19,9 +19,17 @@ from flask_babel import lazy_gettext as _l
 # Amounts above this (in major units) are refused as typing mistakes.
 MAX_MAJOR = 10**12
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009'’]")
-_PLAIN = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-
+# Thousands separators people type: spaces of every width (a spreadsheet or
+# Babel writes U+00A0 or U+202F), apostrophes. A minus may be typographic.
+_GROUP_SPACES = re.compile(r"[ \u00a0\u202f\u2009\u2007'’]")
+_CANONICAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# What a person may type, after the spaces between thousands became " ":
+_PLAIN_TYPED = re.compile(r"-?[0-9]+([.,][0-9]+)?")
+_SPACED = re.compile(r"-?[0-9]{1,3}( [0-9]{3})+([.,][0-9]+)?")
+MAX_NUMBER_TEXT = 40
+# What a form keeps of a number as typed (to show it again): one character
+# more than a number may have, so that a longer one is still refused.
+TYPED_LIMIT = MAX_NUMBER_TEXT + 1
 
 class MoneyError(ValueError):
     """A value that is not an amount of money (the message says why)."""
@@ -39,42 +47,70 @@ def minor_digits(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
-def normalise_decimal_text(text: str) -> str:
-    """Turn '1 234,50', '1.234,50', '1,234.50' or '1234.50' into '1234.50'.
+def _typed_to_canonical(text: str) -> str | None:
+    """'1 234,50', '1.234,50', '1,234.50', '1.234.567' or '1234.5' as '1234.50'…;
+    None for anything else ('1..5', '1,2,3', '5-', '1e5', 'NaN').
 
-    The last of '.' and ',' is the decimal separator when both appear; a lone
-    comma is a decimal comma (Russian, Kyrgyz and Tajik spreadsheets write it),
-    several of one kind are thousands separators.
+    Spaces (of any width) and apostrophes may only stand between groups of
+    three digits. When both '.' and ',' appear, the last one is the decimal
+    separator and the other separates groups of three; a lone '.' or ',' is the
+    decimal separator (Russian, Kyrgyz and Tajik write a decimal comma);
+    several of one kind separate groups of three, with no decimals.
     """
-    s = _SPACES.sub("", text.strip())
-    s = s.replace("\u2212", "-")  # typographic minus
+    s = text.strip().replace("\u2212", "-")
+    s = _GROUP_SPACES.sub(" ", s)
+    if " " in s:
+        if not _SPACED.fullmatch(s):
+            return None
+        return s.replace(" ", "").replace(",", ".")
     if "," in s and "." in s:
         decimal_sep = "," if s.rfind(",") > s.rfind(".") else "."
         group_sep = "." if decimal_sep == "," else ","
-        s = s.replace(group_sep, "").replace(decimal_sep, ".")
-    elif s.count(",") == 1:
-        s = s.replace(",", ".")
-    elif s.count(",") > 1:
-        s = s.replace(",", "")
-    elif s.count(".") > 1:
-        s = s.replace(".", "")
-    return s
+        grouped = re.escape(group_sep)
+        if not re.fullmatch(rf"-?[0-9]{{1,3}}({grouped}[0-9]{{3}})+{re.escape(decimal_sep)}"
+                            r"[0-9]+", s):
+            return None
+        return s.replace(group_sep, "").replace(decimal_sep, ".")
+    for sep in ",.":
+        if s.count(sep) > 1:
+            if not re.fullmatch(rf"-?[0-9]{{1,3}}({re.escape(sep)}[0-9]{{3}})+", s):
+                return None
+            return s.replace(sep, "")
+    if not _PLAIN_TYPED.fullmatch(s):
+        return None
+    return s.replace(",", ".")
 
 
-def parse_decimal(text: str) -> Decimal:
-    """A decimal number as people type it; MoneyError for anything else."""
-    s = normalise_decimal_text(str(text))
-    if not _PLAIN.match(s):
-        raise MoneyError(_l("“%(text)s” is not a number.", text=str(text)[:40]))
+def parse_decimal(text: str, *, canonical: bool = False) -> Decimal:
+    """A decimal number as people type it; MoneyError for anything else.
+
+    The one parser of numbers: page forms, catalog files and the JSON API read
+    every amount, quantity, price and percentage through it. `canonical` (the
+    API, whose numbers are decimal strings like "1234.50") accepts only that
+    plain form: no spaces, no decimal comma, no grouping.
+    """
+    raw = str(text)
+    plain = None
+    if len(raw) <= MAX_NUMBER_TEXT:
+        plain = raw if _CANONICAL.fullmatch(raw) else (
+            None if canonical else _typed_to_canonical(raw))
+    if plain is None:
+        raise MoneyError(_l("“%(text)s” is not a number.", text=_printable(raw[:40])))
     try:
-        return Decimal(s)
-    except InvalidOperation as exc:  # pragma: no cover - the regex guards this
-        raise MoneyError(_l("“%(text)s” is not a number.", text=str(text)[:40])) from exc
+        return Decimal(plain)
+    except InvalidOperation as exc:  # pragma: no cover - the patterns guard this
+        raise MoneyError(_l("“%(text)s” is not a number.", text=raw[:40])) from exc
 
 
-def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:
-    """Parse an amount typed by a person into minor units of `currency`."""
-    value = parse_decimal(text)
+def _printable(text: str) -> str:
+    """What was typed, fit to quote back: invisible characters as their escape."""
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
+def parse_amount(text: str | Decimal, currency: str, *, allow_negative: bool = False) -> int:
+    """Parse an amount typed by a person (or already parsed) into minor units of
+    `currency`."""
+    value = text if isinstance(text, Decimal) else parse_decimal(text)
     digits = minor_digits(currency)
     if value.as_tuple().exponent < -digits:  # type: ignore[operator]
         raise MoneyError(_l("An amount in %(currency)s has at most %(digits)d decimals.",

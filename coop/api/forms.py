@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from coop.api.services import LIFETIMES, MAX_NAME
-from coop.forms import choices
+from coop.forms import Form, choices
 
 LIFETIME_LABELS = {30: _l("30 days"), 90: _l("90 days"), 365: _l("one year"),
                    None: _l("until I revoke it")}
@@ -22,7 +21,7 @@ def _lifetime(value: object) -> int | None:
         return -1  # not offered: the service says so
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """A new personal API token: its name and how long it works (the service
     checks both)."""
 

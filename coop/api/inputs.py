@@ -10,35 +10,26 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import request
 from flask_babel import lazy_gettext as _l
 
-from coop import money
+from coop import money, text
 from coop.api.problems import Problem
 from coop.errors import DomainError
 from coop.money import MoneyError
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_NUMBER_TEXT = 40
+MAX_NUMBER_TEXT = money.MAX_NUMBER_TEXT
 MAX_ITEMS = 500
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
-DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
-_DECIMAL = re.compile(DECIMAL_PATTERN)
-# Direction overrides and isolates reorder what others read (a name shown
-# backwards on a page or a PDF); they never belong in a name or a note.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-MAX_COMBINING = 3  # accents on one letter; more is "Zalgo" text
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"  # money.parse_decimal(canonical=True), for OpenAPI
 _MISSING = object()
-
-
-def invisible_characters() -> Any:
-    return _l("This contains invisible control characters. Please type it again.")
 
 
 def json_body(max_bytes: int = MAX_BODY_BYTES) -> Body:
@@ -64,21 +55,14 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
-    """The text in NFC; DomainError for control characters, lone surrogates,
-    direction overrides and letters buried under accents."""
-    text = value if value.isascii() else unicodedata.normalize("NFC", value)
-    run = 0
-    for position, char in enumerate(text):
-        category = unicodedata.category(char)
-        if (category in ("Cc", "Cs") and not (multiline and char in "\t\r\n")) \
-                or char in _BIDI_CONTROLS or char in "\ufffe\uffff":
-            raise DomainError(invisible_characters(), field=field)
-        run = run + 1 if category in ("Mn", "Me") else 0
-        if run > MAX_COMBINING or (run and position == 0):
-            raise DomainError(_l("Too many accents on one letter. Please type it again."),
-                              field=field)
-    return text
+def clean_text(value: str, field: str, *, multiline: bool = False,
+               max_length: int | None = None) -> str:
+    """The one text cleaning of coop.text (the forms' too), its refusal as a
+    DomainError naming the field."""
+    try:
+        return text.clean_text(value, multiline=multiline, max_length=max_length)
+    except text.TextError as exc:
+        raise DomainError(exc.message, field=field) from exc
 
 
 def safe_name(key: str) -> str:
@@ -124,7 +108,7 @@ class Body:
         if len(value) > max_length:
             raise DomainError(_l("This is too long (at most %(n)d characters).", n=max_length),
                               field=self.field(name))
-        return clean_text(value, self.field(name), multiline=multiline)
+        return clean_text(value, self.field(name), multiline=multiline, max_length=max_length)
 
     def choice(self, name: str, choices: tuple[str, ...], *, default: str | None = None
                ) -> str:
@@ -162,7 +146,7 @@ class Body:
             return None
         return parse_day(value, self.field(name))
 
-    def number(self, name: str, parse: Callable[[str], int], *, required: bool = False,
+    def number(self, name: str, parse: Callable[[Decimal], int], *, required: bool = False,
                default: int | None = None) -> int | None:
         """A decimal string read by `parse` (parse_quantity, parse_price…)."""
         value = self._value(name, required)
@@ -194,14 +178,20 @@ class Body:
             yield Body(item, path)
 
 
-def parse_number(value: Any, parse: Callable[[str], int], field: str) -> int:
-    if not isinstance(value, str) or not _DECIMAL.match(value):
-        raise DomainError(_l("Send the number as a decimal string, for example \"2.5\"."),
-                          field=field)
-    if len(value) > MAX_NUMBER_TEXT:
+def parse_number(value: Any, parse: Callable[[Decimal], int], field: str) -> int:
+    """A decimal string, read by the parser the forms use (in its strict form:
+    "1234.50", no spaces or decimal comma), then checked by `parse`."""
+    if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
         raise DomainError(_l("The number is too large."), field=field)
     try:
-        return parse(value)
+        if not isinstance(value, str):
+            raise MoneyError(value)
+        number = money.parse_decimal(value, canonical=True)
+    except MoneyError as exc:
+        raise DomainError(_l("Send the number as a decimal string, for example \"2.5\"."),
+                          field=field) from exc
+    try:
+        return parse(number)
     except MoneyError as exc:
         raise DomainError(exc.message, field=field) from exc
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -92,7 +93,16 @@ def _not_found_or_not_allowed(exc: HTTPException):  # type: ignore[no-untyped-de
     return render_error(exc.code or 500)
 
 
+def _database_problem(exc: SQLAlchemyError) -> Response:
+    from coop.outage import is_database_outage, outage_problem
+
+    if is_database_outage(exc):
+        return outage_problem(exc)
+    return _unexpected_problem(exc)
+
+
 def register_problem_handlers(bp: Blueprint) -> None:
+    bp.register_error_handler(SQLAlchemyError, _database_problem)
     bp.register_error_handler(Problem, _problem)
     bp.register_error_handler(DomainError, _domain_problem)
     bp.register_error_handler(HTTPException, _http_problem)

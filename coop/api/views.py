@@ -33,6 +33,7 @@ from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders import split
 from coop.orders.models import Round
+from coop.outage import forget_commits
 from coop.payables import services as payables
 from coop.quantities import (
     parse_price,
@@ -130,6 +131,7 @@ def authenticate() -> None:
         g._login_user = token.user
         if tokens.mark_used(db.session, token):
             db.session.commit()
+            forget_commits()  # not what the request is for
         return
     if not current_user.is_authenticated:
         raise Problem(401, headers={"WWW-Authenticate": 'Bearer realm="coop"'})

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from coop.config import SUPPORTED_LOCALES
-from coop.forms import choices
+from coop.forms import Form, choices
 from coop.i18n import LANGUAGE_NAMES
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField(_l("E-mail or phone number"),
                         validators=[DataRequired(), Length(max=254)],
                         render_kw={"autocomplete": "username", "autofocus": True})
@@ -19,7 +18,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"),
@@ -31,7 +30,7 @@ class ChangePasswordForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=32)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)],
@@ -42,7 +41,7 @@ class SetPasswordForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = SelectField(_l("Language"),
                          choices=choices([(c, LANGUAGE_NAMES[c]) for c in SUPPORTED_LOCALES]))
     next = HiddenField()

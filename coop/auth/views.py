@@ -176,11 +176,12 @@ def redeem_link(token: str):  # type: ignore[no-untyped-def]
 @bp.post("/language")
 def set_language():  # type: ignore[no-untyped-def]
     form = LanguageForm()
-    if form.validate_on_submit():
-        if current_user.is_authenticated:
-            current_user.locale = form.locale.data
-            db.session.commit()
-        session["locale"] = form.locale.data
+    if not form.validate_on_submit():
+        abort(400)  # a language not offered, or a `next` no page sends
+    if current_user.is_authenticated:
+        current_user.locale = form.locale.data
+        db.session.commit()
+    session["locale"] = form.locale.data
     return redirect(safe_next(form.next.data, url_for("groups.home")))
 
 

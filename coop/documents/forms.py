@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
 
+from coop.forms import Form
 
-class CreditNoteForm(FlaskForm):
+
+class CreditNoteForm(Form):
     """A credit note for one adjustment of her account: which invoice it corrects."""
 
     posting = HiddenField(validators=[DataRequired()])

@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from coop.config import SUPPORTED_LOCALES
-from coop.forms import DecimalTextField, MoneyField, choices
+from coop.forms import DecimalTextField, Form, MoneyField, choices
 from coop.groups.services import COUNTRIES, CURRENCIES
 from coop.i18n import COUNTRY_NAMES, LANGUAGE_NAMES, TIMEZONE_NAMES
 from coop.zones import TIMEZONES
@@ -32,7 +31,7 @@ def loss_policy_choices() -> list[SelectChoice]:
     ])
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=120)])
     village = StringField(_l("Village"), validators=[Optional(), Length(max=120)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
@@ -42,7 +41,7 @@ class GroupForm(FlaskForm):
     language = SelectField(_l("Language"), choices=language_choices())
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=32)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
@@ -50,11 +49,11 @@ class MemberForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices())
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=role_choices())
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     levy_percent = DecimalTextField(_l("Solidarity fund levy (percent of goods value)"),
                                     max_places=2, validators=[Optional()])
     cash_rounding = MoneyField(_l("Round each member's total to a multiple of"),

@@ -4,11 +4,10 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from coop.forms import MoneyField, choices
+from coop.forms import Form, MoneyField, choices
 
 
 def method_choices() -> list[Any]:
@@ -16,7 +15,7 @@ def method_choices() -> list[Any]:
                     ("bank", _l("bank transfer"))])
 
 
-class OnceForm(FlaskForm):
+class OnceForm(Form):
     """A form that moves money: a key made when the form is shown goes with
     what it records, so the same form sent twice (a double click, Back and
     send again) records once; `confirm_again` is set by the page that asks

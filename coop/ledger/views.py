@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
@@ -11,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from coop.csv_export import csv_bytes, csv_response
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import MoneyField, apply_domain_error, error_messages
@@ -115,19 +114,15 @@ def statement_csv(group_id: int, membership_id: int):  # type: ignore[no-untyped
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
     currency = g.group.currency
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_("Date"), _("What"), _("Note"), _("Amount"), _("Balance")])
-    writer.writerow(["", _("Opening balance"), "", "", to_string(opening, currency)])
-    for line in lines:
-        writer.writerow([fmt_date(line.posting.created_at),  # the group's time zone
-                         str(services.KIND_NAMES.get(line.posting.kind, line.posting.kind)),
-                         line.posting.memo, to_string(line.amount, currency),
-                         to_string(line.balance, currency)])
-    filename = f"statement-{g.group.id}-{member.id}.csv"
+    data = csv_bytes(
+        [_("Date"), _("What"), _("Note"), _("Amount"), _("Balance")],
+        [["", _("Opening balance"), "", "", to_string(opening, currency)]] + [
+            [fmt_date(line.posting.created_at),  # the group's time zone
+             services.KIND_NAMES.get(line.posting.kind, line.posting.kind),
+             line.posting.memo, to_string(line.amount, currency),
+             to_string(line.balance, currency)] for line in lines])
     db.session.commit()  # her account, made on first use
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_response(data, f"statement-{g.group.id}-{member.id}.csv")
 
 
 def _back(membership_id: int) -> Response:

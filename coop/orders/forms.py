@@ -4,16 +4,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coop.forms import DecimalTextField, MoneyField, choices
+from coop.forms import DecimalTextField, Form, MoneyField, choices
 from coop.groups.forms import loss_policy_choices
 from coop.ledger.forms import OnceForm
-from coop.money import MoneyError
+from coop.money import TYPED_LIMIT, MoneyError
 from coop.quantities import parse_quantity
 
 
@@ -32,7 +31,7 @@ def rule_choices() -> list[Any]:
     ])
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=160)])
     deadline = DateTimeLocalField(_l("Orders until"), validators=[Optional()],
                                   format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
@@ -79,8 +78,8 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
     lines: dict[int, tuple[int, int]] = {}
     typed: dict[int, OrderLineInput] = {}
     for item_id in item_ids:
-        q_text = (formdata.get(f"quantity_{item_id}") or "").strip()[:40]
-        t_text = (formdata.get(f"tolerance_{item_id}") or "").strip()[:40]
+        q_text = (formdata.get(f"quantity_{item_id}") or "").strip()[:TYPED_LIMIT]
+        t_text = (formdata.get(f"tolerance_{item_id}") or "").strip()[:TYPED_LIMIT]
         line = OrderLineInput(item_id, q_text, t_text)
         typed[item_id] = line
         try:
@@ -116,7 +115,7 @@ def parse_delivery_form(formdata: MultiDict[str, str], item_ids: list[int]
     typed: dict[int, dict[str, str]] = {}
     errors: dict[int, str] = {}
     for item_id in item_ids:
-        texts = {name: (formdata.get(f"{name}_{item_id}") or "").strip()[:40]
+        texts = {name: (formdata.get(f"{name}_{item_id}") or "").strip()[:TYPED_LIMIT]
                  for name in ("received", "damaged")}
         typed[item_id] = texts
         try:

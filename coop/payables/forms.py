@@ -4,11 +4,10 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from coop.forms import MoneyField
+from coop.forms import Form, MoneyField
 from coop.ledger.forms import method_choices
 from coop.security import MAX_ID
 
@@ -24,7 +23,7 @@ def _optional_id(value: object) -> int | None:
     return number if 0 < number <= MAX_ID else -1
 
 
-class SupplierPaymentForm(FlaskForm):
+class SupplierPaymentForm(Form):
     """The treasurer pays a supplier. The choices of supplier and round are set
     by the view (the group's suppliers, its awarded rounds)."""
 

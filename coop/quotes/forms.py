@@ -9,20 +9,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from coop.forms import MoneyField
+from coop.forms import Form, MoneyField
 from coop.groups.forms import language_choices
-from coop.money import MoneyError
+from coop.money import TYPED_LIMIT, MoneyError
 from coop.orders.forms import MultiCheckboxField, rule_choices
 from coop.quantities import parse_price, parse_quantity
 from coop.quotes import domain
 
 _NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
-MAX_FIELD = 40
+MAX_FIELD = TYPED_LIMIT
 MAX_CODE = domain.MAX_ARTICLE_CODE
 TIER_ROWS = domain.MAX_TIERS
 
@@ -36,7 +35,7 @@ def _days_field() -> IntegerField:
         render_kw={"inputmode": "numeric"})
 
 
-class RequestQuotesForm(FlaskForm):
+class RequestQuotesForm(Form):
     suppliers = MultiCheckboxField(_l("Suppliers to ask"), coerce=int)
     new_name = StringField(_l("Or add a supplier: name"),
                            validators=[Optional(), Length(max=160)])
@@ -48,11 +47,11 @@ class RequestQuotesForm(FlaskForm):
     days = _days_field()
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     days = _days_field()
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     """The offer as a whole; its products are read by `parse_offer_lines`."""
 
     delivery_fee = MoneyField(_l("Delivery fee to the group's village"),
@@ -71,19 +70,19 @@ class OfferForm(FlaskForm):
         self.delivery_fee.currency = currency
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(_l("Why not? (optional)"),
                            validators=[Optional(), Length(max=domain.MAX_NOTE)],
                            render_kw={"rows": 2})
 
 
-class CounterOfferForm(FlaskForm):
+class CounterOfferForm(Form):
     message = TextAreaField(_l("Message to the supplier"),
                             validators=[Optional(), Length(max=domain.MAX_MESSAGE)],
                             render_kw={"rows": 3})
 
 
-class AwardForm(FlaskForm):
+class AwardForm(Form):
     rule = SelectField(_l("Delivery fees shared"), choices=rule_choices())
 
 

@@ -10,14 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, FieldList, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from coop.forms import DecimalTextField, MoneyField, choices, unit_choices
+from coop.forms import DecimalTextField, Form, MoneyField, choices, unit_choices
 from coop.ledger.forms import OnceForm
-from coop.money import MoneyError, parse_decimal
+from coop.money import TYPED_LIMIT, MoneyError, parse_decimal
 from coop.quantities import parse_price, parse_quantity
 from coop.sales.domain import FACTOR_SCALE
 
@@ -56,7 +55,7 @@ class QuantityField(StringField):
         if not text:
             return
         try:
-            self.milli = parse_quantity(text[:40])
+            self.milli = parse_quantity(text[:TYPED_LIMIT])
         except MoneyError as exc:
             raise ValidationError(str(exc.message)) from exc
 
@@ -79,7 +78,7 @@ def cost_rule_choices() -> list[Any]:
                     ("equal", _l("in equal shares"))])
 
 
-class GradeForm(FlaskForm):
+class GradeForm(Form):
     class Meta:
         csrf = False
 
@@ -88,7 +87,7 @@ class GradeForm(FlaskForm):
     factor = DecimalTextField(_l("Price factor"), max_places=3, validators=[Optional()])
 
 
-class LotForm(FlaskForm):
+class LotForm(Form):
     product = StringField(_l("Product"), validators=[DataRequired(), Length(max=160)])
     unit = SelectField(_l("Unit"), choices=unit_choices, validate_choice=False)
     unit_other = StringField(_l("Other unit"), validators=[Optional(), Length(max=24)])
@@ -117,7 +116,7 @@ class LotForm(FlaskForm):
         return rows, None
 
 
-class ContributionForm(FlaskForm):
+class ContributionForm(Form):
     member = SelectField(_l("Member"), validate_choice=False)
     grade = SelectField(_l("Grade"), validate_choice=False)
     quantity = QuantityField(_l("Quantity"), validators=[DataRequired()])
@@ -125,14 +124,14 @@ class ContributionForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     grade = SelectField(_l("Grade"), validate_choice=False)
     quantity = QuantityField(_l("The right quantity (0 if she brought nothing)"),
                              validators=[DataRequired()])
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
-class BuyerForm(FlaskForm):
+class BuyerForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
     contact = StringField(_l("Contact (phone, address)"), validators=[Optional(),
                                                                       Length(max=300)])
@@ -165,8 +164,8 @@ def parse_sale_lines(formdata: MultiDict[str, str]
         grade_id = to_id(key.removeprefix("quantity_"))
         if grade_id is None:
             continue
-        line = TypedLine((formdata.get(key) or "").strip()[:40],
-                         (formdata.get(f"price_{grade_id}") or "").strip()[:40])
+        line = TypedLine((formdata.get(key) or "").strip()[:TYPED_LIMIT],
+                         (formdata.get(f"price_{grade_id}") or "").strip()[:TYPED_LIMIT])
         typed[grade_id] = line
         if not line.quantity_text:
             continue
@@ -193,7 +192,7 @@ class CostForm(OnceForm):
         self.amount.currency = currency
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 

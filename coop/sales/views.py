@@ -11,13 +11,12 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from coop import unit_text
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error, choices, fill_unit, unit_typed
+from coop.forms import ActionForm, Form, apply_domain_error, choices, fill_unit, unit_typed
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
@@ -65,7 +64,7 @@ def _whose(membership_id: int | None) -> Membership:
     return member_in_group(g.group, membership_id)
 
 
-def _not_saved(lot: SaleLot | None, form: FlaskForm, back: str):  # type: ignore[no-untyped-def]
+def _not_saved(lot: SaleLot | None, form: Form, back: str):  # type: ignore[no-untyped-def]
     """A form posted from a page with several forms: its errors on a page of
     their own, with the way back (nothing was saved)."""
     errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()

@@ -49,6 +49,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from coop import units
+from coop.csv_export import csv_bytes, unneutralise
 from coop.money import MoneyError
 from coop.quantities import (
     QTY_SCALE,
@@ -89,9 +90,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _SEP_HINT = re.compile(r"^sep=(.)$")
 _TIER_SEPARATORS = re.compile(r"[|\n\r]+")
 _TIER_EQUALS = re.compile(r"[=:]")
-# A cell starting with one of these is a formula to a spreadsheet: export puts
-# a quote before it, import takes that quote away again.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -568,29 +566,15 @@ def parse_catalog(data: bytes) -> list[CatalogRow]:
     return parse_records(read_catalog(data))
 
 
-def _needs_quote(cell: str) -> bool:
-    """A spreadsheet would run it as a formula, or reading it back would strip
-    a quote of its own ("'=x" as typed): export puts a ' in front."""
-    return cell.startswith(_FORMULA_START) or (cell.startswith("'") and _needs_quote(cell[1:]))
-
-
 def _unquote_formula(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and _needs_quote(cell[1:]) else cell
-
-
-def _quote_formula(cell: str) -> str:
-    return f"'{cell}" if _needs_quote(cell) else cell
+    return unneutralise(cell)
 
 
 def write_catalog(products: Iterable[ProductData]) -> bytes:
-    """The catalog CSV for spreadsheets in a Russian locale: BOM, `;`, decimal comma."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for product in products:
-        cells = product_to_text(product, decimal_comma=True)
-        writer.writerow([_quote_formula(cells[name]) for name in COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """The catalog CSV for spreadsheets in a Russian locale: BOM, `;`, decimal
+    comma, formulas neutralised (coop.csv_export)."""
+    return csv_bytes(COLUMNS, ([product_to_text(product, decimal_comma=True)[name]
+                                for name in COLUMNS] for product in products))
 
 
 def iter_errors_text(errors: Iterable[RowError]) -> Iterator[str]:

@@ -3,12 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from coop.forms import fill_unit, unit_choices, unit_typed
+from coop.forms import Form, fill_unit, unit_choices, unit_typed
 from coop.groups.forms import language_choices
 from coop.suppliers import domain
 from coop.suppliers.domain import ProductData
@@ -19,7 +18,7 @@ MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 _DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
 
 
-class SupplierForm(FlaskForm):
+class SupplierForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
     contact_person = StringField(_l("Contact person"), validators=[Optional(), Length(max=120)])
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=40)],
@@ -29,7 +28,7 @@ class SupplierForm(FlaskForm):
                            choices=language_choices())
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     """The fields are named as the catalog CSV columns; the catalog rules
     (coop.suppliers.domain) read them, so a form and a CSV line are checked alike.
     After a successful validate(), `product` holds the ProductData."""
@@ -71,7 +70,7 @@ class ProductForm(FlaskForm):
         fill_unit(self, product.unit)
 
 
-class CatalogImportForm(FlaskForm):
+class CatalogImportForm(Form):
     file = FileField(_l("Catalog file (CSV or Excel .xlsx)"), validators=[
         FileRequired(_l("Choose the CSV file to import.")),
         FileAllowed(["csv", "txt", "tsv", "xlsx"],

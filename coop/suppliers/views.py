@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import io
 import re
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from coop.csv_export import csv_response
 from coop.errors import render_error
 from coop.extensions import db
 from coop.forms import ActionForm
@@ -207,5 +207,4 @@ def export_catalog(group_id: int, supplier_id: int):  # type: ignore[no-untyped-
     found = supplier_in_group(g.group, supplier_id)
     data = services.export_catalog(db.session, found)
     name = _UNSAFE_FILENAME.sub(" ", found.name).strip() or f"supplier-{found.id}"
-    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
-                     download_name=f"{name} - catalog.csv", max_age=0)
+    return csv_response(data, f"{name} - catalog.csv")
