@@ -274,15 +274,17 @@ def _distribution_sheet(data: DistributionData) -> bytes:
 def _member_block(name: str, phone: str, lines: list[tuple[SheetProduct, int]],
                   width: float) -> list[Flowable]:
     first = width - 55 * mm
-    rows: list[list[Any]] = [[pdf.fit(name, pdf.FONT_BOLD, 8.5, first), phone, ""]]
+    # her whole name, wrapped if long; a product line runs under the phone column
+    rows: list[list[Any]] = [[name, phone, ""]]
     for product, quantity in lines:
-        rows.append([pdf.fit(f"{BOX}  {product.name}", pdf.FONT, 8.5, first + 25 * mm), "",
-                     _qty_unit(quantity, product.unit)])
+        rows.append([f"{BOX}  {product.name}", "", _qty_unit(quantity, product.unit)])
     if not lines:
         rows.append([_("Nothing to collect."), "", ""])
     rows.append([f"{_('Received (signature)')}: " + "_" * 34, "", ""])
+    spans = [("SPAN", (0, row), (1, row)) for row in range(1, len(rows) - 1)]
     block = pdf.table(rows, [first, 25 * mm, 30 * mm], header_rows=0, numeric=(2,),
-                      extra=[("SPAN", (0, -1), (-1, -1)), ("TOPPADDING", (0, -1), (-1, -1), 7),
+                      extra=[*spans, ("SPAN", (0, -1), (-1, -1)),
+                             ("TOPPADDING", (0, -1), (-1, -1), 7),
                              ("FONTNAME", (0, 0), (0, 0), pdf.FONT_BOLD),
                              ("TEXTCOLOR", (1, 0), (1, 0), pdf.MUTED),
                              ("TEXTCOLOR", (0, -1), (-1, -1), pdf.MUTED),
@@ -325,8 +327,8 @@ def _matrix(data: DistributionData) -> list[Flowable]:
                           s.small))
         story.append(pdf.gap(1))
         head: list[Any] = [para(_("Member"), s.head)]
-        head += [pdf.VerticalLabel(f"{i + 1}. {products[i].name} ({products[i].unit})",
-                                   38 * mm) for i in block]
+        head += [pdf.VerticalLabel(f"{i + 1}. {products[i].name}", 38 * mm,
+                                   unit=products[i].unit) for i in block]
         rows: list[list[Any]] = [head]
         for member in data.members:
             quantities = member.quantities
@@ -405,12 +407,15 @@ def _order_form(data: OrderFormData) -> bytes:
         blank = [""] * (2 * len(block))
         rows += [[name, *blank] for name in data.members]
         rows += [["", *blank] for _row in range(EXTRA_ROWS)]
-        heights = [None, None] + [9 * mm] * (len(rows) - 2)
+        # room to write by hand, and to a long name wrapped on several lines
+        heights = [None, None] + [
+            max(9 * mm, len(pdf.fit_lines(row[0], pdf.FONT, 8.5, name_width - 6)[0]) * 10.5 + 6)
+            for row in rows[2:]]
         result = pdf.table(rows, [name_width] + [pair / 2] * (2 * len(block)), header_rows=2,
                            grid=True, extra=[*spans, ("ALIGN", (1, 1), (-1, 1), "CENTER"),
                                              ("VALIGN", (0, 2), (0, -1), "MIDDLE"),
                                              ("LINEAFTER", (2, 0), (-1, -1), 0.9, pdf.INK)])
-        result._argH = heights  # fixed row heights: room to write by hand
+        result._argH = heights  # fixed row heights
         story.append(result)
     return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.round_title)
