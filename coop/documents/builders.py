@@ -280,7 +280,7 @@ def _member_block(name: str, phone: str, lines: list[tuple[SheetProduct, int]],
         rows.append([f"{BOX}  {product.name}", "", _qty_unit(quantity, product.unit)])
     if not lines:
         rows.append([_("Nothing to collect."), "", ""])
-    rows.append([f"{_('Received (signature)')}: " + "_" * 34, "", ""])
+    rows.append([_("Received (signature)") + ": " + "_" * 34, "", ""])
     spans = [("SPAN", (0, row), (1, row)) for row in range(1, len(rows) - 1)]
     block = pdf.table(rows, [first, 25 * mm, 30 * mm], header_rows=0, numeric=(2,),
                       extra=[*spans, ("SPAN", (0, -1), (-1, -1)),

@@ -176,9 +176,11 @@ def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header_rows
 # Cells that never run into their neighbours (issue 15)
 # --------------------------------------------------------------------------
 
-SEPARATORS = "-/_.,:;|"
 MIN_SIZE = 5.5
-_TOKEN = re.compile(r"[^-/_.,:;|]*[-/_.,:;|]+|[^-/_.,:;|]+")
+# A piece of a word up to and with its separators: - / _ | always, and . , : ;
+# when no digit follows (123 456 789,00 is never broken: it shrinks).
+_TOKEN = re.compile(r"(?:[^-/_|.,:;]|[.,:;](?=\d))*(?:[-/_|]|[.,:;](?!\d))+"
+                    r"|(?:[^-/_|.,:;]|[.,:;](?=\d))+")
 
 
 def _width(text: str, font: str, size: float) -> float:
