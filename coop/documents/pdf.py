@@ -286,10 +286,19 @@ def fit_cells(rows: list[list[Any]], widths: list[float],
             r0, r1 = (r if r >= 0 else count + r for r in (r0, r1))
             spans[(c0, r0)] = sum(widths[c0:c1 + 1])
             hidden |= {(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)} - {(c0, r0)}
+    # a cell that fits at the largest size, in bold, with the widest padding
+    # needs no closer look (most cells: one width computed per cell)
+    largest = max([10.0, *(command[3] for command in style if command[0] == "FONTSIZE")])
+    padding = max([6.0, *(command[3] for command in style if command[0] in (
+        "LEFTPADDING", "RIGHTPADDING"))]) * 2
     extra: list[tuple[Any, ...]] = []
     for r, row in enumerate(rows):
         for c, cell in enumerate(row):
             if (c, r) in hidden or c >= columns:
+                continue
+            if isinstance(cell, str) and all(
+                    _width(line, FONT_BOLD, largest) <= widths[c] - padding
+                    for line in cell.split("\n")):
                 continue
             room = spans.get((c, r), widths[c]) - (
                 _cell_value(style, "LEFTPADDING", c, r, columns, count, 6)
