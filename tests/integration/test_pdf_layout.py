@@ -131,8 +131,11 @@ def test_nine_digit_amounts_keep_their_columns(app_ctx: Flask, session: Session)
         pack_size=123_456_000) for p in form.products])
     built["order form"] = builders.build_order_form(form)
     sheet = documents.distribution_data(session, settled)
-    sheet = _big(sheet, members=[dataclasses.replace(m, quantities={
-        k: 123_456_789 for k in m.quantities}) for m in sheet.members])
+    # a settled round's sheet keeps the names it was settled with: made hostile here
+    sheet = _big(sheet, members=[dataclasses.replace(m, name=f"{LONG_MEMBER} {n}", quantities={
+        k: 123_456_789 for k in m.quantities}) for n, m in enumerate(sheet.members)],
+        products=[dataclasses.replace(p, name=f"{LONG_NAME} {n}", unit=LONG_UNIT)
+                  for n, p in enumerate(sheet.products)])
     built["distribution sheet"] = builders.build_distribution_sheet(sheet)
     for name, content in built.items():
         _save(f"big-{name.replace(' ', '-')}.pdf", content)
