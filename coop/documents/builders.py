@@ -98,7 +98,8 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
                      _qty_unit(line.pack_size, line.unit), str(line.packs),
                      _qty_unit(line.quantity, line.unit), fmt_price(line.unit_price),
                      fmt_money(line.amount, cur)])
-    widths = [8 * mm, 46 * mm, 18 * mm, 20 * mm, 19 * mm, 22 * mm, 20 * mm]
+    # the amount gets room for 123 456 789,00 at full size; a long name wraps instead
+    widths = [8 * mm, 40 * mm, 18 * mm, 20 * mm, 17 * mm, 22 * mm, 20 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(3, 8)))
     totals = [(_("Goods"), fmt_money(data.goods, cur))]
