@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 600, 220, 8, 40, 16
+# Drawn at about its own size on a 390 px phone, so that 13-unit text reads as
+# 13 px there (issue 15: a 600-wide chart shrank its text to 7 px).
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 340, 200, 8, 40, 16
+ROW, LABEL_SIZE, BAR_HEIGHT, VALUE_ROOM = 46, 13, 16, 112
+LABEL_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -17,30 +21,42 @@ class Bar:
     height: int
     label: str
     value_text: str
+    label_y: int
+    value_y: int
+    negative: bool
 
 
 @dataclass(frozen=True)
 class BarChart:
+    """Horizontal bars, one row each: the label on its own line (so a long round
+    title has the whole width), the bar under it from the zero line, and the
+    value at the right edge; a negative value is a bar to the left of zero."""
     bars: list[Bar]
     width: int = WIDTH
-    height: int = HEIGHT
-    baseline: int = HEIGHT - PAD_BOTTOM
+    height: int = 0
+    zero_x: int = PAD_LEFT
+    font_size: int = LABEL_SIZE
+    value_x: int = WIDTH - PAD_LEFT
 
 
 def bar_chart(values: list[tuple[str, int, str]]) -> BarChart:
-    """(label, value ≥ 0, value as text) -> bars scaled to the tallest."""
+    """(label, value, value as text) -> bars scaled to the largest magnitude."""
     if not values:
         return BarChart([])
-    top = max(max(v for _l, v, _t in values), 1)
-    plot = HEIGHT - PAD_BOTTOM - PAD_TOP
-    slot = (WIDTH - PAD_LEFT) // len(values)
-    width = max(min(slot * 2 // 3, 90), 4)
+    low = min(0, *(v for _l, v, _t in values))
+    high = max(0, *(v for _l, v, _t in values))
+    span = max(high - low, 1)
+    plot = WIDTH - 2 * PAD_LEFT - VALUE_ROOM
+    zero_x = PAD_LEFT + (-low) * plot // span
     bars = []
     for i, (label, value, text) in enumerate(values):
-        height = max(value, 0) * plot // top
-        x = PAD_LEFT + i * slot + (slot - width) // 2
-        bars.append(Bar(x, HEIGHT - PAD_BOTTOM - height, width, height, label[:24], text))
-    return BarChart(bars)
+        top = PAD_TOP // 2 + i * ROW
+        length = abs(value) * plot // span
+        x = zero_x if value >= 0 else zero_x - length
+        short = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
+        bars.append(Bar(x, top + LABEL_SIZE + 6, max(length, 1), BAR_HEIGHT, short, text,
+                        top + LABEL_SIZE, top + LABEL_SIZE + 6 + BAR_HEIGHT - 3, value < 0))
+    return BarChart(bars, height=PAD_TOP // 2 + len(values) * ROW + 4, zero_x=zero_x)
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,9 @@ def group(found: Group, membership: Membership | None) -> Json:
     }
 
 
-def member(membership: Membership, *, with_email: bool) -> Json:
+def member(membership: Membership, *, with_email: bool, with_phone: bool = True) -> Json:
     user = membership.user
-    return {"id": membership.id, "name": user.name, "phone": user.phone,
+    return {"id": membership.id, "name": user.name, "phone": user.phone if with_phone else None,
             "email": user.email if with_email else None, "role": membership.role,
             "active": membership.active, "has_login": user.has_login}
 

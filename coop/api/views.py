@@ -251,11 +251,14 @@ def group(group_id: int):  # type: ignore[no-untyped-def]
 
 @api_route("/groups/<int:group_id>/members", summary="The group's members", tags=["groups"],
            response="Member", paginated=True, errors=(404,),
-           description="Active members; the treasurer sees inactive members and e-mails too.")
+           description="Active members; the treasurer sees inactive members and e-mails too. "
+                       "A member sees another's phone number only when that one shows it.")
 @group_view()
 def members(group_id: int):  # type: ignore[no-untyped-def]
     found = groups.list_members(db.session, g.group, include_inactive=g.is_treasurer)
-    return jsonify(paginate(found, lambda m: represent.member(m, with_email=g.is_treasurer)))
+    return jsonify(paginate(found, lambda m: represent.member(
+        m, with_email=g.is_treasurer,
+        with_phone=groups.phone_visible(m, g.membership, is_treasurer=g.is_treasurer))))
 
 
 @api_route("/groups/<int:group_id>/members", "POST", summary="Add a member (treasurer)",

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from coop.config import SUPPORTED_LOCALES
 from coop.forms import Form, choices
 from coop.i18n import LANGUAGE_NAMES
+from coop.orders.forms import MultiCheckboxField
 
 
 class LoginForm(Form):
@@ -45,3 +46,9 @@ class LanguageForm(Form):
     locale = SelectField(_l("Language"),
                          choices=choices([(c, LANGUAGE_NAMES[c]) for c in SUPPORTED_LOCALES]))
     next = HiddenField()
+
+
+class PhoneShownForm(Form):
+    """Her choice, per group, of showing her phone number to the other members."""
+    shown = MultiCheckboxField(_l("Show my phone number to the other members of"), coerce=int,
+                               validate_choice=False)

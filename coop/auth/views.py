@@ -19,7 +19,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from coop.api import services as api_tokens
 from coop.api.forms import TokenForm
 from coop.auth import services
-from coop.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
+from coop.auth.forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    PhoneShownForm,
+    SetPasswordForm,
+)
 from coop.auth.models import User
 from coop.errors import DomainError
 from coop.extensions import db, limiter, login_manager
@@ -151,6 +157,26 @@ def revoke_api_token(token_id: int):  # type: ignore[no-untyped-def]
     db.session.commit()
     flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "info")
     return redirect(url_for("auth.api_tokens_page"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():  # type: ignore[no-untyped-def]
+    """Her account: password, API tokens, and whether the other members of each
+    of her groups see her phone number."""
+    from coop.groups import services as groups
+
+    memberships = groups.memberships_of(db.session, current_user)
+    form = PhoneShownForm()
+    form.shown.choices = [(m.group_id, m.group.name) for m in memberships]
+    if request.method == "GET":
+        form.shown.data = [m.group_id for m in memberships if m.show_phone]
+    if form.validate_on_submit():
+        groups.set_phone_shown(db.session, current_user, set(form.shown.data or ()))
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, memberships=memberships)
 
 
 @bp.route("/link/<token>", methods=["GET", "POST"])

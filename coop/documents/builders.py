@@ -99,7 +99,8 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
                      _qty_unit(line.pack_size, line.unit), str(line.packs),
                      _qty_unit(line.quantity, line.unit), unit_text.price(line.unit_price, cur),
                      fmt_money(line.amount, cur)])
-    widths = [8 * mm, 46 * mm, 18 * mm, 20 * mm, 19 * mm, 22 * mm, 20 * mm]
+    # the amount gets room for 123 456 789,00 at full size; a long name wraps instead
+    widths = [8 * mm, 40 * mm, 18 * mm, 20 * mm, 17 * mm, 22 * mm, 20 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(3, 8)))
     totals = [(_("Goods"), fmt_money(data.goods, cur))]
@@ -275,15 +276,17 @@ def _distribution_sheet(data: DistributionData) -> bytes:
 def _member_block(name: str, phone: str, lines: list[tuple[SheetProduct, int]],
                   width: float) -> list[Flowable]:
     first = width - 55 * mm
-    rows: list[list[Any]] = [[pdf.fit(name, pdf.FONT_BOLD, 8.5, first), phone, ""]]
+    # her whole name, wrapped if long; a product line runs under the phone column
+    rows: list[list[Any]] = [[name, phone, ""]]
     for product, quantity in lines:
-        rows.append([pdf.fit(f"{BOX}  {product.name}", pdf.FONT, 8.5, first + 25 * mm), "",
-                     _qty_unit(quantity, product.unit)])
+        rows.append([f"{BOX}  {product.name}", "", _qty_unit(quantity, product.unit)])
     if not lines:
         rows.append([_("Nothing to collect."), "", ""])
-    rows.append([f"{_('Received (signature)')}: " + "_" * 34, "", ""])
+    rows.append([_("Received (signature)") + ": " + "_" * 34, "", ""])
+    spans = [("SPAN", (0, row), (1, row)) for row in range(1, len(rows) - 1)]
     block = pdf.table(rows, [first, 25 * mm, 30 * mm], header_rows=0, numeric=(2,),
-                      extra=[("SPAN", (0, -1), (-1, -1)), ("TOPPADDING", (0, -1), (-1, -1), 7),
+                      extra=[*spans, ("SPAN", (0, -1), (-1, -1)),
+                             ("TOPPADDING", (0, -1), (-1, -1), 7),
                              ("FONTNAME", (0, 0), (0, 0), pdf.FONT_BOLD),
                              ("TEXTCOLOR", (1, 0), (1, 0), pdf.MUTED),
                              ("TEXTCOLOR", (0, -1), (-1, -1), pdf.MUTED),
@@ -326,9 +329,8 @@ def _matrix(data: DistributionData) -> list[Flowable]:
                           s.small))
         story.append(pdf.gap(1))
         head: list[Any] = [para(_("Member"), s.head)]
-        head += [pdf.VerticalLabel(
-            f"{i + 1}. {products[i].name} ({unit_text.label(products[i].unit)})", 38 * mm)
-            for i in block]
+        head += [pdf.VerticalLabel(f"{i + 1}. {products[i].name}", 38 * mm,
+                                   unit=unit_text.label(products[i].unit)) for i in block]
         rows: list[list[Any]] = [head]
         for member in data.members:
             quantities = member.quantities
@@ -409,12 +411,15 @@ def _order_form(data: OrderFormData) -> bytes:
         blank = [""] * (2 * len(block))
         rows += [[name, *blank] for name in data.members]
         rows += [["", *blank] for _row in range(EXTRA_ROWS)]
-        heights = [None, None] + [9 * mm] * (len(rows) - 2)
+        # room to write by hand, and to a long name wrapped on several lines
+        heights = [None, None] + [
+            max(9 * mm, len(pdf.fit_lines(row[0], pdf.FONT, 8.5, name_width - 6)[0]) * 10.5 + 6)
+            for row in rows[2:]]
         result = pdf.table(rows, [name_width] + [pair / 2] * (2 * len(block)), header_rows=2,
                            grid=True, extra=[*spans, ("ALIGN", (1, 1), (-1, 1), "CENTER"),
                                              ("VALIGN", (0, 2), (0, -1), "MIDDLE"),
                                              ("LINEAFTER", (2, 0), (-1, -1), 0.9, pdf.INK)])
-        result._argH = heights  # fixed row heights: room to write by hand
+        result._argH = heights  # fixed row heights
         story.append(result)
     return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.round_title)

@@ -8,13 +8,14 @@ Builders (coop.documents.builders) make a story of flowables and hand it to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -164,9 +165,160 @@ def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header_rows
     if grid:
         style.append(("GRID", (0, 0), (-1, -1), 0.4, RULE))
     style += list(extra)
-    result = Table(list(rows), colWidths=list(widths), repeatRows=header_rows,
+    rows = [list(row) for row in rows]
+    style += fit_cells(rows, list(widths), style)
+    result = Table(rows, colWidths=list(widths), repeatRows=header_rows,
                    style=TableStyle(style), hAlign="LEFT")
     return result
+
+
+# --------------------------------------------------------------------------
+# Cells that never run into their neighbours (issue 15)
+# --------------------------------------------------------------------------
+
+MIN_SIZE = 5.5
+# A piece of a word up to and with its separators: - / _ | always, and . , : ;
+# when no digit follows (123 456 789,00 is never broken: it shrinks).
+_TOKEN = re.compile(r"(?:[^-/_|.,:;]|[.,:;](?=\d))*(?:[-/_|]|[.,:;](?!\d))+"
+                    r"|(?:[^-/_|.,:;]|[.,:;](?=\d))+")
+
+
+def _width(text: str, font: str, size: float) -> float:
+    return pdfmetrics.stringWidth(text, font, size)
+
+
+def _break_token(token: str, font: str, size: float, width: float) -> list[str]:
+    """A word too wide for the column broken only after its separators
+    (NS-KAP-03/ 2026), never inside a run of letters or digits."""
+    lines, current = [], ""
+    for piece in _TOKEN.findall(token):
+        if current and _width(current + piece, font, size) > width:
+            lines.append(current)
+            current = piece
+        else:
+            current += piece
+    return [*lines, current]
+
+
+def fit_lines(text: str, font: str, size: float, width: float) -> tuple[list[str], float]:
+    """The text in lines that fit `width`: broken between words, a long code
+    after its separators, and the size made smaller (down to MIN_SIZE) while a
+    word still does not fit. Numbers hold no ordinary space (Babel groups
+    digits with a no-break space), so an amount is never broken: it shrinks."""
+    while True:
+        lines: list[str] = []
+        for part in text.split("\n"):
+            line = ""
+            for word in part.split(" "):
+                candidate = f"{line} {word}" if line else word
+                if _width(candidate, font, size) <= width:
+                    line = candidate
+                    continue
+                if line:
+                    lines.append(line)
+                pieces = _break_token(word, font, size, width)
+                lines += pieces[:-1]
+                line = pieces[-1]
+            lines.append(line)
+        if size <= MIN_SIZE or all(_width(line, font, size) <= width for line in lines):
+            return lines, size
+        size = max(size - 0.5, MIN_SIZE)
+
+
+def _cell_value(commands: list[tuple[Any, ...]], name: str, column: int, row: int,
+                columns: int, rows: int, default: Any) -> Any:
+    """What the table style's last matching command sets for one cell."""
+    value = default
+    for command in commands:
+        if command[0] != name:
+            continue
+        (c0, r0), (c1, r1) = command[1], command[2]
+        c0, c1 = (c if c >= 0 else columns + c for c in (c0, c1))
+        r0, r1 = (r if r >= 0 else rows + r for r in (r0, r1))
+        if c0 <= column <= c1 and r0 <= row <= r1:
+            value = command[3]
+    return value
+
+
+def _plain(markup: str) -> tuple[str, bool] | None:
+    """The text of a paragraph made by para() or rich(bold(...)); None for other markup."""
+    bold_text = markup.startswith("<b>") and markup.endswith("</b>")
+    inner = markup[3:-4] if bold_text else markup
+    if "<" in inner:
+        return None
+    return unescape(inner), bold_text
+
+
+def _fit_paragraph(cell: Paragraph, width: float) -> Paragraph:
+    style = cell.style
+    if cell.minWidth() <= width:
+        return cell
+    plain = _plain(cell.text)
+    font = FONT_BOLD if plain and plain[1] else style.fontName
+    if plain is None:
+        lines, size = [cell.text], style.fontSize
+        while size > MIN_SIZE and Paragraph(cell.text, ParagraphStyle(
+                "fit", parent=style, fontSize=size, leading=size * 1.2)).minWidth() > width:
+            size -= 0.5
+        markup = cell.text
+    else:
+        lines, size = fit_lines(plain[0], font, style.fontSize, width)
+        markup = "<br/>".join(escape(line) for line in lines)
+        if plain[1]:
+            markup = f"<b>{markup}</b>"
+    fitted = ParagraphStyle("fit", parent=style, fontSize=size,
+                            leading=style.leading * size / style.fontSize)
+    return Paragraph(markup, fitted)
+
+
+def fit_cells(rows: list[list[Any]], widths: list[float],
+              style: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Make every cell fit its column (or its span): plain strings broken into
+    lines, paragraphs given their breaks; what still does not fit gets a
+    smaller font. Returns the style commands for the cells made smaller."""
+    count, columns = len(rows), len(widths)
+    spans: dict[tuple[int, int], float] = {}
+    hidden: set[tuple[int, int]] = set()
+    for command in style:
+        if command[0] == "SPAN":
+            (c0, r0), (c1, r1) = command[1], command[2]
+            c0, c1 = (c if c >= 0 else columns + c for c in (c0, c1))
+            r0, r1 = (r if r >= 0 else count + r for r in (r0, r1))
+            spans[(c0, r0)] = sum(widths[c0:c1 + 1])
+            hidden |= {(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)} - {(c0, r0)}
+    # a cell that fits at the largest size, in bold, with the widest padding
+    # needs no closer look (most cells: one width computed per cell)
+    largest = max([10.0, *(command[3] for command in style if command[0] == "FONTSIZE")])
+    padding = max([6.0, *(command[3] for command in style if command[0] in (
+        "LEFTPADDING", "RIGHTPADDING"))]) * 2
+    extra: list[tuple[Any, ...]] = []
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if (c, r) in hidden or c >= columns:
+                continue
+            if isinstance(cell, str) and all(
+                    _width(line, FONT_BOLD, largest) <= widths[c] - padding
+                    for line in cell.split("\n")):
+                continue
+            room = spans.get((c, r), widths[c]) - (
+                _cell_value(style, "LEFTPADDING", c, r, columns, count, 6)
+                + _cell_value(style, "RIGHTPADDING", c, r, columns, count, 6))
+            if isinstance(cell, str) and cell:
+                font = _cell_value(style, "FONTNAME", c, r, columns, count, FONT)
+                size = _cell_value(style, "FONTSIZE", c, r, columns, count, 10)
+                if all(_width(line, font, size) <= room for line in cell.split("\n")):
+                    continue
+                lines, fitted = fit_lines(cell, font, size, room)
+                row[c] = "\n".join(lines)
+                if fitted != size:
+                    extra += [("FONTSIZE", (c, r), (c, r), fitted),
+                              ("LEADING", (c, r), (c, r), fitted + 2)]
+            elif isinstance(cell, Paragraph):
+                row[c] = _fit_paragraph(cell, room)
+            elif isinstance(cell, list):
+                row[c] = [_fit_paragraph(item, room) if isinstance(item, Paragraph) else item
+                          for item in cell]
+    return extra
 
 
 def wrapped(text: str, font: str, size: float, width: float) -> str:
@@ -224,26 +376,42 @@ class SignatureLine(Flowable):
 
 
 class VerticalLabel(Flowable):
-    """A column heading written upwards, for narrow columns of a matrix."""
+    """A column heading written upwards, for narrow columns of a matrix: the
+    text in as many upward lines as the column has room for (shortened only
+    past them), and the unit always on its own last line."""
 
-    def __init__(self, text: str, height: float, size: float = 7) -> None:
+    def __init__(self, text: str, height: float, size: float = 7, unit: str = "") -> None:
         super().__init__()
         self.size = size
         self.height = height
-        self.text = fit(text, FONT_BOLD, size, height)
+        self.text = text
+        self.unit = unit
+        self.lines: list[str] = [text]
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         self.width = available_width
+        leading = self.size * 1.2
+        room = max(int((available_width - 4) // leading), 1)
+        unit = [fit(f"({self.unit})", FONT, self.size, self.height)] if self.unit else []
+        room = max(room - len(unit), 1)
+        lines, _size = fit_lines(self.text, FONT_BOLD, self.size, self.height)
+        if len(lines) > room:
+            lines = [*lines[:room - 1], fit(" ".join(lines[room - 1:]), FONT_BOLD, self.size,
+                                            self.height)]
+        self.lines = [*lines, *unit]
         return available_width, self.height
 
     def draw(self) -> None:
         canvas = self.canv
+        leading = self.size * 1.2
         canvas.saveState()
-        canvas.translate(self.width / 2 + self.size / 3, 0)
+        canvas.translate((self.width - leading * len(self.lines)) / 2 + self.size, 0)
         canvas.rotate(90)
-        canvas.setFont(FONT_BOLD, self.size)
         canvas.setFillColor(INK)
-        canvas.drawString(0, 0, self.text)
+        for number, line in enumerate(self.lines):
+            unit_line = bool(self.unit) and number == len(self.lines) - 1
+            canvas.setFont(FONT if unit_line else FONT_BOLD, self.size)
+            canvas.drawString(0, -number * leading, line)
         canvas.restoreState()
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.auth.models import User
@@ -70,6 +70,9 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     # Bumped by every order change: the row lock that serialises a member's
     # concurrent orders, so that a credit limit holds across two tabs.
     order_lock: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Her phone number is the treasurer's to see; the other members see it only
+    # when she chooses to show it (on her account page).
+    show_phone: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     group: Mapped[Group] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

@@ -219,3 +219,25 @@ def list_members(session: Session, group: Group, *, include_inactive: bool = Tru
     if not include_inactive:
         query = query.where(Membership.active.is_(True))
     return list(session.scalars(query))
+
+
+def phone_visible(membership: Membership, viewer: Membership | None, *,
+                  is_treasurer: bool) -> bool:
+    """Another member's phone number is the treasurer's to see, and hers to show."""
+    return (is_treasurer or membership.show_phone
+            or (viewer is not None and viewer.id == membership.id))
+
+
+def memberships_of(session: Session, user: User) -> list[Membership]:
+    """Her active memberships, by group name."""
+    return list(session.scalars(
+        select(Membership).join(Group).options(contains_eager(Membership.group))
+        .where(Membership.user_id == user.id, Membership.active.is_(True))
+        .order_by(Group.name)))
+
+
+def set_phone_shown(session: Session, user: User, shown_group_ids: set[int]) -> None:
+    """Her choice, in each of her groups, of showing her phone number to the others."""
+    for membership in session.scalars(select(Membership).where(Membership.user_id == user.id)):
+        membership.show_phone = membership.group_id in shown_group_ids
+    session.flush()

@@ -62,7 +62,7 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
         high_text=fmt_money(max([0, *(b for _a, b in history)]), group.currency))
     savings = orders.savings_by_round(db.session, group)
     savings_chart = charts.bar_chart(
-        [(title, max(saved, 0), fmt_money(saved, group.currency)) for title, saved in savings])
+        [(title, saved, fmt_money(saved, group.currency)) for title, saved in savings])
     my_balance = (ledger.member_balance(db.session, g.membership)
                   if g.membership is not None else None)
     open_rounds = [r for r in orders.list_rounds(db.session, group, include_drafts=False)
@@ -77,7 +77,10 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
 @group_view()
 def members(group_id: int):  # type: ignore[no-untyped-def]
     memberships = services.list_members(db.session, g.group, include_inactive=g.is_treasurer)
-    return render_template("groups/members.html", group=g.group, memberships=memberships)
+    phones = {m.id: m.user.phone for m in memberships if m.user.phone and services.phone_visible(
+        m, g.membership, is_treasurer=g.is_treasurer)}
+    return render_template("groups/members.html", group=g.group, memberships=memberships,
+                           phones=phones)
 
 
 @bp.route("/groups/<int:group_id>/members/new", methods=["GET", "POST"])

@@ -81,7 +81,7 @@ def _request_form(rnd: Round, quotes: list[Quote]) -> RequestQuotesForm:
         .order_by(Supplier.name, Supplier.id))
     asked = {q.supplier_id for q in quotes}
     form.suppliers.choices = choices(
-        [(s.id, s.name + (f" ({_('asked already: a new link')})" if s.id in asked else ""))
+        [(s.id, s.name + (" (" + _("asked already: a new link") + ")" if s.id in asked else ""))
          for s in suppliers])
     if request.method == "GET":
         form.new_language.data = rnd.group.language

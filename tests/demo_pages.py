@@ -1,0 +1,101 @@
+"""Every GET page of the demo, from the URL map (so a new page cannot be
+forgotten), with the demo's ids filled in: the walk the layout and language
+tests share. A route with a round is visited for every round of the group (a
+round's pages differ by state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coop.demo import KG_GROUP, load_demo
+from coop.groups.models import Group, Membership
+from coop.orders.models import Round, SharedCost
+from coop.suppliers.models import Product
+
+# Not pages of the demo: the static files, a link's redemption (it signs in as
+# someone else), the API (JSON, no layout, no words of the catalog).
+NOT_PAGES = {"static", "quotes.static", "auth.redeem_link"}
+
+
+@dataclass
+class Demo:
+    group: Group
+    treasurer: Membership
+    member: Membership
+    rounds: list[Round]
+    params: dict[str, object]
+    supplier_token: str
+    pages: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, url)
+
+
+def load(app: Flask, session: Session) -> Demo:
+    """The demo, with a supplier's link and an issued document to visit."""
+    from coop.documents.models import Document
+    from coop.quotes.models import Quote
+    from coop.quotes.services import new_link
+    from coop.sales.models import Buyer, Contribution, Sale, SaleLot
+
+    load_demo(session)
+    session.commit()
+    group = session.scalar(select(Group).where(Group.name == KG_GROUP))
+    members = sorted(group.memberships, key=lambda m: m.id)
+    treasurer = next(m for m in members if m.role == "treasurer")
+    member = next(m for m in members if m.role == "member" and m.user.has_login
+                  and m.user.email)
+    rounds = sorted(session.scalars(select(Round).where(Round.group_id == group.id)),
+                    key=lambda r: r.id)
+    quoted = [r for r in rounds if session.scalar(select(Quote.id).where(Quote.round_id == r.id))]
+    quote = session.scalar(select(Quote).where(Quote.round_id == quoted[0].id))
+    product = session.scalar(select(Product).where(Product.group_id == group.id))
+    lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id))
+    params: dict[str, object] = {
+        "group_id": group.id, "membership_id": member.id, "supplier_id": product.supplier_id,
+        "product_id": product.id, "quote_id": quote.id, "lot_id": lot.id,
+        "sale_id": session.scalar(select(Sale.id).where(Sale.lot_id == lot.id)),
+        "contribution_id": session.scalar(select(Contribution.id).where(
+            Contribution.lot_id == lot.id)),
+        "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)),
+        "cost_id": session.scalar(select(SharedCost.id)),
+    }
+    token = new_link(session, quote)
+    session.commit()
+    settled = next(r for r in rounds if r.state == "settled")
+    client = app.test_client()
+    from tests.conftest import login
+
+    login(client, treasurer.user.email, "demo-password")
+    client.get(f"/groups/{group.id}/rounds/{settled.id}/invoices/{member.id}.pdf")
+    params["document_id"] = session.scalar(select(Document.id).where(
+        Document.group_id == group.id, Document.membership_id == member.id))
+    params["token"] = token
+    demo = Demo(group, treasurer, member, rounds, params, token)
+    demo.pages = _pages(app, demo, quoted)
+    return demo
+
+
+def _pages(app: Flask, demo: Demo, quoted: list[Round]) -> list[tuple[str, str]]:
+    pages = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if ("GET" not in rule.methods or rule.endpoint in NOT_PAGES
+                or rule.rule.startswith("/api/")):
+            continue
+        values = {}
+        for name in rule.arguments - {"round_id"}:
+            assert name in demo.params, f"{rule.rule}: give the page walk a value for <{name}>"
+            values[name] = demo.params[name]
+        if "round_id" in rule.arguments:
+            rounds = quoted if "quote_id" in rule.arguments else demo.rounds
+            for rnd in rounds:
+                pages.append((rule.endpoint, rule.build({**values, "round_id": rnd.id},
+                                                        append_unknown=False)[1]))
+        else:
+            pages.append((rule.endpoint, rule.build(values, append_unknown=False)[1]))
+    return pages
+
+
+def is_document(url: str) -> bool:
+    return url.endswith((".pdf", ".csv"))
