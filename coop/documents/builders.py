@@ -100,7 +100,7 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
                      _qty_unit(line.quantity, line.unit), unit_text.price(line.unit_price, cur),
                      fmt_money(line.amount, cur)])
     # the amount gets room for 123 456 789,00 at full size; a long name wraps instead
-    widths = [8 * mm, 40 * mm, 18 * mm, 20 * mm, 17 * mm, 22 * mm, 20 * mm]
+    widths = [8 * mm, 34 * mm, 18 * mm, 20 * mm, 14 * mm, 22 * mm, 29 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(3, 8)))
     totals = [(_("Goods"), fmt_money(data.goods, cur))]
@@ -466,10 +466,11 @@ def _award_lines(data: ComparisonData, s: Any, cur: str) -> list[Flowable]:
                             products=data.infeasible), s.body))
     if data.award is not None:
         plan, goods, fees, landed, _proven = data.award
-        story.append(rich(f"{bold(_('Cheapest award'))}: {escape(plan)}. " + escape(_(
+        story.append(rich(bold(escape(_("Cheapest award"))), s.body))
+        story.append(para(f"{plan}. " + _(
             "Landed total %(total)s (goods %(goods)s + delivery fees %(fees)s).",
             total=fmt_money(landed, cur), goods=fmt_money(goods, cur),
-            fees=fmt_money(fees, cur))), s.body))
+            fees=fmt_money(fees, cur)), s.body))
     if data.single_is_cheapest:
         story.append(para(_("The best single supplier is the cheapest award here: a split "
                             "would cost more."), s.body))
