@@ -476,7 +476,6 @@ class _Cycle:
                 if attendance[j] != PRESENT:
                     _fail(path, f"{members[j].id} is named twice in the roll call")
                 attendance[j] = status
-        loans_at_open = [m.loan for m in members]
 
         # 2. Installments falling due
         due = [0] * n
@@ -684,8 +683,7 @@ class _Cycle:
         represented = sum(1 for a in attendance if a == REPRESENTED)
         enrolled = sum(1 for a in attendance if a is not None)
         self.attendance.append((present, represented, enrolled))
-        out = self._close(number, day, kind, attendance, social, bought, due, loans_at_open,
-                          interest_charged)
+        out = self._close(number, day, kind, interest_charged)
         out["repayments"] = repayments_out
         out["write_offs"] = write_offs_out
         out["withdrawals"] = withdrawals_out
@@ -881,9 +879,8 @@ class _Cycle:
 
     # -- the result ------------------------------------------------------------
 
-    def _close(self, number: int, day: date, kind: str, attendance: list[str | None],
-               social: list[int], bought: list[int], due: list[int],
-               loans_at_open: list[Loan | None], interest_charged: int) -> dict[str, Any]:
+    def _close(self, number: int, day: date, kind: str, interest_charged: int
+               ) -> dict[str, Any]:
         money = self.money
         active_loans = [loan for loan in self.loans if loan.state == ACTIVE]
         fines_loan = sum(m.fines_due(LOAN_FUND) for m in self.members)
