@@ -251,6 +251,7 @@ class _Money:
         self.currency = currency
         self.digits = CURRENCY_DIGITS[currency]
         self.scale = 10**self.digits
+        self._texts: dict[int, str] = {}  # a cycle prints the same few amounts again and again
 
     def parse(self, value: Any, path: str, *, signed: bool = False) -> int:
         if not isinstance(value, str):
@@ -272,10 +273,15 @@ class _Money:
         return -minor if negative else minor
 
     def text(self, minor: int) -> str:
-        if not self.digits:
-            return str(minor)
-        whole, part = divmod(abs(minor), self.scale)
-        return f"{'-' if minor < 0 else ''}{whole}.{part:0{self.digits}d}"
+        text = self._texts.get(minor)
+        if text is None:
+            if self.digits:
+                whole, part = divmod(abs(minor), self.scale)
+                text = f"{'-' if minor < 0 else ''}{whole}.{part:0{self.digits}d}"
+            else:
+                text = str(minor)
+            self._texts[minor] = text
+        return text
 
 
 # --------------------------------------------------------------------------
@@ -308,6 +314,7 @@ class _Cycle:
         self.attendance: list[tuple[int, int, int]] = []  # present, represented, enrolled
         self.meetings_out: list[dict[str, Any]] = []
         self.first_date: date | None = None
+        self._indicators_out: dict[str, Any] = {}
 
     # -- settings and members ------------------------------------------------
 
