@@ -477,4 +477,5 @@ EXAMPLES: dict[str, Any] = {
                      {"member": "m2", "product": "p1", "quantity": "9", "tolerance": "6"}],
         "shared_costs": [{"name": "Truck", "amount": "180.00", "rule": "weight"}],
         "loss_policy": "product", "fund_levy_percent": "2", "cash_rounding": "1.00"},
+    "SavingsScenario": savings_schema.EXAMPLE,
 }

@@ -10,8 +10,8 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask_babel import gettext, refresh, to_utc
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh, to_utc
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -238,7 +238,7 @@ def savings_preview():  # type: ignore[no-untyped-def]
     try:
         result = savings.preview(body.data)
     except savings.ScenarioError as exc:
-        raise DomainError(str(exc), exc.field) from exc
+        raise DomainError(f"{exc.field}: {exc.translated(gettext)}", exc.field) from exc
     return jsonify(result)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NoReturn
@@ -32,6 +32,7 @@ MAX_REASON = 500
 MAX_NOTE = 2000
 MAX_SHARE_VALUE = 10**9
 MAX_CYCLE_MONTHS = 24
+MIN_YEAR, MAX_YEAR = 1900, 2999  # a cycle's dates, two years on, stay in the calendar
 ATTENDANCE_WINDOW = 4
 PAR_DAYS = 30
 
@@ -55,14 +56,27 @@ _MEETING_KEYS = ("date", "kind", "note", "absent", "represented", "social", "sha
 class ScenarioError(ValueError):
     """Bad input: `field` is the JSON path at fault, `message` says what is wrong."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str,
+                 params: dict[str, object] | None = None) -> None:
         self.field = field
-        self.message = message
+        self.template = message
+        self.params = params or {}
+        self.message = message % self.params if self.params else message
+        super().__init__(f"{field}: {self.message}")
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The message in the language of `gettext` (the figures stay as they are)."""
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
-def _fail(path: str, message: str) -> NoReturn:
-    raise ScenarioError(path, message)
+def N_(text: str) -> str:
+    """Marks a message for the catalogs; the edges translate it (ScenarioError.translated)."""
+    return text
+
+
+def _fail(path: str, message: str, **params: object) -> NoReturn:
+    raise ScenarioError(path, message, params)
 
 
 def add_months(day: date, months: int) -> date:
@@ -185,13 +199,13 @@ class Member:
 def _object(value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...]
             ) -> dict[str, Any]:
     if not isinstance(value, dict):
-        _fail(path or "$", "must be an object")
+        _fail(path or "$", N_("must be an object"))
     for key in value:
         if key not in allowed:
-            _fail(_join(path, str(key)), "unknown field")
+            _fail(_join(path, str(key)), N_("unknown field"))
     for key in required:
         if key not in value:
-            _fail(_join(path, key), "is required")
+            _fail(_join(path, key), N_("is required"))
     return value
 
 
@@ -201,46 +215,50 @@ def _join(base: str, key: str) -> str:
 
 def _int(value: Any, path: str, low: int, high: int) -> int:
     if type(value) is not int:
-        _fail(path, "must be a whole number")
+        _fail(path, N_("must be a whole number"))
     if not low <= value <= high:
-        _fail(path, f"must be between {low} and {high}")
+        _fail(path, N_("must be between %(low)s and %(high)s"), low=low, high=high)
     return value
 
 
 def _choice(value: Any, path: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
-        _fail(path, "must be one of: " + ", ".join(choices))
+        _fail(path, N_("must be one of: %(choices)s"), choices=", ".join(choices))
     return value
 
 
 def _text(value: Any, path: str, limit: int) -> str:
     if not isinstance(value, str):
-        _fail(path, "must be a string")
+        _fail(path, N_("must be a string"))
     if len(value) > limit:
-        _fail(path, f"must be at most {limit} characters")
+        _fail(path, N_("must be at most %(limit)s characters"), limit=limit)
     return value
 
 
 def _id(value: Any, path: str) -> str:
     if not isinstance(value, str):
-        _fail(path, "must be a string")
+        _fail(path, N_("must be a string"))
     if not 1 <= len(value) <= MAX_ID:
-        _fail(path, f"must be 1 to {MAX_ID} characters")
+        _fail(path, N_("must be 1 to %(limit)s characters"), limit=MAX_ID)
     return value
 
 
 def _date(value: Any, path: str) -> date:
     if not isinstance(value, str) or not _DATE.fullmatch(value):
-        _fail(path, 'must be a date written "YYYY-MM-DD"')
+        _fail(path, N_('must be a date written "YYYY-MM-DD"'))
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        _fail(path, f'"{value}" is not a date')
+        _fail(path, N_('"%(value)s" is not a date'), value=value)
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        _fail(path, N_("must be a date between %(low)s and %(high)s"), low=MIN_YEAR,
+              high=MAX_YEAR)
+    return day
 
 
 def _list(value: Any, path: str) -> list[Any]:
     if not isinstance(value, list):
-        _fail(path, "must be a list")
+        _fail(path, N_("must be a list"))
     return value
 
 
@@ -255,19 +273,21 @@ class _Money:
 
     def parse(self, value: Any, path: str, *, signed: bool = False) -> int:
         if not isinstance(value, str):
-            _fail(path, 'must be an amount in a string, like "50" or "401.50"')
+            _fail(path, N_('must be an amount in a string, like "50" or "401.50"'))
         match = _MONEY.fullmatch(value)
         if match is None:
-            _fail(path, f'"{value[:40]}" is not an amount like "50" or "401.50"')
+            _fail(path, N_('"%(value)s" is not an amount like "50" or "401.50"'),
+                  value=value[:40])
         decimals = match.group(1) or ""
         if len(decimals) > self.digits:
-            _fail(path, f"an amount in {self.currency} has at most {self.digits} decimals")
+            _fail(path, N_("an amount in %(currency)s has at most %(digits)s decimals"),
+                  currency=self.currency, digits=self.digits)
         negative = value.startswith("-")
         if negative and not signed:
-            _fail(path, "must not be negative")
-        whole = value.lstrip("-").split(".")[0]
-        if int(whole) >= MAX_MAJOR:
-            _fail(path, "is too large")
+            _fail(path, N_("must not be negative"))
+        whole = value.lstrip("-").split(".")[0].lstrip("0") or "0"
+        if len(whole) > len(str(MAX_MAJOR)) or int(whole) >= MAX_MAJOR:
+            _fail(path, N_("is too large"))
         minor = int(whole) * self.scale + (int(decimals.ljust(self.digits, "0"))
                                            if self.digits else 0)
         return -minor if negative else minor
@@ -299,12 +319,13 @@ class _Cycle:
         top = _object(scenario, "", _TOP_KEYS, _TOP_KEYS)
         currency = top["currency"]
         if not isinstance(currency, str) or currency not in CURRENCY_DIGITS:
-            _fail("currency", "unknown currency; one of " + ", ".join(CURRENCY_DIGITS))
+            _fail("currency", N_("must be one of: %(choices)s"),
+                  choices=", ".join(CURRENCY_DIGITS))
         self.money = _Money(currency)
         self.settings = self._settings(top["settings"])
         self.raw_meetings = _list(top["meetings"], "meetings")
         if not self.raw_meetings:
-            _fail("meetings", "at least one meeting is required")
+            _fail("meetings", N_("at least one meeting is required"))
         self.members = self._members(top["members"])
         self.index = {m.id: j for j, m in enumerate(self.members)}
         self.loans: list[Loan] = []
@@ -328,16 +349,18 @@ class _Cycle:
                 return default
             value = money.parse(obj[key], f"{base}.{key}")
             if value < minimum:
-                _fail(f"{base}.{key}", f"must be at least {money.text(minimum)}")
+                _fail(f"{base}.{key}", N_("must be at least %(amount)s"),
+                      amount=money.text(minimum))
             return value
 
         share_value = amount("share_value", 0, 1)
         if share_value > MAX_SHARE_VALUE:
-            _fail(f"{base}.share_value", f"must be at most {money.text(MAX_SHARE_VALUE)}")
+            _fail(f"{base}.share_value", N_("must be at most %(amount)s"),
+                  amount=money.text(MAX_SHARE_VALUE))
         min_shares = _int(obj.get("min_shares", 1), f"{base}.min_shares", 0, 20)
         max_shares = _int(obj.get("max_shares", 5), f"{base}.max_shares", 1, 20)
         if min_shares > max_shares:
-            _fail(f"{base}.min_shares", f"is above max_shares ({max_shares})")
+            _fail(f"{base}.min_shares", N_("is above max_shares (%(max)s)"), max=max_shares)
         social = amount("social_contribution", 0, 0)
         method = _choice(obj.get("interest_method", "flat"), f"{base}.interest_method",
                          ("flat", "declining"))
@@ -352,10 +375,11 @@ class _Cycle:
         start = _date(obj["start_date"], f"{base}.start_date")
         share_out = _date(obj["share_out_date"], f"{base}.share_out_date")
         if share_out <= start:
-            _fail(f"{base}.share_out_date", "must be after the start date")
+            _fail(f"{base}.share_out_date", N_("must be after the start date"))
         if share_out > add_months(start, MAX_CYCLE_MONTHS):
             _fail(f"{base}.share_out_date",
-                  f"must be at most {MAX_CYCLE_MONTHS} months after the start date")
+                  N_("must be at most %(months)s months after the start date"),
+                  months=MAX_CYCLE_MONTHS)
         return Settings(share_value, min_shares, max_shares, social, method, rate_bp, multiple,
                         term, loan_unit, payout_unit, rule, fine_types, start, share_out)
 
@@ -368,12 +392,12 @@ class _Cycle:
             obj = _object(item, base, ("code", "name", "amount", "to_fund"), ("code", "amount"))
             code = _id(obj["code"], f"{base}.code")
             if code in types:
-                _fail(f"{base}.code", f'"{code}" is there twice')
+                _fail(f"{base}.code", N_('"%(id)s" is there twice'), id=code)
             if "name" in obj:
                 _text(obj["name"], f"{base}.name", MAX_NAME)
             amount = self.money.parse(obj["amount"], f"{base}.amount")
             if amount <= 0:
-                _fail(f"{base}.amount", "must be above 0")
+                _fail(f"{base}.amount", N_("must be above 0"))
             fund = _choice(obj.get("to_fund", LOAN_FUND), f"{base}.to_fund",
                            (LOAN_FUND, SOCIAL_FUND))
             types[code] = (amount, fund)
@@ -388,14 +412,14 @@ class _Cycle:
             obj = _object(item, base, ("id", "name", "joined"), ("id",))
             member_id = _id(obj["id"], f"{base}.id")
             if member_id in seen:
-                _fail(f"{base}.id", f'"{member_id}" is there twice')
+                _fail(f"{base}.id", N_('"%(id)s" is there twice'), id=member_id)
             seen.add(member_id)
             if "name" in obj:
                 _text(obj["name"], f"{base}.name", MAX_NAME)
             joined = _int(obj.get("joined", 1), f"{base}.joined", 1, count)
             members.append(Member(member_id, joined))
         if sum(1 for m in members if m.joined == 1) < 2:
-            _fail("members", "at least two members must be there from the first meeting")
+            _fail("members", N_("at least two members must be there from the first meeting"))
         return members
 
     # -- helpers -----------------------------------------------------------
@@ -405,12 +429,12 @@ class _Cycle:
         member_id = _id(value, path)
         j = self.index.get(member_id)
         if j is None:
-            _fail(path, f'"{member_id}" is not a member of this cycle')
+            _fail(path, N_('"%(id)s" is not a member of this cycle'), id=member_id)
         state = self.members[j].state
         if state == NOT_JOINED:
-            _fail(path, f"{member_id} has not joined yet")
+            _fail(path, N_("%(member)s has not joined yet"), member=member_id)
         if state == WITHDRAWN:
-            _fail(path, f"{member_id} has left the cycle")
+            _fail(path, N_("%(member)s has left the cycle"), member=member_id)
         return j
 
     @staticmethod
@@ -438,15 +462,15 @@ class _Cycle:
             mtg = _object(raw, base, _MEETING_KEYS, ("date",))
             day = _date(mtg["date"], f"{base}.date")
             if previous is None and day < self.settings.start_date:
-                _fail(f"{base}.date", "must be on or after the start date")
+                _fail(f"{base}.date", N_("must be on or after the start date"))
             if previous is not None and day <= previous:
-                _fail(f"{base}.date", "must be after the previous meeting's date")
+                _fail(f"{base}.date", N_("must be after the previous meeting's date"))
             previous = day
             if self.first_date is None:
                 self.first_date = day
             kind = _choice(mtg.get("kind", "regular"), f"{base}.kind", ("regular", "share_out"))
             if kind == "share_out" and k != count - 1:
-                _fail(f"{base}.kind", "only the last meeting may be the share-out")
+                _fail(f"{base}.kind", N_("only the last meeting may be the share-out"))
             if "note" in mtg:
                 _text(mtg["note"], f"{base}.note", MAX_NOTE)
             self.meetings_out.append(self._meeting(k, mtg, day, kind))
@@ -481,7 +505,7 @@ class _Cycle:
                 path = f"{base}.{key}[{i}]"
                 j = self._member(value, path)
                 if attendance[j] != PRESENT:
-                    _fail(path, f"{members[j].id} is named twice in the roll call")
+                    _fail(path, N_("%(member)s is named twice"), member=members[j].id)
                 attendance[j] = status
 
         # 2. Installments falling due
@@ -516,13 +540,13 @@ class _Cycle:
                 path = f"{base}.social[{i}]"
                 j = self._member(value, path)
                 if attendance[j] == ABSENT:
-                    _fail(path, f"{members[j].id} is absent")
+                    _fail(path, N_("%(member)s is absent"), member=members[j].id)
                 if j in paid:
-                    _fail(path, f"{members[j].id} is named twice")
+                    _fail(path, N_("%(member)s is named twice"), member=members[j].id)
                 paid.add(j)
                 social[j] = settings.social_contribution
         elif raw_social != "none":
-            _fail(f"{base}.social", 'must be "attending", "none" or a list of members')
+            _fail(f"{base}.social", N_('must be "attending", "none" or a list of members'))
         collected = sum(social)
         self.social_bag += collected
         self.social_fund += collected
@@ -532,20 +556,24 @@ class _Cycle:
         if "shares" in mtg:
             raw_shares = mtg["shares"]
             if not isinstance(raw_shares, list) or len(raw_shares) != n:
-                _fail(f"{base}.shares", f"must be a list of {n} share counts, one per member")
+                _fail(f"{base}.shares",
+                      N_("must be a list of %(count)s share counts, one per member"), count=n)
             for j, value in enumerate(raw_shares):
                 path = f"{base}.shares[{j}]"
                 if type(value) is not int or value < 0:
-                    _fail(path, "must be a whole number of shares, 0 or more")
+                    _fail(path, N_("must be a whole number of shares, 0 or more"))
                 if value == 0:
                     continue
                 if attendance[j] is None:
-                    _fail(path, f"{members[j].id} is not enrolled at this meeting")
+                    _fail(path, N_("%(member)s is not enrolled at this meeting"),
+                          member=members[j].id)
                 if attendance[j] == ABSENT:
-                    _fail(path, f"{members[j].id} is absent and cannot buy shares")
+                    _fail(path, N_("%(member)s is absent and cannot buy shares"),
+                          member=members[j].id)
                 if not settings.min_shares <= value <= settings.max_shares:
-                    _fail(path, f"{members[j].id}: {value} shares — 0 or "
-                                f"{settings.min_shares} to {settings.max_shares} per meeting")
+                    _fail(path, N_("%(member)s: %(shares)s shares — 0 or %(min)s to %(max)s per "
+                                   "meeting"), member=members[j].id, shares=value,
+                          min=settings.min_shares, max=settings.max_shares)
                 bought[j] = value
                 members[j].shares += value
         self.loan_bag += settings.share_value * sum(bought)
@@ -557,17 +585,18 @@ class _Cycle:
             j = self._member(entry["member"], f"{path}.member")
             member = members[j]
             if attendance[j] == ABSENT:
-                _fail(f"{path}.member", f"{member.id} is absent and cannot repay")
+                _fail(f"{path}.member", N_("%(member)s is absent and cannot repay"),
+                      member=member.id)
             loan = member.loan
             if loan is None:
-                _fail(f"{path}.member", f"{member.id} has no loan to repay")
+                _fail(f"{path}.member", N_("%(member)s has no loan to repay"), member=member.id)
             amount = money.parse(entry["amount"], f"{path}.amount")
             owed = loan.outstanding()
             if amount <= 0:
-                _fail(f"{path}.amount", "must be above 0")
+                _fail(f"{path}.amount", N_("must be above 0"))
             if amount > owed:
-                _fail(f"{path}.amount",
-                      f"{member.id} owes {money.text(owed)}; {money.text(amount)} is more")
+                _fail(f"{path}.amount", N_("%(member)s owes %(owed)s; %(amount)s is more"),
+                      member=member.id, owed=money.text(owed), amount=money.text(amount))
             interest, principal = _apply_repayment(loan, amount)
             if loan.outstanding() == 0:
                 loan.state, loan.closed_meeting = "repaid", number
@@ -584,17 +613,18 @@ class _Cycle:
             j = self._member(entry["member"], f"{path}.member")
             code = _id(entry["type"], f"{path}.type")
             if code not in types:
-                _fail(f"{path}.type", f'"{code}" is not a fine type of this cycle')
+                _fail(f"{path}.type", N_('"%(id)s" is not a fine type of this cycle'), id=code)
             amount, fund = types[code]
             if "amount" in entry:
                 amount = money.parse(entry["amount"], f"{path}.amount")
                 if amount <= 0:
-                    _fail(f"{path}.amount", "must be above 0")
+                    _fail(f"{path}.amount", N_("must be above 0"))
             paid_now = entry.get("paid", False)
             if not isinstance(paid_now, bool):
-                _fail(f"{path}.paid", "must be true or false")
+                _fail(f"{path}.paid", N_("must be true or false"))
             if paid_now and attendance[j] == ABSENT:
-                _fail(f"{path}.paid", f"{members[j].id} is absent and cannot pay now")
+                _fail(f"{path}.paid", N_("%(member)s is absent and cannot pay now"),
+                      member=members[j].id)
             fine = Fine(code, amount, fund)
             members[j].fines.append(fine)
             self._post_fine(fund, amount)
@@ -604,7 +634,8 @@ class _Cycle:
                                          ("member", "type")):
             j = self._member(entry["member"], f"{path}.member")
             if attendance[j] == ABSENT:
-                _fail(f"{path}.member", f"{members[j].id} is absent and cannot pay")
+                _fail(f"{path}.member", N_("%(member)s is absent and cannot pay now"),
+                      member=members[j].id)
             self._pay_fine(self._due_fine(members[j], entry["type"], f"{path}.type"))
         for path, entry in self._entries(mtg, "fine_waivers", base, ("member", "type", "reason"),
                                          ("member", "type")):
@@ -623,7 +654,8 @@ class _Cycle:
             member = members[j]
             loan = member.loan
             if loan is None:
-                _fail(f"{path}.member", f"{member.id} has no loan to write off")
+                _fail(f"{path}.member", N_("%(member)s has no loan to write off"),
+                      member=member.id)
             if "reason" in entry:
                 _text(entry["reason"], f"{path}.reason", MAX_REASON)
             principal, interest = loan.unpaid_principal(), loan.unpaid_interest()
@@ -641,10 +673,11 @@ class _Cycle:
             self._member(entry["member"], f"{path}.member")
             amount = money.parse(entry["amount"], f"{path}.amount")
             if amount <= 0:
-                _fail(f"{path}.amount", "must be above 0")
+                _fail(f"{path}.amount", N_("must be above 0"))
             if amount > self.social_bag:
-                _fail(f"{path}.amount", f"only {money.text(self.social_bag)} is in the social "
-                                        f"fund now; {money.text(amount)} is more")
+                _fail(f"{path}.amount",
+                      N_("only %(cash)s is in the social fund now; %(amount)s is more"),
+                      cash=money.text(self.social_bag), amount=money.text(amount))
             if "reason" in entry:
                 _text(entry["reason"], f"{path}.reason", MAX_REASON)
             self.social_bag -= amount
@@ -654,7 +687,7 @@ class _Cycle:
 
         # 9. Loans
         if kind == "share_out" and mtg.get("loans"):
-            _fail(f"{base}.loans", "no loans at the share-out meeting")
+            _fail(f"{base}.loans", N_("no loans at the share-out meeting"))
         for path, entry in self._entries(mtg, "loans", base, ("member", "principal", "months",
                                                               "purpose"),
                                          ("member", "principal", "months")):
@@ -662,7 +695,7 @@ class _Cycle:
 
         # 10. Withdrawals
         if kind == "share_out" and mtg.get("withdrawals"):
-            _fail(f"{base}.withdrawals", "no withdrawals at the share-out meeting")
+            _fail(f"{base}.withdrawals", N_("no withdrawals at the share-out meeting"))
         withdrawals_out = [self._withdraw(path, entry, attendance) for path, entry
                            in self._entries(mtg, "withdrawals", base, ("member",), ("member",))]
 
@@ -672,10 +705,10 @@ class _Cycle:
             bag = _choice(entry["bag"], f"{path}.bag", (LOAN_FUND, SOCIAL_FUND))
             amount = money.parse(entry["amount"], f"{path}.amount", signed=True)
             if amount == 0:
-                _fail(f"{path}.amount", "a difference of 0 is no difference")
+                _fail(f"{path}.amount", N_("a difference of 0 is no difference"))
             cash = self.loan_bag if bag == LOAN_FUND else self.social_bag
             if cash + amount < 0:
-                _fail(f"{path}.amount", f"only {money.text(cash)} is in the bag")
+                _fail(f"{path}.amount", N_("only %(cash)s is in the bag"), cash=money.text(cash))
             if "reason" in entry:
                 _text(entry["reason"], f"{path}.reason", MAX_REASON)
             if bag == LOAN_FUND:
@@ -717,11 +750,11 @@ class _Cycle:
     def _due_fine(self, member: Member, value: Any, path: str) -> Fine:
         code = _id(value, path)
         if code not in self.settings.fine_types:
-            _fail(path, f'"{code}" is not a fine type of this cycle')
+            _fail(path, N_('"%(id)s" is not a fine type of this cycle'), id=code)
         for fine in member.fines:
             if fine.code == code and fine.state == "due":
                 return fine
-        _fail(path, f'{member.id} owes no "{code}" fine')
+        _fail(path, N_('%(member)s owes no "%(id)s" fine'), member=member.id, id=code)
 
     def _disburse(self, path: str, entry: dict[str, Any], attendance: list[str | None],
                   number: int, day: date) -> int:
@@ -729,29 +762,32 @@ class _Cycle:
         j = self._member(entry["member"], f"{path}.member")
         member = self.members[j]
         if attendance[j] != PRESENT:
-            _fail(f"{path}.member", f"{member.id} must be present to borrow")
+            _fail(f"{path}.member", N_("%(member)s must be present to borrow"), member=member.id)
         if member.loan is not None:
-            _fail(f"{path}.member", f"{member.id} already has loan {member.loan.number}")
+            _fail(f"{path}.member", N_("%(member)s already has loan %(number)s"),
+                  member=member.id, number=member.loan.number)
         principal = money.parse(entry["principal"], f"{path}.principal")
         if principal <= 0:
-            _fail(f"{path}.principal", "must be above 0")
+            _fail(f"{path}.principal", N_("must be above 0"))
         if principal % settings.loan_unit:
-            _fail(f"{path}.principal",
-                  f"must be a multiple of {money.text(settings.loan_unit)}")
+            _fail(f"{path}.principal", N_("must be a multiple of %(amount)s"),
+                  amount=money.text(settings.loan_unit))
         savings = self._savings(member)
         if principal * 100 > settings.loan_multiple * savings:
             limit = settings.loan_multiple * savings // 100
             _fail(f"{path}.principal",
-                  f"{member.id} can borrow at most {money.text(limit)} "
-                  f"({settings.loan_multiple // 100}.{settings.loan_multiple % 100:02d} × "
-                  f"her savings {money.text(savings)})")
+                  N_("%(member)s can borrow at most %(limit)s (%(multiple)s × her savings "
+                     "%(savings)s)"), member=member.id, limit=money.text(limit),
+                  multiple=f"{settings.loan_multiple // 100}.{settings.loan_multiple % 100:02d}",
+                  savings=money.text(savings))
         if principal > self.loan_bag:
-            _fail(f"{path}.principal",
-                  f"only {money.text(self.loan_bag)} is in the loan fund now")
+            _fail(f"{path}.principal", N_("only %(cash)s is in the loan fund now"),
+                  cash=money.text(self.loan_bag))
         months = _int(entry["months"], f"{path}.months", 1, settings.max_term_months)
         if add_months(day, months) > settings.share_out_date:
-            _fail(f"{path}.months", "the last installment would fall due after the "
-                                    f"share-out date {settings.share_out_date.isoformat()}")
+            _fail(f"{path}.months", N_("the last installment would fall due after the "
+                                       "share-out date %(date)s"),
+                  date=settings.share_out_date.isoformat())
         if "purpose" in entry:
             _text(entry["purpose"], f"{path}.purpose", MAX_REASON)
         flat = settings.interest_method == "flat"
@@ -774,11 +810,13 @@ class _Cycle:
         j = self._member(entry["member"], f"{path}.member")
         member = self.members[j]
         if attendance[j] == ABSENT:
-            _fail(f"{path}.member", f"{member.id} is absent and cannot leave now")
+            _fail(f"{path}.member", N_("%(member)s is absent and cannot leave now"),
+                  member=member.id)
         social_due = member.fines_due(SOCIAL_FUND)
         if social_due:
-            _fail(f"{path}.member", f"{member.id} owes {money.text(social_due)} in fines to the "
-                                    "social fund; pay or waive them first")
+            _fail(f"{path}.member", N_("%(member)s owes %(amount)s in fines to the social fund; "
+                                       "pay or waive them first"),
+                  member=member.id, amount=money.text(social_due))
         loan = member.loan
         debt = (loan.outstanding() if loan else 0) + member.fines_due(LOAN_FUND)
         savings = self._savings(member)
@@ -789,11 +827,13 @@ class _Cycle:
             profit = parts[active.index(member)]
         net = savings + profit - debt
         if net < 0:
-            _fail(f"{path}.member", f"{member.id} owes {money.text(debt)}, more than her "
-                                    f"savings {money.text(savings + profit)}")
+            _fail(f"{path}.member", N_("%(member)s owes %(owed)s, more than her savings "
+                                       "%(savings)s"), member=member.id, owed=money.text(debt),
+                  savings=money.text(savings + profit))
         if net > self.loan_bag:
-            _fail(f"{path}.member", f"{member.id} is due {money.text(net)}; only "
-                                    f"{money.text(self.loan_bag)} is in the loan fund now")
+            _fail(f"{path}.member", N_("%(member)s is due %(amount)s; only %(cash)s is in the "
+                                       "loan fund now"), member=member.id,
+                  amount=money.text(net), cash=money.text(self.loan_bag))
         if loan is not None:
             loan.state, loan.closed_meeting = "set_off", len(self.meetings_out) + 1
             member.loan = None
@@ -822,22 +862,24 @@ class _Cycle:
         for m in active:
             social_due = m.fines_due(SOCIAL_FUND)
             if social_due:
-                _fail(base, f"{m.id} owes {money.text(social_due)} in fines to the social "
-                            "fund; pay or waive them first")
+                _fail(base, N_("%(member)s owes %(amount)s in fines to the social fund; pay or "
+                               "waive them first"), member=m.id, amount=money.text(social_due))
         total_shares = sum(m.shares for m in active)
         if total_shares == 0:
-            _fail(base, "nobody holds a share: there is nothing to share out")
+            _fail(base, N_("nobody holds a share: there is nothing to share out"))
         savings = settings.share_value * total_shares
         equity = savings + self.income
         if equity < 0:
-            _fail(base, f"the group's equity is negative ({money.text(equity)})")
+            _fail(base, N_("the group's equity is negative (%(amount)s)"),
+                  amount=money.text(equity))
         entitlements = share_out_split(equity, [m.shares for m in active])
         debts = [(m.loan.outstanding() if m.loan else 0) + m.fines_due(LOAN_FUND)
                  for m in active]
-        short = [f"{m.id} owes {money.text(d)} against {money.text(e)}"
+        short = [f"{m.id} {money.text(d)} > {money.text(e)}"
                  for m, d, e in zip(active, debts, entitlements, strict=True) if d > e]
         if short:
-            _fail(base, "; ".join(short) + ". Record a repayment or a write-off first")
+            _fail(base, N_("owed more than the entitlement (debt > entitlement): %(members)s. "
+                           "Record a repayment or a write-off first"), members="; ".join(short))
         lines: dict[str, dict[str, Any]] = {}
         payout = residuals = 0
         unit = settings.payout_unit

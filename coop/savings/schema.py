@@ -156,3 +156,21 @@ RESULT = _obj({
     "social_fund_carried": _nullable(_OUT_MONEY),
     "indicators": _INDICATORS,
 })
+
+# A short cycle for the OpenAPI document: two meetings, a loan repaid, a share-out.
+EXAMPLE = {
+    "currency": "KGS",
+    "settings": {"share_value": "50", "min_shares": 1, "max_shares": 5,
+                 "social_contribution": "10", "interest_method": "flat", "rate_bp": 500,
+                 "loan_unit": "1", "payout_unit": "1", "start_date": "2026-03-05",
+                 "share_out_date": "2026-05-05"},
+    "members": [{"id": "aigul", "name": "Айгүл"}, {"id": "bermet", "name": "Бермет"},
+                {"id": "cholpon", "name": "Чолпон", "joined": 2}],
+    "meetings": [
+        {"date": "2026-03-05", "shares": [5, 4, 0],
+         "loans": [{"member": "aigul", "principal": "300", "months": 1, "purpose": "seed"}]},
+        {"date": "2026-04-05", "kind": "share_out", "absent": ["bermet"], "shares": [5, 0, 2],
+         "repayments": [{"member": "aigul", "amount": "315"}],
+         "fines": [{"member": "bermet", "type": "absent"}]},
+    ],
+}

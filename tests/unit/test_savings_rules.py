@@ -542,7 +542,7 @@ def test_the_share_out_is_refused_when_a_debt_exceeds_her_entitlement() -> None:
     scenario["meetings"].append(meeting("2026-04-05", kind="share_out"))
     error = fault(scenario)
     assert error.field == "meetings[1]"
-    assert "aigul owes 165.00 against 51.36" in error.message
+    assert "aigul 165.00 > 51.36" in error.message
     scenario["meetings"][1]["write_offs"] = [{"member": "aigul"}]
     result = preview(scenario)
     # E = 550.00 + 15.00 interest − 165.00 written off

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -42,7 +43,7 @@ def test_the_api_gives_the_examples_results_to_a_signed_in_member(
 
 def test_the_api_names_the_field_at_fault(client: FlaskClient, session: Session) -> None:
     group = make_group(session)
-    aigul = make_member(session, group, "Айгүл")
+    aigul = make_member(session, group, "Айгүл", locale="en")
     session.commit()
     login(client, aigul.user.email)
     scenario = _example("01-four-meetings-flat.scenario.json")
@@ -60,6 +61,25 @@ def test_the_api_names_the_field_at_fault(client: FlaskClient, session: Session)
                        ).status_code == 422
     huge = b'{"currency": "KGS", "members": [' + b" " * (6 * 1024 * 1024) + b"]}"
     assert client.post(URL, data=huge, content_type="application/json").status_code == 413
+
+
+@pytest.mark.parametrize(("locale", "message"), [
+    ("ru", "aigul должна 803.00; 900.00 — больше"),
+    ("ky", "aigul 803.00 карыз; 900.00 андан көп"),
+    ("tg", "aigul 803.00 қарздор аст; 900.00 зиёдтар аст"),
+])
+def test_the_api_says_it_in_her_language(client: FlaskClient, session: Session, locale: str,
+                                         message: str) -> None:
+    group = make_group(session)
+    member = make_member(session, group, "Айгүл", locale=locale)
+    session.commit()
+    login(client, member.user.email)
+    scenario = _example("01-four-meetings-flat.scenario.json")
+    scenario["meetings"][1]["repayments"][0]["amount"] = "900"
+
+    answer = problem(client.post(URL, json=scenario), 422, "meetings[1].repayments[0].amount")
+
+    assert answer["detail"] == f"meetings[1].repayments[0].amount: {message}"
 
 
 def test_the_openapi_document_describes_the_preview(client: FlaskClient) -> None:
