@@ -315,6 +315,9 @@ def preview(scenario: Any) -> dict[str, Any]:
 
 
 class _Cycle:
+    """One cycle, read and run meeting by meeting: the group's balances (loan
+    and social bags, income, social fund), each member's shares, loan and fines."""
+
     def __init__(self, scenario: Any) -> None:
         top = _object(scenario, "", _TOP_KEYS, _TOP_KEYS)
         currency = top["currency"]
