@@ -33,6 +33,7 @@ audit: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/split.py
+	$(BIN)/python bench/savings.py
 	$(BIN)/python bench/catalog_import.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/transfer.py

@@ -75,6 +75,28 @@ def preview(scenario_file) -> None:  # type: ignore[no-untyped-def]
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
+@coop_cli.command("savings-preview")
+@click.argument("scenario_file", type=click.File("rb"))
+def savings_preview(scenario_file) -> None:  # type: ignore[no-untyped-def]
+    """Print the cycle preview (spec/savings-preview.md) of a savings-group scenario."""
+    import json
+    import sys
+
+    from coop import savings
+
+    try:
+        data = json.loads(scenario_file.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        click.echo(f"error: $: {scenario_file.name} is not a JSON file ({exc})", err=True)
+        sys.exit(2)
+    try:
+        result = savings.preview(data)
+    except savings.ScenarioError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
 def register_feature_commands() -> None:
     """Commands that live with their feature."""
     from coop.documents.cli import write_documents

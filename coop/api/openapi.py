@@ -28,6 +28,7 @@ from coop.ledger.models import PAYMENT_METHODS
 from coop.orders.models import COST_RULES, ROUND_STATES
 from coop.quotes import domain as quote_domain
 from coop.quotes import services as quote_services
+from coop.savings import schema as savings_schema
 from coop.security import MAX_ID
 from coop.suppliers import domain as catalog
 
@@ -89,7 +90,7 @@ def _build(app: Flask) -> dict[str, Any]:
         "servers": [{"url": PREFIX}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
         "tags": [{"name": name} for name in ("groups", "catalog", "rounds", "ledger",
-                                             "documents", "sales", "quotes", "meta")],
+                                             "documents", "sales", "quotes", "savings", "meta")],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": SCHEMAS, "responses": _problem_responses(),
                        "securitySchemes": {
@@ -385,6 +386,8 @@ SCHEMAS: dict[str, Any] = {
                                       max_items=MAX_ITEMS)}, closed=True),
     "Scenario": SCENARIO,
     "SplitResult": SPLIT_RESULT,
+    "SavingsScenario": savings_schema.SCENARIO,
+    "SavingsResult": savings_schema.RESULT,
     "NewDelivery": obj({
         "lines": array(obj({"item_id": ITEM_ID, "received": QUANTITY, "damaged": QUANTITY},
                            optional=("damaged",), closed=True), max_items=MAX_ITEMS),
@@ -495,4 +498,5 @@ EXAMPLES: dict[str, Any] = {
                      {"member": "m2", "product": "p1", "quantity": "9", "tolerance": "6"}],
         "shared_costs": [{"name": "Truck", "amount": "180.00", "rule": "weight"}],
         "loss_policy": "product", "fund_levy_percent": "2", "cash_rounding": "1.00"},
+    "SavingsScenario": savings_schema.EXAMPLE,
 }

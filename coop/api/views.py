@@ -10,12 +10,13 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask_babel import gettext, refresh, to_utc
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh, to_utc
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from coop import savings
 from coop.api import inputs, openapi, represent
 from coop.api import services as tokens
 from coop.api.inputs import Body, json_body, paginate
@@ -225,6 +226,22 @@ def split_preview():  # type: ignore[no-untyped-def]
         result = split.preview(body.data)
     except split.ScenarioError as exc:
         raise DomainError(str(exc), exc.field) from exc
+    return jsonify(result)
+
+
+@api_route("/savings/preview", "POST", summary="Run the savings-group engine on a cycle",
+           tags=["savings"], body="SavingsScenario", response="SavingsResult",
+           errors=(413, 415, 422),
+           description="A savings group's cycle, meeting by meeting, to its share-out: the "
+                       "scenario and result JSON of spec/savings-preview.md. Bad input: 422 "
+                       "with `field`, the JSON path at fault (meetings[1].shares[4]).")
+def savings_preview():  # type: ignore[no-untyped-def]
+    """The savings engine on a scenario of spec/savings-preview.md: the result JSON."""
+    body = json_body(MAX_SCENARIO_BYTES)
+    try:
+        result = savings.preview(body.data)
+    except savings.ScenarioError as exc:
+        raise DomainError(f"{exc.field}: {exc.translated(gettext)}", exc.field) from exc
     return jsonify(result)
 
 

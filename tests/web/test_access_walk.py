@@ -25,6 +25,7 @@ PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplie
           # the API's description, and the supplier's quote through her link's token
           "api.openapi_document", "api.quote", "api.submit_quote"}
 SIGNED_IN = {"groups.home", "auth.change_password", "auth.logout", "api.split_preview",
+             "api.savings_preview",
              "groups.create_group", "auth.api_tokens_page", "auth.revoke_api_token", "auth.account",
              "api.list_groups"}
 # What a member opens in her own group (her own things only, where a member id is given).
