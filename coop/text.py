@@ -16,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 
 from coop.errors import DomainError
@@ -96,7 +96,7 @@ def register_text_guard(app: Flask) -> None:
     database refuses it: the request is refused (422, before any view)."""
 
     @app.before_request
-    def refuse_nul() -> None:
+    def refuse_nul() -> Response | None:
         # a JSON body is left to the API's parser, with its own size limit
         sources = [request.args]
         if request.mimetype in _FORM_TYPES:
@@ -104,7 +104,13 @@ def register_text_guard(app: Flask) -> None:
         for values in sources:
             for key, value in values.items(multi=True):
                 if "\x00" in key or "\x00" in value:
+                    if request.path.startswith("/api/"):  # matched by no route, too
+                        from coop.api.problems import problem_response
+
+                        return problem_response(422, invisible_characters(),
+                                                field=_printable(key))
                     raise DomainError(invisible_characters(), field=_printable(key))
+        return None
 
 
 def _printable(text: str) -> str:

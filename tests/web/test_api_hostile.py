@@ -135,6 +135,9 @@ def test_nul_bytes_and_control_characters(client: FlaskClient, session: Session,
                 **{"Idempotency-Key": "key-with-nul\x00-0000000"}), 400, "Idempotency-Key")
     refused(client.get(f"{API}/quotes/%00%00", headers=world.headers), 404)
     refused(client.get(f"{world.members}?page=1%00", headers=world.headers), field="page")
+    # a path no route matches, with a NUL in its query: still problem+json
+    refused(client.get(f"{API}/groups/-12/accounts/8/documents?x%00=1", headers=world.headers),
+            field="x\\x00")
     assert counts(session) == before
 
 
