@@ -182,7 +182,8 @@ def test_a_database_outage_answers_503_and_recovers(app, app_ctx, session: Sessi
                 **page_headers, "Content-Type": "application/x-www-form-urlencoded",
                 "Referer": f"http://{HOST}:{live.port}{statement}"}, urlencode({
                     "csrf_token": form_token, "amount": "10", "method": "cash",
-                    "reference": "", "idempotency_key": key}), key)
+                    # its own reference: not a repeat of the last 24 h to ask about
+                    "reference": key[-12:], "idempotency_key": key}), key)
 
         assert ask("warm", "GET", statement, page_headers).status == 200
         assert pay(f"outage-before-{uuid.uuid4().hex}").status == 302
