@@ -91,6 +91,50 @@ _WIDE = """() => [...document.querySelectorAll('body *')]
   .map(e => e.tagName + '.' + e.className + ': ' + (e.innerText || '').slice(0, 60))"""
 
 
+def _joint_sale(page, base: str, brought: dict[str, str]) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    """A lot of dried apricots at 150 a kilogram, one grade, no levy: what each
+    member brought, sold to one shop, closed through its confirmation. Gives
+    the payout sheet: payout, debts set off, cash to hand over."""
+    from datetime import date
+
+    page.goto(f"{base}/sales/new")
+    page.fill("input[name=product]", "Курага")
+    page.select_option("select[name=unit]", "kg")
+    page.fill("input[name=step]", "1")
+    page.fill("input[name=period_from]", date.today().isoformat())
+    page.fill("input[name=place]", "Склад группы")
+    page.fill("input[name='grades-0-name']", "Высший сорт")
+    page.fill("input[name='grades-0-factor']", "1")
+    page.fill("input[name=levy_percent]", "0")
+    page.click("main form button[type=submit]")
+    lot_url = page.url
+    assert re.search(r"/sales/\d+$", lot_url), page.inner_text("main")
+    for name, quantity in brought.items():
+        form = page.locator("form[action$='/contributions']")
+        form.locator("select[name=member]").select_option(label=name)
+        form.locator("input[name=quantity]").fill(quantity)
+        form.locator("button[type=submit]").click()
+    page.click("a.button[href$='/sell']")
+    if page.locator("a.button[href*='/buyers']").count():
+        page.click("a.button[href*='/buyers']")
+        page.fill("input[name=name]", "Магазин «Береке»")
+        page.click("main form button[type=submit]")
+    page.fill("input[name=sold_on]", date.today().isoformat())
+    total = sum(int(q) for q in brought.values())
+    page.fill("input[name^=quantity_]", str(total))
+    page.fill("input[name^=price_]", "150")
+    page.click("main form button[type=submit]")
+    page.goto(lot_url)
+    page.click("a.button[href$='/close']")
+    page.click("form.confirm-form button[type=submit]")
+    page.goto(lot_url + "/close")
+    rows = {}
+    for row in page.locator("#payout-sheet tbody tr").all():
+        cells = row.locator("td, th").all_inner_texts()
+        rows[cells[0].strip()] = [_minor(c) for c in cells[1:]]
+    return rows
+
+
 def _fits(page) -> bool:  # type: ignore[no-untyped-def]
     if page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
         return True
@@ -449,6 +493,24 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
         for row in t.locator("table.payables tbody tr").all():
             cells = row.locator("td").all_inner_texts()
             assert _minor(cells[3]) == bills[cells[0].strip()][5]
+        # -- a joint sale: Нурила's payout set off against what she still owes ---------------
+        payout = _joint_sale(t, base, {nurila.user.name: "20", aigul.user.name: "10"})
+        sheet = {name: row for name, row in payout.items()}
+        assert sheet[nurila.user.name][:3] == [300_000, debt, 300_000 - debt]
+        assert sheet[aigul.user.name][:3] == [150_000, 0, 150_000]
+        screenshot(t, "journey-16-payout-sheet")
+        href = t.locator("a[href$='payout-sheet.pdf']").first.get_attribute("href")
+        sheet_pdf = _flat(_pdf_text(t, live_server + href))
+        _keep("journey-payout-sheet", t.request.get(live_server + href).body())
+        for figure in (300_000, debt, 300_000 - debt, 150_000):
+            assert _money(figure) in sheet_pdf, (figure, sheet_pdf)
+        t.goto(f"{base}/accounts/{nurila.id}")
+        assert _minor(t.inner_text(".big-balance")) == 300_000 - debt  # in credit: cash due
+        t.goto(f"{base}/accounts")
+        assert "Учет сходится." in t.inner_text("#reconciliation")
+        figures["payout sheet, Нурила"] = {"payout": 3000.0, "set off": debt / 100,
+                                           "cash": (300_000 - debt) / 100}
+        screenshot(t, "journey-17-accounts-end")
         if recorded != 1:
             raise RecordedTwice(f"Айгүл's payment sent again after Back: {recorded} recorded")
     finally:
