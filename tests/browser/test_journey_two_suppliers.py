@@ -490,6 +490,12 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
                                         for i in ("cash", "bank", "mobile", "payables"))
         assert (cash, bank, mobile) == (0, totals[aigul.user.name] - 222_000, 0)
         assert payables == 300_000
+        # the books' equation, summed here to the tyiyn: money held = what it is owed to
+        held_cash, held_bank, held_mobile, members_net, fund, owed, other = (
+            _minor(x) for x in re.findall(r"[-−]?\d[\d ]*,\d\d", _flat(t.inner_text("#equation"))))
+        assert held_cash + held_bank + held_mobile == members_net + fund + owed + other
+        assert (held_cash, held_bank, owed) == (cash, bank, payables)
+        assert fund == levy + rounding and members_net == -debt
         for row in t.locator("table.payables tbody tr").all():
             cells = row.locator("td").all_inner_texts()
             assert _minor(cells[3]) == bills[cells[0].strip()][5]
