@@ -44,7 +44,7 @@ def test_treasurer_uploads_the_file_her_spreadsheet_saved(
                                   ("SEED-01", "Семена моркови «Нантская»"),
                                   ("TOOL-07", "Кетмень")]
     page = client.get(f"/groups/{group.id}/suppliers/{supplier.id}").get_data(as_text=True)
-    assert "Кетмень" in page and "from 50 кг: 42 KGS" in page and "48.5" in page
+    assert "Кетмень" in page and "from 50 kilograms: 42.00" in page and "48.50" in page
 
 
 def test_a_bad_line_in_a_workbook_imports_nothing_and_names_the_row(
