@@ -369,6 +369,17 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
             assert pdf_after.count(_money(figure)) >= pdf_before.count(_money(figure)), figure
         _keep("journey-comparison", t.request.get(f"{round_url}/quotes/comparison.pdf").body())
 
+        # -- then a taxi for the whole group, billed by neither supplier; the cost form's
+        # supplier scope offers each awarded supplier
+        t.goto(round_url)
+        scope = t.locator("select[name=supplier] option").all_inner_texts()
+        assert any("Агро-Юг" in o for o in scope) and any("Ош-Сад" in o for o in scope)
+        t.fill("form[action$='/costs'] input[name=name]", "Такси до села")
+        t.fill("form[action$='/costs'] input[name=amount]", "300")
+        t.select_option("form[action$='/costs'] select[name=rule]", "equal")
+        t.click("form[action$='/costs'] button[type=submit]")
+        assert "Такси до села" in t.inner_text("main")
+
         # -- each supplier's purchase order -------------------------------------------------
         t.goto(f"{round_url}/documents")
         orders = {}
@@ -417,8 +428,8 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
         paid_by_members = sum(row[5] for row in members.values())
         assert paid_by_members == settle_total == _minor(t.locator(
             "#members ~ .table-wrap").first.locator("tfoot th.num").inner_text())
-        # members pay = supplier bills + levy + rounding (shared costs are the fees)
-        assert paid_by_members == sum(b[3] for b in bills.values()) + levy + rounding
+        # members pay = supplier bills (their fees included) + the taxi + levy + rounding
+        assert paid_by_members == sum(b[3] for b in bills.values()) + 30_000 + levy + rounding
         figures["supplier bills"] = {k: v[3] / 100 for k, v in bills.items()}
         figures["members pay"] = {k: v[5] / 100 for k, v in members.items()}
         figures["levy, rounding"] = (levy / 100, rounding / 100)
@@ -496,6 +507,7 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
         assert held_cash + held_bank + held_mobile == members_net + fund + owed + other
         assert (held_cash, held_bank, owed) == (cash, bank, payables)
         assert fund == levy + rounding and members_net == -debt
+        assert other == 30_000  # the taxi, still to pay
         for row in t.locator("table.payables tbody tr").all():
             cells = row.locator("td").all_inner_texts()
             assert _minor(cells[3]) == bills[cells[0].strip()][5]
@@ -522,4 +534,6 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
     finally:
         t_ctx.close()
         m_ctx.close()
-        print("\nJOURNEY FIGURES", figures)
+        print("\nJOURNEY FIGURES (сом)")
+        for name, value in figures.items():
+            print(f"  {name}: {value}")
