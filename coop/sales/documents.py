@@ -151,7 +151,7 @@ def payout_sheet_pdf(session: Session, lot: SaleLot) -> bytes:
     view = services.compute_split(session, lot)
     sheet = services.payout_sheet(session, lot, view)
     locale = documents.language(lot.group.language)
-    stamp = Stamp(f"PO-L{lot.id}", documents.local_today(), locale)
+    stamp = Stamp(f"PS-L{lot.id}", documents.local_today(), locale)
     closed_on = to_user_timezone(view.closing.closed_at).date() if view.closing else None
     return build_payout_sheet(PayoutSheetData(
         group=documents.group_info(session, lot.group), stamp=stamp,
