@@ -17,9 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('show_phone', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
+    # a plain ADD COLUMN: a batch copy of memberships would have to drop a table
+    # that accounts, postings and payments point at, which SQLite refuses
+    op.add_column('memberships', sa.Column('show_phone', sa.Boolean(),
+                                           server_default=sa.false(), nullable=False))
 
 
 def downgrade():
