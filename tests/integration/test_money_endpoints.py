@@ -297,6 +297,52 @@ def case_sales_add_cost(s: Session) -> Case:
                 login=w.email, once=2)
 
 
+def _contributions(lot_id: int) -> Callable[[Session], int]:
+    from coop.sales.models import Contribution
+
+    return counter(Contribution, Contribution.lot_id == lot_id)
+
+
+def case_sales_add_contribution(s: Session) -> Case:
+    w = _jam(s)  # four contributions recorded
+    return Case(f"{w.base}/contributions", _contributions(w.lot.id), w.group.id,
+                data={"member": str(w.women[2].id), "grade": str(w.grades[0].id),
+                      "quantity": "7", "brought_on": "2026-08-12", "note": "",
+                      "idempotency_key": KEY}, login=w.email, once=5)
+
+
+def case_sales_correct_contribution(s: Session) -> Case:
+    from coop.sales.models import Contribution
+
+    w = _jam(s)
+    # Айгүл's 12 jars of the top grade were 10: one correction row (-2)
+    first = s.scalar(select(Contribution).where(Contribution.lot_id == w.lot.id)
+                     .order_by(Contribution.id).limit(1))
+    assert first is not None
+    return Case(f"{w.base}/contributions/{first.id}/correct", _contributions(w.lot.id),
+                w.group.id, data={"grade": str(first.grade_id), "quantity": "10",
+                                  "reason": "Пересчёт", "idempotency_key": KEY},
+                login=w.email, once=5)
+
+
+def case_sales_edit_lot(s: Session) -> Case:
+    """Grades and their price factors decide the payouts: a grade added by ten
+    forms at once is added once."""
+    from coop.sales.models import SaleGrade
+
+    w = _jam(s)
+    data = {"product": w.lot.product, "unit": w.lot.unit, "step": "1",
+            "period_from": "2026-08-01", "period_to": "", "place": "",
+            "levy_percent": "2"}
+    for i, grade in enumerate(w.grades):
+        data.update({f"grades-{i}-id": str(grade.id), f"grades-{i}-name": grade.name,
+                     f"grades-{i}-factor": str(grade.factor / 1000)})
+    data.update({"grades-2-id": "", "grades-2-name": "Третий", "grades-2-factor": "0.5"})
+    return Case(f"{w.base}/edit", counter(SaleGrade, SaleGrade.lot_id == w.lot.id,
+                                          SaleGrade.name == "Третий"),
+                w.group.id, data=data, login=w.email)
+
+
 def case_sales_cancel_sale(s: Session) -> Case:
     w = _jam(s)
     return Case(f"{w.base}/sales/{w.sale.id}/cancel", postings("reversal"), w.group.id,
@@ -376,6 +422,9 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "quotes.award": case_quotes_award,
     "documents.issue_credit_note": case_documents_issue_credit_note,
     "sales.new_sale": case_sales_new_sale,
+    "sales.add_contribution": case_sales_add_contribution,
+    "sales.correct_contribution": case_sales_correct_contribution,
+    "sales.edit_lot": case_sales_edit_lot,
     "sales.add_cost": case_sales_add_cost,
     "sales.cancel_sale": case_sales_cancel_sale,
     "sales.cancel_cost": case_sales_cancel_cost,
@@ -389,6 +438,8 @@ NOT_MONEY: dict[str, str] = {
     "api.save_member_order": "PUT sets her order's quantities (the same request sets the same)",
     "api.save_my_order": "PUT sets her order's quantities (the same request sets the same)",
     "api.split_preview": "computes a split, writes nothing",
+    "api.savings_preview": "computes a savings cycle from the scenario sent, writes nothing",
+    "auth.account": "her password, tokens and whether her phone number is shown",
     "api.submit_quote": "a supplier's quote revision (a price offer, no money moves)",
     "auth.api_tokens_page": "creates an API token",
     "auth.change_password": "the password",
@@ -415,11 +466,8 @@ NOT_MONEY: dict[str, str] = {
     "quotes.revoke_link": "revokes a supplier's link",
     "quotes.supplier_decline": "a supplier declines to quote",
     "quotes.supplier_quote": "a supplier's quote revision (a price offer, no money moves)",
-    "sales.add_contribution": "produce brought to a lot (quantities; money moves at closing)",
     "sales.buyers": "adds a buyer",
-    "sales.correct_contribution": "corrects produce brought (recorded as a correction)",
     "sales.edit_buyer": "a buyer's name and contact",
-    "sales.edit_lot": "a lot's product, grades and dates",
     "sales.new_lot": "creates a lot",
     "suppliers.add_product": "adds a catalog product",
     "suppliers.add_supplier": "adds a supplier",
