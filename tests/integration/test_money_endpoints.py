@@ -685,3 +685,23 @@ def test_ten_different_forms_at_once_stay_within_what_the_books_allow(
         assert made == 2, line
         assert ledger.member_balance(session, member) >= 0
     assert check_books(session, case.group_id) == []
+
+
+@pytest.mark.postgres
+def test_a_sale_at_price_0_ten_at_once_is_recorded_once(app_ctx: Flask, session: Session,
+                                                        pg_only: None) -> None:
+    """No payment, no entry in the books: the sale's own key stops the doubles."""
+    case = case_sales_new_sale(session)
+    price = next(k for k in (case.data or {}) if k.startswith("price_"))
+    case.data = {**(case.data or {}), price: "0"}
+    outcomes = send_together(app_ctx, case)
+    session.expire_all()
+    made = case.count(session)
+    line = (f"sales.new_sale at price 0: {PARALLEL} at once -> "
+            f"{dict(sorted(Counter(outcomes).items()))}, {made} on the books "
+            f"(once is {case.once})")
+    FIGURES.append(line)
+    print(line)
+    assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
+    assert made == case.once, line
+    assert check_books(session, case.group_id) == []
