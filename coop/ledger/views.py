@@ -8,6 +8,7 @@ from flask_babel import force_locale, format_datetime, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from wtforms import BooleanField
 
 from coop.csv_export import csv_bytes, csv_response
 from coop.errors import DomainError
@@ -130,7 +131,7 @@ def _back(membership_id: int) -> Response:
                             membership_id=membership_id))
 
 
-def _form_failed(form, member: Membership | None, status: int = 422):  # type: ignore[no-untyped-def]
+def _errors_page(form, member: Membership | None, status: int = 422):  # type: ignore[no-untyped-def]
     errors = error_messages(form)
     return render_template("ledger/form_error.html", group=g.group, member=member,
                            errors=errors), status
@@ -151,18 +152,26 @@ def ask_again(form: OnceForm, question: str, back: str):  # type: ignore[no-unty
     """The page that asks before a second record like a recent one: the form as
     sent, hidden, with `confirm_again` set; the same key, so the answer too
     records once. No JavaScript."""
-    fields = [(f.name, f.data if not isinstance(f, MoneyField) else f.data or "")
-              for f in form if f.name not in ("csrf_token", "confirm_again")]
+    fields = [(f.name, "y" if isinstance(f, BooleanField) else
+               f.data if not isinstance(f, MoneyField) else f.data or "")
+              for f in form if f.name not in ("csrf_token", "confirm_again")
+              and not (isinstance(f, BooleanField) and not f.data)]  # unticked: not sent
     return render_template("ledger/confirm_again.html", group=g.group, question=question,
                            fields=fields, action=request.path, back=back)
 
 
 def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], str], back: str,
-         member: Membership | None):  # type: ignore[no-untyped-def]
+         member: Membership | None, failed=None):  # type: ignore[no-untyped-def]
     """What every money form does when sent: validate; the same key sent again
     shows what was recorded (no second record); a record like one made in the
     last 24 h asks first; else record through the service and commit once. Two
-    sendings at the same moment: the unique key stops the second at commit."""
+    sendings at the same moment: the unique key stops the second at commit.
+    `failed(form, status)` shows a refused form (default: the errors page)."""
+    def _form_failed(form, member, status=422):  # type: ignore[no-untyped-def]
+        if failed is not None:
+            return failed(form, status)
+        return _errors_page(form, member, status)
+
     if not form.validate_on_submit():
         return _form_failed(form, member)
     key = form.idempotency_key.data or ""

@@ -252,6 +252,10 @@ def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rul
     earlier = shared_cost_by_key(session, rnd, idempotency_key)
     if earlier is not None:
         return earlier
+    _lock_round(session, rnd)
+    earlier = shared_cost_by_key(session, rnd, idempotency_key)  # added while we waited
+    if earlier is not None:
+        return earlier
     if rnd.state not in domain.COST_EDITABLE_STATES:
         raise DomainError(_l("A round that is %(state)s cannot be changed.",
                              state=STATE_NAMES[rnd.state]))
@@ -272,7 +276,17 @@ def add_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rul
     return cost
 
 
+def _lock_round(session: Session, rnd: Round) -> None:
+    """The round's row lock, held to the end of the transaction, and its state
+    and costs read again under it: what a member pays is decided by them."""
+    session.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
+    session.refresh(rnd, ["state", "shared_costs"])
+
+
 def remove_shared_cost(session: Session, rnd: Round, cost_id: int) -> None:
+    """Under the round's lock: ten removals at once remove it once, the others
+    are told it is not there."""
+    _lock_round(session, rnd)
     if rnd.state not in domain.COST_EDITABLE_STATES:
         raise DomainError(_l("A round that is %(state)s cannot be changed.",
                              state=STATE_NAMES[rnd.state]))

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from coop.forms import Form, MoneyField
-from coop.ledger.forms import method_choices
+from coop.forms import MoneyField
+from coop.ledger.forms import OnceForm, method_choices
 from coop.security import MAX_ID
 
 
@@ -23,7 +22,7 @@ def _optional_id(value: object) -> int | None:
     return number if 0 < number <= MAX_ID else -1
 
 
-class SupplierPaymentForm(Form):
+class SupplierPaymentForm(OnceForm):
     """The treasurer pays a supplier. The choices of supplier and round are set
     by the view (the group's suppliers, its awarded rounds)."""
 
@@ -36,12 +35,7 @@ class SupplierPaymentForm(Form):
     round = SelectField(_l("For the round (optional)"), coerce=_optional_id,
                         validate_choice=False)
     beyond_owed = BooleanField(_l("Pay more than is owed (the rest is an advance)"))
-    # One key per form shown: the same form sent twice records one payment.
-    idempotency_key = HiddenField()
 
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.amount.currency = currency
-
-    def new_key(self) -> None:
-        self.idempotency_key.data = secrets.token_urlsafe(24)

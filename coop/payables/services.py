@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from coop.auth.models import User
+from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group
 from coop.ledger import services as ledger
@@ -348,6 +349,21 @@ def pay_supplier(session: Session, supplier: Supplier, *, amount: int, method: s
 def payment_by_key(session: Session, group_id: int, key: str) -> SupplierPayment | None:
     return session.scalar(select(SupplierPayment).where(
         SupplierPayment.group_id == group_id, SupplierPayment.idempotency_key == key))
+
+
+def recent_payment(session: Session, supplier: Supplier, *, amount: int, method: str,
+                   reference: str) -> SupplierPayment | None:
+    """The latest payment of the last 24 h to this supplier with the same
+    amount, method and reference, not reversed: what a form sent again after
+    Back, or typed twice, repeats."""
+    reversed_ids = select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))
+    return session.scalar(select(SupplierPayment).where(
+        SupplierPayment.supplier_id == supplier.id, SupplierPayment.amount == amount,
+        SupplierPayment.method == method,
+        SupplierPayment.reference == (reference or "").strip()[:120],
+        SupplierPayment.created_at >= utcnow() - ledger.RECENT,
+        SupplierPayment.posting_id.not_in(reversed_ids))
+        .order_by(SupplierPayment.id.desc()).limit(1))
 
 
 def supplier_statement(session: Session, supplier: Supplier

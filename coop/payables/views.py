@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import apply_domain_error, choices
+from coop.forms import choices
 from coop.groups.access import group_view
 from coop.i18n import fmt_money
 from coop.ledger import services as ledger
+from coop.ledger.views import once, when
 from coop.orders.models import Round
 from coop.orders.services import STATE_NAMES
 from coop.payables import services
@@ -55,35 +55,47 @@ def pay_form(group_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/groups/<int:group_id>/payables/pay")
 @group_view(treasurer=True)
 def pay(group_id: int):  # type: ignore[no-untyped-def]
+    """As every money form (coop.ledger.views.once): the same form sent twice
+    records once; a payment like one of the last 24 h asks first."""
     form = SupplierPaymentForm(currency=g.group.currency)
     _fill_choices(form)
-    if not form.validate_on_submit():
-        return _form_page(form, 422)
-    supplier = db.session.get(Supplier, form.supplier.data or 0)
-    if supplier is None or supplier.group_id != g.group.id:
-        apply_domain_error(form, DomainError(_l("Unknown supplier."), field="supplier"))
-        return _form_page(form, 422)
-    try:
-        payment, new = services.pay_supplier(
-            db.session, supplier, amount=form.amount.minor or 0, method=form.method.data,
-            reference=form.reference.data or "", idempotency_key=form.idempotency_key.data,
-            actor=current_user, round_id=form.round.data, beyond_owed=form.beyond_owed.data)
-        db.session.commit()
-    except IntegrityError:
-        # the same form, sent twice at the same moment: the first one counts
-        db.session.rollback()
-        new = False
-    except DomainError as exc:
-        db.session.rollback()
-        apply_domain_error(form, exc)
-        return _form_page(form, 422, confirm=exc.field == "amount")
-    if new:
-        flash(_("%(amount)s paid to %(name)s is recorded.",
-                amount=fmt_money(payment.amount, g.group.currency), name=supplier.name),
-              "success")
-    else:
-        flash(_("This payment was already recorded (the form was sent twice)."), "info")
-    return redirect(url_for("payables.account", group_id=group_id, supplier_id=supplier.id))
+    currency = g.group.currency
+
+    def supplier() -> Supplier:
+        found = db.session.get(Supplier, form.supplier.data or 0)
+        if found is None or found.group_id != g.group.id:
+            raise DomainError(_l("Unknown supplier."), field="supplier")
+        return found
+
+    def recent() -> str | None:
+        payment = services.recent_payment(db.session, supplier(),
+                                          amount=form.amount.minor or 0,
+                                          method=form.method.data or "",
+                                          reference=form.reference.data or "")
+        if payment is None:
+            return None
+        return _("A payment of %(amount)s to %(name)s was recorded at %(time)s. Record "
+                 "another?", amount=fmt_money(payment.amount, currency),
+                 name=supplier().name, time=when(payment.created_at))
+
+    def record(key: str) -> None:
+        services.pay_supplier(
+            db.session, supplier(), amount=form.amount.minor or 0, method=form.method.data,
+            reference=form.reference.data or "", idempotency_key=key, actor=current_user,
+            round_id=form.round.data, beyond_owed=form.beyond_owed.data)
+
+    def failed(form: SupplierPaymentForm, status: int):  # type: ignore[no-untyped-def]
+        return _form_page(form, status, confirm=bool(form.amount.errors))
+
+    back = url_for("payables.account", group_id=group_id,
+                   supplier_id=form.supplier.data if (form.supplier.data or 0) > 0 else 0)
+    if not (form.supplier.data or 0) > 0:
+        back = url_for("payables.pay_form", group_id=group_id)
+    return once(form, earlier=lambda key: services.payment_by_key(db.session, g.group.id, key),
+                recent=recent, record=record, back=back, member=None, failed=failed,
+                done=lambda: _("%(amount)s paid to %(name)s is recorded.",
+                               amount=fmt_money(form.amount.minor, currency),
+                               name=supplier().name))
 
 
 @bp.get("/groups/<int:group_id>/suppliers/<int:supplier_id>/account")

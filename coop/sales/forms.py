@@ -116,7 +116,7 @@ class LotForm(Form):
         return rows, None
 
 
-class ContributionForm(Form):
+class ContributionForm(OnceForm):
     member = SelectField(_l("Member"), validate_choice=False)
     grade = SelectField(_l("Grade"), validate_choice=False)
     quantity = QuantityField(_l("Quantity"), validators=[DataRequired()])
@@ -124,7 +124,7 @@ class ContributionForm(Form):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
 
-class CorrectionForm(Form):
+class CorrectionForm(OnceForm):
     grade = SelectField(_l("Grade"), validate_choice=False)
     quantity = QuantityField(_l("The right quantity (0 if she brought nothing)"),
                              validators=[DataRequired()])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -87,6 +87,8 @@ class Contribution(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("(kind = 'correction') = (corrects_id IS NOT NULL)", name="corrects"),
         CheckConstraint("kind = 'correction' OR quantity > 0", name="quantity"),
         CheckConstraint("quantity <> 0", name="nonzero"),
+        Index("uq_sale_contributions_lot_id_idempotency_key", "lot_id", "idempotency_key",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +101,8 @@ class Contribution(db.Model):  # type: ignore[name-defined,misc]
                                                     index=True)
     brought_on: Mapped[date]
     note: Mapped[str] = mapped_column(String(300), default="")
+    # the form's: the same form sent twice records once (a correction's rows share it)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -128,12 +132,17 @@ class Sale(db.Model):  # type: ignore[name-defined,misc]
     posting). A mistaken sale is cancelled by a reversal, never deleted."""
 
     __tablename__ = "sales"
+    __table_args__ = (
+        Index("uq_sales_lot_id_idempotency_key", "lot_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("sale_lots.id"), index=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("sale_buyers.id"), index=True)
     sold_on: Mapped[date]
     note: Mapped[str] = mapped_column(String(300), default="")
+    # the form's, kept here too: a sale at price 0 makes no entry to keep it
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

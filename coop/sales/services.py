@@ -202,7 +202,11 @@ def update_lot(session: Session, lot: SaleLot, *, product: str, unit: str,
                grades: Sequence[GradeInput], period_from: date | None, period_to: date | None,
                place: str, step: int, levy_basis_points: int) -> None:
     """Change an open lot: its details, levy and grades (a grade with
-    contributions or sales stays; its name and factor may change)."""
+    contributions or sales stays; its name and factor may change). Under the
+    lot's lock, read again: the grades decide the payouts, and two edits (or an
+    edit and a contribution) at the same moment must not interleave."""
+    _lock(session, lot)
+    session.refresh(lot, ["grades"])
     _check_open(lot)
     product, unit, place = _check_lot_fields(product, unit, step, period_from, period_to,
                                              place, levy_basis_points)
@@ -308,11 +312,27 @@ def lot_stock(session: Session, lot: SaleLot) -> list[GradeStock]:
 # --------------------------------------------------------------------------
 
 
+def contribution_by_key(session: Session, lot: SaleLot, key: str | None
+                        ) -> Contribution | None:
+    """What an earlier sending of the same contribution or correction form
+    recorded (a correction: its first row), if any."""
+    if not key:
+        return None
+    return session.scalar(select(Contribution).where(Contribution.lot_id == lot.id,
+                                                     Contribution.idempotency_key == key))
+
+
 def record_contribution(session: Session, lot: SaleLot, membership: Membership, *,
                         grade_id: int | None, quantity: int, actor: User,
-                        brought_on: date | None = None, note: str = "") -> Contribution:
-    """A member brought produce: recorded by whoever received it."""
+                        brought_on: date | None = None, note: str = "",
+                        idempotency_key: str | None = None) -> Contribution:
+    """A member brought produce: recorded by whoever received it. The form's
+    key goes with it: the same form sent twice finds the first one (checked
+    under the lot's lock, so ten at once record one)."""
     _lock(session, lot)
+    earlier = contribution_by_key(session, lot, idempotency_key)
+    if earlier is not None:
+        return earlier
     _check_open(lot)
     if membership.group_id != lot.group_id or not membership.active:
         raise DomainError(_l("Only active members of the group can contribute."),
@@ -323,6 +343,7 @@ def record_contribution(session: Session, lot: SaleLot, membership: Membership, 
     contribution = Contribution(lot_id=lot.id, membership_id=membership.id, grade_id=grade.id,
                                 quantity=quantity, kind="delivery",
                                 brought_on=brought_on or local_today(), note=note,
+                                idempotency_key=idempotency_key or None,
                                 recorded_by_id=actor.id)
     session.add(contribution)
     session.flush()
@@ -341,13 +362,17 @@ def _entry_rows(session: Session, root: Contribution) -> list[Contribution]:
 
 
 def correct_contribution(session: Session, lot: SaleLot, contribution_id: int, *,
-                         grade_id: int | None, quantity: int, reason: str, actor: User
-                         ) -> list[Contribution]:
+                         grade_id: int | None, quantity: int, reason: str, actor: User,
+                         idempotency_key: str | None = None) -> list[Contribution]:
     """Say what a contribution really was ("12 kg of second grade, not 15 of
     first"). The original stays as it was recorded; the difference is added as
     correction rows that refer to it. What was sold already must still be
-    there afterwards."""
+    there afterwards. The form's key goes with the first row: the same form
+    sent twice records nothing more (and returns that first row)."""
     _lock(session, lot)
+    earlier = contribution_by_key(session, lot, idempotency_key)
+    if earlier is not None:
+        return [earlier]
     _check_open(lot)
     original = get_contribution(session, lot, contribution_id)
     if original is None:
@@ -379,6 +404,7 @@ def correct_contribution(session: Session, lot: SaleLot, contribution_id: int, *
                          grade_id=g, quantity=change, kind="correction",
                          corrects_id=original.id, brought_on=original.brought_on, note=reason,
                          recorded_by_id=actor.id) for g, change in deltas]
+    rows[0].idempotency_key = idempotency_key or None
     session.add_all(rows)
     session.flush()
     return rows
@@ -483,6 +509,14 @@ def lot_sales(session: Session, lot: SaleLot, *, include_cancelled: bool = True)
     return list(session.scalars(query))
 
 
+def sale_by_key(session: Session, lot: SaleLot, key: str | None) -> Sale | None:
+    """The sale an earlier sending of the same form recorded, if any."""
+    if not key:
+        return None
+    return session.scalar(select(Sale).where(Sale.lot_id == lot.id,
+                                             Sale.idempotency_key == key))
+
+
 def get_sale(session: Session, lot: SaleLot, sale_id: int) -> Sale | None:
     sale = session.get(Sale, sale_id)
     return sale if sale is not None and sale.lot_id == lot.id else None
@@ -494,13 +528,17 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
     """Sell part of the lot: {grade id: (quantity, unit price or None)}; the
     buyer's payment goes into the group's cash. No more of a grade than the
     lot still holds. The form's key goes with the payment's entry: the same
-    form sent twice finds the first sale."""
+    form sent twice finds the first sale. The key is kept on the sale too: a
+    sale at price 0 makes no entry."""
     earlier = _by_key(session, lot, idempotency_key, "sale")
     if earlier is not None:
         found = session.scalar(select(Sale).where(Sale.posting_id == earlier.id))
         if found is not None:
             return found
     _lock(session, lot)
+    found = sale_by_key(session, lot, idempotency_key)  # also one recorded while we waited
+    if found is not None:
+        return found
     _check_open(lot)
     group = lot.group
     buyer = get_buyer(session, group, buyer_id)
@@ -532,7 +570,7 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
                              wanted=unit_text.quantity(quantity, lot.unit)),
                           field=f"quantity_{grade_id}")
     sale = Sale(lot_id=lot.id, buyer_id=buyer.id, sold_on=sold_on, note=note,
-                recorded_by_id=actor.id)
+                idempotency_key=idempotency_key or None, recorded_by_id=actor.id)
     for grade in lot.grades:
         if grade.id in wanted:
             quantity, price = wanted[grade.id]

@@ -22,7 +22,8 @@ from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.i18n import fmt_date, input_number, input_percent, input_qty, local_today
 from coop.ledger import services as ledger
-from coop.ledger.views import ask_again, same_entry
+from coop.ledger.forms import OnceForm
+from coop.ledger.views import ask_again, once, same_entry
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
@@ -160,7 +161,7 @@ def _contribution_form(lot: SaleLot, members: list[Membership]) -> ContributionF
     return form
 
 
-def _keyed(form: CostForm) -> CostForm:
+def _keyed(form: OnceForm) -> OnceForm:
     form.new_key()
     return form
 
@@ -189,7 +190,8 @@ def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         context.update(
             entries=services.contribution_entries(db.session, lot), sales=sales,
             costs=services.lot_costs(db.session, lot), members=members,
-            contribution_form=_contribution_form(lot, members), cost_form=_keyed(_cost_form(sales)),
+            contribution_form=_keyed(_contribution_form(lot, members)),
+            cost_form=_keyed(_cost_form(sales)),
             cancel_form=CancelForm(formdata=None), action_form=ActionForm())
     elif g.membership is not None:
         context.update(entries=services.contribution_entries(db.session, lot, g.membership))
@@ -204,27 +206,30 @@ def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/contributions")
 @group_view(treasurer=True)
 def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    """As every money form (coop.ledger.views.once): what a member brought
+    decides her payout, so the same form sent twice records it once."""
     lot = _lot_or_404(lot_id)
     members = list_members(db.session, g.group, include_inactive=False)
     form = _contribution_form(lot, members)
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="contribute")
-    if form.validate_on_submit():
-        member_id = to_id(form.member.data)
-        member = next((m for m in members if m.id == member_id), None)
-        with saving(form) as saved:
-            if member is None:
-                raise DomainError(_("Choose a member of the group."), field="member")
-            services.record_contribution(
-                db.session, lot, member, grade_id=to_id(form.grade.data),
-                quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
-                note=form.note.data or "", actor=current_user)
-        if saved:
-            flash(_("Recorded: %(quantity)s from %(name)s.",
-                    quantity=unit_text.quantity(form.quantity.milli or 0, lot.unit),
-                    name=member.user.name),
-                  "success")
-            return redirect(back)
-    return _not_saved(lot, form, back)
+
+    def member() -> Membership:
+        found = next((m for m in members if m.id == to_id(form.member.data)), None)
+        if found is None:
+            raise DomainError(_("Choose a member of the group."), field="member")
+        return found
+
+    return once(
+        form, earlier=lambda key: services.contribution_by_key(db.session, lot, key),
+        recent=lambda: None,
+        record=lambda key: services.record_contribution(
+            db.session, lot, member(), grade_id=to_id(form.grade.data),
+            quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
+            note=form.note.data or "", actor=current_user, idempotency_key=key),
+        done=lambda: _("Recorded: %(quantity)s from %(name)s.",
+                       quantity=unit_text.quantity(form.quantity.milli or 0, lot.unit),
+                       name=member().user.name),
+        back=back, member=None, failed=lambda form, _status: _not_saved(lot, form, back))
 
 
 @bp.route("/groups/<int:group_id>/sales/<int:lot_id>/contributions/<int:contribution_id>/correct",
@@ -239,23 +244,27 @@ def correct_contribution(group_id: int, lot_id: int, contribution_id: int):  # t
                  if e.original.id in (original.id, original.corrects_id))
     form = CorrectionForm()
     form.grade.choices = choices([(str(gr.id), gr.name) for gr in lot.grades])
+
+    def page(form: CorrectionForm, status: int):  # type: ignore[no-untyped-def]
+        return render_template("sales/correct.html", group=g.group, lot=lot, entry=entry,
+                               form=form, grades={gr.id: gr for gr in lot.grades}), status
+
     if request.method == "GET":
         grade_id, quantity = next(iter(entry.current.items()), (entry.original.grade_id, 0))
         form.grade.data, form.quantity.data = str(grade_id), input_qty(quantity)
-    if form.validate_on_submit():
-        with saving(form) as saved:
-            services.correct_contribution(
-                db.session, lot, entry.original.id, grade_id=to_id(form.grade.data),
-                quantity=form.quantity.milli or 0, reason=form.reason.data or "",
-                actor=current_user)
-        if saved:
-            flash(_("The correction is recorded; the original stays in the history."),
-                  "success")
-            return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
-                                    _anchor="contributions"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/correct.html", group=g.group, lot=lot, entry=entry,
-                           form=form, grades={gr.id: gr for gr in lot.grades}), status
+        form.new_key()
+        return page(form, 200)
+    # As every money form (coop.ledger.views.once): sent twice, corrected once.
+    return once(
+        form, earlier=lambda key: services.contribution_by_key(db.session, lot, key),
+        recent=lambda: None,
+        record=lambda key: services.correct_contribution(
+            db.session, lot, entry.original.id, grade_id=to_id(form.grade.data),
+            quantity=form.quantity.milli or 0, reason=form.reason.data or "",
+            actor=current_user, idempotency_key=key),
+        done=_("The correction is recorded; the original stays in the history."),
+        back=url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
+                     _anchor="contributions"), member=None, failed=page)
 
 
 # --------------------------------------------------------------------------
@@ -325,7 +334,8 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         if any(line.error for line in typed.values()):
             error = _("Some quantities or prices are not right. Nothing was saved.")
         else:
-            if ledger.posting_by_key(db.session, g.group.id, form.idempotency_key.data):
+            if (ledger.posting_by_key(db.session, g.group.id, form.idempotency_key.data)
+                    or services.sale_by_key(db.session, lot, form.idempotency_key.data)):
                 flash(_("This was recorded already."), "info")
                 return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
                                         _anchor="sales"))

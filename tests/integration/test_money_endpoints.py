@@ -50,6 +50,7 @@ class Case:
     login: str | None = None
     once: int = 1
     confirm: str | None = None  # the confirmation page read first; its hidden fields go along
+    method: str = "POST"
 
 
 def counter(model: Any, *where: Any) -> Callable[[Session], int]:
@@ -216,6 +217,71 @@ def case_orders_add_cost(s: Session) -> Case:
                       "idempotency_key": KEY}, login=w.email)
 
 
+def case_orders_remove_cost(s: Session) -> Case:
+    """A shared cost decides what every member pays: removed once, and the
+    nine others are told it is gone (no 500)."""
+    from coop.orders import services as orders
+    from coop.orders.models import SharedCost
+
+    w = _closed_round(s)
+    cost = orders.add_shared_cost(s, w.rnd, name="Грузовик", amount=150000, rule="weight")
+    s.commit()
+    cost_id = cost.id
+    return Case(f"{w.base}/costs/{cost_id}/delete",
+                lambda s: 1 - counter(SharedCost, SharedCost.id == cost_id)(s),  # removed
+                w.group.id, data={}, login=w.email)
+
+
+def _open_round(s: Session) -> SimpleNamespace:
+    """An open round; Айгүл ordered 30 packets of seed. What she orders is what
+    she pays: ten identical saves at once change her order once."""
+    from coop.orders import services as orders
+    from coop.orders.models import RequestChange
+    from tests.factories import make_catalog
+
+    group = make_group(s)
+    treasurer = make_member(s, group, "Майрам", role="treasurer")
+    aigul = make_member(s, group, "Айгүл")
+    products = make_catalog(s, group)
+    rnd = orders.create_round(s, group, treasurer.user, title="Весна", deadline=None,
+                              product_ids=[p.id for p in products])
+    orders.move_round(s, rnd, treasurer.user, "open")
+    seed = rnd.items[0]
+    orders.save_order(s, rnd, aigul, {seed.id: (30000, 0)}, treasurer.user, as_treasurer=True)
+    s.commit()
+    changes = counter(RequestChange, RequestChange.membership_id == aigul.id)
+    return SimpleNamespace(group=group, treasurer=treasurer, aigul=aigul, rnd=rnd, seed=seed,
+                           changes=changes, once=changes(s) + 1,
+                           base=f"/groups/{group.id}/rounds/{rnd.id}")
+
+
+def case_orders_order(s: Session) -> Case:
+    w = _open_round(s)
+    return Case(f"{w.base}/order/{w.aigul.id}", w.changes, w.group.id,
+                data={f"quantity_{w.seed.id}": "35", f"tolerance_{w.seed.id}": "0"},
+                login=w.treasurer.user.email, once=w.once)
+
+
+def _api_order(s: Session, mine: bool) -> Case:
+    w = _open_round(s)
+    user = w.aigul.user if mine else w.treasurer.user
+    token = make_api_token(s, user)
+    s.commit()
+    url = f"/api/v1/groups/{w.group.id}/rounds/{w.rnd.id}/" + (
+        "order" if mine else f"orders/{w.aigul.id}")
+    return Case(url, w.changes, w.group.id, method="PUT",
+                json={"lines": [{"item_id": w.seed.id, "quantity": "35"}]},
+                headers={"Authorization": f"Bearer {token}"}, once=w.once)
+
+
+def case_api_save_my_order(s: Session) -> Case:
+    return _api_order(s, mine=True)
+
+
+def case_api_save_member_order(s: Session) -> Case:
+    return _api_order(s, mine=False)
+
+
 def case_quotes_award(s: Session) -> Case:
     from datetime import timedelta
 
@@ -297,6 +363,52 @@ def case_sales_add_cost(s: Session) -> Case:
                 login=w.email, once=2)
 
 
+def _contributions(lot_id: int) -> Callable[[Session], int]:
+    from coop.sales.models import Contribution
+
+    return counter(Contribution, Contribution.lot_id == lot_id)
+
+
+def case_sales_add_contribution(s: Session) -> Case:
+    w = _jam(s)  # four contributions recorded
+    return Case(f"{w.base}/contributions", _contributions(w.lot.id), w.group.id,
+                data={"member": str(w.women[2].id), "grade": str(w.grades[0].id),
+                      "quantity": "7", "brought_on": "2026-08-12", "note": "",
+                      "idempotency_key": KEY}, login=w.email, once=5)
+
+
+def case_sales_correct_contribution(s: Session) -> Case:
+    from coop.sales.models import Contribution
+
+    w = _jam(s)
+    # Айгүл's 12 jars of the top grade were 10: one correction row (-2)
+    first = s.scalar(select(Contribution).where(Contribution.lot_id == w.lot.id)
+                     .order_by(Contribution.id).limit(1))
+    assert first is not None
+    return Case(f"{w.base}/contributions/{first.id}/correct", _contributions(w.lot.id),
+                w.group.id, data={"grade": str(first.grade_id), "quantity": "10",
+                                  "reason": "Пересчёт", "idempotency_key": KEY},
+                login=w.email, once=5)
+
+
+def case_sales_edit_lot(s: Session) -> Case:
+    """Grades and their price factors decide the payouts: a grade added by ten
+    forms at once is added once."""
+    from coop.sales.models import SaleGrade
+
+    w = _jam(s)
+    data = {"product": w.lot.product, "unit": w.lot.unit, "step": "1",
+            "period_from": "2026-08-01", "period_to": "", "place": "",
+            "levy_percent": "2"}
+    for i, grade in enumerate(w.grades):
+        data.update({f"grades-{i}-id": str(grade.id), f"grades-{i}-name": grade.name,
+                     f"grades-{i}-factor": str(grade.factor / 1000)})
+    data.update({"grades-2-id": "", "grades-2-name": "Третий", "grades-2-factor": "0.5"})
+    return Case(f"{w.base}/edit", counter(SaleGrade, SaleGrade.lot_id == w.lot.id,
+                                          SaleGrade.name == "Третий"),
+                w.group.id, data=data, login=w.email)
+
+
 def case_sales_cancel_sale(s: Session) -> Case:
     w = _jam(s)
     return Case(f"{w.base}/sales/{w.sale.id}/cancel", postings("reversal"), w.group.id,
@@ -373,9 +485,16 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "api.record_delivery": case_api_record_delivery,
     "orders.move_round": case_orders_move_round,
     "orders.add_cost": case_orders_add_cost,
+    "orders.remove_cost": case_orders_remove_cost,
+    "orders.order": case_orders_order,
+    "api.save_my_order": case_api_save_my_order,
+    "api.save_member_order": case_api_save_member_order,
     "quotes.award": case_quotes_award,
     "documents.issue_credit_note": case_documents_issue_credit_note,
     "sales.new_sale": case_sales_new_sale,
+    "sales.add_contribution": case_sales_add_contribution,
+    "sales.correct_contribution": case_sales_correct_contribution,
+    "sales.edit_lot": case_sales_edit_lot,
     "sales.add_cost": case_sales_add_cost,
     "sales.cancel_sale": case_sales_cancel_sale,
     "sales.cancel_cost": case_sales_cancel_cost,
@@ -386,9 +505,9 @@ MONEY: dict[str, Callable[[Session], Case]] = {
 NOT_MONEY: dict[str, str] = {
     "api.add_member": "adds a member",
     "api.add_product": "adds a catalog product",
-    "api.save_member_order": "PUT sets her order's quantities (the same request sets the same)",
-    "api.save_my_order": "PUT sets her order's quantities (the same request sets the same)",
     "api.split_preview": "computes a split, writes nothing",
+    "api.savings_preview": "computes a savings cycle from the scenario sent, writes nothing",
+    "auth.account": "her password, tokens and whether her phone number is shown",
     "api.submit_quote": "a supplier's quote revision (a price offer, no money moves)",
     "auth.api_tokens_page": "creates an API token",
     "auth.change_password": "the password",
@@ -407,19 +526,14 @@ NOT_MONEY: dict[str, str] = {
     "groups.settings": "the group's settings",
     "orders.edit_round": "a round's title, dates and products before it closes",
     "orders.new_round": "creates a draft round",
-    "orders.order": "sets her order's quantities (the same form sets the same)",
-    "orders.remove_cost": "removes a shared cost before the award (a second removal is a 404)",
     "quotes.counter_offer": "a message to a supplier",
     "quotes.new_link": "a supplier's link",
     "quotes.request_quotes": "asks suppliers for quotes",
     "quotes.revoke_link": "revokes a supplier's link",
     "quotes.supplier_decline": "a supplier declines to quote",
     "quotes.supplier_quote": "a supplier's quote revision (a price offer, no money moves)",
-    "sales.add_contribution": "produce brought to a lot (quantities; money moves at closing)",
     "sales.buyers": "adds a buyer",
-    "sales.correct_contribution": "corrects produce brought (recorded as a correction)",
     "sales.edit_buyer": "a buyer's name and contact",
-    "sales.edit_lot": "a lot's product, grades and dates",
     "sales.new_lot": "creates a lot",
     "suppliers.add_product": "adds a catalog product",
     "suppliers.add_supplier": "adds a supplier",
@@ -497,7 +611,8 @@ def send_together(app: Flask, case: Case, n: int = PARALLEL,
         barrier.wait()
         try:
             if case.json is not None:
-                response = clients[i].post(case.url, json=case.json, headers=case.headers)
+                response = clients[i].open(case.url, method=case.method, json=case.json,
+                                           headers=case.headers)
             else:
                 sent = {**(data or {}), **(vary(i) if vary else {})}
                 response = clients[i].post(case.url, data=sent, headers=case.headers)
@@ -569,4 +684,24 @@ def test_ten_different_forms_at_once_stay_within_what_the_books_allow(
     else:
         assert made == 2, line
         assert ledger.member_balance(session, member) >= 0
+    assert check_books(session, case.group_id) == []
+
+
+@pytest.mark.postgres
+def test_a_sale_at_price_0_ten_at_once_is_recorded_once(app_ctx: Flask, session: Session,
+                                                        pg_only: None) -> None:
+    """No payment, no entry in the books: the sale's own key stops the doubles."""
+    case = case_sales_new_sale(session)
+    price = next(k for k in (case.data or {}) if k.startswith("price_"))
+    case.data = {**(case.data or {}), price: "0"}
+    outcomes = send_together(app_ctx, case)
+    session.expire_all()
+    made = case.count(session)
+    line = (f"sales.new_sale at price 0: {PARALLEL} at once -> "
+            f"{dict(sorted(Counter(outcomes).items()))}, {made} on the books "
+            f"(once is {case.once})")
+    FIGURES.append(line)
+    print(line)
+    assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
+    assert made == case.once, line
     assert check_books(session, case.group_id) == []

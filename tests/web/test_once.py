@@ -51,6 +51,10 @@ FORMS = {
     "shared cost": Form(harness.case_orders_add_cost, lambda a: a.removesuffix("/costs"), False),
     "sale": Form(harness.case_sales_new_sale, lambda a: a, False),
     "sale cost": Form(harness.case_sales_add_cost, lambda a: a.removesuffix("/costs"), False),
+    "supplier payment": Form(harness.case_payables_pay, lambda a: a, True),
+    "contribution": Form(harness.case_sales_add_contribution,
+                         lambda a: a.removesuffix("/contributions"), False),
+    "correction": Form(harness.case_sales_correct_contribution, lambda a: a, False),
 }
 
 
@@ -112,6 +116,10 @@ def test_sent_again_after_back_asks_or_records_as_its_kind_wants(
     if name == "reversal":  # an entry is reversed once, whatever the key
         assert again.status_code == 422
         assert "already reversed" in again.get_data(as_text=True)
+        assert case.count(session) == once
+    elif name == "correction":  # the same correction again corrects nothing
+        assert again.status_code == 422
+        assert "nothing to correct" in again.get_data(as_text=True)
         assert case.count(session) == once
     elif form.asks_again:
         page = again.get_data(as_text=True)
@@ -220,3 +228,101 @@ def test_a_refund_is_not_taken_for_the_charge_of_the_same_amount(client: FlaskCl
         assert sent.status_code == 302
     session.expire_all()
     assert case.count(session) == 3  # the setup's debt, the charge and the refund
+
+
+def test_a_sale_at_price_0_sent_twice_records_one_sale(client: FlaskClient,
+                                                      session: Session) -> None:
+    """A gift or a sample: no payment, so no entry in the books to keep the
+    key; the sale keeps it."""
+    from coop.sales.models import Sale
+
+    case = harness.case_sales_new_sale(session)
+    top = next(k for k in (case.data or {}) if k.startswith("price_"))
+    data = {**(case.data or {}), top: "0"}
+    data.pop("idempotency_key")
+    login(client, case.login or "")
+    key, csrf = shown_key(client, case.url, case.url)
+    before = case.count(session)
+    for _ in range(2):
+        assert send(client, case.url, data, key, csrf).status_code == 302
+    session.expire_all()
+    assert case.count(session) == before + 1
+    sale = session.query(Sale).order_by(Sale.id.desc()).first()
+    assert sale is not None and sale.revenue == 0 and sale.posting_id is None
+    assert sale.idempotency_key == key
+
+
+def _supplier_paid(client: FlaskClient, session: Session, amount: str
+                   ) -> tuple[harness.Case, dict[str, str]]:
+    case = harness.case_payables_pay(session)  # Агро-Семена is owed 640.00
+    data = {k: v for k, v in (case.data or {}).items() if k != "idempotency_key"}
+    data.update(amount=amount, reference="ПП-17")
+    login(client, case.login or "")
+    key, csrf = shown_key(client, case.url, case.url)
+    assert send(client, case.url, data, key, csrf).status_code == 302
+    return case, data
+
+
+def test_the_supplier_question_names_the_earlier_payment_in_russian(
+        client: FlaskClient, session: Session) -> None:
+    case, data = _supplier_paid(client, session, "100")
+    client.post("/language", data={"locale": "ru", "next": "/",
+                                   "csrf_token": shown_key(client, case.url, case.url)[1]})
+    key, csrf = shown_key(client, case.url, case.url)
+    asked = send(client, case.url, data, key, csrf)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200, text[:2000]
+    assert "Оплата 100,00" in text and "Агро-Семена" in text, text[:3000]
+    assert "Записать ещё одну?" in text
+    session.expire_all()
+    assert case.count(session) == 1
+
+
+@pytest.mark.parametrize("change", ["amount", "method", "reference", "supplier", "older"])
+def test_a_supplier_payment_that_differs_or_is_older_is_recorded_without_asking(
+        client: FlaskClient, session: Session, change: str) -> None:
+    from coop.payables.models import SupplierPayment
+    from coop.suppliers.models import Supplier
+
+    case, data = _supplier_paid(client, session, "100")
+    if change == "older":
+        session.execute(update(SupplierPayment).values(
+            created_at=utcnow() - timedelta(hours=25)))
+        session.commit()
+    elif change == "supplier":
+        other = session.query(Supplier).filter(Supplier.group_id == case.group_id,
+                                               Supplier.id != int(data["supplier"])).first()
+        assert other is not None
+        data = {**data, "supplier": str(other.id), "amount": "10"}
+    else:
+        data = {**data, change: {"amount": "101", "method": "bank",
+                                 "reference": "ПП-18"}[change]}
+    key, csrf = shown_key(client, case.url, case.url)
+    sent = send(client, case.url, data, key, csrf)
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    session.expire_all()
+    assert case.count(session) == 2
+
+
+def test_the_question_keeps_an_unticked_pay_more_than_owed_unticked(
+        client: FlaskClient, session: Session) -> None:
+    """400.00 of 640.00 twice: the second asks; "yes" without the tick is
+    refused (800.00 is more than is owed), with the tick it is an advance."""
+    case, data = _supplier_paid(client, session, "400")
+    key, csrf = shown_key(client, case.url, case.url)
+    asked = send(client, case.url, data, key, csrf)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Record another?" in page
+    assert 'name="beyond_owed"' not in page
+    hidden = harness.hidden_fields(page)
+    refused = client.post(case.url, data=hidden)
+    assert refused.status_code == 422
+    assert "is owed 240.00" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert case.count(session) == 1
+    ticked = send(client, case.url, {**data, "beyond_owed": "y"}, key, csrf)
+    page = ticked.get_data(as_text=True)
+    assert ticked.status_code == 200 and 'name="beyond_owed" value="y"' in page
+    assert client.post(case.url, data=harness.hidden_fields(page)).status_code == 302
+    session.expire_all()
+    assert case.count(session) == 2
