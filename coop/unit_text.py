@@ -205,6 +205,20 @@ def unit_price(micro: int | None, currency: str, unit: str) -> str:
     return UnitWords().unit_price(micro, currency, unit)
 
 
+def in_sentence(milli: int | None, unit: str) -> str:
+    """A quantity inside a sentence: '19 пакетов'; for an "other" unit, which
+    has no grammar, the bare number ('19'), the sentence led by `note`."""
+    if is_other(unit):
+        return "" if milli is None else UnitWords().number(milli)
+    return quantity(milli, unit)
+
+
+def note(unit: str) -> str:
+    """What leads a sentence of bare numbers in an "other" unit: 'Единица:
+    ғалтак. ' ('' for a unit of the list)."""
+    return str(_("Unit: %(unit)s.", unit=unit)) + " " if is_other(unit) else ""
+
+
 def order(firm: int, tolerance: int, unit: str) -> str:
     """An order line as a change history shows it: '6 пакетов', '6 пакетов,
     допуск 2 пакета', 'no order'."""

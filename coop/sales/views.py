@@ -219,9 +219,10 @@ def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
                 quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
                 note=form.note.data or "", actor=current_user)
         if saved:
-            flash(_("Recorded: %(quantity)s from %(name)s.",
-                    quantity=unit_text.quantity(form.quantity.milli or 0, lot.unit),
-                    name=member.user.name),
+            flash(unit_text.note(lot.unit) + _(
+                "Recorded: %(quantity)s from %(name)s.",
+                quantity=unit_text.in_sentence(form.quantity.milli or 0, lot.unit),
+                name=member.user.name),
                   "success")
             return redirect(back)
     return _not_saved(lot, form, back)

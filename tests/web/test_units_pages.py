@@ -440,3 +440,34 @@ def test_the_tajik_demo_group_lives_in_dushanbe(session: Session) -> None:
     tajik = session.scalar(select(Group).where(Group.name == TJ_GROUP))
     kyrgyz = session.scalar(select(Group).where(Group.name == KG_GROUP))
     assert (tajik.timezone, kyrgyz.timezone) == ("Asia/Dushanbe", "Asia/Bishkek")
+
+
+def test_a_supplier_reads_an_other_unit_in_whole_sentences(client: FlaskClient,
+                                                           session: Session) -> None:
+    from types import SimpleNamespace
+
+    from tests.factories import make_closed_round, make_quote
+
+    world = make_closed_round(session)
+    world.seed.product.unit = "ғалтак"  # written before the list: no grammar for it
+    session.flush()
+    _quote, token = make_quote(session, SimpleNamespace(group=world.group, rnd=world.rnd,
+                                                        treasurer=world.treasurer))
+    session.commit()
+    page = client.get(f"/q/{token}").get_data(as_text=True)
+    needs = re.search(r'<p class="needs">(.*?)</p>', page).group(1)
+    assert needs == ("Единица: ғалтак. Группе нужно 45, и она возьмет еще до 10, если так "
+                     "заполнится упаковка. Ожидаемая упаковка: 25."), needs
+    assert "ғалтак: 45" not in page and "ғалтак: 25" not in page
+    assert not disagreements(page)
+
+
+def test_sentence_quantities_of_an_other_unit_are_bare_numbers(app: Flask) -> None:
+    with app.test_request_context(), force_locale("ru"):
+        assert unit_text.in_sentence(19000, "ғалтак") == "19"
+        assert unit_text.note("ғалтак") == "Единица: ғалтак. "
+        assert unit_text.in_sentence(19000, "bag") == "19 пакетов" and unit_text.note("bag") == ""
+        assert unit_text.order(0, 0, "bag") == "нет заказа"
+        assert unit_text.order(21000, 2000, "bag") == "21 пакет, допуск 2 пакета"
+    with app.test_request_context(), force_locale("en"):
+        assert unit_text.note("ғалтак") == "Unit: ғалтак. "
