@@ -11,6 +11,15 @@ a text that starts with an apostrophe followed by one of them gets one more,
 so that `unneutralise` (a catalog imported back) returns exactly what was
 typed. A plain number ("-2.50", "-2,50", "1234") is not text: it stays as it
 is, so a negative amount is still a number a spreadsheet can add up.
+
+Numbers and dates. Every export writes them as a spreadsheet in the
+*group's* language reads them (the group's `language`, not the reader's, so
+that every member of a group gets the same file for the Excel of her
+country): in ru, ky and tg a decimal comma ("-1234,50") and dates as
+dd.MM.yyyy ("02.12.2026 18:00"), which Russian Excel takes as numbers and
+dates; in en a decimal point and ISO dates ("2026-12-02 18:00"). Moments are
+in the group's time zone. Amounts have no thousands separator and no
+currency, so that they stay numbers (`csv_amount`, `csv_date`).
 """
 
 from __future__ import annotations
@@ -19,15 +28,47 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response
+from flask_babel import to_user_timezone
+
+from coop import money
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPE = "text/csv; charset=utf-8"
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+([.,][0-9]+)?")
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]+')
+
+
+def decimal_comma(language: str | None) -> bool:
+    """A spreadsheet in this language reads "2,50" as a number (ru, ky, tg)."""
+    return (language or "ru").split("_")[0] != "en"
+
+
+def csv_number(text: str, language: str | None) -> str:
+    """A plain number ("-2.50", as `money.to_string` writes it) as the
+    group's spreadsheet reads it ("-2,50" in ru, ky, tg)."""
+    return text.replace(".", ",") if decimal_comma(language) else text
+
+
+def csv_amount(minor: int, currency: str, language: str | None) -> str:
+    """An amount for a CSV cell: "-1234,50" (en "-1234.50"): no thousands
+    separator, no currency, so that a spreadsheet adds it up."""
+    return csv_number(money.to_string(minor, currency), language)
+
+
+def csv_date(value: date | datetime | None, language: str | None) -> str:
+    """A date "02.12.2026" (en "2026-12-02"); a moment kept in naive UTC, in
+    the group's time zone: "02.12.2026 18:00" (en "2026-12-02 18:00")."""
+    if value is None:
+        return ""
+    day = "%Y-%m-%d" if not decimal_comma(language) else "%d.%m.%Y"
+    if isinstance(value, datetime):
+        return to_user_timezone(value).strftime(f"{day} %H:%M")
+    return value.strftime(day)
 
 
 def needs_apostrophe(cell: str) -> bool:

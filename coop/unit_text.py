@@ -14,6 +14,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask_babel import get_translations
+from flask_babel import gettext as _
 
 from coop import money, units
 from coop.quantities import PRICE_SCALE
@@ -74,6 +75,12 @@ def _locale() -> str:
     from coop.i18n import current_locale
 
     return current_locale()
+
+
+def is_other(unit: str | None) -> bool:
+    """A unit the list does not know ("ғалтак"): it has no grammar, so a
+    sentence names it apart ("unit: ғалтак") and gives bare numbers."""
+    return bool(unit) and code(unit or "") is None
 
 
 def code(unit: str) -> str | None:
@@ -196,6 +203,31 @@ def per(unit: str) -> str:
 
 def unit_price(micro: int | None, currency: str, unit: str) -> str:
     return UnitWords().unit_price(micro, currency, unit)
+
+
+def in_sentence(milli: int | None, unit: str) -> str:
+    """A quantity inside a sentence: '19 пакетов'; for an "other" unit, which
+    has no grammar, the bare number ('19'), the sentence led by `note`."""
+    if is_other(unit):
+        return "" if milli is None else UnitWords().number(milli)
+    return quantity(milli, unit)
+
+
+def note(unit: str) -> str:
+    """What leads a sentence of bare numbers in an "other" unit: 'Единица:
+    ғалтак. ' ('' for a unit of the list)."""
+    return str(_("Unit: %(unit)s.", unit=unit)) + " " if is_other(unit) else ""
+
+
+def order(firm: int, tolerance: int, unit: str) -> str:
+    """An order line as a change history shows it: '6 пакетов', '6 пакетов,
+    допуск 2 пакета', 'no order'."""
+    if not firm and not tolerance:
+        return str(_("no order"))
+    if not tolerance:
+        return quantity(firm, unit)
+    return str(_("%(quantity)s, tolerance %(tolerance)s", quantity=quantity(firm, unit),
+                 tolerance=quantity(tolerance, unit)))
 
 
 def choices() -> list[tuple[str, str]]:

@@ -10,14 +10,14 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField
 
-from coop.csv_export import csv_bytes, csv_response
+from coop.csv_export import csv_amount, csv_bytes, csv_date, csv_response
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import MoneyField, apply_domain_error, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
-from coop.i18n import fmt_date, fmt_money
+from coop.i18n import fmt_money
 from coop.ledger import services
 from coop.ledger.forms import (
     AdjustmentForm,
@@ -27,7 +27,6 @@ from coop.ledger.forms import (
     ReverseForm,
     WriteOffForm,
 )
-from coop.money import to_string
 from coop.payables import services as payables
 from coop.views import render_then_commit
 
@@ -114,14 +113,14 @@ def statement_csv(group_id: int, membership_id: int):  # type: ignore[no-untyped
     start, end = _period()
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
-    currency = g.group.currency
-    data = csv_bytes(
+    currency, language = g.group.currency, g.group.language
+    data = csv_bytes(  # numbers and dates as the group's Excel reads them
         [_("Date"), _("What"), _("Note"), _("Amount"), _("Balance")],
-        [["", _("Opening balance"), "", "", to_string(opening, currency)]] + [
-            [fmt_date(line.posting.created_at),  # the group's time zone
+        [["", _("Opening balance"), "", "", csv_amount(opening, currency, language)]] + [
+            [csv_date(line.posting.created_at, language),  # the group's time zone
              services.KIND_NAMES.get(line.posting.kind, line.posting.kind),
-             line.posting.memo, to_string(line.amount, currency),
-             to_string(line.balance, currency)] for line in lines])
+             line.posting.memo, csv_amount(line.amount, currency, language),
+             csv_amount(line.balance, currency, language)] for line in lines])
     db.session.commit()  # her account, made on first use
     return csv_response(data, f"statement-{g.group.id}-{member.id}.csv")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import get_translations
 
-from coop import money
+from coop import money, unit_text
 from coop.i18n import current_locale, fmt_price, fmt_qty
 from coop.orders import facts
 from coop.orders.domain import PackFill
@@ -144,12 +144,14 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
             status = ngettext("%(num)d pack: tolerance fills the last one.",
                               "%(num)d packs: tolerance fills the last one.", fill.packs)
         else:
-            status = ngettext(
+            other = unit_text.is_other(unit)  # no grammar: the unit apart, a bare number
+            status = unit_text.note(unit) + ngettext(
                 "%(num)d full pack; the last needs %(missing)s more (firm or tolerance), "
                 "or it is not ordered.",
                 "%(num)d full packs; the last needs %(missing)s more (firm or tolerance), "
                 "or it is not ordered.",
-                fill.full_packs, missing=words.units.quantity(fill.missing, unit))
+                fill.full_packs, missing=words.units.number(fill.missing) if other
+                else words.units.quantity(fill.missing, unit))
         rows.append(PackRow(
             product=product.name, supplier=(item.awarded_supplier or product.supplier).name,
             pack=words.units.pack(fill.pack_size, unit),

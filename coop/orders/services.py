@@ -308,16 +308,17 @@ def order_of(session: Session, rnd: Round, membership: Membership) -> dict[int, 
 
 
 def order_history(session: Session, rnd: Round, membership: Membership
-                  ) -> list[tuple[RequestChange, str, str]]:
-    """Every change of her order: (change, product name, who made it), newest first."""
+                  ) -> list[tuple[RequestChange, str, str, str]]:
+    """Every change of her order: (change, product name, who made it, the
+    product's unit), newest first."""
     rows = session.execute(
-        select(RequestChange, Product.name, User.name)
+        select(RequestChange, Product.name, User.name, Product.unit)
         .join(RoundItem, RoundItem.id == RequestChange.round_item_id)
         .join(Product, Product.id == RoundItem.product_id)
         .outerjoin(User, User.id == RequestChange.changed_by_id)
         .where(RequestChange.round_id == rnd.id, RequestChange.membership_id == membership.id)
         .order_by(RequestChange.id.desc()))
-    return [(change, product, who or "") for change, product, who in rows]
+    return [(change, product, who or "", unit) for change, product, who, unit in rows]
 
 
 def save_order(session: Session, rnd: Round, membership: Membership,
@@ -359,6 +360,12 @@ def _check_quantities(item: RoundItem, quantity: int, tolerance: int) -> None:
             raise DomainError(_l("%(product)s: a quantity cannot be negative.",
                                  product=product.name), field=f"{field_name}_{item.id}")
         if not domain.is_multiple(value, step):
+            if unit_text.is_other(product.unit):  # no grammar: the unit apart
+                raise DomainError(
+                    _l("%(product)s (unit: %(unit)s): order in steps of %(step)s "
+                       "(%(value)s is not).", product=product.name, unit=product.unit,
+                       step=local_qty(step), value=local_qty(value)),
+                    field=f"{field_name}_{item.id}")
             raise DomainError(
                 _l("%(product)s: order in steps of %(step)s (%(value)s is not).",
                    product=product.name, step=unit_text.quantity(step, product.unit),
@@ -675,6 +682,11 @@ def check_delivery(rnd: Round, lines: Mapping[int, tuple[int, int]]) -> None:
                 raise DomainError(_l("%(product)s: a quantity cannot be negative.",
                                      product=product.name), field=name + field_suffix)
             if not domain.is_multiple(value, product.granularity):
+                if unit_text.is_other(product.unit):  # no grammar: the unit apart
+                    raise DomainError(
+                        _l("%(product)s (unit: %(unit)s): quantities come in steps of "
+                           "%(step)s.", product=product.name, unit=product.unit,
+                           step=local_qty(product.granularity)), field=name + field_suffix)
                 raise DomainError(
                     _l("%(product)s: quantities come in steps of %(step)s.",
                        product=product.name,

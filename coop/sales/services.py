@@ -261,6 +261,10 @@ def _check_quantity(lot: SaleLot, quantity: int, field: str, *, allow_zero: bool
     if quantity > MAX_QTY:
         raise DomainError(_l("The quantity is too large."), field=field)
     if not domain.is_multiple(quantity, lot.step):
+        if unit_text.is_other(lot.unit):  # no grammar: the unit apart
+            raise DomainError(_l("Quantities of this lot come in steps of %(step)s (unit: "
+                                 "%(unit)s).", step=local_qty(lot.step), unit=lot.unit),
+                              field=field)
         raise DomainError(_l("Quantities of this lot come in steps of %(step)s.",
                              step=unit_text.quantity(lot.step, lot.unit)), field=field)
 

@@ -226,9 +226,10 @@ def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
             db.session, lot, member(), grade_id=to_id(form.grade.data),
             quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
             note=form.note.data or "", actor=current_user, idempotency_key=key),
-        done=lambda: _("Recorded: %(quantity)s from %(name)s.",
-                       quantity=unit_text.quantity(form.quantity.milli or 0, lot.unit),
-                       name=member().user.name),
+        done=lambda: unit_text.note(lot.unit) + _(
+            "Recorded: %(quantity)s from %(name)s.",
+            quantity=unit_text.in_sentence(form.quantity.milli or 0, lot.unit),
+            name=member().user.name),
         back=back, member=None, failed=lambda form, _status: _not_saved(lot, form, back))
 
 

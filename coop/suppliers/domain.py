@@ -49,7 +49,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from coop import units
-from coop.csv_export import csv_bytes, unneutralise
+from coop.csv_export import csv_bytes, decimal_comma, unneutralise
 from coop.money import MoneyError
 from coop.quantities import (
     QTY_SCALE,
@@ -570,10 +570,12 @@ def _unquote_formula(cell: str) -> str:
     return unneutralise(cell)
 
 
-def write_catalog(products: Iterable[ProductData]) -> bytes:
-    """The catalog CSV for spreadsheets in a Russian locale: BOM, `;`, decimal
-    comma, formulas neutralised (coop.csv_export)."""
-    return csv_bytes(COLUMNS, ([product_to_text(product, decimal_comma=True)[name]
+def write_catalog(products: Iterable[ProductData], language: str | None = "ru") -> bytes:
+    """The catalog CSV for the group's spreadsheets: BOM, `;`, a decimal comma
+    in ru, ky and tg (a point in en), formulas neutralised (coop.csv_export).
+    `parse_catalog` reads either back."""
+    comma = decimal_comma(language)
+    return csv_bytes(COLUMNS, ([product_to_text(product, decimal_comma=comma)[name]
                                 for name in COLUMNS] for product in products))
 
 

@@ -381,7 +381,9 @@ def _update_products(session: Session, changes: Sequence[tuple[_Stored, ProductD
         session.execute(insert(PriceTier), additions)
 
 
-def export_catalog(session: Session, supplier: Supplier) -> bytes:
-    """The products on offer as the catalog CSV that `import_catalog` reads back."""
-    return domain.write_catalog(product_data(product) for product in
-                                supplier_products(session, supplier, include_retired=False))
+def export_catalog(session: Session, supplier: Supplier, language: str | None = "ru") -> bytes:
+    """The products on offer as the catalog CSV that `import_catalog` reads
+    back, with numbers as a spreadsheet in the group's `language` reads them."""
+    return domain.write_catalog((product_data(product) for product in
+                                 supplier_products(session, supplier, include_retired=False)),
+                                language)

@@ -205,6 +205,6 @@ def _import_summary(result: services.ImportResult) -> str:
 @group_view(treasurer=True)
 def export_catalog(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def]
     found = supplier_in_group(g.group, supplier_id)
-    data = services.export_catalog(db.session, found)
+    data = services.export_catalog(db.session, found, g.group.language)
     name = _UNSAFE_FILENAME.sub(" ", found.name).strip() or f"supplier-{found.id}"
     return csv_response(data, f"{name} - catalog.csv")

