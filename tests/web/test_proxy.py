@@ -37,7 +37,7 @@ def proxied(app: Flask, app_ctx: Flask) -> Iterator[Flask]:
 
 def _post(client: FlaskClient, url: str, data: dict) -> object:
     data = {**data, "csrf_token": csrf_token(client)}
-    return client.post(url, data=data, follow_redirects=True)
+    return client.post(url, data=data)
 
 
 def _links(client: FlaskClient, w) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
