@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import get_translations
 
-from coop import money
+from coop import money, unit_text
 from coop.i18n import current_locale, fmt_price, fmt_qty
 from coop.orders import facts
 from coop.orders.domain import PackFill
@@ -152,7 +152,8 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
                 fill.full_packs, missing=words.units.quantity(fill.missing, unit))
         rows.append(PackRow(
             product=product.name, supplier=(item.awarded_supplier or product.supplier).name,
-            pack=words.units.pack(fill.pack_size, unit),
+            pack=words.units.pack(fill.pack_size, unit,
+                                  unit_text.container_of(product, fill.pack_size)),
             firm=words.units.quantity(fill.firm, unit),
             tolerance=f"+ {qty(fill.tolerance)} {tolerance}", percent=fill.fill_percent,
             status=status))
