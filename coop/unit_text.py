@@ -140,11 +140,12 @@ class UnitWords:
 
     def short(self, milli: int, unit: str) -> str:
         """A quantity with the unit's short symbol when it has one ('50 кг',
-        '2,5 l'), else as `quantity` ('12 банок')."""
+        '2,5 l'), else as `quantity` ('12 банок'), kept on one line."""
         found = code(unit)
         if found is not None and units.is_metric(found):
             return f"{self.number(milli)}\u00a0{_LABEL[found](self.t)}"
-        return self.quantity(milli, unit)
+        # "12 банок" stays on one line when a narrow cell wraps "коробка 12 банок"
+        return self.quantity(milli, unit).replace(" ", "\u00a0")
 
     def pack(self, milli: int | None, unit: str, container: str | None = None) -> str:
         """A pack size as a number of the unit: with its container 'мешок 50 кг',

@@ -21,14 +21,14 @@ def test_the_treasurer_names_the_pack_and_every_page_prints_it(page, live_server
     screenshot(page, "packs-product-form-ru")
     page.click("main form button[type=submit]")
     row = page.locator("tr", has_text="Тяпка садовая").inner_text()
-    assert "коробка 10 штук" in row, row
+    assert "коробка 10\u00a0штук" in row, row
     page.click("nav.tabs >> text=Закупки")
     page.click(f"text={AUTUMN_ROUND}")
     packs = page.locator("table.packs tr", has_text="Тяпка").inner_text()
-    assert "коробка 10 штук" in packs, packs
+    assert "коробка 10\u00a0штук" in packs, packs
     page.click("text=Мой заказ")
     hoe = page.locator("fieldset", has_text="Тяпка").inner_text()
-    assert "Упаковка: коробка 10 штук, шаг 1 штука." in hoe, hoe
+    assert "Упаковка: коробка 10\u00a0штук, шаг 1 штука." in hoe, hoe
     seed = page.locator("fieldset", has_text="томата").inner_text()
     assert "Упаковка 25 пакетов, шаг 1 пакет." in seed, seed  # no container: as before
     main = page.inner_text("main")

@@ -5,6 +5,8 @@ file both ways, the API, and the pages and PDFs that print a pack size."""
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -22,19 +24,29 @@ from tests.factories import make_settled_round
 from tests.integration.test_documents import pdf_text
 from tests.web.test_units_pages import _open_round, disagreements
 
+
+def _keep(name: str, data: bytes) -> None:
+    """Saved when COOP_SCREENSHOTS names a folder, to look at the documents."""
+    folder = os.environ.get("COOP_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / name).write_bytes(data)
+
+
 NUMBERS = [1000, 2000, 5000, 2500]  # 1, 2, 5, 2.5
 
 PACKS = {  # (locale, unit, container) -> the pack of 1, 2, 5, 2.5 units
     ("ru", "kg", "sack"): ["мешок 1\u00a0кг", "мешок 2\u00a0кг", "мешок 5\u00a0кг",
                            "мешок 2,5\u00a0кг"],
-    ("ru", "jar", "box"): ["коробка 1 банка", "коробка 2 банки", "коробка 5 банок",
-                           "коробка 2,5 банки"],
+    ("ru", "jar", "box"): ["коробка 1\u00a0банка", "коробка 2\u00a0банки",
+                           "коробка 5\u00a0банок", "коробка 2,5\u00a0банки"],
     ("en", "kg", "sack"): ["sack of 1\u00a0kg", "sack of 2\u00a0kg", "sack of 5\u00a0kg",
                            "sack of 2.5\u00a0kg"],
-    ("en", "bottle", "box"): ["box of 1 bottle", "box of 2 bottles", "box of 5 bottles",
-                              "box of 2.5 bottles"],
+    ("en", "bottle", "box"): ["box of 1\u00a0bottle", "box of 2\u00a0bottles",
+                              "box of 5\u00a0bottles", "box of 2.5\u00a0bottles"],
     ("ky", "kg", "sack"): ["кап 1\u00a0кг", "кап 2\u00a0кг", "кап 5\u00a0кг", "кап 2,5\u00a0кг"],
-    ("ky", "jar", "box"): ["куту 1 банка", "куту 2 банка", "куту 5 банка", "куту 2,5 банка"],
+    ("ky", "jar", "box"): ["куту 1\u00a0банка", "куту 2\u00a0банка", "куту 5\u00a0банка",
+                           "куту 2,5\u00a0банка"],
     ("tg", "kg", "sack"): ["халта 1\u00a0кг", "халта 2\u00a0кг", "халта 5\u00a0кг",
                            "халта 2,5\u00a0кг"],
     ("tg", "l", "bottle"): ["шиша 1\u00a0л", "шиша 2\u00a0л", "шиша 5\u00a0л", "шиша 2,5\u00a0л"],
@@ -217,13 +229,14 @@ def test_the_order_page_the_round_and_the_order_form_print_the_container(
     base = f"/groups/{group.id}/rounds/{rnd.id}"
     order = client.get(f"{base}/order").get_data(as_text=True)
     assert "Упаковка: мешок 50\u00a0кг, шаг 1 килограмм." in order
-    assert "Упаковка: коробка 25 пакетов, шаг 1 пакет." in order
+    assert "Упаковка: коробка 25\u00a0пакетов, шаг 1 пакет." in order
     assert "Упаковка 30 метров, шаг 0,5 метра." in order  # no container: as before
     assert not disagreements(order)
     round_page = client.get(base).get_data(as_text=True)
-    assert "мешок 50\u00a0кг" in round_page and "коробка 25 пакетов" in round_page
+    assert "мешок 50\u00a0кг" in round_page and "коробка 25\u00a0пакетов" in round_page
     form = client.get(f"{base}/order-form.pdf")
     assert form.status_code == 200
+    _keep("packs-order-form.pdf", form.get_data())
     text = pdf_text(form.get_data())
     assert "мешок 50" in text and "коробка 25" in text
     assert not disagreements(text)
@@ -239,6 +252,7 @@ def test_the_purchase_order_prints_the_container(client: FlaskClient,
     base = f"/groups/{w.group.id}/rounds/{w.rnd.id}"
     response = client.get(f"{base}/purchase-orders/{npk.supplier_id}.pdf")
     assert response.status_code == 200
+    _keep("packs-purchase-order.pdf", response.get_data())
     text = pdf_text(response.get_data())
     assert "мешок 50" in text and "кг" in text
     # the article code "A2" stands before the pack in the text: not a number of sacks
