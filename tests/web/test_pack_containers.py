@@ -257,3 +257,21 @@ def test_the_purchase_order_prints_the_container(client: FlaskClient,
     assert "мешок 50" in text and "кг" in text
     # the article code "A2" stands before the pack in the text: not a number of sacks
     assert not disagreements(text.replace("A2", ""))
+
+
+def test_the_round_page_names_goods_and_shared_costs_for_a_treasurer(
+        client: FlaskClient, session: Session) -> None:
+    w = make_settled_round(session, members=2)
+    session.commit()
+    login(client, w.treasurer.user.email)
+    url = f"/groups/{w.group.id}/rounds/{w.rnd.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "<h2>Products and what the goods cost</h2>" in page and "supplier bill " not in page
+    assert "= goods " in page and "+ shared costs (delivery fees, transport…) " in page
+    w.treasurer.user.locale = "ru"
+    session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "<h2>Товары и их стоимость</h2>" in page
+    assert "Товары и счет поставщика" not in page and "= счет поставщика" not in page
+    check = page.split("Проверка: участницы платят", 1)[1].split("</p>", 1)[0]
+    assert "= товары " in check and "+ общие расходы (доставка, транспорт…) " in check
