@@ -71,6 +71,29 @@ _PER: dict[str, Callable[[Any], str]] = {
 }
 
 
+# container -> (translations) -> "мешок %(quantity)s", for a pack with its container
+_CONTAINER: dict[str, Callable[[Any], str]] = {
+    "pack": lambda t: t.pgettext("pack container", "pack of %(quantity)s"),
+    "bag": lambda t: t.pgettext("pack container", "bag of %(quantity)s"),
+    "sack": lambda t: t.pgettext("pack container", "sack of %(quantity)s"),
+    "box": lambda t: t.pgettext("pack container", "box of %(quantity)s"),
+    "jar": lambda t: t.pgettext("pack container", "jar of %(quantity)s"),
+    "bottle": lambda t: t.pgettext("pack container", "bottle of %(quantity)s"),
+    "bunch": lambda t: t.pgettext("pack container", "bunch of %(quantity)s"),
+}
+
+# container -> its name on its own, for a select ("мешок", "sack")
+_CONTAINER_NAME: dict[str, Callable[[Any], str]] = {
+    "pack": lambda t: t.pgettext("pack container name", "pack"),
+    "bag": lambda t: t.pgettext("pack container name", "bag"),
+    "sack": lambda t: t.pgettext("pack container name", "sack"),
+    "box": lambda t: t.pgettext("pack container name", "box"),
+    "jar": lambda t: t.pgettext("pack container name", "jar"),
+    "bottle": lambda t: t.pgettext("pack container name", "bottle"),
+    "bunch": lambda t: t.pgettext("pack container name", "bunch"),
+}
+
+
 def _locale() -> str:
     from coop.i18n import current_locale
 
@@ -122,11 +145,27 @@ class UnitWords:
         found = code(unit)
         return _LABEL[found](self.t) if found else unit
 
-    def pack(self, milli: int | None, unit: str) -> str:
-        """A pack size as a number of the unit: 'упаковка 20 пакетов'."""
+    def short(self, milli: int, unit: str) -> str:
+        """A quantity with the unit's short symbol when it has one ('50 кг',
+        '2,5 l'), else as `quantity` ('12 банок'), kept on one line."""
+        found = code(unit)
+        if found is not None and units.is_metric(found):
+            return f"{self.number(milli)}\u00a0{_LABEL[found](self.t)}"
+        # "12 банок" stays on one line when a narrow cell wraps "коробка 12 банок"
+        return self.quantity(milli, unit).replace(" ", "\u00a0")
+
+    def pack(self, milli: int | None, unit: str, container: str | None = None) -> str:
+        """A pack size as a number of the unit: with its container 'мешок 50 кг',
+        'коробка 12 банок', 'sack of 50 kg'; without, 'упаковка 20 пакетов'."""
         if milli is None:
             return ""
+        if container in _CONTAINER:
+            return _CONTAINER[container](self.t) % {"quantity": self.short(milli, unit)}
         return self.t.gettext("pack of %(quantity)s") % {"quantity": self.quantity(milli, unit)}
+
+    def container(self, container: str) -> str:
+        """A container's name on its own: 'мешок', 'sack'."""
+        return _CONTAINER_NAME[container](self.t) if container in _CONTAINER_NAME else ""
 
     def price(self, micro: int | None, currency: str) -> str:
         """A unit price kept in millionths, with its currency and at least the
@@ -181,8 +220,22 @@ def label(unit: str) -> str:
     return UnitWords().label(unit)
 
 
-def pack(milli: int | None, unit: str) -> str:
-    return UnitWords().pack(milli, unit)
+def pack(milli: int | None, unit: str, container: str | None = None) -> str:
+    return UnitWords().pack(milli, unit, container)
+
+
+def container_of(product: Any, pack_size: int | None) -> str | None:
+    """The product's container for a pack of `pack_size`: a quote from another
+    supplier may sell other packs, which are not the catalog's sack."""
+    container = getattr(product, "pack_container", None)
+    return container if pack_size == getattr(product, "pack_size", None) else None
+
+
+def container_choices() -> list[tuple[str, str]]:
+    """('', 'no container'), then (code, name) of each container, for a select."""
+    words = UnitWords()
+    return [("", words.t.gettext("no container"))] + [
+        (c, words.container(c)) for c in units.CONTAINERS]
 
 
 def price(micro: int | None, currency: str) -> str:

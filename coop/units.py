@@ -94,3 +94,19 @@ def plural_count(milli: int) -> int:
     if milli % 1000 == 0:
         return abs(milli) // 1000
     return 2
+
+
+# The units a pack can be: "мешок 50 кг" is a sack holding 50 kg of the product's
+# unit. Stored on a product as the code; no container prints the pack as before.
+CONTAINERS: tuple[str, ...] = ("pack", "bag", "sack", "box", "jar", "bottle", "bunch")
+
+
+def is_container(code: str | None) -> bool:
+    return code in CONTAINERS
+
+
+def container_for(text: str) -> str | None:
+    """The container this text names ("мешок", "Sack", "кап", "box"), or None
+    when it names no unit that can hold a pack."""
+    found = code_for(text)
+    return found if found in CONTAINERS else None

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 
+from coop import units
 from coop.api.inputs import (
     DECIMAL_PATTERN,
     DEFAULT_PER_PAGE,
@@ -213,6 +214,7 @@ MONEY = {**DECIMAL, "description": "An amount in the group's currency, e.g. \"12
 QUANTITY = {**DECIMAL, "description": "A quantity in the product's unit, e.g. \"2.5\""}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 TEXT = {"type": "string"}
+CONTAINER = {"enum": list(units.CONTAINERS), "description": "What a pack is: a sack of 50 kg"}
 FLAG = {"type": "boolean"}
 COUNT = {"type": "integer", "minimum": 0}
 DAY = {"type": "string", "format": "date"}
@@ -350,16 +352,20 @@ SCHEMAS: dict[str, Any] = {
     "Tier": TIER,
     "Product": obj({
         "id": ID, "supplier_id": ID, "article_code": nullable(TEXT), "name": TEXT,
-        "unit": TEXT, "pack_size": QUANTITY, "granularity": QUANTITY, "weight_kg": DECIMAL,
+        "unit": TEXT, "pack_size": QUANTITY, "pack_container": nullable(CONTAINER),
+        "granularity": QUANTITY, "weight_kg": DECIMAL,
         "retail_price": nullable(DECIMAL), "retired": FLAG, "tiers": array(ref("Tier"))}),
     "NewProduct": obj({
         "name": text(catalog.MAX_NAME), "unit": text(catalog.MAX_UNIT),
         "article_code": text(catalog.MAX_ARTICLE_CODE), "pack_size": QUANTITY,
+        "pack_container": {"enum": ["", *units.CONTAINERS], "description":
+                           "What the pack is (\"sack\": a sack of pack_size units); "
+                           "empty for none"},
         "granularity": QUANTITY, "weight_kg": DECIMAL, "retail_price": DECIMAL,
         "tiers": array(obj({"min_qty": QUANTITY, "unit_price": DECIMAL}, closed=True),
                        max_items=catalog.MAX_TIERS + 1),
-    }, optional=("article_code", "pack_size", "granularity", "weight_kg", "retail_price"),
-        closed=True),
+    }, optional=("article_code", "pack_size", "pack_container", "granularity", "weight_kg",
+                 "retail_price"), closed=True),
     "RoundSummary": obj(ROUND_FIELDS),
     "Round": obj({
         **ROUND_FIELDS, "loss_policy": {"enum": list(LOSS_POLICIES)},

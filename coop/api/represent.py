@@ -90,6 +90,7 @@ def product(found: Product) -> Json:
     return {
         "id": found.id, "supplier_id": found.supplier_id, "article_code": found.article_code,
         "name": found.name, "unit": found.unit, "pack_size": qty_str(found.pack_size),
+        "pack_container": found.pack_container,
         "granularity": qty_str(found.granularity), "weight_kg": weight_str(found.weight_grams),
         "retail_price": None if found.retail_price is None else price_str(found.retail_price),
         "retired": found.retired,

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from coop import savings
+from coop import savings, units
 from coop.api import inputs, openapi, represent
 from coop.api import services as tokens
 from coop.api.inputs import Body, json_body, paginate
@@ -351,6 +351,7 @@ def add_product(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def
     texts = {name: body.text(name, max_length=limit) for name, limit in (
         ("name", catalog.MAX_NAME), ("unit", catalog.MAX_UNIT),
         ("article_code", catalog.MAX_ARTICLE_CODE))}
+    texts["pack_container"] = body.choice("pack_container", ("", *units.CONTAINERS), default="")
     for name, parse, show in (("pack_size", parse_quantity, qty_str),
                               ("granularity", parse_quantity, qty_str),
                               ("weight_kg", parse_weight, weight_str),

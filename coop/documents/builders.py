@@ -64,6 +64,13 @@ def _qty_unit(quantity: int, unit: str) -> str:
     return unit_text.quantity(quantity, unit)
 
 
+def _pack(pack_size: int, unit: str, container: str | None, s: Any) -> Any:
+    """A pack size: 'мешок 50 кг' wrapping between words in its cell, else '50 кг'."""
+    if container:
+        return para(unit_text.pack(pack_size, unit, container), s.cell_right)
+    return _qty_unit(pack_size, unit)
+
+
 # --------------------------------------------------------------------------
 # Purchase order
 # --------------------------------------------------------------------------
@@ -96,7 +103,8 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
                               for i, h in enumerate(head)]]
     for number, line in enumerate(data.lines, start=1):
         rows.append([str(number), para(line.product, s.cell), para(line.article_code, s.cell),
-                     _qty_unit(line.pack_size, line.unit), str(line.packs),
+                     _pack(line.pack_size, line.unit, line.pack_container, s),
+                     str(line.packs),
                      _qty_unit(line.quantity, line.unit), unit_text.price(line.unit_price, cur),
                      fmt_money(line.amount, cur)])
     # the amount gets room for 123 456 789,00 at full size; a long name wraps instead
@@ -385,7 +393,10 @@ def _order_form(data: OrderFormData) -> bytes:
     legend: list[list[Any]] = [head]
     for index, product in enumerate(products, start=1):
         legend.append([str(index), para(product.name, s.cell), product.article_code,
-                       unit_text.label(product.unit), fmt_qty(product.pack_size),
+                       unit_text.label(product.unit),
+                       para(unit_text.pack(product.pack_size, product.unit,
+                                           product.pack_container), s.cell_right)
+                       if product.pack_container else fmt_qty(product.pack_size),
                        fmt_qty(product.granularity),
                        para(_prices(product, data.group.currency), s.cell)])
     widths = [10 * mm, 90 * mm, 25 * mm, 18 * mm, 20 * mm, 16 * mm]

@@ -86,6 +86,7 @@ class OrderLine:
     quantity: int  # thousandths
     unit_price: int  # millionths
     amount: int  # minor units
+    pack_container: str | None = None  # units.CONTAINERS: "мешок 50 кг"
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class SheetProduct:
     granularity: int = 0  # thousandths
     total: int = 0  # thousandths: all handed out
     prices: tuple[tuple[int, int], ...] = ()  # (from quantity, unit price)
+    pack_container: str | None = None  # units.CONTAINERS: "мешок 50 кг"
 
 
 @dataclass(frozen=True)

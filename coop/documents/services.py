@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, undefer
 
+from coop import unit_text
 from coop.auth.models import User
 from coop.config import SUPPORTED_LOCALES
 from coop.db import utcnow
@@ -277,7 +278,8 @@ def purchase_order_data(session: Session, rnd: Round, supplier: Supplier,
                                article_code=orders.item_article_code(item),
                                unit=item.product.unit, pack_size=pack_size, packs=packs,
                                quantity=ordered, unit_price=price,
-                               amount=line_amount(ordered, price, currency)))
+                               amount=line_amount(ordered, price, currency),
+                               pack_container=unit_text.container_of(item.product, pack_size)))
     quote_fee = _quote_fee(session, rnd, supplier.id)
     if quote_fee is not None:
         fees = [Charge("", quote_fee)] if quote_fee else []
@@ -508,7 +510,8 @@ def order_form_data(session: Session, rnd: Round) -> OrderFormData:
         products.append(SheetProduct(
             name=item.product.name, unit=item.product.unit,
             article_code=item.product.article_code or "", pack_size=pack_size,
-            granularity=item.product.granularity, prices=tuple(tiers)))
+            granularity=item.product.granularity, prices=tuple(tiers),
+            pack_container=unit_text.container_of(item.product, pack_size)))
     members = sorted((m.user.name for m in list_members(session, rnd.group,
                                                         include_inactive=False)),
                      key=str.casefold)

@@ -154,7 +154,8 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
                 else words.units.quantity(fill.missing, unit))
         rows.append(PackRow(
             product=product.name, supplier=(item.awarded_supplier or product.supplier).name,
-            pack=words.units.pack(fill.pack_size, unit),
+            pack=words.units.pack(fill.pack_size, unit,
+                                  unit_text.container_of(product, fill.pack_size)),
             firm=words.units.quantity(fill.firm, unit),
             tolerance=f"+ {qty(fill.tolerance)} {tolerance}", percent=fill.fill_percent,
             status=status))

@@ -68,7 +68,7 @@ MAX_UNIT = 32
 MAX_TIERS = 20
 
 COLUMNS = ("article_code", "name", "unit", "pack_size", "granularity", "weight_kg",
-           "retail_price", "tiers")
+           "retail_price", "tiers", "pack_container")
 REQUIRED_COLUMNS = ("article_code", "name", "unit", "tiers")
 
 # Header names as people write them, after `_header_key` (lower case, letters
@@ -83,6 +83,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "retail_price": ("retailprice", "retail", "розничнаяцена", "розница",
                      "ценанабазаре"),
     "tiers": ("tiers", "pricetiers", "prices", "цены", "оптовыецены"),
+    "pack_container": ("packcontainer", "container", "тара", "видупаковки"),
 }
 _ALIAS_TO_COLUMN = {alias: col for col, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
@@ -112,6 +113,7 @@ class ProductData:
     weight_grams: int = 0
     retail_price: int | None = None
     article_code: str | None = None
+    pack_container: str | None = None  # units.CONTAINERS
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,9 @@ def check_product(product: ProductData) -> FieldErrors:
         errors.append(("pack_size", _l(
             "The pack size %(pack)s is not a whole number of steps of %(step)s.",
             pack=local_qty(product.pack_size), step=local_qty(step))))
+    if product.pack_container is not None and not units.is_container(product.pack_container):
+        errors.append(("pack_container", _l(
+            "A pack is a bag, sack, box, jar, bottle, bunch or pack; leave it empty for none.")))
     if product.weight_grams < 0:
         errors.append(("weight_kg", _l("A weight cannot be negative.")))
     if product.retail_price is not None and product.retail_price < 0:
@@ -248,9 +253,12 @@ def product_from_text(values: Mapping[str, str | None]) -> tuple[ProductData | N
     """Read a product from text fields named as the CSV columns (a form or a
     catalog line). Returns the product, or None and every (field, message)."""
     text = {name: (values.get(name) or "").strip() for name in COLUMNS}
-    for name in ("article_code", "name", "unit"):
+    for name in ("article_code", "name", "unit", "pack_container"):
         text[name] = _one_line(text[name])
     text["unit"] = units.normalise(text["unit"])  # "кг", "Kg.", "килограмм": kg
+    # "мешок", "Sack", "кап": sack; a word naming no container is kept to be refused
+    container = (units.container_for(text["pack_container"]) or text["pack_container"]) \
+        if text["pack_container"] else None
     errors: FieldErrors = []
 
     def number(name: str, parse: Any, default: int | None) -> int | None:
@@ -277,7 +285,7 @@ def product_from_text(values: Mapping[str, str | None]) -> tuple[ProductData | N
         pack_size=pack_size if pack_size is not None else QTY_SCALE,
         granularity=granularity if granularity is not None else QTY_SCALE,
         tiers=tiers, weight_grams=weight or 0, retail_price=retail,
-        article_code=text["article_code"] or None)
+        article_code=text["article_code"] or None, pack_container=container)
     errors += [(name, message) for name, message in check_product(product)
                if name not in failed]
     return (None, errors) if errors else (product, [])
@@ -307,6 +315,7 @@ def product_to_text(product: ProductData, *, decimal_comma: bool = True,
         "tiers": tier_separator.join(
             f"{dec(qty_str(t.min_qty))}{tier_equals}{dec(price_str(t.unit_price))}"
             for t in product.tiers),
+        "pack_container": product.pack_container or "",
     }
 
 

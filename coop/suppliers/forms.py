@@ -28,6 +28,12 @@ class SupplierForm(Form):
                            choices=language_choices())
 
 
+def _container_choices() -> list[tuple[str, str]]:
+    from coop import unit_text
+
+    return unit_text.container_choices()
+
+
 class ProductForm(Form):
     """The fields are named as the catalog CSV columns; the catalog rules
     (coop.suppliers.domain) read them, so a form and a CSV line are checked alike.
@@ -39,6 +45,8 @@ class ProductForm(Form):
     article_code = StringField(_l("Supplier's article code"))
     pack_size = StringField(_l("Pack size (the supplier sells whole packs)"),
                             render_kw=_DECIMAL)
+    pack_container = SelectField(_l("Packed in"), choices=_container_choices,
+                                 validate_choice=False)
     granularity = StringField(_l("Step (the smallest quantity a member can get)"),
                               render_kw=_DECIMAL)
     weight_kg = StringField(_l("Weight of one unit, kg"), render_kw=_DECIMAL)

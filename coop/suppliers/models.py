@@ -49,6 +49,7 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str] = mapped_column(String(32))
     pack_size: Mapped[int]  # thousandths of the unit
+    pack_container: Mapped[str | None] = mapped_column(String(32))  # units.CONTAINERS
     granularity: Mapped[int]  # thousandths of the unit
     weight_grams: Mapped[int] = mapped_column(default=0)  # per unit
     retail_price: Mapped[int | None]  # per unit, millionths of the major unit

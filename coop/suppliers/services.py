@@ -136,7 +136,7 @@ def product_data(product: Product) -> ProductData:
         granularity=product.granularity,
         tiers=tuple(Tier(t.min_qty, t.unit_price) for t in product.price_tiers),
         weight_grams=product.weight_grams, retail_price=product.retail_price,
-        article_code=product.article_code)
+        article_code=product.article_code, pack_container=product.pack_container)
 
 
 def create_product(session: Session, supplier: Supplier, data: ProductData) -> Product:
@@ -196,6 +196,7 @@ def _apply(product: Product, data: ProductData) -> None:
     product.name = data.name
     product.unit = data.unit
     product.pack_size = data.pack_size
+    product.pack_container = data.pack_container
     product.granularity = data.granularity
     product.weight_grams = data.weight_grams
     product.retail_price = data.retail_price
@@ -315,7 +316,7 @@ def _load_catalog(session: Session, supplier: Supplier) -> dict[str | None, _Sto
     for row in session.execute(
             select(Product.id, Product.retired, Product.article_code, Product.name, Product.unit,
                    Product.pack_size, Product.granularity, Product.weight_grams,
-                   Product.retail_price)
+                   Product.retail_price, Product.pack_container)
             .where(Product.supplier_id == supplier.id, Product.article_code.is_not(None))):
         own = tiers.get(row.id, [])
         stored[row.article_code] = _Stored(
@@ -325,13 +326,15 @@ def _load_catalog(session: Session, supplier: Supplier) -> dict[str | None, _Sto
                 name=row.name, unit=row.unit, pack_size=row.pack_size,
                 granularity=row.granularity, weight_grams=row.weight_grams,
                 retail_price=row.retail_price, article_code=row.article_code,
+                pack_container=row.pack_container,
                 tiers=tuple(Tier(min_qty, price) for _id, min_qty, price in own)))
     return stored
 
 
 def _columns(data: ProductData) -> dict[str, object]:
     return {"article_code": data.article_code, "name": data.name, "unit": data.unit,
-            "pack_size": data.pack_size, "granularity": data.granularity,
+            "pack_size": data.pack_size, "pack_container": data.pack_container,
+            "granularity": data.granularity,
             "weight_grams": data.weight_grams, "retail_price": data.retail_price}
 
 

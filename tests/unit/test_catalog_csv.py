@@ -231,15 +231,17 @@ def test_export_is_bom_semicolons_and_decimal_commas_and_reads_back() -> None:
     products = [
         ProductData(article_code="S-1", name="Семена; сорт \"Нантская\"", unit="kg",
                     pack_size=2500, granularity=500, weight_grams=1250,
-                    retail_price=60_500_000, tiers=(Tier(0, 48_500_000), Tier(50_000, 1))),
+                    retail_price=60_500_000, tiers=(Tier(0, 48_500_000), Tier(50_000, 1)),
+                    pack_container="sack"),
         ProductData(article_code="=cmd|' /C calc'!A0", name="-Вилы", unit="piece",
                     pack_size=1000, granularity=1000, tiers=(Tier(0, 300_000_000),)),
     ]
     data = domain.write_catalog(products)
     assert data.startswith("\ufeff".encode())
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == HEADER
-    assert "S-1;\"Семена; сорт \"\"Нантская\"\"\";kg;2,5;0,5;1,25;60,5;0=48,5|50=0,000001" in text
+    assert text.splitlines()[0] == HEADER + ";pack_container"
+    assert "S-1;\"Семена; сорт \"\"Нантская\"\"\";kg;2,5;0,5;1,25;60,5;0=48,5|50=0,000001;sack" \
+        in text
     # cells a spreadsheet would run as formulas get a leading quote
     assert "\r\n'=cmd|' /C calc'!A0;'-Вилы;" in text
     assert [row.product for row in domain.parse_catalog(data)] == products

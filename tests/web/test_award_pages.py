@@ -85,7 +85,7 @@ def test_confirmation_shows_figures_and_changes_nothing(client: FlaskClient,
     round_page = client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}").get_data(as_text=True)
     scope = round_page.split('name="supplier"', 1)[1].split("</select>", 1)[0]
     assert qa.supplier.name in scope and qb.supplier.name in scope
-    figures = round_page.split("Products and the supplier bill", 1)[1]
+    figures = round_page.split("Products and what the goods cost", 1)[1]
     assert figures.index(qa.supplier.name) < figures.index("NPK") < figures.index(
         qb.supplier.name)
     compare = client.get(f"{_base(w)}/compare").get_data(as_text=True)

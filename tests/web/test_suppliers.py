@@ -12,7 +12,8 @@ from coop.suppliers.models import Product, Supplier
 from tests.conftest import login, post
 from tests.factories import make_group, make_member, make_product, make_supplier
 
-HEADER = "article_code;name;unit;pack_size;granularity;weight_kg;retail_price;tiers"
+HEADER = ("article_code;name;unit;pack_size;granularity;weight_kg;retail_price;tiers;"
+          "pack_container")
 
 
 def _setup(session: Session):  # type: ignore[no-untyped-def]
@@ -294,7 +295,7 @@ def test_export_then_import_reads_back_identically(client: FlaskClient,
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == HEADER
-    assert "S-1;Семена моркови;kg;5;0,5;1;60;0=48,5|50=42" in lines
+    assert "S-1;Семена моркови;kg;5;0,5;1;60;0=48,5|50=42;" in lines
     before = _catalog(session)
     response = _upload(client, f"/groups/{group.id}/suppliers/{supplier.id}/import", data)
     assert response.status_code == 302
