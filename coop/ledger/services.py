@@ -19,9 +19,8 @@ from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import local_today
+from coop.i18n import fmt_money, local_today
 from coop.ledger.models import MONEY_KINDS, PAYMENT_METHODS, Account, Payment, Posting
-from coop.money import to_string
 
 KIND_NAMES = {
     "charge": _l("Purchase round"), "levy": _l("Solidarity fund levy"),
@@ -456,7 +455,8 @@ def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: Us
 
 
 def _format(amount: int, membership: Membership) -> str:
-    return to_string(amount, membership.group.currency)
+    """An amount in a message, as the reader writes it ("103,00 сом")."""
+    return fmt_money(amount, membership.group.currency)
 
 
 # --------------------------------------------------------------------------

@@ -27,9 +27,9 @@ from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group
+from coop.i18n import fmt_money
 from coop.ledger import services as ledger
 from coop.ledger.models import PAYMENT_METHODS, Account, Posting
-from coop.money import to_string
 from coop.orders import split
 from coop.orders.models import Round, RoundItem, SharedCost
 from coop.payables import domain
@@ -319,14 +319,14 @@ def pay_supplier(session: Session, supplier: Supplier, *, amount: int, method: s
         if rnd is not None:
             message = _l("%(name)s is owed %(owed)s for “%(round)s”; %(amount)s is %(extra)s "
                          "more. Tick “Pay more than is owed” to record the rest as an "
-                         "advance.", name=supplier.name, owed=to_string(max(owed, 0), currency),
-                         round=rnd.title, amount=to_string(amount, currency),
-                         extra=to_string(extra, currency))
+                         "advance.", name=supplier.name, owed=fmt_money(max(owed, 0), currency),
+                         round=rnd.title, amount=fmt_money(amount, currency),
+                         extra=fmt_money(extra, currency))
         else:
             message = _l("%(name)s is owed %(owed)s; %(amount)s is %(extra)s more. Tick "
                          "“Pay more than is owed” to record the rest as an advance.",
-                         name=supplier.name, owed=to_string(max(owed, 0), currency),
-                         amount=to_string(amount, currency), extra=to_string(extra, currency))
+                         name=supplier.name, owed=fmt_money(max(owed, 0), currency),
+                         amount=fmt_money(amount, currency), extra=fmt_money(extra, currency))
         raise DomainError(message, field="amount")
     posting = ledger.post(session, group, debit=account,
                           credit=ledger.money_account(session, group, method), amount=amount,

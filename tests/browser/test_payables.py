@@ -54,7 +54,7 @@ def test_partial_supplier_payment_agrees_on_every_page(browser, live_server) -> 
         form.locator("select[name=method]").select_option("bank")
         form.locator("button[type=submit]").click()
         refused = _plain(page.inner_text("main"))
-        assert "причитается 640.00" in refused and "на 60.00 больше" in refused
+        assert "причитается 640,00 сом" in refused and "на 60,00 сом больше" in refused
         screenshot(page, "payables-refused")
         form = page.locator("form[action$='/payables/pay']")
         form.locator("input[name=amount]").fill("400")

@@ -101,7 +101,7 @@ def test_paying_more_than_is_owed_needs_a_confirmation(session: Session) -> None
     with pytest.raises(DomainError, match=r"640\.00") as refused:
         _pay(session, w, w.agro, 70000)
     assert refused.value.field == "amount"
-    assert "60.00 more" in str(refused.value.message)  # how much more
+    assert "60.00\xa0som more" in str(refused.value.message)  # how much more, with its currency
     with pytest.raises(DomainError, match="Весна-2027"):
         _pay(session, w, w.textile, 30001, round_id=w.rnd.id)
     assert session.scalar(select(func.count()).select_from(SupplierPayment)) == 0
