@@ -53,48 +53,44 @@ def demo() -> None:
         click.echo(f"  {role:<28} {login}")
 
 
-@coop_cli.command("preview")
-@click.argument("scenario_file", type=click.File("rb"))
-def preview(scenario_file) -> None:  # type: ignore[no-untyped-def]
-    """Print the split (spec/split.md) of a scenario JSON file."""
+def _print_preview(scenario_file, engine, error: type[Exception], not_json: str) -> None:  # type: ignore[no-untyped-def]
+    """Read a scenario JSON file, print what `engine` makes of it; exit 2 with
+    one line on a file that is not JSON (`not_json`, formatted with the file's
+    name and the reason) or on a scenario the engine refuses (`error`)."""
     import json
     import sys
-
-    from coop.orders import split
 
     try:
         data = json.loads(scenario_file.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        click.echo(f"error: {scenario_file.name}: not a JSON file ({exc})", err=True)
+        click.echo(not_json.format(name=scenario_file.name, reason=exc), err=True)
         sys.exit(2)
     try:
-        result = split.preview(data)
-    except split.ScenarioError as exc:
+        result = engine(data)
+    except error as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@coop_cli.command("preview")
+@click.argument("scenario_file", type=click.File("rb"))
+def preview(scenario_file) -> None:  # type: ignore[no-untyped-def]
+    """Print the split (spec/split.md) of a scenario JSON file."""
+    from coop.orders import split
+
+    _print_preview(scenario_file, split.preview, split.ScenarioError,
+                   "error: {name}: not a JSON file ({reason})")
 
 
 @coop_cli.command("savings-preview")
 @click.argument("scenario_file", type=click.File("rb"))
 def savings_preview(scenario_file) -> None:  # type: ignore[no-untyped-def]
     """Print the cycle preview (spec/savings-preview.md) of a savings-group scenario."""
-    import json
-    import sys
-
     from coop import savings
 
-    try:
-        data = json.loads(scenario_file.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        click.echo(f"error: $: {scenario_file.name} is not a JSON file ({exc})", err=True)
-        sys.exit(2)
-    try:
-        result = savings.preview(data)
-    except savings.ScenarioError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    _print_preview(scenario_file, savings.preview, savings.ScenarioError,
+                   "error: $: {name} is not a JSON file ({reason})")
 
 
 def register_feature_commands() -> None:
