@@ -75,3 +75,22 @@ def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def go_back(page) -> None:  # type: ignore[no-untyped-def]
+    """The browser's Back button. Just after a form's POST and its redirect,
+    Chromium may still be moving the page to a new renderer, and DevTools then
+    answers 'Not attached to an active page' (seen in CI on Debian's Chromium
+    156): let the page settle and press Back again. Nothing has moved when
+    that error comes, so asking again cannot go back twice."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(5):
+        page.wait_for_load_state("load")
+        try:
+            page.go_back()
+            return
+        except PlaywrightError as error:
+            if "Not attached to an active page" not in str(error) or attempt == 4:
+                raise
+            page.wait_for_timeout(300)

@@ -18,7 +18,7 @@ from coop.extensions import db
 from coop.i18n import fmt_money
 from coop.quotes import domain
 from coop.quotes import services as quotes
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import go_back, screenshot
 from tests.factories import PASSWORD, make_closed_round, make_quote
 
 K, P = 1000, 1_000_000
@@ -120,7 +120,7 @@ def test_cheapest_award_chosen_confirmed_and_printed(browser, live_server) -> No
     assert "Альфа" in round_text and "Бета" in round_text
 
     # Back and the same confirmation sent again: nothing is awarded twice
-    page.go_back()
+    go_back(page)
     if page.locator("form:has(input[name=confirm])").count():  # the page as it was
         page.click("form:has(input[name=confirm]) button[type=submit]")
     assert "/quotes" not in page.url and page.locator(".flash").count() >= 1

@@ -17,7 +17,7 @@ from coop.groups.models import Membership
 from coop.ledger import services as ledger
 from coop.sales import services as sales
 from coop.sales.models import SaleLot
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import go_back, screenshot
 from tests.browser.test_members import sign_in
 
 
@@ -53,7 +53,7 @@ def test_partial_delivery_short_then_settle_in_russian(page, live_server) -> Non
     page.click("form.confirm-form button[type=submit]")
     assert page.locator(".flash.success").count() == 1
     # Back, and the same "yes" again: nothing is posted twice
-    page.go_back()
+    go_back(page)
     page.reload()
     assert "Закупка рассчитана." in page.inner_text("main")
     assert page.locator("form.confirm-form").count() == 0

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from coop.extensions import db
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import go_back, screenshot
 from tests.browser.test_award import _flat, _keep, _pdf_text
 from tests.factories import PASSWORD, make_group, make_member
 
@@ -346,7 +346,7 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
         screenshot(t, "journey-08-award-confirm")
         t.click("form:has(input[name=confirm]) button[type=submit]")
         assert t.url.rstrip("/") == round_url
-        t.go_back()  # Back and "yes" again: awarded once
+        go_back(t)  # Back and "yes" again: awarded once
         if t.locator("form:has(input[name=confirm])").count():
             t.click("form:has(input[name=confirm]) button[type=submit]")
         t.goto(f"{round_url}/quotes/compare")
@@ -448,7 +448,7 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
         statement_url = t.url
         _pay(t, totals[aigul.user.name], "bank", "ПП-101")
         assert t.inner_text(".big-balance").strip() == "Долга нет"
-        t.go_back()  # Back, and the same payment sent again
+        go_back(t)  # Back, and the same payment sent again
         _pay(t, totals[aigul.user.name], "bank", "ПП-101", check=False)
         screenshot(t, "journey-14-payment-again")
         assert "Записать ещё один?" in t.inner_text("main")  # asked first: she says no

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from coop.extensions import db
 from coop.ledger.checks import check_books
 from coop.ledger.models import Payment
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import go_back, screenshot
 from tests.browser.test_members import sign_in
 
 
@@ -47,7 +47,7 @@ def test_a_payment_sent_again_after_back_asks_first_and_is_recorded_once(
     assert after_one != before
     screenshot(page, "once-paid-ru")
 
-    page.go_back()
+    go_back(page)
     page.wait_for_load_state()
     _pay(page, "500", "Кв-77")
     question = page.inner_text("main")

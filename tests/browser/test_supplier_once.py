@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from coop.extensions import db
 from coop.ledger.checks import check_books
 from coop.payables.models import SupplierPayment
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import go_back, screenshot
 from tests.factories import PASSWORD, make_two_supplier_round
 
 
@@ -57,7 +57,7 @@ def test_a_supplier_payment_sent_again_after_back_asks_first(browser, live_serve
         account_url = page.url
         assert _plain(page.inner_text("#still-owed")) == "440,00 сом"
 
-        page.go_back()
+        go_back(page)
         page.wait_for_load_state()
         _pay(page, w.agro.id, "200", "ПП-21")
         question = _plain(page.inner_text("main"))
