@@ -6,23 +6,6 @@ from coop.auth.models import OneTimeToken, User
 from coop.documents.models import Document, DocumentCounter
 from coop.groups.models import Group, Membership
 from coop.ledger.models import Account, Payment, Posting
-from coop.savings.models import (
-    Attendance,
-    CashDifference,
-    Confirmation,
-    CycleMember,
-    Fine,
-    FineType,
-    Installment,
-    KeyHolder,
-    Repayment,
-    SavingsCycle,
-    SavingsLoan,
-    SavingsMeeting,
-    ShareOut,
-    ShareOutLine,
-    SocialGrant,
-)
 from coop.orders.models import (
     AwardedTier,
     CreditNote,
@@ -56,6 +39,23 @@ from coop.sales.models import (
     SaleLine,
     SaleLot,
     SalePayout,
+)
+from coop.savings.models import (
+    Attendance,
+    CashDifference,
+    Confirmation,
+    CycleMember,
+    Fine,
+    FineType,
+    Installment,
+    KeyHolder,
+    Repayment,
+    SavingsCycle,
+    SavingsLoan,
+    SavingsMeeting,
+    ShareOut,
+    ShareOutLine,
+    SocialGrant,
 )
 from coop.suppliers.models import PriceTier, Product, Supplier
 
