@@ -1,0 +1,125 @@
+"""The savings services on spec/savings.md §10 (example 01): four meetings
+entered as the treasurer enters them, closed with the key-holders, and the
+share-out; the ledger holds the engine's figures to the tyiyn at every close."""
+
+from __future__ import annotations
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.errors import DomainError
+from coop.ledger import services as ledger
+from coop.ledger.checks import check_books
+from coop.ledger.models import Posting
+from coop.savings import services as savings
+from coop.savings.models import SavingsLoan, ShareOut
+from tests.savings_factory import close, hold_meeting, make_savings_group
+
+
+def _cash(session: Session, world) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    b = savings.savings_balances(session, world.cycle)
+    return -b["sg_box_loan"], -b["sg_box_social"], b["sg_income"]
+
+
+def test_example_01_meeting_by_meeting_to_the_share_out(session: Session) -> None:
+    world = make_savings_group(session)
+    bags = []
+    for k in (1, 2, 3):
+        hold_meeting(session, world, k)
+        bags.append(_cash(session, world))
+    # §10.1: loan bag, social bag and income at each close
+    assert bags == [(22000, 5000, 7300), (45650, 9000, 19450), (188300, 8000, 20950)]
+    cholpon = session.scalar(select(SavingsLoan).where(SavingsLoan.number == 3))
+    assert cholpon is not None and cholpon.state == "active"
+    assert [(i.principal_due, i.interest_due) for i in cholpon.installments] == [(20000, 1000)]
+    hold_meeting(session, world, 4)
+    share_out = session.scalar(select(ShareOut).where(ShareOut.cycle_id == world.cycle.id))
+    assert share_out is not None and share_out.equity == 380950 and share_out.total_shares == 72
+    assert [line.cash for line in share_out.lines] == [105800, 84600, 57400, 84600, 42300]
+    assert [line.residual for line in share_out.lines] == [19, 56, 92, 55, 28]
+    assert [line.set_off for line in share_out.lines] == [0, 0, 6000, 0, 0]
+    loan_bag, social_bag, income = _cash(session, world)
+    assert (loan_bag, social_bag, income) == (0, 13250, 0)
+    assert world.cycle.state == "closed"
+    assert {m.state for m in world.members} == {"shared_out"}
+    assert check_books(session, world.group.id) == []
+    assert sum(ledger.balances(session, world.group).values()) == 0
+
+
+def test_a_meeting_closes_once(session: Session) -> None:
+    world = make_savings_group(session)
+    meeting = hold_meeting(session, world, 1)
+    before = session.scalar(select(func.count()).select_from(Posting))
+    with pytest.raises(savings.Conflict):
+        close(session, world, meeting)
+    assert session.scalar(select(func.count()).select_from(Posting)) == before
+
+
+def test_a_count_that_differs_needs_a_recorded_difference(session: Session) -> None:
+    world = make_savings_group(session)
+    meeting = hold_meeting(session, world, 1, close_it=False)
+    with force_locale("ru"), pytest.raises(DomainError) as error:
+        savings.close_meeting(session, meeting, world.group,
+                              counts=savings.Counts(0, 0, 21900, 5000),
+                              key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
+    assert error.value.field == "closing_loan"
+    assert "219,00" in error.value.message and "220,00" in error.value.message
+    savings.add_difference(session, meeting, world.group, bag="loan", amount=-100,
+                           reason="не хватило монеты")
+    savings.close_meeting(session, meeting, world.group,
+                          counts=savings.Counts(0, 0, 21900, 5000),
+                          key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
+    assert _cash(session, world) == (21900, 5000, 7200)
+
+
+def test_two_distinct_key_holders_confirm(session: Session) -> None:
+    world = make_savings_group(session)
+    meeting = hold_meeting(session, world, 1, close_it=False)
+    run = savings.check_meeting(session, meeting, world.group)
+    expected = savings.expected_cash(run, meeting)
+    counts = savings.Counts(None, None, expected["loan"][1], expected["social"][1])
+    holder = world.key_holder_ids[0]
+    for ids in ([holder], [holder, holder]):
+        with pytest.raises(DomainError) as error:
+            savings.close_meeting(session, meeting, world.group, counts=counts,
+                                  key_holder_ids=ids, actor=world.treasurer.user)
+        assert error.value.field == "key_holders"
+
+
+def test_reopening_reverses_the_meeting_and_reclosing_restores_it(session: Session) -> None:
+    world = make_savings_group(session)
+    hold_meeting(session, world, 1)
+    meeting = hold_meeting(session, world, 2)
+    closed = _cash(session, world)
+    balances = ledger.balances(session, world.group)
+    savings.reopen_meeting(session, meeting, world.group, reason="ошибка в долях",
+                           key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
+    assert meeting.state == "open"
+    assert _cash(session, world) == (22000, 5000, 7300)  # as after meeting 1
+    dinara = session.scalar(select(SavingsLoan).where(SavingsLoan.principal == 101500))
+    assert dinara is not None and dinara.state == "draft"
+    close(session, world, meeting)
+    assert _cash(session, world) == closed
+    assert ledger.balances(session, world.group) == balances
+    assert check_books(session, world.group.id) == []
+    with pytest.raises(savings.Conflict):  # only the last meeting
+        savings.reopen_meeting(session, world.meetings[0], world.group, reason="старая ошибка",
+                               key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
+
+
+def test_bad_entries_are_refused_with_the_figures(session: Session) -> None:
+    world = make_savings_group(session)
+    meeting = hold_meeting(session, world, 1, close_it=False)
+    with force_locale("ru"), pytest.raises(DomainError) as error:
+        savings.add_loan(session, meeting, world.group, member_id=world.member("Бермет").id,
+                         principal=70000, months=2, purpose="")
+    # Бермет bought 4 shares: she may borrow 3 × 200,00
+    assert "600,00" in error.value.message and error.value.field == "loans[1].principal"
+
+
+def test_settings_are_fixed_once_the_cycle_runs(session: Session) -> None:
+    world = make_savings_group(session)
+    with pytest.raises(savings.Conflict):
+        savings.update_cycle(session, world.cycle, world.group, savings._settings_of(world.cycle))
