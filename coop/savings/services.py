@@ -1313,3 +1313,163 @@ def savings_balances(session: Session, cycle: SavingsCycle) -> dict[str, int]:
     accounts = Accounts(session, cycle)
     return {kind: ledger.account_balance(session, account_id)
             for kind, account_id in accounts.group.items()}
+
+
+def claim_version(session: Session, cycle: SavingsCycle, shown: str | int | None) -> None:
+    """The form was made from the cycle as it is now: a form sent twice, or
+    after another change (another tab, Back), finds the cycle moved on (409).
+    Holds the cycle's row lock to the end of the transaction."""
+    try:
+        version = int(shown or -1)
+    except (TypeError, ValueError):
+        version = -1
+    moved = session.execute(update(SavingsCycle).where(
+        SavingsCycle.id == cycle.id, SavingsCycle.version == version)
+        .values(version=SavingsCycle.version + 1)).rowcount == 0  # type: ignore[attr-defined]
+    session.refresh(cycle)
+    if moved:
+        raise Conflict(_l("This was already done, or the meeting changed since this page was "
+                          "shown. Here it is as it is now: check it, then try again if "
+                          "needed."))
+
+
+def meeting_record(session: Session, meeting: SavingsMeeting) -> Any:
+    """The meeting's issued record (the latest, after a reopening), or None."""
+    from coop.documents.models import Document
+
+    return session.scalar(select(Document).where(
+        Document.group_id == meeting.group_id,
+        Document.subject == record_subject(meeting, meeting.reopened)))
+
+
+def record_subject(meeting: SavingsMeeting, closing: int) -> str:
+    return f"savings_meeting:m{meeting.id}:c{closing}"
+
+
+@dataclass
+class PassbookLine:
+    meeting: SavingsMeeting
+    line: dict[str, Any]
+    repayment_interest: int
+    repayment_principal: int
+    loan_out: int
+    fines_imposed: int
+    fines_paid: int
+
+
+@dataclass
+class Passbook:
+    member: CycleMember
+    lines: list[PassbookLine]
+    loans: list[SavingsLoan]
+    projected: dict[str, int] | None
+    total_shares: int
+    equity: int | None
+
+
+def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleMember
+             ) -> Passbook:
+    """Her line at every closed meeting, her loans, and 'if we shared out today'."""
+    run = closed_run(session, cycle, group)
+    lines: list[PassbookLine] = []
+    projected = None
+    total_shares = 0
+    equity = None
+    if run is not None and member.id in {m.id for m in run.members}:
+        j = [m.id for m in run.members].index(member.id)
+        name = run.ids[member.id]
+        entries = _entries(session, run.meetings)
+        for meeting, figures in zip(run.meetings, run.result["meetings"], strict=True):
+            repaid = [r for r in figures["repayments"] if r["member"] == name]
+            lines.append(PassbookLine(
+                meeting=meeting, line=figures["members"][j],
+                repayment_interest=sum(to_minor(r["interest"]) for r in repaid),
+                repayment_principal=sum(to_minor(r["principal"]) for r in repaid),
+                loan_out=sum(loan.principal for loan in entries.loans[meeting.id]
+                             if loan.cycle_member_id == member.id),
+                fines_imposed=sum(f.amount for f in entries.fines[meeting.id]
+                                  if f.cycle_member_id == member.id),
+                fines_paid=sum(f.amount for f in entries.fines[meeting.id]
+                               if f.cycle_member_id == member.id and f.paid_at_once)
+                + sum(f.amount for f in entries.payments[meeting.id]
+                      if f.cycle_member_id == member.id)))
+        indicators = run.result["indicators"]
+        for row in indicators.get("projected_share_out") or []:
+            if row["id"] == name:
+                projected = {"entitlement": to_minor(row["entitlement"]),
+                             "net": to_minor(row["net"])}
+        last = run.result["meetings"][-1]
+        total_shares = sum(m["shares"] for m in last["members"])
+        equity = cycle.share_value * total_shares + to_minor(last["income"])
+    loans = list(session.scalars(select(SavingsLoan).where(
+        SavingsLoan.cycle_member_id == member.id, SavingsLoan.state.not_in(("draft",
+                                                                            "cancelled")))
+        .order_by(SavingsLoan.number)))
+    return Passbook(member=member, lines=lines, loans=loans, projected=projected,
+                    total_shares=total_shares, equity=equity)
+
+
+@dataclass
+class ShareOutView:
+    confirmed: ShareOut | None
+    run: Run | None
+    rows: list[dict[str, Any]]
+    equity: int
+    total_shares: int
+    income: int
+    loan_bag: int
+    value_per_share: int
+    return_on_savings: str | None
+    tie_breaks: list[tuple[CycleMember, CycleMember, int]]
+    social_fund_carried: int | None
+
+
+def share_out_view(session: Session, cycle: SavingsCycle, group: Group) -> ShareOutView | None:
+    """The confirmed share-out, or the projection 'if we shared out today'
+    computed as the share-out meeting would (a draft, never posted)."""
+    confirmed = session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
+    run = closed_run(session, cycle, group)
+    if run is None:
+        return None
+    if confirmed is None:
+        scenario = dict(run.scenario)
+        last = dict(scenario["meetings"][-1])
+        if last.get("kind") != SHARE_OUT:  # project: a share-out now, nothing else
+            scenario["meetings"] = [*scenario["meetings"], {
+                "date": last["date"], "kind": SHARE_OUT,
+                "absent": [], "shares": [0] * len(scenario["members"]), "social": "none"}]
+            # the projection's meeting is the same day: move it a day on
+            day = date.fromisoformat(last["date"])
+            scenario["meetings"][-1]["date"] = date.fromordinal(day.toordinal() + 1).isoformat()
+            scenario["settings"] = dict(scenario["settings"])
+            if scenario["meetings"][-1]["date"] > scenario["settings"]["share_out_date"]:
+                scenario["settings"]["share_out_date"] = scenario["meetings"][-1]["date"]
+        try:
+            result = domain.preview(scenario)
+        except domain.ScenarioError:
+            return None
+        run = Run(cycle=run.cycle, members=run.members, meetings=run.meetings, ids=run.ids,
+                  scenario=scenario, result=result)
+    out = run.result["share_out"]
+    if out is None:
+        return None
+    rows = []
+    for member, line in zip(run.members, out["members"], strict=True):
+        rows.append({"member": member, "shares": line["shares"],
+                     **{k: to_minor(line[k]) for k in ("savings", "entitlement", "profit",
+                                                        "set_off", "net", "cash", "residual")}})
+    equity = to_minor(out["equity"])
+    total = out["total_shares"]
+    ties = []
+    for a in rows:
+        for b in rows:
+            if (a["member"].passbook_no < b["member"].passbook_no and a["shares"] == b["shares"]
+                    and a["shares"] and a["entitlement"] != b["entitlement"]):
+                ties.append((a["member"], b["member"], a["entitlement"] - b["entitlement"]))
+    return ShareOutView(
+        confirmed=confirmed, run=run, rows=rows, equity=equity, total_shares=total,
+        income=to_minor(out["income"]), loan_bag=to_minor(out["loan_bag"]),
+        value_per_share=to_minor(out["value_per_share"]),
+        return_on_savings=out["return_on_savings"], tie_breaks=ties,
+        social_fund_carried=None if run.result["social_fund_carried"] is None
+        else to_minor(run.result["social_fund_carried"]))
