@@ -5,6 +5,7 @@ again) or after another change finds the cycle moved on and changes nothing."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     DateField,
@@ -145,3 +146,10 @@ class ReopenForm(VersionedForm):
     reason = StringField(_l("Why it is reopened"), validators=[DataRequired(),
                                                               Length(max=500)])
     key_holders = MultiCheckboxField(_l("Key-holders who agree"), coerce=int)
+
+
+class MeetingFileForm(VersionedForm):
+    file = FileField(_l("The filled form (CSV or Excel .xlsx)"), validators=[
+        FileRequired(_l("Choose the file to enter.")),
+        FileAllowed(["csv", "txt", "xlsx"], _l("A CSV or Excel .xlsx file.")),
+        FileSize(max_size=2 * 1024 * 1024, message=_l("At most 2 MB."))])

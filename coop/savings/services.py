@@ -1473,3 +1473,75 @@ def share_out_view(session: Session, cycle: SavingsCycle, group: Group) -> Share
         return_on_savings=out["return_on_savings"], tie_breaks=ties,
         social_fund_carried=None if run.result["social_fund_carried"] is None
         else to_minor(run.result["social_fund_carried"]))
+
+
+def import_meeting(session: Session, meeting: SavingsMeeting, group: Group, data: bytes
+                   ) -> Run:
+    """The paper meeting form, typed into a spreadsheet, entered all at once
+    into an open meeting with nothing entered yet: every bad line reported
+    (MeetingFileError), or the whole form entered; a rule of the cycle
+    broken (a loan above her limit…) names the member's line."""
+    from coop.savings.meeting_file import MeetingFileError, read_meeting_file
+    from coop.suppliers.domain import RowError
+
+    cycle = _editable(session, meeting)
+    entries = _entries(session, [meeting])
+    if any((entries.repayments[meeting.id], entries.fines[meeting.id],
+            entries.payments[meeting.id], entries.waivers[meeting.id],
+            entries.grants[meeting.id], entries.loans[meeting.id],
+            entries.write_offs[meeting.id], entries.differences[meeting.id])) or any(
+            a.shares or a.social for a in entries.attendance[meeting.id]):
+        raise Conflict(_l("This meeting has entries already: a paper form is entered into a "
+                          "meeting with nothing entered yet."))
+    taking_part = {a.cycle_member_id for a in entries.attendance[meeting.id]}
+    members = [m for m in cycle_members(session, cycle) if m.id in taking_part]
+    by_passbook = {m.passbook_no: m for m in members}
+    codes: dict[str, str] = {}
+    for t in cycle.fine_types:
+        codes[t.code.lower()] = t.code
+        codes[t.name.lower()] = t.code
+    lines = read_meeting_file(data, group.currency, codes,
+                              {m.passbook_no: m.name for m in members})
+    line_of = {by_passbook[x.passbook].id: x.line for x in lines}
+    type_ids = {t.code: t.id for t in cycle.fine_types}
+
+    def refused(error: DomainError, line: int) -> MeetingFileError:
+        return MeetingFileError([RowError(line, "", error.message)])
+
+    try:
+        save_register(session, meeting, group, [
+            RegisterLine(by_passbook[x.passbook].id, x.attendance, shares=x.shares,
+                         social=x.social, repayment=x.repayment) for x in lines])
+    except DomainError as error:
+        in_engine = [m for m in cycle_members(session, cycle)
+                     if m.joined_meeting_no <= meeting.number]
+        raise refused(error, _line_at(error.field, lines, in_engine, line_of)) from None
+    for x in lines:
+        member = by_passbook[x.passbook]
+        try:
+            if x.fine:
+                add_fine(session, meeting, group, member_id=member.id,
+                         fine_type_id=type_ids[x.fine], amount=None, paid=x.fine_paid)
+            if x.loan:
+                add_loan(session, meeting, group, member_id=member.id, principal=x.loan,
+                         months=x.months, purpose=x.purpose)
+        except DomainError as error:
+            raise refused(error, x.line) from None
+    return check_meeting(session, meeting, group)
+
+
+def _line_at(path: str | None, lines: Sequence[Any], members: Sequence[CycleMember],
+             line_of: dict[int, int]) -> int:
+    """The file's line of the member the engine's path names (shares[j], repayments[i])."""
+    import re
+
+    match = re.match(r"(shares|repayments|social)\[(\d+)\]", path or "")
+    if not match:
+        return lines[0].line if lines else 1
+    index = int(match.group(2))
+    if match.group(1) == "repayments":
+        paying = [x for x in lines if x.repayment]
+        return paying[index].line if index < len(paying) else lines[0].line
+    if match.group(1) == "shares" and index < len(members):
+        return line_of.get(members[index].id, lines[0].line)
+    return lines[0].line

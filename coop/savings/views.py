@@ -428,7 +428,8 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
                              ("loan", forms.LoanForm), ("write_off", forms.WriteOffForm),
                              ("withdrawal", forms.WithdrawalForm),
                              ("difference", forms.DifferenceForm),
-                             ("close", forms.CloseForm), ("reopen", forms.ReopenForm)):
+                             ("close", forms.CloseForm), ("reopen", forms.ReopenForm),
+                             ("file", forms.MeetingFileForm)):
         form = form_class(formdata=None, version=version)
         for field in form:
             if isinstance(field, forms.MoneyField):
@@ -692,6 +693,58 @@ def reopen(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-un
 
     return _meeting_action(cycle_id, meeting_id, forms.ReopenForm, act,
                            _("The meeting is open again; its postings are reversed."))
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/import")
+@group_view(treasurer=True)
+def import_form(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The paper form typed into a spreadsheet: all of it, or nothing and
+    every bad line."""
+    from coop.savings.meeting_file import MeetingFileError
+
+    cycle = _cycle(cycle_id)
+    meeting = _meeting(cycle, meeting_id)
+    form = forms.MeetingFileForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            savings.claim_version(db.session, cycle, form.version.data)
+            savings.import_meeting(db.session, meeting, g.group, form.file.data.read())
+        except MeetingFileError as error:
+            problems = [str(e.describe()) for e in error.errors]
+        except DomainError as error:
+            db.session.rollback()
+            context = _meeting_context(cycle, meeting)
+            context["problems"] = [str(error.message)]
+            return render_then_commit("savings/meeting.html", **context), error.status
+        else:
+            db.session.commit()
+            flash(_("The paper form is entered. Check it against the paper, then count and "
+                    "close."), "success")
+            return redirect(_meeting_url(cycle, meeting)), 303
+    else:
+        problems = [str(e) for f in form for e in f.errors]
+    db.session.rollback()
+    context = _meeting_context(cycle, meeting)
+    context["problems"] = [_("Nothing was entered.")] + problems
+    return render_then_commit("savings/meeting.html", **context), 422
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/form.csv")
+@group_view(treasurer=True)
+def blank_form_csv(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The blank meeting form as a spreadsheet, members in passbook order."""
+    from coop.csv_export import csv_bytes, csv_response
+    from coop.savings.meeting_file import blank_rows
+
+    cycle = _cycle(cycle_id)
+    meeting = _meeting(cycle, meeting_id)
+    taking_part = {a.cycle_member_id for a in savings._entries(
+        db.session, [meeting]).attendance[meeting.id]}
+    rows = blank_rows([(m.passbook_no, m.name) for m in savings.cycle_members(db.session, cycle)
+                       if m.id in taking_part])
+    return csv_response(csv_bytes(rows[0], rows[1:]),
+                        f"meeting-{cycle.number}-{meeting.number}.csv")
 
 
 @bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/record.pdf")

@@ -627,6 +627,7 @@ NOT_MONEY: dict[str, str] = {
     "savings.add_withdrawal": SAVINGS_DRAFT,
     "savings.add_difference": SAVINGS_DRAFT,
     "savings.remove_entry": SAVINGS_DRAFT,
+    "savings.import_form": SAVINGS_DRAFT,
 }
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
