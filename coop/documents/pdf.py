@@ -491,8 +491,8 @@ class _NumberedCanvas(Canvas):
         self.setLineWidth(0.5)
         self.line(MARGIN, height - 17.5 * mm, width - MARGIN, height - 17.5 * mm)
         self.line(MARGIN, 14 * mm, width - MARGIN, 14 * mm)
-        self.drawString(MARGIN, 10 * mm, fit(f"{meta.group_name} · {meta.reference}", FONT,
-                                              7.5, line - 40 * mm))
+        footer = f"{meta.group_name} · {meta.reference}" if meta.reference else meta.group_name
+        self.drawString(MARGIN, 10 * mm, fit(footer, FONT, 7.5, line - 40 * mm))
         self.drawRightString(width - MARGIN, 10 * mm, _page_text(meta, page, pages))
         if meta.watermark:
             self._watermark(meta.watermark, width, height)

@@ -35,7 +35,8 @@ from coop.documents.parts import meta as _meta
 from coop.documents.parts import title as _title
 from coop.documents.pdf import BOX, bold, para, rich, styles
 from coop.i18n import current_locale, fmt_date, fmt_money
-from coop.money import parse_amount
+from coop.money import minor_digits, parse_amount, to_decimal
+from coop.unit_text import currency_name
 
 LOAN, SOCIAL = "loan", "social"
 PRESENT, REPRESENTED, ABSENT = "present", "represented", "absent"
@@ -319,6 +320,7 @@ class ProjectedShareOut:
     entitlement: int
     debt: int
     net: int
+    shared_out: bool = False  # True: the confirmed share-out, not a projection
 
 
 @dataclass(frozen=True)
@@ -445,6 +447,22 @@ def _money(amount: int, currency: str, blank_zero: bool = True) -> str:
     return "" if blank_zero and amount == 0 else fmt_money(amount, currency)
 
 
+def _num(amount: int, currency: str, blank_zero: bool = False) -> str:
+    """An amount without the currency, for the columns of a wide table (the
+    currency is named once, above it: see _in_currency)."""
+    if blank_zero and amount == 0:
+        return ""
+    digits = minor_digits(currency)
+    return format_decimal(to_decimal(amount, currency),
+                          format=f"#,##0.{'0' * digits}" if digits else "#,##0",
+                          locale=current_locale())
+
+
+def _in_currency(currency: str) -> Flowable:
+    return para(_("Amounts in %(currency)s.", currency=currency_name(currency)),
+                styles().why)
+
+
 def _count(value: int, blank_zero: bool = True) -> str:
     return "" if blank_zero and value == 0 else str(value)
 
@@ -469,7 +487,7 @@ def _confirmations(items: Sequence[Confirmation], width: float) -> list[Flowable
     if not items:
         story.append(para(_("Not confirmed yet."), s.small))
     story += [para("• " + _confirmed_by(item), s.small) for item in items]
-    return story
+    return [KeepTogether(story)]
 
 
 def _signature_block(key_holders: Sequence[str], width: float) -> list[Flowable]:
@@ -521,23 +539,24 @@ def _member_table(data: MeetingRecordData, width: float) -> Flowable:
     shown = [m for m in data.members if m.attendance is not None or m.state != "not_joined"]
     for m in shown:
         rows.append([str(m.passbook_no), para(m.name, s.cell), _attendance(m.attendance),
-                     _money(m.social, cur), _count(m.shares_bought), str(m.shares),
-                     _money(m.repaid_interest, cur), _money(m.repaid_principal, cur),
-                     _money(m.fines_imposed, cur), _money(m.fines_paid, cur),
-                     _money(m.grant, cur), _money(m.loan, cur), _money(m.loan_balance, cur)])
+                     _num(m.social, cur, True), _count(m.shares_bought), str(m.shares),
+                     _num(m.repaid_interest, cur, True), _num(m.repaid_principal, cur, True),
+                     _num(m.fines_imposed, cur, True), _num(m.fines_paid, cur, True),
+                     _num(m.grant, cur, True), _num(m.loan, cur, True),
+                     _num(m.loan_balance, cur, True)])
 
     def total(name: str) -> int:
         return sum(getattr(m, name) for m in shown)
 
     present = sum(1 for m in shown if m.attendance in (PRESENT, REPRESENTED))
     rows.append(["", _("Total"), f"{present}/{sum(1 for m in shown if m.attendance)}",
-                 fmt_money(total("social"), cur), str(total("shares_bought")),
-                 str(total("shares")), fmt_money(total("repaid_interest"), cur),
-                 fmt_money(total("repaid_principal"), cur),
-                 fmt_money(total("fines_imposed"), cur), fmt_money(total("fines_paid"), cur),
-                 fmt_money(total("grant"), cur), fmt_money(total("loan"), cur),
-                 fmt_money(total("loan_balance"), cur)])
-    widths = [9 * mm, 0.0, 21 * mm] + [18.5 * mm] * 10
+                 _num(total("social"), cur), str(total("shares_bought")),
+                 str(total("shares")), _num(total("repaid_interest"), cur),
+                 _num(total("repaid_principal"), cur),
+                 _num(total("fines_imposed"), cur), _num(total("fines_paid"), cur),
+                 _num(total("grant"), cur), _num(total("loan"), cur),
+                 _num(total("loan_balance"), cur)])
+    widths = [9 * mm, 0.0, 21 * mm] + [17 * mm] * 10
     widths[4] = widths[5] = 14 * mm
     widths[1] = width - sum(widths)
     return pdf.table(rows, widths, numeric=range(3, 13),
@@ -553,10 +572,10 @@ def _cash_table(opening: Sequence[BagCount], closing: Sequence[BagCount], cur: s
         first = next((b for b in opening if b.bag == bag), None)
         last = next((b for b in closing if b.bag == bag), None)
         rows.append([_bag(bag),
-                     fmt_money(first.expected, cur) if first else "",
-                     fmt_money(first.counted, cur) if first and first.counted is not None else "",
-                     fmt_money(last.expected, cur) if last else "",
-                     fmt_money(last.counted, cur) if last and last.counted is not None else ""])
+                     _num(first.expected, cur) if first else "",
+                     _num(first.counted, cur) if first and first.counted is not None else "",
+                     _num(last.expected, cur) if last else "",
+                     _num(last.counted, cur) if last and last.counted is not None else ""])
     other = (width - 40 * mm) / 4
     return pdf.table(rows, [40 * mm] + [other] * 4, numeric=range(1, 5))
 
@@ -638,7 +657,7 @@ def _meeting_record(data: MeetingRecordData, stamp: Stamp) -> bytes:
                                end=fmt_date(data.cycle.share_out_date))),
                 (_("Share value"), fmt_money(data.cycle.share_value, cur)),
                 (_("Interest"), _rate(data.cycle))], width),
-        pdf.gap(3), para(_("Members"), s.h3), _member_table(data, width)]
+        pdf.gap(3), para(_("Members"), s.h3), _in_currency(cur), _member_table(data, width)]
     story += _entries(data, width)
     story += [para(_("Cash in the box"), s.h3),
               _cash_table(data.opening, data.closing, cur, width)]
@@ -772,26 +791,27 @@ def _share_out(data: ShareOutData, stamp: Stamp, draft: bool) -> bytes:
                        end=fmt_date(data.cycle.share_out_date))),
         (_("Share-out meeting"), fmt_date(data.date)),
         (_("Share value"), fmt_money(data.cycle.share_value, cur)),
-        (_("Payout unit"), fmt_money(data.cycle.payout_unit, cur))], width), pdf.gap(3)]
+        (_("Payout unit"), fmt_money(data.cycle.payout_unit, cur))], width), pdf.gap(2),
+        _in_currency(cur), pdf.gap(1)]
     head = [_("No."), _("Member"), _("Shares"), _("Savings"), _("Profit"), _("Entitlement"),
             _("Set off (debts)"), _("Net"), _("Cash paid"), _("Residual to the social fund"),
             _("Received (signature)")]
     rows: list[list[Any]] = [_head(head, 2)]
     for m in data.members:
         rows.append([str(m.passbook_no), para(m.name, s.cell), str(m.shares),
-                     fmt_money(m.savings, cur), fmt_money(m.profit, cur),
-                     fmt_money(m.entitlement, cur), _money(m.set_off, cur),
-                     fmt_money(m.net, cur), fmt_money(m.cash, cur),
-                     fmt_money(m.residual, cur), ""])
+                     _num(m.savings, cur), _num(m.profit, cur),
+                     _num(m.entitlement, cur), _num(m.set_off, cur, True),
+                     _num(m.net, cur), _num(m.cash, cur),
+                     _num(m.residual, cur), ""])
 
     def total(name: str) -> int:
         return sum(getattr(m, name) for m in data.members)
 
-    rows.append(["", _("Total"), str(total("shares")), fmt_money(total("savings"), cur),
-                 fmt_money(total("profit"), cur), fmt_money(total("entitlement"), cur),
-                 fmt_money(total("set_off"), cur), fmt_money(total("net"), cur),
-                 fmt_money(total("cash"), cur), fmt_money(total("residual"), cur), ""])
-    widths = [9 * mm, 0.0, 13 * mm] + [21 * mm] * 7 + [32 * mm]
+    rows.append(["", _("Total"), str(total("shares")), _num(total("savings"), cur),
+                 _num(total("profit"), cur), _num(total("entitlement"), cur),
+                 _num(total("set_off"), cur), _num(total("net"), cur),
+                 _num(total("cash"), cur), _num(total("residual"), cur), ""])
+    widths = [9 * mm, 0.0, 13 * mm] + [20 * mm] * 7 + [34 * mm]
     widths[1] = width - sum(widths)
     story.append(pdf.table(rows, widths, numeric=range(2, 10),
                            extra=[("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
@@ -854,22 +874,22 @@ def _passbook(data: PassbookData) -> bytes:
         _title(title, reference),
         _facts([(_("Member"), data.name), (_("Passbook no."), str(data.passbook_no)),
                 *_cycle_facts(data.group, data.cycle)], width),
-        pdf.gap(3)]
-    head = [_("Meeting"), _("Date"), _("Attendance"), _("Shares bought"), _("Shares held"),
+        pdf.gap(2), _in_currency(cur), pdf.gap(1)]
+    head = [_("No."), _("Date"), _("Attendance"), _("Shares bought"), _("Shares held"),
             _("Savings"), _("Social fund"), _("Fines imposed"), _("Fines paid"),
             _("Loan given"), _("Interest paid"), _("Principal paid"), _("Loan balance"),
             _("Key-holder's initials")]
     rows: list[list[Any]] = [[*_head(head[:13], 3), para(head[13], s.head)]]
     for r in data.rows:
         rows.append([str(r.meeting), fmt_date(r.date), _attendance(r.attendance),
-                     _count(r.shares_bought), str(r.shares), fmt_money(r.savings, cur),
-                     _money(r.social, cur), _money(r.fines_imposed, cur),
-                     _money(r.fines_paid, cur), _money(r.loan, cur),
-                     _money(r.repaid_interest, cur), _money(r.repaid_principal, cur),
-                     fmt_money(r.loan_balance, cur), ""])
+                     _count(r.shares_bought), str(r.shares), _num(r.savings, cur),
+                     _num(r.social, cur, True), _num(r.fines_imposed, cur, True),
+                     _num(r.fines_paid, cur, True), _num(r.loan, cur, True),
+                     _num(r.repaid_interest, cur, True), _num(r.repaid_principal, cur, True),
+                     _num(r.loan_balance, cur), ""])
     for _blank in range(max(0, 6 - len(data.rows))):
         rows.append([""] * 14)
-    widths = [12 * mm, 19 * mm, 20 * mm, 13 * mm, 13 * mm] + [0.0] * 8 + [22 * mm]
+    widths = [9 * mm, 22 * mm, 21 * mm, 14 * mm, 14 * mm] + [0.0] * 8 + [22 * mm]
     each = (width - sum(widths)) / 8
     widths = [w or each for w in widths]
     story.append(pdf.table(rows, widths, numeric=range(3, 13), grid=True,
@@ -877,14 +897,17 @@ def _passbook(data: PassbookData) -> bytes:
                                   ("BOTTOMPADDING", (0, 1), (-1, -1), 5)]))
     if data.projected is not None:
         p = data.projected
-        story += [para(_("Your share-out if it were today"), s.h3), rich(bold(
+        heading = _("Your share-out") if p.shared_out else _("Your share-out if it were today")
+        story += [para(heading, s.h3), rich(bold(
             fmt_money(p.net, cur)), s.body), para(_(
                 "Your %(shares)d of %(total)d shares × %(equity)s (the group's savings and "
-                "income) = %(entitlement)s; less your debts %(debt)s = %(net)s. This changes "
-                "with every meeting until the share-out.", shares=p.shares,
+                "income) = %(entitlement)s; less your debts %(debt)s = %(net)s.", shares=p.shares,
                 total=p.total_shares, equity=fmt_money(p.equity, cur),
                 entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
                 net=fmt_money(p.net, cur)), s.small)]
+        if not p.shared_out:
+            story.append(para(_("This changes with every meeting until the share-out."),
+                              s.small))
     return pdf.render(_meta(data.group, stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.name)
 
@@ -995,21 +1018,22 @@ def _blank_form(data: BlankFormData) -> bytes:
                                              max=data.cycle.max_shares)),
                 (_("Social fund contribution"), fmt_money(data.cycle.social_contribution, cur))],
                width),
-        pdf.gap(2),
-        para(_("Attendance: P present, R represented, A absent."), s.small), pdf.gap(2)]
-    head = [_("No."), _("Member"), _("Owes (loan, fines)"), _("Attendance"), _("Shares"),
-            _("Social fund"), _("Repayment"), _("Fine"), _("Loan")]
+        pdf.gap(3)]
+    head = [_("No."), _("Member"), _("Owes (loan, fines)"), _("present"), _("represented"),
+            _("absent"), _("Shares"), _("Social fund"), _("Repayment"), _("Fine"), _("Loan")]
     rows: list[list[Any]] = [_head(head, 2)]
     for m in data.members:
         owes = m.loan_balance + m.fines_due
         rows.append([str(m.passbook_no), para(m.name, s.cell), _money(owes, cur),
-                     f"{BOX}P  {BOX}R  {BOX}A", "", "", "", "", ""])
-    rows.append(["", _("Total"), "", "", "", "", "", "", ""])
-    widths = [9 * mm, 0.0, 28 * mm, 30 * mm, 18 * mm] + [26 * mm] * 4
+                     BOX, BOX, BOX, "", "", "", "", ""])
+    rows.append(["", _("Total"), "", "", "", "", "", "", "", "", ""])
+    widths = [9 * mm, 0.0, 26 * mm, 18 * mm, 18 * mm, 18 * mm, 15 * mm] + [24 * mm] * 4
     widths[1] = width - sum(widths)
     story.append(pdf.table(rows, widths, numeric=(2,), grid=True,
                            extra=[("TOPPADDING", (0, 1), (-1, -1), 7),
                                   ("BOTTOMPADDING", (0, 1), (-1, -1), 7),
+                                  ("ALIGN", (3, 1), (5, -1), "CENTER"),
+                                  ("FONTSIZE", (3, 1), (5, -1), 12),
                                   ("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD)]))
     rows = [_head([_("Bag"), _("Opening: expected"), _("Opening: counted"),
                    _("Closing: expected"), _("Closing: counted")], 1)]
@@ -1230,7 +1254,7 @@ def passbook_from_preview(
         mine = so["members"][no - 1]
         projected = ProjectedShareOut(mine["shares"], so["total_shares"], r.money(so["equity"]),
                                       r.money(mine["entitlement"]), r.money(mine["set_off"]),
-                                      r.money(mine["net"]))
+                                      r.money(mine["net"]), shared_out=True)
     else:
         ind = result["indicators"]
         mine = next(p for p in ind["projected_share_out"] if p["id"] == member)
