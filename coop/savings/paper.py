@@ -556,8 +556,8 @@ def _member_table(data: MeetingRecordData, width: float) -> Flowable:
                  _num(total("fines_imposed"), cur), _num(total("fines_paid"), cur),
                  _num(total("grant"), cur), _num(total("loan"), cur),
                  _num(total("loan_balance"), cur)])
-    widths = [9 * mm, 0.0, 21 * mm] + [17 * mm] * 10
-    widths[4] = widths[5] = 14 * mm
+    widths = [9 * mm, 0.0, 21 * mm] + [18 * mm] * 10
+    widths[4] = widths[5] = 15 * mm
     widths[1] = width - sum(widths)
     return pdf.table(rows, widths, numeric=range(3, 13),
                      extra=[("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
