@@ -305,6 +305,7 @@ class PassbookRow:
     repaid_interest: int
     repaid_principal: int
     loan_balance: int
+    written_off: int = 0  # her `meetings[k].write_offs[]`: principal + interest
 
 
 @dataclass(frozen=True)
@@ -886,7 +887,9 @@ def _passbook(data: PassbookData) -> bytes:
                      _num(r.social, cur, True), _num(r.fines_imposed, cur, True),
                      _num(r.fines_paid, cur, True), _num(r.loan, cur, True),
                      _num(r.repaid_interest, cur, True), _num(r.repaid_principal, cur, True),
-                     _num(r.loan_balance, cur), ""])
+                     _num(r.loan_balance, cur) + (
+                         "\n" + _("written off %(amount)s", amount=_num(r.written_off, cur))
+                         if r.written_off else ""), ""])
     for _blank in range(max(0, 6 - len(data.rows))):
         rows.append([""] * 14)
     widths = [9 * mm, 22 * mm, 21 * mm, 14 * mm, 14 * mm] + [0.0] * 8 + [22 * mm]
@@ -1246,7 +1249,9 @@ def passbook_from_preview(
             attendance=line.attendance, shares_bought=line.shares_bought, shares=line.shares,
             savings=line.savings, social=line.social, fines_imposed=line.fines_imposed,
             fines_paid=line.fines_paid, loan=line.loan, repaid_interest=line.repaid_interest,
-            repaid_principal=line.repaid_principal, loan_balance=line.loan_balance))
+            repaid_principal=line.repaid_principal, loan_balance=line.loan_balance,
+            written_off=sum(r.money(w["principal"]) + r.money(w["interest"])
+                            for w in mtg["write_offs"] if w["member"] == member)))
     last = result["meetings"][-1]
     projected = None
     if result["share_out"] is not None:
