@@ -168,7 +168,7 @@ class LoanLine:
     name: str
     principal: int
     months: int
-    interest: int  # charged so far (flat: all of it, at disbursement)
+    interest: int | None  # flat: all of it, charged at disbursement; declining: None
     purpose: str = ""
 
 
@@ -602,9 +602,14 @@ def _entries(data: MeetingRecordData, width: float) -> list[Flowable]:
             what += f": {grant.reason}"
         lines.append((str(grant.passbook_no), grant.name, what, fmt_money(grant.amount, cur)))
     for loan in data.loans:
-        what = ngettext("Loan no. %(loan)d for %(num)d month, interest %(interest)s",
-                        "Loan no. %(loan)d for %(num)d months, interest %(interest)s",
-                        loan.months, loan=loan.number, interest=fmt_money(loan.interest, cur))
+        if loan.interest is None:
+            what = ngettext("Loan no. %(loan)d for %(num)d month",
+                            "Loan no. %(loan)d for %(num)d months", loan.months, loan=loan.number)
+        else:
+            what = ngettext("Loan no. %(loan)d for %(num)d month, interest %(interest)s",
+                            "Loan no. %(loan)d for %(num)d months, interest %(interest)s",
+                            loan.months, loan=loan.number,
+                            interest=fmt_money(loan.interest, cur))
         if loan.purpose:
             what += f" ({loan.purpose})"
         lines.append((str(loan.passbook_no), loan.name, what, fmt_money(loan.principal, cur)))
@@ -625,6 +630,7 @@ def _entries(data: MeetingRecordData, width: float) -> list[Flowable]:
         lines.append((str(w.passbook_no), w.name, what, fmt_money(w.cash, cur)))
     if not lines:
         return []
+    lines.sort(key=lambda line: int(line[0]))  # passbook order, entry order within
     rows: list[list[Any]] = [_head([_("No."), _("Member"), _("What"), _("Amount")], 3)]
     rows += [[no, para(name, s.cell), para(what, s.cell), amount]
              for no, name, what, amount in lines]
@@ -1086,7 +1092,7 @@ class _Reader:
             interest_method=st.get("interest_method", "flat"), rate_bp=st.get("rate_bp", 1000),
             loan_multiple=st.get("loan_multiple", 300),
             max_term_months=st.get("max_term_months", 3),
-            payout_unit=self.money(st.get("payout_unit", "0.01")) or 1,
+            payout_unit=self.money(st["payout_unit"]) if "payout_unit" in st else 1,
             start_date=date.fromisoformat(st["start_date"]),
             share_out_date=date.fromisoformat(st["share_out_date"]))
 
@@ -1178,9 +1184,8 @@ def meeting_record_from_preview(
     opening, closing = r.bags(k)
     loans = [LoanLine(loan["number"], r.passbook[loan["member"]], r.names[loan["member"]],
                       r.money(loan["principal"]), loan["months"],
-                      sum(r.money(i["interest_due"]) for i in loan["installments"]
-                          if i["interest_due"] is not None) if loan["meeting"] == k + 1
-                      and scenario["settings"].get("interest_method", "flat") == "flat" else 0,
+                      sum(r.money(i["interest_due"]) for i in loan["installments"])
+                      if scenario["settings"].get("interest_method", "flat") == "flat" else None,
                       r.purpose(loan["number"]))
              for loan in result["loans"] if loan["meeting"] == k + 1]
     return MeetingRecordData(

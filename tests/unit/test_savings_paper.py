@@ -279,3 +279,38 @@ def test_every_document_names_its_language(app: Flask, example: Any) -> None:
         data = _share_out(example, locale)
         assert title in _text(paper.share_out_sheet_pdf(data, None))
 
+
+
+def test_a_declining_loan_is_recorded_without_interest_not_yet_charged(app: Flask) -> None:
+    scenario = _scenario("02-declining-join-withdraw")
+    data = paper.meeting_record_from_preview(scenario, preview(scenario), 2, group=GROUP)
+    assert [(loan.number, loan.principal, loan.interest) for loan in data.loans] == [
+        (3, 10000, None), (4, 6000, None)]
+    text = _text(paper.meeting_record_pdf(data, Stamp("SGM-2026-0003", date(2026, 3, 14),
+                                                     "ru")))
+    assert "Заём № 3 на 2 месяца (овцы)" in text
+    assert "Штраф прощён: Отсутствие на собрании" in text
+
+
+BIG = 123_456_789_00  # 9 digits before the decimals
+
+
+def test_nine_digit_amounts_keep_their_columns(app: Flask, example: Any) -> None:
+    big_lines = [dataclasses.replace(m, savings=BIG, entitlement=BIG, profit=-BIG, set_off=BIG,
+                                     net=BIG, cash=BIG, residual=BIG, shares=123_456,
+                                     name=f"{LONG_MEMBER} {m.passbook_no}")
+                 for m in _share_out(example).members]
+    share_out = dataclasses.replace(_share_out(example), members=big_lines, equity=BIG,
+                                    loan_bag=BIG, social_fund=BIG, social_fund_carried=BIG)
+    record = _record(example, 2)
+    members = [dataclasses.replace(m, social=BIG, repaid_interest=BIG, repaid_principal=BIG,
+                                   fines_imposed=BIG, fines_paid=BIG, grant=BIG, loan=BIG,
+                                   loan_balance=BIG, shares_bought=123_456, shares=123_456)
+               for m in record.members]
+    record = dataclasses.replace(record, members=members, closing=[
+        paper.BagCount(bag.bag, BIG, BIG) for bag in record.closing])
+    stamp = Stamp("SGM-2026-0004", date(2026, 5, 5), "ru")
+    for content in (paper.share_out_sheet_pdf(share_out, None),
+                    paper.meeting_record_pdf(record, stamp)):
+        assert "123 456 789,00" in _text(content)
+        assert not collisions(content), collisions(content)[:10]
