@@ -67,11 +67,10 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
-    # A credit note: the invoice it corrects and the ledger entry it documents.
+    # A credit note: the invoice it corrects and the ledger entry it documents; a
+    # savings meeting record issued again after a reopening: the record it replaces.
     refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), index=True)
-    # A savings meeting record re-issued after a reopening: the one it replaces.
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     amount: Mapped[int | None]  # the document's total, minor units (for listings)
     locale: Mapped[str] = mapped_column(String(8))
     issued_on: Mapped[date]  # the date printed on it (the group's day)

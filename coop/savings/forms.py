@@ -35,7 +35,8 @@ class CycleForm(Form):
                               validators=[InputRequired(), NumberRange(1, 20)])
     social_contribution = MoneyField(_l("Social fund contribution per meeting"),
                                      validators=[Optional()])
-    interest_method = SelectField(_l("Interest"), choices=choices([        ("flat", _l("flat: on the whole loan, charged when it is given")),
+    interest_method = SelectField(_l("Interest"), choices=choices([
+        ("flat", _l("flat: on the whole loan, charged when it is given")),
         ("declining", _l("declining: on what is still owed, each month"))]), default="flat")
     rate_percent = StringField(_l("Interest per month, %"), default="10",
                                validators=[DataRequired(), Length(max=8)])
@@ -49,7 +50,8 @@ class CycleForm(Form):
                                      validators=[Optional()])
     confirmations_required = IntegerField(_l("Key-holders who confirm"), default=2,
                                           validators=[InputRequired(), NumberRange(1, 3)])
-    withdrawal_rule = SelectField(_l("A member who leaves during the cycle gets"), choices=choices([        ("savings_only", _l("her savings only")),
+    withdrawal_rule = SelectField(_l("A member who leaves during the cycle gets"), choices=choices([
+        ("savings_only", _l("her savings only")),
         ("with_profit", _l("her savings and her part of the income"))]), default="savings_only")
     members_see_all_lines = BooleanField(_l("Members see every member's lines"), default=True)
     fine_late = MoneyField(_l("Fine for coming late"), validators=[Optional()])
@@ -68,7 +70,8 @@ class KeyHoldersForm(VersionedForm):
 
 class OpenMeetingForm(VersionedForm):
     date = DateField(_l("Date"), validators=[InputRequired()])
-    kind = SelectField(_l("Meeting"), choices=choices([        ("regular", _l("a regular meeting")),
+    kind = SelectField(_l("Meeting"), choices=choices([
+        ("regular", _l("a regular meeting")),
         ("share_out", _l("the share-out meeting (end of the cycle)"))]), default="regular")
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -56,9 +56,11 @@ OPEN, MEETING_CLOSED = "open", "closed"
 REGULAR, SHARE_OUT = "regular", "share_out"
 
 CYCLE_STATE_NAMES = {DRAFT: _l("being set up"), ACTIVE: _l("running"),
-                     SHARING_OUT: _l("sharing out"), CLOSED: _l("closed"),
-                     CANCELLED: _l("cancelled")}
-MEETING_STATE_NAMES = {OPEN: _l("open"), MEETING_CLOSED: _l("closed")}
+                     SHARING_OUT: _l("sharing out"),
+                     CLOSED: lazy_pgettext("savings cycle", "closed"),
+                     CANCELLED: lazy_pgettext("savings cycle", "cancelled")}
+MEETING_STATE_NAMES = {OPEN: lazy_pgettext("savings meeting", "open"),
+                       MEETING_CLOSED: lazy_pgettext("savings meeting", "closed")}
 
 # The figures of the engine's messages that are money: shown as the reader writes them.
 _MONEY_PARAMS = ("amount", "owed", "limit", "savings", "cash")
@@ -221,8 +223,15 @@ def unenrol(session: Session, cycle: SavingsCycle, member: CycleMember) -> None:
         if holder.membership_id == member.membership_id:
             cycle.key_holders.remove(holder)
     session.flush()
+    number = member.passbook_no
     session.delete(member)
     session.flush()
+    # Before the cycle runs nothing is printed: the numbers close up.
+    for later in session.scalars(select(CycleMember).where(
+            CycleMember.cycle_id == cycle.id, CycleMember.passbook_no > number)
+            .order_by(CycleMember.passbook_no)):
+        later.passbook_no -= 1
+        session.flush()
 
 
 def cycle_members(session: Session, cycle: SavingsCycle) -> list[CycleMember]:
@@ -470,16 +479,18 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
                                "type": fine_codes[f.fine_type_id]}
                               for f in entries.payments[meeting.id]],
             "fine_waivers": [{"member": ids[f.cycle_member_id],
-                              "type": fine_codes[f.fine_type_id]}
+                              "type": fine_codes[f.fine_type_id], "reason": f.waive_reason}
                              for f in entries.waivers[meeting.id]],
-            "write_offs": [{"member": ids[loan.cycle_member_id]}
+            "write_offs": [{"member": ids[loan.cycle_member_id],
+                            "reason": loan.write_off_reason}
                            for loan in entries.write_offs[meeting.id]],
-            "grants": [{"member": ids[g.cycle_member_id], "amount": money(g.amount)}
-                       for g in entries.grants[meeting.id]],
+            "grants": [{"member": ids[g.cycle_member_id], "amount": money(g.amount),
+                        "reason": g.reason} for g in entries.grants[meeting.id]],
             "loans": [{"member": ids[loan.cycle_member_id], "principal": money(loan.principal),
-                       "months": loan.term_months} for loan in entries.loans[meeting.id]],
+                       "months": loan.term_months, "purpose": loan.purpose}
+                      for loan in entries.loans[meeting.id]],
             "withdrawals": [{"member": x} for x in withdrawals.get(meeting.id, [])],
-            "differences": [{"bag": d.bag, "amount": money(d.amount)}
+            "differences": [{"bag": d.bag, "amount": money(d.amount), "reason": d.reason}
                             for d in entries.differences[meeting.id]],
         }
         if meeting.kind == SHARE_OUT:
@@ -490,11 +501,13 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
         # meeting's opening (it is in the books already; never posted again).
         if meeting.number == 1 and cycle.opening_social:
             mtg["differences"].insert(0, {"bag": "social",
-                                          "amount": money(cycle.opening_social)})
+                                          "amount": money(cycle.opening_social),
+                                          "reason": gettext("social fund carried from the "
+                                                            "last cycle")})
         raw_meetings.append(mtg)
     first_meeting = {m.id: m.joined_meeting_no for m in members}
     scenario = {"currency": group.currency, "settings": _settings_json(group, _settings_of(cycle)),
-                "members": [{"id": ids[m.id],
+                "members": [{"id": ids[m.id], "name": m.name[:200],
                              "joined": min(first_meeting[m.id], len(meetings))}
                             for m in members if first_meeting[m.id] <= len(meetings)],
                 "meetings": raw_meetings}
@@ -1146,11 +1159,68 @@ def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, co
     meeting.state = MEETING_CLOSED
     meeting.closed_at = utcnow()
     meeting.closed_by_id = actor.id if actor else None
+    share_out = None
     if meeting.kind == SHARE_OUT:
-        _record_share_out(session, cycle, meeting, run, actor)
+        share_out = _record_share_out(session, cycle, meeting, run, actor)
     _sync(session, cycle, run, closed_through=meeting.number)
     session.flush()
+    _issue_papers(session, group, cycle, meeting, run, share_out, actor)
     return run
+
+
+def _paper_confirmations(session: Session, meeting: SavingsMeeting) -> list[Any]:
+    from coop.savings import paper
+
+    what = {"close": gettext("count and close"), "share_out": gettext("share-out"),
+            "reopen": gettext("reopening")}
+    return [paper.Confirmation(name=c.key_holder.membership.user.name,
+                               what=what.get(c.subject, c.subject), on_behalf=c.on_behalf,
+                               recorded_by=_user_name(session, c.recorded_by_id))
+            for c in confirmations(session, meeting, "close")
+            + confirmations(session, meeting, "share_out")]
+
+
+def _user_name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    return str(user.name) if user else ""
+
+
+def _issue_papers(session: Session, group: Group, cycle: SavingsCycle, meeting: SavingsMeeting,
+                  run: Run, share_out: ShareOut | None, actor: User | None) -> None:
+    """The numbered meeting record (and, at the share-out, the share-out
+    sheet), issued in the group's language and never changed; a record issued
+    again after a reopening refers to the one it replaces."""
+    from coop.documents import services as documents
+    from coop.documents.models import SAVINGS_MEETING, SAVINGS_SHARE_OUT, Document
+    from coop.savings import paper
+
+    info = documents.group_info(session, group)
+    locale = documents.language(group.language)
+    holders = [h.membership.user.name for h in cycle.key_holders]
+    signed = _paper_confirmations(session, meeting)
+    previous = None
+    if meeting.reopened:
+        previous = session.scalar(select(Document).where(
+            Document.group_id == group.id,
+            Document.subject == record_subject(meeting, meeting.reopened - 1)))
+    data = paper.meeting_record_from_preview(
+        run.scenario, run.result, meeting.number - 1, group=info, cycle_number=cycle.number,
+        confirmations=signed, key_holders=holders,
+        replaces=previous.number if previous else "", locale=locale)
+    subject = record_subject(meeting, meeting.reopened)
+    documents.issue(session, group, SAVINGS_MEETING, [documents.Pending(
+        subject=subject, locale=locale, build=lambda stamp: paper.meeting_record_pdf(data, stamp),
+        refers_to_id=previous.id if previous else None)], actor)
+    if share_out is not None:
+        sheet = paper.share_out_from_preview(
+            run.scenario, run.result, group=info, cycle_number=cycle.number,
+            confirmations=signed, key_holders=holders, locale=locale)
+        issued = documents.issue(session, group, SAVINGS_SHARE_OUT, [documents.Pending(
+            subject=f"savings_share_out:c{cycle.id}", locale=locale,
+            build=lambda stamp: paper.share_out_sheet_pdf(sheet, stamp),
+            amount=share_out.equity)], actor)
+        share_out.document_id = issued[f"savings_share_out:c{cycle.id}"].id
+        session.flush()
 
 
 def _bag_name(bag: str) -> str:
@@ -1422,6 +1492,8 @@ class ShareOutView:
     return_on_savings: str | None
     tie_breaks: list[tuple[CycleMember, CycleMember, int]]
     social_fund_carried: int | None
+    refusal: str | None = None  # why a share-out today would be refused
+    projected: list[dict[str, Any]] = field(default_factory=list)
 
 
 def share_out_view(session: Session, cycle: SavingsCycle, group: Group) -> ShareOutView | None:
@@ -1446,8 +1518,16 @@ def share_out_view(session: Session, cycle: SavingsCycle, group: Group) -> Share
                 scenario["settings"]["share_out_date"] = scenario["meetings"][-1]["date"]
         try:
             result = domain.preview(scenario)
-        except domain.ScenarioError:
-            return None
+        except domain.ScenarioError as error:
+            by_name = {run.ids[m.id]: m for m in run.members}
+            projected = [{"member": by_name[r["id"]], "entitlement": to_minor(r["entitlement"]),
+                          "net": to_minor(r["net"])}
+                         for r in run.result["indicators"].get("projected_share_out") or []]
+            return ShareOutView(
+                confirmed=None, run=None, rows=[], equity=0, total_shares=0, income=0,
+                loan_bag=0, value_per_share=0, return_on_savings=None, tie_breaks=[],
+                social_fund_carried=None, projected=projected,
+                refusal=str(_domain_error(error, group.currency).message))
         run = Run(cycle=run.cycle, members=run.members, meetings=run.meetings, ids=run.ids,
                   scenario=scenario, result=result)
     out = run.result["share_out"]
@@ -1545,3 +1625,104 @@ def _line_at(path: str | None, lines: Sequence[Any], members: Sequence[CycleMemb
     if match.group(1) == "shares" and index < len(members):
         return line_of.get(members[index].id, lines[0].line)
     return lines[0].line
+
+
+# --------------------------------------------------------------------------
+# Paper on demand (not numbered: they change until the cycle ends)
+# --------------------------------------------------------------------------
+
+
+def _paper_context(session: Session, group: Group, locale: str) -> tuple[Any, str]:
+    from coop.documents import services as documents
+
+    return documents.group_info(session, group), locale
+
+
+def passbook_pdf(session: Session, cycle: SavingsCycle, group: Group, member: CycleMember,
+                 locale: str) -> bytes | None:
+    from coop.savings import paper
+
+    run = closed_run(session, cycle, group)
+    if run is None or member.id not in {m.id for m in run.members}:
+        return None
+    info, locale = _paper_context(session, group, locale)
+    data = paper.passbook_from_preview(run.scenario, run.result, run.ids[member.id], group=info,
+                                       printed_on=local_today(), cycle_number=cycle.number,
+                                       locale=locale)
+    return paper.passbook_pdf(data)
+
+
+def loan_card_pdf(session: Session, cycle: SavingsCycle, group: Group, loan: SavingsLoan,
+                  locale: str) -> bytes | None:
+    from coop.savings import paper
+
+    run = closed_run(session, cycle, group)
+    if run is None or loan.number is None:
+        return None
+    info, locale = _paper_context(session, group, locale)
+    return paper.loan_card_pdf(paper.loan_card_from_preview(
+        run.scenario, run.result, loan.number, group=info, printed_on=local_today(),
+        cycle_number=cycle.number, locale=locale))
+
+
+def blank_form_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: str) -> bytes:
+    """The form for the next meeting: members in passbook order, what each
+    owes to remind her, the cash the bags should hold at the opening."""
+    from coop.savings import paper
+
+    info, locale = _paper_context(session, group, locale)
+    run = closed_run(session, cycle, group)
+    if run is not None:
+        data = paper.blank_form_from_preview(run.scenario, run.result, group=info,
+                                             printed_on=local_today(),
+                                             cycle_number=cycle.number, locale=locale)
+        return paper.blank_meeting_form_pdf(data)
+    members = [m for m in cycle_members(session, cycle) if m.state == "active"]
+    rows = [paper.BlankRow(m.passbook_no, m.name) for m in members]
+    settings = _settings_of(cycle)
+    cycle_info = paper.CycleInfo(
+        number=cycle.number, currency=group.currency, share_value=settings.share_value,
+        min_shares=settings.min_shares, max_shares=settings.max_shares,
+        social_contribution=settings.social_contribution,
+        interest_method=settings.interest_method, rate_bp=settings.rate_bp,
+        loan_multiple=settings.loan_multiple, max_term_months=settings.max_term_months,
+        payout_unit=settings.payout_unit, start_date=settings.start_date,
+        share_out_date=settings.share_out_date)
+    return paper.blank_meeting_form_pdf(paper.BlankFormData(
+        group=info, cycle=cycle_info, meeting=1, members=rows,
+        opening=[paper.BagCount("loan", 0, None),
+                 paper.BagCount("social", cycle.opening_social, None)],
+        printed_on=local_today(), locale=locale))
+
+
+def share_out_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: str
+                  ) -> bytes | None:
+    """The projected share-out as a draft (watermarked, no number); the
+    confirmed one is the issued sheet."""
+    from coop.savings import paper
+
+    view = share_out_view(session, cycle, group)
+    if view is None or view.run is None:
+        return None
+    info, locale = _paper_context(session, group, locale)
+    data = paper.share_out_from_preview(
+        view.run.scenario, view.run.result, group=info, cycle_number=cycle.number,
+        key_holders=[h.membership.user.name for h in cycle.key_holders], locale=locale,
+        printed_on=local_today())
+    return paper.share_out_sheet_pdf(data, None)
+
+
+def meeting_text(session: Session, cycle: SavingsCycle, group: Group, meeting: SavingsMeeting,
+                 locale: str) -> str | None:
+    """A closed meeting as plain text, to paste into the group's chat."""
+    from coop.savings import paper
+
+    if meeting.state != MEETING_CLOSED:
+        return None
+    run = run_cycle(session, cycle, group, through=meeting.number)
+    assert run is not None
+    info, locale = _paper_context(session, group, locale)
+    data = paper.meeting_record_from_preview(
+        run.scenario, run.result, meeting.number - 1, group=info, cycle_number=cycle.number,
+        key_holders=[h.membership.user.name for h in cycle.key_holders], locale=locale)
+    return paper.meeting_text(data)

@@ -726,7 +726,7 @@ def import_form(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[
         problems = [str(e) for f in form for e in f.errors]
     db.session.rollback()
     context = _meeting_context(cycle, meeting)
-    context["problems"] = [_("Nothing was entered.")] + problems
+    context["problems"] = [_("Nothing was entered."), *problems]
     return render_then_commit("savings/meeting.html", **context), 422
 
 
@@ -764,6 +764,86 @@ def meeting_record_pdf(group_id: int, cycle_id: int, meeting_id: int):  # type: 
     return _stored(documents.get_document(db.session, g.group, document.id))
 
 
+def _pdf(content: bytes | None, filename: str):  # type: ignore[no-untyped-def]
+    from coop.documents.views import _pdf as pdf_response
+
+    if content is None:
+        abort(404)
+    return pdf_response(content, filename)
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/passbooks/<int:member_id>.pdf")
+@group_view()
+def passbook_pdf(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    member = _readable_member(cycle, member_id)
+    return _pdf(savings.passbook_pdf(db.session, cycle, g.group, member, _locale()),
+                f"passbook-C{cycle.number}M{member.passbook_no}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/loans/<int:loan_id>.pdf")
+@group_view()
+def loan_card_pdf(group_id: int, cycle_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    loan = db.session.get(SavingsLoan, loan_id)
+    if loan is None or loan.cycle_id != cycle.id:
+        abort(404)
+    _readable_member(cycle, loan.cycle_member_id)
+    return _pdf(savings.loan_card_pdf(db.session, cycle, g.group, loan, _locale()),
+                f"loan-C{cycle.number}L{loan.number}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/blank-form.pdf")
+@group_view(treasurer=True)
+def blank_form_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    return _pdf(savings.blank_form_pdf(db.session, cycle, g.group, _locale()),
+                f"meeting-form-C{cycle.number}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/share-out.pdf")
+@group_view()
+def share_out_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    """The issued share-out sheet once confirmed; before, the draft."""
+    from coop.documents import services as documents
+    from coop.documents.views import _stored
+
+    cycle = _cycle(cycle_id)
+    _can_see_meeting(cycle)
+    confirmed = db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
+    if confirmed is not None and confirmed.document_id:
+        document = documents.get_document(db.session, g.group, confirmed.document_id)
+        if document is not None:
+            return _stored(document)
+    return _pdf(savings.share_out_pdf(db.session, cycle, g.group, _locale()),
+                f"share-out-draft-C{cycle.number}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/text")
+@group_view()
+def meeting_text(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The closed meeting as text to copy into the group's chat."""
+    cycle = _cycle(cycle_id)
+    _can_see_meeting(cycle)
+    meeting = _meeting(cycle, meeting_id)
+    text = savings.meeting_text(db.session, cycle, g.group, meeting, _locale())
+    if text is None:
+        abort(404)
+    return render_then_commit("savings/meeting_text.html", group=g.group, cycle=cycle,
+                              meeting=meeting, text=text)
+
+
+def _readable_member(cycle: SavingsCycle, member_id: int) -> CycleMember:
+    member = savings.get_member(db.session, cycle, member_id)
+    if member is None:
+        abort(404)
+    me = savings.member_of(db.session, cycle, g.membership)
+    if not g.is_treasurer and (me is None or (me.id != member.id
+                                              and not cycle.members_see_all_lines)):
+        abort(404)
+    return member
+
+
 # --------------------------------------------------------------------------
 # A member's passbook, the share-out
 # --------------------------------------------------------------------------
@@ -773,13 +853,7 @@ def meeting_record_pdf(group_id: int, cycle_id: int, meeting_id: int):  # type: 
 @group_view()
 def passbook(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle(cycle_id)
-    member = savings.get_member(db.session, cycle, member_id)
-    if member is None:
-        abort(404)
-    me = savings.member_of(db.session, cycle, g.membership)
-    if not g.is_treasurer and (me is None or (me.id != member.id
-                                              and not cycle.members_see_all_lines)):
-        abort(404)
+    member = _readable_member(cycle, member_id)
     book = savings.passbook(db.session, cycle, g.group, member)
     return render_then_commit("savings/passbook.html", group=g.group, cycle=cycle,
                               member=member, book=book)

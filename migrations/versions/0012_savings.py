@@ -390,8 +390,6 @@ def upgrade():
             "(kind IN ('sg_shares', 'sg_loan', 'sg_dues')) = (cycle_member_id IS NOT NULL)")
 
     with op.batch_alter_table('documents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('replaces_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_documents_replaces_id_documents'), 'documents', ['replaces_id'], ['id'])
         batch_op.drop_constraint(batch_op.f('ck_documents_doc_type'), type_='check')
         batch_op.create_check_constraint(
             batch_op.f('ck_documents_doc_type'),
@@ -420,8 +418,6 @@ def downgrade():
         batch_op.create_check_constraint(
             batch_op.f('ck_documents_doc_type'),
             "doc_type IN ('purchase_order', 'invoice', 'credit_note', 'sales_invoice')")
-        batch_op.drop_constraint(batch_op.f('fk_documents_replaces_id_documents'), type_='foreignkey')
-        batch_op.drop_column('replaces_id')
 
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_accounts_cycle_member_link'), type_='check')

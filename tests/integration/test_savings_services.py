@@ -4,11 +4,16 @@ share-out; the ledger holds the engine's figures to the tyiyn at every close."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from flask_babel import force_locale
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coop.documents.models import Document
+from coop.documents.services import document_bytes
 from coop.errors import DomainError
 from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
@@ -46,6 +51,16 @@ def test_example_01_meeting_by_meeting_to_the_share_out(session: Session) -> Non
     assert {m.state for m in world.members} == {"shared_out"}
     assert check_books(session, world.group.id) == []
     assert sum(ledger.balances(session, world.group).values()) == 0
+    # the four meeting records and the share-out sheet, numbered and stored
+    records = list(session.scalars(select(Document).where(
+        Document.doc_type == "savings_meeting").order_by(Document.seq)))
+    assert [d.number for d in records] == [f"SGM-2026-000{i}" for i in (1, 2, 3, 4)]
+    sheet = session.get(Document, share_out.document_id)
+    assert sheet is not None and sheet.number == "SGS-2026-0001"
+    text = " ".join(page.extract_text() for page in PdfReader(
+        io.BytesIO(document_bytes(sheet))).pages).replace("\u00a0", " ").replace("\u202f", " ")
+    for figure in ("1 058,00", "846,00", "574,00", "423,00", "3 809,50", "132,50"):
+        assert figure in text, (figure, text[:1500])
 
 
 def test_a_meeting_closes_once(session: Session) -> None:
@@ -104,6 +119,11 @@ def test_reopening_reverses_the_meeting_and_reclosing_restores_it(session: Sessi
     assert _cash(session, world) == closed
     assert ledger.balances(session, world.group) == balances
     assert check_books(session, world.group.id) == []
+    records = list(session.scalars(select(Document).where(
+        Document.doc_type == "savings_meeting").order_by(Document.seq)))
+    assert len(records) == 3 and records[2].refers_to_id == records[1].id
+    assert "SGM-2026-0002" in " ".join(page.extract_text() for page in PdfReader(
+        io.BytesIO(document_bytes(records[2]))).pages)
     with pytest.raises(savings.Conflict):  # only the last meeting
         savings.reopen_meeting(session, world.meetings[0], world.group, reason="старая ошибка",
                                key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
