@@ -439,9 +439,12 @@ def _engine_ids(members: Sequence[CycleMember]) -> dict[int, str]:
 
 
 def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
-              through: int | None = None) -> Run | None:
+              through: int | None = None, share_out: bool = True) -> Run | None:
     """The cycle through the engine, up to meeting `through` (all by default,
-    the open one included); None before its first meeting."""
+    the open one included); None before its first meeting. With `share_out`
+    False a share-out meeting is run as a regular one: its entries are
+    judged while the treasurer enters them, before the debts allow a
+    share-out (which its close requires)."""
     members = cycle_members(session, cycle)
     query = select(SavingsMeeting).where(SavingsMeeting.cycle_id == cycle.id)
     if through is not None:
@@ -497,6 +500,8 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
             for key in ("loans", "withdrawals"):
                 if not mtg[key]:
                     del mtg[key]
+            if not share_out:
+                mtg["kind"] = REGULAR
         # The social fund carried from the last cycle enters as the first
         # meeting's opening (it is in the books already; never posted again).
         if meeting.number == 1 and cycle.opening_social:
@@ -617,13 +622,15 @@ def _editable(session: Session, meeting: SavingsMeeting) -> SavingsCycle:
     return cycle
 
 
-def check_meeting(session: Session, meeting: SavingsMeeting, group: Group) -> Run:
+def check_meeting(session: Session, meeting: SavingsMeeting, group: Group, *,
+                  share_out: bool = False) -> Run:
     """The whole cycle with this meeting's entries through the engine; its
-    first fault is refused (the caller rolls back: nothing half-written)."""
+    first fault is refused (the caller rolls back: nothing half-written).
+    The share-out itself is judged at the close (`share_out`)."""
     cycle = session.get(SavingsCycle, meeting.cycle_id)
     assert cycle is not None
     session.flush()
-    run = run_cycle(session, cycle, group, through=meeting.number)
+    run = run_cycle(session, cycle, group, through=meeting.number, share_out=share_out)
     assert run is not None
     return run
 
@@ -1134,7 +1141,7 @@ def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, co
     session.refresh(meeting)
     if meeting.state != OPEN:
         raise Conflict(_l("Meeting %(number)s is already closed.", number=meeting.number))
-    run = check_meeting(session, meeting, group)
+    run = check_meeting(session, meeting, group, share_out=True)
     expected = expected_cash(run, meeting)
     for bag, counted in (("loan", counts.closing_loan), ("social", counts.closing_social)):
         want = expected[bag][1]

@@ -391,6 +391,14 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
         run = savings.run_cycle(db.session, cycle, g.group, through=meeting.number)
     except DomainError as refused:
         run, error = None, refused.message
+        if meeting.kind == savings.SHARE_OUT and meeting.state == savings.OPEN:
+            try:  # the entries so far, before the debts allow the share-out
+                run = savings.run_cycle(db.session, cycle, g.group, through=meeting.number,
+                                        share_out=False)
+                error = _("The share-out cannot be made yet: %(reason)s",
+                          reason=refused.message)
+            except DomainError:
+                pass
     k = meeting.number
     lines = []
     if run is not None:
