@@ -156,3 +156,17 @@ class MeetingFileForm(VersionedForm):
         FileRequired(_l("Choose the file to enter.")),
         FileAllowed(["csv", "txt", "xlsx"], _l("A CSV or Excel .xlsx file.")),
         FileSize(max_size=2 * 1024 * 1024, message=_l("At most 2 MB."))])
+
+
+class OpeningForm(VersionedForm):
+    """A group that adopts Coop mid-cycle; each member's line comes as
+    shares_<id>, principal_<id>, interest_<id>, dates_<id> (read by the view)."""
+
+    income = MoneyField(_l("Income so far: interest and fines posted"), validators=[Optional()])
+    social_fund = MoneyField(_l("Social fund now"), validators=[Optional()])
+
+
+class ActivateForm(VersionedForm):
+    counted_loan = MoneyField(_l("Loan bag counted by the key-holders"), validators=[Optional()])
+    counted_social = MoneyField(_l("Social bag counted by the key-holders"),
+                                validators=[Optional()])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -73,8 +73,11 @@ class SavingsCycle(db.Model):  # type: ignore[name-defined,misc]
     confirmations_required: Mapped[int] = mapped_column(default=2)
     withdrawal_rule: Mapped[str] = mapped_column(String(16), default="savings_only")
     members_see_all_lines: Mapped[bool] = mapped_column(default=True)
-    # The social fund it starts with: what the previous cycle carried over.
+    # The social fund it starts with: what the previous cycle carried over, or
+    # what a group that adopts Coop mid-cycle brings (§4.3) with its income so far.
     opening_social: Mapped[int] = mapped_column(default=0)
+    opening_income: Mapped[int] = mapped_column(default=0, server_default="0")
+    adopted_mid_cycle: Mapped[bool] = mapped_column(default=False, server_default=false())
     activated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -126,6 +129,11 @@ class CycleMember(db.Model):  # type: ignore[name-defined,misc]
     passbook_no: Mapped[int]
     joined_meeting_no: Mapped[int] = mapped_column(default=1)
     state: Mapped[str] = mapped_column(String(16), default="active")
+    # Brought in from the paper books when the group adopts Coop mid-cycle (§4.3).
+    opening_shares: Mapped[int] = mapped_column(default=0, server_default="0")
+    opening_loan_principal: Mapped[int] = mapped_column(default=0, server_default="0")
+    opening_loan_interest: Mapped[int] = mapped_column(default=0, server_default="0")
+    opening_due_dates: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # The meeting at which she leaves (a draft while that meeting is open).
     withdrawn_meeting_id: Mapped[int | None] = mapped_column(
         ForeignKey("savings_meetings.id", use_alter=True))
@@ -272,7 +280,9 @@ class SavingsLoan(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("savings_cycles.id"), index=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("savings_meetings.id"), index=True)
+    # None for a loan brought in from the paper books (§4.3).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("savings_meetings.id"),
+                                                   index=True)
     cycle_member_id: Mapped[int] = mapped_column(ForeignKey("savings_cycle_members.id"))
     number: Mapped[int | None]
     principal: Mapped[int]

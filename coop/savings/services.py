@@ -276,9 +276,113 @@ def set_key_holders(session: Session, cycle: SavingsCycle, membership_ids: Seque
     session.flush()
 
 
-def activate(session: Session, cycle: SavingsCycle, group: Group) -> None:
+@dataclass
+class OpeningBalance:
+    """A member's balances from the paper books (§4.3)."""
+
+    member_id: int
+    shares: int = 0
+    loan_principal: int = 0
+    loan_interest: int = 0
+    due_dates: tuple[date, ...] = ()
+
+
+def set_opening(session: Session, cycle: SavingsCycle, group: Group, *,
+                balances: Sequence[OpeningBalance], income: int, social_fund: int) -> None:
+    """A group that adopts Coop in the middle of its cycle (§4.3): its
+    members' shares so far and loans outstanding, its income so far (interest
+    and fines posted) and its social fund. Only while the cycle is set up."""
+    _lock(session, cycle)
+    if cycle.state != DRAFT:
+        raise Conflict(_l("Opening balances are entered while the cycle is set up."))
+    members = {m.id: m for m in cycle_members(session, cycle)}
+    if income < 0 or social_fund < 0:
+        raise DomainError(_l("Must not be negative."), field="income")
+    any_balance = income > 0 or social_fund > 0
+    for b in balances:
+        member = members.get(b.member_id)
+        if member is None:
+            raise DomainError(_l("There is no such member in this cycle."), field="member")
+        if min(b.shares, b.loan_principal, b.loan_interest) < 0:
+            raise DomainError(_l("%(name)s: must not be negative.", name=member.name),
+                              field="member")
+        if (b.loan_principal or b.loan_interest) and not b.due_dates:
+            raise DomainError(_l("%(name)s: give the due dates left on her loan.",
+                                 name=member.name), field="due_dates")
+        if not (b.loan_principal or b.loan_interest) and b.due_dates:
+            raise DomainError(_l("%(name)s: due dates without a loan.", name=member.name),
+                              field="due_dates")
+        for day in b.due_dates:
+            if day > cycle.share_out_date:
+                raise DomainError(_l("%(name)s: a due date after the share-out (%(day)s).",
+                                     name=member.name, day=day.isoformat()), field="due_dates")
+        member.opening_shares = b.shares
+        member.opening_loan_principal = b.loan_principal
+        member.opening_loan_interest = b.loan_interest
+        member.opening_due_dates = ",".join(d.isoformat() for d in sorted(b.due_dates))[:200]
+        any_balance = any_balance or bool(b.shares or b.loan_principal or b.loan_interest)
+    cycle.opening_income = income
+    cycle.opening_social = social_fund
+    cycle.adopted_mid_cycle = any_balance
+    session.flush()
+    opening = opening_of(session, cycle)
+    if opening is not None and opening.loan_bag(cycle.share_value) < 0:
+        raise DomainError(_l("With these balances the loan bag would hold less than nothing: "
+                             "the savings and income so far are less than what is owed."),
+                          field="income")
+
+
+def opening_of(session: Session, cycle: SavingsCycle) -> domain.Opening | None:
+    members = cycle_members(session, cycle)
+    return _opening(cycle, members, _engine_ids(members))
+
+
+def _post_opening(session: Session, group: Group, cycle: SavingsCycle,
+                  opening: domain.Opening, accounts: Accounts) -> None:
+    """The paper books' balances as postings (kind sg_opening), and the loans
+    brought in with what remains of their schedules."""
+    members = cycle_members(session, cycle)
+    ids = _engine_ids(members)
+    carried = _social_carried(session, group)
+
+    def post(debit: int, credit: int, amount: int, memo: str = "") -> None:
+        ledger.post(session, group, debit=debit, credit=credit, amount=amount,
+                    kind="sg_opening", memo=memo)
+
+    interest = 0
+    number = 0
+    for member in members:
+        balance = opening.members.get(ids[member.id])
+        if balance is None:
+            continue
+        post(accounts.box_loan, accounts.member(member.id), cycle.share_value * balance.shares)
+        if balance.loan_principal or balance.loan_interest:
+            post(accounts.member(member.id, "sg_loan"), accounts.box_loan,
+                 balance.loan_principal)
+            post(accounts.member(member.id, "sg_loan"), accounts.income, balance.loan_interest)
+            interest += balance.loan_interest
+            number += 1
+            loan = SavingsLoan(group_id=cycle.group_id, cycle_id=cycle.id, meeting_id=None,
+                               cycle_member_id=member.id, number=number,
+                               principal=balance.loan_principal,
+                               term_months=max(1, min(12, len(balance.due_dates))),
+                               purpose="", state="active",
+                               interest_charged=balance.loan_interest)
+            for inst in domain.opening_installments(balance, cycle.interest_method):
+                loan.installments.append(Installment(
+                    seq=inst.seq, due_date=inst.due_date, principal_due=inst.principal_due,
+                    interest_due=inst.interest_due))
+            session.add(loan)
+    post(accounts.box_loan, accounts.income, opening.income - interest)
+    post(accounts.box_social, accounts.social, opening.social_fund - carried)
+    session.flush()
+
+
+def activate(session: Session, cycle: SavingsCycle, group: Group, *,
+             counted_loan: int | None = None, counted_social: int | None = None) -> None:
     """draft → active (§4.1): two members at least, three key-holders, the
-    settings valid; they are fixed from now on."""
+    settings valid; they are fixed from now on. A group that adopts Coop
+    mid-cycle counts its bags, which must hold what its balances say (§4.3)."""
     _lock(session, cycle)
     if cycle.state != DRAFT:
         raise Conflict(_l("This cycle is %(state)s, not being set up.",
@@ -294,13 +398,28 @@ def activate(session: Session, cycle: SavingsCycle, group: Group) -> None:
     _check_settings(group, _settings_of(cycle))
     if running_cycle(session, group) is not None:
         raise Conflict(_l("Another cycle of this group is running; share it out first."))
-    cycle.opening_social = _social_carried(session, group)
+    opening = opening_of(session, cycle)
+    if opening is None:
+        cycle.opening_social = _social_carried(session, group)
+    else:
+        for bag, counted, want in (
+                ("loan", counted_loan, opening.loan_bag(cycle.share_value)),
+                ("social", counted_social, opening.social_fund)):
+            if counted != want:
+                raise DomainError(_l(
+                    "The %(bag)s holds %(counted)s as counted by the key-holders, but the "
+                    "balances entered say %(expected)s. Check the balances or count again.",
+                    bag=_bag_name(bag),
+                    counted=fmt_money(counted, group.currency) if counted is not None else "—",
+                    expected=fmt_money(want, group.currency)), field=f"counted_{bag}")
     cycle.state = ACTIVE
     cycle.activated_at = utcnow()
     session.flush()
     accounts = Accounts(session, cycle)
     for member in members:
         accounts.member(member.id)
+    if opening is not None:
+        _post_opening(session, group, cycle, opening, accounts)
 
 
 def cancel_cycle(session: Session, cycle: SavingsCycle) -> None:
@@ -504,7 +623,7 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
                 mtg["kind"] = REGULAR
         # The social fund carried from the last cycle enters as the first
         # meeting's opening (it is in the books already; never posted again).
-        if meeting.number == 1 and cycle.opening_social:
+        if meeting.number == 1 and cycle.opening_social and not cycle.adopted_mid_cycle:
             mtg["differences"].insert(0, {"bag": "social",
                                           "amount": money(cycle.opening_social),
                                           "reason": gettext("social fund carried from the "
@@ -521,11 +640,28 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
     for mtg in raw_meetings:
         mtg["shares"] = [mtg["shares"][members.index(m)] for m in joined_members]
     try:
-        result = domain.preview(scenario)
+        result = domain.preview(scenario, _opening(cycle, joined_members, ids))
     except domain.ScenarioError as error:
         raise _domain_error(error, group.currency, meetings, by_id) from None
     return Run(cycle=cycle, members=joined_members, meetings=meetings, ids=ids,
                scenario=scenario, result=result)
+
+
+def _due_dates(text: str) -> tuple[date, ...]:
+    return tuple(date.fromisoformat(d) for d in text.split(",") if d.strip())
+
+
+def _opening(cycle: SavingsCycle, members: Sequence[CycleMember], ids: dict[int, str]
+             ) -> domain.Opening | None:
+    """What a group that adopted Coop mid-cycle brought from its paper books."""
+    if not cycle.adopted_mid_cycle:
+        return None
+    return domain.Opening(
+        members={ids[m.id]: domain.OpeningMember(
+            shares=m.opening_shares, loan_principal=m.opening_loan_principal,
+            loan_interest=m.opening_loan_interest, due_dates=_due_dates(m.opening_due_dates))
+            for m in members if m.joined_meeting_no == 1},
+        income=cycle.opening_income, social_fund=cycle.opening_social)
 
 
 def _domain_error(error: domain.ScenarioError, currency: str,
@@ -1317,8 +1453,14 @@ def _sync(session: Session, cycle: SavingsCycle, run: Run | None, *, closed_thro
     for loan in loans:
         if loan.state == "cancelled":
             continue
-        k = number_of[loan.meeting_id]
-        if loan.meeting_id not in closed:
+        k = number_of[loan.meeting_id] if loan.meeting_id is not None else 0
+        if loan.meeting_id is None and run is None:  # brought in; no meeting closed yet
+            loan.state = "active"
+            for inst in loan.installments:
+                inst.principal_paid = inst.interest_paid = 0
+                inst.falls_due_meeting_no = None
+            continue
+        if loan.meeting_id is not None and loan.meeting_id not in closed:
             loan.state = "draft"
             loan.installments.clear()
             continue

@@ -7,6 +7,7 @@ service, commit once, redirect (post/redirect/get)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -259,11 +260,21 @@ def cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
         field.data = chosen
     open_form = forms.OpenMeetingForm(formdata=None, version=version)
     open_form.date.data = local_today()
+    opening_form = forms.OpeningForm(formdata=None, version=version)
+    activate_form = forms.ActivateForm(formdata=None, version=version)
+    for form in (opening_form, activate_form):
+        for field in form:
+            if isinstance(field, forms.MoneyField):
+                field.currency = g.group.currency
+    opening_form.income.set_minor(cycle.opening_income or None)
+    opening_form.social_fund.set_minor(cycle.opening_social or None)
+    opening = savings.opening_of(db.session, cycle)
     me = savings.member_of(db.session, cycle, g.membership)
     return render_then_commit(
         "savings/cycle.html", group=g.group, cycle=cycle, members=members, meetings=meetings,
         run=run, projected=projected, enrol_form=enrol_form, keys_form=keys_form,
-        open_form=open_form, me=me, states=savings.CYCLE_STATE_NAMES,
+        open_form=open_form, opening_form=opening_form, activate_form=activate_form,
+        opening=opening, me=me, states=savings.CYCLE_STATE_NAMES,
         meeting_states=savings.MEETING_STATE_NAMES, version=version,
         share_out=db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)))
 
@@ -290,6 +301,9 @@ def _cycle_action(cycle_id: int, form_class: type, act) -> Any:  # type: ignore[
     for name in ("first", "second", "third"):
         if hasattr(form, name):
             getattr(form, name).validate_choice = False
+    for field in form:
+        if isinstance(field, forms.MoneyField):
+            field.currency = g.group.currency
     if not form.validate_on_submit():
         flash(_("Please check the form."), "error")
         return redirect(_cycle_url(cycle)), 303
@@ -342,11 +356,46 @@ def key_holders(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/activate")
 @group_view(treasurer=True)
 def activate(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
-    def act(cycle: SavingsCycle, form: forms.VersionedForm) -> None:
-        savings.activate(db.session, cycle, g.group)
+    def act(cycle: SavingsCycle, form: forms.ActivateForm) -> None:
+        savings.activate(db.session, cycle, g.group, counted_loan=form.counted_loan.minor,
+                         counted_social=form.counted_social.minor)
         flash(_("The cycle runs: its settings are fixed until the share-out."), "success")
 
-    return _cycle_action(cycle_id, forms.VersionedForm, act)
+    return _cycle_action(cycle_id, forms.ActivateForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/opening")
+@group_view(treasurer=True)
+def opening(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    """The balances of a cycle kept on paper before Coop (§4.3)."""
+    from datetime import date as day_type
+
+    def act(cycle: SavingsCycle, form: forms.OpeningForm) -> None:
+        balances = []
+        for member in savings.cycle_members(db.session, cycle):
+            def amount(name: str, member: CycleMember = member) -> int:
+                return _parse_money(request.form.get(f"{name}_{member.id}", ""), member.name)
+
+            dates = []
+            for text in re.split(r"[,;\s]+", request.form.get(f"dates_{member.id}", "")):
+                if not text:
+                    continue
+                try:
+                    dates.append(day_type.fromisoformat(text))
+                except ValueError:
+                    raise DomainError(_("%(who)s: “%(text)s” is not a date like 2026-07-05.",
+                                        who=member.name, text=text[:20])) from None
+            balances.append(savings.OpeningBalance(
+                member.id, _parse_int(request.form.get(f"shares_{member.id}", ""),
+                                      member.name),
+                amount("principal"), amount("interest"), tuple(dates)))
+        savings.set_opening(db.session, cycle, g.group, balances=balances,
+                            income=form.income.minor or 0,
+                            social_fund=form.social_fund.minor or 0)
+        flash(_("The opening balances are saved. The key-holders count the bags when the "
+                "cycle starts."), "success")
+
+    return _cycle_action(cycle_id, forms.OpeningForm, act)
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/cancel")

@@ -532,6 +532,27 @@ def case_savings_add_grant(s: Session) -> Case:
                       "amount": "10", "reason": "болезнь"}, login=x.email)
 
 
+def case_savings_activate(s: Session) -> Case:
+    """A group adopting Coop mid-cycle: its opening balances are posted at the start."""
+    from coop.savings import services as savings
+    from coop.savings.models import SavingsCycle
+    from tests.savings_factory import example_settings
+
+    group = make_group(s)
+    treasurer = make_member(s, group, "Гүлнара", role="treasurer")
+    women = [make_member(s, group, name) for name in ("Айгүл", "Бермет", "Чолпон", "Динара")]
+    cycle = savings.create_cycle(s, group, example_settings(), treasurer.user)
+    members = [savings.enrol(s, cycle, m) for m in women]
+    savings.set_key_holders(s, cycle, [w.id for w in women[:3]])
+    savings.set_opening(s, cycle, group, income=1000, social_fund=500, balances=[
+        savings.OpeningBalance(m.id, 4) for m in members])
+    s.commit()
+    return Case(f"/groups/{group.id}/savings/{cycle.id}/activate",
+                _savings_counter("SavingsCycle", SavingsCycle.state == "active"), group.id,
+                data={"version": str(cycle.version), "counted_loan": "810",
+                      "counted_social": "5"}, login=treasurer.user.email)
+
+
 MONEY: dict[str, Callable[[Session], Case]] = {
     "payables.pay": case_payables_pay,
     "api.pay_supplier": case_api_pay_supplier,
@@ -568,6 +589,7 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "savings.add_loan": case_savings_add_loan,
     "savings.add_fine": case_savings_add_fine,
     "savings.add_grant": case_savings_add_grant,
+    "savings.activate": case_savings_activate,
 }
 
 SAVINGS_DRAFT = ("a draft line of an open savings meeting: nothing moves until the close, and "
@@ -617,7 +639,6 @@ NOT_MONEY: dict[str, str] = {
     "savings.enrol": "enrols a member in a savings cycle",
     "savings.unenrol": "takes a member out of a draft savings cycle",
     "savings.key_holders": "a draft savings cycle's key-holders",
-    "savings.activate": "starts a savings cycle (posts nothing)",
     "savings.cancel": "cancels a draft savings cycle",
     "savings.open_meeting": "opens a savings meeting (one open per cycle: a unique index)",
     "savings.register": SAVINGS_DRAFT,
@@ -628,6 +649,7 @@ NOT_MONEY: dict[str, str] = {
     "savings.add_difference": SAVINGS_DRAFT,
     "savings.remove_entry": SAVINGS_DRAFT,
     "savings.import_form": SAVINGS_DRAFT,
+    "savings.opening": "a draft savings cycle's opening balances (posted at its start)",
 }
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

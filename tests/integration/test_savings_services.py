@@ -143,3 +143,60 @@ def test_settings_are_fixed_once_the_cycle_runs(session: Session) -> None:
     world = make_savings_group(session)
     with pytest.raises(savings.Conflict):
         savings.update_cycle(session, world.cycle, world.group, savings._settings_of(world.cycle))
+
+
+def test_a_group_adopting_coop_mid_cycle_brings_its_balances(session: Session) -> None:
+    """§4.3: the balances of example 01 after meeting 2 (Элмира's fine settled on
+    paper), counted by the key-holders at activation; meetings 3 and 4 then give
+    the share-out the whole cycle would have given."""
+    from datetime import date
+
+    from tests.factories import make_group, make_member
+    from tests.savings_factory import NAMES, example_settings
+
+    group = make_group(session)
+    treasurer = make_member(session, group, "Гүлнара", role="treasurer")
+    memberships = [make_member(session, group, name, login=False) for name in NAMES]
+    settings = example_settings()
+    cycle = savings.create_cycle(session, group, settings, treasurer.user)
+    members = [savings.enrol(session, cycle, m) for m in memberships]
+    savings.set_key_holders(session, cycle, [memberships[i].id for i in (1, 2, 4)])
+    savings.set_opening(session, cycle, group, income=17450, social_fund=9000, balances=[
+        savings.OpeningBalance(members[0].id, 10, 36500, 3650, (date(2026, 5, 5),)),
+        savings.OpeningBalance(members[1].id, 8), savings.OpeningBalance(members[2].id, 6),
+        savings.OpeningBalance(members[3].id, 10, 101500, 10150,
+                               (date(2026, 5, 5), date(2026, 6, 5))),
+        savings.OpeningBalance(members[4].id, 2)])
+    with pytest.raises(DomainError) as error:
+        savings.activate(session, cycle, group, counted_loan=45000, counted_social=9000)
+    assert error.value.field == "counted_loan"
+    savings.activate(session, cycle, group, counted_loan=45650, counted_social=9000)
+    assert -savings.savings_balances(session, cycle)["sg_box_loan"] == 45650
+    world = type("W", (), {"group": group, "treasurer": treasurer, "cycle": cycle,
+                           "key_holder_ids": [h.id for h in cycle.key_holders][:2]})
+    types = {t.code: t.id for t in cycle.fine_types}
+    for k, day, kind in ((3, date(2026, 5, 5), "regular"), (4, date(2026, 6, 5), "share_out")):
+        meeting = savings.open_meeting(session, cycle, group, day=day, kind=kind,
+                                       actor=treasurer.user)
+        repay = {3: {0: 40150, 3: 30000}, 4: {3: 81650, 2: 15000}}[k]
+        savings.save_register(session, meeting, group, [
+            savings.RegisterLine(m.id, "present", shares=(5, 4, 3, 3, 3)[j], social=True,
+                                 repayment=repay.get(j, 0)) for j, m in enumerate(members)])
+        if k == 3:
+            savings.add_fine(session, meeting, group, member_id=members[1].id,
+                             fine_type_id=types["late"], amount=None, paid=True)
+            savings.add_grant(session, meeting, group, member_id=members[2].id, amount=6000,
+                              reason="болезнь")
+            savings.add_loan(session, meeting, group, member_id=members[2].id, principal=20000,
+                             months=1, purpose="")
+        close(session, world, meeting)
+    share_out = session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
+    assert share_out is not None
+    # E = 3 809,50 less Элмира's 20,00 fine that never reached the books: 3 789,50
+    assert share_out.equity == 378950
+    assert sum(line.entitlement for line in share_out.lines) == 378950
+    assert check_books(session, group.id) == []
+    loans = session.scalars(select(SavingsLoan).where(SavingsLoan.cycle_id == cycle.id)
+                            .order_by(SavingsLoan.number)).all()
+    assert [(loan.number, loan.meeting_id is None, loan.state) for loan in loans] == [
+        (1, True, "repaid"), (2, True, "repaid"), (3, False, "set_off")]
