@@ -1290,6 +1290,9 @@ def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, co
                 difference=fmt_money(counted - want, group.currency)),
                 field=f"closing_{bag}")
     needed = cycle.confirmations_required
+    if any(loan.principal > cycle.confirm_loans_above
+           for loan in _entries(session, [meeting]).loans[meeting.id]):
+        needed = max(needed, 2)  # a loan above the group's limit: two keys (§6.1 rule 7)
     subject = "share_out" if meeting.kind == SHARE_OUT else "close"
     _confirm(session, meeting, cycle, subject, key_holder_ids, actor, actor_membership, needed)
     meeting.opening_loan_count = counts.opening_loan
