@@ -200,3 +200,66 @@ def test_a_group_adopting_coop_mid_cycle_brings_its_balances(session: Session) -
                             .order_by(SavingsLoan.number)).all()
     assert [(loan.number, loan.meeting_id is None, loan.state) for loan in loans] == [
         (1, True, "repaid"), (2, True, "repaid"), (3, False, "set_off")]
+
+
+def test_activation_needs_two_members_and_three_key_holders_none_a_treasurer(
+        session: Session) -> None:
+    from tests.factories import make_group, make_member
+    from tests.savings_factory import example_settings
+
+    group = make_group(session)
+    treasurer = make_member(session, group, "Гүлнара", role="treasurer")
+    women = [make_member(session, group, name) for name in ("Айгүл", "Бермет", "Чолпон")]
+    cycle = savings.create_cycle(session, group, example_settings(), treasurer.user)
+    savings.enrol(session, cycle, women[0])
+    with pytest.raises(DomainError) as error:
+        savings.activate(session, cycle, group)
+    assert error.value.field == "members"
+    for woman in women[1:]:
+        savings.enrol(session, cycle, woman)
+    with pytest.raises(DomainError) as error:
+        savings.activate(session, cycle, group)
+    assert error.value.field == "key_holders"
+    savings.enrol(session, cycle, treasurer)
+    with pytest.raises(DomainError) as error:
+        savings.set_key_holders(session, cycle, [women[0].id, women[1].id, treasurer.id])
+    assert error.value.field == "key_holders"
+    with pytest.raises(DomainError):
+        savings.set_key_holders(session, cycle, [women[0].id, women[0].id, women[1].id])
+    savings.set_key_holders(session, cycle, [w.id for w in women])
+    savings.activate(session, cycle, group)
+    assert cycle.state == "active"
+    with pytest.raises(savings.Conflict):  # one running cycle a group
+        other = savings.create_cycle(session, group, example_settings(), treasurer.user)
+        for woman in women:
+            savings.enrol(session, other, woman)
+        savings.set_key_holders(session, other, [w.id for w in women])
+        savings.activate(session, other, group)
+
+
+def test_a_draft_member_taken_out_closes_up_the_passbook_numbers(session: Session) -> None:
+    from tests.factories import make_group, make_member
+    from tests.savings_factory import example_settings
+
+    group = make_group(session)
+    treasurer = make_member(session, group, "Гүлнара", role="treasurer")
+    women = [make_member(session, group, name) for name in ("Айгүл", "Бермет", "Чолпон")]
+    cycle = savings.create_cycle(session, group, example_settings(), treasurer.user)
+    members = [savings.enrol(session, cycle, w) for w in women]
+    savings.unenrol(session, cycle, members[0])
+    assert [m.passbook_no for m in savings.cycle_members(session, cycle)] == [1, 2]
+
+
+def test_a_meeting_date_in_the_future_or_before_the_last_is_refused(session: Session) -> None:
+    from datetime import date
+
+    world = make_savings_group(session)
+    for day in (date(2099, 1, 1), date(2026, 1, 1)):
+        with pytest.raises(DomainError) as error:
+            savings.open_meeting(session, world.cycle, world.group, day=day, kind="regular",
+                                 actor=world.treasurer.user)
+        assert error.value.field == "date"
+    hold_meeting(session, world, 1)
+    with pytest.raises(DomainError):
+        savings.open_meeting(session, world.cycle, world.group, day=date(2026, 3, 5),
+                             kind="regular", actor=world.treasurer.user)
