@@ -500,7 +500,7 @@ class Run:
 
 
 @dataclass
-class _Entries:
+class MeetingEntries:
     attendance: dict[int, list[Attendance]] = field(default_factory=lambda: defaultdict(list))
     repayments: dict[int, list[Repayment]] = field(default_factory=lambda: defaultdict(list))
     fines: dict[int, list[Fine]] = field(default_factory=lambda: defaultdict(list))
@@ -513,10 +513,10 @@ class _Entries:
         default_factory=lambda: defaultdict(list))
 
 
-def _entries(session: Session, meetings: Sequence[SavingsMeeting]) -> _Entries:
+def meeting_entries(session: Session, meetings: Sequence[SavingsMeeting]) -> MeetingEntries:
     """Everything the meetings recorded, in a fixed number of queries."""
     ids = [m.id for m in meetings]
-    out = _Entries()
+    out = MeetingEntries()
     if not ids:
         return out
     for a in session.scalars(select(Attendance).where(Attendance.meeting_id.in_(ids))):
@@ -571,7 +571,7 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
     meetings = list(session.scalars(query.order_by(SavingsMeeting.number)))
     if not meetings:
         return None
-    entries = _entries(session, meetings)
+    entries = meeting_entries(session, meetings)
     ids = _engine_ids(members)
     by_id = {m.id: m for m in members}
     money = lambda minor: _money_text(minor, group.currency)  # noqa: E731
@@ -1130,7 +1130,7 @@ def _post_meeting(session: Session, group: Group, run: Run, meeting: SavingsMeet
     post = _Poster(session, group, meeting, accounts, actor)
     acct = accounts.member
     by_engine_id = {run.ids[m.id]: m for m in run.members}
-    entries = _entries(session, [meeting])
+    entries = meeting_entries(session, [meeting])
     for j, line in enumerate(figures["members"]):
         member = run.members[j]
         post(accounts.box_loan, acct(member.id), V * line["shares_bought"], "sg_shares")
@@ -1291,7 +1291,7 @@ def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, co
                 field=f"closing_{bag}")
     needed = cycle.confirmations_required
     if any(loan.principal > cycle.confirm_loans_above
-           for loan in _entries(session, [meeting]).loans[meeting.id]):
+           for loan in meeting_entries(session, [meeting]).loans[meeting.id]):
         needed = max(needed, 2)  # a loan above the group's limit: two keys (§6.1 rule 7)
     subject = "share_out" if meeting.kind == SHARE_OUT else "close"
     _confirm(session, meeting, cycle, subject, key_holder_ids, actor, actor_membership, needed)
@@ -1600,7 +1600,7 @@ def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleM
     if run is not None and member.id in {m.id for m in run.members}:
         j = [m.id for m in run.members].index(member.id)
         name = run.ids[member.id]
-        entries = _entries(session, run.meetings)
+        entries = meeting_entries(session, run.meetings)
         for meeting, figures in zip(run.meetings, run.result["meetings"], strict=True):
             repaid = [r for r in figures["repayments"] if r["member"] == name]
             lines.append(PassbookLine(
@@ -1717,7 +1717,7 @@ def import_meeting(session: Session, meeting: SavingsMeeting, group: Group, data
     from coop.suppliers.domain import RowError
 
     cycle = _editable(session, meeting)
-    entries = _entries(session, [meeting])
+    entries = meeting_entries(session, [meeting])
     if any((entries.repayments[meeting.id], entries.fines[meeting.id],
             entries.payments[meeting.id], entries.waivers[meeting.id],
             entries.grants[meeting.id], entries.loans[meeting.id],

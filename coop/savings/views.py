@@ -452,7 +452,7 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
     lines = []
     if run is not None:
         figures = run.figures(k)
-        register = {a.cycle_member_id: a for a in savings._entries(
+        register = {a.cycle_member_id: a for a in savings.meeting_entries(
             db.session, [meeting]).attendance[meeting.id]}
         for j, line in enumerate(figures["members"]):
             member = run.members[j]
@@ -460,7 +460,7 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
                 continue
             lines.append({"member": member, "line": line, "row": register.get(member.id),
                           "to_minor": savings.to_minor})
-    entries = savings._entries(db.session, [meeting])
+    entries = savings.meeting_entries(db.session, [meeting])
     fine_names = {t.id: t.name for t in cycle.fine_types}
     loans_here = [loan for loan in entries.loans[meeting.id]]
     withdrawals = list(db.session.scalars(select(CycleMember).where(
@@ -796,7 +796,7 @@ def blank_form_csv(group_id: int, cycle_id: int, meeting_id: int):  # type: igno
 
     cycle = _cycle(cycle_id)
     meeting = _meeting(cycle, meeting_id)
-    taking_part = {a.cycle_member_id for a in savings._entries(
+    taking_part = {a.cycle_member_id for a in savings.meeting_entries(
         db.session, [meeting]).attendance[meeting.id]}
     rows = blank_rows([(m.passbook_no, m.name) for m in savings.cycle_members(db.session, cycle)
                        if m.id in taking_part])
