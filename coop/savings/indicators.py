@@ -261,22 +261,20 @@ def compute(session: Session, *, group_ids: Sequence[int] | None = None,
     first_date = select(first.date).where(first.cycle_id == p.c.cycle_id,
                                           first.number == 1).scalar_subquery()
     opening_social: dict[int, int] = {}
-    share_value: dict[int, int] = {}
     for r in session.execute(
             select(p.c.pm_id, p.c.t, p.c.day, SavingsCycle.id, SavingsCycle.number,
-                   SavingsCycle.share_value, SavingsCycle.opening_social, Group.id,
+                   SavingsCycle.opening_social, Group.id,
                    Group.name, Group.village, Group.region, Group.currency, Group.language,
                    first_date.label("first_date"))
             .join(SavingsCycle, SavingsCycle.id == p.c.cycle_id)
             .join(Group, Group.id == SavingsCycle.group_id)):
-        (pm_id, t, day, cid, cnumber, value, social, gid, gname, village, gregion, currency,
+        (pm_id, t, day, cid, cnumber, social, gid, gname, village, gregion, currency,
          language, first_day) = r
         rows[pm_id] = GroupIndicators(
             group_id=gid, group_name=gname, village=village or "", region=gregion or "",
             currency=currency, language=language, cycle_id=cid, cycle_number=cnumber,
             meeting_id=pm_id, meeting_number=t, date=_day(day), figures=Figures(groups=1))
         opening_social[pm_id] = social
-        share_value[pm_id] = value
         rows[pm_id].figures.savings_days = max(1, (_day(day) - _day(first_day or day)).days)
     if not rows:
         return []
@@ -288,6 +286,11 @@ def compute(session: Session, *, group_ids: Sequence[int] | None = None,
     for row in rows.values():
         row.figures.savings_days *= row.figures.savings
     return _one_per_group_and_period(rows.values(), by_quarter)
+
+
+def _ints(values: Iterable[Any]) -> list[int]:
+    """Sums as integers (PostgreSQL sums integers as numeric; none is 0)."""
+    return [int(v or 0) for v in values]
 
 
 def _day(value: Any) -> date:
@@ -317,9 +320,9 @@ def _members(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None
              .join(CycleMember, CycleMember.cycle_id == p.c.cycle_id)
              .outerjoin(left, left.id == CycleMember.withdrawn_meeting_id)
              .group_by(p.c.pm_id))
-    for pm_id, members, at_start, withdrawn in session.execute(query):
+    for pm_id, *values in session.execute(query):
         f = rows[pm_id].figures
-        f.members, f.members_at_start, f.withdrawn = members or 0, at_start or 0, withdrawn or 0
+        f.members, f.members_at_start, f.withdrawn = _ints(values)
 
 
 def _attendance(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
@@ -331,9 +334,9 @@ def _attendance(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> N
              .join(m, and_(_counted(m, p), m.number > p.c.t - ATTENDANCE_WINDOW))
              .join(Attendance, Attendance.meeting_id == m.id)
              .group_by(p.c.pm_id))
-    for pm_id, present, represented, enrolled in session.execute(query):
+    for pm_id, *values in session.execute(query):
         f = rows[pm_id].figures
-        f.present, f.represented, f.enrolled = present or 0, represented or 0, enrolled or 0
+        f.present, f.represented, f.enrolled = _ints(values)
 
 
 def _ledger(session: Session, p: Any, rows: dict[int, GroupIndicators],
@@ -355,7 +358,7 @@ def _ledger(session: Session, p: Any, rows: dict[int, GroupIndicators],
     for pm_id, row in rows.items():  # the social fund the cycle started with
         row.figures.social_fund = row.figures.social_bag = opening_social[pm_id]
     for pm_id, *balances in session.execute(query):
-        b = dict(zip(LEDGER_KINDS, (v or 0 for v in balances), strict=True))
+        b = dict(zip(LEDGER_KINDS, _ints(balances), strict=True))
         f = rows[pm_id].figures
         f.loan_bag = -b["sg_box_loan"]
         f.social_bag -= b["sg_box_social"]
@@ -372,8 +375,8 @@ def _grants(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
              .join(m, _counted(m, p))
              .join(SocialGrant, SocialGrant.meeting_id == m.id)
              .group_by(p.c.pm_id))
-    for pm_id, count, total in session.execute(query):
-        rows[pm_id].figures.grants_count, rows[pm_id].figures.grants = count, total or 0
+    for pm_id, *values in session.execute(query):
+        rows[pm_id].figures.grants_count, rows[pm_id].figures.grants = _ints(values)
 
 
 def _loans_at(p: Any) -> Any:
@@ -400,15 +403,14 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
     """Disbursed, outstanding, written off; interest receivable (the loan
     accounts less the principal); the portfolio at risk."""
     la = _loans_at(p)
-    for pm_id, count, value, out_count, out_principal, off_principal in session.execute(
+    for pm_id, *values in session.execute(
             select(la.c.pm_id, func.count(la.c.loan_id), func.sum(la.c.principal),
                    func.sum(la.c.outstanding), func.sum(la.c.principal * la.c.outstanding),
                    func.sum(la.c.principal * la.c.written_off))
             .group_by(la.c.pm_id)):
         f = rows[pm_id].figures
-        f.loans_disbursed_count, f.loans_disbursed = count, value or 0
-        f.loans_outstanding_count = out_count or 0
-        f.loans_outstanding, f.written_off = out_principal or 0, off_principal or 0
+        (f.loans_disbursed_count, f.loans_disbursed, f.loans_outstanding_count,
+         f.loans_outstanding, f.written_off) = _ints(values)
     # What was repaid on them by t: the principal part lowers the outstanding
     # and the amount written off; the whole amount pays the installments in order.
     rm = aliased(SavingsMeeting)
@@ -418,14 +420,15 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
             .join(rm, and_(rm.id == Repayment.meeting_id, rm.number <= la.c.t))
             .group_by(la.c.pm_id, la.c.loan_id)
             .cte("paid"))
-    for pm_id, out_paid, off_paid in session.execute(
+    for pm_id, *values in session.execute(
             select(paid.c.pm_id, func.sum(paid.c.principal * la.c.outstanding),
                    func.sum(paid.c.principal * la.c.written_off))
             .join(la, and_(la.c.pm_id == paid.c.pm_id, la.c.loan_id == paid.c.loan_id))
             .group_by(paid.c.pm_id)):
         f = rows[pm_id].figures
-        f.loans_outstanding -= out_paid or 0
-        f.written_off -= off_paid or 0
+        out_paid, off_paid = _ints(values)
+        f.loans_outstanding -= out_paid
+        f.written_off -= off_paid
     for row in rows.values():
         row.figures.interest_receivable -= row.figures.loans_outstanding
     # At risk: an outstanding loan with an installment fallen due by t and not
@@ -448,9 +451,9 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
              .group_by(due.c.pm_id, due.c.loan_id, la.c.principal, paid.c.principal))
     for pm_id, _loan_id, earliest, unpaid in session.execute(query):
         f = rows[pm_id].figures
-        f.at_risk += unpaid
+        f.at_risk += int(unpaid)
         if (rows[pm_id].date - _day(earliest)).days >= PAR_DAYS:
-            f.at_risk_30 += unpaid
+            f.at_risk_30 += int(unpaid)
 
 
 # --------------------------------------------------------------------------
