@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, extract, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, cast, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from coop.groups.models import Group
@@ -379,81 +379,93 @@ def _grants(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
         rows[pm_id].figures.grants_count, rows[pm_id].figures.grants = _ints(values)
 
 
-def _loans_at(p: Any) -> Any:
-    """The loans disbursed at meetings 1..t, with whether each is still
-    outstanding at t and whether it was written off by t."""
-    given, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
+def _loan_flags(p: Any, ended: Any) -> tuple[Any, Any]:
+    """Whether a loan is still outstanding at t, and whether it was written
+    off by t (`ended`: the meeting that closed the loan, if any)."""
     loan = SavingsLoan
     # At a share-out meeting the loans it sets off count as outstanding (before it).
     outstanding = or_(ended.id.is_(None), ended.number > p.c.t,
                       and_(ended.number == p.c.t, ended.kind == "share_out",
                            loan.state == "set_off"))
     written_off = and_(loan.state == "written_off", ended.number <= p.c.t)
-    return (select(p.c.pm_id, p.c.t, p.c.day, loan.id.label("loan_id"), loan.principal,
-                   case((outstanding, 1), else_=0).label("outstanding"),
-                   case((written_off, 1), else_=0).label("written_off"))
-            .join(loan, loan.cycle_id == p.c.cycle_id)
-            .join(given, and_(given.id == loan.meeting_id, given.number <= p.c.t))
-            .outerjoin(ended, ended.id == loan.closed_meeting_id)
-            .where(loan.state.not_in(GONE_LOAN_STATES))
-            .cte("loans_at"))
+    return outstanding, written_off
 
 
 def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
     """Disbursed, outstanding, written off; interest receivable (the loan
-    accounts less the principal); the portfolio at risk."""
-    la = _loans_at(p)
+    accounts less the principal); the portfolio at risk. Three queries that
+    each go from the points to the rows by indexed keys."""
+    loan = SavingsLoan
+    given, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
+    outstanding, written_off = _loan_flags(p, ended)
     for pm_id, *values in session.execute(
-            select(la.c.pm_id, func.count(la.c.loan_id), func.sum(la.c.principal),
-                   func.sum(la.c.outstanding), func.sum(la.c.principal * la.c.outstanding),
-                   func.sum(la.c.principal * la.c.written_off))
-            .group_by(la.c.pm_id)):
+            select(p.c.pm_id, func.count(loan.id), func.sum(loan.principal),
+                   func.sum(case((outstanding, 1), else_=0)),
+                   func.sum(case((outstanding, loan.principal), else_=0)),
+                   func.sum(case((written_off, loan.principal), else_=0)))
+            .join(loan, loan.cycle_id == p.c.cycle_id)
+            .join(given, and_(given.id == loan.meeting_id, given.number <= p.c.t))
+            .outerjoin(ended, ended.id == loan.closed_meeting_id)
+            .where(loan.state.not_in(GONE_LOAN_STATES))
+            .group_by(p.c.pm_id)):
         f = rows[pm_id].figures
         (f.loans_disbursed_count, f.loans_disbursed, f.loans_outstanding_count,
          f.loans_outstanding, f.written_off) = _ints(values)
-    # What was repaid on them by t: the principal part lowers the outstanding
-    # and the amount written off; the whole amount pays the installments in order.
-    rm = aliased(SavingsMeeting)
-    paid = (select(la.c.pm_id, la.c.loan_id, func.sum(Repayment.amount).label("amount"),
-                   func.sum(Repayment.principal_part).label("principal"))
-            .join(Repayment, Repayment.loan_id == la.c.loan_id)
-            .join(rm, and_(rm.id == Repayment.meeting_id, rm.number <= la.c.t))
-            .group_by(la.c.pm_id, la.c.loan_id)
-            .cte("paid"))
-    for pm_id, *values in session.execute(
-            select(paid.c.pm_id, func.sum(paid.c.principal * la.c.outstanding),
-                   func.sum(paid.c.principal * la.c.written_off))
-            .join(la, and_(la.c.pm_id == paid.c.pm_id, la.c.loan_id == paid.c.loan_id))
-            .group_by(paid.c.pm_id)):
+    # What was repaid on each loan by t: the principal part lowers the
+    # outstanding and the amount written off; the whole amount pays the
+    # installments in order.
+    m, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
+    outstanding, written_off = _loan_flags(p, ended)
+    paid: dict[tuple[int, int], int] = {}
+    principal_paid: dict[tuple[int, int], int] = {}
+    for pm_id, loan_id, is_out, is_off, amount, principal in session.execute(
+            select(p.c.pm_id, loan.id, case((outstanding, 1), else_=0),
+                   case((written_off, 1), else_=0), func.sum(Repayment.amount),
+                   func.sum(Repayment.principal_part))
+            .join(m, _counted(m, p))
+            .join(Repayment, Repayment.meeting_id == m.id)
+            .join(loan, loan.id == Repayment.loan_id)
+            .outerjoin(ended, ended.id == loan.closed_meeting_id)
+            .where(loan.state.not_in(GONE_LOAN_STATES))
+            .group_by(p.c.pm_id, loan.id, ended.id, ended.number, ended.kind, loan.state)):
         f = rows[pm_id].figures
-        out_paid, off_paid = _ints(values)
-        f.loans_outstanding -= out_paid
-        f.written_off -= off_paid
+        f.loans_outstanding -= int(principal or 0) * is_out
+        f.written_off -= int(principal or 0) * is_off
+        paid[(pm_id, loan_id)] = int(amount or 0)
+        principal_paid[(pm_id, loan_id)] = int(principal or 0)
     for row in rows.values():
         row.figures.interest_receivable -= row.figures.loans_outstanding
-    # At risk: an outstanding loan with an installment fallen due by t and not
-    # paid by t (repayments fill the installments in order, interest first).
-    due = (select(la.c.pm_id, la.c.loan_id, Installment.due_date,
-                  Installment.falls_due_meeting_no.label("falls_due"),
-                  func.sum(Installment.principal_due + func.coalesce(Installment.interest_due, 0))
-                  .over(partition_by=(la.c.pm_id, la.c.loan_id), order_by=Installment.seq)
-                  .label("cumulative"))
-           .join(Installment, Installment.loan_id == la.c.loan_id)
-           .where(la.c.outstanding == 1)
-           .subquery("due"))
-    query = (select(due.c.pm_id, due.c.loan_id, func.min(due.c.due_date),
-                    la.c.principal - func.coalesce(paid.c.principal, literal(0)))
-             .join(la, and_(la.c.pm_id == due.c.pm_id, la.c.loan_id == due.c.loan_id))
-             .outerjoin(paid, and_(paid.c.pm_id == due.c.pm_id,
-                                   paid.c.loan_id == due.c.loan_id))
-             .where(due.c.falls_due <= la.c.t,
-                    func.coalesce(paid.c.amount, literal(0)) < due.c.cumulative)
-             .group_by(due.c.pm_id, due.c.loan_id, la.c.principal, paid.c.principal))
-    for pm_id, _loan_id, earliest, unpaid in session.execute(query):
-        f = rows[pm_id].figures
-        f.at_risk += int(unpaid)
-        if (rows[pm_id].date - _day(earliest)).days >= PAR_DAYS:
-            f.at_risk_30 += int(unpaid)
+    # At risk: an outstanding loan with an installment fallen due by t and
+    # not paid by t (repayments fill the installments in order, interest first).
+    given, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
+    outstanding, _written_off = _loan_flags(p, ended)
+    query = (select(p.c.pm_id, loan.id, loan.principal, Installment.due_date,
+                    Installment.falls_due_meeting_no, Installment.principal_due,
+                    Installment.interest_due)
+             .join(loan, loan.cycle_id == p.c.cycle_id)
+             .join(given, and_(given.id == loan.meeting_id, given.number <= p.c.t))
+             .outerjoin(ended, ended.id == loan.closed_meeting_id)
+             .join(Installment, Installment.loan_id == loan.id)
+             .where(loan.state.not_in(GONE_LOAN_STATES), outstanding)
+             .order_by(p.c.pm_id, loan.id, Installment.seq))
+    schedules: dict[tuple[int, int], list[Any]] = {}
+    for r in session.execute(query):
+        schedules.setdefault((r[0], r[1]), []).append(r)
+    for (pm_id, loan_id), schedule in schedules.items():
+        row = rows[pm_id]
+        cumulative, earliest = 0, None
+        for _pm, _loan, _principal, due_date, falls_due, principal_due, interest_due in schedule:
+            cumulative += principal_due + (interest_due or 0)
+            if (falls_due is not None and falls_due <= row.meeting_number
+                    and paid.get((pm_id, loan_id), 0) < cumulative):
+                earliest = _day(due_date)
+                break
+        if earliest is None:
+            continue
+        unpaid = schedule[0][2] - principal_paid.get((pm_id, loan_id), 0)
+        row.figures.at_risk += unpaid
+        if (row.date - earliest).days >= PAR_DAYS:
+            row.figures.at_risk_30 += unpaid
 
 
 # --------------------------------------------------------------------------

@@ -3,6 +3,7 @@ spec §10.4 on the page, one CSV row per group and quarter with totals."""
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -78,3 +79,35 @@ def test_the_programme_page_and_the_funders_csv(session: Session, client: FlaskC
     assert q2[savings] == "2700,00"
     q1_total = rows[2]
     assert q1_total[savings] == "1900,00"  # 950,00 + 950,00
+
+
+@pytest.mark.parametrize("locale", ["ru", "ky", "tg"])
+def test_no_english_on_the_demo_groups_indicators(app_ctx, session: Session,  # type: ignore[no-untyped-def]
+                                                  locale: str) -> None:
+    from sqlalchemy import select
+
+    from coop.auth.models import User
+    from coop.demo import ADMIN_EMAIL, load_demo
+    from coop.groups.models import Group
+    from coop.savings.demo import SG_GROUP
+    from tests.english import english_in, visible_text
+
+    load_demo(session)
+    group = session.scalar(select(Group).where(Group.name == SG_GROUP))
+    people = ("mavluda@coop.example", "gulchehra@coop.example", ADMIN_EMAIL)
+    for user in session.scalars(select(User).where(User.email.in_(people))):
+        user.locale = locale
+    session.commit()
+    found: dict[str, str] = {}
+    for email in people:
+        client = app_ctx.test_client()
+        login(client, email, "demo-password")
+        urls = [f"/groups/{group.id}/savings/indicators"]
+        if email == ADMIN_EMAIL:
+            urls.append("/savings/indicators")
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            for piece in english_in(visible_text(response.get_data(as_text=True))):
+                found.setdefault(piece, url)
+    assert not found, found
