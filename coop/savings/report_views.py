@@ -97,7 +97,7 @@ def _cells(figures: Figures, currency: str) -> list[dict[str, str]]:
 
 def _quarter(row: GroupIndicators) -> str:
     year, quarter = row.quarter
-    return f"{year}-Q{quarter}"
+    return _("Q%(quarter)s %(year)s", quarter=quarter, year=year)
 
 
 def _csv(rows: list[GroupIndicators], language: str | None) -> bytes:

@@ -45,6 +45,7 @@ def test_indicator_pages_fit_a_phone(app_ctx: Flask, session: Session, browser, 
                 response = page.goto(live_server + url)
                 assert response.status == 200, f"{email} {url}: {response.status}"
                 assert page.locator("table.stack td[data-label]").count() > 0, url
+                assert page.locator("table td").first.is_visible(), url
                 problems += _check(page, live_server + url, email)
                 screenshot(page, f"{locale}-savings-indicators-{email.split('@')[0]}")
     finally:

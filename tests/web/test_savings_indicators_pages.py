@@ -33,7 +33,8 @@ def test_treasurer_and_member_see_the_groups_indicators(session: Session,
     for figure in ("93,3", "2\u00a0700,00", "965,75", "60,75", "33,9", "79,3", "7,8",
                    "2\u00a0989,50"):
         assert figure in html, figure
-    assert 'class="indicators stack"' in html and "data-label=" in html
+    assert 'class="indicators-quarters stack"' in html and "data-label=" in html
+    assert "2 кв. 2026" in html
     csv = client.get(f"/groups/{world.group.id}/savings/indicators.csv")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
 
@@ -72,8 +73,8 @@ def test_the_programme_page_and_the_funders_csv(session: Session, client: FlaskC
     rows = [line.split(";") for line in lines[1:] if line]
     # Q1: both groups and a total; Q2: the first group (M3) and a total
     assert [(r[0], r[1] in (first.group.name, second.group.name)) for r in rows] == [
-        ("2026-Q1", True), ("2026-Q1", True), ("2026-Q1", False),
-        ("2026-Q2", True), ("2026-Q2", False)]
+        ("1 кв. 2026", True), ("1 кв. 2026", True), ("1 кв. 2026", False),
+        ("2 кв. 2026", True), ("2 кв. 2026", False)]
     q2 = rows[3]
     savings = header.index(next(h for h in header if h.startswith("Сбереж")))
     assert q2[savings] == "2700,00"
