@@ -427,7 +427,8 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
             .join(loan, loan.id == Repayment.loan_id)
             .outerjoin(ended, ended.id == loan.closed_meeting_id)
             .where(loan.state.not_in(GONE_LOAN_STATES))
-            .group_by(p.c.pm_id, loan.id, ended.id, ended.number, ended.kind, loan.state)):
+            .group_by(p.c.pm_id, p.c.t, loan.id, ended.id, ended.number, ended.kind,
+                      loan.state)):
         f = rows[pm_id].figures
         f.loans_outstanding -= int(principal or 0) * is_out
         f.written_off -= int(principal or 0) * is_off
