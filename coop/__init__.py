@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from coop.payables.views import bp as payables_bp
     from coop.quotes.views import bp as quotes_bp
     from coop.sales.views import bp as sales_bp
+    from coop.savings import report_views  # noqa: F401  (its routes, on the savings blueprint)
     from coop.savings.views import bp as savings_bp
     from coop.suppliers.views import bp as suppliers_bp
 

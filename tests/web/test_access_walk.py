@@ -27,7 +27,9 @@ PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplie
 SIGNED_IN = {"groups.home", "auth.change_password", "auth.logout", "api.split_preview",
              "api.savings_preview",
              "groups.create_group", "auth.api_tokens_page", "auth.revoke_api_token", "auth.account",
-             "api.list_groups"}
+             "api.list_groups",
+             # the programme's savings indicators: the platform admin's (403 to others)
+             "savings.programme_indicators", "savings.programme_indicators_csv"}
 # What a member opens in her own group (her own things only, where a member id is given).
 MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.round_page",
           "orders.order", "orders.share", "ledger.accounts", "ledger.statement",
@@ -37,7 +39,7 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.group", "api.members", "api.list_rounds", "api.round_detail", "api.my_order",
           "api.save_my_order", "api.member_order", "api.save_member_order", "api.round_split",
           "api.statement", "api.member_documents", "api.document", "api.list_lots",
-          "api.lot_detail"}
+          "api.lot_detail", "savings.group_indicators", "savings.group_indicators_csv"}
 
 
 def _rules(app: Flask) -> list:  # type: ignore[type-arg]
