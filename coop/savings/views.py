@@ -276,7 +276,17 @@ def cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
         open_form=open_form, opening_form=opening_form, activate_form=activate_form,
         opening=opening, me=me, states=savings.CYCLE_STATE_NAMES,
         meeting_states=savings.MEETING_STATE_NAMES, version=version,
-        share_out=db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)))
+        share_out=db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)),
+        sheet_ready=_sheet_ready(cycle))
+
+
+def _sheet_ready(cycle: SavingsCycle) -> bool:
+    """Whether a share-out sheet (or its draft) can be printed now."""
+    try:
+        sheet = savings.share_out_view(db.session, cycle, g.group)
+    except DomainError:
+        return False
+    return sheet is not None and not sheet.refusal
 
 
 def _projected(run: savings.Run, members: list[CycleMember]) -> list[dict[str, Any]] | None:
