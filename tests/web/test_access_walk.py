@@ -18,6 +18,7 @@ from coop.ledger.models import Posting
 from coop.orders.models import Round, SharedCost
 from coop.suppliers.models import Product
 from tests.conftest import csrf_token, login
+from tests.savings_factory import savings_ids
 
 PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplier_quote",
           "quotes.supplier_decline", "documents.supplier_purchase_order", "static",
@@ -37,7 +38,8 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.group", "api.members", "api.list_rounds", "api.round_detail", "api.my_order",
           "api.save_my_order", "api.member_order", "api.save_member_order", "api.round_split",
           "api.statement", "api.member_documents", "api.document", "api.list_lots",
-          "api.lot_detail"}
+          "api.lot_detail", "api.savings_cycles", "api.savings_cycle", "api.savings_meeting",
+          "api.savings_passbook"}
 
 
 def _rules(app: Flask) -> list:  # type: ignore[type-arg]
@@ -80,6 +82,7 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
     from coop.api.services import create_token
 
     params["token_id"] = create_token(session, aigul.user, "walk")[0].id
+    params.update(savings_ids(session, group, treasurer, [aigul, someone_else, *members[3:]]))
     session.commit()
     # a document of someone else: the treasurer issues her invoice
     client = app_ctx.test_client()
@@ -114,6 +117,8 @@ def _visit(client: FlaskClient, rule, url: str, token: str):  # type: ignore[no-
         responses.append(("GET", client.get(url)))
     if "POST" in methods:
         responses.append(("POST", client.post(url, data={"csrf_token": token})))
+    for method in sorted(methods & {"PUT", "DELETE"}):  # the API's: JSON
+        responses.append((method, client.open(url, method=method, json={})))
     return responses
 
 
