@@ -263,8 +263,8 @@ def _random_cycle(session: Session, data: Any, n_members: int, n_meetings: int,
 def _clear_social_fines(session: Session, world: dict[str, Any], meeting: Any) -> None:
     """At the last meeting before the share-out every fine to the social fund
     still due is paid (or waived, when she is not there to pay): at the
-    share-out meeting itself no entry can be saved while two members owe one
-    (test_savings_services_share_out.py: a bug of the services)."""
+    share-out meeting itself no entry can be saved while one is due
+    (test_savings_services_share_out.py: a fault of the services)."""
     group = world["group"]
     social = [t for t in world["cycle"].fine_types if t.to_fund == "social"]
     for member in savings.cycle_members(session, world["cycle"]):
