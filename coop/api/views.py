@@ -5,6 +5,7 @@ each is declared with `api_route`, which records its description."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -1012,13 +1013,15 @@ def _cycle_settings(body: Body) -> Any:
     for name, value in (("start_date", start), ("share_out_date", end)):
         if value is None:
             raise DomainError(_l("This field is needed."), field=name)
-    integer = lambda name, lo, hi: body.integer(  # noqa: E731
-        name, minimum=lo, maximum=hi) if name in body.data else getattr(defaults, name)
+    def integer(name: str, lo: int, hi: int) -> int:
+        value = body.integer(name, minimum=lo, maximum=hi)
+        return getattr(defaults, name) if value is None else value
+
     fine_types = []
     for entry in body.objects("fine_types", max_items=20):
         entry.only("code", "name", "amount", "to_fund")
         code = entry.text("code", max_length=64, required=True)
-        if not code or not code.replace("_", "").replace("-", "").isalnum():
+        if not FINE_CODE.match(code):
             raise DomainError(_l("Letters, digits, - and _ only."), field=entry.field("code"))
         amount = entry.money("amount", currency, required=True)
         if amount <= 0:
@@ -1046,6 +1049,7 @@ def _cycle_settings(body: Body) -> Any:
         fine_types=fine_types)
 
 
+FINE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SETTINGS_FIELDS = ("start_date", "share_out_date", "share_value", "min_shares", "max_shares",
                    "social_contribution", "interest_method", "rate_bp", "loan_multiple",
                    "max_term_months", "loan_unit", "payout_unit", "confirm_loans_above",
@@ -1232,23 +1236,29 @@ MAX_SAVINGS_MEMBERS = 100
 
 def _register_field(exc: DomainError, cycle: Any, meeting: Any,
                     paths: dict[int, str]) -> DomainError:
-    """The engine names a member's shares by her place among the members
-    (`shares[3]`) and a repayment by its place (`repayments[0].amount`); the
-    client sent `lines[i]`."""
+    """The line the client sent (`lines[1].shares`) for the engine's path: it
+    names a member's shares by her place among the members (`shares[3]`) and a
+    repayment by its place in the meeting (`repayments[0].amount`). The
+    refused save is still in the session here (rolled back after)."""
     name = exc.field or ""
-    taking_part = [m.id for m in savings_services.cycle_members(db.session, cycle)
-                   if m.joined_meeting_no <= meeting.number]
+    member_id = None
     if name.startswith("shares[") and name.endswith("]"):
+        taking_part = [m.id for m in savings_services.cycle_members(db.session, cycle)
+                       if m.joined_meeting_no <= meeting.number]
         index = int(name[len("shares["):-1])
-        if index < len(taking_part) and taking_part[index] in paths:
-            exc.field = f"{paths[taking_part[index]]}.shares"
-    elif name.startswith("repayments[") or name in ("repayment", "status", "shares", "member"):
-        exc.field = "lines"
-        for member_id, path in paths.items():
-            if member_id not in taking_part or name == "member":
-                exc.field = f"{path}.member_id"
-                if member_id not in taking_part:
-                    break
+        member_id, part = (taking_part[index] if index < len(taking_part) else None), "shares"
+    elif name.startswith("repayments["):
+        index = int(name[len("repayments["):name.index("]")])
+        repayments = savings_services._entries(db.session, [meeting]).repayments[meeting.id]
+        member_id = repayments[index].cycle_member_id if index < len(repayments) else None
+        part = "repayment"
+    elif name in ("member", "status", "shares", "repayment"):
+        registered = {a.cycle_member_id for a in
+                      savings_services._entries(db.session, [meeting]).attendance[meeting.id]}
+        member_id = next((i for i in paths if i not in registered), None)
+        part = "member_id" if member_id is not None else name
+    if member_id in paths:
+        exc.field = f"{paths[member_id]}.{part}"
     return exc
 
 

@@ -252,6 +252,16 @@ def test_bad_meeting_entries_are_422_naming_the_field_and_nothing_is_written(
     after = api.call("GET", MEETING, 200, group_id=w.group.id, cycle_id=cycle["id"],
                      meeting_id=meeting["id"])
     assert after["register"] == before["register"]
+    # a repayment by someone who owes nothing
+    problem(api.client.put(f"{base}/register", json={"lines": [
+        {"member_id": bermet, "status": "present", "shares": 4, "repayment": "10.00"}]},
+        headers=api.headers), 422, "lines[0].repayment")
+    problem(api.client.put(f"{base}/register", json={"lines": [
+        {"member_id": bermet, "status": "present"}, {"member_id": bermet, "status": "absent"}]},
+        headers=api.headers), 422, "lines[1].member_id")
+    problem(api.client.put(f"{base}/register", json={"lines": [
+        {"member_id": 10**6, "status": "present"}]}, headers=api.headers),
+        422, "lines[0].member_id")
     # a count that differs from the books: nothing posted
     body = close_body(cycle, meeting)
     problem(api.client.post(f"{base}/close", json={**body, "closing_loan": "219.00"},
