@@ -4,8 +4,9 @@ through the services meeting by meeting, as a treasurer enters it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.groups.models import Group, Membership
@@ -105,3 +106,39 @@ def hold_meeting(session: Session, world: SavingsWorld, k: int, *, close_it: boo
     if close_it:
         close(session, world, meeting)
     return meeting
+
+
+def savings_ids(session: Session, group: Group, treasurer: Membership,
+                members: list[Membership]) -> dict[str, int]:
+    """For the walks over every route: the group's running savings cycle (one
+    is made of four of `members` when it has none), an open meeting of it,
+    the second member's passbook and a line (a fine) of the meeting."""
+    from coop.i18n import local_today
+    from coop.savings.models import Fine
+
+    cycle = savings.running_cycle(session, group)
+    if cycle is None:
+        today = local_today()
+        cycle = savings.create_cycle(session, group, savings.CycleSettings(
+            start_date=today - timedelta(days=60), share_out_date=today + timedelta(days=300),
+            share_value=5000), treasurer.user)
+        for membership in members[:4]:
+            savings.enrol(session, cycle, membership)
+        savings.set_key_holders(session, cycle, [m.id for m in members[1:4]])
+        savings.activate(session, cycle, group)
+    meetings = savings.meetings_of(session, cycle)
+    meeting = meetings[-1] if meetings else None
+    if meeting is None or meeting.state != "open":
+        after = meeting.date if meeting else cycle.start_date - timedelta(days=1)
+        meeting = savings.open_meeting(session, cycle, group, day=after + timedelta(days=1),
+                                       kind="regular", actor=treasurer.user)
+    someone = next(m for m in savings.cycle_members(session, cycle)
+                   if m.membership_id != members[0].id)
+    fine = session.scalar(select(Fine).where(Fine.meeting_id == meeting.id))
+    if fine is None:
+        savings.add_fine(session, meeting, group, member_id=someone.id,
+                         fine_type_id=cycle.fine_types[0].id, amount=None, paid=False)
+        fine = session.scalar(select(Fine).where(Fine.meeting_id == meeting.id))
+    assert fine is not None
+    return {"cycle_id": cycle.id, "meeting_id": meeting.id, "member_id": someone.id,
+            "entry_id": fine.id}

@@ -29,6 +29,7 @@ from coop.ledger.models import PAYMENT_METHODS
 from coop.orders.models import COST_RULES, ROUND_STATES
 from coop.quotes import domain as quote_domain
 from coop.quotes import services as quote_services
+from coop.savings import models as savings_models
 from coop.savings import schema as savings_schema
 from coop.security import MAX_ID
 from coop.suppliers import domain as catalog
@@ -332,6 +333,171 @@ QUOTE_REVISION = obj({
                         "max_quantity": nullable(QUANTITY), "tiers": array(TIER)})),
 })
 
+# Savings groups (coop/savings): the engine's shapes are savings_schema's.
+_SAVINGS_RESULT = savings_schema.RESULT["properties"]
+SAVINGS_FIGURES = _SAVINGS_RESULT["meetings"]["items"]
+SAVINGS_LINE = SAVINGS_FIGURES["properties"]["members"]["items"]
+SAVINGS_LOAN = _SAVINGS_RESULT["loans"]["items"]
+SAVINGS_CYCLE_FIELDS = {"id": ID, "number": {"type": "integer", "minimum": 1},
+                        "state": {"enum": list(savings_models.CYCLE_STATES)},
+                        "start_date": DAY, "share_out_date": DAY, "share_value": MONEY}
+SAVINGS_MEMBER = obj({"id": ID, "membership_id": ID, "passbook_no": {"type": "integer",
+                                                                     "minimum": 1},
+                      "name": TEXT, "state": {"enum": ["active", "withdrawn", "shared_out"]},
+                      "joined_meeting_no": {"type": "integer", "minimum": 1}})
+SAVINGS_MEETING_FIELDS = {"id": ID, "number": {"type": "integer", "minimum": 1}, "date": DAY,
+                          "kind": {"enum": list(savings_models.MEETING_KINDS)},
+                          "state": {"enum": list(savings_models.MEETING_STATES)}}
+SAVINGS_SETTINGS = {
+    "start_date": DAY, "share_out_date": DAY, "share_value": MONEY,
+    "min_shares": {"type": "integer", "minimum": 0, "maximum": 20},
+    "max_shares": {"type": "integer", "minimum": 1, "maximum": 20},
+    "social_contribution": MONEY, "interest_method": {"enum": list(savings_models.METHODS)},
+    "rate_bp": {"type": "integer", "minimum": 0, "maximum": 2000,
+                "description": "The monthly rate in basis points (500 = 5 %)"},
+    "loan_multiple": {"type": "integer", "minimum": 1, "maximum": 1000,
+                      "description": "A loan up to this percentage of her savings"},
+    "max_term_months": {"type": "integer", "minimum": 1, "maximum": 12},
+    "loan_unit": MONEY, "payout_unit": MONEY, "confirm_loans_above": MONEY,
+    "confirmations_required": {"type": "integer", "minimum": 1, "maximum": 3},
+    "withdrawal_rule": {"enum": list(savings_models.WITHDRAWAL_RULES)},
+    "members_see_all_lines": FLAG,
+}
+SAVINGS_KEY_HOLDER_IDS = {**array(ID, max_items=3),
+                          "description": "The ids of the cycle's key_holders who confirm"}
+SAVINGS_MEMBER_ID = {**ID, "description": "The member's id in the cycle (members[].id)"}
+SAVINGS_FINE_TYPE_ID = {**ID, "description": "The cycle's fine_types[].id"}
+SAVINGS_REASON = text(500)
+SAVINGS_SCHEMAS: dict[str, Any] = {
+    "SavingsCycleSummary": obj(SAVINGS_CYCLE_FIELDS),
+    "SavingsCycle": obj({
+        **SAVINGS_CYCLE_FIELDS,
+        "settings": obj({**SAVINGS_SETTINGS, "opening_social": MONEY}),
+        "fine_types": array(obj({"id": ID, "code": TEXT, "name": TEXT, "amount": MONEY,
+                                 "to_fund": {"enum": list(savings_models.FUNDS)}})),
+        "members": array(SAVINGS_MEMBER),
+        "key_holders": array(obj({"id": ID, "membership_id": ID, "name": TEXT,
+                                  "position": {"type": "integer", "minimum": 1,
+                                               "maximum": 3}})),
+        "meetings": array(obj(SAVINGS_MEETING_FIELDS)),
+        "figures": nullable(SAVINGS_FIGURES),
+        "share_out": _SAVINGS_RESULT["share_out"],
+        "social_fund_carried": nullable(MONEY),
+    }),
+    "NewSavingsCycle": obj({
+        **SAVINGS_SETTINGS,
+        "fine_types": array(obj({"code": {"type": "string", "minLength": 1, "maxLength": 64,
+                                          "pattern": "^[A-Za-z0-9_-]+$"},
+                                 "name": text(200), "amount": MONEY,
+                                 "to_fund": {"enum": list(savings_models.FUNDS)}},
+                                optional=("name", "to_fund"), closed=True), max_items=20),
+    }, optional=(*(n for n in SAVINGS_SETTINGS if n not in (
+        "start_date", "share_out_date", "share_value")), "fine_types"), closed=True),
+    "SavingsMember": SAVINGS_MEMBER,
+    "NewSavingsMember": obj({"membership_id": ID}, closed=True),
+    "SavingsKeyHolders": obj({"membership_ids": array(ID, max_items=3)}, closed=True),
+    "Empty": obj({}, closed=True),
+    "NewSavingsMeeting": obj({"date": DAY, "kind": {"enum": list(savings_models.MEETING_KINDS)}},
+                             optional=("kind",), closed=True),
+    "SavingsMeeting": obj({
+        **SAVINGS_MEETING_FIELDS, "cycle_id": ID, "reopened": COUNT, "reopen_reason": TEXT,
+        "counts": obj({name: nullable(MONEY) for name in (
+            "opening_loan", "opening_social", "closing_loan", "closing_social")}),
+        "register": array(obj({"member_id": ID, "passbook_no": {"type": "integer",
+                                                                "minimum": 1},
+                               "name": TEXT,
+                               "status": {"enum": list(savings_models.ATTENDANCE)},
+                               "shares": COUNT, "social": MONEY, "repayment": MONEY})),
+        "fines": array(obj({"id": ID, "member_id": ID, "fine_type_id": ID, "type": TEXT,
+                            "amount": MONEY, "paid_at_once": FLAG})),
+        "fine_payments": array(obj({"id": ID, "member_id": ID, "fine_type_id": ID,
+                                    "amount": MONEY})),
+        "waivers": array(obj({"id": ID, "member_id": ID, "fine_type_id": ID, "amount": MONEY,
+                              "reason": TEXT})),
+        "grants": array(obj({"id": ID, "member_id": ID, "amount": MONEY, "reason": TEXT})),
+        "loans": array(obj({"id": ID, "member_id": ID,
+                            "number": nullable({"type": "integer", "minimum": 1}),
+                            "principal": MONEY, "months": {"type": "integer", "minimum": 1},
+                            "purpose": TEXT,
+                            "state": {"enum": list(savings_models.LOAN_STATES)}})),
+        "write_offs": array(obj({"id": ID, "member_id": ID, "reason": TEXT})),
+        "withdrawals": array(obj({"id": ID, "member_id": ID})),
+        "differences": array(obj({"id": ID, "bag": {"enum": list(savings_models.FUNDS)},
+                                  "amount": MONEY, "reason": TEXT})),
+        "figures": nullable(SAVINGS_FIGURES),
+        "expected_cash": nullable(obj({bag: obj({"opening": MONEY, "closing": MONEY})
+                                       for bag in ("loan", "social")})),
+        "problem": nullable(TEXT),
+    }),
+    "SavingsRegister": obj({"lines": array(obj({
+        "member_id": SAVINGS_MEMBER_ID,
+        "status": {"enum": list(savings_models.ATTENDANCE)},
+        "shares": {"type": "integer", "minimum": 0, "maximum": 20},
+        "social": {**FLAG, "description": "She paid the social contribution (default: "
+                                          "unless absent)"},
+        "repayment": MONEY}, optional=("shares", "social", "repayment"), closed=True),
+        max_items=100)}, closed=True),
+    "NewSavingsFine": obj({"member_id": SAVINGS_MEMBER_ID, "fine_type_id": SAVINGS_FINE_TYPE_ID,
+                           "amount": {**MONEY, "description": "Default: the fine type's"},
+                           "paid": FLAG}, optional=("amount", "paid"), closed=True),
+    "NewSavingsFinePayment": obj({"member_id": SAVINGS_MEMBER_ID,
+                                  "fine_type_id": SAVINGS_FINE_TYPE_ID}, closed=True),
+    "NewSavingsWaiver": obj({"member_id": SAVINGS_MEMBER_ID,
+                             "fine_type_id": SAVINGS_FINE_TYPE_ID, "reason": SAVINGS_REASON},
+                            closed=True),
+    "NewSavingsGrant": obj({"member_id": SAVINGS_MEMBER_ID, "amount": MONEY,
+                            "reason": SAVINGS_REASON}, closed=True),
+    "NewSavingsLoan": obj({"member_id": SAVINGS_MEMBER_ID, "principal": MONEY,
+                           "months": {"type": "integer", "minimum": 1, "maximum": 12},
+                           "purpose": SAVINGS_REASON}, optional=("purpose",), closed=True),
+    "NewSavingsWriteOff": obj({"member_id": SAVINGS_MEMBER_ID, "reason": SAVINGS_REASON},
+                              closed=True),
+    "NewSavingsWithdrawal": obj({"member_id": SAVINGS_MEMBER_ID}, closed=True),
+    "NewSavingsDifference": obj({"bag": {"enum": list(savings_models.FUNDS)},
+                                 "amount": {**MONEY, "description": "Counted − expected: "
+                                                                    "negative when short"},
+                                 "reason": SAVINGS_REASON}, closed=True),
+    "SavingsClose": obj({"opening_loan": MONEY, "opening_social": MONEY, "closing_loan": MONEY,
+                         "closing_social": MONEY, "key_holder_ids": SAVINGS_KEY_HOLDER_IDS},
+                        optional=("opening_loan", "opening_social"), closed=True),
+    "SavingsReopen": obj({"reason": SAVINGS_REASON, "key_holder_ids": SAVINGS_KEY_HOLDER_IDS},
+                         closed=True),
+    "SavingsPassbook": obj({
+        **SAVINGS_MEMBER["properties"], "cycle_id": ID, "currency": TEXT, "share_value": MONEY,
+        "lines": array(obj({**SAVINGS_LINE["properties"], "meeting": {"type": "integer",
+                                                                      "minimum": 1},
+                            "date": DAY, "meeting_id": ID})),
+        "loans": array(SAVINGS_LOAN)}),
+}
+SAVINGS_EXAMPLES: dict[str, Any] = {
+    "NewSavingsCycle": {"start_date": "2026-03-05", "share_out_date": "2027-03-05",
+                        "share_value": "50.00", "min_shares": 1, "max_shares": 5,
+                        "social_contribution": "10.00", "interest_method": "flat",
+                        "rate_bp": 500, "loan_multiple": 300, "max_term_months": 3,
+                        "loan_unit": "1.00", "payout_unit": "1.00",
+                        "fine_types": [{"code": "absent", "name": "Пропуск", "amount": "20.00"},
+                                       {"code": "late", "name": "Опоздание", "amount": "5.00"}]},
+    "NewSavingsMember": {"membership_id": 12},
+    "SavingsKeyHolders": {"membership_ids": [13, 14, 16]},
+    "Empty": {},
+    "NewSavingsMeeting": {"date": "2026-03-05", "kind": "regular"},
+    "SavingsRegister": {"lines": [{"member_id": 3, "status": "present", "shares": 5,
+                                   "social": True, "repayment": "401.50"},
+                                  {"member_id": 4, "status": "absent", "shares": 0}]},
+    "NewSavingsFine": {"member_id": 7, "fine_type_id": 1, "paid": False},
+    "NewSavingsFinePayment": {"member_id": 7, "fine_type_id": 1},
+    "NewSavingsWaiver": {"member_id": 7, "fine_type_id": 1, "reason": "болела"},
+    "NewSavingsGrant": {"member_id": 5, "amount": "60.00", "reason": "болезнь"},
+    "NewSavingsLoan": {"member_id": 3, "principal": "730.00", "months": 2, "purpose": "семена"},
+    "NewSavingsWriteOff": {"member_id": 5, "reason": "уехала навсегда"},
+    "NewSavingsWithdrawal": {"member_id": 6},
+    "NewSavingsDifference": {"bag": "loan", "amount": "-1.00", "reason": "не хватило монеты"},
+    "SavingsClose": {"opening_loan": "0.00", "opening_social": "0.00",
+                     "closing_loan": "220.00", "closing_social": "50.00",
+                     "key_holder_ids": [1, 2]},
+    "SavingsReopen": {"reason": "ошибка в долях", "key_holder_ids": [1, 2]},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Problem": obj({
         "type": {"type": "string", "format": "uri-reference"}, "title": TEXT,
@@ -394,6 +560,7 @@ SCHEMAS: dict[str, Any] = {
     "SplitResult": SPLIT_RESULT,
     "SavingsScenario": savings_schema.SCENARIO,
     "SavingsResult": savings_schema.RESULT,
+    **SAVINGS_SCHEMAS,
     "NewDelivery": obj({
         "lines": array(obj({"item_id": ITEM_ID, "received": QUANTITY, "damaged": QUANTITY},
                            optional=("damaged",), closed=True), max_items=MAX_ITEMS),
@@ -505,4 +672,5 @@ EXAMPLES: dict[str, Any] = {
         "shared_costs": [{"name": "Truck", "amount": "180.00", "rule": "weight"}],
         "loss_policy": "product", "fund_levy_percent": "2", "cash_rounding": "1.00"},
     "SavingsScenario": savings_schema.EXAMPLE,
+    **SAVINGS_EXAMPLES,
 }

@@ -23,6 +23,7 @@ from coop.quotes.models import CounterOffer, QuoteRevision
 from coop.sales.domain import MemberPayout
 from coop.sales.models import SaleLot
 from coop.sales.services import ContributionEntry, GradeStock, lot_title
+from coop.savings.models import CycleMember, SavingsCycle, SavingsMeeting
 from coop.suppliers.models import Product, Supplier
 
 Json = dict[str, Any]
@@ -282,3 +283,41 @@ def lot_payout(found: SaleLot, membership: Membership, row: MemberPayout) -> Jso
                                              row.unsold, strict=True)],
             "revenue": amount(row.revenue, cur), "levy": amount(row.levy, cur),
             "costs": amount(row.cost_total, cur), "payout": amount(row.payout, cur)}
+
+
+# --------------------------------------------------------------------------
+# Savings groups: cycles, meetings, passbooks (coop/savings)
+# --------------------------------------------------------------------------
+
+
+def savings_cycle_summary(cycle: SavingsCycle, currency: str) -> Json:
+    return {"id": cycle.id, "number": cycle.number, "state": cycle.state,
+            "start_date": day(cycle.start_date), "share_out_date": day(cycle.share_out_date),
+            "share_value": amount(cycle.share_value, currency)}
+
+
+def savings_settings(cycle: SavingsCycle, currency: str) -> Json:
+    return {
+        "start_date": day(cycle.start_date), "share_out_date": day(cycle.share_out_date),
+        **{name: amount(getattr(cycle, name), currency) for name in SAVINGS_MONEY_SETTINGS},
+        **{name: getattr(cycle, name) for name in SAVINGS_OTHER_SETTINGS},
+        "opening_social": amount(cycle.opening_social, currency),
+    }
+
+
+SAVINGS_MONEY_SETTINGS = ("share_value", "social_contribution", "loan_unit", "payout_unit",
+                          "confirm_loans_above")
+SAVINGS_OTHER_SETTINGS = ("min_shares", "max_shares", "interest_method", "rate_bp",
+                          "loan_multiple", "max_term_months", "confirmations_required",
+                          "withdrawal_rule", "members_see_all_lines")
+
+
+def savings_member(member: CycleMember) -> Json:
+    return {"id": member.id, "membership_id": member.membership_id,
+            "passbook_no": member.passbook_no, "name": member.name, "state": member.state,
+            "joined_meeting_no": member.joined_meeting_no}
+
+
+def savings_meeting_summary(meeting: SavingsMeeting) -> Json:
+    return {"id": meeting.id, "number": meeting.number, "date": day(meeting.date),
+            "kind": meeting.kind, "state": meeting.state}

@@ -5,8 +5,9 @@ each is declared with `api_route`, which records its description."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
@@ -16,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from coop import savings, units
+from coop import money, savings, units
 from coop.api import inputs, openapi, represent
 from coop.api import services as tokens
 from coop.api.inputs import Body, json_body, paginate
@@ -47,6 +48,7 @@ from coop.quantities import (
 from coop.quotes import domain as quote_domain
 from coop.quotes import services as quotes
 from coop.sales import services as sales
+from coop.savings import services as savings_services
 from coop.security import MAX_ID
 from coop.suppliers import domain as catalog
 from coop.suppliers import services as suppliers
@@ -826,3 +828,648 @@ def submit_quote(token: str):  # type: ignore[no-untyped-def]
         raise
     db.session.commit()
     return created(represent.revision(revision, currency))
+
+
+# --------------------------------------------------------------------------
+# Savings groups (coop/savings, spec/savings.md): cycles, meetings, passbooks
+# --------------------------------------------------------------------------
+#
+# The treasurer (or an admin) changes; members read. A meeting's entries are
+# drafts of the open meeting: they move no money until the close, which
+# posts them (once: a second close or reopen is 409) and refuses cash counts
+# that differ from what the entries make the bags hold. So the entry
+# endpoints take no Idempotency-Key: a line sent twice shows in the meeting
+# (GET) and in its expected cash, and is taken back with DELETE before the
+# close; nothing of it reaches the books until the key-holders confirm.
+
+SAVINGS = "/groups/<int:group_id>/savings/cycles"
+SAVINGS_CYCLE = SAVINGS + "/<int:cycle_id>"
+SAVINGS_MEETING = SAVINGS_CYCLE + "/meetings/<int:meeting_id>"
+# A service's field as the API's name of it.
+SAVINGS_FIELDS = {"member": "member_id", "fine_type": "fine_type_id", "membership":
+                  "membership_id", "key_holders": "key_holder_ids", "closing_loan":
+                  "closing_loan", "closing_social": "closing_social"}
+
+
+def _cycle_or_404(cycle_id: int) -> Any:
+    cycle = savings_services.get_cycle(db.session, g.group, cycle_id)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def _meeting_or_404(cycle: Any, meeting_id: int) -> Any:
+    meeting = savings_services.get_meeting(db.session, cycle, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _sees_all(cycle: Any) -> bool:
+    return bool(g.is_treasurer or cycle.members_see_all_lines)
+
+
+def _own_cycle_member(cycle: Any) -> Any:
+    return savings_services.member_of(db.session, cycle, g.membership)
+
+
+def _savings_field(exc: DomainError, body_fields: tuple[str, ...] = ()) -> DomainError:
+    """The service's (or the engine's) field as the client sent it: `member` is
+    `member_id`; an engine path (`loans[1].principal`) is the body's field
+    (`principal`) when the body has one of that name."""
+    name = exc.field or ""
+    last = name.rpartition(".")[2]
+    if name in SAVINGS_FIELDS:
+        exc.field = SAVINGS_FIELDS[name]
+    elif last in body_fields:
+        exc.field = last
+    elif last in SAVINGS_FIELDS and SAVINGS_FIELDS[last] in body_fields:
+        exc.field = SAVINGS_FIELDS[last]
+    return exc
+
+
+def _filter_figures(figures: dict[str, Any] | None, mine: str | None, all_lines: bool
+                    ) -> dict[str, Any] | None:
+    """The engine's figures of a meeting (or a share-out): a member who may not
+    see the others' lines gets the totals and her own line only."""
+    if figures is None or all_lines:
+        return figures
+    out = dict(figures)
+    for key in ("members", "repayments", "write_offs", "withdrawals"):
+        if key in out:
+            out[key] = [line for line in out[key]
+                        if (line.get("id") if key == "members" else line.get("member")) == mine]
+    return out
+
+
+def _cycle_response(cycle: Any) -> dict[str, Any]:
+    currency = g.group.currency
+    members = savings_services.cycle_members(db.session, cycle)
+    run = savings_services.closed_run(db.session, cycle, g.group)
+    all_lines = _sees_all(cycle)
+    own = _own_cycle_member(cycle)
+    mine = run.ids.get(own.id) if run is not None and own is not None else None
+    last = run.result["meetings"][-1] if run is not None else None
+    share_out = run.result.get("share_out") if run is not None else None
+    return {
+        **represent.savings_cycle_summary(cycle, currency),
+        "settings": represent.savings_settings(cycle, currency),
+        "fine_types": [{"id": t.id, "code": t.code, "name": t.name,
+                        "amount": represent.amount(t.default_amount, currency),
+                        "to_fund": t.to_fund} for t in cycle.fine_types],
+        "members": [represent.savings_member(m) for m in members],
+        "key_holders": [{"id": h.id, "membership_id": h.membership_id,
+                         "name": h.membership.user.name, "position": h.position}
+                        for h in cycle.key_holders],
+        "meetings": [represent.savings_meeting_summary(m)
+                     for m in savings_services.meetings_of(db.session, cycle)],
+        "figures": _filter_figures(last, mine, all_lines),
+        "share_out": _filter_figures(share_out, mine, all_lines),
+        "social_fund_carried": run.result.get("social_fund_carried") if run else None,
+    }
+
+
+def _meeting_response(cycle: Any, meeting: Any) -> dict[str, Any]:
+    """A meeting: what it recorded (with the ids that take a line back), the
+    engine's figures after it, and the cash each bag should hold."""
+    currency = g.group.currency
+    cur = lambda minor: represent.amount(minor, currency)  # noqa: E731
+    members = {m.id: m for m in savings_services.cycle_members(db.session, cycle)}
+    own = _own_cycle_member(cycle)
+    all_lines = _sees_all(cycle)
+    visible = lambda member_id: all_lines or (own is not None and own.id == member_id)  # noqa: E731
+    entries = savings_services.meeting_entries(db.session, [meeting])
+    figures = expected = None
+    problem = None
+    try:
+        run = savings_services.run_cycle(db.session, cycle, g.group, through=meeting.number)
+    except DomainError as exc:  # an open meeting whose entries an older closing changed
+        run, problem = None, str(exc.message)
+    mine = None
+    if run is not None:
+        mine = run.ids.get(own.id) if own is not None else None
+        figures = _filter_figures(run.figures(meeting.number), mine, all_lines)
+        bags = savings_services.expected_cash(run, meeting)
+        expected = {bag: {"opening": cur(opening), "closing": cur(closing)}
+                    for bag, (opening, closing) in bags.items()}
+    repayments = {r.cycle_member_id: r.amount for r in entries.repayments[meeting.id]}
+    ids = meeting.id
+    return {
+        **represent.savings_meeting_summary(meeting), "cycle_id": cycle.id,
+        "reopened": meeting.reopened, "reopen_reason": meeting.reopen_reason,
+        "counts": {name: cur(getattr(meeting, f"{name}_count")) for name in (
+            "opening_loan", "opening_social", "closing_loan", "closing_social")},
+        "register": [{"member_id": a.cycle_member_id,
+                      "passbook_no": members[a.cycle_member_id].passbook_no,
+                      "name": members[a.cycle_member_id].name, "status": a.status,
+                      "shares": a.shares, "social": cur(a.social),
+                      "repayment": cur(repayments.get(a.cycle_member_id, 0))}
+                     for a in sorted(entries.attendance[ids],
+                                     key=lambda a: members[a.cycle_member_id].passbook_no)
+                     if visible(a.cycle_member_id)],
+        "fines": [{"id": f.id, "member_id": f.cycle_member_id, "fine_type_id": f.fine_type_id,
+                   "type": f.fine_type.code, "amount": cur(f.amount),
+                   "paid_at_once": f.paid_at_once}
+                  for f in entries.fines[ids] if visible(f.cycle_member_id)],
+        "fine_payments": [{"id": f.id, "member_id": f.cycle_member_id,
+                           "fine_type_id": f.fine_type_id, "amount": cur(f.amount)}
+                          for f in entries.payments[ids] if visible(f.cycle_member_id)],
+        "waivers": [{"id": f.id, "member_id": f.cycle_member_id, "fine_type_id": f.fine_type_id,
+                     "amount": cur(f.amount), "reason": f.waive_reason}
+                    for f in entries.waivers[ids] if visible(f.cycle_member_id)],
+        "grants": [{"id": x.id, "member_id": x.cycle_member_id, "amount": cur(x.amount),
+                    "reason": x.reason} for x in entries.grants[ids] if visible(x.cycle_member_id)],
+        "loans": [{"id": x.id, "member_id": x.cycle_member_id, "number": x.number,
+                   "principal": cur(x.principal), "months": x.term_months,
+                   "purpose": x.purpose, "state": x.state}
+                  for x in entries.loans[ids] if visible(x.cycle_member_id)],
+        "write_offs": [{"id": x.id, "member_id": x.cycle_member_id, "reason": x.write_off_reason}
+                       for x in entries.write_offs[ids] if visible(x.cycle_member_id)],
+        "withdrawals": [{"id": m.id, "member_id": m.id} for m in members.values()
+                        if m.withdrawn_meeting_id == ids and visible(m.id)],
+        "differences": [{"id": d.id, "bag": d.bag, "amount": cur(d.amount), "reason": d.reason}
+                        for d in entries.differences[ids]],
+        "figures": figures, "expected_cash": expected, "problem": problem,
+    }
+
+
+def _key_holder_ids(body: Body, name: str = "key_holder_ids") -> list[int]:
+    value = body.data.get(name)
+    if not isinstance(value, list) or len(value) > 3:
+        raise DomainError(_l("Send a list of up to three ids."), field=body.field(name))
+    ids = []
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_ID:
+            raise DomainError(_l("Send a whole number here."), field=f"{name}[{index}]")
+        ids.append(item)
+    return ids
+
+
+def _cycle_settings(body: Body) -> Any:
+    currency = g.group.currency
+    defaults = savings_services.CycleSettings(start_date=date.min, share_out_date=date.min,
+                                              share_value=0)
+    start, end = body.day("start_date"), body.day("share_out_date")
+    for name, value in (("start_date", start), ("share_out_date", end)):
+        if value is None:
+            raise DomainError(_l("This field is needed."), field=name)
+    def integer(name: str, lo: int, hi: int) -> int:
+        value = body.integer(name, minimum=lo, maximum=hi)
+        return getattr(defaults, name) if value is None else value
+
+    fine_types = []
+    for entry in body.objects("fine_types", max_items=20):
+        entry.only("code", "name", "amount", "to_fund")
+        code = entry.text("code", max_length=64, required=True)
+        if not FINE_CODE.match(code):
+            raise DomainError(_l("Letters, digits, - and _ only."), field=entry.field("code"))
+        amount = entry.money("amount", currency, required=True)
+        if amount <= 0:
+            raise DomainError(_l("A fine is more than zero."), field=entry.field("amount"))
+        fine_types.append((code, entry.text("name", max_length=200) or code, amount,
+                           entry.choice("to_fund", ("loan", "social"), default="loan")))
+    money_or = lambda name: body.money(name, currency,  # noqa: E731
+                                       default=getattr(defaults, name))
+    return savings_services.CycleSettings(
+        start_date=start, share_out_date=end,  # type: ignore[arg-type]
+        share_value=body.money("share_value", currency, required=True),
+        min_shares=integer("min_shares", 0, 20), max_shares=integer("max_shares", 1, 20),
+        social_contribution=money_or("social_contribution"),
+        interest_method=body.choice("interest_method", ("flat", "declining"),
+                                    default=defaults.interest_method),
+        rate_bp=integer("rate_bp", 0, 2000), loan_multiple=integer("loan_multiple", 1, 1000),
+        max_term_months=integer("max_term_months", 1, 12),
+        loan_unit=money_or("loan_unit"), payout_unit=money_or("payout_unit"),
+        confirm_loans_above=money_or("confirm_loans_above"),
+        confirmations_required=integer("confirmations_required", 1, 3),
+        withdrawal_rule=body.choice("withdrawal_rule", ("savings_only", "with_profit"),
+                                    default=defaults.withdrawal_rule),
+        members_see_all_lines=body.flag("members_see_all_lines",
+                                        default=defaults.members_see_all_lines),
+        fine_types=fine_types)
+
+
+FINE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SETTINGS_FIELDS = ("start_date", "share_out_date", "share_value", "min_shares", "max_shares",
+                   "social_contribution", "interest_method", "rate_bp", "loan_multiple",
+                   "max_term_months", "loan_unit", "payout_unit", "confirm_loans_above",
+                   "confirmations_required", "withdrawal_rule", "members_see_all_lines",
+                   "fine_types")
+
+
+@api_route(SAVINGS, summary="The group's savings cycles, newest first", tags=["savings"],
+           response="SavingsCycleSummary", paginated=True, errors=(404,))
+@group_view()
+def savings_cycles(group_id: int):  # type: ignore[no-untyped-def]
+    currency = g.group.currency
+    return jsonify(paginate(savings_services.cycles(db.session, g.group),
+                            lambda c: represent.savings_cycle_summary(c, currency)))
+
+
+@api_route(SAVINGS, "POST", summary="Set up a new savings cycle (treasurer)", tags=["savings"],
+           body="NewSavingsCycle", response="SavingsCycle", status=201,
+           errors=(403, 404, 413, 415, 422),
+           description="A draft: enrol its members, choose three key-holders, then activate "
+                       "it. Money as decimal strings; `rate_bp` is the monthly rate in basis "
+                       "points (500 = 5 %). The settings are fixed once the cycle runs.")
+@group_view(treasurer=True)
+def create_savings_cycle(group_id: int):  # type: ignore[no-untyped-def]
+    body = json_body().only(*SETTINGS_FIELDS)
+    try:
+        cycle = savings_services.create_cycle(db.session, g.group, _cycle_settings(body),
+                                              current_user)
+    except DomainError as exc:
+        raise _savings_field(exc, SETTINGS_FIELDS) from None
+    db.session.commit()
+    return created(_cycle_response(cycle))
+
+
+@api_route(SAVINGS_CYCLE, summary="A savings cycle: settings, members, key-holders, meetings "
+           "and its figures after the last closed meeting", tags=["savings"],
+           response="SavingsCycle", errors=(404,),
+           description="`figures` are the engine's (spec/savings-preview.md, a meeting of its "
+                       "result) after the last closed meeting, null before; `share_out` once "
+                       "shared out. A member sees every member's line unless the cycle's "
+                       "`members_see_all_lines` is false; then only her own.")
+@group_view()
+def savings_cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(_cycle_response(_cycle_or_404(cycle_id)))
+
+
+@api_route(SAVINGS_CYCLE + "/members", "POST", summary="Enrol a member of the group in the "
+           "cycle (treasurer)", tags=["savings"], body="NewSavingsMember",
+           response="SavingsMember", status=201, errors=(403, 404, 409, 413, 415, 422),
+           description="She gets the next passbook number; joining a running cycle, she takes "
+                       "part from its next meeting.")
+@group_view(treasurer=True)
+def enrol_savings_member(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    body = json_body().only("membership_id")
+    membership_id = body.integer("membership_id", minimum=1, maximum=MAX_ID, required=True)
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.group_id != g.group.id:
+        raise DomainError(_l("She is not an active member of this group."),
+                          field="membership_id")
+    try:
+        member = savings_services.enrol(db.session, cycle, membership)
+    except DomainError as exc:
+        raise _savings_field(exc) from None
+    db.session.commit()
+    return created(represent.savings_member(member))
+
+
+@api_route(SAVINGS_CYCLE + "/key-holders", "PUT", summary="Choose the cycle's three "
+           "key-holders (treasurer)", tags=["savings"], body="SavingsKeyHolders",
+           response="SavingsCycle", errors=(403, 404, 409, 413, 415, 422),
+           description="Three different members of the cycle (by membership id), none a "
+                       "treasurer; fixed once the cycle runs.")
+@group_view(treasurer=True)
+def set_savings_key_holders(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    body = json_body().only("membership_ids")
+    ids = _key_holder_ids(body, "membership_ids")
+    try:
+        savings_services.set_key_holders(db.session, cycle, ids)
+    except DomainError as exc:
+        if exc.field == "key_holders":
+            exc.field = "membership_ids"
+        raise
+    db.session.commit()
+    return jsonify(_cycle_response(cycle))
+
+
+@api_route(SAVINGS_CYCLE + "/activate", "POST", summary="Start the cycle (treasurer)",
+           tags=["savings"], body="Empty", response="SavingsCycle",
+           errors=(403, 404, 409, 413, 415, 422),
+           description="Two members at least and three key-holders; its settings are fixed "
+                       "from now on. One cycle of a group runs at a time (409).")
+@group_view(treasurer=True)
+def activate_savings_cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    json_body().only()
+    try:
+        savings_services.activate(db.session, cycle, g.group)
+    except DomainError as exc:
+        raise _savings_field(exc, SETTINGS_FIELDS) from None
+    except IntegrityError:  # another cycle activated at the same moment
+        db.session.rollback()
+        raise Problem(409, _l("Another cycle of this group is running; share it out "
+                              "first.")) from None
+    db.session.commit()
+    return jsonify(_cycle_response(cycle))
+
+
+@api_route(SAVINGS_CYCLE + "/meetings", "POST", summary="Open the next meeting (treasurer)",
+           tags=["savings"], body="NewSavingsMeeting", response="SavingsMeeting", status=201,
+           errors=(403, 404, 409, 413, 415, 422),
+           description="Its register lists every member absent until the roll call. "
+                       "`kind` share_out opens the share-out meeting (no loans at it). One "
+                       "meeting is open at a time (409).")
+@group_view(treasurer=True)
+def open_savings_meeting(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    body = json_body().only("date", "kind")
+    day = body.day("date")
+    if day is None:
+        raise DomainError(_l("This field is needed."), field="date")
+    kind = body.choice("kind", ("regular", "share_out"), default="regular")
+    try:
+        meeting = savings_services.open_meeting(db.session, cycle, g.group, day=day, kind=kind,
+                                                actor=current_user)
+    except IntegrityError:  # another meeting opened at the same moment
+        db.session.rollback()
+        raise Problem(409, _l("Another meeting of this cycle is open; close it "
+                              "first.")) from None
+    db.session.commit()
+    return created(_meeting_response(cycle, meeting))
+
+
+@api_route(SAVINGS_MEETING, summary="A meeting: its register and entries, the engine's "
+           "figures after it, and the cash each bag should hold", tags=["savings"],
+           response="SavingsMeeting", errors=(404,),
+           description="Each entry has the id that takes it back (DELETE …/<kind>/<id>) while "
+                       "the meeting is open. `figures` is the engine's meeting "
+                       "(spec/savings-preview.md) with this meeting's entries; "
+                       "`expected_cash` per bag at the opening and the close.")
+@group_view()
+def savings_meeting(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    return jsonify(_meeting_response(cycle, _meeting_or_404(cycle, meeting_id)))
+
+
+@api_route(SAVINGS_MEETING + "/register", "PUT", summary="Save lines of the register: roll "
+           "call, shares bought, social contribution, repayment (treasurer)", tags=["savings"],
+           body="SavingsRegister", response="SavingsMeeting",
+           errors=(403, 404, 409, 413, 415, 422),
+           description="Each line replaces that member's line; members not listed keep "
+                       "theirs. The whole cycle is checked again: a line the rules refuse "
+                       "(more shares than allowed, a repayment above what she owes) is 422 "
+                       "and nothing is saved.")
+@group_view(treasurer=True)
+def save_savings_register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    meeting = _meeting_or_404(cycle, meeting_id)
+    body = json_body().only("lines")
+    currency = g.group.currency
+    lines, paths = [], {}
+    for entry in body.objects("lines", required=True, max_items=MAX_SAVINGS_MEMBERS):
+        entry.only("member_id", "status", "shares", "social", "repayment")
+        member_id = entry.integer("member_id", minimum=1, maximum=MAX_ID, required=True) or 0
+        if member_id in paths:
+            raise DomainError(_l("This member is listed twice."), field=entry.field("member_id"))
+        paths[member_id] = entry.path
+        status = entry.choice("status", ("present", "represented", "absent"))
+        lines.append(savings_services.RegisterLine(
+            member_id, status, shares=entry.integer("shares", minimum=0, maximum=20) or 0,
+            social=entry.flag("social", default=status != "absent"),
+            repayment=entry.money("repayment", currency)))
+    try:
+        savings_services.save_register(db.session, meeting, g.group, lines)
+    except DomainError as exc:
+        raise _register_field(exc, cycle, meeting, paths) from None
+    db.session.commit()
+    return jsonify(_meeting_response(cycle, meeting))
+
+
+MAX_SAVINGS_MEMBERS = 100
+
+
+def _register_field(exc: DomainError, cycle: Any, meeting: Any,
+                    paths: dict[int, str]) -> DomainError:
+    """The line the client sent (`lines[1].shares`) for the engine's path: it
+    names a member's shares by her place among the members (`shares[3]`) and a
+    repayment by its place in the meeting (`repayments[0].amount`). The
+    refused save is still in the session here (rolled back after)."""
+    name = exc.field or ""
+    member_id = None
+    if name.startswith("shares[") and name.endswith("]"):
+        taking_part = [m.id for m in savings_services.cycle_members(db.session, cycle)
+                       if m.joined_meeting_no <= meeting.number]
+        index = int(name[len("shares["):-1])
+        member_id, part = (taking_part[index] if index < len(taking_part) else None), "shares"
+    elif name.startswith("repayments["):
+        index = int(name[len("repayments["):name.index("]")])
+        repayments = savings_services.meeting_entries(db.session, [meeting]).repayments[meeting.id]
+        member_id = repayments[index].cycle_member_id if index < len(repayments) else None
+        part = "repayment"
+    elif name in ("member", "status", "shares", "repayment"):
+        registered = {a.cycle_member_id for a in
+                      savings_services.meeting_entries(db.session, [meeting]).attendance[meeting.id]}
+        member_id = next((i for i in paths if i not in registered), None)
+        part = "member_id" if member_id is not None else name
+    if member_id in paths:
+        exc.field = f"{paths[member_id]}.{part}"
+    return exc
+
+
+def _entry_reader(kind: str) -> tuple[tuple[str, ...], Callable[..., Any]]:
+    """The fields of an entry of this kind and the service that adds it."""
+    s = savings_services
+    member = lambda body: body.integer("member_id", minimum=1, maximum=MAX_ID,  # noqa: E731
+                                       required=True) or 0
+    fine_type = lambda body: body.integer("fine_type_id", minimum=1,  # noqa: E731
+                                          maximum=MAX_ID, required=True) or 0
+    reason = lambda body: body.text("reason", max_length=500, required=True)  # noqa: E731
+    cur = lambda: g.group.currency  # noqa: E731
+    readers: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
+        "fine": (("member_id", "fine_type_id", "amount", "paid"), lambda m, b: s.add_fine(
+            db.session, m, g.group, member_id=member(b), fine_type_id=fine_type(b),
+            amount=b.money("amount", cur()) if "amount" in b.data else None,
+            paid=b.flag("paid", default=False))),
+        "fine_payment": (("member_id", "fine_type_id"), lambda m, b: s.pay_fine(
+            db.session, m, g.group, member_id=member(b), fine_type_id=fine_type(b))),
+        "waiver": (("member_id", "fine_type_id", "reason"), lambda m, b: s.waive_fine(
+            db.session, m, g.group, member_id=member(b), fine_type_id=fine_type(b),
+            reason=reason(b))),
+        "grant": (("member_id", "amount", "reason"), lambda m, b: s.add_grant(
+            db.session, m, g.group, member_id=member(b),
+            amount=b.money("amount", cur(), required=True), reason=reason(b))),
+        "loan": (("member_id", "principal", "months", "purpose"), lambda m, b: s.add_loan(
+            db.session, m, g.group, member_id=member(b),
+            principal=b.money("principal", cur(), required=True),
+            months=b.integer("months", minimum=1, maximum=12, required=True),
+            purpose=b.text("purpose", max_length=500))),
+        "write_off": (("member_id", "reason"), lambda m, b: s.add_write_off(
+            db.session, m, g.group, member_id=member(b), reason=reason(b))),
+        "withdrawal": (("member_id",), lambda m, b: s.add_withdrawal(
+            db.session, m, g.group, member_id=member(b))),
+        "difference": (("bag", "amount", "reason"), lambda m, b: s.add_difference(
+            db.session, m, g.group, bag=b.choice("bag", ("loan", "social")),
+            amount=b.number("amount", lambda d: money.parse_amount(
+                d, cur(), allow_negative=True), required=True),
+            reason=reason(b))),
+    }
+    return readers[kind]
+
+
+# kind of entry: (its path, its body's schema, what it is)
+SAVINGS_ENTRIES = {
+    "fine": ("fines", "NewSavingsFine", "Impose a fine (paid at once, or due)"),
+    "fine_payment": ("fine-payments", "NewSavingsFinePayment",
+                     "Record the payment of her earliest fine of this kind still due"),
+    "waiver": ("waivers", "NewSavingsWaiver", "Waive her earliest fine of this kind still due"),
+    "grant": ("grants", "NewSavingsGrant", "A grant from the social fund"),
+    "loan": ("loans", "NewSavingsLoan", "A new loan from the loan bag"),
+    "write_off": ("write-offs", "NewSavingsWriteOff", "Write off her loan"),
+    "withdrawal": ("withdrawals", "NewSavingsWithdrawal",
+                   "She leaves the cycle, paid out at this meeting"),
+    "difference": ("differences", "NewSavingsDifference",
+                   "A cash difference found in a bag (counted − expected), with its reason"),
+}
+
+
+def _add_entry_view(kind: str) -> Callable[..., Any]:
+    path, schema, what = SAVINGS_ENTRIES[kind]
+
+    def view(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+        cycle = _cycle_or_404(cycle_id)
+        meeting = _meeting_or_404(cycle, meeting_id)
+        fields, add = _entry_reader(kind)
+        body = json_body().only(*fields)
+        try:
+            add(meeting, body)
+        except DomainError as exc:
+            raise _savings_field(exc, fields) from None
+        db.session.commit()
+        return created(_meeting_response(cycle, meeting))
+
+    view.__name__ = f"add_savings_{kind}"
+    view = group_view(treasurer=True)(view)
+    return api_route(
+        f"{SAVINGS_MEETING}/{path}", "POST", summary=f"{what} (treasurer)", tags=["savings"],
+        body=schema, response="SavingsMeeting", status=201,
+        errors=(403, 404, 409, 413, 415, 422),
+        description="A line of the open meeting, checked with the whole cycle by the engine "
+                    "(422 naming the field, nothing saved); it moves money when the meeting "
+                    "closes. No Idempotency-Key: a line sent twice shows in the meeting and "
+                    "in its expected cash, and is taken back with DELETE before the close.",
+    )(view)
+
+
+def _remove_entry_view(kind: str) -> Callable[..., Any]:
+    path, _schema, what = SAVINGS_ENTRIES[kind]
+
+    def view(group_id: int, cycle_id: int, meeting_id: int, entry_id: int):  # type: ignore[no-untyped-def]
+        cycle = _cycle_or_404(cycle_id)
+        meeting = _meeting_or_404(cycle, meeting_id)
+        try:
+            savings_services.remove_entry(db.session, meeting, g.group, kind=kind,
+                                          entry_id=entry_id)
+        except savings_services.Conflict:
+            raise
+        except DomainError as exc:
+            if exc.field is None:  # no such line at this meeting
+                raise Problem(404, exc.message) from None
+            raise
+        db.session.commit()
+        return jsonify(_meeting_response(cycle, meeting))
+
+    view.__name__ = f"remove_savings_{kind}"
+    view = group_view(treasurer=True)(view)
+    return api_route(
+        f"{SAVINGS_MEETING}/{path}/<int:entry_id>", "DELETE",
+        summary=f"Take back: {what[0].lower()}{what[1:]} (treasurer)", tags=["savings"],
+        response="SavingsMeeting", errors=(403, 404, 409, 422),
+        description="Only while the meeting is open (409 once closed); 404 when the meeting "
+                    "has no such line.")(view)
+
+
+for _kind in SAVINGS_ENTRIES:
+    _add_entry_view(_kind)
+    _remove_entry_view(_kind)
+
+
+@api_route(SAVINGS_MEETING + "/close", "POST", summary="Close the meeting: the counts, the "
+           "key-holders' confirmation, every movement posted (treasurer)", tags=["savings"],
+           body="SavingsClose", response="SavingsMeeting",
+           errors=(403, 404, 409, 413, 415, 422),
+           description="The counted cash of each bag must be what the books expect "
+                       "(`expected_cash`), else record the difference first (422 naming "
+                       "closing_loan or closing_social). Closing the share-out meeting "
+                       "confirms the share-out and closes the cycle. Sent twice: the second "
+                       "is 409, and the books hold the meeting once.")
+@group_view(treasurer=True)
+def close_savings_meeting(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    meeting = _meeting_or_404(cycle, meeting_id)
+    body = json_body().only("opening_loan", "opening_social", "closing_loan",
+                            "closing_social", "key_holder_ids")
+    currency = g.group.currency
+    opening = {name: body.money(name, currency) if name in body.data else None
+               for name in ("opening_loan", "opening_social")}
+    counts = savings_services.Counts(
+        opening["opening_loan"], opening["opening_social"],
+        body.money("closing_loan", currency, required=True),
+        body.money("closing_social", currency, required=True))
+    key_holders = _key_holder_ids(body)
+    try:
+        savings_services.close_meeting(db.session, meeting, g.group, counts=counts,
+                                       key_holder_ids=key_holders, actor=current_user,
+                                       actor_membership=g.membership)
+    except DomainError as exc:
+        raise _savings_field(exc) from None
+    except IntegrityError:  # the share-out or a confirmation recorded at the same moment
+        db.session.rollback()
+        raise Problem(409, _l("Meeting %(number)s is already closed.",
+                              number=meeting.number)) from None
+    db.session.commit()
+    return jsonify(_meeting_response(cycle, meeting))
+
+
+@api_route(SAVINGS_MEETING + "/reopen", "POST", summary="Reopen the last closed meeting to "
+           "correct it (treasurer, with the key-holders)", tags=["savings"],
+           body="SavingsReopen", response="SavingsMeeting",
+           errors=(403, 404, 409, 413, 415, 422),
+           description="Every posting it made is reversed (both stay in the books); its "
+                       "entries are drafts again. Only the last meeting of a running cycle "
+                       "(409 otherwise). Sent twice: the second is 409.")
+@group_view(treasurer=True)
+def reopen_savings_meeting(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    meeting = _meeting_or_404(cycle, meeting_id)
+    body = json_body().only("reason", "key_holder_ids")
+    reason = body.text("reason", max_length=500, required=True)
+    key_holders = _key_holder_ids(body)
+    try:
+        savings_services.reopen_meeting(db.session, meeting, g.group, reason=reason,
+                                        key_holder_ids=key_holders, actor=current_user,
+                                        actor_membership=g.membership)
+    except DomainError as exc:
+        raise _savings_field(exc) from None
+    except IntegrityError:
+        db.session.rollback()
+        raise Problem(409, _l("Meeting %(number)s is open already.",
+                              number=meeting.number)) from None
+    db.session.commit()
+    return jsonify(_meeting_response(cycle, meeting))
+
+
+@api_route(SAVINGS_CYCLE + "/members/<int:member_id>/passbook", summary="A member's passbook: "
+           "her line at every closed meeting and her loans", tags=["savings"],
+           response="SavingsPassbook", errors=(404,),
+           description="`lines` are the engine's member lines (spec/savings-preview.md, "
+                       "meetings[k].members[j]) at each closed meeting; `loans` hers with "
+                       "their installments. A member opens her own; another's only when the "
+                       "cycle's `members_see_all_lines` is true.")
+@group_view()
+def savings_passbook(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle_or_404(cycle_id)
+    member = savings_services.get_member(db.session, cycle, member_id)
+    own = _own_cycle_member(cycle)
+    if member is None or not (_sees_all(cycle) or (own is not None and own.id == member.id)):
+        abort(404)
+    run = savings_services.closed_run(db.session, cycle, g.group)
+    lines: list[dict[str, Any]] = []
+    loans: list[dict[str, Any]] = []
+    if run is not None and member.id in {m.id for m in run.members}:
+        name = run.ids[member.id]
+        j = run.member_index(name)
+        for k, meeting in enumerate(run.result["meetings"], start=1):
+            line = meeting["members"][j]
+            lines.append({**line, "meeting": k, "date": meeting["date"],
+                          "meeting_id": run.meetings[k - 1].id})
+        loans = [loan for loan in run.result["loans"] if loan["member"] == name]
+    return jsonify({**represent.savings_member(member), "cycle_id": cycle.id,
+                    "currency": g.group.currency,
+                    "share_value": represent.amount(cycle.share_value, g.group.currency),
+                    "lines": lines, "loans": loans})

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
 from coop.ledger.models import Payment, Posting
+from coop.money import to_string
 from tests.conftest import csrf_token, login
 from tests.factories import make_api_token, make_group, make_member
 
@@ -551,6 +552,48 @@ def case_savings_activate(s: Session) -> Case:
                 _savings_counter("SavingsCycle", SavingsCycle.state == "active"), group.id,
                 data={"version": str(cycle.version), "counted_loan": "810",
                       "counted_social": "5"}, login=treasurer.user.email)
+def _savings_meeting(s: Session, *, closed: bool) -> SimpleNamespace:
+    """Example 01's first meeting (Айгүл borrows 730.00), open or closed."""
+    from coop.savings import services as savings
+    from tests.savings_factory import close, hold_meeting, make_savings_group
+
+    world = make_savings_group(s)
+    meeting = hold_meeting(s, world, 1, close_it=False)
+    run = savings.check_meeting(s, meeting, world.group)
+    cash = savings.expected_cash(run, meeting)
+    if closed:
+        close(s, world, meeting)
+    token = make_api_token(s, world.treasurer.user)
+    s.commit()
+    return SimpleNamespace(
+        world=world, meeting=meeting, cash=cash, token=token,
+        url=f"/api/v1/groups/{world.group.id}/savings/cycles/{world.cycle.id}/meetings/"
+            f"{meeting.id}", headers={"Authorization": f"Bearer {token}"})
+
+
+def _meeting_postings(meeting_id: int, kind: str) -> Callable[[Session], int]:
+    return counter(Posting, Posting.sg_meeting_id == meeting_id, Posting.kind == kind)
+
+
+def case_api_close_savings_meeting(s: Session) -> Case:
+    """Ten closes of one meeting: one closes (its loan paid out once), nine 409."""
+    w = _savings_meeting(s, closed=False)
+    return Case(f"{w.url}/close", _meeting_postings(w.meeting.id, "sg_loan_out"),
+                w.world.group.id, headers=w.headers,
+                json={"closing_loan": to_string(w.cash["loan"][1], "KGS"),
+                      "closing_social": to_string(w.cash["social"][1], "KGS"),
+                      "key_holder_ids": w.world.key_holder_ids})
+
+
+def case_api_reopen_savings_meeting(s: Session) -> Case:
+    """Ten reopens of one closed meeting: its postings reversed once (counted
+    on its loan's payment), nine 409."""
+    w = _savings_meeting(s, closed=True)
+    loan_out = s.scalar(select(Posting.id).where(Posting.sg_meeting_id == w.meeting.id,
+                                                 Posting.kind == "sg_loan_out"))
+    return Case(f"{w.url}/reopen", counter(Posting, Posting.reverses_id == loan_out),
+                w.world.group.id, headers=w.headers,
+                json={"reason": "ошибка в долях", "key_holder_ids": w.world.key_holder_ids})
 
 
 MONEY: dict[str, Callable[[Session], Case]] = {
@@ -590,12 +633,28 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "savings.add_fine": case_savings_add_fine,
     "savings.add_grant": case_savings_add_grant,
     "savings.activate": case_savings_activate,
+    "api.close_savings_meeting": case_api_close_savings_meeting,
+    "api.reopen_savings_meeting": case_api_reopen_savings_meeting,
 }
 
-SAVINGS_DRAFT = ("a draft line of an open savings meeting: nothing moves until the close, and "
-                 "the cycle's version makes a resent form a 409")
+SAVINGS_DRAFT = ("a draft line of an open savings meeting: nothing moves until the close, "
+                 "whose counts must match it; a page's form carries the cycle's version, so "
+                 "sent again it is a 409")
 
 NOT_MONEY: dict[str, str] = {
+    "api.create_savings_cycle": "creates a draft savings cycle",
+    "api.enrol_savings_member": "enrols a member in a savings cycle (a passbook number)",
+    "api.set_savings_key_holders": "chooses a draft cycle's key-holders",
+    "api.activate_savings_cycle": "starts a savings cycle (its accounts, no posting; a second "
+                                  "start is 409)",
+    "api.open_savings_meeting": "opens a savings meeting (one open at a time: the second 409)",
+    "api.save_savings_register": SAVINGS_DRAFT + "; each line replaces the member's line",
+    **{f"api.add_savings_{kind}": SAVINGS_DRAFT for kind in (
+        "fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
+        "difference")},
+    **{f"api.remove_savings_{kind}": "takes back " + SAVINGS_DRAFT for kind in (
+        "fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
+        "difference")},
     "api.add_member": "adds a member",
     "api.add_product": "adds a catalog product",
     "api.split_preview": "computes a split, writes nothing",

@@ -43,6 +43,7 @@ from coop.quotes.models import Quote
 from coop.sales.models import SaleLot
 from coop.suppliers.models import Product, Supplier
 from tests.conftest import _empty_tables
+from tests.savings_factory import savings_ids
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
           content_type_conformance]
@@ -69,6 +70,9 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
         quote = session.scalar(select(Quote).join(Round).where(Round.group_id == group.id))
         link = quotes.new_link(session, quote)
         _token, raw = create_token(session, treasurer.user, "schemathesis")
+        members = sorted((m for m in group.memberships if not m.is_treasurer),
+                         key=lambda m: m.id)
+        savings = savings_ids(session, group, treasurer, members)
         ids = {
             "group_id": [group.id],
             "round_id": [r.id for r in rounds],
@@ -81,6 +85,7 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
                 SaleLot.group_id == group.id))),
             "document_id": [invoice.id] if invoice else [],
             "token": [link],
+            **{name: [value] for name, value in savings.items()},
         }
         by_round: dict[int, list[int]] = {}
         for item_id, round_id in session.execute(select(RoundItem.id, RoundItem.round_id).join(
