@@ -1253,8 +1253,8 @@ def _register_field(exc: DomainError, cycle: Any, meeting: Any,
         member_id = repayments[index].cycle_member_id if index < len(repayments) else None
         part = "repayment"
     elif name in ("member", "status", "shares", "repayment"):
-        registered = {a.cycle_member_id for a in
-                      savings_services.meeting_entries(db.session, [meeting]).attendance[meeting.id]}
+        entries = savings_services.meeting_entries(db.session, [meeting])
+        registered = {a.cycle_member_id for a in entries.attendance[meeting.id]}
         member_id = next((i for i in paths if i not in registered), None)
         part = "member_id" if member_id is not None else name
     if member_id in paths:
