@@ -3,7 +3,15 @@ knows every table."""
 
 from coop.api.models import ApiToken
 from coop.auth.models import OneTimeToken, User
+from coop.certificates.models import (
+    Brand,
+    Certificate,
+    CertificateMember,
+    CertificateProduct,
+    LotMark,
+)
 from coop.documents.models import Document, DocumentCounter
+from coop.equipment.models import Asset, AssetOwner, Booking, Repair, RepairShare, Wait
 from coop.groups.models import Group, Membership
 from coop.ledger.models import Account, Payment, Posting
 from coop.orders.models import (
@@ -45,6 +53,17 @@ from coop.suppliers.models import PriceTier, Product, Supplier
 __all__ = [
     "Account",
     "ApiToken",
+    "Asset",
+    "AssetOwner",
+    "Booking",
+    "Brand",
+    "Certificate",
+    "CertificateMember",
+    "CertificateProduct",
+    "LotMark",
+    "Repair",
+    "RepairShare",
+    "Wait",
     "AwardedTier",
     "Buyer",
     "CashPayout",

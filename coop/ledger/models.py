@@ -12,7 +12,9 @@ from coop.extensions import db
 # it; suppliers is what the group still owes for purchases that no supplier
 # account carries (transport, bills settled before supplier accounts);
 # supplier is what it owes one supplier (coop/payables).
-ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier")
+# equipment is the maintenance fund of one jointly owned asset (coop/equipment).
+ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier",
+                 "equipment")
 MONEY_KINDS = ("cash", "bank", "mobile")
 
 
@@ -25,7 +27,7 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("group_id", "kind", "membership_id"),
         CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers', 'bank', 'mobile', "
-                        "'supplier')", name="kind"),
+                        "'supplier', 'equipment')", name="kind"),
         CheckConstraint("(kind = 'member') = (membership_id IS NOT NULL)", name="member_link"),
         CheckConstraint("(kind = 'supplier') = (supplier_id IS NOT NULL)", name="supplier_link"),
     )
