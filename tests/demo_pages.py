@@ -61,6 +61,13 @@ def load(app: Flask, session: Session) -> Demo:
         "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)),
         "cost_id": session.scalar(select(SharedCost.id)),
     }
+    from coop.certificates.models import Certificate, LotMark
+    from coop.equipment.models import Asset
+
+    params["asset_id"] = session.scalar(select(Asset.id).where(Asset.group_id == group.id))
+    params["cert_id"] = session.scalar(select(Certificate.id).where(
+        Certificate.group_id == group.id))
+    params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
     token = new_link(session, quote)
     session.commit()
     settled = next(r for r in rounds if r.state == "settled")

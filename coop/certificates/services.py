@@ -160,8 +160,8 @@ def save_certificate(session: Session, group: Group, data: CertificateInput, *,
         check_scan(scan)
     if cert is None:
         cert = Certificate(group_id=group.id, created_by_id=actor.id)
-        session.add(cert)
     _apply(session, group, cert, data)
+    session.add(cert)
     if scan is not None:
         cert.file_token = _store(folder, scan, "pdf")
         cert.file_size = len(scan)
