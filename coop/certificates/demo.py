@@ -38,6 +38,20 @@ def _scan() -> bytes:
     return out.getvalue()
 
 
+def _logo() -> bytes:
+    """A small round logo: an apricot on a leaf-green ring."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (160, 160), "white")
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((6, 6, 154, 154), fill="#2e7d32")
+    draw.ellipse((26, 26, 134, 134), fill="#f9a825")
+    draw.ellipse((70, 20, 110, 50), fill="#66bb6a")
+    out = BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
 def ensure_certificates_demo(session: Session, group: Group, folder: Path) -> None:
     if session.scalar(select(Certificate).where(Certificate.group_id == group.id,
                                                 Certificate.number == NUMBER)) is not None:
@@ -53,6 +67,7 @@ def ensure_certificates_demo(session: Session, group: Group, folder: Path) -> No
         products=[DEMO_PRODUCT, "Варенье из облепихи"], member_ids=members),
         actor=treasurer.user, folder=folder, scan=_scan())
     services.save_brand(session, group, name="Светлая Поляна",
-                        text="Домашнее варенье с берегов Иссык-Куля", folder=folder)
+                        text="Домашнее варенье с берегов Иссык-Куля", folder=folder,
+                        logo=_logo())
     if lot is not None:
         services.set_lot_mark(session, lot, certificate_id=cert.id, use_brand=True)

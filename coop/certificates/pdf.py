@@ -39,7 +39,7 @@ class LabelData:
     village: str
     packed_on: date
     best_before: date
-    certificate: str  # "Декларация ЕАЭС N RU Д-KG…", or "" when not carried
+    certificate: str  # "kind\nnumber" (Declaration of conformity / ЕАЭС N RU Д-KG…), or ""
     url: str  # the public traceability page
     code: str  # its short code
 
@@ -61,10 +61,9 @@ def _shrunk(text: str, size: float, width: float, floor: float = 4.0) -> float:
 
 def _label(canvas: Canvas, data: LabelData, x: float, y: float, w: float, h: float) -> None:
     pad = 3 * mm if h > 50 * mm else 2 * mm
-    scale = min(1.0, h / (74 * mm)) if h < 74 * mm else min(1.4, h / (74 * mm))
+    scale = max(0.62, min(1.4, h / (74 * mm)))
     big, normal, small = 11 * scale, 7.6 * scale, 6.2 * scale
-    qr = min(h - 2 * pad - small - 1.5 * mm, w * 0.34, 40 * mm)
-    text_w = w - 2 * pad - qr - 2 * mm
+    full_w = w - 2 * pad
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.3)
     canvas.setDash(1, 2)
@@ -72,62 +71,74 @@ def _label(canvas: Canvas, data: LabelData, x: float, y: float, w: float, h: flo
     canvas.setDash()
     top = y + h - pad
     left = x + pad
+    canvas.setFillColor(INK)
     if data.brand:
+        brand_left = left
+        side = big * 1.6
         if data.logo is not None:
             try:
                 logo = ImageReader(str(data.logo))
                 lw, lh = logo.getSize()
-                side = big * 1.6
-                canvas.drawImage(logo, left, top - side + 2, width=side * lw / max(lh, 1),
-                                 height=side, mask="auto", preserveAspectRatio=True)
-                brand_left = left + side * lw / max(lh, 1) + 1.5 * mm
+                logo_w = side * lw / max(lh, 1)
+                canvas.drawImage(logo, left, top - side + big * 0.35, width=logo_w,
+                                 height=side, mask="auto")
+                brand_left = left + logo_w + 1.5 * mm
             except Exception:  # an unreadable logo: the label prints without it
                 brand_left = left
-        else:
-            brand_left = left
-        canvas.setFillColor(INK)
         canvas.setFont(FONT_BOLD, big)
         canvas.drawString(brand_left, top - big, fit(data.brand, FONT_BOLD, big,
-                                                     x + pad + text_w - brand_left))
-        top -= big * 1.7
-        if data.brand_text and h > 50 * mm:
+                                                     left + full_w - brand_left))
+        top -= max(big * 1.45, side if data.logo is not None else 0)
+        if data.brand_text and h > 40 * mm:
             canvas.setFont(FONT, small)
             canvas.setFillColor(MUTED)
-            canvas.drawString(left, top - small, fit(data.brand_text, FONT, small, text_w))
+            canvas.drawString(left, top - small, fit(data.brand_text, FONT, small, full_w))
+            canvas.setFillColor(INK)
             top -= small * 1.5
-    canvas.setFillColor(INK)
-    lines, size = fit_lines(data.product, FONT_BOLD, big, text_w)
+    lines, size = fit_lines(data.product, FONT_BOLD, big, full_w)
     canvas.setFont(FONT_BOLD, size)
     for line in lines[:2]:
-        canvas.drawString(left, top - size, line)
-        top -= size * 1.2
+        canvas.drawString(left, top - size, fit(line, FONT_BOLD, size, full_w))
+        top -= size * 1.25
+    # The lower block: the facts on the left, the QR code and its short code on the right.
+    lower = top - (y + pad)
+    qr = max(10 * mm, min(lower - small - 1 * mm, w * 0.32))
+    text_w = full_w - qr - 2 * mm
     rows = [(_("Grade"), data.grade), (_("Net"), data.net), (_("Lot"), data.lot),
             (_("Packed"), fmt_date(data.packed_on)),
             (_("Best before"), fmt_date(data.best_before))]
-    if data.certificate:
-        rows.append((_("Cert."), data.certificate))
-    rows.append(("", f"{data.group}, {data.village}" if data.village else data.group))
-    room = (top - (y + pad)) / len(rows)
-    line_size = max(4.5, min(normal, room / 1.25))
-    canvas.setFont(FONT, line_size)
-    label_w = max(pdf._width(f"{name}:", FONT_BOLD, line_size) for name, _v in rows if name)
+    place = f"{data.group}, {data.village}" if data.village else data.group
+    count = len(rows) + (2 if data.certificate else 0) + 2
+    line_size = max(4.2, min(normal, lower / (count * 1.2)))
+    step = line_size * 1.2
+    label_w = max(pdf._width(f"{name}:", FONT_BOLD, line_size) for name, _v in rows)
     for name, value in rows:
-        top -= line_size * 1.25
-        if name:
-            canvas.setFont(FONT_BOLD, line_size)
-            canvas.drawString(left, top, f"{name}:")
-            room_w = text_w - label_w - 1 * mm
-            value_size = _shrunk(value, line_size, room_w)
-            canvas.setFont(FONT, value_size)
-            canvas.drawString(left + label_w + 1 * mm, top, fit(value, FONT, value_size, room_w))
-        else:
-            canvas.setFillColor(MUTED)
-            canvas.drawString(left, top, fit(value, FONT, line_size, text_w))
-            canvas.setFillColor(INK)
-    qx, qy = x + w - pad - qr, y + pad + small + 1.5 * mm
+        top -= step
+        canvas.setFont(FONT_BOLD, line_size)
+        canvas.drawString(left, top, f"{name}:")
+        room_w = text_w - label_w - 1 * mm
+        value_size = _shrunk(value, line_size, room_w)
+        canvas.setFont(FONT, value_size)
+        canvas.drawString(left + label_w + 1 * mm, top, fit(value, FONT, value_size, room_w))
+    if data.certificate:
+        kind, _sep, number = data.certificate.partition("\n")
+        top -= step
+        canvas.setFont(FONT_BOLD, line_size)
+        canvas.drawString(left, top, fit(kind, FONT_BOLD, line_size, text_w))
+        top -= step
+        number_size = _shrunk(number, line_size, text_w)
+        canvas.setFont(FONT, number_size)
+        canvas.drawString(left, top, fit(number, FONT, number_size, text_w))
+    place_lines, place_size = fit_lines(place, FONT, line_size, text_w)
+    canvas.setFont(FONT, place_size)
+    canvas.setFillColor(MUTED)
+    for line in place_lines[:2]:
+        top -= place_size * 1.2
+        canvas.drawString(left, top, fit(line, FONT, place_size, text_w))
+    canvas.setFillColor(INK)
+    qx, qy = x + w - pad - qr, y + pad + small + 1 * mm
     _qr(canvas, data.url, qx, qy, qr)
     canvas.setFont(FONT, small)
-    canvas.setFillColor(INK)
     canvas.drawCentredString(qx + qr / 2, y + pad, fit(data.code, FONT, small, qr + 2 * mm))
 
 

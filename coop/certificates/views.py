@@ -184,7 +184,8 @@ def _label_form(lot: SaleLot, formdata=None) -> LabelForm:  # type: ignore[no-un
         form.grade.data = lot.grades[0].id if lot.grades else None
         form.packed_on.data = today
         form.best_before.data = today + timedelta(days=180)
-        form.net.data = "1"
+        form.net.data, form.net.value = "1", Decimal(1)
+        form.size.data = "medium"
         form.count.data = 8
     return form
 
@@ -279,7 +280,7 @@ def labels_pdf(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         net=unit_text.quantity(int(net * 1000), lot.unit),
         lot=f"№ {lot.id}", group=g.group.name, village=g.group.village,
         packed_on=form.packed_on.data, best_before=form.best_before.data,
-        certificate=f"{services.KIND_NAMES[verdict.certificate.kind]} {verdict.certificate.number}"
+        certificate=f"{services.KIND_NAMES[verdict.certificate.kind]}\n{verdict.certificate.number}"
         if carries and verdict.certificate else "",
         url=url_for("certificates.trace", code=mark.trace_code, _external=True),
         code=mark.trace_code)
