@@ -35,6 +35,14 @@ from coop.suppliers.models import Product
 from coop.views import render_then_commit
 
 bp = Blueprint("equipment", __name__, template_folder="templates")
+
+
+@bp.app_template_filter("slot_date")
+def slot_date(slot: int) -> str:
+    """The day a booking's slot falls on, as the reader writes dates."""
+    from coop.i18n import fmt_date
+
+    return fmt_date(domain.slot_day(slot))
 CALENDAR_DAYS = 21
 NAMES = {"state_names": services.STATE_NAMES,
          "booking_state_names": services.BOOKING_STATE_NAMES,
