@@ -7,8 +7,8 @@ settings when the app is created.
 from __future__ import annotations
 
 import os
-import tempfile
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 

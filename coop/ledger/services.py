@@ -206,7 +206,8 @@ def books(session: Session, group: Group, memberships: list[Membership]) -> Book
                  if mid not in listed)
     by_kind: dict[str, int] = defaultdict(int)
     for account_id, kind in session.execute(select(Account.id, Account.kind).where(
-            Account.group_id == group.id, Account.kind.in_(("bank", "mobile", "supplier", "equipment")))):
+            Account.group_id == group.id,
+            Account.kind.in_(("bank", "mobile", "supplier", "equipment")))):
         by_kind[kind] += by_account.get(account_id, 0)
     return Books(members=members, fund=by_account.get(accounts.fund, 0),
                  cash=by_account.get(accounts.cash, 0),

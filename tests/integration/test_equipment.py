@@ -182,7 +182,7 @@ def test_a_repair_takes_the_fund_then_the_owners_by_their_shares(
 def test_owners_come_from_the_rounds_split(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
     from tests.integration.test_settlement import awarded_example_02
 
-    group, treasurer, members, rnd = awarded_example_02(session)
+    group, treasurer, _members, rnd = awarded_example_02(session)
     item = rnd.items[0]
     asset = equipment.create_asset(session, group, equipment.AssetInput(
         name="Сеялка", round_id=rnd.id, product_id=item.product_id), treasurer.user)
