@@ -41,7 +41,9 @@ def ensure_equipment_demo(session: Session, group: Group) -> Asset | None:
                            mode="fund", method="cash", repaired_on=today, actor=actor,
                            idempotency_key="demo-motoblock-repair-0001")
     tomorrow = today.fromordinal(today.toordinal() + 1)
-    services.book(session, asset, owners[2],
-                  domain.slots(tomorrow, False, tomorrow.fromordinal(tomorrow.toordinal() + 1),
-                               True), actor=actor, today=today, note="посадка картофеля")
+    two_days = domain.slots(tomorrow, False, tomorrow.fromordinal(tomorrow.toordinal() + 1),
+                            True)
+    services.book(session, asset, owners[2], two_days, actor=actor, today=today,
+                  note="посадка картофеля")
+    services.join_waiting_list(session, asset, owners[3], two_days, today=today)
     return asset

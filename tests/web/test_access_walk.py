@@ -23,7 +23,9 @@ PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplie
           "quotes.supplier_decline", "documents.supplier_purchase_order", "static",
           "quotes.static",
           # the API's description, and the supplier's quote through her link's token
-          "api.openapi_document", "api.quote", "api.submit_quote"}
+          "api.openapi_document", "api.quote", "api.submit_quote",
+          # a lot's traceability page, opened from the QR code on its labels
+          "certificates.trace"}
 SIGNED_IN = {"groups.home", "auth.change_password", "auth.logout", "api.split_preview",
              "api.savings_preview",
              "groups.create_group", "auth.api_tokens_page", "auth.revoke_api_token", "auth.account",
@@ -37,7 +39,10 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.group", "api.members", "api.list_rounds", "api.round_detail", "api.my_order",
           "api.save_my_order", "api.member_order", "api.save_member_order", "api.round_split",
           "api.statement", "api.member_documents", "api.document", "api.list_lots",
-          "api.lot_detail"}
+          "api.lot_detail",
+          "equipment.list_assets", "equipment.asset_page", "equipment.book",
+          "equipment.join_wait", "equipment.report", "equipment.booking_sheet",
+          "certificates.list_certificates", "certificates.scan", "certificates.logo"}
 
 
 def _rules(app: Flask) -> list:  # type: ignore[type-arg]
@@ -80,6 +85,20 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
     from coop.api.services import create_token
 
     params["token_id"] = create_token(session, aigul.user, "walk")[0].id
+    from coop.certificates.models import Certificate, LotMark
+    from coop.equipment.models import Asset, Booking, Wait
+
+    # someone else's booking and place on the waiting list; the walk's member keeps nothing
+    params["asset_id"] = session.scalar(select(Asset.id).where(Asset.group_id == group.id))
+    params["booking_id"] = session.scalar(select(Booking.id).where(
+        Booking.asset_id == params["asset_id"], Booking.state == "booked",
+        Booking.membership_id != aigul.id))
+    params["wait_id"] = session.scalar(select(Wait.id).where(
+        Wait.asset_id == params["asset_id"], Wait.membership_id != aigul.id))
+    params["cert_id"] = session.scalar(select(Certificate.id).where(
+        Certificate.group_id == group.id))
+    params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
+    assert all(params[k] for k in ("asset_id", "booking_id", "wait_id", "cert_id", "code"))
     session.commit()
     # a document of someone else: the treasurer issues her invoice
     client = app_ctx.test_client()
