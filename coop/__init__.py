@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import coop.equipment.api  # noqa: F401  (its routes join the API blueprint)
     from coop.api.views import bp as api_bp
     from coop.auth.views import bp as auth_bp
     from coop.certificates.views import bp as certificates_bp

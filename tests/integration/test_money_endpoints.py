@@ -513,7 +513,20 @@ def case_equipment_record_repair(s: Session) -> Case:
                 login=w.email)
 
 
+def case_api_book_equipment(s: Session) -> Case:
+    from coop.equipment.models import Booking
+
+    w = _equipment(s)
+    token = make_api_token(s, w.treasurer.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/equipment/{w.asset.id}/bookings", counter(Booking),
+                w.group.id, json={"membership_id": w.other.id, "from": "2099-05-04",
+                                  "to": "2099-05-05"},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
+
+
 MONEY: dict[str, Callable[[Session], Case]] = {
+    "api.book_equipment": case_api_book_equipment,
     "equipment.book": case_equipment_book,
     "equipment.take_back": case_equipment_take_back,
     "equipment.record_repair": case_equipment_record_repair,
