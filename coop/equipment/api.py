@@ -143,15 +143,22 @@ def book_equipment(group_id: int, asset_id: int):  # type: ignore[no-untyped-def
     existing = equipment.booking_by_key(db.session, g.group.id, key)
     if existing is None:
         try:
-            booking = equipment.book(db.session, asset, member, slot_range, actor=current_user,
-                                     today=local_today(), note=note, idempotency_key=key)
+            booking, new = equipment.book_once(db.session, asset, member, slot_range,
+                                               actor=current_user, today=local_today(),
+                                               note=note, idempotency_key=key)
             db.session.commit()
-            return created(_booking(booking, g.group.currency))
+            if new:  # else the same key was booked while this one waited for the lock
+                return created(_booking(booking, g.group.currency))
+            existing = booking
         except IntegrityError:
             db.session.rollback()
             existing = equipment.booking_by_key(db.session, g.group.id, key)
             if existing is None:
                 raise DomainError(equipment.PROBLEMS[domain.TAKEN], field="from") from None
+    if (existing.asset_id, existing.membership_id, existing.slot_from, existing.slot_to) != (
+            asset.id, member.id, *slot_range):
+        raise DomainError(_l("This Idempotency-Key was sent with another booking. Send a new "
+                             "key for a new booking."), field=inputs.IDEMPOTENCY_KEY)
     response = jsonify(_booking(existing, g.group.currency))
     response.headers["Idempotent-Replayed"] = "true"
     return response

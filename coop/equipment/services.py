@@ -258,15 +258,23 @@ def book(session: Session, asset: Asset, member: Membership, slot_range: tuple[i
          ) -> Booking:
     """Book the asset for her over [slot_from, slot_to). The same form sent
     twice makes one booking."""
+    return book_once(session, asset, member, slot_range, actor=actor, today=today, note=note,
+                     idempotency_key=idempotency_key)[0]
+
+
+def book_once(session: Session, asset: Asset, member: Membership, slot_range: tuple[int, int],
+              *, actor: User, today: date, note: str = "", idempotency_key: str | None = None
+              ) -> tuple[Booking, bool]:
+    """As `book`, and whether this call made it (False: the same key booked it before)."""
     if member.group_id != asset.group_id:
         raise DomainError(_l("Unknown member."), field="member")
     existing = booking_by_key(session, asset.group_id, idempotency_key)
     if existing is not None:
-        return existing
+        return existing, False
     lock_asset(session, asset)
     existing = booking_by_key(session, asset.group_id, idempotency_key)  # under the lock
     if existing is not None:
-        return existing
+        return existing, False
     session.refresh(asset)
     problem = domain.booking_problem(slot_range, today=today, asset_state=asset.state,
                                      member_active=member.active,
@@ -279,7 +287,7 @@ def book(session: Session, asset: Asset, member: Membership, slot_range: tuple[i
                       created_by_id=actor.id)
     session.add(booking)
     session.flush()
-    return booking
+    return booking, True
 
 
 def join_waiting_list(session: Session, asset: Asset, member: Membership,

@@ -68,6 +68,8 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
         invoice = documents.issue_invoice(session, settled, member, treasurer.user)
         quote = session.scalar(select(Quote).join(Round).where(Round.group_id == group.id))
         link = quotes.new_link(session, quote)
+        from coop.equipment.models import Asset
+
         _token, raw = create_token(session, treasurer.user, "schemathesis")
         ids = {
             "group_id": [group.id],
@@ -81,6 +83,8 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
                 SaleLot.group_id == group.id))),
             "document_id": [invoice.id] if invoice else [],
             "token": [link],
+            "asset_id": list(session.scalars(select(Asset.id).where(
+                Asset.group_id == group.id))),
         }
         by_round: dict[int, list[int]] = {}
         for item_id, round_id in session.execute(select(RoundItem.id, RoundItem.round_id).join(
