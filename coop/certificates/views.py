@@ -234,7 +234,6 @@ def set_marks(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)
-        _mark_form(lot, services.mark_of(db.session, lot))
         return render_template("certificates/refused.html", group=g.group,
                                errors=error_messages(form),
                                back=url_for("certificates.labels", group_id=group_id,

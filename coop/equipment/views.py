@@ -304,7 +304,8 @@ def book(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
                       today=local_today(), note=form.note.data or "", idempotency_key=key)
 
     def failed(form: BookingForm, status: int):  # type: ignore[no-untyped-def]
-        form.new_key() if not form.idempotency_key.data else None
+        if not form.idempotency_key.data:  # a stale form: the next try gets a key
+            form.new_key()
         return _asset_page(asset, booking_form=form, status=status)
 
     return once(form, earlier=lambda key: services.booking_by_key(db.session, g.group.id, key),
