@@ -53,9 +53,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import coop.equipment.api  # noqa: F401  (its routes join the API blueprint)
     from coop.api.views import bp as api_bp
     from coop.auth.views import bp as auth_bp
+    from coop.certificates.views import bp as certificates_bp
     from coop.documents.views import bp as documents_bp
+    from coop.equipment.views import bp as equipment_bp
     from coop.groups.views import bp as groups_bp
     from coop.ledger.views import bp as ledger_bp
     from coop.orders.views import bp as orders_bp
@@ -76,6 +79,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sales_bp)
     app.register_blueprint(payables_bp)
     app.register_blueprint(savings_bp)
+    app.register_blueprint(equipment_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(api_bp)
 
 

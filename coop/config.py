@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "PASSWORD_HASH_METHOD": "scrypt",
+        # Certificates' scans and logos: outside the static folder, never served as files.
+        "COOP_UPLOAD_DIR": os.environ.get("COOP_UPLOAD_DIR", str(instance_path / "uploads")),
         "TOKEN_LIFETIME_HOURS": int(os.environ.get("COOP_TOKEN_LIFETIME_HOURS", "72")),
     }
     settings.update(overrides)
@@ -93,4 +96,6 @@ def testing_config(database_url: str) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         # every split read from the cache is checked against a fresh one
         "SPLIT_CACHE_CHECK": True,
+        # uploads of the suite go to a throwaway folder, not instance/
+        "COOP_UPLOAD_DIR": tempfile.mkdtemp(prefix="coop-test-uploads-"),
     }

@@ -5,13 +5,16 @@ Idempotent: each part is created only when it is missing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.auth import services as auth_services
 from coop.auth.models import User
+from coop.certificates.demo import ensure_certificates_demo
 from coop.db import utcnow
+from coop.equipment.demo import ensure_equipment_demo
 from coop.groups import services as groups
 from coop.groups.models import Group, Membership
 from coop.ledger import services as ledger
@@ -54,6 +57,12 @@ TJ_MEMBERS = [
 ]
 
 
+def _upload_folder() -> Path:
+    from coop.certificates.views import upload_folder
+
+    return upload_folder()
+
+
 def _ensure_admin(session: Session) -> None:
     if session.scalar(select(User).where(User.email == ADMIN_EMAIL)) is None:
         admin = User(name="Администратор Coop", email=ADMIN_EMAIL, is_admin=True, locale="ru")
@@ -85,6 +94,8 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     ensure_sales_demo(session, kg_group)
     _ensure_rounds(session, kg_group)
     ensure_quotes_demo(session, kg_group)
+    ensure_equipment_demo(session, kg_group)
+    ensure_certificates_demo(session, kg_group, _upload_folder())
     created |= _ensure_group(
         session, TJ_GROUP, TJ_MEMBERS, village="Исфара", region="Вилояти Суғд", country="TJ",
         currency="TJS", language="tg")

@@ -3,7 +3,15 @@ knows every table."""
 
 from coop.api.models import ApiToken
 from coop.auth.models import OneTimeToken, User
+from coop.certificates.models import (
+    Brand,
+    Certificate,
+    CertificateMember,
+    CertificateProduct,
+    LotMark,
+)
 from coop.documents.models import Document, DocumentCounter
+from coop.equipment.models import Asset, AssetOwner, Booking, Repair, RepairShare, Wait
 from coop.groups.models import Group, Membership
 from coop.ledger.models import Account, Payment, Posting
 from coop.orders.models import (
@@ -62,11 +70,18 @@ from coop.suppliers.models import PriceTier, Product, Supplier
 __all__ = [
     "Account",
     "ApiToken",
+    "Asset",
+    "AssetOwner",
     "Attendance",
     "AwardedTier",
+    "Booking",
+    "Brand",
     "Buyer",
     "CashDifference",
     "CashPayout",
+    "Certificate",
+    "CertificateMember",
+    "CertificateProduct",
     "Confirmation",
     "Contribution",
     "CounterOffer",
@@ -82,6 +97,7 @@ __all__ = [
     "Installment",
     "KeyHolder",
     "LotClosing",
+    "LotMark",
     "Membership",
     "OneTimeToken",
     "Payment",
@@ -93,6 +109,8 @@ __all__ = [
     "QuoteLine",
     "QuoteRevision",
     "QuoteTier",
+    "Repair",
+    "RepairShare",
     "Repayment",
     "Request",
     "RequestChange",
@@ -116,4 +134,5 @@ __all__ = [
     "Supplier",
     "SupplierPayment",
     "User",
+    "Wait",
 ]

@@ -16,9 +16,11 @@ from coop.groups.models import Group, Membership
 from coop.orders.models import Round, SharedCost
 from coop.suppliers.models import Product
 
-# Not pages of the demo: the static files, a link's redemption (it signs in as
-# someone else), the API (JSON, no layout, no words of the catalog).
-NOT_PAGES = {"static", "quotes.static", "auth.redeem_link"}
+# Not pages of the demo: the static files and the brand's logo, a link's
+# redemption (it signs in as someone else), the API (JSON, no layout, no words
+# of the catalog).
+NOT_PAGES = {"static", "quotes.static", "auth.redeem_link",
+             "certificates.logo"}  # the brand's logo: a picture, no words
 
 
 @dataclass
@@ -89,6 +91,13 @@ def load(app: Flask, session: Session) -> Demo:
         "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)),
         "cost_id": session.scalar(select(SharedCost.id)),
     }
+    from coop.certificates.models import Certificate, LotMark
+    from coop.equipment.models import Asset
+
+    params["asset_id"] = session.scalar(select(Asset.id).where(Asset.group_id == group.id))
+    params["cert_id"] = session.scalar(select(Certificate.id).where(
+        Certificate.group_id == group.id))
+    params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
     token = new_link(session, quote)
     session.commit()
     settled = next(r for r in rounds if r.state == "settled")

@@ -311,3 +311,25 @@ def make_two_supplier_round(session: Session, settle: bool = True):  # type: ign
     return SimpleNamespace(group=group, treasurer=treasurer, aigul=aigul, nurila=nurila,
                            agro=agro, textile=textile, rnd=rnd, seed=seed_item,
                            fabric=fabric_item)
+
+
+def make_equipment_world(session: Session, *, fee: int = 30_000, fee_unit: str = "day",
+                         owners_pay_fee: bool = True):  # type: ignore[no-untyped-def]
+    """A group with a treasurer, three owners of a motoblock (shares 2 600, 2 000,
+    2 000 som) and a member who owns none; nothing booked yet."""
+    from types import SimpleNamespace
+
+    from coop.equipment import services as equipment
+
+    group = make_group(session, "Техника")
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    owners = [make_member(session, group, name) for name in ("Айгүл", "Нурила", "Гүлнара")]
+    other = make_member(session, group, "Чолпон")
+    asset = equipment.create_asset(session, group, equipment.AssetInput(
+        name="Мотоблок", purchase_value=660_000, fee=fee, fee_unit=fee_unit,
+        owners_pay_fee=owners_pay_fee, keeper_id=owners[1].id,
+        owners={owners[0].id: 260_000, owners[1].id: 200_000, owners[2].id: 200_000}),
+        treasurer.user)
+    session.commit()
+    return SimpleNamespace(group=group, treasurer=treasurer, owners=owners, other=other,
+                           asset=asset, base=f"/groups/{group.id}/equipment/{asset.id}")

@@ -67,7 +67,16 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
                   if g.membership is not None else None)
     open_rounds = [r for r in orders.list_rounds(db.session, group, include_drafts=False)
                    if r.state == "open"]
+    from coop.certificates import services as certificates
+    from coop.equipment import services as equipment
+    from coop.i18n import local_today
+
+    today = local_today()
+    reminders = certificates.reminders(db.session, group, today) if g.is_treasurer else []
+    my_bookings = (equipment.upcoming(db.session, group, today, g.membership)
+                   if g.membership is not None else [])
     return render_then_commit("groups/dashboard.html", group=group, members=members,
+                              reminders=reminders, my_bookings=my_bookings,
                               fund_balance=fund_balance, fund_chart=fund_chart,
                               savings_chart=savings_chart, savings=savings,
                               my_balance=my_balance, open_rounds=open_rounds)

@@ -12,7 +12,9 @@ from coop.extensions import db
 # it; suppliers is what the group still owes for purchases that no supplier
 # account carries (transport, bills settled before supplier accounts);
 # supplier is what it owes one supplier (coop/payables).
+# equipment is the maintenance fund of one jointly owned asset (coop/equipment).
 ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier",
+                 "equipment",
                  *("sg_shares", "sg_loan", "sg_dues", "sg_box_loan", "sg_box_social",
                    "sg_income", "sg_social"))
 # A savings group's accounts (coop/savings, spec/savings.md §8), apart from the
@@ -32,8 +34,8 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("group_id", "kind", "membership_id"),
         CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers', 'bank', 'mobile', "
-                        "'supplier', 'sg_shares', 'sg_loan', 'sg_dues', 'sg_box_loan', "
-                        "'sg_box_social', 'sg_income', 'sg_social')", name="kind"),
+                        "'supplier', 'equipment', 'sg_shares', 'sg_loan', 'sg_dues', "
+                        "'sg_box_loan', 'sg_box_social', 'sg_income', 'sg_social')", name="kind"),
         CheckConstraint("(kind IN ('sg_shares', 'sg_loan', 'sg_dues')) = "
                         "(cycle_member_id IS NOT NULL)", name="cycle_member_link"),
         UniqueConstraint("kind", "cycle_member_id"),

@@ -35,6 +35,9 @@ KIND_NAMES = {
     "supplier_credit": _l("Supplier's credit note"),
     "supplier_payment": _l("Paid to the supplier"),
     "method_transfer": _l("Earlier payments by bank or mobile money, moved out of the cash"),
+    "equipment_fee": _l("Equipment usage fee"),
+    "equipment_repair": _l("Equipment repair paid from its maintenance fund"),
+    "equipment_repair_share": _l("Equipment repair: owner's share"),
 }
 METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
 MAX_AMOUNT = 10**14
@@ -151,12 +154,13 @@ class Books:
     bank: int = 0
     mobile: int = 0
     payables: int = 0  # what the group owes its suppliers, all supplier accounts together
+    equipment: int = 0  # the maintenance funds of the group's equipment, together
 
     @property
     def total(self) -> int:
         """All accounts together: always zero."""
         return (self.members_net + self.fund + self.cash + self.bank + self.mobile
-                + self.suppliers + self.payables)
+                + self.suppliers + self.payables + self.equipment)
 
     @property
     def cash_on_hand(self) -> int:
@@ -202,12 +206,14 @@ def books(session: Session, group: Group, memberships: list[Membership]) -> Book
                  if mid not in listed)
     by_kind: dict[str, int] = defaultdict(int)
     for account_id, kind in session.execute(select(Account.id, Account.kind).where(
-            Account.group_id == group.id, Account.kind.in_(("bank", "mobile", "supplier")))):
+            Account.group_id == group.id,
+            Account.kind.in_(("bank", "mobile", "supplier", "equipment")))):
         by_kind[kind] += by_account.get(account_id, 0)
     return Books(members=members, fund=by_account.get(accounts.fund, 0),
                  cash=by_account.get(accounts.cash, 0),
                  suppliers=by_account.get(accounts.suppliers, 0) + hidden,
-                 bank=by_kind["bank"], mobile=by_kind["mobile"], payables=by_kind["supplier"])
+                 bank=by_kind["bank"], mobile=by_kind["mobile"], payables=by_kind["supplier"],
+                 equipment=by_kind["equipment"])
 
 
 # --------------------------------------------------------------------------

@@ -594,9 +594,67 @@ def case_api_reopen_savings_meeting(s: Session) -> Case:
     return Case(f"{w.url}/reopen", counter(Posting, Posting.reverses_id == loan_out),
                 w.world.group.id, headers=w.headers,
                 json={"reason": "ошибка в долях", "key_holder_ids": w.world.key_holder_ids})
+def _equipment(s: Session, *, handed_over: bool = False) -> SimpleNamespace:
+    from coop.equipment import domain
+    from coop.equipment import services as equipment
+    from coop.i18n import local_today
+    from tests.factories import make_equipment_world
+
+    w = make_equipment_world(s)
+    w.email = w.treasurer.user.email
+    if handed_over:
+        today = local_today()
+        w.booking = equipment.book(s, w.asset, w.other, domain.slots(today, False, today, False),
+                                   actor=w.treasurer.user, today=today)
+        equipment.hand_over(s, w.booking, condition="исправен")
+        s.commit()
+    return w
+
+
+def case_equipment_book(s: Session) -> Case:
+    from coop.equipment.models import Booking
+
+    w = _equipment(s)
+    return Case(f"{w.base}/book", counter(Booking), w.group.id,
+                data={"member": str(w.other.id), "day_from": "2099-05-04", "part_from": "morning",
+                      "day_to": "2099-05-05", "part_to": "evening", "note": "",
+                      "idempotency_key": KEY}, login=w.email)
+
+
+def case_equipment_take_back(s: Session) -> Case:
+    w = _equipment(s, handed_over=True)
+    return Case(f"{w.base}/bookings/{w.booking.id}/return", postings("equipment_fee"),
+                w.group.id, data={f"b{w.booking.id}-condition": "исправен",
+                                  f"b{w.booking.id}-idempotency_key": KEY}, login=w.email)
+
+
+def case_equipment_record_repair(s: Session) -> Case:
+    from coop.equipment.models import Repair
+
+    w = _equipment(s)
+    return Case(f"{w.base}/repairs", counter(Repair), w.group.id,
+                data={"cost": "1000", "description": "ремень", "mode": "fund",
+                      "method": "cash", "repaired_on": "2026-12-01", "idempotency_key": KEY},
+                login=w.email)
+
+
+def case_api_book_equipment(s: Session) -> Case:
+    from coop.equipment.models import Booking
+
+    w = _equipment(s)
+    token = make_api_token(s, w.treasurer.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/equipment/{w.asset.id}/bookings", counter(Booking),
+                w.group.id, json={"membership_id": w.other.id, "from": "2099-05-04",
+                                  "to": "2099-05-05"},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
 
 
 MONEY: dict[str, Callable[[Session], Case]] = {
+    "api.book_equipment": case_api_book_equipment,
+    "equipment.book": case_equipment_book,
+    "equipment.take_back": case_equipment_take_back,
+    "equipment.record_repair": case_equipment_record_repair,
     "payables.pay": case_payables_pay,
     "api.pay_supplier": case_api_pay_supplier,
     "ledger.record_payment": case_ledger_record_payment,
@@ -655,6 +713,16 @@ NOT_MONEY: dict[str, str] = {
     **{f"api.remove_savings_{kind}": "takes back " + SAVINGS_DRAFT for kind in (
         "fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
         "difference")},
+    "equipment.new_asset": "adds equipment and its owners' shares; no money moves",
+    "equipment.edit_asset": "changes equipment's details and fee; no money moves",
+    "equipment.set_state": "available, in repair or retired",
+    "equipment.join_wait": "a place on the waiting list (the same request keeps one place)",
+    "equipment.cancel_wait": "leaves the waiting list",
+    "equipment.cancel_booking": "frees a slot, once (a conditional move); no money moves",
+    "equipment.hand_over": "notes the condition at hand-over, once (a conditional move)",
+    "certificates.edit_certificate": "a certificate's details and scan",
+    "certificates.brand": "the group's brand and logo",
+    "certificates.set_marks": "which certificate a lot's labels carry",
     "api.add_member": "adds a member",
     "api.add_product": "adds a catalog product",
     "api.split_preview": "computes a split, writes nothing",

@@ -23,7 +23,9 @@ PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplie
           "quotes.supplier_decline", "documents.supplier_purchase_order", "static",
           "quotes.static",
           # the API's description, and the supplier's quote through her link's token
-          "api.openapi_document", "api.quote", "api.submit_quote"}
+          "api.openapi_document", "api.quote", "api.submit_quote",
+          # a lot's traceability page, opened from the QR code on its labels
+          "certificates.trace"}
 SIGNED_IN = {"groups.home", "auth.change_password", "auth.logout", "api.split_preview",
              "api.savings_preview",
              "groups.create_group", "auth.api_tokens_page", "auth.revoke_api_token", "auth.account",
@@ -40,7 +42,12 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.save_my_order", "api.member_order", "api.save_member_order", "api.round_split",
           "api.statement", "api.member_documents", "api.document", "api.list_lots",
           "api.lot_detail", "savings.group_indicators", "savings.group_indicators_csv",
-          "savings.index", "api.savings_cycles"}
+          "savings.index", "api.savings_cycles",
+          "equipment.list_assets", "equipment.asset_page", "equipment.book",
+          "equipment.join_wait", "equipment.report", "equipment.booking_sheet",
+          "certificates.list_certificates", "certificates.scan", "certificates.logo",
+          "api.list_equipment", "api.equipment_detail", "api.book_equipment",
+          "api.list_certificates"}
 
 
 # A savings cycle's routes are walked in the demo's savings group (test_savings_walk).
@@ -97,6 +104,20 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
     from coop.api.services import create_token
 
     params["token_id"] = create_token(session, aigul.user, "walk")[0].id
+    from coop.certificates.models import Certificate, LotMark
+    from coop.equipment.models import Asset, Booking, Wait
+
+    # someone else's booking and place on the waiting list; the walk's member keeps nothing
+    params["asset_id"] = session.scalar(select(Asset.id).where(Asset.group_id == group.id))
+    params["booking_id"] = session.scalar(select(Booking.id).where(
+        Booking.asset_id == params["asset_id"], Booking.state == "booked",
+        Booking.membership_id != aigul.id))
+    params["wait_id"] = session.scalar(select(Wait.id).where(
+        Wait.asset_id == params["asset_id"], Wait.membership_id != aigul.id))
+    params["cert_id"] = session.scalar(select(Certificate.id).where(
+        Certificate.group_id == group.id))
+    params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
+    assert all(params[k] for k in ("asset_id", "booking_id", "wait_id", "cert_id", "code"))
     session.commit()
     # a document of someone else: the treasurer issues her invoice
     client = app_ctx.test_client()
@@ -181,6 +202,9 @@ def test_a_member_sees_her_own_and_nothing_of_the_treasurer(app_ctx: Flask, worl
                 assert code in (403, 404), f"{where}: a treasurer's page gave {code}"
             elif "membership_id" in rule.arguments or "document_id" in rule.arguments:
                 assert code in (403, 404), f"{where}: another member's gave {code}"
+            elif rule.rule.startswith("/api/"):
+                # let in, and told what the form post lacks (JSON, an Idempotency-Key)
+                assert code in (200, 400, 405, 415, 422), f"{where}: {code}"
             else:
                 assert code in (200, 302, 405, 422), f"{where}: {code}"
     assert not unclassified, f"classify these routes in the walk: {unclassified}"

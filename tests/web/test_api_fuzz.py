@@ -69,6 +69,8 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
         invoice = documents.issue_invoice(session, settled, member, treasurer.user)
         quote = session.scalar(select(Quote).join(Round).where(Round.group_id == group.id))
         link = quotes.new_link(session, quote)
+        from coop.equipment.models import Asset
+
         _token, raw = create_token(session, treasurer.user, "schemathesis")
         members = sorted((m for m in group.memberships if not m.is_treasurer),
                          key=lambda m: m.id)
@@ -86,6 +88,8 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
             "document_id": [invoice.id] if invoice else [],
             "token": [link],
             **{name: [value] for name, value in savings.items()},
+            "asset_id": list(session.scalars(select(Asset.id).where(
+                Asset.group_id == group.id))),
         }
         by_round: dict[int, list[int]] = {}
         for item_id, round_id in session.execute(select(RoundItem.id, RoundItem.round_id).join(

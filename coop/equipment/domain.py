@@ -1,0 +1,182 @@
+"""The rules of jointly owned equipment, pure: slots of half-days, overlaps,
+the usage fee, and how a repair is paid (the maintenance fund first, the rest
+by the owners in their shares, largest remainder). No Flask, no SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from coop.money import half_up_div, largest_remainder
+
+MAX_HALF_DAYS = 120  # a booking of at most 60 days
+MAX_MINUTES = 24 * 60 * 60  # hours used, at most 60 full days
+
+
+def slot_of(day: date, afternoon: bool = False) -> int:
+    """The half-day starting `day` (morning) or its afternoon."""
+    return day.toordinal() * 2 + (1 if afternoon else 0)
+
+
+def slots(day_from: date, from_afternoon: bool, day_to: date, to_midday: bool
+          ) -> tuple[int, int]:
+    """[slot_from, slot_to): from the morning (or afternoon) of `day_from` until
+    the midday (or evening) of `day_to`."""
+    return slot_of(day_from, from_afternoon), day_to.toordinal() * 2 + (1 if to_midday else 2)
+
+
+def slot_day(slot: int) -> date:
+    return date.fromordinal(slot // 2)
+
+
+def is_afternoon(slot: int) -> bool:
+    return slot % 2 == 1
+
+
+def end_day(slot_to: int) -> date:
+    """The last day a booking ending at `slot_to` (exclusive) holds."""
+    return date.fromordinal((slot_to - 1) // 2)
+
+
+def ends_midday(slot_to: int) -> bool:
+    return slot_to % 2 == 1
+
+
+def half_days(slot_from: int, slot_to: int) -> int:
+    return slot_to - slot_from
+
+
+def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class BookingProblem(str):
+    """Why a booking cannot be made (a key the services translate)."""
+
+
+EMPTY = BookingProblem("empty")
+PAST = BookingProblem("past")
+TOO_LONG = BookingProblem("too_long")
+TAKEN = BookingProblem("taken")
+NOT_AVAILABLE = BookingProblem("not_available")
+INACTIVE = BookingProblem("inactive")
+
+
+def booking_problem(slot_range: tuple[int, int], *, today: date, asset_state: str,
+                    member_active: bool, taken: Iterable[tuple[int, int]]
+                    ) -> BookingProblem | None:
+    """The first reason this booking cannot be made, else None."""
+    start, end = slot_range
+    if end <= start:
+        return EMPTY
+    if start < slot_of(today):
+        return PAST
+    if end - start > MAX_HALF_DAYS:
+        return TOO_LONG
+    if asset_state != "available":
+        return NOT_AVAILABLE
+    if not member_active:
+        return INACTIVE
+    if any(overlaps(slot_range, other) for other in taken):
+        return TAKEN
+    return None
+
+
+def usage_fee(*, fee: int, unit: str, half_day_count: int, minutes: int | None,
+              is_owner: bool, owners_pay_fee: bool) -> int:
+    """The fee for one turn: per day (a half-day is half a day's fee, rounded
+    half up) or per hour of use (minutes, rounded half up); nothing for an
+    owner when the group decided owners do not pay."""
+    if is_owner and not owners_pay_fee:
+        return 0
+    if unit == "hour":
+        return half_up_div(fee * (minutes or 0), 60)
+    return half_up_div(fee * half_day_count, 2)
+
+
+@dataclass(frozen=True)
+class RepairSplit:
+    from_fund: int
+    shares: dict[int, int] = field(default_factory=dict)  # membership id -> amount
+
+    @property
+    def total(self) -> int:
+        return self.from_fund + sum(self.shares.values())
+
+
+class RepairError(ValueError):
+    """A repair that cannot be paid as asked (a key the services translate)."""
+
+
+def split_repair(cost: int, *, fund_balance: int, mode: str,
+                 owners: Sequence[tuple[int, int]]) -> RepairSplit:
+    """Mode `fund`: the maintenance fund pays what it holds, the owners the rest
+    in their shares; mode `owners`: the owners pay all of it. `owners` are
+    (membership id, share) in a stable order; the parts add up to the cost."""
+    if cost <= 0:
+        raise RepairError("cost")
+    if mode not in ("fund", "owners"):
+        raise RepairError("mode")
+    from_fund = min(cost, max(fund_balance, 0)) if mode == "fund" else 0
+    rest = cost - from_fund
+    if rest == 0:
+        return RepairSplit(from_fund)
+    if not owners:
+        raise RepairError("no_owners")
+    parts = largest_remainder(rest, [share for _member, share in owners])
+    return RepairSplit(from_fund, {member: part for (member, _share), part
+                                   in zip(owners, parts, strict=True) if part})
+
+
+def shares_from_amounts(amounts: Mapping[int, int]) -> list[tuple[int, int]]:
+    """Owners' shares from what each paid (the round's split): those who paid
+    something, by membership id."""
+    return sorted((member, amount) for member, amount in amounts.items() if amount > 0)
+
+
+@dataclass
+class UsageLine:
+    membership_id: int
+    half_days: int = 0
+    minutes: int = 0
+    turns: int = 0
+    fees: int = 0
+    repairs: int = 0  # her part of the repairs the owners paid
+
+
+@dataclass
+class UsageReport:
+    lines: list[UsageLine]
+    fees: int  # what the asset earned
+    repairs: int  # what it cost in repairs
+    repairs_from_fund: int
+    fund_balance: int
+
+    @property
+    def net(self) -> int:
+        return self.fees - self.repairs
+
+
+def usage_report(bookings: Iterable[tuple[int, int, int, int | None, int | None]],
+                 repairs: Iterable[tuple[int, int]],
+                 repair_shares: Iterable[tuple[int, int]], fund_balance: int
+                 ) -> UsageReport:
+    """`bookings`: (membership id, slot_from, slot_to, minutes, fee) of the
+    returned turns; `repairs`: (cost, from the fund); `repair_shares`:
+    (membership id, amount)."""
+    lines: dict[int, UsageLine] = {}
+    fees = 0
+    for member, start, end, minutes, fee in bookings:
+        line = lines.setdefault(member, UsageLine(member))
+        line.turns += 1
+        line.half_days += end - start
+        line.minutes += minutes or 0
+        line.fees += fee or 0
+        fees += fee or 0
+    for member, amount in repair_shares:
+        lines.setdefault(member, UsageLine(member)).repairs += amount
+    repair_list = list(repairs)
+    return UsageReport(sorted(lines.values(), key=lambda line: line.membership_id), fees,
+                       sum(cost for cost, _fund in repair_list),
+                       sum(fund for _cost, fund in repair_list), fund_balance)

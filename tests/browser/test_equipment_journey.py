@@ -1,0 +1,158 @@
+"""The group's motoblock, as the treasurer uses it on her phone (390 px, no
+JavaScript needed): she books it for a member through the pages (a taken slot
+is refused), hands it over, takes it back with its fee into the maintenance
+fund, records a repair the fund cannot cover alone and sees it split among
+the owners by their shares; then she prints the certified jam lot's labels
+(the declaration's number in the PDF) and opens its public traceability page
+as a buyer would, signed out."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from coop.certificates.demo import NUMBER
+from coop.demo import DEMO_PASSWORD, KG_GROUP
+from coop.equipment import services as equipment
+from coop.equipment.demo import MOTOBLOCK
+from coop.equipment.models import Asset
+from coop.extensions import db
+from coop.groups.models import Group
+from coop.i18n import local_today
+from coop.ledger import services as ledger
+from coop.ledger.checks import check_books
+from tests.browser.conftest import screenshot
+
+MEMBER = "Чолпон Сыдыкова"
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\u00a0\u202f ]+", " ", text)
+
+
+def _fund(page) -> str:  # type: ignore[no-untyped-def]
+    return _plain(page.inner_text("#fund"))
+
+
+def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
+        browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    group = db.session.scalar(select(Group).where(Group.name == KG_GROUP))
+    asset = db.session.scalar(select(Asset).where(Asset.name == MOTOBLOCK))
+    assert group is not None and asset is not None
+    fund_before = equipment.fund_balance(db.session, asset)
+    db.session.commit()
+    day = (local_today() + timedelta(days=5)).isoformat()
+    context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=login]", "mairam@coop.example")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("form.narrow button[type=submit]")
+        page.click("main .actions >> text=Техника")  # from the overview
+        page.click(f"text={MOTOBLOCK}")
+        assert _fund(page) == "0,00 сом"
+
+        form = page.locator("form[action$='/book']")
+        form.locator("select[name=member]").select_option(label=MEMBER)
+        form.locator("input[name=day_from]").fill(day)
+        form.locator("input[name=day_to]").fill(day)
+        sent = {name: form.locator(f"input[name={name}]").input_value()
+                for name in ("csrf_token", "idempotency_key", "day_from", "day_to")}
+        sent.update(member=form.locator("select[name=member]").input_value(),
+                    part_from="morning", part_to="evening", note="")
+        action = live_server + form.get_attribute("action")
+        form.locator("button[type=submit]").first.click()
+        assert "забронирована" in page.inner_text("main")
+        assert MEMBER in page.inner_text("#calendar ~ .table-wrap")
+        screenshot(page, "equipment-booked")
+        # The same form sent again (a double click, Back and send): still one booking
+        again = page.request.post(action, form=sent)
+        assert again.ok and ("уже записано" in again.text()
+                             or "already recorded" in again.text())
+        page.reload()
+        assert page.locator(".booking", has_text=MEMBER).count() == 1
+
+        # Someone else wants the same day: refused, in Russian
+        form = page.locator("form[action$='/book']")
+        form.locator("select[name=member]").select_option(label="Айгүл Токтогулова")
+        form.locator("input[name=day_from]").fill(day)
+        form.locator("input[name=day_to]").fill(day)
+        form.locator("button[type=submit]").first.click()
+        assert "Это время уже занято" in page.inner_text("main")
+
+        page.goto(f"{live_server}/groups/{group.id}/equipment/{asset.id}")
+        card = page.locator(".booking", has_text=MEMBER)
+        card.locator("form[action$='/hand-over'] input[name$='-condition']").fill(
+            "исправен, бак полный")
+        card.locator("form[action$='/hand-over'] button").click()
+        assert f"Выдано: {MEMBER}" in page.inner_text("main")
+        card = page.locator(".booking", has_text=MEMBER)
+        card.locator("form[action$='/return'] input[name$='-condition']").fill("исправен")
+        card.locator("form[action$='/return'] button").click()
+        assert "плата за пользование 300,00 сом" in _plain(page.inner_text("main"))
+        fund_after_fee = fund_before + 30_000
+        assert _fund(page) == "300,00 сом"
+
+        # A repair of 1 300 som: the fund pays its 300, the four owners share 1 000
+        form = page.locator("form[action$='/repairs']")
+        form.locator("input[name=cost]").fill("1300")
+        form.locator("input[name=description]").fill("замена сцепления")
+        form.locator("select[name=mode]").select_option("fund")
+        form.locator("button[type=submit]").click()
+        assert "Ремонт на 1 300,00 сом записан" in _plain(page.inner_text("main"))
+        assert _fund(page) == "0,00 сом"
+        repairs = _plain(page.inner_text("#repairs"))
+        assert "замена сцепления" in repairs
+        for name, share in (("Айгүл Токтогулова", "302,32"), ("Майрам Дүйшөнбаева", "232,56"),
+                            ("Нурила Асанова", "232,56"), ("Гүлнара Осмонова", "232,56")):
+            assert f"{name}: {share} сом" in repairs, repairs
+        screenshot(page, "equipment-repaired")
+        page.click("text=Отчёт об использовании")
+        assert _plain(page.inner_text("#earned")) == "600,00 сом"  # the demo's turn and this one
+
+        # The certified jam lot: its labels carry the declaration's number
+        page.click("nav.tabs >> text=Продажи")
+        page.click("text=Варенье из абрикосов")
+        page.click("text=Этикетки")
+        assert "На этикетках будут номер" in page.inner_text("#eligibility")
+        label_url = page.locator("form[action$='/labels.pdf']").get_attribute("action")
+        pdf = page.request.get(f"{live_server}{label_url}?grade=&size=small&count=21")
+        assert pdf.status == 400  # no grade chosen: the page says so, no PDF
+        grade = page.locator("select[name=grade] option").first.get_attribute("value")
+        pdf = page.request.get(f"{live_server}{label_url}?grade={grade}&net=0,5"
+                               f"&packed_on={local_today().isoformat()}"
+                               f"&best_before={(local_today() + timedelta(days=365)).isoformat()}"
+                               "&size=medium&count=8")
+        assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+        text = _plain("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages))
+        assert NUMBER in text and "Светлая Поляна" in text and "Варенье из абрикосов" in text
+        trace = page.locator("#trace-link").get_attribute("href")
+    finally:
+        context.close()
+
+    # The buyer scans the QR code: no sign-in, no member's name
+    buyer = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844})
+    try:
+        public = buyer.new_page()
+        public.goto(f"{live_server}{trace}")
+        body = public.inner_text("main")
+        assert "Варенье из абрикосов" in body and "Светлая Поляна" in body
+        assert NUMBER in body
+        assert MEMBER not in body and "Майрам Дукенбаева" not in body
+        screenshot(public, "trace-page")
+    finally:
+        buyer.close()
+
+    db.session.expire_all()
+    assert equipment.fund_balance(db.session, asset) == fund_after_fee - 30_000
+    assert check_books(db.session, group.id) == []
+    books = ledger.books(db.session, group, list(group.memberships))
+    assert books.total == 0
+

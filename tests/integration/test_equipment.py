@@ -1,0 +1,263 @@
+"""Jointly owned equipment through its services, on the database: bookings
+that never overlap (the database refuses it too), the waiting list, hand-over
+and return with the fee into the maintenance fund, repairs from the fund and
+by the owners, the usage report; the books balance after all of it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coop.equipment import domain
+from coop.equipment import services as equipment
+from coop.equipment.models import Booking
+from coop.errors import DomainError
+from coop.ledger import services as ledger
+from coop.ledger.checks import check_books
+from tests.factories import make_equipment_world
+from tests.integration.test_concurrency import run_together
+
+TODAY = date(2026, 5, 4)
+
+
+def day(offset: int, afternoon: bool = False, to_midday: bool = False, days: int = 1
+        ) -> tuple[int, int]:
+    first = TODAY + timedelta(days=offset)
+    return domain.slots(first, afternoon, first + timedelta(days=days - 1), to_midday)
+
+
+def _book(session: Session, w, member, slot_range, key=None):  # type: ignore[no-untyped-def]
+    return equipment.book(session, w.asset, member, slot_range, actor=w.treasurer.user,
+                          today=TODAY, idempotency_key=key)
+
+
+def _books(session: Session, w) -> ledger.Books:  # type: ignore[no-untyped-def]
+    return ledger.books(session, w.group, [w.treasurer, *w.owners, w.other])
+
+
+def test_an_overlapping_booking_is_refused_and_the_waiting_list_gets_the_slot(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    first = _book(session, w, w.owners[0], day(1, days=2))
+    with pytest.raises(DomainError, match="already booked"):
+        _book(session, w, w.other, day(2, afternoon=True))
+    _book(session, w, w.other, day(3))  # the next day is free
+    wait = equipment.join_waiting_list(session, w.asset, w.other, day(2), today=TODAY)
+    assert equipment.join_waiting_list(session, w.asset, w.other, day(2), today=TODAY) is wait
+    made = equipment.cancel_booking(session, first, actor=w.treasurer.user, today=TODAY)
+    assert [(b.membership_id, b.slot_from, b.slot_to) for b in made] == [
+        (w.other.id, *day(2))]
+    assert wait.state == "booked" and wait.booking_id == made[0].id
+
+
+def test_the_same_booking_form_twice_books_once(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    one = _book(session, w, w.other, day(1), key="same-form-key-000001")
+    assert _book(session, w, w.other, day(1), key="same-form-key-000001") is one
+    assert session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+@pytest.mark.parametrize(("slot_range", "message"), [
+    (day(-1), "past"), (day(1, days=61), "60 days")])
+def test_bad_bookings_are_refused(app_ctx, session: Session, slot_range, message) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    with pytest.raises(DomainError, match=message):
+        _book(session, w, w.other, slot_range)
+
+
+def test_a_deactivated_member_or_a_retired_asset_cannot_be_booked(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    w.other.active = False
+    with pytest.raises(DomainError, match="no longer active"):
+        _book(session, w, w.other, day(1))
+    equipment.set_state(session, w.asset, "retired")
+    assert w.asset.fee == 0
+    with pytest.raises(DomainError, match="cannot be booked"):
+        _book(session, w, w.owners[0], day(1))
+    with pytest.raises(DomainError, match="retired asset takes no usage fee"):
+        equipment.update_asset(session, w.asset, equipment.AssetInput(name="Мотоблок",
+                                                                      fee=100))
+
+
+def test_an_asset_with_bookings_to_come_cannot_be_retired(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    _book(session, w, w.other, day(1))
+    with pytest.raises(DomainError, match="bookings first"):
+        equipment.set_state(session, w.asset, "retired")
+
+
+def test_the_database_refuses_an_overlap_the_services_did_not_check(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    _book(session, w, w.other, day(1, days=2))
+    session.commit()
+    start, end = day(2)
+    with pytest.raises(IntegrityError):
+        session.execute(text(
+            "INSERT INTO asset_bookings (group_id, asset_id, membership_id, slot_from, slot_to, "
+            "state, note, condition_out, condition_back, created_at) VALUES (:g, :a, :m, :f, "
+            ":t, 'booked', '', '', '', CURRENT_TIMESTAMP)"),
+            {"g": w.group.id, "a": w.asset.id, "m": w.owners[0].id, "f": start, "t": end})
+        session.flush()
+    session.rollback()
+    # A cancelled booking holds nothing: the same slot is free for a new one.
+    booking = session.scalar(select(Booking))
+    assert booking is not None
+    equipment.cancel_booking(session, booking, actor=w.treasurer.user, today=TODAY)
+    _book(session, w, w.owners[0], day(2))
+
+
+def test_hand_over_and_return_post_the_fee_into_the_maintenance_fund(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    booking = _book(session, w, w.other, day(0, afternoon=True, days=2))  # 3 half-days
+    with pytest.raises(DomainError, match="condition"):
+        equipment.hand_over(session, booking, condition=" ")
+    assert equipment.hand_over(session, booking, condition="исправен")
+    assert not equipment.hand_over(session, booking, condition="исправен")  # sent twice
+    assert equipment.take_back(session, booking, condition="исправен", minutes=None,
+                               actor=w.treasurer.user)
+    assert not equipment.take_back(session, booking, condition="исправен", minutes=None,
+                                   actor=w.treasurer.user)
+    assert booking.fee == 45_000
+    assert equipment.fund_balance(session, w.asset) == 45_000
+    assert ledger.member_balance(session, w.other) == -45_000
+    books = _books(session, w)
+    assert books.equipment == 45_000 and books.total == 0
+    assert check_books(session, w.group.id) == []
+
+
+def test_owners_ride_free_when_the_group_decides(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session, owners_pay_fee=False)
+    booking = _book(session, w, w.owners[0], day(1))
+    equipment.hand_over(session, booking, condition="ok")
+    equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user)
+    assert booking.fee == 0 and booking.fee_posting_id is None
+
+
+def test_an_hourly_fee_needs_the_hours(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session, fee=12_000, fee_unit="hour")
+    booking = _book(session, w, w.other, day(1))
+    equipment.hand_over(session, booking, condition="ok")
+    with pytest.raises(DomainError, match="hours"):
+        equipment.take_back(session, booking, condition="ok", minutes=None,
+                            actor=w.treasurer.user)
+    equipment.take_back(session, booking, condition="ok", minutes=150, actor=w.treasurer.user)
+    assert booking.fee == 30_000
+
+
+def test_a_repair_takes_the_fund_then_the_owners_by_their_shares(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    booking = _book(session, w, w.other, day(0, days=2))  # 60 000
+    equipment.hand_over(session, booking, condition="ok")
+    equipment.take_back(session, booking, condition="ремень", minutes=None,
+                        actor=w.treasurer.user)
+    repair = equipment.record_repair(session, w.asset, cost=120_000, description="ремень",
+                                     mode="fund", method="cash", repaired_on=TODAY,
+                                     actor=w.treasurer.user, idempotency_key="repair-key-000001")
+    again = equipment.record_repair(session, w.asset, cost=120_000, description="ремень",
+                                    mode="fund", method="cash", repaired_on=TODAY,
+                                    actor=w.treasurer.user, idempotency_key="repair-key-000001")
+    assert again is repair and repair.from_fund == 60_000
+    shares = equipment.repair_shares(session, [repair.id])[repair.id]
+    assert [(s.membership_id, s.amount) for s in shares] == [
+        (w.owners[0].id, 23_636), (w.owners[1].id, 18_182), (w.owners[2].id, 18_182)]
+    assert equipment.fund_balance(session, w.asset) == 0
+    assert ledger.member_balance(session, w.owners[0]) == -23_636
+    report = equipment.usage_report(session, w.asset)
+    assert (report.fees, report.repairs, report.repairs_from_fund) == (60_000, 120_000, 60_000)
+    books = _books(session, w)
+    assert books.cash_on_hand == -120_000 and books.total == 0
+    assert check_books(session, w.group.id) == []
+
+
+def test_owners_come_from_the_rounds_split(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_settlement import awarded_example_02
+
+    group, treasurer, _members, rnd = awarded_example_02(session)
+    item = rnd.items[0]
+    asset = equipment.create_asset(session, group, equipment.AssetInput(
+        name="Сеялка", round_id=rnd.id, product_id=item.product_id), treasurer.user)
+    paid = equipment.owners_from_round(session, group, rnd.id, item.product_id)
+    assert {o.membership_id: o.share for o in asset.owners} == {
+        m: v for m, v in paid.items() if v > 0}
+    assert asset.purchase_value == sum(paid.values()) > 0
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["turn", "repair_fund", "repair_owners"]),
+                          st.integers(1, 4), st.integers(1, 500_000)), min_size=1, max_size=8))
+def test_the_books_balance_after_any_fees_and_repairs(app_ctx, session: Session,  # type: ignore[no-untyped-def]
+                                                      steps) -> None:
+    w = make_equipment_world(session)
+    members = [*w.owners, w.other]
+    offset = 0
+    for number, (what, who, amount) in enumerate(steps):
+        if what == "turn":
+            booking = _book(session, w, members[who - 1], day(offset, days=who))
+            offset += who
+            equipment.hand_over(session, booking, condition="ok")
+            equipment.take_back(session, booking, condition="ok", minutes=None,
+                                actor=w.treasurer.user)
+        else:
+            equipment.record_repair(session, w.asset, cost=amount, description="ремонт",
+                                    mode=what.removeprefix("repair_"), method="cash",
+                                    repaired_on=TODAY, actor=w.treasurer.user,
+                                    idempotency_key=f"property-repair-{number:06d}")
+    session.flush()
+    books = _books(session, w)
+    report = equipment.usage_report(session, w.asset)
+    assert books.total == 0
+    assert check_books(session, w.group.id) == []
+    assert report.fund_balance == report.fees - report.repairs_from_fund >= 0
+    assert books.equipment == report.fund_balance
+    session.rollback()
+
+
+def test_two_bookings_of_one_slot_at_once_make_one(pg_only, app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    asset_id, user_id = w.asset.id, w.treasurer.user_id
+    members = iter([w.owners[0].id, w.other.id])
+    slot_range = domain.slots(date.today() + timedelta(days=3), False,
+                              date.today() + timedelta(days=4), False)
+
+    def book(s: Session) -> None:
+        from coop.auth.models import User
+        from coop.equipment.models import Asset
+        from coop.groups.models import Membership
+
+        equipment.book(s, s.get(Asset, asset_id), s.get(Membership, next(members)), slot_range,
+                       actor=s.get(User, user_id), today=date.today())
+
+    outcomes = run_together(app_ctx, book, n=2)
+    assert sorted(outcomes) == ["ok", "refused"], outcomes
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Booking).where(
+        Booking.asset_id == asset_id)) == 1
+
+
+def test_the_exclusion_constraint_alone_stops_two_bookings_at_once(
+        pg_only, app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Without the services' lock: two raw inserts of one slot, at once."""
+    w = make_equipment_world(session)
+    params = iter([w.owners[0].id, w.other.id])
+    start, end = day(400)
+
+    def insert(s: Session) -> None:
+        s.execute(text(
+            "INSERT INTO asset_bookings (group_id, asset_id, membership_id, slot_from, slot_to, "
+            "state, note, condition_out, condition_back, created_at) VALUES (:g, :a, :m, :f, "
+            ":t, 'booked', '', '', '', now())"),
+            {"g": w.group.id, "a": w.asset.id, "m": next(params), "f": start, "t": end})
+
+    outcomes = run_together(app_ctx, insert, n=2)
+    assert sorted(outcomes) == ["IntegrityError", "ok"], outcomes

@@ -1,0 +1,115 @@
+"""The rules of jointly owned equipment (coop.equipment.domain), pure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coop.equipment import domain
+
+TODAY = date(2026, 5, 4)
+
+
+def test_slots_run_over_half_days_and_the_end_is_exclusive() -> None:
+    start, end = domain.slots(TODAY, False, TODAY, True)  # a morning
+    assert end - start == 1
+    start, end = domain.slots(TODAY, True, date(2026, 5, 5), False)  # afternoon to evening
+    assert end - start == 3
+    assert domain.slot_day(start) == TODAY and domain.is_afternoon(start)
+    assert domain.end_day(end) == date(2026, 5, 5) and not domain.ends_midday(end)
+
+
+def test_a_morning_and_the_same_afternoon_do_not_overlap() -> None:
+    morning = domain.slots(TODAY, False, TODAY, True)
+    afternoon = domain.slots(TODAY, True, TODAY, False)
+    assert not domain.overlaps(morning, afternoon)
+    assert domain.overlaps(domain.slots(TODAY, False, TODAY, False), afternoon)
+
+
+@pytest.mark.parametrize(("slot_range", "state", "active", "taken", "problem"), [
+    ((10, 10), "available", True, [], domain.EMPTY),
+    ((domain.slot_of(TODAY) - 1, domain.slot_of(TODAY) + 2), "available", True, [],
+     domain.PAST),
+    ((domain.slot_of(TODAY), domain.slot_of(TODAY) + 121), "available", True, [],
+     domain.TOO_LONG),
+    ((domain.slot_of(TODAY), domain.slot_of(TODAY) + 2), "retired", True, [],
+     domain.NOT_AVAILABLE),
+    ((domain.slot_of(TODAY), domain.slot_of(TODAY) + 2), "in_repair", True, [],
+     domain.NOT_AVAILABLE),
+    ((domain.slot_of(TODAY), domain.slot_of(TODAY) + 2), "available", False, [],
+     domain.INACTIVE),
+    ((domain.slot_of(TODAY), domain.slot_of(TODAY) + 2), "available", True,
+     [(domain.slot_of(TODAY) + 1, domain.slot_of(TODAY) + 3)], domain.TAKEN),
+    ((domain.slot_of(TODAY), domain.slot_of(TODAY) + 2), "available", True,
+     [(domain.slot_of(TODAY) + 2, domain.slot_of(TODAY) + 4)], None),
+])
+def test_booking_problems(slot_range, state, active, taken, problem) -> None:  # type: ignore[no-untyped-def]
+    assert domain.booking_problem(slot_range, today=TODAY, asset_state=state,
+                                  member_active=active, taken=taken) == problem
+
+
+def test_usage_fee_per_day_counts_half_days_and_rounds_half_up() -> None:
+    assert domain.usage_fee(fee=30_000, unit="day", half_day_count=3, minutes=None,
+                            is_owner=False, owners_pay_fee=True) == 45_000
+    assert domain.usage_fee(fee=30_001, unit="day", half_day_count=1, minutes=None,
+                            is_owner=False, owners_pay_fee=True) == 15_001
+
+
+def test_usage_fee_per_hour_counts_minutes() -> None:
+    assert domain.usage_fee(fee=12_000, unit="hour", half_day_count=2, minutes=150,
+                            is_owner=False, owners_pay_fee=True) == 30_000
+
+
+def test_owners_pay_nothing_when_the_group_decided_so() -> None:
+    assert domain.usage_fee(fee=30_000, unit="day", half_day_count=2, minutes=None,
+                            is_owner=True, owners_pay_fee=False) == 0
+    assert domain.usage_fee(fee=30_000, unit="day", half_day_count=2, minutes=None,
+                            is_owner=False, owners_pay_fee=False) == 30_000
+
+
+def test_a_repair_takes_the_fund_first_and_splits_the_rest_by_shares() -> None:
+    split = domain.split_repair(100_000, fund_balance=40_000, mode="fund",
+                                owners=[(1, 260_000), (2, 200_000), (3, 200_000)])
+    assert split.from_fund == 40_000
+    assert split.shares == {1: 23_636, 2: 18_182, 3: 18_182}
+    assert split.total == 100_000
+
+
+def test_a_repair_the_fund_covers_needs_no_owners() -> None:
+    split = domain.split_repair(30_000, fund_balance=40_000, mode="fund", owners=[])
+    assert split == domain.RepairSplit(30_000)
+
+
+def test_owners_mode_leaves_the_fund_alone() -> None:
+    split = domain.split_repair(10, fund_balance=40_000, mode="owners", owners=[(1, 1), (2, 2)])
+    assert split.from_fund == 0 and split.shares == {1: 3, 2: 7}
+
+
+def test_a_repair_the_fund_cannot_cover_without_owners_is_refused() -> None:
+    with pytest.raises(domain.RepairError, match="no_owners"):
+        domain.split_repair(50_000, fund_balance=10_000, mode="fund", owners=[])
+    with pytest.raises(domain.RepairError):
+        domain.split_repair(0, fund_balance=0, mode="fund", owners=[(1, 1)])
+
+
+@given(st.integers(1, 10**12), st.integers(-10**6, 10**12), st.sampled_from(["fund", "owners"]),
+       st.lists(st.integers(1, 10**9), min_size=1, max_size=12))
+def test_repair_parts_always_add_up_to_the_cost(cost, fund, mode, shares) -> None:  # type: ignore[no-untyped-def]
+    split = domain.split_repair(cost, fund_balance=fund, mode=mode,
+                                owners=list(enumerate(shares, start=1)))
+    assert split.total == cost
+    assert 0 <= split.from_fund <= max(fund, 0)
+    assert all(part > 0 for part in split.shares.values())
+
+
+def test_usage_report_adds_turns_fees_and_repairs() -> None:
+    report = domain.usage_report([(1, 0, 4, None, 60_000), (1, 10, 11, None, 15_000),
+                                  (2, 20, 22, None, 30_000)],
+                                 [(100_000, 40_000)], [(1, 60_000)], 65_000)
+    assert [(line.membership_id, line.turns, line.half_days, line.fees, line.repairs)
+            for line in report.lines] == [(1, 2, 5, 75_000, 60_000), (2, 1, 2, 30_000, 0)]
+    assert (report.fees, report.repairs, report.repairs_from_fund, report.net) == (
+        105_000, 100_000, 40_000, 5_000)

@@ -1,0 +1,232 @@
+"""Equipment and certificate pages through the client: who may see and do
+what, bad input answered with a 4xx and a Russian message and nothing written,
+uploads checked (a PDF at most 5 MB, a PNG or JPEG logo) and served only to
+the group, and the public traceability page without a login."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.certificates import services as certificates
+from coop.certificates.models import Certificate
+from coop.equipment.models import Booking, Repair
+from coop.i18n import local_today
+from coop.sales import services as sales
+from tests.conftest import login, post
+from tests.factories import make_equipment_world, make_group, make_member
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _count(session: Session, model) -> int:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _as(app, membership):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    login(client, membership.user.email)
+    client.post("/language", data={})  # nothing: the user's language stays
+    return client
+
+
+def _ru(app, membership):  # type: ignore[no-untyped-def]
+    membership.user.locale = "ru"
+    from coop.extensions import db
+
+    db.session.commit()
+    return _as(app, membership)
+
+
+def test_another_groups_person_sees_nothing(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    stranger = make_member(session, make_group(session), "Чужая")
+    session.commit()
+    client = _as(app_ctx, stranger)
+    for url in (f"/groups/{w.group.id}/equipment", w.base, f"{w.base}/report",
+                f"{w.base}/sheet.pdf", f"/groups/{w.group.id}/certificates"):
+        assert client.get(url).status_code == 404, url
+    assert post(client, f"{w.base}/book", {"day_from": "2099-01-01", "day_to": "2099-01-01",
+                                            "part_from": "morning", "part_to": "evening"}
+                ).status_code == 404
+    assert _count(session, Booking) == 0
+
+
+def test_a_member_books_for_herself_but_not_a_repair(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    client = _as(app_ctx, w.other)
+    day = (local_today() + timedelta(days=2)).isoformat()
+    response = post(client, f"{w.base}/book", {"member": str(w.owners[0].id), "day_from": day,
+                                                "day_to": day, "part_from": "morning",
+                                                "part_to": "evening"})
+    assert response.status_code == 302
+    booking = session.scalar(select(Booking))
+    assert booking is not None and booking.membership_id == w.other.id  # herself, not another
+    assert post(client, f"{w.base}/repairs", {"cost": "100", "description": "x", "mode": "fund",
+                                              "method": "cash", "repaired_on": day}
+                ).status_code == 403
+    assert client.get(f"{w.base}/edit").status_code == 403
+    assert post(client, f"{w.base}/bookings/{booking.id}/hand-over",
+                {f"b{booking.id}-condition": "ok"}).status_code == 403
+
+
+def test_an_overlapping_or_past_booking_gets_422_in_russian_and_nothing_is_written(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    client = _ru(app_ctx, w.treasurer)
+    day = (local_today() + timedelta(days=2)).isoformat()
+    form = {"member": str(w.other.id), "day_from": day, "day_to": day, "part_from": "morning",
+            "part_to": "evening"}
+    assert post(client, f"{w.base}/book", form).status_code == 302
+    again = post(client, f"{w.base}/book", {**form, "member": str(w.owners[0].id)})
+    assert again.status_code == 422
+    assert "Это время уже занято" in again.get_data(as_text=True)
+    past = (local_today() - timedelta(days=1)).isoformat()
+    response = post(client, f"{w.base}/book", {**form, "day_from": past, "day_to": past})
+    assert response.status_code == 422 and "в прошлом" in response.get_data(as_text=True)
+    junk = post(client, f"{w.base}/book", {**form, "day_from": "вчера", "member": "x' OR 1"})
+    assert junk.status_code == 422
+    assert _count(session, Booking) == 1
+
+
+def test_a_booking_sent_twice_books_once(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    client = _as(app_ctx, w.treasurer)
+    day = (local_today() + timedelta(days=3)).isoformat()
+    form = {"member": str(w.other.id), "day_from": day, "day_to": day, "part_from": "morning",
+            "part_to": "evening", "idempotency_key": "the-same-form-key-0001"}
+    assert post(client, f"{w.base}/book", form).status_code == 302
+    assert post(client, f"{w.base}/book", form).status_code == 302  # Back and send again
+    assert _count(session, Booking) == 1
+
+
+def test_a_repair_with_a_bad_amount_is_refused(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    client = _ru(app_ctx, w.treasurer)
+    response = post(client, f"{w.base}/repairs", {"cost": "-5", "description": "ремень",
+                                                  "mode": "fund", "method": "cash",
+                                                  "repaired_on": "2026-12-01"})
+    assert response.status_code == 422
+    assert _count(session, Repair) == 0
+
+
+def _certificate_form(**extra):  # type: ignore[no-untyped-def]
+    return {"kind": "declaration", "number": "KG-1", "issuer": "Кыргызтест",
+            "valid_from": "2026-01-01", "valid_to": "2027-01-01",
+            "products": "Варенье из абрикосов", **extra}
+
+
+def test_certificate_uploads_must_be_a_pdf_of_at_most_5_mb(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    client = _ru(app_ctx, w.treasurer)
+    url = f"/groups/{w.group.id}/certificates/new"
+    fake = post(client, url, _certificate_form(scan=(io.BytesIO(b"MZ not a pdf"), "a.pdf")),
+                content_type="multipart/form-data")
+    assert fake.status_code == 422 and "должен быть файлом PDF" in fake.get_data(as_text=True)
+    big = PDF[:-6] + b" " * (5 * 1024 * 1024) + b"%%EOF\n"
+    large = post(client, url, _certificate_form(scan=(io.BytesIO(big), "big.pdf")),
+                 content_type="multipart/form-data")
+    assert large.status_code == 422 and "не больше 5 МБ" in large.get_data(as_text=True)
+    assert _count(session, Certificate) == 0
+    ok = post(client, url, _certificate_form(scan=(io.BytesIO(PDF), "scan.pdf"),
+                                              members=[str(w.other.id)]),
+              content_type="multipart/form-data")
+    assert ok.status_code == 302
+    cert = session.scalar(select(Certificate))
+    assert cert is not None and cert.file_token and "/" not in cert.file_token
+    scan = client.get(f"/groups/{w.group.id}/certificates/{cert.id}/scan.pdf")
+    assert scan.status_code == 200 and scan.data == PDF
+    assert scan.headers["X-Content-Type-Options"] == "nosniff"
+    stranger = make_member(session, make_group(session), "Чужая")
+    session.commit()
+    assert _as(app_ctx, stranger).get(
+        f"/groups/{w.group.id}/certificates/{cert.id}/scan.pdf").status_code == 404
+    assert app_ctx.test_client().get(
+        f"/groups/{w.group.id}/certificates/{cert.id}/scan.pdf").status_code in (302, 401)
+
+
+def test_a_logo_must_be_a_picture(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    client = _ru(app_ctx, w.treasurer)
+    response = post(client, f"/groups/{w.group.id}/brand",
+                    {"name": "Поляна", "logo": (io.BytesIO(b"<svg onload=alert(1)>"), "l.png")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 422 and "PNG или JPEG" in response.get_data(as_text=True)
+    assert certificates.brand_of(session, w.group) is None
+
+
+def _jam_lot(session: Session, w, covered: bool):  # type: ignore[no-untyped-def]
+    from coop.quantities import parse_quantity
+
+    today = local_today()
+    lot = sales.create_lot(session, w.group, w.treasurer.user, product="Варенье из абрикосов",
+                           unit="jar", grades=[sales.GradeInput("Высший сорт", 1000)],
+                           period_from=today - timedelta(days=5), period_to=None, place="")
+    sales.record_contribution(session, lot, w.other, grade_id=lot.grades[0].id,
+                              quantity=parse_quantity("10"), brought_on=today,
+                              actor=w.treasurer.user)
+    cert = certificates.save_certificate(session, w.group, certificates.CertificateInput(
+        kind="declaration", number="ЕАЭС N RU Д-KG.12345", issuer="Кыргызтест",
+        valid_from=today - timedelta(days=100), valid_to=today + timedelta(days=100),
+        products=["Варенье из абрикосов"],
+        member_ids=[w.other.id] if covered else [w.owners[0].id]),
+        actor=w.treasurer.user, folder=__import__("pathlib").Path("/tmp"))
+    certificates.set_lot_mark(session, lot, certificate_id=cert.id, use_brand=True)
+    session.commit()
+    return lot
+
+
+def test_labels_carry_the_number_only_when_every_contributor_is_covered(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from pypdf import PdfReader
+
+    w = make_equipment_world(session)
+    lot = _jam_lot(session, w, True)
+    client = _ru(app_ctx, w.treasurer)
+
+    def sheet_text() -> str:
+        sheet = client.get(f"/groups/{w.group.id}/sales/{lot.id}/labels.pdf")
+        assert sheet.status_code == 200 and sheet.content_type == "application/pdf"
+        return "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
+
+    assert "Д-KG.12345" in sheet_text()
+    cert = session.scalar(select(Certificate))
+    certificates.save_certificate(session, w.group, certificates.CertificateInput(
+        kind=cert.kind, number=cert.number, issuer=cert.issuer, valid_from=cert.valid_from,
+        valid_to=cert.valid_to, products=[p.name for p in cert.products],
+        member_ids=[w.owners[0].id]), actor=w.treasurer.user,
+        folder=__import__("pathlib").Path("/tmp"), cert=cert)
+    session.commit()
+    assert "Д-KG.12345" not in sheet_text()
+    page = client.get(f"/groups/{w.group.id}/sales/{lot.id}/labels").get_data(as_text=True)
+    assert "охватывает не всех участниц" in page and w.other.user.name in page
+
+
+def test_bad_label_options_get_400_in_russian(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    lot = _jam_lot(session, w, True)
+    client = _ru(app_ctx, w.treasurer)
+    response = client.get(f"/groups/{w.group.id}/sales/{lot.id}/labels.pdf?net=abc&count=9999"
+                          f"&packed_on=2026-01-01&best_before=2026-02-01&size=medium"
+                          f"&grade={lot.grades[0].id}")
+    assert response.status_code == 400
+    assert "application/pdf" not in response.content_type
+
+
+def test_the_traceability_page_is_public_and_names_no_member(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    lot = _jam_lot(session, w, True)
+    code = certificates.mark_of(session, lot).trace_code
+    session.commit()
+    assert len(code) >= 16
+    page = app_ctx.test_client().get(f"/t/{code}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Варенье из абрикосов" in body and w.group.village in body
+    assert w.other.user.name not in body and w.treasurer.user.name not in body
+    assert "Д-KG.12345" in body
+    assert app_ctx.test_client().get(f"/t/{code[:-1]}x").status_code == 404
