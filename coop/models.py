@@ -40,6 +40,16 @@ from coop.sales.models import (
     SaleLot,
     SalePayout,
 )
+from coop.season.models import (
+    HouseholdProfile,
+    SeedLoan,
+    SeedRepayment,
+    SeedStockMove,
+    Survey,
+    SurveyAnswer,
+    SurveyItem,
+    SurveyWish,
+)
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 __all__ = [
@@ -56,6 +66,7 @@ __all__ = [
     "Document",
     "DocumentCounter",
     "Group",
+    "HouseholdProfile",
     "LotClosing",
     "Membership",
     "OneTimeToken",
@@ -79,9 +90,16 @@ __all__ = [
     "SaleLine",
     "SaleLot",
     "SalePayout",
+    "SeedLoan",
+    "SeedRepayment",
+    "SeedStockMove",
     "Settlement",
     "SharedCost",
     "Supplier",
     "SupplierPayment",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyItem",
+    "SurveyWish",
     "User",
 ]

@@ -11,8 +11,12 @@ from coop.extensions import db
 # cash, bank and mobile are the group's money, one account per way of holding
 # it; suppliers is what the group still owes for purchases that no supplier
 # account carries (transport, bills settled before supplier accounts);
-# supplier is what it owes one supplier (coop/payables).
-ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier")
+# supplier is what it owes one supplier (coop/payables); seed_loan is what a
+# member owes the fund for seed it lent her, apart from her purchases, and
+# seed_stock the value of the seed in the group's stock (coop/season).
+ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier",
+                 "seed_loan", "seed_stock")
+MEMBER_KINDS = ("member", "seed_loan")
 MONEY_KINDS = ("cash", "bank", "mobile")
 
 
@@ -25,15 +29,17 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("group_id", "kind", "membership_id"),
         CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers', 'bank', 'mobile', "
-                        "'supplier')", name="kind"),
-        CheckConstraint("(kind = 'member') = (membership_id IS NOT NULL)", name="member_link"),
+                        "'supplier', 'seed_loan', 'seed_stock')", name="kind"),
+        CheckConstraint("(kind IN ('member', 'seed_loan')) = (membership_id IS NOT NULL)",
+                        name="member_link"),
         CheckConstraint("(kind = 'supplier') = (supplier_id IS NOT NULL)", name="supplier_link"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), unique=True)
+    # one account of each member kind per membership (the unique constraint above)
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), unique=True)
 
 
