@@ -35,6 +35,13 @@ KIND_NAMES = {
     "supplier_credit": _l("Supplier's credit note"),
     "supplier_payment": _l("Paid to the supplier"),
     "method_transfer": _l("Earlier payments by bank or mobile money, moved out of the cash"),
+    "seed_loan": _l("Seed loan from the fund"),
+    "seed_repay": _l("Seed loan repaid"),
+    "seed_return": _l("Seed loan returned in kind"),
+    "seed_payout": _l("Seed loan repaid from a sales payout"),
+    "seed_income": _l("Seed loan: the fund's share above the value"),
+    "seed_write_off": _l("Seed loan written off"),
+    "seed_stock_out": _l("Seed taken out of the stock"),
 }
 METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
 MAX_AMOUNT = 10**14
