@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from coop.payables.views import bp as payables_bp
     from coop.quotes.views import bp as quotes_bp
     from coop.sales.views import bp as sales_bp
+    from coop.season.views import bp as season_bp
     from coop.suppliers.views import bp as suppliers_bp
 
     app.register_blueprint(auth_bp)
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(sales_bp)
     app.register_blueprint(payables_bp)
+    app.register_blueprint(season_bp)
     app.register_blueprint(api_bp)
 
 

@@ -402,16 +402,61 @@ class Conversion:
 
 def convertible(session: Session, survey: Survey) -> tuple[list[SurveyItem], list[Unconverted]]:
     """The survey's products a round can offer, and why the others cannot."""
-    ok, refused = [], []
+    refused = _refused_products(survey)
+    bad = {item.id for item, _reason in refused}
+    return ([item for item in survey.items if item.id not in bad],
+            [Unconverted(item.product.name, "", reason) for item, reason in refused])
+
+
+def _line_refused(answer: SurveyAnswer, product: Product) -> Any | None:
+    """Why an answer cannot become an order line, or None."""
+    if not answer.membership.active:
+        return _l("no longer an active member")
+    quantity, tolerance = domain.order_line(answer.firm, answer.maybe)
+    if not quantity:
+        return _l("only a “maybe”: a round's tolerance needs a firm quantity")
+    step = product.granularity
+    if quantity % step or tolerance % step:
+        return _l("not in steps of %(step)s any more",
+                  step=unit_text.quantity(step, product.unit))
+    return None
+
+
+def _wish_lines(session: Session, survey: Survey) -> list[Unconverted]:
+    return [Unconverted(wish.text, wish.membership.user.name,
+                        _l("not in the catalog: add it to the catalog?"))
+            for wish in wishes(session, survey)]
+
+
+def conversion_report(session: Session, survey: Survey) -> list[Unconverted]:
+    """For a converted survey, every line its round did not take, and why
+    (worked out again from the survey and the round as they are)."""
+    if survey.round_id is None:
+        return []
+    rnd = session.get(Round, survey.round_id)
+    assert rnd is not None
+    offered = {ri.product_id for ri in rnd.items}
+    report = [Unconverted(item.product.name, "", reason)
+              for item, reason in _refused_products(survey) if item.product_id not in offered]
+    for answer in survey_answers(session, survey):
+        product = answer.item.product
+        if product.id not in offered:
+            continue
+        reason = _line_refused(answer, product)
+        if reason is not None:
+            report.append(Unconverted(product.name, answer.membership.user.name, reason))
+    return report + _wish_lines(session, survey)
+
+
+def _refused_products(survey: Survey) -> list[tuple[SurveyItem, Any]]:
+    found = []
     for item in survey.items:
         product = item.product
         if product.retired:
-            refused.append(Unconverted(product.name, "", _l("retired in the catalog")))
+            found.append((item, _l("retired in the catalog")))
         elif not any(t.min_qty == 0 for t in product.price_tiers):
-            refused.append(Unconverted(product.name, "", _l("no price from quantity 0")))
-        else:
-            ok.append(item)
-    return ok, refused
+            found.append((item, _l("no price from quantity 0")))
+    return found
 
 
 def convert_survey(session: Session, survey: Survey, actor: User, *, title: str) -> Conversion:
@@ -440,27 +485,16 @@ def convert_survey(session: Session, survey: Survey, actor: User, *, title: str)
         item = by_item.get(answer.item_id)
         if item is None:
             continue  # reported above, once per product
-        name = answer.membership.user.name
         product = item.product
-        if not answer.membership.active:
-            unconverted.append(Unconverted(product.name, name, _l("no longer an active member")))
+        reason = _line_refused(answer, product)
+        if reason is not None:
+            unconverted.append(Unconverted(product.name, answer.membership.user.name, reason))
             continue
         quantity, tolerance = domain.order_line(answer.firm, answer.maybe)
-        if not quantity:
-            unconverted.append(Unconverted(product.name, name, _l(
-                "only a “maybe”: a round's tolerance needs a firm quantity")))
-            continue
-        step = product.granularity
-        if quantity % step or tolerance % step:
-            unconverted.append(Unconverted(product.name, name, _l(
-                "not in steps of %(step)s any more", step=unit_text.quantity(step, product.unit))))
-            continue
         orders._apply_line(session, rnd, answer.membership, round_items[product.id], None,
                            quantity, tolerance, actor)
         lines += 1
-    for wish in wishes(session, survey):
-        unconverted.append(Unconverted(wish.text, wish.membership.user.name,
-                                       _l("not in the catalog: add it to the catalog?")))
+    unconverted += _wish_lines(session, survey)
     moved = session.execute(update(Survey).where(Survey.id == survey.id,
                                                  Survey.state == domain.CLOSED)
                             .values(state=domain.CONVERTED, round_id=rnd.id)
