@@ -61,6 +61,9 @@ def load(app: Flask, session: Session) -> Demo:
         "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)),
         "cost_id": session.scalar(select(SharedCost.id)),
     }
+    from coop.season.demo import demo_ids
+
+    params.update(demo_ids(session, group))
     token = new_link(session, quote)
     session.commit()
     settled = next(r for r in rounds if r.state == "settled")

@@ -826,3 +826,7 @@ def submit_quote(token: str):  # type: ignore[no-untyped-def]
         raise
     db.session.commit()
     return created(represent.revision(revision, currency))
+
+
+# The season's routes (coop/season/api.py) join this blueprint here.
+from coop.season import api as _season_api  # noqa: E402,F401

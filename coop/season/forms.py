@@ -56,7 +56,7 @@ class ImportForm(Form):
     file = FileField(_l("CSV file"))
 
 
-AREA_UNITS = (("sotka", _l("сотых")), ("ha", _l("hectares")))
+AREA_UNITS = (("sotka", _l("sotkas")), ("ha", _l("hectares")))
 
 
 class AnswerForm(Form):
@@ -87,7 +87,7 @@ def answer_form(item_ids: list[int], formdata: Any = None, seeds: set[int] | Non
 
 class ProfileForm(Form):
     household_size = DecimalTextField(_l("People in the household"), max_places=0)
-    land = DecimalTextField(_l("Land, сотых"), max_places=3)
+    land = DecimalTextField(_l("Land, sotkas"), max_places=3)
     livestock = DecimalTextField(_l("Livestock, heads"), max_places=0)
     migrant_abroad = SelectField(_l("Someone of the household works abroad"),
                                  choices=choices([("", _l("I'd rather not say")),
@@ -105,7 +105,7 @@ def seed_rates_form(product_ids: list[int], formdata: Any = None) -> SeedRatesFo
         pass
 
     for product_id in product_ids:
-        setattr(_Form, f"rate_{product_id}", DecimalTextField(_l("Seed per сотка"),
+        setattr(_Form, f"rate_{product_id}", DecimalTextField(_l("Seed per sotka"),
                                                               max_places=3))
     return _Form(formdata=formdata) if formdata is not None else _Form()
 

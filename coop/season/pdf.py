@@ -62,12 +62,12 @@ def _survey_form(data: SurveyFormData) -> bytes:
         _title(title, data.title), _facts(facts, width / 1.6), pdf.gap(2),
         para(_("For each product write what you will surely buy (“sure”) and what you "
                "might buy (“maybe”). For seed you may write instead the land you will sow, "
-               "in сотых: the seed is worked out from it."), s.small)]
+               "in sotkas: the seed is worked out from it."), s.small)]
     if data.note:
         story.append(para(data.note, s.small))
     story.append(pdf.gap(3))
     legend: list[list[Any]] = [[para(h, s.head) for h in (
-        _("No."), _("Product"), _("Unit"), _("Step"), _("Seed per сотка"))]]
+        _("No."), _("Product"), _("Unit"), _("Step"), _("Seed per sotka"))]]
     for index, product in enumerate(data.products, start=1):
         legend.append([str(index), para(product.name, s.cell), unit_text.label(product.unit),
                        fmt_qty(product.granularity),
@@ -86,7 +86,7 @@ def _survey_form(data: SurveyFormData) -> bytes:
         for column, i in enumerate(block):
             product = products[i]
             top += [para(f"{i + 1}. {product.name}", s.head), "", ""]
-            sub += [_("sure"), _("maybe"), _("сотых") if product.seed_rate else ""]
+            sub += [_("sure"), _("maybe"), _("sotkas") if product.seed_rate else ""]
             spans.append(("SPAN", (1 + 3 * column, 0), (3 + 3 * column, 0)))
         rows: list[list[Any]] = [top, sub]
         blank = [""] * (3 * len(block))

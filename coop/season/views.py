@@ -383,33 +383,38 @@ def survey_form_pdf(group_id: int, survey_id: int):  # type: ignore[no-untyped-d
     return _pdf(documents.survey_form_pdf(db.session, survey), f"survey-{survey.id}.pdf")
 
 
-@bp.route("/groups/<int:group_id>/season/surveys/<int:survey_id>/convert", methods=["POST"])
+@bp.route("/groups/<int:group_id>/season/surveys/<int:survey_id>/convert",
+          methods=["GET", "POST"])
 @group_view(treasurer=True)
 def convert(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
-    """Asks first (the figures of the demand), then makes the round once: a
-    second "yes" finds the survey converted and says so."""
+    """Shows first what the round will take (the demand's figures), then makes
+    it once: a second "yes" finds the survey converted and says so."""
     survey = _survey_or_404(survey_id)
-    form = ConvertForm()
     back = url_for("season.survey", group_id=group_id, survey_id=survey_id)
     if survey.state == domain.CONVERTED:
         return already_done(_("This survey is already a round."), back)
-    if not form.validate_on_submit():
+    form = (ConvertForm(request.args, title=survey.title) if request.method == "GET"
+            else ConvertForm())
+    if request.method == "POST" and not form.validate_on_submit():
         return _refused(error_messages(form))
+    title = (form.title.data or survey.title).strip()[:160]
     demand = services.survey_demand(db.session, survey)
-    token = figures_token(survey.state, [(r.item.id, r.firm, r.maybe) for r in demand.rows])
-    answer_ = confirmed(token)
+    token = figures_token(survey.state, title,
+                          [(r.item.id, r.firm, r.maybe) for r in demand.rows])
+    answer_ = confirmed(token) if request.method == "POST" else None
     if answer_ is not True:
         _items, refused = services.convertible(db.session, survey)
         ask = Confirmation(action=request.path, button=_("Make the draft round"), back=back,
-                           token=token, fields={"title": form.title.data})
+                           token=token, fields={"title": title})
         return render_template("season/convert.html", group=g.group, survey=survey,
                                demand=demand, refused=refused, ask=ask,
                                changed=answer_ is False), 409 if answer_ is False else 200
     try:
-        done = services.convert_survey(db.session, survey, current_user, title=form.title.data)
+        done = services.convert_survey(db.session, survey, current_user, title=title)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
+        db.session.refresh(survey)
         if survey.state == domain.CONVERTED:
             return already_done(_("This survey is already a round."), back)
         return _refused([str(exc.message)], 409)
@@ -492,7 +497,7 @@ def indicators_csv(group_id: int):  # type: ignore[no-untyped-def]
             (_("Households with livestock"), c.with_livestock)]
     rows += [(_("Household of %(band)s people", band=band), n)
              for band, n in c.household_bands.items()]
-    rows += [(_("Land %(band)s сотых", band=band), n) for band, n in c.land_bands.items()]
+    rows += [(_("Land %(band)s sotkas", band=band), n) for band, n in c.land_bands.items()]
     return csv_response(csv_bytes((_("Indicator"), _("Count")), rows),
                         f"indicators-{g.group.id}.csv")
 

@@ -47,7 +47,7 @@ def survey_world(session: Session):  # type: ignore[no-untyped-def]
 
 
 def test_a_survey_answered_by_quantity_and_by_area_shows_its_demand(session: Session) -> None:
-    group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
     survey_services.save_answers(session, survey, aigul, {
         tomato.id: AnswerInput(firm=q("20"), maybe=q("5")), npk.id: AnswerInput(firm=q("60"))},
         aigul.user, source="member")
@@ -70,7 +70,7 @@ def test_a_survey_answered_by_quantity_and_by_area_shows_its_demand(session: Ses
 
 def test_the_member_cannot_answer_a_closed_survey_and_steps_are_checked(session: Session
                                                                         ) -> None:
-    group, treasurer, aigul, _n, survey, (tomato, fabric, _npk) = survey_world(session)
+    _group, treasurer, aigul, _n, survey, (tomato, fabric, _npk) = survey_world(session)
     with pytest.raises(DomainError) as refused:
         survey_services.save_answers(session, survey, aigul,
                                      {fabric.id: AnswerInput(firm=q("1.25"))}, aigul.user,
@@ -91,7 +91,7 @@ def test_the_member_cannot_answer_a_closed_survey_and_steps_are_checked(session:
 
 def test_the_closed_survey_becomes_a_draft_round_reporting_what_it_could_not_carry(
         session: Session) -> None:
-    group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
     survey_services.save_answers(session, survey, aigul, {
         tomato.id: AnswerInput(firm=q("20"), maybe=q("5")), npk.id: AnswerInput(firm=q("60"))},
         aigul.user, source="member")
@@ -120,7 +120,7 @@ def test_the_closed_survey_becomes_a_draft_round_reporting_what_it_could_not_car
 
 
 def test_csv_import_is_all_or_nothing_with_line_numbers(session: Session) -> None:
-    group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
     good = (f"member;product;firm;maybe;area\n{aigul.user.name};{tomato.product.name};10;5;\n"
             f"{nurila.user.name};{npk.product.name};30;;\n").encode()
     bad = (f"member;product;firm;maybe;area\n{aigul.user.name};{tomato.product.name};10;5;\n"
@@ -207,7 +207,7 @@ def test_cash_repayment_at_a_ratio_pays_the_fund_its_income(session: Session) ->
 
 
 def test_in_kind_return_fills_the_stock_and_write_off_is_a_fund_loss(session: Session) -> None:
-    w, member, loan, _a = loan_world(session, mode="kind", bp=12000)
+    w, _member, loan, _a = loan_world(session, mode="kind", bp=12000)
     due_qty = seed.due_quantity(loan)
     assert due_qty == domain.due_kind(loan.quantity, 12000, loan.product.granularity)
     step = loan.product.granularity
