@@ -237,10 +237,13 @@ def repay(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
     existing = seed.repayment_by_key(db.session, g.group.id, key)
     if existing is None:
         try:
-            repayment = seed.repay_cash(db.session, loan, amount=amount, method=method,
-                                        actor=current_user, idempotency_key=key, note=note)
+            repayment, new = seed.repay_cash_once(db.session, loan, amount=amount,
+                                                  method=method, actor=current_user,
+                                                  idempotency_key=key, note=note)
             db.session.commit()
-            return created(_repayment(repayment, loan, replayed=False))
+            if new:  # else the same key was recorded while this one waited for the lock
+                return created(_repayment(repayment, loan, replayed=False))
+            existing = repayment
         except IntegrityError:
             db.session.rollback()
             existing = seed.repayment_by_key(db.session, g.group.id, key)

@@ -164,6 +164,9 @@ def propose_loan(session: Session, group: Group, membership: Membership, *, roun
         raise DomainError(_l("%(name)s gets none of this product in this round.",
                              name=membership.user.name), field="product")
     ledger.lock_member(session, membership)
+    existing = loan_by_key(session, group.id, idempotency_key)  # sent meanwhile
+    if existing is not None:
+        return existing
     taken = session.scalar(select(SeedLoan.id).where(
         SeedLoan.round_id == rnd.id, SeedLoan.membership_id == membership.id,
         SeedLoan.product_id == product_id, SeedLoan.state != domain.CANCELLED))
@@ -333,17 +336,26 @@ def _earlier(session: Session, loan: SeedLoan, key: str | None, kind: str
 def repay_cash(session: Session, loan: SeedLoan, *, amount: int, method: str, actor: User,
                idempotency_key: str | None = None, note: str = "") -> SeedRepayment:
     """She pays (part of) the loan in money: into the cash, bank or wallet."""
+    return repay_cash_once(session, loan, amount=amount, method=method, actor=actor,
+                           idempotency_key=idempotency_key, note=note)[0]
+
+
+def repay_cash_once(session: Session, loan: SeedLoan, *, amount: int, method: str, actor: User,
+                    idempotency_key: str | None = None, note: str = ""
+                    ) -> tuple[SeedRepayment, bool]:
+    """repay_cash, and whether this call recorded it (False: the same key
+    was recorded before, or meanwhile)."""
     if method not in PAYMENT_METHODS:
         raise DomainError(_l("Unknown payment method."), field="method")
     if amount <= 0:
         raise DomainError(_l("The amount must be more than zero."), field="amount")
     existing = _earlier(session, loan, idempotency_key, "cash")
     if existing is not None:
-        return existing
+        return existing, False
     _lock(session, loan)
     existing = _earlier(session, loan, idempotency_key, "cash")  # sent meanwhile
     if existing is not None:
-        return existing
+        return existing, False
     now = _check_outstanding(loan)
     if amount > now.left:
         raise DomainError(_l("She owes only %(left)s on this loan.",
@@ -353,7 +365,7 @@ def repay_cash(session: Session, loan: SeedLoan, *, amount: int, method: str, ac
     source = ledger.money_account(session, loan.membership.group, method)
     return _record(session, loan, kind="cash", principal=principal, income=income,
                    source=source, actor=actor, method=method, note=note,
-                   idempotency_key=idempotency_key)
+                   idempotency_key=idempotency_key), True
 
 
 def _stock_account(session: Session, group: Group) -> int:
