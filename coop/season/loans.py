@@ -425,8 +425,10 @@ def repay_in_kind(session: Session, loan: SeedLoan, *, quantity: int, actor: Use
 
 
 def write_off_loan(session: Session, loan: SeedLoan, *, reason: str, actor: User,
-                   idempotency_key: str | None = None) -> SeedRepayment:
-    """The fund takes the loss of what is left of the value."""
+                   idempotency_key: str | None = None) -> SeedRepayment | None:
+    """The fund takes the loss of what is left of the value (None when all of
+    the value is repaid and only the ratio's income is left: it is given up,
+    nothing is posted)."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Say why the loan is written off."), field="reason")
@@ -441,7 +443,7 @@ def write_off_loan(session: Session, loan: SeedLoan, *, reason: str, actor: User
     group = loan.membership.group
     if now.principal_left <= 0:  # only the ratio's income is unpaid: nothing to lose
         _move(session, loan, domain.WRITTEN_OFF, closed_at=utcnow())
-        raise DomainError(_l("Nothing of the value is left to write off."))
+        return None
     return _record(session, loan, kind="write_off", principal=now.principal_left, income=0,
                    source=ledger.group_accounts(session, group).fund, actor=actor,
                    note=reason, idempotency_key=idempotency_key)
