@@ -37,7 +37,10 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.group", "api.members", "api.list_rounds", "api.round_detail", "api.my_order",
           "api.save_my_order", "api.member_order", "api.save_member_order", "api.round_split",
           "api.statement", "api.member_documents", "api.document", "api.list_lots",
-          "api.lot_detail"}
+          "api.lot_detail",
+          "season.home", "season.survey", "season.answer", "season.add_wish", "season.profile",
+          "season.loans", "season.loan", "season.loan_slip", "api.surveys", "api.survey",
+          "api.answers", "api.save_answers", "api.seed_loans", "api.seed_loan"}
 
 
 def _rules(app: Flask) -> list:  # type: ignore[type-arg]
@@ -80,6 +83,18 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
     from coop.api.services import create_token
 
     params["token_id"] = create_token(session, aigul.user, "walk")[0].id
+    from coop.season.models import SeedLoan, Survey, SurveyWish
+
+    # her own loan (a member opens it; another's is refused in test_season_pages), a
+    # wish of someone else, the converted survey
+    params.update(
+        survey_id=session.scalar(select(Survey.id).where(Survey.group_id == group.id)
+                                 .order_by(Survey.id).limit(1)),
+        loan_id=session.scalar(select(SeedLoan.id).where(SeedLoan.membership_id == aigul.id)
+                               .limit(1)),
+        wish_id=session.scalar(select(SurveyWish.id).where(
+            SurveyWish.membership_id != aigul.id).limit(1)),
+        step="approve", target="open")
     session.commit()
     # a document of someone else: the treasurer issues her invoice
     client = app_ctx.test_client()
