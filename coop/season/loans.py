@@ -47,8 +47,17 @@ REPAYMENT_NAMES = {"cash": _l("Paid in cash"), "kind": _l("Returned in kind"),
 LOANABLE_STATES = ("awarded", "received", "settled")
 
 
-def loan_title(loan: SeedLoan) -> str:
-    return str(_l("Seed loan %(number)s", number=loan.id))
+def loan_title(loan: SeedLoan, language: str | None = None) -> str:
+    """"Seed loan 7": in `language`, else as the page is read. The books' memos
+    are written in the group's language (they stay as written)."""
+    if language is None:
+        return str(_l("Seed loan %(number)s", number=loan.id))
+    from flask_babel import force_locale
+
+    from coop.documents.services import language as known_language
+
+    with force_locale(known_language(language)):
+        return str(_l("Seed loan %(number)s", number=loan.id))
 
 
 def get_loan(session: Session, group: Group, loan_id: int) -> SeedLoan | None:
@@ -240,7 +249,8 @@ def deliver_loan(session: Session, loan: SeedLoan, actor: User) -> None:
     posting = ledger.post(session, group,
                           debit=ledger.member_account(session, membership, "seed_loan"),
                           credit=ledger.member_account(session, membership),
-                          amount=allocation.value, kind="seed_loan", memo=loan_title(loan),
+                          amount=allocation.value, kind="seed_loan",
+                          memo=loan_title(loan, group.language),
                           actor=actor, round_id=rnd.id, membership_id=membership.id)
     assert posting is not None
     _move(session, loan, domain.DELIVERED, value=allocation.value,
@@ -299,7 +309,7 @@ def _record(session: Session, loan: SeedLoan, *, kind: str, principal: int, inco
     account, income into the fund; close the loan when nothing is left."""
     membership = loan.membership
     group = membership.group
-    memo = loan_title(loan)
+    memo = loan_title(loan, group.language)
     principal_kind = {"cash": "seed_repay", "kind": "seed_return", "payout": "seed_payout",
                       "write_off": "seed_write_off"}[kind]
     ledger.post(session, group, debit=source,
@@ -418,7 +428,8 @@ def repay_in_kind(session: Session, loan: SeedLoan, *, quantity: int, actor: Use
     principal, income = now.split(cleared)
     session.add(SeedStockMove(group_id=group.id, product_id=product.id, kind="loan_return",
                               quantity=quantity, value=cleared, loan_id=loan.id,
-                              note=loan_title(loan), created_by_id=actor.id))
+                              note=loan_title(loan, group.language),
+                              created_by_id=actor.id))
     return _record(session, loan, kind="kind", principal=principal, income=income,
                    source=stock, actor=actor, quantity=quantity, note=note,
                    idempotency_key=idempotency_key)
