@@ -32,7 +32,7 @@ def survey_form_pdf(session: Session, survey: Survey) -> bytes:
                      key=str.casefold)
     products = [FormProduct(i.product.name, i.product.unit, i.product.granularity,
                             i.product.seed_rate) for i in survey.items]
-    stamp = Stamp(f"NS-{survey.id}", local_today(), documents.language(group.language))
+    stamp = Stamp(f"SV-{survey.id}", local_today(), documents.language(group.language))
     return build_survey_form(SurveyFormData(
         group=documents.group_info(session, group), stamp=stamp, title=survey.title,
         note=survey.note, closes_on=survey.closes_on, products=products, members=members))
