@@ -176,7 +176,7 @@ def _loan(loan: SeedLoan, *, detail: bool = False) -> dict[str, Any]:
         "id": loan.id, "membership_id": loan.membership_id, "name": loan.membership.user.name,
         "round_id": loan.round_id, "product_id": loan.product_id, "product": loan.product.name,
         "quantity": qty_str(loan.quantity), "value": to_string(loan.value, currency),
-        "repay_mode": loan.repay_mode, "repay_ratio": f"{loan.repay_bp / domain.BP:.4f}",
+        "repay_mode": loan.repay_mode, "repay_ratio": _ratio(loan.repay_bp),
         "due_on": loan.due_on.isoformat(), "state": loan.state,
         "due": to_string(now.due, currency),
         "left": to_string(now.left if loan.state == domain.DELIVERED else 0, currency)}
@@ -188,6 +188,12 @@ def _loan(loan: SeedLoan, *, detail: bool = False) -> dict[str, Any]:
                                "created_at": r.created_at.isoformat() + "Z"}
                               for r in loan.repayments]
     return body
+
+
+def _ratio(bp: int) -> str:
+    """12000 → "1.2000": the ratio as an exact decimal string."""
+    whole, rest = divmod(bp, domain.BP)
+    return f"{whole}.{rest:04d}"
 
 
 def _loan_or_404(loan_id: int) -> SeedLoan:

@@ -23,7 +23,7 @@ from coop.forms import ActionForm, choices, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
-from coop.i18n import fmt_money, fmt_qty, input_number, local_today
+from coop.i18n import fmt_money, fmt_number, fmt_qty, input_number, local_today
 from coop.ledger.views import _keyed, once
 from coop.orders.models import Round
 from coop.quantities import QTY_SCALE
@@ -642,7 +642,8 @@ def loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
         "season/loan.html", group=g.group, loan=loan, rnd=rnd, position=seed.position(loan),
         states=seed.STATE_NAMES, modes=seed.MODE_NAMES, kinds=seed.REPAYMENT_NAMES,
         due_quantity=seed.due_quantity(loan), returned=seed.returned_quantity(loan),
-        forms=forms, action=ActionForm(), ratio=domain.BP)
+        forms=forms, action=ActionForm(),
+        ratio=fmt_number(Decimal(loan.repay_bp) / domain.BP))
 
 
 @bp.post("/groups/<int:group_id>/season/loans/<int:loan_id>/<any(approve, deliver, cancel):step>")
