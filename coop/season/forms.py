@@ -12,7 +12,6 @@ from wtforms import (
     DateField,
     FileField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from coop.forms import DecimalTextField, Form, MoneyField, choices
 from coop.ledger.forms import OnceForm, method_choices
+from coop.orders.forms import MultiCheckboxField
 from coop.security import MAX_ID
 
 
@@ -38,8 +38,8 @@ class SurveyForm(Form):
     note = TextAreaField(_l("Note to the members (optional)"),
                          validators=[Optional(), Length(max=500)])
     closes_on = DateField(_l("Answers until (optional)"), validators=[Optional()])
-    products = SelectMultipleField(_l("Products to ask about"), coerce=_id,
-                                   validate_choice=False)
+    products = MultiCheckboxField(_l("Products to ask about"), coerce=_id,
+                                  validate_choice=False)
 
 
 class ConvertForm(Form):
