@@ -18,6 +18,7 @@ from coop.api.inputs import json_body, paginate
 from coop.api.openapi import (
     DAY,
     DECIMAL,
+    EXAMPLES,
     FLAG,
     ID,
     MOMENT,
@@ -72,6 +73,12 @@ SCHEMAS.update({
     "SeedRepayment": obj({"id": ID, "loan_id": ID, "principal": MONEY, "income": MONEY,
                           "left": MONEY, "state": {"enum": list(LOAN_STATES)},
                           "replayed": FLAG}),
+})
+
+EXAMPLES.update({
+    "NewSurveyAnswers": {"lines": [{"item_id": 12, "firm": "10", "maybe": "5"},
+                                   {"item_id": 13, "area": "25"}]},
+    "NewSeedRepayment": {"amount": "500.00", "method": "cash", "note": "after the harvest"},
 })
 
 
