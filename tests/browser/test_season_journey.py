@@ -84,7 +84,7 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
     try:
         # -- a seed rate, a survey opened, its paper form ----------------------------
         t.goto(f"{base}")
-        t.click("nav a[href$='/season']")
+        t.click("#season-card")
         t.click("a.button[href$='/seed-rates']")
         t.fill(f"input[name=rate_{tomato.id}]", "0,3")
         t.click("main form button[type=submit]")
