@@ -200,3 +200,25 @@ def test_her_payout_statement_shows_the_seed_loan_taken_first(app_ctx: Flask,
     assert page.status_code == 200 and "Сначала погашены займы семенами" in text
     session.refresh(w.loan)
     assert w.loan.state == "repaid"
+
+
+def test_the_books_equation_counts_the_seed_lent_and_in_stock(app_ctx: Flask,
+                                                              session: Session) -> None:
+    import re
+
+    w = world(session)
+    kind = seed.propose_loan(session, w.group, w.nurila, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="kind", repay_bp=12500,
+                             due_on=local_today() + timedelta(days=90), actor=w.treasurer.user)
+    seed.approve_loan(session, kind, w.treasurer.user)
+    seed.deliver_loan(session, kind, w.treasurer.user)
+    seed.repay_in_kind(session, kind, quantity=q("1"), actor=w.treasurer.user)
+    session.commit()
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    page = treasurer.get(f"/groups/{w.group.id}/accounts").get_data(as_text=True)
+    equation = re.search(r'id="equation">(.*?)<a', page, re.S).group(1)
+    numbers = [int(x.replace("\xa0", "").replace(" ", "").replace(",", "").replace("−", "-"))
+               for x in re.findall(r"[-−]?\d[\d\xa0 ]*,\d\d", equation)]
+    cash, bank, mobile, lent, stock, members, fund, payables, other = numbers
+    assert cash + bank + mobile + lent + stock == members + fund + payables + other
+    assert lent == seed.fund_lent(session, w.group) > 0 and stock > 0
