@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from coop.money import half_up_div
+
 # Surveys -------------------------------------------------------------------
 
 DRAFT, OPEN, CLOSED, CONVERTED = "draft", "open", "closed", "converted"
@@ -21,14 +23,6 @@ SOTKA_PER_HECTARE = 100
 
 def can_move_survey(current: str, target: str) -> bool:
     return target in SURVEY_MOVES.get(current, frozenset())
-
-
-def half_up_div(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half away from zero (denominator > 0)."""
-    quotient, rest = divmod(abs(numerator), denominator)
-    if 2 * rest >= denominator:
-        quotient += 1
-    return quotient if numerator >= 0 else -quotient
 
 
 def ceil_to_step(quantity: int, step: int) -> int:

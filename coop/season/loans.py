@@ -12,8 +12,6 @@ row lock, so two repayments sent at once are checked one after the other."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -611,13 +609,6 @@ def take_from_stock(session: Session, group: Group, *, product_id: int, quantity
     return move
 
 
-def loans_by_member(session: Session, group: Group) -> dict[int, list[SeedLoan]]:
-    found: dict[int, list[SeedLoan]] = defaultdict(list)
-    for loan in list_loans(session, group):
-        found[loan.membership_id].append(loan)
-    return found
-
-
 def fund_lent(session: Session, group: Group) -> int:
     """What members owe the fund on seed loans now (positive)."""
     return -sum(ledger.account_balance(session, a) for a in session.scalars(
@@ -629,7 +620,3 @@ def member_seed_balance(session: Session, membership: Membership) -> int:
     account = session.scalar(select(Account.id).where(
         Account.membership_id == membership.id, Account.kind == "seed_loan"))
     return 0 if account is None else -ledger.account_balance(session, account)
-
-
-def repayments_of(loans: Sequence[SeedLoan]) -> list[SeedRepayment]:
-    return [r for loan in loans for r in loan.repayments]

@@ -19,7 +19,7 @@ from coop import unit_text
 from coop.csv_export import csv_bytes, csv_response
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, choices, error_messages
+from coop.forms import ActionForm, apply_domain_error, choices, error_messages
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
@@ -128,8 +128,6 @@ def new_survey(group_id: int):  # type: ignore[no-untyped-def]
                                         survey_id=survey.id), 303)
             except DomainError as exc:
                 db.session.rollback()
-                from coop.forms import apply_domain_error
-
                 apply_domain_error(form, exc)
         status = 422
     return render_template("season/survey_form.html", group=g.group, form=form,
@@ -158,8 +156,6 @@ def edit_survey(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
                                         survey_id=survey.id), 303)
             except DomainError as exc:
                 db.session.rollback()
-                from coop.forms import apply_domain_error
-
                 apply_domain_error(form, exc)
         status = 422
     return render_template("season/survey_form.html", group=g.group, form=form,
@@ -277,8 +273,6 @@ def answer(group_id: int, survey_id: int, membership_id: int):  # type: ignore[n
                                         survey_id=survey_id), 303)
             except DomainError as exc:
                 db.session.rollback()
-                from coop.forms import apply_domain_error
-
                 apply_domain_error(form, exc)
         status = 422
     else:
@@ -463,8 +457,6 @@ def profile(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
                                         membership_id=member.id), 303)
             except DomainError as exc:
                 db.session.rollback()
-                from coop.forms import apply_domain_error
-
                 apply_domain_error(form, exc)
         status = 422
     else:
@@ -524,8 +516,6 @@ def seed_rates(group_id: int):  # type: ignore[no-untyped-def]
                 return redirect(url_for("season.seed_rates", group_id=group_id), 303)
             except DomainError as exc:
                 db.session.rollback()
-                from coop.forms import apply_domain_error
-
                 apply_domain_error(form, exc)
         status = 422
     else:
@@ -755,10 +745,6 @@ def stock_out(group_id: int):  # type: ignore[no-untyped-def]
                 back=url_for("season.stock", group_id=group_id), member=None,
                 failed=lambda form, status: _stock_page(form, status),
                 done=_("The seed taken out of the stock is recorded."))
-
-
-def quantity_text(milli: int, unit: str) -> str:
-    return unit_text.quantity(milli, unit)
 
 
 @bp.app_template_filter("season_qty")
