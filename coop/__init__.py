@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from coop.sales.views import bp as sales_bp
     from coop.savings import report_views  # noqa: F401  (its routes, on the savings blueprint)
     from coop.savings.views import bp as savings_bp
+    from coop.season.views import bp as season_bp
     from coop.suppliers.views import bp as suppliers_bp
 
     app.register_blueprint(auth_bp)
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(savings_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(season_bp)
     app.register_blueprint(api_bp)
 
 

@@ -25,6 +25,7 @@ from coop.quantities import parse_price, parse_quantity, parse_weight
 from coop.quotes.demo import ensure_quotes_demo
 from coop.sales.demo import ensure_sales_demo
 from coop.savings.demo import ensure_savings_demo
+from coop.season.demo import ensure_season_demo
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 DEMO_PASSWORD = "demo-password"
@@ -96,6 +97,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     ensure_quotes_demo(session, kg_group)
     ensure_equipment_demo(session, kg_group)
     ensure_certificates_demo(session, kg_group, _upload_folder())
+    ensure_season_demo(session, kg_group)
     created |= _ensure_group(
         session, TJ_GROUP, TJ_MEMBERS, village="Исфара", region="Вилояти Суғд", country="TJ",
         currency="TJS", language="tg")

@@ -65,6 +65,16 @@ from coop.savings.models import (
     ShareOutLine,
     SocialGrant,
 )
+from coop.season.models import (
+    HouseholdProfile,
+    SeedLoan,
+    SeedRepayment,
+    SeedStockMove,
+    Survey,
+    SurveyAnswer,
+    SurveyItem,
+    SurveyWish,
+)
 from coop.suppliers.models import PriceTier, Product, Supplier
 
 __all__ = [
@@ -94,6 +104,7 @@ __all__ = [
     "Fine",
     "FineType",
     "Group",
+    "HouseholdProfile",
     "Installment",
     "KeyHolder",
     "LotClosing",
@@ -126,6 +137,9 @@ __all__ = [
     "SavingsCycle",
     "SavingsLoan",
     "SavingsMeeting",
+    "SeedLoan",
+    "SeedRepayment",
+    "SeedStockMove",
     "Settlement",
     "ShareOut",
     "ShareOutLine",
@@ -133,6 +147,10 @@ __all__ = [
     "SocialGrant",
     "Supplier",
     "SupplierPayment",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyItem",
+    "SurveyWish",
     "User",
     "Wait",
 ]

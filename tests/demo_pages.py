@@ -98,6 +98,9 @@ def load(app: Flask, session: Session) -> Demo:
     params["cert_id"] = session.scalar(select(Certificate.id).where(
         Certificate.group_id == group.id))
     params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
+    from coop.season.demo import demo_ids
+
+    params.update(demo_ids(session, group))
     token = new_link(session, quote)
     session.commit()
     settled = next(r for r in rounds if r.state == "settled")

@@ -92,8 +92,8 @@ def _build(app: Flask) -> dict[str, Any]:
         "servers": [{"url": PREFIX}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
         "tags": [{"name": name} for name in ("groups", "catalog", "rounds", "ledger",
-                                             "documents", "sales", "quotes", "savings", "equipment",
-                                             "meta")],
+                                             "documents", "sales", "quotes", "savings",
+                                             "equipment", "season", "meta")],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": SCHEMAS, "responses": _problem_responses(),
                        "securitySchemes": {

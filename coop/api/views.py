@@ -1473,3 +1473,5 @@ def savings_passbook(group_id: int, cycle_id: int, member_id: int):  # type: ign
                     "currency": g.group.currency,
                     "share_value": represent.amount(cycle.share_value, g.group.currency),
                     "lines": lines, "loans": loans})
+# The season's routes (coop/season/api.py) join this blueprint here.
+from coop.season import api as _season_api  # noqa: E402,F401

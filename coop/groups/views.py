@@ -75,11 +75,16 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     reminders = certificates.reminders(db.session, group, today) if g.is_treasurer else []
     my_bookings = (equipment.upcoming(db.session, group, today, g.membership)
                    if g.membership is not None else [])
+
+    from coop.season import services as season
+    open_surveys = [s for s in season.list_surveys(db.session, group, include_drafts=False)
+                    if s.state == "open"]
     return render_then_commit("groups/dashboard.html", group=group, members=members,
                               reminders=reminders, my_bookings=my_bookings,
                               fund_balance=fund_balance, fund_chart=fund_chart,
                               savings_chart=savings_chart, savings=savings,
-                              my_balance=my_balance, open_rounds=open_rounds)
+                              my_balance=my_balance, open_rounds=open_rounds,
+                              open_surveys=open_surveys)
 
 
 @bp.get("/groups/<int:group_id>/members")

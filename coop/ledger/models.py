@@ -11,12 +11,15 @@ from coop.extensions import db
 # cash, bank and mobile are the group's money, one account per way of holding
 # it; suppliers is what the group still owes for purchases that no supplier
 # account carries (transport, bills settled before supplier accounts);
-# supplier is what it owes one supplier (coop/payables).
+# supplier is what it owes one supplier (coop/payables); seed_loan is what a
+# member owes the fund for seed it lent her, apart from her purchases, and
+# seed_stock the value of the seed in the group's stock (coop/season).
 # equipment is the maintenance fund of one jointly owned asset (coop/equipment).
 ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier",
-                 "equipment",
+                 "seed_loan", "seed_stock", "equipment",
                  *("sg_shares", "sg_loan", "sg_dues", "sg_box_loan", "sg_box_social",
                    "sg_income", "sg_social"))
+MEMBER_KINDS = ("member", "seed_loan")
 # A savings group's accounts (coop/savings, spec/savings.md §8), apart from the
 # purchase accounts: savings are not purchase credit. The first three are a
 # cycle member's, the others the group's.
@@ -34,19 +37,22 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("group_id", "kind", "membership_id"),
         CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers', 'bank', 'mobile', "
-                        "'supplier', 'equipment', 'sg_shares', 'sg_loan', 'sg_dues', "
-                        "'sg_box_loan', 'sg_box_social', 'sg_income', 'sg_social')", name="kind"),
+                        "'supplier', 'seed_loan', 'seed_stock', 'equipment', 'sg_shares', "
+                        "'sg_loan', 'sg_dues', 'sg_box_loan', 'sg_box_social', 'sg_income', "
+                        "'sg_social')", name="kind"),
         CheckConstraint("(kind IN ('sg_shares', 'sg_loan', 'sg_dues')) = "
                         "(cycle_member_id IS NOT NULL)", name="cycle_member_link"),
         UniqueConstraint("kind", "cycle_member_id"),
-        CheckConstraint("(kind = 'member') = (membership_id IS NOT NULL)", name="member_link"),
+        CheckConstraint("(kind IN ('member', 'seed_loan')) = (membership_id IS NOT NULL)",
+                        name="member_link"),
         CheckConstraint("(kind = 'supplier') = (supplier_id IS NOT NULL)", name="supplier_link"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), unique=True)
+    # one account of each member kind per membership (the unique constraint above)
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), unique=True)
     cycle_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("savings_cycle_members.id"), index=True)

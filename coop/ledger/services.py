@@ -38,6 +38,13 @@ KIND_NAMES = {
     "equipment_fee": _l("Equipment usage fee"),
     "equipment_repair": _l("Equipment repair paid from its maintenance fund"),
     "equipment_repair_share": _l("Equipment repair: owner's share"),
+    "seed_loan": _l("Seed loan from the fund"),
+    "seed_repay": _l("Seed loan repaid"),
+    "seed_return": _l("Seed loan returned in kind"),
+    "seed_payout": _l("Seed loan repaid from a sales payout"),
+    "seed_income": _l("Seed loan: the fund's share above the value"),
+    "seed_write_off": _l("Seed loan written off"),
+    "seed_stock_out": _l("Seed taken out of the stock"),
 }
 METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
 MAX_AMOUNT = 10**14
@@ -80,11 +87,13 @@ def money_account(session: Session, group: Group, method: str) -> int:
     return account_id
 
 
-def member_account(session: Session, membership: Membership) -> int:
+def member_account(session: Session, membership: Membership, kind: str = "member") -> int:
+    """Her purchase account (`member`), or her seed-loan account (`seed_loan`),
+    made on first use."""
     account_id = session.scalar(select(Account.id).where(
-        Account.membership_id == membership.id))
+        Account.membership_id == membership.id, Account.kind == kind))
     if account_id is None:
-        account = Account(group_id=membership.group_id, kind="member",
+        account = Account(group_id=membership.group_id, kind=kind,
                           membership_id=membership.id)
         session.add(account)
         session.flush()
@@ -123,7 +132,7 @@ def account_balance(session: Session, account_id: int) -> int:
 def member_balance(session: Session, membership: Membership) -> int:
     """What she has in credit (positive) or owes (negative); 0 with no postings."""
     account_id = session.scalar(select(Account.id).where(
-        Account.membership_id == membership.id))
+        Account.membership_id == membership.id, Account.kind == "member"))
     return 0 if account_id is None else account_balance(session, account_id)
 
 
@@ -155,12 +164,15 @@ class Books:
     mobile: int = 0
     payables: int = 0  # what the group owes its suppliers, all supplier accounts together
     equipment: int = 0  # the maintenance funds of the group's equipment, together
+    seed_loans: int = 0  # the members' seed-loan accounts together (negative: owed to the fund)
+    seed_stock: int = 0  # the seed stock's value (negative: the group holds it)
 
     @property
     def total(self) -> int:
         """All accounts together: always zero."""
         return (self.members_net + self.fund + self.cash + self.bank + self.mobile
-                + self.suppliers + self.payables + self.equipment)
+                + self.suppliers + self.payables + self.equipment + self.seed_loans
+                + self.seed_stock)
 
     @property
     def cash_on_hand(self) -> int:
@@ -207,13 +219,15 @@ def books(session: Session, group: Group, memberships: list[Membership]) -> Book
     by_kind: dict[str, int] = defaultdict(int)
     for account_id, kind in session.execute(select(Account.id, Account.kind).where(
             Account.group_id == group.id,
-            Account.kind.in_(("bank", "mobile", "supplier", "equipment")))):
+            Account.kind.in_(("bank", "mobile", "supplier", "equipment", "seed_loan",
+                              "seed_stock")))):
         by_kind[kind] += by_account.get(account_id, 0)
     return Books(members=members, fund=by_account.get(accounts.fund, 0),
                  cash=by_account.get(accounts.cash, 0),
                  suppliers=by_account.get(accounts.suppliers, 0) + hidden,
                  bank=by_kind["bank"], mobile=by_kind["mobile"], payables=by_kind["supplier"],
-                 equipment=by_kind["equipment"])
+                 equipment=by_kind["equipment"], seed_loans=by_kind["seed_loan"],
+                 seed_stock=by_kind["seed_stock"])
 
 
 # --------------------------------------------------------------------------

@@ -138,7 +138,8 @@ def _cash_figures(session: Session, lot: SaleLot, view: services.LotView,
     line = services.payout_sheet(session, lot, view).line(membership.id)
     if line is None:
         return {}
-    return {"set_off": line.set_off, "cash_due": line.cash_due, "handed": line.handed}
+    return {"set_off": line.set_off, "cash_due": line.cash_due, "handed": line.handed,
+            "seed_loans": line.seed_loans}
 
 
 def payout_statement_pdf(session: Session, lot: SaleLot, membership: Membership) -> bytes:
@@ -157,4 +158,5 @@ def payout_sheet_pdf(session: Session, lot: SaleLot) -> bytes:
         group=documents.group_info(session, lot.group), stamp=stamp,
         lot=services.lot_title(lot), closed_on=closed_on,
         lines=[SheetLine(name=x.membership.user.name, entitled=x.entitled, set_off=x.set_off,
-                         cash_due=x.cash_due, handed=x.handed) for x in sheet.lines]))
+                         cash_due=x.cash_due, handed=x.handed, seed_loans=x.seed_loans)
+               for x in sheet.lines]))

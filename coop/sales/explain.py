@@ -106,6 +106,9 @@ def statement_text(statement: MemberStatement | None, group: Group, balance: int
         lines.append(_("The costs were more than the sales: you owe %(amount)s.",
                        amount=fmt_money(-statement.payout.payout, cur)))
     if cash is not None and cash.entitled > 0:
+        if cash.seed_loans:
+            lines.append(_("Seed loans repaid first: −%(amount)s",
+                           amount=fmt_money(cash.seed_loans, cur)))
         if cash.set_off:
             lines.append(_("Set off against what you owed the group: −%(amount)s",
                            amount=fmt_money(cash.set_off, cur)))

@@ -94,6 +94,7 @@ class PayoutStatementData:
     set_off: int = 0  # what she owed, set off against the payout
     cash_due: int = 0  # the rest, handed to her in cash
     handed: int = 0  # cash recorded as handed to her for this lot
+    seed_loans: int = 0  # taken first for her seed loans
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class SheetLine:
     set_off: int
     cash_due: int
     handed: int
+    seed_loans: int = 0
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,10 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
     totals.append((_("Your payout"), fmt_money(data.payout, cur)))
     story += [pdf.gap(2), _right(pdf.totals_table(totals, 95 * mm), width), pdf.gap(3)]
     if data.payout > 0:
-        cash = [(_("Payout"), fmt_money(data.payout, cur)),
-                (_("Debts set off (what you owed the group)"), fmt_money(-data.set_off, cur)),
+        cash = [(_("Payout"), fmt_money(data.payout, cur))]
+        if data.seed_loans:
+            cash.append((_("Seed loans repaid first"), fmt_money(-data.seed_loans, cur)))
+        cash += [(_("Debts set off (what you owed the group)"), fmt_money(-data.set_off, cur)),
                 (_("Cash to hand over"), fmt_money(data.cash_due, cur))]
         if data.closed_on:
             cash.append((_("Cash handed over"), fmt_money(data.handed, cur)))
@@ -270,7 +274,11 @@ def _payout_sheet(data: PayoutSheetData) -> bytes:
     rows: list[list[Any]] = [[para(h, s.head_right if 2 <= i <= 5 else s.head)
                               for i, h in enumerate(head)]]
     for number, line in enumerate(data.lines, start=1):
-        rows.append([str(number), para(line.name, s.cell), fmt_money(line.entitled, cur),
+        name: Any = para(line.name, s.cell)
+        if line.seed_loans:
+            name = [name, para(_("seed loan repaid first: %(amount)s",
+                                 amount=fmt_money(line.seed_loans, cur)), s.why)]
+        rows.append([str(number), name, fmt_money(line.entitled, cur),
                      fmt_money(line.set_off, cur), fmt_money(line.cash_due, cur),
                      fmt_money(line.handed, cur) if data.closed_on else "—", ""])
     rows.append(["", rich(bold(_("Total")), s.cell),

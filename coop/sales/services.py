@@ -54,6 +54,7 @@ from coop.sales.models import (
     SaleLot,
     SalePayout,
 )
+from coop.season import loans as seed_loans
 
 OPEN, CLOSED = "open", "closed"
 STATE_NAMES = {OPEN: _l("collecting and selling"), CLOSED: _l("closed, payouts credited")}
@@ -827,6 +828,8 @@ def close_lot(session: Session, lot: SaleLot, actor: User, *,
                               membership_id=membership.id)
         session.add(SalePayout(lot_id=lot.id, membership_id=membership.id,
                                amount=member.payout, posting_id=posting.id if posting else None))
+        if member.payout > 0:  # her seed loans repaid from payouts take their part first
+            seed_loans.deduct_from_payout(session, lot.id, membership, member.payout, actor)
     levy = ledger.post(session, group, debit=accounts.suppliers, credit=accounts.fund,
                        amount=result.levy, kind="levy", memo=memo, actor=actor)
     for grade in lot.grades:
@@ -969,14 +972,15 @@ class PayoutLine:
     entitled: int  # her payout from the split; negative: the costs were more, she owes
     owed_before: int  # what she owed the group when it was credited (now, in a preview)
     handed: int  # cash recorded as handed to her for this lot
+    seed_loans: int = 0  # taken first for her seed loans (coop.season.loans)
 
     @property
     def set_off(self) -> int:
-        return min(max(self.entitled, 0), self.owed_before)
+        return min(max(self.entitled, 0) - self.seed_loans, self.owed_before)
 
     @property
     def cash_due(self) -> int:
-        return max(self.entitled, 0) - self.set_off
+        return max(self.entitled, 0) - self.seed_loans - self.set_off
 
     @property
     def still_to_hand(self) -> int:
@@ -995,6 +999,10 @@ class PayoutSheet:
     @property
     def entitled(self) -> int:
         return sum(x.entitled for x in self.lines)
+
+    @property
+    def seed_loans(self) -> int:
+        return sum(x.seed_loans for x in self.lines)
 
     @property
     def set_off(self) -> int:
@@ -1046,6 +1054,7 @@ def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) ->
     if view.closed:
         payouts = {p.membership_id: p for p in session.scalars(
             select(SalePayout).where(SalePayout.lot_id == lot.id))}
+        deducted = seed_loans.lot_deductions(session, lot.id)
     for membership, member in view.rows():
         owed = 0
         if view.closed:
@@ -1053,10 +1062,13 @@ def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) ->
             if payout is not None and payout.posting_id is not None:
                 account = ledger.member_account(session, membership)
                 owed = max(-_balance_before(session, account, payout.posting_id), 0)
+            seed = deducted.get(membership.id, 0)
         else:
             owed = max(-ledger.member_balance(session, membership), 0)
+            seed = seed_loans.payout_claim(session, membership, member.payout)
         lines.append(PayoutLine(membership=membership, entitled=member.payout,
-                                owed_before=owed, handed=handed.get(membership.id, 0)))
+                                owed_before=owed, handed=handed.get(membership.id, 0),
+                                seed_loans=seed))
     return PayoutSheet(lot=lot, closed=view.closed, lines=lines)
 
 

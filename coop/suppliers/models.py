@@ -40,6 +40,7 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("pack_size > 0", name="pack_size"),
         CheckConstraint("pack_size % granularity = 0", name="pack_multiple"),
         CheckConstraint("weight_grams >= 0", name="weight"),
+        CheckConstraint("seed_rate IS NULL OR seed_rate > 0", name="seed_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +54,8 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
     granularity: Mapped[int]  # thousandths of the unit
     weight_grams: Mapped[int] = mapped_column(default=0)  # per unit
     retail_price: Mapped[int | None]  # per unit, millionths of the major unit
+    # seed to sow one сотка (100 m²), thousandths of the unit; None: not seed
+    seed_rate: Mapped[int | None]
     retired: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -650,6 +650,125 @@ def case_api_book_equipment(s: Session) -> Case:
                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
 
 
+def _seed_world(s: Session, state: str = "delivered", mode: str = "cash") -> SimpleNamespace:
+    """A settled round and a seed loan of its first member's tomato seed, as
+    far as `state` (proposed, approved, delivered)."""
+    from datetime import timedelta
+
+    from coop.i18n import local_today
+    from coop.season import loans
+    from tests.factories import make_settled_round
+
+    w = make_settled_round(s, members=2)
+    member = w.members[0]
+    loan = loans.propose_loan(s, w.group, member, round_id=w.rnd.id,
+                              product_id=w.seed.product_id, repay_mode=mode, repay_bp=12000,
+                              due_on=local_today() + timedelta(days=100),
+                              actor=w.treasurer.user)
+    if state in ("approved", "delivered"):
+        loans.approve_loan(s, loan, w.treasurer.user)
+    if state == "delivered":
+        loans.deliver_loan(s, loan, w.treasurer.user)
+    s.commit()
+    w.loan, w.member = loan, member
+    w.base = f"/groups/{w.group.id}/season/loans/{loan.id}"
+    w.email = w.treasurer.user.email
+    return w
+
+
+def _repayments(kind: str) -> Callable[[Session], int]:
+    from coop.season.models import SeedRepayment
+
+    return counter(SeedRepayment, SeedRepayment.kind == kind)
+
+
+def case_season_propose_loan(s: Session) -> Case:
+    from datetime import timedelta
+
+    from coop.i18n import local_today
+    from coop.season.models import SeedLoan
+    from tests.factories import make_settled_round
+
+    w = make_settled_round(s, members=2)
+    s.commit()
+    return Case(f"/groups/{w.group.id}/season/loans/new", counter(SeedLoan), w.group.id,
+                data={"member": str(w.members[1].id), "round": str(w.rnd.id),
+                      "product": str(w.seed.product_id), "repay_mode": "payout",
+                      "repay_ratio": "1,2", "note": "", "idempotency_key": KEY,
+                      "due_on": (local_today() + timedelta(days=100)).isoformat()},
+                login=w.treasurer.user.email)
+
+
+def case_season_loan_step(s: Session) -> Case:
+    w = _seed_world(s, state="approved")
+    return Case(f"{w.base}/deliver", postings("seed_loan"), w.group.id, data={},
+                login=w.email)
+
+
+def case_season_repay_cash(s: Session) -> Case:
+    w = _seed_world(s)
+    return Case(f"{w.base}/repay", _repayments("cash"), w.group.id,
+                data={"amount": "10", "method": "cash", "note": "", "idempotency_key": KEY},
+                login=w.email)
+
+
+def case_api_repay(s: Session) -> Case:
+    w = _seed_world(s)
+    token = make_api_token(s, w.treasurer.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/seed-loans/{w.loan.id}/repayments",
+                _repayments("cash"), w.group.id, json={"amount": "10.00", "method": "cash"},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
+
+
+def case_season_repay_kind(s: Session) -> Case:
+    w = _seed_world(s, mode="kind")
+    return Case(f"{w.base}/return", _repayments("kind"), w.group.id,
+                data={"quantity": "1", "note": "", "idempotency_key": KEY}, login=w.email)
+
+
+def case_season_write_off(s: Session) -> Case:
+    w = _seed_world(s)
+    return Case(f"{w.base}/write-off", _repayments("write_off"), w.group.id,
+                data={"reason": "Засуха", "idempotency_key": KEY}, login=w.email)
+
+
+def case_season_stock_out(s: Session) -> Case:
+    from coop.season import loans
+    from coop.season.models import SeedStockMove
+
+    w = _seed_world(s, mode="kind")
+    loans.repay_in_kind(s, w.loan, quantity=loans.due_quantity(w.loan),
+                        actor=w.treasurer.user)
+    s.commit()
+    return Case(f"/groups/{w.group.id}/season/stock/out",
+                counter(SeedStockMove, SeedStockMove.kind == "out"), w.group.id,
+                data={"product": str(w.loan.product_id), "quantity": "1", "note": "Участок",
+                      "idempotency_key": KEY}, login=w.email)
+
+
+def case_season_convert(s: Session) -> Case:
+    from coop.orders.models import Round
+    from coop.season import services as season
+    from coop.season.services import AnswerInput
+    from tests.factories import make_catalog
+
+    group = make_group(s)
+    treasurer = make_member(s, group, "Майрам", role="treasurer")
+    aigul = make_member(s, group, "Айгүл")
+    products = make_catalog(s, group)
+    survey = season.create_survey(s, group, treasurer.user, title="Весна",
+                                  product_ids=[p.id for p in products])
+    season.move_survey(s, survey, "open")
+    season.save_answers(s, survey, aigul, {survey.items[0].id: AnswerInput(firm=10000)},
+                        aigul.user, source="member")
+    season.move_survey(s, survey, "closed")
+    s.commit()
+    url = f"/groups/{group.id}/season/surveys/{survey.id}/convert"
+    return Case(url, counter(Round, Round.group_id == group.id), group.id, data={},
+                login=treasurer.user.email, confirm=url)
+
+
 MONEY: dict[str, Callable[[Session], Case]] = {
     "api.book_equipment": case_api_book_equipment,
     "equipment.book": case_equipment_book,
@@ -693,6 +812,14 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "savings.activate": case_savings_activate,
     "api.close_savings_meeting": case_api_close_savings_meeting,
     "api.reopen_savings_meeting": case_api_reopen_savings_meeting,
+    "season.propose_loan": case_season_propose_loan,
+    "season.loan_step": case_season_loan_step,
+    "season.repay_cash": case_season_repay_cash,
+    "api.repay": case_api_repay,
+    "season.repay_kind": case_season_repay_kind,
+    "season.write_off": case_season_write_off,
+    "season.stock_out": case_season_stock_out,
+    "season.convert": case_season_convert,
 }
 
 SAVINGS_DRAFT = ("a draft line of an open savings meeting: nothing moves until the close, "
@@ -777,6 +904,17 @@ NOT_MONEY: dict[str, str] = {
     "savings.remove_entry": SAVINGS_DRAFT,
     "savings.import_form": SAVINGS_DRAFT,
     "savings.opening": "a draft savings cycle's opening balances (posted at its start)",
+    "season.new_survey": "creates a draft needs survey",
+    "season.edit_survey": "a survey's title, note and products",
+    "season.move_survey": "opens or closes a survey (a conditional state move)",
+    "season.answer": "sets her answers to a survey of intentions (the same answers sent "
+                     "twice are the same answers); no money",
+    "api.save_answers": "sets her answers to a survey of intentions; no money",
+    "season.add_wish": "a wish not in the catalog (unique per member and text)",
+    "season.remove_wish": "removes a wish",
+    "season.import_answers": "imports survey answers (all or nothing); no money",
+    "season.profile": "her optional household profile",
+    "season.seed_rates": "the catalog's seed rates",
 }
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -47,11 +47,14 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "equipment.join_wait", "equipment.report", "equipment.booking_sheet",
           "certificates.list_certificates", "certificates.scan", "certificates.logo",
           "api.list_equipment", "api.equipment_detail", "api.book_equipment",
-          "api.list_certificates"}
+          "api.list_certificates",
+          "season.home", "season.survey", "season.answer", "season.add_wish", "season.profile",
+          "season.loans", "season.loan", "season.loan_slip", "api.surveys", "api.survey",
+          "api.answers", "api.save_answers", "api.seed_loans", "api.seed_loan"}
 
 
 # A savings cycle's routes are walked in the demo's savings group (test_savings_walk).
-CYCLE_ARGUMENTS = {"cycle_id", "meeting_id", "member_id", "loan_id"}
+CYCLE_ARGUMENTS = {"cycle_id"}
 # What a member of a savings group opens of its cycle (every member's lines by default).
 SAVINGS_MEMBER = {"savings.index", "savings.cycle", "savings.meeting", "savings.meeting_text",
                   "savings.meeting_record_pdf", "savings.passbook", "savings.passbook_pdf",
@@ -118,6 +121,18 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
         Certificate.group_id == group.id))
     params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
     assert all(params[k] for k in ("asset_id", "booking_id", "wait_id", "cert_id", "code"))
+    from coop.season.models import SeedLoan, Survey, SurveyWish
+
+    # her own loan (a member opens it; another's is refused in test_season_pages), a
+    # wish of someone else, the converted survey
+    params.update(
+        survey_id=session.scalar(select(Survey.id).where(Survey.group_id == group.id)
+                                 .order_by(Survey.id).limit(1)),
+        loan_id=session.scalar(select(SeedLoan.id).where(SeedLoan.membership_id == aigul.id)
+                               .limit(1)),
+        wish_id=session.scalar(select(SurveyWish.id).where(
+            SurveyWish.membership_id != aigul.id).limit(1)),
+        step="approve", target="open")
     session.commit()
     # a document of someone else: the treasurer issues her invoice
     client = app_ctx.test_client()

@@ -41,6 +41,7 @@ from coop.orders.models import Round, RoundItem
 from coop.quotes import services as quotes
 from coop.quotes.models import Quote
 from coop.sales.models import SaleLot
+from coop.season.models import SeedLoan, Survey
 from coop.suppliers.models import Product, Supplier
 from tests.conftest import _empty_tables
 from tests.savings_factory import savings_ids
@@ -86,6 +87,10 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
             "lot_id": list(session.scalars(select(SaleLot.id).where(
                 SaleLot.group_id == group.id))),
             "document_id": [invoice.id] if invoice else [],
+            "survey_id": list(session.scalars(select(Survey.id).where(
+                Survey.group_id == group.id))),
+            "loan_id": list(session.scalars(select(SeedLoan.id).where(
+                SeedLoan.group_id == group.id))),
             "token": [link],
             **{name: [value] for name, value in savings.items()},
             "asset_id": list(session.scalars(select(Asset.id).where(

@@ -1,0 +1,279 @@
+"""The season in the JSON API (/api/v1): surveys with their demand, a
+member's answers, seed loans and their cash repayments. The same services and
+access checks as the pages; registered on the API blueprint when
+coop.api.views imports this module, with its schemas in the OpenAPI
+document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, g, jsonify
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from coop.api import inputs
+from coop.api.inputs import json_body, paginate
+from coop.api.openapi import (
+    DAY,
+    DECIMAL,
+    EXAMPLES,
+    FLAG,
+    ID,
+    MOMENT,
+    MONEY,
+    QUANTITY,
+    SCHEMAS,
+    TEXT,
+    array,
+    nullable,
+    obj,
+)
+from coop.api.views import _item_lines, _json_fields, _me, _whose, api_route, created
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.groups.access import group_view
+from coop.ledger.models import PAYMENT_METHODS
+from coop.money import to_string
+from coop.quantities import parse_quantity, qty_str
+from coop.season import domain, services
+from coop.season import loans as seed
+from coop.season.models import LOAN_STATES, REPAY_MODES, SURVEY_STATES, SeedLoan, Survey
+
+SURVEY = {"id": ID, "title": TEXT, "state": {"enum": list(SURVEY_STATES)},
+          "closes_on": nullable(DAY), "round_id": nullable(ID)}
+ANSWER = obj({"item_id": ID, "firm": QUANTITY, "maybe": QUANTITY, "area": nullable(QUANTITY)})
+LOAN = {"id": ID, "membership_id": ID, "name": TEXT, "round_id": ID, "product_id": ID,
+        "product": TEXT, "quantity": QUANTITY, "value": MONEY,
+        "repay_mode": {"enum": list(REPAY_MODES)}, "repay_ratio": DECIMAL, "due_on": DAY,
+        "state": {"enum": list(LOAN_STATES)}, "due": MONEY, "left": MONEY}
+SCHEMAS.update({
+    "Survey": obj(SURVEY),
+    "SurveyDetail": obj({
+        **SURVEY, "note": TEXT, "members_answered": {"type": "integer", "minimum": 0},
+        "budget": MONEY,
+        "items": array(obj({"item_id": ID, "product_id": ID, "name": TEXT, "unit": TEXT,
+                            "granularity": QUANTITY, "seed_rate": nullable(QUANTITY),
+                            "firm": QUANTITY, "maybe": QUANTITY,
+                            "members": {"type": "integer", "minimum": 0},
+                            "packs": {"type": "integer", "minimum": 0},
+                            "budget": nullable(MONEY)}))}),
+    "SurveyAnswers": obj({"membership_id": ID, "lines": array(ANSWER)}),
+    "NewSurveyAnswers": obj({"lines": array(obj(
+        {"item_id": ID, "firm": QUANTITY, "maybe": QUANTITY, "area": QUANTITY},
+        optional=("firm", "maybe", "area"), closed=True))}, closed=True),
+    "SeedLoan": obj({**LOAN, "repayments": array(obj({
+        "id": ID, "kind": TEXT, "principal": MONEY, "income": MONEY, "quantity": QUANTITY,
+        "lot_id": nullable(ID), "created_at": MOMENT}))}),
+    "SeedLoanSummary": obj(LOAN),
+    "NewSeedRepayment": obj({"amount": MONEY, "method": {"enum": list(PAYMENT_METHODS)},
+                             "note": {"type": "string", "maxLength": 300}},
+                            optional=("note",), closed=True),
+    "SeedRepayment": obj({"id": ID, "loan_id": ID, "principal": MONEY, "income": MONEY,
+                          "left": MONEY, "state": {"enum": list(LOAN_STATES)},
+                          "replayed": FLAG}),
+})
+
+EXAMPLES.update({
+    "NewSurveyAnswers": {"lines": [{"item_id": 12, "firm": "10", "maybe": "5"},
+                                   {"item_id": 13, "area": "25"}]},
+    "NewSeedRepayment": {"amount": "500.00", "method": "cash", "note": "after the harvest"},
+})
+
+
+def _survey_or_404(survey_id: int) -> Survey:
+    survey = services.get_survey(db.session, g.group, survey_id)
+    if survey is None or (survey.state == domain.DRAFT and not g.is_treasurer):
+        abort(404)
+    return survey
+
+
+def _survey(survey: Survey) -> dict[str, Any]:
+    return {"id": survey.id, "title": survey.title, "state": survey.state,
+            "closes_on": survey.closes_on.isoformat() if survey.closes_on else None,
+            "round_id": survey.round_id}
+
+
+@api_route("/groups/<int:group_id>/surveys", summary="The group's needs surveys, newest "
+           "first (drafts for the treasurer only)", tags=["season"], response="Survey",
+           paginated=True, errors=(404,))
+@group_view()
+def surveys(group_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(paginate(services.list_surveys(db.session, g.group,
+                                                  include_drafts=g.is_treasurer), _survey))
+
+
+@api_route("/groups/<int:group_id>/surveys/<int:survey_id>", summary="A survey with its "
+           "demand: Σ sure, Σ maybe, members, packs and budget per product", tags=["season"],
+           response="SurveyDetail", errors=(404,))
+@group_view()
+def survey(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
+    found = _survey_or_404(survey_id)
+    demand = services.survey_demand(db.session, found)
+    currency = g.group.currency
+    return jsonify({**_survey(found), "note": found.note, "members_answered": demand.members,
+                    "budget": to_string(demand.budget, currency),
+                    "items": [{"item_id": r.item.id, "product_id": r.product.id,
+                               "name": r.product.name, "unit": r.product.unit,
+                               "granularity": qty_str(r.product.granularity),
+                               "seed_rate": qty_str(r.product.seed_rate)
+                               if r.product.seed_rate else None,
+                               "firm": qty_str(r.firm), "maybe": qty_str(r.maybe),
+                               "members": r.members, "packs": r.fill.packs,
+                               "budget": to_string(r.budget, currency)
+                               if r.unit_price is not None else None}
+                              for r in demand.rows]})
+
+
+def _answers(survey: Survey, membership_id: int) -> Response:
+    member = _whose(membership_id)
+    rows = services.answers_of(db.session, survey, member)
+    return jsonify({"membership_id": member.id, "lines": [
+        {"item_id": item_id, "firm": qty_str(a.firm), "maybe": qty_str(a.maybe),
+         "area": qty_str(a.area) if a.area is not None else None}
+        for item_id, a in sorted(rows.items())]})
+
+
+@api_route("/groups/<int:group_id>/surveys/<int:survey_id>/answers/<int:membership_id>",
+           summary="A member's answers (her own, or any for the treasurer)", tags=["season"],
+           response="SurveyAnswers", errors=(404,))
+@group_view()
+def answers(group_id: int, survey_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    return _answers(_survey_or_404(survey_id), membership_id)
+
+
+@api_route("/groups/<int:group_id>/surveys/<int:survey_id>/answers/<int:membership_id>", "PUT",
+           summary="Set a member's answers (her own while the survey is open, or any for "
+           "the treasurer)", tags=["season"], body="NewSurveyAnswers",
+           response="SurveyAnswers", errors=(404, 413, 415, 422),
+           description="Products listed get the answer given (an `area` in sotkas instead "
+                       "of `firm` for seed with a seed rate); the others are left as they "
+                       "are. All lines or none.")
+@group_view()
+def save_answers(group_id: int, survey_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    found = _survey_or_404(survey_id)
+    member = _whose(membership_id)
+    body = json_body().only("lines")
+    items = {item.id for item in found.items}
+    lines: dict[int, services.AnswerInput] = {}
+    paths: dict[int, str] = {}
+    for entry, item_id in _item_lines(body, ("firm", "maybe", "area"), items,
+                                      _l("This product is not in the survey.")):
+        lines[item_id] = services.AnswerInput(
+            firm=entry.number("firm", parse_quantity, default=0) or 0,
+            maybe=entry.number("maybe", parse_quantity, default=0) or 0,
+            area=entry.number("area", parse_quantity))
+        paths[item_id] = entry.path
+    own = g.membership is not None and g.membership.id == member.id
+    try:
+        services.save_answers(db.session, found, member, lines, current_user,
+                              source="member" if own else "treasurer")
+    except DomainError as exc:
+        _json_fields(exc, paths, {"firm": "firm", "maybe": "maybe", "area": "area"})
+        raise
+    db.session.commit()
+    return _answers(found, member.id)
+
+
+def _loan(loan: SeedLoan, *, detail: bool = False) -> dict[str, Any]:
+    currency = g.group.currency
+    now = seed.position(loan)
+    body: dict[str, Any] = {
+        "id": loan.id, "membership_id": loan.membership_id, "name": loan.membership.user.name,
+        "round_id": loan.round_id, "product_id": loan.product_id, "product": loan.product.name,
+        "quantity": qty_str(loan.quantity), "value": to_string(loan.value, currency),
+        "repay_mode": loan.repay_mode, "repay_ratio": _ratio(loan.repay_bp),
+        "due_on": loan.due_on.isoformat(), "state": loan.state,
+        "due": to_string(now.due, currency),
+        "left": to_string(now.left if loan.state == domain.DELIVERED else 0, currency)}
+    if detail:
+        body["repayments"] = [{"id": r.id, "kind": r.kind,
+                               "principal": to_string(r.principal, currency),
+                               "income": to_string(r.income, currency),
+                               "quantity": qty_str(r.quantity), "lot_id": r.lot_id,
+                               "created_at": r.created_at.isoformat() + "Z"}
+                              for r in loan.repayments]
+    return body
+
+
+def _ratio(bp: int) -> str:
+    """12000 → "1.2000": the ratio as an exact decimal string."""
+    whole, rest = divmod(bp, domain.BP)
+    return f"{whole}.{rest:04d}"
+
+
+def _loan_or_404(loan_id: int) -> SeedLoan:
+    loan = seed.get_loan(db.session, g.group, loan_id)
+    if loan is None or (not g.is_treasurer and (
+            g.membership is None or loan.membership_id != g.membership.id)):
+        abort(404)
+    return loan
+
+
+@api_route("/groups/<int:group_id>/seed-loans", summary="Seed loans (the treasurer: all; a "
+           "member: her own), newest first", tags=["season"], response="SeedLoanSummary",
+           paginated=True, errors=(404,))
+@group_view()
+def seed_loans(group_id: int):  # type: ignore[no-untyped-def]
+    if g.is_treasurer:
+        found = seed.list_loans(db.session, g.group)
+    else:
+        found = seed.list_loans(db.session, g.group, _me())
+    return jsonify(paginate(found, _loan))
+
+
+@api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>", summary="A seed loan, what is "
+           "due and left, and its repayments", tags=["season"], response="SeedLoan",
+           errors=(404,))
+@group_view()
+def seed_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(_loan(_loan_or_404(loan_id), detail=True))
+
+
+@api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>/repayments", "POST",
+           summary="Record a cash repayment of a seed loan (treasurer)", tags=["season"],
+           body="NewSeedRepayment", response="SeedRepayment", status=201, idempotent=True,
+           errors=(400, 403, 404, 413, 415, 422),
+           description="Principal first, then the fund's income on the ratio. More than is "
+                       "left is refused (422). The same Idempotency-Key again records "
+                       "nothing new (200, the first one).")
+@group_view(treasurer=True)
+def repay(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    loan = _loan_or_404(loan_id)
+    key = inputs.idempotency_key()
+    body = json_body().only("amount", "method", "note")
+    currency = g.group.currency
+    amount = body.money("amount", currency, required=True)
+    method = body.choice("method", PAYMENT_METHODS)
+    note = body.text("note", max_length=300)
+    existing = seed.repayment_by_key(db.session, g.group.id, key)
+    if existing is None:
+        try:
+            repayment, new = seed.repay_cash_once(db.session, loan, amount=amount,
+                                                  method=method, actor=current_user,
+                                                  idempotency_key=key, note=note)
+            db.session.commit()
+            if new:  # else the same key was recorded while this one waited for the lock
+                return created(_repayment(repayment, loan, replayed=False))
+            existing = repayment
+        except IntegrityError:
+            db.session.rollback()
+            existing = seed.repayment_by_key(db.session, g.group.id, key)
+            assert existing is not None
+    if existing.loan_id != loan.id or existing.kind != "cash" or existing.amount != amount:
+        raise DomainError(_l("This Idempotency-Key was sent with another payment. Send a new "
+                             "key for a new payment."), field=inputs.IDEMPOTENCY_KEY)
+    response = jsonify(_repayment(existing, loan, replayed=True))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _repayment(repayment: Any, loan: SeedLoan, *, replayed: bool) -> dict[str, Any]:
+    db.session.refresh(loan)
+    currency = g.group.currency
+    left = seed.position(loan).left if loan.state == domain.DELIVERED else 0
+    return {"id": repayment.id, "loan_id": loan.id,
+            "principal": to_string(repayment.principal, currency),
+            "income": to_string(repayment.income, currency),
+            "left": to_string(left, currency), "state": loan.state, "replayed": replayed}

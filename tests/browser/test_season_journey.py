@@ -1,0 +1,250 @@
+"""Issue 18's season journey, in Russian, through the pages: the treasurer on
+a desktop, Айгүл on a 390 px phone.
+
+A seed rate for tomato seed → a needs survey opened → its paper form (PDF) →
+Айгүл answers on her phone (sure and maybe) → the treasurer enters Нурила's
+paper form with her land (25 соток × 0,3 = 7,5 → 8 packets) → closed: the
+demand (Σ sure, Σ maybe, members, packs, budget) → turned into a draft round
+after its confirmation, with what it could not carry listed → the round is
+bought and settled (through the services: that part has its own journey) →
+a seed loan of Айгүл's tomato seed, repaid from her next sales payout,
+proposed (sent again after Back: refused, one loan), approved, handed over → its
+slip (PDF) → a lot of dried apricots she sells with the group, closed: her
+payout repays the loan first → her payout page and statement (PDF) show it,
+the loan is repaid, the books balance and the fund earned the ratio.
+
+The same figures are read from the pages, the PDFs and the books. Run with
+-s to see them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from coop.extensions import db
+from coop.groups.services import list_members
+from coop.i18n import local_today
+from coop.ledger import services as ledger
+from coop.ledger.checks import check_books
+from coop.orders import services as orders
+from coop.orders.models import Request, Round
+from coop.season import loans as seed
+from coop.season.models import SeedLoan
+from tests.browser.conftest import go_back, screenshot
+from tests.browser.test_award import _flat, _pdf_text
+from tests.browser.test_journey_two_suppliers import (
+    DESKTOP,
+    PHONE,
+    _fits,
+    _joint_sale,
+    _minor,
+    _money,
+    _sign_in,
+)
+from tests.factories import make_catalog, make_group, make_member
+
+
+def _demand(page) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    """The survey's demand table: sure, maybe (thousandths), members, packs, budget."""
+    rows = {}
+    for row in page.locator("#demand-table tbody tr").all():
+        name = row.locator("td").first.inner_text().split("\n")[0].strip()
+        firm = row.locator("td.firm").inner_text()
+        maybe = row.locator("td.maybe").inner_text()
+        packs = row.locator("td.packs").inner_text().split("\n")[0]
+        budget = row.locator("td.budget").inner_text().split("\n")[0]
+        rows[name] = [_qty(firm), _qty(maybe), int(row.locator("td").nth(3).inner_text()),
+                      int(packs), _minor(budget)]
+    return rows
+
+
+def _qty(text: str) -> int:
+    match = re.search(r"\d[\d ]*(?:,\d+)?", _flat(text))
+    assert match, text
+    whole, _, frac = match.group(0).replace(" ", "").partition(",")
+    return int(whole) * 1000 + int((frac + "000")[:3])
+
+
+def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # type: ignore[no-untyped-def]
+        browser, live_server) -> None:
+    session = db.session
+    group = make_group(session, name="Жаштык", currency="KGS", language="ru")
+    treasurer = make_member(session, group, "Майрам", role="treasurer", locale="ru")
+    aigul = make_member(session, group, "Айгүл", locale="ru")
+    nurila = make_member(session, group, "Нурила", login=False)
+    tomato, _fabric, npk = make_catalog(session, group)
+    session.commit()
+    base = f"{live_server}/groups/{group.id}"
+    season = f"{base}/season"
+    figures: dict[str, object] = {}
+    t_ctx, t = _sign_in(browser, live_server, treasurer.user.email, DESKTOP)
+    m_ctx, m = _sign_in(browser, live_server, aigul.user.email, PHONE)
+    try:
+        # -- a seed rate, a survey opened, its paper form ----------------------------
+        t.goto(f"{base}")
+        t.click("#season-card")
+        t.click("a.button[href$='/seed-rates']")
+        t.fill(f"input[name=rate_{tomato.id}]", "0,3")
+        t.click("main form button[type=submit]")
+        assert "изменена" in t.inner_text("main").lower(), t.inner_text("main")
+
+        t.goto(f"{season}/surveys/new")
+        t.fill("input[name=title]", "Что покупаем весной")
+        for product in (tomato.name, npk.name):
+            t.locator("label", has_text=product).click()
+        t.click("main form button[type=submit]")
+        survey_url = t.url.split("#")[0]
+        assert re.search(r"/season/surveys/\d+$", survey_url), t.inner_text("main")
+        t.click("form[action$='/move/open'] button")
+        assert "Опрос открыт" in t.inner_text("main")
+        reminder = t.input_value("#copy-text")
+        assert "Что покупаем весной" in reminder and survey_url.split("://")[1] in reminder
+        form_link = t.locator("a[href$='/form.pdf']").get_attribute("href")
+        form_pdf = _flat(_pdf_text(t, live_server + form_link))
+        for text in ("Опрос потребностей", tomato.name, npk.name, nurila.user.name, "0,3"):
+            assert text in form_pdf, text
+        screenshot(t, "season-01-survey-open")
+
+        # -- Айгүл answers on her phone; the treasurer enters Нурила's paper form ---
+        m.goto(base)
+        m.click("a[href*='/answers/']")
+        m.locator("fieldset", has_text=tomato.name).locator("input[name^=firm_]").fill("20")
+        m.locator("fieldset", has_text=tomato.name).locator("input[name^=maybe_]").fill("5")
+        m.locator("fieldset", has_text=npk.name).locator("input[name^=maybe_]").fill("10")
+        m.click("main form button[type=submit]:has-text('Сохранить ответы')")
+        assert "Ответы сохранены" in m.inner_text("main"), m.inner_text("main")
+        assert _fits(m)
+        screenshot(m, "season-02-her-answers")
+
+        t.goto(survey_url)
+        t.locator("details summary").click()
+        t.click(f"a[href$='/answers/{nurila.id}']")
+        t.locator("fieldset", has_text=tomato.name).locator("input[name^=area_]").fill("25")
+        t.locator("fieldset", has_text=npk.name).locator("input[name^=firm_]").fill("40")
+        t.check("input[name=paper]")
+        t.click("main form button[type=submit]:has-text('Сохранить ответы')")
+        assert "Ответы сохранены" in t.inner_text("main"), t.inner_text("main")
+
+        # -- closed: the demand -----------------------------------------------------
+        t.click("form[action$='/move/closed'] button")
+        demand = _demand(t)
+        # tomato: 20 + 8 (25 соток × 0,3 = 7,5 → 8) sure, 5 maybe, 2 members, pack 25
+        # → 1 pack; 28 × 48,50 = 1 358,00. NPK: 40 sure, 10 maybe (fill the pack of
+        # 50 → 1), 2 members, 40 × 78,00 = 3 120,00.
+        assert demand[tomato.name] == [28000, 5000, 2, 1, 135800], demand
+        assert demand[npk.name] == [40000, 10000, 2, 1, 312000], demand
+        assert _minor(t.inner_text("#budget-total")) == 135800 + 312000
+        figures["demand"] = demand
+        screenshot(t, "season-03-demand")
+
+        # -- turned into a draft round, after its confirmation -----------------------
+        t.fill("input[name=title]", "Весна 2027")
+        t.click("form[action$='/convert'] button[type=submit]")
+        assert "Весна 2027" in t.inner_text("main")
+        t.click("form.confirm-form button[type=submit]")
+        report = t.inner_text("#unconverted")
+        assert npk.name in report and aigul.user.name in report and "может быть" in report
+        rnd = session.scalar(select(Round).where(Round.title == "Весна 2027"))
+        assert rnd is not None and rnd.state == "draft"
+        lines = {(r.membership_id, r.item.product_id): (r.quantity, r.tolerance)
+                 for r in session.scalars(select(Request).where(Request.round_id == rnd.id))}
+        assert lines == {(aigul.id, tomato.id): (20000, 5000), (nurila.id, tomato.id): (8000, 0),
+                         (nurila.id, npk.id): (40000, 0)}, lines
+        t.click(f"a[href$='/rounds/{rnd.id}']")
+        assert "Весна 2027" in t.inner_text("h1")
+
+        # -- the round is bought and settled (its own journey covers these pages) ---
+        session.expire_all()
+        rnd = session.get(Round, rnd.id)
+        orders.move_round(session, rnd, treasurer.user, "open")
+        orders.move_round(session, rnd, treasurer.user, "closed")
+        orders.award_at_list_prices(session, rnd, treasurer.user)
+        arrived = {item.id: (fill.packs * fill.pack_size, 0)
+                   for item, fill in orders.pack_fills(session, rnd)}
+        orders.record_delivery(session, rnd, arrived, actor=treasurer.user)
+        orders.confirm_delivery(session, rnd, treasurer.user)
+        orders.settle_round(session, rnd, treasurer.user)
+        session.commit()
+        [allocation] = [a for a in seed.allocations(session, rnd, aigul)
+                        if a.product.id == tomato.id]
+        value = allocation.value
+        due = value * 12000 // 10000 + (1 if value * 12000 % 10000 * 2 >= 10000 else 0)
+
+        # -- a seed loan proposed (sent twice through Back), approved, handed over --
+        t.goto(f"{season}/loans/new")
+        t.select_option("select[name=member]", label=aigul.user.name)
+        t.select_option("select[name=round]", label="Весна 2027")
+        t.select_option("select[name=product]", label=tomato.name)
+        t.select_option("select[name=repay_mode]", "payout")
+        t.fill("input[name=repay_ratio]", "1,2")
+        t.fill("input[name=due_on]", (local_today() + timedelta(days=150)).isoformat())
+        t.click("main form button[type=submit]")
+        loan_url = t.url
+        assert re.search(r"/season/loans/\d+$", loan_url), t.inner_text("main")
+        go_back(t)  # Back, and send the form again: refused, one loan
+        t.click("main form button[type=submit]")
+        text = t.inner_text("main")
+        assert "уже записано" in text or "уже есть заём семенами" in text, text
+        session.expire_all()
+        assert len(session.scalars(select(SeedLoan).where(
+            SeedLoan.group_id == group.id)).all()) == 1
+        t.goto(loan_url)
+        t.click("form[action$='/approve'] button")
+        t.click("form[action$='/deliver'] button")
+        assert "Семена выданы" in t.inner_text("main"), t.inner_text("main")
+        assert _minor(t.inner_text("#loan-value")) == value
+        assert _minor(t.inner_text("#loan-due")) == due
+        assert _minor(t.inner_text("#loan-left")) == due
+        assert "× 1,2" in t.inner_text("#terms")
+        figures["loan"] = {"value": value, "due": due}
+        slip = _flat(_pdf_text(t, loan_url + "/slip.pdf"))
+        for text in ("Расписка по займу семенами", aigul.user.name, tomato.name,
+                     _money(value), _money(due), "из следующих выплат с продаж"):
+            assert text in slip, (text, slip[:400])
+        session.expire_all()
+        loan = session.scalar(select(SeedLoan).where(SeedLoan.group_id == group.id))
+        assert seed.member_seed_balance(session, aigul) == value
+        screenshot(t, "season-04-loan")
+
+        # her own loan, on her phone
+        m.goto(loan_url)
+        assert _minor(m.inner_text("#loan-left")) == due and _fits(m)
+
+        # -- she sells dried apricots with the group: the payout repays it first ----
+        sheet = {name.split("\n")[0]: row
+                 for name, row in _joint_sale(t, base, {aigul.user.name: "20"}).items()}
+        assert sheet[aigul.user.name][0] == 20 * 150 * 100, sheet
+        row = t.locator("#payout-sheet tbody tr", has_text=aigul.user.name)
+        assert _minor(row.locator(".seed-loans").inner_text()) == due
+        payout, set_off, cash = sheet[aigul.user.name][:3]
+        assert set_off + cash + due == payout, (payout, set_off, cash, due)
+        lot_url = t.url.removesuffix("/close")
+        m.goto(f"{lot_url}/payout/{aigul.id}")
+        assert _minor(m.inner_text("#seed-loans")) == -due
+        assert _fits(m)
+        statement = _flat(_pdf_text(m, f"{lot_url}/payout/{aigul.id}/statement.pdf"))
+        after = statement.split("Сначала погашены займы семенами", 1)[1]
+        assert _minor(after.split("Зачтено")[0]) == -due, after[:80]
+        screenshot(m, "season-05-payout")
+
+        t.goto(loan_url)
+        assert "возвращён" in t.inner_text("#loan-state")
+        assert _minor(t.inner_text("#loan-left")) == 0
+
+        # -- the books ---------------------------------------------------------------
+        session.expire_all()
+        session.refresh(loan)
+        assert loan.state == "repaid"
+        books = ledger.books(session, group, list_members(session, group))
+        assert books.total == 0 and books.seed_loans == 0
+        assert check_books(session, group.id) == []
+        assert seed.fund_lent(session, group) == 0
+        income = sum(r.income for r in loan.repayments)
+        assert income == due - value
+        figures["fund income"] = income
+        print("SEASON JOURNEY", figures)
+    finally:
+        t_ctx.close()
+        m_ctx.close()

@@ -1,0 +1,282 @@
+"""The season through the services and the database: a survey answered (by
+quantity, by area, by the treasurer, by CSV), its demand, its conversion into
+a draft round; seed loans delivered from a settled round and repaid in cash,
+in kind into the stock, from a sales payout, or written off; the books."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coop.errors import DomainError
+from coop.groups.services import list_members
+from coop.i18n import local_today
+from coop.ledger import services as ledger
+from coop.ledger.checks import check_books
+from coop.orders.models import Request
+from coop.quantities import parse_quantity as q
+from coop.sales import services as sales
+from coop.season import domain
+from coop.season import loans as seed
+from coop.season import services as survey_services
+from coop.season.services import AnswerInput
+from coop.suppliers.domain import CatalogError
+from tests.factories import (
+    make_buyer,
+    make_catalog,
+    make_group,
+    make_member,
+    make_sale_lot,
+    make_settled_round,
+)
+
+
+def survey_world(session: Session):  # type: ignore[no-untyped-def]
+    group = make_group(session)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    aigul, nurila = make_member(session, group, "Айгүл"), make_member(session, group, "Нурила")
+    tomato, fabric, npk = make_catalog(session, group)
+    tomato.seed_rate = q("0.3")  # 0,3 пакета на сотку
+    survey = survey_services.create_survey(session, group, treasurer.user, title="Весна 2027",
+                                           product_ids=[tomato.id, fabric.id, npk.id])
+    survey_services.move_survey(session, survey, "open")
+    return group, treasurer, aigul, nurila, survey, survey.items
+
+
+def test_a_survey_answered_by_quantity_and_by_area_shows_its_demand(session: Session) -> None:
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    survey_services.save_answers(session, survey, aigul, {
+        tomato.id: AnswerInput(firm=q("20"), maybe=q("5")), npk.id: AnswerInput(firm=q("60"))},
+        aigul.user, source="member")
+    # 25 сотых × 0,3 = 7,5 → 8 packets (step 1)
+    survey_services.save_answers(session, survey, nurila, {
+        tomato.id: AnswerInput(area=q("25")), fabric.id: AnswerInput(maybe=q("3"))},
+        treasurer.user, source="paper")
+    demand = survey_services.survey_demand(session, survey)
+    rows = {r.item.id: r for r in demand.rows}
+    assert (rows[tomato.id].firm, rows[tomato.id].maybe, rows[tomato.id].members) == (
+        q("28"), q("5"), 2)
+    # pack 25: 28 firm fills one pack, 3 left + 5 maybe do not fill the second
+    assert rows[tomato.id].fill.packs == 1
+    assert rows[npk.id].fill.packs == 1 and rows[npk.id].fill.remainder == q("10")
+    # catalog price 48,50 a packet → 28 × 48,50 = 1 358,00
+    assert rows[tomato.id].budget == 135800
+    assert demand.members == 2
+    assert demand.budget == sum(r.budget for r in demand.rows)
+
+
+def test_the_member_cannot_answer_a_closed_survey_and_steps_are_checked(session: Session
+                                                                        ) -> None:
+    _group, treasurer, aigul, _n, survey, (tomato, fabric, _npk) = survey_world(session)
+    with pytest.raises(DomainError) as refused:
+        survey_services.save_answers(session, survey, aigul,
+                                     {fabric.id: AnswerInput(firm=q("1.25"))}, aigul.user,
+                                     source="member")
+    assert refused.value.field == f"firm_{fabric.id}"
+    with pytest.raises(DomainError):  # fabric has no seed rate
+        survey_services.save_answers(session, survey, aigul, {fabric.id: AnswerInput(area=1000)},
+                                     aigul.user, source="member")
+    survey_services.move_survey(session, survey, "closed")
+    with pytest.raises(DomainError):
+        survey_services.save_answers(session, survey, aigul,
+                                     {tomato.id: AnswerInput(firm=q("2"))}, aigul.user,
+                                     source="member")
+    # the treasurer may still enter a paper form
+    survey_services.save_answers(session, survey, aigul, {tomato.id: AnswerInput(firm=q("2"))},
+                                 treasurer.user, source="paper")
+
+
+def test_the_closed_survey_becomes_a_draft_round_reporting_what_it_could_not_carry(
+        session: Session) -> None:
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    survey_services.save_answers(session, survey, aigul, {
+        tomato.id: AnswerInput(firm=q("20"), maybe=q("5")), npk.id: AnswerInput(firm=q("60"))},
+        aigul.user, source="member")
+    survey_services.save_answers(session, survey, nurila, {
+        tomato.id: AnswerInput(area=q("25")), fabric.id: AnswerInput(maybe=q("3"))},
+        nurila.user, source="member")
+    survey_services.add_wish(session, survey, nurila, text="Семена лука", quantity="2 кг",
+                             actor=nurila.user)
+    npk.product.retired = True
+    with pytest.raises(DomainError):  # still open
+        survey_services.convert_survey(session, survey, treasurer.user, title="Весна")
+    survey_services.move_survey(session, survey, "closed")
+    done = survey_services.convert_survey(session, survey, treasurer.user, title="Весна")
+    assert done.round.state == "draft" and survey.state == "converted"
+    assert survey.round_id == done.round.id
+    assert [i.product_id for i in done.round.items] == [tomato.product_id, fabric.product_id]
+    lines = {(r.membership_id, r.item.product_id): (r.quantity, r.tolerance)
+             for r in session.scalars(select(Request).where(Request.round_id == done.round.id))}
+    assert lines == {(aigul.id, tomato.product_id): (q("20"), q("5")),
+                     (nurila.id, tomato.product_id): (q("8"), 0)}
+    reasons = sorted((u.what, u.member) for u in done.unconverted)
+    assert reasons == sorted([(npk.product.name, ""), (fabric.product.name, nurila.user.name),
+                              ("Семена лука", nurila.user.name)])
+    with pytest.raises(DomainError):  # once only
+        survey_services.convert_survey(session, survey, treasurer.user, title="Весна")
+
+
+def test_csv_import_is_all_or_nothing_with_line_numbers(session: Session) -> None:
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    good = (f"member;product;firm;maybe;area\n{aigul.user.name};{tomato.product.name};10;5;\n"
+            f"{nurila.user.name};{npk.product.name};30;;\n").encode()
+    bad = (f"member;product;firm;maybe;area\n{aigul.user.name};{tomato.product.name};10;5;\n"
+           f"Никто;{npk.product.name};30;;\n{nurila.user.name};{fabric.product.name};1,25;;\n"
+           f"{nurila.user.name};{tomato.product.name};;;abc\n").encode()
+    with pytest.raises(CatalogError) as refused:
+        survey_services.import_answers(session, survey, bad, treasurer.user)
+    assert sorted({e.line for e in refused.value.errors}) == [3, 4, 5]
+    assert survey_services.survey_answers(session, survey) == []
+    assert survey_services.import_answers(session, survey, good, treasurer.user) == 2
+    assert {(a.membership_id, a.firm, a.source) for a in
+            survey_services.survey_answers(session, survey)} == {
+        (aigul.id, q("10"), "import"), (nurila.id, q("30"), "import")}
+
+
+def test_household_profiles_feed_counts_only(session: Session) -> None:
+    group = make_group(session)
+    people = [make_member(session, group) for _ in range(3)]
+    survey_services.save_profile(session, people[0], people[0].user, household_size=5,
+                                 land=q("12"), livestock=3, migrant_abroad=True,
+                                 services_wanted="")
+    survey_services.save_profile(session, people[1], people[1].user, household_size=2,
+                                 land=None, livestock=0, migrant_abroad=False,
+                                 services_wanted="")
+    counts = survey_services.group_indicators(session, group)
+    assert (counts.members, counts.answered, counts.migrant_households, counts.no_migrant,
+            counts.with_livestock) == (3, 2, 1, 1, 1)
+    assert counts.household_bands == {"1-3": 1, "4-6": 1, "7+": 0}
+    with pytest.raises(DomainError):
+        survey_services.save_profile(session, people[2], people[2].user, household_size=0,
+                                     land=None, livestock=None, migrant_abroad=None,
+                                     services_wanted="")
+
+
+# -- seed loans -------------------------------------------------------------------
+
+def loan_world(session: Session, mode: str = "cash", bp: int = 12000):  # type: ignore[no-untyped-def]
+    w = make_settled_round(session, members=2)
+    member = w.members[0]
+    [allocation] = [a for a in seed.allocations(session, w.rnd, member)
+                    if a.product.id == w.seed.product_id]
+    loan = seed.propose_loan(session, w.group, member, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode=mode, repay_bp=bp,
+                             due_on=local_today() + timedelta(days=120), actor=w.treasurer.user,
+                             idempotency_key="k" * 20)
+    seed.approve_loan(session, loan, w.treasurer.user)
+    seed.deliver_loan(session, loan, w.treasurer.user)
+    return w, member, loan, allocation
+
+
+def books_total(session: Session, group) -> int:  # type: ignore[no-untyped-def]
+    return ledger.books(session, group, list_members(session, group)).total
+
+
+def test_delivery_moves_her_debt_to_the_seed_loan_account(session: Session) -> None:
+    w, member, loan, allocation = loan_world(session)
+    assert loan.state == "delivered" and loan.value == allocation.value > 0
+    assert seed.member_seed_balance(session, member) == loan.value
+    before = ledger.member_balance(session, member)
+    assert before < 0  # she still owes the rest of her bill, not the seed
+    assert seed.fund_lent(session, w.group) == loan.value
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+
+def test_cash_repayment_at_a_ratio_pays_the_fund_its_income(session: Session) -> None:
+    w, member, loan, _a = loan_world(session, bp=12000)
+    due = domain.due_money(loan.value, 12000)
+    fund_before = ledger.books(session, w.group, []).fund
+    seed.repay_cash(session, loan, amount=due - 100, method="cash", actor=w.treasurer.user,
+                    idempotency_key="a" * 20)
+    assert loan.state == "delivered" and seed.position(loan).left == 100
+    again = seed.repay_cash(session, loan, amount=due - 100, method="cash",
+                            actor=w.treasurer.user, idempotency_key="a" * 20)
+    assert len(loan.repayments) == 1 and again is loan.repayments[0]
+    with pytest.raises(DomainError):
+        seed.repay_cash(session, loan, amount=101, method="cash", actor=w.treasurer.user,
+                        idempotency_key="b" * 20)
+    seed.repay_cash(session, loan, amount=100, method="cash", actor=w.treasurer.user,
+                    idempotency_key="c" * 20)
+    assert loan.state == "repaid"
+    assert seed.member_seed_balance(session, member) == 0
+    assert ledger.books(session, w.group, []).fund - fund_before == due - loan.value
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+
+def test_in_kind_return_fills_the_stock_and_write_off_is_a_fund_loss(session: Session) -> None:
+    w, _member, loan, _a = loan_world(session, mode="kind", bp=12000)
+    due_qty = seed.due_quantity(loan)
+    assert due_qty == domain.due_kind(loan.quantity, 12000, loan.product.granularity)
+    step = loan.product.granularity
+    seed.repay_in_kind(session, loan, quantity=step, actor=w.treasurer.user,
+                       idempotency_key="d" * 20)
+    seed.repay_in_kind(session, loan, quantity=due_qty - step, actor=w.treasurer.user,
+                       idempotency_key="e" * 20)
+    assert loan.state == "repaid"
+    [row] = seed.stock_register(session, w.group)
+    assert row.on_hand == due_qty and row.value == domain.due_money(loan.value, 12000)
+    seed.take_from_stock(session, w.group, product_id=loan.product_id, quantity=step,
+                         note="Демонстрационный участок", actor=w.treasurer.user)
+    [row] = seed.stock_register(session, w.group)
+    assert row.on_hand == due_qty - step
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+    other = w.members[1]
+    loan2 = seed.propose_loan(session, w.group, other, round_id=w.rnd.id,
+                              product_id=w.npk.product_id, repay_mode="cash", repay_bp=10000,
+                              due_on=local_today() + timedelta(days=90), actor=w.treasurer.user)
+    seed.approve_loan(session, loan2, w.treasurer.user)
+    seed.deliver_loan(session, loan2, w.treasurer.user)
+    fund_before = ledger.books(session, w.group, []).fund
+    seed.write_off_loan(session, loan2, reason="Засуха", actor=w.treasurer.user)
+    assert loan2.state == "written_off"
+    assert fund_before - ledger.books(session, w.group, []).fund == loan2.value
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+
+def test_a_sales_payout_repays_her_seed_loan_first(session: Session) -> None:
+    w, member, loan, _a = loan_world(session, mode="payout", bp=11000)
+    due = domain.due_money(loan.value, 11000)
+    lot = make_sale_lot(session, w.group, w.treasurer)
+    top = lot.grades[0]
+    sales.record_contribution(session, lot, member, grade_id=top.id, quantity=q("100"),
+                              actor=w.treasurer.user, brought_on=date(2026, 8, 10))
+    buyer = make_buyer(session, w.group)
+    sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                      lines={top.id: (q("100"), q("1") * 100_000)}, actor=w.treasurer.user)
+    preview = sales.payout_sheet(session, lot).line(member.id)
+    assert preview is not None and preview.seed_loans == min(due, preview.entitled)
+    sales.close_lot(session, lot, w.treasurer.user, unsold_actions={})
+    sheet = sales.payout_sheet(session, lot).line(member.id)
+    assert sheet is not None
+    assert sheet.seed_loans == min(due, sheet.entitled)
+    assert sheet.seed_loans + sheet.set_off + sheet.cash_due == sheet.entitled
+    session.refresh(loan)
+    if sheet.entitled >= due:
+        assert loan.state == "repaid"
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+
+def test_loans_refuse_bad_input(session: Session) -> None:
+    w = make_settled_round(session, members=2)
+    member = w.members[0]
+    common = dict(round_id=w.rnd.id, product_id=w.seed.product_id, repay_mode="cash",
+                  repay_bp=12000, due_on=local_today() + timedelta(days=30),
+                  actor=w.treasurer.user)
+    for change, field in (({"repay_bp": 5000}, "repay_ratio"),
+                          ({"due_on": local_today()}, "due_on"),
+                          ({"repay_mode": "gold"}, "repay_mode"),
+                          ({"round_id": 10**9}, "round")):
+        with pytest.raises(DomainError) as refused:
+            seed.propose_loan(session, w.group, member, **{**common, **change})
+        assert refused.value.field == field
+    loan = seed.propose_loan(session, w.group, member, **common)
+    with pytest.raises(DomainError):
+        seed.propose_loan(session, w.group, member, **common)
+    with pytest.raises(DomainError):  # not approved yet
+        seed.deliver_loan(session, loan, w.treasurer.user)
+    with pytest.raises(DomainError):
+        seed.repay_cash(session, loan, amount=100, method="cash", actor=w.treasurer.user)

@@ -1,0 +1,224 @@
+"""The season's pages through the client: who may see what (never another
+member's loan, answers or household), bad input refused with a Russian
+message and a 4xx and nothing written, money forms sent twice recording
+once, the survey's conversion asking first, and the seed loan on her payout
+statement."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.i18n import local_today
+from coop.orders.models import Request, Round
+from coop.quantities import parse_quantity as q
+from coop.sales import services as sales
+from coop.season import loans as seed
+from coop.season import services as season
+from coop.season.models import HouseholdProfile, SeedLoan, SeedRepayment, SurveyAnswer
+from coop.season.services import AnswerInput
+from tests.conftest import csrf_token, login, post
+from tests.factories import make_buyer, make_sale_lot, make_settled_round
+
+
+def count(session: Session, model: type) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def world(session: Session):  # type: ignore[no-untyped-def]
+    w = make_settled_round(session, members=2)
+    for m in (w.treasurer, *w.members):
+        m.user.locale = "ru"
+    aigul, nurila = w.members
+    loan = seed.propose_loan(session, w.group, aigul, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="payout", repay_bp=12000,
+                             due_on=local_today() + timedelta(days=120), actor=w.treasurer.user)
+    seed.approve_loan(session, loan, w.treasurer.user)
+    seed.deliver_loan(session, loan, w.treasurer.user)
+    survey = season.create_survey(session, w.group, w.treasurer.user, title="Весна",
+                                  product_ids=[p.id for p in w.products])
+    season.move_survey(session, survey, "open")
+    season.save_profile(session, aigul, aigul.user, household_size=5, land=q("20"),
+                        livestock=2, migrant_abroad=True, services_wanted="Трактор")
+    session.commit()
+    w.loan, w.survey, w.aigul, w.nurila = loan, survey, aigul, nurila
+    w.base = f"/groups/{w.group.id}/season"
+    return w
+
+
+def signed_in(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    login(client, email)
+    return client
+
+
+def test_a_member_sees_only_her_own_loan_answers_and_household(app_ctx: Flask,
+                                                               session: Session) -> None:
+    w = world(session)
+    nurila = signed_in(app_ctx, w.nurila.user.email)
+    for url in (f"{w.base}/loans/{w.loan.id}", f"{w.base}/loans/{w.loan.id}/slip.pdf",
+                f"{w.base}/profile/{w.aigul.id}",
+                f"{w.base}/surveys/{w.survey.id}/answers/{w.aigul.id}",
+                f"/api/v1/groups/{w.group.id}/seed-loans/{w.loan.id}",
+                f"/api/v1/groups/{w.group.id}/surveys/{w.survey.id}/answers/{w.aigul.id}"):
+        assert nurila.get(url).status_code == 404, url
+    for url in (f"{w.base}/indicators", f"{w.base}/indicators.csv", f"{w.base}/stock",
+                f"{w.base}/loans/new"):
+        assert nurila.get(url).status_code == 403, url
+    listed = nurila.get(f"{w.base}/loans").get_data(as_text=True)
+    assert w.aigul.user.name not in listed
+    api = nurila.get(f"/api/v1/groups/{w.group.id}/seed-loans").get_json()
+    assert api["items"] == []
+    aigul = signed_in(app_ctx, w.aigul.user.email)
+    page = aigul.get(f"{w.base}/loans/{w.loan.id}").get_data(as_text=True)
+    assert "Семена томата" in page
+    assert aigul.get(f"{w.base}/profile/{w.aigul.id}").get_data(as_text=True).count("Трактор") == 1
+    # the treasurer's export is counts only: no name, no answer of one member
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    export = treasurer.get(f"{w.base}/indicators.csv").get_data().decode("utf-8-sig")
+    assert w.aigul.user.name not in export and "Трактор" not in export
+    assert "1" in export
+
+
+def test_bad_input_is_refused_in_russian_and_nothing_is_written(app_ctx: Flask,
+                                                                session: Session) -> None:
+    w = world(session)
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    loans_before, repayments_before = count(session, SeedLoan), count(session, SeedRepayment)
+    due = (local_today() + timedelta(days=100)).isoformat()
+    response = post(treasurer, f"{w.base}/loans/new", {
+        "member": str(w.nurila.id), "round": str(w.rnd.id), "product": str(w.seed.product_id),
+        "repay_mode": "cash", "repay_ratio": "0,5", "due_on": due})
+    assert response.status_code == 422
+    assert "от 1 до 3 раз" in response.get_data(as_text=True)
+    response = post(treasurer, f"{w.base}/loans/new", {
+        "member": str(w.nurila.id), "round": str(w.rnd.id), "product": str(w.seed.product_id),
+        "repay_mode": "cash", "repay_ratio": "1,2", "due_on": local_today().isoformat()})
+    assert response.status_code == 422 and "после урожая" in response.get_data(as_text=True)
+    response = post(treasurer, f"{w.base}/loans/{w.loan.id}/repay",
+                    {"amount": "999999", "method": "cash"})
+    assert response.status_code == 422 and "осталось" in response.get_data(as_text=True)
+    response = post(treasurer, f"{w.base}/loans/{w.loan.id}/return", {"quantity": "1"})
+    assert response.status_code == 422 and "не натурой" in response.get_data(as_text=True)
+    response = post(treasurer, f"{w.base}/loans/{w.loan.id}/repay",
+                    {"amount": "abc", "method": "cash"})
+    assert response.status_code == 422
+    assert (count(session, SeedLoan), count(session, SeedRepayment)) == (
+        loans_before, repayments_before)
+
+    aigul = signed_in(app_ctx, w.aigul.user.email)
+    fabric = next(i for i in w.survey.items if i.product_id == w.fabric.product_id)
+    seed_item = w.survey.items[0]
+    response = post(aigul, f"{w.base}/surveys/{w.survey.id}/answers/{w.aigul.id}", {
+        f"firm_{seed_item.id}": "5", f"firm_{fabric.id}": "1,25", "area_unit": "sotka"})
+    assert response.status_code == 422 and "шагом" in response.get_data(as_text=True)
+    assert count(session, SurveyAnswer) == 0
+    response = post(aigul, f"{w.base}/profile/{w.aigul.id}", {"household_size": "0", "land": "",
+                                                           "livestock": "", "migrant_abroad": "",
+                                                           "services_wanted": ""})
+    assert response.status_code == 422 and "от 1 до 60" in response.get_data(as_text=True)
+    assert session.scalar(select(HouseholdProfile.household_size)) == 5
+
+    csv = ("участница;товар;точно;возможно;площадь\n"
+           f"{w.aigul.user.name};{w.seed.product.name};10;;\n"
+           f"Никто;{w.seed.product.name};10;;\n"
+           f"{w.nurila.user.name};{w.fabric.product.name};1,25;;\n").encode()
+    from io import BytesIO
+
+    response = treasurer.post(f"{w.base}/surveys/{w.survey.id}/import", data={
+        "csrf_token": csrf_token(treasurer, f"{w.base}/surveys/{w.survey.id}/import"),
+        "file": (BytesIO(csv), "answers.csv")}, content_type="multipart/form-data")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "строка 3" in text and "строка 4" in text and "строка 2" not in text
+    assert count(session, SurveyAnswer) == 0
+
+
+def test_a_repayment_sent_twice_is_recorded_once(app_ctx: Flask, session: Session) -> None:
+    w = world(session)
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    form = {"amount": "10", "method": "cash", "note": "", "idempotency_key": "k" * 24}
+    first = post(treasurer, f"{w.base}/loans/{w.loan.id}/repay", form)
+    again = post(treasurer, f"{w.base}/loans/{w.loan.id}/repay", form)  # Back and send again
+    assert first.status_code == again.status_code == 302
+    assert count(session, SeedRepayment) == 1
+    assert "уже" in treasurer.get(again.headers["Location"]).get_data(as_text=True)
+    # delivering twice: the second finds it done
+    step = post(treasurer, f"{w.base}/loans/{w.loan.id}/deliver", {})
+    assert step.status_code == 303
+
+
+def test_the_survey_becomes_a_round_after_asking_once(app_ctx: Flask, session: Session) -> None:
+    w = world(session)
+    season.save_answers(session, w.survey, w.aigul, {
+        w.survey.items[0].id: AnswerInput(firm=q("10"), maybe=q("5")),
+        w.survey.items[1].id: AnswerInput(maybe=q("1"))}, w.aigul.user, source="member")
+    season.move_survey(session, w.survey, "closed")
+    session.commit()
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    url = f"{w.base}/surveys/{w.survey.id}/convert"
+    page = treasurer.get(url + "?title=Весна+2027")
+    assert page.status_code == 200 and "Весна 2027" in page.get_data(as_text=True)
+    rounds = count(session, Round)
+    from tests.integration.test_money_endpoints import hidden_fields
+
+    fields = hidden_fields(page.get_data(as_text=True))
+    done = post(treasurer, url, fields)
+    assert done.status_code == 303 and count(session, Round) == rounds + 1
+    again = post(treasurer, url, fields)
+    assert again.status_code == 303 and count(session, Round) == rounds + 1
+    rnd = session.scalar(select(Round).where(Round.title == "Весна 2027"))
+    assert rnd is not None and rnd.state == "draft"
+    assert session.scalar(select(func.count()).select_from(Request).where(
+        Request.round_id == rnd.id)) == 1
+    report = treasurer.get(f"{w.base}/surveys/{w.survey.id}").get_data(as_text=True)
+    assert "Не перенесено в закупку" in report and "только «может быть»" in report
+
+
+def test_her_payout_statement_shows_the_seed_loan_taken_first(app_ctx: Flask,
+                                                              session: Session) -> None:
+    w = world(session)
+    lot = make_sale_lot(session, w.group, w.treasurer)
+    grade = lot.grades[0]
+    sales.record_contribution(session, lot, w.aigul, grade_id=grade.id, quantity=q("50"),
+                              actor=w.treasurer.user, brought_on=date(2026, 8, 10))
+    buyer = make_buyer(session, w.group)
+    sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                      lines={grade.id: (q("50"), 100 * 1_000_000)}, actor=w.treasurer.user)
+    sales.close_lot(session, lot, w.treasurer.user, unsold_actions={})
+    session.commit()
+    line = sales.payout_sheet(session, lot).line(w.aigul.id)
+    assert line is not None and line.seed_loans == seed.position(w.loan).due
+    aigul = signed_in(app_ctx, w.aigul.user.email)
+    page = aigul.get(f"/groups/{w.group.id}/sales/{lot.id}/payout/{w.aigul.id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Сначала погашены займы семенами" in text
+    session.refresh(w.loan)
+    assert w.loan.state == "repaid"
+
+
+def test_the_books_equation_counts_the_seed_lent_and_in_stock(app_ctx: Flask,
+                                                              session: Session) -> None:
+    import re
+
+    w = world(session)
+    kind = seed.propose_loan(session, w.group, w.nurila, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="kind", repay_bp=12500,
+                             due_on=local_today() + timedelta(days=90), actor=w.treasurer.user)
+    seed.approve_loan(session, kind, w.treasurer.user)
+    seed.deliver_loan(session, kind, w.treasurer.user)
+    seed.repay_in_kind(session, kind, quantity=q("1"), actor=w.treasurer.user)
+    session.commit()
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    page = treasurer.get(f"/groups/{w.group.id}/accounts").get_data(as_text=True)
+    equation = re.search(r'id="equation">(.*?)<a', page, re.S).group(1)
+    numbers = [int(x.replace("\xa0", "").replace(" ", "").replace(",", "").replace("−", "-"))
+               for x in re.findall(r"[-−]?\d[\d\xa0 ]*,\d\d", equation)]
+    cash, bank, mobile, lent, stock, members, fund, payables, other = numbers
+    assert cash + bank + mobile + lent + stock == members + fund + payables + other
+    assert lent == seed.fund_lent(session, w.group) > 0 and stock > 0
