@@ -23,8 +23,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-TREASURERS = ("mairam@coop.example", "farangis@coop.example")
-MEMBERS = ("aigul@coop.example",)
+TREASURERS = ("mairam@coop.example", "farangis@coop.example", "mavluda@coop.example")
+MEMBERS = ("aigul@coop.example", "gulchehra@coop.example")
 PASSWORD = "demo-password"
 MAX_PAGES = 2500  # per person: the demo has a few hundred
 HREF = re.compile(r'href="([^"#]+)')
