@@ -1343,7 +1343,8 @@ def _issue_papers(session: Session, group: Group, cycle: SavingsCycle, meeting: 
     info = documents.group_info(session, group)
     locale = documents.language(group.language)
     holders = [h.membership.user.name for h in cycle.key_holders]
-    signed = _paper_confirmations(session, meeting)
+    with force_locale(locale):  # the record's words in its own language, whoever closes
+        signed = _paper_confirmations(session, meeting)
     previous = None
     if meeting.reopened:
         previous = session.scalar(select(Document).where(
