@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from coop.quotes.views import bp as quotes_bp
     from coop.sales.views import bp as sales_bp
     from coop.suppliers.views import bp as suppliers_bp
+    from coop.timebank.views import bp as timebank_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(sales_bp)
     app.register_blueprint(payables_bp)
+    app.register_blueprint(timebank_bp)
     app.register_blueprint(api_bp)
 
 

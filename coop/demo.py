@@ -21,6 +21,7 @@ from coop.quantities import parse_price, parse_quantity, parse_weight
 from coop.quotes.demo import ensure_quotes_demo
 from coop.sales.demo import ensure_sales_demo
 from coop.suppliers.models import PriceTier, Product, Supplier
+from coop.timebank.demo import ensure_timebank_demo
 
 DEMO_PASSWORD = "demo-password"
 ADMIN_EMAIL = "admin@coop.example"
@@ -83,6 +84,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     ensure_sales_demo(session, kg_group)
     _ensure_rounds(session, kg_group)
     ensure_quotes_demo(session, kg_group)
+    ensure_timebank_demo(session, kg_group)
     created |= _ensure_group(
         session, TJ_GROUP, TJ_MEMBERS, village="Исфара", region="Вилояти Суғд", country="TJ",
         currency="TJS", language="tg")

@@ -41,6 +41,15 @@ from coop.sales.models import (
     SalePayout,
 )
 from coop.suppliers.models import PriceTier, Product, Supplier
+from coop.timebank.models import (
+    TimeAccount,
+    TimeBankSettings,
+    TimeBatch,
+    TimeCategory,
+    TimeMovement,
+    TimePost,
+    TimeTransfer,
+)
 
 __all__ = [
     "Account",
@@ -83,5 +92,12 @@ __all__ = [
     "SharedCost",
     "Supplier",
     "SupplierPayment",
+    "TimeAccount",
+    "TimeBankSettings",
+    "TimeBatch",
+    "TimeCategory",
+    "TimeMovement",
+    "TimePost",
+    "TimeTransfer",
     "User",
 ]
