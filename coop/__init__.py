@@ -75,6 +75,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sales_bp)
     app.register_blueprint(payables_bp)
     app.register_blueprint(timebank_bp)
+    import coop.timebank.api  # noqa: F401  (its routes join the API's blueprint)
+
     app.register_blueprint(api_bp)
 
 

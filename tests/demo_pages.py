@@ -61,6 +61,12 @@ def load(app: Flask, session: Session) -> Demo:
         "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)),
         "cost_id": session.scalar(select(SharedCost.id)),
     }
+    from coop.timebank.models import TimePost, TimeTransfer
+
+    params["transfer_id"] = session.scalar(select(TimeTransfer.id).where(
+        TimeTransfer.group_id == group.id, TimeTransfer.state == "pending"))
+    params["post_id"] = session.scalar(select(TimePost.id).where(
+        TimePost.group_id == group.id))
     token = new_link(session, quote)
     session.commit()
     settled = next(r for r in rounds if r.state == "settled")

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from flask_wtf.file import FileAllowed, FileField, FileSize
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from coop.errors import DomainError
-from coop.forms import Form
+from coop.forms import Form, choices
 from coop.ledger.forms import OnceForm
 from coop.security import MAX_ID
 
@@ -65,8 +65,8 @@ class NumberField(StringField):
 
 
 class PostForm(Form):
-    kind = SelectField(_l("What"), choices=[("offer", _l("I offer help")),
-                                            ("request", _l("I ask for help"))])
+    kind = SelectField(_l("What"), choices=choices([("offer", _l("I offer help")),
+                                            ("request", _l("I ask for help"))]))
     category = SelectField(_l("Category"), coerce=optional_id, validate_choice=False,
                            validators=[DataRequired(_l("Choose a category of help."))])
     title = StringField(_l("In a few words"), validators=[DataRequired(), Length(max=120)])
@@ -80,8 +80,8 @@ class RecordForm(OnceForm):
     """A member records help she received (confirmed at once) or gave
     (waiting for the other to confirm)."""
 
-    direction = SelectField(_l("What happened"), choices=[
-        ("received", _l("I received help")), ("gave", _l("I gave help"))])
+    direction = SelectField(_l("What happened"), choices=choices([
+        ("received", _l("I received help")), ("gave", _l("I gave help"))]))
     other = SelectField(_l("Who"), coerce=optional_id, validate_choice=False,
                         validators=[DataRequired(_l("Choose the member."))])
     hours = HoursField(_l("How long (e.g. 2:30 or 2,5)"), validators=[DataRequired()])
@@ -107,9 +107,9 @@ class RegisterForm(OnceForm):
 class BatchForm(OnceForm):
     """Several members and one (a wedding: four women helped one family)."""
 
-    direction = SelectField(_l("Who received the help"), choices=[
+    direction = SelectField(_l("Who received the help"), choices=choices([
         ("many_to_one", _l("one member received help from several")),
-        ("one_to_many", _l("one member helped several"))])
+        ("one_to_many", _l("one member helped several"))]))
     member = NumberField(_l("That one member: №"), validators=[DataRequired()])
     category = SelectField(_l("Category"), coerce=optional_id, validate_choice=False,
                            validators=[DataRequired(_l("Choose a category of help."))])
@@ -123,11 +123,23 @@ for _n in range(1, BATCH_LINES + 1):
 
 
 class ImportForm(OnceForm):
+    """A CSV file, or the same lines pasted (from a phone)."""
+
     file = FileField(_l("Register file (CSV)"), validators=[
-        FileRequired(_l("Choose the CSV file to import.")),
         FileAllowed(["csv", "txt", "tsv"], _l("Upload a CSV file: in your spreadsheet choose "
                                               "“Save as” and the type “CSV”.")),
         FileSize(max_size=MAX_UPLOAD_BYTES, message=_l("The file is too large."))])
+    text = TextAreaField(_l("…or paste the lines here"),
+                         validators=[Optional(), Length(max=MAX_UPLOAD_BYTES)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not self.file.data and not (self.text.data or "").strip():
+            self.file.errors = [*self.file.errors, _l("Choose the CSV file to import, or "
+                                                      "paste its lines.")]
+            return False
+        return True
 
 
 class RejectForm(Form):
@@ -141,9 +153,9 @@ class ReverseForm(OnceForm):
 
 class SettingsForm(Form):
     enabled = BooleanField(_l("The time bank is open"))
-    step_minutes = SelectField(_l("Time is counted in steps of"), coerce=int, choices=[
-        (5, _l("5 minutes")), (10, _l("10 minutes")), (15, _l("15 minutes")),
-        (30, _l("30 minutes")), (60, _l("1 hour"))])
+    step_minutes = SelectField(_l("Time is counted in steps of"), coerce=int, choices=choices([
+        ("5", _l("5 minutes")), ("10", _l("10 minutes")), ("15", _l("15 minutes")),
+        ("30", _l("30 minutes")), ("60", _l("1 hour"))]))
     max_hours = HoursField(_l("At most at once"), validators=[DataRequired()])
     floor_hours = HoursField(_l("Lowest balance allowed: hours below zero (empty: no limit)"))
     warn_below_hours = HoursField(_l("Warn below zero by (hours, empty: never)"))

@@ -253,7 +253,7 @@ def confirm(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     flash(_("Confirmed: the hours are counted.") if done else
           _("This was already confirmed. Nothing more was counted."),
           "success" if done else "info")
-    return redirect(url_for("timebank.pending", group_id=group_id), code=303)
+    return redirect(url_for("timebank.pending", group_id=group_id))
 
 
 @bp.post("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>/reject")
@@ -271,7 +271,7 @@ def reject(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     db.session.commit()
     flash(_("Rejected: nothing is counted.") if done else _("This was already rejected."),
           "info")
-    return redirect(url_for("timebank.pending", group_id=group_id), code=303)
+    return redirect(url_for("timebank.pending", group_id=group_id))
 
 
 @bp.get("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>")
@@ -498,7 +498,8 @@ def import_register(group_id: int):  # type: ignore[no-untyped-def]
     count: list[int] = []
 
     def save(key: str) -> None:
-        data = form.file.data.read(MAX_UPLOAD_BYTES + 1)
+        data = (form.file.data.read(MAX_UPLOAD_BYTES + 1) if form.file.data
+                else (form.text.data or "").encode())
         try:
             transfers, _new = tb.import_register(db.session, g.group, data,
                                                  actor=current_user, idempotency_key=key)
@@ -526,7 +527,7 @@ def start_credits(group_id: int):  # type: ignore[no-untyped-def]
     db.session.commit()
     flash(_("Start credit given to %(count)d members.", count=count) if count else
           _("Every active member already has her start credit."), "info")
-    return redirect(url_for("timebank.reports", group_id=group_id), code=303)
+    return redirect(url_for("timebank.reports", group_id=group_id))
 
 
 # --------------------------------------------------------------------------

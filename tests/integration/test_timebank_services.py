@@ -248,7 +248,7 @@ def test_the_statement_runs_and_pages_without_more_queries(app_ctx: Flask, sessi
     assert full.total == 13 and full.closing == 120 + 12 * 15 == full.current
     with count_queries() as few:
         page = tb.statement(session, w.group, w.aigul, page=2, per_page=5)
-    for n in range(12):
+    for _n in range(12):
         tb.record_transfer(session, w.group, _line(w.bermet, w.aigul, 15, w.categories["house"],
                                                    days_ago=3),
                            actor=w.bermet.user, mode="receiver")
