@@ -490,6 +490,12 @@ def _time_transfers(*where: Any) -> Callable[[Session], int]:
     return counter(TimeTransfer, *where)
 
 
+def _time_batches() -> Callable[[Session], int]:
+    from coop.timebank.models import TimeBatch
+
+    return counter(TimeBatch)
+
+
 def case_timebank_record(s: Session) -> Case:
     w = _time_world(s)
     return Case(f"{w.base}/record", _time_transfers(), w.group.id,
@@ -517,14 +523,14 @@ def case_timebank_batch(s: Session) -> Case:
 
     w = _time_world(s)
     numbers = tb.number_of(s, w.group)
-    return Case(f"{w.base}/batch", _time_transfers(), w.group.id,
+    return Case(f"{w.base}/batch", _time_batches(), w.group.id,
                 data={"direction": "many_to_one", "member": str(numbers[w.cholpon.id]),
                       "category": str(w.categories["celebrations"]),
                       "date_of_service": w.today, "note": "свадьба",
                       "other_1": str(numbers[w.aigul.id]), "hours_1": "3",
                       "other_2": str(numbers[w.bermet.id]), "hours_2": "3",
                       "idempotency_key": KEY},
-                login=w.coordinator.user.email, once=2)  # two lines, once
+                login=w.coordinator.user.email)  # one batch of two lines
 
 
 def case_timebank_import_register(s: Session) -> Case:
@@ -535,9 +541,9 @@ def case_timebank_import_register(s: Session) -> Case:
     day = date.today().strftime("%d.%m.%Y")
     text = (f"{day};{numbers[w.cholpon.id]};{numbers[w.aigul.id]};2;harvest;\n"
             f"{day};0;{numbers[w.bermet.id]};1;group_work;\n")
-    return Case(f"{w.base}/import", _time_transfers(), w.group.id,
+    return Case(f"{w.base}/import", _time_batches(), w.group.id,
                 data={"text": text, "idempotency_key": KEY},
-                login=w.coordinator.user.email, once=2)
+                login=w.coordinator.user.email)
 
 
 def _time_pending(s: Session) -> tuple[SimpleNamespace, Any]:
