@@ -104,4 +104,4 @@ def _pages(app: Flask, demo: Demo, quoted: list[Round]) -> list[tuple[str, str]]
 
 
 def is_document(url: str) -> bool:
-    return url.endswith((".pdf", ".csv"))
+    return url.endswith((".pdf", ".csv", ".zip"))

@@ -67,10 +67,14 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
                   if g.membership is not None else None)
     open_rounds = [r for r in orders.list_rounds(db.session, group, include_drafts=False)
                    if r.state == "open"]
+    from coop.timebank import services as timebank
+
     return render_then_commit("groups/dashboard.html", group=group, members=members,
                               fund_balance=fund_balance, fund_chart=fund_chart,
                               savings_chart=savings_chart, savings=savings,
-                              my_balance=my_balance, open_rounds=open_rounds)
+                              my_balance=my_balance, open_rounds=open_rounds,
+                              time_bank=timebank.dashboard_card(db.session, group,
+                                                                g.membership))
 
 
 @bp.get("/groups/<int:group_id>/members")

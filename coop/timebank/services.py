@@ -1068,6 +1068,21 @@ def category_months(session: Session, group: Group) -> tuple[list[str], list[tup
     return months, sorted(table.items())
 
 
+@dataclass(frozen=True)
+class DashboardCard:
+    open: bool
+    balance: int | None  # hers, when she is a member
+
+
+def dashboard_card(session: Session, group: Group, membership: Membership | None
+                   ) -> DashboardCard:
+    """What the group's overview shows of the time bank (two small queries)."""
+    settings = settings_of(session, group)
+    if settings is None or not settings.enabled:
+        return DashboardCard(False, None)
+    return DashboardCard(True, member_balance(session, membership) if membership else None)
+
+
 def weekly_digest(session: Session, group: Group) -> str:
     """The notice board as a text to paste into WhatsApp: requests first."""
     posts = list_posts(session, group)
