@@ -64,6 +64,7 @@ def _alternatives(words: Sequence[str]) -> str:
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
 _HM = re.compile(r"^(\d+):(\d+)$")
+_ONLY_MINUTES = re.compile(rf"^(\d+)\s*(?:{_alternatives(MINUTE_WORDS)})\.?$")
 _WORDED = re.compile(
     rf"^(?:(?P<h>{_NUMBER})\s*(?:(?P<hw>{_alternatives(HOUR_WORDS)})\.?)?)?\s*"
     rf"(?:(?P<m>\d+)\s*(?:(?P<mw>{_alternatives(MINUTE_WORDS)})\.?)?)?$")
@@ -84,6 +85,9 @@ def parse_minutes(typed: str) -> int:
         if minutes >= 60 or len(hm.group(2)) != 2:
             raise TimeRuleError("unreadable", typed=typed)
         return _checked(hours * 60 + minutes)
+    only = _ONLY_MINUTES.match(text)
+    if only:
+        return _checked(int(only.group(1)))
     worded = _WORDED.match(text)
     if not worded or not (worded.group("h") or worded.group("m")):
         raise TimeRuleError("unreadable", typed=typed)

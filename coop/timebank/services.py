@@ -799,7 +799,8 @@ def reverse_transfer(session: Session, group: Group, transfer: TimeTransfer, *, 
                      reason: str, idempotency_key: str | None = None
                      ) -> tuple[TimeTransfer, bool]:
     """The coordinator's correction: a new transfer that moves the same
-    minutes back (the hard floor does not stop a correction)."""
+    minutes back, on the same date of service, so that the month's register
+    and reports come out net (the hard floor does not stop a correction)."""
     if idempotency_key:
         earlier = transfer_by_key(session, group.id, idempotency_key)
         if earlier is not None:
@@ -825,7 +826,7 @@ def reverse_transfer(session: Session, group: Group, transfer: TimeTransfer, *, 
         session, settings, kind="reversal", state="confirmed",
         from_account_id=transfer.to_account_id, to_account_id=transfer.from_account_id,
         minutes=transfer.minutes, category_id=transfer.category_id,
-        date_of_service=local_today(), note=reason[:300], reason=reason[:300],
+        date_of_service=transfer.date_of_service, note=reason[:300], reason=reason[:300],
         recorded_by_id=actor.id, on_behalf=True, reverses_id=transfer.id,
         idempotency_key=idempotency_key or None, decided_by_id=actor.id, decided_at=utcnow())
     _move(session, reversal)
