@@ -15,10 +15,10 @@ from tests.factories import make_group, make_member
 
 def make_time_bank(session: Session, **settings: object) -> SimpleNamespace:
     group = make_group(session)
-    coordinator = make_member(session, group, "Майрам", role="treasurer")
-    aigul = make_member(session, group, "Айгүл")
-    bermet = make_member(session, group, "Бермет")
-    cholpon = make_member(session, group, "Чолпон")
+    coordinator = make_member(session, group, "Майрам", role="treasurer", locale="ru")
+    aigul = make_member(session, group, "Айгүл", locale="ru")
+    bermet = make_member(session, group, "Бермет", locale="ru")
+    cholpon = make_member(session, group, "Чолпон", locale="ru")
     for m in (coordinator, aigul, bermet, cholpon):  # they joined a month ago
         m.created_at = utcnow() - timedelta(days=30)
     values = {"start_credit_minutes": 120, "floor_minutes": -600, **settings}

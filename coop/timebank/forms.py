@@ -117,9 +117,13 @@ class BatchForm(OnceForm):
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=300)])
 
 
+# The lines are read by the view, so that every bad line is reported with its
+# number (together with what the service finds), not only the first field's.
 for _n in range(1, BATCH_LINES + 1):
-    setattr(BatchForm, f"other_{_n}", NumberField(_l("Member №")))
-    setattr(BatchForm, f"hours_{_n}", HoursField(_l("Hours")))
+    setattr(BatchForm, f"other_{_n}", StringField(_l("Member №"),
+                                                  validators=[Optional(), Length(max=12)]))
+    setattr(BatchForm, f"hours_{_n}", StringField(_l("Hours"),
+                                                  validators=[Optional(), Length(max=20)]))
 
 
 class ImportForm(OnceForm):

@@ -297,18 +297,25 @@ def reverse(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     form = ReverseForm()
     back = url_for("timebank.transfer", group_id=group_id, transfer_id=transfer_id)
 
+    conflict: list[bool] = []
+
+    def save(key: str) -> None:
+        try:
+            tb.reverse_transfer(db.session, g.group, found, actor=current_user,
+                                reason=form.reason.data, idempotency_key=key)
+        except tb.Conflict:
+            conflict.append(True)
+            raise
+
     def failed(form: ReverseForm, status: int):  # type: ignore[no-untyped-def]
         [row] = tb.transfer_rows(db.session, g.group, where=[TimeTransfer.id == found.id])
-        return _page("transfer.html", status, row=row, reverse_form=form,
+        return _page("transfer.html", 409 if conflict else status, row=row,
+                     reverse_form=form,
                      reject_form=RejectForm(formdata=None), mine=None, states=tb.STATE_NAMES,
                      how=tb.recorded_as(found))
 
     return once(form, earlier=lambda key: tb.transfer_by_key(db.session, g.group.id, key),
-                recent=lambda: None, member=None, failed=failed, back=back,
-                record=lambda key: tb.reverse_transfer(db.session, g.group, found,
-                                                       actor=current_user,
-                                                       reason=form.reason.data,
-                                                       idempotency_key=key),
+                recent=lambda: None, member=None, failed=failed, back=back, record=save,
                 done=_("Corrected: the hours went back. Both records stay in the register."))
 
 
@@ -425,16 +432,19 @@ def _batch_lines(form: BatchForm) -> tuple[list[tb.Line], list[tuple[int, str]]]
     one = _numbered(form.member.number, "member")
     lines, bad = [], []
     for n in range(1, BATCH_LINES + 1):
-        other_field, hours_field = form[f"other_{n}"], form[f"hours_{n}"]
-        if other_field.number is None and hours_field.minutes is None:
+        number = (form[f"other_{n}"].data or "").strip().lstrip("№#")
+        hours = (form[f"hours_{n}"].data or "").strip()
+        if not number and not hours:
             continue
         try:
-            if other_field.number is None or hours_field.minutes is None:
+            if not number or not hours:
                 raise DomainError(_("Fill in both the member's number and the hours."))
-            other = _numbered(other_field.number, "member")
+            if not number.isdigit():
+                raise DomainError(_("Write the member's number from the list."))
+            other = _numbered(int(number), "member")
             payer, payee = (one, other) if form.direction.data == "many_to_one" else (other,
                                                                                       one)
-            lines.append(tb.Line(payer, payee, hours_field.minutes, form.category.data,
+            lines.append(tb.Line(payer, payee, tb.parse_minutes(hours), form.category.data,
                                  form.date_of_service.data, form.note.data or "", line=n))
         except DomainError as exc:
             bad.append((n, str(exc.message)))
