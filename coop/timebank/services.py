@@ -442,6 +442,19 @@ def transfer_by_key(session: Session, group_id: int, key: str) -> TimeTransfer |
                                                      TimeTransfer.idempotency_key == key))
 
 
+def recent_transfer(session: Session, group: Group, line: Line) -> TimeTransfer | None:
+    """The same help (same two parties, minutes and date) recorded in the last
+    24 hours and not rejected: a form sent again after Back asks first."""
+    from_id, to_id = _accounts(session, group, line)
+    return session.scalar(select(TimeTransfer).where(
+        TimeTransfer.group_id == group.id, TimeTransfer.from_account_id == from_id,
+        TimeTransfer.to_account_id == to_id, TimeTransfer.minutes == line.minutes,
+        TimeTransfer.date_of_service == line.date_of_service,
+        TimeTransfer.state != "rejected", TimeTransfer.kind != "reversal",
+        TimeTransfer.created_at >= utcnow() - timedelta(hours=24))
+        .order_by(TimeTransfer.id.desc()).limit(1))
+
+
 def transfer_in_group(session: Session, group: Group, transfer_id: int) -> TimeTransfer | None:
     found = session.get(TimeTransfer, transfer_id)
     return found if found is not None and found.group_id == group.id else None

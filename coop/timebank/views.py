@@ -21,8 +21,8 @@ from coop.extensions import db
 from coop.forms import apply_domain_error, choices
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
-from coop.i18n import current_locale, local_today
-from coop.ledger.views import once
+from coop.i18n import current_locale, fmt_date, local_today
+from coop.ledger.views import once, when
 from coop.timebank import builders, domain
 from coop.timebank import services as tb
 from coop.timebank.forms import (
@@ -75,6 +75,29 @@ def _member_choices(exclude: int | None = None) -> list:  # type: ignore[type-ar
         .order_by(Membership.id)).all()
     return choices([("", "—")] + [(str(m.id), f"№{numbers[m.id]} · {m.user.name}")
                                   for m in members if m.id != exclude])
+
+
+def _same_help(line: tb.Line | None) -> str | None:
+    """The question before recording help like one recorded in the last 24 h."""
+    if line is None:
+        return None
+    found = tb.recent_transfer(db.session, g.group, line)
+    if found is None:
+        return None
+    [row] = tb.transfer_rows(db.session, g.group, where=[TimeTransfer.id == found.id])
+    return _("The same help (%(payee)s helped %(payer)s, %(time)s on %(date)s) was recorded "
+             "at %(when)s as №%(number)d. Record another?", payee=row.payee, payer=row.payer,
+             time=tb.fmt_minutes(found.minutes), date=fmt_date(found.date_of_service),
+             when=when(found.created_at), number=found.number)
+
+
+def _quiet(build):  # type: ignore[no-untyped-def]
+    """A line for the question only: None when it cannot be built (the
+    service then refuses it with its own words)."""
+    try:
+        return build()
+    except DomainError:
+        return None
 
 
 def _membership_or_404(membership_id: int) -> Membership:
@@ -223,7 +246,8 @@ def record(group_id: int):  # type: ignore[no-untyped-def]
 
     gave = form.direction.data == "gave"
     return once(form, earlier=lambda key: tb.transfer_by_key(db.session, g.group.id, key),
-                recent=lambda: None, record=save, member=me, failed=failed,
+                recent=lambda: _same_help(_quiet(line)), record=save, member=me,
+                failed=failed,
                 back=url_for("timebank.statement", group_id=group_id, membership_id=me.id),
                 done=lambda: _("Recorded. It waits for her confirmation.") if gave
                 else _("Recorded and counted."))
@@ -412,19 +436,21 @@ def register_entry(group_id: int):  # type: ignore[no-untyped-def]
     form = RegisterForm()
     _category_choices(form.category)
 
-    def save(key: str) -> None:
-        line = tb.Line(_numbered(form.receiver.number, "receiver"),
+    def line() -> tb.Line:
+        return tb.Line(_numbered(form.receiver.number, "receiver"),
                        _numbered(form.provider.number, "provider"), form.hours.minutes or 0,
                        form.category.data, form.date_of_service.data, form.note.data or "")
-        tb.record_transfer(db.session, g.group, line, actor=current_user, mode="coordinator",
-                           idempotency_key=key)
+
+    def save(key: str) -> None:
+        tb.record_transfer(db.session, g.group, line(), actor=current_user,
+                           mode="coordinator", idempotency_key=key)
 
     def failed(form: RegisterForm, status: int):  # type: ignore[no-untyped-def]
         return _numbers_page(form, "register.html", status)
 
     return once(form, earlier=lambda key: tb.transfer_by_key(db.session, g.group.id, key),
-                recent=lambda: None, record=save, member=None, failed=failed,
-                back=url_for("timebank.register_form", group_id=group_id),
+                recent=lambda: _same_help(_quiet(line)), record=save, member=None,
+                failed=failed, back=url_for("timebank.register_form", group_id=group_id),
                 done=_("The line is recorded on behalf and counted."))
 
 
@@ -483,8 +509,12 @@ def batch(group_id: int):  # type: ignore[no-untyped-def]
         return _numbers_page(form, "batch.html", status, lines=range(1, BATCH_LINES + 1),
                              bad=bad)
 
+    def recent() -> str | None:
+        lines = _quiet(lambda: _batch_lines(form)[0])
+        return _same_help(lines[0]) if lines else None
+
     return once(form, earlier=lambda key: tb.batch_transfers(db.session, g.group.id, key),
-                recent=lambda: None, record=save, member=None, failed=failed,
+                recent=recent, record=save, member=None, failed=failed,
                 back=url_for("timebank.batch_form", group_id=group_id),
                 done=_("The batch is recorded on behalf and counted."))
 
