@@ -262,3 +262,49 @@ def test_reports_and_the_export(client: FlaskClient, session: Session,
     assert sorted(archive.namelist()) == ["balances.csv", "categories.csv", "transfers.csv"]
     balances = archive.read("balances.csv").decode("utf-8-sig")
     assert f";{world.aigul.user.name};да;270;150;0;" in balances
+
+
+def test_help_like_one_of_the_last_day_asks_before_it_is_recorded_again(
+        client: FlaskClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    login(client, world.aigul.user.email)
+    assert _record(client, world).status_code == 302
+    asked = _record(client, world)  # a new key: the form shown again after Back
+    assert asked.status_code == 200
+    text = asked.get_data(as_text=True)
+    assert "Такая же помощь" in text and "Записать ещё одну?" in text
+    assert 'name="confirm_again" value="1"' in text
+    assert _count(session) == 1
+    assert _record(client, world, confirm_again="1").status_code == 302
+    assert _count(session) == 2
+
+
+def _many(session: Session, w, count: int) -> None:  # type: ignore[no-untyped-def]
+    for n in range(count):
+        tb.record_transfer(session, w.group, tb.Line(
+            w.bermet if n % 2 else w.aigul, w.aigul if n % 2 else w.bermet, 15,
+            w.categories["house" if n % 3 else "harvest"],
+            date.today() - timedelta(days=n % 25)), actor=w.coordinator.user,
+            mode="coordinator")
+    session.commit()
+
+
+def test_the_statement_and_the_reports_need_no_more_queries_for_more_transfers(
+        client: FlaskClient, session: Session, world, count_queries) -> None:  # type: ignore[no-untyped-def]
+    login(client, world.coordinator.user.email)
+    pages = [f"{world.base}/members/{world.aigul.id}", f"{world.base}/reports",
+             f"{world.base}/members/{world.aigul.id}/statement.pdf"]
+    _many(session, world, 6)
+    few = []
+    for url in pages:
+        with count_queries() as n:
+            assert client.get(url).status_code == 200
+        few.append(n[0])
+    _many(session, world, 70)  # more than a page of the statement (50 lines)
+    many = []
+    for url in pages:
+        with count_queries() as n:
+            assert client.get(url).status_code == 200
+        many.append(n[0])
+    assert many == few, (pages, few, many)
+    second = client.get(f"{world.base}/members/{world.aigul.id}?page=2").get_data(as_text=True)
+    assert "Страница 2 из 2" in second
