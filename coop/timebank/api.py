@@ -64,7 +64,7 @@ openapi.SCHEMAS["TimeStatement"] = openapi._page_of(
     openapi.ref("TimeStatementLine"), membership_id=ID, name=TEXT, opening=MINUTES,
     balance=MINUTES)
 openapi.SCHEMAS["TimeBalances"] = openapi._page_of(
-    openapi.ref("TimeBalance"), bank=MINUTES, total=MINUTES)
+    openapi.ref("TimeBalance"), bank=MINUTES, all_accounts=MINUTES)
 openapi.EXAMPLES.update({
     "NewTimePost": {"kind": "offer", "category_id": 1,
                     "title": "Помогу с закаткой варенья"},
@@ -299,4 +299,4 @@ def timebank_balances(group_id: int):  # type: ignore[no-untyped-def]
         "membership_id": r.membership.id, "number": r.number, "name": r.name,
         "active": r.membership.active, "balance": r.balance, "flag": r.flag,
         "days_without_exchange": r.days_without},
-        bank=bank, total=bank + sum(r.balance for r in rows)))
+        bank=bank, all_accounts=bank + sum(r.balance for r in rows)))
