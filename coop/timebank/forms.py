@@ -14,6 +14,7 @@ from coop.security import MAX_ID
 
 BATCH_LINES = 8
 MAX_UPLOAD_BYTES = 512 * 1024
+MAX_PASTED = 8000
 
 
 def optional_id(value: object) -> int | None:
@@ -133,8 +134,9 @@ class ImportForm(OnceForm):
         FileAllowed(["csv", "txt", "tsv"], _l("Upload a CSV file: in your spreadsheet choose "
                                               "“Save as” and the type “CSV”.")),
         FileSize(max_size=MAX_UPLOAD_BYTES, message=_l("The file is too large."))])
+    # pasted from a phone: up to about 150 lines (a longer register comes as a file)
     text = TextAreaField(_l("…or paste the lines here"),
-                         validators=[Optional(), Length(max=MAX_UPLOAD_BYTES)])
+                         validators=[Optional(), Length(max=MAX_PASTED)])
 
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):

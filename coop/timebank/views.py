@@ -699,6 +699,10 @@ def export(group_id: int):  # type: ignore[no-untyped-def]
               row.transfer.note]
              for row in tb.transfer_rows(db.session, g.group, newest_first=False)]),
     }
+    files["posts.csv"] = csv_bytes(
+        [_("What"), _("Category"), _("In a few words"), _("Who"), _("Until")],
+        [[str(tb.KIND_NAMES[p.post.kind]), p.category, p.post.title, p.name,
+          csv_date(p.post.valid_until, language)] for p in tb.list_posts(db.session, g.group)])
     months, by_category = tb.category_months(db.session, g.group)
     files["categories.csv"] = csv_bytes(
         [_("Category"), _("Month"), _("Minutes"), _("Exchanges")],

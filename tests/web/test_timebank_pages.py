@@ -259,7 +259,8 @@ def test_reports_and_the_export(client: FlaskClient, session: Session,
     assert "Все счета вместе: 0 ч." in page
     assert "только отдаёт" in page and "только получает" in page
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"{world.base}/export.zip").get_data()))
-    assert sorted(archive.namelist()) == ["balances.csv", "categories.csv", "transfers.csv"]
+    assert sorted(archive.namelist()) == ["balances.csv", "categories.csv", "posts.csv",
+                                               "transfers.csv"]
     balances = archive.read("balances.csv").decode("utf-8-sig")
     assert f";{world.aigul.user.name};да;270;150;0;" in balances
 
