@@ -772,6 +772,11 @@ def confirm_transfer(session: Session, group: Group, transfer: TimeTransfer, *, 
     payer_account = session.get(TimeAccount, transfer.from_account_id)
     payer = session.get(Membership, payer_account.membership_id) if (
         payer_account and payer_account.membership_id) else None
+    payee_account = session.get(TimeAccount, transfer.to_account_id)
+    payee = session.get(Membership, payee_account.membership_id) if (
+        payee_account and payee_account.membership_id) else None
+    _party(group, payer)  # a member deactivated meanwhile: her balance stays as it is
+    _party(group, payee)
     _check_floor(session, settings, payer, account_balance(session, transfer.from_account_id),
                  transfer.minutes)
     done = session.execute(update(TimeTransfer).where(

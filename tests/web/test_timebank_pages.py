@@ -309,3 +309,50 @@ def test_the_statement_and_the_reports_need_no_more_queries_for_more_transfers(
     assert many == few, (pages, few, many)
     second = client.get(f"{world.base}/members/{world.aigul.id}?page=2").get_data(as_text=True)
     assert "Страница 2 из 2" in second
+
+
+def test_the_coordinator_opens_the_time_bank_with_the_spec_s_defaults(
+        client: FlaskClient, session: Session) -> None:
+    from coop.timebank.models import TimeBankSettings
+    from tests.factories import make_group, make_member
+
+    group = make_group(session)
+    boss = make_member(session, group, "Майрам", role="treasurer", locale="ru")
+    member = make_member(session, group, "Айгүл", locale="ru")
+    session.commit()
+    base = f"/groups/{group.id}/timebank"
+    login(client, member.user.email)
+    assert client.get(base).status_code == 404  # not open: a member finds nothing
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, boss.user.email)
+    assert client.get(base).headers["Location"].endswith(f"{base}/settings")
+    page = client.get(f"{base}/settings").get_data(as_text=True)
+    assert 'value="12:00"' in page and 'value="10:00"' in page
+    refused = post(client, f"{base}/settings", {"enabled": "y", "step_minutes": "15",
+                                                "max_hours": "12:10", "floor_hours": "10"})
+    assert refused.status_code == 422
+    assert "кратен шагу" in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(TimeBankSettings)) == 0
+    saved = post(client, f"{base}/settings", {
+        "enabled": "y", "step_minutes": "15", "max_hours": "12", "floor_hours": "10",
+        "warn_below_hours": "5", "warn_above_hours": "40", "start_credit_hours": "2",
+        "provider_may_record": "y"})
+    assert saved.status_code == 302
+    settings = session.scalar(select(TimeBankSettings))
+    assert (settings.max_minutes_per_transfer, settings.floor_minutes,
+            settings.warn_below_minutes, settings.warn_above_minutes,
+            settings.start_credit_minutes) == (720, -600, -300, 2400, 120)
+
+
+def test_a_member_deactivated_while_a_record_waits_cannot_have_it_confirmed(
+        client: FlaskClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    pending, _ = tb.record_transfer(session, world.group, tb.Line(
+        world.cholpon, world.aigul, 60, world.categories["house"], date.today()),
+        actor=world.aigul.user, mode="provider")
+    world.aigul.active = False
+    session.commit()
+    login(client, world.coordinator.user.email)
+    response = post(client, f"{world.base}/transfers/{pending.id}/confirm", {})
+    assert response.status_code == 422
+    assert "больше не активная участница" in response.get_data(as_text=True)
+    assert figures(session, world) == (0, 0, 0, 0, 0)
