@@ -225,10 +225,9 @@ def record(group_id: int):  # type: ignore[no-untyped-def]
     _record_choices(form)
 
     def other() -> Membership:
-        found = db.session.get(Membership, form.other.data or 0)
-        if found is None or found.group_id != g.group.id:
+        if not form.other.data or form.other.data < 0:
             raise DomainError(_("Choose the member."), field="other")
-        return found
+        return member_in_group(g.group, form.other.data)  # another group's: 404
 
     def line() -> tb.Line:
         received = form.direction.data != "gave"

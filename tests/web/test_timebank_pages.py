@@ -92,7 +92,7 @@ def test_another_group_s_member_is_unknown(client: FlaskClient, session: Session
     session.commit()
     login(client, world.aigul.user.email)
     response = _record(client, world, other=str(other.bermet.id))
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert _count(session) == 0
 
 
