@@ -62,6 +62,8 @@ def register_blueprints(app: Flask) -> None:
     from coop.payables.views import bp as payables_bp
     from coop.quotes.views import bp as quotes_bp
     from coop.sales.views import bp as sales_bp
+    from coop.savings import report_views  # noqa: F401  (its routes, on the savings blueprint)
+    from coop.savings.views import bp as savings_bp
     from coop.suppliers.views import bp as suppliers_bp
     from coop.timebank.views import bp as timebank_bp
 
@@ -74,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(sales_bp)
     app.register_blueprint(payables_bp)
+    app.register_blueprint(savings_bp)
     app.register_blueprint(timebank_bp)
     import coop.timebank.api  # noqa: F401  (its routes join the API's blueprint)
 

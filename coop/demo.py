@@ -1,4 +1,5 @@
-"""Realistic demo data: an Issyk-Kul group buying seed and a Sughd sewing group.
+"""Realistic demo data: an Issyk-Kul group buying seed, a Sughd sewing group
+and a Sughd savings group (ГВП) mid-cycle.
 Idempotent: each part is created only when it is missing."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from coop.payables import services as payables
 from coop.quantities import parse_price, parse_quantity, parse_weight
 from coop.quotes.demo import ensure_quotes_demo
 from coop.sales.demo import ensure_sales_demo
+from coop.savings.demo import ensure_savings_demo
 from coop.suppliers.models import PriceTier, Product, Supplier
 from coop.timebank.demo import ensure_timebank_demo
 
@@ -91,12 +93,15 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     tj_group = session.scalar(select(Group).where(Group.name == TJ_GROUP))
     assert tj_group is not None
     _ensure_tj_round(session, tj_group)
+    ensure_savings_demo(session)
     logins = [
         ("platform admin", ADMIN_EMAIL),
         ("treasurer, Svetlaya Polyana", "mairam@coop.example"),
         ("member, Svetlaya Polyana", "aigul@coop.example"),
         ("member (by phone)", "+996555100003"),
         ("treasurer, Isfara", "farangis@coop.example"),
+        ("treasurer, savings group, Chorkuh (Isfara)", "mavluda@coop.example"),
+        ("member, savings group, Chorkuh (Isfara)", "gulchehra@coop.example"),
     ]
     return created, logins
 

@@ -22,6 +22,19 @@ NOT_PAGES = {"static", "quotes.static", "auth.redeem_link"}
 
 
 @dataclass
+class SavingsDemo:
+    """The demo's savings group (coop/savings/demo.py): its pages are walked
+    as its own treasurer and member."""
+
+    group: Group
+    treasurer: Membership
+    member: Membership
+    params: dict[str, object]
+    meetings: list[int]  # every meeting of the cycle, closed and open
+    pages: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Demo:
     group: Group
     treasurer: Membership
@@ -30,6 +43,21 @@ class Demo:
     params: dict[str, object]
     supplier_token: str
     pages: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, url)
+    savings: SavingsDemo | None = None
+
+    def walks(self) -> list[tuple[str, Membership, list[tuple[str, str]]]]:
+        """(who, membership, pages): the producer group's pages as its member and
+        treasurer, the savings group's as its own."""
+        walks = [("member", self.member, self.pages), ("treasurer", self.treasurer, self.pages)]
+        if self.savings is not None:
+            walks += [("savings member", self.savings.member, self.savings.pages),
+                      ("savings treasurer", self.savings.treasurer, self.savings.pages)]
+        return walks
+
+    @property
+    def memberships(self) -> list[Membership]:
+        return [*self.group.memberships,
+                *(self.savings.group.memberships if self.savings else [])]
 
 
 def load(app: Flask, session: Session) -> Demo:
@@ -79,15 +107,62 @@ def load(app: Flask, session: Session) -> Demo:
         Document.group_id == group.id, Document.membership_id == member.id))
     params["token"] = token
     demo = Demo(group, treasurer, member, rounds, params, token)
+    demo.savings = _savings(session)
     demo.pages = _pages(app, demo, quoted)
+    demo.savings.pages = _savings_pages(app, demo.savings)
     return demo
+
+
+def is_savings(rule) -> bool:  # type: ignore[no-untyped-def]
+    return rule.endpoint.startswith("savings.")
+
+
+def _savings(session: Session) -> SavingsDemo:
+    """The savings group of the demo with a closed and an open meeting, a
+    member with a passbook and a loan."""
+    from coop.savings.demo import SG_GROUP
+    from coop.savings.models import CycleMember, SavingsCycle, SavingsLoan, SavingsMeeting
+
+    group = session.scalar(select(Group).where(Group.name == SG_GROUP))
+    members = sorted(group.memberships, key=lambda m: m.id)
+    treasurer = next(m for m in members if m.role == "treasurer")
+    member = next(m for m in members if m.role == "member" and m.user.has_login
+                  and m.user.email)
+    cycle = session.scalar(select(SavingsCycle).where(SavingsCycle.group_id == group.id))
+    mine = session.scalar(select(CycleMember).where(CycleMember.cycle_id == cycle.id,
+                                                    CycleMember.membership_id == member.id))
+    loan = session.scalar(select(SavingsLoan).where(
+        SavingsLoan.cycle_id == cycle.id, SavingsLoan.number.is_not(None),
+        SavingsLoan.cycle_member_id == mine.id)) or session.scalar(select(SavingsLoan).where(
+            SavingsLoan.cycle_id == cycle.id, SavingsLoan.number.is_not(None)))
+    meetings = list(session.scalars(select(SavingsMeeting.id).where(
+        SavingsMeeting.cycle_id == cycle.id).order_by(SavingsMeeting.number)))
+    params: dict[str, object] = {"group_id": group.id, "cycle_id": cycle.id,
+                                 "member_id": mine.id, "loan_id": loan.id}
+    return SavingsDemo(group, treasurer, member, params, meetings)
+
+
+def _savings_pages(app: Flask, savings: SavingsDemo) -> list[tuple[str, str]]:
+    pages = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or not is_savings(rule):
+            continue
+        values = {}
+        for name in rule.arguments - {"meeting_id"}:
+            assert name in savings.params, f"{rule.rule}: give the savings walk <{name}>"
+            values[name] = savings.params[name]
+        for meeting in savings.meetings if "meeting_id" in rule.arguments else [None]:
+            if meeting is not None:
+                values["meeting_id"] = meeting
+            pages.append((rule.endpoint, rule.build(values, append_unknown=False)[1]))
+    return pages
 
 
 def _pages(app: Flask, demo: Demo, quoted: list[Round]) -> list[tuple[str, str]]:
     pages = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if ("GET" not in rule.methods or rule.endpoint in NOT_PAGES
-                or rule.rule.startswith("/api/")):
+                or rule.rule.startswith("/api/") or is_savings(rule)):
             continue
         values = {}
         for name in rule.arguments - {"round_id"}:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # Number prefixes of the numbered (issued) documents, and the references of
 # the sheets made on demand (not numbered: they change until the round is done).
 PREFIXES = {"purchase_order": "PO", "invoice": "INV", "credit_note": "CN",
-            "sales_invoice": "SI"}
+            "sales_invoice": "SI", "savings_meeting": "SGM", "savings_share_out": "SGS"}
 SHEET_PREFIXES = {"distribution": "DS", "quote_comparison": "QC", "order_form": "OF",
                   "statement": "ST"}
 

@@ -17,7 +17,10 @@ from coop.extensions import db
 # Issued (numbered and stored) document types and their number prefixes.
 PURCHASE_ORDER, INVOICE, CREDIT_NOTE, SALES_INVOICE = (
     "purchase_order", "invoice", "credit_note", "sales_invoice")
-ISSUED_TYPES = (PURCHASE_ORDER, INVOICE, CREDIT_NOTE, SALES_INVOICE)
+# A savings group's meeting record and share-out sheet (coop/savings).
+SAVINGS_MEETING, SAVINGS_SHARE_OUT = "savings_meeting", "savings_share_out"
+ISSUED_TYPES = (PURCHASE_ORDER, INVOICE, CREDIT_NOTE, SALES_INVOICE, SAVINGS_MEETING,
+                SAVINGS_SHARE_OUT)
 
 
 class DocumentCounter(db.Model):  # type: ignore[name-defined,misc]
@@ -47,7 +50,8 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("group_id", "doc_type", "number"),
         UniqueConstraint("group_id", "subject"),
         CheckConstraint(
-            "doc_type IN ('purchase_order', 'invoice', 'credit_note', 'sales_invoice')",
+            "doc_type IN ('purchase_order', 'invoice', 'credit_note', 'sales_invoice', "
+            "'savings_meeting', 'savings_share_out')",
             name="doc_type"),
         CheckConstraint("seq > 0", name="seq"),
         CheckConstraint("size > 0", name="size"),
@@ -63,7 +67,8 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
-    # A credit note: the invoice it corrects and the ledger entry it documents.
+    # A credit note: the invoice it corrects and the ledger entry it documents; a
+    # savings meeting record issued again after a reopening: the record it replaces.
     refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), index=True)
     amount: Mapped[int | None]  # the document's total, minor units (for listings)

@@ -444,6 +444,7 @@ class PageMeta:
     reference: str  # the number (INV-2026-0007), or a reference for unnumbered sheets
     date: str  # formatted in the document's language
     page_label: str  # "Page %(page)d of %(pages)d", translated
+    watermark: str = ""  # across every page in big grey letters ("DRAFT — not confirmed")
 
 
 def _page_text(meta: PageMeta, page: int, pages: int) -> str:
@@ -490,9 +491,24 @@ class _NumberedCanvas(Canvas):
         self.setLineWidth(0.5)
         self.line(MARGIN, height - 17.5 * mm, width - MARGIN, height - 17.5 * mm)
         self.line(MARGIN, 14 * mm, width - MARGIN, 14 * mm)
-        self.drawString(MARGIN, 10 * mm, fit(f"{meta.group_name} · {meta.reference}", FONT,
-                                              7.5, line - 40 * mm))
+        footer = f"{meta.group_name} · {meta.reference}" if meta.reference else meta.group_name
+        self.drawString(MARGIN, 10 * mm, fit(footer, FONT, 7.5, line - 40 * mm))
         self.drawRightString(width - MARGIN, 10 * mm, _page_text(meta, page, pages))
+        if meta.watermark:
+            self._watermark(meta.watermark, width, height)
+        self.restoreState()
+
+    def _watermark(self, text: str, width: float, height: float) -> None:
+        size = 44.0
+        while size > 14 and pdfmetrics.stringWidth(text, FONT_BOLD, size) > width * 0.95:
+            size -= 2
+        self.saveState()
+        self.translate(width / 2, height / 2)
+        self.rotate(30)
+        self.setFillColor(RULE)
+        self.setFillAlpha(0.3)
+        self.setFont(FONT_BOLD, size)
+        self.drawCentredString(0, 0, text)
         self.restoreState()
 
 

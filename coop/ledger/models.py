@@ -12,7 +12,14 @@ from coop.extensions import db
 # it; suppliers is what the group still owes for purchases that no supplier
 # account carries (transport, bills settled before supplier accounts);
 # supplier is what it owes one supplier (coop/payables).
-ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier")
+ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier",
+                 *("sg_shares", "sg_loan", "sg_dues", "sg_box_loan", "sg_box_social",
+                   "sg_income", "sg_social"))
+# A savings group's accounts (coop/savings, spec/savings.md §8), apart from the
+# purchase accounts: savings are not purchase credit. The first three are a
+# cycle member's, the others the group's.
+SAVINGS_MEMBER_KINDS = ("sg_shares", "sg_loan", "sg_dues")
+SAVINGS_GROUP_KINDS = ("sg_box_loan", "sg_box_social", "sg_income", "sg_social")
 MONEY_KINDS = ("cash", "bank", "mobile")
 
 
@@ -25,7 +32,11 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("group_id", "kind", "membership_id"),
         CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers', 'bank', 'mobile', "
-                        "'supplier')", name="kind"),
+                        "'supplier', 'sg_shares', 'sg_loan', 'sg_dues', 'sg_box_loan', "
+                        "'sg_box_social', 'sg_income', 'sg_social')", name="kind"),
+        CheckConstraint("(kind IN ('sg_shares', 'sg_loan', 'sg_dues')) = "
+                        "(cycle_member_id IS NOT NULL)", name="cycle_member_link"),
+        UniqueConstraint("kind", "cycle_member_id"),
         CheckConstraint("(kind = 'member') = (membership_id IS NOT NULL)", name="member_link"),
         CheckConstraint("(kind = 'supplier') = (supplier_id IS NOT NULL)", name="supplier_link"),
     )
@@ -35,6 +46,8 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(16))
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), unique=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), unique=True)
+    cycle_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("savings_cycle_members.id"), index=True)
 
 
 class Posting(db.Model):  # type: ignore[name-defined,misc]
@@ -62,6 +75,8 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(24))  # charge, payment, levy, write_off, …
     memo: Mapped[str] = mapped_column(String(300), default="")
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    sg_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("savings_meetings.id"),
+                                                      index=True)
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(64))

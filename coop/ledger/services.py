@@ -422,6 +422,9 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
         raise DomainError(_l("Say why."), field="reason")
     if posting.reverses_id is not None:
         raise DomainError(_l("A reversal cannot be reversed; record a new entry instead."))
+    if posting.sg_meeting_id is not None:
+        raise DomainError(_l("A savings meeting's entry is corrected by reopening the meeting, "
+                             "not here."))
     if session.scalar(select(Posting.id).where(Posting.reverses_id == posting.id)):
         raise DomainError(_l("This entry is already reversed."))
     mirror = post(session, group, debit=posting.credit_account_id,

@@ -309,9 +309,60 @@ class _Money:
 # --------------------------------------------------------------------------
 
 
-def preview(scenario: Any) -> dict[str, Any]:
-    """The contract's result JSON for a scenario JSON (both as Python objects)."""
-    return _Cycle(scenario).run()
+@dataclass(frozen=True)
+class OpeningMember:
+    """What a member brings into Coop from the cycle's paper books (§4.3):
+    her shares so far and what remains of her loan (principal, interest
+    already charged and unpaid, the due dates left). Fines still owed are
+    settled on paper before, or imposed again at the first meeting."""
+
+    shares: int = 0
+    loan_principal: int = 0
+    loan_interest: int = 0
+    due_dates: tuple[date, ...] = ()
+
+
+def opening_installments(balance: OpeningMember, method: str) -> list[Installment]:
+    """The rest of a loan brought in: its principal over the due dates left
+    (the extra minor units to the earliest), flat interest already charged
+    likewise; declining interest already charged on the first, the rest
+    charged as each installment falls due."""
+    dates = sorted(balance.due_dates)
+    principal = largest_remainder(balance.loan_principal, [1] * len(dates))
+    if method == "flat":
+        interest: list[int | None] = list(largest_remainder(balance.loan_interest,
+                                                            [1] * len(dates)))
+    else:
+        interest = [balance.loan_interest or None] + [None] * (len(dates) - 1)
+    return [Installment(i + 1, day, principal[i], interest[i]) for i, day in enumerate(dates)]
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A group that adopts Coop in the middle of a cycle (spec/savings.md §4.3):
+    its members' balances (by member id) and the income posted so far (interest
+    and fines, collected or still owed) and the social fund. Not part of the
+    scenario JSON (savings-preview.md: the services bring it); the engine
+    starts the cycle from it, so every rule after it holds as usual."""
+
+    members: dict[str, OpeningMember]
+    income: int = 0
+    social_fund: int = 0
+
+    def loan_bag(self, share_value: int) -> int:
+        """The cash the loan bag must hold: savings and income, less what is owed."""
+        shares = sum(m.shares for m in self.members.values())
+        owed = sum(m.loan_principal + m.loan_interest for m in self.members.values())
+        return share_value * shares + self.income - owed
+
+
+def preview(scenario: Any, opening: Opening | None = None) -> dict[str, Any]:
+    """The contract's result JSON for a scenario JSON (both as Python objects);
+    `opening`, for a group that adopts Coop mid-cycle, is the services' own."""
+    cycle = _Cycle(scenario)
+    if opening is not None:
+        cycle.open_with(opening)
+    return cycle.run()
 
 
 class _Cycle:
@@ -339,6 +390,33 @@ class _Cycle:
         self.meetings_out: list[dict[str, Any]] = []
         self.first_date: date | None = None
         self._indicators_out: dict[str, Any] = {}
+
+    def open_with(self, opening: Opening) -> None:
+        """Start from a cycle's balances kept on paper before Coop (§4.3)."""
+        settings = self.settings
+        for member_id, balance in opening.members.items():
+            j = self.index.get(member_id)
+            if j is None or self.members[j].joined != 1:
+                _fail("opening", N_('"%(id)s" is not a member of this cycle from its start'),
+                      id=member_id)
+            member = self.members[j]
+            member.shares = balance.shares
+            if balance.loan_principal or balance.loan_interest:
+                if not balance.due_dates:
+                    _fail("opening", N_("%(member)s: give the due dates of her loan"),
+                          member=member_id)
+                loan = Loan(len(self.loans) + 1, j, 0, balance.loan_principal,
+                            len(balance.due_dates),
+                            opening_installments(balance, settings.interest_method),
+                            interest_charged=balance.loan_interest)
+                self.loans.append(loan)
+                member.loan = loan
+        self.income = opening.income
+        self.social_bag = self.social_fund = opening.social_fund
+        self.loan_bag = opening.loan_bag(settings.share_value)
+        if self.loan_bag < 0:
+            _fail("opening", N_("the loan bag cannot hold less than nothing: the income so far "
+                                "is too small for what is owed"))
 
     # -- settings and members ------------------------------------------------
 
@@ -524,7 +602,7 @@ class _Cycle:
                     inst.falls_due_meeting = number
                     if declining:
                         interest = half_up_div(balance * settings.rate_bp, 10000)
-                        inst.interest_due = interest
+                        inst.interest_due = (inst.interest_due or 0) + interest
                         loan.interest_charged += interest
                         self.income += interest
                         interest_charged += interest
@@ -1032,7 +1110,7 @@ class _Cycle:
                 net = e - debt if m.state == ACTIVE else 0
                 projected.append({"id": m.id, "entitlement": money.text(e),
                                   "net": money.text(net)})
-        loans_count = len(self.loans)
+        loans_count = sum(1 for loan in self.loans if loan.meeting)  # not those brought in
         return {
             "as_of_meeting": number, "date": day.isoformat(),
             "members": count, "members_at_start": at_start, "withdrawn": self.withdrawn,

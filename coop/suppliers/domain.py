@@ -460,8 +460,16 @@ def read_catalog(data: bytes) -> CatalogTable:
     """Decode the file (CSV in any of its encodings, or .xlsx), find the
     delimiter and the columns; CatalogError for a file that cannot be read at
     all (encoding, header)."""
+    return _table(read_rows(data))
+
+
+def read_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """Every row of a spreadsheet file with its line number: CSV in any of
+    the encodings and delimiters spreadsheets save, or an .xlsx workbook;
+    CatalogError for a file that cannot be read at all. (The savings
+    group's paper meeting form is read by it too.)"""
     if data.startswith(_ZIP_MAGIC):
-        return _table(_xlsx_rows(data))
+        return _xlsx_rows(data)
     if data.startswith(_OLE_MAGIC):
         raise CatalogError([RowError(1, "", _l(
             "This is an old Excel file (.xls). Open it in your spreadsheet and save it as "
@@ -488,7 +496,7 @@ def read_catalog(data: bytes) -> CatalogTable:
     except csv.Error as exc:
         raise CatalogError([RowError(reader.line_num + offset, "", _l(
             "The file cannot be read as CSV here: %(reason)s", reason=str(exc)))]) from exc
-    return _table([(header_line, headers), *records])
+    return [(header_line, headers), *records]
 
 
 def _table(rows: list[tuple[int, list[str]]]) -> CatalogTable:

@@ -93,7 +93,7 @@ def _sign_in(page, live_server: str, email: str) -> None:  # type: ignore[no-unt
 def test_no_page_scrolls_sideways_on_a_phone(app_ctx: Flask, session: Session, browser,  # type: ignore[no-untyped-def]
                                              live_server: str, locale: str) -> None:
     demo = demo_pages.load(app_ctx, session)
-    for membership in (demo.member, demo.treasurer):
+    for _who, membership, _pages in demo.walks():
         membership.user.locale = locale
     db.session.commit()
     context = browser.new_context(locale=locale, viewport={"width": WIDTH, "height": HEIGHT})
@@ -102,15 +102,15 @@ def test_no_page_scrolls_sideways_on_a_phone(app_ctx: Flask, session: Session, b
     problems: list[str] = []
     visited = 0
     try:
-        for who, membership in (("member", demo.member), ("treasurer", demo.treasurer)):
+        for who, membership, pages in demo.walks():
             _sign_in(page, live_server, membership.user.email)
             assert "/login" not in page.url, page.url
-            for endpoint, url in demo.pages:
+            for endpoint, url in pages:
                 if demo_pages.is_document(url) or endpoint == "auth.logout":
                     continue
                 problems += _check(page, live_server + url, who)
                 visited += 1
-                screenshot(page, f"{locale}-{who}-{endpoint}")
+                screenshot(page, f"{locale}-{who.replace(' ', '-')}-{endpoint}")
     finally:
         context.close()
     assert visited > 60

@@ -634,6 +634,88 @@ def case_api_timebank_reverse(s: Session) -> Case:
     return Case(f"/api/v1/groups/{w.group.id}/timebank/transfers/{done.id}/reverse",
                 _time_transfers(_reversal_kind()), w.group.id, json={"reason": "ошибка"},
                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
+def _savings_world(s: Session, *, closed: bool = False) -> SimpleNamespace:
+    """Example 01's first meeting entered (Айгүл's loan a draft), open or closed."""
+    from tests.savings_factory import hold_meeting, make_savings_group
+
+    w = make_savings_group(s)
+    meeting = hold_meeting(s, w, 1, close_it=closed)
+    s.commit()
+    base = f"/groups/{w.group.id}/savings/{w.cycle.id}/meetings/{meeting.id}"
+    return SimpleNamespace(w=w, meeting=meeting, base=base, version=str(w.cycle.version),
+                           email=w.treasurer.user.email,
+                           keys=[str(i) for i in w.key_holder_ids])
+
+
+def _savings_counter(model_name: str, *where: Any) -> Callable[[Session], int]:
+    from coop.savings import models
+
+    return counter(getattr(models, model_name), *where)
+
+
+def case_savings_close(s: Session) -> Case:
+    from coop.savings.models import SavingsMeeting
+
+    x = _savings_world(s)
+    return Case(f"{x.base}/close", _savings_counter("SavingsMeeting",
+                                                    SavingsMeeting.state == "closed"),
+                x.w.group.id, data={"version": x.version, "closing_loan": "220",
+                                    "closing_social": "50", "key_holders": x.keys},
+                login=x.email)
+
+
+def case_savings_reopen(s: Session) -> Case:
+    from coop.savings.models import SavingsMeeting
+
+    x = _savings_world(s, closed=True)
+    return Case(f"{x.base}/reopen", _savings_counter("SavingsMeeting",
+                                                     SavingsMeeting.reopened > 0),
+                x.w.group.id, data={"version": x.version, "reason": "ошибка в долях",
+                                    "key_holders": x.keys}, login=x.email)
+
+
+def case_savings_add_loan(s: Session) -> Case:
+    x = _savings_world(s)
+    return Case(f"{x.base}/loans", _savings_counter("SavingsLoan"), x.w.group.id,
+                data={"version": x.version, "member": str(x.w.members[1].id),
+                      "principal": "200", "months": "1", "purpose": ""},
+                login=x.email, once=2)  # Айгүл's and this one
+
+
+def case_savings_add_fine(s: Session) -> Case:
+    x = _savings_world(s)
+    late = next(t.id for t in x.w.cycle.fine_types if t.code == "late")
+    return Case(f"{x.base}/fines", _savings_counter("Fine"), x.w.group.id,
+                data={"version": x.version, "member": str(x.w.members[2].id),
+                      "fine_type": str(late), "amount": ""}, login=x.email)
+
+
+def case_savings_add_grant(s: Session) -> Case:
+    x = _savings_world(s)
+    return Case(f"{x.base}/grants", _savings_counter("SocialGrant"), x.w.group.id,
+                data={"version": x.version, "member": str(x.w.members[2].id),
+                      "amount": "10", "reason": "болезнь"}, login=x.email)
+
+
+def case_savings_activate(s: Session) -> Case:
+    """A group adopting Coop mid-cycle: its opening balances are posted at the start."""
+    from coop.savings import services as savings
+    from coop.savings.models import SavingsCycle
+    from tests.savings_factory import example_settings
+
+    group = make_group(s)
+    treasurer = make_member(s, group, "Гүлнара", role="treasurer")
+    women = [make_member(s, group, name) for name in ("Айгүл", "Бермет", "Чолпон", "Динара")]
+    cycle = savings.create_cycle(s, group, example_settings(), treasurer.user)
+    members = [savings.enrol(s, cycle, m) for m in women]
+    savings.set_key_holders(s, cycle, [w.id for w in women[:3]])
+    savings.set_opening(s, cycle, group, income=1000, social_fund=500, balances=[
+        savings.OpeningBalance(m.id, 4) for m in members])
+    s.commit()
+    return Case(f"/groups/{group.id}/savings/{cycle.id}/activate",
+                _savings_counter("SavingsCycle", SavingsCycle.state == "active"), group.id,
+                data={"version": str(cycle.version), "counted_loan": "810",
+                      "counted_social": "5"}, login=treasurer.user.email)
 
 
 MONEY: dict[str, Callable[[Session], Case]] = {
@@ -677,7 +759,16 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "sales.cancel_cost": case_sales_cancel_cost,
     "sales.close_lot": case_sales_close_lot,
     "sales.pay_cash": case_sales_pay_cash,
+    "savings.close": case_savings_close,
+    "savings.reopen": case_savings_reopen,
+    "savings.add_loan": case_savings_add_loan,
+    "savings.add_fine": case_savings_add_fine,
+    "savings.add_grant": case_savings_add_grant,
+    "savings.activate": case_savings_activate,
 }
+
+SAVINGS_DRAFT = ("a draft line of an open savings meeting: nothing moves until the close, and "
+                 "the cycle's version makes a resent form a 409")
 
 NOT_MONEY: dict[str, str] = {
     "api.add_member": "adds a member",
@@ -725,6 +816,22 @@ NOT_MONEY: dict[str, str] = {
     "timebank.settings": "the time bank's rules",
     "api.timebank_add_post": "an offer or request on the time bank's board",
     "api.timebank_reject": "rejects a pending time record: it never moved hours",
+    "savings.new_cycle": "sets up a savings cycle (a draft)",
+    "savings.edit_cycle": "a draft savings cycle's settings",
+    "savings.enrol": "enrols a member in a savings cycle",
+    "savings.unenrol": "takes a member out of a draft savings cycle",
+    "savings.key_holders": "a draft savings cycle's key-holders",
+    "savings.cancel": "cancels a draft savings cycle",
+    "savings.open_meeting": "opens a savings meeting (one open per cycle: a unique index)",
+    "savings.register": SAVINGS_DRAFT,
+    "savings.pay_fine": SAVINGS_DRAFT,
+    "savings.waive_fine": SAVINGS_DRAFT,
+    "savings.add_write_off": SAVINGS_DRAFT,
+    "savings.add_withdrawal": SAVINGS_DRAFT,
+    "savings.add_difference": SAVINGS_DRAFT,
+    "savings.remove_entry": SAVINGS_DRAFT,
+    "savings.import_form": SAVINGS_DRAFT,
+    "savings.opening": "a draft savings cycle's opening balances (posted at its start)",
 }
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

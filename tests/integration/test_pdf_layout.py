@@ -77,16 +77,20 @@ def test_every_document_with_hostile_data_has_no_colliding_columns(
     demo = demo_pages.load(app_ctx, session)
     make_hostile(session, demo.group.id)
     demo.group.language = locale
-    for membership in demo.group.memberships:
+    assert demo.savings is not None
+    demo.savings.group.language = locale
+    for membership in demo.memberships:
         membership.user.locale = locale
     session.commit()
     client = app_ctx.test_client()
     login(client, demo.treasurer.user.email, "demo-password")
+    savings_client = app_ctx.test_client()  # the savings group's papers, as its treasurer
+    login(savings_client, demo.savings.treasurer.user.email, "demo-password")
     problems, seen = [], 0
-    for endpoint, url in demo.pages:
+    for endpoint, url in [*demo.pages, *demo.savings.pages]:
         if not url.endswith(".pdf"):
             continue
-        response = client.get(url)
+        response = (savings_client if endpoint.startswith("savings.") else client).get(url)
         if response.status_code != 200:
             continue
         content = response.get_data()

@@ -27,7 +27,9 @@ PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplie
 SIGNED_IN = {"groups.home", "auth.change_password", "auth.logout", "api.split_preview",
              "api.savings_preview",
              "groups.create_group", "auth.api_tokens_page", "auth.revoke_api_token", "auth.account",
-             "api.list_groups"}
+             "api.list_groups",
+             # the programme's savings indicators: the platform admin's (403 to others)
+             "savings.programme_indicators", "savings.programme_indicators_csv"}
 # What a member opens in her own group (her own things only, where a member id is given).
 MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.round_page",
           "orders.order", "orders.share", "ledger.accounts", "ledger.statement",
@@ -37,7 +39,8 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.group", "api.members", "api.list_rounds", "api.round_detail", "api.my_order",
           "api.save_my_order", "api.member_order", "api.save_member_order", "api.round_split",
           "api.statement", "api.member_documents", "api.document", "api.list_lots",
-          "api.lot_detail",
+          "api.lot_detail", "savings.group_indicators", "savings.group_indicators_csv",
+          "savings.index",
           # the time bank: the board, her hours, recording help, confirming what
           # she received (the walk's transfer waits for her confirmation)
           "timebank.home", "timebank.new_post", "timebank.add_post", "timebank.record_form",
@@ -49,8 +52,21 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.timebank_statement"}
 
 
+# A savings cycle's routes are walked in the demo's savings group (test_savings_walk).
+CYCLE_ARGUMENTS = {"cycle_id", "meeting_id", "member_id", "loan_id"}
+# What a member of a savings group opens of its cycle (every member's lines by default).
+SAVINGS_MEMBER = {"savings.index", "savings.cycle", "savings.meeting", "savings.meeting_text",
+                  "savings.meeting_record_pdf", "savings.passbook", "savings.passbook_pdf",
+                  "savings.loan_card_pdf", "savings.share_out", "savings.share_out_pdf"}
+
+
 def _rules(app: Flask) -> list:  # type: ignore[type-arg]
-    return sorted((r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC),
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC
+                   and not (r.arguments & CYCLE_ARGUMENTS)), key=lambda r: r.rule)
+
+
+def _cycle_rules(app: Flask) -> list:  # type: ignore[type-arg]
+    return sorted((r for r in app.url_map.iter_rules() if r.arguments & CYCLE_ARGUMENTS),
                   key=lambda r: r.rule)
 
 
@@ -203,3 +219,65 @@ def test_the_treasurer_never_meets_a_server_error(app_ctx: Flask, world) -> None
         for method, response in _visit(client, rule, _url(rule, world), token):
             assert response.status_code < 500, f"{method} {rule.rule}"
             assert b"Traceback" not in response.get_data(), f"{method} {rule.rule}"
+
+
+@pytest.fixture()
+def savings_world(app_ctx: Flask, session: Session, world):  # type: ignore[no-untyped-def]
+    """The demo's savings group: its cycle, a closed meeting, another member's
+    passbook and loan."""
+    from coop.savings.demo import SG_GROUP
+    from coop.savings.models import CycleMember, SavingsCycle, SavingsLoan, SavingsMeeting
+
+    group = session.scalar(select(Group).where(Group.name == SG_GROUP))
+    members = sorted(group.memberships, key=lambda m: m.id)
+    treasurer = next(m for m in members if m.role == "treasurer")
+    member = next(m for m in members if m.role == "member" and m.user.has_login)
+    cycle = session.scalar(select(SavingsCycle).where(SavingsCycle.group_id == group.id))
+    other = session.scalar(select(CycleMember).where(
+        CycleMember.cycle_id == cycle.id, CycleMember.membership_id != member.id,
+        CycleMember.membership_id != treasurer.id))
+    params = {"group_id": group.id, "cycle_id": cycle.id, "member_id": other.id,
+              "meeting_id": session.scalar(select(SavingsMeeting.id).where(
+                  SavingsMeeting.cycle_id == cycle.id, SavingsMeeting.state == "closed")),
+              "loan_id": session.scalar(select(SavingsLoan.id).where(
+                  SavingsLoan.cycle_id == cycle.id, SavingsLoan.number.is_not(None)))}
+    return {"group": group, "treasurer": treasurer, "member": member,
+            "outsider": world["treasurer"], "params": params}
+
+
+def _cycle_url(rule, params) -> str:  # type: ignore[no-untyped-def]
+    missing = rule.arguments - params.keys()
+    assert not missing, f"{rule.rule}: give the savings walk a value for {missing}"
+    return rule.build({k: params[k] for k in rule.arguments}, append_unknown=False)[1]
+
+
+def test_savings_walk(app_ctx: Flask, savings_world) -> None:  # type: ignore[no-untyped-def]
+    """A savings cycle's routes as nobody, an outsider, a member and its treasurer."""
+    rules = _cycle_rules(app_ctx)
+    assert {r.endpoint for r in rules} >= SAVINGS_MEMBER - {"savings.index"}
+    params = savings_world["params"]
+    nobody = app_ctx.test_client()
+    outsider, member, treasurer = (app_ctx.test_client() for _ in range(3))
+    login(outsider, savings_world["outsider"].user.email, "demo-password")
+    login(member, savings_world["member"].user.email, "demo-password")
+    login(treasurer, savings_world["treasurer"].user.email, "demo-password")
+    tokens = {id(c): csrf_token(c) for c in (nobody, outsider, member, treasurer)}
+    name = savings_world["group"].name.encode()
+    for rule in rules:
+        url = _cycle_url(rule, params)
+        api = rule.rule.startswith("/api/")
+        for method, response in _visit(nobody, rule, url, tokens[id(nobody)]):
+            assert response.status_code == (401 if api else 302), f"{method} {rule.rule}"
+        for method, response in _visit(outsider, rule, url, tokens[id(outsider)]):
+            assert response.status_code == 404, f"{method} {rule.rule}"
+            assert name not in response.get_data(), f"{method} {rule.rule}"
+        for method, response in _visit(member, rule, url, tokens[id(member)]):
+            code = response.status_code
+            if method == "GET" and rule.endpoint in SAVINGS_MEMBER:
+                assert code in (200, 302) or (
+                    code == 404 and rule.endpoint == "savings.share_out_pdf"), \
+                    f"{method} {rule.rule}: {code}"
+            elif not api:
+                assert code in (403, 404), f"{method} {rule.rule}: a treasurer's gave {code}"
+        for method, response in _visit(treasurer, rule, url, tokens[id(treasurer)]):
+            assert response.status_code < 500, f"{method} {rule.rule}"

@@ -2,8 +2,8 @@
 the bank), categories of help (added here, named in four languages), offers
 and requests, transfers, batches and their movements
 
-Revision ID: 0012_timebank
-Revises: 0011_packs
+Revision ID: 0013_timebank
+Revises: 0012_savings
 Create Date: 2026-12-02 02:10:00
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_timebank'
-down_revision = '0011_packs'
+revision = '0013_timebank'
+down_revision = '0012_savings'
 branch_labels = None
 depends_on = None
 

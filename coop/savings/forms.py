@@ -1,0 +1,172 @@
+"""The savings group's forms. Every form of a cycle carries the cycle's
+version as it was shown: a form sent twice (a double tap, Back and send
+again) or after another change finds the cycle moved on and changes nothing."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coop.forms import Form, MoneyField, choices
+
+
+class VersionedForm(Form):
+    version = HiddenField()
+
+
+class CycleForm(Form):
+    start_date = DateField(_l("Start of the cycle"), validators=[InputRequired()])
+    share_out_date = DateField(_l("Planned share-out"), validators=[InputRequired()])
+    share_value = MoneyField(_l("Value of one share"), validators=[DataRequired()])
+    min_shares = IntegerField(_l("Fewest shares per meeting"), default=1,
+                              validators=[InputRequired(), NumberRange(0, 20)])
+    max_shares = IntegerField(_l("Most shares per meeting"), default=5,
+                              validators=[InputRequired(), NumberRange(1, 20)])
+    social_contribution = MoneyField(_l("Social fund contribution per meeting"),
+                                     validators=[Optional()])
+    interest_method = SelectField(_l("Interest"), choices=choices([
+        ("flat", _l("flat: on the whole loan, charged when it is given")),
+        ("declining", _l("declining: on what is still owed, each month"))]), default="flat")
+    rate_percent = StringField(_l("Interest per month, %"), default="10",
+                               validators=[DataRequired(), Length(max=8)])
+    loan_multiple = StringField(_l("A loan is at most her savings ×"), default="3",
+                                validators=[DataRequired(), Length(max=8)])
+    max_term_months = IntegerField(_l("Longest loan, months"), default=3,
+                                   validators=[InputRequired(), NumberRange(1, 12)])
+    loan_unit = MoneyField(_l("Loans in multiples of"), validators=[Optional()])
+    payout_unit = MoneyField(_l("Share-out paid in multiples of"), validators=[Optional()])
+    confirm_loans_above = MoneyField(_l("Key-holders confirm loans above"),
+                                     validators=[Optional()])
+    confirmations_required = IntegerField(_l("Key-holders who confirm"), default=2,
+                                          validators=[InputRequired(), NumberRange(1, 3)])
+    withdrawal_rule = SelectField(_l("A member who leaves during the cycle gets"), choices=choices([
+        ("savings_only", _l("her savings only")),
+        ("with_profit", _l("her savings and her part of the income"))]), default="savings_only")
+    members_see_all_lines = BooleanField(_l("Members see every member's lines"), default=True)
+    fine_late = MoneyField(_l("Fine for coming late"), validators=[Optional()])
+    fine_absent = MoneyField(_l("Fine for missing a meeting"), validators=[Optional()])
+
+
+class EnrolForm(VersionedForm):
+    membership = SelectField(_l("Member"), coerce=int, validators=[InputRequired()])
+
+
+class KeyHoldersForm(VersionedForm):
+    first = SelectField(_l("First key"), coerce=int, validators=[InputRequired()])
+    second = SelectField(_l("Second key"), coerce=int, validators=[InputRequired()])
+    third = SelectField(_l("Third key"), coerce=int, validators=[InputRequired()])
+
+
+class OpenMeetingForm(VersionedForm):
+    date = DateField(_l("Date"), validators=[InputRequired()])
+    kind = SelectField(_l("Meeting"), choices=choices([
+        ("regular", _l("a regular meeting")),
+        ("share_out", _l("the share-out meeting (end of the cycle)"))]), default="regular")
+
+
+class RegisterForm(VersionedForm):
+    """The register's lines come as status_<id>, shares_<id>, social_<id>,
+    repayment_<id> (one set per member: read by the view)."""
+
+
+class MemberEntryForm(VersionedForm):
+    member = SelectField(_l("Member"), coerce=int, validators=[InputRequired()])
+
+
+class FineForm(MemberEntryForm):
+    fine_type = SelectField(_l("Fine"), coerce=int, validators=[InputRequired()])
+    amount = MoneyField(_l("Amount (empty: the usual amount)"), validators=[Optional()])
+    paid = BooleanField(_l("Paid now"))
+
+
+class PayFineForm(MemberEntryForm):
+    fine_type = SelectField(_l("Fine"), coerce=int, validators=[InputRequired()])
+
+
+class WaiveFineForm(PayFineForm):
+    reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
+
+
+class GrantForm(MemberEntryForm):
+    amount = MoneyField(_l("Amount"), validators=[DataRequired()])
+    reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
+
+
+class LoanForm(MemberEntryForm):
+    principal = MoneyField(_l("Loan"), validators=[DataRequired()])
+    months = IntegerField(_l("Months"), default=1, validators=[InputRequired(),
+                                                              NumberRange(1, 12)])
+    purpose = StringField(_l("For what"), validators=[Optional(), Length(max=500)])
+
+
+class WriteOffForm(MemberEntryForm):
+    reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
+
+
+class WithdrawalForm(MemberEntryForm):
+    pass
+
+
+class DifferenceForm(VersionedForm):
+    bag = SelectField(_l("Bag"), choices=choices([("loan", _l("loan bag")),
+                                          ("social", _l("social bag"))]))
+    amount = MoneyField(_l("Counted minus expected (minus for a shortage)"),
+                        validators=[DataRequired()], allow_negative=True)
+    reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
+
+
+class RemoveForm(VersionedForm):
+    kind = HiddenField()
+    entry = HiddenField()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CloseForm(VersionedForm):
+    opening_loan = MoneyField(_l("Loan bag counted at the opening"), validators=[Optional()])
+    opening_social = MoneyField(_l("Social bag counted at the opening"),
+                                validators=[Optional()])
+    closing_loan = MoneyField(_l("Loan bag counted now"), validators=[DataRequired()])
+    closing_social = MoneyField(_l("Social bag counted now"), validators=[DataRequired()])
+    key_holders = MultiCheckboxField(_l("Key-holders who confirm the count"), coerce=int)
+
+
+class ReopenForm(VersionedForm):
+    reason = StringField(_l("Why it is reopened"), validators=[DataRequired(),
+                                                              Length(max=500)])
+    key_holders = MultiCheckboxField(_l("Key-holders who agree"), coerce=int)
+
+
+class MeetingFileForm(VersionedForm):
+    file = FileField(_l("The filled form (CSV or Excel .xlsx)"), validators=[
+        FileRequired(_l("Choose the file to enter.")),
+        FileAllowed(["csv", "txt", "xlsx"], _l("A CSV or Excel .xlsx file.")),
+        FileSize(max_size=2 * 1024 * 1024, message=_l("At most 2 MB."))])
+
+
+class OpeningForm(VersionedForm):
+    """A group that adopts Coop mid-cycle; each member's line comes as
+    shares_<id>, principal_<id>, interest_<id>, dates_<id> (read by the view)."""
+
+    income = MoneyField(_l("Income so far: interest and fines posted"), validators=[Optional()])
+    social_fund = MoneyField(_l("Social fund now"), validators=[Optional()])
+
+
+class ActivateForm(VersionedForm):
+    counted_loan = MoneyField(_l("Loan bag counted by the key-holders"), validators=[Optional()])
+    counted_social = MoneyField(_l("Social bag counted by the key-holders"),
+                                validators=[Optional()])

@@ -1,0 +1,937 @@
+"""The savings group's pages: the cycle (settings, members, key-holders), the
+meeting the treasurer fills in front of everyone (one page, no JavaScript),
+the closed meeting's record, a member's passbook and the share-out.
+
+Views are thin: check the form and the cycle's version as shown, call a
+service, commit once, redirect (post/redirect/get)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from coop import money
+from coop.errors import DomainError
+from coop.extensions import db
+from coop.forms import apply_domain_error, choices
+from coop.groups.access import group_view
+from coop.groups.models import Membership
+from coop.i18n import local_today
+from coop.savings import forms
+from coop.savings import services as savings
+from coop.savings.models import (
+    Confirmation,
+    CycleMember,
+    Fine,
+    SavingsCycle,
+    SavingsLoan,
+    SavingsMeeting,
+    ShareOut,
+)
+from coop.views import render_then_commit
+
+bp = Blueprint("savings", __name__, template_folder="templates")
+
+
+@bp.app_template_filter("sgmoney")
+def engine_money(text: str | None) -> int:
+    """A money string of the engine's result, in minor units (for |money)."""
+    return savings.to_minor(text)
+
+
+@bp.app_template_filter("money_input")
+def money_input(minor: int | None, currency: str) -> str:
+    """An amount as a form shows it for typing ("401,50")."""
+    if minor is None:
+        return ""
+    return money.format_input(minor, currency, _locale())
+
+
+# --------------------------------------------------------------------------
+# Loading, with access
+# --------------------------------------------------------------------------
+
+
+def _cycle(cycle_id: int) -> SavingsCycle:
+    cycle = savings.get_cycle(db.session, g.group, cycle_id)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def _meeting(cycle: SavingsCycle, meeting_id: int) -> SavingsMeeting:
+    meeting = savings.get_meeting(db.session, cycle, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _treasurer() -> None:
+    if not g.is_treasurer:
+        abort(403)
+
+
+def _cycle_url(cycle: SavingsCycle) -> str:
+    return url_for("savings.cycle", group_id=g.group.id, cycle_id=cycle.id)
+
+
+def _meeting_url(cycle: SavingsCycle, meeting: SavingsMeeting) -> str:
+    return url_for("savings.meeting", group_id=g.group.id, cycle_id=cycle.id,
+                   meeting_id=meeting.id)
+
+
+def _refused(error: DomainError) -> None:
+    db.session.rollback()
+    flash(str(error.message), "error")
+
+
+# --------------------------------------------------------------------------
+# Cycles
+# --------------------------------------------------------------------------
+
+
+@bp.get("/groups/<int:group_id>/savings")
+@group_view()
+def index(group_id: int):  # type: ignore[no-untyped-def]
+    cycles = savings.cycles(db.session, g.group)
+    running = next((c for c in cycles if c.state in savings.RUNNING), None)
+    if running is not None and not request.args.get("all"):
+        return redirect(_cycle_url(running))
+    return render_then_commit("savings/index.html", group=g.group, cycles=cycles,
+                              states=savings.CYCLE_STATE_NAMES)
+
+
+def _settings_from(form: forms.CycleForm) -> savings.CycleSettings:
+    def percent_bp(text: str, field: str, scale: int) -> int:
+        try:
+            value = money.parse_decimal(text or "")
+        except (money.MoneyError, InvalidOperation):
+            raise DomainError(_l("A number, like 5 or 2,5."), field=field) from None
+        scaled = value * scale
+        if scaled != scaled.to_integral_value():
+            raise DomainError(_l("Too many decimals."), field=field)
+        return int(scaled)
+
+    types = []
+    if form.fine_late.minor:
+        types.append(("late", _("Late"), form.fine_late.minor, "loan"))
+    if form.fine_absent.minor:
+        types.append(("absent", _("Absent"), form.fine_absent.minor, "loan"))
+    return savings.CycleSettings(
+        start_date=form.start_date.data, share_out_date=form.share_out_date.data,
+        share_value=form.share_value.minor or 0, min_shares=form.min_shares.data or 0,
+        max_shares=form.max_shares.data or 0,
+        social_contribution=form.social_contribution.minor or 0,
+        interest_method=form.interest_method.data,
+        rate_bp=percent_bp(form.rate_percent.data, "rate_percent", 100),
+        loan_multiple=percent_bp(form.loan_multiple.data, "loan_multiple", 100),
+        max_term_months=form.max_term_months.data or 0,
+        loan_unit=form.loan_unit.minor or 10 ** money.minor_digits(g.group.currency),
+        payout_unit=form.payout_unit.minor or 1,
+        confirm_loans_above=form.confirm_loans_above.minor or 0,
+        confirmations_required=form.confirmations_required.data or 2,
+        withdrawal_rule=form.withdrawal_rule.data,
+        members_see_all_lines=bool(form.members_see_all_lines.data), fine_types=types)
+
+
+def _cycle_form(cycle: SavingsCycle | None = None) -> forms.CycleForm:
+    form = forms.CycleForm(formdata=request.form if request.method == "POST" else None)
+    for field in form:
+        if isinstance(field, forms.MoneyField):
+            field.currency = g.group.currency
+    if request.method == "GET":
+        unit = 10 ** money.minor_digits(g.group.currency)
+        if cycle is None:
+            today = local_today()
+            form.start_date.data = today
+            form.share_out_date.data = today.replace(year=today.year + 1)
+            form.loan_unit.set_minor(unit)
+            form.payout_unit.set_minor(unit)
+            form.fine_late.set_minor(5 * unit)
+            form.fine_absent.set_minor(20 * unit)
+            form.confirm_loans_above.set_minor(0)
+            form.social_contribution.set_minor(0)
+        else:
+            for name in ("start_date", "share_out_date", "min_shares", "max_shares",
+                         "interest_method", "max_term_months", "confirmations_required",
+                         "withdrawal_rule", "members_see_all_lines"):
+                getattr(form, name).data = getattr(cycle, name)
+            for name in ("share_value", "social_contribution", "loan_unit", "payout_unit",
+                         "confirm_loans_above"):
+                getattr(form, name).set_minor(getattr(cycle, name))
+            form.rate_percent.data = money.format_number(Decimal(cycle.rate_bp) / 100,
+                                                         _locale())
+            form.loan_multiple.data = money.format_number(Decimal(cycle.loan_multiple) / 100,
+                                                          _locale())
+            fines = {t.code: t.default_amount for t in cycle.fine_types}
+            form.fine_late.set_minor(fines.get("late"))
+            form.fine_absent.set_minor(fines.get("absent"))
+    return form
+
+
+def _locale() -> str:
+    from coop.i18n import current_locale
+
+    return current_locale()
+
+
+@bp.route("/groups/<int:group_id>/savings/new", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def new_cycle(group_id: int):  # type: ignore[no-untyped-def]
+    form = _cycle_form()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            cycle = savings.create_cycle(db.session, g.group, _settings_from(form), _user())
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Cycle %(number)s is set up. Enrol the members and choose the key-holders.",
+                    number=cycle.number), "success")
+            return redirect(_cycle_url(cycle))
+    status = 422 if request.method == "POST" else 200
+    return render_then_commit("savings/cycle_form.html", group=g.group, form=form,
+                              cycle=None), status
+
+
+@bp.route("/groups/<int:group_id>/savings/<int:cycle_id>/settings", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def edit_cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    form = _cycle_form(cycle)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            savings.update_cycle(db.session, cycle, g.group, _settings_from(form))
+        except DomainError as error:
+            db.session.rollback()
+            if isinstance(error, savings.Conflict):
+                flash(str(error.message), "error")
+                return redirect(_cycle_url(cycle))
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(_cycle_url(cycle))
+    status = 422 if request.method == "POST" else 200
+    return render_then_commit("savings/cycle_form.html", group=g.group, form=form,
+                              cycle=cycle), status
+
+
+def _user():  # type: ignore[no-untyped-def]
+    from flask_login import current_user
+
+    return current_user._get_current_object()
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>")
+@group_view()
+def cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    members = savings.cycle_members(db.session, cycle)
+    meetings = savings.meetings_of(db.session, cycle)
+    enrolled = {m.membership_id for m in members}
+    group_members = list(db.session.scalars(select(Membership).where(
+        Membership.group_id == g.group.id, Membership.active.is_(True))))
+    run = None
+    try:
+        run = savings.closed_run(db.session, cycle, g.group)
+    except DomainError:  # shown as it stands; the books are the ledger's
+        run = None
+    projected = _projected(run, members) if run else None
+    version = str(cycle.version)
+    enrol_form = forms.EnrolForm(formdata=None, version=version)
+    enrol_form.membership.choices = choices(
+        [(str(m.id), m.user.name) for m in sorted(group_members, key=lambda m: m.user.name)
+         if m.id not in enrolled])
+    keys_form = forms.KeyHoldersForm(formdata=None, version=version)
+    key_choices = choices([("0", "—")] + [(str(m.membership_id), m.name) for m in members
+                                          if not m.membership.is_treasurer])
+    holders = [h.membership_id for h in cycle.key_holders] + [0, 0, 0]
+    for field, chosen in zip((keys_form.first, keys_form.second, keys_form.third), holders,
+                             strict=False):
+        field.choices = key_choices
+        field.data = chosen
+    open_form = forms.OpenMeetingForm(formdata=None, version=version)
+    open_form.date.data = local_today()
+    opening_form = forms.OpeningForm(formdata=None, version=version)
+    activate_form = forms.ActivateForm(formdata=None, version=version)
+    for form in (opening_form, activate_form):
+        for field in form:
+            if isinstance(field, forms.MoneyField):
+                field.currency = g.group.currency
+    opening_form.income.set_minor(cycle.opening_income or None)
+    opening_form.social_fund.set_minor(cycle.opening_social or None)
+    opening = savings.opening_of(db.session, cycle)
+    me = savings.member_of(db.session, cycle, g.membership)
+    return render_then_commit(
+        "savings/cycle.html", group=g.group, cycle=cycle, members=members, meetings=meetings,
+        run=run, projected=projected, enrol_form=enrol_form, keys_form=keys_form,
+        open_form=open_form, opening_form=opening_form, activate_form=activate_form,
+        opening=opening, me=me, states=savings.CYCLE_STATE_NAMES,
+        meeting_states=savings.MEETING_STATE_NAMES, version=version,
+        share_out=db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)),
+        sheet_ready=_sheet_ready(cycle))
+
+
+def _sheet_ready(cycle: SavingsCycle) -> bool:
+    """Whether a share-out sheet (or its draft) can be printed now."""
+    try:
+        sheet = savings.share_out_view(db.session, cycle, g.group)
+    except DomainError:
+        return False
+    return sheet is not None and not sheet.refusal
+
+
+def _projected(run: savings.Run, members: list[CycleMember]) -> list[dict[str, Any]] | None:
+    """'If we shared out today': the engine's projected share-out, per member."""
+    rows = run.result["indicators"].get("projected_share_out")
+    if not rows:
+        return None
+    by_id = {run.ids[m.id]: m for m in run.members}
+    return [{"member": by_id[r["id"]], "entitlement": savings.to_minor(r["entitlement"]),
+             "net": savings.to_minor(r["net"])} for r in rows]
+
+
+def _cycle_action(cycle_id: int, form_class: type, act) -> Any:  # type: ignore[no-untyped-def,type-arg]
+    """A treasurer's change to the cycle: the version as shown, the service,
+    one commit, back to the cycle's page."""
+    _treasurer()
+    cycle = _cycle(cycle_id)
+    form = form_class()
+    if hasattr(form, "membership"):
+        form.membership.choices = None
+        form.membership.validate_choice = False
+    for name in ("first", "second", "third"):
+        if hasattr(form, name):
+            getattr(form, name).validate_choice = False
+    for field in form:
+        if isinstance(field, forms.MoneyField):
+            field.currency = g.group.currency
+    if not form.validate_on_submit():
+        flash(_("Please check the form."), "error")
+        return redirect(_cycle_url(cycle)), 303
+    try:
+        savings.claim_version(db.session, cycle, form.version.data)
+        act(cycle, form)
+    except DomainError as error:
+        _refused(error)
+        return redirect(_cycle_url(cycle)), 303
+    db.session.commit()
+    return redirect(_cycle_url(cycle)), 303
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/members")
+@group_view(treasurer=True)
+def enrol(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle: SavingsCycle, form: forms.EnrolForm) -> None:
+        membership = db.session.get(Membership, form.membership.data or 0)
+        if membership is None or membership.group_id != g.group.id:
+            raise DomainError(_l("Choose a member of this group."), field="membership")
+        member = savings.enrol(db.session, cycle, membership)
+        flash(_("%(name)s has passbook number %(number)s.", name=member.name,
+                number=member.passbook_no), "success")
+
+    return _cycle_action(cycle_id, forms.EnrolForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/members/<int:member_id>/remove")
+@group_view(treasurer=True)
+def unenrol(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle: SavingsCycle, form: forms.VersionedForm) -> None:
+        member = savings.get_member(db.session, cycle, member_id)
+        if member is None:
+            abort(404)
+        savings.unenrol(db.session, cycle, member)
+
+    return _cycle_action(cycle_id, forms.VersionedForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/key-holders")
+@group_view(treasurer=True)
+def key_holders(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle: SavingsCycle, form: forms.KeyHoldersForm) -> None:
+        savings.set_key_holders(db.session, cycle, [form.first.data, form.second.data,
+                                                    form.third.data])
+
+    return _cycle_action(cycle_id, forms.KeyHoldersForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/activate")
+@group_view(treasurer=True)
+def activate(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle: SavingsCycle, form: forms.ActivateForm) -> None:
+        savings.activate(db.session, cycle, g.group, counted_loan=form.counted_loan.minor,
+                         counted_social=form.counted_social.minor)
+        flash(_("The cycle runs: its settings are fixed until the share-out."), "success")
+
+    return _cycle_action(cycle_id, forms.ActivateForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/opening")
+@group_view(treasurer=True)
+def opening(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    """The balances of a cycle kept on paper before Coop (§4.3)."""
+    from datetime import date as day_type
+
+    def act(cycle: SavingsCycle, form: forms.OpeningForm) -> None:
+        balances = []
+        for member in savings.cycle_members(db.session, cycle):
+            def amount(name: str, member: CycleMember = member) -> int:
+                return _parse_money(request.form.get(f"{name}_{member.id}", ""), member.name)
+
+            dates = []
+            for text in re.split(r"[,;\s]+", request.form.get(f"dates_{member.id}", "")):
+                if not text:
+                    continue
+                try:
+                    dates.append(day_type.fromisoformat(text))
+                except ValueError:
+                    raise DomainError(_("%(who)s: “%(text)s” is not a date like 2026-07-05.",
+                                        who=member.name, text=text[:20])) from None
+            balances.append(savings.OpeningBalance(
+                member.id, _parse_int(request.form.get(f"shares_{member.id}", ""),
+                                      member.name),
+                amount("principal"), amount("interest"), tuple(dates)))
+        savings.set_opening(db.session, cycle, g.group, balances=balances,
+                            income=form.income.minor or 0,
+                            social_fund=form.social_fund.minor or 0)
+        flash(_("The opening balances are saved. The key-holders count the bags when the "
+                "cycle starts."), "success")
+
+    return _cycle_action(cycle_id, forms.OpeningForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/cancel")
+@group_view(treasurer=True)
+def cancel(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle: SavingsCycle, form: forms.VersionedForm) -> None:
+        savings.cancel_cycle(db.session, cycle)
+
+    return _cycle_action(cycle_id, forms.VersionedForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings")
+@group_view(treasurer=True)
+def open_meeting(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    form = forms.OpenMeetingForm()
+    if not form.validate_on_submit():
+        flash(_("Give the meeting's date."), "error")
+        return redirect(_cycle_url(cycle)), 303
+    try:
+        savings.claim_version(db.session, cycle, form.version.data)
+        meeting = savings.open_meeting(db.session, cycle, g.group, day=form.date.data,
+                                       kind=form.kind.data, actor=_user())
+    except DomainError as error:
+        _refused(error)
+        return redirect(_cycle_url(cycle)), 303
+    db.session.commit()
+    return redirect(_meeting_url(cycle, meeting)), 303
+
+
+# --------------------------------------------------------------------------
+# A meeting
+# --------------------------------------------------------------------------
+
+
+def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, Any]:
+    """Everything the meeting's page shows, read in a fixed number of queries."""
+    members = savings.cycle_members(db.session, cycle)
+    by_id = {m.id: m for m in members}
+    error = None
+    try:
+        run = savings.run_cycle(db.session, cycle, g.group, through=meeting.number)
+    except DomainError as refused:
+        run, error = None, refused.message
+        if meeting.kind == savings.SHARE_OUT and meeting.state == savings.OPEN:
+            try:  # the entries so far, before the debts allow the share-out
+                run = savings.run_cycle(db.session, cycle, g.group, through=meeting.number,
+                                        share_out=False)
+                error = _("The share-out cannot be made yet: %(reason)s",
+                          reason=refused.message)
+            except DomainError:
+                pass
+    k = meeting.number
+    lines = []
+    if run is not None:
+        figures = run.figures(k)
+        register = {a.cycle_member_id: a for a in savings.meeting_entries(
+            db.session, [meeting]).attendance[meeting.id]}
+        for j, line in enumerate(figures["members"]):
+            member = run.members[j]
+            if line["attendance"] is None and member.id not in register:
+                continue
+            lines.append({"member": member, "line": line, "row": register.get(member.id),
+                          "to_minor": savings.to_minor})
+    entries = savings.meeting_entries(db.session, [meeting])
+    fine_names = {t.id: t.name for t in cycle.fine_types}
+    loans_here = [loan for loan in entries.loans[meeting.id]]
+    withdrawals = list(db.session.scalars(select(CycleMember).where(
+        CycleMember.withdrawn_meeting_id == meeting.id)))
+    due = defaultdict(list)
+    for fine in db.session.scalars(select(Fine).join(
+            SavingsMeeting, SavingsMeeting.id == Fine.meeting_id).where(
+            SavingsMeeting.cycle_id == cycle.id, SavingsMeeting.number < k,
+            Fine.paid_meeting_id.is_(None), Fine.waived_meeting_id.is_(None))):
+        due[fine.cycle_member_id].append(fine)
+    active_loans = list(db.session.scalars(select(SavingsLoan).where(
+        SavingsLoan.cycle_id == cycle.id, SavingsLoan.state == "active")))
+    expected = savings.expected_cash(run, meeting) if run else None
+    version = str(cycle.version)
+    taking_part = [m for m in members if m.id in {x["member"].id for x in lines}]
+    member_choices = choices([(str(m.id), f"{m.passbook_no}. {m.name}") for m in taking_part])
+    type_choices = choices([(str(t.id), f"{t.name} ({money_text(t.default_amount)})")
+                            for t in cycle.fine_types])
+    made = {}
+    for name, form_class in (("fine", forms.FineForm), ("pay_fine", forms.PayFineForm),
+                             ("waive", forms.WaiveFineForm), ("grant", forms.GrantForm),
+                             ("loan", forms.LoanForm), ("write_off", forms.WriteOffForm),
+                             ("withdrawal", forms.WithdrawalForm),
+                             ("difference", forms.DifferenceForm),
+                             ("close", forms.CloseForm), ("reopen", forms.ReopenForm),
+                             ("file", forms.MeetingFileForm)):
+        form = form_class(formdata=None, version=version)
+        for field in form:
+            if isinstance(field, forms.MoneyField):
+                field.currency = g.group.currency
+        if hasattr(form, "member"):
+            form.member.choices = member_choices
+        if hasattr(form, "fine_type"):
+            form.fine_type.choices = type_choices
+        if hasattr(form, "key_holders"):
+            form.key_holders.choices = [(h.id, h.membership.user.name)
+                                        for h in cycle.key_holders]
+        made[name] = form
+    if expected:
+        made["close"].opening_loan.set_minor(None)
+    confirmations = list(db.session.scalars(select(Confirmation).where(
+        Confirmation.meeting_id == meeting.id).order_by(Confirmation.id)))
+    record = savings.meeting_record(db.session, meeting)
+    return dict(group=g.group, cycle=cycle, meeting=meeting, run=run, lines=lines,
+                error=error, entries=entries, fine_names=fine_names, loans_here=loans_here,
+                withdrawals=withdrawals, due=due, by_id=by_id, active_loans=active_loans,
+                expected=expected, forms=made, version=version, confirmations=confirmations,
+                figures=run.figures(k) if run else None, record=record,
+                is_last=meeting.number == max((m.number for m in savings.meetings_of(
+                    db.session, cycle)), default=0),
+                can_edit=g.is_treasurer and meeting.state == savings.OPEN,
+                states=savings.MEETING_STATE_NAMES)
+
+
+def money_text(minor: int) -> str:
+    from coop.i18n import fmt_money
+
+    return fmt_money(minor, g.group.currency)
+
+
+def _can_see_meeting(cycle: SavingsCycle) -> None:
+    if g.is_treasurer:
+        return
+    if savings.member_of(db.session, cycle, g.membership) is None:
+        abort(404)
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>")
+@group_view()
+def meeting(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    _can_see_meeting(cycle)
+    meeting = _meeting(cycle, meeting_id)
+    if meeting.state == savings.OPEN and not g.is_treasurer:
+        flash(_("This meeting is still being recorded; its record appears when it closes."),
+              "info")
+        return redirect(_cycle_url(cycle))
+    if not g.is_treasurer and not cycle.members_see_all_lines:
+        me = savings.member_of(db.session, cycle, g.membership)
+        return redirect(url_for("savings.passbook", group_id=group_id, cycle_id=cycle.id,
+                                member_id=me.id if me else 0))
+    return render_then_commit("savings/meeting.html", **_meeting_context(cycle, meeting))
+
+
+def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # type: ignore[no-untyped-def,type-arg]
+                    success: str | None = None):
+    """Every change to an open meeting: the form's version as shown, the
+    service (which runs the whole cycle through the engine), one commit;
+    refused: the page again with the message, nothing written."""
+    cycle = _cycle(cycle_id)
+    meeting = _meeting(cycle, meeting_id)
+    form = form_class()
+    for field in form:
+        if isinstance(field, forms.MoneyField):
+            field.currency = g.group.currency
+        if hasattr(field, "validate_choice"):
+            field.validate_choice = False
+    if hasattr(form, "key_holders"):
+        form.key_holders.choices = [(h.id, "") for h in cycle.key_holders]
+    if not form.validate_on_submit():
+        problems = [f"{f.label.text}: {e}" for f in form for e in f.errors]
+        db.session.rollback()
+        context = _meeting_context(cycle, meeting)
+        context["problems"] = problems or [_("Please check the form.")]
+        return render_then_commit("savings/meeting.html", **context), 422
+    try:
+        savings.claim_version(db.session, cycle, form.version.data)
+        act(cycle, meeting, form)
+    except DomainError as error:
+        db.session.rollback()
+        context = _meeting_context(cycle, meeting)
+        context["problems"] = [str(error.message)]
+        return render_then_commit("savings/meeting.html", **context), error.status
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return redirect(_meeting_url(cycle, meeting) + "#" + request.args.get("at", "register")), 303
+
+
+def _parse_money(text: str, label: str) -> int:
+    text = (text or "").strip()
+    if not text:
+        return 0
+    try:
+        return money.parse_amount(text, g.group.currency)
+    except money.MoneyError as error:
+        raise DomainError(f"{label}: {error.message}") from None
+
+
+def _parse_int(text: str, label: str) -> int:
+    text = (text or "").strip()
+    if not text:
+        return 0
+    if not text.isdigit() or len(text) > 4:
+        raise DomainError(_("%(who)s: the number of shares is a whole number.", who=label))
+    return int(text)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/register")
+@group_view(treasurer=True)
+def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle: SavingsCycle, meeting: SavingsMeeting, form: forms.RegisterForm) -> None:
+        lines = []
+        for member in savings.cycle_members(db.session, cycle):
+            status = request.form.get(f"status_{member.id}")
+            if status is None:
+                continue
+            shares_text = request.form.get(f"shares_{member.id}", "")
+            paid_text = request.form.get(f"amount_{member.id}", "")
+            shares = _parse_int(shares_text, member.name)
+            paid = _parse_money(paid_text, member.name)
+            if paid and not shares and cycle.share_value:
+                if paid % cycle.share_value:
+                    raise DomainError(_(
+                        "%(who)s: %(amount)s is not a whole number of shares of %(value)s.",
+                        who=member.name, amount=money_text(paid),
+                        value=money_text(cycle.share_value)))
+                shares = paid // cycle.share_value
+            lines.append(savings.RegisterLine(
+                member.id, status, shares=shares,
+                social=request.form.get(f"social_{member.id}") == "y",
+                repayment=_parse_money(request.form.get(f"repayment_{member.id}", ""),
+                                       member.name)))
+        savings.save_register(db.session, meeting, g.group, lines)
+
+    return _meeting_action(cycle_id, meeting_id, forms.RegisterForm, act,
+                           _("The register is saved."))
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/fines")
+@group_view(treasurer=True)
+def add_fine(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_fine(db.session, meeting, g.group, member_id=form.member.data,
+                         fine_type_id=form.fine_type.data, amount=form.amount.minor,
+                         paid=bool(form.paid.data))
+
+    return _meeting_action(cycle_id, meeting_id, forms.FineForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/fines/pay")
+@group_view(treasurer=True)
+def pay_fine(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.pay_fine(db.session, meeting, g.group, member_id=form.member.data,
+                         fine_type_id=form.fine_type.data)
+
+    return _meeting_action(cycle_id, meeting_id, forms.PayFineForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/fines/waive")
+@group_view(treasurer=True)
+def waive_fine(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.waive_fine(db.session, meeting, g.group, member_id=form.member.data,
+                           fine_type_id=form.fine_type.data, reason=form.reason.data or "")
+
+    return _meeting_action(cycle_id, meeting_id, forms.WaiveFineForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/grants")
+@group_view(treasurer=True)
+def add_grant(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_grant(db.session, meeting, g.group, member_id=form.member.data,
+                          amount=form.amount.minor or 0, reason=form.reason.data or "")
+
+    return _meeting_action(cycle_id, meeting_id, forms.GrantForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/loans")
+@group_view(treasurer=True)
+def add_loan(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_loan(db.session, meeting, g.group, member_id=form.member.data,
+                         principal=form.principal.minor or 0, months=form.months.data or 0,
+                         purpose=form.purpose.data or "")
+
+    return _meeting_action(cycle_id, meeting_id, forms.LoanForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/write-offs")
+@group_view(treasurer=True)
+def add_write_off(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_write_off(db.session, meeting, g.group, member_id=form.member.data,
+                              reason=form.reason.data or "")
+
+    return _meeting_action(cycle_id, meeting_id, forms.WriteOffForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/withdrawals")
+@group_view(treasurer=True)
+def add_withdrawal(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_withdrawal(db.session, meeting, g.group, member_id=form.member.data)
+
+    return _meeting_action(cycle_id, meeting_id, forms.WithdrawalForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/differences")
+@group_view(treasurer=True)
+def add_difference(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_difference(db.session, meeting, g.group, bag=form.bag.data,
+                               amount=form.amount.minor or 0, reason=form.reason.data or "")
+
+    return _meeting_action(cycle_id, meeting_id, forms.DifferenceForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/remove")
+@group_view(treasurer=True)
+def remove_entry(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        try:
+            entry = int(form.entry.data or 0)
+        except ValueError:
+            entry = 0
+        savings.remove_entry(db.session, meeting, g.group, kind=form.kind.data or "",
+                             entry_id=entry)
+
+    return _meeting_action(cycle_id, meeting_id, forms.RemoveForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/close")
+@group_view(treasurer=True)
+def close(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.close_meeting(
+            db.session, meeting, g.group,
+            counts=savings.Counts(form.opening_loan.minor, form.opening_social.minor,
+                                  form.closing_loan.minor or 0, form.closing_social.minor or 0),
+            key_holder_ids=form.key_holders.data or [], actor=_user(),
+            actor_membership=g.membership)
+
+    return _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
+                           _("The meeting is closed and its record issued."))
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/reopen")
+@group_view(treasurer=True)
+def reopen(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.reopen_meeting(db.session, meeting, g.group, reason=form.reason.data or "",
+                               key_holder_ids=form.key_holders.data or [], actor=_user(),
+                               actor_membership=g.membership)
+
+    return _meeting_action(cycle_id, meeting_id, forms.ReopenForm, act,
+                           _("The meeting is open again; its postings are reversed."))
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/import")
+@group_view(treasurer=True)
+def import_form(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The paper form typed into a spreadsheet: all of it, or nothing and
+    every bad line."""
+    from coop.savings.meeting_file import MeetingFileError
+
+    cycle = _cycle(cycle_id)
+    meeting = _meeting(cycle, meeting_id)
+    form = forms.MeetingFileForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            savings.claim_version(db.session, cycle, form.version.data)
+            savings.import_meeting(db.session, meeting, g.group, form.file.data.read())
+        except MeetingFileError as error:
+            problems = [str(e.describe()) for e in error.errors]
+        except DomainError as error:
+            db.session.rollback()
+            context = _meeting_context(cycle, meeting)
+            context["problems"] = [str(error.message)]
+            return render_then_commit("savings/meeting.html", **context), error.status
+        else:
+            db.session.commit()
+            flash(_("The paper form is entered. Check it against the paper, then count and "
+                    "close."), "success")
+            return redirect(_meeting_url(cycle, meeting)), 303
+    else:
+        problems = [str(e) for f in form for e in f.errors]
+    db.session.rollback()
+    context = _meeting_context(cycle, meeting)
+    context["problems"] = [_("Nothing was entered."), *problems]
+    return render_then_commit("savings/meeting.html", **context), 422
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/form.csv")
+@group_view(treasurer=True)
+def blank_form_csv(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The blank meeting form as a spreadsheet, members in passbook order."""
+    from coop.csv_export import csv_bytes, csv_response
+    from coop.savings.meeting_file import blank_rows
+
+    cycle = _cycle(cycle_id)
+    meeting = _meeting(cycle, meeting_id)
+    taking_part = {a.cycle_member_id for a in savings.meeting_entries(
+        db.session, [meeting]).attendance[meeting.id]}
+    rows = blank_rows([(m.passbook_no, m.name) for m in savings.cycle_members(db.session, cycle)
+                       if m.id in taking_part])
+    return csv_response(csv_bytes(rows[0], rows[1:]),
+                        f"meeting-{cycle.number}-{meeting.number}.csv")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/record.pdf")
+@group_view()
+def meeting_record_pdf(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The meeting's record as it was issued (the latest, after a reopening)."""
+    from coop.documents.views import _stored
+
+    cycle = _cycle(cycle_id)
+    _can_see_meeting(cycle)
+    meeting = _meeting(cycle, meeting_id)
+    document = savings.meeting_record(db.session, meeting)
+    if document is None:
+        abort(404)
+    from coop.documents import services as documents
+
+    return _stored(documents.get_document(db.session, g.group, document.id))
+
+
+def _pdf(content: bytes | None, filename: str):  # type: ignore[no-untyped-def]
+    from coop.documents.views import _pdf as pdf_response
+
+    if content is None:
+        abort(404)
+    return pdf_response(content, filename)
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/passbooks/<int:member_id>.pdf")
+@group_view()
+def passbook_pdf(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    member = _readable_member(cycle, member_id)
+    return _pdf(savings.passbook_pdf(db.session, cycle, g.group, member, _locale()),
+                f"passbook-C{cycle.number}M{member.passbook_no}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/loans/<int:loan_id>.pdf")
+@group_view()
+def loan_card_pdf(group_id: int, cycle_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    loan = db.session.get(SavingsLoan, loan_id)
+    if loan is None or loan.cycle_id != cycle.id:
+        abort(404)
+    _readable_member(cycle, loan.cycle_member_id)
+    return _pdf(savings.loan_card_pdf(db.session, cycle, g.group, loan, _locale()),
+                f"loan-C{cycle.number}L{loan.number}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/blank-form.pdf")
+@group_view(treasurer=True)
+def blank_form_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    return _pdf(savings.blank_form_pdf(db.session, cycle, g.group, _locale()),
+                f"meeting-form-C{cycle.number}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/share-out.pdf")
+@group_view()
+def share_out_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    """The issued share-out sheet once confirmed; before, the draft."""
+    from coop.documents import services as documents
+    from coop.documents.views import _stored
+
+    cycle = _cycle(cycle_id)
+    _can_see_meeting(cycle)
+    confirmed = db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
+    if confirmed is not None and confirmed.document_id:
+        document = documents.get_document(db.session, g.group, confirmed.document_id)
+        if document is not None:
+            return _stored(document)
+    return _pdf(savings.share_out_pdf(db.session, cycle, g.group, _locale()),
+                f"share-out-draft-C{cycle.number}.pdf")
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/text")
+@group_view()
+def meeting_text(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """The closed meeting as text to copy into the group's chat."""
+    cycle = _cycle(cycle_id)
+    _can_see_meeting(cycle)
+    meeting = _meeting(cycle, meeting_id)
+    text = savings.meeting_text(db.session, cycle, g.group, meeting, _locale())
+    if text is None:
+        abort(404)
+    return render_then_commit("savings/meeting_text.html", group=g.group, cycle=cycle,
+                              meeting=meeting, text=text)
+
+
+def _readable_member(cycle: SavingsCycle, member_id: int) -> CycleMember:
+    member = savings.get_member(db.session, cycle, member_id)
+    if member is None:
+        abort(404)
+    me = savings.member_of(db.session, cycle, g.membership)
+    if not g.is_treasurer and (me is None or (me.id != member.id
+                                              and not cycle.members_see_all_lines)):
+        abort(404)
+    return member
+
+
+# --------------------------------------------------------------------------
+# A member's passbook, the share-out
+# --------------------------------------------------------------------------
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/passbooks/<int:member_id>")
+@group_view()
+def passbook(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    member = _readable_member(cycle, member_id)
+    book = savings.passbook(db.session, cycle, g.group, member)
+    return render_then_commit("savings/passbook.html", group=g.group, cycle=cycle,
+                              member=member, book=book)
+
+
+@bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/share-out")
+@group_view()
+def share_out(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
+    cycle = _cycle(cycle_id)
+    _can_see_meeting(cycle)
+    sheet = savings.share_out_view(db.session, cycle, g.group)
+    return render_then_commit("savings/share_out.html", group=g.group, cycle=cycle,
+                              sheet=sheet)
+

@@ -1,0 +1,167 @@
+"""The savings group's pages: who may see and change what, bad input refused
+with a message and nothing written, a form sent twice changes once, the
+paper form entered from a spreadsheet all-or-nothing."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.savings.models import Attendance, Fine, SavingsLoan
+from tests.conftest import csrf_token, login
+from tests.factories import PASSWORD, make_group, make_member
+from tests.savings_factory import hold_meeting, make_savings_group
+
+
+def _world(session: Session, meetings: int = 1, close_last: bool = False):  # type: ignore[no-untyped-def]
+    world = make_savings_group(session)
+    for k in range(1, meetings + 1):
+        hold_meeting(session, world, k, close_it=close_last or k < meetings)
+    session.commit()
+    return world
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="version" (?:type="hidden" )?value="(\d+)"', page).group(1)
+
+
+def _meeting_url(world, meeting) -> str:  # type: ignore[no-untyped-def]
+    return f"/groups/{world.group.id}/savings/{world.cycle.id}/meetings/{meeting.id}"
+
+
+def _count(session: Session, model) -> int:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _ru(client: FlaskClient) -> None:
+    client.post("/language", data={"locale": "ru", "next": "/",
+                                   "csrf_token": csrf_token(client, "/")})
+
+
+def test_a_loan_sent_twice_is_entered_once(client: FlaskClient, session: Session) -> None:
+    world = _world(session)
+    meeting = world.meetings[0]
+    login(client, world.treasurer.user.email, PASSWORD)
+    page = client.get(_meeting_url(world, meeting)).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(client, _meeting_url(world, meeting)),
+            "version": _version(page), "member": str(world.members[1].id), "principal": "200",
+            "months": "1", "purpose": ""}
+    loans = _count(session, SavingsLoan)
+    first = client.post(f"{_meeting_url(world, meeting)}/loans", data=data)
+    again = client.post(f"{_meeting_url(world, meeting)}/loans", data=data)  # Back, send again
+    assert first.status_code == 303 and again.status_code == 409
+    assert _count(session, SavingsLoan) == loans + 1
+
+
+def test_a_loan_above_her_limit_is_refused_in_russian_and_nothing_written(
+        client: FlaskClient, session: Session) -> None:
+    world = _world(session)
+    meeting = world.meetings[0]
+    login(client, world.treasurer.user.email, PASSWORD)
+    _ru(client)
+    page = client.get(_meeting_url(world, meeting)).get_data(as_text=True)
+    loans = _count(session, SavingsLoan)
+    response = client.post(f"{_meeting_url(world, meeting)}/loans", data={
+        "csrf_token": csrf_token(client, _meeting_url(world, meeting)),
+        "version": _version(page), "member": str(world.members[1].id), "principal": "700",
+        "months": "1", "purpose": ""})
+    text = response.get_data(as_text=True).replace("\u00a0", " ")
+    assert response.status_code == 422
+    assert "600,00" in text and "Собрание 1" in text, text[-2000:]
+    assert _count(session, SavingsLoan) == loans
+
+
+def test_shares_above_the_most_are_refused(client: FlaskClient, session: Session) -> None:
+    world = _world(session)
+    meeting = world.meetings[0]
+    login(client, world.treasurer.user.email, PASSWORD)
+    url = _meeting_url(world, meeting)
+    page = client.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(client, url), "version": _version(page)}
+    for member in world.members:
+        data[f"status_{member.id}"] = "present"
+        data[f"shares_{member.id}"] = "6" if member is world.members[0] else "1"
+    before = [a.shares for a in session.scalars(select(Attendance).order_by(Attendance.id))]
+    response = client.post(f"{url}/register", data=data)
+    assert response.status_code == 422
+    session.expire_all()
+    assert [a.shares for a in session.scalars(select(Attendance).order_by(Attendance.id))] == before
+
+
+def test_members_read_but_do_not_change(client: FlaskClient, session: Session) -> None:
+    world = _world(session, meetings=2, close_last=True)
+    aigul = world.memberships[0]  # the only member with a login
+    login(client, aigul.user.email, PASSWORD)
+    base = f"/groups/{world.group.id}/savings/{world.cycle.id}"
+    assert client.get(base).status_code == 200
+    assert client.get(f"{base}/passbooks/{world.members[0].id}").status_code == 200
+    assert client.get(f"{base}/passbooks/{world.members[1].id}").status_code == 200  # all lines
+    assert client.get(f"{base}/share-out").status_code == 200
+    assert client.get(_meeting_url(world, world.meetings[0])).status_code == 200
+    token = csrf_token(client, base)
+    for path in ("/loans", "/fines", "/close", "/reopen", "/register"):
+        response = client.post(_meeting_url(world, world.meetings[1]) + path,
+                               data={"csrf_token": token, "version": "1"})
+        assert response.status_code == 403, path
+    assert client.post(f"{base}/meetings", data={"csrf_token": token}).status_code == 403
+
+
+def test_another_group_learns_nothing(client: FlaskClient, session: Session) -> None:
+    world = _world(session)
+    other = make_group(session)
+    stranger = make_member(session, other, "Жыпар", role="treasurer")
+    session.commit()
+    login(client, stranger.user.email, PASSWORD)
+    base = f"/groups/{world.group.id}/savings/{world.cycle.id}"
+    for url in (f"/groups/{world.group.id}/savings", base, f"{base}/share-out",
+                _meeting_url(world, world.meetings[0]),
+                f"{base}/passbooks/{world.members[0].id}"):
+        assert client.get(url).status_code == 404, url
+    # her own group's address with this cycle's number: not found either
+    assert client.get(f"/groups/{other.id}/savings/{world.cycle.id}").status_code == 404
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+def test_the_paper_form_is_entered_all_or_nothing(client: FlaskClient, session: Session) -> None:
+    from io import BytesIO
+
+    world = make_savings_group(session)
+    from coop.savings import services as savings
+    meeting = savings.open_meeting(session, world.cycle, world.group, day=world.cycle.start_date,
+                                   kind="regular", actor=world.treasurer.user)
+    session.commit()
+    login(client, world.treasurer.user.email, PASSWORD)
+    _ru(client)
+    url = _meeting_url(world, meeting)
+    blank = client.get(f"{url}/form.csv")
+    assert blank.status_code == 200 and "passbook" in blank.get_data(as_text=True)
+    header = "passbook;name;attendance;shares;social;repayment;fine;fine_paid;loan;months;purpose"
+    bad = _csv([header, "1;Айгүл;п;5;1;;;;730;2;семена", "2;Бермет;п;x;1;;;;;;",
+                "3;Чолпон;пришла;3;1;;;;;;", "4;Динара;п;5;1;;;;;;", "5;Элмира;п;2;1;;;;;;"])
+    page = client.get(url).get_data(as_text=True)
+    response = client.post(f"{url}/import", data={
+        "csrf_token": csrf_token(client, url), "version": _version(page),
+        "file": (BytesIO(bad), "form.csv")}, content_type="multipart/form-data")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "строка 3" in text and "строка 4" in text, text[-3000:]
+    assert _count(session, SavingsLoan) == 0
+    good = _csv([header, "1;Айгүл;п;5;1;;;;730;2;семена", "2;Бермет;п;4;1;;;;;;",
+                 "3;Чолпон;п;3;1;;;;;;", "4;Динара;п;5;1;;;;;;", "5;Элмира;п;2;1;;late;1;;;"])
+    page = client.get(url).get_data(as_text=True)
+    response = client.post(f"{url}/import", data={
+        "csrf_token": csrf_token(client, url), "version": _version(page),
+        "file": (BytesIO(good), "form.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    session.expire_all()
+    assert _count(session, SavingsLoan) == 1 and _count(session, Fine) == 1
+    shares = sorted(a.shares for a in session.scalars(select(Attendance).where(
+        Attendance.meeting_id == meeting.id)))
+    assert shares == [2, 3, 4, 5, 5]
