@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    import coop.equipment.api  # noqa: F401  (its routes join the API blueprint)
+    import coop.equipment.api
     from coop.api.views import bp as api_bp
     from coop.auth.views import bp as auth_bp
     from coop.certificates.views import bp as certificates_bp
@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from coop.savings.views import bp as savings_bp
     from coop.season.views import bp as season_bp
     from coop.suppliers.views import bp as suppliers_bp
+    from coop.timebank.views import bp as timebank_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
@@ -83,6 +84,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(equipment_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(season_bp)
+    app.register_blueprint(timebank_bp)
+    import coop.timebank.api  # noqa: F401  (its routes join the API's blueprint)
+
     app.register_blueprint(api_bp)
 
 

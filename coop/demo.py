@@ -27,6 +27,7 @@ from coop.sales.demo import ensure_sales_demo
 from coop.savings.demo import ensure_savings_demo
 from coop.season.demo import ensure_season_demo
 from coop.suppliers.models import PriceTier, Product, Supplier
+from coop.timebank.demo import ensure_timebank_demo
 
 DEMO_PASSWORD = "demo-password"
 ADMIN_EMAIL = "admin@coop.example"
@@ -98,6 +99,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     ensure_equipment_demo(session, kg_group)
     ensure_certificates_demo(session, kg_group, _upload_folder())
     ensure_season_demo(session, kg_group)
+    ensure_timebank_demo(session, kg_group)
     created |= _ensure_group(
         session, TJ_GROUP, TJ_MEMBERS, village="Исфара", region="Вилояти Суғд", country="TJ",
         currency="TJS", language="tg")

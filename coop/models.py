@@ -76,6 +76,15 @@ from coop.season.models import (
     SurveyWish,
 )
 from coop.suppliers.models import PriceTier, Product, Supplier
+from coop.timebank.models import (
+    TimeAccount,
+    TimeBankSettings,
+    TimeBatch,
+    TimeCategory,
+    TimeMovement,
+    TimePost,
+    TimeTransfer,
+)
 
 __all__ = [
     "Account",
@@ -151,6 +160,13 @@ __all__ = [
     "SurveyAnswer",
     "SurveyItem",
     "SurveyWish",
+    "TimeAccount",
+    "TimeBankSettings",
+    "TimeBatch",
+    "TimeCategory",
+    "TimeMovement",
+    "TimePost",
+    "TimeTransfer",
     "User",
     "Wait",
 ]

@@ -101,6 +101,12 @@ def load(app: Flask, session: Session) -> Demo:
     from coop.season.demo import demo_ids
 
     params.update(demo_ids(session, group))
+    from coop.timebank.models import TimePost, TimeTransfer
+
+    params["transfer_id"] = session.scalar(select(TimeTransfer.id).where(
+        TimeTransfer.group_id == group.id, TimeTransfer.state == "pending"))
+    params["post_id"] = session.scalar(select(TimePost.id).where(
+        TimePost.group_id == group.id))
     token = new_link(session, quote)
     session.commit()
     settled = next(r for r in rounds if r.state == "settled")
@@ -185,4 +191,4 @@ def _pages(app: Flask, demo: Demo, quoted: list[Round]) -> list[tuple[str, str]]
 
 
 def is_document(url: str) -> bool:
-    return url.endswith((".pdf", ".csv"))
+    return url.endswith((".pdf", ".csv", ".zip"))

@@ -79,12 +79,16 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     from coop.season import services as season
     open_surveys = [s for s in season.list_surveys(db.session, group, include_drafts=False)
                     if s.state == "open"]
+    from coop.timebank import services as timebank
+
     return render_then_commit("groups/dashboard.html", group=group, members=members,
                               reminders=reminders, my_bookings=my_bookings,
                               fund_balance=fund_balance, fund_chart=fund_chart,
                               savings_chart=savings_chart, savings=savings,
                               my_balance=my_balance, open_rounds=open_rounds,
-                              open_surveys=open_surveys)
+                              open_surveys=open_surveys,
+                              time_bank=timebank.dashboard_card(db.session, group,
+                                                                g.membership))
 
 
 @bp.get("/groups/<int:group_id>/members")

@@ -470,6 +470,171 @@ def case_api_pay_supplier(s: Session) -> Case:
                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
 
 
+# --------------------------------------------------------------------------
+# The time bank: hours are countable (integer minutes), like money
+# --------------------------------------------------------------------------
+
+
+def _time_world(s: Session) -> SimpleNamespace:
+    from tests.timebank_world import make_time_bank
+
+    w = make_time_bank(s)
+    s.commit()
+    w.base = f"/groups/{w.group.id}/timebank"
+    w.today = date.today().isoformat()
+    return w
+
+
+def _time_transfers(*where: Any) -> Callable[[Session], int]:
+    from coop.timebank.models import TimeTransfer
+
+    return counter(TimeTransfer, *where)
+
+
+def _time_batches() -> Callable[[Session], int]:
+    from coop.timebank.models import TimeBatch
+
+    return counter(TimeBatch)
+
+
+def case_timebank_record(s: Session) -> Case:
+    w = _time_world(s)
+    return Case(f"{w.base}/record", _time_transfers(), w.group.id,
+                data={"direction": "received", "other": str(w.bermet.id), "hours": "1:30",
+                      "category": str(w.categories["house"]), "post": "",
+                      "date_of_service": w.today, "note": "", "idempotency_key": KEY},
+                login=w.aigul.user.email)
+
+
+def case_timebank_register_entry(s: Session) -> Case:
+    from coop.timebank import services as tb
+
+    w = _time_world(s)
+    numbers = tb.number_of(s, w.group)
+    return Case(f"{w.base}/register", _time_transfers(), w.group.id,
+                data={"receiver": str(numbers[w.aigul.id]),
+                      "provider": str(numbers[w.bermet.id]), "hours": "6",
+                      "category": str(w.categories["house"]), "date_of_service": w.today,
+                      "note": "", "idempotency_key": KEY},
+                login=w.coordinator.user.email)
+
+
+def case_timebank_batch(s: Session) -> Case:
+    from coop.timebank import services as tb
+
+    w = _time_world(s)
+    numbers = tb.number_of(s, w.group)
+    return Case(f"{w.base}/batch", _time_batches(), w.group.id,
+                data={"direction": "many_to_one", "member": str(numbers[w.cholpon.id]),
+                      "category": str(w.categories["celebrations"]),
+                      "date_of_service": w.today, "note": "свадьба",
+                      "other_1": str(numbers[w.aigul.id]), "hours_1": "3",
+                      "other_2": str(numbers[w.bermet.id]), "hours_2": "3",
+                      "idempotency_key": KEY},
+                login=w.coordinator.user.email)  # one batch of two lines
+
+
+def case_timebank_import_register(s: Session) -> Case:
+    from coop.timebank import services as tb
+
+    w = _time_world(s)
+    numbers = tb.number_of(s, w.group)
+    day = date.today().strftime("%d.%m.%Y")
+    text = (f"{day};{numbers[w.cholpon.id]};{numbers[w.aigul.id]};2;harvest;\n"
+            f"{day};0;{numbers[w.bermet.id]};1;group_work;\n")
+    return Case(f"{w.base}/import", _time_batches(), w.group.id,
+                data={"text": text, "idempotency_key": KEY},
+                login=w.coordinator.user.email)
+
+
+def _time_pending(s: Session) -> tuple[SimpleNamespace, Any]:
+    from coop.timebank import services as tb
+
+    w = _time_world(s)
+    pending, _new = tb.record_transfer(s, w.group, tb.Line(
+        w.cholpon, w.aigul, 120, w.categories["house"], date.today()),
+        actor=w.aigul.user, mode="provider")
+    s.commit()
+    return w, pending
+
+
+def case_timebank_confirm(s: Session) -> Case:
+    from coop.timebank.models import TimeMovement
+
+    w, pending = _time_pending(s)
+    # two movements once; the setup made none, so count the pair as one
+    return Case(f"{w.base}/transfers/{pending.id}/confirm",
+                lambda session: (counter(TimeMovement, TimeMovement.transfer_id == pending.id)(
+                    session) + 1) // 2, w.group.id, data={}, login=w.cholpon.user.email)
+
+
+def case_timebank_reverse(s: Session) -> Case:
+    from coop.timebank import services as tb
+
+    w = _time_world(s)
+    done, _new = tb.record_transfer(s, w.group, tb.Line(
+        w.cholpon, w.aigul, 120, w.categories["house"], date.today()),
+        actor=w.cholpon.user, mode="receiver")
+    s.commit()
+    return Case(f"{w.base}/transfers/{done.id}/reverse",
+                _time_transfers(_reversal_kind()), w.group.id,
+                data={"reason": "ошибка", "idempotency_key": KEY},
+                login=w.coordinator.user.email)
+
+
+def _reversal_kind() -> Any:
+    from coop.timebank.models import TimeTransfer
+
+    return TimeTransfer.kind == "reversal"
+
+
+def case_timebank_start_credits(s: Session) -> Case:
+    from coop.timebank import services as tb
+    from coop.timebank.models import TimeTransfer
+
+    w = _time_world(s)
+    for m in (w.coordinator, w.aigul, w.bermet):  # Cholpon has not had hers yet
+        tb.grant_start_credit(s, m, actor=w.coordinator.user)
+    s.commit()
+    return Case(f"{w.base}/start-credits", _time_transfers(TimeTransfer.kind == "start_credit"),
+                w.group.id, data={}, login=w.coordinator.user.email, once=4)
+
+
+def case_api_timebank_transfer(s: Session) -> Case:
+    w = _time_world(s)
+    token = make_api_token(s, w.aigul.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/timebank/transfers", _time_transfers(),
+                w.group.id, json={"payer_id": w.aigul.id, "payee_id": w.bermet.id,
+                                  "hours": "1:30", "category_id": w.categories["house"],
+                                  "date_of_service": date.today().isoformat()},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
+
+
+def case_api_timebank_confirm(s: Session) -> Case:
+    from coop.timebank.models import TimeMovement
+
+    w, pending = _time_pending(s)
+    token = make_api_token(s, w.cholpon.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/timebank/transfers/{pending.id}/confirm",
+                lambda session: (counter(TimeMovement, TimeMovement.transfer_id == pending.id)(
+                    session) + 1) // 2, w.group.id, json={},
+                headers={"Authorization": f"Bearer {token}"})
+
+
+def case_api_timebank_reverse(s: Session) -> Case:
+    from coop.timebank import services as tb
+
+    w = _time_world(s)
+    done, _new = tb.record_transfer(s, w.group, tb.Line(
+        w.cholpon, w.aigul, 120, w.categories["house"], date.today()),
+        actor=w.cholpon.user, mode="receiver")
+    token = make_api_token(s, w.coordinator.user)
+    s.commit()
+    return Case(f"/api/v1/groups/{w.group.id}/timebank/transfers/{done.id}/reverse",
+                _time_transfers(_reversal_kind()), w.group.id, json={"reason": "ошибка"},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})
 def _savings_world(s: Session, *, closed: bool = False) -> SimpleNamespace:
     """Example 01's first meeting entered (Айгүл's loan a draft), open or closed."""
     from tests.savings_factory import hold_meeting, make_savings_group
@@ -774,6 +939,16 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "equipment.book": case_equipment_book,
     "equipment.take_back": case_equipment_take_back,
     "equipment.record_repair": case_equipment_record_repair,
+    "timebank.record": case_timebank_record,
+    "timebank.register_entry": case_timebank_register_entry,
+    "timebank.batch": case_timebank_batch,
+    "timebank.import_register": case_timebank_import_register,
+    "timebank.confirm": case_timebank_confirm,
+    "timebank.reverse": case_timebank_reverse,
+    "timebank.start_credits": case_timebank_start_credits,
+    "api.timebank_record": case_api_timebank_transfer,
+    "api.timebank_confirm": case_api_timebank_confirm,
+    "api.timebank_reverse": case_api_timebank_reverse,
     "payables.pay": case_payables_pay,
     "api.pay_supplier": case_api_pay_supplier,
     "ledger.record_payment": case_ledger_record_payment,
@@ -888,6 +1063,13 @@ NOT_MONEY: dict[str, str] = {
     "suppliers.edit_supplier": "a supplier",
     "suppliers.import_catalog": "imports a catalog (all or nothing)",
     "suppliers.product_status": "retires or reinstates a product",
+    "timebank.add_post": "an offer or request on the time bank's board",
+    "timebank.close_post": "takes a notice off the time bank's board",
+    "timebank.reject": "rejects a pending time record: it never moved hours (a second "
+                       "reject is a no-op)",
+    "timebank.settings": "the time bank's rules",
+    "api.timebank_add_post": "an offer or request on the time bank's board",
+    "api.timebank_reject": "rejects a pending time record: it never moved hours",
     "savings.new_cycle": "sets up a savings cycle (a draft)",
     "savings.edit_cycle": "a draft savings cycle's settings",
     "savings.enrol": "enrols a member in a savings cycle",

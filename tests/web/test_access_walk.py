@@ -50,7 +50,16 @@ MEMBER = {"groups.dashboard", "groups.members", "orders.list_rounds", "orders.ro
           "api.list_certificates",
           "season.home", "season.survey", "season.answer", "season.add_wish", "season.profile",
           "season.loans", "season.loan", "season.loan_slip", "api.surveys", "api.survey",
-          "api.answers", "api.save_answers", "api.seed_loans", "api.seed_loan"}
+          "api.answers", "api.save_answers", "api.seed_loans", "api.seed_loan",
+          # the time bank: the board, her hours, recording help, confirming what
+          # she received (the walk's transfer waits for her confirmation)
+          "timebank.home", "timebank.new_post", "timebank.add_post", "timebank.record_form",
+          "timebank.record", "timebank.pending", "timebank.confirm", "timebank.reject",
+          "timebank.transfer", "timebank.statement", "timebank.statement_pdf",
+          "timebank.board_pdf", "timebank.digest",
+          "api.timebank_posts", "api.timebank_add_post", "api.timebank_transfers",
+          "api.timebank_record", "api.timebank_confirm", "api.timebank_reject",
+          "api.timebank_statement"}
 
 
 # A savings cycle's routes are walked in the demo's savings group (test_savings_walk).
@@ -104,6 +113,13 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
         contribution_id=session.scalar(select(Contribution.id).where(
             Contribution.lot_id == lot.id)),
         buyer_id=session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)))
+    from coop.timebank.models import TimePost, TimeTransfer
+
+    # a record Aigul is to confirm; a notice of someone else (she may not take it off)
+    params["transfer_id"] = session.scalar(select(TimeTransfer.id).where(
+        TimeTransfer.group_id == group.id, TimeTransfer.state == "pending"))
+    params["post_id"] = session.scalar(select(TimePost.id).where(
+        TimePost.group_id == group.id, TimePost.membership_id != aigul.id))
     from coop.api.services import create_token
 
     params["token_id"] = create_token(session, aigul.user, "walk")[0].id
@@ -220,6 +236,10 @@ def test_a_member_sees_her_own_and_nothing_of_the_treasurer(app_ctx: Flask, worl
             elif rule.rule.startswith("/api/"):
                 # let in, and told what the form post lacks (JSON, an Idempotency-Key)
                 assert code in (200, 400, 405, 415, 422), f"{where}: {code}"
+            elif rule.rule.startswith("/api/") and method == "POST":
+                # the walk posts a form, not JSON: past the access check the API
+                # refuses the body (415) or the missing Idempotency-Key (400)
+                assert code in (200, 201, 400, 405, 415, 422), f"{where}: {code}"
             else:
                 assert code in (200, 302, 405, 422), f"{where}: {code}"
     assert not unclassified, f"classify these routes in the walk: {unclassified}"

@@ -96,6 +96,12 @@ def demo(app: Flask) -> Iterator[dict[str, Any]]:
             "asset_id": list(session.scalars(select(Asset.id).where(
                 Asset.group_id == group.id))),
         }
+        from coop.timebank.models import TimePost, TimeTransfer
+
+        ids["transfer_id"] = list(session.scalars(select(TimeTransfer.id).where(
+            TimeTransfer.group_id == group.id)))
+        ids["post_id"] = list(session.scalars(select(TimePost.id).where(
+            TimePost.group_id == group.id)))
         by_round: dict[int, list[int]] = {}
         for item_id, round_id in session.execute(select(RoundItem.id, RoundItem.round_id).join(
                 Round).where(Round.group_id == group.id)):

@@ -28,6 +28,12 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
     if response.mimetype == "application/pdf":
         return "\n".join(page.extract_text() or "" for page in
                          PdfReader(io.BytesIO(response.data)).pages)
+    if response.mimetype == "application/zip":  # CSVs in a zip (the time bank's export)
+        import zipfile
+
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        return "\n".join(archive.read(name).decode("utf-8-sig")
+                         for name in archive.namelist())
     text = response.get_data(as_text=True)
     if response.mimetype == "text/html":
         text = re.sub(r"<(script|style)\b.*?</\1>", "\n", text, flags=re.S | re.I)
