@@ -55,7 +55,7 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         page.fill("input[name=login]", "mairam@coop.example")
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("form.narrow button[type=submit]")
-        page.click("main .actions >> text=Техника")  # from the overview
+        page.click("main nav.more >> text=Техника")  # from the overview
         page.click(f"text={MOTOBLOCK}")
         assert _fund(page) == "0,00 сом"
 

@@ -230,7 +230,7 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         screenshot(m, "season-05-payout")
 
         t.goto(loan_url)
-        assert "возвращён" in t.inner_text("#loan-state")
+        assert "погашен" in t.inner_text("#loan-state")  # repaid
         assert _minor(t.inner_text("#loan-left")) == 0
 
         # -- the books ---------------------------------------------------------------
