@@ -341,19 +341,25 @@ def _attendance(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> N
 
 def _ledger(session: Session, p: Any, rows: dict[int, GroupIndicators],
             opening_social: dict[int, int]) -> None:
-    """Each kind's balance (credits − debits) from the postings of meetings 1..t."""
+    """Each kind's balance (credits − debits) from the postings of meetings
+    1..t: summed per meeting first (each posting read once, however many
+    quarters count it), then over the meetings of each point."""
     m = aliased(SavingsMeeting)
     debit, credit = aliased(Account), aliased(Account)
-    sums = []
-    for kind in LEDGER_KINDS:
-        sums.append(func.sum(case((credit.kind == kind, Posting.amount), else_=0)
-                             - case((debit.kind == kind, Posting.amount), else_=0)))
-    query = (select(p.c.pm_id, *sums)
-             .join(m, _counted(m, p))
-             .join(Posting, Posting.sg_meeting_id == m.id)
-             .join(debit, debit.id == Posting.debit_account_id)
-             .join(credit, credit.id == Posting.credit_account_id)
-             .where(or_(m.kind != "share_out", Posting.kind.not_in(SHARE_OUT_KINDS)))
+    per_kind = [func.sum(case((credit.kind == kind, Posting.amount), else_=0)
+                         - case((debit.kind == kind, Posting.amount), else_=0)).label(kind)
+                for kind in LEDGER_KINDS]
+    per_meeting = (select(m.cycle_id, m.number, *per_kind)
+                   .join(Posting, Posting.sg_meeting_id == m.id)
+                   .join(debit, debit.id == Posting.debit_account_id)
+                   .join(credit, credit.id == Posting.credit_account_id)
+                   .where(m.cycle_id.in_(select(p.c.cycle_id)),
+                          or_(m.kind != "share_out", Posting.kind.not_in(SHARE_OUT_KINDS)))
+                   .group_by(m.id, m.cycle_id, m.number)
+                   .cte("per_meeting"))
+    query = (select(p.c.pm_id, *[func.sum(per_meeting.c[kind]) for kind in LEDGER_KINDS])
+             .join(per_meeting, and_(per_meeting.c.cycle_id == p.c.cycle_id,
+                                     per_meeting.c.number <= p.c.t))
              .group_by(p.c.pm_id))
     for pm_id, row in rows.items():  # the social fund the cycle started with
         row.figures.social_fund = row.figures.social_bag = opening_social[pm_id]

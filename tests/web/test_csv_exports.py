@@ -41,6 +41,19 @@ def test_the_writer_neutralises_formulas_and_keeps_numbers() -> None:
     assert neutralise("-") == "'-" and neutralise("--5") == "'--5"
 
 
+def _savings_meeting(session: Session, group: Group, treasurer) -> None:  # type: ignore[no-untyped-def]
+    """The group holds a savings meeting (spec §10, M1): its indicators' CSV has a line."""
+    from coop.savings import services as savings
+    from tests.savings_factory import NAMES, SavingsWorld, example_settings, hold_meeting
+
+    memberships = [make_member(session, group, name) for name in NAMES]
+    cycle = savings.create_cycle(session, group, example_settings(), treasurer.user)
+    members = [savings.enrol(session, cycle, m) for m in memberships]
+    savings.set_key_holders(session, cycle, [memberships[i].id for i in (1, 2, 4)])
+    savings.activate(session, cycle, group)
+    hold_meeting(session, SavingsWorld(group, treasurer, memberships, cycle, members, []), 1)
+
+
 def test_every_csv_export_is_safe(app_ctx: Flask, world, session: Session  # noqa: F811
                                   ) -> None:
     params = world["params"]
@@ -53,6 +66,7 @@ def test_every_csv_export_is_safe(app_ctx: Flask, world, session: Session  # noq
                              actor=treasurer)
     supplier = session.get(Supplier, params["supplier_id"])
     make_product(session, supplier, name="=1+1", article_code="@A1", unit="-kg")
+    _savings_meeting(session, world["group"], world["treasurer"])
     session.commit()
 
     client = app_ctx.test_client()
