@@ -81,7 +81,7 @@ def load(app: Flask, session: Session) -> Demo:
     quoted = [r for r in rounds if session.scalar(select(Quote.id).where(Quote.round_id == r.id))]
     quote = session.scalar(select(Quote).where(Quote.round_id == quoted[0].id))
     product = session.scalar(select(Product).where(Product.group_id == group.id))
-    lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id))
+    lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id).order_by(SaleLot.id))
     params: dict[str, object] = {
         "group_id": group.id, "membership_id": member.id, "supplier_id": product.supplier_id,
         "product_id": product.id, "quote_id": quote.id, "lot_id": lot.id,

@@ -106,7 +106,7 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
     }
     from coop.sales.models import Buyer, Contribution, Sale, SaleLot
 
-    lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id))
+    lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id).order_by(SaleLot.id))
     params.update(
         lot_id=lot.id,
         sale_id=session.scalar(select(Sale.id).where(Sale.lot_id == lot.id)),
@@ -136,7 +136,8 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
     params["cert_id"] = session.scalar(select(Certificate.id).where(
         Certificate.group_id == group.id))
     params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
-    assert all(params[k] for k in ("asset_id", "booking_id", "wait_id", "cert_id", "code"))
+    assert all(params[k] for k in ("asset_id", "booking_id", "wait_id", "cert_id", "code")), {
+        k: params[k] for k in ("asset_id", "booking_id", "wait_id", "cert_id", "code")}
     from coop.season.models import SeedLoan, Survey, SurveyWish
 
     # her own loan (a member opens it; another's is refused in test_season_pages), a
