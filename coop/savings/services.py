@@ -30,6 +30,7 @@ from coop.groups.models import Group, Membership
 from coop.i18n import fmt_money, local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import SAVINGS_GROUP_KINDS, Account, Posting
+from coop.money import to_string as money_string
 from coop.savings import domain
 from coop.savings.models import (
     Attendance,
@@ -448,14 +449,6 @@ def _social_carried(session: Session, group: Group) -> int:
 # --------------------------------------------------------------------------
 
 
-def _money_text(minor: int, currency: str) -> str:
-    digits = domain.CURRENCY_DIGITS.get(currency, 2)
-    if not digits:
-        return str(minor)
-    whole, part = divmod(abs(minor), 10**digits)
-    return f"{'-' if minor < 0 else ''}{whole}.{part:0{digits}d}"
-
-
 def to_minor(text: str | None) -> int:
     """A money string of the engine's result back in minor units."""
     if text is None:
@@ -467,7 +460,7 @@ def to_minor(text: str | None) -> int:
 
 
 def _settings_json(group: Group, s: CycleSettings) -> dict[str, Any]:
-    money = lambda minor: _money_text(minor, group.currency)  # noqa: E731
+    money = lambda minor: money_string(minor, group.currency)  # noqa: E731
     return {
         "share_value": money(s.share_value), "min_shares": s.min_shares,
         "max_shares": s.max_shares, "social_contribution": money(s.social_contribution),
@@ -574,7 +567,7 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
     entries = meeting_entries(session, meetings)
     ids = _engine_ids(members)
     by_id = {m.id: m for m in members}
-    money = lambda minor: _money_text(minor, group.currency)  # noqa: E731
+    money = lambda minor: money_string(minor, group.currency)  # noqa: E731
     fine_codes = {t.id: t.code for t in cycle.fine_types}
     withdrawals: dict[int, list[str]] = defaultdict(list)
     for m in members:
@@ -1649,11 +1642,13 @@ class ShareOutView:
     projected: list[dict[str, Any]] = field(default_factory=list)
 
 
-def share_out_view(session: Session, cycle: SavingsCycle, group: Group) -> ShareOutView | None:
+def share_out_view(session: Session, cycle: SavingsCycle, group: Group,
+                   closed: Run | None = None) -> ShareOutView | None:
     """The confirmed share-out, or the projection 'if we shared out today'
-    computed as the share-out meeting would (a draft, never posted)."""
+    computed as the share-out meeting would (a draft, never posted). `closed`:
+    the cycle's closed run when the caller has it already."""
     confirmed = session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
-    run = closed_run(session, cycle, group)
+    run = closed if closed is not None else closed_run(session, cycle, group)
     if run is None:
         return None
     if confirmed is None:

@@ -23,7 +23,7 @@ from coop.extensions import db
 from coop.forms import apply_domain_error, choices
 from coop.groups.access import group_view
 from coop.groups.models import Membership
-from coop.i18n import local_today
+from coop.i18n import current_locale, fmt_money, local_today
 from coop.savings import forms
 from coop.savings import services as savings
 from coop.savings.models import (
@@ -51,7 +51,7 @@ def money_input(minor: int | None, currency: str) -> str:
     """An amount as a form shows it for typing ("401,50")."""
     if minor is None:
         return ""
-    return money.format_input(minor, currency, _locale())
+    return money.format_input(minor, currency, current_locale())
 
 
 # --------------------------------------------------------------------------
@@ -167,19 +167,13 @@ def _cycle_form(cycle: SavingsCycle | None = None) -> forms.CycleForm:
                          "confirm_loans_above"):
                 getattr(form, name).set_minor(getattr(cycle, name))
             form.rate_percent.data = money.format_number(Decimal(cycle.rate_bp) / 100,
-                                                         _locale())
+                                                         current_locale())
             form.loan_multiple.data = money.format_number(Decimal(cycle.loan_multiple) / 100,
-                                                          _locale())
+                                                          current_locale())
             fines = {t.code: t.default_amount for t in cycle.fine_types}
             form.fine_late.set_minor(fines.get("late"))
             form.fine_absent.set_minor(fines.get("absent"))
     return form
-
-
-def _locale() -> str:
-    from coop.i18n import current_locale
-
-    return current_locale()
 
 
 @bp.route("/groups/<int:group_id>/savings/new", methods=["GET", "POST"])
@@ -277,13 +271,15 @@ def cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
         opening=opening, me=me, states=savings.CYCLE_STATE_NAMES,
         meeting_states=savings.MEETING_STATE_NAMES, version=version,
         share_out=db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)),
-        sheet_ready=_sheet_ready(cycle))
+        sheet_ready=_sheet_ready(cycle, run))
 
 
-def _sheet_ready(cycle: SavingsCycle) -> bool:
+def _sheet_ready(cycle: SavingsCycle, run: savings.Run | None) -> bool:
     """Whether a share-out sheet (or its draft) can be printed now."""
+    if run is None:
+        return False
     try:
-        sheet = savings.share_out_view(db.session, cycle, g.group)
+        sheet = savings.share_out_view(db.session, cycle, g.group, run)
     except DomainError:
         return False
     return sheet is not None and not sheet.refusal
@@ -460,17 +456,16 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
                 pass
     k = meeting.number
     lines = []
+    entries = savings.meeting_entries(db.session, [meeting])
     if run is not None:
         figures = run.figures(k)
-        register = {a.cycle_member_id: a for a in savings.meeting_entries(
-            db.session, [meeting]).attendance[meeting.id]}
+        register = {a.cycle_member_id: a for a in entries.attendance[meeting.id]}
         for j, line in enumerate(figures["members"]):
             member = run.members[j]
             if line["attendance"] is None and member.id not in register:
                 continue
             lines.append({"member": member, "line": line, "row": register.get(member.id),
                           "to_minor": savings.to_minor})
-    entries = savings.meeting_entries(db.session, [meeting])
     fine_names = {t.id: t.name for t in cycle.fine_types}
     loans_here = [loan for loan in entries.loans[meeting.id]]
     withdrawals = list(db.session.scalars(select(CycleMember).where(
@@ -487,7 +482,8 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
     version = str(cycle.version)
     taking_part = [m for m in members if m.id in {x["member"].id for x in lines}]
     member_choices = choices([(str(m.id), f"{m.passbook_no}. {m.name}") for m in taking_part])
-    type_choices = choices([(str(t.id), f"{t.name} ({money_text(t.default_amount)})")
+    currency = g.group.currency
+    type_choices = choices([(str(t.id), f"{t.name} ({fmt_money(t.default_amount, currency)})")
                             for t in cycle.fine_types])
     made = {}
     for name, form_class in (("fine", forms.FineForm), ("pay_fine", forms.PayFineForm),
@@ -523,12 +519,6 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
                     db.session, cycle)), default=0),
                 can_edit=g.is_treasurer and meeting.state == savings.OPEN,
                 states=savings.MEETING_STATE_NAMES)
-
-
-def money_text(minor: int) -> str:
-    from coop.i18n import fmt_money
-
-    return fmt_money(minor, g.group.currency)
 
 
 def _can_see_meeting(cycle: SavingsCycle) -> None:
@@ -626,8 +616,8 @@ def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
                 if paid % cycle.share_value:
                     raise DomainError(_(
                         "%(who)s: %(amount)s is not a whole number of shares of %(value)s.",
-                        who=member.name, amount=money_text(paid),
-                        value=money_text(cycle.share_value)))
+                        who=member.name, amount=fmt_money(paid, g.group.currency),
+                        value=fmt_money(cycle.share_value, g.group.currency)))
                 shares = paid // cycle.share_value
             lines.append(savings.RegisterLine(
                 member.id, status, shares=shares,
@@ -844,7 +834,7 @@ def _pdf(content: bytes | None, filename: str):  # type: ignore[no-untyped-def]
 def passbook_pdf(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle(cycle_id)
     member = _readable_member(cycle, member_id)
-    return _pdf(savings.passbook_pdf(db.session, cycle, g.group, member, _locale()),
+    return _pdf(savings.passbook_pdf(db.session, cycle, g.group, member, current_locale()),
                 f"passbook-C{cycle.number}M{member.passbook_no}.pdf")
 
 
@@ -856,7 +846,7 @@ def loan_card_pdf(group_id: int, cycle_id: int, loan_id: int):  # type: ignore[n
     if loan is None or loan.cycle_id != cycle.id:
         abort(404)
     _readable_member(cycle, loan.cycle_member_id)
-    return _pdf(savings.loan_card_pdf(db.session, cycle, g.group, loan, _locale()),
+    return _pdf(savings.loan_card_pdf(db.session, cycle, g.group, loan, current_locale()),
                 f"loan-C{cycle.number}L{loan.number}.pdf")
 
 
@@ -864,7 +854,7 @@ def loan_card_pdf(group_id: int, cycle_id: int, loan_id: int):  # type: ignore[n
 @group_view(treasurer=True)
 def blank_form_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle(cycle_id)
-    return _pdf(savings.blank_form_pdf(db.session, cycle, g.group, _locale()),
+    return _pdf(savings.blank_form_pdf(db.session, cycle, g.group, current_locale()),
                 f"meeting-form-C{cycle.number}.pdf")
 
 
@@ -882,7 +872,7 @@ def share_out_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
         document = documents.get_document(db.session, g.group, confirmed.document_id)
         if document is not None:
             return _stored(document)
-    return _pdf(savings.share_out_pdf(db.session, cycle, g.group, _locale()),
+    return _pdf(savings.share_out_pdf(db.session, cycle, g.group, current_locale()),
                 f"share-out-draft-C{cycle.number}.pdf")
 
 
@@ -893,7 +883,7 @@ def meeting_text(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore
     cycle = _cycle(cycle_id)
     _can_see_meeting(cycle)
     meeting = _meeting(cycle, meeting_id)
-    text = savings.meeting_text(db.session, cycle, g.group, meeting, _locale())
+    text = savings.meeting_text(db.session, cycle, g.group, meeting, current_locale())
     if text is None:
         abort(404)
     return render_then_commit("savings/meeting_text.html", group=g.group, cycle=cycle,
