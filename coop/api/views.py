@@ -989,6 +989,13 @@ def _meeting_response(cycle: Any, meeting: Any) -> dict[str, Any]:
                         if m.withdrawn_meeting_id == ids and visible(m.id)],
         "differences": [{"id": d.id, "bag": d.bag, "amount": cur(d.amount), "reason": d.reason}
                         for d in entries.differences[ids]],
+        "share_adjustments": [{"id": c.id, "member_id": c.cycle_member_id, "shares": c.shares,
+                               "reason": c.reason} for c in entries.corrections[ids]
+                              if c.kind == "shares" and visible(c.cycle_member_id)],
+        "interest_waivers": [{"id": c.id, "member_id": c.cycle_member_id,
+                              "amount": cur(c.amount), "reason": c.reason}
+                             for c in entries.corrections[ids]
+                             if c.kind == "interest" and visible(c.cycle_member_id)],
         "figures": figures, "expected_cash": expected, "problem": problem,
     }
 
@@ -1293,6 +1300,13 @@ def _entry_reader(kind: str) -> tuple[tuple[str, ...], Callable[..., Any]]:
             db.session, m, g.group, member_id=member(b), reason=reason(b))),
         "withdrawal": (("member_id",), lambda m, b: s.add_withdrawal(
             db.session, m, g.group, member_id=member(b))),
+        "share_adjustment": (("member_id", "shares", "reason"), lambda m, b: s.add_share_adjustment(
+            db.session, m, g.group, member_id=member(b),
+            shares=b.integer("shares", minimum=-1000, maximum=1000, required=True) or 0,
+            reason=reason(b))),
+        "interest_waiver": (("member_id", "amount", "reason"), lambda m, b: s.add_interest_waiver(
+            db.session, m, g.group, member_id=member(b),
+            amount=b.money("amount", cur(), required=True), reason=reason(b))),
         "difference": (("bag", "amount", "reason"), lambda m, b: s.add_difference(
             db.session, m, g.group, bag=b.choice("bag", ("loan", "social")),
             amount=b.number("amount", lambda d: money.parse_amount(
@@ -1315,6 +1329,12 @@ SAVINGS_ENTRIES = {
                    "She leaves the cycle, paid out at this meeting"),
     "difference": ("differences", "NewSavingsDifference",
                    "A cash difference found in a bag (counted − expected), with its reason"),
+    "share_adjustment": ("share-adjustments", "NewSavingsShareAdjustment",
+                         "Correct her shares for an older meeting's mistake (more, or fewer: "
+                         "negative); two key-holders confirm at the close"),
+    "interest_waiver": ("interest-waivers", "NewSavingsInterestWaiver",
+                        "Waive part of the interest charged on her loan and not yet paid; two "
+                        "key-holders confirm at the close"),
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NoReturn
@@ -158,6 +158,7 @@ class Loan:
     state: str = ACTIVE
     closed_meeting: int | None = None
     interest_charged: int = 0
+    interest_waived: int = 0
 
     def unpaid_principal(self) -> int:
         return sum(i.principal_due - i.principal_paid for i in self.installments)
@@ -312,14 +313,15 @@ class _Money:
 @dataclass(frozen=True)
 class OpeningMember:
     """What a member brings into Coop from the cycle's paper books (§4.3):
-    her shares so far and what remains of her loan (principal, interest
-    already charged and unpaid, the due dates left). Fines still owed are
-    settled on paper before, or imposed again at the first meeting."""
+    her shares so far, what remains of her loan (principal, interest
+    already charged and unpaid, the due dates left) and the fines she still
+    owes (type code, amount), each paid or waived later like any other."""
 
     shares: int = 0
     loan_principal: int = 0
     loan_interest: int = 0
     due_dates: tuple[date, ...] = ()
+    fines: tuple[tuple[str, int], ...] = ()
 
 
 def opening_installments(balance: OpeningMember, method: str) -> list[Installment]:
@@ -348,20 +350,62 @@ class Opening:
     members: dict[str, OpeningMember]
     income: int = 0
     social_fund: int = 0
+    # Fine type code → the fund it goes to (the cycle's fine types).
+    fine_funds: dict[str, str] = field(default_factory=dict)
+
+    def fines_owed(self, fund: str) -> int:
+        return sum(amount for m in self.members.values() for code, amount in m.fines
+                   if self.fine_funds.get(code, LOAN_FUND) == fund)
 
     def loan_bag(self, share_value: int) -> int:
-        """The cash the loan bag must hold: savings and income, less what is owed."""
+        """The cash the loan bag must hold: savings and income, less what is
+        owed to it (loans, interest, fines to the loan fund)."""
         shares = sum(m.shares for m in self.members.values())
         owed = sum(m.loan_principal + m.loan_interest for m in self.members.values())
-        return share_value * shares + self.income - owed
+        return share_value * shares + self.income - owed - self.fines_owed(LOAN_FUND)
+
+    def social_bag(self) -> int:
+        """The social fund less the fines to it still owed."""
+        return self.social_fund - self.fines_owed(SOCIAL_FUND)
 
 
-def preview(scenario: Any, opening: Opening | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ShareAdjustment:
+    """A mistake in an older meeting's shares, corrected at the current one
+    (spec/savings.md §5.4): `shares` more (or, negative, fewer) shares for
+    her, the cash with them into (or out of) the loan bag. Never below 0."""
+
+    member: str
+    shares: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class InterestWaiver:
+    """The group waives part of the interest posted on her loan and not yet
+    paid (§6.3): the latest installments' interest first; the group's income
+    falls by as much."""
+
+    member: str
+    amount: int
+    reason: str = ""
+
+
+Correction = ShareAdjustment | InterestWaiver
+
+
+def preview(scenario: Any, opening: Opening | None = None,
+            corrections: Mapping[int, Sequence[Correction]] | None = None) -> dict[str, Any]:
     """The contract's result JSON for a scenario JSON (both as Python objects);
-    `opening`, for a group that adopts Coop mid-cycle, is the services' own."""
+    `opening`, for a group that adopts Coop mid-cycle, and `corrections` (by
+    meeting index), decided with key-holders' confirmations, are the
+    services' own: not part of the scenario JSON (savings-preview.md). A
+    meeting with corrections gains the lists `adjustments` and
+    `interest_waivers` in the result, a loan with a waiver `interest_waived`."""
     cycle = _Cycle(scenario)
     if opening is not None:
         cycle.open_with(opening)
+    cycle.corrections = dict(corrections or {})
     return cycle.run()
 
 
@@ -390,6 +434,7 @@ class _Cycle:
         self.meetings_out: list[dict[str, Any]] = []
         self.first_date: date | None = None
         self._indicators_out: dict[str, Any] = {}
+        self.corrections: dict[int, Sequence[Correction]] = {}
 
     def open_with(self, opening: Opening) -> None:
         """Start from a cycle's balances kept on paper before Coop (§4.3)."""
@@ -411,12 +456,22 @@ class _Cycle:
                             interest_charged=balance.loan_interest)
                 self.loans.append(loan)
                 member.loan = loan
+            for code, amount in balance.fines:
+                if code not in settings.fine_types:
+                    _fail("opening", N_('"%(id)s" is not a fine type of this cycle'), id=code)
+                if amount <= 0:
+                    _fail("opening", N_("%(member)s: a fine owed is above 0"), member=member_id)
+                member.fines.append(Fine(code, amount, settings.fine_types[code][1]))
         self.income = opening.income
-        self.social_bag = self.social_fund = opening.social_fund
+        self.social_fund = opening.social_fund
+        self.social_bag = opening.social_bag()
         self.loan_bag = opening.loan_bag(settings.share_value)
         if self.loan_bag < 0:
             _fail("opening", N_("the loan bag cannot hold less than nothing: the income so far "
                                 "is too small for what is owed"))
+        if self.social_bag < 0:
+            _fail("opening", N_("the social bag cannot hold less than nothing: the social fund "
+                                "is smaller than the fines owed to it"))
 
     # -- settings and members ------------------------------------------------
 
@@ -658,6 +713,8 @@ class _Cycle:
                 bought[j] = value
                 members[j].shares += value
         self.loan_bag += settings.share_value * sum(bought)
+        corrections = self.corrections.get(k)
+        adjustments_out = self._adjust_shares(k, corrections) if corrections else []
 
         # 5. Repayments
         repayments_out = []
@@ -726,6 +783,8 @@ class _Cycle:
                 _text(entry["reason"], f"{path}.reason", MAX_REASON)
             fine.state = "waived"
             self._post_fine(fine.fund, -fine.amount)
+
+        waivers_out = self._waive_interest(k, corrections, number) if corrections else []
 
         # 7. Write-offs
         write_offs_out = []
@@ -808,12 +867,77 @@ class _Cycle:
         out["repayments"] = repayments_out
         out["write_offs"] = write_offs_out
         out["withdrawals"] = withdrawals_out
+        if corrections:
+            out["adjustments"] = adjustments_out
+            out["interest_waivers"] = waivers_out
         out["members"] = self._members_out(day, attendance, social, bought, due)
         if number == len(self.raw_meetings):
             self._indicators_out = self._indicators(number, day)
         return out
 
     # -- steps ---------------------------------------------------------------
+
+    def _corrected(self, k: int, i: int, kind: str, value: str) -> tuple[str, int]:
+        path = f"meetings[{k}].{kind}[{i}]"
+        return path, self._member(value, f"{path}.member")
+
+    def _adjust_shares(self, k: int, corrections: Sequence[Correction]
+                       ) -> list[dict[str, Any]]:
+        value, money = self.settings.share_value, self.money
+        out = []
+        adjustments = [c for c in corrections if isinstance(c, ShareAdjustment)]
+        for i, c in enumerate(adjustments):
+            path, j = self._corrected(k, i, "adjustments", c.member)
+            member = self.members[j]
+            if type(c.shares) is not int or c.shares == 0:
+                _fail(f"{path}.shares", N_("must be a whole number of shares other than 0"))
+            if member.shares + c.shares < 0:
+                _fail(f"{path}.shares", N_("%(member)s has %(shares)s shares; she cannot have "
+                                           "fewer than none"), member=member.id,
+                      shares=member.shares)
+            if self.loan_bag + value * c.shares < 0:
+                _fail(f"{path}.shares", N_("only %(cash)s is in the loan fund now"),
+                      cash=money.text(self.loan_bag))
+            _text(c.reason, f"{path}.reason", MAX_REASON)
+            member.shares += c.shares
+            self.loan_bag += value * c.shares
+            out.append({"member": member.id, "shares": c.shares,
+                        "amount": money.text(value * c.shares), "reason": c.reason})
+        return out
+
+    def _waive_interest(self, k: int, corrections: Sequence[Correction], number: int
+                        ) -> list[dict[str, Any]]:
+        money = self.money
+        out = []
+        waivers = [c for c in corrections if isinstance(c, InterestWaiver)]
+        for i, c in enumerate(waivers):
+            path, j = self._corrected(k, i, "interest_waivers", c.member)
+            member = self.members[j]
+            loan = member.loan
+            if loan is None:
+                _fail(f"{path}.member", N_("%(member)s has no loan"), member=member.id)
+            unpaid = loan.unpaid_interest()
+            if type(c.amount) is not int or c.amount <= 0:
+                _fail(f"{path}.amount", N_("must be above 0"))
+            if c.amount > unpaid:
+                _fail(f"{path}.amount", N_("%(member)s owes %(owed)s in interest; %(amount)s "
+                                           "is more"), member=member.id,
+                      owed=money.text(unpaid), amount=money.text(c.amount))
+            _text(c.reason, f"{path}.reason", MAX_REASON)
+            left = c.amount
+            for inst in reversed(loan.installments):
+                part = min(left, (inst.interest_due or 0) - inst.interest_paid)
+                if part > 0:
+                    inst.interest_due = (inst.interest_due or 0) - part
+                    left -= part
+            loan.interest_waived += c.amount
+            self.income -= c.amount
+            if loan.outstanding() == 0:
+                loan.state, loan.closed_meeting = "repaid", number
+                member.loan = None
+            out.append({"member": member.id, "loan": loan.number,
+                        "amount": money.text(c.amount), "reason": c.reason})
+        return out
 
     def _post_fine(self, fund: str, amount: int) -> None:
         if fund == LOAN_FUND:
@@ -1069,7 +1193,8 @@ class _Cycle:
                 "interest_paid": money.text(inst.interest_paid),
             } for inst in loan.installments],
             "state": loan.state, "closed_meeting": loan.closed_meeting,
-        }
+        } | ({"interest_waived": money.text(loan.interest_waived)}
+             if loan.interest_waived else {})
 
     def _indicators(self, number: int, day: date) -> dict[str, Any]:
         money = self.money

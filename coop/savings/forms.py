@@ -118,6 +118,18 @@ class WithdrawalForm(MemberEntryForm):
     pass
 
 
+class ShareAdjustmentForm(MemberEntryForm):
+    shares = IntegerField(_l("Shares: more, or fewer with a minus (−1)"),
+                          validators=[InputRequired(), NumberRange(-1000, 1000)])
+    reason = StringField(_l("Which meeting's mistake, and why"),
+                         validators=[DataRequired(), Length(max=500)])
+
+
+class InterestWaiverForm(MemberEntryForm):
+    amount = MoneyField(_l("Interest waived"), validators=[DataRequired()])
+    reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
+
+
 class DifferenceForm(VersionedForm):
     bag = SelectField(_l("Bag"), choices=choices([("loan", _l("loan bag")),
                                           ("social", _l("social bag"))]))
@@ -160,7 +172,8 @@ class MeetingFileForm(VersionedForm):
 
 class OpeningForm(VersionedForm):
     """A group that adopts Coop mid-cycle; each member's line comes as
-    shares_<id>, principal_<id>, interest_<id>, dates_<id> (read by the view)."""
+    shares_<id>, principal_<id>, interest_<id>, dates_<id>, fines_<id> and
+    fine_type_<id> (read by the view)."""
 
     income = MoneyField(_l("Income so far: interest and fines posted"), validators=[Optional()])
     social_fund = MoneyField(_l("Social fund now"), validators=[Optional()])
@@ -170,3 +183,4 @@ class ActivateForm(VersionedForm):
     counted_loan = MoneyField(_l("Loan bag counted by the key-holders"), validators=[Optional()])
     counted_social = MoneyField(_l("Social bag counted by the key-holders"),
                                 validators=[Optional()])
+    key_holders = MultiCheckboxField(_l("Key-holders who confirm the count"), coerce=int)

@@ -240,7 +240,9 @@ class Fine(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("savings_meetings.id"), index=True)
+    # None for a fine still owed when the group adopted Coop mid-cycle (§4.3).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("savings_meetings.id"),
+                                                   index=True)
     cycle_member_id: Mapped[int] = mapped_column(ForeignKey("savings_cycle_members.id"))
     fine_type_id: Mapped[int] = mapped_column(ForeignKey("savings_fine_types.id"))
     amount: Mapped[int]
@@ -328,6 +330,27 @@ class CashDifference(db.Model):  # type: ignore[name-defined,misc]
     reason: Mapped[str] = mapped_column(String(500))
 
 
+class Correction(db.Model):  # type: ignore[name-defined,misc]
+    """A correction entered at a meeting, confirmed with its close by two
+    key-holders at least: her shares adjusted for a mistake in an older
+    meeting's record (§5.4), or interest on her loan waived (§6.3)."""
+
+    __tablename__ = "savings_corrections"
+    __table_args__ = (
+        CheckConstraint("kind IN ('shares', 'interest')", name="kind"),
+        CheckConstraint("(kind = 'shares' AND shares <> 0 AND amount = 0) OR "
+                        "(kind = 'interest' AND shares = 0 AND amount > 0)", name="amounts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("savings_meetings.id"), index=True)
+    cycle_member_id: Mapped[int] = mapped_column(ForeignKey("savings_cycle_members.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    shares: Mapped[int] = mapped_column(default=0)  # more (or, negative, fewer) shares
+    amount: Mapped[int] = mapped_column(default=0)  # interest waived
+    reason: Mapped[str] = mapped_column(String(500))
+
+
 class Confirmation(db.Model):  # type: ignore[name-defined,misc]
     """A key-holder confirms a count, a loan, a write-off, a reopening or the
     share-out; recorded by the treasurer for one without a login."""
@@ -339,8 +362,11 @@ class Confirmation(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("savings_meetings.id"), index=True)
-    subject: Mapped[str] = mapped_column(String(32))  # close, reopen, share_out
+    # None for the opening count of a group that adopted Coop mid-cycle
+    # (subject `opening:<cycle id>`, recorded once, at the activation).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("savings_meetings.id"),
+                                                   index=True)
+    subject: Mapped[str] = mapped_column(String(32))  # close, reopen, share_out, opening:…
     closing: Mapped[int] = mapped_column(default=0)  # the meeting's `reopened` at the time
     key_holder_id: Mapped[int] = mapped_column(ForeignKey("savings_key_holders.id"))
     on_behalf: Mapped[bool] = mapped_column(default=True)

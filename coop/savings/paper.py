@@ -185,6 +185,20 @@ class WriteOffLine:
 
 
 @dataclass(frozen=True)
+class CorrectionLine:
+    """A correction (engine `meetings[k].adjustments[]` with `shares`, or
+    `.interest_waivers[]` with `loan`): shares adjusted for an older
+    meeting's mistake, or interest waived."""
+
+    passbook_no: int
+    name: str
+    amount: int  # signed for shares: V × shares
+    reason: str = ""
+    shares: int = 0
+    loan: int | None = None
+
+
+@dataclass(frozen=True)
 class WithdrawalLine:
     """A withdrawal (engine `meetings[k].withdrawals[]`)."""
 
@@ -234,6 +248,7 @@ class MeetingRecordData:
     differences: list[DifferenceLine] = field(default_factory=list)
     confirmations: list[Confirmation] = field(default_factory=list)
     key_holders: list[str] = field(default_factory=list)
+    corrections: list[CorrectionLine] = field(default_factory=list)
     income: int = 0
     social_fund: int = 0
     replaces: str = ""
@@ -621,6 +636,15 @@ def _entries(data: MeetingRecordData, width: float) -> list[Flowable]:
             what += f" ({item.reason})"
         lines.append((str(item.passbook_no), item.name, what,
                       fmt_money(item.principal + item.interest, cur)))
+    for c in data.corrections:
+        if c.loan is None:
+            what = _("Shares corrected: %(shares)+d (an older meeting's mistake)",
+                     shares=c.shares)
+        else:
+            what = _("Interest waived on loan no. %(loan)d", loan=c.loan)
+        if c.reason:
+            what += f" ({c.reason})"
+        lines.append((str(c.passbook_no), c.name, what, fmt_money(c.amount, cur)))
     for w in data.withdrawals:
         what = _("Withdrawal: %(shares)d shares, savings %(savings)s, profit %(profit)s, "
                  "set off %(set_off)s; residual %(residual)s to the social fund",
@@ -714,6 +738,13 @@ def _meeting_text(data: MeetingRecordData) -> str:
     for loan in data.loans:
         lines.append(_("Loan to %(name)s: %(amount)s", name=loan.name,
                        amount=fmt_money(loan.principal, cur)))
+    for c in data.corrections:
+        if c.loan is None:
+            lines.append(_("Shares of %(name)s corrected: %(shares)+d (%(reason)s)",
+                           name=c.name, shares=c.shares, reason=c.reason))
+        else:
+            lines.append(_("Interest waived for %(name)s: %(amount)s (%(reason)s)",
+                           name=c.name, amount=fmt_money(c.amount, cur), reason=c.reason))
     lines.append("")
     for m in shown:
         parts = [_attendance(m.attendance)]
@@ -1205,6 +1236,13 @@ def meeting_record_from_preview(
                                     r.money(w["residual"])) for w in mtg["withdrawals"]],
         differences=[DifferenceLine(d["bag"], r.money(d["amount"]), d.get("reason", ""))
                      for d in raw.get("differences", [])],
+        corrections=[CorrectionLine(r.passbook[c["member"]], r.names[c["member"]],
+                                    r.money(c["amount"]), c.get("reason", ""),
+                                    shares=c["shares"])
+                     for c in mtg.get("adjustments", [])]
+        + [CorrectionLine(r.passbook[c["member"]], r.names[c["member"]], r.money(c["amount"]),
+                          c.get("reason", ""), loan=c["loan"])
+           for c in mtg.get("interest_waivers", [])],
         confirmations=list(confirmations), key_holders=list(key_holders),
         income=r.money(mtg["income"]), social_fund=r.money(mtg["social_fund"]),
         replaces=replaces, locale=locale)

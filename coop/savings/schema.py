@@ -95,6 +95,10 @@ _MEETING_MEMBER = _obj({
     "loan_principal": _OUT_MONEY, "loan_interest": _OUT_MONEY, "fines_due": _OUT_MONEY,
     "due": _OUT_MONEY, "overdue": _OUT_MONEY, "days_overdue": _COUNT,
 })
+_MEETING_REQUIRED = ("number", "date", "kind", "loan_bag", "social_bag", "income", "social_fund",
+                     "savings", "loans_principal", "loans_interest", "fines_due_loan",
+                     "fines_due_social", "interest_charged", "repayments", "write_offs",
+                     "withdrawals", "members")
 _MEETING = _obj({
     "number": _NUMBER, "date": _DATE, "kind": {"enum": ["regular", "share_out"]},
     **{name: _OUT_MONEY for name in ("loan_bag", "social_bag", "income", "social_fund",
@@ -109,7 +113,12 @@ _MEETING = _obj({
                                **{name: _OUT_MONEY for name in ("savings", "profit", "set_off",
                                                                 "net", "cash", "residual")}})),
     "members": _list(_MEETING_MEMBER),
-})
+    # The services' corrections (not of the scenario): only on a meeting that has any.
+    "adjustments": _list(_obj({"member": _ID, "shares": {"type": "integer"},
+                               "amount": _OUT_MONEY, "reason": _REASON})),
+    "interest_waivers": _list(_obj({"member": _ID, "loan": _NUMBER, "amount": _OUT_MONEY,
+                                    "reason": _REASON})),
+}, _MEETING_REQUIRED)
 _LOAN = _obj({
     "number": _NUMBER, "member": _ID, "meeting": _NUMBER, "principal": _OUT_MONEY,
     "months": _NUMBER, "interest_charged": _OUT_MONEY,
@@ -119,7 +128,9 @@ _LOAN = _obj({
         "principal_paid": _OUT_MONEY, "interest_paid": _OUT_MONEY})),
     "state": {"enum": ["active", "repaid", "written_off", "set_off"]},
     "closed_meeting": _nullable(_NUMBER),
-})
+    "interest_waived": _OUT_MONEY,  # only on a loan with a waiver (the services')
+}, ("number", "member", "meeting", "principal", "months", "interest_charged", "installments",
+    "state", "closed_meeting"))
 _SHARE_OUT = _obj({
     "meeting": _NUMBER, "equity": _OUT_MONEY, "total_shares": _COUNT,
     **{name: _OUT_MONEY for name in ("savings", "income", "loan_bag", "value_per_share",

@@ -36,6 +36,7 @@ from coop.savings.models import (
     Attendance,
     CashDifference,
     Confirmation,
+    Correction,
     CycleMember,
     Fine,
     FineType,
@@ -286,6 +287,7 @@ class OpeningBalance:
     loan_principal: int = 0
     loan_interest: int = 0
     due_dates: tuple[date, ...] = ()
+    fines: tuple[tuple[int, int], ...] = ()  # (fine type id, amount) still owed
 
 
 def set_opening(session: Session, cycle: SavingsCycle, group: Group, *,
@@ -297,6 +299,10 @@ def set_opening(session: Session, cycle: SavingsCycle, group: Group, *,
     if cycle.state != DRAFT:
         raise Conflict(_l("Opening balances are entered while the cycle is set up."))
     members = {m.id: m for m in cycle_members(session, cycle)}
+    types = {t.id: t for t in cycle.fine_types}
+    for old in session.scalars(select(Fine).where(
+            Fine.cycle_member_id.in_(list(members)), Fine.meeting_id.is_(None))):
+        session.delete(old)
     if income < 0 or social_fund < 0:
         raise DomainError(_l("Must not be negative."), field="income")
     any_balance = income > 0 or social_fund > 0
@@ -317,6 +323,15 @@ def set_opening(session: Session, cycle: SavingsCycle, group: Group, *,
             if day > cycle.share_out_date:
                 raise DomainError(_l("%(name)s: a due date after the share-out (%(day)s).",
                                      name=member.name, day=day.isoformat()), field="due_dates")
+        for type_id, amount in b.fines:
+            if type_id not in types:
+                raise DomainError(_l("Unknown kind of fine."), field="fine_type")
+            if amount <= 0:
+                raise DomainError(_l("%(name)s: a fine owed is more than zero.",
+                                     name=member.name), field="fines")
+            session.add(Fine(meeting_id=None, cycle_member_id=member.id, fine_type_id=type_id,
+                             amount=amount, state="due"))
+            any_balance = True
         member.opening_shares = b.shares
         member.opening_loan_principal = b.loan_principal
         member.opening_loan_interest = b.loan_interest
@@ -331,11 +346,22 @@ def set_opening(session: Session, cycle: SavingsCycle, group: Group, *,
         raise DomainError(_l("With these balances the loan bag would hold less than nothing: "
                              "the savings and income so far are less than what is owed."),
                           field="income")
+    if opening is not None and opening.social_bag() < 0:
+        raise DomainError(_l("With these balances the social bag would hold less than "
+                             "nothing: the social fund is less than the fines owed to it."),
+                          field="social_fund")
+
+
+def opening_fines(session: Session, cycle: SavingsCycle) -> list[Fine]:
+    """The fines members still owed when the group adopted Coop (§4.3)."""
+    return list(session.scalars(select(Fine).join(
+        CycleMember, CycleMember.id == Fine.cycle_member_id).where(
+        CycleMember.cycle_id == cycle.id, Fine.meeting_id.is_(None)).order_by(Fine.id)))
 
 
 def opening_of(session: Session, cycle: SavingsCycle) -> domain.Opening | None:
     members = cycle_members(session, cycle)
-    return _opening(cycle, members, _engine_ids(members))
+    return _opening(session, cycle, members, _engine_ids(members))
 
 
 def _post_opening(session: Session, group: Group, cycle: SavingsCycle,
@@ -374,16 +400,26 @@ def _post_opening(session: Session, group: Group, cycle: SavingsCycle,
                     seq=inst.seq, due_date=inst.due_date, principal_due=inst.principal_due,
                     interest_due=inst.interest_due))
             session.add(loan)
-    post(accounts.box_loan, accounts.income, opening.income - interest)
-    post(accounts.box_social, accounts.social, opening.social_fund - carried)
+    fund_account = {"loan": accounts.income, "social": accounts.social}
+    types = {t.id: t for t in cycle.fine_types}
+    for fine in opening_fines(session, cycle):
+        post(accounts.member(fine.cycle_member_id, "sg_dues"),
+             fund_account[types[fine.fine_type_id].to_fund], fine.amount)
+    post(accounts.box_loan, accounts.income,
+         opening.income - interest - opening.fines_owed(domain.LOAN_FUND))
+    post(accounts.box_social, accounts.social,
+         opening.social_fund - carried - opening.fines_owed(domain.SOCIAL_FUND))
     session.flush()
 
 
 def activate(session: Session, cycle: SavingsCycle, group: Group, *,
-             counted_loan: int | None = None, counted_social: int | None = None) -> None:
+             counted_loan: int | None = None, counted_social: int | None = None,
+             key_holder_ids: Sequence[int] = (), actor: User | None = None,
+             actor_membership: Membership | None = None) -> None:
     """draft → active (§4.1): two members at least, three key-holders, the
     settings valid; they are fixed from now on. A group that adopts Coop
-    mid-cycle counts its bags, which must hold what its balances say (§4.3)."""
+    mid-cycle counts its bags, which must hold what its balances say, and
+    the key-holders confirm the count (recorded, §4.3)."""
     _lock(session, cycle)
     if cycle.state != DRAFT:
         raise Conflict(_l("This cycle is %(state)s, not being set up.",
@@ -405,7 +441,7 @@ def activate(session: Session, cycle: SavingsCycle, group: Group, *,
     else:
         for bag, counted, want in (
                 ("loan", counted_loan, opening.loan_bag(cycle.share_value)),
-                ("social", counted_social, opening.social_fund)):
+                ("social", counted_social, opening.social_bag())):
             if counted != want:
                 raise DomainError(_l(
                     "The %(bag)s holds %(counted)s as counted by the key-holders, but the "
@@ -413,6 +449,8 @@ def activate(session: Session, cycle: SavingsCycle, group: Group, *,
                     bag=_bag_name(bag),
                     counted=fmt_money(counted, group.currency) if counted is not None else "—",
                     expected=fmt_money(want, group.currency)), field=f"counted_{bag}")
+        _confirm(session, None, cycle, opening_subject(cycle), key_holder_ids, actor,
+                 actor_membership, cycle.confirmations_required)
     cycle.state = ACTIVE
     cycle.activated_at = utcnow()
     session.flush()
@@ -504,6 +542,7 @@ class MeetingEntries:
     write_offs: dict[int, list[SavingsLoan]] = field(default_factory=lambda: defaultdict(list))
     differences: dict[int, list[CashDifference]] = field(
         default_factory=lambda: defaultdict(list))
+    corrections: dict[int, list[Correction]] = field(default_factory=lambda: defaultdict(list))
 
 
 def meeting_entries(session: Session, meetings: Sequence[SavingsMeeting]) -> MeetingEntries:
@@ -539,6 +578,9 @@ def meeting_entries(session: Session, meetings: Sequence[SavingsMeeting]) -> Mee
     for d in session.scalars(select(CashDifference).where(CashDifference.meeting_id.in_(ids))
                              .order_by(CashDifference.id)):
         out.differences[d.meeting_id].append(d)
+    for c in session.scalars(select(Correction).where(Correction.meeting_id.in_(ids))
+                             .order_by(Correction.id)):
+        out.corrections[c.meeting_id].append(c)
     return out
 
 
@@ -633,28 +675,51 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
     for mtg in raw_meetings:
         mtg["shares"] = [mtg["shares"][members.index(m)] for m in joined_members]
     try:
-        result = domain.preview(scenario, _opening(cycle, joined_members, ids))
+        result = domain.preview(scenario, _opening(session, cycle, joined_members, ids),
+                                _corrections(meetings, entries, ids))
     except domain.ScenarioError as error:
         raise _domain_error(error, group.currency, meetings, by_id) from None
     return Run(cycle=cycle, members=joined_members, meetings=meetings, ids=ids,
                scenario=scenario, result=result)
 
 
+def _corrections(meetings: Sequence[SavingsMeeting], entries: MeetingEntries,
+                 ids: dict[int, str]) -> dict[int, list[domain.Correction]]:
+    """The meetings' corrections as the engine takes them, by meeting index."""
+    out: dict[int, list[domain.Correction]] = {}
+    for k, meeting in enumerate(meetings):
+        rows = entries.corrections[meeting.id]
+        if rows:
+            out[k] = [domain.ShareAdjustment(ids[c.cycle_member_id], c.shares, c.reason)
+                      if c.kind == "shares" else
+                      domain.InterestWaiver(ids[c.cycle_member_id], c.amount, c.reason)
+                      for c in rows]
+    return out
+
+
 def _due_dates(text: str) -> tuple[date, ...]:
     return tuple(date.fromisoformat(d) for d in text.split(",") if d.strip())
 
 
-def _opening(cycle: SavingsCycle, members: Sequence[CycleMember], ids: dict[int, str]
-             ) -> domain.Opening | None:
+def _opening(session: Session | None, cycle: SavingsCycle, members: Sequence[CycleMember],
+             ids: dict[int, str]) -> domain.Opening | None:
     """What a group that adopted Coop mid-cycle brought from its paper books."""
     if not cycle.adopted_mid_cycle:
         return None
+    codes = {t.id: t.code for t in cycle.fine_types}
+    owed: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for fine in (session.scalars(select(Fine).where(
+            Fine.cycle_member_id.in_([m.id for m in members]), Fine.meeting_id.is_(None))
+            .order_by(Fine.id)) if session is not None else ()):
+        owed[fine.cycle_member_id].append((codes[fine.fine_type_id], fine.amount))
     return domain.Opening(
         members={ids[m.id]: domain.OpeningMember(
             shares=m.opening_shares, loan_principal=m.opening_loan_principal,
-            loan_interest=m.opening_loan_interest, due_dates=_due_dates(m.opening_due_dates))
+            loan_interest=m.opening_loan_interest, due_dates=_due_dates(m.opening_due_dates),
+            fines=tuple(owed[m.id]))
             for m in members if m.joined_meeting_no == 1},
-        income=cycle.opening_income, social_fund=cycle.opening_social)
+        income=cycle.opening_income, social_fund=cycle.opening_social,
+        fine_funds={t.code: t.to_fund for t in cycle.fine_types})
 
 
 def _domain_error(error: domain.ScenarioError, currency: str,
@@ -831,13 +896,16 @@ def add_fine(session: Session, meeting: SavingsMeeting, group: Group, *, member_
 
 def _earliest_due(session: Session, meeting: SavingsMeeting, member: CycleMember,
                   fine_type_id: int) -> Fine:
-    fine = session.scalar(select(Fine).join(SavingsMeeting, SavingsMeeting.id == Fine.meeting_id)
+    # A fine owed from the paper books (no meeting) comes first.
+    fine = session.scalar(select(Fine).outerjoin(SavingsMeeting,
+                                                 SavingsMeeting.id == Fine.meeting_id)
                           .where(Fine.cycle_member_id == member.id,
                                  Fine.fine_type_id == fine_type_id,
                                  Fine.paid_meeting_id.is_(None),
                                  Fine.waived_meeting_id.is_(None),
-                                 SavingsMeeting.number < meeting.number)
-                          .order_by(SavingsMeeting.number, Fine.id).limit(1))
+                                 Fine.meeting_id.is_(None)
+                                 | (SavingsMeeting.number < meeting.number))
+                          .order_by(func.coalesce(SavingsMeeting.number, 0), Fine.id).limit(1))
     if fine is None:
         raise DomainError(_l("%(name)s owes no fine of this kind.", name=member.name),
                           field="fine_type")
@@ -912,6 +980,37 @@ def add_write_off(session: Session, meeting: SavingsMeeting, group: Group, *, me
     return check_meeting(session, meeting, group)
 
 
+def add_share_adjustment(session: Session, meeting: SavingsMeeting, group: Group, *,
+                         member_id: int, shares: int, reason: str) -> Run:
+    """A mistake in an older meeting's shares, corrected at this one (§5.4):
+    older meetings are never changed. Confirmed with the close by two
+    key-holders at least; her shares may not fall below none."""
+    _editable(session, meeting)
+    member = _member_of_meeting(session, meeting, member_id)
+    if shares == 0:
+        raise DomainError(_l("More or fewer shares: not zero."), field="shares")
+    if len(reason.strip()) < 5:
+        raise DomainError(_l("Say why, in five letters at least."), field="reason")
+    session.add(Correction(meeting_id=meeting.id, cycle_member_id=member.id, kind="shares",
+                           shares=shares, amount=0, reason=reason.strip()[:500]))
+    return check_meeting(session, meeting, group)
+
+
+def add_interest_waiver(session: Session, meeting: SavingsMeeting, group: Group, *,
+                        member_id: int, amount: int, reason: str) -> Run:
+    """The group waives part of the interest charged on her loan and not yet
+    paid (§6.3); confirmed with the close by two key-holders at least."""
+    _editable(session, meeting)
+    member = _member_of_meeting(session, meeting, member_id)
+    if amount <= 0:
+        raise DomainError(_l("A waiver is more than zero."), field="amount")
+    if len(reason.strip()) < 5:
+        raise DomainError(_l("Say why, in five letters at least."), field="reason")
+    session.add(Correction(meeting_id=meeting.id, cycle_member_id=member.id, kind="interest",
+                           shares=0, amount=amount, reason=reason.strip()[:500]))
+    return check_meeting(session, meeting, group)
+
+
 def add_withdrawal(session: Session, meeting: SavingsMeeting, group: Group, *,
                    member_id: int) -> Run:
     _editable(session, meeting)
@@ -941,7 +1040,7 @@ def add_difference(session: Session, meeting: SavingsMeeting, group: Group, *, b
 
 
 ENTRY_KINDS = ("fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
-               "difference")
+               "difference", "share_adjustment", "interest_waiver")
 
 
 def remove_entry(session: Session, meeting: SavingsMeeting, group: Group, *, kind: str,
@@ -990,6 +1089,12 @@ def remove_entry(session: Session, meeting: SavingsMeeting, group: Group, *, kin
         if difference is None or difference.meeting_id != meeting.id:
             raise gone()
         session.delete(difference)
+    elif kind in ("share_adjustment", "interest_waiver"):
+        correction = session.get(Correction, entry_id)
+        if correction is None or correction.meeting_id != meeting.id or correction.kind != (
+                "shares" if kind == "share_adjustment" else "interest"):
+            raise gone()
+        session.delete(correction)
     else:
         raise gone()
     return check_meeting(session, meeting, group)
@@ -1013,11 +1118,23 @@ def expected_cash(run: Run, meeting: SavingsMeeting) -> dict[str, tuple[int, int
 # --------------------------------------------------------------------------
 
 
-def _confirm(session: Session, meeting: SavingsMeeting, cycle: SavingsCycle, subject: str,
-             key_holder_ids: Sequence[int], actor: User | None,
+def opening_subject(cycle: SavingsCycle) -> str:
+    """The subject of the key-holders' opening count of a cycle adopted mid-way."""
+    return f"opening:{cycle.id}"
+
+
+def opening_confirmations(session: Session, cycle: SavingsCycle) -> list[Confirmation]:
+    return list(session.scalars(select(Confirmation).where(
+        Confirmation.meeting_id.is_(None), Confirmation.group_id == cycle.group_id,
+        Confirmation.subject == opening_subject(cycle)).order_by(Confirmation.id)))
+
+
+def _confirm(session: Session, meeting: SavingsMeeting | None, cycle: SavingsCycle,
+             subject: str, key_holder_ids: Sequence[int], actor: User | None,
              actor_membership: Membership | None, needed: int) -> list[Confirmation]:
     """`needed` distinct key-holders of the cycle confirm; recorded by the
-    treasurer on behalf of those without a login (flagged)."""
+    treasurer on behalf of those without a login (flagged). No meeting: the
+    opening count of a cycle adopted mid-way."""
     holders = {h.id: h for h in cycle.key_holders}
     chosen = [i for i in key_holder_ids if i]
     if len(set(chosen)) != len(chosen):
@@ -1031,8 +1148,10 @@ def _confirm(session: Session, meeting: SavingsMeeting, cycle: SavingsCycle, sub
     for holder_id in chosen:
         holder = holders[holder_id]
         own = actor_membership is not None and actor_membership.id == holder.membership_id
-        row = Confirmation(group_id=cycle.group_id, meeting_id=meeting.id, subject=subject,
-                           closing=meeting.reopened, key_holder_id=holder.id,
+        row = Confirmation(group_id=cycle.group_id,
+                           meeting_id=meeting.id if meeting is not None else None,
+                           subject=subject, closing=meeting.reopened if meeting else 0,
+                           key_holder_id=holder.id,
                            on_behalf=not own, recorded_by_id=actor.id if actor else None)
         session.add(row)
         rows.append(row)
@@ -1128,6 +1247,15 @@ def _post_meeting(session: Session, group: Group, run: Run, meeting: SavingsMeet
         member = run.members[j]
         post(accounts.box_loan, acct(member.id), V * line["shares_bought"], "sg_shares")
         post(accounts.box_social, accounts.social, to_minor(line["social"]), "sg_social_in")
+    reasons = {(c.cycle_member_id, c.kind): c.reason for c in entries.corrections[meeting.id]}
+    for adjustment in figures.get("adjustments", []):
+        member = by_engine_id[adjustment["member"]]
+        amount = to_minor(adjustment["amount"])
+        reason = reasons.get((member.id, "shares"), "")
+        if amount > 0:
+            post(accounts.box_loan, acct(member.id), amount, "sg_adjustment", reason)
+        else:
+            post(acct(member.id), accounts.box_loan, -amount, "sg_adjustment", reason)
     loans_here = [loan for loan in run.result["loans"] if loan["meeting"] == k]
     for loan in loans_here:
         member = by_engine_id[loan["member"]]
@@ -1162,6 +1290,10 @@ def _post_meeting(session: Session, group: Group, run: Run, meeting: SavingsMeet
         fund = fine.fine_type.to_fund
         post(fund_account[fund], acct(fine.cycle_member_id, "sg_dues"), fine.amount,
              "sg_waiver", fine.waive_reason)
+    for waiver in figures.get("interest_waivers", []):
+        member = by_engine_id[waiver["member"]]
+        post(accounts.income, acct(member.id, "sg_loan"), to_minor(waiver["amount"]),
+             "sg_interest_waiver", reasons.get((member.id, "interest"), ""))
     for write_off in figures["write_offs"]:
         member = by_engine_id[write_off["member"]]
         post(accounts.income, acct(member.id, "sg_loan"),
@@ -1286,6 +1418,8 @@ def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, co
     if any(loan.principal > cycle.confirm_loans_above
            for loan in meeting_entries(session, [meeting]).loans[meeting.id]):
         needed = max(needed, 2)  # a loan above the group's limit: two keys (§6.1 rule 7)
+    if meeting_entries(session, [meeting]).corrections[meeting.id]:
+        needed = max(needed, 2)  # a correction of shares or interest: two keys (§5.4, §6.3)
     subject = "share_out" if meeting.kind == SHARE_OUT else "close"
     _confirm(session, meeting, cycle, subject, key_holder_ids, actor, actor_membership, needed)
     meeting.opening_loan_count = counts.opening_loan
@@ -1495,6 +1629,13 @@ def _sync(session: Session, cycle: SavingsCycle, run: Run | None, *, closed_thro
         if fine.meeting_id not in closed:
             fine.state = "draft"
         elif fine.paid_meeting_id in closed:
+            fine.state = "paid"
+        elif fine.waived_meeting_id in closed:
+            fine.state = "waived"
+        else:
+            fine.state = "due"
+    for fine in opening_fines(session, cycle):
+        if fine.paid_meeting_id in closed:
             fine.state = "paid"
         elif fine.waived_meeting_id in closed:
             fine.state = "waived"

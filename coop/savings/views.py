@@ -262,13 +262,19 @@ def cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
                 field.currency = g.group.currency
     opening_form.income.set_minor(cycle.opening_income or None)
     opening_form.social_fund.set_minor(cycle.opening_social or None)
+    activate_form.key_holders.choices = [(h.id, h.membership.user.name)
+                                         for h in cycle.key_holders]
     opening = savings.opening_of(db.session, cycle)
+    owed_fines = {f.cycle_member_id: f for f in savings.opening_fines(db.session, cycle)}
+    opening_confirmed = savings.opening_confirmations(db.session, cycle) \
+        if cycle.adopted_mid_cycle and cycle.state != savings.DRAFT else []
     me = savings.member_of(db.session, cycle, g.membership)
     return render_then_commit(
         "savings/cycle.html", group=g.group, cycle=cycle, members=members, meetings=meetings,
         run=run, projected=projected, enrol_form=enrol_form, keys_form=keys_form,
         open_form=open_form, opening_form=opening_form, activate_form=activate_form,
-        opening=opening, me=me, states=savings.CYCLE_STATE_NAMES,
+        opening=opening, owed_fines=owed_fines, opening_confirmed=opening_confirmed,
+        me=me, states=savings.CYCLE_STATE_NAMES,
         meeting_states=savings.MEETING_STATE_NAMES, version=version,
         share_out=db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)),
         sheet_ready=_sheet_ready(cycle, run))
@@ -364,7 +370,9 @@ def key_holders(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
 def activate(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
     def act(cycle: SavingsCycle, form: forms.ActivateForm) -> None:
         savings.activate(db.session, cycle, g.group, counted_loan=form.counted_loan.minor,
-                         counted_social=form.counted_social.minor)
+                         counted_social=form.counted_social.minor,
+                         key_holder_ids=form.key_holders.data or [], actor=_user(),
+                         actor_membership=g.membership)
         flash(_("The cycle runs: its settings are fixed until the share-out."), "success")
 
     return _cycle_action(cycle_id, forms.ActivateForm, act)
@@ -391,10 +399,15 @@ def opening(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
                 except ValueError:
                     raise DomainError(_("%(who)s: “%(text)s” is not a date like 2026-07-05.",
                                         who=member.name, text=text[:20])) from None
+            fine = amount("fines")
+            fines: tuple[tuple[int, int], ...] = ()
+            if fine:
+                text = request.form.get(f"fine_type_{member.id}", "").strip()
+                fines = ((int(text) if text.isdigit() and len(text) < 10 else 0, fine),)
             balances.append(savings.OpeningBalance(
                 member.id, _parse_int(request.form.get(f"shares_{member.id}", ""),
                                       member.name),
-                amount("principal"), amount("interest"), tuple(dates)))
+                amount("principal"), amount("interest"), tuple(dates), fines))
         savings.set_opening(db.session, cycle, g.group, balances=balances,
                             income=form.income.minor or 0,
                             social_fund=form.social_fund.minor or 0)
@@ -490,6 +503,8 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
                              ("waive", forms.WaiveFineForm), ("grant", forms.GrantForm),
                              ("loan", forms.LoanForm), ("write_off", forms.WriteOffForm),
                              ("withdrawal", forms.WithdrawalForm),
+                             ("adjustment", forms.ShareAdjustmentForm),
+                             ("interest_waiver", forms.InterestWaiverForm),
                              ("difference", forms.DifferenceForm),
                              ("close", forms.CloseForm), ("reopen", forms.ReopenForm),
                              ("file", forms.MeetingFileForm)):
@@ -699,6 +714,30 @@ def add_withdrawal(group_id: int, cycle_id: int, meeting_id: int):  # type: igno
         savings.add_withdrawal(db.session, meeting, g.group, member_id=form.member.data)
 
     return _meeting_action(cycle_id, meeting_id, forms.WithdrawalForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/"
+         "share-adjustments")
+@group_view(treasurer=True)
+def add_share_adjustment(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_share_adjustment(db.session, meeting, g.group, member_id=form.member.data,
+                                     shares=form.shares.data or 0,
+                                     reason=form.reason.data or "")
+
+    return _meeting_action(cycle_id, meeting_id, forms.ShareAdjustmentForm, act)
+
+
+@bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/"
+         "interest-waivers")
+@group_view(treasurer=True)
+def add_interest_waiver(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        savings.add_interest_waiver(db.session, meeting, g.group, member_id=form.member.data,
+                                    amount=form.amount.minor or 0,
+                                    reason=form.reason.data or "")
+
+    return _meeting_action(cycle_id, meeting_id, forms.InterestWaiverForm, act)
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/differences")

@@ -716,7 +716,9 @@ def case_savings_activate(s: Session) -> Case:
     return Case(f"/groups/{group.id}/savings/{cycle.id}/activate",
                 _savings_counter("SavingsCycle", SavingsCycle.state == "active"), group.id,
                 data={"version": str(cycle.version), "counted_loan": "810",
-                      "counted_social": "5"}, login=treasurer.user.email)
+                      "counted_social": "5",
+                      "key_holders": [str(h.id) for h in cycle.key_holders][:2]},
+                login=treasurer.user.email)
 def _savings_meeting(s: Session, *, closed: bool) -> SimpleNamespace:
     """Example 01's first meeting (Айгүл borrows 730.00), open or closed."""
     from coop.savings import services as savings
@@ -1011,10 +1013,10 @@ NOT_MONEY: dict[str, str] = {
     "api.save_savings_register": SAVINGS_DRAFT + "; each line replaces the member's line",
     **{f"api.add_savings_{kind}": SAVINGS_DRAFT for kind in (
         "fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
-        "difference")},
+        "difference", "share_adjustment", "interest_waiver")},
     **{f"api.remove_savings_{kind}": "takes back " + SAVINGS_DRAFT for kind in (
         "fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
-        "difference")},
+        "difference", "share_adjustment", "interest_waiver")},
     "equipment.new_asset": "adds equipment and its owners' shares; no money moves",
     "equipment.edit_asset": "changes equipment's details and fee; no money moves",
     "equipment.set_state": "available, in repair or retired",
@@ -1081,6 +1083,8 @@ NOT_MONEY: dict[str, str] = {
     "savings.pay_fine": SAVINGS_DRAFT,
     "savings.waive_fine": SAVINGS_DRAFT,
     "savings.add_write_off": SAVINGS_DRAFT,
+    "savings.add_share_adjustment": SAVINGS_DRAFT,
+    "savings.add_interest_waiver": SAVINGS_DRAFT,
     "savings.add_withdrawal": SAVINGS_DRAFT,
     "savings.add_difference": SAVINGS_DRAFT,
     "savings.remove_entry": SAVINGS_DRAFT,
