@@ -165,3 +165,40 @@ def test_the_paper_form_is_entered_all_or_nothing(client: FlaskClient, session: 
     shares = sorted(a.shares for a in session.scalars(select(Attendance).where(
         Attendance.meeting_id == meeting.id)))
     assert shares == [2, 3, 4, 5, 5]
+
+
+def test_corrections_on_the_meeting_page_in_russian(client: FlaskClient,
+                                                   session: Session) -> None:
+    """A share corrected and interest waived at meeting 2: listed on the page;
+    a share correction below none refused in Russian with nothing written."""
+    from coop.savings.models import Correction
+
+    world = _world(session, meetings=2)
+    meeting = world.meetings[1]
+    url = _meeting_url(world, meeting)
+    login(client, world.treasurer.user.email, PASSWORD)
+    _ru(client)
+    page = client.get(url).get_data(as_text=True)
+    assert "Исправить прежнее собрание" in page and "Простить проценты по займу" in page
+    token = csrf_token(client, url)
+    refused = client.post(f"{url}/share-adjustments", data={
+        "csrf_token": token, "version": _version(page),
+        "member": str(world.member("Элмира").id), "shares": "-9",
+        "reason": "лишние доли на встрече 1"})
+    text = refused.get_data(as_text=True).replace("\u00a0", " ")
+    assert refused.status_code == 422 and "меньше нуля быть не может" in text
+    assert _count(session, Correction) == 0
+    done = client.post(f"{url}/share-adjustments", data={
+        "csrf_token": token, "version": _version(page),
+        "member": str(world.member("Бермет").id), "shares": "-1",
+        "reason": "на встрече 1 записали лишнюю долю"})
+    assert done.status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    waived = client.post(f"{url}/interest-waivers", data={
+        "csrf_token": token, "version": _version(page),
+        "member": str(world.member("Айгүл").id), "amount": "10", "reason": "болела весь месяц"})
+    assert waived.status_code == 303
+    page = client.get(url).get_data(as_text=True).replace("\u00a0", " ")
+    assert "Исправление долей:" in page and "-1" in page
+    assert "Прощены проценты:" in page and "10,00" in page
+    assert _count(session, Correction) == 2
