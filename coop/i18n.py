@@ -157,6 +157,11 @@ def fmt_date(value: date | datetime | None) -> str:
     return format_date(value, pattern)
 
 
+def fmt_month(year: int, month: int) -> str:
+    """A month as people say it: 'ноябрь 2026', 'November 2026'."""
+    return format_date(date(year, month, 1), "LLLL y")
+
+
 def fmt_timestamp(value: datetime) -> str:
     """A moment kept in naive UTC, in the group's time zone, for CSV files:
     '2026-12-02 18:00' (sorts as text, reads everywhere)."""

@@ -17,11 +17,12 @@ from coop.api.inputs import json_body, paginate
 from coop.api.views import api_route, created
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.groups.access import group_view, member_in_group
+from coop.groups.access import member_in_group
 from coop.groups.models import Membership
 from coop.i18n import local_today
 from coop.security import MAX_ID
 from coop.timebank import services as tb
+from coop.timebank.access import timebank_view
 from coop.timebank.models import POST_KINDS, TRANSFER_KINDS, TRANSFER_STATES, TimeTransfer
 
 ID, DAY, TEXT, FLAG = openapi.ID, openapi.DAY, openapi.TEXT, openapi.FLAG
@@ -116,7 +117,7 @@ def _member(body: inputs.Body, name: str) -> Membership | None:
 @api_route("/groups/<int:group_id>/timebank/posts", summary="The time bank's active offers "
            "and requests", tags=["timebank"], response="TimePost", paginated=True,
            errors=(404, 422))
-@group_view()
+@timebank_view()
 def timebank_posts(group_id: int):  # type: ignore[no-untyped-def]
     tb.enabled(db.session, g.group)
     return jsonify(paginate(tb.list_posts(db.session, g.group), _post))
@@ -125,7 +126,7 @@ def timebank_posts(group_id: int):  # type: ignore[no-untyped-def]
 @api_route("/groups/<int:group_id>/timebank/posts", "POST", summary="Offer help or ask for "
            "it on the time bank's board", tags=["timebank"], body="NewTimePost",
            response="TimePost", status=201, errors=(400, 403, 404, 413, 415, 422))
-@group_view()
+@timebank_view()
 def timebank_add_post(group_id: int):  # type: ignore[no-untyped-def]
     if g.membership is None:
         abort(403)
@@ -147,11 +148,11 @@ def timebank_add_post(group_id: int):  # type: ignore[no-untyped-def]
 @api_route("/groups/<int:group_id>/timebank/transfers", summary="Time transfers: all for "
            "the coordinator, hers for a member, newest first", tags=["timebank"],
            response="TimeTransfer", paginated=True, errors=(404, 422))
-@group_view()
+@timebank_view()
 def timebank_transfers(group_id: int):  # type: ignore[no-untyped-def]
     tb.enabled(db.session, g.group)
     where: list[object] = []
-    if not g.is_treasurer:
+    if not g.is_coordinator:
         if g.membership is None:
             abort(404)
         mine = tb.member_account(db.session, g.membership)
@@ -172,7 +173,7 @@ def timebank_transfers(group_id: int):  # type: ignore[no-untyped-def]
                        "confirmed transfer; she who is the payee a pending one; the "
                        "coordinator any. Send a unique Idempotency-Key: the same transfer "
                        "sent again is recorded once (200, the first one).")
-@group_view()
+@timebank_view()
 def timebank_record(group_id: int):  # type: ignore[no-untyped-def]
     key = inputs.idempotency_key()
     body = json_body().only("payer_id", "payee_id", "hours", "category_id", "post_id",
@@ -213,7 +214,7 @@ def timebank_record(group_id: int):  # type: ignore[no-untyped-def]
            summary="Confirm a pending transfer (she who received the help, or the "
            "coordinator); again: nothing more", tags=["timebank"], response="TimeTransfer",
            errors=(403, 404, 409, 422))
-@group_view()
+@timebank_view()
 def timebank_confirm(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     transfer = _found(transfer_id)
     tb.confirm_transfer(db.session, g.group, transfer, actor=current_user)
@@ -225,7 +226,7 @@ def timebank_confirm(group_id: int, transfer_id: int):  # type: ignore[no-untype
            summary="Reject a pending transfer, with a reason", tags=["timebank"],
            body="TimeReason", response="TimeTransfer",
            errors=(400, 403, 404, 409, 413, 415, 422))
-@group_view()
+@timebank_view()
 def timebank_reject(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     transfer = _found(transfer_id)
     body = json_body().only("reason")
@@ -239,7 +240,7 @@ def timebank_reject(group_id: int, transfer_id: int):  # type: ignore[no-untyped
            summary="Correct a confirmed transfer by its reversal (coordinator)",
            tags=["timebank"], body="TimeReason", response="TimeTransfer", status=201,
            idempotent=True, errors=(400, 403, 404, 409, 413, 415, 422))
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def timebank_reverse(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     transfer = _found(transfer_id)
     key = inputs.idempotency_key()
@@ -267,10 +268,10 @@ def timebank_reverse(group_id: int, transfer_id: int):  # type: ignore[no-untype
            "(her own, or any for the coordinator)", tags=["timebank"],
            response="TimeStatementLine", paginated="TimeStatement", errors=(404, 422),
            period=True)
-@group_view()
+@timebank_view()
 def timebank_statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     tb.enabled(db.session, g.group)
-    if not g.is_treasurer and (g.membership is None or g.membership.id != membership_id):
+    if not g.is_coordinator and (g.membership is None or g.membership.id != membership_id):
         abort(404)
     member = member_in_group(g.group, membership_id)
     found = tb.statement(db.session, g.group, member, start=inputs.query_day("from"),
@@ -290,7 +291,7 @@ def timebank_statement(group_id: int, membership_id: int):  # type: ignore[no-un
 @api_route("/groups/<int:group_id>/timebank/balances", summary="Every member's time balance "
            "with soft-limit flags, and the bank's (coordinator)", tags=["timebank"],
            response="TimeBalance", paginated="TimeBalances", errors=(403, 404, 422))
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def timebank_balances(group_id: int):  # type: ignore[no-untyped-def]
     settings = tb.enabled(db.session, g.group)
     rows = tb.member_rows(db.session, g.group, settings)

@@ -23,7 +23,7 @@ from coop.documents.parts import facts, meta, title
 from coop.documents.pdf import para, styles
 from coop.documents.services import group_info, language, member_language
 from coop.groups.models import Group, Membership
-from coop.i18n import current_locale, fmt_date, local_today
+from coop.i18n import current_locale, fmt_date, fmt_month, local_today
 from coop.timebank import services as tb
 
 
@@ -77,9 +77,8 @@ def build_statement(data: StatementPdf) -> bytes:
         for line in st.lines:
             t = line.row.transfer
             what = [para(f"{line.other} · {line.row.category}", s.cell)]
-            how = tb.recorded_as(t)
-            if how:
-                what.append(para(how, s.why))
+            if line.row.mark:
+                what.append(para(line.row.mark, s.why))
             if t.note:
                 what.append(para(t.note, s.why))
             sign = "+" if line.minutes > 0 else ""
@@ -123,9 +122,9 @@ def build_register(data: RegisterPdf) -> bytes:
         s, width = styles(), pdf.frame_width()
         reg = data.register
         heading = _("Time bank register")
-        month = fmt_date(date(reg.year, reg.month, 1))
+        month = fmt_month(reg.year, reg.month)
         story: list[Flowable] = [
-            title(heading, f"{reg.month:02d}.{reg.year}"),
+            title(heading, month),
             facts([(_("Month"), month), (_("Printed on"), fmt_date(data.stamp.issued_on))],
                   width), pdf.gap(3)]
         rows: list[list[Any]] = [[para(h, s.head) for h in (

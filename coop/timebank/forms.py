@@ -4,12 +4,20 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileSize
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from coop.errors import DomainError
 from coop.forms import Form, choices
 from coop.ledger.forms import OnceForm
+from coop.sales.forms import to_id
 from coop.security import MAX_ID
 
 BATCH_LINES = 8
@@ -169,3 +177,11 @@ class SettingsForm(Form):
     start_credit_hours = HoursField(_l("Start credit for each member (hours, empty: none)"))
     provider_may_record = BooleanField(_l("The one who gave help may record it (the other "
                                           "confirms)"))
+
+
+class CoordinatorsForm(Form):
+    """Which members keep the register beside the treasurer (choices: the
+    group's active members who are not treasurers, set by the view)."""
+
+    coordinators = SelectMultipleField(_l("Coordinators of the time bank"), coerce=to_id,
+                                       validate_choice=False)

@@ -182,3 +182,18 @@ class TimeMovement(db.Model):  # type: ignore[name-defined,misc]
     transfer_id: Mapped[int] = mapped_column(ForeignKey("time_transfers.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("time_accounts.id"), index=True)
     minutes: Mapped[int]
+
+
+class TimeCoordinator(db.Model):  # type: ignore[name-defined,misc]
+    """A member the treasurer made a coordinator of the time bank: she keeps
+    the register (paper slips, batches, imports), confirms and corrects
+    records, and sees the bank's reports; nothing else of the treasurer's.
+    The treasurer is a coordinator without a row here."""
+
+    __tablename__ = "time_coordinators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -33,6 +33,7 @@ from coop.timebank.models import (
     TimeBankSettings,
     TimeBatch,
     TimeCategory,
+    TimeCoordinator,
     TimeMovement,
     TimePost,
     TimeTransfer,
@@ -152,7 +153,7 @@ def enabled(session: Session, group: Group) -> TimeBankSettings:
 def save_settings(session: Session, group: Group, actor: User, **values: object
                   ) -> TimeBankSettings:
     """Open the time bank (defaults of the spec) or change its rules."""
-    _require_coordinator(session, group, actor)
+    _require_treasurer(session, group, actor)
     settings = settings_of(session, group)
     if settings is None:
         settings = TimeBankSettings(group_id=group.id)
@@ -203,7 +204,7 @@ def lock_bank(session: Session, group_id: int) -> TimeBankSettings:
 # --------------------------------------------------------------------------
 
 
-def is_coordinator(session: Session, group: Group, user: User) -> bool:
+def is_treasurer(session: Session, group: Group, user: User) -> bool:
     if getattr(user, "is_admin", False):
         return True
     return bool(session.scalar(select(Membership.id).where(
@@ -211,9 +212,59 @@ def is_coordinator(session: Session, group: Group, user: User) -> bool:
         Membership.active.is_(True), Membership.role == "treasurer")))
 
 
+def is_coordinator(session: Session, group: Group, user: User) -> bool:
+    """The treasurer, or an active member she made a coordinator of the time
+    bank: read afresh on every request, so taking it away counts at once."""
+    if is_treasurer(session, group, user):
+        return True
+    return bool(session.scalar(
+        select(TimeCoordinator.id).join(Membership, Membership.id == TimeCoordinator.membership_id)
+        .where(TimeCoordinator.group_id == group.id, Membership.group_id == group.id,
+               Membership.user_id == user.id, Membership.active.is_(True))))
+
+
+def _require_treasurer(session: Session, group: Group, user: User) -> None:
+    if not is_treasurer(session, group, user):
+        raise NotAllowed(_l("Only the group's treasurer can do this."))
+
+
 def _require_coordinator(session: Session, group: Group, user: User) -> None:
     if not is_coordinator(session, group, user):
-        raise NotAllowed(_l("Only the group's coordinator (treasurer) can do this."))
+        raise NotAllowed(_l("Only a coordinator of the time bank (or the treasurer) can do "
+                            "this."))
+
+
+def coordinator_ids(session: Session, group: Group) -> set[int]:
+    """The memberships the treasurer made coordinators of the time bank."""
+    return set(session.scalars(select(TimeCoordinator.membership_id).where(
+        TimeCoordinator.group_id == group.id)))
+
+
+def set_coordinators(session: Session, group: Group, membership_ids: Sequence[int], *,
+                     actor: User) -> None:
+    """The treasurer designates the time bank's coordinators: exactly these
+    members (active, of this group, not treasurers: they are already)."""
+    _require_treasurer(session, group, actor)
+    wanted = set(membership_ids)
+    members = {m.id: m for m in session.scalars(select(Membership).where(
+        Membership.group_id == group.id, Membership.id.in_(wanted)))} if wanted else {}
+    for membership_id in sorted(wanted):
+        member = members.get(membership_id)
+        if member is None:
+            raise DomainError(_l("This member is not in the group."), field="coordinators")
+        if not member.active:
+            raise DomainError(_l("%(name)s is no longer an active member.",
+                                 name=member.user.name), field="coordinators")
+    wanted = {i for i in wanted if members[i].role != "treasurer"}
+    current = {c.membership_id: c for c in session.scalars(select(TimeCoordinator).where(
+        TimeCoordinator.group_id == group.id))}
+    for membership_id, row in current.items():
+        if membership_id not in wanted:
+            session.delete(row)
+    for membership_id in sorted(wanted - current.keys()):
+        session.add(TimeCoordinator(group_id=group.id, membership_id=membership_id,
+                                    created_by_id=actor.id))
+    session.flush()
 
 
 # --------------------------------------------------------------------------
@@ -869,6 +920,21 @@ class TransferRow:
     payee_membership_id: int | None
     category: str
     reversed_by: int | None  # the number of its reversal
+    reverses_number: int | None = None  # for a reversal: the number it corrects
+
+    @property
+    def mark(self) -> str:
+        """How it came and where it stands, in a few words for a list."""
+        t = self.transfer
+        marks = [str(STATE_NAMES[t.state])] if t.state != "confirmed" else []
+        how = recorded_as(t)
+        if t.kind == "reversal" and self.reverses_number:
+            how = _("correction of №%(number)d", number=self.reverses_number)
+        if how:
+            marks.append(how)
+        if self.reversed_by:
+            marks.append(_("corrected by №%(number)d", number=self.reversed_by))
+        return " · ".join(marks)
 
 
 def _bank_name() -> str:
@@ -882,11 +948,11 @@ def transfer_rows(session: Session, group: Group, *, where: Sequence[object] = (
     payer_acc, payee_acc = aliased(TimeAccount), aliased(TimeAccount)
     payer_m, payee_m = aliased(Membership), aliased(Membership)
     payer_u, payee_u = aliased(User), aliased(User)
-    reversal = aliased(TimeTransfer)
+    reversal, original = aliased(TimeTransfer), aliased(TimeTransfer)
     order = (TimeTransfer.number.desc(),) if newest_first else (
         TimeTransfer.date_of_service, TimeTransfer.number)
     query = (select(TimeTransfer, payer_u.name, payee_u.name, payer_m.id, payee_m.id,
-                    reversal.number)
+                    reversal.number, original.number)
              .join(payer_acc, payer_acc.id == TimeTransfer.from_account_id)
              .join(payee_acc, payee_acc.id == TimeTransfer.to_account_id)
              .outerjoin(payer_m, payer_m.id == payer_acc.membership_id)
@@ -894,13 +960,14 @@ def transfer_rows(session: Session, group: Group, *, where: Sequence[object] = (
              .outerjoin(payer_u, payer_u.id == payer_m.user_id)
              .outerjoin(payee_u, payee_u.id == payee_m.user_id)
              .outerjoin(reversal, reversal.reverses_id == TimeTransfer.id)
+             .outerjoin(original, original.id == TimeTransfer.reverses_id)
              .where(TimeTransfer.group_id == group.id, *where).order_by(*order))
     if limit is not None:
         query = query.limit(limit).offset(offset)
     names, bank = category_names(session), _bank_name()
     return [TransferRow(t, payer or bank, payee or bank, payer_id, payee_id,
-                        names.get(t.category_id, ""), rev)
-            for t, payer, payee, payer_id, payee_id, rev in session.execute(query)]
+                        names.get(t.category_id, ""), rev, orig)
+            for t, payer, payee, payer_id, payee_id, rev, orig in session.execute(query)]
 
 
 def pending_rows(session: Session, group: Group, membership: Membership | None, *,

@@ -19,16 +19,18 @@ from coop.csv_export import csv_bytes, csv_date
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import apply_domain_error, choices
-from coop.groups.access import group_view, member_in_group
+from coop.groups.access import member_in_group
 from coop.groups.models import Membership
-from coop.i18n import current_locale, fmt_date, local_today
+from coop.i18n import current_locale, fmt_date, fmt_month, local_today
 from coop.ledger.views import once, when
 from coop.timebank import builders, domain
 from coop.timebank import services as tb
+from coop.timebank.access import timebank_view
 from coop.timebank.forms import (
     BATCH_LINES,
     MAX_UPLOAD_BYTES,
     BatchForm,
+    CoordinatorsForm,
     ImportForm,
     PostForm,
     RecordForm,
@@ -52,7 +54,7 @@ def hours_filter(minutes: int | None) -> str:
 def _settings(*, coordinator_may_open: bool = False) -> TimeBankSettings | None:
     settings = tb.settings_of(db.session, g.group)
     if settings is None or not settings.enabled:
-        if coordinator_may_open and g.is_treasurer:
+        if coordinator_may_open and g.is_treasurer:  # she opens it in the settings
             return None
         abort(404)
     return settings
@@ -101,7 +103,7 @@ def _quiet(build):  # type: ignore[no-untyped-def]
 
 
 def _membership_or_404(membership_id: int) -> Membership:
-    if not g.is_treasurer and (g.membership is None or g.membership.id != membership_id):
+    if not g.is_coordinator and (g.membership is None or g.membership.id != membership_id):
         abort(404)
     return member_in_group(g.group, membership_id)
 
@@ -119,7 +121,7 @@ def _transfer_or_404(transfer_id: int) -> TimeTransfer:
 
 
 @bp.get("/groups/<int:group_id>/timebank")
-@group_view()
+@timebank_view()
 def home(group_id: int):  # type: ignore[no-untyped-def]
     settings = _settings(coordinator_may_open=True)
     if settings is None:
@@ -133,7 +135,7 @@ def home(group_id: int):  # type: ignore[no-untyped-def]
     if g.membership is not None:
         balance = tb.member_balance(db.session, g.membership)
         flag = domain.soft_flag(balance, tb.rules_of(settings))
-    pending = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_treasurer)
+    pending = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_coordinator)
     return _page("home.html", posts=posts, balance=balance, flag=flag, settings=settings,
                  kind=kind, category_id=category_id, search=search,
                  categories=tb.categories(db.session), locale=current_locale(),
@@ -141,7 +143,7 @@ def home(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<int:group_id>/timebank/posts/new")
-@group_view()
+@timebank_view()
 def new_post(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = PostForm(formdata=None)
@@ -151,7 +153,7 @@ def new_post(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/posts")
-@group_view()
+@timebank_view()
 def add_post(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = PostForm()
@@ -174,7 +176,7 @@ def add_post(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/posts/<int:post_id>/close")
-@group_view()
+@timebank_view()
 def close_post(group_id: int, post_id: int):  # type: ignore[no-untyped-def]
     _settings()
     post = tb.post_in_group(db.session, g.group, post_id)
@@ -200,7 +202,7 @@ def _record_choices(form: RecordForm) -> None:
 
 
 @bp.get("/groups/<int:group_id>/timebank/record")
-@group_view()
+@timebank_view()
 def record_form(group_id: int):  # type: ignore[no-untyped-def]
     settings = _settings()
     if g.membership is None:
@@ -215,7 +217,7 @@ def record_form(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/record")
-@group_view()
+@timebank_view()
 def record(group_id: int):  # type: ignore[no-untyped-def]
     settings = _settings()
     me = g.membership
@@ -247,7 +249,8 @@ def record(group_id: int):  # type: ignore[no-untyped-def]
     return once(form, earlier=lambda key: tb.transfer_by_key(db.session, g.group.id, key),
                 recent=lambda: _same_help(_quiet(line)), record=save, member=me,
                 failed=failed,
-                back=url_for("timebank.statement", group_id=group_id, membership_id=me.id),
+                back=url_for("timebank.pending", group_id=group_id) if gave else
+                url_for("timebank.statement", group_id=group_id, membership_id=me.id),
                 done=lambda: _("Recorded. It waits for her confirmation.") if gave
                 else _("Recorded and counted."))
 
@@ -258,16 +261,16 @@ def record(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<int:group_id>/timebank/pending")
-@group_view()
+@timebank_view()
 def pending(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
-    rows = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_treasurer)
+    rows = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_coordinator)
     mine = g.membership.id if g.membership else None
     return _page("pending.html", rows=rows, mine=mine, reject_form=RejectForm(formdata=None))
 
 
 @bp.post("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>/confirm")
-@group_view()
+@timebank_view()
 def confirm(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     _settings()
     transfer = _transfer_or_404(transfer_id)
@@ -280,13 +283,13 @@ def confirm(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>/reject")
-@group_view()
+@timebank_view()
 def reject(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     _settings()
     transfer = _transfer_or_404(transfer_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        rows = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_treasurer)
+        rows = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_coordinator)
         return _page("pending.html", 422, rows=rows, reject_form=form,
                      mine=g.membership.id if g.membership else None, failed_id=transfer.id)
     done = tb.reject_transfer(db.session, g.group, transfer, actor=current_user,
@@ -298,13 +301,13 @@ def reject(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>")
-@group_view()
+@timebank_view()
 def transfer(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     _settings()
     found = _transfer_or_404(transfer_id)
     [row] = tb.transfer_rows(db.session, g.group, where=[TimeTransfer.id == found.id])
     mine = g.membership.id if g.membership else None
-    if not g.is_treasurer and mine not in (row.payer_membership_id, row.payee_membership_id):
+    if not g.is_coordinator and mine not in (row.payer_membership_id, row.payee_membership_id):
         abort(404)
     form = ReverseForm(formdata=None)
     form.new_key()
@@ -313,7 +316,7 @@ def transfer(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>/reverse")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def reverse(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     _settings()
     found = _transfer_or_404(transfer_id)
@@ -358,7 +361,7 @@ def _day(name: str) -> date | None:
 
 
 @bp.get("/groups/<int:group_id>/timebank/members/<int:membership_id>")
-@group_view()
+@timebank_view()
 def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     settings = _settings()
     member = _membership_or_404(membership_id)
@@ -375,7 +378,7 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
 
 
 @bp.get("/groups/<int:group_id>/timebank/members/<int:membership_id>/statement.pdf")
-@group_view()
+@timebank_view()
 def statement_pdf(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     _settings()
     member = _membership_or_404(membership_id)
@@ -418,7 +421,7 @@ def _numbered(number: int | None, field: str) -> Membership | None:
 
 
 @bp.get("/groups/<int:group_id>/timebank/register")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def register_form(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = RegisterForm(formdata=None)
@@ -429,7 +432,7 @@ def register_form(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/register")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def register_entry(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = RegisterForm()
@@ -477,7 +480,7 @@ def _batch_lines(form: BatchForm) -> tuple[list[tb.Line], list[tuple[int, str]]]
 
 
 @bp.get("/groups/<int:group_id>/timebank/batch")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def batch_form(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = BatchForm(formdata=None)
@@ -488,7 +491,7 @@ def batch_form(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/batch")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def batch(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = BatchForm()
@@ -519,7 +522,7 @@ def batch(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<int:group_id>/timebank/import")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def import_form(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = ImportForm(formdata=None)
@@ -529,7 +532,7 @@ def import_form(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/import")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def import_register(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     form = ImportForm()
@@ -559,7 +562,7 @@ def import_register(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/groups/<int:group_id>/timebank/start-credits")
-@group_view(treasurer=True)
+@timebank_view(treasurer=True)
 def start_credits(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     count = tb.grant_start_credits(db.session, g.group, actor=current_user)
@@ -580,26 +583,32 @@ def _hours_or_none(field, negative: bool = False) -> int | None:  # type: ignore
     return -field.minutes if negative else field.minutes
 
 
+def _filled_settings_form(current: TimeBankSettings | None) -> SettingsForm:
+    """The settings form showing the rules in force (the spec's defaults first)."""
+    form = SettingsForm(formdata=None)
+    shown = current or TimeBankSettings(enabled=True, step_minutes=15,
+                                        max_minutes_per_transfer=720, floor_minutes=-600,
+                                        warn_below_minutes=-300, warn_above_minutes=2400,
+                                        start_credit_minutes=0, provider_may_record=True)
+    form.enabled.data = shown.enabled
+    form.step_minutes.data = shown.step_minutes
+    form.max_hours.data = domain.input_text(shown.max_minutes_per_transfer)
+    for name, value in (("floor_hours", shown.floor_minutes),
+                        ("warn_below_hours", shown.warn_below_minutes),
+                        ("warn_above_hours", shown.warn_above_minutes),
+                        ("start_credit_hours", shown.start_credit_minutes or None)):
+        form[name].data = domain.input_text(abs(value)) if value is not None else ""
+    form.provider_may_record.data = shown.provider_may_record
+    return form
+
+
 @bp.route("/groups/<int:group_id>/timebank/settings", methods=["GET", "POST"])
-@group_view(treasurer=True)
+@timebank_view(treasurer=True)
 def settings(group_id: int):  # type: ignore[no-untyped-def]
     current = tb.settings_of(db.session, g.group)
     form = SettingsForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
-        shown = current or TimeBankSettings(enabled=True, step_minutes=15,
-                                            max_minutes_per_transfer=720, floor_minutes=-600,
-                                            warn_below_minutes=-300, warn_above_minutes=2400,
-                                            start_credit_minutes=0, provider_may_record=True)
-        form.enabled.data = shown.enabled
-        form.step_minutes.data = shown.step_minutes
-        form.max_hours.data = domain.input_text(shown.max_minutes_per_transfer)
-        for name, value in (("floor_hours", shown.floor_minutes),
-                            ("warn_below_hours", shown.warn_below_minutes),
-                            ("warn_above_hours", shown.warn_above_minutes),
-                            ("start_credit_hours", shown.start_credit_minutes or None)):
-            form[name].data = domain.input_text(abs(value)) if value is not None else ""
-        form.provider_may_record.data = shown.provider_may_record
-        return _page("settings.html", form=form, current=current)
+        return _settings_page(_filled_settings_form(current), current)
     if form.validate_on_submit():
         try:
             tb.save_settings(
@@ -617,7 +626,44 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
         except DomainError as exc:
             db.session.rollback()
             apply_domain_error(form, exc)
-    return _page("settings.html", 422, form=form, current=current)
+    return _settings_page(form, current, status=422)
+
+
+def _designable() -> list[Membership]:
+    """The members the treasurer may make coordinators: active, not treasurers."""
+    return [m for m in db.session.scalars(select(Membership).where(
+        Membership.group_id == g.group.id, Membership.active.is_(True))
+        .order_by(Membership.id)) if m.role != "treasurer"]
+
+
+def _settings_page(form: SettingsForm, current: TimeBankSettings | None, *, status: int = 200,
+                   coordinators_form: CoordinatorsForm | None = None):  # type: ignore[no-untyped-def]
+    if coordinators_form is None:
+        coordinators_form = CoordinatorsForm(formdata=None)
+        coordinators_form.coordinators.data = sorted(tb.coordinator_ids(db.session, g.group))
+    return _page("settings.html", status, form=form, current=current,
+                 coordinators_form=coordinators_form, designable=_designable(),
+                 numbers=tb.number_of(db.session, g.group))
+
+
+@bp.post("/groups/<int:group_id>/timebank/coordinators")
+@timebank_view(treasurer=True)
+def coordinators(group_id: int):  # type: ignore[no-untyped-def]
+    current = _settings()
+    form = CoordinatorsForm()
+    if form.validate_on_submit():
+        try:
+            tb.set_coordinators(db.session, g.group,
+                                [i for i in form.coordinators.data or [] if i is not None],
+                                actor=current_user)
+            db.session.commit()
+            flash(_("The time bank's coordinators are saved."), "success")
+            return redirect(url_for("timebank.settings", group_id=group_id))
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+    return _settings_page(_filled_settings_form(current), current, status=422,
+                          coordinators_form=form)
 
 
 # --------------------------------------------------------------------------
@@ -626,13 +672,15 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<int:group_id>/timebank/reports")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def reports(group_id: int):  # type: ignore[no-untyped-def]
     settings = _settings()
     rows = tb.member_rows(db.session, g.group, settings)
     months, by_category = tb.category_months(db.session, g.group)
     total, bad = tb.check_sums(db.session, g.group)
+    month_names = {m: fmt_month(int(m[:4]), int(m[5:7])) for m in months}
     return _page("reports.html", rows=rows, months=months, by_category=by_category,
+                 month_names=month_names,
                  bank=tb.bank_balance(db.session, g.group), total=total, bad=bad,
                  settings=settings, inactive_days=tb.INACTIVE_DAYS,
                  month=local_today().strftime("%Y-%m"))
@@ -650,7 +698,7 @@ def _month() -> tuple[int, int]:
 
 
 @bp.get("/groups/<int:group_id>/timebank/register.pdf")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def register_pdf(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     year, month = _month()
@@ -661,7 +709,7 @@ def register_pdf(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<int:group_id>/timebank/board.pdf")
-@group_view()
+@timebank_view()
 def board_pdf(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     data = builders.board_data(db.session, g.group)
@@ -669,14 +717,14 @@ def board_pdf(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<int:group_id>/timebank/digest")
-@group_view()
+@timebank_view()
 def digest(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     return _page("digest.html", text=tb.weekly_digest(db.session, g.group))
 
 
 @bp.get("/groups/<int:group_id>/timebank/export.zip")
-@group_view(treasurer=True)
+@timebank_view(coordinator=True)
 def export(group_id: int):  # type: ignore[no-untyped-def]
     settings = _settings()
     language = g.group.language

@@ -133,9 +133,25 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         assert _transfers() == made
         assert figures(db.session, w) == (450, 150, -240, -360, 0)
 
-        # 4. the bank pays Aigul 1 h for the group's seed-sorting day (register, №0)
+        # the treasurer makes Bermet a coordinator of the time bank (settings page)
+        page = bermet.page
+        assert page.goto(f"{base}/register").status == 403
         page = boss.page
-        page.goto(f"{base}/register")
+        page.goto(f"{base}/settings")
+        page.locator(f"form[action$='/timebank/coordinators'] input[value='{w.bermet.id}']"
+                     ).check()
+        boss.no_sideways_scroll()
+        page.locator("form[action$='/timebank/coordinators'] button[type=submit]").click()
+        assert "Координаторы банка времени сохранены." in boss.main()
+        screenshot(page, "timebank-coordinators")
+
+        # 4. the bank pays Aigul 1 h for the group's seed-sorting day: Bermet enters
+        # the paper slip in the register (№0 is the bank)
+        page = bermet.page
+        page.goto(f"{base}")
+        page.click("main >> text=Журнал")
+        assert "Журнал: одна строка на каждую бумажную квитанцию" in bermet.main()
+        assert "Настройки банка времени" not in bermet.main()
         form = page.locator("form[action$='/timebank/register']")
         form.locator("input[name=receiver]").fill("0")
         form.locator("input[name=provider]").fill(str(numbers[w.aigul.id]))
@@ -143,8 +159,10 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         form.locator("select[name=category]").select_option(str(cat["group_work"]))
         form.locator("input[name=note]").fill("сортировка семян")
         form.locator("button[type=submit]").click()
-        assert "Строка записана за участницу и учтена." in boss.main()
+        assert "Строка записана за участницу и учтена." in bermet.main()
         assert figures(db.session, w) == (510, 150, -240, -420, 0)
+        bermet.no_sideways_scroll()
+        page = boss.page
 
         # 5. transfer 1 was 2 h, not 2 h 30: reversed, and the right one recorded
         first = db.session.scalar(select(TimeTransfer).where(
@@ -164,13 +182,19 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         form.locator("button[type=submit]").click()
         assert figures(db.session, w) == (480, 180, -240, -420, 0)
         screenshot(page, "timebank-register")
+        # the bank's payment shows who entered it: recorded on behalf, by Bermet
+        paid = db.session.scalar(select(TimeTransfer).where(
+            TimeTransfer.group_id == w.group.id, TimeTransfer.kind == "bank_payment"))
+        assert paid.recorded_by_id == w.bermet.user_id and paid.state == "confirmed"
 
         # the same balances on every statement page, in every PDF and in the reports
         expected = {w.aigul: ("8 ч", 480), w.bermet: ("3 ч", 180), w.cholpon: ("−4 ч", -240)}
         for person, member in ((aigul, w.aigul), (bermet, w.bermet), (cholpon, w.cholpon)):
             text, _minutes = expected[member]
             person.page.goto(f"{base}/members/{member.id}")
-            assert _plain(person.page.inner_text("#time-balance")) == f"Баланс: {text}"
+            printed = _plain(person.page.inner_text("#time-balance"))
+            print(f"{member.user.name}, statement page: {printed}")
+            assert printed == f"Баланс: {text}"
             person.no_sideways_scroll()
             rows = person.page.locator("table.statement tbody tr").all_inner_texts()
             assert _plain(rows[-1]).rstrip().endswith(text)
@@ -178,11 +202,15 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
             pdf_text = _plain(" ".join(p.extract_text() for p in PdfReader(
                 io.BytesIO(content)).pages))
             assert f"Баланс на сегодня: {text}" in pdf_text, pdf_text[-400:]
+            print(f"{member.user.name}, statement PDF: "
+                  + re.search(r"Баланс на сегодня: [^\n]*?ч( \d+ мин)?", pdf_text).group(0))
         screenshot(aigul.page, "timebank-statement")
         page = boss.page
         page.goto(f"{base}/reports")
         boss.no_sideways_scroll()
         report = boss.main()
+        totals = re.search(r"Банк времени группы: [^.]*\. Все счета вместе: [^.]*\.", report)
+        print("reports page: " + totals.group(0))
         assert "Банк времени группы: −7 ч." in report
         assert "Все счета вместе: 0 ч." in report
         for member, (text, _minutes) in expected.items():
@@ -191,6 +219,16 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
             assert row.endswith(text), (member.user.name, row)
         screenshot(page, "timebank-reports")
         assert tb.check_sums(db.session, w.group) == (0, [])
+
+        # the treasurer takes the designation away: Bermet is a member again at once
+        page.goto(f"{base}/settings")
+        page.locator(f"form[action$='/timebank/coordinators'] input[value='{w.bermet.id}']"
+                     ).uncheck()
+        page.locator("form[action$='/timebank/coordinators'] button[type=submit]").click()
+        assert "Координаторы банка времени сохранены." in boss.main()
+        assert bermet.page.goto(f"{base}/register").status == 403
+        bermet.page.goto(f"{base}")
+        assert "Журнал" not in _plain(bermet.page.inner_text("main p.actions"))
     finally:
         for person in (aigul, bermet, cholpon, boss):
             person.context.close()

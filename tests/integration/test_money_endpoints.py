@@ -1070,6 +1070,8 @@ NOT_MONEY: dict[str, str] = {
     "timebank.reject": "rejects a pending time record: it never moved hours (a second "
                        "reject is a no-op)",
     "timebank.settings": "the time bank's rules",
+    "timebank.coordinators": "who of the members keeps the time bank's register beside the "
+                             "treasurer: it moves no hours itself",
     "api.timebank_add_post": "an offer or request on the time bank's board",
     "api.timebank_reject": "rejects a pending time record: it never moved hours",
     "savings.new_cycle": "sets up a savings cycle (a draft)",

@@ -326,3 +326,49 @@ def test_savings_walk(app_ctx: Flask, savings_world) -> None:  # type: ignore[no
                     f"{method} {rule.rule}: a treasurer's gave {code}"
         for method, response in _visit(treasurer, rule, url, tokens[id(treasurer)]):
             assert response.status_code < 500, f"{method} {rule.rule}"
+
+
+# What a coordinator of the time bank designated by the treasurer opens beyond a
+# member's: the register, batches, imports, corrections, the reports, anyone's
+# statement; not the settings, the coordinators, the start credits.
+TIMEBANK_COORDINATOR = {
+    "timebank.register_form", "timebank.register_entry", "timebank.batch_form",
+    "timebank.batch", "timebank.import_form", "timebank.import_register",
+    "timebank.reverse", "timebank.reports", "timebank.register_pdf", "timebank.export",
+    "timebank.close_post", "api.timebank_reverse", "api.timebank_balances"}
+
+
+def test_a_time_bank_coordinator_gets_its_pages_and_nothing_else(app_ctx: Flask, session: Session,
+                                                                 world) -> None:  # type: ignore[no-untyped-def]
+    from coop.timebank import services as tb
+
+    member = world["member"]
+    tb.set_coordinators(session, world["group"], [member.id], actor=world["treasurer"].user)
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, member.user.email, "demo-password")
+    token = csrf_token(client)
+    opened = set()
+    for rule in _rules(app_ctx):
+        if "<int:group_id>" not in rule.rule or rule.endpoint in SIGNED_IN:
+            continue
+        url = _url(rule, world)
+        for method, response in _visit(client, rule, url, token):
+            where = f"{method} {rule.rule}"
+            code = response.status_code
+            assert code < 500, where
+            if rule.endpoint in TIMEBANK_COORDINATOR:
+                assert code not in (403, 404), f"{where}: a coordinator's page gave {code}"
+                opened.add(rule.endpoint)
+            elif rule.endpoint.startswith(("timebank.", "api.timebank")) and \
+                    "membership_id" in rule.arguments:
+                assert code not in (403, 404), f"{where}: anyone's statement gave {code}"
+            elif rule.endpoint not in MEMBER:
+                assert code in (403, 404), f"{where}: a treasurer's page gave {code}"
+    assert opened == TIMEBANK_COORDINATOR
+    # taken away: a member again, at once
+    tb.set_coordinators(session, world["group"], [], actor=world["treasurer"].user)
+    session.commit()
+    group_id = world["group"].id
+    for path in ("register", "batch", "import", "reports", "export.zip"):
+        assert client.get(f"/groups/{group_id}/timebank/{path}").status_code == 403, path
