@@ -2,7 +2,7 @@
 the register, confirm and correct records (the treasurer is one without a row)
 
 Revision ID: 0017_timebank_coordinators
-Revises: 0013_timebank
+Revises: 0016_savings_corrections
 Create Date: 2026-12-02 05:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_timebank_coordinators'
-down_revision = '0013_timebank'
+down_revision = '0016_savings_corrections'
 branch_labels = None
 depends_on = None
 
