@@ -4,7 +4,8 @@ For one group or a whole programme (every group of the installation, or of a
 region), as of a group's last closed meeting or as of the last meeting it
 closed in each quarter (SAVIX reports quarterly). The figures come from SQL
 aggregates over the ledger (accounts `sg_*`), the attendance register, the
-loans with their installments and repayments, and the grants: eight queries,
+loans with their installments and repayments, and the grants: eight queries
+(two more when a cycle was adopted mid-way, for its opening balances),
 however many groups, members and meetings there are.
 
 Each as-of point is a closed meeting t of a cycle. Postings, repayments and
@@ -34,6 +35,8 @@ from coop.savings.domain import ATTENDANCE_WINDOW, PAR_DAYS, percentage
 from coop.savings.models import (
     Attendance,
     CycleMember,
+    Fine,
+    FineType,
     Installment,
     Repayment,
     SavingsCycle,
@@ -261,15 +264,19 @@ def compute(session: Session, *, group_ids: Sequence[int] | None = None,
     first_date = select(first.date).where(first.cycle_id == p.c.cycle_id,
                                           first.number == 1).scalar_subquery()
     opening_social: dict[int, int] = {}
+    adopted: dict[int, tuple[int, int]] = {}  # cycle id → (share value, income so far)
     for r in session.execute(
             select(p.c.pm_id, p.c.t, p.c.day, SavingsCycle.id, SavingsCycle.number,
-                   SavingsCycle.opening_social, Group.id,
+                   SavingsCycle.opening_social, SavingsCycle.adopted_mid_cycle,
+                   SavingsCycle.share_value, SavingsCycle.opening_income, Group.id,
                    Group.name, Group.village, Group.region, Group.currency, Group.language,
                    first_date.label("first_date"))
             .join(SavingsCycle, SavingsCycle.id == p.c.cycle_id)
             .join(Group, Group.id == SavingsCycle.group_id)):
-        (pm_id, t, day, cid, cnumber, social, gid, gname, village, gregion, currency,
-         language, first_day) = r
+        (pm_id, t, day, cid, cnumber, social, is_adopted, share_value, income, gid, gname,
+         village, gregion, currency, language, first_day) = r
+        if is_adopted:
+            adopted[cid] = (share_value, income)
         rows[pm_id] = GroupIndicators(
             group_id=gid, group_name=gname, village=village or "", region=gregion or "",
             currency=currency, language=language, cycle_id=cid, cycle_number=cnumber,
@@ -281,6 +288,8 @@ def compute(session: Session, *, group_ids: Sequence[int] | None = None,
     _members(session, p, rows)
     _attendance(session, p, rows)
     _ledger(session, p, rows, opening_social)
+    if adopted:
+        _opening(session, rows, adopted)
     _grants(session, p, rows)
     _loans(session, p, rows)
     for row in rows.values():
@@ -375,6 +384,45 @@ def _ledger(session: Session, p: Any, rows: dict[int, GroupIndicators],
         f.fines_due = -b["sg_dues"]
 
 
+def _opening(session: Session, rows: dict[int, GroupIndicators],
+             adopted: dict[int, tuple[int, int]]) -> None:
+    """A cycle adopted mid-way starts from the paper books' balances
+    (spec/savings.md §4.3), posted at its activation with no meeting: her
+    shares so far, loans and fines still owed, the income so far. Two
+    queries over the adopted cycles' members; the loans brought in are
+    counted with the others (`_loans`)."""
+    members: dict[int, tuple[int, int]] = {}
+    for cid, shares, owed in session.execute(
+            select(CycleMember.cycle_id, func.sum(CycleMember.opening_shares),
+                   func.sum(CycleMember.opening_loan_principal
+                            + CycleMember.opening_loan_interest))
+            .where(CycleMember.cycle_id.in_(list(adopted)), CycleMember.joined_meeting_no == 1)
+            .group_by(CycleMember.cycle_id)):
+        members[cid] = (int(shares or 0), int(owed or 0))
+    fines: dict[tuple[int, str], int] = {}
+    for cid, fund, amount in session.execute(
+            select(CycleMember.cycle_id, FineType.to_fund, func.sum(Fine.amount))
+            .join(CycleMember, CycleMember.id == Fine.cycle_member_id)
+            .join(FineType, FineType.id == Fine.fine_type_id)
+            .where(CycleMember.cycle_id.in_(list(adopted)), Fine.meeting_id.is_(None))
+            .group_by(CycleMember.cycle_id, FineType.to_fund)):
+        fines[(cid, fund)] = int(amount or 0)
+    for row in rows.values():
+        if row.cycle_id not in adopted:
+            continue
+        share_value, income = adopted[row.cycle_id]
+        shares, owed = members.get(row.cycle_id, (0, 0))
+        loan_fines = fines.get((row.cycle_id, "loan"), 0)
+        social_fines = fines.get((row.cycle_id, "social"), 0)
+        f = row.figures
+        f.savings += share_value * shares
+        f.net_income += income
+        f.loan_bag += share_value * shares + income - owed - loan_fines
+        f.social_bag -= social_fines
+        f.interest_receivable += owed  # less the principal, in _loans
+        f.fines_due += loan_fines + social_fines
+
+
 def _grants(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
     m = aliased(SavingsMeeting)
     query = (select(p.c.pm_id, func.count(SocialGrant.id), func.sum(SocialGrant.amount))
@@ -404,13 +452,18 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
     loan = SavingsLoan
     given, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
     outstanding, written_off = _loan_flags(p, ended)
+    # Loans brought in from the paper books (no meeting) are outstanding
+    # from the start but were not disbursed in Coop's books.
+    in_coop = loan.meeting_id.is_not(None)
     for pm_id, *values in session.execute(
-            select(p.c.pm_id, func.count(loan.id), func.sum(loan.principal),
+            select(p.c.pm_id, func.sum(case((in_coop, 1), else_=0)),
+                   func.sum(case((in_coop, loan.principal), else_=0)),
                    func.sum(case((outstanding, 1), else_=0)),
                    func.sum(case((outstanding, loan.principal), else_=0)),
                    func.sum(case((written_off, loan.principal), else_=0)))
             .join(loan, loan.cycle_id == p.c.cycle_id)
-            .join(given, and_(given.id == loan.meeting_id, given.number <= p.c.t))
+            .outerjoin(given, given.id == loan.meeting_id)
+            .where(or_(loan.meeting_id.is_(None), given.number <= p.c.t))
             .outerjoin(ended, ended.id == loan.closed_meeting_id)
             .where(loan.state.not_in(GONE_LOAN_STATES))
             .group_by(p.c.pm_id)):
@@ -450,9 +503,10 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
                     Installment.falls_due_meeting_no, Installment.principal_due,
                     Installment.interest_due)
              .join(loan, loan.cycle_id == p.c.cycle_id)
-             .join(given, and_(given.id == loan.meeting_id, given.number <= p.c.t))
+             .outerjoin(given, given.id == loan.meeting_id)
              .outerjoin(ended, ended.id == loan.closed_meeting_id)
              .join(Installment, Installment.loan_id == loan.id)
+             .where(or_(loan.meeting_id.is_(None), given.number <= p.c.t))
              .where(loan.state.not_in(GONE_LOAN_STATES), outstanding)
              .order_by(p.c.pm_id, loan.id, Installment.seq))
     schedules: dict[tuple[int, int], list[Any]] = {}
