@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from coop.errors import DomainError
 from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
+from coop.savings import indicators
 from coop.savings import services as savings
 from coop.savings.models import CycleMember, SavingsLoan, ShareOut
 from tests.factories import make_group, make_member
@@ -79,6 +80,11 @@ def _check_invariants(session: Session, world: dict[str, Any], run: savings.Run,
                 if i.interest_due is not None:
                     unpaid += i.interest_due - i.interest_paid
         assert unpaid == -balances[accounts.member(member.id, "sg_loan")], member.passbook_no
+    # 6. the programme's indicators, from the books in SQL, are the engine's
+    (row,) = indicators.compute(session, cycle_id=cycle.id)
+    engine = dict(run.result["indicators"])
+    del engine["projected_share_out"]
+    assert row.engine_dict() == engine
     return balances
 
 
@@ -127,6 +133,7 @@ def _register(session: Session, world: dict[str, Any], meeting: Any, data: Any,
         bought = {x.member_id: x.shares for x in lines}
         run = savings.save_register(session, meeting, group, lines)
     world["bought"] = bought
+    world["adjusted"] = {}
     return run
 
 
@@ -139,7 +146,8 @@ def _entries(session: Session, world: dict[str, Any], meeting: Any, data: Any,
              if not (before_share_out and t.to_fund == "social")}
     for action in data.draw(st.lists(st.sampled_from(
             ["fine", "fine", "pay", "waive", "grant", "loan", "loan", "write_off",
-             "withdrawal", "difference"]), max_size=4)):
+             "withdrawal", "difference", "adjust", "waive_interest", "waive_interest"]),
+            max_size=4)):
         member = data.draw(st.sampled_from(active))
         figures = run.figures(meeting.number)
         common = {"member_id": member.id}
@@ -175,6 +183,17 @@ def _entries(session: Session, world: dict[str, Any], meeting: Any, data: Any,
         elif action == "write_off":
             attempt = partial(savings.add_write_off, session, meeting, group, **common,
                               reason="уехала")
+        elif action == "adjust":
+            shares = data.draw(st.sampled_from([-2, -1, 1, 2]))
+            attempt = partial(savings.add_share_adjustment, session, meeting, group, **common,
+                              shares=shares, reason="ошибка в записи")
+        elif action == "waive_interest":
+            line = figures["members"][run.members.index(member)]
+            interest = _to_minor(line["loan_interest"])
+            if interest < 1:
+                continue
+            attempt = partial(savings.add_interest_waiver, session, meeting, group, **common,
+                              amount=data.draw(st.integers(1, interest)), reason="решили простить")
         elif action == "withdrawal":
             if meeting.kind == "share_out" or len(active) <= 2:
                 continue
@@ -188,6 +207,8 @@ def _entries(session: Session, world: dict[str, Any], meeting: Any, data: Any,
         if done is not None:
             run = done
             world["entered"] += 1
+            if action == "adjust":
+                world["adjusted"][member.id] = world["adjusted"].get(member.id, 0) + shares
             event(f"entered: {action}")
 
 
@@ -248,6 +269,8 @@ def _random_cycle(session: Session, data: Any, n_members: int, n_meetings: int,
         run = _close(session, world, meeting)
         for member_id, bought in world["bought"].items():
             world["shares"][member_id] += bought
+        for member_id, adjusted in world["adjusted"].items():
+            world["shares"][member_id] += adjusted
         balances = _check_invariants(session, world, run, k)
         if data.draw(st.booleans(), label="reopen and close again"):
             savings.reopen_meeting(session, meeting, group, reason="проверка",
