@@ -485,7 +485,8 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
             .join(Repayment, Repayment.meeting_id == m.id)
             .join(loan, loan.id == Repayment.loan_id)
             .outerjoin(ended, ended.id == loan.closed_meeting_id)
-            .where(loan.state.not_in(GONE_LOAN_STATES))
+            # a loan repaid by t counts in neither figure: left out early
+            .where(loan.state.not_in(GONE_LOAN_STATES), or_(outstanding, written_off))
             .group_by(p.c.pm_id, p.c.t, loan.id, ended.id, ended.number, ended.kind,
                       loan.state)):
         f = rows[pm_id].figures
@@ -499,26 +500,27 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
     # not paid by t (repayments fill the installments in order, interest first).
     given, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
     outstanding, _written_off = _loan_flags(p, ended)
-    query = (select(p.c.pm_id, loan.id, loan.principal, Installment.due_date,
-                    Installment.falls_due_meeting_no, Installment.principal_due,
-                    Installment.interest_due)
+    # Only the installments fallen due by t: they come first in a schedule
+    # (due dates in order), so their running total is the schedule's.
+    query = (select(p.c.pm_id, loan.id, loan.principal, Installment.seq, Installment.due_date,
+                    Installment.principal_due, Installment.interest_due)
              .join(loan, loan.cycle_id == p.c.cycle_id)
              .outerjoin(given, given.id == loan.meeting_id)
              .outerjoin(ended, ended.id == loan.closed_meeting_id)
              .join(Installment, Installment.loan_id == loan.id)
-             .where(or_(loan.meeting_id.is_(None), given.number <= p.c.t))
-             .where(loan.state.not_in(GONE_LOAN_STATES), outstanding)
-             .order_by(p.c.pm_id, loan.id, Installment.seq))
+             .where(or_(loan.meeting_id.is_(None), given.number <= p.c.t),
+                    Installment.falls_due_meeting_no <= p.c.t)
+             .where(loan.state.not_in(GONE_LOAN_STATES), outstanding))
     schedules: dict[tuple[int, int], list[Any]] = {}
     for r in session.execute(query):
         schedules.setdefault((r[0], r[1]), []).append(r)
     for (pm_id, loan_id), schedule in schedules.items():
         row = rows[pm_id]
         cumulative, earliest = 0, None
-        for _pm, _loan, _principal, due_date, falls_due, principal_due, interest_due in schedule:
+        schedule.sort(key=lambda r: r[3])
+        for _pm, _loan, _principal, _seq, due_date, principal_due, interest_due in schedule:
             cumulative += principal_due + (interest_due or 0)
-            if (falls_due is not None and falls_due <= row.meeting_number
-                    and paid.get((pm_id, loan_id), 0) < cumulative):
+            if paid.get((pm_id, loan_id), 0) < cumulative:
                 earliest = _day(due_date)
                 break
         if earliest is None:
