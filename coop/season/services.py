@@ -30,6 +30,7 @@ from coop.quantities import line_amount, local_qty, parse_quantity
 from coop.season import domain
 from coop.season.models import HouseholdProfile, Survey, SurveyAnswer, SurveyItem, SurveyWish
 from coop.suppliers import domain as catalog
+from coop.suppliers import services as suppliers
 from coop.suppliers.models import Product
 
 STATE_NAMES = {"draft": _l("draft"), "open": _l("open for answers"), "closed": _l("closed"),
@@ -716,11 +717,10 @@ def set_seed_rates(session: Session, group: Group, rates: Mapping[int, int | Non
         product = products.get(product_id)
         if product is None:
             raise DomainError(_l("Unknown product."))
-        if rate is not None and not 0 < rate < 10**12:
-            raise DomainError(_l("%(product)s: the seed rate must be more than zero.",
-                                 product=product.name), field=f"rate_{product_id}")
-        if product.seed_rate != rate:
-            product.seed_rate = rate
-            changed += 1
+        try:
+            changed += suppliers.set_seed_rate(session, product, rate)
+        except DomainError as exc:
+            raise DomainError(_l("%(product)s: %(reason)s", product=product.name,
+                                 reason=exc.message), field=f"rate_{product_id}") from exc
     session.flush()
     return changed
