@@ -4,8 +4,6 @@ rates of the catalog. Functions flush, never commit. (Seed loans: loans.py.)"""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -534,19 +532,16 @@ def _key(text: str) -> str:
 
 def read_answers_csv(session: Session, survey: Survey, data: bytes
                      ) -> list[ImportLine]:
-    """Read the file; CatalogError (coop.suppliers.domain) with every bad line."""
-    from coop.suppliers.domain import CatalogError, RowError, _decode, _detect_delimiter
+    """Read the file, a CSV or an Excel workbook (.xlsx, its first sheet) as the
+    catalog import reads them; CatalogError (coop.suppliers.domain) with every
+    bad line, by the CSV's line or the sheet's row number."""
+    from coop.suppliers.domain import CatalogError, RowError
 
-    text = _decode(data)
-    if not text.strip():
+    rows = catalog.read_rows(data)
+    while rows and not any(c.strip() for c in rows[0][1]):  # a sheet's empty rows on top
+        rows = rows[1:]
+    if not rows:
         raise CatalogError([RowError(1, "", _l("The file is empty."))])
-    first = text.partition("\n")[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_detect_delimiter(first))
-    try:
-        rows = [(reader.line_num, cells) for cells in reader]
-    except csv.Error as exc:
-        raise CatalogError([RowError(reader.line_num, "", _l(
-            "The file cannot be read as CSV here: %(reason)s", reason=str(exc)))]) from exc
     header_line, header = rows[0]
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
@@ -625,7 +620,7 @@ def _members_by_key(session: Session, group_id: int) -> dict[str, Membership]:
 
 
 def import_answers(session: Session, survey: Survey, data: bytes, actor: User) -> int:
-    """Import answers from a CSV, all or nothing; returns how many lines."""
+    """Import answers from a CSV or .xlsx, all or nothing; returns how many lines."""
     lines = read_answers_csv(session, survey, data)
     by_member: dict[int, tuple[Membership, dict[int, AnswerInput]]] = {}
     for line in lines:

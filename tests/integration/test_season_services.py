@@ -136,6 +136,31 @@ def test_csv_import_is_all_or_nothing_with_line_numbers(session: Session) -> Non
         (aigul.id, q("10"), "import"), (nurila.id, q("30"), "import")}
 
 
+def test_an_excel_workbook_imports_as_the_csv_does(session: Session) -> None:
+    from tests.unit.test_catalog_files import xlsx
+
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    header = ["Участница", "Товар", "Точно", "Возможно", "Площадь"]
+    bad = xlsx([header, [aigul.user.name, tomato.product.name, 10, 5, None],
+                ["Никто", npk.product.name, 30, None, None],
+                [nurila.user.name, fabric.product.name, 1.25, None, None]], title_row=True)
+    with pytest.raises(CatalogError) as refused:
+        survey_services.import_answers(session, survey, bad, treasurer.user)
+    # the sheet's row numbers: the header is on row 2 below an empty first row
+    assert sorted({e.line for e in refused.value.errors}) == [4, 5]
+    assert survey_services.survey_answers(session, survey) == []
+    good = xlsx([header, [aigul.user.name, tomato.product.name, 10, 5, None],
+                 [nurila.user.name, npk.product.name, 30, 2.0, None]])
+    assert survey_services.import_answers(session, survey, good, treasurer.user) == 2
+    assert {(a.membership_id, a.firm, a.maybe, a.source) for a in
+            survey_services.survey_answers(session, survey)} == {
+        (aigul.id, q("10"), q("5"), "import"), (nurila.id, q("30"), q("2"), "import")}
+    with pytest.raises(CatalogError) as old_excel:
+        survey_services.import_answers(session, survey, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" +
+                                       b"\0" * 100, treasurer.user)
+    assert ".xls" in str(old_excel.value.errors[0].message)
+
+
 def test_household_profiles_feed_counts_only(session: Session) -> None:
     group = make_group(session)
     people = [make_member(session, group) for _ in range(3)]
