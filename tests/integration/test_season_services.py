@@ -305,3 +305,24 @@ def test_loans_refuse_bad_input(session: Session) -> None:
         seed.deliver_loan(session, loan, w.treasurer.user)
     with pytest.raises(DomainError):
         seed.repay_cash(session, loan, amount=100, method="cash", actor=w.treasurer.user)
+
+
+def test_seed_returned_after_a_cash_part_never_clears_more_than_is_left(
+        session: Session) -> None:
+    """A loan in kind, part paid in money first: each return clears its share
+    of the value, but never more than is left; the last one closes it."""
+    w = make_settled_round(session, members=2)
+    actor = w.treasurer.user
+    loan = seed.propose_loan(session, w.group, w.members[0], round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="kind", repay_bp=12000,
+                             due_on=local_today() + timedelta(days=90), actor=actor)
+    seed.approve_loan(session, loan, actor)
+    seed.deliver_loan(session, loan, actor)
+    due_qty = seed.due_quantity(loan)
+    step = loan.product.granularity
+    left = seed.position(loan).left
+    seed.repay_cash(session, loan, amount=left - left // 10, method="cash", actor=actor)
+    first = seed.repay_in_kind(session, loan, quantity=due_qty - step, actor=actor)
+    assert loan.state == "repaid" and seed.position(loan).left == 0
+    assert first.principal + first.income <= left // 10 + 1
+    assert check_books(session, w.group.id) == []
