@@ -230,3 +230,50 @@ def test_the_traceability_page_is_public_and_names_no_member(app_ctx, session: S
     assert w.other.user.name not in body and w.treasurer.user.name not in body
     assert "Д-KG.12345" in body
     assert app_ctx.test_client().get(f"/t/{code[:-1]}x").status_code == 404
+
+
+def test_the_usage_report_as_csv_has_the_pages_figures(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """One and a half days for Чолпон (450,00), a repair of 1 000,00 (the fund's
+    450,00, the owners 550,00): the CSV says what the page says, with decimal
+    commas and `;` for the group's Russian Excel."""
+    from datetime import date
+
+    from coop.equipment import domain
+    from coop.equipment import services as equipment
+
+    w = make_equipment_world(session)
+    today = date(2026, 5, 4)
+    booking = equipment.book(session, w.asset, w.other,
+                             domain.slots(today, False, today + timedelta(days=1), True),
+                             actor=w.treasurer.user, today=today)
+    equipment.hand_over(session, booking, condition="ok")
+    equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user)
+    equipment.record_repair(session, w.asset, cost=100_000, description="ремень", mode="fund",
+                            method="cash", repaired_on=today, actor=w.treasurer.user,
+                            idempotency_key="report-repair-000001")
+    session.commit()
+    member = _ru(app_ctx, w.owners[0])
+    page = member.get(f"{w.base}/report").get_data(as_text=True)
+    assert f"{w.base}/report.csv" in page
+    response = member.get(f"{w.base}/report.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.get_data().startswith(b"\xef\xbb\xbf")
+    rows = [line.split(";") for line in response.get_data().decode("utf-8-sig").splitlines()]
+    assert rows[0] == ["Участница", "Раз", "Дней", "Плата за пользование", "Оплачено ремонтов"]
+    aigul, nurila, gulnara = (o.user.name for o in w.owners)
+    assert rows[1:6] == [[aigul, "0", "0", "0,00", "216,67"], [nurila, "0", "0", "0,00", "166,67"],
+                         [gulnara, "0", "0", "0,00", "166,66"],
+                         [w.other.user.name, "1", "1,5", "450,00", "0,00"],
+                         ["Итого", "1", "1,5", "450,00", "550,00"]]
+    assert rows[7:] == [["Заработано платой за пользование", "450,00"],
+                        ["Потрачено на ремонт", "1000,00"],
+                        ["Ремонт оплачен из фонда обслуживания", "450,00"],
+                        ["Ремонт оплачен владелицами", "550,00"],
+                        ["Фонд обслуживания", "0,00"]]
+    for figure in ("450,00", "1 000,00", "0,00"):
+        assert figure.replace(" ", "\u00a0") in page or figure in page
+    # a stranger gets nothing
+    stranger = make_member(session, make_group(session), "Чужая")
+    session.commit()
+    assert _as(app_ctx, stranger).get(f"{w.base}/report.csv").status_code == 404
