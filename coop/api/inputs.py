@@ -132,6 +132,27 @@ class Body:
                               field=self.field(name))
         return value
 
+    def integers(self, name: str, *, minimum: int, maximum: int, max_items: int,
+                 required: bool = False) -> list[int]:
+        """A list of whole numbers (ids), each named by its index when bad."""
+        value = self._value(name, required)
+        if value is _MISSING:
+            return []
+        if not isinstance(value, list):
+            raise DomainError(_l("Send a list here."), field=self.field(name))
+        if len(value) > max_items:
+            raise DomainError(_l("At most %(n)d entries.", n=max_items), field=self.field(name))
+        numbers = []
+        for index, item in enumerate(value):
+            path = f"{self.field(name)}[{index}]"
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise DomainError(_l("Send a whole number here."), field=path)
+            if not minimum <= item <= maximum:
+                raise DomainError(_l("Send a number from %(lo)d to %(hi)d.", lo=minimum,
+                                     hi=maximum), field=path)
+            numbers.append(item)
+        return numbers
+
     def flag(self, name: str, *, default: bool) -> bool:
         value = self._value(name, False)
         if value is _MISSING:

@@ -536,7 +536,8 @@ SCHEMAS: dict[str, Any] = {
         "id": ID, "supplier_id": ID, "article_code": nullable(TEXT), "name": TEXT,
         "unit": TEXT, "pack_size": QUANTITY, "pack_container": nullable(CONTAINER),
         "granularity": QUANTITY, "weight_kg": DECIMAL,
-        "retail_price": nullable(DECIMAL), "retired": FLAG, "tiers": array(ref("Tier"))}),
+        "retail_price": nullable(DECIMAL), "seed_rate": nullable(QUANTITY), "retired": FLAG,
+        "tiers": array(ref("Tier"))}),
     "NewProduct": obj({
         "name": text(catalog.MAX_NAME), "unit": text(catalog.MAX_UNIT),
         "article_code": text(catalog.MAX_ARTICLE_CODE), "pack_size": QUANTITY,
@@ -544,10 +545,12 @@ SCHEMAS: dict[str, Any] = {
                            "What the pack is (\"sack\": a sack of pack_size units); "
                            "empty for none"},
         "granularity": QUANTITY, "weight_kg": DECIMAL, "retail_price": DECIMAL,
+        "seed_rate": {**QUANTITY, "description": "Seed to sow one sotka (100 m²), in the "
+                      "product's unit; leave out when this is not seed"},
         "tiers": array(obj({"min_qty": QUANTITY, "unit_price": DECIMAL}, closed=True),
                        max_items=catalog.MAX_TIERS + 1),
     }, optional=("article_code", "pack_size", "pack_container", "granularity", "weight_kg",
-                 "retail_price"), closed=True),
+                 "retail_price", "seed_rate"), closed=True),
     "RoundSummary": obj(ROUND_FIELDS),
     "Round": obj({
         **ROUND_FIELDS, "loss_policy": {"enum": list(LOSS_POLICIES)},

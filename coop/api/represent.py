@@ -94,6 +94,7 @@ def product(found: Product) -> Json:
         "pack_container": found.pack_container,
         "granularity": qty_str(found.granularity), "weight_kg": weight_str(found.weight_grams),
         "retail_price": None if found.retail_price is None else price_str(found.retail_price),
+        "seed_rate": None if found.seed_rate is None else qty_str(found.seed_rate),
         "retired": found.retired,
         "tiers": tiers([(t.min_qty, t.unit_price) for t in found.price_tiers]),
     }

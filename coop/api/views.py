@@ -357,7 +357,8 @@ def add_product(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def
     for name, parse, show in (("pack_size", parse_quantity, qty_str),
                               ("granularity", parse_quantity, qty_str),
                               ("weight_kg", parse_weight, weight_str),
-                              ("retail_price", parse_price, price_str)):
+                              ("retail_price", parse_price, price_str),
+                              ("seed_rate", parse_quantity, qty_str)):
         value = body.number(name, parse)
         texts[name] = "" if value is None else show(value)
     texts["tiers"] = "|".join(f"{qty_str(min_qty)}={price_str(price)}"

@@ -312,6 +312,44 @@ def eligibility(session: Session, lot: SaleLot, *, on: Iterable[date] = ()) -> E
     return Eligibility(cert, refusals, reasons)
 
 
+@dataclass(frozen=True)
+class SaleBrand:
+    """What a lot's sales invoice carries: the brand, its logo file (None: no
+    logo, or none stored) and the certificate's kind and number."""
+
+    name: str
+    text: str
+    logo: Path | None
+    certificate: str
+
+
+def upload_folder() -> Path:
+    """Where uploads live: outside the static folder (instance/uploads by default)."""
+    from flask import current_app
+
+    configured = current_app.config.get("COOP_UPLOAD_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+
+
+def sale_brand(session: Session, lot: SaleLot, sold_on: date) -> SaleBrand | None:
+    """The brand a sale of the lot on `sold_on` may carry on its invoice: as on
+    the labels, only with the lot's certificate covering its product, valid on
+    that day, and covering every member who contributed; None otherwise (and
+    when the group has no brand or the lot is marked without it). Reads only:
+    a lot never marked carries nothing."""
+    brand = brand_of(session, lot.group)
+    mark = session.scalar(select(LotMark).where(LotMark.lot_id == lot.id))
+    if brand is None or mark is None or not mark.use_brand or mark.certificate is None:
+        return None
+    cert = mark.certificate
+    if domain.eligibility(facts(cert), product=lot.product, dates=[sold_on],
+                          contributors=contributors(session, lot)):
+        return None
+    return SaleBrand(name=brand.name, text=brand.text,
+                     logo=file_path(upload_folder(), brand.logo_token),
+                     certificate=f"{KIND_NAMES[cert.kind]} {cert.number}")
+
+
 def lot_by_code(session: Session, code: str) -> tuple[SaleLot, LotMark] | None:
     code = (code or "").strip()
     if not 8 <= len(code) <= 32:

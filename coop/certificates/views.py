@@ -42,8 +42,7 @@ bp = Blueprint("certificates", __name__, template_folder="templates")
 
 def upload_folder() -> Path:
     """Where uploads live: outside the static folder (instance/uploads by default)."""
-    configured = current_app.config.get("COOP_UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+    return services.upload_folder()
 
 
 def _certificate_or_404(cert_id: int) -> Certificate:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from coop.csv_export import csv_amount, csv_bytes, csv_number, csv_response
 from coop.equipment import domain, services
 from coop.equipment.forms import (
     AssetForm,
@@ -31,6 +32,7 @@ from coop.groups.services import list_members
 from coop.i18n import fmt_money, local_today
 from coop.ledger.views import once
 from coop.orders.models import Round, RoundItem
+from coop.quantities import qty_str
 from coop.suppliers.models import Product
 from coop.views import render_then_commit
 
@@ -464,6 +466,48 @@ def report(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
     names = {m.id: m.user.name for m in list_members(db.session, g.group)}
     return render_then_commit("equipment/report.html", group=g.group, asset=asset,
                               usage=usage, names=names, **NAMES)
+
+
+@bp.get("/groups/<int:group_id>/equipment/<int:asset_id>/report.csv")
+@group_view()
+def report_csv(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
+    """The usage report's figures as the page shows them, for the group's
+    spreadsheet: a line per member, the totals, then what the asset earned
+    and cost and what its maintenance fund holds."""
+    asset = _asset_or_404(asset_id)
+    usage = services.usage_report(db.session, asset)
+    names = {m.id: m.user.name for m in list_members(db.session, g.group)}
+    currency, language = g.group.currency, g.group.language
+    hourly = asset.fee_unit == "hour"
+
+    def amount(minor: int) -> str:
+        return csv_amount(minor, currency, language)
+
+    def quantity(milli: int) -> str:
+        return csv_number(qty_str(milli), language)
+
+    def row(name: str, turns: int, half_days: int, minutes: int, fees: int,
+            repairs: int) -> list[str]:
+        hours = [quantity(minutes * 1000 // 60)] if hourly else []
+        return [name, str(turns), quantity(half_days * 500), *hours, amount(fees),
+                amount(repairs)]
+
+    header = [_("Member"), _("Turns"), _("Days used"), *([_("Hours used")] if hourly else []),
+              _("Usage fees"), _("Repairs paid")]
+    lines = usage.lines
+    rows = [row(names.get(line.membership_id, "—"), line.turns, line.half_days, line.minutes,
+                line.fees, line.repairs) for line in lines]
+    rows.append(row(_("Total"), sum(line.turns for line in lines),
+                    sum(line.half_days for line in lines), sum(line.minutes for line in lines),
+                    usage.fees, usage.repairs - usage.repairs_from_fund))
+    rows += [[], [_("Earned in usage fees"), amount(usage.fees)],
+             [_("Spent on repairs"), amount(usage.repairs)],
+             [_("Repairs paid from the maintenance fund"), amount(usage.repairs_from_fund)],
+             [_("Repairs paid by the owners"), amount(usage.repairs - usage.repairs_from_fund)],
+             [_("Maintenance fund"), amount(usage.fund_balance)]]
+    data = csv_bytes(header, rows)
+    db.session.commit()
+    return csv_response(data, f"usage-{asset.id}.csv")
 
 
 @bp.get("/groups/<int:group_id>/equipment/<int:asset_id>/sheet.pdf")

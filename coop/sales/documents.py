@@ -6,6 +6,8 @@ not use up a number); its reference names the lot and the member."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import force_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -58,7 +60,19 @@ def sales_invoice_data(session: Session, lot: SaleLot, sale: Sale, stamp: Stamp
         lines=[InvoiceLine(product=lot.product, grade=grades.get(line.grade_id, ""),
                            unit=lot.unit, quantity=line.quantity, unit_price=line.unit_price,
                            amount=line.amount) for line in sale.lines],
-        total=sale.revenue, note=sale.note)
+        total=sale.revenue, note=sale.note, **_brand(session, lot, sale, stamp.locale))
+
+
+def _brand(session: Session, lot: SaleLot, sale: Sale, locale: str) -> dict[str, Any]:
+    """The brand and certificate the invoice carries, when the lot may carry them."""
+    from coop.certificates.services import sale_brand
+
+    with force_locale(locale):
+        found = sale_brand(session, lot, sale.sold_on)
+    if found is None:
+        return {}
+    return {"brand": found.name, "brand_text": found.text, "logo": found.logo,
+            "certificate": found.certificate}
 
 
 def issue_sales_invoice(session: Session, lot: SaleLot, sale: Sale, actor: User | None

@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Image, KeepTogether, Table
 
 from coop import unit_text
 from coop.documents import pdf
@@ -51,6 +53,11 @@ class SalesInvoiceData:
     lines: list[InvoiceLine]
     total: int
     note: str = ""
+    # the group's brand, when the lot may carry it (coop.certificates.sale_brand)
+    brand: str = ""
+    brand_text: str = ""
+    logo: Path | None = None
+    certificate: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,13 +137,15 @@ def _sales_invoice(data: SalesInvoiceData) -> bytes:
     s, width, cur = styles(), pdf.frame_width(), data.group.currency
     title = _("Sales invoice")
     story: list[Flowable] = [
+        *_brand_head(data, width),
         _title(title, data.stamp.reference),
         _parties(_("Seller"), _group_lines(data.group), _("Buyer"),
                  [data.buyer_name, data.buyer_kind, data.buyer_contact], width),
         pdf.gap(3),
         _facts([(_("Date of sale"), fmt_date(data.sold_on)),
                 (_("Invoice date"), fmt_date(data.stamp.issued_on)),
-                (_("Goods from"), data.place), (_("Note"), data.note)], width),
+                (_("Goods from"), data.place), (_("Certified"), data.certificate),
+                (_("Note"), data.note)], width),
         pdf.gap(4),
     ]
     head = [_("No."), _("Product"), _("Grade"), _("Quantity"), _("Unit price"), _("Amount")]
@@ -159,6 +168,36 @@ def _sales_invoice(data: SalesInvoiceData) -> bytes:
               pdf.gap(10),
               pdf.signatures([_("Seller (treasurer)"), _("Buyer")], width)]
     return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)
+
+
+LOGO_HEIGHT = 14 * mm
+
+
+def _brand_head(data: SalesInvoiceData, width: float) -> list[Flowable]:
+    """The brand above the title: its logo (when it reads as an image), its
+    name in bold and its short text; nothing without a brand."""
+    if not data.brand:
+        return []
+    s = styles()
+    words: list[Flowable] = [para(data.brand, s.h2)]
+    if data.brand_text:
+        words.append(para(data.brand_text, s.small))
+    logo: Flowable | None = None
+    if data.logo is not None:
+        try:
+            w, h = ImageReader(str(data.logo)).getSize()
+            logo = Image(str(data.logo), width=LOGO_HEIGHT * w / max(h, 1),
+                         height=LOGO_HEIGHT)
+            logo.drawWidth = min(logo.drawWidth, 40 * mm)
+        except Exception:  # an unreadable logo: the invoice prints without it
+            logo = None
+    if logo is None:
+        return [*words, pdf.gap(2)]
+    table = Table([[logo, words]], colWidths=[logo.drawWidth + 3 * mm,
+                                              width - logo.drawWidth - 3 * mm])
+    table.setStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    return [table, pdf.gap(2)]
 
 
 # --------------------------------------------------------------------------

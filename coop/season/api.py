@@ -30,16 +30,19 @@ from coop.api.openapi import (
     nullable,
     obj,
 )
+from coop.api.problems import Problem
 from coop.api.views import _item_lines, _json_fields, _me, _whose, api_route, created
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.groups.access import group_view
+from coop.groups.models import Membership
 from coop.ledger.models import PAYMENT_METHODS
-from coop.money import to_string
+from coop.money import MoneyError, to_string
 from coop.quantities import parse_quantity, qty_str
 from coop.season import domain, services
 from coop.season import loans as seed
 from coop.season.models import LOAN_STATES, REPAY_MODES, SURVEY_STATES, SeedLoan, Survey
+from coop.security import MAX_ID
 
 SURVEY = {"id": ID, "title": TEXT, "state": {"enum": list(SURVEY_STATES)},
           "closes_on": nullable(DAY), "round_id": nullable(ID)}
@@ -73,12 +76,39 @@ SCHEMAS.update({
     "SeedRepayment": obj({"id": ID, "loan_id": ID, "principal": MONEY, "income": MONEY,
                           "left": MONEY, "state": {"enum": list(LOAN_STATES)},
                           "replayed": FLAG}),
+    "NewSurvey": obj({"title": {"type": "string", "maxLength": 160},
+                      "product_ids": array(ID, max_items=services.MAX_PRODUCTS),
+                      "note": {"type": "string", "maxLength": 500}, "closes_on": DAY},
+                     optional=("note", "closes_on"), closed=True),
+    "SurveyMove": obj({"to": {"enum": ["open", "closed"]}}, closed=True),
+    "NewSurveyConversion": obj({"title": {"type": "string", "maxLength": 160}},
+                               optional=("title",), closed=True),
+    "SurveyConversion": obj({
+        "survey_id": ID, "round_id": ID, "lines": {"type": "integer", "minimum": 0},
+        "unconverted": array(obj({"what": TEXT, "member": TEXT, "reason": TEXT}))}),
+    "NewSeedLoan": obj({
+        "membership_id": ID, "round_id": ID, "product_id": ID,
+        "repay_mode": {"enum": list(REPAY_MODES)},
+        "repay_ratio": {**DECIMAL, "description": "What she repays for 1 borrowed, from 1 "
+                        "to 3 (\"1.2\": 1.2 times the value, or the quantity in kind)"},
+        "due_on": DAY, "note": {"type": "string", "maxLength": 300}},
+        optional=("note",), closed=True),
+    "SeedWriteOff": obj({"reason": {"type": "string", "maxLength": 300}}, closed=True),
+    "NewSeedReturn": obj({"quantity": QUANTITY, "note": {"type": "string", "maxLength": 300}},
+                         optional=("note",), closed=True),
 })
 
 EXAMPLES.update({
     "NewSurveyAnswers": {"lines": [{"item_id": 12, "firm": "10", "maybe": "5"},
                                    {"item_id": 13, "area": "25"}]},
     "NewSeedRepayment": {"amount": "500.00", "method": "cash", "note": "after the harvest"},
+    "NewSurvey": {"title": "Spring sowing", "product_ids": [3, 4], "closes_on": "2099-03-01"},
+    "SurveyMove": {"to": "open"},
+    "NewSurveyConversion": {"title": "Spring sowing"},
+    "NewSeedLoan": {"membership_id": 5, "round_id": 2, "product_id": 3, "repay_mode": "cash",
+                    "repay_ratio": "1.2", "due_on": "2099-10-01"},
+    "SeedWriteOff": {"reason": "The harvest was lost to hail"},
+    "NewSeedReturn": {"quantity": "1", "note": "after the harvest"},
 })
 
 
@@ -109,10 +139,13 @@ def surveys(group_id: int):  # type: ignore[no-untyped-def]
            response="SurveyDetail", errors=(404,))
 @group_view()
 def survey(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
-    found = _survey_or_404(survey_id)
+    return jsonify(_survey_detail(_survey_or_404(survey_id)))
+
+
+def _survey_detail(found: Survey) -> dict[str, Any]:
     demand = services.survey_demand(db.session, found)
     currency = g.group.currency
-    return jsonify({**_survey(found), "note": found.note, "members_answered": demand.members,
+    return ({**_survey(found), "note": found.note, "members_answered": demand.members,
                     "budget": to_string(demand.budget, currency),
                     "items": [{"item_id": r.item.id, "product_id": r.product.id,
                                "name": r.product.name, "unit": r.product.unit,
@@ -277,3 +310,249 @@ def _repayment(repayment: Any, loan: SeedLoan, *, replayed: bool) -> dict[str, A
             "principal": to_string(repayment.principal, currency),
             "income": to_string(repayment.income, currency),
             "left": to_string(left, currency), "state": loan.state, "replayed": replayed}
+
+
+# --------------------------------------------------------------------------
+# The treasurer's writes: a survey made, opened, closed and turned into a
+# round; a seed loan proposed, approved, delivered, returned in kind,
+# written off. A state move sent again finds it done and answers the same
+# (200); a move the state does not allow is a conflict (409).
+# --------------------------------------------------------------------------
+
+
+def _conflict(exc: DomainError) -> Problem | DomainError:
+    """A rule about the state (no field at fault) is a 409; the rest stay 422."""
+    return Problem(409, exc.message) if exc.field is None else exc
+
+
+@api_route("/groups/<int:group_id>/surveys", "POST", summary="Make a draft needs survey "
+           "over catalog products (treasurer)", tags=["season"], body="NewSurvey",
+           response="SurveyDetail", status=201, errors=(403, 404, 413, 415, 422))
+@group_view(treasurer=True)
+def create_survey(group_id: int):  # type: ignore[no-untyped-def]
+    body = json_body().only("title", "product_ids", "note", "closes_on")
+    title = body.text("title", max_length=160, required=True)
+    product_ids = body.integers("product_ids", minimum=1, maximum=MAX_ID, required=True,
+                                max_items=services.MAX_PRODUCTS)
+    note = body.text("note", max_length=500, multiline=True)
+    closes_on = body.day("closes_on")
+    try:
+        found = services.create_survey(db.session, g.group, current_user, title=title,
+                                       product_ids=product_ids, note=note, closes_on=closes_on)
+    except DomainError as exc:
+        if exc.field == "products":
+            exc.field = "product_ids"
+        raise
+    db.session.commit()
+    return created(_survey_detail(found))
+
+
+@api_route("/groups/<int:group_id>/surveys/<int:survey_id>/move", "POST",
+           summary="Open a survey to the members' answers, or close it (treasurer)",
+           tags=["season"], body="SurveyMove", response="SurveyDetail",
+           errors=(403, 404, 409, 413, 415, 422),
+           description="Already there: nothing changes (200). A move its state does not "
+                       "allow (a converted survey) is refused (409).")
+@group_view(treasurer=True)
+def move_survey(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
+    found = _survey_or_404(survey_id)
+    target = json_body().only("to").choice("to", (domain.OPEN, domain.CLOSED))
+    if found.state != target:
+        try:
+            services.move_survey(db.session, found, target)
+        except DomainError as exc:
+            db.session.rollback()
+            db.session.refresh(found)
+            if found.state != target:
+                raise _conflict(exc) from None
+        db.session.commit()
+    return jsonify(_survey_detail(found))
+
+
+@api_route("/groups/<int:group_id>/surveys/<int:survey_id>/convert", "POST",
+           summary="Turn a closed survey into a draft round, each member's order "
+           "pre-filled (treasurer)", tags=["season"], body="NewSurveyConversion",
+           response="SurveyConversion", status=201, errors=(403, 404, 409, 413, 415, 422),
+           description="Sure → quantity, maybe → tolerance. Every line it cannot carry is "
+                       "listed in `unconverted` with the reason. Once only: a survey "
+                       "already converted, or not closed, is refused (409). The round's "
+                       "title is the survey's unless `title` is given.")
+@group_view(treasurer=True)
+def convert_survey(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
+    found = _survey_or_404(survey_id)
+    title = json_body().only("title").text("title", max_length=160)
+    title = (title or found.title).strip()[:160]
+    try:
+        done = services.convert_survey(db.session, found, current_user, title=title)
+    except DomainError as exc:
+        raise _conflict(exc) from None
+    db.session.commit()
+    return created({"survey_id": found.id, "round_id": done.round.id, "lines": done.lines,
+                    "unconverted": [{"what": u.what, "member": u.member, "reason": str(u.reason)}
+                                    for u in done.unconverted]})
+
+
+def _ratio_bp(value: Any) -> int:
+    bp = value * domain.BP
+    if bp != int(bp):
+        raise MoneyError(_l("At most 4 decimals."))
+    return int(bp)
+
+
+_LOAN_FIELDS = {"member": "membership_id", "round": "round_id", "product": "product_id"}
+
+
+@api_route("/groups/<int:group_id>/seed-loans", "POST", summary="Propose a seed loan: a "
+           "member's whole allocation of a product in an awarded round (treasurer)",
+           tags=["season"], body="NewSeedLoan", response="SeedLoan", status=201,
+           idempotent=True, errors=(400, 403, 404, 413, 415, 422),
+           description="Quantity and value come from the round's split. Repaid in cash or "
+                       "in kind at `repay_ratio` (1 to 3), or from her next sales payout, "
+                       "by `due_on` (after the harvest). Nothing is posted until it is "
+                       "delivered. The same Idempotency-Key again proposes nothing new "
+                       "(200, the first one).")
+@group_view(treasurer=True)
+def propose_seed_loan(group_id: int):  # type: ignore[no-untyped-def]
+    key = inputs.idempotency_key()
+    body = json_body().only("membership_id", "round_id", "product_id", "repay_mode",
+                            "repay_ratio", "due_on", "note")
+    membership_id = body.integer("membership_id", minimum=1, maximum=MAX_ID, required=True)
+    round_id = body.integer("round_id", minimum=1, maximum=MAX_ID, required=True) or 0
+    product_id = body.integer("product_id", minimum=1, maximum=MAX_ID, required=True) or 0
+    repay_mode = body.choice("repay_mode", REPAY_MODES)
+    repay_bp = body.number("repay_ratio", _ratio_bp, required=True) or 0
+    due_on = body.day("due_on")
+    if due_on is None:
+        raise DomainError(_l("This field is needed."), field="due_on")
+    note = body.text("note", max_length=300)
+    member = db.session.get(Membership, membership_id)
+    if member is None or member.group_id != g.group.id:
+        raise DomainError(_l("Unknown member."), field="membership_id")
+    existing = seed.loan_by_key(db.session, g.group.id, key)
+    if existing is None:
+        try:
+            loan, new = seed.propose_loan_once(
+                db.session, g.group, member, round_id=round_id, product_id=product_id,
+                repay_mode=repay_mode, repay_bp=repay_bp, due_on=due_on, actor=current_user,
+                note=note, idempotency_key=key)
+            db.session.commit()
+            if new:
+                return created(_loan(loan, detail=True))
+            existing = loan
+        except DomainError as exc:
+            exc.field = _LOAN_FIELDS.get(exc.field or "", exc.field)
+            raise
+        except IntegrityError:
+            db.session.rollback()
+            existing = seed.loan_by_key(db.session, g.group.id, key)
+            if existing is None:
+                raise
+    if (existing.membership_id, existing.round_id, existing.product_id) != (
+            member.id, round_id, product_id):
+        raise DomainError(_l("This Idempotency-Key was sent with another seed loan. Send a "
+                             "new key for a new loan."), field=inputs.IDEMPOTENCY_KEY)
+    response = jsonify(_loan(existing, detail=True))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _loan_step(loan_id: int, target: str, step: Any) -> Response:
+    """A conditional state move: sent twice (or ten times at once), done once."""
+    loan = _loan_or_404(loan_id)
+    if loan.state != target:
+        try:
+            step(loan)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            db.session.refresh(loan)
+            if loan.state != target:
+                raise _conflict(exc) from None
+    db.session.refresh(loan)
+    return jsonify(_loan(loan, detail=True))
+
+
+@api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>/approve", "POST",
+           summary="Approve a proposed seed loan (treasurer)", tags=["season"],
+           response="SeedLoan", errors=(403, 404, 409),
+           description="Already approved: nothing changes (200). A loan in another state is "
+                       "refused (409).")
+@group_view(treasurer=True)
+def approve_seed_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    return _loan_step(loan_id, domain.APPROVED,
+                      lambda loan: seed.approve_loan(db.session, loan, current_user))
+
+
+@api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>/deliver", "POST",
+           summary="Record that she has the seed: the fund takes over its value from her "
+           "purchase account (treasurer)", tags=["season"], response="SeedLoan",
+           errors=(403, 404, 409),
+           description="The round must be settled. Posted once: already delivered, "
+                       "nothing more (200).")
+@group_view(treasurer=True)
+def deliver_seed_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    return _loan_step(loan_id, domain.DELIVERED,
+                      lambda loan: seed.deliver_loan(db.session, loan, current_user))
+
+
+@api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>/cancel", "POST",
+           summary="Cancel a seed loan before its seed is handed over (treasurer)",
+           tags=["season"], response="SeedLoan", errors=(403, 404, 409))
+@group_view(treasurer=True)
+def cancel_seed_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    return _loan_step(loan_id, domain.CANCELLED,
+                      lambda loan: seed.cancel_loan(db.session, loan, current_user))
+
+
+@api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>/write-off", "POST",
+           summary="Write off what is left of a delivered seed loan: the solidarity fund "
+           "carries the loss (treasurer)", tags=["season"], body="SeedWriteOff",
+           response="SeedLoan", errors=(403, 404, 409, 413, 415, 422),
+           description="Once: already written off, nothing more (200).")
+@group_view(treasurer=True)
+def write_off_seed_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    reason = json_body().only("reason").text("reason", max_length=300, required=True)
+    if not reason.strip():
+        raise DomainError(_l("Say why the loan is written off."), field="reason")
+    return _loan_step(loan_id, domain.WRITTEN_OFF, lambda loan: seed.write_off_loan(
+        db.session, loan, reason=reason, actor=current_user))
+
+
+@api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>/returns", "POST",
+           summary="Record seed she brings back into the group's stock (a loan repaid in "
+           "kind; treasurer)", tags=["season"], body="NewSeedReturn",
+           response="SeedRepayment", status=201, idempotent=True,
+           errors=(400, 403, 404, 409, 413, 415, 422),
+           description="Valued at the loan's due amount for its due quantity; the last part "
+                       "clears what is left. More than she owes is refused (422). The same "
+                       "Idempotency-Key again records nothing new (200, the first one).")
+@group_view(treasurer=True)
+def return_seed(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    loan = _loan_or_404(loan_id)
+    key = inputs.idempotency_key()
+    body = json_body().only("quantity", "note")
+    quantity = body.number("quantity", parse_quantity, required=True) or 0
+    note = body.text("note", max_length=300)
+    existing = seed.repayment_by_key(db.session, g.group.id, key)
+    if existing is None:
+        try:
+            repayment, new = seed.repay_in_kind_once(db.session, loan, quantity=quantity,
+                                                     actor=current_user, idempotency_key=key,
+                                                     note=note)
+            db.session.commit()
+            if new:
+                return created(_repayment(repayment, loan, replayed=False))
+            existing = repayment
+        except DomainError as exc:
+            raise _conflict(exc) from None
+        except IntegrityError:
+            db.session.rollback()
+            existing = seed.repayment_by_key(db.session, g.group.id, key)
+            if existing is None:
+                raise
+    if existing.loan_id != loan.id or existing.kind != "kind" or existing.quantity != quantity:
+        raise DomainError(_l("This Idempotency-Key was sent with another return. Send a new "
+                             "key for a new one."), field=inputs.IDEMPOTENCY_KEY)
+    response = jsonify(_repayment(existing, loan, replayed=True))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -53,7 +53,7 @@ class WishForm(Form):
 
 
 class ImportForm(Form):
-    file = FileField(_l("CSV file"))
+    file = FileField(_l("CSV file or Excel workbook (.xlsx)"))
 
 
 AREA_UNITS = (("sotka", _l("sotkas")), ("ha", _l("hectares")))

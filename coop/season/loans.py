@@ -143,9 +143,21 @@ def propose_loan(session: Session, group: Group, membership: Membership, *, roun
                  ) -> SeedLoan:
     """A loan of her whole allocation of a product in a round (quantity and
     value as the round's split gives them)."""
+    return propose_loan_once(session, group, membership, round_id=round_id,
+                             product_id=product_id, repay_mode=repay_mode, repay_bp=repay_bp,
+                             due_on=due_on, actor=actor, note=note,
+                             idempotency_key=idempotency_key)[0]
+
+
+def propose_loan_once(session: Session, group: Group, membership: Membership, *,
+                      round_id: int, product_id: int, repay_mode: str, repay_bp: int,
+                      due_on: date | None, actor: User, note: str = "",
+                      idempotency_key: str | None = None) -> tuple[SeedLoan, bool]:
+    """propose_loan, and whether this call made it (False: the same key was
+    proposed before, or meanwhile)."""
     existing = loan_by_key(session, group.id, idempotency_key)
     if existing is not None:
-        return existing
+        return existing, False
     if membership.group_id != group.id or not membership.active:
         raise DomainError(_l("Only active members of the group can borrow."), field="member")
     rnd = session.get(Round, round_id)
@@ -173,7 +185,7 @@ def propose_loan(session: Session, group: Group, membership: Membership, *, roun
     ledger.lock_member(session, membership)
     existing = loan_by_key(session, group.id, idempotency_key)  # sent meanwhile
     if existing is not None:
-        return existing
+        return existing, False
     taken = session.scalar(select(SeedLoan.id).where(
         SeedLoan.round_id == rnd.id, SeedLoan.membership_id == membership.id,
         SeedLoan.product_id == product_id, SeedLoan.state != domain.CANCELLED))
@@ -187,7 +199,7 @@ def propose_loan(session: Session, group: Group, membership: Membership, *, roun
                     idempotency_key=idempotency_key, created_by_id=actor.id)
     session.add(loan)
     session.flush()
-    return loan
+    return loan, True
 
 
 def _lock(session: Session, loan: SeedLoan) -> None:
@@ -391,6 +403,14 @@ def repay_in_kind(session: Session, loan: SeedLoan, *, quantity: int, actor: Use
                   idempotency_key: str | None = None, note: str = "") -> SeedRepayment:
     """She brings seed back into the group's stock: valued at the loan's due
     amount for its due quantity, in cumulative shares (parts add up exactly)."""
+    return repay_in_kind_once(session, loan, quantity=quantity, actor=actor,
+                              idempotency_key=idempotency_key, note=note)[0]
+
+
+def repay_in_kind_once(session: Session, loan: SeedLoan, *, quantity: int, actor: User,
+                       idempotency_key: str | None = None, note: str = ""
+                       ) -> tuple[SeedRepayment, bool]:
+    """repay_in_kind, and whether this call recorded it."""
     product = loan.product
     if quantity <= 0:
         raise DomainError(_l("The quantity must be more than zero."), field="quantity")
@@ -401,11 +421,11 @@ def repay_in_kind(session: Session, loan: SeedLoan, *, quantity: int, actor: Use
                              value=local_qty(quantity)), field="quantity")
     existing = _earlier(session, loan, idempotency_key, "kind")
     if existing is not None:
-        return existing
+        return existing, False
     _lock(session, loan)
     existing = _earlier(session, loan, idempotency_key, "kind")
     if existing is not None:
-        return existing
+        return existing, False
     now = _check_outstanding(loan)
     if loan.repay_mode != "kind":
         raise DomainError(_l("This loan is repaid %(mode)s, not in kind.",
@@ -418,6 +438,8 @@ def repay_in_kind(session: Session, loan: SeedLoan, *, quantity: int, actor: Use
     cleared = domain.kind_valuation(now.due, due_qty, before, quantity)
     if before + quantity == due_qty:
         cleared = now.left  # the last part clears what is left, to the minor unit
+    # a part paid in money (or from a payout) meanwhile: never clear more than is left
+    cleared = min(cleared, now.left)
     if cleared <= 0:
         raise DomainError(_l("This quantity is worth less than the smallest coin; bring "
                              "more at once."), field="quantity")
@@ -430,7 +452,7 @@ def repay_in_kind(session: Session, loan: SeedLoan, *, quantity: int, actor: Use
                               created_by_id=actor.id))
     return _record(session, loan, kind="kind", principal=principal, income=income,
                    source=stock, actor=actor, quantity=quantity, note=note,
-                   idempotency_key=idempotency_key)
+                   idempotency_key=idempotency_key), True
 
 
 def write_off_loan(session: Session, loan: SeedLoan, *, reason: str, actor: User,

@@ -4,8 +4,6 @@ rates of the catalog. Functions flush, never commit. (Seed loans: loans.py.)"""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +28,7 @@ from coop.quantities import line_amount, local_qty, parse_quantity
 from coop.season import domain
 from coop.season.models import HouseholdProfile, Survey, SurveyAnswer, SurveyItem, SurveyWish
 from coop.suppliers import domain as catalog
+from coop.suppliers import services as suppliers
 from coop.suppliers.models import Product
 
 STATE_NAMES = {"draft": _l("draft"), "open": _l("open for answers"), "closed": _l("closed"),
@@ -533,19 +532,16 @@ def _key(text: str) -> str:
 
 def read_answers_csv(session: Session, survey: Survey, data: bytes
                      ) -> list[ImportLine]:
-    """Read the file; CatalogError (coop.suppliers.domain) with every bad line."""
-    from coop.suppliers.domain import CatalogError, RowError, _decode, _detect_delimiter
+    """Read the file, a CSV or an Excel workbook (.xlsx, its first sheet) as the
+    catalog import reads them; CatalogError (coop.suppliers.domain) with every
+    bad line, by the CSV's line or the sheet's row number."""
+    from coop.suppliers.domain import CatalogError, RowError
 
-    text = _decode(data)
-    if not text.strip():
+    rows = catalog.read_rows(data)
+    while rows and not any(c.strip() for c in rows[0][1]):  # a sheet's empty rows on top
+        rows = rows[1:]
+    if not rows:
         raise CatalogError([RowError(1, "", _l("The file is empty."))])
-    first = text.partition("\n")[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_detect_delimiter(first))
-    try:
-        rows = [(reader.line_num, cells) for cells in reader]
-    except csv.Error as exc:
-        raise CatalogError([RowError(reader.line_num, "", _l(
-            "The file cannot be read as CSV here: %(reason)s", reason=str(exc)))]) from exc
     header_line, header = rows[0]
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
@@ -624,7 +620,7 @@ def _members_by_key(session: Session, group_id: int) -> dict[str, Membership]:
 
 
 def import_answers(session: Session, survey: Survey, data: bytes, actor: User) -> int:
-    """Import answers from a CSV, all or nothing; returns how many lines."""
+    """Import answers from a CSV or .xlsx, all or nothing; returns how many lines."""
     lines = read_answers_csv(session, survey, data)
     by_member: dict[int, tuple[Membership, dict[int, AnswerInput]]] = {}
     for line in lines:
@@ -716,11 +712,10 @@ def set_seed_rates(session: Session, group: Group, rates: Mapping[int, int | Non
         product = products.get(product_id)
         if product is None:
             raise DomainError(_l("Unknown product."))
-        if rate is not None and not 0 < rate < 10**12:
-            raise DomainError(_l("%(product)s: the seed rate must be more than zero.",
-                                 product=product.name), field=f"rate_{product_id}")
-        if product.seed_rate != rate:
-            product.seed_rate = rate
-            changed += 1
+        try:
+            changed += suppliers.set_seed_rate(session, product, rate)
+        except DomainError as exc:
+            raise DomainError(_l("%(product)s: %(reason)s", product=product.name,
+                                 reason=exc.message), field=f"rate_{product_id}") from exc
     session.flush()
     return changed

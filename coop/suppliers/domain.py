@@ -26,6 +26,9 @@ The catalog CSV (what export writes and import reads):
   retail_price  розничная_цена    no        one unit at the bazaar (optional)
   tiers         цены              yes       list prices: `from quantity=unit price`,
                                             separated by `|`: `0=48,50|50=42`
+  seed_rate     норма_высева      no        seed to sow one сотка (100 m²), in the
+                                            product's unit; empty: not seed. A file
+                                            without the column keeps the stored rates
   ============  ================  ========  =============================================
 
 Tiers use `=` (`:` is read too) and `|`: neither clashes with a decimal comma
@@ -52,6 +55,7 @@ from coop import units
 from coop.csv_export import csv_bytes, decimal_comma, unneutralise
 from coop.money import MoneyError
 from coop.quantities import (
+    MAX_QTY,
     QTY_SCALE,
     local_qty,
     parse_price,
@@ -68,7 +72,7 @@ MAX_UNIT = 32
 MAX_TIERS = 20
 
 COLUMNS = ("article_code", "name", "unit", "pack_size", "granularity", "weight_kg",
-           "retail_price", "tiers", "pack_container")
+           "retail_price", "tiers", "pack_container", "seed_rate")
 REQUIRED_COLUMNS = ("article_code", "name", "unit", "tiers")
 
 # Header names as people write them, after `_header_key` (lower case, letters
@@ -84,6 +88,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
                      "ценанабазаре"),
     "tiers": ("tiers", "pricetiers", "prices", "цены", "оптовыецены"),
     "pack_container": ("packcontainer", "container", "тара", "видупаковки"),
+    "seed_rate": ("seedrate", "нормавысева", "нормавысеванасотку", "нормавысевана100м2",
+                  "нормапосева"),
 }
 _ALIAS_TO_COLUMN = {alias: col for col, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
@@ -114,12 +120,15 @@ class ProductData:
     retail_price: int | None = None
     article_code: str | None = None
     pack_container: str | None = None  # units.CONTAINERS
+    seed_rate: int | None = None  # thousandths of the unit per сотка; None: not seed
 
 
 @dataclass(frozen=True)
 class CatalogRow:
     line: int
     product: ProductData
+    # False when the file has no seed_rate column: a stored rate is kept
+    has_seed_rate: bool = True
 
 
 @dataclass(frozen=True)
@@ -174,8 +183,17 @@ def check_product(product: ProductData) -> FieldErrors:
         errors.append(("weight_kg", _l("A weight cannot be negative.")))
     if product.retail_price is not None and product.retail_price < 0:
         errors.append(("retail_price", _l("A price cannot be negative.")))
+    errors += [("seed_rate", message) for message in check_seed_rate(product.seed_rate)]
     errors += [("tiers", message) for message in check_tiers(product.tiers, step)]
     return errors
+
+
+def check_seed_rate(rate: int | None) -> list[Any]:
+    """Seed per сотка, thousandths of the unit: more than zero, or None (not seed)."""
+    if rate is not None and not 0 < rate <= MAX_QTY:
+        return [_l("The seed rate must be more than zero; leave it empty when this is "
+                   "not seed.")]
+    return []
 
 
 def _check_text(name: str, value: str, limit: int, missing: Any) -> FieldErrors:
@@ -274,6 +292,7 @@ def product_from_text(values: Mapping[str, str | None]) -> tuple[ProductData | N
     pack_size = number("pack_size", parse_quantity, granularity)
     weight = number("weight_kg", parse_weight, 0)
     retail = number("retail_price", parse_price, None)
+    seed_rate = number("seed_rate", parse_quantity, None)
     tiers, tier_errors = parse_tiers(text["tiers"])
     errors += [("tiers", message) for message in tier_errors]
     # a rule about a value that did not parse (or that hangs on the step) is noise
@@ -285,7 +304,8 @@ def product_from_text(values: Mapping[str, str | None]) -> tuple[ProductData | N
         pack_size=pack_size if pack_size is not None else QTY_SCALE,
         granularity=granularity if granularity is not None else QTY_SCALE,
         tiers=tiers, weight_grams=weight or 0, retail_price=retail,
-        article_code=text["article_code"] or None, pack_container=container)
+        article_code=text["article_code"] or None, pack_container=container,
+        seed_rate=seed_rate)
     errors += [(name, message) for name, message in check_product(product)
                if name not in failed]
     return (None, errors) if errors else (product, [])
@@ -316,6 +336,7 @@ def product_to_text(product: ProductData, *, decimal_comma: bool = True,
             f"{dec(qty_str(t.min_qty))}{tier_equals}{dec(price_str(t.unit_price))}"
             for t in product.tiers),
         "pack_container": product.pack_container or "",
+        "seed_rate": "" if product.seed_rate is None else dec(qty_str(product.seed_rate)),
     }
 
 
@@ -569,7 +590,7 @@ def parse_records(table: CatalogTable, records: Iterable[tuple[int, list[str]]] 
             errors += [RowError(line, table.column_label(name), message)
                        for name, message in field_errors]
         elif product is not None:
-            rows.append(CatalogRow(line, product))
+            rows.append(CatalogRow(line, product, has_seed_rate="seed_rate" in table.columns))
     if not errors and not rows:
         errors.append(RowError(table.header_line + 1, "",
                                _l("The file has a header row but no products.")))

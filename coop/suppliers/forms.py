@@ -53,6 +53,8 @@ class ProductForm(Form):
     retail_price = StringField(_l("Retail price of one unit at the bazaar"),
                                render_kw=_DECIMAL)
     tiers = TextAreaField(_l("List prices"), render_kw={"rows": 5, "autocomplete": "off"})
+    seed_rate = StringField(_l("Seed rate: how much to sow one sotka (100 m²)"),
+                            render_kw=_DECIMAL)
 
     product: ProductData | None = None
 

@@ -4,7 +4,7 @@ first, flush, never commit; a broken rule is a DomainError for the treasurer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -136,7 +136,8 @@ def product_data(product: Product) -> ProductData:
         granularity=product.granularity,
         tiers=tuple(Tier(t.min_qty, t.unit_price) for t in product.price_tiers),
         weight_grams=product.weight_grams, retail_price=product.retail_price,
-        article_code=product.article_code, pack_container=product.pack_container)
+        article_code=product.article_code, pack_container=product.pack_container,
+        seed_rate=product.seed_rate)
 
 
 def create_product(session: Session, supplier: Supplier, data: ProductData) -> Product:
@@ -154,6 +155,20 @@ def update_product(session: Session, product: Product, data: ProductData) -> Non
     _check_article_code_free(session, product.supplier, data.article_code, product.id)
     _apply(product, data)
     session.flush()
+
+
+def set_seed_rate(session: Session, product: Product, rate: int | None) -> bool:
+    """The product's seed per сотка (thousandths of the unit, None: not seed),
+    the one rate the catalog form, the catalog file and the needs survey use;
+    True when it changed."""
+    errors = domain.check_seed_rate(rate)
+    if errors:
+        raise DomainError(errors[0], field="seed_rate")
+    if product.seed_rate == rate:
+        return False
+    product.seed_rate = rate
+    session.flush()
+    return True
 
 
 def retire_product(session: Session, product: Product) -> None:
@@ -200,6 +215,7 @@ def _apply(product: Product, data: ProductData) -> None:
     product.granularity = data.granularity
     product.weight_grams = data.weight_grams
     product.retail_price = data.retail_price
+    product.seed_rate = data.seed_rate
     _set_tiers(product, data.tiers)
 
 
@@ -261,10 +277,12 @@ def upsert_catalog(session: Session, supplier: Supplier, rows: Sequence[CatalogR
             new_rows.append(row.product)
             continue
         retired += stored.retired
-        if stored.data == row.product:
+        data = row.product if row.has_seed_rate else replace(
+            row.product, seed_rate=stored.data.seed_rate)
+        if stored.data == data:
             unchanged += 1
         else:
-            changed.append((stored, row.product))
+            changed.append((stored, data))
     _insert_products(session, supplier, new_rows, now)
     _update_products(session, changed, now)
     if changed:  # bulk statements: the flush does not see them (coop/orders/changes.py)
@@ -316,7 +334,7 @@ def _load_catalog(session: Session, supplier: Supplier) -> dict[str | None, _Sto
     for row in session.execute(
             select(Product.id, Product.retired, Product.article_code, Product.name, Product.unit,
                    Product.pack_size, Product.granularity, Product.weight_grams,
-                   Product.retail_price, Product.pack_container)
+                   Product.retail_price, Product.pack_container, Product.seed_rate)
             .where(Product.supplier_id == supplier.id, Product.article_code.is_not(None))):
         own = tiers.get(row.id, [])
         stored[row.article_code] = _Stored(
@@ -326,7 +344,7 @@ def _load_catalog(session: Session, supplier: Supplier) -> dict[str | None, _Sto
                 name=row.name, unit=row.unit, pack_size=row.pack_size,
                 granularity=row.granularity, weight_grams=row.weight_grams,
                 retail_price=row.retail_price, article_code=row.article_code,
-                pack_container=row.pack_container,
+                pack_container=row.pack_container, seed_rate=row.seed_rate,
                 tiers=tuple(Tier(min_qty, price) for _id, min_qty, price in own)))
     return stored
 
@@ -335,7 +353,8 @@ def _columns(data: ProductData) -> dict[str, object]:
     return {"article_code": data.article_code, "name": data.name, "unit": data.unit,
             "pack_size": data.pack_size, "pack_container": data.pack_container,
             "granularity": data.granularity,
-            "weight_grams": data.weight_grams, "retail_price": data.retail_price}
+            "weight_grams": data.weight_grams, "retail_price": data.retail_price,
+            "seed_rate": data.seed_rate}
 
 
 def _insert_products(session: Session, supplier: Supplier, products: Sequence[ProductData],

@@ -116,6 +116,17 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         screenshot(page, "equipment-repaired")
         page.click("text=Отчёт об использовании")
         assert _plain(page.inner_text("#earned")) == "600,00 сом"  # the demo's turn and this one
+        # the same figures as a spreadsheet for the group's Russian Excel
+        csv = page.request.get(live_server + page.locator("#report-csv").get_attribute("href"),
+                               headers={"Accept-Language": "ru"})
+        assert csv.ok and csv.headers["content-type"] == "text/csv; charset=utf-8"
+        rows = [line.split(";") for line in csv.body().decode("utf-8-sig").splitlines()]
+        totals = {row[0]: row[1] for row in rows if len(row) == 2}
+        assert totals["Заработано платой за пользование"] == "600,00"
+        assert totals["Потрачено на ремонт"] + " сом" == _plain(
+            page.inner_text("#repairs-total")).replace(" ", "", 1)
+        assert totals["Фонд обслуживания"] == "0,00"
+        assert [row[3] for row in rows if row[0] == MEMBER] == ["300,00"]
 
         # The certified jam lot: its labels carry the declaration's number
         page.click("nav.tabs >> text=Продажи")

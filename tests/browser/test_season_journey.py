@@ -86,9 +86,18 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         t.goto(f"{base}")
         t.click("#season-card")
         t.click("a.button[href$='/seed-rates']")
-        t.fill(f"input[name=rate_{tomato.id}]", "0,3")
+        t.fill(f"input[name=rate_{tomato.id}]", "0,2")
         t.click("main form button[type=submit]")
         assert "изменена" in t.inner_text("main").lower(), t.inner_text("main")
+        # the same rate on the catalog's product form: changed there, read here
+        t.goto(f"{base}/suppliers/{tomato.supplier_id}")
+        t.click(f"a[href$='/products/{tomato.id}']")
+        assert t.input_value("input[name=seed_rate]") == "0,2"
+        t.fill("input[name=seed_rate]", "0,3")
+        t.click("main form button[type=submit]")
+        assert "Сохранено" in t.inner_text("main"), t.inner_text("main")
+        t.goto(f"{season}/seed-rates")
+        assert t.input_value(f"input[name=rate_{tomato.id}]") == "0,3"
 
         t.goto(f"{season}/surveys/new")
         t.fill("input[name=title]", "Что покупаем весной")

@@ -936,6 +936,69 @@ def case_season_convert(s: Session) -> Case:
                 login=treasurer.user.email, confirm=url)
 
 
+def _api(w: SimpleNamespace, s: Session) -> dict[str, str]:
+    token = make_api_token(s, w.treasurer.user)
+    s.commit()
+    return {"Authorization": f"Bearer {token}", "Idempotency-Key": KEY}
+
+
+def case_api_propose_seed_loan(s: Session) -> Case:
+    from datetime import timedelta
+
+    from coop.i18n import local_today
+    from coop.season.models import SeedLoan
+    from tests.factories import make_settled_round
+
+    w = make_settled_round(s, members=2)
+    return Case(f"/api/v1/groups/{w.group.id}/seed-loans", counter(SeedLoan), w.group.id,
+                json={"membership_id": w.members[1].id, "round_id": w.rnd.id,
+                      "product_id": w.seed.product_id, "repay_mode": "payout",
+                      "repay_ratio": "1.2",
+                      "due_on": (local_today() + timedelta(days=100)).isoformat()},
+                headers=_api(w, s))
+
+
+def case_api_deliver_seed_loan(s: Session) -> Case:
+    w = _seed_world(s, state="approved")
+    return Case(f"/api/v1/groups/{w.group.id}/seed-loans/{w.loan.id}/deliver",
+                postings("seed_loan"), w.group.id, json={}, headers=_api(w, s))
+
+
+def case_api_write_off_seed_loan(s: Session) -> Case:
+    w = _seed_world(s)
+    return Case(f"/api/v1/groups/{w.group.id}/seed-loans/{w.loan.id}/write-off",
+                _repayments("write_off"), w.group.id, json={"reason": "Засуха"},
+                headers=_api(w, s))
+
+
+def case_api_return_seed(s: Session) -> Case:
+    w = _seed_world(s, mode="kind")
+    return Case(f"/api/v1/groups/{w.group.id}/seed-loans/{w.loan.id}/returns",
+                _repayments("kind"), w.group.id, json={"quantity": "1"}, headers=_api(w, s))
+
+
+def case_api_convert_survey(s: Session) -> Case:
+    from coop.orders.models import Round
+    from coop.season import services as season
+    from coop.season.services import AnswerInput
+    from tests.factories import make_catalog
+
+    group = make_group(s)
+    treasurer = make_member(s, group, "Майрам", role="treasurer")
+    aigul = make_member(s, group, "Айгүл")
+    products = make_catalog(s, group)
+    survey = season.create_survey(s, group, treasurer.user, title="Весна",
+                                  product_ids=[p.id for p in products])
+    season.move_survey(s, survey, "open")
+    season.save_answers(s, survey, aigul, {survey.items[0].id: AnswerInput(firm=10000)},
+                        aigul.user, source="member")
+    season.move_survey(s, survey, "closed")
+    w = SimpleNamespace(treasurer=treasurer)
+    return Case(f"/api/v1/groups/{group.id}/surveys/{survey.id}/convert",
+                counter(Round, Round.group_id == group.id), group.id, json={},
+                headers=_api(w, s))
+
+
 MONEY: dict[str, Callable[[Session], Case]] = {
     "api.book_equipment": case_api_book_equipment,
     "equipment.book": case_equipment_book,
@@ -997,6 +1060,11 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "season.write_off": case_season_write_off,
     "season.stock_out": case_season_stock_out,
     "season.convert": case_season_convert,
+    "api.propose_seed_loan": case_api_propose_seed_loan,
+    "api.deliver_seed_loan": case_api_deliver_seed_loan,
+    "api.write_off_seed_loan": case_api_write_off_seed_loan,
+    "api.return_seed": case_api_return_seed,
+    "api.convert_survey": case_api_convert_survey,
 }
 
 SAVINGS_DRAFT = ("a draft line of an open savings meeting: nothing moves until the close, "
@@ -1103,6 +1171,12 @@ NOT_MONEY: dict[str, str] = {
     "season.import_answers": "imports survey answers (all or nothing); no money",
     "season.profile": "her optional household profile",
     "season.seed_rates": "the catalog's seed rates",
+    "api.create_survey": "creates a draft needs survey",
+    "api.move_survey": "opens or closes a survey (a conditional state move)",
+    "api.approve_seed_loan": "approves a proposed seed loan (a conditional state move; "
+                             "nothing is posted until it is delivered)",
+    "api.cancel_seed_loan": "cancels a seed loan before delivery (a conditional state "
+                            "move; nothing was posted)",
 }
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -136,6 +136,31 @@ def test_csv_import_is_all_or_nothing_with_line_numbers(session: Session) -> Non
         (aigul.id, q("10"), "import"), (nurila.id, q("30"), "import")}
 
 
+def test_an_excel_workbook_imports_as_the_csv_does(session: Session) -> None:
+    from tests.unit.test_catalog_files import xlsx
+
+    _group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    header = ["Участница", "Товар", "Точно", "Возможно", "Площадь"]
+    bad = xlsx([header, [aigul.user.name, tomato.product.name, 10, 5, None],
+                ["Никто", npk.product.name, 30, None, None],
+                [nurila.user.name, fabric.product.name, 1.25, None, None]], title_row=True)
+    with pytest.raises(CatalogError) as refused:
+        survey_services.import_answers(session, survey, bad, treasurer.user)
+    # the sheet's row numbers: the header is on row 2 below an empty first row
+    assert sorted({e.line for e in refused.value.errors}) == [4, 5]
+    assert survey_services.survey_answers(session, survey) == []
+    good = xlsx([header, [aigul.user.name, tomato.product.name, 10, 5, None],
+                 [nurila.user.name, npk.product.name, 30, 2.0, None]])
+    assert survey_services.import_answers(session, survey, good, treasurer.user) == 2
+    assert {(a.membership_id, a.firm, a.maybe, a.source) for a in
+            survey_services.survey_answers(session, survey)} == {
+        (aigul.id, q("10"), q("5"), "import"), (nurila.id, q("30"), q("2"), "import")}
+    with pytest.raises(CatalogError) as old_excel:
+        survey_services.import_answers(session, survey, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" +
+                                       b"\0" * 100, treasurer.user)
+    assert ".xls" in str(old_excel.value.errors[0].message)
+
+
 def test_household_profiles_feed_counts_only(session: Session) -> None:
     group = make_group(session)
     people = [make_member(session, group) for _ in range(3)]
@@ -280,3 +305,24 @@ def test_loans_refuse_bad_input(session: Session) -> None:
         seed.deliver_loan(session, loan, w.treasurer.user)
     with pytest.raises(DomainError):
         seed.repay_cash(session, loan, amount=100, method="cash", actor=w.treasurer.user)
+
+
+def test_seed_returned_after_a_cash_part_never_clears_more_than_is_left(
+        session: Session) -> None:
+    """A loan in kind, part paid in money first: each return clears its share
+    of the value, but never more than is left; the last one closes it."""
+    w = make_settled_round(session, members=2)
+    actor = w.treasurer.user
+    loan = seed.propose_loan(session, w.group, w.members[0], round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="kind", repay_bp=12000,
+                             due_on=local_today() + timedelta(days=90), actor=actor)
+    seed.approve_loan(session, loan, actor)
+    seed.deliver_loan(session, loan, actor)
+    due_qty = seed.due_quantity(loan)
+    step = loan.product.granularity
+    left = seed.position(loan).left
+    seed.repay_cash(session, loan, amount=left - left // 10, method="cash", actor=actor)
+    first = seed.repay_in_kind(session, loan, quantity=due_qty - step, actor=actor)
+    assert loan.state == "repaid" and seed.position(loan).left == 0
+    assert first.principal + first.income <= left // 10 + 1
+    assert check_books(session, w.group.id) == []

@@ -232,16 +232,16 @@ def test_export_is_bom_semicolons_and_decimal_commas_and_reads_back() -> None:
         ProductData(article_code="S-1", name="Семена; сорт \"Нантская\"", unit="kg",
                     pack_size=2500, granularity=500, weight_grams=1250,
                     retail_price=60_500_000, tiers=(Tier(0, 48_500_000), Tier(50_000, 1)),
-                    pack_container="sack"),
+                    pack_container="sack", seed_rate=12_500),
         ProductData(article_code="=cmd|' /C calc'!A0", name="-Вилы", unit="piece",
                     pack_size=1000, granularity=1000, tiers=(Tier(0, 300_000_000),)),
     ]
     data = domain.write_catalog(products)
     assert data.startswith("\ufeff".encode())
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == HEADER + ";pack_container"
-    assert "S-1;\"Семена; сорт \"\"Нантская\"\"\";kg;2,5;0,5;1,25;60,5;0=48,5|50=0,000001;sack" \
-        in text
+    assert text.splitlines()[0] == HEADER + ";pack_container;seed_rate"
+    assert ("S-1;\"Семена; сорт \"\"Нантская\"\"\";kg;2,5;0,5;1,25;60,5;0=48,5|50=0,000001;"
+            "sack;12,5") in text
     # cells a spreadsheet would run as formulas get a leading quote
     assert "\r\n'=cmd|' /C calc'!A0;'-Вилы;" in text
     assert [row.product for row in domain.parse_catalog(data)] == products
@@ -264,6 +264,7 @@ def products(draw: st.DrawFn) -> ProductData:
         granularity=step, pack_size=step * draw(st.integers(1, 100)),
         weight_grams=draw(st.integers(0, 10**8)),
         retail_price=draw(st.none() | st.integers(0, 10**15)),
+        seed_rate=draw(st.none() | st.integers(1, 10**9)),
         tiers=tuple(Tier(q * step, p) for q, p in zip([0, *tiers_at], prices, strict=True)))
 
 
@@ -271,3 +272,23 @@ def products(draw: st.DrawFn) -> ProductData:
 @given(st.lists(products(), min_size=1, max_size=5, unique_by=lambda p: p.article_code))
 def test_any_valid_catalog_survives_export_and_import(catalog: list[ProductData]) -> None:
     assert [row.product for row in domain.parse_catalog(domain.write_catalog(catalog))] == catalog
+
+
+def test_seed_rate_column_is_optional_and_read_in_russian() -> None:
+    old = (HEADER + "\nS-1;Морковь;kg;1;1;0;;0=5").encode()
+    [row] = domain.parse_catalog(old)
+    assert row.product.seed_rate is None and not row.has_seed_rate
+    new = ("артикул;название;ед.;цены;Норма высева\n"
+           "S-1;Морковь;kg;0=5;0,05\nS-2;Лопата;piece;0=300;").encode()
+    first, second = domain.parse_catalog(new)
+    assert first.has_seed_rate and first.product.seed_rate == 50
+    assert second.product.seed_rate is None
+
+
+def test_a_seed_rate_of_zero_is_refused_by_line() -> None:
+    data = ("article_code;name;unit;tiers;seed_rate\nS-1;Морковь;kg;0=5;0\n"
+            "S-2;Лук;kg;0=5;много").encode()
+    with pytest.raises(CatalogError) as caught:
+        domain.parse_catalog(data)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(2, "seed_rate"),
+                                                                (3, "seed_rate")]

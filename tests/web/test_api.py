@@ -336,6 +336,13 @@ def test_the_catalog_is_the_treasurers(app: Flask, client: FlaskClient, session:
         {"min_qty": "10", "unit_price": "1"}]}, headers=treasurer), 422, "tiers")
     problem(client.post(url, json={**new, "article_code": "CAR-4", "tiers": [
         {"min_qty": "0", "unit_price": "x"}]}, headers=treasurer), 422, "tiers[0].unit_price")
+    assert made["seed_rate"] is None
+    sown = conforms(app, client.post(url, json={**new, "article_code": "CAR-5",
+                                                "seed_rate": "0.05"}, headers=treasurer),
+                    "/groups/{group_id}/suppliers/{supplier_id}/products", "post")
+    assert sown["seed_rate"] == "0.05" and session.get(Product, sown["id"]).seed_rate == 50
+    problem(client.post(url, json={**new, "article_code": "CAR-6", "seed_rate": "0"},
+                        headers=treasurer), 422, "seed_rate")
 
 
 # --------------------------------------------------------------------------

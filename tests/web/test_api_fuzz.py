@@ -145,12 +145,21 @@ def _documented(draw, operation, example, demo):  # type: ignore[no-untyped-def]
               for name in re.findall(r"{(\w+)}", operation.path)}
     items = demo["quoted"] if "token" in params else demo["by_round"].get(
         params.get("round_id"), demo["items"])
-    body = example
+    # ids in the body (a seed loan's member, round and product; a survey's
+    # products) drawn from the demo's rows too, so that the example reaches
+    # the services
+    season = "/seed-loans" in operation.path or "/surveys" in operation.path
+    body = {**example, **{name: draw(st.sampled_from(demo["ids"][name]))
+                          for name in ("membership_id", "round_id", "product_id")
+                          if season and name in example and demo["ids"].get(name)}}
+    if season and "product_ids" in example:
+        body["product_ids"] = draw(st.lists(st.sampled_from(demo["ids"]["product_id"]),
+                                            min_size=1, max_size=3, unique=True))
     if "lines" in example:
         chosen = draw(st.lists(st.sampled_from(items), min_size=1, max_size=len(items),
                                unique=True))
-        body = {**example, "lines": [{**example["lines"][0], "item_id": item_id}
-                                     for item_id in chosen]}
+        body = {**body, "lines": [{**example["lines"][0], "item_id": item_id}
+                                  for item_id in chosen]}
     headers = {}
     if any(p.name == IDEMPOTENCY_KEY for p in operation.headers):
         headers[IDEMPOTENCY_KEY] = str(draw(st.uuids()))

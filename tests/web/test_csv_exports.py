@@ -162,16 +162,17 @@ def test_the_catalog_export_reads_back_in_either_locale(app_ctx: Flask, session:
     group = make_group(session, language=language)
     treasurer = make_member(session, group, "Майрам", role="treasurer")
     supplier = make_supplier(session, group, "Агро")
-    make_product(session, supplier, "Семена", article_code="S-1", unit="kg",
-                 granularity="0,5", pack_size="2,5", tiers="0 = 48,5\n50 = 42",
-                 retail_price="60,25", weight_kg="1,75")
+    seeds = make_product(session, supplier, "Семена", article_code="S-1", unit="kg",
+                         granularity="0,5", pack_size="2,5", tiers="0 = 48,5\n50 = 42",
+                         retail_price="60,25", weight_kg="1,75")
+    seeds.seed_rate = 50
     make_product(session, supplier, "=1+1", article_code="-A2", unit="bag")
     session.commit()
 
     def catalog() -> list[tuple]:  # type: ignore[type-arg]
         session.expire_all()
         return [(p.article_code, p.name, p.unit, p.pack_size, p.granularity, p.weight_grams,
-                 p.retail_price, [(t.min_qty, t.unit_price) for t in p.price_tiers])
+                 p.retail_price, p.seed_rate, [(t.min_qty, t.unit_price) for t in p.price_tiers])
                 for p in session.scalars(select(Product).order_by(Product.id))]
 
     client = app_ctx.test_client()
@@ -180,8 +181,9 @@ def test_the_catalog_export_reads_back_in_either_locale(app_ctx: Flask, session:
     data = client.get(f"{url}/export.csv").get_data()
     lines = data.decode("utf-8-sig").splitlines()
     mark = "," if language == "ru" else "."
-    # the last column, the pack's container, is empty: these products name none
-    assert f"S-1;Семена;kg;2{mark}5;0{mark}5;1{mark}75;60{mark}25;0=48{mark}5|50=42;" in lines
+    # the pack's container is empty (these products name none); then the seed rate
+    assert (f"S-1;Семена;kg;2{mark}5;0{mark}5;1{mark}75;60{mark}25;0=48{mark}5|50=42;;"
+            f"0{mark}05") in lines
     assert any(line.startswith("'-A2;'=1+1;bag;") for line in lines)
     before = catalog()
     response = post(client, f"{url}/import", {"file": (io.BytesIO(data), "catalog.csv")},

@@ -159,7 +159,8 @@ def test_a_logo_must_be_a_picture(app_ctx, session: Session) -> None:  # type: i
     assert certificates.brand_of(session, w.group) is None
 
 
-def _jam_lot(session: Session, w, covered: bool):  # type: ignore[no-untyped-def]
+def _jam_lot(session: Session, w, covered: bool,  # type: ignore[no-untyped-def]
+             number: str = "ЕАЭС N RU Д-KG.12345"):
     from coop.quantities import parse_quantity
 
     today = local_today()
@@ -170,7 +171,7 @@ def _jam_lot(session: Session, w, covered: bool):  # type: ignore[no-untyped-def
                               quantity=parse_quantity("10"), brought_on=today,
                               actor=w.treasurer.user)
     cert = certificates.save_certificate(session, w.group, certificates.CertificateInput(
-        kind="declaration", number="ЕАЭС N RU Д-KG.12345", issuer="Кыргызтест",
+        kind="declaration", number=number, issuer="Кыргызтест",
         valid_from=today - timedelta(days=100), valid_to=today + timedelta(days=100),
         products=["Варенье из абрикосов"],
         member_ids=[w.other.id] if covered else [w.owners[0].id]),
@@ -230,3 +231,101 @@ def test_the_traceability_page_is_public_and_names_no_member(app_ctx, session: S
     assert w.other.user.name not in body and w.treasurer.user.name not in body
     assert "Д-KG.12345" in body
     assert app_ctx.test_client().get(f"/t/{code[:-1]}x").status_code == 404
+
+
+def test_the_usage_report_as_csv_has_the_pages_figures(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """One and a half days for Чолпон (450,00), a repair of 1 000,00 (the fund's
+    450,00, the owners 550,00): the CSV says what the page says, with decimal
+    commas and `;` for the group's Russian Excel."""
+    from datetime import date
+
+    from coop.equipment import domain
+    from coop.equipment import services as equipment
+
+    w = make_equipment_world(session)
+    today = date(2026, 5, 4)
+    booking = equipment.book(session, w.asset, w.other,
+                             domain.slots(today, False, today + timedelta(days=1), True),
+                             actor=w.treasurer.user, today=today)
+    equipment.hand_over(session, booking, condition="ok")
+    equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user)
+    equipment.record_repair(session, w.asset, cost=100_000, description="ремень", mode="fund",
+                            method="cash", repaired_on=today, actor=w.treasurer.user,
+                            idempotency_key="report-repair-000001")
+    session.commit()
+    member = _ru(app_ctx, w.owners[0])
+    page = member.get(f"{w.base}/report").get_data(as_text=True)
+    assert f"{w.base}/report.csv" in page
+    response = member.get(f"{w.base}/report.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.get_data().startswith(b"\xef\xbb\xbf")
+    rows = [line.split(";") for line in response.get_data().decode("utf-8-sig").splitlines()]
+    assert rows[0] == ["Участница", "Раз", "Дней", "Плата за пользование", "Оплачено ремонтов"]
+    aigul, nurila, gulnara = (o.user.name for o in w.owners)
+    assert rows[1:6] == [[aigul, "0", "0", "0,00", "216,67"], [nurila, "0", "0", "0,00", "166,67"],
+                         [gulnara, "0", "0", "0,00", "166,66"],
+                         [w.other.user.name, "1", "1,5", "450,00", "0,00"],
+                         ["Итого", "1", "1,5", "450,00", "550,00"]]
+    assert rows[7:] == [["Заработано платой за пользование", "450,00"],
+                        ["Потрачено на ремонт", "1000,00"],
+                        ["Ремонт оплачен из фонда обслуживания", "450,00"],
+                        ["Ремонт оплачен владелицами", "550,00"],
+                        ["Фонд обслуживания", "0,00"]]
+    for figure in ("450,00", "1 000,00", "0,00"):
+        assert figure.replace(" ", "\u00a0") in page or figure in page
+    # a stranger gets nothing
+    stranger = make_member(session, make_group(session), "Чужая")
+    session.commit()
+    assert _as(app_ctx, stranger).get(f"{w.base}/report.csv").status_code == 404
+
+
+def test_the_sales_invoice_prints_the_brand_only_when_the_lot_may_carry_it(
+        app_ctx, session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The group's brand (name, short text, logo) and the declaration on the
+    buyer's invoice of a certified lot; on a lot whose contributor the
+    declaration does not cover, the invoice prints without them."""
+    import struct
+    import zlib
+
+    from pypdf import PdfReader
+
+    from coop.quantities import parse_quantity
+    from tests.factories import make_buyer
+
+    def png(width: int, height: int) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            body = kind + data
+            return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+        raw = b"".join(b"\x00" + b"\xc0\x40\x20" * width for _ in range(height))
+        return (b"\x89PNG\r\n\x1a\n"
+                + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+    app_ctx.config["COOP_UPLOAD_DIR"] = str(tmp_path)
+    w = make_equipment_world(session)
+    certificates.save_brand(session, w.group, name="Алма-Бак", text="Из сада в банку",
+                            folder=tmp_path, logo=png(40, 20))
+    buyer = make_buyer(session, w.group)
+
+    def invoice_of(lot) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+        sale = sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=local_today(),
+                                 lines={lot.grades[0].id: (parse_quantity("2"), 150_000_000)},
+                                 actor=w.treasurer.user)
+        session.commit()
+        client = _ru(app_ctx, w.treasurer)
+        response = client.get(f"/groups/{w.group.id}/sales/{lot.id}/sales/{sale.id}/invoice.pdf")
+        assert response.status_code == 200 and response.content_type == "application/pdf"
+        reader = PdfReader(io.BytesIO(response.data))
+        return ("".join(p.extract_text() for p in reader.pages),
+                sum(len(p.images) for p in reader.pages))
+
+    text, images = invoice_of(_jam_lot(session, w, True))
+    assert "Алма-Бак" in text and "Из сада в банку" in text
+    assert "Д-KG.12345" in text and "Декларация о соответствии" in text
+    assert "Подтверждение соответствия" in text
+    assert images == 1
+    text, images = invoice_of(_jam_lot(session, w, False, "ЕАЭС N RU Д-KG.54321"))
+    assert "Алма-Бак" not in text and "Д-KG.54321" not in text and images == 0
+    assert "Счёт" in text or "Счет" in text

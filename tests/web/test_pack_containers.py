@@ -151,9 +151,9 @@ def test_export_and_import_carry_the_container(client: FlaskClient, session: Ses
     login(client, treasurer.user.email)
     data = client.get(f"{supplier_url}/export.csv").get_data()
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0].endswith(";tiers;pack_container")
-    assert any(line.startswith("A2;NPK;") and line.endswith(";sack") for line in lines)
-    assert any(line.startswith("A0;") and line.endswith(";") for line in lines)
+    assert lines[0].endswith(";tiers;pack_container;seed_rate")
+    assert any(line.startswith("A2;NPK;") and line.endswith(";sack;") for line in lines)
+    assert any(line.startswith("A0;") and line.endswith(";;") for line in lines)
     again = post(client, f"{supplier_url}/import", {"file": (io.BytesIO(data), "c.csv")},
                  content_type="multipart/form-data")
     assert again.status_code == 302

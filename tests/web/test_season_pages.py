@@ -222,3 +222,32 @@ def test_the_books_equation_counts_the_seed_lent_and_in_stock(app_ctx: Flask,
     cash, bank, mobile, lent, stock, members, fund, payables, other = numbers
     assert cash + bank + mobile + lent + stock == members + fund + payables + other
     assert lent == seed.fund_lent(session, w.group) > 0 and stock > 0
+
+
+def test_answers_import_from_an_excel_workbook_on_the_page(app_ctx: Flask,
+                                                          session: Session) -> None:
+    from io import BytesIO
+
+    from tests.unit.test_catalog_files import xlsx
+
+    w = world(session)
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    url = f"{w.base}/surveys/{w.survey.id}/import"
+    page = treasurer.get(url).get_data(as_text=True)
+    assert "Excel" in page and ".xlsx" in page
+
+    def upload(data: bytes):  # type: ignore[no-untyped-def]
+        return treasurer.post(url, data={"csrf_token": csrf_token(treasurer, url),
+                                         "file": (BytesIO(data), "ответы.xlsx")},
+                              content_type="multipart/form-data")
+
+    header = ["участница", "товар", "точно", "возможно", "площадь"]
+    bad = upload(xlsx([header, [w.aigul.user.name, w.seed.product.name, 10, None, None],
+                       ["Никто", w.seed.product.name, 10, None, None]]))
+    assert bad.status_code == 422 and "строка 3" in bad.get_data(as_text=True)
+    assert count(session, SurveyAnswer) == 0
+    good = upload(xlsx([header, [w.aigul.user.name, w.seed.product.name, 10, 5, None],
+                        [w.nurila.user.name, w.seed.product.name, 4, None, None]]))
+    assert good.status_code == 303
+    assert count(session, SurveyAnswer) == 2
+    assert sorted(session.scalars(select(SurveyAnswer.firm))) == [q("4"), q("10")]

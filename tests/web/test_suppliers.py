@@ -294,8 +294,8 @@ def test_export_then_import_reads_back_identically(client: FlaskClient,
     data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == HEADER
-    assert "S-1;Семена моркови;kg;5;0,5;1;60;0=48,5|50=42;" in lines
+    assert lines[0] == HEADER + ";seed_rate"
+    assert "S-1;Семена моркови;kg;5;0,5;1;60;0=48,5|50=42;;" in lines
     before = _catalog(session)
     response = _upload(client, f"/groups/{group.id}/suppliers/{supplier.id}/import", data)
     assert response.status_code == 302
@@ -322,3 +322,74 @@ def test_pages_have_no_inline_script_or_style(client: FlaskClient, session: Sess
         assert page.status_code == 200, url
         text = page.get_data(as_text=True)
         assert "<script" not in text and "style=" not in text and " on" + "click" not in text
+
+
+def test_the_seed_rate_is_edited_on_the_product_form_and_read_by_the_survey(
+        client: FlaskClient, session: Session) -> None:
+    """One rate: the catalog form writes it, the season's rates page and the
+    survey read it; a catalog file without the column keeps it, one with the
+    column changes it, and the export writes it."""
+    from coop.season import services as season
+    from coop.season.services import AnswerInput
+
+    group, treasurer, _m, supplier, product = _setup(session)
+    login(client, treasurer.user.email)
+    edit_url = f"/groups/{group.id}/suppliers/{supplier.id}/products/{product.id}"
+    fields = {"name": "Семена моркови", "unit": "kg", "article_code": "S-1", "pack_size": "5",
+              "granularity": "0,5", "weight_kg": "1", "retail_price": "60",
+              "tiers": "0 = 48,50\n50 = 42"}
+    response = post(client, edit_url, {**fields, "seed_rate": "0"})
+    assert response.status_code == 422 and "seed rate must be more than zero" in \
+        response.get_data(as_text=True)
+    assert post(client, edit_url, {**fields, "seed_rate": "0,25"}).status_code == 302
+    session.expire_all()
+    assert session.get(Product, product.id).seed_rate == 250
+    assert 'value="0,25"' in client.get(
+        edit_url, headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    rates = client.get(f"/groups/{group.id}/season/seed-rates").get_data(as_text=True)
+    assert 'value="0.25"' in rates
+
+    survey = season.create_survey(session, group, treasurer.user, title="Весна",
+                                  product_ids=[product.id])
+    season.move_survey(session, survey, "open")
+    [item] = survey.items
+    assert season.resolve(item, AnswerInput(area=8000))[0] == 2000  # 8 сотых × 0,25 = 2 kg
+    session.commit()
+
+    url = f"/groups/{group.id}/suppliers/{supplier.id}/import"
+    without = (HEADER + "\r\nS-1;Семена моркови;kg;5;0,5;1;60;0=48,50|50=42;\r\n").encode()
+    assert _upload(client, url, without).status_code == 302
+    session.expire_all()
+    assert session.get(Product, product.id).seed_rate == 250
+    with_rate = (HEADER + ";seed_rate\r\nS-1;Семена моркови;kg;5;0,5;1;60;0=48,50|50=42;;"
+                 "0,3\r\n").encode()
+    response = _upload(client, url, with_rate)
+    assert "1 updated" in client.get(response.headers["Location"]).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Product, product.id).seed_rate == 300
+    lines = client.get(f"/groups/{group.id}/suppliers/{supplier.id}/export.csv"
+                       ).get_data().decode("utf-8-sig").splitlines()
+    assert lines[0] == HEADER + ";seed_rate"
+    assert "S-1;Семена моркови;kg;5;0,5;1;60;0=48,5|50=42;;0,3" in lines
+
+
+def test_an_xlsx_catalog_sets_the_seed_rate(client: FlaskClient, session: Session) -> None:
+    from tests.unit.test_catalog_files import xlsx
+
+    group, treasurer, _m, supplier, product = _setup(session)
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/suppliers/{supplier.id}/import"
+    book = xlsx([["Артикул", "Название", "Ед.", "Цены", "Норма высева"],
+                 ["S-1", "Семена моркови", "kg", "0=48,5", 0.05],
+                 ["T-1", "Лопата", "piece", "0=300", None]])
+    response = _upload(client, url, book, "Каталог.xlsx")
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Product, product.id).seed_rate == 50
+    assert session.scalar(select(Product.seed_rate).where(Product.article_code == "T-1")) is None
+    bad = xlsx([["Артикул", "Название", "Ед.", "Цены", "Норма высева"],
+                ["S-1", "Семена моркови", "kg", "0=48,5", -1]])
+    response = _upload(client, url, bad, "Каталог.xlsx")
+    assert response.status_code == 422 and "line 2" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Product, product.id).seed_rate == 50
