@@ -638,8 +638,7 @@ def _entries(data: MeetingRecordData, width: float) -> list[Flowable]:
                       fmt_money(item.principal + item.interest, cur)))
     for c in data.corrections:
         if c.loan is None:
-            what = _("Shares corrected: %(shares)+d (an older meeting's mistake)",
-                     shares=c.shares)
+            what = _("Shares corrected: %(shares)+d", shares=c.shares)
         else:
             what = _("Interest waived on loan no. %(loan)d", loan=c.loan)
         if c.reason:
