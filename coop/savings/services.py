@@ -1623,19 +1623,13 @@ def _sync(session: Session, cycle: SavingsCycle, run: Run | None, *, closed_thro
         if k > closed_through:
             for repayment in repayments:
                 repayment.loan_id, repayment.interest_part, repayment.principal_part = None, 0, 0
-    for fine in session.scalars(select(Fine).join(SavingsMeeting, SavingsMeeting.id ==
-                                                  Fine.meeting_id)
-                                .where(SavingsMeeting.cycle_id == cycle.id)):
-        if fine.meeting_id not in closed:
+    fines = list(session.scalars(select(Fine).join(SavingsMeeting, SavingsMeeting.id ==
+                                                   Fine.meeting_id)
+                                 .where(SavingsMeeting.cycle_id == cycle.id)))
+    for fine in fines + opening_fines(session, cycle):  # (an opening fine has no meeting)
+        if fine.meeting_id is not None and fine.meeting_id not in closed:
             fine.state = "draft"
         elif fine.paid_meeting_id in closed:
-            fine.state = "paid"
-        elif fine.waived_meeting_id in closed:
-            fine.state = "waived"
-        else:
-            fine.state = "due"
-    for fine in opening_fines(session, cycle):
-        if fine.paid_meeting_id in closed:
             fine.state = "paid"
         elif fine.waived_meeting_id in closed:
             fine.state = "waived"
