@@ -310,8 +310,8 @@ def _cycle_action(cycle_id: int, form_class: type, act) -> Any:  # type: ignore[
     if hasattr(form, "membership"):
         form.membership.choices = None
         form.membership.validate_choice = False
-    for name in ("first", "second", "third"):
-        if hasattr(form, name):
+    for name in ("first", "second", "third", "key_holders"):
+        if hasattr(form, name):  # the service says which of them may confirm
             getattr(form, name).validate_choice = False
     for field in form:
         if isinstance(field, forms.MoneyField):

@@ -202,3 +202,48 @@ def test_corrections_on_the_meeting_page_in_russian(client: FlaskClient,
     assert "Исправление долей:" in page and "-1" in page
     assert "Прощены проценты:" in page and "10,00" in page
     assert _count(session, Correction) == 2
+
+
+def test_a_group_adopting_coop_enters_fines_owed_and_the_key_holders_confirm_the_count(
+        client: FlaskClient, session: Session) -> None:
+    """The opening balances on the cycle page with a fine still owed; the start
+    refused with one key-holder, done with two, their names on the page."""
+    from coop.savings import services as savings
+    from coop.savings.models import SavingsCycle
+    from tests.savings_factory import NAMES, example_settings
+
+    group = make_group(session)
+    treasurer = make_member(session, group, "Гүлнара", role="treasurer")
+    women = [make_member(session, group, name, login=False) for name in NAMES[:3]]
+    cycle = savings.create_cycle(session, group, example_settings(), treasurer.user)
+    members = [savings.enrol(session, cycle, w) for w in women]
+    savings.set_key_holders(session, cycle, [w.id for w in women])
+    session.commit()
+    absent = next(t.id for t in cycle.fine_types if t.code == "absent")
+    url = f"/groups/{group.id}/savings/{cycle.id}"
+    login(client, treasurer.user.email, PASSWORD)
+    _ru(client)
+    page = client.get(url).get_data(as_text=True)
+    assert "Неуплаченный штраф" in page
+    token = csrf_token(client, url)
+    form = {"csrf_token": token, "version": _version(page), "income": "30", "social_fund": "",
+            f"shares_{members[0].id}": "4", f"fines_{members[0].id}": "20",
+            f"fine_type_{members[0].id}": str(absent), f"shares_{members[1].id}": "2"}
+    assert client.post(f"{url}/opening", data=form).status_code == 303
+    page = client.get(url).get_data(as_text=True).replace("\u00a0", " ")
+    # 6 shares of 50,00 + 30,00 of income − the 20,00 fine still owed
+    assert "310,00" in page
+    holders = [str(h.id) for h in cycle.key_holders]
+    start = {"csrf_token": token, "version": _version(page), "counted_loan": "310",
+             "counted_social": "0", "key_holders": holders[:1]}
+    client.post(f"{url}/activate", data=start)
+    session.expire_all()
+    assert session.get(SavingsCycle, cycle.id).state == "draft"
+    page = client.get(url).get_data(as_text=True)
+    start = {**start, "version": _version(page), "key_holders": holders[:2]}
+    assert client.post(f"{url}/activate", data=start).status_code == 303
+    session.expire_all()
+    assert session.get(SavingsCycle, cycle.id).state == "active"
+    page = client.get(url).get_data(as_text=True)
+    assert "начальный пересчёт подтвердили" in page
+    assert women[0].user.name in page.split("начальный пересчёт подтвердили")[1][:400]
