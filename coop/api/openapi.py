@@ -474,6 +474,10 @@ SAVINGS_SCHEMAS: dict[str, Any] = {
                         optional=("opening_loan", "opening_social"), closed=True),
     "SavingsReopen": obj({"reason": SAVINGS_REASON, "key_holder_ids": SAVINGS_KEY_HOLDER_IDS},
                          closed=True),
+    "SavingsActivate": obj({"counted_loan": MONEY, "counted_social": MONEY,
+                            "key_holder_ids": SAVINGS_KEY_HOLDER_IDS},
+                           optional=("counted_loan", "counted_social", "key_holder_ids"),
+                           closed=True),
     "SavingsPassbook": obj({
         **SAVINGS_MEMBER["properties"], "cycle_id": ID, "currency": TEXT, "share_value": MONEY,
         "lines": array(obj({**SAVINGS_LINE["properties"], "meeting": {"type": "integer",
@@ -512,6 +516,7 @@ SAVINGS_EXAMPLES: dict[str, Any] = {
                      "closing_loan": "220.00", "closing_social": "50.00",
                      "key_holder_ids": [1, 2]},
     "SavingsReopen": {"reason": "ошибка в долях", "key_holder_ids": [1, 2]},
+    "SavingsActivate": {},
 }
 
 SCHEMAS: dict[str, Any] = {

@@ -1147,16 +1147,25 @@ def set_savings_key_holders(group_id: int, cycle_id: int):  # type: ignore[no-un
 
 
 @api_route(SAVINGS_CYCLE + "/activate", "POST", summary="Start the cycle (treasurer)",
-           tags=["savings"], body="Empty", response="SavingsCycle",
+           tags=["savings"], body="SavingsActivate", response="SavingsCycle",
            errors=(403, 404, 409, 413, 415, 422),
            description="Two members at least and three key-holders; its settings are fixed "
-                       "from now on. One cycle of a group runs at a time (409).")
+                       "from now on. One cycle of a group runs at a time (409). A cycle "
+                       "adopted mid-way (opening balances entered on its page) starts with "
+                       "the bags as counted and the key-holders who confirm the count.")
 @group_view(treasurer=True)
 def activate_savings_cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle_or_404(cycle_id)
-    json_body().only()
+    body = json_body().only("counted_loan", "counted_social", "key_holder_ids")
+    counted = {name: body.money(name, g.group.currency) if name in body.data else None
+               for name in ("counted_loan", "counted_social")}
+    key_holders = _key_holder_ids(body) if "key_holder_ids" in body.data else []
     try:
-        savings_services.activate(db.session, cycle, g.group)
+        savings_services.activate(db.session, cycle, g.group,
+                                  counted_loan=counted["counted_loan"],
+                                  counted_social=counted["counted_social"],
+                                  key_holder_ids=key_holders, actor=current_user,
+                                  actor_membership=g.membership)
     except DomainError as exc:
         raise _savings_field(exc, SETTINGS_FIELDS) from None
     except IntegrityError:  # another cycle activated at the same moment

@@ -321,3 +321,35 @@ def test_a_member_sees_only_her_own_lines_when_the_cycle_says_so(
     assert seen["figures"]["loan_bag"] == "220.00"  # the totals are the group's
     # the treasurer sees all
     assert len(w.api["treasurer"].call("GET", MEETING, 200, **ids)["register"]) == 5
+
+
+def test_a_cycle_adopted_mid_way_starts_through_the_api_with_the_count_confirmed(
+        world: SimpleNamespace, session: Session) -> None:
+    """Opening balances entered (as on the cycle page); the start needs the bags as
+    counted and the key-holders' confirmation: 422 naming the field, then 200."""
+    from coop.savings import services as savings
+
+    api, gid = world.api["treasurer"], world.group.id
+    cycle = api.call("POST", "/groups/{group_id}/savings/cycles", 201, SETTINGS, group_id=gid)
+    members = [api.call("POST", CYCLE + "/members", 201, {"membership_id": m.id},
+                        group_id=gid, cycle_id=cycle["id"]) for m in world.members[:3]]
+    api.call("PUT", CYCLE + "/key-holders", 200,
+             {"membership_ids": [m.id for m in world.members[:3]]},
+             group_id=gid, cycle_id=cycle["id"])
+    row = session.get(SavingsCycle, cycle["id"])
+    savings.set_opening(session, row, world.group, income=0, social_fund=0, balances=[
+        savings.OpeningBalance(members[0]["id"], 4)])
+    session.commit()
+    keys = [h["id"] for h in api.call("GET", CYCLE, 200, group_id=gid,
+                                      cycle_id=cycle["id"])["key_holders"]]
+    missing = api.call("POST", CYCLE + "/activate", 422, {}, group_id=gid, cycle_id=cycle["id"])
+    assert "counted_loan" in str(missing)
+    few = api.call("POST", CYCLE + "/activate", 422,
+                   {"counted_loan": "200.00", "counted_social": "0", "key_holder_ids": keys[:1]},
+                   group_id=gid, cycle_id=cycle["id"])
+    assert "key_holder" in str(few)
+    started = api.call("POST", CYCLE + "/activate", 200,
+                       {"counted_loan": "200.00", "counted_social": "0",
+                        "key_holder_ids": keys[:2]}, group_id=gid, cycle_id=cycle["id"])
+    assert started["state"] == "active"
+    assert len(savings.opening_confirmations(session, row)) == 2
