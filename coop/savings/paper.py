@@ -321,6 +321,7 @@ class PassbookRow:
     repaid_principal: int
     loan_balance: int
     written_off: int = 0  # her `meetings[k].write_offs[]`: principal + interest
+    shares_adjusted: int = 0  # her `meetings[k].adjustments[]`: an older meeting corrected
 
 
 @dataclass(frozen=True)
@@ -919,7 +920,9 @@ def _passbook(data: PassbookData) -> bytes:
     rows: list[list[Any]] = [[*_head(head[:13], 3), para(head[13], s.head)]]
     for r in data.rows:
         rows.append([str(r.meeting), fmt_date(r.date), _attendance(r.attendance),
-                     _count(r.shares_bought), str(r.shares), _num(r.savings, cur),
+                     _count(r.shares_bought) + (f" ({r.shares_adjusted:+d})"
+                                                if r.shares_adjusted else ""),
+                     str(r.shares), _num(r.savings, cur),
                      _num(r.social, cur, True), _num(r.fines_imposed, cur, True),
                      _num(r.fines_paid, cur, True), _num(r.loan, cur, True),
                      _num(r.repaid_interest, cur, True), _num(r.repaid_principal, cur, True),
@@ -1293,7 +1296,9 @@ def passbook_from_preview(
             fines_paid=line.fines_paid, loan=line.loan, repaid_interest=line.repaid_interest,
             repaid_principal=line.repaid_principal, loan_balance=line.loan_balance,
             written_off=sum(r.money(w["principal"]) + r.money(w["interest"])
-                            for w in mtg["write_offs"] if w["member"] == member)))
+                            for w in mtg["write_offs"] if w["member"] == member),
+            shares_adjusted=sum(a["shares"] for a in mtg.get("adjustments", [])
+                                if a["member"] == member)))
     last = result["meetings"][-1]
     projected = None
     if result["share_out"] is not None:

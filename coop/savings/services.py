@@ -1706,6 +1706,7 @@ class PassbookLine:
     loan_out: int
     fines_imposed: int
     fines_paid: int
+    shares_adjusted: int = 0  # an older meeting's mistake corrected at this one
 
 
 @dataclass
@@ -1743,7 +1744,9 @@ def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleM
                 fines_paid=sum(f.amount for f in entries.fines[meeting.id]
                                if f.cycle_member_id == member.id and f.paid_at_once)
                 + sum(f.amount for f in entries.payments[meeting.id]
-                      if f.cycle_member_id == member.id)))
+                      if f.cycle_member_id == member.id),
+                shares_adjusted=sum(a["shares"] for a in figures.get("adjustments", [])
+                                    if a["member"] == name)))
         indicators = run.result["indicators"]
         for row in indicators.get("projected_share_out") or []:
             if row["id"] == name:

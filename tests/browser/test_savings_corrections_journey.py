@@ -96,6 +96,11 @@ def test_a_share_corrected_and_interest_waived_at_meeting_3(page, live_server, a
     t.goto(f"{base}/passbooks/{bermet.id}")
     passbook = _flat(t.inner_text("main"))
     assert "550,00" in passbook, passbook[:2000]  # 4 + 4 + 4 − 1 shares of 50,00
+    assert "(-1)" in passbook  # at meeting 3, beside the 4 shares she bought
+    printed = t.request.get(f"{base}/passbooks/{bermet.id}.pdf")
+    assert printed.status == 200
+    text = _flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.body())).pages))
+    assert "4 (-1)" in text and "550,00" in text, text[:2000]
     db.session.expire_all()
     balances = savings.savings_balances(db.session, world.cycle)
     assert balances["sg_income"] == savings.to_minor(plain["income"]) - 2000
