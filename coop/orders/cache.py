@@ -17,6 +17,16 @@ member's bill, the round's product and member tables) are kept the same way,
 as HTML, under the same key plus what else they depend on (the language, the
 page of members): `fragment()`.
 
+An open round's split changes with every order. Each process keeps the split
+of the last open rounds it computed (coop.orders.live.LiveSplit) and brings it
+up to date line by line, from the order changes the database keeps for it
+(SplitChange: the lines, the token before and after, written in the order's
+transaction): a page meeting a new token reads the changes since the token it
+holds, in one query, and applies them in milliseconds instead of splitting the
+round anew. Anything else that changed the round (a price, a cost, the award,
+a member's first order or her last line taken away) breaks that chain, and
+the round is split anew, as before.
+
 With SPLIT_CACHE_CHECK set (the test suite sets it), every figure and every
 fragment read from the cache is compared with a fresh computation: a change
 that forgot to renew the token, or a fragment whose key misses something it
@@ -24,25 +34,33 @@ depends on, fails the test that met it."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from flask import Flask, current_app
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.i18n import current_locale
 from coop.orders import (
     changes,  # noqa: F401  (the tracking that renews the keys)
     facts,
+    split,
 )
-from coop.orders.models import Round
+from coop.orders.live import LiveSplit
+from coop.orders.models import Round, SplitChange
 
 _EXTENSION = "coop_split_cache"
+_LIVE_EXTENSION = "coop_split_live"
+LIVE_ROUNDS = 4  # open rounds whose split a process keeps up to date
+_VERSIONS = 4  # the last splits of each, for pages that read a token just replaced
+_CHAIN = 64  # at most this many order changes are applied; more: split anew
 T = TypeVar("T")
 LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
@@ -86,6 +104,12 @@ class _Recent(Generic[T]):
             self._entries.move_to_end(key)
             while len(self._entries) > self._limit:
                 self._entries.popitem(last=False)
+
+    def drop(self, key: str, value: T) -> None:
+        """Forget `key` if it still holds `value` (not one put there since)."""
+        with self._lock:
+            if self._entries.get(key) is value:
+                del self._entries[key]
 
 
 class MemoryStore:
@@ -172,9 +196,77 @@ class RedisStore:
         self._redis.set(self._prefix + key, text.encode(), ex=LIFETIME_SECONDS)
 
 
+@dataclass
+class _Version:
+    """The split of a round at one change token, and its figures as asked for."""
+
+    outcome: split.SplitOutcome
+    members: dict[int, int]  # membership id -> index in the split
+    summary: facts.RoundFacts | None = None
+    bills: dict[int, facts.MemberFacts] = field(default_factory=dict)
+
+    def round_facts(self) -> facts.RoundFacts:
+        if self.summary is None:
+            self.summary = facts.round_facts(self.outcome)
+        return self.summary
+
+    def member_facts(self, membership_id: int) -> facts.MemberFacts | None:
+        index = self.members.get(membership_id)
+        if index is None:
+            return None
+        if membership_id not in self.bills:
+            self.bills[membership_id] = facts.member_facts(self.outcome, index)
+        return self.bills[membership_id]
+
+
+class _LiveRound:
+    """An open round's split in this process, brought up to date line by line."""
+
+    def __init__(self, token: int, outcome: split.SplitOutcome) -> None:
+        scenario = outcome.scenario
+        self.live = LiveSplit(scenario, outcome)
+        self.members = {int(m.id): i for i, m in enumerate(scenario.members)}
+        self.items = {int(p.id): i for i, p in enumerate(scenario.products)}
+        self.unit = 10 ** (3 - scenario.qty_decimals)  # thousandths per quantity unit
+        self.token = token
+        self.versions: OrderedDict[int, _Version] = OrderedDict()
+        self._keep(token, outcome)
+        self.lock = threading.Lock()
+
+    def _keep(self, token: int, outcome: split.SplitOutcome) -> None:
+        self.token = token
+        self.versions[token] = _Version(outcome, self.members)
+        while len(self.versions) > _VERSIONS:
+            self.versions.popitem(last=False)
+
+    def advance(self, path: list[tuple[int, list[list[int]]]]) -> bool:
+        """Apply the order changes of `path` (token, lines), oldest first.
+        False if one cannot be applied line by line (a member who joins or
+        leaves the round, a product not in it, a quantity finer than the
+        split's unit, a scenario the split refuses): then this is no longer
+        the round's split, and the caller drops it."""
+        for token, lines in path:
+            change = []
+            for membership_id, item_id, quantity, tolerance in lines:
+                member, product = self.members.get(membership_id), self.items.get(item_id)
+                if (member is None or product is None or quantity % self.unit
+                        or tolerance % self.unit):
+                    return False
+                change.append((member, product, quantity // self.unit, tolerance // self.unit))
+            try:
+                outcome = self.live.change(change)
+            except split.ScenarioError:
+                return False
+            if any(self.live.lines_of(member) == 0 for member, *_ in change):
+                return False  # she left the round: the split no longer lists her
+            self._keep(token, outcome)
+        return True
+
+
 def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     app.extensions[_EXTENSION] = RedisStore(url) if url else MemoryStore()
+    app.extensions[_LIVE_EXTENSION] = _Recent[_LiveRound](LIVE_ROUNDS)
 
 
 def _store() -> Store:
@@ -185,13 +277,68 @@ def _key(rnd: Round) -> str:
     return f"{rnd.id}:{rnd.change_token}"
 
 
-def compute(session: Session, rnd: Round) -> Computed:
+def compute(session: Session, rnd: Round, *, keep_live: bool = True) -> Computed:
+    """The round's figures from a full split; an open round's split is kept
+    (`keep_live`) to be brought up to date line by line."""
     from coop.orders.services import compute_split, load_round
 
+    token = rnd.change_token
     outcome = compute_split(session, load_round(session, rnd)).outcome
+    # kept only if no order came in while the lines were read (each statement
+    # may see later commits): the split must be that of the token exactly
+    if keep_live and rnd.state == "open" and token == session.scalar(
+            select(Round.change_token).where(Round.id == rnd.id)):
+        _live_rounds().put(str(rnd.id), _LiveRound(token, outcome))
     return Computed(summary=facts.round_facts(outcome),
                     members={int(m.id): facts.member_facts(outcome, m.index)
                              for m in outcome.members})
+
+
+def _live_rounds() -> _Recent[_LiveRound]:
+    return current_app.extensions[_LIVE_EXTENSION]
+
+
+def _live_version(session: Session, rnd: Round) -> _Version | None:
+    """The open round's split at its token from this process's live split,
+    brought up to date if need be; None if there is none to bring."""
+    if rnd.state != "open":
+        return None
+    rounds = _live_rounds()
+    entry = rounds.get(str(rnd.id))
+    if entry is None:
+        return None
+    token = rnd.change_token
+    with entry.lock:
+        found = entry.versions.get(token)
+        if found is not None:
+            return found
+        path = _changes_since(session, rnd, entry.token)
+        if path is None:  # another change, or this page reads an older token
+            return None
+        if not entry.advance(path):
+            rounds.drop(str(rnd.id), entry)
+            return None
+        return entry.versions.get(token)
+
+
+def _changes_since(session: Session, rnd: Round, since: int
+                   ) -> list[tuple[int, list[list[int]]]] | None:
+    """The order changes from token `since` to the round's token, oldest
+    first; None if something else changed the round meanwhile (or too much)."""
+    rows = session.execute(
+        select(SplitChange.token, SplitChange.previous_token, SplitChange.lines)
+        .where(SplitChange.round_id == rnd.id).order_by(SplitChange.id.desc())
+        .limit(_CHAIN)).all()
+    before = {token: (previous, lines) for token, previous, lines in rows}
+    path, token = [], rnd.change_token
+    while token != since:
+        if token not in before:
+            return None
+        previous, lines = before.pop(token)
+        path.append((token, json.loads(lines)))
+        token = previous
+    path.reverse()
+    return path
 
 
 def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
@@ -214,6 +361,11 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
 
 def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
     """The round's products, totals and one row per member, as the split has them."""
+    version = _live_version(session, rnd)
+    if version is not None:
+        live = version.round_facts()
+        _check(session, rnd, lambda c: c.summary == live)
+        return live
     key = _key(rnd)
     found = _store().summary(key)
     if found is not None:
@@ -227,6 +379,11 @@ def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
 def member_share(session: Session, rnd: Round, membership_id: int
                  ) -> facts.MemberFacts | None:
     """Her bill in the round's split; None if she has nothing in it."""
+    version = _live_version(session, rnd)
+    if version is not None:
+        live = version.member_facts(membership_id)
+        _check(session, rnd, lambda c: c.members.get(membership_id) == live)
+        return live
     key = _key(rnd)
     hit, found = _store().member(key, membership_id)
     if hit:
@@ -258,7 +415,8 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
 
 
 def _check(session: Session, rnd: Round, same: Callable[[Computed], bool]) -> None:
-    if current_app.config.get("SPLIT_CACHE_CHECK") and not same(compute(session, rnd)):
+    if current_app.config.get("SPLIT_CACHE_CHECK") and not same(
+            compute(session, rnd, keep_live=False)):
         raise AssertionError(
             f"the split cache of round {rnd.id} is stale: a change to what its split is "
             "made of did not renew rounds.change_token (coop/orders/changes.py)")
