@@ -8,7 +8,13 @@ Then the split kept up to date line by line (coop/orders/live.py) on a round of
 1,000 members x 50 products: one member changes one line (a random member,
 product, quantity and tolerance, a line taken away now and then), and the
 time to the new split of the whole round is measured over 50 such changes
-(target: under 20 ms), and the result compared with a full split. It only
+(target: under 20 ms), and the result compared with a full split.
+
+Last, the same through the app's split cache (coop/orders/cache.py) on a
+throwaway SQLite database seeded as bench/http.py seeds PostgreSQL: the first
+view of a member's share after an order when the round is split anew (as every
+first view was before), and when the cached split is brought up to date from
+the order (the page's read of her bill, after the order's commit). It only
 prints; it never fails.
 """
 
@@ -18,6 +24,7 @@ import gc
 import random
 import statistics
 import sys
+import tempfile
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -115,6 +122,7 @@ def main() -> None:
     print(f"worst time growth per 10× lines {worst_growth:.2f}× (target ≤ {TARGET_GROWTH}×): "
           f"{'met' if worst_growth <= TARGET_GROWTH else 'NOT met'}")
     print_live()
+    print_cached()
 
 
 def live_times(lines: int = LIVE_LINES, changes: int = LIVE_CHANGES
@@ -156,6 +164,73 @@ def print_live() -> None:
           f"(a full split of the engine: {full_seconds * 1000:.0f} ms)")
     print(f"the split after one line changed in {median_ms:.1f} ms (median; target < "
           f"{TARGET_LIVE_MS:.0f} ms): {'met' if median_ms < TARGET_LIVE_MS else 'NOT met'}; "
+          f"the same as a full split: {'yes' if same else 'NO'}")
+
+
+def cached_times(changes: int = 20) -> tuple[float, list[float], bool]:
+    """Through the split cache on SQLite: seconds of a full split of the seeded
+    round (cache.compute), seconds of each first read of a member's bill after
+    an order, and whether every one equalled a full split."""
+    from flask_migrate import upgrade
+
+    from bench._seed import seed
+    from coop import create_app
+    from coop.config import testing_config
+    from coop.extensions import db
+    from coop.groups.models import Membership
+    from coop.orders import cache
+    from coop.orders import services as orders
+    from coop.orders.models import Round
+
+    folder = tempfile.mkdtemp(prefix="coop-bench-split-")
+    config = testing_config(f"sqlite:///{folder}/bench.sqlite")
+    config["SPLIT_CACHE_CHECK"] = False  # the bench checks once per change itself
+    app = create_app(config)
+    rng = random.Random(19)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        seeded = seed(db.engine, with_login=1)
+        session = db.session
+        rnd = session.get(Round, seeded.round_id)
+        start = time.perf_counter()
+        cache.compute(session, rnd)
+        full_seconds = time.perf_counter() - start
+        members = list(session.scalars(select_members(Membership, seeded.group_id)))[1:]
+        treasurer = session.scalars(select_members(Membership, seeded.group_id)).first()
+        assert treasurer is not None
+        times, same = [], True
+        for _ in range(changes):
+            member = rng.choice(members)
+            item = rng.choice(seeded.item_ids)
+            orders.save_order(session, rnd, member, {item: (rng.randrange(1, 10) * 1000,
+                                                            rng.randrange(0, 4) * 1000)},
+                              treasurer.user, as_treasurer=True)
+            session.commit()
+            rnd = session.get(Round, seeded.round_id)
+            start = time.perf_counter()
+            bill = cache.member_share(session, rnd, member.id)
+            times.append(time.perf_counter() - start)
+            same = same and bill == cache.compute(session, rnd, keep_live=False).members.get(
+                member.id)
+        session.remove()
+        db.engine.dispose()
+    return full_seconds, times, same
+
+
+def select_members(membership: type, group_id: int):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    return select(membership).where(membership.group_id == group_id).order_by(membership.id)
+
+
+def print_cached() -> None:
+    full_seconds, times, same = cached_times()
+    median_ms = statistics.median(times) * 1000
+    print(f"through the split cache (SQLite, {LIVE_LINES // PRODUCTS:,} x {PRODUCTS}): "
+          f"the round split anew {full_seconds * 1000:.0f} ms; her bill after an order "
+          f"{median_ms:.1f} ms (median of {len(times)}, worst {max(times) * 1000:.1f} ms; "
+          f"target < {TARGET_LIVE_MS:.0f} ms): "
+          f"{'met' if median_ms < TARGET_LIVE_MS else 'NOT met'}; "
           f"the same as a full split: {'yes' if same else 'NO'}")
 
 
