@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import dataclasses
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from coop.orders.split import (
     Demand,
+    Member,
     ProductOutcome,
     Rules,
     Scenario,
@@ -78,6 +80,69 @@ class LiveSplit:
     def lines_of(self, member: int) -> int:
         """How many products the member at this index asks for."""
         return self._lines[member]
+
+    def change_asks(self, lines: Iterable[tuple[str, int, int, int]],
+                    names: Mapping[str, str], order: Callable[[str], Any]) -> SplitOutcome:
+        """`change()` as the app makes its scenarios: the members are those who
+        ask for something, in the order of `order(member id)`. Lines are
+        (member id, product index, quantity, tolerance); a member who had
+        nothing joins (named by `names`), one whose last line is taken away
+        leaves."""
+        lines = list(lines)
+        index = {m.id: i for i, m in enumerate(self.scenario.members)}
+        for member_id in dict.fromkeys(m for m, _, q, t in lines if (q or t) and m not in index):
+            where = bisect_left([order(m.id) for m in self.scenario.members], order(member_id))
+            self.join(where, Member(member_id, names[member_id]))
+            index = {m.id: i for i, m in enumerate(self.scenario.members)}
+        outcome = self.change([(index[m], p, q, t) for m, p, q, t in lines if m in index])
+        asking = {index[m] for m, *_ in lines if m in index}
+        for member in sorted(asking, reverse=True):
+            if not self._lines[member]:
+                outcome = self.leave(member)
+        return outcome
+
+    def join(self, index: int, member: Member) -> SplitOutcome:
+        """A member with nothing asked yet, at `index` of the members (their
+        order is the tie-break order): those after her move up by one."""
+        for column in self._columns():
+            column.insert(index, 0)
+        members = self.scenario.members
+        return self._renumber(index, lambda m: m + (m >= index),
+                              (*members[:index], member, *members[index:]))
+
+    def leave(self, index: int) -> SplitOutcome:
+        """The member at `index`, who asks for nothing any more, taken off the
+        members: those after her move down by one."""
+        if self._lines[index]:
+            raise ValueError("a member who asks for something cannot leave the split")
+        for column in self._columns():
+            del column[index]
+        members = self.scenario.members
+        return self._renumber(index + 1, lambda m: m - (m > index),
+                              (*members[:index], *members[index + 1:]))
+
+    def _columns(self) -> list[list[int]]:
+        columns = [self._allocated_losses, self._lines]
+        for sums in (self._everyone, *self._by_supplier.values()):
+            columns += [sums.value, sums.quantity, sums.weight, sums.got]
+        if self._retail is not None:
+            columns.append(self._retail)
+        return columns
+
+    def _renumber(self, first_moved: int, moved: Callable[[int], int],
+                  members: tuple[Member, ...]) -> SplitOutcome:
+        """The split with the members renumbered by `moved` (those from index
+        `first_moved` on: when there are none, nothing is renumbered), then
+        the rules over the members again."""
+        products = list(self.outcome.products)
+        demand = self.scenario.demand
+        if first_moved < len(self.scenario.members):
+            demand = tuple(asked._replace(members=tuple(map(moved, asked.members)))
+                           for asked in demand)
+            products = [_renumbered(product, moved) for product in products]
+        self.scenario = dataclasses.replace(self.scenario, members=members, demand=demand)
+        self.outcome = self._conclude(Rules(self.scenario), products, ())
+        return self.outcome
 
     def change(self, lines: Iterable[tuple[int, int, int, int]]) -> SplitOutcome:
         """Set lines (member index, product index, quantity, tolerance, in
@@ -195,6 +260,16 @@ class LiveSplit:
                 _add_shares(losses, split)
                 fund += split.fund_paid
         return losses, fund
+
+
+def _renumbered(product: ProductOutcome, moved: Callable[[int], int]) -> ProductOutcome:
+    split = product.loss_split
+    if split is not None:
+        split = dataclasses.replace(
+            split, bases={moved(m): basis for m, basis in split.bases.items()},
+            shares={moved(m): share for m, share in split.shares.items()})
+    return dataclasses.replace(product, members=tuple(map(moved, product.members)),
+                               loss_split=split)
 
 
 def _add_shares(into: list[int], split: Split) -> None:

@@ -122,3 +122,78 @@ def test_a_change_that_changes_nothing_gives_the_same_split() -> None:
     assert live.lines_of(0) == 0
     # b alone: 4 firm fill no pack of 5, and nobody gets anything
     assert to_result(live.outcome)["products"][0]["packs"] == 0
+
+
+def _as_the_app_makes_it(scenario: dict[str, Any], parsed: Scenario,
+                         asks: dict[tuple[str, int], tuple[int, int]]) -> dict[str, Any]:
+    """The scenario whose members are those who ask for something, in the
+    order of `scenario`'s members (as the app lists members by membership)."""
+    asking = {m for m, _ in asks}
+    return {**scenario,
+            "members": [m for m in scenario["members"] if m["id"] in asking],
+            "requests": [{"member": m, "product": parsed.products[p].id,
+                          "quantity": parsed.quantity_text(q),
+                          "tolerance": parsed.quantity_text(t)}
+                         for (m, p), (q, t) in sorted(asks.items())]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(rounds(), st.data())
+def test_members_join_and_leave_as_they_ask_for_something_or_nothing(
+        scenario: dict[str, Any], data: st.DataObject) -> None:
+    """`change_asks`: the member who orders her first line joins the split at
+    her place in the members' order, the one whose last line is taken away
+    leaves it; every split after it is the full split of that round."""
+    everyone = _parsed(scenario)
+    assume(everyone is not None)
+    order = {m["id"]: i for i, m in enumerate(scenario["members"])}
+    asks = {(everyone.members[m].id, p): qt for (m, p), qt in _asks(everyone).items()}
+    parsed = _parsed(_as_the_app_makes_it(scenario, everyone, asks))
+    assume(parsed is not None)
+    try:
+        live = LiveSplit(parsed)
+    except ScenarioError:
+        assume(False)
+    names = {m.id: m.name for m in everyone.members}
+    for _ in range(data.draw(st.integers(1, 8))):
+        batch = [(everyone.members[m].id, p, q, t) for m, p, q, t in data.draw(changes(everyone))]
+        wanted = dict(asks)
+        for m, p, q, t in batch:
+            if q or t:
+                wanted[(m, p)] = (q, t)
+            else:
+                wanted.pop((m, p), None)
+        try:
+            expected = run(parse_scenario(_as_the_app_makes_it(scenario, everyone, wanted),
+                                          extensions=True))
+        except ScenarioError as exc:
+            with pytest.raises(ScenarioError, match=re.escape(str(exc))):
+                live.change_asks(batch, names, order.__getitem__)
+            live = LiveSplit(parse_scenario(_as_the_app_makes_it(scenario, everyone, asks),
+                                            extensions=True))
+            continue
+        outcome = live.change_asks(batch, names, order.__getitem__)
+        assert outcome == expected
+        assert to_result(outcome) == to_result(expected)
+        asks = wanted
+
+
+def test_a_member_joins_at_her_place_and_leaves_again() -> None:
+    scenario = {
+        "currency": "KGS", "members": [{"id": "a"}, {"id": "c"}],
+        "products": [{"id": "seed", "pack_size": "5",
+                      "price_tiers": [{"min_qty": "0", "unit_price": "10"}]}],
+        "requests": [{"member": "a", "product": "seed", "quantity": "3", "tolerance": "1"},
+                     {"member": "c", "product": "seed", "quantity": "3", "tolerance": "1"}],
+        "shared_costs": [{"name": "truck", "amount": "100", "rule": "equal"}],
+    }
+    live = LiveSplit(parse_scenario(scenario))
+    order = {"a": 0, "b": 1, "c": 2}.__getitem__
+    joined = live.change_asks([("b", 0, 1, 0)], {"b": "Бермет"}, order)
+    assert [m.id for m in joined.scenario.members] == ["a", "b", "c"]
+    # one pack of 5 for 7 firm: 2, 1, 2 by largest remainder (b's 5/7 is the largest
+    # fraction); the truck 33.34, 33.33, 33.33
+    assert [m.total for m in joined.members] == [5334, 4333, 5333]
+    left = live.change_asks([("a", 0, 0, 0)], {}, order)
+    assert [m.id for m in left.scenario.members] == ["b", "c"]
+    assert left == run(left.scenario)
