@@ -23,9 +23,9 @@ up to date line by line, from the order changes the database keeps for it
 (SplitChange: the lines, the token before and after, written in the order's
 transaction): a page meeting a new token reads the changes since the token it
 holds, in one query, and applies them in milliseconds instead of splitting the
-round anew. Anything else that changed the round (a price, a cost, the award,
-a member's first order or her last line taken away) breaks that chain, and
-the round is split anew, as before.
+round anew (a member's first order brings her into the split, her last line
+taken away takes her out). Anything else that changed the round (a price, a
+cost, the award, a name) breaks that chain, and the round is split anew.
 
 With SPLIT_CACHE_CHECK set (the test suite sets it), every figure and every
 fragment read from the cache is compared with a fresh computation: a change
@@ -201,8 +201,8 @@ class _Version:
     """The split of a round at one change token, and its figures as asked for."""
 
     outcome: split.SplitOutcome
-    members: dict[int, int]  # membership id -> index in the split
     summary: facts.RoundFacts | None = None
+    members: dict[int, int] | None = None  # membership id -> index in the split
     bills: dict[int, facts.MemberFacts] = field(default_factory=dict)
 
     def round_facts(self) -> facts.RoundFacts:
@@ -211,6 +211,8 @@ class _Version:
         return self.summary
 
     def member_facts(self, membership_id: int) -> facts.MemberFacts | None:
+        if self.members is None:
+            self.members = {int(m.id): i for i, m in enumerate(self.outcome.scenario.members)}
         index = self.members.get(membership_id)
         if index is None:
             return None
@@ -219,13 +221,15 @@ class _Version:
         return self.bills[membership_id]
 
 
+Path = list[tuple[int, list[list[int]]]]  # (token, [[membership, item, quantity, tolerance]])
+
+
 class _LiveRound:
     """An open round's split in this process, brought up to date line by line."""
 
     def __init__(self, token: int, outcome: split.SplitOutcome) -> None:
         scenario = outcome.scenario
         self.live = LiveSplit(scenario, outcome)
-        self.members = {int(m.id): i for i, m in enumerate(scenario.members)}
         self.items = {int(p.id): i for i, p in enumerate(scenario.products)}
         self.unit = 10 ** (3 - scenario.qty_decimals)  # thousandths per quantity unit
         self.token = token
@@ -235,30 +239,34 @@ class _LiveRound:
 
     def _keep(self, token: int, outcome: split.SplitOutcome) -> None:
         self.token = token
-        self.versions[token] = _Version(outcome, self.members)
+        self.versions[token] = _Version(outcome)
         while len(self.versions) > _VERSIONS:
             self.versions.popitem(last=False)
 
-    def advance(self, path: list[tuple[int, list[list[int]]]]) -> bool:
-        """Apply the order changes of `path` (token, lines), oldest first.
-        False if one cannot be applied line by line (a member who joins or
-        leaves the round, a product not in it, a quantity finer than the
-        split's unit, a scenario the split refuses): then this is no longer
-        the round's split, and the caller drops it."""
+    def newcomers(self, path: Path) -> set[int]:
+        """The members who order in `path` and are not in the split yet."""
+        present = {int(m.id) for m in self.live.scenario.members}
+        return {line[0] for _, lines in path for line in lines} - present
+
+    def advance(self, path: Path, names: dict[int, str]) -> bool:
+        """Apply the order changes of `path`, oldest first (`names`: of the
+        members who join). False if one cannot be applied line by line (a
+        product not in the round, a quantity finer than the split's unit, a
+        scenario the split refuses): then this is no longer the round's split,
+        and the caller drops it."""
+        known = {str(membership_id): name for membership_id, name in names.items()}
         for token, lines in path:
             change = []
             for membership_id, item_id, quantity, tolerance in lines:
-                member, product = self.members.get(membership_id), self.items.get(item_id)
-                if (member is None or product is None or quantity % self.unit
-                        or tolerance % self.unit):
+                product = self.items.get(item_id)
+                if product is None or quantity % self.unit or tolerance % self.unit:
                     return False
-                change.append((member, product, quantity // self.unit, tolerance // self.unit))
+                change.append((str(membership_id), product, quantity // self.unit,
+                               tolerance // self.unit))
             try:
-                outcome = self.live.change(change)
-            except split.ScenarioError:
+                outcome = self.live.change_asks(change, known, int)
+            except (split.ScenarioError, KeyError):
                 return False
-            if any(self.live.lines_of(member) == 0 for member, *_ in change):
-                return False  # she left the round: the split no longer lists her
             self._keep(token, outcome)
         return True
 
@@ -322,14 +330,20 @@ def _live_version(session: Session, rnd: Round) -> _Version | None:
         path = _changes_since(session, rnd, entry.token)
         if path is None:  # another change, or this page reads an older token
             return None
-        if not entry.advance(path):
+        newcomers = entry.newcomers(path)
+        if newcomers:
+            from coop.orders.services import member_names
+
+            names = member_names(session, newcomers)
+        else:
+            names = {}
+        if not entry.advance(path, names):
             rounds.drop(str(rnd.id), entry)
             return None
         return entry.versions.get(token)
 
 
-def _changes_since(session: Session, rnd: Round, since: int
-                   ) -> list[tuple[int, list[list[int]]]] | None:
+def _changes_since(session: Session, rnd: Round, since: int) -> Path | None:
     """The order changes from token `since` to the round's token, oldest
     first; None if something else changed the round meanwhile (or too much)."""
     rows = session.execute(

@@ -76,15 +76,15 @@ def test_after_any_orders_the_cached_split_is_the_full_split(
         app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch,
         submissions: list[list[tuple[int, int, int, int, int]]]) -> None:
     """Orders added, changed and taken away, by members already in the round
-    and by new ones; after each, every figure equals a full split's, and the
-    round is split anew only when a member joined or left it."""
+    and by new ones (who join it) and of a member's last line (she leaves it);
+    after each, every figure equals a full split's, and the round is never
+    split anew."""
     w = _open_world(session)
     who = [w.aigul, w.nurila, *w.more]
     split_cache.round_summary(session, w.rnd)  # the first split: a full one
     with monkeypatch.context() as patch:
         full = _full_splits(patch)
         for submission in submissions:
-            before = _members_with_orders(session, w.rnd)
             for member, item, quantity, tolerance, gone in submission:
                 step = w.rnd.items[item].product.granularity
                 lines = {w.rnd.items[item].id: (0, 0) if gone == 0 else
@@ -92,10 +92,8 @@ def test_after_any_orders_the_cached_split_is_the_full_split(
                 orders.save_order(session, w.rnd, who[member], lines, w.treasurer.user,
                                   as_treasurer=True)
             session.commit()
-            splits_before = len(full)
             _same_as_full_split(session, w)
-            if _members_with_orders(session, w.rnd) == before:
-                assert len(full) == splits_before, "split anew though only lines changed"
+            assert full == [], "split anew though only order lines changed"
 
 
 def test_a_page_after_an_order_reads_the_new_split_without_splitting_anew(
@@ -130,12 +128,8 @@ def test_any_other_change_splits_the_round_anew(
                       as_treasurer=True)
     session.commit()
     _same_as_full_split(session, w)
-    assert full == [w.rnd.id] * 2  # she joined the round: split anew
-    orders.save_order(session, w.rnd, w.more[0], {w.npk.id: (7000, 1000)}, w.treasurer.user,
-                      as_treasurer=True)
-    session.commit()
-    _same_as_full_split(session, w)
-    assert full == [w.rnd.id] * 2  # then line by line
+    assert full == [w.rnd.id]  # then line by line (she joins the round)
+    assert _members_with_orders(session, w.rnd) == {w.aigul.id, w.nurila.id, w.more[0].id}
 
 
 def test_a_page_reading_the_token_before_an_order_keeps_its_figures(
@@ -200,3 +194,19 @@ def test_two_orders_at_once_are_both_in_the_split(
     seed_row = next(row for row in summary.products if row.name == w.seed.product.name)
     assert seed_row.firm == 680  # 41 + 27 kg (in tenths: the fabric's step is 0.5)
     _same_as_full_split(session, w)
+
+
+def test_a_member_who_takes_away_her_last_line_leaves_the_split(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    assert split_cache.member_share(session, w.rnd, w.nurila.id) is not None
+    full = _full_splits(monkeypatch)
+    orders.save_order(session, w.rnd, w.nurila, {w.seed.id: (0, 0), w.fabric.id: (0, 0),
+                                                 w.npk.id: (0, 0)},
+                      w.treasurer.user, as_treasurer=True)
+    session.commit()
+    assert split_cache.member_share(session, w.rnd, w.nurila.id) is None
+    assert [row.membership_id for row in split_cache.round_summary(session, w.rnd).members] \
+        == [w.aigul.id]
+    _same_as_full_split(session, w)
+    assert full == []
