@@ -109,10 +109,13 @@ def _orders_changed(session: Session, round_id: int,
     """A new token for a round whose order lines alone changed, and the
     SplitChange that says which. The token before is read under the round's
     row lock (held to the commit), so that of two orders at once the second
-    records the first one's token as the one before its own."""
+    records the first one's token as the one before its own. The lock is FOR
+    NO KEY UPDATE, the one the UPDATE takes anyway: it does not wait for the
+    key-share locks that the order lines' foreign keys hold on the round
+    (FOR UPDATE would, and two orders would deadlock)."""
     conn = session.connection()
     previous = conn.execute(select(Round.change_token).where(Round.id == round_id)
-                            .with_for_update()).scalar_one_or_none()
+                            .with_for_update(key_share=True)).scalar_one_or_none()
     if previous is None:
         return
     token = new_change_token()
