@@ -20,7 +20,9 @@ prints; it never fails.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
 import random
 import statistics
 import sys
@@ -188,7 +190,8 @@ def cached_times(changes: int = 20) -> tuple[float, list[float], bool]:
     app = create_app(config)
     rng = random.Random(19)
     with app.app_context():
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        with contextlib.redirect_stderr(io.StringIO()):  # the migrations' log
+            upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         seeded = seed(db.engine, with_login=1)
         session = db.session
         rnd = session.get(Round, seeded.round_id)
