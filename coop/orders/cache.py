@@ -385,7 +385,7 @@ def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
     version = _live_version(session, rnd)
     if version is not None:
         live = version.round_facts()
-        _check(session, rnd, lambda c: c.summary == live)
+        _check(session, rnd, lambda c: c.summary == live, live=True)
         return live
     key = _key(rnd)
     found = _store().summary(key)
@@ -403,7 +403,7 @@ def member_share(session: Session, rnd: Round, membership_id: int
     version = _live_version(session, rnd)
     if version is not None:
         live = version.member_facts(membership_id)
-        _check(session, rnd, lambda c: c.members.get(membership_id) == live)
+        _check(session, rnd, lambda c: c.members.get(membership_id) == live, live=True)
         return live
     key = _key(rnd)
     hit, found = _store().member(key, membership_id)
@@ -435,9 +435,16 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
     return Markup(found)
 
 
-def _check(session: Session, rnd: Round, same: Callable[[Computed], bool]) -> None:
-    if current_app.config.get("SPLIT_CACHE_CHECK") and not same(
+def _check(session: Session, rnd: Round, same: Callable[[Computed], bool], *,
+           live: bool = False) -> None:
+    if not current_app.config.get("SPLIT_CACHE_CHECK") or same(
             compute(session, rnd, keep_live=False)):
+        return
+    if live:
         raise AssertionError(
+            f"the split cache of round {rnd.id} is stale: brought up to date line by line, "
+            "it differs from a full split (a change that did not renew the token or record "
+            "its lines, coop/orders/changes.py; or coop/orders/live.py)")
+    raise AssertionError(
             f"the split cache of round {rnd.id} is stale: a change to what its split is "
             "made of did not renew rounds.change_token (coop/orders/changes.py)")

@@ -172,9 +172,12 @@ def test_members_join_and_leave_as_they_ask_for_something_or_nothing(
             live = LiveSplit(parse_scenario(_as_the_app_makes_it(scenario, everyone, asks),
                                             extensions=True))
             continue
+        earlier = live.outcome
+        earlier_result = to_result(earlier)
         outcome = live.change_asks(batch, names, order.__getitem__)
         assert outcome == expected
         assert to_result(outcome) == to_result(expected)
+        assert to_result(earlier) == earlier_result  # renumbering left it as it was
         asks = wanted
 
 
