@@ -81,6 +81,15 @@ class LiveSplit:
         """How many products the member at this index asks for."""
         return self._lines[member]
 
+    def change(self, lines: Iterable[tuple[int, int, int, int]]) -> SplitOutcome:
+        """Set lines (member index, product index, quantity, tolerance, in
+        quantity units: her whole ask of that product; 0, 0 takes the line
+        away) and return the new outcome. ScenarioError as `run` would raise
+        it; after an error this LiveSplit must not be used again."""
+        products = list(self.outcome.products)
+        changed = self._set(products, lines)
+        return self._publish(products, changed)
+
     def change_asks(self, lines: Iterable[tuple[str, int, int, int]],
                     names: Mapping[str, str], order: Callable[[str], Any]) -> SplitOutcome:
         """`change()` as the app makes its scenarios: the members are those who
@@ -89,37 +98,69 @@ class LiveSplit:
         nothing joins (named by `names`), one whose last line is taken away
         leaves."""
         lines = list(lines)
+        products = list(self.outcome.products)
         index = {m.id: i for i, m in enumerate(self.scenario.members)}
         for member_id in dict.fromkeys(m for m, _, q, t in lines if (q or t) and m not in index):
             where = bisect_left([order(m.id) for m in self.scenario.members], order(member_id))
-            self.join(where, Member(member_id, names[member_id]))
+            self._join(products, where, Member(member_id, names[member_id]))
             index = {m.id: i for i, m in enumerate(self.scenario.members)}
-        outcome = self.change([(index[m], p, q, t) for m, p, q, t in lines if m in index])
-        asking = {index[m] for m, *_ in lines if m in index}
-        for member in sorted(asking, reverse=True):
+        changed = self._set(products, [(index[m], p, q, t) for m, p, q, t in lines
+                                       if m in index])
+        for member in sorted({index[m] for m, *_ in lines if m in index}, reverse=True):
             if not self._lines[member]:
-                outcome = self.leave(member)
-        return outcome
+                self._leave(products, member)
+        return self._publish(products, changed)
 
     def join(self, index: int, member: Member) -> SplitOutcome:
         """A member with nothing asked yet, at `index` of the members (their
         order is the tie-break order): those after her move up by one."""
-        for column in self._columns():
-            column.insert(index, 0)
-        members = self.scenario.members
-        return self._renumber(index, lambda m: m + (m >= index),
-                              (*members[:index], member, *members[index:]))
+        products = list(self.outcome.products)
+        self._join(products, index, member)
+        return self._publish(products, ())
 
     def leave(self, index: int) -> SplitOutcome:
         """The member at `index`, who asks for nothing any more, taken off the
         members: those after her move down by one."""
+        products = list(self.outcome.products)
+        self._leave(products, index)
+        return self._publish(products, ())
+
+    # The steps below change the sums, the scenario and `products` (the next
+    # outcome's, a copy: the published outcome is never changed); `_publish`
+    # then applies the rules over the members and publishes the new outcome.
+
+    def _set(self, products: list[ProductOutcome],
+             lines: Iterable[tuple[int, int, int, int]]) -> list[int]:
+        """Set the lines, settle the products they are of again; those products."""
+        by_product: dict[int, dict[int, tuple[int, int]]] = {}
+        for member, product, quantity, tolerance in lines:
+            by_product.setdefault(product, {})[member] = (quantity, tolerance)
+        demand = list(self.scenario.demand)
+        for index, asks in by_product.items():
+            demand[index] = self._asked(demand[index], asks)
+            check_damage(index, self.scenario.products[index], demand[index])
+        self.scenario = dataclasses.replace(self.scenario, demand=tuple(demand))
+        rules = Rules(self.scenario)
+        for index in by_product:
+            before, after = products[index], rules.settle_product(index)
+            self._add(before, -1)
+            self._add(after, 1)
+            products[index] = after
+        return list(by_product)
+
+    def _join(self, products: list[ProductOutcome], index: int, member: Member) -> None:
+        for column in self._columns():
+            column.insert(index, 0)
+        members = self.scenario.members
+        self._renumber(products, index, 1, (*members[:index], member, *members[index:]))
+
+    def _leave(self, products: list[ProductOutcome], index: int) -> None:
         if self._lines[index]:
             raise ValueError("a member who asks for something cannot leave the split")
         for column in self._columns():
             del column[index]
         members = self.scenario.members
-        return self._renumber(index + 1, lambda m: m - (m > index),
-                              (*members[:index], *members[index + 1:]))
+        self._renumber(products, index + 1, -1, (*members[:index], *members[index + 1:]))
 
     def _columns(self) -> list[list[int]]:
         columns = [self._allocated_losses, self._lines]
@@ -129,43 +170,23 @@ class LiveSplit:
             columns.append(self._retail)
         return columns
 
-    def _renumber(self, first_moved: int, moved: Callable[[int], int],
-                  members: tuple[Member, ...]) -> SplitOutcome:
-        """The split with the members renumbered by `moved` (those from index
-        `first_moved` on: when there are none, nothing is renumbered), then
-        the rules over the members again."""
-        products = list(self.outcome.products)
+    def _renumber(self, products: list[ProductOutcome], first_moved: int, by: int,
+                  members: tuple[Member, ...]) -> None:
+        """The members from index `first_moved` on move by `by` (when there
+        are none, nothing is renumbered)."""
         demand = self.scenario.demand
         if first_moved < len(self.scenario.members):
-            demand = tuple(asked._replace(members=tuple(map(moved, asked.members)))
-                           for asked in demand)
-            products = [_renumbered(product, moved) for product in products]
+            moved = [_moved(asked.members, first_moved, by) for asked in demand]
+            demand = tuple(asked._replace(members=new)
+                           for asked, new in zip(demand, moved, strict=True))
+            products[:] = [_renumbered(product, first_moved, by, new if
+                                       product.members is old.members else None)
+                           for product, old, new in zip(products, self.scenario.demand, moved,
+                                                        strict=True)]
         self.scenario = dataclasses.replace(self.scenario, members=members, demand=demand)
-        self.outcome = self._conclude(Rules(self.scenario), products, ())
-        return self.outcome
 
-    def change(self, lines: Iterable[tuple[int, int, int, int]]) -> SplitOutcome:
-        """Set lines (member index, product index, quantity, tolerance, in
-        quantity units: her whole ask of that product; 0, 0 takes the line
-        away) and return the new outcome. ScenarioError as `run` would raise
-        it; after an error this LiveSplit must not be used again."""
-        by_product: dict[int, dict[int, tuple[int, int]]] = {}
-        for member, product, quantity, tolerance in lines:
-            by_product.setdefault(product, {})[member] = (quantity, tolerance)
-        demand = list(self.scenario.demand)
-        for index, asks in by_product.items():
-            demand[index] = self._asked(demand[index], asks)
-            check_damage(index, self.scenario.products[index], demand[index])
-        scenario = dataclasses.replace(self.scenario, demand=tuple(demand))
-        rules = Rules(scenario)
-        products = list(self.outcome.products)
-        for index in by_product:
-            before, after = products[index], rules.settle_product(index)
-            self._add(before, -1)
-            self._add(after, 1)
-            products[index] = after
-        self.scenario = scenario
-        self.outcome = self._conclude(rules, products, by_product.keys())
+    def _publish(self, products: list[ProductOutcome], changed: Iterable[int]) -> SplitOutcome:
+        self.outcome = self._conclude(Rules(self.scenario), products, changed)
         return self.outcome
 
     def _asked(self, asked: Demand, asks: dict[int, tuple[int, int]]) -> Demand:
@@ -262,14 +283,25 @@ class LiveSplit:
         return losses, fund
 
 
-def _renumbered(product: ProductOutcome, moved: Callable[[int], int]) -> ProductOutcome:
+def _moved(members: tuple[int, ...], first_moved: int, by: int) -> tuple[int, ...]:
+    """Member indexes (ascending) from `first_moved` on moved by `by`."""
+    position = bisect_left(members, first_moved)
+    if position == len(members):
+        return members
+    return members[:position] + tuple(map(by.__add__, members[position:]))
+
+
+def _renumbered(product: ProductOutcome, first_moved: int, by: int,
+                members: tuple[int, ...] | None) -> ProductOutcome:
+    """The product with its members moved (`members`: already worked out)."""
     split = product.loss_split
     if split is not None:
         split = dataclasses.replace(
-            split, bases={moved(m): basis for m, basis in split.bases.items()},
-            shares={moved(m): share for m, share in split.shares.items()})
-    return dataclasses.replace(product, members=tuple(map(moved, product.members)),
-                               loss_split=split)
+            split, bases={m + by * (m >= first_moved): b for m, b in split.bases.items()},
+            shares={m + by * (m >= first_moved): v for m, v in split.shares.items()})
+    if members is None:
+        members = _moved(product.members, first_moved, by)
+    return dataclasses.replace(product, members=members, loss_split=split)
 
 
 def _add_shares(into: list[int], split: Split) -> None:
