@@ -8,7 +8,9 @@ Then the split kept up to date line by line (coop/orders/live.py) on a round of
 1,000 members x 50 products: one member changes one line (a random member,
 product, quantity and tolerance, a line taken away now and then), and the
 time to the new split of the whole round is measured over 50 such changes
-(target: under 20 ms), and the result compared with a full split.
+(target: under 20 ms), and the result compared with a full split; and a
+member's whole order taken away (she leaves the split) and her first line
+again (she joins it at her place).
 
 Last, the same through the app's split cache (coop/orders/cache.py) on a
 throwaway SQLite database seeded as bench/http.py seeds PostgreSQL: the first
@@ -157,6 +159,34 @@ def live_times(lines: int = LIVE_LINES, changes: int = LIVE_CHANGES
     return times, full_seconds, full == live.outcome
 
 
+def join_leave_times(lines: int = LIVE_LINES, members: int = 10
+                     ) -> tuple[list[float], list[float], bool]:
+    """Seconds for a member's whole order (every product) taken away, so
+    that she leaves the split, and for her first line after it, so that she
+    joins it again at her place; whether the split is then the full split."""
+    scenario = parse_scenario(synthetic_scenario(lines))
+    live = LiveSplit(scenario)
+    order = {m.id: i for i, m in enumerate(scenario.members)}.__getitem__
+    rng = random.Random(19)
+    leaves, joins = [], []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for member in rng.sample(scenario.members, members):
+            start = time.perf_counter()
+            live.change_asks([(member.id, p, 0, 0) for p in range(len(scenario.products))],
+                             {}, order)
+            leaves.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            live.change_asks([(member.id, rng.randrange(len(scenario.products)), 2, 0)],
+                             {member.id: member.name}, order)
+            joins.append(time.perf_counter() - start)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return leaves, joins, live.outcome == run(live.scenario)
+
+
 def print_live() -> None:
     times, full_seconds, same = live_times()
     median_ms, worst_ms = statistics.median(times) * 1000, max(times) * 1000
@@ -166,6 +196,11 @@ def print_live() -> None:
           f"(a full split of the engine: {full_seconds * 1000:.0f} ms)")
     print(f"the split after one line changed in {median_ms:.1f} ms (median; target < "
           f"{TARGET_LIVE_MS:.0f} ms): {'met' if median_ms < TARGET_LIVE_MS else 'NOT met'}; "
+          f"the same as a full split: {'yes' if same else 'NO'}")
+    leaves, joins, same = join_leave_times()
+    print(f"a member's whole order taken away ({PRODUCTS} lines; she leaves the split): "
+          f"median {statistics.median(leaves) * 1000:.1f} ms; her first line again (she "
+          f"joins): median {statistics.median(joins) * 1000:.1f} ms (of {len(joins)}); "
           f"the same as a full split: {'yes' if same else 'NO'}")
 
 
