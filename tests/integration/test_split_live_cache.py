@@ -210,3 +210,19 @@ def test_a_member_who_takes_away_her_last_line_leaves_the_split(
         == [w.aigul.id]
     _same_as_full_split(session, w)
     assert full == []
+
+
+def test_only_the_last_order_changes_are_kept(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coop.orders import changes
+
+    monkeypatch.setattr(changes, "KEEP_CHANGES", 10)
+    w = _open_world(session)
+    for n in range(1, 121):
+        orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (n * 1000, 0)},
+                          w.treasurer.user, as_treasurer=True)
+        session.flush()
+    ids = list(session.scalars(select(SplitChange.id).order_by(SplitChange.id)))
+    assert len(ids) < 110 and ids[-1] - ids[0] < 110  # the oldest went, now and then
+    assert session.scalar(select(SplitChange.token).order_by(SplitChange.id.desc())) \
+        == w.rnd.change_token

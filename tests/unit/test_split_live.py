@@ -66,7 +66,7 @@ def _parsed(scenario: dict[str, Any]) -> Scenario | None:
         return None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(rounds(), st.data())
 def test_line_by_line_the_split_is_always_the_full_split(scenario: dict[str, Any],
                                                          data: st.DataObject) -> None:
@@ -137,7 +137,7 @@ def _as_the_app_makes_it(scenario: dict[str, Any], parsed: Scenario,
                          for (m, p), (q, t) in sorted(asks.items())]}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(rounds(), st.data())
 def test_members_join_and_leave_as_they_ask_for_something_or_nothing(
         scenario: dict[str, Any], data: st.DataObject) -> None:
