@@ -55,10 +55,13 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 
 def _empty_tables() -> None:
+    from coop.orders.cache import forget_live_splits
+
     db.session.remove()
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+    forget_live_splits()
 
 
 @pytest.fixture()

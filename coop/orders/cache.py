@@ -17,6 +17,16 @@ member's bill, the round's product and member tables) are kept the same way,
 as HTML, under the same key plus what else they depend on (the language, the
 page of members): `fragment()`.
 
+An open round's split changes with every order. Each process keeps the split
+of the last open rounds it computed (coop.orders.live.LiveSplit) and brings it
+up to date line by line, from the order changes the database keeps for it
+(SplitChange: the lines, the token before and after, written in the order's
+transaction): a page meeting a new token reads the changes since the token it
+holds, in one query, and applies them in milliseconds instead of splitting the
+round anew (a member's first order brings her into the split, her last line
+taken away takes her out). Anything else that changed the round (a price, a
+cost, the award, a name) breaks that chain, and the round is split anew.
+
 With SPLIT_CACHE_CHECK set (the test suite sets it), every figure and every
 fragment read from the cache is compared with a fresh computation: a change
 that forgot to renew the token, or a fragment whose key misses something it
@@ -24,25 +34,33 @@ depends on, fails the test that met it."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from flask import Flask, current_app
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.i18n import current_locale
 from coop.orders import (
     changes,  # noqa: F401  (the tracking that renews the keys)
     facts,
+    split,
 )
-from coop.orders.models import Round
+from coop.orders.live import LiveSplit
+from coop.orders.models import Round, SplitChange
 
 _EXTENSION = "coop_split_cache"
+_LIVE_EXTENSION = "coop_split_live"
+LIVE_ROUNDS = 4  # open rounds whose split a process keeps up to date
+_VERSIONS = 4  # the last splits of each, for pages that read a token just replaced
+_CHAIN = 64  # at most this many order changes are applied; more: split anew
 T = TypeVar("T")
 LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
@@ -86,6 +104,12 @@ class _Recent(Generic[T]):
             self._entries.move_to_end(key)
             while len(self._entries) > self._limit:
                 self._entries.popitem(last=False)
+
+    def drop(self, key: str, value: T) -> None:
+        """Forget `key` if it still holds `value` (not one put there since)."""
+        with self._lock:
+            if self._entries.get(key) is value:
+                del self._entries[key]
 
 
 class MemoryStore:
@@ -172,9 +196,85 @@ class RedisStore:
         self._redis.set(self._prefix + key, text.encode(), ex=LIFETIME_SECONDS)
 
 
+@dataclass
+class _Version:
+    """The split of a round at one change token, and its figures as asked for."""
+
+    outcome: split.SplitOutcome
+    summary: facts.RoundFacts | None = None
+    members: dict[int, int] | None = None  # membership id -> index in the split
+    bills: dict[int, facts.MemberFacts] = field(default_factory=dict)
+
+    def round_facts(self) -> facts.RoundFacts:
+        if self.summary is None:
+            self.summary = facts.round_facts(self.outcome)
+        return self.summary
+
+    def member_facts(self, membership_id: int) -> facts.MemberFacts | None:
+        if self.members is None:
+            self.members = {int(m.id): i for i, m in enumerate(self.outcome.scenario.members)}
+        index = self.members.get(membership_id)
+        if index is None:
+            return None
+        if membership_id not in self.bills:
+            self.bills[membership_id] = facts.member_facts(self.outcome, index)
+        return self.bills[membership_id]
+
+
+Path = list[tuple[int, list[list[int]]]]  # (token, [[membership, item, quantity, tolerance]])
+
+
+class _LiveRound:
+    """An open round's split in this process, brought up to date line by line."""
+
+    def __init__(self, token: int, outcome: split.SplitOutcome) -> None:
+        scenario = outcome.scenario
+        self.live = LiveSplit(scenario, outcome)
+        self.items = {int(p.id): i for i, p in enumerate(scenario.products)}
+        self.unit = 10 ** (3 - scenario.qty_decimals)  # thousandths per quantity unit
+        self.token = token
+        self.versions: OrderedDict[int, _Version] = OrderedDict()
+        self._keep(token, outcome)
+        self.lock = threading.Lock()
+
+    def _keep(self, token: int, outcome: split.SplitOutcome) -> None:
+        self.token = token
+        self.versions[token] = _Version(outcome)
+        while len(self.versions) > _VERSIONS:
+            self.versions.popitem(last=False)
+
+    def newcomers(self, path: Path) -> set[int]:
+        """The members who order in `path` and are not in the split yet."""
+        present = {int(m.id) for m in self.live.scenario.members}
+        return {line[0] for _, lines in path for line in lines} - present
+
+    def advance(self, path: Path, names: dict[int, str]) -> bool:
+        """Apply the order changes of `path`, oldest first (`names`: of the
+        members who join). False if one cannot be applied line by line (a
+        product not in the round, a quantity finer than the split's unit, a
+        scenario the split refuses): then this is no longer the round's split,
+        and the caller drops it."""
+        known = {str(membership_id): name for membership_id, name in names.items()}
+        for token, lines in path:
+            change = []
+            for membership_id, item_id, quantity, tolerance in lines:
+                product = self.items.get(item_id)
+                if product is None or quantity % self.unit or tolerance % self.unit:
+                    return False
+                change.append((str(membership_id), product, quantity // self.unit,
+                               tolerance // self.unit))
+            try:
+                outcome = self.live.change_asks(change, known, int)
+            except (split.ScenarioError, KeyError):
+                return False
+            self._keep(token, outcome)
+        return True
+
+
 def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     app.extensions[_EXTENSION] = RedisStore(url) if url else MemoryStore()
+    app.extensions[_LIVE_EXTENSION] = _Recent[_LiveRound](LIVE_ROUNDS)
 
 
 def _store() -> Store:
@@ -185,13 +285,81 @@ def _key(rnd: Round) -> str:
     return f"{rnd.id}:{rnd.change_token}"
 
 
-def compute(session: Session, rnd: Round) -> Computed:
+def compute(session: Session, rnd: Round, *, keep_live: bool = True) -> Computed:
+    """The round's figures from a full split; an open round's split is kept
+    (`keep_live`) to be brought up to date line by line."""
     from coop.orders.services import compute_split, load_round
 
+    token = rnd.change_token
     outcome = compute_split(session, load_round(session, rnd)).outcome
+    # kept only if no order came in while the lines were read (each statement
+    # may see later commits): the split must be that of the token exactly
+    if keep_live and rnd.state == "open" and token == session.scalar(
+            select(Round.change_token).where(Round.id == rnd.id)):
+        _live_rounds().put(str(rnd.id), _LiveRound(token, outcome))
     return Computed(summary=facts.round_facts(outcome),
                     members={int(m.id): facts.member_facts(outcome, m.index)
                              for m in outcome.members})
+
+
+def forget_live_splits() -> None:
+    """Drop this process's live splits (the test suite does, after emptying
+    the database: round ids may be given again, and meeting an old round's
+    split would cost a query to find it is not this round's)."""
+    current_app.extensions[_LIVE_EXTENSION] = _Recent[_LiveRound](LIVE_ROUNDS)
+
+
+def _live_rounds() -> _Recent[_LiveRound]:
+    return current_app.extensions[_LIVE_EXTENSION]
+
+
+def _live_version(session: Session, rnd: Round) -> _Version | None:
+    """The open round's split at its token from this process's live split,
+    brought up to date if need be; None if there is none to bring."""
+    if rnd.state != "open":
+        return None
+    rounds = _live_rounds()
+    entry = rounds.get(str(rnd.id))
+    if entry is None:
+        return None
+    token = rnd.change_token
+    with entry.lock:
+        found = entry.versions.get(token)
+        if found is not None:
+            return found
+        path = _changes_since(session, rnd, entry.token)
+        if path is None:  # another change, or this page reads an older token
+            return None
+        newcomers = entry.newcomers(path)
+        if newcomers:
+            from coop.orders.services import member_names
+
+            names = member_names(session, newcomers)
+        else:
+            names = {}
+        if not entry.advance(path, names):
+            rounds.drop(str(rnd.id), entry)
+            return None
+        return entry.versions.get(token)
+
+
+def _changes_since(session: Session, rnd: Round, since: int) -> Path | None:
+    """The order changes from token `since` to the round's token, oldest
+    first; None if something else changed the round meanwhile (or too much)."""
+    rows = session.execute(
+        select(SplitChange.token, SplitChange.previous_token, SplitChange.lines)
+        .where(SplitChange.round_id == rnd.id).order_by(SplitChange.id.desc())
+        .limit(_CHAIN)).all()
+    before = {token: (previous, lines) for token, previous, lines in rows}
+    path, token = [], rnd.change_token
+    while token != since:
+        if token not in before:
+            return None
+        previous, lines = before.pop(token)
+        path.append((token, json.loads(lines)))
+        token = previous
+    path.reverse()
+    return path
 
 
 def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
@@ -214,6 +382,11 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
 
 def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
     """The round's products, totals and one row per member, as the split has them."""
+    version = _live_version(session, rnd)
+    if version is not None:
+        live = version.round_facts()
+        _check(session, rnd, lambda c: c.summary == live, live=True)
+        return live
     key = _key(rnd)
     found = _store().summary(key)
     if found is not None:
@@ -227,6 +400,11 @@ def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
 def member_share(session: Session, rnd: Round, membership_id: int
                  ) -> facts.MemberFacts | None:
     """Her bill in the round's split; None if she has nothing in it."""
+    version = _live_version(session, rnd)
+    if version is not None:
+        live = version.member_facts(membership_id)
+        _check(session, rnd, lambda c: c.members.get(membership_id) == live, live=True)
+        return live
     key = _key(rnd)
     hit, found = _store().member(key, membership_id)
     if hit:
@@ -257,8 +435,16 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
     return Markup(found)
 
 
-def _check(session: Session, rnd: Round, same: Callable[[Computed], bool]) -> None:
-    if current_app.config.get("SPLIT_CACHE_CHECK") and not same(compute(session, rnd)):
+def _check(session: Session, rnd: Round, same: Callable[[Computed], bool], *,
+           live: bool = False) -> None:
+    if not current_app.config.get("SPLIT_CACHE_CHECK") or same(
+            compute(session, rnd, keep_live=False)):
+        return
+    if live:
         raise AssertionError(
+            f"the split cache of round {rnd.id} is stale: brought up to date line by line, "
+            "it differs from a full split (a change that did not renew the token or record "
+            "its lines, coop/orders/changes.py; or coop/orders/live.py)")
+    raise AssertionError(
             f"the split cache of round {rnd.id} is stale: a change to what its split is "
             "made of did not renew rounds.change_token (coop/orders/changes.py)")

@@ -9,16 +9,24 @@ settings and the members' names.
 ORM changes are caught at every flush by an event on the Session class, so a
 service written tomorrow cannot forget them. The few Core statements that write
 split inputs directly (the conditional state move, the catalog import's bulk
-statements) call `rounds_changed` / `supplier_catalog_changed` themselves."""
+statements) call `rounds_changed` / `supplier_catalog_changed` themselves.
+
+A flush that changes nothing of a round but its order lines also records them
+(a SplitChange: the lines as they became, the token before and after), under
+the round's row lock, so that a process holding the split at the token before
+brings it up to date line by line (coop/orders/cache.py). Any other change to
+the round renews its token without such a record: whoever meets that token
+splits the round anew."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -33,6 +41,7 @@ from coop.orders.models import (
     RoundItem,
     Settlement,
     SharedCost,
+    SplitChange,
     new_change_token,
 )
 from coop.suppliers.models import PriceTier, Product
@@ -42,6 +51,9 @@ _LIVE = Round.state != "settled"
 _ROUND_FIELDS = ("state", "loss_policy", "levy_basis_points", "cash_rounding", "items",
                  "shared_costs")
 _SESSION_KEY = "coop_split_changes"
+# SplitChange rows older than this many (over all rounds) are deleted now and
+# then: a process whose split is that far behind splits the round anew
+KEEP_CHANGES = 1000
 
 
 def rounds_changed(session: Session, round_ids: Iterable[int]) -> None:
@@ -81,24 +93,54 @@ def _stamp(session: Session, where: Any) -> None:
     token = new_change_token()
     ids = session.connection().execute(
         update(Round).where(where).values(change_token=token).returning(Round.id)).scalars()
-    # Rounds already loaded in this session see their new token at once.
     for round_id in ids:
-        loaded = session.identity_map.get(inspect(Round).identity_key_from_primary_key(
-            (round_id,)))
-        if loaded is not None:
-            set_committed_value(loaded, "change_token", token)
+        _show_token(session, round_id, token)
+
+
+def _show_token(session: Session, round_id: int, token: int) -> None:
+    """Rounds already loaded in this session see their new token at once."""
+    loaded = session.identity_map.get(inspect(Round).identity_key_from_primary_key((round_id,)))
+    if loaded is not None:
+        set_committed_value(loaded, "change_token", token)
+
+
+def _orders_changed(session: Session, round_id: int,
+                    lines: dict[tuple[int, int], tuple[int, int]]) -> None:
+    """A new token for a round whose order lines alone changed, and the
+    SplitChange that says which. The token before is read under the round's
+    row lock (held to the commit), so that of two orders at once the second
+    records the first one's token as the one before its own. The lock is FOR
+    NO KEY UPDATE, the one the UPDATE takes anyway: it does not wait for the
+    key-share locks that the order lines' foreign keys hold on the round
+    (FOR UPDATE would, and two orders would deadlock)."""
+    conn = session.connection()
+    previous = conn.execute(select(Round.change_token).where(Round.id == round_id)
+                            .with_for_update(key_share=True)).scalar_one_or_none()
+    if previous is None:
+        return
+    token = new_change_token()
+    conn.execute(update(Round).where(Round.id == round_id).values(change_token=token))
+    change_id = conn.execute(insert(SplitChange).values(
+        round_id=round_id, previous_token=previous, token=token,
+        lines=json.dumps([[m, i, q, t] for (m, i), (q, t) in sorted(lines.items())],
+                         separators=(",", ":"))).returning(SplitChange.id)).scalar_one()
+    if change_id % 100 == 0:
+        conn.execute(delete(SplitChange).where(SplitChange.id <= change_id - KEEP_CHANGES))
+    _show_token(session, round_id, token)
 
 
 @dataclass
 class _Touched:
     rounds: set[int] = field(default_factory=set)
+    # rounds whose order lines changed: {(membership, round item): (quantity, tolerance)}
+    orders: dict[int, dict[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
     round_items: set[int] = field(default_factory=set)
     products: set[int] = field(default_factory=set)
     users: set[int] = field(default_factory=set)
     groups: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.rounds or self.round_items or self.products or self.users
+        return bool(self.rounds or self.orders or self.round_items or self.products or self.users
                     or self.groups)
 
 
@@ -113,6 +155,8 @@ def _collect(session: Session, flush_context: Any, instances: Any) -> None:
     new, dirty = session.new, session.dirty
     for obj in chain(new, dirty, session.deleted):
         if obj in dirty and not session.is_modified(obj):
+            continue
+        if isinstance(obj, Request) and _order_line(session, obj, touched):
             continue
         if isinstance(obj, Request | SharedCost | Delivery | CreditNote | Settlement
                       | RoundItem):
@@ -141,6 +185,21 @@ def _collect(session: Session, flush_context: Any, instances: Any) -> None:
             touched.groups.add(obj.id)
 
 
+def _order_line(session: Session, request: Request, touched: _Touched) -> bool:
+    """Note a changed order line as it now is; False if it cannot be told as
+    one (a line moved to another round, product or member, or not yet tied
+    to them by id): then the round is split anew."""
+    if None in (request.round_id, request.membership_id, request.round_item_id) or (
+            request in session.dirty
+            and _changed(request, "round_id", "membership_id", "round_item_id")):
+        return False
+    gone = request in session.deleted
+    touched.orders.setdefault(request.round_id, {})[
+        (request.membership_id, request.round_item_id)] = (
+        (0, 0) if gone else (request.quantity or 0, request.tolerance or 0))
+    return True
+
+
 @event.listens_for(Session, "after_flush_postexec")
 def _apply(session: Session, flush_context: Any) -> None:
     touched: _Touched | None = session.info.pop(_SESSION_KEY, None)
@@ -153,6 +212,9 @@ def _apply(session: Session, flush_context: Any) -> None:
             .scalars())
     if rounds:
         rounds_changed(session, rounds)
+    for round_id, lines in sorted(touched.orders.items()):
+        if round_id not in rounds:
+            _orders_changed(session, round_id, lines)
     products_changed(session, touched.products)
     _users_renamed(session, touched.users)
     _groups_changed(session, touched.groups)

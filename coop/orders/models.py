@@ -230,3 +230,23 @@ class Settlement(db.Model):  # type: ignore[name-defined,misc]
     result_json: Mapped[str] = mapped_column(Text)
     settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     settled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SplitChange(db.Model):  # type: ignore[name-defined,misc]
+    """An order change that took the round from `previous_token` to `token`
+    (its change tokens): the lines as they became, so that a process that
+    holds the round's split at `previous_token` brings it up to date line by
+    line (coop/orders/cache.py) instead of splitting the whole round again.
+    Written in the order's transaction, under the round's row lock; only the
+    last few are kept (coop/orders/changes.py)."""
+
+    __tablename__ = "split_changes"
+    __table_args__ = (UniqueConstraint("round_id", "token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    previous_token: Mapped[int]
+    token: Mapped[int]
+    # JSON: [[membership_id, round_item_id, quantity, tolerance], ...], each the
+    # line as it is now (0, 0: taken away); quantities in thousandths
+    lines: Mapped[str] = mapped_column(Text)

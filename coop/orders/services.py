@@ -538,7 +538,7 @@ def round_requests(session: Session, rnd: Round) -> list[RequestLine]:
         .order_by(Request.membership_id, Request.round_item_id))]
 
 
-def _member_names(session: Session, membership_ids: Iterable[int]) -> dict[int, str]:
+def member_names(session: Session, membership_ids: Iterable[int]) -> dict[int, str]:
     ids = sorted(set(membership_ids))
     names: dict[int, str] = {}
     for start in range(0, len(ids), 5000):
@@ -557,7 +557,7 @@ def build_scenario(session: Session, rnd: Round, requests: list[RequestLine],
     in the round's order; `delivery` gives {round_item_id: (received, damaged)},
     `credits` {round_item_id: supplier credit note, minor units} (an extension
     of the contract, see split.parse_scenario)."""
-    names = _member_names(session, (r.membership_id for r in requests))
+    names = member_names(session, (r.membership_id for r in requests))
     products = []
     for item in rnd.items:
         supplier_id, pack_size, tiers = item_terms(item)

@@ -338,7 +338,7 @@ def parse_scenario(data: Any, *, extensions: bool = False) -> Scenario:
 def run(scenario: Scenario) -> SplitOutcome:
     """Apply the rules of the contract to a parsed scenario."""
     with _collector_paused():
-        return _Settlement(scenario).run()
+        return Rules(scenario).run()
 
 
 @contextmanager
@@ -731,12 +731,7 @@ class _ScenarioParser:
         products: list[Product], demand: tuple[Demand, ...]
     ) -> None:
         for i, (product, asked) in enumerate(zip(products, demand, strict=True)):
-            if product.received is not None or not product.damaged:
-                continue
-            firm, tolerance = sum(asked.quantities), sum(asked.tolerances)
-            if product.damaged > pack_count(firm, tolerance, product.pack_size) * product.pack_size:
-                raise ScenarioError(f"products[{i}].damaged",
-                                    "cannot be more than received (by default, what was ordered)")
+            check_damage(i, product, asked)
 
     def _shared_costs(self, items: Any) -> tuple[SharedCost, ...]:
         if not isinstance(items, list):
@@ -769,6 +764,16 @@ class _ScenarioParser:
 
     def _cash_rounding(self, top: dict[str, Any]) -> int:
         return self._money(top, "cash_rounding", "", "0")
+
+
+def check_damage(index: int, product: Product, asked: Demand) -> None:
+    """`damaged` at most what was received, which is by default what was ordered."""
+    if product.received is not None or not product.damaged:
+        return
+    firm, tolerance = sum(asked.quantities), sum(asked.tolerances)
+    if product.damaged > pack_count(firm, tolerance, product.pack_size) * product.pack_size:
+        raise ScenarioError(f"products[{index}].damaged",
+                            "cannot be more than received (by default, what was ordered)")
 
 
 class _ScaledQuantities(dict[str, int | None]):
@@ -870,7 +875,7 @@ def _split(total: int, weights: list[int]) -> list[int]:
     return largest_remainder(total, weights)
 
 
-class _Tally:
+class Tally:
     """Per-member sums over a set of products: what shared costs are split by."""
 
     __slots__ = ("got", "quantity", "value", "weight")
@@ -885,7 +890,7 @@ class _Tally:
         return {"value": self.value, "quantity": self.quantity, "weight": self.weight}[rule]
 
 
-class _Settlement:
+class Rules:
     """One run of the rules over a scenario."""
 
     def __init__(self, scenario: Scenario) -> None:
@@ -896,12 +901,29 @@ class _Settlement:
         self.money_denominator = 10 ** (scenario.qty_decimals + PRICE_DECIMALS)
 
     def run(self) -> SplitOutcome:
-        s = self.s
-        products = [self._settle_product(i) for i in range(len(s.products))]
+        products = [self.settle_product(i) for i in range(len(self.s.products))]
         everyone, by_supplier, retail = self._tally(products)
         participants = [m for m in range(self.n) if everyone.got[m]]
         losses = [0] * self.n
         fund_losses, round_loss = self._share_losses(products, everyone, participants, losses)
+        return self.conclude(products, everyone, by_supplier, retail, participants, losses,
+                             fund_losses, round_loss)
+
+    def conclude(
+        self,
+        products: list[ProductOutcome],
+        everyone: Tally,
+        by_supplier: dict[str, Tally],
+        retail: list[int] | None,
+        participants: list[int],
+        losses: list[int],
+        fund_losses: int,
+        round_loss: Split | None,
+    ) -> SplitOutcome:
+        """Rules 7-9 and the totals, from the products and the members' sums:
+        the part of a run that is over members, not over lines (coop.orders.live
+        runs it again after a line changes)."""
+        s = self.s
         costs = [self._share_cost(c, everyone, by_supplier) for c in s.shared_costs]
         members = self._bills(everyone, losses, costs, retail)
         fund_shared = sum(c.split.fund_paid for c in costs)
@@ -921,7 +943,7 @@ class _Settlement:
     def _money(self, quantity: int, price: int) -> int:
         return half_up_div(quantity * price * self.money_numerator, self.money_denominator)
 
-    def _settle_product(self, index: int) -> ProductOutcome:
+    def settle_product(self, index: int) -> ProductOutcome:
         product = self.s.products[index]
         asked = self.s.demand[index]
         step = product.granularity
@@ -951,14 +973,14 @@ class _Settlement:
 
     def _tally(
         self, products: list[ProductOutcome]
-    ) -> tuple[_Tally, dict[str, _Tally], list[int] | None]:
+    ) -> tuple[Tally, dict[str, Tally], list[int] | None]:
         """Sums per member over all products and over each supplier's products
         (only suppliers a shared cost names); retail value numerators when any
         product has a retail price."""
         s = self.s
-        everyone = _Tally(self.n)
+        everyone = Tally(self.n)
         scoped = {c.supplier for c in s.shared_costs if c.supplier is not None}
-        by_supplier = {supplier: _Tally(self.n) for supplier in scoped}
+        by_supplier = {supplier: Tally(self.n) for supplier in scoped}
         has_retail = any(p.retail_price is not None for p in s.products)
         retail = [0] * self.n if has_retail else None
         for outcome, product in zip(products, s.products, strict=True):
@@ -984,7 +1006,7 @@ class _Settlement:
     def _share_losses(
         self,
         products: list[ProductOutcome],
-        everyone: _Tally,
+        everyone: Tally,
         participants: list[int],
         losses: list[int],
     ) -> tuple[int, Split | None]:
@@ -995,31 +1017,31 @@ class _Settlement:
         if policy == "fund":
             return total, None
         if policy == "round":
-            split = self._split_by(total, "value", participants, everyone.value,
+            split = self.split_by(total, "value", participants, everyone.value,
                                    self.s.minor_digits)
             _add_shares(losses, split)
             return split.fund_paid, split
         fund = 0
         for product in products:
             if product.loss:
-                product.loss_split = self._product_loss_split(product, everyone, participants)
+                product.loss_split = self.product_loss_split(product, everyone, participants)
                 _add_shares(losses, product.loss_split)
                 fund += product.loss_split.fund_paid
         return fund, None
 
-    def _product_loss_split(
-        self, product: ProductOutcome, everyone: _Tally, participants: list[int]
+    def product_loss_split(
+        self, product: ProductOutcome, everyone: Tally, participants: list[int]
     ) -> Split:
         bases = {m: a for m, a in zip(product.members, product.allocations, strict=True) if a}
         if not bases:
-            return self._split_by(product.loss, "value", participants, everyone.value,
+            return self.split_by(product.loss, "value", participants, everyone.value,
                                   self.s.minor_digits)
         shares = _split(product.loss, list(bases.values()))
         return Split(product.loss, "allocated", self.s.qty_decimals, bases,
                      product.allocated, dict(zip(bases, shares, strict=True)))
 
     @staticmethod
-    def _split_by(
+    def split_by(
         amount: int, basis: str, carriers: list[int], weights: list[int], decimals: int
     ) -> Split:
         """largest remainder over `carriers`, weighted by weights[member]; the
@@ -1032,7 +1054,7 @@ class _Settlement:
                      dict(zip(carriers, shares, strict=True)))
 
     def _share_cost(
-        self, cost: SharedCost, everyone: _Tally, by_supplier: dict[str, _Tally]
+        self, cost: SharedCost, everyone: Tally, by_supplier: dict[str, Tally]
     ) -> SharedCostOutcome:
         """Rule 7."""
         tally = everyone if cost.supplier is None else by_supplier[cost.supplier]
@@ -1043,20 +1065,20 @@ class _Settlement:
                           dict.fromkeys(carriers, cost.amount))
             return SharedCostOutcome(cost, cost.amount * count, carriers, split)
         if cost.rule == "equal":
-            split = self._split_by(cost.amount, "equal", carriers, [1] * self.n, 0)
+            split = self.split_by(cost.amount, "equal", carriers, [1] * self.n, 0)
         else:
             decimals = {
                 "value": self.s.minor_digits,
                 "quantity": self.s.qty_decimals,
                 "weight": self.s.qty_decimals + self.s.weight_decimals,
             }[cost.rule]
-            split = self._split_by(cost.amount, cost.rule, carriers, tally.basis(cost.rule),
+            split = self.split_by(cost.amount, cost.rule, carriers, tally.basis(cost.rule),
                                    decimals)
         return SharedCostOutcome(cost, cost.amount, carriers, split)
 
     def _bills(
         self,
-        everyone: _Tally,
+        everyone: Tally,
         losses: list[int],
         costs: list[SharedCostOutcome],
         retail: list[int] | None,

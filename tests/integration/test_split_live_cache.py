@@ -1,0 +1,228 @@
+"""The split cache brings an open round's split up to date line by line from
+the order changes (coop/orders/cache.py, SplitChange): after any sequence of
+orders the figures it gives are those of a full split, it splits the round
+anew only when the chain of changes is broken, and two orders at once on
+PostgreSQL lose neither."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from coop.extensions import db
+from coop.orders import cache as split_cache
+from coop.orders import services as orders
+from coop.orders.models import Request, Round, SplitChange
+from tests.factories import make_closed_round, make_member
+from tests.integration.test_concurrency import run_together
+
+
+def _open_world(session: Session) -> Any:
+    """The factories' round, open, with two more members who have not ordered
+    yet, three shared costs, a levy and cash rounding."""
+    w = make_closed_round(session)
+    w.more = [make_member(session, w.group, name, login=False) for name in ("Гүлнара", "Жаңыл")]
+    session.flush()
+    for name, amount, rule in (("Грузовик", 250000, "weight"), ("Банк", 1503, "value"),
+                               ("Телефон", 500, "per_member")):
+        orders.add_shared_cost(session, w.rnd, name=name, amount=amount, rule=rule)
+    session.execute(update(Round).where(Round.id == w.rnd.id).values(
+        state="open", levy_basis_points=250, cash_rounding=100))
+    session.commit()
+    session.expire_all()
+    return w
+
+
+def _members_with_orders(session: Session, rnd: Round) -> set[int]:
+    return set(session.scalars(select(Request.membership_id).where(Request.round_id == rnd.id)))
+
+
+def _full_splits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The full splits made for pages (not those of SPLIT_CACHE_CHECK)."""
+    calls: list[int] = []
+    real = split_cache.compute
+
+    def counted(session: Session, rnd: Round, *, keep_live: bool = True) -> Any:
+        if keep_live:
+            calls.append(rnd.id)
+        return real(session, rnd, keep_live=keep_live)
+
+    monkeypatch.setattr(split_cache, "compute", counted)
+    return calls
+
+
+def _same_as_full_split(session: Session, w: Any) -> None:
+    fresh = split_cache.compute(session, w.rnd, keep_live=False)
+    assert split_cache.round_summary(session, w.rnd) == fresh.summary
+    for member in (w.aigul, w.nurila, w.treasurer, *w.more):
+        assert split_cache.member_share(session, w.rnd, member.id) == fresh.members.get(member.id)
+
+
+ORDER = st.tuples(st.integers(0, 3), st.integers(0, 2), st.integers(0, 40), st.integers(0, 12),
+                  st.integers(0, 4))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(ORDER, min_size=1, max_size=3), min_size=1, max_size=6))
+def test_after_any_orders_the_cached_split_is_the_full_split(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch,
+        submissions: list[list[tuple[int, int, int, int, int]]]) -> None:
+    """Orders added, changed and taken away, by members already in the round
+    and by new ones (who join it) and of a member's last line (she leaves it);
+    after each, every figure equals a full split's, and the round is never
+    split anew."""
+    w = _open_world(session)
+    who = [w.aigul, w.nurila, *w.more]
+    split_cache.round_summary(session, w.rnd)  # the first split: a full one
+    with monkeypatch.context() as patch:
+        full = _full_splits(patch)
+        for submission in submissions:
+            for member, item, quantity, tolerance, gone in submission:
+                step = w.rnd.items[item].product.granularity
+                lines = {w.rnd.items[item].id: (0, 0) if gone == 0 else
+                         (step * quantity, step * tolerance if quantity else 0)}
+                orders.save_order(session, w.rnd, who[member], lines, w.treasurer.user,
+                                  as_treasurer=True)
+            session.commit()
+            _same_as_full_split(session, w)
+            assert full == [], "split anew though only order lines changed"
+
+
+def test_a_page_after_an_order_reads_the_new_split_without_splitting_anew(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    before = split_cache.member_share(session, w.rnd, w.aigul.id)
+    full = _full_splits(monkeypatch)
+    orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (31000, 5000)}, w.treasurer.user,
+                      as_treasurer=True)
+    session.commit()
+    after = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert after != before and after is not None
+    assert [line.quantity for line in after.lines if line.product == w.seed.product.name] \
+        == [310]
+    assert full == []
+    change = session.scalars(select(SplitChange).where(SplitChange.round_id == w.rnd.id)
+                             .order_by(SplitChange.id.desc())).first()
+    assert change is not None and change.token == w.rnd.change_token
+    assert change.lines == f"[[{w.aigul.id},{w.seed.id},31000,5000]]"
+
+
+def test_any_other_change_splits_the_round_anew(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    full = _full_splits(monkeypatch)
+    orders.add_shared_cost(session, w.rnd, name="Погрузка", amount=30000, rule="quantity")
+    session.commit()
+    _same_as_full_split(session, w)
+    assert full == [w.rnd.id]  # no SplitChange leads to this token
+    orders.save_order(session, w.rnd, w.more[0], {w.npk.id: (5000, 0)}, w.treasurer.user,
+                      as_treasurer=True)
+    session.commit()
+    _same_as_full_split(session, w)
+    assert full == [w.rnd.id]  # then line by line (she joins the round)
+    assert _members_with_orders(session, w.rnd) == {w.aigul.id, w.nurila.id, w.more[0].id}
+
+
+def test_a_page_reading_the_token_before_an_order_keeps_its_figures(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that read the round just before an order committed gets the
+    figures of what it read, not those of the order after it."""
+    w = _open_world(session)
+    old = split_cache.round_summary(session, w.rnd)
+    with app_ctx.app_context(), Session(db.engine) as other:
+        orders.save_order(other, other.get(Round, w.rnd.id), other.merge(w.aigul),
+                          {w.seed.id: (50000, 0)}, other.merge(w.treasurer.user),
+                          as_treasurer=True)
+        other.commit()
+    session.expire_all()
+    assert split_cache.round_summary(session, w.rnd) != old  # the new token: the new split
+    stale = session.get(Round, w.rnd.id)
+    session.expunge(stale)
+    set_committed_value(stale, "change_token", _token_before(session, w.rnd))
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)  # the DB moved on
+    assert split_cache.round_summary(session, stale) == old
+
+
+def _token_before(session: Session, rnd: Round) -> int:
+    return session.scalars(select(SplitChange.previous_token).where(
+        SplitChange.round_id == rnd.id).order_by(SplitChange.id.desc())).first()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("attempt", range(8))
+def test_two_orders_at_once_are_both_in_the_split(
+        app_ctx: Flask, session: Session, pg_only: None, monkeypatch: pytest.MonkeyPatch,
+        attempt: int) -> None:
+    """Two members order at the same moment, each in her own transaction: the
+    round's row lock orders their SplitChanges one after the other (without a
+    deadlock against the key-share locks of the order lines' foreign keys),
+    and the split brought up to date from the token before both has both."""
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    round_id, treasurer_id = w.rnd.id, w.treasurer.user_id
+    lines = iter([(w.aigul.id, (41000, 3000)), (w.nurila.id, (27000, 2000))])
+    lock = threading.Lock()
+
+    def order(s: Session) -> None:
+        from coop.auth.models import User
+        from coop.groups.models import Membership
+
+        with lock:
+            membership_id, line = next(lines)
+        orders.save_order(s, s.get(Round, round_id), s.get(Membership, membership_id),
+                          {w.seed.id: line}, s.get(User, treasurer_id), as_treasurer=True)
+
+    full = _full_splits(monkeypatch)
+    assert run_together(app_ctx, order) == ["ok", "ok"]
+    session.expire_all()
+    changes = session.execute(select(SplitChange.previous_token, SplitChange.token).where(
+        SplitChange.round_id == round_id).order_by(SplitChange.id)).all()
+    assert changes[-1].previous_token == changes[-2].token  # a chain, not a fork
+    assert changes[-1].token == w.rnd.change_token
+    summary = split_cache.round_summary(session, w.rnd)
+    assert full == []  # both applied line by line
+    seed_row = next(row for row in summary.products if row.name == w.seed.product.name)
+    assert seed_row.firm == 680  # 41 + 27 kg (in tenths: the fabric's step is 0.5)
+    _same_as_full_split(session, w)
+
+
+def test_a_member_who_takes_away_her_last_line_leaves_the_split(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    assert split_cache.member_share(session, w.rnd, w.nurila.id) is not None
+    full = _full_splits(monkeypatch)
+    orders.save_order(session, w.rnd, w.nurila, {w.seed.id: (0, 0), w.fabric.id: (0, 0),
+                                                 w.npk.id: (0, 0)},
+                      w.treasurer.user, as_treasurer=True)
+    session.commit()
+    assert split_cache.member_share(session, w.rnd, w.nurila.id) is None
+    assert [row.membership_id for row in split_cache.round_summary(session, w.rnd).members] \
+        == [w.aigul.id]
+    _same_as_full_split(session, w)
+    assert full == []
+
+
+def test_only_the_last_order_changes_are_kept(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coop.orders import changes
+
+    monkeypatch.setattr(changes, "KEEP_CHANGES", 10)
+    w = _open_world(session)
+    for n in range(1, 121):
+        orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (n * 1000, 0)},
+                          w.treasurer.user, as_treasurer=True)
+        session.flush()
+    ids = list(session.scalars(select(SplitChange.id).order_by(SplitChange.id)))
+    assert len(ids) < 110 and ids[-1] - ids[0] < 110  # the oldest went, now and then
+    assert session.scalar(select(SplitChange.token).order_by(SplitChange.id.desc())) \
+        == w.rnd.change_token
