@@ -3,7 +3,7 @@ the round's change tokens before and after, so that the split is brought up
 to date line by line
 
 Revision ID: 0019_split_cache
-Revises: 0017_timebank_coordinators
+Revises: 0018_postings_sg_meeting
 Create Date: 2026-12-02 06:20:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_split_cache'
-down_revision = '0017_timebank_coordinators'
+down_revision = '0018_postings_sg_meeting'
 branch_labels = None
 depends_on = None
 
