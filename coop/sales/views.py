@@ -509,7 +509,7 @@ def close_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     status = 409 if changed else 422 if error and request.method == "POST" else 200
     return render_template("sales/close.html", group=g.group, lot=lot, view=view, form=form,
                            error=error, chosen=chosen, explain=explain, sheet=sheet,
-                           confirm=confirm, changed=changed,
+                           confirm=confirm, changed=changed, fund_label=services.fund_label,
                            state_name=services.lot_state_name(sheet) if sheet
                            else services.STATE_NAMES[lot.state], **NAMES), status
 
