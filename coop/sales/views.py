@@ -44,7 +44,7 @@ bp = Blueprint("sales", __name__, template_folder="templates")
 
 NAMES = {"states": services.STATE_NAMES, "buyer_kinds": services.BUYER_KIND_NAMES,
          "cost_kinds": services.COST_KIND_NAMES, "rules": services.RULE_NAMES,
-         "unsold_names": services.UNSOLD_NAMES}
+         "unsold_names": services.UNSOLD_NAMES, "fund_label": services.fund_label}
 
 
 def _lot_or_404(lot_id: int) -> SaleLot:
@@ -509,7 +509,7 @@ def close_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     status = 409 if changed else 422 if error and request.method == "POST" else 200
     return render_template("sales/close.html", group=g.group, lot=lot, view=view, form=form,
                            error=error, chosen=chosen, explain=explain, sheet=sheet,
-                           confirm=confirm, changed=changed, fund_label=services.fund_label,
+                           confirm=confirm, changed=changed,
                            state_name=services.lot_state_name(sheet) if sheet
                            else services.STATE_NAMES[lot.state], **NAMES), status
 

@@ -290,16 +290,29 @@ def test_produce_returned_into_a_sales_lot_on_the_loan_page_pays_the_fund(
     page = treasurer.get(url).get_data(as_text=True)
     assert f"в партию на продажу №{lot.id}" in page
 
+    sales.record_contribution(session, lot, w.nurila, grade_id=top.id, quantity=q("2"),
+                              actor=w.treasurer.user)  # and two sachets of her own
     buyer = make_buyer(session, w.group)
     sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=local_today(),
-                      lines={top.id: (due, q("1") * 100_000)}, actor=w.treasurer.user)
+                      lines={top.id: (due + q("2"), q("1") * 100_000)}, actor=w.treasurer.user)
     session.commit()
+    lot_page = treasurer.get(f"/groups/{w.group.id}/sales/{lot.id}").get_data(as_text=True)
+    assert f"в фонд (возврат семенного займа №{loan.id})" in lot_page
     close_url = f"/groups/{w.group.id}/sales/{lot.id}/close"
     page = treasurer.get(close_url).get_data(as_text=True)
     label = f"в фонд (возврат семенного займа №{loan.id})"
     assert label in page and "в фонд солидарности, а не Нурил" in page
+    view = sales.close_lot(session, lot, w.treasurer.user, unsold_actions={})
+    session.commit()
+    [(_loan, fund)] = view.fund_rows()
     sheet = sales.payout_sheet(session, lot)
-    assert sheet.line(w.nurila.id) is None  # she brought nothing of her own
+    hers = sheet.line(w.nurila.id)
+    assert hers is not None and 0 < hers.entitled < fund.payout  # 2 sachets against `due`
+    statement = treasurer.get(f"/groups/{w.group.id}/sales/{lot.id}/payout/{w.nurila.id}"
+                              ).get_data(as_text=True)
+    assert "Не входит в эту выплату: " + label in statement
+    closed = treasurer.get(close_url)
+    assert closed.status_code == 200 and label in closed.get_data(as_text=True)
     pdf = treasurer.get(f"/groups/{w.group.id}/sales/{lot.id}/payout-sheet.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     code = certificates.mark_of(session, lot).trace_code
