@@ -269,7 +269,10 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         due_qty, kind_due = seed.due_quantity(kind_loan), seed.position(kind_loan).due
         top = lot.grades[0]
         kind_url = f"{season}/loans/{kind_loan.id}"
+        t.set_viewport_size(PHONE)  # the treasurer at the lot's scales, on her phone
         t.goto(kind_url)
+        assert _fits(t)
+        screenshot(t, "season-06-return-form-phone")
         t.fill("#repay-kind input[name=quantity]", str(due_qty // 1000))
         t.select_option("#repay-kind select[name=destination]", f"{lot.id}-{top.id}")
         t.click("#repay-kind button[type=submit]")
@@ -277,6 +280,7 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         assert "погашен" in t.inner_text("#loan-state")
         assert f"в партию на продажу №{lot.id}" in t.inner_text("#repayments")
         screenshot(t, "season-06-return-into-lot")
+        t.set_viewport_size(DESKTOP)
         buyer = make_buyer(session, group)
         session.expire_all()
         lot = session.get(SaleLot, lot.id)
