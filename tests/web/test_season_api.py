@@ -215,4 +215,9 @@ def test_produce_returned_through_the_api_goes_into_a_sales_lot_for_the_fund(
     assert _count(session, Contribution, Contribution.seed_loan_id == loan["id"]) == 1
     detail = client.get(base, headers=treasurer).get_json()
     assert [r["into_lot_id"] for r in detail["repayments"]] == [lot.id]
+    lot_detail = conforms(app, client.get(f"{w.g}/lots/{lot.id}", headers=treasurer),
+                          "/groups/{group_id}/lots/{lot_id}", "get")
+    assert [c["seed_loan_id"] for c in lot_detail["contributions"]] == [loan["id"]]
+    [fund] = lot_detail["payouts"]
+    assert fund["seed_loan_id"] == loan["id"] and fund["membership_id"] == loan["membership_id"]
     assert check_books(session, w.group.id) == []
