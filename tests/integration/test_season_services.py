@@ -404,3 +404,41 @@ def test_seed_returned_into_a_sales_lot_pays_its_share_to_the_fund(session: Sess
     kinds = [p.kind for p in sales.lot_postings(session, lot)]
     assert "payout_fund" in kinds and "seed_return_lot" in kinds
     assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+
+def test_the_funds_unsold_produce_carried_to_a_new_lot_stays_the_funds(session: Session) -> None:
+    """Half of the produce returned for a loan is sold; the rest is carried to
+    a new lot, still in the fund's name: closing that lot pays the fund too,
+    and her own payouts hold none of it."""
+    w, member, loan, _a = loan_world(session, mode="kind", bp=10000)
+    actor = w.treasurer.user
+    due_qty = seed.due_quantity(loan)
+    lot = make_sale_lot(session, w.group, w.treasurer, product="Семена томата", unit="пакет")
+    top = lot.grades[0]
+    seed.repay_in_kind(session, loan, quantity=due_qty, actor=actor, idempotency_key="x" * 20,
+                       lot_id=lot.id, grade_id=top.id)
+    buyer = make_buyer(session, w.group)
+    sold = due_qty // 2000 * 1000
+    sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                      lines={top.id: (sold, q("1") * 100_000)}, actor=actor)
+    view = sales.close_lot(session, lot, actor, unsold_actions={top.id: "carry"})
+    new = sales.carried_to(session, lot)
+    assert new is not None
+    [carried] = sales.contribution_entries(session, new)
+    assert carried.original.seed_loan_id == loan.id
+    assert carried.original.membership_id == member.id
+    assert carried.original.quantity == due_qty - sold
+    assert sales.member_payouts(session, member) == []  # nothing of hers, all the fund's
+    [(_loan, first)] = view.fund_rows()
+    new_top = new.grades[0]
+    sales.record_sale(session, new, buyer_id=buyer.id, sold_on=date(2026, 9, 20),
+                      lines={new_top.id: (due_qty - sold, q("1") * 100_000)}, actor=actor)
+    fund_before = ledger.books(session, w.group, []).fund
+    again = sales.close_lot(session, new, actor, unsold_actions={})
+    [(_loan, second)] = again.fund_rows()
+    # nothing of its value is left in the stock account: all of it left at the first close
+    gained = ledger.books(session, w.group, []).fund - fund_before
+    assert gained == second.payout + again.split.levy and second.payout > 0
+    assert first.payout > 0
+    assert ledger.account_balance(session, seed.stock_account(session, w.group)) == 0
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
