@@ -627,9 +627,14 @@ SCHEMAS: dict[str, Any] = {
         "contributions": array(obj({
             "id": ID, "membership_id": ID, "name": TEXT, "brought_on": DAY, "kind": TEXT,
             "note": TEXT, "recorded_by": TEXT, "recorded": GRADE_QUANTITY,
-            "corrections": COUNT, "current": array(GRADE_QUANTITY)})),
+            "corrections": COUNT, "current": array(GRADE_QUANTITY),
+            "seed_loan_id": {**nullable(ID), "description": "Produce she brought to repay "
+                             "this seed loan in kind: its share goes to the solidarity fund"}})),
         "payouts": nullable(array(obj({
             "membership_id": ID, "name": TEXT,
+            "seed_loan_id": {**nullable(ID), "description": "Set on the fund's share of "
+                             "produce returned for this seed loan (paid to the solidarity "
+                             "fund, not to the member named)"},
             "grades": array(obj({"grade_id": ID, "contributed": QUANTITY, "sold": QUANTITY,
                                  "unsold": QUANTITY})),
             "revenue": MONEY, "levy": MONEY, "costs": MONEY, "payout": MONEY}))),

@@ -272,12 +272,15 @@ def contribution(entry: ContributionEntry) -> Json:
             "recorded": {"grade_id": original.grade_id, "quantity": qty_str(original.quantity)},
             "corrections": len(entry.corrections),
             "current": [{"grade_id": g, "quantity": qty_str(q)}
-                        for g, q in entry.current.items()]}
+                        for g, q in entry.current.items()],
+            "seed_loan_id": original.seed_loan_id}
 
 
-def lot_payout(found: SaleLot, membership: Membership, row: MemberPayout) -> Json:
+def lot_payout(found: SaleLot, membership: Membership, row: MemberPayout,
+               seed_loan_id: int | None = None) -> Json:
     cur = found.group.currency
     return {"membership_id": membership.id, "name": membership.user.name,
+            "seed_loan_id": seed_loan_id,
             "grades": [{"grade_id": g.id, "contributed": qty_str(c), "sold": qty_str(s),
                         "unsold": qty_str(u)}
                        for g, c, s, u in zip(found.grades, row.contributed, row.sold,

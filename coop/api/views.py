@@ -733,6 +733,9 @@ def lot_detail(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     else:
         payouts = [represent.lot_payout(lot, membership, row) for membership, row in view.rows()
                    if g.is_treasurer or (whose is not None and membership.id == whose.id)]
+        if g.is_treasurer:  # the fund's shares of produce returned for seed loans
+            payouts += [represent.lot_payout(lot, loan.membership, row, seed_loan_id=loan.id)
+                        for loan, row in view.fund_rows()]
     mine = sales.member_lot_ids(db.session, g.membership) if g.membership else set()
     paid = {p.lot_id: p.amount for p in sales.member_payouts(db.session, g.membership)} \
         if g.membership else {}

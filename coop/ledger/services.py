@@ -45,6 +45,8 @@ KIND_NAMES = {
     "seed_income": _l("Seed loan: the fund's share above the value"),
     "seed_write_off": _l("Seed loan written off"),
     "seed_stock_out": _l("Seed taken out of the stock"),
+    "payout_fund": _l("Sales lot: the share of produce returned for a seed loan"),
+    "seed_return_lot": _l("Seed loan returned into a sales lot: its value leaves the stock"),
 }
 METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
 MAX_AMOUNT = 10**14

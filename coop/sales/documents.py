@@ -171,6 +171,14 @@ def payout_sheet_pdf(session: Session, lot: SaleLot) -> bytes:
     return build_payout_sheet(PayoutSheetData(
         group=documents.group_info(session, lot.group), stamp=stamp,
         lot=services.lot_title(lot), closed_on=closed_on,
-        lines=[SheetLine(name=x.membership.user.name, entitled=x.entitled, set_off=x.set_off,
+        lines=[SheetLine(name=_sheet_name(x, locale), entitled=x.entitled, set_off=x.set_off,
                          cash_due=x.cash_due, handed=x.handed, seed_loans=x.seed_loans)
                for x in sheet.lines]))
+
+
+def _sheet_name(line: services.PayoutLine, locale: str) -> str:
+    """Her name; for produce she returned for a seed loan, the fund's line."""
+    if not line.for_fund:
+        return line.membership.user.name
+    with force_locale(locale):
+        return f"{line.fund_label()} — {line.membership.user.name}"

@@ -103,6 +103,9 @@ class Contribution(db.Model):  # type: ignore[name-defined,misc]
     note: Mapped[str] = mapped_column(String(300), default="")
     # the form's: the same form sent twice records once (a correction's rows share it)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # Produce she brought to repay this seed loan in kind: hers physically, but
+    # its share of the lot goes to the solidarity fund (coop.season.loans).
+    seed_loan_id: Mapped[int | None] = mapped_column(ForeignKey("seed_loans.id"), index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -241,6 +244,22 @@ class SalePayout(db.Model):  # type: ignore[name-defined,misc]
     posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
 
     lot: Mapped[SaleLot] = relationship()
+
+
+class FundPayout(db.Model):  # type: ignore[name-defined,misc]
+    """The share of a closed lot earned by produce returned for a seed loan:
+    posted to the solidarity fund, not to the borrower (one per lot and loan)."""
+
+    __tablename__ = "sale_fund_payouts"
+    __table_args__ = (UniqueConstraint("lot_id", "seed_loan_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("sale_lots.id"), index=True)
+    seed_loan_id: Mapped[int] = mapped_column(ForeignKey("seed_loans.id"), index=True)
+    amount: Mapped[int]  # minor units; negative when the costs were more than its share
+    posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
+    # the produce's value as returned, leaving the seed stock account (seed_return_lot)
+    value_posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
 
 
 class CashPayout(db.Model):  # type: ignore[name-defined,misc]

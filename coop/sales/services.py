@@ -46,6 +46,7 @@ from coop.sales.models import (
     Buyer,
     CashPayout,
     Contribution,
+    FundPayout,
     LotClosing,
     Sale,
     SaleCost,
@@ -55,6 +56,7 @@ from coop.sales.models import (
     SalePayout,
 )
 from coop.season import loans as seed_loans
+from coop.season.models import SeedLoan
 
 OPEN, CLOSED = "open", "closed"
 STATE_NAMES = {OPEN: _l("collecting and selling"), CLOSED: _l("closed, payouts credited")}
@@ -286,13 +288,28 @@ class GradeStock:
         return domain.available(self.pooled, self.sold)
 
 
+def fund_share(seed_loan_id: int) -> int:
+    """The split's participant for produce returned to repay a seed loan (in
+    the fund's name): the loan's id, negative, so it never meets a member's."""
+    return -seed_loan_id
+
+
+def is_fund_share(participant: int) -> bool:
+    return participant < 0
+
+
 def contributed_by(session: Session, lot: SaleLot) -> dict[tuple[int, int], int]:
-    """{(membership id, grade id): net quantity} after corrections."""
+    """{(membership id, grade id): net quantity} after corrections; produce
+    returned for a seed loan under (fund_share(loan id), grade id)."""
     rows = session.execute(
-        select(Contribution.membership_id, Contribution.grade_id, func.sum(Contribution.quantity))
+        select(Contribution.membership_id, Contribution.seed_loan_id, Contribution.grade_id,
+               func.sum(Contribution.quantity))
         .where(Contribution.lot_id == lot.id)
-        .group_by(Contribution.membership_id, Contribution.grade_id))
-    return {(m, g): int(q or 0) for m, g, q in rows}
+        .group_by(Contribution.membership_id, Contribution.seed_loan_id, Contribution.grade_id))
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for m, loan, g, q in rows:
+        totals[(fund_share(loan) if loan else m, g)] += int(q or 0)
+    return dict(totals)
 
 
 def sold_by_grade(session: Session, lot: SaleLot) -> dict[int, int]:
@@ -325,6 +342,15 @@ def contribution_by_key(session: Session, lot: SaleLot, key: str | None
         return None
     return session.scalar(select(Contribution).where(Contribution.lot_id == lot.id,
                                                      Contribution.idempotency_key == key))
+
+
+def check_contribution(session: Session, lot: SaleLot, *, grade_id: int | None,
+                       quantity: int) -> None:
+    """Under the lot's lock: it is open, the grade is its, the quantity fits."""
+    _lock(session, lot)
+    _check_open(lot)
+    grade_of(lot, grade_id)
+    _check_quantity(lot, quantity, "quantity")
 
 
 def record_contribution(session: Session, lot: SaleLot, membership: Membership, *,
@@ -382,6 +408,9 @@ def correct_contribution(session: Session, lot: SaleLot, contribution_id: int, *
     original = get_contribution(session, lot, contribution_id)
     if original is None:
         raise DomainError(_l("There is no such contribution in this lot."))
+    if original.seed_loan_id is not None:
+        raise DomainError(_l("This produce repaid a seed loan: the loan is credited with it, "
+                             "so it cannot be corrected here."))
     if original.corrects_id is not None:
         original = session.get(Contribution, original.corrects_id)
         assert original is not None
@@ -712,13 +741,21 @@ class LotView:
     sales: list[Sale]  # in the split's order
     costs: list[SaleCost]  # in the split's order
     closing: LotClosing | None = None
+    seed_loans: dict[int, SeedLoan] = field(default_factory=dict)  # of the fund's shares
 
     @property
     def closed(self) -> bool:
         return self.closing is not None
 
     def rows(self) -> list[tuple[Membership, domain.MemberPayout]]:
-        return [(self.memberships[m.member], m) for m in self.split.members]
+        """The members' own shares (not those of produce returned for seed loans)."""
+        return [(self.memberships[m.member], m) for m in self.split.members
+                if not is_fund_share(m.member)]
+
+    def fund_rows(self) -> list[tuple[SeedLoan, domain.MemberPayout]]:
+        """The shares of produce returned for seed loans: the fund's."""
+        return [(self.seed_loans[-m.member], m) for m in self.split.members
+                if is_fund_share(m.member)]
 
     @property
     def grades(self) -> list[SaleGrade]:
@@ -751,10 +788,20 @@ def build_lot_input(session: Session, lot: SaleLot
 
 
 def _memberships(session: Session, ids: Sequence[int]) -> dict[int, Membership]:
+    ids = [i for i in ids if not is_fund_share(i)]
     if not ids:
         return {}
     return {m.id: m for m in session.scalars(
         select(Membership).where(Membership.id.in_(ids)).options(joinedload(Membership.user)))}
+
+
+def _seed_loans(session: Session, ids: Sequence[int]) -> dict[int, SeedLoan]:
+    loan_ids = [-i for i in ids if is_fund_share(i)]
+    if not loan_ids:
+        return {}
+    return {x.id: x for x in session.scalars(
+        select(SeedLoan).where(SeedLoan.id.in_(loan_ids))
+        .options(joinedload(SeedLoan.membership).joinedload(Membership.user)))}
 
 
 def _split(lot_input: domain.Lot) -> domain.LotSplit:
@@ -783,7 +830,8 @@ def compute_split(session: Session, lot: SaleLot) -> LotView:
         lot_input, sales, costs = build_lot_input(session, lot)
     result = _split(lot_input)
     return LotView(lot=lot, split=result, memberships=_memberships(session, lot_input.members),
-                   sales=sales, costs=costs, closing=closing)
+                   sales=sales, costs=costs, closing=closing,
+                   seed_loans=_seed_loans(session, lot_input.members))
 
 
 def close_lot(session: Session, lot: SaleLot, actor: User, *,
@@ -820,7 +868,11 @@ def close_lot(session: Session, lot: SaleLot, actor: User, *,
     accounts = ledger.group_accounts(session, group)
     memberships = _memberships(session, lot_input.members)
     memo = lot_title(lot)
+    loans = _seed_loans(session, lot_input.members)
     for member in result.members:
+        if is_fund_share(member.member):
+            _pay_fund(session, lot, loans[-member.member], member.payout, actor)
+            continue
         membership = memberships[member.member]
         posting = ledger.post(session, group, debit=accounts.suppliers,
                               credit=ledger.member_account(session, membership),
@@ -842,7 +894,26 @@ def close_lot(session: Session, lot: SaleLot, actor: User, *,
     session.add(closing)
     session.flush()
     return LotView(lot=lot, split=result, memberships=memberships, sales=sales, costs=costs,
-                   closing=closing)
+                   closing=closing, seed_loans=loans)
+
+
+def _pay_fund(session: Session, lot: SaleLot, loan: SeedLoan, payout: int,
+              actor: User) -> None:
+    """The share of produce returned for a seed loan goes to the solidarity
+    fund, not to the borrower; the value it was taken in at (held in the seed
+    stock account since the return) leaves that account for the fund."""
+    group = lot.group
+    accounts = ledger.group_accounts(session, group)
+    memo = f"{lot_title(lot)}: {seed_loans.loan_title(loan, group.language)}"
+    posting = ledger.post(session, group, debit=accounts.suppliers, credit=accounts.fund,
+                          amount=payout, kind="payout_fund", memo=memo, actor=actor)
+    value = seed_loans.lot_return_value(session, lot.id, loan.id)
+    value_posting = ledger.post(session, group, debit=accounts.fund,
+                                credit=seed_loans.stock_account(session, group), amount=value,
+                                kind="seed_return_lot", memo=memo, actor=actor)
+    session.add(FundPayout(lot_id=lot.id, seed_loan_id=loan.id, amount=payout,
+                           posting_id=posting.id if posting else None,
+                           value_posting_id=value_posting.id if value_posting else None))
 
 
 def _carry(session: Session, lot: SaleLot, result: domain.LotSplit, actions: Mapping[int, str],
@@ -864,10 +935,13 @@ def _carry(session: Session, lot: SaleLot, result: domain.LotSplit, actions: Map
             continue
         for member in result.members:
             if member.unsold[index] > 0:
-                session.add(Contribution(lot_id=new.id, membership_id=member.member,
-                                         grade_id=grade.id, quantity=member.unsold[index],
-                                         kind="carried", brought_on=today,
-                                         note=lot_title(lot), recorded_by_id=actor.id))
+                loan = session.get(SeedLoan, -member.member) if is_fund_share(
+                    member.member) else None
+                session.add(Contribution(lot_id=new.id, membership_id=(
+                    loan.membership_id if loan else member.member),
+                    seed_loan_id=loan.id if loan else None,
+                    grade_id=grade.id, quantity=member.unsold[index], kind="carried",
+                    brought_on=today, note=lot_title(lot), recorded_by_id=actor.id))
     session.flush()
     return new
 
@@ -948,6 +1022,8 @@ def lot_postings(session: Session, lot: SaleLot) -> list[Posting]:
         ids |= {i for i in (cost.posting_id, cost.cancel_posting_id) if i}
     ids |= {i for i in session.scalars(select(SalePayout.posting_id).where(
         SalePayout.lot_id == lot.id)) if i}
+    for fund in session.scalars(select(FundPayout).where(FundPayout.lot_id == lot.id)):
+        ids |= {i for i in (fund.posting_id, fund.value_posting_id) if i}
     closing = session.scalar(select(LotClosing).where(LotClosing.lot_id == lot.id))
     if closing is not None and closing.levy_posting_id:
         ids.add(closing.levy_posting_id)
@@ -973,18 +1049,36 @@ class PayoutLine:
     owed_before: int  # what she owed the group when it was credited (now, in a preview)
     handed: int  # cash recorded as handed to her for this lot
     seed_loans: int = 0  # taken first for her seed loans (coop.season.loans)
+    # produce she returned for this seed loan: its share goes to the fund
+    fund_loan: SeedLoan | None = None
+
+    @property
+    def for_fund(self) -> bool:
+        return self.fund_loan is not None
 
     @property
     def set_off(self) -> int:
+        if self.for_fund:
+            return 0
         return min(max(self.entitled, 0) - self.seed_loans, self.owed_before)
 
     @property
     def cash_due(self) -> int:
+        if self.for_fund:
+            return 0
         return max(self.entitled, 0) - self.seed_loans - self.set_off
 
     @property
     def still_to_hand(self) -> int:
         return max(self.cash_due - self.handed, 0)
+
+    def fund_label(self) -> str:
+        assert self.fund_loan is not None
+        return fund_label(self.fund_loan)
+
+
+def fund_label(loan: SeedLoan) -> str:
+    return str(_l("to the fund (seed loan %(number)s returned)", number=loan.id))
 
 
 @dataclass(frozen=True)
@@ -994,7 +1088,9 @@ class PayoutSheet:
     lines: list[PayoutLine]
 
     def line(self, membership_id: int) -> PayoutLine | None:
-        return next((x for x in self.lines if x.membership.id == membership_id), None)
+        """Her own line (never that of produce she returned for the fund)."""
+        return next((x for x in self.lines
+                     if x.membership.id == membership_id and not x.for_fund), None)
 
     @property
     def entitled(self) -> int:
@@ -1069,6 +1165,9 @@ def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) ->
         lines.append(PayoutLine(membership=membership, entitled=member.payout,
                                 owed_before=owed, handed=handed.get(membership.id, 0),
                                 seed_loans=seed))
+    for loan, member in view.fund_rows():
+        lines.append(PayoutLine(membership=loan.membership, entitled=member.payout,
+                                owed_before=0, handed=0, fund_loan=loan))
     return PayoutSheet(lot=lot, closed=view.closed, lines=lines)
 
 

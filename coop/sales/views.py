@@ -44,7 +44,7 @@ bp = Blueprint("sales", __name__, template_folder="templates")
 
 NAMES = {"states": services.STATE_NAMES, "buyer_kinds": services.BUYER_KIND_NAMES,
          "cost_kinds": services.COST_KIND_NAMES, "rules": services.RULE_NAMES,
-         "unsold_names": services.UNSOLD_NAMES}
+         "unsold_names": services.UNSOLD_NAMES, "fund_label": services.fund_label}
 
 
 def _lot_or_404(lot_id: int) -> SaleLot:

@@ -68,14 +68,14 @@ SCHEMAS.update({
         optional=("firm", "maybe", "area"), closed=True))}, closed=True),
     "SeedLoan": obj({**LOAN, "repayments": array(obj({
         "id": ID, "kind": TEXT, "principal": MONEY, "income": MONEY, "quantity": QUANTITY,
-        "lot_id": nullable(ID), "created_at": MOMENT}))}),
+        "lot_id": nullable(ID), "into_lot_id": nullable(ID), "created_at": MOMENT}))}),
     "SeedLoanSummary": obj(LOAN),
     "NewSeedRepayment": obj({"amount": MONEY, "method": {"enum": list(PAYMENT_METHODS)},
                              "note": {"type": "string", "maxLength": 300}},
                             optional=("note",), closed=True),
     "SeedRepayment": obj({"id": ID, "loan_id": ID, "principal": MONEY, "income": MONEY,
                           "left": MONEY, "state": {"enum": list(LOAN_STATES)},
-                          "replayed": FLAG}),
+                          "into_lot_id": nullable(ID), "replayed": FLAG}),
     "NewSurvey": obj({"title": {"type": "string", "maxLength": 160},
                       "product_ids": array(ID, max_items=services.MAX_PRODUCTS),
                       "note": {"type": "string", "maxLength": 500}, "closes_on": DAY},
@@ -94,8 +94,13 @@ SCHEMAS.update({
         "due_on": DAY, "note": {"type": "string", "maxLength": 300}},
         optional=("note",), closed=True),
     "SeedWriteOff": obj({"reason": {"type": "string", "maxLength": 300}}, closed=True),
-    "NewSeedReturn": obj({"quantity": QUANTITY, "note": {"type": "string", "maxLength": 300}},
-                         optional=("note",), closed=True),
+    "NewSeedReturn": obj({
+        "quantity": QUANTITY, "note": {"type": "string", "maxLength": 300},
+        "lot_id": {**ID, "description": "An open sales lot of the seed's unit: her produce "
+                   "goes into it in the fund's name (its share of the lot is paid to the "
+                   "solidarity fund when the lot closes). Without it: into the seed stock."},
+        "grade_id": {**ID, "description": "The lot's grade (with lot_id)"}},
+        optional=("note", "lot_id", "grade_id"), closed=True),
 })
 
 EXAMPLES.update({
@@ -225,6 +230,7 @@ def _loan(loan: SeedLoan, *, detail: bool = False) -> dict[str, Any]:
                                "principal": to_string(r.principal, currency),
                                "income": to_string(r.income, currency),
                                "quantity": qty_str(r.quantity), "lot_id": r.lot_id,
+                               "into_lot_id": seed.lot_of(db.session, r),
                                "created_at": r.created_at.isoformat() + "Z"}
                               for r in loan.repayments]
     return body
@@ -309,7 +315,8 @@ def _repayment(repayment: Any, loan: SeedLoan, *, replayed: bool) -> dict[str, A
     return {"id": repayment.id, "loan_id": loan.id,
             "principal": to_string(repayment.principal, currency),
             "income": to_string(repayment.income, currency),
-            "left": to_string(left, currency), "state": loan.state, "replayed": replayed}
+            "left": to_string(left, currency), "state": loan.state,
+            "into_lot_id": seed.lot_of(db.session, repayment), "replayed": replayed}
 
 
 # --------------------------------------------------------------------------
@@ -519,8 +526,9 @@ def write_off_seed_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped
 
 
 @api_route("/groups/<int:group_id>/seed-loans/<int:loan_id>/returns", "POST",
-           summary="Record seed she brings back into the group's stock (a loan repaid in "
-           "kind; treasurer)", tags=["season"], body="NewSeedReturn",
+           summary="Record seed she brings back into the group's stock, or her produce into "
+           "an open sales lot in the fund's name (a loan repaid in kind; treasurer)",
+           tags=["season"], body="NewSeedReturn",
            response="SeedRepayment", status=201, idempotent=True,
            errors=(400, 403, 404, 409, 413, 415, 422),
            description="Valued at the loan's due amount for its due quantity; the last part "
@@ -530,15 +538,18 @@ def write_off_seed_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped
 def return_seed(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
     loan = _loan_or_404(loan_id)
     key = inputs.idempotency_key()
-    body = json_body().only("quantity", "note")
+    body = json_body().only("quantity", "note", "lot_id", "grade_id")
     quantity = body.number("quantity", parse_quantity, required=True) or 0
     note = body.text("note", max_length=300)
+    lot_id = body.integer("lot_id", minimum=1, maximum=MAX_ID)
+    grade_id = body.integer("grade_id", minimum=1, maximum=MAX_ID, required=lot_id is not None)
     existing = seed.repayment_by_key(db.session, g.group.id, key)
     if existing is None:
         try:
             repayment, new = seed.repay_in_kind_once(db.session, loan, quantity=quantity,
                                                      actor=current_user, idempotency_key=key,
-                                                     note=note)
+                                                     note=note, lot_id=lot_id,
+                                                     grade_id=grade_id)
             db.session.commit()
             if new:
                 return created(_repayment(repayment, loan, replayed=False))
@@ -550,7 +561,8 @@ def return_seed(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
             existing = seed.repayment_by_key(db.session, g.group.id, key)
             if existing is None:
                 raise
-    if existing.loan_id != loan.id or existing.kind != "kind" or existing.quantity != quantity:
+    if (existing.loan_id != loan.id or existing.kind != "kind" or existing.quantity != quantity
+            or seed.lot_of(db.session, existing) != lot_id):
         raise DomainError(_l("This Idempotency-Key was sent with another return. Send a new "
                              "key for a new one."), field=inputs.IDEMPOTENCY_KEY)
     response = jsonify(_repayment(existing, loan, replayed=True))

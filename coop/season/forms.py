@@ -144,6 +144,16 @@ class RepayCashForm(_CurrencyOnce):
 
 class RepayKindForm(OnceForm):
     quantity = DecimalTextField(_l("Seed returned"), max_places=3, validators=[DataRequired()])
+    # "stock", or "<lot id>-<grade id>": her produce into an open sales lot (the view lists them)
+    destination = SelectField(_l("Where it goes"), validate_choice=False, default="stock")
+
+    def lot_and_grade(self) -> tuple[int | None, int | None]:
+        """(lot id, grade id) chosen, or (None, None) for the seed stock."""
+        value = (self.destination.data or "stock").strip()
+        if value == "stock":
+            return None, None
+        lot, _sep, grade = value.partition("-")
+        return _id(lot) or 0, _id(grade) or 0
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=300)])
 
 

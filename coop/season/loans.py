@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from coop import unit_text
+from coop import unit_text, units
 from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
@@ -313,7 +313,7 @@ def _session_of(loan: SeedLoan) -> Session:
 
 def _record(session: Session, loan: SeedLoan, *, kind: str, principal: int, income: int,
             source: int, actor: User | None, quantity: int = 0, method: str | None = None,
-            lot_id: int | None = None, note: str = "",
+            lot_id: int | None = None, contribution_id: int | None = None, note: str = "",
             idempotency_key: str | None = None) -> SeedRepayment:
     """Post a repayment from `source` (an account): principal into her seed-loan
     account, income into the fund; close the loan when nothing is left."""
@@ -331,7 +331,8 @@ def _record(session: Session, loan: SeedLoan, *, kind: str, principal: int, inco
                 membership_id=membership.id)
     repayment = SeedRepayment(group_id=group.id, loan_id=loan.id, kind=kind,
                               principal=principal, income=income, quantity=quantity,
-                              method=method, lot_id=lot_id, note=note[:300],
+                              method=method, lot_id=lot_id, contribution_id=contribution_id,
+                              note=note[:300],
                               idempotency_key=idempotency_key,
                               created_by_id=actor.id if actor else None)
     session.add(repayment)
@@ -388,7 +389,9 @@ def repay_cash_once(session: Session, loan: SeedLoan, *, amount: int, method: st
                    idempotency_key=idempotency_key), True
 
 
-def _stock_account(session: Session, group: Group) -> int:
+def stock_account(session: Session, group: Group) -> int:
+    """The seed stock account: the value of the seed in the stock, and of the
+    produce returned for loans into sales lots until those lots close."""
     account_id = session.scalar(select(Account.id).where(
         Account.group_id == group.id, Account.kind == "seed_stock"))
     if account_id is None:
@@ -400,25 +403,30 @@ def _stock_account(session: Session, group: Group) -> int:
 
 
 def repay_in_kind(session: Session, loan: SeedLoan, *, quantity: int, actor: User,
-                  idempotency_key: str | None = None, note: str = "") -> SeedRepayment:
-    """She brings seed back into the group's stock: valued at the loan's due
-    amount for its due quantity, in cumulative shares (parts add up exactly)."""
+                  idempotency_key: str | None = None, note: str = "",
+                  lot_id: int | None = None, grade_id: int | None = None) -> SeedRepayment:
+    """She brings seed back into the group's stock (or her produce into a
+    sales lot, `lot_id`): valued at the loan's due amount for its due
+    quantity, in cumulative shares (parts add up exactly)."""
     return repay_in_kind_once(session, loan, quantity=quantity, actor=actor,
-                              idempotency_key=idempotency_key, note=note)[0]
+                              idempotency_key=idempotency_key, note=note, lot_id=lot_id,
+                              grade_id=grade_id)[0]
 
 
 def repay_in_kind_once(session: Session, loan: SeedLoan, *, quantity: int, actor: User,
-                       idempotency_key: str | None = None, note: str = ""
+                       idempotency_key: str | None = None, note: str = "",
+                       lot_id: int | None = None, grade_id: int | None = None
                        ) -> tuple[SeedRepayment, bool]:
-    """repay_in_kind, and whether this call recorded it."""
+    """repay_in_kind, and whether this call recorded it. With `lot_id` (and
+    the grade): she brings her produce into that open sales lot instead, in
+    the fund's name: it clears the loan as seed into the stock would, and its
+    share of the lot is paid to the solidarity fund when the lot closes."""
+    if lot_id is not None:
+        return _return_into_lot(session, loan, quantity=quantity, actor=actor,
+                                idempotency_key=idempotency_key, note=note, lot_id=lot_id,
+                                grade_id=grade_id)
     product = loan.product
-    if quantity <= 0:
-        raise DomainError(_l("The quantity must be more than zero."), field="quantity")
-    if quantity % product.granularity:
-        raise DomainError(_l("%(product)s: in steps of %(step)s (%(value)s is not).",
-                             product=product.name,
-                             step=unit_text.quantity(product.granularity, product.unit),
-                             value=local_qty(quantity)), field="quantity")
+    _check_return(loan, quantity)
     existing = _earlier(session, loan, idempotency_key, "kind")
     if existing is not None:
         return existing, False
@@ -426,25 +434,9 @@ def repay_in_kind_once(session: Session, loan: SeedLoan, *, quantity: int, actor
     existing = _earlier(session, loan, idempotency_key, "kind")
     if existing is not None:
         return existing, False
-    now = _check_outstanding(loan)
-    if loan.repay_mode != "kind":
-        raise DomainError(_l("This loan is repaid %(mode)s, not in kind.",
-                             mode=MODE_NAMES[loan.repay_mode]))
-    before = returned_quantity(loan)
-    due_qty = due_quantity(loan)
-    if before + quantity > due_qty:
-        raise DomainError(_l("She still owes only %(left)s.", left=unit_text.quantity(
-            due_qty - before, product.unit)), field="quantity")
-    cleared = domain.kind_valuation(now.due, due_qty, before, quantity)
-    if before + quantity == due_qty:
-        cleared = now.left  # the last part clears what is left, to the minor unit
-    # a part paid in money (or from a payout) meanwhile: never clear more than is left
-    cleared = min(cleared, now.left)
-    if cleared <= 0:
-        raise DomainError(_l("This quantity is worth less than the smallest coin; bring "
-                             "more at once."), field="quantity")
+    now, cleared = _valued(loan, quantity)
     group = loan.membership.group
-    stock = _stock_account(session, group)
+    stock = stock_account(session, group)
     principal, income = now.split(cleared)
     session.add(SeedStockMove(group_id=group.id, product_id=product.id, kind="loan_return",
                               quantity=quantity, value=cleared, loan_id=loan.id,
@@ -453,6 +445,115 @@ def repay_in_kind_once(session: Session, loan: SeedLoan, *, quantity: int, actor
     return _record(session, loan, kind="kind", principal=principal, income=income,
                    source=stock, actor=actor, quantity=quantity, note=note,
                    idempotency_key=idempotency_key), True
+
+
+def _check_return(loan: SeedLoan, quantity: int) -> None:
+    product = loan.product
+    if quantity <= 0:
+        raise DomainError(_l("The quantity must be more than zero."), field="quantity")
+    if quantity % product.granularity:
+        raise DomainError(_l("%(product)s: in steps of %(step)s (%(value)s is not).",
+                             product=product.name,
+                             step=unit_text.quantity(product.granularity, product.unit),
+                             value=local_qty(quantity)), field="quantity")
+
+
+def _valued(loan: SeedLoan, quantity: int) -> tuple[domain.LoanPosition, int]:
+    """Under the loan's lock: her position, and what `quantity` clears of it."""
+    now = _check_outstanding(loan)
+    if loan.repay_mode != "kind":
+        raise DomainError(_l("This loan is repaid %(mode)s, not in kind.",
+                             mode=MODE_NAMES[loan.repay_mode]))
+    before = returned_quantity(loan)
+    due_qty = due_quantity(loan)
+    if before + quantity > due_qty:
+        raise DomainError(_l("She still owes only %(left)s.", left=unit_text.quantity(
+            due_qty - before, loan.product.unit)), field="quantity")
+    cleared = domain.kind_valuation(now.due, due_qty, before, quantity)
+    if before + quantity == due_qty:
+        cleared = now.left  # the last part clears what is left, to the minor unit
+    # a part paid in money (or from a payout) meanwhile: never clear more than is left
+    cleared = min(cleared, now.left)
+    if cleared <= 0:
+        raise DomainError(_l("This quantity is worth less than the smallest coin; bring "
+                             "more at once."), field="quantity")
+    return now, cleared
+
+
+def lots_for_return(session: Session, loan: SeedLoan) -> list[tuple[object, object]]:
+    """The (lot, grade) pairs her return may go into: the group's open sales
+    lots sold in the loan's unit (kilograms of seed back as kilograms of produce)."""
+    from coop.sales.models import SaleLot
+
+    lots = session.scalars(select(SaleLot).where(
+        SaleLot.group_id == loan.group_id, SaleLot.state == "open")
+        .order_by(SaleLot.id.desc()))
+    return [(lot, grade) for lot in lots if _same_unit(lot.unit, loan.product.unit)
+            for grade in lot.grades]
+
+
+def _same_unit(one: str, other: str) -> bool:
+    return units.normalise(one) == units.normalise(other)
+
+
+def _return_into_lot(session: Session, loan: SeedLoan, *, quantity: int, actor: User,
+                     idempotency_key: str | None, note: str, lot_id: int,
+                     grade_id: int | None) -> tuple[SeedRepayment, bool]:
+    from coop.sales import services as sales
+    from coop.sales.models import Contribution, SaleLot
+
+    _check_return(loan, quantity)
+    group = loan.membership.group
+    lot = session.get(SaleLot, lot_id)
+    if lot is None or lot.group_id != group.id:
+        raise DomainError(_l("There is no such sales lot in the group."), field="lot")
+    if not _same_unit(lot.unit, loan.product.unit):
+        raise DomainError(_l("This lot is sold in another unit than the seed: choose a lot "
+                             "of the same unit."), field="lot")
+    existing = _earlier(session, loan, idempotency_key, "kind")
+    if existing is not None:
+        return existing, False
+    _lock(session, loan)
+    existing = _earlier(session, loan, idempotency_key, "kind")
+    if existing is not None:
+        return existing, False
+    now, cleared = _valued(loan, quantity)
+    sales.check_contribution(session, lot, grade_id=grade_id, quantity=quantity)
+    grade = sales.grade_of(lot, grade_id)
+    contribution = Contribution(lot_id=lot.id, membership_id=loan.membership_id,
+                                seed_loan_id=loan.id, grade_id=grade.id, quantity=quantity,
+                                kind="delivery", brought_on=local_today(),
+                                note=loan_title(loan, group.language),
+                                idempotency_key=idempotency_key or None,
+                                recorded_by_id=actor.id)
+    session.add(contribution)
+    session.flush()
+    principal, income = now.split(cleared)
+    return _record(session, loan, kind="kind", principal=principal, income=income,
+                   source=stock_account(session, group), actor=actor, quantity=quantity,
+                   contribution_id=contribution.id, note=note,
+                   idempotency_key=idempotency_key), True
+
+
+def lot_return_value(session: Session, lot_id: int, loan_id: int) -> int:
+    """What the loan's returns into a lot were taken in at (minor units)."""
+    from coop.sales.models import Contribution
+
+    total = session.scalar(
+        select(func.sum(SeedRepayment.principal + SeedRepayment.income))
+        .join(Contribution, Contribution.id == SeedRepayment.contribution_id)
+        .where(Contribution.lot_id == lot_id, SeedRepayment.loan_id == loan_id))
+    return int(total or 0)
+
+
+def lot_of(session: Session, repayment: SeedRepayment) -> int | None:
+    """The sales lot a return in kind went into (None: the seed stock)."""
+    if repayment.contribution_id is None:
+        return None
+    from coop.sales.models import Contribution
+
+    return session.scalar(select(Contribution.lot_id).where(
+        Contribution.id == repayment.contribution_id))
 
 
 def write_off_loan(session: Session, loan: SeedLoan, *, reason: str, actor: User,
@@ -605,7 +706,7 @@ def take_from_stock(session: Session, group: Group, *, product_id: int, quantity
         raise DomainError(_l("Say where the seed goes."), field="note")
     if quantity <= 0:
         raise DomainError(_l("The quantity must be more than zero."), field="quantity")
-    stock = _stock_account(session, group)
+    stock = stock_account(session, group)
     # The stock account's row is the lock that serialises two takings at once.
     session.execute(update(Account).where(Account.id == stock).values(group_id=Account.group_id)
                     .execution_options(synchronize_session=False))

@@ -196,6 +196,9 @@ class SeedRepayment(db.Model):  # type: ignore[name-defined,misc]
     quantity: Mapped[int] = mapped_column(default=0)
     method: Mapped[str | None] = mapped_column(String(16))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("sale_lots.id"), index=True)
+    # returned in kind into a sales lot in the fund's name: that contribution
+    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("sale_contributions.id"),
+                                                        unique=True)
     note: Mapped[str] = mapped_column(String(300), default="")
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

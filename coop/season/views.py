@@ -27,6 +27,7 @@ from coop.i18n import fmt_money, fmt_number, fmt_qty, input_number, local_today
 from coop.ledger.views import _keyed, once
 from coop.orders.models import Round
 from coop.quantities import QTY_SCALE
+from coop.sales.services import lot_title
 from coop.season import documents, domain, services
 from coop.season import loans as seed
 from coop.season.forms import (
@@ -43,7 +44,7 @@ from coop.season.forms import (
     answer_form,
     seed_rates_form,
 )
-from coop.season.models import Survey
+from coop.season.models import SeedLoan, Survey
 from coop.suppliers.domain import CatalogError, iter_errors_text
 from coop.suppliers.models import Product
 from coop.views import Confirmation, already_done, confirmed, figures_token, render_then_commit
@@ -626,10 +627,12 @@ def loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
         forms = {"cash": _keyed(RepayCashForm(formdata=None, currency=cur)),
                  "write_off": _keyed(WriteOffLoanForm(formdata=None))}
         if loan.repay_mode == "kind":
-            forms["kind"] = _keyed(RepayKindForm(formdata=None))
+            forms["kind"] = _keyed(_kind_form(loan, formdata=None))
     rnd = db.session.get(Round, loan.round_id)
+    lots = {r.id: seed.lot_of(db.session, r) for r in loan.repayments if r.contribution_id}
     return render_then_commit(
         "season/loan.html", group=g.group, loan=loan, rnd=rnd, position=seed.position(loan),
+        lots=lots,
         states=seed.STATE_NAMES, modes=seed.MODE_NAMES, kinds=seed.REPAYMENT_NAMES,
         due_quantity=seed.due_quantity(loan), returned=seed.returned_quantity(loan),
         forms=forms, action=ActionForm(),
@@ -684,15 +687,29 @@ def repay_cash(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
         _("The repayment is recorded."))
 
 
+def _kind_form(loan: SeedLoan, **kwargs: Any) -> RepayKindForm:
+    """The in-kind return: into the seed stock, or into an open sales lot of
+    the same unit, in the fund's name."""
+    form = RepayKindForm(**kwargs)
+    form.destination.choices = [("stock", _("Into the seed stock"))] + [
+        (f"{lot.id}-{grade.id}", _("Into the sales lot %(lot)s, %(grade)s, in the fund's name",
+                                   lot=lot_title(lot), grade=grade.name))
+        for lot, grade in seed.lots_for_return(db.session, loan)]
+    return form
+
+
 @bp.post("/groups/<int:group_id>/season/loans/<int:loan_id>/return")
 @group_view(treasurer=True)
 def repay_kind(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
     loan = _loan_or_404(loan_id)
     form = RepayKindForm()
+    lot_id, grade_id = form.lot_and_grade()
+    done = (_("The produce is in the sales lot in the fund's name; the loan is credited.")
+            if lot_id is not None else _("The seed is in the group's stock; the loan is credited."))
     return _repay(loan, form, lambda key: seed.repay_in_kind(
         db.session, loan, quantity=_milli(form.quantity.value) or 0, actor=current_user,
-        idempotency_key=key, note=form.note.data or ""),
-        _("The seed is in the group's stock; the loan is credited."))
+        idempotency_key=key, note=form.note.data or "", lot_id=lot_id, grade_id=grade_id),
+        done)
 
 
 @bp.post("/groups/<int:group_id>/season/loans/<int:loan_id>/write-off")

@@ -30,6 +30,8 @@ from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
 from coop.orders import services as orders
 from coop.orders.models import Request, Round
+from coop.sales import services as sales
+from coop.sales.models import SaleLot
 from coop.season import loans as seed
 from coop.season.models import SeedLoan
 from tests.browser.conftest import go_back, screenshot
@@ -43,7 +45,7 @@ from tests.browser.test_journey_two_suppliers import (
     _money,
     _sign_in,
 )
-from tests.factories import make_catalog, make_group, make_member
+from tests.factories import make_buyer, make_catalog, make_group, make_member, make_sale_lot
 
 
 def _demand(page) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
@@ -253,6 +255,55 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         income = sum(r.income for r in loan.repayments)
         assert income == due - value
         figures["fund income"] = income
+
+        # -- Нурила's loan in kind, her produce returned into a sales lot for the fund --
+        kind_loan = seed.propose_loan(session, group, nurila, round_id=rnd.id,
+                                      product_id=tomato.id, repay_mode="kind",
+                                      repay_bp=12000, actor=treasurer.user,
+                                      due_on=local_today() + timedelta(days=150))
+        seed.approve_loan(session, kind_loan, treasurer.user)
+        seed.deliver_loan(session, kind_loan, treasurer.user)
+        lot = make_sale_lot(session, group, treasurer, product="Семена томата на продажу",
+                            unit=tomato.unit)
+        session.commit()
+        due_qty, kind_due = seed.due_quantity(kind_loan), seed.position(kind_loan).due
+        top = lot.grades[0]
+        kind_url = f"{season}/loans/{kind_loan.id}"
+        t.set_viewport_size(PHONE)  # the treasurer at the lot's scales, on her phone
+        t.goto(kind_url)
+        assert _fits(t)
+        screenshot(t, "season-06-return-form-phone")
+        t.fill("#repay-kind input[name=quantity]", str(due_qty // 1000))
+        t.select_option("#repay-kind select[name=destination]", f"{lot.id}-{top.id}")
+        t.click("#repay-kind button[type=submit]")
+        assert "от имени фонда" in t.inner_text("main"), t.inner_text("main")
+        assert "погашен" in t.inner_text("#loan-state")
+        assert f"в партию на продажу №{lot.id}" in t.inner_text("#repayments")
+        screenshot(t, "season-06-return-into-lot")
+        t.set_viewport_size(DESKTOP)
+        buyer = make_buyer(session, group)
+        session.expire_all()
+        lot = session.get(SaleLot, lot.id)
+        sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=local_today(),
+                          lines={top.id: (due_qty, 100 * 1_000_000)}, actor=treasurer.user)
+        session.commit()
+        fund_before = ledger.books(session, group, []).fund
+        t.goto(f"{base}/sales/{lot.id}/close")
+        label = f"в фонд (возврат семенного займа №{kind_loan.id})"
+        fund_row = t.locator("#payout-sheet tbody tr.for-fund")
+        assert label in fund_row.inner_text(), fund_row.inner_text()
+        revenue = due_qty // 1000 * 100 * 100
+        assert _minor(fund_row.locator("td.num").first.inner_text()) == revenue
+        sales.close_lot(session, lot, treasurer.user, unsold_actions={})
+        session.commit()
+        sheet_pdf = _flat(_pdf_text(t, f"{base}/sales/{lot.id}/payout-sheet.pdf"))
+        assert label in sheet_pdf, sheet_pdf[:400]
+        books = ledger.books(session, group, list_members(session, group))
+        assert books.total == 0 and check_books(session, group.id) == []
+        # the fund: the lot's revenue for it, less the value the return was taken in at
+        assert books.fund - fund_before == revenue - kind_due
+        figures["returned into a lot"] = {"quantity": due_qty, "due": kind_due,
+                                          "fund's share": revenue}
         print("SEASON JOURNEY", figures)
     finally:
         t_ctx.close()

@@ -1341,3 +1341,59 @@ def test_a_sale_at_price_0_ten_at_once_is_recorded_once(app_ctx: Flask, session:
     assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
     assert made == case.once, line
     assert check_books(session, case.group_id) == []
+
+
+def _seed_lot_case(s: Session, api: bool) -> tuple[Case, Callable[[Session], int]]:
+    """A loan repaid in kind, returned whole into an open sales lot of
+    sachets in the fund's name (the page's form, or the API); what counts:
+    her loan's returns, and the lot's contributions for the fund."""
+    from coop.quantities import qty_str
+    from coop.sales.models import Contribution
+    from coop.season import loans
+    from tests.factories import make_sale_lot
+
+    w = _seed_world(s, mode="kind")
+    lot = make_sale_lot(s, w.group, w.treasurer, product="Семена томата", unit="пакет")
+    s.commit()
+    due = qty_str(loans.due_quantity(w.loan))
+    grade = lot.grades[0].id
+    fund_rows = counter(Contribution, Contribution.seed_loan_id == w.loan.id)
+    if api:
+        return Case(f"/api/v1/groups/{w.group.id}/seed-loans/{w.loan.id}/returns",
+                    _repayments("kind"), w.group.id,
+                    json={"quantity": due, "lot_id": lot.id, "grade_id": grade},
+                    headers=_api(w, s)), fund_rows
+    return Case(f"{w.base}/return", _repayments("kind"), w.group.id,
+                data={"quantity": due, "destination": f"{lot.id}-{grade}", "note": "",
+                      "idempotency_key": KEY}, login=w.email), fund_rows
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_a_seed_return_into_a_sales_lot_ten_at_once_is_recorded_once(
+        app_ctx: Flask, session: Session, pg_only: None, api: bool) -> None:
+    """The same return sent ten times at once (one key): one repayment, one
+    contribution in the fund's name; then ten forms with ten keys, each the
+    whole due quantity: the loan's lock lets none of them through."""
+    case, fund_rows = _seed_lot_case(session, api)
+    outcomes = send_together(app_ctx, case)
+    session.expire_all()
+    line = (f"seed return into a lot ({'api' if api else 'page'}): {PARALLEL} at once -> "
+            f"{dict(sorted(Counter(outcomes).items()))}, {case.count(session)} returns, "
+            f"{fund_rows(session)} fund contributions")
+    FIGURES.append(line)
+    print(line)
+    assert all(o.isdigit() and int(o) < 500 for o in outcomes), line
+    assert outcomes.count("201") <= 1, line
+    assert case.count(session) == 1 and fund_rows(session) == 1, line
+    assert check_books(session, case.group_id) == []
+    if api:
+        case.headers = {**case.headers, "Idempotency-Key": f"{KEY}-other"}
+        outcomes = send_together(app_ctx, case)
+    else:
+        outcomes = send_together(app_ctx, case, vary=lambda i: {
+            "idempotency_key": f"{KEY}-{i:03d}", "confirm_again": "1"})
+    session.expire_all()
+    assert all(o.isdigit() and int(o) < 500 for o in outcomes), outcomes
+    assert case.count(session) == 1 and fund_rows(session) == 1
+    assert check_books(session, case.group_id) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -326,3 +327,118 @@ def test_seed_returned_after_a_cash_part_never_clears_more_than_is_left(
     assert loan.state == "repaid" and seed.position(loan).left == 0
     assert first.principal + first.income <= left // 10 + 1
     assert check_books(session, w.group.id) == []
+
+
+def test_seed_returned_into_a_sales_lot_pays_its_share_to_the_fund(session: Session) -> None:
+    """She brings her produce into an open lot to repay her seed loan in kind:
+    the loan is cleared at once at its valuation (as seed into the stock
+    would be); when the lot is sold and closed, that contribution's share goes
+    to the solidarity fund, her own payout leaves it out, the books balance."""
+    w, member, loan, _a = loan_world(session, mode="kind", bp=12000)
+    actor = w.treasurer.user
+    due_qty, due = seed.due_quantity(loan), domain.due_money(loan.value, 12000)
+    lot = make_sale_lot(session, w.group, w.treasurer, product="Семена томата", unit="пакет")
+    top, second = lot.grades
+    assert (lot, top) in seed.lots_for_return(session, loan)
+    other_unit = make_sale_lot(session, w.group, w.treasurer)  # jars, not sachets
+    assert all(x is not other_unit for x, _g in seed.lots_for_return(session, loan))
+    with pytest.raises(DomainError):
+        seed.repay_in_kind(session, loan, quantity=due_qty, actor=actor,
+                           idempotency_key="u" * 20, lot_id=other_unit.id,
+                           grade_id=other_unit.grades[0].id)
+    with pytest.raises(DomainError):  # more than she owes
+        seed.repay_in_kind(session, loan, quantity=due_qty + 1000, actor=actor,
+                           idempotency_key="v" * 20, lot_id=lot.id, grade_id=top.id)
+    fund_before = ledger.books(session, w.group, []).fund
+    returned, new = seed.repay_in_kind_once(session, loan, quantity=due_qty, actor=actor,
+                                            idempotency_key="w" * 20, lot_id=lot.id,
+                                            grade_id=top.id)
+    again, new_again = seed.repay_in_kind_once(session, loan, quantity=due_qty, actor=actor,
+                                               idempotency_key="w" * 20, lot_id=lot.id,
+                                               grade_id=top.id)
+    assert new and not new_again and again is returned
+    assert loan.state == "repaid" and returned.amount == due
+    assert seed.member_seed_balance(session, member) == 0
+    assert seed.lot_of(session, returned) == lot.id
+    assert seed.stock_register(session, w.group) == []  # produce in a lot, not seed in stock
+    assert ledger.books(session, w.group, []).fund - fund_before == due - loan.value
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+    with pytest.raises(DomainError):  # the loan is credited with it: no correction
+        sales.correct_contribution(session, lot, returned.contribution_id, grade_id=top.id,
+                                   quantity=1000, reason="ошибка", actor=actor)
+
+    # she and the other member also bring their own produce
+    other = w.members[1]
+    sales.record_contribution(session, lot, member, grade_id=top.id, quantity=q("10"),
+                              actor=actor, brought_on=date(2026, 8, 10))
+    sales.record_contribution(session, lot, other, grade_id=second.id, quantity=q("20"),
+                              actor=actor, brought_on=date(2026, 8, 10))
+    buyer = make_buyer(session, w.group)
+    pooled_top = due_qty + q("10")
+    sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                      lines={top.id: (pooled_top, q("1") * 100_000),
+                             second.id: (q("20"), q("1") * 80_000)}, actor=actor)
+    preview = sales.payout_sheet(session, lot)
+    [fund_line] = [x for x in preview.lines if x.for_fund]
+    assert fund_line.fund_loan is loan and fund_line.cash_due == 0
+    with force_locale("ru"):
+        assert fund_line.fund_label() == f"в фонд (возврат семенного займа №{loan.id})"
+    fund_before = ledger.books(session, w.group, []).fund
+    her_before = ledger.member_balance(session, member)
+    view = sales.close_lot(session, lot, actor, unsold_actions={})
+    [(fund_loan, fund_share)] = view.fund_rows()
+    assert fund_loan.id == loan.id and fund_share.payout > 0
+    [(_ms, hers)] = [(ms, m) for ms, m in view.rows() if ms.id == member.id]
+    # her own 10 sachets and the fund's due_qty sold at the same price, no costs:
+    # the shares stand as the quantities (to the largest remainder's unit)
+    assert abs(fund_share.payout * q("10") - hers.payout * due_qty) <= max(due_qty, q("10"))
+    assert ledger.member_balance(session, member) - her_before == hers.payout
+    # the fund gets the share's revenue, less the value the return was taken in at
+    assert ledger.books(session, w.group, []).fund - fund_before == (
+        fund_share.payout + view.split.levy - due)
+    sheet = sales.payout_sheet(session, lot)
+    mine = sheet.line(member.id)
+    assert mine is not None and not mine.for_fund and mine.entitled == hers.payout
+    assert sum(x.entitled for x in sheet.lines) == view.split.payouts
+    assert sheet.cash_due == sum(x.cash_due for x in sheet.lines if not x.for_fund)
+    kinds = [p.kind for p in sales.lot_postings(session, lot)]
+    assert "payout_fund" in kinds and "seed_return_lot" in kinds
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+
+def test_the_funds_unsold_produce_carried_to_a_new_lot_stays_the_funds(session: Session) -> None:
+    """Half of the produce returned for a loan is sold; the rest is carried to
+    a new lot, still in the fund's name: closing that lot pays the fund too,
+    and her own payouts hold none of it."""
+    w, member, loan, _a = loan_world(session, mode="kind", bp=10000)
+    actor = w.treasurer.user
+    due_qty = seed.due_quantity(loan)
+    lot = make_sale_lot(session, w.group, w.treasurer, product="Семена томата", unit="пакет")
+    top = lot.grades[0]
+    seed.repay_in_kind(session, loan, quantity=due_qty, actor=actor, idempotency_key="x" * 20,
+                       lot_id=lot.id, grade_id=top.id)
+    buyer = make_buyer(session, w.group)
+    sold = due_qty // 2000 * 1000
+    sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                      lines={top.id: (sold, q("1") * 100_000)}, actor=actor)
+    view = sales.close_lot(session, lot, actor, unsold_actions={top.id: "carry"})
+    new = sales.carried_to(session, lot)
+    assert new is not None
+    [carried] = sales.contribution_entries(session, new)
+    assert carried.original.seed_loan_id == loan.id
+    assert carried.original.membership_id == member.id
+    assert carried.original.quantity == due_qty - sold
+    assert sales.member_payouts(session, member) == []  # nothing of hers, all the fund's
+    [(_loan, first)] = view.fund_rows()
+    new_top = new.grades[0]
+    sales.record_sale(session, new, buyer_id=buyer.id, sold_on=date(2026, 9, 20),
+                      lines={new_top.id: (due_qty - sold, q("1") * 100_000)}, actor=actor)
+    fund_before = ledger.books(session, w.group, []).fund
+    again = sales.close_lot(session, new, actor, unsold_actions={})
+    [(_loan, second)] = again.fund_rows()
+    # nothing of its value is left in the stock account: all of it left at the first close
+    gained = ledger.books(session, w.group, []).fund - fund_before
+    assert gained == second.payout + again.split.levy and second.payout > 0
+    assert first.payout > 0
+    assert ledger.account_balance(session, seed.stock_account(session, w.group)) == 0
+    assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []

@@ -178,3 +178,46 @@ def test_seed_returned_in_kind_through_the_api_goes_into_the_stock(
     problem(client.post(f"{base}/returns", json={"quantity": "2"}, headers=keyed), 422,
             "Idempotency-Key")
     assert check_books(session, w.group.id) == []
+
+
+def test_produce_returned_through_the_api_goes_into_a_sales_lot_for_the_fund(
+        app: Flask, client: FlaskClient, session: Session) -> None:
+    from coop.sales.models import Contribution
+    from tests.factories import make_sale_lot
+
+    w = _world(session)
+    jars = make_sale_lot(session, w.group, w.treasurer)
+    lot = make_sale_lot(session, w.group, w.treasurer, product="Семена томата", unit="пакет")
+    session.commit()
+    treasurer = bearer(w.token)
+    loan = _propose(client, w, mode="kind").get_json()
+    base = f"{w.g}/seed-loans/{loan['id']}"
+    client.post(f"{base}/approve", headers=treasurer)
+    client.post(f"{base}/deliver", headers=treasurer)
+    keyed = {**treasurer, "Idempotency-Key": KEY + "-lot"}
+    grade = lot.grades[0].id
+    problem(client.post(f"{base}/returns", json={"quantity": "1", "lot_id": lot.id},
+                        headers=keyed), 422, "grade_id")
+    problem(client.post(f"{base}/returns", json={"quantity": "1", "lot_id": jars.id,
+                                                 "grade_id": jars.grades[0].id},
+                        headers=keyed), 422, "lot")
+    problem(client.post(f"{base}/returns", json={"quantity": "1", "lot_id": 999999,
+                                                 "grade_id": grade}, headers=keyed), 422, "lot")
+    body = {"quantity": "1", "lot_id": lot.id, "grade_id": grade}
+    first = client.post(f"{base}/returns", json=body, headers=keyed)
+    got = conforms(app, first, "/groups/{group_id}/seed-loans/{loan_id}/returns", "post")
+    assert first.status_code == 201 and got["into_lot_id"] == lot.id
+    again = client.post(f"{base}/returns", json=body, headers=keyed)
+    assert again.status_code == 200 and again.get_json()["id"] == got["id"]
+    problem(client.post(f"{base}/returns", json={"quantity": "1"}, headers=keyed), 422,
+            "Idempotency-Key")  # the same key, into the stock: another return
+    assert _count(session, SeedStockMove) == 0
+    assert _count(session, Contribution, Contribution.seed_loan_id == loan["id"]) == 1
+    detail = client.get(base, headers=treasurer).get_json()
+    assert [r["into_lot_id"] for r in detail["repayments"]] == [lot.id]
+    lot_detail = conforms(app, client.get(f"{w.g}/lots/{lot.id}", headers=treasurer),
+                          "/groups/{group_id}/lots/{lot_id}", "get")
+    assert [c["seed_loan_id"] for c in lot_detail["contributions"]] == [loan["id"]]
+    [fund] = lot_detail["payouts"]
+    assert fund["seed_loan_id"] == loan["id"] and fund["membership_id"] == loan["membership_id"]
+    assert check_books(session, w.group.id) == []

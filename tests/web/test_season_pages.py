@@ -251,3 +251,72 @@ def test_answers_import_from_an_excel_workbook_on_the_page(app_ctx: Flask,
     assert good.status_code == 303
     assert count(session, SurveyAnswer) == 2
     assert sorted(session.scalars(select(SurveyAnswer.firm))) == [q("4"), q("10")]
+
+
+def test_produce_returned_into_a_sales_lot_on_the_loan_page_pays_the_fund(
+        app_ctx: Flask, session: Session) -> None:
+    """Нурила's loan is repaid in kind: on the loan page (no JavaScript) the
+    treasurer chooses an open lot of sachets instead of the seed stock; the
+    lot's payout sheet shows the fund's line, not Нурила's, and the lot's
+    public traceability page names nobody."""
+    from coop.certificates import services as certificates
+    from coop.sales import services as sales
+
+    w = world(session)
+    loan = seed.propose_loan(session, w.group, w.nurila, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="kind", repay_bp=12000,
+                             due_on=local_today() + timedelta(days=120), actor=w.treasurer.user)
+    seed.approve_loan(session, loan, w.treasurer.user)
+    seed.deliver_loan(session, loan, w.treasurer.user)
+    lot = make_sale_lot(session, w.group, w.treasurer, product="Семена томата", unit="пакет")
+    jars = make_sale_lot(session, w.group, w.treasurer)
+    session.commit()
+    top = lot.grades[0]
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    url = f"{w.base}/loans/{loan.id}"
+    page = treasurer.get(url).get_data(as_text=True)
+    assert f'value="{lot.id}-{top.id}"' in page
+    assert f'value="{jars.id}-{jars.grades[0].id}"' not in page  # jars: another unit
+    assert "от имени фонда" in page
+    due = seed.due_quantity(loan)
+    response = post(treasurer, f"{url}/return", {
+        "quantity": str(due // 1000), "destination": f"{jars.id}-{jars.grades[0].id}"})
+    assert response.status_code == 422 and "другой единице" in response.get_data(as_text=True)
+    response = post(treasurer, f"{url}/return", {
+        "quantity": str(due // 1000), "destination": f"{lot.id}-{top.id}", "note": ""})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(SeedLoan, loan.id).state == "repaid"
+    page = treasurer.get(url).get_data(as_text=True)
+    assert f"в партию на продажу №{lot.id}" in page
+
+    sales.record_contribution(session, lot, w.nurila, grade_id=top.id, quantity=q("2"),
+                              actor=w.treasurer.user)  # and two sachets of her own
+    buyer = make_buyer(session, w.group)
+    sales.record_sale(session, lot, buyer_id=buyer.id, sold_on=local_today(),
+                      lines={top.id: (due + q("2"), q("1") * 100_000)}, actor=w.treasurer.user)
+    session.commit()
+    lot_page = treasurer.get(f"/groups/{w.group.id}/sales/{lot.id}").get_data(as_text=True)
+    assert f"в фонд (возврат семенного займа №{loan.id})" in lot_page
+    close_url = f"/groups/{w.group.id}/sales/{lot.id}/close"
+    page = treasurer.get(close_url).get_data(as_text=True)
+    label = f"в фонд (возврат семенного займа №{loan.id})"
+    assert label in page and "в фонд солидарности, а не Нурил" in page
+    view = sales.close_lot(session, lot, w.treasurer.user, unsold_actions={})
+    session.commit()
+    [(_loan, fund)] = view.fund_rows()
+    sheet = sales.payout_sheet(session, lot)
+    hers = sheet.line(w.nurila.id)
+    assert hers is not None and 0 < hers.entitled < fund.payout  # 2 sachets against `due`
+    statement = treasurer.get(f"/groups/{w.group.id}/sales/{lot.id}/payout/{w.nurila.id}"
+                              ).get_data(as_text=True)
+    assert "Не входит в эту выплату: " + label in statement
+    closed = treasurer.get(close_url)
+    assert closed.status_code == 200 and label in closed.get_data(as_text=True)
+    pdf = treasurer.get(f"/groups/{w.group.id}/sales/{lot.id}/payout-sheet.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    code = certificates.mark_of(session, lot).trace_code
+    session.commit()
+    public = app_ctx.test_client().get(f"/t/{code}").get_data(as_text=True)
+    assert "Семена томата" in public
+    assert w.nurila.user.name not in public and w.treasurer.user.name not in public
