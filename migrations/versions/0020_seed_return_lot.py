@@ -3,7 +3,7 @@ contribution names the loan, the repayment names the contribution, and the
 fund's share of a closed lot is kept per loan (sale_fund_payouts)
 
 Revision ID: 0021_seed_return_lot
-Revises: 0018_postings_sg_meeting
+Revises: 0019_split_cache
 Create Date: 2026-12-02 06:18:11.981059
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_seed_return_lot'
-down_revision = '0018_postings_sg_meeting'
+down_revision = '0019_split_cache'
 branch_labels = None
 depends_on = None
 
