@@ -354,6 +354,17 @@ def _earlier(session: Session, loan: SeedLoan, key: str | None, kind: str
     return existing
 
 
+def _replayed_or_locked(session: Session, loan: SeedLoan, key: str | None, kind: str
+                        ) -> SeedRepayment | None:
+    """What this form already recorded; else None with the loan locked, looked
+    for again under the lock (the same form sent meanwhile)."""
+    existing = _earlier(session, loan, key, kind)
+    if existing is None:
+        _lock(session, loan)
+        existing = _earlier(session, loan, key, kind)
+    return existing
+
+
 def repay_cash(session: Session, loan: SeedLoan, *, amount: int, method: str, actor: User,
                idempotency_key: str | None = None, note: str = "") -> SeedRepayment:
     """She pays (part of) the loan in money: into the cash, bank or wallet."""
@@ -370,11 +381,7 @@ def repay_cash_once(session: Session, loan: SeedLoan, *, amount: int, method: st
         raise DomainError(_l("Unknown payment method."), field="method")
     if amount <= 0:
         raise DomainError(_l("The amount must be more than zero."), field="amount")
-    existing = _earlier(session, loan, idempotency_key, "cash")
-    if existing is not None:
-        return existing, False
-    _lock(session, loan)
-    existing = _earlier(session, loan, idempotency_key, "cash")  # sent meanwhile
+    existing = _replayed_or_locked(session, loan, idempotency_key, "cash")
     if existing is not None:
         return existing, False
     now = _check_outstanding(loan)
@@ -427,11 +434,7 @@ def repay_in_kind_once(session: Session, loan: SeedLoan, *, quantity: int, actor
                                 grade_id=grade_id)
     product = loan.product
     _check_return(loan, quantity)
-    existing = _earlier(session, loan, idempotency_key, "kind")
-    if existing is not None:
-        return existing, False
-    _lock(session, loan)
-    existing = _earlier(session, loan, idempotency_key, "kind")
+    existing = _replayed_or_locked(session, loan, idempotency_key, "kind")
     if existing is not None:
         return existing, False
     now, cleared = _valued(loan, quantity)
@@ -510,11 +513,7 @@ def _return_into_lot(session: Session, loan: SeedLoan, *, quantity: int, actor: 
     if not _same_unit(lot.unit, loan.product.unit):
         raise DomainError(_l("This lot is sold in another unit than the seed: choose a lot "
                              "of the same unit."), field="lot")
-    existing = _earlier(session, loan, idempotency_key, "kind")
-    if existing is not None:
-        return existing, False
-    _lock(session, loan)
-    existing = _earlier(session, loan, idempotency_key, "kind")
+    existing = _replayed_or_locked(session, loan, idempotency_key, "kind")
     if existing is not None:
         return existing, False
     now, cleared = _valued(loan, quantity)
@@ -564,11 +563,7 @@ def write_off_loan(session: Session, loan: SeedLoan, *, reason: str, actor: User
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Say why the loan is written off."), field="reason")
-    existing = _earlier(session, loan, idempotency_key, "write_off")
-    if existing is not None:
-        return existing
-    _lock(session, loan)
-    existing = _earlier(session, loan, idempotency_key, "write_off")
+    existing = _replayed_or_locked(session, loan, idempotency_key, "write_off")
     if existing is not None:
         return existing
     now = _check_outstanding(loan)

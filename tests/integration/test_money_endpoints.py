@@ -914,8 +914,8 @@ def case_season_stock_out(s: Session) -> Case:
                       "idempotency_key": KEY}, login=w.email)
 
 
-def case_season_convert(s: Session) -> Case:
-    from coop.orders.models import Round
+def _closed_survey(s: Session) -> SimpleNamespace:
+    """A survey Айгүл answered, closed: ready to become a round."""
     from coop.season import services as season
     from coop.season.services import AnswerInput
     from tests.factories import make_catalog
@@ -931,9 +931,16 @@ def case_season_convert(s: Session) -> Case:
                         aigul.user, source="member")
     season.move_survey(s, survey, "closed")
     s.commit()
-    url = f"/groups/{group.id}/season/surveys/{survey.id}/convert"
-    return Case(url, counter(Round, Round.group_id == group.id), group.id, data={},
-                login=treasurer.user.email, confirm=url)
+    return SimpleNamespace(group=group, treasurer=treasurer, survey=survey)
+
+
+def case_season_convert(s: Session) -> Case:
+    from coop.orders.models import Round
+
+    w = _closed_survey(s)
+    url = f"/groups/{w.group.id}/season/surveys/{w.survey.id}/convert"
+    return Case(url, counter(Round, Round.group_id == w.group.id), w.group.id, data={},
+                login=w.treasurer.user.email, confirm=url)
 
 
 def _api(w: SimpleNamespace, s: Session) -> dict[str, str]:
@@ -979,23 +986,10 @@ def case_api_return_seed(s: Session) -> Case:
 
 def case_api_convert_survey(s: Session) -> Case:
     from coop.orders.models import Round
-    from coop.season import services as season
-    from coop.season.services import AnswerInput
-    from tests.factories import make_catalog
 
-    group = make_group(s)
-    treasurer = make_member(s, group, "Майрам", role="treasurer")
-    aigul = make_member(s, group, "Айгүл")
-    products = make_catalog(s, group)
-    survey = season.create_survey(s, group, treasurer.user, title="Весна",
-                                  product_ids=[p.id for p in products])
-    season.move_survey(s, survey, "open")
-    season.save_answers(s, survey, aigul, {survey.items[0].id: AnswerInput(firm=10000)},
-                        aigul.user, source="member")
-    season.move_survey(s, survey, "closed")
-    w = SimpleNamespace(treasurer=treasurer)
-    return Case(f"/api/v1/groups/{group.id}/surveys/{survey.id}/convert",
-                counter(Round, Round.group_id == group.id), group.id, json={},
+    w = _closed_survey(s)
+    return Case(f"/api/v1/groups/{w.group.id}/surveys/{w.survey.id}/convert",
+                counter(Round, Round.group_id == w.group.id), w.group.id, json={},
                 headers=_api(w, s))
 
 
