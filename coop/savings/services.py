@@ -522,6 +522,7 @@ class Run:
     ids: dict[int, str]  # cycle member id → the engine's member id
     scenario: dict[str, Any]
     result: dict[str, Any]
+    entries: MeetingEntries  # what the meetings recorded, as read for the scenario
 
     def member_index(self, member_id: str) -> int:
         return next(j for j, m in enumerate(self.members) if self.ids[m.id] == member_id)
@@ -680,7 +681,7 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
     except domain.ScenarioError as error:
         raise _domain_error(error, group.currency, meetings, by_id) from None
     return Run(cycle=cycle, members=joined_members, meetings=meetings, ids=ids,
-               scenario=scenario, result=result)
+               scenario=scenario, result=result, entries=entries)
 
 
 def _corrections(meetings: Sequence[SavingsMeeting], entries: MeetingEntries,
@@ -701,16 +702,14 @@ def _due_dates(text: str) -> tuple[date, ...]:
     return tuple(date.fromisoformat(d) for d in text.split(",") if d.strip())
 
 
-def _opening(session: Session | None, cycle: SavingsCycle, members: Sequence[CycleMember],
+def _opening(session: Session, cycle: SavingsCycle, members: Sequence[CycleMember],
              ids: dict[int, str]) -> domain.Opening | None:
     """What a group that adopted Coop mid-cycle brought from its paper books."""
     if not cycle.adopted_mid_cycle:
         return None
     codes = {t.id: t.code for t in cycle.fine_types}
     owed: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for fine in (session.scalars(select(Fine).where(
-            Fine.cycle_member_id.in_([m.id for m in members]), Fine.meeting_id.is_(None))
-            .order_by(Fine.id)) if session is not None else ()):
+    for fine in opening_fines(session, cycle):
         owed[fine.cycle_member_id].append((codes[fine.fine_type_id], fine.amount))
     return domain.Opening(
         members={ids[m.id]: domain.OpeningMember(
@@ -1242,7 +1241,7 @@ def _post_meeting(session: Session, group: Group, run: Run, meeting: SavingsMeet
     post = _Poster(session, group, meeting, accounts, actor)
     acct = accounts.member
     by_engine_id = {run.ids[m.id]: m for m in run.members}
-    entries = meeting_entries(session, [meeting])
+    entries = run.entries
     for j, line in enumerate(figures["members"]):
         member = run.members[j]
         post(accounts.box_loan, acct(member.id), V * line["shares_bought"], "sg_shares")
@@ -1416,9 +1415,9 @@ def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, co
                 field=f"closing_{bag}")
     needed = cycle.confirmations_required
     if any(loan.principal > cycle.confirm_loans_above
-           for loan in meeting_entries(session, [meeting]).loans[meeting.id]):
+           for loan in run.entries.loans[meeting.id]):
         needed = max(needed, 2)  # a loan above the group's limit: two keys (§6.1 rule 7)
-    if meeting_entries(session, [meeting]).corrections[meeting.id]:
+    if run.entries.corrections[meeting.id]:
         needed = max(needed, 2)  # a correction of shares or interest: two keys (§5.4, §6.3)
     subject = "share_out" if meeting.kind == SHARE_OUT else "close"
     _confirm(session, meeting, cycle, subject, key_holder_ids, actor, actor_membership, needed)
@@ -1815,7 +1814,7 @@ def share_out_view(session: Session, cycle: SavingsCycle, group: Group,
                 social_fund_carried=None, projected=projected,
                 refusal=str(_domain_error(error, group.currency).message))
         run = Run(cycle=run.cycle, members=run.members, meetings=run.meetings, ids=run.ids,
-                  scenario=scenario, result=result)
+                  scenario=scenario, result=result, entries=run.entries)
     out = run.result["share_out"]
     if out is None:
         return None
