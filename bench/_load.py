@@ -74,7 +74,7 @@ def main() -> None:
         thread.join()
     print(json.dumps({**counts, "seconds": time.monotonic() - started,
                       "p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95),
-                      "p99": _percentile(latencies, 99)}))
+                      "p99": _percentile(latencies, 99), "max": max(latencies, default=0)}))
 
 
 if __name__ == "__main__":

@@ -42,10 +42,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coop.i18n import current_locale
 from coop.orders import (
@@ -70,6 +71,7 @@ _LOCK_SECONDS = 60
 class Computed:
     summary: facts.RoundFacts
     members: dict[int, facts.MemberFacts]  # membership id -> her bill
+    token: int | None = None  # the round's change token these are the figures of
 
 
 class Store(Protocol):
@@ -287,19 +289,39 @@ def _key(rnd: Round) -> str:
 
 def compute(session: Session, rnd: Round, *, keep_live: bool = True) -> Computed:
     """The round's figures from a full split; an open round's split is kept
-    (`keep_live`) to be brought up to date line by line."""
+    (`keep_live`) to be brought up to date line by line.
+
+    Orders may come in while a large round is read (each statement sees what
+    was committed before it): the figures are those of the change token the
+    order lines were read at, if only orders came in meanwhile (so that its
+    prices, costs and names were the same all along); else their token is
+    None, and they are neither kept nor stored."""
     from coop.orders.services import compute_split, load_round
 
-    token = rnd.change_token
-    outcome = compute_split(session, load_round(session, rnd)).outcome
-    # kept only if no order came in while the lines were read (each statement
-    # may see later commits): the split must be that of the token exactly
-    if keep_live and rnd.state == "open" and token == session.scalar(
-            select(Round.change_token).where(Round.id == rnd.id)):
+    since = load_round(session, rnd).change_token  # rnd itself, read again
+    round_split = compute_split(session, rnd)
+    outcome = round_split.outcome
+    token = _token_read(session, rnd, since, round_split.lines_token)
+    if keep_live and token is not None and rnd.state == "open":
         _live_rounds().put(str(rnd.id), _LiveRound(token, outcome))
     return Computed(summary=facts.round_facts(outcome),
                     members={int(m.id): facts.member_facts(outcome, m.index)
-                             for m in outcome.members})
+                             for m in outcome.members}, token=token)
+
+
+def _token_read(session: Session, rnd: Round, since: int, lines_token: int | None
+                ) -> int | None:
+    """The change token of a split whose order lines were read at `lines_token`
+    and whose other inputs were read from token `since` on; None if something
+    other than an order changed the round meanwhile."""
+    token = since if lines_token is None else lines_token
+    now = session.scalar(select(Round.change_token).where(Round.id == rnd.id))
+    if now == since:
+        return token
+    path = _order_path(session, rnd.id, since, now)
+    if path is None or token not in {since, *(t for t, _ in path)}:
+        return None
+    return token
 
 
 def forget_live_splits() -> None:
@@ -327,7 +349,7 @@ def _live_version(session: Session, rnd: Round) -> _Version | None:
         found = entry.versions.get(token)
         if found is not None:
             return found
-        path = _changes_since(session, rnd, entry.token)
+        path = _order_path(session, rnd.id, entry.token, token)
         if path is None:  # another change, or this page reads an older token
             return None
         newcomers = entry.newcomers(path)
@@ -343,15 +365,15 @@ def _live_version(session: Session, rnd: Round) -> _Version | None:
         return entry.versions.get(token)
 
 
-def _changes_since(session: Session, rnd: Round, since: int) -> Path | None:
-    """The order changes from token `since` to the round's token, oldest
-    first; None if something else changed the round meanwhile (or too much)."""
+def _order_path(session: Session, round_id: int, since: int, until: int) -> Path | None:
+    """The order changes from token `since` to token `until`, oldest first;
+    None if something else changed the round meanwhile (or too much)."""
     rows = session.execute(
         select(SplitChange.token, SplitChange.previous_token, SplitChange.lines)
-        .where(SplitChange.round_id == rnd.id).order_by(SplitChange.id.desc())
+        .where(SplitChange.round_id == round_id).order_by(SplitChange.id.desc())
         .limit(_CHAIN)).all()
     before = {token: (previous, lines) for token, previous, lines in rows}
-    path, token = [], rnd.change_token
+    path, token = [], until
     while token != since:
         if token not in before:
             return None
@@ -373,10 +395,21 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
             if store.ready(key):
                 return None
     try:
-        computed = compute(session, rnd)
-        store.put(key, computed)
+        return _computed(session, rnd)
     finally:
         store.done_computing(key)
+
+
+def _computed(session: Session, rnd: Round) -> Computed:
+    """The round's figures from a full split, kept under their own token, which
+    the page then shows them as (orders may have come in since it read the
+    round): its fragments are those of the same figures."""
+    computed = compute(session, rnd)
+    if computed.token is None:
+        g.setdefault("coop_split_unkept", set()).add(rnd.id)
+    else:
+        set_committed_value(rnd, "change_token", computed.token)
+        _store().put(_key(rnd), computed)
     return computed
 
 
@@ -394,7 +427,7 @@ def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
         return found
     computed = _fill(session, rnd, key)
     found = computed.summary if computed else _store().summary(key)
-    return found if found is not None else compute(session, rnd).summary
+    return found if found is not None else _computed(session, rnd).summary
 
 
 def member_share(session: Session, rnd: Round, membership_id: int
@@ -414,7 +447,7 @@ def member_share(session: Session, rnd: Round, membership_id: int
     if computed is None:
         hit, found = _store().member(key, membership_id)
         if not hit:  # gone again already (evicted): compute it here
-            computed = compute(session, rnd)
+            computed = _computed(session, rnd)
     return computed.members.get(membership_id) if computed else found
 
 
@@ -423,6 +456,8 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
     round's key, `name` and the language: `name` must say whatever else the
     HTML depends on (whose bill, which page; the currency and the round's
     state are covered by the round's key)."""
+    if rnd.id in g.get("coop_split_unkept", ()):  # figures of no one token
+        return Markup(render())
     key = f"{_key(rnd)}:f:{name}:{current_locale()}"
     store = _store()
     found = store.text(key)

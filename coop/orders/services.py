@@ -504,6 +504,7 @@ class RoundSplit:
     items: dict[str, RoundItem]  # scenario product id -> round item
     member_index: dict[int, int] = field(default_factory=dict)  # membership id -> index
     session: Session | None = field(default=None, repr=False)
+    lines_token: int | None = None  # the round's change token the lines were read at
 
     @cached_property
     def members(self) -> dict[str, Membership]:
@@ -531,11 +532,20 @@ class RequestLine:
 def round_requests(session: Session, rnd: Round) -> list[RequestLine]:
     """The round's order lines as plain rows (a large round has 50,000 of them:
     ORM objects would cost ten times more to load)."""
-    return [RequestLine(*row) for row in session.execute(
+    return round_requests_at(session, rnd)[1]
+
+
+def round_requests_at(session: Session, rnd: Round) -> tuple[int | None, list[RequestLine]]:
+    """The round's order lines and the change token they are the lines of:
+    both read by one statement, so in one snapshot of the database even while
+    orders come in (None if the round has no line)."""
+    token = select(Round.change_token).where(Round.id == rnd.id).scalar_subquery()
+    rows = session.execute(
         select(Request.membership_id, Request.round_item_id, Request.quantity,
-               Request.tolerance)
+               Request.tolerance, token)
         .where(Request.round_id == rnd.id)
-        .order_by(Request.membership_id, Request.round_item_id))]
+        .order_by(Request.membership_id, Request.round_item_id)).all()
+    return (rows[0][4] if rows else None), [RequestLine(*row[:4]) for row in rows]
 
 
 def member_names(session: Session, membership_ids: Iterable[int]) -> dict[int, str]:
@@ -612,10 +622,11 @@ def compute_split(session: Session, rnd: Round, *,
     Pages read it through coop.orders.cache, which computes it once per change."""
     settlement = None if as_ordered else session.scalar(
         select(Settlement).where(Settlement.round_id == rnd.id))
+    lines_token = None
     if settlement is not None:
         scenario = json.loads(settlement.scenario_json)
     else:
-        requests = round_requests(session, rnd)
+        lines_token, requests = round_requests_at(session, rnd)
         if as_ordered:
             scenario = build_scenario(session, rnd, requests)
         else:
@@ -631,7 +642,7 @@ def compute_split(session: Session, rnd: Round, *,
     items = {str(item.id): item for item in rnd.items}
     index = {int(m["id"]): i for i, m in enumerate(result["members"])}
     return RoundSplit(scenario=scenario, result=result, outcome=outcome, items=items,
-                      member_index=index, session=session)
+                      member_index=index, session=session, lines_token=lines_token)
 
 
 # --------------------------------------------------------------------------

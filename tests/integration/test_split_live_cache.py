@@ -226,3 +226,66 @@ def test_only_the_last_order_changes_are_kept(
     assert len(ids) < 110 and ids[-1] - ids[0] < 110  # the oldest went, now and then
     assert session.scalar(select(SplitChange.token).order_by(SplitChange.id.desc())) \
         == w.rnd.change_token
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+    """`change` is committed elsewhere just before the split reads the order
+    lines, as when orders come in while a large round is read."""
+    real = orders.round_requests_at
+
+    def lines_after_a_change(s: Session, rnd: Round) -> Any:
+        monkeypatch.setattr(orders, "round_requests_at", real)
+        change()
+        return real(s, rnd)
+
+    monkeypatch.setattr(orders, "round_requests_at", lines_after_a_change)
+
+
+def _elsewhere(app_ctx: Flask, w: Any, work: Any) -> None:
+    with app_ctx.app_context(), Session(db.engine) as other:
+        work(other, other.get(Round, w.rnd.id))
+        other.commit()
+
+
+@pytest.mark.postgres
+def test_an_order_that_comes_in_while_the_round_is_split_leaves_it_live(
+        app_ctx: Flask, session: Session, pg_only: None, monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """The lines are read after the order committed, the rest before: the split
+    is that of the token the lines were read at (read in the same statement),
+    the page shows it under that token, and the next order is applied to it
+    line by line."""
+    w = _open_world(session)
+    before = w.rnd.change_token
+    _meanwhile(monkeypatch, lambda: _elsewhere(app_ctx, w, lambda s, rnd: orders.save_order(
+        s, rnd, s.merge(w.aigul), {w.seed.id: (50000, 0)}, s.merge(w.treasurer.user),
+        as_treasurer=True)))
+    summary = split_cache.round_summary(session, w.rnd)
+    assert w.rnd.change_token != before  # the page took the token of what it shows
+    token = w.rnd.change_token
+    assert summary == split_cache.compute(session, w.rnd, keep_live=False).summary
+    assert w.rnd.change_token == token  # nothing came in since: the split of that token
+    full = _full_splits(monkeypatch)
+    _elsewhere(app_ctx, w, lambda s, rnd: orders.save_order(
+        s, rnd, s.merge(w.nurila), {w.seed.id: (27000, 0)}, s.merge(w.treasurer.user),
+        as_treasurer=True))
+    session.expire_all()
+    _same_as_full_split(session, w)
+    assert full == []  # brought up to date from the split kept in the middle of an order
+
+
+@pytest.mark.postgres
+def test_a_split_read_while_a_cost_changed_is_neither_kept_nor_stored(
+        app_ctx: Flask, session: Session, pg_only: None, monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """Something other than an order changed the round while it was read: its
+    figures mix two states, so they are shown once and kept nowhere."""
+    w = _open_world(session)
+    _meanwhile(monkeypatch, lambda: _elsewhere(app_ctx, w, lambda s, rnd: orders.add_shared_cost(
+        s, rnd, name="Погрузка", amount=30000, rule="quantity")))
+    split_cache.round_summary(session, w.rnd)
+    assert split_cache._live_rounds().get(str(w.rnd.id)) is None
+    full = _full_splits(monkeypatch)
+    session.expire_all()
+    _same_as_full_split(session, w)
+    assert full == [w.rnd.id]  # split anew, then kept

@@ -1,0 +1,127 @@
+"""Where a page's time goes: `python bench/profile_pages.py [PAGE ...] [--top N]`.
+
+Seeds the HTTP bench's round (1,000 members x 50 products) in a fresh
+PostgreSQL database (dropped at the end), signs in through the app's test
+client and requests each page many times under cProfile, then prints per
+page: the mean time per request, the SQL statements per request (and how
+many were BEGIN/ROLLBACK/COMMIT or the pool's ping) and the functions with
+the most time of their own. PAGE is any of floor, share, round, order
+(default: all). Same settings as bench/http.py (COOP_BENCH_PG)."""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench._http_bench import PG_BASE, create_database, drop_database  # noqa: E402
+
+REQUESTS = {"floor": 400, "share": 200, "round": 100, "order": 100}
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    top = int(next((a.split("=")[1] for a in sys.argv[1:] if a.startswith("--top=")), "25"))
+    pages = args or list(REQUESTS)
+    db_name = f"coop_profile_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    create_database(db_name)
+    try:
+        run(f"{PG_BASE}/{db_name}", pages, top)
+    finally:
+        drop_database(db_name)
+
+
+def run(url: str, pages: list[str], top: int) -> None:
+    import subprocess
+
+    from sqlalchemy import create_engine, event
+
+    env = {**os.environ, "COOP_DATABASE_URL": url, "COOP_SECRET_KEY": "profile",
+           "COOP_DEFAULT_LOCALE": "ru"}
+    env.pop("COOP_REDIS_URL", None)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=REPO,
+                   env=env, check=True, capture_output=True)
+    from bench._seed import PASSWORD, seed
+
+    engine = create_engine(url)
+    seeded = seed(engine)
+    engine.dispose()
+    os.environ.update(env)
+    from bench.coop_app import app
+    from coop.extensions import db
+
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda *a: statements.append(a[2].split()[0].upper()))
+        event.listen(db.engine, "begin", lambda *a: statements.append("BEGIN"))
+        event.listen(db.engine, "rollback", lambda *a: statements.append("ROLLBACK"))
+        event.listen(db.engine, "commit", lambda *a: statements.append("COMMIT"))
+
+    def signed_in(login: str):  # type: ignore[no-untyped-def]
+        client = app.test_client()
+        page = client.get("/login")
+        token = _CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        reply = client.post("/login", data={"login": login, "password": PASSWORD,
+                                            "csrf_token": token, "next": ""})
+        assert reply.status_code == 302, reply.status_code
+        return client
+
+    member = signed_in(seeded.member_logins[0])
+    treasurer = signed_in(seeded.treasurer_login)
+    round_path = f"/groups/{seeded.group_id}/rounds/{seeded.round_id}"
+    token = _CSRF.search(member.get(f"{round_path}/order").text).group(1)  # type: ignore[union-attr]
+    bump = [0]
+
+    def order_form() -> dict[str, str]:
+        bump[0] ^= 1
+        form = {"csrf_token": token}
+        for p, item_id in enumerate(seeded.item_ids):
+            form[f"quantity_{item_id}"] = str(1 + (p * 3) % 9 + (bump[0] if p == 0 else 0))
+            form[f"tolerance_{item_id}"] = str(p % 4)
+        return form
+
+    calls = {
+        "floor": lambda: member.get("/bench/signed-in-ok"),
+        "share": lambda: member.get(f"{round_path}/share"),
+        "round": lambda: treasurer.get(round_path),
+        "order": lambda: member.post(f"{round_path}/order", data=order_form()),
+    }
+    for name in pages:
+        call = calls[name]
+        for _ in range(5):
+            assert call().status_code < 400
+        statements.clear()
+        n = REQUESTS[name]
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for _ in range(n):
+            call()
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        kinds = Counter(statements)
+        print(f"\n== {name}: {elapsed / n * 1000:.2f} ms per request (under cProfile), "
+              f"{len(statements) / n:.1f} statements per request: "
+              + ", ".join(f"{k} {v / n:.1f}" for k, v in kinds.most_common()))
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+        out2 = io.StringIO()
+        pstats.Stats(profiler, stream=out2).sort_stats("cumulative").print_stats(top)
+        print("\n".join(line for line in out2.getvalue().splitlines()[4:] if line.strip()))
+        print("\n".join(line for line in out.getvalue().splitlines()[4:] if line.strip()))
+
+
+if __name__ == "__main__":
+    main()
