@@ -437,10 +437,11 @@ def run(workdir: Path, db_name: str) -> None:
                 drain(port)
         ordering = round(CLIENTS * MIXED_ORDERING)
         with timed(f"mixed: {CLIENTS - ordering} clients viewing their share, {ordering} "
-                   f"ordering, {SECONDS:g} s"):
-            mixed_share, mixed_order = drive_together(
-                tool, coop.port, [(share_views, CLIENTS - ordering), (posts, ordering)],
-                SECONDS, workdir)
+                   f"ordering: warm-up {WARM_UP_SECONDS:g} s, then {SECONDS:g} s"):
+            mixed = [(share_views, CLIENTS - ordering), (posts, ordering)]
+            drive_together(tool, coop.port, mixed, WARM_UP_SECONDS, workdir)
+            drain(coop.port)
+            mixed_share, mixed_order = drive_together(tool, coop.port, mixed, SECONDS, workdir)
             drain(coop.port)
     finally:
         for server in servers:

@@ -133,9 +133,13 @@ def account_balance(session: Session, account_id: int) -> int:
 
 def member_balance(session: Session, membership: Membership) -> int:
     """What she has in credit (positive) or owes (negative); 0 with no postings."""
-    account_id = session.scalar(select(Account.id).where(
-        Account.membership_id == membership.id, Account.kind == "member"))
-    return 0 if account_id is None else account_balance(session, account_id)
+    account = select(Account.id).where(Account.membership_id == membership.id,
+                                       Account.kind == "member").scalar_subquery()
+    signed = case((Posting.credit_account_id == account, Posting.amount),
+                  else_=-Posting.amount)
+    total = session.scalar(select(func.coalesce(func.sum(signed), 0)).where(
+        (Posting.credit_account_id == account) | (Posting.debit_account_id == account)))
+    return int(total or 0)
 
 
 def balances(session: Session, group: Group) -> dict[int, int]:

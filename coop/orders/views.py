@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -298,9 +299,17 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     balance = ledger.member_balance(db.session, member)
     text = ""
     if figures is not None:
-        with force_locale(member.user.locale or g.group.language):
-            text = explain.share_text(figures, g.group.currency, rnd.title, g.group.name,
-                                      balance)
+        language = member.user.locale or g.group.language
+        names = hashlib.sha256(f"{rnd.title}\0{g.group.name}".encode()).hexdigest()[:16]
+
+        def share_text() -> str:
+            with force_locale(language):
+                return explain.share_text(figures, g.group.currency, rnd.title, g.group.name,
+                                          balance)
+
+        # plain text (escaped where it is shown), kept as the bill is
+        text = str(split_cache.fragment(
+            rnd, f"share-text:{member.id}:{balance}:{language}:{names}", share_text))
     bill = split_cache.fragment(rnd, f"share:{member.id}", lambda: render_template(
         "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
         share=explain.member_share(figures, g.group.currency))) if figures else None
