@@ -8,10 +8,17 @@ database that is busy for a moment (a lock timeout, SQLite's "database is
 locked"): trying again a few seconds later is the right advice for all of
 them. Anything else stays a 500, as a fault of the code.
 
-The pool checks each connection before use (pool_pre_ping), so the app
-recovers by itself when the database returns. Rendering the 503 page reads
-nothing from the database: the language is the one already known (the user
-loaded before the failure), else the session's or the browser's.
+The pool checks a connection before lending it if it has been idle for more
+than IDLE_PING_SECONDS (ping_idle_connections), so the app recovers by itself
+when the database returns: a connection that died while idle is replaced
+before any request meets it. One used a moment ago is lent as it is (a
+check on every request is a round trip to the database each time): if the
+database went away in that moment, the request that meets the dead
+connection answers 503, and the pool drops every connection as old as it.
+
+Rendering the 503 page reads nothing from the database: the language is the
+one already known (the user loaded before the failure), else the session's
+or the browser's.
 
 A COMMIT sent whose answer never came (the connection died on the way) may
 have been made or not: the 503 then says so, rather than "nothing was
@@ -28,6 +35,7 @@ be a second payment but for its idempotency key).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import (
@@ -201,3 +209,31 @@ def register_outage_handling(app: Flask) -> None:
         event.listen(db.session, "after_commit", _note_commit)
     if not event.contains(Engine, "commit", _note_commit_sent):
         event.listen(Engine, "commit", _note_commit_sent)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_idle_connections(engine)
+
+
+IDLE_PING_SECONDS = 0.5
+_RETURNED = "coop_returned_at"
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Before a connection idle for more than IDLE_PING_SECONDS is lent, ask
+    the database whether it is still there; a dead one is replaced (the pool
+    tries again with a new connection)."""
+    pool = engine.pool
+
+    def fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    def lend(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is not None and time.monotonic() - returned < IDLE_PING_SECONDS:
+            return
+        if not engine.dialect._do_ping_w_event(dbapi_connection):
+            raise sa_exc.DisconnectionError("the connection died while idle")
+
+    event.listen(pool, "connect", fresh)
+    event.listen(pool, "checkin", fresh)
+    event.listen(pool, "checkout", lend)

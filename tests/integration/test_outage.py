@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -285,3 +286,64 @@ def test_a_database_outage_answers_503_and_recovers(app, app_ctx, session: Sessi
     assert all(a.status == 302 for a in resent)  # recorded now, or "already recorded"
     assert all(stored[a.key] == 1 for a in payments_during)
     assert all(n == 1 for n in stored.values()), stored
+
+
+def _counted_pings(monkeypatch: pytest.MonkeyPatch, engine: Any) -> list[int]:
+    pings: list[int] = []
+    real = engine.dialect._do_ping_w_event
+
+    def ping(dbapi_connection: Any) -> bool:
+        pings.append(1)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "_do_ping_w_event", ping)
+    return pings
+
+
+def test_a_connection_used_a_moment_ago_is_lent_without_a_ping(
+        app_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coop import outage
+    from coop.extensions import db
+
+    with db.engine.connect() as conn:  # a connection in the pool, returned just now
+        conn.execute(select(1))
+    pings = _counted_pings(monkeypatch, db.engine)
+    for _ in range(3):
+        with db.engine.connect() as conn:
+            assert conn.execute(select(1)).scalar() == 1
+    assert pings == []
+    monkeypatch.setattr(outage, "IDLE_PING_SECONDS", 0.0)  # now each has been idle
+    with db.engine.connect() as conn:
+        assert conn.execute(select(1)).scalar() == 1
+    assert pings == [1]
+
+
+@pytest.mark.skipif(not is_postgres(), reason="ends a PostgreSQL server process")
+def test_a_connection_that_died_while_idle_is_replaced_before_it_is_lent(
+        app_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database ended the pooled connection while it was idle (a restart,
+    an idle timeout): the next request gets a new one, not an error."""
+    from sqlalchemy import text
+
+    from coop import outage
+    from coop.extensions import db
+
+    with db.engine.connect() as conn, db.engine.connect() as other:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        conn.commit()
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    monkeypatch.setattr(outage, "IDLE_PING_SECONDS", 0.0)
+    pings = _counted_pings(monkeypatch, db.engine)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the backend takes a moment to go
+        with db.engine.connect() as probe:
+            alive = probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                  {"pid": pid}).scalar()
+        if not alive:
+            break
+        time.sleep(0.05)
+    with db.engine.connect() as a, db.engine.connect() as b:
+        pids = {a.execute(text("SELECT pg_backend_pid()")).scalar(),
+                b.execute(text("SELECT pg_backend_pid()")).scalar()}
+    assert pid not in pids
+    assert len(pings) >= 2
