@@ -4,7 +4,7 @@ views and the treasurer's payments from several threads while, in the middle,
 every connection to the database but ours is terminated.
 
 Requests in flight then may fail, cleanly: an error page with no traceback,
-or a dropped connection. The app recovers by itself (pool_pre_ping) at once:
+or a dropped connection. The app recovers by itself (the pool checks idle connections) at once:
 what starts a moment later succeeds. Nothing is lost or doubled: every order
 that got a success response is in the database exactly once with its
 quantities, and a payment form sent again after a failure records one payment."""
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 
 STREAM_SECONDS = 5.0
 KILL_AT = (1.5, 3.0)  # seconds into the stream
-GRACE = 1.0  # a backend terminated takes a moment to go; pre-ping may still see it alive
+GRACE = 1.0  # a backend terminated takes a moment to go; a ping may still see it alive
 
 
 @dataclass
