@@ -38,7 +38,9 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 @login_manager.user_loader
 def load_user(session_id: str):  # type: ignore[no-untyped-def]
-    return services.load_user_by_session_id(db.session, session_id)
+    from coop.groups.access import load_signed_in
+
+    return load_signed_in(session_id)
 
 
 ACCOUNT_KEY = "login-account:"

@@ -112,3 +112,52 @@ def test_an_order_submission_asks_nothing_more_of_the_database_after_its_commit(
         event.remove(db.engine, "before_cursor_execute", on_statement)
     assert response.status_code == 302
     assert committed == [True] and after_commit == [], after_commit
+
+
+def _statements(client: FlaskClient, url: str) -> tuple[int, list[str]]:
+    from sqlalchemy import event
+
+    from coop.extensions import db
+
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        status = client.get(url).status_code
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return status, seen
+
+
+def test_signing_in_on_a_group_page_is_one_query_with_the_group_and_her_membership(
+        app_ctx, session: Session) -> None:
+    """The session's user, the group and her membership come in one statement;
+    a sign-out elsewhere (a new login nonce) or a membership ended still takes
+    effect on the very next page."""
+    from sqlalchemy import update
+
+    group, _treasurer, memberships, rnd = _group_of(session, 3)
+    member = make_member(session, group)
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, member.user.email)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/share"
+    assert client.get(url).status_code == 200
+    status, seen = _statements(client, url)
+    assert status == 200
+    signing_in = [s for s in seen if "users.login_nonce" in s]
+    assert len(signing_in) == 1, signing_in
+    assert "JOIN groups" in signing_in[0] and "JOIN memberships" in signing_in[0]
+    assert not [s for s in seen if " FROM groups WHERE" in s
+                or " FROM memberships WHERE memberships.group_id" in s], seen
+
+    session.execute(update(Membership).where(Membership.id == member.id).values(active=False))
+    session.commit()
+    assert client.get(url).status_code == 404
+    session.execute(update(Membership).where(Membership.id == member.id).values(active=True))
+    session.execute(update(User).where(User.id == member.user_id).values(login_nonce="other"))
+    session.commit()
+    assert client.get(url).status_code == 302  # signed out: to the sign-in page
