@@ -249,20 +249,21 @@ def order_for(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
           methods=["GET", "POST"])
 @group_view()
 def order(group_id: int, round_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
-    # an order is saved with the products alone; the page shows their prices too
-    rnd = _round_or_404(round_id, with_items="products" if request.method == "POST" else True)
+    # an order is saved against its products' terms alone; the page shows their prices too
+    rnd = _round_or_404(round_id, with_items=request.method != "POST")
     member = _whose(membership_id)
     form = ActionForm()
     typed = None
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        lines, typed = parse_order_form(request.form, [item.id for item in rnd.items])
+        terms = services.order_terms(db.session, rnd)
+        lines, typed = parse_order_form(request.form, list(terms))
         if any(line.error for line in typed.values()):
             error = _("Some quantities are not numbers. Nothing was saved.")
         else:
             try:
                 changed = services.save_order(db.session, rnd, member, lines, current_user,
-                                              as_treasurer=g.is_treasurer)
+                                              as_treasurer=g.is_treasurer, terms=terms)
             except DomainError as exc:
                 db.session.rollback()
                 error = str(exc.message)

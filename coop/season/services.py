@@ -490,7 +490,7 @@ def convert_survey(session: Session, survey: Survey, actor: User, *, title: str)
             unconverted.append(Unconverted(product.name, answer.membership.user.name, reason))
             continue
         quantity, tolerance = domain.order_line(answer.firm, answer.maybe)
-        orders._apply_line(session, rnd, answer.membership, round_items[product.id], None,
+        orders._apply_line(session, rnd, answer.membership, round_items[product.id].id, None,
                            quantity, tolerance, actor)
         lines += 1
     unconverted += _wish_lines(session, survey)
