@@ -36,10 +36,15 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     import coop.models  # noqa: F401  (every table known to the metadata)
-    from coop.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from coop.extensions import SIGN_IN_BIND, babel, csrf, db, limiter, login_manager, migrate
     from coop.i18n import select_locale, select_timezone
     from coop.orders import cache as split_cache
 
+    # signing in reads one row: on a connection of its own in autocommit, so
+    # that a request that needs nothing else of the database opens no transaction
+    app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}), SIGN_IN_BIND: {
+        "url": app.config["SQLALCHEMY_DATABASE_URI"], "isolation_level": "AUTOCOMMIT",
+        "pool_reset_on_return": None}}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)

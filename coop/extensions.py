@@ -17,6 +17,7 @@ from coop.db import Base
 # user was, for the flash's language: three round trips on every form sent).
 # The job worker, one long app context, starts each job on a fresh session.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+SIGN_IN_BIND = "sign_in"  # db.engines[SIGN_IN_BIND]: the same database, in autocommit
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -4,42 +4,84 @@ not belong to is a 404: she must not even learn that it exists."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
 
 from flask import abort, g, has_request_context, request
 from flask_login import current_user, login_required
-from sqlalchemy import and_, select
+from sqlalchemy import Row, Select, and_, bindparam, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from coop.auth.models import User
-from coop.auth.services import load_user_by_session_id
-from coop.extensions import db
+from coop.extensions import SIGN_IN_BIND, db
 from coop.groups.models import Group, Membership
 from coop.groups.services import membership_of
 from coop.i18n import use_group_timezone
+from coop.security import MAX_ID
 
 _LOADED = "coop_group_signed_in"
+T = TypeVar("T")
 
 
 def load_signed_in(session_id: str) -> User | None:
-    """The signed-in user (Flask-Login's user loader). On a page of a group,
-    the group and her membership come in the same query, kept for load_group:
-    signing in and the group's access check cost one round trip together."""
-    group_id = (request.view_args or {}).get("group_id") if has_request_context() else None
+    """The signed-in user (Flask-Login's user loader), read afresh on every
+    request (a sign-out elsewhere or a new password takes effect at once).
+
+    One statement, on a connection in autocommit: a page that needs nothing
+    else of the database opens no transaction. On a page of a group it also
+    reads the group and her membership, kept for load_group. The rows join
+    this request's session as if it had loaded them."""
     user_id, _, nonce = session_id.partition(":")
-    if not isinstance(group_id, int) or not user_id.isdigit():
-        return load_user_by_session_id(db.session, session_id)
-    row = db.session.execute(
-        select(User, Group, Membership).select_from(User)
-        .outerjoin(Group, Group.id == group_id)
-        .outerjoin(Membership, and_(Membership.group_id == Group.id,
-                                    Membership.user_id == User.id,
-                                    Membership.active.is_(True)))
-        .where(User.id == int(user_id))).first()
-    if row is None or row[0].login_nonce != nonce or row[0].disabled:
+    if not user_id.isdigit():
         return None
-    setattr(g, _LOADED, (group_id, row[1], row[2]))
-    return row[0]
+    group_id = (request.view_args or {}).get("group_id") if has_request_context() else None
+    # (an id no column can hold is a 404 already: its page signs in alone)
+    on_group_page = isinstance(group_id, int) and 0 <= group_id <= MAX_ID
+    with db.engines[SIGN_IN_BIND].connect() as conn:
+        row = conn.execute(_sign_in_query(on_group_page),
+                           {"user_id": int(user_id), "group_id": group_id}).first()
+    user = _attached(User, row)
+    if user is None or user.login_nonce != nonce or user.disabled:
+        return None
+    if on_group_page:
+        setattr(g, _LOADED, (group_id, _attached(Group, row), _attached(Membership, row)))
+    return user
+
+
+@lru_cache(maxsize=2)
+def _sign_in_query(with_group: bool) -> Select:
+    """The user by id; `with_group`: with the group and her active membership
+    in it (each None if there is none)."""
+    users = User.__table__
+    if not with_group:
+        return select(users).where(users.c.id == bindparam("user_id"))
+    groups, memberships = Group.__table__, Membership.__table__
+    return select(users, groups, memberships).select_from(
+        users.outerjoin(groups, groups.c.id == bindparam("group_id")).outerjoin(
+            memberships, and_(memberships.c.group_id == groups.c.id,
+                              memberships.c.user_id == users.c.id,
+                              memberships.c.active.is_(True)))
+    ).where(users.c.id == bindparam("user_id")).limit(1)
+
+
+def _attached(model: type[T], row: Row | None) -> T | None:
+    """The `model` object whose columns `row` holds, in this request's session
+    (None if the row has none of it)."""
+    if row is None:
+        return None
+    values = row._mapping
+    mapper = inspect(model)
+    identity = tuple(values[column] for column in mapper.primary_key)
+    if None in identity:
+        return None
+    session = db.session()
+    found = session.identity_map.get(mapper.identity_key_from_primary_key(identity))
+    if found is not None:  # loaded already in this session: that one
+        return found  # type: ignore[return-value]
+    instance = model(**{attr.key: values[attr.columns[0]] for attr in mapper.column_attrs})
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 def load_group(group_id: int, *, treasurer: bool = False) -> tuple[Group, Membership | None]:

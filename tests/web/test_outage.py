@@ -30,11 +30,14 @@ def database_down() -> Iterator[None]:
         raise OperationalError("SELECT 1", {}, psycopg.OperationalError(
             "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused"))
 
-    event.listen(db.engine, "before_cursor_execute", refuse)
+    engines = list(db.engines.values())  # the sign-in's, too
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", refuse)
     try:
         yield
     finally:
-        event.remove(db.engine, "before_cursor_execute", refuse)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", refuse)
 
 
 @pytest.fixture()

@@ -124,11 +124,14 @@ def _statements(client: FlaskClient, url: str) -> tuple[int, list[str]]:
     def before(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
         seen.append(" ".join(statement.split()))
 
-    event.listen(db.engine, "before_cursor_execute", before)
+    engines = list(db.engines.values())  # the sign-in's connection is of its own
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", before)
     try:
         status = client.get(url).status_code
     finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", before)
     return status, seen
 
 
