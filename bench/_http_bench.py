@@ -292,8 +292,9 @@ def drive_together(tool: str | None, port: int,
         variants_file.write_text("".join("\t".join(v) + "\n" for v in variants),
                                  encoding="utf-8")
         if tool:
-            script = workdir / "bench.lua"
-            script.write_text(WRK_SCRIPT)
+            script = workdir / "bench.lua"  # each wrk thread reads it: written once
+            if not script.exists():
+                script.write_text(WRK_SCRIPT)
             command = [tool, "-t", str(min(clients, os.cpu_count() or 2)), "-c", str(clients),
                        "-d", f"{seconds:g}s", "--timeout", "60s", "-s", str(script),
                        f"http://{HOST}:{port}/"]
