@@ -23,12 +23,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select, update
+from sqlalchemy import Select, Update, bindparam, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import ReturningInsert
 
 from coop.auth.models import User
 from coop.groups.models import Group, Membership
@@ -114,19 +116,39 @@ def _orders_changed(session: Session, round_id: int,
     key-share locks that the order lines' foreign keys hold on the round
     (FOR UPDATE would, and two orders would deadlock)."""
     conn = session.connection()
-    previous = conn.execute(select(Round.change_token).where(Round.id == round_id)
-                            .with_for_update(key_share=True)).scalar_one_or_none()
+    previous = conn.execute(_token_locked(), {"round_id": round_id}).scalar_one_or_none()
     if previous is None:
         return
     token = new_change_token()
-    conn.execute(update(Round).where(Round.id == round_id).values(change_token=token))
-    change_id = conn.execute(insert(SplitChange).values(
-        round_id=round_id, previous_token=previous, token=token,
-        lines=json.dumps([[m, i, q, t] for (m, i), (q, t) in sorted(lines.items())],
-                         separators=(",", ":"))).returning(SplitChange.id)).scalar_one()
+    conn.execute(_new_token(), {"round_id": round_id, "token": token})
+    change_id = conn.execute(_record_change(), {
+        "round_id": round_id, "previous_token": previous, "token": token,
+        "lines": json.dumps([[m, i, q, t] for (m, i), (q, t) in sorted(lines.items())],
+                            separators=(",", ":"))}).scalar_one()
     if change_id % 100 == 0:
         conn.execute(delete(SplitChange).where(SplitChange.id <= change_id - KEEP_CHANGES))
     _show_token(session, round_id, token)
+
+
+# Built once: an order runs them every time, and building one costs more than
+# running it.
+@cache
+def _token_locked() -> Select:
+    return (select(Round.change_token).where(Round.id == bindparam("round_id"))
+            .with_for_update(key_share=True))
+
+
+@cache
+def _new_token() -> Update:
+    return (update(Round).where(Round.id == bindparam("round_id"))
+            .values(change_token=bindparam("token")))
+
+
+@cache
+def _record_change() -> ReturningInsert:
+    return insert(SplitChange).values(
+        round_id=bindparam("round_id"), previous_token=bindparam("previous_token"),
+        token=bindparam("token"), lines=bindparam("lines")).returning(SplitChange.id)
 
 
 @dataclass

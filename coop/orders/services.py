@@ -7,12 +7,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import Select, Update, bindparam, func, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coop import money, unit_text
 from coop.auth.models import User
@@ -81,10 +82,19 @@ def get_round(session: Session, group: Group, round_id: int, *,
     costs (`with_items`), with its products alone ("products": saving an
     order needs no prices), or alone (a page that reads the split from the
     cache needs nothing more)."""
+    if not with_items:
+        return session.scalar(_round_alone(), {"round_id": round_id, "group_id": group.id})
     query = select(Round).where(Round.id == round_id, Round.group_id == group.id)
     if with_items == "products":
         return session.scalar(query.options(*_with_products()))
-    return session.scalar(query.options(*_with_items()) if with_items else query)
+    return session.scalar(query.options(*_with_items()))
+
+
+@cache
+def _round_alone() -> Select:
+    """Built once: building it costs more than running it."""
+    return select(Round).where(Round.id == bindparam("round_id"),
+                               Round.group_id == bindparam("group_id"))
 
 
 def load_round(session: Session, rnd: Round) -> Round:
@@ -303,8 +313,8 @@ def remove_shared_cost(session: Session, rnd: Round, cost_id: int) -> None:
 
 
 def order_of(session: Session, rnd: Round, membership: Membership) -> dict[int, Request]:
-    return {r.round_item_id: r for r in session.scalars(select(Request).where(
-        Request.round_id == rnd.id, Request.membership_id == membership.id))}
+    return {r.round_item_id: r for r in session.scalars(
+        _built.order(), {"round_id": rnd.id, "membership_id": membership.id})}
 
 
 def order_history(session: Session, rnd: Round, membership: Membership
@@ -342,10 +352,38 @@ def order_terms(session: Session, rnd: Round) -> dict[int, ItemTerms]:
     more than the rest of saving an order)."""
     if "items" not in inspect(rnd).unloaded:
         return {item.id: ItemTerms.of(item) for item in rnd.items}
-    return {row[0]: ItemTerms(*row) for row in session.execute(
-        select(RoundItem.id, Product.granularity, Product.unit, Product.name)
-        .join(Product, Product.id == RoundItem.product_id)
-        .where(RoundItem.round_id == rnd.id).order_by(RoundItem.position, RoundItem.id))}
+    return {row[0]: ItemTerms(*row)
+            for row in session.execute(_built.terms(), {"round_id": rnd.id})}
+
+
+class _built:
+    """The statements of saving an order, built once: building one costs more
+    than running it."""
+
+    @staticmethod
+    @cache
+    def terms() -> Select:
+        return (select(RoundItem.id, Product.granularity, Product.unit, Product.name)
+                .join(Product, Product.id == RoundItem.product_id)
+                .where(RoundItem.round_id == bindparam("round_id"))
+                .order_by(RoundItem.position, RoundItem.id))
+
+    @staticmethod
+    @cache
+    def order() -> Select:
+        return select(Request).where(Request.round_id == bindparam("round_id"),
+                                     Request.membership_id == bindparam("membership_id"))
+
+    @staticmethod
+    @cache
+    def lock_member() -> Update:
+        return (update(Membership).where(Membership.id == bindparam("membership_id"))
+                .values(order_lock=Membership.order_lock + 1))
+
+    @staticmethod
+    @cache
+    def state() -> Select:
+        return select(Round.state).where(Round.id == bindparam("round_id"))
 
 
 def save_order(session: Session, rnd: Round, membership: Membership,
@@ -358,7 +396,7 @@ def save_order(session: Session, rnd: Round, membership: Membership,
     the other against her credit limit. `terms`: the round's order_terms, if
     the caller has read them already."""
     _lock_member(session, membership)
-    session.refresh(rnd, ["state"])
+    set_committed_value(rnd, "state", session.scalar(_built.state(), {"round_id": rnd.id}))
     if rnd.state != domain.OPEN:
         raise DomainError(_l("This round is not open for orders."))
     if rnd.deadline and utcnow() > rnd.deadline and not as_treasurer:
@@ -423,8 +461,7 @@ def _apply_line(session: Session, rnd: Round, membership: Membership, item_id: i
 
 
 def _lock_member(session: Session, membership: Membership) -> None:
-    session.execute(update(Membership).where(Membership.id == membership.id)
-                    .values(order_lock=Membership.order_lock + 1))
+    session.execute(_built.lock_member(), {"membership_id": membership.id})
 
 
 def order_exposure(session: Session, membership: Membership) -> int:
