@@ -243,9 +243,7 @@ def has_requests(session: Session, rnd: Round) -> bool:
 
 
 def round_history(session: Session, rnd: Round) -> list[tuple[RoundEvent, str]]:
-    rows = session.execute(
-        select(RoundEvent, User.name).outerjoin(User, User.id == RoundEvent.actor_id)
-        .where(RoundEvent.round_id == rnd.id).order_by(RoundEvent.id))
+    rows = session.execute(_built.history(), {"round_id": rnd.id})
     return [(event, name or "") for event, name in rows]
 
 
@@ -357,8 +355,24 @@ def order_terms(session: Session, rnd: Round) -> dict[int, ItemTerms]:
 
 
 class _built:
-    """The statements of saving an order, built once: building one costs more
-    than running it."""
+    """The statements that an order and the round's pages run every time,
+    built once: building one costs more than running it."""
+
+    @staticmethod
+    @cache
+    def suppliers() -> Select:
+        supplier_of = func.coalesce(RoundItem.awarded_supplier_id, Product.supplier_id)
+        return (select(Supplier.id, Supplier.name, func.min(RoundItem.id))
+                .select_from(RoundItem).join(Product, Product.id == RoundItem.product_id)
+                .join(Supplier, Supplier.id == supplier_of)
+                .where(RoundItem.round_id == bindparam("round_id"))
+                .group_by(Supplier.id, Supplier.name).order_by(func.min(RoundItem.id)))
+
+    @staticmethod
+    @cache
+    def history() -> Select:
+        return (select(RoundEvent, User.name).outerjoin(User, User.id == RoundEvent.actor_id)
+                .where(RoundEvent.round_id == bindparam("round_id")).order_by(RoundEvent.id))
 
     @staticmethod
     @cache
@@ -530,13 +544,7 @@ def round_demand(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
 def round_suppliers(session: Session, rnd: Round) -> list[tuple[int, str]]:
     """(id, name) of the suppliers of the round's products (the awarded ones
     once awarded, else the catalog's), in the round's order."""
-    supplier_of = func.coalesce(RoundItem.awarded_supplier_id, Product.supplier_id)
-    rows = session.execute(
-        select(Supplier.id, Supplier.name, func.min(RoundItem.id))
-        .select_from(RoundItem).join(Product, Product.id == RoundItem.product_id)
-        .join(Supplier, Supplier.id == supplier_of)
-        .where(RoundItem.round_id == rnd.id)
-        .group_by(Supplier.id, Supplier.name).order_by(func.min(RoundItem.id)))
+    rows = session.execute(_built.suppliers(), {"round_id": rnd.id})
     return [(supplier_id, name) for supplier_id, name, _first in rows]
 
 
