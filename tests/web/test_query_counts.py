@@ -142,7 +142,7 @@ def test_signing_in_on_a_group_page_is_one_query_with_the_group_and_her_membersh
     effect on the very next page."""
     from sqlalchemy import update
 
-    group, _treasurer, memberships, rnd = _group_of(session, 3)
+    group, _treasurer, _memberships, rnd = _group_of(session, 3)
     member = make_member(session, group)
     session.commit()
     client = app_ctx.test_client()
