@@ -186,13 +186,3 @@ def home_region(session: Session, user: User) -> str:
 def _ensure_free(session: Session, column, value: str, field: str) -> None:  # type: ignore[no-untyped-def]
     if session.scalar(select(User.id).where(column == value)) is not None:
         raise DomainError(_l("Someone else already signs in with this."), field=field)
-
-
-def load_user_by_session_id(session: Session, session_id: str) -> User | None:
-    user_id, _, nonce = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = session.get(User, int(user_id))
-    if user is None or user.login_nonce != nonce or user.disabled:
-        return None
-    return user
