@@ -40,11 +40,18 @@ def register_extensions(app: Flask) -> None:
     from coop.i18n import select_locale, select_timezone
     from coop.orders import cache as split_cache
 
-    # signing in reads one row: on a connection of its own in autocommit, so
-    # that a request that needs nothing else of the database opens no transaction
-    app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}), SIGN_IN_BIND: {
-        "url": app.config["SQLALCHEMY_DATABASE_URI"], "isolation_level": "AUTOCOMMIT",
-        "pool_reset_on_return": None}}
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not _in_memory(url):  # (a database in memory is one connection's alone)
+        # the connection returned last is lent first: it needs no check
+        # (coop.outage.ping_idle_connections), and the others may time out
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_use_lifo": True, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+        # signing in reads one row: on a connection of its own in autocommit, so
+        # that a request that needs nothing else of the database opens no transaction
+        app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}),
+                                          SIGN_IN_BIND: {"url": url, "pool_use_lifo": True,
+                                                         "isolation_level": "AUTOCOMMIT",
+                                                         "pool_reset_on_return": None}}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -55,6 +62,13 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     split_cache.init_app(app)
+
+
+def _in_memory(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def register_blueprints(app: Flask) -> None:

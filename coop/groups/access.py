@@ -37,9 +37,12 @@ def load_signed_in(session_id: str) -> User | None:
     group_id = (request.view_args or {}).get("group_id") if has_request_context() else None
     # (an id no column can hold is a 404 already: its page signs in alone)
     on_group_page = isinstance(group_id, int) and 0 <= group_id <= MAX_ID
-    with db.engines[SIGN_IN_BIND].connect() as conn:
-        row = conn.execute(_sign_in_query(on_group_page),
-                           {"user_id": int(user_id), "group_id": group_id}).first()
+    query, params = _sign_in_query(on_group_page), {"user_id": int(user_id), "group_id": group_id}
+    if SIGN_IN_BIND in db.engines:
+        with db.engines[SIGN_IN_BIND].connect() as conn:
+            row = conn.execute(query, params).first()
+    else:  # a database in memory: only the session's connection sees it
+        row = db.session.execute(query, params).first()
     user = _attached(User, row)
     if user is None or user.login_nonce != nonce or user.disabled:
         return None

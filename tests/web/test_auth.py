@@ -164,3 +164,27 @@ def test_signed_in_users_language_setting_wins(client: FlaskClient, session: Ses
     assert session.get(User, m.user.id).locale == "en"
     page = client.get("/account/password", headers={"Accept-Language": "ru"})
     assert "Change password" in page.get_data(as_text=True)
+
+
+def test_signing_in_on_a_database_in_memory_reads_it_through_the_session() -> None:
+    """A database in memory is one connection's alone: there the sign-in reads
+    through the request's session, not a connection of its own."""
+    from flask_migrate import upgrade
+
+    from coop import create_app
+    from coop.config import testing_config
+    from coop.extensions import SIGN_IN_BIND, db
+    from tests.conftest import MIGRATIONS, IsolatedClient
+
+    app = create_app(testing_config("sqlite://"))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        assert SIGN_IN_BIND not in db.engines
+        group = make_group(db.session)
+        member = make_member(db.session, group)
+        db.session.commit()
+        client = app.test_client()
+        login(client, member.user.email, PASSWORD)
+        assert client.get(f"/groups/{group.id}").status_code == 200
+        db.session.remove()
