@@ -65,6 +65,7 @@ _CHAIN = 64  # at most this many order changes are applied; more: split anew
 T = TypeVar("T")
 LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
+_UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not keep
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,10 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
             time.sleep(0.05)
             if store.ready(key):
                 return None
+            # done, but kept under another token (orders came in meanwhile) or
+            # under none: this process computes its own
+            if store.computing(key):
+                break
     try:
         return _computed(session, rnd)
     finally:
@@ -406,7 +411,7 @@ def _computed(session: Session, rnd: Round) -> Computed:
     round): its fragments are those of the same figures."""
     computed = compute(session, rnd)
     if computed.token is None:
-        g.setdefault("coop_split_unkept", set()).add(rnd.id)
+        g.setdefault(_UNKEPT, set()).add(rnd.id)
     else:
         set_committed_value(rnd, "change_token", computed.token)
         _store().put(_key(rnd), computed)
@@ -456,7 +461,7 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
     round's key, `name` and the language: `name` must say whatever else the
     HTML depends on (whose bill, which page; the currency and the round's
     state are covered by the round's key)."""
-    if rnd.id in g.get("coop_split_unkept", ()):  # figures of no one token
+    if rnd.id in g.get(_UNKEPT, ()):  # figures of no one token
         return Markup(render())
     key = f"{_key(rnd)}:f:{name}:{current_locale()}"
     store = _store()

@@ -289,3 +289,30 @@ def test_a_split_read_while_a_cost_changed_is_neither_kept_nor_stored(
     session.expire_all()
     _same_as_full_split(session, w)
     assert full == [w.rnd.id]  # split anew, then kept
+
+
+def test_a_page_waiting_for_another_process_computes_itself_when_it_kept_another_token(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process was splitting the round under this page's key, and kept
+    its figures under a later token (orders came in meanwhile): the page stops
+    waiting as soon as the lock is free and splits the round itself, rather
+    than waiting out the lock's minute for a key that will not come."""
+    import time
+
+    w = _open_world(session)
+
+    class Elsewhere(split_cache.MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked = 0
+
+        def computing(self, key: str) -> bool:  # busy once, then free
+            self.asked += 1
+            return self.asked > 1
+
+    store = Elsewhere()
+    monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, store)
+    started = time.monotonic()
+    computed = split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
+    assert computed is not None and time.monotonic() - started < 5
+    assert store.asked == 2
