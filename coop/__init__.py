@@ -42,14 +42,16 @@ def register_extensions(app: Flask) -> None:
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not _in_memory(url):  # (a database in memory is one connection's alone)
-        # the connection returned last is lent first: it needs no check
-        # (coop.outage.ping_idle_connections), and the others may time out
+        # the pool checks only a connection that was idle before lending it
+        # (coop.outage.ping_idle_connections), and lends the one returned last
+        # first: it needs no check, and the others may time out
+        pool = {"pool_pre_ping": False, "pool_use_lifo": True}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_use_lifo": True, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+            **pool, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
         # signing in reads one row: on a connection of its own in autocommit, so
         # that a request that needs nothing else of the database opens no transaction
         app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}),
-                                          SIGN_IN_BIND: {"url": url, "pool_use_lifo": True,
+                                          SIGN_IN_BIND: {"url": url, **pool,
                                                          "isolation_level": "AUTOCOMMIT",
                                                          "pool_reset_on_return": None}}
     db.init_app(app)

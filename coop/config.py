@@ -43,9 +43,6 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     settings = {
         "SECRET_KEY": overrides.get("SECRET_KEY") or secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("COOP_DATABASE_URL", default_db),
-        # the pool checks a connection that was idle before lending it
-        # (coop.outage.ping_idle_connections), not one used a moment ago
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -4,7 +4,7 @@ not belong to is a 404: she must not even learn that it exists."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, has_request_context, request
@@ -51,7 +51,7 @@ def load_signed_in(session_id: str) -> User | None:
     return user
 
 
-@lru_cache(maxsize=2)
+@cache
 def _sign_in_query(with_group: bool) -> Select:
     """The user by id; `with_group`: with the group and her active membership
     in it (each None if there is none)."""

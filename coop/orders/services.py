@@ -83,18 +83,11 @@ def get_round(session: Session, group: Group, round_id: int, *,
     order needs no prices), or alone (a page that reads the split from the
     cache needs nothing more)."""
     if not with_items:
-        return session.scalar(_round_alone(), {"round_id": round_id, "group_id": group.id})
+        return session.scalar(_built.round_alone(), {"round_id": round_id, "group_id": group.id})
     query = select(Round).where(Round.id == round_id, Round.group_id == group.id)
     if with_items == "products":
         return session.scalar(query.options(*_with_products()))
     return session.scalar(query.options(*_with_items()))
-
-
-@cache
-def _round_alone() -> Select:
-    """Built once: building it costs more than running it."""
-    return select(Round).where(Round.id == bindparam("round_id"),
-                               Round.group_id == bindparam("group_id"))
 
 
 def load_round(session: Session, rnd: Round) -> Round:
@@ -357,6 +350,12 @@ def order_terms(session: Session, rnd: Round) -> dict[int, ItemTerms]:
 class _built:
     """The statements that an order and the round's pages run every time,
     built once: building one costs more than running it."""
+
+    @staticmethod
+    @cache
+    def round_alone() -> Select:
+        return select(Round).where(Round.id == bindparam("round_id"),
+                                   Round.group_id == bindparam("group_id"))
 
     @staticmethod
     @cache

@@ -76,6 +76,16 @@ def test_page_queries_do_not_grow_with_members(app_ctx, session: Session, count_
     assert counts[0] == counts[1], f"{page}: {counts} queries for 10 and 500 members"
 
 
+def _a_member_signed_in(app_ctx, session: Session):  # type: ignore[no-untyped-def]
+    """A small group's open round and one more member, signed in."""
+    group, _treasurer, _memberships, rnd = _group_of(session, 3)
+    member = make_member(session, group)
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, member.user.email)
+    return group, rnd, member, client
+
+
 def test_an_order_submission_asks_nothing_more_of_the_database_after_its_commit(
         app_ctx, session: Session) -> None:
     """The objects the view holds stay loaded after the commit (coop.extensions:
@@ -85,11 +95,7 @@ def test_an_order_submission_asks_nothing_more_of_the_database_after_its_commit(
     from coop.extensions import db
     from tests.conftest import csrf_token
 
-    group, _treasurer, _memberships, rnd = _group_of(session, 3)
-    member = make_member(session, group)
-    session.commit()
-    client = app_ctx.test_client()
-    login(client, member.user.email)
+    group, rnd, _member, client = _a_member_signed_in(app_ctx, session)
     url = f"/groups/{group.id}/rounds/{rnd.id}/order"
     form = {f"quantity_{item.id}": "2" for item in rnd.items}
     form["csrf_token"] = csrf_token(client, url)
@@ -142,11 +148,7 @@ def test_signing_in_on_a_group_page_is_one_query_with_the_group_and_her_membersh
     effect on the very next page."""
     from sqlalchemy import update
 
-    group, _treasurer, _memberships, rnd = _group_of(session, 3)
-    member = make_member(session, group)
-    session.commit()
-    client = app_ctx.test_client()
-    login(client, member.user.email)
+    group, rnd, member, client = _a_member_signed_in(app_ctx, session)
     url = f"/groups/{group.id}/rounds/{rnd.id}/share"
     assert client.get(url).status_code == 200
     status, seen = _statements(client, url)
