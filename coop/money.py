@@ -226,7 +226,7 @@ def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
         if total:
             raise ValueError("cannot split a non-zero total over nobody")
         return []
-    if any(w < 0 for w in weights):
+    if min(weights) < 0:
         raise ValueError("weights must not be negative")
     if total < 0:
         return [-part for part in largest_remainder(-total, weights)]
@@ -234,14 +234,15 @@ def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     if weight_sum == 0:
         weights = [1] * n
         weight_sum = n
-    parts = []
-    remainders = []
-    for i, w in enumerate(weights):
-        q, r = divmod(total * w, weight_sum)
-        parts.append(q)
-        remainders.append((-r, i))
+    # the split engine's inner loop (coop.orders.live runs it over every member
+    # after each order): comprehensions, and the indexes sorted by remainder
+    # rather than (remainder, index) tuples built and compared
+    exact = [total * w for w in weights]
+    parts = [e // weight_sum for e in exact]
     left = total - sum(parts)
     if left:
-        for _, i in sorted(remainders)[:left]:
+        remainders = [e % weight_sum for e in exact]
+        # a stable sort, also in reverse: among equal remainders the earliest first
+        for i in sorted(range(n), key=remainders.__getitem__, reverse=True)[:left]:
             parts[i] += 1
     return parts

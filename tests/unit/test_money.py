@@ -127,6 +127,42 @@ def test_each_part_is_within_one_of_its_exact_share(total: int, weights: list[in
             assert part == 0
 
 
+def _largest_remainder_by_definition(total: int, weights: list[int]) -> list[int]:
+    """The rule as the spec words it, written plainly (the engine's version
+    is written for speed): floors of the exact shares, then one unit each to
+    the largest fractions, equal fractions to the earliest listed."""
+    if total < 0:
+        return [-part for part in _largest_remainder_by_definition(-total, weights)]
+    if not any(weights):
+        weights = [1] * len(weights)
+    weight_sum = sum(weights)
+    parts = [total * w // weight_sum for w in weights]
+    fractions = sorted(((-(total * w % weight_sum), i) for i, w in enumerate(weights)))
+    for _, i in fractions[:total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+@given(
+    total=st.integers(min_value=-(10**12), max_value=10**12),
+    # few distinct weights and small totals too, so that equal fractions are common
+    weights=st.one_of(
+        st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=60),
+        st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=60)),
+)
+def test_largest_remainder_is_the_rule_as_written(total: int, weights: list[int]) -> None:
+    assert money.largest_remainder(total, weights) == \
+        _largest_remainder_by_definition(total, weights)
+
+
+def test_largest_remainder_over_a_thousand_members_is_the_rule_as_written() -> None:
+    # the size the live split runs it at; ties among members of equal weight
+    weights = [(m * 7919) % 53 for m in range(1000)]
+    for total in (1, 999, 1000, 18_000_00, 123_457, 10**12 + 1):
+        assert money.largest_remainder(total, weights) == \
+            _largest_remainder_by_definition(total, weights)
+
+
 @given(st.integers(min_value=0, max_value=10**13), st.sampled_from(["KGS", "TJS", "USD"]))
 def test_parse_of_to_string_round_trips(minor: int, currency: str) -> None:
     assert money.parse_amount(money.to_string(minor, currency), currency) == minor
