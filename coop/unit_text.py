@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -195,7 +196,10 @@ class UnitWords:
         return (_PER[found](self.t) % {"price": ""}).strip()
 
 
+@lru_cache(maxsize=16384)
 def format_price(micro: int, currency: str, locale: str) -> str:
+    """'38,00\u00a0сом': a unit price in millionths (a bill prints the same few
+    prices on many lines, and Babel's formatting is the slow part of a bill)."""
     digits = money.minor_digits(currency)
     pattern = "#,##0" + ("." + "0" * digits + "#" * (6 - digits) if digits else ".######")
     value = format_decimal(Decimal(micro) / PRICE_SCALE, format=pattern, locale=locale)

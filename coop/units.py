@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 OTHER = "other"
 MAX_OTHER = 32
@@ -65,8 +66,10 @@ def _key(text: str) -> str:
     return key.rstrip(".").strip()
 
 
+@lru_cache(maxsize=4096)
 def code_for(text: str) -> str | None:
-    """The code of the unit this text names, in any of the four languages, or None."""
+    """The code of the unit this text names, in any of the four languages, or None
+    (a bill or a PDF asks it of the same few units hundreds of times)."""
     return _BY_ALIAS.get(_key(text))
 
 
