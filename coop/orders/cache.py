@@ -252,25 +252,32 @@ class _LiveRound:
         return {line[0] for _, lines in path for line in lines} - present
 
     def advance(self, path: Path, names: dict[int, str]) -> bool:
-        """Apply the order changes of `path`, oldest first (`names`: of the
-        members who join). False if one cannot be applied line by line (a
-        product not in the round, a quantity finer than the split's unit, a
-        scenario the split refuses): then this is no longer the round's split,
-        and the caller drops it."""
+        """Apply the order changes of `path` (`names`: of the members who
+        join) and keep the split of its last token. A line is a member's whole
+        ask of a product, so the changes are applied together, each line as
+        its last change left it: the rules over the members run once, however
+        many orders came in since this process last looked (the tokens in
+        between get no split of their own: only a page of another thread that
+        read one of them meets that, and splits the round anew). False if a
+        line cannot be applied line by line (a product not in the round, a
+        quantity finer than the split's unit, a scenario the split refuses):
+        then this is no longer the round's split, and the caller drops it."""
         known = {str(membership_id): name for membership_id, name in names.items()}
-        for token, lines in path:
-            change = []
-            for membership_id, item_id, quantity, tolerance in lines:
+        lines: dict[tuple[str, int], tuple[int, int]] = {}
+        for _, changed in path:
+            for membership_id, item_id, quantity, tolerance in changed:
                 product = self.items.get(item_id)
                 if product is None or quantity % self.unit or tolerance % self.unit:
                     return False
-                change.append((str(membership_id), product, quantity // self.unit,
-                               tolerance // self.unit))
-            try:
-                outcome = self.live.change_asks(change, known, int)
-            except (split.ScenarioError, KeyError):
-                return False
-            self._keep(token, outcome)
+                lines[str(membership_id), product] = (quantity // self.unit,
+                                                      tolerance // self.unit)
+        try:
+            outcome = self.live.change_asks(
+                [(member, product, *ask) for (member, product), ask in lines.items()],
+                known, int)
+        except (split.ScenarioError, KeyError):
+            return False
+        self._keep(path[-1][0], outcome)
         return True
 
 

@@ -212,6 +212,45 @@ def test_a_member_who_takes_away_her_last_line_leaves_the_split(
     assert full == []
 
 
+def test_orders_since_the_last_page_are_applied_together(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five orders between two pages (one member changes a line twice, one
+    joins and one takes her last line away): the next page runs the rules
+    over the members once, not five times, without splitting anew, and every
+    figure is a full split's."""
+    from coop.orders.live import LiveSplit
+
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    full = _full_splits(monkeypatch)
+    runs: list[int] = []
+    real = LiveSplit.change_asks
+
+    def counted(self: LiveSplit, lines: Any, names: Any, order: Any) -> Any:
+        lines = list(lines)
+        runs.append(len(lines))
+        return real(self, lines, names, order)
+
+    monkeypatch.setattr(LiveSplit, "change_asks", counted)
+    for member, lines in ((w.aigul, {w.seed.id: (31000, 5000)}),
+                          (w.more[0], {w.npk.id: (5000, 0)}),
+                          (w.aigul, {w.seed.id: (12000, 0)}),
+                          (w.nurila, {w.seed.id: (0, 0), w.fabric.id: (0, 0), w.npk.id: (0, 0)}),
+                          (w.more[1], {w.fabric.id: (3000, 1000)})):
+        orders.save_order(session, w.rnd, member, lines, w.treasurer.user, as_treasurer=True)
+        session.commit()
+    summary = split_cache.round_summary(session, w.rnd)
+    assert runs == [6]  # one run, with each line as its last order left it
+    assert full == []
+    assert [row.membership_id for row in summary.members] == [w.aigul.id, *(m.id for m in w.more)]
+    monkeypatch.setattr(LiveSplit, "change_asks", real)
+    _same_as_full_split(session, w)
+    aigul = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert aigul is not None
+    assert [line.quantity for line in aigul.lines if line.product == w.seed.product.name] \
+        == [120]
+
+
 def test_only_the_last_order_changes_are_kept(
         app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     from coop.orders import changes
