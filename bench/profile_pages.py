@@ -2,11 +2,14 @@
 
 Seeds the HTTP bench's round (1,000 members x 50 products) in a fresh
 PostgreSQL database (dropped at the end), signs in through the app's test
-client and requests each page many times under cProfile, then prints per
-page: the mean time per request, the SQL statements per request (and how
-many were BEGIN/ROLLBACK/COMMIT or the pool's ping) and the functions with
-the most time of their own. PAGE is any of floor, share, round, order
-(default: all). Same settings as bench/http.py (COOP_BENCH_PG)."""
+client and requests each page many times, then as many times again under
+cProfile, and prints per page: the mean time per request (without and with
+the profiler), the SQL statements per request (and how many were
+BEGIN/ROLLBACK/COMMIT or the pool's ping) and the functions with the most
+time. PAGE is any of floor, share, round, order and busy (an order, then
+another member's share page: the view meets a round changed since its last
+view, as on a busy evening); default: all. Same settings as bench/http.py
+(COOP_BENCH_PG)."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from bench._http_bench import PG_BASE, create_database, drop_database  # noqa: E402
 
-REQUESTS = {"floor": 400, "share": 200, "round": 100, "order": 100}
+REQUESTS = {"floor": 400, "share": 200, "round": 100, "order": 100, "busy": 60}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -79,6 +82,7 @@ def run(url: str, pages: list[str], top: int) -> None:
         return client
 
     member = signed_in(seeded.member_logins[0])
+    other = signed_in(seeded.member_logins[1])
     treasurer = signed_in(seeded.treasurer_login)
     round_path = f"/groups/{seeded.group_id}/rounds/{seeded.round_id}"
     token = _CSRF.search(member.get(f"{round_path}/order").text).group(1)  # type: ignore[union-attr]
@@ -97,6 +101,8 @@ def run(url: str, pages: list[str], top: int) -> None:
         "share": lambda: member.get(f"{round_path}/share"),
         "round": lambda: treasurer.get(round_path),
         "order": lambda: member.post(f"{round_path}/order", data=order_form()),
+        "busy": lambda: (member.post(f"{round_path}/order", data=order_form()),
+                         other.get(f"{round_path}/share"))[1],
     }
     for name in pages:
         call = calls[name]
@@ -104,6 +110,11 @@ def run(url: str, pages: list[str], top: int) -> None:
             assert call().status_code < 400
         statements.clear()
         n = REQUESTS[name]
+        started = time.perf_counter()
+        for _ in range(n):
+            call()
+        plain = time.perf_counter() - started
+        statements.clear()
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
@@ -112,7 +123,8 @@ def run(url: str, pages: list[str], top: int) -> None:
         profiler.disable()
         elapsed = time.perf_counter() - started
         kinds = Counter(statements)
-        print(f"\n== {name}: {elapsed / n * 1000:.2f} ms per request (under cProfile), "
+        print(f"\n== {name}: {plain / n * 1000:.2f} ms per request ({elapsed / n * 1000:.2f} "
+              f"under cProfile), "
               f"{len(statements) / n:.1f} statements per request: "
               + ", ".join(f"{k} {v / n:.1f}" for k, v in kinds.most_common()))
         out = io.StringIO()
