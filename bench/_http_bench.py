@@ -353,7 +353,7 @@ def mixed_warm_up_seconds(split_seconds: float) -> float:
     round anew once (the first view after start shows what that costs). The
     mixed run measures the busy evening after that: the round changing with
     every order, each worker bringing its split up to date."""
-    return WARM_UP_SECONDS + min(WORKERS * split_seconds, 40.0)
+    return float(round(WARM_UP_SECONDS + min(WORKERS * split_seconds, 40.0)))  # wrk: whole s
 
 
 def timed(label: str):  # type: ignore[no-untyped-def]
