@@ -96,13 +96,22 @@ def run(url: str, pages: list[str], top: int) -> None:
             form[f"tolerance_{item_id}"] = str(p % 4)
         return form
 
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    signed_in_cookie = member.get_cookie(cookie)
+    assert signed_in_cookie is not None
+
+    def order():  # type: ignore[no-untyped-def]
+        # the cookie as signed in, as bench/http.py's load sends it: the
+        # redirect is not followed, and its flash would pile up in the session
+        member.set_cookie(cookie, signed_in_cookie.value)
+        return member.post(f"{round_path}/order", data=order_form())
+
     calls = {
         "floor": lambda: member.get("/bench/signed-in-ok"),
         "share": lambda: member.get(f"{round_path}/share"),
         "round": lambda: treasurer.get(round_path),
-        "order": lambda: member.post(f"{round_path}/order", data=order_form()),
-        "busy": lambda: (member.post(f"{round_path}/order", data=order_form()),
-                         other.get(f"{round_path}/share"))[1],
+        "order": lambda: order(),
+        "busy": lambda: (order(), other.get(f"{round_path}/share"))[1],
     }
     for name in pages:
         call = calls[name]
