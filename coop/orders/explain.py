@@ -5,6 +5,8 @@ outcome) in the user's language; computes nothing the engine did not."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,7 +20,7 @@ from coop.orders.domain import PackFill
 from coop.unit_text import UnitWords
 
 
-@dataclass
+@dataclass(frozen=True)
 class LineView:
     product: str
     unit: str
@@ -172,6 +174,11 @@ class RoundSummary(_Words):
         self.totals = round_facts.totals
 
 
+_LINE_VIEWS: OrderedDict[tuple[str, str, int, facts.LineFacts], LineView] = OrderedDict()
+_LINE_VIEWS_KEPT = 20_000  # the least recently shown go first
+_LINE_VIEWS_LOCK = threading.Lock()
+
+
 class _ShareWords(_Words):
     """The "why" of each figure of a member's bill."""
 
@@ -197,6 +204,23 @@ class _ShareWords(_Words):
                  mine=self.basis(s, s.mine or 0), total=self.basis(s, s.total))
 
     def line(self, line: facts.LineFacts) -> LineView:
+        """The line worded; the same line in the same locale, currency and
+        quantity unit is worded once per process (after an order, every bill
+        of the round is shown anew, most of its lines as they were)."""
+        key = (self.locale, self.currency, self.qty_decimals, line)
+        with _LINE_VIEWS_LOCK:
+            found = _LINE_VIEWS.get(key)
+            if found is not None:
+                _LINE_VIEWS.move_to_end(key)
+                return found
+        view = self._line(line)
+        with _LINE_VIEWS_LOCK:
+            _LINE_VIEWS[key] = view
+            if len(_LINE_VIEWS) > _LINE_VIEWS_KEPT:
+                _LINE_VIEWS.popitem(last=False)
+        return view
+
+    def _line(self, line: facts.LineFacts) -> LineView:
         _ = self.gettext
         price = Decimal(line.unit_price).scaleb(-6)
         unit = line.unit
@@ -298,13 +322,13 @@ def share_text(member: facts.MemberFacts, currency: str, round_title: str, group
                balance: int | None) -> str:
     """Her share as a message for WhatsApp or Telegram (in the current locale):
     what she gets and pays, without the "why"."""
-    words = _Words(currency, member.qty_decimals)
+    words = _ShareWords(currency, member.qty_decimals)
     _ = words.gettext
     money = words.money
     lines = [f"{group_name}: {round_title}", member.name]
     for line in member.lines:
-        lines.append(f"• {line.product}: {words.qty_unit(line.allocated, line.unit)} — "
-                     f"{money(line.amount)}")
+        view = words.line(line)  # worded as on her bill
+        lines.append(f"• {line.product}: {view.allocated_text} — {view.amount_text}")
     charges = [(cost.name, cost.share) for cost in member.costs]
     charges += [(item.product or _("Losses"), item.share)
                 for item in member.loss_items]

@@ -194,3 +194,33 @@ def test_the_bazaar_comparison_says_what_she_saves_or_pays_more(app_ctx) -> None
     assert saved is not None and "вы экономите 228,00" in saved
     assert more is not None and "219,00" in more and "-" not in more
     assert more != saved and even not in (saved, more) and "275,00" in str(even)
+
+
+def test_a_bill_line_is_worded_once_per_locale_and_currency(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    """After an order every bill of the round is shown anew, most of its lines
+    as they were: the same line is worded once per process, and each locale
+    and currency has its own wording."""
+    import dataclasses
+
+    from flask_babel import force_locale
+
+    from coop.orders import explain, facts
+
+    line = facts.LineFacts(product="Семена томата", unit="packet", pack_size=20000, packs=2,
+                           ordered=40000, firm=38000, usable=40000, unit_price=38_500000,
+                           quantity=12000, tolerance=3000, allocated=14000, amount=53900)
+    with app_ctx.test_request_context():
+        with force_locale("ru"):
+            first = explain._ShareWords("KGS", 3).line(line)
+            again = explain._ShareWords("KGS", 3).line(dataclasses.replace(line))
+            other_price = explain._ShareWords("KGS", 3).line(
+                dataclasses.replace(line, unit_price=40_000000))
+            in_somoni = explain._ShareWords("TJS", 3).line(line)
+        with force_locale("en"):
+            in_english = explain._ShareWords("KGS", 3).line(line)
+    assert again is first  # an equal line: worded once
+    assert "38,50" in first.why and "40,00" in other_price.why
+    assert in_somoni.why != first.why
+    assert in_english.why != first.why and "38.50" in in_english.why
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.why = "changed"  # type: ignore[misc]
