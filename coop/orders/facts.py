@@ -9,7 +9,7 @@ the round. coop/orders/explain.py words them. Pure: no Flask, no database."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, fields
 
 from coop.orders import split
 
@@ -77,7 +77,13 @@ class MemberFacts:
     costs: tuple[CostFacts, ...]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        """The JSON of `asdict(self)`, made without asdict's deep copies (a
+        round of a thousand members is stored after every full split)."""
+        data = _fields_of(self)
+        data["lines"] = [_fields_of(line) for line in self.lines]
+        data["loss_items"] = [_fields_of(item) for item in self.loss_items]
+        data["costs"] = [_fields_of(cost) for cost in self.costs]
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> MemberFacts:
@@ -143,6 +149,20 @@ class RoundFacts:
                    products=tuple(ProductRow(**row) for row in data["products"]),
                    members=tuple(MemberRow(*row) for row in data["members"]),
                    totals=data["totals"])
+
+
+def _fields_of(record: object) -> dict[str, object]:
+    """A record's fields by name, its Sharing as a dict too: `asdict` one level
+    down (the other fields are numbers, text, None or tuples of numbers)."""
+    found = {name: getattr(record, name) for name in _FIELD_NAMES[type(record)]}
+    sharing = found.get("sharing")
+    if isinstance(sharing, Sharing):
+        found["sharing"] = _fields_of(sharing)
+    return found
+
+
+_FIELD_NAMES = {kind: tuple(f.name for f in fields(kind))
+                for kind in (Sharing, LineFacts, LossFacts, CostFacts, MemberFacts)}
 
 
 def _sharing(s: split.Split, member: int) -> Sharing:

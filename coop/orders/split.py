@@ -321,7 +321,7 @@ class SplitOutcome:
 
 def preview(scenario: Any) -> dict[str, Any]:
     """The contract's result JSON for a scenario JSON (both as Python objects)."""
-    with _collector_paused():
+    with collector_paused():
         return to_result(run(parse_scenario(scenario)))
 
 
@@ -331,18 +331,18 @@ def parse_scenario(data: Any, *, extensions: bool = False) -> Scenario:
     With `extensions`, a product may also carry `credit`: a supplier's credit
     note (money) that lowers its bill and therefore its loss. The contract's
     preview never takes it."""
-    with _collector_paused():
+    with collector_paused():
         return _ScenarioParser(data, extensions=extensions).parse()
 
 
 def run(scenario: Scenario) -> SplitOutcome:
     """Apply the rules of the contract to a parsed scenario."""
-    with _collector_paused():
+    with collector_paused():
         return Rules(scenario).run()
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while the engine works.
 
     A large round makes several objects per request line, and none of them in
@@ -1116,7 +1116,7 @@ def _add_shares(into: list[int], split: Split) -> None:
 
 def to_result(outcome: SplitOutcome) -> dict[str, Any]:
     """The contract's result JSON (money and quantities as strings)."""
-    with _collector_paused():
+    with collector_paused():
         return _result(outcome)
 
 

@@ -5,9 +5,11 @@ reads are those of a fresh split."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -202,6 +204,7 @@ def test_member_figures_survive_json(session: Session) -> None:
     for index in range(len(round_split.outcome.members)):
         member = facts.member_facts(round_split.outcome, index)
         assert facts.MemberFacts.from_json(member.to_json()) == member
+        assert member.to_json() == json.dumps(asdict(member), separators=(",", ":"))
     aigul = facts.member_facts(round_split.outcome, round_split.member_index[w.aigul.id])
     assert aigul.loss_items and aigul.costs and aigul.levy_percent[1] > 0
     assert Decimal(aigul.total) == Decimal(round_split.outcome.members[
