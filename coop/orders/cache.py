@@ -237,6 +237,8 @@ class _LiveRound:
         self.unit = 10 ** (3 - scenario.qty_decimals)  # thousandths per quantity unit
         self.token = token
         self.versions: OrderedDict[int, _Version] = OrderedDict()
+        # a token passed over by an advance -> the later token it was applied with
+        self.passed: OrderedDict[int, int] = OrderedDict()
         self._keep(token, outcome)
         self.lock = threading.Lock()
 
@@ -245,6 +247,12 @@ class _LiveRound:
         self.versions[token] = _Version(outcome)
         while len(self.versions) > _VERSIONS:
             self.versions.popitem(last=False)
+
+    def later(self, token: int) -> int | None:
+        """The token of the kept split that an advance applied `token`'s order
+        with (a later one); None if `token` was not passed over, or long ago."""
+        found = self.passed.get(token)
+        return found if found in self.versions else None
 
     def newcomers(self, path: Path) -> set[int]:
         """The members who order in `path` and are not in the split yet."""
@@ -256,13 +264,15 @@ class _LiveRound:
         join) and keep the split of its last token. A line is a member's whole
         ask of a product, so the changes are applied together, each line as
         its last change left it: the rules over the members run once, however
-        many orders came in since this process last looked (the tokens in
-        between get no split of their own: only a page of another thread that
-        read one of them meets that, and splits the round anew). False if a
+        many orders came in since this process last looked. The tokens in
+        between get no split of their own: a page of another thread that read
+        one of them (and no sync worker's page can) is shown the later split,
+        as a page whose round is split while orders come in is. False if a
         line cannot be applied line by line (a product not in the round, a
         quantity finer than the split's unit, a scenario the split refuses):
         then this is no longer the round's split, and the caller drops it."""
         known = {str(membership_id): name for membership_id, name in names.items()}
+        last = path[-1][0]
         lines: dict[tuple[str, int], tuple[int, int]] = {}
         for _, changed in path:
             for membership_id, item_id, quantity, tolerance in changed:
@@ -278,7 +288,11 @@ class _LiveRound:
                     known, int)
         except (split.ScenarioError, KeyError):
             return False
-        self._keep(path[-1][0], outcome)
+        self._keep(last, outcome)
+        for token, _ in path[:-1]:
+            self.passed[token] = last
+        while len(self.passed) > _CHAIN * _VERSIONS:
+            self.passed.popitem(last=False)
         return True
 
 
@@ -359,6 +373,10 @@ def _live_version(session: Session, rnd: Round) -> _Version | None:
         found = entry.versions.get(token)
         if found is not None:
             return found
+        later = entry.later(token)
+        if later is not None:  # its order was applied together with later ones
+            set_committed_value(rnd, "change_token", later)  # its fragments are the later's
+            return entry.versions[later]
         path = _order_path(session, rnd.id, entry.token, token)
         if path is None:  # another change, or this page reads an older token
             return None

@@ -20,7 +20,7 @@ from coop.orders.domain import PackFill
 from coop.unit_text import UnitWords
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineView:
     product: str
     unit: str
@@ -175,7 +175,9 @@ class RoundSummary(_Words):
 
 
 _LINE_VIEWS: OrderedDict[tuple[str, str, int, facts.LineFacts], LineView] = OrderedDict()
-_LINE_VIEWS_KEPT = 20_000  # the least recently shown go first
+# the least recently shown go first: the bills of the members viewing them on
+# a busy evening (a hundred bills of fifty lines), not a whole round's
+_LINE_VIEWS_KEPT = 5_000
 _LINE_VIEWS_LOCK = threading.Lock()
 
 

@@ -216,11 +216,13 @@ def test_a_bill_line_is_worded_once_per_locale_and_currency(app_ctx) -> None:  #
             other_price = explain._ShareWords("KGS", 3).line(
                 dataclasses.replace(line, unit_price=40_000000))
             in_somoni = explain._ShareWords("TJS", 3).line(line)
+            in_hundredths = explain._ShareWords("KGS", 2).line(line)  # 120,00 not 12
         with force_locale("en"):
             in_english = explain._ShareWords("KGS", 3).line(line)
     assert again is first  # an equal line: worded once
     assert "38,50" in first.why and "40,00" in other_price.why
     assert in_somoni.why != first.why
+    assert in_hundredths.quantity != first.quantity
     assert in_english.why != first.why and "38.50" in in_english.why
     with pytest.raises(dataclasses.FrozenInstanceError):
         first.why = "changed"  # type: ignore[misc]

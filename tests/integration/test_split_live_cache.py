@@ -153,6 +153,35 @@ def test_a_page_reading_the_token_before_an_order_keeps_its_figures(
     assert split_cache.round_summary(session, stale) == old
 
 
+def test_a_page_reading_a_token_passed_over_is_shown_the_later_split(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two orders, then a page: both are applied together, and the first
+    order's token has no split of its own. A page of another thread that read
+    that token (as under gunicorn --threads) is shown the later split, with
+    the later token (its fragments are the later split's), not a round split
+    anew; as a page whose round is split while orders come in is."""
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    full = _full_splits(monkeypatch)
+    orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (31000, 5000)}, w.treasurer.user,
+                      as_treasurer=True)
+    session.commit()
+    first = session.scalar(select(Round.change_token).where(Round.id == w.rnd.id))
+    orders.save_order(session, w.rnd, w.nurila, {w.npk.id: (7000, 0)}, w.treasurer.user,
+                      as_treasurer=True)
+    session.commit()
+    later = split_cache.round_summary(session, w.rnd)
+    assert w.rnd.change_token != first
+    stale = session.get(Round, w.rnd.id)
+    session.expunge(stale)
+    set_committed_value(stale, "change_token", first)
+    assert split_cache.round_summary(session, stale) == later
+    assert stale.change_token == w.rnd.change_token
+    assert split_cache.member_share(session, stale, w.aigul.id) == \
+        split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert full == []
+
+
 def _token_before(session: Session, rnd: Round) -> int:
     return session.scalars(select(SplitChange.previous_token).where(
         SplitChange.round_id == rnd.id).order_by(SplitChange.id.desc())).first()
