@@ -570,12 +570,17 @@ class RoundSplit:
     """The engine's result for a round, with what the pages need around it."""
 
     scenario: dict[str, Any]
-    result: dict[str, Any]
     outcome: split.SplitOutcome
     items: dict[str, RoundItem]  # scenario product id -> round item
     member_index: dict[int, int] = field(default_factory=dict)  # membership id -> index
     session: Session | None = field(default=None, repr=False)
     lines_token: int | None = None  # the round's change token the lines were read at
+
+    @cached_property
+    def result(self) -> dict[str, Any]:
+        """The contract's result JSON (made when first asked for: the split
+        cache reads the outcome, and a large round's JSON takes a while)."""
+        return split.to_result(self.outcome)
 
     @cached_property
     def members(self) -> dict[str, Membership]:
@@ -709,10 +714,9 @@ def compute_split(session: Session, rnd: Round, *,
         outcome = split.run(split.parse_scenario(scenario, extensions=True))
     except split.ScenarioError as exc:
         raise DomainError(_l("The round cannot be split: %(why)s", why=str(exc))) from exc
-    result = split.to_result(outcome)
     items = {str(item.id): item for item in rnd.items}
-    index = {int(m["id"]): i for i, m in enumerate(result["members"])}
-    return RoundSplit(scenario=scenario, result=result, outcome=outcome, items=items,
+    index = {int(m.id): i for i, m in enumerate(outcome.members)}
+    return RoundSplit(scenario=scenario, outcome=outcome, items=items,
                       member_index=index, session=session, lines_token=lines_token)
 
 
