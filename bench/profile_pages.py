@@ -6,10 +6,12 @@ client and requests each page many times, then as many times again under
 cProfile, and prints per page: the mean time per request (without and with
 the profiler), the SQL statements per request (and how many were
 BEGIN/ROLLBACK/COMMIT or the pool's ping) and the functions with the most
-time. PAGE is any of floor, share, round, order and busy (an order, then
+time. PAGE is any of floor, share, round, order, busy (an order, then
 another member's share page: the view meets a round changed since its last
-view, as on a busy evening); default: all. Same settings as bench/http.py
-(COOP_BENCH_PG)."""
+view, as on a busy evening) and the yardsticks raw-share and raw-order
+(bench/raw_app.py: the share page's reads and an order's writes by hand in
+raw SQL, whose statements are not counted); default: all. Same settings as
+bench/http.py (COOP_BENCH_PG)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from bench._http_bench import PG_BASE, create_database, drop_database  # noqa: E402
 
-REQUESTS = {"floor": 400, "share": 200, "round": 100, "order": 100, "busy": 60}
+REQUESTS = {"raw-share": 400, "floor": 400, "share": 200, "round": 100, "raw-order": 100,
+            "order": 100, "busy": 60}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -106,7 +109,18 @@ def run(url: str, pages: list[str], top: int) -> None:
         member.set_cookie(cookie, signed_in_cookie.value)
         return member.post(f"{round_path}/order", data=order_form())
 
+    # bench/http.py's yardsticks, in this process: the same reads and writes by
+    # hand in raw SQL (bench/raw_app.py), with the member's session cookie
+    from bench.raw_app import create_app as create_raw_app
+
+    raw = create_raw_app({"SECRET_KEY": app.config["SECRET_KEY"], "DSN": url,
+                          "PAGE_BYTES": len(member.get(f"{round_path}/share").data)}
+                         ).test_client()
+    raw.set_cookie(cookie, signed_in_cookie.value)
+
     calls = {
+        "raw-share": lambda: raw.get(f"{round_path}/share"),
+        "raw-order": lambda: raw.post(f"{round_path}/order", data=order_form()),
         "floor": lambda: member.get("/bench/signed-in-ok"),
         "share": lambda: member.get(f"{round_path}/share"),
         "round": lambda: treasurer.get(round_path),
