@@ -38,7 +38,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -87,21 +87,22 @@ class Store(Protocol):
 
 
 class _Recent(Generic[T]):
-    """At most `limit` entries; the least recently used goes first."""
+    """At most `limit` entries; the least recently used goes first (also the
+    worded bill lines of coop/orders/explain.py)."""
 
     def __init__(self, limit: int) -> None:
-        self._entries: OrderedDict[str, T] = OrderedDict()
+        self._entries: OrderedDict[Hashable, T] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> T | None:
+    def get(self, key: Hashable) -> T | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: str, value: T) -> None:
+    def put(self, key: Hashable, value: T) -> None:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)

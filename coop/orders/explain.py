@@ -5,8 +5,6 @@ outcome) in the user's language; computes nothing the engine did not."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,6 +14,7 @@ from flask_babel import get_translations
 from coop import money, unit_text
 from coop.i18n import current_locale, fmt_price, fmt_qty
 from coop.orders import facts
+from coop.orders.cache import _Recent
 from coop.orders.domain import PackFill
 from coop.unit_text import UnitWords
 
@@ -174,11 +173,9 @@ class RoundSummary(_Words):
         self.totals = round_facts.totals
 
 
-_LINE_VIEWS: OrderedDict[tuple[str, str, int, facts.LineFacts], LineView] = OrderedDict()
 # the least recently shown go first: the bills of the members viewing them on
 # a busy evening (a hundred bills of fifty lines), not a whole round's
-_LINE_VIEWS_KEPT = 5_000
-_LINE_VIEWS_LOCK = threading.Lock()
+_LINE_VIEWS: _Recent[LineView] = _Recent(5_000)
 
 
 class _ShareWords(_Words):
@@ -210,17 +207,11 @@ class _ShareWords(_Words):
         quantity unit is worded once per process (after an order, every bill
         of the round is shown anew, most of its lines as they were)."""
         key = (self.locale, self.currency, self.qty_decimals, line)
-        with _LINE_VIEWS_LOCK:
-            found = _LINE_VIEWS.get(key)
-            if found is not None:
-                _LINE_VIEWS.move_to_end(key)
-                return found
-        view = self._line(line)
-        with _LINE_VIEWS_LOCK:
-            _LINE_VIEWS[key] = view
-            if len(_LINE_VIEWS) > _LINE_VIEWS_KEPT:
-                _LINE_VIEWS.popitem(last=False)
-        return view
+        found = _LINE_VIEWS.get(key)
+        if found is None:
+            found = self._line(line)
+            _LINE_VIEWS.put(key, found)
+        return found
 
     def _line(self, line: facts.LineFacts) -> LineView:
         _ = self.gettext
