@@ -27,6 +27,13 @@ round anew (a member's first order brings her into the split, her last line
 taken away takes her out). Anything else that changed the round (a price, a
 cost, the award, a name) breaks that chain, and the round is split anew.
 
+With Redis, the process that splits an open round anew also keeps that live
+split there (pickled, signed with the app's secret key, under a fingerprint of
+the split's code), so that the other processes take it and bring it up to date
+from the same chain of order changes instead of each splitting the round anew:
+after a change other than an order, one process splits the round, the others
+wait for it once, and then all of them go on line by line (`_shared_version`).
+
 With SPLIT_CACHE_CHECK set (the test suite sets it), every figure and every
 fragment read from the cache is compared with a fresh computation: a change
 that forgot to renew the token, or a fragment whose key misses something it
@@ -34,12 +41,16 @@ depends on, fails the test that met it."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import pickle
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 from typing import Generic, Protocol, TypeVar
 
 from flask import Flask, current_app, g
@@ -52,6 +63,7 @@ from coop.i18n import current_locale
 from coop.orders import (
     changes,  # noqa: F401  (the tracking that renews the keys)
     facts,
+    live,
     split,
 )
 from coop.orders.live import LiveSplit
@@ -66,6 +78,10 @@ T = TypeVar("T")
 LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
 _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not keep
+_UNUSABLE = "coop_split_unusable"  # app: round id -> shared live token found of no use
+# the code a shared live split was pickled by: another version's is not taken
+LIVE_FINGERPRINT = hashlib.sha256(b"".join(
+    FilePath(module.__file__).read_bytes() for module in (split, live))).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,8 @@ class Computed:
 
 
 class Store(Protocol):
+    shared: bool
+
     def summary(self, key: str) -> facts.RoundFacts | None: ...
     def member(self, key: str, membership_id: int) -> tuple[bool, facts.MemberFacts | None]: ...
     def put(self, key: str, computed: Computed) -> None: ...
@@ -84,6 +102,9 @@ class Store(Protocol):
     def done_computing(self, key: str) -> None: ...
     def text(self, key: str) -> str | None: ...
     def put_text(self, key: str, text: str) -> None: ...
+    def live_token(self, round_id: int) -> int | None: ...
+    def live(self, round_id: int) -> bytes | None: ...
+    def put_live(self, round_id: int, token: int, blob: bytes) -> None: ...
 
 
 class _Recent(Generic[T]):
@@ -119,6 +140,8 @@ class _Recent(Generic[T]):
 class MemoryStore:
     """The last rounds computed and pages' fragments made, in this process."""
 
+    shared = False  # its processes' live splits are their own
+
     def __init__(self, rounds: int = 32, texts: int = 2000) -> None:
         self._rounds: _Recent[Computed] = _Recent(rounds)
         self._texts: _Recent[str] = _Recent(texts)
@@ -149,10 +172,22 @@ class MemoryStore:
     def put_text(self, key: str, text: str) -> None:
         self._texts.put(key, text)
 
+    # one process: its live splits are its own (_live_rounds), none to share
+    def live_token(self, round_id: int) -> int | None:
+        return None
+
+    def live(self, round_id: int) -> bytes | None:
+        return None
+
+    def put_live(self, round_id: int, token: int, blob: bytes) -> None:
+        pass
+
 
 class RedisStore:
     """Shared by every process: `<key>:ok` is written last, so its presence
     says that the summary and every member's bill are there."""
+
+    shared = True  # a live split is shared with the other processes
 
     def __init__(self, url: str, prefix: str = "coop:split:") -> None:
         import redis
@@ -199,6 +234,25 @@ class RedisStore:
     def put_text(self, key: str, text: str) -> None:
         self._redis.set(self._prefix + key, text.encode(), ex=LIFETIME_SECONDS)
 
+    def _live_key(self, round_id: int) -> str:
+        return f"{self._prefix}live:{LIVE_FINGERPRINT}:{round_id}"
+
+    def live_token(self, round_id: int) -> int | None:
+        """The change token of the round's last shared live split (a few bytes:
+        asked before the split itself, which is near a megabyte)."""
+        found = self._redis.get(self._live_key(round_id) + ":token")
+        return int(found) if found is not None else None
+
+    def live(self, round_id: int) -> bytes | None:
+        return self._redis.get(self._live_key(round_id))
+
+    def put_live(self, round_id: int, token: int, blob: bytes) -> None:
+        key = self._live_key(round_id)
+        pipe = self._redis.pipeline(transaction=True)  # the two keys agree
+        pipe.set(key, blob, ex=LIFETIME_SECONDS)
+        pipe.set(key + ":token", str(token).encode(), ex=LIFETIME_SECONDS)
+        pipe.execute()
+
 
 @dataclass
 class _Version:
@@ -231,9 +285,10 @@ Path = list[tuple[int, list[list[int]]]]  # (token, [[membership, item, quantity
 class _LiveRound:
     """An open round's split in this process, brought up to date line by line."""
 
-    def __init__(self, token: int, outcome: split.SplitOutcome) -> None:
+    def __init__(self, token: int, outcome: split.SplitOutcome,
+                 live_split: LiveSplit | None = None) -> None:
         scenario = outcome.scenario
-        self.live = LiveSplit(scenario, outcome)
+        self.live = live_split if live_split is not None else LiveSplit(scenario, outcome)
         self.items = {int(p.id): i for i, p in enumerate(scenario.products)}
         self.unit = 10 ** (3 - scenario.qty_decimals)  # thousandths per quantity unit
         self.token = token
@@ -328,7 +383,9 @@ def compute(session: Session, rnd: Round, *, keep_live: bool = True) -> Computed
     token = _token_read(session, rnd, since, round_split.lines_token)
     with split.collector_paused():  # a thousand bills' records: no cycles among them
         if keep_live and token is not None and rnd.state == "open":
-            _live_rounds().put(str(rnd.id), _LiveRound(token, outcome))
+            entry = _LiveRound(token, outcome)
+            _live_rounds().put(str(rnd.id), entry)
+            _share(rnd.id, token, entry.live)
         return Computed(summary=facts.round_facts(outcome),
                         members={int(m.id): facts.member_facts(outcome, m.index)
                                  for m in outcome.members}, token=token)
@@ -362,36 +419,110 @@ def _live_rounds() -> _Recent[_LiveRound]:
 
 def _live_version(session: Session, rnd: Round) -> _Version | None:
     """The open round's split at its token from this process's live split,
-    brought up to date if need be; None if there is none to bring."""
+    brought up to date if need be, else from the one another process shared;
+    None if there is none to bring."""
     if rnd.state != "open":
         return None
-    rounds = _live_rounds()
-    entry = rounds.get(str(rnd.id))
-    if entry is None:
-        return None
-    token = rnd.change_token
-    with entry.lock:
-        found = entry.versions.get(token)
-        if found is not None:
-            return found
-        later = entry.later(token)
-        if later is not None:  # its order was applied together with later ones
-            set_committed_value(rnd, "change_token", later)  # its fragments are the later's
-            return entry.versions[later]
-        path = _order_path(session, rnd.id, entry.token, token)
-        if path is None:  # another change, or this page reads an older token
-            return None
-        newcomers = entry.newcomers(path)
-        if newcomers:
-            from coop.orders.services import member_names
+    entry = _live_rounds().get(str(rnd.id))
+    if entry is not None:
+        with entry.lock:
+            version = _brought_up(session, rnd, entry)
+        if version is not None:
+            return version
+    return _shared_version(session, rnd, have=entry.token if entry is not None else None)
 
-            names = member_names(session, newcomers)
-        else:
-            names = {}
-        if not entry.advance(path, names):
-            rounds.drop(str(rnd.id), entry)
-            return None
-        return entry.versions.get(token)
+
+def _brought_up(session: Session, rnd: Round, entry: _LiveRound) -> _Version | None:
+    """`entry`'s split at the page's token (holding `entry.lock`); None if it
+    cannot be brought there."""
+    token = rnd.change_token
+    found = entry.versions.get(token)
+    if found is not None:
+        return found
+    later = entry.later(token)
+    if later is not None:  # its order was applied together with later ones
+        set_committed_value(rnd, "change_token", later)  # its fragments are the later's
+        return entry.versions[later]
+    path = _order_path(session, rnd.id, entry.token, token)
+    if path is None:  # another change, or this page reads an older token
+        return None
+    if not _advanced(session, entry, path):
+        _live_rounds().drop(str(rnd.id), entry)
+        return None
+    return entry.versions.get(token)
+
+
+def _advanced(session: Session, entry: _LiveRound, path: Path) -> bool:
+    newcomers = entry.newcomers(path)
+    if newcomers:
+        from coop.orders.services import member_names
+
+        names = member_names(session, newcomers)
+    else:
+        names = {}
+    return entry.advance(path, names)
+
+
+def _share(round_id: int, token: int, live_split: LiveSplit) -> None:
+    """Keep the round's live split at `token` where the other processes find it."""
+    store = _store()
+    if store.shared:
+        pickled = pickle.dumps(live_split, protocol=pickle.HIGHEST_PROTOCOL)
+        store.put_live(round_id, token,
+                       b"%d:" % token + _signature(token, pickled) + pickled)
+
+
+def _signature(token: int, pickled: bytes) -> bytes:
+    secret = current_app.config["SECRET_KEY"]
+    key = hmac.digest(secret.encode() if isinstance(secret, str) else secret,
+                      b"coop.orders.cache: a shared live split", "sha256")
+    return hmac.digest(key, b"%d:" % token + pickled, "sha256")
+
+
+def _unpacked(blob: bytes | None, token: int) -> LiveSplit | None:
+    """The live split in `blob` if it is that of `token` and signed with this
+    app's key (nothing else is unpickled); None if not."""
+    if blob is None:
+        return None
+    head, _, rest = blob.partition(b":")
+    if head != b"%d" % token:  # shared anew meanwhile
+        return None
+    signature, pickled = rest[:32], rest[32:]
+    if not hmac.compare_digest(signature, _signature(token, pickled)):
+        current_app.logger.warning("a shared live split with a wrong signature was ignored")
+        return None
+    with split.collector_paused():
+        found = pickle.loads(pickled)  # signed by this app: checked above
+    return found if isinstance(found, LiveSplit) else None
+
+
+def _shared_version(session: Session, rnd: Round, have: int | None) -> _Version | None:
+    """The open round's split at its token from the live split another process
+    shared (with Redis), brought up to date line by line; None if there is
+    none, or none this page's token is reached from by orders alone, or it is
+    the one this process holds (`have`). A page that read a token before the
+    shared split's, with only orders between, is shown the shared one, as a
+    page whose round is split while orders come in is."""
+    store = _store()
+    if not store.shared:
+        return None
+    token = store.live_token(rnd.id)
+    if token is None or token == have:
+        return None
+    page = rnd.change_token
+    path = [] if token == page else _order_path(session, rnd.id, token, page)
+    if path is None and _order_path(session, rnd.id, page, token) is None:
+        return None  # something other than an order changed the round between them
+    live_split = _unpacked(store.live(rnd.id), token)
+    if live_split is None:
+        return None
+    entry = _LiveRound(token, live_split.outcome, live_split)
+    if path and not _advanced(session, entry, path):
+        return None
+    _live_rounds().put(str(rnd.id), entry)
+    if path is None:
+        set_committed_value(rnd, "change_token", token)  # its fragments are the shared's
+    return entry.versions[entry.token]
 
 
 def _order_path(session: Session, round_id: int, since: int, until: int) -> Path | None:
@@ -413,9 +544,11 @@ def _order_path(session: Session, round_id: int, since: int, until: int) -> Path
     return path
 
 
-def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
+def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     """Compute and keep the round's figures; None if another process was
-    computing them and has kept them meanwhile (read them from the store)."""
+    computing them and has kept them meanwhile (read them from the store), or
+    the live split it shared, brought up to date, if it kept them under
+    another token (orders came in meanwhile)."""
     store = _store()
     if not store.computing(key):
         deadline = time.monotonic() + _LOCK_SECONDS
@@ -424,8 +557,16 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | None:
             if store.ready(key):
                 return None
             # done, but kept under another token (orders came in meanwhile) or
-            # under none: this process computes its own
+            # under none: the split it shared, else this process computes its own
             if store.computing(key):
+                try:
+                    version = _live_version(session, rnd)
+                except BaseException:
+                    store.done_computing(key)
+                    raise
+                if version is not None:
+                    store.done_computing(key)
+                    return version
                 break
     try:
         return _computed(session, rnd)
@@ -449,39 +590,43 @@ def _computed(session: Session, rnd: Round) -> Computed:
 def round_summary(session: Session, rnd: Round) -> facts.RoundFacts:
     """The round's products, totals and one row per member, as the split has them."""
     version = _live_version(session, rnd)
-    if version is not None:
-        live = version.round_facts()
-        _check(session, rnd, lambda c: c.summary == live, live=True)
-        return live
-    key = _key(rnd)
-    found = _store().summary(key)
-    if found is not None:
-        _check(session, rnd, lambda c: c.summary == found)
-        return found
-    computed = _fill(session, rnd, key)
-    found = computed.summary if computed else _store().summary(key)
-    return found if found is not None else _computed(session, rnd).summary
+    if version is None:
+        key = _key(rnd)
+        found = _store().summary(key)
+        if found is not None:
+            _check(session, rnd, lambda c: c.summary == found)
+            return found
+        figures = _fill(session, rnd, key)
+        if not isinstance(figures, _Version):
+            found = figures.summary if figures else _store().summary(key)
+            return found if found is not None else _computed(session, rnd).summary
+        version = figures
+    live = version.round_facts()
+    _check(session, rnd, lambda c: c.summary == live, live=True)
+    return live
 
 
 def member_share(session: Session, rnd: Round, membership_id: int
                  ) -> facts.MemberFacts | None:
     """Her bill in the round's split; None if she has nothing in it."""
     version = _live_version(session, rnd)
-    if version is not None:
-        live = version.member_facts(membership_id)
-        _check(session, rnd, lambda c: c.members.get(membership_id) == live, live=True)
-        return live
-    key = _key(rnd)
-    hit, found = _store().member(key, membership_id)
-    if hit:
-        _check(session, rnd, lambda c: c.members.get(membership_id) == found)
-        return found
-    computed = _fill(session, rnd, key)
-    if computed is None:
+    if version is None:
+        key = _key(rnd)
         hit, found = _store().member(key, membership_id)
-        if not hit:  # gone again already (evicted): compute it here
-            computed = _computed(session, rnd)
-    return computed.members.get(membership_id) if computed else found
+        if hit:
+            _check(session, rnd, lambda c: c.members.get(membership_id) == found)
+            return found
+        figures = _fill(session, rnd, key)
+        if not isinstance(figures, _Version):
+            if figures is None:
+                hit, found = _store().member(key, membership_id)
+                if not hit:  # gone again already (evicted): compute it here
+                    figures = _computed(session, rnd)
+            return figures.members.get(membership_id) if figures else found
+        version = figures
+    live = version.member_facts(membership_id)
+    _check(session, rnd, lambda c: c.members.get(membership_id) == live, live=True)
+    return live
 
 
 def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:

@@ -6,6 +6,7 @@ reads are those of a fresh split."""
 from __future__ import annotations
 
 import json
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coop.orders import cache as split_cache
 from coop.orders import facts
@@ -25,6 +27,7 @@ from coop.orders.models import Request, Round
 from coop.suppliers import services as suppliers
 from tests.factories import make_closed_round, make_member
 from tests.integration.test_scale_out import redis_url, require_redis
+from tests.integration.test_split_live_cache import _open_world
 
 REDIS_DB = 12  # flushed by these tests: no other use of it, please (test_scale_out: 14)
 
@@ -277,6 +280,186 @@ def test_a_process_waits_for_the_one_computing_the_round(
     finisher.join()
     assert found == computed.members[w.aigul.id]
     assert calls == [] and time.monotonic() - started >= 0.25  # …so this one waited
+
+
+# -- Redis: a live split shared by processes ---------------------------------------
+
+
+def _another_process() -> None:
+    """What this process holds of live splits is forgotten, as if the next page
+    were served by another process (the Redis store is the same)."""
+    split_cache.forget_live_splits()
+
+
+def _page_splits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The full splits made for pages (not those of SPLIT_CACHE_CHECK, which
+    keeps checking every figure below against a fresh split)."""
+    calls: list[int] = []
+    real = split_cache.compute
+
+    def counted(session: Session, rnd: Round, *, keep_live: bool = True) -> Any:
+        if keep_live:
+            calls.append(rnd.id)
+        return real(session, rnd, keep_live=keep_live)
+
+    monkeypatch.setattr(split_cache, "compute", counted)
+    return calls
+
+
+def _everyone_as_a_full_split(session: Session, w: Any) -> None:
+    fresh = split_cache.compute(session, w.rnd, keep_live=False)
+    assert split_cache.round_summary(session, w.rnd) == fresh.summary
+    for member in (w.aigul, w.nurila, w.treasurer, *w.more):
+        assert split_cache.member_share(session, w.rnd, member.id) == fresh.members.get(member.id)
+
+
+def test_a_process_takes_the_live_split_another_shared_and_goes_on_line_by_line(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert app_ctx.config["SPLIT_CACHE_CHECK"]
+    w = _open_world(session)
+    full = _page_splits(monkeypatch)
+    split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert full == [w.rnd.id]
+    assert redis_store.live_token(w.rnd.id) == w.rnd.change_token
+    _another_process()
+    orders.save_order(session, w.rnd, w.more[0], {w.npk.id: (5000, 1000)}, w.treasurer.user,
+                      as_treasurer=True)  # she joins the round
+    orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (31000, 0)}, w.treasurer.user,
+                      as_treasurer=True)
+    session.commit()
+    session.expire_all()
+    _everyone_as_a_full_split(session, w)
+    assert full == [w.rnd.id]  # taken from Redis and brought up to date: not split anew
+    assert split_cache._live_rounds().get(str(w.rnd.id)) is not None
+    bill = split_cache.member_share(session, w.rnd, w.more[0].id)
+    assert bill is not None and bill.lines
+
+
+def test_a_shared_live_split_past_another_change_is_not_taken(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    full = _page_splits(monkeypatch)
+    split_cache.round_summary(session, w.rnd)
+    shared = redis_store.live_token(w.rnd.id)
+    _another_process()
+    orders.add_shared_cost(session, w.rnd, name="Погрузка", amount=30000, rule="quantity")
+    session.commit()
+    session.expire_all()
+    _everyone_as_a_full_split(session, w)
+    assert full == [w.rnd.id, w.rnd.id]  # split anew, and that split shared in its turn
+    assert redis_store.live_token(w.rnd.id) == w.rnd.change_token != shared
+
+
+def test_a_page_that_read_a_token_before_the_shared_split_is_shown_the_shared_one(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    before = w.rnd.change_token
+    orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (31000, 0)}, w.treasurer.user,
+                      as_treasurer=True)
+    session.commit()
+    session.expire_all()
+    split_cache.compute(session, w.rnd)  # another process splits the round after the order
+    shared = redis_store.live_token(w.rnd.id)
+    assert shared is not None and shared != before
+    _another_process()
+    full = _page_splits(monkeypatch)
+    set_committed_value(w.rnd, "change_token", before)  # the page read the round before it
+    bill = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert w.rnd.change_token == shared  # shown as the later split: its fragments too
+    assert bill == split_cache.compute(session, w.rnd, keep_live=False).members[w.aigul.id]
+    assert full == []
+
+
+def test_a_shared_live_split_not_signed_with_the_apps_key_is_never_unpickled(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    token = w.rnd.change_token
+    blob = redis_store.live(w.rnd.id)
+    assert blob is not None
+    head, _, rest = blob.partition(b":")
+    forged = pickle.dumps({"not": "a split"})
+    redis_store.put_live(w.rnd.id, token, head + b":" + rest[:32] + forged)
+    _another_process()
+    unpickled: list[bytes] = []
+    monkeypatch.setattr(split_cache.pickle, "loads", lambda data: unpickled.append(data))
+    full = _page_splits(monkeypatch)
+    _order_more(session, w, 31000)  # the figures kept in Redis are those of the token before
+    summary = split_cache.round_summary(session, w.rnd)
+    assert unpickled == [] and full == [w.rnd.id]  # split anew instead
+    assert summary == split_cache.compute(session, w.rnd, keep_live=False).summary
+    # that split is shared, signed; read by an app with another key: the same
+    monkeypatch.setitem(app_ctx.config, "SECRET_KEY", "another key")
+    _another_process()
+    _order_more(session, w, 32000)
+    split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert unpickled == [] and full == [w.rnd.id, w.rnd.id]
+
+
+def _order_more(session: Session, w: Any, quantity: int) -> None:
+    orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (quantity, 0)}, w.treasurer.user,
+                      as_treasurer=True)
+    session.commit()
+    session.expire_all()
+
+
+def test_a_shared_live_split_of_other_code_is_not_seen(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    assert redis_store.live_token(w.rnd.id) == w.rnd.change_token
+    monkeypatch.setattr(split_cache, "LIVE_FINGERPRINT", "0" * 16)  # a later version's process
+    assert redis_store.live_token(w.rnd.id) is None and redis_store.live(w.rnd.id) is None
+
+
+def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process was splitting the round under this page's key and kept
+    its split under a later token (an order came in meanwhile): as soon as its
+    lock is free, the page takes the live split it shared, rather than splitting
+    the round too."""
+
+    class Elsewhere(split_cache.RedisStore):
+        def __init__(self) -> None:
+            super().__init__(redis_url(REDIS_DB))
+            self.asked = 0
+            self.done = False  # the other process is still at it
+
+        def computing(self, key: str) -> bool:  # busy once, then free
+            self.asked += 1
+            return self.asked > 1 and super().computing(key)
+
+        def ready(self, key: str) -> bool:  # it has finished by the first look
+            self.done = True
+            return super().ready(key)
+
+        def live_token(self, round_id: int) -> int | None:
+            return super().live_token(round_id) if self.done else None
+
+    w = _open_world(session)
+    before = w.rnd.change_token
+    _order_more(session, w, 31000)
+    store = Elsewhere()
+    monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, store)
+    split_cache.compute(session, w.rnd)  # the other process's split, shared
+    store.done = True
+    shared = store.live_token(w.rnd.id)
+    assert shared == w.rnd.change_token != before
+    store.done = False
+    _another_process()
+    set_committed_value(w.rnd, "change_token", before)  # the page read the round before
+    full = _page_splits(monkeypatch)
+    bill = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert store.asked == 2 and full == []  # waited once, then took the shared split
+    assert w.rnd.change_token == shared
+    assert bill == split_cache.compute(session, w.rnd, keep_live=False).members[w.aigul.id]
+    assert store.computing(f"{w.rnd.id}:{before}")  # its lock was let go
 
 
 def test_the_summary_fills_packs_as_the_orders_add_up(app_ctx: Flask, session: Session) -> None:
