@@ -9,6 +9,7 @@ import json
 import pickle
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal
@@ -386,7 +387,8 @@ def test_a_shared_live_split_not_signed_with_the_apps_key_is_never_unpickled(
     redis_store.put_live(w.rnd.id, token, head + b":" + rest[:32] + forged)
     _another_process()
     unpickled: list[bytes] = []
-    monkeypatch.setattr(split_cache.pickle, "loads", lambda data: unpickled.append(data))
+    monkeypatch.setattr(split_cache._SplitUnpickler, "load",
+                        lambda self: unpickled.append(self))
     full = _page_splits(monkeypatch)
     _order_more(session, w, 31000)  # the figures kept in Redis are those of the token before
     summary = split_cache.round_summary(session, w.rnd)
@@ -405,6 +407,34 @@ def _order_more(session: Session, w: Any, quantity: int) -> None:
                       as_treasurer=True)
     session.commit()
     session.expire_all()
+
+
+MADE: list[str] = []
+
+
+def _made(what: str) -> None:
+    MADE.append(what)
+
+
+class _Payload:
+    """Pickled, it calls _made when loaded: what a forged pickle would do."""
+
+    def __reduce__(self) -> Any:
+        return _made, ("made",)
+
+
+def test_a_signed_pickle_of_anything_but_a_live_split_makes_nothing(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore) -> None:
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    token = w.rnd.change_token
+    for pickled in (pickle.dumps(_Payload()), pickle.dumps(OrderedDict())):
+        pickle.loads(pickled)  # as a plain unpickler does
+        redis_store.put_live(w.rnd.id, token,
+                             b"%d:" % token + split_cache._signature(token, pickled) + pickled)
+        assert split_cache._unpacked(redis_store.live(w.rnd.id), token) is None
+    assert MADE == ["made"]  # by the plain unpickler alone
+    MADE.clear()
 
 
 def test_a_shared_live_split_of_other_code_is_not_seen(
