@@ -9,12 +9,17 @@ accents, length) before any validator, service or the database sees it."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from babel import support
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import Length, ValidationError
 
 from coop import money
@@ -28,11 +33,46 @@ def _length_limit(unbound_field: Any) -> int | None:
     return min(limits) if limits else None
 
 
+@lru_cache(maxsize=16)
+def _wtforms_catalog(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages ("This field is required.") in the page's language,
+    as Flask-WTF gives them, but each language's catalog read from disk once
+    per process instead of once per request that builds a form."""
+
+    @staticmethod
+    def _catalog() -> support.NullTranslations | None:
+        if not has_request_context() or "babel" not in current_app.extensions:
+            return None
+        return _wtforms_catalog(str(get_locale()))
+
+    def gettext(self, string: str) -> str:
+        catalog = self._catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalog = self._catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+_WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 class Form(FlaskForm):
     """The base of every form of the app (tests/web/test_hostile_forms.py finds
     any that is not): its text fields are cleaned by construction."""
 
     class Meta:
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)  # type: ignore[misc]
+            return _WTFORMS_MESSAGES
+
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             field_class = unbound_field.field_class
             # a password is hashed, never shown nor stored as typed: left as typed
