@@ -1085,22 +1085,26 @@ class Rules:
     ) -> list[MemberOutcome]:
         """Rules 8 and 9."""
         s = self.s
+        n = len(s.members)
         levy_num, levy_den = s.levy_percent.numerator, s.levy_percent.denominator * 100
         step = s.cash_rounding
+        columns = []  # each cost's share of every member, 0 where she has none
+        for cost in costs:
+            column = [0] * n
+            for m, share in cost.split.shares.items():
+                column[m] = share
+            columns.append(column)
+        shared_rows = zip(*columns, strict=True) if columns else [()] * n
+        retail_values = [None] * n if retail is None else [self._money(r, 1) for r in retail]
         members = []
-        for m, member in enumerate(s.members):
-            goods = everyone.value[m]
-            shared = [c.split.shares.get(m, 0) for c in costs]
-            levy = half_up_div(goods * levy_num, levy_den)
-            subtotal = goods + losses[m] + sum(shared) + levy
+        for m, (member, goods, loss, shared, retail_value) in enumerate(zip(
+                s.members, everyone.value, losses, shared_rows, retail_values, strict=True)):
+            levy = half_up_div(goods * levy_num, levy_den) if levy_num else 0
+            subtotal = goods + loss + sum(shared) + levy
             total = half_up_div(subtotal, step) * step if step else subtotal
-            retail_value = None if retail is None else self._money(retail[m], 1)
             members.append(MemberOutcome(
-                index=m, id=member.id, goods=goods, losses=losses[m],
-                shared=shared, levy=levy, subtotal=subtotal, rounding=total - subtotal,
-                total=total, retail_value=retail_value,
-                savings=None if retail_value is None else retail_value - total,
-            ))
+                m, member.id, goods, loss, list(shared), levy, subtotal, total - subtotal,
+                total, retail_value, None if retail_value is None else retail_value - total))
         return members
 
 
