@@ -15,7 +15,8 @@ the others wait for its result instead of computing the same thing.
 The pages' parts that are worded and laid out from those figures alone (a
 member's bill, the round's product and member tables) are kept the same way,
 as HTML, under the same key plus what else they depend on (the language, the
-page of members): `fragment()`.
+page of members): `fragment()`. An open round's are kept in each process
+only, even with Redis: every order replaces its token.
 
 An open round's split changes with every order. Each process keeps the split
 of the last open rounds it computed (coop.orders.live.LiveSplit) and brings it
@@ -73,6 +74,8 @@ from coop.orders.models import Round, SplitChange
 
 _EXTENSION = "coop_split_cache"
 _LIVE_EXTENSION = "coop_split_live"
+_OPEN_TEXTS_EXTENSION = "coop_split_open_texts"
+OPEN_TEXTS = 1000  # open rounds' page parts a process keeps (with Redis; about 17 KB each)
 LIVE_ROUNDS = 4  # open rounds whose split a process keeps up to date
 _VERSIONS = 4  # the last splits of each, for pages that read a token just replaced
 _CHAIN = 64  # at most this many order changes are applied; more: split anew
@@ -370,6 +373,7 @@ def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     app.extensions[_EXTENSION] = RedisStore(url) if url else MemoryStore()
     app.extensions[_LIVE_EXTENSION] = _Recent[_LiveRound](LIVE_ROUNDS)
+    app.extensions[_OPEN_TEXTS_EXTENSION] = MemoryStore(rounds=0, texts=OPEN_TEXTS)
 
 
 def _store() -> Store:
@@ -666,6 +670,11 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
         return Markup(render())
     key = f"{_key(rnd)}:f:{name}:{current_locale()}"
     store = _store()
+    if rnd.state == "open" and store.shared:
+        # every order replaces an open round's token, so that its pages' parts
+        # are worth keeping only a moment: in this process, never in Redis
+        # (there a busy round's bills piled up, 35 KB a view, for a day)
+        store = current_app.extensions[_OPEN_TEXTS_EXTENSION]
     found = store.text(key)
     if found is None:
         found = str(render())

@@ -549,10 +549,39 @@ def test_redis_keeps_fragments_for_every_process(
         app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
-    w = _open(session)
+    w = make_closed_round(session)
     session.commit()
     with app_ctx.test_request_context():
         split_cache.fragment(w.rnd, "bill", lambda: "<p>Сумма</p>")
         elsewhere = split_cache.RedisStore(redis_url(REDIS_DB))
         monkeypatch.setitem(app_ctx.extensions, "coop_split_cache", elsewhere)
         assert split_cache.fragment(w.rnd, "bill", lambda: "<p>again</p>") == "<p>Сумма</p>"
+
+
+def test_an_open_rounds_page_parts_are_kept_in_the_process_not_in_redis(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every order replaces an open round's token: what its pages' parts were
+    kept under is of no use a moment later, and kept in Redis for a day, a
+    busy round's bills piled up there (35 KB a view)."""
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    w = _open(session)
+    session.commit()
+    made: list[str] = []
+
+    def render() -> str:
+        made.append("x")
+        return f"<p>{len(made)}</p>"
+
+    with app_ctx.test_request_context():
+        for quantity in (31000, 32000, 33000):
+            _order_more(session, w, quantity)
+            first = split_cache.fragment(w.rnd, "bill", render)
+            assert split_cache.fragment(w.rnd, "bill", render) == first  # kept
+        assert len(made) == 3  # once per token
+        assert list(redis_store._redis.scan_iter(match="*:f:*")) == []
+        session.execute(update(Round).where(Round.id == w.rnd.id).values(state="closed"))
+        session.commit()
+        session.expire_all()
+        split_cache.fragment(w.rnd, "bill", render)
+        assert len(list(redis_store._redis.scan_iter(match="*:f:*"))) == 1  # closed: shared
