@@ -51,7 +51,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any, Generic, Protocol, TypeVar
@@ -82,6 +82,7 @@ _CHAIN = 64  # at most this many order changes are applied; more: split anew
 T = TypeVar("T")
 LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
+_POLL_SECONDS = 0.025  # how often a page waiting for another process's split looks
 _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not keep
 _UNUSABLE = "coop_split_unusable"  # app: round id -> shared live token found of no use
 
@@ -104,8 +105,31 @@ LIVE_FINGERPRINT = _code_fingerprint()
 @dataclass(frozen=True)
 class Computed:
     summary: facts.RoundFacts
-    members: dict[int, facts.MemberFacts]  # membership id -> her bill
+    members: Mapping[int, facts.MemberFacts]  # membership id -> her bill
     token: int | None = None  # the round's change token these are the figures of
+
+
+class _Bills(Mapping[int, facts.MemberFacts]):
+    """Each member's bill in a split, made when first asked for: a page needs
+    one, and an open round's split is not stored bill by bill."""
+
+    def __init__(self, outcome: split.SplitOutcome) -> None:
+        self._outcome = outcome
+        self._index = {int(m.id): m.index for m in outcome.members}
+        self._made: dict[int, facts.MemberFacts] = {}
+
+    def __getitem__(self, membership_id: int) -> facts.MemberFacts:
+        found = self._made.get(membership_id)
+        if found is None:
+            found = facts.member_facts(self._outcome, self._index[membership_id])
+            self._made[membership_id] = found
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 class Store(Protocol):
@@ -404,9 +428,8 @@ def compute(session: Session, rnd: Round, *, keep_live: bool = True) -> Computed
             entry = _LiveRound(token, outcome)
             _live_rounds().put(str(rnd.id), entry)
             _share(rnd.id, token, entry.live)
-        return Computed(summary=facts.round_facts(outcome),
-                        members={int(m.id): facts.member_facts(outcome, m.index)
-                                 for m in outcome.members}, token=token)
+        return Computed(summary=facts.round_facts(outcome), members=_Bills(outcome),
+                        token=token)
 
 
 def _token_read(session: Session, rnd: Round, since: int, lines_token: int | None
@@ -577,28 +600,27 @@ def _order_path(session: Session, round_id: int, since: int, until: int) -> Path
 
 
 def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
-    """Compute and keep the round's figures; None if another process was
-    computing them and has kept them meanwhile (read them from the store), or
-    the live split it shared, brought up to date, if it kept them under
-    another token (orders came in meanwhile)."""
+    """Compute and keep the round's figures. If another process is computing
+    them: None once it has stored them (read them from the store), or, an open
+    round's, the live split it shared, brought up to date (its figures may be
+    of a later token: orders came in meanwhile)."""
     store = _store()
     if not store.computing(key):
+        sharing = store.shared and rnd.state == "open"
+        shared = store.live_token(rnd.id) if sharing else None
         deadline = time.monotonic() + _LOCK_SECONDS
         while time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(_POLL_SECONDS)
             if store.ready(key):
                 return None
-            # done, but kept under another token (orders came in meanwhile) or
-            # under none: the split it shared, else this process computes its own
-            if store.computing(key):
-                try:
-                    version = _live_version(session, rnd)
-                except BaseException:
-                    store.done_computing(key)
-                    raise
+            if sharing and (now := store.live_token(rnd.id)) != shared:
+                shared = now  # shared anew: taken without waiting for the lock
+                version = _live_version(session, rnd)
                 if version is not None:
-                    store.done_computing(key)
                     return version
+            # done, but kept under another token (orders came in meanwhile) or
+            # under none: this process computes its own
+            if store.computing(key):
                 break
     try:
         return _computed(session, rnd)
@@ -613,9 +635,14 @@ def _computed(session: Session, rnd: Round) -> Computed:
     computed = compute(session, rnd)
     if computed.token is None:
         g.setdefault(_UNKEPT, set()).add(rnd.id)
-    else:
-        set_committed_value(rnd, "change_token", computed.token)
-        _store().put(_key(rnd), computed)
+        return computed
+    set_committed_value(rnd, "change_token", computed.token)
+    store = _store()
+    if not (store.shared and rnd.state == "open"):
+        store.put(_key(rnd), computed)
+    # else the other processes take the live split that compute() shared: a
+    # thousand bills made and written for a token the next order replaces
+    # would double the time of the split that every page waits for
     return computed
 
 

@@ -243,7 +243,7 @@ def test_redis_keeps_one_bill_per_member_for_every_process(
         app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
-    w = _open(session)
+    w = make_closed_round(session)
     session.commit()
     calls = _counting(monkeypatch)
     aigul = split_cache.member_share(session, w.rnd, w.aigul.id)
@@ -256,11 +256,29 @@ def test_redis_keeps_one_bill_per_member_for_every_process(
     assert elsewhere.summary(key) == split_cache.round_summary(session, w.rnd)
     assert split_cache.member_share(session, w.rnd, w.nurila.id) is not None
     assert calls == [w.rnd.id]  # computed once for all
+
+
+def test_an_open_rounds_split_is_shared_live_not_bill_by_bill(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its token lasts until the next order: the other processes take the live
+    split and bring it up to date, rather than bills written for that token."""
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    w = _open(session)
+    session.commit()
+    calls = _counting(monkeypatch)
+    aigul = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert calls == [w.rnd.id]
+    key = f"{w.rnd.id}:{w.rnd.change_token}"
+    assert redis_store.member(key, w.aigul.id) == (False, None)
+    assert redis_store.live_token(w.rnd.id) == w.rnd.change_token
+    split_cache.forget_live_splits()  # another process
+    assert split_cache.member_share(session, w.rnd, w.aigul.id) == aigul
     _order(session, w)
     session.commit()
     changed = split_cache.member_share(session, w.rnd, w.aigul.id)
     # brought up to date line by line from the order change, not split anew
-    assert changed is not None and changed != aigul and len(calls) == 1
+    assert changed is not None and changed != aigul and calls == [w.rnd.id]
     assert changed == split_cache.compute(session, w.rnd).members[w.aigul.id]
 
 
@@ -451,9 +469,9 @@ def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
         app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Another process was splitting the round under this page's key and kept
-    its split under a later token (an order came in meanwhile): as soon as its
-    lock is free, the page takes the live split it shared, rather than splitting
-    the round too."""
+    its split under a later token (an order came in meanwhile): as soon as it
+    has shared it, the page takes that live split, rather than splitting the
+    round too, and without waiting for its lock."""
 
     class Elsewhere(split_cache.RedisStore):
         def __init__(self) -> None:
@@ -486,7 +504,7 @@ def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
     set_committed_value(w.rnd, "change_token", before)  # the page read the round before
     full = _page_splits(monkeypatch)
     bill = split_cache.member_share(session, w.rnd, w.aigul.id)
-    assert store.asked == 2 and full == []  # waited once, then took the shared split
+    assert store.asked == 1 and full == []  # waited, then took the shared split
     assert w.rnd.change_token == shared
     assert bill == split_cache.compute(session, w.rnd, keep_live=False).members[w.aigul.id]
     assert store.computing(f"{w.rnd.id}:{before}")  # its lock was let go
