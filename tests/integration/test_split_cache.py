@@ -28,7 +28,11 @@ from coop.orders.models import Request, Round
 from coop.suppliers import services as suppliers
 from tests.factories import make_closed_round, make_member
 from tests.integration.test_scale_out import redis_url, require_redis
-from tests.integration.test_split_live_cache import _open_world
+from tests.integration.test_split_live_cache import (
+    _full_splits,
+    _open_world,
+    _same_as_full_split,
+)
 
 REDIS_DB = 12  # flushed by these tests: no other use of it, please (test_scale_out: 14)
 
@@ -310,34 +314,12 @@ def _another_process() -> None:
     split_cache.forget_live_splits()
 
 
-def _page_splits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The full splits made for pages (not those of SPLIT_CACHE_CHECK, which
-    keeps checking every figure below against a fresh split)."""
-    calls: list[int] = []
-    real = split_cache.compute
-
-    def counted(session: Session, rnd: Round, *, keep_live: bool = True) -> Any:
-        if keep_live:
-            calls.append(rnd.id)
-        return real(session, rnd, keep_live=keep_live)
-
-    monkeypatch.setattr(split_cache, "compute", counted)
-    return calls
-
-
-def _everyone_as_a_full_split(session: Session, w: Any) -> None:
-    fresh = split_cache.compute(session, w.rnd, keep_live=False)
-    assert split_cache.round_summary(session, w.rnd) == fresh.summary
-    for member in (w.aigul, w.nurila, w.treasurer, *w.more):
-        assert split_cache.member_share(session, w.rnd, member.id) == fresh.members.get(member.id)
-
-
 def test_a_process_takes_the_live_split_another_shared_and_goes_on_line_by_line(
         app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
     assert app_ctx.config["SPLIT_CACHE_CHECK"]
     w = _open_world(session)
-    full = _page_splits(monkeypatch)
+    full = _full_splits(monkeypatch)
     split_cache.member_share(session, w.rnd, w.aigul.id)
     assert full == [w.rnd.id]
     assert redis_store.live_token(w.rnd.id) == w.rnd.change_token
@@ -348,7 +330,7 @@ def test_a_process_takes_the_live_split_another_shared_and_goes_on_line_by_line(
                       as_treasurer=True)
     session.commit()
     session.expire_all()
-    _everyone_as_a_full_split(session, w)
+    _same_as_full_split(session, w)
     assert full == [w.rnd.id]  # taken from Redis and brought up to date: not split anew
     assert split_cache._live_rounds().get(str(w.rnd.id)) is not None
     bill = split_cache.member_share(session, w.rnd, w.more[0].id)
@@ -359,14 +341,14 @@ def test_a_shared_live_split_past_another_change_is_not_taken(
         app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
     w = _open_world(session)
-    full = _page_splits(monkeypatch)
+    full = _full_splits(monkeypatch)
     split_cache.round_summary(session, w.rnd)
     shared = redis_store.live_token(w.rnd.id)
     _another_process()
     orders.add_shared_cost(session, w.rnd, name="Погрузка", amount=30000, rule="quantity")
     session.commit()
     session.expire_all()
-    _everyone_as_a_full_split(session, w)
+    _same_as_full_split(session, w)
     assert full == [w.rnd.id, w.rnd.id]  # split anew, and that split shared in its turn
     assert redis_store.live_token(w.rnd.id) == w.rnd.change_token != shared
 
@@ -384,7 +366,7 @@ def test_a_page_that_read_a_token_before_the_shared_split_is_shown_the_shared_on
     shared = redis_store.live_token(w.rnd.id)
     assert shared is not None and shared != before
     _another_process()
-    full = _page_splits(monkeypatch)
+    full = _full_splits(monkeypatch)
     set_committed_value(w.rnd, "change_token", before)  # the page read the round before it
     bill = split_cache.member_share(session, w.rnd, w.aigul.id)
     assert w.rnd.change_token == shared  # shown as the later split: its fragments too
@@ -407,7 +389,7 @@ def test_a_shared_live_split_not_signed_with_the_apps_key_is_never_unpickled(
     unpickled: list[bytes] = []
     monkeypatch.setattr(split_cache._SplitUnpickler, "load",
                         lambda self: unpickled.append(self))
-    full = _page_splits(monkeypatch)
+    full = _full_splits(monkeypatch)
     _order_more(session, w, 31000)  # the figures kept in Redis are those of the token before
     summary = split_cache.round_summary(session, w.rnd)
     assert unpickled == [] and full == [w.rnd.id]  # split anew instead
@@ -502,7 +484,7 @@ def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
     store.done = False
     _another_process()
     set_committed_value(w.rnd, "change_token", before)  # the page read the round before
-    full = _page_splits(monkeypatch)
+    full = _full_splits(monkeypatch)
     bill = split_cache.member_share(session, w.rnd, w.aigul.id)
     assert store.asked == 1 and full == []  # waited, then took the shared split
     assert w.rnd.change_token == shared
@@ -525,6 +507,17 @@ def test_the_summary_fills_packs_as_the_orders_add_up(app_ctx: Flask, session: S
 # -- Fragments: HTML made from the cached figures --------------------------------------
 
 
+def _counted_render() -> tuple[list[str], Callable[[], str]]:
+    """A render() that says how many times it was called, in what it makes."""
+    made: list[str] = []
+
+    def render() -> str:
+        made.append("x")
+        return f"<p>{len(made)}</p>"
+
+    return made, render
+
+
 def test_a_fragment_is_made_once_per_round_change_and_language(
         app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     from flask_babel import force_locale
@@ -532,11 +525,7 @@ def test_a_fragment_is_made_once_per_round_change_and_language(
     monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
     w = _open(session)
     session.commit()
-    made: list[str] = []
-
-    def render() -> str:
-        made.append("x")
-        return f"<p>{len(made)}</p>"
+    made, render = _counted_render()
 
     with app_ctx.test_request_context():
         with force_locale("ru"):
@@ -585,11 +574,7 @@ def test_an_open_rounds_page_parts_are_kept_in_the_process_not_in_redis(
     monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
     w = _open(session)
     session.commit()
-    made: list[str] = []
-
-    def render() -> str:
-        made.append("x")
-        return f"<p>{len(made)}</p>"
+    made, render = _counted_render()
 
     with app_ctx.test_request_context():
         for quantity in (31000, 32000, 33000):
