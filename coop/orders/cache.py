@@ -10,7 +10,8 @@ Where they are kept: with `COOP_REDIS_URL`, in Redis, as JSON, shared by every
 app process and machine (one key for the round's summary, one per member, so
 that a member's page reads only her own bill); without it, in this process's
 memory, for the one-machine default. While one process computes a round,
-the others wait for its result instead of computing the same thing.
+the others wait for its result instead of computing the same thing. (An open
+round's figures are not stored in Redis bill by bill: its live split is, below.)
 
 The pages' parts that are worded and laid out from those figures alone (a
 member's bill, the round's product and member tables) are kept the same way,
@@ -28,12 +29,15 @@ round anew (a member's first order brings her into the split, her last line
 taken away takes her out). Anything else that changed the round (a price, a
 cost, the award, a name) breaks that chain, and the round is split anew.
 
-With Redis, the process that splits an open round anew also keeps that live
-split there (pickled, signed with the app's secret key, under a fingerprint of
-the split's code), so that the other processes take it and bring it up to date
+With Redis, the process that splits an open round anew keeps that live split
+there (pickled, signed with the app's secret key, under a fingerprint of the
+split's code), so that the other processes take it and bring it up to date
 from the same chain of order changes instead of each splitting the round anew:
-after a change other than an order, one process splits the round, the others
-wait for it once, and then all of them go on line by line (`_shared_version`).
+after a change other than an order, one process splits the round, the pages
+of the others wait for it once and take it as soon as it is there, and then
+all of them go on line by line (`_shared_version`). Its bills are made as
+pages ask for them (`_Bills`): a thousand made and stored for a token that the
+next order replaces would double the time of the split the pages wait for.
 
 With SPLIT_CACHE_CHECK set (the test suite sets it), every figure and every
 fragment read from the cache is compared with a fresh computation: a change
