@@ -43,7 +43,10 @@ Settings: COOP_BENCH_PG (server URL, default postgresql+psycopg://postgres@
 keep the rate limits in memory), COOP_BENCH_SECONDS (default 15),
 COOP_BENCH_ROUNDS (default 2: the single cases run this many times in turn,
 each one's best turn shown with the rates of all turns; on a shared machine a
-single turn of one case can meet a slow spell that the others did not).
+single turn of one case can meet a slow spell that the others did not),
+COOP_BENCH_WORKERS (default 4) and COOP_BENCH_THREADS (default 1: gunicorn's
+sync workers; more: its threaded workers, each process keeping one live split
+for all its threads).
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ REDIS_URL = os.environ.get("COOP_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 SECONDS = float(os.environ.get("COOP_BENCH_SECONDS", "15"))
 ROUNDS = max(1, int(os.environ.get("COOP_BENCH_ROUNDS", "2")))  # turns of the single cases
 WARM_UP_SECONDS = 3.0
-WORKERS = 4
+WORKERS = int(os.environ.get("COOP_BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("COOP_BENCH_THREADS", "1"))
 CLIENTS = 32
 MEMBERS = 1000
 PRODUCTS = 50
@@ -220,6 +224,10 @@ def flush_redis(url: str) -> None:
     redis.Redis.from_url(url, socket_timeout=5).flushdb()
 
 
+_SERVE = ["-w", str(WORKERS), *(["--threads", str(THREADS)] if THREADS > 1 else [])]
+_SERVED = " ".join(_SERVE)
+
+
 class Server:
     """A gunicorn serving `target`, stopped (with its workers) by stop()."""
 
@@ -227,7 +235,7 @@ class Server:
         self.port = free_port()
         self.log = log
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"{HOST}:{self.port}",
+            [sys.executable, "-m", "gunicorn", *_SERVE, "-b", f"{HOST}:{self.port}",
              "--timeout", "120", target],
             cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
@@ -415,7 +423,7 @@ def run(workdir: Path, db_name: str) -> None:
 
     servers: list[Server] = []
     try:
-        with timed(f"starting gunicorn -w {WORKERS} (Coop and the bare app)"):
+        with timed(f"starting gunicorn {_SERVED} (Coop and the bare app)"):
             coop = Server("bench.coop_app:app", env, workdir / "coop.log")
             servers.append(coop)
             bare = Server("bench.bare_app:app", env, workdir / "bare.log")
@@ -445,7 +453,7 @@ def run(workdir: Path, db_name: str) -> None:
         if check.status != 302:
             raise RuntimeError(f"order submission: HTTP {check.status}")
 
-        with timed(f"starting gunicorn -w {WORKERS} (the raw SQL yardsticks)"):
+        with timed(f"starting gunicorn {_SERVED} (the raw SQL yardsticks)"):
             raw = Server("bench.raw_app:create_app()", {**env, "COOP_BENCH_PAGE_BYTES":
                                                str(first["share"][2])}, workdir / "raw.log")
             servers.append(raw)
@@ -504,7 +512,7 @@ def run(workdir: Path, db_name: str) -> None:
     print(f"Coop over HTTP: one open round of {seeded.members:,} members x "
           f"{seeded.products} products ({seeded.request_lines:,} request lines), PostgreSQL, "
           f"rate limits in {'Redis' if use_redis else 'memory (no Redis)'}")
-    print(f"gunicorn -w {WORKERS}, {CLIENTS} concurrent clients, {SECONDS:g} s each after "
+    print(f"gunicorn {_SERVED}, {CLIENTS} concurrent clients, {SECONDS:g} s each after "
           f"{WARM_UP_SECONDS:g} s of warm-up, load from {'wrk' if tool else 'bench/_load.py'}, "
           f"{os.cpu_count()} CPU cores shared by all")
     print(f"first view after start: share page {first['share'][0] * 1000:.0f} ms "
