@@ -1,6 +1,6 @@
 """Yardsticks for bench/http.py: the least that the member's "my share" page
 and her order submission must ask of PostgreSQL, written by hand in raw SQL
-(psycopg, one connection per worker; no ORM, no templates, no forms, no
+(psycopg, one connection per worker thread; no ORM, no templates, no forms, no
 Flask-Login), at the same URLs as Coop's pages and taking the same session
 cookie and form.
 
@@ -22,6 +22,7 @@ could reach on the same machine and database: every cost left out here
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import psycopg
@@ -49,14 +50,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-_connections: dict[str, psycopg.Connection] = {}  # one per worker process and database
+_local = threading.local()  # one connection per worker thread (and process) and database
 
 
 def connection() -> psycopg.Connection:
     dsn = current_app.config["DSN"]
-    conn = _connections.get(dsn)
+    connections: dict[str, psycopg.Connection] = _local.__dict__.setdefault("connections", {})
+    conn = connections.get(dsn)
     if conn is None or conn.closed:
-        conn = _connections[dsn] = psycopg.connect(dsn)
+        conn = connections[dsn] = psycopg.connect(dsn)
     return conn
 
 
