@@ -62,6 +62,14 @@ def connection() -> psycopg.Connection:
     return conn
 
 
+def close_connections() -> None:
+    """Close this thread's connections (the tests do, after each)."""
+    connections: dict[str, psycopg.Connection] = _local.__dict__.setdefault("connections", {})
+    for conn in connections.values():
+        conn.close()
+    connections.clear()
+
+
 def signed_in_user(conn: psycopg.Connection) -> int:
     user_id, _, nonce = str(session.get("_user_id", "")).partition(":")
     if not user_id.isdigit():

@@ -29,9 +29,7 @@ def raw(app: Flask) -> Iterator[Flask]:
     yield raw_app.create_app({"TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"],
                               "DSN": app.config["SQLALCHEMY_DATABASE_URI"],
                               "PAGE_BYTES": 1234})
-    for conn in raw_app._connections.values():
-        conn.close()
-    raw_app._connections.clear()
+    raw_app.close_connections()
 
 
 def _lines(session: Session, membership_id: int) -> list[tuple[int, int, int]]:
