@@ -384,3 +384,40 @@ def test_a_page_waiting_for_another_process_computes_itself_when_it_kept_another
     computed = split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
     assert computed is not None and time.monotonic() - started < 5
     assert store.asked == 2
+
+
+def test_a_split_a_hundred_orders_behind_is_brought_up_to_date_not_split_anew(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As many orders can come in while a busy round is split (the orders'
+    page does not wait for it): a process that far behind goes on line by
+    line, or each split would be out of date before it is done."""
+    w = _open_world(session)
+    split_cache.round_summary(session, w.rnd)
+    full = _full_splits(monkeypatch)
+    for n in range(1, 101):
+        who = (w.aigul, w.nurila, *w.more)[n % 4]
+        orders.save_order(session, w.rnd, who, {w.seed.id: (n * 1000, n % 3 * 1000)},
+                          w.treasurer.user, as_treasurer=True)
+        session.commit()
+    session.expire_all()
+    _same_as_full_split(session, w)
+    assert full == []
+
+
+def test_the_way_from_a_token_reads_only_the_changes_after_it(
+        app_ctx: Flask, session: Session) -> None:
+    w = _open_world(session)
+    tokens = [w.rnd.change_token]
+    for n in range(1, 6):
+        orders.save_order(session, w.rnd, w.aigul, {w.seed.id: (n * 1000, 0)},
+                          w.treasurer.user, as_treasurer=True)
+        session.commit()
+        tokens.append(w.rnd.change_token)
+    path = split_cache._order_path(session, w.rnd.id, tokens[3], tokens[5])
+    assert path is not None and [token for token, _ in path] == tokens[4:]
+    assert path[-1][1] == [[w.aigul.id, w.seed.id, 5000, 0]]
+    assert split_cache._order_path(session, w.rnd.id, tokens[5], tokens[3]) is None  # no way back
+    assert split_cache._order_path(session, w.rnd.id, tokens[2], tokens[2]) == []
+    orders.add_shared_cost(session, w.rnd, name="Погрузка", amount=30000, rule="quantity")
+    session.commit()
+    assert split_cache._order_path(session, w.rnd.id, tokens[5], w.rnd.change_token) is None
