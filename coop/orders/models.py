@@ -241,7 +241,11 @@ class SplitChange(db.Model):  # type: ignore[name-defined,misc]
     last few are kept (coop/orders/changes.py)."""
 
     __tablename__ = "split_changes"
-    __table_args__ = (UniqueConstraint("round_id", "token"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "token"),
+        # the way from a token starts at the change made from it (cache._order_path)
+        Index("ix_split_changes_round_id_previous_token", "round_id", "previous_token"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
