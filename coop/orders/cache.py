@@ -542,8 +542,8 @@ def _unpacked(blob: bytes | None, token: int) -> LiveSplit | None:
     try:
         with split.collector_paused():
             found = _SplitUnpickler(io.BytesIO(pickled)).load()  # signed by this app
-    except pickle.UnpicklingError as exc:
-        current_app.logger.warning("a shared live split was ignored: %s", exc)
+    except Exception:  # a cache: whatever is wrong with it, the round is split anew
+        current_app.logger.warning("a shared live split was ignored", exc_info=True)
         return None
     return found if isinstance(found, LiveSplit) else None
 
