@@ -53,9 +53,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 _local = threading.local()  # one connection per worker thread (and process) and database
 
 
+def _thread_connections() -> dict[str, psycopg.Connection]:
+    return _local.__dict__.setdefault("connections", {})
+
+
 def connection() -> psycopg.Connection:
     dsn = current_app.config["DSN"]
-    connections: dict[str, psycopg.Connection] = _local.__dict__.setdefault("connections", {})
+    connections = _thread_connections()
     conn = connections.get(dsn)
     if conn is None or conn.closed:
         conn = connections[dsn] = psycopg.connect(dsn)
@@ -64,7 +68,7 @@ def connection() -> psycopg.Connection:
 
 def close_connections() -> None:
     """Close this thread's connections (the tests do, after each)."""
-    connections: dict[str, psycopg.Connection] = _local.__dict__.setdefault("connections", {})
+    connections = _thread_connections()
     for conn in connections.values():
         conn.close()
     connections.clear()

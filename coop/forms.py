@@ -35,32 +35,10 @@ def _length_limit(unbound_field: Any) -> int | None:
 
 @lru_cache(maxsize=16)
 def _wtforms_catalog(locale: str) -> support.NullTranslations:
+    """WTForms' own messages ("This field is required.") in `locale`, as
+    Flask-WTF gives them, but read from disk once per language and process:
+    Flask-WTF reads and parses the catalog on every request that builds a form."""
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
-
-
-class _WTFormsMessages:
-    """WTForms' own messages ("This field is required.") in the page's language,
-    as Flask-WTF gives them, but each language's catalog read from disk once
-    per process instead of once per request that builds a form."""
-
-    @staticmethod
-    def _catalog() -> support.NullTranslations | None:
-        if not has_request_context() or "babel" not in current_app.extensions:
-            return None
-        return _wtforms_catalog(str(get_locale()))
-
-    def gettext(self, string: str) -> str:
-        catalog = self._catalog()
-        return string if catalog is None else catalog.ugettext(string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        catalog = self._catalog()
-        if catalog is None:
-            return singular if n == 1 else plural
-        return catalog.ungettext(singular, plural, n)
-
-
-_WTFORMS_MESSAGES = _WTFormsMessages()
 
 
 class Form(FlaskForm):
@@ -69,9 +47,10 @@ class Form(FlaskForm):
 
     class Meta:
         def get_translations(self, form: Any) -> Any:
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)  # type: ignore[misc]
-            return _WTFORMS_MESSAGES
+            if (current_app.config.get("WTF_I18N_ENABLED", True) and has_request_context()
+                    and "babel" in current_app.extensions):
+                return _wtforms_catalog(str(get_locale()))
+            return super().get_translations(form)  # type: ignore[misc]
 
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             field_class = unbound_field.field_class

@@ -56,7 +56,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -91,7 +91,6 @@ LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
 _POLL_SECONDS = 0.025  # how often a page waiting for another process's split looks
 _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not keep
-_UNUSABLE = "coop_split_unusable"  # app: round id -> shared live token found of no use
 
 
 def _code_fingerprint() -> str:
@@ -308,8 +307,7 @@ class _Version:
 
     outcome: split.SplitOutcome
     summary: facts.RoundFacts | None = None
-    members: dict[int, int] | None = None  # membership id -> index in the split
-    bills: dict[int, facts.MemberFacts] = field(default_factory=dict)
+    bills: _Bills | None = None
 
     def round_facts(self) -> facts.RoundFacts:
         if self.summary is None:
@@ -317,14 +315,9 @@ class _Version:
         return self.summary
 
     def member_facts(self, membership_id: int) -> facts.MemberFacts | None:
-        if self.members is None:
-            self.members = {int(m.id): i for i, m in enumerate(self.outcome.scenario.members)}
-        index = self.members.get(membership_id)
-        if index is None:
-            return None
-        if membership_id not in self.bills:
-            self.bills[membership_id] = facts.member_facts(self.outcome, index)
-        return self.bills[membership_id]
+        if self.bills is None:
+            self.bills = _Bills(self.outcome)
+        return self.bills.get(membership_id)
 
 
 Path = list[tuple[int, list[list[int]]]]  # (token, [[membership, item, quantity, tolerance]])
@@ -333,10 +326,10 @@ Path = list[tuple[int, list[list[int]]]]  # (token, [[membership, item, quantity
 class _LiveRound:
     """An open round's split in this process, brought up to date line by line."""
 
-    def __init__(self, token: int, outcome: split.SplitOutcome,
-                 live_split: LiveSplit | None = None) -> None:
+    def __init__(self, token: int, live_split: LiveSplit) -> None:
+        outcome = live_split.outcome
         scenario = outcome.scenario
-        self.live = live_split if live_split is not None else LiveSplit(scenario, outcome)
+        self.live = live_split
         self.items = {int(p.id): i for i, p in enumerate(scenario.products)}
         self.unit = 10 ** (3 - scenario.qty_decimals)  # thousandths per quantity unit
         self.token = token
@@ -411,6 +404,13 @@ def _store() -> Store:
     return current_app.extensions[_EXTENSION]
 
 
+def _shares_live(store: Store, rnd: Round) -> bool:
+    """With Redis, an open round is shared as its live split (`_share`), and
+    neither its bills nor its pages' parts are stored there: every order
+    replaces its token."""
+    return store.shared and rnd.state == "open"
+
+
 def _key(rnd: Round) -> str:
     return f"{rnd.id}:{rnd.change_token}"
 
@@ -432,9 +432,9 @@ def compute(session: Session, rnd: Round, *, keep_live: bool = True) -> Computed
     token = _token_read(session, rnd, since, round_split.lines_token)
     with split.collector_paused():  # a thousand bills' records: no cycles among them
         if keep_live and token is not None and rnd.state == "open":
-            entry = _LiveRound(token, outcome)
+            entry = _LiveRound(token, LiveSplit(outcome.scenario, outcome))
             _live_rounds().put(str(rnd.id), entry)
-            _share(rnd.id, token, entry.live)
+            _share(rnd, token, entry.live)
         return Computed(summary=facts.round_facts(outcome), members=_Bills(outcome),
                         token=token)
 
@@ -511,13 +511,12 @@ def _advanced(session: Session, entry: _LiveRound, path: Path) -> bool:
     return entry.advance(path, names)
 
 
-def _share(round_id: int, token: int, live_split: LiveSplit) -> None:
+def _share(rnd: Round, token: int, live_split: LiveSplit) -> None:
     """Keep the round's live split at `token` where the other processes find it."""
     store = _store()
-    if store.shared:
+    if _shares_live(store, rnd):
         pickled = pickle.dumps(live_split, protocol=pickle.HIGHEST_PROTOCOL)
-        store.put_live(round_id, token,
-                       b"%d:" % token + _signature(token, pickled) + pickled)
+        store.put_live(rnd.id, token, b"%d:" % token + _signature(token, pickled) + pickled)
 
 
 def _signature(token: int, pickled: bytes) -> bytes:
@@ -566,7 +565,7 @@ def _shared_version(session: Session, rnd: Round, have: int | None) -> _Version 
     shared split's, with only orders between, is shown the shared one, as a
     page whose round is split while orders come in is."""
     store = _store()
-    if not store.shared:
+    if not _shares_live(store, rnd):
         return None
     token = store.live_token(rnd.id)
     if token is None or token == have:
@@ -578,7 +577,7 @@ def _shared_version(session: Session, rnd: Round, have: int | None) -> _Version 
     live_split = _unpacked(store.live(rnd.id), token)
     if live_split is None:
         return None
-    entry = _LiveRound(token, live_split.outcome, live_split)
+    entry = _LiveRound(token, live_split)
     if path and not _advanced(session, entry, path):
         return None
     _live_rounds().put(str(rnd.id), entry)
@@ -616,7 +615,7 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     of a later token: orders came in meanwhile)."""
     store = _store()
     if not store.computing(key):
-        sharing = store.shared and rnd.state == "open"
+        sharing = _shares_live(store, rnd)
         shared = store.live_token(rnd.id) if sharing else None
         deadline = time.monotonic() + _LOCK_SECONDS
         while time.monotonic() < deadline:
@@ -648,11 +647,11 @@ def _computed(session: Session, rnd: Round) -> Computed:
         return computed
     set_committed_value(rnd, "change_token", computed.token)
     store = _store()
-    if not (store.shared and rnd.state == "open"):
+    # an open round shared: the others take the live split compute() shared (a
+    # thousand bills made and written for a token that the next order replaces
+    # would double the time of the split that every page waits for)
+    if not _shares_live(store, rnd):
         store.put(_key(rnd), computed)
-    # else the other processes take the live split that compute() shared: a
-    # thousand bills made and written for a token the next order replaces
-    # would double the time of the split that every page waits for
     return computed
 
 
@@ -707,10 +706,9 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
         return Markup(render())
     key = f"{_key(rnd)}:f:{name}:{current_locale()}"
     store = _store()
-    if rnd.state == "open" and store.shared:
-        # every order replaces an open round's token, so that its pages' parts
-        # are worth keeping only a moment: in this process, never in Redis
-        # (there a busy round's bills piled up, 35 KB a view, for a day)
+    if _shares_live(store, rnd):
+        # its pages' parts are worth keeping only a moment: in this process,
+        # not in Redis (there a busy round's bills piled up, 35 KB a view, for a day)
         store = current_app.extensions[_OPEN_TEXTS_EXTENSION]
     found = store.text(key)
     if found is None:
