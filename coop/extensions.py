@@ -12,11 +12,36 @@ from flask_wtf import CSRFProtect
 
 from coop.db import Base
 
+
 # A view commits once, at its end, and then only flashes and redirects: the
 # objects it holds need not be loaded again after the commit (the signed-in
 # user was, for the flash's language: three round trips on every form sent).
 # The job worker, one long app context, starts each job on a fresh session.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+class _SQLAlchemy(SQLAlchemy):
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """The request's session is closed at its end, which rolls back what it
+        only read. If the database went away after the answer was made, that
+        rollback fails: the answer stands (what it committed is committed, what
+        it did not is not), the session's connections are dropped unused, and
+        the session is forgotten all the same."""
+        from coop.outage import is_database_outage
+
+        try:
+            self.session.remove()
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            current_app.logger.warning("the database went away at the end of a request: %s",
+                                       error)
+            try:
+                self.session.invalidate()
+            except Exception:  # nothing more can be done with a dead connection
+                current_app.logger.info("dropping the session's connections failed",
+                                        exc_info=True)
+            self.session.registry.clear()
+
+
+db = _SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 SIGN_IN_BIND = "sign_in"  # db.engines[SIGN_IN_BIND]: the same database, in autocommit
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()

@@ -178,3 +178,41 @@ def test_what_a_request_commits_on_the_side_is_not_its_change(app_ctx, session, 
     monkeypatch.setattr(services, "statement", dead)
     login(client, world.treasurer.user.email)
     assert client.get(world.statement).status_code == 503  # its account commit is no change
+
+
+def test_a_connection_lost_after_the_answer_was_made_does_not_turn_it_into_an_error(
+        app_ctx, session, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The database goes away between the request's last statement and its end,
+    where its transaction is rolled back: the answer made is sent, the broken
+    session is dropped, and the next request works."""
+    from flask import request_finished
+
+    client = app_ctx.test_client()
+    api = {"Authorization": f"Bearer {world.token}", "Accept-Language": "ru"}
+    dialect = db.engine.dialect
+    rollback = dialect.do_rollback
+    armed: list[bool] = []
+    refused: list[str] = []
+
+    def arm(_sender: object, **_extra: object) -> None:
+        armed.append(True)
+
+    dead = ("database is locked" if dialect.name == "sqlite" else
+            "consuming input failed: server closed the connection unexpectedly")
+
+    def rollback_on_a_dead_connection(dbapi_connection: object) -> None:
+        if armed:
+            refused.append("ROLLBACK")
+            raise dialect.loaded_dbapi.OperationalError(dead)
+        rollback(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_rollback", rollback_on_a_dead_connection)
+    with request_finished.connected_to(arm, app_ctx):
+        answer = client.get(f"/api/v1/groups/{world.group.id}", headers=api)
+    armed.clear()
+    assert refused, "the request's transaction was not rolled back at its end"
+    assert answer.status_code == 200
+    assert answer.get_json()["name"] == world.group.name
+    monkeypatch.undo()
+    again = client.get(f"/api/v1/groups/{world.group.id}", headers=api)
+    assert again.status_code == 200 and again.get_json()["name"] == world.group.name
