@@ -13,10 +13,6 @@ from flask_wtf import CSRFProtect
 from coop.db import Base
 
 
-# A view commits once, at its end, and then only flashes and redirects: the
-# objects it holds need not be loaded again after the commit (the signed-in
-# user was, for the flash's language: three round trips on every form sent).
-# The job worker, one long app context, starts each job on a fresh session.
 class _SQLAlchemy(SQLAlchemy):
     def _teardown_session(self, exc: BaseException | None) -> None:
         """The request's session is closed at its end, which rolls back what it
@@ -41,6 +37,10 @@ class _SQLAlchemy(SQLAlchemy):
             self.session.registry.clear()
 
 
+# A view commits once, at its end, and then only flashes and redirects: the
+# objects it holds need not be loaded again after the commit (the signed-in
+# user was, for the flash's language: three round trips on every form sent).
+# The job worker, one long app context, starts each job on a fresh session.
 db = _SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 SIGN_IN_BIND = "sign_in"  # db.engines[SIGN_IN_BIND]: the same database, in autocommit
 migrate = Migrate(render_as_batch=True, compare_type=True)
