@@ -92,6 +92,15 @@ def _refused(error: DomainError) -> None:
     flash(str(error.message), "error")
 
 
+def _form_refused(form: Any, message: str) -> None:
+    """A form that did not validate: the message, then what each field says."""
+    flash(message, "error")
+    for field in form:
+        if field.type not in ("HiddenField", "CSRFTokenField"):  # not hers to mend
+            for problem in field.errors:
+                flash(f"{field.label.text}: {problem}", "error")
+
+
 # --------------------------------------------------------------------------
 # Cycles
 # --------------------------------------------------------------------------
@@ -227,7 +236,17 @@ def _user():  # type: ignore[no-untyped-def]
 @bp.get("/groups/<int:group_id>/savings/<int:cycle_id>")
 @group_view()
 def cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
-    cycle = _cycle(cycle_id)
+    return render_then_commit("savings/cycle.html", **_cycle_context(_cycle(cycle_id)))
+
+
+def _cycle_refused(cycle: SavingsCycle, status: int) -> Any:
+    """The cycle's page again, with what was refused flashed above it, under
+    the refusal's status (a change sent twice, a stale page, a rule): nothing
+    of the change was written."""
+    return render_then_commit("savings/cycle.html", **_cycle_context(cycle)), status
+
+
+def _cycle_context(cycle: SavingsCycle) -> dict[str, Any]:
     members = savings.cycle_members(db.session, cycle)
     meetings = savings.meetings_of(db.session, cycle)
     enrolled = {m.membership_id for m in members}
@@ -269,8 +288,8 @@ def cycle(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
     opening_confirmed = savings.opening_confirmations(db.session, cycle) \
         if cycle.adopted_mid_cycle and cycle.state != savings.DRAFT else []
     me = savings.member_of(db.session, cycle, g.membership)
-    return render_then_commit(
-        "savings/cycle.html", group=g.group, cycle=cycle, members=members, meetings=meetings,
+    return dict(
+        group=g.group, cycle=cycle, members=members, meetings=meetings,
         run=run, projected=projected, enrol_form=enrol_form, keys_form=keys_form,
         open_form=open_form, opening_form=opening_form, activate_form=activate_form,
         opening=opening, owed_fines=owed_fines, opening_confirmed=opening_confirmed,
@@ -317,14 +336,14 @@ def _cycle_action(cycle_id: int, form_class: type, act) -> Any:  # type: ignore[
         if isinstance(field, forms.MoneyField):
             field.currency = g.group.currency
     if not form.validate_on_submit():
-        flash(_("Please check the form."), "error")
-        return redirect(_cycle_url(cycle)), 303
+        _form_refused(form, _("Please check the form."))
+        return _cycle_refused(cycle, 422)
     try:
         savings.claim_version(db.session, cycle, form.version.data)
         act(cycle, form)
     except DomainError as error:
         _refused(error)
-        return redirect(_cycle_url(cycle)), 303
+        return _cycle_refused(cycle, error.status)
     db.session.commit()
     return redirect(_cycle_url(cycle)), 303
 
@@ -432,15 +451,15 @@ def open_meeting(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle(cycle_id)
     form = forms.OpenMeetingForm()
     if not form.validate_on_submit():
-        flash(_("Give the meeting's date."), "error")
-        return redirect(_cycle_url(cycle)), 303
+        _form_refused(form, _("Give the meeting's date."))
+        return _cycle_refused(cycle, 422)
     try:
         savings.claim_version(db.session, cycle, form.version.data)
         meeting = savings.open_meeting(db.session, cycle, g.group, day=form.date.data,
                                        kind=form.kind.data, actor=_user())
     except DomainError as error:
         _refused(error)
-        return redirect(_cycle_url(cycle)), 303
+        return _cycle_refused(cycle, error.status)
     db.session.commit()
     return redirect(_meeting_url(cycle, meeting)), 303
 

@@ -236,7 +236,8 @@ def test_a_group_adopting_coop_enters_fines_owed_and_the_key_holders_confirm_the
     holders = [str(h.id) for h in cycle.key_holders]
     start = {"csrf_token": token, "version": _version(page), "counted_loan": "310",
              "counted_social": "0", "key_holders": holders[:1]}
-    client.post(f"{url}/activate", data=start)
+    refused = client.post(f"{url}/activate", data=start)
+    assert refused.status_code == 422
     session.expire_all()
     assert session.get(SavingsCycle, cycle.id).state == "draft"
     page = client.get(url).get_data(as_text=True)
@@ -247,3 +248,43 @@ def test_a_group_adopting_coop_enters_fines_owed_and_the_key_holders_confirm_the
     page = client.get(url).get_data(as_text=True)
     assert "начальный пересчёт подтвердили" in page
     assert women[0].user.name in page.split("начальный пересчёт подтвердили")[1][:400]
+
+
+def test_a_change_to_the_cycle_refused_is_a_4xx_on_the_cycle_page_in_russian(
+        client: FlaskClient, session: Session) -> None:
+    """Opening a meeting sent twice (Back), with a date to come, or with no
+    date: each answered with the cycle's page, the reason in Russian above it,
+    a 409 or a 422, and no meeting written; the first one sent opens one."""
+    from datetime import date, timedelta
+
+    from coop.savings.models import SavingsMeeting
+
+    world = _world(session, meetings=1, close_last=True)
+    url = f"/groups/{world.group.id}/savings/{world.cycle.id}"
+    login(client, world.treasurer.user.email, PASSWORD)
+    _ru(client)
+    page = client.get(url).get_data(as_text=True)
+    base = {"csrf_token": csrf_token(client, url), "version": _version(page),
+            "kind": "regular"}
+    meetings = _count(session, SavingsMeeting)
+
+    to_come = client.post(f"{url}/meetings", data={
+        **base, "date": (date.today() + timedelta(days=30)).isoformat()})
+    assert to_come.status_code == 422
+    assert "Дата собрания не может быть в будущем." in to_come.get_data(as_text=True)
+    no_date = client.post(f"{url}/meetings", data={**base, "date": ""})
+    assert no_date.status_code == 422
+    assert "Укажите дату собрания." in no_date.get_data(as_text=True)
+    assert _count(session, SavingsMeeting) == meetings
+
+    day = {**base, "date": date.today().isoformat()}
+    first = client.post(f"{url}/meetings", data=day)
+    again = client.post(f"{url}/meetings", data=day)
+    assert first.status_code == 303
+    assert again.status_code == 409
+    shown = again.get_data(as_text=True)
+    assert "Это уже сделано, или собрание изменилось" in shown
+    assert _count(session, SavingsMeeting) == meetings + 1
+    opened = session.scalar(select(func.max(SavingsMeeting.id)))
+    assert first.headers["Location"].endswith(f"{url}/meetings/{opened}")
+    assert f'href="{url}/meetings/{opened}"' in shown  # the cycle's page, as it is now
