@@ -37,8 +37,12 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    top = int(next((a.split("=")[1] for a in sys.argv[1:] if a.startswith("--top=")), "25"))
+    argv, top = sys.argv[1:], 25
+    if "--top" in argv:  # --top N
+        at = argv.index("--top")
+        top, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
+    top = int(next((a.split("=")[1] for a in argv if a.startswith("--top=")), top))
+    args = [a for a in argv if not a.startswith("--")]
     pages = args or list(REQUESTS)
     db_name = f"coop_profile_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     create_database(db_name)
@@ -156,6 +160,10 @@ def run(url: str, pages: list[str], top: int) -> None:
         pstats.Stats(profiler, stream=out2).sort_stats("cumulative").print_stats(top)
         print("\n".join(line for line in out2.getvalue().splitlines()[4:] if line.strip()))
         print("\n".join(line for line in out.getvalue().splitlines()[4:] if line.strip()))
+        if os.environ.get("COOP_PROFILE_CALLERS"):
+            out3 = io.StringIO()
+            pstats.Stats(profiler, stream=out3).print_callers(os.environ["COOP_PROFILE_CALLERS"])
+            print(out3.getvalue())
 
 
 if __name__ == "__main__":
