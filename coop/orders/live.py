@@ -143,8 +143,7 @@ class LiveSplit:
         rules = Rules(self.scenario)
         for index in by_product:
             before, after = products[index], rules.settle_product(index)
-            self._add(before, -1)
-            self._add(after, 1)
+            self._replace(before, after)
             products[index] = after
         return list(by_product)
 
@@ -234,6 +233,49 @@ class LiveSplit:
             losses = self._allocated_losses
             for m, share in split.shares.items():
                 losses[m] += sign * share
+
+    def _replace(self, before: ProductOutcome, after: ProductOutcome) -> None:
+        """The sums moved from the product's lines `before` to its lines
+        `after`: what `_add(before, -1)` then `_add(after, 1)` do, for the
+        members whose allocation or amount changed only (one member's order
+        changes one or a few of a product's lines, rarely all)."""
+        if before.members == after.members:  # the same members, in the same order
+            moved = [(m, a0, v0, a1, v1) for m, a0, v0, a1, v1 in zip(
+                after.members, before.allocations, before.amounts, after.allocations,
+                after.amounts, strict=True) if a0 != a1 or v0 != v1]
+        else:  # a line came or went: by member
+            old = {m: (a, v) for m, a, v in zip(before.members, before.allocations,
+                                                before.amounts, strict=True)}
+            new = {m: (a, v) for m, a, v in zip(after.members, after.allocations,
+                                                after.amounts, strict=True)}
+            moved = []
+            for m in sorted(old.keys() | new.keys()):
+                (a0, v0), (a1, v1) = old.get(m, (0, 0)), new.get(m, (0, 0))
+                if a0 != a1 or v0 != v1:
+                    moved.append((m, a0, v0, a1, v1))
+        info = self.scenario.products[after.index]
+        weight = info.weight
+        sums = [self._everyone]
+        if info.supplier in self._by_supplier:
+            sums.append(self._by_supplier[info.supplier])
+        for s in sums:
+            value, quantity, kg, got = s.value, s.quantity, s.weight, s.got
+            for m, a0, v0, a1, v1 in moved:  # a line not allocated counts for nothing
+                value[m] += (v1 if a1 else 0) - (v0 if a0 else 0)
+                quantity[m] += a1 - a0
+                kg[m] += (a1 - a0) * weight
+                got[m] += (a1 != 0) - (a0 != 0)
+        price = info.retail_price
+        if self._retail is not None and price:
+            retail = self._retail
+            for m, a0, _, a1, _ in moved:
+                retail[m] += (a1 - a0) * price
+        losses = self._allocated_losses
+        for product, sign in ((before, -1), (after, 1)):
+            split = product.loss_split
+            if split is not None and split.basis == "allocated":
+                for m, share in split.shares.items():
+                    losses[m] += sign * share
 
     def _conclude(self, rules: Rules, products: list[ProductOutcome],
                   changed: Iterable[int]) -> SplitOutcome:

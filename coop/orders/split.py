@@ -1094,18 +1094,33 @@ class Rules:
             for m, share in cost.split.shares.items():
                 column[m] = share
             columns.append(column)
-        shared_rows = zip(*columns, strict=True) if columns else [()] * n
-        retail_values = [None] * n if retail is None else [self._money(r, 1) for r in retail]
-        members = []
-        for m, (member, goods, loss, shared, retail_value) in enumerate(zip(
-                s.members, everyone.value, losses, shared_rows, retail_values, strict=True)):
-            levy = half_up_div(goods * levy_num, levy_den) if levy_num else 0
-            subtotal = goods + loss + sum(shared) + levy
-            total = half_up_div(subtotal, step) * step if step else subtotal
-            members.append(MemberOutcome(
-                m, member.id, goods, loss, list(shared), levy, subtotal, total - subtotal,
-                total, retail_value, None if retail_value is None else retail_value - total))
-        return members
+        shared_rows = list(zip(*columns, strict=True)) if columns else [()] * n
+        goods = everyone.value
+        # the live split runs this over every member after each order: the
+        # half-up divisions written out (money.half_up_div, one call each, was
+        # half of it), in comprehensions
+        levies = _half_up_all([g * levy_num for g in goods], levy_den) if levy_num \
+            else [0] * n
+        subtotals = [g + loss + sum(row) + levy for g, loss, row, levy in zip(
+            goods, losses, shared_rows, levies, strict=True)]
+        totals = [t * step for t in _half_up_all(subtotals, step)] if step else subtotals
+        retail_values: list[int | None] = [None] * n if retail is None else list(
+            _half_up_all([r * self.money_numerator for r in retail], self.money_denominator))
+        return [MemberOutcome(
+            m, member.id, value, loss, list(row), levy, subtotal, total - subtotal, total,
+            retail_value, None if retail_value is None else retail_value - total)
+            for m, (member, value, loss, row, levy, subtotal, total, retail_value) in enumerate(
+                zip(s.members, goods, losses, shared_rows, levies, subtotals, totals,
+                    retail_values, strict=True))]
+
+
+def _half_up_all(numerators: list[int], denominator: int) -> list[int]:
+    """money.half_up_div of each numerator: halves away from zero."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    twice = 2 * denominator
+    return [(2 * x + denominator) // twice if x >= 0 else -((denominator - 2 * x) // twice)
+            for x in numerators]
 
 
 def _add_shares(into: list[int], split: Split) -> None:
