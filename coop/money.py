@@ -214,6 +214,16 @@ def half_up_div(numerator: int, denominator: int) -> int:
     return q if numerator >= 0 else -q
 
 
+def half_up_divs(numerators: list[int], denominator: int) -> list[int]:
+    """half_up_div of each numerator by the one denominator, without a call
+    per number (the split runs it over every member after each order)."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    twice = 2 * denominator
+    return [(2 * x + denominator) // twice if x >= 0 else -((denominator - 2 * x) // twice)
+            for x in numerators]
+
+
 def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     """Split the integer `total` over `weights` so that the parts add up to it.
 

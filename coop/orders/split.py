@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from babel.numbers import is_currency
 
-from coop.money import half_up_div, largest_remainder, minor_digits
+from coop.money import half_up_div, half_up_divs, largest_remainder, minor_digits
 
 PRICE_DECIMALS = 6
 RULES = ("value", "weight", "quantity", "equal", "per_member")
@@ -1096,31 +1096,21 @@ class Rules:
             columns.append(column)
         shared_rows = list(zip(*columns, strict=True)) if columns else [()] * n
         goods = everyone.value
-        # the live split runs this over every member after each order: the
-        # half-up divisions written out (money.half_up_div, one call each, was
-        # half of it), in comprehensions
-        levies = _half_up_all([g * levy_num for g in goods], levy_den) if levy_num \
+        # the live split runs this over every member after each order: one
+        # half_up_divs over all of them, not a half_up_div call per member
+        levies = half_up_divs([g * levy_num for g in goods], levy_den) if levy_num \
             else [0] * n
         subtotals = [g + loss + sum(row) + levy for g, loss, row, levy in zip(
             goods, losses, shared_rows, levies, strict=True)]
-        totals = [t * step for t in _half_up_all(subtotals, step)] if step else subtotals
+        totals = [t * step for t in half_up_divs(subtotals, step)] if step else subtotals
         retail_values: list[int | None] = [None] * n if retail is None else list(
-            _half_up_all([r * self.money_numerator for r in retail], self.money_denominator))
+            half_up_divs([r * self.money_numerator for r in retail], self.money_denominator))
         return [MemberOutcome(
             m, member.id, value, loss, list(row), levy, subtotal, total - subtotal, total,
             retail_value, None if retail_value is None else retail_value - total)
             for m, (member, value, loss, row, levy, subtotal, total, retail_value) in enumerate(
                 zip(s.members, goods, losses, shared_rows, levies, subtotals, totals,
                     retail_values, strict=True))]
-
-
-def _half_up_all(numerators: list[int], denominator: int) -> list[int]:
-    """money.half_up_div of each numerator: halves away from zero."""
-    if denominator <= 0:
-        raise ValueError("denominator must be positive")
-    twice = 2 * denominator
-    return [(2 * x + denominator) // twice if x >= 0 else -((denominator - 2 * x) // twice)
-            for x in numerators]
 
 
 def _add_shares(into: list[int], split: Split) -> None:

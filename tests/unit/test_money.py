@@ -74,6 +74,18 @@ def test_half_up_div_rounds_halves_away_from_zero() -> None:
     assert money.half_up_div(5, 3) == 2
 
 
+@given(st.lists(st.integers(-10**15, 10**15), max_size=50), st.integers(1, 10**6))
+def test_half_up_divs_is_half_up_div_of_each(numerators: list[int], denominator: int) -> None:
+    halves = [k * denominator for k in range(-3, 4)] + [
+        (2 * k + 1) * denominator for k in range(-3, 3)]  # at and next to the halves
+    numerators = numerators + [h // 2 for h in halves] + [-(h // 2) for h in halves]
+    assert money.half_up_divs(numerators, denominator) == [
+        money.half_up_div(x, denominator) for x in numerators]
+    assert money.half_up_divs([5, -5, 7, -7], 2) == [3, -3, 4, -4]
+    with pytest.raises(ValueError):
+        money.half_up_divs([1], 0)
+
+
 def test_largest_remainder_gives_leftovers_to_largest_fractions() -> None:
     # 100 over 1:1:1 -> 33.33 each; the one unit left goes to the first listed
     assert money.largest_remainder(100, [1, 1, 1]) == [34, 33, 33]
