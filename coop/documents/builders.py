@@ -171,7 +171,7 @@ def _invoice(data: InvoiceData) -> bytes:
     charges: list[list[Any]] = []
     style = []
     explained = [(c.name, c) for c in share.shared]
-    explained += [(_("Loss: %(name)s", name=c.name), c) for c in share.losses]
+    explained += [(c.name, c) for c in share.losses]
     explained += [(c.name, c) for c in (share.levy, share.rounding) if c is not None]
     for name, charge in explained:
         style += _explained_rows(len(charges), bold=False)

@@ -256,8 +256,8 @@ class _ShareWords(_Words):
                               self.money(item.share))
         what = _("%(product)s: %(loss)s lost (damaged, or delivered beyond what was asked)",
                  product=item.product, loss=self.money(item.loss))
-        return ChargeView(item.product, item.share, self.share_why(item.sharing, what),
-                          self.money(item.share))
+        return ChargeView(_("Loss: %(name)s", name=item.product), item.share,
+                          self.share_why(item.sharing, what), self.money(item.share))
 
     def cost(self, cost: facts.CostFacts) -> ChargeView:
         _ = self.gettext
@@ -323,8 +323,7 @@ def share_text(member: facts.MemberFacts, currency: str, round_title: str, group
         view = words.line(line)  # worded as on her bill
         lines.append(f"• {line.product}: {view.allocated_text} — {view.amount_text}")
     charges = [(cost.name, cost.share) for cost in member.costs]
-    charges += [(item.product or _("Losses"), item.share)
-                for item in member.loss_items]
+    charges += [(words.loss(item).name, item.share) for item in member.loss_items]
     charges += [(_("Solidarity fund levy"), member.levy),
                 (_("Cash rounding"), member.rounding)]
     lines += [f"• {name}: {money(amount)}" for name, amount in charges if amount]
