@@ -121,7 +121,7 @@ class _Bills(Mapping[int, facts.MemberFacts]):
 
     def __init__(self, outcome: split.SplitOutcome) -> None:
         self._outcome = outcome
-        self._index = {int(m.id): m.index for m in outcome.members}
+        self._index = _member_index(outcome.scenario.members)
         self._made: dict[int, facts.MemberFacts] = {}
 
     def __getitem__(self, membership_id: int) -> facts.MemberFacts:
@@ -136,6 +136,23 @@ class _Bills(Mapping[int, facts.MemberFacts]):
 
     def __len__(self) -> int:
         return len(self._index)
+
+
+# The last members' index made: the live split keeps its members (the same
+# tuple) from one order to the next until one joins or leaves, and each
+# version of a busy round's split is asked for a bill.
+_last_index: tuple[tuple[split.Member, ...], dict[int, int]] | None = None
+
+
+def _member_index(members: tuple[split.Member, ...]) -> dict[int, int]:
+    """Membership id -> her place in the split (never changed once made)."""
+    global _last_index
+    last = _last_index
+    if last is not None and last[0] is members:
+        return last[1]
+    index = {int(m.id): position for position, m in enumerate(members)}
+    _last_index = (members, index)
+    return index
 
 
 class Store(Protocol):
