@@ -23,7 +23,6 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -177,10 +176,15 @@ def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header_rows
 # --------------------------------------------------------------------------
 
 MIN_SIZE = 5.5
-# A piece of a word up to and with its separators: - / _ | always, and . , : ;
-# when no digit follows (123 456 789,00 is never broken: it shrinks).
-_TOKEN = re.compile(r"(?:[^-/_|.,:;]|[.,:;](?=\d))*(?:[-/_|]|[.,:;](?!\d))+"
-                    r"|(?:[^-/_|.,:;]|[.,:;](?=\d))+")
+# A minus sign, not a hyphen: at the start of a word (or after a bracket) and
+# before a digit. It stays with its number: "-" alone on a line above
+# "1 000,00 сом" reads as a positive amount.
+_SIGN = r"(?<![^\s(\[])-(?=\d)"
+# A piece of a word up to and with its separators: - / _ | always (but a minus
+# sign), and . , : ; when no digit follows (-123 456 789,00 is never broken: it
+# shrinks).
+_TOKEN = re.compile(rf"(?:{_SIGN}|[^-/_|.,:;]|[.,:;](?=\d))*(?:(?!{_SIGN})[-/_|]|[.,:;](?!\d))+"
+                    rf"|(?:{_SIGN}|[^-/_|.,:;]|[.,:;](?=\d))+")
 
 
 def _width(text: str, font: str, size: float) -> float:
@@ -321,11 +325,29 @@ def fit_cells(rows: list[list[Any]], widths: list[float],
     return extra
 
 
+# Where a line may break: ordinary white space, never a no-break space (Babel
+# groups digits and joins the currency with them: ReportLab's simpleSplit would
+# break "-1 000 000,00 сом" at every one).
+_BREAK = re.compile(r"[^\S\u00a0\u2007\u202f]+")
+
+
 def wrapped(text: str, font: str, size: float, width: float) -> str:
     """The text broken into lines that fit `width`, for a plain table cell:
     much faster than a Paragraph, which matters for 500 invoices at once."""
-    return "\n".join(line for part in text.split("\n")
-                     for line in (simpleSplit(part, font, size, width) or [""]))
+    space = _width(" ", font, size)
+    lines: list[str] = []
+    for part in text.split("\n"):
+        words: list[str] = []
+        used = -space
+        for word in _BREAK.split(part.strip()):
+            word_width = _width(word, font, size)
+            if words and used + space + word_width > width:
+                lines.append(" ".join(words))
+                words, used = [], -space
+            words.append(word)
+            used += space + word_width
+        lines.append(" ".join(words))
+    return "\n".join(lines)
 
 
 def column_blocks(count: int, available: float, first: float, each: float) -> list[range]:

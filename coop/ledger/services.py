@@ -504,6 +504,16 @@ class StatementLine:
     amount: int  # signed for this account: + credit, - debit
     balance: int  # running balance after this line
     author: str
+    reversed_by: int | None = None  # the reversal of this entry, if it was reversed
+    reversed_at: datetime | None = None  # when
+    reverses_at: datetime | None = None  # a reversal: when the entry it reverses was made
+
+    @property
+    def reversible(self) -> bool:
+        """What reverse_posting accepts: not a reversal, not reversed yet, not a
+        savings meeting's entry."""
+        return (self.reversed_by is None and self.posting.reverses_id is None
+                and self.posting.sg_meeting_id is None)
 
 
 def statement(session: Session, account_id: int, *, start: datetime | None = None,
@@ -517,17 +527,24 @@ def statement(session: Session, account_id: int, *, start: datetime | None = Non
         opening = int(session.scalar(select(func.coalesce(func.sum(signed), 0)).where(
             touches, Posting.created_at < start)) or 0)
     author = aliased(User)
-    query = (select(Posting, author.name).outerjoin(author, author.id == Posting.created_by_id)
+    # Which entries were reversed, and by what, in the same query (a posting is
+    # reversed at most once: the unique index on reverses_id).
+    reversal, original = aliased(Posting), aliased(Posting)
+    query = (select(Posting, author.name, reversal.id, reversal.created_at, original.created_at)
+             .outerjoin(author, author.id == Posting.created_by_id)
+             .outerjoin(reversal, reversal.reverses_id == Posting.id)
+             .outerjoin(original, original.id == Posting.reverses_id)
              .where(touches).order_by(Posting.created_at, Posting.id))
     if start is not None:
         query = query.where(Posting.created_at >= start)
     if end is not None:
         query = query.where(Posting.created_at < end)
     lines, balance = [], opening
-    for posting, name in session.execute(query):
+    for posting, name, reversed_by, reversed_at, reverses_at in session.execute(query):
         amount = posting.amount if posting.credit_account_id == account_id else -posting.amount
         balance += amount
-        lines.append(StatementLine(posting, amount, balance, name or ""))
+        lines.append(StatementLine(posting, amount, balance, name or "", reversed_by,
+                                   reversed_at, reverses_at))
     return opening, lines
 
 

@@ -115,3 +115,48 @@ def test_no_page_scrolls_sideways_on_a_phone(app_ctx: Flask, session: Session, b
         context.close()
     assert visited > 60
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:80])
+
+
+# Words that the browser broke across two lines (a word squeezed into a
+# column narrower than itself: "Зак / упк / а").
+BROKEN_WORDS = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const pattern = /[^\\s\\u00a0]{2,}/g;
+    let m;
+    while ((m = pattern.exec(node.textContent))) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                            .map(r => Math.round(r.top)));
+      if (lines.size > 1) out.push(m[0]);
+    }
+  }
+  return out;
+}"""
+
+
+def test_a_members_statement_reads_as_cards_of_whole_words_on_a_phone(  # type: ignore[no-untyped-def]
+        app_ctx: Flask, session: Session, browser, live_server: str) -> None:
+    """Her account, as she and the treasurer see it on a 390 px phone: one
+    card per entry, each word whole (the table's four columns squeezed what an
+    entry is into two letters a line), nothing sideways."""
+    demo = demo_pages.load(app_ctx, session)
+    statement = f"/groups/{demo.group.id}/accounts/{demo.member.id}"
+    context = browser.new_context(locale="ru", viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    try:
+        for who, membership in (("member", demo.member), ("treasurer", demo.treasurer)):
+            _sign_in(page, live_server, membership.user.email)
+            assert page.goto(live_server + statement).status == 200
+            assert page.locator("table.statement tbody tr").count() > 2, who
+            assert page.evaluate(BROKEN_WORDS) == [], who
+            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, who
+            amount = page.locator("table.statement tbody tr td[data-label]").first
+            assert amount.evaluate("e => getComputedStyle(e, '::before').content") == '"Сумма"'
+            screenshot(page, f"statement-{who}")
+    finally:
+        context.close()

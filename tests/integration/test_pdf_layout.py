@@ -7,25 +7,29 @@ English is left in a Russian, Kyrgyz or Tajik document."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.auth.models import User
-from coop.documents import builders, domain
+from coop.documents import builders, domain, pdf
 from coop.documents import services as documents
 from coop.groups.models import Membership
+from coop.ledger import services as ledger
 from coop.orders.models import Round
 from coop.sales.models import Buyer
 from coop.suppliers.models import Product, Supplier
 from tests import demo_pages
 from tests.conftest import login
 from tests.english import english_in
+from tests.factories import make_group, make_member
 from tests.pdf_words import collisions, runs
 
 CODE = "NS-KAP-03/2026-B"
@@ -56,12 +60,14 @@ def make_hostile(session: Session, group_id: int) -> None:
 
 def code_breaks(content: bytes) -> list[str]:
     """A piece of an article code that ends elsewhere than after a separator
-    (NS-KAP-0 / 3 is cut; NS-KAP-03/ 2026-B-1 is not)."""
+    (NS-KAP-0 / 3 is cut; NS-KAP-03/ 2026-B-1 is not), a number cut, or a
+    minus sign parted from its digits."""
     return [word for run in runs(content) for word in run.text.split()
             if word.startswith("NS-") and not word.startswith(CODE + "-")
             and word[-1] not in "-/"] + [
         f"a number cut after “{run.text}”" for run in runs(content)
-        if re.search(r"\d,$", run.text) or re.fullmatch(r"[\d\s\u00a0]+\.", run.text)]
+        if re.search(r"\d,$", run.text) or re.fullmatch(r"[\d\s\u00a0]+\.", run.text)
+        or re.search(r"(^|\s)[-\u2212]$", run.text)]
 
 
 def _save(name: str, content: bytes) -> None:
@@ -145,3 +151,49 @@ def test_nine_digit_amounts_keep_their_columns(app_ctx: Flask, session: Session)
         _save(f"big-{name.replace(' ', '-')}.pdf", content)
         assert not collisions(content), (name, collisions(content)[:20])
         assert not code_breaks(content), (name, code_breaks(content))
+
+
+BILLION = "1\u00a0000\u00a0000\u00a0000,00\u00a0сом"  # as Babel writes it in Russian
+
+
+def _spaces(text: str) -> str:
+    """The text as read back from a PDF: any kind of space as one plain space."""
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text).strip()
+
+
+def test_a_negative_amount_keeps_its_minus_on_the_line_of_its_digits(
+        app_ctx: Flask, session: Session) -> None:
+    """A reversal of 1 000 000 000,00 in the statement's amount column: with the
+    minus alone on the line above its digits, it read as a positive amount."""
+    group = make_group(session)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    member = make_member(session, group, LONG_MEMBER, locale="ru")
+    payment, _new = ledger.record_payment(
+        session, member, amount=1_000_000_000_00, method="cash", reference="",
+        idempotency_key="billion-payment-key", actor=treasurer.user)
+    ledger.reverse_posting(session, group, payment.posting_id, reason="ошибка",
+                           actor=treasurer.user)
+    session.commit()
+    content = builders.build_statement(documents.statement_data(
+        session, member, start=None, end=None, start_at=None, end_at=None))
+    _save("billion-reversal-statement.pdf", content)
+    lines = [_spaces(line) for page in PdfReader(io.BytesIO(content)).pages
+             for line in (page.extract_text() or "").splitlines()]
+    billion = _spaces(BILLION)
+    # the payment and the running balance after it, positive; the reversal, negative
+    assert sum(line.count(billion) for line in lines) == 3, lines
+    assert sum(line.count("-" + billion) for line in lines) == 1, lines
+    assert not [line for line in lines if line in ("-", "\u2212")], lines
+    assert [_spaces(run.text) for run in runs(content) if billion in _spaces(run.text)] == [
+        billion, billion, "-" + billion]
+    assert not code_breaks(content)
+
+
+def test_amounts_are_not_broken_in_wrapped_cells() -> None:
+    """pdf.wrapped (explanations under invoice lines) breaks at spaces, never
+    at the no-break spaces that hold an amount together."""
+    text = f"возврат -{BILLION} по решению собрания"
+    lines = pdf.wrapped(text, pdf.FONT, 8.5, 60).split("\n")
+    assert f"-{BILLION}" in lines
+    fitted, _size = pdf.fit_lines(f"-{BILLION}", pdf.FONT, 8.5, 40)
+    assert fitted == [f"-{BILLION}"]

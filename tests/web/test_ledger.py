@@ -125,3 +125,43 @@ def test_another_groups_posting_cannot_be_reversed(client: FlaskClient, session:
     assert response.status_code == 422
     assert session.scalar(select(func.count()).select_from(Posting).where(
         Posting.reverses_id == foreign.id)) == 0
+
+
+def _row(page: str, posting_id: int) -> str:
+    return re.search(rf'<tr id="entry-{posting_id}">(.*?)</tr>', page, re.S).group(1)
+
+
+def test_a_reversed_entry_says_so_and_offers_no_second_reversal(client: FlaskClient,
+                                                                session: Session) -> None:
+    group, treasurer, aigul, _n = _group(session)
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/accounts/{aigul.id}"
+    assert post(client, f"{url}/payment", {"amount": "500", "method": "cash"}).status_code == 302
+    payment = session.scalar(select(Posting).where(Posting.kind == "payment"))
+    charge = session.scalar(select(Posting).where(Posting.kind == "adjustment"))
+    reverse_payment = f"{url}/postings/{payment.id}/reverse"
+    assert f'action="{reverse_payment}"' in client.get(url).get_data(as_text=True)
+    assert post(client, reverse_payment, {"reason": "ошибка"}).status_code == 302
+    reversal = session.scalar(select(Posting).where(Posting.reverses_id == payment.id))
+
+    page = client.get(url).get_data(as_text=True)
+    # neither can be reversed (again); the charge, not reversed, still can
+    assert f'action="{reverse_payment}"' not in page
+    assert f'action="{url}/postings/{reversal.id}/reverse"' not in page
+    assert f'action="{url}/postings/{charge.id}/reverse"' in _row(page, charge.id)
+    reversed_row, mirror_row = _row(page, payment.id), _row(page, reversal.id)
+    assert "reversed on" in reversed_row and f'href="#entry-{reversal.id}"' in reversed_row
+    assert "reverses the entry of" in mirror_row and f'href="#entry-{payment.id}"' in mirror_row
+    assert "reversed on" not in _row(page, charge.id)
+    # a period that may hide the other entry links to the whole statement
+    since = client.get(f"{url}?from=2000-01-01").get_data(as_text=True)
+    assert f'href="{url}#entry-{reversal.id}"' in _row(since, payment.id)
+
+    count = select(func.count()).select_from(Posting)
+    before = session.scalar(count)
+    again = post(client, reverse_payment, {"reason": "ещё раз"})
+    assert again.status_code == 422 and "already reversed" in again.get_data(as_text=True)
+    twice = post(client, f"{url}/postings/{reversal.id}/reverse", {"reason": "ещё раз"})
+    assert twice.status_code == 422 and "cannot be reversed" in twice.get_data(as_text=True)
+    assert session.scalar(count) == before
+    assert ledger.member_balance(session, aigul) == -120000

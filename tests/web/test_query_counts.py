@@ -166,3 +166,26 @@ def test_signing_in_on_a_group_page_is_one_query_with_the_group_and_her_membersh
     session.execute(update(User).where(User.id == member.user_id).values(login_nonce="other"))
     session.commit()
     assert client.get(url).status_code == 302  # signed out: to the sign-in page
+
+
+def test_statement_queries_do_not_grow_with_reversed_entries(app_ctx, session: Session,  # type: ignore[no-untyped-def]
+                                                             count_queries) -> None:
+    """Whether each entry was reversed, and by what, comes with the statement's
+    own query, not one query per line."""
+    group = make_group(session)
+    treasurer = make_member(session, group, "Казначей", role="treasurer")
+    counts = []
+    for reversed_entries in (1, 30):
+        member = make_member(session, group)
+        for n in range(reversed_entries):
+            entry = ledger.adjust_member(session, member, amount=1000 + n, reason="x",
+                                         actor=treasurer.user)
+            ledger.reverse_posting(session, group, entry.id, reason="y", actor=treasurer.user)
+        ledger.adjust_member(session, member, amount=500, reason="kept", actor=treasurer.user)
+        session.commit()
+        client = app_ctx.test_client()
+        login(client, treasurer.user.email)
+        url = f"/groups/{group.id}/accounts/{member.id}"
+        _count(client, count_queries, url)
+        counts.append(_count(client, count_queries, url))
+    assert counts[0] == counts[1], f"{counts} queries for 1 and 30 reversed entries"
