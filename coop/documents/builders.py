@@ -36,6 +36,7 @@ from coop.documents.parts import parties as _parties
 from coop.documents.parts import title as _title
 from coop.documents.pdf import BOX, bold, para, rich, styles
 from coop.i18n import fmt_date, fmt_money, fmt_qty
+from coop.quotes import domain as quote_rules
 
 
 def _explained_rows(row: int, bold: bool = True) -> list[tuple[Any, ...]]:
@@ -569,34 +570,69 @@ def _quote_comparison(data: ComparisonData) -> bytes:
         story.append(pdf.gap(3))
     story += _award_lines(data, s, cur)
     if data.members:
-        story += [CondPageBreak(40 * mm), rich(bold(_("What each member would pay")), s.h2)]
-        plan_names = {"cheapest": _("Cheapest award"),
-                      "lines": _("Each product at its cheapest line"),
-                      "awarded": _("As awarded")}
-        columns = data.member_columns + [plan_names[k] for k in data.plan_columns]
-        name_width = 60 * mm
-        money_width = pdf.column_width(len(columns) + 1, width, name_width, 32 * mm, 48 * mm)
-        for block in pdf.column_blocks(len(columns) + 1, width, name_width, money_width):
-            head = [para(_("Member"), s.head)] + [
-                para(_("Catalog list prices") if i == 0 else columns[i - 1], s.head_right)
-                for i in block]
-            rows = [head]
-            for name, now, totals in data.members:
-                values = [now, *totals]
-                lowest = min((v for v in totals if v is not None), default=None)
-                rows.append([name] + [
-                    ("★ " if i and values[i] is not None and values[i] == lowest else "")
-                    + (fmt_money(values[i], cur) if values[i] is not None else "")
-                    for i in block])
-            all_totals = [data.members_now, *data.members_totals]
-            rows.append([_("Members pay")] + [fmt_money(all_totals[i], cur) for i in block])
-            story.append(pdf.table(rows, [name_width] + [money_width] * len(block),
-                                   numeric=range(1, len(block) + 1),
-                                   extra=[("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
-                                          ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]))
-            story.append(pdf.gap(3))
+        story += [CondPageBreak(40 * mm), rich(bold(_("What each member would pay")), s.h2),
+                  para(_("★ marks each member’s lowest total among what can really be "
+                         "awarded: an offer that covers everything and is still valid, or one of "
+                         "the awards; never the catalog list prices, nor an incomplete or "
+                         "expired offer."), s.small), pdf.gap(2)]
+        story += _members_by_quote(data, s, cur, width)
     return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.round_title)
+
+
+def _caveat_cell(text: str, caveats: tuple[str, ...], s: Any, *, strong: bool = False
+                 ) -> list[Flowable] | str:
+    """A figure of an offer whose member totals are no real choice, with why
+    right under it, so that it is never read as a cheaper option."""
+    if not caveats:
+        return text
+    notes = "<br/>".join(escape(str(quote_rules.CAVEAT_NOTES[c])) for c in caveats)
+    return [rich(bold(text) if strong else escape(text), s.cell_right),
+            rich(f'<font name="{pdf.FONT}" size="7">{notes}</font>', s.cell_right)]
+
+
+def _members_by_quote(data: ComparisonData, s: Any, cur: str, width: float
+                      ) -> list[Flowable]:
+    """What each member would pay under each offer and plan; the ★ where the
+    quotes feature put it (coop.quotes.services._mark_cheapest)."""
+    story: list[Flowable] = []
+    plan_names = {"cheapest": _("Cheapest award"),
+                  "lines": _("Each product at its cheapest line"),
+                  "awarded": _("As awarded")}
+    columns = data.member_columns + [plan_names[k] for k in data.plan_columns]
+    caveats = data.member_caveats + [()] * len(data.plan_columns)
+    name_width = 60 * mm
+    money_width = pdf.column_width(len(columns) + 1, width, name_width, 32 * mm, 48 * mm)
+    for block in pdf.column_blocks(len(columns) + 1, width, name_width, money_width):
+        head: list[Any] = [para(_("Member"), s.head)]
+        for i in block:
+            if i == 0:
+                head.append(para(_("Catalog list prices"), s.head_right))
+                continue
+            why = [escape(str(quote_rules.CAVEAT_EXPLAINED[c])) for c in caveats[i - 1]]
+            head.append(rich("<br/>".join([escape(columns[i - 1]), *(
+                f'<font name="{pdf.FONT}">{text}</font>' for text in why)]), s.head_right))
+        rows: list[list[Any]] = [head]
+        for (name, now, totals), cheapest in zip(data.members, data.members_cheapest,
+                                                 strict=True):
+            values = [now, *totals]
+            cells: list[Any] = [name]
+            for i in block:
+                text = ("★ " if i and i - 1 in cheapest else "") + (
+                    fmt_money(values[i], cur) if values[i] is not None else "")
+                cells.append(_caveat_cell(text, caveats[i - 1], s)
+                             if i and values[i] is not None else text)
+            rows.append(cells)
+        all_totals = [data.members_now, *data.members_totals]
+        rows.append([_("Members pay")] + [
+            _caveat_cell(fmt_money(all_totals[i], cur), caveats[i - 1], s, strong=True) if i
+            else fmt_money(all_totals[i], cur) for i in block])
+        story.append(pdf.table(rows, [name_width] + [money_width] * len(block),
+                               numeric=range(1, len(block) + 1),
+                               extra=[("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+                                      ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]))
+        story.append(pdf.gap(3))
+    return story
 
 
 # --------------------------------------------------------------------------

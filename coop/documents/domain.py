@@ -247,6 +247,12 @@ class ComparisonData:
     plan_columns: list[str] = field(default_factory=list)
     single_is_cheapest: bool = False  # the best single supplier is the cheapest award
     lines_are_cheapest: bool = False  # so is each product at its cheapest line
+    # per supplier column: why its figures are no real choice (coop.quotes.domain
+    # INCOMPLETE, EXPIRED), empty when they are one
+    member_caveats: list[tuple[str, ...]] = field(default_factory=list)
+    # per member: the columns (indexes into her totals) with her lowest total
+    # among the real choices, as the quotes feature decided (the ★)
+    members_cheapest: list[frozenset[int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

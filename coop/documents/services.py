@@ -565,14 +565,12 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
                                         need.tolerance, cells))
     best = comparison.offer(comparison.best_single) if comparison.best_single is not None \
         else None
-    columns = [o for o in comparison.offers
-               if not o.declined and o.key in result.members_total]
+    columns = result.member_columns
     award = comparison.award
     cheapest = award.cheapest if award else None
     lines = award.cheapest_lines if award else None
-    plans = [name for name in (quotes.CHEAPEST, quotes.CHEAPEST_LINES, quotes.AWARDED)
-             if name in result.plans_total and not (
-                 name == quotes.CHEAPEST_LINES and result.same_plan(cheapest, lines))]
+    plans = result.plan_columns
+    keys: list[int | str] = [o.key for o in columns] + list(plans)
     return ComparisonData(
         group=group_info(session, rnd.group),
         stamp=_stamp("quote_comparison", rnd.id, rnd.group.language), round_title=rnd.title,
@@ -595,7 +593,10 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
         saving_lines=award.saving_against(lines) if award else None,
         infeasible=result.infeasible_names(),
         single_is_cheapest=result.same_plan(cheapest, award.best_single if award else None),
-        lines_are_cheapest=result.same_plan(cheapest, lines))
+        lines_are_cheapest=result.same_plan(cheapest, lines),
+        member_caveats=[result.caveats(o.key) for o in columns],
+        members_cheapest=[frozenset(i for i, key in enumerate(keys) if key in row.cheapest)
+                          for row in result.members])
 
 
 def statement_data(session: Session, membership: Membership, *, start: date | None,

@@ -302,6 +302,41 @@ def compare(needs: Sequence[Need], offers: Sequence[Offer], currency: str,
     return Comparison(costs, best, best_single, mix, award)
 
 
+# Why an offer's column of member totals is no choice the group really has,
+# worded next to its figures (short) and above them (explained), on the
+# comparison page and in its PDF alike.
+INCOMPLETE, EXPIRED = "incomplete", "expired"
+CAVEAT_NOTES = {INCOMPLETE: _l("incomplete: the rest at catalog prices"),
+                EXPIRED: _l("expired")}
+CAVEAT_EXPLAINED = {
+    INCOMPLETE: _l("Incomplete offer: the products it lacks are counted at catalog prices, "
+                   "without delivery. Members would not pay this."),
+    EXPIRED: _l("expired: cannot be awarded")}
+
+
+def member_caveats(cost: OfferCost) -> tuple[str, ...]:
+    """An incomplete offer's member totals take what it lacks at the catalog's
+    list prices, with no delivery for it: not what anyone would pay. An
+    expired offer cannot be awarded."""
+    return tuple(caveat for caveat, applies in ((INCOMPLETE, not cost.complete),
+                                                (EXPIRED, cost.expired)) if applies)
+
+
+def is_member_choice(cost: OfferCost) -> bool:
+    """Are the offer's member totals a choice the group has: what members
+    would pay were it awarded everything, and can it be?"""
+    return cost.complete and cost.awardable
+
+
+def lowest_choices(totals: Mapping[Any, int | None], choices: Sequence[Any]) -> frozenset[Any]:
+    """The keys among `choices` whose total is the lowest of theirs (all of
+    them on a tie); the other keys of `totals` never count."""
+    known: dict[Any, int] = {key: value for key in choices
+                             if (value := totals.get(key)) is not None}
+    low = min(known.values(), default=None)
+    return frozenset(key for key, value in known.items() if value == low)
+
+
 def bar_lengths(values: Sequence[int], full: int) -> list[int]:
     """Bar lengths for a chart, proportional to `values`, the largest `full` long;
     a value above 0 gets at least 1."""

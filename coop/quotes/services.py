@@ -339,6 +339,9 @@ class MemberRow:
     current: int  # her total at the catalog's list prices, before any award
     totals: dict[int, int]  # quote id -> her total under that quote alone
     plans: dict[str, int] = field(default_factory=dict)  # plan name -> her total
+    # the columns (quote ids, plan names) with her lowest total among the
+    # group's real choices: the ★ on the comparison page and in its PDF
+    cheapest: frozenset[int | str] = frozenset()
 
 
 # The award plans the comparison shows beside the single offers (their member
@@ -368,6 +371,36 @@ class QuoteComparison:
     @property
     def award(self) -> Any:
         return self.comparison.award
+
+    @property
+    def member_columns(self) -> list[domain.OfferCost]:
+        """The offers with a column of member totals, in the comparison's order."""
+        return [o for o in self.comparison.offers
+                if not o.declined and o.key in self.members_total]
+
+    @property
+    def plan_columns(self) -> list[str]:
+        """The award plans shown after the offers; each product at its cheapest
+        line only when it is not the cheapest award itself."""
+        award = self.comparison.award
+        return [name for name in (CHEAPEST, CHEAPEST_LINES, AWARDED)
+                if name in self.plans_total and not (
+                    name == CHEAPEST_LINES and award is not None
+                    and self.same_plan(award.cheapest, award.cheapest_lines))]
+
+    def caveats(self, key: int) -> tuple[str, ...]:
+        """Why the quote's member totals are no choice the group has
+        (domain.INCOMPLETE, domain.EXPIRED); empty when they are one."""
+        cost = self.comparison.offer(key)
+        return domain.member_caveats(cost) if cost is not None else ()
+
+    def caveat_notes(self, key: int) -> list[Any]:
+        """The caveats worded short, for next to each of the quote's figures."""
+        return [domain.CAVEAT_NOTES[caveat] for caveat in self.caveats(key)]
+
+    def caveats_explained(self, key: int) -> list[Any]:
+        """The caveats worded in full, for above the quote's column."""
+        return [domain.CAVEAT_EXPLAINED[caveat] for caveat in self.caveats(key)]
 
     def describe(self, choice: Mapping[int, int]) -> str:
         """"Supplier: product, product; Supplier: product": who gets what in a plan."""
@@ -519,6 +552,21 @@ def _member_totals(session: Session, result: QuoteComparison,
     if rnd.state in (rounds.AWARDED, rounds.RECEIVED, rounds.SETTLED):
         _awarded_totals(session, rnd, result, rows)
     result.members = rows
+    _mark_cheapest(result)
+
+
+def _mark_cheapest(result: QuoteComparison) -> None:
+    """Each member's ★, the one rule for the page and the PDF: her lowest total
+    among the group's real choices, an offer that covers everything and can
+    be awarded, or an award plan. Never the catalog list prices (nobody can
+    award them), nor an incomplete offer (what it lacks counted at list
+    price, without delivery) or an expired one."""
+    choices: list[int | str] = [o.key for o in result.member_columns
+                                if domain.is_member_choice(o)]
+    choices += result.plan_columns
+    for row in result.members:
+        totals: dict[int | str, int] = {**row.totals, **row.plans}
+        row.cheapest = domain.lowest_choices(totals, choices)
 
 
 def _awarded_totals(session: Session, rnd: Round, result: QuoteComparison,

@@ -145,6 +145,20 @@ def test_no_complete_valid_offer_means_no_best_single_and_no_mix() -> None:
     assert domain.compare(needs, [], "KGS", TODAY).offers == []
 
 
+def test_only_a_complete_valid_offer_is_a_choice_for_the_members_star() -> None:
+    needs, offers = _offers()
+    a, b, expired, _declined = domain.compare(needs, offers, "KGS", TODAY).offers
+    assert [domain.member_caveats(o) for o in (a, b, expired)] == [
+        (), (domain.INCOMPLETE,), (domain.EXPIRED,)]
+    assert [domain.is_member_choice(o) for o in (a, b, expired)] == [True, False, False]
+    # the lowest among the choices only: B and the catalog are lower, and not counted
+    totals = {"catalog": 90, a.key: 120, b.key: 100, expired.key: 95, "cheapest": 120,
+              "lines": 130}
+    assert domain.lowest_choices(totals, [a.key, "cheapest", "lines"]) == {a.key, "cheapest"}
+    assert domain.lowest_choices({a.key: None}, [a.key]) == frozenset()
+    assert domain.lowest_choices(totals, []) == frozenset()
+
+
 def test_tier_for_is_the_engines_rule_2() -> None:
     tiers = (Tier(0, 48 * P), Tier(50 * K, 42 * P), Tier(100 * K, 40 * P))
     assert [domain.tier_for(tiers, q).unit_price for q in (0, 49999, 50 * K, 150 * K)] == [
