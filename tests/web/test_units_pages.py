@@ -456,8 +456,9 @@ def test_a_supplier_reads_an_other_unit_in_whole_sentences(client: FlaskClient,
     session.commit()
     page = client.get(f"/q/{token}").get_data(as_text=True)
     needs = re.search(r'<p class="needs">(.*?)</p>', page).group(1)
-    assert needs == ("Единица: ғалтак. Группе нужно 45, и она возьмет еще до 10, если так "
-                     "заполнится упаковка. Ожидаемая упаковка: 25."), needs
+    # "до" would want "2 штук", not the "2 штуки" a quantity is worded as: no "до"
+    assert needs == ("Единица: ғалтак. Группе нужно 45. Если так заполнится упаковка, она "
+                     "возьмёт больше, самое большее — ещё 10. Ожидаемая упаковка: 25."), needs
     assert "ғалтак: 45" not in page and "ғалтак: 25" not in page
     assert not disagreements(page)
 
@@ -471,3 +472,31 @@ def test_sentence_quantities_of_an_other_unit_are_bare_numbers(app: Flask) -> No
         assert unit_text.order(21000, 2000, "bag") == "21 пакет, допуск 2 пакета"
     with app.test_request_context(), force_locale("en"):
         assert unit_text.note("ғалтак") == "Unit: ғалтак. "
+
+
+def test_what_arrived_is_shown_with_its_unit(client: FlaskClient, session: Session) -> None:
+    """The delivery page's "Arrived so far": received and damaged in the
+    product's unit, as "Ordered" beside them (a bare "10" next to "10 штук")."""
+    from coop.orders.models import Delivery, RoundItem
+
+    load_demo(session)
+    session.commit()
+    group = session.scalar(select(Group).where(Group.name == KG_GROUP))
+    treasurer = sorted(group.memberships, key=lambda m: m.id)[0]
+    treasurer.user.locale = "ru"
+    delivery = session.scalar(select(Delivery).join(Round).where(
+        Round.group_id == group.id, Delivery.damaged > 0))
+    assert delivery is not None, "the demo records a delivery with damage"
+    item = session.get(RoundItem, delivery.round_item_id)
+    received, damaged = rounds.delivery_totals(session, item.round)[item.id]
+    session.commit()
+    login(client, treasurer.user.email, "demo-password")
+    page = client.get(f"/groups/{group.id}/rounds/{item.round_id}/delivery").get_data(
+        as_text=True).replace("\u00a0", " ")
+    row = next(r for r in page.split("<tr>") if f"<td>{item.product.name}</td>" in r)
+    with force_locale("ru"):
+        for milli, label in ((received, "Получено"), (damaged, "Испорчено")):
+            words = unit_text.quantity(milli, item.product.unit).replace("\u00a0", " ")
+            assert words != unit_text.quantity(milli, "") and not words[-1].isdigit()
+            assert f'data-label="{label}">{words}</td>' in row, (words, row)
+    assert not disagreements(page)
