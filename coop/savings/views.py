@@ -20,7 +20,7 @@ from sqlalchemy import select
 from coop import money
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import apply_domain_error, choices
+from coop.forms import apply_domain_error, choices, error_messages
 from coop.groups.access import group_view
 from coop.groups.models import Membership
 from coop.i18n import current_locale, fmt_money, local_today
@@ -95,10 +95,8 @@ def _refused(error: DomainError) -> None:
 def _form_refused(form: Any, message: str) -> None:
     """A form that did not validate: the message, then what each field says."""
     flash(message, "error")
-    for field in form:
-        if field.type not in ("HiddenField", "CSRFTokenField"):  # not hers to mend
-            for problem in field.errors:
-                flash(f"{field.label.text}: {problem}", "error")
+    for problem in error_messages(form):
+        flash(problem, "error")
 
 
 # --------------------------------------------------------------------------
