@@ -431,10 +431,12 @@ def adjust_member(session: Session, membership: Membership, *, amount: int, reas
 
 
 def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: str,
-                    actor: User, idempotency_key: str | None = None) -> Posting:
+                    actor: User, idempotency_key: str | None = None,
+                    account_id: int | None = None) -> Posting:
     """Undo a posting with its mirror image; both stay in the books. The posting
     is locked while it is checked, and the unique index on `reverses_id` makes
-    a second reversal impossible whatever the timing."""
+    a second reversal impossible whatever the timing. With `account_id` (a
+    member's statement), the posting must be one of that account's."""
     reason = (reason or "").strip()
     existing = _earlier(session, group.id, idempotency_key, "reversal")
     if existing is not None:
@@ -444,7 +446,9 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
         return existing
     posting = session.scalar(select(Posting).where(Posting.id == posting_id)
                              .with_for_update())
-    if posting is None or posting.group_id != group.id:
+    if posting is None or posting.group_id != group.id or (
+            account_id is not None
+            and account_id not in (posting.debit_account_id, posting.credit_account_id)):
         raise DomainError(_l("There is no such entry."))
     existing = _earlier(session, group.id, idempotency_key, "reversal")  # under the lock
     if existing is not None and existing.reverses_id == posting_id:

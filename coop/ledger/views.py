@@ -311,9 +311,9 @@ def reverse(group_id: int, membership_id: int, posting_id: int):  # type: ignore
     return once(
         form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
         recent=lambda: None,
-        record=lambda key: services.reverse_posting(db.session, g.group, posting_id,
-                                                    reason=form.reason.data,
-                                                    actor=current_user, idempotency_key=key),
+        record=lambda key: services.reverse_posting(
+            db.session, g.group, posting_id, reason=form.reason.data, actor=current_user,
+            idempotency_key=key, account_id=services.member_account(db.session, member)),
         done=_("The entry is reversed; both stay in the books."), back=_statement_url(member),
         member=member)
 

@@ -127,6 +127,27 @@ def test_another_groups_posting_cannot_be_reversed(client: FlaskClient, session:
         Posting.reverses_id == foreign.id)) == 0
 
 
+def test_an_entry_is_reversed_only_from_its_own_members_statement(
+        client: FlaskClient, session: Session) -> None:
+    """The reversal URL names a member: another member's entry (or a group
+    entry) is refused there, so nothing is reversed from the wrong statement."""
+    group, treasurer, aigul, nurila = _group(session)
+    login(client, treasurer.user.email)
+    aiguls = session.scalar(select(Posting).where(Posting.kind == "adjustment",
+                                                  Posting.membership_id == aigul.id))
+    response = post(client, f"/groups/{group.id}/accounts/{nurila.id}/postings/{aiguls.id}/"
+                    "reverse", {"reason": "ошибка"})
+    assert response.status_code == 422
+    assert "no such entry" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Posting).where(
+        Posting.reverses_id == aiguls.id)) == 0
+    assert ledger.member_balance(session, aigul) == -120000
+    # from her own statement it is reversed
+    own = post(client, f"/groups/{group.id}/accounts/{aigul.id}/postings/{aiguls.id}/reverse",
+               {"reason": "ошибка"})
+    assert own.status_code == 302 and ledger.member_balance(session, aigul) == 0
+
+
 def _row(page: str, posting_id: int) -> str:
     return re.search(rf'<tr id="entry-{posting_id}">(.*?)</tr>', page, re.S).group(1)
 
