@@ -32,6 +32,12 @@ class NotAllowed(DomainError):
     status = 403
 
 
+class AskFirst(DomainError):
+    """Not refused, but unusual enough to ask the treasurer first: a form
+    answers with the question and records only when she confirms (the API,
+    which cannot ask, refuses with the question as its message)."""
+
+
 ERROR_TITLES = {
     400: _l("Bad request"),
     403: _l("Not allowed"),

@@ -620,7 +620,9 @@ def payables_list(group_id: int):  # type: ignore[no-untyped-def]
            "(treasurer)", tags=["ledger"], body="NewSupplierPayment", response="SupplierPayment",
            status=201, idempotent=True, errors=(400, 403, 404, 413, 415, 422),
            description="For a round (`round_id`) or on account. More than is still owed is "
-                       "refused (422) unless `beyond_owed` is true. Send a unique "
+                       "refused (422) unless `beyond_owed` is true; more than the cash, the "
+                       "bank account or the mobile wallet holds, unless `overdraw` is true "
+                       "(the money came from elsewhere). Send a unique "
                        "Idempotency-Key: the same payment sent again with the same key is "
                        "recorded once (200, the first one); the key sent with a different "
                        "payment is refused (422).")
@@ -628,20 +630,22 @@ def payables_list(group_id: int):  # type: ignore[no-untyped-def]
 def pay_supplier(group_id: int, supplier_id: int):  # type: ignore[no-untyped-def]
     supplier = supplier_in_group(g.group, supplier_id)
     key = inputs.idempotency_key()
-    body = json_body().only("amount", "method", "reference", "round_id", "beyond_owed")
+    body = json_body().only("amount", "method", "reference", "round_id", "beyond_owed",
+                            "overdraw")
     currency = g.group.currency
     amount = body.money("amount", currency, required=True)
     method = body.choice("method", PAYMENT_METHODS)
     reference = body.text("reference", max_length=120)
     round_id = body.integer("round_id", minimum=1, maximum=MAX_ID)
     beyond_owed = body.flag("beyond_owed", default=False)
+    overdraw = body.flag("overdraw", default=False)
     payment = payables.payment_by_key(db.session, g.group.id, key)
     if payment is None:
         try:
             payment, new = payables.pay_supplier(
                 db.session, supplier, amount=amount, method=method, reference=reference,
                 idempotency_key=key, actor=current_user, round_id=round_id,
-                beyond_owed=beyond_owed)
+                beyond_owed=beyond_owed, overdraw=overdraw)
             db.session.commit()
             if new:  # else the same key was recorded while this one waited for the lock
                 return created(represent.supplier_payment(

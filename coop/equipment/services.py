@@ -465,10 +465,12 @@ def repair_by_key(session: Session, group_id: int, key: str | None) -> Repair | 
 
 
 def record_repair(session: Session, asset: Asset, *, cost: int, description: str, mode: str,
-                  method: str, repaired_on: date, actor: User, idempotency_key: str) -> Repair:
+                  method: str, repaired_on: date, actor: User, idempotency_key: str,
+                  overdraw: bool = False) -> Repair:
     """A repair: the maintenance fund pays what it holds (mode `fund`), the
     owners the rest in their shares, largest remainder (or all of it, mode
-    `owners`). Money leaves the cash, the bank or the mobile wallet."""
+    `owners`). Money leaves the cash, the bank or the mobile wallet (more
+    than it holds only with `overdraw`, see ledger.pay_from)."""
     if cost <= 0:
         raise DomainError(_l("The amount must be more than zero."), field="cost")
     if cost >= MAX_AMOUNT:
@@ -496,7 +498,7 @@ def record_repair(session: Session, asset: Asset, *, cost: int, description: str
                                                   asset.group.currency)),
                               field="mode") from exc
         raise DomainError(_l("Choose how the repair is paid."), field="mode") from exc
-    paid_from = ledger.money_account(session, asset.group, method)
+    paid_from = ledger.pay_from(session, asset.group, method, cost, overdraw=overdraw)
     repair = Repair(group_id=asset.group_id, asset_id=asset.id, cost=cost,
                     from_fund=split.from_fund, mode=mode, method=method,
                     description=description[:300], repaired_on=repaired_on,

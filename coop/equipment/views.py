@@ -442,7 +442,8 @@ def record_repair(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
         services.record_repair(db.session, asset, cost=form.cost.minor or 0,
                                description=form.description.data or "", mode=form.mode.data,
                                method=form.method.data, repaired_on=form.repaired_on.data,
-                               actor=current_user, idempotency_key=key)
+                               actor=current_user, idempotency_key=key,
+                               overdraw=form.confirmed)
 
     def failed(form: RepairForm, status: int):  # type: ignore[no-untyped-def]
         return _asset_page(asset, repair_form=form, status=status)

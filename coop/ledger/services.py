@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from coop.auth.models import User
 from coop.db import utcnow
-from coop.errors import DomainError
+from coop.errors import AskFirst, DomainError
 from coop.groups.models import Group, Membership
 from coop.i18n import fmt_money, local_today
 from coop.ledger.models import MONEY_KINDS, PAYMENT_METHODS, Account, Payment, Posting
@@ -157,6 +157,43 @@ def balances(session: Session, group: Group) -> dict[int, int]:
         .where(Posting.group_id == group.id).group_by(Posting.debit_account_id)).all())
     accounts = session.scalars(select(Account.id).where(Account.group_id == group.id))
     return {a: int(credits.get(a, 0) or 0) - int(debits.get(a, 0) or 0) for a in accounts}
+
+
+def pay_from(session: Session, group: Group, method: str, amount: int, *,
+             overdraw: bool = False) -> int:
+    """The money account that pays `amount` out by `method` (cash, bank,
+    mobile), locked until the commit. A cash box, a bank account or a wallet
+    cannot hold less than nothing: a payment out of more than it holds is
+    money that was never recorded coming in (or the wrong account chosen), so
+    it is asked first (AskFirst) and made only with `overdraw`, when the
+    treasurer confirms the money came from elsewhere. Two payments at the
+    same moment are checked one after the other."""
+    account = money_account(session, group, method)
+    session.execute(select(Account.id).where(Account.id == account).with_for_update())
+    held = -account_balance(session, account)  # debited when money comes in
+    if amount > held and not overdraw:
+        after = fmt_money(held - amount, group.currency)
+        holds = fmt_money(max(held, 0), group.currency)
+        if method == "bank":
+            message = _l("The bank account holds only %(amount)s: after this payment it "
+                         "would show %(after)s, money paid out that was never recorded coming "
+                         "in. Record the payments that came into it first, or pay from the "
+                         "cash or the mobile wallet. Record it anyway (the money came from "
+                         "elsewhere)?", amount=holds, after=after)
+        elif method == "mobile":
+            message = _l("The mobile wallet holds only %(amount)s: after this payment it "
+                         "would show %(after)s, money paid out that was never recorded coming "
+                         "in. Record the payments that came into it first, or pay from the "
+                         "cash or the bank account. Record it anyway (the money came from "
+                         "elsewhere)?", amount=holds, after=after)
+        else:
+            message = _l("The cash box holds only %(amount)s: after this payment it would "
+                         "show %(after)s, money paid out that was never recorded coming in. "
+                         "Record the payments that came into it first, or pay from the bank "
+                         "account or the mobile wallet. Record it anyway (the money came from "
+                         "elsewhere)?", amount=holds, after=after)
+        raise AskFirst(message, field="amount")
+    return account
 
 
 @dataclass
@@ -472,7 +509,8 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
 
 
 def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: User,
-            method: str = "cash", idempotency_key: str | None = None) -> Posting:
+            method: str = "cash", idempotency_key: str | None = None,
+            overdraw: bool = False) -> Posting:
     """The treasurer pays a shared cost (transport…) from the cash, the bank
     account or the mobile wallet (`method`). A supplier's bill is paid with
     coop.payables.services.pay_supplier, into her own account."""
@@ -485,7 +523,7 @@ def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: Us
         return existing
     accounts = group_accounts(session, group)
     posting = post(session, group, debit=accounts.suppliers,
-                   credit=money_account(session, group, method),
+                   credit=pay_from(session, group, method, amount, overdraw=overdraw),
                    amount=amount, kind="pay_out", memo=memo, actor=actor,
                    idempotency_key=idempotency_key)
     assert posting is not None

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField
 
 from coop.csv_export import csv_amount, csv_bytes, csv_date, csv_response
-from coop.errors import DomainError
+from coop.errors import AskFirst, DomainError
 from coop.extensions import db
 from coop.forms import MoneyField, apply_domain_error, error_messages
 from coop.groups.access import group_view, member_in_group
@@ -27,6 +27,7 @@ from coop.ledger.forms import (
     ReverseForm,
     WriteOffForm,
 )
+from coop.orders.services import order_exposure
 from coop.payables import services as payables
 from coop.views import render_then_commit
 
@@ -147,23 +148,27 @@ def when(moment: datetime) -> str:
     return format_datetime(moment, "short")
 
 
-def ask_again(form: OnceForm, question: str, back: str):  # type: ignore[no-untyped-def]
-    """The page that asks before a second record like a recent one: the form as
-    sent, hidden, with `confirm_again` set; the same key, so the answer too
-    records once. No JavaScript."""
+def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-untyped-def]
+              anyway: bool = False):
+    """The page that asks before a second record like a recent one (or, with
+    `anyway`, before an unusual one: AskFirst): the form as sent, hidden, with
+    `confirm_again` set; the same key, so the answer too records once. No
+    JavaScript."""
     fields = [(f.name, "y" if isinstance(f, BooleanField) else
                f.data if not isinstance(f, MoneyField) else f.data or "")
               for f in form if f.name not in ("csrf_token", "confirm_again")
               and not (isinstance(f, BooleanField) and not f.data)]  # unticked: not sent
     return render_template("ledger/confirm_again.html", group=g.group, question=question,
-                           fields=fields, action=request.path, back=back)
+                           fields=fields, action=request.path, back=back, anyway=anyway)
 
 
 def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], str], back: str,
          member: Membership | None, failed=None):  # type: ignore[no-untyped-def]
     """What every money form does when sent: validate; the same key sent again
     shows what was recorded (no second record); a record like one made in the
-    last 24 h asks first; else record through the service and commit once. Two
+    last 24 h asks first, as does what the service finds unusual (AskFirst,
+    recorded once confirmed: `record` passes `form.confirmed` on); else record
+    through the service and commit once. Two
     sendings at the same moment: the unique key stops the second at commit.
     `failed(form, status)` shows a refused form (default: the errors page)."""
     def _form_failed(form, member, status=422):  # type: ignore[no-untyped-def]
@@ -186,6 +191,9 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
                 return ask_again(form, question, back)
         record(key)
         db.session.commit()
+    except AskFirst as exc:  # unusual: recorded only when she says so
+        db.session.rollback()
+        return ask_again(form, str(exc), back, anyway=True)
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)
@@ -222,6 +230,22 @@ def same_entry(posting, currency: str) -> str | None:  # type: ignore[no-untyped
              time=when(posting.created_at))
 
 
+def _ask_if_far_beyond_owed(member: Membership, amount: int) -> None:
+    """A payment beyond what she owes and what her open orders could cost is
+    kept as credit; it is asked first, as a slip of the keyboard (an extra
+    zero) is likelier than such an advance."""
+    owed = max(-services.member_balance(db.session, member), 0)
+    could_cost = order_exposure(db.session, member)
+    extra = amount - owed - could_cost
+    if extra > 0:
+        currency = g.group.currency
+        raise AskFirst(_("%(name)s owes %(owed)s, and her orders in rounds not yet settled "
+                         "could cost %(orders)s at most: a payment of %(amount)s leaves "
+                         "%(extra)s in credit in her account.", name=member.user.name,
+                         owed=fmt_money(owed, currency), orders=fmt_money(could_cost, currency),
+                         amount=fmt_money(amount, currency), extra=fmt_money(extra, currency)))
+
+
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/payment")
 @group_view(treasurer=True)
 def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
@@ -243,6 +267,8 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
     recorded: list = []
 
     def record(key: str) -> None:
+        if not form.confirmed:
+            _ask_if_far_beyond_owed(member, form.amount.minor or 0)
         payment, _new = services.record_payment(
             db.session, member, amount=form.amount.minor or 0, method=form.method.data,
             reference=form.reference.data or "", idempotency_key=key, actor=current_user)
@@ -329,7 +355,8 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
             memo=form.memo.data or ""), g.group.currency),
         record=lambda key: services.pay_out(db.session, g.group, amount=form.amount.minor or 0,
                                             memo=form.memo.data, actor=current_user,
-                                            method=form.method.data, idempotency_key=key),
+                                            method=form.method.data, idempotency_key=key,
+                                            overdraw=form.confirmed),
         done=_("The payment out of the cash is recorded."),
         back=url_for("ledger.accounts", group_id=group_id), member=None)
 

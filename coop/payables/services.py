@@ -285,12 +285,13 @@ def supplier_group(session: Session, supplier: Supplier) -> Group:
 
 def pay_supplier(session: Session, supplier: Supplier, *, amount: int, method: str,
                  reference: str, idempotency_key: str, actor: User,
-                 round_id: int | None = None, beyond_owed: bool = False
-                 ) -> tuple[SupplierPayment, bool]:
+                 round_id: int | None = None, beyond_owed: bool = False,
+                 overdraw: bool = False) -> tuple[SupplierPayment, bool]:
     """The treasurer pays the supplier from the cash, the bank account or the
     mobile wallet (`method`), for a round or on account. Returns the payment
     and whether it is new: the same form sent twice records it once. More than
-    is still owed only with `beyond_owed` (an advance, said so)."""
+    is still owed only with `beyond_owed` (an advance, said so); more than
+    the money account holds only with `overdraw` (ledger.pay_from)."""
     group = supplier_group(session, supplier)
     ledger._check_amount(amount)
     if method not in PAYMENT_METHODS:
@@ -329,7 +330,9 @@ def pay_supplier(session: Session, supplier: Supplier, *, amount: int, method: s
                          amount=fmt_money(amount, currency), extra=fmt_money(extra, currency))
         raise DomainError(message, field="amount")
     posting = ledger.post(session, group, debit=account,
-                          credit=ledger.money_account(session, group, method), amount=amount,
+                          credit=ledger.pay_from(session, group, method, amount,
+                                                 overdraw=overdraw),
+                          amount=amount,
                           kind="supplier_payment",
                           memo=" · ".join(x for x in (supplier.name, reference) if x),
                           actor=actor, round_id=round_id)

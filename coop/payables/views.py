@@ -82,7 +82,8 @@ def pay(group_id: int):  # type: ignore[no-untyped-def]
         services.pay_supplier(
             db.session, supplier(), amount=form.amount.minor or 0, method=form.method.data,
             reference=form.reference.data or "", idempotency_key=key, actor=current_user,
-            round_id=form.round.data, beyond_owed=form.beyond_owed.data)
+            round_id=form.round.data, beyond_owed=form.beyond_owed.data,
+            overdraw=form.confirmed)
 
     def failed(form: SupplierPaymentForm, status: int):  # type: ignore[no-untyped-def]
         return _form_page(form, status, confirm=bool(form.amount.errors))

@@ -976,8 +976,8 @@ def payout_by_key(session: Session, group_id: int, key: str) -> CashPayout | Non
 
 
 def pay_member(session: Session, membership: Membership, *, amount: int, actor: User,
-               idempotency_key: str, note: str = "", lot_id: int | None = None
-               ) -> tuple[CashPayout, bool]:
+               idempotency_key: str, note: str = "", lot_id: int | None = None,
+               overdraw: bool = False) -> tuple[CashPayout, bool]:
     """The treasurer hands a member cash out of what her account holds (after
     what she owes for purchases is netted). Returns the payout and whether it
     is new: the same form sent twice pays once."""
@@ -1000,9 +1000,10 @@ def pay_member(session: Session, membership: Membership, *, amount: int, actor: 
                              "out to her.", balance=money.LocalMoney(max(balance, 0), currency)),
                           field="amount")
     group = membership.group
-    accounts = ledger.group_accounts(session, group)
     posting = ledger.post(session, group, debit=ledger.member_account(session, membership),
-                          credit=accounts.cash, amount=amount, kind="payout_cash", memo=note,
+                          credit=ledger.pay_from(session, group, "cash", amount,
+                                                 overdraw=overdraw),
+                          amount=amount, kind="payout_cash", memo=note,
                           actor=actor, membership_id=membership.id)
     assert posting is not None
     payout = CashPayout(group_id=group.id, membership_id=membership.id, lot_id=lot_id,

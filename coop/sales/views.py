@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from coop import unit_text
-from coop.errors import DomainError
+from coop.errors import AskFirst, DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, Form, apply_domain_error, choices, fill_unit, unit_typed
 from coop.groups.access import group_view, member_in_group
@@ -583,8 +583,12 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
     try:
         _payout, new = services.pay_member(
             db.session, member, amount=form.amount.minor or 0, note=form.note.data or "",
-            idempotency_key=form.idempotency_key.data or "", lot_id=lot.id, actor=current_user)
+            idempotency_key=form.idempotency_key.data or "", lot_id=lot.id, actor=current_user,
+            overdraw=form.confirmed)
         db.session.commit()
+    except AskFirst as exc:  # more than the cash box holds: recorded once confirmed
+        db.session.rollback()
+        return ask_again(form, str(exc), back, anyway=True)
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)

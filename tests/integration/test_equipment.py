@@ -162,7 +162,8 @@ def test_a_repair_takes_the_fund_then_the_owners_by_their_shares(
                         actor=w.treasurer.user)
     repair = equipment.record_repair(session, w.asset, cost=120_000, description="ремень",
                                      mode="fund", method="cash", repaired_on=TODAY,
-                                     actor=w.treasurer.user, idempotency_key="repair-key-000001")
+                                     actor=w.treasurer.user, idempotency_key="repair-key-000001",
+                                     overdraw=True)  # the fees were not paid in cash yet
     again = equipment.record_repair(session, w.asset, cost=120_000, description="ремень",
                                     mode="fund", method="cash", repaired_on=TODAY,
                                     actor=w.treasurer.user, idempotency_key="repair-key-000001")
@@ -212,7 +213,8 @@ def test_the_books_balance_after_any_fees_and_repairs(app_ctx, session: Session,
             equipment.record_repair(session, w.asset, cost=amount, description="ремонт",
                                     mode=what.removeprefix("repair_"), method="cash",
                                     repaired_on=TODAY, actor=w.treasurer.user,
-                                    idempotency_key=f"property-repair-{number:06d}")
+                                    idempotency_key=f"property-repair-{number:06d}",
+                                    overdraw=True)  # nobody paid in: the cash shows it
     session.flush()
     books = _books(session, w)
     report = equipment.usage_report(session, w.asset)

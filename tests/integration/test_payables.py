@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coop.errors import DomainError
+from coop.errors import AskFirst, DomainError
 from coop.ledger import services as ledger
 from coop.ledger.models import Account, Posting
 from coop.orders import services as orders
@@ -20,11 +20,15 @@ KEY = "form-key-0000000000000"
 
 
 def _pay(session: Session, w, supplier, amount: int, *, method: str = "cash",  # type: ignore[no-untyped-def]
-         key: str = KEY, round_id: int | None = None, beyond_owed: bool = False):
+         key: str = KEY, round_id: int | None = None, beyond_owed: bool = False,
+         overdraw: bool = True):
+    """These payments are made before the members pay (the treasurer makes up
+    the money: `overdraw`, asked first on the pages); see
+    test_paying_out_more_than_the_account_holds_asks_first."""
     return payables.pay_supplier(session, supplier, amount=amount, method=method,
                                  reference="№ 17", idempotency_key=key,
                                  actor=w.treasurer.user, round_id=round_id,
-                                 beyond_owed=beyond_owed)
+                                 beyond_owed=beyond_owed, overdraw=overdraw)
 
 
 def _books(session: Session, w) -> ledger.Books:  # type: ignore[no-untyped-def]
@@ -110,6 +114,36 @@ def test_paying_more_than_is_owed_needs_a_confirmation(session: Session) -> None
     [agro] = payables.positions(session, w.group, w.agro)
     assert agro.total.owed == -6000 and agro.books_balance == -6000  # an advance
     assert _books(session, w).total == 0
+
+
+def test_paying_out_more_than_the_account_holds_asks_first(session: Session) -> None:
+    """A cash box, bank account or wallet cannot hold less than nothing: a
+    payment out of more than it holds is asked first (AskFirst), says what it
+    holds and what it would show, and is recorded only when confirmed."""
+    w = make_two_supplier_round(session)
+    actor = w.treasurer.user
+    ledger.record_payment(session, w.nurila, amount=25000, method="bank", reference="",
+                          idempotency_key="k-bank-000000000000", actor=actor)
+    count = select(func.count()).select_from(Posting)
+    before = session.scalar(count)
+    with pytest.raises(AskFirst) as asked:
+        _pay(session, w, w.agro, 40000, method="bank", overdraw=False)
+    message = str(asked.value.message).replace("\xa0", " ")
+    assert "bank account holds only 250.00 som" in message and "-150.00 som" in message
+    with pytest.raises(AskFirst, match=r"cash box holds only 0\.00"):
+        ledger.pay_out(session, w.group, amount=10000, memo="Такси", actor=actor)
+    with pytest.raises(AskFirst, match=r"mobile wallet holds only 0\.00"):
+        _pay(session, w, w.textile, 100, method="mobile", overdraw=False, key="k-mobile-00000000")
+    assert session.scalar(count) == before  # asked before anything is written
+    # what it holds is paid without a question, to the tyiyn
+    _pay(session, w, w.agro, 25000, method="bank", overdraw=False)
+    assert _books(session, w).in_bank == 0
+    with pytest.raises(AskFirst, match=r"holds only 0\.00"):
+        _pay(session, w, w.agro, 1, method="bank", overdraw=False, key="k-one-tyiyn-000000")
+    # confirmed: recorded, and the books show it and still balance
+    _pay(session, w, w.agro, 1, method="bank", overdraw=True, key="k-one-tyiyn-000000")
+    books = _books(session, w)
+    assert books.in_bank == -1 and books.total == 0
 
 
 def test_the_same_payment_sent_twice_is_recorded_once(session: Session) -> None:

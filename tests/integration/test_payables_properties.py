@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from coop.errors import AskFirst
 from coop.ledger import services as ledger
 from coop.payables import services as payables
 from tests.factories import make_two_supplier_round
@@ -24,6 +26,16 @@ action = st.one_of(
     st.tuples(st.just("pay_out"), st.integers(1, 20_000), METHODS),
     st.tuples(st.just("reverse"), st.integers(0, 20)),
 )
+
+
+def _asked_if_beyond(pay, beyond: bool):  # type: ignore[no-untyped-def]
+    """More than the money account holds is asked first (AskFirst) and made
+    when confirmed (`overdraw`); within what it holds it is made at once."""
+    if beyond:
+        with pytest.raises(AskFirst):
+            pay(False)
+        return pay(True)
+    return pay(False)
 
 
 @settings(max_examples=20, deadline=None,
@@ -49,17 +61,25 @@ def test_payments_by_any_method_keep_every_account_exact(session: Session,
         elif kind == "pay_supplier":
             _, which, amount, method, round_tagged = step
             supplier = suppliers[which]
-            payment, _new = payables.pay_supplier(
-                session, supplier, amount=amount, method=method, reference="",
-                idempotency_key=f"supplier-key-{next(_keys):010d}", actor=actor,
-                round_id=w.rnd.id if round_tagged else None, beyond_owed=True)
+            key = f"supplier-key-{next(_keys):010d}"
+
+            def pay(overdraw: bool, supplier=supplier, amount=amount, method=method,  # type: ignore[no-untyped-def]
+                    key=key, round_tagged=round_tagged):
+                return payables.pay_supplier(
+                    session, supplier, amount=amount, method=method, reference="",
+                    idempotency_key=key, actor=actor,
+                    round_id=w.rnd.id if round_tagged else None, beyond_owed=True,
+                    overdraw=overdraw)
+            payment, _new = _asked_if_beyond(pay, amount > money[method])
             money[method] -= amount
             owed[supplier.id] -= amount
             movements.append((payment.posting_id, method, -amount, supplier.id))
         elif kind == "pay_out":
             _, amount, method = step
-            posting = ledger.pay_out(session, w.group, amount=amount, memo="Такси", actor=actor,
-                                     method=method)
+            posting = _asked_if_beyond(
+                lambda overdraw, amount=amount, method=method: ledger.pay_out(
+                    session, w.group, amount=amount, memo="Такси", actor=actor, method=method,
+                    overdraw=overdraw), amount > money[method])
             money[method] -= amount
             movements.append((posting.id, method, -amount, None))
         elif kind == "reverse" and movements:

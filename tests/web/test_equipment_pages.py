@@ -251,7 +251,8 @@ def test_the_usage_report_as_csv_has_the_pages_figures(app_ctx, session: Session
     equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user)
     equipment.record_repair(session, w.asset, cost=100_000, description="ремень", mode="fund",
                             method="cash", repaired_on=today, actor=w.treasurer.user,
-                            idempotency_key="report-repair-000001")
+                            idempotency_key="report-repair-000001",
+                            overdraw=True)  # the fees are owed, not yet paid in cash
     session.commit()
     member = _ru(app_ctx, w.owners[0])
     page = member.get(f"{w.base}/report").get_data(as_text=True)

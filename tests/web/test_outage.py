@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from coop.extensions import db
+from coop.ledger import services as ledger
 from coop.ledger.models import Payment
 from coop.outage import RETRY_AFTER_SECONDS, is_database_outage
 from tests.conftest import csrf_token, login
@@ -45,6 +46,8 @@ def world(session: Session) -> SimpleNamespace:
     group = make_group(session)
     treasurer = make_member(session, group, "Казына", role="treasurer", locale="ky")
     aigul = make_member(session, group, "Айгүл")
+    # she owes 500.00: the 150.00 paid below settles debt, asked nothing
+    ledger.adjust_member(session, aigul, amount=50000, reason="весна", actor=treasurer.user)
     token = make_api_token(session, treasurer.user)
     session.commit()
     return SimpleNamespace(group=group, treasurer=treasurer, aigul=aigul, token=token,

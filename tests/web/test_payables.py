@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coop.ledger import services as ledger
+from coop.ledger.models import Posting
 from coop.payables.models import SupplierPayment
 from tests.conftest import login, post
 from tests.factories import make_api_token, make_group, make_member, make_two_supplier_round
@@ -27,7 +28,14 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
 
 
 def _world(session: Session):  # type: ignore[no-untyped-def]
+    """The two-supplier round, settled; the members have paid in 700.00 in
+    cash, 400.00 by bank and 400.00 by mobile money (what is paid out below)."""
     w = make_two_supplier_round(session)
+    for member, method, amount in ((w.nurila, "cash", 70000), (w.aigul, "bank", 40000),
+                                   (w.aigul, "mobile", 40000)):
+        ledger.record_payment(session, member, amount=amount, method=method, reference="",
+                              idempotency_key=f"paid-in-{method}-0000000000",
+                              actor=w.treasurer.user)
     session.commit()
     return w
 
@@ -69,8 +77,8 @@ def test_treasurer_pays_part_of_a_bill_once_even_if_sent_twice(client: FlaskClie
     assert re.search(r'id="billed">640.00', supplier_page)
     assert re.search(r'id="still-owed">240.00', supplier_page)
     accounts = _text(client.get(f"/groups/{w.group.id}/accounts"))
-    assert re.search(r'id="bank">-400.00', accounts)
-    assert re.search(r'id="cash">0.00', accounts)
+    assert re.search(r'id="bank">0.00', accounts)
+    assert re.search(r'id="cash">700.00', accounts)
     assert re.search(r'id="payables">540.00', accounts)  # 240 + 300
     assert re.search(r'id="purchases">100.00', accounts)  # the taxi
     assert "The books balance." in accounts
@@ -161,8 +169,7 @@ def test_api_pays_a_supplier_once_per_key(app: Flask, client: FlaskClient,
                     "Текстиль-Ош": ("300.00", "0.00", "300.00")}
     balances = conforms(app, client.get(f"{g}/balances", headers=token),
                         "/groups/{group_id}/balances")
-    assert (balances["in_mobile_wallet"], balances["owed_to_suppliers"]) == ("-400.00",
-                                                                             "540.00")
+    assert (balances["in_mobile_wallet"], balances["owed_to_suppliers"]) == ("0.00", "540.00")
     session.expire_all()
     assert ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila]).total == 0
 
@@ -175,11 +182,48 @@ def test_another_cost_is_paid_from_the_account_of_its_method(client: FlaskClient
                     {"amount": "100", "memo": "Такси", "method": "mobile"})
     assert response.status_code == 302
     books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
-    assert (books.cash_on_hand, books.in_bank, books.in_mobile) == (0, 0, -10000)
+    assert (books.cash_on_hand, books.in_bank, books.in_mobile) == (70000, 40000, 30000)
     assert books.suppliers == 0 and books.total == 0
     bad = post(client, f"/groups/{w.group.id}/accounts/pay-out",
                {"amount": "100", "memo": "Такси", "method": "gold"})
     assert bad.status_code == 422
+
+
+def test_paying_out_more_than_the_wallet_holds_asks_first(client: FlaskClient,
+                                                         session: Session) -> None:
+    """Found on the walk: a supplier was paid from a bank account at 0. More
+    than the money account holds is asked first, with what it holds and what
+    it would show; nothing is written until she says yes, then once."""
+    w = _world(session)
+    login(client, w.treasurer.user.email)
+    count = select(func.count()).select_from(Posting)
+    before = session.scalar(count)
+    form = {"amount": "500", "memo": "Такси", "method": "mobile",
+            "idempotency_key": "pay-out-key-000000001"}
+    asked = post(client, f"/groups/{w.group.id}/accounts/pay-out", form)
+    page = _text(asked)
+    assert asked.status_code == 200 and "Record it anyway?" in page, page[:2000]
+    assert "mobile wallet holds only 400.00" in page and "-100.00" in page
+    session.expire_all()
+    assert session.scalar(count) == before
+    yes = {**form, "confirm_again": "1"}
+    assert post(client, f"/groups/{w.group.id}/accounts/pay-out", yes).status_code == 302
+    assert post(client, f"/groups/{w.group.id}/accounts/pay-out", yes).status_code == 302
+    session.expire_all()
+    assert session.scalar(count) == before + 1
+    books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
+    assert books.in_mobile == -10000 and books.total == 0
+    # the supplier's form asks the same, in Russian
+    page = _pay_page(client, w)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    client.post("/language", data={"locale": "ru", "next": "/", "csrf_token": csrf})
+    page = _pay_page(client, w)
+    asked = post(client, f"/groups/{w.group.id}/payables/pay",
+                 {"supplier": str(w.agro.id), "amount": "500", "method": "bank",
+                  "round": str(w.rnd.id), "idempotency_key": _key(page)})
+    page = _text(asked)
+    assert asked.status_code == 200 and "Всё равно записать?" in page, page[:2000]
+    assert "На банковском счёте только 400,00" in page
 
 
 def test_a_round_settled_before_supplier_accounts_says_where_its_bills_are(
