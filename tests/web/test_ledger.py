@@ -186,3 +186,38 @@ def test_a_reversed_entry_says_so_and_offers_no_second_reversal(client: FlaskCli
     assert twice.status_code == 422 and "cannot be reversed" in twice.get_data(as_text=True)
     assert session.scalar(count) == before
     assert ledger.member_balance(session, aigul) == -120000
+
+
+def test_a_payment_far_beyond_what_she_owes_is_asked_first(client: FlaskClient,
+                                                          session: Session) -> None:
+    """Found on the walk: 1,000,000,000 som was recorded as typed. A payment
+    beyond her debt and what her open orders could cost is asked first, with
+    the credit it would leave; recorded when confirmed, once."""
+    group, treasurer, aigul, _n = _group(session)  # she owes 1,200.00
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/accounts/{aigul.id}/payment"
+    form = {"amount": "1000000000", "method": "cash", "reference": "",
+            "idempotency_key": "big-payment-key-00001"}
+    asked = post(client, url, form)
+    page = asked.get_data(as_text=True).replace("\u00a0", " ")
+    assert asked.status_code == 200 and "Record it anyway?" in page, page[:2000]
+    assert "owes 1,200.00 som" in page and "999,998,800.00 som in credit" in page
+    assert session.scalar(select(func.count()).select_from(Payment)) == 0
+    for _ in range(2):
+        assert post(client, url, {**form, "confirm_again": "1"}).status_code == 302
+    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+    # Nurila owes nothing and orders nothing: even 0.01 is an advance, asked
+    nurila = _n
+    small = post(client, f"/groups/{group.id}/accounts/{nurila.id}/payment",
+                 {"amount": "0.01", "method": "cash", "idempotency_key": "small-key-000000001"})
+    assert small.status_code == 200 and "Record it anyway?" in small.get_data(as_text=True)
+
+
+def test_a_payment_of_what_she_owes_is_not_asked(client: FlaskClient, session: Session) -> None:
+    group, treasurer, aigul, _n = _group(session)  # she owes 1,200.00
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/accounts/{aigul.id}/payment"
+    paid = post(client, url, {"amount": "1200", "method": "cash",
+                              "idempotency_key": "exact-key-0000000001"})
+    assert paid.status_code == 302
+    assert ledger.member_balance(session, aigul) == 0
