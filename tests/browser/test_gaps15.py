@@ -40,7 +40,7 @@ def test_her_order_history_and_her_statement_csv(page, live_server, tmp_path: Pa
     assert not re.search(r"\d \+ \d", history) and not disagreements(history)
     screenshot(page, "gaps15-order-history-ru")
 
-    page.click("nav.tabs >> text=Мой счет")
+    page.click("nav.tabs >> text=Мой счёт")
     rows = page.locator("table tbody tr")
     last = rows.nth(rows.count() - 1).locator("td.num")
     page_amount, page_balance = (_figure(last.nth(i).inner_text()) for i in (0, 1))

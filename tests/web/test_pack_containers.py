@@ -272,6 +272,6 @@ def test_the_round_page_names_goods_and_shared_costs_for_a_treasurer(
     session.commit()
     page = client.get(url).get_data(as_text=True)
     assert "<h2>Товары и их стоимость</h2>" in page
-    assert "Товары и счет поставщика" not in page and "= счет поставщика" not in page
+    assert "Товары и счёт поставщика" not in page and "= счёт поставщика" not in page
     check = page.split("Проверка: участницы платят", 1)[1].split("</p>", 1)[0]
     assert "= товары " in check and "+ общие расходы (доставка, транспорт…) " in check
