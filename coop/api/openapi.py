@@ -282,7 +282,8 @@ LOT_FIELDS = {
 GRADE_QUANTITY = obj({"grade_id": ID, "quantity": QUANTITY})
 STATEMENT_LINE = obj({
     "id": ID, "created_at": MOMENT, "kind": TEXT, "memo": TEXT, "amount": MONEY,
-    "balance": MONEY, "round_id": nullable(ID), "reverses_id": nullable(ID), "author": TEXT})
+    "balance": MONEY, "round_id": nullable(ID), "reverses_id": nullable(ID),
+    "reversed_by_id": nullable(ID), "author": TEXT})
 BALANCE = obj({"membership_id": ID, "name": TEXT, "active": FLAG, "balance": MONEY})
 ITEM_ID = {**ID, "description": "The id of the product's line in the round (items[].id)"}
 

@@ -173,7 +173,8 @@ def statement_line(line: StatementLine, currency: str) -> Json:
     return {"id": posting.id, "created_at": moment(posting.created_at), "kind": posting.kind,
             "memo": posting.memo, "amount": amount(line.amount, currency),
             "balance": amount(line.balance, currency), "round_id": posting.round_id,
-            "reverses_id": posting.reverses_id, "author": line.author}
+            "reverses_id": posting.reverses_id, "reversed_by_id": line.reversed_by,
+            "author": line.author}
 
 
 def payment(found: Payment, currency: str, balance_after: int) -> Json:

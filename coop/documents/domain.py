@@ -263,6 +263,7 @@ class StatementLine:
     author: str
     amount: int  # + credit, - debit
     balance: int
+    note: str = ""  # its reversal mark: "reversed on …", "reverses the entry of …"
 
 
 @dataclass(frozen=True)

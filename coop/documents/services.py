@@ -609,14 +609,15 @@ def statement_data(session: Session, membership: Membership, *, start: date | No
     locale = member_language(membership)
     with force_locale(locale):
         kinds = {kind: str(name) for kind, name in ledger.KIND_NAMES.items()}
+        printed = [StatementLine(line.posting.created_at, kinds.get(line.posting.kind,
+                                                                    line.posting.kind),
+                                 line.posting.memo, line.author, line.amount, line.balance,
+                                 line.reversal_note)
+                   for line in lines]
     return StatementData(
         group=group_info(session, membership.group),
         stamp=_stamp("statement", membership.id, locale), member_name=membership.user.name,
-        start=start, end=end, opening=opening,
-        lines=[StatementLine(line.posting.created_at, kinds.get(line.posting.kind,
-                                                                line.posting.kind),
-                             line.posting.memo, line.author, line.amount, line.balance)
-               for line in lines],
+        start=start, end=end, opening=opening, lines=printed,
         closing=lines[-1].balance if lines else opening,
         current=ledger.member_balance(session, membership))
 

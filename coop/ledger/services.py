@@ -21,7 +21,7 @@ from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import AskFirst, DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_money, local_today
+from coop.i18n import fmt_date, fmt_money, local_today
 from coop.ledger.models import MONEY_KINDS, PAYMENT_METHODS, Account, Payment, Posting
 
 KIND_NAMES = {
@@ -549,6 +549,16 @@ class StatementLine:
     reversed_by: int | None = None  # the reversal of this entry, if it was reversed
     reversed_at: datetime | None = None  # when
     reverses_at: datetime | None = None  # a reversal: when the entry it reverses was made
+
+    @property
+    def reversal_note(self) -> str:
+        """Its reversal mark in words, for the CSV and the PDF (the page links
+        the two entries): "reversed on …" or "reverses the entry of …"."""
+        if self.reversed_by is not None and self.reversed_at is not None:
+            return str(_l("reversed on %(date)s", date=fmt_date(self.reversed_at)))
+        if self.posting.reverses_id is not None and self.reverses_at is not None:
+            return str(_l("reverses the entry of %(date)s", date=fmt_date(self.reverses_at)))
+        return ""
 
     @property
     def reversible(self) -> bool:

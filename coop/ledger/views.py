@@ -120,7 +120,8 @@ def statement_csv(group_id: int, membership_id: int):  # type: ignore[no-untyped
         [["", _("Opening balance"), "", "", csv_amount(opening, currency, language)]] + [
             [csv_date(line.posting.created_at, language),  # the group's time zone
              services.KIND_NAMES.get(line.posting.kind, line.posting.kind),
-             line.posting.memo, csv_amount(line.amount, currency, language),
+             " · ".join(x for x in (line.posting.memo, line.reversal_note) if x),
+             csv_amount(line.amount, currency, language),
              csv_amount(line.balance, currency, language)] for line in lines])
     db.session.commit()  # her account, made on first use
     return csv_response(data, f"statement-{g.group.id}-{member.id}.csv")

@@ -221,3 +221,44 @@ def test_a_payment_of_what_she_owes_is_not_asked(client: FlaskClient, session: S
                               "idempotency_key": "exact-key-0000000001"})
     assert paid.status_code == 302
     assert ledger.member_balance(session, aigul) == 0
+
+
+def test_the_csv_pdf_and_api_show_a_reversal_as_the_page_does(client: FlaskClient,
+                                                              session: Session) -> None:
+    """Found on the walk: the statement page marks a reversed entry and its
+    reversal, but the CSV, the PDF and the API did not say so."""
+    from pypdf import PdfReader
+
+    from tests.factories import make_api_token
+
+    group, treasurer, aigul, _n = _group(session)
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/accounts/{aigul.id}"
+    assert post(client, f"{url}/payment", {"amount": "500", "method": "cash"}).status_code == 302
+    payment = session.scalar(select(Posting).where(Posting.kind == "payment"))
+    assert post(client, f"{url}/postings/{payment.id}/reverse",
+                {"reason": "ошибка"}).status_code == 302
+    reversal = session.scalar(select(Posting).where(Posting.reverses_id == payment.id))
+    year = str(payment.created_at.year)
+
+    sheet = client.get(f"{url}/statement.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(sheet), delimiter=";" if ";" in sheet else ","))
+    notes = {row[1]: row[2] for row in rows[1:]}
+    assert notes["Payment"].startswith("reversed on") and year in notes["Payment"], notes
+    assert notes["Reversal"].startswith("ошибка · reverses the entry of"), notes
+
+    pdf = client.get(f"{url}/statement.pdf")
+    assert pdf.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    text = " ".join(text.split())
+    # her statement prints in her language (ky)
+    assert "жокко чыгарылган" in text, text[:2000]  # "reversed on …"
+
+    token = make_api_token(session, treasurer.user)
+    session.commit()
+    body = client.get(f"/api/v1/groups/{group.id}/accounts/{aigul.id}/statement",
+                      headers={"Authorization": f"Bearer {token}"}).get_json()
+    by_id = {item["id"]: item for item in body["items"]}
+    assert by_id[payment.id]["reversed_by_id"] == reversal.id
+    assert by_id[reversal.id]["reverses_id"] == payment.id
+    assert by_id[reversal.id]["reversed_by_id"] is None
