@@ -672,6 +672,8 @@ def _statement(data: StatementData) -> bytes:
             what.append(para(line.memo, s.why))
         if line.author:
             what.append(para(_("by %(name)s", name=line.author), s.why))
+        if line.note:
+            what.append(para(line.note, s.why))
         rows.append([fmt_date(line.at), what, fmt_money(line.amount, cur),
                      fmt_money(line.balance, cur)])
     if not data.lines:
