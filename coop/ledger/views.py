@@ -60,20 +60,29 @@ def accounts(group_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/groups/<int:group_id>/accounts/<int:membership_id>")
 @group_view()
 def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
-    member = _member_or_404(membership_id)
+    return _statement_page(_member_or_404(membership_id))
+
+
+def _statement_page(member: Membership, *, refused: OnceForm | None = None,
+                    status: int = 200):  # type: ignore[no-untyped-def]
+    """Her statement with its forms; `refused`: a form sent and refused, shown
+    again as typed with its errors (nothing was recorded)."""
     start, end = _period()
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
     balance = services.account_balance(db.session, account_id)
+    forms: dict[str, OnceForm] = {
+        "payment_form": PaymentForm(formdata=None), "write_off_form": WriteOffForm(formdata=None),
+        "adjust_form": AdjustmentForm(formdata=None)}
+    for name, blank in forms.items():
+        forms[name] = refused if type(refused) is type(blank) else _keyed(blank)
     return render_then_commit(
         "ledger/statement.html", group=g.group, member=member, opening=opening, lines=lines,
         balance=balance, kinds=services.KIND_NAMES,
-        receipts=services.receipt_numbers(db.session, member),
-        payment_form=_keyed(PaymentForm(formdata=None)),
-        write_off_form=_keyed(WriteOffForm(formdata=None)),
-        adjust_form=_keyed(AdjustmentForm(formdata=None)),
+        receipts=services.receipt_numbers(db.session, member), **forms,
+        refused=error_messages(refused) if refused is not None else None,
         reverse_form=_keyed(ReverseForm(formdata=None)), start=request.args.get("from", ""),
-        end=request.args.get("to", ""), text=balance_text(member, balance))
+        end=request.args.get("to", ""), text=balance_text(member, balance)), status
 
 
 def _period() -> tuple[datetime | None, datetime | None]:
@@ -277,6 +286,8 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
 
     return once(form, earlier=lambda key: services.payment_by_key(db.session, g.group.id, key),
                 recent=recent, record=record, back=_statement_url(member), member=member,
+                failed=lambda form, status: _statement_page(member, refused=form,
+                                                            status=status),
                 done=lambda: _("Payment of %(amount)s recorded (receipt №%(number)s).",
                                amount=fmt_money(form.amount.minor, currency),
                                number=recorded[0]))
@@ -297,8 +308,8 @@ def _posting_form(form: OnceForm, member: Membership, *, kind: str, amount, memo
 
     return once(
         form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
-        recent=recent,
-        record=record, done=done, back=_statement_url(member), member=member)
+        recent=recent, record=record, done=done, back=_statement_url(member), member=member,
+        failed=lambda form, status: _statement_page(member, refused=form, status=status))
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/write-off")

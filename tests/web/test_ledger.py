@@ -262,3 +262,26 @@ def test_the_csv_pdf_and_api_show_a_reversal_as_the_page_does(client: FlaskClien
     assert by_id[payment.id]["reversed_by_id"] == reversal.id
     assert by_id[reversal.id]["reverses_id"] == payment.id
     assert by_id[reversal.id]["reversed_by_id"] is None
+
+
+def test_a_refused_form_comes_back_as_typed_on_her_statement(client: FlaskClient,
+                                                             session: Session) -> None:
+    """Found on the walk: a refused money form showed an error page and lost
+    what was typed. It comes back on her statement, filled in, with the error
+    by its field and nothing recorded."""
+    group, treasurer, aigul, _n = _group(session)
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/accounts/{aigul.id}"
+    before = session.scalar(select(func.count()).select_from(Posting))
+    refused = post(client, f"{url}/payment", {"amount": "12,345", "method": "mobile",
+                                              "reference": "Кв-77"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Nothing was recorded" in page and "at most 2 decimals" in page
+    assert 'value="12,345"' in page and 'value="Кв-77"' in page
+    assert re.search(r'<option selected value="mobile">|<option value="mobile" selected', page)
+    assert "Account of Айгүл" in page  # her statement, not an error page
+    written_off = post(client, f"{url}/write-off", {"amount": "5000", "reason": "Болезнь"})
+    page = written_off.get_data(as_text=True)
+    assert written_off.status_code == 422 and "owes only" in page and 'value="Болезнь"' in page
+    assert session.scalar(select(func.count()).select_from(Posting)) == before
