@@ -188,6 +188,10 @@ def _invoice(data: InvoiceData) -> bytes:
               (_("Already paid (payments and credit in your account)"),
                fmt_money(data.paid, cur)),
               (_("Balance due"), fmt_money(data.due, cur))]
+    earlier = max(-data.balance, 0) - data.due  # her payments went to this invoice first
+    if earlier > 0:  # found on the walk: "Balance due" alone hid an older debt
+        settle += [(_("Earlier debt, not on this invoice"), fmt_money(earlier, cur)),
+                   (_("In all to pay, with the earlier debt"), fmt_money(-data.balance, cur))]
     story += [pdf.gap(4), KeepTogether([_right(pdf.totals_table(settle, 105 * mm), width)])]
     account = _account(data.balance, cur)
     story += [pdf.gap(2), para(f"{account} ({fmt_date(data.stamp.issued_on)})", s.small)]

@@ -453,3 +453,30 @@ def test_cli_writes_every_document_of_a_round(session: Session, runner, tmp_path
 # --------------------------------------------------------------------------
 
 
+
+
+def test_an_invoice_names_an_earlier_debt_beside_what_is_due_on_it(demo: Session) -> None:
+    """Found on the walk: "Balance due" counted her payments and credit against
+    this invoice but left an older debt out, unsaid. The older debt and the
+    whole sum now print below it."""
+    rnd = _round(demo, "settled")
+    split = orders.compute_split(demo, rnd)
+    member_id = int(split.result["members"][0]["id"])
+    member = demo.get(Membership, member_id)
+    assert member is not None
+    treasurer = demo.scalar(select(Membership).where(Membership.group_id == rnd.group_id,
+                                                     Membership.role == "treasurer"))
+    share_total = split.outcome.members[split.member_index[member_id]].total
+    # whatever she had: she now owes this round's total and 123.45 from before
+    ledger.adjust_member(demo, member, amount=ledger.member_balance(demo, member) + share_total
+                         + 12345, reason="старый долг", actor=treasurer.user)
+    balance = ledger.member_balance(demo, member)
+    paid, due = domain.amount_due(share_total, balance)
+    invoice = services.issue_invoices(demo, rnd, None, membership_ids=[member_id])[member_id]
+    demo.commit()
+    text = pdf_text(invoice.content)
+    assert (due, -balance - due) == (share_total, 12345), (balance, due)
+    with force_locale("ru"):
+        has(text, "К оплате", fmt_money(due, "KGS"), "Прежний долг (не по этому счёту)",
+            fmt_money(-balance - due, "KGS"), "Всего к оплате с прежним долгом",
+            fmt_money(-balance, "KGS"))
