@@ -17,6 +17,7 @@ from coop.groups.models import Membership
 from coop.groups.services import find_members, member_picker
 from coop.i18n import input_percent
 from coop.ledger import services as ledger
+from coop.money import TYPED_LIMIT
 from coop.orders import cache as split_cache
 from coop.orders import domain, explain, services
 from coop.orders.forms import (
@@ -330,51 +331,75 @@ def _credit_form(rnd: Round) -> CreditNoteForm:
     return form
 
 
+def _typed_delivery(rnd: Round, form: DeliveryForm, formdata: Any
+                    ) -> tuple[dict, dict, dict, str | None]:
+    """A delivery as typed (a POST, or the preview's address after one): the
+    lines, the texts, each product's message, and the first refusal."""
+    lines, typed, errors = parse_delivery_form(formdata, [i.id for i in rnd.items])
+    if errors:
+        return lines, typed, errors, _("Some quantities are not numbers. Nothing was saved.")
+    if not all(field.validate(form) for field in (form.delivered_on, form.note)):
+        return lines, typed, errors, _("Please correct the marked fields. Nothing was saved.")
+    if not lines:
+        return lines, typed, errors, _("Enter what arrived for at least one product.")
+    try:
+        services.check_delivery(rnd, lines)
+    except DomainError as exc:
+        return lines, typed, errors, str(exc.message)
+    return lines, typed, errors, None
+
+
+def _delivery_url(rnd: Round, *, typed: bool = False) -> str:
+    """The delivery page; `typed`: the preview of the delivery form just sent,
+    at an address of its own that carries what was typed and the form's key
+    (never the CSRF token), so that Back and a reload never resend it."""
+    if not typed:
+        return url_for("orders.delivery", group_id=rnd.group_id, round_id=rnd.id)
+    names = ("delivered_on", "note", "idempotency_key")
+    fields = {name: value.strip()[:TYPED_LIMIT if name != "note" else 300]
+              for name, value in request.form.items()
+              if (name.startswith(("received_", "damaged_")) or name in names)
+              and value.strip()}
+    return url_for("orders.delivery", group_id=rnd.group_id, round_id=rnd.id, preview=1,
+                   **fields)
+
+
 @bp.route("/groups/<int:group_id>/rounds/<int:round_id>/delivery", methods=["GET", "POST"])
 @group_view(treasurer=True)
 def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
-    """Record what arrived, after a preview of what changes for each member."""
+    """Record what arrived, after a preview of what changes for each member.
+
+    Every POST answers with a redirect (post/redirect/get): "Preview", and a
+    delivery that cannot be recorded, to the preview's address (what was
+    typed, its key, what changes or why not); a delivery recorded, to the
+    plain page. Back then never asks to resend a form, and the same form
+    recorded again (its key) is recorded once."""
     rnd = _round_or_404(round_id)
-    form = DeliveryForm()
+    if request.method == "POST":
+        return _post_delivery(rnd)
     typed: dict = {}
     errors: dict = {}
     changes = None
     error = None
     ordered = None  # the split as ordered, the basis of every comparison: made once
-    if request.method == "POST" and form.validate_on_submit():
-        lines, typed, errors = parse_delivery_form(request.form, [i.id for i in rnd.items])
-        if errors:
-            error = _("Some quantities are not numbers. Nothing was saved.")
-        elif request.form.get("action") == "record":
+    preview = bool(request.args.get("preview")) and rnd.state == domain.AWARDED
+    form = DeliveryForm(formdata=request.args if preview else None)
+    key = (form.idempotency_key.data or "").strip() if preview else ""
+    if key and services.delivery_by_key(db.session, rnd, key):
+        # Back to the preview of what was recorded since: it is in "Arrived so far"
+        flash(_("This was recorded already."), "info")
+        return redirect(_delivery_url(rnd))
+    if not key:
+        form.new_key()
+    if preview:
+        lines, typed, errors, error = _typed_delivery(rnd, form, request.args)
+        if error is None:
             try:
-                added = services.record_delivery(
-                    db.session, rnd, lines, actor=current_user,
-                    delivered_on=form.delivered_on.data, note=form.note.data or "",
-                    idempotency_key=ledger.check_key(form.idempotency_key.data))
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                error = str(exc.message)
-            except IntegrityError:  # the same form sent twice at the same moment
-                db.session.rollback()
-                added = 0
-            if error is None:
-                flash(_("The delivery is recorded.") if added else
-                      _("This was recorded already."), "success" if added else "info")
-                return redirect(url_for("orders.delivery", group_id=group_id,
-                                        round_id=round_id))
-        else:
-            try:
-                services.check_delivery(rnd, lines)
                 ordered = services.compute_split(db.session, rnd, as_ordered=True)
                 changes = services.delivery_changes(
                     ordered, services.compute_split(db.session, rnd, extra_delivery=lines))
             except DomainError as exc:
                 error = str(exc.message)
-    elif request.method == "POST":
-        abort(400)
-    else:
-        form.new_key()
     totals = services.delivery_totals(db.session, rnd)
     if ordered is None:
         ordered = services.compute_split(db.session, rnd, as_ordered=True)
@@ -386,6 +411,41 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         error=error, changes=changes, totals=totals, current=current,
         credits=services.credit_totals(db.session, rnd), credit_form=_keyed(_credit_form(rnd)),
         ordered=ordered, states=services.STATE_NAMES), status
+
+
+def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
+    """The delivery form sent: "Preview", or "Record delivery"."""
+    form = DeliveryForm()
+    if not form.validate_on_submit() and form.csrf_token.errors:
+        abort(400)
+    if request.form.get("action") != "record":
+        return redirect(_delivery_url(rnd, typed=True))
+    try:
+        key = ledger.check_key(form.idempotency_key.data)
+    except DomainError as exc:  # a form shown before keys: shown again, with one
+        flash(str(exc.message), "error")
+        return redirect(_delivery_url(rnd))
+    if services.delivery_by_key(db.session, rnd, key):
+        flash(_("This was recorded already."), "info")
+        return redirect(_delivery_url(rnd))
+    lines, _texts, _errors, error = _typed_delivery(rnd, form, request.form)
+    if error is not None:  # the preview's address says why, next to what she typed
+        return redirect(_delivery_url(rnd, typed=True))
+    try:
+        services.record_delivery(db.session, rnd, lines, actor=current_user,
+                                 delivered_on=form.delivered_on.data,
+                                 note=form.note.data or "", idempotency_key=key)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(_delivery_url(rnd, typed=True))
+    except IntegrityError:  # the same form sent twice at the same moment
+        db.session.rollback()
+        flash(_("This was recorded already."), "info")
+        return redirect(_delivery_url(rnd))
+    flash(_("The delivery is recorded."), "success")
+    return redirect(_delivery_url(rnd))
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/credit-note")

@@ -4,13 +4,14 @@ forms never query the database: the views give them the item ids."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from coop.forms import Form, MoneyField
@@ -52,7 +53,12 @@ class LinkForm(Form):
 
 
 class OfferForm(Form):
-    """The offer as a whole; its products are read by `parse_offer_lines`."""
+    """The offer as a whole; its products are read by `parse_offer_lines`. Its
+    key, made when the form is shown, goes with the revision it sends: the
+    same form sent twice (a double click, Back and send) sends once, as the
+    money forms do (coop.ledger.forms.OnceForm)."""
+
+    idempotency_key = HiddenField()
 
     delivery_fee = MoneyField(_l("Delivery fee to the group's village"),
                               validators=[Optional()], render_kw=_NUMBER)
@@ -68,6 +74,9 @@ class OfferForm(Form):
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.delivery_fee.currency = currency
+
+    def new_key(self) -> None:
+        self.idempotency_key.data = secrets.token_urlsafe(24)
 
 
 class DeclineForm(Form):
@@ -121,7 +130,10 @@ def parse_offer_lines(formdata: MultiDict[str, str], item_ids: Sequence[int]
                       ) -> tuple[dict[int, domain.LineInput], dict[int, LineTyped]]:
     """Read `available_<item>`, `pack_<item>`, `price_<item>_<row>`,
     `from_<item>_<row>` (rows 1…) and `max_<item>`. The first price row is for
-    any quantity (from 0). Returns the lines and every line as typed."""
+    any quantity (from 0). Returns the lines and every line as typed, with its
+    messages; a line with a message holds what could be read of it (None or
+    no tier for the rest), so that the offer's rules can still be checked on it
+    and every mistake shown at once."""
     lines: dict[int, domain.LineInput] = {}
     typed: dict[int, LineTyped] = {}
     for item_id in item_ids:
@@ -149,9 +161,8 @@ def parse_offer_lines(formdata: MultiDict[str, str], item_ids: Sequence[int]
             price = _parse(line, "tiers", price_text, parse_price)
             if min_qty is not None and price is not None:
                 tiers.append(domain.Tier(min_qty, price))
-        if not line.has_errors:
-            lines[item_id] = domain.LineInput(True, pack, tuple(tiers), max_quantity,
-                                              article_code=line.code)
+        lines[item_id] = domain.LineInput(True, pack, tuple(tiers), max_quantity,
+                                          article_code=line.code)
     return lines, typed
 
 
@@ -161,7 +172,10 @@ def _parse(line: LineTyped, part: str, text: str, parse: Any) -> int | None:
     try:
         return int(parse(text))
     except MoneyError as exc:
-        line.add_error(part, _l("“%(text)s”: %(reason)s", text=text, reason=exc.message))
+        reason = str(exc.message)
+        # "“сорок” is not a number." names what she typed already: not twice
+        line.add_error(part, reason if text[:40] in reason else _l(
+            "“%(text)s”: %(reason)s", text=text, reason=exc.message))
         return None
 
 

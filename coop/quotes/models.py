@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -53,7 +53,8 @@ class Quote(db.Model):  # type: ignore[name-defined,misc]
 
 
 class QuoteRevision(db.Model):  # type: ignore[name-defined,misc]
-    """What the supplier sent once: an offer, or a refusal (`declined`)."""
+    """What the supplier sent once: an offer, or a refusal (`declined`). The
+    key of the form that sent it, if any: the same form sent twice finds it."""
 
     __tablename__ = "quote_revisions"
     __table_args__ = (
@@ -61,6 +62,8 @@ class QuoteRevision(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("number > 0", name="number"),
         CheckConstraint("delivery_fee >= 0", name="delivery_fee"),
         CheckConstraint("lead_time_days IS NULL OR lead_time_days >= 0", name="lead_time"),
+        Index("uq_quote_revisions_quote_id_idempotency_key", "quote_id", "idempotency_key",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +74,7 @@ class QuoteRevision(db.Model):  # type: ignore[name-defined,misc]
     lead_time_days: Mapped[int | None]
     valid_until: Mapped[date | None]
     note: Mapped[str] = mapped_column(Text, default="")  # the reason, when declined
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the form's
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     quote: Mapped[Quote] = relationship(back_populates="revisions")

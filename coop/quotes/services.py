@@ -22,7 +22,8 @@ from coop.errors import DomainError
 from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders import split
-from coop.orders.models import COST_RULES, Round, RoundItem
+from coop.orders.models import COST_RULES, CreditNote, Round, RoundItem
+from coop.payables.domain import SupplierBill
 from coop.quantities import price_str, qty_str
 from coop.quotes import domain
 from coop.quotes.models import (
@@ -220,20 +221,109 @@ def _lock_quote(session: Session, quote: Quote) -> int:
     return int(last or 0) + 1
 
 
+class OfferAlreadyReceived(DomainError):
+    """The offer sent is one the group has already: the same form sent again
+    (a double click, or Back and send), or the same offer as her latest with
+    no counter-offer since. Nothing new is recorded; `revision` is the one
+    that has it."""
+
+    status = 409
+
+    def __init__(self, revision: QuoteRevision) -> None:
+        super().__init__(_l("Your offer is already received (version %(n)d). Nothing new "
+                            "was sent.", n=revision.number))
+        self.revision = revision
+
+
+def _offer_terms(offer: domain.OfferInput) -> tuple[Any, ...]:
+    """What an offer says, in a form to compare with a revision's."""
+    lines = tuple(sorted(
+        (item_id, True, line.pack_size, line.max_quantity, line.article_code or None,
+         tuple(sorted((t.min_qty, t.unit_price) for t in line.tiers)))
+        if line.available else (item_id, False, None, None, None, ())
+        for item_id, line in offer.lines.items()))
+    return (offer.delivery_fee, offer.lead_time_days, offer.valid_until, offer.note.strip(),
+            lines)
+
+
+def _revision_terms(revision: QuoteRevision) -> tuple[Any, ...] | None:
+    if revision.declined:
+        return None
+    lines = tuple(sorted(
+        (line.round_item_id, True, line.pack_size, line.max_quantity,
+         line.article_code or None, tuple(sorted((t.min_qty, t.unit_price) for t in line.tiers)))
+        if line.available else (line.round_item_id, False, None, None, None, ())
+        for line in revision.lines))
+    return (revision.delivery_fee, revision.lead_time_days, revision.valid_until,
+            revision.note, lines)
+
+
+def revision_by_key(session: Session, quote: Quote, key: str | None) -> QuoteRevision | None:
+    """The revision an earlier sending of the same form made, if any."""
+    if not key:
+        return None
+    return session.scalar(select(QuoteRevision).where(QuoteRevision.quote_id == quote.id,
+                                                      QuoteRevision.idempotency_key == key))
+
+
+def already_received(session: Session, quote: Quote, offer: domain.OfferInput,
+                     idempotency_key: str | None = None) -> QuoteRevision | None:
+    """The revision that already has this offer, if any: the one the same form
+    made (sent again unchanged), or her latest when it says the same and no
+    counter-offer came since (the same prices sent after a counter-offer are
+    her answer to it: a new version)."""
+    terms = _offer_terms(offer)
+    earlier = revision_by_key(session, quote, idempotency_key)
+    if earlier is not None and _revision_terms(earlier) == terms:
+        return earlier
+    latest = _latest_revision(session, quote)
+    if latest is None or _revision_terms(latest) != terms or _countered_since(session, latest):
+        return None
+    return latest
+
+
+def _latest_revision(session: Session, quote: Quote) -> QuoteRevision | None:
+    """Her latest revision as the database has it now (after the lock)."""
+    return session.scalar(select(QuoteRevision).where(QuoteRevision.quote_id == quote.id)
+                          .order_by(QuoteRevision.number.desc()).limit(1))
+
+
+def _countered_since(session: Session, revision: QuoteRevision) -> bool:
+    """Has the group sent a counter-offer since this revision?"""
+    return session.scalar(select(CounterOffer.id).where(
+        CounterOffer.quote_id == revision.quote_id,
+        CounterOffer.created_at >= revision.created_at).limit(1)) is not None
+
+
+def offer_errors(quote: Quote, offer: domain.OfferInput, today: date) -> domain.FieldErrors:
+    """Every rule the offer breaks, as (field, message); empty when it is fine."""
+    granularities = {item.id: item.product.granularity for item in quote.round.items}
+    return domain.check_offer(offer, granularities, today)
+
+
 def submit_revision(session: Session, quote: Quote, offer: domain.OfferInput, *,
-                    today: date) -> QuoteRevision:
-    """A new revision of the supplier's offer; the earlier ones stay as they were."""
+                    today: date, idempotency_key: str | None = None) -> QuoteRevision:
+    """A new revision of the supplier's offer; the earlier ones stay as they were.
+
+    An offer the group already has (`already_received`) records nothing and
+    raises OfferAlreadyReceived. The quote row is locked first, so of two
+    identical sendings at the same moment the second finds the first's."""
+    key = (idempotency_key or "").strip()[:64] or None
     number = _lock_quote(session, quote)
+    earlier = already_received(session, quote, offer, key)
+    if earlier is not None:
+        raise OfferAlreadyReceived(earlier)
     if not can_answer(quote):
         raise DomainError(_l("This purchase no longer takes offers."))
-    granularities = {item.id: item.product.granularity for item in quote.round.items}
-    errors = domain.check_offer(offer, granularities, today)
+    errors = offer_errors(quote, offer, today)
     if errors:
         raise OfferError(errors)
+    if revision_by_key(session, quote, key) is not None:
+        key = None  # her form changed after it was sent once: a new version, keyless
     revision = QuoteRevision(
         quote=quote, number=number, declined=False, delivery_fee=offer.delivery_fee,
         lead_time_days=offer.lead_time_days, valid_until=offer.valid_until,
-        note=offer.note.strip())
+        note=offer.note.strip(), idempotency_key=key)
     for item_id, line in sorted(offer.lines.items()):
         if line.available:
             revision.lines.append(QuoteLine(
@@ -249,7 +339,8 @@ def submit_revision(session: Session, quote: Quote, offer: domain.OfferInput, *,
 
 
 def decline_quote(session: Session, quote: Quote, reason: str) -> QuoteRevision:
-    """The supplier says no (a revision too: she may still send an offer later)."""
+    """The supplier says no (a revision too: she may still send an offer later).
+    The same answer sent again (a double click, Back) is the one she sent."""
     number = _lock_quote(session, quote)
     if not can_answer(quote):
         raise DomainError(_l("This purchase no longer takes offers."))
@@ -257,6 +348,10 @@ def decline_quote(session: Session, quote: Quote, reason: str) -> QuoteRevision:
     if len(reason) > domain.MAX_NOTE:
         raise DomainError(_l("This is too long (at most %(n)d characters).",
                              n=domain.MAX_NOTE), field="reason")
+    latest = _latest_revision(session, quote)
+    if latest is not None and latest.declined and latest.note == reason \
+            and not _countered_since(session, latest):
+        return latest
     revision = QuoteRevision(quote=quote, number=number, declined=True, note=reason)
     session.add(revision)
     session.flush()
@@ -862,3 +957,27 @@ def supplier_order(session: Session, quote: Quote) -> SupplierOrder | None:
                                                       rnd.group.currency)))
     fee = quote.awards[0].revision.delivery_fee
     return SupplierOrder(lines, fee, sum(line.cost.total for line in lines))
+
+
+def supplier_credit_notes(session: Session, quote: Quote) -> list[CreditNote]:
+    """The credit notes the group recorded on what this supplier delivered
+    (damaged or missing goods), oldest first: what lowers her bill."""
+    items = sorted({a.round_item_id for a in quote.awards})
+    if not items:
+        return []
+    return list(session.scalars(select(CreditNote).where(
+        CreditNote.round_id == quote.round_id, CreditNote.round_item_id.in_(items))
+        .order_by(CreditNote.recorded_at, CreditNote.id)))
+
+
+def supplier_bill(session: Session, quote: Quote) -> SupplierBill | None:
+    """Her bill for the round once the delivery is confirmed: goods received,
+    delivery fee, credit notes, the total. The same bill as on the round's
+    page and in the books (coop.payables), else None."""
+    rnd = quote.round
+    if not quote.awards or rnd.state not in (rounds.RECEIVED, rounds.SETTLED):
+        return None
+    from coop.payables import services as payables
+
+    return next((bill for bill in payables.round_bills(session, rnd)
+                 if bill.supplier_id == quote.supplier_id), None)

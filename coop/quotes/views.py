@@ -23,10 +23,11 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
-from coop.forms import ActionForm, apply_domain_error, choices
+from coop.forms import ActionForm, apply_domain_error, choices, error_messages
 from coop.groups.access import group_view
 from coop.i18n import input_price, input_qty, local_today, use_group_timezone
 from coop.orders import domain as rounds
@@ -445,7 +446,7 @@ def _typed_from_revision(quote: Quote) -> dict[int, LineTyped]:
 
 def _supplier_page(quote: Quote, token: str, form: OfferForm, typed: dict[int, LineTyped],
                    decline_form: DeclineForm | None = None, errors: list[str] | None = None,
-                   status: int = 200) -> Response:
+                   status: int = 200, summary: list[str] | None = None) -> Response:
     rnd = quote.round
     response = make_response(render_template(
         "quotes/supplier.html", quote=quote, rnd=rnd, buyer=rnd.group, form=form,
@@ -455,61 +456,108 @@ def _supplier_page(quote: Quote, token: str, form: OfferForm, typed: dict[int, L
         can_answer=services.can_answer(quote), counter=services.latest_counter(quote),
         history=services.quote_history(quote), items={i.id: i for i in rnd.items},
         order=services.supplier_order(db.session, quote),
-        errors=errors or []), status)
+        credit_notes=services.supplier_credit_notes(db.session, quote),
+        bill=services.supplier_bill(db.session, quote),
+        errors=errors or [], summary=summary or []), status)
     # the link is her key: keep the page out of shared caches and search engines
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
+def _offer_form(quote: Quote) -> OfferForm:
+    """Her offer form as shown: her latest offer, and a new key."""
+    form = OfferForm(formdata=None, currency=quote.round.group.currency)
+    latest = quote.latest if quote.latest and not quote.latest.declined else None
+    if latest is not None:
+        form.delivery_fee.set_minor(latest.delivery_fee)
+        form.lead_time_days.data = latest.lead_time_days
+        form.valid_until.data = latest.valid_until
+        form.note.data = latest.note
+    form.new_key()
+    return form
+
+
 @bp.route("/q/<token>", methods=["GET", "POST"])
 def supplier_quote(token: str):  # type: ignore[no-untyped-def]
     quote = _open_link(token)
     rnd = quote.round
-    form = OfferForm(currency=rnd.group.currency)
     if request.method == "GET":
-        latest = quote.latest if quote.latest and not quote.latest.declined else None
-        if latest is not None:
-            form.delivery_fee.set_minor(latest.delivery_fee)
-            form.lead_time_days.data = latest.lead_time_days
-            form.valid_until.data = latest.valid_until
-            form.note.data = latest.note
-        return _supplier_page(quote, token, form, _typed_from_revision(quote))
-    if not services.can_answer(quote):
-        return _supplier_page(quote, token, form, _typed_from_revision(quote),
-                              errors=[_("This purchase no longer takes offers.")], status=409)
+        return _supplier_page(quote, token, _offer_form(quote), _typed_from_revision(quote))
+    form = OfferForm(currency=rnd.group.currency)
     lines, typed = parse_offer_lines(request.form, [item.id for item in rnd.items])
-    if form.validate_on_submit() and not any(t.has_errors for t in typed.values()):
-        offer = domain.OfferInput(lines=lines, delivery_fee=form.delivery_fee.minor or 0,
-                                  lead_time_days=form.lead_time_days.data,
-                                  valid_until=form.valid_until.data,
-                                  note=form.note.data or "")
+    form_ok = form.validate_on_submit()
+    offer = domain.OfferInput(lines=lines, delivery_fee=form.delivery_fee.minor or 0,
+                              lead_time_days=None if form.lead_time_days.errors
+                              else form.lead_time_days.data,
+                              valid_until=form.valid_until.data, note=form.note.data or "")
+    if form_ok and not any(t.has_errors for t in typed.values()):
         try:
-            revision = services.submit_revision(db.session, quote, offer, today=local_today())
+            revision = services.submit_revision(db.session, quote, offer, today=local_today(),
+                                                idempotency_key=form.idempotency_key.data)
+        except services.OfferAlreadyReceived as exc:
+            return _already_received(token, exc)
         except services.OfferError as exc:
             db.session.rollback()
             _place_errors(form, typed, exc.errors)
         except DomainError as exc:
             db.session.rollback()
+            if not services.can_answer(quote):
+                return _supplier_page(quote, token, form, typed, errors=[str(exc.message)],
+                                      status=409)
             apply_domain_error(form, exc)
+        except IntegrityError:  # the same offer sent twice at the same moment
+            db.session.rollback()
+            earlier = services.already_received(db.session, quote, offer,
+                                                form.idempotency_key.data)
+            if earlier is not None:
+                return _already_received(token, services.OfferAlreadyReceived(earlier))
+            form.form_errors.append(_("Another offer was sent at the same moment. Look at "
+                                      "what was sent and send yours again if needed."))
         else:
             db.session.commit()
             flash(_("Thank you! Your offer is sent to the group (version %(n)d).",
                     n=revision.number), "success")
             return redirect(url_for("quotes.supplier_quote", token=token))
+    elif not services.can_answer(quote):
+        return _supplier_page(quote, token, form, typed,
+                              errors=[_("This purchase no longer takes offers.")], status=409)
+    else:
+        # Her mistakes in typing are known; the offer's rules are checked on the
+        # rest too, so that every mistake shows at once, each at its field.
+        _place_errors(form, typed, services.offer_errors(quote, offer, local_today()),
+                      keep_first=True)
+    # every mistake in a list on top too, in the order of the page
+    summary = [f"{item.product.name}: {message}" for item in rnd.items
+               for messages in typed[item.id].errors.values() for message in messages]
+    summary += error_messages(form)
     errors = [_("Please correct the marked fields. Nothing was sent yet.")]
-    return _supplier_page(quote, token, form, typed, errors=errors, status=422)
+    return _supplier_page(quote, token, form, typed, errors=errors, status=422,
+                          summary=summary)
+
+
+def _already_received(token: str, exc: services.OfferAlreadyReceived) -> Response:
+    db.session.rollback()
+    flash(str(exc.message), "info")
+    return redirect(url_for("quotes.supplier_quote", token=token))
 
 
 def _place_errors(form: OfferForm, typed: dict[int, LineTyped],
-                  errors: list[tuple[str, Any]]) -> None:
+                  errors: list[tuple[str, Any]], *, keep_first: bool = False) -> None:
+    """Each (field, message) at its field: a product's part (`pack_<item>`,
+    `tiers_<item>`…) or a field of the form, else on top. With `keep_first`,
+    a field that shows a message already (a number that could not be read)
+    gets no second one about the same thing."""
     for field, message in errors:
         part, _sep, item = field.partition("_")
         if item.isdigit() and int(item) in typed:
-            typed[int(item)].add_error(part, message)
+            line = typed[int(item)]
+            if not (keep_first and line.errors.get(part)):
+                line.add_error(part, message)
         elif field in form:
-            form[field].errors = [*list(form[field].errors or []), str(message)]
-        else:
+            if not (keep_first and form[field].errors):
+                form[field].errors = [*list(form[field].errors or []), str(message)]
+        elif str(message) not in form.form_errors:
             form.form_errors.append(str(message))
 
 
@@ -523,6 +571,6 @@ def supplier_decline(token: str):  # type: ignore[no-untyped-def]
         if saved:
             flash(_("Thank you for your answer. The group sees that you decline."), "info")
             return redirect(url_for("quotes.supplier_quote", token=token))
-    offer_form = OfferForm(formdata=None, currency=quote.round.group.currency)
-    return _supplier_page(quote, token, offer_form, _typed_from_revision(quote), decline_form=form,
+    return _supplier_page(quote, token, _offer_form(quote), _typed_from_revision(quote),
+                          decline_form=form,
                           errors=[_("Your answer could not be sent.")], status=422)

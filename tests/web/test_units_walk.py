@@ -137,8 +137,9 @@ def test_the_award_and_delivery_confirmations_agree_too(app_ctx: Flask,
     delivery = client.get(f"{base}/delivery").get_data(as_text=True)
     received = {name: "1" for name in re.findall(r'name="(received_\d+)"', delivery)}
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', delivery).group(1)
+    # the preview answers with a redirect to its own address (post/redirect/get)
     preview = client.post(f"{base}/delivery", data={**received, "csrf_token": token,
-                                                   "action": "preview"})
+                                                   "action": "preview"}, follow_redirects=True)
     assert preview.status_code in (200, 422) and received
     pages = {"delivery": client.get(f"{base}/delivery"), "delivery preview": preview,
              "confirm delivery": client.get(f"{base}/confirm-delivery")}

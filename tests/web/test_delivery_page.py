@@ -1,0 +1,107 @@
+"""The delivery page answers every POST with a redirect (post/redirect/get):
+"Preview" and a delivery that cannot be recorded go to the preview's own
+address (what was typed, the form's key, never the CSRF token), a recorded
+delivery to the plain page. So Back never asks to resend a form, and the
+same form recorded again (from the preview, Back, a double click) is
+recorded once."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coop.orders.models import Delivery
+from tests.conftest import login
+from tests.factories import make_awarded_quote
+
+_KEY = re.compile(r'name="idempotency_key"[^>]*value="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _deliveries(session: Session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(Delivery)) or 0
+
+
+def _form(client: FlaskClient, url: str) -> tuple[str, str, str]:
+    html = client.get(url).get_data(as_text=True)
+    return html, _KEY.search(html).group(1), _CSRF.search(html).group(1)  # type: ignore[union-attr]
+
+
+def test_preview_record_back_and_again(client: FlaskClient, session: Session) -> None:
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    session.commit()
+    login(client, w.treasurer.user.email)
+    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
+    _html, key, csrf = _form(client, page)
+    typed = {f"received_{w.seed.id}": "50", f"received_{w.npk.id}": "100",
+             f"damaged_{w.npk.id}": "2", "note": "Машина 1"}
+
+    preview = client.post(page, data={**typed, "action": "preview", "idempotency_key": key,
+                                      "csrf_token": csrf})
+    assert preview.status_code in (302, 303), preview.status_code
+    address = preview.headers["Location"]
+    query = parse_qs(urlsplit(address).query)
+    assert urlsplit(address).path == page
+    assert query["idempotency_key"] == [key] and "csrf_token" not in query
+    assert query[f"damaged_{w.npk.id}"] == ["2"] and query["note"] == ["Машина 1"]
+    shown = client.get(address)
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert '<table class="changes' in html  # what changes for each member
+    assert f'value="{key}"' in html and 'value="Машина 1"' in html
+    assert f'name="damaged_{w.npk.id}" inputmode="decimal" autocomplete="off" value="2"' in html
+    assert _deliveries(session) == 0  # a preview records nothing
+
+    csrf = _CSRF.search(html).group(1)  # type: ignore[union-attr]
+    recorded = client.post(page, data={**typed, "action": "record", "idempotency_key": key,
+                                       "csrf_token": csrf})
+    assert recorded.status_code in (302, 303)
+    assert urlsplit(recorded.headers["Location"]).path == page
+    assert "preview" not in recorded.headers["Location"]
+    assert "The delivery is recorded." in client.get(recorded.headers["Location"]).get_data(
+        as_text=True)
+    assert _deliveries(session) == 2
+
+    # Back to the preview's address: it says it is recorded, and offers it no more
+    back = client.get(address)
+    assert back.status_code in (302, 303) and "preview" not in back.headers["Location"]
+    assert "This was recorded already." in client.get(back.headers["Location"]).get_data(
+        as_text=True)
+    # the same form sent again (the preview kept in the browser, a double click)
+    again = client.post(page, data={**typed, "action": "record", "idempotency_key": key,
+                                    "csrf_token": csrf})
+    assert again.status_code in (302, 303)
+    assert "This was recorded already." in client.get(again.headers["Location"]).get_data(
+        as_text=True)
+    assert _deliveries(session) == 2
+
+
+def test_a_refused_delivery_is_shown_as_typed_at_its_own_address(client: FlaskClient,
+                                                                 session: Session) -> None:
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    session.commit()
+    login(client, w.treasurer.user.email)
+    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
+    for typed, message in (
+            ({f"received_{w.seed.id}": "пять"}, "not numbers"),
+            ({f"received_{w.npk.id}": "10", f"damaged_{w.npk.id}": "20"},
+             "more damaged than received"),
+            ({f"received_{w.npk.id}": "10", "delivered_on": "вчера"}, "Not a valid date"),
+            ({}, "Enter what arrived for at least one product.")):
+        _html, key, csrf = _form(client, page)
+        sent = client.post(page, data={**typed, "action": "record", "idempotency_key": key,
+                                       "csrf_token": csrf})
+        assert sent.status_code in (302, 303), (typed, sent.status_code)
+        shown = client.get(sent.headers["Location"])
+        html = shown.get_data(as_text=True)
+        assert shown.status_code == 422, typed
+        assert message in html, (typed, html[:3000])
+        for value in typed.values():
+            assert f'value="{value}"' in html, (value, typed)
+        assert f'value="{key}"' in html  # the same form: its key kept
+    assert _deliveries(session) == 0
