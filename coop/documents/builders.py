@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Table
 
 from coop import unit_text
@@ -108,8 +109,13 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
                      str(line.packs),
                      _qty_unit(line.quantity, line.unit), unit_text.price(line.unit_price, cur),
                      fmt_money(line.amount, cur)])
-    # the amount gets room for 123 456 789,00 at full size; a long name wraps instead
-    widths = [8 * mm, 34 * mm, 18 * mm, 20 * mm, 14 * mm, 22 * mm, 29 * mm]
+    # the amount gets room for 123 456 789,00 at full size; a long name wraps instead.
+    # The supplier finds her goods by the article code: on one line, its column as
+    # wide as the longest code (up to 30 mm), the room taken from the product's name.
+    code_width = min(max([18 * mm, *(stringWidth(line.article_code, s.cell.fontName,
+                                                 s.cell.fontSize) + 7 for line in data.lines)]),
+                     30 * mm)
+    widths = [8 * mm, 52 * mm - code_width, code_width, 20 * mm, 14 * mm, 22 * mm, 29 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(3, 8)))
     totals = [(_("Goods"), fmt_money(data.goods, cur))]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from coop.extensions import db
 from tests import demo_pages
 from tests.browser.conftest import screenshot
+from tests.pdf_words import runs
 
 WIDTH, HEIGHT = 390, 844
 TAP = 44
@@ -160,3 +161,197 @@ def test_a_members_statement_reads_as_cards_of_whole_words_on_a_phone(  # type: 
             screenshot(page, f"statement-{who}")
     finally:
         context.close()
+
+
+# -- a cheap phone: 360 px ---------------------------------------------------------------
+
+NARROW = 360
+
+# The pages of the demo that a walk through a real round on a 360 px phone found
+# with words broken mid-word ("Участ / ница") in their tables, or wider than the
+# screen (a member's share, her payout).
+NARROW_PAGES = {"orders.list_rounds", "orders.round_page", "orders.delivery", "orders.share",
+                "suppliers.list_suppliers", "suppliers.supplier", "groups.members",
+                "sales.buyers", "sales.list_lots", "sales.lot_page", "sales.payout",
+                "ledger.fund", "payables.account", "documents.member_documents",
+                "quotes.round_quotes"}
+
+# A figure in a table that is not at the right end of its cell (its column's
+# name may stand on the left of it, on a phone).
+NOT_RIGHT = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('main td.num, main th.num')) {
+    const text = cell.innerText.trim();
+    if (!text || cell.getClientRects().length === 0) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const rects = [...range.getClientRects()].filter(r => r.width > 0);
+    if (!rects.length) continue;
+    const cs = getComputedStyle(cell);
+    const end = cell.getBoundingClientRect().right - parseFloat(cs.paddingRight)
+                - parseFloat(cs.borderRightWidth);
+    if (Math.max(...rects.map(r => r.right)) < end - 2) out.push(text.slice(0, 40));
+  }
+  return out;
+}"""
+
+
+def _narrow_problems(page, url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """What is wrong with the page shown on a 360 px phone: words broken across
+    lines, the page or something inside it scrolling sideways, figures not at
+    the right."""
+    problems = [f"word broken: {w}" for w in page.evaluate(BROKEN_WORDS)]
+    m = page.evaluate(MEASURE)
+    if m["scroll"] > NARROW:
+        problems.append(f"scrolls sideways: {m['scroll']}px; sticks out: {m['wide'][:4]}")
+    problems += [f"hidden sideways {s}" for s in m["hidden"]]
+    problems += [f"figure not at the right: {s}" for s in page.evaluate(NOT_RIGHT)]
+    return [f"{url}: {p}" for p in problems]
+
+
+def test_tables_keep_their_words_whole_on_a_360_px_phone(  # type: ignore[no-untyped-def]
+        app_ctx: Flask, session: Session, browser, live_server: str) -> None:
+    """The demo's lists and a round's pages (every round, each state) in
+    Russian on a cheap 360 px phone, as the member and as the treasurer: each
+    table keeps its words whole (a row reads as a card), its figures at the
+    right, and nothing scrolls sideways."""
+    demo = demo_pages.load(app_ctx, session)
+    for membership in (demo.member, demo.treasurer):
+        membership.user.locale = "ru"
+    db.session.commit()
+    context = browser.new_context(locale="ru", viewport={"width": NARROW, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    problems: list[str] = []
+    seen: set[str] = set()
+    try:
+        for who, membership, pages in demo.walks()[:2]:
+            _sign_in(page, live_server, membership.user.email)
+            for endpoint, url in pages:
+                if endpoint not in NARROW_PAGES:
+                    continue
+                response = page.goto(live_server + url)
+                if response.status in (403, 404):
+                    continue
+                assert response.status == 200, f"{who} {url}: {response.status}"
+                seen.add(endpoint)
+                problems += [f"{who} {p}" for p in _narrow_problems(page, url)]
+                screenshot(page, f"360-{who}-{url.strip('/').replace('/', '-')}")
+    finally:
+        context.close()
+    assert seen == NARROW_PAGES
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:80])
+
+
+def _round_with_two_offers():  # type: ignore[no-untyped-def]
+    """A closed round (tomato seed, fabric, NPK) with two suppliers' offers:
+    Агро-Каракол is cheaper on seed and fabric, Бишкек-Инструмент on NPK from
+    100 kg; the tokens of their links."""
+    from datetime import date
+
+    from coop.quotes import domain
+    from coop.quotes import services as quotes
+    from tests.factories import make_closed_round, make_quote
+
+    k, p = 1000, 1_000_000
+    session = db.session
+    w = make_closed_round(session)
+    w.treasurer.user.locale = "ru"
+    qa, ta = make_quote(session, w, "Агро-Каракол")
+    qb, tb = make_quote(session, w, "Бишкек-Инструмент")
+
+    def line(pack: int, *tiers: tuple[int, int], code: str) -> domain.LineInput:
+        return domain.LineInput(True, pack * k, tuple(domain.Tier(q * k, price * p)
+                                                      for q, price in tiers), article_code=code)
+
+    quotes.submit_revision(session, qa, domain.OfferInput(lines={
+        w.seed.id: line(25, (0, 40), code="AK-SEED-TOM-25"),
+        w.fabric.id: line(30, (0, 25), code="AK-AGRO-FAB-30"),
+        w.npk.id: line(50, (0, 75), code="AK-NPK-16-16-16")}, delivery_fee=30000),
+        today=date.today())
+    quotes.submit_revision(session, qb, domain.OfferInput(lines={
+        w.seed.id: line(25, (0, 44), code="BI-S25"),
+        w.fabric.id: domain.LineInput(False),
+        w.npk.id: line(50, (0, 72), (100, 60), code="BI-NPK-50-KG")}, delivery_fee=40000),
+        today=date.today())
+    session.commit()
+    return w, qa, qb, ta, tb
+
+
+def test_a_round_from_its_award_to_its_settlement_fits_a_360_px_phone(  # type: ignore[no-untyped-def]
+        browser, live_server: str) -> None:
+    """The treasurer, on a 360 px phone in Russian, takes a round with two
+    suppliers from the comparison through the award's confirmation, a partial
+    delivery, its confirmation and the settlement; each page on the way (and
+    each supplier's pages after the award) keeps its words whole and nothing
+    scrolls sideways."""
+    from tests.factories import PASSWORD
+
+    w, qa, qb, ta, tb = _round_with_two_offers()
+    group = f"{live_server}/groups/{w.group.id}"
+    base = f"{group}/rounds/{w.rnd.id}"
+    context = browser.new_context(locale="ru-RU", viewport={"width": NARROW, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    problems: list[str] = []
+
+    def check(name: str) -> None:
+        problems.extend(f"{name} {p}" for p in _narrow_problems(page, page.url))
+        screenshot(page, f"360-round-{name}")
+
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=login]", w.treasurer.user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.goto(f"{base}/quotes/compare")
+        page.click("form.award-form button[name=split]")
+        assert "/quotes/award?" in page.url
+        assert "Агро-Каракол" in page.inner_text("main")
+        check("award-confirm")
+        page.click("form:has(input[name=confirm]) button[type=submit]")
+        assert page.url.rstrip("/") == base, page.url
+        check("awarded")
+        # each supplier's purchase order prints her article codes whole, on one line
+        for quote, codes in ((qa, ("AK-SEED-TOM-25", "AK-AGRO-FAB-30")), (qb, ("BI-NPK-50-KG",))):
+            order = page.request.get(f"{base}/purchase-orders/{quote.supplier_id}.pdf")
+            assert order.status == 200
+            printed = {run.text for run in runs(order.body())}
+            problems += [f"purchase order: article code {code} broken" for code in codes
+                         if code not in printed]
+        for quote in (qa, qb):
+            page.goto(f"{group}/suppliers/{quote.supplier_id}")
+            check(f"supplier-{quote.supplier_id}")
+            page.goto(f"{group}/suppliers/{quote.supplier_id}/account")
+            check(f"supplier-account-{quote.supplier_id}")
+
+        page.goto(f"{base}/delivery")
+        for item, received, damaged in ((w.seed, "50", "5"), (w.fabric, "20", "0"),
+                                        (w.npk, "100", "2")):
+            page.fill(f"input[name=received_{item.id}]", received)
+            page.fill(f"input[name=damaged_{item.id}]", damaged)
+        page.click("button[value=preview]")
+        check("delivery-preview")
+        page.click("button[value=record]")
+        assert page.locator(".flash.success").count() == 1, page.inner_text("main")
+        check("delivery")
+        page.click("a.button[href$='way=short']")
+        check("delivery-confirm")
+        page.click("form.confirm-form button[type=submit]")
+        page.goto(f"{base}/settle")
+        assert page.locator("#confirm-bills").count() == 1
+        check("settle")
+        page.click("form.confirm-form button[type=submit]")
+        assert page.locator(".flash.success").count() == 1, page.inner_text("main")
+        check("settled")
+        page.goto(f"{base}/share/{w.aigul.id}")
+        check("share")
+        page.goto(f"{group}/suppliers/{qa.supplier_id}/account")
+        check("supplier-account-settled")
+        page.context.clear_cookies()
+        for token in (ta, tb):  # each supplier, through her link
+            page.goto(f"{live_server}/q/{token}")
+            check(f"supplier-link-{token[:6]}")
+    finally:
+        context.close()
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:80])
