@@ -714,14 +714,33 @@ def member_share(session: Session, rnd: Round, membership_id: int
     return live
 
 
+def code_digest() -> str:
+    """A digest of the code that makes the HTML (templates, Python, compiled
+    translations), made once per process: a fragment kept in Redis by the
+    release before is not served by one that words or lays it out anew."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        root = FilePath(__file__).resolve().parent.parent
+        digest = hashlib.sha256()
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".html", ".mo") and path.is_file():
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+        _CODE_DIGEST = digest.hexdigest()[:12]
+    return _CODE_DIGEST
+
+
+_CODE_DIGEST: str | None = None
+
+
 def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
     """The HTML `render()` makes of the round's cached figures, kept under the
-    round's key, `name` and the language: `name` must say whatever else the
-    HTML depends on (whose bill, which page; the currency and the round's
-    state are covered by the round's key)."""
+    round's key, `name`, the language and the code's digest: `name` must say
+    whatever else the HTML depends on (whose bill, which page; the currency
+    and the round's state are covered by the round's key)."""
     if rnd.id in g.get(_UNKEPT, ()):  # figures of no one token
         return Markup(render())
-    key = f"{_key(rnd)}:f:{name}:{current_locale()}"
+    key = f"{_key(rnd)}:f:{name}:{current_locale()}:{code_digest()}"
     store = _store()
     if _shares_live(store, rnd):
         # its pages' parts are worth keeping only a moment: in this process,

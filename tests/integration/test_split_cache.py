@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal
+from pathlib import Path as FilePath
 from typing import Any
 
 import pytest
@@ -542,7 +543,21 @@ def test_a_fragment_is_made_once_per_round_change_and_language(
         session.commit()
         with force_locale("ru"):
             assert split_cache.fragment(w.rnd, "bill:1", render) == "<p>4</p>"  # the round changed
-    assert len(made) == 4
+            assert split_cache.fragment(w.rnd, "bill:1", render) == "<p>4</p>"
+            # a release that changed the templates, the code or the wording
+            monkeypatch.setattr(split_cache, "_CODE_DIGEST", "another-release")
+            assert split_cache.fragment(w.rnd, "bill:1", render) == "<p>5</p>"
+    assert len(made) == 5
+
+
+def test_the_code_digest_changes_with_a_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = split_cache.code_digest()
+    assert split_cache.code_digest() == first and len(first) == 12
+    monkeypatch.setattr(split_cache, "_CODE_DIGEST", None)
+    template = FilePath(split_cache.__file__).parent / "templates" / "orders" / "_share_bill.html"
+    monkeypatch.setattr(FilePath, "read_bytes", lambda self: (
+        b"changed" if self == template else FilePath.read_text(self, "latin-1").encode("latin-1")))
+    assert split_cache.code_digest() != first
 
 
 def test_a_fragment_whose_name_misses_what_it_depends_on_is_caught_by_the_check(
