@@ -10,6 +10,7 @@ import re
 from sqlalchemy import func, select
 
 from coop.extensions import db
+from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
 from coop.payables.models import SupplierPayment
 from tests.browser.conftest import go_back, screenshot
@@ -37,8 +38,11 @@ def _owed_on_pay_page(page) -> str:  # type: ignore[no-untyped-def]
 
 def test_a_supplier_payment_sent_again_after_back_asks_first(browser, live_server) -> None:  # type: ignore[no-untyped-def]
     w = make_two_supplier_round(db.session)  # settled: Агро-Семена is owed 640.00
-    db.session.commit()
     actor = w.treasurer.user
+    # the members' money in the bank account, which the two payments below take
+    ledger.record_payment(db.session, w.nurila, amount=50000, method="bank", reference="",
+                          idempotency_key="paid-in-bank-000000001", actor=actor)
+    db.session.commit()
     context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(15000)

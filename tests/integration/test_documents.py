@@ -471,7 +471,7 @@ def test_an_invoice_names_an_earlier_debt_beside_what_is_due_on_it(demo: Session
     ledger.adjust_member(demo, member, amount=ledger.member_balance(demo, member) + share_total
                          + 12345, reason="старый долг", actor=treasurer.user)
     balance = ledger.member_balance(demo, member)
-    paid, due = domain.amount_due(share_total, balance)
+    _paid, due = domain.amount_due(share_total, balance)
     invoice = services.issue_invoices(demo, rnd, None, membership_ids=[member_id])[member_id]
     demo.commit()
     text = pdf_text(invoice.content)
