@@ -44,7 +44,7 @@ bench-http: $(VENV)/.dev
 
 # Extract the strings to translate and merge them into every catalog.
 messages: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_pgettext:1c,2 --no-location --sort-output \
 		-o coop/translations/messages.pot .
 	$(BIN)/pybabel update -i coop/translations/messages.pot -d coop/translations --no-fuzzy-matching
 
