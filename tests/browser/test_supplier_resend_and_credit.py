@@ -245,6 +245,9 @@ def test_resent_quote_back_after_delivery_and_credit_note_on_supplier_page(  # t
 
         # -- 3. her page names the credit note and shows the same bill ---------------------
         s.goto(f"{server}/q/{token_a}")
+        main = _flat(s.inner_text("main"))
+        # delivered and settled: no longer asked to deliver
+        assert "Пожалуйста, привезите" not in main and "записала доставку" in main, main[:600]
         credit = _flat(s.inner_text("table.supplier-credit-notes"))
         assert "NPK" in credit and "КН-17: 4 кг подмочены" in credit, credit
         assert "−200,00 сом" in credit
