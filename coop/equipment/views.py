@@ -30,6 +30,7 @@ from coop.groups.access import group_view
 from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.i18n import fmt_money, local_today
+from coop.ledger import services as ledger
 from coop.ledger.views import once
 from coop.orders.models import Round, RoundItem
 from coop.quantities import qty_str
@@ -450,6 +451,8 @@ def record_repair(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
 
     return once(form, earlier=lambda key: services.repair_by_key(db.session, g.group.id, key),
                 recent=lambda: None, record=record, back=back, member=None, failed=failed,
+                asks=lambda: ledger.overdraw_question(db.session, g.group, form.method.data or "",
+                                                      form.cost.minor or 0),
                 done=lambda: _("The repair of %(amount)s is recorded.",
                                amount=fmt_money(form.cost.minor or 0, g.group.currency)))
 

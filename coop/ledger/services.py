@@ -159,40 +159,48 @@ def balances(session: Session, group: Group) -> dict[int, int]:
     return {a: int(credits.get(a, 0) or 0) - int(debits.get(a, 0) or 0) for a in accounts}
 
 
+def overdraw_question(session: Session, group: Group, method: str, amount: int
+                      ) -> str | None:
+    """The question before paying `amount` out by `method` when its money
+    account (cash, bank, mobile) holds less, else None. A cash box, a bank
+    account or a wallet cannot hold less than nothing: such a payment is money
+    that was never recorded coming in (or the wrong account chosen)."""
+    held = -account_balance(session, money_account(session, group, method))  # debited when in
+    if amount <= held:
+        return None
+    after = fmt_money(held - amount, group.currency)
+    holds = fmt_money(max(held, 0), group.currency)
+    if method == "bank":
+        return str(_l("The bank account holds only %(amount)s: after this payment it would "
+                      "show %(after)s, money paid out that was never recorded coming in. "
+                      "Record the payments that came into it first, or pay from the cash or "
+                      "the mobile wallet. Record it anyway (the money came from elsewhere)?",
+                      amount=holds, after=after))
+    if method == "mobile":
+        return str(_l("The mobile wallet holds only %(amount)s: after this payment it would "
+                      "show %(after)s, money paid out that was never recorded coming in. "
+                      "Record the payments that came into it first, or pay from the cash or "
+                      "the bank account. Record it anyway (the money came from elsewhere)?",
+                      amount=holds, after=after))
+    return str(_l("The cash box holds only %(amount)s: after this payment it would show "
+                  "%(after)s, money paid out that was never recorded coming in. Record the "
+                  "payments that came into it first, or pay from the bank account or the "
+                  "mobile wallet. Record it anyway (the money came from elsewhere)?",
+                  amount=holds, after=after))
+
+
 def pay_from(session: Session, group: Group, method: str, amount: int, *,
              overdraw: bool = False) -> int:
     """The money account that pays `amount` out by `method` (cash, bank,
-    mobile), locked until the commit. A cash box, a bank account or a wallet
-    cannot hold less than nothing: a payment out of more than it holds is
-    money that was never recorded coming in (or the wrong account chosen), so
-    it is asked first (AskFirst) and made only with `overdraw`, when the
+    mobile), locked until the commit; more than it holds is asked first
+    (AskFirst with overdraw_question) and paid only with `overdraw`, when the
     treasurer confirms the money came from elsewhere. Two payments at the
     same moment are checked one after the other."""
     account = money_account(session, group, method)
     session.execute(select(Account.id).where(Account.id == account).with_for_update())
-    held = -account_balance(session, account)  # debited when money comes in
-    if amount > held and not overdraw:
-        after = fmt_money(held - amount, group.currency)
-        holds = fmt_money(max(held, 0), group.currency)
-        if method == "bank":
-            message = _l("The bank account holds only %(amount)s: after this payment it "
-                         "would show %(after)s, money paid out that was never recorded coming "
-                         "in. Record the payments that came into it first, or pay from the "
-                         "cash or the mobile wallet. Record it anyway (the money came from "
-                         "elsewhere)?", amount=holds, after=after)
-        elif method == "mobile":
-            message = _l("The mobile wallet holds only %(amount)s: after this payment it "
-                         "would show %(after)s, money paid out that was never recorded coming "
-                         "in. Record the payments that came into it first, or pay from the "
-                         "cash or the bank account. Record it anyway (the money came from "
-                         "elsewhere)?", amount=holds, after=after)
-        else:
-            message = _l("The cash box holds only %(amount)s: after this payment it would "
-                         "show %(after)s, money paid out that was never recorded coming in. "
-                         "Record the payments that came into it first, or pay from the bank "
-                         "account or the mobile wallet. Record it anyway (the money came from "
-                         "elsewhere)?", amount=holds, after=after)
-        raise AskFirst(message, field="amount")
+    question = None if overdraw else overdraw_question(session, group, method, amount)
+    if question is not None:
+        raise AskFirst(question, field="amount")
     return account
 
 

@@ -173,14 +173,17 @@ def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-un
 
 
 def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], str], back: str,
-         member: Membership | None, failed=None):  # type: ignore[no-untyped-def]
+         member: Membership | None, failed=None, asks=None):  # type: ignore[no-untyped-def]
     """What every money form does when sent: validate; the same key sent again
     shows what was recorded (no second record); a record like one made in the
     last 24 h asks first, as does what the service finds unusual (AskFirst,
     recorded once confirmed: `record` passes `form.confirmed` on); else record
     through the service and commit once. Two
     sendings at the same moment: the unique key stops the second at commit.
-    `failed(form, status)` shows a refused form (default: the errors page)."""
+    `failed(form, status)` shows a refused form (default: the errors page).
+    `asks()`: what is unusual about this record (a question, or None), asked
+    with the question of `recent` when both are, so that one "yes" answers
+    what was asked; the service asks again under its lock (AskFirst)."""
     def _form_failed(form, member, status=422):  # type: ignore[no-untyped-def]
         if failed is not None:
             return failed(form, status)
@@ -195,10 +198,12 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
             return _already(back)
         if not form.confirmed:
             question = recent()
-            if question:
+            unusual = asks() if asks is not None else None
+            if question or unusual:
                 if earlier(key) is not None:  # it was this form, committed meanwhile
                     return _already(back)
-                return ask_again(form, question, back)
+                return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
+                                 anyway=not question)
         record(key)
         db.session.commit()
     except AskFirst as exc:  # unusual: recorded only when she says so
@@ -240,20 +245,21 @@ def same_entry(posting, currency: str) -> str | None:  # type: ignore[no-untyped
              time=when(posting.created_at))
 
 
-def _ask_if_far_beyond_owed(member: Membership, amount: int) -> None:
+def _far_beyond_owed(member: Membership, amount: int) -> str | None:
     """A payment beyond what she owes and what her open orders could cost is
     kept as credit; it is asked first, as a slip of the keyboard (an extra
     zero) is likelier than such an advance."""
     owed = max(-services.member_balance(db.session, member), 0)
     could_cost = order_exposure(db.session, member)
     extra = amount - owed - could_cost
-    if extra > 0:
-        currency = g.group.currency
-        raise AskFirst(_("%(name)s owes %(owed)s, and her orders in rounds not yet settled "
-                         "could cost %(orders)s at most: a payment of %(amount)s leaves "
-                         "%(extra)s in credit in her account.", name=member.user.name,
-                         owed=fmt_money(owed, currency), orders=fmt_money(could_cost, currency),
-                         amount=fmt_money(amount, currency), extra=fmt_money(extra, currency)))
+    if extra <= 0:
+        return None
+    currency = g.group.currency
+    return str(_("%(name)s owes %(owed)s, and her orders in rounds not yet settled could cost "
+                 "%(orders)s at most: a payment of %(amount)s leaves %(extra)s in credit in "
+                 "her account.", name=member.user.name, owed=fmt_money(owed, currency),
+                 orders=fmt_money(could_cost, currency), amount=fmt_money(amount, currency),
+                 extra=fmt_money(extra, currency)))
 
 
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/payment")
@@ -277,8 +283,6 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
     recorded: list = []
 
     def record(key: str) -> None:
-        if not form.confirmed:
-            _ask_if_far_beyond_owed(member, form.amount.minor or 0)
         payment, _new = services.record_payment(
             db.session, member, amount=form.amount.minor or 0, method=form.method.data,
             reference=form.reference.data or "", idempotency_key=key, actor=current_user)
@@ -286,6 +290,7 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
 
     return once(form, earlier=lambda key: services.payment_by_key(db.session, g.group.id, key),
                 recent=recent, record=record, back=_statement_url(member), member=member,
+                asks=lambda: _far_beyond_owed(member, form.amount.minor or 0),
                 failed=lambda form, status: _statement_page(member, refused=form,
                                                             status=status),
                 done=lambda: _("Payment of %(amount)s recorded (receipt №%(number)s).",
@@ -365,6 +370,8 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
         recent=lambda: same_entry(services.recent_posting(
             db.session, g.group, kind="pay_out", amount=form.amount.minor or 0,
             memo=form.memo.data or ""), g.group.currency),
+        asks=lambda: services.overdraw_question(db.session, g.group, form.method.data or "",
+                                                form.amount.minor or 0),
         record=lambda key: services.pay_out(db.session, g.group, amount=form.amount.minor or 0,
                                             memo=form.memo.data, actor=current_user,
                                             method=form.method.data, idempotency_key=key,

@@ -94,6 +94,8 @@ def pay(group_id: int):  # type: ignore[no-untyped-def]
         back = url_for("payables.pay_form", group_id=group_id)
     return once(form, earlier=lambda key: services.payment_by_key(db.session, g.group.id, key),
                 recent=recent, record=record, back=back, member=None, failed=failed,
+                asks=lambda: ledger.overdraw_question(db.session, g.group, form.method.data or "",
+                                                      form.amount.minor or 0),
                 done=lambda: _("%(amount)s paid to %(name)s is recorded.",
                                amount=fmt_money(form.amount.minor, currency),
                                name=supplier().name))

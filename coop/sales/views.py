@@ -578,8 +578,11 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
         question = same_entry(ledger.recent_posting(
             db.session, g.group, kind="payout_cash", amount=form.amount.minor or 0,
             memo=form.note.data or "", membership_id=member.id), g.group.currency)
-        if question:
-            return ask_again(form, question, back)
+        # more than the cash box holds: asked with it, so that one "yes" answers both
+        unusual = ledger.overdraw_question(db.session, g.group, "cash", form.amount.minor or 0)
+        if question or unusual:
+            return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
+                             anyway=not question)
     try:
         _payout, new = services.pay_member(
             db.session, member, amount=form.amount.minor or 0, note=form.note.data or "",

@@ -239,3 +239,25 @@ def test_a_round_settled_before_supplier_accounts_says_where_its_bills_are(
     page = _text(client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}"))
     assert "Settled before each supplier had her own account" in page
     assert 'class="supplier-bills' in page  # the bills of the split, for the record
+
+
+def test_one_question_asks_both_when_a_pay_out_is_like_a_recent_one_and_beyond_the_wallet(
+        client: FlaskClient, session: Session) -> None:
+    """Sent again after Back, and more than the wallet holds now: both are
+    asked on one page, so one "yes" answers what was asked."""
+    w = _world(session)  # 400.00 in the mobile wallet
+    login(client, w.treasurer.user.email)
+    url = f"/groups/{w.group.id}/accounts/pay-out"
+    form = {"amount": "300", "memo": "Такси", "method": "mobile"}
+    assert post(client, url, {**form, "idempotency_key": "pay-out-key-000000001"}
+                ).status_code == 302
+    again = {**form, "idempotency_key": "pay-out-key-000000002"}
+    asked = post(client, url, again)
+    page = _text(asked)
+    assert asked.status_code == 200 and "Record another?" in page, page[:2000]
+    assert "The same entry" in page and "mobile wallet holds only 100.00" in page
+    assert "-200.00" in page
+    assert post(client, url, {**again, "confirm_again": "1"}).status_code == 302
+    session.expire_all()
+    books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
+    assert books.in_mobile == -20000 and books.total == 0
