@@ -142,6 +142,11 @@ def test_a_database_outage_answers_503_and_recovers(app, app_ctx, session: Sessi
     group = make_group(session, name="Ала-Тоо")
     treasurer = make_member(session, group, "Казына", role="treasurer")
     aigul = make_member(session, group, "Айгүл")
+    # she owes 100,000.00: the payments of 10.00 below settle debt, asked nothing
+    from coop.ledger import services as ledger
+
+    ledger.adjust_member(session, aigul, amount=10_000_000, reason="долг",
+                         actor=treasurer.user)
     token = make_api_token(session, treasurer.user)
     session.commit()
     group_id, aigul_id, login = group.id, aigul.id, treasurer.user.email
