@@ -15,7 +15,7 @@ from coop.ledger import services as ledger
 from coop.ledger.views import once, when
 from coop.orders.models import Round
 from coop.orders.services import STATE_NAMES
-from coop.payables import services
+from coop.payables import domain, services
 from coop.payables.forms import SupplierPaymentForm
 from coop.suppliers.access import supplier_in_group
 from coop.suppliers.models import Supplier
@@ -67,6 +67,15 @@ def pay(group_id: int):  # type: ignore[no-untyped-def]
             raise DomainError(_l("Unknown supplier."), field="supplier")
         return found
 
+    def unusual() -> str | None:
+        """More than the money account holds, asked; not before a payment
+        beyond what is owed is refused (that is said first, by the service)."""
+        amount = form.amount.minor or 0
+        if not form.beyond_owed.data and domain.beyond_owed(
+                amount, services.still_owed(db.session, supplier(), form.round.data)):
+            return None
+        return ledger.overdraw_question(db.session, g.group, form.method.data or "", amount)
+
     def recent() -> str | None:
         payment = services.recent_payment(db.session, supplier(),
                                           amount=form.amount.minor or 0,
@@ -94,8 +103,7 @@ def pay(group_id: int):  # type: ignore[no-untyped-def]
         back = url_for("payables.pay_form", group_id=group_id)
     return once(form, earlier=lambda key: services.payment_by_key(db.session, g.group.id, key),
                 recent=recent, record=record, back=back, member=None, failed=failed,
-                asks=lambda: ledger.overdraw_question(db.session, g.group, form.method.data or "",
-                                                      form.amount.minor or 0),
+                asks=unusual,
                 done=lambda: _("%(amount)s paid to %(name)s is recorded.",
                                amount=fmt_money(form.amount.minor, currency),
                                name=supplier().name))
