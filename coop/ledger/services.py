@@ -159,13 +159,16 @@ def balances(session: Session, group: Group) -> dict[int, int]:
     return {a: int(credits.get(a, 0) or 0) - int(debits.get(a, 0) or 0) for a in accounts}
 
 
-def overdraw_question(session: Session, group: Group, method: str, amount: int
-                      ) -> str | None:
+def overdraw_question(session: Session, group: Group, method: str, amount: int, *,
+                      account: int | None = None) -> str | None:
     """The question before paying `amount` out by `method` when its money
-    account (cash, bank, mobile) holds less, else None. A cash box, a bank
-    account or a wallet cannot hold less than nothing: such a payment is money
-    that was never recorded coming in (or the wrong account chosen)."""
-    held = -account_balance(session, money_account(session, group, method))  # debited when in
+    account (cash, bank, mobile; `account` when the caller has it) holds less,
+    else None. A cash box, a bank account or a wallet cannot hold less than
+    nothing: such a payment is money that was never recorded coming in (or
+    the wrong account chosen)."""
+    if account is None:
+        account = money_account(session, group, method)
+    held = -account_balance(session, account)  # debited when money comes in
     if amount <= held:
         return None
     after = fmt_money(held - amount, group.currency)
@@ -198,7 +201,8 @@ def pay_from(session: Session, group: Group, method: str, amount: int, *,
     same moment are checked one after the other."""
     account = money_account(session, group, method)
     session.execute(select(Account.id).where(Account.id == account).with_for_update())
-    question = None if overdraw else overdraw_question(session, group, method, amount)
+    question = None if overdraw else overdraw_question(session, group, method, amount,
+                                                       account=account)
     if question is not None:
         raise AskFirst(question, field="amount")
     return account
