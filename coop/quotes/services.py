@@ -235,13 +235,17 @@ class OfferAlreadyReceived(DomainError):
         self.revision = revision
 
 
+def _line_terms(item_id: int, line: Any) -> tuple[Any, ...]:
+    """What one line of an offer or of a revision says, in one shape."""
+    if not line.available:
+        return (item_id, False, None, None, None, ())
+    return (item_id, True, line.pack_size, line.max_quantity, line.article_code or None,
+            tuple(sorted((t.min_qty, t.unit_price) for t in line.tiers)))
+
+
 def _offer_terms(offer: domain.OfferInput) -> tuple[Any, ...]:
     """What an offer says, in a form to compare with a revision's."""
-    lines = tuple(sorted(
-        (item_id, True, line.pack_size, line.max_quantity, line.article_code or None,
-         tuple(sorted((t.min_qty, t.unit_price) for t in line.tiers)))
-        if line.available else (item_id, False, None, None, None, ())
-        for item_id, line in offer.lines.items()))
+    lines = tuple(sorted(_line_terms(item_id, line) for item_id, line in offer.lines.items()))
     return (offer.delivery_fee, offer.lead_time_days, offer.valid_until, offer.note.strip(),
             lines)
 
@@ -249,11 +253,7 @@ def _offer_terms(offer: domain.OfferInput) -> tuple[Any, ...]:
 def _revision_terms(revision: QuoteRevision) -> tuple[Any, ...] | None:
     if revision.declined:
         return None
-    lines = tuple(sorted(
-        (line.round_item_id, True, line.pack_size, line.max_quantity,
-         line.article_code or None, tuple(sorted((t.min_qty, t.unit_price) for t in line.tiers)))
-        if line.available else (line.round_item_id, False, None, None, None, ())
-        for line in revision.lines))
+    lines = tuple(sorted(_line_terms(line.round_item_id, line) for line in revision.lines))
     return (revision.delivery_fee, revision.lead_time_days, revision.valid_until,
             revision.note, lines)
 
