@@ -9,6 +9,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,14 +44,10 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
-@pytest.fixture()
-def live_server(app_ctx: Flask) -> Iterator[str]:
-    """The app on a free port, with the demo loaded."""
-    from coop.demo import load_demo
-
-    load_demo(db.session)
-    db.session.commit()
-    server = make_server("127.0.0.1", 0, app_ctx, threaded=True)
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app on a free port, for as long as the block runs."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -58,6 +55,24 @@ def live_server(app_ctx: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture()
+def live_server(app_ctx: Flask) -> Iterator[str]:
+    """The app on a free port, with the demo loaded."""
+    from coop.demo import load_demo
+
+    load_demo(db.session)
+    db.session.commit()
+    with serving(app_ctx) as url:
+        yield url
+
+
+@pytest.fixture()
+def bare_server(app_ctx: Flask) -> Iterator[str]:
+    """The app on a free port, without the demo (the test makes its world)."""
+    with serving(app_ctx) as url:
+        yield url
 
 
 @pytest.fixture()

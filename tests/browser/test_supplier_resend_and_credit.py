@@ -18,15 +18,10 @@ changed pages at 360 px and at desktop width go to COOP_SCREENSHOTS."""
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from coop.extensions import db
 from coop.orders.models import CreditNote, Delivery
@@ -36,19 +31,6 @@ from tests.factories import PASSWORD, make_closed_round, make_quote
 
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture()
-def server(app_ctx: Flask) -> Iterator[str]:
-    """The app on a free port, without the demo (the test makes its world)."""
-    http = make_server("127.0.0.1", 0, app_ctx, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=5)
 
 
 def _flat(text: str) -> str:
@@ -118,7 +100,8 @@ def _not_a_browser_error(page, base: str) -> None:  # type: ignore[no-untyped-de
 
 
 def test_resent_quote_back_after_delivery_and_credit_note_on_supplier_page(  # type: ignore[no-untyped-def]
-        browser, server) -> None:
+        browser, bare_server) -> None:
+    server = bare_server
     w = make_closed_round(db.session)
     w.treasurer.user.locale = "ru"
     qa, token_a = make_quote(db.session, w, "Агро-Юг", language="ru")
