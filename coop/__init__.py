@@ -36,7 +36,16 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     import coop.models  # noqa: F401  (every table known to the metadata)
-    from coop.extensions import SIGN_IN_BIND, babel, csrf, db, limiter, login_manager, migrate
+    from coop.extensions import (
+        SIGN_IN_BIND,
+        babel,
+        csrf,
+        db,
+        limit_only_where_limited,
+        limiter,
+        login_manager,
+        migrate,
+    )
     from coop.i18n import select_locale, select_timezone
     from coop.orders import cache as split_cache
 
@@ -63,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    limit_only_where_limited(app, limiter)
     split_cache.init_app(app)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -66,3 +70,59 @@ def client_address() -> str:
 
 
 limiter = Limiter(key_func=client_address, default_limits=[])
+
+
+# Flask-Limiter's view decorator marks the view it wraps with this attribute
+_LIMITER_MARK = "__wrapper-limiter-instance"
+
+
+def limit_only_where_limited(app: Flask, limiter: Limiter) -> None:
+    """Flask-Limiter checks every request: a before_request hook (the
+    blueprints' limits), an after_request one (deductions, headers) and a
+    teardown one, some 0.3 ms of a signed-in page that does nothing else
+    (bench/profile_pages.py floor), though Coop limits only the sign-in form
+    (its view's decorators) and the API (its blueprint's limits). Here its
+    three hooks run for those endpoints alone: an endpoint whose view one of
+    its decorators wraps, or that belongs to a blueprint with limits of its
+    own (`limited_endpoints`, worked out on the first request, when every
+    route is registered)."""
+    endpoints: list[frozenset[str]] = []
+
+    def limited() -> bool:
+        if not endpoints:
+            endpoints.append(limited_endpoints(app, limiter))
+        return request.endpoint in endpoints[0]
+
+    def guarded(hook: Callable[..., Any], *, answer: bool) -> Callable[..., Any]:
+        """`hook` where limited; elsewhere nothing, or the answer passed on."""
+        def run(*args: Any) -> Any:
+            if limited():
+                return hook(*args)
+            return args[0] if answer else None
+        run.__wrapped__ = hook  # type: ignore[attr-defined]
+        return run
+
+    for hooks, answer in ((app.before_request_funcs, False), (app.after_request_funcs, True),
+                          (app.teardown_request_funcs, False)):
+        chain = hooks.get(None, [])
+        for i, hook in enumerate(chain):
+            if getattr(hook, "__self__", None) is limiter or (
+                    isinstance(hook, partial) and limiter in hook.args):
+                chain[i] = guarded(hook, answer=answer)
+
+
+def limited_endpoints(app: Flask, limiter: Limiter) -> frozenset[str]:
+    """The endpoints Flask-Limiter has limits for: a view one of its
+    decorators wraps, or one of a blueprint (or a parent blueprint) given
+    limits. tests/unit/test_limits_scope.py checks the set and that the
+    limits still hold, should Flask-Limiter mark them otherwise."""
+    blueprint_limits = limiter.limit_manager._blueprint_limits
+
+    def of_limited_blueprint(endpoint: str) -> bool:
+        parts = endpoint.split(".")[:-1]
+        names = {".".join(parts[:i]) for i in range(1, len(parts) + 1)} | set(parts)
+        return any(name in blueprint_limits for name in names)
+
+    return frozenset(endpoint for endpoint, view in app.view_functions.items()
+                     if getattr(view, _LIMITER_MARK, None) == limiter  # (a weak proxy)
+                     or of_limited_blueprint(endpoint))
