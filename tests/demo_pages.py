@@ -79,7 +79,9 @@ def load(app: Flask, session: Session) -> Demo:
     rounds = sorted(session.scalars(select(Round).where(Round.group_id == group.id)),
                     key=lambda r: r.id)
     quoted = [r for r in rounds if session.scalar(select(Quote.id).where(Quote.round_id == r.id))]
-    quote = session.scalar(select(Quote).where(Quote.round_id == quoted[0].id))
+    # the first supplier asked (Russian in the demo; another speaks Kyrgyz)
+    quote = session.scalar(select(Quote).where(Quote.round_id == quoted[0].id)
+                           .order_by(Quote.id))
     product = session.scalar(select(Product).where(Product.group_id == group.id))
     lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id).order_by(SaleLot.id))
     params: dict[str, object] = {

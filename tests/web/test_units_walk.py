@@ -92,6 +92,9 @@ def test_no_page_or_document_of_the_demo_has_a_unit_that_does_not_agree(
         seen += _walk(client, [url for endpoint, url in pages if endpoint != "auth.logout"],
                       found, check)
     # the supplier's page, by her link (in her language, Russian in the demo)
+    from coop.quotes.models import Quote
+
+    assert session.get(Quote, demo.params["quote_id"]).supplier.language == "ru"
     seen += _walk(app_ctx.test_client(), [f"/q/{demo.supplier_token}"], found, disagreements)
     documents = [url for url in urls if demo_pages.is_document(url)]
     assert seen > 100 and len(documents) >= 5, (seen, documents)
