@@ -22,6 +22,7 @@ from coop.documents import pdf
 from coop.documents.domain import (
     ComparisonData,
     CreditNoteData,
+    DiscrepancyData,
     DistributionData,
     InvoiceData,
     OrderFormData,
@@ -134,6 +135,115 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
     story += [pdf.gap(12), KeepTogether([pdf.signatures(
         [_("For the group (treasurer)"), _("For the supplier")], width)])]
     return pdf.render(_meta(data.group, data.stamp, title), story,
+                      subject=f"{data.supplier_name}: {data.round_title}")
+
+
+# --------------------------------------------------------------------------
+# Delivery discrepancy report
+# --------------------------------------------------------------------------
+
+
+def build_discrepancy_report(data: DiscrepancyData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _discrepancy_report(data)
+
+
+def _less(amount: int, currency: str) -> str:
+    """An amount taken off: −350,00 (nothing: 0,00)."""
+    return fmt_money(-amount, currency) if amount else fmt_money(0, currency)
+
+
+def _discrepancy_report(data: DiscrepancyData) -> bytes:
+    """Landscape, as the paper acts of acceptance are: one line per product
+    with nine figures needs the width."""
+    s, width, cur = styles(), pdf.frame_width(pdf.LANDSCAPE), data.group.currency
+    title = _("Delivery discrepancy report")
+    delivery = data.delivery_place or ""
+    if data.delivered_on:
+        delivery = ", ".join(p for p in (delivery, fmt_date(data.delivered_on)) if p)
+    facts = [(_("Purchase round"), data.round_title),
+             (_("Purchase order"), _("%(number)s of %(date)s", number=data.purchase_order,
+                                     date=fmt_date(data.purchase_order_date))),
+             (_("Delivery"), delivery), (_("Date"), fmt_date(data.stamp.issued_on))]
+    if data.replaces:
+        facts.append((_("Replaces the report"), _(
+            "%(number)s of %(date)s", number=data.replaces,
+            date=fmt_date(data.replaces_date)) if data.replaces_date else data.replaces))
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference),
+        _parties(_("Buyer"), _group_lines(data.group), _("Supplier"),
+                 [data.supplier_name, data.supplier_contact, data.supplier_phone,
+                  data.supplier_address], width),
+        pdf.gap(3), _facts(facts, width * 0.7), pdf.gap(4)]
+    head = [_("No."), _("Product"), _("Ordered"), _("Received"), _("Short"), _("Damaged"),
+            _("Unit price"), _("Value short"), _("Value damaged")]
+    rows: list[list[Any]] = [[para(h, s.head_right if i >= 2 else s.head)
+                              for i, h in enumerate(head)]]
+    for number, line in enumerate(data.lines, start=1):
+        # the article code under the name, as on her purchase order's line
+        product = [para(line.product, s.cell)] + (
+            [para(f"{_('Article code')}: {line.article_code}", s.why)] if line.article_code
+            else [])
+        rows.append([str(number), product,
+                     _qty_unit(line.ordered, line.unit), _qty_unit(line.received, line.unit),
+                     _qty_unit(line.short, line.unit) if line.short else "—",
+                     _qty_unit(line.damaged, line.unit) if line.damaged else "—",
+                     unit_text.price(line.unit_price, cur),
+                     fmt_money(line.short_value, cur) if line.short else "—",
+                     fmt_money(line.damaged_value, cur) if line.damaged else "—"])
+    rows.append(["", _("Total"), "", "", "", "", "", fmt_money(data.short_value, cur),
+                 fmt_money(data.damaged_value, cur)])
+    # "100 килограммов" on one line; 123 456 789,00 сом at full size
+    widths = [8 * mm, 0, 30 * mm, 30 * mm, 28 * mm, 28 * mm, 28 * mm, 29 * mm, 29 * mm]
+    widths[1] = width - sum(widths)
+    story.append(pdf.table(rows, widths, numeric=range(2, 9), extra=[
+        ("SPAN", (1, -1), (6, -1)), ("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+        ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]))
+    story += [rich(bold(_("Credit notes")), s.h3)]
+    if data.credits:
+        credit_rows: list[list[Any]] = [[para(h, s.head_right if i == 3 else s.head) for i, h in
+                                         enumerate((_("No."), _("Product"), _("Note"),
+                                                    _("Amount")))]]
+        for number, credit in enumerate(data.credits, start=1):
+            credit_rows.append([str(number), para(credit.product, s.cell),
+                                para(credit.note or "—", s.cell), fmt_money(credit.amount, cur)])
+        total: list[tuple[Any, ...]] = []
+        if len(data.credits) > 1:
+            credit_rows.append(["", _("Total"), "", fmt_money(data.credit_total, cur)])
+            total = [("SPAN", (1, -1), (2, -1)), ("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+                     ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]
+        story.append(pdf.table(credit_rows, [8 * mm, 90 * mm, width - 137 * mm, 39 * mm],
+                               numeric=(3,), extra=total))
+    else:
+        story.append(para(_("No credit notes are recorded."), s.small))
+    found = [(_("Goods as ordered"), fmt_money(data.ordered_value, cur)),
+             (_("Short"), _less(data.short_value, cur))]
+    if data.beyond_value:
+        found.append((_("Delivered beyond the order"), fmt_money(data.beyond_value, cur)))
+    found += [(_("Damaged"), _less(data.damaged_value, cur)),
+              (_("Received in good condition"), fmt_money(data.good_value, cur)),
+              (_("Credit notes agreed"), fmt_money(data.credit, cur))]
+    bill = [(_("Goods delivered"), fmt_money(data.goods, cur)),
+            (_("Delivery fee"), fmt_money(data.delivery_fee, cur)),
+            (_("Credit notes"), _less(data.credit, cur)),
+            (_("The supplier's bill"), fmt_money(data.billed, cur))]
+    half = (width - 10 * mm) / 2
+    # the totals, what they mean and the signatures: on one page, never apart
+    story += [pdf.gap(3), KeepTogether([
+        Table([[pdf.totals_table(found, half, strong_last=False),
+                pdf.totals_table(bill, half)]],
+              colWidths=[half + 10 * mm, half], hAlign="LEFT",
+              style=[("FONTNAME", (0, 0), (-1, -1), pdf.FONT),
+                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                     ("RIGHTPADDING", (0, 0), (0, 0), 10 * mm),
+                     ("RIGHTPADDING", (1, 0), (1, 0), 0)]),
+        pdf.gap(2),
+        para(_("Short and damaged goods are valued at the prices of the purchase order; the "
+               "supplier bills what was delivered, less the credit notes."), s.small),
+        pdf.gap(7),
+        pdf.signatures([_("For the group (treasurer)"), _("For the supplier")], width * 0.7)])]
+    return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
                       subject=f"{data.supplier_name}: {data.round_title}")
 
 

@@ -7,6 +7,8 @@ strings are names and the texts the split explains itself with."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -17,7 +19,8 @@ if TYPE_CHECKING:
 # Number prefixes of the numbered (issued) documents, and the references of
 # the sheets made on demand (not numbered: they change until the round is done).
 PREFIXES = {"purchase_order": "PO", "invoice": "INV", "credit_note": "CN",
-            "sales_invoice": "SI", "savings_meeting": "SGM", "savings_share_out": "SGS"}
+            "sales_invoice": "SI", "savings_meeting": "SGM", "savings_share_out": "SGS",
+            "discrepancy_report": "DR"}
 SHEET_PREFIXES = {"distribution": "DS", "quote_comparison": "QC", "order_form": "OF",
                   "statement": "ST"}
 
@@ -40,6 +43,13 @@ def round_subject(doc_type: str, round_id: int, **parts: int) -> str:
 
 def credit_note_subject(posting_id: int) -> str:
     return f"credit_note:p{posting_id}"
+
+
+def figures_digest(figures: object) -> str:
+    """A short fingerprint of a document's figures (JSON-able ints and
+    strings): the same figures, the same digest; any change, another."""
+    text = json.dumps(figures, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def amount_due(invoice_total: int, balance_at_issue: int) -> tuple[int, int]:
@@ -277,3 +287,107 @@ class StatementData:
     lines: list[StatementLine]
     closing: int  # at the end of the period
     current: int  # today
+
+
+@dataclass(frozen=True)
+class DiscrepancyLine:
+    """One product of the supplier's delivery against her purchase order.
+
+    `ordered`, `unit_price` and `ordered_value` are the purchase order's line;
+    `received_value` is what her bill counts for the product (received × the
+    awarded price, before credit notes), `damaged_value` the damaged quantity
+    at the same price. The shortfall's value is the difference of the two
+    amounts the group already prints (order and bill), so that on paper
+    ordered − short (+ beyond the order) = delivered, to the tyiyn."""
+
+    product: str
+    article_code: str
+    unit: str
+    ordered: int  # thousandths
+    received: int  # thousandths
+    damaged: int  # thousandths
+    unit_price: int  # millionths
+    ordered_value: int  # minor units
+    received_value: int  # minor units
+    damaged_value: int  # minor units
+    pack_size: int = 0  # thousandths
+    packs: int = 0
+    pack_container: str | None = None
+    key: int = 0  # the round item: not printed, tells the lines apart
+
+    @property
+    def short(self) -> int:
+        return max(self.ordered - self.received, 0)
+
+    @property
+    def short_value(self) -> int:
+        return max(self.ordered_value - self.received_value, 0) if self.short else 0
+
+    @property
+    def beyond_value(self) -> int:
+        """Delivered beyond the order (and billed): its value."""
+        return max(self.received_value - self.ordered_value, 0) \
+            if self.received > self.ordered else 0
+
+
+@dataclass(frozen=True)
+class DiscrepancyCredit:
+    product: str
+    amount: int  # minor units
+    note: str
+    key: int = 0  # the credit note: not printed
+
+
+@dataclass(frozen=True)
+class DiscrepancyData:
+    group: GroupInfo
+    stamp: Stamp
+    round_title: str
+    supplier_name: str
+    supplier_contact: str
+    supplier_phone: str
+    supplier_address: str
+    delivery_place: str
+    delivered_on: date | None  # the last day a delivery was recorded for
+    purchase_order: str  # its number
+    purchase_order_date: date
+    replaces: str  # the number of the report this one replaces, or ""
+    lines: list[DiscrepancyLine]
+    credits: list[DiscrepancyCredit]
+    # her bill, as coop.payables has it: goods received, delivery fee, credits
+    goods: int
+    delivery_fee: int
+    credit: int
+    billed: int
+    replaces_date: date | None = None
+
+    @property
+    def ordered_value(self) -> int:
+        return sum(line.ordered_value for line in self.lines)
+
+    @property
+    def short_value(self) -> int:
+        return sum(line.short_value for line in self.lines)
+
+    @property
+    def beyond_value(self) -> int:
+        return sum(line.beyond_value for line in self.lines)
+
+    @property
+    def damaged_value(self) -> int:
+        return sum(line.damaged_value for line in self.lines)
+
+    @property
+    def credit_total(self) -> int:
+        """The credit notes listed (the same as `credit`, her bill's)."""
+        return sum(c.amount for c in self.credits)
+
+    @property
+    def received_value(self) -> int:
+        """Delivered, as billed (the same as `goods`, her bill's)."""
+        return sum(line.received_value for line in self.lines)
+
+    @property
+    def good_value(self) -> int:
+        """Received in good condition: delivered less damaged."""
+        return self.received_value - self.damaged_value

@@ -19,8 +19,10 @@ PURCHASE_ORDER, INVOICE, CREDIT_NOTE, SALES_INVOICE = (
     "purchase_order", "invoice", "credit_note", "sales_invoice")
 # A savings group's meeting record and share-out sheet (coop/savings).
 SAVINGS_MEETING, SAVINGS_SHARE_OUT = "savings_meeting", "savings_share_out"
+# What a supplier delivered against her purchase order, signed on delivery day.
+DISCREPANCY_REPORT = "discrepancy_report"
 ISSUED_TYPES = (PURCHASE_ORDER, INVOICE, CREDIT_NOTE, SALES_INVOICE, SAVINGS_MEETING,
-                SAVINGS_SHARE_OUT)
+                SAVINGS_SHARE_OUT, DISCREPANCY_REPORT)
 
 
 class DocumentCounter(db.Model):  # type: ignore[name-defined,misc]
@@ -51,7 +53,7 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("group_id", "subject"),
         CheckConstraint(
             "doc_type IN ('purchase_order', 'invoice', 'credit_note', 'sales_invoice', "
-            "'savings_meeting', 'savings_share_out')",
+            "'savings_meeting', 'savings_share_out', 'discrepancy_report')",
             name="doc_type"),
         CheckConstraint("seq > 0", name="seq"),
         CheckConstraint("size > 0", name="size"),
@@ -68,7 +70,8 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
     # A credit note: the invoice it corrects and the ledger entry it documents; a
-    # savings meeting record issued again after a reopening: the record it replaces.
+    # savings meeting record issued again after a reopening, a discrepancy report
+    # issued again after the delivery's record changed: the one it replaces.
     refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), index=True)
     amount: Mapped[int | None]  # the document's total, minor units (for listings)

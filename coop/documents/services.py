@@ -18,7 +18,7 @@ from io import BytesIO
 
 from flask_babel import force_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, undefer
 
@@ -33,6 +33,9 @@ from coop.documents.domain import (
     ComparedProduct,
     ComparisonData,
     CreditNoteData,
+    DiscrepancyCredit,
+    DiscrepancyData,
+    DiscrepancyLine,
     DistributionData,
     GroupInfo,
     InvoiceData,
@@ -49,10 +52,18 @@ from coop.documents.domain import (
     amount_due,
     credit_note_subject,
     document_number,
+    figures_digest,
     round_subject,
     sheet_reference,
 )
-from coop.documents.models import CREDIT_NOTE, INVOICE, PURCHASE_ORDER, Document, DocumentCounter
+from coop.documents.models import (
+    CREDIT_NOTE,
+    DISCREPANCY_REPORT,
+    INVOICE,
+    PURCHASE_ORDER,
+    Document,
+    DocumentCounter,
+)
 from coop.errors import DomainError
 from coop.groups.models import ROLE_TREASURER, Group, Membership
 from coop.i18n import local_today
@@ -61,7 +72,7 @@ from coop.ledger.models import Account, Posting
 from coop.orders import domain as rounds
 from coop.orders import explain, facts, split
 from coop.orders import services as orders
-from coop.orders.models import Round, Settlement
+from coop.orders.models import CreditNote, Delivery, Round, RoundItem, Settlement
 from coop.quantities import line_amount
 from coop.suppliers.models import Supplier
 
@@ -256,13 +267,13 @@ def _quote_fee(session: Session, rnd: Round, supplier_id: int) -> int | None:
         .where(QuoteAward.round_id == rnd.id, Quote.supplier_id == supplier_id).limit(1))
 
 
-def purchase_order_data(session: Session, rnd: Round, supplier: Supplier,
-                        info: GroupInfo, demand: dict[int, tuple[int, int]], stamp: Stamp
-                        ) -> PurchaseOrderData:
-    """What the supplier is to deliver, on the terms frozen at the award:
-    whole packs (spec rule 1) at the tier the group's quantity reaches (rule 2)."""
+def order_lines(rnd: Round, supplier: Supplier, demand: dict[int, tuple[int, int]]
+                ) -> dict[int, OrderLine]:
+    """{round item id: purchase order line} of the supplier's products, in
+    the round's order: whole packs (spec rule 1) at the tier the group's
+    quantity reaches (rule 2), on the terms frozen at the award."""
     currency = rnd.group.currency
-    lines = []
+    lines = {}
     for item in rnd.items:
         supplier_id, pack_size, tiers = orders.item_terms(item)
         if supplier_id != supplier.id or not tiers:
@@ -274,12 +285,20 @@ def purchase_order_data(session: Session, rnd: Round, supplier: Supplier,
         ordered = packs * pack_size
         price = split.price_tier(tuple(split.PriceTier(str(q), q, p) for q, p in tiers),
                                  ordered).unit_price
-        lines.append(OrderLine(product=item.product.name,
-                               article_code=orders.item_article_code(item),
-                               unit=item.product.unit, pack_size=pack_size, packs=packs,
-                               quantity=ordered, unit_price=price,
-                               amount=line_amount(ordered, price, currency),
-                               pack_container=unit_text.container_of(item.product, pack_size)))
+        lines[item.id] = OrderLine(
+            product=item.product.name, article_code=orders.item_article_code(item),
+            unit=item.product.unit, pack_size=pack_size, packs=packs, quantity=ordered,
+            unit_price=price, amount=line_amount(ordered, price, currency),
+            pack_container=unit_text.container_of(item.product, pack_size))
+    return lines
+
+
+def purchase_order_data(session: Session, rnd: Round, supplier: Supplier,
+                        info: GroupInfo, demand: dict[int, tuple[int, int]], stamp: Stamp
+                        ) -> PurchaseOrderData:
+    """What the supplier is to deliver, on the terms frozen at the award:
+    whole packs (spec rule 1) at the tier the group's quantity reaches (rule 2)."""
+    lines = list(order_lines(rnd, supplier, demand).values())
     quote_fee = _quote_fee(session, rnd, supplier.id)
     if quote_fee is not None:
         fees = [Charge("", quote_fee)] if quote_fee else []
@@ -322,6 +341,153 @@ def issue_purchase_order(session: Session, rnd: Round, supplier: Supplier,
     if supplier.id not in {s.id for s in awarded_suppliers(session, rnd)}:
         raise DomainError(_l("This supplier delivers nothing in this round."))
     return issue_purchase_orders(session, rnd, actor, [supplier])[supplier.id]
+
+
+# --------------------------------------------------------------------------
+# Delivery discrepancy reports
+# --------------------------------------------------------------------------
+
+DELIVERED_STATES = (rounds.RECEIVED, rounds.SETTLED)
+
+
+def _supplier_items(rnd: Round, supplier: Supplier) -> list[RoundItem]:
+    """The round's products bought from her (the award's supplier, as the
+    purchase order and her bill have it)."""
+    return [item for item in rnd.items if orders.item_terms(item)[0] == supplier.id]
+
+
+def _delivered(rnd: Round, supplier: Supplier, recorded: Iterable[int]) -> bool:
+    """Whether her delivery is on record: some of it recorded, or the
+    delivery confirmed (what is not recorded then did not come)."""
+    items = {item.id for item in _supplier_items(rnd, supplier)}
+    if not items or rnd.state not in ORDERED_STATES:
+        return False
+    return rnd.state in DELIVERED_STATES or not items.isdisjoint(recorded)
+
+
+def discrepancy_report_ready(session: Session, rnd: Round, supplier: Supplier) -> bool:
+    """Whether the supplier's discrepancy report can be printed."""
+    if rnd.state not in ORDERED_STATES:
+        return False
+    return _delivered(rnd, supplier, orders.delivery_totals(session, rnd))
+
+
+def reportable_suppliers(session: Session, rnd: Round) -> list[Supplier]:
+    """The round's suppliers whose discrepancy report can be printed."""
+    if rnd.state not in ORDERED_STATES:
+        return []
+    recorded = orders.delivery_totals(session, rnd)
+    return [s for s in awarded_suppliers(session, rnd) if _delivered(rnd, s, recorded)]
+
+
+def discrepancy_data(session: Session, rnd: Round, supplier: Supplier,
+                     purchase_order: Document, stamp: Stamp) -> DiscrepancyData:
+    """What arrived from the supplier against her purchase order, every
+    figure as the app has it: ordered, unit price and the order's amount from
+    the purchase order's lines; received, damaged and what she bills for each
+    product from the round's split (coop.orders.split), as the delivery will
+    be confirmed (what is not recorded did not come; once confirmed or
+    settled, the split itself); her bill as coop.payables has it; the credit
+    notes recorded on her products."""
+    from coop.payables import domain as payable
+    from coop.payables import services as payables
+
+    currency = rnd.group.currency
+    round_split = orders.compute_split(session, rnd, as_confirmed=True)
+    outcome = round_split.outcome
+    to_thousandths = 10 ** (3 - outcome.scenario.qty_decimals)
+    ordered = order_lines(rnd, supplier, orders.round_demand(session, rnd))
+    lines = []
+    for result, product in zip(outcome.products, outcome.scenario.products, strict=True):
+        item = round_split.items.get(result.id)
+        if item is None or result.supplier != str(supplier.id):
+            continue
+        line = ordered.get(item.id)
+        received, damaged = result.received * to_thousandths, result.damaged * to_thousandths
+        if line is None and not received and not damaged:
+            continue
+        price = result.unit_price
+        pack_size = line.pack_size if line else orders.item_terms(item)[1]
+        lines.append(DiscrepancyLine(
+            product=item.product.name, article_code=orders.item_article_code(item),
+            unit=item.product.unit, ordered=line.quantity if line else 0, received=received,
+            damaged=damaged, unit_price=price, ordered_value=line.amount if line else 0,
+            received_value=result.bill + product.credit,  # her bill before credit notes
+            damaged_value=line_amount(damaged, price, currency), pack_size=pack_size,
+            packs=line.packs if line else 0,
+            pack_container=unit_text.container_of(item.product, pack_size), key=item.id))
+    items = {item.id: item for item in _supplier_items(rnd, supplier)}
+    notes = session.scalars(select(CreditNote).where(
+        CreditNote.round_id == rnd.id, CreditNote.round_item_id.in_(list(items)))
+        .order_by(CreditNote.recorded_at, CreditNote.id)) if items else []
+    credits = [DiscrepancyCredit(items[n.round_item_id].product.name, n.amount, n.note, n.id)
+               for n in notes]
+    bills = (payables.round_bills(session, rnd) if rnd.state in DELIVERED_STATES
+             else payable.bills_of_split(outcome))  # as the confirmation will book it
+    bill = next((b for b in bills if b.supplier_id == supplier.id),
+                payable.SupplierBill(supplier.id, 0, 0, 0))
+    # the day her goods came: as typed with the delivery, else the day it was recorded
+    delivered_on, recorded_at = session.execute(
+        select(func.max(Delivery.delivered_on), func.max(Delivery.recorded_at)).where(
+            Delivery.round_id == rnd.id, Delivery.round_item_id.in_(list(items)))).one() \
+        if items else (None, None)
+    if delivered_on is None and recorded_at is not None:
+        delivered_on = to_user_timezone(recorded_at).date()
+    return DiscrepancyData(
+        group=group_info(session, rnd.group), stamp=stamp, round_title=rnd.title,
+        supplier_name=supplier.name, supplier_contact=supplier.contact_person,
+        supplier_phone=supplier.phone, supplier_address=supplier.address,
+        delivery_place=rnd.delivery_place, delivered_on=delivered_on,
+        purchase_order=purchase_order.number, purchase_order_date=purchase_order.issued_on,
+        replaces="", lines=lines, credits=credits, goods=bill.goods,
+        delivery_fee=bill.delivery, credit=bill.credit, billed=bill.billed)
+
+
+def discrepancy_figures(data: DiscrepancyData) -> list[object]:
+    """What makes one report differ from another: every figure it prints
+    (not the names, the date or the language)."""
+    return [data.purchase_order,
+            [[line.key, line.ordered, line.received, line.damaged, line.unit_price,
+              line.ordered_value, line.received_value, line.damaged_value]
+             for line in data.lines],
+            [[c.key, c.amount, c.note] for c in data.credits],
+            [data.goods, data.delivery_fee, data.credit, data.billed]]
+
+
+def discrepancy_subject(rnd: Round, supplier: Supplier, data: DiscrepancyData) -> str:
+    """One report per round, supplier and set of figures."""
+    return (round_subject(DISCREPANCY_REPORT, rnd.id, supplier=supplier.id)
+            + f":d{figures_digest(discrepancy_figures(data))}")
+
+
+def issue_discrepancy_report(session: Session, rnd: Round, supplier: Supplier,
+                             actor: User | None) -> Document:
+    """The supplier's delivery discrepancy report, in her language: issued
+    on the first print; the same report (number and bytes) while what is
+    recorded of her delivery stays the same. When it changes (more arrived,
+    a credit note), a new report, which names the one it replaces."""
+    if not discrepancy_report_ready(session, rnd, supplier):
+        raise DomainError(_l("The discrepancy report is printed once a delivery from this "
+                             "supplier is recorded."))
+    purchase_order = issue_purchase_order(session, rnd, supplier, actor)
+    locale = language(supplier.language, rnd.group.language)
+    data = discrepancy_data(session, rnd, supplier, purchase_order,
+                            Stamp("", local_today(), locale))
+    subject = discrepancy_subject(rnd, supplier, data)
+    found = _issued(session, rnd.group_id, [subject])
+    if subject in found:
+        return found[subject]
+    previous = session.scalar(select(Document).where(
+        Document.group_id == rnd.group_id, Document.doc_type == DISCREPANCY_REPORT,
+        Document.round_id == rnd.id, Document.supplier_id == supplier.id)
+        .order_by(Document.id.desc()).limit(1))
+    if previous is not None:
+        data = replace(data, replaces=previous.number, replaces_date=previous.issued_on)
+    return issue(session, rnd.group, DISCREPANCY_REPORT, [Pending(
+        subject=subject, locale=locale,
+        build=lambda stamp: builders.build_discrepancy_report(replace(data, stamp=stamp)),
+        amount=data.billed, round_id=rnd.id, supplier_id=supplier.id,
+        refers_to_id=previous.id if previous else None)], actor)[subject]
 
 
 # --------------------------------------------------------------------------

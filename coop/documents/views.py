@@ -1,7 +1,7 @@
 """Downloads of the documents, each from the page it belongs to and only for
 whoever may see it: a member her own invoices and statement, the treasurer
-everything of her group, a supplier her own purchase order through her quote
-link. Anything else is a 404."""
+everything of her group, a supplier her own purchase order and delivery
+discrepancy report through her quote link. Anything else is a 404."""
 
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def round_documents(group_id: int, round_id: int):  # type: ignore[no-untyped-de
         can_order_form=rnd.state in services.FORM_STATES,
         can_distribute=rnd.state in services.ORDERED_STATES,
         can_invoice=rnd.state == rounds.SETTLED,
-        can_compare=services.has_quotes(db.session, rnd))
+        can_compare=services.has_quotes(db.session, rnd),
+        reports=services.reportable_suppliers(db.session, rnd))
 
 
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/purchase-orders/<int:supplier_id>.pdf")
@@ -90,6 +91,21 @@ def purchase_order(group_id: int, round_id: int, supplier_id: int):  # type: ign
     if supplier is None or supplier.group_id != g.group.id:
         abort(404)
     document = services.issue_purchase_order(db.session, rnd, supplier, current_user)
+    db.session.commit()
+    return _stored(_reload(document))
+
+
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/discrepancy-reports/<int:supplier_id>.pdf")
+@group_view(treasurer=True)
+def discrepancy_report(group_id: int, round_id: int, supplier_id: int):  # type: ignore[no-untyped-def]
+    """What the supplier delivered against her purchase order: issued on the
+    first print, again (naming the one it replaces) only when her delivery's
+    record changed. Before anything of hers is recorded: a clear refusal."""
+    rnd = _round_or_404(round_id)
+    supplier = db.session.get(Supplier, supplier_id)
+    if supplier is None or supplier.group_id != g.group.id:
+        abort(404)
+    document = services.issue_discrepancy_report(db.session, rnd, supplier, current_user)
     db.session.commit()
     return _stored(_reload(document))
 
@@ -286,6 +302,25 @@ def supplier_purchase_order(token: str):  # type: ignore[no-untyped-def]
     if not quote.awards or rnd.state not in services.ORDERED_STATES:
         abort(404)
     document = services.issue_purchase_order(db.session, rnd, quote.supplier, None)
+    db.session.commit()
+    found = db.session.get(Document, document.id)
+    assert found is not None
+    return _stored(found)
+
+
+@bp.get("/q/<token>/discrepancy-report.pdf")
+def supplier_discrepancy_report(token: str):  # type: ignore[no-untyped-def]
+    """Her delivery discrepancy report, once her delivery is recorded: only hers."""
+    from coop.i18n import use_group_timezone
+    from coop.quotes import services as quotes
+
+    quote = quotes.open_quote(db.session, token)
+    rnd = quote.round
+    if not quote.awards or not services.discrepancy_report_ready(db.session, rnd,
+                                                                 quote.supplier):
+        abort(404)
+    use_group_timezone(rnd.group)
+    document = services.issue_discrepancy_report(db.session, rnd, quote.supplier, None)
     db.session.commit()
     found = db.session.get(Document, document.id)
     assert found is not None

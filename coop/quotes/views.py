@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from coop.documents import services as documents
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, apply_domain_error, choices, error_messages
@@ -458,6 +459,8 @@ def _supplier_page(quote: Quote, token: str, form: OfferForm, typed: dict[int, L
         order=services.supplier_order(db.session, quote),
         credit_notes=services.supplier_credit_notes(db.session, quote),
         bill=services.supplier_bill(db.session, quote),
+        discrepancy_report=bool(quote.awards) and documents.discrepancy_report_ready(
+            db.session, rnd, quote.supplier),
         errors=errors or [], summary=summary or []), status)
     # the link is her key: keep the page out of shared caches and search engines
     response.headers["Cache-Control"] = "private, no-store"

@@ -44,6 +44,18 @@ def _ru(message: str, **values: object) -> str:
         return _flat(_(message, **values))
 
 
+def _report_text(page, url: str) -> str:  # type: ignore[no-untyped-def]
+    """A PDF's text as fetched with the page's cookies (or her link)."""
+    import io
+
+    from pypdf import PdfReader
+
+    response = page.request.get(url)
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    return _flat(" ".join(p.extract_text() or ""
+                          for p in PdfReader(io.BytesIO(response.body())).pages))
+
+
 def _count(model, *where) -> int:  # type: ignore[no-untyped-def]
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
@@ -242,6 +254,23 @@ def test_resent_quote_back_after_delivery_and_credit_note_on_supplier_page(  # t
         s.goto(f"{server}/q/{token_b}")  # Ош-Сад had no credit note: none shown
         assert s.locator("table.supplier-credit-notes").count() == 0
         assert _flat(s.locator("table.supplier-bill tfoot th.num").inner_text()) == osh[3]
+
+        # -- the discrepancy report, signed on delivery day: the same figures -------------
+        t.goto(f"{round_url}/documents")
+        links = t.locator("a[href*='/discrepancy-reports/']")
+        assert links.count() == 2  # one per supplier
+        href = t.locator("a[href*='/discrepancy-reports/']", has_text="Агро-Юг").get_attribute(
+            "href")
+        treasurers = _report_text(t, f"{server}{href}")
+        s.goto(f"{server}/q/{token_a}")
+        assert s.locator("a.button[href$='/discrepancy-report.pdf']").count() == 1  # her link
+        hers = _report_text(s, f"{server}/q/{token_a}/discrepancy-report.pdf")
+        assert hers == treasurers  # one report, the same number
+        assert "DR-" in hers and "NPK" in hers and "КН-17: 4 кг подмочены" in hers
+        for figure in agro:  # goods, delivery fee, credit notes, bill, as on the round page
+            assert figure.replace("−", "-") in hers or figure in hers, (figure, hers[:1500])
+        osh_report = _report_text(s, f"{server}/q/{token_b}/discrepancy-report.pdf")
+        assert "NPK" not in osh_report and "КН-17" not in osh_report
     finally:
         s_ctx.close()
         t_ctx.close()

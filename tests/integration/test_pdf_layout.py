@@ -87,12 +87,14 @@ def test_every_document_with_hostile_data_has_no_colliding_columns(
     demo.savings.group.language = locale
     for membership in demo.memberships:
         membership.user.locale = locale
+    for supplier in session.scalars(select(Supplier).where(Supplier.group_id == demo.group.id)):
+        supplier.language = locale  # her purchase order and discrepancy report
     session.commit()
     client = app_ctx.test_client()
     login(client, demo.treasurer.user.email, "demo-password")
     savings_client = app_ctx.test_client()  # the savings group's papers, as its treasurer
     login(savings_client, demo.savings.treasurer.user.email, "demo-password")
-    problems, seen = [], 0
+    problems, seen, built = [], 0, set()
     for endpoint, url in [*demo.pages, *demo.savings.pages]:
         if not url.endswith(".pdf"):
             continue
@@ -101,6 +103,7 @@ def test_every_document_with_hostile_data_has_no_colliding_columns(
             continue
         content = response.get_data()
         seen += 1
+        built.add(endpoint)
         _save(f"{locale}-{endpoint}-{seen}.pdf", content)
         problems += [f"{url}: {p}" for p in collisions(content)]
         problems += [f"{url}: code broken at “{w}”" for w in code_breaks(content)]
@@ -108,6 +111,9 @@ def test_every_document_with_hostile_data_has_no_colliding_columns(
             text = " ".join(run.text for run in runs(content))
             problems += [f"{url}: English “{w}”" for w in english_in(text)]
     assert seen >= 8
+    # every issued type among them (the settled round's discrepancy report too)
+    assert {"documents.purchase_order", "documents.invoice",
+            "documents.discrepancy_report"} <= built, built
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:60])
 
 
@@ -147,6 +153,21 @@ def test_nine_digit_amounts_keep_their_columns(app_ctx: Flask, session: Session)
         products=[dataclasses.replace(p, name=f"{LONG_NAME} {n}", unit=LONG_UNIT)
                   for n, p in enumerate(sheet.products)])
     built["distribution sheet"] = builders.build_distribution_sheet(sheet)
+    [supplier] = documents.reportable_suppliers(session, settled)[:1]
+    purchase_order = documents.issue_purchase_order(session, settled, supplier, None)
+    report = documents.discrepancy_data(session, settled, supplier, purchase_order,
+                                        domain.Stamp("DR-2026-0001", order.stamp.issued_on, "ru"))
+    long_note = f"{LONG_NAME}: {LONG_MEMBER}, {CODE}-9"
+    report = _big(report, replaces="DR-2026-0002", replaces_date=order.stamp.issued_on,
+                  lines=[domain.DiscrepancyLine(
+                      product=f"{LONG_NAME} {n}", article_code=f"{CODE}-{n}", unit=LONG_UNIT,
+                      ordered=123_456_789_000, received=23_456_789_000,
+                      damaged=3_456_789_000, unit_price=BIG * 10_000, ordered_value=BIG,
+                      received_value=BIG // 5, damaged_value=BIG // 7) for n in range(12)],
+                  credits=[domain.DiscrepancyCredit(f"{LONG_NAME} {n}", BIG, long_note)
+                           for n in range(3)],
+                  goods=BIG, delivery_fee=BIG, credit=BIG, billed=BIG)
+    built["discrepancy report"] = builders.build_discrepancy_report(report)
     for name, content in built.items():
         _save(f"big-{name.replace(' ', '-')}.pdf", content)
         assert not collisions(content), (name, collisions(content)[:20])

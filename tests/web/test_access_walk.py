@@ -20,7 +20,8 @@ from coop.suppliers.models import Product
 from tests.conftest import csrf_token, login
 
 PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplier_quote",
-          "quotes.supplier_decline", "documents.supplier_purchase_order", "static",
+          "quotes.supplier_decline", "documents.supplier_purchase_order",
+          "documents.supplier_discrepancy_report", "static",
           "quotes.static",
           # the API's description, and the supplier's quote through her link's token
           "api.openapi_document", "api.quote", "api.submit_quote",

@@ -166,3 +166,41 @@ def test_order_form_and_comparison_from_the_round_pages(client: FlaskClient,
     assert client.get(f"{base}/quotes/comparison.pdf?rule=nonsense").status_code == 400
     # the order form is for rounds still taking orders
     assert client.get(f"{base}/order-form.pdf").status_code == 422
+
+
+def test_discrepancy_report_for_the_treasurer_and_only_her_own_for_the_supplier(
+        client: FlaskClient, session: Session) -> None:
+    from coop.orders import services as orders
+
+    w, quote, token, _other, other_token = make_awarded_quote(session)
+    session.commit()
+    base = f"/groups/{w.group.id}/rounds/{w.rnd.id}"
+    report = f"{base}/discrepancy-reports/{quote.supplier_id}.pdf"
+    # before her delivery is recorded: no link, nothing to print, nothing issued
+    assert "/discrepancy-report.pdf" not in client.get(f"/q/{token}").get_data(as_text=True)
+    assert client.get(f"/q/{token}/discrepancy-report.pdf").status_code == 404
+    login(client, w.treasurer.user.email)
+    assert "/discrepancy-reports/" not in client.get(f"{base}/documents").get_data(as_text=True)
+    assert client.get(report).status_code == 422
+    assert session.scalar(select(func.count()).select_from(Document)) == 0
+    orders.record_delivery(session, w.rnd, {w.seed.id: (40000, 3000), w.npk.id: (100000, 0)},
+                           actor=w.treasurer.user)
+    session.commit()
+    assert report in client.get(f"{base}/documents").get_data(as_text=True)
+    treasurers = _pdf(client.get(report))
+    assert client.post(report).status_code == 405  # printing moves no money: GET only
+    post(client, "/logout")
+    # her page links her report; her link gives the treasurer's very report
+    assert f"/q/{token}/discrepancy-report.pdf" in client.get(f"/q/{token}").get_data(
+        as_text=True)
+    hers = _pdf(client.get(f"/q/{token}/discrepancy-report.pdf"))
+    assert hers == treasurers and quote.supplier.name in pdf_text(hers)
+    # the supplier who lost has none; a made-up link is nothing
+    assert "/discrepancy-report.pdf" not in client.get(f"/q/{other_token}").get_data(
+        as_text=True)
+    assert client.get(f"/q/{other_token}/discrepancy-report.pdf").status_code == 404
+    assert client.get("/q/not-a-real-token/discrepancy-report.pdf").status_code == 404
+    assert client.post(f"/q/{token}/discrepancy-report.pdf").status_code == 405
+    # one report, and the purchase order it names
+    types = sorted(session.scalars(select(Document.doc_type)))
+    assert types == ["discrepancy_report", "purchase_order"]
