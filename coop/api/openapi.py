@@ -115,8 +115,8 @@ def _operation(endpoint: str, method: str, spec: dict[str, Any],
     """Keys of `spec`: summary, tags, description; response (a schema name),
     status (of success, 200), pdf (the answer is a PDF); body (the request's
     schema name); paginated (True, or the name of a page schema with more
-    fields); period (?from=&to=); idempotent (Idempotency-Key); public (no
-    sign-in); errors (the 4xx codes besides 401)."""
+    fields); period (?from=&to=); idempotent (Idempotency-Key: True, required;
+    "optional"); public (no sign-in); errors (the 4xx codes besides 401)."""
     parameters: list[dict[str, Any]] = [_path_parameter(name, converter)
                                         for name, converter in converters.items()]
     if spec.get("paginated"):
@@ -132,9 +132,10 @@ def _operation(endpoint: str, method: str, spec: dict[str, Any],
                         "schema": {"type": "string", "format": "date"}}
                        for name, what in (("from", "First"), ("to", "Last"))]
     if spec.get("idempotent"):
-        parameters.append({"name": IDEMPOTENCY_KEY, "in": "header", "required": True,
-                           "description": "Unique per payment; the same key again "
-                                          "records nothing new.",
+        parameters.append({"name": IDEMPOTENCY_KEY, "in": "header",
+                           "required": spec["idempotent"] is True,
+                           "description": "Unique per request (a payment, an offer); the "
+                                          "same key again records nothing new.",
                            "schema": {"type": "string",
                                       "pattern": IDEMPOTENCY_KEY_PATTERN}})
     operation: dict[str, Any] = {
@@ -174,8 +175,8 @@ def _responses(spec: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {str(spec.get("status", 200)): {"description": "OK",
                                                                 "content": content}}
     if spec.get("idempotent"):
-        responses["200"] = {"description": "Sent again with the same Idempotency-Key: the "
-                                           "payment recorded the first time",
+        responses["200"] = {"description": "Sent again with the same Idempotency-Key: "
+                                           "what was recorded the first time",
                             "content": content}
     codes = set(spec.get("errors", ()))
     if spec.get("paginated") or spec.get("period"):
@@ -601,7 +602,11 @@ SCHEMAS: dict[str, Any] = {
     "Statement": _page_of(STATEMENT_LINE, membership_id=ID, name=TEXT, currency=TEXT,
                           opening=MONEY, balance=MONEY),
     "NewPayment": obj({"amount": MONEY, "method": {"enum": list(PAYMENT_METHODS)},
-                       "reference": text(120)}, optional=("reference",), closed=True),
+                       "reference": text(120),
+                       "beyond_owed": {**FLAG, "description": "Record it even when it is "
+                                       "more than she owes and her open orders could cost "
+                                       "(the rest stays as credit in her account)"}},
+                      optional=("reference", "beyond_owed"), closed=True),
     "Payment": obj({"id": ID, "membership_id": ID, "amount": MONEY,
                     "method": {"enum": list(PAYMENT_METHODS)}, "reference": TEXT,
                     "created_at": MOMENT, "posting_id": ID, "balance": MONEY,

@@ -30,6 +30,7 @@ from coop.groups import services as groups
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.ledger import services as ledger
+from coop.ledger.advances import far_beyond_owed
 from coop.ledger.models import PAYMENT_METHODS
 from coop.orders import domain as rounds
 from coop.orders import services as orders
@@ -568,20 +569,28 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
            summary="Record a member's payment into the cash (treasurer)", tags=["ledger"],
            body="NewPayment", response="Payment", status=201, idempotent=True,
            errors=(400, 403, 404, 413, 415, 422),
-           description="Send a unique Idempotency-Key: the same payment sent again with the "
-                       "same key is recorded once (200, the first one); the key sent with a "
-                       "different payment is refused (422).")
+           description="More than she owes and her orders in rounds not yet settled could "
+                       "cost is refused (422, `field` amount, the credit it would leave in "
+                       "`detail`) unless `beyond_owed` is true (an advance, said so), as the "
+                       "payment form asks first. Send a unique Idempotency-Key: the same "
+                       "payment sent again with the same key is recorded once (200, the first "
+                       "one, not asked again); the key sent with a different payment is "
+                       "refused (422).")
 @group_view(treasurer=True)
 def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     member = member_in_group(g.group, membership_id)
     key = inputs.idempotency_key()
-    body = json_body().only("amount", "method", "reference")
+    body = json_body().only("amount", "method", "reference", "beyond_owed")
     currency = g.group.currency
     amount = body.money("amount", currency, required=True)
     method = body.choice("method", PAYMENT_METHODS)
     reference = body.text("reference", max_length=120)
+    beyond_owed = body.flag("beyond_owed", default=False)
     payment = ledger.payment_by_key(db.session, g.group.id, key)
     if payment is None:
+        question = None if beyond_owed else far_beyond_owed(db.session, member, amount)
+        if question is not None:  # the form's question, as a refusal: the API cannot ask
+            raise DomainError(question, field="amount")
         try:
             payment, new = ledger.record_payment(
                 db.session, member, amount=amount, method=method, reference=reference,
@@ -801,12 +810,17 @@ def quote(token: str):  # type: ignore[no-untyped-def]
 
 @api_route("/quotes/<token>", "POST", summary="Send a new revision of her offer",
            tags=["quotes"], body="Offer", response="QuoteRevision", status=201, public=True,
-           token=True, errors=(404, 409, 410, 413, 415, 422),
+           token=True, idempotent="optional", errors=(400, 404, 409, 410, 413, 415, 422),
            description="Products not listed are not in the offer. Earlier revisions stay "
-                       "as they were.")
+                       "as they were. The same offer as her latest, with no counter-offer "
+                       "since, records nothing (409). With an Idempotency-Key header, the "
+                       "same offer sent again with the same key (a retry after a timeout) "
+                       "is recorded once: 200 and the revision it made, even after a "
+                       "counter-offer; the key sent with a different offer is refused (422).")
 def submit_quote(token: str):  # type: ignore[no-untyped-def]
     found = _open_quote(token)
-    if not quotes.can_answer(found):
+    key = inputs.idempotency_key() if request.headers.get(inputs.IDEMPOTENCY_KEY) else None
+    if not quotes.can_answer(found) and quotes.revision_by_key(db.session, found, key) is None:
         raise Problem(409, _l("This purchase no longer takes offers."))
     currency = found.round.group.currency
     body = json_body().only("lines", "delivery_fee", "lead_time_days", "valid_until", "note")
@@ -830,12 +844,27 @@ def submit_quote(token: str):  # type: ignore[no-untyped-def]
         note=body.text("note", max_length=quote_domain.MAX_NOTE, multiline=True))
     try:
         revision = quotes.submit_revision(db.session, found, offer,
-                                          today=documents.local_today())
+                                          today=documents.local_today(),
+                                          idempotency_key=key, one_offer_per_key=True)
+        db.session.commit()
+    except quotes.OfferAlreadyReceived as exc:
+        if key is None or exc.revision.idempotency_key != key:
+            raise
+        db.session.rollback()  # sent again with its key: what the first sending made
+        revision = exc.revision
     except DomainError as exc:
         _json_fields(exc, paths, {"pack": "pack_size", "tiers": "tiers", "max": "max_quantity"})
         raise
-    db.session.commit()
-    return created(represent.revision(revision, currency))
+    except IntegrityError:  # the same key at the same moment: the first one counts
+        db.session.rollback()
+        revision = quotes.offer_by_key(db.session, found, offer, key)  # or OfferKeyTaken
+        if revision is None:
+            raise
+    else:
+        return created(represent.revision(revision, currency))
+    response = jsonify(represent.revision(revision, currency))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 # --------------------------------------------------------------------------

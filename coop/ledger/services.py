@@ -160,12 +160,13 @@ def balances(session: Session, group: Group) -> dict[int, int]:
 
 
 def overdraw_question(session: Session, group: Group, method: str, amount: int, *,
-                      account: int | None = None) -> str | None:
+                      account: int | None = None, reversal: bool = False) -> str | None:
     """The question before paying `amount` out by `method` when its money
     account (cash, bank, mobile; `account` when the caller has it) holds less,
     else None. A cash box, a bank account or a wallet cannot hold less than
     nothing: such a payment is money that was never recorded coming in (or
-    the wrong account chosen)."""
+    the wrong account chosen). `reversal`: the money goes out because an entry
+    that brought it in is reversed (paying from elsewhere is no answer)."""
     if account is None:
         account = money_account(session, group, method)
     held = -account_balance(session, account)  # debited when money comes in
@@ -173,6 +174,8 @@ def overdraw_question(session: Session, group: Group, method: str, amount: int, 
         return None
     after = fmt_money(held - amount, group.currency)
     holds = fmt_money(max(held, 0), group.currency)
+    if reversal:
+        return _reversal_question(method, holds, after)
     if method == "bank":
         return str(_l("The bank account holds only %(amount)s: after this payment it would "
                       "show %(after)s, money paid out that was never recorded coming in. "
@@ -192,17 +195,38 @@ def overdraw_question(session: Session, group: Group, method: str, amount: int, 
                   amount=holds, after=after))
 
 
+def _reversal_question(method: str, holds: str, after: str) -> str:
+    if method == "bank":
+        return str(_l("The bank account holds only %(amount)s: after this reversal it would "
+                      "show %(after)s, money paid out that was never recorded coming in. "
+                      "Record the payments that came into it first. Reverse it anyway (the "
+                      "money came from elsewhere)?", amount=holds, after=after))
+    if method == "mobile":
+        return str(_l("The mobile wallet holds only %(amount)s: after this reversal it would "
+                      "show %(after)s, money paid out that was never recorded coming in. "
+                      "Record the payments that came into it first. Reverse it anyway (the "
+                      "money came from elsewhere)?", amount=holds, after=after))
+    return str(_l("The cash box holds only %(amount)s: after this reversal it would show "
+                  "%(after)s, money paid out that was never recorded coming in. Record the "
+                  "payments that came into it first. Reverse it anyway (the money came from "
+                  "elsewhere)?", amount=holds, after=after))
+
+
 def pay_from(session: Session, group: Group, method: str, amount: int, *,
-             overdraw: bool = False) -> int:
+             overdraw: bool = False, account: int | None = None,
+             reversal: bool = False) -> int:
     """The money account that pays `amount` out by `method` (cash, bank,
     mobile), locked until the commit; more than it holds is asked first
     (AskFirst with overdraw_question) and paid only with `overdraw`, when the
     treasurer confirms the money came from elsewhere. Two payments at the
-    same moment are checked one after the other."""
-    account = money_account(session, group, method)
+    same moment are checked one after the other. `account`: that money
+    account, when the caller has it; `reversal`: asked as the reversal of an
+    entry that brought the money in."""
+    if account is None:
+        account = money_account(session, group, method)
     session.execute(select(Account.id).where(Account.id == account).with_for_update())
     question = None if overdraw else overdraw_question(session, group, method, amount,
-                                                       account=account)
+                                                       account=account, reversal=reversal)
     if question is not None:
         raise AskFirst(question, field="amount")
     return account
@@ -481,11 +505,14 @@ def adjust_member(session: Session, membership: Membership, *, amount: int, reas
 
 def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: str,
                     actor: User, idempotency_key: str | None = None,
-                    account_id: int | None = None) -> Posting:
+                    account_id: int | None = None, overdraw: bool = False) -> Posting:
     """Undo a posting with its mirror image; both stay in the books. The posting
     is locked while it is checked, and the unique index on `reverses_id` makes
     a second reversal impossible whatever the timing. With `account_id` (a
-    member's statement), the posting must be one of that account's."""
+    member's statement), the posting must be one of that account's. A mirror
+    that takes money back out of the cash, the bank account or the wallet (the
+    entry brought it in) is a payment out of it: more than it holds is asked
+    first, after every refusal, and made only with `overdraw` (pay_from)."""
     reason = (reason or "").strip()
     existing = _earlier(session, group.id, idempotency_key, "reversal")
     if existing is not None:
@@ -511,6 +538,7 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
                              "not here."))
     if session.scalar(select(Posting.id).where(Posting.reverses_id == posting.id)):
         raise DomainError(_l("This entry is already reversed."))
+    _take_back_out(session, group, posting, overdraw=overdraw)
     mirror = post(session, group, debit=posting.credit_account_id,
                   credit=posting.debit_account_id, amount=posting.amount, kind="reversal",
                   memo=reason, actor=actor, round_id=posting.round_id,
@@ -518,6 +546,17 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
                   idempotency_key=idempotency_key)
     assert mirror is not None
     return mirror
+
+
+def _take_back_out(session: Session, group: Group, posting: Posting, *,
+                   overdraw: bool) -> None:
+    """The mirror of an entry that brought money into the cash, the bank
+    account or the wallet takes it back out: checked (and the account locked)
+    as any payment out of it."""
+    kind = session.scalar(select(Account.kind).where(Account.id == posting.debit_account_id))
+    if kind in MONEY_KINDS:
+        pay_from(session, group, kind, posting.amount, overdraw=overdraw,
+                 account=posting.debit_account_id, reversal=True)
 
 
 def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: User,

@@ -19,6 +19,7 @@ from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.i18n import fmt_money
 from coop.ledger import services
+from coop.ledger.advances import far_beyond_owed
 from coop.ledger.forms import (
     AdjustmentForm,
     OnceForm,
@@ -27,7 +28,6 @@ from coop.ledger.forms import (
     ReverseForm,
     WriteOffForm,
 )
-from coop.orders.services import order_exposure
 from coop.payables import services as payables
 from coop.views import render_then_commit
 
@@ -245,23 +245,6 @@ def same_entry(posting, currency: str) -> str | None:  # type: ignore[no-untyped
              time=when(posting.created_at))
 
 
-def _far_beyond_owed(member: Membership, amount: int) -> str | None:
-    """A payment beyond what she owes and what her open orders could cost is
-    kept as credit; it is asked first, as a slip of the keyboard (an extra
-    zero) is likelier than such an advance."""
-    owed = max(-services.member_balance(db.session, member), 0)
-    could_cost = order_exposure(db.session, member)
-    extra = amount - owed - could_cost
-    if extra <= 0:
-        return None
-    currency = g.group.currency
-    return str(_("%(name)s owes %(owed)s, and her orders in rounds not yet settled could cost "
-                 "%(orders)s at most: a payment of %(amount)s leaves %(extra)s in credit in "
-                 "her account.", name=member.user.name, owed=fmt_money(owed, currency),
-                 orders=fmt_money(could_cost, currency), amount=fmt_money(amount, currency),
-                 extra=fmt_money(extra, currency)))
-
-
 @bp.post("/groups/<int:group_id>/accounts/<int:membership_id>/payment")
 @group_view(treasurer=True)
 def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
@@ -290,7 +273,7 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
 
     return once(form, earlier=lambda key: services.payment_by_key(db.session, g.group.id, key),
                 recent=recent, record=record, back=_statement_url(member), member=member,
-                asks=lambda: _far_beyond_owed(member, form.amount.minor or 0),
+                asks=lambda: far_beyond_owed(db.session, member, form.amount.minor or 0),
                 failed=lambda form, status: _statement_page(member, refused=form,
                                                             status=status),
                 done=lambda: _("Payment of %(amount)s recorded (receipt №%(number)s).",
@@ -351,12 +334,16 @@ def reverse(group_id: int, membership_id: int, posting_id: int):  # type: ignore
     member = member_in_group(g.group, membership_id)
     form = ReverseForm()
     # A reversal needs no 24 h question: an entry is reversed once at most.
+    # Reversing a payment into the cash (bank, wallet) takes it back out: more
+    # than it holds is asked by the service (AskFirst), after every refusal
+    # (not hers, reversed already), and made once she confirms.
     return once(
         form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
         recent=lambda: None,
         record=lambda key: services.reverse_posting(
             db.session, g.group, posting_id, reason=form.reason.data, actor=current_user,
-            idempotency_key=key, account_id=services.member_account(db.session, member)),
+            idempotency_key=key, account_id=services.member_account(db.session, member),
+            overdraw=form.confirmed),
         done=_("The entry is reversed; both stay in the books."), back=_statement_url(member),
         member=member)
 

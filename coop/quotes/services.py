@@ -235,6 +235,18 @@ class OfferAlreadyReceived(DomainError):
         self.revision = revision
 
 
+class OfferKeyTaken(DomainError):
+    """The key sent with an offer made a revision that says something else:
+    an API client's Idempotency-Key (the header it names) stands for one
+    offer; the offer form, changed after it was sent once, makes a new
+    version instead. Nothing is recorded."""
+
+    def __init__(self, revision: QuoteRevision) -> None:
+        super().__init__(_l("This Idempotency-Key was sent with another offer. Send a new "
+                            "key for a new offer."), field="Idempotency-Key")
+        self.revision = revision
+
+
 def _line_terms(item_id: int, line: Any) -> tuple[Any, ...]:
     """What one line of an offer or of a revision says, in one shape."""
     if not line.available:
@@ -264,6 +276,18 @@ def revision_by_key(session: Session, quote: Quote, key: str | None) -> QuoteRev
         return None
     return session.scalar(select(QuoteRevision).where(QuoteRevision.quote_id == quote.id,
                                                       QuoteRevision.idempotency_key == key))
+
+
+def offer_by_key(session: Session, quote: Quote, offer: domain.OfferInput,
+                 key: str | None) -> QuoteRevision | None:
+    """The revision this key made, when it has this very offer; None when the
+    key made none; OfferKeyTaken when it made one with another offer."""
+    earlier = revision_by_key(session, quote, key)
+    if earlier is None:
+        return None
+    if _revision_terms(earlier) != _offer_terms(offer):
+        raise OfferKeyTaken(earlier)
+    return earlier
 
 
 def already_received(session: Session, quote: Quote, offer: domain.OfferInput,
@@ -302,14 +326,21 @@ def offer_errors(quote: Quote, offer: domain.OfferInput, today: date) -> domain.
 
 
 def submit_revision(session: Session, quote: Quote, offer: domain.OfferInput, *,
-                    today: date, idempotency_key: str | None = None) -> QuoteRevision:
+                    today: date, idempotency_key: str | None = None,
+                    one_offer_per_key: bool = False) -> QuoteRevision:
     """A new revision of the supplier's offer; the earlier ones stay as they were.
 
     An offer the group already has (`already_received`) records nothing and
     raises OfferAlreadyReceived. The quote row is locked first, so of two
-    identical sendings at the same moment the second finds the first's."""
+    identical sendings at the same moment the second finds the first's. With
+    `one_offer_per_key` (the API), a key that made a revision with another
+    offer is refused (OfferKeyTaken), whatever came since."""
     key = (idempotency_key or "").strip()[:64] or None
     number = _lock_quote(session, quote)
+    if one_offer_per_key:
+        keyed = offer_by_key(session, quote, offer, key)
+        if keyed is not None:
+            raise OfferAlreadyReceived(keyed)
     earlier = already_received(session, quote, offer, key)
     if earlier is not None:
         raise OfferAlreadyReceived(earlier)

@@ -196,6 +196,18 @@ class CancelForm(Form):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
+class CancelSaleForm(CancelForm):
+    """Cancelling a sale takes its payment back out of the cash: when the cash
+    holds less, the page that asks first (coop.ledger.views.ask_again) sends
+    it again with `confirm_again` set."""
+
+    confirm_again = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm_again.data == "1"
+
+
 class CashPayoutForm(OnceForm):
     amount = MoneyField(_l("Amount handed out"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])

@@ -624,9 +624,12 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
     return sale
 
 
-def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, actor: User) -> None:
+def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, actor: User,
+                overdraw: bool = False) -> None:
     """A sale recorded by mistake: its payment is reversed, its produce is back
-    in the lot, and both stay in the books."""
+    in the lot, and both stay in the books. The reversal takes the payment back
+    out of the cash: more than the cash holds is asked first and made only
+    with `overdraw` (ledger.reverse_posting)."""
     _lock(session, lot)
     _check_open(lot)
     session.refresh(sale, ["cancelled_at"])
@@ -637,7 +640,7 @@ def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, acto
     reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
     if sale.posting_id is not None:
         mirror = ledger.reverse_posting(session, lot.group, sale.posting_id, reason=reason,
-                                        actor=actor)
+                                        actor=actor, overdraw=overdraw)
         sale.cancel_posting_id = mirror.id
     sale.cancelled_at, sale.cancel_reason = utcnow(), reason
     session.flush()
@@ -669,15 +672,21 @@ def cost_label(cost: SaleCost) -> str:
 
 def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: User,
              rule: str = "value", name: str = "", paid_on: date | None = None,
-             sale_id: int | None = None, idempotency_key: str | None = None) -> SaleCost:
+             sale_id: int | None = None, idempotency_key: str | None = None,
+             overdraw: bool = False) -> SaleCost:
     """A cost of selling, paid from the cash, and how it is shared. The same
-    form sent twice finds the first cost (its key goes with the entry)."""
+    form sent twice finds the first cost (its key goes with the entry). More
+    than the cash holds is asked first and paid only with `overdraw`
+    (ledger.pay_from: two costs at the same moment are checked one after the
+    other)."""
+    _lock(session, lot)
+    # Looked for under the lock: the same form, sent at the same moment, may
+    # have been recorded while this one waited (and taken the cash it holds).
     earlier = _by_key(session, lot, idempotency_key, "sale_cost")
     if earlier is not None:
         found = session.scalar(select(SaleCost).where(SaleCost.posting_id == earlier.id))
         if found is not None:
             return found
-    _lock(session, lot)
     _check_open(lot)
     if kind not in COST_KINDS:
         raise DomainError(_l("Unknown kind of cost."), field="kind")
@@ -692,12 +701,13 @@ def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: U
         sale = get_sale(session, lot, sale_id)
         if sale is None or sale.cancelled_at is not None:
             raise DomainError(_l("There is no such sale in this lot."), field="sale")
+    cash = ledger.pay_from(session, lot.group, "cash", amount, overdraw=overdraw)
     cost = SaleCost(lot_id=lot.id, sale_id=sale_id, kind=kind, name=name, amount=amount,
                     rule=rule, paid_on=paid_on or local_today(), recorded_by_id=actor.id)
     session.add(cost)
     session.flush()
     accounts = ledger.group_accounts(session, lot.group)
-    posting = ledger.post(session, lot.group, debit=accounts.suppliers, credit=accounts.cash,
+    posting = ledger.post(session, lot.group, debit=accounts.suppliers, credit=cash,
                           amount=amount, kind="sale_cost",
                           memo=f"{lot_title(lot)} — {cost_label(cost)}", actor=actor,
                           idempotency_key=idempotency_key)

@@ -28,6 +28,7 @@ from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
     CancelForm,
+    CancelSaleForm,
     CashPayoutForm,
     ContributionForm,
     CorrectionForm,
@@ -377,13 +378,22 @@ def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-un
     sale = services.get_sale(db.session, lot, sale_id)
     if sale is None:
         abort(404)
-    form = CancelForm()
+    form = CancelSaleForm()
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="sales")
     if form.validate_on_submit():
-        with saving(form) as saved:
+        try:
+            # Its payment is taken back out of the cash: more than the cash
+            # holds is asked first (ledger.reverse_posting), after every refusal.
             services.cancel_sale(db.session, lot, sale, reason=form.reason.data or "",
-                                 actor=current_user)
-        if saved:
+                                 actor=current_user, overdraw=form.confirmed)
+            db.session.commit()
+        except AskFirst as exc:
+            db.session.rollback()
+            return ask_again(form, str(exc), back, anyway=True)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
             flash(_("The sale is cancelled: its payment is reversed in the books."), "info")
             return redirect(back)
     return _not_saved(lot, form, back)
@@ -410,30 +420,25 @@ def sales_invoice(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/costs")
 @group_view(treasurer=True)
 def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
+    """As every money form (coop.ledger.views.once): sent twice, recorded once.
+    More than the cash holds is asked by the service (ledger.pay_from raises
+    AskFirst, under the lock), after what it refuses (a closed lot, an unknown
+    kind): with no question of a recent cost to ask with it, the view has none
+    of its own."""
     lot = _lot_or_404(lot_id)
     form = _cost_form(services.lot_sales(db.session, lot))
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
-    if form.validate_on_submit() and ledger.posting_by_key(db.session, g.group.id,
-                                                           form.idempotency_key.data):
-        flash(_("This was recorded already."), "info")
-        return redirect(back)
-    if form.validate_on_submit():
-        try:
-            with saving(form) as saved:
-                services.add_cost(db.session, lot, kind=form.kind.data or "",
-                                  name=form.name.data or "", amount=form.amount.minor or 0,
-                                  rule=form.rule.data or "", paid_on=form.paid_on.data,
-                                  sale_id=to_id(form.sale.data) if form.sale.data else None,
-                                  actor=current_user,
-                                  idempotency_key=ledger.check_key(form.idempotency_key.data))
-        except IntegrityError:  # the same form sent twice at the same moment
-            db.session.rollback()
-            flash(_("This was recorded already."), "info")
-            return redirect(back)
-        if saved:
-            flash(_("The cost is recorded as paid from the cash."), "success")
-            return redirect(back)
-    return _not_saved(lot, form, back)
+    return once(
+        form, earlier=lambda key: ledger.posting_by_key(db.session, g.group.id, key),
+        recent=lambda: None,
+        record=lambda key: services.add_cost(
+            db.session, lot, kind=form.kind.data or "", name=form.name.data or "",
+            amount=form.amount.minor or 0, rule=form.rule.data or "",
+            paid_on=form.paid_on.data,
+            sale_id=to_id(form.sale.data) if form.sale.data else None, actor=current_user,
+            idempotency_key=key, overdraw=form.confirmed),
+        done=_("The cost is recorded as paid from the cash."), back=back, member=None,
+        failed=lambda form, _status: _not_saved(lot, form, back))
 
 
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/costs/<int:cost_id>/cancel")

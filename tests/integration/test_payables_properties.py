@@ -84,7 +84,12 @@ def test_payments_by_any_method_keep_every_account_exact(session: Session,
             movements.append((posting.id, method, -amount, None))
         elif kind == "reverse" and movements:
             posting_id, method, amount, supplier_id = movements.pop(step[1] % len(movements))
-            ledger.reverse_posting(session, w.group, posting_id, reason="ошибка", actor=actor)
+            # a payment in, reversed, takes its money back out: asked like a payment
+            # out (a payment out, reversed, puts it back: never asked)
+            _asked_if_beyond(
+                lambda overdraw, posting_id=posting_id: ledger.reverse_posting(
+                    session, w.group, posting_id, reason="ошибка", actor=actor,
+                    overdraw=overdraw), amount > max(money[method], 0))
             money[method] -= amount
             if supplier_id is not None:
                 owed[supplier_id] -= amount  # a reversed payment (amount < 0) is owed again

@@ -280,6 +280,9 @@ def test_nobody_to_carry_the_costs_of_an_empty_lot(session: Session) -> None:
     group = make_group(session)
     treasurer = make_member(session, group, role="treasurer")
     lot = make_sale_lot(session, group, treasurer)
+    # what the cost takes from the cash (more would be asked first: ledger.pay_from)
+    ledger.record_payment(session, treasurer, amount=500, method="cash", reference="",
+                          idempotency_key="paid-in-cash-00000001", actor=treasurer.user)
     services.add_cost(session, lot, kind="transport", amount=500, actor=treasurer.user)
     with pytest.raises(DomainError, match="Nobody contributed"):
         services.close_lot(session, lot, treasurer.user, unsold_actions={})
