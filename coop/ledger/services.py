@@ -160,13 +160,16 @@ def balances(session: Session, group: Group) -> dict[int, int]:
 
 
 def overdraw_question(session: Session, group: Group, method: str, amount: int, *,
-                      account: int | None = None, reversal: bool = False) -> str | None:
+                      account: int | None = None, reversal: bool = False,
+                      cash_only: bool = False) -> str | None:
     """The question before paying `amount` out by `method` when its money
     account (cash, bank, mobile; `account` when the caller has it) holds less,
     else None. A cash box, a bank account or a wallet cannot hold less than
     nothing: such a payment is money that was never recorded coming in (or
     the wrong account chosen). `reversal`: the money goes out because an entry
-    that brought it in is reversed (paying from elsewhere is no answer)."""
+    that brought it in is reversed; `cash_only`: the form pays from the cash
+    alone (a sale's cost, a member's payout); neither is told to pay from
+    another account."""
     if account is None:
         account = money_account(session, group, method)
     held = -account_balance(session, account)  # debited when money comes in
@@ -176,6 +179,11 @@ def overdraw_question(session: Session, group: Group, method: str, amount: int, 
     holds = fmt_money(max(held, 0), group.currency)
     if reversal:
         return _reversal_question(method, holds, after)
+    if cash_only and method == "cash":
+        return str(_l("The cash box holds only %(amount)s: after this payment it would show "
+                      "%(after)s, money paid out that was never recorded coming in. Record "
+                      "the payments that came into it first. Record it anyway (the money "
+                      "came from elsewhere)?", amount=holds, after=after))
     if method == "bank":
         return str(_l("The bank account holds only %(amount)s: after this payment it would "
                       "show %(after)s, money paid out that was never recorded coming in. "
@@ -214,19 +222,21 @@ def _reversal_question(method: str, holds: str, after: str) -> str:
 
 def pay_from(session: Session, group: Group, method: str, amount: int, *,
              overdraw: bool = False, account: int | None = None,
-             reversal: bool = False) -> int:
+             reversal: bool = False, cash_only: bool = False) -> int:
     """The money account that pays `amount` out by `method` (cash, bank,
     mobile), locked until the commit; more than it holds is asked first
     (AskFirst with overdraw_question) and paid only with `overdraw`, when the
     treasurer confirms the money came from elsewhere. Two payments at the
     same moment are checked one after the other. `account`: that money
     account, when the caller has it; `reversal`: asked as the reversal of an
-    entry that brought the money in."""
+    entry that brought the money in; `cash_only`: by a form that offers no
+    other account."""
     if account is None:
         account = money_account(session, group, method)
     session.execute(select(Account.id).where(Account.id == account).with_for_update())
     question = None if overdraw else overdraw_question(session, group, method, amount,
-                                                       account=account, reversal=reversal)
+                                                       account=account, reversal=reversal,
+                                                       cash_only=cash_only)
     if question is not None:
         raise AskFirst(question, field="amount")
     return account

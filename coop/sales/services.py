@@ -701,7 +701,8 @@ def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: U
         sale = get_sale(session, lot, sale_id)
         if sale is None or sale.cancelled_at is not None:
             raise DomainError(_l("There is no such sale in this lot."), field="sale")
-    cash = ledger.pay_from(session, lot.group, "cash", amount, overdraw=overdraw)
+    cash = ledger.pay_from(session, lot.group, "cash", amount, overdraw=overdraw,
+                           cash_only=True)
     cost = SaleCost(lot_id=lot.id, sale_id=sale_id, kind=kind, name=name, amount=amount,
                     rule=rule, paid_on=paid_on or local_today(), recorded_by_id=actor.id)
     session.add(cost)
@@ -1012,7 +1013,7 @@ def pay_member(session: Session, membership: Membership, *, amount: int, actor: 
     group = membership.group
     posting = ledger.post(session, group, debit=ledger.member_account(session, membership),
                           credit=ledger.pay_from(session, group, "cash", amount,
-                                                 overdraw=overdraw),
+                                                 overdraw=overdraw, cash_only=True),
                           amount=amount, kind="payout_cash", memo=note,
                           actor=actor, membership_id=membership.id)
     assert posting is not None

@@ -584,7 +584,8 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
             db.session, g.group, kind="payout_cash", amount=form.amount.minor or 0,
             memo=form.note.data or "", membership_id=member.id), g.group.currency)
         # more than the cash box holds: asked with it, so that one "yes" answers both
-        unusual = ledger.overdraw_question(db.session, g.group, "cash", form.amount.minor or 0)
+        unusual = ledger.overdraw_question(db.session, g.group, "cash", form.amount.minor or 0,
+                                           cash_only=True)
         if question or unusual:
             return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
                              anyway=not question)
