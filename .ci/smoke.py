@@ -81,8 +81,9 @@ def main(workdir: Path) -> int:
         failures += crawl(app, person, settled if person in TREASURERS else [],
                           seen_endpoints)
     failures += as_supplier(app, seen_endpoints)
-    if "documents.supplier_purchase_order" not in seen_endpoints:
-        pdf_rules.discard("documents.supplier_purchase_order")  # not in the demo: said above
+    for endpoint in ("documents.supplier_purchase_order", "documents.supplier_discrepancy_report"):
+        if endpoint not in seen_endpoints:
+            pdf_rules.discard(endpoint)  # not in the demo: said above
     missing = sorted(pdf_rules - seen_endpoints)
     if missing:
         failures.append(f"PDF routes never fetched: {', '.join(missing)}")
@@ -153,23 +154,28 @@ def crawl(app, person: str, settled: list[int], seen_endpoints: set[str]) -> lis
 
 def as_supplier(app, seen_endpoints: set[str]) -> list[str]:  # type: ignore[no-untyped-def]
     """Each supplier opens her link (made anew here: only its hash is stored);
-    one whose quote was awarded prints her purchase order. The demo awards no
-    quote (the newcomer does that), so its PDF route counts as reached only
-    when one is awarded."""
+    one whose quote was awarded prints her purchase order, and her delivery
+    discrepancy report once her delivery is recorded. The demo awards no
+    quote (the newcomer does that), so their PDF routes count as reached only
+    when one is awarded (and delivered)."""
     from sqlalchemy import select
 
+    from coop.documents import services as documents
     from coop.extensions import db
     from coop.quotes import services as quotes
     from coop.quotes.models import Quote
 
     failures = []
     with app.app_context():
-        links = [(quotes.new_link(db.session, q), bool(q.awards))
+        links = [(quotes.new_link(db.session, q), bool(q.awards),
+                  bool(q.awards) and documents.discrepancy_report_ready(db.session, q.round,
+                                                                         q.supplier))
                  for q in db.session.scalars(select(Quote).order_by(Quote.id))]
         db.session.commit()
     client = app.test_client()
-    for raw, awarded in links:
-        urls = [f"/q/{raw}"] + ([f"/q/{raw}/purchase-order.pdf"] if awarded else [])
+    for raw, awarded, delivered in links:
+        urls = ([f"/q/{raw}"] + ([f"/q/{raw}/purchase-order.pdf"] if awarded else [])
+                + ([f"/q/{raw}/discrepancy-report.pdf"] if delivered else []))
         for url in urls:
             response = client.get(url)
             if response.status_code >= 400:
@@ -177,8 +183,13 @@ def as_supplier(app, seen_endpoints: set[str]) -> list[str]:  # type: ignore[no-
                                 f"{response.status_code}")
         if awarded:
             seen_endpoints.add("documents.supplier_purchase_order")
-    if not any(awarded for _raw, awarded in links):
+        if delivered:
+            seen_endpoints.add("documents.supplier_discrepancy_report")
+    if not any(awarded for _raw, awarded, _delivered in links):
         print("suppliers: no awarded quote in the demo, her purchase order is not fetched")
+    if not any(delivered for _raw, _awarded, delivered in links):
+        print("suppliers: no delivery of an awarded quote in the demo, her discrepancy "
+              "report is not fetched")
     print(f"suppliers: {len(links)} links opened")
     return failures
 
