@@ -360,7 +360,7 @@ def _delivered(rnd: Round, supplier: Supplier, recorded: Iterable[int]) -> bool:
     """Whether her delivery is on record: some of it recorded, or the
     delivery confirmed (what is not recorded then did not come)."""
     items = {item.id for item in _supplier_items(rnd, supplier)}
-    if not items or rnd.state not in ORDERED_STATES:
+    if not items:  # (the round's state: its callers' to check, before their query)
         return False
     return rnd.state in DELIVERED_STATES or not items.isdisjoint(recorded)
 

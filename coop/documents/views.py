@@ -16,6 +16,7 @@ from sqlalchemy import select
 from coop.documents import builders, services
 from coop.documents.forms import CreditNoteForm
 from coop.documents.models import INVOICE, Document
+from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import choices
 from coop.groups.access import group_view, member_in_group
@@ -301,11 +302,7 @@ def supplier_purchase_order(token: str):  # type: ignore[no-untyped-def]
     rnd = quote.round
     if not quote.awards or rnd.state not in services.ORDERED_STATES:
         abort(404)
-    document = services.issue_purchase_order(db.session, rnd, quote.supplier, None)
-    db.session.commit()
-    found = db.session.get(Document, document.id)
-    assert found is not None
-    return _stored(found)
+    return _supplier_copy(services.issue_purchase_order(db.session, rnd, quote.supplier, None))
 
 
 @bp.get("/q/<token>/discrepancy-report.pdf")
@@ -315,12 +312,19 @@ def supplier_discrepancy_report(token: str):  # type: ignore[no-untyped-def]
     from coop.quotes import services as quotes
 
     quote = quotes.open_quote(db.session, token)
-    rnd = quote.round
-    if not quote.awards or not services.discrepancy_report_ready(db.session, rnd,
-                                                                 quote.supplier):
+    if not quote.awards:
         abort(404)
-    use_group_timezone(rnd.group)
-    document = services.issue_discrepancy_report(db.session, rnd, quote.supplier, None)
+    use_group_timezone(quote.round.group)
+    try:  # nothing of hers recorded yet: no report (its readiness checked once, there)
+        document = services.issue_discrepancy_report(db.session, quote.round, quote.supplier,
+                                                     None)
+    except DomainError:
+        abort(404)
+    return _supplier_copy(document)
+
+
+def _supplier_copy(document: Document) -> Response:
+    """A document just issued (or found) for the supplier's link, as stored."""
     db.session.commit()
     found = db.session.get(Document, document.id)
     assert found is not None
