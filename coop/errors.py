@@ -14,15 +14,19 @@ from werkzeug.exceptions import HTTPException
 class DomainError(Exception):
     """A rule of the business was broken; the message is for the treasurer.
 
-    `field` names the form field or JSON field at fault, when there is one.
+    `field` names the form field or JSON field at fault, when there is one;
+    `confirm`, the flag (a form's tick box, the API's boolean) that makes it
+    go through when sent true: a refusal that the treasurer may override.
     """
 
     status = 422
 
-    def __init__(self, message: Any, field: str | None = None) -> None:
+    def __init__(self, message: Any, field: str | None = None, *,
+                 confirm: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.confirm = confirm
 
     def __str__(self) -> str:
         return str(self.message)

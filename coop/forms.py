@@ -17,7 +17,7 @@ from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.validators import Length, ValidationError
@@ -132,12 +132,18 @@ class DecimalTextField(StringField):
 
 
 def apply_domain_error(form: Any, error: Any) -> None:
-    """Show a service's DomainError next to the field it names, else on top."""
+    """Show a service's DomainError next to the field it names, else on top;
+    one the form's tick box overrides (`confirm`) says to tick it."""
+    message = str(error.message)
+    tick = getattr(form, error.confirm, None) if getattr(error, "confirm", None) else None
+    if isinstance(tick, BooleanField):
+        message = " ".join((message, str(_l("Tick “%(label)s” to record it anyway.",
+                                           label=tick.label.text))))
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
-        field.errors = [*list(field.errors or []), str(error.message)]
+        field.errors = [*list(field.errors or []), message]
     else:
-        form.form_errors.append(str(error.message))
+        form.form_errors.append(message)
 
 
 class ActionForm(Form):

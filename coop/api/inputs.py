@@ -270,5 +270,5 @@ def idempotency_key() -> str:
     if not _KEY.match(key):
         raise Problem(400, _l("Send a unique key of 16 to 64 letters, digits or -_.~:+/= "
                               "in the header “Idempotency-Key”, the same key when you "
-                              "send the same payment again."), field=IDEMPOTENCY_KEY)
+                              "send the same request again."), field=IDEMPOTENCY_KEY)
     return key

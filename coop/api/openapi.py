@@ -528,7 +528,11 @@ SCHEMAS: dict[str, Any] = {
         "field": {"type": "string", "description": "The field at fault: a JSON path "
                                                    "(lines[2].quantity), a query parameter "
                                                    "or a header"},
-    }, optional=("field",)),
+        "confirm": {"type": "string", "description": "A refusal the caller may override: "
+                                                     "the boolean field (beyond_owed, "
+                                                     "overdraw) that records it anyway when "
+                                                     "sent true"},
+    }, optional=("field", "confirm")),
     "Document": {"type": "object", "description": "An OpenAPI 3.1 document"},
     "Group": GROUP,
     "Member": obj({"id": ID, "name": TEXT, "phone": nullable(TEXT), "email": nullable(TEXT),

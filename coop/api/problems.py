@@ -41,7 +41,8 @@ class Problem(Exception):
 
 
 def problem_response(status: int, detail: Any = None, field: str | None = None,
-                     headers: dict[str, str] | None = None) -> Response:
+                     headers: dict[str, str] | None = None, *,
+                     confirm: str | None = None) -> Response:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTP_STATUS_CODES.get(status, "Error"),
@@ -50,6 +51,10 @@ def problem_response(status: int, detail: Any = None, field: str | None = None,
     }
     if field:
         body["field"] = field
+    if confirm:  # a refusal the caller may override: said in words and by name
+        body["detail"] = " ".join((body["detail"], str(_l(
+            "Send “%(flag)s”: true to record it anyway.", flag=confirm))))
+        body["confirm"] = confirm
     # ASCII escapes: a lone surrogate someone sent cannot break the answer
     response = current_app.response_class(json.dumps(body), status=status,
                                           mimetype=PROBLEM_JSON)
@@ -65,7 +70,7 @@ def _problem(exc: Problem) -> Response:
 
 def _domain_problem(exc: DomainError) -> Response:
     db.session.rollback()
-    return problem_response(exc.status, exc.message, exc.field)
+    return problem_response(exc.status, exc.message, exc.field, confirm=exc.confirm)
 
 
 def _http_problem(exc: HTTPException) -> Response:

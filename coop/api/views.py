@@ -590,7 +590,7 @@ def record_payment(group_id: int, membership_id: int):  # type: ignore[no-untype
     if payment is None:
         question = None if beyond_owed else far_beyond_owed(db.session, member, amount)
         if question is not None:  # the form's question, as a refusal: the API cannot ask
-            raise DomainError(question, field="amount")
+            raise DomainError(question, field="amount", confirm="beyond_owed")
         try:
             payment, new = ledger.record_payment(
                 db.session, member, amount=amount, method=method, reference=reference,

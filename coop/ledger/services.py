@@ -238,7 +238,7 @@ def pay_from(session: Session, group: Group, method: str, amount: int, *,
                                                        account=account, reversal=reversal,
                                                        cash_only=cash_only)
     if question is not None:
-        raise AskFirst(question, field="amount")
+        raise AskFirst(question, field="amount", confirm="overdraw")
     return account
 
 

@@ -159,21 +159,25 @@ def when(moment: datetime) -> str:
 
 
 def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-untyped-def]
-              anyway: bool = False):
+              anyway: bool = False, words: tuple[str, str] | None = None):
     """The page that asks before a second record like a recent one (or, with
     `anyway`, before an unusual one: AskFirst): the form as sent, hidden, with
     `confirm_again` set; the same key, so the answer too records once. No
-    JavaScript."""
+    JavaScript. `words`: the heading and the yes of an unusual act that is
+    not a record (reverse an entry, cancel a sale)."""
     fields = [(f.name, "y" if isinstance(f, BooleanField) else
                f.data if not isinstance(f, MoneyField) else f.data or "")
               for f in form if f.name not in ("csrf_token", "confirm_again")
               and not (isinstance(f, BooleanField) and not f.data)]  # unticked: not sent
+    heading, yes = words if words and anyway else (None, None)
     return render_template("ledger/confirm_again.html", group=g.group, question=question,
-                           fields=fields, action=request.path, back=back, anyway=anyway)
+                           fields=fields, action=request.path, back=back, anyway=anyway,
+                           ask_heading=heading, ask_yes=yes)
 
 
 def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], str], back: str,
-         member: Membership | None, failed=None, asks=None):  # type: ignore[no-untyped-def]
+         member: Membership | None, failed=None, asks=None,
+         words: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
     """What every money form does when sent: validate; the same key sent again
     shows what was recorded (no second record); a record like one made in the
     last 24 h asks first, as does what the service finds unusual (AskFirst,
@@ -183,7 +187,9 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
     `failed(form, status)` shows a refused form (default: the errors page).
     `asks()`: what is unusual about this record (a question, or None), asked
     with the question of `recent` when both are, so that one "yes" answers
-    what was asked; the service asks again under its lock (AskFirst)."""
+    what was asked; the service asks again under its lock (AskFirst).
+    `words`: the heading and the yes of that question when what is done is
+    not a record (ask_again)."""
     def _form_failed(form, member, status=422):  # type: ignore[no-untyped-def]
         if failed is not None:
             return failed(form, status)
@@ -203,12 +209,12 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
                 if earlier(key) is not None:  # it was this form, committed meanwhile
                     return _already(back)
                 return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
-                                 anyway=not question)
+                                 anyway=not question, words=words)
         record(key)
         db.session.commit()
     except AskFirst as exc:  # unusual: recorded only when she says so
         db.session.rollback()
-        return ask_again(form, str(exc), back, anyway=True)
+        return ask_again(form, str(exc), back, anyway=True, words=words)
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)
@@ -345,7 +351,7 @@ def reverse(group_id: int, membership_id: int, posting_id: int):  # type: ignore
             idempotency_key=key, account_id=services.member_account(db.session, member),
             overdraw=form.confirmed),
         done=_("The entry is reversed; both stay in the books."), back=_statement_url(member),
-        member=member)
+        member=member, words=(_("Reverse it anyway?"), _("Yes, reverse it")))
 
 
 @bp.post("/groups/<int:group_id>/accounts/pay-out")

@@ -319,16 +319,15 @@ def pay_supplier(session: Session, supplier: Supplier, *, amount: int, method: s
         currency = group.currency
         if rnd is not None:
             message = _l("%(name)s is owed %(owed)s for “%(round)s”; %(amount)s is %(extra)s "
-                         "more. Tick “Pay more than is owed” to record the rest as an "
-                         "advance.", name=supplier.name, owed=fmt_money(max(owed, 0), currency),
-                         round=rnd.title, amount=fmt_money(amount, currency),
-                         extra=fmt_money(extra, currency))
-        else:
-            message = _l("%(name)s is owed %(owed)s; %(amount)s is %(extra)s more. Tick "
-                         "“Pay more than is owed” to record the rest as an advance.",
-                         name=supplier.name, owed=fmt_money(max(owed, 0), currency),
+                         "more, which would be an advance.", name=supplier.name,
+                         owed=fmt_money(max(owed, 0), currency), round=rnd.title,
                          amount=fmt_money(amount, currency), extra=fmt_money(extra, currency))
-        raise DomainError(message, field="amount")
+        else:
+            message = _l("%(name)s is owed %(owed)s; %(amount)s is %(extra)s more, which "
+                         "would be an advance.", name=supplier.name,
+                         owed=fmt_money(max(owed, 0), currency),
+                         amount=fmt_money(amount, currency), extra=fmt_money(extra, currency))
+        raise DomainError(message, field="amount", confirm="beyond_owed")
     posting = ledger.post(session, group, debit=account,
                           credit=ledger.pay_from(session, group, method, amount,
                                                  overdraw=overdraw),

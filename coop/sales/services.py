@@ -92,6 +92,11 @@ def _check_open(lot: SaleLot) -> None:
                              "adjustment in the accounts."))
 
 
+class CancelledAlready(DomainError):
+    """A sale or cost cancelled already (the form sent again, a second "yes"):
+    nothing is done again; the pages say so and show the lot."""
+
+
 def _lock(session: Session, lot: SaleLot) -> None:
     """Serialise the changes of a lot's stock (two sales of the last jars)."""
     session.execute(update(SaleLot).where(SaleLot.id == lot.id)
@@ -636,7 +641,7 @@ def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, acto
     if sale.lot_id != lot.id:
         raise DomainError(_l("There is no such sale in this lot."))
     if sale.cancelled_at is not None:
-        raise DomainError(_l("This sale is cancelled already."))
+        raise CancelledAlready(_l("This sale is cancelled already."))
     reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
     if sale.posting_id is not None:
         mirror = ledger.reverse_posting(session, lot.group, sale.posting_id, reason=reason,
@@ -726,7 +731,7 @@ def cancel_cost(session: Session, lot: SaleLot, cost: SaleCost, *, reason: str,
     if cost.lot_id != lot.id:
         raise DomainError(_l("There is no such cost in this lot."))
     if cost.cancelled_at is not None:
-        raise DomainError(_l("This cost is cancelled already."))
+        raise CancelledAlready(_l("This cost is cancelled already."))
     reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
     if cost.posting_id is not None:
         mirror = ledger.reverse_posting(session, lot.group, cost.posting_id, reason=reason,

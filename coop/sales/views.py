@@ -389,7 +389,11 @@ def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-un
             db.session.commit()
         except AskFirst as exc:
             db.session.rollback()
-            return ask_again(form, str(exc), back, anyway=True)
+            return ask_again(form, str(exc), back, anyway=True,
+                             words=(_("Cancel the sale anyway?"), _("Yes, cancel the sale")))
+        except services.CancelledAlready:  # sent again (a second "yes", Back)
+            return already_done(_("The sale was cancelled already; nothing was done again."),
+                                back)
         except DomainError as exc:
             db.session.rollback()
             apply_domain_error(form, exc)
@@ -451,10 +455,17 @@ def cancel_cost(group_id: int, lot_id: int, cost_id: int):  # type: ignore[no-un
     form = CancelForm()
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
     if form.validate_on_submit():
-        with saving(form) as saved:
+        try:
             services.cancel_cost(db.session, lot, cost, reason=form.reason.data or "",
                                  actor=current_user)
-        if saved:
+            db.session.commit()
+        except services.CancelledAlready:  # sent again (Back, a double click)
+            return already_done(_("The cost was cancelled already; nothing was done again."),
+                                back)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
             flash(_("The cost is cancelled: its payment is reversed in the books."), "info")
             return redirect(back)
     return _not_saved(lot, form, back)

@@ -91,7 +91,9 @@ def test_a_payment_far_beyond_what_she_owes_is_refused_in_the_forms_words(
     refused = problem(_pay(client, owing, "api-beyond-owed-0001", amount="4110.01"), 422,
                       "amount")
     expected = far_beyond_owed(session, owing.aigul, 411001)
-    assert expected is not None and refused["detail"] == expected
+    assert expected is not None
+    assert refused["detail"] == f"{expected} Send “beyond_owed”: true to record it anyway."
+    assert refused["confirm"] == "beyond_owed"
     assert "owes 1,200.00 som" in expected.replace("\u00a0", " ")
     assert "2,910.00 som at most" in expected.replace("\u00a0", " ")
     assert "leaves 0.01 som in credit" in expected.replace("\u00a0", " ")
@@ -246,7 +248,9 @@ def test_the_same_key_with_another_offer_is_refused(client: FlaskClient, session
 def test_a_malformed_key_is_refused_and_nothing_is_recorded(
         client: FlaskClient, session: Session, quoting) -> None:  # type: ignore[no-untyped-def]
     for key in ("short", "with spaces in the key 1", "x" * 65):
-        problem(_send(client, quoting, _offer(quoting), key), 400, "Idempotency-Key")
+        refused = problem(_send(client, quoting, _offer(quoting), key), 400, "Idempotency-Key")
+        # an offer is no payment: the message says "request"
+        assert "the same key when you send the same request again" in refused["detail"]
     assert _revisions(session, quoting.quote) == []
 
 

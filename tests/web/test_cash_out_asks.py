@@ -33,12 +33,15 @@ def _held(session: Session, group) -> int:  # type: ignore[no-untyped-def]
     return -ledger.account_balance(session, ledger.money_account(session, group, "cash"))
 
 
-def _asked(client: FlaskClient, url: str, form: dict[str, str], question: str) -> dict[str, str]:
-    """Send the form: the page that asks first, with `question`; its hidden
-    fields, as the "yes" sends them."""
+def _asked(client: FlaskClient, url: str, form: dict[str, str], question: str,
+           words: tuple[str, str] = ("Record it anyway?", "Yes, record it")) -> dict[str, str]:
+    """Send the form: the page that asks first, with `question`, headed and
+    answered with `words` (what is done: recorded, reversed, cancelled); its
+    hidden fields, as the "yes" sends them."""
     asked = post(client, url, form)
     page = _text(asked)
-    assert asked.status_code == 200 and "Record it anyway?" in page, page[:3000]
+    assert asked.status_code == 200 and f"<h1>{words[0]}</h1>" in page, page[:3000]
+    assert f">{words[1]}</button>" in page, page[:3000]
     assert question in page, page[:3000]
     assert f'action="{url}"' in page
     fields = hidden_fields(asked.get_data(as_text=True))
@@ -90,7 +93,7 @@ def test_cancelling_a_sale_whose_money_was_spent_asks_first(client: FlaskClient,
     postings = _count(session, Posting)
     fields = _asked(client, url, {"reason": "Покупатель отказался"},
                     "The cash box holds only 50.00 som: after this reversal it would show "
-                    "-150.00 som")
+                    "-150.00 som", ("Cancel the sale anyway?", "Yes, cancel the sale"))
     assert fields["reason"] == "Покупатель отказался"
     assert _count(session, Posting) == postings
     assert session.get(Sale, sale.id).cancelled_at is None
@@ -98,9 +101,11 @@ def test_cancelling_a_sale_whose_money_was_spent_asks_first(client: FlaskClient,
     session.expire_all()
     assert session.get(Sale, sale.id).cancelled_at is not None
     assert _count(session, Posting) == postings + 1
-    # "yes" again: cancelled already, nothing more
+    # "yes" again (Back, a double click): cancelled already, said so, nothing more
     again = _yes(client, url, fields)
-    assert again.status_code == 422 and "cancelled already" in _text(again)
+    assert again.status_code == 303 and again.location.endswith(f"{base}#sales")
+    assert "The sale was cancelled already; nothing was done again." in _text(
+        client.get(again.location))
     assert _count(session, Posting) == postings + 1
     assert _held(session, group) == -15000
     assert check_books(session, group.id) == []
@@ -134,7 +139,7 @@ def test_reversing_her_payment_the_cash_has_spent_asks_first_and_records_once(
     url = f"/groups/{group.id}/accounts/{aigul.id}/postings/{payment.posting_id}/reverse"
     fields = _asked(client, url, {"reason": "ошибка", "idempotency_key": "reverse-key-0000001"},
                     "The cash box holds only 200.00 som: after this reversal it would show "
-                    "-300.00 som")
+                    "-300.00 som", ("Reverse it anyway?", "Yes, reverse it"))
     assert _count(session, Posting) == postings
     for _ in range(2):  # "yes", and "yes" again: reversed once
         done = _yes(client, url, fields)
@@ -144,4 +149,24 @@ def test_reversing_her_payment_the_cash_has_spent_asks_first_and_records_once(
     assert session.scalar(select(func.count()).select_from(Posting).where(
         Posting.reverses_id == payment.posting_id)) == 1
     assert ledger.member_balance(session, aigul) == 0 and _held(session, group) == -30000
+    assert check_books(session, group.id) == []
+
+
+def test_a_cost_cancelled_twice_is_cancelled_once_and_said_so(client: FlaskClient,
+                                                               session: Session) -> None:
+    group, treasurer, lot, _sale, base = _sold(session)
+    cost = sales.add_cost(session, lot, kind="transport", amount=5000, actor=treasurer.user)
+    session.commit()
+    login(client, treasurer.user.email)
+    postings = _count(session, Posting)
+    url = f"{base}/costs/{cost.id}/cancel"
+    first = post(client, url, {"reason": "Ошибка"})
+    assert first.status_code == 302
+    again = post(client, url, {"reason": "Ошибка"})  # Back, and sent again
+    assert again.status_code == 303 and again.location.endswith(f"{base}#costs")
+    assert "The cost was cancelled already; nothing was done again." in _text(
+        client.get(again.location))
+    assert _count(session, Posting) == postings + 1
+    assert session.get(SaleCost, cost.id).cancelled_at is not None
+    assert _held(session, group) == 20000
     assert check_books(session, group.id) == []

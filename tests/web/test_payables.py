@@ -94,6 +94,9 @@ def test_paying_more_than_owed_asks_first(client: FlaskClient, session: Session)
     assert refused.status_code == 422
     text = _text(refused)
     assert "is owed 640.00" in text and "60.00 more" in text
+    # the form names its tick box (the API, its flag)
+    assert "Tick “Pay more than is owed (the rest is an advance)” to record it anyway." in text
+    assert "Send “beyond_owed”" not in text
     assert session.scalar(select(func.count()).select_from(SupplierPayment)) == 0
     confirmed = post(client, f"/groups/{w.group.id}/payables/pay",
                      {**form, "idempotency_key": _key(text), "beyond_owed": "y"})
@@ -148,8 +151,14 @@ def test_api_pays_a_supplier_once_per_key(app: Flask, client: FlaskClient,
     body = {"amount": "400.00", "method": "mobile", "reference": "MB-7", "round_id": w.rnd.id}
     problem(client.post(url, json=body, headers={**member_token, **key}), 403)
     problem(client.post(url, json=body, headers=token), 400, "Idempotency-Key")
-    problem(client.post(url, json={**body, "amount": "700.00"}, headers={**token, **key}),
-            422, "amount")
+    beyond = problem(client.post(url, json={**body, "amount": "700.00"},
+                                 headers={**token, **key}), 422, "amount")
+    # the refusal names the flag that overrides it, in words and by name
+    assert beyond["confirm"] == "beyond_owed"
+    assert beyond["detail"].replace("\u00a0", " ").endswith(
+        "is 60.00 som more, which would be an advance. Send “beyond_owed”: true to record it "
+        "anyway."), beyond["detail"]
+    assert "Tick" not in beyond["detail"]
     paid = conforms(app, client.post(url, json=body, headers={**token, **key}),
                     "/groups/{group_id}/suppliers/{supplier_id}/payments", "post")
     assert (paid["amount"], paid["method"], paid["still_owed"]) == ("400.00", "mobile",
@@ -172,6 +181,28 @@ def test_api_pays_a_supplier_once_per_key(app: Flask, client: FlaskClient,
     assert (balances["in_mobile_wallet"], balances["owed_to_suppliers"]) == ("0.00", "540.00")
     session.expire_all()
     assert ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila]).total == 0
+
+
+def test_api_pays_beyond_the_wallet_only_with_overdraw(app: Flask, client: FlaskClient,
+                                                      session: Session) -> None:
+    """The wallet holds 400.00: 500.00 from it is refused, naming `overdraw`
+    (in words and by name), and recorded once with it."""
+    w = _world(session)
+    token = bearer(make_api_token(session, w.treasurer.user))
+    session.commit()
+    url = f"/api/v1/groups/{w.group.id}/suppliers/{w.agro.id}/payments"
+    body = {"amount": "500.00", "method": "mobile", "round_id": w.rnd.id}
+    headers = {**token, "Idempotency-Key": "pay-agro-beyond-wallet-1"}
+    refused = problem(client.post(url, json=body, headers=headers), 422, "amount")
+    assert refused["confirm"] == "overdraw"
+    assert refused["detail"].endswith("Send “overdraw”: true to record it anyway."), refused
+    assert session.scalar(select(func.count()).select_from(SupplierPayment)) == 0
+    paid = conforms(app, client.post(url, json={**body, "overdraw": True}, headers=headers),
+                    "/groups/{group_id}/suppliers/{supplier_id}/payments", "post")
+    assert (paid["amount"], paid["still_owed"]) == ("500.00", "140.00")
+    session.expire_all()
+    books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
+    assert books.in_mobile == -10000 and books.total == 0
 
 
 def test_another_cost_is_paid_from_the_account_of_its_method(client: FlaskClient,
