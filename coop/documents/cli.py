@@ -25,6 +25,7 @@ from coop.orders.models import Round
 def write_documents(round_id: int, out_dir: Path) -> None:
     """Write all of a round's documents into a folder: the purchase orders and
     member invoices (issued and numbered on first use, then the same bytes),
+    the suppliers' delivery discrepancy reports (once a delivery is recorded),
     the distribution sheet, the order form and the quote comparison, as the
     round's state allows."""
     rnd = db.session.get(Round, round_id)
@@ -52,6 +53,7 @@ def _steps(rnd: Round) -> int:
         steps += 1
     if rnd.state in services.ORDERED_STATES:
         steps += 1 + len(services.awarded_suppliers(db.session, rnd))
+        steps += len(services.reportable_suppliers(db.session, rnd))
     if services.has_quotes(db.session, rnd):
         steps += 1
     if rnd.state == rounds.SETTLED:
@@ -69,6 +71,10 @@ def _documents(rnd: Round, advance):  # type: ignore[no-untyped-def]
         for document in services.issue_purchase_orders(db.session, rnd, None).values():
             advance(1)
             yield document.filename, document.content
+        for supplier in services.reportable_suppliers(db.session, rnd):
+            report = services.issue_discrepancy_report(db.session, rnd, supplier, None)
+            advance(1)
+            yield report.filename, report.content
         yield (f"distribution-round-{rnd.id}.pdf",
                builders.build_distribution_sheet(services.distribution_data(db.session, rnd)))
         advance(1)

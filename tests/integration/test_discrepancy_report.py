@@ -206,3 +206,26 @@ def test_two_prints_at_the_same_moment_issue_one_number(app_ctx, session: Sessio
     # the purchase order it names was issued on the way, once
     assert session.scalar(select(func.count()).select_from(Document).where(
         Document.doc_type == PURCHASE_ORDER)) == 1
+
+
+def test_the_command_line_writes_each_suppliers_report(session: Session, runner,  # type: ignore[no-untyped-def]
+                                                      tmp_path) -> None:
+    """`flask coop documents ROUND --out DIR` writes the discrepancy report of
+    each supplier whose delivery is recorded, beside her purchase order; run
+    again, the same report (number and bytes)."""
+    from coop.cli import coop_cli
+
+    w = make_two_supplier_round(session)
+    session.commit()
+    result = runner.invoke(coop_cli, ["documents", str(w.rnd.id), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    year = local_today().year
+    reports = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("DR-"))
+    assert reports == [f"DR-{year}-0001.pdf", f"DR-{year}-0002.pdf"]
+    assert report_count(session) == 2
+    texts = [pdf_text((tmp_path / name).read_bytes()) for name in reports]
+    assert sum("Ткань" in text for text in texts) == 1  # each her own products
+    first = (tmp_path / reports[0]).read_bytes()
+    again = runner.invoke(coop_cli, ["documents", str(w.rnd.id), "--out", str(tmp_path)])
+    assert again.exit_code == 0 and (tmp_path / reports[0]).read_bytes() == first
+    assert report_count(session) == 2

@@ -439,7 +439,8 @@ def test_cli_writes_every_document_of_a_round(session: Session, runner, tmp_path
     names = sorted(p.name for p in tmp_path.iterdir())
     year = services.local_today().year
     assert names == sorted([f"INV-{year}-000{n}.pdf" for n in (1, 2, 3)]
-                           + [f"PO-{year}-0001.pdf", f"distribution-round-{w.rnd.id}.pdf"])
+                           + [f"PO-{year}-0001.pdf", f"DR-{year}-0001.pdf",  # delivered
+                              f"distribution-round-{w.rnd.id}.pdf"])
     # run again: the same numbered documents, byte for byte
     first = (tmp_path / f"INV-{year}-0001.pdf").read_bytes()
     again = runner.invoke(coop_cli, ["documents", str(w.rnd.id), "--out", str(tmp_path)])
