@@ -5,6 +5,7 @@ member is a 404, the treasurer's pages a 403."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -379,26 +380,36 @@ def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-un
     if sale is None:
         abort(404)
     form = CancelSaleForm()
-    back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="sales")
+    # Its payment is taken back out of the cash: more than the cash holds is
+    # asked first (ledger.reverse_posting), after every refusal.
+    return _cancel(lot, form, "sales", lambda: services.cancel_sale(
+        db.session, lot, sale, reason=form.reason.data or "", actor=current_user,
+        overdraw=form.confirmed),
+        done=_("The sale is cancelled: its payment is reversed in the books."),
+        again=_("The sale was cancelled already; nothing was done again."),
+        words=(_("Cancel the sale anyway?"), _("Yes, cancel the sale")))
+
+
+def _cancel(lot: SaleLot, form: CancelForm, anchor: str, cancel: Callable[[], None], *,
+            done: str, again: str, words: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """A sale or cost cancelled from the lot's page: asked first when the
+    service asks (AskFirst), said so when it was cancelled already (a second
+    "yes", Back), refused on the page by the service's DomainError."""
+    back = url_for("sales.lot_page", group_id=lot.group_id, lot_id=lot.id, _anchor=anchor)
     if form.validate_on_submit():
         try:
-            # Its payment is taken back out of the cash: more than the cash
-            # holds is asked first (ledger.reverse_posting), after every refusal.
-            services.cancel_sale(db.session, lot, sale, reason=form.reason.data or "",
-                                 actor=current_user, overdraw=form.confirmed)
+            cancel()
             db.session.commit()
         except AskFirst as exc:
             db.session.rollback()
-            return ask_again(form, str(exc), back, anyway=True,
-                             words=(_("Cancel the sale anyway?"), _("Yes, cancel the sale")))
-        except services.CancelledAlready:  # sent again (a second "yes", Back)
-            return already_done(_("The sale was cancelled already; nothing was done again."),
-                                back)
+            return ask_again(form, str(exc), back, anyway=True, words=words)
+        except services.CancelledAlready:
+            return already_done(again, back)
         except DomainError as exc:
             db.session.rollback()
             apply_domain_error(form, exc)
         else:
-            flash(_("The sale is cancelled: its payment is reversed in the books."), "info")
+            flash(done, "info")
             return redirect(back)
     return _not_saved(lot, form, back)
 
@@ -453,22 +464,10 @@ def cancel_cost(group_id: int, lot_id: int, cost_id: int):  # type: ignore[no-un
     if cost is None:
         abort(404)
     form = CancelForm()
-    back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
-    if form.validate_on_submit():
-        try:
-            services.cancel_cost(db.session, lot, cost, reason=form.reason.data or "",
-                                 actor=current_user)
-            db.session.commit()
-        except services.CancelledAlready:  # sent again (Back, a double click)
-            return already_done(_("The cost was cancelled already; nothing was done again."),
-                                back)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            flash(_("The cost is cancelled: its payment is reversed in the books."), "info")
-            return redirect(back)
-    return _not_saved(lot, form, back)
+    return _cancel(lot, form, "costs", lambda: services.cancel_cost(
+        db.session, lot, cost, reason=form.reason.data or "", actor=current_user),
+        done=_("The cost is cancelled: its payment is reversed in the books."),
+        again=_("The cost was cancelled already; nothing was done again."))
 
 
 # --------------------------------------------------------------------------
