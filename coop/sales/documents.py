@@ -20,7 +20,7 @@ from coop.documents.domain import Stamp
 from coop.documents.models import SALES_INVOICE, Document
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_basis_points, fmt_date, fmt_number
+from coop.i18n import fmt_basis_points, fmt_date, fmt_money, fmt_number
 from coop.ledger import services as ledger
 from coop.sales import explain, services
 from coop.sales.models import Sale, SaleLot
@@ -137,6 +137,12 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
                                               if lot.period_to else "")
         closed_on = (to_user_timezone(view.closing.closed_at).date() if view.closing
                      else None)
+        # as her payout page says it: produce returned for a seed loan is the fund's
+        for_fund = tuple(str(_l("Not in this payout: %(line)s, %(amount)s, paid to the "
+                                "solidarity fund.", line=services.fund_label(loan),
+                                amount=fmt_money(share.payout, lot.group.currency)))
+                         for loan, share in view.fund_rows()
+                         if loan.membership_id == membership.id)
     return PayoutStatementData(
         group=documents.group_info(session, lot.group), stamp=stamp,
         member_name=membership.user.name, member_phone=membership.user.phone or "",
@@ -144,7 +150,7 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
         closed_on=closed_on, produce=produce,
         value_share=explain.percent(statement.value_share), sales=sales, levy=levy,
         costs=costs, revenue=payout.revenue, payout=payout.payout, balance=balance,
-        **_cash_figures(session, lot, view, membership))
+        for_fund=for_fund, **_cash_figures(session, lot, view, membership))
 
 
 def _cash_figures(session: Session, lot: SaleLot, view: services.LotView,

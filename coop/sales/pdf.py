@@ -102,6 +102,8 @@ class PayoutStatementData:
     cash_due: int = 0  # the rest, handed to her in cash
     handed: int = 0  # cash recorded as handed to her for this lot
     seed_loans: int = 0  # taken first for her seed loans
+    # her produce returned for a seed loan: the fund's payout, not hers (the sentence)
+    for_fund: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,7 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
         totals.append((_("Costs"), fmt_money(-sum(c.share for c in data.costs), cur)))
     totals.append((_("Your payout"), fmt_money(data.payout, cur)))
     story += [pdf.gap(2), _right(pdf.totals_table(totals, 95 * mm), width), pdf.gap(3)]
+    story += [para(line, s.why) for line in data.for_fund]
     if data.payout > 0:
         cash = [(_("Payout"), fmt_money(data.payout, cur))]
         if data.seed_loans:

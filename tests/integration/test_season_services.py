@@ -404,6 +404,19 @@ def test_seed_returned_into_a_sales_lot_pays_its_share_to_the_fund(session: Sess
     kinds = [p.kind for p in sales.lot_postings(session, lot)]
     assert "payout_fund" in kinds and "seed_return_lot" in kinds
     assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+    # her payout statement (PDF) says so, as her payout page does: not in her payout
+    from coop.i18n import fmt_money
+    from coop.sales.documents import payout_statement_pdf
+    from tests.integration.test_documents import pdf_text
+
+    text = " ".join(pdf_text(payout_statement_pdf(session, lot, member)).split())
+    with force_locale("ru"):
+        said = (f"Не входит в эту выплату: в фонд (возврат семенного займа №{loan.id}), "
+                f"{fmt_money(fund_share.payout, w.group.currency)}, выплачено в фонд "
+                f"солидарности.")
+    assert " ".join(said.replace("\u00a0", " ").split()) in text.replace("\u00a0", " "), text
+    other_text = pdf_text(payout_statement_pdf(session, lot, other))
+    assert "семенного займа" not in other_text
 
 
 def test_the_funds_unsold_produce_carried_to_a_new_lot_stays_the_funds(session: Session) -> None:
