@@ -517,8 +517,11 @@ def issue_invoices(session: Session, rnd: Round, actor: User | None,
     _check_settled(rnd)
     group = rnd.group
     round_split = orders.compute_split(session, rnd)  # the settled snapshot
-    wanted = [int(m.id) for m in round_split.outcome.members
-              if membership_ids is None or int(m.id) in membership_ids]
+    # numbered in the order of members' names, as the combined PDF and the
+    # distribution sheet list them
+    wanted = sorted((int(m.id) for m in round_split.outcome.members
+                     if membership_ids is None or int(m.id) in membership_ids),
+                    key=lambda mid: (round_split.members[str(mid)].user.name.casefold(), mid))
     info = group_info(session, group)
     settled_at = session.scalar(select(Settlement.settled_at).where(
         Settlement.round_id == rnd.id))
@@ -557,17 +560,15 @@ def issue_invoice(session: Session, rnd: Round, membership: Membership,
 
 
 def invoices_pdf(session: Session, rnd: Round, actor: User | None) -> bytes:
-    """Every member's invoice of the round in one PDF, by member name (issuing
-    those not issued yet): the stored invoices themselves, page after page."""
+    """Every member's invoice of the round in one PDF, in number order
+    (issuing those not issued yet, by member name): the stored invoices
+    themselves, page after page."""
     issued = issue_invoices(session, rnd, actor)
     if not issued:
         raise DomainError(_l("Nobody has a share in this round."))
     ids = [d.id for d in issued.values()]
-    rows = session.execute(
-        select(Document.content, Document.sha256).join(Membership,
-                                                      Membership.id == Document.membership_id)
-        .join(User, User.id == Membership.user_id).where(Document.id.in_(ids))
-        .order_by(User.name, Document.seq))
+    rows = session.execute(select(Document.content, Document.sha256)
+                           .where(Document.id.in_(ids)).order_by(Document.year, Document.seq))
     contents = []
     for content, sha in rows:
         if hashlib.sha256(content).hexdigest() != sha:

@@ -37,7 +37,8 @@ class GroupForm(Form):
     region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
     country = SelectField(_l("Country"),
                           choices=choices([(c, COUNTRY_NAMES[c]) for c in COUNTRIES]))
-    currency = SelectField(_l("Currency"), choices=choices([(c, c) for c in CURRENCIES]))
+    currency = SelectField(_l("Currency"), default="", choices=choices(
+        [("", _l("The country's currency")), *[(c, c) for c in CURRENCIES]]))
     language = SelectField(_l("Language"), choices=language_choices())
 
 

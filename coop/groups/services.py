@@ -21,6 +21,7 @@ from coop.zones import TIMEZONES, default_timezone
 
 CURRENCIES = ("KGS", "TJS", "KZT", "UZS", "RUB", "USD", "EUR")
 COUNTRIES = ("KG", "TJ", "KZ", "UZ")
+CURRENCY_BY_COUNTRY = {"KG": "KGS", "TJ": "TJS", "KZ": "KZT", "UZ": "UZS"}
 
 
 def groups_of(session: Session, user: User) -> list[Group]:
@@ -45,6 +46,7 @@ def create_group(session: Session, actor: User, *, name: str, village: str, regi
     name = name.strip()
     if not name:
         raise DomainError(_l("The group needs a name."), field="name")
+    currency = currency or CURRENCY_BY_COUNTRY.get(country, "")  # none chosen: the country's
     if currency not in CURRENCIES:
         raise DomainError(_l("Unknown currency."), field="currency")
     if country not in COUNTRIES:

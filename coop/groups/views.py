@@ -1,7 +1,18 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 
 from coop.auth import services as auth_services
@@ -31,6 +42,8 @@ def create_group():  # type: ignore[no-untyped-def]
     if not current_user.is_admin:
         abort(403)
     form = GroupForm()
+    if request.method == "GET":  # the app's language (Russian unless set otherwise)
+        form.language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
     if form.validate_on_submit():
         with saving(form) as saved:
             group = services.create_group(
@@ -57,7 +70,8 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     history = ledger.fund_history(db.session, group)
     fund_balance = history[-1][1] if history else 0
     fund_chart = charts.step_chart(
-        [(fmt_date(at.date()), balance) for at, balance in history],
+        # the day where the group lives, as its statements print it (not UTC's)
+        [(fmt_date(to_user_timezone(at).date()), balance) for at, balance in history],
         low_text=fmt_money(min([0, *(b for _a, b in history)]), group.currency),
         high_text=fmt_money(max([0, *(b for _a, b in history)]), group.currency))
     savings = orders.savings_by_round(db.session, group)

@@ -356,6 +356,12 @@ def test_all_invoices_in_one_pdf(session: Session) -> None:
     assert page_count(combined) == sum(page_count(d.content) for d in issued.values())
     text = pdf_text(combined)
     has(text, *[d.number for d in issued.values()], *[m.user.name for m in w.members])
+    # found on the walk: numbered in one order, combined in another. Now
+    # numbered by name, and combined in number order: the two agree
+    numbers = sorted(d.number for d in issued.values())
+    assert [text.index(n) for n in numbers] == sorted(text.index(n) for n in numbers)
+    by_name = sorted(w.members, key=lambda m: m.user.name.casefold())
+    assert [issued[m.id].number for m in by_name] == numbers
 
 
 def test_credit_note_for_an_adjustment_refers_to_the_invoice(session: Session) -> None:

@@ -187,3 +187,48 @@ def test_wrong_state_and_bad_input_are_4xx(client: FlaskClient, session: Session
     login(client, aigul.user.email)
     assert client.get(url(rnd, "/confirm-delivery?way=short")).status_code == 403
     assert client.get(url(rnd, "/settle")).status_code == 403
+
+
+def _amount(cell: str) -> int:
+    """'-1,234.50 som' in minor units."""
+    sign = -1 if "-" in cell or "−" in cell else 1
+    return sign * int(re.sub(r"\D", "", cell))
+
+
+def test_the_totals_add_up_to_what_the_members_are_charged(client: FlaskClient,
+                                                           session: Session) -> None:
+    """Found on the walk: the totals listed the credit notes as a figure of
+    their own ("already deducted") and the fund's part as a plus, so a
+    treasurer adding the column did not reach the total. Now every figure in
+    the column adds up to it; the credit notes are said in words."""
+    group = make_group(session)
+    group.levy_basis_points, group.loss_policy = 200, "fund"
+    session.flush()
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    aigul = make_member(session, group, "Айгүл")
+    products = make_catalog(session, group)
+    rnd = services.create_round(session, group, treasurer.user, title="Весна", deadline=None,
+                                product_ids=[p.id for p in products])
+    services.move_round(session, rnd, treasurer.user, "open")
+    seed, _fabric, npk = rnd.items
+    services.save_order(session, rnd, aigul, {seed.id: (50000, 0), npk.id: (50000, 0)},
+                        treasurer.user, as_treasurer=True)
+    services.add_shared_cost(session, rnd, name="Грузовик", amount=20000, rule="equal")
+    services.move_round(session, rnd, treasurer.user, "closed")
+    services.award_at_list_prices(session, rnd, treasurer.user)
+    services.record_delivery(session, rnd, {seed.id: (50000, 5000), npk.id: (50000, 0)},
+                             actor=treasurer.user)
+    services.record_credit_note(session, rnd, seed.id, amount=15000, note="пакеты порваны",
+                                actor=treasurer.user)
+    session.commit()
+    login(client, treasurer.user.email)
+    page = text(client.get(url(rnd, "/confirm-delivery?way=arrived")))
+    table = page.split('id="confirm-totals"')[1].split("</table>")[0]
+    body, foot = table.split("<tfoot>")
+    figures = [_amount(cell) for cell in re.findall(r'<td class="num">([^<]+)</td>', body)]
+    total = _amount(re.search(r'class="num total">([^<]+)<', foot).group(1))
+    split = services.compute_split(session, rnd).outcome.totals
+    assert split.fund_covered > 0 and split.levy > 0  # the fund pays the damaged seed
+    assert len(figures) == 5 and -split.fund_covered in figures
+    assert sum(figures) == total == split.members_total, (figures, total)
+    assert "their credit notes of 150.00 som already deducted" in body

@@ -177,3 +177,58 @@ def test_error_pages_speak_the_users_language(client: FlaskClient) -> None:
     response = client.get("/no-such-page", headers={"Accept-Language": "ru"})
     assert response.status_code == 404
     assert "<h1>Не найдено</h1>" in response.get_data(as_text=True)
+
+
+def test_a_new_group_is_in_the_apps_language_with_its_countrys_currency(
+        app, client: FlaskClient, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Found on the walk: a new group was offered English (and every member
+    added to it after), and a group in Tajikistan kept the som. The form now
+    offers the app's language (Russian unless set otherwise) and, unless a
+    currency is chosen, the country's."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "ru")
+    admin = make_admin(session)
+    session.commit()
+    login(client, admin.email)
+    page = client.get("/admin/groups/new").get_data(as_text=True)
+    assert re.search(r'<option selected value="ru">', page), page
+    assert re.search(r'<option selected value="">', page)  # the currency: the country's
+    for name, country, currency in (("Чоркух", "TJ", "TJS"), ("Барскоон", "KG", "KGS")):
+        assert post(client, "/admin/groups/new", {
+            "name": name, "country": country, "currency": "",
+            "language": "ru"}).status_code == 302
+        group = session.scalar(select(Group).where(Group.name == name))
+        assert group is not None and (group.currency, group.language) == (currency, "ru")
+    tajik = session.scalar(select(Group).where(Group.name == "Чоркух"))
+    assert tajik is not None and tajik.timezone == "Asia/Dushanbe"
+    # a currency chosen stays chosen
+    assert post(client, "/admin/groups/new", {"name": "Долларовая", "country": "KG",
+                                              "currency": "USD", "language": "ru"}
+                ).status_code == 302
+    assert session.scalar(select(Group.currency).where(Group.name == "Долларовая")) == "USD"
+    # her treasurer is offered the group's language
+    form = client.get(f"/groups/{tajik.id}/members/new").get_data(as_text=True)
+    assert re.search(r'<option selected value="ru">', form)
+
+
+def test_the_fund_chart_dates_are_the_groups_days(client: FlaskClient,
+                                                  session: Session) -> None:
+    """Found on the walk: the overview's fund chart printed the UTC date (a
+    round settled at 02:33 in Bishkek showed the day before)."""
+    from datetime import datetime
+
+    from coop.ledger import services as ledger
+    from coop.ledger.models import Posting
+
+    group, treasurer, member = _group_with_treasurer(session)
+    ledger.adjust_member(session, member, amount=10000, reason="долг", actor=treasurer.user)
+    written = ledger.write_off(session, member, amount=10000, reason="списано",
+                               actor=treasurer.user)
+    session.flush()
+    session.execute(Posting.__table__.update().where(Posting.id == written.id).values(
+        created_at=datetime(2026, 3, 1, 20, 30)))  # 02:30 on 2 March in Bishkek
+    session.commit()
+    assert group.timezone == "Asia/Bishkek"
+    login(client, treasurer.user.email)
+    chart = client.get(f"/groups/{group.id}").get_data(as_text=True).split(
+        'class="chart"')[1].split("</svg>")[0]
+    assert "2 Mar 2026" in chart and "1 Mar 2026" not in chart, chart
