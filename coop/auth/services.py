@@ -149,6 +149,14 @@ def find_link_token(session: Session, raw: str) -> OneTimeToken:
     return token
 
 
+def usable_link_token(session: Session, raw: str) -> OneTimeToken | None:
+    """The token of a link that still works (not used, not expired), else None."""
+    try:
+        return find_link_token(session, raw)
+    except DomainError:
+        return None
+
+
 def redeem_link_token(session: Session, raw: str, password: str,
                       email: str | None = None, phone: str | None = None) -> User:
     """Set the password through an invite or reset link; an invite may also set

@@ -6,9 +6,11 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -18,6 +20,7 @@ from flask_login import current_user, login_required
 from coop.auth import services as auth_services
 from coop.auth.services import PURPOSE_INVITE, PURPOSE_RESET
 from coop.extensions import db
+from coop.forms import ActionForm
 from coop.groups import services
 from coop.groups.access import group_view, member_in_group
 from coop.groups.forms import GroupForm, MemberForm, SettingsForm
@@ -175,19 +178,46 @@ def member_status(group_id: int, membership_id: int, action: str):  # type: igno
     return redirect(url_for("groups.member", group_id=group_id, membership_id=membership_id))
 
 
+LINKS_KEY = "member_links"
+KEPT_LINKS = 10  # the links made last in this browser
+
+
 @bp.post("/groups/<int:group_id>/members/<int:membership_id>/link")
 @group_view(treasurer=True)
 def member_link(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
-    """A one-time invite (no password yet) or reset link, to pass on by hand."""
+    """A one-time invite (no password yet) or reset link, to pass on by hand.
+    Kept in the treasurer's own session (only its hash is in the database) and
+    shown after a redirect: a reload, Back or coming back from WhatsApp shows
+    the same link again and never makes a new one (as the suppliers' links)."""
     membership = member_in_group(g.group, membership_id)
     if membership.user.is_admin and not current_user.is_admin:
         abort(403)
     purpose = PURPOSE_RESET if membership.user.password_hash else PURPOSE_INVITE
     raw = auth_services.issue_link_token(db.session, current_user, membership.user, purpose)
     db.session.commit()
-    link = url_for("auth.redeem_link", token=raw, _external=True)
-    return render_template("groups/member_link.html", group=g.group, membership=membership,
-                           link=link, purpose=purpose)
+    kept = {key: value for key, value in (session.get(LINKS_KEY) or {}).items()
+            if key != str(membership.id)}
+    kept[str(membership.id)] = raw
+    session[LINKS_KEY] = dict(list(kept.items())[-KEPT_LINKS:])
+    return redirect(url_for("groups.member_link_page", group_id=group_id,
+                            membership_id=membership_id), 303)
+
+
+@bp.get("/groups/<int:group_id>/members/<int:membership_id>/link")
+@group_view(treasurer=True)
+def member_link_page(group_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    """The link made last for her in this browser, while it still works;
+    else a button to make a new one. Showing it makes nothing. Not cached."""
+    membership = member_in_group(g.group, membership_id)
+    raw = (session.get(LINKS_KEY) or {}).get(str(membership.id))
+    token = auth_services.usable_link_token(db.session, raw) if raw else None
+    shown = token is not None and token.user_id == membership.user_id
+    response = make_response(render_template(
+        "groups/member_link.html", group=g.group, membership=membership,
+        link=url_for("auth.redeem_link", token=raw, _external=True) if shown else None,
+        purpose=token.purpose if shown else None, form=ActionForm()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/groups/<int:group_id>/settings", methods=["GET", "POST"])

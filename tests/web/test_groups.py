@@ -63,9 +63,13 @@ def test_treasurer_adds_offline_member_and_makes_an_invite_link(
     added = session.scalar(select(User).where(User.name == "Бүбүсара Жумабекова"))
     assert added is not None and not added.has_login
     membership = session.scalar(select(Membership).where(Membership.user_id == added.id))
-    page = post(client, f"/groups/{group.id}/members/{membership.id}/link")
-    assert page.status_code == 200
+    made = post(client, f"/groups/{group.id}/members/{membership.id}/link")
+    assert made.status_code == 303  # shown after a redirect: a reload makes no new one
+    page = client.get(made.headers["Location"])
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     link = re.search(r"(/link/[A-Za-z0-9_\-]+)", page.get_data(as_text=True)).group(1)
+    again = client.get(made.headers["Location"]).get_data(as_text=True)  # reloaded
+    assert link in again
 
     newcomer = app_ctx.test_client()
     assert newcomer.get(link).status_code == 200
@@ -85,7 +89,8 @@ def test_treasurer_adds_offline_member_and_makes_an_invite_link(
 def test_reset_link_for_member_with_login(app_ctx, client: FlaskClient, session: Session) -> None:  # type: ignore[no-untyped-def]
     group, treasurer, member = _group_with_treasurer(session)
     login(client, treasurer.user.email)
-    page = post(client, f"/groups/{group.id}/members/{member.id}/link").get_data(as_text=True)
+    made = post(client, f"/groups/{group.id}/members/{member.id}/link")
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
     link = re.search(r"(/link/[A-Za-z0-9_\-]+)", page).group(1)
     other = app_ctx.test_client()
     response = post(other, link, {"phone": "", "email": member.user.email,
@@ -232,3 +237,36 @@ def test_the_fund_chart_dates_are_the_groups_days(client: FlaskClient,
     chart = client.get(f"/groups/{group.id}").get_data(as_text=True).split(
         'class="chart"')[1].split("</svg>")[0]
     assert "2 Mar 2026" in chart and "1 Mar 2026" not in chart, chart
+
+
+def test_her_link_page_shows_the_same_link_until_it_is_used(
+        app_ctx, client: FlaskClient, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found on the walk: the link page was the answer to the POST, so a
+    reload (or coming back from WhatsApp) said "this address does not accept
+    such a request" and the link was lost. Now it is shown after a redirect,
+    the same link while it works; once used, or in another browser, the page
+    says so and offers a new one."""
+    group, treasurer, member = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    address = f"/groups/{group.id}/members/{member.id}/link"
+    before = client.get(address)  # nothing made yet: said, and a button
+    assert before.status_code == 200 and 'id="no-link"' in before.get_data(as_text=True)
+    made = post(client, address)
+    assert made.status_code == 303 and made.headers["Location"].endswith(address)
+    first = re.search(r"(/link/[\w-]+)", client.get(address).get_data(as_text=True)).group(1)
+    assert re.search(r"(/link/[\w-]+)", client.get(address).get_data(as_text=True)).group(1) \
+        == first  # reloaded: the same link, none made
+    # another treasurer's browser does not see it
+    other = app_ctx.test_client()
+    login(other, treasurer.user.email)
+    assert 'id="no-link"' in other.get(address).get_data(as_text=True)
+    # used: no longer shown
+    assert post(app_ctx.test_client(), first, {
+        "phone": "", "email": member.user.email, "password": "new-password-1",
+        "confirm": "new-password-1"}).status_code == 302
+    page = client.get(address).get_data(as_text=True)
+    assert 'id="no-link"' in page and first not in page
+    # a member cannot open it
+    client.get("/logout")
+    login(client, member.user.email, "new-password-1")
+    assert client.get(address).status_code in (403, 404)

@@ -51,8 +51,9 @@ def _links(client: FlaskClient, w) -> tuple[str, str, str]:  # type: ignore[no-u
     quote_html = page.get_data(as_text=True)
     supplier_link = _LINK.findall(quote_html)[0]
     invite = _post(client, f"/groups/{w.group.id}/members/{w.aigul.id}/link", {})
+    invite = client.get(invite.headers["Location"])  # type: ignore[attr-defined]
     invite_link = re.search(r'(https?://[^"<\s]+/link/[\w-]+)',
-                            invite.get_data(as_text=True)).group(1)  # type: ignore[attr-defined]
+                            invite.get_data(as_text=True)).group(1)
     tokens = client.get("/account/tokens").get_data(as_text=True)
     api = re.search(r"(https?://[^\s<]+/api/v1)", tokens).group(1)
     assert "wa.me/996555123456" in quote_html  # the local number, with its country code
