@@ -431,6 +431,23 @@ def save_order(session: Session, rnd: Round, membership: Membership,
     return changed
 
 
+def order_line_errors(terms: Mapping[int, ItemTerms], lines: Mapping[int, tuple[int, int]]
+                      ) -> dict[int, DomainError]:
+    """What is wrong with each line of an order as typed (a step, a negative,
+    a tolerance alone), every line at once, so that the form can mark them
+    all; save_order checks them again."""
+    errors: dict[int, DomainError] = {}
+    for item_id, (quantity, tolerance) in lines.items():
+        item = terms.get(item_id)
+        if item is None:
+            continue
+        try:
+            _check_quantities(item, quantity, tolerance)
+        except DomainError as exc:
+            errors[item_id] = exc
+    return errors
+
+
 def _check_quantities(item: ItemTerms, quantity: int, tolerance: int) -> None:
     step = item.granularity
     for value, field_name in ((quantity, "quantity"), (tolerance, "tolerance")):

@@ -4,7 +4,7 @@ import hashlib
 from typing import Any, Literal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import force_locale, to_user_timezone, to_utc
+from flask_babel import force_locale, ngettext, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -259,8 +259,19 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     if request.method == "POST" and form.validate_on_submit():
         terms = services.order_terms(db.session, rnd)
         lines, typed = parse_order_form(request.form, list(terms))
-        if any(line.error for line in typed.values()):
+        not_numbers = any(line.error for line in typed.values())
+        wrong = services.order_line_errors(terms, lines)
+        for item_id, problem in wrong.items():  # every line marked, not the first alone
+            typed[item_id].error = str(problem.message)
+        if not_numbers:
             error = _("Some quantities are not numbers. Nothing was saved.")
+        elif len(wrong) == 1:
+            error = str(next(iter(wrong.values())).message)
+        elif wrong:
+            error = ngettext("%(num)d product cannot be ordered as typed: see the marked "
+                             "line. Nothing was saved.",
+                             "%(num)d products cannot be ordered as typed: see the marked "
+                             "lines. Nothing was saved.", len(wrong))
         else:
             try:
                 changed = services.save_order(db.session, rnd, member, lines, current_user,

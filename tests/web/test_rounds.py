@@ -70,6 +70,29 @@ def test_bad_quantity_gets_a_message_and_saves_nothing(client: FlaskClient,
     assert session.scalar(select(Request.id).where(Request.round_id == rnd.id)) is None
 
 
+def test_every_line_that_cannot_be_ordered_is_marked_at_once(client: FlaskClient,
+                                                             session: Session) -> None:
+    """Found on the walk: with two lines off their steps only the first was
+    marked, so the second came up on the next try. Now both are marked, and
+    the message above says how many."""
+    _group, _t, aigul, _n, rnd = _setup(session)
+    seed, fabric, npk = rnd.items
+    login(client, aigul.user.email)
+    response = post(client, _url(rnd, "/order"), {
+        f"quantity_{seed.id}": "2.5", f"quantity_{fabric.id}": "1.25",
+        f"quantity_{npk.id}": "10"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "2 products cannot be ordered as typed: see the marked lines." in page, page
+    assert "in steps of 1 " in page and "in steps of 0.5 " in page
+    assert session.scalar(select(Request.id).where(Request.round_id == rnd.id)) is None
+    # one line off: its own message above, as before
+    one = post(client, _url(rnd, "/order"), {f"quantity_{seed.id}": "2.5",
+                                              f"quantity_{fabric.id}": "1.5"})
+    assert one.status_code == 422 and "cannot be ordered as typed" not in one.get_data(
+        as_text=True)
+
+
 def test_treasurer_enters_an_order_for_an_offline_member(client: FlaskClient,
                                                          session: Session) -> None:
     _group, treasurer, _a, nurila, rnd = _setup(session)
