@@ -120,6 +120,11 @@ def load(app: Flask, session: Session) -> Demo:
     params["document_id"] = session.scalar(select(Document.id).where(
         Document.group_id == group.id, Document.membership_id == member.id))
     params["token"] = token
+    from coop.ledger.models import Payment
+
+    params["payment_id"] = session.scalar(select(Payment.id).where(  # her receipt
+        Payment.membership_id == member.id).order_by(Payment.id))
+    assert params["payment_id"] is not None, "the demo's member has paid something"
     demo = Demo(group, treasurer, member, rounds, params, token)
     demo.savings = _savings(session)
     demo.pages = _pages(app, demo, quoted)

@@ -27,6 +27,7 @@ from coop.documents.domain import (
     InvoiceData,
     OrderFormData,
     PurchaseOrderData,
+    ReceiptData,
     SheetProduct,
     StatementData,
 )
@@ -792,6 +793,8 @@ def _statement(data: StatementData) -> bytes:
             what.append(para(line.memo, s.why))
         if line.author:
             what.append(para(_("by %(name)s", name=line.author), s.why))
+        if line.receipt:
+            what.append(para(_("receipt №%(number)s", number=line.receipt), s.why))
         if line.note:
             what.append(para(line.note, s.why))
         rows.append([fmt_date(line.at), what, fmt_money(line.amount, cur),
@@ -812,3 +815,53 @@ def _statement(data: StatementData) -> bytes:
               pdf.gap(2), para(_("Positive amounts are payments and credit to your account; "
                                  "negative amounts are charges."), s.small)]
     return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.member_name)
+
+
+# --------------------------------------------------------------------------
+# A member's payment receipt
+# --------------------------------------------------------------------------
+
+
+def build_receipt(data: ReceiptData) -> bytes:
+    with force_locale(data.stamp.locale):
+        return _receipt(data)
+
+
+def _receipt(data: ReceiptData) -> bytes:
+    """What she paid, when and how, who took it, and her account right after:
+    the paper she keeps (the treasurer's copy is the statement)."""
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    title = _("Receipt")
+    member = [data.member_name, data.member_phone]
+    story: list[Flowable] = [
+        _title(title, f"№{data.stamp.reference}"),
+        _parties(_("Received by"), _group_lines(data.group), _("Received from"), member,
+                 width),
+        pdf.gap(3),
+        _facts([(_("Date"), fmt_date(data.paid_at)), (_("Paid by"), data.method)]
+               + ([(_("Reference (receipt or transfer number)"), data.reference)]
+                  if data.reference else [])
+               + ([(_("Recorded by"), data.recorded_by)] if data.recorded_by else []), width),
+        pdf.gap(5),
+        _right(pdf.totals_table([(_("Amount received"), fmt_money(data.amount, cur))],
+                                110 * mm), width),
+        pdf.gap(3),
+        para(_after_payment(data.balance_after, cur), s.body),
+    ]
+    if data.reversed_on is not None:
+        story += [pdf.gap(3), rich(bold(_("This payment was reversed on %(date)s: it is no "
+                                          "longer in her account.",
+                                          date=fmt_date(data.reversed_on))), s.body)]
+    story += [pdf.gap(12),
+              KeepTogether([pdf.signatures([_("Treasurer"), _("Paid (member)")], width)])]
+    return pdf.render(_meta(data.group, data.stamp, title), story,
+                      subject=f"{data.member_name}: {fmt_money(data.amount, cur)}")
+
+
+def _after_payment(balance: int, currency: str) -> str:
+    if balance < 0:
+        return _("After this payment you owe %(amount)s.", amount=fmt_money(-balance, currency))
+    if balance > 0:
+        return _("After this payment you have %(amount)s in credit.",
+                 amount=fmt_money(balance, currency))
+    return _("After this payment you owe nothing.")

@@ -274,6 +274,26 @@ class StatementLine:
     amount: int  # + credit, - debit
     balance: int
     note: str = ""  # its reversal mark: "reversed on …", "reverses the entry of …"
+    receipt: str = ""  # a payment's receipt number
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    """A member's payment as its receipt prints it: every figure from the
+    payment and the postings, which are never changed; `balance_after` is her
+    account right after it (the entries before it, in the books' order)."""
+
+    group: GroupInfo
+    stamp: Stamp  # the receipt number, the day it was paid, her language
+    member_name: str
+    member_phone: str
+    paid_at: datetime
+    amount: int
+    method: str  # worded
+    reference: str
+    recorded_by: str
+    balance_after: int
+    reversed_on: datetime | None  # reversed since (its reversal entry's time)
 
 
 @dataclass(frozen=True)

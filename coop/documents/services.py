@@ -44,6 +44,7 @@ from coop.documents.domain import (
     OrderFormData,
     OrderLine,
     PurchaseOrderData,
+    ReceiptData,
     SheetMember,
     SheetProduct,
     Stamp,
@@ -68,7 +69,7 @@ from coop.errors import DomainError
 from coop.groups.models import ROLE_TREASURER, Group, Membership
 from coop.i18n import local_today
 from coop.ledger import services as ledger
-from coop.ledger.models import Account, Posting
+from coop.ledger.models import Account, Payment, Posting
 from coop.orders import domain as rounds
 from coop.orders import explain, facts, split
 from coop.orders import services as orders
@@ -766,6 +767,29 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
                           for row in result.members])
 
 
+def receipt_data(session: Session, membership: Membership, payment_id: int
+                 ) -> ReceiptData | None:
+    """The receipt of one of her payments (None: no such payment of hers), in
+    her language, dated the day it was paid."""
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.membership_id != membership.id:
+        return None
+    _opening, lines = ledger.statement(session, ledger.member_account(session, membership))
+    line = next(x for x in lines if x.posting.id == payment.posting_id)
+    recorded_by = session.get(User, payment.created_by_id) if payment.created_by_id else None
+    locale = member_language(membership)
+    with force_locale(locale):
+        method = str(ledger.METHOD_NAMES.get(payment.method, payment.method))
+    return ReceiptData(
+        group=group_info(session, membership.group),
+        stamp=Stamp(payment.receipt_number, to_user_timezone(payment.created_at).date(),
+                    locale),
+        member_name=membership.user.name, member_phone=membership.user.phone or "",
+        paid_at=payment.created_at, amount=payment.amount, method=method,
+        reference=payment.reference, recorded_by=recorded_by.name if recorded_by else "",
+        balance_after=line.balance, reversed_on=line.reversed_at)
+
+
 def statement_data(session: Session, membership: Membership, *, start: date | None,
                    end: date | None, start_at: datetime | None, end_at: datetime | None
                    ) -> StatementData:
@@ -774,12 +798,13 @@ def statement_data(session: Session, membership: Membership, *, start: date | No
     account_id = ledger.member_account(session, membership)
     opening, lines = ledger.statement(session, account_id, start=start_at, end=end_at)
     locale = member_language(membership)
+    receipts = ledger.receipt_numbers(session, membership)
     with force_locale(locale):
         kinds = {kind: str(name) for kind, name in ledger.KIND_NAMES.items()}
         printed = [StatementLine(line.posting.created_at, kinds.get(line.posting.kind,
                                                                     line.posting.kind),
                                  line.posting.memo, line.author, line.amount, line.balance,
-                                 line.reversal_note)
+                                 line.reversal_note, receipts[line.posting.id])
                    for line in lines]
     return StatementData(
         group=group_info(session, membership.group),

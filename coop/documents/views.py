@@ -230,6 +230,19 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
     return _pdf(builders.build_statement(data), f"statement-{g.group.id}-{member.id}.pdf")
 
 
+@bp.get("/groups/<int:group_id>/accounts/<int:membership_id>/receipts/<int:payment_id>.pdf")
+@group_view()
+def receipt(group_id: int, membership_id: int, payment_id: int):  # type: ignore[no-untyped-def]
+    """The receipt of one of her payments: hers, or any for the treasurer."""
+    member = _member_or_404(membership_id)
+    data = services.receipt_data(db.session, member, payment_id)
+    if data is None:
+        abort(404)
+    db.session.commit()  # her account, made on first use
+    return _pdf(builders.build_receipt(data),
+                f"receipt-{data.stamp.reference}.pdf")
+
+
 def _credit_forms(member: Membership, invoices: list[Document]) -> list:  # type: ignore[type-arg]
     """A form per adjustment of her account that no credit note documents yet."""
     forms = []

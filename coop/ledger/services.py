@@ -409,12 +409,19 @@ def payment_by_key(session: Session, group_id: int, key: str) -> Payment | None:
                                                 Payment.idempotency_key == key))
 
 
+def receipt_links(session: Session, membership: Membership) -> dict[int, tuple[str, int]]:
+    """{posting id: (receipt number, payment id)} of her payments, for her
+    statement page, which links each to its receipt."""
+    return {posting_id: (f"{year}-{seq:04d}", payment_id)
+            for posting_id, year, seq, payment_id in session.execute(
+                select(Payment.posting_id, Payment.receipt_year, Payment.receipt_seq,
+                       Payment.id).where(Payment.membership_id == membership.id))}
+
+
 def receipt_numbers(session: Session, membership: Membership) -> dict[int, str]:
-    """{posting id: receipt number} of her payments, for her statement."""
-    return defaultdict(str, {
-        posting_id: f"{year}-{seq:04d}" for posting_id, year, seq in session.execute(
-            select(Payment.posting_id, Payment.receipt_year, Payment.receipt_seq)
-            .where(Payment.membership_id == membership.id))})
+    """{posting id: receipt number} of her payments ("" for other entries)."""
+    return defaultdict(str, {posting_id: number for posting_id, (number, _payment)
+                             in receipt_links(session, membership).items()})
 
 
 # A second record that matches one made within this time asks first.

@@ -79,7 +79,7 @@ def _statement_page(member: Membership, *, refused: OnceForm | None = None,
     return render_then_commit(
         "ledger/statement.html", group=g.group, member=member, opening=opening, lines=lines,
         balance=balance, kinds=services.KIND_NAMES,
-        receipts=services.receipt_numbers(db.session, member), **forms,
+        receipts=services.receipt_links(db.session, member), **forms,
         refused=error_messages(refused) if refused is not None else None,
         reverse_form=_keyed(ReverseForm(formdata=None)), start=request.args.get("from", ""),
         end=request.args.get("to", ""), text=balance_text(member, balance)), status
@@ -124,14 +124,16 @@ def statement_csv(group_id: int, membership_id: int):  # type: ignore[no-untyped
     account_id = services.member_account(db.session, member)
     opening, lines = services.statement(db.session, account_id, start=start, end=end)
     currency, language = g.group.currency, g.group.language
+    receipts = services.receipt_numbers(db.session, member)
     data = csv_bytes(  # numbers and dates as the group's Excel reads them
-        [_("Date"), _("What"), _("Note"), _("Amount"), _("Balance")],
-        [["", _("Opening balance"), "", "", csv_amount(opening, currency, language)]] + [
+        [_("Date"), _("What"), _("Note"), _("Amount"), _("Balance"), _("Receipt")],
+        [["", _("Opening balance"), "", "", csv_amount(opening, currency, language), ""]] + [
             [csv_date(line.posting.created_at, language),  # the group's time zone
              services.KIND_NAMES.get(line.posting.kind, line.posting.kind),
              " · ".join(x for x in (line.posting.memo, line.reversal_note) if x),
              csv_amount(line.amount, currency, language),
-             csv_amount(line.balance, currency, language)] for line in lines])
+             csv_amount(line.balance, currency, language),
+             receipts[line.posting.id]] for line in lines])
     db.session.commit()  # her account, made on first use
     return csv_response(data, f"statement-{g.group.id}-{member.id}.csv")
 

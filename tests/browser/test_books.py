@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from coop.demo import TJ_ROUND
 from tests.browser.conftest import screenshot
+from tests.browser.test_award import _flat, _pdf_text
 from tests.browser.test_members import sign_in
 
 
@@ -44,6 +45,14 @@ def test_short_delivery_with_damage_settle_pay_and_reconcile(page, live_server) 
     assert again.ok and "already recorded" in again.text()
     page.reload()
     assert "Nothing owed" in page.inner_text(".big-balance")
+    # her receipt, from her statement: the payment as recorded, her account after it
+    receipt = page.locator("a.receipt").first
+    number = receipt.inner_text().split("№")[1].strip()
+    printed = _flat(_pdf_text(page, live_server + receipt.get_attribute("href")))
+    assert f"№{number}" in printed and "797,30" in printed, printed
+    assert "Фарангис Азамова" in printed
+    statement = _flat(_pdf_text(page, page.url.split("?")[0] + "/statement.pdf"))
+    assert number in statement  # the statement names the receipt
     page.click("nav.tabs >> text=Accounts")
     assert "The books balance" in page.inner_text("#reconciliation")
     screenshot(page, "accounts")

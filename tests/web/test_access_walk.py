@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from coop.demo import KG_GROUP, TJ_GROUP, load_demo
 from coop.groups.models import Group
-from coop.ledger.models import Posting
+from coop.ledger.models import Payment, Posting
 from coop.orders.models import Round, SharedCost
 from coop.suppliers.models import Product
 from tests.conftest import csrf_token, login
@@ -104,8 +104,12 @@ def world(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
         "cost_id": session.scalar(select(SharedCost.id).where(SharedCost.round_id == settled.id)),
         "posting_id": session.scalar(select(Posting.id).where(
             Posting.membership_id == someone_else.id)),
+        # someone else's payment: her receipt is hers and the treasurer's
+        "payment_id": session.scalar(select(Payment.id).where(
+            Payment.membership_id == someone_else.id)),
         "action": None, "move": "close", "filename": "coop.css",
     }
+    assert params["payment_id"] is not None
     from coop.sales.models import Buyer, Contribution, Sale, SaleLot
 
     lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id).order_by(SaleLot.id))

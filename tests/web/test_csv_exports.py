@@ -149,7 +149,7 @@ def test_the_statement_csv_in_the_group_s_locale_and_time_zone(
     client = app_ctx.test_client()
     login(client, treasurer.user.email)
     rows = _statement_rows(client, group, member)
-    assert len(rows) == 3 and all(len(row) == 5 for row in rows)
+    assert len(rows) == 3 and all(len(row) == 6 for row in rows)  # + the receipt
     assert rows[1][4] == ("0.00" if language == "en" else "0,00")  # the opening balance
     assert rows[2][0] == moment and rows[2][3] == amount and rows[2][4] == amount
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coop.db import utcnow
-from coop.orders.models import Round, SharedCost
+from coop.orders.models import Request, Round, SharedCost
 from coop.quotes import services as quotes
 from coop.quotes.models import CounterOffer, Quote, QuoteRevision, QuoteTier
 from coop.suppliers.models import Supplier
@@ -110,6 +110,16 @@ def test_supplier_quotes_in_her_language_without_an_account(client: FlaskClient,
     assert page.status_code == 200 and '<html lang="ru">' in html
     assert page.headers["Cache-Control"] == "private, no-store"
     assert "Семена томата" in html and "Айгүл" not in html  # pooled, never who ordered
+    assert "просит ваши цены" in html.split('id="greeting">')[1]  # while it asks
+    # found on the walk: "at most 0 more" where nobody gave a tolerance
+    fabric = html.split(f'id="line-{w.fabric.id}"')[1].split("</p>")[0]
+    assert "ещё" in fabric  # 5 m of tolerance: said
+    session.execute(Request.__table__.update().where(Request.round_item_id == w.npk.id)
+                    .values(tolerance=0))
+    session.commit()
+    npk = client.get(f"/q/{token}").get_data(as_text=True).split(
+        f'id="line-{w.npk.id}"')[1].split("</p>")[0]
+    assert "Группе нужно 90" in npk and "ещё" not in npk, npk  # none: not "0 more"
     assert "<script" not in html and "style=" not in html
     response = _submit(client, token, _offer_form(w))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -294,8 +304,12 @@ def test_counter_offer_compare_and_award_through_the_pages(client: FlaskClient,
     chosen = client.get(f"/q/{token_a}").get_data(as_text=True)
     assert "Your order" in chosen and "9,900.00" in chosen  # 2000 + 750 + 6650 + 500
     assert "not selected" not in chosen and "Send my offer" not in chosen
+    # found on the walk: after the award the page still said it asks for her prices
+    greeting = chosen.split('id="greeting">')[1].split("</p>")[0]
+    assert "bought “Весна” from you" in greeting and "asks you" not in greeting
     other = client.get(f"/q/{token_b}").get_data(as_text=True)
     assert "chose another offer" in other and "Send my offer" not in other
+    assert "asks you" not in other.split('id="greeting">')[1].split("</p>")[0]
 
 
 def test_split_award_and_decline_through_the_pages(client: FlaskClient, session: Session
