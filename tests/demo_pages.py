@@ -79,8 +79,13 @@ def load(app: Flask, session: Session) -> Demo:
     rounds = sorted(session.scalars(select(Round).where(Round.group_id == group.id)),
                     key=lambda r: r.id)
     quoted = [r for r in rounds if session.scalar(select(Quote.id).where(Quote.round_id == r.id))]
-    # the first supplier asked (Russian in the demo; another speaks Kyrgyz)
-    quote = session.scalar(select(Quote).where(Quote.round_id == quoted[0].id)
+    # a supplier asked who speaks Russian (another speaks Kyrgyz); by her
+    # language, not by the order the demo asked them in (on PostgreSQL that
+    # order is not the suppliers' order)
+    from coop.suppliers.models import Supplier
+
+    quote = session.scalar(select(Quote).join(Supplier, Supplier.id == Quote.supplier_id)
+                           .where(Quote.round_id == quoted[0].id, Supplier.language == "ru")
                            .order_by(Quote.id))
     product = session.scalar(select(Product).where(Product.group_id == group.id))
     lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id).order_by(SaleLot.id))

@@ -115,8 +115,11 @@ def request_quotes(session: Session, rnd: Round, actor: User, *, supplier_ids: S
     if not orders.has_requests(session, rnd):
         raise DomainError(_l("Nobody has ordered anything in this round."))
     wanted = list(dict.fromkeys(supplier_ids))
-    suppliers = list(session.scalars(select(Supplier).where(
-        Supplier.id.in_(wanted), Supplier.group_id == rnd.group_id))) if wanted else []
+    # in the order she chose them (the links page lists them so; the
+    # database returns them in an order of its own)
+    suppliers = sorted(session.scalars(select(Supplier).where(
+        Supplier.id.in_(wanted), Supplier.group_id == rnd.group_id)),
+        key=lambda s: wanted.index(s.id)) if wanted else []
     if len(suppliers) != len(wanted):
         raise DomainError(_l("This supplier is not one of the group's."), field="suppliers")
     if new_supplier and (new_supplier.get("name") or "").strip():
