@@ -689,7 +689,9 @@ def _quote_comparison(data: ComparisonData) -> bytes:
                                pdf.FONT_BOLD),
                               ("LINEABOVE", (0, first_foot), (-1, first_foot), 0.9, pdf.INK)]))
         story.append(pdf.gap(3))
-    story += _award_lines(data, s, cur)
+    award = _award_lines(data, s, cur)
+    if award:  # its heading with its lines, never alone at the foot of a page
+        story.append(KeepTogether(award))
     if data.members:
         story += [CondPageBreak(40 * mm), rich(bold(_("What each member would pay")), s.h2),
                   para(_("★ marks each member’s lowest total among what can really be "
