@@ -19,9 +19,10 @@ from tests.conftest import login, post
 from tests.factories import make_catalog, make_group, make_member
 
 
-def awarded(session: Session):  # type: ignore[no-untyped-def]
-    """A round on make_catalog awarded at list prices: two members ordering."""
-    group = make_group(session)
+def awarded(session: Session, **settings: object):  # type: ignore[no-untyped-def]
+    """A round on make_catalog awarded at list prices: two members ordering;
+    `settings`: the group's (its levy, its loss policy)."""
+    group = make_group(session, **settings)
     treasurer = make_member(session, group, "Майрам", role="treasurer")
     aigul = make_member(session, group, "Айгүл")
     nurila = make_member(session, group, "Нурила")
@@ -201,21 +202,8 @@ def test_the_totals_add_up_to_what_the_members_are_charged(client: FlaskClient,
     their own ("already deducted") and the fund's part as a plus, so a
     treasurer adding the column did not reach the total. Now every figure in
     the column adds up to it; the credit notes are said in words."""
-    group = make_group(session)
-    group.levy_basis_points, group.loss_policy = 200, "fund"
-    session.flush()
-    treasurer = make_member(session, group, "Майрам", role="treasurer")
-    aigul = make_member(session, group, "Айгүл")
-    products = make_catalog(session, group)
-    rnd = services.create_round(session, group, treasurer.user, title="Весна", deadline=None,
-                                product_ids=[p.id for p in products])
-    services.move_round(session, rnd, treasurer.user, "open")
+    _g, treasurer, _a, _n, rnd = awarded(session, levy_basis_points=200, loss_policy="fund")
     seed, _fabric, npk = rnd.items
-    services.save_order(session, rnd, aigul, {seed.id: (50000, 0), npk.id: (50000, 0)},
-                        treasurer.user, as_treasurer=True)
-    services.add_shared_cost(session, rnd, name="Грузовик", amount=20000, rule="equal")
-    services.move_round(session, rnd, treasurer.user, "closed")
-    services.award_at_list_prices(session, rnd, treasurer.user)
     services.record_delivery(session, rnd, {seed.id: (50000, 5000), npk.id: (50000, 0)},
                              actor=treasurer.user)
     services.record_credit_note(session, rnd, seed.id, amount=15000, note="пакеты порваны",
