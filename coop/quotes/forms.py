@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from coop.forms import Form, MoneyField
 from coop.groups.forms import language_choices
-from coop.money import TYPED_LIMIT, MoneyError
+from coop.money import TYPED_LIMIT, LocalCurrency, MoneyError
 from coop.orders.forms import MultiCheckboxField, rule_choices
 from coop.quantities import parse_price, parse_quantity
 from coop.quotes import domain
@@ -74,6 +74,9 @@ class OfferForm(Form):
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.delivery_fee.currency = currency
+        # in the group's currency, named as people there name it (found on the walk)
+        self.delivery_fee.label.text = _l("Delivery fee to the group's village, %(currency)s",
+                                          currency=LocalCurrency(currency))
 
     def new_key(self) -> None:
         self.idempotency_key.data = secrets.token_urlsafe(24)

@@ -270,3 +270,16 @@ def test_her_link_page_shows_the_same_link_until_it_is_used(
     client.get("/logout")
     login(client, member.user.email, "new-password-1")
     assert client.get(address).status_code in (403, 404)
+
+
+def test_the_rounding_hint_names_the_groups_currency(client: FlaskClient,
+                                                     session: Session) -> None:
+    """Found on the walk: a group in somoni was told totals round to whole soms."""
+    group = make_group(session, currency="TJS")
+    treasurer = make_member(session, group, "Фарангис", role="treasurer", locale="ru")
+    session.commit()
+    login(client, treasurer.user.email)
+    page = client.get(f"/groups/{group.id}/settings").get_data(as_text=True).replace(
+        "\u00a0", " ")
+    assert "Например, 1,00 сомони: каждая сумма округляется до кратной 1,00 сомони" in page
+    assert "сомов" not in page

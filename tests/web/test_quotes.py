@@ -341,3 +341,13 @@ def test_split_award_and_decline_through_the_pages(client: FlaskClient, session:
     order = client.get(f"/q/{token_a}").get_data(as_text=True)
     assert "Семена томата" in order and "Ткань" not in order.split("Your order")[1].split(
         "</table>")[0]
+
+
+def test_her_delivery_fee_is_asked_in_the_groups_currency(client: FlaskClient,
+                                                          session: Session) -> None:
+    """Found on the walk: the supplier's delivery fee field named no currency."""
+    w = make_closed_round(session)
+    _quote, token = make_quote(session, w, "Каракол-Агро", language="ru")
+    session.commit()
+    page = client.get(f"/q/{token}").get_data(as_text=True)
+    assert "Стоимость доставки до села группы, сом</label>" in page, page
