@@ -79,7 +79,28 @@ def _check(page, url: str, who: str) -> list[str]:  # type: ignore[no-untyped-de
     problems += [f"small tap target {s}" for s in m["small"]]
     problems += [f"hidden sideways {s}" for s in m["hidden"]]
     problems += [f"chart text {s}" for s in m["chart"]]
+    problems += [f"a pair's fields at different heights: {s}" for s in page.evaluate(PAIRS)]
     return [f"{who} {url}: {p}" for p in problems]
+
+
+# Found on the walk: in a pair of fields side by side, a label that wraps to
+# more lines than its neighbour's put the two inputs at different heights.
+PAIRS = """() => [...document.querySelectorAll('.pair')]
+  .filter(pair => !pair.querySelector('.error'))
+  .flatMap(pair => {
+    const rows = {};  // the fields side by side: those whose tops are the same
+    for (const field of pair.querySelectorAll(':scope > .field')) {
+      const input = field.querySelector('input, select, textarea');
+      if (!input || input.getBoundingClientRect().width === 0) continue;
+      const row = Math.round(field.getBoundingClientRect().top);
+      (rows[row] = rows[row] || []).push(input);
+    }
+    return Object.values(rows)
+      .filter(inputs => inputs.length > 1
+              && Math.max(...inputs.map(i => i.getBoundingClientRect().top))
+                 - Math.min(...inputs.map(i => i.getBoundingClientRect().top)) > 2)
+      .map(inputs => inputs.map(i => i.name || i.id).join(' / '));
+  })"""
 
 
 def _sign_in(page, live_server: str, email: str) -> None:  # type: ignore[no-untyped-def]
@@ -87,7 +108,8 @@ def _sign_in(page, live_server: str, email: str) -> None:  # type: ignore[no-unt
     page.goto(f"{live_server}/login")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", "demo-password")
-    page.click("main form button[type=submit]")
+    with page.expect_navigation():  # signed in before the next page is asked for
+        page.click("main form button[type=submit]")
 
 
 @pytest.mark.parametrize("locale", ["ru", "ky", "tg", "en"])
@@ -200,6 +222,7 @@ def _narrow_problems(page, url: str) -> list[str]:  # type: ignore[no-untyped-de
     """What is wrong with the page shown on a 360 px phone: words broken across
     lines, the page or something inside it scrolling sideways, figures not at
     the right."""
+    page.wait_for_selector("main")  # shown, not on its way (after a click)
     problems = [f"word broken: {w}" for w in page.evaluate(BROKEN_WORDS)]
     m = page.evaluate(MEASURE)
     if m["scroll"] > NARROW:
