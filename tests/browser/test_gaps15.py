@@ -52,7 +52,7 @@ def test_her_order_history_and_her_statement_csv(page, live_server, tmp_path: Pa
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert table[0][0] == "Дата" and len(table) > 2
-    date, _what, _note, amount, balance = table[-1]
+    date, _what, _note, amount, balance, _receipt = table[-1]
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", date), date
     assert re.fullmatch(r"-?\d+,\d\d", amount) and re.fullmatch(r"-?\d+,\d\d", balance)
     # the same figures as her page (which prints them with spaces and the currency)

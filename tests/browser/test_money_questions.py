@@ -152,7 +152,9 @@ def test_money_taken_back_out_of_the_cash_is_asked_first(browser, live_server) -
         assert "В кассе только 50,00 сом: после этого сторно" in question, question[:800]
         assert "-250,00 сом" in question, question[:800]
         assert "Всё равно сторнировать" in question, question[:800]
-        page.click("text=Да, записать")
+        # headed and answered with what is done: reversed, not recorded
+        assert page.inner_text("h1") == "Всё равно сторнировать?"
+        page.click("text=Да, сторнировать")
         page.wait_for_load_state()
         assert "Запись сторнирована" in _plain(page.inner_text("main"))
         assert "сторнировано" in _plain(page.inner_text("main"))
