@@ -5,12 +5,25 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort
+from flask.sessions import SessionMixin
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+
+
+# Links made for someone else that the treasurer's own session keeps, to show
+# them again after a redirect (a member's invite or reset link, the suppliers'
+# quote links): the cookie is signed, not encrypted, so they are hers alone,
+# forgotten when she signs out and whenever someone signs in in that browser.
+SESSION_LINKS = ("member_links", "quote_links")
+
+
+def forget_links(session: SessionMixin) -> None:
+    for key in SESSION_LINKS:
+        session.pop(key, None)
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -30,7 +30,7 @@ from coop.auth.models import User
 from coop.errors import DomainError
 from coop.extensions import db, limiter, login_manager
 from coop.forms import apply_domain_error
-from coop.security import safe_next
+from coop.security import forget_links, safe_next
 from coop.views import saving
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -93,6 +93,7 @@ def login():  # type: ignore[no-untyped-def]
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
+            forget_links(session)  # another's links never pass to who signs in next
             login_user(user)
             db.session.commit()
             _forget_failures()
@@ -104,6 +105,7 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    forget_links(session)
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -193,6 +195,7 @@ def redeem_link(token: str):  # type: ignore[no-untyped-def]
             user = services.redeem_link_token(db.session, token, form.password.data,
                                               email=form.email.data, phone=form.phone.data)
         if saved:
+            forget_links(session)
             login_user(user)
             flash(_("Your password is set. Welcome!"), "success")
             return redirect(url_for("groups.home"))

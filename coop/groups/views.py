@@ -178,8 +178,15 @@ def member_status(group_id: int, membership_id: int, action: str):  # type: igno
     return redirect(url_for("groups.member", group_id=group_id, membership_id=membership_id))
 
 
-LINKS_KEY = "member_links"
+LINKS_KEY = "member_links"  # one of coop.security.SESSION_LINKS
 KEPT_LINKS = 10  # the links made last in this browser
+
+
+def _kept_links() -> list[list]:  # type: ignore[type-arg]
+    """[[membership id, raw token], …], oldest first: those the signed-in
+    treasurer made in this browser (none of anyone else's)."""
+    kept = session.get(LINKS_KEY) or {}
+    return list(kept.get("links") or []) if kept.get("user") == current_user.id else []
 
 
 @bp.post("/groups/<int:group_id>/members/<int:membership_id>/link")
@@ -195,10 +202,8 @@ def member_link(group_id: int, membership_id: int):  # type: ignore[no-untyped-d
     purpose = PURPOSE_RESET if membership.user.password_hash else PURPOSE_INVITE
     raw = auth_services.issue_link_token(db.session, current_user, membership.user, purpose)
     db.session.commit()
-    kept = {key: value for key, value in (session.get(LINKS_KEY) or {}).items()
-            if key != str(membership.id)}
-    kept[str(membership.id)] = raw
-    session[LINKS_KEY] = dict(list(kept.items())[-KEPT_LINKS:])
+    kept = [pair for pair in _kept_links() if pair[0] != membership.id] + [[membership.id, raw]]
+    session[LINKS_KEY] = {"user": current_user.id, "links": kept[-KEPT_LINKS:]}
     return redirect(url_for("groups.member_link_page", group_id=group_id,
                             membership_id=membership_id), 303)
 
@@ -209,7 +214,7 @@ def member_link_page(group_id: int, membership_id: int):  # type: ignore[no-unty
     """The link made last for her in this browser, while it still works;
     else a button to make a new one. Showing it makes nothing. Not cached."""
     membership = member_in_group(g.group, membership_id)
-    raw = (session.get(LINKS_KEY) or {}).get(str(membership.id))
+    raw = next((raw for mid, raw in _kept_links() if mid == membership.id), None)
     token = auth_services.usable_link_token(db.session, raw) if raw else None
     shown = token is not None and token.user_id == membership.user_id
     response = make_response(render_template(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from coop.documents import builders, services
 from coop.i18n import fmt_date, fmt_money, local_today
 from coop.ledger import services as ledger
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.factories import make_group, make_member
 from tests.integration.test_documents import pdf_text
 
@@ -109,10 +109,10 @@ def test_the_receipt_is_hers_and_the_treasurers_and_her_statement_links_it(
     # her payment under another member's address, another's receipt: none
     assert client.get(f"/groups/{group.id}/accounts/{nurila.id}/receipts/{first.id}.pdf"
                       ).status_code == 404
-    client.get("/logout")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, nurila.user.email)
     assert client.get(url).status_code == 404
-    client.get("/logout")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, treasurer.user.email)
     assert client.get(url).status_code == 200
     assert client.get(f"/groups/{group.id}/accounts/{aigul.id}/receipts/{second.id}.pdf"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from coop.auth.models import User
 from coop.groups.models import Group, Membership
-from tests.conftest import login, post
+from tests.conftest import csrf_token, login, post
 from tests.factories import make_admin, make_group, make_member
 
 
@@ -266,8 +266,24 @@ def test_her_link_page_shows_the_same_link_until_it_is_used(
         "confirm": "new-password-1"}).status_code == 302
     page = client.get(address).get_data(as_text=True)
     assert 'id="no-link"' in page and first not in page
+    # the cookie is signed, not encrypted: the links kept in it are forgotten
+    # when she signs out, and when someone else signs in in the same browser
+    assert post(client, address).status_code == 303
+    with client.session_transaction() as kept:
+        assert kept["member_links"]["user"] == treasurer.user.id
+    login(client, member.user.email, "new-password-1")  # a shared phone, no sign-out
+    with client.session_transaction() as kept:
+        assert "member_links" not in kept
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, treasurer.user.email)
+    assert post(client, address).status_code == 303
+    with client.session_transaction() as kept:  # the suppliers' links go the same way
+        kept["quote_links"] = {"1": {"1": "a-raw-quote-link-token"}}
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    with client.session_transaction() as kept:
+        assert not {"member_links", "quote_links", "_user_id"} & set(kept)
     # a member cannot open it
-    client.get("/logout")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, member.user.email, "new-password-1")
     assert client.get(address).status_code in (403, 404)
 

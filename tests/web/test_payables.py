@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from coop.ledger import services as ledger
 from coop.ledger.models import Posting
 from coop.payables.models import SupplierPayment
-from tests.conftest import login, post
+from tests.conftest import csrf_token, login, post
 from tests.factories import make_api_token, make_group, make_member, make_two_supplier_round
 from tests.web.test_api import bearer, conforms, problem
 
@@ -132,7 +132,7 @@ def test_bad_supplier_payments_get_a_message_and_write_nothing(client: FlaskClie
     assert other.id  # a group with no suppliers is not this one's business
     member = make_member(session, w.group, "Гүлнара")
     session.commit()
-    client.get("/logout")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, member.user.email)
     assert client.get(url).status_code in (403, 404)
     assert client.get(f"/groups/{w.group.id}/suppliers/{w.agro.id}/account").status_code in (
