@@ -23,6 +23,7 @@ from coop.api import services as tokens
 from coop.api.inputs import Body, json_body, paginate
 from coop.api.problems import Problem, register_problem_handlers
 from coop.config import SUPPORTED_LOCALES
+from coop.documents import builders
 from coop.documents import services as documents
 from coop.errors import DomainError
 from coop.extensions import client_address, csrf, db, limiter
@@ -703,6 +704,27 @@ def document(group_id: int, document_id: int):  # type: ignore[no-untyped-def]
     response.headers["Content-Disposition"] = f'inline; filename="{found.filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     response.set_etag(found.sha256)
+    return response
+
+
+@api_route("/groups/<int:group_id>/accounts/<int:membership_id>/payments/<int:payment_id>"
+           "/receipt", summary="The receipt of one of her payments, as a PDF",
+           tags=["documents"], pdf=True, errors=(404,),
+           description="In her language: the receipt number, the day, how she paid, who "
+                       "took it and her account right after it; marked if the payment was "
+                       "reversed since. Hers for a member; any of the group's for the "
+                       "treasurer (as the statement page links it).")
+@group_view()
+def payment_receipt(group_id: int, membership_id: int, payment_id: int):  # type: ignore[no-untyped-def]
+    member = _whose(membership_id)
+    data = documents.receipt_data(db.session, member, payment_id)
+    if data is None:
+        abort(404)
+    db.session.commit()  # her account, made on first use
+    response = Response(builders.build_receipt(data), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="receipt-{data.stamp.reference}.pdf"')
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

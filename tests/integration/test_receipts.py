@@ -117,3 +117,24 @@ def test_the_receipt_is_hers_and_the_treasurers_and_her_statement_links_it(
     assert client.get(url).status_code == 200
     assert client.get(f"/groups/{group.id}/accounts/{aigul.id}/receipts/{second.id}.pdf"
                       ).status_code == 200
+
+
+def test_the_api_gives_her_receipt_as_the_pages_do(client: FlaskClient,
+                                                   session: Session) -> None:
+    from tests.factories import make_api_token
+    from tests.web.test_api import bearer, problem
+
+    group, treasurer, aigul, nurila, first, _second = _world(session)
+    tokens = {who: bearer(make_api_token(session, m.user))
+              for who, m in (("treasurer", treasurer), ("aigul", aigul), ("nurila", nurila))}
+    session.commit()
+    year = local_today().year
+    url = f"/api/v1/groups/{group.id}/accounts/{aigul.id}/payments/{first.id}/receipt"
+    hers = client.get(url, headers=tokens["aigul"])
+    assert hers.status_code == 200 and hers.mimetype == "application/pdf"
+    text = _flat(pdf_text(hers.data))
+    assert f"№{year}-0001" in text and _money(60000) in text
+    assert client.get(url, headers=tokens["treasurer"]).status_code == 200
+    problem(client.get(url, headers=tokens["nurila"]), 404)  # another's
+    problem(client.get(f"/api/v1/groups/{group.id}/accounts/{nurila.id}/payments/"
+                       f"{first.id}/receipt", headers=tokens["nurila"]), 404)  # not hers
