@@ -18,7 +18,8 @@ CONTENT_SECURITY_POLICY = (
 # them again after a redirect (a member's invite or reset link, the suppliers'
 # quote links): the cookie is signed, not encrypted, so they are hers alone,
 # forgotten when she signs out and whenever someone signs in in that browser.
-SESSION_LINKS = ("member_links", "quote_links")
+MEMBER_LINKS, QUOTE_LINKS = "member_links", "quote_links"
+SESSION_LINKS = (MEMBER_LINKS, QUOTE_LINKS)
 
 
 def forget_links(session: SessionMixin) -> None:

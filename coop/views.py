@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from flask import flash, redirect, render_template, request
+from flask import Response, flash, redirect, render_template, request
 
 from coop.errors import DomainError
 from coop.extensions import db
@@ -49,6 +49,17 @@ class saving:
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+def pdf_response(content: bytes, filename: str, etag: str | None = None) -> Response:
+    """A PDF shown in the browser (saved under `filename`), never cached by others."""
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    if etag:
+        response.set_etag(etag)
+    return response
 
 
 def render_then_commit(template: str, **context: object) -> str:

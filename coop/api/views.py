@@ -23,7 +23,6 @@ from coop.api import services as tokens
 from coop.api.inputs import Body, json_body, paginate
 from coop.api.problems import Problem, register_problem_handlers
 from coop.config import SUPPORTED_LOCALES
-from coop.documents import builders
 from coop.documents import services as documents
 from coop.errors import DomainError
 from coop.extensions import client_address, csrf, db, limiter
@@ -55,6 +54,7 @@ from coop.security import MAX_ID
 from coop.suppliers import domain as catalog
 from coop.suppliers import services as suppliers
 from coop.suppliers.access import supplier_in_group
+from coop.views import pdf_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # JSON only: a cross-site form cannot send application/json without CORS, and
@@ -716,16 +716,11 @@ def document(group_id: int, document_id: int):  # type: ignore[no-untyped-def]
                        "treasurer (as the statement page links it).")
 @group_view()
 def payment_receipt(group_id: int, membership_id: int, payment_id: int):  # type: ignore[no-untyped-def]
-    member = _whose(membership_id)
-    data = documents.receipt_data(db.session, member, payment_id)
-    if data is None:
+    receipt = documents.receipt_pdf(db.session, _whose(membership_id), payment_id)
+    if receipt is None:
         abort(404)
     db.session.commit()  # her account, made on first use
-    response = Response(builders.build_receipt(data), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="receipt-{data.stamp.reference}.pdf"')
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(*receipt)
 
 
 # --------------------------------------------------------------------------

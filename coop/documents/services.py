@@ -790,6 +790,16 @@ def receipt_data(session: Session, membership: Membership, payment_id: int
         balance_after=line.balance, reversed_on=line.reversed_at)
 
 
+def receipt_pdf(session: Session, membership: Membership, payment_id: int
+                ) -> tuple[bytes, str] | None:
+    """(the PDF, its file name) of the receipt of one of her payments; None:
+    no such payment of hers. The page and the API give the same."""
+    data = receipt_data(session, membership, payment_id)
+    if data is None:
+        return None
+    return builders.build_receipt(data), f"receipt-{data.stamp.reference}.pdf"
+
+
 def statement_data(session: Session, membership: Membership, *, start: date | None,
                    end: date | None, start_at: datetime | None, end_at: datetime | None
                    ) -> StatementData:

@@ -25,18 +25,12 @@ from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders.models import Round
 from coop.suppliers.models import Supplier
+from coop.views import pdf_response
 
 bp = Blueprint("documents", __name__, template_folder="templates")
 
 
-def _pdf(content: bytes, filename: str, etag: str | None = None) -> Response:
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    if etag:
-        response.set_etag(etag)
-    return response
+_pdf = pdf_response
 
 
 def _stored(document: Document) -> Response:
@@ -234,13 +228,11 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
 @group_view()
 def receipt(group_id: int, membership_id: int, payment_id: int):  # type: ignore[no-untyped-def]
     """The receipt of one of her payments: hers, or any for the treasurer."""
-    member = _member_or_404(membership_id)
-    data = services.receipt_data(db.session, member, payment_id)
-    if data is None:
+    receipt = services.receipt_pdf(db.session, _member_or_404(membership_id), payment_id)
+    if receipt is None:
         abort(404)
     db.session.commit()  # her account, made on first use
-    return _pdf(builders.build_receipt(data),
-                f"receipt-{data.stamp.reference}.pdf")
+    return _pdf(*receipt)
 
 
 def _credit_forms(member: Membership, invoices: list[Document]) -> list:  # type: ignore[type-arg]

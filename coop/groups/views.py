@@ -25,6 +25,7 @@ from coop.groups import services
 from coop.groups.access import group_view, member_in_group
 from coop.groups.forms import GroupForm, MemberForm, SettingsForm
 from coop.i18n import input_percent
+from coop.security import MEMBER_LINKS
 from coop.views import render_then_commit, saving
 
 bp = Blueprint("groups", __name__, template_folder="templates")
@@ -178,7 +179,7 @@ def member_status(group_id: int, membership_id: int, action: str):  # type: igno
     return redirect(url_for("groups.member", group_id=group_id, membership_id=membership_id))
 
 
-LINKS_KEY = "member_links"  # one of coop.security.SESSION_LINKS
+LINKS_KEY = MEMBER_LINKS
 KEPT_LINKS = 10  # the links made last in this browser
 
 

@@ -48,6 +48,7 @@ from coop.quotes.forms import (
     parse_targets,
 )
 from coop.quotes.models import Quote
+from coop.security import QUOTE_LINKS
 from coop.suppliers.models import Supplier
 from coop.views import saving
 
@@ -122,7 +123,7 @@ def _share_links(rnd: Round, links: list[tuple[Quote, str]]) -> list[dict[str, A
     return rows
 
 
-LINKS_KEY = "quote_links"
+LINKS_KEY = QUOTE_LINKS
 
 
 def _keep_links(rnd: Round, links: list[tuple[Quote, str]]) -> Response:
