@@ -54,6 +54,7 @@ import pickle
 import secrets
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
@@ -79,7 +80,9 @@ from coop.orders.models import Round, SplitChange
 _EXTENSION = "coop_split_cache"
 _LIVE_EXTENSION = "coop_split_live"
 _OPEN_TEXTS_EXTENSION = "coop_split_open_texts"
-OPEN_TEXTS = 1000  # open rounds' page parts a process keeps (with Redis; about 17 KB each)
+# the pages' parts a process keeps (packed), of any round without Redis, of
+# open rounds with it
+TEXT_BYTES = 32 * 1024 * 1024
 LIVE_ROUNDS = 4  # open rounds whose split a process keeps up to date
 _VERSIONS = 4  # the last splits of each, for pages that read a token just replaced
 # at most this many order changes are applied together; more: split anew (as
@@ -172,33 +175,46 @@ class Store(Protocol):
 
 
 class _Recent(Generic[T]):
-    """At most `limit` entries; the least recently used goes first (also the
-    worded bill lines of coop/orders/explain.py)."""
+    """At most `limit` entries, or with `weigh`, entries weighing at most
+    `limit` together; the least recently used goes first (also the worded
+    bill lines of coop/orders/explain.py)."""
 
-    def __init__(self, limit: int) -> None:
-        self._entries: OrderedDict[Hashable, T] = OrderedDict()
+    def __init__(self, limit: int, weigh: Callable[[T], int] | None = None) -> None:
+        self._entries: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
         self._limit = limit
+        self._weigh = weigh
+        self._weight = 0
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> T | None:
         with self._lock:
             found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[0]
 
     def put(self, key: Hashable, value: T) -> None:
+        weight = self._weigh(value) if self._weigh else 1
         with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._limit:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._weight -= old[1]
+            self._entries[key] = (value, weight)
+            self._weight += weight
+            while self._weight > self._limit and self._entries:
+                self._weight -= self._entries.popitem(last=False)[1][1]
 
     def drop(self, key: str, value: T) -> None:
         """Forget `key` if it still holds `value` (not one put there since)."""
         with self._lock:
-            if self._entries.get(key) is value:
+            found = self._entries.get(key)
+            if found is not None and found[0] is value:
                 del self._entries[key]
+                self._weight -= found[1]
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class MemoryStore:
@@ -206,9 +222,13 @@ class MemoryStore:
 
     shared = False  # its processes' live splits are their own
 
-    def __init__(self, rounds: int = 32, texts: int = 2000) -> None:
+    def __init__(self, rounds: int = 32, text_bytes: int = TEXT_BYTES) -> None:
         self._rounds: _Recent[Computed] = _Recent(rounds)
-        self._texts: _Recent[str] = _Recent(texts)
+        # pages' parts, packed: a round of a thousand members is a thousand
+        # bills (some 40 KB each in memory, 4 KB packed) and each process
+        # keeps them all. Kept by count, two per member, they were pushed out
+        # before their member came back, and every view made hers anew.
+        self._texts: _Recent[bytes] = _Recent(text_bytes, weigh=len)
 
     def summary(self, key: str) -> facts.RoundFacts | None:
         entry = self._rounds.get(key)
@@ -231,10 +251,11 @@ class MemoryStore:
         pass
 
     def text(self, key: str) -> str | None:
-        return self._texts.get(key)
+        packed = self._texts.get(key)
+        return None if packed is None else zlib.decompress(packed).decode()
 
     def put_text(self, key: str, text: str) -> None:
-        self._texts.put(key, text)
+        self._texts.put(key, zlib.compress(text.encode(), 1))
 
     # one process: its live splits are its own (_live_rounds), none to share
     def live_token(self, round_id: int) -> int | None:
@@ -414,7 +435,7 @@ def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     app.extensions[_EXTENSION] = RedisStore(url) if url else MemoryStore()
     app.extensions[_LIVE_EXTENSION] = _Recent[_LiveRound](LIVE_ROUNDS)
-    app.extensions[_OPEN_TEXTS_EXTENSION] = MemoryStore(rounds=0, texts=OPEN_TEXTS)
+    app.extensions[_OPEN_TEXTS_EXTENSION] = MemoryStore(rounds=0)
 
 
 def _store() -> Store:

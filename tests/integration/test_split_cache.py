@@ -607,3 +607,54 @@ def test_an_open_rounds_page_parts_are_kept_in_the_process_not_in_redis(
         session.expire_all()
         split_cache.fragment(w.rnd, "bill", render)
         assert len(list(redis_store._redis.scan_iter(match="*:f:*"))) == 1  # closed: shared
+
+
+def test_kept_things_weighed_go_least_recently_used_first() -> None:
+    recent: split_cache._Recent[str] = split_cache._Recent(10, weigh=len)
+    recent.put("a", "aaaa")
+    recent.put("b", "bbbb")
+    recent.put("c", "cc")
+    assert [recent.get(k) for k in "abc"] == ["aaaa", "bbbb", "cc"]  # 10 of 10
+    recent.get("a")  # used: b is now the least recently used
+    recent.put("d", "d")
+    assert recent.get("b") is None and len(recent) == 3
+    recent.put("a", "a")  # replaced: its old weight no longer counts
+    recent.put("e", "eeeee")
+    assert [recent.get(k) for k in "acde"] == ["a", "cc", "d", "eeeee"]
+    kept = recent.get("e")
+    recent.drop("e", "other")  # holds another value: kept
+    assert recent.get("e") == kept
+    recent.drop("e", kept)
+    recent.put("f", "ffffff")  # 1 + 2 + 1 + 6: fits only because e's weight went with it
+    assert [recent.get(k) for k in "acdf"] == ["a", "cc", "d", "ffffff"]
+    recent.put("g", "g" * 11)  # heavier than the whole limit: nothing can stay
+    assert len(recent) == 0
+
+
+def test_a_process_keeps_two_parts_of_each_of_a_thousand_members_bills(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The share page keeps two parts per member (her bill, its text), the
+    round page one per page of members. Kept by count (two thousand; with
+    Redis, a thousand), a round of a thousand members pushed each out before
+    its member came back, and every view made hers anew."""
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    monkeypatch.setitem(app_ctx.extensions, "coop_split_cache", split_cache.MemoryStore())
+    w = _open(session)
+    session.commit()
+    made: list[tuple[int, str]] = []
+
+    def html(member: int, part: str) -> str:  # 50 lines of a bill, some 5 KB
+        return f"<table>{part}" + "".join(
+            f'<tr><td>Семена {p}</td><td data-label="Сумма">{member * p} сом</td></tr>'
+            for p in range(50)) + "</table>"
+
+    with app_ctx.test_request_context():
+        for _ in range(2):
+            for member in range(1000):
+                parts = ("share", "share-text") + (("round-members",) if member % 50 == 0 else ())
+                for part in parts:
+                    shown = split_cache.fragment(
+                        w.rnd, f"{part}:{member}",
+                        lambda m=member, p=part: made.append((m, p)) or html(m, p))
+                    assert shown == html(member, part)
+    assert len(made) == 2020  # each made once: the second time round, all were kept
