@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache, wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import abort, g, has_request_context, request
 from flask_login import current_user, login_required
@@ -19,7 +19,11 @@ from coop.groups.services import membership_of
 from coop.i18n import use_group_timezone
 from coop.security import MAX_ID
 
+if TYPE_CHECKING:
+    from coop.orders.models import Round
+
 _LOADED = "coop_group_signed_in"
+_ROUND_LOADED = "coop_round_signed_in"
 T = TypeVar("T")
 
 
@@ -29,15 +33,19 @@ def load_signed_in(session_id: str) -> User | None:
 
     One statement, on a connection in autocommit: a page that needs nothing
     else of the database opens no transaction. On a page of a group it also
-    reads the group and her membership, kept for load_group. The rows join
-    this request's session as if it had loaded them."""
+    reads the group and her membership, kept for load_group, and on a page of
+    one of its rounds the round, kept for signed_in_round. The rows join this
+    request's session as if it had loaded them."""
     user_id, _, nonce = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    group_id = (request.view_args or {}).get("group_id") if has_request_context() else None
+    view_args = (request.view_args or {}) if has_request_context() else {}
+    group_id, round_id = view_args.get("group_id"), view_args.get("round_id")
     # (an id no column can hold is a 404 already: its page signs in alone)
-    on_group_page = isinstance(group_id, int) and 0 <= group_id <= MAX_ID
-    query, params = _sign_in_query(on_group_page), {"user_id": int(user_id), "group_id": group_id}
+    on_group_page = _an_id(group_id)
+    on_round_page = on_group_page and _an_id(round_id)
+    query = _sign_in_query(on_group_page, on_round_page)
+    params = {"user_id": int(user_id), "group_id": group_id, "round_id": round_id}
     if SIGN_IN_BIND in db.engines:
         with db.engines[SIGN_IN_BIND].connect() as conn:
             row = conn.execute(query, params).first()
@@ -48,23 +56,40 @@ def load_signed_in(session_id: str) -> User | None:
         return None
     if on_group_page:
         setattr(g, _LOADED, (group_id, _attached(Group, row), _attached(Membership, row)))
+    if on_round_page:
+        from coop.orders.models import Round
+
+        setattr(g, _ROUND_LOADED, (group_id, round_id, _attached(Round, row)))
     return user
 
 
+def _an_id(value: object) -> bool:
+    return isinstance(value, int) and 0 <= value <= MAX_ID
+
+
 @cache
-def _sign_in_query(with_group: bool) -> Select:
+def _sign_in_query(with_group: bool, with_round: bool = False) -> Select:
     """The user by id; `with_group`: with the group and her active membership
-    in it (each None if there is none)."""
+    in it (each None if there is none); `with_round`: and the group's round
+    (None if the group has no such round)."""
     users = User.__table__
     if not with_group:
         return select(users).where(users.c.id == bindparam("user_id"))
     groups, memberships = Group.__table__, Membership.__table__
-    return select(users, groups, memberships).select_from(
-        users.outerjoin(groups, groups.c.id == bindparam("group_id")).outerjoin(
-            memberships, and_(memberships.c.group_id == groups.c.id,
-                              memberships.c.user_id == users.c.id,
-                              memberships.c.active.is_(True)))
-    ).where(users.c.id == bindparam("user_id")).limit(1)
+    joined = users.outerjoin(groups, groups.c.id == bindparam("group_id")).outerjoin(
+        memberships, and_(memberships.c.group_id == groups.c.id,
+                          memberships.c.user_id == users.c.id,
+                          memberships.c.active.is_(True)))
+    tables = [users, groups, memberships]
+    if with_round:
+        from coop.orders.models import Round
+
+        rounds = Round.__table__
+        joined = joined.outerjoin(rounds, and_(rounds.c.id == bindparam("round_id"),
+                                               rounds.c.group_id == groups.c.id))
+        tables.append(rounds)
+    return select(*tables).select_from(joined).where(
+        users.c.id == bindparam("user_id")).limit(1)
 
 
 def _attached(model: type[T], row: Row | None) -> T | None:
@@ -104,6 +129,15 @@ def load_group(group_id: int, *, treasurer: bool = False) -> tuple[Group, Member
         abort(403)
     use_group_timezone(group)
     return group, membership
+
+
+def signed_in_round(group_id: int, round_id: int) -> Round | None:
+    """The group's round `round_id` as the sign-in read it on this page (see
+    load_signed_in), or None: not read (ask the database), or no such round."""
+    loaded = g.pop(_ROUND_LOADED, None)
+    if loaded is None or loaded[:2] != (group_id, round_id):
+        return None
+    return loaded[2]
 
 
 def group_view(*, treasurer: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

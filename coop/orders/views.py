@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, choices, error_messages
-from coop.groups.access import group_view, member_in_group
+from coop.groups.access import group_view, member_in_group, signed_in_round
 from coop.groups.models import Membership
 from coop.groups.services import find_members, member_picker
 from coop.i18n import input_percent
@@ -43,7 +43,10 @@ MOVES = {"open": domain.OPEN, "close": domain.CLOSED, "cancel": domain.CANCELLED
 
 
 def _round_or_404(round_id: int, *, with_items: bool | Literal["products"] = True) -> Round:
-    rnd = services.get_round(db.session, g.group, round_id, with_items=with_items)
+    # the round alone: as the sign-in read it, with the user (one statement fewer)
+    rnd = None if with_items else signed_in_round(g.group.id, round_id)
+    if rnd is None:
+        rnd = services.get_round(db.session, g.group, round_id, with_items=with_items)
     if rnd is None or (rnd.state == domain.DRAFT and not g.is_treasurer):
         abort(404)
     return rnd

@@ -156,8 +156,12 @@ def test_signing_in_on_a_group_page_is_one_query_with_the_group_and_her_membersh
     signing_in = [s for s in seen if "users.login_nonce" in s]
     assert len(signing_in) == 1, signing_in
     assert "JOIN groups" in signing_in[0] and "JOIN memberships" in signing_in[0]
+    round_with_sign_in = "JOIN rounds" in signing_in[0]  # a page of a round: the round too
     assert not [s for s in seen if " FROM groups WHERE" in s
-                or " FROM memberships WHERE memberships.group_id" in s], seen
+                or " FROM memberships WHERE memberships.group_id" in s
+                or (" FROM rounds WHERE rounds.id = " in s and "AND rounds.group_id = " in s
+                    and "JOIN" not in s)], seen
+    assert round_with_sign_in
 
     session.execute(update(Membership).where(Membership.id == member.id).values(active=False))
     session.commit()
@@ -166,6 +170,28 @@ def test_signing_in_on_a_group_page_is_one_query_with_the_group_and_her_membersh
     session.execute(update(User).where(User.id == member.user_id).values(login_nonce="other"))
     session.commit()
     assert client.get(url).status_code == 302  # signed out: to the sign-in page
+
+
+def test_a_round_read_with_the_sign_in_is_of_the_page_s_group_only(
+        app_ctx, session: Session) -> None:
+    """The round comes with the sign-in only if it is of the group in the
+    address: another group's round, a round that does not exist and a draft a
+    member may not see are 404s, as when the page asked for the round itself."""
+    from sqlalchemy import update
+
+    from coop.orders.models import Round
+
+    group, rnd, _member, client = _a_member_signed_in(app_ctx, session)
+    _other, _t, _m, elsewhere = _group_of(session, 1)
+    session.commit()
+    assert client.get(f"/groups/{group.id}/rounds/{rnd.id}/share").status_code == 200
+    assert client.get(f"/groups/{group.id}/rounds/{elsewhere.id}/share").status_code == 404
+    assert client.get(f"/groups/{group.id}/rounds/{elsewhere.id + 1000}/share").status_code \
+        == 404
+    session.execute(update(Round).where(Round.id == rnd.id).values(state="draft"))
+    session.commit()
+    assert client.get(f"/groups/{group.id}/rounds/{rnd.id}/share").status_code == 404
+    assert client.get(f"/groups/{group.id}/rounds/{rnd.id}").status_code == 404
 
 
 def test_statement_queries_do_not_grow_with_reversed_entries(app_ctx, session: Session,  # type: ignore[no-untyped-def]
