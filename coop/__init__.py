@@ -127,7 +127,7 @@ def register_handlers(app: Flask) -> None:
     from coop.outage import register_outage_handling
     from coop.security import register_id_guard, register_security_headers
     from coop.text import register_text_guard
-    from coop.transfer import register_compression, register_static_versions
+    from coop.transfer import register_compression, register_favicon, register_static_versions
 
     register_errorhandlers(app)
     register_text_guard(app)
@@ -137,6 +137,7 @@ def register_handlers(app: Flask) -> None:
     register_template_helpers(app)
     register_compression(app)
     register_static_versions(app)
+    register_favicon(app)
 
 
 def register_cli(app: Flask) -> None:

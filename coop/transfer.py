@@ -8,6 +8,9 @@ versioned URLs that are cached for a year.
   hash of the file's content: a file answered under its current hash is cached
   `public, max-age=31536000, immutable`, so a page costs one request; a new
   version of the file has a new URL.
+- The icon a browser asks every site for: the pages name it (a versioned
+  static file, 155 bytes) and `/favicon.ico` answers it too, instead of a 404
+  page on every first visit.
 """
 
 from __future__ import annotations
@@ -106,6 +109,19 @@ def _static_folder(app: Flask, endpoint: str) -> str | None:
 
 def _is_static(endpoint: str | None) -> bool:
     return bool(endpoint) and (endpoint == "static" or str(endpoint).endswith(".static"))
+
+
+FAVICON = "favicon.png"
+FAVICON_MAX_AGE = 7 * 24 * 3600  # /favicon.ico has no version in its URL
+
+
+def register_favicon(app: Flask) -> None:
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        response = app.send_static_file(FAVICON)
+        response.cache_control.public = True
+        response.cache_control.max_age = FAVICON_MAX_AGE
+        return response
 
 
 def register_static_versions(app: Flask) -> None:

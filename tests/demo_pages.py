@@ -16,10 +16,10 @@ from coop.groups.models import Group, Membership
 from coop.orders.models import Round, SharedCost
 from coop.suppliers.models import Product
 
-# Not pages of the demo: the static files and the brand's logo, a link's
+# Not pages of the demo: the static files (the icon too) and the brand's logo, a link's
 # redemption (it signs in as someone else), the API (JSON, no layout, no words
 # of the catalog).
-NOT_PAGES = {"static", "quotes.static", "auth.redeem_link",
+NOT_PAGES = {"static", "quotes.static", "favicon", "auth.redeem_link",
              "certificates.logo"}  # the brand's logo: a picture, no words
 
 

@@ -21,7 +21,7 @@ from tests.conftest import csrf_token, login
 
 PUBLIC = {"auth.login", "auth.set_language", "auth.redeem_link", "quotes.supplier_quote",
           "quotes.supplier_decline", "documents.supplier_purchase_order",
-          "documents.supplier_discrepancy_report", "static",
+          "documents.supplier_discrepancy_report", "static", "favicon",
           "quotes.static",
           # the API's description, and the supplier's quote through her link's token
           "api.openapi_document", "api.quote", "api.submit_quote",

@@ -106,6 +106,26 @@ def test_static_files_have_versioned_urls_cached_for_a_year(client: FlaskClient,
                          url_for(f"{quotes_bp.name}.static", filename="quotes.css"))
 
 
+def test_the_browsers_icon_is_a_small_file_cached_not_a_404_page(client: FlaskClient,
+                                                                   app: Flask) -> None:
+    """Every browser asks a site for its icon; a 404 page in its place cost a
+    round trip and a page of HTML on every first visit, on slow mobile data."""
+    page = client.get("/login").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" type="image/png" href="(/static/favicon\.png\?v='
+                     r'[0-9a-f]{12})">', page)
+    assert href, "the pages name the icon under its content hash"
+    icon = client.get(href.group(1))
+    assert icon.status_code == 200 and icon.headers["Cache-Control"] == IMMUTABLE
+    body = icon.get_data()
+    assert body.startswith(b"\x89PNG") and len(body) < 1024
+    # asked for where browsers look without a page's word: the same, cached a week
+    asked = client.get("/favicon.ico")
+    assert asked.status_code == 200 and asked.get_data() == body
+    assert asked.mimetype == "image/png"
+    assert "max-age=604800" in asked.headers["Cache-Control"]
+    assert "public" in asked.headers["Cache-Control"]
+
+
 def test_a_changed_file_gets_a_new_version(tmp_path: Path) -> None:
     versions = StaticVersions()
     style = tmp_path / "a.css"
