@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, send_from_directory
 from werkzeug.security import safe_join
 
 COMPRESSIBLE = frozenset({
@@ -118,10 +118,7 @@ FAVICON_MAX_AGE = 7 * 24 * 3600  # /favicon.ico has no version in its URL
 def register_favicon(app: Flask) -> None:
     @app.get("/favicon.ico")
     def favicon() -> Response:
-        response = app.send_static_file(FAVICON)
-        response.cache_control.public = True
-        response.cache_control.max_age = FAVICON_MAX_AGE
-        return response
+        return send_from_directory(str(app.static_folder), FAVICON, max_age=FAVICON_MAX_AGE)
 
 
 def register_static_versions(app: Flask) -> None:

@@ -175,11 +175,11 @@ class Store(Protocol):
 
 
 class _Recent(Generic[T]):
-    """At most `limit` entries, or with `weigh`, entries weighing at most
-    `limit` together; the least recently used goes first (also the worded
-    bill lines of coop/orders/explain.py)."""
+    """At most `limit` entries, or with `weigh(key, value)`, entries weighing
+    at most `limit` together; the least recently used goes first (also the
+    worded bill lines of coop/orders/explain.py)."""
 
-    def __init__(self, limit: int, weigh: Callable[[T], int] | None = None) -> None:
+    def __init__(self, limit: int, weigh: Callable[[Hashable, T], int] | None = None) -> None:
         self._entries: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
         self._limit = limit
         self._weigh = weigh
@@ -195,11 +195,13 @@ class _Recent(Generic[T]):
             return found[0]
 
     def put(self, key: Hashable, value: T) -> None:
-        weight = self._weigh(value) if self._weigh else 1
+        weight = self._weigh(key, value) if self._weigh else 1
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
                 self._weight -= old[1]
+            if weight > self._limit:
+                return  # it alone is over the limit: kept, it would push out everything
             self._entries[key] = (value, weight)
             self._weight += weight
             while self._weight > self._limit and self._entries:
@@ -217,6 +219,12 @@ class _Recent(Generic[T]):
         return len(self._entries)
 
 
+def _packed_weight(key: Hashable, packed: bytes) -> int:
+    """What a kept page part takes in memory: the packed bytes, its key and
+    the keeping (the entry, the tuple, the objects' headers), about 300 bytes."""
+    return len(packed) + len(str(key)) + 300
+
+
 class MemoryStore:
     """The last rounds computed and pages' fragments made, in this process."""
 
@@ -228,7 +236,7 @@ class MemoryStore:
         # bills (some 40 KB each in memory, 4 KB packed) and each process
         # keeps them all. Kept by count, two per member, they were pushed out
         # before their member came back, and every view made hers anew.
-        self._texts: _Recent[bytes] = _Recent(text_bytes, weigh=len)
+        self._texts: _Recent[bytes] = _Recent(text_bytes, weigh=_packed_weight)
 
     def summary(self, key: str) -> facts.RoundFacts | None:
         entry = self._rounds.get(key)

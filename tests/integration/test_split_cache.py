@@ -610,7 +610,7 @@ def test_an_open_rounds_page_parts_are_kept_in_the_process_not_in_redis(
 
 
 def test_kept_things_weighed_go_least_recently_used_first() -> None:
-    recent: split_cache._Recent[str] = split_cache._Recent(10, weigh=len)
+    recent: split_cache._Recent[str] = split_cache._Recent(10, weigh=lambda _k, v: len(v))
     recent.put("a", "aaaa")
     recent.put("b", "bbbb")
     recent.put("c", "cc")
@@ -627,8 +627,21 @@ def test_kept_things_weighed_go_least_recently_used_first() -> None:
     recent.drop("e", kept)
     recent.put("f", "ffffff")  # 1 + 2 + 1 + 6: fits only because e's weight went with it
     assert [recent.get(k) for k in "acdf"] == ["a", "cc", "d", "ffffff"]
-    recent.put("g", "g" * 11)  # heavier than the whole limit: nothing can stay
-    assert len(recent) == 0
+    recent.put("g", "g" * 11)  # heavier than the whole limit: not kept, nothing pushed out
+    assert recent.get("g") is None
+    assert [recent.get(k) for k in "acdf"] == ["a", "cc", "d", "ffffff"]
+    recent.put("f", "f" * 11)  # nor kept in place of a lighter one
+    assert recent.get("f") is None and len(recent) == 3
+    recent.put("h", "hhhhhh")  # the weight f left went with it: nothing else pushed out
+    assert [recent.get(k) for k in "acdh"] == ["a", "cc", "d", "hhhhhh"]
+
+
+def test_a_kept_page_part_weighs_its_key_and_keeping_too() -> None:
+    store = split_cache.MemoryStore(text_bytes=10_000)
+    for n in range(100):  # tiny parts: their packed bytes alone would let all 100 stay
+        store.put_text(f"7:123:f:share:{n}:ru:abcdef", "<p>1</p>")
+    kept = [n for n in range(100) if store.text(f"7:123:f:share:{n}:ru:abcdef") is not None]
+    assert 0 < len(kept) < 100 and kept == list(range(100 - len(kept), 100))
 
 
 def test_a_process_keeps_two_parts_of_each_of_a_thousand_members_bills(
