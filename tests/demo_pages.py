@@ -87,43 +87,63 @@ def load(app: Flask, session: Session) -> Demo:
     quote = session.scalar(select(Quote).join(Supplier, Supplier.id == Quote.supplier_id)
                            .where(Quote.round_id == quoted[0].id, Supplier.language == "ru")
                            .order_by(Quote.id))
-    product = session.scalar(select(Product).where(Product.group_id == group.id))
+    # a supplier the settled round bought from (her purchase order and
+    # discrepancy report exist) and one of her products: chosen, not the
+    # first row PostgreSQL happens to return (after the demo's updates, the
+    # order of its rows is not the order they were made in)
+    from sqlalchemy import func
+
+    from coop.orders.models import RoundItem
+
+    settled = next(r for r in rounds if r.state == "settled")
+    supplier_id = session.scalar(
+        select(func.coalesce(RoundItem.awarded_supplier_id, Product.supplier_id))
+        .join(Product, Product.id == RoundItem.product_id)
+        .where(RoundItem.round_id == settled.id).order_by(RoundItem.id).limit(1))
+    product = session.scalar(select(Product).where(Product.group_id == group.id,
+                                                   Product.supplier_id == supplier_id)
+                             .order_by(Product.id).limit(1))
     lot = session.scalar(select(SaleLot).where(SaleLot.group_id == group.id).order_by(SaleLot.id))
     params: dict[str, object] = {
         "group_id": group.id, "membership_id": member.id, "supplier_id": product.supplier_id,
         "product_id": product.id, "quote_id": quote.id, "lot_id": lot.id,
-        "sale_id": session.scalar(select(Sale.id).where(Sale.lot_id == lot.id)),
+        "sale_id": session.scalar(select(Sale.id).where(Sale.lot_id == lot.id)
+                                  .order_by(Sale.id)),
         "contribution_id": session.scalar(select(Contribution.id).where(
-            Contribution.lot_id == lot.id)),
-        "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)),
-        "cost_id": session.scalar(select(SharedCost.id)),
+            Contribution.lot_id == lot.id).order_by(Contribution.id)),
+        "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)
+                                   .order_by(Buyer.id)),
+        "cost_id": session.scalar(select(SharedCost.id).order_by(SharedCost.id)),
     }
     from coop.certificates.models import Certificate, LotMark
     from coop.equipment.models import Asset
 
-    params["asset_id"] = session.scalar(select(Asset.id).where(Asset.group_id == group.id))
+    params["asset_id"] = session.scalar(select(Asset.id).where(Asset.group_id == group.id)
+                                        .order_by(Asset.id))
     params["cert_id"] = session.scalar(select(Certificate.id).where(
-        Certificate.group_id == group.id))
-    params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id))
+        Certificate.group_id == group.id).order_by(Certificate.id))
+    params["code"] = session.scalar(select(LotMark.trace_code).where(LotMark.lot_id == lot.id)
+                                    .order_by(LotMark.id))
     from coop.season.demo import demo_ids
 
     params.update(demo_ids(session, group))
     from coop.timebank.models import TimePost, TimeTransfer
 
     params["transfer_id"] = session.scalar(select(TimeTransfer.id).where(
-        TimeTransfer.group_id == group.id, TimeTransfer.state == "pending"))
+        TimeTransfer.group_id == group.id, TimeTransfer.state == "pending")
+        .order_by(TimeTransfer.id))
     params["post_id"] = session.scalar(select(TimePost.id).where(
-        TimePost.group_id == group.id))
+        TimePost.group_id == group.id).order_by(TimePost.id))
     token = new_link(session, quote)
     session.commit()
-    settled = next(r for r in rounds if r.state == "settled")
     client = app.test_client()
     from tests.conftest import login
 
     login(client, treasurer.user.email, "demo-password")
     client.get(f"/groups/{group.id}/rounds/{settled.id}/invoices/{member.id}.pdf")
     params["document_id"] = session.scalar(select(Document.id).where(
-        Document.group_id == group.id, Document.membership_id == member.id))
+        Document.group_id == group.id, Document.membership_id == member.id)
+        .order_by(Document.id))
     params["token"] = token
     from coop.ledger.models import Payment
 
