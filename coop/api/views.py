@@ -700,11 +700,7 @@ def document(group_id: int, document_id: int):  # type: ignore[no-untyped-def]
     if found is None or not (g.is_treasurer or (
             g.membership is not None and found.membership_id == g.membership.id)):
         abort(404)
-    response = Response(documents.document_bytes(found), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{found.filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.set_etag(found.sha256)
-    return response
+    return pdf_response(documents.document_bytes(found), found.filename, found.sha256)
 
 
 @api_route("/groups/<int:group_id>/accounts/<int:membership_id>/payments/<int:payment_id>"

@@ -35,7 +35,7 @@ from coop.groups.services import list_members
 from coop.i18n import local_today
 from coop.sales import services as sales
 from coop.sales.models import SaleLot
-from coop.views import render_then_commit
+from coop.views import pdf_response, render_then_commit
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -245,7 +245,6 @@ def set_marks(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
 @group_view(treasurer=True)
 def labels_pdf(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     from coop.certificates.pdf import LabelData, label_sheet_pdf
-    from coop.sales.views import _pdf
 
     lot = _lot_or_404(lot_id)
     # Without options (a link), the sheet as the labels page proposes it.
@@ -284,7 +283,7 @@ def labels_pdf(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         code=mark.trace_code)
     content = label_sheet_pdf(data, form.size.data, form.count.data)
     db.session.commit()
-    return _pdf(content, f"labels-lot-{lot.id}.pdf")
+    return pdf_response(content, f"labels-lot-{lot.id}.pdf")
 
 
 # --------------------------------------------------------------------------

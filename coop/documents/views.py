@@ -30,11 +30,9 @@ from coop.views import pdf_response
 bp = Blueprint("documents", __name__, template_folder="templates")
 
 
-_pdf = pdf_response
-
 
 def _stored(document: Document) -> Response:
-    return _pdf(services.document_bytes(document), document.filename, document.sha256)
+    return pdf_response(services.document_bytes(document), document.filename, document.sha256)
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -126,7 +124,7 @@ def all_invoices(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     content = services.invoices_pdf(db.session, rnd, current_user)
     db.session.commit()
-    return _pdf(content, f"invoices-round-{rnd.id}.pdf")
+    return pdf_response(content, f"invoices-round-{rnd.id}.pdf")
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/invoices/prepare")
@@ -165,7 +163,7 @@ def invoices_progress(group_id: int, round_id: int):  # type: ignore[no-untyped-
 def distribution_sheet(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     content = builders.build_distribution_sheet(services.distribution_data(db.session, rnd))
-    return _pdf(content, f"distribution-round-{rnd.id}.pdf")
+    return pdf_response(content, f"distribution-round-{rnd.id}.pdf")
 
 
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/order-form.pdf")
@@ -173,7 +171,7 @@ def distribution_sheet(group_id: int, round_id: int):  # type: ignore[no-untyped
 def order_form(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     content = builders.build_order_form(services.order_form_data(db.session, rnd))
-    return _pdf(content, f"order-form-round-{rnd.id}.pdf")
+    return pdf_response(content, f"order-form-round-{rnd.id}.pdf")
 
 
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/quotes/comparison.pdf")
@@ -187,7 +185,7 @@ def quote_comparison(group_id: int, round_id: int):  # type: ignore[no-untyped-d
         abort(400)
     content = builders.build_quote_comparison(
         services.comparison_data(db.session, rnd, fee_rule=rule))
-    return _pdf(content, f"quote-comparison-round-{rnd.id}.pdf")
+    return pdf_response(content, f"quote-comparison-round-{rnd.id}.pdf")
 
 
 # --------------------------------------------------------------------------
@@ -221,7 +219,7 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
     data = services.statement_data(db.session, member, start=start, end=end,
                                    start_at=start_at, end_at=end_at)
     db.session.commit()  # her account, made on first use
-    return _pdf(builders.build_statement(data), f"statement-{g.group.id}-{member.id}.pdf")
+    return pdf_response(builders.build_statement(data), f"statement-{g.group.id}-{member.id}.pdf")
 
 
 @bp.get("/groups/<int:group_id>/accounts/<int:membership_id>/receipts/<int:payment_id>.pdf")
@@ -232,7 +230,7 @@ def receipt(group_id: int, membership_id: int, payment_id: int):  # type: ignore
     if receipt is None:
         abort(404)
     db.session.commit()  # her account, made on first use
-    return _pdf(*receipt)
+    return pdf_response(*receipt)
 
 
 def _credit_forms(member: Membership, invoices: list[Document]) -> list:  # type: ignore[type-arg]

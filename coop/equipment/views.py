@@ -35,7 +35,7 @@ from coop.ledger.views import once
 from coop.orders.models import Round, RoundItem
 from coop.quantities import qty_str
 from coop.suppliers.models import Product
-from coop.views import render_then_commit
+from coop.views import pdf_response, render_then_commit
 
 bp = Blueprint("equipment", __name__, template_folder="templates")
 
@@ -518,11 +518,10 @@ def report_csv(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
 @group_view()
 def booking_sheet(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
     from coop.equipment.pdf import booking_sheet_pdf
-    from coop.sales.views import _pdf
 
     asset = _asset_or_404(asset_id)
     today = local_today()
     bookings = services.calendar(db.session, asset, today, 60)
     content = booking_sheet_pdf(g.group, asset, bookings, today)
     db.session.commit()
-    return _pdf(content, f"booking-sheet-{asset.id}.pdf")
+    return pdf_response(content, f"booking-sheet-{asset.id}.pdf")

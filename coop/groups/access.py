@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache, wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from flask import abort, g, has_request_context, request
 from flask_login import current_user, login_required
@@ -17,10 +17,8 @@ from coop.extensions import SIGN_IN_BIND, db
 from coop.groups.models import Group, Membership
 from coop.groups.services import membership_of
 from coop.i18n import use_group_timezone
+from coop.orders.models import Round
 from coop.security import MAX_ID
-
-if TYPE_CHECKING:
-    from coop.orders.models import Round
 
 _LOADED = "coop_group_signed_in"
 _ROUND_LOADED = "coop_round_signed_in"
@@ -57,8 +55,6 @@ def load_signed_in(session_id: str) -> User | None:
     if on_group_page:
         setattr(g, _LOADED, (group_id, _attached(Group, row), _attached(Membership, row)))
     if on_round_page:
-        from coop.orders.models import Round
-
         setattr(g, _ROUND_LOADED, (group_id, round_id, _attached(Round, row)))
     return user
 
@@ -82,8 +78,6 @@ def _sign_in_query(with_group: bool, with_round: bool = False) -> Select:
                           memberships.c.active.is_(True)))
     tables = [users, groups, memberships]
     if with_round:
-        from coop.orders.models import Round
-
         rounds = Round.__table__
         joined = joined.outerjoin(rounds, and_(rounds.c.id == bindparam("round_id"),
                                                rounds.c.group_id == groups.c.id))

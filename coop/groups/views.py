@@ -179,14 +179,13 @@ def member_status(group_id: int, membership_id: int, action: str):  # type: igno
     return redirect(url_for("groups.member", group_id=group_id, membership_id=membership_id))
 
 
-LINKS_KEY = MEMBER_LINKS
 KEPT_LINKS = 10  # the links made last in this browser
 
 
 def _kept_links() -> list[list]:  # type: ignore[type-arg]
     """[[membership id, raw token], …], oldest first: those the signed-in
     treasurer made in this browser (none of anyone else's)."""
-    kept = session.get(LINKS_KEY) or {}
+    kept = session.get(MEMBER_LINKS) or {}
     return list(kept.get("links") or []) if kept.get("user") == current_user.id else []
 
 
@@ -204,7 +203,7 @@ def member_link(group_id: int, membership_id: int):  # type: ignore[no-untyped-d
     raw = auth_services.issue_link_token(db.session, current_user, membership.user, purpose)
     db.session.commit()
     kept = [pair for pair in _kept_links() if pair[0] != membership.id] + [[membership.id, raw]]
-    session[LINKS_KEY] = {"user": current_user.id, "links": kept[-KEPT_LINKS:]}
+    session[MEMBER_LINKS] = {"user": current_user.id, "links": kept[-KEPT_LINKS:]}
     return redirect(url_for("groups.member_link_page", group_id=group_id,
                             membership_id=membership_id), 303)
 

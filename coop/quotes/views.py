@@ -123,18 +123,15 @@ def _share_links(rnd: Round, links: list[tuple[Quote, str]]) -> list[dict[str, A
     return rows
 
 
-LINKS_KEY = QUOTE_LINKS
-
-
 def _keep_links(rnd: Round, links: list[tuple[Quote, str]]) -> Response:
     """The new links go into the treasurer's own session (only their hashes are
     in the database) and her browser is sent to the page that shows them: a
     reload or Back shows the same links again and never makes new ones."""
-    kept = dict(session.get(LINKS_KEY) or {})
+    kept = dict(session.get(QUOTE_LINKS) or {})
     mine = dict(kept.get(str(rnd.id)) or {})
     mine.update({str(quote.id): raw for quote, raw in links})
     kept = {str(rnd.id): mine}  # the links of one round at a time
-    session[LINKS_KEY] = kept
+    session[QUOTE_LINKS] = kept
     return redirect(url_for("quotes.links_page", group_id=rnd.group_id, round_id=rnd.id), 303)
 
 
@@ -144,7 +141,7 @@ def links_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     """The links made last in this browser, while they still work: showing them
     creates and renews nothing. Not cached anywhere."""
     rnd = _round_or_404(round_id)
-    mine = (session.get(LINKS_KEY) or {}).get(str(rnd.id)) or {}
+    mine = (session.get(QUOTE_LINKS) or {}).get(str(rnd.id)) or {}
     links = []
     for quote in services.list_quotes(db.session, rnd):
         raw = mine.get(str(quote.id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -40,7 +40,14 @@ from coop.sales.forms import (
     to_id,
 )
 from coop.sales.models import SaleLot
-from coop.views import Confirmation, already_done, confirmed, figures_token, saving
+from coop.views import (
+    Confirmation,
+    already_done,
+    confirmed,
+    figures_token,
+    pdf_response,
+    saving,
+)
 
 bp = Blueprint("sales", __name__, template_folder="templates")
 
@@ -424,7 +431,7 @@ def sales_invoice(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-
         abort(404)
     document = documents.issue_sales_invoice(db.session, lot, sale, current_user)
     db.session.commit()
-    return _pdf(documents.stored_bytes(db.session, g.group, document.id), document.filename)
+    return pdf_response(documents.stored_bytes(db.session, g.group, document.id), document.filename)
 
 
 # --------------------------------------------------------------------------
@@ -535,7 +542,7 @@ def payout_sheet_pdf(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
     lot = _lot_or_404(lot_id)
     content = documents.payout_sheet_pdf(db.session, lot)
     db.session.commit()  # accounts made on first use
-    return _pdf(content, f"payout-sheet-{lot.id}.pdf")
+    return pdf_response(content, f"payout-sheet-{lot.id}.pdf")
 
 
 # --------------------------------------------------------------------------
@@ -575,7 +582,7 @@ def payout_pdf(group_id: int, lot_id: int, membership_id: int):  # type: ignore[
     member = _whose(membership_id)
     content = documents.payout_statement_pdf(db.session, lot, member)
     db.session.commit()  # her account, made on first use
-    return _pdf(content, f"payout-{lot.id}-{member.id}.pdf")
+    return pdf_response(content, f"payout-{lot.id}-{member.id}.pdf")
 
 
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/payout/<int:membership_id>/cash")
@@ -622,8 +629,3 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
     return redirect(back)
 
 
-def _pdf(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

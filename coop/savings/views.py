@@ -35,7 +35,7 @@ from coop.savings.models import (
     SavingsMeeting,
     ShareOut,
 )
-from coop.views import render_then_commit
+from coop.views import pdf_response, render_then_commit
 
 bp = Blueprint("savings", __name__, template_folder="templates")
 
@@ -878,8 +878,6 @@ def meeting_record_pdf(group_id: int, cycle_id: int, meeting_id: int):  # type: 
 
 
 def _pdf(content: bytes | None, filename: str):  # type: ignore[no-untyped-def]
-    from coop.documents.views import _pdf as pdf_response
-
     if content is None:
         abort(404)
     return pdf_response(content, filename)

@@ -47,7 +47,14 @@ from coop.season.forms import (
 from coop.season.models import SeedLoan, Survey
 from coop.suppliers.domain import CatalogError, iter_errors_text
 from coop.suppliers.models import Product
-from coop.views import Confirmation, already_done, confirmed, figures_token, render_then_commit
+from coop.views import (
+    Confirmation,
+    already_done,
+    confirmed,
+    figures_token,
+    pdf_response,
+    render_then_commit,
+)
 
 bp = Blueprint("season", __name__, template_folder="templates")
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -55,13 +62,6 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 def _milli(value: Decimal | None) -> int | None:
     return None if value is None else int(value * QTY_SCALE)
-
-
-def _pdf(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _refused(errors: list[str], status: int = 422):  # type: ignore[no-untyped-def]
@@ -375,7 +375,7 @@ def import_template(group_id: int, survey_id: int):  # type: ignore[no-untyped-d
 @group_view(treasurer=True)
 def survey_form_pdf(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
     survey = _survey_or_404(survey_id)
-    return _pdf(documents.survey_form_pdf(db.session, survey), f"survey-{survey.id}.pdf")
+    return pdf_response(documents.survey_form_pdf(db.session, survey), f"survey-{survey.id}.pdf")
 
 
 @bp.route("/groups/<int:group_id>/season/surveys/<int:survey_id>/convert",
@@ -726,7 +726,7 @@ def write_off(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
 @group_view()
 def loan_slip(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
     loan = _loan_or_404(loan_id)
-    return _pdf(documents.loan_slip_pdf(db.session, loan), f"seed-loan-{loan.id}.pdf")
+    return pdf_response(documents.loan_slip_pdf(db.session, loan), f"seed-loan-{loan.id}.pdf")
 
 
 # --------------------------------------------------------------------------

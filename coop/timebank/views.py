@@ -40,7 +40,7 @@ from coop.timebank.forms import (
     SettingsForm,
 )
 from coop.timebank.models import TimeBankSettings, TimeTransfer
-from coop.views import render_then_commit
+from coop.views import pdf_response, render_then_commit
 
 bp = Blueprint("timebank", __name__, template_folder="templates")
 PER_PAGE = 50
@@ -385,14 +385,8 @@ def statement_pdf(group_id: int, membership_id: int):  # type: ignore[no-untyped
     data = builders.statement_data(db.session, g.group, member, start=_day("from"),
                                    end=_day("to"))
     db.session.commit()
-    return _pdf(builders.build_statement(data), f"time-statement-{g.group.id}-{member.id}.pdf")
-
-
-def _pdf(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(builders.build_statement(data),
+                        f"time-statement-{g.group.id}-{member.id}.pdf")
 
 
 # --------------------------------------------------------------------------
@@ -704,8 +698,8 @@ def register_pdf(group_id: int):  # type: ignore[no-untyped-def]
     year, month = _month()
     data = builders.register_data(db.session, g.group, year, month)
     db.session.commit()
-    return _pdf(builders.build_register(data),
-                f"time-register-{g.group.id}-{year}-{month:02d}.pdf")
+    return pdf_response(builders.build_register(data),
+                        f"time-register-{g.group.id}-{year}-{month:02d}.pdf")
 
 
 @bp.get("/groups/<int:group_id>/timebank/board.pdf")
@@ -713,7 +707,7 @@ def register_pdf(group_id: int):  # type: ignore[no-untyped-def]
 def board_pdf(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     data = builders.board_data(db.session, g.group)
-    return _pdf(builders.build_board(data), f"time-board-{g.group.id}.pdf")
+    return pdf_response(builders.build_board(data), f"time-board-{g.group.id}.pdf")
 
 
 @bp.get("/groups/<int:group_id>/timebank/digest")
