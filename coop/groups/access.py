@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, has_request_context, request
+from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user, login_required
 from sqlalchemy import Row, Select, and_, bindparam, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
@@ -17,11 +17,16 @@ from coop.extensions import SIGN_IN_BIND, db
 from coop.groups.models import Group, Membership
 from coop.groups.services import membership_of
 from coop.i18n import use_group_timezone
+from coop.ledger.models import Account
+from coop.ledger.services import balance_statement
 from coop.orders.models import Round
 from coop.security import MAX_ID
 
 _LOADED = "coop_group_signed_in"
 _ROUND_LOADED = "coop_round_signed_in"
+_BALANCE_LOADED = "coop_balance_signed_in"
+_READS_BALANCE = "coop_reads_balance"
+_BALANCE = "coop_balance"
 T = TypeVar("T")
 
 
@@ -31,9 +36,10 @@ def load_signed_in(session_id: str) -> User | None:
 
     One statement, on a connection in autocommit: a page that needs nothing
     else of the database opens no transaction. On a page of a group it also
-    reads the group and her membership, kept for load_group, and on a page of
-    one of its rounds the round, kept for signed_in_round. The rows join this
-    request's session as if it had loaded them."""
+    reads the group and her membership, kept for load_group, on a page of
+    one of its rounds the round, kept for signed_in_round, and on a page that
+    shows her balance (reads_balance) that too, kept for signed_in_balance.
+    The rows join this request's session as if it had loaded them."""
     user_id, _, nonce = session_id.partition(":")
     if not user_id.isdigit():
         return None
@@ -42,7 +48,8 @@ def load_signed_in(session_id: str) -> User | None:
     # (an id no column can hold is a 404 already: its page signs in alone)
     on_group_page = _an_id(group_id)
     on_round_page = on_group_page and _an_id(round_id)
-    query = _sign_in_query(on_group_page, on_round_page)
+    query = _sign_in_query(on_group_page, on_round_page,
+                           on_group_page and _view_reads_balance())
     params = {"user_id": int(user_id), "group_id": group_id, "round_id": round_id}
     if SIGN_IN_BIND in db.engines:
         with db.engines[SIGN_IN_BIND].connect() as conn:
@@ -56,6 +63,10 @@ def load_signed_in(session_id: str) -> User | None:
         setattr(g, _LOADED, (group_id, _attached(Group, row), _attached(Membership, row)))
     if on_round_page:
         setattr(g, _ROUND_LOADED, (group_id, round_id, _attached(Round, row)))
+    if row is not None and _BALANCE in row._mapping:
+        membership = row._mapping[Membership.__table__.c.id]
+        if membership is not None:
+            setattr(g, _BALANCE_LOADED, (membership, int(row._mapping[_BALANCE])))
     return user
 
 
@@ -63,11 +74,26 @@ def _an_id(value: object) -> bool:
     return isinstance(value, int) and 0 <= value <= MAX_ID
 
 
+def reads_balance(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A group's page that shows the signed-in member's balance: the sign-in
+    reads it with her (signed_in_balance). Put it next to the view, under
+    group_view."""
+    setattr(view, _READS_BALANCE, True)
+    return view
+
+
+def _view_reads_balance() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _READS_BALANCE, False))
+
+
 @cache
-def _sign_in_query(with_group: bool, with_round: bool = False) -> Select:
+def _sign_in_query(with_group: bool, with_round: bool = False,
+                   with_balance: bool = False) -> Select:
     """The user by id; `with_group`: with the group and her active membership
     in it (each None if there is none); `with_round`: and the group's round
-    (None if the group has no such round)."""
+    (None if the group has no such round); `with_balance`: and her balance
+    in the group (labelled _BALANCE; 0 without a membership)."""
     users = User.__table__
     if not with_group:
         return select(users).where(users.c.id == bindparam("user_id"))
@@ -82,7 +108,13 @@ def _sign_in_query(with_group: bool, with_round: bool = False) -> Select:
         joined = joined.outerjoin(rounds, and_(rounds.c.id == bindparam("round_id"),
                                                rounds.c.group_id == groups.c.id))
         tables.append(rounds)
-    return select(*tables).select_from(joined).where(
+    columns: list[Any] = list(tables)
+    if with_balance:
+        accounts = Account.__table__
+        joined = joined.outerjoin(accounts, and_(accounts.c.membership_id == memberships.c.id,
+                                                 accounts.c.kind == "member"))
+        columns.append(balance_statement(accounts.c.id).scalar_subquery().label(_BALANCE))
+    return select(*columns).select_from(joined).where(
         users.c.id == bindparam("user_id")).limit(1)
 
 
@@ -132,6 +164,15 @@ def signed_in_round(group_id: int, round_id: int) -> Round | None:
     if loaded is None or loaded[:2] != (group_id, round_id):
         return None
     return loaded[2]
+
+
+def signed_in_balance(membership: Membership) -> int | None:
+    """Her balance as the sign-in read it on this page (see reads_balance),
+    or None: not read, or read for another member (ask the database)."""
+    loaded = g.pop(_BALANCE_LOADED, None)
+    if loaded is None or loaded[0] != membership.id:
+        return None
+    return loaded[1]
 
 
 def group_view(*, treasurer: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

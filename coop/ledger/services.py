@@ -141,6 +141,12 @@ def _balance_of(member: bool) -> Select:
     account: Any = bindparam("account") if not member else select(Account.id).where(
         Account.membership_id == bindparam("membership"),
         Account.kind == "member").scalar_subquery()
+    return balance_statement(account)
+
+
+def balance_statement(account: Any) -> Select:
+    """The balance of `account`: a bind, or a column of an enclosing statement
+    (the sign-in reads a member's balance with her on her share page)."""
     signed = case((Posting.credit_account_id == account, Posting.amount),
                   else_=-Posting.amount)
     return select(func.coalesce(func.sum(signed), 0)).where(

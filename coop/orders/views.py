@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, choices, error_messages
-from coop.groups.access import group_view, member_in_group, signed_in_round
+from coop.groups.access import (
+    group_view,
+    member_in_group,
+    reads_balance,
+    signed_in_balance,
+    signed_in_round,
+)
 from coop.groups.models import Membership
 from coop.groups.services import find_members, member_picker
 from coop.i18n import input_percent
@@ -308,11 +314,14 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/share")
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/share/<int:membership_id>")
 @group_view()
+@reads_balance
 def share(group_id: int, round_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id, with_items=False)
     member = _whose(membership_id)
     figures = split_cache.member_share(db.session, rnd, member.id)
-    balance = ledger.member_balance(db.session, member)
+    balance = signed_in_balance(member)
+    if balance is None:  # another member's share, seen by the treasurer
+        balance = ledger.member_balance(db.session, member)
     text = ""
     if figures is not None:
         language = member.user.locale or g.group.language

@@ -215,3 +215,42 @@ def test_statement_queries_do_not_grow_with_reversed_entries(app_ctx, session: S
         _count(client, count_queries, url)
         counts.append(_count(client, count_queries, url))
     assert counts[0] == counts[1], f"{counts} queries for 1 and 30 reversed entries"
+
+
+def test_her_share_page_reads_her_balance_with_the_sign_in(app_ctx, session: Session,
+                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Her own share page, kept split, asks the database one thing: the
+    sign-in, which reads her balance too (no transaction of the page's own;
+    the suite's check of kept figures against a fresh split is off for that
+    view, as in production). The balance is
+    the one of that moment: a charge made since shows on the next view; and
+    the treasurer looking at her share sees hers, not the treasurer's own."""
+    import re
+
+    group, rnd, member, client = _a_member_signed_in(app_ctx, session)
+    session.add(Request(round_id=rnd.id, round_item_id=rnd.items[0].id, membership_id=member.id,
+                        quantity=2000, tolerance=0))
+    session.commit()
+    url = f"/groups/{group.id}/rounds/{rnd.id}/share"
+    assert client.get(url).status_code == 200  # splits the round
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    status, seen = _statements(client, url)
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", True)
+    assert status == 200
+    assert len(seen) == 1 and "users.login_nonce" in seen[0] and "postings" in seen[0], seen
+
+    treasurer = session.get(Membership, member.id).group.memberships[0]
+    assert treasurer.is_treasurer
+    session.add(Request(round_id=rnd.id, round_item_id=rnd.items[0].id,
+                        membership_id=treasurer.id, quantity=1000, tolerance=0))
+    ledger.adjust_member(session, member, amount=98700, reason="x", actor=treasurer.user)
+    ledger.adjust_member(session, treasurer, amount=4200, reason="x", actor=treasurer.user)
+    session.commit()
+    assert re.search(r"987[.,]00", client.get(url).get_data(as_text=True))
+
+    as_treasurer = app_ctx.test_client()
+    login(as_treasurer, treasurer.user.email)
+    page = as_treasurer.get(f"{url}/{member.id}").get_data(as_text=True)
+    assert re.search(r"987[.,]00", page) and not re.search(r"42[.,]00", page)
+    own = as_treasurer.get(f"{url}/{treasurer.id}").get_data(as_text=True)
+    assert re.search(r"42[.,]00", own) and not re.search(r"987[.,]00", own)
