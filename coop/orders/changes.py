@@ -106,6 +106,14 @@ def _show_token(session: Session, round_id: int, token: int) -> None:
         set_committed_value(loaded, "change_token", token)
 
 
+def order_lines_changed(session: Session, round_id: int,
+                        lines: dict[tuple[int, int], tuple[int, int]]) -> None:
+    """For a service that writes order lines as rows, not objects (the flush
+    sees no objects): the lines {(membership, round item): (quantity,
+    tolerance)} as they now are, told as a flush of them would tell them."""
+    _orders_changed(session, round_id, lines)
+
+
 def _orders_changed(session: Session, round_id: int,
                     lines: dict[tuple[int, int], tuple[int, int]]) -> None:
     """A new token for a round whose order lines alone changed, and the

@@ -11,7 +11,19 @@ from functools import cache, cached_property, lru_cache
 from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Update, bindparam, func, inspect, select, update
+from sqlalchemy import (
+    Delete,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,6 +34,7 @@ from coop.errors import DomainError
 from coop.groups.models import LOSS_POLICIES, Group, Membership
 from coop.ledger import services as ledger
 from coop.orders import domain, facts, split
+from coop.orders.changes import order_lines_changed
 from coop.orders.models import (
     COST_RULES,
     AwardedTier,
@@ -389,6 +402,38 @@ class _built:
 
     @staticmethod
     @cache
+    def order_rows() -> Select:
+        return select(Request.round_item_id, Request.id, Request.quantity,
+                      Request.tolerance).where(
+            Request.round_id == bindparam("round_id"),
+            Request.membership_id == bindparam("membership_id"))
+
+    @staticmethod
+    @cache
+    def remove_lines() -> Delete:
+        table = Request.__table__
+        return delete(table).where(table.c.id == bindparam("b_id"))
+
+    @staticmethod
+    @cache
+    def update_line() -> Update:
+        table = Request.__table__
+        return update(table).where(table.c.id == bindparam("b_id")).values(
+            quantity=bindparam("b_quantity"), tolerance=bindparam("b_tolerance"),
+            updated_at=bindparam("b_at"), updated_by_id=bindparam("b_by"))
+
+    @staticmethod
+    @cache
+    def add_line() -> Insert:
+        return insert(Request.__table__)
+
+    @staticmethod
+    @cache
+    def line_history() -> Insert:
+        return insert(RequestChange.__table__)
+
+    @staticmethod
+    @cache
     def lock_member() -> Update:
         return (update(Membership).where(Membership.id == bindparam("membership_id"))
                 .values(order_lock=Membership.order_lock + 1))
@@ -407,7 +452,13 @@ def save_order(session: Session, rnd: Round, membership: Membership,
     All lines or none. Returns how many lines changed. The member's row is
     locked first, so that two tabs submitting at once are checked one after
     the other against her credit limit. `terms`: the round's order_terms, if
-    the caller has read them already."""
+    the caller has read them already.
+
+    The lines are written as rows, not objects (a 50-line order as ORM objects
+    cost more than the rest of saving it): the lines changed are told to the
+    split's change record here (order_lines_changed), as the flush
+    would have told them, and any of her lines this session had loaded are
+    let go, so that whoever reads them next reads them as written."""
     _lock_member(session, membership)
     set_committed_value(rnd, "state", session.scalar(_built.state(), {"round_id": rnd.id}))
     if rnd.state != domain.OPEN:
@@ -417,18 +468,71 @@ def save_order(session: Session, rnd: Round, membership: Membership,
     if not membership.active or membership.group_id != rnd.group_id:
         raise DomainError(_l("Only active members of the group can order."))
     items = order_terms(session, rnd) if terms is None else terms
-    existing = order_of(session, rnd, membership)
-    changed = 0
+    keys = {"round_id": rnd.id, "membership_id": membership.id}
+    existing = {row[0]: row[1:] for row in session.execute(_built.order_rows(), keys)}
+    written = _Written()
     for item_id, (quantity, tolerance) in lines.items():
         item = items.get(item_id)
         if item is None:
             raise DomainError(_l("This product is not on offer in this round."))
         _check_quantities(item, quantity, tolerance)
-        changed += _apply_line(session, rnd, membership, item_id, existing.get(item_id),
-                               quantity, tolerance, actor)
+        written.line(item_id, existing.get(item_id), quantity, tolerance)
+    if written.changes:
+        written.write(session, rnd, membership, actor)
     session.flush()
     _check_credit(session, membership)
-    return changed
+    return len(written.changes)
+
+
+@dataclass
+class _Written:
+    """An order's changed lines, as rows to write."""
+
+    changes: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    added: list[tuple[int, int, int]] = field(default_factory=list)
+    updated: list[tuple[int, int, int]] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+
+    def line(self, item_id: int, found: tuple[int, int, int] | None, quantity: int,
+             tolerance: int) -> None:
+        """Her line of `item_id` as it is (`found`: its row's id, quantity and
+        tolerance; None if she has none) and as she now asks it."""
+        request_id, old_q, old_t = found if found is not None else (None, 0, 0)
+        if (old_q, old_t) == (quantity, tolerance):
+            return
+        self.changes.append((item_id, old_q, old_t, quantity, tolerance))
+        if request_id is None:
+            self.added.append((item_id, quantity, tolerance))
+        elif quantity == 0 and tolerance == 0:
+            self.removed.append(request_id)
+        else:
+            self.updated.append((request_id, quantity, tolerance))
+
+    def write(self, session: Session, rnd: Round, membership: Membership, actor: User) -> None:
+        conn = session.connection()
+        now = utcnow()
+        if self.removed:
+            conn.execute(_built.remove_lines(), [{"b_id": i} for i in self.removed])
+        if self.updated:
+            conn.execute(_built.update_line(), [
+                {"b_id": i, "b_quantity": q, "b_tolerance": t, "b_at": now, "b_by": actor.id}
+                for i, q, t in self.updated])
+        if self.added:
+            conn.execute(_built.add_line(), [
+                {"round_id": rnd.id, "round_item_id": item_id, "membership_id": membership.id,
+                 "quantity": q, "tolerance": t, "updated_at": now, "updated_by_id": actor.id}
+                for item_id, q, t in self.added])
+        conn.execute(_built.line_history(), [
+            {"round_id": rnd.id, "round_item_id": item_id, "membership_id": membership.id,
+             "old_quantity": old_q, "old_tolerance": old_t, "new_quantity": q,
+             "new_tolerance": t, "changed_by_id": actor.id, "changed_at": now}
+            for item_id, old_q, old_t, q, t in self.changes])
+        for loaded in [obj for obj in session.identity_map.values()
+                       if isinstance(obj, Request) and obj.round_id == rnd.id
+                       and obj.membership_id == membership.id]:
+            session.expunge(loaded)
+        order_lines_changed(session, rnd.id, {
+            (membership.id, item_id): (q, t) for item_id, _, _, q, t in self.changes})
 
 
 def order_line_errors(terms: Mapping[int, ItemTerms], lines: Mapping[int, tuple[int, int]]
@@ -472,6 +576,8 @@ def _check_quantities(item: ItemTerms, quantity: int, tolerance: int) -> None:
 
 def _apply_line(session: Session, rnd: Round, membership: Membership, item_id: int,
                 request: Request | None, quantity: int, tolerance: int, actor: User) -> int:
+    """One order line set through objects, with its history row (a survey
+    made a round this way; save_order writes a whole order as rows)."""
     old_q, old_t = (request.quantity, request.tolerance) if request else (0, 0)
     if (old_q, old_t) == (quantity, tolerance):
         return 0

@@ -76,6 +76,33 @@ def test_order_records_who_changed_what(session: Session) -> None:
     assert services.order_of(session, rnd, members[0])[item.id].quantity == 10000
 
 
+def test_her_lines_read_after_an_order_are_the_ones_it_wrote(session: Session) -> None:
+    """An order writes her lines as rows: lines this session had loaded as
+    objects before are let go, so that reading them again (the API answers a
+    saved order with it) gives the new quantities, a line taken away is gone,
+    and a new one is there."""
+    _group, _treasurer, members, rnd = _round(session)
+    first, second, third = rnd.items[:3]
+    member = members[0]
+    services.save_order(session, rnd, member, {first.id: (q("12"), q("4")),
+                                               second.id: (q("3"), 0)},
+                        member.user, as_treasurer=False)
+    before = services.order_of(session, rnd, member)
+    assert before[first.id].quantity == 12000 and before[second.id].quantity == 3000
+    changed = services.save_order(session, rnd, member, {
+        first.id: (q("10"), 0), second.id: (0, 0), third.id: (q("1"), 0)},
+        member.user, as_treasurer=False)
+    assert changed == 3
+    after = services.order_of(session, rnd, member)
+    assert {i: (r.quantity, r.tolerance) for i, r in after.items()} == {
+        first.id: (10000, 0), third.id: (1000, 0)}
+    assert session.get(Request, before[first.id].id).quantity == 10000
+    assert session.scalar(select(func.count()).select_from(Request).where(
+        Request.membership_id == member.id, Request.round_item_id == second.id)) == 0
+    assert services.save_order(session, rnd, member, {first.id: (q("10"), 0)},
+                               member.user, as_treasurer=False) == 0
+
+
 @pytest.mark.parametrize(("quantity", "tolerance", "message"), [
     ("2.5", "0", "in steps of 1"),
     ("3", "0.5", "in steps of 1"),
