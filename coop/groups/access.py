@@ -132,10 +132,19 @@ def _attached(model: type[T], row: Row | None) -> T | None:
     found = session.identity_map.get(mapper.identity_key_from_primary_key(identity))
     if found is not None:  # loaded already in this session: that one
         return found  # type: ignore[return-value]
-    instance = model(**{attr.key: values[attr.columns[0]] for attr in mapper.column_attrs})
+    # as a query loads it: its columns' values set as loaded, not through the
+    # constructor (whose every attribute set is an event)
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update((key, values[column]) for key, column in _columns(model))
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
+
+
+@cache
+def _columns(model: type) -> tuple[tuple[str, Any], ...]:
+    """(attribute, column) of each of the model's columns."""
+    return tuple((attr.key, attr.columns[0]) for attr in inspect(model).column_attrs)
 
 
 def load_group(group_id: int, *, treasurer: bool = False) -> tuple[Group, Membership | None]:

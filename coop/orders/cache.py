@@ -62,6 +62,8 @@ from pathlib import Path as FilePath
 from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Flask, current_app, g
+from flask import session as session_cookie
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -745,14 +747,16 @@ def member_share(session: Session, rnd: Round, membership_id: int
 
 def code_digest() -> str:
     """A digest of the code that makes the HTML (templates, Python, compiled
-    translations), made once per process: a fragment kept in Redis by the
-    release before is not served by one that words or lays it out anew."""
+    translations, and the static files whose versioned addresses a kept page
+    names), made once per process: a fragment kept in Redis by the release
+    before is not served by one that words or lays it out anew."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:
         root = FilePath(__file__).resolve().parent.parent
         digest = hashlib.sha256()
         for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".html", ".mo") and path.is_file():
+            if path.suffix in (".py", ".html", ".mo", ".css", ".js", ".png", ".svg") \
+                    and path.is_file():
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(path.read_bytes())
         _CODE_DIGEST = digest.hexdigest()[:12]
@@ -783,6 +787,25 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
         raise AssertionError(f"the cached fragment {key} differs from a fresh one: its "
                              "name misses something the HTML depends on")
     return Markup(found)
+
+
+# what a kept page carries where the request's CSRF token goes (the same in
+# every process: a page kept in Redis is served by them all)
+CSRF_PLACEHOLDER = "coop-csrf-token-of-this-request"
+
+
+def kept_page(rnd: Round, name: str, render: Callable[[str], str]) -> str:
+    """A whole page of the round, kept as fragment() keeps a part, under the
+    round's key, `name`, the language and the code's digest: `name` must say
+    whatever else the page depends on (who is signed in and her name, the
+    group's name, the address, the balance shown...). `render(csrf)` makes it
+    with `csrf` where the page's forms carry their CSRF token; the token of
+    this request is put there on the way out. A page with a message waiting
+    to be shown (a flash) is made afresh and kept nowhere."""
+    if "_flashes" in session_cookie:
+        return str(render(generate_csrf()))
+    page = str(fragment(rnd, f"page:{name}", lambda: render(CSRF_PLACEHOLDER)))
+    return page.replace(CSRF_PLACEHOLDER, generate_csrf())
 
 
 def _check(session: Session, rnd: Round, same: Callable[[Computed], bool], *,

@@ -322,25 +322,37 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     balance = signed_in_balance(member)
     if balance is None:  # another member's share, seen by the treasurer
         balance = ledger.member_balance(db.session, member)
-    text = ""
-    if figures is not None:
-        language = member.user.locale or g.group.language
-        names = hashlib.sha256(f"{rnd.title}\0{g.group.name}".encode()).hexdigest()[:16]
+    # The whole page is kept (its bill and text as parts of their own, each
+    # under the round's key, which says whose figures they are, and the
+    # language): beside those, it shows what `shown` holds.
+    shown = (current_user.id, current_user.name, g.group.name, g.group.language,
+             g.group.currency, g.is_treasurer, g.membership.id if g.membership else None,
+             member.id, member.user.name, member.user.locale, rnd.title, balance,
+             request.script_root, request.full_path)
 
-        def share_text() -> str:
-            with force_locale(language):
-                return explain.share_text(figures, g.group.currency, rnd.title, g.group.name,
-                                          balance)
+    def page(csrf: str) -> str:
+        text, bill = "", None
+        if figures is not None:
+            language = member.user.locale or g.group.language
+            names = hashlib.sha256(f"{rnd.title}\0{g.group.name}".encode()).hexdigest()[:16]
 
-        # plain text (escaped where it is shown), kept as the bill is
-        text = str(split_cache.fragment(
-            rnd, f"share-text:{member.id}:{balance}:{language}:{names}", share_text))
-    bill = split_cache.fragment(rnd, f"share:{member.id}", lambda: render_template(
-        "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
-        share=explain.member_share(figures, g.group.currency))) if figures else None
-    return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
-                           bill=bill, states=services.STATE_NAMES,
-                           text=text, balance=balance)
+            def share_text() -> str:
+                with force_locale(language):
+                    return explain.share_text(figures, g.group.currency, rnd.title,
+                                              g.group.name, balance)
+
+            # plain text (escaped where it is shown), kept as the bill is
+            text = str(split_cache.fragment(
+                rnd, f"share-text:{member.id}:{balance}:{language}:{names}", share_text))
+            bill = split_cache.fragment(rnd, f"share:{member.id}", lambda: render_template(
+                "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
+                share=explain.member_share(figures, g.group.currency)))
+        return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
+                               bill=bill, states=services.STATE_NAMES, text=text,
+                               balance=balance, csrf_token=lambda: csrf)
+
+    return split_cache.kept_page(
+        rnd, "share:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32], page)
 
 
 def _keyed(form: Any) -> Any:
