@@ -141,6 +141,9 @@ class Installment:
     principal_paid: int = 0
     interest_paid: int = 0
     falls_due_meeting: int | None = None
+    # the services' interest waivers taken from this installment's interest
+    # (interest_due is what is left of it: charged less waived)
+    interest_waived: int = 0
 
     def unpaid(self) -> int:
         return (self.principal_due - self.principal_paid
@@ -929,6 +932,7 @@ class _Cycle:
                 part = min(left, (inst.interest_due or 0) - inst.interest_paid)
                 if part > 0:
                     inst.interest_due = (inst.interest_due or 0) - part
+                    inst.interest_waived += part
                     left -= part
             loan.interest_waived += c.amount
             self.income -= c.amount
@@ -1191,7 +1195,8 @@ class _Cycle:
                 else money.text(inst.interest_due),
                 "principal_paid": money.text(inst.principal_paid),
                 "interest_paid": money.text(inst.interest_paid),
-            } for inst in loan.installments],
+            } | ({"interest_waived": money.text(inst.interest_waived)}
+                 if inst.interest_waived else {}) for inst in loan.installments],
             "state": loan.state, "closed_meeting": loan.closed_meeting,
         } | ({"interest_waived": money.text(loan.interest_waived)}
              if loan.interest_waived else {})

@@ -125,7 +125,11 @@ _LOAN = _obj({
     "installments": _list(_obj({
         "seq": _NUMBER, "due_date": _DATE, "falls_due_meeting": _nullable(_NUMBER),
         "principal_due": _OUT_MONEY, "interest_due": _nullable(_OUT_MONEY),
-        "principal_paid": _OUT_MONEY, "interest_paid": _OUT_MONEY})),
+        "principal_paid": _OUT_MONEY, "interest_paid": _OUT_MONEY,
+        # only where a waiver (the services') took some of its interest
+        "interest_waived": _OUT_MONEY},
+        ("seq", "due_date", "falls_due_meeting", "principal_due", "interest_due",
+         "principal_paid", "interest_paid"))),
     "state": {"enum": ["active", "repaid", "written_off", "set_off"]},
     "closed_meeting": _nullable(_NUMBER),
     "interest_waived": _OUT_MONEY,  # only on a loan with a waiver (the services')

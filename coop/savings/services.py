@@ -1264,9 +1264,12 @@ def _post_meeting(session: Session, group: Group, run: Run, meeting: SavingsMeet
             post(acct(member.id, "sg_loan"), accounts.income, to_minor(loan["interest_charged"]),
                  "sg_interest")
     if run.cycle.interest_method == "declining":
+        # the interest charged as her installments fell due at this meeting:
+        # what is left of it, and what a waiver took of it (posted as the waiver)
         for loan in run.result["loans"]:
             member = by_engine_id[loan["member"]]
-            interest = sum(to_minor(i["interest_due"]) for i in loan["installments"]
+            interest = sum(to_minor(i["interest_due"]) + to_minor(i.get("interest_waived"))
+                           for i in loan["installments"]
                            if i["falls_due_meeting"] == k and i["interest_due"] is not None)
             post(acct(member.id, "sg_loan"), accounts.income, interest, "sg_interest")
     for repayment in figures["repayments"]:

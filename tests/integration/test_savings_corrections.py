@@ -175,3 +175,45 @@ def test_fines_owed_from_the_paper_books_are_paid_later(session: Session) -> Non
                                         kind="regular", actor=treasurer.user)
         savings.pay_fine(session, meeting2, group, member_id=members[0].id,
                          fine_type_id=types["absent"])
+
+
+def test_interest_waived_at_the_meeting_it_falls_due_on_a_declining_loan(
+        session: Session) -> None:
+    """On a declining-balance loan the interest is charged as an installment
+    falls due. Waived at that same meeting, the books post the interest
+    charged and the waiver, each once: a random cycle found the close refused
+    (the interest posted was what the waiver had left, and the waiver came
+    off it again)."""
+    from tests.savings_factory import NAMES, SHARES
+
+    world = make_savings_group(session)
+    world.cycle.interest_method = "declining"
+    session.flush()
+    hold_meeting(session, world, 1)  # Айгүл borrows 730,00 for two months at 5%
+    meeting = hold_meeting(session, world, 2, close_it=False)
+    aigul = world.member("Айгүл")
+    savings.save_register(session, meeting, world.group, [  # she repays nothing yet
+        savings.RegisterLine(member.id, "absent" if name == "Элмира" else "present",
+                             shares=SHARES[1][j], social=name != "Элмира")
+        for j, (name, member) in enumerate(zip(NAMES, world.members, strict=True))])
+    charged = _figures(savings.check_meeting(session, meeting, world.group), 2, aigul.id)
+    assert charged["loan_interest"] == "36.50"  # 5% of 730,00, charged as it falls due
+    run = savings.add_interest_waiver(session, meeting, world.group, member_id=aigul.id,
+                                      amount=1000, reason="засуха, решили на собрании")
+    assert _figures(run, 2, aigul.id)["loan_interest"] == "26.50"
+
+    close(session, world, meeting)
+    accounts = savings.Accounts(session, world.cycle)
+    balances = ledger.balances(session, world.group)
+    assert balances[accounts.member(aigul.id, "sg_loan")] == -(73000 + 3650 - 1000)
+    kinds = [(p.kind, p.amount) for p in session.scalars(select(Posting).where(
+        Posting.sg_meeting_id == meeting.id,
+        Posting.kind.in_(("sg_interest", "sg_interest_waiver"))).order_by(Posting.id))]
+    assert kinds == [("sg_interest", 3650), ("sg_interest_waiver", 1000)]
+    assert check_books(session, world.group.id) == []
+
+    savings.reopen_meeting(session, meeting, world.group, reason="проверить поправки",
+                           key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
+    close(session, world, meeting)
+    assert ledger.balances(session, world.group) == balances
+    assert check_books(session, world.group.id) == []
