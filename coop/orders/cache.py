@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, Generic, Protocol, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask import session as session_cookie
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -789,9 +789,13 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
     return Markup(found)
 
 
-# what a kept page carries where the request's CSRF token goes (the same in
-# every process: a page kept in Redis is served by them all)
-CSRF_PLACEHOLDER = "coop-csrf-token-of-this-request"
+# What a kept page carries where the request's CSRF token goes: markup, so
+# that no text a person typed (a name, a title), escaped where a page shows it,
+# can ever read the same, and the same in every process (a page kept in Redis
+# is served by them all). It is put in as markup and replaced where it stands
+# as a form field's value.
+CSRF_PLACEHOLDER = Markup("<coop-csrf-token/>")
+_CSRF_VALUE = f'value="{CSRF_PLACEHOLDER}"'
 
 
 def kept_page(rnd: Round, name: str, render: Callable[[str], str]) -> str:
@@ -799,13 +803,14 @@ def kept_page(rnd: Round, name: str, render: Callable[[str], str]) -> str:
     round's key, `name`, the language and the code's digest: `name` must say
     whatever else the page depends on (who is signed in and her name, the
     group's name, the address, the balance shown...). `render(csrf)` makes it
-    with `csrf` where the page's forms carry their CSRF token; the token of
-    this request is put there on the way out. A page with a message waiting
-    to be shown (a flash) is made afresh and kept nowhere."""
-    if "_flashes" in session_cookie:
+    with `csrf` as the value of its forms' CSRF token fields; the token of this
+    request is put there on the way out. Made afresh and kept nowhere: a page
+    with a message waiting to be shown (a flash), and an address with a query
+    (none of these pages reads one, and each would be kept apart)."""
+    if "_flashes" in session_cookie or request.query_string:
         return str(render(generate_csrf()))
     page = str(fragment(rnd, f"page:{name}", lambda: render(CSRF_PLACEHOLDER)))
-    return page.replace(CSRF_PLACEHOLDER, generate_csrf())
+    return page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
 
 
 def _check(session: Session, rnd: Round, same: Callable[[Computed], bool], *,

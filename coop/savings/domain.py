@@ -144,6 +144,9 @@ class Installment:
     # the services' interest waivers taken from this installment's interest
     # (interest_due is what is left of it: charged less waived)
     interest_waived: int = 0
+    # interest it carried from the paper books when the group adopted Coop
+    # (a declining-balance loan's, on its first installment: posted then)
+    interest_brought: int = 0
 
     def unpaid(self) -> int:
         return (self.principal_due - self.principal_paid
@@ -339,7 +342,11 @@ def opening_installments(balance: OpeningMember, method: str) -> list[Installmen
                                                             [1] * len(dates)))
     else:
         interest = [balance.loan_interest or None] + [None] * (len(dates) - 1)
-    return [Installment(i + 1, day, principal[i], interest[i]) for i, day in enumerate(dates)]
+    installments = [Installment(i + 1, day, principal[i], interest[i])
+                    for i, day in enumerate(dates)]
+    if method != "flat" and installments:
+        installments[0].interest_brought = balance.loan_interest
+    return installments
 
 
 @dataclass(frozen=True)
@@ -1196,7 +1203,9 @@ class _Cycle:
                 "principal_paid": money.text(inst.principal_paid),
                 "interest_paid": money.text(inst.interest_paid),
             } | ({"interest_waived": money.text(inst.interest_waived)}
-                 if inst.interest_waived else {}) for inst in loan.installments],
+                 if inst.interest_waived else {})
+              | ({"interest_brought": money.text(inst.interest_brought)}
+                 if inst.interest_brought else {}) for inst in loan.installments],
             "state": loan.state, "closed_meeting": loan.closed_meeting,
         } | ({"interest_waived": money.text(loan.interest_waived)}
              if loan.interest_waived else {})

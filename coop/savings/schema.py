@@ -126,8 +126,9 @@ _LOAN = _obj({
         "seq": _NUMBER, "due_date": _DATE, "falls_due_meeting": _nullable(_NUMBER),
         "principal_due": _OUT_MONEY, "interest_due": _nullable(_OUT_MONEY),
         "principal_paid": _OUT_MONEY, "interest_paid": _OUT_MONEY,
-        # only where a waiver (the services') took some of its interest
-        "interest_waived": _OUT_MONEY},
+        # only where a waiver (the services') took some of its interest, and
+        # where it carried interest from the paper books (the services' opening)
+        "interest_waived": _OUT_MONEY, "interest_brought": _OUT_MONEY},
         ("seq", "due_date", "falls_due_meeting", "principal_due", "interest_due",
          "principal_paid", "interest_paid"))),
     "state": {"enum": ["active", "repaid", "written_off", "set_off"]},

@@ -1265,10 +1265,13 @@ def _post_meeting(session: Session, group: Group, run: Run, meeting: SavingsMeet
                  "sg_interest")
     if run.cycle.interest_method == "declining":
         # the interest charged as her installments fell due at this meeting:
-        # what is left of it, and what a waiver took of it (posted as the waiver)
+        # what is left of their interest, with what a waiver took of it (posted
+        # as the waiver) and less what a loan brought in carried (posted at the
+        # start)
         for loan in run.result["loans"]:
             member = by_engine_id[loan["member"]]
             interest = sum(to_minor(i["interest_due"]) + to_minor(i.get("interest_waived"))
+                           - to_minor(i.get("interest_brought"))
                            for i in loan["installments"]
                            if i["falls_due_meeting"] == k and i["interest_due"] is not None)
             post(acct(member.id, "sg_loan"), accounts.income, interest, "sg_interest")

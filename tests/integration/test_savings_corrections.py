@@ -217,3 +217,53 @@ def test_interest_waived_at_the_meeting_it_falls_due_on_a_declining_loan(
     close(session, world, meeting)
     assert ledger.balances(session, world.group) == balances
     assert check_books(session, world.group.id) == []
+
+
+def test_a_declining_loan_brought_in_owing_interest_falls_due_and_is_waived(
+        session: Session) -> None:
+    """A group adopting Coop mid-cycle brings a declining-balance loan that
+    owes 10,00 of interest (posted at the start). When its installment falls
+    due, 5% of the 200,00 left is charged and half of what she then owes in
+    interest is waived: the books post 10,00 of interest (not the 10,00
+    brought in again) and the 10,00 waived, and the meeting closes."""
+    from dataclasses import replace
+
+    from tests.factories import make_group, make_member
+    from tests.savings_factory import NAMES, example_settings
+
+    group = make_group(session)
+    treasurer = make_member(session, group, "Гүлнара", role="treasurer")
+    memberships = [make_member(session, group, name, login=False) for name in NAMES[:3]]
+    cycle = savings.create_cycle(session, group,
+                                 replace(example_settings(), interest_method="declining"),
+                                 treasurer.user)
+    members = [savings.enrol(session, cycle, m) for m in memberships]
+    savings.set_key_holders(session, cycle, [m.id for m in memberships])
+    savings.set_opening(session, cycle, group, income=1000, social_fund=0, balances=[
+        savings.OpeningBalance(members[0].id, 10, loan_principal=20000, loan_interest=1000,
+                               due_dates=(date(2026, 3, 5),)),
+        savings.OpeningBalance(members[1].id, 4)])
+    opening = savings.opening_of(session, cycle)
+    assert opening is not None
+    holders = [h.id for h in cycle.key_holders][:2]
+    savings.activate(session, cycle, group, counted_loan=opening.loan_bag(cycle.share_value),
+                     counted_social=0, key_holder_ids=holders, actor=treasurer.user)
+    meeting = savings.open_meeting(session, cycle, group, day=date(2026, 3, 5), kind="regular",
+                                   actor=treasurer.user)
+    savings.save_register(session, meeting, group, [
+        savings.RegisterLine(m.id, "present", shares=1, social=True) for m in members])
+    owed = _figures(savings.check_meeting(session, meeting, group), 1, members[0].id)
+    assert owed["loan_interest"] == "20.00"  # 10,00 brought in + 5% of 200,00
+    savings.add_interest_waiver(session, meeting, group, member_id=members[0].id, amount=1000,
+                                reason="засуха, решили на собрании")
+    world = type("W", (), {"group": group, "treasurer": treasurer, "cycle": cycle,
+                           "key_holder_ids": holders})
+    close(session, world, meeting)  # type: ignore[arg-type]
+    accounts = savings.Accounts(session, cycle)
+    assert ledger.balances(session, group)[accounts.member(members[0].id, "sg_loan")] == -(
+        20000 + 1000 + 1000 - 1000)
+    kinds = [(p.kind, p.amount) for p in session.scalars(select(Posting).where(
+        Posting.sg_meeting_id == meeting.id,
+        Posting.kind.in_(("sg_interest", "sg_interest_waiver"))).order_by(Posting.id))]
+    assert kinds == [("sg_interest", 1000), ("sg_interest_waiver", 1000)]
+    assert check_books(session, group.id) == []

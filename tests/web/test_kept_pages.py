@@ -93,3 +93,32 @@ def test_a_kept_share_page_follows_her_name_the_group_s_and_a_message(
     session.commit()
     page, rendered = _view(app_ctx, client, url)
     assert "Айгерим" in page and "orders/share.html" in rendered
+
+
+def test_no_text_she_types_takes_the_token_of_whoever_reads_her_page(
+        app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The token goes where the page's forms carry it, nowhere else: a name
+    written like the keep's stand-in for it stays her name, escaped, on the
+    treasurer's view of her share, and the treasurer's token is in her two
+    forms alone. An address with a query is made afresh, not kept apart."""
+    from coop.orders.cache import CSRF_PLACEHOLDER
+
+    group, _rnd, member, _client, url = _her_round(app_ctx, session)
+    session.get(User, member.user_id).name = f"Ана {CSRF_PLACEHOLDER} coop-csrf-token"
+    session.commit()
+    treasurer = session.get(Group, group.id).memberships[0]
+    as_treasurer = app_ctx.test_client()
+    login(as_treasurer, treasurer.user.email)
+    her_share = f"{url}/{member.id}"
+    for _view_again in range(2):  # made, then from the keep
+        page, _rendered = _view(app_ctx, as_treasurer, her_share)
+        tokens = _CSRF.findall(page)
+        assert len(tokens) == 2 and len(set(tokens)) == 1
+        assert page.count(tokens[0]) == 2
+        assert "Ана &lt;coop-csrf-token/&gt; coop-csrf-token" in page
+        assert str(CSRF_PLACEHOLDER) not in page
+
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    for n in (1, 2):
+        page, rendered = _view(app_ctx, as_treasurer, f"{her_share}?n={n}")
+        assert "orders/share.html" in rendered and f"?n={n}" in page
