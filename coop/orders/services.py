@@ -527,9 +527,12 @@ class _Written:
              "old_quantity": old_q, "old_tolerance": old_t, "new_quantity": q,
              "new_tolerance": t, "changed_by_id": actor.id, "changed_at": now}
             for item_id, old_q, old_t, q, t in self.changes])
+        # (read from what each has loaded: an expired one reads the row anew
+        # when it is next used, and one whose row is gone must not be read here)
         for loaded in [obj for obj in session.identity_map.values()
-                       if isinstance(obj, Request) and obj.round_id == rnd.id
-                       and obj.membership_id == membership.id]:
+                       if isinstance(obj, Request)
+                       and (obj.__dict__.get("round_id"), obj.__dict__.get("membership_id"))
+                       == (rnd.id, membership.id)]:
             session.expunge(loaded)
         order_lines_changed(session, rnd.id, {
             (membership.id, item_id): (q, t) for item_id, _, _, q, t in self.changes})
