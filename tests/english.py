@@ -53,8 +53,11 @@ def english_in(text: str) -> list[str]:
     for words in LATIN_WORDS.findall(text):
         letters = re.findall(r"[a-z]", words)
         lower_words = re.findall(r"\b[a-z]+", words)
-        # not brand names (SMS, WhatsApp) nor a line of CSV (name;unit)
-        if (len(letters) >= 6 and len(lower_words) >= 2 and ";" not in words
+        # not brand names (SMS, WhatsApp) nor a line of CSV (name;unit), nor a
+        # random code (a lot's trace code, "zevx-afLMvEibyfz": one token, with
+        # a capital inside a word)
+        code = " " not in words and re.search(r"[a-z][A-Z]", words)
+        if (len(letters) >= 6 and len(lower_words) >= 2 and ";" not in words and not code
                 and not any(words in piece for piece in found)):
             found.append(words)
     return found

@@ -94,3 +94,15 @@ def test_members_see_names_not_phone_numbers_unless_shown(app_ctx: Flask,
     # and the API tokens are on her account page, not in every header
     assert "/account/tokens" not in client.get(members_url).get_data(as_text=True)
     assert "/account/tokens" in client.get("/account").get_data(as_text=True)
+
+
+def test_the_english_finder_finds_words_not_codes() -> None:
+    """What the walks over pages and PDFs count as English left untranslated: a
+    run of English words, even with a brand name in it; not a lot's trace code
+    (random letters joined by a dash, a CI run met "zevx-afLMvEibyfz" on a
+    label and called it English)."""
+    assert english_in("Партия: the goods were delivered late") == [
+        "the goods were delivered late"]
+    assert english_in("send it on WhatsApp now please") == ["send it on WhatsApp now please"]
+    assert english_in("Код партии: zevx-afLMvEibyfz") == []
+    assert english_in("Код партии: 4f_Qa-9zT") == []
