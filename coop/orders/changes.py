@@ -108,16 +108,11 @@ def _show_token(session: Session, round_id: int, token: int) -> None:
 
 def order_lines_changed(session: Session, round_id: int,
                         lines: dict[tuple[int, int], tuple[int, int]]) -> None:
-    """For a service that writes order lines as rows, not objects (the flush
-    sees no objects): the lines {(membership, round item): (quantity,
-    tolerance)} as they now are, told as a flush of them would tell them."""
-    _orders_changed(session, round_id, lines)
-
-
-def _orders_changed(session: Session, round_id: int,
-                    lines: dict[tuple[int, int], tuple[int, int]]) -> None:
     """A new token for a round whose order lines alone changed, and the
-    SplitChange that says which. The token before is read under the round's
+    SplitChange that says which: the lines {(membership, round item):
+    (quantity, tolerance)} as they now are. The flush calls it for order lines
+    changed as objects; a service that writes them as rows (save_order) calls
+    it itself. The token before is read under the round's
     row lock (held to the commit), so that of two orders at once the second
     records the first one's token as the one before its own. The lock is FOR
     NO KEY UPDATE, the one the UPDATE takes anyway: it does not wait for the
@@ -244,7 +239,7 @@ def _apply(session: Session, flush_context: Any) -> None:
         rounds_changed(session, rounds)
     for round_id, lines in sorted(touched.orders.items()):
         if round_id not in rounds:
-            _orders_changed(session, round_id, lines)
+            order_lines_changed(session, round_id, lines)
     products_changed(session, touched.products)
     _users_renamed(session, touched.users)
     _groups_changed(session, touched.groups)
