@@ -31,6 +31,22 @@ def _figures(run: savings.Run, k: int, member_id: int) -> dict:  # type: ignore[
     return run.figures(k)["members"][j]
 
 
+def _interest_postings(session: Session, meeting_id: int) -> list[tuple[str, int]]:
+    """(kind, amount) of the meeting's interest and interest-waiver postings."""
+    return [(p.kind, p.amount) for p in session.scalars(select(Posting).where(
+        Posting.sg_meeting_id == meeting_id,
+        Posting.kind.in_(("sg_interest", "sg_interest_waiver"))).order_by(Posting.id))]
+
+
+def _reopened_and_closed_again(session: Session, world, meeting) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Reopen the meeting (every posting reversed) and close it again; the
+    balances after."""
+    savings.reopen_meeting(session, meeting, world.group, reason="проверить поправки",
+                           key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
+    close(session, world, meeting)
+    return ledger.balances(session, world.group)
+
+
 def test_shares_corrected_and_interest_waived_at_meeting_3(session: Session) -> None:
     world = make_savings_group(session)
     hold_meeting(session, world, 1)
@@ -73,10 +89,7 @@ def test_shares_corrected_and_interest_waived_at_meeting_3(session: Session) -> 
 
     # Reopened: every posting reversed; re-closed: the same balances again.
     balances = ledger.balances(session, world.group)
-    savings.reopen_meeting(session, meeting, world.group, reason="проверить поправки",
-                           key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
-    close(session, world, meeting)
-    assert ledger.balances(session, world.group) == balances
+    assert _reopened_and_closed_again(session, world, meeting) == balances
     assert check_books(session, world.group.id) == []
 
 
@@ -206,16 +219,11 @@ def test_interest_waived_at_the_meeting_it_falls_due_on_a_declining_loan(
     accounts = savings.Accounts(session, world.cycle)
     balances = ledger.balances(session, world.group)
     assert balances[accounts.member(aigul.id, "sg_loan")] == -(73000 + 3650 - 1000)
-    kinds = [(p.kind, p.amount) for p in session.scalars(select(Posting).where(
-        Posting.sg_meeting_id == meeting.id,
-        Posting.kind.in_(("sg_interest", "sg_interest_waiver"))).order_by(Posting.id))]
-    assert kinds == [("sg_interest", 3650), ("sg_interest_waiver", 1000)]
+    assert _interest_postings(session, meeting.id) == [
+        ("sg_interest", 3650), ("sg_interest_waiver", 1000)]
     assert check_books(session, world.group.id) == []
 
-    savings.reopen_meeting(session, meeting, world.group, reason="проверить поправки",
-                           key_holder_ids=world.key_holder_ids, actor=world.treasurer.user)
-    close(session, world, meeting)
-    assert ledger.balances(session, world.group) == balances
+    assert _reopened_and_closed_again(session, world, meeting) == balances
     assert check_books(session, world.group.id) == []
 
 
@@ -262,8 +270,6 @@ def test_a_declining_loan_brought_in_owing_interest_falls_due_and_is_waived(
     accounts = savings.Accounts(session, cycle)
     assert ledger.balances(session, group)[accounts.member(members[0].id, "sg_loan")] == -(
         20000 + 1000 + 1000 - 1000)
-    kinds = [(p.kind, p.amount) for p in session.scalars(select(Posting).where(
-        Posting.sg_meeting_id == meeting.id,
-        Posting.kind.in_(("sg_interest", "sg_interest_waiver"))).order_by(Posting.id))]
-    assert kinds == [("sg_interest", 1000), ("sg_interest_waiver", 1000)]
+    assert _interest_postings(session, meeting.id) == [
+        ("sg_interest", 1000), ("sg_interest_waiver", 1000)]
     assert check_books(session, group.id) == []
