@@ -15,7 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from coop.auth.models import User
 from coop.extensions import SIGN_IN_BIND, db
 from coop.groups.models import Group, Membership
-from coop.groups.services import membership_of
+from coop.groups.services import active_member_count, membership_of
 from coop.i18n import use_group_timezone
 from coop.ledger.models import Account
 from coop.ledger.services import balance_statement
@@ -27,6 +27,9 @@ _ROUND_LOADED = "coop_round_signed_in"
 _BALANCE_LOADED = "coop_balance_signed_in"
 _READS_BALANCE = "coop_reads_balance"
 _BALANCE = "coop_balance"
+_COUNTS_MEMBERS = "coop_counts_members"
+_MEMBERS_LOADED = "coop_members_signed_in"
+_ACTIVE_MEMBERS = "coop_active_members"
 T = TypeVar("T")
 
 
@@ -37,9 +40,11 @@ def load_signed_in(session_id: str) -> User | None:
     One statement, on a connection in autocommit: a page that needs nothing
     else of the database opens no transaction. On a page of a group it also
     reads the group and her membership, kept for load_group, on a page of
-    one of its rounds the round, kept for signed_in_round, and on a page that
-    shows her balance (reads_balance) that too, kept for signed_in_balance.
-    The rows join this request's session as if it had loaded them."""
+    one of its rounds the round, kept for signed_in_round, on a page that
+    shows her balance (reads_balance) that too, kept for signed_in_balance,
+    and on a page that counts the group's members (counts_members) their
+    number, kept for signed_in_member_count. The rows join this request's
+    session as if it had loaded them."""
     user_id, _, nonce = session_id.partition(":")
     if not user_id.isdigit():
         return None
@@ -49,7 +54,8 @@ def load_signed_in(session_id: str) -> User | None:
     on_group_page = _an_id(group_id)
     on_round_page = on_group_page and _an_id(round_id)
     query = _sign_in_query(on_group_page, on_round_page,
-                           on_group_page and _view_reads_balance())
+                           on_group_page and _view_marked(_READS_BALANCE),
+                           on_group_page and _view_marked(_COUNTS_MEMBERS))
     params = {"user_id": int(user_id), "group_id": group_id, "round_id": round_id}
     if SIGN_IN_BIND in db.engines:
         with db.engines[SIGN_IN_BIND].connect() as conn:
@@ -67,6 +73,8 @@ def load_signed_in(session_id: str) -> User | None:
         membership = row._mapping[Membership.__table__.c.id]
         if membership is not None:
             setattr(g, _BALANCE_LOADED, (membership, int(row._mapping[_BALANCE])))
+    if row is not None and _ACTIVE_MEMBERS in row._mapping:
+        setattr(g, _MEMBERS_LOADED, (group_id, int(row._mapping[_ACTIVE_MEMBERS])))
     return user
 
 
@@ -82,18 +90,27 @@ def reads_balance(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-def _view_reads_balance() -> bool:
+def counts_members(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A group's page that needs the number of its active members (whether
+    to list them all): the sign-in counts them (signed_in_member_count)."""
+    setattr(view, _COUNTS_MEMBERS, True)
+    return view
+
+
+def _view_marked(mark: str) -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, _READS_BALANCE, False))
+    return bool(getattr(view, mark, False))
 
 
 @cache
 def _sign_in_query(with_group: bool, with_round: bool = False,
-                   with_balance: bool = False) -> Select:
+                   with_balance: bool = False, with_member_count: bool = False) -> Select:
     """The user by id; `with_group`: with the group and her active membership
     in it (each None if there is none); `with_round`: and the group's round
     (None if the group has no such round); `with_balance`: and her balance
-    in the group (labelled _BALANCE; 0 without a membership)."""
+    in the group (labelled _BALANCE; 0 without a membership);
+    `with_member_count`: and the number of the group's active members
+    (labelled _ACTIVE_MEMBERS)."""
     users = User.__table__
     if not with_group:
         return select(users).where(users.c.id == bindparam("user_id"))
@@ -114,6 +131,10 @@ def _sign_in_query(with_group: bool, with_round: bool = False,
         joined = joined.outerjoin(accounts, and_(accounts.c.membership_id == memberships.c.id,
                                                  accounts.c.kind == "member"))
         columns.append(balance_statement(accounts.c.id).scalar_subquery().label(_BALANCE))
+    if with_member_count:
+        # (its memberships are all the group's, not the one joined above)
+        columns.append(active_member_count(groups.c.id).correlate_except(memberships)
+                       .scalar_subquery().label(_ACTIVE_MEMBERS))
     return select(*columns).select_from(joined).where(
         users.c.id == bindparam("user_id")).limit(1)
 
@@ -180,6 +201,15 @@ def signed_in_balance(membership: Membership) -> int | None:
     or None: not read, or read for another member (ask the database)."""
     loaded = g.pop(_BALANCE_LOADED, None)
     if loaded is None or loaded[0] != membership.id:
+        return None
+    return loaded[1]
+
+
+def signed_in_member_count(group_id: int) -> int | None:
+    """The number of the group's active members as the sign-in counted them on
+    this page (see counts_members), or None: not counted (ask the database)."""
+    loaded = g.pop(_MEMBERS_LOADED, None)
+    if loaded is None or loaded[0] != group_id:
         return None
     return loaded[1]
 

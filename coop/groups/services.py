@@ -188,19 +188,41 @@ def _active_members(group: Group, *columns: Any) -> Select[Any]:
             .order_by(User.name, Membership.id))
 
 
-def member_picker(session: Session, group: Group, limit: int) -> list[tuple[int, str]] | None:
+def member_picker(session: Session, group: Group, limit: int, active: int | None = None
+                  ) -> list[tuple[int, str]] | None:
     """[(membership id, name)] of the active members, by name, for a drop-down;
-    None when there are more than `limit` (then search: `find_members`)."""
-    rows = session.execute(_picker(), {"group_id": group.id, "limit": limit + 1}).all()
-    return None if len(rows) > limit else list(rows)
+    None when there are more than `limit` (then search: `find_members`). A
+    large group's members are counted, not read (the round page asks on every
+    view); with their number known (`active`, counted with the sign-in), not
+    even that."""
+    if active is not None and active > limit:
+        return None
+    rows = session.execute(_picker(), {"group_id": group.id, "limit": limit}).all()
+    count, first_id, _name = rows[0]
+    if first_id is None:  # none read: there are none, or too many
+        return None if count > limit else []
+    return [(membership_id, name) for _count, membership_id, name in rows]
+
+
+def active_member_count(group_id: Any) -> Select[Any]:
+    """The number of the group's active members: `group_id` a bind, or a
+    column of an enclosing statement (the sign-in's)."""
+    return (select(func.count()).select_from(Membership)
+            .where(Membership.group_id == group_id, Membership.active.is_(True)))
 
 
 @cache
 def _picker() -> Select[Any]:
-    """Built once: building it costs more than running it."""
-    return (select(Membership.id, User.name).join(User, User.id == Membership.user_id)
-            .where(Membership.group_id == bindparam("group_id"), Membership.active.is_(True))
-            .order_by(User.name, Membership.id).limit(bindparam("limit")))
+    """Built once: building it costs more than running it. One statement: the
+    number of active members, beside each of them if there are at most
+    `limit` (else beside nothing, in one row)."""
+    counted = active_member_count(bindparam("group_id")).subquery()
+    members = (select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+               .where(Membership.group_id == bindparam("group_id"),
+                      Membership.active.is_(True)).subquery())
+    return (select(counted.c[0], members.c.id, members.c.name)
+            .select_from(counted.outerjoin(members, counted.c[0] <= bindparam("limit")))
+            .order_by(members.c.name, members.c.id))
 
 
 def find_members(session: Session, group: Group, search: str, limit: int

@@ -4,6 +4,7 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -15,17 +16,30 @@ def method_choices() -> list[Any]:
                     ("bank", _l("bank transfer"))])
 
 
+def new_form_key() -> str:
+    """A key for a form that moves money, made each time the form is shown."""
+    return secrets.token_urlsafe(24)
+
+
+class _KeyField(HiddenField):
+    """The form's key; markup given as its value (a kept page's stand-in for
+    the key each view puts in, coop.orders.cache.kept_page) stands as it is."""
+
+    def _value(self) -> str:
+        return self.data if isinstance(self.data, Markup) else super()._value()
+
+
 class OnceForm(Form):
     """A form that moves money: a key made when the form is shown goes with
     what it records, so the same form sent twice (a double click, Back and
     send again) records once; `confirm_again` is set by the page that asks
     before a second record like one made in the last 24 hours."""
 
-    idempotency_key = HiddenField()
+    idempotency_key = _KeyField()
     confirm_again = HiddenField()
 
-    def new_key(self) -> None:
-        self.idempotency_key.data = secrets.token_urlsafe(24)
+    def new_key(self, key: str | None = None) -> None:
+        self.idempotency_key.data = new_form_key() if key is None else key
 
     @property
     def confirmed(self) -> bool:

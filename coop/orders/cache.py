@@ -58,6 +58,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path as FilePath
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -70,6 +71,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coop.i18n import current_locale
+from coop.ledger.forms import new_form_key
 from coop.orders import (
     changes,  # noqa: F401  (the tracking that renews the keys)
     facts,
@@ -789,28 +791,37 @@ def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
     return Markup(found)
 
 
-# What a kept page carries where the request's CSRF token goes: markup, so
-# that no text a person typed (a name, a title), escaped where a page shows it,
-# can ever read the same, and the same in every process (a page kept in Redis
-# is served by them all). It is put in as markup and replaced where it stands
-# as a form field's value.
+# What a kept page carries where the request's CSRF token goes, and where the
+# key of a form that moves money goes (coop.ledger.forms.OnceForm: each view
+# gets a new one): markup, so that no text a person typed (a name, a title),
+# escaped where a page shows it, can ever read the same, and the same in every
+# process (a page kept in Redis is served by them all). It is put in as markup
+# and replaced where it stands as a form field's value.
 CSRF_PLACEHOLDER = Markup("<coop-csrf-token/>")
+FORM_KEY_PLACEHOLDER = Markup("<coop-form-key/>")
 _CSRF_VALUE = f'value="{CSRF_PLACEHOLDER}"'
+_FORM_KEY_VALUE = f'value="{FORM_KEY_PLACEHOLDER}"'
 
 
-def kept_page(rnd: Round, name: str, render: Callable[[str], str]) -> str:
+def kept_page(rnd: Round, name: str, render: Callable[[str, str], str]) -> str:
     """A whole page of the round, kept as fragment() keeps a part, under the
     round's key, `name`, the language and the code's digest: `name` must say
     whatever else the page depends on (who is signed in and her name, the
-    group's name, the address, the balance shown...). `render(csrf)` makes it
-    with `csrf` as the value of its forms' CSRF token fields; the token of this
-    request is put there on the way out. Made afresh and kept nowhere: a page
-    with a message waiting to be shown (a flash), and an address with a query
-    (none of these pages reads one, and each would be kept apart)."""
+    group's name, the address, the balance shown...). `render(csrf, form_key)`
+    makes it with `csrf` as the value of its forms' CSRF token fields and
+    `form_key` as the key of its form that moves money, if it has one; on the
+    way out, the token of this request is put in, and a new key in each such
+    form. Made afresh and kept nowhere: a page with a message waiting to be
+    shown (a flash), and an address with a query (none of these pages reads
+    one, and each would be kept apart)."""
     if "_flashes" in session_cookie or request.query_string:
-        return str(render(generate_csrf()))
-    page = str(fragment(rnd, f"page:{name}", lambda: render(CSRF_PLACEHOLDER)))
-    return page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
+        return str(render(generate_csrf(), new_form_key()))
+    page = str(fragment(rnd, f"page:{name}",
+                        lambda: render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER)))
+    page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
+    parts = page.split(_FORM_KEY_VALUE)
+    return "".join(chain.from_iterable(
+        (part, f'value="{new_form_key()}"') for part in parts[:-1])) + parts[-1]
 
 
 def _check(session: Session, rnd: Round, same: Callable[[Computed], bool], *,

@@ -40,13 +40,14 @@ from coop.orders.models import (
     Delivery,
     Request,
     Round,
+    RoundEvent,
     RoundItem,
     Settlement,
     SharedCost,
     SplitChange,
     new_change_token,
 )
-from coop.suppliers.models import PriceTier, Product
+from coop.suppliers.models import PriceTier, Product, Supplier
 
 # What a settled round shows comes from its settlement's snapshot alone.
 _LIVE = Round.state != "settled"
@@ -79,10 +80,26 @@ def supplier_catalog_changed(session: Session, supplier_id: int) -> None:
 
 
 def _users_renamed(session: Session, user_ids: Iterable[int]) -> None:
+    """Her groups' rounds (her bill bears her name), and the rounds whose
+    history names her (an admin who moved a round of a group she is not in)."""
     ids = sorted(set(user_ids))
     if ids:
-        _stamp(session, _LIVE & Round.group_id.in_(
-            select(Membership.group_id).where(Membership.user_id.in_(ids))))
+        _stamp(session, _LIVE & (
+            Round.group_id.in_(select(Membership.group_id).where(Membership.user_id.in_(ids)))
+            | Round.id.in_(select(RoundEvent.round_id).where(RoundEvent.actor_id.in_(ids)))))
+
+
+def _suppliers_renamed(session: Session, supplier_ids: Iterable[int]) -> None:
+    """The rounds whose page names the supplier: those offering her products
+    (the cost form's choices, the supplier bills) and those with a cost shared
+    over her goods alone."""
+    ids = sorted(set(supplier_ids))
+    if ids:
+        _stamp(session, _LIVE & (
+            Round.id.in_(select(RoundItem.round_id)
+                         .join(Product, Product.id == RoundItem.product_id)
+                         .where(Product.supplier_id.in_(ids)))
+            | Round.id.in_(select(SharedCost.round_id).where(SharedCost.supplier_id.in_(ids)))))
 
 
 def _groups_changed(session: Session, group_ids: Iterable[int]) -> None:
@@ -162,11 +179,12 @@ class _Touched:
     round_items: set[int] = field(default_factory=set)
     products: set[int] = field(default_factory=set)
     users: set[int] = field(default_factory=set)
+    suppliers: set[int] = field(default_factory=set)
     groups: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.rounds or self.orders or self.round_items or self.products or self.users
-                    or self.groups)
+                    or self.suppliers or self.groups)
 
 
 def _changed(obj: Any, *names: str) -> bool:
@@ -205,6 +223,9 @@ def _collect(session: Session, flush_context: Any, instances: Any) -> None:
         elif isinstance(obj, User):
             if obj.id is not None and obj not in new and _changed(obj, "name"):
                 touched.users.add(obj.id)
+        elif isinstance(obj, Supplier):
+            if obj.id is not None and obj not in new and _changed(obj, "name"):
+                touched.suppliers.add(obj.id)
         elif (isinstance(obj, Group) and obj.id is not None and obj not in new
               and _changed(obj, "currency")):
             touched.groups.add(obj.id)
@@ -242,4 +263,5 @@ def _apply(session: Session, flush_context: Any) -> None:
             order_lines_changed(session, round_id, lines)
     products_changed(session, touched.products)
     _users_renamed(session, touched.users)
+    _suppliers_renamed(session, touched.suppliers)
     _groups_changed(session, touched.groups)

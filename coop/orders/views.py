@@ -7,22 +7,26 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import force_locale, ngettext, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, choices, error_messages
 from coop.groups.access import (
+    counts_members,
     group_view,
     member_in_group,
     reads_balance,
     signed_in_balance,
+    signed_in_member_count,
     signed_in_round,
 )
 from coop.groups.models import Membership
 from coop.groups.services import find_members, member_picker
 from coop.i18n import input_percent
 from coop.ledger import services as ledger
+from coop.ledger.forms import new_form_key
 from coop.money import TYPED_LIMIT
 from coop.orders import cache as split_cache
 from coop.orders import domain, explain, services
@@ -137,33 +141,56 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>")
 @group_view()
+@counts_members
 def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id, with_items=not g.is_treasurer)
     context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES}
     if not g.is_treasurer:
         context["packs"] = explain.pack_rows(services.pack_fills(db.session, rnd))
-    else:
-        figures = split_cache.round_summary(db.session, rnd)
+        return render_template("orders/round.html", **context)
+    figures = split_cache.round_summary(db.session, rnd)
+    picker = member_picker(db.session, g.group, PICKER_LIMIT,
+                           signed_in_member_count(g.group.id)) \
+        if rnd.state == domain.OPEN else None
+    supplier_bills = payables.round_supplier_bills(db.session, rnd)
+
+    def page(csrf: str, form_key: str) -> str:
         summary = explain.RoundSummary(figures, g.group.currency)
-        page = Page(summary.members, request.args.get("page", 1, type=int), MEMBERS_PER_PAGE)
-        if page.number != page.requested:
+        shown_page = Page(summary.members, request.args.get("page", 1, type=int),
+                          MEMBERS_PER_PAGE)
+        if shown_page.number != shown_page.requested:
             abort(404)
         parts = {"group": g.group, "rnd": rnd, "summary": summary}
-        context["figures"] = split_cache.fragment(rnd, "round", lambda: render_template(
+        figures_html = split_cache.fragment(rnd, "round", lambda: render_template(
             "orders/_round_figures.html", **parts, packs=explain.pack_rows(
                 services.summary_fills(services.with_items(db.session, rnd), figures))))
-        context["members"] = split_cache.fragment(
-            rnd, f"round-members:{page.number}",
-            lambda: render_template("orders/_round_members.html", **parts, page=page))
-        cost_form = _keyed(SharedCostForm(currency=g.group.currency))
+        members = split_cache.fragment(
+            rnd, f"round-members:{shown_page.number}",
+            lambda: render_template("orders/_round_members.html", **parts, page=shown_page))
+        cost_form = SharedCostForm(currency=g.group.currency)
+        cost_form.new_key(form_key)
+        cost_form.csrf_token.current_token = csrf
         cost_form.supplier.choices = _supplier_choices(rnd)
-        context.update(summary=summary, cost_form=cost_form,
-                       picker=member_picker(db.session, g.group, PICKER_LIMIT)
-                       if rnd.state == domain.OPEN else None,
-                       rule_names={c.value: c.label for c in rule_choices()},
-                       history=services.round_history(db.session, rnd),
-                       supplier_bills=payables.round_supplier_bills(db.session, rnd))
-    return render_template("orders/round.html", **context)
+        return render_template(
+            "orders/round.html", **context, figures=figures_html, members=members,
+            summary=summary, cost_form=cost_form, picker=picker,
+            rule_names={c.value: c.label for c in rule_choices()},
+            history=services.round_history(db.session, rnd), supplier_bills=supplier_bills,
+            csrf_token=lambda: csrf)
+
+    if rnd.state == domain.SETTLED:
+        # what it shows comes from its settlement, and the names beside (its
+        # history's, its suppliers') renew no token: made afresh
+        return page(generate_csrf(), new_form_key())
+    # The whole page is kept, under the round's token, which the figures, the
+    # costs, the state and its history, and the names of members and suppliers
+    # renew; beside those, it shows what `shown` holds.
+    shown = (current_user.id, current_user.name, g.group.name, g.group.language,
+             g.group.currency, g.group.timezone, g.membership.id if g.membership else None,
+             rnd.title, rnd.deadline, rnd.delivery_place, rnd.delivery_date, picker,
+             supplier_bills, request.script_root, request.full_path)
+    return split_cache.kept_page(
+        rnd, "round:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32], page)
 
 
 def _supplier_choices(rnd: Round) -> list:
@@ -330,7 +357,7 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
              member.id, member.user.name, member.user.locale, rnd.title, balance,
              request.script_root, request.full_path)
 
-    def page(csrf: str) -> str:
+    def page(csrf: str, _form_key: str) -> str:
         text, bill = "", None
         if figures is not None:
             language = member.user.locale or g.group.language

@@ -1,7 +1,8 @@
-"""Her share page is kept whole (coop.orders.cache.kept_page), with the CSRF
-token of each request put in on the way out: served from the keep, it is the
-page she would have been shown, its forms work, and nothing of another
-session or an earlier state shows through."""
+"""Her share page and the treasurer's round page are kept whole
+(coop.orders.cache.kept_page), with the CSRF token of each request, and a new
+key for each form that moves money, put in on the way out: served from the
+keep, it is the page she would have been shown, its forms work, and nothing of
+another session or an earlier state shows through."""
 
 from __future__ import annotations
 
@@ -122,3 +123,129 @@ def test_no_text_she_types_takes_the_token_of_whoever_reads_her_page(
     for n in (1, 2):
         page, rendered = _view(app_ctx, as_treasurer, f"{her_share}?n={n}")
         assert "orders/share.html" in rendered and f"?n={n}" in page
+
+
+_KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]*)"')
+_CLOSE = re.compile(r'action="[^"]*/close"[^>]*>\s*<input type="hidden" name="csrf_token" '
+                    r'value="([^"]+)"')
+
+
+def _treasurer_s_round(app_ctx: Flask, session: Session):  # type: ignore[no-untyped-def]
+    group, rnd, _member, _client = _a_member_signed_in(app_ctx, session)
+    treasurer = session.get(Group, group.id).memberships[0]
+    client = app_ctx.test_client()
+    login(client, treasurer.user.email)
+    return group, rnd, treasurer, client, f"/groups/{group.id}/rounds/{rnd.id}"
+
+
+def test_the_round_page_is_kept_and_each_view_gets_its_token_and_a_new_form_key(
+        app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from coop.orders.models import SharedCost
+
+    group, rnd, treasurer, client, url = _treasurer_s_round(app_ctx, session)
+    first, rendered = _view(app_ctx, client, url)
+    assert "orders/round.html" in rendered
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    again, rendered = _view(app_ctx, client, url)
+    assert rendered == []  # from the keep
+    assert "coop-csrf-token" not in again and "coop-form-key" not in again
+    [key_first], [key_again] = _KEY.findall(first), _KEY.findall(again)
+    assert len(key_again) >= 32 and key_first != key_again  # a new key for each view
+    # every form of the page (sign out, close the round, the cost form...)
+    # carries this session's token, the actions' included
+    tokens = _CSRF.findall(again)
+    assert len(tokens) >= 4 and set(tokens) == set(_CSRF.findall(first))
+    assert _KEY.sub("", _CSRF.sub("", again)) == _KEY.sub("", _CSRF.sub("", first))
+
+    # the treasurer on another phone: her own token in the actions too
+    other = app_ctx.test_client()
+    login(other, treasurer.user.email)
+    page, rendered = _view(app_ctx, other, url)
+    assert rendered == []
+    assert set(_CSRF.findall(page)).isdisjoint(tokens)
+    [other_key] = _KEY.findall(page)
+    # the kept page's cost form records once, however often it is sent
+    cost = {"csrf_token": _CSRF.findall(page)[0], "idempotency_key": other_key,
+            "name": "Грузовик", "amount": "150", "rule": "equal", "supplier": ""}
+    for _twice in range(2):
+        assert other.post(f"{url}/costs", data=cost).status_code == 302
+    assert [c.name for c in session.query(SharedCost).filter_by(round_id=rnd.id)
+            ].count("Грузовик") == 1
+    page, rendered = _view(app_ctx, other, url)  # a new token, and a message: made anew
+    assert "Грузовик" in page and "orders/round.html" in rendered
+    _view(app_ctx, other, url)  # kept
+    page, rendered = _view(app_ctx, other, url)
+    assert rendered == []
+    assert other.post(f"{url}/close", data={"csrf_token": _CLOSE.search(page).group(1)}
+                      ).status_code == 302
+    session.expire_all()
+    assert rnd.state == "closed"
+
+
+def test_a_kept_round_page_follows_what_it_shows_beside_the_figures(
+        app_ctx: Flask, session: Session) -> None:
+    """Its title, a member who joins (the list to enter an order for), a
+    supplier's new name, the new name of whoever moved it (not a member):
+    each shows on the next view. (The suite's check of kept pages against
+    fresh ones fails any view that misses one.)"""
+    from coop.auth.models import User
+    from coop.orders import services as orders
+    from coop.orders.models import Round
+    from coop.suppliers.models import Supplier
+    from tests.factories import make_member
+
+    group, rnd, _treasurer, client, url = _treasurer_s_round(app_ctx, session)
+    _view(app_ctx, client, url)
+    session.get(Round, rnd.id).title = "Осенний заказ"
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "Осенний заказ" in page and "orders/round.html" in rendered
+
+    make_member(session, group, "Новенькая")
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "Новенькая" in page and "orders/round.html" in rendered
+
+    supplier = session.get(Supplier, rnd.items[0].product.supplier_id)
+    supplier.name = "Новое имя поставщика"
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "Новое имя поставщика" in page and "orders/round.html" in rendered
+
+    outsider = User(name="Администратор", email="admin-outside@example.org")
+    session.add(outsider)
+    session.flush()
+    orders.move_round(session, session.get(Round, rnd.id), outsider, "closed")
+    session.commit()
+    page, _rendered = _view(app_ctx, client, url)
+    assert "(Администратор)" in page
+    outsider.name = "Администратор Платформы"
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "(Администратор Платформы)" in page and "orders/round.html" in rendered
+
+
+def test_a_kept_round_page_follows_payments_to_its_suppliers(
+        app_ctx: Flask, session: Session) -> None:
+    """An awarded round's bills: a payment to a supplier (which does not
+    change the round) shows on the next view."""
+    from coop.payables import services as payables
+    from tests.factories import make_two_supplier_round
+
+    w = make_two_supplier_round(session, settle=False)
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, w.treasurer.user.email)
+    url = f"/groups/{w.group.id}/rounds/{w.rnd.id}"
+    _view(app_ctx, client, url)
+    page, rendered = _view(app_ctx, client, url)
+    assert rendered == [] or "orders/round.html" in rendered  # (the check makes it anew)
+    before = re.search(rf'<tr data-supplier="{w.agro.id}">(.*?)</tr>', page, re.S).group(1)
+    payables.pay_supplier(session, w.agro, amount=40000, method="cash", reference="",
+                          idempotency_key="pay-agro-0000000001", actor=w.treasurer.user,
+                          round_id=w.rnd.id, overdraw=True)
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    after = re.search(rf'<tr data-supplier="{w.agro.id}">(.*?)</tr>', page, re.S).group(1)
+    assert "orders/round.html" in rendered and after != before
+    assert "400.00" in after and "240.00" in after

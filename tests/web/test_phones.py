@@ -278,3 +278,18 @@ def test_the_api_reads_a_local_number_in_the_groups_country(client: FlaskClient,
                       json={"name": "Зарина", "phone": "0312 62 00 00"})
     assert bad.status_code == 422
     assert bad.get_json()["field"] == "phone" and "not a phone number" in bad.get_json()["detail"]
+
+
+def test_the_member_picker_lists_a_small_group_by_name_and_only_counts_a_large_one(
+        session: Session, app_ctx: Flask) -> None:
+    group = make_group(session)
+    assert groups.member_picker(session, group, 2) == []  # no one yet
+    second, first = make_member(session, group, "Чолпон"), make_member(session, group, "Айгүл")
+    assert groups.member_picker(session, group, 2) == [
+        (first.id, first.user.name), (second.id, second.user.name)]
+    second.active = False  # who has left is not listed
+    assert groups.member_picker(session, group, 1) == [(first.id, first.user.name)]
+    second.active = True
+    make_member(session, group, "Нурила")
+    assert groups.member_picker(session, group, 2) is None  # three: search instead
+    assert len(groups.member_picker(session, group, 3)) == 3
