@@ -16,6 +16,7 @@ from sqlalchemy import (
     Insert,
     Select,
     Update,
+    and_,
     bindparam,
     delete,
     func,
@@ -403,10 +404,13 @@ class _built:
     @staticmethod
     @cache
     def order_rows() -> Select:
-        return select(Request.round_item_id, Request.id, Request.quantity,
-                      Request.tolerance).where(
-            Request.round_id == bindparam("round_id"),
-            Request.membership_id == bindparam("membership_id"))
+        """The round's state, beside each of her lines in it (in one row
+        with no line if she has none)."""
+        return (select(Round.state, Request.round_item_id, Request.id, Request.quantity,
+                       Request.tolerance).select_from(Round)
+                .outerjoin(Request, and_(Request.round_id == Round.id,
+                                         Request.membership_id == bindparam("membership_id")))
+                .where(Round.id == bindparam("round_id")))
 
     @staticmethod
     @cache
@@ -438,10 +442,6 @@ class _built:
         return (update(Membership).where(Membership.id == bindparam("membership_id"))
                 .values(order_lock=Membership.order_lock + 1))
 
-    @staticmethod
-    @cache
-    def state() -> Select:
-        return select(Round.state).where(Round.id == bindparam("round_id"))
 
 
 def save_order(session: Session, rnd: Round, membership: Membership,
@@ -460,7 +460,10 @@ def save_order(session: Session, rnd: Round, membership: Membership,
     would have told them, and any of her lines this session had loaded are
     let go, so that whoever reads them next reads them as written."""
     _lock_member(session, membership)
-    set_committed_value(rnd, "state", session.scalar(_built.state(), {"round_id": rnd.id}))
+    # (her lines read after the lock: as the tab that held it left them)
+    rows = session.execute(_built.order_rows(), {"round_id": rnd.id,
+                                                 "membership_id": membership.id}).all()
+    set_committed_value(rnd, "state", rows[0][0])
     if rnd.state != domain.OPEN:
         raise DomainError(_l("This round is not open for orders."))
     if rnd.deadline and utcnow() > rnd.deadline and not as_treasurer:
@@ -468,8 +471,7 @@ def save_order(session: Session, rnd: Round, membership: Membership,
     if not membership.active or membership.group_id != rnd.group_id:
         raise DomainError(_l("Only active members of the group can order."))
     items = order_terms(session, rnd) if terms is None else terms
-    keys = {"round_id": rnd.id, "membership_id": membership.id}
-    existing = {row[0]: row[1:] for row in session.execute(_built.order_rows(), keys)}
+    existing = {item_id: line for _state, item_id, *line in rows if item_id is not None}
     written = _Written()
     for item_id, (quantity, tolerance) in lines.items():
         item = items.get(item_id)
