@@ -91,14 +91,15 @@ def _users_renamed(session: Session, user_ids: Iterable[int]) -> None:
 
 def _suppliers_renamed(session: Session, supplier_ids: Iterable[int]) -> None:
     """The rounds whose page names the supplier: those offering her products
-    (the cost form's choices, the supplier bills) and those with a cost shared
-    over her goods alone."""
+    or awarded to her (the cost form's choices, the supplier bills) and those
+    with a cost shared over her goods alone."""
     ids = sorted(set(supplier_ids))
     if ids:
         _stamp(session, _LIVE & (
             Round.id.in_(select(RoundItem.round_id)
                          .join(Product, Product.id == RoundItem.product_id)
-                         .where(Product.supplier_id.in_(ids)))
+                         .where(Product.supplier_id.in_(ids)
+                                | RoundItem.awarded_supplier_id.in_(ids)))
             | Round.id.in_(select(SharedCost.round_id).where(SharedCost.supplier_id.in_(ids)))))
 
 

@@ -249,3 +249,18 @@ def test_a_kept_round_page_follows_payments_to_its_suppliers(
     after = re.search(rf'<tr data-supplier="{w.agro.id}">(.*?)</tr>', page, re.S).group(1)
     assert "orders/round.html" in rendered and after != before
     assert "400.00" in after and "240.00" in after
+
+    # a supplier the round's seed was awarded to, not the catalog's: her new name
+    from coop.suppliers.models import Supplier
+
+    other = Supplier(group_id=w.group.id, name="Семена-Юг", language="ru")
+    session.add(other)
+    session.flush()
+    w.seed.awarded_supplier_id = other.id
+    session.commit()
+    assert "Семена-Юг" in _view(app_ctx, client, url)[0]
+    _view(app_ctx, client, url)
+    other.name = "Семена-Север"
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "Семена-Север" in page and "orders/round.html" in rendered
