@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user, login_required
-from sqlalchemy import Row, Select, and_, bindparam, inspect, select
+from sqlalchemy import Row, Select, and_, bindparam, case, inspect, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from coop.auth.models import User
 from coop.extensions import SIGN_IN_BIND, db
-from coop.groups.models import Group, Membership
+from coop.groups.models import ROLE_TREASURER, Group, Membership
 from coop.groups.services import active_member_count, membership_of
 from coop.i18n import use_group_timezone
 from coop.ledger.models import Account
@@ -73,7 +73,7 @@ def load_signed_in(session_id: str) -> User | None:
         membership = row._mapping[Membership.__table__.c.id]
         if membership is not None:
             setattr(g, _BALANCE_LOADED, (membership, int(row._mapping[_BALANCE])))
-    if row is not None and _ACTIVE_MEMBERS in row._mapping:
+    if row is not None and row._mapping.get(_ACTIVE_MEMBERS) is not None:
         setattr(g, _MEMBERS_LOADED, (group_id, int(row._mapping[_ACTIVE_MEMBERS])))
     return user
 
@@ -110,7 +110,8 @@ def _sign_in_query(with_group: bool, with_round: bool = False,
     (None if the group has no such round); `with_balance`: and her balance
     in the group (labelled _BALANCE; 0 without a membership);
     `with_member_count`: and the number of the group's active members
-    (labelled _ACTIVE_MEMBERS)."""
+    (labelled _ACTIVE_MEMBERS; on a round's page, only for a treasurer or an
+    admin and an open round, else None)."""
     users = User.__table__
     if not with_group:
         return select(users).where(users.c.id == bindparam("user_id"))
@@ -133,8 +134,12 @@ def _sign_in_query(with_group: bool, with_round: bool = False,
         columns.append(balance_statement(accounts.c.id).scalar_subquery().label(_BALANCE))
     if with_member_count:
         # (its memberships are all the group's, not the one joined above)
-        columns.append(active_member_count(groups.c.id).correlate_except(memberships)
-                       .scalar_subquery().label(_ACTIVE_MEMBERS))
+        count: Any = active_member_count(groups.c.id).correlate_except(memberships) \
+            .scalar_subquery()
+        if with_round:  # counted only where they may be listed: the treasurer's open round
+            count = case((and_(rounds.c.state == "open", or_(
+                users.c.is_admin, memberships.c.role == ROLE_TREASURER)), count))
+        columns.append(count.label(_ACTIVE_MEMBERS))
     return select(*columns).select_from(joined).where(
         users.c.id == bindparam("user_id")).limit(1)
 

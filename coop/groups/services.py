@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.orm import Session, contains_eager
 
 from coop import phones
@@ -215,13 +215,14 @@ def active_member_count(group_id: Any) -> Select[Any]:
 def _picker() -> Select[Any]:
     """Built once: building it costs more than running it. One statement: the
     number of active members, beside each of them if there are at most
-    `limit` (else beside nothing, in one row)."""
-    counted = active_member_count(bindparam("group_id")).subquery()
+    `limit` (else beside nothing, in one row; the members are not read)."""
+    count = active_member_count(bindparam("group_id"))
     members = (select(Membership.id, User.name).join(User, User.id == Membership.user_id)
-               .where(Membership.group_id == bindparam("group_id"),
-                      Membership.active.is_(True)).subquery())
+               .where(Membership.group_id == bindparam("group_id"), Membership.active.is_(True),
+                      count.scalar_subquery() <= bindparam("limit")).subquery())
+    counted = count.subquery()
     return (select(counted.c[0], members.c.id, members.c.name)
-            .select_from(counted.outerjoin(members, counted.c[0] <= bindparam("limit")))
+            .select_from(counted.outerjoin(members, true()))
             .order_by(members.c.name, members.c.id))
 
 

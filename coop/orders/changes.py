@@ -4,7 +4,10 @@ Every change to what a round's split is made of gives the round a new
 `change_token`, the key under which coop/orders/cache.py keeps its split: the
 orders, the products on offer and their catalog terms, the frozen award, the
 shared costs, the deliveries, the credit notes, the state, the round's split
-settings and the members' names.
+settings, the members' names and the group's currency; and the names its pages
+show beside the figures (its suppliers', and whoever moved it from state to
+state), so that its pages can be kept whole under the token too (the share
+page, the treasurer's round page: coop.orders.cache.kept_page).
 
 ORM changes are caught at every flush by an event on the Session class, so a
 service written tomorrow cannot forget them. The few Core statements that write
@@ -49,8 +52,10 @@ from coop.orders.models import (
 )
 from coop.suppliers.models import PriceTier, Product, Supplier
 
-# What a settled round shows comes from its settlement's snapshot alone.
-_LIVE = Round.state != "settled"
+# (A settled round's figures come from its settlement's snapshot alone; the
+# names and the currency its pages show with them do not, so a change of
+# those renews its token too: its figures are read again from the snapshot,
+# the same, and its pages made again.)
 _ROUND_FIELDS = ("state", "loss_policy", "levy_basis_points", "cash_rounding", "items",
                  "shared_costs")
 _SESSION_KEY = "coop_split_changes"
@@ -68,13 +73,13 @@ def rounds_changed(session: Session, round_ids: Iterable[int]) -> None:
 def products_changed(session: Session, product_ids: Iterable[int]) -> None:
     ids = sorted(set(product_ids))
     if ids:
-        _stamp(session, _LIVE & Round.id.in_(
+        _stamp(session, Round.id.in_(
             select(RoundItem.round_id).where(RoundItem.product_id.in_(ids))))
 
 
 def supplier_catalog_changed(session: Session, supplier_id: int) -> None:
     """Any product of this supplier may have changed (the catalog import)."""
-    _stamp(session, _LIVE & Round.id.in_(
+    _stamp(session, Round.id.in_(
         select(RoundItem.round_id).join(Product, Product.id == RoundItem.product_id)
         .where(Product.supplier_id == supplier_id)))
 
@@ -84,7 +89,7 @@ def _users_renamed(session: Session, user_ids: Iterable[int]) -> None:
     history names her (an admin who moved a round of a group she is not in)."""
     ids = sorted(set(user_ids))
     if ids:
-        _stamp(session, _LIVE & (
+        _stamp(session, (
             Round.group_id.in_(select(Membership.group_id).where(Membership.user_id.in_(ids)))
             | Round.id.in_(select(RoundEvent.round_id).where(RoundEvent.actor_id.in_(ids)))))
 
@@ -95,7 +100,7 @@ def _suppliers_renamed(session: Session, supplier_ids: Iterable[int]) -> None:
     with a cost shared over her goods alone."""
     ids = sorted(set(supplier_ids))
     if ids:
-        _stamp(session, _LIVE & (
+        _stamp(session, (
             Round.id.in_(select(RoundItem.round_id)
                          .join(Product, Product.id == RoundItem.product_id)
                          .where(Product.supplier_id.in_(ids)
@@ -106,7 +111,7 @@ def _suppliers_renamed(session: Session, supplier_ids: Iterable[int]) -> None:
 def _groups_changed(session: Session, group_ids: Iterable[int]) -> None:
     ids = sorted(set(group_ids))
     if ids:
-        _stamp(session, _LIVE & Round.group_id.in_(ids))
+        _stamp(session, Round.group_id.in_(ids))
 
 
 def _stamp(session: Session, where: Any) -> None:

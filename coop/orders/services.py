@@ -443,7 +443,6 @@ class _built:
                 .values(order_lock=Membership.order_lock + 1))
 
 
-
 def save_order(session: Session, rnd: Round, membership: Membership,
                lines: Mapping[int, tuple[int, int]], actor: User, *,
                as_treasurer: bool, terms: Mapping[int, ItemTerms] | None = None) -> int:

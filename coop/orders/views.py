@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import force_locale, ngettext, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from coop.errors import DomainError
@@ -26,7 +25,6 @@ from coop.groups.models import Membership
 from coop.groups.services import find_members, member_picker
 from coop.i18n import input_percent
 from coop.ledger import services as ledger
-from coop.ledger.forms import new_form_key
 from coop.money import TYPED_LIMIT
 from coop.orders import cache as split_cache
 from coop.orders import domain, explain, services
@@ -178,13 +176,10 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             history=services.round_history(db.session, rnd), supplier_bills=supplier_bills,
             csrf_token=lambda: csrf)
 
-    if rnd.state == domain.SETTLED:
-        # what it shows comes from its settlement, and the names beside (its
-        # history's, its suppliers') renew no token: made afresh
-        return page(generate_csrf(), new_form_key())
     # The whole page is kept, under the round's token, which the figures, the
     # costs, the state and its history, and the names of members and suppliers
-    # renew; beside those, it shows what `shown` holds.
+    # renew; beside those, it shows what `shown` holds (the supplier bills,
+    # read on each view: a payment to a supplier does not change the round).
     shown = (current_user.id, current_user.name, g.group.name, g.group.language,
              g.group.currency, g.group.timezone, g.membership.id if g.membership else None,
              rnd.title, rnd.deadline, rnd.delivery_place, rnd.delivery_date, picker,

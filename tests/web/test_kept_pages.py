@@ -142,7 +142,7 @@ def test_the_round_page_is_kept_and_each_view_gets_its_token_and_a_new_form_key(
         app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from coop.orders.models import SharedCost
 
-    group, rnd, treasurer, client, url = _treasurer_s_round(app_ctx, session)
+    _group, rnd, treasurer, client, url = _treasurer_s_round(app_ctx, session)
     first, rendered = _view(app_ctx, client, url)
     assert "orders/round.html" in rendered
     monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
@@ -238,8 +238,7 @@ def test_a_kept_round_page_follows_payments_to_its_suppliers(
     login(client, w.treasurer.user.email)
     url = f"/groups/{w.group.id}/rounds/{w.rnd.id}"
     _view(app_ctx, client, url)
-    page, rendered = _view(app_ctx, client, url)
-    assert rendered == [] or "orders/round.html" in rendered  # (the check makes it anew)
+    page, _rendered = _view(app_ctx, client, url)
     before = re.search(rf'<tr data-supplier="{w.agro.id}">(.*?)</tr>', page, re.S).group(1)
     payables.pay_supplier(session, w.agro, amount=40000, method="cash", reference="",
                           idempotency_key="pay-agro-0000000001", actor=w.treasurer.user,
@@ -264,3 +263,31 @@ def test_a_kept_round_page_follows_payments_to_its_suppliers(
     session.commit()
     page, rendered = _view(app_ctx, client, url)
     assert "Семена-Север" in page and "orders/round.html" in rendered
+
+
+def test_a_settled_round_s_kept_pages_follow_new_names(app_ctx: Flask, session: Session) -> None:
+    """A settled round's figures come from its settlement; the names beside
+    them do not: a supplier's and a product's new names show on its page (the
+    suite's check of kept pages fails a view that misses one; her share shows
+    her settled bill, names as they were)."""
+    from tests.factories import make_two_supplier_round
+
+    w = make_two_supplier_round(session)
+    session.commit()
+    assert w.rnd.state == "settled"
+    client = app_ctx.test_client()
+    login(client, w.treasurer.user.email)
+    url = f"/groups/{w.group.id}/rounds/{w.rnd.id}"
+    share = f"{url}/share/{w.aigul.id}"
+    for _twice in range(2):
+        assert "Агро-Семена" in _view(app_ctx, client, url)[0]
+        assert "Семена" in _view(app_ctx, client, share)[0]
+    w.seed.product.name = "Семена огурца"
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "Семена огурца" in page and "orders/round.html" in rendered
+    _view(app_ctx, client, share)
+    w.agro.name = "Агро-Семена Юг"
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "Агро-Семена Юг" in page and "orders/round.html" in rendered
