@@ -7,9 +7,10 @@ cProfile, and prints per page: the mean time per request (without and with
 the profiler), the SQL statements per request (and how many were
 BEGIN/ROLLBACK/COMMIT or the pool's ping) and the functions with the most
 time. PAGE is any of floor, share, share-unkept (the share page when her
-bill's HTML is not kept: the first view of it in this process), round,
-order, busy (an order, then another member's share page: the view meets a
-round changed since its last view, as on a busy evening) and the yardsticks
+bill's HTML is not kept: the first view of it in this process), round (the
+treasurer's), member-round (a member's view of the round: its packs), order,
+busy (an order, then another member's share page: the view meets a round
+changed since its last view, as on a busy evening) and the yardsticks
 raw-share and raw-order (bench/raw_app.py: the share page's reads and an
 order's writes by hand in raw SQL, whose statements are not counted);
 default: all. Same settings as bench/http.py (COOP_BENCH_PG)."""
@@ -33,6 +34,7 @@ sys.path.insert(0, str(REPO))
 from bench._http_bench import PG_BASE, create_database, drop_database  # noqa: E402
 
 REQUESTS = {"raw-share": 400, "floor": 400, "share": 200, "share-unkept": 200, "round": 100,
+            "member-round": 100,
             "raw-order": 100, "order": 100, "busy": 60}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -139,6 +141,7 @@ def run(url: str, pages: list[str], top: int) -> None:
         "share": lambda: member.get(f"{round_path}/share"),
         "share-unkept": unkept,
         "round": lambda: treasurer.get(round_path),
+        "member-round": lambda: member.get(round_path),
         "order": lambda: order(),
         "busy": lambda: (order(), other.get(f"{round_path}/share"))[1],
     }

@@ -141,12 +141,28 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 @group_view()
 @counts_members
 def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
-    rnd = _round_or_404(round_id, with_items=not g.is_treasurer)
+    rnd = _round_or_404(round_id, with_items=False)
     context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES}
-    if not g.is_treasurer:
-        context["packs"] = explain.pack_rows(services.pack_fills(db.session, rnd))
-        return render_template("orders/round.html", **context)
     figures = split_cache.round_summary(db.session, rnd)
+    # The whole page is kept, under the round's token, which the figures, the
+    # costs, the state and its history, and the names of members, products and
+    # suppliers renew; beside those, it shows what `shown` holds.
+    shown: tuple[Any, ...] = (
+        current_user.id, current_user.name, g.group.name, g.group.language, g.group.currency,
+        g.group.timezone, g.is_treasurer, g.membership.id if g.membership else None,
+        rnd.title, rnd.deadline, rnd.delivery_place, rnd.delivery_date, request.script_root,
+        request.full_path)
+    if not g.is_treasurer:
+        def member_page(csrf: str, _form_key: str) -> str:
+            # the packs as the treasurer's page shows them: from the split
+            packs = explain.pack_rows(services.summary_fills(
+                services.with_items(db.session, rnd), figures))
+            return render_template("orders/round.html", **context, packs=packs,
+                                   csrf_token=lambda: csrf)
+
+        return split_cache.kept_page(
+            rnd, "round-member:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32],
+            member_page)
     picker = member_picker(db.session, g.group, PICKER_LIMIT,
                            signed_in_member_count(g.group.id)) \
         if rnd.state == domain.OPEN else None
@@ -176,14 +192,9 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             history=services.round_history(db.session, rnd), supplier_bills=supplier_bills,
             csrf_token=lambda: csrf)
 
-    # The whole page is kept, under the round's token, which the figures, the
-    # costs, the state and its history, and the names of members and suppliers
-    # renew; beside those, it shows what `shown` holds (the supplier bills,
-    # read on each view: a payment to a supplier does not change the round).
-    shown = (current_user.id, current_user.name, g.group.name, g.group.language,
-             g.group.currency, g.group.timezone, g.membership.id if g.membership else None,
-             rnd.title, rnd.deadline, rnd.delivery_place, rnd.delivery_date, picker,
-             supplier_bills, request.script_root, request.full_path)
+    # and the treasurer's: the members to enter an order for, the supplier
+    # bills (read on each view: a payment to a supplier does not change the round)
+    shown += (picker, supplier_bills)
     return split_cache.kept_page(
         rnd, "round:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32], page)
 

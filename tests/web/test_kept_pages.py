@@ -291,3 +291,40 @@ def test_a_settled_round_s_kept_pages_follow_new_names(app_ctx: Flask, session: 
     session.commit()
     page, rendered = _view(app_ctx, client, url)
     assert "Агро-Семена Юг" in page and "orders/round.html" in rendered
+
+
+def _packs_table(page: str) -> str:
+    return re.search(r'<table class="packs stack">.*?</table>', page, re.S).group(0)
+
+
+def test_a_member_s_round_page_is_kept_and_shows_the_treasurer_s_packs(
+        app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A member's view of the round (its packs, how full each is) is kept
+    whole too, with her session's token; its packs read as on the
+    treasurer's page, and an order by another member shows on her next view."""
+    group, rnd, member, client, _url = _her_round(app_ctx, session)
+    url = f"/groups/{group.id}/rounds/{rnd.id}"
+    first, rendered = _view(app_ctx, client, url)
+    assert "orders/round.html" in rendered and 'name="q"' not in first  # no treasurer's part
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    again, rendered = _view(app_ctx, client, url)
+    assert rendered == [] and again == first
+
+    treasurer = session.get(Group, group.id).memberships[0]
+    as_treasurer = app_ctx.test_client()
+    login(as_treasurer, treasurer.user.email)
+    treasurer_s, _rendered = _view(app_ctx, as_treasurer, url)
+    assert _packs_table(again) == _packs_table(treasurer_s)
+
+    other = app_ctx.test_client()  # the same member on another phone: her own token
+    login(other, member.user.email)
+    page, rendered = _view(app_ctx, other, url)
+    assert rendered == [] and set(_CSRF.findall(page)).isdisjoint(_CSRF.findall(first))
+
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", True)
+    session.add(Request(round_id=rnd.id, round_item_id=rnd.items[0].id,
+                        membership_id=treasurer.id, quantity=3000, tolerance=0))
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "orders/round.html" in rendered and _packs_table(page) != _packs_table(first)
+    assert _packs_table(page) == _packs_table(_view(app_ctx, as_treasurer, url)[0])

@@ -288,3 +288,23 @@ def test_a_large_group_s_kept_round_page_asks_the_database_one_thing(
     newcomer = make_member(session, small, "Новенькая")
     session.commit()
     assert newcomer.user.name in client.get(url).get_data(as_text=True)
+
+
+def test_a_member_s_kept_round_page_asks_the_database_one_thing(
+        app_ctx, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Her view of the round, kept whole, of a large round: the sign-in alone
+    (it read the round, and the packs come from the kept split)."""
+    group, _treasurer, memberships, rnd = _group_of(session, 200)
+    member = memberships[0]
+    member.user.email = "member-of-200@example.org"
+    from werkzeug.security import generate_password_hash
+    member.user.password_hash = generate_password_hash("secret-password")
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, member.user.email)
+    url = f"/groups/{group.id}/rounds/{rnd.id}"
+    assert client.get(url).status_code == 200
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    status, seen = _statements(client, url)
+    assert status == 200
+    assert len(seen) == 1 and "users.login_nonce" in seen[0], seen
