@@ -204,17 +204,20 @@ def signed_in_round(group_id: int, round_id: int) -> Round | None:
 def signed_in_balance(membership: Membership) -> int | None:
     """Her balance as the sign-in read it on this page (see reads_balance),
     or None: not read, or read for another member (ask the database)."""
-    loaded = g.pop(_BALANCE_LOADED, None)
-    if loaded is None or loaded[0] != membership.id:
-        return None
-    return loaded[1]
+    return _read_with_sign_in(_BALANCE_LOADED, membership.id)
 
 
 def signed_in_member_count(group_id: int) -> int | None:
     """The number of the group's active members as the sign-in counted them on
     this page (see counts_members), or None: not counted (ask the database)."""
-    loaded = g.pop(_MEMBERS_LOADED, None)
-    if loaded is None or loaded[0] != group_id:
+    return _read_with_sign_in(_MEMBERS_LOADED, group_id)
+
+
+def _read_with_sign_in(name: str, of: int) -> int | None:
+    """What the sign-in kept under `name` for `of` (a membership, a group),
+    taken once; None if it kept nothing, or kept it for another."""
+    loaded = g.pop(name, None)
+    if loaded is None or loaded[0] != of:
         return None
     return loaded[1]
 

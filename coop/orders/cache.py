@@ -803,11 +803,13 @@ _CSRF_VALUE = f'value="{CSRF_PLACEHOLDER}"'
 _FORM_KEY_VALUE = f'value="{FORM_KEY_PLACEHOLDER}"'
 
 
-def kept_page(rnd: Round, name: str, render: Callable[[str, str], str]) -> str:
+def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
+              render: Callable[[str, str], str]) -> str:
     """A whole page of the round, kept as fragment() keeps a part, under the
-    round's key, `name`, the language and the code's digest: `name` must say
-    whatever else the page depends on (who is signed in and her name, the
-    group's name, the address, the balance shown...). `render(csrf, form_key)`
+    round's key, `name`, a digest of `shown`, the language and the code's
+    digest: `shown` must hold whatever else the page depends on (who is signed
+    in and her name, the group's name, the address, the balance shown...).
+    `render(csrf, form_key)`
     makes it with `csrf` as the value of its forms' CSRF token fields and
     `form_key` as the key of its form that moves money, if it has one; on the
     way out, the token of this request is put in, and a new key in each such
@@ -816,7 +818,8 @@ def kept_page(rnd: Round, name: str, render: Callable[[str, str], str]) -> str:
     one, and each would be kept apart)."""
     if "_flashes" in session_cookie or request.query_string:
         return str(render(generate_csrf(), new_form_key()))
-    page = str(fragment(rnd, f"page:{name}",
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+    page = str(fragment(rnd, f"page:{name}:{digest}",
                         lambda: render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER)))
     page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
     parts = page.split(_FORM_KEY_VALUE)

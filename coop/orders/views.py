@@ -154,15 +154,10 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         request.full_path)
     if not g.is_treasurer:
         def member_page(csrf: str, _form_key: str) -> str:
-            # the packs as the treasurer's page shows them: from the split
-            packs = explain.pack_rows(services.summary_fills(
-                services.with_items(db.session, rnd), figures))
-            return render_template("orders/round.html", **context, packs=packs,
-                                   csrf_token=lambda: csrf)
+            return render_template("orders/round.html", **context,
+                                   packs=_pack_rows(rnd, figures), csrf_token=lambda: csrf)
 
-        return split_cache.kept_page(
-            rnd, "round-member:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32],
-            member_page)
+        return split_cache.kept_page(rnd, "round-member", shown, member_page)
     picker = member_picker(db.session, g.group, PICKER_LIMIT,
                            signed_in_member_count(g.group.id)) \
         if rnd.state == domain.OPEN else None
@@ -176,8 +171,7 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             abort(404)
         parts = {"group": g.group, "rnd": rnd, "summary": summary}
         figures_html = split_cache.fragment(rnd, "round", lambda: render_template(
-            "orders/_round_figures.html", **parts, packs=explain.pack_rows(
-                services.summary_fills(services.with_items(db.session, rnd), figures))))
+            "orders/_round_figures.html", **parts, packs=_pack_rows(rnd, figures)))
         members = split_cache.fragment(
             rnd, f"round-members:{shown_page.number}",
             lambda: render_template("orders/_round_members.html", **parts, page=shown_page))
@@ -195,8 +189,14 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     # and the treasurer's: the members to enter an order for, the supplier
     # bills (read on each view: a payment to a supplier does not change the round)
     shown += (picker, supplier_bills)
-    return split_cache.kept_page(
-        rnd, "round:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32], page)
+    return split_cache.kept_page(rnd, "round", shown, page)
+
+
+def _pack_rows(rnd: Round, figures: Any) -> list:
+    """How full each pack is, from the round's split (the same on the
+    treasurer's and a member's view of the round)."""
+    return explain.pack_rows(services.summary_fills(services.with_items(db.session, rnd),
+                                                    figures))
 
 
 def _supplier_choices(rnd: Round) -> list:
@@ -384,8 +384,7 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                                bill=bill, states=services.STATE_NAMES, text=text,
                                balance=balance, csrf_token=lambda: csrf)
 
-    return split_cache.kept_page(
-        rnd, "share:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32], page)
+    return split_cache.kept_page(rnd, "share", shown, page)
 
 
 def _keyed(form: Any) -> Any:
