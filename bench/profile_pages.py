@@ -13,7 +13,9 @@ busy (an order, then another member's share page: the view meets a round
 changed since its last view, as on a busy evening) and the yardsticks
 raw-share and raw-order (bench/raw_app.py: the share page's reads and an
 order's writes by hand in raw SQL, whose statements are not counted);
-default: all. Same settings as bench/http.py (COOP_BENCH_PG)."""
+default: all. `--turns N`: time the pages N times in turn, page after page
+(the machine's noise falls on each alike), and print each one's best and
+median turn. Same settings as bench/http.py (COOP_BENCH_PG)."""
 
 from __future__ import annotations
 
@@ -45,17 +47,22 @@ def main() -> None:
         at = argv.index("--top")
         top, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
     top = int(next((a.split("=")[1] for a in argv if a.startswith("--top=")), top))
+    turns = 1
+    if "--turns" in argv:  # --turns N
+        at = argv.index("--turns")
+        turns, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
+    turns = int(next((a.split("=")[1] for a in argv if a.startswith("--turns=")), turns))
     args = [a for a in argv if not a.startswith("--")]
     pages = args or list(REQUESTS)
     db_name = f"coop_profile_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     create_database(db_name)
     try:
-        run(f"{PG_BASE}/{db_name}", pages, top)
+        run(f"{PG_BASE}/{db_name}", pages, top, turns)
     finally:
         drop_database(db_name)
 
 
-def run(url: str, pages: list[str], top: int) -> None:
+def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
     import subprocess
 
     from sqlalchemy import create_engine, event
@@ -145,16 +152,25 @@ def run(url: str, pages: list[str], top: int) -> None:
         "order": lambda: order(),
         "busy": lambda: (order(), other.get(f"{round_path}/share"))[1],
     }
+    # the plain timings, in turns: page after page, `turns` times over, so
+    # that the machine's ups and downs fall on every page alike
+    plain: dict[str, list[float]] = {name: [] for name in pages}
     for name in pages:
-        call = calls[name]
         for _ in range(5):
-            assert call().status_code < 400
-        statements.clear()
-        n = REQUESTS[name]
-        started = time.perf_counter()
-        for _ in range(n):
-            call()
-        plain = time.perf_counter() - started
+            assert calls[name]().status_code < 400
+    for _ in range(turns):
+        for name in pages:
+            call, n = calls[name], REQUESTS[name]
+            started = time.perf_counter()
+            for _ in range(n):
+                call()
+            plain[name].append((time.perf_counter() - started) / n * 1000)
+    for name in pages:
+        call, n = calls[name], REQUESTS[name]
+        if turns > 1:
+            each = sorted(plain[name])
+            print(f"\n{name}: best {each[0]:.2f} ms, median {each[len(each) // 2]:.2f} ms "
+                  f"per request over {turns} turns of {n}")
         statements.clear()
         profiler = cProfile.Profile()
         started = time.perf_counter()
@@ -164,7 +180,7 @@ def run(url: str, pages: list[str], top: int) -> None:
         profiler.disable()
         elapsed = time.perf_counter() - started
         kinds = Counter(statements)
-        print(f"\n== {name}: {plain / n * 1000:.2f} ms per request ({elapsed / n * 1000:.2f} "
+        print(f"\n== {name}: {min(plain[name]):.2f} ms per request ({elapsed / n * 1000:.2f} "
               f"under cProfile), "
               f"{len(statements) / n:.1f} statements per request: "
               + ", ".join(f"{k} {v / n:.1f}" for k, v in kinds.most_common()))

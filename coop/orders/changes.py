@@ -30,7 +30,18 @@ from functools import cache
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, delete, event, insert, inspect, select, update
+from sqlalchemy import (
+    Select,
+    Update,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ReturningInsert
@@ -130,7 +141,7 @@ def _show_token(session: Session, round_id: int, token: int) -> None:
 
 
 def order_lines_changed(session: Session, round_id: int,
-                        lines: dict[tuple[int, int], tuple[int, int]]) -> None:
+                        lines: dict[tuple[int, int], tuple[int, int]]) -> str | None:
     """A new token for a round whose order lines alone changed, and the
     SplitChange that says which: the lines {(membership, round item):
     (quantity, tolerance)} as they now are. The flush calls it for order lines
@@ -140,27 +151,41 @@ def order_lines_changed(session: Session, round_id: int,
     records the first one's token as the one before its own. The lock is FOR
     NO KEY UPDATE, the one the UPDATE takes anyway: it does not wait for the
     key-share locks that the order lines' foreign keys hold on the round
-    (FOR UPDATE would, and two orders would deadlock)."""
+    (FOR UPDATE would, and two orders would deadlock).
+
+    Returns the round's state as read under that lock (None: no such round):
+    a move of the round (closing it) takes the same lock, so an order that
+    finds it still open here is in before the move, and one that finds it
+    moved came too late (save_order refuses it)."""
     conn = session.connection()
-    previous = conn.execute(_token_locked(), {"round_id": round_id}).scalar_one_or_none()
-    if previous is None:
-        return
     token = new_change_token()
-    conn.execute(_new_token(), {"round_id": round_id, "token": token})
-    change_id = conn.execute(_record_change(), {
-        "round_id": round_id, "previous_token": previous, "token": token,
-        "lines": json.dumps([[m, i, q, t] for (m, i), (q, t) in sorted(lines.items())],
-                            separators=(",", ":"))}).scalar_one()
+    params = {"round_id": round_id, "token": token,
+              "lines": json.dumps([[m, i, q, t] for (m, i), (q, t) in sorted(lines.items())],
+                                  separators=(",", ":"))}
+    if conn.dialect.name == "postgresql":  # the three in one round trip
+        row = conn.execute(_token_moved(), params).first()
+        if row is None:
+            return None
+        change_id, state = row
+    else:
+        row = conn.execute(_token_locked(), params).first()
+        if row is None:
+            return None
+        previous, state = row
+        conn.execute(_new_token(), params)
+        change_id = conn.execute(_record_change(), {**params, "previous_token": previous}
+                                 ).scalar_one()
     if change_id % 100 == 0:
         conn.execute(delete(SplitChange).where(SplitChange.id <= change_id - KEEP_CHANGES))
     _show_token(session, round_id, token)
+    return state
 
 
 # Built once: an order runs them every time, and building one costs more than
 # running it.
 @cache
 def _token_locked() -> Select:
-    return (select(Round.change_token).where(Round.id == bindparam("round_id"))
+    return (select(Round.change_token, Round.state).where(Round.id == bindparam("round_id"))
             .with_for_update(key_share=True))
 
 
@@ -168,6 +193,28 @@ def _token_locked() -> Select:
 def _new_token() -> Update:
     return (update(Round).where(Round.id == bindparam("round_id"))
             .values(change_token=bindparam("token")))
+
+
+@cache
+def _token_moved() -> Select:
+    """_token_locked, _new_token and _record_change as one statement
+    (PostgreSQL): the token before, read under the row lock the update holds
+    (FOR NO KEY UPDATE: of two at once, the second waits and reads the first
+    one's token, committed), and the SplitChange from it: its id, and the
+    round's state as read under the lock; no row if there is no such round."""
+    before = _token_locked().add_columns(Round.id).cte("before")
+    moved = (update(Round).where(Round.id == before.c.id)
+             .values(change_token=bindparam("token"))
+             .returning(before.c.change_token.label("previous"), before.c.state)
+             .cte("moved"))
+    columns = SplitChange.__table__.c
+    recorded = insert(SplitChange).from_select(
+        ["round_id", "previous_token", "token", "lines"],
+        select(bindparam("round_id", type_=columns.round_id.type), moved.c.previous,
+               bindparam("token", type_=columns.token.type),
+               bindparam("lines", type_=columns.lines.type))
+    ).returning(SplitChange.id).cte("recorded")
+    return select(recorded.c.id, moved.c.state).select_from(recorded.join(moved, true()))
 
 
 @cache

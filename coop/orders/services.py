@@ -351,14 +351,40 @@ class ItemTerms:
         return cls(item.id, product.granularity, product.unit, product.name)
 
 
-def order_terms(session: Session, rnd: Round) -> dict[int, ItemTerms]:
-    """{round item id: its terms} for the round's products, in their order:
-    one query, no objects (the order form's 50 products as ORM objects cost
-    more than the rest of saving an order)."""
-    if "items" not in inspect(rnd).unloaded:
-        return {item.id: ItemTerms.of(item) for item in rnd.items}
-    return {row[0]: ItemTerms(*row)
-            for row in session.execute(_built.terms(), {"round_id": rnd.id})}
+@dataclass
+class LockedOrder:
+    """What a member's order is checked against and written over, read under
+    the lock on her membership (lock_order)."""
+
+    round_id: int
+    membership_id: int
+    state: str  # the round's
+    terms: dict[int, ItemTerms]  # {round item: its terms}, in the round's order
+    existing: dict[int, tuple[int, int, int]]  # her lines: {round item: (id, quantity, tolerance)}
+
+
+def lock_order(session: Session, rnd: Round, membership: Membership) -> LockedOrder:
+    """Locks her membership's row (to the commit), then reads the round's
+    state, its products' terms and her lines in one statement: two tabs of
+    hers sending at once are checked one after the other, each against her
+    lines as the other left them, and against her credit limit. save_order
+    takes the lock itself unless given what this read; a caller that checks
+    the lines first (the order form, to mark each wrong one) reads the terms
+    here instead of apart. No round: DomainError."""
+    session.flush()  # (the statements below go past the ORM: what it holds, written first)
+    _lock_member(session, membership)
+    rows = session.connection().execute(_built.locked_order(), {
+        "round_id": rnd.id, "membership_id": membership.id}).all()
+    if not rows:
+        raise DomainError(_l("This round is not open for orders."))
+    terms, existing = {}, {}
+    for _state, item_id, granularity, unit, name, request_id, quantity, tolerance in rows:
+        if item_id is not None:
+            terms[item_id] = ItemTerms(item_id, granularity, unit, name)
+            if request_id is not None:
+                existing[item_id] = (request_id, quantity, tolerance)
+    set_committed_value(rnd, "state", rows[0][0])
+    return LockedOrder(rnd.id, membership.id, rnd.state, terms, existing)
 
 
 class _built:
@@ -389,28 +415,25 @@ class _built:
 
     @staticmethod
     @cache
-    def terms() -> Select:
-        return (select(RoundItem.id, Product.granularity, Product.unit, Product.name)
-                .join(Product, Product.id == RoundItem.product_id)
-                .where(RoundItem.round_id == bindparam("round_id"))
-                .order_by(RoundItem.position, RoundItem.id))
-
-    @staticmethod
-    @cache
     def order() -> Select:
         return select(Request).where(Request.round_id == bindparam("round_id"),
                                      Request.membership_id == bindparam("membership_id"))
 
     @staticmethod
     @cache
-    def order_rows() -> Select:
-        """The round's state, beside each of her lines in it (in one row
-        with no line if she has none)."""
-        return (select(Round.state, Request.round_item_id, Request.id, Request.quantity,
-                       Request.tolerance).select_from(Round)
-                .outerjoin(Request, and_(Request.round_id == Round.id,
-                                         Request.membership_id == bindparam("membership_id")))
-                .where(Round.id == bindparam("round_id")))
+    def locked_order() -> Select:
+        """The round's state beside each of its products' terms and her line
+        of it (one row without a product if it has none)."""
+        return (select(Round.state, RoundItem.id, Product.granularity, Product.unit,
+                       Product.name, Request.id, Request.quantity, Request.tolerance)
+                .select_from(Round)
+                .outerjoin(RoundItem, RoundItem.round_id == Round.id)
+                .outerjoin(Product, Product.id == RoundItem.product_id)
+                .outerjoin(Request, and_(Request.round_id == Round.id,  # (its index's order)
+                                         Request.membership_id == bindparam("membership_id"),
+                                         Request.round_item_id == RoundItem.id))
+                .where(Round.id == bindparam("round_id"))
+                .order_by(RoundItem.position, RoundItem.id))
 
     @staticmethod
     @cache
@@ -439,38 +462,39 @@ class _built:
     @staticmethod
     @cache
     def lock_member() -> Update:
-        return (update(Membership).where(Membership.id == bindparam("membership_id"))
-                .values(order_lock=Membership.order_lock + 1))
+        table = Membership.__table__
+        return (update(table).where(table.c.id == bindparam("membership_id"))
+                .values(order_lock=table.c.order_lock + 1))
 
 
 def save_order(session: Session, rnd: Round, membership: Membership,
                lines: Mapping[int, tuple[int, int]], actor: User, *,
-               as_treasurer: bool, terms: Mapping[int, ItemTerms] | None = None) -> int:
+               as_treasurer: bool, locked: LockedOrder | None = None) -> int:
     """Set a member's order: {round_item_id: (quantity, tolerance)} in thousandths.
 
-    All lines or none. Returns how many lines changed. The member's row is
-    locked first, so that two tabs submitting at once are checked one after
-    the other against her credit limit. `terms`: the round's order_terms, if
-    the caller has read them already.
+    All lines or none. Returns how many lines changed. Her membership's row is
+    locked first (lock_order; `locked`: what the caller read with the lock in
+    this transaction), so that two tabs submitting at once are checked one
+    after the other against her credit limit. The round's state is checked
+    again under the round's own row lock, where the round's token moves: a
+    close that commits while her lines are written refuses them.
 
     The lines are written as rows, not objects (a 50-line order as ORM objects
     cost more than the rest of saving it): the lines changed are told to the
     split's change record here (order_lines_changed), as the flush
     would have told them, and any of her lines this session had loaded are
     let go, so that whoever reads them next reads them as written."""
-    _lock_member(session, membership)
-    # (her lines read after the lock: as the tab that held it left them)
-    rows = session.execute(_built.order_rows(), {"round_id": rnd.id,
-                                                 "membership_id": membership.id}).all()
-    set_committed_value(rnd, "state", rows[0][0])
-    if rnd.state != domain.OPEN:
+    if locked is None:
+        locked = lock_order(session, rnd, membership)
+    elif (locked.round_id, locked.membership_id) != (rnd.id, membership.id):
+        raise ValueError("save_order: `locked` was read for another order")
+    if locked.state != domain.OPEN:
         raise DomainError(_l("This round is not open for orders."))
     if rnd.deadline and utcnow() > rnd.deadline and not as_treasurer:
         raise DomainError(_l("The deadline for orders has passed. Ask your treasurer."))
     if not membership.active or membership.group_id != rnd.group_id:
         raise DomainError(_l("Only active members of the group can order."))
-    items = order_terms(session, rnd) if terms is None else terms
-    existing = {item_id: line for _state, item_id, *line in rows if item_id is not None}
+    items, existing = locked.terms, locked.existing
     written = _Written()
     for item_id, (quantity, tolerance) in lines.items():
         item = items.get(item_id)
@@ -535,8 +559,10 @@ class _Written:
                        and (obj.__dict__.get("round_id"), obj.__dict__.get("membership_id"))
                        == (rnd.id, membership.id)]:
             session.expunge(loaded)
-        order_lines_changed(session, rnd.id, {
+        state = order_lines_changed(session, rnd.id, {
             (membership.id, item_id): (q, t) for item_id, _, _, q, t in self.changes})
+        if state != domain.OPEN:  # moved (closed) while her lines were written: too late
+            raise DomainError(_l("This round is not open for orders."))
 
 
 def order_line_errors(terms: Mapping[int, ItemTerms], lines: Mapping[int, tuple[int, int]]
@@ -601,7 +627,8 @@ def _apply_line(session: Session, rnd: Round, membership: Membership, item_id: i
 
 
 def _lock_member(session: Session, membership: Membership) -> None:
-    session.execute(_built.lock_member(), {"membership_id": membership.id})
+    # (on the table, not the ORM: no loaded object reads the counter)
+    session.connection().execute(_built.lock_member(), {"membership_id": membership.id})
 
 
 def order_exposure(session: Session, membership: Membership) -> int:

@@ -295,14 +295,18 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     # an order is saved against its products' terms alone; the page shows their prices too
     rnd = _round_or_404(round_id, with_items=request.method != "POST")
     member = _whose(membership_id)
-    form = ActionForm()
     typed = None
     error = None
-    if request.method == "POST" and form.validate_on_submit():
-        terms = services.order_terms(db.session, rnd)
-        lines, typed = parse_order_form(request.form, list(terms))
+    # (CSRFProtect checked a POST's token before the view: the form, its
+    # token alone, is made only for the page)
+    if request.method == "POST":
+        # (her membership locked, and the terms read with her lines: every
+        # line is checked against them here, to mark each wrong one, and then
+        # by save_order)
+        locked = services.lock_order(db.session, rnd, member)
+        lines, typed = parse_order_form(request.form, list(locked.terms))
         not_numbers = any(line.error for line in typed.values())
-        wrong = services.order_line_errors(terms, lines)
+        wrong = services.order_line_errors(locked.terms, lines)
         for item_id, problem in wrong.items():  # every line marked, not the first alone
             typed[item_id].error = str(problem.message)
         if not_numbers:
@@ -317,9 +321,8 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
         else:
             try:
                 changed = services.save_order(db.session, rnd, member, lines, current_user,
-                                              as_treasurer=g.is_treasurer, terms=terms)
-            except DomainError as exc:
-                db.session.rollback()
+                                              as_treasurer=g.is_treasurer, locked=locked)
+            except DomainError as exc:  # (rolled back below)
                 error = str(exc.message)
                 if exc.field and "_" in exc.field:
                     item_id = int(exc.field.rsplit("_", 1)[1])
@@ -332,7 +335,8 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                     flash(_("Nothing changed."), "info")
                 return redirect(url_for("orders.order", group_id=group_id, round_id=round_id,
                                         membership_id=membership_id))
-    if request.method == "POST":
+    if request.method == "POST":  # not saved: the lock let go before the page is made
+        db.session.rollback()
         rnd = services.load_round(db.session, rnd)
     existing = services.order_of(db.session, rnd, member)
     fills = dict((item.id, fill) for item, fill in services.pack_fills(db.session, rnd))
@@ -340,7 +344,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     return render_template("orders/order.html", group=g.group, rnd=rnd, member=member,
                            existing=existing, typed=typed, error=error, fills=fills,
                            terms={item.id: services.item_terms(item)[2] for item in rnd.items},
-                           form=form, can_order=rnd.state == domain.OPEN,
+                           form=ActionForm(), can_order=rnd.state == domain.OPEN,
                            history=services.order_history(db.session, rnd, member)), status
 
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -223,6 +223,105 @@ def test_two_orders_at_once_are_both_in_the_split(
     seed_row = next(row for row in summary.products if row.name == w.seed.product.name)
     assert seed_row.firm == 680  # 41 + 27 kg (in tenths: the fabric's step is 0.5)
     _same_as_full_split(session, w)
+
+
+@pytest.mark.postgres
+def test_an_order_waiting_on_another_records_its_token_as_the_one_before(
+        app_ctx: Flask, session: Session, pg_only: None) -> None:
+    """The waiting made certain, not left to timing: the first order holds the
+    round's row lock (its new token written, not committed); the second, on
+    another connection, waits for it, and when the first commits, records the
+    first one's token as the one before its own, and the round ends on the
+    second's. A read of the token before the lock, or an update that lost
+    the first one's, would fork the chain here."""
+    from coop.orders.changes import order_lines_changed
+
+    w = _open_world(session)
+    round_id, seed_id = w.rnd.id, w.seed.id
+    first, second = Session(db.engine), Session(db.engine)
+    done: list[int] = []
+
+    def later() -> None:
+        with app_ctx.app_context():
+            order_lines_changed(second, round_id, {(w.nurila.id, seed_id): (27000, 0)})
+            second.commit()
+            done.append(1)
+
+    try:
+        order_lines_changed(first, round_id, {(w.aigul.id, seed_id): (41000, 0)})
+        first_token = first.scalar(select(Round.change_token).where(Round.id == round_id))
+        waiting = threading.Thread(target=later)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and not done  # waiting on the first one's lock
+        first.commit()
+        waiting.join(10)
+        assert done == [1]
+    finally:
+        first.close()
+        second.close()
+    session.expire_all()
+    earlier, last = session.execute(
+        select(SplitChange.previous_token, SplitChange.token)
+        .where(SplitChange.round_id == round_id).order_by(SplitChange.id.desc()).limit(2)
+    ).all()[::-1]
+    assert earlier.token == first_token
+    assert last.previous_token == first_token != last.token
+    assert session.scalar(select(Round.change_token).where(Round.id == round_id)) == last.token
+
+
+@pytest.mark.postgres
+def test_an_order_written_while_the_round_is_being_closed_waits_and_is_refused(
+        app_ctx: Flask, session: Session, pg_only: None) -> None:
+    """The treasurer closes the round (the move written, not yet committed)
+    while a member's order is being saved: the order waits at the round's
+    token for the close, finds the round closed and is refused whole (none of
+    its lines, their history or a SplitChange kept). It read the round open
+    before the close committed: checked there alone, it landed after the
+    close. The waiting made certain, not left to timing."""
+    from coop.auth.models import User
+    from coop.errors import DomainError
+    from coop.groups.models import Membership
+    from coop.orders.models import RequestChange
+
+    w = _open_world(session)
+    round_id, seed_id, treasurer_id = w.rnd.id, w.seed.id, w.treasurer.user_id
+    newcomer_id = w.more[0].id
+    changes_before = session.scalar(select(func.count()).select_from(SplitChange))
+    outcome: list[str] = []
+
+    def order() -> None:
+        with app_ctx.app_context(), Session(db.engine) as s:
+            try:
+                orders.save_order(s, s.get(Round, round_id), s.get(Membership, newcomer_id),
+                                  {seed_id: (41000, 0)}, s.get(User, treasurer_id),
+                                  as_treasurer=True)
+                s.commit()
+                outcome.append("saved")
+            except DomainError as exc:
+                s.rollback()
+                outcome.append(str(exc.message))
+
+    closer = Session(db.engine)
+    try:
+        orders.move_round(closer, closer.get(Round, round_id), closer.get(User, treasurer_id),
+                          "closed")
+        saving = threading.Thread(target=order)
+        saving.start()
+        saving.join(0.5)
+        assert saving.is_alive() and not outcome  # waiting for the close
+        closer.commit()
+        saving.join(10)
+    finally:
+        closer.close()
+    assert outcome == ["This round is not open for orders."]
+    session.expire_all()
+    assert session.scalar(select(Round.state).where(Round.id == round_id)) == "closed"
+    assert not session.scalars(select(Request.id).where(
+        Request.membership_id == newcomer_id)).all()
+    assert not session.scalars(select(RequestChange.id).where(
+        RequestChange.membership_id == newcomer_id)).all()
+    assert session.scalar(select(func.count()).select_from(SplitChange)) == changes_before
 
 
 def test_a_member_who_takes_away_her_last_line_leaves_the_split(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coop.auth.models import User
@@ -120,6 +121,79 @@ def test_an_order_submission_asks_nothing_more_of_the_database_after_its_commit(
         event.remove(db.engine, "before_cursor_execute", on_statement)
     assert response.status_code == 302
     assert committed == [True] and after_commit == [], after_commit
+
+
+def test_an_order_submission_is_a_lock_one_read_and_its_writes(app_ctx, session: Session
+                                                                  ) -> None:
+    """An order of hers, besides the sign-in: the lock on her membership, one
+    read after it (the round's state, its products' terms and her lines),
+    then her changed lines, their history and the round's new token with the
+    SplitChange, the last three in one statement on PostgreSQL. A read or a
+    write more (the terms read apart, the token read apart) fails here."""
+    from sqlalchemy import event
+
+    from coop.extensions import db
+    from tests.conftest import csrf_token, is_postgres
+
+    group, rnd, member, client = _a_member_signed_in(app_ctx, session)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/order"
+    form = {f"quantity_{item.id}": "2" for item in rnd.items}
+    form["csrf_token"] = csrf_token(client, url)
+    assert client.post(url, data=form).status_code == 302  # her lines, added
+    form[f"quantity_{rnd.items[0].id}"] = "3"
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        response = client.post(url, data=form)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert response.status_code == 302
+    # (the sign-in: on this engine when the database is in memory; the old
+    # SplitChanges, pruned at every hundredth)
+    seen = [s for s in seen if "users.login_nonce" not in s
+            and not s.startswith("DELETE FROM split_changes")]
+    kinds = [_kind(s) for s in seen]
+    token = ["WITH before"] if is_postgres() else [
+        "SELECT", "UPDATE rounds", "INSERT split_changes"]
+    assert kinds == ["UPDATE memberships", "SELECT", "UPDATE requests",
+                     "INSERT request_changes", *token], seen
+    if is_postgres():  # the token before, read under the round's row lock
+        assert "FOR NO KEY UPDATE" in seen[-1]
+    locked = seen[1]  # her lines and the terms, read after the lock
+    assert "FROM rounds" in locked and "products.granularity" in locked \
+        and "requests.quantity" in locked
+    session.expire_all()
+    assert session.scalar(select(Request.quantity).where(
+        Request.membership_id == member.id, Request.round_item_id == rnd.items[0].id)) == 3000
+
+
+def test_an_order_without_its_form_token_is_refused_and_saves_nothing(
+        app_ctx, session: Session) -> None:
+    """The order form's token is checked before the view (CSRFProtect), which
+    no longer checks it itself."""
+    group, rnd, member, client = _a_member_signed_in(app_ctx, session)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/order"
+    form = {f"quantity_{item.id}": "2" for item in rnd.items}
+    for token in (None, "not-a-token"):
+        sent = form if token is None else {**form, "csrf_token": token}
+        response = client.post(url, data=sent)
+        assert response.status_code == 400
+        assert "The form has expired" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Request).where(
+        Request.membership_id == member.id)) == 0
+
+
+def _kind(statement: str) -> str:
+    """What a statement is: SELECT, UPDATE requests, INSERT request_changes,
+    WITH before (PostgreSQL's fused token statement)..."""
+    words = statement.split()
+    if words[0] == "INSERT":
+        return f"INSERT {words[2]}"
+    return f"{words[0]} {words[1]}" if words[0] in ("UPDATE", "WITH") else words[0]
 
 
 def _statements(client: FlaskClient, url: str) -> tuple[int, list[str]]:
