@@ -109,8 +109,9 @@ def seed(engine: Engine, *, members: int = 1000, products: int = 50, with_login:
     if engine.dialect.name == "postgresql":
         # the planner's statistics of the tables loaded, as autovacuum gathers
         # them a minute after a load like this one: without them it plans the
-        # joins of a page's reads as over empty tables (an order read 1,000
-        # lines of each product to find one member's 50)
+        # joins of a page's reads as over empty tables (an order's read of
+        # her lines passed over 1,225 others to find her 50: 1.7 ms on the
+        # server, 0.26 ms with them)
         tables = (Group, Membership, PriceTier, Product, Request, Round, RoundItem, SharedCost,
                   Supplier, User)
         with engine.begin() as conn:

@@ -15,7 +15,9 @@ raw-share and raw-order (bench/raw_app.py: the share page's reads and an
 order's writes by hand in raw SQL, whose statements are not counted);
 default: all. `--turns N`: time the pages N times in turn, page after page
 (the machine's noise falls on each alike), and print each one's best and
-median turn. Same settings as bench/http.py (COOP_BENCH_PG)."""
+median turn; a page that changes the round (order, busy) makes the next
+turn's first view of a split page bring the split up to date, so time those
+apart from the others. Same settings as bench/http.py (COOP_BENCH_PG)."""
 
 from __future__ import annotations
 

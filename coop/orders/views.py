@@ -338,6 +338,9 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     if request.method == "POST":  # not saved: the lock let go before the page is made
         db.session.rollback()
         rnd = services.load_round(db.session, rnd)
+        if rnd.state != domain.OPEN:  # (closed meanwhile) what she typed cannot be saved:
+            typed = None  # her order as it stands, and why, once
+            error = _("This round is not open for orders.")
     existing = services.order_of(db.session, rnd, member)
     fills = dict((item.id, fill) for item, fill in services.pack_fills(db.session, rnd))
     status = 422 if request.method == "POST" else 200

@@ -93,6 +93,27 @@ def test_every_line_that_cannot_be_ordered_is_marked_at_once(client: FlaskClient
         as_text=True)
 
 
+def test_an_order_sent_after_the_round_closed_shows_her_order_as_it_stands(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: her form open, the treasurer closes the round, she
+    saves. The page said twice that the round is not open, and showed what she
+    had typed in the greyed fields as if it were her order. Now it says it
+    once, and shows her order as it stands."""
+    _group, treasurer, aigul, _n, rnd = _setup(session)
+    seed = rnd.items[0]
+    login(client, aigul.user.email)
+    assert post(client, _url(rnd, "/order"), {f"quantity_{seed.id}": "6"}).status_code == 302
+    services.move_round(session, rnd, treasurer.user, "closed")
+    session.commit()
+    response = post(client, _url(rnd, "/order"), {f"quantity_{seed.id}": "9"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert page.count("This round is not open for orders.") == 1, page
+    assert f'name="quantity_{seed.id}" inputmode="decimal" autocomplete="off" value="6"' in page
+    assert 'value="9"' not in page
+    assert services.order_of(session, rnd, aigul)[seed.id].quantity == 6000
+
+
 def test_treasurer_enters_an_order_for_an_offline_member(client: FlaskClient,
                                                          session: Session) -> None:
     _group, treasurer, _a, nurila, rnd = _setup(session)
