@@ -123,6 +123,10 @@ def test_treasurer_enters_an_order_for_an_offline_member(client: FlaskClient,
     assert picked.headers["Location"].endswith(_url(rnd, f"/order/{nurila.id}"))
     page = client.get(_url(rnd, f"/order/{nurila.id}")).get_data(as_text=True)
     assert "entering this order for" in page
+    # the help speaks of her, not to the treasurer (found on the walk)
+    assert "Quantity: what she surely wants." in page and "what you surely want" not in page
+    own = client.get(_url(rnd, "/order")).get_data(as_text=True)
+    assert "Quantity: what you surely want." in own
     response = post(client, _url(rnd, f"/order/{nurila.id}"),
                     {f"quantity_{seed.id}": "10", f"tolerance_{seed.id}": "5"})
     assert response.status_code == 302
