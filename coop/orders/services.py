@@ -358,7 +358,6 @@ class LockedOrder:
 
     round_id: int
     membership_id: int
-    state: str  # the round's
     terms: dict[int, ItemTerms]  # {round item: its terms}, in the round's order
     existing: dict[int, tuple[int, int, int]]  # her lines: {round item: (id, quantity, tolerance)}
 
@@ -370,13 +369,14 @@ def lock_order(session: Session, rnd: Round, membership: Membership) -> LockedOr
     lines as the other left them, and against her credit limit. save_order
     takes the lock itself unless given what this read; a caller that checks
     the lines first (the order form, to mark each wrong one) reads the terms
-    here instead of apart. No round: DomainError."""
+    here instead of apart. The round's state read is set on `rnd`. No round:
+    DomainError."""
     session.flush()  # (the statements below go past the ORM: what it holds, written first)
     _lock_member(session, membership)
     rows = session.connection().execute(_built.locked_order(), {
         "round_id": rnd.id, "membership_id": membership.id}).all()
     if not rows:
-        raise DomainError(_l("This round is not open for orders."))
+        raise not_open_for_orders()
     terms, existing = {}, {}
     for _state, item_id, granularity, unit, name, request_id, quantity, tolerance in rows:
         if item_id is not None:
@@ -384,7 +384,11 @@ def lock_order(session: Session, rnd: Round, membership: Membership) -> LockedOr
             if request_id is not None:
                 existing[item_id] = (request_id, quantity, tolerance)
     set_committed_value(rnd, "state", rows[0][0])
-    return LockedOrder(rnd.id, membership.id, rnd.state, terms, existing)
+    return LockedOrder(rnd.id, membership.id, terms, existing)
+
+
+def not_open_for_orders() -> DomainError:
+    return DomainError(_l("This round is not open for orders."))
 
 
 class _built:
@@ -488,8 +492,8 @@ def save_order(session: Session, rnd: Round, membership: Membership,
         locked = lock_order(session, rnd, membership)
     elif (locked.round_id, locked.membership_id) != (rnd.id, membership.id):
         raise ValueError("save_order: `locked` was read for another order")
-    if locked.state != domain.OPEN:
-        raise DomainError(_l("This round is not open for orders."))
+    if rnd.state != domain.OPEN:  # (as lock_order read it)
+        raise not_open_for_orders()
     if rnd.deadline and utcnow() > rnd.deadline and not as_treasurer:
         raise DomainError(_l("The deadline for orders has passed. Ask your treasurer."))
     if not membership.active or membership.group_id != rnd.group_id:
@@ -562,7 +566,7 @@ class _Written:
         state = order_lines_changed(session, rnd.id, {
             (membership.id, item_id): (q, t) for item_id, _, _, q, t in self.changes})
         if state != domain.OPEN:  # moved (closed) while her lines were written: too late
-            raise DomainError(_l("This round is not open for orders."))
+            raise not_open_for_orders()
 
 
 def order_line_errors(terms: Mapping[int, ItemTerms], lines: Mapping[int, tuple[int, int]]

@@ -340,7 +340,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
         rnd = services.load_round(db.session, rnd)
         if rnd.state != domain.OPEN:  # (closed meanwhile) what she typed cannot be saved:
             typed = None  # her order as it stands, and why, once
-            error = _("This round is not open for orders.")
+            error = str(services.not_open_for_orders().message)
     existing = services.order_of(db.session, rnd, member)
     fills = dict((item.id, fill) for item, fill in services.pack_fills(db.session, rnd))
     status = 422 if request.method == "POST" else 200

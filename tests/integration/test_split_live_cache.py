@@ -225,6 +225,18 @@ def test_two_orders_at_once_are_both_in_the_split(
     _same_as_full_split(session, w)
 
 
+def _waits_for(holder: Session, work: Any, outcome: list[Any]) -> None:
+    """`work` in a thread of its own waits on the lock `holder` holds (after
+    half a second it is still at it, with no `outcome`), and ends once
+    `holder` commits."""
+    waiting = threading.Thread(target=work)
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive() and not outcome  # waiting on the holder's lock
+    holder.commit()
+    waiting.join(10)
+
+
 @pytest.mark.postgres
 def test_an_order_waiting_on_another_records_its_token_as_the_one_before(
         app_ctx: Flask, session: Session, pg_only: None) -> None:
@@ -250,12 +262,7 @@ def test_an_order_waiting_on_another_records_its_token_as_the_one_before(
     try:
         order_lines_changed(first, round_id, {(w.aigul.id, seed_id): (41000, 0)})
         first_token = first.scalar(select(Round.change_token).where(Round.id == round_id))
-        waiting = threading.Thread(target=later)
-        waiting.start()
-        waiting.join(0.5)
-        assert waiting.is_alive() and not done  # waiting on the first one's lock
-        first.commit()
-        waiting.join(10)
+        _waits_for(first, later, done)
         assert done == [1]
     finally:
         first.close()
@@ -306,12 +313,7 @@ def test_an_order_written_while_the_round_is_being_closed_waits_and_is_refused(
     try:
         orders.move_round(closer, closer.get(Round, round_id), closer.get(User, treasurer_id),
                           "closed")
-        saving = threading.Thread(target=order)
-        saving.start()
-        saving.join(0.5)
-        assert saving.is_alive() and not outcome  # waiting for the close
-        closer.commit()
-        saving.join(10)
+        _waits_for(closer, order, outcome)
     finally:
         closer.close()
     assert outcome == ["This round is not open for orders."]
