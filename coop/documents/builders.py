@@ -117,7 +117,8 @@ def _purchase_order(data: PurchaseOrderData) -> bytes:
     code_width = min(max([18 * mm, *(stringWidth(line.article_code, s.cell.fontName,
                                                  s.cell.fontSize) + 7 for line in data.lines)]),
                      30 * mm)
-    widths = [8 * mm, 52 * mm - code_width, code_width, 20 * mm, 14 * mm, 22 * mm, 29 * mm]
+    # "Packs" fits its column in bold in every language ("Таңгактар" is the widest)
+    widths = [8 * mm, 46 * mm - code_width, code_width, 20 * mm, 20 * mm, 22 * mm, 29 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(3, 8)))
     totals = [(_("Goods"), fmt_money(data.goods, cur))]
@@ -699,6 +700,11 @@ def _quote_comparison(data: ComparisonData) -> bytes:
                          "the awards; never the catalog list prices, nor an incomplete or "
                          "expired offer."), s.small), pdf.gap(2)]
         story += _members_by_quote(data, s, cur, width)
+        if data.after_delivery:
+            story.append(para(_("“As awarded” is what members would pay on the terms fixed by "
+                                "the award for what they ordered. Goods have arrived since: "
+                                "what they pay for what arrived, with the losses and the "
+                                "costs added later, is on the round page."), s.small))
     return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.round_title)
 

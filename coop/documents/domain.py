@@ -263,6 +263,7 @@ class ComparisonData:
     # per member: the columns (indexes into her totals) with her lowest total
     # among the real choices, as the quotes feature decided (the ★)
     members_cheapest: list[frozenset[int]] = field(default_factory=list)
+    after_delivery: bool = False  # "as awarded" is no longer what members pay
 
 
 @dataclass(frozen=True)

@@ -764,7 +764,8 @@ def comparison_data(session: Session, rnd: Round, *, fee_rule: str = "weight"
         lines_are_cheapest=result.same_plan(cheapest, lines),
         member_caveats=[result.caveats(o.key) for o in columns],
         members_cheapest=[frozenset(i for i, key in enumerate(keys) if key in row.cheapest)
-                          for row in result.members])
+                          for row in result.members],
+        after_delivery=result.after_delivery and "awarded" in plans)
 
 
 def receipt_data(session: Session, membership: Membership, payment_id: int

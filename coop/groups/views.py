@@ -73,11 +73,15 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     members = services.list_members(db.session, group, include_inactive=False)
     history = ledger.fund_history(db.session, group)
     fund_balance = history[-1][1] if history else 0
+    lowest, highest = min([0, *(b for _a, b in history)]), max([0, *(b for _a, b in history)])
     fund_chart = charts.step_chart(
         # the day where the group lives, as its statements print it (not UTC's)
         [(fmt_date(to_user_timezone(at).date()), balance) for at, balance in history],
-        low_text=fmt_money(min([0, *(b for _a, b in history)]), group.currency),
-        high_text=fmt_money(max([0, *(b for _a, b in history)]), group.currency))
+        # the scale's ends, said as such: next to the fund's balance a bare
+        # highest balance read as the balance (found on the walk)
+        low_text=_("lowest: %(amount)s", amount=fmt_money(lowest, group.currency)) if lowest
+        else fmt_money(0, group.currency),
+        high_text=_("highest: %(amount)s", amount=fmt_money(highest, group.currency)))
     savings = orders.savings_by_round(db.session, group)
     savings_chart = charts.bar_chart(
         [(title, saved, fmt_money(saved, group.currency)) for title, saved in savings])

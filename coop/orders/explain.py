@@ -237,6 +237,11 @@ class _ShareWords(_Words):
         else:
             why = _("What you asked for. The group ordered %(ordered)s in packs of "
                     "%(pack)s.", **numbers)
+        if line.quantity and line.packs and line.allocated < line.quantity:
+            # who of those who asked the same gets the unit that is short (split.md)
+            why += " " + _("What cannot be split evenly goes to the largest remainders, "
+                           "and between equal ones to the member who joined the group "
+                           "earlier.")
         why += " " + _("Price for the group's quantity: %(price)s.",
                        price=self.unit_price(line.unit_price, unit))
         return LineView(product=line.product, unit=line.unit, quantity=self.qty(line.quantity),
@@ -262,7 +267,9 @@ class _ShareWords(_Words):
     def cost(self, cost: facts.CostFacts) -> ChargeView:
         _ = self.gettext
         if cost.sharing.mine is None and cost.sharing.basis != "fund":
-            why = (_("Not yours: it is only for goods of another supplier.") if cost.supplier
+            # (she may have ordered from that supplier and received none of it)
+            why = (_("Not yours: it is shared by those who received goods of this supplier, "
+                     "and you received none.") if cost.supplier
                    else _("Not yours: you received no goods."))
         else:
             why = self.share_why(cost.sharing, self.money(cost.amount))

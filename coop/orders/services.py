@@ -891,6 +891,12 @@ def delivery_totals(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
     return {item_id: (int(r or 0), int(d or 0)) for item_id, r, d in rows}
 
 
+def goods_arrived(session: Session, rnd: Round) -> bool:
+    """Whether the round's split counts what arrived: a delivery recorded, or
+    the delivery confirmed (then the bills are no longer those of the order)."""
+    return rnd.state in (domain.RECEIVED, domain.SETTLED) or bool(delivery_totals(session, rnd))
+
+
 def credit_totals(session: Session, rnd: Round) -> dict[int, int]:
     rows = session.execute(
         select(CreditNote.round_item_id, func.sum(CreditNote.amount))

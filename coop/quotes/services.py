@@ -493,6 +493,9 @@ class QuoteComparison:
     engine_errors: dict[int, str] = field(default_factory=dict)
     fee_rule: str = "weight"
     awarded: dict[int, int] = field(default_factory=dict)  # item id -> quote id, if awarded
+    # goods have arrived (a delivery recorded, or confirmed): "as awarded" is
+    # then what members would pay for what was ordered, no longer the round's bills
+    after_delivery: bool = False
 
     def quote(self, key: int) -> Quote:
         return next(q for q in self.quotes if q.id == key)
@@ -700,8 +703,10 @@ def _mark_cheapest(result: QuoteComparison) -> None:
 
 def _awarded_totals(session: Session, rnd: Round, result: QuoteComparison,
                     rows: list[MemberRow]) -> None:
-    """What members pay on the round's terms as awarded (before any delivery),
-    the same figures as the round page's."""
+    """What members pay on the round's terms as awarded for what they
+    ordered: the round page's figures until goods arrive (after that, the
+    round page counts what arrived, and `after_delivery` says so)."""
+    result.after_delivery = orders.goods_arrived(session, rnd)
     try:
         awarded = orders.compute_split(session, rnd, as_ordered=True)
     except DomainError:

@@ -218,3 +218,38 @@ def test_amounts_are_not_broken_in_wrapped_cells() -> None:
     assert f"-{BILLION}" in lines
     fitted, _size = pdf.fit_lines(f"-{BILLION}", pdf.FONT, 8.5, 40)
     assert fitted == [f"-{BILLION}"]
+
+
+@pytest.mark.parametrize("language", ["ru", "ky", "tg", "en"])
+def test_the_purchase_orders_column_heads_are_printed_at_full_size(
+        app_ctx: Flask, session: Session, language: str) -> None:
+    """Found on the walk: "Упаковок" did not fit its column and was printed
+    smaller than the other heads. Every head of the lines' table, in every
+    language, at the heads' size."""
+    from flask_babel import force_locale, gettext
+
+    demo = demo_pages.load(app_ctx, session)
+    info = documents.group_info(session, demo.group)
+    settled = session.scalars(select(Round).where(Round.group_id == demo.group.id,
+                                                  Round.state == "settled")).first()
+    line = domain.OrderLine(product="Семена", article_code=CODE, unit="kg",
+                            pack_size=1_000, packs=12, quantity=12_000,
+                            unit_price=1_000_000_000, amount=1_200_000)
+    order = domain.PurchaseOrderData(
+        group=info, stamp=domain.Stamp("PO-2026-0001", settled.created_at.date(), language),
+        round_title=settled.title, supplier_name="Агро", supplier_contact="", supplier_phone="",
+        supplier_address="", delivery_place="", delivery_date=None, lines=[line], fees=[],
+        goods=1_200_000, total=1_200_000, from_quote=True)
+    with force_locale(language):
+        content = builders.build_purchase_order(order)
+        heads = [gettext(h) for h in ("Product", "Article code", "Pack size", "Packs",
+                                      "Quantity", "Unit price", "Amount")]
+    words = {word for head in heads for word in head.split()}
+    # a head of two words may be on two lines: its runs are those made of its words alone
+    printed = runs(content)
+    top = next(run.y for run in printed if run.text.strip() == heads[0])  # the heads' row
+    in_heads = [run for run in printed if run.text.split() and abs(run.y - top) < 10
+                and set(run.text.split()) <= words]
+    assert words == {word for run in in_heads for word in run.text.split()}, heads
+    assert {round(run.size, 1) for run in in_heads} == {pdf.styles().head.fontSize}, [
+        (run.text, run.size, run.y) for run in in_heads]

@@ -35,3 +35,48 @@ def test_a_products_loss_is_named_a_loss_in_the_message() -> None:
     assert not any(line.startswith("• Тяпка садовая: 17,56") for line in lines)
     assert "• Тяпка садовая: 4 штуки — 1 360,00 сом" in lines
     assert not any("Доставка" in line for line in lines)  # not hers: nothing to say
+
+
+def test_a_suppliers_cost_she_does_not_share_says_she_received_none_of_its_goods() -> None:
+    """She ordered a hose from the supplier whose delivery cost it is, and the
+    one hose short was hers: the cost is not hers because she received none
+    of that supplier's goods, not because her goods came from another one."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SECRET_KEY": "test"})
+    not_hers = Sharing("value", 2, None, 800_000, 4)
+    line = LineFacts(product="Шланг", unit="pc", pack_size=1000, packs=3, ordered=3_000,
+                     firm=3_000, usable=2_000, unit_price=1_080_000_000, quantity=1_000,
+                     tolerance=0, allocated=0, amount=0)
+    member = MemberFacts(
+        membership_id=2, name="Назгүл", qty_decimals=3, levy_percent=(0, 1), cash_rounding=0,
+        goods=0, losses=0, levy=0, rounding=0, total=0, retail_value=None, savings=None,
+        lines=(line,), loss_items=(),
+        costs=(CostFacts("Доставка: Агро-Каракол", 150_000, "7", 0, not_hers),))
+    with app.test_request_context(), force_locale("ru"):
+        share = explain.member_share(member, "KGS")
+    why = share.shared[0].why
+    assert why == ("Не ваше: эту сумму делят те, кто получил товары этого поставщика, "
+                   "а вы их не получили.")
+    assert "другого поставщика" not in why
+
+
+def test_a_line_cut_short_says_who_gets_the_unit_that_cannot_be_split() -> None:
+    """Three asked for one hose each and two arrived: the one who gets none
+    is told how it was decided; a line she got in full is not."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SECRET_KEY": "test"})
+    short = LineFacts(product="Шланг", unit="pc", pack_size=1000, packs=3, ordered=3_000,
+                      firm=3_000, usable=2_000, unit_price=1_080_000_000, quantity=1_000,
+                      tolerance=0, allocated=0, amount=0)
+    whole = LineFacts(product="Лопата", unit="pc", pack_size=1000, packs=9, ordered=9_000,
+                      firm=9_000, usable=9_000, unit_price=480_000_000, quantity=1_000,
+                      tolerance=0, allocated=1_000, amount=48_000)
+    member = MemberFacts(
+        membership_id=2, name="Назгүл", qty_decimals=3, levy_percent=(0, 1), cash_rounding=0,
+        goods=48_000, losses=0, levy=0, rounding=0, total=48_000, retail_value=None,
+        savings=None, lines=(short, whole), loss_items=(), costs=())
+    with app.test_request_context(), force_locale("ru"):
+        share = explain.member_share(member, "KGS")
+    tie = "а при равных остатках — участнице, которая раньше вступила в группу"
+    assert tie in share.lines[0].why and "вы получаете 0" in share.lines[0].why
+    assert tie not in share.lines[1].why

@@ -8,10 +8,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coop.orders import services as orders
 from coop.orders.models import Round, SharedCost
 from coop.quotes.models import Quote
 from tests.conftest import login, post
 from tests.integration.test_award import TODAY, _two_offers
+from tests.integration.test_documents import pdf_text
 
 _LINK = re.compile(r'class="copy supplier-link" readonly>([^<]+)</textarea>')
 
@@ -90,6 +92,17 @@ def test_confirmation_shows_figures_and_changes_nothing(client: FlaskClient,
         qb.supplier.name)
     compare = client.get(f"{_base(w)}/compare").get_data(as_text=True)
     assert "As awarded" in compare and "Award as chosen above" not in compare
+    assert "as on the round page" in compare and "have arrived since" not in compare
+    # goods arrive, one short: the round page counts what arrived, and the
+    # comparison no longer says that "as awarded" is what the round page shows
+    orders.record_delivery(session, session.get(Round, w.rnd.id), {w.seed.id: (1000, 0)},
+                           actor=w.treasurer.user)
+    session.commit()
+    after = client.get(f"{_base(w)}/compare").get_data(as_text=True)
+    assert "As awarded" in after and "as on the round page" not in after
+    assert "Goods have arrived since: what they pay for what arrived" in after
+    printed = pdf_text(client.get(f"{_base(w)}/comparison.pdf").data)  # the group's language
+    assert "С тех пор товар пришёл" in " ".join(printed.split())
 
 
 def test_no_offer_for_a_product_is_said_clearly(client: FlaskClient, session: Session) -> None:

@@ -237,6 +237,10 @@ def test_the_fund_chart_dates_are_the_groups_days(client: FlaskClient,
     chart = client.get(f"/groups/{group.id}").get_data(as_text=True).split(
         'class="chart"')[1].split("</svg>")[0]
     assert "2 Mar 2026" in chart and "1 Mar 2026" not in chart, chart
+    # its scale's ends are said to be the highest and the lowest balance, not
+    # the balance (the card beside it shows that): the fund paid the 100.00
+    # written off
+    assert "highest: 0.00\xa0som" in chart and "lowest: -100.00\xa0som" in chart, chart
 
 
 def test_her_link_page_shows_the_same_link_until_it_is_used(
