@@ -702,9 +702,9 @@ def _quote_comparison(data: ComparisonData) -> bytes:
         story += _members_by_quote(data, s, cur, width)
         if data.after_delivery:
             story.append(para(_("“As awarded” is what members would pay on the terms fixed by "
-                                "the award for what they ordered. Goods have arrived since: "
-                                "what they pay for what arrived, with the losses and the "
-                                "costs added later, is on the round page."), s.small))
+                                "the award for what they ordered, with the shared costs as "
+                                "they are now. Goods have arrived since: what they pay for "
+                                "what arrived is on the round page."), s.small))
     return pdf.render(_meta(data.group, data.stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.round_title)
 

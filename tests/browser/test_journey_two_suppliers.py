@@ -424,6 +424,11 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
         figures["members pay"] = {k: v[5] / 100 for k, v in members.items()}
         figures["levy, rounding"] = (levy / 100, rounding / 100)
         screenshot(t, "journey-12-round-settled")
+        # the comparison's "as awarded" is on what was ordered: once goods have
+        # arrived it no longer says that the round page shows the same
+        t.goto(f"{round_url}/quotes/compare")
+        said = _flat(t.inner_text("main"))
+        assert "С тех пор товар пришёл" in said and "как на странице закупки" not in said
 
         # -- each member's share page and invoice ----------------------------------------
         totals = {name: row[5] for name, row in members.items()}
