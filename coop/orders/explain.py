@@ -129,12 +129,16 @@ class PackRow:
     status: str
 
 
-def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
-    """[(round item, PackFill)] worded for the table (orders/_packs.html)."""
+def pack_rows(fills: list[tuple[Any, PackFill]],
+              shared_out: list[int] | None = None) -> list[PackRow]:
+    """[(round item, PackFill)] worded for the table (orders/_packs.html);
+    `shared_out`: once the goods are in, what of each was shared out among the
+    members (thousandths of its unit), said after its packs: the packs are
+    those ordered, and a short or damaged delivery leaves less."""
     words = _Words("", 3)
     _, ngettext, qty = words.gettext, words.ngettext, words.thousandths
     rows, tolerance = [], _("tolerance")
-    for item, fill in fills:
+    for position, (item, fill) in enumerate(fills):
         product = item.product
         unit = product.unit
         if fill.firm == 0:
@@ -153,6 +157,9 @@ def pack_rows(fills: list[tuple[Any, PackFill]]) -> list[PackRow]:
                 "or it is not ordered.",
                 fill.full_packs, missing=words.units.number(fill.missing) if other
                 else words.units.quantity(fill.missing, unit))
+        if shared_out is not None and fill.firm:
+            status += " " + _("Shared out after the delivery: %(quantity)s.",
+                              quantity=words.units.quantity(shared_out[position], unit))
         rows.append(PackRow(
             product=product.name, supplier=(item.awarded_supplier or product.supplier).name,
             pack=words.units.pack(fill.pack_size, unit,

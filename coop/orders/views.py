@@ -194,9 +194,14 @@ def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 
 def _pack_rows(rnd: Round, figures: Any) -> list:
     """How full each pack is, from the round's split (the same on the
-    treasurer's and a member's view of the round)."""
+    treasurer's and a member's view of the round); once the delivery is
+    confirmed, what of each was shared out."""
+    shared_out = None
+    if rnd.state in (domain.RECEIVED, domain.SETTLED):
+        to_thousandths = 10 ** (3 - figures.qty_decimals)
+        shared_out = [row.allocated * to_thousandths for row in figures.products]
     return explain.pack_rows(services.summary_fills(services.with_items(db.session, rnd),
-                                                    figures))
+                                                    figures), shared_out)
 
 
 def _supplier_choices(rnd: Round) -> list:

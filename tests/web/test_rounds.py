@@ -292,3 +292,23 @@ def test_a_large_group_pages_its_members_and_finds_one_by_name(
     monkeypatch.setattr(views, "PICKER_LIMIT", 100)
     small = client.get(_url(rnd, "")).get_data(as_text=True)
     assert 'id="member-pick"' in small and "Гүлзат Асанова" in small
+
+
+def test_a_settled_rounds_packs_say_what_was_shared_out(client: FlaskClient,
+                                                         session: Session) -> None:
+    """Found on the walk: a member's view of a settled round still said only
+    how many packs were ordered, as if all had come. Once the delivery is
+    confirmed, each product says what was shared out: NPK lost 2 kg damaged."""
+    from tests.factories import make_settled_round
+
+    w = make_settled_round(session)
+    member = w.members[1]
+    member.user.locale = "ru"
+    session.commit()
+    outcome = services.compute_split(session, w.rnd).outcome
+    npk = next(p for p in outcome.products if p.id == str(w.npk.id))
+    assert npk.allocated == npk.ordered - 20  # in tenths of a kilogram
+    login(client, member.user.email)
+    page = client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}").get_data(as_text=True)
+    row = page.replace("\xa0", " ").split(w.npk.product.name, 1)[1].split("</tr>", 1)[0]
+    assert f"После поставки роздано: {npk.allocated // 10} килограммов." in row, row
