@@ -23,7 +23,7 @@ from coop.orders import domain as rounds
 from coop.orders import services as orders
 from coop.orders import split
 from coop.orders.models import COST_RULES, CreditNote, Round, RoundItem
-from coop.payables.domain import SupplierBill
+from coop.payables.domain import RoundPosition
 from coop.quantities import price_str, qty_str
 from coop.quotes import domain
 from coop.quotes.models import (
@@ -1009,14 +1009,15 @@ def supplier_credit_notes(session: Session, quote: Quote) -> list[CreditNote]:
         .order_by(CreditNote.recorded_at, CreditNote.id)))
 
 
-def supplier_bill(session: Session, quote: Quote) -> SupplierBill | None:
+def supplier_bill(session: Session, quote: Quote) -> RoundPosition | None:
     """Her bill for the round once the delivery is confirmed: goods received,
-    delivery fee, credit notes, the total. The same bill as on the round's
-    page and in the books (coop.payables), else None."""
+    delivery fee, credit notes, the total, what the group paid her for the
+    round and what it still owes. The same as the round page's supplier bills
+    and the books (coop.payables), else None."""
     rnd = quote.round
     if not quote.awards or rnd.state not in (rounds.RECEIVED, rounds.SETTLED):
         return None
     from coop.payables import services as payables
 
-    return next((bill for bill in payables.round_bills(session, rnd)
+    return next((bill.position for bill in payables.round_supplier_bills(session, rnd)
                  if bill.supplier_id == quote.supplier_id), None)

@@ -292,3 +292,46 @@ def test_one_question_asks_both_when_a_pay_out_is_like_a_recent_one_and_beyond_t
     session.expire_all()
     books = ledger.books(session, w.group, [w.treasurer, w.aigul, w.nurila])
     assert books.in_mobile == -20000 and books.total == 0
+
+
+def test_the_suppliers_page_says_what_the_group_paid_her_for_the_round(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: after the round was settled and paid, her page (the
+    link she quoted through) showed her bill and nothing of what the group
+    paid. It shows what the group paid her for the round and still owes, as
+    the round page does."""
+    from coop.orders import services as orders
+    from coop.payables import services as payables
+    from tests.factories import make_awarded_quote
+
+    w, quote, token, _other, _other_token = make_awarded_quote(session)
+    actor = w.treasurer.user
+    arrived = {item.id: (fill.packs * fill.pack_size, 0)
+               for item, fill in orders.pack_fills(session, w.rnd)}
+    orders.record_delivery(session, w.rnd, arrived, actor=actor)
+    orders.confirm_delivery(session, w.rnd, actor)
+    orders.settle_round(session, w.rnd, actor)
+    ledger.record_payment(session, w.aigul, amount=1_000_000, method="bank",
+                          reference="", idempotency_key="paid-in-bank-00000000", actor=actor)
+    session.commit()
+    [bill] = [b.position for b in payables.round_supplier_bills(session, w.rnd)
+              if b.supplier_id == quote.supplier_id]
+    assert bill.billed > 100_000
+
+    def shown() -> list[str]:
+        page = _text(client.get(f"/q/{token}"))
+        table = page[page.index('class="supplier-paid"'):]
+        return re.findall(r'<td class="num[^"]*">([^<]*)', table[:table.index("</table>")])
+
+    def som(minor: int) -> str:  # as the Russian page writes it
+        return f"{minor // 100:,}".replace(",", " ") + f",{minor % 100:02d} сом"
+
+    assert shown() == [som(0), som(bill.billed)]
+    payables.pay_supplier(session, quote.supplier, amount=100_000, method="bank",
+                          reference="ПП-1", idempotency_key="pay-supplier-0000001",
+                          actor=actor, round_id=w.rnd.id)
+    session.commit()
+    owed = bill.billed - 100_000
+    assert shown() == [som(100_000), som(owed)]
+    page = _text(client.get(f"/q/{token}"))
+    assert "Группа вам заплатила за неё" in page and "Группа ещё должна вам" in page
