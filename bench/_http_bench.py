@@ -551,7 +551,8 @@ def run(workdir: Path, db_name: str) -> None:
     print_mixed(f"mixed run: {CLIENTS} clients, {ordering} of them ({MIXED_ORDERING:.0%}) "
                 f"submitting orders that change the round, the others viewing their share "
                 f"(after a warm-up of {mixed_warm_up:.0f} s, time for each worker to split the "
-                f"round anew once):", mixed_share, mixed_order, warm, alone, first)
+                f"round anew once):", mixed_share, mixed_order, warm, alone, first,
+                apply_ms=change_ms())
     print_mixed("the same mixed run just after a change other than an order (a price, a cost: "
                 f"each worker splits the round anew), measured from the change for "
                 f"{SECONDS:g} s:", after_share, after_order, warm, alone, first)
@@ -561,9 +562,22 @@ def run(workdir: Path, db_name: str) -> None:
           f"({errors} errors)")
 
 
+def change_ms() -> float:
+    """The median time to bring the split of a round of 1,000 members x 50
+    products up to date after one line changed (bench/split.py's round, in
+    this process, after the runs: nothing else is running)."""
+    from bench.split import live_times
+
+    times, _full, _same = live_times()
+    return sorted(times)[len(times) // 2] * 1000
+
+
 def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Figures,
-                alone: Figures, first: dict[str, tuple[float, int, int]]) -> None:
-    """A mixed run's figures and its targets."""
+                alone: Figures, first: dict[str, tuple[float, int, int]], *,
+                apply_ms: float | None = None) -> None:
+    """A mixed run's figures and its targets; `apply_ms`: the time to bring
+    the split up to date after an order, to say what keeping it in every
+    worker costs at the run's order rate."""
     print(title)
     print(f"{'':35} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'errors':>7}")
@@ -580,6 +594,15 @@ def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Fi
     # (an order waiting on a split, a view splitting the round anew).
     used = (mixed_order.rate / alone.rate if alone.rate else 0.0) \
         + (mixed_share.rate / warm.rate if warm.rate else 0.0)
+    if apply_ms is not None:
+        # every worker keeps its own live split: each order is applied once in each
+        cores = os.cpu_count() or 1
+        busy = WORKERS * apply_ms / 1000 * mixed_order.rate
+        print(f"  each order is applied to the split in each of the {WORKERS} workers "
+              f"({apply_ms:.1f} ms a change on a round of this size, bench/split.py, timed "
+              f"after the runs): {WORKERS} x {apply_ms:.1f} ms x {mixed_order.rate:.1f} "
+              f"orders/s = {busy:.2f} CPU-seconds a second, {busy / cores:.0%} of the "
+              f"{cores} cores, before any page is made")
     print(f"  order submission {mixed_order.rate:.1f} req/s ({mixed_order.rate / alone.rate:.0%} "
           f"of its rate alone) + share views {mixed_share.rate / warm.rate:.0%} of theirs = "
           f"{used:.0%} of the capacity (target: at least 90%, each costing what it costs "
