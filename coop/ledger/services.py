@@ -50,6 +50,18 @@ KIND_NAMES = {
     "payout_fund": _l("Sales lot: the share of produce returned for a seed loan"),
     "seed_return_lot": _l("Seed loan returned into a sales lot: its value leaves the stock"),
 }
+# Entries that a settled round, a lot's payout, a seed loan or an equipment
+# booking made, and that their own pages show too: reversed from a member's
+# statement, the books and those pages would tell two stories (the lot still
+# "paid out", her invoice still owed). What she owes is corrected by an
+# adjustment, which says why.
+MADE_ELSEWHERE = {
+    **dict.fromkeys(("charge", "levy", "rounding", "fund_cover"), _l("a settled purchase round")),
+    **dict.fromkeys(("payout", "payout_fund", "seed_payout"), _l("a joint sale's payout")),
+    **dict.fromkeys(("seed_loan", "seed_repay", "seed_return", "seed_income", "seed_write_off",
+                     "seed_return_lot"), _l("a seed loan")),
+    **dict.fromkeys(("equipment_fee", "equipment_repair_share"), _l("an equipment booking")),
+}
 METHOD_NAMES = {"cash": _l("cash"), "bank": _l("bank transfer"), "mobile": _l("mobile money")}
 MAX_AMOUNT = 10**14
 
@@ -535,7 +547,9 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
     member's statement), the posting must be one of that account's. A mirror
     that takes money back out of the cash, the bank account or the wallet (the
     entry brought it in) is a payment out of it: more than it holds is asked
-    first, after every refusal, and made only with `overdraw` (pay_from)."""
+    first, after every refusal, and made only with `overdraw` (pay_from).
+    From a statement (`account_id`), an entry another page shows too
+    (MADE_ELSEWHERE) is refused."""
     reason = (reason or "").strip()
     existing = _earlier(session, group.id, idempotency_key, "reversal")
     if existing is not None:
@@ -559,6 +573,10 @@ def reverse_posting(session: Session, group: Group, posting_id: int, *, reason: 
     if posting.sg_meeting_id is not None:
         raise DomainError(_l("A savings meeting's entry is corrected by reopening the meeting, "
                              "not here."))
+    if account_id is not None and posting.kind in MADE_ELSEWHERE:
+        raise DomainError(_l("This entry was made by %(what)s, whose page shows it too: it is "
+                             "not reversed here. To correct what she owes, record an "
+                             "adjustment, which says why.", what=MADE_ELSEWHERE[posting.kind]))
     if session.scalar(select(Posting.id).where(Posting.reverses_id == posting.id)):
         raise DomainError(_l("This entry is already reversed."))
     _take_back_out(session, group, posting, overdraw=overdraw)
@@ -636,10 +654,11 @@ class StatementLine:
 
     @property
     def reversible(self) -> bool:
-        """What reverse_posting accepts: not a reversal, not reversed yet, not a
-        savings meeting's entry."""
+        """What reverse_posting accepts from a statement: not a reversal, not
+        reversed yet, not a savings meeting's entry, not one made elsewhere."""
         return (self.reversed_by is None and self.posting.reverses_id is None
-                and self.posting.sg_meeting_id is None)
+                and self.posting.sg_meeting_id is None
+                and self.posting.kind not in MADE_ELSEWHERE)
 
 
 def statement(session: Session, account_id: int, *, start: datetime | None = None,

@@ -161,16 +161,19 @@ def when(moment: datetime) -> str:
 
 
 def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-untyped-def]
-              anyway: bool = False, words: tuple[str, str] | None = None):
+              anyway: bool = False, words: tuple[str, str] | None = None,
+              extra: list[tuple[str, str]] | None = None):
     """The page that asks before a second record like a recent one (or, with
     `anyway`, before an unusual one: AskFirst): the form as sent, hidden, with
     `confirm_again` set; the same key, so the answer too records once. No
     JavaScript. `words`: the heading and the yes of an unusual act that is
-    not a record (reverse an entry, cancel a sale)."""
+    not a record (reverse an entry, cancel a sale). `extra`: fields of the
+    request that are not the form's (a sale's lines), sent again as typed."""
     fields = [(f.name, "y" if isinstance(f, BooleanField) else
-               f.data if not isinstance(f, MoneyField) else f.data or "")
+              f.data if not isinstance(f, MoneyField) else f.data or "")
               for f in form if f.name not in ("csrf_token", "confirm_again")
               and not (isinstance(f, BooleanField) and not f.data)]  # unticked: not sent
+    fields += extra or []
     heading, yes = words if words and anyway else (None, None)
     return render_template("ledger/confirm_again.html", group=g.group, question=question,
                            fields=fields, action=request.path, back=back, anyway=anyway,

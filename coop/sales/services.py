@@ -349,6 +349,19 @@ def contribution_by_key(session: Session, lot: SaleLot, key: str | None
                                                      Contribution.idempotency_key == key))
 
 
+def recent_contribution(session: Session, lot: SaleLot, *, membership_id: int,
+                        grade_id: int | None, quantity: int) -> Contribution | None:
+    """The latest delivery of the last 24 h to the lot by the same member, of
+    the same grade and quantity: the form sent again through Back comes with
+    a new key, and is asked about first (coop.ledger.views.once)."""
+    return session.scalar(select(Contribution).where(
+        Contribution.lot_id == lot.id, Contribution.kind == "delivery",
+        Contribution.membership_id == membership_id, Contribution.grade_id == grade_id,
+        Contribution.quantity == quantity,
+        Contribution.recorded_at >= utcnow() - ledger.RECENT)
+        .order_by(Contribution.id.desc()).limit(1))
+
+
 def check_contribution(session: Session, lot: SaleLot, *, grade_id: int | None,
                        quantity: int) -> None:
     """Under the lot's lock: it is open, the grade is its, the quantity fits."""
@@ -556,6 +569,26 @@ def sale_by_key(session: Session, lot: SaleLot, key: str | None) -> Sale | None:
                                              Sale.idempotency_key == key))
 
 
+def recent_sale(session: Session, lot: SaleLot, *, buyer_id: int | None,
+                lines: Mapping[int, tuple[int, int | None]]) -> Sale | None:
+    """The latest sale of the last 24 h of the lot, not cancelled, to the same
+    buyer of the same quantities of the same grades (at the prices typed, where
+    a price is typed): asked about before another is recorded."""
+    if buyer_id is None or not lines:
+        return None
+    sales = session.scalars(select(Sale).where(
+        Sale.lot_id == lot.id, Sale.buyer_id == buyer_id, Sale.cancelled_at.is_(None),
+        Sale.recorded_at >= utcnow() - ledger.RECENT)
+        .options(selectinload(Sale.lines)).order_by(Sale.id.desc()))
+    for sale in sales:
+        sold = {line.grade_id: (line.quantity, line.unit_price) for line in sale.lines}
+        if sold.keys() == lines.keys() and all(
+                sold[grade][0] == quantity and price in (None, sold[grade][1])
+                for grade, (quantity, price) in lines.items()):
+            return sale
+    return None
+
+
 def get_sale(session: Session, lot: SaleLot, sale_id: int) -> Sale | None:
     sale = session.get(Sale, sale_id)
     return sale if sale is not None and sale.lot_id == lot.id else None
@@ -663,6 +696,17 @@ def lot_costs(session: Session, lot: SaleLot, *, include_cancelled: bool = True
     if not include_cancelled:
         query = query.where(SaleCost.cancelled_at.is_(None))
     return list(session.scalars(query))
+
+
+def recent_cost(session: Session, lot: SaleLot, *, kind: str, name: str, amount: int
+                ) -> SaleCost | None:
+    """The latest cost of the last 24 h of the lot, not cancelled, of the same
+    kind, name and amount: asked about before another is paid."""
+    return session.scalar(select(SaleCost).where(
+        SaleCost.lot_id == lot.id, SaleCost.kind == kind, SaleCost.name == name.strip(),
+        SaleCost.amount == amount, SaleCost.cancelled_at.is_(None),
+        SaleCost.recorded_at >= utcnow() - ledger.RECENT)
+        .order_by(SaleCost.id.desc()).limit(1))
 
 
 def get_cost(session: Session, lot: SaleLot, cost_id: int) -> SaleCost | None:
@@ -1151,10 +1195,13 @@ def _balance_before(session: Session, account_id: int, posting_id: int) -> int:
 
 
 def cash_handed(session: Session, lot: SaleLot) -> dict[int, int]:
-    """{membership id: cash recorded as handed to her for this lot}."""
+    """{membership id: cash recorded as handed to her for this lot}; a hand-out
+    whose entry was reversed from her statement (recorded by mistake) is not."""
+    reversed_ids = select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))
     return {mid: int(total or 0) for mid, total in session.execute(
         select(CashPayout.membership_id, func.sum(CashPayout.amount))
-        .where(CashPayout.lot_id == lot.id).group_by(CashPayout.membership_id))}
+        .where(CashPayout.lot_id == lot.id, CashPayout.posting_id.not_in(reversed_ids))
+        .group_by(CashPayout.membership_id))}
 
 
 def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) -> PayoutSheet:

@@ -21,10 +21,10 @@ from coop.forms import ActionForm, Form, apply_domain_error, choices, fill_unit,
 from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
-from coop.i18n import fmt_date, input_number, input_percent, input_qty, local_today
+from coop.i18n import fmt_date, fmt_money, input_number, input_percent, input_qty, local_today
 from coop.ledger import services as ledger
 from coop.ledger.forms import OnceForm
-from coop.ledger.views import ask_again, once, same_entry
+from coop.ledger.views import ask_again, once, same_entry, when
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
@@ -228,9 +228,19 @@ def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
             raise DomainError(_("Choose a member of the group."), field="member")
         return found
 
+    def recent() -> str | None:  # the form sent again through Back, with a new key
+        found = services.recent_contribution(
+            db.session, lot, membership_id=member().id, grade_id=to_id(form.grade.data),
+            quantity=form.quantity.milli or 0)
+        if found is None:
+            return None
+        return _("The same delivery (%(name)s, %(quantity)s) was recorded at %(time)s. "
+                 "Record another?", name=member().user.name, time=when(found.recorded_at),
+                 quantity=unit_text.in_sentence(found.quantity, lot.unit))
+
     return once(
         form, earlier=lambda key: services.contribution_by_key(db.session, lot, key),
-        recent=lambda: None,
+        recent=recent,
         record=lambda key: services.record_contribution(
             db.session, lot, member(), grade_id=to_id(form.grade.data),
             quantity=form.quantity.milli or 0, brought_on=form.brought_on.data,
@@ -344,11 +354,20 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         if any(line.error for line in typed.values()):
             error = _("Some quantities or prices are not right. Nothing was saved.")
         else:
+            back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="sales")
             if (ledger.posting_by_key(db.session, g.group.id, form.idempotency_key.data)
                     or services.sale_by_key(db.session, lot, form.idempotency_key.data)):
                 flash(_("This was recorded already."), "info")
-                return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
-                                        _anchor="sales"))
+                return redirect(back)
+            same = None if form.confirmed else services.recent_sale(
+                db.session, lot, buyer_id=to_id(form.buyer.data), lines=lines)
+            if same is not None:  # the form sent again through Back, with a new key
+                return ask_again(form, _(
+                    "The same sale (%(buyer)s, %(amount)s) was recorded at %(time)s. Record "
+                    "another?", buyer=same.buyer.name, time=when(same.recorded_at),
+                    amount=fmt_money(same.revenue, g.group.currency)), back,
+                    extra=[(name, request.form[name]) for name in request.form
+                           if name.startswith(("quantity_", "price_"))])
             try:
                 key = ledger.check_key(form.idempotency_key.data)
                 sale = services.record_sale(db.session, lot, buyer_id=to_id(form.buyer.data),
@@ -442,17 +461,26 @@ def sales_invoice(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/costs")
 @group_view(treasurer=True)
 def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
-    """As every money form (coop.ledger.views.once): sent twice, recorded once.
-    More than the cash holds is asked by the service (ledger.pay_from raises
-    AskFirst, under the lock), after what it refuses (a closed lot, an unknown
-    kind): with no question of a recent cost to ask with it, the view has none
-    of its own."""
+    """As every money form (coop.ledger.views.once): sent twice, recorded once;
+    the same cost paid in the last 24 h (Back, and the form sent again with a
+    new key) asked first. More than the cash holds is asked by the service
+    (ledger.pay_from raises AskFirst, under the lock), after what it refuses
+    (a closed lot, an unknown kind)."""
     lot = _lot_or_404(lot_id)
     form = _cost_form(services.lot_sales(db.session, lot))
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
+    def recent() -> str | None:  # the form sent again through Back, with a new key
+        found = services.recent_cost(db.session, lot, kind=form.kind.data or "",
+                                     name=form.name.data or "", amount=form.amount.minor or 0)
+        if found is None:
+            return None
+        return _("The same cost (%(name)s, %(amount)s) was recorded at %(time)s. Record "
+                 "another?", name=services.cost_label(found), time=when(found.recorded_at),
+                 amount=fmt_money(found.amount, g.group.currency))
+
     return once(
         form, earlier=lambda key: ledger.posting_by_key(db.session, g.group.id, key),
-        recent=lambda: None,
+        recent=recent,
         record=lambda key: services.add_cost(
             db.session, lot, kind=form.kind.data or "", name=form.name.data or "",
             amount=form.amount.minor or 0, rule=form.rule.data or "",

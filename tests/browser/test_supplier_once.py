@@ -77,7 +77,7 @@ def test_a_supplier_payment_sent_again_after_back_asks_first(browser, live_serve
         assert _owed_on_pay_page(page) == "440,00 сом"
 
         _pay(page, w.agro.id, "200", "ПП-21")
-        page.click("text=Да, записать ещё один")
+        page.click("text=Да, записать ещё раз")
         page.wait_for_load_state()
         assert _plain(page.inner_text("#still-owed")) == "240,00 сом"
         movements = page.locator("table.statement tbody tr").all_inner_texts()

@@ -279,3 +279,80 @@ def test_the_treasurer_changes_an_open_lot_and_its_grades(client: FlaskClient,
     assert response.status_code == 422 and "stays in the lot" in text(response)
     response = post(client, url, {**form, "step": "5"})
     assert response.status_code == 422 and "not multiples of 5" in text(response)
+
+
+def test_a_delivery_cost_or_sale_sent_again_through_back_is_asked_first(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: Back brings the lot's forms back with a new key, and
+    sending one again recorded a second delivery, a second cost paid from the
+    cash and a second sale, without a word. The same one of the last 24 h is
+    asked about first; "yes" records it, once."""
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    treasurer.user.locale = "ru"
+    ledger.record_payment(session, aigul, amount=100_000, method="cash", reference="",
+                          idempotency_key="paid-in-cash-000000000", actor=treasurer.user)
+    session.commit()
+    top = lot.grades[0]
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}"
+    delivery = {"member": aigul.id, "grade": top.id, "quantity": "3", "brought_on": "",
+                "note": ""}
+    cost = {"kind": "transport", "name": "Такси", "amount": "150", "rule": "value", "sale": "",
+            "paid_on": ""}
+    sale = {"buyer": buyer.id, "sold_on": "2026-09-01", "note": "",
+            f"quantity_{top.id}": "2", f"price_{top.id}": "50"}
+    for path, form, asked in (("contributions", delivery, "Такая же сдача"),
+                              ("costs", cost, "Такой же расход (Транспорт: Такси, 150,00 сом)"),
+                              ("sell", sale, "Такая же продажа")):
+        assert post(client, f"{url}/{path}", form).status_code == 302
+        before = counts(session)
+        again = post(client, f"{url}/{path}", form)  # Back: the same form, a new key
+        page = text(again)
+        assert again.status_code == 200 and asked in page, page[:3000]
+        assert "Записать ещё раз?" in page and counts(session) == before
+        # the question's page sends the form as typed, with its key, when she says yes
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+        assert fields["confirm_again"] == "1" and fields["idempotency_key"]
+        assert all(fields[name] == str(value) for name, value in form.items() if value), fields
+        yes = client.post(f"{url}/{path}", data=fields)
+        assert yes.status_code == 302 and counts(session) != before
+        after_yes = counts(session)
+        assert client.post(f"{url}/{path}", data=fields).status_code == 302  # "yes" twice
+        assert counts(session) == after_yes
+
+
+def test_a_lots_payout_is_not_reversed_from_her_statement_and_a_reversed_hand_out_is_owed(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: "Сторнировать" on a lot's payout in her statement
+    took it back from her account while the lot still said she was paid: the
+    books and the lot told two stories. The payout is not reversed there (an
+    adjustment corrects what she is owed); a cash hand-out recorded by
+    mistake may be, and the lot then counts it as not handed out."""
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    top, _first = lot.grades
+    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                         lines={top.id: (q("36"), p("300"))}, actor=treasurer.user)
+    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return"})
+    handed, _new = services.pay_member(session, aigul, amount=100_000, actor=treasurer.user,
+                                       idempotency_key="hand-out-000000000001", lot_id=lot.id)
+    session.commit()
+    payout = session.scalar(select(Posting).where(Posting.kind == "payout",
+                                                  Posting.membership_id == aigul.id))
+    login(client, treasurer.user.email)
+    statement = f"/groups/{group.id}/accounts/{aigul.id}"
+    page = text(client.get(statement))
+    assert f'postings/{payout.id}/reverse"' not in page
+    assert f'postings/{handed.posting_id}/reverse"' in page
+    balance = ledger.member_balance(session, aigul)
+    refused = post(client, f"{statement}/postings/{payout.id}/reverse", {"reason": "ошибка"})
+    assert refused.status_code == 422 and "record an adjustment" in text(refused)
+    assert ledger.member_balance(session, aigul) == balance
+    assert services.cash_handed(session, lot) == {aigul.id: 100_000}
+    reversed_ = post(client, f"{statement}/postings/{handed.posting_id}/reverse",
+                     {"reason": "не выдано"})
+    assert reversed_.status_code == 302
+    session.expire_all()
+    assert services.cash_handed(session, lot) == {}
+    sheet = services.payout_sheet(session, lot)
+    hers = next(line for line in sheet.lines if line.membership.id == aigul.id)
+    assert hers.handed == 0
