@@ -51,7 +51,10 @@ def accounts(group_id: int):  # type: ignore[no-untyped-def]
                                 membership_id=g.membership.id))
     memberships = list_members(db.session, g.group, include_inactive=True)
     books = services.books(db.session, g.group, memberships)
+    from coop.sales.services import held_for_open_lots
+
     return render_then_commit("ledger/accounts.html", group=g.group, books=books,
+                              lots_held=held_for_open_lots(db.session, g.group),
                               fund=services.fund_explained(db.session, g.group),
                               kinds=services.KIND_NAMES, pay_out_form=_keyed(PayOutForm()),
                               payables=payables.positions(db.session, g.group))

@@ -989,6 +989,29 @@ def credit_note_by_key(session: Session, rnd: Round, key: str | None) -> CreditN
                                                    CreditNote.idempotency_key == key))
 
 
+def same_shared_cost(session: Session, rnd: Round, *, name: str, amount: int, rule: str,
+                     supplier_id: int | None) -> SharedCost | None:
+    """A cost of the round just like this one (name, amount, rule, whose
+    goods): the form sent again through Back, with a new key, is asked about
+    before the members pay it twice."""
+    return session.scalar(select(SharedCost).where(
+        SharedCost.round_id == rnd.id, SharedCost.name == (name or "").strip(),
+        SharedCost.amount == amount, SharedCost.rule == rule,
+        SharedCost.supplier_id.is_(None) if supplier_id is None
+        else SharedCost.supplier_id == supplier_id).limit(1))
+
+
+def recent_credit_note(session: Session, rnd: Round, *, item_id: int | None, amount: int
+                       ) -> CreditNote | None:
+    """The latest credit note of the last 24 h for the same product and amount."""
+    from coop.ledger.services import RECENT
+
+    return session.scalar(select(CreditNote).where(
+        CreditNote.round_id == rnd.id, CreditNote.round_item_id == item_id,
+        CreditNote.amount == amount, CreditNote.recorded_at >= utcnow() - RECENT)
+        .order_by(CreditNote.id.desc()).limit(1))
+
+
 def delivery_by_key(session: Session, rnd: Round, key: str) -> bool:
     """Whether a delivery was recorded with this form's key."""
     return session.scalar(select(Delivery.id).where(

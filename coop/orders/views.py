@@ -23,8 +23,9 @@ from coop.groups.access import (
 )
 from coop.groups.models import Membership
 from coop.groups.services import find_members, member_picker
-from coop.i18n import input_percent
+from coop.i18n import fmt_money, input_percent
 from coop.ledger import services as ledger
+from coop.ledger.views import ask_again, when
 from coop.money import TYPED_LIMIT
 from coop.orders import cache as split_cache
 from coop.orders import domain, explain, services
@@ -228,11 +229,20 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = SharedCostForm(currency=g.group.currency)
     form.supplier.choices = _supplier_choices(rnd)
+    back = url_for("orders.round_page", group_id=group_id, round_id=round_id, _anchor="costs")
     if form.validate_on_submit() and services.shared_cost_by_key(
             db.session, rnd, form.idempotency_key.data):
         flash(_("This was recorded already."), "info")
-        return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
-                                _anchor="costs"))
+        return redirect(back)
+    same = services.same_shared_cost(
+        db.session, rnd, name=form.name.data or "", amount=form.amount.minor or 0,
+        rule=form.rule.data or "",
+        supplier_id=int(form.supplier.data) if form.supplier.data else None) \
+        if form.validate_on_submit() and not form.confirmed else None
+    if same is not None:  # the form sent again through Back, with a new key
+        return ask_again(form, _(
+            "The same cost (%(name)s, %(amount)s) is already one of the round's costs. Add "
+            "another?", name=same.name, amount=fmt_money(same.amount, g.group.currency)), back)
     if form.validate_on_submit():
         try:
             with saving(form) as saved:
@@ -249,7 +259,6 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
                                     _anchor="costs"))
     errors = error_messages(form)
-    back = url_for("orders.round_page", group_id=group_id, round_id=round_id, _anchor="costs")
     return render_template("orders/not_saved.html", group=g.group, rnd=rnd, errors=errors,
                            back=back), 422
 
@@ -536,6 +545,16 @@ def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                                                                  form.idempotency_key.data):
         flash(_("This was recorded already."), "info")
         return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
+    same = services.recent_credit_note(db.session, rnd, item_id=form.product.data,
+                                       amount=form.amount.minor or 0) \
+        if form.validate_on_submit() and not form.confirmed else None
+    if same is not None:  # the form sent again through Back, with a new key
+        return ask_again(form, _(
+            "The same credit note (%(product)s, %(amount)s) was recorded at %(time)s. Record "
+            "another?", time=when(same.recorded_at),
+            product=next(i.product.name for i in rnd.items if i.id == same.round_item_id),
+            amount=fmt_money(same.amount, g.group.currency)),
+            url_for("orders.delivery", group_id=group_id, round_id=round_id))
     if form.validate_on_submit():
         try:
             with saving(form) as saved:

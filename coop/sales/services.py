@@ -325,6 +325,22 @@ def sold_by_grade(session: Session, lot: SaleLot) -> dict[int, int]:
     return {g: int(q or 0) for g, q in rows}
 
 
+def held_for_open_lots(session: Session, group: Group) -> int:
+    """The money of the group's open lots in its books: their sales less their
+    costs (neither cancelled), kept with the purchases still to pay until each
+    lot is closed and its payouts go to the members."""
+    sold = session.scalar(
+        select(func.coalesce(func.sum(SaleLine.amount), 0)).join(Sale, Sale.id == SaleLine.sale_id)
+        .join(SaleLot, SaleLot.id == Sale.lot_id)
+        .where(SaleLot.group_id == group.id, SaleLot.state == OPEN, Sale.cancelled_at.is_(None)))
+    spent = session.scalar(
+        select(func.coalesce(func.sum(SaleCost.amount), 0))
+        .join(SaleLot, SaleLot.id == SaleCost.lot_id)
+        .where(SaleLot.group_id == group.id, SaleLot.state == OPEN,
+               SaleCost.cancelled_at.is_(None)))
+    return int(sold or 0) - int(spent or 0)
+
+
 def lot_stock(session: Session, lot: SaleLot) -> list[GradeStock]:
     """Per grade, in the lot's order: pooled (contributed), sold, available."""
     pooled: dict[int, int] = defaultdict(int)

@@ -356,3 +356,30 @@ def test_a_lots_payout_is_not_reversed_from_her_statement_and_a_reversed_hand_ou
     sheet = services.payout_sheet(session, lot)
     hers = next(line for line in sheet.lines if line.membership.id == aigul.id)
     assert hers.handed == 0
+
+
+def test_the_books_say_which_part_of_the_purchases_to_pay_is_an_open_lots_money(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: while a lot was open, its sales' money showed in the
+    books as "other purchases still to pay" (costs no supplier bills), with
+    nothing to say it was the members' money of a sale. The books say how
+    much of it is open lots' money; closed, the lot's money is the members'."""
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    ledger.record_payment(session, aigul, amount=100_000, method="cash", reference="",
+                          idempotency_key="paid-in-cash-000000000", actor=treasurer.user)
+    top, _first = lot.grades
+    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                         lines={top.id: (q("10"), p("300"))}, actor=treasurer.user)
+    services.add_cost(session, lot, kind="transport", amount=25_050, actor=treasurer.user)
+    session.commit()
+    login(client, treasurer.user.email)
+    accounts = text(client.get(f"/groups/{group.id}/accounts"))
+    held = re.search(r'id="lots-held">([^<]*)<', accounts).group(1)
+    assert "2,749.50 som" in held  # 10 × 300.00 − 250.50
+    assert re.search(r'id="purchases">2,749.50', accounts)  # all of it, here
+    assert "The books balance." in accounts
+    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return",
+                                                                    top.id: "return"})
+    session.commit()
+    accounts = text(client.get(f"/groups/{group.id}/accounts"))
+    assert 'id="lots-held"' not in accounts and "The books balance." in accounts
