@@ -383,3 +383,22 @@ def test_the_books_say_which_part_of_the_purchases_to_pay_is_an_open_lots_money(
     session.commit()
     accounts = text(client.get(f"/groups/{group.id}/accounts"))
     assert 'id="lots-held"' not in accounts and "The books balance." in accounts
+
+
+def test_handing_out_more_than_her_account_holds_is_refused_before_any_question(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: 1 000 000 to hand out was first asked about ("the
+    cash holds only …"), and refused only after "yes"."""
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    top, _first = lot.grades
+    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                         lines={top.id: (q("36"), p("300"))}, actor=treasurer.user)
+    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return"})
+    session.commit()
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}/payout/{aigul.id}/cash"
+    before = counts(session)
+    refused = post(client, url, {"amount": "1000000", "note": ""})
+    assert refused.status_code == 422, text(refused)[:2000]
+    assert "Her account holds only 3,528.00 som" in text(refused)
+    assert "Record it anyway?" not in text(refused) and counts(session) == before
