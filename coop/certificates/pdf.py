@@ -12,6 +12,7 @@ from io import BytesIO
 from pathlib import Path
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -104,7 +105,7 @@ def _label(canvas: Canvas, data: LabelData, x: float, y: float, w: float, h: flo
     lower = top - (y + pad)
     qr = max(10 * mm, min(lower - small - 1 * mm, w * 0.32))
     text_w = full_w - qr - 2 * mm
-    rows = [(_("Grade"), data.grade), (_("Net"), data.net), (_("Lot"), data.lot),
+    rows = [(_("Grade"), data.grade), (pgettext("label", "Net"), data.net), (_("Lot"), data.lot),
             (_("Packed"), fmt_date(data.packed_on)),
             (_("Best before"), fmt_date(data.best_before))]
     place = f"{data.group}, {data.village}" if data.village else data.group

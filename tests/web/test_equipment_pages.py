@@ -195,6 +195,12 @@ def test_labels_carry_the_number_only_when_every_contributor_is_covered(
         return "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
 
     assert "Д-KG.12345" in sheet_text()
+    # the label's net weight is "Нетто" (found on the walk: the savings share-out's
+    # "Net", "К выдаче", what is handed out, was printed on it)
+    assert "Нетто" in sheet_text() and "К выдаче" not in sheet_text()
+    page = client.get(f"/groups/{w.group.id}/sales/{lot.id}/labels").get_data(as_text=True)
+    net = page.split('name="net"', 1)[1].split("</div>", 1)[0]
+    assert ">kg<" not in net and "jar" not in net, net  # the unit in her language
     cert = session.scalar(select(Certificate))
     certificates.save_certificate(session, w.group, certificates.CertificateInput(
         kind=cert.kind, number=cert.number, issuer=cert.issuer, valid_from=cert.valid_from,
