@@ -402,3 +402,33 @@ def test_handing_out_more_than_her_account_holds_is_refused_before_any_question(
     assert refused.status_code == 422, text(refused)[:2000]
     assert "Her account holds only 3,528.00 som" in text(refused)
     assert "Record it anyway?" not in text(refused) and counts(session) == before
+
+
+def test_when_the_costs_are_more_than_her_share_her_payout_says_she_owes_without_a_minus(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: "Динара owes −91.20", a double negative."""
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    ledger.record_payment(session, aigul, amount=100_000, method="cash", reference="",
+                          idempotency_key="paid-in-cash-000000000", actor=treasurer.user)
+    top, _first = lot.grades
+    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                         lines={top.id: (q("1"), p("10"))}, actor=treasurer.user)
+    services.add_cost(session, lot, kind="transport", amount=50_000, rule="equal",
+                      actor=treasurer.user)
+    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return",
+                                                                    top.id: "return"})
+    session.commit()
+    from coop.sales.models import SalePayout
+
+    owing = session.scalar(select(SalePayout).where(SalePayout.lot_id == lot.id,
+                                                    SalePayout.amount < 0))
+    assert owing is not None  # 10.00 sold, 500.00 of costs
+    from coop.groups.models import Membership
+
+    name = session.get(Membership, owing.membership_id).user.name
+    login(client, treasurer.user.email)
+    page = text(client.get(f"/groups/{group.id}/sales/{lot.id}/payout/{owing.membership_id}"))
+    foot = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert f"{name} owes" in foot, foot
+    owed = re.search(r'class="num total">([^<]*)<', foot).group(1)
+    assert "−" not in owed and "-" not in owed and owed != "0.00 som", owed
