@@ -69,7 +69,7 @@ def unsold_words(statement: MemberStatement, line: GradeLine) -> str:
         return _("%(amount)s not sold yet", amount=amount)
     if line.grade.unsold_action == domain.CARRY:
         return _("%(amount)s carried to a new lot", amount=amount)
-    return _("%(amount)s given back to you", amount=amount)
+    return _("%(amount)s given back", amount=amount)  # read by her and by the treasurer
 
 
 def rule_words(cost: SaleCost) -> str:

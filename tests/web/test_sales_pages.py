@@ -432,3 +432,5 @@ def test_when_the_costs_are_more_than_her_share_her_payout_says_she_owes_without
     assert f"{name} owes" in foot, foot
     owed = re.search(r'class="num total">([^<]*)<', foot).group(1)
     assert "−" not in owed and "-" not in owed and owed != "0.00 som", owed
+    # what was not sold went back to her: said so to the treasurer, not "to you"
+    assert "jars given back" in page and "given back to you" not in page
