@@ -657,7 +657,7 @@ def distribution_data(session: Session, rnd: Round) -> DistributionData:
         phone = (membership.user.phone or "") if membership else ""
         members.append(SheetMember(member.name, phone, quantities.get(index, {})))
     members.sort(key=lambda m: m.name.casefold())
-    provisional = rnd.state == rounds.AWARDED and not orders.delivery_totals(session, rnd)
+    provisional = rnd.state == rounds.AWARDED and not orders.goods_arrived(session, rnd)
     return DistributionData(
         group=group_info(session, rnd.group),
         stamp=_stamp("distribution", rnd.id, rnd.group.language), round_title=rnd.title,

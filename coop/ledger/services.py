@@ -456,16 +456,20 @@ def recent_payment(session: Session, membership: Membership, *, amount: int, met
         Payment.created_at >= utcnow() - RECENT).order_by(Payment.id.desc()).limit(1))
 
 
+def reversed_entries() -> Select:
+    """The ids of the entries that a reversal undid (a subquery: `Posting.id.not_in(...)`)."""
+    return select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))
+
+
 def recent_posting(session: Session, group: Group, *, kind: str, amount: int, memo: str,
                    membership_id: int | None = None, debit: int | None = None
                    ) -> Posting | None:
     """The latest entry of the last 24 h of this kind with the same member,
     amount and note, not reversed (a write-off, an adjustment, a pay-out…)."""
-    reversed_ids = select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))
     query = select(Posting).where(
         Posting.group_id == group.id, Posting.kind == kind, Posting.amount == abs(amount),
         Posting.memo == memo.strip()[:300], Posting.created_at >= utcnow() - RECENT,
-        Posting.id.not_in(reversed_ids))
+        Posting.id.not_in(reversed_entries()))
     query = query.where(Posting.membership_id.is_(None) if membership_id is None
                         else Posting.membership_id == membership_id)
     if debit is not None:

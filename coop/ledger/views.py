@@ -173,7 +173,7 @@ def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-un
     not a record (reverse an entry, cancel a sale). `extra`: fields of the
     request that are not the form's (a sale's lines), sent again as typed."""
     fields = [(f.name, "y" if isinstance(f, BooleanField) else
-              f.data if not isinstance(f, MoneyField) else f.data or "")
+               f.data if not isinstance(f, MoneyField) else f.data or "")
               for f in form if f.name not in ("csrf_token", "confirm_again")
               and not (isinstance(f, BooleanField) and not f.data)]  # unticked: not sent
     fields += extra or []

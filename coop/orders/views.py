@@ -230,34 +230,32 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     form = SharedCostForm(currency=g.group.currency)
     form.supplier.choices = _supplier_choices(rnd)
     back = url_for("orders.round_page", group_id=group_id, round_id=round_id, _anchor="costs")
-    if form.validate_on_submit() and services.shared_cost_by_key(
-            db.session, rnd, form.idempotency_key.data):
+    valid = form.validate_on_submit()
+    if valid and services.shared_cost_by_key(db.session, rnd, form.idempotency_key.data):
         flash(_("This was recorded already."), "info")
         return redirect(back)
+    supplier_id = int(form.supplier.data) if form.supplier.data else None
     same = services.same_shared_cost(
         db.session, rnd, name=form.name.data or "", amount=form.amount.minor or 0,
-        rule=form.rule.data or "",
-        supplier_id=int(form.supplier.data) if form.supplier.data else None) \
-        if form.validate_on_submit() and not form.confirmed else None
+        rule=form.rule.data or "", supplier_id=supplier_id) \
+        if valid and not form.confirmed else None
     if same is not None:  # the form sent again through Back, with a new key
         return ask_again(form, _(
             "The same cost (%(name)s, %(amount)s) is already one of the round's costs. Add "
             "another?", name=same.name, amount=fmt_money(same.amount, g.group.currency)), back)
-    if form.validate_on_submit():
+    if valid:
         try:
             with saving(form) as saved:
                 services.add_shared_cost(
                     db.session, rnd, name=form.name.data, amount=form.amount.minor or 0,
-                    rule=form.rule.data,
-                    supplier_id=int(form.supplier.data) if form.supplier.data else None,
+                    rule=form.rule.data, supplier_id=supplier_id,
                     idempotency_key=ledger.check_key(form.idempotency_key.data))
         except IntegrityError:  # the same form sent twice at the same moment
             db.session.rollback()
             saved = True
         if saved:
             flash(_("The cost is added and shared."), "success")
-            return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
-                                    _anchor="costs"))
+            return redirect(back)
     errors = error_messages(form)
     return render_template("orders/not_saved.html", group=g.group, rnd=rnd, errors=errors,
                            back=back), 422
@@ -541,21 +539,21 @@ def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
 def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     form = _credit_form(rnd)
-    if form.validate_on_submit() and services.credit_note_by_key(db.session, rnd,
-                                                                 form.idempotency_key.data):
+    back = url_for("orders.delivery", group_id=group_id, round_id=round_id)
+    valid = form.validate_on_submit()
+    if valid and services.credit_note_by_key(db.session, rnd, form.idempotency_key.data):
         flash(_("This was recorded already."), "info")
-        return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
+        return redirect(back)
     same = services.recent_credit_note(db.session, rnd, item_id=form.product.data,
                                        amount=form.amount.minor or 0) \
-        if form.validate_on_submit() and not form.confirmed else None
+        if valid and not form.confirmed else None
     if same is not None:  # the form sent again through Back, with a new key
         return ask_again(form, _(
             "The same credit note (%(product)s, %(amount)s) was recorded at %(time)s. Record "
             "another?", time=when(same.recorded_at),
             product=next(i.product.name for i in rnd.items if i.id == same.round_item_id),
-            amount=fmt_money(same.amount, g.group.currency)),
-            url_for("orders.delivery", group_id=group_id, round_id=round_id))
-    if form.validate_on_submit():
+            amount=fmt_money(same.amount, g.group.currency)), back)
+    if valid:
         try:
             with saving(form) as saved:
                 services.record_credit_note(
@@ -565,12 +563,11 @@ def credit_note(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
         except IntegrityError:  # the same form sent twice at the same moment
             db.session.rollback()
             flash(_("This was recorded already."), "info")
-            return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
+            return redirect(back)
         if saved:
             flash(_("The credit note is recorded: it lowers the loss."), "success")
-            return redirect(url_for("orders.delivery", group_id=group_id, round_id=round_id))
+            return redirect(back)
     errors = error_messages(form)
-    back = url_for("orders.delivery", group_id=group_id, round_id=round_id)
     return render_template("orders/not_saved.html", group=g.group, rnd=rnd, errors=errors,
                            back=back), 422
 

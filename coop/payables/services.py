@@ -358,13 +358,12 @@ def recent_payment(session: Session, supplier: Supplier, *, amount: int, method:
     """The latest payment of the last 24 h to this supplier with the same
     amount, method and reference, not reversed: what a form sent again after
     Back, or typed twice, repeats."""
-    reversed_ids = select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))
     return session.scalar(select(SupplierPayment).where(
         SupplierPayment.supplier_id == supplier.id, SupplierPayment.amount == amount,
         SupplierPayment.method == method,
         SupplierPayment.reference == (reference or "").strip()[:120],
         SupplierPayment.created_at >= utcnow() - ledger.RECENT,
-        SupplierPayment.posting_id.not_in(reversed_ids))
+        SupplierPayment.posting_id.not_in(ledger.reversed_entries()))
         .order_by(SupplierPayment.id.desc()).limit(1))
 
 

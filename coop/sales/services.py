@@ -1213,10 +1213,10 @@ def _balance_before(session: Session, account_id: int, posting_id: int) -> int:
 def cash_handed(session: Session, lot: SaleLot) -> dict[int, int]:
     """{membership id: cash recorded as handed to her for this lot}; a hand-out
     whose entry was reversed from her statement (recorded by mistake) is not."""
-    reversed_ids = select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))
     return {mid: int(total or 0) for mid, total in session.execute(
         select(CashPayout.membership_id, func.sum(CashPayout.amount))
-        .where(CashPayout.lot_id == lot.id, CashPayout.posting_id.not_in(reversed_ids))
+        .where(CashPayout.lot_id == lot.id,
+               CashPayout.posting_id.not_in(ledger.reversed_entries()))
         .group_by(CashPayout.membership_id))}
 
 

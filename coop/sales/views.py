@@ -469,6 +469,7 @@ def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     lot = _lot_or_404(lot_id)
     form = _cost_form(services.lot_sales(db.session, lot))
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor="costs")
+
     def recent() -> str | None:  # the form sent again through Back, with a new key
         found = services.recent_cost(db.session, lot, kind=form.kind.data or "",
                                      name=form.name.data or "", amount=form.amount.minor or 0)

@@ -1554,7 +1554,7 @@ def reopen_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, r
              cycle.confirmations_required)
     originals = list(session.scalars(select(Posting).where(
         Posting.sg_meeting_id == meeting.id, Posting.reverses_id.is_(None),
-        ~Posting.id.in_(select(Posting.reverses_id).where(Posting.reverses_id.is_not(None))))
+        Posting.id.not_in(ledger.reversed_entries()))
         .order_by(Posting.id)))
     for posting in originals:
         mirror = ledger.post(session, group, debit=posting.credit_account_id,

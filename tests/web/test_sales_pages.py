@@ -45,6 +45,17 @@ def text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
 
 
+def sold_and_closed(session: Session):  # type: ignore[no-untyped-def]
+    """`world` with 36 jars of the top grade sold at 300.00 and the lot closed
+    (the first grade given back): 10 800.00 − 2 % levy, 12 of 36 jars Айгүл's."""
+    group, treasurer, aigul, nurila, lot, buyer = world(session)
+    top, first = lot.grades
+    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                         lines={top.id: (q("36"), p("300"))}, actor=treasurer.user)
+    services.close_lot(session, lot, treasurer.user, unsold_actions={first.id: "return"})
+    return group, treasurer, aigul, nurila, lot
+
+
 def test_the_treasurer_runs_a_lot_from_start_to_payouts(client: FlaskClient,
                                                         session: Session) -> None:
     group, treasurer, aigul, nurila, _lot, buyer = world(session)
@@ -240,11 +251,7 @@ def test_another_groups_ids_are_404(client: FlaskClient, session: Session) -> No
 
 
 def test_payout_copy_text_is_in_her_language(client: FlaskClient, session: Session) -> None:
-    group, treasurer, aigul, _nurila, lot, buyer = world(session)
-    top, _first = lot.grades
-    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
-                         lines={top.id: (q("36"), p("300"))}, actor=treasurer.user)
-    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return"})
+    group, treasurer, aigul, _nurila, lot = sold_and_closed(session)
     session.commit()
     login(client, treasurer.user.email)
     page = text(client.get(f"/groups/{group.id}/sales/{lot.id}/payout/{aigul.id}"))
@@ -328,11 +335,7 @@ def test_a_lots_payout_is_not_reversed_from_her_statement_and_a_reversed_hand_ou
     books and the lot told two stories. The payout is not reversed there (an
     adjustment corrects what she is owed); a cash hand-out recorded by
     mistake may be, and the lot then counts it as not handed out."""
-    group, treasurer, aigul, _nurila, lot, buyer = world(session)
-    top, _first = lot.grades
-    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
-                         lines={top.id: (q("36"), p("300"))}, actor=treasurer.user)
-    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return"})
+    group, treasurer, aigul, _nurila, lot = sold_and_closed(session)
     handed, _new = services.pay_member(session, aigul, amount=100_000, actor=treasurer.user,
                                        idempotency_key="hand-out-000000000001", lot_id=lot.id)
     session.commit()
@@ -389,11 +392,7 @@ def test_handing_out_more_than_her_account_holds_is_refused_before_any_question(
         client: FlaskClient, session: Session) -> None:
     """Found on the walk: 1 000 000 to hand out was first asked about ("the
     cash holds only …"), and refused only after "yes"."""
-    group, treasurer, aigul, _nurila, lot, buyer = world(session)
-    top, _first = lot.grades
-    services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
-                         lines={top.id: (q("36"), p("300"))}, actor=treasurer.user)
-    services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return"})
+    group, treasurer, aigul, _nurila, lot = sold_and_closed(session)
     session.commit()
     login(client, treasurer.user.email)
     url = f"/groups/{group.id}/sales/{lot.id}/payout/{aigul.id}/cash"
