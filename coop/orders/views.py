@@ -234,7 +234,8 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     if valid and services.shared_cost_by_key(db.session, rnd, form.idempotency_key.data):
         flash(_("This was recorded already."), "info")
         return redirect(back)
-    supplier_id = int(form.supplier.data) if form.supplier.data else None
+    # (a supplier that is no number is refused by validation, before it is read)
+    supplier_id = int(form.supplier.data) if valid and form.supplier.data else None
     same = services.same_shared_cost(
         db.session, rnd, name=form.name.data or "", amount=form.amount.minor or 0,
         rule=form.rule.data or "", supplier_id=supplier_id) \
