@@ -552,7 +552,7 @@ def run(workdir: Path, db_name: str) -> None:
                 f"submitting orders that change the round, the others viewing their share "
                 f"(after a warm-up of {mixed_warm_up:.0f} s, time for each worker to split the "
                 f"round anew once):", mixed_share, mixed_order, warm, alone, first,
-                apply_ms=change_ms())
+                apply_ms=change_ms(url, seeded.round_id))
     print_mixed("the same mixed run just after a change other than an order (a price, a cost: "
                 f"each worker splits the round anew), measured from the change for "
                 f"{SECONDS:g} s:", after_share, after_order, warm, alone, first)
@@ -562,13 +562,47 @@ def run(workdir: Path, db_name: str) -> None:
           f"({errors} errors)")
 
 
-def change_ms() -> float:
-    """The median time to bring the split of a round of 1,000 members x 50
-    products up to date after one line changed (bench/split.py's round, in
-    this process, after the runs: nothing else is running)."""
-    from bench.split import live_times
+def change_ms(url: str, round_id: int, changes: int = 50) -> float:
+    """The median time to bring this run's round's split up to date after one
+    of the mixed run's orders (a member's first line one more, or one less),
+    as a worker does it: the round read from the bench's database and split
+    by the app's own code, then each change applied to the kept split as a
+    page applies the changes it reads (coop.orders.cache._LiveRound.advance).
+    In this process, after the runs: nothing else is running."""
+    import random
 
-    times, _full, _same = live_times()
+    from coop import create_app
+    from coop.extensions import db
+    from coop.orders import cache, split
+    from coop.orders.live import LiveSplit
+    from coop.orders.models import Round
+    from coop.orders.services import compute_split
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": None})
+    with app.app_context():
+        rnd = db.session.get(Round, round_id)
+        outcome = compute_split(db.session, rnd).outcome
+        entry = cache._LiveRound(0, LiveSplit(outcome.scenario, outcome))
+        first = outcome.products[0]
+        unit = entry.unit
+        rng = random.Random(19)
+        times = []
+        for token in range(1, changes + 1):
+            at = rng.randrange(len(first.members))
+            member = int(outcome.scenario.members[first.members[at]].id)
+            product = entry.live.outcome.products[0]
+            quantity = product.quantities[product.members.index(first.members[at])]
+            tolerance = product.tolerances[product.members.index(first.members[at])]
+            step = outcome.scenario.products[0].granularity
+            quantity += step if token % 2 else -step if quantity > step else step
+            path = [(token, [[member, int(first.id), quantity * unit, tolerance * unit]])]
+            with split.collector_paused():
+                started = time.perf_counter()
+                if not entry.advance(path, {}):
+                    raise RuntimeError("the bench's order could not be applied line by line")
+                times.append(time.perf_counter() - started)
+        db.session.remove()
+        db.engine.dispose()
     return sorted(times)[len(times) // 2] * 1000
 
 
@@ -599,7 +633,7 @@ def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Fi
         cores = os.cpu_count() or 1
         busy = WORKERS * apply_ms / 1000 * mixed_order.rate
         print(f"  each order is applied to the split in each of the {WORKERS} workers "
-              f"({apply_ms:.1f} ms a change on a round of this size, bench/split.py, timed "
+              f"({apply_ms:.1f} ms a change to this round, as the app applies it, timed "
               f"after the runs): {WORKERS} x {apply_ms:.1f} ms x {mixed_order.rate:.1f} "
               f"orders/s = {busy:.2f} CPU-seconds a second, {busy / cores:.0%} of the "
               f"{cores} cores, before any page is made")

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import repeat
+from operator import add, floordiv, mod, mul
 
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from flask_babel import lazy_gettext as _l
@@ -220,6 +222,9 @@ def half_up_divs(numerators: list[int], denominator: int) -> list[int]:
     if denominator <= 0:
         raise ValueError("denominator must be positive")
     twice = 2 * denominator
+    if not numerators or min(numerators) >= 0:  # (2x + d) // 2d, by map: no bytecode per number
+        return list(map(floordiv, map(add, map(mul, numerators, repeat(2)), repeat(denominator)),
+                        repeat(twice)))
     return [(2 * x + denominator) // twice if x >= 0 else -((denominator - 2 * x) // twice)
             for x in numerators]
 
@@ -247,11 +252,11 @@ def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     # the split engine's inner loop (coop.orders.live runs it over every member
     # after each order): comprehensions, and the indexes sorted by remainder
     # rather than (remainder, index) tuples built and compared
-    exact = [total * w for w in weights]
-    parts = [e // weight_sum for e in exact]
+    exact = list(map(mul, weights, repeat(total)))
+    parts = list(map(floordiv, exact, repeat(weight_sum)))
     left = total - sum(parts)
     if left:
-        remainders = [e % weight_sum for e in exact]
+        remainders = list(map(mod, exact, repeat(weight_sum)))
         # a stable sort, also in reverse: among equal remainders the earliest first
         for i in sorted(range(n), key=remainders.__getitem__, reverse=True)[:left]:
             parts[i] += 1

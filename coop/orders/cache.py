@@ -17,7 +17,11 @@ The pages' parts that are worded and laid out from those figures alone (a
 member's bill, the round's product and member tables) are kept the same way,
 as HTML, under the same key plus what else they depend on (the language, the
 page of members): `fragment()`. An open round's are kept in each process
-only, even with Redis: every order replaces its token.
+only, even with Redis: every order replaces its token. A member's share page
+shows of the round's figures only her bill, so in an open round it is kept
+under her bill's figures (and the token the process's live split started
+from, which says the rest of the round) instead of the token: after another
+member's order that left her bill as it was, her page is not made anew.
 
 An open round's split changes with every order. Each process keeps the split
 of the last open rounds it computed (coop.orders.live.LiveSplit) and brings it
@@ -98,6 +102,7 @@ LIFETIME_SECONDS = 24 * 3600
 _LOCK_SECONDS = 60
 _POLL_SECONDS = 0.025  # how often a page waiting for another process's split looks
 _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not keep
+_LIVE_READ = "coop_split_live_read"  # g: round id -> (token, the live version a bill was read of)
 
 
 def _code_fingerprint() -> str:
@@ -356,8 +361,12 @@ class _Version:
     """The split of a round at one change token, and its figures as asked for."""
 
     outcome: split.SplitOutcome
+    # the token of the split this version was brought up to date from, by
+    # orders alone: whatever else the round's pages show is as it was then
+    origin: int
     summary: facts.RoundFacts | None = None
     bills: _Bills | None = None
+    digests: dict[int, str] | None = None
 
     def round_facts(self) -> facts.RoundFacts:
         if self.summary is None:
@@ -368,6 +377,20 @@ class _Version:
         if self.bills is None:
             self.bills = _Bills(self.outcome)
         return self.bills.get(membership_id)
+
+    def bill_key(self, membership_id: int) -> str:
+        """A key that says the round's state as at `origin` and her bill's
+        figures in this version, whichever version: the same in the next one
+        if its order did not change them (`fragment`)."""
+        if self.digests is None:
+            self.digests = {}
+        found = self.digests.get(membership_id)
+        if found is None:
+            figures = self.member_facts(membership_id)
+            digest = hashlib.sha256(
+                figures.to_json().encode() if figures is not None else b"").hexdigest()[:32]
+            found = self.digests[membership_id] = f"o{self.origin}:{digest}"
+        return found
 
 
 Path = list[tuple[int, list[list[int]]]]  # (token, [[membership, item, quantity, tolerance]])
@@ -386,12 +409,13 @@ class _LiveRound:
         self.versions: OrderedDict[int, _Version] = OrderedDict()
         # a token passed over by an advance -> the later token it was applied with
         self.passed: OrderedDict[int, int] = OrderedDict()
+        self.origin = token  # every later version is this one's, moved by orders alone
         self._keep(token, outcome)
         self.lock = threading.Lock()
 
     def _keep(self, token: int, outcome: split.SplitOutcome) -> None:
         self.token = token
-        self.versions[token] = _Version(outcome)
+        self.versions[token] = _Version(outcome, self.origin)
         while len(self.versions) > _VERSIONS:
             self.versions.popitem(last=False)
 
@@ -740,11 +764,27 @@ def member_share(session: Session, rnd: Round, membership_id: int
                 hit, found = _store().member(key, membership_id)
                 if not hit:  # gone again already (evicted): compute it here
                     figures = _computed(session, rnd)
-            return figures.members.get(membership_id) if figures else found
+            if figures:
+                found = figures.members.get(membership_id)
+            _read_live(rnd)  # the split just made is kept live: its pages keyed as the next's
+            return found
         version = figures
     live = version.member_facts(membership_id)
     _check(session, rnd, lambda c: c.members.get(membership_id) == live, live=True)
+    g.setdefault(_LIVE_READ, {})[rnd.id] = (rnd.change_token, version)
     return live
+
+
+def _read_live(rnd: Round) -> None:
+    """The page read its figures of a full split: if this process keeps it
+    as the round's live split, the page's parts are kept under her bill as
+    those of the pages after the next orders are."""
+    if rnd.state != "open":
+        return
+    entry = _live_rounds().get(str(rnd.id))
+    version = entry.versions.get(rnd.change_token) if entry is not None else None
+    if version is not None:
+        g.setdefault(_LIVE_READ, {})[rnd.id] = (rnd.change_token, version)
 
 
 def code_digest() -> str:
@@ -768,14 +808,26 @@ def code_digest() -> str:
 _CODE_DIGEST: str | None = None
 
 
-def fragment(rnd: Round, name: str, render: Callable[[], str]) -> Markup:
+def fragment(rnd: Round, name: str, render: Callable[[], str], *,
+             bill_of: int | None = None) -> Markup:
     """The HTML `render()` makes of the round's cached figures, kept under the
     round's key, `name`, the language and the code's digest: `name` must say
     whatever else the HTML depends on (whose bill, which page; the currency
-    and the round's state are covered by the round's key)."""
+    and the round's state are covered by the round's key).
+
+    `bill_of`: the HTML shows of the round's figures only this member's bill,
+    as `member_share` read it. In an open round, whose every order replaces
+    the token, it is then kept under the bill's figures instead of the token
+    (with the token the live split started from, which says the rest of the
+    round: an order changes nothing else): another member's order that left
+    her bill as it was does not make the page anew."""
     if rnd.id in g.get(_UNKEPT, ()):  # figures of no one token
         return Markup(render())
-    key = f"{_key(rnd)}:f:{name}:{current_locale()}:{code_digest()}"
+    round_key = _key(rnd)
+    read = g.get(_LIVE_READ, {}).get(rnd.id) if bill_of is not None else None
+    if read is not None and read[0] == rnd.change_token:
+        round_key = f"{rnd.id}:{read[1].bill_key(bill_of)}"
+    key = f"{round_key}:f:{name}:{current_locale()}:{code_digest()}"
     store = _store()
     if _shares_live(store, rnd):
         # its pages' parts are worth keeping only a moment: in this process,
@@ -804,7 +856,7 @@ _FORM_KEY_VALUE = f'value="{FORM_KEY_PLACEHOLDER}"'
 
 
 def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
-              render: Callable[[str, str], str]) -> str:
+              render: Callable[[str, str], str], *, bill_of: int | None = None) -> str:
     """A whole page of the round, kept as fragment() keeps a part, under the
     round's key, `name`, a digest of `shown`, the language and the code's
     digest: `shown` must hold whatever else the page depends on (who is signed
@@ -815,12 +867,13 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
     way out, the token of this request is put in, and a new key in each such
     form. Made afresh and kept nowhere: a page with a message waiting to be
     shown (a flash), and an address with a query (none of these pages reads
-    one, and each would be kept apart)."""
+    one, and each would be kept apart). `bill_of`: as `fragment()`'s."""
     if "_flashes" in session_cookie or request.query_string:
         return str(render(generate_csrf(), new_form_key()))
     digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
     page = str(fragment(rnd, f"page:{name}:{digest}",
-                        lambda: render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER)))
+                        lambda: render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER),
+                        bill_of=bill_of))
     page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
     parts = page.split(_FORM_KEY_VALUE)
     return "".join(chain.from_iterable(

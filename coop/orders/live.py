@@ -72,6 +72,7 @@ class LiveSplit:
         # allocation (those split by value are done again at every change)
         self._allocated_losses = [0] * n
         self._lines = [0] * n  # how many products each member asked for
+        self._indexed: tuple[tuple[Member, ...], dict[str, int]] | None = None
         for product in self.outcome.products:
             self._add(product, 1)
             for m in product.members:
@@ -99,17 +100,24 @@ class LiveSplit:
         leaves."""
         lines = list(lines)
         products = list(self.outcome.products)
-        index = {m.id: i for i, m in enumerate(self.scenario.members)}
+        index = self._index()
         for member_id in dict.fromkeys(m for m, _, q, t in lines if (q or t) and m not in index):
             where = bisect_left([order(m.id) for m in self.scenario.members], order(member_id))
             self._join(products, where, Member(member_id, names[member_id]))
-            index = {m.id: i for i, m in enumerate(self.scenario.members)}
+            index = self._index()
         changed = self._set(products, [(index[m], p, q, t) for m, p, q, t in lines
                                        if m in index])
         for member in sorted({index[m] for m, *_ in lines if m in index}, reverse=True):
             if not self._lines[member]:
                 self._leave(products, member)
         return self._publish(products, changed)
+
+    def _index(self) -> dict[str, int]:
+        """Member id -> her index, made again only when one joins or leaves."""
+        members = self.scenario.members
+        if self._indexed is None or self._indexed[0] is not members:
+            self._indexed = (members, {m.id: i for i, m in enumerate(members)})
+        return self._indexed[1]
 
     def join(self, index: int, member: Member) -> SplitOutcome:
         """A member with nothing asked yet, at `index` of the members (their

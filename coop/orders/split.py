@@ -26,13 +26,14 @@ from __future__ import annotations
 import gc
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from itertools import pairwise
-from typing import Any, NamedTuple, NoReturn
+from itertools import compress, pairwise, repeat
+from operator import add
+from typing import Any, NamedTuple, NoReturn, overload
 
 from babel.numbers import is_currency
 
@@ -302,7 +303,7 @@ class Totals:
 class SplitOutcome:
     scenario: Scenario
     products: list[ProductOutcome]
-    members: list[MemberOutcome]
+    members: MemberBills  # a Sequence of MemberOutcome
     shared_costs: list[SharedCostOutcome]
     participants: list[int]  # members with any allocation above 0
     round_loss: Split | None  # policy "round": the pooled losses
@@ -930,10 +931,10 @@ class Rules:
         totals = Totals(
             supplier_bill=sum(p.bill for p in products),
             shared_costs=sum(c.charged for c in costs),
-            levy=sum(m.levy for m in members),
-            rounding=sum(m.rounding for m in members),
+            levy=members.levy,
+            rounding=members.rounding,
             fund_covered=fund_losses + fund_shared,
-            members_total=sum(m.total for m in members),
+            members_total=members.total,
             fund_losses=fund_losses,
             fund_shared=fund_shared,
             loss=sum(p.loss for p in products),
@@ -1048,9 +1049,9 @@ class Rules:
         fund pays when there is nobody."""
         if not carriers:
             return Split(amount, "fund", fund_paid=amount)
-        bases = {m: weights[m] for m in carriers}
-        shares = _split(amount, list(bases.values()))
-        return Split(amount, basis, decimals, bases, sum(bases.values()),
+        values = list(map(weights.__getitem__, carriers))
+        shares = _split(amount, values)
+        return Split(amount, basis, decimals, dict(zip(carriers, values, strict=True)), sum(values),
                      dict(zip(carriers, shares, strict=True)))
 
     def _share_cost(
@@ -1058,7 +1059,7 @@ class Rules:
     ) -> SharedCostOutcome:
         """Rule 7."""
         tally = everyone if cost.supplier is None else by_supplier[cost.supplier]
-        carriers = [m for m in range(self.n) if tally.got[m]]
+        carriers = list(compress(range(self.n), tally.got))
         if cost.rule == "per_member":
             count = len(carriers)
             split = Split(cost.amount * count, "per_member", 0, dict.fromkeys(carriers, 1), count,
@@ -1082,35 +1083,111 @@ class Rules:
         losses: list[int],
         costs: list[SharedCostOutcome],
         retail: list[int] | None,
-    ) -> list[MemberOutcome]:
-        """Rules 8 and 9."""
+    ) -> MemberBills:
+        """Rules 8 and 9, column by column: the live split runs this over every
+        member after each order, and a page then reads one member's bill."""
         s = self.s
         n = len(s.members)
         levy_num, levy_den = s.levy_percent.numerator, s.levy_percent.denominator * 100
         step = s.cash_rounding
         columns = []  # each cost's share of every member, 0 where she has none
         for cost in costs:
-            column = [0] * n
-            for m, share in cost.split.shares.items():
-                column[m] = share
-            columns.append(column)
-        shared_rows = list(zip(*columns, strict=True)) if columns else [()] * n
+            shares = cost.split.shares
+            columns.append(list(shares.values()) if len(shares) == n  # (in members' order)
+                           else list(map(shares.get, range(n), repeat(0))))
         goods = everyone.value
-        # the live split runs this over every member after each order: one
-        # half_up_divs over all of them, not a half_up_div call per member
         levies = half_up_divs([g * levy_num for g in goods], levy_den) if levy_num \
             else [0] * n
-        subtotals = [g + loss + sum(row) + levy for g, loss, row, levy in zip(
-            goods, losses, shared_rows, levies, strict=True)]
+        subtotals = list(map(add, goods, losses))
+        for column in (*columns, levies):
+            subtotals = list(map(add, subtotals, column))
         totals = [t * step for t in half_up_divs(subtotals, step)] if step else subtotals
-        retail_values: list[int | None] = [None] * n if retail is None else list(
-            half_up_divs([r * self.money_numerator for r in retail], self.money_denominator))
-        return [MemberOutcome(
-            m, member.id, value, loss, list(row), levy, subtotal, total - subtotal, total,
-            retail_value, None if retail_value is None else retail_value - total)
-            for m, (member, value, loss, row, levy, subtotal, total, retail_value) in enumerate(
-                zip(s.members, goods, losses, shared_rows, levies, subtotals, totals,
-                    retail_values, strict=True))]
+        retail_values = None if retail is None else half_up_divs(
+            [r * self.money_numerator for r in retail], self.money_denominator)
+        return MemberBills(_ids_of(s.members), list(goods), list(losses), columns, levies,
+                           subtotals, totals, retail_values)
+
+
+# The members' ids of the last members split: the live split keeps its members
+# (the same tuple) from one order to the next until one joins or leaves.
+_last_ids: tuple[tuple[Member, ...], tuple[str, ...]] | None = None
+
+
+def _ids_of(members: tuple[Member, ...]) -> tuple[str, ...]:
+    global _last_ids
+    last = _last_ids
+    if last is not None and last[0] is members:
+        return last[1]
+    ids = tuple(m.id for m in members)
+    _last_ids = (members, ids)
+    return ids
+
+
+class MemberBills(Sequence[MemberOutcome]):
+    """Every member's bill (rules 8 and 9), kept as columns: a member's
+    MemberOutcome is made when asked for. After each order the live split
+    makes these anew for a thousand members and a page reads one of them;
+    making a thousand objects each time was a third of an order's cost."""
+
+    __slots__ = ("_columns", "ids")
+
+    def __init__(self, ids: tuple[str, ...], goods: list[int], losses: list[int],
+                 shared: list[list[int]], levies: list[int], subtotals: list[int],
+                 totals: list[int], retail_values: list[int] | None) -> None:
+        self.ids = ids
+        self._columns = (goods, losses, shared, levies, subtotals, totals, retail_values)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> MemberOutcome: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[MemberOutcome]: ...
+
+    def __getitem__(self, index: int | slice) -> MemberOutcome | list[MemberOutcome]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.ids)))]
+        m = range(len(self.ids))[index]  # IndexError as a list's; negative from the end
+        goods, losses, shared, levies, subtotals, totals, retail_values = self._columns
+        subtotal, total = subtotals[m], totals[m]
+        retail_value = None if retail_values is None else retail_values[m]
+        return MemberOutcome(m, self.ids[m], goods[m], losses[m], [c[m] for c in shared],
+                             levies[m], subtotal, total - subtotal, total, retail_value,
+                             None if retail_value is None else retail_value - total)
+
+    def __iter__(self) -> Iterator[MemberOutcome]:
+        return (self[m] for m in range(len(self.ids)))
+
+    @property
+    def levy(self) -> int:
+        return sum(self._columns[3])
+
+    @property
+    def rounding(self) -> int:
+        return sum(self._columns[5]) - sum(self._columns[4])
+
+    @property
+    def total(self) -> int:
+        return sum(self._columns[5])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MemberBills):
+            return self.ids == other.ids and self._columns == other._columns
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MemberBills({list(self)!r})"
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.ids, self._columns
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.ids, self._columns = state
 
 
 def _add_shares(into: list[int], split: Split) -> None:

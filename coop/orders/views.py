@@ -396,15 +396,16 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
 
             # plain text (escaped where it is shown), kept as the bill is
             text = str(split_cache.fragment(
-                rnd, f"share-text:{member.id}:{balance}:{language}:{names}", share_text))
+                rnd, f"share-text:{member.id}:{balance}:{language}:{names}", share_text,
+                bill_of=member.id))
             bill = split_cache.fragment(rnd, f"share:{member.id}", lambda: render_template(
                 "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
-                share=explain.member_share(figures, g.group.currency)))
+                share=explain.member_share(figures, g.group.currency)), bill_of=member.id)
         return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
                                bill=bill, states=services.STATE_NAMES, text=text,
                                balance=balance, csrf_token=lambda: csrf)
 
-    return split_cache.kept_page(rnd, "share", shown, page)
+    return split_cache.kept_page(rnd, "share", shown, page, bill_of=member.id)
 
 
 def _keyed(form: Any) -> Any:

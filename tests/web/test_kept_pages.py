@@ -328,3 +328,65 @@ def test_a_member_s_round_page_is_kept_and_shows_the_treasurer_s_packs(
     page, rendered = _view(app_ctx, client, url)
     assert "orders/round.html" in rendered and _packs_table(page) != _packs_table(first)
     assert _packs_table(page) == _packs_table(_view(app_ctx, as_treasurer, url)[0])
+
+
+def test_an_order_that_leaves_her_bill_as_it_was_does_not_make_her_share_page_anew(
+        app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every order renews an open round's token; her page is kept under her
+    bill's figures instead, so another member's order of another product
+    serves it from the keep, and one that changes her price makes it anew."""
+    from coop.groups.models import Membership
+    from coop.orders import services as orders
+    from tests.factories import make_catalog, make_group, make_member
+
+    group = make_group(session)
+    treasurer = make_member(session, group, "Казначей", role="treasurer")
+    member, other = make_member(session, group, "Айгүл"), make_member(session, group, "Гүлнара")
+    products = make_catalog(session, group)  # seed: 48.50 a sachet, 42.00 from 50
+    rnd = orders.create_round(session, group, treasurer.user, title="R", deadline=None,
+                              product_ids=[p.id for p in products])
+    orders.move_round(session, rnd, treasurer.user, "open")
+    seed, fabric = rnd.items[0], rnd.items[1]
+    session.add_all([Request(round_id=rnd.id, round_item_id=seed.id, membership_id=member.id,
+                             quantity=25000, tolerance=0),
+                     Request(round_id=rnd.id, round_item_id=fabric.id, membership_id=other.id,
+                             quantity=2000, tolerance=0)])
+    session.commit()
+    client = app_ctx.test_client()
+    login(client, member.user.email)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/share"
+    first, rendered = _view(app_ctx, client, url)
+    assert "orders/share.html" in rendered and "1,212.50" in first  # 25 x 48.50
+
+    def order(membership: Membership, item, quantity: int) -> int:  # type: ignore[no-untyped-def]
+        token = session.get(type(rnd), rnd.id).change_token
+        line = session.query(Request).filter_by(round_item_id=item.id,
+                                                membership_id=membership.id).one_or_none()
+        if line is None:
+            session.add(Request(round_id=rnd.id, round_item_id=item.id,
+                                membership_id=membership.id, quantity=quantity, tolerance=0))
+        else:
+            line.quantity = quantity
+        session.commit()
+        session.refresh(rnd)
+        assert rnd.change_token != token  # an order renews the token
+        return rnd.change_token
+
+    # another member's fabric: her bill is as it was, and so is her page
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)  # (it makes parts anew)
+    order(other, fabric, 4000)
+    again, rendered = _view(app_ctx, client, url)
+    assert rendered == []
+    assert _CSRF.sub("", again) == _CSRF.sub("", first)
+
+    # another member's seed: 50 sachets reach the price from 50, hers too
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", True)  # kept parts checked
+    order(other, seed, 25000)
+    page, rendered = _view(app_ctx, client, url)
+    assert "orders/share.html" in rendered and "orders/_share_bill.html" in rendered
+    assert "1,050.00" in page and "1,212.50" not in page  # 25 x 42.00
+
+    # and her own order, as she sees it at once
+    order(member, seed, 50000)
+    page, rendered = _view(app_ctx, client, url)
+    assert "orders/_share_bill.html" in rendered and "2,100.00" in page  # 50 x 42.00
