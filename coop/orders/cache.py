@@ -770,8 +770,9 @@ def member_share(session: Session, rnd: Round, membership_id: int
             return found
         version = figures
     live = version.member_facts(membership_id)
+    token = rnd.change_token  # (the check below reads the round again: it may be later then)
     _check(session, rnd, lambda c: c.members.get(membership_id) == live, live=True)
-    g.setdefault(_LIVE_READ, {})[rnd.id] = (rnd.change_token, version)
+    g.setdefault(_LIVE_READ, {})[rnd.id] = (token, version)
     return live
 
 

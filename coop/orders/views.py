@@ -395,12 +395,16 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                                               g.group.name, balance)
 
             # plain text (escaped where it is shown), kept as the bill is
+            # (the currency in the names too: a page that read the group before its
+            # currency changed, and the round after, keeps nothing for the pages after it)
+            currency = g.group.currency
             text = str(split_cache.fragment(
-                rnd, f"share-text:{member.id}:{balance}:{language}:{names}", share_text,
-                bill_of=member.id))
-            bill = split_cache.fragment(rnd, f"share:{member.id}", lambda: render_template(
-                "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
-                share=explain.member_share(figures, g.group.currency)), bill_of=member.id)
+                rnd, f"share-text:{member.id}:{balance}:{language}:{currency}:{names}",
+                share_text, bill_of=member.id))
+            bill = split_cache.fragment(
+                rnd, f"share:{member.id}:{currency}", lambda: render_template(
+                    "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
+                    share=explain.member_share(figures, currency)), bill_of=member.id)
         return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
                                bill=bill, states=services.STATE_NAMES, text=text,
                                balance=balance, csrf_token=lambda: csrf)

@@ -379,6 +379,18 @@ def test_an_order_that_leaves_her_bill_as_it_was_does_not_make_her_share_page_an
     assert rendered == []
     assert _CSRF.sub("", again) == _CSRF.sub("", first)
 
+    # a change other than an order (the group's currency) starts the round's
+    # split anew: her figures are the same, her page is made anew
+    session.get(Group, group.id).currency = "TJS"
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "orders/share.html" in rendered and "orders/_share_bill.html" in rendered
+    assert "1,212.50\xa0somoni" in page and "1,212.50\xa0som<" in first
+    assert "1,212.50\xa0som<" not in page
+    order(other, fabric, 2000)  # and kept from there on, in its new currency
+    again, rendered = _view(app_ctx, client, url)
+    assert rendered == [] and _CSRF.sub("", again) == _CSRF.sub("", page)
+
     # another member's seed: 50 sachets reach the price from 50, hers too
     monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", True)  # kept parts checked
     order(other, seed, 25000)
