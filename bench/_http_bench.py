@@ -583,19 +583,17 @@ def change_ms(url: str, round_id: int, changes: int = 50) -> float:
         rnd = db.session.get(Round, round_id)
         outcome = compute_split(db.session, rnd).outcome
         entry = cache._LiveRound(0, LiveSplit(outcome.scenario, outcome))
-        first = outcome.products[0]
-        unit = entry.unit
+        first, step = outcome.products[0], outcome.scenario.products[0].granularity
         rng = random.Random(19)
         times = []
         for token in range(1, changes + 1):
-            at = rng.randrange(len(first.members))
+            at = rng.randrange(len(first.members))  # (nobody joins or leaves: places stay)
             member = int(outcome.scenario.members[first.members[at]].id)
-            product = entry.live.outcome.products[0]
-            quantity = product.quantities[product.members.index(first.members[at])]
-            tolerance = product.tolerances[product.members.index(first.members[at])]
-            step = outcome.scenario.products[0].granularity
+            now = entry.live.outcome.products[0]
+            quantity, tolerance = now.quantities[at], now.tolerances[at]
             quantity += step if token % 2 else -step if quantity > step else step
-            path = [(token, [[member, int(first.id), quantity * unit, tolerance * unit]])]
+            path = [(token, [[member, int(first.id), quantity * entry.unit,
+                              tolerance * entry.unit]])]
             with split.collector_paused():
                 started = time.perf_counter()
                 if not entry.advance(path, {}):

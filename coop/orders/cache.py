@@ -61,7 +61,7 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path as FilePath
 from typing import Any, Generic, Protocol, TypeVar
@@ -366,7 +366,7 @@ class _Version:
     origin: int
     summary: facts.RoundFacts | None = None
     bills: _Bills | None = None
-    digests: dict[int, str] | None = None
+    bill_keys: dict[int, str] = field(default_factory=dict)  # membership id -> bill_key()
 
     def round_facts(self) -> facts.RoundFacts:
         if self.summary is None:
@@ -382,14 +382,12 @@ class _Version:
         """A key that says the round's state as at `origin` and her bill's
         figures in this version, whichever version: the same in the next one
         if its order did not change them (`fragment`)."""
-        if self.digests is None:
-            self.digests = {}
-        found = self.digests.get(membership_id)
+        found = self.bill_keys.get(membership_id)
         if found is None:
             figures = self.member_facts(membership_id)
             digest = hashlib.sha256(
                 figures.to_json().encode() if figures is not None else b"").hexdigest()[:32]
-            found = self.digests[membership_id] = f"o{self.origin}:{digest}"
+            found = self.bill_keys[membership_id] = f"o{self.origin}:{digest}"
         return found
 
 
@@ -766,26 +764,23 @@ def member_share(session: Session, rnd: Round, membership_id: int
                     figures = _computed(session, rnd)
             if figures:
                 found = figures.members.get(membership_id)
-            _read_live(rnd)  # the split just made is kept live: its pages keyed as the next's
+            # the split just made is kept live: its pages keyed as those after the next order
+            entry = _live_rounds().get(str(rnd.id)) if rnd.state == "open" else None
+            if entry is not None and rnd.change_token in entry.versions:
+                _read_live(rnd, rnd.change_token, entry.versions[rnd.change_token])
             return found
         version = figures
     live = version.member_facts(membership_id)
     token = rnd.change_token  # (the check below reads the round again: it may be later then)
     _check(session, rnd, lambda c: c.members.get(membership_id) == live, live=True)
-    g.setdefault(_LIVE_READ, {})[rnd.id] = (token, version)
+    _read_live(rnd, token, version)
     return live
 
 
-def _read_live(rnd: Round) -> None:
-    """The page read its figures of a full split: if this process keeps it
-    as the round's live split, the page's parts are kept under her bill as
-    those of the pages after the next orders are."""
-    if rnd.state != "open":
-        return
-    entry = _live_rounds().get(str(rnd.id))
-    version = entry.versions.get(rnd.change_token) if entry is not None else None
-    if version is not None:
-        g.setdefault(_LIVE_READ, {})[rnd.id] = (rnd.change_token, version)
+def _read_live(rnd: Round, token: int, version: _Version) -> None:
+    """This page read her bill of `version`, the live split at `token`:
+    its parts are kept under her bill (`fragment(bill_of=...)`)."""
+    g.setdefault(_LIVE_READ, {})[rnd.id] = (token, version)
 
 
 def code_digest() -> str:

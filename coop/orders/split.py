@@ -1104,41 +1104,28 @@ class Rules:
         totals = [t * step for t in half_up_divs(subtotals, step)] if step else subtotals
         retail_values = None if retail is None else half_up_divs(
             [r * self.money_numerator for r in retail], self.money_denominator)
-        return MemberBills(_ids_of(s.members), list(goods), list(losses), columns, levies,
-                           subtotals, totals, retail_values)
+        return MemberBills(s.members, list(goods), list(losses), columns, levies, subtotals,
+                           totals, retail_values)
 
 
-# The members' ids of the last members split: the live split keeps its members
-# (the same tuple) from one order to the next until one joins or leaves.
-_last_ids: tuple[tuple[Member, ...], tuple[str, ...]] | None = None
-
-
-def _ids_of(members: tuple[Member, ...]) -> tuple[str, ...]:
-    global _last_ids
-    last = _last_ids
-    if last is not None and last[0] is members:
-        return last[1]
-    ids = tuple(m.id for m in members)
-    _last_ids = (members, ids)
-    return ids
-
-
+@dataclass(frozen=True, slots=True, eq=False)  # (its own __eq__; unhashable: lists)
 class MemberBills(Sequence[MemberOutcome]):
     """Every member's bill (rules 8 and 9), kept as columns: a member's
     MemberOutcome is made when asked for. After each order the live split
     makes these anew for a thousand members and a page reads one of them;
     making a thousand objects each time was a third of an order's cost."""
 
-    __slots__ = ("_columns", "ids")
-
-    def __init__(self, ids: tuple[str, ...], goods: list[int], losses: list[int],
-                 shared: list[list[int]], levies: list[int], subtotals: list[int],
-                 totals: list[int], retail_values: list[int] | None) -> None:
-        self.ids = ids
-        self._columns = (goods, losses, shared, levies, subtotals, totals, retail_values)
+    members: tuple[Member, ...]
+    goods: list[int]
+    losses: list[int]
+    shared: list[list[int]]  # one column per shared cost
+    levies: list[int]
+    subtotals: list[int]
+    totals: list[int]
+    retail_values: list[int] | None
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.members)
 
     @overload
     def __getitem__(self, index: int) -> MemberOutcome: ...
@@ -1147,47 +1134,39 @@ class MemberBills(Sequence[MemberOutcome]):
 
     def __getitem__(self, index: int | slice) -> MemberOutcome | list[MemberOutcome]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self.ids)))]
-        m = range(len(self.ids))[index]  # IndexError as a list's; negative from the end
-        goods, losses, shared, levies, subtotals, totals, retail_values = self._columns
-        subtotal, total = subtotals[m], totals[m]
-        retail_value = None if retail_values is None else retail_values[m]
-        return MemberOutcome(m, self.ids[m], goods[m], losses[m], [c[m] for c in shared],
-                             levies[m], subtotal, total - subtotal, total, retail_value,
+            return [self[i] for i in range(*index.indices(len(self.members)))]
+        m = range(len(self.members))[index]  # IndexError as a list's; negative from the end
+        subtotal, total = self.subtotals[m], self.totals[m]
+        retail_value = None if self.retail_values is None else self.retail_values[m]
+        return MemberOutcome(m, self.members[m].id, self.goods[m], self.losses[m],
+                             [column[m] for column in self.shared], self.levies[m], subtotal,
+                             total - subtotal, total, retail_value,
                              None if retail_value is None else retail_value - total)
 
     def __iter__(self) -> Iterator[MemberOutcome]:
-        return (self[m] for m in range(len(self.ids)))
+        return (self[m] for m in range(len(self.members)))
 
     @property
     def levy(self) -> int:
-        return sum(self._columns[3])
+        return sum(self.levies)
 
     @property
     def rounding(self) -> int:
-        return sum(self._columns[5]) - sum(self._columns[4])
+        return sum(self.totals) - sum(self.subtotals)
 
     @property
     def total(self) -> int:
-        return sum(self._columns[5])
+        return sum(self.totals)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, MemberBills):
-            return self.ids == other.ids and self._columns == other._columns
-        if isinstance(other, list):
+        if isinstance(other, list):  # (as the list it replaces compared)
             return list(self) == other
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"MemberBills({list(self)!r})"
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return self.ids, self._columns
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.ids, self._columns = state
+        if not isinstance(other, MemberBills):
+            return NotImplemented
+        return (self.members, self.goods, self.losses, self.shared, self.levies,
+                self.subtotals, self.totals, self.retail_values) == (
+            other.members, other.goods, other.losses, other.shared, other.levies,
+            other.subtotals, other.totals, other.retail_values)
 
 
 def _add_shares(into: list[int], split: Split) -> None:
