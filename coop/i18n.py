@@ -218,6 +218,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["order_text"] = unit_text.order
     app.jinja_env.globals["qty_in"] = unit_text.in_sentence
     app.jinja_env.globals["unit_note"] = unit_text.note
+    app.jinja_env.globals["sentence_end"] = unit_text.sentence_end
     app.jinja_env.globals["unit_price"] = unit_text.unit_price
     app.jinja_env.globals["price_money"] = unit_text.price
     app.jinja_env.globals["per_unit"] = unit_text.per

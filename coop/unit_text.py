@@ -273,7 +273,13 @@ def in_sentence(milli: int | None, unit: str) -> str:
 def note(unit: str) -> str:
     """What leads a sentence of bare numbers in an "other" unit: 'Единица:
     ғалтак. ' ('' for a unit of the list)."""
-    return str(_("Unit: %(unit)s.", unit=unit)) + " " if is_other(unit) else ""
+    return str(_("Unit: %(unit)s.", unit=sentence_end(unit))) + " " if is_other(unit) else ""
+
+
+def sentence_end(unit: str) -> str:
+    """A unit that ends a sentence: an abbreviation's own full stop ends it
+    ("компл.", not "компл.." before the sentence's)."""
+    return unit[:-1] if unit.endswith(".") else unit
 
 
 def order(firm: int, tolerance: int, unit: str) -> str:

@@ -114,6 +114,7 @@ def load(app: Flask, session: Session) -> Demo:
         "buyer_id": session.scalar(select(Buyer.id).where(Buyer.group_id == group.id)
                                    .order_by(Buyer.id)),
         "cost_id": session.scalar(select(SharedCost.id).order_by(SharedCost.id)),
+        "move": "close",  # (the question before closing orders; cancelling's: test_rounds)
     }
     from coop.certificates.models import Certificate, LotMark
     from coop.equipment.models import Asset

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Blueprint,
     abort,
@@ -73,10 +75,15 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     members = services.list_members(db.session, group, include_inactive=False)
     history = ledger.fund_history(db.session, group)
     fund_balance = history[-1][1] if history else 0
-    lowest, highest = min([0, *(b for _a, b in history)]), max([0, *(b for _a, b in history)])
+    # the balance at the end of each day where the group lives, as its statements
+    # print the day (not UTC's): a settlement's many postings are one step, not
+    # a peak halfway through them (found on a walk: "highest" above the balance)
+    by_day: dict[date, int] = {}
+    for at, balance in history:
+        by_day[to_user_timezone(at).date()] = balance
+    lowest, highest = min([0, *by_day.values()]), max([0, *by_day.values()])
     fund_chart = charts.step_chart(
-        # the day where the group lives, as its statements print it (not UTC's)
-        [(fmt_date(to_user_timezone(at).date()), balance) for at, balance in history],
+        [(fmt_date(day), balance) for day, balance in by_day.items()],
         # the scale's ends, said as such: next to the fund's balance a bare
         # highest balance read as the balance (found on the walk)
         low_text=_("lowest: %(amount)s", amount=fmt_money(lowest, group.currency)) if lowest

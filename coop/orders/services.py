@@ -4,6 +4,7 @@ first, flush, never commit, and raise DomainError with a message for people."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -308,6 +309,11 @@ def remove_shared_cost(session: Session, rnd: Round, cost_id: int) -> None:
     cost = next((c for c in rnd.shared_costs if c.id == cost_id), None)
     if cost is None:
         raise DomainError(_l("There is no such cost in this round."))
+    if cost.quote_id is not None:  # the supplier charges it: the books would not
+        raise DomainError(_l(
+            "This is the delivery fee of the quote awarded to %(supplier)s: the supplier "
+            "charges it and the purchase order says so, so the members share it. It cannot "
+            "be removed.", supplier=cost.supplier.name if cost.supplier else cost.name))
     rnd.shared_costs.remove(cost)
     session.flush()
 
@@ -782,6 +788,18 @@ def round_requests_at(session: Session, rnd: Round) -> tuple[int | None, list[Re
     return (rows[0][4] if rows else None), [RequestLine(*row[:4]) for row in rows]
 
 
+def not_ordered(session: Session, rnd: Round) -> list[str]:
+    """The names of the group's active members with nothing ordered in the
+    round, by name: asked about before orders are closed."""
+    ordered = select(Request.membership_id).where(Request.round_id == rnd.id,
+                                                  Request.quantity > 0)
+    return list(session.scalars(
+        select(User.name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == rnd.group_id, Membership.active.is_(True),
+               Membership.id.not_in(ordered))
+        .order_by(User.name, Membership.id)))
+
+
 def member_names(session: Session, membership_ids: Iterable[int]) -> dict[int, str]:
     ids = sorted(set(membership_ids))
     names: dict[int, str] = {}
@@ -889,6 +907,46 @@ def delivery_totals(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
         select(Delivery.round_item_id, func.sum(Delivery.received), func.sum(Delivery.damaged))
         .where(Delivery.round_id == rnd.id).group_by(Delivery.round_item_id))
     return {item_id: (int(r or 0), int(d or 0)) for item_id, r, d in rows}
+
+
+def recent_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int, int]]
+                    ) -> datetime | None:
+    """When a delivery of just these lines ({round_item_id: (received,
+    damaged)}) was recorded in the last 24 h, if one was: the form sent again
+    through Back, with a new key, is asked about before it adds up twice."""
+    from coop.ledger.services import RECENT
+
+    wanted = {item_id: line for item_id, line in lines.items() if any(line)}
+    batches: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+    times: dict[str, datetime] = {}
+    for key, recorded_at, item_id, received, damaged in session.execute(
+            select(Delivery.idempotency_key, Delivery.recorded_at, Delivery.round_item_id,
+                   Delivery.received, Delivery.damaged)
+            .where(Delivery.round_id == rnd.id, Delivery.idempotency_key.is_not(None),
+                   Delivery.recorded_at >= utcnow() - RECENT)):
+        batches[key][item_id] = (received, damaged)  # (one form's lines: its key)
+        times[key] = recorded_at
+    same = [times[batch] for batch, found in batches.items() if found == wanted]
+    return max(same) if same else None
+
+
+def over_delivered(session: Session, rnd: Round, ordered: RoundSplit,
+                   lines: Mapping[int, tuple[int, int]]) -> list[tuple[RoundItem, int, int]]:
+    """The products of which more would have arrived than was ordered from
+    the supplier with these lines: (item, received in all, ordered), in
+    thousandths. Asked about first: the group pays for what arrived."""
+    so_far = delivery_totals(session, rnd)
+    scale = 10 ** (3 - ordered.outcome.scenario.qty_decimals)
+    by_item = {item.id: (item, result.ordered * scale) for item, result in zip(
+        (ordered.items[p.id] for p in ordered.outcome.scenario.products),
+        ordered.outcome.products, strict=True)}
+    over = []
+    for item_id, (received, _damaged) in lines.items():
+        item, wanted = by_item.get(item_id, (None, 0))
+        total = so_far.get(item_id, (0, 0))[0] + received
+        if item is not None and received and total > wanted:
+            over.append((item, total, wanted))
+    return over
 
 
 def goods_arrived(session: Session, rnd: Round) -> bool:

@@ -9,6 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from coop import unit_text
+from coop.documents.models import PURCHASE_ORDER
+from coop.documents.services import round_documents
 from coop.errors import DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, choices, error_messages
@@ -210,6 +213,30 @@ def _supplier_choices(rnd: Round) -> list:
     return choices([("", _("all suppliers")), *[(str(k), v) for k, v in suppliers]])
 
 
+@bp.get("/groups/<int:group_id>/rounds/<int:round_id>/<any(close,cancel):move>")
+@group_view(treasurer=True)
+def confirm_move(group_id: int, round_id: int, move: str):  # type: ignore[no-untyped-def]
+    """Closing orders and cancelling a round cannot be undone: the round page
+    links here, and this page asks first, saying what it means (for closing:
+    who has not ordered yet), before the POST does it."""
+    rnd = _round_or_404(round_id)
+    back = url_for("orders.round_page", group_id=group_id, round_id=round_id)
+    if not domain.can_move(rnd.state, MOVES[move]):
+        flash(_("The round is %(state)s: this cannot be done now.",
+                state=services.STATE_NAMES[rnd.state]), "info")
+        return redirect(back)
+    waiting = services.not_ordered(db.session, rnd) if move == "close" else []
+    issued = [d for d in round_documents(db.session, rnd) if d.doc_type == PURCHASE_ORDER] \
+        if move == "cancel" else []
+    return render_template("orders/confirm_move.html", group=g.group, rnd=rnd, move=move,
+                           waiting=waiting[:WAITING_SHOWN], more=len(waiting) - WAITING_SHOWN,
+                           waiting_count=len(waiting), issued=issued, back=back,
+                           form=ActionForm())
+
+
+WAITING_SHOWN = 30  # members who have not ordered, named on the page before closing
+
+
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/<any(open,close,cancel,award):move>")
 @group_view(treasurer=True)
 def move_round(group_id: int, round_id: int, move: str):  # type: ignore[no-untyped-def]
@@ -266,11 +293,16 @@ def add_cost(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 @group_view(treasurer=True)
 def remove_cost(group_id: int, round_id: int, cost_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
-    services.remove_shared_cost(db.session, rnd, cost_id)
+    back = url_for("orders.round_page", group_id=group_id, round_id=round_id, _anchor="costs")
+    try:
+        services.remove_shared_cost(db.session, rnd, cost_id)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(back)
     db.session.commit()
     flash(_("The cost is removed."), "info")
-    return redirect(url_for("orders.round_page", group_id=group_id, round_id=round_id,
-                            _anchor="costs"))
+    return redirect(back)
 
 
 def _whose(membership_id: int | None) -> Membership:
@@ -441,6 +473,39 @@ def _typed_delivery(rnd: Round, form: DeliveryForm, formdata: Any
     return lines, typed, errors, None
 
 
+def _delivery_question(rnd: Round, lines: dict[int, tuple[int, int]]
+                       ) -> tuple[bool, str] | None:
+    """What to ask before these lines are recorded, if anything: the same
+    delivery recorded a moment ago (the form sent again through Back, with a
+    new key: deliveries add up), or more arriving than was ordered (the group
+    pays the supplier for what arrived). (Whether it is unusual, the question.)"""
+    names = {item.id: item.product for item in rnd.items}
+    asked = []
+    same = services.recent_delivery(db.session, rnd, lines)
+    if same is not None:
+        shown = ", ".join(
+            _("%(product)s: %(received)s", product=names[item_id].name,
+              received=unit_text.quantity(received, names[item_id].unit))
+            for item_id, (received, _damaged) in lines.items() if received)
+        asked.append(_("The same delivery (%(lines)s) was recorded at %(time)s. Deliveries add "
+                       "up: recorded again, it counts twice.", lines=shown,
+                       time=when(same)))
+    ordered = services.compute_split(db.session, rnd, as_ordered=True)
+    over = services.over_delivered(db.session, rnd, ordered, lines)
+    if over:
+        shown = ", ".join(
+            _("%(product)s: %(received)s arrived of %(ordered)s ordered",
+              product=item.product.name, received=unit_text.quantity(total, item.product.unit),
+              ordered=unit_text.quantity(wanted, item.product.unit))
+            for item, total, wanted in over)
+        asked.append(_("With this delivery more arrived than was ordered from the supplier "
+                       "(%(lines)s): the group pays the supplier for what arrived, and what "
+                       "nobody asked for counts as a loss.", lines=shown))
+    if not asked:
+        return None
+    return bool(over) and same is None, " ".join(asked)
+
+
 def _delivery_url(rnd: Round, *, typed: bool = False) -> str:
     """The delivery page; `typed`: the preview of the delivery form just sent,
     at an address of its own that carries what was typed and the form's key
@@ -523,6 +588,13 @@ def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
     lines, _texts, _errors, error = _typed_delivery(rnd, form, request.form)
     if error is not None:  # the preview's address says why, next to what she typed
         return redirect(_delivery_url(rnd, typed=True))
+    question = None if form.confirmed else _delivery_question(rnd, lines)
+    if question is not None:
+        unusual, text = question
+        typed = [(name, value) for name, value in request.form.items()
+                 if name.startswith(("received_", "damaged_"))]
+        return ask_again(form, text, _delivery_url(rnd), anyway=unusual,
+                         extra=[*typed, ("action", "record")])
     try:
         services.record_delivery(db.session, rnd, lines, actor=current_user,
                                  delivered_on=form.delivered_on.data,

@@ -145,15 +145,15 @@ def case_ledger_pay_out(s: Session) -> Case:
                 login=w.email)
 
 
-def _received_round(s: Session, *, confirm: bool = True, damaged: str = "4.5"
-                    ) -> SimpleNamespace:
+def _received_round(s: Session, *, confirm: bool = True, damaged: str = "4.5",
+                    thread: str = "10") -> SimpleNamespace:
     from coop.orders import services as orders
     from coop.quantities import parse_quantity as q
     from tests.integration.test_settlement import awarded_example_02
 
     group, treasurer, members, rnd = awarded_example_02(s)
     f_item, t_item = rnd.items
-    orders.record_delivery(s, rnd, {f_item.id: (q("60"), q(damaged)), t_item.id: (q("10"), 0)},
+    orders.record_delivery(s, rnd, {f_item.id: (q("60"), q(damaged)), t_item.id: (q(thread), 0)},
                            actor=treasurer.user)
     if confirm:
         orders.confirm_delivery(s, rnd, treasurer.user)
@@ -192,9 +192,9 @@ def case_orders_credit_note(s: Session) -> Case:
 def case_orders_delivery(s: Session) -> Case:
     from coop.orders.models import Delivery
 
-    w = _received_round(s, confirm=False)
+    w = _received_round(s, confirm=False, thread="5")  # the rest comes with the form
     return Case(f"{w.base}/delivery", counter(Delivery), w.group.id,
-                data={f"received_{w.t_item.id}": "10", f"damaged_{w.t_item.id}": "0",
+                data={f"received_{w.t_item.id}": "5", f"damaged_{w.t_item.id}": "0",
                       "action": "record", "idempotency_key": KEY}, login=w.email,
                 once=3)  # the setup recorded two
 

@@ -105,3 +105,71 @@ def test_a_refused_delivery_is_shown_as_typed_at_its_own_address(client: FlaskCl
             assert f'value="{value}"' in html, (value, typed)
         assert f'value="{key}"' in html  # the same form: its key kept
     assert _deliveries(session) == 0
+
+
+def _ordered(session: Session, w) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Thousandths ordered from the supplier, per round item."""
+    from coop.orders import services
+
+    ordered = services.compute_split(session, w.rnd, as_ordered=True)
+    scale = 10 ** (3 - ordered.outcome.scenario.qty_decimals)
+    return {ordered.items[p.id].id: result.ordered * scale for p, result in zip(
+        ordered.outcome.scenario.products, ordered.outcome.products, strict=True)}
+
+
+def _typed(quantity: int) -> str:
+    return f"{quantity / 1000:g}"
+
+
+def test_the_same_delivery_sent_again_after_back_asks_before_it_counts_twice(
+        client: FlaskClient, session: Session) -> None:
+    """Back to the delivery page shows a new form (a new key): the same lines
+    typed and sent again would add up to twice what arrived. It asks first,
+    records nothing while it asks, and "yes" records it once."""
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    session.commit()
+    half = _ordered(session, w)[w.seed.id] // 2
+    login(client, w.treasurer.user.email)
+    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
+    typed = {f"received_{w.seed.id}": _typed(half), "action": "record"}
+    _html, key, csrf = _form(client, page)
+    assert client.post(page, data={**typed, "idempotency_key": key, "csrf_token": csrf}
+                       ).status_code in (302, 303)
+    assert _deliveries(session) == 1
+
+    _html, new_key, csrf = _form(client, page)  # Back: the page anew, a new key
+    asked = client.post(page, data={**typed, "idempotency_key": new_key, "csrf_token": csrf})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Record another?" in html
+    assert "The same delivery (" in html and "counts twice" in html
+    assert _deliveries(session) == 1  # nothing while it asks
+    assert f'value="{new_key}"' in html and f'name="received_{w.seed.id}"' in html
+    yes = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    assert yes["confirm_again"] == "1" and yes["action"] == "record"
+    for _twice in range(2):  # "yes", and "yes" sent again: one more delivery
+        assert client.post(page, data=yes).status_code in (302, 303)
+    assert _deliveries(session) == 2
+
+
+def test_more_than_was_ordered_asks_first_and_says_the_group_pays_for_it(
+        client: FlaskClient, session: Session) -> None:
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    session.commit()
+    ordered = _ordered(session, w)[w.npk.id]
+    login(client, w.treasurer.user.email)
+    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
+    _html, key, csrf = _form(client, page)
+    exactly = {f"received_{w.npk.id}": _typed(ordered), "action": "record",
+               "idempotency_key": key, "csrf_token": csrf}
+    assert client.post(page, data=exactly).status_code in (302, 303)  # all of it: no question
+    _html, key, csrf = _form(client, page)
+    more = {f"received_{w.npk.id}": "1", "action": "record", "idempotency_key": key,
+            "csrf_token": csrf}
+    asked = client.post(page, data=more)
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Record it anyway?" in html
+    assert "more arrived than was ordered" in html and "the group pays the supplier" in html
+    assert _deliveries(session) == 1
+    yes = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    assert client.post(page, data=yes).status_code in (302, 303)
+    assert _deliveries(session) == 2

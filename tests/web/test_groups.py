@@ -303,3 +303,24 @@ def test_the_rounding_hint_names_the_groups_currency(client: FlaskClient,
         "\u00a0", " ")
     assert "Например, 1,00 сомони: каждая сумма округляется до кратной 1,00 сомони" in page
     assert "сомов" not in page
+
+
+def test_the_fund_chart_shows_each_day_s_closing_balance(client: FlaskClient,
+                                                         session: Session) -> None:
+    """Found on a walk: a settlement posts the levy, the rounding and the losses
+    one by one, and the chart's "highest" was a balance halfway through them,
+    above the fund's balance. Movements of one day are one step: the day's
+    closing balance (here a write-off and its reversal: the day closes at 0)."""
+    from coop.ledger import services as ledger
+
+    group, treasurer, member = _group_with_treasurer(session)
+    ledger.adjust_member(session, member, amount=10000, reason="долг", actor=treasurer.user)
+    written = ledger.write_off(session, member, amount=10000, reason="списано",
+                               actor=treasurer.user)
+    ledger.reverse_posting(session, group, written.id, reason="ошибка", actor=treasurer.user)
+    session.commit()
+    login(client, treasurer.user.email)
+    chart = client.get(f"/groups/{group.id}").get_data(as_text=True).split(
+        'class="chart"')[1].split("</svg>")[0]
+    assert "lowest:" not in chart and "-100.00" not in chart, chart
+    assert "highest: 0.00\xa0som" in chart, chart

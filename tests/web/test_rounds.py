@@ -312,3 +312,77 @@ def test_a_settled_rounds_packs_say_what_was_shared_out(client: FlaskClient,
     page = client.get(f"/groups/{w.group.id}/rounds/{w.rnd.id}").get_data(as_text=True)
     row = page.replace("\xa0", " ").split(w.npk.product.name, 1)[1].split("</tr>", 1)[0]
     assert f"После поставки роздано: {npk.allocated // 10} килограммов." in row, row
+
+
+def test_closing_orders_asks_first_and_names_who_has_not_ordered(client: FlaskClient,
+                                                                 session: Session) -> None:
+    """Closing cannot be undone (no closed round opens again, and the
+    treasurer can no longer enter an order for an offline member): the round
+    page links to a page that asks, naming who has not ordered yet."""
+    _group, treasurer, aigul, nurila, rnd = _setup(session)
+    services.save_order(session, rnd, aigul, {rnd.items[0].id: (20000, 0)}, aigul.user,
+                        as_treasurer=False)
+    session.commit()
+    login(client, treasurer.user.email)
+    page = client.get(_url(rnd)).get_data(as_text=True)
+    assert f'href="{_url(rnd, "/close")}"' in page  # a link: nothing closes on one click
+    assert f'action="{_url(rnd, "/close")}"' not in page
+    asked = client.get(_url(rnd, "/close"))
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "a closed round is not opened again" in html
+    assert "2 members have not ordered yet:" in html  # the treasurer and Нурила
+    assert nurila.user.name in html and aigul.user.name not in html
+    session.expire_all()
+    assert session.get(Round, rnd.id).state == "open"  # asking changed nothing
+    assert post(client, _url(rnd, "/close")).status_code == 302  # "yes"
+    session.expire_all()
+    assert session.get(Round, rnd.id).state == "closed"
+    again = client.get(_url(rnd, "/close"))  # Back to the question: nothing to ask now
+    assert again.status_code == 302
+    assert "this cannot be done now" in client.get(again.headers["Location"]).get_data(
+        as_text=True)
+
+
+def test_cancelling_asks_first_and_names_the_purchase_orders_sent(client: FlaskClient,
+                                                                  session: Session) -> None:
+    from coop.documents.services import issue_purchase_order
+    from tests.factories import make_awarded_quote
+
+    w, quote, _token, _other, _other_token = make_awarded_quote(session)
+    document = issue_purchase_order(session, w.rnd, quote.supplier, w.treasurer.user)
+    session.commit()
+    login(client, w.treasurer.user.email)
+    page = client.get(_url(w.rnd)).get_data(as_text=True)
+    assert f'href="{_url(w.rnd, "/cancel")}"' in page
+    html = client.get(_url(w.rnd, "/cancel")).get_data(as_text=True)
+    assert "cannot be opened again" in html and document.number in html
+    assert "tell the suppliers" in html
+    assert post(client, _url(w.rnd, "/cancel")).status_code == 302
+    session.expire_all()
+    assert session.get(Round, w.rnd.id).state == "cancelled"
+
+
+def test_the_awarded_quote_s_delivery_fee_cannot_be_removed(client: FlaskClient,
+                                                            session: Session) -> None:
+    """The supplier charges it and the purchase order says so: removed, the
+    members would pay less than the group owes her."""
+    from coop.orders.models import SharedCost
+    from tests.factories import make_awarded_quote
+
+    w, quote, _token, _other, _other_token = make_awarded_quote(session, fee=20000)
+    session.commit()
+    fee = session.scalar(select(SharedCost).where(SharedCost.round_id == w.rnd.id,
+                                                  SharedCost.quote_id == quote.id))
+    assert fee is not None and fee.amount == 20000
+    before = services.compute_split(session, w.rnd).outcome.totals
+    login(client, w.treasurer.user.email)
+    page = client.get(_url(w.rnd)).get_data(as_text=True)
+    assert f'action="{_url(w.rnd, f"/costs/{fee.id}/delete")}"' not in page
+    assert "the awarded quote’s delivery fee" in page
+    refused = post(client, _url(w.rnd, f"/costs/{fee.id}/delete"))
+    assert refused.status_code == 302
+    assert "It cannot be removed." in client.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    session.expire_all()
+    assert session.get(SharedCost, fee.id) is not None
+    assert services.compute_split(session, w.rnd).outcome.totals == before
