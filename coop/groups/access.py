@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user, login_required
-from sqlalchemy import Row, Select, and_, bindparam, case, inspect, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, case, func, inspect, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from coop.auth.models import User
@@ -19,7 +19,7 @@ from coop.groups.services import active_member_count, membership_of
 from coop.i18n import use_group_timezone
 from coop.ledger.models import Account
 from coop.ledger.services import balance_statement
-from coop.orders.models import Round
+from coop.orders.models import Round, SplitChange
 from coop.security import MAX_ID
 
 _LOADED = "coop_group_signed_in"
@@ -28,6 +28,10 @@ _BALANCE_LOADED = "coop_balance_signed_in"
 _READS_BALANCE = "coop_reads_balance"
 _BALANCE = "coop_balance"
 _COUNTS_MEMBERS = "coop_counts_members"
+_READS_SPLIT = "coop_reads_split"
+_CHANGE_FROM, _CHANGE_TO, _CHANGE_LINES = "coop_change_from", "coop_change_to", "coop_change_lines"
+# order changes a sign-in reads at most (more: the page reads them itself)
+_SIGN_IN_CHANGES = 32
 _MEMBERS_LOADED = "coop_members_signed_in"
 _ACTIVE_MEMBERS = "coop_active_members"
 T = TypeVar("T")
@@ -53,15 +57,18 @@ def load_signed_in(session_id: str) -> User | None:
     # (an id no column can hold is a 404 already: its page signs in alone)
     on_group_page = _an_id(group_id)
     on_round_page = on_group_page and _an_id(round_id)
+    since = _live_token(round_id) if on_round_page and _view_marked(_READS_SPLIT) else None
     query = _sign_in_query(on_group_page, on_round_page,
                            on_group_page and _view_marked(_READS_BALANCE),
-                           on_group_page and _view_marked(_COUNTS_MEMBERS))
-    params = {"user_id": int(user_id), "group_id": group_id, "round_id": round_id}
+                           on_group_page and _view_marked(_COUNTS_MEMBERS), since is not None)
+    params = {"user_id": int(user_id), "group_id": group_id, "round_id": round_id,
+              "since": since}
     if SIGN_IN_BIND in db.engines:
         with db.engines[SIGN_IN_BIND].connect() as conn:
-            row = conn.execute(query, params).first()
+            rows = conn.execute(query, params).all()
     else:  # a database in memory: only the session's connection sees it
-        row = db.session.execute(query, params).first()
+        rows = db.session.execute(query, params).all()
+    row = rows[0] if rows else None
     user = _attached(User, row)
     if user is None or user.login_nonce != nonce or user.disabled:
         return None
@@ -75,7 +82,19 @@ def load_signed_in(session_id: str) -> User | None:
             setattr(g, _BALANCE_LOADED, (membership, int(row._mapping[_BALANCE])))
     if row is not None and row._mapping.get(_ACTIVE_MEMBERS) is not None:
         setattr(g, _MEMBERS_LOADED, (group_id, int(row._mapping[_ACTIVE_MEMBERS])))
+    if since is not None:
+        from coop.orders.cache import signed_in_changes
+
+        signed_in_changes(round_id, since, [
+            (r._mapping[_CHANGE_FROM], r._mapping[_CHANGE_TO], r._mapping[_CHANGE_LINES])
+            for r in rows if r._mapping[_CHANGE_FROM] is not None])
     return user
+
+
+def _live_token(round_id: int) -> int | None:
+    from coop.orders.cache import live_token
+
+    return live_token(round_id)
 
 
 def _an_id(value: object) -> bool:
@@ -87,6 +106,15 @@ def reads_balance(view: Callable[..., Any]) -> Callable[..., Any]:
     reads it with her (signed_in_balance). Put it next to the view, under
     group_view."""
     setattr(view, _READS_BALANCE, True)
+    return view
+
+
+def reads_split(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A round's page that shows the figures of its split: in an open round
+    whose split this process keeps, the sign-in reads the order changes since
+    the split's token with the round (coop.orders.cache._order_path: a busy
+    evening's page asks one statement fewer). Put it next to the view."""
+    setattr(view, _READS_SPLIT, True)
     return view
 
 
@@ -104,14 +132,18 @@ def _view_marked(mark: str) -> bool:
 
 @cache
 def _sign_in_query(with_group: bool, with_round: bool = False,
-                   with_balance: bool = False, with_member_count: bool = False) -> Select:
+                   with_balance: bool = False, with_member_count: bool = False,
+                   with_changes: bool = False) -> Select:
     """The user by id; `with_group`: with the group and her active membership
     in it (each None if there is none); `with_round`: and the group's round
     (None if the group has no such round); `with_balance`: and her balance
     in the group (labelled _BALANCE; 0 without a membership);
     `with_member_count`: and the number of the group's active members
     (labelled _ACTIVE_MEMBERS; on a round's page, only for a treasurer or an
-    admin and an open round, else None)."""
+    admin and an open round, else None); `with_changes`: and the round's
+    order changes from the one made at token `since` on, a row each (labelled
+    _CHANGE_FROM, _CHANGE_TO, _CHANGE_LINES; None in a row of its own if there
+    are none), at most _SIGN_IN_CHANGES."""
     users = User.__table__
     if not with_group:
         return select(users).where(users.c.id == bindparam("user_id"))
@@ -140,6 +172,17 @@ def _sign_in_query(with_group: bool, with_round: bool = False,
             count = case((and_(rounds.c.state == "open", or_(
                 users.c.is_admin, memberships.c.role == ROLE_TREASURER)), count))
         columns.append(count.label(_ACTIVE_MEMBERS))
+    if with_changes:
+        changes = SplitChange.__table__.alias("changes")
+        first = select(func.min(SplitChange.id)).where(
+            SplitChange.round_id == bindparam("round_id"),
+            SplitChange.previous_token == bindparam("since")).scalar_subquery()
+        joined = joined.outerjoin(changes, and_(changes.c.round_id == rounds.c.id,
+                                                changes.c.id >= first))
+        columns += [changes.c.previous_token.label(_CHANGE_FROM),
+                    changes.c.token.label(_CHANGE_TO), changes.c.lines.label(_CHANGE_LINES)]
+        return select(*columns).select_from(joined).where(
+            users.c.id == bindparam("user_id")).order_by(changes.c.id).limit(_SIGN_IN_CHANGES)
     return select(*columns).select_from(joined).where(
         users.c.id == bindparam("user_id")).limit(1)
 

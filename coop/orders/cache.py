@@ -60,7 +60,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path as FilePath
@@ -103,6 +103,8 @@ _LOCK_SECONDS = 60
 _POLL_SECONDS = 0.025  # how often a page waiting for another process's split looks
 _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not keep
 _LIVE_READ = "coop_split_live_read"  # g: round id -> (token, the live version a bill was read of)
+# g: round id -> (token, the order changes from it on) as the page's sign-in read them
+_SIGNED_IN_CHANGES = "coop_split_signed_in_changes"
 
 
 def _code_fingerprint() -> str:
@@ -658,18 +660,42 @@ def _shared_version(session: Session, rnd: Round, have: int | None) -> _Version 
     return entry.versions[entry.token]
 
 
+def live_token(round_id: int) -> int | None:
+    """The token this process's live split of the round is at, if it holds
+    one: the sign-in of a page that reads the split reads the order changes
+    since it with the round, in its one statement (coop.groups.access)."""
+    entry = _live_rounds().get(str(round_id))
+    return entry.token if entry is not None else None
+
+
+def signed_in_changes(round_id: int, since: int, rows: list[tuple[int, int, str]]) -> None:
+    """The sign-in read these order changes (previous token, token, lines),
+    from the one made at `since` on: _order_path takes them instead of asking."""
+    g.setdefault(_SIGNED_IN_CHANGES, {})[round_id] = (since, rows)
+
+
 def _order_path(session: Session, round_id: int, since: int, until: int) -> Path | None:
     """The order changes from token `since` to token `until`, oldest first;
     None if something else changed the round meanwhile (or too much). Reads
-    only the changes from `since` on: one or two on a busy evening's page."""
+    only the changes from `since` on: one or two on a busy evening's page,
+    read by the page's sign-in with the round when it could (signed_in_changes)."""
     if since == until:
         return []
+    read = g.get(_SIGNED_IN_CHANGES, {}).pop(round_id, None)
+    if read is not None and read[0] == since:
+        path = _path_of(read[1], since, until)
+        if path is not None:
+            return path
     first = select(func.min(SplitChange.id)).where(
         SplitChange.round_id == round_id, SplitChange.previous_token == since).scalar_subquery()
     rows = session.execute(
         select(SplitChange.previous_token, SplitChange.token, SplitChange.lines)
         .where(SplitChange.round_id == round_id, SplitChange.id >= first)
         .order_by(SplitChange.id).limit(_CHAIN)).all()
+    return _path_of(rows, since, until)
+
+
+def _path_of(rows: Iterable[tuple[int, int, str]], since: int, until: int) -> Path | None:
     after = {previous: (token, lines) for previous, token, lines in rows}
     path, token = [], since
     while token != until:

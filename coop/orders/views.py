@@ -20,6 +20,7 @@ from coop.groups.access import (
     group_view,
     member_in_group,
     reads_balance,
+    reads_split,
     signed_in_balance,
     signed_in_member_count,
     signed_in_round,
@@ -144,6 +145,7 @@ def edit_round(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>")
 @group_view()
 @counts_members
+@reads_split
 def round_page(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id, with_items=False)
     context = {"group": g.group, "rnd": rnd, "states": services.STATE_NAMES}
@@ -400,6 +402,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
 @bp.get("/groups/<int:group_id>/rounds/<int:round_id>/share/<int:membership_id>")
 @group_view()
 @reads_balance
+@reads_split
 def share(group_id: int, round_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id, with_items=False)
     member = _whose(membership_id)

@@ -382,3 +382,48 @@ def test_a_member_s_kept_round_page_asks_the_database_one_thing(
     status, seen = _statements(client, url)
     assert status == 200
     assert len(seen) == 1 and "users.login_nonce" in seen[0], seen
+
+
+def test_a_busy_round_s_share_page_reads_the_new_orders_with_its_sign_in(
+        app_ctx, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After another member's order, her share page brings the process's split
+    up to date from the order changes since its token: the sign-in reads them
+    with the round, in its one statement, and no statement of their own is
+    sent (a statement fewer on every view of a busy evening)."""
+    from sqlalchemy import event
+
+    from coop.extensions import db
+    from coop.orders import cache
+    from coop.orders import services as orders
+
+    group, treasurer, memberships, rnd = _group_of(session, 10)
+    client = app_ctx.test_client()
+    member = memberships[3]
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/rounds/{rnd.id}/share/{member.id}"
+    assert client.get(url).status_code == 200  # the round split once, kept live
+    applied: list[int] = []
+    advance = cache._LiveRound.advance
+    monkeypatch.setattr(cache._LiveRound, "advance",
+                        lambda self, *a: applied.append(1) or advance(self, *a))
+    for quantity in (5000, 6000):  # another member's orders, one after the other
+        orders.save_order(session, rnd, memberships[5], {rnd.items[0].id: (quantity, 0)},
+                          treasurer.user, as_treasurer=True)
+        session.commit()
+        statements: list[str] = []
+
+        def seen(_conn, _cursor, statement, *_args, into=statements) -> None:  # type: ignore[no-untyped-def]
+            into.append(statement)
+
+        engines = set(db.engines.values())
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", seen)
+        try:
+            page = client.get(url)
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", seen)
+        assert page.status_code == 200
+        reading = [s for s in statements if "split_changes" in s]
+        assert len(reading) == 1 and "users" in reading[0], reading  # the sign-in's
+    assert len(applied) == 2  # each order applied to the kept split, not split anew
