@@ -595,7 +595,10 @@ SCHEMAS: dict[str, Any] = {
         "lines": array(obj({"item_id": ITEM_ID, "received": QUANTITY, "damaged": QUANTITY},
                            optional=("damaged",), closed=True), max_items=MAX_ITEMS),
         "delivered_on": DAY, "note": text(300),
-    }, optional=("delivered_on", "note"), closed=True),
+        "beyond_ordered": {**FLAG, "description": "Record it even when more would then have "
+                           "arrived than was ordered from the supplier (the group pays for "
+                           "it; what nobody asked for is a loss)"},
+    }, optional=("delivered_on", "note", "beyond_ordered"), closed=True),
     "Delivery": obj({"added": COUNT, "delivered": array(obj({
         "item_id": ITEM_ID, "received": QUANTITY, "damaged": QUANTITY}))}),
     "Balance": BALANCE,

@@ -482,12 +482,14 @@ def round_split(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
            response="Delivery", status=201, errors=(403, 404, 413, 415, 422),
            description="Deliveries over several days add up; the round must be awarded. "
                        "With an Idempotency-Key header, the same request sent again adds "
-                       "nothing (`added` is 0).")
+                       "nothing (`added` is 0). More than was ordered from the supplier is "
+                       "refused with the question (422, `confirm`: `beyond_ordered`) unless "
+                       "`beyond_ordered` is true, as the delivery form asks first.")
 @group_view(treasurer=True)
 def record_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round_or_404(round_id)
     key = inputs.idempotency_key() if request.headers.get(inputs.IDEMPOTENCY_KEY) else None
-    body = json_body().only("lines", "delivered_on", "note")
+    body = json_body().only("lines", "delivered_on", "note", "beyond_ordered")
     items = {item.id for item in rnd.items}
     lines: dict[int, tuple[int, int]] = {}
     paths: dict[int, str] = {}
@@ -500,7 +502,8 @@ def record_delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-de
         added = orders.record_delivery(db.session, rnd, lines, actor=current_user,
                                        delivered_on=body.day("delivered_on"),
                                        note=body.text("note", max_length=300),
-                                       idempotency_key=key)
+                                       idempotency_key=key,
+                                       beyond_ordered=body.flag("beyond_ordered", default=False))
         db.session.commit()
     except DomainError as exc:
         _json_fields(exc, paths, {"received": "received", "damaged": "damaged"})

@@ -30,8 +30,10 @@ _BALANCE = "coop_balance"
 _COUNTS_MEMBERS = "coop_counts_members"
 _READS_SPLIT = "coop_reads_split"
 _CHANGE_FROM, _CHANGE_TO, _CHANGE_LINES = "coop_change_from", "coop_change_to", "coop_change_lines"
-# order changes a sign-in reads at most (more: the page reads them itself)
-_SIGN_IN_CHANGES = 32
+# order changes a sign-in reads at most (more: the page reads them itself). A
+# row each, and the balance and the member count are worked out for each row:
+# a busy evening's page meets one or two
+_SIGN_IN_CHANGES = 8
 _MEMBERS_LOADED = "coop_members_signed_in"
 _ACTIVE_MEMBERS = "coop_active_members"
 T = TypeVar("T")

@@ -205,6 +205,12 @@ class _Recent(Generic[T]):
             self._entries.move_to_end(key)
             return found[0]
 
+    def peek(self, key: Hashable) -> T | None:
+        """As get(), without counting as a use (what goes first stays first)."""
+        with self._lock:
+            found = self._entries.get(key)
+            return None if found is None else found[0]
+
     def put(self, key: Hashable, value: T) -> None:
         weight = self._weigh(key, value) if self._weigh else 1
         with self._lock:
@@ -664,7 +670,7 @@ def live_token(round_id: int) -> int | None:
     """The token this process's live split of the round is at, if it holds
     one: the sign-in of a page that reads the split reads the order changes
     since it with the round, in its one statement (coop.groups.access)."""
-    entry = _live_rounds().get(str(round_id))
+    entry = _live_rounds().peek(str(round_id))  # (a look: not a use that keeps it)
     return entry.token if entry is not None else None
 
 

@@ -4,7 +4,6 @@ first, flush, never commit, and raise DomainError with a message for people."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,7 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from coop import money, unit_text
 from coop.auth.models import User
 from coop.db import utcnow
-from coop.errors import DomainError
+from coop.errors import AskFirst, DomainError
 from coop.groups.models import LOSS_POLICIES, Group, Membership
 from coop.ledger import services as ledger
 from coop.orders import domain, facts, split
@@ -910,24 +909,42 @@ def delivery_totals(session: Session, rnd: Round) -> dict[int, tuple[int, int]]:
 
 
 def recent_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int, int]]
-                    ) -> datetime | None:
-    """When a delivery of just these lines ({round_item_id: (received,
-    damaged)}) was recorded in the last 24 h, if one was: the form sent again
-    through Back, with a new key, is asked about before it adds up twice."""
+                    ) -> tuple[datetime, list[int]] | None:
+    """When a form recorded a line just like one of these ({round_item_id:
+    (received, damaged)}) in the last 24 h, and which round items: the form
+    sent again through Back, with a new key (and a line added, or not), is
+    asked about before it adds up twice. None if no line was."""
     from coop.ledger.services import RECENT
 
-    wanted = {item_id: line for item_id, line in lines.items() if any(line)}
-    batches: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
-    times: dict[str, datetime] = {}
-    for key, recorded_at, item_id, received, damaged in session.execute(
-            select(Delivery.idempotency_key, Delivery.recorded_at, Delivery.round_item_id,
-                   Delivery.received, Delivery.damaged)
+    wanted = {(item_id, *line) for item_id, line in lines.items() if any(line)}
+    same: dict[int, datetime] = {}
+    for recorded_at, item_id, received, damaged in session.execute(
+            select(Delivery.recorded_at, Delivery.round_item_id, Delivery.received,
+                   Delivery.damaged)
             .where(Delivery.round_id == rnd.id, Delivery.idempotency_key.is_not(None),
                    Delivery.recorded_at >= utcnow() - RECENT)):
-        batches[key][item_id] = (received, damaged)  # (one form's lines: its key)
-        times[key] = recorded_at
-    same = [times[batch] for batch, found in batches.items() if found == wanted]
-    return max(same) if same else None
+        if (item_id, received, damaged) in wanted:
+            same[item_id] = max(recorded_at, same.get(item_id, recorded_at))
+    return (max(same.values()), sorted(same)) if same else None
+
+
+def over_delivery_question(session: Session, rnd: Round, lines: Mapping[int, tuple[int, int]]
+                           ) -> Any:
+    """What to ask before these lines make more arrive than was ordered from
+    the supplier (the group pays for what arrived; what nobody asked for is a
+    loss), or None."""
+    over = over_delivered(session, rnd, compute_split(session, rnd, as_ordered=True), lines)
+    if not over:
+        return None
+    shown = ", ".join(
+        str(_l("%(product)s: %(received)s arrived of %(ordered)s ordered",
+               product=item.product.name,
+               received=unit_text.quantity(total, item.product.unit),
+               ordered=unit_text.quantity(wanted, item.product.unit)))
+        for item, total, wanted in over)
+    return _l("With this delivery more arrived than was ordered from the supplier "
+              "(%(lines)s): the group pays the supplier for what arrived, and what "
+              "nobody asked for counts as a loss.", lines=shown)
 
 
 def over_delivered(session: Session, rnd: Round, ordered: RoundSplit,
@@ -1007,16 +1024,23 @@ def check_delivery(rnd: Round, lines: Mapping[int, tuple[int, int]]) -> None:
 
 def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int, int]], *,
                     actor: User, delivered_on: date | None = None, note: str = "",
-                    idempotency_key: str | None = None) -> int:
+                    idempotency_key: str | None = None, beyond_ordered: bool = False) -> int:
     """Record what arrived today: {round_item_id: (received, damaged)}. Returns
     how many products it adds to; deliveries over several days add up, but the
-    same form (or API request with its key) sent twice adds once: 0 then."""
+    same form (or API request with its key) sent twice adds once: 0 then.
+    More arriving than was ordered from the supplier is asked first (AskFirst)
+    and recorded only with `beyond_ordered`: checked under the round's lock,
+    so two deliveries sent at the same moment are added up one after the other."""
+    _lock_round(session, rnd)
     if idempotency_key and delivery_by_key(session, rnd, idempotency_key):
         return 0
     if rnd.state != domain.AWARDED:
         raise DomainError(_l("Deliveries are recorded after the award and before the "
                              "delivery is confirmed."))
     check_delivery(rnd, lines)
+    question = None if beyond_ordered else over_delivery_question(session, rnd, lines)
+    if question is not None:
+        raise AskFirst(question, confirm="beyond_ordered")
     added = 0
     for item_id, (received, damaged) in lines.items():
         if received or damaged:

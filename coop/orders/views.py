@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from coop import unit_text
 from coop.documents.models import PURCHASE_ORDER
 from coop.documents.services import round_documents
-from coop.errors import DomainError
+from coop.errors import AskFirst, DomainError
 from coop.extensions import db
 from coop.forms import ActionForm, choices, error_messages
 from coop.groups.access import (
@@ -477,36 +477,27 @@ def _typed_delivery(rnd: Round, form: DeliveryForm, formdata: Any
 
 
 def _delivery_question(rnd: Round, lines: dict[int, tuple[int, int]]
-                       ) -> tuple[bool, str] | None:
-    """What to ask before these lines are recorded, if anything: the same
-    delivery recorded a moment ago (the form sent again through Back, with a
-    new key: deliveries add up), or more arriving than was ordered (the group
-    pays the supplier for what arrived). (Whether it is unusual, the question.)"""
-    names = {item.id: item.product for item in rnd.items}
-    asked = []
+                       ) -> tuple[str, bool] | None:
+    """What to ask before these lines are recorded, if anything: a line just
+    like one recorded a moment ago (the form sent again through Back, with a
+    new key: deliveries add up), said together with more arriving than was
+    ordered, if it would (the service asks that itself, under the round's
+    lock, unless this question said it). (The question, whether it said it.)"""
     same = services.recent_delivery(db.session, rnd, lines)
-    if same is not None:
-        shown = ", ".join(
-            _("%(product)s: %(received)s", product=names[item_id].name,
-              received=unit_text.quantity(received, names[item_id].unit))
-            for item_id, (received, _damaged) in lines.items() if received)
-        asked.append(_("The same delivery (%(lines)s) was recorded at %(time)s. Deliveries add "
-                       "up: recorded again, it counts twice.", lines=shown,
-                       time=when(same)))
-    ordered = services.compute_split(db.session, rnd, as_ordered=True)
-    over = services.over_delivered(db.session, rnd, ordered, lines)
-    if over:
-        shown = ", ".join(
-            _("%(product)s: %(received)s arrived of %(ordered)s ordered",
-              product=item.product.name, received=unit_text.quantity(total, item.product.unit),
-              ordered=unit_text.quantity(wanted, item.product.unit))
-            for item, total, wanted in over)
-        asked.append(_("With this delivery more arrived than was ordered from the supplier "
-                       "(%(lines)s): the group pays the supplier for what arrived, and what "
-                       "nobody asked for counts as a loss.", lines=shown))
-    if not asked:
+    if same is None:
         return None
-    return bool(over) and same is None, " ".join(asked)
+    at, item_ids = same
+    names = {item.id: item.product for item in rnd.items}
+    shown = ", ".join(
+        _("%(product)s: %(received)s", product=names[item_id].name,
+          received=unit_text.quantity(lines[item_id][0], names[item_id].unit))
+        for item_id in item_ids)
+    asked = [_("The same delivery (%(lines)s) was recorded at %(time)s. Deliveries add up: "
+               "recorded again, it counts twice.", lines=shown, time=when(at))]
+    over = services.over_delivery_question(db.session, rnd, lines)
+    if over is not None:
+        asked.append(str(over))
+    return " ".join(asked), over is not None
 
 
 def _delivery_url(rnd: Round, *, typed: bool = False) -> str:
@@ -591,18 +582,26 @@ def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
     lines, _texts, _errors, error = _typed_delivery(rnd, form, request.form)
     if error is not None:  # the preview's address says why, next to what she typed
         return redirect(_delivery_url(rnd, typed=True))
-    question = None if form.confirmed else _delivery_question(rnd, lines)
+    typed = [*((name, value) for name, value in request.form.items()
+               if name.startswith(("received_", "damaged_"))), ("action", "record")]
+    # (a round past its delivery is refused below, not asked about)
+    question = None if form.confirmed or rnd.state != domain.AWARDED \
+        else _delivery_question(rnd, lines)
     if question is not None:
-        unusual, text = question
-        typed = [(name, value) for name, value in request.form.items()
-                 if name.startswith(("received_", "damaged_"))]
-        return ask_again(form, text, _delivery_url(rnd), anyway=unusual,
-                         extra=[*typed, ("action", "record")])
+        text, beyond = question
+        return ask_again(form, text, _delivery_url(rnd),
+                         extra=[*typed, *([("beyond_ordered", "1")] if beyond else [])])
     try:
         services.record_delivery(db.session, rnd, lines, actor=current_user,
                                  delivered_on=form.delivered_on.data,
-                                 note=form.note.data or "", idempotency_key=key)
+                                 note=form.note.data or "", idempotency_key=key,
+                                 beyond_ordered=form.confirmed
+                                 and request.form.get("beyond_ordered") == "1")
         db.session.commit()
+    except AskFirst as exc:  # more than was ordered: recorded once she says so
+        db.session.rollback()
+        return ask_again(form, str(exc.message), _delivery_url(rnd), anyway=True,
+                         extra=[*typed, ("beyond_ordered", "1")])
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")

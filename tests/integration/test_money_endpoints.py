@@ -192,9 +192,9 @@ def case_orders_credit_note(s: Session) -> Case:
 def case_orders_delivery(s: Session) -> Case:
     from coop.orders.models import Delivery
 
-    w = _received_round(s, confirm=False, thread="5")  # the rest comes with the form
+    w = _received_round(s, confirm=False, thread="5")  # of 10 ordered: a spool more is fine
     return Case(f"{w.base}/delivery", counter(Delivery), w.group.id,
-                data={f"received_{w.t_item.id}": "5", f"damaged_{w.t_item.id}": "0",
+                data={f"received_{w.t_item.id}": "1", f"damaged_{w.t_item.id}": "0",
                       "action": "record", "idempotency_key": KEY}, login=w.email,
                 once=3)  # the setup recorded two
 
@@ -202,11 +202,11 @@ def case_orders_delivery(s: Session) -> Case:
 def case_api_record_delivery(s: Session) -> Case:
     from coop.orders.models import Delivery
 
-    w = _received_round(s, confirm=False)
+    w = _received_round(s, confirm=False, thread="5")  # the rest comes with the request
     token = make_api_token(s, w.treasurer.user)
     s.commit()
     return Case(f"/api/v1/groups/{w.group.id}/rounds/{w.rnd.id}/deliveries", counter(Delivery),
-                w.group.id, json={"lines": [{"item_id": w.t_item.id, "received": "10"}]},
+                w.group.id, json={"lines": [{"item_id": w.t_item.id, "received": "5"}]},
                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY}, once=3)
 
 
@@ -1445,3 +1445,25 @@ def test_a_seed_return_into_a_sales_lot_ten_at_once_is_recorded_once(
     assert all(o.isdigit() and int(o) < 500 for o in outcomes), outcomes
     assert case.count(session) == 1 and fund_rows(session) == 1
     assert check_books(session, case.group_id) == []
+
+
+@pytest.mark.postgres
+def test_ten_deliveries_at_once_past_what_was_ordered_record_one_and_ask_the_rest(
+        app_ctx: Flask, session: Session, pg_only: None) -> None:
+    """Half the thread has arrived; ten forms (ten keys) each bring the other
+    half at the same moment. The first makes it all; each of the others would
+    make more arrive than was ordered, which is asked first, under the
+    round's lock: one is recorded and nine ask, whatever the timing."""
+    from coop.orders.models import Delivery
+
+    case = case_orders_delivery(session)
+    before = case.count(session)
+    thread = next(name for name in case.data or {} if name.startswith("received_"))
+    outcomes = send_together(app_ctx, case, vary=lambda i: {
+        "idempotency_key": f"{KEY}-{i:02d}", thread: "5"})
+    session.expire_all()
+    assert case.count(session) == before + 1, outcomes
+    assert sorted(outcomes) == ["200"] * 9 + ["302"], outcomes
+    arrived = session.scalar(select(func.sum(Delivery.received)).where(
+        Delivery.round_item_id == int(thread.removeprefix("received_"))))
+    assert arrived == 10000  # 10 spools: what was ordered, not 55

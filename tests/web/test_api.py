@@ -457,6 +457,13 @@ def test_deliveries_are_recorded_by_the_treasurer(app: Flask, client: FlaskClien
         422, "lines[1].item_id")
     problem(client.post(f"{API}/groups/{w.group.id}/rounds/{w.rnd.id + 999}/deliveries",
                         json=lines, headers=bearer(treasurer)), 404)
+    # more than was ordered from the supplier: the form's question, as a refusal
+    more = {"lines": [{"item_id": w.seed.id, "received": "1"}]}
+    asked = problem(client.post(url, json=more, headers=bearer(treasurer)), 422)
+    assert asked["confirm"] == "beyond_ordered" and "more arrived than was ordered" in asked[
+        "detail"] and "51" in asked["detail"]
+    recorded = client.post(url, json={**more, "beyond_ordered": True}, headers=bearer(treasurer))
+    assert recorded.status_code == 201 and recorded.get_json()["added"] == 1
 
 
 # --------------------------------------------------------------------------

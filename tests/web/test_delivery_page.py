@@ -173,3 +173,33 @@ def test_more_than_was_ordered_asks_first_and_says_the_group_pays_for_it(
     yes = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
     assert client.post(page, data=yes).status_code in (302, 303)
     assert _deliveries(session) == 2
+
+
+def test_a_line_sent_again_with_another_added_asks_and_a_closed_delivery_only_refuses(
+        client: FlaskClient, session: Session) -> None:
+    from coop.orders import services
+
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    session.commit()
+    half = _ordered(session, w)[w.seed.id] // 2
+    login(client, w.treasurer.user.email)
+    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
+    _html, key, csrf = _form(client, page)
+    seed = {f"received_{w.seed.id}": _typed(half), "action": "record"}
+    client.post(page, data={**seed, "idempotency_key": key, "csrf_token": csrf})
+    _html, key, csrf = _form(client, page)  # Back, the seed typed again, and the NPK added
+    asked = client.post(page, data={**seed, f"received_{w.npk.id}": "1",
+                                    "idempotency_key": key, "csrf_token": csrf})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Record another?" in html and "The same delivery" in html
+    assert w.npk.product.name not in html.split("The same delivery")[1].split(")")[0]
+    assert _deliveries(session) == 1
+
+    services.confirm_delivery(session, session.merge(w.rnd), w.treasurer.user)
+    session.commit()
+    _html, key, csrf = _form(client, page)
+    refused = client.post(page, data={**seed, "idempotency_key": key, "csrf_token": csrf})
+    assert refused.status_code in (302, 303)  # refused as it stands, not asked about
+    assert "Deliveries are recorded after the award" in client.get(
+        refused.headers["Location"]).get_data(as_text=True)
+    assert _deliveries(session) == 1
