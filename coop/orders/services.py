@@ -953,17 +953,22 @@ def over_delivered(session: Session, rnd: Round, ordered: RoundSplit,
     the supplier with these lines: (item, received in all, ordered), in
     thousandths. Asked about first: the group pays for what arrived."""
     so_far = delivery_totals(session, rnd)
-    scale = 10 ** (3 - ordered.outcome.scenario.qty_decimals)
-    by_item = {item.id: (item, result.ordered * scale) for item, result in zip(
-        (ordered.items[p.id] for p in ordered.outcome.scenario.products),
-        ordered.outcome.products, strict=True)}
+    wanted = ordered_quantities(ordered)
+    items = {item.id: item for item in rnd.items}
     over = []
     for item_id, (received, _damaged) in lines.items():
-        item, wanted = by_item.get(item_id, (None, 0))
         total = so_far.get(item_id, (0, 0))[0] + received
-        if item is not None and received and total > wanted:
-            over.append((item, total, wanted))
+        if item_id in wanted and received and total > wanted[item_id]:
+            over.append((items[item_id], total, wanted[item_id]))
     return over
+
+
+def ordered_quantities(ordered: RoundSplit) -> dict[int, int]:
+    """{round_item_id: what was ordered from the supplier, in thousandths} of
+    the split as ordered (the delivery page's "Ordered")."""
+    scale = 10 ** (3 - ordered.outcome.scenario.qty_decimals)
+    return {ordered.items[p.id].id: result.ordered * scale for p, result in zip(
+        ordered.outcome.scenario.products, ordered.outcome.products, strict=True)}
 
 
 def goods_arrived(session: Session, rnd: Round) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from coop.orders.models import Delivery
 from tests.conftest import login
 from tests.factories import make_awarded_quote
+from tests.integration.test_money_endpoints import hidden_fields
 
 _KEY = re.compile(r'name="idempotency_key"[^>]*value="([^"]+)"')
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -111,10 +112,15 @@ def _ordered(session: Session, w) -> dict[int, int]:  # type: ignore[no-untyped-
     """Thousandths ordered from the supplier, per round item."""
     from coop.orders import services
 
-    ordered = services.compute_split(session, w.rnd, as_ordered=True)
-    scale = 10 ** (3 - ordered.outcome.scenario.qty_decimals)
-    return {ordered.items[p.id].id: result.ordered * scale for p, result in zip(
-        ordered.outcome.scenario.products, ordered.outcome.products, strict=True)}
+    return services.ordered_quantities(services.compute_split(session, w.rnd, as_ordered=True))
+
+
+def _awarded(client: FlaskClient, session: Session):  # type: ignore[no-untyped-def]
+    """The factories' awarded round, its treasurer signed in: (world, delivery page)."""
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    session.commit()
+    login(client, w.treasurer.user.email)
+    return w, f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
 
 
 def _typed(quantity: int) -> str:
@@ -126,11 +132,8 @@ def test_the_same_delivery_sent_again_after_back_asks_before_it_counts_twice(
     """Back to the delivery page shows a new form (a new key): the same lines
     typed and sent again would add up to twice what arrived. It asks first,
     records nothing while it asks, and "yes" records it once."""
-    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
-    session.commit()
+    w, page = _awarded(client, session)
     half = _ordered(session, w)[w.seed.id] // 2
-    login(client, w.treasurer.user.email)
-    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
     typed = {f"received_{w.seed.id}": _typed(half), "action": "record"}
     _html, key, csrf = _form(client, page)
     assert client.post(page, data={**typed, "idempotency_key": key, "csrf_token": csrf}
@@ -144,7 +147,7 @@ def test_the_same_delivery_sent_again_after_back_asks_before_it_counts_twice(
     assert "The same delivery (" in html and "counts twice" in html
     assert _deliveries(session) == 1  # nothing while it asks
     assert f'value="{new_key}"' in html and f'name="received_{w.seed.id}"' in html
-    yes = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    yes = hidden_fields(html)
     assert yes["confirm_again"] == "1" and yes["action"] == "record"
     for _twice in range(2):  # "yes", and "yes" sent again: one more delivery
         assert client.post(page, data=yes).status_code in (302, 303)
@@ -153,11 +156,8 @@ def test_the_same_delivery_sent_again_after_back_asks_before_it_counts_twice(
 
 def test_more_than_was_ordered_asks_first_and_says_the_group_pays_for_it(
         client: FlaskClient, session: Session) -> None:
-    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
-    session.commit()
+    w, page = _awarded(client, session)
     ordered = _ordered(session, w)[w.npk.id]
-    login(client, w.treasurer.user.email)
-    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
     _html, key, csrf = _form(client, page)
     exactly = {f"received_{w.npk.id}": _typed(ordered), "action": "record",
                "idempotency_key": key, "csrf_token": csrf}
@@ -170,7 +170,7 @@ def test_more_than_was_ordered_asks_first_and_says_the_group_pays_for_it(
     assert asked.status_code == 200 and "Record it anyway?" in html
     assert "more arrived than was ordered" in html and "the group pays the supplier" in html
     assert _deliveries(session) == 1
-    yes = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    yes = hidden_fields(html)
     assert client.post(page, data=yes).status_code in (302, 303)
     assert _deliveries(session) == 2
 
@@ -179,11 +179,8 @@ def test_a_line_sent_again_with_another_added_asks_and_a_closed_delivery_only_re
         client: FlaskClient, session: Session) -> None:
     from coop.orders import services
 
-    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
-    session.commit()
+    w, page = _awarded(client, session)
     half = _ordered(session, w)[w.seed.id] // 2
-    login(client, w.treasurer.user.email)
-    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
     _html, key, csrf = _form(client, page)
     seed = {f"received_{w.seed.id}": _typed(half), "action": "record"}
     client.post(page, data={**seed, "idempotency_key": key, "csrf_token": csrf})
