@@ -565,10 +565,13 @@ def run(workdir: Path, db_name: str) -> None:
 def change_ms(url: str, round_id: int, changes: int = 50) -> float:
     """The median time to bring this run's round's split up to date after one
     of the mixed run's orders (a member's first line one more, or one less),
-    as a worker does it: the round read from the bench's database and split
-    by the app's own code, then each change applied to the kept split as a
-    page applies the changes it reads (coop.orders.cache._LiveRound.advance).
-    In this process, after the runs: nothing else is running."""
+    and to read a member's bill of it, as a worker does it for her share page:
+    the round read from the bench's database and split by the app's own code,
+    then each change applied to the kept split as a page applies the changes
+    it reads (coop.orders.cache._LiveRound.advance), and the bill of another
+    member than the one who ordered read from it as her page reads it
+    (_Version.member_facts). In this process, after the runs: nothing else
+    is running."""
     import random
 
     from coop import create_app
@@ -594,10 +597,12 @@ def change_ms(url: str, round_id: int, changes: int = 50) -> float:
             quantity += step if token % 2 else -step if quantity > step else step
             path = [(token, [[member, int(first.id), quantity * entry.unit,
                               tolerance * entry.unit]])]
+            viewer = int(outcome.scenario.members[rng.randrange(len(outcome.scenario.members))].id)
             with split.collector_paused():
                 started = time.perf_counter()
                 if not entry.advance(path, {}):
                     raise RuntimeError("the bench's order could not be applied line by line")
+                entry.versions[token].member_facts(viewer)
                 times.append(time.perf_counter() - started)
         db.session.remove()
         db.engine.dispose()
@@ -631,8 +636,9 @@ def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Fi
         cores = os.cpu_count() or 1
         busy = WORKERS * apply_ms / 1000 * mixed_order.rate
         print(f"  each order is applied to the split in each of the {WORKERS} workers "
-              f"({apply_ms:.1f} ms a change to this round, as the app applies it, timed "
-              f"after the runs): {WORKERS} x {apply_ms:.1f} ms x {mixed_order.rate:.1f} "
+              f"({apply_ms:.1f} ms a change to this round and a member's bill of it, as the "
+              f"app applies and reads them, timed after the runs): {WORKERS} x "
+              f"{apply_ms:.1f} ms x {mixed_order.rate:.1f} "
               f"orders/s = {busy:.2f} CPU-seconds a second, {busy / cores:.0%} of the "
               f"{cores} cores, before any page is made")
     print(f"  order submission {mixed_order.rate:.1f} req/s ({mixed_order.rate / alone.rate:.0%} "

@@ -8,9 +8,11 @@ Then the split kept up to date line by line (coop/orders/live.py) on a round of
 1,000 members x 50 products: one member changes one line (a random member,
 product, quantity and tolerance, a line taken away now and then), and the
 time to the new split of the whole round is measured over 50 such changes
-(target: under 20 ms), and the result compared with a full split; and a
-member's whole order taken away (she leaves the split) and her first line
-again (she joins it at her place).
+(target: under 20 ms), and the result compared with a full split; then the
+time to the change and one member's bill of it (what her share page reads
+after another's order: the others' bills are left to be worked out when
+read); and a member's whole order taken away (she leaves the split) and her
+first line again (she joins it at her place).
 
 Last, the same through the app's split cache (coop/orders/cache.py) on a
 throwaway SQLite database seeded as bench/http.py seeds PostgreSQL: the first
@@ -129,11 +131,13 @@ def main() -> None:
     print_cached()
 
 
-def live_times(lines: int = LIVE_LINES, changes: int = LIVE_CHANGES
+def live_times(lines: int = LIVE_LINES, changes: int = LIVE_CHANGES, *, whole: bool = True
                ) -> tuple[list[float], float, bool]:
-    """Seconds per one-line change of the live split, the full split's time
-    (parse and run) for comparison, and whether the live split after the
-    changes is the full split of the changed round."""
+    """Seconds per one-line change of the live split with every member's bill
+    worked out (`whole`), or with one member's bill (as her page reads it
+    after an order), the full split's time (parse and run) for comparison,
+    and whether the live split after the changes is the full split of the
+    changed round."""
     scenario = parse_scenario(synthetic_scenario(lines))
     live = LiveSplit(scenario)
     members, products = len(scenario.members), len(scenario.products)
@@ -148,7 +152,11 @@ def live_times(lines: int = LIVE_LINES, changes: int = LIVE_CHANGES
             quantity = 0 if rng.random() < 0.1 else step * rng.randrange(1, 10)
             tolerance = step * rng.randrange(0, 4) if quantity else 0
             start = time.perf_counter()
-            live.change([(rng.randrange(members), p, quantity, tolerance)])
+            outcome = live.change([(rng.randrange(members), p, quantity, tolerance)])
+            if whole:
+                outcome.whole()  # every member's bill worked out
+            else:
+                outcome.bill(rng.randrange(members))
             times.append(time.perf_counter() - start)
     finally:
         if was_enabled:
@@ -175,11 +183,11 @@ def join_leave_times(lines: int = LIVE_LINES, members: int = 10
         for member in rng.sample(scenario.members, members):
             start = time.perf_counter()
             live.change_asks([(member.id, p, 0, 0) for p in range(len(scenario.products))],
-                             {}, order)
+                             {}, order).whole()
             leaves.append(time.perf_counter() - start)
             start = time.perf_counter()
             live.change_asks([(member.id, rng.randrange(len(scenario.products)), 2, 0)],
-                             {member.id: member.name}, order)
+                             {member.id: member.name}, order).whole()
             joins.append(time.perf_counter() - start)
     finally:
         if was_enabled:
@@ -197,6 +205,11 @@ def print_live() -> None:
     print(f"the split after one line changed in {median_ms:.1f} ms (median; target < "
           f"{TARGET_LIVE_MS:.0f} ms): {'met' if median_ms < TARGET_LIVE_MS else 'NOT met'}; "
           f"the same as a full split: {'yes' if same else 'NO'}")
+    times, _, same = live_times(whole=False)
+    print(f"one line changed and one member's bill read of it (as her page does after an "
+          f"order; the others' bills not worked out): median "
+          f"{statistics.median(times) * 1000:.2f} ms, best {min(times) * 1000:.2f} ms, worst "
+          f"{max(times) * 1000:.2f} ms; the same as a full split: {'yes' if same else 'NO'}")
     leaves, joins, same = join_leave_times()
     print(f"a member's whole order taken away ({PRODUCTS} lines; she leaves the split): "
           f"median {statistics.median(leaves) * 1000:.1f} ms; her first line again (she "

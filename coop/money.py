@@ -261,3 +261,44 @@ def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
         for i in sorted(range(n), key=remainders.__getitem__, reverse=True)[:left]:
             parts[i] += 1
     return parts
+
+
+class RemainderParts:
+    """`largest_remainder(total, weights)` a part at a time: `parts[i]` is
+    `largest_remainder(total, weights)[i]`, without making the other parts.
+
+    After an order, a page needs one member's share of each cost shared over a
+    thousand members. Her part is the floor of her exact share, plus one if
+    her remainder is among the `left` largest (equal ones: the earliest
+    first). The remainders are worked out once, for every part asked for;
+    `left` is their sum over the weights' sum (the floors add up to the total
+    less that), and her place among them one count over them: no sort.
+    """
+
+    __slots__ = ("_left", "_remainders", "_sign", "_total", "_weight_sum", "_weights")
+
+    def __init__(self, total: int, weights: Sequence[int]) -> None:
+        n = len(weights)
+        if n == 0 and total:
+            raise ValueError("cannot split a non-zero total over nobody")
+        if n and min(weights) < 0:
+            raise ValueError("weights must not be negative")
+        self._sign, total = (-1, -total) if total < 0 else (1, total)
+        weight_sum = sum(weights)
+        if weight_sum == 0:
+            weights, weight_sum = [1] * n, n
+        self._total, self._weights, self._weight_sum = total, weights, weight_sum
+        self._remainders = list(map(mod, map(mul, weights, repeat(total)), repeat(weight_sum)))
+        self._left = sum(self._remainders) // weight_sum if n else 0
+
+    def __len__(self) -> int:
+        return len(self._weights)
+
+    def __getitem__(self, i: int) -> int:
+        i = range(len(self._weights))[i]  # IndexError as a list's; negative from the end
+        part, remainder = divmod(self._total * self._weights[i], self._weight_sum)
+        if self._left:
+            remainders = self._remainders
+            place = sum(map(remainder.__lt__, remainders)) + remainders[:i].count(remainder)
+            part += place < self._left
+        return self._sign * part

@@ -165,6 +165,11 @@ _FIELD_NAMES = {kind: tuple(f.name for f in fields(kind))
                 for kind in (Sharing, LineFacts, LossFacts, CostFacts, MemberFacts)}
 
 
+def _shared(part: split.ShareOf) -> Sharing:
+    return Sharing(basis=part.basis, basis_decimals=part.basis_decimals, mine=part.mine,
+                   total=part.total_basis, count=part.count)
+
+
 def _sharing(s: split.Split, member: int) -> Sharing:
     return Sharing(basis=s.basis, basis_decimals=s.basis_decimals, mine=s.bases.get(member),
                    total=s.total_basis, count=len(s.bases))
@@ -173,7 +178,8 @@ def _sharing(s: split.Split, member: int) -> Sharing:
 def member_facts(outcome: split.SplitOutcome, index: int) -> MemberFacts:
     """The bill of the member at `index` of the scenario, with what explains it."""
     scenario = outcome.scenario
-    member = outcome.members[index]
+    bill = outcome.bill(index)  # (hers alone, while the split's other bills are not made)
+    member = bill.member
     lines = []
     for line in outcome.lines_of(index):
         product, result = scenario.products[line.product], outcome.products[line.product]
@@ -188,13 +194,12 @@ def member_facts(outcome: split.SplitOutcome, index: int) -> MemberFacts:
         if s is not None and s.shares.get(index):
             losses.append(LossFacts(product.name, result.loss, s.shares[index],
                                     _sharing(s, index)))
-    if outcome.round_loss is not None and outcome.round_loss.shares.get(index):
-        s = outcome.round_loss
-        losses.append(LossFacts(None, s.amount, s.shares[index], _sharing(s, index)))
+    pooled = bill.round_loss
+    if pooled is not None and pooled.share:
+        losses.append(LossFacts(None, pooled.amount, pooled.share, _shared(pooled)))
     costs = tuple(
-        CostFacts(cost.cost.name, cost.cost.amount, cost.cost.supplier, amount,
-                  _sharing(cost.split, index))
-        for cost, amount in zip(outcome.shared_costs, member.shared, strict=True))
+        CostFacts(cost.name, cost.amount, cost.supplier, part.share, _shared(part))
+        for cost, part in zip(scenario.shared_costs, bill.costs, strict=True))
     levy = scenario.levy_percent
     return MemberFacts(
         membership_id=int(member.id), name=scenario.members[index].name,

@@ -8,7 +8,11 @@ value, the shared costs, the levy, the cash rounding, the totals) is done
 again over the members, not over every line. `LiveSplit` keeps per member the
 sums those rules use (goods value, quantity, weight, retail value, how many
 products she got, her share of each product's loss) and changes them by what
-the changed product's lines add and take away.
+the changed product's lines add and take away. The rules over the members are
+left to the outcome, with a copy of the sums: a page that reads one member's
+bill after an order has it worked out for her alone (`SplitOutcome.bill`, a
+pass over the members per shared cost), and one that reads the round's
+totals or every bill has them all worked out, once.
 
 Its `outcome` is always the one `split.run` gives for its `scenario`, field by
 field (tests/unit/test_split_live.py checks it after random sequences of
@@ -21,11 +25,14 @@ from __future__ import annotations
 import dataclasses
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
+from itertools import compress
+from operator import ne, or_
 from typing import Any
 
 from coop.orders.split import (
     Demand,
     Member,
+    OverMembers,
     ProductOutcome,
     Rules,
     Scenario,
@@ -50,9 +57,11 @@ class _Sums:
         self.got = [0] * n
 
     def tally(self) -> Tally:
+        """The sums as they are now (copies: they go on changing)."""
         tally = Tally(0)
-        tally.value, tally.quantity, tally.weight = self.value, self.quantity, self.weight
-        tally.got = [count > 0 for count in self.got]
+        tally.value, tally.quantity, tally.weight = (
+            self.value.copy(), self.quantity.copy(), self.weight.copy())
+        tally.got = list(map(bool, self.got))
         return tally
 
 
@@ -248,9 +257,11 @@ class LiveSplit:
         members whose allocation or amount changed only (one member's order
         changes one or a few of a product's lines, rarely all)."""
         if before.members == after.members:  # the same members, in the same order
-            moved = [(m, a0, v0, a1, v1) for m, a0, v0, a1, v1 in zip(
-                after.members, before.allocations, before.amounts, after.allocations,
-                after.amounts, strict=True) if a0 != a1 or v0 != v1]
+            a0s, v0s, a1s, v1s = (before.allocations, before.amounts, after.allocations,
+                                  after.amounts)
+            # the places whose line changed, found without bytecode per line
+            places = compress(range(len(a0s)), map(or_, map(ne, a0s, a1s), map(ne, v0s, v1s)))
+            moved = [(after.members[i], a0s[i], v0s[i], a1s[i], v1s[i]) for i in places]
         else:  # a line came or went: by member
             old = {m: (a, v) for m, a, v in zip(before.members, before.allocations,
                                                 before.amounts, strict=True)}
@@ -287,44 +298,42 @@ class LiveSplit:
 
     def _conclude(self, rules: Rules, products: list[ProductOutcome],
                   changed: Iterable[int]) -> SplitOutcome:
-        """Rule 6 for the changed products, then the rules over the members."""
+        """Rule 6 for the changed products; the rules over the members are
+        left to the outcome, to work out when read (one member's bill, or
+        all), from a copy of the sums as they are now."""
         everyone = self._everyone.tally()
         by_supplier = {supplier: sums.tally() for supplier, sums in self._by_supplier.items()}
-        participants = [m for m, got in enumerate(everyone.got) if got]
         policy = self.scenario.loss_policy
-        round_loss = None
         if policy == "fund":
             losses, fund_losses = [0] * len(everyone.got), sum(p.loss for p in products)
         elif policy == "round":
-            losses = [0] * len(everyone.got)
-            round_loss = rules.split_by(sum(p.loss for p in products), "value", participants,
-                                        everyone.value, self.scenario.minor_digits)
-            _add_shares(losses, round_loss)
-            fund_losses = round_loss.fund_paid
+            losses, fund_losses = None, 0  # over the members: the outcome's
         else:
-            losses, fund_losses = self._product_losses(rules, products, changed, everyone,
-                                                       participants)
-        return rules.conclude(products, everyone, by_supplier,
-                              self._retail and list(self._retail), participants, losses,
-                              fund_losses, round_loss)
+            losses, fund_losses = self._product_losses(rules, products, changed, everyone)
+        return SplitOutcome.pending(self.scenario, products, OverMembers(
+            rules, products, everyone, by_supplier, self._retail and list(self._retail),
+            losses, fund_losses))
 
     def _product_losses(self, rules: Rules, products: list[ProductOutcome],
-                        changed: Iterable[int], everyone: Tally, participants: list[int]
-                        ) -> tuple[list[int], int]:
+                        changed: Iterable[int], everyone: Tally) -> tuple[list[int], int]:
         """Policy "product": each loss by allocation over those who got the
         product (kept in the sums), or by value when nobody got it (done again:
         the values change with every line)."""
         for index in changed:
             product = products[index]
             if product.loss and product.allocated:
-                product.loss_split = rules.product_loss_split(product, everyone, participants)
+                # (split over those who got it: the round's participants are not asked for)
+                product.loss_split = rules.product_loss_split(product, everyone, [])
                 split = product.loss_split
                 for m, share in split.shares.items():
                     self._allocated_losses[m] += share
         losses = list(self._allocated_losses)
         fund = 0
+        participants: list[int] | None = None  # made when a loss is split by value
         for index, product in enumerate(products):
             if product.loss and not product.allocated:
+                if participants is None:
+                    participants = [m for m, got in enumerate(everyone.got) if got]
                 split = rules.product_loss_split(product, everyone, participants)
                 if split != product.loss_split:
                     product = products[index] = dataclasses.replace(product, loss_split=split)

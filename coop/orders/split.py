@@ -32,12 +32,18 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from itertools import compress, pairwise, repeat
-from operator import add
+from operator import add, floordiv, mul
 from typing import Any, NamedTuple, NoReturn, overload
 
 from babel.numbers import is_currency
 
-from coop.money import half_up_div, half_up_divs, largest_remainder, minor_digits
+from coop.money import (
+    RemainderParts,
+    half_up_div,
+    half_up_divs,
+    largest_remainder,
+    minor_digits,
+)
 
 PRICE_DECIMALS = 6
 RULES = ("value", "weight", "quantity", "equal", "per_member")
@@ -299,20 +305,140 @@ class Totals:
     loss: int  # all products' losses
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class ShareOf:
+    """One member's part of a Split, and what the Split says of its basis."""
+
+    amount: int  # the whole amount shared
+    basis: str
+    basis_decimals: int
+    mine: int | None  # her basis; None: she is not among those who share it
+    total_basis: int
+    count: int  # how many share it
+    share: int  # what she pays of it
+
+    @classmethod
+    def of(cls, split: Split, member: int) -> ShareOf:
+        return cls(split.amount, split.basis, split.basis_decimals, split.bases.get(member),
+                   split.total_basis, len(split.bases), split.shares.get(member, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class MemberBill:
+    """One member's bill, and her part of each shared cost and of the round's
+    pooled losses (policy "round"), as `SplitOutcome.bill()` gives it."""
+
+    member: MemberOutcome
+    costs: list[ShareOf]  # one per shared cost, in shared_costs order
+    round_loss: ShareOf | None
+
+
 class SplitOutcome:
-    scenario: Scenario
-    products: list[ProductOutcome]
-    members: MemberBills  # a Sequence of MemberOutcome
-    shared_costs: list[SharedCostOutcome]
-    participants: list[int]  # members with any allocation above 0
-    round_loss: Split | None  # policy "round": the pooled losses
-    totals: Totals
+    """The split of a scenario: the products (rules 1-6) and what is worked
+    out over the members (the shared costs, each member's bill, the totals).
+
+    The part over the members may be left to be worked out when first read
+    (`pending`): the live split (coop.orders.live) makes an outcome after each
+    order, and a page then reads one member's bill of it (`bill()`), which is
+    worked out for her alone, not for the thousand. Reading `members`,
+    `shared_costs`, `participants`, `round_loss` or `totals` works out the
+    whole, once; the figures are the same either way."""
+
+    __slots__ = ("_members", "_participants", "_pending", "_round_loss", "_shared_costs",
+                 "_totals", "products", "scenario")
+
+    def __init__(self, scenario: Scenario, products: list[ProductOutcome],
+                 members: MemberBills, shared_costs: list[SharedCostOutcome],
+                 participants: list[int], round_loss: Split | None, totals: Totals) -> None:
+        self.scenario, self.products = scenario, products
+        self._members, self._shared_costs = members, shared_costs
+        self._participants = participants  # members with any allocation above 0
+        self._round_loss = round_loss  # policy "round": the pooled losses
+        self._totals = totals
+        self._pending: OverMembers | None = None
+
+    @classmethod
+    def pending(cls, scenario: Scenario, products: list[ProductOutcome],
+                over_members: OverMembers) -> SplitOutcome:
+        """The outcome whose part over the members `over_members` works out
+        when it is read."""
+        outcome = cls.__new__(cls)
+        outcome.scenario, outcome.products, outcome._pending = scenario, products, over_members
+        return outcome
+
+    def _settle(self) -> None:
+        pending = self._pending
+        if pending is not None:
+            whole = pending.conclude()
+            self._members, self._shared_costs = whole._members, whole._shared_costs
+            self._participants, self._round_loss = whole._participants, whole._round_loss
+            self._totals = whole._totals
+            self._pending = None  # last: another thread reads the fields once it is None
+
+    def whole(self) -> SplitOutcome:
+        """This outcome, with every member's bill worked out (if it was not)."""
+        self._settle()
+        return self
+
+    @property
+    def members(self) -> MemberBills:  # a Sequence of MemberOutcome
+        self._settle()
+        return self._members
+
+    @property
+    def shared_costs(self) -> list[SharedCostOutcome]:
+        self._settle()
+        return self._shared_costs
+
+    @property
+    def participants(self) -> list[int]:
+        self._settle()
+        return self._participants
+
+    @property
+    def round_loss(self) -> Split | None:
+        self._settle()
+        return self._round_loss
+
+    @property
+    def totals(self) -> Totals:
+        self._settle()
+        return self._totals
+
+    def bill(self, member: int) -> MemberBill:
+        """The bill of the member at this index, with her parts of the shared
+        costs: for her alone while the rest is not worked out."""
+        pending = self._pending
+        if pending is not None:
+            return pending.bill(member)
+        round_loss = self._round_loss
+        return MemberBill(self._members[member],
+                          [ShareOf.of(cost.split, member) for cost in self._shared_costs],
+                          None if round_loss is None else ShareOf.of(round_loss, member))
 
     def lines_of(self, member: int) -> list[Line]:
         """A member's lines, one per product she asked for, in products order."""
         found = (product.line_of(member) for product in self.products)
         return [line for line in found if line is not None]
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.scenario, self.products, self.members, self.shared_costs,
+                self.participants, self.round_loss, self.totals)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SplitOutcome):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable, as the dataclass it was)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return SplitOutcome, self._fields()  # worked out whole: it is kept, or shared
+
+    def __repr__(self) -> str:
+        return (f"SplitOutcome({len(self.products)} products, "
+                f"{len(self.scenario.members)} members"
+                f"{', pending' if self._pending is not None else ''})")
 
 
 # --------------------------------------------------------------------------
@@ -863,7 +989,7 @@ def allocate(usable: int, firm: list[int], tolerance: list[int]) -> list[int]:
     if usable < firm_total:
         return _split(usable, firm)
     extra = _split(min(usable - firm_total, sum(tolerance)), tolerance)
-    return [f + e for f, e in zip(firm, extra, strict=True)]
+    return list(map(add, firm, extra))
 
 
 def _split(total: int, weights: list[int]) -> list[int]:
@@ -948,8 +1074,8 @@ class Rules:
         product = self.s.products[index]
         asked = self.s.demand[index]
         step = product.granularity
-        firm = [q // step for q in asked.quantities]
-        tolerance = [t // step for t in asked.tolerances]
+        firm = list(map(floordiv, asked.quantities, repeat(step)))
+        tolerance = list(map(floordiv, asked.tolerances, repeat(step)))
         firm_total, tolerance_total = sum(firm) * step, sum(tolerance) * step
         packs = pack_count(firm_total, tolerance_total, product.pack_size)
         ordered = packs * product.pack_size
@@ -969,7 +1095,7 @@ class Rules:
             received=received, damaged=product.damaged, usable=usable, allocated=allocated,
             bill=bill, goods=goods, loss=bill - goods, members=asked.members,
             quantities=asked.quantities, tolerances=asked.tolerances,
-            allocations=[g * step for g in granules], amounts=_split(goods, granules),
+            allocations=list(map(mul, granules, repeat(step))), amounts=_split(goods, granules),
         )
 
     def _tally(
@@ -1106,6 +1232,119 @@ class Rules:
             [r * self.money_numerator for r in retail], self.money_denominator)
         return MemberBills(s.members, list(goods), list(losses), columns, levies, subtotals,
                            totals, retail_values)
+
+
+class OverMembers:
+    """Rules 6 (policy "round") to 9 over the members, to be worked out from
+    the products and the members' sums: all of it (`conclude()`, what a run
+    does), or one member's bill (`bill()`), which costs one pass over the
+    members for each shared cost instead of a largest-remainder split (a sort)
+    and a bill for each member. The sums are this object's own: the live
+    split that made it goes on changing its own."""
+
+    __slots__ = ("_counts", "_parts", "by_supplier", "everyone", "fund_losses", "losses",
+                 "products", "retail", "rules")
+
+    def __init__(self, rules: Rules, products: list[ProductOutcome], everyone: Tally,
+                 by_supplier: dict[str, Tally], retail: list[int] | None,
+                 losses: list[int] | None, fund_losses: int) -> None:
+        """`losses`, `fund_losses`: rule 6's, under policies "product" and
+        "fund" (under "round", worked out here: None, 0)."""
+        self.rules, self.products = rules, products
+        self.everyone, self.by_supplier, self.retail = everyone, by_supplier, retail
+        self.losses, self.fund_losses = losses, fund_losses
+        self._counts: dict[int, int] = {}  # id(tally) -> how many got something
+        # (id(tally), rule, amount) -> the parts of the amount, the weights' sum
+        self._parts: dict[tuple[int, str, int], tuple[RemainderParts, int]] = {}
+
+    def conclude(self) -> SplitOutcome:
+        rules, everyone = self.rules, self.everyone
+        participants = [m for m, got in enumerate(everyone.got) if got]
+        losses, fund_losses, round_loss = self.losses, self.fund_losses, None
+        if losses is None:  # policy "round"
+            losses = [0] * rules.n
+            round_loss = rules.split_by(sum(p.loss for p in self.products), "value",
+                                        participants, everyone.value, rules.s.minor_digits)
+            _add_shares(losses, round_loss)
+            fund_losses = round_loss.fund_paid
+        return rules.conclude(self.products, everyone, self.by_supplier, self.retail,
+                              participants, losses, fund_losses, round_loss)
+
+    def bill(self, member: int) -> MemberBill:
+        rules = self.rules
+        s = rules.s
+        goods = self.everyone.value[member]
+        costs = [self._cost_share(cost, member) for cost in s.shared_costs]
+        round_loss = None
+        if self.losses is not None:
+            losses = self.losses[member]
+        else:
+            round_loss = self._share(sum(p.loss for p in self.products), "value",
+                                     s.minor_digits, self.everyone, "value", member)
+            losses = round_loss.share
+        levy_num, levy_den = s.levy_percent.numerator, s.levy_percent.denominator * 100
+        levy = half_up_div(goods * levy_num, levy_den) if levy_num else 0
+        shared = [cost.share for cost in costs]
+        subtotal = goods + losses + sum(shared) + levy
+        step = s.cash_rounding
+        total = half_up_div(subtotal, step) * step if step else subtotal
+        retail_value = None if self.retail is None else half_up_div(
+            self.retail[member] * rules.money_numerator, rules.money_denominator)
+        return MemberBill(
+            MemberOutcome(member, s.members[member].id, goods, losses, shared, levy, subtotal,
+                          total - subtotal, total, retail_value,
+                          None if retail_value is None else retail_value - total),
+            costs, round_loss)
+
+    def _cost_share(self, cost: SharedCost, member: int) -> ShareOf:
+        """Rule 7 for one member: what `Rules._share_cost` gives her."""
+        tally = self.everyone if cost.supplier is None else self.by_supplier[cost.supplier]
+        if cost.rule == "per_member":
+            count, carrier = self._count(tally), tally.got[member]
+            return ShareOf(cost.amount * count, "per_member", 0, 1 if carrier else None, count,
+                           count, cost.amount if carrier else 0)
+        if cost.rule == "equal":  # largest remainder over equal weights: the first get one more
+            count, carrier = self._count(tally), tally.got[member]
+            if not count:
+                return ShareOf(cost.amount, "fund", 0, None, 0, 0, 0)
+            share = 0
+            if carrier:
+                sign, amount = (-1, -cost.amount) if cost.amount < 0 else (1, cost.amount)
+                part, left = divmod(amount, count)
+                share = sign * (part + (sum(tally.got[:member]) < left))
+            return ShareOf(cost.amount, "equal", 0, 1 if carrier else None, count, count, share)
+        decimals = {
+            "value": self.rules.s.minor_digits,
+            "quantity": self.rules.s.qty_decimals,
+            "weight": self.rules.s.qty_decimals + self.rules.s.weight_decimals,
+        }[cost.rule]
+        return self._share(cost.amount, cost.rule, decimals, tally, cost.rule, member)
+
+    def _share(self, amount: int, basis: str, decimals: int, tally: Tally, rule: str,
+               member: int) -> ShareOf:
+        """`Rules.split_by(amount, basis, carriers, weights)` for one member:
+        the carriers are those who got something of the tally's products,
+        weighted by `rule`."""
+        got = tally.got
+        count = self._count(tally)
+        if not count:
+            return ShareOf(amount, "fund", 0, None, 0, 0, 0)
+        key = (id(tally), rule, amount)
+        found = self._parts.get(key)
+        if found is None:
+            weights = list(compress(tally.basis(rule), got))
+            found = self._parts[key] = (RemainderParts(amount, weights), sum(weights))
+        parts, total_basis = found
+        if not got[member]:
+            return ShareOf(amount, basis, decimals, None, total_basis, count, 0)
+        return ShareOf(amount, basis, decimals, tally.basis(rule)[member], total_basis, count,
+                       parts[sum(got[:member])])
+
+    def _count(self, tally: Tally) -> int:
+        found = self._counts.get(id(tally))
+        if found is None:
+            found = self._counts[id(tally)] = sum(tally.got)
+        return found
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # (its own __eq__; unhashable: lists)

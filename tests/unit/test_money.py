@@ -116,6 +116,31 @@ def test_largest_remainder_refuses_nonsense() -> None:
 
 @given(
     total=st.integers(min_value=-(10**12), max_value=10**12),
+    weights=st.lists(st.sampled_from([0, 1, 2, 3, 7, 10**9]) | st.integers(0, 10**9),
+                     min_size=1, max_size=40),
+)
+def test_a_part_at_a_time_is_largest_remainder_s_part(total: int, weights: list[int]) -> None:
+    # few distinct weights: many equal remainders, whose order is the list's
+    parts = money.RemainderParts(total, weights)
+    assert [parts[i] for i in range(len(weights))] == money.largest_remainder(total, weights)
+    assert parts[-1] == money.largest_remainder(total, weights)[-1]
+
+
+def test_a_part_at_a_time_ties_zero_weights_and_nonsense() -> None:
+    assert [money.RemainderParts(2, [1, 1, 1])[i] for i in range(3)] == [1, 1, 0]
+    assert [money.RemainderParts(10, [0, 0, 0])[i] for i in range(3)] == [4, 3, 3]
+    assert [money.RemainderParts(-100, [1, 1, 1])[i] for i in range(3)] == [-34, -33, -33]
+    assert len(money.RemainderParts(0, [])) == 0
+    with pytest.raises(IndexError):
+        money.RemainderParts(5, [1, 2])[2]
+    with pytest.raises(ValueError):
+        money.RemainderParts(5, [])
+    with pytest.raises(ValueError):
+        money.RemainderParts(5, [1, -1])
+
+
+@given(
+    total=st.integers(min_value=-(10**12), max_value=10**12),
     weights=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=40),
 )
 def test_split_always_adds_up(total: int, weights: list[int]) -> None:

@@ -97,6 +97,10 @@ def test_line_by_line_the_split_is_always_the_full_split(scenario: dict[str, Any
                                             extensions=True))
             continue
         outcome = live.change(batch)
+        # each member's bill, read before the rest is worked out (as a page
+        # reads hers), is her bill in the whole split, with its costs' bases
+        bills = [live.outcome.bill(m) for m in range(len(outcome.scenario.members))]
+        assert bills == [expected.bill(m) for m in range(len(expected.scenario.members))]
         assert outcome == expected  # every field, every split's basis and shares
         assert to_result(outcome) == to_result(expected)
         assert live.scenario == expected.scenario
