@@ -19,9 +19,10 @@ as HTML, under the same key plus what else they depend on (the language, the
 page of members): `fragment()`. An open round's are kept in each process
 only, even with Redis: every order replaces its token. A member's share page
 shows of the round's figures only her bill, so in an open round it is kept
-under her bill's figures (and the token the process's live split started
-from, which says the rest of the round) instead of the token: after another
-member's order that left her bill as it was, her page is not made anew.
+under her bill's figures (numbered in the process: `_Numbers`; and the token
+the process's live split started from, which says the rest of the round)
+instead of the token: after another member's order that left her bill as it
+was, her page is not made anew.
 
 An open round's split changes with every order. Each process keeps the split
 of the last open rounds it computed (coop.orders.live.LiveSplit) and brings it
@@ -42,6 +43,9 @@ of the others wait for it once and take it as soon as it is there, and then
 all of them go on line by line (`_shared_version`). Its bills are made as
 pages ask for them (`_Bills`): a thousand made and stored for a token that the
 next order replaces would double the time of the split the pages wait for.
+Likewise, after an order the live split works out the bill a page asks for,
+for her alone (`SplitOutcome.bill`), and all of them only for a page that
+shows them all.
 
 With SPLIT_CACHE_CHECK set (the test suite sets it), every figure and every
 fragment read from the cache is compared with a fresh computation: a change
@@ -53,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import pickle
 import secrets
@@ -392,11 +397,40 @@ class _Version:
         if its order did not change them (`fragment`)."""
         found = self.bill_keys.get(membership_id)
         if found is None:
-            figures = self.member_facts(membership_id)
-            digest = hashlib.sha256(
-                figures.to_json().encode() if figures is not None else b"").hexdigest()[:32]
-            found = self.bill_keys[membership_id] = f"o{self.origin}:{digest}"
+            number = _BILLS_SEEN.number(self.member_facts(membership_id))
+            found = self.bill_keys[membership_id] = f"o{self.origin}:b{number}"
         return found
+
+
+class _Numbers:
+    """A number for each distinct value (compared whole, as a dict key), the
+    same while it is remembered: the last `limit` values. One forgotten gets
+    a new number if it comes again; no number is ever given to two values.
+    This process's own: what is kept under such a number is kept here too."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._numbers: OrderedDict[Hashable, int] = OrderedDict()
+        self._next = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def number(self, value: Hashable) -> int:
+        with self._lock:
+            found = self._numbers.get(value)
+            if found is None:
+                found = self._numbers[value] = next(self._next)
+                if len(self._numbers) > self._limit:
+                    self._numbers.popitem(last=False)
+            else:
+                self._numbers.move_to_end(value)
+            return found
+
+
+# Her bill's figures, numbered: a page kept under her bill (fragment(bill_of=...))
+# is kept under its number. A number instead of a digest of the figures' JSON,
+# which took as long as working out her bill: the figures are hashed and
+# compared as records. (Such pages are kept in this process only: fragment().)
+_BILLS_SEEN = _Numbers(4096)
 
 
 Path = list[tuple[int, list[list[int]]]]  # (token, [[membership, item, quantity, tolerance]])
@@ -433,8 +467,8 @@ class _LiveRound:
 
     def newcomers(self, path: Path) -> set[int]:
         """The members who order in `path` and are not in the split yet."""
-        present = {int(m.id) for m in self.live.scenario.members}
-        return {line[0] for _, lines in path for line in lines} - present
+        return {line[0] for _, lines in path for line in lines
+                if not self.live.has_member(str(line[0]))}
 
     def advance(self, path: Path, names: dict[int, str]) -> bool:
         """Apply the order changes of `path` (`names`: of the members who
@@ -853,13 +887,15 @@ def fragment(rnd: Round, name: str, render: Callable[[], str], *,
         return Markup(render())
     round_key = _key(rnd)
     read = g.get(_LIVE_READ, {}).get(rnd.id) if bill_of is not None else None
-    if read is not None and read[0] == rnd.change_token:
-        round_key = f"{rnd.id}:{read[1].bill_key(bill_of)}"
+    by_bill = read is not None and read[0] == rnd.change_token
+    if by_bill:
+        round_key = f"{rnd.id}:{read[1].bill_key(bill_of)}"  # (a number of this process's)
     key = f"{round_key}:f:{name}:{current_locale()}:{code_digest()}"
     store = _store()
-    if _shares_live(store, rnd):
-        # its pages' parts are worth keeping only a moment: in this process,
-        # not in Redis (there a busy round's bills piled up, 35 KB a view, for a day)
+    if by_bill or _shares_live(store, rnd):
+        # an open round's pages' parts are worth keeping only a moment: in this
+        # process, not in Redis (there a busy round's bills piled up, 35 KB a
+        # view, for a day); and a bill's number is this process's own
         store = current_app.extensions[_OPEN_TEXTS_EXTENSION]
     found = store.text(key)
     if found is None:

@@ -87,6 +87,10 @@ class LiveSplit:
             for m in product.members:
                 self._lines[m] += 1
 
+    def has_member(self, member_id: str) -> bool:
+        """Whether the member of this id is in the split (asks for something)."""
+        return member_id in self._index()
+
     def lines_of(self, member: int) -> int:
         """How many products the member at this index asks for."""
         return self._lines[member]
