@@ -568,10 +568,10 @@ def change_ms(url: str, round_id: int, changes: int = 50) -> float:
     and to read a member's bill of it, as a worker does it for her share page:
     the round read from the bench's database and split by the app's own code,
     then each change applied to the kept split as a page applies the changes
-    it reads (coop.orders.cache._LiveRound.advance), and the bill of another
-    member than the one who ordered read from it as her page reads it
-    (_Version.member_facts). In this process, after the runs: nothing else
-    is running."""
+    it reads (coop.orders.cache._LiveRound.advance), and the bill of a member
+    drawn at random read from it as her page reads it (_Version.member_facts:
+    in the mixed run each worker serves about one share view per order). In
+    this process, after the runs: nothing else is running."""
     import random
 
     from coop import create_app

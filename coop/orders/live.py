@@ -315,8 +315,8 @@ class LiveSplit:
         else:
             losses, fund_losses = self._product_losses(rules, products, changed, everyone)
         return SplitOutcome.pending(self.scenario, products, OverMembers(
-            rules, products, everyone, by_supplier, self._retail and list(self._retail),
-            losses, fund_losses))
+            rules, products, everyone, by_supplier,
+            None if self._retail is None else self._retail.copy(), losses, fund_losses))
 
     def _product_losses(self, rules: Rules, products: list[ProductOutcome],
                         changed: Iterable[int], everyone: Tally) -> tuple[list[int], int]:

@@ -329,7 +329,7 @@ class MemberBill:
     pooled losses (policy "round"), as `SplitOutcome.bill()` gives it."""
 
     member: MemberOutcome
-    costs: list[ShareOf]  # one per shared cost, in shared_costs order
+    costs: tuple[ShareOf, ...]  # one per shared cost, in shared_costs order
     round_loss: ShareOf | None
 
 
@@ -408,12 +408,13 @@ class SplitOutcome:
     def bill(self, member: int) -> MemberBill:
         """The bill of the member at this index, with her parts of the shared
         costs: for her alone while the rest is not worked out."""
+        member = range(len(self.scenario.members))[member]  # IndexError as a list's
         pending = self._pending
         if pending is not None:
             return pending.bill(member)
         round_loss = self._round_loss
         return MemberBill(self._members[member],
-                          [ShareOf.of(cost.split, member) for cost in self._shared_costs],
+                          tuple(ShareOf.of(cost.split, member) for cost in self._shared_costs),
                           None if round_loss is None else ShareOf.of(round_loss, member))
 
     def lines_of(self, member: int) -> list[Line]:
@@ -1274,7 +1275,7 @@ class OverMembers:
         rules = self.rules
         s = rules.s
         goods = self.everyone.value[member]
-        costs = [self._cost_share(cost, member) for cost in s.shared_costs]
+        costs = tuple(self._cost_share(cost, member) for cost in s.shared_costs)
         round_loss = None
         if self.losses is not None:
             losses = self.losses[member]

@@ -77,10 +77,10 @@ def test_line_by_line_the_split_is_always_the_full_split(scenario: dict[str, Any
     except ScenarioError:
         assume(False)
     asks = _asks(parsed)
+    previous = run(parsed)  # the full split before each change
     for _ in range(data.draw(st.integers(1, 8))):
         batch = data.draw(changes(parsed))
-        earlier = live.outcome
-        earlier_result = to_result(earlier)
+        earlier = live.outcome  # (its bills are worked out only after the change below)
         wanted = dict(asks)
         for m, p, q, t in batch:
             if q or t:
@@ -95,6 +95,7 @@ def test_line_by_line_the_split_is_always_the_full_split(scenario: dict[str, Any
                 live.change(batch)
             live = LiveSplit(parse_scenario(_with_asks(scenario, parsed, asks),
                                             extensions=True))
+            previous = live.outcome
             continue
         outcome = live.change(batch)
         # each member's bill, read before the rest is worked out (as a page
@@ -104,7 +105,9 @@ def test_line_by_line_the_split_is_always_the_full_split(scenario: dict[str, Any
         assert outcome == expected  # every field, every split's basis and shares
         assert to_result(outcome) == to_result(expected)
         assert live.scenario == expected.scenario
-        assert to_result(earlier) == earlier_result  # the earlier outcome is left as it was
+        # the earlier outcome is left as it was, even worked out after this change
+        assert earlier == previous and to_result(earlier) == to_result(previous)
+        previous = expected
         asks = wanted
 
 
@@ -159,6 +162,7 @@ def test_members_join_and_leave_as_they_ask_for_something_or_nothing(
     except ScenarioError:
         assume(False)
     names = {m.id: m.name for m in everyone.members}
+    previous = run(parsed)
     for _ in range(data.draw(st.integers(1, 8))):
         batch = [(everyone.members[m].id, p, q, t) for m, p, q, t in data.draw(changes(everyone))]
         wanted = dict(asks)
@@ -175,13 +179,17 @@ def test_members_join_and_leave_as_they_ask_for_something_or_nothing(
                 live.change_asks(batch, names, order.__getitem__)
             live = LiveSplit(parse_scenario(_as_the_app_makes_it(scenario, everyone, asks),
                                             extensions=True))
+            previous = live.outcome
             continue
-        earlier = live.outcome
-        earlier_result = to_result(earlier)
+        earlier = live.outcome  # (its bills are worked out only after the change below)
         outcome = live.change_asks(batch, names, order.__getitem__)
+        bills = [outcome.bill(m) for m in range(len(outcome.scenario.members))]
+        assert bills == [expected.bill(m) for m in range(len(expected.scenario.members))]
         assert outcome == expected
         assert to_result(outcome) == to_result(expected)
-        assert to_result(earlier) == earlier_result  # renumbering left it as it was
+        # renumbering left the earlier outcome as it was, even worked out only now
+        assert earlier == previous and to_result(earlier) == to_result(previous)
+        previous = expected
         asks = wanted
 
 
@@ -204,3 +212,26 @@ def test_a_member_joins_at_her_place_and_leaves_again() -> None:
     left = live.change_asks([("a", 0, 0, 0)], {}, order)
     assert [m.id for m in left.scenario.members] == ["b", "c"]
     assert left == run(left.scenario)
+
+
+def test_an_outcome_worked_out_after_later_changes_has_its_own_figures() -> None:
+    """The rules over the members are worked out when an outcome is read; the
+    live split has changed its sums since. The last member leaves (nobody is
+    in the split, and a product has a retail price) and joins again: the
+    outcome of the empty round, read only then, is still the empty round's."""
+    scenario = {
+        "currency": "KGS", "members": [{"id": "a"}],
+        "products": [{"id": "seed", "pack_size": "1", "retail_price": "12",
+                      "price_tiers": [{"min_qty": "0", "unit_price": "10"}]}],
+        "requests": [{"member": "a", "product": "seed", "quantity": "3", "tolerance": "0"}],
+        "shared_costs": [{"name": "truck", "amount": "100", "rule": "weight"}],
+    }
+    live = LiveSplit(parse_scenario(scenario))
+    order = {"a": 0}.__getitem__
+    empty = live.change_asks([("a", 0, 0, 0)], {}, order)
+    assert empty.scenario.members == ()
+    back = live.change_asks([("a", 0, 2, 0)], {"a": "Айгүл"}, order)
+    assert back.bill(0).member.total == 2000 + 10000  # 2 x 10.00, and the truck
+    assert back.bill(0).member.retail_value == 2400
+    assert empty == run(empty.scenario)  # worked out only now
+    assert back == run(back.scenario)
