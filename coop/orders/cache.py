@@ -430,7 +430,7 @@ class _Numbers:
 # is kept under its number. A number instead of a digest of the figures' JSON,
 # which took as long as working out her bill: the figures are hashed and
 # compared as records. (Such pages are kept in this process only: fragment().)
-# The last 1,024 bills seen: a bill of 50 lines holds about 18 KB, and a bill
+# The last 1,024 bills seen: a bill of 50 lines holds about 10 KB, and a bill
 # forgotten only costs its page made anew.
 _BILLS_SEEN = _Numbers(1024)
 
