@@ -36,7 +36,9 @@ theirs, the round page at least 25 % of the share page's reads; and for the
 mixed run: share p95 under 5x its warm p95, the two kinds using together at
 least 90 % of what each reaches alone (neither got dearer by the mix), no
 view slower than one split of the round, and no response other than 2xx/3xx.
-It only prints; it never fails.
+During the first mixed run it polls pg_stat_activity every 20 ms and prints
+what the database's active backends were waiting on and running (where the
+database's part of the mix goes). It only prints; it never fails.
 
 Settings: COOP_BENCH_PG (server URL, default postgresql+psycopg://postgres@
 127.0.0.1:5432), COOP_BENCH_REDIS (default redis://127.0.0.1:6379/13; "none" to
@@ -341,6 +343,61 @@ def _figures(tool: str | None, proc: subprocess.Popen, seconds: float) -> Figure
                    data["max"] / 1000)
 
 
+class DatabaseActivity:
+    """What this database's PostgreSQL backends are doing while a block runs:
+    pg_stat_activity polled every 20 ms from a thread, over one connection of
+    its own (a poll is one small statement). Each active backend a poll finds
+    counts once: its wait (none: running, or ready to run) and the start of
+    its statement."""
+
+    POLL_SECONDS = 0.02
+
+    def __init__(self, url: str) -> None:
+        self.dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self.polls = 0
+        self.waits: dict[str, int] = {}
+        self.statements: dict[str, int] = {}
+
+    def __enter__(self) -> DatabaseActivity:
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as connection:
+            while not self._stop.is_set():
+                rows = connection.execute(
+                    "SELECT coalesce(wait_event_type || '/' || wait_event, 'running'),"
+                    " left(regexp_replace(query, '\\s+', ' ', 'g'), 40) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND state = 'active'"
+                    " AND pid <> pg_backend_pid()").fetchall()
+                self.polls += 1
+                for wait, statement in rows:
+                    self.waits[wait] = self.waits.get(wait, 0) + 1
+                    self.statements[statement] = self.statements.get(statement, 0) + 1
+                time.sleep(self.POLL_SECONDS)
+
+    def report(self, title: str) -> None:
+        found = sum(self.waits.values())
+        print(f"{title}: {self.polls} polls of pg_stat_activity, {found / max(self.polls, 1):.2f} "
+              f"backends active a poll")
+        if not found:
+            return
+        for label, counts in (("waiting on", self.waits), ("statement", self.statements)):
+            top = sorted(counts.items(), key=lambda item: -item[1])[:6]
+            print(f"    {label}: " + "; ".join(f"{name} {count / found:.0%}"
+                                              for name, count in top))
+
+
 def drain(port: int) -> None:
     """Wait until the server has answered what the load left queued: a sync
     worker finishes every request it accepted, even one whose client left."""
@@ -494,7 +551,9 @@ def run(workdir: Path, db_name: str) -> None:
             mixed = [(share_views, CLIENTS - ordering), (posts, ordering)]
             drive_together(tool, coop.port, mixed, mixed_warm_up, workdir)
             drain(coop.port)
-            mixed_share, mixed_order = drive_together(tool, coop.port, mixed, SECONDS, workdir)
+            with DatabaseActivity(url) as database:
+                mixed_share, mixed_order = drive_together(tool, coop.port, mixed, SECONDS,
+                                                          workdir)
             drain(coop.port)
         with timed(f"mixed again, just after a change other than an order: no warm-up, "
                    f"{SECONDS:g} s"):
@@ -553,6 +612,8 @@ def run(workdir: Path, db_name: str) -> None:
                 f"(after a warm-up of {mixed_warm_up:.0f} s, time for each worker to split the "
                 f"round anew once):", mixed_share, mixed_order, warm, alone, first,
                 apply_ms=change_ms(url, seeded.round_id))
+    database.report("  PostgreSQL during the mixed run (each active backend a poll found "
+                    "counts once)")
     print_mixed("the same mixed run just after a change other than an order (a price, a cost: "
                 f"each worker splits the round anew), measured from the change for "
                 f"{SECONDS:g} s:", after_share, after_order, warm, alone, first)
