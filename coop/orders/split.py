@@ -1262,12 +1262,10 @@ class OverMembers:
         rules, everyone = self.rules, self.everyone
         participants = [m for m, got in enumerate(everyone.got) if got]
         losses, fund_losses, round_loss = self.losses, self.fund_losses, None
-        if losses is None:  # policy "round"
+        if losses is None:  # policy "round": rule 6 as a run does it
             losses = [0] * rules.n
-            round_loss = rules.split_by(sum(p.loss for p in self.products), "value",
-                                        participants, everyone.value, rules.s.minor_digits)
-            _add_shares(losses, round_loss)
-            fund_losses = round_loss.fund_paid
+            fund_losses, round_loss = rules._share_losses(self.products, everyone, participants,
+                                                          losses)
         return rules.conclude(self.products, everyone, self.by_supplier, self.retail,
                               participants, losses, fund_losses, round_loss)
 
@@ -1304,16 +1302,8 @@ class OverMembers:
             count, carrier = self._count(tally), tally.got[member]
             return ShareOf(cost.amount * count, "per_member", 0, 1 if carrier else None, count,
                            count, cost.amount if carrier else 0)
-        if cost.rule == "equal":  # largest remainder over equal weights: the first get one more
-            count, carrier = self._count(tally), tally.got[member]
-            if not count:
-                return ShareOf(cost.amount, "fund", 0, None, 0, 0, 0)
-            share = 0
-            if carrier:
-                sign, amount = (-1, -cost.amount) if cost.amount < 0 else (1, cost.amount)
-                part, left = divmod(amount, count)
-                share = sign * (part + (sum(tally.got[:member]) < left))
-            return ShareOf(cost.amount, "equal", 0, 1 if carrier else None, count, count, share)
+        if cost.rule == "equal":
+            return self._share(cost.amount, "equal", 0, tally, "equal", member)
         decimals = {
             "value": self.rules.s.minor_digits,
             "quantity": self.rules.s.qty_decimals,
@@ -1325,20 +1315,22 @@ class OverMembers:
                member: int) -> ShareOf:
         """`Rules.split_by(amount, basis, carriers, weights)` for one member:
         the carriers are those who got something of the tally's products,
-        weighted by `rule`."""
+        weighted by `rule` (1 each for "equal")."""
         got = tally.got
         count = self._count(tally)
         if not count:
             return ShareOf(amount, "fund", 0, None, 0, 0, 0)
+        equal = rule == "equal"
         key = (id(tally), rule, amount)
         found = self._parts.get(key)
         if found is None:
-            weights = list(compress(tally.basis(rule), got))
+            weights = [1] * count if equal else list(compress(tally.basis(rule), got))
             found = self._parts[key] = (RemainderParts(amount, weights), sum(weights))
         parts, total_basis = found
         if not got[member]:
             return ShareOf(amount, basis, decimals, None, total_basis, count, 0)
-        return ShareOf(amount, basis, decimals, tally.basis(rule)[member], total_basis, count,
+        mine = 1 if equal else tally.basis(rule)[member]
+        return ShareOf(amount, basis, decimals, mine, total_basis, count,
                        parts[sum(got[:member])])
 
     def _count(self, tally: Tally) -> int:
