@@ -35,7 +35,7 @@ from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import local_today
+from coop.i18n import fmt_date, local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import Posting
 from coop.quantities import MAX_QTY, line_amount, local_qty
@@ -84,6 +84,14 @@ def _check_text(text: str | None, *, limit: int, field: str, required: object = 
         raise DomainError(_l("This is too long (at most %(n)d characters).", n=limit),
                           field=field)
     return text
+
+
+def _check_past(day: date, field: str) -> None:
+    """A day something happened: today or before. (Found on the walk: a sale
+    dated next June was taken, its money counted in the cash today.)"""
+    if day > local_today():
+        raise DomainError(_l("This day is still to come: enter the day it happened."),
+                          field=field)
 
 
 def _check_open(lot: SaleLot) -> None:
@@ -404,10 +412,17 @@ def record_contribution(session: Session, lot: SaleLot, membership: Membership, 
                           field="member")
     grade = grade_of(lot, grade_id)
     _check_quantity(lot, quantity, "quantity")
+    brought_on = brought_on or local_today()
+    _check_past(brought_on, "brought_on")
+    if brought_on < lot.period_from:
+        # (found on the walk: 01.03.2020 taken for a lot collected in December 2026)
+        raise DomainError(_l("This lot's collection starts on %(start)s: a day before it is "
+                             "not this lot's. Correct the day, or the lot's collection dates.",
+                             start=fmt_date(lot.period_from)), field="brought_on")
     note = _check_text(note, limit=300, field="note")
     contribution = Contribution(lot_id=lot.id, membership_id=membership.id, grade_id=grade.id,
                                 quantity=quantity, kind="delivery",
-                                brought_on=brought_on or local_today(), note=note,
+                                brought_on=brought_on, note=note,
                                 idempotency_key=idempotency_key or None,
                                 recorded_by_id=actor.id)
     session.add(contribution)
@@ -634,6 +649,7 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
         raise DomainError(_l("Choose the buyer."), field="buyer")
     if sold_on is None:
         raise DomainError(_l("When was it sold?"), field="sold_on")
+    _check_past(sold_on, "sold_on")
     note = _check_text(note, limit=300, field="note")
     wanted: dict[int, tuple[int, int]] = {}
     for grade_id, (quantity, price) in lines.items():
@@ -762,6 +778,8 @@ def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: U
     if amount >= MAX_AMOUNT:
         raise DomainError(_l("The amount is too large."), field="amount")
     name = _check_text(name, limit=160, field="name")
+    if paid_on is not None:
+        _check_past(paid_on, "paid_on")
     if sale_id is not None:
         sale = get_sale(session, lot, sale_id)
         if sale is None or sale.cancelled_at is not None:
@@ -1070,16 +1088,28 @@ def pay_member(session: Session, membership: Membership, *, amount: int, actor: 
     session.execute(update(Membership).where(Membership.id == membership.id)
                     .values(order_lock=Membership.order_lock + 1))
     balance = ledger.member_balance(session, membership)
+    currency = membership.group.currency
     if amount > balance:
-        currency = membership.group.currency
         raise DomainError(_l("Her account holds only %(balance)s: nothing more can be paid "
                              "out to her.", balance=money.LocalMoney(max(balance, 0), currency)),
                           field="amount")
+    lot = session.get(SaleLot, lot_id) if lot_id is not None else None
+    if lot_id is not None:
+        # Found on the walk: 7 000 handed out on a lot whose payout to her was
+        # 3 777,55 (her account held more, from earlier lots) counted all of it
+        # as this lot's, and its sheet then said the others' cash was nearly
+        # all handed out. A lot's page hands out what the lot still owes her.
+        due = lot_cash_still_to_hand(session, lot, membership) if lot is not None else 0
+        if amount > due:
+            raise DomainError(_l("Of this lot's payout, %(due)s is still to be handed to her: "
+                                 "no more can be recorded for this lot. Cash from her earlier "
+                                 "lots is recorded on their pages.",
+                                 due=money.LocalMoney(due, currency)), field="amount")
     group = membership.group
     posting = ledger.post(session, group, debit=ledger.member_account(session, membership),
                           credit=ledger.pay_from(session, group, "cash", amount,
                                                  overdraw=overdraw, cash_only=True),
-                          amount=amount, kind="payout_cash", memo=note,
+                          amount=amount, kind="payout_cash", memo=payout_memo(lot, note),
                           actor=actor, membership_id=membership.id)
     assert posting is not None
     payout = CashPayout(group_id=group.id, membership_id=membership.id, lot_id=lot_id,
@@ -1088,6 +1118,23 @@ def pay_member(session: Session, membership: Membership, *, amount: int, actor: 
     session.add(payout)
     session.flush()
     return payout, True
+
+
+def payout_memo(lot: SaleLot | None, note: str) -> str:
+    """The words of a cash hand-out's entry on her statement: the lot it is
+    paid for (as the entry that credited the lot's payout says), then the
+    treasurer's note."""
+    words = note if lot is None else f"{lot_title(lot)}: {note}" if note else lot_title(lot)
+    return words[:300]  # as ledger.post keeps it
+
+
+def lot_cash_still_to_hand(session: Session, lot: SaleLot, membership: Membership) -> int:
+    """The cash of a closed lot's payout still to be handed to her (0 while
+    the lot is open: nothing is credited yet)."""
+    if lot.state != CLOSED:
+        return 0
+    line = payout_sheet(session, lot).line(membership.id)
+    return 0 if line is None else line.still_to_hand
 
 
 def lot_postings(session: Session, lot: SaleLot) -> list[Posting]:

@@ -628,13 +628,17 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
         # Handed out again, like one recorded in the last 24 h (Back, or typed twice)?
         question = same_entry(ledger.recent_posting(
             db.session, g.group, kind="payout_cash", amount=form.amount.minor or 0,
-            memo=form.note.data or "", membership_id=member.id), g.group.currency)
+            memo=services.payout_memo(lot, form.note.data or ""), membership_id=member.id),
+            g.group.currency)
         # more than the cash box holds: asked with it, so that one "yes" answers both;
-        # not asked of more than her account holds, which is refused (found on the
-        # walk: 1 000 000 asked about the cash first, then was refused)
+        # not asked of more than her account holds or the lot still owes her, which
+        # is refused (found on the walk: 1 000 000 asked about the cash first, then
+        # was refused)
         amount = form.amount.minor or 0
         unusual = ledger.overdraw_question(db.session, g.group, "cash", amount, cash_only=True) \
-            if amount <= ledger.member_balance(db.session, member) else None
+            if amount <= min(ledger.member_balance(db.session, member),
+                             services.lot_cash_still_to_hand(db.session, lot, member)) \
+            else None
         if question or unusual:
             return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
                              anyway=not question)

@@ -99,3 +99,54 @@ def test_payout_sheet_shows_set_off_and_cash_in_russian(page, live_server) -> No
     # the books: the payouts credited are the entitlements on the sheet
     credited = [p for p in sales.lot_postings(db.session, lot) if p.kind == "payout"]
     assert sum(p.amount for p in credited) == sum(abs(x.entitled) for x in sheet.lines)
+
+
+def test_a_lots_page_hands_out_what_the_lot_owes_her_and_no_more_in_russian(  # type: ignore[no-untyped-def]
+        page, live_server) -> None:
+    """Found on the walk: cash handed out on a lot's page was capped only by her
+    account, so 7 000 counted as one lot's when it owed her 3 777,55, and the
+    sheet said the lot's cash was nearly all handed out. In Russian: more than
+    the lot still owes her is refused with what it owes; that much is
+    recorded, the sheet and the books agree, and her statement names the lot."""
+    from coop.auth.models import User
+    from coop.money import format_input
+
+    treasurer = db.session.scalar(select(User).where(User.email == "mairam@coop.example"))
+    group_ids = set(db.session.scalars(select(Membership.group_id).where(
+        Membership.user_id == treasurer.id, Membership.role == "treasurer")))
+    lot = next(lot for lot in db.session.scalars(select(SaleLot).where(
+        SaleLot.state == "closed", SaleLot.group_id.in_(group_ids)).order_by(SaleLot.id))
+        if any(x.still_to_hand > 0 for x in sales.payout_sheet(db.session, lot).lines))
+    line = next(x for x in sales.payout_sheet(db.session, lot).lines if x.still_to_hand > 0)
+    member, due, currency = line.membership, line.still_to_hand, lot.group.currency
+    # 500,00 more in her account than this lot owes her (from an earlier sale, say)
+    ledger.adjust_member(db.session, member, amount=-50_000, reason="прежняя продажа",
+                         actor=treasurer)
+    db.session.commit()
+    balance = ledger.member_balance(db.session, member)
+    assert balance >= due + 10_000
+    sign_in(page, live_server, "mairam@coop.example")
+    to_russian(page)
+    url = f"{live_server}/groups/{lot.group_id}/sales/{lot.id}/payout/{member.id}"
+    page.goto(url)
+    assert page.input_value("input[name=amount]") == format_input(due, currency, "ru")
+    page.fill("input[name=amount]", format_input(due + 10_000, currency, "ru"))
+    page.click("form[action$='/cash'] button[type=submit]")
+    refusal = page.inner_text("main").replace("\u00a0", " ").replace("\u202f", " ")
+    assert "Из выплаты по этой партии ей осталось выдать" in refusal
+    assert format_input(due, currency, "ru") in refusal.replace(" ", "")
+    screenshot(page, "payout-more-than-the-lot-ru")
+    assert ledger.member_balance(db.session, member) == balance  # nothing written
+    page.goto(url)
+    page.click("form[action$='/cash'] button[type=submit]")  # what the lot owes her
+    assert page.locator(".flash.success").count() == 1
+    assert amount(page.inner_text("#payout-cash tfoot .total")) == 0
+    db.session.expire_all()
+    assert ledger.member_balance(db.session, member) == balance - due
+    page.goto(f"{live_server}/groups/{lot.group_id}/sales/{lot.id}")
+    page.click("a:has-text('Ведомость выплат')")
+    row = page.locator("#payout-sheet tbody tr", has_text=member.user.name)
+    cells = [amount(c) for c in row.locator("td.num, th.num").all_inner_texts()]
+    assert cells[-2:] == [line.handed + due, 0]
+    page.goto(f"{live_server}/groups/{lot.group_id}/accounts/{member.id}")
+    assert sales.lot_title(lot) in page.inner_text("main")

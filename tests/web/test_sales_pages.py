@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -433,3 +434,94 @@ def test_when_the_costs_are_more_than_her_share_her_payout_says_she_owes_without
     assert "−" not in owed and "-" not in owed and owed != "0.00 som", owed
     # what was not sold went back to her: said so to the treasurer, not "to you"
     assert "jars given back" in page and "given back to you" not in page
+
+
+def test_a_lots_page_hands_out_only_what_the_lot_still_owes_her(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: her account held more than this lot's payout (from
+    earlier lots), and 5 000 then 2 000 recorded on a lot whose payout to her
+    was 3 777,55 all counted as this lot's: its sheet said the lot's cash was
+    nearly all handed out while the other members had received nothing. A
+    lot's page records at most what the lot still owes her, and her
+    statement's entry names the lot."""
+    group, treasurer, aigul, nurila, lot = sold_and_closed(session)
+    ledger.adjust_member(session, aigul, amount=-100_000, reason="из прошлой продажи",
+                         actor=treasurer.user)  # 1 000.00 more in her account
+    session.commit()
+    assert ledger.member_balance(session, aigul) == 452_800
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}/payout/{aigul.id}/cash"
+    before = counts(session)
+    refused = post(client, url, {"amount": "4000", "note": ""})
+    assert refused.status_code == 422
+    assert "Of this lot's payout, 3,528.00 som is still to be handed to her" in unescape(
+        text(refused))
+    assert counts(session) == before
+    assert post(client, url, {"amount": "3528", "note": "при всех"}).status_code == 302
+    again = post(client, url, {"amount": "1", "note": ""})
+    assert again.status_code == 422 and "0.00 som is still to be handed" in text(again)
+    sheet = services.payout_sheet(session, lot)
+    assert sheet.line(aigul.id).handed == 352_800 and sheet.line(aigul.id).still_to_hand == 0
+    assert sheet.line(nurila.id).handed == 0 and sheet.line(nurila.id).still_to_hand > 0
+    assert ledger.member_balance(session, aigul) == 100_000  # the rest stays hers
+    statement = text(client.get(f"/groups/{group.id}/accounts/{aigul.id}"))
+    assert f"{services.lot_title(lot)}: при всех" in statement
+
+
+def test_no_cash_is_handed_out_on_a_lot_still_open(client: FlaskClient,
+                                                    session: Session) -> None:
+    group, treasurer, aigul, _nurila, lot, _buyer = world(session)
+    ledger.adjust_member(session, aigul, amount=-100_000, reason="из прошлой продажи",
+                         actor=treasurer.user)
+    session.commit()
+    login(client, treasurer.user.email)
+    before = counts(session)
+    refused = post(client, f"/groups/{group.id}/sales/{lot.id}/payout/{aigul.id}/cash",
+                   {"amount": "10", "note": ""})
+    assert refused.status_code == 422 and "0.00 som is still to be handed" in text(refused)
+    assert counts(session) == before
+
+
+def test_days_still_to_come_and_days_before_the_collection_are_refused(
+        client: FlaskClient, session: Session) -> None:
+    """Found on the walk: a sale dated next June was recorded (its money in the
+    cash today, its line in every payout), and contributions brought on
+    01.03.2027 and 01.03.2020 were taken for a lot collected in December
+    2026. A day still to come is refused for a contribution, a sale and a
+    cost; a contribution before the lot's collection starts, too."""
+    from datetime import timedelta
+
+    from coop.i18n import local_today
+
+    group, treasurer, aigul, _nurila, lot, buyer = world(session)
+    ledger.record_payment(session, aigul, amount=100_000, method="cash", reference="",
+                          idempotency_key="paid-in-cash-000000000", actor=treasurer.user)
+    session.commit()
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}"
+    top, _first = lot.grades
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    before_start = (lot.period_from - timedelta(days=1)).isoformat()
+    still_to_come = "This day is still to come: enter the day it happened."
+    before = counts(session)
+    for path, fields, refusal in (
+            ("contributions", {"member": aigul.id, "grade": top.id, "quantity": "2",
+                               "brought_on": tomorrow, "note": ""}, still_to_come),
+            ("contributions", {"member": aigul.id, "grade": top.id, "quantity": "2",
+                               "brought_on": before_start, "note": ""},
+             "collection starts on"),
+            ("sell", {"buyer": buyer.id, "sold_on": tomorrow, "note": "",
+                      f"quantity_{top.id}": "1", f"price_{top.id}": "300"}, still_to_come),
+            ("costs", {"kind": "transport", "name": "Такси", "amount": "150", "rule": "value",
+                       "sale": "", "paid_on": tomorrow}, still_to_come)):
+        refused = post(client, f"{url}/{path}", fields)
+        assert refused.status_code == 422, (path, text(refused)[:2000])
+        assert refusal in unescape(text(refused)), path
+        assert counts(session) == before
+    today = local_today().isoformat()
+    assert post(client, f"{url}/contributions", {
+        "member": aigul.id, "grade": top.id, "quantity": "2", "brought_on": today,
+        "note": ""}).status_code == 302
+    assert post(client, f"{url}/sell", {
+        "buyer": buyer.id, "sold_on": today, "note": "", f"quantity_{top.id}": "1",
+        f"price_{top.id}": "300"}).status_code == 302
