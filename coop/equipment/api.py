@@ -92,7 +92,8 @@ def list_equipment(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @api_route("/groups/<int:group_id>/equipment/<int:asset_id>",
-           summary="Equipment: its owners and shares, and its bookings of the next 60 days",
+           summary="Equipment: its owners and shares, and every booking still ahead (and any "
+           "turn handed over and not yet taken back)",
            tags=["equipment"], response="AssetDetail", errors=(404,))
 @group_view()
 def equipment_detail(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
@@ -102,7 +103,7 @@ def equipment_detail(group_id: int, asset_id: int):  # type: ignore[no-untyped-d
             "owners": [{"membership_id": o.membership_id, "name": o.membership.user.name,
                         "share": amount(o.share, currency)} for o in asset.owners],
             "bookings": [_booking(b, currency) for b in
-                         equipment.calendar(db.session, asset, local_today(), 60)]}
+                         equipment.bookings_ahead(db.session, asset, local_today())]}
     db.session.commit()
     return jsonify(body)
 
@@ -154,7 +155,8 @@ def book_equipment(group_id: int, asset_id: int):  # type: ignore[no-untyped-def
             db.session.rollback()
             existing = equipment.booking_by_key(db.session, g.group.id, key)
             if existing is None:
-                raise DomainError(equipment.PROBLEMS[domain.TAKEN], field="from") from None
+                raise DomainError(equipment.taken_message(db.session, asset, slot_range),
+                                  field="from") from None
     if (existing.asset_id, existing.membership_id, existing.slot_from, existing.slot_to) != (
             asset.id, member.id, *slot_range):
         raise DomainError(_l("This Idempotency-Key was sent with another booking. Send a new "

@@ -129,6 +129,15 @@ def split_repair(cost: int, *, fund_balance: int, mode: str,
                                    in zip(owners, parts, strict=True) if part})
 
 
+def share_basis_points(shares: Sequence[int]) -> list[int]:
+    """Each owner's share of the whole in basis points (hundredths of a
+    percent), rounded by largest remainder so that the shown shares add up to
+    100 %; equal remainders go to the earliest in the list."""
+    if not shares or sum(shares) <= 0:
+        return [0] * len(shares)
+    return largest_remainder(10_000, list(shares))
+
+
 def shares_from_amounts(amounts: Mapping[int, int]) -> list[tuple[int, int]]:
     """Owners' shares from what each paid (the round's split): those who paid
     something, by membership id."""

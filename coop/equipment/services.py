@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -39,7 +40,7 @@ from coop.equipment.models import (
 )
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_money
+from coop.i18n import fmt_date, fmt_money
 from coop.ledger import services as ledger
 from coop.ledger.models import Account
 
@@ -246,6 +247,41 @@ def _taken(session: Session, asset: Asset, slot_range: tuple[int, int],
     return [(a, b) for a, b in session.execute(query)]
 
 
+def span_text(slot_from: int, slot_to: int) -> str:
+    """When a booking runs, as the reader writes it: "10.12.2028" for a whole
+    day, "10.12.2028 (after midday)" for half of one, else "10.12.2028 (after
+    midday) – 12.12.2028 (until midday)"."""
+    first, last = domain.slot_day(slot_from), domain.end_day(slot_to)
+    after, until = domain.is_afternoon(slot_from), domain.ends_midday(slot_to)
+    if first == last:
+        if after or until:
+            return f"{fmt_date(first)} ({_('after midday') if after else _('until midday')})"
+        return fmt_date(first)
+    start = f"{fmt_date(first)} ({_('after midday')})" if after else fmt_date(first)
+    end = f"{fmt_date(last)} ({_('until midday')})" if until else fmt_date(last)
+    return f"{start} – {end}"
+
+
+TAKEN_NAMED = 3  # the holders a refusal names; more are "…"
+
+
+def taken_message(session: Session, asset: Asset, slot_range: tuple[int, int]) -> str:
+    """Why a taken slot is refused, naming who holds it and when, so that she
+    can find that booking (and the treasurer cancel it)."""
+    holders = list(session.scalars(select(Booking).where(
+        Booking.asset_id == asset.id, Booking.state.in_(HOLDING_STATES),
+        Booking.slot_from < slot_range[1], Booking.slot_to > slot_range[0])
+        .order_by(Booking.slot_from).limit(TAKEN_NAMED + 1)))
+    if not holders:  # taken by a booking not yet visible here (at the same moment)
+        return str(PROBLEMS[domain.TAKEN])
+    named = "; ".join(f"{b.membership.user.name}, {span_text(b.slot_from, b.slot_to)}"
+                      for b in holders[:TAKEN_NAMED])
+    if len(holders) > TAKEN_NAMED:
+        named += "; …"
+    return _("This time is already booked: %(holders)s. You can join the waiting list.",
+             holders=named)
+
+
 def booking_by_key(session: Session, group_id: int, key: str | None) -> Booking | None:
     if not key:
         return None
@@ -279,6 +315,8 @@ def book_once(session: Session, asset: Asset, member: Membership, slot_range: tu
     problem = domain.booking_problem(slot_range, today=today, asset_state=asset.state,
                                      member_active=member.active,
                                      taken=_taken(session, asset, slot_range))
+    if problem == domain.TAKEN:
+        raise DomainError(taken_message(session, asset, slot_range), field="day_from")
     if problem is not None:
         raise DomainError(PROBLEMS[problem], field="day_from")
     booking = Booking(group_id=asset.group_id, asset_id=asset.id, membership_id=member.id,
@@ -423,12 +461,15 @@ def take_back(session: Session, booking: Booking, *, condition: str, minutes: in
     return True
 
 
-def calendar(session: Session, asset: Asset, first: date, days: int) -> list[Booking]:
-    """The bookings holding any of `days` days from `first`, in order."""
-    start, end = domain.slot_of(first), domain.slot_of(first) + 2 * days
+def bookings_ahead(session: Session, asset: Asset, today: date) -> list[Booking]:
+    """Every booking of the asset still ahead or running, however far ahead
+    (a booking is allowed for any day to come, so the pages, the API and the
+    sheet show them all), and every turn handed over and not yet taken back,
+    even past its last day: the keeper has it to take back. In order."""
     return list(session.scalars(select(Booking).where(
         Booking.asset_id == asset.id, Booking.state.in_(HOLDING_STATES),
-        Booking.slot_from < end, Booking.slot_to > start).order_by(Booking.slot_from)))
+        (Booking.slot_to > domain.slot_of(today)) | (Booking.state == "handed_over"))
+        .order_by(Booking.slot_from, Booking.id)))
 
 
 def waiting(session: Session, asset: Asset) -> list[Wait]:

@@ -46,6 +46,14 @@ def slot_date(slot: int) -> str:
     from coop.i18n import fmt_date
 
     return fmt_date(domain.slot_day(slot))
+
+
+@bp.app_template_global("booking_span")
+def booking_span(booking: Booking | Wait) -> str:
+    """When a booking (or a wait) runs, as the refusals and the sheet say it."""
+    return services.span_text(booking.slot_from, booking.slot_to)
+
+
 CALENDAR_DAYS = 21
 NAMES = {"state_names": services.STATE_NAMES,
          "booking_state_names": services.BOOKING_STATE_NAMES,
@@ -243,7 +251,8 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
                 repair_form: RepairForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     today = local_today()
     members = _members()
-    bookings = services.calendar(db.session, asset, today, CALENDAR_DAYS)
+    bookings = services.bookings_ahead(db.session, asset, today)
+    calendar_end = today + timedelta(days=CALENDAR_DAYS - 1)
     if booking_form is None:
         booking_form = _booking_form(members)
     if repair_form is None:
@@ -265,7 +274,10 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
         "fund": services.fund_balance(db.session, asset), "repairs": repairs,
         "repair_shares": services.repair_shares(db.session, [r.id for r in repairs]),
         "may_hand_over": _may_hand_over(asset), "domain": domain,
-        "total_share": sum(o.share for o in asset.owners), **NAMES}
+        "calendar_end": calendar_end,
+        "beyond_calendar": any(domain.end_day(b.slot_to) > calendar_end for b in bookings),
+        "share_bp": dict(zip([o.id for o in asset.owners], domain.share_basis_points(
+            [o.share for o in asset.owners]), strict=True)), **NAMES}
     html = render_template("equipment/asset.html", **context)
     db.session.commit()
     return html, status
@@ -302,9 +314,18 @@ def book(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
     _fill_booking_choices(form, _members())
     back = url_for("equipment.asset_page", group_id=group_id, asset_id=asset.id)
 
+    made: list[Booking] = []
+
     def record(key: str) -> None:
-        services.book(db.session, asset, _for_whom(form), _slots(form), actor=current_user,
-                      today=local_today(), note=form.note.data or "", idempotency_key=key)
+        made.append(services.book(db.session, asset, _for_whom(form), _slots(form),
+                                  actor=current_user, today=local_today(),
+                                  note=form.note.data or "", idempotency_key=key))
+
+    def done() -> str:
+        # not "%(name)s is booked": Russian needs the asset's gender for that
+        booking = made[0]
+        return _("Booking recorded: %(asset)s, %(member)s, %(when)s.", asset=asset.name,
+                 member=booking.membership.user.name, when=booking_span(booking))
 
     def failed(form: BookingForm, status: int):  # type: ignore[no-untyped-def]
         if not form.idempotency_key.data:  # a stale form: the next try gets a key
@@ -313,7 +334,7 @@ def book(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
 
     return once(form, earlier=lambda key: services.booking_by_key(db.session, g.group.id, key),
                 recent=lambda: None, record=record, back=back, member=None, failed=failed,
-                done=lambda: _("%(name)s is booked.", name=asset.name))
+                done=done)
 
 
 @bp.post("/groups/<int:group_id>/equipment/<int:asset_id>/wait")
@@ -521,7 +542,7 @@ def booking_sheet(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
 
     asset = _asset_or_404(asset_id)
     today = local_today()
-    bookings = services.calendar(db.session, asset, today, 60)
+    bookings = services.bookings_ahead(db.session, asset, today)
     content = booking_sheet_pdf(g.group, asset, bookings, today)
     db.session.commit()
     return pdf_response(content, f"booking-sheet-{asset.id}.pdf")

@@ -69,7 +69,7 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
                     part_from="morning", part_to="evening", note="")
         action = live_server + form.get_attribute("action")
         form.locator("button[type=submit]").first.click()
-        assert "забронирована" in page.inner_text("main")
+        assert "Бронь записана" in page.inner_text("main")
         assert MEMBER in page.inner_text("#calendar ~ .table-wrap")
         screenshot(page, "equipment-booked")
         # The same form sent again (a double click, Back and send): still one booking

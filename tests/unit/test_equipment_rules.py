@@ -113,3 +113,21 @@ def test_usage_report_adds_turns_fees_and_repairs() -> None:
             for line in report.lines] == [(1, 2, 5, 75_000, 60_000), (2, 1, 2, 30_000, 0)]
     assert (report.fees, report.repairs, report.repairs_from_fund, report.net) == (
         105_000, 100_000, 40_000, 5_000)
+
+
+def test_owners_shares_in_basis_points_add_up_to_100_percent() -> None:
+    """20 000 of 86 000 is 23,2558 %: cut off, four owners showed 99,98 %."""
+    shares = domain.share_basis_points([2_600_000, 2_000_000, 2_000_000, 2_000_000])
+    assert sum(shares) == 10_000
+    assert shares == [3023, 2326, 2326, 2325]
+    assert domain.share_basis_points([1, 1, 1]) == [3334, 3333, 3333]
+    assert domain.share_basis_points([]) == []
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**12), min_size=1, max_size=30))
+def test_shown_shares_always_add_up_and_stay_within_a_hundredth(shares: list[int]) -> None:
+    shown = domain.share_basis_points(shares)
+    assert sum(shown) == 10_000
+    total = sum(shares)
+    for share, bp in zip(shares, shown, strict=True):
+        assert abs(bp * total - share * 10_000) < total  # less than 0,01 % off
