@@ -105,8 +105,8 @@ class GrantForm(MemberEntryForm):
 
 class LoanForm(MemberEntryForm):
     principal = MoneyField(_l("Loan"), validators=[DataRequired()])
-    months = IntegerField(_l("Months"), default=1, validators=[InputRequired(),
-                                                              NumberRange(1, 12)])
+    # the range is the cycle's (its longest term), said by the service
+    months = IntegerField(_l("Months"), default=1, validators=[InputRequired()])
     purpose = StringField(_l("For what"), validators=[Optional(), Length(max=500)])
 
 

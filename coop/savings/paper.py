@@ -297,6 +297,12 @@ class ShareOutData:
     key_holders: list[str] = field(default_factory=list)
     locale: str = "ru"  # the preview's language (an issued sheet takes the stamp's)
     printed_on: date | None = None  # the preview's date
+    # A draft made before the share-out meeting ("if we shared out today"):
+    # its figures are those of the last closed meeting (number, date), and
+    # the share-out itself is still to come, on `planned`; `date` is then
+    # nobody's meeting and is not printed.
+    as_of: tuple[int, date] | None = None
+    planned: date | None = None
 
 
 @dataclass(frozen=True)
@@ -827,7 +833,10 @@ def _share_out(data: ShareOutData, stamp: Stamp, draft: bool) -> bytes:
         (_("Cycle"), _("Cycle %(number)d: %(start)s – %(end)s", number=data.cycle.number,
                        start=fmt_date(data.cycle.start_date),
                        end=fmt_date(data.cycle.share_out_date))),
-        (_("Share-out meeting"), fmt_date(data.date)),
+        *([(_("Planned share-out"), fmt_date(data.planned or data.cycle.share_out_date)),
+           (_("Figures as of"), _("Meeting %(number)d, %(date)s", number=data.as_of[0],
+                                  date=fmt_date(data.as_of[1])))]
+          if draft and data.as_of else [(_("Share-out meeting"), fmt_date(data.date))]),
         (_("Share value"), fmt_money(data.cycle.share_value, cur)),
         (_("Payout unit"), fmt_money(data.cycle.payout_unit, cur))], width), pdf.gap(2),
         _in_currency(cur), pdf.gap(1)]

@@ -12,10 +12,13 @@ Functions take the session first, flush, never commit, and raise DomainError
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import force_locale, gettext, lazy_pgettext
@@ -27,7 +30,7 @@ from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_money, local_today
+from coop.i18n import fmt_date, fmt_money, fmt_number, local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import SAVINGS_GROUP_KINDS, Account, Posting
 from coop.money import to_string as money_string
@@ -66,6 +69,9 @@ MEETING_STATE_NAMES = {OPEN: lazy_pgettext("savings meeting", "open"),
 
 # The figures of the engine's messages that are money: shown as the reader writes them.
 _MONEY_PARAMS = ("amount", "owed", "limit", "savings", "cash")
+_ENGINE_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# A loan's term out of the cycle's range, as the engine finds it ("meetings[5].loans[0].months").
+_LOAN_MONTHS = re.compile(r"meetings\[[0-9]+\]\.loans\[[0-9]+\]\.months")
 
 
 class Conflict(DomainError):
@@ -322,7 +328,7 @@ def set_opening(session: Session, cycle: SavingsCycle, group: Group, *,
         for day in b.due_dates:
             if day > cycle.share_out_date:
                 raise DomainError(_l("%(name)s: a due date after the share-out (%(day)s).",
-                                     name=member.name, day=day.isoformat()), field="due_dates")
+                                     name=member.name, day=fmt_date(day)), field="due_dates")
         for type_id, amount in b.fines:
             if type_id not in types:
                 raise DomainError(_l("Unknown kind of fine."), field="fine_type")
@@ -728,11 +734,23 @@ def _domain_error(error: domain.ScenarioError, currency: str,
     params = dict(error.params)
     for name in _MONEY_PARAMS:
         value = params.get(name)
-        if isinstance(value, str) and value.lstrip("-").replace(".", "").isdigit():
+        if isinstance(value, str) and _ENGINE_AMOUNT.fullmatch(value):
             params[name] = fmt_money(to_minor(value), currency)
-    text = gettext(error.template)
-    message = text % params if params else text
+    multiple = params.get("multiple")  # "3.00" × her savings: a number as the reader writes it
+    if isinstance(multiple, str) and _ENGINE_AMOUNT.fullmatch(multiple):
+        params["multiple"] = fmt_number(Decimal(to_minor(multiple)) / 100)
+    day = params.get("date")
+    if isinstance(day, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+        params["date"] = fmt_date(date.fromisoformat(day))
+    if isinstance(params.get("members"), str):
+        params["members"] = _shortfalls(params["members"], currency)
     path = error.field
+    if _LOAN_MONTHS.fullmatch(path) and "high" in params:
+        text = str(_loan_term(int(str(params["high"]))))
+    else:
+        text = gettext(error.template)
+        text = text % params if params else text
+    message = text
     if path.startswith("meetings[") and meetings:
         index = int(path[len("meetings["):path.index("]")])
         if index < len(meetings):
@@ -743,6 +761,20 @@ def _domain_error(error: domain.ScenarioError, currency: str,
         path = path[len("settings."):]
     status = DomainError(message, field=path)
     return status
+
+
+def _shortfalls(text: str, currency: str) -> str:
+    """The engine's "Cholpon 2300.00 > 1500.00; …" (who owes more than her
+    share-out) with the amounts as the reader writes them."""
+    parts = []
+    for part in text.split("; "):
+        words = part.rsplit(" ", 3)
+        if (len(words) == 4 and words[2] == ">" and _ENGINE_AMOUNT.fullmatch(words[1])
+                and _ENGINE_AMOUNT.fullmatch(words[3])):
+            part = (f"{words[0]} {fmt_money(to_minor(words[1]), currency)} > "
+                    f"{fmt_money(to_minor(words[3]), currency)}")
+        parts.append(part)
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------
@@ -784,11 +816,11 @@ def open_meeting(session: Session, cycle: SavingsCycle, group: Group, *, day: da
     if day > local_today():
         raise DomainError(_l("The meeting's date cannot be in the future."), field="date")
     if day < cycle.start_date:
-        raise DomainError(_l("The cycle starts on %(day)s.", day=cycle.start_date.isoformat()),
+        raise DomainError(_l("The cycle starts on %(day)s.", day=fmt_date(cycle.start_date)),
                           field="date")
     if last is not None and day <= last.date:
         raise DomainError(_l("The previous meeting was on %(day)s; this one comes after it.",
-                             day=last.date.isoformat()), field="date")
+                             day=fmt_date(last.date)), field="date")
     meeting = SavingsMeeting(group_id=cycle.group_id, cycle_id=cycle.id,
                              number=(last.number if last else 0) + 1, date=day, kind=kind,
                              state=OPEN, created_by_id=actor.id if actor else None)
@@ -953,13 +985,17 @@ def add_loan(session: Session, meeting: SavingsMeeting, group: Group, *, member_
         raise DomainError(_l("No loans at the share-out meeting."), field="principal")
     if principal <= 0:
         raise DomainError(_l("A loan is more than zero."), field="principal")
-    if not 1 <= months <= 12:
-        raise DomainError(_l("From 1 to %(most)s months.", most=cycle.max_term_months),
-                          field="months")
+    if not 1 <= months <= cycle.max_term_months:
+        raise DomainError(_loan_term(cycle.max_term_months), field="months")
     session.add(SavingsLoan(group_id=cycle.group_id, cycle_id=cycle.id, meeting_id=meeting.id,
                             cycle_member_id=member.id, principal=principal, term_months=months,
                             purpose=purpose.strip()[:500], state="draft"))
     return check_meeting(session, meeting, group)
+
+
+def _loan_term(most: int) -> Any:
+    return _l("A loan's term is 1 to %(most)s months: the longest the group's rules allow.",
+              most=most)
 
 
 def add_write_off(session: Session, meeting: SavingsMeeting, group: Group, *, member_id: int,
@@ -2000,6 +2036,18 @@ def share_out_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: s
         view.run.scenario, view.run.result, group=info, cycle_number=cycle.number,
         key_holders=[h.membership.user.name for h in cycle.key_holders], locale=locale,
         printed_on=local_today())
+    if view.confirmed is None:
+        # The projection runs a share-out the day after the last closed
+        # meeting (the engine wants each meeting after the one before): that
+        # day is no meeting of the group's. The draft gives the figures' own
+        # meeting and the share-out still to come (the open share-out
+        # meeting's date, else the cycle's planned date).
+        last = view.run.meetings[-1]
+        coming = _open_meeting(session, cycle)
+        data = dataclasses.replace(
+            data, as_of=(last.number, last.date),
+            planned=coming.date if coming is not None and coming.kind == SHARE_OUT
+            else cycle.share_out_date)
     return paper.share_out_sheet_pdf(data, None)
 
 

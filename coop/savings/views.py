@@ -12,6 +12,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -44,6 +45,13 @@ bp = Blueprint("savings", __name__, template_folder="templates")
 def engine_money(text: str | None) -> int:
     """A money string of the engine's result, in minor units (for |money)."""
     return savings.to_minor(text)
+
+
+@bp.app_template_filter("one_decimal")
+def one_decimal(text: str) -> str:
+    """A percentage of the engine's result ("5.8") as the reader writes it,
+    with its one decimal ("5,8"; "1,0", as the spec shows percentages)."""
+    return format_decimal(Decimal(text), format="#,##0.0", locale=current_locale())
 
 
 @bp.app_template_filter("money_input")
@@ -626,6 +634,9 @@ def _parse_int(text: str, label: str) -> int:
     text = (text or "").strip()
     if not text:
         return 0
+    digits = text[1:].strip() if text[0] in "-−" else text
+    if digits.isdigit() and text != digits:  # −1 is a whole number: say what is wrong with it
+        raise DomainError(_("%(who)s: the number of shares cannot be negative.", who=label))
     if not text.isdigit() or len(text) > 4:
         raise DomainError(_("%(who)s: the number of shares is a whole number.", who=label))
     return int(text)
@@ -651,9 +662,12 @@ def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
                         who=member.name, amount=fmt_money(paid, g.group.currency),
                         value=fmt_money(cycle.share_value, g.group.currency)))
                 shares = paid // cycle.share_value
+            # The contribution is due from everyone who attends (spec §4, §5 step 4):
+            # the tick stands until the treasurer unticks who did not pay, and
+            # an absent member's tick says what she pays when she is marked here.
             lines.append(savings.RegisterLine(
                 member.id, status, shares=shares,
-                social=request.form.get(f"social_{member.id}") == "y",
+                social=request.form.get(f"social_{member.id}") == "y" and status != "absent",
                 repayment=_parse_money(request.form.get(f"repayment_{member.id}", ""),
                                        member.name)))
         savings.save_register(db.session, meeting, g.group, lines)
@@ -966,8 +980,11 @@ def passbook(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-u
     cycle = _cycle(cycle_id)
     member = _readable_member(cycle, member_id)
     book = savings.passbook(db.session, cycle, g.group, member)
+    # her own passbook speaks to her ("your shares"); another's, of her
+    me = savings.member_of(db.session, cycle, g.membership)
     return render_then_commit("savings/passbook.html", group=g.group, cycle=cycle,
-                              member=member, book=book)
+                              member=member, book=book,
+                              own=me is not None and me.id == member.id)
 
 
 @bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/share-out")
