@@ -131,6 +131,19 @@ class DecimalTextField(StringField):
             raise ValidationError(str(self.parse_error))
 
 
+class NotInFuture:
+    """A day something happened (a delivery, a payment): today at the latest,
+    in the group's time zone."""
+
+    message = _l("This day is still to come: enter the day it happened.")
+
+    def __call__(self, form: Any, field: Any) -> None:
+        from coop.i18n import local_today
+
+        if field.data is not None and field.data > local_today():
+            raise ValidationError(str(self.message))
+
+
 def apply_domain_error(form: Any, error: Any) -> None:
     """Show a service's DomainError next to the field it names, else on top;
     one the form's tick box overrides (`confirm`) says to tick it."""

@@ -9,7 +9,7 @@ from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleFi
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coop.forms import DecimalTextField, Form, MoneyField, choices
+from coop.forms import DecimalTextField, Form, MoneyField, NotInFuture, choices
 from coop.groups.forms import loss_policy_choices
 from coop.ledger.forms import OnceForm
 from coop.money import TYPED_LIMIT, MoneyError
@@ -103,7 +103,7 @@ class CreditNoteForm(OnceForm):
 
 
 class DeliveryForm(OnceForm):
-    delivered_on = DateField(_l("Delivered on"), validators=[Optional()])
+    delivered_on = DateField(_l("Delivered on"), validators=[Optional(), NotInFuture()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
 

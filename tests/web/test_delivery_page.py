@@ -93,6 +93,9 @@ def test_a_refused_delivery_is_shown_as_typed_at_its_own_address(client: FlaskCl
             ({f"received_{w.npk.id}": "10", f"damaged_{w.npk.id}": "20"},
              "more damaged than received"),
             ({f"received_{w.npk.id}": "10", "delivered_on": "вчера"}, "Not a valid date"),
+            # (found on a walk: a delivery "on" 01.01.2099 was recorded)
+            ({f"received_{w.npk.id}": "10", "delivered_on": _tomorrow()},
+             "This day is still to come"),
             ({}, "Enter what arrived for at least one product.")):
         _html, key, csrf = _form(client, page)
         sent = client.post(page, data={**typed, "action": "record", "idempotency_key": key,
@@ -106,6 +109,36 @@ def test_a_refused_delivery_is_shown_as_typed_at_its_own_address(client: FlaskCl
             assert f'value="{value}"' in html, (value, typed)
         assert f'value="{key}"' in html  # the same form: its key kept
     assert _deliveries(session) == 0
+
+
+def _tomorrow() -> str:
+    from datetime import timedelta
+
+    from coop.i18n import local_today
+
+    return (local_today() + timedelta(days=1)).isoformat()
+
+
+def test_a_delivery_dated_in_the_future_is_refused_by_the_service_the_api_calls(
+        session: Session) -> None:
+    from datetime import timedelta
+
+    import pytest
+
+    from coop.errors import DomainError
+    from coop.i18n import local_today
+    from coop.orders import services
+
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    session.commit()
+    with pytest.raises(DomainError, match="still to come") as refused:
+        services.record_delivery(session, w.rnd, {w.npk.id: (10_000, 0)}, actor=w.treasurer.user,
+                                 delivered_on=local_today() + timedelta(days=1))
+    assert refused.value.field == "delivered_on"
+    session.rollback()
+    assert _deliveries(session) == 0
+    assert services.record_delivery(session, w.rnd, {w.npk.id: (10_000, 0)},
+                                    actor=w.treasurer.user, delivered_on=local_today()) == 1
 
 
 def _ordered(session: Session, w) -> dict[int, int]:  # type: ignore[no-untyped-def]
