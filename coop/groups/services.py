@@ -111,7 +111,10 @@ def add_member(session: Session, group: Group, *, name: str, email: str | None =
         session.flush()
     elif session.scalar(select(Membership).where(Membership.group_id == group.id,
                                                  Membership.user_id == user.id)):
-        raise DomainError(_l("This person is already in the group."), field="email")
+        # next to what made her the same person (found on a walk: a phone
+        # already in the group was refused under the e-mail field)
+        raise DomainError(_l("This person is already in the group."),
+                          field="email" if email and user.email == email else "phone")
     membership = Membership(group=group, user=user, role=role)
     session.add(membership)
     session.flush()

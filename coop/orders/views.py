@@ -357,7 +357,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
         for item_id, problem in wrong.items():  # every line marked, not the first alone
             typed[item_id].error = str(problem.message)
         if not_numbers:
-            error = _("Some quantities are not numbers. Nothing was saved.")
+            error = _("Some quantities need correcting: see the marked lines. Nothing was saved.")
         elif len(wrong) == 1:
             error = str(next(iter(wrong.values())).message)
         elif wrong:
@@ -464,7 +464,7 @@ def _typed_delivery(rnd: Round, form: DeliveryForm, formdata: Any
     lines, the texts, each product's message, and the first refusal."""
     lines, typed, errors = parse_delivery_form(formdata, [i.id for i in rnd.items])
     if errors:
-        return lines, typed, errors, _("Some quantities are not numbers. Nothing was saved.")
+        return lines, typed, errors, _("Some quantities need correcting: see the marked lines. Nothing was saved.")
     if not all(field.validate(form) for field in (form.delivered_on, form.note)):
         return lines, typed, errors, _("Please correct the marked fields. Nothing was saved.")
     if not lines:

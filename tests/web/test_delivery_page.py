@@ -89,7 +89,7 @@ def test_a_refused_delivery_is_shown_as_typed_at_its_own_address(client: FlaskCl
     login(client, w.treasurer.user.email)
     page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
     for typed, message in (
-            ({f"received_{w.seed.id}": "пять"}, "not numbers"),
+            ({f"received_{w.seed.id}": "пять"}, "need correcting"),
             ({f"received_{w.npk.id}": "10", f"damaged_{w.npk.id}": "20"},
              "more damaged than received"),
             ({f"received_{w.npk.id}": "10", "delivered_on": "вчера"}, "Not a valid date"),

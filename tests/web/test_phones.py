@@ -3,6 +3,8 @@ duplicates, search; and the sign-in limits, which count failures only."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -90,6 +92,11 @@ def test_treasurer_adds_and_edits_members_with_local_numbers(
                   "role": "member"})
     assert again.status_code == 422
     assert "already in the group" in again.get_data(as_text=True)
+    # said under the phone, what made her the same person (found on a walk:
+    # it was said under the e-mail)
+    phone_field = re.search(r'<div class="field has-error">\s*<label for="phone".*?</div>',
+                            again.get_data(as_text=True), re.S)
+    assert phone_field is not None and "already in the group" in phone_field.group(0)
     bad = post(client, f"/groups/{group.id}/members/new",
                {"name": "Чолпон", "phone": "0700 12 34", "email": "", "locale": "",
                 "role": "member"})
