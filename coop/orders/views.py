@@ -464,7 +464,8 @@ def _typed_delivery(rnd: Round, form: DeliveryForm, formdata: Any
     lines, the texts, each product's message, and the first refusal."""
     lines, typed, errors = parse_delivery_form(formdata, [i.id for i in rnd.items])
     if errors:
-        return lines, typed, errors, _("Some quantities need correcting: see the marked lines. Nothing was saved.")
+        return lines, typed, errors, _("Some quantities need correcting: see the marked "
+                                       "lines. Nothing was saved.")
     if not all(field.validate(form) for field in (form.delivered_on, form.note)):
         return lines, typed, errors, _("Please correct the marked fields. Nothing was saved.")
     if not lines:
