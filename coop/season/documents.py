@@ -3,6 +3,7 @@ builders in pdf.py take plain data)."""
 
 from __future__ import annotations
 
+from flask_babel import to_user_timezone
 from sqlalchemy.orm import Session
 
 from coop.db import utcnow
@@ -49,7 +50,9 @@ def loan_slip_pdf(session: Session, loan: SeedLoan) -> bytes:
     with documents_locale(locale):
         state = str(seed.STATE_NAMES[loan.state])
         names = {k: str(v) for k, v in seed.REPAYMENT_NAMES.items()}
-    repayments = [SlipRepayment(on=(r.created_at or utcnow()).date(), what=names[r.kind],
+    # the day in the group's time zone, as the loan page dates it (not UTC's)
+    repayments = [SlipRepayment(on=to_user_timezone(r.created_at or utcnow()).date(),
+                                what=names[r.kind],
                                 amount=r.amount, quantity=r.quantity)
                   for r in loan.repayments]
     return build_loan_slip(LoanSlipData(

@@ -119,9 +119,11 @@ class LoanPosition:
     principal_paid: int = 0
     income_paid: int = 0
     written_off: int = 0
+    closed: bool = False  # written off: what was unpaid is given up
 
     @property
     def principal_left(self) -> int:
+        """The value lent not yet returned: her seed-loan account in the books."""
         return self.value - self.principal_paid - self.written_off
 
     @property
@@ -129,11 +131,22 @@ class LoanPosition:
         return self.due - self.value
 
     @property
+    def premium_left(self) -> int:
+        """What the ratio adds above the value and is still to come: the fund's
+        income when it comes in, not in the books before."""
+        return self.left - self.principal_left if self.left else 0
+
+    @property
+    def unpaid(self) -> int:
+        """The value and premium not repaid (given up once written off)."""
+        return self.due - self.principal_paid - self.income_paid
+
+    @property
     def left(self) -> int:
         """What she still owes in money (0 once written off)."""
-        if self.written_off:
+        if self.written_off or self.closed:
             return 0
-        return self.due - self.principal_paid - self.income_paid
+        return self.unpaid
 
     def split(self, amount: int) -> tuple[int, int]:
         """(principal, income) of a repayment of `amount`: principal first."""

@@ -63,7 +63,8 @@ class AnswerForm(Form):
     """Per product: firm_<id>, maybe_<id>, area_<id> (DecimalTextFields
     added by `answer_form`), the area's unit, and whether it is a paper form."""
 
-    area_unit = SelectField(_l("Area in"), choices=choices(list(AREA_UNITS)))
+    area_unit = SelectField(_l("Area in"), choices=choices(list(AREA_UNITS)),
+                            default="sotka")
     paper = BooleanField(_l("Entered from the paper form"))
 
 

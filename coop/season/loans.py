@@ -84,6 +84,27 @@ def stock_move_by_key(session: Session, group_id: int, key: str | None) -> SeedS
                                                       SeedStockMove.idempotency_key == key))
 
 
+def recent_repayment(session: Session, loan: SeedLoan, kind: str, *, amount: int | None = None,
+                     quantity: int | None = None, method: str | None = None
+                     ) -> SeedRepayment | None:
+    """The latest repayment of this kind on this loan in the last 24 h with the
+    same amount (or quantity returned, or method): the same form sent again
+    after Back with a new key, or typed twice. None once the loan is closed:
+    the service then refuses with the reason."""
+    if loan.state != domain.DELIVERED:
+        return None
+    query = select(SeedRepayment).where(
+        SeedRepayment.loan_id == loan.id, SeedRepayment.kind == kind,
+        SeedRepayment.created_at >= utcnow() - ledger.RECENT)
+    if amount is not None:
+        query = query.where(SeedRepayment.principal + SeedRepayment.income == amount)
+    if quantity is not None:
+        query = query.where(SeedRepayment.quantity == quantity)
+    if method is not None:
+        query = query.where(SeedRepayment.method == method)
+    return session.scalar(query.order_by(SeedRepayment.id.desc()).limit(1))
+
+
 def list_loans(session: Session, group: Group, membership: Membership | None = None
                ) -> list[SeedLoan]:
     query = select(SeedLoan).where(SeedLoan.group_id == group.id).options(
@@ -287,7 +308,7 @@ def position(loan: SeedLoan) -> domain.LoanPosition:
             income += r.income
     return domain.LoanPosition(value=loan.value, due=domain.due_money(loan.value, loan.repay_bp),
                                principal_paid=principal, income_paid=income,
-                               written_off=written)
+                               written_off=written, closed=loan.state == domain.WRITTEN_OFF)
 
 
 def returned_quantity(loan: SeedLoan) -> int:

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -31,7 +32,8 @@ from coop.suppliers import domain as catalog
 from coop.suppliers import services as suppliers
 from coop.suppliers.models import Product
 
-STATE_NAMES = {"draft": _l("draft"), "open": _l("open for answers"), "closed": _l("closed"),
+STATE_NAMES = {"draft": _l("draft"), "open": _l("open for answers"),
+               "closed": lazy_pgettext("needs survey", "closed"),
                "converted": _l("turned into a round")}
 SOURCE_NAMES = {"member": _l("by herself"), "treasurer": _l("by the treasurer"),
                 "paper": _l("from the paper form"), "import": _l("imported")}

@@ -24,7 +24,7 @@ from coop.groups.access import group_view, member_in_group
 from coop.groups.models import Membership
 from coop.groups.services import list_members
 from coop.i18n import fmt_money, fmt_number, fmt_qty, input_number, local_today
-from coop.ledger.views import _keyed, once
+from coop.ledger.views import _keyed, once, when
 from coop.orders.models import Round
 from coop.quantities import QTY_SCALE
 from coop.sales.services import lot_title
@@ -287,6 +287,8 @@ def answer(group_id: int, survey_id: int, membership_id: int):  # type: ignore[n
     wish_form = WishForm(formdata=None)
     return render_template("season/answer.html", group=g.group, survey=survey, member=member,
                            form=form, wish_form=wish_form,
+                           any_area=any(name.startswith("area_") and name != "area_unit"
+                                        for name in form._fields),
                            wishes=services.wishes(db.session, survey, member),
                            action=ActionForm()), status
 
@@ -306,7 +308,10 @@ def add_wish(group_id: int, survey_id: int, membership_id: int):  # type: ignore
     except DomainError as exc:
         db.session.rollback()
         return _refused([str(exc.message)])
-    flash(_("Your wish is noted."), "success")
+    if g.membership is not None and g.membership.id == member.id:
+        flash(_("Your wish is noted."), "success")
+    else:  # the treasurer writes it down for her
+        flash(_("The wish of %(name)s is noted.", name=member.user.name), "success")
     return redirect(url_for("season.answer", group_id=group_id, survey_id=survey_id,
                             membership_id=member.id), 303)
 
@@ -669,11 +674,25 @@ def loan_step(group_id: int, loan_id: int, step: str):  # type: ignore[no-untype
     return redirect(back, 303)
 
 
-def _repay(loan, form, record, done: str):  # type: ignore[no-untyped-def]
+def _repay(loan, form, record, done, recent):  # type: ignore[no-untyped-def]
+    """A repayment, a return or a write-off: sent again with the same key, shown
+    as recorded; one like it recorded on this loan in the last 24 h (Back, a new
+    key, the same figures) asks first, as every money form does."""
     back = url_for("season.loan", group_id=g.group.id, loan_id=loan.id)
     return once(form, earlier=lambda key: seed.repayment_by_key(db.session, g.group.id, key),
-                recent=lambda: None, record=record, back=back, member=loan.membership,
-                done=done)
+                recent=lambda: _same_repayment(loan, recent()), record=record, back=back,
+                member=loan.membership, done=done)
+
+
+def _same_repayment(loan: SeedLoan, repayment) -> str | None:  # type: ignore[no-untyped-def]
+    if repayment is None:
+        return None
+    amount = fmt_money(repayment.amount, g.group.currency)
+    if repayment.quantity:
+        amount = f"{unit_text.quantity(repayment.quantity, loan.product.unit)}, {amount}"
+    return _("The same entry (%(kind)s, %(amount)s, “%(memo)s”) was recorded at %(time)s. "
+             "Record another?", kind=seed.REPAYMENT_NAMES[repayment.kind], amount=amount,
+             memo=seed.loan_title(loan), time=when(repayment.created_at))
 
 
 @bp.post("/groups/<int:group_id>/season/loans/<int:loan_id>/repay")
@@ -684,7 +703,9 @@ def repay_cash(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
     return _repay(loan, form, lambda key: seed.repay_cash(
         db.session, loan, amount=form.amount.minor or 0, method=form.method.data or "",
         actor=current_user, idempotency_key=key, note=form.note.data or ""),
-        _("The repayment is recorded."))
+        _("The repayment is recorded."),
+        lambda: seed.recent_repayment(db.session, loan, "cash", amount=form.amount.minor or 0,
+                                      method=form.method.data or ""))
 
 
 def _kind_form(loan: SeedLoan, **kwargs: Any) -> RepayKindForm:
@@ -709,7 +730,8 @@ def repay_kind(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
     return _repay(loan, form, lambda key: seed.repay_in_kind(
         db.session, loan, quantity=_milli(form.quantity.value) or 0, actor=current_user,
         idempotency_key=key, note=form.note.data or "", lot_id=lot_id, grade_id=grade_id),
-        done)
+        done, lambda: seed.recent_repayment(db.session, loan, "kind",
+                                            quantity=_milli(form.quantity.value) or 0))
 
 
 @bp.post("/groups/<int:group_id>/season/loans/<int:loan_id>/write-off")
@@ -717,9 +739,22 @@ def repay_kind(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
 def write_off(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
     loan = _loan_or_404(loan_id)
     form = WriteOffLoanForm()
-    return _repay(loan, form, lambda key: seed.write_off_loan(
-        db.session, loan, reason=form.reason.data or "", actor=current_user,
-        idempotency_key=key), _("The loan is written off; the solidarity fund carries it."))
+    booked: list[object] = []
+
+    def record(key: str) -> None:
+        booked.append(seed.write_off_loan(db.session, loan, reason=form.reason.data or "",
+                                          actor=current_user, idempotency_key=key))
+
+    def done() -> str:
+        if booked and booked[0] is None:  # all the value lent came back: only the premium
+            return _("The loan is closed. All the value lent came back, so the fund loses "
+                     "nothing and nothing is entered in the books; the %(amount)s still "
+                     "unpaid above the value is given up.",
+                     amount=fmt_money(seed.position(loan).unpaid, g.group.currency))
+        return _("The loan is written off; the solidarity fund carries it.")
+
+    return _repay(loan, form, record, done,
+                  lambda: seed.recent_repayment(db.session, loan, "write_off"))
 
 
 @bp.get("/groups/<int:group_id>/season/loans/<int:loan_id>/slip.pdf")

@@ -320,3 +320,153 @@ def test_produce_returned_into_a_sales_lot_on_the_loan_page_pays_the_fund(
     public = app_ctx.test_client().get(f"/t/{code}").get_data(as_text=True)
     assert "Семена томата" in public
     assert w.nurila.user.name not in public and w.treasurer.user.name not in public
+
+
+def _kind_loan(session: Session, w, repay_bp: int = 12500) -> SeedLoan:  # type: ignore[no-untyped-def]
+    loan = seed.propose_loan(session, w.group, w.nurila, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="kind", repay_bp=repay_bp,
+                             due_on=local_today() + timedelta(days=90), actor=w.treasurer.user)
+    seed.approve_loan(session, loan, w.treasurer.user)
+    seed.deliver_loan(session, loan, w.treasurer.user)
+    session.commit()
+    return loan
+
+
+def test_a_repayment_sent_again_after_back_with_a_new_key_asks_first(
+        app_ctx: Flask, session: Session) -> None:
+    """Back shows the loan's form with a new key: the same repayment sent again
+    asks «Записать ещё раз?» and writes nothing; "yes" records it once, even
+    sent twice. So does a return in kind."""
+    w = world(session)
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    url = f"{w.base}/loans/{w.loan.id}/repay"
+    first = post(treasurer, url, {"amount": "10", "method": "cash", "note": ""})
+    assert first.status_code == 302 and count(session, SeedRepayment) == 1
+    asked = post(treasurer, url, {"amount": "10", "method": "cash", "note": "",
+                                  "idempotency_key": "b" * 24})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Такая же запись" in text and "Записать ещё" in text
+    assert "Оплачено деньгами" in text and "10,00" in text
+    assert count(session, SeedRepayment) == 1
+    yes = {"amount": "10", "method": "cash", "note": "", "idempotency_key": "b" * 24,
+           "confirm_again": "1"}
+    assert post(treasurer, url, yes).status_code == 302
+    assert post(treasurer, url, yes).status_code == 302  # "yes" sent twice
+    assert count(session, SeedRepayment) == 2
+    # another amount is not the same entry: recorded at once
+    assert post(treasurer, url, {"amount": "5", "method": "cash"}).status_code == 302
+    assert count(session, SeedRepayment) == 3
+
+    loan = _kind_loan(session, w)
+    url = f"{w.base}/loans/{loan.id}/return"
+    assert post(treasurer, url, {"quantity": "1", "destination": "stock"}).status_code == 302
+    asked = post(treasurer, url, {"quantity": "1", "destination": "stock"})
+    assert asked.status_code == 200 and "Такая же запись" in asked.get_data(as_text=True)
+    assert count(session, SeedRepayment) == 4
+    assert post(treasurer, url, {"quantity": "1", "destination": "stock",
+                                 "confirm_again": "1"}).status_code == 302
+    assert count(session, SeedRepayment) == 5
+
+
+def test_the_season_page_and_the_books_agree_on_what_is_still_to_return(
+        app_ctx: Flask, session: Session) -> None:
+    """Returns clear the value lent first (spec §2: "in-kind returns clear it at
+    the stated valuation, the difference (ratio above 1) is fund income"): once
+    the value lent is back, the books owe nothing while the premium is still to
+    come. The headline says both, the table under it adds up to them, and
+    writing off the premium alone books nothing and leaves nothing to repay."""
+    import re
+
+    w = world(session)
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    loan = _kind_loan(session, w)
+    due = seed.due_quantity(loan)
+    seed.repay_in_kind(session, loan, quantity=due - q("1"), actor=w.treasurer.user)
+    session.commit()
+    now = seed.position(loan)
+    assert now.principal_left == 0 < now.left
+    page = treasurer.get(w.base).get_data(as_text=True)
+    owed = [seed.position(o.loan).left for o in seed.outstanding(session, w.group)]
+    lent = seed.fund_lent(session, w.group)
+    money = lambda minor: f"{minor // 100:,}".replace(",", "\xa0") + f",{minor % 100:02d}"  # noqa: E731
+    headline = re.search(r'id="seed-owed">(.*?)</p>', page, re.S).group(1)
+    assert money(sum(owed)) in headline
+    parts = re.search(r'id="seed-lent">(.*?)</p>', page, re.S).group(1)
+    assert money(lent) in parts and money(sum(owed) - lent) in parts
+    assert "стоимость займов" in parts
+    table = re.search(r'id="outstanding">(.*?)</table>', page, re.S).group(1)
+    assert money(now.left) in table and "Стоимость займа, ещё не возвращённая" in table
+    loan_page = treasurer.get(f"{w.base}/loans/{loan.id}").get_data(as_text=True)
+    assert money(now.premium_left) in re.search(r'id="loan-parts">(.*?)</p>', loan_page,
+                                                re.S).group(1)
+
+    from coop.ledger.models import Posting
+
+    postings = count(session, Posting)
+    response = post(treasurer, f"{w.base}/loans/{loan.id}/write-off", {"reason": "засуха"})
+    assert response.status_code == 302
+    flashed = treasurer.get(response.headers["Location"]).get_data(as_text=True)
+    assert "ничего не теряет" in flashed and money(now.left) in flashed
+    assert count(session, Posting) == postings
+    session.expire_all()
+    loan = session.get(SeedLoan, loan.id)
+    assert loan.state == "written_off" and seed.position(loan).left == 0
+    left = re.search(r'id="loan-left">(.*?)</th>', flashed, re.S).group(1)
+    assert money(0) in left
+    assert money(now.left) in re.search(r'id="loan-given-up">(.*?)</p>', flashed,
+                                        re.S).group(1)
+
+
+def test_the_loan_slip_dates_a_repayment_as_the_page_does(app_ctx: Flask,
+                                                         session: Session) -> None:
+    """A return at 21:59 UTC is the next day in Bishkek: the slip says so."""
+    import io
+    from datetime import datetime
+
+    from pypdf import PdfReader
+
+    w = world(session)
+    w.group.timezone = "Asia/Bishkek"
+    loan = _kind_loan(session, w)
+    repayment = seed.repay_in_kind(session, loan, quantity=q("1"), actor=w.treasurer.user)
+    repayment.created_at = datetime(2026, 12, 6, 21, 59)
+    session.commit()
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    page = treasurer.get(f"{w.base}/loans/{loan.id}").get_data(as_text=True)
+    assert "07.12.2026" in page
+    slip = treasurer.get(f"{w.base}/loans/{loan.id}/slip.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(slip.data)).pages)
+    assert "07.12.2026" in text and "06.12.2026" not in text
+
+
+def test_a_survey_speaks_of_answers_and_asks_an_area_only_when_a_rate_uses_it(
+        app_ctx: Flask, session: Session) -> None:
+    w = world(session)
+    for item in w.survey.items:
+        item.product.seed_rate = None
+    session.commit()
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    url = f"{w.base}/surveys/{w.survey.id}/answers/{w.aigul.id}"
+    page = treasurer.get(url).get_data(as_text=True)
+    assert 'name="area_unit"' not in page and "Площадь в" not in page
+    seed_item = w.survey.items[0]
+    saved = post(treasurer, url, {f"firm_{seed_item.id}": "5"})  # no area unit sent
+    assert saved.status_code == 303 and count(session, SurveyAnswer) == 1
+    seed_item.product.seed_rate = q("2")
+    session.commit()
+    assert 'name="area_unit"' in treasurer.get(url).get_data(as_text=True)
+
+    wished = post(treasurer, f"{url}/wish", {"text": "Плёнка", "quantity": "2"})
+    assert wished.status_code == 303
+    flashed = treasurer.get(wished.headers["Location"]).get_data(as_text=True)
+    assert f"Пожелание участницы {w.aigul.user.name} записано" in flashed
+    assert "Ваше пожелание" not in flashed
+    aigul = signed_in(app_ctx, w.aigul.user.email)
+    own = post(aigul, f"{url}/wish", {"text": "Сетка", "quantity": ""})
+    assert "Ваше пожелание записано" in aigul.get(own.headers["Location"]).get_data(
+        as_text=True)
+
+    season.move_survey(session, w.survey, "closed")
+    session.commit()
+    page = treasurer.get(f"{w.base}/surveys/{w.survey.id}").get_data(as_text=True)
+    assert "ответы закрыты" in page and "заказы закрыты" not in page
