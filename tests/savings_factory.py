@@ -46,13 +46,16 @@ def example_settings() -> savings.CycleSettings:
                     ("late", "Опоздание", 500, "loan")])
 
 
-def make_savings_group(session: Session, currency: str = "KGS") -> SavingsWorld:
-    """The group of §10 with its cycle active, no meeting yet."""
+def make_savings_group(session: Session, currency: str = "KGS",
+                       settings: savings.CycleSettings | None = None) -> SavingsWorld:
+    """The group of §10 with its cycle active, no meeting yet (with the
+    example's settings unless others are given)."""
     group = make_group(session, currency=currency)
     treasurer = make_member(session, group, "Гүлнара", role="treasurer")
     memberships = [make_member(session, group, name, login=(i == 0))
                    for i, name in enumerate(NAMES)]
-    cycle = savings.create_cycle(session, group, example_settings(), treasurer.user)
+    cycle = savings.create_cycle(session, group, settings or example_settings(),
+                                 treasurer.user)
     members = [savings.enrol(session, cycle, m) for m in memberships]
     savings.set_key_holders(session, cycle, [memberships[i].id for i in (1, 2, 4)])
     savings.activate(session, cycle, group)

@@ -471,8 +471,8 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
         (f.loans_disbursed_count, f.loans_disbursed, f.loans_outstanding_count,
          f.loans_outstanding, f.written_off) = _ints(values)
     # What was repaid on each loan by t: the principal part lowers the
-    # outstanding and the amount written off; the whole amount pays the
-    # installments in order.
+    # outstanding and the amount written off; the principal and interest
+    # parts tell which installments are paid (below).
     m, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
     outstanding, written_off = _loan_flags(p, ended)
     paid: dict[tuple[int, int], int] = {}
@@ -497,7 +497,14 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
     for row in rows.values():
         row.figures.interest_receivable -= row.figures.loans_outstanding
     # At risk: an outstanding loan with an installment fallen due by t and
-    # not paid by t (repayments fill the installments in order, interest first).
+    # not fully paid by t (savings-preview.md, step 12). A repayment fills the
+    # installments in order, interest first, so the principal paid fills the
+    # principal parts in order and the interest paid the interest parts; but
+    # declining interest is posted only when its installment falls due, and
+    # a repayment made ahead has already gone past it to later principal: the
+    # loan's whole amount paid may cover every installment fallen due while
+    # the interest of one of them is still owed. So principal and interest
+    # are each compared with their own running total.
     given, ended = aliased(SavingsMeeting), aliased(SavingsMeeting)
     outstanding, _written_off = _loan_flags(p, ended)
     # Only the installments fallen due by t: they come first in a schedule
@@ -516,16 +523,19 @@ def _loans(session: Session, p: Any, rows: dict[int, GroupIndicators]) -> None:
         schedules.setdefault((r[0], r[1]), []).append(r)
     for (pm_id, loan_id), schedule in schedules.items():
         row = rows[pm_id]
-        cumulative, earliest = 0, None
+        principal_in = principal_paid.get((pm_id, loan_id), 0)
+        interest_in = paid.get((pm_id, loan_id), 0) - principal_in
+        principal_due_by, interest_due_by, earliest = 0, 0, None
         schedule.sort(key=lambda r: r[3])
         for _pm, _loan, _principal, _seq, due_date, principal_due, interest_due in schedule:
-            cumulative += principal_due + (interest_due or 0)
-            if paid.get((pm_id, loan_id), 0) < cumulative:
+            principal_due_by += principal_due
+            interest_due_by += interest_due or 0
+            if principal_in < principal_due_by or interest_in < interest_due_by:
                 earliest = _day(due_date)
                 break
         if earliest is None:
             continue
-        unpaid = schedule[0][2] - principal_paid.get((pm_id, loan_id), 0)
+        unpaid = schedule[0][2] - principal_in
         row.figures.at_risk += unpaid
         if (row.date - earliest).days >= PAR_DAYS:
             row.figures.at_risk_30 += unpaid

@@ -5,12 +5,22 @@ after M4, sum across groups, and take a fixed number of queries."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from coop.savings import indicators, preview
-from tests.savings_factory import hold_meeting, make_savings_group
+from coop.savings import services as savings
+from tests.savings_factory import (
+    DATES,
+    NAMES,
+    SHARES,
+    close,
+    example_settings,
+    hold_meeting,
+    make_savings_group,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "savings"
 
@@ -51,6 +61,41 @@ def test_an_open_meeting_changes_nothing(session: Session) -> None:
     hold_meeting(session, world, 3, close_it=False)
     (row,) = indicators.compute(session, group_ids=[world.group.id])
     assert row.meeting_number == 2 and row.engine_dict()["savings"] == "1800.00"
+
+
+def test_declining_interest_falling_due_after_paying_ahead_is_at_risk(
+        session: Session) -> None:
+    """Aigul borrows 600,00 for 3 months at 5 % declining (200,00 an
+    installment). At M2 installment 1 falls due with 30,00 interest and she
+    pays 500,00: 30,00 + 200,00 + 200,00 of installment 2 (its interest not
+    posted yet) + 70,00 of installment 3. At M3 installment 2 falls due with
+    6,50 interest on her 130,00 and she pays nothing: its principal is paid,
+    its interest is not, so it is overdue (savings-preview.md, step 12) and
+    her 130,00 is at risk: PAR>0 = 100 %. Her 500,00 covers the 436,50 of
+    installments 1 and 2 together, which is no proof that both are paid."""
+    world = make_savings_group(session, settings=replace(
+        example_settings(), interest_method="declining"))
+    aigul = world.member("Айгүл")
+    for k in (1, 2, 3):
+        meeting = savings.open_meeting(session, world.cycle, world.group, day=DATES[k - 1],
+                                       kind="regular", actor=world.treasurer.user)
+        savings.save_register(session, meeting, world.group, [
+            savings.RegisterLine(member.id, "present", shares=SHARES[k - 1][j], social=True,
+                                 repayment=50000 if (k, member) == (2, aigul) else 0)
+            for j, member in enumerate(world.members)])
+        if k == 1:
+            savings.add_loan(session, meeting, world.group, member_id=aigul.id,
+                             principal=60000, months=3, purpose="семена")
+        run = close(session, world, meeting)
+    line = run.figures(3)["members"][NAMES.index("Айгүл")]
+    assert (line["loan_principal"], line["loan_interest"], line["overdue"]) == (
+        "130.00", "6.50", "6.50")
+    engine = dict(run.result["indicators"])
+    del engine["projected_share_out"]
+    assert (engine["loans_outstanding"], engine["par0"], engine["par30"]) == (
+        "130.00", "100.0", "0.0")
+    (row,) = indicators.compute(session, group_ids=[world.group.id])
+    assert row.engine_dict() == engine
 
 
 def test_quarters_and_a_set_of_groups(session: Session) -> None:
