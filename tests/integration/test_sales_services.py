@@ -395,3 +395,38 @@ def test_two_grades_may_swap_names(session: Session) -> None:
     session.commit()
     assert [(g.id, g.name) for g in lot.grades] == [(top.id, "Первый сорт"),
                                                     (first.id, "Высший сорт")]
+
+
+def test_two_hand_outs_on_a_lot_at_once_take_no_more_than_it_owes_her(  # type: ignore[no-untyped-def]
+        app_ctx, session: Session) -> None:
+    """Two hand-outs on one lot's page at the same moment (two phones, two
+    keys), each within what the lot still owes her, together more: one is
+    recorded, the other refused, however much more her account holds. Her
+    row is the lock both take before reading what was handed out."""
+    from coop.auth.models import User
+    from coop.sales.models import CashPayout
+    from tests.integration.test_concurrency import run_together
+
+    _g, treasurer, women, lot, (top, first), (shop, _wh) = jam(session, levy=0)
+    sell(session, lot, shop, treasurer.user, [(top, "36", "100"), (first, "15", "100")])
+    services.close_lot(session, lot, treasurer.user, unsold_actions={})
+    ledger.adjust_member(session, women[0], amount=-500_000, reason="прежняя продажа",
+                         actor=treasurer.user)  # 5 000.00 more in her account
+    session.commit()
+    due = services.lot_cash_still_to_hand(session, lot, women[0])
+    assert due == 127_500 and ledger.member_balance(session, women[0]) == due + 500_000
+    lot_id, member_id, user_id = lot.id, women[0].id, treasurer.user_id
+    keys = iter(["hand-out-phone-one-0001", "hand-out-phone-two-0002"])
+
+    def hand_out(s: Session) -> None:
+        from coop.groups.models import Membership
+
+        services.pay_member(s, s.get(Membership, member_id), amount=100_000,
+                            actor=s.get(User, user_id), idempotency_key=next(keys),
+                            lot_id=lot_id)
+
+    outcomes = run_together(app_ctx, hand_out)
+    assert sorted(outcomes) == ["ok", "refused"], outcomes
+    session.expire_all()
+    assert services.cash_handed(session, session.get(SaleLot, lot_id)) == {member_id: 100_000}
+    assert count(session, CashPayout) == 1
