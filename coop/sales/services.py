@@ -395,6 +395,17 @@ def check_contribution(session: Session, lot: SaleLot, *, grade_id: int | None,
     _check_quantity(lot, quantity, "quantity")
 
 
+def check_brought_on(lot: SaleLot, day: date) -> None:
+    """The day produce was brought into the lot: not to come, and not before its
+    collection starts (found on the walk: 01.03.2020 taken for a lot collected
+    in December 2026). Also for a seed loan returned into a lot."""
+    _check_past(day, "brought_on")
+    if day < lot.period_from:
+        raise DomainError(_l("This lot's collection starts on %(start)s: a day before it is "
+                             "not this lot's. Correct the day, or the lot's collection dates.",
+                             start=fmt_date(lot.period_from)), field="brought_on")
+
+
 def record_contribution(session: Session, lot: SaleLot, membership: Membership, *,
                         grade_id: int | None, quantity: int, actor: User,
                         brought_on: date | None = None, note: str = "",
@@ -413,12 +424,7 @@ def record_contribution(session: Session, lot: SaleLot, membership: Membership, 
     grade = grade_of(lot, grade_id)
     _check_quantity(lot, quantity, "quantity")
     brought_on = brought_on or local_today()
-    _check_past(brought_on, "brought_on")
-    if brought_on < lot.period_from:
-        # (found on the walk: 01.03.2020 taken for a lot collected in December 2026)
-        raise DomainError(_l("This lot's collection starts on %(start)s: a day before it is "
-                             "not this lot's. Correct the day, or the lot's collection dates.",
-                             start=fmt_date(lot.period_from)), field="brought_on")
+    check_brought_on(lot, brought_on)
     note = _check_text(note, limit=300, field="note")
     contribution = Contribution(lot_id=lot.id, membership_id=membership.id, grade_id=grade.id,
                                 quantity=quantity, kind="delivery",

@@ -623,22 +623,21 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
     back = url_for("sales.payout", group_id=group_id, lot_id=lot_id, membership_id=member.id)
     if not form.validate_on_submit():
         return _not_saved(lot, form, back)
-    if not form.confirmed and not services.payout_by_key(db.session, g.group.id,
-                                                         form.idempotency_key.data or ""):
+    amount = form.amount.minor or 0
+    # nothing is asked of more than her account holds or the lot still owes her,
+    # which is refused (found on the walks: 1 000 000 asked about the cash first,
+    # and the same hand-out again asked "record another?", then each was refused)
+    within = amount <= min(ledger.member_balance(db.session, member),
+                           services.lot_cash_still_to_hand(db.session, lot, member))
+    if within and not form.confirmed and not services.payout_by_key(
+            db.session, g.group.id, form.idempotency_key.data or ""):
         # Handed out again, like one recorded in the last 24 h (Back, or typed twice)?
         question = same_entry(ledger.recent_posting(
-            db.session, g.group, kind="payout_cash", amount=form.amount.minor or 0,
+            db.session, g.group, kind="payout_cash", amount=amount,
             memo=services.payout_memo(lot, form.note.data or ""), membership_id=member.id),
             g.group.currency)
-        # more than the cash box holds: asked with it, so that one "yes" answers both;
-        # not asked of more than her account holds or the lot still owes her, which
-        # is refused (found on the walk: 1 000 000 asked about the cash first, then
-        # was refused)
-        amount = form.amount.minor or 0
-        unusual = ledger.overdraw_question(db.session, g.group, "cash", amount, cash_only=True) \
-            if amount <= min(ledger.member_balance(db.session, member),
-                             services.lot_cash_still_to_hand(db.session, lot, member)) \
-            else None
+        # more than the cash box holds: asked with it, so that one "yes" answers both
+        unusual = ledger.overdraw_question(db.session, g.group, "cash", amount, cash_only=True)
         if question or unusual:
             return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
                              anyway=not question)

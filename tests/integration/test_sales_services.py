@@ -417,16 +417,23 @@ def test_two_hand_outs_on_a_lot_at_once_take_no_more_than_it_owes_her(  # type: 
     assert due == 127_500 and ledger.member_balance(session, women[0]) == due + 500_000
     lot_id, member_id, user_id = lot.id, women[0].id, treasurer.user_id
     keys = iter(["hand-out-phone-one-0001", "hand-out-phone-two-0002"])
+    refusals: list[str] = []
 
     def hand_out(s: Session) -> None:
         from coop.groups.models import Membership
 
-        services.pay_member(s, s.get(Membership, member_id), amount=100_000,
-                            actor=s.get(User, user_id), idempotency_key=next(keys),
-                            lot_id=lot_id)
+        try:
+            services.pay_member(s, s.get(Membership, member_id), amount=100_000,
+                                actor=s.get(User, user_id), idempotency_key=next(keys),
+                                lot_id=lot_id)
+        except DomainError as exc:
+            refusals.append(str(exc.message))
+            raise
 
     outcomes = run_together(app_ctx, hand_out)
     assert sorted(outcomes) == ["ok", "refused"], outcomes
+    # refused by the lot's limit (not the cash box, nor her account)
+    assert len(refusals) == 1 and "275.00\xa0som is still to be handed" in refusals[0], refusals
     session.expire_all()
     assert services.cash_handed(session, session.get(SaleLot, lot_id)) == {member_id: 100_000}
     assert count(session, CashPayout) == 1

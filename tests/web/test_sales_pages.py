@@ -457,7 +457,13 @@ def test_a_lots_page_hands_out_only_what_the_lot_still_owes_her(
     assert "Of this lot's payout, 3,528.00 som is still to be handed to her" in unescape(
         text(refused))
     assert counts(session) == before
-    assert post(client, url, {"amount": "3528", "note": "при всех"}).status_code == 302
+    assert post(client, url, {"amount": "2000", "note": "при всех"}).status_code == 302
+    # the same hand-out again (Back, a new key), now more than the lot owes her:
+    # refused with what it owes, not first asked "record another?"
+    same = post(client, url, {"amount": "2000", "note": "при всех"})
+    assert same.status_code == 422 and "Record another?" not in text(same)
+    assert "1,528.00 som is still to be handed" in text(same)
+    assert post(client, url, {"amount": "1528", "note": ""}).status_code == 302
     again = post(client, url, {"amount": "1", "note": ""})
     assert again.status_code == 422 and "0.00 som is still to be handed" in text(again)
     sheet = services.payout_sheet(session, lot)
