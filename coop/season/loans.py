@@ -539,6 +539,7 @@ def _return_into_lot(session: Session, loan: SeedLoan, *, quantity: int, actor: 
         return existing, False
     now, cleared = _valued(loan, quantity)
     sales.check_contribution(session, lot, grade_id=grade_id, quantity=quantity)
+    sales.check_brought_on(lot, local_today())
     grade = sales.grade_of(lot, grade_id)
     contribution = Contribution(lot_id=lot.id, membership_id=loan.membership_id,
                                 seed_loan_id=loan.id, grade_id=grade.id, quantity=quantity,

@@ -455,3 +455,24 @@ def test_the_funds_unsold_produce_carried_to_a_new_lot_stays_the_funds(session: 
     assert first.payout > 0
     assert ledger.account_balance(session, seed.stock_account(session, w.group)) == 0
     assert books_total(session, w.group) == 0 and check_books(session, w.group.id) == []
+
+
+def test_seed_is_not_returned_into_a_lot_whose_collection_has_not_started(
+        session: Session) -> None:
+    """As produce brought on the lot's own page: a return into a lot whose
+    collection starts tomorrow is refused, and nothing is written."""
+    from coop.sales.forms import parse_factor
+
+    w, _member, loan, _a = loan_world(session, mode="kind", bp=12000)
+    actor = w.treasurer.user
+    lot = sales.create_lot(session, w.group, actor, product="Семена томата", unit="пакет",
+                           grades=[sales.GradeInput("Высший сорт", parse_factor("1"))],
+                           period_from=local_today() + timedelta(days=1), period_to=None,
+                           place="", step=q("1"))
+    session.flush()
+    before = seed.position(loan)
+    with pytest.raises(DomainError, match="collection starts on"):
+        seed.repay_in_kind(session, loan, quantity=seed.due_quantity(loan), actor=actor,
+                           idempotency_key="x" * 20, lot_id=lot.id, grade_id=lot.grades[0].id)
+    session.rollback()
+    assert seed.position(loan) == before and sales.contribution_entries(session, lot) == []
