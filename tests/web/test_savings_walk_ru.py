@@ -6,13 +6,11 @@ share-out sheet prints no meeting that never was."""
 
 from __future__ import annotations
 
-import io
 import re
 
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
-from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,27 +19,15 @@ from coop.savings import services as savings
 from coop.savings.models import Attendance, SavingsLoan, SavingsMeeting
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD
-from tests.savings_factory import DATES, close, hold_meeting, make_savings_group
-
-
-def _world(session: Session, meetings: int = 1, close_last: bool = False):  # type: ignore[no-untyped-def]
-    world = make_savings_group(session)
-    for k in range(1, meetings + 1):
-        hold_meeting(session, world, k, close_it=close_last or k < meetings)
-    session.commit()
-    return world
-
-
-def _version(page: str) -> str:
-    return re.search(r'name="version" (?:type="hidden" )?value="(\d+)"', page).group(1)
+from tests.integration.test_documents import pdf_text
+from tests.savings_factory import DATES, close, make_savings_group
+from tests.web.test_savings_pages import _meeting_url, _version, _world
 
 
 def _base(world) -> str:  # type: ignore[no-untyped-def]
     return f"/groups/{world.group.id}/savings/{world.cycle.id}"
 
 
-def _meeting_url(world, meeting) -> str:  # type: ignore[no-untyped-def]
-    return f"{_base(world)}/meetings/{meeting.id}"
 
 
 def _ru(client: FlaskClient) -> None:
@@ -228,25 +214,26 @@ def test_a_new_register_expects_the_social_fund_from_everyone(client: FlaskClien
     assert re.search(rf'name="social_{world.members[1].id}" value="y">', page)
 
 
-def _pdf_text(content: bytes) -> str:
-    reader = PdfReader(io.BytesIO(content))
-    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages))
-
-
-def test_the_draft_share_out_sheet_prints_no_meeting_that_never_was(
-        client: FlaskClient, session: Session) -> None:
+def _first_meeting(session: Session):  # type: ignore[no-untyped-def]
+    """The cycle's first meeting, open, everyone present with two shares."""
     world = make_savings_group(session)
     meeting = savings.open_meeting(session, world.cycle, world.group, day=DATES[1],
                                    kind="regular", actor=world.treasurer.user)
     world.meetings.append(meeting)
     savings.save_register(session, meeting, world.group, [
         savings.RegisterLine(m.id, "present", shares=2, social=True) for m in world.members])
+    return world, meeting
+
+
+def test_the_draft_share_out_sheet_prints_no_meeting_that_never_was(
+        client: FlaskClient, session: Session) -> None:
+    world, meeting = _first_meeting(session)
     close(session, world, meeting)  # no loan: a share-out today would be allowed
     session.commit()
     _as_treasurer(client, world)
     response = client.get(f"{_base(world)}/share-out.pdf")
     assert response.status_code == 200
-    text = _pdf_text(response.data)
+    text = pdf_text(response.data)
     assert "Собрание распределения" not in text
     assert "06.04.2026" not in text  # the day after the last meeting: nobody's meeting
     assert "Расчёт на Собрание 1, 05.04.2026" in text, text[:1500]
@@ -266,12 +253,7 @@ def test_who_owes_more_than_her_share_out_is_told_in_russian_amounts(app: Flask)
 
 def test_the_return_on_savings_is_written_as_the_reader_writes_numbers(
         client: FlaskClient, session: Session) -> None:
-    world = make_savings_group(session)
-    meeting = savings.open_meeting(session, world.cycle, world.group, day=DATES[1],
-                                   kind="regular", actor=world.treasurer.user)
-    world.meetings.append(meeting)
-    savings.save_register(session, meeting, world.group, [
-        savings.RegisterLine(m.id, "present", shares=2, social=True) for m in world.members])
+    world, meeting = _first_meeting(session)
     late = next(t.id for t in world.cycle.fine_types if t.code == "late")
     savings.add_fine(session, meeting, world.group, member_id=world.members[0].id,
                      fine_type_id=late, amount=None, paid=True)  # 5,00 on 500,00 savings
