@@ -32,6 +32,18 @@ class DomainError(Exception):
         return str(self.message)
 
 
+STILL_TO_COME = _l("This day is still to come: enter the day it happened.")
+
+
+def check_happened(day: Any, field: str) -> None:
+    """A day something happened (a sale, a contribution, a delivery): today at
+    the latest, in the group's time zone."""
+    from coop.i18n import local_today
+
+    if day is not None and day > local_today():
+        raise DomainError(STILL_TO_COME, field=field)
+
+
 class NotAllowed(DomainError):
     status = 403
 

@@ -132,16 +132,16 @@ class DecimalTextField(StringField):
 
 
 class NotInFuture:
-    """A day something happened (a delivery, a payment): today at the latest,
-    in the group's time zone."""
-
-    message = _l("This day is still to come: enter the day it happened.")
+    """A day something happened (a delivery, a payment): coop.errors.check_happened
+    as a form's validator."""
 
     def __call__(self, form: Any, field: Any) -> None:
-        from coop.i18n import local_today
+        from coop.errors import DomainError, check_happened
 
-        if field.data is not None and field.data > local_today():
-            raise ValidationError(str(self.message))
+        try:
+            check_happened(field.data, field.name)
+        except DomainError as exc:
+            raise ValidationError(str(exc.message)) from None
 
 
 def apply_domain_error(form: Any, error: Any) -> None:

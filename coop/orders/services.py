@@ -31,9 +31,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from coop import money, unit_text
 from coop.auth.models import User
 from coop.db import utcnow
-from coop.errors import AskFirst, DomainError
+from coop.errors import AskFirst, DomainError, check_happened
 from coop.groups.models import LOSS_POLICIES, Group, Membership
-from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.orders import domain, facts, split
 from coop.orders.changes import order_lines_changed
@@ -1044,9 +1043,7 @@ def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int,
         raise DomainError(_l("Deliveries are recorded after the award and before the "
                              "delivery is confirmed."))
     check_delivery(rnd, lines)
-    if delivered_on is not None and delivered_on > local_today():  # (found on a walk: 2099)
-        raise DomainError(_l("This day is still to come: enter the day it happened."),
-                          field="delivered_on")
+    check_happened(delivered_on, "delivered_on")  # (found on a walk: 2099)
     question = None if beyond_ordered else over_delivery_question(session, rnd, lines)
     if question is not None:
         raise AskFirst(question, confirm="beyond_ordered")

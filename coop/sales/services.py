@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from coop import money, unit_text, units
 from coop.auth.models import User
 from coop.db import utcnow
-from coop.errors import DomainError
+from coop.errors import DomainError, check_happened
 from coop.groups.models import Group, Membership
 from coop.i18n import fmt_date, local_today
 from coop.ledger import services as ledger
@@ -84,14 +84,6 @@ def _check_text(text: str | None, *, limit: int, field: str, required: object = 
         raise DomainError(_l("This is too long (at most %(n)d characters).", n=limit),
                           field=field)
     return text
-
-
-def _check_past(day: date, field: str) -> None:
-    """A day something happened: today or before. (Found on the walk: a sale
-    dated next June was taken, its money counted in the cash today.)"""
-    if day > local_today():
-        raise DomainError(_l("This day is still to come: enter the day it happened."),
-                          field=field)
 
 
 def _check_open(lot: SaleLot) -> None:
@@ -399,7 +391,7 @@ def check_brought_on(lot: SaleLot, day: date) -> None:
     """The day produce was brought into the lot: not to come, and not before its
     collection starts (found on the walk: 01.03.2020 taken for a lot collected
     in December 2026). Also for a seed loan returned into a lot."""
-    _check_past(day, "brought_on")
+    check_happened(day, "brought_on")
     if day < lot.period_from:
         raise DomainError(_l("This lot's collection starts on %(start)s: a day before it is "
                              "not this lot's. Correct the day, or the lot's collection dates.",
@@ -655,7 +647,7 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
         raise DomainError(_l("Choose the buyer."), field="buyer")
     if sold_on is None:
         raise DomainError(_l("When was it sold?"), field="sold_on")
-    _check_past(sold_on, "sold_on")
+    check_happened(sold_on, "sold_on")
     note = _check_text(note, limit=300, field="note")
     wanted: dict[int, tuple[int, int]] = {}
     for grade_id, (quantity, price) in lines.items():
@@ -784,8 +776,7 @@ def add_cost(session: Session, lot: SaleLot, *, kind: str, amount: int, actor: U
     if amount >= MAX_AMOUNT:
         raise DomainError(_l("The amount is too large."), field="amount")
     name = _check_text(name, limit=160, field="name")
-    if paid_on is not None:
-        _check_past(paid_on, "paid_on")
+    check_happened(paid_on, "paid_on")
     if sale_id is not None:
         sale = get_sale(session, lot, sale_id)
         if sale is None or sale.cancelled_at is not None:
