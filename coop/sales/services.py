@@ -1130,7 +1130,7 @@ def lot_cash_still_to_hand(session: Session, lot: SaleLot, membership: Membershi
     the lot is open: nothing is credited yet)."""
     if lot.state != CLOSED:
         return 0
-    line = payout_sheet(session, lot).line(membership.id)
+    line = payout_sheet(session, lot, only=membership.id).line(membership.id)
     return 0 if line is None else line.still_to_hand
 
 
@@ -1264,10 +1264,12 @@ def cash_handed(session: Session, lot: SaleLot) -> dict[int, int]:
         .group_by(CashPayout.membership_id))}
 
 
-def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) -> PayoutSheet:
+def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None, *,
+                 only: int | None = None) -> PayoutSheet:
     """Each member's entitlement, the debt set off against it and the cash to
     hand over: for a closed lot as it was credited, for an open one as closing
-    now would credit it (against what she owes today)."""
+    now would credit it (against what she owes today). `only`: her line alone
+    (a membership id), without reading the others' accounts."""
     view = view or compute_split(session, lot)
     handed = cash_handed(session, lot)
     lines = []
@@ -1276,6 +1278,8 @@ def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) ->
             select(SalePayout).where(SalePayout.lot_id == lot.id))}
         deducted = seed_loans.lot_deductions(session, lot.id)
     for membership, member in view.rows():
+        if only is not None and membership.id != only:
+            continue
         owed = 0
         if view.closed:
             payout = payouts.get(membership.id)
@@ -1290,6 +1294,8 @@ def payout_sheet(session: Session, lot: SaleLot, view: LotView | None = None) ->
                                 owed_before=owed, handed=handed.get(membership.id, 0),
                                 seed_loans=seed))
     for loan, member in view.fund_rows():
+        if only is not None and loan.membership_id != only:
+            continue
         lines.append(PayoutLine(membership=loan.membership, entitled=member.payout,
                                 owed_before=0, handed=0, fund_loan=loan))
     return PayoutSheet(lot=lot, closed=view.closed, lines=lines)
