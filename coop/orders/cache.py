@@ -74,7 +74,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from flask import Flask, current_app, g, request
 from flask import session as session_cookie
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -922,7 +922,8 @@ _FORM_KEY_VALUE = f'value="{FORM_KEY_PLACEHOLDER}"'
 
 
 def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
-              render: Callable[[str, str], str], *, bill_of: int | None = None) -> str:
+              render: Callable[..., str], *, bill_of: int | None = None,
+              parts: Mapping[str, Callable[[], str]] | None = None) -> str:
     """A whole page of the round, kept as fragment() keeps a part, under the
     round's key, `name`, a digest of `shown`, the language and the code's
     digest: `shown` must hold whatever else the page depends on (who is signed
@@ -933,17 +934,52 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
     way out, the token of this request is put in, and a new key in each such
     form. Made afresh and kept nowhere: a page with a message waiting to be
     shown (a flash), and an address with a query (none of these pages reads
-    one, and each would be kept apart). `bill_of`: as `fragment()`'s."""
+    one, and each would be kept apart). `bill_of`: as `fragment()`'s.
+
+    `parts` (name -> what makes the part: HTML as Markup, or text to be
+    escaped): the parts of the page that show the round's figures, each kept
+    by its maker as `fragment()` keeps it. The page around them is then kept
+    under the round's id and state and `shown` alone, not under its figures:
+    it must show nothing else of the round. After an order that changed her
+    bill, only the bill is made anew, not the page around it. `render(csrf,
+    form_key, parts)` gets each part, or a placeholder where it goes."""
     if "_flashes" in session_cookie or request.query_string:
-        return str(render(generate_csrf(), new_form_key()))
+        if parts is None:
+            return str(render(generate_csrf(), new_form_key()))
+        return str(render(generate_csrf(), new_form_key(),
+                          {part: make() for part, make in parts.items()}))
     digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
-    page = str(fragment(rnd, f"page:{name}:{digest}",
-                        lambda: render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER),
-                        bill_of=bill_of))
+    if parts is None:
+        page = str(fragment(rnd, f"page:{name}:{digest}",
+                            lambda: render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER),
+                            bill_of=bill_of))
+    else:
+        slots = {part: Markup(f"<coop-part-{part}/>") for part in parts}
+        page = _kept_around(rnd, f"page:{name}:{digest}", lambda: str(
+            render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER, slots)))
     page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
-    parts = page.split(_FORM_KEY_VALUE)
-    return "".join(chain.from_iterable(
-        (part, f'value="{new_form_key()}"') for part in parts[:-1])) + parts[-1]
+    pieces = page.split(_FORM_KEY_VALUE)
+    page = "".join(chain.from_iterable(
+        (piece, f'value="{new_form_key()}"') for piece in pieces[:-1])) + pieces[-1]
+    for part, make in (parts or {}).items():  # after the tokens: a part is no form of the page
+        page = page.replace(slots[part], escape(make()), 1)
+    return page
+
+
+def _kept_around(rnd: Round, name: str, render: Callable[[], str]) -> str:
+    """The page around a round's figures (`kept_page(parts=...)`), kept in
+    this process under the round's id and state, `name`, the language and
+    the code's digest: not under its change token, which every order replaces."""
+    key = f"{rnd.id}:{rnd.state}:around:{name}:{current_locale()}:{code_digest()}"
+    store = current_app.extensions[_OPEN_TEXTS_EXTENSION]
+    found = store.text(key)
+    if found is None:
+        found = render()
+        store.put_text(key, found)
+    elif current_app.config.get("SPLIT_CACHE_CHECK") and render() != found:
+        raise AssertionError(f"the kept page {key} differs from a fresh one: `shown` misses "
+                             "something the page around its parts depends on")
+    return found
 
 
 def _check(session: Session, rnd: Round, same: Callable[[Computed], bool], *,

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import force_locale, ngettext, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from coop import unit_text
@@ -410,41 +411,47 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
     balance = signed_in_balance(member)
     if balance is None:  # another member's share, seen by the treasurer
         balance = ledger.member_balance(db.session, member)
-    # The whole page is kept (its bill and text as parts of their own, each
-    # under the round's key, which says whose figures they are, and the
-    # language): beside those, it shows what `shown` holds.
+    # The page is kept around her bill and its text, each kept as a part of its
+    # own under the round's figures (whose they are) and the language: the page
+    # around them under what `shown` holds, which says all else it shows.
     shown = (current_user.id, current_user.name, g.group.name, g.group.language,
              g.group.currency, g.is_treasurer, g.membership.id if g.membership else None,
              member.id, member.user.name, member.user.locale, rnd.title, balance,
-             request.script_root, request.full_path)
+             request.script_root, request.full_path, figures is not None)
 
-    def page(csrf: str, _form_key: str) -> str:
-        text, bill = "", None
-        if figures is not None:
-            language = member.user.locale or g.group.language
-            names = hashlib.sha256(f"{rnd.title}\0{g.group.name}".encode()).hexdigest()[:16]
-
-            def share_text() -> str:
-                with force_locale(language):
-                    return explain.share_text(figures, g.group.currency, rnd.title,
-                                              g.group.name, balance)
-
-            # plain text (escaped where it is shown), kept as the bill is
-            # (the currency in the names too: a page that read the group before its
-            # currency changed, and the round after, keeps nothing for the pages after it)
-            currency = g.group.currency
-            text = str(split_cache.fragment(
-                rnd, f"share-text:{member.id}:{balance}:{language}:{currency}:{names}",
-                share_text, bill_of=member.id))
-            bill = split_cache.fragment(
-                rnd, f"share:{member.id}:{currency}", lambda: render_template(
-                    "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
-                    share=explain.member_share(figures, currency)), bill_of=member.id)
+    def page(csrf: str, _form_key: str, parts: dict[str, str] | None = None) -> str:
+        parts = parts or {}
         return render_template("orders/share.html", group=g.group, rnd=rnd, member=member,
-                               bill=bill, states=services.STATE_NAMES, text=text,
-                               balance=balance, csrf_token=lambda: csrf)
+                               bill=parts.get("bill"), states=services.STATE_NAMES,
+                               text=parts.get("text", ""), balance=balance,
+                               csrf_token=lambda: csrf)
 
-    return split_cache.kept_page(rnd, "share", shown, page, bill_of=member.id)
+    if figures is None:
+        return split_cache.kept_page(rnd, "share", shown, page, bill_of=member.id)
+    language = member.user.locale or g.group.language
+    currency = g.group.currency
+    names = hashlib.sha256(f"{rnd.title}\0{g.group.name}".encode()).hexdigest()[:16]
+
+    def share_text() -> str:
+        with force_locale(language):
+            return explain.share_text(figures, currency, rnd.title, g.group.name, balance)
+
+    def text() -> str:
+        # plain text (escaped where it is shown), kept as the bill is (the
+        # currency in the names too: a page that read the group before its
+        # currency changed, and the round after, keeps nothing for the pages after it)
+        return str(split_cache.fragment(
+            rnd, f"share-text:{member.id}:{balance}:{language}:{currency}:{names}",
+            share_text, bill_of=member.id))
+
+    def bill() -> Markup:
+        return split_cache.fragment(
+            rnd, f"share:{member.id}:{currency}", lambda: render_template(
+                "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
+                share=explain.member_share(figures, currency)), bill_of=member.id)
+
+    return split_cache.kept_page(rnd, "share", shown, page, bill_of=member.id,
+                                 parts={"bill": bill, "text": text})
 
 
 def _keyed(form: Any) -> Any:

@@ -404,3 +404,33 @@ def test_an_order_that_leaves_her_bill_as_it_was_does_not_make_her_share_page_an
     order(member, seed, 50000)
     page, rendered = _view(app_ctx, client, url)
     assert "orders/_share_bill.html" in rendered and "2,100.00" in page  # 50 x 42.00
+
+
+def test_after_another_s_order_only_her_bill_is_made_anew_not_the_page_around_it(
+        app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another member's order moves what her bill says (how much the group
+    ordered of her products): her bill is made anew, in the page kept around
+    it, and the page is the one she would have been made afresh."""
+    from coop.groups.models import Membership
+    from coop.orders import services as orders
+    from coop.orders.models import Round
+
+    group, rnd, member, client, url = _her_round(app_ctx, session)
+    first, _again = _made_then_kept(app_ctx, client, url, "orders/share.html", monkeypatch)
+    bill = re.compile(r'<table class="share stack">.*?</table>', re.S)
+    other = session.query(Membership).filter(Membership.group_id == group.id,
+                                             Membership.id != member.id,
+                                             Membership.role == "member").first()
+    rnd = session.get(Round, rnd.id)
+    orders.save_order(session, rnd, other, {item.id: (25000, 0) for item in rnd.items},
+                      other.user, as_treasurer=False)
+    session.commit()
+
+    page, rendered = _view(app_ctx, client, url)
+    assert "orders/_share_bill.html" in rendered and "orders/share.html" not in rendered
+    assert "coop-part" not in page and "coop-csrf-token" not in page
+    assert bill.search(page).group(0) != bill.search(first).group(0)
+    # the same page made whole afresh (a query: kept nowhere)
+    fresh, rendered = _view(app_ctx, client, f"{url}?fresh=1")
+    assert "orders/share.html" in rendered
+    assert _CSRF.sub("", fresh).replace("?fresh=1", "") == _CSRF.sub("", page)
