@@ -297,12 +297,14 @@ def _invoice(data: InvoiceData) -> bytes:
         charges.append([pdf.wrapped(name, pdf.FONT, 8.5, first - 6),
                         fmt_money(charge.amount, cur)])
         charges.append([pdf.wrapped(charge.why, pdf.FONT, 7.5, width - 40 * mm), ""])
-    charges.append([_("Total to pay"), fmt_money(share.total, cur)])
+    # "Invoice total", not "Total to pay": the box below says what is still to pay,
+    # and two "to pay" figures that differ once she has paid read as a contradiction
+    charges.append([_("Invoice total"), fmt_money(share.total, cur)])
     story += [pdf.gap(3), pdf.table(
         charges, [first, 32 * mm], header_rows=0, numeric=(1,), rules=False,
         extra=[*style, ("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
                ("FONTSIZE", (1, -1), (1, -1), 10), ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)])]
-    settle = [(_("Total to pay"), fmt_money(share.total, cur)),
+    settle = [(_("Invoice total"), fmt_money(share.total, cur)),
               (_("Already paid (payments and credit in your account)"),
                fmt_money(data.paid, cur)),
               (_("Balance due"), fmt_money(data.due, cur))]

@@ -34,7 +34,7 @@ from coop.documents.parts import facts as _facts
 from coop.documents.parts import meta as _meta
 from coop.documents.parts import title as _title
 from coop.documents.pdf import BOX, bold, para, rich, styles
-from coop.i18n import current_locale, fmt_date, fmt_money
+from coop.i18n import current_locale, fmt_date, fmt_money, fmt_number
 from coop.money import minor_digits, parse_amount, to_decimal
 from coop.unit_text import currency_name
 
@@ -72,7 +72,7 @@ class CycleInfo:
     social_contribution: int
     interest_method: str  # "flat" | "declining"
     rate_bp: int  # per month; 500 = 5 %
-    loan_multiple: int  # hundredths: 300 = 3,00 × her savings
+    loan_multiple: int  # hundredths: 300 = 3 × her savings
     max_term_months: int
     payout_unit: int
     start_date: date
@@ -461,9 +461,9 @@ def _rate(cycle: CycleInfo) -> str:
 
 
 def _multiple(cycle: CycleInfo) -> str:
-    number = format_decimal(Decimal(cycle.loan_multiple) / 100, format="#,##0.00",
-                            locale=current_locale())
-    return _("%(multiple)s × her savings", multiple=number)
+    # as the pages write it: "3 ×", "2,5 ×", never "3,00 ×"
+    return _("%(multiple)s × her savings",
+             multiple=fmt_number(Decimal(cycle.loan_multiple) / 100))
 
 
 def _money(amount: int, currency: str, blank_zero: bool = True) -> str:

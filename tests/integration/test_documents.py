@@ -121,10 +121,31 @@ def test_invoice_shows_the_share_page_figures_to_the_tyiyn(demo: Session) -> Non
                 money.append(fmt_money(abs(share.savings), "KGS"))
                 assert share.bazaar and fmt_money(-abs(share.savings), "KGS") not in share.bazaar
                 has(text, share.bazaar)
-            has(text, membership.user.name, document.number, rnd.title, "Счёт", "Итого к оплате",
+            has(text, membership.user.name, document.number, rnd.title, "Счёт", "Итого по счёту",
                 *money, *[line.allocated_text for line in share.lines])
         assert document.amount == share.total
         assert_dejavu_only(document.content)
+
+
+def test_an_invoice_prints_one_figure_to_pay(demo: Session) -> None:
+    """Found by a new user: the charges' total and the first line of the
+    settlement box both said «Итого к оплате», above a «К оплате» that differs
+    once she has paid. The total is now the invoice's total, twice the same
+    words and figure; «К оплате» alone says what she still has to pay."""
+    rnd = _round(demo, "settled")
+    split = orders.compute_split(demo, rnd)
+    member_id = int(split.result["members"][0]["id"])
+    member = demo.get(Membership, member_id)
+    assert member is not None
+    total = split.outcome.members[split.member_index[member_id]].total
+    paid, due = domain.amount_due(total, ledger.member_balance(demo, member))
+    invoice = services.issue_invoice(demo, rnd, member, None)
+    text = pdf_text(invoice.content)
+    with force_locale("ru"):
+        assert "Итого к оплате" not in text, text
+        assert text.count(flat(f"Итого по счёту {fmt_money(total, 'KGS')}")) == 2, text
+        assert text.count("К оплате") == 1, text
+        has(text, f"К оплате {fmt_money(due, 'KGS')}", fmt_money(paid, "KGS"))
 
 
 def test_kyrgyz_and_tajik_letters_print(demo: Session) -> None:
@@ -136,7 +157,7 @@ def test_kyrgyz_and_tajik_letters_print(demo: Session) -> None:
     demo.flush()
     invoice = services.issue_invoice(demo, settled, aigul, None)
     text = pdf_text(invoice.content)
-    has(text, "Айгүл Токтогулова", "Эсеп-фактура", "Төлөй турган жалпы сумма")
+    has(text, "Айгүл Токтогулова", "Эсеп-фактура", "Эсеп-фактуранын жалпы суммасы")
     assert {"ң", "ө", "ү"} <= set(text), "Kyrgyz letters"
     tajik = _round(demo, "awarded", "TJS")
     [po] = services.issue_purchase_orders(demo, tajik, None).values()

@@ -25,6 +25,7 @@ from coop.config import testing_config
 from coop.documents.domain import GroupInfo, Stamp
 from coop.savings import paper, preview
 from tests.english import english_in
+from tests.integration.test_documents import pdf_text
 from tests.pdf_words import collisions, runs
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "savings"
@@ -198,6 +199,19 @@ def test_the_passbook_explains_her_share_out(app: Flask, example: Any) -> None:
                                        printed_on=date(2026, 5, 5))
     assert data.projected is not None and data.projected.net == -11607
     assert "если бы распределение было сегодня" in _text(paper.passbook_pdf(data))
+
+
+def test_the_passbook_writes_the_loan_limit_as_the_pages_do(app: Flask, example: Any) -> None:
+    """Found by a new user: the passbook printed «3,00 × её сбережения» where
+    the cycle's page says «3 × её сбережения»."""
+    scenario, result = example
+    data = paper.passbook_from_preview(scenario, result, "cholpon", group=GROUP,
+                                       printed_on=date(2026, 6, 5))
+    assert data.cycle.loan_multiple == 300
+    text = pdf_text(paper.passbook_pdf(data))
+    assert "Предел займа 3 × её сбережения" in text and "3,00 ×" not in text, text
+    half = dataclasses.replace(data, cycle=dataclasses.replace(data.cycle, loan_multiple=250))
+    assert "Предел займа 2,5 × её сбережения" in pdf_text(paper.passbook_pdf(half))
 
 
 def test_the_loan_card(app: Flask, example: Any) -> None:
