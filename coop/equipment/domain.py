@@ -43,6 +43,18 @@ def ends_midday(slot_to: int) -> bool:
     return slot_to % 2 == 1
 
 
+MISSED = "missed"  # shown, never stored: the row stays "booked"
+
+
+def shown_state(state: str, slot_to: int, today: date) -> str:
+    """A turn's state as the pages show it: a booked turn whose time has passed
+    without a hand-over did not happen ("missed"): not her use, no fee. Not
+    stored, so that a hand-over the keeper noted on paper can still be entered."""
+    if state == "booked" and slot_to <= slot_of(today):
+        return MISSED
+    return state
+
+
 def half_days(slot_from: int, slot_to: int) -> int:
     return slot_to - slot_from
 

@@ -1,16 +1,19 @@
 """The booking sheet for the wall: who has the asset on which half-day of the
 next four weeks, with room to sign at hand-over and return, then every later
 booking as a list (a booking may be made for any day to come, and a grid of
-every day until the last would run to pages of empty rows). Built on demand
-(not numbered), in the reader's language, with the documents' helpers
-(DejaVu Sans, A4)."""
+every day until the last would run to pages of empty rows). Who has it now
+heads the sheet, with any turn handed over whose time is over and that is not
+yet back; a hand-over or return already made prints ticked with its day, not
+as an empty box. Built on demand (not numbered), in the reader's language,
+with the documents' helpers (DejaVu Sans, A4)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 from reportlab.platypus import Flowable
 
 from coop.documents import pdf
@@ -27,9 +30,13 @@ SHEET_DAYS = 28
 
 
 def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today: date) -> bytes:
-    """`bookings`: every booking ahead (services.bookings_ahead)."""
+    """`bookings`: every booking ahead, and every turn out (services.bookings_ahead)."""
     s, width = styles(), pdf.frame_width()
     last_day = today + timedelta(days=SHEET_DAYS - 1)
+    first_slot = domain.slot_of(today)
+    out = [b for b in bookings if b.state == "handed_over"]
+    overdue = [b for b in out if b.slot_to <= first_slot]  # before the grid's first day
+    in_grid = [b for b in bookings if b.slot_to > first_slot]
     title = _("Booking sheet")
     place = ", ".join(p for p in (group.village, group.region) if p)
     meta = pdf.PageMeta(group_name=group.name, group_place=place, title=title,
@@ -42,21 +49,30 @@ def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today
         _title(title, asset.name),
         _facts([(_("Where it is kept"), asset.kept_at),
                 (_("Who keeps it"), asset.keeper.user.name if asset.keeper else ""),
+                (_("Who has it now"), "; ".join(
+                    _("%(name)s, since %(date)s", name=b.membership.user.name,
+                      date=_day_of(b.handed_over_at)) for b in out)),
                 (_("Usage fee"), fee if asset.fee else _("no fee")),
                 (_("Days on this sheet"), f"{fmt_date(today)} – {fmt_date(last_day)}")], width),
         pdf.gap(3),
     ]
+    if overdue:
+        story += [rich(bold(_("Handed over and not yet taken back")), s.h3),
+                  _turns_table(overdue, width), pdf.gap(3)]
     head = [_("Day"), _("Morning"), _("Afternoon"), _("Handed over"), _("Returned")]
     rows: list[list[Any]] = [[para(h, s.head) for h in head]]
     for offset in range(SHEET_DAYS):
         day = today + timedelta(days=offset)
+        halves = (domain.slot_of(day), domain.slot_of(day, True))
         cells = []
-        for slot in (domain.slot_of(day), domain.slot_of(day, True)):
-            holder = next((b for b in bookings if b.slot_from <= slot < b.slot_to), None)
-            cells.append(para(holder.membership.user.name, s.cell) if holder else "")
-        starts = any(b.slot_from in (domain.slot_of(day), domain.slot_of(day, True))
-                     for b in bookings)
-        rows.append([fmt_date(day), *cells, "☐" if starts else "", "☐" if starts else ""])
+        for slot in halves:
+            holder = next((b for b in in_grid if b.slot_from <= slot < b.slot_to), None)
+            cells.append(para(_holder(holder), s.cell) if holder else "")
+        # the boxes on the turn's first day on the grid (today for one begun before)
+        starting = [b for b in in_grid if max(b.slot_from, first_slot) in halves]
+        rows.append([fmt_date(day), *cells,
+                     "\n".join(_box(b.handed_over_at) for b in starting),
+                     "\n".join(_box(b.returned_at) for b in starting)])
     story.append(pdf.table(rows, [width * 0.18, width * 0.27, width * 0.27, width * 0.14,
                                   width * 0.14], grid=True))
     story += _later(bookings, last_day, width)
@@ -72,12 +88,34 @@ def _later(bookings: list[Booking], last_day: date, width: float) -> list[Flowab
     if not later:
         return [pdf.gap(3), para(_("No bookings after %(date)s.", date=fmt_date(last_day)),
                                  s.body)]
+    return [pdf.gap(3), rich(bold(heading), s.h3), _turns_table(later, width)]
+
+
+def _turns_table(bookings: list[Booking], width: float) -> Flowable:
+    """A line per turn: who, when, the note, and its hand-over and return."""
+    s = styles()
     head = [_("Member"), _("When"), _("Note"), _("Handed over"), _("Returned")]
     rows: list[list[Any]] = [[para(h, s.head) for h in head]]
-    for booking in later:
+    for booking in bookings:
         rows.append([para(booking.membership.user.name, s.cell),
                      para(span_text(booking.slot_from, booking.slot_to), s.cell),
-                     para(booking.note or "", s.cell), "☐", "☐"])
-    return [pdf.gap(3), rich(bold(heading), s.h3),
-            pdf.table(rows, [width * 0.24, width * 0.3, width * 0.22, width * 0.12,
-                             width * 0.12], grid=True)]
+                     para(booking.note or "", s.cell), _box(booking.handed_over_at),
+                     _box(booking.returned_at)])
+    return pdf.table(rows, [width * 0.22, width * 0.28, width * 0.2, width * 0.15,
+                            width * 0.15], grid=True)
+
+
+def _day_of(moment: datetime | None) -> str:
+    """The day (in the group's time zone) a moment kept in UTC fell on."""
+    return fmt_date(to_user_timezone(moment).date()) if moment else ""
+
+
+def _box(done_at: datetime | None) -> str:
+    """A box to tick by hand, or, when it was done, ticked with its day."""
+    return f"☑ {_day_of(done_at)}" if done_at else "☐"
+
+
+def _holder(booking: Booking) -> str:
+    """Who holds a half-day; a turn returned before its end says so."""
+    name = booking.membership.user.name
+    return f"{name} ({_('returned')})" if booking.state == "returned" else name

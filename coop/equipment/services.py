@@ -47,7 +47,8 @@ from coop.ledger.models import Account
 STATE_NAMES = {"available": _l("available"), "in_repair": _l("in repair"),
                "retired": _l("retired")}
 BOOKING_STATE_NAMES = {"booked": _l("booked"), "handed_over": _l("handed over"),
-                       "returned": _l("returned"), "cancelled": _l("cancelled")}
+                       "returned": _l("returned"), "cancelled": _l("cancelled"),
+                       domain.MISSED: _l("not taken")}
 FEE_UNIT_NAMES = {"day": _l("per day"), "hour": _l("per hour")}
 PROBLEMS = {
     domain.EMPTY: _l("The end of the booking must be after its start."),
@@ -199,14 +200,18 @@ def set_owners(session: Session, asset: Asset, shares: dict[int, int]) -> None:
     session.flush()
 
 
-def set_state(session: Session, asset: Asset, state: str) -> None:
+def set_state(session: Session, asset: Asset, state: str, *, today: date) -> None:
     """Available, in repair or retired. A retired asset keeps no bookings to
-    come and takes no fee."""
+    come and takes no fee (a turn whose time passed without a hand-over is
+    over: it does not hold the asset back)."""
     if state not in ASSET_STATES:
         raise DomainError(_l("Unknown state."), field="state")
     if state == "retired":
         open_ = session.scalar(select(Booking.id).where(
-            Booking.asset_id == asset.id, Booking.state.in_(("booked", "handed_over"))))
+            Booking.asset_id == asset.id,
+            (Booking.state == "handed_over")
+            | ((Booking.state == "booked") & (Booking.slot_to > domain.slot_of(today))))
+            .limit(1))
         if open_ is not None:
             raise DomainError(_l("Cancel or close its bookings first."), field="state")
         asset.fee = 0
@@ -470,6 +475,19 @@ def bookings_ahead(session: Session, asset: Asset, today: date) -> list[Booking]
         Booking.asset_id == asset.id, Booking.state.in_(HOLDING_STATES),
         (Booking.slot_to > domain.slot_of(today)) | (Booking.state == "handed_over"))
         .order_by(Booking.slot_from, Booking.id)))
+
+
+def past_turns(session: Session, asset: Asset, today: date, limit: int
+               ) -> tuple[list[Booking], bool]:
+    """The asset's history, latest first: the turns whose time is over and
+    that are not still out (those are in `bookings_ahead`): taken back, or
+    never handed over (shown "not taken", domain.shown_state). At most
+    `limit`, and whether there are earlier ones."""
+    turns = list(session.scalars(select(Booking).where(
+        Booking.asset_id == asset.id, Booking.state.in_(("booked", "returned")),
+        Booking.slot_to <= domain.slot_of(today))
+        .order_by(Booking.slot_from.desc(), Booking.id.desc()).limit(limit + 1)))
+    return turns[:limit], len(turns) > limit
 
 
 def waiting(session: Session, asset: Asset) -> list[Wait]:

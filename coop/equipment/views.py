@@ -55,6 +55,7 @@ def booking_span(booking: Booking | Wait) -> str:
 
 
 CALENDAR_DAYS = 21
+PAST_TURNS = 20  # the asset page's history; the usage report counts them all
 NAMES = {"state_names": services.STATE_NAMES,
          "booking_state_names": services.BOOKING_STATE_NAMES,
          "fee_unit_names": services.FEE_UNIT_NAMES}
@@ -197,7 +198,7 @@ def set_state(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
     if not form.validate():
         return _refused(asset, error_messages(form))
     try:
-        services.set_state(db.session, asset, form.state.data)
+        services.set_state(db.session, asset, form.state.data, today=local_today())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -265,8 +266,10 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
         condition.new_key()
         condition_forms[booking.id] = condition
     repairs = services.repairs(db.session, asset)
+    past, earlier = services.past_turns(db.session, asset, today, PAST_TURNS)
     context = {
         "group": g.group, "asset": asset, "bookings": bookings, "today": today,
+        "past": past, "earlier": earlier,
         "days": _days(asset, today, bookings), "booking_form": booking_form,
         "repair_form": repair_form, "condition_forms": condition_forms,
         "state_form": StateForm(formdata=None, state=asset.state),

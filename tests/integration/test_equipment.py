@@ -77,7 +77,7 @@ def test_a_deactivated_member_or_a_retired_asset_cannot_be_booked(
     w.other.active = False
     with pytest.raises(DomainError, match="no longer active"):
         _book(session, w, w.other, day(1))
-    equipment.set_state(session, w.asset, "retired")
+    equipment.set_state(session, w.asset, "retired", today=TODAY)
     assert w.asset.fee == 0
     with pytest.raises(DomainError, match="cannot be booked"):
         _book(session, w, w.owners[0], day(1))
@@ -90,7 +90,28 @@ def test_an_asset_with_bookings_to_come_cannot_be_retired(app_ctx, session: Sess
     w = make_equipment_world(session)
     _book(session, w, w.other, day(1))
     with pytest.raises(DomainError, match="bookings first"):
-        equipment.set_state(session, w.asset, "retired")
+        equipment.set_state(session, w.asset, "retired", today=TODAY)
+
+
+def test_a_turn_never_handed_over_is_missed_not_used_and_does_not_hold_the_asset(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Its time over without a hand-over: shown "not taken" in the asset's
+    history (not "booked", not dropped), no use and no fee in the usage report,
+    and it does not stop the treasurer retiring the asset."""
+    w = make_equipment_world(session)
+    missed = _book(session, w, w.other, day(0, days=2))
+    later = TODAY + timedelta(days=2)  # the day after its last
+    assert equipment.bookings_ahead(session, w.asset, later) == []
+    past, earlier = equipment.past_turns(session, w.asset, later, 20)
+    assert past == [missed] and not earlier
+    assert domain.shown_state(missed.state, missed.slot_to, later) == domain.MISSED
+    assert domain.shown_state(missed.state, missed.slot_to, later - timedelta(days=1)
+                              ) == "booked"  # on its last day it may still be handed over
+    report = equipment.usage_report(session, w.asset)
+    assert report.lines == [] and report.fees == 0
+    assert ledger.member_balance(session, w.other) == 0
+    equipment.set_state(session, w.asset, "retired", today=later)
+    assert w.asset.state == "retired"
 
 
 def test_the_database_refuses_an_overlap_the_services_did_not_check(

@@ -479,3 +479,73 @@ def test_the_owners_shares_are_rounded_and_add_up_to_100_percent(
     assert sorted(shown[1:]) == [Decimal("23.25"), Decimal("23.26"), Decimal("23.26")]
     for money in ("26 000,00", "20 000,00"):  # the amounts themselves unchanged
         assert money.replace(" ", "\u00a0") in owners or money in owners
+
+
+def _turn(session: Session, w, first, days: int, *, out: bool = False,  # type: ignore[no-untyped-def]
+          back: bool = False):
+    """Чолпон's turn from `first` over `days` whole days, booked when it was
+    still ahead; handed over (`out`) and taken back (`back`) today."""
+    from coop.equipment import domain
+    from coop.equipment import services as equipment
+
+    booking = equipment.book(session, w.asset, w.other,
+                             domain.slots(first, False, first + timedelta(days=days - 1), False),
+                             actor=w.treasurer.user, today=first)
+    if out or back:
+        equipment.hand_over(session, booking, condition="исправен")
+    if back:
+        equipment.take_back(session, booking, condition="исправен", minutes=None,
+                            actor=w.treasurer.user)
+    session.commit()
+    return booking
+
+
+def test_a_turn_never_handed_over_shows_as_not_taken_in_the_assets_history(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a new user: a booking whose time passed without a hand-over
+    stayed "booked" and dropped off the page, so nobody saw the turn did not
+    happen. It is in the history as "не состоялась", and is not her use."""
+    w = make_equipment_world(session)
+    first = local_today() - timedelta(days=3)
+    booking = _turn(session, w, first, 2)
+    client = _ru(app_ctx, w.treasurer)
+    page = client.get(w.base).get_data(as_text=True)
+    assert 'id="past-turns"' in page and f'id="booking-{booking.id}"' in page
+    past = page.split('id="past"', 1)[1].split("</ul>", 1)[0]
+    assert w.other.user.name in past and first.strftime("%d.%m.%Y") in past
+    assert "не состоялась" in past and "забронировано" not in past
+    assert f"{w.base}/bookings/{booking.id}/hand-over" not in page  # history, not a form
+    report = client.get(f"{w.base}/report").get_data(as_text=True)
+    assert w.other.user.name not in report  # no days used, no fee
+
+
+def test_the_booking_sheet_names_who_has_the_equipment_past_her_turn(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a reviewer: a turn handed over in the past and not taken back
+    was on the page and in the API but not on the sheet for the wall."""
+    from tests.integration.test_documents import pdf_text
+
+    w = make_equipment_world(session)
+    _turn(session, w, local_today() - timedelta(days=30), 1, out=True)
+    text = pdf_text(_ru(app_ctx, w.treasurer).get(f"{w.base}/sheet.pdf").data)
+    today = local_today().strftime("%d.%m.%Y")
+    assert f"У кого сейчас {w.other.user.name}, с {today}" in text, text[:600]
+    assert "Выдано и ещё не возвращено" in text
+    overdue = text.split("Выдано и ещё не возвращено", 1)[1].split("Утро", 1)[0]
+    assert w.other.user.name in overdue and f"☑ {today}" in overdue and "☐" in overdue
+
+
+def test_the_booking_sheet_prints_a_turn_returned_early_as_returned(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a reviewer: a turn taken back before the end of its booked time
+    printed among the later bookings with empty boxes, as if still to come."""
+    from tests.integration.test_documents import pdf_text
+
+    w = make_equipment_world(session)
+    _turn(session, w, local_today() - timedelta(days=1), 40, back=True)
+    text = pdf_text(_ru(app_ctx, w.treasurer).get(f"{w.base}/sheet.pdf").data)
+    today = local_today().strftime("%d.%m.%Y")
+    grid, later = text.split("Брони после", 1)
+    assert f"{w.other.user.name} (возвращено)" in grid and "☐" not in grid
+    assert w.other.user.name in later and later.count(f"☑ {today}") == 2, later
+    assert "☐" not in later and "У кого сейчас" not in text
