@@ -1,6 +1,7 @@
 """The rules of certificates and labels, pure: whether a lot may carry a
 certificate's number and the brand, when a certificate needs a reminder,
-whether an upload is what it claims to be, and the label sizes."""
+whether a certificate's or a label's dates are plausible, whether an upload
+is what it claims to be, and the label sizes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from datetime import date
 MAX_SCAN_BYTES = 5 * 1024 * 1024
 MAX_LOGO_BYTES = 1024 * 1024
 REMINDER_DAYS = (60, 14)
+# Dates a treasurer may enter. Typed dates are checked for typos: 1900, 9999.
+EARLIEST_VALID_FROM = date(2000, 1, 1)
+# An EAEU declaration or certificate of conformity of serially made food runs
+# at most 5 years (a batch's, or an organic certificate, less); a group's own
+# standard is reviewed every few years: longer is a typo.
+MAX_VALIDITY_YEARS = 5
+# Jams, dried fruit, honey, pulses keep a year or two: more than 5 is a typo.
+MAX_SHELF_LIFE_YEARS = 5
 
 
 def product_key(name: str) -> str:
@@ -55,6 +64,40 @@ def eligibility(cert: CertificateFacts | None, *, product: str, dates: Iterable[
     if uncovered:
         refusals.append(Refusal("member", member_ids=uncovered))
     return refusals
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later (29 February: the 28th in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def certificate_dates_problem(valid_from: date, valid_to: date) -> str | None:
+    """What is implausible about a certificate's validity (too_early, ends_before,
+    too_long), else None. Whether it has begun yet is checked apart: against
+    today in the group's time zone."""
+    if valid_from < EARLIEST_VALID_FROM:
+        return "too_early"
+    if valid_to < valid_from:
+        return "ends_before"
+    if valid_to > years_after(valid_from, MAX_VALIDITY_YEARS):
+        return "too_long"
+    return None
+
+
+def label_dates_problem(packed_on: date, best_before: date, today: date) -> str | None:
+    """What is wrong with a label's best-before (before_packing, passed,
+    too_long), else None. The packing day itself is checked apart: a day that
+    has happened."""
+    if best_before < packed_on:
+        return "before_packing"
+    if best_before < today:
+        return "passed"
+    if best_before > years_after(packed_on, MAX_SHELF_LIFE_YEARS):
+        return "too_long"
+    return None
 
 
 def reminder_due(valid_to: date, today: date) -> int | None:

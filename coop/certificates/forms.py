@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from coop.forms import DecimalTextField, Form, choices
+from coop.forms import DecimalTextField, Form, NotInFuture, choices
 from coop.sales.forms import to_id
 
 
@@ -32,7 +32,7 @@ class CertificateForm(Form):
     kind = SelectField(_l("Kind of document"), choices=kind_choices())
     number = StringField(_l("Number"), validators=[DataRequired(), Length(max=80)])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)])
-    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired(), NotInFuture()])
     valid_to = DateField(_l("Valid until"), validators=[DataRequired()])
     products = TextAreaField(_l("Products it covers (one per line, as the lots name them)"),
                              validators=[DataRequired(), Length(max=4000)])
@@ -69,7 +69,7 @@ class LabelForm(Form):
     grade = SelectField(_l("Grade"), coerce=to_id, validate_choice=False)
     net = DecimalTextField(_l("Net quantity per pack"), validators=[DataRequired()],
                            max_places=3)
-    packed_on = DateField(_l("Packed on"), validators=[DataRequired()])
+    packed_on = DateField(_l("Packed on"), validators=[DataRequired(), NotInFuture()])
     best_before = DateField(_l("Best before"), validators=[DataRequired()])
     size = SelectField(_l("Label size"), choices=size_choices())
     count = IntegerField(_l("How many labels"), default=8,

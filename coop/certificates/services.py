@@ -29,7 +29,7 @@ from coop.certificates.models import (
     CertificateProduct,
     LotMark,
 )
-from coop.errors import DomainError
+from coop.errors import DomainError, check_happened
 from coop.groups.models import Group, Membership
 from coop.sales.models import Contribution, Sale, SaleLot
 
@@ -43,6 +43,21 @@ REFUSAL_TEXTS = {
     "expired": _l("The certificate is no longer valid on %(day)s."),
     "not_yet": _l("The certificate is not yet valid on %(day)s."),
     "member": _l("Not every contributing member is covered: %(names)s."),
+}
+# The field each implausible date is shown under, and what she is told.
+CERTIFICATE_DATE_TEXTS = {
+    "too_early": ("valid_from", _l("Check the year: a document cannot be valid from before "
+                                   "%(day)s.")),
+    "ends_before": ("valid_to", _l("It cannot end before it begins.")),
+    "too_long": ("valid_to", _l("Check the dates: a document is valid for at most %(years)s "
+                                "years, so until %(day)s at the latest.")),
+}
+LABEL_DATE_TEXTS = {
+    "before_packing": _l("Best before cannot be before packing."),
+    "passed": _l("This day has already passed: a label cannot carry a best-before that is "
+                 "over."),
+    "too_long": _l("Check the year: best before can be at most %(years)s years after "
+                   "packing, so %(day)s at the latest."),
 }
 
 
@@ -110,6 +125,24 @@ class CertificateInput:
     member_ids: list[int] = field(default_factory=list)
 
 
+def check_certificate_dates(valid_from: date, valid_to: date) -> None:
+    """A certificate's validity as a treasurer copies it from the paper: it has
+    begun (it is entered once in hand, and declarations and certificates are
+    valid from the day they are registered or issued), not before 2000, and
+    ends after it begins and within 5 years; a typo is refused."""
+    from coop.i18n import fmt_date
+
+    check_happened(valid_from, "valid_from")
+    problem = domain.certificate_dates_problem(valid_from, valid_to)
+    if problem is None:
+        return
+    field_name, text = CERTIFICATE_DATE_TEXTS[problem]
+    latest = domain.years_after(valid_from, domain.MAX_VALIDITY_YEARS)
+    day = domain.EARLIEST_VALID_FROM if problem == "too_early" else latest
+    raise DomainError(text % {"day": fmt_date(day), "years": domain.MAX_VALIDITY_YEARS},
+                      field=field_name)
+
+
 def _apply(session: Session, group: Group, cert: Certificate, data: CertificateInput) -> None:
     if data.kind not in CERTIFICATE_KINDS:
         raise DomainError(_l("Choose the kind of document."), field="kind")
@@ -121,8 +154,7 @@ def _apply(session: Session, group: Group, cert: Certificate, data: CertificateI
         raise DomainError(_l("Say who issued it."), field="issuer")
     if data.valid_from is None or data.valid_to is None:
         raise DomainError(_l("Give the dates it is valid from and to."), field="valid_to")
-    if data.valid_to < data.valid_from:
-        raise DomainError(_l("It cannot end before it begins."), field="valid_to")
+    check_certificate_dates(data.valid_from, data.valid_to)
     clash = session.scalar(select(Certificate.id).where(
         Certificate.group_id == group.id, Certificate.number == number[:80]))
     if clash is not None and clash != cert.id:
@@ -236,6 +268,21 @@ def save_brand(session: Session, group: Group, *, name: str, text: str, folder: 
 # --------------------------------------------------------------------------
 # Lots: what their labels may carry
 # --------------------------------------------------------------------------
+
+
+def check_label_dates(packed_on: date, best_before: date) -> None:
+    """A label sheet's dates: packed on a day that has happened, best before
+    a day after packing that is still to come, within 5 years of packing."""
+    from coop.i18n import fmt_date, local_today
+
+    check_happened(packed_on, "packed_on")
+    problem = domain.label_dates_problem(packed_on, best_before, local_today())
+    if problem is None:
+        return
+    latest = domain.years_after(packed_on, domain.MAX_SHELF_LIFE_YEARS)
+    raise DomainError(LABEL_DATE_TEXTS[problem] % {"day": fmt_date(latest),
+                                                   "years": domain.MAX_SHELF_LIFE_YEARS},
+                      field="best_before")
 
 
 def mark_of(session: Session, lot: SaleLot) -> LotMark:

@@ -200,7 +200,9 @@ def _mark_form(lot: SaleLot, mark) -> LotMarkForm:  # type: ignore[no-untyped-de
 def _labels_page(lot: SaleLot, label_form: LabelForm, status: int = 200,
                  mark_form: LotMarkForm | None = None):  # type: ignore[no-untyped-def]
     mark = services.mark_of(db.session, lot)
-    packed = [label_form.packed_on.data] if label_form.packed_on.data else []
+    # a refused packing day (2999) is no day to check the certificate on
+    packed = ([label_form.packed_on.data]
+              if label_form.packed_on.data and not label_form.packed_on.errors else [])
     html = render_template(
         "certificates/labels.html", group=g.group, lot=lot, mark=mark,
         eligibility=services.eligibility(db.session, lot, on=packed),
@@ -255,8 +257,10 @@ def labels_pdf(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     if grade is None:
         form.grade.errors = [_("Choose a grade of this lot.")]
         return _labels_page(lot, form, 400)
-    if form.best_before.data < form.packed_on.data:
-        form.best_before.errors = [_("Best before cannot be before packing.")]
+    try:
+        services.check_label_dates(form.packed_on.data, form.best_before.data)
+    except DomainError as exc:
+        apply_domain_error(form, exc)
         return _labels_page(lot, form, 400)
     net = form.net.value or Decimal(0)
     if net <= 0:

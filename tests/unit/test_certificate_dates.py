@@ -1,0 +1,43 @@
+"""Plausible dates on certificates and labels (coop.certificates.domain), pure:
+a typo in a year (1900, 9999, 2999) is caught, a real document passes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from coop.certificates import domain
+
+TODAY = date(2026, 12, 7)
+
+
+def test_a_real_declaration_passes() -> None:
+    assert domain.certificate_dates_problem(date(2026, 3, 10), date(2031, 3, 9)) is None
+    assert domain.certificate_dates_problem(date(2026, 3, 10), date(2026, 3, 10)) is None
+
+
+def test_a_certificate_from_1900_to_9999_is_refused() -> None:
+    assert domain.certificate_dates_problem(date(1900, 1, 1), date(9999, 12, 31)) == "too_early"
+    assert domain.certificate_dates_problem(date(2026, 1, 1), date(9999, 12, 31)) == "too_long"
+
+
+def test_validity_runs_at_most_five_years_to_the_day() -> None:
+    assert domain.certificate_dates_problem(date(2026, 1, 1), date(2031, 1, 1)) is None
+    assert domain.certificate_dates_problem(date(2026, 1, 1), date(2031, 1, 2)) == "too_long"
+    assert domain.certificate_dates_problem(date(2000, 1, 1), date(2001, 1, 1)) is None
+    assert domain.certificate_dates_problem(date(1999, 12, 31), date(2001, 1, 1)) == "too_early"
+    assert domain.certificate_dates_problem(date(2026, 1, 2), date(2026, 1, 1)) == "ends_before"
+
+
+def test_years_after_29_february_is_the_28th() -> None:
+    assert domain.years_after(date(2028, 2, 29), 5) == date(2033, 2, 28)
+    assert domain.years_after(date(2028, 2, 29), 4) == date(2032, 2, 29)
+
+
+def test_label_dates() -> None:
+    packed = date(2026, 12, 1)
+    assert domain.label_dates_problem(packed, date(2027, 12, 1), TODAY) is None
+    assert domain.label_dates_problem(packed, TODAY, TODAY) is None
+    assert domain.label_dates_problem(packed, date(2026, 11, 30), TODAY) == "before_packing"
+    assert domain.label_dates_problem(packed, date(2026, 12, 6), TODAY) == "passed"
+    assert domain.label_dates_problem(packed, date(2031, 12, 1), TODAY) is None
+    assert domain.label_dates_problem(packed, date(2999, 12, 1), TODAY) == "too_long"
