@@ -97,9 +97,11 @@ def fmt_money(minor: int | None, currency: str) -> str:
     return money.format_money(minor, currency, current_locale())
 
 
-def fmt_number(value: Decimal | int | str | None) -> str:
+def fmt_number(value: Decimal | int | float | str | None) -> str:
     if value is None or value == "":
         return ""
+    if isinstance(value, float):  # a template's division (333 / 100): as it reads, 3,33
+        value = repr(value)
     return money.format_number(Decimal(value), current_locale())
 
 

@@ -288,3 +288,19 @@ def test_a_change_to_the_cycle_refused_is_a_4xx_on_the_cycle_page_in_russian(
     opened = session.scalar(select(func.max(SavingsMeeting.id)))
     assert first.headers["Location"].endswith(f"{url}/meetings/{opened}")
     assert f'href="{url}/meetings/{opened}"' in shown  # the cycle's page, as it is now
+
+
+def test_a_loan_limit_and_a_rate_in_hundredths_read_as_written(
+        client: FlaskClient, session: Session) -> None:
+    """A limit of 3,33 × her savings and a rate of 1,15 % were divided in the
+    template as floats and printed as «3,330000000000000071054273576»."""
+    world = _world(session)
+    world.cycle.loan_multiple, world.cycle.rate_bp = 333, 115
+    session.commit()
+    login(client, world.treasurer.user.email, PASSWORD)
+    _ru(client)
+    cycle = client.get(f"/groups/{world.group.id}/savings/{world.cycle.id}").get_data(
+        as_text=True)
+    assert "3,33 ×" in cycle and "1,15 %" in cycle and "0000000" not in cycle
+    meeting = client.get(_meeting_url(world, world.meetings[0])).get_data(as_text=True)
+    assert "3,33 ×" in meeting and "0000000" not in meeting
