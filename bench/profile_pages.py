@@ -10,14 +10,19 @@ time. PAGE is any of floor, share, share-unkept (the share page when her
 bill's HTML is not kept: the first view of it in this process), round (the
 treasurer's), member-round (a member's view of the round: its packs), order,
 busy (an order, then another member's share page: the view meets a round
-changed since its last view, as on a busy evening) and the yardsticks
+changed since its last view, as on a busy evening; her order goes back and
+forth between two, so the other's bill is one of two, kept), busy-new (the
+same, each order taking the group's total of a product to one not seen
+before: the other's bill is new each time, as in bench/http.py's mixed run,
+where many members order) and the yardsticks
 raw-share and raw-order (bench/raw_app.py: the share page's reads and an
 order's writes by hand in raw SQL, whose statements are not counted);
 default: all. `--turns N`: time the pages N times in turn, page after page
 (the machine's noise falls on each alike), and print each one's best and
 median turn; a page that changes the round (order, busy) makes the next
 turn's first view of a split page bring the split up to date, so time those
-apart from the others. Same settings as bench/http.py (COOP_BENCH_PG)."""
+apart from the others. Same settings as bench/http.py (COOP_BENCH_PG);
+COOP_PROFILE_CLOCK=cpu times the turns in this process's CPU time."""
 
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ from bench._http_bench import PG_BASE, create_database, drop_database  # noqa: E
 
 REQUESTS = {"raw-share": 400, "floor": 400, "share": 200, "share-unkept": 200, "round": 100,
             "member-round": 100,
-            "raw-order": 100, "order": 100, "busy": 60}
+            "raw-order": 100, "order": 100, "busy": 60, "busy-new": 60}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -105,13 +110,15 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
     treasurer = signed_in(seeded.treasurer_login)
     round_path = f"/groups/{seeded.group_id}/rounds/{seeded.round_id}"
     token = _CSRF.search(member.get(f"{round_path}/order").text).group(1)  # type: ignore[union-attr]
-    bump = [0]
+    bump, orders = [0], [0]
 
-    def order_form() -> dict[str, str]:
+    def order_form(new: bool = False) -> dict[str, str]:
         bump[0] ^= 1
+        orders[0] += 1
+        first = 10 + orders[0] % 500 if new else bump[0]  # a new total of it, or one of two
         form = {"csrf_token": token}
         for p, item_id in enumerate(seeded.item_ids):
-            form[f"quantity_{item_id}"] = str(1 + (p * 3) % 9 + (bump[0] if p == 0 else 0))
+            form[f"quantity_{item_id}"] = str(1 + (p * 3) % 9 + (first if p == 0 else 0))
             form[f"tolerance_{item_id}"] = str(p % 4)
         return form
 
@@ -119,11 +126,11 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
     signed_in_cookie = member.get_cookie(cookie)
     assert signed_in_cookie is not None
 
-    def order():  # type: ignore[no-untyped-def]
+    def order(new: bool = False):  # type: ignore[no-untyped-def]
         # the cookie as signed in, as bench/http.py's load sends it: the
         # redirect is not followed, and its flash would pile up in the session
         member.set_cookie(cookie, signed_in_cookie.value)
-        return member.post(f"{round_path}/order", data=order_form())
+        return member.post(f"{round_path}/order", data=order_form(new))
 
     # bench/http.py's yardsticks, in this process: the same reads and writes by
     # hand in raw SQL (bench/raw_app.py), with the member's session cookie
@@ -153,9 +160,14 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
         "member-round": lambda: member.get(round_path),
         "order": lambda: order(),
         "busy": lambda: (order(), other.get(f"{round_path}/share"))[1],
+        "busy-new": lambda: (order(new=True), other.get(f"{round_path}/share"))[1],
     }
     # the plain timings, in turns: page after page, `turns` times over, so
-    # that the machine's ups and downs fall on every page alike
+    # that the machine's ups and downs fall on every page alike; in this
+    # process's CPU time with COOP_PROFILE_CLOCK=cpu (what the machine's other
+    # work does not lengthen; the database's time is left out)
+    clock = time.process_time if os.environ.get("COOP_PROFILE_CLOCK") == "cpu" \
+        else time.perf_counter
     plain: dict[str, list[float]] = {name: [] for name in pages}
     for name in pages:
         for _ in range(5):
@@ -163,10 +175,10 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
     for _ in range(turns):
         for name in pages:
             call, n = calls[name], REQUESTS[name]
-            started = time.perf_counter()
+            started = clock()
             for _ in range(n):
                 call()
-            plain[name].append((time.perf_counter() - started) / n * 1000)
+            plain[name].append((clock() - started) / n * 1000)
     for name in pages:
         call, n = calls[name], REQUESTS[name]
         if turns > 1:

@@ -938,11 +938,12 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
 
     `parts` (name -> what makes the part: HTML as Markup, or text to be
     escaped): the parts of the page that show the round's figures, each kept
-    by its maker as `fragment()` keeps it. The page around them is then kept
-    under the round's id and state and `shown` alone, not under its figures:
-    it must show nothing else of the round. After an order that changed her
-    bill, only the bill is made anew, not the page around it. `render(csrf,
-    form_key, parts)` gets each part, or a placeholder where it goes."""
+    by its maker as `fragment()` keeps it. The page is kept whole as without
+    them, and also the page around them, under the round's id and state and
+    `shown` alone, not under its figures: it must show nothing else of the
+    round. After an order that changed her bill, only the bill is made anew
+    and put into the page around it. `render(csrf, form_key, parts)` gets
+    each part, or a placeholder where it goes."""
     if "_flashes" in session_cookie or request.query_string:
         if parts is None:
             return str(render(generate_csrf(), new_form_key()))
@@ -950,20 +951,23 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
                           {part: make() for part, make in parts.items()}))
     digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
     if parts is None:
-        page = str(fragment(rnd, f"page:{name}:{digest}",
-                            lambda: render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER),
-                            bill_of=bill_of))
+        def whole() -> str:
+            return str(render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER))
     else:
         slots = {part: Markup(f"<coop-part-{part}/>") for part in parts}
-        page = _kept_around(rnd, f"page:{name}:{digest}", lambda: str(
-            render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER, slots)))
+
+        def whole() -> str:  # the page kept around its parts, with them put in
+            page = _kept_around(rnd, f"page:{name}:{digest}", lambda: str(
+                render(CSRF_PLACEHOLDER, FORM_KEY_PLACEHOLDER, slots)))
+            for part, make in parts.items():
+                page = page.replace(slots[part], escape(make()), 1)
+            return page
+
+    page = str(fragment(rnd, f"page:{name}:{digest}", whole, bill_of=bill_of))
     page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
     pieces = page.split(_FORM_KEY_VALUE)
-    page = "".join(chain.from_iterable(
+    return "".join(chain.from_iterable(
         (piece, f'value="{new_form_key()}"') for piece in pieces[:-1])) + pieces[-1]
-    for part, make in (parts or {}).items():  # after the tokens: a part is no form of the page
-        page = page.replace(slots[part], escape(make()), 1)
-    return page
 
 
 def _kept_around(rnd: Round, name: str, render: Callable[[], str]) -> str:
