@@ -49,6 +49,13 @@ class PackFill:
         return self.remainder > 0 and self.remainder + self.tolerance >= self.pack_size
 
     @property
+    def short(self) -> int:
+        """What the last started pack needs beyond all the tolerances, firm or
+        tolerance, to be ordered (spec rule 1); 0 when the tolerances fill it
+        or none is started. (`missing` counts the firm quantities alone.)"""
+        return max(self.missing - self.tolerance, 0) if self.remainder else 0
+
+    @property
     def fill_percent(self) -> int:
         """How full the last started pack is (100 when all packs are full)."""
         if self.remainder == 0:

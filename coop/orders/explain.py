@@ -58,6 +58,7 @@ class MemberShare:
     retail_value: int | None = None
     savings: int | None = None
     bazaar: str | None = None  # what the same goods would cost at the bazaar, worded
+    own: bool = True  # worded to her ("you get"), else of her ("she gets")
 
 
 class _Words:
@@ -136,27 +137,12 @@ def pack_rows(fills: list[tuple[Any, PackFill]],
     members (thousandths of its unit), said after its packs: the packs are
     those ordered, and a short or damaged delivery leaves less."""
     words = _Words("", 3)
-    _, ngettext, qty = words.gettext, words.ngettext, words.thousandths
+    _, qty = words.gettext, words.thousandths
     rows, tolerance = [], _("tolerance")
     for position, (item, fill) in enumerate(fills):
         product = item.product
         unit = product.unit
-        if fill.firm == 0:
-            status = _("No orders yet.")
-        elif fill.remainder == 0:
-            status = ngettext("%(num)d full pack.", "%(num)d full packs.", fill.full_packs)
-        elif fill.tolerance_fills_last:
-            status = ngettext("%(num)d pack: tolerance fills the last one.",
-                              "%(num)d packs: tolerance fills the last one.", fill.packs)
-        else:
-            other = unit_text.is_other(unit)  # no grammar: the unit apart, a bare number
-            status = unit_text.note(unit) + ngettext(
-                "%(num)d full pack; the last needs %(missing)s more (firm or tolerance), "
-                "or it is not ordered.",
-                "%(num)d full packs; the last needs %(missing)s more (firm or tolerance), "
-                "or it is not ordered.",
-                fill.full_packs, missing=words.units.number(fill.missing) if other
-                else words.units.quantity(fill.missing, unit))
+        status = _pack_status(words, fill, unit)
         if shared_out is not None and fill.firm:
             status += " " + _("Shared out after the delivery: %(quantity)s.",
                               quantity=words.units.quantity(shared_out[position], unit))
@@ -168,6 +154,38 @@ def pack_rows(fills: list[tuple[Any, PackFill]],
             tolerance=f"+ {qty(fill.tolerance)} {tolerance}", percent=fill.fill_percent,
             status=status))
     return rows
+
+
+def pack_statuses(fills: list[tuple[Any, PackFill]]) -> dict[int, str]:
+    """{round item id: how its packs fill}, as the round's table says it
+    (pack_rows), for the order form: the tolerances counted, as the split
+    counts them. (The form says an "other" unit just before.)"""
+    words = _Words("", 3)
+    return {item.id: _pack_status(words, fill, item.product.unit, unit_note=False)
+            for item, fill in fills}
+
+
+def _pack_status(words: _Words, fill: PackFill, unit: str, *, unit_note: bool = True) -> str:
+    """How many packs the group's orders make of a product under the split's
+    rule 1 (spec/split.md): whether the tolerances fill the last one, and if
+    not, what it still needs beyond them. `unit_note`: an "other" unit (no
+    grammar, bare numbers) is said first."""
+    _, ngettext = words.gettext, words.ngettext
+    if fill.firm == 0:
+        return _("No orders yet.")
+    if fill.remainder == 0:
+        return ngettext("%(num)d full pack.", "%(num)d full packs.", fill.full_packs)
+    if fill.tolerance_fills_last:
+        return ngettext("%(num)d pack: tolerance fills the last one.",
+                        "%(num)d packs: tolerance fills the last one.", fill.packs)
+    other = unit_text.is_other(unit)  # no grammar: the unit apart, a bare number
+    return (unit_text.note(unit) if unit_note else "") + ngettext(
+        "%(num)d full pack; the last needs %(missing)s more (firm or tolerance), "
+        "or it is not ordered.",
+        "%(num)d full packs; the last needs %(missing)s more (firm or tolerance), "
+        "or it is not ordered.",
+        fill.full_packs, missing=words.units.number(fill.short) if other
+        else words.units.quantity(fill.short, unit))
 
 
 class RoundSummary(_Words):
@@ -186,7 +204,12 @@ _LINE_VIEWS: _Recent[LineView] = _Recent(5_000)
 
 
 class _ShareWords(_Words):
-    """The "why" of each figure of a member's bill."""
+    """The "why" of each figure of a member's bill: to her ("you get") on her
+    own view of it, of her ("she gets") on another's (the treasurer's)."""
+
+    def __init__(self, currency: str, qty_decimals: int, *, own: bool = True) -> None:
+        super().__init__(currency, qty_decimals)
+        self.own = own
 
     def basis(self, s: facts.Sharing, value: int) -> str:
         _ = self.gettext
@@ -206,14 +229,19 @@ class _ShareWords(_Words):
             return _("%(what)s: paid by the solidarity fund.", what=what)
         by = {"value": _("by goods value"), "weight": _("by weight"),
               "quantity": _("by quantity"), "allocated": _("by quantity received")}[s.basis]
+        mine, total = self.basis(s, s.mine or 0), self.basis(s, s.total)
+        if not self.own:
+            return _("%(what)s shared %(by)s: hers %(mine)s of %(total)s.", what=what, by=by,
+                     mine=mine, total=total)
         return _("%(what)s shared %(by)s: yours %(mine)s of %(total)s.", what=what, by=by,
-                 mine=self.basis(s, s.mine or 0), total=self.basis(s, s.total))
+                 mine=mine, total=total)
 
     def line(self, line: facts.LineFacts) -> LineView:
-        """The line worded; the same line in the same locale, currency and
-        quantity unit is worded once per process (after an order, every bill
-        of the round is shown anew, most of its lines as they were)."""
-        key = (self.locale, self.currency, self.qty_decimals, line)
+        """The line worded; the same line in the same locale, currency,
+        quantity unit and person (to her, or of her) is worded once per
+        process (after an order, every bill of the round is shown anew, most
+        of its lines as they were)."""
+        key = (self.locale, self.currency, self.qty_decimals, self.own, line)
         found = _LINE_VIEWS.get(key)
         if found is None:
             found = self._line(line)
@@ -233,17 +261,26 @@ class _ShareWords(_Words):
                     "(%(pack)s).", **numbers)
         elif line.allocated < line.quantity and line.usable < line.ordered:
             why = _("Only %(usable)s arrived usable for %(firm)s asked firmly; shared by "
-                    "firm quantities, you get %(allocated)s.", **numbers)
+                    "firm quantities, you get %(allocated)s.", **numbers) if self.own else _(
+                "Only %(usable)s arrived usable for %(firm)s asked firmly; shared by "
+                "firm quantities, she gets %(allocated)s.", **numbers)
         elif line.allocated < line.quantity:
             why = _("The group ordered %(ordered)s in full packs of %(pack)s for %(firm)s "
                     "asked firmly: tolerances could not fill one more pack. Shared by firm "
-                    "quantities, you get %(allocated)s.", **numbers)
+                    "quantities, you get %(allocated)s.", **numbers) if self.own else _(
+                "The group ordered %(ordered)s in full packs of %(pack)s for %(firm)s "
+                "asked firmly: tolerances could not fill one more pack. Shared by firm "
+                "quantities, she gets %(allocated)s.", **numbers)
         elif line.allocated > line.quantity:
             why = _("Your %(quantity)s plus %(extra)s of your tolerance, to fill the group's "
-                    "packs of %(pack)s.", **numbers)
+                    "packs of %(pack)s.", **numbers) if self.own else _(
+                "Her %(quantity)s plus %(extra)s of her tolerance, to fill the group's "
+                "packs of %(pack)s.", **numbers)
         else:
             why = _("What you asked for. The group ordered %(ordered)s in packs of "
-                    "%(pack)s.", **numbers)
+                    "%(pack)s.", **numbers) if self.own else _(
+                "What she asked for. The group ordered %(ordered)s in packs of "
+                "%(pack)s.", **numbers)
         if line.quantity and line.packs and line.allocated < line.quantity:
             # who of those who asked the same gets the unit that is short (split.md)
             why += " " + _("What cannot be split evenly goes to the largest remainders, "
@@ -275,49 +312,72 @@ class _ShareWords(_Words):
         _ = self.gettext
         if cost.sharing.mine is None and cost.sharing.basis != "fund":
             # (she may have ordered from that supplier and received none of it)
-            why = (_("Not yours: it is shared by those who received goods of this supplier, "
-                     "and you received none.") if cost.supplier
-                   else _("Not yours: you received no goods."))
+            if self.own:
+                why = (_("Not yours: it is shared by those who received goods of this "
+                         "supplier, and you received none.") if cost.supplier
+                       else _("Not yours: you received no goods."))
+            else:
+                why = (_("Not hers: it is shared by those who received goods of this "
+                         "supplier, and she received none.") if cost.supplier
+                       else _("Not hers: she received no goods."))
         else:
             why = self.share_why(cost.sharing, self.money(cost.amount))
         return ChargeView(cost.name, cost.share, why, self.money(cost.share))
 
 
-def member_share(member: facts.MemberFacts, currency: str) -> MemberShare:
-    """Her bill with a "why" for every figure, in the current locale."""
-    words = _ShareWords(currency, member.qty_decimals)
+def member_share(member: facts.MemberFacts, currency: str, *, own: bool = True
+                 ) -> MemberShare:
+    """Her bill with a "why" for every figure, in the current locale: `own`,
+    worded to her (her own page, her invoice), else of her (the treasurer's
+    view of it)."""
+    words = _ShareWords(currency, member.qty_decimals, own=own)
     _ = words.gettext
     share = MemberShare(membership_id=member.membership_id, name=member.name,
                         goods=member.goods, total=member.total,
-                        retail_value=member.retail_value, savings=member.savings)
+                        retail_value=member.retail_value, savings=member.savings, own=own)
     share.lines = [words.line(line) for line in member.lines]
-    share.bazaar = _bazaar(words, member.retail_value, member.savings)
+    share.bazaar = _bazaar(words, member.retail_value, member.savings, own=own)
     share.losses = [words.loss(item) for item in member.loss_items]
     share.losses_total = member.losses
     share.shared = [words.cost(cost) for cost in member.costs]
     share.shared_total = sum(cost.share for cost in member.costs)
     numerator, denominator = member.levy_percent
     if member.levy or numerator:
+        pct = words.number(Decimal(numerator) / denominator)
+        goods = words.money(member.goods)
         share.levy = ChargeView(_("Solidarity fund levy"), member.levy, _(
             "%(pct)s%% of your goods (%(goods)s) goes to the group's solidarity fund.",
-            pct=words.number(Decimal(numerator) / denominator), goods=words.money(member.goods)),
-            words.money(member.levy))
+            pct=pct, goods=goods) if own else _(
+            "%(pct)s%% of her goods (%(goods)s) goes to the group's solidarity fund.",
+            pct=pct, goods=goods), words.money(member.levy))
     if member.cash_rounding:
+        step = words.money(member.cash_rounding)
         share.rounding = ChargeView(_("Cash rounding"), member.rounding, _(
             "Your total is rounded to a multiple of %(step)s so that it can be paid in "
             "cash; the difference goes to (or comes from) the solidarity fund.",
-            step=words.money(member.cash_rounding)), words.money(member.rounding))
+            step=step) if own else _(
+            "Her total is rounded to a multiple of %(step)s so that it can be paid in "
+            "cash; the difference goes to (or comes from) the solidarity fund.",
+            step=step), words.money(member.rounding))
     return share
 
 
-def _bazaar(words: _Words, retail: int | None, savings: int | None) -> str | None:
+def _bazaar(words: _Words, retail: int | None, savings: int | None, *, own: bool = True
+            ) -> str | None:
     if retail is None:
         return None
     _ = words.gettext
     if savings and savings > 0:
+        if not own:
+            return _("At the bazaar the same goods would cost %(retail)s: she saves "
+                     "%(saved)s.", retail=words.money(retail), saved=words.money(savings))
         return _("At the bazaar the same goods would cost %(retail)s: you save %(saved)s.",
                  retail=words.money(retail), saved=words.money(savings))
     if savings and savings < 0:
+        if not own:
+            return _("At the bazaar the same goods would cost %(retail)s: here she pays "
+                     "%(more)s more, with the shared costs.",
+                     retail=words.money(retail), more=words.money(-savings))
         return _("At the bazaar the same goods would cost %(retail)s: here you pay %(more)s "
                  "more, with the shared costs.",
                  retail=words.money(retail), more=words.money(-savings))

@@ -12,7 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from coop.forms import DecimalTextField, Form, MoneyField, NotInFuture, choices
 from coop.groups.forms import loss_policy_choices
 from coop.ledger.forms import OnceForm
-from coop.money import TYPED_LIMIT, MoneyError
+from coop.money import TYPED_LIMIT, MoneyError, parse_decimal
 from coop.quantities import parse_quantity
 
 
@@ -68,13 +68,38 @@ class OrderLineInput:
     tolerance_text: str
     quantity: int = 0
     tolerance: int = 0
-    error: str | None = None
+    quantity_error: str | None = None  # shown under its box
+    tolerance_error: str | None = None
+    error: str | None = None  # of the line as a whole
+
+    def mark(self, message: str, field: str | None = None) -> None:
+        """`message` by the box it is about (a field named 'quantity_<item>' or
+        'tolerance_<item>'), else under the line."""
+        name = (field or "").rsplit("_", 1)[0]
+        if name == "quantity":
+            self.quantity_error = message
+        elif name == "tolerance":
+            self.tolerance_error = message
+        else:
+            self.error = message
+
+    @property
+    def wrong(self) -> bool:
+        return bool(self.quantity_error or self.tolerance_error or self.error)
+
+
+def _typed_quantity(text: str, negative: object) -> int:
+    value = parse_decimal(text)
+    if value < 0:  # (said of the box it is in: quantity or tolerance)
+        raise MoneyError(negative)
+    return parse_quantity(value)
 
 
 def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
                      ) -> tuple[dict[int, tuple[int, int]], dict[int, OrderLineInput]]:
     """Read `quantity_<item>` / `tolerance_<item>` as people type them ('2,5').
-    Returns the lines to save and every line as typed, with its error if any."""
+    Returns the lines to save and every line as typed, with the error of each
+    of its boxes if any."""
     lines: dict[int, tuple[int, int]] = {}
     typed: dict[int, OrderLineInput] = {}
     for item_id in item_ids:
@@ -83,12 +108,17 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
         line = OrderLineInput(item_id, q_text, t_text)
         typed[item_id] = line
         try:
-            line.quantity = parse_quantity(q_text) if q_text else 0
-            line.tolerance = parse_quantity(t_text) if t_text else 0
+            line.quantity = _typed_quantity(q_text, _l("A quantity cannot be negative.")
+                                            ) if q_text else 0
         except MoneyError as exc:
-            line.error = str(exc.message)
-            continue
-        lines[item_id] = (line.quantity, line.tolerance)
+            line.quantity_error = str(exc.message)
+        try:
+            line.tolerance = _typed_quantity(t_text, _l("A tolerance cannot be negative.")
+                                             ) if t_text else 0
+        except MoneyError as exc:
+            line.tolerance_error = str(exc.message)
+        if not line.wrong:
+            lines[item_id] = (line.quantity, line.tolerance)
     return lines, typed
 
 

@@ -596,6 +596,8 @@ def _check_quantities(item: ItemTerms, quantity: int, tolerance: int) -> None:
     for value, field_name in ((quantity, "quantity"), (tolerance, "tolerance")):
         if value < 0:
             raise DomainError(_l("%(product)s: a quantity cannot be negative.",
+                                 product=item.product) if field_name == "quantity" else
+                              _l("%(product)s: a tolerance cannot be negative.",
                                  product=item.product), field=f"{field_name}_{item.id}")
         if not domain.is_multiple(value, step):
             if unit_text.is_other(item.unit):  # no grammar: the unit apart

@@ -353,10 +353,10 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
         # by save_order)
         locked = services.lock_order(db.session, rnd, member)
         lines, typed = parse_order_form(request.form, list(locked.terms))
-        not_numbers = any(line.error for line in typed.values())
+        not_numbers = any(line.wrong for line in typed.values())
         wrong = services.order_line_errors(locked.terms, lines)
         for item_id, problem in wrong.items():  # every line marked, not the first alone
-            typed[item_id].error = str(problem.message)
+            typed[item_id].mark(str(problem.message), problem.field)
         if not_numbers:
             error = _("Some quantities need correcting: see the marked lines. Nothing was saved.")
         elif len(wrong) == 1:
@@ -374,7 +374,7 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
                 error = str(exc.message)
                 if exc.field and "_" in exc.field:
                     item_id = int(exc.field.rsplit("_", 1)[1])
-                    typed[item_id].error = error
+                    typed[item_id].mark(error, exc.field)
             else:
                 db.session.commit()
                 flash(_("Your order is saved.") if member == g.membership else
@@ -390,10 +390,12 @@ def order(group_id: int, round_id: int, membership_id: int | None = None):  # ty
             typed = None  # her order as it stands, and why, once
             error = str(services.not_open_for_orders().message)
     existing = services.order_of(db.session, rnd, member)
-    fills = dict((item.id, fill) for item, fill in services.pack_fills(db.session, rnd))
+    pack_fills = services.pack_fills(db.session, rnd)
+    fills = dict((item.id, fill) for item, fill in pack_fills)
     status = 422 if request.method == "POST" else 200
     return render_template("orders/order.html", group=g.group, rnd=rnd, member=member,
                            existing=existing, typed=typed, error=error, fills=fills,
+                           packs=explain.pack_statuses(pack_fills),
                            terms={item.id: services.item_terms(item)[2] for item in rnd.items},
                            form=ActionForm(), can_order=rnd.state == domain.OPEN,
                            history=services.order_history(db.session, rnd, member)), status
@@ -444,11 +446,16 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
             rnd, f"share-text:{member.id}:{balance}:{language}:{currency}:{names}",
             share_text, bill_of=member.id))
 
+    # her own bill speaks to her ("you get"); another's view of it (the
+    # treasurer's), of her ("she gets"): the name says which
+    own = g.membership is not None and g.membership.id == member.id
+
     def bill() -> Markup:
         return split_cache.fragment(
-            rnd, f"share:{member.id}:{currency}", lambda: render_template(
+            rnd, f"share:{member.id}:{currency}:{'own' if own else 'other'}",
+            lambda: render_template(
                 "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
-                share=explain.member_share(figures, currency)), bill_of=member.id)
+                share=explain.member_share(figures, currency, own=own)), bill_of=member.id)
 
     return split_cache.kept_page(rnd, "share", shown, page, bill_of=member.id,
                                  parts={"bill": bill, "text": text})

@@ -41,3 +41,14 @@ def test_pack_fill_never_fills_a_pack_with_tolerance_alone() -> None:
     assert fill.packs == 0 and fill.missing == 0 and fill.fill_percent == 0
     exact = domain.pack_fill(firm=50_000, tolerance=0, pack_size=25_000)
     assert (exact.packs, exact.missing, exact.fill_percent) == (2, 0, 100)
+
+
+def test_what_the_last_pack_still_needs_counts_the_tolerances() -> None:
+    """Rule 1 fills the last pack from the tolerances: firm 50 + tolerance 20
+    in packs of 20 makes 3 packs, and the last needs nothing more; with 5 of
+    tolerance it needs 5 more (firm or tolerance), not the 10 the firm leave."""
+    filled = domain.pack_fill(firm=50_000, tolerance=20_000, pack_size=20_000)
+    assert (filled.packs, filled.missing, filled.short) == (3, 10_000, 0)
+    short = domain.pack_fill(firm=50_000, tolerance=5_000, pack_size=20_000)
+    assert (short.packs, short.missing, short.short) == (2, 10_000, 5_000)
+    assert domain.pack_fill(firm=40_000, tolerance=5_000, pack_size=20_000).short == 0
