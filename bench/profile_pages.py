@@ -14,7 +14,9 @@ changed since its last view, as on a busy evening; her order goes back and
 forth between two, so the other's bill is one of two, kept), busy-new (the
 same, each order taking the group's total of a product to one not seen
 before: the other's bill is new each time, as in bench/http.py's mixed run,
-where many members order) and the yardsticks
+where many members order), busy-many (the same order, then the treasurer's
+view of the share of each of the thousand members in turn: as the mixed run's
+views, which meet bills of many members) and the yardsticks
 raw-share and raw-order (bench/raw_app.py: the share page's reads and an
 order's writes by hand in raw SQL, whose statements are not counted);
 default: all. `--turns N`: time the pages N times in turn, page after page
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import cProfile
 import io
+import itertools
 import os
 import pstats
 import re
@@ -44,7 +47,8 @@ from bench._http_bench import PG_BASE, create_database, drop_database  # noqa: E
 
 REQUESTS = {"raw-share": 400, "floor": 400, "share": 200, "share-unkept": 200, "round": 100,
             "member-round": 100,
-            "raw-order": 100, "order": 100, "busy": 60, "busy-new": 60}
+            "raw-order": 100, "order": 100, "busy": 60, "busy-new": 60,
+            "busy-many": 60}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -83,6 +87,11 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
 
     engine = create_engine(url)
     seeded = seed(engine)
+    with engine.connect() as conn:
+        from sqlalchemy import text
+        membership_ids = list(conn.scalars(text(
+            "SELECT id FROM memberships WHERE group_id = :g AND role = 'member' ORDER BY id"),
+            {"g": seeded.group_id}))
     engine.dispose()
     os.environ.update(env)
     from bench.coop_app import app
@@ -111,6 +120,7 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
     round_path = f"/groups/{seeded.group_id}/rounds/{seeded.round_id}"
     token = _CSRF.search(member.get(f"{round_path}/order").text).group(1)  # type: ignore[union-attr]
     bump, orders = [0], [0]
+    viewed = itertools.count()
 
     def order_form(new: bool = False) -> dict[str, str]:
         bump[0] ^= 1
@@ -161,6 +171,8 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
         "order": lambda: order(),
         "busy": lambda: (order(), other.get(f"{round_path}/share"))[1],
         "busy-new": lambda: (order(new=True), other.get(f"{round_path}/share"))[1],
+        "busy-many": lambda: (order(new=True), treasurer.get(
+            f"{round_path}/share/{membership_ids[next(viewed) % len(membership_ids)]}"))[1],
     }
     # the plain timings, in turns: page after page, `turns` times over, so
     # that the machine's ups and downs fall on every page alike; in this

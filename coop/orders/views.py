@@ -3,7 +3,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Literal
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale, ngettext, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -455,10 +466,41 @@ def share(group_id: int, round_id: int, membership_id: int | None = None):  # ty
             rnd, f"share:{member.id}:{currency}:{'own' if own else 'other'}",
             lambda: render_template(
                 "orders/_share_bill.html", group=g.group, rnd=rnd, member=member,
-                share=explain.member_share(figures, currency, own=own)), bill_of=member.id)
+                share=explain.member_share(figures, currency, own=own), rows=bill_rows),
+            bill_of=member.id)
 
     return split_cache.kept_page(rnd, "share", shown, page, bill_of=member.id,
                                  parts={"bill": bill, "text": text})
+
+
+# Her bill's product lines as HTML, each made once per process for the words it
+# shows: after an order, every member's bill is made anew, and most of its lines
+# read as they did (only the ordered product's group total moved); and members
+# who asked the same get the same line. As many as the lines' words are kept
+# (coop.orders.explain._LINE_VIEWS).
+_BILL_ROWS: split_cache._Recent[Markup] = split_cache._Recent(5_000)
+
+
+def bill_rows(lines: list[explain.LineView], you_get: str, amount: str) -> Markup:
+    """The rows of `lines` (orders/_share_bill_row.html), each as kept for
+    its words and the two labels it repeats. With SPLIT_CACHE_CHECK, each
+    kept row is compared with one made afresh."""
+    row = get_template_attribute("orders/_share_bill_row.html", "row")
+    check = current_app.config.get("SPLIT_CACHE_CHECK")
+    made = []
+    for line in lines:
+        key = (str(you_get), str(amount), line.product, line.asked, line.why,
+               line.allocated_text, line.amount_text)
+        found = _BILL_ROWS.get(key)
+        if found is None or check:
+            fresh = Markup(row(line, you_get, amount))
+            if found is not None and found != fresh:
+                raise AssertionError(f"the kept bill row {key} differs from a fresh one: its "
+                                     "key misses something the row shows")
+            found = fresh
+            _BILL_ROWS.put(key, found)
+        made.append(found)
+    return Markup("").join(made)
 
 
 def _keyed(form: Any) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -434,3 +435,60 @@ def test_after_another_s_order_only_her_bill_is_made_anew_not_the_page_around_it
     fresh, rendered = _view(app_ctx, client, f"{url}?fresh=1")
     assert "orders/share.html" in rendered
     assert _CSRF.sub("", fresh).replace("?fresh=1", "") == _CSRF.sub("", page)
+
+
+def test_a_new_bill_makes_anew_only_the_lines_whose_words_moved(
+        app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Her bill's lines are kept by the words they show (views.bill_rows):
+    after another member's order of one product, her bill is made anew, and
+    of its lines only that product's (the group's total in it moved)."""
+    from coop.groups.models import Membership
+    from coop.orders import services as orders
+    from coop.orders import views
+    from coop.orders.models import Round
+
+    group, rnd, member, client, url = _her_round(app_ctx, session)
+    assert len(rnd.items) >= 2
+    session.add(Request(round_id=rnd.id, round_item_id=rnd.items[1].id,
+                        membership_id=member.id, quantity=3000, tolerance=0))
+    session.commit()
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", False)
+    # (the lines kept by this process's earlier tests, forgotten)
+    monkeypatch.setattr(views, "_BILL_ROWS", type(views._BILL_ROWS)(5_000))
+    made: list[str] = []
+    real = views.get_template_attribute
+
+    def counted(template: str, name: str):  # type: ignore[no-untyped-def]
+        row = real(template, name)
+
+        def making(line, *args):  # type: ignore[no-untyped-def]
+            made.append(line.product)
+            return row(line, *args)
+        return making
+
+    monkeypatch.setattr(views, "get_template_attribute", counted)
+    first, _rendered = _view(app_ctx, client, url)
+    assert made  # (each of her lines made, unless another's same line was kept before)
+    made.clear()
+    other = session.query(Membership).filter(Membership.group_id == group.id,
+                                             Membership.id != member.id,
+                                             Membership.role == "member").first()
+    rnd = session.get(Round, rnd.id)
+    moved = rnd.items[0]
+    orders.save_order(session, rnd, other, {moved.id: (25000, 0)}, other.user,
+                      as_treasurer=False)
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "orders/_share_bill.html" in rendered and page != first
+    assert made == [moved.product.name]
+    # the suite's check compares each kept line with one made afresh: the same
+    monkeypatch.setitem(app_ctx.config, "SPLIT_CACHE_CHECK", True)
+    again, _rendered = _view(app_ctx, client, url)
+    assert _CSRF.sub("", again) == _CSRF.sub("", page)
+    # and a kept line that differs from a fresh one (a key that misses
+    # something the line shows) fails the view that meets it
+    from markupsafe import Markup
+
+    monkeypatch.setattr(views._BILL_ROWS, "get", lambda key: Markup("<tr><td>old</td></tr>"))
+    with pytest.raises(AssertionError, match="kept bill row"):
+        client.get(url)
