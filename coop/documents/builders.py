@@ -28,8 +28,10 @@ from coop.documents.domain import (
     OrderFormData,
     PurchaseOrderData,
     ReceiptData,
+    SheetMember,
     SheetProduct,
     StatementData,
+    earlier_debt,
 )
 from coop.documents.parts import align_right as _right
 from coop.documents.parts import facts as _facts
@@ -267,11 +269,11 @@ def _invoice(data: InvoiceData) -> bytes:
         _title(title, data.stamp.reference),
         _parties(_("Issued by"), _group_lines(data.group), _("Billed to"),
                  [data.member_name, data.member_phone], width),
-        pdf.gap(3),
+        pdf.gap(2),
         _facts([(_("Purchase round"), data.round_title),
                 (_("Settled on"), fmt_date(data.settled_on) if data.settled_on else ""),
                 (_("Date"), fmt_date(data.stamp.issued_on))], width),
-        pdf.gap(4),
+        pdf.gap(3),
     ]
     first = width - 60 * mm
     rows: list[list[Any]] = [[_("Product"), _("You get"), _("Amount")]]
@@ -300,7 +302,7 @@ def _invoice(data: InvoiceData) -> bytes:
     # "Invoice total", not "Total to pay": the box below says what is still to pay,
     # and two "to pay" figures that differ once she has paid read as a contradiction
     charges.append([_("Invoice total"), fmt_money(share.total, cur)])
-    story += [pdf.gap(3), pdf.table(
+    story += [pdf.gap(2), pdf.table(
         charges, [first, 32 * mm], header_rows=0, numeric=(1,), rules=False,
         extra=[*style, ("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
                ("FONTSIZE", (1, -1), (1, -1), 10), ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)])]
@@ -308,16 +310,27 @@ def _invoice(data: InvoiceData) -> bytes:
               (_("Already paid (payments and credit in your account)"),
                fmt_money(data.paid, cur)),
               (_("Balance due"), fmt_money(data.due, cur))]
-    earlier = max(-data.balance, 0) - data.due  # her payments went to this invoice first
+    earlier = earlier_debt(data.balance, data.due)  # her payments went to this invoice first
     if earlier > 0:  # found on the walk: "Balance due" alone hid an older debt
         settle += [(_("Earlier debt, not on this invoice"), fmt_money(earlier, cur)),
                    (_("In all to pay, with the earlier debt"), fmt_money(-data.balance, cur))]
-    story += [pdf.gap(4), KeepTogether([_right(pdf.totals_table(settle, 105 * mm), width)])]
-    account = _account(data.balance, cur)
-    story += [pdf.gap(2), para(f"{account} ({fmt_date(data.stamp.issued_on)})", s.small)]
+    # Her account and the bazaar beside the settlement box, not under it, and
+    # the signatures kept with them: a typical invoice fits one sheet, and a
+    # long one never leaves the signatures alone on its last page.
+    notes: list[Flowable] = [para(f"{_account(data.balance, cur)} "
+                                  f"({fmt_date(data.stamp.issued_on)})", s.small)]
     if share.bazaar:
-        story += [pdf.gap(3), rich(bold(share.bazaar), s.body)]
-    story += [pdf.gap(12), KeepTogether([pdf.signatures(
+        notes += [pdf.gap(2), rich(bold(share.bazaar), s.cell)]
+    box = 105 * mm
+    beside = Table([[notes, pdf.totals_table(settle, box)]], colWidths=[width - box, box],
+                   hAlign="LEFT", style=[("FONTNAME", (0, 0), (-1, -1), pdf.FONT),
+                                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                         ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                         ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                         ("RIGHTPADDING", (0, 0), (0, 0), 6 * mm),
+                                         ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                         ("BOTTOMPADDING", (0, 0), (-1, -1), 0)])
+    story += [pdf.gap(3), KeepTogether([beside, pdf.gap(5), pdf.signatures(
         [_("Treasurer"), _("Received by the member")], width)])]
     return pdf.render(_meta(data.group, data.stamp, title), story,
                       subject=f"{data.member_name}: {data.round_title}")
@@ -391,11 +404,24 @@ def _distribution_sheet(data: DistributionData) -> bytes:
                                      "those expected from the order."), s.small)]
     products = data.products
     story += [pdf.gap(2), rich(bold(_("By member")), s.h2), para(_(
-        "Hand each member her goods, tick each line, and let her sign."), s.small), pdf.gap(2)]
+        "Hand each member her goods, tick each line, and let her sign."), s.small)]
+    if data.money:
+        # made anew on each print: its money is as of that day, and says so
+        story.append(para(_("Money as of %(date)s, the day this sheet is printed: payments "
+                            "recorded later are not on it. When she pays, tick her “To pay” "
+                            "line and record the payment.",
+                            date=fmt_date(data.stamp.issued_on)), s.small))
+        if not data.settled:
+            story.append(para(_("The round is not settled yet: her share is as the split "
+                                "stands now, and “To pay” counts it as the settlement will "
+                                "charge it."), s.small))
+    story.append(pdf.gap(2))
     for member in data.members:
         story += _member_block(member.name, member.phone, [
             (products[index], quantity) for index, quantity in sorted(member.quantities.items())
-            if quantity], width)
+            if quantity], width, _member_money(data, member) if data.money else [])
+    if data.money:
+        story += _money_by_member(data, width)
     story += [PageBreak(), rich(bold(_("By product")), s.h2)]
     for index, product in enumerate(products):
         story += _product_block(index, product, [
@@ -406,8 +432,49 @@ def _distribution_sheet(data: DistributionData) -> bytes:
     return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.round_title)
 
 
+def _to_pay(data: DistributionData) -> str:
+    return _("To pay on %(date)s", date=fmt_date(data.stamp.issued_on))
+
+
+def _member_money(data: DistributionData, member: SheetMember) -> list[tuple[str, str]]:
+    """Her share, paid and to pay (ticked when she pays), as on her invoice;
+    an older debt and the whole sum below them, as her invoice prints them."""
+    cur = data.group.currency
+    to_pay = _to_pay(data)
+    rows = [(_("Her share of this round"), fmt_money(member.total, cur)),
+            (_("Paid (her payments and credit)"), fmt_money(member.paid, cur)),
+            (f"{BOX}  {to_pay}" if member.due > 0 else to_pay, fmt_money(member.due, cur))]
+    if member.earlier > 0:
+        rows += [(_("Earlier debt, not of this round"), fmt_money(member.earlier, cur)),
+                 (_("In all to pay, with the earlier debt"), fmt_money(-member.balance, cur))]
+    return rows
+
+
+def _money_by_member(data: DistributionData, width: float) -> list[Flowable]:
+    """Every member's share, paid and to pay on one table, with their totals:
+    the shares add up to what the round charges its members."""
+    s, cur = styles(), data.group.currency
+    rows: list[list[Any]] = [[_("Member"), _("Share"), _("Paid"), _to_pay(data)]]
+    for member in data.members:
+        rows.append([member.name, fmt_money(member.total, cur), fmt_money(member.paid, cur),
+                     fmt_money(member.due, cur)])
+    rows.append([_("Total"), fmt_money(data.shares_total, cur),
+                 fmt_money(sum(m.paid for m in data.members), cur),
+                 fmt_money(sum(m.due for m in data.members), cur)])
+    charged = (_("Charged to members for this round: %(amount)s",
+                 amount=fmt_money(data.members_total, cur)) if data.settled
+               else _("To be charged to members for this round: %(amount)s",
+                      amount=fmt_money(data.members_total, cur)))
+    money = 32 * mm  # a bold total in somoni, and the date under «to pay»
+    return [CondPageBreak(40 * mm), rich(bold(_("Money by member")), s.h3),
+            pdf.table(rows, [width - 3 * money, money, money, money], numeric=(1, 2, 3),
+                      extra=[("FONTNAME", (0, -1), (-1, -1), pdf.FONT_BOLD),
+                             ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]),
+            pdf.gap(1.5), para(charged, s.small)]
+
+
 def _member_block(name: str, phone: str, lines: list[tuple[SheetProduct, int]],
-                  width: float) -> list[Flowable]:
+                  width: float, money: list[tuple[str, str]] | None = None) -> list[Flowable]:
     first = width - 55 * mm
     # her whole name, wrapped if long; a product line runs under the phone column
     rows: list[list[Any]] = [[name, phone, ""]]
@@ -415,10 +482,25 @@ def _member_block(name: str, phone: str, lines: list[tuple[SheetProduct, int]],
         rows.append([f"{BOX}  {product.name}", "", _qty_unit(quantity, product.unit)])
     if not lines:
         rows.append([_("Nothing to collect."), "", ""])
+    goods_end = len(rows)
+    money = money or []
+    rows += [[label, "", amount] for label, amount in money]
     rows.append([_("Received (signature)") + ": " + "_" * 34, "", ""])
     spans = [("SPAN", (0, row), (1, row)) for row in range(1, len(rows) - 1)]
+    money_style: list[tuple[Any, ...]] = []
+    if money:  # below the goods, the money: muted, but what she is to pay in bold
+        to_pay = goods_end + 2
+        money_style = [("LINEABOVE", (0, goods_end), (-1, goods_end), 0.6, pdf.RULE),
+                       ("TEXTCOLOR", (0, goods_end), (-1, len(rows) - 2), pdf.MUTED),
+                       ("TOPPADDING", (0, goods_end), (-1, len(rows) - 2), 1.4),
+                       ("BOTTOMPADDING", (0, goods_end), (-1, len(rows) - 2), 1.6),
+                       ("TEXTCOLOR", (0, to_pay), (-1, to_pay), pdf.INK),
+                       ("FONTNAME", (0, to_pay), (-1, to_pay), pdf.FONT_BOLD)]
+        if len(money) > 3:  # the whole sum with an earlier debt, in bold too
+            money_style += [("TEXTCOLOR", (0, -2), (-1, -2), pdf.INK),
+                            ("FONTNAME", (0, -2), (-1, -2), pdf.FONT_BOLD)]
     block = pdf.table(rows, [first, 25 * mm, 30 * mm], header_rows=0, numeric=(2,),
-                      extra=[*spans, ("SPAN", (0, -1), (-1, -1)),
+                      extra=[*spans, *money_style, ("SPAN", (0, -1), (-1, -1)),
                              ("TOPPADDING", (0, -1), (-1, -1), 7),
                              ("FONTNAME", (0, 0), (0, 0), pdf.FONT_BOLD),
                              ("TEXTCOLOR", (1, 0), (1, 0), pdf.MUTED),

@@ -63,6 +63,12 @@ def amount_due(invoice_total: int, balance_at_issue: int) -> tuple[int, int]:
     return invoice_total - due, due
 
 
+def earlier_debt(balance: int, due: int) -> int:
+    """What her account owes beyond `due` (amount_due's): older debts, not
+    of this invoice or round."""
+    return max(max(-balance, 0) - due, 0)
+
+
 # --------------------------------------------------------------------------
 # What each document prints
 # --------------------------------------------------------------------------
@@ -169,6 +175,17 @@ class SheetMember:
     name: str
     phone: str = ""
     quantities: dict[int, int] = field(default_factory=dict)  # product index -> thousandths
+    # Her share of the round and what of it she has paid and still owes, as her
+    # invoice has them (amount_due of her share and her account, the account
+    # counting the round's charges): minor units, as on the day it is printed.
+    total: int = 0
+    paid: int = 0
+    due: int = 0
+    balance: int = 0  # her account, the round's charges counted (negative = she owes)
+
+    @property
+    def earlier(self) -> int:
+        return earlier_debt(self.balance, self.due)
 
 
 @dataclass(frozen=True)
@@ -182,6 +199,13 @@ class DistributionData:
     provisional: bool  # nothing delivered yet: quantities as ordered
     products: list[SheetProduct]
     members: list[SheetMember]
+    money: bool = False  # her share, paid and due are printed
+    settled: bool = False  # the shares are charged: else as they will be at settlement
+    members_total: int = 0  # the round's total charged (or to charge) to members
+
+    @property
+    def shares_total(self) -> int:
+        return sum(m.total for m in self.members)
 
 
 @dataclass(frozen=True)

@@ -651,11 +651,20 @@ def distribution_data(session: Session, rnd: Round) -> DistributionData:
             name=product.name, unit=product.unit,
             article_code=orders.item_article_code(item) if item else "",
             total=result.allocated * to_thousandths))
+    # Her share, paid and due as her invoice has them: amount_due of her share
+    # and her account. Until the round is settled her account does not count
+    # the share yet: it is counted here as settling will charge it.
+    settled = rnd.state == rounds.SETTLED
+    balances = member_balances(session, rnd.group)
     members = []
     for index, member in enumerate(outcome.scenario.members):
         membership = round_split.members.get(member.id)
         phone = (membership.user.phone or "") if membership else ""
-        members.append(SheetMember(member.name, phone, quantities.get(index, {})))
+        total = outcome.members[index].total
+        balance = balances.get(int(member.id), 0) - (0 if settled else total)
+        paid, due = amount_due(total, balance)
+        members.append(SheetMember(member.name, phone, quantities.get(index, {}),
+                                   total=total, paid=paid, due=due, balance=balance))
     members.sort(key=lambda m: m.name.casefold())
     provisional = rnd.state == rounds.AWARDED and not orders.goods_arrived(session, rnd)
     return DistributionData(
@@ -663,7 +672,8 @@ def distribution_data(session: Session, rnd: Round) -> DistributionData:
         stamp=_stamp("distribution", rnd.id, rnd.group.language), round_title=rnd.title,
         state=str(orders.STATE_NAMES[rnd.state]), delivery_place=rnd.delivery_place,
         delivery_date=rnd.delivery_date, provisional=provisional, products=products,
-        members=members)
+        members=members, money=True, settled=settled,
+        members_total=outcome.totals.members_total)
 
 
 def order_form_data(session: Session, rnd: Round) -> OrderFormData:

@@ -5,13 +5,14 @@ without losing anyone; numbers are gapless, issued documents never change."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
 from pathlib import Path
 
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from coop.documents import builders, domain, services
 from coop.documents.models import Document, DocumentCounter
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_money
+from coop.i18n import fmt_date, fmt_money
 from coop.ledger import services as ledger
 from coop.orders import cache as split_cache
 from coop.orders import explain
@@ -266,14 +267,20 @@ def _big_sheet(members: int, products: int) -> domain.DistributionData:
                                           total=sum(1000 * (1 + (m + p) % 4)
                                                     for m in range(members) if (m + p) % 5 == 0))
                       for p in range(products)]
+    # her share, and half of it still owed by every third member
+    money = [(10000 * (1 + m % 7), 5000 * (1 + m % 7) if m % 3 == 0 else 0)
+             for m in range(members)]
     sheet_members = [domain.SheetMember(name, "", {p: 1000 * (1 + (m + p) % 4)
-                                                   for p in range(products) if (m + p) % 5 == 0})
+                                                   for p in range(products) if (m + p) % 5 == 0},
+                                        total=money[m][0], paid=money[m][0] - money[m][1],
+                                        due=money[m][1], balance=-money[m][1])
                      for m, name in enumerate(names)]
     group = domain.GroupInfo("Группа «Светлая Поляна»", "Светлая Поляна", "KGS")
     return domain.DistributionData(
         group=group, stamp=domain.Stamp("DS-R1", __import__("datetime").date(2026, 3, 1), "ru"),
         round_title="Большая закупка", state="settled", delivery_place="", delivery_date=None,
-        provisional=False, products=sheet_products, members=sheet_members)
+        provisional=False, products=sheet_products, members=sheet_members, money=True,
+        settled=True, members_total=sum(total for total, _due in money))
 
 
 def test_distribution_sheet_for_300_members_and_60_products(app_ctx) -> None:  # type: ignore[no-untyped-def]
@@ -287,6 +294,11 @@ def test_distribution_sheet_for_300_members_and_60_products(app_ctx) -> None:  #
         assert text.count(f"Участница {i:03d} Гүлнара-{'ӨҢҮ'[i % 3]}") >= 3, i
     for p in range(60):
         assert f"Товар {p:02d}" in text
+    with force_locale("ru"):  # the money table's totals, after 300 members
+        total = sum(10000 * (1 + m % 7) for m in range(300))
+        due = sum(5000 * (1 + m % 7) for m in range(0, 300, 3))
+        has(text, f"Итого {fmt_money(total, 'KGS')} {fmt_money(total - due, 'KGS')} "
+                  f"{fmt_money(due, 'KGS')}")
     # the matrix: 60 products in blocks; member names on every block's pages
     blocks = re.findall(r"Товары (\d+)–(\d+) из 60", text)
     assert len(blocks) >= 3 and blocks[0][0] == "1" and blocks[-1][1] == "60"
@@ -508,3 +520,191 @@ def test_an_invoice_names_an_earlier_debt_beside_what_is_due_on_it(demo: Session
         has(text, "К оплате", fmt_money(due, "KGS"), "Прежний долг (не по этому счёту)",
             fmt_money(-balance - due, "KGS"), "Всего к оплате с прежним долгом",
             fmt_money(-balance, "KGS"))
+
+
+# --------------------------------------------------------------------------
+# Found on a new user's walk: the distribution sheet had no money, and an
+# invoice of a few products left its signatures alone on a second sheet
+# --------------------------------------------------------------------------
+
+
+def _five_product_round(session: Session):  # type: ignore[no-untyped-def]
+    """A settled round of five products and two shared costs, in a group with
+    a levy and cash rounding (as the demo's): Асель, Нурила and Гүлнара."""
+    from types import SimpleNamespace
+
+    from tests.factories import make_catalog, make_group, make_member, make_product
+
+    group = make_group(session, "Светлая Поляна — группа солидарных производителей",
+                       levy_basis_points=200, cash_rounding=100)
+    treasurer = make_member(session, group, "Майрам", role="treasurer")
+    people = [make_member(session, group, name) for name in ("Асель", "Нурила", "Гүлнара")]
+    products = make_catalog(session, group)
+    supplier = products[0].supplier
+    products += [make_product(session, supplier, "Семена моркови «Нантская»", "пакет", "20",
+                              "1", "0 = 31,20", weight_kg="0,01", retail_price="45"),
+                 make_product(session, supplier, "Тяпка садовая", "шт", "10", "1", "0 = 390",
+                              weight_kg="0,8", retail_price="480")]
+    rnd = orders.create_round(session, group, treasurer.user, title="Весна", deadline=None,
+                              product_ids=[p.id for p in products],
+                              delivery_place="Дом культуры")
+    orders.move_round(session, rnd, treasurer.user, "open")
+    seed, fabric, npk, carrot, hoe = rnd.items
+    for i, member in enumerate(people):
+        orders.save_order(session, rnd, member, {
+            seed.id: ((10 + i) * 1000, 15000), fabric.id: ((3 + i) * 1000 + 500, 1000),
+            npk.id: ((20 + 5 * i) * 1000, 10000), carrot.id: ((5 + i) * 1000, 5000),
+            hoe.id: ((2 + i % 2) * 1000, 2000)}, treasurer.user, as_treasurer=True)
+    orders.add_shared_cost(session, rnd, name="Грузовик", amount=150000, rule="weight")
+    orders.add_shared_cost(session, rnd, name="Маршрутка до Каракола", amount=60000,
+                           rule="equal")
+    orders.move_round(session, rnd, treasurer.user, "closed")
+    orders.award_at_list_prices(session, rnd, treasurer.user)
+    arrived = {item.id: (fill.packs * fill.pack_size, 2000 if item is npk and fill.packs else 0)
+               for item, fill in orders.pack_fills(session, rnd)}
+    orders.record_delivery(session, rnd, arrived, actor=treasurer.user)
+    orders.confirm_delivery(session, rnd, treasurer.user)
+    orders.settle_round(session, rnd, treasurer.user)
+    session.flush()
+    return SimpleNamespace(group=group, treasurer=treasurer, members=people, rnd=rnd)
+
+
+def _share_total(session: Session, rnd: Round, member: Membership) -> int:
+    figures = split_cache.member_share(session, rnd, member.id)  # as her share page
+    assert figures is not None
+    with force_locale("ru"):
+        return explain.member_share(figures, rnd.group.currency).total
+
+
+def _charged_in_the_books(session: Session, rnd: Round) -> int:
+    """What the ledger charged the members for the round (charge, levy, rounding)."""
+    from coop.ledger.models import Account, Posting
+
+    member_accounts = select(Account.id).where(Account.group_id == rnd.group_id,
+                                               Account.kind == "member")
+    kinds = ("charge", "levy", "rounding")
+
+    def side(column):  # type: ignore[no-untyped-def]
+        return session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)).where(
+            Posting.round_id == rnd.id, Posting.kind.in_(kinds), column.in_(member_accounts)))
+
+    return side(Posting.debit_account_id) - side(Posting.credit_account_id)
+
+
+def test_the_distribution_sheet_says_what_each_member_still_owes(session: Session) -> None:
+    """On handing-out day the treasurer could not see that Асель still owes
+    1 105,00: the sheet had goods and no money. Each member's block now has her
+    share, what she paid and what she is to pay (ticked when she pays), as of
+    the day printed; the table of them adds up to what the round charged."""
+    w = _five_product_round(session)
+    asel, nurila, gulnara = w.members
+    cur = w.group.currency
+    asel_total = _share_total(session, w.rnd, asel)
+    ledger.record_payment(session, asel, amount=asel_total - 110500, method="cash",
+                          reference="", idempotency_key="asel-payment-0001", actor=w.treasurer.user)
+    ledger.record_payment(session, nurila, amount=_share_total(session, w.rnd, nurila),
+                          method="cash", reference="", idempotency_key="nurila-payment-0001",
+                          actor=w.treasurer.user)
+    ledger.adjust_member(session, gulnara, amount=40000, reason="старый долг",
+                         actor=w.treasurer.user)
+    session.commit()
+    data = services.distribution_data(session, w.rnd)
+    text = pdf_text(builders.build_distribution_sheet(data))
+    today = services.local_today()
+    with force_locale("ru"):
+        on = fmt_date(today)
+        has(text, f"Суммы — на {on}, день печати ведомости")
+        dues = {}
+        for member in w.members:
+            total = _share_total(session, w.rnd, member)
+            balance = ledger.member_balance(session, member)
+            paid, due = domain.amount_due(total, balance)  # as her invoice
+            invoice = pdf_text(services.issue_invoice(session, w.rnd, member, None).content)
+            has(invoice, f"К оплате {fmt_money(due, cur)}")  # the same figure
+            has(text, f"Её доля в закупке {fmt_money(total, cur)}",
+                f"Оплачено (её платежи и остаток на счёте) {fmt_money(paid, cur)}",
+                f"К оплате на {on} {fmt_money(due, cur)}",
+                f"{member.user.name} {fmt_money(total, cur)} {fmt_money(paid, cur)} "
+                f"{fmt_money(due, cur)}")  # her line of the money table
+            dues[member.id] = due
+        assert dues[asel.id] == 110500 and dues[nurila.id] == 0
+        has(text, f"К оплате на {on} 1 105,00", "Прежний долг (не по этой закупке) 400,00",
+            f"Всего к оплате с прежним долгом {fmt_money(dues[gulnara.id] + 40000, cur)}")
+        charged = _charged_in_the_books(session, w.rnd)
+        assert data.shares_total == data.members_total == charged
+        has(text, "Деньги по участницам",
+            f"Итого {fmt_money(charged, cur)} "
+            f"{fmt_money(sum(m.paid for m in data.members), cur)} "
+            f"{fmt_money(sum(dues.values()), cur)}",
+            f"Начислено участницам по этой закупке: {fmt_money(charged, cur)}")
+
+
+def test_the_distribution_sheet_of_a_round_not_settled_counts_the_share_to_come(
+        demo: Session) -> None:
+    """Before settlement her account does not count the round yet: what she is
+    to pay is her share as settling will charge it, less what she has in credit."""
+    rnd = _round(demo, "awarded", "TJS")
+    data = services.distribution_data(demo, rnd)
+    assert data.money and not data.settled
+    split = orders.compute_split(demo, rnd)
+    balances = services.member_balances(demo, rnd.group)
+    by_name = {m.name: m for m in data.members}
+    for index, member in enumerate(split.outcome.scenario.members):
+        total = split.outcome.members[index].total
+        sheet = by_name[member.name]
+        assert (sheet.total, (sheet.paid, sheet.due)) == (
+            total, domain.amount_due(total, balances.get(int(member.id), 0) - total))
+    assert data.shares_total == data.members_total
+    text = pdf_text(builders.build_distribution_sheet(data))
+    with force_locale(data.stamp.locale):
+        has(text, gettext("To be charged to members for this round: %(amount)s",
+                          amount=fmt_money(data.members_total, "TJS")))
+
+
+def test_an_invoice_of_five_products_and_shared_costs_takes_one_sheet(session: Session
+                                                                      ) -> None:
+    """Its signatures («Казначей / Получила») went alone onto a second page;
+    and the demo's invoices stay on one page."""
+    w = _five_product_round(session)
+    ledger.adjust_member(session, w.members[1], amount=110500, reason="старый долг",
+                         actor=w.treasurer.user)  # two more lines in the settlement box
+    for member in w.members:
+        invoice = services.issue_invoice(session, w.rnd, member, None)
+        assert invoice is not None
+        assert page_count(invoice.content) == 1, member.user.name
+        has(pdf_text(invoice.content), "Казначей", "Получила (участница)", "К оплате")
+
+
+def test_demo_invoices_take_one_sheet(demo: Session) -> None:
+    rnd = _round(demo, "settled")
+    for invoice in services.issue_invoices(demo, rnd, None).values():
+        assert page_count(invoice.content) == 1, invoice.number
+
+
+def test_a_long_invoice_keeps_its_signatures_with_the_settlement(demo: Session) -> None:
+    """A longer invoice runs onto more pages; its signatures go with the
+    settlement box, never alone on a page (they were, at 6, 7, 22 and 23 lines)."""
+    rnd = _round(demo, "settled")
+    split = orders.compute_split(demo, rnd)
+    member_id = int(split.result["members"][0]["id"])
+    member = demo.get(Membership, member_id)
+    assert member is not None
+    balance = ledger.member_balance(demo, member)
+    with force_locale("ru"):
+        share = explain.member_share(split_cache.member_share(demo, rnd, member_id), "KGS")
+        paid, due = domain.amount_due(share.total, balance)
+        to_pay = f"К оплате {fmt_money(due, 'KGS')}"
+    pages_seen = set()
+    for count in range(4, 25):
+        content = builders.build_invoice(domain.InvoiceData(
+            group=services.group_info(demo, rnd.group),
+            stamp=domain.Stamp("INV-2026-0099", services.local_today(), "ru"),
+            round_title=rnd.title, settled_on=None, member_name=member.user.name,
+            member_phone="", share=dataclasses.replace(share, lines=(share.lines * 25)[:count]),
+            balance=balance, paid=paid, due=due))
+        pages = [flat(page.extract_text()) for page in PdfReader(io.BytesIO(content)).pages]
+        pages_seen.add(len(pages))
+        signed = [i for i, page in enumerate(pages) if "Получила (участница)" in page]
+        assert signed == [len(pages) - 1], (count, signed)
+        has(pages[-1], "Итого по счёту", to_pay, "Казначей")
+    assert pages_seen == {1, 2, 3}
