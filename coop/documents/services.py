@@ -509,6 +509,30 @@ def member_balances(session: Session, group: Group) -> dict[int, int]:
     return {membership_id: by_account.get(account_id, 0) for membership_id, account_id in accounts}
 
 
+def balances_for_round(session: Session, rnd: Round) -> dict[int, int]:
+    """{membership id: her balance as the round's papers count it}: her account
+    without what was charged to it after the round's own charges (a later
+    round, a fine). Her payments go to her oldest debts first, so of her debt
+    the newest charges are what is still unpaid: what she owes on a later
+    round is that round's, not this one's, on an invoice issued or a sheet
+    printed after it. A round not settled yet has no charges of its own: its
+    share is the newest, and her account as it stands is counted."""
+    balances = member_balances(session, rnd.group)
+    own = (select(Posting.debit_account_id.label("account_id"),
+                  func.max(Posting.id).label("last"))
+           .where(Posting.round_id == rnd.id, Posting.membership_id.is_not(None))
+           .group_by(Posting.debit_account_id).subquery())
+    later = session.execute(
+        select(Account.membership_id, func.sum(Posting.amount))
+        .join(own, own.c.account_id == Account.id)
+        .join(Posting, (Posting.debit_account_id == Account.id) & (Posting.id > own.c.last))
+        .where(Account.group_id == rnd.group_id, Account.kind == "member")
+        .group_by(Account.membership_id))
+    for membership_id, amount in later:
+        balances[membership_id] = balances.get(membership_id, 0) + int(amount or 0)
+    return balances
+
+
 def issue_invoices(session: Session, rnd: Round, actor: User | None,
                    membership_ids: Sequence[int] | None = None,
                    on_build: Callable[[], None] | None = None) -> dict[int, Document]:
@@ -527,7 +551,7 @@ def issue_invoices(session: Session, rnd: Round, actor: User | None,
     settled_at = session.scalar(select(Settlement.settled_at).where(
         Settlement.round_id == rnd.id))
     settled_on = to_user_timezone(settled_at).date() if settled_at else None
-    balances = member_balances(session, group)
+    balances = balances_for_round(session, rnd)
     pending = []
     for membership_id in wanted:
         membership = round_split.members[str(membership_id)]
@@ -652,10 +676,11 @@ def distribution_data(session: Session, rnd: Round) -> DistributionData:
             article_code=orders.item_article_code(item) if item else "",
             total=result.allocated * to_thousandths))
     # Her share, paid and due as her invoice has them: amount_due of her share
-    # and her account. Until the round is settled her account does not count
-    # the share yet: it is counted here as settling will charge it.
+    # and her account as the round counts it (balances_for_round). Until the
+    # round is settled her account does not count the share yet: it is counted
+    # here as settling will charge it.
     settled = rnd.state == rounds.SETTLED
-    balances = member_balances(session, rnd.group)
+    balances = balances_for_round(session, rnd)
     members = []
     for index, member in enumerate(outcome.scenario.members):
         membership = round_split.members.get(member.id)

@@ -495,25 +495,18 @@ def test_cli_writes_every_document_of_a_round(session: Session, runner, tmp_path
 
 
 
-def test_an_invoice_names_an_earlier_debt_beside_what_is_due_on_it(demo: Session) -> None:
+def test_an_invoice_names_an_earlier_debt_beside_what_is_due_on_it(session: Session) -> None:
     """Found on the walk: "Balance due" counted her payments and credit against
     this invoice but left an older debt out, unsaid. The older debt and the
-    whole sum now print below it."""
-    rnd = _round(demo, "settled")
-    split = orders.compute_split(demo, rnd)
-    member_id = int(split.result["members"][0]["id"])
-    member = demo.get(Membership, member_id)
-    assert member is not None
-    treasurer = demo.scalar(select(Membership).where(Membership.group_id == rnd.group_id,
-                                                     Membership.role == "treasurer"))
-    share_total = split.outcome.members[split.member_index[member_id]].total
-    # whatever she had: she now owes this round's total and 123.45 from before
-    ledger.adjust_member(demo, member, amount=ledger.member_balance(demo, member) + share_total
-                         + 12345, reason="старый долг", actor=treasurer.user)
-    balance = ledger.member_balance(demo, member)
+    whole sum now print below it. (Older: charged before the round; one
+    charged after it is not this invoice's: test_a_later_charge_is_not_owed...)"""
+    w = _five_product_round(session, old_debts={0: 12345})
+    member = w.members[0]
+    share_total = _share_total(session, w.rnd, member)
+    balance = ledger.member_balance(session, member)
     _paid, due = domain.amount_due(share_total, balance)
-    invoice = services.issue_invoices(demo, rnd, None, membership_ids=[member_id])[member_id]
-    demo.commit()
+    invoice = services.issue_invoices(session, w.rnd, None, membership_ids=[member.id])[member.id]
+    session.commit()
     text = pdf_text(invoice.content)
     assert (due, -balance - due) == (share_total, 12345), (balance, due)
     with force_locale("ru"):
@@ -528,9 +521,11 @@ def test_an_invoice_names_an_earlier_debt_beside_what_is_due_on_it(demo: Session
 # --------------------------------------------------------------------------
 
 
-def _five_product_round(session: Session):  # type: ignore[no-untyped-def]
+def _five_product_round(session: Session, old_debts: dict[int, int] | None = None
+                        ):  # type: ignore[no-untyped-def]
     """A settled round of five products and two shared costs, in a group with
-    a levy and cash rounding (as the demo's): Асель, Нурила and Гүлнара."""
+    a levy and cash rounding (as the demo's): Асель, Нурила and Гүлнара;
+    `old_debts` {member's index: amount} charged to them before it is settled."""
     from types import SimpleNamespace
 
     from tests.factories import make_catalog, make_group, make_member, make_product
@@ -564,6 +559,9 @@ def _five_product_round(session: Session):  # type: ignore[no-untyped-def]
                for item, fill in orders.pack_fills(session, rnd)}
     orders.record_delivery(session, rnd, arrived, actor=treasurer.user)
     orders.confirm_delivery(session, rnd, treasurer.user)
+    for index, amount in (old_debts or {}).items():
+        ledger.adjust_member(session, people[index], amount=amount, reason="старый долг",
+                             actor=treasurer.user)
     orders.settle_round(session, rnd, treasurer.user)
     session.flush()
     return SimpleNamespace(group=group, treasurer=treasurer, members=people, rnd=rnd)
@@ -596,7 +594,7 @@ def test_the_distribution_sheet_says_what_each_member_still_owes(session: Sessio
     1 105,00: the sheet had goods and no money. Each member's block now has her
     share, what she paid and what she is to pay (ticked when she pays), as of
     the day printed; the table of them adds up to what the round charged."""
-    w = _five_product_round(session)
+    w = _five_product_round(session, old_debts={2: 40000})
     asel, nurila, gulnara = w.members
     cur = w.group.currency
     asel_total = _share_total(session, w.rnd, asel)
@@ -605,8 +603,6 @@ def test_the_distribution_sheet_says_what_each_member_still_owes(session: Sessio
     ledger.record_payment(session, nurila, amount=_share_total(session, w.rnd, nurila),
                           method="cash", reference="", idempotency_key="nurila-payment-0001",
                           actor=w.treasurer.user)
-    ledger.adjust_member(session, gulnara, amount=40000, reason="старый долг",
-                         actor=w.treasurer.user)
     session.commit()
     data = services.distribution_data(session, w.rnd)
     text = pdf_text(builders.build_distribution_sheet(data))
@@ -639,6 +635,39 @@ def test_the_distribution_sheet_says_what_each_member_still_owes(session: Sessio
             f"Начислено участницам по этой закупке: {fmt_money(charged, cur)}")
 
 
+def test_a_later_charge_is_not_owed_on_this_round_s_papers(session: Session) -> None:
+    """Found in review: her payments go to her oldest debts first, so a charge
+    posted after the round (a later round, a fine) is what she still owes of
+    it, not this round. Асель paid this round in full, then 600,00 was charged
+    to her: this round's sheet and an invoice issued now say she owes nothing
+    on it; Нурила paid nothing: she owes her share on it, not her share and
+    the later 600,00."""
+    w = _five_product_round(session)
+    asel, nurila, _gulnara = w.members
+    cur = w.group.currency
+    ledger.record_payment(session, asel, amount=_share_total(session, w.rnd, asel),
+                          method="cash", reference="", idempotency_key="asel-payment-0002",
+                          actor=w.treasurer.user)
+    for member in (asel, nurila):
+        ledger.adjust_member(session, member, amount=60000, reason="следующая закупка",
+                             actor=w.treasurer.user)
+    session.commit()
+    assert ledger.member_balance(session, asel) == -60000
+    data = services.distribution_data(session, w.rnd)
+    by_name = {m.name: m for m in data.members}
+    nurila_total = _share_total(session, w.rnd, nurila)
+    mine, hers = by_name[asel.user.name], by_name[nurila.user.name]
+    assert (mine.due, mine.earlier) == (0, 0)
+    assert (hers.paid, hers.due, hers.earlier) == (0, nurila_total, 0)
+    text = pdf_text(builders.build_distribution_sheet(data))
+    with force_locale("ru"):
+        assert "Прежний долг" not in text, text
+        for member, due in ((asel, 0), (nurila, nurila_total)):
+            invoice = pdf_text(services.issue_invoice(session, w.rnd, member, None).content)
+            has(invoice, f"К оплате {fmt_money(due, cur)}")
+            assert "Прежний долг" not in invoice, invoice
+
+
 def test_the_distribution_sheet_of_a_round_not_settled_counts_the_share_to_come(
         demo: Session) -> None:
     """Before settlement her account does not count the round yet: what she is
@@ -665,9 +694,8 @@ def test_an_invoice_of_five_products_and_shared_costs_takes_one_sheet(session: S
                                                                       ) -> None:
     """Its signatures («Казначей / Получила») went alone onto a second page;
     and the demo's invoices stay on one page."""
-    w = _five_product_round(session)
-    ledger.adjust_member(session, w.members[1], amount=110500, reason="старый долг",
-                         actor=w.treasurer.user)  # two more lines in the settlement box
+    # an older debt: two more lines in the settlement box
+    w = _five_product_round(session, old_debts={1: 110500})
     for member in w.members:
         invoice = services.issue_invoice(session, w.rnd, member, None)
         assert invoice is not None
