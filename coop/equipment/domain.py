@@ -49,7 +49,8 @@ MISSED = "missed"  # shown, never stored: the row stays "booked"
 def shown_state(state: str, slot_to: int, today: date) -> str:
     """A turn's state as the pages show it: a booked turn whose time has passed
     without a hand-over did not happen ("missed"): not her use, no fee. Not
-    stored, so that a hand-over the keeper noted on paper can still be entered."""
+    stored, so that a hand-over the keeper noted on paper can still be entered
+    (the asset page offers it in its history of past turns)."""
     if state == "booked" and slot_to <= slot_of(today):
         return MISSED
     return state

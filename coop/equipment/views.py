@@ -260,13 +260,14 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
         repair_form = RepairForm(formdata=None, currency=g.group.currency)
         repair_form.repaired_on.data = today
         repair_form.new_key()
+    past, earlier = services.past_turns(db.session, asset, today, PAST_TURNS)
     condition_forms = {}
-    for booking in bookings:
+    # (a missed turn's hand-over, made on paper, may still be entered)
+    for booking in [*bookings, *(b for b in past if b.state == "booked")]:
         condition = ConditionForm(formdata=None, prefix=f"b{booking.id}")
         condition.new_key()
         condition_forms[booking.id] = condition
     repairs = services.repairs(db.session, asset)
-    past, earlier = services.past_turns(db.session, asset, today, PAST_TURNS)
     context = {
         "group": g.group, "asset": asset, "bookings": bookings, "today": today,
         "past": past, "earlier": earlier,
