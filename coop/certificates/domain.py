@@ -18,6 +18,8 @@ EARLIEST_VALID_FROM = date(2000, 1, 1)
 # at most 5 years (a batch's, or an organic certificate, less); a group's own
 # standard is reviewed every few years: longer is a typo.
 MAX_VALIDITY_YEARS = 5
+# A renewal arrives before the old one ends: it may begin up to a year ahead.
+MAX_YEARS_AHEAD = 1
 # Jams, dried fruit, honey, pulses keep a year or two: more than 5 is a typo.
 MAX_SHELF_LIFE_YEARS = 5
 
@@ -74,12 +76,14 @@ def years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def certificate_dates_problem(valid_from: date, valid_to: date) -> str | None:
-    """What is implausible about a certificate's validity (too_early, ends_before,
-    too_long), else None. Whether it has begun yet is checked apart: against
-    today in the group's time zone."""
+def certificate_dates_problem(valid_from: date, valid_to: date, today: date) -> str | None:
+    """What is implausible about a certificate's validity (too_early, too_late,
+    ends_before, too_long), else None. A renewal may be entered before it
+    begins (the reminders ask for it early), but not more than a year ahead."""
     if valid_from < EARLIEST_VALID_FROM:
         return "too_early"
+    if valid_from > years_after(today, MAX_YEARS_AHEAD):
+        return "too_late"
     if valid_to < valid_from:
         return "ends_before"
     if valid_to > years_after(valid_from, MAX_VALIDITY_YEARS):

@@ -32,7 +32,7 @@ class CertificateForm(Form):
     kind = SelectField(_l("Kind of document"), choices=kind_choices())
     number = StringField(_l("Number"), validators=[DataRequired(), Length(max=80)])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)])
-    valid_from = DateField(_l("Valid from"), validators=[DataRequired(), NotInFuture()])
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
     valid_to = DateField(_l("Valid until"), validators=[DataRequired()])
     products = TextAreaField(_l("Products it covers (one per line, as the lots name them)"),
                              validators=[DataRequired(), Length(max=4000)])

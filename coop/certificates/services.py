@@ -48,6 +48,8 @@ REFUSAL_TEXTS = {
 CERTIFICATE_DATE_TEXTS = {
     "too_early": ("valid_from", _l("Check the year: a document cannot be valid from before "
                                    "%(day)s.")),
+    "too_late": ("valid_from", _l("Check the year: a document entered now cannot begin later "
+                                  "than %(day)s.")),
     "ends_before": ("valid_to", _l("It cannot end before it begins.")),
     "too_long": ("valid_to", _l("Check the dates: a document is valid for at most %(years)s "
                                 "years, so until %(day)s at the latest.")),
@@ -126,19 +128,20 @@ class CertificateInput:
 
 
 def check_certificate_dates(valid_from: date, valid_to: date) -> None:
-    """A certificate's validity as a treasurer copies it from the paper: it has
-    begun (it is entered once in hand, and declarations and certificates are
-    valid from the day they are registered or issued), not before 2000, and
-    ends after it begins and within 5 years; a typo is refused."""
-    from coop.i18n import fmt_date
+    """A certificate's validity as a treasurer copies it from the paper: not
+    before 2000, beginning at most a year from today (a renewal is entered
+    when it comes, before the old one ends), ending after it begins and
+    within 5 years; a typo is refused."""
+    from coop.i18n import fmt_date, local_today
 
-    check_happened(valid_from, "valid_from")
-    problem = domain.certificate_dates_problem(valid_from, valid_to)
+    today = local_today()
+    problem = domain.certificate_dates_problem(valid_from, valid_to, today)
     if problem is None:
         return
     field_name, text = CERTIFICATE_DATE_TEXTS[problem]
-    latest = domain.years_after(valid_from, domain.MAX_VALIDITY_YEARS)
-    day = domain.EARLIEST_VALID_FROM if problem == "too_early" else latest
+    day = {"too_early": domain.EARLIEST_VALID_FROM,
+           "too_late": domain.years_after(today, domain.MAX_YEARS_AHEAD)}.get(
+        problem, domain.years_after(valid_from, domain.MAX_VALIDITY_YEARS))
     raise DomainError(text % {"day": fmt_date(day), "years": domain.MAX_VALIDITY_YEARS},
                       field=field_name)
 

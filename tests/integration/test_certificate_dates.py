@@ -33,7 +33,7 @@ def _rows(session: Session) -> tuple[int, int]:
 @pytest.mark.parametrize(("days_from", "valid_from", "valid_to", "field"), [
     (None, "1900-01-01", "9999-12-31", "valid_from"),
     (-30, None, "9999-12-31", "valid_to"),
-    (1, None, None, "valid_from"),  # begins tomorrow: a typo in the day
+    (400, None, None, "valid_from"),  # begins in more than a year: a typo in the year
     (-30, None, -31, "valid_to"),
 ])
 def test_implausible_validity_is_refused_and_nothing_written(

@@ -52,19 +52,27 @@ def test_a_certificate_from_1900_to_9999_is_refused(app_ctx, session: Session) -
     assert _certificates(session) == 0
 
 
-def test_a_certificate_that_begins_tomorrow_is_refused(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_a_renewal_that_begins_next_month_is_entered_and_one_years_ahead_is_refused(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: the 60- and 14-day reminders ask for the renewal early,
+    and it comes dated from a day still ahead: it is entered. A start more
+    than a year ahead is a typo in the year."""
+    from coop.certificates.domain import years_after
+
     w = make_equipment_world(session)
     client = _ru(app_ctx, w.treasurer)
-    tomorrow = local_today() + timedelta(days=1)
-    response = post(client, f"/groups/{w.group.id}/certificates/new", _certificate_form(
-        valid_from=tomorrow.isoformat(), valid_to=(tomorrow + timedelta(days=365)).isoformat()))
-    assert response.status_code == 422
-    assert field_errors(response.get_data(as_text=True), "valid_from") == [
-        "Этот день ещё не наступил: укажите день, когда это было."]
-    assert _certificates(session) == 0
     today = local_today()
+    far = years_after(today, 1) + timedelta(days=1)
+    response = post(client, f"/groups/{w.group.id}/certificates/new", _certificate_form(
+        valid_from=far.isoformat(), valid_to=(far + timedelta(days=365)).isoformat()))
+    assert response.status_code == 422
+    latest = years_after(today, 1).strftime("%d.%m.%Y")
+    assert field_errors(response.get_data(as_text=True), "valid_from") == [
+        f"Проверьте год: документ, внесённый сейчас, не может начинаться позже {latest}."]
+    assert _certificates(session) == 0
+    soon = today + timedelta(days=30)
     ok = post(client, f"/groups/{w.group.id}/certificates/new", _certificate_form(
-        valid_from=today.isoformat(), valid_to=(today + timedelta(days=365)).isoformat()))
+        valid_from=soon.isoformat(), valid_to=(soon + timedelta(days=365)).isoformat()))
     assert ok.status_code == 302 and _certificates(session) == 1
 
 
