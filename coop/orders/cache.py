@@ -899,14 +899,22 @@ def fragment(rnd: Round, name: str, render: Callable[[], str], *,
         # process, not in Redis (there a busy round's bills piled up, 35 KB a
         # view, for a day); and a bill's number is this process's own
         store = current_app.extensions[_OPEN_TEXTS_EXTENSION]
+    return Markup(_kept_text(store, key, render, "its name"))
+
+
+def _kept_text(store: Store, key: str, render: Callable[[], str], named_by: str) -> str:
+    """What `store` keeps under `key`, else `render()`, kept there. With
+    SPLIT_CACHE_CHECK, what was kept is compared with a fresh `render()`: a
+    key that misses something the text depends on (what `named_by` says)
+    fails the test that met it."""
     found = store.text(key)
     if found is None:
         found = str(render())
         store.put_text(key, found)
     elif current_app.config.get("SPLIT_CACHE_CHECK") and str(render()) != found:
-        raise AssertionError(f"the cached fragment {key} differs from a fresh one: its "
-                             "name misses something the HTML depends on")
-    return Markup(found)
+        raise AssertionError(f"the cached fragment {key} differs from a fresh one: "
+                             f"{named_by} misses something the HTML depends on")
+    return found
 
 
 # What a kept page carries where the request's CSRF token goes, and where the
@@ -975,15 +983,8 @@ def _kept_around(rnd: Round, name: str, render: Callable[[], str]) -> str:
     this process under the round's id and state, `name`, the language and
     the code's digest: not under its change token, which every order replaces."""
     key = f"{rnd.id}:{rnd.state}:around:{name}:{current_locale()}:{code_digest()}"
-    store = current_app.extensions[_OPEN_TEXTS_EXTENSION]
-    found = store.text(key)
-    if found is None:
-        found = render()
-        store.put_text(key, found)
-    elif current_app.config.get("SPLIT_CACHE_CHECK") and render() != found:
-        raise AssertionError(f"the kept page {key} differs from a fresh one: `shown` misses "
-                             "something the page around its parts depends on")
-    return found
+    return _kept_text(current_app.extensions[_OPEN_TEXTS_EXTENSION], key, render,
+                      "`shown` (kept_page)")
 
 
 def _check(session: Session, rnd: Round, same: Callable[[Computed], bool], *,
