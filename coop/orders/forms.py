@@ -88,6 +88,11 @@ class OrderLineInput:
         return bool(self.quantity_error or self.tolerance_error or self.error)
 
 
+# (made once: an order of fifty lines reads a hundred boxes)
+_NEGATIVE_QUANTITY = _l("A quantity cannot be negative.")
+_NEGATIVE_TOLERANCE = _l("A tolerance cannot be negative.")
+
+
 def _typed_quantity(text: str, negative: object) -> int:
     value = parse_decimal(text)
     if value < 0:  # (said of the box it is in: quantity or tolerance)
@@ -108,13 +113,11 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
         line = OrderLineInput(item_id, q_text, t_text)
         typed[item_id] = line
         try:
-            line.quantity = _typed_quantity(q_text, _l("A quantity cannot be negative.")
-                                            ) if q_text else 0
+            line.quantity = _typed_quantity(q_text, _NEGATIVE_QUANTITY) if q_text else 0
         except MoneyError as exc:
             line.quantity_error = str(exc.message)
         try:
-            line.tolerance = _typed_quantity(t_text, _l("A tolerance cannot be negative.")
-                                             ) if t_text else 0
+            line.tolerance = _typed_quantity(t_text, _NEGATIVE_TOLERANCE) if t_text else 0
         except MoneyError as exc:
             line.tolerance_error = str(exc.message)
         if not line.wrong:
