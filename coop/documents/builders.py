@@ -437,13 +437,18 @@ def _to_pay(data: DistributionData) -> str:
 
 
 def _member_money(data: DistributionData, member: SheetMember) -> list[tuple[str, str]]:
-    """Her share, paid and to pay (ticked when she pays), as on her invoice;
-    an older debt and the whole sum below them, as her invoice prints them."""
+    """What she is to pay (a box to tick when she pays), with her share and
+    what she paid, as on her invoice, on one line; an older debt and the whole
+    sum below it, as her invoice prints them."""
     cur = data.group.currency
-    to_pay = _to_pay(data)
-    rows = [(_("Her share of this round"), fmt_money(member.total, cur)),
-            (_("Paid (her payments and credit)"), fmt_money(member.paid, cur)),
-            (f"{BOX}  {to_pay}" if member.due > 0 else to_pay, fmt_money(member.due, cur))]
+    on, share = fmt_date(data.stamp.issued_on), fmt_money(member.total, cur)
+    if member.due > 0:
+        line = f"{BOX}  " + _("To pay on %(date)s (her share %(share)s, paid %(paid)s)",
+                               date=on, share=share, paid=fmt_money(member.paid, cur))
+    else:
+        line = _("Nothing to pay on %(date)s (her share %(share)s, paid)", date=on,
+                 share=share)
+    rows = [(line, fmt_money(member.due, cur))]
     if member.earlier > 0:
         rows += [(_("Earlier debt, not of this round"), fmt_money(member.earlier, cur)),
                  (_("In all to pay, with the earlier debt"), fmt_money(-member.balance, cur))]
@@ -488,16 +493,13 @@ def _member_block(name: str, phone: str, lines: list[tuple[SheetProduct, int]],
     rows.append([_("Received (signature)") + ": " + "_" * 34, "", ""])
     spans = [("SPAN", (0, row), (1, row)) for row in range(1, len(rows) - 1)]
     money_style: list[tuple[Any, ...]] = []
-    if money:  # below the goods, the money: muted, but what she is to pay in bold
-        to_pay = goods_end + 2
+    if money:  # below the goods, what she is to pay in bold (an earlier debt muted)
         money_style = [("LINEABOVE", (0, goods_end), (-1, goods_end), 0.6, pdf.RULE),
-                       ("TEXTCOLOR", (0, goods_end), (-1, len(rows) - 2), pdf.MUTED),
                        ("TOPPADDING", (0, goods_end), (-1, len(rows) - 2), 1.4),
                        ("BOTTOMPADDING", (0, goods_end), (-1, len(rows) - 2), 1.6),
-                       ("TEXTCOLOR", (0, to_pay), (-1, to_pay), pdf.INK),
-                       ("FONTNAME", (0, to_pay), (-1, to_pay), pdf.FONT_BOLD)]
-        if len(money) > 3:  # the whole sum with an earlier debt, in bold too
-            money_style += [("TEXTCOLOR", (0, -2), (-1, -2), pdf.INK),
+                       ("FONTNAME", (0, goods_end), (-1, goods_end), pdf.FONT_BOLD)]
+        if len(money) > 1:  # the earlier debt muted, the whole sum with it in bold
+            money_style += [("TEXTCOLOR", (0, goods_end + 1), (-1, goods_end + 1), pdf.MUTED),
                             ("FONTNAME", (0, -2), (-1, -2), pdf.FONT_BOLD)]
     block = pdf.table(rows, [first, 25 * mm, 30 * mm], header_rows=0, numeric=(2,),
                       extra=[*spans, *money_style, ("SPAN", (0, -1), (-1, -1)),
