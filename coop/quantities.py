@@ -26,10 +26,14 @@ def _scaled(value: Decimal, scale: int, places: int, what: object) -> int:
     return int(value * scale)
 
 
-def parse_quantity(text: str | Decimal) -> int:
+NEGATIVE_QUANTITY = _l("A quantity cannot be negative.")
+
+
+def parse_quantity(text: str | Decimal, *, negative: object = NEGATIVE_QUANTITY) -> int:
+    """`negative`: what a negative number is told (the box it was typed in)."""
     value = text if isinstance(text, Decimal) else parse_decimal(text)
     if value < 0:
-        raise MoneyError(_l("A quantity cannot be negative."))
+        raise MoneyError(negative)
     if value * QTY_SCALE > MAX_QTY:
         raise MoneyError(_l("The quantity is too large."))
     return _scaled(value, QTY_SCALE, 3, _l("Quantity"))

@@ -12,7 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from coop.forms import DecimalTextField, Form, MoneyField, NotInFuture, choices
 from coop.groups.forms import loss_policy_choices
 from coop.ledger.forms import OnceForm
-from coop.money import TYPED_LIMIT, MoneyError, parse_decimal
+from coop.money import TYPED_LIMIT, MoneyError
 from coop.quantities import parse_quantity
 
 
@@ -89,15 +89,7 @@ class OrderLineInput:
 
 
 # (made once: an order of fifty lines reads a hundred boxes)
-_NEGATIVE_QUANTITY = _l("A quantity cannot be negative.")
 _NEGATIVE_TOLERANCE = _l("A tolerance cannot be negative.")
-
-
-def _typed_quantity(text: str, negative: object) -> int:
-    value = parse_decimal(text)
-    if value < 0:  # (said of the box it is in: quantity or tolerance)
-        raise MoneyError(negative)
-    return parse_quantity(value)
 
 
 def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
@@ -113,11 +105,11 @@ def parse_order_form(formdata: MultiDict[str, str], item_ids: list[int]
         line = OrderLineInput(item_id, q_text, t_text)
         typed[item_id] = line
         try:
-            line.quantity = _typed_quantity(q_text, _NEGATIVE_QUANTITY) if q_text else 0
+            line.quantity = parse_quantity(q_text) if q_text else 0
         except MoneyError as exc:
             line.quantity_error = str(exc.message)
         try:
-            line.tolerance = _typed_quantity(t_text, _NEGATIVE_TOLERANCE) if t_text else 0
+            line.tolerance = parse_quantity(t_text, negative=_NEGATIVE_TOLERANCE) if t_text else 0
         except MoneyError as exc:
             line.tolerance_error = str(exc.message)
         if not line.wrong:
