@@ -287,6 +287,17 @@ STATEMENT_LINE = obj({
     "reversed_by_id": nullable(ID), "author": TEXT})
 BALANCE = obj({"membership_id": ID, "name": TEXT, "active": FLAG, "balance": MONEY})
 ITEM_ID = {**ID, "description": "The id of the product's line in the round (items[].id)"}
+# what the last started pack still needs: of firm quantity alone (kept as it
+# was: clients rely on it), and beyond the tolerances (the split's rule 1)
+LAST_PACK_MISSING = {**QUANTITY, "description":
+                     "Counts firm quantities only, the tolerances left out: what the last "
+                     "started pack lacks of firm quantity to be full, in the product's unit "
+                     "(\"0\" when no pack is started). Whether that pack is ordered: "
+                     "last_pack_short"}
+LAST_PACK_SHORT = {**QUANTITY, "description":
+                   "What the last started pack needs beyond all the tolerances, firm or "
+                   "tolerance, to be ordered (the split's pack rule), in the product's "
+                   "unit: \"0\" when the tolerances fill it or no pack is started"}
 
 # The split contract's scenario and result (spec/split.md, split-scenario.schema.json)
 SCENARIO_ID = {"type": "string", "minLength": 1, "maxLength": 64}
@@ -571,7 +582,8 @@ SCHEMAS: dict[str, Any] = {
             "supplier_id": ID, "pack_size": QUANTITY, "tiers": array(ref("Tier")),
             "demand": obj({"firm": QUANTITY, "tolerance": QUANTITY}),
             "packs": obj({"full": COUNT, "ordered": COUNT, "last_pack_filled": QUANTITY,
-                          "last_pack_missing": QUANTITY,
+                          "last_pack_missing": LAST_PACK_MISSING,
+                          "last_pack_short": LAST_PACK_SHORT,
                           "fill_percent": {"type": "integer", "minimum": 0, "maximum": 100}}),
             "delivered": obj({"received": QUANTITY, "damaged": QUANTITY}),
         })),

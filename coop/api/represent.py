@@ -125,6 +125,7 @@ def round_detail(rnd: Round, fills: list[tuple[RoundItem, PackFill]],
             "packs": {"full": fill.full_packs, "ordered": fill.packs,
                       "last_pack_filled": qty_str(fill.remainder),
                       "last_pack_missing": qty_str(fill.missing),
+                      "last_pack_short": qty_str(fill.short),
                       "fill_percent": fill.fill_percent},
             "delivered": {"received": qty_str(received), "damaged": qty_str(damaged)},
         })

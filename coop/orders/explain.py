@@ -179,13 +179,18 @@ def _pack_status(words: _Words, fill: PackFill, unit: str, *, unit_note: bool = 
         return ngettext("%(num)d pack: tolerance fills the last one.",
                         "%(num)d packs: tolerance fills the last one.", fill.packs)
     other = unit_text.is_other(unit)  # no grammar: the unit apart, a bare number
-    return (unit_text.note(unit) if unit_note else "") + ngettext(
+    missing = (words.units.number(fill.short) if other
+               else words.units.quantity(fill.short, unit))
+    note = unit_text.note(unit) if unit_note else ""
+    if fill.full_packs == 0:  # not "0 full packs; the last…"
+        return note + _("The first pack is not full yet: it needs %(missing)s more (firm or "
+                        "tolerance), or it is not ordered.", missing=missing)
+    return note + ngettext(
         "%(num)d full pack; the last needs %(missing)s more (firm or tolerance), "
         "or it is not ordered.",
         "%(num)d full packs; the last needs %(missing)s more (firm or tolerance), "
         "or it is not ordered.",
-        fill.full_packs, missing=words.units.number(fill.short) if other
-        else words.units.quantity(fill.short, unit))
+        fill.full_packs, missing=missing)
 
 
 class RoundSummary(_Words):

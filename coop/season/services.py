@@ -307,7 +307,7 @@ class DemandRow:
     firm: int
     maybe: int
     members: int
-    fill: round_rules.PackFill
+    fill: round_rules.PackFill  # Σ firm, and as tolerance the "maybe" a round carries
     unit_price: int | None  # millionths per unit: the last known price
     price_from: str  # "award" (a round's award) or "catalog"
     budget: int  # minor units: firm × that price
@@ -356,18 +356,23 @@ def survey_answers(session: Session, survey: Survey) -> list[SurveyAnswer]:
 
 def survey_demand(session: Session, survey: Survey) -> SurveyDemand:
     """Σ firm, Σ maybe and members per product; the packs the split's pack
-    rule would order (coop.orders.domain.pack_fill); a budget at the last
-    known prices."""
+    rule would order (coop.orders.domain.pack_fill) once the survey is a
+    round, each "maybe" its tolerance (a "maybe" without a firm quantity
+    becomes none: domain.order_line); a budget at the last known prices."""
     group = session.get(Group, survey.group_id)
     assert group is not None
     answers = survey_answers(session, survey)
     rows = domain.demand([i.id for i in survey.items],
                          (domain.Answer(a.membership_id, a.item_id, a.firm, a.maybe)
                           for a in answers))
+    carried: dict[int, int] = {}  # per item: Σ the "maybe" the round takes as tolerance
+    for a in answers:
+        _quantity, tolerance = domain.order_line(a.firm, a.maybe)
+        carried[a.item_id] = carried.get(a.item_id, 0) + tolerance
     out = []
     for item, row in zip(survey.items, rows, strict=True):
         product = item.product
-        fill = round_rules.pack_fill(row.firm, row.maybe, product.pack_size)
+        fill = round_rules.pack_fill(row.firm, carried.get(item.id, 0), product.pack_size)
         price, source = last_price(session, product, max(fill.packs * product.pack_size,
                                                           row.firm))
         budget = line_amount(row.firm, price, group.currency) if price is not None else 0

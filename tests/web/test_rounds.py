@@ -179,7 +179,7 @@ def test_treasurer_round_page_shows_demand_split_and_moves(client: FlaskClient,
     page = client.get(_url(rnd)).get_data(as_text=True)
     # 20 + 2 tolerance of a pack of 25: the last pack needs 3 more (firm or
     # tolerance: rule 1 counts the tolerances), not the 5 the firm 20 leave
-    assert "0 full packs; the last needs 3 bags more" in page
+    assert "The first pack is not full yet: it needs 3 bags more" in page
     cost = post(client, _url(rnd, "/costs"), {"name": "Такси", "amount": "300",
                                                "rule": "equal", "supplier": ""})
     assert cost.status_code == 302

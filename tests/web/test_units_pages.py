@@ -245,7 +245,7 @@ def test_the_order_page_speaks_russian_grammar_and_russian_numbers(client: Flask
     assert saved.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Упаковка 25 пакетов, шаг 1 пакет." in page
-    assert ("0 полных упаковок; для последней нужно ещё 19 пакетов (точно или в допуск), "
+    assert ("Первая упаковка ещё не заполнена: нужно ещё 19 пакетов (точно или в допуск), "
             "иначе её не закажут.") in page
     assert "Цена 48,50\u00a0сом за пакет; 42,00\u00a0сом" in page
     assert "Количество, пакеты" in page and "Количество, кг" in page
