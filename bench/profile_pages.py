@@ -16,7 +16,11 @@ same, each order taking the group's total of a product to one not seen
 before: the other's bill is new each time, as in bench/http.py's mixed run,
 where many members order), busy-many (the same order, then the treasurer's
 view of the share of each of the thousand members in turn: as the mixed run's
-views, which meet bills of many members) and the yardsticks
+views, which meet bills of many members), share-elsewhere (her share page
+just after another member's order made in another worker, a second app in
+this process with its own split and kept pages: as most views of the mixed
+run meet the round; only the view is timed and profiled, the order not) and
+the yardsticks
 raw-share and raw-order (bench/raw_app.py: the share page's reads and an
 order's writes by hand in raw SQL, whose statements are not counted);
 default: all. `--turns N`: time the pages N times in turn, page after page
@@ -38,6 +42,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,7 +53,7 @@ from bench._http_bench import PG_BASE, create_database, drop_database  # noqa: E
 REQUESTS = {"raw-share": 400, "floor": 400, "share": 200, "share-unkept": 200, "round": 100,
             "member-round": 100,
             "raw-order": 100, "order": 100, "busy": 60, "busy-new": 60,
-            "busy-many": 60}
+            "busy-many": 60, "share-elsewhere": 60}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -116,6 +121,12 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
 
     member = signed_in(seeded.member_logins[0])
     other = signed_in(seeded.member_logins[1])
+    # another worker: the same app made again, with its own split and kept
+    # pages (as each gunicorn worker has), for the orders share-elsewhere's
+    # views meet
+    from coop import create_app
+
+    elsewhere = create_app().test_client()
     treasurer = signed_in(seeded.treasurer_login)
     round_path = f"/groups/{seeded.group_id}/rounds/{seeded.round_id}"
     token = _CSRF.search(member.get(f"{round_path}/order").text).group(1)  # type: ignore[union-attr]
@@ -136,11 +147,13 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
     signed_in_cookie = member.get_cookie(cookie)
     assert signed_in_cookie is not None
 
-    def order(new: bool = False):  # type: ignore[no-untyped-def]
+    def order(new: bool = False, client=member):  # type: ignore[no-untyped-def]
         # the cookie as signed in, as bench/http.py's load sends it: the
         # redirect is not followed, and its flash would pile up in the session
-        member.set_cookie(cookie, signed_in_cookie.value)
-        return member.post(f"{round_path}/order", data=order_form(new))
+        client.set_cookie(cookie, signed_in_cookie.value)
+        reply = client.post(f"{round_path}/order", data=order_form(new))
+        assert reply.status_code == 302, reply.status_code
+        return reply
 
     # bench/http.py's yardsticks, in this process: the same reads and writes by
     # hand in raw SQL (bench/raw_app.py), with the member's session cookie
@@ -173,7 +186,11 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
         "busy-new": lambda: (order(new=True), other.get(f"{round_path}/share"))[1],
         "busy-many": lambda: (order(new=True), treasurer.get(
             f"{round_path}/share/{membership_ids[next(viewed) % len(membership_ids)]}"))[1],
+        "share-elsewhere": lambda: other.get(f"{round_path}/share"),
     }
+    # what goes before each request of a case, neither timed nor profiled
+    before: dict[str, Callable[[], object]] = {
+        "share-elsewhere": lambda: order(new=True, client=elsewhere)}
     # the plain timings, in turns: page after page, `turns` times over, so
     # that the machine's ups and downs fall on every page alike; in this
     # process's CPU time with COOP_PROFILE_CLOCK=cpu (what the machine's other
@@ -181,34 +198,51 @@ def run(url: str, pages: list[str], top: int, turns: int = 1) -> None:
     clock = time.process_time if os.environ.get("COOP_PROFILE_CLOCK") == "cpu" \
         else time.perf_counter
     plain: dict[str, list[float]] = {name: [] for name in pages}
+    def nothing() -> None:
+        pass
+
     for name in pages:
         for _ in range(5):
+            before.get(name, nothing)()
             assert calls[name]().status_code < 400
     for _ in range(turns):
         for name in pages:
-            call, n = calls[name], REQUESTS[name]
-            started = clock()
-            for _ in range(n):
-                call()
-            plain[name].append((clock() - started) / n * 1000)
+            call, n, prepare = calls[name], REQUESTS[name], before.get(name)
+            if prepare is None:
+                started = clock()
+                for _ in range(n):
+                    call()
+                took = clock() - started
+            else:
+                took = 0.0
+                for _ in range(n):
+                    prepare()
+                    started = clock()
+                    call()
+                    took += clock() - started
+            plain[name].append(took / n * 1000)
     for name in pages:
         call, n = calls[name], REQUESTS[name]
         if turns > 1:
             each = sorted(plain[name])
             print(f"\n{name}: best {each[0]:.2f} ms, median {each[len(each) // 2]:.2f} ms "
                   f"per request over {turns} turns of {n}")
-        statements.clear()
+        prepare = before.get(name)
         profiler = cProfile.Profile()
-        started = time.perf_counter()
-        profiler.enable()
+        elapsed, kinds = 0.0, Counter[str]()
         for _ in range(n):
+            if prepare is not None:
+                prepare()  # (the other worker's statements: not this page's)
+            statements.clear()
+            started = time.perf_counter()
+            profiler.enable()
             call()
-        profiler.disable()
-        elapsed = time.perf_counter() - started
-        kinds = Counter(statements)
+            profiler.disable()
+            elapsed += time.perf_counter() - started
+            kinds.update(statements)
         print(f"\n== {name}: {min(plain[name]):.2f} ms per request ({elapsed / n * 1000:.2f} "
               f"under cProfile), "
-              f"{len(statements) / n:.1f} statements per request: "
+              f"{kinds.total() / n:.1f} statements per request: "
               + ", ".join(f"{k} {v / n:.1f}" for k, v in kinds.most_common()))
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)

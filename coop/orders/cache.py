@@ -69,7 +69,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path as FilePath
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 from flask import Flask, current_app, g, request
 from flask import session as session_cookie
@@ -184,6 +184,7 @@ class Store(Protocol):
     def computing(self, key: str) -> bool: ...
     def done_computing(self, key: str) -> None: ...
     def text(self, key: str) -> str | None: ...
+    def data(self, key: str) -> bytes | None: ...  # the text kept, as UTF-8
     def put_text(self, key: str, text: str) -> None: ...
     def live_token(self, round_id: int) -> int | None: ...
     def live(self, round_id: int) -> bytes | None: ...
@@ -281,8 +282,12 @@ class MemoryStore:
         pass
 
     def text(self, key: str) -> str | None:
+        found = self.data(key)
+        return None if found is None else found.decode()
+
+    def data(self, key: str) -> bytes | None:
         packed = self._texts.get(key)
-        return None if packed is None else zlib.decompress(packed).decode()
+        return None if packed is None else zlib.decompress(packed)
 
     def put_text(self, key: str, text: str) -> None:
         self._texts.put(key, zlib.compress(text.encode(), 1))
@@ -343,8 +348,12 @@ class RedisStore:
         self._redis.delete(self._prefix + key + ":lock")
 
     def text(self, key: str) -> str | None:
-        found = self._redis.get(self._prefix + key)
+        found = self.data(key)
         return found.decode() if found is not None else None
+
+    def data(self, key: str) -> bytes | None:
+        found: bytes | None = self._redis.get(self._prefix + key)
+        return found
 
     def put_text(self, key: str, text: str) -> None:
         self._redis.set(self._prefix + key, text.encode(), ex=LIFETIME_SECONDS)
@@ -885,8 +894,16 @@ def fragment(rnd: Round, name: str, render: Callable[[], str], *,
     (with the token the live split started from, which says the rest of the
     round: an order changes nothing else): another member's order that left
     her bill as it was does not make the page anew."""
-    if rnd.id in g.get(_UNKEPT, ()):  # figures of no one token
+    kept = _fragment_store(rnd, name, bill_of)
+    if kept is None:  # figures of no one token
         return Markup(render())
+    return Markup(_kept_text(*kept, render, "its name"))
+
+
+def _fragment_store(rnd: Round, name: str, bill_of: int | None) -> tuple[Store, str] | None:
+    """Where fragment() keeps its HTML: the store and the key (None: nowhere)."""
+    if rnd.id in g.get(_UNKEPT, ()):  # figures of no one token
+        return None
     round_key = _key(rnd)
     read = g.get(_LIVE_READ, {}).get(rnd.id) if bill_of is not None else None
     by_bill = read is not None and read[0] == rnd.change_token
@@ -899,7 +916,7 @@ def fragment(rnd: Round, name: str, render: Callable[[], str], *,
         # process, not in Redis (there a busy round's bills piled up, 35 KB a
         # view, for a day); and a bill's number is this process's own
         store = current_app.extensions[_OPEN_TEXTS_EXTENSION]
-    return Markup(_kept_text(store, key, render, "its name"))
+    return store, key
 
 
 def _kept_text(store: Store, key: str, render: Callable[[], str], named_by: str) -> str:
@@ -912,9 +929,26 @@ def _kept_text(store: Store, key: str, render: Callable[[], str], named_by: str)
         found = str(render())
         store.put_text(key, found)
     elif current_app.config.get("SPLIT_CACHE_CHECK") and str(render()) != found:
-        raise AssertionError(f"the cached fragment {key} differs from a fresh one: "
-                             f"{named_by} misses something the HTML depends on")
+        _differs(key, named_by)
     return found
+
+
+def _kept_data(store: Store, key: str, render: Callable[[], str], named_by: str) -> bytes:
+    """As _kept_text(), as UTF-8: a whole page goes out as it was kept, not
+    read into a string and written out again (some 30 µs of a 30 KB page)."""
+    found = store.data(key)
+    if found is None:
+        text = str(render())
+        store.put_text(key, text)
+        return text.encode()
+    if current_app.config.get("SPLIT_CACHE_CHECK") and str(render()).encode() != found:
+        _differs(key, named_by)
+    return found
+
+
+def _differs(key: str, named_by: str) -> NoReturn:
+    raise AssertionError(f"the cached fragment {key} differs from a fresh one: "
+                         f"{named_by} misses something the HTML depends on")
 
 
 # What a kept page carries where the request's CSRF token goes, and where the
@@ -925,13 +959,13 @@ def _kept_text(store: Store, key: str, render: Callable[[], str], named_by: str)
 # and replaced where it stands as a form field's value.
 CSRF_PLACEHOLDER = Markup("<coop-csrf-token/>")
 FORM_KEY_PLACEHOLDER = Markup("<coop-form-key/>")
-_CSRF_VALUE = f'value="{CSRF_PLACEHOLDER}"'
-_FORM_KEY_VALUE = f'value="{FORM_KEY_PLACEHOLDER}"'
+_CSRF_VALUE = f'value="{CSRF_PLACEHOLDER}"'.encode()
+_FORM_KEY_VALUE = f'value="{FORM_KEY_PLACEHOLDER}"'.encode()
 
 
 def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
               render: Callable[..., str], *, bill_of: int | None = None,
-              parts: Mapping[str, Callable[[], str]] | None = None) -> str:
+              parts: Mapping[str, Callable[[], str]] | None = None) -> bytes:
     """A whole page of the round, kept as fragment() keeps a part, under the
     round's key, `name`, a digest of `shown`, the language and the code's
     digest: `shown` must hold whatever else the page depends on (who is signed
@@ -954,9 +988,9 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
     each part, or a placeholder where it goes."""
     if "_flashes" in session_cookie or request.query_string:
         if parts is None:
-            return str(render(generate_csrf(), new_form_key()))
+            return str(render(generate_csrf(), new_form_key())).encode()
         return str(render(generate_csrf(), new_form_key(),
-                          {part: make() for part, make in parts.items()}))
+                          {part: make() for part, make in parts.items()})).encode()
     digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
     if parts is None:
         def whole() -> str:
@@ -971,11 +1005,12 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
                 page = page.replace(slots[part], escape(make()), 1)
             return page
 
-    page = str(fragment(rnd, f"page:{name}:{digest}", whole, bill_of=bill_of))
-    page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"')
+    kept = _fragment_store(rnd, f"page:{name}:{digest}", bill_of)
+    page = str(whole()).encode() if kept is None else _kept_data(*kept, whole, "its name")
+    page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"'.encode())
     pieces = page.split(_FORM_KEY_VALUE)
-    return "".join(chain.from_iterable(
-        (piece, f'value="{new_form_key()}"') for piece in pieces[:-1])) + pieces[-1]
+    return b"".join(chain.from_iterable(
+        (piece, f'value="{new_form_key()}"'.encode()) for piece in pieces[:-1])) + pieces[-1]
 
 
 def _kept_around(rnd: Round, name: str, render: Callable[[], str]) -> str:
