@@ -510,13 +510,15 @@ def member_balances(session: Session, group: Group) -> dict[int, int]:
 
 
 def balances_for_round(session: Session, rnd: Round) -> dict[int, int]:
-    """{membership id: her balance as the round's papers count it}: her account
-    without what was charged to it after the round's own charges (a later
-    round, a fine). Her payments go to her oldest debts first, so of her debt
-    the newest charges are what is still unpaid: what she owes on a later
-    round is that round's, not this one's, on an invoice issued or a sheet
-    printed after it. A round not settled yet has no charges of its own: its
-    share is the newest, and her account as it stands is counted."""
+    """{membership id: her balance as the round's papers count it}. Her
+    payments go to her oldest debts first, so of a debt the newest charges
+    (a later round, a fine, cash handed to her) are what is still unpaid:
+    what she owes on a later round is that round's, not this one's, on an
+    invoice issued or a sheet printed after it. So a debt counts without what
+    was charged to her after the round's own charges, down to none (not to a
+    credit she does not have); a credit counts as it stands (every charge is
+    paid). A round not settled yet has no charges of its own: its share is the
+    newest, and her account as it stands is counted."""
     balances = member_balances(session, rnd.group)
     own = (select(Posting.debit_account_id.label("account_id"),
                   func.max(Posting.id).label("last"))
@@ -529,7 +531,9 @@ def balances_for_round(session: Session, rnd: Round) -> dict[int, int]:
         .where(Account.group_id == rnd.group_id, Account.kind == "member")
         .group_by(Account.membership_id))
     for membership_id, amount in later:
-        balances[membership_id] = balances.get(membership_id, 0) + int(amount or 0)
+        balance = balances.get(membership_id, 0)
+        if balance < 0:
+            balances[membership_id] = min(balance + int(amount or 0), 0)
     return balances
 
 

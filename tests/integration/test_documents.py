@@ -671,6 +671,42 @@ def test_a_later_charge_is_not_owed_on_this_round_s_papers(session: Session) -> 
             assert "Прежний долг" not in invoice, invoice
 
 
+def test_a_credit_counts_on_this_round_s_papers_as_it_stands(session: Session) -> None:
+    """Found in a walk: her invoice said «Счёт: 11 809,72 сом в пользу
+    участницы» where the books said 4 358,20: the later debits left out of a
+    debt were also added to a credit (cash handed to her, a later charge), a
+    credit she never had. Асель paid this round and 1 000,00 more, then was
+    charged 600,00: her papers show her credit as the books do, 400,00, and
+    nothing due; Нурила paid nothing and was handed 1 000,00 after: she owes
+    her share on this round, no more."""
+    w = _five_product_round(session)
+    asel, nurila, _gulnara = w.members
+    cur = w.group.currency
+    asel_total = _share_total(session, w.rnd, asel)
+    ledger.record_payment(session, asel, amount=asel_total + 100000, method="cash",
+                          reference="", idempotency_key="asel-payment-0003",
+                          actor=w.treasurer.user)
+    ledger.adjust_member(session, asel, amount=60000, reason="следующая закупка",
+                         actor=w.treasurer.user)
+    ledger.adjust_member(session, nurila, amount=100000, reason="выдано наличными",
+                         actor=w.treasurer.user)
+    session.commit()
+    assert ledger.member_balance(session, asel) == 40000
+    balances = services.balances_for_round(session, w.rnd)
+    nurila_total = _share_total(session, w.rnd, nurila)
+    assert balances[asel.id] == 40000
+    assert balances[nurila.id] == -nurila_total
+    data = services.distribution_data(session, w.rnd)
+    by_name = {m.name: m for m in data.members}
+    assert (by_name[asel.user.name].due, by_name[asel.user.name].earlier) == (0, 0)
+    assert (by_name[nurila.user.name].due, by_name[nurila.user.name].earlier) == (
+        nurila_total, 0)
+    with force_locale("ru"):
+        invoice = pdf_text(services.issue_invoice(session, w.rnd, asel, None).content)
+        has(invoice, f"{fmt_money(40000, cur)} в пользу участницы")
+        assert fmt_money(40000 + 60000, cur) not in invoice, invoice
+
+
 def test_the_distribution_sheet_of_a_round_not_settled_counts_the_share_to_come(
         demo: Session) -> None:
     """Before settlement her account does not count the round yet: what she is
