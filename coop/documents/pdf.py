@@ -498,7 +498,9 @@ class _NumberedCanvas(Canvas):
         meta = self.meta
         width, height = self._pagesize
         line = width - 2 * MARGIN
-        title = fit(f"{meta.title} {meta.reference}".strip(), FONT_BOLD, 8.5, line / 2)
+        # the number whole: a long title (in Kyrgyz) is what is shortened
+        title = _fit_before(meta.title, f" {meta.reference}" if meta.reference else "",
+                            FONT_BOLD, 8.5, line / 2)
         room = line - pdfmetrics.stringWidth(title, FONT_BOLD, 8.5) - 8 * mm
         self.saveState()
         self.setFillColor(INK)
@@ -513,8 +515,9 @@ class _NumberedCanvas(Canvas):
         self.setLineWidth(0.5)
         self.line(MARGIN, height - 17.5 * mm, width - MARGIN, height - 17.5 * mm)
         self.line(MARGIN, 14 * mm, width - MARGIN, 14 * mm)
-        footer = f"{meta.group_name} · {meta.reference}" if meta.reference else meta.group_name
-        self.drawString(MARGIN, 10 * mm, fit(footer, FONT, 7.5, line - 40 * mm))
+        footer = _fit_before(meta.group_name, f" · {meta.reference}" if meta.reference else "",
+                             FONT, 7.5, line - 40 * mm)
+        self.drawString(MARGIN, 10 * mm, footer)
         self.drawRightString(width - MARGIN, 10 * mm, _page_text(meta, page, pages))
         if meta.watermark:
             self._watermark(meta.watermark, width, height)
@@ -532,6 +535,12 @@ class _NumberedCanvas(Canvas):
         self.setFont(FONT_BOLD, size)
         self.drawCentredString(0, 0, text)
         self.restoreState()
+
+
+def _fit_before(text: str, kept: str, font: str, size: float, width: float) -> str:
+    """`text` shortened as fit() does, then `kept` whole (a document's number)."""
+    room = width - pdfmetrics.stringWidth(kept, font, size)
+    return fit(text, font, size, max(room, 0)) + kept
 
 
 def fit(text: str, font: str, size: float, width: float) -> str:
