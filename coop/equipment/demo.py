@@ -1,5 +1,5 @@
 """Demo data for jointly owned equipment: the group's motoblock, bought by four
-members, kept by Nurila; one turn taken and returned with its fee, a repair
+members, kept by Nurila; yesterday's turn taken and returned with its fee, a repair
 paid from the fund and by the owners, and a booking for tomorrow."""
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ def ensure_equipment_demo(session: Session, group: Group) -> Asset | None:
         owners={m.id: share for m, share in zip(owners, [2_600_000, 2_000_000, 2_000_000,
                                                          2_000_000], strict=True)}),
         actor)
-    first = services.book(session, asset, owners[1], domain.slots(today, False, today, False),
-                          actor=actor, today=today, note="вспашка огорода")
+    # yesterday's turn, so that its return (now) is not early and its fee a
+    # whole day's, whatever the hour the demo is loaded
+    yesterday = today.fromordinal(today.toordinal() - 1)
+    first = services.book(session, asset, owners[1],
+                          domain.slots(yesterday, False, yesterday, False), actor=actor,
+                          today=yesterday, note="вспашка огорода")
     services.hand_over(session, first, condition="исправен, бак полный")
     services.take_back(session, first, condition="исправен, нужна замена ремня",
                        minutes=None, actor=actor)

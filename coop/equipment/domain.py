@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from coop.money import half_up_div, largest_remainder
 
@@ -54,6 +54,47 @@ def shown_state(state: str, slot_to: int, today: date) -> str:
     if state == "booked" and slot_to <= slot_of(today):
         return MISSED
     return state
+
+
+def slot_at(moment: datetime) -> int:
+    """The half-day a moment (in the group's time zone) falls in."""
+    return slot_of(moment.date(), moment.hour >= 12)
+
+
+def is_overdue(state: str, slot_to: int, now_slot: int) -> bool:
+    """Handed over and not taken back, though her booked time is over: the
+    treasurer phones her. Only said, nothing is charged for it."""
+    return state == "handed_over" and slot_to <= now_slot
+
+
+def early_end(slot_from: int, slot_to: int, return_slot: int) -> int | None:
+    """A turn taken back before its end holds the asset until the end of the
+    half-day it came back in, and at least its first half-day (a turn handed
+    over early and back before it began): the booking's new `slot_to`, the
+    rest free for others; None when the return was not early."""
+    end = max(return_slot + 1, slot_from + 1)
+    return end if end < slot_to else None
+
+
+def held_up(turns: Sequence[tuple[int, str, int, int]], now_slot: int) -> dict[int, int]:
+    """The booked turns an overdue turn holds up: {booked turn: overdue turn}.
+    `turns`: (id, state, slot_from, slot_to) of one asset's turns not cancelled.
+    Held up are the booked turns that have begun and the next one to come,
+    while the asset is out past the end of a turn (the earliest such turn
+    named)."""
+    overdue = sorted((start, turn_id) for turn_id, state, start, end in turns
+                     if is_overdue(state, end, now_slot))
+    if not overdue:
+        return {}
+    blocker = overdue[0][1]
+    today = now_slot - now_slot % 2
+    ahead = sorted((start, turn_id) for turn_id, state, start, end in turns
+                   if state == "booked" and end > today)
+    held = {turn_id: blocker for start, turn_id in ahead if start <= now_slot}
+    upcoming = [turn_id for start, turn_id in ahead if start > now_slot]
+    if upcoming:
+        held[upcoming[0]] = blocker
+    return held
 
 
 def half_days(slot_from: int, slot_to: int) -> int:

@@ -85,7 +85,8 @@ class AssetOwner(db.Model):  # type: ignore[name-defined,misc]
 
 class Booking(db.Model):  # type: ignore[name-defined,misc]
     """A member's turn with the asset: booked, handed over (condition noted),
-    returned (condition, hours, the usage fee posted), or cancelled."""
+    returned (condition, hours, the usage fee posted), or cancelled. Taken
+    back early, it ends where it came back (`booked_to` keeps what was booked)."""
 
     __tablename__ = "asset_bookings"
     __table_args__ = (
@@ -104,6 +105,10 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
     slot_from: Mapped[int]
     slot_to: Mapped[int]
+    # Her booking's end as she booked it, when she brought the asset back
+    # before it: `slot_to` is then the end of the half-day it came back in,
+    # the rest free for others (services.take_back).
+    booked_to: Mapped[int | None]
     state: Mapped[str] = mapped_column(String(16), default="booked")
     note: Mapped[str] = mapped_column(String(300), default="")
     idempotency_key: Mapped[str | None] = mapped_column(String(64))

@@ -3,14 +3,16 @@ next four weeks, with room to sign at hand-over and return, then every later
 booking as a list (a booking may be made for any day to come, and a grid of
 every day until the last would run to pages of empty rows). Who has it now
 heads the sheet, with any turn handed over whose time is over and that is not
-yet back; a hand-over or return already made prints ticked with its day, not
-as an empty box. Built on demand (not numbered), in the reader's language,
-with the documents' helpers (DejaVu Sans, A4)."""
+yet back, marked overdue with the day it was due back; a hand-over or return
+already made prints ticked with its day, not as an empty box. Built on demand
+(not numbered), in the reader's language, with the documents' helpers
+(DejaVu Sans, A4)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
@@ -22,20 +24,23 @@ from coop.documents.parts import title as _title
 from coop.documents.pdf import bold, para, rich, styles
 from coop.equipment import domain
 from coop.equipment.models import Asset, Booking
-from coop.equipment.services import span_text
+from coop.equipment.services import due_text, span_text
 from coop.groups.models import Group
 from coop.i18n import fmt_date, fmt_money
 
 SHEET_DAYS = 28
 
 
-def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today: date) -> bytes:
-    """`bookings`: every booking ahead, and every turn out (services.bookings_ahead)."""
+def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today: date,
+                      now_slot: int | None = None) -> bytes:
+    """`bookings`: every booking ahead, and every turn out (services.bookings_ahead);
+    `now_slot`: the half-day it is now (services.local_slot), for what is overdue."""
     s, width = styles(), pdf.frame_width()
     last_day = today + timedelta(days=SHEET_DAYS - 1)
     first_slot = domain.slot_of(today)
+    now_slot = first_slot if now_slot is None else now_slot
     out = [b for b in bookings if b.state == "handed_over"]
-    overdue = [b for b in out if b.slot_to <= first_slot]  # before the grid's first day
+    overdue = [b for b in out if domain.is_overdue(b.state, b.slot_to, now_slot)]
     in_grid = [b for b in bookings if b.slot_to > first_slot]
     title = _("Booking sheet")
     place = ", ".join(p for p in (group.village, group.region) if p)
@@ -51,14 +56,15 @@ def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today
                 (_("Who keeps it"), asset.keeper.user.name if asset.keeper else ""),
                 (_("Who has it now"), "; ".join(
                     _("%(name)s, since %(date)s", name=b.membership.user.name,
-                      date=_day_of(b.handed_over_at)) for b in out)),
+                      date=_day_of(b.handed_over_at))
+                    + (f". {_overdue(b)}" if b in overdue else "") for b in out)),
                 (_("Usage fee"), fee if asset.fee else _("no fee")),
                 (_("Days on this sheet"), f"{fmt_date(today)} – {fmt_date(last_day)}")], width),
         pdf.gap(3),
     ]
     if overdue:
         story += [rich(bold(_("Handed over and not yet taken back")), s.h3),
-                  _turns_table(overdue, width), pdf.gap(3)]
+                  _turns_table(overdue, width, overdue=True), pdf.gap(3)]
     head = [_("Day"), _("Morning"), _("Afternoon"), _("Handed over"), _("Returned")]
     rows: list[list[Any]] = [[para(h, s.head) for h in head]]
     for offset in range(SHEET_DAYS):
@@ -91,14 +97,21 @@ def _later(bookings: list[Booking], last_day: date, width: float) -> list[Flowab
     return [pdf.gap(3), rich(bold(heading), s.h3), _turns_table(later, width)]
 
 
-def _turns_table(bookings: list[Booking], width: float) -> Flowable:
-    """A line per turn: who, when, the note, and its hand-over and return."""
+def _overdue(booking: Booking) -> str:
+    return _("Overdue: she was to return it on %(date)s", date=due_text(booking.slot_to))
+
+
+def _turns_table(bookings: list[Booking], width: float, overdue: bool = False) -> Flowable:
+    """A line per turn: who, when (and, `overdue`, when it was due back), the
+    note, and its hand-over and return."""
     s = styles()
     head = [_("Member"), _("When"), _("Note"), _("Handed over"), _("Returned")]
     rows: list[list[Any]] = [[para(h, s.head) for h in head]]
     for booking in bookings:
-        rows.append([para(booking.membership.user.name, s.cell),
-                     para(span_text(booking.slot_from, booking.slot_to), s.cell),
+        when = escape(span_text(booking.slot_from, booking.slot_to))
+        if overdue:
+            when += "<br/>" + bold(_overdue(booking))
+        rows.append([para(booking.membership.user.name, s.cell), rich(when, s.cell),
                      para(booking.note or "", s.cell), _box(booking.handed_over_at),
                      _box(booking.returned_at)])
     return pdf.table(rows, [width * 0.22, width * 0.28, width * 0.2, width * 0.15,

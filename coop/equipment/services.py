@@ -8,6 +8,14 @@ with her other debts); a repair debits it (what the fund pays) and the owners'
 accounts (their shares of the rest), and credits the cash, bank or mobile
 wallet that paid the mechanic.
 
+A turn taken back before its booked end frees the rest of its time: the
+booking then ends with the half-day the asset came back in (`booked_to`
+keeps the end she booked), the waiting list gets the freed time, and the
+usage fee by the day is for the time she held it (the spec's "usage fee" and
+"days used"; the freed days are another member's to book and pay for). A
+turn out past its end is overdue: the pages and the sheet say so (no fee for
+lateness: the spec sets none).
+
 No two bookings of one asset overlap: bookings of an asset take its row lock
 (`booking_lock`) before they look, and the database refuses an overlap anyway
 (an exclusion constraint on PostgreSQL, triggers on SQLite; see the migration).
@@ -17,10 +25,11 @@ Functions take the session first, flush, never commit, raise DomainError."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -427,19 +436,53 @@ def is_owner(asset: Asset, membership_id: int) -> bool:
     return any(owner.membership_id == membership_id for owner in asset.owners)
 
 
-def fee_for(asset: Asset, booking: Booking, minutes: int | None) -> int:
+def fee_for(asset: Asset, booking: Booking, minutes: int | None,
+            slot_to: int | None = None) -> int:
+    """The usage fee of her turn, by the day over [slot_from, slot_to) (the
+    booking's end unless given: where an early return ends it), or by the hour."""
+    end = booking.slot_to if slot_to is None else slot_to
     return domain.usage_fee(fee=asset.fee, unit=asset.fee_unit,
-                            half_day_count=domain.half_days(booking.slot_from,
-                                                            booking.slot_to),
+                            half_day_count=domain.half_days(booking.slot_from, end),
                             minutes=minutes, is_owner=is_owner(asset, booking.membership_id),
                             owners_pay_fee=asset.owners_pay_fee)
 
 
+def local_slot(moment: datetime | None = None) -> int:
+    """The half-day a moment (naive UTC, now by default) falls in, in the
+    group's time zone (as `local_today`)."""
+    return domain.slot_at(to_user_timezone(moment or utcnow()))
+
+
+def due_text(slot_to: int) -> str:
+    """When a turn ending at `slot_to` is due back: "05.12.2026", or
+    "05.12.2026 (until midday)"."""
+    day = fmt_date(domain.end_day(slot_to))
+    return f"{day} ({_('until midday')})" if domain.ends_midday(slot_to) else day
+
+
+def free_from_text(slot: int) -> str:
+    """The half-day `slot` as "05.12.2026" or "05.12.2026 (after midday)"."""
+    day = fmt_date(domain.slot_day(slot))
+    return f"{day} ({_('after midday')})" if domain.is_afternoon(slot) else day
+
+
 def take_back(session: Session, booking: Booking, *, condition: str, minutes: int | None,
-              actor: User) -> bool:
+              actor: User, now: datetime | None = None) -> bool:
+    """The keeper takes the asset back; see `take_back_once`. False when it was
+    taken back already."""
+    return take_back_once(session, booking, condition=condition, minutes=minutes, actor=actor,
+                          now=now)[0]
+
+
+def take_back_once(session: Session, booking: Booking, *, condition: str, minutes: int | None,
+                   actor: User, now: datetime | None = None) -> tuple[bool, list[Booking]]:
     """The keeper takes the asset back, noting its condition (and the hours it
     ran when the fee is by the hour); the usage fee goes from her account into
-    the asset's maintenance fund. False when it was taken back already."""
+    the asset's maintenance fund. Back before the end of her booking (`now`,
+    naive UTC, the moment of the return), the booking ends with the half-day
+    it came back in, the rest is free and the waiting list gets it. Whether
+    this call took it back (False: taken back already), and the bookings made
+    from the waiting list."""
     asset = booking.asset
     condition = (condition or "").strip()
     if not condition:
@@ -449,12 +492,19 @@ def take_back(session: Session, booking: Booking, *, condition: str, minutes: in
     if minutes is not None and not 0 <= minutes <= domain.MAX_MINUTES:
         raise DomainError(_l("The hours are out of range."), field="hours")
     if booking.state == "returned":
-        return False
-    fee = fee_for(asset, booking, minutes)
-    if not _move(session, booking, "handed_over", state="returned", returned_at=utcnow(),
-                 condition_back=condition[:300], hours=minutes, fee=fee):
+        return False, []
+    now = now or utcnow()
+    booked_to = booking.slot_to
+    early = (domain.early_end(booking.slot_from, booked_to, local_slot(now))
+             if booking.state == "handed_over" else None)
+    if early is not None:
+        lock_asset(session, asset)  # the freed time goes to one waiting list at a time
+    fee = fee_for(asset, booking, minutes, early)
+    shortened = {"slot_to": early, "booked_to": booked_to} if early is not None else {}
+    if not _move(session, booking, "handed_over", state="returned", returned_at=now,
+                 condition_back=condition[:300], hours=minutes, fee=fee, **shortened):
         if booking.state == "returned":
-            return False
+            return False, []
         raise DomainError(_l("Only a turn that was handed over can be taken back."))
     member = booking.membership
     posting = ledger.post(session, asset.group, debit=ledger.member_account(session, member),
@@ -463,7 +513,10 @@ def take_back(session: Session, booking: Booking, *, condition: str, minutes: in
                           membership_id=member.id)
     booking.fee_posting_id = posting.id if posting is not None else None
     session.flush()
-    return True
+    if early is None:
+        return True, []
+    session.refresh(asset)
+    return True, _promote_waits(session, asset, actor, to_user_timezone(now).date())
 
 
 def bookings_ahead(session: Session, asset: Asset, today: date) -> list[Booking]:
@@ -490,6 +543,37 @@ def past_turns(session: Session, asset: Asset, today: date, limit: int
     return turns[:limit], len(turns) > limit
 
 
+def overdue_turns(session: Session, group: Group, now_slot: int) -> list[Booking]:
+    """The group's turns out past their end (domain.is_overdue), the longest
+    overdue first."""
+    return list(session.scalars(select(Booking).where(
+        Booking.group_id == group.id, Booking.state == "handed_over",
+        Booking.slot_to <= now_slot).order_by(Booking.slot_to, Booking.id)))
+
+
+def held_up(session: Session, group: Group, now_slot: int) -> dict[int, Booking]:
+    """{booked turn's id: the overdue turn that keeps the asset from her}
+    (domain.held_up), over the assets of the group that are out overdue; not
+    her own turn (she has it)."""
+    overdue = overdue_turns(session, group, now_slot)
+    if not overdue:
+        return {}
+    by_id = {b.id: b for b in overdue}
+    today = domain.slot_of(domain.slot_day(now_slot))
+    found: dict[int, Booking] = {}
+    for asset_id in {b.asset_id for b in overdue}:
+        turns = session.execute(select(Booking.id, Booking.state, Booking.slot_from,
+                                       Booking.slot_to, Booking.membership_id).where(
+            Booking.asset_id == asset_id,
+            ((Booking.state == "booked") & (Booking.slot_to > today))
+            | Booking.id.in_([b.id for b in overdue if b.asset_id == asset_id]))).all()
+        whose = {turn[0]: turn[4] for turn in turns}
+        for turn_id, blocker in domain.held_up([tuple(t[:4]) for t in turns], now_slot).items():
+            if whose[turn_id] != by_id[blocker].membership_id:
+                found[turn_id] = by_id[blocker]
+    return found
+
+
 def waiting(session: Session, asset: Asset) -> list[Wait]:
     return list(session.scalars(select(Wait).where(
         Wait.asset_id == asset.id, Wait.state == "waiting").order_by(Wait.id)))
@@ -500,12 +584,16 @@ def booking_in_group(session: Session, group: Group, booking_id: int) -> Booking
     return booking if booking is not None and booking.group_id == group.id else None
 
 
-def upcoming(session: Session, group: Group, today: date, member: Membership | None = None
-             ) -> list[Booking]:
-    """Bookings not yet taken back, from today on (all of the group, or hers)."""
+def upcoming(session: Session, group: Group, today: date, member: Membership | None = None,
+             *, out_too: bool = False) -> list[Booking]:
+    """Bookings not yet taken back, from today on (all of the group, or hers);
+    with `out_too`, every turn handed over and not yet back, even past its end
+    (she has it to bring back)."""
+    ahead = Booking.slot_to > domain.slot_of(today)
     query = select(Booking).where(Booking.group_id == group.id,
                                   Booking.state.in_(("booked", "handed_over")),
-                                  Booking.slot_to > domain.slot_of(today))
+                                  (ahead | (Booking.state == "handed_over")) if out_too
+                                  else ahead)
     if member is not None:
         query = query.where(Booking.membership_id == member.id)
     return list(session.scalars(query.order_by(Booking.slot_from)))

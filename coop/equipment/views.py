@@ -54,6 +54,18 @@ def booking_span(booking: Booking | Wait) -> str:
     return services.span_text(booking.slot_from, booking.slot_to)
 
 
+@bp.app_template_global("booking_span_of")
+def booking_span_of(slot_from: int, slot_to: int) -> str:
+    """When [slot_from, slot_to) runs (a booking as it was booked)."""
+    return services.span_text(slot_from, slot_to)
+
+
+@bp.app_template_global("due_back")
+def due_back(slot_to: int) -> str:
+    """When a turn ending at `slot_to` was to come back, as the pages say it."""
+    return services.due_text(slot_to)
+
+
 CALENDAR_DAYS = 21
 PAST_TURNS = 20  # the asset page's history; the usage report counts them all
 NAMES = {"state_names": services.STATE_NAMES,
@@ -84,16 +96,34 @@ def _members() -> list[Membership]:
     return list_members(db.session, g.group, include_inactive=False)
 
 
+def _phones(turns: list[Booking]) -> dict[int, str]:
+    """The phone numbers of the members with these turns that the reader may
+    see (the treasurer all of them), to call about an overdue turn."""
+    from coop.groups.services import phone_visible
+
+    return {b.membership_id: b.membership.user.phone for b in turns
+            if b.membership.user.phone
+            and phone_visible(b.membership, g.membership, is_treasurer=g.is_treasurer)}
+
+
 @bp.get("/groups/<int:group_id>/equipment")
 @group_view()
 def list_assets(group_id: int):  # type: ignore[no-untyped-def]
     today = local_today()
+    now_slot = services.local_slot()
     assets = services.list_assets(db.session, g.group)
     funds = {a.id: services.fund_balance(db.session, a) for a in assets}
-    mine = (services.upcoming(db.session, g.group, today, g.membership)
+    mine = (services.upcoming(db.session, g.group, today, g.membership, out_too=True)
             if g.membership is not None else [])
+    overdue: dict[int, list[Booking]] = {}
+    for turn in services.overdue_turns(db.session, g.group, now_slot):
+        overdue.setdefault(turn.asset_id, []).append(turn)
     return render_then_commit("equipment/list.html", group=g.group, assets=assets,
-                              funds=funds, mine=mine, domain=domain, **NAMES)
+                              funds=funds, mine=mine, domain=domain, now_slot=now_slot,
+                              overdue=overdue,
+                              phones=_phones([b for t in overdue.values() for b in t]),
+                              held_up=services.held_up(db.session, g.group, now_slot),
+                              **NAMES)
 
 
 # --------------------------------------------------------------------------
@@ -251,8 +281,10 @@ def _days(asset: Asset, first, bookings: list[Booking]) -> list[dict]:  # type: 
 def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
                 repair_form: RepairForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     today = local_today()
+    now_slot = services.local_slot()
     members = _members()
     bookings = services.bookings_ahead(db.session, asset, today)
+    overdue = [b for b in bookings if domain.is_overdue(b.state, b.slot_to, now_slot)]
     calendar_end = today + timedelta(days=CALENDAR_DAYS - 1)
     if booking_form is None:
         booking_form = _booking_form(members)
@@ -277,7 +309,9 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
         "action_form": ActionForm(), "waiting": services.waiting(db.session, asset),
         "fund": services.fund_balance(db.session, asset), "repairs": repairs,
         "repair_shares": services.repair_shares(db.session, [r.id for r in repairs]),
-        "may_hand_over": _may_hand_over(asset), "domain": domain,
+        "may_hand_over": _may_hand_over(asset), "domain": domain, "now_slot": now_slot,
+        "overdue": overdue, "phones": _phones(overdue),
+        "held_up": services.held_up(db.session, g.group, now_slot) if overdue else {},
         "calendar_end": calendar_end,
         "beyond_calendar": any(domain.end_day(b.slot_to) > calendar_end for b in bookings),
         "share_bp": dict(zip([o.id for o in asset.owners], domain.share_basis_points(
@@ -421,12 +455,14 @@ def _move(asset: Asset, booking: Booking, action: str):  # type: ignore[no-untyp
     back = url_for("equipment.asset_page", group_id=g.group.id, asset_id=asset.id)
     if not form.validate():
         return _refused(asset, error_messages(form))
+    made: list[Booking] = []
     try:
         if action == "hand_over":
             done = services.hand_over(db.session, booking, condition=form.condition.data)
         else:
-            done = services.take_back(db.session, booking, condition=form.condition.data,
-                                      minutes=_minutes(form), actor=current_user)
+            done, made = services.take_back_once(db.session, booking,
+                                                 condition=form.condition.data,
+                                                 minutes=_minutes(form), actor=current_user)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -440,6 +476,12 @@ def _move(asset: Asset, booking: Booking, action: str):  # type: ignore[no-untyp
         flash(_("Taken back from %(name)s; usage fee %(fee)s.",
                 name=booking.membership.user.name,
                 fee=fmt_money(booking.fee or 0, g.group.currency)), "success")
+        if booking.booked_to is not None:
+            flash(_("Back before the end of the booking: from %(when)s it is free for others "
+                    "to book.", when=services.free_from_text(booking.slot_to)), "info")
+        for new in made:
+            flash(_("Booked from the waiting list for %(name)s.",
+                    name=new.membership.user.name), "info")
     return redirect(back)
 
 
@@ -547,6 +589,6 @@ def booking_sheet(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
     asset = _asset_or_404(asset_id)
     today = local_today()
     bookings = services.bookings_ahead(db.session, asset, today)
-    content = booking_sheet_pdf(g.group, asset, bookings, today)
+    content = booking_sheet_pdf(g.group, asset, bookings, today, services.local_slot())
     db.session.commit()
     return pdf_response(content, f"booking-sheet-{asset.id}.pdf")

@@ -1,10 +1,13 @@
 """The group's motoblock, as the treasurer uses it on her phone (390 px, no
-JavaScript needed): she books it for a member through the pages (a taken slot
-is refused), hands it over, takes it back with its fee into the maintenance
-fund, records a repair the fund cannot cover alone and sees it split among
-the owners by their shares; then she prints the certified jam lot's labels
-(the declaration's number in the PDF) and opens its public traceability page
-as a buyer would, signed out."""
+JavaScript needed): Айгүл has kept it past her turn, and the list and its page
+say so (the next member's turn says it has not come back); the treasurer books
+it for a member through the pages (a taken slot is refused), hands it over,
+takes it back before the booking began (the rest of the booking is free: she
+books it for Айгүл, and the fee is for the half-day kept), takes the overdue
+turn back (its booked day's fee, nothing for lateness), records a repair the
+fund cannot cover alone and sees it split among the owners by their shares;
+then she prints the certified jam lot's labels (the declaration's number in
+the PDF) and opens its public traceability page as a buyer would, signed out."""
 
 from __future__ import annotations
 
@@ -17,17 +20,20 @@ from sqlalchemy import select
 
 from coop.certificates.demo import NUMBER
 from coop.demo import DEMO_PASSWORD, KG_GROUP
+from coop.equipment import domain
 from coop.equipment import services as equipment
 from coop.equipment.demo import MOTOBLOCK
 from coop.equipment.models import Asset
 from coop.extensions import db
-from coop.groups.models import Group
+from coop.groups.models import Group, Membership
 from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
 from tests.browser.conftest import screenshot
 
 MEMBER = "Чолпон Сыдыкова"
+LATE = "Айгүл Токтогулова"
+NEXT = "Нурила Асанова"  # the demo's booking for tomorrow
 
 
 def _plain(text: str) -> str:
@@ -44,7 +50,17 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
     asset = db.session.scalar(select(Asset).where(Asset.name == MOTOBLOCK))
     assert group is not None and asset is not None
     fund_before = equipment.fund_balance(db.session, asset)
+    # Айгүл's turn three days ago, handed over and not brought back
+    three_days_ago = local_today() - timedelta(days=3)
+    late_member = next(m for m in group.memberships if m.user.name == LATE)
+    assert isinstance(late_member, Membership)
+    late = equipment.book(db.session, asset, late_member,
+                          domain.slots(three_days_ago, False, three_days_ago, False),
+                          actor=late_member.user, today=three_days_ago)
+    equipment.hand_over(db.session, late, condition="исправен")
     db.session.commit()
+    due = three_days_ago.strftime("%d.%m.%Y")
+    overdue = f"Просрочено: {LATE} должна была вернуть {due}"
     day = (local_today() + timedelta(days=5)).isoformat()
     context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844},
                                   java_script_enabled=False)
@@ -56,8 +72,18 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("form.narrow button[type=submit]")
         page.click("main nav.more >> text=Техника")  # from the overview
+        assert overdue in _plain(page.inner_text("main"))  # the group's list
         page.click(f"text={MOTOBLOCK}")
         assert _fund(page) == "0,00 сом"
+        assert overdue in _plain(page.inner_text(".flash.overdue"))
+        card = page.locator(f"#booking-{late.id}")
+        assert f"Просрочено: должна была вернуть {due}" in _plain(card.inner_text())
+        assert card.locator("a[href='tel:+996555100002']").count() == 1  # to phone her
+        assert (f"Техника ещё не возвращена: {LATE} должна была вернуть её {due}." in
+                _plain(page.locator(".booking", has_text=NEXT).inner_text()))
+        page.set_viewport_size({"width": 360, "height": 800})
+        screenshot(page, "equipment-overdue-360")
+        page.set_viewport_size({"width": 390, "height": 844})
 
         form = page.locator("form[action$='/book']")
         form.locator("select[name=member]").select_option(label=MEMBER)
@@ -96,17 +122,39 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         card = page.locator(".booking", has_text=MEMBER)
         card.locator("form[action$='/return'] input[name$='-condition']").fill("исправен")
         card.locator("form[action$='/return'] button").click()
-        assert "плата за пользование 300,00 сом" in _plain(page.inner_text("main"))
-        fund_after_fee = fund_before + 30_000
-        assert _fund(page) == "300,00 сом"
+        # back before her day began: she keeps its morning (150 som), the afternoon is free
+        main = _plain(page.inner_text("main"))
+        shown = (local_today() + timedelta(days=5)).strftime("%d.%m.%Y")
+        assert "плата за пользование 150,00 сом" in main
+        assert f"Возвращено до конца брони: с {shown} (после обеда) техника свободна" in main
+        card = page.locator(".booking", has_text=MEMBER)
+        assert f"бронь была на {shown}." in _plain(card.inner_text())
+        form = page.locator("form[action$='/book']")
+        form.locator("select[name=member]").select_option(label=LATE)
+        form.locator("input[name=day_from]").fill(day)
+        form.locator("select[name=part_from]").select_option("afternoon")
+        form.locator("input[name=day_to]").fill(day)
+        form.locator("button[type=submit]").first.click()
+        assert "Бронь записана" in page.inner_text("main")
+        screenshot(page, "equipment-returned-early")
 
-        # A repair of 1 300 som: the fund pays its 300, the four owners share 1 000
+        # Айгүл brings hers back: her booked day's fee, nothing for lateness
+        card = page.locator(f"#booking-{late.id}")
+        card.locator("form[action$='/return'] input[name$='-condition']").fill("исправен")
+        card.locator("form[action$='/return'] button").click()
+        main = _plain(page.inner_text("main"))
+        assert f"Принято обратно: {LATE}; плата за пользование 300,00 сом" in main
+        assert "Просрочено" not in main and "ещё не возвращена" not in main
+        fund_after_fee = fund_before + 45_000
+        assert _fund(page) == "450,00 сом"
+
+        # A repair of 1 450 som: the fund pays its 450, the four owners share 1 000
         form = page.locator("form[action$='/repairs']")
-        form.locator("input[name=cost]").fill("1300")
+        form.locator("input[name=cost]").fill("1450")
         form.locator("input[name=description]").fill("замена сцепления")
         form.locator("select[name=mode]").select_option("fund")
         form.locator("button[type=submit]").click()
-        assert "Ремонт на 1 300,00 сом записан" in _plain(page.inner_text("main"))
+        assert "Ремонт на 1 450,00 сом записан" in _plain(page.inner_text("main"))
         assert _fund(page) == "0,00 сом"
         repairs = _plain(page.inner_text("#repairs"))
         assert "замена сцепления" in repairs
@@ -115,18 +163,19 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
             assert f"{name}: {share} сом" in repairs, repairs
         screenshot(page, "equipment-repaired")
         page.click("text=Отчёт об использовании")
-        assert _plain(page.inner_text("#earned")) == "600,00 сом"  # the demo's turn and this one
+        # the demo's turn, Чолпон's half-day and Айгүл's day
+        assert _plain(page.inner_text("#earned")) == "750,00 сом"
         # the same figures as a spreadsheet for the group's Russian Excel
         csv = page.request.get(live_server + page.locator("#report-csv").get_attribute("href"),
                                headers={"Accept-Language": "ru"})
         assert csv.ok and csv.headers["content-type"] == "text/csv; charset=utf-8"
         rows = [line.split(";") for line in csv.body().decode("utf-8-sig").splitlines()]
         totals = {row[0]: row[1] for row in rows if len(row) == 2}
-        assert totals["Заработано платой за пользование"] == "600,00"
+        assert totals["Заработано платой за пользование"] == "750,00"
         assert totals["Потрачено на ремонт"] + " сом" == _plain(
             page.inner_text("#repairs-total")).replace(" ", "", 1)
         assert totals["Фонд обслуживания"] == "0,00"
-        assert [row[3] for row in rows if row[0] == MEMBER] == ["300,00"]
+        assert [row[3] for row in rows if row[0] == MEMBER] == ["150,00"]
 
         # The certified jam lot: its labels carry the declaration's number
         page.click("nav.tabs >> text=Продажи")
@@ -162,7 +211,7 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         buyer.close()
 
     db.session.expire_all()
-    assert equipment.fund_balance(db.session, asset) == fund_after_fee - 30_000
+    assert equipment.fund_balance(db.session, asset) == fund_after_fee - 45_000
     assert check_books(db.session, group.id) == []
     books = ledger.books(db.session, group, list(group.memberships))
     assert books.total == 0

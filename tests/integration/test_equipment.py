@@ -5,7 +5,7 @@ by the owners, the usage report; the books balance after all of it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -301,3 +301,85 @@ def test_the_exclusion_constraint_alone_stops_two_bookings_at_once(
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Booking).where(
         Booking.asset_id == asset_id)) == 1
+
+
+def _utc(day_: date, hour: int) -> datetime:
+    """The naive UTC moment of `hour` o'clock in Bishkek (UTC+6, the tests' time zone)."""
+    return datetime(day_.year, day_.month, day_.day, hour) - timedelta(hours=6)
+
+
+def test_an_early_return_frees_the_rest_for_the_waiting_list_and_another_member(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Booked 4th to 7th, back on the 5th after midday: the booking ends that
+    evening (what was booked is kept), the fee by the day is for the four
+    half-days she held it, the waiting list gets the 6th and another member
+    books the 7th, and the books balance."""
+    w = make_equipment_world(session)
+    booking = _book(session, w, w.other, day(0, days=4))
+    wait = equipment.join_waiting_list(session, w.asset, w.owners[0], day(2), today=TODAY)
+    with pytest.raises(DomainError, match="already booked"):
+        _book(session, w, w.owners[1], day(3))
+    equipment.hand_over(session, booking, condition="исправен")
+    booked = (booking.slot_from, booking.slot_to)
+    done, made = equipment.take_back_once(session, booking, condition="исправен", minutes=None,
+                                          actor=w.treasurer.user,
+                                          now=_utc(TODAY + timedelta(days=1), 15))
+    assert done and booking.state == "returned"
+    assert (booking.slot_from, booking.slot_to) == day(0, days=2)
+    assert booking.booked_to == booked[1]
+    assert booking.fee == 60_000  # two days held of the four booked (30 000 a day)
+    assert [(b.membership_id, b.slot_from, b.slot_to) for b in made] == [
+        (w.owners[0].id, *day(2))]
+    assert wait.state == "booked"
+    _book(session, w, w.owners[1], day(3))  # refused before the return
+    assert not equipment.take_back(session, booking, condition="исправен", minutes=None,
+                                   actor=w.treasurer.user)  # sent twice: once
+    assert equipment.fund_balance(session, w.asset) == 60_000
+    assert ledger.member_balance(session, w.other) == -60_000
+    report = equipment.usage_report(session, w.asset)
+    assert [(line.membership_id, line.half_days, line.fees) for line in report.lines] == [
+        (w.other.id, 4, 60_000)]
+    assert _books(session, w).total == 0 and check_books(session, w.group.id) == []
+
+
+def test_a_return_in_the_last_half_day_or_late_keeps_the_booked_time_and_fee(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """No fee for lateness (the spec sets none): a turn back days after its end
+    pays its booked days, as one back on time."""
+    w = make_equipment_world(session)
+    on_time = _book(session, w, w.other, day(0, to_midday=True, days=2))  # 3 half-days
+    equipment.hand_over(session, on_time, condition="ok")
+    equipment.take_back(session, on_time, condition="ok", minutes=None, actor=w.treasurer.user,
+                        now=_utc(TODAY + timedelta(days=1), 9))  # its last morning
+    assert on_time.slot_to == day(0, to_midday=True, days=2)[1] and on_time.booked_to is None
+    assert on_time.fee == 45_000
+    late = _book(session, w, w.owners[0], day(3))
+    equipment.hand_over(session, late, condition="ok")
+    assert equipment.overdue_turns(session, w.group, domain.slot_of(TODAY + timedelta(days=4))
+                                   ) == [late]
+    equipment.take_back(session, late, condition="ok", minutes=None, actor=w.treasurer.user,
+                        now=_utc(TODAY + timedelta(days=9), 10))
+    assert late.slot_to == day(3)[1] and late.booked_to is None and late.fee == 30_000
+    assert equipment.overdue_turns(session, w.group, domain.slot_of(TODAY + timedelta(days=9))
+                                   ) == []
+
+
+def test_a_turn_handed_over_early_and_back_before_it_began_keeps_its_first_half_day(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    booking = _book(session, w, w.other, day(2, days=2))
+    equipment.hand_over(session, booking, condition="ok")
+    equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user,
+                        now=_utc(TODAY, 10))
+    assert (booking.slot_from, booking.slot_to) == day(2, to_midday=True)
+    assert booking.fee == 15_000
+    _book(session, w, w.owners[0], day(2, afternoon=True, days=2))
+
+
+def test_an_hourly_fee_is_by_the_hours_even_when_back_early(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session, fee=12_000, fee_unit="hour")
+    booking = _book(session, w, w.other, day(0, days=3))
+    equipment.hand_over(session, booking, condition="ok")
+    equipment.take_back(session, booking, condition="ok", minutes=150, actor=w.treasurer.user,
+                        now=_utc(TODAY, 16))
+    assert booking.fee == 30_000 and booking.slot_to == day(0)[1]

@@ -131,3 +131,43 @@ def test_shown_shares_always_add_up_and_stay_within_a_hundredth(shares: list[int
     total = sum(shares)
     for share, bp in zip(shares, shown, strict=True):
         assert abs(bp * total - share * 10_000) < total  # less than 0,01 % off
+
+
+def test_the_half_day_of_a_moment_turns_at_midday() -> None:
+    from datetime import datetime
+
+    assert domain.slot_at(datetime(2026, 5, 4, 11, 59)) == domain.slot_of(TODAY)
+    assert domain.slot_at(datetime(2026, 5, 4, 12, 0)) == domain.slot_of(TODAY, True)
+
+
+def test_a_turn_out_past_its_end_is_overdue_and_only_then() -> None:
+    _start, end = domain.slots(TODAY, False, TODAY, True)  # the morning of the 4th
+    assert not domain.is_overdue("handed_over", end, domain.slot_of(TODAY))
+    assert domain.is_overdue("handed_over", end, domain.slot_of(TODAY, True))  # after midday
+    for state in ("booked", "returned", "cancelled"):
+        assert not domain.is_overdue(state, end, domain.slot_of(TODAY, True) + 10)
+
+
+def test_an_early_return_ends_the_turn_with_the_half_day_it_came_back_in() -> None:
+    start, end = domain.slots(TODAY, False, date(2026, 5, 8), False)  # 4th to 8th
+    back = domain.slot_of(date(2026, 5, 5))  # the morning of the 5th
+    assert domain.early_end(start, end, back) == domain.slot_of(date(2026, 5, 5), True)
+    assert domain.early_end(start, end, domain.slot_of(date(2026, 5, 8), True)) is None
+    assert domain.early_end(start, end, end + 4) is None  # late: the booking stays as it was
+    # handed over early and back before it began: its first half-day stays hers
+    assert domain.early_end(start, end, start - 3) == start + 1
+    assert domain.early_end(start, start + 1, start - 3) is None
+
+
+def test_an_overdue_turn_holds_up_the_turns_begun_and_the_next_one() -> None:
+    late = (1, "handed_over", *domain.slots(date(2026, 5, 1), False, date(2026, 5, 2), False))
+    begun = (2, "booked", *domain.slots(date(2026, 5, 3), False, TODAY, False))
+    nxt = (3, "booked", *domain.slots(date(2026, 5, 6), False, date(2026, 5, 6), False))
+    after = (4, "booked", *domain.slots(date(2026, 5, 9), False, date(2026, 5, 9), False))
+    now = domain.slot_of(TODAY)
+    assert domain.held_up([late, begun, nxt, after], now) == {2: 1, 3: 1}
+    assert domain.held_up([begun, nxt, after], now) == {}  # nothing overdue
+    # the turn out ends today at midday: overdue (and holding up) only after midday
+    out = (5, "handed_over", *domain.slots(date(2026, 5, 3), False, TODAY, True))
+    assert domain.held_up([out, nxt], now) == {}
+    assert domain.held_up([out, nxt], now + 1) == {3: 5}

@@ -555,14 +555,155 @@ def test_the_booking_sheet_names_who_has_the_equipment_past_her_turn(
 def test_the_booking_sheet_prints_a_turn_returned_early_as_returned(
         app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
     """Found by a reviewer: a turn taken back before the end of its booked time
-    printed among the later bookings with empty boxes, as if still to come."""
+    printed among the later bookings with empty boxes, as if still to come.
+    Since an early return frees the rest of the booking, it prints as returned
+    today, where it ends now, and not among the later bookings."""
     from tests.integration.test_documents import pdf_text
 
     w = make_equipment_world(session)
     _turn(session, w, local_today() - timedelta(days=1), 40, back=True)
     text = pdf_text(_ru(app_ctx, w.treasurer).get(f"{w.base}/sheet.pdf").data)
     today = local_today().strftime("%d.%m.%Y")
-    grid, later = text.split("Брони после", 1)
+    last = (local_today() + timedelta(days=27)).strftime("%d.%m.%Y")
+    grid, after = text.split(f"Броней после {last} нет", 1)
     assert f"{w.other.user.name} (возвращено)" in grid and "☐" not in grid
-    assert w.other.user.name in later and later.count(f"☑ {today}") == 2, later
-    assert "☐" not in later and "У кого сейчас" not in text
+    assert grid.count(f"☑ {today}") == 2, grid
+    assert w.other.user.name not in after and "У кого сейчас" not in text
+
+
+def _overdue_world(app, session: Session):  # type: ignore[no-untyped-def]
+    """Чолпон (a phone number on her account) has had the motoblock since her
+    two days ended the day before yesterday; Айгүл's turn is tomorrow."""
+    from coop.equipment import domain
+    from coop.equipment import services as equipment
+
+    w = make_equipment_world(session)
+    w.other.user.phone = "+996555010203"
+    w.overdue = _turn(session, w, local_today() - timedelta(days=3), 2, out=True)
+    tomorrow = local_today() + timedelta(days=1)
+    w.next = equipment.book(session, w.asset, w.owners[0],
+                            domain.slots(tomorrow, False, tomorrow, False),
+                            actor=w.treasurer.user, today=local_today())
+    session.commit()
+    w.due = (local_today() - timedelta(days=2)).strftime("%d.%m.%Y")
+    w.name = w.other.user.name
+    return w
+
+
+def test_an_overdue_turn_is_said_plainly_on_the_asset_page_and_the_list(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a treasurer: a turn out past its end looked like any turn
+    handed over; nothing said the motoblock should have been back, nor whom
+    to phone. The next member now sees it has not come back."""
+    w = _overdue_world(app_ctx, session)
+    treasurer = _ru(app_ctx, w.treasurer)
+    page = treasurer.get(w.base).get_data(as_text=True)
+    card = page.split(f'id="booking-{w.overdue.id}"', 1)[1].split("</form>", 1)[0]
+    assert f"Просрочено: должна была вернуть {w.due}" in card
+    assert 'href="tel:+996555010203"' in card  # the treasurer phones her
+    assert f"Просрочено: {w.name} должна была вернуть {w.due}" in page.split("<h2", 1)[0]
+    listing = treasurer.get(f"/groups/{w.group.id}/equipment").get_data(as_text=True)
+    assert f"Просрочено: {w.name} должна была вернуть {w.due}" in listing
+    assert 'href="tel:+996555010203"' in listing
+    # another member sees it is overdue, not Чолпон's number (hers to show)
+    nurila = _ru(app_ctx, w.owners[1]).get(w.base).get_data(as_text=True)
+    assert f"Просрочено: должна была вернуть {w.due}" in nurila and "+996555010203" not in nurila
+    # Чолпон's own list of her turns keeps the one she has, and says it is overdue
+    mine = _ru(app_ctx, w.other).get(f"/groups/{w.group.id}/equipment").get_data(as_text=True)
+    mine = mine.split("<h2>", 1)[1].split("</ul>", 1)[0]
+    assert "Мотоблок" in mine and f"Просрочено: должна была вернуть {w.due}" in mine
+    # Айгүл, whose turn is next, sees it has not come back
+    not_back = f"Техника ещё не возвращена: {w.name} должна была вернуть её {w.due}."
+    aigul = _ru(app_ctx, w.owners[0])
+    card = aigul.get(w.base).get_data(as_text=True).split(f'id="booking-{w.next.id}"', 1)[1]
+    assert not_back in card.split("</div>", 1)[0]
+    assert not_back in aigul.get(f"/groups/{w.group.id}/equipment").get_data(as_text=True)
+
+    # taken back: nothing overdue any more, and the fee is her two booked days, no more
+    assert post(treasurer, f"{w.base}/bookings/{w.overdue.id}/return",
+                {f"b{w.overdue.id}-condition": "исправен"}).status_code == 302
+    session.expire_all()
+    booking = session.get(Booking, w.overdue.id)
+    assert booking.state == "returned" and booking.fee == 60_000 and booking.booked_to is None
+    for client, url in ((treasurer, w.base), (treasurer, f"/groups/{w.group.id}/equipment"),
+                        (aigul, w.base)):
+        body = client.get(url).get_data(as_text=True)
+        assert "Просрочено" not in body and "ещё не возвращена" not in body, url
+
+
+def test_the_booking_sheet_says_the_turn_out_is_overdue(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_documents import pdf_text
+
+    w = _overdue_world(app_ctx, session)
+    text = pdf_text(_ru(app_ctx, w.treasurer).get(f"{w.base}/sheet.pdf").data)
+    head, overdue = text.split("Выдано и ещё не возвращено", 1)
+    assert f"У кого сейчас {w.name}" in head
+    assert f"Просрочено: должна была вернуть {w.due}" in head  # who has it now
+    overdue = overdue.split("Утро", 1)[0]
+    assert w.name in overdue and f"Просрочено: должна была вернуть {w.due}" in overdue
+
+
+def test_an_early_return_frees_the_rest_of_the_booking_for_another_member(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a treasurer: Чолпон brought the motoblock back two days early,
+    and nobody could book those days. The rest is free now; the fee is for
+    the time she had it; the history says what was booked."""
+    w = make_equipment_world(session)
+    yesterday, today = local_today() - timedelta(days=1), local_today()
+    booking = _turn(session, w, yesterday, 5, out=True)  # yesterday to 3 days ahead
+    treasurer = _ru(app_ctx, w.treasurer)
+    later = {"member": str(w.owners[0].id), "day_from": (today + timedelta(days=1)).isoformat(),
+             "day_to": (today + timedelta(days=3)).isoformat(), "part_from": "morning",
+             "part_to": "evening"}
+    refused = post(treasurer, f"{w.base}/book", later)
+    assert refused.status_code == 422 and "Это время уже занято" in refused.get_data(as_text=True)
+
+    back = post(treasurer, f"{w.base}/bookings/{booking.id}/return",
+                {f"b{booking.id}-condition": "исправен"}, follow_redirects=True)
+    assert back.status_code == 200
+    session.expire_all()
+    booking = session.get(Booking, booking.id)
+    held = booking.slot_to - booking.slot_from  # yesterday and today's half-day(s)
+    assert booking.state == "returned" and held in (3, 4)
+    assert booking.booked_to is not None and booking.booked_to > booking.slot_to
+    assert booking.fee == held * 15_000  # by the day, for the half-days she had it
+    body = back.get_data(as_text=True)
+    free_from = (today + timedelta(days=1)).strftime("%d.%m.%Y") if held == 4 else (
+        f"{today.strftime('%d.%m.%Y')} (после обеда)")
+    assert (f"Возвращено до конца брони: с {free_from} техника свободна, её могут "
+            "забронировать другие.") in body
+    last = (today + timedelta(days=3)).strftime("%d.%m.%Y")
+    booked = f"{yesterday.strftime('%d.%m.%Y')} – {last}"
+    card = body.split(f'id="booking-{booking.id}"', 1)[1].split("</div>", 1)[0]
+    assert "Возвращено досрочно, " in card and f"бронь была на {booked}." in card
+
+    # Айгүл books the freed days
+    assert post(treasurer, f"{w.base}/book", later).status_code == 302
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Booking).where(
+        Booking.membership_id == w.owners[0].id, Booking.state == "booked")) == 1
+
+
+def test_the_history_shows_a_turn_returned_early_with_what_was_booked(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from coop.equipment import services as equipment
+
+    w = make_equipment_world(session)
+    first = local_today() - timedelta(days=5)
+    booking = _turn(session, w, first, 10, out=True)
+    back = local_today() - timedelta(days=3)
+    equipment.take_back(session, booking, condition="исправен", minutes=None,
+                        actor=w.treasurer.user,
+                        now=datetime(back.year, back.month, back.day, 4))  # 10:00 in Bishkek
+    session.commit()
+    assert booking.fee == 75_000  # two days and a morning
+    past = _ru(app_ctx, w.treasurer).get(w.base).get_data(as_text=True)
+    past = past.split('id="past"', 1)[1].split("</ul>", 1)[0]
+    shown = back.strftime("%d.%m.%Y")
+    assert f"{first.strftime('%d.%m.%Y')} – {shown} (до обеда)" in past
+    last = (first + timedelta(days=9)).strftime("%d.%m.%Y")
+    assert (f"Возвращено досрочно, {shown} 10:00; бронь была на {first.strftime('%d.%m.%Y')} – "
+            f"{last}.") in past
+    assert "плата за пользование 750,00" in " ".join(past.replace("\xa0", " ").split())
