@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -41,7 +42,27 @@ COUNTRY_NAMES = {"KG": _l("Kyrgyzstan"), "TJ": _l("Tajikistan"), "KZ": _l("Kazak
 def select_locale() -> str:
     """A language the view forced (g.locale_override), else the user's setting,
     else the language picked this session, else the browser. Outside a request
-    (CLI, jobs) English, the source language."""
+    (CLI, jobs) English, the source language.
+
+    Her account's language (User.locale) is what her documents, her share text
+    and her account's message speak, so it is set the way a member on a shared
+    phone expects (the rest of the rule is `note_language_choice` and
+    `coop.auth.services.remember_language`):
+
+    - signed in, the language she picks is stored on her account;
+    - signed out, a language picked on the sign-in page (or her link's page)
+      is kept for the sign-in that follows in this visit (within half an
+      hour: SIGN_IN_CHOICE_SECONDS): she gets it after
+      signing in, and her account stores it, even over a language it had
+      (her explicit choice; she can change it back);
+    - signing in without having picked one keeps her account's language (a
+      phone someone else used before does not overwrite it); when the account
+      has none, the language of the session or the browser shows, unstored;
+    - setting her password through her invite (or reset) link is signing in
+      on her own phone: the language that page was shown in (her browser's or
+      her choice there) is stored when the account has none;
+    - signing out leaves the phone in her language (the sign-in page after
+      her reads it), and a choice made before her sign-in passes to nobody."""
     if not has_request_context():
         return "en"
     # a page may speak its visitor's language whoever is signed in (a supplier's link)
@@ -55,6 +76,37 @@ def select_locale() -> str:
         return chosen
     best = request.accept_languages.best_match(SUPPORTED_LOCALES)
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# The language picked while signed out, for the sign-in that follows: the
+# session's "locale" alone cannot say it, as it outlives a sign-out (it is the
+# language the last person on this phone read).
+SIGN_IN_CHOICE = "locale-chosen"
+SIGN_IN_CHOICE_SECONDS = 30 * 60  # "in this visit": a choice left on the phone goes stale
+
+
+def note_language_choice(locale: str) -> None:
+    """She picked `locale` while signed out (on the sign-in page, or the page
+    of her invite link): the sign-in that follows takes it and stores it."""
+    session[SIGN_IN_CHOICE] = [locale, int(time.time())]
+
+
+def language_choice() -> str | None:
+    """The language picked while signed out in this visit (the last half hour),
+    if any; else None. It stays until `forget_language_choice`."""
+    kept = session.get(SIGN_IN_CHOICE)
+    if not isinstance(kept, list) or len(kept) != 2:
+        return None
+    locale, at = kept
+    if locale not in SUPPORTED_LOCALES or not isinstance(at, int) \
+            or not 0 <= time.time() - at <= SIGN_IN_CHOICE_SECONDS:
+        return None
+    return str(locale)
+
+
+def forget_language_choice() -> None:
+    """Used by a sign-in, or left behind by a sign-out: it passes to nobody else."""
+    session.pop(SIGN_IN_CHOICE, None)
 
 
 def select_timezone() -> str | None:

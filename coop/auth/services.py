@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coop import phones
 from coop.auth.models import OneTimeToken, User, new_login_nonce
+from coop.config import SUPPORTED_LOCALES
 from coop.db import utcnow
 from coop.errors import DomainError
 
@@ -110,6 +111,20 @@ def set_password(user: User, password: str) -> None:
     check_new_password(password)
     user.password_hash = hash_password(password)
     user.login_nonce = new_login_nonce()
+
+
+def remember_language(session: Session, user: User, chosen: str | None,
+                      shown: str | None = None) -> None:
+    """The language her account keeps as she signs in (the rule is told at
+    coop.i18n.select_locale): `chosen`, picked while signed out in this visit,
+    is stored even over the account's own; else `shown`, the language her
+    invite link's page was shown in, when the account has none. A sign-in
+    without a choice (`shown` None) leaves the account's language as it is."""
+    if chosen in SUPPORTED_LOCALES:
+        user.locale = chosen
+    elif not user.locale and shown in SUPPORTED_LOCALES:
+        user.locale = shown
+    session.flush()
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
 from coop.api import services as api_tokens
@@ -30,6 +31,12 @@ from coop.auth.models import User
 from coop.errors import DomainError
 from coop.extensions import db, limiter, login_manager
 from coop.forms import apply_domain_error
+from coop.i18n import (
+    current_locale,
+    forget_language_choice,
+    language_choice,
+    note_language_choice,
+)
 from coop.security import forget_links, safe_next
 from coop.views import saving
 
@@ -95,7 +102,9 @@ def login():  # type: ignore[no-untyped-def]
         else:
             forget_links(session)  # another's links never pass to who signs in next
             login_user(user)
+            services.remember_language(db.session, user, language_choice())
             db.session.commit()
+            forget_language_choice()  # used up: it passes to nobody after her
             _forget_failures()
             return redirect(safe_next(form.next.data, url_for("groups.home")))
     status = 422 if request.method == "POST" else 200
@@ -106,6 +115,9 @@ def login():  # type: ignore[no-untyped-def]
 @login_required
 def logout():  # type: ignore[no-untyped-def]
     forget_links(session)
+    forget_language_choice()
+    if current_user.locale:  # "signed out" and the sign-in page in hers, as she left it
+        session["locale"] = current_user.locale
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -191,12 +203,20 @@ def redeem_link(token: str):  # type: ignore[no-untyped-def]
     if request.method == "GET" and user is not None:
         form.email.data, form.phone.data = user.email, user.phone
     if form.validate_on_submit():
+        # setting her password through her link is signing in on her own phone:
+        # the language this page speaks to her (her browser's, or the one she
+        # picked here) becomes her account's when it has none
+        shown = None if current_user.is_authenticated else current_locale()
+        chosen = language_choice()
         with saving(form) as saved:
             user = services.redeem_link_token(db.session, token, form.password.data,
                                               email=form.email.data, phone=form.phone.data)
+            services.remember_language(db.session, user, chosen, shown)
         if saved:
             forget_links(session)
             login_user(user)
+            forget_language_choice()
+            refresh_locale()  # the welcome speaks as the pages after it
             flash(_("Your password is set. Welcome!"), "success")
             return redirect(url_for("groups.home"))
     status = 422 if request.method == "POST" else 200
@@ -209,9 +229,11 @@ def set_language():  # type: ignore[no-untyped-def]
     form = LanguageForm()
     if not form.validate_on_submit():
         abort(400)  # a language not offered, or a `next` no page sends
-    if current_user.is_authenticated:
+    if current_user.is_authenticated:  # stored on her account: her documents follow it
         current_user.locale = form.locale.data
         db.session.commit()
+    else:  # for the sign-in that follows (coop.i18n.select_locale)
+        note_language_choice(form.locale.data)
     session["locale"] = form.locale.data
     return redirect(safe_next(form.next.data, url_for("groups.home")))
 

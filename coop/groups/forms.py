@@ -20,7 +20,9 @@ def role_choices() -> list[SelectChoice]:
 
 def language_choices(blank: bool = False) -> list[SelectChoice]:
     pairs: list[tuple[str, Any]] = [(c, LANGUAGE_NAMES[c]) for c in SUPPORTED_LOCALES]
-    return choices([("", _l("As the browser says")), *pairs] if blank else pairs)
+    # a member's (blank): none stored, she gets her phone's or the one she picks
+    return choices([("", _l("As her phone says, or as she chooses")), *pairs]
+                   if blank else pairs)
 
 
 def loss_policy_choices() -> list[SelectChoice]:

@@ -135,7 +135,10 @@ def members(group_id: int):  # type: ignore[no-untyped-def]
 def add_member(group_id: int):  # type: ignore[no-untyped-def]
     form = MemberForm()
     if request.method == "GET":
-        form.locale.data = g.group.language
+        # none of her own: her phone's language, or the one she picks, becomes
+        # hers when she first signs in (coop.i18n.select_locale); the group's,
+        # once set here, gave a Kyrgyz phone Russian pages after the invite
+        form.locale.data = ""
         if not services.list_members(db.session, g.group):
             form.role.data = "treasurer"
     if form.validate_on_submit():

@@ -210,9 +210,11 @@ def test_a_new_group_is_in_the_apps_language_with_its_countrys_currency(
                                               "currency": "USD", "language": "ru"}
                 ).status_code == 302
     assert session.scalar(select(Group.currency).where(Group.name == "Долларовая")) == "USD"
-    # her treasurer is offered the group's language
+    # a member added to it gets no language of her own (her phone's, or the one
+    # she picks when she signs in: tests/web/test_sign_in_language.py)
     form = client.get(f"/groups/{tajik.id}/members/new").get_data(as_text=True)
-    assert re.search(r'<option selected value="ru">', form)
+    assert re.search(r'<option selected value="">', form)
+    assert not re.search(r'<option selected value="ru">', form)
 
 
 def test_the_fund_chart_dates_are_the_groups_days(client: FlaskClient,
