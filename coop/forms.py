@@ -4,10 +4,14 @@ server by the one number parser (coop.money.parse_decimal), never floats.
 
 Every form of the app is a `Form`: each of its text fields is cleaned by
 coop.text.clean_text (control characters, direction overrides, stacked
-accents, length) before any validator, service or the database sees it."""
+accents, length) before any validator, service or the database sees it; each
+of its date fields reads a day typed by hand (DateField); and WTForms' own
+messages come in the page's language, Kyrgyz and Tajik too (WTFormsMessages)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -15,12 +19,15 @@ from typing import Any
 from babel import support
 from flask import current_app, has_request_context
 from flask_babel import get_locale
+from flask_babel import get_translations as app_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms import DateField as WTFormsDateField
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.i18n import messages_path
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
 
 from coop import money
 from coop.text import TextFilter
@@ -35,24 +42,111 @@ def _length_limit(unbound_field: Any) -> int | None:
 
 @lru_cache(maxsize=16)
 def _wtforms_catalog(locale: str) -> support.NullTranslations:
-    """WTForms' own messages ("This field is required.") in `locale`, as
-    Flask-WTF gives them, but read from disk once per language and process:
-    Flask-WTF reads and parses the catalog on every request that builds a form."""
+    """WTForms' own catalog for `locale` (it has Russian, not Kyrgyz nor Tajik),
+    read from disk once per language and process: Flask-WTF reads and parses
+    it on every request that builds a form."""
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """What a form's fields and validators translate their own messages with
+    ("This field is required."): Coop's catalog for the page's language, where
+    `wtforms_messages` puts every one of them in Russian, Kyrgyz and Tajik;
+    a message it lacks (one a newer WTForms added) from WTForms' own catalog
+    (its Russian), else in English."""
+
+    __slots__ = ("app", "wtforms")
+
+    def __init__(self, app: Any, wtforms: Any) -> None:
+        self.app, self.wtforms = app, wtforms
+
+    def gettext(self, string: str) -> str:
+        found: str = self.app.ugettext(string)
+        return found if found != string else self.wtforms.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found: str = self.app.ungettext(singular, plural, n)
+        if found not in (singular, plural):
+            return found
+        return self.wtforms.ungettext(singular, plural, n)
+
+
+def wtforms_messages(gettext: Callable[[str], Any],
+                     ngettext: Callable[[str, str, int], Any]) -> list[Any]:
+    """Every message WTForms' fields and validators (and Flask-WTF's file
+    validators) can give, written out so that `make messages` extracts them
+    into Coop's catalogs and they are translated there: WTForms ships no Kyrgyz
+    nor Tajik. tests/unit/test_translations_wtforms.py checks this list against the
+    installed WTForms, so that an upgrade that adds a message is noticed."""
+    return [
+        # validators
+        gettext("This field is required."),
+        gettext("Invalid field name '%s'."),
+        gettext("Field must be equal to %(other_name)s."),
+        ngettext("Field must be at least %(min)d character long.",
+                 "Field must be at least %(min)d characters long.", 1),
+        ngettext("Field cannot be longer than %(max)d character.",
+                 "Field cannot be longer than %(max)d characters.", 1),
+        ngettext("Field must be exactly %(max)d character long.",
+                 "Field must be exactly %(max)d characters long.", 1),
+        gettext("Field must be between %(min)d and %(max)d characters long."),
+        gettext("Number must be at least %(min)s."),
+        gettext("Number must be at most %(max)s."),
+        gettext("Number must be between %(min)s and %(max)s."),
+        gettext("Date must be at least %(min)s."),
+        gettext("Date must be at most %(max)s."),
+        gettext("Date must be between %(min)s and %(max)s."),
+        gettext("Invalid input."),
+        gettext("Invalid email address."),
+        gettext("Invalid IP address."),
+        gettext("Invalid Mac address."),
+        gettext("Invalid URL."),
+        gettext("Invalid UUID."),
+        gettext("Invalid value, must be one of: %(values)s."),
+        gettext("Invalid value, can't be any of: %(values)s."),
+        gettext("This field cannot be edited."),
+        gettext("This field is disabled and cannot have a value."),
+        # fields
+        gettext("Not a valid integer value."),
+        gettext("Not a valid decimal value."),
+        gettext("Not a valid float value."),
+        gettext("Not a valid datetime value."),
+        gettext("Not a valid date value."),
+        gettext("Not a valid time value."),
+        gettext("Not a valid week value."),
+        gettext("Not a valid choice."),
+        gettext("Invalid Choice: could not coerce."),
+        gettext("Choices cannot be None."),
+        gettext("Invalid choice(s): one or more data inputs could not be coerced."),
+        ngettext("'%(value)s' is not a valid choice for this field.",
+                 "'%(value)s' are not valid choices for this field.", 1),
+        # WTForms' own CSRF (Flask-WTF's CSRFProtect says its own: coop.errors)
+        gettext("Invalid CSRF Token."),
+        gettext("CSRF token missing."),
+        gettext("CSRF failed."),
+        gettext("CSRF token expired."),
+        # Flask-WTF's file validators
+        gettext("File does not have an approved extension: {extensions}"),
+        gettext("File does not have an approved extension."),
+    ]
 
 
 class Form(FlaskForm):
     """The base of every form of the app (tests/web/test_hostile_forms.py finds
-    any that is not): its text fields are cleaned by construction."""
+    any that is not): its text fields are cleaned by construction, its date
+    fields are Coop's DateField."""
 
     class Meta:
         def get_translations(self, form: Any) -> Any:
             if (current_app.config.get("WTF_I18N_ENABLED", True) and has_request_context()
                     and "babel" in current_app.extensions):
-                return _wtforms_catalog(str(get_locale()))
+                return WTFormsMessages(app_translations(), _wtforms_catalog(str(get_locale())))
             return super().get_translations(form)  # type: ignore[misc]
 
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            if unbound_field.field_class is WTFormsDateField:  # every form reads days alike
+                unbound_field = UnboundField(DateField, *unbound_field.args,
+                                             name=unbound_field.name, **unbound_field.kwargs)
             field_class = unbound_field.field_class
             # a password is hashed, never shown nor stored as typed: left as typed
             if issubclass(field_class, StringField) and not issubclass(field_class,
@@ -62,6 +156,45 @@ class Form(FlaskForm):
                 options = {**options, "filters": [
                     cleaning, *unbound_field.kwargs.get("filters", ())]}
             return unbound_field.bind(form=form, **options)
+
+
+# A day as written by hand where the browser shows no calendar, besides the
+# ISO form a calendar sends; the example has the day past 12, so that it
+# cannot be read month first.
+TYPED_DAY_FORMAT = "%d.%m.%Y"
+DAY_EXAMPLE = "21.12.2026"
+
+
+class DateField(WTFormsDateField):
+    """A day: "2026-12-21" (a calendar) or "21.12.2026" (typed). What cannot be
+    read as a day ("эртең", "31.02.2026") says so and how to write it, where
+    WTForms' DateField leaves None behind and DataRequired then calls the field
+    empty. `Form` makes every WTForms DateField of the app one of these."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unreadable = False
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        self.data, self.unreadable = None, False
+        text = " ".join(str(value) for value in valuelist).strip()
+        if not text:
+            return  # empty: the validators say whether it may be
+        if len(text) <= 40:
+            for pattern in (*self.strptime_format, TYPED_DAY_FORMAT):
+                try:
+                    self.data = datetime.strptime(text, pattern).date()
+                    return
+                except ValueError:
+                    continue
+        self.unreadable = True
+
+    def pre_validate(self, form: Any) -> None:
+        if self.unreadable:  # stops the validators: none of them would say better
+            raise StopValidation(str(_l("Could not read the date: write it as %(example)s.",
+                                        example=DAY_EXAMPLE)))
 
 
 class MoneyField(StringField):

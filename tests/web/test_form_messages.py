@@ -1,6 +1,8 @@
 """WTForms' own messages (a required field, a choice not offered) come in the
-page's language, as Flask-WTF gives them, from a catalog read from disk once
-per language and process (coop/forms.py), not once per request."""
+page's language, Kyrgyz and Tajik too, from Coop's catalogs, else from
+WTForms' own catalog read from disk once per language and process
+(coop/forms.py), not once per request. A date that cannot be read says so
+and how to write it; an empty one is still required."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from babel import support
 from flask import Flask
 from flask_babel import force_locale
-from wtforms import StringField
+from wtforms import DateField, StringField
 from wtforms.validators import DataRequired
 
 from coop import forms
@@ -48,3 +50,232 @@ def test_without_wtforms_i18n_the_messages_are_wtforms_own(
         app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app_ctx.config, "WTF_I18N_ENABLED", False)
     assert _errors(app_ctx, "ru") == ["This field is required."]
+
+
+# --------------------------------------------------------------------------
+# WTForms' messages on real pages in Kyrgyz and Tajik (WTForms has neither:
+# coop.forms.wtforms_messages puts them in Coop's catalogs), and a date that
+# cannot be read said so, not "This field is required."
+# --------------------------------------------------------------------------
+
+REQUIRED = {"ru": "Обязательное поле.", "ky": "Бул талаа милдеттүү.", "tg": "Ин майдон ҳатмист."}
+INTEGER = {"ru": "Введите целое число.", "ky": "Бүтүн сан жазыңыз.", "tg": "Адади бутун нависед."}
+SHARES_RANGE = {"ru": "Число должно быть от -1000 до 1000.",
+                "ky": "Сан кеминде -1000, көп дегенде 1000 болушу керек.",
+                "tg": "Адад бояд аз -1000 то 1000 бошад."}
+PASSWORD_LENGTH = {"ru": "Значение должно содержать от 8 до 200 символов.",
+                   "ky": "Кеминде 8, көп дегенде 200 символ болушу керек.",
+                   "tg": "Бояд аз 8 то 200 аломат бошад."}
+CHOICE = {"ru": "Выберите вариант из списка.", "ky": "Тизмеден вариант тандаңыз.",
+          "tg": "Вариантро аз рӯйхат интихоб кунед."}
+UNREADABLE_DATE = "Не удалось прочитать дату: напишите её как 21.12.2026."
+LOCALES = ["ru", "ky", "tg"]
+
+
+def _text(response: Any) -> str:
+    import html
+
+    return html.unescape(response.get_data(as_text=True)).replace("\u00a0", " ")
+
+
+def _refused(response: Any, message: str) -> None:
+    text = _text(response)
+    assert 400 <= response.status_code < 500, response.status_code
+    assert message in text, text[-3000:]
+    assert "This field is required" not in text and "Not a valid" not in text
+
+
+def _speaks(session: Any, membership: Any, locale: str) -> None:
+    membership.user.locale = locale
+    session.commit()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_an_empty_sign_in_says_required_in_the_pages_language(client: Any, locale: str) -> None:
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/login")
+    client.post("/language", data={"locale": locale, "next": "/login", "csrf_token": token})
+    response = client.post("/login", data={"csrf_token": token, "login": "", "password": ""})
+    _refused(response, REQUIRED[locale])
+    assert _text(response).count(REQUIRED[locale]) == 2  # both fields
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_time_bank_hours_left_empty_say_required_in_her_language(session: Any,
+                                                                 locale: str) -> None:
+    from datetime import date, timedelta
+
+    from flask import current_app
+
+    from tests.conftest import login, post
+    from tests.timebank_world import make_time_bank
+
+    w = make_time_bank(session)
+    _speaks(session, w.aigul, locale)
+    client = current_app.test_client()
+    login(client, w.aigul.user.email)
+    response = post(client, f"/groups/{w.group.id}/timebank/record", {
+        "direction": "received", "other": str(w.bermet.id), "hours": "",
+        "category": str(w.categories["harvest"]), "post": "",
+        "date_of_service": (date.today() - timedelta(days=1)).isoformat(), "note": ""})
+    _refused(response, REQUIRED[locale])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_savings_numbers_not_whole_or_out_of_range_in_her_language(session: Any,
+                                                                   locale: str) -> None:
+    import re
+
+    from flask import current_app
+
+    from coop.savings.models import Correction, SavingsLoan
+    from tests.conftest import csrf_token, login
+    from tests.factories import PASSWORD
+    from tests.savings_factory import hold_meeting, make_savings_group
+
+    world = make_savings_group(session)
+    hold_meeting(session, world, 1, close_it=True)
+    hold_meeting(session, world, 2, close_it=False)
+    _speaks(session, world.treasurer, locale)
+    loans = session.query(SavingsLoan).count()
+    client = current_app.test_client()
+    login(client, world.treasurer.user.email, PASSWORD)
+    url = f"/groups/{world.group.id}/savings/{world.cycle.id}/meetings/{world.meetings[1].id}"
+    page = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" (?:type="hidden" )?value="(\d+)"', page).group(1)
+    common = {"csrf_token": csrf_token(client, url), "version": version,
+              "member": str(world.members[1].id)}
+    loan = client.post(f"{url}/loans", data={**common, "principal": "200", "months": "два",
+                                             "purpose": ""})
+    _refused(loan, INTEGER[locale])
+    shares = client.post(f"{url}/share-adjustments", data={**common, "shares": "5000",
+                                                           "reason": "ошибка"})
+    _refused(shares, SHARES_RANGE[locale])
+    session.expire_all()
+    assert session.query(SavingsLoan).count() == loans
+    assert session.query(Correction).count() == 0
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_length_and_choice_messages_in_the_pages_language(app_ctx: Flask, locale: str) -> None:
+    from coop.auth.forms import LanguageForm, SetPasswordForm
+
+    data = {"password": "short", "confirm": "short", "phone": "", "email": ""}
+    with app_ctx.test_request_context(method="POST", data=data), force_locale(locale):
+        form = SetPasswordForm(meta={"csrf": False})
+        assert not form.validate()
+        assert form.password.errors == [PASSWORD_LENGTH[locale]]
+    with app_ctx.test_request_context(method="POST", data={"locale": "fr"}), \
+            force_locale(locale):
+        language = LanguageForm(meta={"csrf": False})
+        assert not language.validate()
+        assert language.locale.errors == [CHOICE[locale]]
+
+
+@pytest.mark.parametrize("typed", ["эртең", "31.02.2026", "2026-13-01", "21/12"])
+def test_an_unreadable_booking_day_says_how_to_write_it(session: Any, typed: str) -> None:
+    from flask import current_app
+
+    from coop.equipment.models import Booking
+    from tests.conftest import login, post
+    from tests.factories import make_equipment_world
+
+    w = make_equipment_world(session)
+    _speaks(session, w.treasurer, "ru")
+    client = current_app.test_client()
+    login(client, w.treasurer.user.email)
+    form = {"member": str(w.other.id), "day_from": typed, "day_to": "2099-01-02",
+            "part_from": "morning", "part_to": "evening", "note": ""}
+    response = post(client, f"{w.base}/book", form)
+    _refused(response, UNREADABLE_DATE)
+    assert "Обязательное поле." not in _text(response)
+    empty = post(client, f"{w.base}/book", {**form, "day_from": ""})
+    _refused(empty, REQUIRED["ru"])
+    assert UNREADABLE_DATE not in _text(empty)
+    assert session.query(Booking).count() == 0
+
+
+def test_a_booking_day_written_as_the_message_says_is_read(session: Any) -> None:
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from coop.equipment.models import Booking
+    from coop.i18n import local_today
+    from tests.conftest import login, post
+    from tests.factories import make_equipment_world
+
+    w = make_equipment_world(session)
+    client = current_app.test_client()
+    login(client, w.treasurer.user.email)
+    day = local_today() + timedelta(days=3)
+    response = post(client, f"{w.base}/book", {
+        "member": str(w.other.id), "day_from": day.strftime("%d.%m.%Y"),
+        "day_to": day.isoformat(), "part_from": "morning", "part_to": "evening", "note": ""})
+    assert response.status_code == 302, _text(response)[-2000:]
+    session.expire_all()
+    assert session.query(Booking).count() == 1
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("эртең", UNREADABLE_DATE), ("31.02.2026", UNREADABLE_DATE), ("", REQUIRED["ru"])])
+def test_an_unreadable_time_bank_date_says_how_to_write_it(session: Any, typed: str,
+                                                          message: str) -> None:
+    from flask import current_app
+
+    from coop.timebank.models import TimeTransfer
+    from tests.conftest import login, post
+    from tests.timebank_world import make_time_bank
+
+    w = make_time_bank(session)
+    session.commit()
+    client = current_app.test_client()
+    login(client, w.aigul.user.email)
+    response = post(client, f"/groups/{w.group.id}/timebank/record", {
+        "direction": "received", "other": str(w.bermet.id), "hours": "2:30",
+        "category": str(w.categories["harvest"]), "post": "", "date_of_service": typed,
+        "note": ""})
+    _refused(response, message)
+    other = REQUIRED["ru"] if message == UNREADABLE_DATE else UNREADABLE_DATE
+    assert other not in _text(response)
+    assert session.query(TimeTransfer).count() == 0
+
+
+def test_a_time_bank_date_written_as_the_message_says_is_read(session: Any) -> None:
+    from datetime import date, timedelta
+
+    from flask import current_app
+
+    from coop.timebank.models import TimeTransfer
+    from tests.conftest import login, post
+    from tests.timebank_world import make_time_bank
+
+    w = make_time_bank(session)
+    session.commit()
+    client = current_app.test_client()
+    login(client, w.aigul.user.email)
+    day = date.today() - timedelta(days=1)
+    response = post(client, f"/groups/{w.group.id}/timebank/record", {
+        "direction": "received", "other": str(w.bermet.id), "hours": "2:30",
+        "category": str(w.categories["harvest"]), "post": "",
+        "date_of_service": day.strftime("%d.%m.%Y"), "note": ""})
+    assert response.status_code == 302, _text(response)[-2000:]
+    session.expire_all()
+    assert session.query(TimeTransfer).one().date_of_service == day
+
+
+@pytest.mark.parametrize("locale, message", [
+    ("ky", "Датаны окуу мүмкүн болгон жок: аны 21.12.2026 түрүндө жазыңыз."),
+    ("tg", "Сана хонда нашуд: онро ба шакли 21.12.2026 нависед.")])
+def test_the_date_message_in_kyrgyz_and_tajik(app_ctx: Flask, locale: str,
+                                              message: str) -> None:
+    class _Day(forms.Form):
+        day = DateField("day", validators=[DataRequired()])
+
+    with app_ctx.test_request_context(method="POST", data={"day": "эртең"}), \
+            force_locale(locale):
+        form = _Day(meta={"csrf": False})
+        assert not form.validate()
+        assert form.day.errors == [message]
+        assert isinstance(form.day, forms.DateField)
