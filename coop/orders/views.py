@@ -508,8 +508,10 @@ def _keyed(form: Any) -> Any:
     return form
 
 
-def _credit_form(rnd: Round) -> CreditNoteForm:
-    form = CreditNoteForm(currency=g.group.currency)
+def _credit_form(rnd: Round, *, sent: bool = True) -> CreditNoteForm:
+    """The credit-note form: as sent (its own POST), or empty (`sent=False`:
+    on the delivery page, also when it answers the delivery form's POST)."""
+    form = CreditNoteForm(currency=g.group.currency, **({} if sent else {"formdata": None}))
     form.product.choices = choices([(item.id, item.product.name) for item in rnd.items])
     return form
 
@@ -577,11 +579,14 @@ def _delivery_url(rnd: Round, *, typed: bool = False) -> str:
 def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     """Record what arrived, after a preview of what changes for each member.
 
-    Every POST answers with a redirect (post/redirect/get): "Preview", and a
-    delivery that cannot be recorded, to the preview's address (what was
-    typed, its key, what changes or why not); a delivery recorded, to the
-    plain page. Back then never asks to resend a form, and the same form
-    recorded again (its key) is recorded once."""
+    A POST that can go ahead answers with a redirect (post/redirect/get):
+    "Preview" to the preview's address (what was typed, its key, what
+    changes), a delivery recorded to the plain page. Back then never asks to
+    resend a form, and the same form recorded again (its key) is recorded
+    once. A POST that cannot (a quantity that is not a number, more damaged
+    than received, a date to come, a refusal of the service) is answered
+    there and then: this page again, 422, what she typed and its key kept,
+    why not said, nothing written."""
     rnd = _round_or_404(round_id)
     if request.method == "POST":
         return _post_delivery(rnd)
@@ -608,6 +613,18 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
                     ordered, services.compute_split(db.session, rnd, extra_delivery=lines))
             except DomainError as exc:
                 error = str(exc.message)
+    return _delivery_page(rnd, form, typed=typed, errors=errors, error=error,
+                          changes=changes, ordered=ordered)
+
+
+def _delivery_page(rnd: Round, form: DeliveryForm, *, typed: dict, errors: dict,
+                   error: str | None, changes: Any = None,
+                   ordered: services.RoundSplit | None = None):  # type: ignore[no-untyped-def]
+    """The delivery page: 422 when it says why what was typed is not recorded
+    (shown again as typed, with its key), else 200."""
+    if not (form.idempotency_key.data or "").strip():
+        form.new_key()
+    form.confirm_again.data = ""  # a yes to an earlier question is not carried on
     totals = services.delivery_totals(db.session, rnd)
     if ordered is None:
         ordered = services.compute_split(db.session, rnd, as_ordered=True)
@@ -617,8 +634,9 @@ def delivery(group_id: int, round_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "orders/delivery.html", group=g.group, rnd=rnd, form=form, typed=typed, errors=errors,
         error=error, changes=changes, totals=totals, current=current,
-        credits=services.credit_totals(db.session, rnd), credit_form=_keyed(_credit_form(rnd)),
-        ordered=ordered, states=services.STATE_NAMES), status
+        credits=services.credit_totals(db.session, rnd),
+        credit_form=_keyed(_credit_form(rnd, sent=False)), ordered=ordered,
+        states=services.STATE_NAMES), status
 
 
 def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
@@ -626,18 +644,20 @@ def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
     form = DeliveryForm()
     if not form.validate_on_submit() and form.csrf_token.errors:
         abort(400)
-    if request.form.get("action") != "record":
-        return redirect(_delivery_url(rnd, typed=True))
-    try:
-        key = ledger.check_key(form.idempotency_key.data)
-    except DomainError as exc:  # a form shown before keys: shown again, with one
-        flash(str(exc.message), "error")
-        return redirect(_delivery_url(rnd))
-    if services.delivery_by_key(db.session, rnd, key):
-        flash(_("This was recorded already."), "info")
-        return redirect(_delivery_url(rnd))
-    lines, _texts, _errors, error = _typed_delivery(rnd, form, request.form)
-    if error is not None:  # the preview's address says why, next to what she typed
+    record = request.form.get("action") == "record"
+    if record:
+        try:
+            key = ledger.check_key(form.idempotency_key.data)
+        except DomainError as exc:  # a form shown before keys: shown again, with one
+            form.new_key()
+            return _delivery_refused(rnd, form, str(exc.message))
+        if services.delivery_by_key(db.session, rnd, key):
+            flash(_("This was recorded already."), "info")
+            return redirect(_delivery_url(rnd))
+    lines, texts, errors, error = _typed_delivery(rnd, form, request.form)
+    if error is not None:  # said here and now, next to what she typed: nothing written
+        return _delivery_page(rnd, form, typed=texts, errors=errors, error=error)
+    if not record:  # the preview, at its own address
         return redirect(_delivery_url(rnd, typed=True))
     typed = [*((name, value) for name, value in request.form.items()
                if name.startswith(("received_", "damaged_"))), ("action", "record")]
@@ -661,14 +681,19 @@ def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
                          extra=[*typed, ("beyond_ordered", "1")])
     except DomainError as exc:
         db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(_delivery_url(rnd, typed=True))
+        return _delivery_refused(rnd, form, str(exc.message))
     except IntegrityError:  # the same form sent twice at the same moment
         db.session.rollback()
         flash(_("This was recorded already."), "info")
         return redirect(_delivery_url(rnd))
     flash(_("The delivery is recorded."), "success")
     return redirect(_delivery_url(rnd))
+
+
+def _delivery_refused(rnd: Round, form: DeliveryForm, error: str):  # type: ignore[no-untyped-def]
+    """The delivery form sent back with why it was not recorded (422), as typed."""
+    _lines, texts, errors = parse_delivery_form(request.form, [i.id for i in rnd.items])
+    return _delivery_page(rnd, form, typed=texts, errors=errors, error=error)
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/credit-note")

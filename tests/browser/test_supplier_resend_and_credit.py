@@ -5,8 +5,9 @@ walked it and found three faults:
    identical version: now nothing new is recorded and she reads, in her
    language, that her offer is already received; a real change is version 2;
 2. after "Записать доставку", Back gave Chromium's "Confirm form
-   resubmission" (ERR_CACHE_MISS): every POST of the delivery page now
-   answers with a redirect, and recording the same form again records once;
+   resubmission" (ERR_CACHE_MISS): every POST of the delivery page that
+   previews or records now answers with a redirect (one refused is answered
+   on the spot, 422, as typed), and recording the same form again records once;
 3. the supplier's page after the round was settled did not mention the
    credit note the group recorded for her damaged goods: now it shows it
    (what for, its number, the amount) and her bill, with the same figures as

@@ -1,16 +1,20 @@
-"""The delivery page answers every POST with a redirect (post/redirect/get):
-"Preview" and a delivery that cannot be recorded go to the preview's own
-address (what was typed, the form's key, never the CSRF token), a recorded
-delivery to the plain page. So Back never asks to resend a form, and the
-same form recorded again (from the preview, Back, a double click) is
-recorded once."""
+"""The delivery page answers a POST that can go ahead with a redirect
+(post/redirect/get): "Preview" to the preview's own address (what was typed,
+the form's key, never the CSRF token), a recorded delivery to the plain
+page. So Back never asks to resend a form, and the same form recorded again
+(from the preview, Back, a double click) is recorded once. A POST that
+cannot go ahead is answered on the spot: the page again, 422, what she typed
+and the form's key kept, why not in her language, nothing written."""
 
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from flask.testing import FlaskClient
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -82,8 +86,8 @@ def test_preview_record_back_and_again(client: FlaskClient, session: Session) ->
     assert _deliveries(session) == 2
 
 
-def test_a_refused_delivery_is_shown_as_typed_at_its_own_address(client: FlaskClient,
-                                                                 session: Session) -> None:
+def test_a_refused_delivery_is_shown_again_as_typed_on_the_spot(client: FlaskClient,
+                                                               session: Session) -> None:
     w, _quote, _token, _other, _other_token = make_awarded_quote(session)
     session.commit()
     login(client, w.treasurer.user.email)
@@ -92,23 +96,62 @@ def test_a_refused_delivery_is_shown_as_typed_at_its_own_address(client: FlaskCl
             ({f"received_{w.seed.id}": "пять"}, "need correcting"),
             ({f"received_{w.npk.id}": "10", f"damaged_{w.npk.id}": "20"},
              "more damaged than received"),
-            ({f"received_{w.npk.id}": "10", "delivered_on": "вчера"}, "Not a valid date"),
+            ({f"received_{w.npk.id}": "10", "delivered_on": "вчера"}, "Could not read the date"),
             # (found on a walk: a delivery "on" 01.01.2099 was recorded)
             ({f"received_{w.npk.id}": "10", "delivered_on": _tomorrow()},
              "This day is still to come"),
             ({}, "Enter what arrived for at least one product.")):
-        _html, key, csrf = _form(client, page)
-        sent = client.post(page, data={**typed, "action": "record", "idempotency_key": key,
-                                       "csrf_token": csrf})
-        assert sent.status_code in (302, 303), (typed, sent.status_code)
-        shown = client.get(sent.headers["Location"])
-        html = shown.get_data(as_text=True)
-        assert shown.status_code == 422, typed
-        assert message in html, (typed, html[:3000])
-        for value in typed.values():
-            assert f'value="{value}"' in html, (value, typed)
-        assert f'value="{key}"' in html  # the same form: its key kept
+        for action in ("preview", "record"):
+            _html, key, csrf = _form(client, page)
+            # (a "yes" to a question asked before is not carried into the page shown again)
+            yes = {"confirm_again": "1"} if action == "record" else {}
+            sent = client.post(page, data={**typed, "action": action, "idempotency_key": key,
+                                           "csrf_token": csrf, **yes})
+            html = sent.get_data(as_text=True)
+            assert sent.status_code == 422, (typed, action, sent.status_code)
+            assert "Location" not in sent.headers
+            assert message in html, (typed, html[:3000])
+            for value in typed.values():
+                assert f'value="{value}"' in html, (value, typed)
+            assert f'value="{key}"' in html  # the same form: its key kept
+            assert 'name="confirm_again"' in html
+            assert not re.search(r'name="confirm_again"[^>]*value="1"', html)
+    # the preview's own address, reloaded with what cannot be recorded, says so too
+    _html, key, _csrf = _form(client, page)
+    shown = client.get(f"{page}?preview=1&received_{w.seed.id}=пять&idempotency_key={key}")
+    assert shown.status_code == 422 and "need correcting" in shown.get_data(as_text=True)
     assert _deliveries(session) == 0
+
+
+@pytest.mark.parametrize("locale, typed", [("ky", "эки жүз"), ("tg", "шаст"), ("ru", "пять")])
+def test_a_quantity_that_is_not_a_number_is_refused_in_her_language_without_a_redirect(
+        client: FlaskClient, session: Session, locale: str, typed: str) -> None:
+    """(Found on a walk in Kyrgyz and Tajik: the refusal went through a
+    redirect, 302 and then the page.) Preview and Record alike: 422 on the
+    spot, the message in her language next to the line, all she typed kept."""
+    w, _quote, _token, _other, _other_token = make_awarded_quote(session)
+    w.treasurer.user.locale = locale
+    session.commit()
+    login(client, w.treasurer.user.email)
+    page = f"/groups/{w.group.id}/rounds/{w.rnd.id}/delivery"
+    with client.application.test_request_context(), force_locale(locale):
+        banner = gettext("Some quantities need correcting: see the marked lines. "
+                         "Nothing was saved.")
+    assert banner != "Some quantities need correcting: see the marked lines. Nothing was saved."
+    for action in ("preview", "record"):
+        _html, key, csrf = _form(client, page)
+        sent = client.post(page, data={
+            f"received_{w.seed.id}": typed, f"received_{w.npk.id}": "100",
+            f"damaged_{w.npk.id}": "2", "note": "Машина 1", "action": action,
+            "idempotency_key": key, "csrf_token": csrf})
+        html = unescape(sent.get_data(as_text=True))
+        assert sent.status_code == 422, (action, sent.status_code, sent.headers.get("Location"))
+        assert banner in html, html[:3000]
+        line = html.split(f'name="received_{w.seed.id}"', 1)[1].split("</fieldset>", 1)[0]
+        assert f'value="{typed}"' in line and 'class="error"' in line  # marked, as typed
+        assert f'name="damaged_{w.npk.id}" inputmode="decimal" autocomplete="off" value="2"' \
+            in html and 'value="Машина 1"' in html and f'value="{key}"' in html
+        assert _deliveries(session) == 0  # nothing written
 
 
 def _tomorrow() -> str:
@@ -229,7 +272,6 @@ def test_a_line_sent_again_with_another_added_asks_and_a_closed_delivery_only_re
     session.commit()
     _html, key, csrf = _form(client, page)
     refused = client.post(page, data={**seed, "idempotency_key": key, "csrf_token": csrf})
-    assert refused.status_code in (302, 303)  # refused as it stands, not asked about
-    assert "Deliveries are recorded after the award" in client.get(
-        refused.headers["Location"]).get_data(as_text=True)
+    assert refused.status_code == 422  # refused as it stands, not asked about
+    assert "Deliveries are recorded after the award" in refused.get_data(as_text=True)
     assert _deliveries(session) == 1
