@@ -60,6 +60,15 @@ def test_a_share_corrected_and_interest_waived_at_meeting_3(page, live_server, a
     assert not t.locator("p.error.banner").count(), t.inner_text("main")[:800]
     main = _flat(t.inner_text("main"))
     assert "Исправление долей:" in main and "Прощены проценты:" in main, main[:3000]
+    # a register line's «Убрать» reads as a link on the page (it was white on
+    # white: the header's sign-out look); the header's own stays white on green
+    colour = "e => getComputedStyle(e).color"
+    link = t.locator("main a").first.evaluate(colour)
+    removes = t.locator("main button.link")
+    assert removes.count() >= 2  # the two corrections', at least
+    for i in range(removes.count()):
+        assert removes.nth(i).evaluate(colour) == link != "rgb(255, 255, 255)"
+    assert t.locator("header.top button.link").evaluate(colour) == "rgb(255, 255, 255)"
 
     # the count: the loan bag holds one share (50,00) less than it would have
     cells = t.locator("#cash ~ .table-wrap table tbody tr")
