@@ -414,6 +414,8 @@ def share_text(member: facts.MemberFacts, currency: str, round_title: str, group
         if balance < 0:
             lines.append(_("Your account: you owe %(amount)s.",
                                        amount=money(-balance)))
+        elif balance == 0:  # as her share page says it, not "0,00 in your favour"
+            lines.append(_("Your account: nothing owed."))
         else:
             lines.append(_("Your account: %(amount)s in credit.",
                                        amount=money(balance)))

@@ -68,7 +68,8 @@ class BatchRefused(DomainError):
 
 
 def fmt_minutes(minutes: int | None) -> str:
-    """'2 ч 30 мин', '2 с 30 мүн', '2 соат 30 дақ', '−45 мин' in the current language."""
+    """'2 ч 30 мин', '2 саат 30 мүн', '2 соат 30 дақ', '−45 мин' in the current language
+    (Kyrgyz hours in full: «2 с» would read as сом)."""
     if minutes is None:
         return ""
     sign, hours, rest = domain.hours_and_minutes(minutes)

@@ -80,3 +80,25 @@ def test_a_line_cut_short_says_who_gets_the_unit_that_cannot_be_split() -> None:
     tie = "а при равных остатках — участнице, которая раньше вступила в группу"
     assert tie in share.lines[0].why and "вы получаете 0" in share.lines[0].why
     assert tie not in share.lines[1].why
+
+
+def test_a_zero_balance_reads_as_her_share_page_says_it_in_every_language() -> None:
+    """(Found on a walk: the copied text said «Ваш счёт: 0,00 сом в вашу
+    пользу.» where her share page says «долга нет».) Owing and in credit
+    keep their amounts."""
+    from flask_babel import gettext
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SECRET_KEY": "test"})
+    said = {"ru": "Ваш счёт: долга нет.", "ky": "Сиздин эсеп: карыз жок.",
+            "tg": "Ҳисоби шумо: қарз нест."}
+    for locale, text in said.items():
+        with app.test_request_context(), force_locale(locale):
+            zero = explain.share_text(_member(), "KGS", "Весна", "Ала-Тоо", 0).splitlines()
+            page = gettext("Account: nothing owed")  # the share page's words (share.html)
+            owes = explain.share_text(_member(), "KGS", "Весна", "Ала-Тоо", -1_000)
+            credit = explain.share_text(_member(), "KGS", "Весна", "Ала-Тоо", 1_000)
+        assert zero[-1] == text, (locale, zero[-1])
+        assert page.split(": ", 1)[1] in zero[-1], (locale, page, zero[-1])
+        assert not any("0,00" in line or "0.00" in line for line in zero[-1:]), locale
+        assert "10,00" in owes.splitlines()[-1] and "10,00" in credit.splitlines()[-1], locale

@@ -20,7 +20,7 @@ from coop.timebank.domain import Rules, TimeRuleError
     ("2 ч 30", 150), ("2ч30м", 150), ("2 ч 30 мин", 150), ("2 с 30 мүн", 150),
     ("2 соат 30 дақ", 150), ("2,5 ч", 150), ("1,25", 75), ("45 мин", 45), ("90 мин", 90),
     ("3 ч", 180), ("3 часа", 180), ("2 h 30 min", 150), ("  2 Ч 30  ", 150), ("0", 0),
-    ("1 саат", 60), ("2\u00a0ч", 120),
+    ("1 саат", 60), ("2\u00a0ч", 120), ("2 саат 30 мүн", 150), ("6 саат", 360),
 ])
 def test_minutes_are_read_as_people_type_them(typed: str, minutes: int) -> None:
     assert domain.parse_minutes(typed) == minutes

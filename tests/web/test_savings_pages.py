@@ -304,3 +304,22 @@ def test_a_loan_limit_and_a_rate_in_hundredths_read_as_written(
     assert "3,33 ×" in cycle and "1,15 %" in cycle and "0000000" not in cycle
     meeting = client.get(_meeting_url(world, world.meetings[0])).get_data(as_text=True)
     assert "3,33 ×" in meeting and "0000000" not in meeting
+
+
+def test_her_passbooks_loan_column_is_named_as_on_the_printed_passbook(
+        client: FlaskClient, session: Session) -> None:
+    """(Found on a walk: the column read ky «Дагы карызбыз», tg «Ҳанӯз
+    қарздорем», "we still owe", the words of the supplier pages, where the
+    group owes.) Her loan left, in the printed passbook's words."""
+    world = _world(session, meetings=2, close_last=True)
+    aigul = world.memberships[0]
+    login(client, aigul.user.email, PASSWORD)
+    url = f"/groups/{world.group.id}/savings/{world.cycle.id}/passbooks/{world.members[0].id}"
+    for locale, words, not_these in (("ru", "Остаток долга", "Ещё должны"),
+                                     ("ky", "Карыздын калдыгы", "Дагы карызбыз"),
+                                     ("tg", "Бақияи қарз", "Ҳанӯз қарздорем")):
+        client.post("/language", data={"locale": locale, "next": "/",
+                                       "csrf_token": csrf_token(client, "/")})
+        page = client.get(url).get_data(as_text=True)
+        assert f'<th class="num">{words}</th>' in page, (locale, page[:2000])
+        assert not_these not in page, locale

@@ -240,7 +240,7 @@ def test_posts_search_and_category_filter(client: FlaskClient, session: Session,
 
 
 @pytest.mark.parametrize("locale, text", [
-    ("ru", "2 ч 30 мин"), ("ky", "2 с 30 мүн"), ("tg", "2 соат 30 дақ"), ("en", "2 h 30 min")])
+    ("ru", "2 ч 30 мин"), ("ky", "2 саат 30 мүн"), ("tg", "2 соат 30 дақ"), ("en", "2 h 30 min")])
 def test_hours_are_shown_in_each_language(app_ctx: Flask, locale: str, text: str) -> None:
     with app_ctx.test_request_context(), force_locale(locale):
         assert tb.fmt_minutes(150) == text
