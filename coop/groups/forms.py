@@ -67,6 +67,8 @@ class SettingsForm(Form):
                               validators=[Optional()])
     timezone = SelectField(_l("Time zone (deadlines and dates)"), validate_choice=False,
                            choices=choices([(z, TIMEZONE_NAMES[z]) for z in TIMEZONES]))
+    language = SelectField(_l("Group language"), validate_choice=False,
+                           choices=language_choices())
 
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

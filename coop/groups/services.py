@@ -63,7 +63,9 @@ def create_group(session: Session, actor: User, *, name: str, village: str, regi
 
 def update_settings(session: Session, group: Group, *, levy_basis_points: int,
                     cash_rounding: int, loss_policy: str, credit_limit: int | None,
-                    timezone: str | None = None) -> None:
+                    timezone: str | None = None, language: str | None = None) -> None:
+    """The group's defaults for new rounds, its time zone and its language
+    (None: as it is)."""
     if not 0 <= levy_basis_points <= 10000:
         raise DomainError(_l("The levy is a percentage from 0 to 100."), field="levy")
     if cash_rounding < 0:
@@ -74,8 +76,12 @@ def update_settings(session: Session, group: Group, *, levy_basis_points: int,
         raise DomainError(_l("The credit limit cannot be negative."), field="credit_limit")
     if timezone is not None and timezone not in TIMEZONES:
         raise DomainError(_l("Unknown time zone."), field="timezone")
+    if language is not None and language not in SUPPORTED_LOCALES:
+        raise DomainError(_l("Unknown language."), field="language")
     if timezone is not None:
         group.timezone = timezone
+    if language is not None:
+        group.language = language
     group.levy_basis_points = levy_basis_points
     group.cash_rounding = cash_rounding
     group.loss_policy = loss_policy

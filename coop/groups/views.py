@@ -250,6 +250,7 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
         form.loss_policy.data = group.loss_policy
         form.credit_limit.set_minor(group.credit_limit)
         form.timezone.data = group.timezone
+        form.language.data = group.language
     if form.validate_on_submit():
         levy = form.levy_percent.value
         with saving(form) as saved:
@@ -258,7 +259,7 @@ def settings(group_id: int):  # type: ignore[no-untyped-def]
                 levy_basis_points=int(levy * 100) if levy is not None else 0,
                 cash_rounding=form.cash_rounding.minor or 0,
                 loss_policy=form.loss_policy.data, credit_limit=form.credit_limit.minor,
-                timezone=form.timezone.data or None)
+                timezone=form.timezone.data or None, language=form.language.data or None)
         if saved:
             flash(_("Settings saved."), "success")
             return redirect(url_for("groups.dashboard", group_id=group_id))

@@ -178,6 +178,31 @@ def test_settings_accept_decimal_comma_and_refuse_bad_amounts(client: FlaskClien
     assert session.get(Group, group.id).cash_rounding == 100
 
 
+def test_the_treasurer_sets_the_group_s_language_and_its_papers_follow(
+        client: FlaskClient, session: Session) -> None:
+    """Found in a walk in Kyrgyz: a group made in Russian could not be moved to
+    Kyrgyz (its settings had no language), so its distribution sheets and
+    comparisons stayed Russian for a Kyrgyz treasurer."""
+    group, treasurer, _m = _group_with_treasurer(session)
+    login(client, treasurer.user.email)
+    page = client.get(f"/groups/{group.id}/settings").get_data(as_text=True)
+    assert f'<option selected value="{group.language}">' in page, page
+    ok = post(client, f"/groups/{group.id}/settings", {
+        "levy_percent": "2", "cash_rounding": "", "loss_policy": "round",
+        "credit_limit": "", "language": "ky"})
+    assert ok.status_code == 302
+    session.expire_all()
+    assert session.get(Group, group.id).language == "ky"
+    bad = post(client, f"/groups/{group.id}/settings", {
+        "levy_percent": "2", "cash_rounding": "", "loss_policy": "round",
+        "credit_limit": "", "language": "xx"}, headers={"Accept-Language": "ru"})
+    assert bad.status_code == 422
+    assert "Неизвестный язык" in bad.get_data(as_text=True) or \
+        "Unknown language" in bad.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Group, group.id).language == "ky"
+
+
 def test_error_pages_speak_the_users_language(client: FlaskClient) -> None:
     response = client.get("/no-such-page", headers={"Accept-Language": "ru"})
     assert response.status_code == 404
