@@ -180,8 +180,9 @@ class DateField(WTFormsDateField):
             return
         self.data, self.unreadable = None, False
         text = " ".join(str(value) for value in valuelist).strip()
-        if not text:
-            return  # empty: the validators say whether it may be
+        if not text:  # empty (spaces alone too, for InputRequired): the validators say
+            self.raw_data = [""]
+            return
         if len(text) <= 40:
             for pattern in (*self.strptime_format, TYPED_DAY_FORMAT):
                 try:

@@ -279,3 +279,17 @@ def test_the_date_message_in_kyrgyz_and_tajik(app_ctx: Flask, locale: str,
         assert not form.validate()
         assert form.day.errors == [message]
         assert isinstance(form.day, forms.DateField)
+
+
+@pytest.mark.parametrize("typed", [" ", "\t", "  \n "])
+def test_a_date_of_spaces_alone_is_required_not_a_crash(app_ctx: Flask, typed: str) -> None:
+    """Found in review: spaces in a date with InputRequired (the savings
+    meeting's day) passed as typed and left None for the service: a 500."""
+    from coop.savings.forms import OpenMeetingForm
+
+    with app_ctx.test_request_context(method="POST", data={"date": typed, "kind": "regular",
+                                                           "version": "1"}), \
+            force_locale("ru"):
+        form = OpenMeetingForm(meta={"csrf": False})
+        assert not form.validate()
+        assert form.date.errors == ["Обязательное поле."]
