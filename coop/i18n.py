@@ -52,9 +52,10 @@ def select_locale() -> str:
     - signed in, the language she picks is stored on her account;
     - signed out, a language picked on the sign-in page (or her link's page)
       is kept for the sign-in that follows in this visit (within half an
-      hour: SIGN_IN_CHOICE_SECONDS): she gets it after
-      signing in, and her account stores it, even over a language it had
-      (her explicit choice; she can change it back);
+      hour: SIGN_IN_CHOICE_SECONDS): she gets it after signing in, and her
+      account stores it; over a language her account had, only when picked
+      just before (SIGN_IN_OVERRIDE_SECONDS) and not kept for another account
+      whose sign-in failed after it (a shared phone); she can change it back;
     - signing in without having picked one keeps her account's language (a
       phone someone else used before does not overwrite it); when the account
       has none, the language of the session or the browser shows, unstored;
@@ -83,6 +84,10 @@ def select_locale() -> str:
 # language the last person on this phone read).
 SIGN_IN_CHOICE = "locale-chosen"
 SIGN_IN_CHOICE_SECONDS = 30 * 60  # "in this visit": a choice left on the phone goes stale
+# over a language her account has already: only a choice made just before
+# signing in, and not one with which another account was tried (a choice made
+# by the woman before her on a shared phone must not overwrite hers)
+SIGN_IN_OVERRIDE_SECONDS = 5 * 60
 
 
 def note_language_choice(locale: str) -> None:
@@ -91,15 +96,31 @@ def note_language_choice(locale: str) -> None:
     session[SIGN_IN_CHOICE] = [locale, int(time.time())]
 
 
-def language_choice() -> str | None:
-    """The language picked while signed out in this visit (the last half hour),
-    if any; else None. It stays until `forget_language_choice`."""
+def note_sign_in_tried(login: str) -> None:
+    """A sign-in with `login` (coop.auth.services.login_key) did not get in:
+    the choice made before it is kept for that account alone, should another
+    be signed in next on this phone."""
     kept = session.get(SIGN_IN_CHOICE)
-    if not isinstance(kept, list) or len(kept) != 2:
+    if isinstance(kept, list) and len(kept) == 2:
+        session[SIGN_IN_CHOICE] = [*kept, login]
+
+
+def language_choice(*, over: str | None = None, login: str | None = None) -> str | None:
+    """The language picked while signed out in this visit (the last half hour),
+    if any; else None. It stays until `forget_language_choice`. `over`: the
+    language her account has (None: none): then only a choice of the last
+    five minutes counts, and not one kept for another account tried before
+    (`login`, her sign-in's login_key)."""
+    kept = session.get(SIGN_IN_CHOICE)
+    if not isinstance(kept, list) or len(kept) not in (2, 3):
         return None
-    locale, at = kept
-    if locale not in SUPPORTED_LOCALES or not isinstance(at, int) \
-            or not 0 <= time.time() - at <= SIGN_IN_CHOICE_SECONDS:
+    locale, at, *tried = kept
+    if locale not in SUPPORTED_LOCALES or not isinstance(at, int):
+        return None
+    age = time.time() - at
+    if not 0 <= age <= SIGN_IN_CHOICE_SECONDS or (over and age > SIGN_IN_OVERRIDE_SECONDS):
+        return None
+    if over and tried and tried[0] != login:
         return None
     return str(locale)
 

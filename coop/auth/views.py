@@ -36,6 +36,7 @@ from coop.i18n import (
     forget_language_choice,
     language_choice,
     note_language_choice,
+    note_sign_in_tried,
 )
 from coop.security import forget_links, safe_next
 from coop.views import saving
@@ -99,10 +100,12 @@ def login():  # type: ignore[no-untyped-def]
             user = services.authenticate(db.session, form.login.data, form.password.data)
         except DomainError as exc:
             apply_domain_error(form, exc)
+            note_sign_in_tried(services.login_key(form.login.data))
         else:
             forget_links(session)  # another's links never pass to who signs in next
             login_user(user)
-            services.remember_language(db.session, user, language_choice())
+            services.remember_language(db.session, user, language_choice(
+                over=user.locale, login=services.login_key(form.login.data)))
             db.session.commit()
             forget_language_choice()  # used up: it passes to nobody after her
             _forget_failures()
@@ -207,7 +210,7 @@ def redeem_link(token: str):  # type: ignore[no-untyped-def]
         # the language this page speaks to her (her browser's, or the one she
         # picked here) becomes her account's when it has none
         shown = None if current_user.is_authenticated else current_locale()
-        chosen = language_choice()
+        chosen = language_choice(over=user.locale if user is not None else None)
         with saving(form) as saved:
             user = services.redeem_link_token(db.session, token, form.password.data,
                                               email=form.email.data, phone=form.phone.data)

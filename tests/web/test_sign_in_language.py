@@ -226,3 +226,31 @@ def test_an_invite_keeps_the_language_her_treasurer_stored(app: Flask,
     assert "Пароли шумо гузошта шуд" in after  # the welcome, as the pages after it
     assert _locale(session, sezim.id) == "tg"
     assert _speaks(client, **phone) == "tg"
+
+
+def test_a_choice_left_by_another_on_a_shared_phone_does_not_overwrite_hers(
+        client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: Айгүл picks Kyrgyz, mistypes her password and leaves;
+    Гүлнара signs in on the same phone: her Tajik stays hers. And a choice
+    made a while ago (not just before signing in) fills an account without a
+    language, but does not overwrite one."""
+    group = make_group(session)
+    aigul = make_member(session, group, "Айгүл", locale="tg")
+    gulnara = make_member(session, group, "Гүлнара", locale="tg")
+    asel = make_member(session, group, "Асель")
+    session.commit()
+    _choose(client, "ky")
+    assert post(client, "/login", {"login": aigul.user.email,
+                                   "password": "not-hers"}).status_code == 422
+    login(client, gulnara.user.email)
+    assert _locale(session, gulnara.user_id) == "tg"
+    assert _speaks(client) == "tg"
+    post(client, "/logout")
+    _choose(client, "ky")
+    monkeypatch.setattr(i18n, "SIGN_IN_OVERRIDE_SECONDS", -1)  # picked a while ago
+    login(client, aigul.user.email)
+    assert _locale(session, aigul.user_id) == "tg"
+    post(client, "/logout")
+    _choose(client, "ky")
+    login(client, asel.user.email)  # none of her own: the choice fills it
+    assert _locale(session, asel.user_id) == "ky"
