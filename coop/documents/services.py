@@ -18,9 +18,9 @@ from io import BytesIO
 
 from flask_babel import force_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, aliased, undefer
 
 from coop import unit_text
 from coop.auth.models import User
@@ -518,17 +518,24 @@ def balances_for_round(session: Session, rnd: Round) -> dict[int, int]:
     was charged to her after the round's own charges, down to none (not to a
     credit she does not have); a credit counts as it stands (every charge is
     paid). A round not settled yet has no charges of its own: its share is the
-    newest, and her account as it stands is counted."""
+    newest, and her account as it stands is counted. A reversal is no charge,
+    nor is a charge it reversed."""
     balances = member_balances(session, rnd.group)
+    # a reversal is no charge of its own, and a charge reversed is none: a
+    # payment reversed (a debit) leaves her debt as it was, and a reversal
+    # carries its original's round
+    reversal = aliased(Posting)
+    reversed_ = exists().where(reversal.reverses_id == Posting.id)
+    charge = and_(Posting.reverses_id.is_(None), ~reversed_)
     own = (select(Posting.debit_account_id.label("account_id"),
                   func.max(Posting.id).label("last"))
-           .where(Posting.round_id == rnd.id, Posting.membership_id.is_not(None))
+           .where(Posting.round_id == rnd.id, Posting.membership_id.is_not(None), charge)
            .group_by(Posting.debit_account_id).subquery())
     later = session.execute(
         select(Account.membership_id, func.sum(Posting.amount))
         .join(own, own.c.account_id == Account.id)
         .join(Posting, (Posting.debit_account_id == Account.id) & (Posting.id > own.c.last))
-        .where(Account.group_id == rnd.group_id, Account.kind == "member")
+        .where(Account.group_id == rnd.group_id, Account.kind == "member", charge)
         .group_by(Account.membership_id))
     for membership_id, amount in later:
         balance = balances.get(membership_id, 0)

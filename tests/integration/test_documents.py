@@ -707,6 +707,38 @@ def test_a_credit_counts_on_this_round_s_papers_as_it_stands(session: Session) -
         assert fmt_money(40000 + 60000, cur) not in invoice, invoice
 
 
+def test_a_reversal_is_no_later_charge_on_this_round_s_papers(session: Session) -> None:
+    """Found in review: a payment recorded for Асель by mistake and reversed
+    after the round was settled is a debit on her account after the round's
+    charges: it was left out as a "later charge", and her papers said she
+    owed nothing while the books said she owed her share. And Нурила's later
+    charge, reversed, is no charge either."""
+    w = _five_product_round(session)
+    asel, nurila, _gulnara = w.members
+    cur = w.group.currency
+    asel_total = _share_total(session, w.rnd, asel)
+    nurila_total = _share_total(session, w.rnd, nurila)
+    payment, _new = ledger.record_payment(session, asel, amount=asel_total, method="cash",
+                                          reference="", idempotency_key="asel-mistake-0001",
+                                          actor=w.treasurer.user)
+    ledger.reverse_posting(session, w.group, payment.posting_id, reason="не её платёж",
+                           actor=w.treasurer.user)
+    later = ledger.adjust_member(session, nurila, amount=60000, reason="ошибка",
+                                 actor=w.treasurer.user)
+    ledger.reverse_posting(session, w.group, later.id, reason="не было", actor=w.treasurer.user)
+    session.commit()
+    assert ledger.member_balance(session, asel) == -asel_total
+    assert ledger.member_balance(session, nurila) == -nurila_total
+    balances = services.balances_for_round(session, w.rnd)
+    assert (balances[asel.id], balances[nurila.id]) == (-asel_total, -nurila_total)
+    by_name = {m.name: m for m in services.distribution_data(session, w.rnd).members}
+    assert by_name[asel.user.name].due == asel_total
+    assert by_name[nurila.user.name].due == nurila_total
+    with force_locale("ru"):
+        invoice = pdf_text(services.issue_invoice(session, w.rnd, asel, None).content)
+        has(invoice, f"К оплате {fmt_money(asel_total, cur)}")
+
+
 def test_the_distribution_sheet_of_a_round_not_settled_counts_the_share_to_come(
         demo: Session) -> None:
     """Before settlement her account does not count the round yet: what she is
