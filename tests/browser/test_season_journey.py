@@ -142,10 +142,12 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         t.click("form[action$='/move/closed'] button")
         demand = _demand(t)
         # tomato: 20 + 8 (25 соток × 0,3 = 7,5 → 8) sure, 5 maybe, 2 members, pack 25
-        # → 1 pack; 28 × 48,50 = 1 358,00. NPK: 40 sure, 10 maybe (fill the pack of
-        # 50 → 1), 2 members, 40 × 78,00 = 3 120,00.
+        # → 1 pack; 28 × 48,50 = 1 358,00. NPK: 40 sure, 10 maybe, 2 members, 40 ×
+        # 78,00 = 3 120,00; the 10 maybe are Айгүл's with nothing sure, which the
+        # round will not carry (a tolerance needs a firm quantity): 0 packs, as the
+        # round will order, not the 1 the maybe would have filled
         assert demand[tomato.name] == [28000, 5000, 2, 1, 135800], demand
-        assert demand[npk.name] == [40000, 10000, 2, 1, 312000], demand
+        assert demand[npk.name] == [40000, 10000, 2, 0, 312000], demand
         assert _minor(t.inner_text("#budget-total")) == 135800 + 312000
         figures["demand"] = demand
         screenshot(t, "season-03-demand")
