@@ -157,7 +157,9 @@ def book_equipment(group_id: int, asset_id: int):  # type: ignore[no-untyped-def
             if existing is None:
                 raise DomainError(equipment.taken_message(db.session, asset, slot_range),
                                   field="from") from None
-    if (existing.asset_id, existing.membership_id, existing.slot_from, existing.slot_to) != (
+    # (what was booked: a turn back early ends where it came back, booked_to keeps it)
+    booked_to = existing.slot_to if existing.booked_to is None else existing.booked_to
+    if (existing.asset_id, existing.membership_id, existing.slot_from, booked_to) != (
             asset.id, member.id, *slot_range):
         raise DomainError(_l("This Idempotency-Key was sent with another booking. Send a new "
                              "key for a new booking."), field=inputs.IDEMPOTENCY_KEY)

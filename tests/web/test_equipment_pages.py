@@ -684,6 +684,39 @@ def test_an_early_return_frees_the_rest_of_the_booking_for_another_member(
         Booking.membership_id == w.owners[0].id, Booking.state == "booked")) == 1
 
 
+def test_a_booking_sent_again_through_the_api_after_an_early_return_is_replayed(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: the booking came back early, so its end moved; the
+    same request sent again with its Idempotency-Key was refused as "another
+    booking" instead of answered with the one made."""
+    from datetime import datetime
+
+    from coop.equipment import services as equipment
+    from tests.factories import make_api_token
+
+    w = make_equipment_world(session)
+    token = make_api_token(session, w.treasurer.user)
+    session.commit()
+    today = local_today()
+    body = {"membership_id": w.other.id, "from": today.isoformat(),
+            "to": (today + timedelta(days=3)).isoformat()}
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "book-early-00000001"}
+    url = f"/api/v1/groups/{w.group.id}/equipment/{w.asset.id}/bookings"
+    client = app_ctx.test_client()
+    made = client.post(url, json=body, headers=headers)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    booking = session.get(Booking, made.get_json()["id"])
+    assert equipment.hand_over(session, booking, condition="исправен")
+    assert equipment.take_back(session, booking, condition="исправен", minutes=None,
+                               actor=w.treasurer.user, now=datetime.utcnow())
+    session.commit()
+    assert booking.booked_to is not None and booking.slot_to < booking.booked_to
+    again = client.post(url, json=body, headers=headers)
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == booking.id
+
+
 def test_the_history_shows_a_turn_returned_early_with_what_was_booked(
         app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
     from datetime import datetime
