@@ -141,7 +141,8 @@ def _her_round(session: Session):  # type: ignore[no-untyped-def]
 
 
 SECOND_PERSON = ("Вы получаете", "Ваши 20 пакетов плюс 3 пакета из вашего допуска",
-                 "Сколько вы просили.", "от стоимости ваших товаров", "вы экономите")
+                 "Сколько вы просили.", "от стоимости ваших товаров", "вы экономите",
+                 "Ваш счёт: ")
 THIRD_PERSON = ("Она получает", "Её 20 пакетов плюс 3 пакета из её допуска",
                 "Сколько она просила.", "от стоимости её товаров", "она экономит")
 
@@ -171,5 +172,6 @@ def test_the_treasurer_reads_a_member_s_bill_in_the_third_person(
         bill = other[other.index('<table class="share'):other.index('id="copy-text"')]
         for text in THIRD_PERSON:
             assert text in bill, text
-        for text in ("Вы получаете", "Ваши ", "ваш", " вы "):
+        for text in ("Вы получаете", "Ваши ", "ваш", " вы ", "Ваш счёт"):
             assert text not in bill, text
+        assert "Счёт: " in bill  # her account, of her
