@@ -21,7 +21,9 @@ depends_on = None
 def upgrade():
     # A nullable column only, added in place: a batch rebuild of
     # `asset_bookings` would drop its no-overlap triggers on SQLite.
-    op.add_column('asset_bookings', sa.Column('booked_to', sa.Integer(), nullable=True))
+    # (a half-day's number, as slot_from and slot_to: BIGINT, INTEGER on SQLite)
+    op.add_column('asset_bookings', sa.Column(
+        'booked_to', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
 
 
 def downgrade():

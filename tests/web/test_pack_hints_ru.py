@@ -87,9 +87,11 @@ def test_the_survey_says_what_its_round_will_do_with_the_last_pack(
 
     rnd = season.convert_survey(session, survey, treasurer.user, title="Весна").round
     session.commit()
-    split = orders.compute_split(session, session.get(Round, rnd.id)).result
-    packs = {p["id"]: p["packs"] for p in split["products"]}
-    assert [packs[str(p.id)] for p in (tomato, npk, fabric)] == [1, 1, 0]
+    converted = session.get(Round, rnd.id)
+    split = orders.compute_split(session, converted).result
+    packs = {p["id"]: p["packs"] for p in split["products"]}  # by the round's item
+    item_of = {item.product_id: str(item.id) for item in converted.items}
+    assert [packs[item_of[p.id]] for p in (tomato, npk, fabric)] == [1, 1, 0]
     round_page = _text(client.get(f"/groups/{group.id}/rounds/{rnd.id}"))
     assert "1 упаковка: последнюю заполняет допуск." in round_page
     assert ("1 полная упаковка; для последней нужно ещё 37 килограммов (точно или в "
