@@ -7,6 +7,7 @@ import io
 import re
 
 from pypdf import PdfReader
+
 from coop.documents import pdf
 
 
