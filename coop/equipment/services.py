@@ -551,11 +551,10 @@ def overdue_turns(session: Session, group: Group, now_slot: int) -> list[Booking
         Booking.slot_to <= now_slot).order_by(Booking.slot_to, Booking.id)))
 
 
-def held_up(session: Session, group: Group, now_slot: int) -> dict[int, Booking]:
+def held_up(session: Session, overdue: list[Booking], now_slot: int) -> dict[int, Booking]:
     """{booked turn's id: the overdue turn that keeps the asset from her}
-    (domain.held_up), over the assets of the group that are out overdue; not
-    her own turn (she has it)."""
-    overdue = overdue_turns(session, group, now_slot)
+    (domain.held_up), over the assets of `overdue` (turns out past their end,
+    as overdue_turns reads them); not her own turn (she has it)."""
     if not overdue:
         return {}
     by_id = {b.id: b for b in overdue}

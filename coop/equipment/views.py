@@ -115,14 +115,14 @@ def list_assets(group_id: int):  # type: ignore[no-untyped-def]
     funds = {a.id: services.fund_balance(db.session, a) for a in assets}
     mine = (services.upcoming(db.session, g.group, today, g.membership, out_too=True)
             if g.membership is not None else [])
+    out_overdue = services.overdue_turns(db.session, g.group, now_slot)
     overdue: dict[int, list[Booking]] = {}
-    for turn in services.overdue_turns(db.session, g.group, now_slot):
+    for turn in out_overdue:
         overdue.setdefault(turn.asset_id, []).append(turn)
     return render_then_commit("equipment/list.html", group=g.group, assets=assets,
                               funds=funds, mine=mine, domain=domain, now_slot=now_slot,
-                              overdue=overdue,
-                              phones=_phones([b for t in overdue.values() for b in t]),
-                              held_up=services.held_up(db.session, g.group, now_slot),
+                              overdue=overdue, phones=_phones(out_overdue),
+                              held_up=services.held_up(db.session, out_overdue, now_slot),
                               **NAMES)
 
 
@@ -311,7 +311,7 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
         "repair_shares": services.repair_shares(db.session, [r.id for r in repairs]),
         "may_hand_over": _may_hand_over(asset), "domain": domain, "now_slot": now_slot,
         "overdue": overdue, "phones": _phones(overdue),
-        "held_up": services.held_up(db.session, g.group, now_slot) if overdue else {},
+        "held_up": services.held_up(db.session, overdue, now_slot),
         "calendar_end": calendar_end,
         "beyond_calendar": any(domain.end_day(b.slot_to) > calendar_end for b in bookings),
         "share_bp": dict(zip([o.id for o in asset.owners], domain.share_basis_points(
