@@ -650,7 +650,8 @@ def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
             key = ledger.check_key(form.idempotency_key.data)
         except DomainError as exc:  # a form shown before keys: shown again, with one
             form.new_key()
-            return _delivery_refused(rnd, form, str(exc.message))
+            _lines, texts, errors = parse_delivery_form(request.form, [i.id for i in rnd.items])
+            return _delivery_page(rnd, form, typed=texts, errors=errors, error=str(exc.message))
         if services.delivery_by_key(db.session, rnd, key):
             flash(_("This was recorded already."), "info")
             return redirect(_delivery_url(rnd))
@@ -679,21 +680,15 @@ def _post_delivery(rnd: Round):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return ask_again(form, str(exc.message), _delivery_url(rnd), anyway=True,
                          extra=[*typed, ("beyond_ordered", "1")])
-    except DomainError as exc:
+    except DomainError as exc:  # as typed, read above
         db.session.rollback()
-        return _delivery_refused(rnd, form, str(exc.message))
+        return _delivery_page(rnd, form, typed=texts, errors=errors, error=str(exc.message))
     except IntegrityError:  # the same form sent twice at the same moment
         db.session.rollback()
         flash(_("This was recorded already."), "info")
         return redirect(_delivery_url(rnd))
     flash(_("The delivery is recorded."), "success")
     return redirect(_delivery_url(rnd))
-
-
-def _delivery_refused(rnd: Round, form: DeliveryForm, error: str):  # type: ignore[no-untyped-def]
-    """The delivery form sent back with why it was not recorded (422), as typed."""
-    _lines, texts, errors = parse_delivery_form(request.form, [i.id for i in rnd.items])
-    return _delivery_page(rnd, form, typed=texts, errors=errors, error=error)
 
 
 @bp.post("/groups/<int:group_id>/rounds/<int:round_id>/credit-note")
