@@ -61,7 +61,9 @@ SCHEMAS.update({
                             "firm": QUANTITY, "maybe": QUANTITY,
                             "members": {"type": "integer", "minimum": 0},
                             "packs": {"type": "integer", "minimum": 0},
-                            "budget": nullable(MONEY)}))}),
+                            "budget": nullable(MONEY),
+                            "answers_not_carried": {"type": "integer", "minimum": 0},
+                            "not_offered": nullable(TEXT)}))}),
     "SurveyAnswers": obj({"membership_id": ID, "lines": array(ANSWER)}),
     "NewSurveyAnswers": obj({"lines": array(obj(
         {"item_id": ID, "firm": QUANTITY, "maybe": QUANTITY, "area": QUANTITY},
@@ -140,7 +142,8 @@ def surveys(group_id: int):  # type: ignore[no-untyped-def]
 
 
 @api_route("/groups/<int:group_id>/surveys/<int:survey_id>", summary="A survey with its "
-           "demand: Σ sure, Σ maybe, members, packs and budget per product", tags=["season"],
+           "demand as the round it becomes will carry it: Σ sure, Σ maybe, members, packs "
+           "and budget per product, and how many answers it will not carry", tags=["season"],
            response="SurveyDetail", errors=(404,))
 @group_view()
 def survey(group_id: int, survey_id: int):  # type: ignore[no-untyped-def]
@@ -160,7 +163,10 @@ def _survey_detail(found: Survey) -> dict[str, Any]:
                                "firm": qty_str(r.firm), "maybe": qty_str(r.maybe),
                                "members": r.members, "packs": r.fill.packs,
                                "budget": to_string(r.budget, currency)
-                               if r.unit_price is not None else None}
+                               if r.unit_price is not None else None,
+                               "answers_not_carried": r.not_carried,
+                               "not_offered": str(r.not_offered)
+                               if r.not_offered is not None else None}
                               for r in demand.rows]})
 
 

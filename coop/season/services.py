@@ -5,7 +5,7 @@ rates of the catalog. Functions flush, never commit. (Seed loans: loans.py.)"""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -303,14 +303,19 @@ def wishes(session: Session, survey: Survey, membership: Membership | None = Non
 
 @dataclass
 class DemandRow:
+    """One product's demand as the round will carry it: the answers the
+    conversion refuses are not counted (`not_carried` says how many)."""
+
     item: SurveyItem
-    firm: int
-    maybe: int
-    members: int
-    fill: round_rules.PackFill  # Σ firm, and as tolerance the "maybe" a round carries
+    firm: int  # Σ the quantities the round takes
+    maybe: int  # Σ the "maybe" it takes as tolerance
+    members: int  # members with an order line in it
+    fill: round_rules.PackFill  # those firm and tolerance, in packs
     unit_price: int | None  # millionths per unit: the last known price
     price_from: str  # "award" (a round's award) or "catalog"
     budget: int  # minor units: firm × that price
+    not_carried: int = 0  # answers the conversion will not carry
+    not_offered: Any | None = None  # why the round cannot offer the product at all
 
     @property
     def product(self) -> Product:
@@ -322,6 +327,7 @@ class SurveyDemand:
     rows: list[DemandRow]
     members: int  # members who answered anything
     wishes: int
+    not_carried: dict[int, Any] = field(default_factory=dict)  # answer id: why not
 
     @property
     def budget(self) -> int:
@@ -355,34 +361,48 @@ def survey_answers(session: Session, survey: Survey) -> list[SurveyAnswer]:
 
 
 def survey_demand(session: Session, survey: Survey) -> SurveyDemand:
-    """Σ firm, Σ maybe and members per product; the packs the split's pack
-    rule would order (coop.orders.domain.pack_fill) once the survey is a
-    round, each "maybe" its tolerance (a "maybe" without a firm quantity
-    becomes none: domain.order_line); a budget at the last known prices."""
+    """Σ firm, Σ maybe and members per product, counting exactly the order
+    lines the conversion will carry into the round (carried_line): not the
+    answers of a member no longer active, nor a quantity off the product's
+    step, nor a "maybe" alone, nor anything for a product the round cannot
+    offer; each of those is in `not_carried` with the reason. The packs the
+    split's pack rule would order (coop.orders.domain.pack_fill), as the
+    round's page will show them; a budget at the last known prices."""
     group = session.get(Group, survey.group_id)
     assert group is not None
     answers = survey_answers(session, survey)
-    rows = domain.demand([i.id for i in survey.items],
-                         (domain.Answer(a.membership_id, a.item_id, a.firm, a.maybe)
-                          for a in answers))
-    carried: dict[int, int] = {}  # per item: Σ the "maybe" the round takes as tolerance
+    not_offered = dict((item.id, reason) for item, reason in _refused_products(survey))
+    items = {item.id: item for item in survey.items}
+    lines: list[domain.Answer] = []
+    not_carried: dict[int, Any] = {}
     for a in answers:
-        _quantity, tolerance = domain.order_line(a.firm, a.maybe)
-        carried[a.item_id] = carried.get(a.item_id, 0) + tolerance
+        line, reason = carried_line(a, items[a.item_id].product, not_offered.get(a.item_id))
+        if line is None:
+            not_carried[a.id] = reason
+        else:
+            lines.append(domain.Answer(a.membership_id, a.item_id, *line))
+    rows = domain.demand([i.id for i in survey.items], lines)
+    left_out: dict[int, int] = {}
+    for a in answers:
+        if a.id in not_carried:
+            left_out[a.item_id] = left_out.get(a.item_id, 0) + 1
     out = []
     for item, row in zip(survey.items, rows, strict=True):
         product = item.product
-        fill = round_rules.pack_fill(row.firm, carried.get(item.id, 0), product.pack_size)
+        fill = round_rules.pack_fill(row.firm, row.maybe, product.pack_size)
         price, source = last_price(session, product, max(fill.packs * product.pack_size,
                                                           row.firm))
         budget = line_amount(row.firm, price, group.currency) if price is not None else 0
         out.append(DemandRow(item=item, firm=row.firm, maybe=row.maybe,
                              members=row.member_count, fill=fill, unit_price=price,
-                             price_from=source, budget=budget))
+                             price_from=source, budget=budget,
+                             not_carried=left_out.get(item.id, 0),
+                             not_offered=not_offered.get(item.id)))
     members = {a.membership_id for a in answers if a.firm or a.maybe}
     wish_count = session.scalar(select(func.count(SurveyWish.id)).where(
         SurveyWish.survey_id == survey.id)) or 0
-    return SurveyDemand(rows=out, members=len(members), wishes=int(wish_count))
+    return SurveyDemand(rows=out, members=len(members), wishes=int(wish_count),
+                        not_carried=not_carried)
 
 
 # --------------------------------------------------------------------------
@@ -416,16 +436,31 @@ def convertible(session: Session, survey: Survey) -> tuple[list[SurveyItem], lis
 
 def _line_refused(answer: SurveyAnswer, product: Product) -> Any | None:
     """Why an answer cannot become an order line, or None."""
+    return carried_line(answer, product)[1]
+
+
+def carried_line(answer: SurveyAnswer, product: Product, not_offered: Any | None = None
+                 ) -> tuple[tuple[int, int] | None, Any | None]:
+    """The order line (quantity, tolerance) the conversion makes of an answer,
+    or None and why not: the product is not offered (`not_offered`, its
+    reason), she is no longer an active member, a "maybe" alone, a quantity
+    off the product's step. The one rule of both the conversion and the
+    survey's demand, so that their figures agree."""
+    if not_offered is not None:
+        return None, not_offered
     if not answer.membership.active:
-        return _l("no longer an active member")
+        return None, _l("she is no longer an active member of the group")
     quantity, tolerance = domain.order_line(answer.firm, answer.maybe)
     if not quantity:
-        return _l("only a “maybe”: a round's tolerance needs a firm quantity")
+        return None, _l("only a “maybe”: a round's tolerance needs a firm quantity")
     step = product.granularity
-    if quantity % step or tolerance % step:
-        return _l("not in steps of %(step)s any more",
-                  step=unit_text.quantity(step, product.unit))
-    return None
+    if not round_rules.is_multiple(quantity, step):
+        return None, _l("the quantity “sure” is not a multiple of %(step)s",
+                        step=unit_text.quantity(step, product.unit))
+    if not round_rules.is_multiple(tolerance, step):
+        return None, _l("the “maybe” is not a multiple of %(step)s",
+                        step=unit_text.quantity(step, product.unit))
+    return (quantity, tolerance), None
 
 
 def _wish_lines(session: Session, survey: Survey) -> list[Unconverted]:
@@ -492,11 +527,11 @@ def convert_survey(session: Session, survey: Survey, actor: User, *, title: str)
         if item is None:
             continue  # reported above, once per product
         product = item.product
-        reason = _line_refused(answer, product)
-        if reason is not None:
+        line, reason = carried_line(answer, product)
+        if line is None:
             unconverted.append(Unconverted(product.name, answer.membership.user.name, reason))
             continue
-        quantity, tolerance = domain.order_line(answer.firm, answer.maybe)
+        quantity, tolerance = line
         orders._apply_line(session, rnd, answer.membership, round_items[product.id].id, None,
                            quantity, tolerance, actor)
         lines += 1

@@ -3,9 +3,12 @@ a desktop, Айгүл on a 390 px phone.
 
 A seed rate for tomato seed → a needs survey opened → its paper form (PDF) →
 Айгүл answers on her phone (sure and maybe) → the treasurer enters Нурила's
-paper form with her land (25 соток × 0,3 = 7,5 → 8 packets) → closed: the
-demand (Σ sure, Σ maybe, members, packs, budget) → turned into a draft round
-after its confirmation, with what it could not carry listed → the round is
+paper form with her land (25 соток × 0,3 = 7,5 → 8 packets) → Гүлнара, who
+answered on paper, leaves the group → closed: the demand (Σ sure, Σ maybe,
+members, packs, budget) counts only what the round will carry, and her answer
+and Айгүл's "maybe" alone say they will not go into it → turned into a draft
+round after its confirmation, with what it could not carry listed; the round's
+page shows the survey's quantities and packs → the round is
 bought and settled (through the services: that part has its own journey) →
 a seed loan of Айгүл's tomato seed, repaid from her next sales payout,
 proposed (sent again after Back: refused, one loan), approved, handed over → its
@@ -24,7 +27,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from coop.extensions import db
-from coop.groups.services import list_members
+from coop.groups.services import deactivate_member, list_members
 from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
@@ -33,7 +36,8 @@ from coop.orders.models import Request, Round
 from coop.sales import services as sales
 from coop.sales.models import SaleLot
 from coop.season import loans as seed
-from coop.season.models import SeedLoan
+from coop.season import services as surveys
+from coop.season.models import SeedLoan, Survey
 from tests.browser.conftest import go_back, screenshot
 from tests.browser.test_award import _flat, _pdf_text
 from tests.browser.test_journey_two_suppliers import (
@@ -59,6 +63,22 @@ def _demand(page) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         budget = row.locator("td.budget").inner_text().split("\n")[0]
         rows[name] = [_qty(firm), _qty(maybe), int(row.locator("td").nth(3).inner_text()),
                       int(packs), _minor(budget)]
+    return rows
+
+
+def _round_figures(page) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    """The round's page: asked (firm, tolerance, thousandths) in its packs
+    table, and the packs it orders in its products table."""
+    rows: dict[str, list[int]] = {}
+    for row in page.locator("table.packs tbody tr").all():
+        name = row.locator("td").first.inner_text().split("\n")[0].strip()
+        firm, tolerance = row.locator("td").nth(1).inner_text().split("\n")[:2]
+        rows[name] = [_qty(firm), _qty(tolerance)]
+    products = page.locator("h2:has-text('Товары и их стоимость') + .table-wrap tbody tr")
+    for row in products.all():
+        name = row.locator("td").first.inner_text().split("\n")[0].strip()
+        packs = row.locator("td").nth(1).locator(".why").inner_text()
+        rows[name].append(int(re.match(r"\d+", packs.strip()).group(0)))
     return rows
 
 
@@ -138,17 +158,35 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         t.click("main form button[type=submit]:has-text('Сохранить ответы')")
         assert "Ответы сохранены" in t.inner_text("main"), t.inner_text("main")
 
+        # -- Гүлнара answered at the meeting, then left the group --------------------
+        gulnara = make_member(session, group, "Гүлнара", login=False)
+        survey = session.scalar(select(Survey).where(Survey.group_id == group.id))
+        [tomato_item] = [i for i in survey.items if i.product_id == tomato.id]
+        surveys.save_answers(session, survey, gulnara, {
+            tomato_item.id: surveys.AnswerInput(firm=22000)}, treasurer.user, source="paper")
+        deactivate_member(session, gulnara)
+        session.commit()
+
         # -- closed: the demand -----------------------------------------------------
         t.click("form[action$='/move/closed'] button")
         demand = _demand(t)
         # tomato: 20 + 8 (25 соток × 0,3 = 7,5 → 8) sure, 5 maybe, 2 members, pack 25
-        # → 1 pack; 28 × 48,50 = 1 358,00. NPK: 40 sure, 10 maybe, 2 members, 40 ×
-        # 78,00 = 3 120,00; the 10 maybe are Айгүл's with nothing sure, which the
-        # round will not carry (a tolerance needs a firm quantity): 0 packs, as the
+        # → 1 pack; 28 × 48,50 = 1 358,00 (Гүлнара's 22, which would have made 2
+        # packs, is not counted: she left). NPK: 40 sure, 40 × 78,00 = 3 120,00; the
+        # 10 maybe are Айгүл's with nothing sure, which the round will not carry (a
+        # tolerance needs a firm quantity): not counted, 1 member, 0 packs, as the
         # round will order, not the 1 the maybe would have filled
         assert demand[tomato.name] == [28000, 5000, 2, 1, 135800], demand
-        assert demand[npk.name] == [40000, 10000, 2, 0, 312000], demand
+        assert demand[npk.name] == [40000, 0, 1, 0, 312000], demand
         assert _minor(t.inner_text("#budget-total")) == 135800 + 312000
+        for product in (tomato, npk):
+            row = t.locator("#demand-table tbody tr", has_text=product.name)
+            assert "1 ответ не учтён: он не войдёт в закупку." in row.inner_text()
+        left = t.locator("#answers tbody tr", has_text=gulnara.user.name).inner_text()
+        assert "не войдёт в закупку: участница выбыла из группы" in left, left
+        maybe_only = t.locator("#answers tbody tr", has_text=aigul.user.name).filter(
+            has_text=npk.name).inner_text()
+        assert "не войдёт в закупку: только «может быть»" in maybe_only, maybe_only
         figures["demand"] = demand
         screenshot(t, "season-03-demand")
 
@@ -167,6 +205,10 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
                          (nurila.id, npk.id): (40000, 0)}, lines
         t.click(f"a[href$='/rounds/{rnd.id}']")
         assert "Весна 2027" in t.inner_text("h1")
+        # the round's page: the same quantities and the same packs as the survey's
+        assert _round_figures(t) == {name: [row[0], row[1], row[3]]
+                                     for name, row in demand.items()}, _round_figures(t)
+        screenshot(t, "season-03-round-packs")
 
         # -- the round is bought and settled (its own journey covers these pages) ---
         session.expire_all()

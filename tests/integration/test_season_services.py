@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coop.errors import DomainError
-from coop.groups.services import list_members
+from coop.groups.services import deactivate_member, list_members
 from coop.i18n import local_today
 from coop.ledger import services as ledger
 from coop.ledger.checks import check_books
+from coop.orders import services as orders
 from coop.orders.models import Request
 from coop.quantities import parse_quantity as q
 from coop.sales import services as sales
@@ -476,3 +477,59 @@ def test_seed_is_not_returned_into_a_lot_whose_collection_has_not_started(
                            idempotency_key="x" * 20, lot_id=lot.id, grade_id=lot.grades[0].id)
     session.rollback()
     assert seed.position(loan) == before and sales.contribution_entries(session, lot) == []
+
+
+def test_the_demand_counts_only_what_the_conversion_carries_into_the_round(
+        session: Session) -> None:
+    """Гүлнара answered and left the group; fabric's step went from 0,5 m to
+    1 m after Нурила answered 3,5 m; Айгүл's NPK is a "maybe" alone. The
+    conversion refuses those three answers: the survey's figures leave them
+    out too, say why, and are the packs of the round it becomes."""
+    group, treasurer, aigul, nurila, survey, (tomato, fabric, npk) = survey_world(session)
+    gulnara = make_member(session, group, "Гүлнара")
+    survey_services.save_answers(session, survey, aigul, {
+        tomato.id: AnswerInput(firm=q("20"), maybe=q("3")), fabric.id: AnswerInput(firm=q("25")),
+        npk.id: AnswerInput(maybe=q("10"))}, aigul.user, source="member")
+    survey_services.save_answers(session, survey, nurila, {
+        tomato.id: AnswerInput(firm=q("2")), fabric.id: AnswerInput(firm=q("3.5"), maybe=q("1")),
+        npk.id: AnswerInput(firm=q("40"))}, nurila.user, source="member")
+    survey_services.save_answers(session, survey, gulnara, {
+        tomato.id: AnswerInput(firm=q("6"), maybe=q("2"))}, gulnara.user, source="member")
+    deactivate_member(session, gulnara)
+    fabric.product.granularity = q("1")
+    survey_services.move_survey(session, survey, "closed")
+
+    with force_locale("ru"):  # (as a page in Russian reads it)
+        demand = survey_services.survey_demand(session, survey)
+    rows = {r.product.id: r for r in demand.rows}
+    # tomato: 20 + 2 sure, 3 maybe (not Гүлнара's 6 + 2): 22 + 3 fill the first pack
+    assert (rows[tomato.product_id].firm, rows[tomato.product_id].maybe,
+            rows[tomato.product_id].members, rows[tomato.product_id].fill.packs) == (
+        q("22"), q("3"), 2, 1)
+    # fabric: Айгүл's 25 m alone, 5 m short of the first pack of 30
+    assert (rows[fabric.product_id].firm, rows[fabric.product_id].maybe,
+            rows[fabric.product_id].fill.packs, rows[fabric.product_id].fill.short) == (
+        q("25"), 0, 0, q("5"))
+    assert (rows[npk.product_id].firm, rows[npk.product_id].maybe,
+            rows[npk.product_id].members) == (q("40"), 0, 1)
+    assert rows[tomato.product_id].budget == 22 * 4850
+
+    done = survey_services.convert_survey(session, survey, treasurer.user, title="Весна")
+    fills = {item.product_id: fill for item, fill in orders.pack_fills(session, done.round)}
+    assert {pid: row.fill for pid, row in rows.items()} == fills
+
+    # the answers it leaves out are those the conversion reports, each with why
+    answers = {a.id: a for a in survey_services.survey_answers(session, survey)}
+    with force_locale("ru"):
+        left_out = {(answers[a].membership_id, answers[a].item.product_id): str(why)
+                    for a, why in demand.not_carried.items()}
+    assert left_out == {
+        (gulnara.id, tomato.product_id): "участница выбыла из группы",
+        (nurila.id, fabric.product_id): "количество «точно» не кратно шагу 1 метр",
+        (aigul.id, npk.product_id): "только «может быть»: для допуска в закупке нужно "
+                                    "твёрдое количество"}, left_out
+    names = {m.user.name: m.id for m in (aigul, nurila, gulnara)}
+    reported = {(names[u.member], u.what) for u in done.unconverted}
+    assert reported == {(m, p.name) for m, p in (
+        (gulnara.id, tomato.product), (nurila.id, fabric.product), (aigul.id, npk.product))}
+    assert [r.not_carried for r in demand.rows] == [1, 1, 1]

@@ -72,6 +72,14 @@ def test_a_survey_is_made_opened_closed_and_turned_into_a_round(
         "lines": [{"item_id": seed_item, "firm": "10", "maybe": "5"},
                   {"item_id": fabric_item, "maybe": "1"}]})
     assert answered.status_code == 200, answered.get_data(as_text=True)
+    # the demand counts what the round will carry: not the "maybe" alone
+    detail = conforms(app, client.get(survey_url, headers=member),
+                      "/groups/{group_id}/surveys/{survey_id}")
+    items = {i["item_id"]: i for i in detail["items"]}
+    assert [(items[i]["firm"], items[i]["maybe"], items[i]["members"],
+             items[i]["answers_not_carried"], items[i]["not_offered"])
+            for i in (seed_item, fabric_item)] == [("10", "5", 1, 0, None),
+                                                   ("0", "0", 0, 1, None)]
     conforms(app, client.post(f"{survey_url}/move", json={"to": "closed"}, headers=treasurer),
              "/groups/{group_id}/surveys/{survey_id}/move", "post")
     problem(client.post(f"{survey_url}/convert", json={"title": "x" * 161},

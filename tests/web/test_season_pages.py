@@ -6,13 +6,16 @@ statement."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from html import unescape
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coop.groups.services import deactivate_member
 from coop.i18n import local_today
 from coop.orders.models import Request, Round
 from coop.quantities import parse_quantity as q
@@ -22,7 +25,14 @@ from coop.season import services as season
 from coop.season.models import HouseholdProfile, SeedLoan, SeedRepayment, SurveyAnswer
 from coop.season.services import AnswerInput
 from tests.conftest import csrf_token, login, post
-from tests.factories import make_buyer, make_sale_lot, make_settled_round
+from tests.factories import (
+    make_buyer,
+    make_catalog,
+    make_group,
+    make_member,
+    make_sale_lot,
+    make_settled_round,
+)
 
 
 def count(session: Session, model: type) -> int:
@@ -470,3 +480,94 @@ def test_a_survey_speaks_of_answers_and_asks_an_area_only_when_a_rate_uses_it(
     session.commit()
     page = treasurer.get(f"{w.base}/surveys/{w.survey.id}").get_data(as_text=True)
     assert "ответы закрыты" in page and "заказы закрыты" not in page
+
+
+def _cells(html: str, table: str, name: str) -> list[list[str]]:
+    """The cells of the row of `table` (a marker of its opening tag) that names
+    `name`: each cell as its text and then the text of each of its spans."""
+    start = html.index(table)
+    body = html[start:html.index("</table>", start)]
+    row = next(r for r in body.split("<tr")[1:] if f">{name}<" in r)
+    cells = []
+    for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S):
+        parts = re.sub(r"<span[^>]*>", "\0", cell)
+        texts = [" ".join(unescape(re.sub(r"<[^>]+>", " ", p)).split()) for p in
+                 parts.split("\0")]
+        cells.append([t for t in texts if t])
+    return cells
+
+
+def _number(text: str) -> int:
+    """The first quantity of a text («22 пакета», «+ 3 допуск»), in thousandths."""
+    found = re.search(r"\d[\d\s]*(?:,\d+)?", text.replace("\u00a0", " "))
+    assert found, text
+    return q(found.group(0).replace(" ", ""))
+
+
+def test_the_survey_page_counts_what_its_round_will_carry_and_says_why_not(
+        app_ctx: Flask, session: Session) -> None:
+    """Гүлнара answered and left the group; fabric's step became 1 m after
+    Нурила answered 3,5 m; Айгүл's NPK is a "maybe" alone. The survey page
+    leaves those answers out of its figures and says why by each; made a round,
+    the round's page shows the same quantities and packs."""
+    group = make_group(session, language="ru")
+    treasurer = make_member(session, group, "Майрам", role="treasurer", locale="ru")
+    aigul, nurila, gulnara = (make_member(session, group, name, locale="ru")
+                              for name in ("Айгүл", "Нурила", "Гүлнара"))
+    tomato, fabric, npk = make_catalog(session, group)
+    survey = season.create_survey(session, group, treasurer.user, title="Весна",
+                                  product_ids=[tomato.id, fabric.id, npk.id])
+    season.move_survey(session, survey, "open")
+    items = {item.product_id: item.id for item in survey.items}
+    season.save_answers(session, survey, aigul, {
+        items[tomato.id]: AnswerInput(firm=q("20"), maybe=q("3")),
+        items[fabric.id]: AnswerInput(firm=q("25")),
+        items[npk.id]: AnswerInput(maybe=q("10"))}, aigul.user, source="member")
+    season.save_answers(session, survey, nurila, {
+        items[tomato.id]: AnswerInput(firm=q("2")),
+        items[fabric.id]: AnswerInput(firm=q("3.5"), maybe=q("1")),
+        items[npk.id]: AnswerInput(firm=q("40"))}, nurila.user, source="member")
+    season.save_answers(session, survey, gulnara, {
+        items[tomato.id]: AnswerInput(firm=q("6"), maybe=q("2"))}, gulnara.user,
+        source="member")
+    deactivate_member(session, gulnara)
+    fabric.granularity = q("1")
+    season.move_survey(session, survey, "closed")
+    session.commit()
+
+    client = signed_in(app_ctx, treasurer.user.email)
+    base = f"/groups/{group.id}"
+    page = client.get(f"{base}/season/surveys/{survey.id}").get_data(as_text=True)
+    answers = "<table class=\"stack\" id=\"answers\">"
+    assert ("не войдёт в закупку: участница выбыла из группы"
+            in _cells(page, answers, gulnara.user.name)[1])
+    assert ("не войдёт в закупку: количество «точно» не кратно шагу 1 метр"
+            in next(r for r in page.split("<tr")
+                    if nurila.user.name in r and f">{fabric.name}<" in r))
+    assert "не войдёт в закупку: только «может быть»" in page
+    demand: dict[str, tuple[str, int, int]] = {}
+    for product in (tomato, fabric, npk):
+        name, firm, maybe, _members, packs, _budget = _cells(page, 'id="demand-table"',
+                                                             product.name)
+        assert "1 ответ не учтён: он не войдёт в закупку." in name, name
+        demand[product.name] = (firm[0], _number(maybe[0]), int(packs[0]))
+    # tomato: 20 + 2 sure and 3 maybe fill the first pack of 25 (Гүлнара's 6 + 2 left
+    # out); fabric: Айгүл's 25 m, no pack of 30; NPK: Нурила's 40 kg, no pack of 50
+    assert demand == {tomato.name: ("22 пакета", q("3"), 1),
+                      fabric.name: ("25 метров", 0, 0),
+                      npk.name: ("40 килограммов", 0, 0)}, demand
+
+    url = f"{base}/season/surveys/{survey.id}/convert"
+    asked = client.get(url + "?title=Весна+2027").get_data(as_text=True)
+    assert "3 ответа не учтены: они не войдут в закупку." in asked
+    from tests.integration.test_money_endpoints import hidden_fields
+
+    assert post(client, url, hidden_fields(asked)).status_code == 303
+    rnd = session.scalar(select(Round).where(Round.title == "Весна 2027"))
+    round_page = client.get(f"{base}/rounds/{rnd.id}").get_data(as_text=True)
+    shown = {}
+    for product in (tomato, fabric, npk):
+        _name, asked_for, _packs = _cells(round_page, '<table class="packs', product.name)
+        _name, ordered, *_rest = _cells(round_page, "Товары и их стоимость", product.name)
+        shown[product.name] = (asked_for[0], _number(asked_for[1]), int(ordered[1].split()[0]))
+    assert shown == demand, (shown, demand)
