@@ -10,6 +10,7 @@ messages come in the page's language, Kyrgyz and Tajik too (WTFormsMessages)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -22,12 +23,13 @@ from flask_babel import get_locale
 from flask_babel import get_translations as app_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms import DateField as WTFormsDateField
+from wtforms import DateTimeLocalField as WTFormsDateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.i18n import messages_path
-from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 
 from coop import money
 from coop.text import TextFilter
@@ -147,6 +149,9 @@ class Form(FlaskForm):
             if unbound_field.field_class is WTFormsDateField:  # every form reads days alike
                 unbound_field = UnboundField(DateField, *unbound_field.args,
                                              name=unbound_field.name, **unbound_field.kwargs)
+            elif unbound_field.field_class is WTFormsDateTimeLocalField:  # and moments
+                unbound_field = UnboundField(DateTimeField, *unbound_field.args,
+                                             name=unbound_field.name, **unbound_field.kwargs)
             field_class = unbound_field.field_class
             # a password is hashed, never shown nor stored as typed: left as typed
             if issubclass(field_class, StringField) and not issubclass(field_class,
@@ -196,6 +201,85 @@ class DateField(WTFormsDateField):
         if self.unreadable:  # stops the validators: none of them would say better
             raise StopValidation(str(_l("Could not read the date: write it as %(example)s.",
                                         example=DAY_EXAMPLE)))
+
+
+TYPED_MOMENT_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M",
+                        "%Y-%m-%d %H:%M:%S")
+MOMENT_EXAMPLE = "21.12.2026 18:00"
+
+
+class DateTimeField(WTFormsDateTimeLocalField):
+    """A day and a time: "2026-12-21T18:00" (a calendar) or "21.12.2026 18:00"
+    (typed). What cannot be read says so and how to write it (WTForms says
+    only «Неверное значение даты и времени.»); spaces alone are empty, for
+    the validators to say whether that may be. `Form` makes every WTForms
+    DateTimeLocalField of the app one of these."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unreadable = False
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        self.data, self.unreadable = None, False
+        text = " ".join(" ".join(str(value) for value in valuelist).split())
+        if not text:
+            self.raw_data = [""]
+            return
+        if len(text) <= 40:
+            for pattern in (*self.strptime_format, *TYPED_MOMENT_FORMATS):
+                try:
+                    self.data = datetime.strptime(text, pattern)
+                    return
+                except ValueError:
+                    continue
+        self.unreadable = True
+
+    def pre_validate(self, form: Any) -> None:
+        if self.unreadable:
+            raise StopValidation(str(_l("Could not read the date and time: write them as "
+                                        "%(example)s.", example=MOMENT_EXAMPLE)))
+
+
+class WholeNumberField(IntegerField):
+    """A count typed in a box ("8"): what is not a whole number ("восемь",
+    "2,5") says it must be one, from the field's NumberRange if it has one,
+    where WTForms' IntegerField leaves None behind and DataRequired then calls
+    the field empty; spaces alone are empty (InputRequired says it is needed)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unreadable = False
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        self.data, self.unreadable = None, False
+        text = str(valuelist[0]).strip()
+        if not text:
+            self.raw_data = [""]
+            return
+        if len(text) <= 12 and re.fullmatch(r"[+-]?[0-9]+", text):
+            self.data = int(text)
+        else:
+            self.unreadable = True
+
+    def pre_validate(self, form: Any) -> None:
+        if self.unreadable:
+            raise StopValidation(self.range_message())
+
+    def range_message(self) -> str:
+        limits = next((v for v in self.validators if isinstance(v, NumberRange)), None)
+        low, high = ((limits._resolve(limits.min), limits._resolve(limits.max))
+                     if limits is not None else (None, None))
+        if low is not None and high is not None:
+            return str(WHOLE_NUMBER_FROM_TO) % {"min": low, "max": high}
+        return str(_l("Write a whole number."))
+
+
+# A count's NumberRange says it the same way (it fills in min and max itself).
+WHOLE_NUMBER_FROM_TO = _l("Write a whole number from %(min)s to %(max)s.")
 
 
 class MoneyField(StringField):

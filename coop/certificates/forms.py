@@ -9,15 +9,21 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coop.forms import DecimalTextField, Form, NotInFuture, choices
+from coop.forms import (
+    WHOLE_NUMBER_FROM_TO,
+    DecimalTextField,
+    Form,
+    NotInFuture,
+    WholeNumberField,
+    choices,
+)
 from coop.sales.forms import to_id
 
 
@@ -72,5 +78,7 @@ class LabelForm(Form):
     packed_on = DateField(_l("Packed on"), validators=[DataRequired(), NotInFuture()])
     best_before = DateField(_l("Best before"), validators=[DataRequired()])
     size = SelectField(_l("Label size"), choices=size_choices())
-    count = IntegerField(_l("How many labels"), default=8,
-                         validators=[DataRequired(), NumberRange(min=1, max=500)])
+    count = WholeNumberField(_l("How many labels"), default=8,
+                             validators=[InputRequired(),
+                                         NumberRange(min=1, max=500,
+                                                     message=WHOLE_NUMBER_FROM_TO)])

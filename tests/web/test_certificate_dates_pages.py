@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -113,3 +114,27 @@ def test_a_labels_best_before_is_after_packing_still_to_come_and_plausible(
         assert response.status_code == 400, (packed, best)
         (shown,) = field_errors(response.get_data(as_text=True), "best_before")
         assert shown.startswith(message), shown
+
+
+def test_a_label_count_that_is_not_a_whole_number_says_so_and_keeps_what_was_typed(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The count said «Обязательное поле.» for letters typed (DataRequired
+    after IntegerField left None), and for 0."""
+    w = make_equipment_world(session)
+    lot = _jam_lot(session, w, True)
+    client = _ru(app_ctx, w.treasurer)
+    today = local_today()
+    url = (f"/groups/{w.group.id}/sales/{lot.id}/labels.pdf?net=1&packed_on={today}"
+           f"&best_before={today + timedelta(days=90)}&size=medium&grade={lot.grades[0].id}")
+    whole = "Напишите целое число от 1 до 500."
+    for typed, message in (("восемь", whole), ("2,5", whole), ("0", whole), ("501", whole),
+                           ("-3", whole), ("٨", whole), ("", "Обязательное поле."),
+                           ("   ", "Обязательное поле.")):
+        response = client.get(f"{url}&count={quote(typed)}")
+        assert response.status_code == 400, typed
+        assert "application/pdf" not in response.content_type
+        page = response.get_data(as_text=True)
+        assert field_errors(page, "count") == [message], (typed, field_errors(page, "count"))
+        if typed.strip():
+            assert f'value="{typed}"' in page, typed
+    assert client.get(f"{url}&count=12").content_type == "application/pdf"

@@ -12,7 +12,7 @@ import pytest
 from babel import support
 from flask import Flask
 from flask_babel import force_locale
-from wtforms import DateField, StringField
+from wtforms import DateField, DateTimeLocalField, StringField
 from wtforms.validators import DataRequired
 
 from coop import forms
@@ -293,3 +293,42 @@ def test_a_date_of_spaces_alone_is_required_not_a_crash(app_ctx: Flask, typed: s
         form = OpenMeetingForm(meta={"csrf": False})
         assert not form.validate()
         assert form.date.errors == ["Обязательное поле."]
+
+
+@pytest.mark.parametrize("locale, typed, message", [
+    ("ru", "завтра в шесть", "Не удалось прочитать дату и время: напишите их как "
+                             "21.12.2026 18:00."),
+    ("ky", "31.02.2026 18:00", "Дата менен убакытты окуу мүмкүн болгон жок: аларды "
+                               "21.12.2026 18:00 түрүндө жазыңыз."),
+    ("tg", "21.12.2026", "Сана ва вақт хонда нашуданд: онҳоро ба шакли 21.12.2026 18:00 "
+                         "нависед."),
+    ("ru", "  \t ", "Обязательное поле."),
+    ("ru", "", "Обязательное поле.")])
+def test_a_moment_that_cannot_be_read_says_how_to_write_it(app_ctx: Flask, locale: str,
+                                                           typed: str, message: str) -> None:
+    """WTForms said «Неверное значение даты и времени.»; spaces alone are empty."""
+    class _Moment(forms.Form):
+        when = DateTimeLocalField("when", validators=[DataRequired()],
+                                  format=["%Y-%m-%dT%H:%M"])
+
+    with app_ctx.test_request_context(method="POST", data={"when": typed}), \
+            force_locale(locale):
+        form = _Moment(meta={"csrf": False})
+        assert not form.validate()
+        assert form.when.errors == [message]
+        assert isinstance(form.when, forms.DateTimeField)
+
+
+@pytest.mark.parametrize("typed", ["21.12.2026 18:00", "2026-12-21T18:00", " 21.12.2026  18:00 "])
+def test_a_moment_typed_by_hand_or_sent_by_a_calendar_is_read(app_ctx: Flask,
+                                                              typed: str) -> None:
+    from datetime import datetime
+
+    class _Moment(forms.Form):
+        when = DateTimeLocalField("when", validators=[DataRequired()],
+                                  format=["%Y-%m-%dT%H:%M"])
+
+    with app_ctx.test_request_context(method="POST", data={"when": typed}):
+        form = _Moment(meta={"csrf": False})
+        assert form.validate(), form.errors
+        assert form.when.data == datetime(2026, 12, 21, 18, 0)

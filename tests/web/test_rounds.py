@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -387,3 +388,37 @@ def test_the_awarded_quote_s_delivery_fee_cannot_be_removed(client: FlaskClient,
     session.expire_all()
     assert session.get(SharedCost, fee.id) is not None
     assert services.compute_split(session, w.rnd).outcome.totals == before
+
+
+def test_an_unreadable_deadline_says_how_to_write_it_and_keeps_what_was_typed(
+        client: FlaskClient, session: Session) -> None:
+    """WTForms said only «Неверное значение даты и времени.»; spaces alone are
+    no deadline (the field is optional), and a day and time typed by hand is read."""
+    group, treasurer, _a, _n, rnd = _setup(session)
+    treasurer.user.locale = "ru"
+    session.commit()
+    product = str(rnd.items[0].product_id)
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/rounds/new"
+    for typed in ("завтра вечером", "31.02.2026 18:00", "21.12.2026 25:00"):
+        bad = post(client, url, {"title": "Осень", "products": [product],
+                                 "loss_policy": "product", "deadline": typed})
+        page = bad.get_data(as_text=True)
+        assert bad.status_code == 422, typed
+        assert ("Не удалось прочитать дату и время: напишите их как 21.12.2026 18:00."
+                in page), typed
+        assert "Неверное значение" not in page
+        assert f'value="{typed}"' in page and 'value="Осень"' in page
+    assert session.scalar(select(Round).where(Round.title == "Осень")) is None
+    for title, typed in (("Осень", "21.12.2026 18:00"), ("Календарь", "2026-12-21T18:00"),
+                         ("Зима", "  ")):
+        made = post(client, url, {"title": title, "products": [product],
+                                  "loss_policy": "product", "deadline": typed})
+        assert made.status_code == 302, made.get_data(as_text=True)[-1500:]
+    deadlines = {title: session.scalar(select(Round.deadline).where(Round.title == title))
+                 for title in ("Осень", "Календарь", "Зима")}
+    # typed by hand, it is the moment the calendar sends (kept in UTC)
+    assert deadlines["Осень"] == deadlines["Календарь"] is not None
+    assert deadlines["Осень"].replace(tzinfo=None) in (datetime(2026, 12, 21, 12),
+                                                       datetime(2026, 12, 21, 18))
+    assert deadlines["Зима"] is None
