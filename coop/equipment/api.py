@@ -31,7 +31,12 @@ from coop.security import MAX_ID
 BOOKING = obj({"id": ID, "membership_id": ID, "name": TEXT, "from": DAY, "from_afternoon": FLAG,
                "to": DAY, "to_midday": FLAG, "state": {"enum": ["booked", "handed_over",
                                                                 "returned", "cancelled"]},
-               "fee": nullable(MONEY)})
+               "fee": nullable(MONEY),
+               "overdue": {**FLAG, "description": "Handed over and not taken back, though "
+                           "her booked time is over (`due_back` says when it was due)"},
+               "due_back": {**nullable(DAY), "description": "The day a turn handed over and "
+                            "not yet taken back is due back (its last day, until midday when "
+                            "`to_midday`), overdue or not; null for a turn not out"}})
 ASSET = {"id": ID, "name": TEXT, "state": {"enum": ["available", "in_repair", "retired"]},
          "kept_at": TEXT, "fee": MONEY, "fee_unit": {"enum": ["day", "hour"]},
          "owners_pay_fee": FLAG, "maintenance_fund": MONEY}
@@ -57,14 +62,18 @@ openapi.EXAMPLES["NewBooking"] = {"from": "2026-05-04", "to": "2026-05-05",
                                   "to_midday": True, "note": "вспашка"}
 
 
-def _booking(booking: Booking, currency: str) -> dict[str, Any]:
+def _booking(booking: Booking, currency: str, now_slot: int | None = None) -> dict[str, Any]:
+    now_slot = equipment.local_slot() if now_slot is None else now_slot
+    out = booking.state == "handed_over"
     return {"id": booking.id, "membership_id": booking.membership_id,
             "name": booking.membership.user.name,
             "from": domain.slot_day(booking.slot_from).isoformat(),
             "from_afternoon": domain.is_afternoon(booking.slot_from),
             "to": domain.end_day(booking.slot_to).isoformat(),
             "to_midday": domain.ends_midday(booking.slot_to), "state": booking.state,
-            "fee": amount(booking.fee, currency)}
+            "fee": amount(booking.fee, currency),
+            "overdue": domain.is_overdue(booking.state, booking.slot_to, now_slot),
+            "due_back": domain.end_day(booking.slot_to).isoformat() if out else None}
 
 
 def _asset(asset: Asset, currency: str) -> dict[str, Any]:
@@ -94,15 +103,19 @@ def list_equipment(group_id: int):  # type: ignore[no-untyped-def]
 @api_route("/groups/<int:group_id>/equipment/<int:asset_id>",
            summary="Equipment: its owners and shares, and every booking still ahead (and any "
            "turn handed over and not yet taken back)",
-           tags=["equipment"], response="AssetDetail", errors=(404,))
+           tags=["equipment"], response="AssetDetail", errors=(404,),
+           description="Each booking says whether it is `overdue` (handed over and not taken "
+                       "back, though its time is over) and, for a turn out, the day it is "
+                       "`due_back`.")
 @group_view()
 def equipment_detail(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
     asset = _asset_or_404(asset_id)
     currency = g.group.currency
+    now_slot = equipment.local_slot()
     body = {**_asset(asset, currency), "purchase_value": amount(asset.purchase_value, currency),
             "owners": [{"membership_id": o.membership_id, "name": o.membership.user.name,
                         "share": amount(o.share, currency)} for o in asset.owners],
-            "bookings": [_booking(b, currency) for b in
+            "bookings": [_booking(b, currency, now_slot) for b in
                          equipment.bookings_ahead(db.session, asset, local_today())]}
     db.session.commit()
     return jsonify(body)
@@ -157,9 +170,11 @@ def book_equipment(group_id: int, asset_id: int):  # type: ignore[no-untyped-def
             if existing is None:
                 raise DomainError(equipment.taken_message(db.session, asset, slot_range),
                                   field="from") from None
-    # (what was booked: a turn back early ends where it came back, booked_to keeps it)
+    # (what was booked: a turn back early ends where it came back, booked_to keeps it;
+    # one back before it began holds the time she had it, booked_from keeps its start)
     booked_to = existing.slot_to if existing.booked_to is None else existing.booked_to
-    if (existing.asset_id, existing.membership_id, existing.slot_from, booked_to) != (
+    booked_from = existing.slot_from if existing.booked_from is None else existing.booked_from
+    if (existing.asset_id, existing.membership_id, booked_from, booked_to) != (
             asset.id, member.id, *slot_range):
         raise DomainError(_l("This Idempotency-Key was sent with another booking. Send a new "
                              "key for a new booking."), field=inputs.IDEMPOTENCY_KEY)

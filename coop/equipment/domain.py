@@ -69,11 +69,29 @@ def is_overdue(state: str, slot_to: int, now_slot: int) -> bool:
 
 def early_end(slot_from: int, slot_to: int, return_slot: int) -> int | None:
     """A turn taken back before its end holds the asset until the end of the
-    half-day it came back in, and at least its first half-day (a turn handed
-    over early and back before it began): the booking's new `slot_to`, the
-    rest free for others; None when the return was not early."""
+    half-day it came back in, and at least its first half-day: the booking's
+    new `slot_to`, the rest free for others; None when the return was not
+    early. (A turn back before it even began: `held_when_back`.)"""
     end = max(return_slot + 1, slot_from + 1)
     return end if end < slot_to else None
+
+
+def held_when_back(slot_from: int, slot_to: int, hand_slot: int, return_slot: int
+                   ) -> tuple[int, int] | None:
+    """The time a turn taken back held the asset, when that is not its booked
+    time: [start, end) of half-days, or None when it keeps its booking
+    (back in its last half-day, or late: no fee for lateness).
+
+    Back early, it held it from its start until the end of the half-day it
+    came back in. Handed over before its booking began and back before it
+    began, it held none of its booked time: it held the asset from the
+    half-day it went out (`hand_slot`) until the end of the half-day it came
+    back in, and that is what she uses and pays for (the spec's usage fee by
+    the days used); all of her booked time is free for others."""
+    if return_slot < slot_from:
+        return min(hand_slot, return_slot), return_slot + 1
+    end = early_end(slot_from, slot_to, return_slot)
+    return None if end is None else (slot_from, end)
 
 
 def held_up(turns: Sequence[tuple[int, str, int, int]], now_slot: int) -> dict[int, int]:

@@ -86,7 +86,8 @@ class AssetOwner(db.Model):  # type: ignore[name-defined,misc]
 class Booking(db.Model):  # type: ignore[name-defined,misc]
     """A member's turn with the asset: booked, handed over (condition noted),
     returned (condition, hours, the usage fee posted), or cancelled. Taken
-    back early, it ends where it came back (`booked_to` keeps what was booked)."""
+    back early, it ends where it came back (`booked_to` keeps what was booked;
+    `booked_from` too, when it came back before it began)."""
 
     __tablename__ = "asset_bookings"
     __table_args__ = (
@@ -109,6 +110,10 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     # before it: `slot_to` is then the end of the half-day it came back in,
     # the rest free for others (services.take_back).
     booked_to: Mapped[int | None]
+    # Her booking's start as she booked it, when the asset went out before it
+    # and came back before it began: `slot_from`/`slot_to` are then the time
+    # she held it, all of her booked time free for others (services.take_back).
+    booked_from: Mapped[int | None]
     state: Mapped[str] = mapped_column(String(16), default="booked")
     note: Mapped[str] = mapped_column(String(300), default="")
     idempotency_key: Mapped[str | None] = mapped_column(String(64))

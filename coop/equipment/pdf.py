@@ -4,7 +4,9 @@ booking as a list (a booking may be made for any day to come, and a grid of
 every day until the last would run to pages of empty rows). Who has it now
 heads the sheet, with any turn handed over whose time is over and that is not
 yet back, marked overdue with the day it was due back; a hand-over or return
-already made prints ticked with its day, not as an empty box. Built on demand
+already made prints ticked with its day, not as an empty box; while a turn
+is overdue, the grid's half-days nobody booked say it is still out (not
+free). Built on demand
 (not numbered), in the reader's language, with the documents' helpers
 (DejaVu Sans, A4)."""
 
@@ -73,7 +75,12 @@ def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today
         cells = []
         for slot in halves:
             holder = next((b for b in in_grid if b.slot_from <= slot < b.slot_to), None)
-            cells.append(para(_holder(holder), s.cell) if holder else "")
+            if holder is None and overdue and slot >= overdue[0].slot_to:
+                # not free: the asset is still out, until it comes back
+                cells.append(para(_("Still out, overdue: %(name)s",
+                                    name=overdue[0].membership.user.name), s.cell))
+            else:
+                cells.append(para(_holder(holder), s.cell) if holder else "")
         # the boxes on the turn's first day on the grid (today for one begun before)
         starting = [b for b in in_grid if max(b.slot_from, first_slot) in halves]
         rows.append([fmt_date(day), *cells,

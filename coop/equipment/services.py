@@ -13,6 +13,9 @@ booking then ends with the half-day the asset came back in (`booked_to`
 keeps the end she booked), the waiting list gets the freed time, and the
 usage fee by the day is for the time she held it (the spec's "usage fee" and
 "days used"; the freed days are another member's to book and pay for). A
+turn handed over before its booking began and back before it began holds
+the half-days she had it, not its booked time (`booked_from` keeps that).
+The asset is handed over only when no other turn of it is out. A
 turn out past its end is overdue: the pages and the sheet say so (no fee for
 lateness: the spec sets none).
 
@@ -414,17 +417,33 @@ def cancel_booking(session: Session, booking: Booking, *, actor: User, today: da
     return _promote_waits(session, asset, actor, today)
 
 
-def hand_over(session: Session, booking: Booking, *, condition: str) -> bool:
+def hand_over(session: Session, booking: Booking, *, condition: str,
+              now: datetime | None = None) -> bool:
     """The keeper hands the asset over, noting its condition. False when it was
-    handed over already (the form sent twice)."""
+    handed over already (the form sent twice). Refused while another turn of
+    the asset is out (handed over and not taken back): it is not in the
+    keeper's hands. Under the asset's lock, so that two hand-overs sent at
+    once cannot both find it in."""
     condition = (condition or "").strip()
     if not condition:
         raise DomainError(_l("Note the condition it is handed over in."), field="condition")
     if booking.state == "handed_over":
         return False
-    if booking.asset.state != "available":
+    asset = booking.asset
+    lock_asset(session, asset)
+    session.refresh(asset)
+    session.refresh(booking)
+    if booking.state == "handed_over":
+        return False
+    if asset.state != "available":
         raise DomainError(PROBLEMS[domain.NOT_AVAILABLE])
-    if not _move(session, booking, "booked", state="handed_over", handed_over_at=utcnow(),
+    now = now or utcnow()
+    out = session.scalar(select(Booking).where(
+        Booking.asset_id == asset.id, Booking.state == "handed_over", Booking.id != booking.id)
+        .order_by(Booking.slot_to, Booking.id).limit(1))
+    if out is not None:
+        raise DomainError(still_out_message(out, local_slot(now)), field="condition")
+    if not _move(session, booking, "booked", state="handed_over", handed_over_at=now,
                  condition_out=condition[:300]):
         if booking.state == "handed_over":
             return False
@@ -432,17 +451,29 @@ def hand_over(session: Session, booking: Booking, *, condition: str) -> bool:
     return True
 
 
+def still_out_message(out: Booking, now_slot: int) -> str:
+    """Why the asset cannot be handed over: who has it, and when she was (or
+    is) to bring it back."""
+    name, due = out.membership.user.name, due_text(out.slot_to)
+    if domain.is_overdue(out.state, out.slot_to, now_slot):
+        return _("It is still with %(name)s: she was to return it on %(date)s. Take it back "
+                 "before handing it over again.", name=name, date=due)
+    return _("It is still with %(name)s: she is to return it on %(date)s. Take it back "
+             "before handing it over again.", name=name, date=due)
+
+
 def is_owner(asset: Asset, membership_id: int) -> bool:
     return any(owner.membership_id == membership_id for owner in asset.owners)
 
 
 def fee_for(asset: Asset, booking: Booking, minutes: int | None,
-            slot_to: int | None = None) -> int:
-    """The usage fee of her turn, by the day over [slot_from, slot_to) (the
-    booking's end unless given: where an early return ends it), or by the hour."""
-    end = booking.slot_to if slot_to is None else slot_to
+            held: tuple[int, int] | None = None) -> int:
+    """The usage fee of her turn, by the day over the half-days she held it
+    (`held`, as domain.held_when_back; her booking unless given), or by the
+    hour."""
+    start, end = (booking.slot_from, booking.slot_to) if held is None else held
     return domain.usage_fee(fee=asset.fee, unit=asset.fee_unit,
-                            half_day_count=domain.half_days(booking.slot_from, end),
+                            half_day_count=domain.half_days(start, end),
                             minutes=minutes, is_owner=is_owner(asset, booking.membership_id),
                             owners_pay_fee=asset.owners_pay_fee)
 
@@ -482,7 +513,10 @@ def take_back_once(session: Session, booking: Booking, *, condition: str, minute
     naive UTC, the moment of the return), the booking ends with the half-day
     it came back in, the rest is free and the waiting list gets it. Whether
     this call took it back (False: taken back already), and the bookings made
-    from the waiting list."""
+    from the waiting list. Handed over before its booking began and back
+    before it began, it holds (and pays for) the time she had it, from the
+    half-day it went out to the one it came back in, and all of the booked
+    time is free (`booked_from` and `booked_to` keep what was booked)."""
     asset = booking.asset
     condition = (condition or "").strip()
     if not condition:
@@ -494,13 +528,26 @@ def take_back_once(session: Session, booking: Booking, *, condition: str, minute
     if booking.state == "returned":
         return False, []
     now = now or utcnow()
-    booked_to = booking.slot_to
-    early = (domain.early_end(booking.slot_from, booked_to, local_slot(now))
-             if booking.state == "handed_over" else None)
-    if early is not None:
+    held = None
+    if booking.state == "handed_over":
+        return_slot = local_slot(now)
+        hand_slot = local_slot(booking.handed_over_at) if booking.handed_over_at else return_slot
+        held = domain.held_when_back(booking.slot_from, booking.slot_to, hand_slot, return_slot)
+    shortened: dict[str, object] = {}
+    if held is not None:
         lock_asset(session, asset)  # the freed time goes to one waiting list at a time
-    fee = fee_for(asset, booking, minutes, early)
-    shortened = {"slot_to": early, "booked_to": booked_to} if early is not None else {}
+        kept: tuple[int, int] | None = held
+        if held[0] != booking.slot_from:  # back before it began: the time she had it
+            if _taken(session, asset, held, except_id=booking.id):
+                # another member booked the time she had it early, meanwhile: the
+                # row keeps her first booked half-day (the fee is still for `held`)
+                first = (booking.slot_from, booking.slot_from + 1)
+                kept = first if first[1] < booking.slot_to else None
+            else:
+                shortened["booked_from"] = booking.slot_from
+        if kept is not None:
+            shortened.update(slot_from=kept[0], slot_to=kept[1], booked_to=booking.slot_to)
+    fee = fee_for(asset, booking, minutes, held)
     if not _move(session, booking, "handed_over", state="returned", returned_at=now,
                  condition_back=condition[:300], hours=minutes, fee=fee, **shortened):
         if booking.state == "returned":
@@ -513,7 +560,7 @@ def take_back_once(session: Session, booking: Booking, *, condition: str, minute
                           membership_id=member.id)
     booking.fee_posting_id = posting.id if posting is not None else None
     session.flush()
-    if early is None:
+    if held is None:
         return True, []
     session.refresh(asset)
     return True, _promote_waits(session, asset, actor, to_user_timezone(now).date())

@@ -265,21 +265,32 @@ def _fill_booking_choices(form: BookingForm, members: list[Membership]) -> None:
         form.member.choices = choices([(str(g.membership.id), g.membership.user.name)])
 
 
-def _days(asset: Asset, first, bookings: list[Booking]) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
-    """The calendar: each day with who holds its morning and its afternoon."""
+def _days(asset: Asset, first, bookings: list[Booking],  # type: ignore[no-untyped-def]
+          overdue: list[Booking] | None = None) -> list[dict]:  # type: ignore[type-arg]
+    """The calendar: each day with who holds its morning and its afternoon.
+    While a turn is out past its end (`overdue`, the longest overdue first),
+    a half-day nobody booked is not free: the asset is still out, until it
+    comes back (nobody knows when): it shows the overdue turn."""
     days = []
+    still_out = overdue[0] if overdue else None
     for offset in range(CALENDAR_DAYS):
         day = first + timedelta(days=offset)
         halves = []
         for slot in (domain.slot_of(day), domain.slot_of(day, True)):
             holder = next((b for b in bookings if b.slot_from <= slot < b.slot_to), None)
-            halves.append(holder)
+            if holder is None and still_out is not None and slot >= still_out.slot_to:
+                halves.append({"holder": still_out, "still_out": True})
+            else:
+                halves.append({"holder": holder, "still_out": False})
         days.append({"day": day, "halves": halves})
     return days
 
 
 def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
-                repair_form: RepairForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+                repair_form: RepairForm | None = None, errors: list[str] | None = None,
+                sent: tuple[int, ConditionForm] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    """The asset's page; shown again with `errors` (and the condition form
+    `sent` for a turn, as it was filled) when a hand-over or return is refused."""
     today = local_today()
     now_slot = services.local_slot()
     members = _members()
@@ -299,11 +310,14 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
         condition = ConditionForm(formdata=None, prefix=f"b{booking.id}")
         condition.new_key()
         condition_forms[booking.id] = condition
+    if sent is not None and sent[0] in condition_forms:
+        condition_forms[sent[0]] = sent[1]
     repairs = services.repairs(db.session, asset)
     context = {
         "group": g.group, "asset": asset, "bookings": bookings, "today": today,
         "past": past, "earlier": earlier,
-        "days": _days(asset, today, bookings), "booking_form": booking_form,
+        "days": _days(asset, today, bookings, overdue), "booking_form": booking_form,
+        "errors": errors or [],
         "repair_form": repair_form, "condition_forms": condition_forms,
         "state_form": StateForm(formdata=None, state=asset.state),
         "action_form": ActionForm(), "waiting": services.waiting(db.session, asset),
@@ -466,7 +480,8 @@ def _move(asset: Asset, booking: Booking, action: str):  # type: ignore[no-untyp
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        return _refused(asset, [str(exc)])
+        # the page again, saying why (another turn still out…), nothing written
+        return _asset_page(asset, errors=[str(exc)], sent=(booking.id, form), status=exc.status)
     if not done:
         flash(_("This was already recorded (the form was sent twice). Nothing more was "
                 "recorded."), "info")
@@ -476,7 +491,11 @@ def _move(asset: Asset, booking: Booking, action: str):  # type: ignore[no-untyp
         flash(_("Taken back from %(name)s; usage fee %(fee)s.",
                 name=booking.membership.user.name,
                 fee=fmt_money(booking.fee or 0, g.group.currency)), "success")
-        if booking.booked_to is not None:
+        if booking.booked_from is not None and booking.booked_to is not None:
+            flash(_("Back before the booking began: its time, %(when)s, is free for others "
+                    "to book.", when=services.span_text(booking.booked_from, booking.booked_to)),
+                  "info")
+        elif booking.booked_to is not None:
             flash(_("Back before the end of the booking: from %(when)s it is free for others "
                     "to book.", when=services.free_from_text(booking.slot_to)), "info")
         for new in made:

@@ -104,6 +104,9 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     reminders = certificates.reminders(db.session, group, today) if g.is_treasurer else []
     my_bookings = (equipment.upcoming(db.session, group, today, g.membership)
                    if g.membership is not None else [])
+    # the treasurer phones those who keep equipment past their turn
+    overdue_equipment = (equipment.overdue_turns(db.session, group, equipment.local_slot())
+                         if g.is_treasurer else [])
 
     from coop.season import services as season
     open_surveys = [s for s in season.list_surveys(db.session, group, include_drafts=False)
@@ -112,6 +115,7 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
 
     return render_then_commit("groups/dashboard.html", group=group, members=members,
                               reminders=reminders, my_bookings=my_bookings,
+                              overdue_equipment=overdue_equipment,
                               fund_balance=fund_balance, fund_chart=fund_chart,
                               savings_chart=savings_chart, savings=savings,
                               my_balance=my_balance, open_rounds=open_rounds,

@@ -1,10 +1,12 @@
 """The group's motoblock, as the treasurer uses it on her phone (390 px, no
 JavaScript needed): Айгүл has kept it past her turn, and the list and its page
 say so (the next member's turn says it has not come back); the treasurer books
-it for a member through the pages (a taken slot is refused), hands it over,
-takes it back before the booking began (the rest of the booking is free: she
-books it for Айгүл, and the fee is for the half-day kept), takes the overdue
-turn back (its booked day's fee, nothing for lateness), records a repair the
+it for a member through the pages (a taken slot is refused), cannot hand it
+over while Айгүл still has it (the page says so, and the overview lists the
+turn not back), takes the overdue turn back (its booked day's fee, nothing
+for lateness), hands it over and takes it back before the booking began (the
+whole booking is free: she books it for Айгүл, and the fee is for the
+half-day she had it), records a repair the
 fund cannot cover alone and sees it split among the owners by their shares;
 then she prints the certified jam lot's labels (the declaration's number in
 the PDF) and opens its public traceability page as a buyer would, signed out."""
@@ -71,6 +73,11 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         page.fill("input[name=login]", "mairam@coop.example")
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("form.narrow button[type=submit]")
+        # the overview tells the treasurer what has not come back, with a link to it
+        not_back = page.locator("#overdue-equipment")
+        assert (f"Просрочено: {MOTOBLOCK} — {LATE} должна была вернуть {due}"
+                in _plain(not_back.inner_text()))
+        assert not_back.locator(f"a[href$='/equipment/{asset.id}#booking-{late.id}']").count() == 1
         page.click("main nav.more >> text=Техника")  # from the overview
         assert overdue in _plain(page.inner_text("main"))  # the group's list
         page.click(f"text={MOTOBLOCK}")
@@ -81,6 +88,9 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         assert card.locator("a[href='tel:+996555100002']").count() == 1  # to phone her
         assert (f"Техника ещё не возвращена: {LATE} должна была вернуть её {due}." in
                 _plain(page.locator(".booking", has_text=NEXT).inner_text()))
+        # the calendar does not show today as free: it is still out with her
+        today_row = _plain(page.locator("#calendar ~ .table-wrap tbody tr").first.inner_text())
+        assert f"Не возвращена, просрочено: {LATE}" in today_row and "свободно" not in today_row
         page.set_viewport_size({"width": 360, "height": 800})
         screenshot(page, "equipment-overdue-360")
         page.set_viewport_size({"width": 390, "height": 844})
@@ -114,29 +124,20 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         assert "Это время уже занято" in page.inner_text("main")
 
         page.goto(f"{live_server}/groups/{group.id}/equipment/{asset.id}")
+        # Айгүл still has it: handing it over to Чолпон is refused, naming her
         card = page.locator(".booking", has_text=MEMBER)
         card.locator("form[action$='/hand-over'] input[name$='-condition']").fill(
             "исправен, бак полный")
-        card.locator("form[action$='/hand-over'] button").click()
-        assert f"Выдано: {MEMBER}" in page.inner_text("main")
+        with page.expect_response(lambda r: r.url.endswith("/hand-over")) as answer:
+            card.locator("form[action$='/hand-over'] button").click()
+        response = answer.value
+        assert response.status == 422
+        assert (f"Техника ещё у {LATE}: должна была вернуть {due}."
+                in _plain(page.inner_text("[role=alert]")))
+        assert page.locator("#calendar").count() == 1  # the asset's page again
         card = page.locator(".booking", has_text=MEMBER)
-        card.locator("form[action$='/return'] input[name$='-condition']").fill("исправен")
-        card.locator("form[action$='/return'] button").click()
-        # back before her day began: she keeps its morning (150 som), the afternoon is free
-        main = _plain(page.inner_text("main"))
-        shown = (local_today() + timedelta(days=5)).strftime("%d.%m.%Y")
-        assert "плата за пользование 150,00 сом" in main
-        assert f"Возвращено до конца брони: с {shown} (после обеда) техника свободна" in main
-        card = page.locator(".booking", has_text=MEMBER)
-        assert f"бронь была на {shown}." in _plain(card.inner_text())
-        form = page.locator("form[action$='/book']")
-        form.locator("select[name=member]").select_option(label=LATE)
-        form.locator("input[name=day_from]").fill(day)
-        form.locator("select[name=part_from]").select_option("afternoon")
-        form.locator("input[name=day_to]").fill(day)
-        form.locator("button[type=submit]").first.click()
-        assert "Бронь записана" in page.inner_text("main")
-        screenshot(page, "equipment-returned-early")
+        assert "забронировано" in card.inner_text() and "Выдано:" not in card.inner_text()
+        screenshot(page, "equipment-hand-over-refused")
 
         # Айгүл brings hers back: her booked day's fee, nothing for lateness
         card = page.locator(f"#booking-{late.id}")
@@ -145,6 +146,33 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         main = _plain(page.inner_text("main"))
         assert f"Принято обратно: {LATE}; плата за пользование 300,00 сом" in main
         assert "Просрочено" not in main and "ещё не возвращена" not in main
+        assert "Не возвращена" not in main
+        assert _fund(page) == "300,00 сом"
+
+        card = page.locator(".booking", has_text=MEMBER)
+        card.locator("form[action$='/hand-over'] input[name$='-condition']").fill(
+            "исправен, бак полный")
+        card.locator("form[action$='/hand-over'] button").click()
+        assert f"Выдано: {MEMBER}" in page.inner_text("main")
+        card = page.locator(".booking", has_text=MEMBER)
+        card.locator("form[action$='/return'] input[name$='-condition']").fill("исправен")
+        card.locator("form[action$='/return'] button").click()
+        # back before her day began, in the half-day it went out: she pays that
+        # half-day (150 som), and all of her booked day is free for others
+        main = _plain(page.inner_text("main"))
+        shown = (local_today() + timedelta(days=5)).strftime("%d.%m.%Y")
+        assert "плата за пользование 150,00 сом" in main
+        assert (f"Возвращено до начала брони: её время, {shown}, свободно, его могут "
+                "забронировать другие.") in main
+        card = page.locator(".booking", has_text=MEMBER)
+        assert f"бронь была на {shown}." in _plain(card.inner_text())
+        form = page.locator("form[action$='/book']")
+        form.locator("select[name=member]").select_option(label=LATE)
+        form.locator("input[name=day_from]").fill(day)
+        form.locator("input[name=day_to]").fill(day)
+        form.locator("button[type=submit]").first.click()
+        assert "Бронь записана" in page.inner_text("main")  # the whole day, morning too
+        screenshot(page, "equipment-returned-early")
         fund_after_fee = fund_before + 45_000
         assert _fund(page) == "450,00 сом"
 

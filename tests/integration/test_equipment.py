@@ -5,12 +5,13 @@ by the owners, the usage report; the books balance after all of it."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -364,16 +365,38 @@ def test_a_return_in_the_last_half_day_or_late_keeps_the_booked_time_and_fee(
                                    ) == []
 
 
-def test_a_turn_handed_over_early_and_back_before_it_began_keeps_its_first_half_day(
+def test_a_turn_handed_over_early_and_back_before_it_began_pays_for_the_time_she_had_it(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Booked the 6th and 7th, handed over on the morning of the 4th and back
+    that afternoon: she had it the 4th (a day, 30 000), not the first half-day
+    of her booking (15 000, and that half-day kept from others). The whole of
+    her booked time is free; the report's days used and the fee agree."""
+    w = make_equipment_world(session)
+    booked = day(2, days=2)
+    booking = _book(session, w, w.other, booked)
+    equipment.hand_over(session, booking, condition="ok", now=_utc(TODAY, 9))
+    equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user,
+                        now=_utc(TODAY, 15))
+    assert booking.fee == 30_000
+    assert (booking.slot_from, booking.slot_to) == day(0)  # the 4th, when she had it
+    assert (booking.booked_from, booking.booked_to) == booked
+    assert ledger.member_balance(session, w.other) == -30_000
+    report = equipment.usage_report(session, w.asset)
+    assert [(line.membership_id, line.half_days, line.fees) for line in report.lines] == [
+        (w.other.id, 2, 30_000)]
+    _book(session, w, w.owners[0], booked)  # all of her booked time is free
+    assert _books(session, w).total == 0 and check_books(session, w.group.id) == []
+
+
+def test_a_turn_back_before_it_began_in_the_half_day_it_went_out_pays_a_half_day(
         app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
     w = make_equipment_world(session)
     booking = _book(session, w, w.other, day(2, days=2))
-    equipment.hand_over(session, booking, condition="ok")
+    equipment.hand_over(session, booking, condition="ok", now=_utc(TODAY, 8))
     equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user,
                         now=_utc(TODAY, 10))
-    assert (booking.slot_from, booking.slot_to) == day(2, to_midday=True)
-    assert booking.fee == 15_000
-    _book(session, w, w.owners[0], day(2, afternoon=True, days=2))
+    assert booking.fee == 15_000 and (booking.slot_from, booking.slot_to) == day(0, to_midday=True)
+    _book(session, w, w.owners[0], day(2, days=2))
 
 
 def test_an_hourly_fee_is_by_the_hours_even_when_back_early(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -383,3 +406,83 @@ def test_an_hourly_fee_is_by_the_hours_even_when_back_early(app_ctx, session: Se
     equipment.take_back(session, booking, condition="ok", minutes=150, actor=w.treasurer.user,
                         now=_utc(TODAY, 16))
     assert booking.fee == 30_000 and booking.slot_to == day(0)[1]
+
+
+def _turn_out(session: Session, w, member, slot_range, moment: datetime):  # type: ignore[no-untyped-def]
+    booking = _book(session, w, member, slot_range)
+    assert equipment.hand_over(session, booking, condition="исправен", now=moment)
+    return booking
+
+
+def test_a_hand_over_while_another_turn_is_out_is_refused_naming_her(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Айгүл has the motoblock past her turn: Чолпон's turn cannot be handed
+    over, the refusal says who has it and when it was due, and nothing is
+    written; taken back, it can. A turn out and not yet due refuses too."""
+    w = make_equipment_world(session)
+    late = _turn_out(session, w, w.owners[0], day(0), _utc(TODAY, 8))
+    nxt = _book(session, w, w.other, day(2))
+    session.commit()
+    later = _utc(TODAY + timedelta(days=2), 9)  # the morning of the 6th: Айгүл is overdue
+    with pytest.raises(DomainError, match=r"still with Айгүл[^:]*: she was to return it on "
+                                          r"4 May 2026\. Take it back"):
+        equipment.hand_over(session, nxt, condition="исправен", now=later)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Booking, nxt.id).state == "booked"
+    assert session.get(Booking, nxt.id).handed_over_at is None
+    equipment.take_back(session, late, condition="исправен", minutes=None,
+                        actor=w.treasurer.user, now=later)
+    assert equipment.hand_over(session, nxt, condition="исправен", now=later)
+
+    # a turn out, not yet due, refuses too: she is to bring it back first
+    w2 = make_equipment_world(session)
+    out = _turn_out(session, w2, w2.owners[0], day(0, days=3), _utc(TODAY, 8))
+    early = _book(session, w2, w2.other, day(4))
+    with pytest.raises(DomainError, match=r"she is to return it on 6 May 2026"):
+        equipment.hand_over(session, early, condition="ok", now=_utc(TODAY, 9))
+    assert out.state == "handed_over"
+
+
+def test_two_hand_overs_of_one_asset_at_once_hand_it_over_once(
+        pg_only, app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Two turns of the motoblock, handed over at the same moment (two keepers,
+    or one form sent from two phones): the asset's lock makes the second wait
+    for the first and then find it out, so only one goes out."""
+    w = make_equipment_world(session)
+    today = date.today()
+    first = equipment.book(session, w.asset, w.owners[0],
+                           domain.slots(today + timedelta(days=1), False,
+                                        today + timedelta(days=1), False),
+                           actor=w.treasurer.user, today=today)
+    second = equipment.book(session, w.asset, w.other,
+                            domain.slots(today + timedelta(days=2), False,
+                                         today + timedelta(days=2), False),
+                            actor=w.treasurer.user, today=today)
+    session.commit()
+    asset_id = w.asset.id
+    ids = iter([first.id, second.id])
+
+    def hand_over(s: Session) -> None:
+        booking = s.get(Booking, next(ids))
+        assert booking is not None
+        booking.asset.state  # noqa: B018 (loaded before the race, as a page has it)
+        equipment.hand_over(s, booking, condition="исправен")
+
+    def slow_move(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        # between the check and the move: without the lock, both would have
+        # found the asset in by now, whatever the threads' timing
+        if statement.startswith("UPDATE asset_bookings SET state"):
+            time.sleep(0.3)
+
+    from coop.extensions import db
+
+    event.listen(db.engine, "before_cursor_execute", slow_move)
+    try:
+        outcomes = run_together(app_ctx, hand_over, n=2)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", slow_move)
+    assert sorted(outcomes) == ["ok", "refused"], outcomes
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Booking).where(
+        Booking.asset_id == asset_id, Booking.state == "handed_over")) == 1

@@ -159,6 +159,20 @@ def test_an_early_return_ends_the_turn_with_the_half_day_it_came_back_in() -> No
     assert domain.early_end(start, start + 1, start - 3) is None
 
 
+def test_a_turn_back_before_it_began_holds_the_time_she_had_it_not_its_booking() -> None:
+    """Booked the 6th and 7th, handed over on the morning of the 4th and back
+    that afternoon: she had it two half-days of the 4th, none of the 6th."""
+    start, end = domain.slots(date(2026, 5, 6), False, date(2026, 5, 7), False)
+    out, back = domain.slot_of(TODAY), domain.slot_of(TODAY, True)
+    assert domain.held_when_back(start, end, out, back) == (out, back + 1)
+    assert domain.held_when_back(start, end, back, back) == (back, back + 1)  # one half-day
+    assert domain.held_when_back(start, end, out + 5, back) == (back, back + 1)  # noted late
+    # back within its booking: from its start to the half-day it came back in
+    assert domain.held_when_back(start, end, out, start + 1) == (start, start + 2)
+    assert domain.held_when_back(start, end, out, end - 1) is None  # its last half-day
+    assert domain.held_when_back(start, end, out, end + 6) is None  # late: what was booked
+
+
 def test_an_overdue_turn_holds_up_the_turns_begun_and_the_next_one() -> None:
     late = (1, "handed_over", *domain.slots(date(2026, 5, 1), False, date(2026, 5, 2), False))
     begun = (2, "booked", *domain.slots(date(2026, 5, 3), False, TODAY, False))

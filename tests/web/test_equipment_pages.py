@@ -740,3 +740,91 @@ def test_the_history_shows_a_turn_returned_early_with_what_was_booked(
     assert (f"Возвращено досрочно, {shown} 10:00; бронь была на {first.strftime('%d.%m.%Y')} – "
             f"{last}.") in past
     assert "плата за пользование 750,00" in " ".join(past.replace("\xa0", " ").split())
+
+
+def test_a_hand_over_while_the_equipment_is_still_out_is_refused_naming_her(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a keeper: the motoblock was never brought back, yet Айгүл's turn
+    could be marked handed over, and then two members "had" it. The page is
+    shown again saying who has it and since when it was due; nothing written."""
+    w = _overdue_world(app_ctx, session)
+    treasurer = _ru(app_ctx, w.treasurer)
+    refused = post(treasurer, f"{w.base}/bookings/{w.next.id}/hand-over",
+                   {f"b{w.next.id}-condition": "исправен"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422, body[:300]
+    assert f"Техника ещё у {w.name}: должна была вернуть {w.due}." in body
+    assert 'id="calendar"' in body  # the asset's page again, not an error page
+    session.expire_all()
+    assert session.get(Booking, w.next.id).state == "booked"
+    assert session.get(Booking, w.next.id).handed_over_at is None
+    # taken back, Айгүл's turn goes out
+    assert post(treasurer, f"{w.base}/bookings/{w.overdue.id}/return",
+                {f"b{w.overdue.id}-condition": "исправен"}).status_code == 302
+    assert post(treasurer, f"{w.base}/bookings/{w.next.id}/hand-over",
+                {f"b{w.next.id}-condition": "исправен"}).status_code == 302
+    session.expire_all()
+    assert session.get(Booking, w.next.id).state == "handed_over"
+
+
+def test_the_calendar_shows_the_days_after_an_overdue_turn_as_still_out_not_free(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_documents import pdf_text
+
+    w = _overdue_world(app_ctx, session)
+    treasurer = _ru(app_ctx, w.treasurer)
+    page = treasurer.get(w.base).get_data(as_text=True)
+    calendar = page.split('id="calendar"', 1)[1].split("</table>", 1)[0]
+    rows = calendar.split("<tr>")[2:]  # past the head
+    today, tomorrow = rows[0], rows[1]
+    assert "свободно" not in today and f"Не возвращена, просрочено: {w.name}" in today
+    assert w.owners[0].user.name in tomorrow  # Айгүл's booked day stays hers
+    assert "свободно" not in calendar
+    text = pdf_text(treasurer.get(f"{w.base}/sheet.pdf").data)
+    grid = text.split("Утро", 1)[1]
+    assert f"Не возвращена, просрочено: {w.name}" in grid
+    # back: the days are free again
+    assert post(treasurer, f"{w.base}/bookings/{w.overdue.id}/return",
+                {f"b{w.overdue.id}-condition": "исправен"}).status_code == 302
+    calendar = treasurer.get(w.base).get_data(as_text=True).split('id="calendar"', 1)[1]
+    assert "свободно" in calendar.split("</table>", 1)[0]
+    assert "Не возвращена" not in calendar
+
+
+def test_the_dashboard_shows_the_treasurer_the_turns_not_back(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = _overdue_world(app_ctx, session)
+    dashboard = f"/groups/{w.group.id}"
+    page = _ru(app_ctx, w.treasurer).get(dashboard).get_data(as_text=True)
+    assert 'id="overdue-equipment"' in page
+    line = page.split(f'id="overdue-turn-{w.overdue.id}"', 1)[1].split("</p>", 1)[0]
+    assert f'href="{w.base}#booking-{w.overdue.id}"' in line
+    assert f"Просрочено: Мотоблок — {w.name} должна была вернуть {w.due}" in line
+    # a member's dashboard does not list the others' turns
+    assert 'id="overdue-equipment"' not in _ru(app_ctx, w.owners[0]).get(
+        dashboard).get_data(as_text=True)
+    assert post(_ru(app_ctx, w.treasurer), f"{w.base}/bookings/{w.overdue.id}/return",
+                {f"b{w.overdue.id}-condition": "исправен"}).status_code == 302
+    assert 'id="overdue-equipment"' not in _ru(app_ctx, w.treasurer).get(
+        dashboard).get_data(as_text=True)
+
+
+def test_the_api_says_which_turn_is_overdue_and_when_it_was_due(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_api_token
+
+    w = _overdue_world(app_ctx, session)
+    token = make_api_token(session, w.treasurer.user)
+    session.commit()
+    answer = app_ctx.test_client().get(f"/api/v1/groups/{w.group.id}/equipment/{w.asset.id}",
+                                       headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    bookings = {b["id"]: b for b in answer.get_json()["bookings"]}
+    due = (local_today() - timedelta(days=2)).isoformat()
+    assert bookings[w.overdue.id]["overdue"] is True
+    assert bookings[w.overdue.id]["due_back"] == due == bookings[w.overdue.id]["to"]
+    assert bookings[w.next.id]["overdue"] is False and bookings[w.next.id]["due_back"] is None
+    assert bookings[w.next.id]["state"] == "booked"  # the fields there were, unchanged
+    schema = app_ctx.test_client().get("/api/v1/openapi.json").get_json()
+    booking = schema["components"]["schemas"]["Booking"]
+    assert {"overdue", "due_back"} <= set(booking["required"])
