@@ -251,13 +251,19 @@ def pay_from(session: Session, group: Group, method: str, amount: int, *,
     other account."""
     if account is None:
         account = money_account(session, group, method)
-    session.execute(select(Account.id).where(Account.id == account).with_for_update())
+    lock_account(session, account)
     question = None if overdraw else overdraw_question(session, group, method, amount,
                                                        account=account, reversal=reversal,
                                                        cash_only=cash_only)
     if question is not None:
         raise AskFirst(question, field="amount", confirm="overdraw")
     return account
+
+
+def lock_account(session: Session, account_id: int) -> None:
+    """The account's row, locked until the transaction ends: what pays out of
+    a money account is checked against it one after the other."""
+    session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
 
 
 @dataclass
@@ -533,6 +539,9 @@ def adjust_member(session: Session, membership: Membership, *, amount: int, reas
     if existing is not None:
         return existing
     lock_member(session, membership)
+    existing = _earlier(session, membership.group_id, idempotency_key, "adjustment")
+    if existing is not None:  # the same form, committed while this one waited
+        return existing
     accounts = group_accounts(session, membership.group)
     posting = post(session, membership.group, debit=member_account(session, membership),
                    credit=accounts.suppliers, amount=amount, kind="adjustment", memo=reason,
@@ -617,9 +626,15 @@ def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: Us
     existing = _earlier(session, group.id, idempotency_key, "pay_out")
     if existing is not None:
         return existing
+    account = money_account(session, group, method)
+    lock_account(session, account)
+    existing = _earlier(session, group.id, idempotency_key, "pay_out")
+    if existing is not None:  # the same form, committed while this one waited
+        return existing
     accounts = group_accounts(session, group)
     posting = post(session, group, debit=accounts.suppliers,
-                   credit=pay_from(session, group, method, amount, overdraw=overdraw),
+                   credit=pay_from(session, group, method, amount, overdraw=overdraw,
+                                   account=account),
                    amount=amount, kind="pay_out", memo=memo, actor=actor,
                    idempotency_key=idempotency_key)
     assert posting is not None
