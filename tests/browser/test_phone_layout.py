@@ -232,6 +232,43 @@ def _narrow_problems(page, url: str) -> list[str]:  # type: ignore[no-untyped-de
     return [f"{url}: {p}" for p in problems]
 
 
+# The header's names on a 360 px phone: hers whole (two of her names on two
+# lines), the group's on at most two lines; the header one tap target tall.
+HEADER_NAMES = """() => {
+  const shown = sel => { const link = document.querySelector(sel);
+    const text = link.querySelector('span') || link;
+    return {text: text.innerText, cut: text.scrollHeight > text.clientHeight + 1
+                                       || link.scrollWidth > link.clientWidth + 1,
+            lines: Math.round(text.getBoundingClientRect().height
+                              / parseFloat(getComputedStyle(text).lineHeight))}; };
+  return {me: shown('header a.me'), group: shown('header a.top-group'),
+          header: Math.round(document.querySelector('header.top').getBoundingClientRect().height)};
+}"""
+
+
+def test_her_name_and_the_groups_stay_readable_in_a_360_px_header(  # type: ignore[no-untyped-def]
+        app_ctx: Flask, session: Session, browser, live_server: str) -> None:
+    demo = demo_pages.load(app_ctx, session)
+    _who, membership, _pages = next(w for w in demo.walks() if w[1].role == "member")
+    membership.user.name = "Айгүл Токтогулова"
+    membership.user.locale = "ru"
+    membership.group.name = "Светлая Поляна"
+    db.session.commit()
+    context = browser.new_context(locale="ru", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server, membership.user.email)
+        page.goto(f"{live_server}/groups/{membership.group_id}")
+        shown = page.evaluate(HEADER_NAMES)
+        screenshot(page, "header-names-360")
+    finally:
+        context.close()
+    # before: «Айгүл Токт…» and «Светлая П…», cut on one line
+    assert shown["me"] == {"text": "Айгүл Токтогулова", "cut": False, "lines": 2}, shown
+    assert not shown["group"]["cut"] and shown["group"]["lines"] <= 2, shown
+    assert shown["header"] <= 740 / 5, shown
+
+
 def test_tables_keep_their_words_whole_on_a_360_px_phone(  # type: ignore[no-untyped-def]
         app_ctx: Flask, session: Session, browser, live_server: str) -> None:
     """The demo's lists and a round's pages (every round, each state) in
