@@ -121,9 +121,11 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
                                value=fmt_number(explain.value_units(line.value)))
                    for line in statement.grades]
         sales = [ShareLine(label=f"{fmt_date(sale.sold_on)} — {sale.buyer.name}",
-                           detail=", ".join(f"{grades.get(line.grade_id, '')}: "
-                                            f"{unit_text.quantity(line.quantity, lot.unit)}"
-                                            for line in sale.lines),
+                           detail="; ".join(
+                               f"{grades.get(line.grade_id, '')}: "
+                               f"{unit_text.quantity(line.quantity, lot.unit)} × "
+                               f"{unit_text.price(line.unit_price, lot.group.currency)}"
+                               for line in sale.lines),
                            total=sale.revenue, share=share) for sale, share in statement.sales]
         levy = ShareLine(
             label=str(_l("Solidarity fund levy")),
@@ -138,6 +140,7 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
         closed_on = (to_user_timezone(view.closing.closed_at).date() if view.closing
                      else None)
         # as her payout page says it: produce returned for a seed loan is the fund's
+        working = tuple(explain.share_working(statement, lot.group.currency))
         for_fund = tuple(str(_l("Not in this payout: %(line)s, %(amount)s, paid to the "
                                 "solidarity fund.", line=services.fund_label(loan),
                                 amount=fmt_money(share.payout, lot.group.currency)))
@@ -150,7 +153,7 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
         closed_on=closed_on, produce=produce,
         value_share=explain.percent(statement.value_share), sales=sales, levy=levy,
         costs=costs, revenue=payout.revenue, payout=payout.payout, balance=balance,
-        for_fund=for_fund, **_cash_figures(session, lot, view, membership))
+        for_fund=for_fund, working=working, **_cash_figures(session, lot, view, membership))
 
 
 def _cash_figures(session: Session, lot: SaleLot, view: services.LotView,
@@ -178,7 +181,7 @@ def payout_sheet_pdf(session: Session, lot: SaleLot) -> bytes:
         group=documents.group_info(session, lot.group), stamp=stamp,
         lot=services.lot_title(lot), closed_on=closed_on,
         lines=[SheetLine(name=_sheet_name(x, locale), entitled=x.entitled, set_off=x.set_off,
-                         cash_due=x.cash_due, handed=x.handed, seed_loans=x.seed_loans)
+                         cash_due=x.cash_due, handed=x.handed, seed_loans=x.withheld)
                for x in sheet.lines]))
 
 

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from coop.money import half_up_div, largest_remainder
@@ -121,6 +122,7 @@ class MemberPayout:
     levy: int  # her share of the levy (she pays it)
     costs: tuple[int, ...]  # her share of each cost, in the lot's cost order (she pays it)
     payout: int
+    by_value: int = 0  # her largest-remainder share of the lot's `by_value` (step 5)
 
     @property
     def revenue(self) -> int:
@@ -145,6 +147,7 @@ class LotSplit:
     costs: int
     payouts: int
     total_value: int
+    by_value: int = 0  # revenue − levy − the costs shared by value: what is split by value
     _index: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -324,10 +327,12 @@ def split_lot(lot: Lot) -> LotSplit:
         member_levy = -chain[len(lot.sales)][i]
         costs = tuple(shares[i] for shares in cost_shares)
         payout = sum(sales) - member_levy - sum(costs)
+        by_value = sum(chain[k][i] for k in range(len(items)))
         results.append(MemberPayout(
             member=member, contributed=tuple(contributed[i]), sold=tuple(sold[i]),
             unsold=tuple(c - s for c, s in zip(contributed[i], sold[i], strict=True)),
-            value=values[i], sales=sales, levy=member_levy, costs=costs, payout=payout))
+            value=values[i], sales=sales, levy=member_levy, costs=costs, payout=payout,
+            by_value=by_value))
     costs_total = sum(c.amount for c in lot.costs)
     payouts = sum(r.payout for r in results)
     if n and payouts + costs_total + levy != revenue:  # pragma: no cover - by construction
@@ -335,7 +340,40 @@ def split_lot(lot: Lot) -> LotSplit:
     return LotSplit(members=tuple(results), pooled=tuple(pooled[g] for g in grade_ids),
                     sold=tuple(sold_totals[g] for g in grade_ids), revenue=revenue, levy=levy,
                     costs=costs_total, payouts=payouts, total_value=sum(values),
-                    _index={m: i for i, m in enumerate(members)})
+                    by_value=sum(items), _index={m: i for i, m in enumerate(members)})
+
+
+@dataclass(frozen=True)
+class ValueShare:
+    """How one member's share of what is split by value comes about, so that
+    she can check it: `by_value` × her value ÷ the lot's value is her exact
+    share; the parts are rounded to the minor unit by largest remainder (each
+    down first, the units left over one each to the largest remainders), so
+    that they add up to `by_value` exactly."""
+
+    by_value: int  # minor units
+    value: int  # hers, thousandths × thousandths
+    total_value: int
+    share: int  # minor units, as split
+
+    @property
+    def exact(self) -> Fraction:
+        return Fraction(self.by_value * self.value, self.total_value)
+
+    @property
+    def rounding(self) -> int:
+        """+1: rounded up (she got one of the units left over); −1: rounded
+        down; 0: her exact share is a whole number of minor units."""
+        return (self.share > self.exact) - (self.share < self.exact)
+
+
+def value_share(split: LotSplit, member: MemberPayout) -> ValueShare | None:
+    """Her share of what is split by value, with its exact figure; None when
+    nothing of the lot was sold (no value to split by)."""
+    if not split.total_value:
+        return None
+    return ValueShare(by_value=split.by_value, value=member.value,
+                      total_value=split.total_value, share=member.by_value)
 
 
 # --------------------------------------------------------------------------

@@ -5,13 +5,15 @@ levy and of each cost. Words in the current locale (callers force hers)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 
 from flask_babel import gettext as _
 
 from coop import unit_text
 from coop.groups.models import Group, Membership
 from coop.i18n import fmt_money, fmt_number
+from coop.money import minor_digits
 from coop.sales import domain
 from coop.sales.models import Sale, SaleCost, SaleGrade
 from coop.sales.services import RULE_NAMES, LotView, PayoutLine, cost_label, lot_title
@@ -44,6 +46,10 @@ class MemberStatement:
         """Her value as a percentage of the lot's, to two decimals."""
         return self.view.value_share(self.payout)
 
+    @property
+    def by_value(self) -> domain.ValueShare | None:
+        return domain.value_share(self.view.split, self.payout)
+
 
 def member_statement(view: LotView, membership: Membership) -> MemberStatement | None:
     """Her lines of the lot's split; None when she has nothing in the lot."""
@@ -60,6 +66,71 @@ def member_statement(view: LotView, membership: Membership) -> MemberStatement |
 def value_units(value: int) -> Decimal:
     """A value (quantity × factor, both in thousandths) in units of full price."""
     return Decimal(value) / (domain.FACTOR_SCALE * 1000)
+
+
+EXACT_PLACES = 4  # an exact share shown to 1/10000 of the major unit
+
+
+def exact_money(value: Fraction, currency: str) -> str:
+    """An exact amount in minor units (a fraction) in the major unit: as money
+    when it is a whole number of minor units, else to four decimals with "…"
+    when it has more (the digits shown are cut, not rounded): "1 893,3412… сом"."""
+    if value.denominator == 1:
+        return fmt_money(value.numerator, currency)
+    major = Decimal(value.numerator) / Decimal(value.denominator) / 10 ** minor_digits(currency)
+    shown = major.quantize(Decimal(1).scaleb(-EXACT_PLACES), rounding=ROUND_DOWN).normalize()
+    return f"{fmt_number(shown)}{'' if shown == major else '…'} {unit_text.currency_name(currency)}"
+
+
+def share_working(statement: MemberStatement, currency: str) -> list[str]:
+    """How her share comes about, step by step, with the figures she can check
+    on a calculator (the page and the PDF say the same): what is split by value,
+    her value units of the lot's, her exact share and how it was rounded, then
+    the costs shared otherwise. Words in the current locale."""
+    working = statement.by_value
+    if working is None:
+        return []
+    split, p, cur = statement.view.split, statement.payout, currency
+    value_costs = sum(c.amount for c in statement.view.costs if c.rule == domain.VALUE)
+    other = sum(share for cost, share in statement.costs if cost.rule != domain.VALUE)
+    mine, total = value_units(working.value), value_units(working.total_value)
+    lines = [
+        _("To share by value: sales %(revenue)s − fund levy %(levy)s − costs shared by value "
+          "%(costs)s = %(net)s.", revenue=fmt_money(split.revenue, cur),
+          levy=fmt_money(split.levy, cur), costs=fmt_money(value_costs, cur),
+          net=fmt_money(working.by_value, cur)),
+        _("Value units (what was sold × the grade's price factor): %(mine)s of the lot's "
+          "%(total)s, that is %(percent)s.", mine=fmt_number(mine), total=fmt_number(total),
+          percent=percent(statement.value_share)),
+        _("Exact share: %(net)s × %(mine)s ÷ %(total)s = %(exact)s.",
+          net=fmt_money(working.by_value, cur), mine=fmt_number(mine), total=fmt_number(total),
+          exact=exact_money(working.exact, cur)),
+    ]
+    step = fmt_money(1, cur)
+    if working.rounding > 0:
+        lines.append(_("Rounded up to %(share)s. Every share is rounded to %(step)s so that "
+                       "together they make exactly %(net)s: first each one down, then what is "
+                       "left is handed out %(step)s at a time to the shares whose cut-off part "
+                       "was largest; this share got %(step)s.",
+                       share=fmt_money(working.share, cur), step=step,
+                       net=fmt_money(working.by_value, cur)))
+    elif working.rounding < 0:
+        lines.append(_("Rounded down to %(share)s. Every share is rounded to %(step)s so that "
+                       "together they make exactly %(net)s: first each one down, then what is "
+                       "left is handed out %(step)s at a time to the shares whose cut-off part "
+                       "was largest; this share got none.",
+                       share=fmt_money(working.share, cur), step=step,
+                       net=fmt_money(working.by_value, cur)))
+    else:
+        lines.append(_("No rounding needed: %(share)s.", share=fmt_money(working.share, cur)))
+    lines.append(_("Each sale, the levy and each cost shared by value are shared the same "
+                   "way, so the lines of the table add up to %(share)s.",
+                   share=fmt_money(working.share, cur)))
+    if other:
+        lines.append(_("Then the costs shared by quantity or equally: −%(costs)s. Payout: "
+                       "%(payout)s.", costs=fmt_money(other, cur),
+                       payout=fmt_money(p.payout, cur)))
+    return lines
 
 
 def unsold_words(statement: MemberStatement, line: GradeLine) -> str:

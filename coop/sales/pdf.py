@@ -104,6 +104,8 @@ class PayoutStatementData:
     seed_loans: int = 0  # taken first for her seed loans
     # her produce returned for a seed loan: the fund's payout, not hers (the sentence)
     for_fund: tuple[str, ...] = ()
+    # how her share comes about, as her page says it (explain.share_working)
+    working: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class SheetLine:
     set_off: int
     cash_due: int
     handed: int
-    seed_loans: int = 0
+    seed_loans: int = 0  # withheld for seed loans, or the fund's whole payout
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,8 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
                 (_("Collection place"), data.place), (_("State"), state)], width),
         rich(bold(_("Your produce")), s.h2),
     ]
-    head = [_("Grade"), _("Price factor"), _("Brought"), _("Sold"), _("Not sold"), _("Value")]
+    head = [_("Grade"), _("Price factor"), _("Brought"), _("Sold"), _("Not sold"),
+            _("Value units")]
     rows: list[list[Any]] = [[para(h, s.head_right if i >= 1 else s.head)
                               for i, h in enumerate(head)]]
     for line in data.produce:
@@ -237,10 +240,6 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
     widths = [38 * mm, 26 * mm, 25 * mm, 25 * mm, 38 * mm]
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(1, 6)))
-    story.append(para(_("Your value is what of your produce was sold, times the grade's price "
-                        "factor: %(share)s of the lot's value. The revenue, less the levy and "
-                        "the costs shared by value, is split by value.",
-                        share=data.value_share), s.why))
     story.append(rich(bold(_("Sales, levy and costs")), s.h2))
     head = [_("What"), _("Lot total"), _("Your share")]
     rows = [[para(h, s.head_right if i >= 1 else s.head) for i, h in enumerate(head)]]
@@ -259,6 +258,11 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
         totals.append((_("Costs"), fmt_money(-sum(c.share for c in data.costs), cur)))
     totals.append((_("Your payout"), fmt_money(data.payout, cur)))
     story += [pdf.gap(2), _right(pdf.totals_table(totals, 95 * mm), width), pdf.gap(3)]
+    if data.working:
+        story.append(rich(bold(_("How the share is counted")), s.h2))
+        story += [para(f"{number}. {line}", s.body)
+                  for number, line in enumerate(data.working, start=1)]
+        story.append(pdf.gap(3))
     story += [para(line, s.why) for line in data.for_fund]
     if data.payout > 0:
         cash = [(_("Payout"), fmt_money(data.payout, cur))]
@@ -268,8 +272,9 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
                 (_("Cash to hand over"), fmt_money(data.cash_due, cur))]
         if data.closed_on:
             cash.append((_("Cash handed over"), fmt_money(data.handed, cur)))
-        story += [rich(bold(_("Paid out")), s.h2),
-                  _right(pdf.totals_table(cash, 95 * mm, strong_last=False), width),
+        story += [KeepTogether([rich(bold(_("Paid out")), s.h2),  # the heading with its table
+                                _right(pdf.totals_table(cash, 95 * mm, strong_last=False),
+                                       width)]),
                   pdf.gap(3)]
     if data.balance < 0:
         balance = _("Your account today: you owe %(amount)s.",
@@ -280,8 +285,9 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
         balance = _("Your account today: %(amount)s in credit.",
                     amount=fmt_money(data.balance, cur))
     story += [para(balance, s.body),
-              para(_("The payout is credited to your account in the group: what you owe for "
-                     "purchases is netted, the rest is paid to you in cash."), s.small),
+              para(_("The payout is credited to your account in the group: what you owe the "
+                     "group, whatever it is for, is set off, the rest is paid to you in cash."),
+                   s.small),
               pdf.gap(10),
               KeepTogether([pdf.signatures([_("Received (member)"), _("Treasurer")], width)])]
     return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)
@@ -311,26 +317,31 @@ def _payout_sheet(data: PayoutSheetData) -> bytes:
                "set off against it, the rest is handed to her in cash."), s.small),
         pdf.gap(2),
     ]
-    head = [_("No."), _("Member"), _("Payout"), _("Debts set off"), _("Cash to hand over"),
-            _("Handed over"), _("Signature")]
-    rows: list[list[Any]] = [[para(h, s.head_right if 2 <= i <= 5 else s.head)
+    # seed loans withheld (or the fund's produce) get a column of their own, so
+    # that payout = seed loans + debts set off + cash, across and down
+    seed = any(x.seed_loans for x in data.lines)
+    head = [_("No."), _("Member"), _("Payout"), *([_("Seed loans (to the fund)")] if seed else []),
+            _("Debts set off"), _("Cash to hand over"), _("Handed over"), _("Signature")]
+    last = len(head) - 2  # the last column of figures
+    rows: list[list[Any]] = [[para(h, s.head_right if 2 <= i <= last else s.head)
                               for i, h in enumerate(head)]]
+
+    def figures(entitled: int, seed_loans: int, set_off: int, cash_due: int, handed: int
+                ) -> list[str]:
+        return [fmt_money(entitled, cur), *([fmt_money(seed_loans, cur)] if seed else []),
+                fmt_money(set_off, cur), fmt_money(cash_due, cur),
+                fmt_money(handed, cur) if data.closed_on else "—"]
+
     for number, line in enumerate(data.lines, start=1):
-        name: Any = para(line.name, s.cell)
-        if line.seed_loans:
-            name = [name, para(_("seed loan repaid first: %(amount)s",
-                                 amount=fmt_money(line.seed_loans, cur)), s.why)]
-        rows.append([str(number), name, fmt_money(line.entitled, cur),
-                     fmt_money(line.set_off, cur), fmt_money(line.cash_due, cur),
-                     fmt_money(line.handed, cur) if data.closed_on else "—", ""])
+        rows.append([str(number), para(line.name, s.cell),
+                     *figures(line.entitled, line.seed_loans, line.set_off, line.cash_due,
+                              line.handed), ""])
     rows.append(["", rich(bold(_("Total")), s.cell),
-                 fmt_money(sum(x.entitled for x in data.lines), cur),
-                 fmt_money(sum(x.set_off for x in data.lines), cur),
-                 fmt_money(sum(x.cash_due for x in data.lines), cur),
-                 fmt_money(sum(x.handed for x in data.lines), cur) if data.closed_on else "—",
-                 ""])
-    widths = [9 * mm, 44 * mm, 24 * mm, 24 * mm, 24 * mm, 24 * mm]
+                 *figures(*(sum(getattr(x, name) for x in data.lines) for name in (
+                     "entitled", "seed_loans", "set_off", "cash_due", "handed"))), ""])
+    money = 21 * mm if seed else 24 * mm
+    widths = [9 * mm, 38 * mm if seed else 44 * mm] + [money] * (last - 1)
     widths.append(width - sum(widths))
-    story += [pdf.table(rows, widths, numeric=range(2, 6)), pdf.gap(10),
+    story += [pdf.table(rows, widths, numeric=range(2, last + 1)), pdf.gap(10),
               KeepTogether([pdf.signatures([_("Treasurer")], width)])]
     return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)

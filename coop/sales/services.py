@@ -38,7 +38,7 @@ from coop.groups.models import Group, Membership
 from coop.i18n import fmt_date, local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import Posting
-from coop.quantities import MAX_QTY, line_amount, local_qty
+from coop.quantities import MAX_QTY, PRICE_SCALE, line_amount, local_qty
 from coop.sales import domain
 from coop.sales.models import (
     BUYER_KINDS,
@@ -658,6 +658,11 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
                               field=f"price_{grade.id}")
         if price < 0:
             raise DomainError(_l("A price cannot be negative."), field=f"price_{grade.id}")
+        places = money.minor_digits(group.currency)
+        if price % (PRICE_SCALE // 10 ** places):  # the buyer pays in money: to the tyiyn
+            raise DomainError(_l("%(grade)s: a unit price has at most %(n)d decimals, as "
+                                 "money has.", grade=grade.name, n=places),
+                              field=f"price_{grade.id}")
         wanted[grade.id] = (quantity, price)
     if not wanted:
         raise DomainError(_l("Enter what was sold: a quantity and a price for at least one "
@@ -1193,6 +1198,13 @@ class PayoutLine:
     def still_to_hand(self) -> int:
         return max(self.cash_due - self.handed, 0)
 
+    @property
+    def withheld(self) -> int:
+        """What goes to the fund for seed loans: taken first from her payout,
+        or the whole payout of produce she returned for one. So that a
+        payout ≥ 0 is, across the sheet, withheld + set off + cash."""
+        return self.entitled if self.for_fund else self.seed_loans
+
     def fund_label(self) -> str:
         assert self.fund_loan is not None
         return fund_label(self.fund_loan)
@@ -1220,6 +1232,10 @@ class PayoutSheet:
     @property
     def seed_loans(self) -> int:
         return sum(x.seed_loans for x in self.lines)
+
+    @property
+    def withheld(self) -> int:
+        return sum(x.withheld for x in self.lines)
 
     @property
     def set_off(self) -> int:

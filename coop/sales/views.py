@@ -77,11 +77,18 @@ def _whose(membership_id: int | None) -> Membership:
 def _not_saved(lot: SaleLot | None, form: Form, back: str):  # type: ignore[no-untyped-def]
     """A form posted from a page with several forms: its errors on a page of
     their own, with the way back (nothing was saved)."""
-    errors = [f"{form[name].label.text}: {e}" for name, errs in form.errors.items()
+    errors = [_labelled(str(form[name].label.text), e) for name, errs in form.errors.items()
               if name in form for e in errs if isinstance(e, str)]
-    errors += list(form.form_errors)
+    errors += [str(e) for e in form.form_errors]
     return render_template("sales/not_saved.html", group=g.group, lot=lot,
-                           errors=errors or [_("Nothing was saved.")], back=back), 422
+                           errors=list(dict.fromkeys(errors)) or [_("Nothing was saved.")],
+                           back=back), 422
+
+
+def _labelled(label: str, message: str) -> str:
+    """A field's message with the field's name before it, unless the message
+    names it already ("Quantity: A quantity cannot be negative." said it twice)."""
+    return message if label.casefold() in message.casefold() else f"{label}: {message}"
 
 
 # --------------------------------------------------------------------------
@@ -382,12 +389,16 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                                         _anchor="sales"))
             except DomainError as exc:
                 db.session.rollback()
+                # said once: next to the box it is about (the banner on top says where
+                # to look), or on top when it is about no box
                 error = str(exc.message)
                 grade_id = to_id((exc.field or "").rpartition("_")[2])
-                if grade_id is not None and grade_id in typed:
+                if grade_id in typed and any(gr.id == grade_id for gr in lot.grades):
                     typed[grade_id].error = error
+                    error = _("Some quantities or prices are not right. Nothing was saved.")
                 elif exc.field in form:
                     apply_domain_error(form, exc)
+                    error = None
             else:
                 flash(_("The sale is recorded and its payment is in the cash."), "success")
                 return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
