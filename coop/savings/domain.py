@@ -986,7 +986,7 @@ class _Cycle:
         if principal <= 0:
             _fail(f"{path}.principal", N_("must be above 0"))
         if principal % settings.loan_unit:
-            _fail(f"{path}.principal", N_("must be a multiple of %(amount)s"),
+            _fail(f"{path}.principal", N_("the loan must be a multiple of %(amount)s"),
                   amount=money.text(settings.loan_unit))
         savings = self._savings(member)
         if principal * 100 > settings.loan_multiple * savings:
@@ -1094,7 +1094,7 @@ class _Cycle:
         short = [f"{m.id} {money.text(d)} > {money.text(e)}"
                  for m, d, e in zip(active, debts, entitlements, strict=True) if d > e]
         if short:
-            _fail(base, N_("owed more than the entitlement (debt > entitlement): %(members)s. "
+            _fail(base, N_("some owe more than their share-out: %(members)s. "
                            "Record a repayment or a write-off first"), members="; ".join(short))
         lines: dict[str, dict[str, Any]] = {}
         payout = residuals = 0

@@ -80,7 +80,19 @@ class RegisterForm(VersionedForm):
     repayment_<id> (one set per member: read by the view)."""
 
 
-class MemberEntryForm(VersionedForm):
+class EntryForm(VersionedForm):
+    """A line added to an open meeting. One like a line already at this
+    meeting (Back, and the same filled in again) is asked about first
+    (coop.ledger.views.ask_again); the answer comes back with `confirm_again`."""
+
+    confirm_again = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm_again.data == "1"
+
+
+class MemberEntryForm(EntryForm):
     member = SelectField(_l("Member"), coerce=int, validators=[InputRequired()])
 
 
@@ -130,7 +142,7 @@ class InterestWaiverForm(MemberEntryForm):
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
 
 
-class DifferenceForm(VersionedForm):
+class DifferenceForm(EntryForm):
     bag = SelectField(_l("Bag"), choices=choices([("loan", _l("loan bag")),
                                           ("social", _l("social bag"))]))
     amount = MoneyField(_l("Counted minus expected (minus for a shortage)"),

@@ -344,6 +344,10 @@ class ProjectedShareOut:
     debt: int
     net: int
     shared_out: bool = False  # True: the confirmed share-out, not a projection
+    # once shared out: what she was handed, the coins to the social fund, the day
+    cash: int = 0
+    residual: int = 0
+    on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -938,18 +942,39 @@ def _passbook(data: PassbookData) -> bytes:
                      _num(r.loan_balance, cur) + (
                          "\n" + _("written off %(amount)s", amount=_num(r.written_off, cur))
                          if r.written_off else ""), ""])
-    for _blank in range(max(0, 6 - len(data.rows))):
+    spans = []
+    p = data.projected
+    if p is not None and p.shared_out:  # the share-out: a row of its own, what happened
+        spans = [("SPAN", (2, len(rows)), (12, len(rows)))]
+        rows.append(["", fmt_date(p.on) if p.on else "", para(_(
+            "Share-out: your part %(entitlement)s; set off %(debt)s; handed to you in cash "
+            "%(cash)s; coins to the social fund %(coins)s; loan balance %(balance)s.",
+            entitlement=_num(p.entitlement, cur), debt=_num(p.debt, cur),
+            cash=_num(p.cash, cur), coins=_num(p.residual, cur), balance=_num(0, cur)),
+            s.cell)] + [""] * 11)
+    for _blank in range(max(0, 6 - len(data.rows) - len(spans))):
         rows.append([""] * 14)
     widths = [9 * mm, 22 * mm, 21 * mm, 14 * mm, 14 * mm] + [0.0] * 8 + [22 * mm]
     each = (width - sum(widths)) / 8
     widths = [w or each for w in widths]
     story.append(pdf.table(rows, widths, numeric=range(3, 13), grid=True,
                            extra=[("TOPPADDING", (0, 1), (-1, -1), 5),
-                                  ("BOTTOMPADDING", (0, 1), (-1, -1), 5)]))
-    if data.projected is not None:
-        p = data.projected
-        heading = _("Your share-out") if p.shared_out else _("Your share-out if it were today")
-        story += [para(heading, s.h3), rich(bold(
+                                  ("BOTTOMPADDING", (0, 1), (-1, -1), 5), *spans]))
+    if p is not None and p.shared_out:
+        story += [para(_("Your share-out"), s.h3), rich(bold(_(
+            "%(cash)s handed to you in cash", cash=fmt_money(p.cash, cur))), s.body), para(_(
+                "Your %(shares)d of %(total)d shares × %(equity)s (the group's savings and "
+                "income) = %(entitlement)s; less your debts %(debt)s = %(net)s: %(cash)s in "
+                "cash and %(coins)s in coins to the social fund.", shares=p.shares,
+                total=p.total_shares, equity=fmt_money(p.equity, cur),
+                entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
+                net=fmt_money(p.net, cur), cash=fmt_money(p.cash, cur),
+                coins=fmt_money(p.residual, cur)), s.small)]
+        if p.debt:
+            story.append(para(_("Your debts were set off against your part: your loan is "
+                                "repaid."), s.small))
+    elif p is not None:
+        story += [para(_("Your share-out if it were today"), s.h3), rich(bold(
             fmt_money(p.net, cur)), s.body), para(_(
                 "Your %(shares)d of %(total)d shares × %(equity)s (the group's savings and "
                 "income) = %(entitlement)s; less your debts %(debt)s = %(net)s.", shares=p.shares,
@@ -1315,7 +1340,11 @@ def passbook_from_preview(
         mine = so["members"][no - 1]
         projected = ProjectedShareOut(mine["shares"], so["total_shares"], r.money(so["equity"]),
                                       r.money(mine["entitlement"]), r.money(mine["set_off"]),
-                                      r.money(mine["net"]), shared_out=True)
+                                      r.money(mine["net"]), shared_out=True,
+                                      cash=r.money(mine["cash"]),
+                                      residual=r.money(mine["residual"]),
+                                      on=date.fromisoformat(
+                                          result["meetings"][so["meeting"] - 1]["date"]))
     else:
         ind = result["indicators"]
         mine = next(p for p in ind["projected_share_out"] if p["id"] == member)

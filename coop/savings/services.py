@@ -71,6 +71,7 @@ MEETING_STATE_NAMES = {OPEN: lazy_pgettext("savings meeting", "open"),
 _MONEY_PARAMS = ("amount", "owed", "limit", "savings", "cash")
 _ENGINE_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 # A loan's term out of the cycle's range, as the engine finds it ("meetings[5].loans[0].months").
+_SCALED_SETTINGS = ("settings.rate_bp", "settings.loan_multiple")
 _LOAN_MONTHS = re.compile(r"meetings\[[0-9]+\]\.loans\[[0-9]+\]\.months")
 
 
@@ -747,6 +748,14 @@ def _domain_error(error: domain.ScenarioError, currency: str,
     path = error.field
     if _LOAN_MONTHS.fullmatch(path) and "high" in params:
         text = str(_loan_term(int(str(params["high"]))))
+    elif path in _SCALED_SETTINGS and "high" in params:  # as typed: 25 %, × 3 (not 2500, 300)
+        low, high = (fmt_number(Decimal(int(str(params[n]))) / 100) for n in ("low", "high"))
+        if path == "settings.rate_bp":
+            text = gettext("The interest per month is %(low)s to %(high)s.",
+                           low=f"{low}\u00a0%", high=f"{high}\u00a0%")
+            path = "settings.rate_percent"
+        else:
+            text = gettext("The multiple is %(low)s to %(high)s.", low=low, high=high)
     else:
         text = gettext(error.template)
         text = text % params if params else text
@@ -771,8 +780,9 @@ def _shortfalls(text: str, currency: str) -> str:
         words = part.rsplit(" ", 3)
         if (len(words) == 4 and words[2] == ">" and _ENGINE_AMOUNT.fullmatch(words[1])
                 and _ENGINE_AMOUNT.fullmatch(words[3])):
-            part = (f"{words[0]} {fmt_money(to_minor(words[1]), currency)} > "
-                    f"{fmt_money(to_minor(words[3]), currency)}")
+            part = gettext("%(name)s owes %(owed)s, her share-out is %(entitlement)s",
+                           name=words[0], owed=fmt_money(to_minor(words[1]), currency),
+                           entitlement=fmt_money(to_minor(words[3]), currency))
         parts.append(part)
     return "; ".join(parts)
 
@@ -1072,6 +1082,41 @@ def add_difference(session: Session, meeting: SavingsMeeting, group: Group, *, b
     session.add(CashDifference(meeting_id=meeting.id, bag=bag, amount=amount,
                                reason=reason.strip()[:500]))
     return check_meeting(session, meeting, group)
+
+
+def same_entry(session: Session, meeting: SavingsMeeting, kind: str, *, member_id: int = 0,
+               fine_type_id: int = 0, amount: int = 0, shares: int = 0, bag: str = ""
+               ) -> Any:
+    """A line already at this meeting like the one about to be added (Back,
+    and the same form filled in again): the page asks before a second one
+    moves the money again. A second loan, write-off or withdrawal of hers is
+    refused by the rules, and the register is set, not added to."""
+    def first(query: Any) -> Any:
+        return session.scalars(query).first()
+
+    if kind == "fine":
+        return first(select(Fine).where(
+            Fine.meeting_id == meeting.id, Fine.cycle_member_id == member_id,
+            Fine.fine_type_id == fine_type_id, Fine.amount == amount))
+    if kind in ("fine_payment", "waiver"):
+        at = Fine.paid_meeting_id if kind == "fine_payment" else Fine.waived_meeting_id
+        return first(select(Fine).where(
+            at == meeting.id, Fine.cycle_member_id == member_id,
+            Fine.fine_type_id == fine_type_id, Fine.paid_at_once.is_(False)))
+    if kind == "grant":
+        return first(select(SocialGrant).where(
+            SocialGrant.meeting_id == meeting.id, SocialGrant.cycle_member_id == member_id,
+            SocialGrant.amount == amount))
+    if kind in ("share_adjustment", "interest_waiver"):
+        return first(select(Correction).where(
+            Correction.meeting_id == meeting.id, Correction.cycle_member_id == member_id,
+            Correction.kind == ("shares" if kind == "share_adjustment" else "interest"),
+            Correction.shares == shares, Correction.amount == amount))
+    if kind == "difference":
+        return first(select(CashDifference).where(
+            CashDifference.meeting_id == meeting.id, CashDifference.bag == bag,
+            CashDifference.amount == amount))
+    return None
 
 
 ENTRY_KINDS = ("fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
@@ -1758,6 +1803,10 @@ class Passbook:
     projected: dict[str, int] | None
     total_shares: int
     equity: int | None
+    # After the share-out: her line of it (shares, savings, profit,
+    # entitlement, set_off, net, cash, residual) and its meeting; no projection.
+    shared_out: dict[str, int] | None = None
+    share_out_meeting: SavingsMeeting | None = None
 
 
 def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleMember
@@ -1766,6 +1815,8 @@ def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleM
     run = closed_run(session, cycle, group)
     lines: list[PassbookLine] = []
     projected = None
+    shared_out = None
+    share_out_meeting = None
     total_shares = 0
     equity = None
     if run is not None and member.id in {m.id for m in run.members}:
@@ -1789,10 +1840,17 @@ def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleM
                 shares_adjusted=sum(a["shares"] for a in figures.get("adjustments", [])
                                     if a["member"] == name)))
         indicators = run.result["indicators"]
-        for row in indicators.get("projected_share_out") or []:
+        done = run.result["share_out"]
+        for row in indicators.get("projected_share_out") or [] if done is None else []:
             if row["id"] == name:
                 projected = {"entitlement": to_minor(row["entitlement"]),
                              "net": to_minor(row["net"])}
+        if done is not None and done["members"][j]["shares"]:
+            # what the share-out gave her, not "if we shared out today"
+            mine = done["members"][j]
+            shared_out = {"shares": mine["shares"], **{k: to_minor(mine[k]) for k in (
+                "savings", "profit", "entitlement", "set_off", "net", "cash", "residual")}}
+            share_out_meeting = run.meetings[done["meeting"] - 1]
         last = run.result["meetings"][-1]
         total_shares = sum(m["shares"] for m in last["members"])
         equity = cycle.share_value * total_shares + to_minor(last["income"])
@@ -1801,7 +1859,8 @@ def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleM
                                                                             "cancelled")))
         .order_by(SavingsLoan.number)))
     return Passbook(member=member, lines=lines, loans=loans, projected=projected,
-                    total_shares=total_shares, equity=equity)
+                    total_shares=total_shares, equity=equity, shared_out=shared_out,
+                    share_out_meeting=share_out_meeting)
 
 
 @dataclass
@@ -1819,14 +1878,47 @@ class ShareOutView:
     social_fund_carried: int | None
     refusal: str | None = None  # why a share-out today would be refused
     projected: list[dict[str, Any]] = field(default_factory=list)
+    # The share-out meeting open now: the draft is what its close would
+    # confirm (its entries saved so far included), not "if we shared out today".
+    meeting: SavingsMeeting | None = None
+
+
+def _projected_rows(run: Run) -> list[dict[str, Any]]:
+    by_name = {run.ids[m.id]: m for m in run.members}
+    return [{"member": by_name[r["id"]], "entitlement": to_minor(r["entitlement"]),
+             "net": to_minor(r["net"])}
+            for r in run.result["indicators"].get("projected_share_out") or []]
+
+
+def _refused_view(refusal: str, projected: list[dict[str, Any]],
+                  meeting: SavingsMeeting | None = None) -> ShareOutView:
+    return ShareOutView(
+        confirmed=None, run=None, rows=[], equity=0, total_shares=0, income=0,
+        loan_bag=0, value_per_share=0, return_on_savings=None, tie_breaks=[],
+        social_fund_carried=None, projected=projected, refusal=refusal, meeting=meeting)
 
 
 def share_out_view(session: Session, cycle: SavingsCycle, group: Group,
                    closed: Run | None = None) -> ShareOutView | None:
-    """The confirmed share-out, or the projection 'if we shared out today'
-    computed as the share-out meeting would (a draft, never posted). `closed`:
-    the cycle's closed run when the caller has it already."""
+    """The confirmed share-out; while the share-out meeting is open, the
+    share-out its close would confirm (its entries so far included); else the
+    projection 'if we shared out today' computed as the share-out meeting
+    would. Drafts are never posted. `closed`: the cycle's closed run when the
+    caller has it already (not used while the share-out meeting is open)."""
     confirmed = session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
+    coming = _open_meeting(session, cycle) if confirmed is None else None
+    if coming is not None and coming.kind == SHARE_OUT:
+        try:
+            run = run_cycle(session, cycle, group)
+        except DomainError as refused:
+            try:  # her figures as entered so far, before the debts allow the share-out
+                so_far = run_cycle(session, cycle, group, share_out=False)
+            except DomainError:
+                so_far = None
+            return _refused_view(str(refused.message),
+                                 _projected_rows(so_far) if so_far else [], coming)
+        assert run is not None
+        return _share_out_figures(run, None, coming)
     run = closed if closed is not None else closed_run(session, cycle, group)
     if run is None:
         return None
@@ -1846,17 +1938,16 @@ def share_out_view(session: Session, cycle: SavingsCycle, group: Group,
         try:
             result = domain.preview(scenario)
         except domain.ScenarioError as error:
-            by_name = {run.ids[m.id]: m for m in run.members}
-            projected = [{"member": by_name[r["id"]], "entitlement": to_minor(r["entitlement"]),
-                          "net": to_minor(r["net"])}
-                         for r in run.result["indicators"].get("projected_share_out") or []]
-            return ShareOutView(
-                confirmed=None, run=None, rows=[], equity=0, total_shares=0, income=0,
-                loan_bag=0, value_per_share=0, return_on_savings=None, tie_breaks=[],
-                social_fund_carried=None, projected=projected,
-                refusal=str(_domain_error(error, group.currency).message))
+            return _refused_view(str(_domain_error(error, group.currency).message),
+                                 _projected_rows(run))
         run = Run(cycle=run.cycle, members=run.members, meetings=run.meetings, ids=run.ids,
                   scenario=scenario, result=result, entries=run.entries)
+    return _share_out_figures(run, confirmed, None)
+
+
+def _share_out_figures(run: Run, confirmed: ShareOut | None,
+                       meeting: SavingsMeeting | None) -> ShareOutView | None:
+    """The share-out of a run that ends in one, for the pages."""
     out = run.result["share_out"]
     if out is None:
         return None
@@ -1879,7 +1970,7 @@ def share_out_view(session: Session, cycle: SavingsCycle, group: Group,
         value_per_share=to_minor(out["value_per_share"]),
         return_on_savings=out["return_on_savings"], tie_breaks=ties,
         social_fund_carried=None if run.result["social_fund_carried"] is None
-        else to_minor(run.result["social_fund_carried"]))
+        else to_minor(run.result["social_fund_carried"]), meeting=meeting)
 
 
 def import_meeting(session: Session, meeting: SavingsMeeting, group: Group, data: bytes
@@ -2022,13 +2113,15 @@ def blank_form_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: 
         printed_on=local_today(), locale=locale))
 
 
-def share_out_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: str
-                  ) -> bytes | None:
+def share_out_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: str,
+                  view: ShareOutView | None = None) -> bytes | None:
     """The projected share-out as a draft (watermarked, no number); the
-    confirmed one is the issued sheet."""
+    confirmed one is the issued sheet. While the share-out meeting is open,
+    the draft of what its close would confirm. None when there is no sheet
+    to print (`view.refusal` says why)."""
     from coop.savings import paper
 
-    view = share_out_view(session, cycle, group)
+    view = view or share_out_view(session, cycle, group)
     if view is None or view.run is None:
         return None
     info, locale = _paper_context(session, group, locale)
@@ -2036,7 +2129,7 @@ def share_out_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: s
         view.run.scenario, view.run.result, group=info, cycle_number=cycle.number,
         key_holders=[h.membership.user.name for h in cycle.key_holders], locale=locale,
         printed_on=local_today())
-    if view.confirmed is None:
+    if view.confirmed is None and view.meeting is None:
         # The projection runs a share-out the day after the last closed
         # meeting (the engine wants each meeting after the one before): that
         # day is no meeting of the group's. The draft gives the figures' own

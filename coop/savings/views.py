@@ -25,6 +25,7 @@ from coop.forms import apply_domain_error, choices, error_messages
 from coop.groups.access import group_view
 from coop.groups.models import Membership
 from coop.i18n import current_locale, fmt_money, local_today
+from coop.ledger.views import ask_again
 from coop.savings import forms
 from coop.savings import services as savings
 from coop.savings.models import (
@@ -264,6 +265,11 @@ def _cycle_context(cycle: SavingsCycle) -> dict[str, Any]:
     except DomainError:  # shown as it stands; the books are the ledger's
         run = None
     projected = _projected(run, members) if run else None
+    sheet = _sheet(cycle, run)
+    if sheet is not None and sheet.meeting is not None:
+        # the share-out meeting is open: what its close would give, its entries included
+        projected = [{"member": r["member"], "entitlement": r["entitlement"], "net": r["net"]}
+                     for r in sheet.rows] or sheet.projected or None
     version = str(cycle.version)
     enrol_form = forms.EnrolForm(formdata=None, version=version)
     enrol_form.membership.choices = choices(
@@ -302,18 +308,18 @@ def _cycle_context(cycle: SavingsCycle) -> dict[str, Any]:
         me=me, states=savings.CYCLE_STATE_NAMES,
         meeting_states=savings.MEETING_STATE_NAMES, version=version,
         share_out=db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)),
-        sheet_ready=_sheet_ready(cycle, run))
+        sheet=sheet, sheet_ready=sheet is not None and not sheet.refusal)
 
 
-def _sheet_ready(cycle: SavingsCycle, run: savings.Run | None) -> bool:
-    """Whether a share-out sheet (or its draft) can be printed now."""
+def _sheet(cycle: SavingsCycle, run: savings.Run | None) -> savings.ShareOutView | None:
+    """The share-out (confirmed, or the draft of the open share-out meeting,
+    or 'if we shared out today'), None when there is none to show."""
     if run is None:
-        return False
+        return None
     try:
-        sheet = savings.share_out_view(db.session, cycle, g.group, run)
+        return savings.share_out_view(db.session, cycle, g.group, run)
     except DomainError:
-        return False
-    return sheet is not None and not sheet.refusal
+        return None
 
 
 def _projected(run: savings.Run, members: list[CycleMember]) -> list[dict[str, Any]] | None:
@@ -550,15 +556,33 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
     confirmations = list(db.session.scalars(select(Confirmation).where(
         Confirmation.meeting_id == meeting.id).order_by(Confirmation.id)))
     record = savings.meeting_record(db.session, meeting)
+    # A register nobody has saved yet expects the social fund from everyone.
+    fresh = all(a.status == "absent" and not a.shares and not a.social
+                for a in entries.attendance[meeting.id])
     return dict(group=g.group, cycle=cycle, meeting=meeting, run=run, lines=lines,
                 error=error, entries=entries, fine_names=fine_names, loans_here=loans_here,
                 withdrawals=withdrawals, due=due, by_id=by_id, active_loans=active_loans,
                 expected=expected, forms=made, version=version, confirmations=confirmations,
-                figures=run.figures(k) if run else None, record=record,
+                figures=run.figures(k) if run else None, record=record, fresh=fresh,
+                interest_now=_interest_now(run, k, cycle) if run else {}, typed=None,
                 is_last=meeting.number == max((m.number for m in savings.meetings_of(
                     db.session, cycle)), default=0),
                 can_edit=g.is_treasurer and meeting.state == savings.OPEN,
                 states=savings.MEETING_STATE_NAMES)
+
+
+def _interest_now(run: savings.Run, k: int, cycle: SavingsCycle) -> dict[str, int]:
+    """Per member (engine id): the declining interest of one month that fell
+    due at meeting k, when that is all the interest she owes on top of her
+    loan ("200,00 + 4,00 interest for this month")."""
+    if cycle.interest_method != "declining":
+        return {}
+    found: dict[str, list[int]] = defaultdict(list)
+    for loan in run.result["loans"]:
+        for part in loan["installments"]:
+            if part["falls_due_meeting"] == k and part["interest_due"] is not None:
+                found[loan["member"]].append(savings.to_minor(part["interest_due"]))
+    return {member: parts[0] for member, parts in found.items() if len(parts) == 1}
 
 
 def _can_see_meeting(cycle: SavingsCycle) -> None:
@@ -582,14 +606,42 @@ def meeting(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-u
         me = savings.member_of(db.session, cycle, g.membership)
         return redirect(url_for("savings.passbook", group_id=group_id, cycle_id=cycle.id,
                                 member_id=me.id if me else 0))
-    return render_then_commit("savings/meeting.html", **_meeting_context(cycle, meeting))
+    return render_then_commit("savings/meeting.html",
+                              **_after_share_out(_meeting_context(cycle, meeting)))
+
+
+def _after_share_out(context: dict[str, Any]) -> dict[str, Any]:
+    """The closed share-out meeting as it ended: the debts it set off against
+    each member's part are no longer owed (nor overdue); the page says so."""
+    run, meeting = context["run"], context["meeting"]
+    done = run.result["share_out"] if run is not None else None
+    if done is None or meeting.state != savings.MEETING_CLOSED:
+        return context
+    set_off = {line["id"]: savings.to_minor(line["set_off"]) for line in done["members"]}
+    named = []
+    for x in context["lines"]:
+        amount = set_off.get(run.ids[x["member"].id], 0)
+        if amount:
+            named.append(f"{x['member'].name} {fmt_money(amount, g.group.currency)}")
+        x["line"] = {**x["line"], "loan_principal": "0", "loan_interest": "0", "overdue": "0",
+                     "days_overdue": 0}
+    if context["figures"] is not None:
+        context["figures"] = {**context["figures"], "loans_principal": "0",
+                              "loans_interest": "0"}
+    if named:
+        flash(_("At the share-out the debts were set off against the members' parts, and "
+                "their loans are repaid: %(members)s.", members="; ".join(named)), "info")
+    return context
 
 
 def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # type: ignore[no-untyped-def,type-arg]
-                    success: str | None = None):
+                    success: str | None = None, same=None, keep_typed: bool = False):
     """Every change to an open meeting: the form's version as shown, the
     service (which runs the whole cycle through the engine), one commit;
-    refused: the page again with the message, nothing written."""
+    refused: the page again with the message, nothing written (`keep_typed`:
+    the register shows what was typed, to correct it). `same(cycle, meeting,
+    form)`: the question when a line like this one is at the meeting already
+    (Back, and the same filled in again), asked before it is added twice."""
     cycle = _cycle(cycle_id)
     meeting = _meeting(cycle, meeting_id)
     form = form_class()
@@ -606,18 +658,25 @@ def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # ty
         context = _meeting_context(cycle, meeting)
         context["problems"] = problems or [_("Please check the form.")]
         return render_then_commit("savings/meeting.html", **context), 422
+    back = _meeting_url(cycle, meeting) + "#" + request.args.get("at", "register")
     try:
         savings.claim_version(db.session, cycle, form.version.data)
+        question = same(cycle, meeting, form) if same and not form.confirmed else None
+        if question:
+            db.session.rollback()
+            return ask_again(form, question, back)
         act(cycle, meeting, form)
     except DomainError as error:
         db.session.rollback()
         context = _meeting_context(cycle, meeting)
         context["problems"] = [str(error.message)]
+        if keep_typed:
+            context["typed"] = request.form
         return render_then_commit("savings/meeting.html", **context), error.status
     db.session.commit()
     if success:
         flash(success, "success")
-    return redirect(_meeting_url(cycle, meeting) + "#" + request.args.get("at", "register")), 303
+    return redirect(back), 303
 
 
 def _parse_money(text: str, label: str) -> int:
@@ -630,13 +689,17 @@ def _parse_money(text: str, label: str) -> int:
         raise DomainError(f"{label}: {error.message}") from None
 
 
-def _parse_int(text: str, label: str) -> int:
+def _parse_int(text: str, label: str, cycle: SavingsCycle | None = None) -> int:
     text = (text or "").strip()
     if not text:
         return 0
     digits = text[1:].strip() if text[0] in "-−" else text
     if digits.isdigit() and text != digits:  # −1 is a whole number: say what is wrong with it
         raise DomainError(_("%(who)s: the number of shares cannot be negative.", who=label))
+    if text.isdigit() and len(text) > 4 and cycle is not None:  # whole, but far too many
+        raise DomainError(_("%(member)s: %(shares)s shares — 0 or %(min)s to %(max)s per "
+                            "meeting", member=label, shares=text[:20], min=cycle.min_shares,
+                            max=cycle.max_shares))
     if not text.isdigit() or len(text) > 4:
         raise DomainError(_("%(who)s: the number of shares is a whole number.", who=label))
     return int(text)
@@ -653,7 +716,7 @@ def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
                 continue
             shares_text = request.form.get(f"shares_{member.id}", "")
             paid_text = request.form.get(f"amount_{member.id}", "")
-            shares = _parse_int(shares_text, member.name)
+            shares = _parse_int(shares_text, member.name, cycle)
             paid = _parse_money(paid_text, member.name)
             if paid and not shares and cycle.share_value:
                 if paid % cycle.share_value:
@@ -663,17 +726,21 @@ def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
                         value=fmt_money(cycle.share_value, g.group.currency)))
                 shares = paid // cycle.share_value
             # The contribution is due from everyone who attends (spec §4, §5 step 4):
-            # the tick stands until the treasurer unticks who did not pay, and
-            # an absent member's tick says what she pays when she is marked here.
+            # a new register starts ticked; a tick left on someone marked absent
+            # is refused, as her shares are, not dropped without a word.
+            social = request.form.get(f"social_{member.id}") == "y"
+            if social and status == "absent":
+                raise DomainError(_("%(member)s is absent and cannot pay into the social "
+                                    "fund: untick her box, or mark her present.",
+                                    member=member.name), field="social")
             lines.append(savings.RegisterLine(
-                member.id, status, shares=shares,
-                social=request.form.get(f"social_{member.id}") == "y" and status != "absent",
+                member.id, status, shares=shares, social=social,
                 repayment=_parse_money(request.form.get(f"repayment_{member.id}", ""),
                                        member.name)))
         savings.save_register(db.session, meeting, g.group, lines)
 
     return _meeting_action(cycle_id, meeting_id, forms.RegisterForm, act,
-                           _("The register is saved."))
+                           _("The register is saved."), keep_typed=True)
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/fines")
@@ -684,7 +751,35 @@ def add_fine(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
                          fine_type_id=form.fine_type.data, amount=form.amount.minor,
                          paid=bool(form.paid.data))
 
-    return _meeting_action(cycle_id, meeting_id, forms.FineForm, act)
+    def same(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        kind = next((t for t in cycle.fine_types if t.id == form.fine_type.data), None)
+        if kind is None:
+            return None
+        amount = kind.default_amount if form.amount.minor is None else form.amount.minor
+        found = savings.same_entry(db.session, meeting, "fine", member_id=form.member.data,
+                                   fine_type_id=kind.id, amount=amount)
+        return found and _(
+            "The same fine is already recorded at this meeting: %(name)s, %(kind)s, "
+            "%(amount)s. Record it again?", **_fine_words(found))
+
+    return _meeting_action(cycle_id, meeting_id, forms.FineForm, act, same=same)
+
+
+def _fine_words(fine: Fine) -> dict[str, str]:
+    member = db.session.get(CycleMember, fine.cycle_member_id)
+    return {"name": member.name if member else "", "kind": fine.fine_type.name,
+            "amount": fmt_money(fine.amount, g.group.currency)}
+
+
+def _same_fine_settled(kind: str, question: str):  # type: ignore[no-untyped-def]
+    """The question before a second fine of hers of this kind is marked paid
+    (or waived) at this meeting."""
+    def same(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        found = savings.same_entry(db.session, meeting, kind, member_id=form.member.data,
+                                   fine_type_id=form.fine_type.data)
+        return found and question % _fine_words(found)
+
+    return same
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/fines/pay")
@@ -694,7 +789,10 @@ def pay_fine(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
         savings.pay_fine(db.session, meeting, g.group, member_id=form.member.data,
                          fine_type_id=form.fine_type.data)
 
-    return _meeting_action(cycle_id, meeting_id, forms.PayFineForm, act)
+    return _meeting_action(cycle_id, meeting_id, forms.PayFineForm, act,
+                           same=_same_fine_settled("fine_payment", _(
+                               "A fine of this kind is already marked paid at this meeting: "
+                               "%(name)s, %(kind)s, %(amount)s. Mark another one paid?")))
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/fines/waive")
@@ -704,7 +802,10 @@ def waive_fine(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[n
         savings.waive_fine(db.session, meeting, g.group, member_id=form.member.data,
                            fine_type_id=form.fine_type.data, reason=form.reason.data or "")
 
-    return _meeting_action(cycle_id, meeting_id, forms.WaiveFineForm, act)
+    return _meeting_action(cycle_id, meeting_id, forms.WaiveFineForm, act,
+                           same=_same_fine_settled("waiver", _(
+                               "A fine of this kind is already waived at this meeting: "
+                               "%(name)s, %(kind)s, %(amount)s. Waive another one?")))
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/grants")
@@ -714,7 +815,20 @@ def add_grant(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no
         savings.add_grant(db.session, meeting, g.group, member_id=form.member.data,
                           amount=form.amount.minor or 0, reason=form.reason.data or "")
 
-    return _meeting_action(cycle_id, meeting_id, forms.GrantForm, act)
+    def same(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        found = savings.same_entry(db.session, meeting, "grant", member_id=form.member.data,
+                                   amount=form.amount.minor or 0)
+        return found and _(
+            "The same grant is already recorded at this meeting: %(name)s, %(amount)s "
+            "(%(reason)s). Record it again?", name=_member_name(found.cycle_member_id),
+            amount=fmt_money(found.amount, g.group.currency), reason=found.reason)
+
+    return _meeting_action(cycle_id, meeting_id, forms.GrantForm, act, same=same)
+
+
+def _member_name(member_id: int) -> str:
+    member = db.session.get(CycleMember, member_id)
+    return member.name if member else ""
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/loans")
@@ -756,7 +870,15 @@ def add_share_adjustment(group_id: int, cycle_id: int, meeting_id: int):  # type
                                      shares=form.shares.data or 0,
                                      reason=form.reason.data or "")
 
-    return _meeting_action(cycle_id, meeting_id, forms.ShareAdjustmentForm, act)
+    def same(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        found = savings.same_entry(db.session, meeting, "share_adjustment",
+                                   member_id=form.member.data, shares=form.shares.data or 0)
+        return found and _(
+            "The same correction of her shares is already recorded at this meeting: "
+            "%(name)s, %(shares)s. Record it again?", name=_member_name(found.cycle_member_id),
+            shares=f"{found.shares:+d}")
+
+    return _meeting_action(cycle_id, meeting_id, forms.ShareAdjustmentForm, act, same=same)
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/"
@@ -768,7 +890,15 @@ def add_interest_waiver(group_id: int, cycle_id: int, meeting_id: int):  # type:
                                     amount=form.amount.minor or 0,
                                     reason=form.reason.data or "")
 
-    return _meeting_action(cycle_id, meeting_id, forms.InterestWaiverForm, act)
+    def same(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        found = savings.same_entry(db.session, meeting, "interest_waiver",
+                                   member_id=form.member.data, amount=form.amount.minor or 0)
+        return found and _(
+            "The same interest waiver is already recorded at this meeting: %(name)s, "
+            "%(amount)s. Record it again?", name=_member_name(found.cycle_member_id),
+            amount=fmt_money(found.amount, g.group.currency))
+
+    return _meeting_action(cycle_id, meeting_id, forms.InterestWaiverForm, act, same=same)
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/differences")
@@ -778,7 +908,16 @@ def add_difference(group_id: int, cycle_id: int, meeting_id: int):  # type: igno
         savings.add_difference(db.session, meeting, g.group, bag=form.bag.data,
                                amount=form.amount.minor or 0, reason=form.reason.data or "")
 
-    return _meeting_action(cycle_id, meeting_id, forms.DifferenceForm, act)
+    def same(cycle, meeting, form):  # type: ignore[no-untyped-def]
+        found = savings.same_entry(db.session, meeting, "difference", bag=form.bag.data or "",
+                                   amount=form.amount.minor or 0)
+        return found and _(
+            "The same cash difference is already recorded at this meeting: %(bag)s, "
+            "%(amount)s. Record it again?",
+            bag=_("loan bag") if found.bag == "loan" else _("social bag"),
+            amount=fmt_money(found.amount, g.group.currency))
+
+    return _meeting_action(cycle_id, meeting_id, forms.DifferenceForm, act, same=same)
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/remove")
@@ -940,8 +1079,12 @@ def share_out_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
         document = documents.get_document(db.session, g.group, confirmed.document_id)
         if document is not None:
             return _stored(document)
-    return _pdf(savings.share_out_pdf(db.session, cycle, g.group, current_locale()),
-                f"share-out-draft-C{cycle.number}.pdf")
+    sheet = savings.share_out_view(db.session, cycle, g.group)
+    content = savings.share_out_pdf(db.session, cycle, g.group, current_locale(), sheet)
+    if content is None:  # no sheet can be printed yet: the page says why
+        return render_then_commit("savings/share_out.html", group=g.group, cycle=cycle,
+                                  sheet=sheet, no_pdf=True), 422 if sheet else 409
+    return pdf_response(content, f"share-out-draft-C{cycle.number}.pdf")
 
 
 @bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/text")

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from coop.extensions import db
 from coop.ledger.checks import check_books
 from coop.savings import services as savings
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import go_back, screenshot
 from tests.factories import PASSWORD
 from tests.savings_factory import hold_meeting, make_savings_group
 
@@ -114,4 +114,89 @@ def test_a_share_corrected_and_interest_waived_at_meeting_3(page, live_server, a
     balances = savings.savings_balances(db.session, world.cycle)
     assert balances["sg_income"] == savings.to_minor(plain["income"]) - 2000
     assert -balances["sg_box_loan"] == savings.to_minor(plain["loan_bag"]) - 5000
+    assert check_books(db.session, world.group.id) == []
+
+
+def test_a_fine_again_after_back_asks_first_on_a_phone(page, live_server, app_ctx) -> None:  # type: ignore[no-untyped-def]
+    """A new treasurer's walk on a 360 px phone, at meeting 2 of example 01: a
+    social-fund tick left on Элмира (absent) is refused, not dropped; the
+    totals row totals the social fund; Айгүл's loan says what it is made of;
+    a fine paid at once, then Back and the same fine again, is asked about
+    before it counts twice in the cash; a grant asked about and confirmed."""
+    world = make_savings_group(db.session)
+    world.treasurer.user.locale = "ru"
+    hold_meeting(db.session, world, 1)
+    meeting = hold_meeting(db.session, world, 2, close_it=False)
+    db.session.commit()
+    aigul, elmira, cholpon = (world.member(n) for n in ("Айгүл", "Элмира", "Чолпон"))
+    late = next(str(t.id) for t in world.cycle.fine_types if t.code == "late")
+    t = page
+    t.set_viewport_size({"width": 360, "height": 780})
+    t.goto(f"{live_server}/login")
+    t.fill("input[name=login]", world.treasurer.user.email)
+    t.fill("input[name=password]", PASSWORD)
+    t.click("main form button[type=submit]")
+    url = f"{live_server}/groups/{world.group.id}/savings/{world.cycle.id}/meetings/{meeting.id}"
+    t.goto(url)
+
+    # her social-fund box ticked while she is marked absent: refused, nothing written
+    t.check(f"input[name=social_{elmira.id}]")
+    t.click("form[action*='/register'] button[type=submit]")
+    banner = _flat(t.locator("p.error.banner").first.inner_text())
+    assert "отсутствует и не может платить в социальный фонд" in banner, banner
+    assert t.locator(f"input[name=social_{elmira.id}]").is_checked()  # as she typed it
+    t.uncheck(f"input[name=social_{elmira.id}]")
+    t.click("form[action*='/register'] button[type=submit]")
+    assert not t.locator("p.error.banner").count(), t.inner_text("main")[:800]
+    assert not t.locator(f"input[name=social_{elmira.id}]").is_checked()
+
+    # the totals row: the social fund's total (4 × 10,00), labels of a total
+    foot = t.locator("table.register tfoot")
+    assert _flat(foot.locator("td[data-label='Социальный фонд']").inner_text()) == "40,00 сом"
+    assert foot.locator("td[data-label='Сбережения всех']").count() == 1
+    assert foot.locator("td[data-label='Её сбережения']").count() == 0
+    # her loan: 730,00 + 73,00 charged at meeting 1, 401,50 repaid now
+    row = _flat(t.locator("table.register tbody tr", has_text="Айгүл").inner_text())
+    assert "401,50 сом" in row and "365,00 сом + 36,50 сом проценты" in row, row
+    screenshot(t, "savings-meeting-2-phone")
+
+    def expected_loan_bag() -> str:
+        cells = t.locator("#cash ~ .table-wrap table tbody tr")
+        return _flat(cells.nth(0).locator("td").nth(2).inner_text())
+
+    def fine() -> None:
+        t.click("summary:has-text('Назначить штраф')")
+        form = t.locator("form[action*='/fines?']")
+        form.locator("select[name=member]").select_option(str(aigul.id))
+        form.locator("select[name=fine_type]").select_option(late)
+        form.locator("input[name=paid]").check()
+        form.locator("button[type=submit]").click()
+
+    before = savings.to_minor(re.sub(r"[^\d,]", "", expected_loan_bag()).replace(",", "."))
+    fine()
+    lines = t.locator("ul.entries li", has_text="Штраф: Айгүл")
+    assert lines.count() == 1 and "оплачен сразу" in lines.first.inner_text()
+    go_back(t)  # Back: the page as it is now (never cached), the same filled in again
+    fine()
+    asked = _flat(t.inner_text("main"))
+    assert "Такой штраф уже записан на этом собрании: Айгүл" in asked, asked[:1500]
+    assert "5,00 сом. Записать ещё раз?" in asked
+    screenshot(t, "savings-fine-asked-again")
+    t.click("a:has-text('Нет, вернуться')")
+    assert t.locator("ul.entries li", has_text="Штраф: Айгүл").count() == 1
+    after = savings.to_minor(re.sub(r"[^\d,]", "", expected_loan_bag()).replace(",", "."))
+    assert after == before + 500  # the 5,00 counted once
+
+    # a grant: asked again, and this time it was meant (two grants)
+    for _ in range(2):
+        t.click("summary:has-text('Помощь из социального фонда')")
+        form = t.locator("form[action*='/grants']")
+        form.locator("select[name=member]").select_option(str(cholpon.id))
+        form.locator("input[name=amount]").fill("10")
+        form.locator("input[name=reason]").fill("болезнь")
+        form.locator("button[type=submit]").click()
+    assert "Такая помощь уже записана" in _flat(t.inner_text("main"))
+    t.click("button:has-text('Да, записать ещё')")
+    assert t.locator("ul.entries li", has_text="Помощь из социального фонда").count() == 2
+    db.session.expire_all()
     assert check_books(db.session, world.group.id) == []

@@ -96,6 +96,8 @@ def test_example_01_through_the_pages_to_the_share_out_sheet(page, live_server, 
             t.fill(f"input[name=shares_{i}]", str(SHARES[k][j]))
             if name not in absent:
                 t.check(f"input[name=social_{i}]")
+            else:  # an absent member pays nothing into the social fund
+                t.uncheck(f"input[name=social_{i}]")
             t.fill(f"input[name=repayment_{i}]", repay.get(name, ""))
         t.click("form[action*='/register'] button[type=submit]")
         assert "Ошибка" not in t.inner_text("main"), t.inner_text("main")[:800]
@@ -131,6 +133,24 @@ def test_example_01_through_the_pages_to_the_share_out_sheet(page, live_server, 
                 "member": str(mid["Чолпон"]), "amount": "60", "reason": "болезнь"})
             entry("Заём", "/loans", {"member": str(mid["Чолпон"]), "principal": "200",
                                      "months": "1", "purpose": ""})
+        if k == 3:  # the preview the treasurer is sent to is what she will confirm
+            t.set_viewport_size({"width": 360, "height": 780})
+            t.click("a:has-text('Посмотреть распределение перед подтверждением')")
+            preview = _flat(t.inner_text("main"))
+            screenshot(t, "savings-05b-share-out-preview")
+            assert "отклонено" not in preview and "808,19" not in preview, preview[:1500]
+            for figure in ("1 058,19", "846,56", "634,92", "846,55", "423,28", "3 809,50",
+                           "52,91", "574,00", "132,50"):
+                assert figure in preview, (figure, preview[:2000])
+            draft = t.request.get(f"{base}/{cycle.id}/share-out.pdf")
+            assert draft.status == 200, draft.status
+            text = _flat(" ".join(p.extract_text() for p in PdfReader(
+                io.BytesIO(draft.body())).pages))
+            for figure in ("ЧЕРНОВИК", "1 058,19", "846,55", "574,00", "3 747,00", "132,50"):
+                assert figure in text, (figure, text[:2000])
+            assert "SGS-" not in text
+            t.goto(meeting_url)
+            t.set_viewport_size({"width": 390, "height": 844})
         # the count: what the box holds, as the page expects it
         cells = t.locator("#cash ~ .table-wrap table tbody tr")
         expected_loan = cells.nth(0).locator("td").nth(2).inner_text()
@@ -171,9 +191,32 @@ def test_example_01_through_the_pages_to_the_share_out_sheet(page, live_server, 
     share_out = db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
     assert share_out is not None
     assert [line.cash for line in share_out.lines] == [105800, 84600, 57400, 84600, 42300]
+    t.set_viewport_size({"width": 360, "height": 780})
     t.goto(f"{base}/{cycle.id}/passbooks/{mid['Чолпон']}")
     passbook = _flat(t.inner_text("main"))
+    screenshot(t, "savings-07-passbook-after-share-out")
     assert "600,00" in passbook  # her savings, 12 shares of 50,00
+    # what happened, not "if we shared out today": her part, the loan set off, the cash
+    assert "Если бы" not in passbook and "Должна по займу 60,00" not in passbook
+    for figure in ("634,92", "60,00", "574,00", "0,92", "погашен"):
+        assert figure in passbook, (figure, passbook[:2000])
+    response = t.request.get(f"{base}/{cycle.id}/passbooks/{mid['Чолпон']}.pdf")
+    book = _flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages))
+    assert "Ваша доля при распределении 574,92" not in book
+    for figure in ("634,92", "574,00", "0,92"):
+        assert figure in book, (figure, book[:2000])
+    # the finished cycle: its outcome, the loan fund handed out, the social fund carried
+    t.goto(f"{base}/{cycle.id}")
+    outcome = _flat(t.inner_text("main"))
+    screenshot(t, "savings-08-cycle-after-share-out")
+    assert "Если бы" not in outcome and "Выдано в долг" not in outcome
+    for figure in ("3 809,50", "3 747,00", "2,50", "132,50", "52,91"):
+        assert figure in outcome, (figure, outcome[:2000])
+    # the share-out meeting: her loan set off, not overdue
+    t.goto(meeting_url)
+    record = _flat(t.inner_text("main"))
+    screenshot(t, "savings-09-share-out-meeting")
+    assert "просрочено 60,00" not in record and "зачтены" in record, record[:2000]
     balances = savings.savings_balances(db.session, cycle)
     assert balances["sg_box_loan"] == 0 and balances["sg_income"] == 0
     assert -balances["sg_box_social"] == balances["sg_social"] == 13250

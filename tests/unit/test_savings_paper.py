@@ -191,6 +191,12 @@ def test_the_passbook_explains_her_share_out(app: Flask, example: Any) -> None:
     assert "Сберкнижка PB-C1M3" in text
     assert "Ваши 12 из 72 долей × 3 809,50 сом" in text
     assert "= 634,92 сом; минус ваши долги 60,00 сом = 574,92 сом" in text
+    # what she was handed, the coins, the set-off: a share-out row, not a what-if
+    assert "574,00 сом выдано вам наличными" in text
+    assert "574,00 сом наличными и мелочь 0,92 сом в социальный фонд" in text
+    assert "Распределение: ваша часть 634,92; зачтено в счёт долга 60,00; выдано вам " \
+        "наличными 574,00; мелочь в социальный фонд 0,92; остаток долга 0,00." in text
+    assert "ваш заём погашен" in text
     assert "Подпись хранительницы ключа" in text
     # before the share-out: a projection (example 03 stops after meeting 3)
     scenario = _scenario("03-mid-cycle-no-share-out")

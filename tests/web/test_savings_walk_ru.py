@@ -191,7 +191,9 @@ def test_a_new_register_expects_the_social_fund_from_everyone(client: FlaskClien
     page = client.get(url).get_data(as_text=True)
     for member in world.members:
         assert re.search(rf'name="social_{member.id}" value="y" checked', page), member.name
-    # sent as shown, with Elmira absent: the four who came pay, Elmira nothing
+    # sent as shown, with Elmira absent and her box left ticked: refused, as
+    # shares of an absent member are, naming her; nothing written, and the
+    # page keeps what was typed to correct it
     data = {"csrf_token": csrf_token(client, url), "version": _version(page)}
     elmira = world.members[4]
     for member in world.members:
@@ -199,14 +201,24 @@ def test_a_new_register_expects_the_social_fund_from_everyone(client: FlaskClien
         data[f"shares_{member.id}"] = "" if member is elmira else "1"
         data[f"social_{member.id}"] = "y"
     response = client.post(f"{url}/register", data=data)
+    assert response.status_code == 422
+    assert "Элмира" in _alerts(_text(response))[0]
+    assert "не может платить в социальный фонд" in _alerts(_text(response))[0]
+    assert re.search(rf'name="shares_{world.members[0].id}" value="1"', _text(response))
+    session.expire_all()
+    assert not any(a.social or a.shares for a in session.scalars(
+        select(Attendance).where(Attendance.meeting_id == meeting.id)))
+    # her box unticked: the four who came pay, Elmira nothing
+    del data[f"social_{elmira.id}"]
+    response = client.post(f"{url}/register", data=data)
     assert response.status_code == 303, _text(response)[-1500:]
     session.expire_all()
     paid = {a.cycle_member_id: a.social for a in session.scalars(
         select(Attendance).where(Attendance.meeting_id == meeting.id))}
     assert paid == {m.id: 0 if m is elmira else 1000 for m in world.members}
-    # the treasurer unticks who did not pay: that stays unticked
+    # the treasurer unticks who did not pay: that stays unticked; absent, unticked
     page = client.get(url).get_data(as_text=True)
-    assert re.search(rf'name="social_{elmira.id}" value="y" checked', page)
+    assert re.search(rf'name="social_{elmira.id}" value="y">', page)
     data["version"] = _version(page)
     del data[f"social_{world.members[1].id}"]
     assert client.post(f"{url}/register", data=data).status_code == 303
@@ -242,12 +254,14 @@ def test_the_draft_share_out_sheet_prints_no_meeting_that_never_was(
 
 def test_who_owes_more_than_her_share_out_is_told_in_russian_amounts(app: Flask) -> None:
     error = domain.ScenarioError(
-        "meetings[3]", "owed more than the entitlement (debt > entitlement): %(members)s. "
+        "meetings[3]", "some owe more than their share-out: %(members)s. "
         "Record a repayment or a write-off first",
         {"members": "Чолпон (3) 2300.00 > 1500.00; Динара 1.50 > 0.75"})
     with app.test_request_context(), force_locale("ru"):
         message = str(savings._domain_error(error, "KGS").message).replace("\u00a0", " ")
-    assert "Чолпон (3) 2 300,00 сом > 1 500,00 сом; Динара 1,50 сом > 0,75 сом" in message
+    assert ("Чолпон (3) должна 2 300,00 сом, а её доля при распределении — 1 500,00 сом; "
+            "Динара должна 1,50 сом" in message), message
+    assert ">" not in message
     assert "2300.00" not in message
 
 
