@@ -119,7 +119,7 @@ class LoanPosition:
     principal_paid: int = 0
     income_paid: int = 0
     written_off: int = 0
-    closed: bool = False  # written off: what was unpaid is given up
+    closed: bool = False  # written off (what was unpaid is given up) or cancelled (never lent)
 
     @property
     def principal_left(self) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -34,9 +35,14 @@ from coop.season import domain
 from coop.season.models import REPAY_MODES, SeedLoan, SeedRepayment, SeedStockMove
 from coop.suppliers.models import Product
 
-STATE_NAMES = {"proposed": _l("proposed"), "approved": _l("approved"),
-               "delivered": _l("delivered, to repay"), "repaid": _l("repaid"),
-               "written_off": _l("written off"), "cancelled": _l("cancelled")}
+# "a loan" is masculine in Russian (заём): its states agree with it, apart from
+# the same words said of a round or a booking (the context keeps them apart)
+STATE_NAMES = {"proposed": lazy_pgettext("seed loan", "proposed"),
+               "approved": lazy_pgettext("seed loan", "approved"),
+               "delivered": lazy_pgettext("seed loan", "delivered, to repay"),
+               "repaid": lazy_pgettext("seed loan", "repaid"),
+               "written_off": lazy_pgettext("seed loan", "written off"),
+               "cancelled": lazy_pgettext("seed loan", "cancelled")}
 MODE_NAMES = {"cash": _l("in cash"), "kind": _l("in kind, seed into the group's stock"),
               "payout": _l("from her next sales payout")}
 REPAYMENT_NAMES = {"cash": _l("Paid in cash"), "kind": _l("Returned in kind"),
@@ -308,7 +314,8 @@ def position(loan: SeedLoan) -> domain.LoanPosition:
             income += r.income
     return domain.LoanPosition(value=loan.value, due=domain.due_money(loan.value, loan.repay_bp),
                                principal_paid=principal, income_paid=income,
-                               written_off=written, closed=loan.state == domain.WRITTEN_OFF)
+                               written_off=written,
+                               closed=loan.state in (domain.WRITTEN_OFF, domain.CANCELLED))
 
 
 def returned_quantity(loan: SeedLoan) -> int:

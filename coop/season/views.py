@@ -644,7 +644,7 @@ def loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
         ratio=fmt_number(Decimal(loan.repay_bp) / domain.BP))
 
 
-@bp.post("/groups/<int:group_id>/season/loans/<int:loan_id>/<any(approve, deliver, cancel):step>")
+@bp.post("/groups/<int:group_id>/season/loans/<int:loan_id>/<any(approve, deliver):step>")
 @group_view(treasurer=True)
 def loan_step(group_id: int, loan_id: int, step: str):  # type: ignore[no-untyped-def]
     """Each step is a conditional state move: sent twice, done once."""
@@ -653,13 +653,12 @@ def loan_step(group_id: int, loan_id: int, step: str):  # type: ignore[no-untype
     form = ActionForm()
     if not form.validate_on_submit():
         return _refused(error_messages(form) or [_("The form has expired. Please send it again.")])
-    target = {"approve": domain.APPROVED, "deliver": domain.DELIVERED,
-              "cancel": domain.CANCELLED}[step]
+    target = {"approve": domain.APPROVED, "deliver": domain.DELIVERED}[step]
     if loan.state == target:
         return already_done(_("This was done already."), back)
     try:
-        {"approve": seed.approve_loan, "deliver": seed.deliver_loan,
-         "cancel": seed.cancel_loan}[step](db.session, loan, current_user)
+        {"approve": seed.approve_loan, "deliver": seed.deliver_loan}[step](
+            db.session, loan, current_user)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -669,8 +668,49 @@ def loan_step(group_id: int, loan_id: int, step: str):  # type: ignore[no-untype
         return _refused([str(exc.message)], 409)
     flash({"approve": _("The loan is approved."),
            "deliver": _("The seed is handed over: the fund now carries its value, %(amount)s.",
-                        amount=fmt_money(loan.value, g.group.currency)),
-           "cancel": _("The loan is cancelled.")}[step], "success")
+                        amount=fmt_money(loan.value, g.group.currency))}[step], "success")
+    return redirect(back, 303)
+
+
+@bp.route("/groups/<int:group_id>/season/loans/<int:loan_id>/cancel", methods=["GET", "POST"])
+@group_view(treasurer=True)
+def cancel_loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
+    """A cancelled loan cannot be brought back: the page says whose seed and
+    how much, and asks first; the "yes" (with the token of what it showed)
+    cancels once, a conditional move, so a second finds it done and says so."""
+    loan = _loan_or_404(loan_id)
+    back = url_for("season.loan", group_id=group_id, loan_id=loan_id)
+    if loan.state == domain.CANCELLED:
+        return already_done(_("The loan is cancelled."), back)
+    if request.method == "POST" and not ActionForm().validate_on_submit():
+        return _refused([_("The form has expired. Please send it again.")])
+    if not domain.can_move_loan(loan.state, domain.CANCELLED):
+        refusal = _("A loan that is %(state)s cannot become %(target)s.",
+                    state=seed.STATE_NAMES[loan.state],
+                    target=seed.STATE_NAMES[domain.CANCELLED])
+        if request.method == "GET":
+            flash(refusal, "info")
+            return redirect(back)
+        return _refused([refusal], 409)
+    token = figures_token(loan.state, loan.membership_id, loan.product_id, loan.quantity,
+                          loan.value, loan.repay_mode, loan.repay_bp)
+    answer = confirmed(token) if request.method == "POST" else None
+    if answer is not True:
+        ask = Confirmation(action=request.path, button=_("Cancel the loan"), back=back,
+                           token=token, danger=True)
+        return render_template("season/loan_cancel.html", group=g.group, loan=loan, ask=ask,
+                               states=seed.STATE_NAMES, changed=answer is False), \
+            409 if answer is False else 200
+    try:
+        seed.cancel_loan(db.session, loan, current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        db.session.refresh(loan)
+        if loan.state == domain.CANCELLED:
+            return already_done(_("The loan is cancelled."), back)
+        return _refused([str(exc.message)], 409)
+    flash(_("The loan is cancelled."), "success")
     return redirect(back, 303)
 
 

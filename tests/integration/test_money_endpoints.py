@@ -1102,6 +1102,8 @@ NOT_MONEY: dict[str, str] = {
     **{f"api.remove_savings_{kind}": "takes back " + SAVINGS_DRAFT for kind in (
         "fine", "fine_payment", "waiver", "grant", "loan", "write_off", "withdrawal",
         "difference", "share_adjustment", "interest_waiver")},
+    "season.cancel_loan": "cancels a proposed or approved seed loan once (a conditional move, "
+                          "after a confirmation page); nothing was lent, no money moves",
     "equipment.new_asset": "adds equipment and its owners' shares; no money moves",
     "equipment.edit_asset": "changes equipment's details and fee; no money moves",
     "equipment.set_state": "available, in repair or retired",
