@@ -179,8 +179,10 @@ def timebank_record(group_id: int):  # type: ignore[no-untyped-def]
     body = json_body().only("payer_id", "payee_id", "hours", "category_id", "post_id",
                             "date_of_service", "note")
     payer, payee = _member(body, "payer_id"), _member(body, "payee_id")
+    settings = tb.settings_of(db.session, g.group)
+    most = settings.max_minutes_per_transfer if settings is not None else None
     line = tb.Line(payer, payee, tb.parse_minutes(body.text("hours", max_length=20,
-                                                            required=True)),
+                                                            required=True), most),
                    body.integer("category_id", minimum=1, maximum=MAX_ID),
                    body.day("date_of_service") or local_today(),
                    body.text("note", max_length=300),

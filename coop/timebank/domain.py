@@ -70,10 +70,12 @@ _WORDED = re.compile(
     rf"(?:(?P<m>\d+)\s*(?:(?P<mw>{_alternatives(MINUTE_WORDS)})\.?)?)?$")
 
 
-def parse_minutes(typed: str) -> int:
+def parse_minutes(typed: str, most: int | None = None) -> int:
     """'2:30', '2,5', '2.5 ч', '2 ч 30', '2 ч 30 мин', '2 с 30 мүн', '2 соат 30
     дақ', '45 мин', '3' (hours) as whole minutes. Raises TimeRuleError
-    ('unreadable', 'not_whole_minutes', 'too_long')."""
+    ('unreadable', 'not_whole_minutes', 'too_long'; 'above_max' past `most`,
+    the group's limit for one transfer, when the time is for one: the limit
+    that applies is the one she is told, not the parser's sanity bound)."""
     text = " ".join((typed or "").strip().lower().replace("\u00a0", " ").split())
     if not text:
         raise TimeRuleError("unreadable", typed=typed)
@@ -84,30 +86,30 @@ def parse_minutes(typed: str) -> int:
         hours, minutes = int(hm.group(1)), int(hm.group(2))
         if minutes >= 60 or len(hm.group(2)) != 2:
             raise TimeRuleError("unreadable", typed=typed)
-        return _checked(hours * 60 + minutes)
+        return _checked(hours * 60 + minutes, most)
     only = _ONLY_MINUTES.match(text)
     if only:
-        return _checked(int(only.group(1)))
+        return _checked(int(only.group(1)), most)
     worded = _WORDED.match(text)
     if not worded or not (worded.group("h") or worded.group("m")):
         raise TimeRuleError("unreadable", typed=typed)
     h, hw, m, mw = worded.group("h", "hw", "m", "mw")
     if h and not hw and m is None and mw is None:
-        return _from_hours(h)  # a bare number is hours: '3', '2,5'
+        return _from_hours(h, most)  # a bare number is hours: '3', '2,5'
     if h and not hw and m is None:
         raise TimeRuleError("unreadable", typed=typed)
     if m is not None and h and not hw:
         raise TimeRuleError("unreadable", typed=typed)  # '2 30': which is which?
-    total = _from_hours(h) if h else 0
+    total = _from_hours(h, most) if h else 0
     if m is not None:
         minutes = int(m)
         if h and minutes >= 60:
             raise TimeRuleError("unreadable", typed=typed)
         total += minutes
-    return _checked(total)
+    return _checked(total, most)
 
 
-def _from_hours(number: str) -> int:
+def _from_hours(number: str, most: int | None) -> int:
     try:
         hours = Decimal(number.replace(",", "."))
     except InvalidOperation as exc:  # pragma: no cover - the pattern allows none
@@ -115,10 +117,12 @@ def _from_hours(number: str) -> int:
     minutes = hours * 60
     if minutes != minutes.to_integral_value():
         raise TimeRuleError("not_whole_minutes", typed=number)
-    return _checked(int(minutes))
+    return _checked(int(minutes), most)
 
 
-def _checked(minutes: int) -> int:
+def _checked(minutes: int, most: int | None) -> int:
+    if most is not None and minutes > most:
+        raise TimeRuleError("above_max", field="minutes", most=most)
     if minutes > MAX_TYPED_MINUTES:
         raise TimeRuleError("too_long", most=MAX_TYPED_MINUTES)
     return minutes
@@ -337,7 +341,7 @@ def _number(text: str) -> int:
     return int(text)
 
 
-def parse_register_csv(data: bytes) -> ParsedRegister:
+def parse_register_csv(data: bytes, most: int | None = None) -> ParsedRegister:
     """date; receiver's number; provider's number; hours; category; note —
     a header line is skipped; `;`, `,` or tab between cells; UTF-8 (with or
     without BOM) or Windows-1251. Every bad line is reported by its number."""
@@ -363,7 +367,7 @@ def parse_register_csv(data: bytes) -> ParsedRegister:
         try:
             result.lines.append(RegisterLine(
                 line=number, date_of_service=_day(cells[0]), receiver=_number(cells[1]),
-                provider=_number(cells[2]), minutes=parse_minutes(cells[3]),
+                provider=_number(cells[2]), minutes=parse_minutes(cells[3], most),
                 category=cells[4], note=(cells[5] if len(cells) > 5 else "")[:300]))
         except TimeRuleError as exc:
             result.errors.append((number, exc))

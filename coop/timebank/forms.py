@@ -38,11 +38,13 @@ def optional_id(value: object) -> int | None:
 
 class HoursField(StringField):
     """Time as people type it ('2:30', '2,5', '2 ч 30'); `.minutes` after
-    validation (None when empty)."""
+    validation (None when empty). `most`: the group's limit for one transfer,
+    set by the view where the time is one, so that too much says that limit."""
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
         super().__init__(label, validators, **kwargs)
         self.minutes: int | None = None
+        self.most: int | None = None
 
     def pre_validate(self, form: Any) -> None:
         from coop.timebank.services import parse_minutes
@@ -51,7 +53,7 @@ class HoursField(StringField):
         if not (self.data or "").strip():
             return
         try:
-            self.minutes = parse_minutes(self.data or "")
+            self.minutes = parse_minutes(self.data or "", self.most)
         except DomainError as exc:
             raise ValidationError(str(exc.message)) from exc
 

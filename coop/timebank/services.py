@@ -126,8 +126,10 @@ def _rule(call, *args, name: str = "", **kwargs):  # type: ignore[no-untyped-def
         raise refusal(exc, name) from None
 
 
-def parse_minutes(typed: str) -> int:
-    return _rule(domain.parse_minutes, typed)  # type: ignore[no-any-return]
+def parse_minutes(typed: str, most: int | None = None) -> int:
+    """Time as typed; past `most` (the group's limit for one transfer, when
+    the time is one) refused with that limit."""
+    return _rule(domain.parse_minutes, typed, most)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------
@@ -719,10 +721,10 @@ def import_register(session: Session, group: Group, data: bytes, *, actor: User,
     earlier = batch_transfers(session, group.id, idempotency_key)
     if earlier is not None:
         return earlier, False
-    enabled(session, group)
+    settings = enabled(session, group)
     _require_coordinator(session, group, actor)
     try:
-        parsed = domain.parse_register_csv(data)
+        parsed = domain.parse_register_csv(data, settings.max_minutes_per_transfer)
     except domain.TimeRuleError as exc:
         raise refusal(exc) from None
     bad = [(n, str(refusal(exc).message)) for n, exc in parsed.errors]

@@ -11,6 +11,7 @@ import zipfile
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,8 +22,8 @@ from coop.extensions import db
 from coop.forms import apply_domain_error, choices
 from coop.groups.access import member_in_group
 from coop.groups.models import Membership
-from coop.i18n import current_locale, fmt_date, fmt_month, local_today
-from coop.ledger.views import once, when
+from coop.i18n import current_locale, date_pattern, fmt_date, fmt_month, local_today
+from coop.ledger.views import once
 from coop.timebank import builders, domain
 from coop.timebank import services as tb
 from coop.timebank.access import timebank_view
@@ -87,10 +88,13 @@ def _same_help(line: tb.Line | None) -> str | None:
     if found is None:
         return None
     [row] = tb.transfer_rows(db.session, g.group, where=[TimeTransfer.id == found.id])
+    # «записана 07.12.2026 в 13:24»: the day and the hour each where the language puts them
     return _("The same help (%(payee)s helped %(payer)s, %(time)s on %(date)s) was recorded "
-             "at %(when)s as №%(number)d. Record another?", payee=row.payee, payer=row.payer,
-             time=tb.fmt_minutes(found.minutes), date=fmt_date(found.date_of_service),
-             when=when(found.created_at), number=found.number)
+             "on %(day)s at %(hour)s as №%(number)d. Record another?", payee=row.payee,
+             payer=row.payer, time=tb.fmt_minutes(found.minutes),
+             date=fmt_date(found.date_of_service),
+             day=format_datetime(found.created_at, date_pattern()),
+             hour=format_datetime(found.created_at, "HH:mm"), number=found.number)
 
 
 def _quiet(build):  # type: ignore[no-untyped-def]
@@ -224,6 +228,7 @@ def record(group_id: int):  # type: ignore[no-untyped-def]
     if me is None:
         abort(404)
     form = RecordForm()
+    form.hours.most = settings.max_minutes_per_transfer if settings else None
     _record_choices(form)
 
     def other() -> Membership:
@@ -428,8 +433,9 @@ def register_form(group_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/groups/<int:group_id>/timebank/register")
 @timebank_view(coordinator=True)
 def register_entry(group_id: int):  # type: ignore[no-untyped-def]
-    _settings()
+    settings = _settings()
     form = RegisterForm()
+    form.hours.most = settings.max_minutes_per_transfer if settings else None
     _category_choices(form.category)
 
     def line() -> tb.Line:
@@ -450,7 +456,8 @@ def register_entry(group_id: int):  # type: ignore[no-untyped-def]
                 done=_("The line is recorded on behalf and counted."))
 
 
-def _batch_lines(form: BatchForm) -> tuple[list[tb.Line], list[tuple[int, str]]]:
+def _batch_lines(form: BatchForm, most: int | None
+                 ) -> tuple[list[tb.Line], list[tuple[int, str]]]:
     one = _numbered(form.member.number, "member")
     lines, bad = [], []
     for n in range(1, BATCH_LINES + 1):
@@ -466,7 +473,7 @@ def _batch_lines(form: BatchForm) -> tuple[list[tb.Line], list[tuple[int, str]]]
             other = _numbered(int(number), "member")
             payer, payee = (one, other) if form.direction.data == "many_to_one" else (other,
                                                                                       one)
-            lines.append(tb.Line(payer, payee, tb.parse_minutes(hours), form.category.data,
+            lines.append(tb.Line(payer, payee, tb.parse_minutes(hours, most), form.category.data,
                                  form.date_of_service.data, form.note.data or "", line=n))
         except DomainError as exc:
             bad.append((n, str(exc.message)))
@@ -487,13 +494,14 @@ def batch_form(group_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/groups/<int:group_id>/timebank/batch")
 @timebank_view(coordinator=True)
 def batch(group_id: int):  # type: ignore[no-untyped-def]
-    _settings()
+    settings = _settings()
+    most = settings.max_minutes_per_transfer if settings else None
     form = BatchForm()
     _category_choices(form.category)
     bad: list[tuple[int, str]] = []
 
     def save(key: str) -> None:
-        lines, found_bad = _batch_lines(form)
+        lines, found_bad = _batch_lines(form, most)
         try:
             tb.record_batch(db.session, g.group, lines, actor=current_user,
                             idempotency_key=key, bad_lines=found_bad)
@@ -506,7 +514,7 @@ def batch(group_id: int):  # type: ignore[no-untyped-def]
                              bad=bad)
 
     def recent() -> str | None:
-        lines = _quiet(lambda: _batch_lines(form)[0])
+        lines = _quiet(lambda: _batch_lines(form, most)[0])
         return _same_help(lines[0]) if lines else None
 
     return once(form, earlier=lambda key: tb.batch_transfers(db.session, g.group.id, key),

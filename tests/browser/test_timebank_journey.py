@@ -113,6 +113,9 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         answer = boss.main()
         if "уже записано" not in answer:  # the page came anew, with a new key: it asks
             assert "Такая же помощь" in answer and "Записать ещё одну?" in answer, answer
+            # the day, then at what time: «уже записана 07.12.2026 в 13:24»
+            assert re.search(r"уже записана \d\d\.\d\d\.\d{4} в \d\d:\d\d под №\d+\.",
+                             _plain(answer)), answer
             screenshot(page, "timebank-asked-again")
             page.click("text=Нет, вернуться")
         assert _transfers() == made
@@ -130,6 +133,13 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         assert (f"{w.cholpon.user.name} может отдать сейчас не больше 360 минут (6 ч): её "
                 "баланс −4 ч, а предел группы −10 ч.") in refused
         screenshot(page, "timebank-refused")
+        # far too much: the limit in force is named (12 h), not the parser's 100 h
+        form.locator("input[name=hours]").fill("150")
+        form.locator("button[type=submit]").click()
+        refused = _plain(cholpon.main())
+        assert "В этой группе за один раз можно записать не больше 12 ч." in refused, refused
+        assert "100 ч" not in refused
+        cholpon.no_sideways_scroll()
         assert _transfers() == made
         assert figures(db.session, w) == (450, 150, -240, -360, 0)
 
@@ -202,6 +212,7 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
             pdf_text = _plain(" ".join(p.extract_text() for p in PdfReader(
                 io.BytesIO(content)).pages))
             assert f"Баланс на сегодня: {text}" in pdf_text, pdf_text[-400:]
+            assert not re.search(r"\dч", pdf_text), pdf_text  # «0 ч», never «0ч»
             print(f"{member.user.name}, statement PDF: "
                   + re.search(r"Баланс на сегодня: [^\n]*?ч( \d+ мин)?", pdf_text).group(0))
         screenshot(aigul.page, "timebank-statement")

@@ -356,3 +356,75 @@ def test_a_member_deactivated_while_a_record_waits_cannot_have_it_confirmed(
     assert response.status_code == 422
     assert "больше не активная участница" in response.get_data(as_text=True)
     assert figures(session, world) == (0, 0, 0, 0, 0)
+
+
+OVER_THE_LIMIT = "В этой группе за один раз можно записать не больше 12 ч."
+
+
+@pytest.mark.parametrize("typed", ["150", "150:00", "120 ч", "7200 мин", "101 ч 30"])
+def test_too_much_time_names_the_group_s_limit_not_the_parser_s(
+        client: FlaskClient, session: Session, world, typed: str) -> None:  # type: ignore[no-untyped-def]
+    """Found on a treasurer's walk: 150 hours said «Это больше, чем 100 ч.»
+    where the limit in force is 12 h: on every form that records time."""
+    n = world.numbers
+    login(client, world.coordinator.user.email)
+    day = (date.today() - timedelta(days=1)).strftime("%d.%m.%Y")
+    answers = [
+        _record(client, world, other=str(world.aigul.id), hours=typed),
+        post(client, f"{world.base}/register", {
+            "receiver": str(n[world.bermet.id]), "provider": str(n[world.aigul.id]),
+            "hours": typed, "category": str(world.categories["harvest"]),
+            "date_of_service": YESTERDAY, "note": ""}),
+        post(client, f"{world.base}/batch", {
+            "direction": "many_to_one", "member": str(n[world.cholpon.id]),
+            "category": str(world.categories["celebrations"]), "date_of_service": YESTERDAY,
+            "note": "", "other_1": str(n[world.aigul.id]), "hours_1": typed}),
+        post(client, f"{world.base}/import", {"text": (
+            f"Дата;Получила;Помогла;Часы;Категория\n{day};{n[world.bermet.id]};"
+            f"{n[world.aigul.id]};{typed};harvest\n")})]
+    for response in answers:
+        text = response.get_data(as_text=True)
+        assert response.status_code == 422, response.status_code
+        assert OVER_THE_LIMIT in text, text[:3000]
+        assert "100 ч" not in text
+    assert _count(session) == 0
+
+
+def test_a_limit_above_a_hundred_hours_is_the_one_named(
+        client: FlaskClient, session: Session) -> None:
+    w = make_time_bank(session, max_minutes_per_transfer=200 * 60)
+    session.commit()
+    login(client, w.bermet.user.email)
+    response = post(client, f"/groups/{w.group.id}/timebank/record", {
+        "direction": "gave", "other": str(w.aigul.id), "hours": "250",
+        "category": str(w.categories["harvest"]), "post": "", "date_of_service": YESTERDAY,
+        "note": ""})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "В этой группе за один раз можно записать не больше 200 ч." in text
+    assert "100 ч" not in text
+
+
+def test_the_same_help_again_says_the_day_then_at_what_time(
+        client: FlaskClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    """«уже записана в 07.12.2026, 13:24» read wrong: «уже записана
+    07.12.2026 в 13:24»."""
+    import re
+
+    from flask_babel import format_datetime
+
+    login(client, world.aigul.user.email)
+    assert _record(client, world).status_code == 302
+    again = _record(client, world)  # Back and send: a new key, the same figures
+    text = again.get_data(as_text=True)
+    first = session.scalar(select(TimeTransfer))
+    with world_app_context(client), force_locale("ru"):
+        day = format_datetime(first.created_at, "dd.MM.yyyy")
+        hour = format_datetime(first.created_at, "HH:mm")
+    assert f"уже записана {day} в {hour} под №{first.number}." in text, text[:3000]
+    assert not re.search(r"записана в \d", text)
+    assert _count(session) == 1
+
+
+def world_app_context(client: FlaskClient):  # type: ignore[no-untyped-def]
+    return client.application.test_request_context()
