@@ -10,6 +10,7 @@ messages come in the page's language, Kyrgyz and Tajik too (WTFormsMessages)."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -19,7 +20,7 @@ from typing import Any
 
 from babel import support
 from flask import current_app, has_request_context
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import get_translations as app_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -169,6 +170,40 @@ class Form(FlaskForm):
 TYPED_DAY_FORMAT = "%d.%m.%Y"
 DAY_EXAMPLE = "21.12.2026"
 
+# A day (and a time) written the right way, whatever its figures: 31.02.2026,
+# 2026-02-31, 21.12.2026 25:00. Such a one is not unreadable but impossible,
+# and is told so, not how to write it (she did write it that way).
+_DAY_SHAPES = (re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"),
+               re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"))
+_TIME_SHAPE = re.compile(r"(?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2}))?")
+
+
+def impossible_moment(text: str, *, with_time: bool) -> str | None:
+    """What is wrong with a day (and time) written in a form Coop reads but
+    that does not exist ("31.02.2026": that month has 28 days), or None when
+    it is not written in such a form (then it is unreadable: say how to write it)."""
+    day_text, time_text = text, ""
+    if with_time:
+        day_text, _sep, time_text = text.replace("T", " ", 1).partition(" ")
+    shape = next((m for m in (p.fullmatch(day_text) for p in _DAY_SHAPES) if m), None)
+    time_shape = _TIME_SHAPE.fullmatch(time_text) if with_time else None
+    if shape is None or (with_time and time_shape is None):
+        return None
+    year, month, day = (int(shape.group(k)) for k in ("y", "m", "d"))
+    if not (1 <= month <= 12 and year >= 1):
+        return str(_l("There is no such date: %(typed)s.", typed=day_text))
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return str(ngettext("There is no such date: %(typed)s – that month has %(num)d day.",
+                            "There is no such date: %(typed)s – that month has %(num)d days.",
+                            days, typed=day_text))
+    if time_shape is not None and not (int(time_shape.group("h")) <= 23
+                                       and int(time_shape.group("min")) <= 59
+                                       and int(time_shape.group("s") or 0) <= 59):
+        return str(_l("There is no such time: %(typed)s. Hours go from 0 to 23, minutes "
+                      "from 0 to 59.", typed=time_text))
+    return None
+
 
 class DateField(WTFormsDateField):
     """A day: "2026-12-21" (a calendar) or "21.12.2026" (typed). What cannot be
@@ -179,6 +214,7 @@ class DateField(WTFormsDateField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.unreadable = False
+        self.raw_text = ""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
@@ -188,6 +224,7 @@ class DateField(WTFormsDateField):
         if not text:  # empty (spaces alone too, for InputRequired): the validators say
             self.raw_data = [""]
             return
+        self.raw_text = text
         if len(text) <= 40:
             for pattern in (*self.strptime_format, TYPED_DAY_FORMAT):
                 try:
@@ -199,8 +236,8 @@ class DateField(WTFormsDateField):
 
     def pre_validate(self, form: Any) -> None:
         if self.unreadable:  # stops the validators: none of them would say better
-            raise StopValidation(str(_l("Could not read the date: write it as %(example)s.",
-                                        example=DAY_EXAMPLE)))
+            raise StopValidation(impossible_moment(self.raw_text, with_time=False) or str(
+                _l("Could not read the date: write it as %(example)s.", example=DAY_EXAMPLE)))
 
 
 TYPED_MOMENT_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M",
@@ -218,6 +255,7 @@ class DateTimeField(WTFormsDateTimeLocalField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.unreadable = False
+        self.raw_text = ""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
@@ -227,6 +265,7 @@ class DateTimeField(WTFormsDateTimeLocalField):
         if not text:
             self.raw_data = [""]
             return
+        self.raw_text = text
         if len(text) <= 40:
             for pattern in (*self.strptime_format, *TYPED_MOMENT_FORMATS):
                 try:
@@ -238,8 +277,9 @@ class DateTimeField(WTFormsDateTimeLocalField):
 
     def pre_validate(self, form: Any) -> None:
         if self.unreadable:
-            raise StopValidation(str(_l("Could not read the date and time: write them as "
-                                        "%(example)s.", example=MOMENT_EXAMPLE)))
+            raise StopValidation(impossible_moment(self.raw_text, with_time=True) or str(
+                _l("Could not read the date and time: write them as %(example)s.",
+                   example=MOMENT_EXAMPLE)))
 
 
 class WholeNumberField(IntegerField):
