@@ -76,20 +76,20 @@ def early_end(slot_from: int, slot_to: int, return_slot: int) -> int | None:
     return end if end < slot_to else None
 
 
-def held_when_back(slot_from: int, slot_to: int, hand_slot: int, return_slot: int
-                   ) -> tuple[int, int] | None:
-    """The time a turn taken back held the asset, when that is not its booked
-    time: [start, end) of half-days, or None when it keeps its booking
-    (back in its last half-day, or late: no fee for lateness).
+def held_when_back(slot_from: int, slot_to: int, return_slot: int) -> tuple[int, int] | None:
+    """The half-days a turn taken back holds, and pays for, when that is not
+    its booked time: [start, end), or None when it keeps its booking (back in
+    its last half-day, or late: no fee for lateness).
 
-    Back early, it held it from its start until the end of the half-day it
-    came back in. Handed over before its booking began and back before it
-    began, it held none of its booked time: it held the asset from the
-    half-day it went out (`hand_slot`) until the end of the half-day it came
-    back in, and that is what she uses and pays for (the spec's usage fee by
-    the days used); all of her booked time is free for others."""
+    Back early, from its start until the end of the half-day it came back in,
+    at least one half-day. Handed over before its booking began and back
+    before it began, the half-day it came back in: one half-day, as a turn
+    back in its first half-day pays, and all of its booked time is free for
+    others. So the fee never falls as the return comes later: time out before
+    a booking begins is not charged (a keeper hands it over the evening
+    before), lateness is not charged either."""
     if return_slot < slot_from:
-        return min(hand_slot, return_slot), return_slot + 1
+        return return_slot, return_slot + 1
     end = early_end(slot_from, slot_to, return_slot)
     return None if end is None else (slot_from, end)
 

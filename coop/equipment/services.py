@@ -14,7 +14,7 @@ keeps the end she booked), the waiting list gets the freed time, and the
 usage fee by the day is for the time she held it (the spec's "usage fee" and
 "days used"; the freed days are another member's to book and pay for). A
 turn handed over before its booking began and back before it began holds
-the half-days she had it, not its booked time (`booked_from` keeps that).
+the half-day it came back in, not its booked time (`booked_from` keeps that).
 The asset is handed over only when no other turn of it is out. A
 turn out past its end is overdue: the pages and the sheet say so (no fee for
 lateness: the spec sets none).
@@ -514,9 +514,9 @@ def take_back_once(session: Session, booking: Booking, *, condition: str, minute
     it came back in, the rest is free and the waiting list gets it. Whether
     this call took it back (False: taken back already), and the bookings made
     from the waiting list. Handed over before its booking began and back
-    before it began, it holds (and pays for) the time she had it, from the
-    half-day it went out to the one it came back in, and all of the booked
-    time is free (`booked_from` and `booked_to` keep what was booked)."""
+    before it began, it holds (and pays for) the half-day it came back in, and
+    all of the booked time is free (`booked_from` and `booked_to` keep what
+    was booked): domain.held_when_back."""
     asset = booking.asset
     condition = (condition or "").strip()
     if not condition:
@@ -530,17 +530,15 @@ def take_back_once(session: Session, booking: Booking, *, condition: str, minute
     now = now or utcnow()
     held = None
     if booking.state == "handed_over":
-        return_slot = local_slot(now)
-        hand_slot = local_slot(booking.handed_over_at) if booking.handed_over_at else return_slot
-        held = domain.held_when_back(booking.slot_from, booking.slot_to, hand_slot, return_slot)
+        held = domain.held_when_back(booking.slot_from, booking.slot_to, local_slot(now))
     shortened: dict[str, object] = {}
     if held is not None:
         lock_asset(session, asset)  # the freed time goes to one waiting list at a time
         kept: tuple[int, int] | None = held
-        if held[0] != booking.slot_from:  # back before it began: the time she had it
+        if held[0] != booking.slot_from:  # back before it began: the half-day it came back in
             if _taken(session, asset, held, except_id=booking.id):
-                # another member booked the time she had it early, meanwhile: the
-                # row keeps her first booked half-day (the fee is still for `held`)
+                # another member's booking holds that half-day: the row keeps her
+                # first booked half-day instead (one half-day all the same)
                 first = (booking.slot_from, booking.slot_from + 1)
                 kept = first if first[1] < booking.slot_to else None
             else:

@@ -365,25 +365,26 @@ def test_a_return_in_the_last_half_day_or_late_keeps_the_booked_time_and_fee(
                                    ) == []
 
 
-def test_a_turn_handed_over_early_and_back_before_it_began_pays_for_the_time_she_had_it(
+def test_a_turn_handed_over_early_and_back_before_it_began_pays_one_half_day(
         app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
     """Booked the 6th and 7th, handed over on the morning of the 4th and back
-    that afternoon: she had it the 4th (a day, 30 000), not the first half-day
-    of her booking (15 000, and that half-day kept from others). The whole of
-    her booked time is free; the report's days used and the fee agree."""
+    that afternoon: it holds the half-day it came back in (15 000, as a turn
+    back in its first half-day pays; not the days it was out before its
+    booking, which would make an earlier return cost more). The whole of her
+    booked time is free; the report's days used and the fee agree."""
     w = make_equipment_world(session)
     booked = day(2, days=2)
     booking = _book(session, w, w.other, booked)
     equipment.hand_over(session, booking, condition="ok", now=_utc(TODAY, 9))
     equipment.take_back(session, booking, condition="ok", minutes=None, actor=w.treasurer.user,
                         now=_utc(TODAY, 15))
-    assert booking.fee == 30_000
-    assert (booking.slot_from, booking.slot_to) == day(0)  # the 4th, when she had it
+    assert booking.fee == 15_000
+    assert (booking.slot_from, booking.slot_to) == day(0, afternoon=True)  # back that afternoon
     assert (booking.booked_from, booking.booked_to) == booked
-    assert ledger.member_balance(session, w.other) == -30_000
+    assert ledger.member_balance(session, w.other) == -15_000
     report = equipment.usage_report(session, w.asset)
     assert [(line.membership_id, line.half_days, line.fees) for line in report.lines] == [
-        (w.other.id, 2, 30_000)]
+        (w.other.id, 1, 15_000)]
     _book(session, w, w.owners[0], booked)  # all of her booked time is free
     assert _books(session, w).total == 0 and check_books(session, w.group.id) == []
 

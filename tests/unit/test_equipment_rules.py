@@ -159,18 +159,28 @@ def test_an_early_return_ends_the_turn_with_the_half_day_it_came_back_in() -> No
     assert domain.early_end(start, start + 1, start - 3) is None
 
 
-def test_a_turn_back_before_it_began_holds_the_time_she_had_it_not_its_booking() -> None:
-    """Booked the 6th and 7th, handed over on the morning of the 4th and back
-    that afternoon: she had it two half-days of the 4th, none of the 6th."""
+def test_a_turn_back_before_it_began_holds_the_half_day_it_came_back_in() -> None:
+    """Booked the 6th and 7th, back on the afternoon of the 4th: it holds that
+    half-day (one, as a turn back in its first half-day), not its booking."""
     start, end = domain.slots(date(2026, 5, 6), False, date(2026, 5, 7), False)
-    out, back = domain.slot_of(TODAY), domain.slot_of(TODAY, True)
-    assert domain.held_when_back(start, end, out, back) == (out, back + 1)
-    assert domain.held_when_back(start, end, back, back) == (back, back + 1)  # one half-day
-    assert domain.held_when_back(start, end, out + 5, back) == (back, back + 1)  # noted late
+    back = domain.slot_of(TODAY, True)
+    assert domain.held_when_back(start, end, back) == (back, back + 1)
     # back within its booking: from its start to the half-day it came back in
-    assert domain.held_when_back(start, end, out, start + 1) == (start, start + 2)
-    assert domain.held_when_back(start, end, out, end - 1) is None  # its last half-day
-    assert domain.held_when_back(start, end, out, end + 6) is None  # late: what was booked
+    assert domain.held_when_back(start, end, start + 1) == (start, start + 2)
+    assert domain.held_when_back(start, end, end - 1) is None  # its last half-day
+    assert domain.held_when_back(start, end, end + 6) is None  # late: what was booked
+
+
+def test_the_fee_never_falls_as_the_return_comes_later() -> None:
+    """Found in review: a turn back a day before its booking paid for the days
+    it was out early, one back on its first morning paid one half-day."""
+    start, end = domain.slots(date(2026, 5, 6), False, date(2026, 5, 8), False)
+    paid = []
+    for back in range(start - 8, end + 6):
+        held = domain.held_when_back(start, end, back)
+        paid.append(domain.half_days(*(held or (start, end))))
+    assert paid == sorted(paid), paid
+    assert paid[0] == 1 and paid[-1] == end - start
 
 
 def test_an_overdue_turn_holds_up_the_turns_begun_and_the_next_one() -> None:
