@@ -176,6 +176,9 @@ DAY_EXAMPLE = "21.12.2026"
 _DAY_SHAPES = (re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"),
                re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"))
 _TIME_SHAPE = re.compile(r"(?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2}))?")
+# The years a day may be in: "01.01.0001" read as a date went on to overflow
+# when moved to UTC (a 500); no date of the groups' life is outside these.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
 def impossible_moment(text: str, *, with_time: bool) -> str | None:
@@ -190,7 +193,10 @@ def impossible_moment(text: str, *, with_time: bool) -> str | None:
     if shape is None or (with_time and time_shape is None):
         return None
     year, month, day = (int(shape.group(k)) for k in ("y", "m", "d"))
-    if not (1 <= month <= 12 and year >= 1):
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return str(_l("%(typed)s: the year must be from %(first)d to %(last)d.",
+                      typed=day_text, first=FIRST_YEAR, last=LAST_YEAR))
+    if not 1 <= month <= 12:
         return str(_l("There is no such date: %(typed)s.", typed=day_text))
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
@@ -228,10 +234,13 @@ class DateField(WTFormsDateField):
         if len(text) <= 40:
             for pattern in (*self.strptime_format, TYPED_DAY_FORMAT):
                 try:
-                    self.data = datetime.strptime(text, pattern).date()
-                    return
+                    day = datetime.strptime(text, pattern).date()
                 except ValueError:
                     continue
+                if FIRST_YEAR <= day.year <= LAST_YEAR:
+                    self.data = day
+                    return
+                break
         self.unreadable = True
 
     def pre_validate(self, form: Any) -> None:
@@ -269,10 +278,13 @@ class DateTimeField(WTFormsDateTimeLocalField):
         if len(text) <= 40:
             for pattern in (*self.strptime_format, *TYPED_MOMENT_FORMATS):
                 try:
-                    self.data = datetime.strptime(text, pattern)
-                    return
+                    moment = datetime.strptime(text, pattern)
                 except ValueError:
                     continue
+                if FIRST_YEAR <= moment.year <= LAST_YEAR:
+                    self.data = moment
+                    return
+                break
         self.unreadable = True
 
     def pre_validate(self, form: Any) -> None:
