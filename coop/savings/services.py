@@ -1899,14 +1899,15 @@ def _refused_view(refusal: str, projected: list[dict[str, Any]],
 
 
 def share_out_view(session: Session, cycle: SavingsCycle, group: Group,
-                   closed: Run | None = None) -> ShareOutView | None:
+                   closed: Run | None = None, *, draft: bool = True) -> ShareOutView | None:
     """The confirmed share-out; while the share-out meeting is open, the
-    share-out its close would confirm (its entries so far included); else the
-    projection 'if we shared out today' computed as the share-out meeting
-    would. Drafts are never posted. `closed`: the cycle's closed run when the
-    caller has it already (not used while the share-out meeting is open)."""
+    share-out its close would confirm (its entries so far included; only with
+    `draft`: the treasurer's, as the open meeting's page is hers alone until
+    it closes); else the projection 'if we shared out today' computed as the
+    share-out meeting would. Drafts are never posted. `closed`: the cycle's
+    closed run when the caller has it already (not used for the draft)."""
     confirmed = session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id))
-    coming = _open_meeting(session, cycle) if confirmed is None else None
+    coming = _open_meeting(session, cycle) if confirmed is None and draft else None
     if coming is not None and coming.kind == SHARE_OUT:
         try:
             run = run_cycle(session, cycle, group)

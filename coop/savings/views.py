@@ -317,7 +317,7 @@ def _sheet(cycle: SavingsCycle, run: savings.Run | None) -> savings.ShareOutView
     if run is None:
         return None
     try:
-        return savings.share_out_view(db.session, cycle, g.group, run)
+        return savings.share_out_view(db.session, cycle, g.group, run, draft=g.is_treasurer)
     except DomainError:
         return None
 
@@ -611,8 +611,9 @@ def meeting(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-u
 
 
 def _after_share_out(context: dict[str, Any]) -> dict[str, Any]:
-    """The closed share-out meeting as it ended: the debts it set off against
-    each member's part are no longer owed (nor overdue); the page says so."""
+    """The closed share-out meeting as it ended: her loan as the meeting's
+    record prints it (owed when the meeting was held), not overdue but set
+    off against her part at the share-out; the page says so."""
     run, meeting = context["run"], context["meeting"]
     done = run.result["share_out"] if run is not None else None
     if done is None or meeting.state != savings.MEETING_CLOSED:
@@ -623,11 +624,8 @@ def _after_share_out(context: dict[str, Any]) -> dict[str, Any]:
         amount = set_off.get(run.ids[x["member"].id], 0)
         if amount:
             named.append(f"{x['member'].name} {fmt_money(amount, g.group.currency)}")
-        x["line"] = {**x["line"], "loan_principal": "0", "loan_interest": "0", "overdue": "0",
-                     "days_overdue": 0}
-    if context["figures"] is not None:
-        context["figures"] = {**context["figures"], "loans_principal": "0",
-                              "loans_interest": "0"}
+        x["line"] = {**x["line"], "overdue": "0", "days_overdue": 0}
+        x["set_off"] = amount
     if named:
         flash(_("At the share-out the debts were set off against the members' parts, and "
                 "their loans are repaid: %(members)s.", members="; ".join(named)), "info")
@@ -700,7 +698,7 @@ def _parse_int(text: str, label: str, cycle: SavingsCycle | None = None) -> int:
         raise DomainError(_("%(member)s: %(shares)s shares — 0 or %(min)s to %(max)s per "
                             "meeting", member=label, shares=text[:20], min=cycle.min_shares,
                             max=cycle.max_shares))
-    if not text.isdigit() or len(text) > 4:
+    if not re.fullmatch(r"[0-9]{1,4}", text):  # not str.isdigit: «²» is a digit to it
         raise DomainError(_("%(who)s: the number of shares is a whole number.", who=label))
     return int(text)
 
@@ -710,6 +708,7 @@ def _parse_int(text: str, label: str, cycle: SavingsCycle | None = None) -> int:
 def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
     def act(cycle: SavingsCycle, meeting: SavingsMeeting, form: forms.RegisterForm) -> None:
         lines = []
+        fresh = request.form.get("register_fresh") == "1"  # a register never saved
         for member in savings.cycle_members(db.session, cycle):
             status = request.form.get(f"status_{member.id}")
             if status is None:
@@ -726,10 +725,14 @@ def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
                         value=fmt_money(cycle.share_value, g.group.currency)))
                 shares = paid // cycle.share_value
             # The contribution is due from everyone who attends (spec §4, §5 step 4):
-            # a new register starts ticked; a tick left on someone marked absent
-            # is refused, as her shares are, not dropped without a word.
+            # a new register starts ticked, and on it the tick the page put on
+            # someone left absent is hers to ignore (an absent member pays 0);
+            # on a register saved before, a tick on someone marked absent is
+            # refused, as her shares are, not dropped without a word.
             social = request.form.get(f"social_{member.id}") == "y"
-            if social and status == "absent":
+            if social and status == "absent" and fresh:
+                social = False
+            elif social and status == "absent":
                 raise DomainError(_("%(member)s is absent and cannot pay into the social "
                                     "fund: untick her box, or mark her present.",
                                     member=member.name), field="social")
@@ -1079,7 +1082,7 @@ def share_out_pdf(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
         document = documents.get_document(db.session, g.group, confirmed.document_id)
         if document is not None:
             return _stored(document)
-    sheet = savings.share_out_view(db.session, cycle, g.group)
+    sheet = savings.share_out_view(db.session, cycle, g.group, draft=g.is_treasurer)
     content = savings.share_out_pdf(db.session, cycle, g.group, current_locale(), sheet)
     if content is None:  # no sheet can be printed yet: the page says why
         return render_then_commit("savings/share_out.html", group=g.group, cycle=cycle,
@@ -1135,7 +1138,7 @@ def passbook(group_id: int, cycle_id: int, member_id: int):  # type: ignore[no-u
 def share_out(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle(cycle_id)
     _can_see_meeting(cycle)
-    sheet = savings.share_out_view(db.session, cycle, g.group)
+    sheet = savings.share_out_view(db.session, cycle, g.group, draft=g.is_treasurer)
     return render_then_commit("savings/share_out.html", group=g.group, cycle=cycle,
                               sheet=sheet)
 

@@ -246,3 +246,52 @@ def test_a_loan_not_a_multiple_says_it_is_the_loan(client: FlaskClient,
         "purpose": ""})
     assert response.status_code == 422
     assert _alerts(_text(response))[0] == "Собрание 1: сумма займа должна быть кратна 1,00 сом"
+
+
+def test_a_new_register_saved_as_the_page_ticked_it_leaves_the_absent_out(
+        client: FlaskClient, session: Session) -> None:
+    """A register never saved comes with every social-fund box ticked, everyone
+    absent until marked: saved with one member left absent, it is not refused
+    for the tick the page put there; she pays nothing, the others pay."""
+    world = make_savings_group(session)
+    meeting = savings.open_meeting(session, world.cycle, world.group, day=DATES[0],
+                                   kind="regular", actor=world.treasurer.user)
+    world.meetings.append(meeting)
+    session.commit()
+    _as_treasurer(client, world)
+    elmira = world.members[4]
+    url = _meeting_url(world, meeting)
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="register_fresh" value="1"' in page
+    fields = {"csrf_token": csrf_token(client, url), "version": _version(page),
+              "register_fresh": "1"}
+    for member, shares in zip(world.members, (5, 4, 3, 5, 0), strict=True):
+        assert re.search(rf'name="social_{member.id}" value="y" checked', page)
+        fields[f"status_{member.id}"] = "absent" if member is elmira else "present"
+        fields[f"shares_{member.id}"] = str(shares or "")
+        fields[f"social_{member.id}"] = "y"
+    response = client.post(f"{url}/register", data=fields)
+    assert response.status_code == 303, _alerts(_text(response))
+    session.expire_all()
+    social = {a.cycle_member_id: a.social for a in session.scalars(
+        select(Attendance).where(Attendance.meeting_id == meeting.id))}
+    assert not social[elmira.id]
+    assert all(social[m.id] for m in world.members if m is not elmira), social
+    # saved once, the register is no longer new: her tick would now be hers
+    assert 'name="register_fresh"' not in client.get(url).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["²", "١٢", "5²"])
+def test_shares_in_other_digits_are_refused_not_a_500(client: FlaskClient, session: Session,
+                                                      typed: str) -> None:
+    world = _world(session)
+    _as_treasurer(client, world)
+    fields = {}
+    for member in world.members:
+        fields[f"status_{member.id}"] = "present"
+        fields[f"shares_{member.id}"] = "1"
+        fields[f"social_{member.id}"] = "y"
+    fields[f"shares_{world.members[0].id}"] = typed
+    response = _send(client, world, world.meetings[0], "register", fields)
+    assert response.status_code == 422
+    assert _alerts(_text(response))[0].startswith("Айгүл"), _alerts(_text(response))
