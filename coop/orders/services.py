@@ -4,6 +4,8 @@ first, flush, never commit, and raise DomainError with a message for people."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -51,8 +53,17 @@ from coop.orders.models import (
     new_change_token,
 )
 from coop.payables import services as payables
-from coop.quantities import line_amount, local_qty, price_str, qty_str, weight_str
+from coop.quantities import (
+    line_amount,
+    local_qty,
+    parse_quantity,
+    price_str,
+    qty_str,
+    weight_str,
+)
 from coop.suppliers.models import PriceTier, Product, Supplier
+
+logger = logging.getLogger(__name__)
 
 STATE_NAMES = {
     "draft": _l("draft"), "open": _l("open for orders"), "closed": _l("closed"),
@@ -890,11 +901,47 @@ def compute_split(session: Session, rnd: Round, *,
     try:
         outcome = split.run(split.parse_scenario(scenario, extensions=True))
     except split.ScenarioError as exc:
-        raise DomainError(_l("The round cannot be split: %(why)s", why=str(exc))) from exc
+        raise unsplittable(scenario, exc) from exc
     items = {str(item.id): item for item in rnd.items}
     index = {int(m.id): i for i, m in enumerate(outcome.members)}
     return RoundSplit(scenario=scenario, outcome=outcome, items=items,
                       member_index=index, session=session, lines_token=lines_token)
+
+
+_SCENARIO_FIELD = re.compile(r"(requests|products)\[(\d+)\]\.(\w+)$")
+
+
+def unsplittable(scenario: Mapping[str, Any], exc: split.ScenarioError) -> DomainError:
+    """The engine's complaint (English, a JSON path) as a treasurer reads it:
+    the rounds build their scenarios themselves, so a fault there is a quantity
+    off the product's step (a step changed in the catalog), or the data of
+    the round is at odds with itself."""
+    logger.warning("round scenario refused by the split engine: %s", exc)
+    found = _SCENARIO_FIELD.match(exc.field)
+    if found and "multiple" in exc.message:
+        kind, index, _key = found.groups()
+        try:
+            entry = scenario[kind][int(index)]
+            products = {p["id"]: p for p in scenario["products"]}
+            product = products[entry["product"] if kind == "requests" else entry["id"]]
+            step = unit_text.quantity(parse_quantity(product["granularity"]),
+                                      product["unit"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass
+        else:
+            if kind == "requests":
+                members = {m["id"]: m["name"] for m in scenario["members"]}
+                return DomainError(_l(
+                    "The round cannot be split: the order of %(member)s for %(product)s is "
+                    "not a multiple of the product's step, %(step)s. Set the step back in "
+                    "the catalog.", member=members.get(entry["member"], "?"),
+                    product=product["name"], step=step))
+            return DomainError(_l(
+                "The round cannot be split: the pack size or the quantity received of "
+                "%(product)s is not a multiple of the product's step, %(step)s. Set the "
+                "step back in the catalog.", product=product["name"], step=step))
+    return DomainError(_l("The round cannot be split: its figures do not fit together. "
+                          "Ask the platform administrator for help."))
 
 
 # --------------------------------------------------------------------------

@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from coop import phones
+from coop import phones, unit_text
 from coop.config import SUPPORTED_LOCALES
 from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group
 from coop.orders import changes as orders_changes
+from coop.orders.models import Delivery, Request, Round, RoundItem
 from coop.suppliers import domain
 from coop.suppliers.domain import CatalogError, CatalogRow, ProductData, RowError, Tier
 from coop.suppliers.models import PriceTier, Product, Supplier
@@ -153,8 +155,63 @@ def create_product(session: Session, supplier: Supplier, data: ProductData) -> P
 def update_product(session: Session, product: Product, data: ProductData) -> None:
     _check(data)
     _check_article_code_free(session, product.supplier, data.article_code, product.id)
+    if data.granularity != product.granularity:
+        refusal = step_change_refusal(session, product.id, data.granularity, data.unit)
+        if refusal is not None:
+            raise DomainError(refusal, field="granularity")
     _apply(product, data)
     session.flush()
+
+
+# a round in one of these states splits with the product's current step (a
+# settled round reads the scenario it was settled with; a cancelled one, nothing)
+UNSETTLED_STATES = ("draft", "open", "closed", "quoting", "awarded", "received")
+
+
+def step_change_refusal(session: Session, product_id: int, step: int, unit: str
+                        ) -> str | None:
+    """Why the product's step cannot become `step`, or None when it can: every
+    round not yet settled or cancelled splits with the current step, so each
+    member's quantity and tolerance there must be a whole number of the new
+    steps, and, once awarded, the frozen pack size and what was received too
+    (else the round's pages could no longer be computed)."""
+    off_lines = dict(session.execute(
+        select(Round.id, func.count(Request.id))
+        .join(RoundItem, RoundItem.round_id == Round.id)
+        .join(Request, Request.round_item_id == RoundItem.id)
+        .where(RoundItem.product_id == product_id, Round.state.in_(UNSETTLED_STATES),
+               ((Request.quantity % step) != 0) | ((Request.tolerance % step) != 0))
+        .group_by(Round.id)).all())
+    off_terms: set[int] = set()
+    for round_id, item_id, pack_size in session.execute(
+            select(Round.id, RoundItem.id, RoundItem.awarded_pack_size)
+            .join(RoundItem, RoundItem.round_id == Round.id)
+            .where(RoundItem.product_id == product_id,
+                   Round.state.in_(("awarded", "received")))).all():
+        received, damaged = session.execute(
+            select(func.coalesce(func.sum(Delivery.received), 0),
+                   func.coalesce(func.sum(Delivery.damaged), 0))
+            .where(Delivery.round_item_id == item_id)).one()
+        if (pack_size or 0) % step or received % step or damaged % step:
+            off_terms.add(round_id)
+    if not off_lines and not off_terms:
+        return None
+    titles = dict(session.execute(select(Round.id, Round.title).where(
+        Round.id.in_(set(off_lines) | off_terms))).all())
+    step_text = unit_text.quantity(step, unit)
+    places = []
+    for round_id in sorted(titles):
+        if round_id in off_lines:
+            places.append(ngettext(
+                "in the round «%(round)s» %(num)d order is not a multiple of %(step)s",
+                "in the round «%(round)s» %(num)d orders are not a multiple of %(step)s",
+                off_lines[round_id], round=titles[round_id], step=step_text))
+        if round_id in off_terms:
+            places.append(gettext(
+                "in the round «%(round)s» the awarded pack size or the quantity received "
+                "is not a multiple of %(step)s", round=titles[round_id], step=step_text))
+    return gettext("The step cannot be changed: %(places)s. Fix them first, or wait until "
+                   "the round is settled.", places="; ".join(places))
 
 
 def set_seed_rate(session: Session, product: Product, rate: int | None) -> bool:
@@ -270,6 +327,7 @@ def upsert_catalog(session: Session, supplier: Supplier, rows: Sequence[CatalogR
     now = utcnow()
     new_rows: list[ProductData] = []
     changed: list[tuple[_Stored, ProductData]] = []
+    refused: list[RowError] = []
     unchanged = retired = 0
     for row in rows:
         stored = existing.get(row.product.article_code)
@@ -283,6 +341,12 @@ def upsert_catalog(session: Session, supplier: Supplier, rows: Sequence[CatalogR
             unchanged += 1
         else:
             changed.append((stored, data))
+            if data.granularity != stored.data.granularity:
+                refusal = step_change_refusal(session, stored.id, data.granularity, data.unit)
+                if refusal is not None:
+                    refused.append(RowError(row.line, "granularity", refusal))
+    if refused:  # nothing is written yet
+        raise CatalogError(refused)
     _insert_products(session, supplier, new_rows, now)
     _update_products(session, changed, now)
     if changed:  # bulk statements: the flush does not see them (coop/orders/changes.py)
