@@ -63,7 +63,8 @@ def loan_slip_pdf(session: Session, loan: SeedLoan) -> bytes:
         quantity=loan.quantity, value=loan.value, repay_mode=loan.repay_mode,
         repay_bp=loan.repay_bp, due_money=now.due,
         due_quantity=domain.due_kind(loan.quantity, loan.repay_bp, loan.product.granularity),
-        due_on=loan.due_on, state=state, left=now.left, repayments=repayments))
+        due_on=loan.due_on, state=state, left=now.left, repayments=repayments,
+        cancelled=loan.state == domain.CANCELLED))
 
 
 def documents_locale(locale: str):  # type: ignore[no-untyped-def]

@@ -5,12 +5,13 @@ language. Plain data in, bytes out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether
 
@@ -133,6 +134,7 @@ class LoanSlipData:
     state: str  # worded
     left: int
     repayments: list[SlipRepayment]
+    cancelled: bool = False  # then no terms: a big mark and one sentence instead
 
 
 def build_loan_slip(data: LoanSlipData) -> bytes:
@@ -148,16 +150,42 @@ def _ratio(bp: int) -> str:
     return fmt_number(Decimal(bp) / 10000)
 
 
-def _loan_slip(data: LoanSlipData) -> bytes:
-    s, width, cur = styles(), pdf.frame_width(), data.group.currency
-    title = _("Seed loan slip")
-    quantity = unit_text.quantity(data.quantity, data.unit)
+def _slip_facts(data: LoanSlipData) -> list[tuple[str, str]]:
     facts = [(_("Member"), data.member_name + (f", {data.member_phone}"
                                                  if data.member_phone else "")),
              (_("Purchase round"), data.round_title),
-             (_("Seed"), data.product), (_("Quantity"), quantity),
-             (_("Value"), fmt_money(data.value, cur)),
-             (_("Due on"), fmt_date(data.due_on)), (_("State"), data.state)]
+             (_("Seed"), data.product),
+             (_("Quantity"), unit_text.quantity(data.quantity, data.unit)),
+             (_("Value"), fmt_money(data.value, data.group.currency))]
+    if not data.cancelled:  # a due date is a term, and a cancelled loan has none
+        facts.append((_("Due on"), fmt_date(data.due_on)))
+    return [*facts, (_("State"), data.state)]
+
+
+def _cancelled_slip(data: LoanSlipData) -> bytes:
+    """Made anew at each print (not a numbered, stored document): a cancelled
+    loan's slip says so across the page and carries no repayment terms, so
+    that a copy found later cannot be read as a debt."""
+    s, width = styles(), pdf.frame_width()
+    title = _("Seed loan slip")
+    mark = pgettext("seed loan slip", "CANCELLED")
+    big = ParagraphStyle("cancelled", parent=s.title, fontSize=28, leading=34,
+                         textColor=pdf.INK)
+    story: list[Flowable] = [
+        _title(title, data.stamp.reference), rich(bold(mark), big), pdf.gap(2),
+        para(_("This loan is cancelled: nothing is to be repaid on it."), s.body),
+        pdf.gap(3), _facts(_slip_facts(data), width), pdf.gap(10),
+        KeepTogether([pdf.signatures([_("Borrower (member)"), _("Treasurer")], width)])]
+    meta = replace(_meta(data.group, data.stamp, title), watermark=mark)
+    return pdf.render(meta, story, subject=data.product)
+
+
+def _loan_slip(data: LoanSlipData) -> bytes:
+    if data.cancelled:
+        return _cancelled_slip(data)
+    s, width, cur = styles(), pdf.frame_width(), data.group.currency
+    title = _("Seed loan slip")
+    facts = _slip_facts(data)
     if data.repay_mode == "kind":
         terms = _("You return %(due)s of seed (%(ratio)s times what you borrowed, rounded "
                   "up to the step) to the group's seed stock by %(date)s. It clears the loan "

@@ -454,12 +454,16 @@ def carried_line(answer: SurveyAnswer, product: Product, not_offered: Any | None
     if not quantity:
         return None, _l("only a “maybe”: a round's tolerance needs a firm quantity")
     step = product.granularity
-    if not round_rules.is_multiple(quantity, step):
-        return None, _l("the quantity “sure” is not a multiple of %(step)s",
-                        step=unit_text.quantity(step, product.unit))
-    if not round_rules.is_multiple(tolerance, step):
-        return None, _l("the “maybe” is not a multiple of %(step)s",
-                        step=unit_text.quantity(step, product.unit))
+    firm_off = not round_rules.is_multiple(quantity, step)
+    maybe_off = not round_rules.is_multiple(tolerance, step)
+    named = unit_text.quantity(step, product.unit)
+    if firm_off and maybe_off:  # the reason names each figure that is off, and only those
+        return None, _l("the quantities “sure” and “maybe” are not multiples of %(step)s",
+                        step=named)
+    if firm_off:
+        return None, _l("the quantity “sure” is not a multiple of %(step)s", step=named)
+    if maybe_off:
+        return None, _l("the “maybe” is not a multiple of %(step)s", step=named)
     return (quantity, tolerance), None
 
 
@@ -552,12 +556,38 @@ def convert_survey(session: Session, survey: Survey, actor: User, *, title: str)
 # --------------------------------------------------------------------------
 
 IMPORT_COLUMNS = ("member", "product", "firm", "maybe", "area")
+# The columns as the page, the template's header and the errors name them, in
+# the page's language; a file headed in any of the app's languages is read
+# (a group passes files around), and so are the spellings people write.
+IMPORT_COLUMN_NAMES = {"member": lazy_pgettext("survey import column", "member"),
+                       "product": lazy_pgettext("survey import column", "product"),
+                       "firm": lazy_pgettext("survey import column", "firm"),
+                       "maybe": lazy_pgettext("survey import column", "maybe"),
+                       "area": lazy_pgettext("survey import column", "area")}
 _ALIASES = {"member": "member", "участница": "member", "member_name": "member", "имя": "member",
             "phone": "member", "телефон": "member",
             "product": "product", "товар": "product", "article_code": "product",
             "артикул": "product", "firm": "firm", "точно": "firm", "quantity": "firm",
             "количество": "firm", "maybe": "maybe", "возможно": "maybe", "tolerance": "maybe",
             "area": "area", "площадь": "area", "сотых": "area", "area_sotka": "area"}
+
+
+def import_column_names() -> list[str]:
+    """The columns in order, named in the current language."""
+    return [str(IMPORT_COLUMN_NAMES[column]) for column in IMPORT_COLUMNS]
+
+
+def _import_aliases() -> dict[str, str]:
+    from flask_babel import force_locale
+
+    from coop.config import SUPPORTED_LOCALES
+
+    aliases = dict(_ALIASES)
+    for locale in SUPPORTED_LOCALES:
+        with force_locale(locale):
+            for column, name in IMPORT_COLUMN_NAMES.items():
+                aliases.setdefault(_key(str(name)), column)
+    return aliases
 
 
 @dataclass(frozen=True)
@@ -585,16 +615,17 @@ def read_answers_csv(session: Session, survey: Survey, data: bytes
     if not rows:
         raise CatalogError([RowError(1, "", _l("The file is empty."))])
     header_line, header = rows[0]
+    aliases = _import_aliases()
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
-        name = _ALIASES.get(_key(catalog._unquote_formula(cell)))
+        name = aliases.get(_key(catalog._unquote_formula(cell)))
         if name and name not in columns:
             columns[name] = index
     missing = [c for c in ("member", "product") if c not in columns]
     if missing or not ({"firm", "maybe", "area"} & columns.keys()):
         raise CatalogError([RowError(header_line, "", _l(
             "The header row must name the columns, for example: %(example)s",
-            example=";".join(IMPORT_COLUMNS)))])
+            example=";".join(import_column_names())))])
     members = _members_by_key(session, survey.group_id)
     items = {}
     for item in survey.items:
@@ -604,6 +635,9 @@ def read_answers_csv(session: Session, survey: Survey, data: bytes
     errors: list[RowError] = []
     lines: list[ImportLine] = []
     seen: dict[tuple[int, int], int] = {}
+
+    def label(name: str) -> str:  # as the import page names the column
+        return str(IMPORT_COLUMN_NAMES[name]) if name in IMPORT_COLUMN_NAMES else ""
 
     def cell(cells: list[str], name: str) -> str:
         index = columns.get(name)
@@ -616,11 +650,11 @@ def read_answers_csv(session: Session, survey: Survey, data: bytes
         member_text, product_text = cell(cells, "member"), cell(cells, "product")
         membership = members.get(_key(member_text))
         if membership is None:
-            errors.append(RowError(number, "member", _l("No active member of the group is "
+            errors.append(RowError(number, label("member"), _l("No active member of the group is "
                                                         "called %(name)s.", name=member_text)))
         item = items.get(_key(product_text))
         if item is None:
-            errors.append(RowError(number, "product", _l("%(name)s is not in the survey.",
+            errors.append(RowError(number, label("product"), _l("%(name)s is not in the survey.",
                                                          name=product_text)))
         values: dict[str, int | None] = {}
         for name in ("firm", "maybe", "area"):
@@ -628,7 +662,7 @@ def read_answers_csv(session: Session, survey: Survey, data: bytes
             try:
                 values[name] = parse_quantity(raw) if raw else None
             except MoneyError as exc:
-                errors.append(RowError(number, name, exc.message))
+                errors.append(RowError(number, label(name), exc.message))
         if membership is None or item is None or len(values) < 3:
             continue
         if (membership.id, item.id) in seen:
@@ -642,7 +676,8 @@ def read_answers_csv(session: Session, survey: Survey, data: bytes
         try:
             resolve(item, answer)
         except DomainError as exc:
-            errors.append(RowError(number, (exc.field or "").split("_")[0], exc.message))
+            errors.append(RowError(number, label((exc.field or "").split("_")[0]),
+                                   exc.message))
             continue
         lines.append(ImportLine(number, membership, item, answer))
     if errors:
@@ -676,7 +711,7 @@ def import_answers(session: Session, survey: Survey, data: bytes, actor: User) -
 def answers_csv_template(survey: Survey) -> bytes:
     from coop.csv_export import csv_bytes
 
-    return csv_bytes(IMPORT_COLUMNS, ([ "", item.product.name, "", "", ""]
+    return csv_bytes(import_column_names(), (["", item.product.name, "", "", ""]
                                       for item in survey.items))
 
 

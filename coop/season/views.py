@@ -366,7 +366,7 @@ def import_answers(group_id: int, survey_id: int):  # type: ignore[no-untyped-de
                 errors = [str(exc.message)]
         status = 422
     return render_template("season/import.html", group=g.group, survey=survey, form=form,
-                           errors=errors), status
+                           errors=errors, columns=services.import_column_names()), status
 
 
 @bp.get("/groups/<int:group_id>/season/surveys/<int:survey_id>/template.csv")

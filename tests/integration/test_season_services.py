@@ -533,3 +533,26 @@ def test_the_demand_counts_only_what_the_conversion_carries_into_the_round(
     assert reported == {(m, p.name) for m, p in (
         (gulnara.id, tomato.product), (nurila.id, fabric.product), (aigul.id, npk.product))}
     assert [r.not_carried for r in demand.rows] == [1, 1, 1]
+
+
+def test_an_answer_off_the_step_is_left_out_naming_the_figure_that_is_off(
+        session: Session) -> None:
+    """A walk read «не войдёт в закупку: количество «точно» не кратно …» for an
+    answer whose "maybe" was off the step: the reason names the figure that is
+    off, the "maybe", the "sure", or both."""
+    group, _treasurer, aigul, nurila, survey, (_tomato, fabric, _npk) = survey_world(session)
+    gulnara = make_member(session, group, "Гүлнара")
+    for member, firm, maybe in ((aigul, "3", "0.5"), (nurila, "3.5", "1"),
+                                (gulnara, "2.5", "1.5")):
+        survey_services.save_answers(session, survey, member, {
+            fabric.id: AnswerInput(firm=q(firm), maybe=q(maybe))}, member.user,
+            source="member")
+    fabric.product.granularity = q("1")  # the step changed after they answered
+    survey_services.move_survey(session, survey, "closed")
+    answers = {a.id: a.membership_id for a in survey_services.survey_answers(session, survey)}
+    with force_locale("ru"):  # (as a page in Russian reads it)
+        demand = survey_services.survey_demand(session, survey)
+        why = {answers[a]: str(reason) for a, reason in demand.not_carried.items()}
+    assert why == {aigul.id: "«может быть» не кратно шагу 1 метр",
+                   nurila.id: "количество «точно» не кратно шагу 1 метр",
+                   gulnara.id: "количества «точно» и «может быть» не кратны шагу 1 метр"}, why
