@@ -115,6 +115,33 @@ def held_up(turns: Sequence[tuple[int, str, int, int]], now_slot: int) -> dict[i
     return held
 
 
+def in_the_way(turn: tuple[int, int], others: Iterable[tuple[int, int, str, int, int]],
+               now_slot: int) -> int | None:
+    """Handed over before it begins, a turn keeps the asset from every other
+    member's booked turn between now and its start: the first of those (its
+    id), which refuses the hand-over; None when nothing is in the way (a turn
+    begun is not early). `turn`: (membership id, slot_from); `others`: (id,
+    membership id, state, slot_from, slot_to) of the asset's other turns. A
+    booked turn whose time is over (missed) is not in the way; her own are
+    not either (she keeps it through them)."""
+    member, start = turn
+    if start <= now_slot:
+        return None
+    ahead = sorted((slot_from, turn_id) for turn_id, other, state, slot_from, slot_to in others
+                   if state == "booked" and other != member and slot_to > now_slot
+                   and slot_from < start)
+    return ahead[0][1] if ahead else None
+
+
+def waits_for_return(state: str, hers: bool, overdue_out: bool) -> bool:
+    """A half-day of a booked turn while another member's turn is out past its
+    end: not hers to have (as the half-days nobody booked are not free): she
+    waits for the asset to come back. Held up (`held_up`) are those turns
+    that have begun and the next one; on the calendar every booked half-day
+    from today on waits, as every free one says it is still out."""
+    return overdue_out and state == "booked" and not hers
+
+
 def half_days(slot_from: int, slot_to: int) -> int:
     return slot_to - slot_from
 

@@ -6,7 +6,8 @@ heads the sheet, with any turn handed over whose time is over and that is not
 yet back, marked overdue with the day it was due back; a hand-over or return
 already made prints ticked with its day, not as an empty box; while a turn
 is overdue, the grid's half-days nobody booked say it is still out (not
-free). Built on demand
+free), and those another member booked that she waits for it (as the asset's
+page). Built on demand
 (not numbered), in the reader's language, with the documents' helpers
 (DejaVu Sans, A4)."""
 
@@ -79,6 +80,11 @@ def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today
                 # not free: the asset is still out, until it comes back
                 cells.append(para(_("Still out, overdue: %(name)s",
                                     name=overdue[0].membership.user.name), s.cell))
+            elif holder is not None and overdue and domain.waits_for_return(
+                    holder.state, holder.membership_id == overdue[0].membership_id, True):
+                # hers booked, but not hers to have: as the asset page says
+                cells.append(para(_("%(name)s — waiting: the equipment is not back yet",
+                                    name=holder.membership.user.name), s.cell))
             else:
                 cells.append(para(_holder(holder), s.cell) if holder else "")
         # the boxes on the turn's first day on the grid (today for one begun before)

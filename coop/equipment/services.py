@@ -15,7 +15,9 @@ usage fee by the day is for the time she held it (the spec's "usage fee" and
 "days used"; the freed days are another member's to book and pay for). A
 turn handed over before its booking began and back before it began holds
 the half-day it came back in, not its booked time (`booked_from` keeps that).
-The asset is handed over only when no other turn of it is out. A
+The asset is handed over only when no other turn of it is out, and before
+its booking begins only when no other member is booked until then (it would
+keep the asset from her). A
 turn out past its end is overdue: the pages and the sheet say so (no fee for
 lateness: the spec sets none).
 
@@ -422,8 +424,10 @@ def hand_over(session: Session, booking: Booking, *, condition: str,
     """The keeper hands the asset over, noting its condition. False when it was
     handed over already (the form sent twice). Refused while another turn of
     the asset is out (handed over and not taken back): it is not in the
-    keeper's hands. Under the asset's lock, so that two hand-overs sent at
-    once cannot both find it in."""
+    keeper's hands; and before her booking begins while another member's
+    booking lies between now and its start (domain.in_the_way). Under the
+    asset's lock, so that two hand-overs sent at once cannot both find it
+    in, nor a booking made at the same moment slip in between."""
     condition = (condition or "").strip()
     if not condition:
         raise DomainError(_l("Note the condition it is handed over in."), field="condition")
@@ -443,12 +447,37 @@ def hand_over(session: Session, booking: Booking, *, condition: str,
         .order_by(Booking.slot_to, Booking.id).limit(1))
     if out is not None:
         raise DomainError(still_out_message(out, local_slot(now)), field="condition")
+    first = _in_the_way(session, booking, local_slot(now))
+    if first is not None:
+        raise DomainError(in_the_way_message(first), field="condition")
     if not _move(session, booking, "booked", state="handed_over", handed_over_at=now,
                  condition_out=condition[:300]):
         if booking.state == "handed_over":
             return False
         raise DomainError(_l("Only a booked turn can be handed over."))
     return True
+
+
+def _in_the_way(session: Session, booking: Booking, now_slot: int) -> Booking | None:
+    """Another member's booked turn between now and the start of `booking`
+    (domain.in_the_way): handed over now, it would keep the asset from her."""
+    if booking.slot_from <= now_slot:
+        return None
+    others = session.execute(select(Booking.id, Booking.membership_id, Booking.state,
+                                    Booking.slot_from, Booking.slot_to).where(
+        Booking.asset_id == booking.asset_id, Booking.id != booking.id,
+        Booking.state == "booked", Booking.slot_to > now_slot,
+        Booking.slot_from < booking.slot_from)).all()
+    first = domain.in_the_way((booking.membership_id, booking.slot_from),
+                              [tuple(t) for t in others], now_slot)
+    return None if first is None else session.get(Booking, first)
+
+
+def in_the_way_message(first: Booking) -> str:
+    """Why an early hand-over is refused: whose booking comes first, and when."""
+    return _("%(name)s is booked before her: %(when)s. It can be handed over before a "
+             "booking begins only when nobody is booked until then.",
+             name=first.membership.user.name, when=span_text(first.slot_from, first.slot_to))
 
 
 def still_out_message(out: Booking, now_slot: int) -> str:
@@ -586,6 +615,14 @@ def past_turns(session: Session, asset: Asset, today: date, limit: int
         Booking.slot_to <= domain.slot_of(today))
         .order_by(Booking.slot_from.desc(), Booking.id.desc()).limit(limit + 1)))
     return turns[:limit], len(turns) > limit
+
+
+def out_turns(session: Session, group: Group) -> dict[int, Booking]:
+    """{asset id: its turn handed over and not yet taken back} (one at a time:
+    hand_over refuses a second), for the list's state column."""
+    return {b.asset_id: b for b in session.scalars(select(Booking).where(
+        Booking.group_id == group.id, Booking.state == "handed_over")
+        .order_by(Booking.slot_from.desc(), Booking.id.desc()))}
 
 
 def overdue_turns(session: Session, group: Group, now_slot: int) -> list[Booking]:

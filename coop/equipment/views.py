@@ -122,6 +122,7 @@ def list_assets(group_id: int):  # type: ignore[no-untyped-def]
     return render_then_commit("equipment/list.html", group=g.group, assets=assets,
                               funds=funds, mine=mine, domain=domain, now_slot=now_slot,
                               overdue=overdue, phones=_phones(out_overdue),
+                              out=services.out_turns(db.session, g.group),
                               held_up=services.held_up(db.session, out_overdue, now_slot),
                               **NAMES)
 
@@ -270,7 +271,9 @@ def _days(asset: Asset, first, bookings: list[Booking],  # type: ignore[no-untyp
     """The calendar: each day with who holds its morning and its afternoon.
     While a turn is out past its end (`overdue`, the longest overdue first),
     a half-day nobody booked is not free: the asset is still out, until it
-    comes back (nobody knows when): it shows the overdue turn."""
+    comes back (nobody knows when): it shows the overdue turn; and a half-day
+    another member booked is not hers to have: she waits for it
+    (domain.waits_for_return)."""
     days = []
     still_out = overdue[0] if overdue else None
     for offset in range(CALENDAR_DAYS):
@@ -279,9 +282,11 @@ def _days(asset: Asset, first, bookings: list[Booking],  # type: ignore[no-untyp
         for slot in (domain.slot_of(day), domain.slot_of(day, True)):
             holder = next((b for b in bookings if b.slot_from <= slot < b.slot_to), None)
             if holder is None and still_out is not None and slot >= still_out.slot_to:
-                halves.append({"holder": still_out, "still_out": True})
+                halves.append({"holder": still_out, "still_out": True, "waits": False})
             else:
-                halves.append({"holder": holder, "still_out": False})
+                waits = holder is not None and still_out is not None and domain.waits_for_return(
+                    holder.state, holder.membership_id == still_out.membership_id, True)
+                halves.append({"holder": holder, "still_out": False, "waits": waits})
         days.append({"day": day, "halves": halves})
     return days
 
@@ -296,6 +301,7 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
     members = _members()
     bookings = services.bookings_ahead(db.session, asset, today)
     overdue = [b for b in bookings if domain.is_overdue(b.state, b.slot_to, now_slot)]
+    out = next((b for b in bookings if b.state == "handed_over"), None)
     calendar_end = today + timedelta(days=CALENDAR_DAYS - 1)
     if booking_form is None:
         booking_form = _booking_form(members)
@@ -324,7 +330,7 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
         "fund": services.fund_balance(db.session, asset), "repairs": repairs,
         "repair_shares": services.repair_shares(db.session, [r.id for r in repairs]),
         "may_hand_over": _may_hand_over(asset), "domain": domain, "now_slot": now_slot,
-        "overdue": overdue, "phones": _phones(overdue),
+        "overdue": overdue, "phones": _phones(overdue), "out": out,
         "held_up": services.held_up(db.session, overdue, now_slot),
         "calendar_end": calendar_end,
         "beyond_calendar": any(domain.end_day(b.slot_to) > calendar_end for b in bookings),

@@ -1,10 +1,14 @@
 """The group's motoblock, as the treasurer uses it on her phone (390 px, no
 JavaScript needed): Айгүл has kept it past her turn, and the list and its page
-say so (the next member's turn says it has not come back); the treasurer books
+say so (its state is hers, overdue, never "available"; the next member's turn
+says it has not come back, and her booked days on the calendar that she
+waits for it); the treasurer books
 it for a member through the pages (a taken slot is refused), cannot hand it
 over while Айгүл still has it (the page says so, and the overview lists the
 turn not back), takes the overdue turn back (its booked day's fee, nothing
-for lateness), hands it over and takes it back before the booking began (the
+for lateness), cannot hand Чолпон's turn over days early across Нурила's
+booking (named with her dates; once Нурила and then Гүлнара from the waiting
+list put theirs off, she can), hands it over and takes it back before the booking began (the
 whole booking is free: she books it for Айгүл, and the fee is for the
 half-day she had it), records a repair the
 fund cannot cover alone and sees it split among the owners by their shares;
@@ -40,6 +44,10 @@ NEXT = "Нурила Асанова"  # the demo's booking for tomorrow
 
 def _plain(text: str) -> str:
     return re.sub(r"[\u00a0\u202f ]+", " ", text)
+
+
+def shown_day(iso: str) -> str:
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}"
 
 
 def _fund(page) -> str:  # type: ignore[no-untyped-def]
@@ -80,7 +88,15 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         assert not_back.locator(f"a[href$='/equipment/{asset.id}#booking-{late.id}']").count() == 1
         page.click("main nav.more >> text=Техника")  # from the overview
         assert overdue in _plain(page.inner_text("main"))  # the group's list
+        # its state is who has it, overdue: never "available" while it is out
+        state = _plain(page.locator("main tbody tr", has_text=MOTOBLOCK)
+                       .locator("td[data-label='Состояние']").inner_text())
+        assert f"выдана: {LATE}, до {due}" in state and "просрочена" in state
+        assert "доступна" not in state
         page.click(f"text={MOTOBLOCK}")
+        title = _plain(page.inner_text("h1"))
+        assert f"выдана: {LATE}, до {due}" in title and "просрочена" in title
+        assert "доступна" not in title
         assert _fund(page) == "0,00 сом"
         assert overdue in _plain(page.inner_text(".flash.overdue"))
         card = page.locator(f"#booking-{late.id}")
@@ -91,6 +107,9 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         # the calendar does not show today as free: it is still out with her
         today_row = _plain(page.locator("#calendar ~ .table-wrap tbody tr").first.inner_text())
         assert f"Не возвращена, просрочено: {LATE}" in today_row and "свободно" not in today_row
+        # Нурила's day tomorrow is not hers while it is out: she waits for it
+        tomorrow_row = _plain(page.locator("#calendar ~ .table-wrap tbody tr").nth(1).inner_text())
+        assert f"{NEXT} — ждёт: техника ещё не вернулась" in tomorrow_row
         page.set_viewport_size({"width": 360, "height": 800})
         screenshot(page, "equipment-overdue-360")
         page.set_viewport_size({"width": 390, "height": 844})
@@ -148,12 +167,43 @@ def test_motoblock_booked_handed_over_returned_repaired_and_a_certified_label(
         assert "Просрочено" not in main and "ещё не возвращена" not in main
         assert "Не возвращена" not in main
         assert _fund(page) == "300,00 сом"
+        assert "выдана" not in page.inner_text("h1") and "доступна" in page.inner_text("h1")
+
+        # Handed over today, Чолпон's turn in five days would keep it from Нурила,
+        # booked tomorrow: refused, naming her and her dates, nothing written
+        tomorrow, after = (local_today() + timedelta(days=n) for n in (1, 2))
+        card = page.locator(".booking", has_text=MEMBER)
+        card.locator("form[action$='/hand-over'] input[name$='-condition']").fill(
+            "исправен, бак полный")
+        with page.expect_response(lambda r: r.url.endswith("/hand-over")) as answer:
+            card.locator("form[action$='/hand-over'] button").click()
+        assert answer.value.status == 422
+        assert (f"Сначала записана {NEXT}: {tomorrow:%d.%m.%Y} – {after:%d.%m.%Y} "
+                "(до обеда). Выдать технику до начала брони можно, только если до неё "
+                "никто не записан.") in _plain(page.inner_text("[role=alert]"))
+        card = page.locator(".booking", has_text=MEMBER)
+        assert "забронировано" in card.inner_text() and "Выдано:" not in card.inner_text()
+        tomorrow_row = _plain(page.locator("#calendar ~ .table-wrap tbody tr").nth(1).inner_text())
+        assert tomorrow_row.count(NEXT) == 2 and "ждёт" not in tomorrow_row
+        page.set_viewport_size({"width": 360, "height": 800})
+        screenshot(page, "equipment-early-hand-over-refused-360")
+        page.set_viewport_size({"width": 390, "height": 844})
+        # Нурила puts her planting off: her booking goes to the waiting list's
+        # Гүлнара, who puts it off too; then nobody is booked before Чолпон
+        page.goto(f"{live_server}/groups/{group.id}/equipment/{asset.id}")
+        page.locator(".booking", has_text=NEXT).locator(
+            "form[action$='/cancel'] button").click()
+        assert "Забронировано из очереди для Гүлнара Осмонова" in page.inner_text("main")
+        page.locator(".booking", has_text="Гүлнара Осмонова").locator(
+            "form[action$='/cancel'] button").click()
+        assert "Бронь отменена" in page.inner_text("main")
 
         card = page.locator(".booking", has_text=MEMBER)
         card.locator("form[action$='/hand-over'] input[name$='-condition']").fill(
             "исправен, бак полный")
         card.locator("form[action$='/hand-over'] button").click()
         assert f"Выдано: {MEMBER}" in page.inner_text("main")
+        assert f"выдана: {MEMBER}, до {shown_day(day)}" in _plain(page.inner_text("h1"))
         card = page.locator(".booking", has_text=MEMBER)
         card.locator("form[action$='/return'] input[name$='-condition']").fill("исправен")
         card.locator("form[action$='/return'] button").click()

@@ -487,3 +487,40 @@ def test_two_hand_overs_of_one_asset_at_once_hand_it_over_once(
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Booking).where(
         Booking.asset_id == asset_id, Booking.state == "handed_over")) == 1
+
+
+def test_an_early_hand_over_across_another_members_booking_is_refused(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Нурила is booked tomorrow and the day after; Чолпон in three days. Her
+    turn handed over today would keep the asset from Нурила: refused, naming
+    her and her dates, nothing written. Нурила's own turn may go out early."""
+    from coop.i18n import local_today
+
+    w = make_equipment_world(session)
+    today = local_today()
+    nurila = equipment.book(session, w.asset, w.owners[1],
+                            domain.slots(today + timedelta(days=1), False,
+                                         today + timedelta(days=2), False),
+                            actor=w.treasurer.user, today=today)
+    later = equipment.book(session, w.asset, w.other,
+                           domain.slots(today + timedelta(days=3), False,
+                                        today + timedelta(days=5), False),
+                           actor=w.treasurer.user, today=today)
+    session.commit()
+    with pytest.raises(DomainError) as refused:
+        equipment.hand_over(session, later, condition="исправен")
+    assert w.owners[1].user.name in str(refused.value)
+    assert equipment.span_text(nurila.slot_from, nurila.slot_to) in str(refused.value)
+    session.rollback()
+    assert session.get(Booking, later.id).state == "booked"
+    # Нурила's own turn goes out early (nobody is booked before it), then Чолпон's
+    # waits for it to come back (another turn is out)
+    assert equipment.hand_over(session, nurila, condition="исправен")
+    session.commit()
+    with pytest.raises(DomainError):
+        equipment.hand_over(session, later, condition="исправен")
+    session.rollback()
+    # back before her booking began: her booked time is free, Чолпон's goes out
+    assert equipment.take_back(session, nurila, condition="исправен", minutes=None,
+                               actor=w.treasurer.user)
+    assert equipment.hand_over(session, later, condition="исправен")

@@ -195,3 +195,29 @@ def test_an_overdue_turn_holds_up_the_turns_begun_and_the_next_one() -> None:
     out = (5, "handed_over", *domain.slots(date(2026, 5, 3), False, TODAY, True))
     assert domain.held_up([out, nxt], now) == {}
     assert domain.held_up([out, nxt], now + 1) == {3: 5}
+
+
+def test_an_early_hand_over_is_in_the_way_of_another_members_booking_before_it() -> None:
+    """Found by a treasurer: Жылдыз's turn (in three days) was handed over
+    today across Нурила's booking tomorrow, which it kept the asset from."""
+    now = domain.slot_of(TODAY)
+    nurila = (7, 2, "booked", domain.slot_of(TODAY) + 2, domain.slot_of(TODAY) + 5)
+    start = domain.slot_of(TODAY) + 6
+    assert domain.in_the_way((3, start), [nurila], now) == 7
+    # her own booking, a cancelled or missed one, or one after hers is not in the way
+    assert domain.in_the_way((2, start), [nurila], now) is None
+    assert domain.in_the_way((3, start), [(7, 2, "cancelled", *nurila[3:])], now) is None
+    assert domain.in_the_way((3, start), [(7, 2, "booked", now - 2, now)], now) is None
+    assert domain.in_the_way((3, start), [(7, 2, "booked", start + 1, start + 3)], now) is None
+    # one begun and not taken yet is in the way; the earliest is named
+    begun = (8, 4, "booked", now - 1, now + 1)
+    assert domain.in_the_way((3, start), [nurila, begun], now) == 8
+    # a turn that has begun is not handed over early
+    assert domain.in_the_way((3, now), [begun], now) is None
+
+
+def test_a_booked_half_day_waits_while_another_members_turn_is_out_overdue() -> None:
+    assert domain.waits_for_return("booked", hers=False, overdue_out=True)
+    assert not domain.waits_for_return("booked", hers=True, overdue_out=True)  # she has it
+    assert not domain.waits_for_return("booked", hers=False, overdue_out=False)
+    assert not domain.waits_for_return("returned", hers=False, overdue_out=True)

@@ -828,3 +828,133 @@ def test_the_api_says_which_turn_is_overdue_and_when_it_was_due(
     schema = app_ctx.test_client().get("/api/v1/openapi.json").get_json()
     booking = schema["components"]["schemas"]["Booking"]
     assert {"overdue", "due_back"} <= set(booking["required"])
+
+
+def test_an_early_hand_over_across_another_members_booking_is_refused_naming_her(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a Kyrgyz treasurer: Нурила booked tomorrow and the day after,
+    Чолпон's turn in three days was handed over today, accepted, and the
+    calendar still showed Нурила's days as hers while Чолпон had it. Refused
+    now with the asset's page again (422), naming Нурила and her dates;
+    nothing written."""
+    from coop.equipment import domain
+    from coop.equipment import services as equipment
+
+    w = make_equipment_world(session)
+    today = local_today()
+    nurila = equipment.book(session, w.asset, w.owners[1],
+                            domain.slots(today + timedelta(days=1), False,
+                                         today + timedelta(days=2), False),
+                            actor=w.treasurer.user, today=today)
+    later = equipment.book(session, w.asset, w.other,
+                           domain.slots(today + timedelta(days=3), False,
+                                        today + timedelta(days=5), False),
+                           actor=w.treasurer.user, today=today)
+    session.commit()
+    treasurer = _ru(app_ctx, w.treasurer)
+    refused = post(treasurer, f"{w.base}/bookings/{later.id}/hand-over",
+                   {f"b{later.id}-condition": "исправен"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422, body[:300]
+    first, last = (today + timedelta(days=1)), (today + timedelta(days=2))
+    assert (f"Сначала записана {w.owners[1].user.name}: {first:%d.%m.%Y} – {last:%d.%m.%Y}. "
+            "Выдать технику до начала брони можно, только если до неё никто не записан."
+            ) in body
+    assert 'id="calendar"' in body
+    session.expire_all()
+    assert session.get(Booking, later.id).state == "booked"
+    assert session.get(Booking, later.id).handed_over_at is None
+    # in Kyrgyz too
+    w.treasurer.user.locale = "ky"
+    session.commit()
+    ky = post(_as(app_ctx, w.treasurer), f"{w.base}/bookings/{later.id}/hand-over",
+              {f"b{later.id}-condition": "жакшы"})
+    assert ky.status_code == 422
+    assert f"Адегенде {w.owners[1].user.name} жазылган" in ky.get_data(as_text=True)
+    # Нурила's own turn may go out early: nobody is booked before it
+    assert post(treasurer, f"{w.base}/bookings/{nurila.id}/hand-over",
+                {f"b{nurila.id}-condition": "исправен"}).status_code == 302
+
+
+def test_the_asset_out_is_never_shown_available(app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a Kyrgyz treasurer: the list's state column and the page's
+    badge said «бош» (available) while Чолпон had the motoblock, overdue."""
+    w = _overdue_world(app_ctx, session)
+    treasurer = _ru(app_ctx, w.treasurer)
+    out = f"выдана: {w.name}, до {w.due}"
+    listing = treasurer.get(f"/groups/{w.group.id}/equipment").get_data(as_text=True)
+    state = listing.split('data-label="Состояние"', 1)[1].split("</td>", 1)[0]
+    assert out in state and "просрочена" in state and "доступна" not in state
+    page = treasurer.get(w.base).get_data(as_text=True)
+    title = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert out in title and "просрочена" in title and "доступна" not in title
+    w.treasurer.user.locale = "ky"
+    session.commit()
+    kyrgyz = _as(app_ctx, w.treasurer)
+    title = kyrgyz.get(w.base).get_data(as_text=True).split("<h1>", 1)[1].split("</h1>")[0]
+    assert f"берилген: {w.name}, {w.due} чейин" in title and "бош" not in title
+    # back: available again
+    assert post(kyrgyz, f"{w.base}/bookings/{w.overdue.id}/return",
+                {f"b{w.overdue.id}-condition": "жакшы"}).status_code == 302
+    title = kyrgyz.get(w.base).get_data(as_text=True).split("<h1>", 1)[1].split("</h1>")[0]
+    assert "бош" in title and "берилген" not in title
+
+
+def test_a_turn_out_in_its_time_shows_who_has_it_and_not_overdue(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    w = make_equipment_world(session)
+    _turn(session, w, local_today(), 3, out=True)
+    until = (local_today() + timedelta(days=2)).strftime("%d.%m.%Y")
+    listing = _ru(app_ctx, w.treasurer).get(f"/groups/{w.group.id}/equipment").get_data(
+        as_text=True)
+    state = listing.split('data-label="Состояние"', 1)[1].split("</td>", 1)[0]
+    assert f"выдана: {w.other.user.name}, до {until}" in state
+    assert "просрочена" not in state and "доступна" not in state
+
+
+def test_booked_days_while_a_turn_is_overdue_say_she_waits_on_the_page_and_the_sheet(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a Kyrgyz treasurer: with Чолпон's turn overdue, the calendar
+    showed Айгүл's day tomorrow (and Гүлнара's later) under their names as if
+    they would have it, between half-days saying it is still out."""
+    from coop.equipment import domain
+    from coop.equipment import services as equipment
+    from tests.integration.test_documents import pdf_text
+
+    w = _overdue_world(app_ctx, session)
+    later = local_today() + timedelta(days=4)
+    equipment.book(session, w.asset, w.owners[2], domain.slots(later, False, later, False),
+                   actor=w.treasurer.user, today=local_today())
+    session.commit()
+    treasurer = _ru(app_ctx, w.treasurer)
+    calendar = treasurer.get(w.base).get_data(as_text=True).split('id="calendar"', 1)[1]
+    rows = calendar.split("</table>", 1)[0].split("<tr>")[2:]
+    for row, name in ((rows[1], w.owners[0].user.name), (rows[4], w.owners[2].user.name)):
+        assert row.count(f"{name} — ждёт: техника ещё не вернулась") == 2, row
+    assert "ждёт" not in rows[0] and "ждёт" not in rows[2]
+    grid = pdf_text(treasurer.get(f"{w.base}/sheet.pdf").data).split("Утро", 1)[1]
+    for name in (w.owners[0].user.name, w.owners[2].user.name):
+        assert f"{name} — ждёт: техника ещё не вернулась" in " ".join(grid.split())
+    # back: the booked days are theirs again
+    assert post(treasurer, f"{w.base}/bookings/{w.overdue.id}/return",
+                {f"b{w.overdue.id}-condition": "исправен"}).status_code == 302
+    calendar = treasurer.get(w.base).get_data(as_text=True).split('id="calendar"', 1)[1]
+    assert "ждёт" not in calendar.split("</table>", 1)[0]
+    assert "ждёт" not in " ".join(pdf_text(treasurer.get(f"{w.base}/sheet.pdf").data).split())
+
+
+def test_the_kyrgyz_booking_form_names_its_four_fields_apart(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a Kyrgyz treasurer: «Башталышы» twice (the day it starts, and
+    whether in the morning or after midday)."""
+    import re
+
+    w = make_equipment_world(session)
+    w.treasurer.user.locale = "ky"
+    session.commit()
+    page = _as(app_ctx, w.treasurer).get(w.base).get_data(as_text=True)
+    form = page.split('action="' + f"{w.base}/book" + '"', 1)[1].split("</form>", 1)[0]
+    labels = [re.sub(r"<[^>]+>", "", label).strip()
+              for label in re.findall(r"<label[^>]*>(.*?)</label>", form, re.S)]
+    dates = [label for label in labels if label][:5]
+    assert len(set(dates)) == len(dates), dates
