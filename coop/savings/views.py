@@ -37,7 +37,8 @@ from coop.savings.models import (
     SavingsMeeting,
     ShareOut,
 )
-from coop.views import pdf_response, render_then_commit
+from coop.views import Confirmation as Question
+from coop.views import already_done, confirmed, figures_token, pdf_response, render_then_commit
 
 bp = Blueprint("savings", __name__, template_folder="templates")
 
@@ -463,7 +464,16 @@ def open_meeting(group_id: int, cycle_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle(cycle_id)
     form = forms.OpenMeetingForm()
     if not form.validate_on_submit():
-        _form_refused(form, _("Give the meeting's date."))
+        # a date written but refused ("31.02.2026") is told by its field alone:
+        # "give the meeting's date" would say she wrote none
+        if (request.form.get("date") or "").strip():
+            for problem in error_messages(form):
+                flash(problem, "error")
+        else:
+            flash(_("Give the meeting's date."), "error")
+            for problem in error_messages(form):
+                if not problem.startswith(f"{form.date.label.text}:"):
+                    flash(problem, "error")
         return _cycle_refused(cycle, 422)
     try:
         savings.claim_version(db.session, cycle, form.version.data)
@@ -632,6 +642,18 @@ def _after_share_out(context: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
+def _meeting_form(form_class: type, cycle: SavingsCycle) -> Any:
+    form = form_class()
+    for field in form:
+        if isinstance(field, forms.MoneyField):
+            field.currency = g.group.currency
+        if hasattr(field, "validate_choice"):
+            field.validate_choice = False
+    if hasattr(form, "key_holders"):
+        form.key_holders.choices = [(h.id, "") for h in cycle.key_holders]
+    return form
+
+
 def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # type: ignore[no-untyped-def,type-arg]
                     success: str | None = None, same=None, keep_typed: bool = False):
     """Every change to an open meeting: the form's version as shown, the
@@ -642,14 +664,7 @@ def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # ty
     (Back, and the same filled in again), asked before it is added twice."""
     cycle = _cycle(cycle_id)
     meeting = _meeting(cycle, meeting_id)
-    form = form_class()
-    for field in form:
-        if isinstance(field, forms.MoneyField):
-            field.currency = g.group.currency
-        if hasattr(field, "validate_choice"):
-            field.validate_choice = False
-    if hasattr(form, "key_holders"):
-        form.key_holders.choices = [(h.id, "") for h in cycle.key_holders]
+    form = _meeting_form(form_class, cycle)
     if not form.validate_on_submit():
         problems = [f"{f.label.text}: {e}" for f in form for e in f.errors]
         db.session.rollback()
@@ -948,8 +963,68 @@ def close(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-unt
             key_holder_ids=form.key_holders.data or [], actor=_user(),
             actor_membership=g.membership)
 
-    return _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
-                           _("The meeting is closed and its record issued."))
+    cycle = _cycle(cycle_id)
+    meeting = _meeting(cycle, meeting_id)
+    if meeting.kind != savings.SHARE_OUT:
+        return _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
+                               _("The meeting is closed and its record issued."))
+    if meeting.state != savings.OPEN:
+        return _share_out_done(cycle, meeting)
+    question = _ask_share_out(cycle, meeting)
+    if question is not None:
+        return question
+    response = _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
+                               _("The share-out is confirmed and the cycle closed."))
+    db.session.refresh(meeting)
+    if meeting.state != savings.OPEN and response[1] == 409:  # two "yes" at once: one did it
+        return _share_out_done(cycle, meeting)
+    return response
+
+
+def _share_out_done(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
+    return already_done(_("The share-out was confirmed already; nothing was done again."),
+                        _meeting_url(cycle, meeting))
+
+
+def _ask_share_out(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
+    """Confirming the share-out closes the cycle and cannot be undone: the
+    count as typed first shows what it confirms (the parts, the cash to hand
+    out, the coins to the social fund, the debts set off) and asks. None: go
+    on (the "yes" for these figures; or a form the close refuses anyway, with
+    its own message: not valid, shown from an older page, a share-out the
+    engine refuses)."""
+    form = _meeting_form(forms.CloseForm, cycle)
+    if not form.validate_on_submit() or str(form.version.data) != str(cycle.version):
+        return None
+    sheet = savings.share_out_view(db.session, cycle, g.group, draft=True)
+    if sheet is None or sheet.refusal or sheet.meeting is None:
+        return None
+    keys = sorted(set(form.key_holders.data or []))
+    typed = {name: request.form.get(name, "")[:40] for name in (
+        "opening_loan", "opening_social", "closing_loan", "closing_social")}
+    totals = {
+        "parts": sheet.equity,
+        "cash": sum(r["cash"] for r in sheet.rows),
+        "coins": sum(r["residual"] for r in sheet.rows),
+        "set_off": sum(r["set_off"] for r in sheet.rows),
+    }
+    token = figures_token(cycle.version, typed, keys, totals,
+                          [(r["member"].id, r["entitlement"], r["set_off"], r["cash"],
+                            r["residual"]) for r in sheet.rows])
+    answer = confirmed(token)
+    if answer is True:
+        return None
+    db.session.rollback()
+    ask = Question(action=request.full_path.rstrip("?"), button=_("Yes, confirm"),
+                   back=_meeting_url(cycle, meeting) + "#close", token=token,
+                   fields={"version": str(cycle.version), **typed})
+    holders = {h.id: h.membership.user.name for h in cycle.key_holders}
+    return render_then_commit(
+        "savings/confirm_share_out.html", group=g.group, cycle=cycle, meeting=meeting,
+        sheet=sheet, totals=totals, ask=ask, keys=keys, changed=answer is False,
+        holders=[holders[k] for k in keys if k in holders],
+        counted={"loan": form.closing_loan.minor or 0,
+                 "social": form.closing_social.minor or 0}), 409 if answer is False else 200
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/reopen")

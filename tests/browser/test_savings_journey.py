@@ -3,12 +3,14 @@
 in Russian, each closed with the key-holders' count; then the share-out.
 The same figures on the share-out page, in the issued share-out sheet (PDF),
 in the members' passbooks and in the books. A close sent again through Back
-changes nothing."""
+changes nothing; confirming the share-out asks first, showing what it
+confirms, and its "yes" sent again does nothing twice."""
 
 from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlencode
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -162,7 +164,36 @@ def test_example_01_through_the_pages_to_the_share_out_sheet(page, live_server, 
             t.check(f"input[name=key_holders][value='{key}']")
         screenshot(t, f"savings-0{k + 2}-meeting-{k + 1}")
         t.click("form[action*='/close?'] button[type=submit]")
-        assert "закрыто" in t.inner_text("main"), t.inner_text("main")[:1500]
+        if k == 3:  # the share-out closes the cycle: it asks first, with what it confirms
+            asked = _flat(t.inner_text("main"))
+            screenshot(t, "savings-05c-share-out-question")
+            assert db.session.scalar(select(ShareOut).where(ShareOut.cycle_id == cycle.id)) \
+                is None
+            for words in ("Подтвердить распределение цикла", "3 809,50", "3 747,00", "2,50",
+                          "60,00", "Назад"):
+                assert words in asked, (words, asked[:2000])
+            assert t.locator("main a[href$='/share-out']").count()
+            yes = t.locator("form.confirm-form")
+            action = yes.get_attribute("action")
+            sent = [(i.get_attribute("name"), i.get_attribute("value"))
+                    for i in yes.locator("input[type=hidden]").all()]
+            t.click("form.confirm-form button[type=submit]:has-text('Да, подтвердить')")
+            assert "Распределение подтверждено" in t.inner_text("main"), \
+                t.inner_text("main")[:1500]
+            # Back to the question and "yes" again (Chromium asks to send the form
+            # again: this is what it sends): nothing is done twice, and it says so
+            again = t.request.post(f"{live_server}{action}", data=urlencode(sent),
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                   max_redirects=0)
+            assert again.status == 303, again.status
+            t.goto(meeting_url)
+            assert "уже подтверждено" in _flat(t.inner_text("main")), \
+                t.inner_text("main")[:1500]
+            db.session.expire_all()
+            assert len(db.session.scalars(select(ShareOut).where(
+                ShareOut.cycle_id == cycle.id)).all()) == 1
+        else:
+            assert "закрыто" in t.inner_text("main"), t.inner_text("main")[:1500]
         if k == 0:  # Back to the filled form, and "close" again: nothing changes
             go_back(t)
             if t.locator("form[action*='/close?']").count():
