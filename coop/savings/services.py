@@ -1216,14 +1216,7 @@ def _confirm(session: Session, meeting: SavingsMeeting | None, cycle: SavingsCyc
     treasurer on behalf of those without a login (flagged). No meeting: the
     opening count of a cycle adopted mid-way."""
     holders = {h.id: h for h in cycle.key_holders}
-    chosen = [i for i in key_holder_ids if i]
-    if len(set(chosen)) != len(chosen):
-        raise DomainError(_l("The same key-holder cannot confirm twice."), field="key_holders")
-    if any(i not in holders for i in chosen):
-        raise DomainError(_l("Only this cycle's key-holders confirm."), field="key_holders")
-    if len(chosen) < needed:
-        raise DomainError(_l("%(count)s key-holders must confirm; %(given)s did.",
-                             count=needed, given=len(chosen)), field="key_holders")
+    chosen = _check_key_holders(cycle, key_holder_ids, needed)
     rows = []
     for holder_id in chosen:
         holder = holders[holder_id]
@@ -1237,6 +1230,21 @@ def _confirm(session: Session, meeting: SavingsMeeting | None, cycle: SavingsCyc
         rows.append(row)
     session.flush()
     return rows
+
+
+def _check_key_holders(cycle: SavingsCycle, key_holder_ids: Sequence[int],
+                       needed: int) -> list[int]:
+    """`needed` distinct key-holders of this cycle (their ids), or refused."""
+    holders = {h.id for h in cycle.key_holders}
+    chosen = [i for i in key_holder_ids if i]
+    if len(set(chosen)) != len(chosen):
+        raise DomainError(_l("The same key-holder cannot confirm twice."), field="key_holders")
+    if any(i not in holders for i in chosen):
+        raise DomainError(_l("Only this cycle's key-holders confirm."), field="key_holders")
+    if len(chosen) < needed:
+        raise DomainError(_l("%(count)s key-holders must confirm; %(given)s did.",
+                             count=needed, given=len(chosen)), field="key_holders")
+    return chosen
 
 
 def confirmations(session: Session, meeting: SavingsMeeting, subject: str) -> list[Confirmation]:
@@ -1475,19 +1483,19 @@ class Counts:
     closing_social: int
 
 
-def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, counts: Counts,
-                  key_holder_ids: Sequence[int], actor: User | None,
-                  actor_membership: Membership | None = None) -> Run:
-    """Close (§5.3): everything checked again, every movement posted in this
-    one transaction, the ledger checked against the engine, the meeting
-    record issued. At the share-out meeting this confirms the share-out
-    (§9.3) and closes the cycle. A second close finds the meeting closed: 409."""
-    cycle = session.get(SavingsCycle, meeting.cycle_id)
-    assert cycle is not None
-    _lock(session, cycle)
+def check_close(session: Session, meeting: SavingsMeeting, group: Group, *, counts: Counts,
+                key_holder_ids: Sequence[int]) -> Run:
+    """Everything that would refuse closing this meeting, checked before
+    anything is written: the meeting still open, the whole cycle through the
+    engine (at the share-out meeting, the share-out itself), each bag's count
+    as the books expect it, enough distinct key-holders of this cycle. The
+    share-out's question calls it first, so a close that would be refused is
+    refused before it is asked; `close_meeting` calls it again under the lock."""
     session.refresh(meeting)
     if meeting.state != OPEN:
         raise Conflict(_l("Meeting %(number)s is already closed.", number=meeting.number))
+    cycle = session.get(SavingsCycle, meeting.cycle_id)
+    assert cycle is not None
     run = check_meeting(session, meeting, group, share_out=True)
     expected = expected_cash(run, meeting)
     for bag, counted in (("loan", counts.closing_loan), ("social", counts.closing_social)):
@@ -1500,14 +1508,36 @@ def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, co
                 expected=fmt_money(want, group.currency),
                 difference=fmt_money(counted - want, group.currency)),
                 field=f"closing_{bag}")
+    _check_key_holders(cycle, key_holder_ids, _keys_needed(cycle, run, meeting))
+    return run
+
+
+def _keys_needed(cycle: SavingsCycle, run: Run, meeting: SavingsMeeting) -> int:
+    """How many key-holders confirm this meeting's close."""
     needed = cycle.confirmations_required
     if any(loan.principal > cycle.confirm_loans_above
            for loan in run.entries.loans[meeting.id]):
         needed = max(needed, 2)  # a loan above the group's limit: two keys (§6.1 rule 7)
     if run.entries.corrections[meeting.id]:
         needed = max(needed, 2)  # a correction of shares or interest: two keys (§5.4, §6.3)
+    return needed
+
+
+def close_meeting(session: Session, meeting: SavingsMeeting, group: Group, *, counts: Counts,
+                  key_holder_ids: Sequence[int], actor: User | None,
+                  actor_membership: Membership | None = None) -> Run:
+    """Close (§5.3): everything checked again (`check_close`), every movement
+    posted in this one transaction, the ledger checked against the engine,
+    the meeting record issued. At the share-out meeting this confirms the
+    share-out (§9.3) and closes the cycle. A second close finds the meeting
+    closed: 409."""
+    cycle = session.get(SavingsCycle, meeting.cycle_id)
+    assert cycle is not None
+    _lock(session, cycle)
+    run = check_close(session, meeting, group, counts=counts, key_holder_ids=key_holder_ids)
     subject = "share_out" if meeting.kind == SHARE_OUT else "close"
-    _confirm(session, meeting, cycle, subject, key_holder_ids, actor, actor_membership, needed)
+    _confirm(session, meeting, cycle, subject, key_holder_ids, actor, actor_membership,
+             _keys_needed(cycle, run, meeting))
     meeting.opening_loan_count = counts.opening_loan
     meeting.opening_social_count = counts.opening_social
     meeting.closing_loan_count = counts.closing_loan

@@ -655,11 +655,13 @@ def _meeting_form(form_class: type, cycle: SavingsCycle) -> Any:
 
 
 def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # type: ignore[no-untyped-def,type-arg]
-                    success: str | None = None, same=None, keep_typed: bool = False):
+                    success: str | None = None, same=None, keep_typed: bool = False,
+                    keep_form: str | None = None):
     """Every change to an open meeting: the form's version as shown, the
     service (which runs the whole cycle through the engine), one commit;
     refused: the page again with the message, nothing written (`keep_typed`:
-    the register shows what was typed, to correct it). `same(cycle, meeting,
+    the register shows what was typed, to correct it; `keep_form`: the page's
+    form of that name shows what was typed). `same(cycle, meeting,
     form)`: the question when a line like this one is at the meeting already
     (Back, and the same filled in again), asked before it is added twice."""
     cycle = _cycle(cycle_id)
@@ -670,6 +672,8 @@ def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # ty
         db.session.rollback()
         context = _meeting_context(cycle, meeting)
         context["problems"] = problems or [_("Please check the form.")]
+        if keep_form:
+            _keep_form(context, keep_form, form, cycle)
         return render_then_commit("savings/meeting.html", **context), 422
     back = _meeting_url(cycle, meeting) + "#" + request.args.get("at", "register")
     try:
@@ -685,11 +689,23 @@ def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # ty
         context["problems"] = [str(error.message)]
         if keep_typed:
             context["typed"] = request.form
+        if keep_form:
+            _keep_form(context, keep_form, form, cycle)
         return render_then_commit("savings/meeting.html", **context), error.status
     db.session.commit()
     if success:
         flash(success, "success")
     return redirect(back), 303
+
+
+def _keep_form(context: dict[str, Any], name: str, form: Any, cycle: SavingsCycle) -> None:
+    """The page shown again after a refusal with this form as she typed it
+    (the counts, the key-holders ticked), for the cycle's version as it is
+    now, so that correcting one figure and sending again is enough."""
+    form.version.data = context["version"]
+    if hasattr(form, "key_holders"):
+        form.key_holders.choices = [(h.id, h.membership.user.name) for h in cycle.key_holders]
+    context["forms"][name] = form
 
 
 def _parse_money(text: str, label: str) -> int:
@@ -956,29 +972,33 @@ def remove_entry(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore
 @group_view(treasurer=True)
 def close(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
     def act(cycle, meeting, form):  # type: ignore[no-untyped-def]
-        savings.close_meeting(
-            db.session, meeting, g.group,
-            counts=savings.Counts(form.opening_loan.minor, form.opening_social.minor,
-                                  form.closing_loan.minor or 0, form.closing_social.minor or 0),
-            key_holder_ids=form.key_holders.data or [], actor=_user(),
-            actor_membership=g.membership)
+        savings.close_meeting(db.session, meeting, g.group, counts=_counts(form),
+                              key_holder_ids=form.key_holders.data or [], actor=_user(),
+                              actor_membership=g.membership)
 
     cycle = _cycle(cycle_id)
     meeting = _meeting(cycle, meeting_id)
     if meeting.kind != savings.SHARE_OUT:
         return _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
-                               _("The meeting is closed and its record issued."))
+                               _("The meeting is closed and its record issued."),
+                               keep_form="close")
     if meeting.state != savings.OPEN:
         return _share_out_done(cycle, meeting)
     question = _ask_share_out(cycle, meeting)
     if question is not None:
         return question
     response = _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
-                               _("The share-out is confirmed and the cycle closed."))
+                               _("The share-out is confirmed and the cycle closed."),
+                               keep_form="close")
     db.session.refresh(meeting)
     if meeting.state != savings.OPEN and response[1] == 409:  # two "yes" at once: one did it
         return _share_out_done(cycle, meeting)
     return response
+
+
+def _counts(form: forms.CloseForm) -> savings.Counts:
+    return savings.Counts(form.opening_loan.minor, form.opening_social.minor,
+                          form.closing_loan.minor or 0, form.closing_social.minor or 0)
 
 
 def _share_out_done(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
@@ -989,13 +1009,24 @@ def _share_out_done(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
 def _ask_share_out(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
     """Confirming the share-out closes the cycle and cannot be undone: the
     count as typed first shows what it confirms (the parts, the cash to hand
-    out, the coins to the social fund, the debts set off) and asks. None: go
-    on (the "yes" for these figures; or a form the close refuses anyway, with
-    its own message: not valid, shown from an older page, a share-out the
-    engine refuses)."""
+    out, the coins to the social fund, the debts set off) and asks. A close
+    that would be refused (a count the books do not expect, too few
+    key-holders, a share-out the engine refuses) is refused first, with its
+    own message, on the meeting's page with what she typed, never asked.
+    None: go on (the "yes" for these figures; or a form the close refuses
+    anyway, with its own message: not valid, shown from an older page)."""
     form = _meeting_form(forms.CloseForm, cycle)
     if not form.validate_on_submit() or str(form.version.data) != str(cycle.version):
         return None
+    try:
+        savings.check_close(db.session, meeting, g.group, counts=_counts(form),
+                            key_holder_ids=form.key_holders.data or [])
+    except DomainError as error:
+        db.session.rollback()
+        context = _meeting_context(cycle, meeting)
+        context["problems"] = [str(error.message)]
+        _keep_form(context, "close", form, cycle)
+        return render_then_commit("savings/meeting.html", **context), error.status
     sheet = savings.share_out_view(db.session, cycle, g.group, draft=True)
     if sheet is None or sheet.refusal or sheet.meeting is None:
         return None
