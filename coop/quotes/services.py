@@ -658,7 +658,8 @@ def _member_totals(session: Session, result: QuoteComparison,
         try:
             outcome = _run(scenario)
         except split.ScenarioError as exc:
-            result.engine_errors[quote.id] = str(exc)
+            # a sentence, not the engine's English JSON path
+            result.engine_errors[quote.id] = str(orders.unsplittable(scenario, exc))
             continue
         for row, member in zip(rows, outcome.members, strict=True):
             row.totals[quote.id] = member.total
@@ -747,6 +748,16 @@ def _check_awardable(quote: Quote, item: RoundItem, need: domain.Need, currency:
     if not cost.deliverable or line is None:
         raise DomainError(_l("%(supplier)s does not offer %(product)s.", supplier=name,
                              product=item.product.name))
+    # the step may have changed in the catalog since she quoted: a pack off it
+    # would be frozen into a round that can then no longer be split
+    pack = line.pack_size or item.product.pack_size  # as `award_quotes` freezes it
+    if domain.check_pack_size(pack, item.product.granularity):
+        raise DomainError(_l(
+            "%(supplier)s offers %(product)s in packs of %(pack)s, which is not a multiple "
+            "of the product's step, %(step)s: ask her for a new offer, or set the step back "
+            "in the catalog.", supplier=name, product=item.product.name,
+            pack=unit_text.quantity(pack, item.product.unit),
+            step=unit_text.quantity(item.product.granularity, item.product.unit)))
     return line
 
 

@@ -3,14 +3,14 @@ first, flush, never commit; a broken rule is a DomainError for the treasurer."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from coop import phones, unit_text
 from coop.config import SUPPORTED_LOCALES
@@ -155,7 +155,11 @@ def create_product(session: Session, supplier: Supplier, data: ProductData) -> P
 def update_product(session: Session, product: Product, data: ProductData) -> None:
     _check(data)
     _check_article_code_free(session, product.supplier, data.article_code, product.id)
-    if data.granularity != product.granularity:
+    # the row locked before the step is checked: of two edits at once, the
+    # second waits and checks against the step the first one wrote
+    step = session.scalar(select(Product.granularity).where(Product.id == product.id)
+                          .with_for_update())
+    if data.granularity != step:
         refusal = step_change_refusal(session, product.id, data.granularity, data.unit)
         if refusal is not None:
             raise DomainError(refusal, field="granularity")
@@ -166,52 +170,166 @@ def update_product(session: Session, product: Product, data: ProductData) -> Non
 # a round in one of these states splits with the product's current step (a
 # settled round reads the scenario it was settled with; a cancelled one, nothing)
 UNSETTLED_STATES = ("draft", "open", "closed", "quoting", "awarded", "received")
+# a round not yet awarded: its quotes' pack sizes may still be awarded
+UNAWARDED_STATES = ("draft", "open", "closed", "quoting")
 
 
 def step_change_refusal(session: Session, product_id: int, step: int, unit: str
                         ) -> str | None:
-    """Why the product's step cannot become `step`, or None when it can: every
-    round not yet settled or cancelled splits with the current step, so each
-    member's quantity and tolerance there must be a whole number of the new
-    steps, and, once awarded, the frozen pack size and what was received too
-    (else the round's pages could no longer be computed)."""
-    off_lines = dict(session.execute(
-        select(Round.id, func.count(Request.id))
-        .join(RoundItem, RoundItem.round_id == Round.id)
-        .join(Request, Request.round_item_id == RoundItem.id)
-        .where(RoundItem.product_id == product_id, Round.state.in_(UNSETTLED_STATES),
-               ((Request.quantity % step) != 0) | ((Request.tolerance % step) != 0))
-        .group_by(Round.id)).all())
-    off_terms: set[int] = set()
-    for round_id, item_id, pack_size in session.execute(
-            select(Round.id, RoundItem.id, RoundItem.awarded_pack_size)
+    """Why the product's step cannot become `step`, or None when it can."""
+    return step_change_refusals(session, {product_id: (step, unit)}).get(product_id)
+
+
+def step_change_refusals(session: Session, changes: Mapping[int, tuple[int, str]]
+                         ) -> dict[int, str]:
+    """{product id: why its step cannot become the new one} for `changes`
+    ({product id: (new step, unit)}); the products that may change are left
+    out. A handful of grouped queries, whatever the number of products.
+
+    Every round not yet settled or cancelled splits with the current step, so
+    each member's quantity and tolerance there must be a whole number of the
+    new steps, and, once awarded, the frozen pack size and what was received
+    too (else the round's pages could no longer be computed); before the
+    award, the pack sizes its quotes offer (one of them may be awarded). An
+    open seed loan repaid in kind owes a quantity rounded to the step: the new
+    step must neither move it nor leave a remainder she cannot return.
+
+    The caller holds the products' row locks. The orders, deliveries and
+    awards do not lock the product when they read its step, so one of them
+    committed at the same moment can still slip in: taking a share lock there
+    is left for later."""
+    if not changes:
+        return {}
+    ids = sorted(changes)
+    step_of = case({pid: step for pid, (step, _unit) in changes.items()},
+                   value=RoundItem.product_id)
+    off_lines: dict[int, dict[int, int]] = {}
+    for product_id, round_id, count in session.execute(
+            select(RoundItem.product_id, Round.id, func.count(Request.id))
             .join(RoundItem, RoundItem.round_id == Round.id)
-            .where(RoundItem.product_id == product_id,
-                   Round.state.in_(("awarded", "received")))).all():
-        received, damaged = session.execute(
-            select(func.coalesce(func.sum(Delivery.received), 0),
+            .join(Request, Request.round_item_id == RoundItem.id)
+            .where(RoundItem.product_id.in_(ids), Round.state.in_(UNSETTLED_STATES),
+                   ((Request.quantity % step_of) != 0) | ((Request.tolerance % step_of) != 0))
+            .group_by(RoundItem.product_id, Round.id)):
+        off_lines.setdefault(product_id, {})[round_id] = count
+    off_terms: dict[int, set[int]] = {}
+    for product_id, round_id, pack_size, received, damaged in session.execute(
+            select(RoundItem.product_id, Round.id, RoundItem.awarded_pack_size,
+                   func.coalesce(func.sum(Delivery.received), 0),
                    func.coalesce(func.sum(Delivery.damaged), 0))
-            .where(Delivery.round_item_id == item_id)).one()
-        if (pack_size or 0) % step or received % step or damaged % step:
-            off_terms.add(round_id)
-    if not off_lines and not off_terms:
-        return None
+            .join(RoundItem, RoundItem.round_id == Round.id)
+            .outerjoin(Delivery, Delivery.round_item_id == RoundItem.id)
+            .where(RoundItem.product_id.in_(ids), Round.state.in_(("awarded", "received")))
+            .group_by(RoundItem.id, RoundItem.product_id, Round.id,
+                      RoundItem.awarded_pack_size)):
+        step = changes[product_id][0]
+        if (pack_size or 0) % step or int(received) % step or int(damaged) % step:
+            off_terms.setdefault(product_id, set()).add(round_id)
+    off_packs = _off_step_quotes(session, ids, step_of)
+    off_loans = _off_step_loans(session, changes)
+    round_ids = {r for rounds in off_lines.values() for r in rounds}
+    round_ids |= {r for rounds in off_terms.values() for r in rounds}
+    round_ids |= {r for packs in off_packs.values() for r, _supplier, _pack in packs}
     titles = dict(session.execute(select(Round.id, Round.title).where(
-        Round.id.in_(set(off_lines) | off_terms))).all())
-    step_text = unit_text.quantity(step, unit)
-    places = []
-    for round_id in sorted(titles):
-        if round_id in off_lines:
-            places.append(ngettext(
-                "in the round «%(round)s» %(num)d order is not a multiple of %(step)s",
-                "in the round «%(round)s» %(num)d orders are not a multiple of %(step)s",
-                off_lines[round_id], round=titles[round_id], step=step_text))
-        if round_id in off_terms:
-            places.append(gettext(
-                "in the round «%(round)s» the awarded pack size or the quantity received "
-                "is not a multiple of %(step)s", round=titles[round_id], step=step_text))
-    return gettext("The step cannot be changed: %(places)s. Fix them first, or wait until "
-                   "the round is settled.", places="; ".join(places))
+        Round.id.in_(round_ids))).all()) if round_ids else {}
+    refusals = {}
+    for product_id in ids:
+        step, unit = changes[product_id]
+        step_text = unit_text.quantity(step, unit)
+        places = []
+        for round_id in sorted(set(off_lines.get(product_id, {}))
+                               | off_terms.get(product_id, set())
+                               | {r for r, _s, _p in off_packs.get(product_id, [])}):
+            count = off_lines.get(product_id, {}).get(round_id)
+            if count:
+                places.append(ngettext(
+                    "in the round «%(round)s» %(num)d order is not a multiple of %(step)s",
+                    "in the round «%(round)s» %(num)d orders are not a multiple of %(step)s",
+                    count, round=titles[round_id], step=step_text))
+            if round_id in off_terms.get(product_id, set()):
+                places.append(gettext(
+                    "in the round «%(round)s» the awarded pack size or the quantity received "
+                    "is not a multiple of %(step)s", round=titles[round_id], step=step_text))
+            for pack_round, supplier, pack in off_packs.get(product_id, []):
+                if pack_round == round_id:
+                    places.append(gettext(
+                        "in the round «%(round)s» %(supplier)s offers it in packs of "
+                        "%(pack)s, not a multiple of %(step)s", round=titles[round_id],
+                        supplier=supplier, pack=unit_text.quantity(pack, unit),
+                        step=step_text))
+        sentences = []
+        if places:
+            sentences.append(gettext(
+                "The step cannot be changed: %(places)s. Fix them first, or wait until "
+                "the round is settled.", places="; ".join(places)))
+        loans = off_loans.get(product_id, [])
+        if loans:
+            sentences.append(ngettext(
+                "The step cannot be changed while this seed loan is repaid in kind in "
+                "steps of the present one: %(loans)s. Wait until it is repaid or written off.",
+                "The step cannot be changed while these seed loans are repaid in kind in "
+                "steps of the present one: %(loans)s. Wait until they are repaid or written "
+                "off.", len(loans), loans="; ".join(loans)))
+        if sentences:
+            refusals[product_id] = " ".join(sentences)
+    return refusals
+
+
+def _off_step_quotes(session: Session, ids: Sequence[int], step_of: ColumnElement[int]
+                     ) -> dict[int, list[tuple[int, str, int]]]:
+    """{product id: [(round id, supplier, pack size)]}: the pack sizes off the
+    new step in the latest revision of the quotes of a round not yet awarded."""
+    from coop.quotes.models import Quote, QuoteLine, QuoteRevision
+
+    latest = (select(QuoteRevision.quote_id, func.max(QuoteRevision.number).label("number"))
+              .group_by(QuoteRevision.quote_id).subquery())
+    found: dict[int, list[tuple[int, str, int]]] = {}
+    for product_id, round_id, supplier, pack in session.execute(
+            select(RoundItem.product_id, Round.id, Supplier.name, QuoteLine.pack_size)
+            .join(RoundItem, RoundItem.round_id == Round.id)
+            .join(QuoteLine, QuoteLine.round_item_id == RoundItem.id)
+            .join(QuoteRevision, QuoteRevision.id == QuoteLine.revision_id)
+            .join(latest, (latest.c.quote_id == QuoteRevision.quote_id)
+                  & (latest.c.number == QuoteRevision.number))
+            .join(Quote, Quote.id == QuoteRevision.quote_id)
+            .join(Supplier, Supplier.id == Quote.supplier_id)
+            .where(RoundItem.product_id.in_(ids), Round.state.in_(UNAWARDED_STATES),
+                   QuoteRevision.declined.is_(False), QuoteLine.available.is_(True),
+                   QuoteLine.pack_size.is_not(None), (QuoteLine.pack_size % step_of) != 0)
+            .order_by(Round.id, Supplier.name, Quote.id)):
+        found.setdefault(product_id, []).append((round_id, supplier, pack))
+    return found
+
+
+def _off_step_loans(session: Session, changes: Mapping[int, tuple[int, str]]
+                    ) -> dict[int, list[str]]:
+    """{product id: the open in-kind seed loans a new step would break, named}:
+    what she owes is rounded up to the step (coop.season.loans.due_quantity),
+    so the new step must give the same due, and what is left of it must be a
+    whole number of new steps."""
+    from coop.groups.models import Membership
+    from coop.season import domain as season
+    from coop.season import loans as seed
+    from coop.season.models import SeedLoan
+
+    found: dict[int, list[str]] = {}
+    for loan in session.scalars(
+            select(SeedLoan)
+            .options(joinedload(SeedLoan.product),
+                     joinedload(SeedLoan.membership).joinedload(Membership.user),
+                     selectinload(SeedLoan.repayments))
+            .where(SeedLoan.product_id.in_(sorted(changes)), SeedLoan.repay_mode == "kind",
+                   SeedLoan.state == season.DELIVERED)
+            .order_by(SeedLoan.id)):
+        step, unit = changes[loan.product_id]
+        due = seed.due_quantity(loan)
+        left = due - seed.returned_quantity(loan)
+        if season.due_kind(loan.quantity, loan.repay_bp, step) != due or left % step:
+            found.setdefault(loan.product_id, []).append(gettext(
+                "%(loan)s of %(member)s (%(left)s of %(due)s still to return)",
+                loan=seed.loan_title(loan), member=loan.membership.user.name,
+                left=unit_text.quantity(left, unit), due=unit_text.quantity(due, unit)))
+    return found
 
 
 def set_seed_rate(session: Session, product: Product, rate: int | None) -> bool:
@@ -327,7 +445,8 @@ def upsert_catalog(session: Session, supplier: Supplier, rows: Sequence[CatalogR
     now = utcnow()
     new_rows: list[ProductData] = []
     changed: list[tuple[_Stored, ProductData]] = []
-    refused: list[RowError] = []
+    new_steps: dict[int, tuple[int, str]] = {}
+    line_of: dict[int, int] = {}
     unchanged = retired = 0
     for row in rows:
         stored = existing.get(row.product.article_code)
@@ -342,11 +461,13 @@ def upsert_catalog(session: Session, supplier: Supplier, rows: Sequence[CatalogR
         else:
             changed.append((stored, data))
             if data.granularity != stored.data.granularity:
-                refusal = step_change_refusal(session, stored.id, data.granularity, data.unit)
-                if refusal is not None:
-                    refused.append(RowError(row.line, "granularity", refusal))
-    if refused:  # nothing is written yet
-        raise CatalogError(refused)
+                new_steps[stored.id] = (data.granularity, data.unit)
+                line_of[stored.id] = row.line
+    refusals = step_change_refusals(session, new_steps)
+    if refusals:  # nothing is written yet
+        raise CatalogError(sorted((RowError(line_of[product_id], "granularity", refusal)
+                                   for product_id, refusal in refusals.items()),
+                                  key=lambda error: error.line))
     _insert_products(session, supplier, new_rows, now)
     _update_products(session, changed, now)
     if changed:  # bulk statements: the flush does not see them (coop/orders/changes.py)
@@ -387,6 +508,12 @@ class _Stored:
 
 
 def _load_catalog(session: Session, supplier: Supplier) -> dict[str | None, _Stored]:
+    """The supplier's products with an article code (those an import may
+    change), their rows locked in id order first: the steps read here are the
+    ones checked and replaced, and two imports at once do not deadlock."""
+    session.execute(select(Product.id).where(
+        Product.supplier_id == supplier.id, Product.article_code.is_not(None))
+        .order_by(Product.id).with_for_update())
     tiers: dict[int, list[tuple[int, int, int]]] = {}
     for tier_id, product_id, min_qty, unit_price in session.execute(
             select(PriceTier.id, PriceTier.product_id, PriceTier.min_qty, PriceTier.unit_price)
