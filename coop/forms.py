@@ -176,9 +176,12 @@ DAY_EXAMPLE = "21.12.2026"
 _DAY_SHAPES = (re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"),
                re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"))
 _TIME_SHAPE = re.compile(r"(?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2}))?")
-# The years a day may be in: "01.01.0001" read as a date went on to overflow
-# when moved to UTC (a 500); no date of the groups' life is outside these.
-FIRST_YEAR, LAST_YEAR = 1900, 2199
+# The years a day may be in, and a moment: "01.01.0001" read as a deadline
+# went on to overflow when moved to UTC (a 500). A day's plausibility (a
+# certificate from 2000 on, …) is for the service to say in its own words;
+# a moment is a deadline or the like, near at hand.
+DAY_YEARS = (1000, 9999)
+MOMENT_YEARS = (1900, 2199)
 
 
 def impossible_moment(text: str, *, with_time: bool) -> str | None:
@@ -193,9 +196,10 @@ def impossible_moment(text: str, *, with_time: bool) -> str | None:
     if shape is None or (with_time and time_shape is None):
         return None
     year, month, day = (int(shape.group(k)) for k in ("y", "m", "d"))
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    first, last = MOMENT_YEARS if with_time else DAY_YEARS
+    if not first <= year <= last:
         return str(_l("%(typed)s: the year must be from %(first)d to %(last)d.",
-                      typed=day_text, first=FIRST_YEAR, last=LAST_YEAR))
+                      typed=day_text, first=first, last=last))
     if not 1 <= month <= 12:
         return str(_l("There is no such date: %(typed)s.", typed=day_text))
     days = calendar.monthrange(year, month)[1]
@@ -237,7 +241,7 @@ class DateField(WTFormsDateField):
                     day = datetime.strptime(text, pattern).date()
                 except ValueError:
                     continue
-                if FIRST_YEAR <= day.year <= LAST_YEAR:
+                if DAY_YEARS[0] <= day.year <= DAY_YEARS[1]:
                     self.data = day
                     return
                 break
@@ -281,7 +285,7 @@ class DateTimeField(WTFormsDateTimeLocalField):
                     moment = datetime.strptime(text, pattern)
                 except ValueError:
                     continue
-                if FIRST_YEAR <= moment.year <= LAST_YEAR:
+                if MOMENT_YEARS[0] <= moment.year <= MOMENT_YEARS[1]:
                     self.data = moment
                     return
                 break
