@@ -215,42 +215,75 @@ def impossible_moment(text: str, *, with_time: bool) -> str | None:
     return None
 
 
-class DateField(WTFormsDateField):
-    """A day: "2026-12-21" (a calendar) or "21.12.2026" (typed). What cannot be
-    read as a day ("эртең", "31.02.2026") says so and how to write it, where
-    WTForms' DateField leaves None behind and DataRequired then calls the field
-    empty. `Form` makes every WTForms DateField of the app one of these."""
+class _TypedMoment:
+    """What Coop's day and date-time fields share: the text as sent (a calendar
+    or typed by hand, spaces alone being empty for the validators), read by
+    the field's formats within its years; what cannot be read says why
+    (impossible_moment) or how to write it (`unreadable_message`)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    typed_formats: tuple[str, ...] = ()
+    years: tuple[int, int] = (1, 9999)
+    with_time = False
+    strptime_format: list[str]
+    data: Any
+    raw_data: Any
+
+    def unreadable_message(self) -> str:
+        raise NotImplementedError
+
+    def _setup(self) -> None:
         self.unreadable = False
         self.raw_text = ""
+
+    def _read(self, moment: datetime) -> Any:
+        return moment
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
             return
         self.data, self.unreadable = None, False
-        text = " ".join(str(value) for value in valuelist).strip()
+        text = " ".join(" ".join(str(value) for value in valuelist).split())
         if not text:  # empty (spaces alone too, for InputRequired): the validators say
             self.raw_data = [""]
             return
         self.raw_text = text
         if len(text) <= 40:
-            for pattern in (*self.strptime_format, TYPED_DAY_FORMAT):
+            for pattern in (*self.strptime_format, *self.typed_formats):
                 try:
-                    day = datetime.strptime(text, pattern).date()
+                    moment = datetime.strptime(text, pattern)
                 except ValueError:
                     continue
-                if DAY_YEARS[0] <= day.year <= DAY_YEARS[1]:
-                    self.data = day
+                if self.years[0] <= moment.year <= self.years[1]:
+                    self.data = self._read(moment)
                     return
                 break
         self.unreadable = True
 
     def pre_validate(self, form: Any) -> None:
         if self.unreadable:  # stops the validators: none of them would say better
-            raise StopValidation(impossible_moment(self.raw_text, with_time=False) or str(
-                _l("Could not read the date: write it as %(example)s.", example=DAY_EXAMPLE)))
+            raise StopValidation(impossible_moment(self.raw_text, with_time=self.with_time)
+                                 or self.unreadable_message())
+
+
+class DateField(_TypedMoment, WTFormsDateField):
+    """A day: "2026-12-21" (a calendar) or "21.12.2026" (typed). What cannot be
+    read as a day ("эртең", "31.02.2026") says so and how to write it, where
+    WTForms' DateField leaves None behind and DataRequired then calls the field
+    empty. `Form` makes every WTForms DateField of the app one of these."""
+
+    typed_formats = (TYPED_DAY_FORMAT,)
+    years = DAY_YEARS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup()
+
+    def _read(self, moment: datetime) -> Any:
+        return moment.date()
+
+    def unreadable_message(self) -> str:
+        return str(_l("Could not read the date: write it as %(example)s.",
+                      example=DAY_EXAMPLE))
 
 
 TYPED_MOMENT_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M",
@@ -258,44 +291,24 @@ TYPED_MOMENT_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M",
 MOMENT_EXAMPLE = "21.12.2026 18:00"
 
 
-class DateTimeField(WTFormsDateTimeLocalField):
+class DateTimeField(_TypedMoment, WTFormsDateTimeLocalField):
     """A day and a time: "2026-12-21T18:00" (a calendar) or "21.12.2026 18:00"
     (typed). What cannot be read says so and how to write it (WTForms says
     only «Неверное значение даты и времени.»); spaces alone are empty, for
     the validators to say whether that may be. `Form` makes every WTForms
     DateTimeLocalField of the app one of these."""
 
+    typed_formats = TYPED_MOMENT_FORMATS
+    years = MOMENT_YEARS
+    with_time = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.unreadable = False
-        self.raw_text = ""
+        self._setup()
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        self.data, self.unreadable = None, False
-        text = " ".join(" ".join(str(value) for value in valuelist).split())
-        if not text:
-            self.raw_data = [""]
-            return
-        self.raw_text = text
-        if len(text) <= 40:
-            for pattern in (*self.strptime_format, *TYPED_MOMENT_FORMATS):
-                try:
-                    moment = datetime.strptime(text, pattern)
-                except ValueError:
-                    continue
-                if MOMENT_YEARS[0] <= moment.year <= MOMENT_YEARS[1]:
-                    self.data = moment
-                    return
-                break
-        self.unreadable = True
-
-    def pre_validate(self, form: Any) -> None:
-        if self.unreadable:
-            raise StopValidation(impossible_moment(self.raw_text, with_time=True) or str(
-                _l("Could not read the date and time: write them as %(example)s.",
-                   example=MOMENT_EXAMPLE)))
+    def unreadable_message(self) -> str:
+        return str(_l("Could not read the date and time: write them as %(example)s.",
+                      example=MOMENT_EXAMPLE))
 
 
 class WholeNumberField(IntegerField):
