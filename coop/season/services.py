@@ -434,11 +434,6 @@ def convertible(session: Session, survey: Survey) -> tuple[list[SurveyItem], lis
             [Unconverted(item.product.name, "", reason) for item, reason in refused])
 
 
-def _line_refused(answer: SurveyAnswer, product: Product) -> Any | None:
-    """Why an answer cannot become an order line, or None."""
-    return carried_line(answer, product)[1]
-
-
 def carried_line(answer: SurveyAnswer, product: Product, not_offered: Any | None = None
                  ) -> tuple[tuple[int, int] | None, Any | None]:
     """The order line (quantity, tolerance) the conversion makes of an answer,
@@ -487,7 +482,7 @@ def conversion_report(session: Session, survey: Survey) -> list[Unconverted]:
         product = answer.item.product
         if product.id not in offered:
             continue
-        reason = _line_refused(answer, product)
+        reason = carried_line(answer, product)[1]
         if reason is not None:
             report.append(Unconverted(product.name, answer.membership.user.name, reason))
     return report + _wish_lines(session, survey)
