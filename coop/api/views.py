@@ -1467,9 +1467,11 @@ for _kind in SAVINGS_ENTRIES:
            errors=(403, 404, 409, 413, 415, 422),
            description="The counted cash of each bag must be what the books expect "
                        "(`expected_cash`), else record the difference first (422 naming "
-                       "closing_loan or closing_social). Closing the share-out meeting "
-                       "confirms the share-out and closes the cycle. Sent twice: the second "
-                       "is 409, and the books hold the meeting once.")
+                       "closing_loan or closing_social); so must an opening count when one "
+                       "is sent, unless a difference of its bag is recorded at the meeting "
+                       "(422 naming opening_loan or opening_social). Closing the share-out "
+                       "meeting confirms the share-out and closes the cycle. Sent twice: the "
+                       "second is 409, and the books hold the meeting once.")
 @group_view(treasurer=True)
 def close_savings_meeting(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
     cycle = _cycle_or_404(cycle_id)

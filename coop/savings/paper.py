@@ -98,7 +98,9 @@ class BagCount:
     `counted` what the counters counted (None: not counted). From the engine:
     opening expected = counted = the previous meeting's `loan_bag` /
     `social_bag` (0 at the first meeting); closing counted = this meeting's
-    `loan_bag` / `social_bag`, expected = counted − Σ this bag's differences."""
+    `loan_bag` / `social_bag`, expected = counted − Σ this bag's differences.
+    The services put the opening as counted at the meeting; one that differs
+    from the expected is printed with its shortage or surplus."""
 
     bag: str  # LOAN | SOCIAL
     expected: int
@@ -600,11 +602,23 @@ def _cash_table(opening: Sequence[BagCount], closing: Sequence[BagCount], cur: s
         last = next((b for b in closing if b.bag == bag), None)
         rows.append([_bag(bag),
                      _num(first.expected, cur) if first else "",
-                     _num(first.counted, cur) if first and first.counted is not None else "",
+                     _opening_counted(first, cur) if first else "",
                      _num(last.expected, cur) if last else "",
                      _num(last.counted, cur) if last and last.counted is not None else ""])
     other = (width - 40 * mm) / 4
     return pdf.table(rows, [40 * mm] + [other] * 4, numeric=range(1, 5))
+
+
+def _opening_counted(bag: BagCount, cur: str) -> str:
+    """The opening as counted; one the books did not expect says by how much."""
+    if bag.counted is None:
+        return ""
+    if bag.counted == bag.expected:
+        return _num(bag.counted, cur)
+    gap = (_("shortage %(amount)s", amount=_num(bag.expected - bag.counted, cur))
+           if bag.counted < bag.expected
+           else _("surplus %(amount)s", amount=_num(bag.counted - bag.expected, cur)))
+    return f"{_num(bag.counted, cur)}\n{gap}"
 
 
 def _entries(data: MeetingRecordData, width: float) -> list[Flowable]:
@@ -773,6 +787,11 @@ def _meeting_text(data: MeetingRecordData) -> str:
             parts.append(_("loan %(amount)s", amount=fmt_money(m.loan, cur)))
         lines.append(f"{m.passbook_no}. {m.name}: " + ", ".join(parts))
     lines.append("")
+    for bag in data.opening:
+        if bag.counted is not None and bag.counted != bag.expected:
+            lines.append(_("%(bag)s at the opening: counted %(counted)s, expected %(expected)s",
+                           bag=_bag(bag.bag), counted=fmt_money(bag.counted, cur),
+                           expected=fmt_money(bag.expected, cur)))
     for bag in data.closing:
         if bag.counted is not None:
             lines.append(_("%(bag)s: %(amount)s in the box", bag=_bag(bag.bag),

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import force_locale, gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
@@ -53,6 +53,9 @@ from coop.savings.models import (
     ShareOutLine,
     SocialGrant,
 )
+
+if TYPE_CHECKING:  # the PDFs' module is imported when a paper is made
+    from coop.savings.paper import MeetingRecordData
 
 DRAFT, ACTIVE, SHARING_OUT, CLOSED, CANCELLED = (
     "draft", "active", "sharing_out", "closed", "cancelled")
@@ -530,6 +533,7 @@ class Run:
     scenario: dict[str, Any]
     result: dict[str, Any]
     entries: MeetingEntries  # what the meetings recorded, as read for the scenario
+    opening: domain.Opening | None = None  # a cycle adopted mid-way: its paper books
 
     def member_index(self, member_id: str) -> int:
         return next(j for j, m in enumerate(self.members) if self.ids[m.id] == member_id)
@@ -682,13 +686,13 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
     joined_members = [m for m in members if first_meeting[m.id] <= len(meetings)]
     for mtg in raw_meetings:
         mtg["shares"] = [mtg["shares"][members.index(m)] for m in joined_members]
+    opening = _opening(session, cycle, joined_members, ids)
     try:
-        result = domain.preview(scenario, _opening(session, cycle, joined_members, ids),
-                                _corrections(meetings, entries, ids))
+        result = domain.preview(scenario, opening, _corrections(meetings, entries, ids))
     except domain.ScenarioError as error:
         raise _domain_error(error, group.currency, meetings, by_id) from None
     return Run(cycle=cycle, members=joined_members, meetings=meetings, ids=ids,
-               scenario=scenario, result=result, entries=entries)
+               scenario=scenario, result=result, entries=entries, opening=opening)
 
 
 def _corrections(meetings: Sequence[SavingsMeeting], entries: MeetingEntries,
@@ -1181,16 +1185,21 @@ def remove_entry(session: Session, meeting: SavingsMeeting, group: Group, *, kin
 
 
 def expected_cash(run: Run, meeting: SavingsMeeting) -> dict[str, tuple[int, int]]:
-    """Per bag: (expected at the opening, expected at the close) of this meeting."""
+    """Per bag: (expected at the opening, expected at the close) of this meeting.
+    The opening is the last meeting's close; at the first meeting, the cash the
+    paper books hold (a cycle adopted mid-way, §4.3, as counted at its start),
+    else the social fund carried from the last cycle and an empty loan bag."""
     k = meeting.number
-    before = run.figures(k - 1) if k > 1 else None
     after = run.figures(k)
-    opening_social = run.cycle.opening_social if k == 1 else 0
-    return {
-        "loan": (to_minor(before["loan_bag"]) if before else 0, to_minor(after["loan_bag"])),
-        "social": (to_minor(before["social_bag"]) if before else opening_social,
-                   to_minor(after["social_bag"])),
-    }
+    if k > 1:
+        before = run.figures(k - 1)
+        opening = {bag: to_minor(before[f"{bag}_bag"]) for bag in ("loan", "social")}
+    elif run.opening is not None:
+        opening = {"loan": run.opening.loan_bag(run.cycle.share_value),
+                   "social": run.opening.social_bag()}
+    else:
+        opening = {"loan": 0, "social": run.cycle.opening_social}
+    return {bag: (opening[bag], to_minor(after[f"{bag}_bag"])) for bag in ("loan", "social")}
 
 
 # --------------------------------------------------------------------------
@@ -1498,6 +1507,7 @@ def check_close(session: Session, meeting: SavingsMeeting, group: Group, *, coun
     assert cycle is not None
     run = check_meeting(session, meeting, group, share_out=True)
     expected = expected_cash(run, meeting)
+    _check_opening_counts(run, meeting, group, counts, expected)
     for bag, counted in (("loan", counts.closing_loan), ("social", counts.closing_social)):
         want = expected[bag][1]
         if counted != want:
@@ -1510,6 +1520,28 @@ def check_close(session: Session, meeting: SavingsMeeting, group: Group, *, coun
                 field=f"closing_{bag}")
     _check_key_holders(cycle, key_holder_ids, _keys_needed(cycle, run, meeting))
     return run
+
+
+def _check_opening_counts(run: Run, meeting: SavingsMeeting, group: Group, counts: Counts,
+                          expected: dict[str, tuple[int, int]]) -> None:
+    """Each bag counted at the opening holds what the last close left in it
+    (§5 step 3), or a difference of that bag is recorded at this meeting
+    (§5.2): it explains the gap, and the closing count, checked next, must
+    then match the close the difference is part of. A bag not counted at the
+    opening is not compared: its closing count still is."""
+    recorded = {d.bag for d in run.entries.differences[meeting.id]}
+    for bag, counted in (("loan", counts.opening_loan), ("social", counts.opening_social)):
+        want = expected[bag][0]
+        if counted is None or counted == want or bag in recorded:
+            continue
+        raise DomainError(_l(
+            "The %(bag)s counted %(counted)s at the opening but the books expect "
+            "%(expected)s: check the count, or record the difference of %(difference)s "
+            "with its reason.",
+            bag=_bag_name(bag), counted=fmt_money(counted, group.currency),
+            expected=fmt_money(want, group.currency),
+            difference=fmt_money(counted - want, group.currency)),
+            field=f"opening_{bag}")
 
 
 def _keys_needed(cycle: SavingsCycle, run: Run, meeting: SavingsMeeting) -> int:
@@ -1593,10 +1625,10 @@ def _issue_papers(session: Session, group: Group, cycle: SavingsCycle, meeting: 
         previous = session.scalar(select(Document).where(
             Document.group_id == group.id,
             Document.subject == record_subject(meeting, meeting.reopened - 1)))
-    data = paper.meeting_record_from_preview(
+    data = _record_cash(paper.meeting_record_from_preview(
         run.scenario, run.result, meeting.number - 1, group=info, cycle_number=cycle.number,
         confirmations=signed, key_holders=holders,
-        replaces=previous.number if previous else "", locale=locale)
+        replaces=previous.number if previous else "", locale=locale), run, meeting)
     subject = record_subject(meeting, meeting.reopened)
     documents.issue(session, group, SAVINGS_MEETING, [documents.Pending(
         subject=subject, locale=locale, build=lambda stamp: paper.meeting_record_pdf(data, stamp),
@@ -1611,6 +1643,27 @@ def _issue_papers(session: Session, group: Group, cycle: SavingsCycle, meeting: 
             amount=share_out.equity)], actor)
         share_out.document_id = issued[f"savings_share_out:c{cycle.id}"].id
         session.flush()
+
+
+def _record_cash(data: MeetingRecordData, run: Run, meeting: SavingsMeeting
+                 ) -> MeetingRecordData:
+    """The record's cash as the meeting's page shows it (`expected_cash`): the
+    opening the books expect with what was counted then (None: not counted),
+    the close before the differences recorded at this meeting, and those
+    differences. (The engine alone starts a cycle's first meeting from empty
+    bags, the social fund carried from the last cycle entering as a difference.)"""
+    from coop.savings import paper
+
+    expected = expected_cash(run, meeting)
+    recorded = run.entries.differences[meeting.id]
+    bags = (paper.LOAN, paper.SOCIAL)
+    return dataclasses.replace(
+        data,
+        opening=[paper.BagCount(bag, expected[bag][0], getattr(meeting, f"opening_{bag}_count"))
+                 for bag in bags],
+        closing=[paper.BagCount(bag, expected[bag][1] - sum(
+            d.amount for d in recorded if d.bag == bag), expected[bag][1]) for bag in bags],
+        differences=[paper.DifferenceLine(d.bag, d.amount, d.reason) for d in recorded])
 
 
 def _bag_name(bag: str) -> str:
@@ -2137,10 +2190,13 @@ def blank_form_pdf(session: Session, cycle: SavingsCycle, group: Group, locale: 
         loan_multiple=settings.loan_multiple, max_term_months=settings.max_term_months,
         payout_unit=settings.payout_unit, start_date=settings.start_date,
         share_out_date=settings.share_out_date)
+    opening = opening_of(session, cycle)  # a cycle adopted mid-way: its paper books' cash
     return paper.blank_meeting_form_pdf(paper.BlankFormData(
         group=info, cycle=cycle_info, meeting=1, members=rows,
-        opening=[paper.BagCount("loan", 0, None),
-                 paper.BagCount("social", cycle.opening_social, None)],
+        opening=[paper.BagCount("loan", opening.loan_bag(cycle.share_value) if opening else 0,
+                                None),
+                 paper.BagCount("social", opening.social_bag() if opening
+                                else cycle.opening_social, None)],
         printed_on=local_today(), locale=locale))
 
 
@@ -2185,7 +2241,8 @@ def meeting_text(session: Session, cycle: SavingsCycle, group: Group, meeting: S
     run = run_cycle(session, cycle, group, through=meeting.number)
     assert run is not None
     info, locale = _paper_context(session, group, locale)
-    data = paper.meeting_record_from_preview(
+    data = _record_cash(paper.meeting_record_from_preview(
         run.scenario, run.result, meeting.number - 1, group=info, cycle_number=cycle.number,
-        key_holders=[h.membership.user.name for h in cycle.key_holders], locale=locale)
+        key_holders=[h.membership.user.name for h in cycle.key_holders], locale=locale),
+        run, meeting)
     return paper.meeting_text(data)
