@@ -37,7 +37,15 @@ BOOKING = obj({"id": ID, "membership_id": ID, "name": TEXT, "from": DAY, "from_a
                "due_back": {**nullable(DAY), "description": "The day a turn handed over and "
                             "not yet taken back is due back (its last day, until midday when "
                             "`to_midday`), overdue or not; null for a turn not out"}})
-ASSET = {"id": ID, "name": TEXT, "state": {"enum": ["available", "in_repair", "retired"]},
+ASSET = {"id": ID, "name": TEXT,
+         "state": {"enum": ["available", "out", "overdue", "in_repair", "retired"],
+                   "description": "As the pages show it: `out` while a turn is handed over "
+                   "and not yet taken back, `overdue` when that turn's time is over; "
+                   "`available` only when nobody has it (`out_turn` says who has it, also "
+                   "while it is `in_repair`)"},
+         "out_turn": {**nullable(obj({"booking_id": ID, "membership_id": ID, "name": TEXT,
+                                      "due_back": DAY, "overdue": FLAG})),
+                      "description": "The turn handed over and not yet taken back, or null"},
          "kept_at": TEXT, "fee": MONEY, "fee_unit": {"enum": ["day", "hour"]},
          "owners_pay_fee": FLAG, "maintenance_fund": MONEY}
 openapi.SCHEMAS.update({
@@ -76,8 +84,16 @@ def _booking(booking: Booking, currency: str, now_slot: int | None = None) -> di
             "due_back": domain.end_day(booking.slot_to).isoformat() if out else None}
 
 
-def _asset(asset: Asset, currency: str) -> dict[str, Any]:
-    return {"id": asset.id, "name": asset.name, "state": asset.state, "kept_at": asset.kept_at,
+def _asset(asset: Asset, currency: str, out: Booking | None, now_slot: int) -> dict[str, Any]:
+    """`out`: its turn handed over and not yet taken back (one at a time)."""
+    overdue = out is not None and domain.is_overdue(out.state, out.slot_to, now_slot)
+    return {"id": asset.id, "name": asset.name,
+            "state": domain.shown_asset_state(asset.state, out is not None, overdue),
+            "out_turn": None if out is None else {
+                "booking_id": out.id, "membership_id": out.membership_id,
+                "name": out.membership.user.name,
+                "due_back": domain.end_day(out.slot_to).isoformat(), "overdue": overdue},
+            "kept_at": asset.kept_at,
             "fee": amount(asset.fee, currency), "fee_unit": asset.fee_unit,
             "owners_pay_fee": asset.owners_pay_fee,
             "maintenance_fund": amount(equipment.fund_balance(db.session, asset), currency)}
@@ -95,7 +111,10 @@ def _asset_or_404(asset_id: int) -> Asset:
 @group_view()
 def list_equipment(group_id: int):  # type: ignore[no-untyped-def]
     currency = g.group.currency
-    body = paginate(equipment.list_assets(db.session, g.group), lambda a: _asset(a, currency))
+    now_slot = equipment.local_slot()
+    out = equipment.out_turns(db.session, g.group)
+    body = paginate(equipment.list_assets(db.session, g.group),
+                    lambda a: _asset(a, currency, out.get(a.id), now_slot))
     db.session.commit()  # a maintenance-fund account made on first use
     return jsonify(body)
 
@@ -106,17 +125,20 @@ def list_equipment(group_id: int):  # type: ignore[no-untyped-def]
            tags=["equipment"], response="AssetDetail", errors=(404,),
            description="Each booking says whether it is `overdue` (handed over and not taken "
                        "back, though its time is over) and, for a turn out, the day it is "
-                       "`due_back`.")
+                       "`due_back`. The equipment's `state` is `out` (or `overdue`) while a "
+                       "turn is out, never `available`; `out_turn` names who has it.")
 @group_view()
 def equipment_detail(group_id: int, asset_id: int):  # type: ignore[no-untyped-def]
     asset = _asset_or_404(asset_id)
     currency = g.group.currency
     now_slot = equipment.local_slot()
-    body = {**_asset(asset, currency), "purchase_value": amount(asset.purchase_value, currency),
+    bookings = equipment.bookings_ahead(db.session, asset, local_today())
+    out = next((b for b in bookings if b.state == "handed_over"), None)  # as the page finds it
+    body = {**_asset(asset, currency, out, now_slot),
+            "purchase_value": amount(asset.purchase_value, currency),
             "owners": [{"membership_id": o.membership_id, "name": o.membership.user.name,
                         "share": amount(o.share, currency)} for o in asset.owners],
-            "bookings": [_booking(b, currency, now_slot) for b in
-                         equipment.bookings_ahead(db.session, asset, local_today())]}
+            "bookings": [_booking(b, currency, now_slot) for b in bookings]}
     db.session.commit()
     return jsonify(body)
 

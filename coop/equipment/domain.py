@@ -56,6 +56,16 @@ def shown_state(state: str, slot_to: int, today: date) -> str:
     return state
 
 
+def shown_asset_state(state: str, out: bool, overdue: bool) -> str:
+    """The asset's state as the pages and the API show it: never "available"
+    while a turn of it is handed over and not taken back ("out", or "overdue"
+    once that turn's time is over). In repair or retired, it says so (who has
+    it is said beside)."""
+    if out and state == "available":
+        return "overdue" if overdue else "out"
+    return state
+
+
 def slot_at(moment: datetime) -> int:
     """The half-day a moment (in the group's time zone) falls in."""
     return slot_of(moment.date(), moment.hour >= 12)

@@ -55,7 +55,14 @@ SCHEMAS.update({
     "Survey": obj(SURVEY),
     "SurveyDetail": obj({
         **SURVEY, "note": TEXT, "members_answered": {"type": "integer", "minimum": 0},
-        "budget": MONEY,
+        "members_left_group": {"type": "integer", "minimum": 0, "description": "Of "
+                               "`members_answered`, those who have since left the group: "
+                               "their answers are not carried into the round"},
+        "members_in_round": {"type": "integer", "minimum": 0, "description": "Members "
+                             "with an order line the round made of the survey will carry"},
+        "budget": {**MONEY, "description": "What the round would bill: each product's "
+                   "packs (the split's pack rule) at the tier their quantity reaches, at "
+                   "the last awarded price, else the catalog's"},
         "items": array(obj({"item_id": ID, "product_id": ID, "name": TEXT, "unit": TEXT,
                             "granularity": QUANTITY, "seed_rate": nullable(QUANTITY),
                             "firm": QUANTITY, "maybe": QUANTITY,
@@ -154,6 +161,8 @@ def _survey_detail(found: Survey) -> dict[str, Any]:
     demand = services.survey_demand(db.session, found)
     currency = g.group.currency
     return ({**_survey(found), "note": found.note, "members_answered": demand.members,
+                    "members_left_group": demand.left_group,
+                    "members_in_round": demand.in_round,
                     "budget": to_string(demand.budget, currency),
                     "items": [{"item_id": r.item.id, "product_id": r.product.id,
                                "name": r.product.name, "unit": r.product.unit,

@@ -20,6 +20,7 @@ from coop.season.pdf import (
     FormProduct,
     LoanSlipData,
     SlipRepayment,
+    SlipWriteOff,
     SurveyFormData,
     build_loan_slip,
     build_survey_form,
@@ -55,6 +56,10 @@ def loan_slip_pdf(session: Session, loan: SeedLoan) -> bytes:
                                 what=names[r.kind],
                                 amount=r.amount, quantity=r.quantity)
                   for r in loan.repayments]
+    written_off = None
+    if loan.state == domain.WRITTEN_OFF:  # the figures of the loan's page
+        written_off = SlipWriteOff(on=seed.written_off_on(loan), amount=now.unpaid,
+                                   lost=now.written_off, premium=now.unpaid - now.written_off)
     return build_loan_slip(LoanSlipData(
         group=documents.group_info(session, group),
         stamp=Stamp(f"SL-{loan.id}", local_today(), locale),
@@ -64,7 +69,7 @@ def loan_slip_pdf(session: Session, loan: SeedLoan) -> bytes:
         repay_bp=loan.repay_bp, due_money=now.due,
         due_quantity=domain.due_kind(loan.quantity, loan.repay_bp, loan.product.granularity),
         due_on=loan.due_on, state=state, left=now.left, repayments=repayments,
-        cancelled=loan.state == domain.CANCELLED))
+        cancelled=loan.state == domain.CANCELLED, written_off=written_off))
 
 
 def documents_locale(locale: str):  # type: ignore[no-untyped-def]

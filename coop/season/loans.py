@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext, to_user_timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -316,6 +316,16 @@ def position(loan: SeedLoan) -> domain.LoanPosition:
                                principal_paid=principal, income_paid=income,
                                written_off=written,
                                closed=loan.state in (domain.WRITTEN_OFF, domain.CANCELLED))
+
+
+def written_off_on(loan: SeedLoan) -> date | None:
+    """The day, in the group's time zone, a written-off loan was written off
+    (when it was closed; else its write-off's entry); None for any other loan."""
+    if loan.state != domain.WRITTEN_OFF:
+        return None
+    moment = loan.closed_at or next(
+        (r.created_at for r in loan.repayments if r.kind == "write_off"), None)
+    return None if moment is None else to_user_timezone(moment).date()
 
 
 def returned_quantity(loan: SeedLoan) -> int:

@@ -116,6 +116,16 @@ class SlipRepayment:
 
 
 @dataclass(frozen=True)
+class SlipWriteOff:
+    """What a write-off gave up, as the loan's page says it."""
+
+    on: date | None
+    amount: int  # no longer to be repaid: `lost` + `premium`
+    lost: int  # of the value lent: the fund's loss
+    premium: int  # what the ratio added above the value, given up
+
+
+@dataclass(frozen=True)
 class LoanSlipData:
     group: GroupInfo
     stamp: Stamp
@@ -135,6 +145,7 @@ class LoanSlipData:
     left: int
     repayments: list[SlipRepayment]
     cancelled: bool = False  # then no terms: a big mark and one sentence instead
+    written_off: SlipWriteOff | None = None  # likewise, saying what was written off and when
 
 
 def build_loan_slip(data: LoanSlipData) -> bytes:
@@ -157,32 +168,67 @@ def _slip_facts(data: LoanSlipData) -> list[tuple[str, str]]:
              (_("Seed"), data.product),
              (_("Quantity"), unit_text.quantity(data.quantity, data.unit)),
              (_("Value"), fmt_money(data.value, data.group.currency))]
-    if not data.cancelled:  # a due date is a term, and a cancelled loan has none
+    # a due date is a term, and a cancelled or written-off loan has none any more
+    if not data.cancelled and data.written_off is None:
         facts.append((_("Due on"), fmt_date(data.due_on)))
     return [*facts, (_("State"), data.state)]
 
 
-def _cancelled_slip(data: LoanSlipData) -> bytes:
+def written_off_text(written_off: SlipWriteOff, currency: str) -> str:
+    """When, and what is given up: the loan's page says it in the same words
+    (season/loan.html, #loan-given-up), with the same figures."""
+    return _("Written off on %(date)s: %(amount)s is no longer to be repaid (%(lost)s of "
+             "the value lent, the fund's loss, and %(premium)s above the value).",
+             date=fmt_date(written_off.on) if written_off.on else "—",
+             amount=fmt_money(written_off.amount, currency),
+             lost=fmt_money(written_off.lost, currency),
+             premium=fmt_money(written_off.premium, currency))
+
+
+def _closed_slip(data: LoanSlipData) -> bytes:
     """Made anew at each print (not a numbered, stored document): a cancelled
-    loan's slip says so across the page and carries no repayment terms, so
-    that a copy found later cannot be read as a debt."""
+    or written-off loan's slip says so across the page and carries no
+    repayment terms, so that a copy found later cannot be read as a debt. A
+    written-off loan's slip says when and what was written off, and keeps
+    what she had repaid before."""
     s, width = styles(), pdf.frame_width()
     title = _("Seed loan slip")
-    mark = pgettext("seed loan slip", "CANCELLED")
-    big = ParagraphStyle("cancelled", parent=s.title, fontSize=28, leading=34,
+    if data.written_off is not None:
+        mark = pgettext("seed loan slip", "WRITTEN OFF")
+        said = [para(written_off_text(data.written_off, data.group.currency), s.body),
+                para(_("Nothing more is to be repaid on this loan."), s.body)]
+    else:
+        mark = pgettext("seed loan slip", "CANCELLED")
+        said = [para(_("This loan is cancelled: nothing is to be repaid on it."), s.body)]
+    big = ParagraphStyle("closed", parent=s.title, fontSize=28, leading=34,
                          textColor=pdf.INK)
     story: list[Flowable] = [
-        _title(title, data.stamp.reference), rich(bold(mark), big), pdf.gap(2),
-        para(_("This loan is cancelled: nothing is to be repaid on it."), s.body),
-        pdf.gap(3), _facts(_slip_facts(data), width), pdf.gap(10),
-        KeepTogether([pdf.signatures([_("Borrower (member)"), _("Treasurer")], width)])]
+        _title(title, data.stamp.reference), rich(bold(mark), big), pdf.gap(2), *said,
+        pdf.gap(3), _facts(_slip_facts(data), width), pdf.gap(3)]
+    if data.written_off is not None:
+        story += _repayments(data, width)
+    story += [pdf.gap(10),
+              KeepTogether([pdf.signatures([_("Borrower (member)"), _("Treasurer")], width)])]
     meta = replace(_meta(data.group, data.stamp, title), watermark=mark)
     return pdf.render(meta, story, subject=data.product)
 
 
+def _repayments(data: LoanSlipData, width: float) -> list[Flowable]:
+    if not data.repayments:
+        return []
+    s, cur = styles(), data.group.currency
+    rows: list[list[Any]] = [[para(h, s.head_right if i >= 2 else s.head) for i, h in
+                              enumerate((_("Date"), _("What"), _("Amount"), _("Quantity")))]]
+    for line in data.repayments:
+        rows.append([fmt_date(line.on), para(line.what, s.cell), fmt_money(line.amount, cur),
+                     unit_text.quantity(line.quantity, data.unit) if line.quantity else "—"])
+    widths = [28 * mm, width - 98 * mm, 35 * mm, 35 * mm]
+    return [rich(bold(_("Repaid")), s.h2), pdf.table(rows, widths, numeric=(2, 3))]
+
+
 def _loan_slip(data: LoanSlipData) -> bytes:
-    if data.cancelled:
-        return _cancelled_slip(data)
+    if data.cancelled or data.written_off is not None:
+        return _closed_slip(data)
     s, width, cur = styles(), pdf.frame_width(), data.group.currency
     title = _("Seed loan slip")
     facts = _slip_facts(data)
@@ -207,18 +253,7 @@ def _loan_slip(data: LoanSlipData) -> bytes:
         rich(bold(_("Terms")), s.h2), para(terms, s.body),
         para(_("The seed is lent by the group's solidarity fund. What you repay above the "
                "value goes back into the fund, for the next members."), s.small),
-        pdf.gap(3)]
-    if data.repayments:
-        rows: list[list[Any]] = [[para(h, s.head_right if i >= 2 else s.head) for i, h in
-                                  enumerate((_("Date"), _("What"), _("Amount"),
-                                             _("Quantity")))]]
-        for line in data.repayments:
-            rows.append([fmt_date(line.on), para(line.what, s.cell),
-                         fmt_money(line.amount, cur),
-                         unit_text.quantity(line.quantity, data.unit) if line.quantity
-                         else "—"])
-        widths = [28 * mm, width - 98 * mm, 35 * mm, 35 * mm]
-        story += [rich(bold(_("Repaid")), s.h2), pdf.table(rows, widths, numeric=(2, 3))]
+        pdf.gap(3), *_repayments(data, width)]
     story += [pdf.gap(2), para(_("Still to repay: %(amount)s",
                                  amount=fmt_money(data.left, cur)), s.body),
               pdf.gap(10),

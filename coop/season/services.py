@@ -23,9 +23,8 @@ from coop.money import MoneyError
 from coop.orders import domain as round_rules
 from coop.orders import services as orders
 from coop.orders.models import AwardedTier, Round, RoundItem
-from coop.orders.split import PriceTier as SplitTier
-from coop.orders.split import price_tier
-from coop.quantities import line_amount, local_qty, parse_quantity
+from coop.quantities import local_qty, parse_quantity
+from coop.quotes.domain import LineInput, Need, Tier, line_cost
 from coop.season import domain
 from coop.season.models import HouseholdProfile, Survey, SurveyAnswer, SurveyItem, SurveyWish
 from coop.suppliers import domain as catalog
@@ -313,7 +312,7 @@ class DemandRow:
     fill: round_rules.PackFill  # those firm and tolerance, in packs
     unit_price: int | None  # millionths per unit: the last known price
     price_from: str  # "award" (a round's award) or "catalog"
-    budget: int  # minor units: firm × that price
+    budget: int  # minor units: what the round would bill, the packs ordered × that price
     not_carried: int = 0  # answers the conversion will not carry
     not_offered: Any | None = None  # why the round cannot offer the product at all
 
@@ -328,15 +327,17 @@ class SurveyDemand:
     members: int  # members who answered anything
     wishes: int
     not_carried: dict[int, Any] = field(default_factory=dict)  # answer id: why not
+    left_group: int = 0  # of `members`, those no longer active (none of it is carried)
+    in_round: int = 0  # members with an order line the round will carry
 
     @property
     def budget(self) -> int:
         return sum(r.budget for r in self.rows)
 
 
-def last_price(session: Session, product: Product, quantity: int) -> tuple[int | None, str]:
-    """The price the group last paid for the product (its latest award), else
-    the catalog's list price for the pooled quantity."""
+def last_tiers(session: Session, product: Product) -> tuple[tuple[Tier, ...] | None, str]:
+    """The price tiers the group last bought the product at (its latest award),
+    else the catalog's; None when they do not start from quantity 0."""
     tiers = list(session.execute(
         select(AwardedTier.min_qty, AwardedTier.unit_price)
         .where(AwardedTier.round_item_id == select(func.max(RoundItem.id)).where(
@@ -349,8 +350,25 @@ def last_price(session: Session, product: Product, quantity: int) -> tuple[int |
         source = "catalog"
     if not tiers or tiers[0][0] != 0:
         return None, source
-    tier = price_tier(tuple(SplitTier(str(q), q, p) for q, p in tiers), quantity)
-    return tier.unit_price, source
+    return tuple(Tier(q, p) for q, p in tiers), source
+
+
+def budget_of(session: Session, product: Product, firm: int, maybe: int, currency: str
+              ) -> tuple[int | None, int, str]:
+    """(unit price, budget, where the price is from) of a product's demand:
+    what the round would bill for it, the packs the split's pack rule orders
+    at the tier their quantity reaches (coop.quotes.domain.line_cost, spec
+    rules 1-3, the comparison's own), not the sure quantity × the price: a
+    last pack the "maybe" fills is billed whole, one not filled not at all.
+    With the product's pack size, as the round made of the survey orders it."""
+    tiers, source = last_tiers(session, product)
+    if tiers is None:
+        return None, 0, source
+    cost = line_cost(Need(0, firm, maybe), LineInput(available=True,
+                                                     pack_size=product.pack_size, tiers=tiers),
+                     currency)
+    assert cost.tier is not None
+    return cost.tier.unit_price, cost.total, source
 
 
 def survey_answers(session: Session, survey: Survey) -> list[SurveyAnswer]:
@@ -367,7 +385,9 @@ def survey_demand(session: Session, survey: Survey) -> SurveyDemand:
     step, nor a "maybe" alone, nor anything for a product the round cannot
     offer; each of those is in `not_carried` with the reason. The packs the
     split's pack rule would order (coop.orders.domain.pack_fill), as the
-    round's page will show them; a budget at the last known prices."""
+    round's page will show them; a budget of what the round would bill for
+    them at the last known prices (budget_of). How many members answered,
+    how many of them have left the group, and how many the round will carry."""
     group = session.get(Group, survey.group_id)
     assert group is not None
     answers = survey_answers(session, survey)
@@ -390,19 +410,21 @@ def survey_demand(session: Session, survey: Survey) -> SurveyDemand:
     for item, row in zip(survey.items, rows, strict=True):
         product = item.product
         fill = round_rules.pack_fill(row.firm, row.maybe, product.pack_size)
-        price, source = last_price(session, product, max(fill.packs * product.pack_size,
-                                                          row.firm))
-        budget = line_amount(row.firm, price, group.currency) if price is not None else 0
+        price, budget, source = budget_of(session, product, row.firm, row.maybe,
+                                          group.currency)
         out.append(DemandRow(item=item, firm=row.firm, maybe=row.maybe,
                              members=row.member_count, fill=fill, unit_price=price,
                              price_from=source, budget=budget,
                              not_carried=left_out.get(item.id, 0),
                              not_offered=not_offered.get(item.id)))
     members = {a.membership_id for a in answers if a.firm or a.maybe}
+    left_group = {a.membership_id for a in answers
+                  if a.membership_id in members and not a.membership.active}
     wish_count = session.scalar(select(func.count(SurveyWish.id)).where(
         SurveyWish.survey_id == survey.id)) or 0
     return SurveyDemand(rows=out, members=len(members), wishes=int(wish_count),
-                        not_carried=not_carried)
+                        not_carried=not_carried, left_group=len(left_group),
+                        in_round=len({line.member for line in lines}))
 
 
 # --------------------------------------------------------------------------

@@ -640,7 +640,7 @@ def loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
         lots=lots,
         states=seed.STATE_NAMES, modes=seed.MODE_NAMES, kinds=seed.REPAYMENT_NAMES,
         due_quantity=seed.due_quantity(loan), returned=seed.returned_quantity(loan),
-        forms=forms, action=ActionForm(),
+        written_off_on=seed.written_off_on(loan), forms=forms, action=ActionForm(),
         ratio=fmt_number(Decimal(loan.repay_bp) / domain.BP))
 
 

@@ -171,14 +171,15 @@ def test_a_survey_becomes_a_round_and_a_seed_loan_is_repaid_from_a_payout(  # ty
         t.click("form[action$='/move/closed'] button")
         demand = _demand(t)
         # tomato: 20 + 8 (25 соток × 0,3 = 7,5 → 8) sure, 5 maybe, 2 members, pack 25
-        # → 1 pack; 28 × 48,50 = 1 358,00 (Гүлнара's 22, which would have made 2
-        # packs, is not counted: she left). NPK: 40 sure, 40 × 78,00 = 3 120,00; the
-        # 10 maybe are Айгүл's with nothing sure, which the round will not carry (a
+        # → 1 pack, billed as the round bills it: 25 × 48,50 = 1 212,50 (Гүлнара's
+        # 22, which would have made 2 packs, is not counted: she left). NPK: 40
+        # sure, short of a pack of 50, so not ordered nor billed: 0; the 10 maybe
+        # are Айгүл's with nothing sure, which the round will not carry (a
         # tolerance needs a firm quantity): not counted, 1 member, 0 packs, as the
         # round will order, not the 1 the maybe would have filled
-        assert demand[tomato.name] == [28000, 5000, 2, 1, 135800], demand
-        assert demand[npk.name] == [40000, 0, 1, 0, 312000], demand
-        assert _minor(t.inner_text("#budget-total")) == 135800 + 312000
+        assert demand[tomato.name] == [28000, 5000, 2, 1, 121250], demand
+        assert demand[npk.name] == [40000, 0, 1, 0, 0], demand
+        assert _minor(t.inner_text("#budget-total")) == 121250
         for product in (tomato, npk):
             row = t.locator("#demand-table tbody tr", has_text=product.name)
             assert "1 ответ не учтён: он не войдёт в закупку." in row.inner_text()

@@ -64,8 +64,10 @@ def test_a_survey_answered_by_quantity_and_by_area_shows_its_demand(session: Ses
     # pack 25: 28 firm fills one pack, 3 left + 5 maybe do not fill the second
     assert rows[tomato.id].fill.packs == 1
     assert rows[npk.id].fill.packs == 1 and rows[npk.id].fill.remainder == q("10")
-    # catalog price 48,50 a packet → 28 × 48,50 = 1 358,00
-    assert rows[tomato.id].budget == 135800
+    # as the round bills it: the one pack, 25 × 48,50 = 1 212,50 (not 28 × 48,50);
+    # NPK's 60 kg, one pack of 50 at 78,00 = 3 900,00; fabric: a maybe alone, nothing
+    assert rows[tomato.id].budget == 121250
+    assert rows[npk.id].budget == 390000 and rows[fabric.id].budget == 0
     assert demand.members == 2
     assert demand.budget == sum(r.budget for r in demand.rows)
 
@@ -512,7 +514,7 @@ def test_the_demand_counts_only_what_the_conversion_carries_into_the_round(
         q("25"), 0, 0, q("5"))
     assert (rows[npk.product_id].firm, rows[npk.product_id].maybe,
             rows[npk.product_id].members) == (q("40"), 0, 1)
-    assert rows[tomato.product_id].budget == 22 * 4850
+    assert rows[tomato.product_id].budget == 25 * 4850  # the pack the "maybe" fills
 
     done = survey_services.convert_survey(session, survey, treasurer.user, title="Весна")
     fills = {item.product_id: fill for item, fill in orders.pack_fills(session, done.round)}

@@ -958,3 +958,52 @@ def test_the_kyrgyz_booking_form_names_its_four_fields_apart(
               for label in re.findall(r"<label[^>]*>(.*?)</label>", form, re.S)]
     dates = [label for label in labels if label][:5]
     assert len(set(dates)) == len(dates), dates
+
+
+def test_the_api_never_says_available_while_a_turn_is_out(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by a treasurer's script: the API's equipment `state` said
+    `available` while Чолпон had the motoblock, overdue, though the list and
+    the page said «выдана … просрочена». The state is `overdue` (past her
+    time), `out` (within it), `available` once it is back, in the list and on
+    its own, with who has it; the OpenAPI document lists the states."""
+    from tests.factories import make_api_token
+
+    w = _overdue_world(app_ctx, session)
+    token = make_api_token(session, w.treasurer.user)
+    session.commit()
+    client = app_ctx.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    listing = f"/api/v1/groups/{w.group.id}/equipment"
+    detail = f"{listing}/{w.asset.id}"
+
+    def states() -> tuple[dict, dict]:  # type: ignore[type-arg]
+        listed = client.get(listing, headers=auth)
+        alone = client.get(detail, headers=auth)
+        assert listed.status_code == alone.status_code == 200
+        row = next(a for a in listed.get_json()["items"] if a["id"] == w.asset.id)
+        return row, alone.get_json()
+
+    due = (local_today() - timedelta(days=2)).isoformat()
+    for answer in states():
+        assert answer["state"] == "overdue", answer
+        assert answer["out_turn"] == {"booking_id": w.overdue.id,
+                                      "membership_id": w.other.id, "name": w.name,
+                                      "due_back": due, "overdue": True}
+    # taken back: available, nobody has it
+    assert post(_ru(app_ctx, w.treasurer), f"{w.base}/bookings/{w.overdue.id}/return",
+                {f"b{w.overdue.id}-condition": "исправен"}).status_code == 302
+    for answer in states():
+        assert answer["state"] == "available" and answer["out_turn"] is None, answer
+    # a turn out within its time (today, Айгүл's is tomorrow): out, not overdue
+    turn = _turn(session, w, local_today(), 1, out=True)
+    for answer in states():
+        assert answer["state"] == "out", answer
+        assert answer["out_turn"]["booking_id"] == turn.id
+        assert answer["out_turn"]["overdue"] is False
+        assert answer["out_turn"]["due_back"] == local_today().isoformat()
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name in ("Asset", "AssetDetail"):
+        assert schema[name]["properties"]["state"]["enum"] == [
+            "available", "out", "overdue", "in_repair", "retired"]
+        assert "out_turn" in schema[name]["required"]

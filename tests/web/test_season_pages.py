@@ -688,3 +688,178 @@ def test_a_tajik_import_page_its_template_and_its_errors_name_the_same_columns(
     assert good.status_code == 303
     assert [(a.firm, a.maybe) for a in session.scalars(select(SurveyAnswer))] == [
         (q("10"), q("5"))]
+
+
+def test_a_written_off_loans_slip_says_when_and_what_and_no_terms_as_its_page_and_list_do(
+        app_ctx: Flask, session: Session) -> None:
+    """Found on a walk: a loan written off after a drought still printed «Вы
+    возвращаете … деньгами до …» and its due date on the slip, as if she owed
+    it. Now the slip is marked «СПИСАН» across the page and says on what day
+    and how much was written off (the value lent, the fund's loss, and the
+    premium given up), with what she had repaid, and no terms; the loan's
+    page and the list say the same."""
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    from coop.i18n import fmt_money
+    from tests.integration.test_documents import flat, pdf_text
+
+    w = world(session)
+    w.group.timezone = "Asia/Bishkek"
+    loan = seed.propose_loan(session, w.group, w.nurila, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="cash", repay_bp=12000,
+                             due_on=local_today() + timedelta(days=90), actor=w.treasurer.user)
+    seed.approve_loan(session, loan, w.treasurer.user)
+    seed.deliver_loan(session, loan, w.treasurer.user)
+    paid = loan.value // 4
+    seed.repay_cash(session, loan, amount=paid, method="cash", actor=w.treasurer.user)
+    seed.write_off_loan(session, loan, reason="засуха", actor=w.treasurer.user)
+    loan.closed_at = datetime(2026, 12, 6, 21, 59)  # the 7th in Bishkek
+    session.commit()
+    now = seed.position(loan)
+    assert loan.state == "written_off" and now.left == 0
+    lost, premium = loan.value - paid, now.due - loan.value
+    assert now.unpaid == lost + premium and now.written_off == lost and premium > 0
+    with app_ctx.test_request_context(), force_locale("ru"):
+        money = {name: flat(fmt_money(amount, w.group.currency)) for name, amount in (
+            ("given_up", now.unpaid), ("lost", lost), ("premium", premium), ("due", now.due),
+            ("paid", paid), ("nothing", 0))}
+    said = (f"Списан 07.12.2026: {money['given_up']} больше не нужно возвращать "
+            f"({money['lost']} стоимости займа — убыток фонда, и {money['premium']} сверх "
+            "стоимости).")
+
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    url = f"{w.base}/loans/{loan.id}"
+    slip = treasurer.get(f"{url}/slip.pdf")
+    assert slip.status_code == 200
+    text = pdf_text(slip.data)
+    assert "СПИСАН" in text, text
+    assert said in text, text
+    assert "По этому займу больше ничего возвращать не нужно." in text, text
+    assert "Списано фондом" in text and money["paid"] in text  # what she repaid, and the write-off
+    for term in ("Вы возвращаете", "Условия", "Срок возврата", "Осталось вернуть",
+                 "Семена даёт в долг фонд", money["due"],
+                 loan.due_on.strftime("%d.%m.%Y")):
+        assert term not in text, (term, text)
+
+    page = treasurer.get(url).get_data(as_text=True)
+    assert flat(unescape(re.sub(r"<[^>]+>", "", re.search(
+        r'id="loan-given-up">(.*?)</p>', page, re.S).group(1)))) == said
+    assert flat(_cell(page, "loan-left")) == money["nothing"]
+    assert _cell(page, "loan-due") == "—"
+    assert re.search(r'id="loan-state">[^<]*· списан<', page), page[:3000]
+    listed = treasurer.get(f"{w.base}/loans").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", listed, re.S) if f"№ {loan.id}<" in r)
+    assert "списан<" in row and money["nothing"] in flat(unescape(row)), row
+    # Нурила herself reads the same slip
+    mine = signed_in(app_ctx, w.nurila.user.email).get(f"{url}/slip.pdf")
+    assert mine.status_code == 200 and said in pdf_text(mine.data)
+
+
+def _closed_survey(session: Session):  # type: ignore[no-untyped-def]
+    """Айгүл: tomato 20 sure + 3 maybe, NPK 60 sure, fabric 25 m sure;
+    Нурила: tomato 2, NPK 30 + 10 maybe; Гүлнара: tomato 6 (then she left the
+    group); Салима: NPK 10 "maybe" alone. Closed, in Russian."""
+    from types import SimpleNamespace
+
+    group = make_group(session, language="ru")
+    treasurer = make_member(session, group, "Майрам", role="treasurer", locale="ru")
+    aigul, nurila, gulnara, salima = (make_member(session, group, name, locale="ru")
+                                      for name in ("Айгүл", "Нурила", "Гүлнара", "Салима"))
+    tomato, fabric, npk = make_catalog(session, group)
+    survey = season.create_survey(session, group, treasurer.user, title="Весна",
+                                  product_ids=[tomato.id, fabric.id, npk.id])
+    season.move_survey(session, survey, "open")
+    items = {item.product_id: item.id for item in survey.items}
+    for member, answers in (
+            (aigul, {tomato: (q("20"), q("3")), npk: (q("60"), 0), fabric: (q("25"), 0)}),
+            (nurila, {tomato: (q("2"), 0), npk: (q("30"), q("10"))}),
+            (gulnara, {tomato: (q("6"), 0)}),
+            (salima, {npk: (0, q("10"))})):
+        season.save_answers(session, survey, member, {
+            items[p.id]: AnswerInput(firm=firm, maybe=maybe)
+            for p, (firm, maybe) in answers.items()}, member.user, source="member")
+    deactivate_member(session, gulnara)
+    season.move_survey(session, survey, "closed")
+    session.commit()
+    return SimpleNamespace(group=group, treasurer=treasurer, survey=survey, tomato=tomato,
+                           fabric=fabric, npk=npk, url=f"/groups/{group.id}/season/surveys/"
+                           f"{survey.id}")
+
+
+def test_the_survey_says_how_many_answered_of_whom_some_left_and_whom_the_round_carries(
+        app_ctx: Flask, session: Session) -> None:
+    """Found by a treasurer: «Ответили 4 участницы» counted Гүлнара, who had
+    left the group (her answers marked «не войдёт в закупку»), and Салима,
+    whose "maybe" alone the round does not carry. The page now says both:
+    how many answered, how many of them left, and whose orders the round
+    will carry, as carried_line decides and the conversion does; so does
+    the API."""
+    from tests.factories import make_api_token
+    from tests.integration.test_money_endpoints import hidden_fields
+
+    s = _closed_survey(session)
+    token = make_api_token(session, s.treasurer.user)
+    session.commit()
+    client = signed_in(app_ctx, s.treasurer.user.email)
+    page = client.get(s.url).get_data(as_text=True)
+    said = " ".join(unescape(re.sub(r"<[^>]+>", "", re.search(
+        r'<h2 id="demand">.*?<p class="muted">(.*?)</p>', page, re.S).group(1))).split())
+    assert said.startswith("Ответили 4 участницы. Из них 1 вышла из группы: её ответы не "
+                           "учитываются. В закупку войдут заказы 2 участниц. "), said
+    detail = app_ctx.test_client().get(
+        f"/api/v1/groups/{s.group.id}/surveys/{s.survey.id}",
+        headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert (detail["members_answered"], detail["members_left_group"],
+            detail["members_in_round"]) == (4, 1, 2)
+    # made a round: exactly those two have orders in it
+    asked = client.get(f"{s.url}/convert?title=Весна+2027").get_data(as_text=True)
+    assert post(client, f"{s.url}/convert", hidden_fields(asked)).status_code == 303
+    rnd = session.scalar(select(Round).where(Round.title == "Весна 2027"))
+    ordering = session.scalars(select(Request.membership_id).where(
+        Request.round_id == rnd.id, Request.quantity > 0).distinct()).all()
+    assert len(ordering) == 2
+
+
+def test_the_survey_budget_is_what_the_round_made_of_it_bills(app_ctx: Flask,
+                                                               session: Session) -> None:
+    """Found by a treasurer: the survey's budget was the sure quantity × the
+    price (tomato 22 × 48,50 = 1 067,00), while the round made of it billed
+    the packs (the "maybe" fills the first pack of 25: 25 × 48,50 = 1 212,50),
+    NPK's 90 + 10 fill two packs at the 100 kg tier, and fabric's 25 m, short
+    of a pack of 30, is not ordered nor billed. The survey's budget, per
+    product and in total, is now the converted round's bill, on both pages."""
+    from flask_babel import force_locale
+
+    from coop.i18n import fmt_money
+    from coop.orders import services as orders
+    from tests.integration.test_documents import flat
+    from tests.integration.test_money_endpoints import hidden_fields
+
+    s = _closed_survey(session)
+    demand = season.survey_demand(session, s.survey)
+    budgets = {r.product.id: r.budget for r in demand.rows}
+    packs = {r.product.id: r.fill.packs for r in demand.rows}
+    assert packs == {s.tomato.id: 1, s.fabric.id: 0, s.npk.id: 2}
+    assert budgets == {s.tomato.id: 25 * 4850, s.fabric.id: 0, s.npk.id: 100 * 7125}
+    assert demand.budget == 25 * 4850 + 100 * 7125
+    client = signed_in(app_ctx, s.treasurer.user.email)
+    page = client.get(s.url).get_data(as_text=True)
+    with app_ctx.test_request_context(), force_locale("ru"):
+        total = flat(fmt_money(demand.budget, s.group.currency))
+    assert flat(_cell(page, "budget-total")) == total
+    assert "Бюджет: сколько закупка выставит за эти упаковки" in page
+
+    asked = client.get(f"{s.url}/convert?title=Весна+2027").get_data(as_text=True)
+    assert post(client, f"{s.url}/convert", hidden_fields(asked)).status_code == 303
+    rnd = session.scalar(select(Round).where(Round.title == "Весна 2027"))
+    outcome = orders.compute_split(session, rnd).outcome
+    billed = {int(p.id): p.bill for p in outcome.products}
+    by_product = {item.product_id: billed[item.id] for item in rnd.items}
+    assert by_product == budgets
+    assert outcome.totals.supplier_bill == demand.budget
+    round_page = client.get(f"/groups/{s.group.id}/rounds/{rnd.id}").get_data(as_text=True)
+    figures = round_page[round_page.index("Товары и их стоимость"):]
+    foot = figures[figures.index("<tfoot>"):figures.index("</tfoot>")]
+    assert total in flat(unescape(re.sub(r"<[^>]+>", " ", foot))), foot
