@@ -241,11 +241,22 @@ def award_at_list_prices(session: Session, rnd: Round, actor: User) -> None:
     if not has_requests(session, rnd):
         raise DomainError(_l("Nobody has ordered anything in this round."))
     move_round(session, rnd, actor, domain.AWARDED)
+    read_products_again(session, rnd)
     for item in rnd.items:
         freeze_item(item, supplier_id=item.product.supplier_id,
                     pack_size=item.product.pack_size,
                     tiers=[(t.min_qty, t.unit_price) for t in item.product.price_tiers])
     session.flush()
+
+
+def read_products_again(session: Session, rnd: Round) -> None:
+    """Under the round's row lock: its products' terms as the catalog has them
+    now, not as this session loaded them before the lock. A step change locks
+    the round before it checks it (coop.suppliers.services.
+    step_change_refusals), so the step read here is one it let through."""
+    session.scalars(select(Product).where(Product.id.in_(
+        select(RoundItem.product_id).where(RoundItem.round_id == rnd.id)))
+        .execution_options(populate_existing=True)).all()
 
 
 def freeze_item(item: RoundItem, *, supplier_id: int, pack_size: int,
@@ -1091,6 +1102,7 @@ def record_delivery(session: Session, rnd: Round, lines: Mapping[int, tuple[int,
     if rnd.state != domain.AWARDED:
         raise DomainError(_l("Deliveries are recorded after the award and before the "
                              "delivery is confirmed."))
+    read_products_again(session, rnd)
     check_delivery(rnd, lines)
     check_happened(delivered_on, "delivered_on")  # (found on a walk: 2099)
     question = None if beyond_ordered else over_delivery_question(session, rnd, lines)

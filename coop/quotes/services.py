@@ -828,6 +828,7 @@ def award_quotes(session: Session, rnd: Round, actor: User,
     refused."""
     session.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
     session.refresh(rnd, ["state"])
+    orders.read_products_again(session, rnd)  # the step and pack checked and frozen
     plan = _plan_award(session, rnd, assignments, today=today, cost_rule=cost_rule)
     orders.move_round(session, rnd, actor, rounds.AWARDED)
     awarded: dict[int, Quote] = {}

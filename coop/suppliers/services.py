@@ -16,7 +16,7 @@ from coop import phones, unit_text
 from coop.config import SUPPORTED_LOCALES
 from coop.db import utcnow
 from coop.errors import DomainError
-from coop.groups.models import Group
+from coop.groups.models import Group, Membership
 from coop.orders import changes as orders_changes
 from coop.orders.models import Delivery, Request, Round, RoundItem
 from coop.suppliers import domain
@@ -156,9 +156,13 @@ def update_product(session: Session, product: Product, data: ProductData) -> Non
     _check(data)
     _check_article_code_free(session, product.supplier, data.article_code, product.id)
     # the row locked before the step is checked: of two edits at once, the
-    # second waits and checks against the step the first one wrote
+    # second waits and checks against the step the first one wrote. FOR NO
+    # KEY UPDATE, the lock the UPDATE takes: a row that only refers to the
+    # product (a round's item, a seed loan) does not wait for it, so a loan
+    # proposed under her membership's lock cannot deadlock with the
+    # memberships a step change locks next (step_change_refusals)
     step = session.scalar(select(Product.granularity).where(Product.id == product.id)
-                          .with_for_update())
+                          .with_for_update(key_share=True))
     if data.granularity != step:
         refusal = step_change_refusal(session, product.id, data.granularity, data.unit)
         if refusal is not None:
@@ -194,13 +198,15 @@ def step_change_refusals(session: Session, changes: Mapping[int, tuple[int, str]
     open seed loan repaid in kind owes a quantity rounded to the step: the new
     step must neither move it nor leave a remainder she cannot return.
 
-    The caller holds the products' row locks. The orders, deliveries and
-    awards do not lock the product when they read its step, so one of them
-    committed at the same moment can still slip in: taking a share lock there
-    is left for later."""
+    The caller holds the products' row locks (FOR NO KEY UPDATE). What reads
+    the step to check a round's figures against it is made to wait here,
+    before the check (_lock_step_readers), so that of a step change and an
+    order (a delivery, an award) at the same moment one goes first and the
+    other is checked against what it left."""
     if not changes:
         return {}
     ids = sorted(changes)
+    _lock_step_readers(session, ids)
     step_of = case({pid: step for pid, (step, _unit) in changes.items()},
                    value=RoundItem.product_id)
     off_lines: dict[int, dict[int, int]] = {}
@@ -275,6 +281,29 @@ def step_change_refusals(session: Session, changes: Mapping[int, tuple[int, str]
     return refusals
 
 
+def _lock_step_readers(session: Session, ids: Sequence[int]) -> None:
+    """Lock, in id order, what an order, a delivery and an award lock before
+    they read the products' step: the memberships of the products' groups
+    (an order locks hers first, lock_order, and reads the terms after), then
+    the rounds in progress that carry them (a delivery and an award lock the
+    round first and read the products again under it, read_products_again).
+    One of them that is under way holds its lock until it commits: the check
+    then waits and sees what it wrote. One that comes later waits for this
+    change to commit and reads the new step. The order's path gains nothing.
+
+    Products, then memberships, then rounds: an order takes her membership
+    before the round, and no delivery, award or close takes a membership, so
+    none of them waits the other way round. A member added while the change
+    runs is not among the locked: her first order in those milliseconds is
+    not serialised with it."""
+    session.execute(select(Membership.id).where(Membership.group_id.in_(
+        select(Product.group_id).where(Product.id.in_(ids))))
+        .order_by(Membership.id).with_for_update(key_share=True, of=Membership))
+    session.execute(select(Round.id).where(
+        Round.id.in_(select(RoundItem.round_id).where(RoundItem.product_id.in_(ids))),
+        Round.state.in_(UNSETTLED_STATES)).order_by(Round.id).with_for_update(of=Round))
+
+
 def _off_step_quotes(session: Session, ids: Sequence[int], step_of: ColumnElement[int]
                      ) -> dict[int, list[tuple[int, str, int]]]:
     """{product id: [(round id, supplier, pack size)]}: the pack sizes off the
@@ -307,7 +336,6 @@ def _off_step_loans(session: Session, changes: Mapping[int, tuple[int, str]]
     what she owes is rounded up to the step (coop.season.loans.due_quantity),
     so the new step must give the same due, and what is left of it must be a
     whole number of new steps."""
-    from coop.groups.models import Membership
     from coop.season import domain as season
     from coop.season import loans as seed
     from coop.season.models import SeedLoan
@@ -509,11 +537,12 @@ class _Stored:
 
 def _load_catalog(session: Session, supplier: Supplier) -> dict[str | None, _Stored]:
     """The supplier's products with an article code (those an import may
-    change), their rows locked in id order first: the steps read here are the
-    ones checked and replaced, and two imports at once do not deadlock."""
+    change), their rows locked in id order first (FOR NO KEY UPDATE, as
+    update_product): the steps read here are the ones checked and replaced,
+    and two imports at once do not deadlock."""
     session.execute(select(Product.id).where(
         Product.supplier_id == supplier.id, Product.article_code.is_not(None))
-        .order_by(Product.id).with_for_update())
+        .order_by(Product.id).with_for_update(key_share=True))
     tiers: dict[int, list[tuple[int, int, int]]] = {}
     for tier_id, product_id, min_qty, unit_price in session.execute(
             select(PriceTier.id, PriceTier.product_id, PriceTier.min_qty, PriceTier.unit_price)
