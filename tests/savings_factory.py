@@ -145,3 +145,40 @@ def savings_ids(session: Session, group: Group, treasurer: Membership,
     assert fine is not None
     return {"cycle_id": cycle.id, "meeting_id": meeting.id, "member_id": someone.id,
             "entry_id": fine.id}
+
+
+def make_adopted_group(session: Session) -> SavingsWorld:
+    """A group that adopts Coop mid-cycle (§4.3), the example's settings, three
+    members: on paper Айгүл bought 4 shares and still owes 100,00 of a loan
+    and its 5,00 interest (due 2026-04-05), Бермет bought 2, Чолпон none; the
+    income so far 25,00, the social fund 10,00. The key-holders counted the
+    loan bag 220,00 (6 × 50,00 + 25,00 − 105,00) and the social bag 10,00."""
+    group = make_group(session)
+    treasurer = make_member(session, group, "Гүлнара", role="treasurer")
+    memberships = [make_member(session, group, name, login=(i == 0))
+                   for i, name in enumerate(NAMES[:3])]
+    cycle = savings.create_cycle(session, group, example_settings(), treasurer.user)
+    members = [savings.enrol(session, cycle, m) for m in memberships]
+    savings.set_key_holders(session, cycle, [m.id for m in memberships])
+    savings.set_opening(session, cycle, group, income=2500, social_fund=1000, balances=[
+        savings.OpeningBalance(members[0].id, 4, 10000, 500, (date(2026, 4, 5),)),
+        savings.OpeningBalance(members[1].id, 2)])
+    world = SavingsWorld(group, treasurer, memberships, cycle, members, [])
+    savings.activate(session, cycle, group, counted_loan=22000, counted_social=1000,
+                     key_holder_ids=world.key_holder_ids, actor=treasurer.user)
+    return world
+
+
+def hold_plain_meeting(session: Session, world: SavingsWorld, day: date, shares: int,
+                       kind: str = "regular", *, close_it: bool = True) -> SavingsMeeting:
+    """A meeting where everyone comes and buys `shares` (and pays the social
+    contribution when she buys), nothing else."""
+    meeting = savings.open_meeting(session, world.cycle, world.group, day=day, kind=kind,
+                                   actor=world.treasurer.user)
+    world.meetings.append(meeting)
+    savings.save_register(session, meeting, world.group, [
+        savings.RegisterLine(m.id, "present", shares=shares, social=shares > 0)
+        for m in world.members])
+    if close_it:
+        close(session, world, meeting)
+    return meeting

@@ -534,12 +534,21 @@ class Run:
     result: dict[str, Any]
     entries: MeetingEntries  # what the meetings recorded, as read for the scenario
     opening: domain.Opening | None = None  # a cycle adopted mid-way: its paper books
+    # The meetings' corrections (by meeting index), as the engine takes them.
+    corrections: dict[int, list[domain.Correction]] = field(default_factory=dict)
 
     def member_index(self, member_id: str) -> int:
         return next(j for j, m in enumerate(self.members) if self.ids[m.id] == member_id)
 
     def figures(self, number: int) -> dict[str, Any]:
         return self.result["meetings"][number - 1]
+
+    def rerun(self, scenario: dict[str, Any]) -> Run:
+        """The same cycle with its scenario changed (a share-out meeting added,
+        'if we shared out today'): the engine run as `run_cycle` runs it, with
+        the paper books and the corrections. Raises `domain.ScenarioError`."""
+        return dataclasses.replace(self, scenario=scenario, result=domain.preview(
+            scenario, self.opening, self.corrections))
 
 
 @dataclass
@@ -687,12 +696,14 @@ def run_cycle(session: Session, cycle: SavingsCycle, group: Group, *,
     for mtg in raw_meetings:
         mtg["shares"] = [mtg["shares"][members.index(m)] for m in joined_members]
     opening = _opening(session, cycle, joined_members, ids)
+    corrections = _corrections(meetings, entries, ids)
     try:
-        result = domain.preview(scenario, opening, _corrections(meetings, entries, ids))
+        result = domain.preview(scenario, opening, corrections)
     except domain.ScenarioError as error:
         raise _domain_error(error, group.currency, meetings, by_id) from None
     return Run(cycle=cycle, members=joined_members, meetings=meetings, ids=ids,
-               scenario=scenario, result=result, entries=entries, opening=opening)
+               scenario=scenario, result=result, entries=entries, opening=opening,
+               corrections=corrections)
 
 
 def _corrections(meetings: Sequence[SavingsMeeting], entries: MeetingEntries,
@@ -2020,12 +2031,10 @@ def share_out_view(session: Session, cycle: SavingsCycle, group: Group,
             if scenario["meetings"][-1]["date"] > scenario["settings"]["share_out_date"]:
                 scenario["settings"]["share_out_date"] = scenario["meetings"][-1]["date"]
         try:
-            result = domain.preview(scenario)
+            run = run.rerun(scenario)
         except domain.ScenarioError as error:
             return _refused_view(str(_domain_error(error, group.currency).message),
                                  _projected_rows(run))
-        run = Run(cycle=run.cycle, members=run.members, meetings=run.meetings, ids=run.ids,
-                  scenario=scenario, result=result, entries=run.entries)
     return _share_out_figures(run, confirmed, None)
 
 
