@@ -33,6 +33,7 @@ from coop.orders.models import Round
 from coop.quantities import local_qty
 from coop.season import domain
 from coop.season.models import REPAY_MODES, SeedLoan, SeedRepayment, SeedStockMove
+from coop.season.services import lock_steps
 from coop.suppliers.models import Product
 
 # "a loan" is masculine in Russian (заём): its states agree with it, apart from
@@ -470,8 +471,8 @@ def repay_in_kind_once(session: Session, loan: SeedLoan, *, quantity: int, actor
         return _return_into_lot(session, loan, quantity=quantity, actor=actor,
                                 idempotency_key=idempotency_key, note=note, lot_id=lot_id,
                                 grade_id=grade_id)
+    _check_return(session, loan, quantity)
     product = loan.product
-    _check_return(loan, quantity)
     existing = _replayed_or_locked(session, loan, idempotency_key, "kind")
     if existing is not None:
         return existing, False
@@ -488,10 +489,17 @@ def repay_in_kind_once(session: Session, loan: SeedLoan, *, quantity: int, actor
                    idempotency_key=idempotency_key), True
 
 
-def _check_return(loan: SeedLoan, quantity: int) -> None:
-    product = loan.product
+def _check_return(session: Session, loan: SeedLoan, quantity: int) -> None:
+    """A return of `quantity` in kind fits the product's step. The product's
+    row is share-locked first and read again (lock_steps), before the loan's
+    lock, and held until the return is committed: the step checked here and
+    the due quantity under the loan's lock (_valued) are the step a change
+    under way left, and a change that comes later waits for this return and
+    then finds it (what is left must fit its step: step_change_refusals)."""
     if quantity <= 0:
         raise DomainError(_l("The quantity must be more than zero."), field="quantity")
+    lock_steps(session, [loan.product_id])
+    product = loan.product
     if quantity % product.granularity:
         raise DomainError(_l("%(product)s: in steps of %(step)s (%(value)s is not).",
                              product=product.name,
@@ -543,7 +551,7 @@ def _return_into_lot(session: Session, loan: SeedLoan, *, quantity: int, actor: 
     from coop.sales import services as sales
     from coop.sales.models import Contribution, SaleLot
 
-    _check_return(loan, quantity)
+    _check_return(session, loan, quantity)
     group = loan.membership.group
     lot = session.get(SaleLot, lot_id)
     if lot is None or lot.group_id != group.id:

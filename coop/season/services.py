@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from coop import unit_text
 from coop.auth.models import User
@@ -121,6 +121,29 @@ def update_survey(session: Session, survey: Survey, *, title: str, product_ids: 
     survey.title, survey.note = _check_title(title), (note or "").strip()[:500]
     survey.closes_on = closes_on
     session.flush()
+
+
+def lock_steps(session: Session, product_ids: Iterable[int]) -> None:
+    """The products' rows share-locked (FOR SHARE) in id order until the
+    transaction ends, and read again under the lock (step, retired, tiers):
+    what checks quantities against a step and writes what a step change
+    checks (a survey's round, a return of seed in kind) calls it before it
+    reads the step and before any other lock a step change takes.
+
+    A step change locks the product FOR NO KEY UPDATE first, which a share
+    lock waits for and makes wait: one under way is waited for, and its new
+    step is the one checked against here; one that comes later waits for
+    this transaction and then finds what it wrote (coop.suppliers.services.
+    step_change_refusals). Two readers share the lock. Taken first of the
+    locks a step change takes (products, then memberships, then rounds), in
+    the order it takes them, so neither waits for the other the other way
+    round: no deadlock."""
+    ids = sorted(set(product_ids))
+    if ids:
+        session.scalars(select(Product).where(Product.id.in_(ids)).order_by(Product.id)
+                        .options(selectinload(Product.price_tiers))
+                        .with_for_update(read=True)
+                        .execution_options(populate_existing=True)).all()
 
 
 def _lock(session: Session, survey: Survey) -> None:
@@ -527,7 +550,10 @@ def convert_survey(session: Session, survey: Survey, actor: User, *, title: str)
     reported: a retired or unpriced product, a member no longer active, a
     quantity off the product's step, a maybe without a firm quantity, a
     free-text wish (add it to the catalog first). Once only: the survey row
-    is locked and moves to `converted` with the round."""
+    is locked and moves to `converted` with the round. The products' steps
+    are read under a share lock (lock_steps): a step change at the same
+    moment goes either before, and the answers are checked against its new
+    step, or after, and is checked against the round."""
     _lock(session, survey)
     if survey.state != domain.CLOSED:
         if survey.state == domain.CONVERTED:
@@ -535,6 +561,9 @@ def convert_survey(session: Session, survey: Survey, actor: User, *, title: str)
         raise DomainError(_l("Close the survey before turning it into a round."))
     group = session.get(Group, survey.group_id)
     assert group is not None
+    # the steps checked below stay the steps until the round is committed: a
+    # step change under way is waited for; one that comes later finds the round
+    lock_steps(session, [item.product_id for item in survey.items])
     items, unconverted = convertible(session, survey)
     if not items:
         raise DomainError(_l("None of the survey's products can be offered in a round."))
@@ -799,7 +828,13 @@ def seed_products(session: Session, group: Group) -> list[Product]:
 
 
 def set_seed_rates(session: Session, group: Group, rates: Mapping[int, int | None]) -> int:
-    """{product id: thousandths of the unit per сотка, or None}; returns how many changed."""
+    """{product id: thousandths of the unit per сотка, or None}; returns how many changed.
+    The rows are locked in id order first (FOR NO KEY UPDATE, as a step change
+    and an import lock them): written in the form's order, they could wait
+    crosswise for a conversion's or another writer's locks (lock_steps)."""
+    session.execute(select(Product.id).where(
+        Product.group_id == group.id, Product.id.in_(sorted(rates)))
+        .order_by(Product.id).with_for_update(key_share=True))
     products = {p.id: p for p in seed_products(session, group)}
     changed = 0
     for product_id, rate in rates.items():
