@@ -3,8 +3,9 @@
 Makes a fresh PostgreSQL database (dropped at the end, also on Ctrl+C or an
 error), applies the migrations, seeds an open round of 1,000 members x 50
 products (every member orders every product: 50,000 request lines), serves it
-with gunicorn (4 workers, rate limits in Redis) next to a bare Flask app with
-one route returning "ok" (the yardstick, same workers), signs in, and drives
+with gunicorn as the README's production command does (a worker per core,
+four threads each; rate limits in Redis) next to a bare Flask app with one
+route returning "ok" (the yardstick, same workers), signs in, and drives
 each from a separate process (wrk with a Lua script; without wrk, our own
 keep-alive client) with 32 concurrent clients for 15 s per page:
 
@@ -46,9 +47,9 @@ keep the rate limits in memory), COOP_BENCH_SECONDS (default 15),
 COOP_BENCH_ROUNDS (default 2: the single cases run this many times in turn,
 each one's best turn shown with the rates of all turns; on a shared machine a
 single turn of one case can meet a slow spell that the others did not),
-COOP_BENCH_WORKERS (default 4) and COOP_BENCH_THREADS (default 1: gunicorn's
-sync workers; more: its threaded workers, each process keeping one live split
-for all its threads).
+COOP_BENCH_WORKERS (default: the machine's cores) and COOP_BENCH_THREADS
+(default 4: gunicorn's threaded workers, each process keeping one live split
+for all its threads; 1: its sync workers, a process a request).
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ REDIS_URL = os.environ.get("COOP_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 SECONDS = float(os.environ.get("COOP_BENCH_SECONDS", "15"))
 ROUNDS = max(1, int(os.environ.get("COOP_BENCH_ROUNDS", "2")))  # turns of the single cases
 WARM_UP_SECONDS = 3.0
-WORKERS = int(os.environ.get("COOP_BENCH_WORKERS", "4"))
-THREADS = int(os.environ.get("COOP_BENCH_THREADS", "1"))
+WORKERS = int(os.environ.get("COOP_BENCH_WORKERS", str(os.cpu_count() or 2)))
+THREADS = int(os.environ.get("COOP_BENCH_THREADS", "4"))
 CLIENTS = 32
 MEMBERS = 1000
 PRODUCTS = 50
