@@ -407,6 +407,7 @@ def test_two_suppliers_from_catalog_to_payout(browser, live_server) -> None:  # 
         settle_total = _minor(t.inner_text("#confirm-totals tfoot .total"))
         screenshot(t, "journey-11-confirm-settle")
         t.click("form.confirm-form button[type=submit]")
+        t.wait_for_selector(".flash.success")  # (the redirect's page may still be loading)
         assert t.locator(".flash.success").count() == 1
         t.goto(round_url)
         bills = _bills(t)
