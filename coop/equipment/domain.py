@@ -143,6 +143,21 @@ def in_the_way(turn: tuple[int, int], others: Iterable[tuple[int, int, str, int,
     return ahead[0][1] if ahead else None
 
 
+def held_span(state: str, slot_from: int, slot_to: int, out_slot: int | None,
+              now_slot: int) -> tuple[int, int]:
+    """The half-days [start, end) a turn keeps the asset from every other
+    member: its booked time; while it is out (handed over in the half-day
+    `out_slot`), from then on when that was before its booking began (an early
+    hand-over, see `in_the_way`), and until the end of now when it is overdue.
+    The one rule both for a new booking's clash (`booking_problem`'s `taken`)
+    and for the calendar and the sheet (the early half-days are hers, not free)."""
+    if state != "handed_over":
+        return slot_from, slot_to
+    start = slot_from if out_slot is None else min(slot_from, out_slot)
+    end = max(slot_to, now_slot + 1) if is_overdue(state, slot_to, now_slot) else slot_to
+    return start, end
+
+
 def waits_for_return(state: str, hers: bool, overdue_out: bool) -> bool:
     """A half-day of a booked turn while another member's turn is out past its
     end: not hers to have (as the half-days nobody booked are not free): she

@@ -27,7 +27,7 @@ from coop.documents.parts import title as _title
 from coop.documents.pdf import bold, para, rich, styles
 from coop.equipment import domain
 from coop.equipment.models import Asset, Booking
-from coop.equipment.services import due_text, span_text
+from coop.equipment.services import due_text, held_span, span_text
 from coop.groups.models import Group
 from coop.i18n import fmt_date, fmt_money
 
@@ -45,6 +45,7 @@ def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today
     out = [b for b in bookings if b.state == "handed_over"]
     overdue = [b for b in out if domain.is_overdue(b.state, b.slot_to, now_slot)]
     in_grid = [b for b in bookings if b.slot_to > first_slot]
+    held = [(b, held_span(b, now_slot)) for b in out]  # a turn out holds, as a booking is refused
     title = _("Booking sheet")
     place = ", ".join(p for p in (group.village, group.region) if p)
     meta = pdf.PageMeta(group_name=group.name, group_place=place, title=title,
@@ -85,6 +86,11 @@ def booking_sheet_pdf(group: Group, asset: Asset, bookings: list[Booking], today
                 # hers booked, but not hers to have: as the asset page says
                 cells.append(para(_("%(name)s — waiting: the equipment is not back yet",
                                     name=holder.membership.user.name), s.cell))
+            elif holder is None and any(start <= slot < end for _b, (start, end) in held):
+                # handed over before its booking began: hers from then on (held_span)
+                early = next(b for b, (start, end) in held if start <= slot < end)
+                cells.append(para(_("%(name)s — handed over, out with her",
+                                    name=early.membership.user.name), s.cell))
             else:
                 cells.append(para(_holder(holder), s.cell) if holder else "")
         # the boxes on the turn's first day on the grid (today for one begun before)

@@ -256,14 +256,42 @@ def lock_asset(session: Session, asset: Asset) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def _taken(session: Session, asset: Asset, slot_range: tuple[int, int],
-           except_id: int | None = None) -> list[tuple[int, int]]:
-    query = select(Booking.slot_from, Booking.slot_to).where(
+def held_span(booking: Booking, now_slot: int) -> tuple[int, int]:
+    """The half-days a turn keeps the asset from others (domain.held_span): a
+    turn out since before its booking began holds it from the half-day it was
+    handed over in, one out past its end until now."""
+    out_slot = None if booking.handed_over_at is None else local_slot(booking.handed_over_at)
+    return domain.held_span(booking.state, booking.slot_from, booking.slot_to, out_slot,
+                            now_slot)
+
+
+def now_slot_on(today: date) -> int:
+    """Now's half-day on the day a caller books for (`today`): the clock's when
+    that is today, else the morning of that day (a form sent across midnight)."""
+    now = local_slot()
+    return now if domain.slot_day(now) == today else domain.slot_of(today)
+
+
+def _holding(session: Session, asset: Asset, slot_range: tuple[int, int], now_slot: int,
+             except_id: int | None = None) -> list[Booking]:
+    """The asset's turns whose held half-days (held_span) meet `slot_range`, in
+    order: booked ones by their time, a turn out by all it holds."""
+    query = select(Booking).where(
         Booking.asset_id == asset.id, Booking.state.in_(HOLDING_STATES),
-        Booking.slot_from < slot_range[1], Booking.slot_to > slot_range[0])
+        (Booking.slot_from < slot_range[1]) & (Booking.slot_to > slot_range[0])
+        | (Booking.state == "handed_over"))
     if except_id is not None:
         query = query.where(Booking.id != except_id)
-    return [(a, b) for a, b in session.execute(query)]
+    turns = session.scalars(query.order_by(Booking.slot_from, Booking.id))
+    return [b for b in turns if domain.overlaps(held_span(b, now_slot), slot_range)]
+
+
+def _taken(session: Session, asset: Asset, slot_range: tuple[int, int],
+           except_id: int | None = None, now_slot: int | None = None
+           ) -> list[tuple[int, int]]:
+    now_slot = local_slot() if now_slot is None else now_slot
+    return [held_span(b, now_slot)
+            for b in _holding(session, asset, slot_range, now_slot, except_id)]
 
 
 def span_text(slot_from: int, slot_to: int) -> str:
@@ -284,13 +312,16 @@ def span_text(slot_from: int, slot_to: int) -> str:
 TAKEN_NAMED = 3  # the holders a refusal names; more are "…"
 
 
-def taken_message(session: Session, asset: Asset, slot_range: tuple[int, int]) -> str:
+def taken_message(session: Session, asset: Asset, slot_range: tuple[int, int],
+                  now_slot: int | None = None) -> str:
     """Why a taken slot is refused, naming who holds it and when, so that she
-    can find that booking (and the treasurer cancel it)."""
-    holders = list(session.scalars(select(Booking).where(
-        Booking.asset_id == asset.id, Booking.state.in_(HOLDING_STATES),
-        Booking.slot_from < slot_range[1], Booking.slot_to > slot_range[0])
-        .order_by(Booking.slot_from).limit(TAKEN_NAMED + 1)))
+    can find that booking (and the treasurer cancel it); a turn out that holds
+    it, who has the asset and until when (as a refused hand-over says)."""
+    now_slot = local_slot() if now_slot is None else now_slot
+    holders = _holding(session, asset, slot_range, now_slot)
+    out = next((b for b in holders if b.state == "handed_over"), None)
+    if out is not None:
+        return out_message(out, now_slot)
     if not holders:  # taken by a booking not yet visible here (at the same moment)
         return str(PROBLEMS[domain.TAKEN])
     named = "; ".join(f"{b.membership.user.name}, {span_text(b.slot_from, b.slot_to)}"
@@ -299,6 +330,17 @@ def taken_message(session: Session, asset: Asset, slot_range: tuple[int, int]) -
         named += "; …"
     return _("This time is already booked: %(holders)s. You can join the waiting list.",
              holders=named)
+
+
+def out_message(out: Booking, now_slot: int) -> str:
+    """Why a booking over the time a turn out holds is refused: who has the
+    asset, and until when she has it (or was to bring it back)."""
+    name, due = out.membership.user.name, due_text(out.slot_to)
+    if domain.is_overdue(out.state, out.slot_to, now_slot):
+        return _("This time is taken: the equipment is still out with %(name)s, who was to "
+                 "return it on %(date)s. You can join the waiting list.", name=name, date=due)
+    return _("This time is taken: the equipment is out with %(name)s until %(date)s. You can "
+             "join the waiting list.", name=name, date=due)
 
 
 def booking_by_key(session: Session, group_id: int, key: str | None) -> Booking | None:
@@ -331,11 +373,14 @@ def book_once(session: Session, asset: Asset, member: Membership, slot_range: tu
     if existing is not None:
         return existing, False
     session.refresh(asset)
+    now_slot = now_slot_on(today)
     problem = domain.booking_problem(slot_range, today=today, asset_state=asset.state,
                                      member_active=member.active,
-                                     taken=_taken(session, asset, slot_range))
+                                     taken=_taken(session, asset, slot_range,
+                                                  now_slot=now_slot))
     if problem == domain.TAKEN:
-        raise DomainError(taken_message(session, asset, slot_range), field="day_from")
+        raise DomainError(taken_message(session, asset, slot_range, now_slot),
+                          field="day_from")
     if problem is not None:
         raise DomainError(PROBLEMS[problem], field="day_from")
     booking = Booking(group_id=asset.group_id, asset_id=asset.id, membership_id=member.id,
@@ -383,7 +428,8 @@ def _promote_waits(session: Session, asset: Asset, actor: User, today: date) -> 
         assert member is not None
         if domain.booking_problem(slot_range, today=today, asset_state=asset.state,
                                   member_active=member.active,
-                                  taken=_taken(session, asset, slot_range)) is not None:
+                                  taken=_taken(session, asset, slot_range,
+                                               now_slot=now_slot_on(today))) is not None:
             continue
         booking = Booking(group_id=asset.group_id, asset_id=asset.id,
                           membership_id=wait.membership_id, slot_from=wait.slot_from,

@@ -267,26 +267,37 @@ def _fill_booking_choices(form: BookingForm, members: list[Membership]) -> None:
 
 
 def _days(asset: Asset, first, bookings: list[Booking],  # type: ignore[no-untyped-def]
-          overdue: list[Booking] | None = None) -> list[dict]:  # type: ignore[type-arg]
+          overdue: list[Booking] | None = None, now_slot: int | None = None
+          ) -> list[dict]:  # type: ignore[type-arg]
     """The calendar: each day with who holds its morning and its afternoon.
     While a turn is out past its end (`overdue`, the longest overdue first),
     a half-day nobody booked is not free: the asset is still out, until it
     comes back (nobody knows when): it shows the overdue turn; and a half-day
     another member booked is not hers to have: she waits for it
-    (domain.waits_for_return)."""
+    (domain.waits_for_return). A turn handed over before its booking began
+    holds the half-days from then on (domain.held_span, as a booking over
+    them is refused): hers, marked out, not free."""
+    now_slot = services.local_slot() if now_slot is None else now_slot
     days = []
     still_out = overdue[0] if overdue else None
+    out = [(b, services.held_span(b, now_slot)) for b in bookings if b.state == "handed_over"]
     for offset in range(CALENDAR_DAYS):
         day = first + timedelta(days=offset)
         halves = []
         for slot in (domain.slot_of(day), domain.slot_of(day, True)):
             holder = next((b for b in bookings if b.slot_from <= slot < b.slot_to), None)
             if holder is None and still_out is not None and slot >= still_out.slot_to:
-                halves.append({"holder": still_out, "still_out": True, "waits": False})
+                halves.append({"holder": still_out, "still_out": True, "waits": False,
+                               "out": False})
+            elif holder is None:
+                holder = next((b for b, (start, end) in out if start <= slot < end), None)
+                halves.append({"holder": holder, "still_out": False, "waits": False,
+                               "out": holder is not None})
             else:
                 waits = holder is not None and still_out is not None and domain.waits_for_return(
                     holder.state, holder.membership_id == still_out.membership_id, True)
-                halves.append({"holder": holder, "still_out": False, "waits": waits})
+                halves.append({"holder": holder, "still_out": False, "waits": waits,
+                               "out": False})
         days.append({"day": day, "halves": halves})
     return days
 
@@ -322,7 +333,7 @@ def _asset_page(asset: Asset, *, booking_form: BookingForm | None = None,
     context = {
         "group": g.group, "asset": asset, "bookings": bookings, "today": today,
         "past": past, "earlier": earlier,
-        "days": _days(asset, today, bookings, overdue), "booking_form": booking_form,
+        "days": _days(asset, today, bookings, overdue, now_slot), "booking_form": booking_form,
         "errors": errors or [],
         "repair_form": repair_form, "condition_forms": condition_forms,
         "state_form": StateForm(formdata=None, state=asset.state),

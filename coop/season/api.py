@@ -60,9 +60,15 @@ SCHEMAS.update({
                                "their answers are not carried into the round"},
         "members_in_round": {"type": "integer", "minimum": 0, "description": "Members "
                              "with an order line the round made of the survey will carry"},
-        "budget": {**MONEY, "description": "What the round would bill: each product's "
-                   "packs (the split's pack rule) at the tier their quantity reaches, at "
-                   "the last awarded price, else the catalog's"},
+        "budget": {**MONEY, "description": "The goods the round would bill, before the "
+                   "levy: each product's packs (the split's pack rule) at the tier their "
+                   "quantity reaches, at the last awarded price, else the catalog's"},
+        "levy": {**MONEY, "description": "The group's solidarity fund levy the round adds "
+                 "on the goods (`budget`), by the split's rule over the whole budget: the "
+                 "round rounds each member's levy, so its sum may differ by a minor unit "
+                 "or so per member"},
+        "budget_with_levy": {**MONEY, "description": "`budget` + `levy`: about what the "
+                             "round would bill the members"},
         "items": array(obj({"item_id": ID, "product_id": ID, "name": TEXT, "unit": TEXT,
                             "granularity": QUANTITY, "seed_rate": nullable(QUANTITY),
                             "firm": QUANTITY, "maybe": QUANTITY,
@@ -164,6 +170,8 @@ def _survey_detail(found: Survey) -> dict[str, Any]:
                     "members_left_group": demand.left_group,
                     "members_in_round": demand.in_round,
                     "budget": to_string(demand.budget, currency),
+                    "levy": to_string(demand.levy, currency),
+                    "budget_with_levy": to_string(demand.with_levy, currency),
                     "items": [{"item_id": r.item.id, "product_id": r.product.id,
                                "name": r.product.name, "unit": r.product.unit,
                                "granularity": qty_str(r.product.granularity),

@@ -54,12 +54,10 @@ def loan_slip_pdf(session: Session, loan: SeedLoan) -> bytes:
     # the day in the group's time zone, as the loan page dates it (not UTC's)
     repayments = [SlipRepayment(on=to_user_timezone(r.created_at or utcnow()).date(),
                                 what=names[r.kind],
-                                amount=r.amount, quantity=r.quantity)
+                                amount=r.amount, quantity=r.quantity,
+                                write_off=r.kind == "write_off")
                   for r in loan.repayments]
-    written_off = None
-    if loan.state == domain.WRITTEN_OFF:  # the figures of the loan's page
-        written_off = SlipWriteOff(on=seed.written_off_on(loan), amount=now.unpaid,
-                                   lost=now.written_off, premium=now.unpaid - now.written_off)
+    written_off = loan_written_off(loan)
     return build_loan_slip(LoanSlipData(
         group=documents.group_info(session, group),
         stamp=Stamp(f"SL-{loan.id}", local_today(), locale),
@@ -70,6 +68,16 @@ def loan_slip_pdf(session: Session, loan: SeedLoan) -> bytes:
         due_quantity=domain.due_kind(loan.quantity, loan.repay_bp, loan.product.granularity),
         due_on=loan.due_on, state=state, left=now.left, repayments=repayments,
         cancelled=loan.state == domain.CANCELLED, written_off=written_off))
+
+
+def loan_written_off(loan: SeedLoan) -> SlipWriteOff | None:
+    """What a written-off loan gave up, for its slip and its page (the same
+    figures, in the same words: pdf.written_off_text); None for any other loan."""
+    if loan.state != domain.WRITTEN_OFF:
+        return None
+    now = seed.position(loan)
+    return SlipWriteOff(on=seed.written_off_on(loan), amount=now.unpaid,
+                        lost=now.written_off, premium=now.unpaid - now.written_off)
 
 
 def documents_locale(locale: str):  # type: ignore[no-untyped-def]

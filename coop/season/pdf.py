@@ -113,6 +113,7 @@ class SlipRepayment:
     what: str
     amount: int
     quantity: int
+    write_off: bool = False  # the fund's write-off: listed apart, not as repaid
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,21 @@ def _slip_facts(data: LoanSlipData) -> list[tuple[str, str]]:
 
 def written_off_text(written_off: SlipWriteOff, currency: str) -> str:
     """When, and what is given up: the loan's page says it in the same words
-    (season/loan.html, #loan-given-up), with the same figures."""
+    (season/loan.html, #loan-given-up, from this function), with the same
+    figures. A part that is nothing is not said (the fund lost nothing when
+    the value lent had been repaid)."""
+    on = fmt_date(written_off.on) if written_off.on else "—"
+    amount = fmt_money(written_off.amount, currency)
+    if not written_off.lost:
+        return _("Written off on %(date)s: %(amount)s above the value is no longer to be "
+                 "repaid. The value lent had been repaid: the fund lost nothing.",
+                 date=on, amount=amount)
+    if not written_off.premium:
+        return _("Written off on %(date)s: %(amount)s of the value lent is no longer to be "
+                 "repaid, the fund's loss.", date=on, amount=amount)
     return _("Written off on %(date)s: %(amount)s is no longer to be repaid (%(lost)s of "
              "the value lent, the fund's loss, and %(premium)s above the value).",
-             date=fmt_date(written_off.on) if written_off.on else "—",
-             amount=fmt_money(written_off.amount, currency),
-             lost=fmt_money(written_off.lost, currency),
+             date=on, amount=amount, lost=fmt_money(written_off.lost, currency),
              premium=fmt_money(written_off.premium, currency))
 
 
@@ -214,16 +224,28 @@ def _closed_slip(data: LoanSlipData) -> bytes:
 
 
 def _repayments(data: LoanSlipData, width: float) -> list[Flowable]:
-    if not data.repayments:
-        return []
+    """What she repaid, under its heading; the fund's write-off apart, under
+    its own (it is not a repayment)."""
+    h2 = styles().h2
+    story: list[Flowable] = []
+    for heading, lines in (
+            (_("Repaid"), [line for line in data.repayments if not line.write_off]),
+            (_("Written off"), [line for line in data.repayments if line.write_off])):
+        if lines:
+            story += [rich(bold(heading), h2), _repayment_table(data, lines, width)]
+    return story
+
+
+def _repayment_table(data: LoanSlipData, lines: list[SlipRepayment], width: float
+                     ) -> Flowable:
     s, cur = styles(), data.group.currency
     rows: list[list[Any]] = [[para(h, s.head_right if i >= 2 else s.head) for i, h in
                               enumerate((_("Date"), _("What"), _("Amount"), _("Quantity")))]]
-    for line in data.repayments:
+    for line in lines:
         rows.append([fmt_date(line.on), para(line.what, s.cell), fmt_money(line.amount, cur),
                      unit_text.quantity(line.quantity, data.unit) if line.quantity else "—"])
     widths = [28 * mm, width - 98 * mm, 35 * mm, 35 * mm]
-    return [rich(bold(_("Repaid")), s.h2), pdf.table(rows, widths, numeric=(2, 3))]
+    return pdf.table(rows, widths, numeric=(2, 3))
 
 
 def _loan_slip(data: LoanSlipData) -> bytes:

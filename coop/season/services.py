@@ -19,7 +19,7 @@ from coop.auth.models import User
 from coop.db import utcnow
 from coop.errors import DomainError
 from coop.groups.models import Group, Membership
-from coop.money import MoneyError
+from coop.money import MoneyError, half_up_div
 from coop.orders import domain as round_rules
 from coop.orders import services as orders
 from coop.orders.models import AwardedTier, Round, RoundItem
@@ -352,10 +352,24 @@ class SurveyDemand:
     not_carried: dict[int, Any] = field(default_factory=dict)  # answer id: why not
     left_group: int = 0  # of `members`, those no longer active (none of it is carried)
     in_round: int = 0  # members with an order line the round will carry
+    levy_bp: int = 0  # the group's levy, the round made of the survey takes it on
 
     @property
     def budget(self) -> int:
+        """The goods only, before the levy."""
         return sum(r.budget for r in self.rows)
+
+    @property
+    def levy(self) -> int:
+        """The levy the round would add to the goods: the split's rule (spec
+        rule 8: half up of the goods' value × the levy) over the whole budget;
+        the round rounds each member's levy apart, so its sum may differ from
+        this by a tyiyn or so per member."""
+        return half_up_div(self.budget * self.levy_bp, 10_000)
+
+    @property
+    def with_levy(self) -> int:
+        return self.budget + self.levy
 
 
 def last_tiers(session: Session, product: Product) -> tuple[tuple[Tier, ...] | None, str]:
@@ -447,7 +461,8 @@ def survey_demand(session: Session, survey: Survey) -> SurveyDemand:
         SurveyWish.survey_id == survey.id)) or 0
     return SurveyDemand(rows=out, members=len(members), wishes=int(wish_count),
                         not_carried=not_carried, left_group=len(left_group),
-                        in_round=len({line.member for line in lines}))
+                        in_round=len({line.member for line in lines}),
+                        levy_bp=group.levy_basis_points)
 
 
 # --------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from coop.season.forms import (
     seed_rates_form,
 )
 from coop.season.models import SeedLoan, Survey
+from coop.season.pdf import written_off_text
 from coop.suppliers.domain import CatalogError, iter_errors_text
 from coop.suppliers.models import Product
 from coop.views import (
@@ -635,12 +636,16 @@ def loan(group_id: int, loan_id: int):  # type: ignore[no-untyped-def]
             forms["kind"] = _keyed(_kind_form(loan, formdata=None))
     rnd = db.session.get(Round, loan.round_id)
     lots = {r.id: seed.lot_of(db.session, r) for r in loan.repayments if r.contribution_id}
+    written_off = documents.loan_written_off(loan)
     return render_then_commit(
         "season/loan.html", group=g.group, loan=loan, rnd=rnd, position=seed.position(loan),
         lots=lots,
         states=seed.STATE_NAMES, modes=seed.MODE_NAMES, kinds=seed.REPAYMENT_NAMES,
         due_quantity=seed.due_quantity(loan), returned=seed.returned_quantity(loan),
         written_off_on=seed.written_off_on(loan), forms=forms, action=ActionForm(),
+        given_up=None if written_off is None else written_off_text(written_off, cur),
+        repaid=[r for r in loan.repayments if r.kind != "write_off"],
+        write_offs=[r for r in loan.repayments if r.kind == "write_off"],
         ratio=fmt_number(Decimal(loan.repay_bp) / domain.BP))
 
 

@@ -524,3 +524,39 @@ def test_an_early_hand_over_across_another_members_booking_is_refused(
     assert equipment.take_back(session, nurila, condition="исправен", minutes=None,
                                actor=w.treasurer.user)
     assert equipment.hand_over(session, later, condition="исправен")
+
+
+def test_a_booking_over_the_half_days_a_turn_out_early_holds_is_refused_naming_her(
+        app_ctx, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found on a walk: Нурила's turn, booked tomorrow and the day after, was
+    handed over this morning (early, nobody booked before it); a booking by
+    Чолпон for this afternoon was accepted, though the asset is out with
+    Нурила. The half-days from the hand-over to her end are hers
+    (domain.held_span): refused, naming her and when she is to return it;
+    after her end (and once she brings it back) the time is free."""
+    from coop.i18n import local_today
+
+    w = make_equipment_world(session)
+    today = local_today()
+    nurila = equipment.book(session, w.asset, w.owners[1],
+                            domain.slots(today + timedelta(days=1), False,
+                                         today + timedelta(days=2), False),
+                            actor=w.treasurer.user, today=today)
+    assert equipment.hand_over(session, nurila, condition="исправен", now=_utc(today, 9))
+    session.commit()
+    afternoon = domain.slots(today, True, today, False)
+    with pytest.raises(DomainError) as refused:
+        equipment.book(session, w.asset, w.other, afternoon, actor=w.treasurer.user,
+                       today=today)
+    message = str(refused.value)
+    assert w.owners[1].user.name in message
+    assert equipment.due_text(nurila.slot_to) in message and "out with" in message
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Booking)) == 1
+    # the waiting list does not book it for her while Нурила has it either
+    equipment.join_waiting_list(session, w.asset, w.other, afternoon, today=today)
+    assert equipment._promote_waits(session, w.asset, w.treasurer.user, today) == []
+    # after her end it is free
+    equipment.book(session, w.asset, w.other, domain.slots(
+        today + timedelta(days=3), False, today + timedelta(days=3), False),
+        actor=w.treasurer.user, today=today)

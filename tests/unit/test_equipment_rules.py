@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -221,3 +221,17 @@ def test_a_booked_half_day_waits_while_another_members_turn_is_out_overdue() -> 
     assert not domain.waits_for_return("booked", hers=True, overdue_out=True)  # she has it
     assert not domain.waits_for_return("booked", hers=False, overdue_out=False)
     assert not domain.waits_for_return("returned", hers=False, overdue_out=True)
+
+
+def test_a_turn_out_holds_from_its_hand_over_and_until_now_when_overdue() -> None:
+    """domain.held_span: booked, its time; handed over before its booking
+    began, from the half-day it went out; past its end, until the end of now."""
+    day = date(2026, 12, 7)
+    booked = domain.slots(day + timedelta(days=1), False, day + timedelta(days=2), False)
+    now = domain.slot_of(day)
+    assert domain.held_span("booked", *booked, None, now) == booked
+    assert domain.held_span("handed_over", *booked, now, now) == (now, booked[1])
+    assert domain.held_span("handed_over", *booked, booked[0] + 1, now) == booked
+    late = booked[1] + 5
+    assert domain.held_span("handed_over", *booked, now, late) == (now, late + 1)
+    assert domain.held_span("returned", *booked, now, now) == booked

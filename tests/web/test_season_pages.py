@@ -863,3 +863,116 @@ def test_the_survey_budget_is_what_the_round_made_of_it_bills(app_ctx: Flask,
     figures = round_page[round_page.index("Товары и их стоимость"):]
     foot = figures[figures.index("<tfoot>"):figures.index("</tfoot>")]
     assert total in flat(unescape(re.sub(r"<[^>]+>", " ", foot))), foot
+
+
+def _written_off_loan(session: Session, paid_share: float):  # type: ignore[no-untyped-def]
+    """Нурила's cash loan, `paid_share` of its value repaid, then written off."""
+    w = world(session)
+    loan = seed.propose_loan(session, w.group, w.nurila, round_id=w.rnd.id,
+                             product_id=w.seed.product_id, repay_mode="cash", repay_bp=12000,
+                             due_on=local_today() + timedelta(days=90), actor=w.treasurer.user)
+    seed.approve_loan(session, loan, w.treasurer.user)
+    seed.deliver_loan(session, loan, w.treasurer.user)
+    seed.repay_cash(session, loan, amount=int(loan.value * paid_share), method="cash",
+                    actor=w.treasurer.user)
+    seed.write_off_loan(session, loan, reason="засуха", actor=w.treasurer.user)
+    session.commit()
+    assert loan.state == "written_off"
+    w.loan, w.url = loan, f"{w.base}/loans/{loan.id}"
+    return w
+
+
+def test_a_write_off_is_listed_apart_from_the_repayments_and_its_due_date_was(
+        app_ctx: Flask, session: Session) -> None:
+    """Found on a walk: the loan's page listed «Списано фондом 402,00» in the
+    table of repayments (the value lent returned) and on the slip under the
+    heading of what was repaid, and still showed the due date as if due. Now
+    the write-off has its own heading and table on the page and the slip, and
+    the due date says it was due."""
+    from tests.integration.test_documents import pdf_text
+
+    w = _written_off_loan(session, 0.25)
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    page = treasurer.get(w.url).get_data(as_text=True)
+    repaid = page.split('id="repayments"', 1)[1].split("</table>", 1)[0]
+    assert "Списано фондом" not in repaid and "<td" in repaid  # her payment stays there
+    written = page.split('id="write-offs"', 1)[1].split("</table>", 1)[0]
+    assert "Списано фондом" in written and "засуха" in written
+    assert 'id="written-off">Списано<' in page
+    due = _cell(page, "loan-due-on")
+    assert due == f"срок был {w.loan.due_on:%d.%m.%Y}", due
+    text = " ".join(pdf_text(treasurer.get(f"{w.url}/slip.pdf").data).split())
+    repaid_part, written_part = text.split("Списано Дата", 1)
+    assert "Списано фондом" not in repaid_part and "Списано фондом" in written_part, text
+
+
+def test_a_write_off_that_cost_the_fund_nothing_says_so_without_a_zero(
+        app_ctx: Flask, session: Session) -> None:
+    """Found on a walk: with all of the value lent repaid, the write-off of the
+    premium said «0,00 сом стоимости займа — убыток фонда». Now the page and
+    the slip say what above the value was given up and that the fund lost
+    nothing."""
+    from flask_babel import force_locale
+
+    from coop.i18n import fmt_money
+    from tests.integration.test_documents import flat, pdf_text
+
+    w = _written_off_loan(session, 1)
+    now = seed.position(w.loan)
+    assert now.written_off == 0 and now.unpaid > 0
+    with app_ctx.test_request_context(), force_locale("ru"):
+        premium, nothing = (flat(fmt_money(a, w.group.currency)) for a in (now.unpaid, 0))
+    treasurer = signed_in(app_ctx, w.treasurer.user.email)
+    page = treasurer.get(w.url).get_data(as_text=True)
+    said = flat(unescape(re.sub(r"<[^>]+>", "", re.search(
+        r'id="loan-given-up">(.*?)</p>', page, re.S).group(1))))
+    assert premium in said and "фонд ничего не потерял" in said and nothing not in said, said
+    slip = flat(" ".join(pdf_text(treasurer.get(f"{w.url}/slip.pdf").data).split()))
+    assert said in slip and "— убыток фонда" not in slip, slip
+
+
+def test_the_survey_shows_the_levy_the_round_adds_to_its_budget(
+        app_ctx: Flask, session: Session) -> None:
+    """Found on a walk: the survey's budget («what the round would bill») was
+    the goods only; the round made of it billed the members 2 % more, the
+    group's levy. The total now says it is the goods before the levy, the
+    levy (the split's rule) and the total with it are beside it, and the API
+    says the same; the round's levy is that, to a tyiyn per member."""
+    from flask_babel import force_locale
+
+    from coop.i18n import fmt_money
+    from coop.orders import services as orders
+    from tests.factories import make_api_token
+    from tests.integration.test_documents import flat
+    from tests.integration.test_money_endpoints import hidden_fields
+
+    s = _closed_survey(session)
+    s.group.levy_basis_points = 200
+    token = make_api_token(session, s.treasurer.user)
+    session.commit()
+    demand = season.survey_demand(session, s.survey)
+    goods = 25 * 4850 + 100 * 7125
+    assert demand.budget == goods and demand.levy == (goods * 2 + 50) // 100
+    client = signed_in(app_ctx, s.treasurer.user.email)
+    page = client.get(s.url).get_data(as_text=True)
+    with app_ctx.test_request_context(), force_locale("ru"):
+        levy, whole = (flat(fmt_money(a, s.group.currency)) for a in (demand.levy,
+                                                                      goods + demand.levy))
+    assert flat(_cell(page, "budget-levy")) == levy
+    assert flat(_cell(page, "budget-with-levy")) == whole
+    assert "Итого: товар, без взноса в фонд" in page and "2 %" in flat(page)
+    detail = app_ctx.test_client().get(
+        f"/api/v1/groups/{s.group.id}/surveys/{s.survey.id}",
+        headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert (detail["levy"], detail["budget_with_levy"]) == (
+        f"{demand.levy / 100:.2f}", f"{(goods + demand.levy) / 100:.2f}"), detail
+    schema = app_ctx.test_client().get("/api/v1/openapi.json").get_json()
+    described = schema["components"]["schemas"]["SurveyDetail"]["properties"]
+    assert "before the levy" in described["budget"]["description"]
+
+    asked = client.get(f"{s.url}/convert?title=Весна+2027").get_data(as_text=True)
+    assert post(client, f"{s.url}/convert", hidden_fields(asked)).status_code == 303
+    rnd = session.scalar(select(Round).where(Round.title == "Весна 2027"))
+    totals = orders.compute_split(session, rnd).outcome.totals
+    assert totals.supplier_bill == goods
+    assert abs(totals.levy - demand.levy) <= demand.in_round, (totals.levy, demand.levy)
