@@ -298,6 +298,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["price_money"] = unit_text.price
     app.jinja_env.globals["per_unit"] = unit_text.per
     app.jinja_env.globals["currency_name"] = unit_text.currency_name
+    app.jinja_env.globals["minor_unit_name"] = unit_text.minor_unit_name
     app.jinja_env.globals["pack_of"] = unit_text.pack
     app.jinja_env.globals["container_of"] = unit_text.container_of
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES

@@ -141,6 +141,19 @@ LOCAL_SYMBOLS = {
     "TJS": {"ru": "сомони", "ky": "сомони", "tg": "сомонӣ", "en": "somoni"},
 }
 
+# The minor unit as people name it, for a sentence that splits an amount to
+# it: a group in somoni splits to the diram, one in som to the tyiyn, in
+# every language (a Kyrgyz page of a group in somoni said «тыйын»). For
+# another currency unit_text.minor_unit_name says the currency's name.
+LOCAL_MINOR_UNITS = {
+    "KGS": {"ru": "тыйын", "ky": "тыйын", "tg": "тийин", "en": "tyiyn"},
+    "TJS": {"ru": "дирам", "ky": "дирам", "tg": "дирам", "en": "diram"},
+    "KZT": {"ru": "тиын", "ky": "тыйын", "tg": "тийин", "en": "tiyn"},
+    "UZS": {"ru": "тийин", "ky": "тыйын", "tg": "тийин", "en": "tiyin"},
+    "USD": {"ru": "цент", "ky": "цент", "tg": "сент", "en": "cent"},
+    "EUR": {"ru": "цент", "ky": "цент", "tg": "сент", "en": "cent"},
+}
+
 
 @lru_cache(maxsize=16384)
 def format_money(minor: int, currency: str, locale: str) -> str:

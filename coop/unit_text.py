@@ -254,6 +254,16 @@ def currency_name(currency: str) -> str:
     return money.LOCAL_SYMBOLS.get(currency, {}).get(locale, currency)
 
 
+def minor_unit_name(currency: str) -> str:
+    """The currency's minor unit as people name it, for a sentence that splits
+    to it: 'тыйын' for the som, 'дирам' for the somoni (its code for a currency
+    without one: as `currency_name`)."""
+    from coop.i18n import current_locale
+
+    locale = current_locale().split("_")[0]
+    return money.LOCAL_MINOR_UNITS.get(currency, {}).get(locale) or currency_name(currency)
+
+
 def per(unit: str) -> str:
     return UnitWords().per(unit)
 

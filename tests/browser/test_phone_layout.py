@@ -415,3 +415,40 @@ def test_a_round_from_its_award_to_its_settlement_fits_a_360_px_phone(  # type: 
     finally:
         context.close()
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:80])
+
+
+def test_her_api_tokens_read_as_cards_of_whole_words_on_a_phone(  # type: ignore[no-untyped-def]
+        app_ctx: Flask, session: Session, browser, live_server: str) -> None:
+    """Her API tokens in Kyrgyz on a 360 and a 390 px phone: one card per
+    token, each word whole (the table's six columns broke «Ток / ен», the date
+    into «07.1 / 2.20 / 26» and the button into «Кайт / ары / п алуу»), nothing
+    sideways."""
+    demo = demo_pages.load(app_ctx, session)
+    demo.treasurer.user.locale = "ky"
+    db.session.commit()
+    tokens = f"{live_server}/account/tokens"
+    for width in (NARROW, WIDTH):
+        context = browser.new_context(locale="ky-KG", viewport={"width": width, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        try:
+            _sign_in(page, live_server, demo.treasurer.user.email)
+            if width == NARROW:  # two tokens, the first one revoked
+                for name in ("Каракол тобунун таблицасы", "Эсепчи"):
+                    page.goto(tokens)
+                    page.fill("input[name=name]", name)
+                    page.click("form:has(input[name=name]) button[type=submit]")
+                    assert page.locator("#new-token").count() == 1, page.inner_text("main")
+                page.goto(tokens)
+                page.click("main table tbody tr:last-child form.inline button")
+            assert page.goto(tokens).status == 200
+            rows = page.locator("main table tbody tr")
+            assert rows.count() == 2, width
+            assert page.locator("main .badge.off").count() == 1, width
+            assert page.evaluate(BROKEN_WORDS) == [], width
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+            label = rows.first.locator("td[data-label]").first
+            assert label.evaluate("e => getComputedStyle(e, '::before').content") == '"Токен"'
+            screenshot(page, f"api-tokens-ky-{width}")
+        finally:
+            context.close()

@@ -285,3 +285,24 @@ def test_a_refused_form_comes_back_as_typed_on_her_statement(client: FlaskClient
     page = written_off.get_data(as_text=True)
     assert written_off.status_code == 422 and "owes only" in page and 'value="Болезнь"' in page
     assert session.scalar(select(func.count()).select_from(Posting)) == before
+
+
+def test_the_statements_links_have_dots_only_between_them(client: FlaskClient,
+                                                         session: Session) -> None:
+    """Her statement's links (CSV, PDF, invoices): the dots between them stood
+    in the period form as words of their own, and on a phone each one was left
+    at a line's end («Боргирии CSV · / Боргирии PDF ·»). The links are now a
+    list, and the list's style draws a dot between two links on one line."""
+    group, _t, aigul, _n = _group(session)
+    aigul.user.locale = "tg"
+    session.commit()
+    login(client, aigul.user.email)
+    page = client.get(f"/groups/{group.id}/accounts/{aigul.id}").get_data(as_text=True)
+    form = re.search(r'<form method="get" class="period">(.*?)</form>', page, re.S).group(1)
+    assert "·" not in form and "&middot;" not in form and "&#183;" not in form
+    links = re.search(r'<ul class="links">(.*?)</ul>', form, re.S).group(1)
+    assert re.findall(r"<li><a href=\"[^\"]+\">([^<]+)</a></li>", links) == [
+        "Боргирии CSV", "Боргирии PDF", "Ҳисобномаҳо ва кредит-нотаҳо"]
+    assert re.sub(r"<li>.*?</li>", "", links, flags=re.S).strip() == ""  # nothing else in it
+    style = client.get("/static/coop.css").get_data(as_text=True)
+    assert 'ul.links>li::before{content:"·"' in style
