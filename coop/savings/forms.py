@@ -22,7 +22,19 @@ from coop.forms import Form, MoneyField, choices
 
 
 class VersionedForm(Form):
+    """`id_prefix`: the meeting page shows many forms at once; each gives its
+    fields' element ids its own prefix, so that a label focuses its own field
+    (the field names, which the views read, stay as they are)."""
+
     version = HiddenField()
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.id_prefix:
+            for field in self:
+                field.id = f"{self.id_prefix}-{field.name}"
+                field.label.field_id = field.id
 
 
 class CycleForm(Form):
@@ -79,6 +91,8 @@ class RegisterForm(VersionedForm):
     """The register's lines come as status_<id>, shares_<id>, social_<id>,
     repayment_<id> (one set per member: read by the view)."""
 
+    id_prefix = "register"
+
 
 class EntryForm(VersionedForm):
     """A line added to an open meeting. One like a line already at this
@@ -97,25 +111,30 @@ class MemberEntryForm(EntryForm):
 
 
 class FineForm(MemberEntryForm):
+    id_prefix = "fine"
     fine_type = SelectField(_l("Fine"), coerce=int, validators=[InputRequired()])
     amount = MoneyField(_l("Amount (empty: the usual amount)"), validators=[Optional()])
     paid = BooleanField(_l("Paid now"))
 
 
 class PayFineForm(MemberEntryForm):
+    id_prefix = "pay-fine"
     fine_type = SelectField(_l("Fine"), coerce=int, validators=[InputRequired()])
 
 
 class WaiveFineForm(PayFineForm):
+    id_prefix = "waive"
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
 
 
 class GrantForm(MemberEntryForm):
+    id_prefix = "grant"
     amount = MoneyField(_l("Amount"), validators=[DataRequired()])
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
 
 
 class LoanForm(MemberEntryForm):
+    id_prefix = "loan"
     principal = MoneyField(_l("Loan"), validators=[DataRequired()])
     # the range is the cycle's (its longest term), said by the service
     months = IntegerField(_l("Months"), default=1, validators=[InputRequired()])
@@ -123,14 +142,16 @@ class LoanForm(MemberEntryForm):
 
 
 class WriteOffForm(MemberEntryForm):
+    id_prefix = "write-off"
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
 
 
 class WithdrawalForm(MemberEntryForm):
-    pass
+    id_prefix = "withdrawal"
 
 
 class ShareAdjustmentForm(MemberEntryForm):
+    id_prefix = "adjustment"
     shares = IntegerField(_l("Shares: more, or fewer with a minus (−1)"),
                           validators=[InputRequired(), NumberRange(-1000, 1000)])
     reason = StringField(_l("Which meeting's mistake, and why"),
@@ -138,11 +159,13 @@ class ShareAdjustmentForm(MemberEntryForm):
 
 
 class InterestWaiverForm(MemberEntryForm):
+    id_prefix = "interest-waiver"
     amount = MoneyField(_l("Interest waived"), validators=[DataRequired()])
     reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=500)])
 
 
 class DifferenceForm(EntryForm):
+    id_prefix = "difference"
     bag = SelectField(_l("Bag"), choices=choices([("loan", _l("loan bag")),
                                           ("social", _l("social bag"))]))
     amount = MoneyField(_l("Counted minus expected (minus for a shortage)"),
@@ -151,6 +174,7 @@ class DifferenceForm(EntryForm):
 
 
 class RemoveForm(VersionedForm):
+    id_prefix = "remove"
     kind = HiddenField()
     entry = HiddenField()
 
@@ -161,6 +185,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class CloseForm(VersionedForm):
+    id_prefix = "close"
     opening_loan = MoneyField(_l("Loan bag counted at the opening"), validators=[Optional()])
     opening_social = MoneyField(_l("Social bag counted at the opening"),
                                 validators=[Optional()])
@@ -170,12 +195,14 @@ class CloseForm(VersionedForm):
 
 
 class ReopenForm(VersionedForm):
+    id_prefix = "reopen"
     reason = StringField(_l("Why it is reopened"), validators=[DataRequired(),
                                                               Length(max=500)])
     key_holders = MultiCheckboxField(_l("Key-holders who agree"), coerce=int)
 
 
 class MeetingFileForm(VersionedForm):
+    id_prefix = "file"
     file = FileField(_l("The filled form (CSV or Excel .xlsx)"), validators=[
         FileRequired(_l("Choose the file to enter.")),
         FileAllowed(["csv", "txt", "xlsx"], _l("A CSV or Excel .xlsx file.")),

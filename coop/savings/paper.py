@@ -99,8 +99,10 @@ class BagCount:
     opening expected = counted = the previous meeting's `loan_bag` /
     `social_bag` (0 at the first meeting); closing counted = this meeting's
     `loan_bag` / `social_bag`, expected = counted − Σ this bag's differences.
-    The services put the opening as counted at the meeting; one that differs
-    from the expected is printed with its shortage or surplus."""
+    The services put the opening as counted at the meeting (one that differs
+    from the expected is printed with its shortage or surplus) and the close
+    as the meeting's page expects it, the differences in it (§5.1), beside
+    the closing count."""
 
     bag: str  # LOAN | SOCIAL
     expected: int
@@ -350,6 +352,9 @@ class ProjectedShareOut:
     cash: int = 0
     residual: int = 0
     on: date | None = None
+    # a projection with the share-out page's cash and coins (`cash`, `residual`:
+    # what she would be handed at the cycle's payout unit); False: the net only
+    paid_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -833,13 +838,25 @@ def tie_breaks(data: ShareOutData) -> list[str]:
         if top == low:
             continue
         more = [line.name for line in lines if line.entitlement == top]
+        if len(more) == 1:
+            sentences.append(ngettext(
+                "%(names)s bought %(num)d share each; %(more)s gets %(difference)s more: with "
+                "equal remainders the extra %(unit)s goes to the member with the smaller "
+                "passbook number.",
+                "%(names)s bought %(num)d shares each; %(more)s gets %(difference)s more: with "
+                "equal remainders the extra %(unit)s goes to the member with the smaller "
+                "passbook number.", shares,
+                names=_names([line.name for line in lines]), more=_names(more),
+                difference=fmt_money(top - low, cur), unit=fmt_money(1, cur)))
+            continue
+        # several get more: the verb agrees with how many they are
         sentences.append(ngettext(
-            "%(names)s bought %(num)d share each; %(more)s gets %(difference)s more: with "
-            "equal remainders the extra %(unit)s goes to the member with the smaller "
-            "passbook number.",
-            "%(names)s bought %(num)d shares each; %(more)s gets %(difference)s more: with "
-            "equal remainders the extra %(unit)s goes to the member with the smaller "
-            "passbook number.", shares,
+            "%(names)s bought the same number of shares (%(shares)d each); %(more)s gets "
+            "%(difference)s more: with equal remainders the extra %(unit)s goes to the "
+            "member with the smaller passbook number.",
+            "%(names)s bought the same number of shares (%(shares)d each); %(more)s get "
+            "%(difference)s more each: with equal remainders the extra %(unit)s goes to the "
+            "members with the smaller passbook numbers.", len(more), shares=shares,
             names=_names([line.name for line in lines]), more=_names(more),
             difference=fmt_money(top - low, cur), unit=fmt_money(1, cur)))
     return sentences
@@ -992,6 +1009,17 @@ def _passbook(data: PassbookData) -> bytes:
         if p.debt:
             story.append(para(_("Your debts were set off against your part: your loan is "
                                 "repaid."), s.small))
+    elif p is not None and p.paid_out and p.residual:  # as the share-out page says
+        story += [para(_("Your share-out if it were today"), s.h3), rich(bold(_(
+            "%(cash)s would be handed to you in cash", cash=fmt_money(p.cash, cur))), s.body),
+            para(_(
+                "Your %(shares)d of %(total)d shares × %(equity)s (the group's savings and "
+                "income) = %(entitlement)s; less your debts %(debt)s = %(net)s: %(cash)s in "
+                "cash and %(coins)s in coins to the social fund.", shares=p.shares,
+                total=p.total_shares, equity=fmt_money(p.equity, cur),
+                entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
+                net=fmt_money(p.net, cur), cash=fmt_money(p.cash, cur),
+                coins=fmt_money(p.residual, cur)), s.small)]
     elif p is not None:
         story += [para(_("Your share-out if it were today"), s.h3), rich(bold(
             fmt_money(p.net, cur)), s.body), para(_(
@@ -1082,7 +1110,7 @@ def _loan_card(data: LoanCardData) -> bytes:
         story += [pdf.gap(3), _right(pdf.totals_table(
             [(_("Principal still owed"), fmt_money(owed_principal, cur)),
              (_("Interest still owed"), fmt_money(owed_interest, cur)),
-             (_("Still owed"), fmt_money(owed_principal + owed_interest, cur))], 95 * mm),
+             (_("She still owes"), fmt_money(owed_principal + owed_interest, cur))], 95 * mm),
             width)]
     story += [pdf.gap(10), KeepTogether([pdf.signatures(
         [_("Borrower"), _("Treasurer")], width)])]

@@ -1660,7 +1660,8 @@ def _record_cash(data: MeetingRecordData, run: Run, meeting: SavingsMeeting
                  ) -> MeetingRecordData:
     """The record's cash as the meeting's page shows it (`expected_cash`): the
     opening the books expect with what was counted then (None: not counted),
-    the close before the differences recorded at this meeting, and those
+    the close the books expect (§5.1: the differences recorded at this meeting
+    are part of it, as on the page) with what was counted then, and those
     differences. (The engine alone starts a cycle's first meeting from empty
     bags, the social fund carried from the last cycle entering as a difference.)"""
     from coop.savings import paper
@@ -1672,8 +1673,8 @@ def _record_cash(data: MeetingRecordData, run: Run, meeting: SavingsMeeting
         data,
         opening=[paper.BagCount(bag, expected[bag][0], getattr(meeting, f"opening_{bag}_count"))
                  for bag in bags],
-        closing=[paper.BagCount(bag, expected[bag][1] - sum(
-            d.amount for d in recorded if d.bag == bag), expected[bag][1]) for bag in bags],
+        closing=[paper.BagCount(bag, expected[bag][1], getattr(meeting, f"closing_{bag}_count"))
+                 for bag in bags],
         differences=[paper.DifferenceLine(d.bag, d.amount, d.reason) for d in recorded])
 
 
@@ -1938,7 +1939,9 @@ def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleM
         for row in indicators.get("projected_share_out") or [] if done is None else []:
             if row["id"] == name:
                 projected = {"entitlement": to_minor(row["entitlement"]),
-                             "net": to_minor(row["net"])}
+                             "net": to_minor(row["net"]), "cash": None, "residual": None}
+        if projected is not None:
+            projected.update(projected_payout(session, cycle, group, run, member) or {})
         if done is not None and done["members"][j]["shares"]:
             # what the share-out gave her, not "if we shared out today"
             mine = done["members"][j]
@@ -1955,6 +1958,22 @@ def passbook(session: Session, cycle: SavingsCycle, group: Group, member: CycleM
     return Passbook(member=member, lines=lines, loans=loans, projected=projected,
                     total_shares=total_shares, equity=equity, shared_out=shared_out,
                     share_out_meeting=share_out_meeting)
+
+
+def projected_payout(session: Session, cycle: SavingsCycle, group: Group, run: Run,
+                     member: CycleMember) -> dict[str, int] | None:
+    """Her line of the share-out page's projection 'if we shared out today'
+    (`share_out_view`: the engine's share-out, the cycle's payout unit):
+    her part, debts set off, net, the cash she would be handed and the coins
+    to the social fund; None when no share-out could be made today. The
+    passbook says what the share-out page says."""
+    view = share_out_view(session, cycle, group, closed=run, draft=False)
+    if view is None or view.confirmed is not None:
+        return None
+    row = next((r for r in view.rows if r["member"].id == member.id), None)
+    if row is None:
+        return None
+    return {k: row[k] for k in ("entitlement", "set_off", "net", "cash", "residual")}
 
 
 @dataclass
@@ -2160,6 +2179,13 @@ def passbook_pdf(session: Session, cycle: SavingsCycle, group: Group, member: Cy
     data = paper.passbook_from_preview(run.scenario, run.result, run.ids[member.id], group=info,
                                        printed_on=local_today(), cycle_number=cycle.number,
                                        locale=locale)
+    payout = (projected_payout(session, cycle, group, run, member)
+              if data.projected is not None and not data.projected.shared_out else None)
+    if payout is not None and data.projected is not None:  # as the share-out page says
+        data = dataclasses.replace(data, projected=dataclasses.replace(
+            data.projected, entitlement=payout["entitlement"], debt=payout["set_off"],
+            net=payout["net"], cash=payout["cash"], residual=payout["residual"],
+            paid_out=True))
     return paper.passbook_pdf(data)
 
 

@@ -115,6 +115,23 @@ def test_the_tie_break_names_only_equal_shares_with_different_entitlements(
         assert paper.tie_breaks(dataclasses.replace(data, members=even)) == []
 
 
+@pytest.mark.parametrize(("locale", "verb"), [
+    ("ru", "Айгүл и Бермет получают на"), ("ky", "Айгүл жана Бермет ар бири"),
+    ("tg", "Айгүл ва Бермет ҳар кадом")])
+def test_the_tie_break_speaks_of_two_who_get_more_in_the_plural(
+        app: Flask, example: Any, locale: str, verb: str) -> None:
+    """Three with equal shares, two of them get the extra tyiyn: the verb is
+    theirs, plural (ngettext on the number of people), not «получает»."""
+    data = _share_out(example)
+    three = [paper.ShareOutLine(1, "Айгүл", 10, 0, 501, 0, 0, 501, 500, 1),
+             paper.ShareOutLine(2, "Бермет", 10, 0, 501, 0, 0, 501, 500, 1),
+             paper.ShareOutLine(3, "Чолпон", 10, 0, 500, 0, 0, 500, 500, 0)]
+    with app.test_request_context(), force_locale(locale):
+        [sentence] = paper.tie_breaks(dataclasses.replace(data, members=three))
+    assert verb in sentence, sentence
+    assert "получает" not in sentence and "мегирад" not in sentence, sentence
+
+
 def test_a_share_out_preview_is_a_draft_without_a_number(app: Flask, example: Any) -> None:
     content = paper.share_out_sheet_pdf(_share_out(example), None)
     text = _text(content)
@@ -229,6 +246,21 @@ def test_the_loan_card(app: Flask, example: Any) -> None:
     for figure in ["1 015,00", "507,50", "50,75", "558,25", "300,00", "816,50", "1 116,50",
                    "Динара, сберкнижка № 4", "2 месяца", "овцы", "погашен"]:
         assert figure in text, figure
+
+
+@pytest.mark.parametrize(("locale", "hers", "ours"), [
+    ("ru", "Она ещё должна", "Ещё должны"), ("ky", "Анын калган карызы", "Дагы карызбыз"),
+    ("tg", "Ӯ ҳанӯз қарздор аст", "Ҳанӯз қарздорем")])
+def test_the_loan_card_says_what_she_still_owes_not_what_we_owe(
+        app: Flask, example: Any, locale: str, hers: str, ours: str) -> None:
+    """The card of a loan being repaid names the member's debt in its own
+    words, not the suppliers' "We still owe"."""
+    scenario, result = example
+    data = dataclasses.replace(paper.loan_card_from_preview(
+        scenario, result, 2, group=GROUP, printed_on=date(2026, 6, 5)), state="active",
+        locale=locale)
+    text = _text(paper.loan_card_pdf(data))
+    assert hers in text and ours not in text, text
 
 
 def test_the_blank_meeting_form(app: Flask, example: Any) -> None:

@@ -79,3 +79,16 @@ def test_the_cash_difference_reads_as_counted_less_expected(
                          "(жетишпесе — минус менен)",)
     assert tg[label] == ("Фарқи шумурдашуда аз маблағе, ки бояд бошад (агар кам бошад — "
                          "бо минус)",)
+
+
+def test_a_savings_meeting_is_one_word_in_each_language(
+        ky: dict[str, tuple[str, ...]], tg: dict[str, tuple[str, ...]]) -> None:
+    """A savings meeting is «ҷаласа» in Tajik and «жыйын» in Kyrgyz on every
+    label, the correction of an older one too (not «маҷлис», «жыйналыш»; the
+    record, «суратмаҷлис», is its own word)."""
+    assert tg["Correct an older meeting"] == ("Ислоҳи ҷаласаи пешина",)
+    assert ky["Correct an older meeting"] == ("Мурунку жыйынды оңдоо",)
+    for msgid, text in _all(tg):
+        assert not re.search(r"(?<!сурат)маҷлис", text, re.I), (msgid, text)
+    for msgid, text in _all(ky):
+        assert "жыйналыш" not in text.lower(), (msgid, text)
