@@ -94,15 +94,16 @@ class Confirmation:
 
 @dataclass(frozen=True)
 class BagCount:
-    """One bag's cash: `expected` is §5.1 before any recorded difference,
-    `counted` what the counters counted (None: not counted). From the engine:
+    """One bag's cash: what the books expect and `counted`, what the counters
+    counted (None: not counted). The engine's own reading (`Preview.bags`):
     opening expected = counted = the previous meeting's `loan_bag` /
     `social_bag` (0 at the first meeting); closing counted = this meeting's
     `loan_bag` / `social_bag`, expected = counted − Σ this bag's differences.
-    The services put the opening as counted at the meeting (one that differs
-    from the expected is printed with its shortage or surplus) and the close
-    as the meeting's page expects it, the differences in it (§5.1), beside
-    the closing count."""
+    A meeting record the services issue puts instead what the meeting's page
+    shows (`expected_cash`): the opening expected beside the opening count (a
+    count that differs is printed with its shortage or surplus), and the
+    close expected with the recorded differences in it (§5.1) beside the
+    closing count."""
 
     bag: str  # LOAN | SOCIAL
     expected: int
@@ -1019,7 +1020,8 @@ def _passbook(data: PassbookData) -> bytes:
                 total=p.total_shares, equity=fmt_money(p.equity, cur),
                 entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
                 net=fmt_money(p.net, cur), cash=fmt_money(p.cash, cur),
-                coins=fmt_money(p.residual, cur)), s.small)]
+                coins=fmt_money(p.residual, cur)), s.small),
+            para(_("This changes with every meeting until the share-out."), s.small)]
     elif p is not None:
         story += [para(_("Your share-out if it were today"), s.h3), rich(bold(
             fmt_money(p.net, cur)), s.body), para(_(
@@ -1027,10 +1029,8 @@ def _passbook(data: PassbookData) -> bytes:
                 "income) = %(entitlement)s; less your debts %(debt)s = %(net)s.", shares=p.shares,
                 total=p.total_shares, equity=fmt_money(p.equity, cur),
                 entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
-                net=fmt_money(p.net, cur)), s.small)]
-        if not p.shared_out:
-            story.append(para(_("This changes with every meeting until the share-out."),
-                              s.small))
+                net=fmt_money(p.net, cur)), s.small),
+            para(_("This changes with every meeting until the share-out."), s.small)]
     return pdf.render(_meta(data.group, stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.name)
 

@@ -119,6 +119,8 @@ def test_the_passbook_says_the_cash_the_share_out_page_says(
         else:
             assert f"за вычетом её долгов — {cash} сом." in page, page
             assert "мелоч" not in page.lower() and "мелоч" not in pdf.lower(), pdf
+        # a projection, with or without coins: never printed as a promise
+        assert "Сумма меняется с каждым собранием до распределения." in pdf, pdf
 
 
 def test_the_meeting_page_gives_every_element_its_own_id(

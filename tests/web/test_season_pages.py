@@ -976,3 +976,15 @@ def test_the_survey_shows_the_levy_the_round_adds_to_its_budget(
     totals = orders.compute_split(session, rnd).outcome.totals
     assert totals.supplier_bill == goods
     assert abs(totals.levy - demand.levy) <= demand.in_round, (totals.levy, demand.levy)
+
+
+def test_a_group_without_a_levy_is_told_of_no_levy_on_the_survey(
+        app_ctx: Flask, session: Session) -> None:
+    """A group that takes no levy: the survey's total is just the total, and
+    no sentence points to a levy row that is not there."""
+    s = _closed_survey(session)
+    s.group.levy_basis_points = 0
+    session.commit()
+    page = signed_in(app_ctx, s.treasurer.user.email).get(s.url).get_data(as_text=True)
+    assert 'id="budget-total"' in page and 'id="budget-levy"' not in page
+    assert "взнос" not in page, page  # neither «без взноса в фонд» nor «добавляет взнос»

@@ -72,3 +72,16 @@ def test_the_catalogs_name_no_minor_unit_in_a_sentence_about_any_currency() -> N
         for msgid in used:
             text = catalog.get(msgid).string
             assert text and not any(u in text.lower() for u in UNITS), (locale, text)
+
+
+def test_every_currency_a_group_may_have_names_its_own_smallest_coin(app) -> None:  # type: ignore[no-untyped-def]
+    """Not its code: a group in roubles was told «мельчайшая монета — RUB»."""
+    from flask_babel import force_locale
+
+    from coop.groups.services import CURRENCIES
+    from coop.unit_text import minor_unit_name
+
+    for locale in ("ru", "ky", "tg", "en"):
+        with app.test_request_context(), force_locale(locale):
+            for currency in CURRENCIES:
+                assert minor_unit_name(currency) != currency, (locale, currency)
