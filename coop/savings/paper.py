@@ -999,28 +999,15 @@ def _passbook(data: PassbookData) -> bytes:
                                   ("BOTTOMPADDING", (0, 1), (-1, -1), 5), *spans]))
     if p is not None and p.shared_out:
         story += [para(_("Your share-out"), s.h3), rich(bold(_(
-            "%(cash)s handed to you in cash", cash=fmt_money(p.cash, cur))), s.body), para(_(
-                "Your %(shares)d of %(total)d shares × %(equity)s (the group's savings and "
-                "income) = %(entitlement)s; less your debts %(debt)s = %(net)s: %(cash)s in "
-                "cash and %(coins)s in coins to the social fund.", shares=p.shares,
-                total=p.total_shares, equity=fmt_money(p.equity, cur),
-                entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
-                net=fmt_money(p.net, cur), cash=fmt_money(p.cash, cur),
-                coins=fmt_money(p.residual, cur)), s.small)]
+            "%(cash)s handed to you in cash", cash=fmt_money(p.cash, cur))), s.body),
+            _cash_and_coins(p, cur, s)]
         if p.debt:
             story.append(para(_("Your debts were set off against your part: your loan is "
                                 "repaid."), s.small))
     elif p is not None and p.paid_out and p.residual:  # as the share-out page says
         story += [para(_("Your share-out if it were today"), s.h3), rich(bold(_(
             "%(cash)s would be handed to you in cash", cash=fmt_money(p.cash, cur))), s.body),
-            para(_(
-                "Your %(shares)d of %(total)d shares × %(equity)s (the group's savings and "
-                "income) = %(entitlement)s; less your debts %(debt)s = %(net)s: %(cash)s in "
-                "cash and %(coins)s in coins to the social fund.", shares=p.shares,
-                total=p.total_shares, equity=fmt_money(p.equity, cur),
-                entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
-                net=fmt_money(p.net, cur), cash=fmt_money(p.cash, cur),
-                coins=fmt_money(p.residual, cur)), s.small),
+            _cash_and_coins(p, cur, s),
             para(_("This changes with every meeting until the share-out."), s.small)]
     elif p is not None:
         story += [para(_("Your share-out if it were today"), s.h3), rich(bold(
@@ -1033,6 +1020,19 @@ def _passbook(data: PassbookData) -> bytes:
             para(_("This changes with every meeting until the share-out."), s.small)]
     return pdf.render(_meta(data.group, stamp, title), story, first=pdf.LANDSCAPE,
                       subject=data.name)
+
+
+def _cash_and_coins(p: Any, cur: str, s: Any) -> Any:
+    """How her share-out comes to the cash she is handed and the coins that go
+    to the social fund: the held share-out and the projection say it alike."""
+    return para(_(
+        "Your %(shares)d of %(total)d shares × %(equity)s (the group's savings and "
+        "income) = %(entitlement)s; less your debts %(debt)s = %(net)s: %(cash)s in "
+        "cash and %(coins)s in coins to the social fund.", shares=p.shares,
+        total=p.total_shares, equity=fmt_money(p.equity, cur),
+        entitlement=fmt_money(p.entitlement, cur), debt=fmt_money(p.debt, cur),
+        net=fmt_money(p.net, cur), cash=fmt_money(p.cash, cur),
+        coins=fmt_money(p.residual, cur)), s.small)
 
 
 # --------------------------------------------------------------------------
