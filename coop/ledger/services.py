@@ -24,6 +24,9 @@ from coop.groups.models import Group, Membership
 from coop.i18n import fmt_date, fmt_money, local_today
 from coop.ledger.models import MONEY_KINDS, PAYMENT_METHODS, Account, Payment, Posting
 
+# the savings group's loan fund and social fund bags (coop/savings)
+SAVINGS_BAG_KINDS = ("sg_box_loan", "sg_box_social")
+
 KIND_NAMES = {
     "charge": _l("Purchase round"), "levy": _l("Solidarity fund levy"),
     "rounding": _l("Cash rounding"), "fund_cover": _l("Losses and costs paid by the fund"),
@@ -284,6 +287,10 @@ class Books:
     equipment: int = 0  # the maintenance funds of the group's equipment, together
     seed_loans: int = 0  # the members' seed-loan accounts together (negative: owed to the fund)
     seed_stock: int = 0  # the seed stock's value (negative: the group holds it)
+    # The savings group's two bags (cash in them, positive), kept in books of
+    # their own that balance apart from these; None: the group keeps no savings.
+    savings_loan_bag: int | None = None
+    savings_social_bag: int | None = None
 
     @property
     def total(self) -> int:
@@ -338,14 +345,17 @@ def books(session: Session, group: Group, memberships: list[Membership]) -> Book
     for account_id, kind in session.execute(select(Account.id, Account.kind).where(
             Account.group_id == group.id,
             Account.kind.in_(("bank", "mobile", "supplier", "equipment", "seed_loan",
-                              "seed_stock")))):
+                              "seed_stock", *SAVINGS_BAG_KINDS)))):
         by_kind[kind] += by_account.get(account_id, 0)
+    bags = SAVINGS_BAG_KINDS[0] in by_kind
     return Books(members=members, fund=by_account.get(accounts.fund, 0),
                  cash=by_account.get(accounts.cash, 0),
                  suppliers=by_account.get(accounts.suppliers, 0) + hidden,
                  bank=by_kind["bank"], mobile=by_kind["mobile"], payables=by_kind["supplier"],
                  equipment=by_kind["equipment"], seed_loans=by_kind["seed_loan"],
-                 seed_stock=by_kind["seed_stock"])
+                 seed_stock=by_kind["seed_stock"],
+                 savings_loan_bag=-by_kind["sg_box_loan"] if bags else None,
+                 savings_social_bag=-by_kind["sg_box_social"] if bags else None)
 
 
 # --------------------------------------------------------------------------
