@@ -239,7 +239,7 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         assert "Координаторы банка времени сохранены." in boss.main()
         assert bermet.page.goto(f"{base}/register").status == 403
         bermet.page.goto(f"{base}")
-        assert "Журнал" not in _plain(bermet.page.inner_text("main p.actions"))
+        assert "Журнал" not in _plain(bermet.page.inner_text("main ul.links.actions"))
     finally:
         for person in (aigul, bermet, cholpon, boss):
             person.context.close()
