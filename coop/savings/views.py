@@ -575,6 +575,7 @@ def _meeting_context(cycle: SavingsCycle, meeting: SavingsMeeting) -> dict[str, 
                 expected=expected, forms=made, version=version, confirmations=confirmations,
                 figures=run.figures(k) if run else None, record=record, fresh=fresh,
                 interest_now=_interest_now(run, k, cycle) if run else {}, typed=None,
+                problems=None, refused=None, places=MEETING_PLACES,
                 is_last=meeting.number == max((m.number for m in savings.meetings_of(
                     db.session, cycle)), default=0),
                 can_edit=g.is_treasurer and meeting.state == savings.OPEN,
@@ -655,26 +656,20 @@ def _meeting_form(form_class: type, cycle: SavingsCycle) -> Any:
 
 
 def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # type: ignore[no-untyped-def,type-arg]
-                    success: str | None = None, same=None, keep_typed: bool = False,
-                    keep_form: str | None = None):
+                    success: str | None = None, same=None):
     """Every change to an open meeting: the form's version as shown, the
     service (which runs the whole cycle through the engine), one commit;
-    refused: the page again with the message, nothing written (`keep_typed`:
-    the register shows what was typed, to correct it; `keep_form`: the page's
-    form of that name shows what was typed). `same(cycle, meeting,
-    form)`: the question when a line like this one is at the meeting already
-    (Back, and the same filled in again), asked before it is added twice."""
+    refused: the page again with the message beside the form that was sent,
+    that form as she typed it, nothing written (`_refused_page`). `same(cycle,
+    meeting, form)`: the question when a line like this one is at the meeting
+    already (Back, and the same filled in again), asked before it is added twice."""
     cycle = _cycle(cycle_id)
     meeting = _meeting(cycle, meeting_id)
     form = _meeting_form(form_class, cycle)
+    name = form_class.id_prefix.replace("-", "_")
     if not form.validate_on_submit():
-        problems = [f"{f.label.text}: {e}" for f in form for e in f.errors]
         db.session.rollback()
-        context = _meeting_context(cycle, meeting)
-        context["problems"] = problems or [_("Please check the form.")]
-        if keep_form:
-            _keep_form(context, keep_form, form, cycle)
-        return render_then_commit("savings/meeting.html", **context), 422
+        return _refused_page(cycle, meeting, name, _problems(form, name), 422, form)
     back = _meeting_url(cycle, meeting) + "#" + request.args.get("at", "register")
     try:
         savings.claim_version(db.session, cycle, form.version.data)
@@ -685,26 +680,92 @@ def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # ty
         act(cycle, meeting, form)
     except DomainError as error:
         db.session.rollback()
-        context = _meeting_context(cycle, meeting)
-        context["problems"] = [str(error.message)]
-        if keep_typed:
-            context["typed"] = request.form
-        if keep_form:
-            _keep_form(context, keep_form, form, cycle)
-        return render_then_commit("savings/meeting.html", **context), error.status
+        return _refused_page(cycle, meeting, name, [str(error.message)], error.status, form)
     db.session.commit()
     if success:
         flash(success, "success")
     return redirect(back), 303
 
 
+# Where the meeting page shows each of its forms (by its name in the page's
+# `forms`): the element of that id holds it, and the form posts to
+# `#<that id>`, so that a refused form opens the page there, at its message,
+# not 3,000 px below a banner at the top on a phone.
+MEETING_PLACES = {"file": "paper", "register": "register", "remove": "entries",
+                  "fine": "fine", "pay_fine": "fine-due", "waive": "fine-due",
+                  "grant": "grant", "loan": "loan", "write_off": "write-off",
+                  "adjustment": "adjustment", "interest_waiver": "interest-waiver",
+                  "withdrawal": "withdrawal", "difference": "difference",
+                  "close": "close", "reopen": "reopen"}
+_NOT_BESIDE = ("HiddenField", "CSRFTokenField")
+# the forms shown again as she typed them (the register keeps its rows' words)
+_KEPT = ("fine", "pay_fine", "waive", "grant", "loan", "write_off", "withdrawal", "adjustment",
+         "interest_waiver", "difference", "close", "reopen")
+
+
+def _problems(form: Any, name: str) -> list[str]:
+    """What a form that did not validate says above it. The page shows the
+    form again as she typed it, each field's own words beside it (the
+    `field()` macro); above it, once, to look below, and what no field on the
+    page can show (hidden ones: the version, the form's age). The register
+    is not shown from its form: all of it above."""
+    if name not in _KEPT:
+        return [f"{f.label.text}: {e}" for f in form for e in f.errors] or [
+            _("Please check the form.")]
+    hidden = [f"{f.label.text}: {e}" for f in form if f.type in _NOT_BESIDE for e in f.errors]
+    beside = any(f.errors for f in form if f.type not in _NOT_BESIDE)
+    return ([_("Please check the form.")] if beside or not hidden else []) + hidden
+
+
+def _shown(context: dict[str, Any], name: str) -> bool:
+    """Whether the page, as it is now, shows the form of this name (as the
+    template decides); a refusal of a form not shown (the meeting closed
+    meanwhile) is told at the top of the page."""
+    meeting, cycle = context["meeting"], context["cycle"]
+    if name in ("register", "remove"):
+        return True  # their sections are always on the page
+    if name == "reopen":
+        return bool(g.is_treasurer and meeting.state == "closed" and context["is_last"]
+                    and cycle.state == "active")
+    if not context["can_edit"]:
+        return False
+    if name in ("pay_fine", "waive"):
+        return bool(context["due"])
+    if name in ("loan", "withdrawal"):
+        return bool(meeting.kind == "regular")
+    if name in ("write_off", "interest_waiver"):
+        return bool(context["active_loans"])
+    return name in MEETING_PLACES
+
+
+def _refused_page(cycle: SavingsCycle, meeting: SavingsMeeting, name: str,
+                  problems: list[str], status: int, form: Any = None) -> Any:
+    """The meeting's page again after the form `name` was refused: the
+    message inside that form's place, just above it, the form as she typed
+    it (the register: what she typed in each row), nothing written."""
+    context = _meeting_context(cycle, meeting)
+    context["problems"] = problems
+    if name == "register":
+        context["typed"] = request.form
+    if form is not None and name in _KEPT:
+        _keep_form(context, name, form, cycle)
+    if _shown(context, name):
+        context["refused"] = name
+    return render_then_commit("savings/meeting.html", **context), status
+
+
 def _keep_form(context: dict[str, Any], name: str, form: Any, cycle: SavingsCycle) -> None:
     """The page shown again after a refusal with this form as she typed it
-    (the counts, the key-holders ticked), for the cycle's version as it is
-    now, so that correcting one figure and sending again is enough."""
+    (the counts, the member chosen, the key-holders ticked), for the cycle's
+    version as it is now, so that correcting one figure and sending again is
+    enough."""
+    shown = context["forms"][name]
     form.version.data = context["version"]
-    if hasattr(form, "key_holders"):
-        form.key_holders.choices = [(h.id, h.membership.user.name) for h in cycle.key_holders]
+    for field in form:
+        if hasattr(field, "choices"):
+            field.choices = shown[field.name].choices
+    if hasattr(form, "confirm_again"):
+        form.confirm_again.data = ""  # the "same again?" is asked of what she sends next
     context["forms"][name] = form
 
 
@@ -774,7 +835,7 @@ def register(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-
         savings.save_register(db.session, meeting, g.group, lines)
 
     return _meeting_action(cycle_id, meeting_id, forms.RegisterForm, act,
-                           _("The register is saved."), keep_typed=True)
+                           _("The register is saved."))
 
 
 @bp.post("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/fines")
@@ -980,16 +1041,14 @@ def close(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[no-unt
     meeting = _meeting(cycle, meeting_id)
     if meeting.kind != savings.SHARE_OUT:
         return _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
-                               _("The meeting is closed and its record issued."),
-                               keep_form="close")
+                               _("The meeting is closed and its record issued."))
     if meeting.state != savings.OPEN:
         return _share_out_done(cycle, meeting)
     question = _ask_share_out(cycle, meeting)
     if question is not None:
         return question
     response = _meeting_action(cycle_id, meeting_id, forms.CloseForm, act,
-                               _("The share-out is confirmed and the cycle closed."),
-                               keep_form="close")
+                               _("The share-out is confirmed and the cycle closed."))
     db.session.refresh(meeting)
     if meeting.state != savings.OPEN and response[1] == 409:  # two "yes" at once: one did it
         return _share_out_done(cycle, meeting)
@@ -1023,10 +1082,7 @@ def _ask_share_out(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
                             key_holder_ids=form.key_holders.data or [])
     except DomainError as error:
         db.session.rollback()
-        context = _meeting_context(cycle, meeting)
-        context["problems"] = [str(error.message)]
-        _keep_form(context, "close", form, cycle)
-        return render_then_commit("savings/meeting.html", **context), error.status
+        return _refused_page(cycle, meeting, "close", [str(error.message)], error.status, form)
     sheet = savings.share_out_view(db.session, cycle, g.group, draft=True)
     if sheet is None or sheet.refusal or sheet.meeting is None:
         return None
@@ -1046,7 +1102,7 @@ def _ask_share_out(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
     if answer is True:
         return None
     db.session.rollback()
-    ask = Question(action=request.full_path.rstrip("?"), button=_("Yes, confirm"),
+    ask = Question(action=request.full_path.rstrip("?") + "#close", button=_("Yes, confirm"),
                    back=_meeting_url(cycle, meeting) + "#close", token=token,
                    fields={"version": str(cycle.version), **typed})
     holders = {h.id: h.membership.user.name for h in cycle.key_holders}
@@ -1089,9 +1145,7 @@ def import_form(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[
             problems = [str(e.describe()) for e in error.errors]
         except DomainError as error:
             db.session.rollback()
-            context = _meeting_context(cycle, meeting)
-            context["problems"] = [str(error.message)]
-            return render_then_commit("savings/meeting.html", **context), error.status
+            return _refused_page(cycle, meeting, "file", [str(error.message)], error.status)
         else:
             db.session.commit()
             flash(_("The paper form is entered. Check it against the paper, then count and "
@@ -1100,9 +1154,7 @@ def import_form(group_id: int, cycle_id: int, meeting_id: int):  # type: ignore[
     else:
         problems = [str(e) for f in form for e in f.errors]
     db.session.rollback()
-    context = _meeting_context(cycle, meeting)
-    context["problems"] = [_("Nothing was entered."), *problems]
-    return render_then_commit("savings/meeting.html", **context), 422
+    return _refused_page(cycle, meeting, "file", [_("Nothing was entered."), *problems], 422)
 
 
 @bp.get("/groups/<int:group_id>/savings/<int:cycle_id>/meetings/<int:meeting_id>/form.csv")

@@ -161,8 +161,8 @@ def test_an_impossible_meeting_date_is_one_message_in_tajik(
 
 def _close_form_on(page: str) -> dict[str, list[str]]:
     """The meeting page's count-and-close form as a browser would send it."""
-    form = re.search(r'<form method="post" action="([^"]+/close\?at=close)"[^>]*>(.*?)</form>',
-                     page, re.S)
+    form = re.search(r'<form method="post" action="([^"]+/close\?at=close)(?:#close)?"[^>]*>'
+                     r"(.*?)</form>", page, re.S)
     assert form, page[:3000]
     fields: dict[str, list[str]] = {"action": [unescape(form.group(1))]}
     for tag in re.findall(r"<input[^>]*>", form.group(2)):
