@@ -36,17 +36,18 @@ class StatementPdf:
     start: date | None
     end: date | None
     statement: tb.Statement
+    own: bool = False  # she prints it herself: it speaks to her
 
 
 def statement_data(session: Session, group: Group, membership: Membership, *,
-                   start: date | None, end: date | None) -> StatementPdf:
+                   start: date | None, end: date | None, own: bool = False) -> StatementPdf:
     locale = member_language(membership)
     with force_locale(locale):
         found = tb.statement(session, group, membership, start=start, end=end)
     return StatementPdf(group_info(session, group),
                         Stamp(f"TB-{membership.id}", local_today(), locale),
                         membership.user.name, tb.number_of(session, group)[membership.id],
-                        start, end, found)
+                        start, end, found, own)
 
 
 def _period(start: date | None, end: date | None) -> str:
@@ -94,8 +95,11 @@ def build_statement(data: StatementPdf) -> bytes:
                                       ("LINEABOVE", (0, -1), (-1, -1), 0.9, pdf.INK)]))
         story += [pdf.gap(4), para(_("Balance today: %(time)s", time=tb.fmt_minutes(
             st.current)), s.body), pdf.gap(2),
-            para(_("Plus: hours she gave (or received from the bank); minus: hours of help "
-                   "she received. One hour of any help is one hour."), s.small)]
+            para(_("Plus: hours of help you gave others (or hours from the bank); minus: "
+                   "hours of help you received. One hour of any help is one hour.")
+                 if data.own else
+                 _("Plus: hours of help she gave others (or hours from the bank); minus: "
+                   "hours of help she received. One hour of any help is one hour."), s.small)]
         return pdf.render(meta(data.group, data.stamp, heading), story,
                           subject=data.member_name)
 

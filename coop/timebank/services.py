@@ -91,10 +91,22 @@ MESSAGES = {
     "off_step": _l("Time is recorded in steps of %(step)s in this group."),
     "above_max": _l("At most %(most)s can be recorded at once in this group."),
     "future": _l("The date of the help cannot be in the future."),
-    "before_joining": _l("The date of the help is before she joined the group (%(joined)s)."),
+    "before_joining": _l("The date of the help is before %(name)s joined the group "
+                         "(%(joined)s)."),
     "self_transfer": _l("A member cannot record help from herself."),
+    # the one refused is the one whose hours go down: she RECEIVES help (and pays
+    # hours for it), or gives her own hours to the bank; «give» on her statement
+    # means the help she gave, so the translations say "receive help" for paying
+    # (the spec's own words, §4 step 3: «give» minutes is paying them)
     "below_floor": _l("%(name)s can give at most %(most_minutes)d minutes (%(most)s) now: her "
                       "balance is %(balance)s and the group's limit is %(floor)s."),
+    "at_floor": _l("%(name)s cannot receive help now: her balance is %(balance)s, which is "
+                   "the group's limit. First she needs to help someone."),
+    "past_floor": _l("%(name)s cannot receive help now: her balance is %(balance)s, below "
+                     "the group's limit of %(floor)s. First she needs to help someone."),
+    "below_floor_to_bank": _l("%(name)s can give the bank at most %(most)s of her hours "
+                              "now: her balance is %(balance)s and the group's limit is "
+                              "%(floor)s."),
     "bad_date": _l("“%(typed)s” is not a date: write 25.03.2026."),
     "bad_member_number": _l("“%(typed)s” is not a member number."),
     "too_few_cells": _l("A line needs at least five cells: date; who received help; who gave "
@@ -104,26 +116,43 @@ MESSAGES = {
 }
 
 
-def refusal(exc: domain.TimeRuleError, name: str = "") -> DomainError:
-    """A domain refusal worded for the reader."""
+def _floor_code(exc: domain.TimeRuleError, to_bank: bool) -> str:
+    """Which words for a refusal at the floor: how much help she can still
+    receive, none until she helps someone, or how much she can give the bank."""
+    if to_bank:
+        return "below_floor_to_bank"
+    if exc.figures["most"]:
+        return "below_floor"
+    return "at_floor" if exc.figures["balance"] == exc.figures["floor"] else "past_floor"
+
+
+def refusal(exc: domain.TimeRuleError, name: str = "", *, to_bank: bool = False
+            ) -> DomainError:
+    """A domain refusal worded for the reader; `name` is the member it is
+    about, `to_bank` when her hours were to go to the bank (a donation)."""
     figures = dict(exc.figures)
     for key in ("step", "most", "balance", "floor"):
         if isinstance(figures.get(key), int) and exc.code != "too_many_lines":
             figures[key] = fmt_minutes(int(figures[key]))  # type: ignore[arg-type]
-    if exc.code == "below_floor":
+    code = exc.code
+    if code == "below_floor":
         figures["most_minutes"] = exc.figures["most"]
+        code = _floor_code(exc, to_bank)
+    if code in ("below_floor", "at_floor", "past_floor", "below_floor_to_bank",
+                "before_joining"):
         figures["name"] = name
     if "joined" in figures:
         from coop.i18n import fmt_date
         figures["joined"] = fmt_date(figures["joined"])  # type: ignore[arg-type]
-    return DomainError(str(MESSAGES[exc.code]) % figures, field=exc.field)
+    return DomainError(str(MESSAGES[code]) % figures, field=exc.field)
 
 
-def _rule(call, *args, name: str = "", **kwargs):  # type: ignore[no-untyped-def]
+def _rule(call, *args, name: str = "", to_bank: bool = False,  # type: ignore[no-untyped-def]
+          **kwargs):
     try:
         return call(*args, **kwargs)
     except domain.TimeRuleError as exc:
-        raise refusal(exc, name) from None
+        raise refusal(exc, name, to_bank=to_bank) from None
 
 
 def parse_minutes(typed: str, most: int | None = None) -> int:
@@ -558,8 +587,10 @@ def _check_line(session: Session, group: Group, rules: domain.Rules, line: Line,
     if len(line.note or "") > 300:
         raise DomainError(_l("The note can have at most 300 characters."), field="note")
     _rule(domain.check_amount, line.minutes, rules)
-    _rule(domain.check_dates, line.date_of_service, today,
-          [joined_on(m) for m in (line.payer, line.payee) if m is not None])
+    for member in (line.payer, line.payee):  # each her own joining date, named
+        _rule(domain.check_dates, line.date_of_service, today,
+              [joined_on(member)] if member is not None else [],
+              name=member.user.name if member is not None else "")
     return int(category_id)  # type: ignore[arg-type]
 
 
@@ -578,10 +609,11 @@ def _accounts(session: Session, group: Group, line: Line) -> tuple[int, int]:
 
 
 def _check_floor(session: Session, settings: TimeBankSettings, payer: Membership | None,
-                 balance: int, minutes: int) -> None:
+                 balance: int, minutes: int, *, to_bank: bool = False) -> None:
     if payer is None:
         return  # the bank's account has no floor
-    _rule(domain.check_floor, balance, minutes, settings.floor_minutes, name=payer.user.name)
+    _rule(domain.check_floor, balance, minutes, settings.floor_minutes, name=payer.user.name,
+          to_bank=to_bank)
 
 
 def _new_transfer(session: Session, settings: TimeBankSettings, **values: object
@@ -634,7 +666,8 @@ def record_transfer(session: Session, group: Group, line: Line, *, actor: User, 
         if earlier is not None:
             return earlier, False
     _rule(domain.check_amount, line.minutes, rules_of(settings))
-    _check_floor(session, settings, line.payer, account_balance(session, from_id), line.minutes)
+    _check_floor(session, settings, line.payer, account_balance(session, from_id), line.minutes,
+                 to_bank=line.payee is None)
     confirmed = mode != "provider"
     transfer = _new_transfer(
         session, settings, kind=_kind(line), state="confirmed" if confirmed else "pending",
@@ -682,7 +715,8 @@ def record_batch(session: Session, group: Group, lines: Sequence[Line], *, actor
     now = balances(session, group)
     for line, _category_id, from_id, to_id in checked:
         try:
-            _check_floor(session, settings, line.payer, now.get(from_id, 0), line.minutes)
+            _check_floor(session, settings, line.payer, now.get(from_id, 0), line.minutes,
+                         to_bank=line.payee is None)
             now[from_id] = now.get(from_id, 0) - line.minutes
             now[to_id] = now.get(to_id, 0) + line.minutes
         except DomainError as exc:

@@ -379,7 +379,8 @@ def statement(group_id: int, membership_id: int):  # type: ignore[no-untyped-def
     return _page("statement.html", member=member, statement=found, flag=flag,
                  settings=settings, start=request.args.get("from", ""),
                  end=request.args.get("to", ""), page=page, pages=pages,
-                 how=tb.recorded_as)
+                 how=tb.recorded_as,
+                 own=g.membership is not None and g.membership.id == member.id)
 
 
 @bp.get("/groups/<int:group_id>/timebank/members/<int:membership_id>/statement.pdf")
@@ -388,7 +389,8 @@ def statement_pdf(group_id: int, membership_id: int):  # type: ignore[no-untyped
     _settings()
     member = _membership_or_404(membership_id)
     data = builders.statement_data(db.session, g.group, member, start=_day("from"),
-                                   end=_day("to"))
+                                   end=_day("to"), own=g.membership is not None
+                                   and g.membership.id == member.id)
     db.session.commit()
     return pdf_response(builders.build_statement(data),
                         f"time-statement-{g.group.id}-{member.id}.pdf")
@@ -733,8 +735,8 @@ def export(group_id: int):  # type: ignore[no-untyped-def]
     rows = tb.member_rows(db.session, g.group, settings)
     files = {
         "balances.csv": csv_bytes(
-            [_("Member №"), _("Name"), _("Active"), _("Balance, minutes"), _("Gave, minutes"),
-             _("Received, minutes"), _("Last exchange"), _("Days without exchange"),
+            [_("Member №"), _("Name"), _("Active"), _("Balance, minutes"), _("Gave help, minutes"),
+             _("Received help, minutes"), _("Last exchange"), _("Days without exchange"),
              _("Soft limit")],
             [[r.number, r.name, _("yes") if r.membership.active else _("no"), r.balance,
               r.given, r.received, csv_date(r.last, language), r.days_without,

@@ -121,7 +121,7 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         assert _transfers() == made
         assert figures(db.session, w) == (450, 150, -240, -360, 0)
 
-        # 3. Cholpon asks to pay Bermet 7 h: refused, she can give at most 6 h
+        # 3. Cholpon asks to pay Bermet 7 h: refused, she can receive at most 6 h of help
         page = cholpon.page
         page.goto(f"{base}/record")
         form = page.locator("form[action$='/timebank/record']")
@@ -130,8 +130,8 @@ def test_the_worked_example_through_the_pages(browser, live_server) -> None:  # 
         form.locator("select[name=category]").select_option(str(cat["sewing"]))
         form.locator("button[type=submit]").click()
         refused = cholpon.main()
-        assert (f"{w.cholpon.user.name} может отдать сейчас не больше 360 минут (6 ч): её "
-                "баланс −4 ч, а предел группы −10 ч.") in refused
+        assert (f"{w.cholpon.user.name} может сейчас получить помощи не больше чем на "
+                "360 минут (6 ч): её баланс −4 ч, а предел группы −10 ч.") in refused
         screenshot(page, "timebank-refused")
         # far too much: the limit in force is named (12 h), not the parser's 100 h
         form.locator("input[name=hours]").fill("150")

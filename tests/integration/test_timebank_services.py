@@ -46,8 +46,8 @@ def test_the_worked_example_step_by_step(app_ctx: Flask, session: Session) -> No
                            _line(w.cholpon, w.bermet, 420, w.categories["sewing"]),
                            actor=w.cholpon.user, mode="receiver")
     name = w.cholpon.user.name
-    assert str(refused.value) == (f"{name} может отдать сейчас не больше 360 минут (6 ч): "
-                                  "её баланс −4 ч, а предел группы −10 ч.")
+    assert str(refused.value) == (f"{name} может сейчас получить помощи не больше чем на "
+                                  "360 минут (6 ч): её баланс −4 ч, а предел группы −10 ч.")
     assert figures(session, w) == (450, 150, -240, -360, 0)
     tb.record_transfer(session, w.group, tb.Line(None, w.aigul, 60, w.categories["group_work"],
                                                  local_today(), "сортировка семян"),

@@ -86,7 +86,7 @@ def test_record_confirm_and_statement_through_the_api(client: FlaskClient, sessi
 @pytest.mark.parametrize("change, status, words", [
     ({"hours": "2:75"}, 422, "не время"),
     ({"hours": "0"}, 422, "больше нуля"),
-    ({"hours": "11"}, 422, "может отдать сейчас не больше 600 минут"),
+    ({"hours": "11"}, 422, "может сейчас получить помощи не больше чем на 600 минут (10 ч)"),
     ({"payee_id": 999_999}, 404, None),
     ({"colour": "red"}, 422, None),
     ({"category_id": 999_999}, 422, "категорию"),

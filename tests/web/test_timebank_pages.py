@@ -67,10 +67,10 @@ def test_she_records_help_she_received_and_sees_it_on_her_statement(
     ({"other": "self"}, "Участница не может записать помощь самой себе."),
     ({"date_of_service": (date.today() + timedelta(days=2)).isoformat()},
      "Дата помощи не может быть в будущем."),
-    ({"date_of_service": "2020-01-01"}, "Дата помощи раньше, чем она вступила в группу"),
+    ({"date_of_service": "2020-01-01"}, "вступила в группу ("),
     ({"category": "999999"}, "Выберите категорию помощи."),
     ({"post": "999999"}, "Неизвестное или закрытое предложение или просьба."),
-    ({"hours": "11"}, "может отдать сейчас не больше 600 минут (10 ч)"),
+    ({"hours": "11"}, "получить помощи не больше чем на 600 минут (10 ч): её баланс 0 ч"),
 ])
 def test_bad_input_gets_a_russian_message_and_writes_nothing(
         client: FlaskClient, session: Session, world, changes: dict,
@@ -257,7 +257,7 @@ def test_reports_and_the_export(client: FlaskClient, session: Session,
     login(client, world.coordinator.user.email)
     page = client.get(f"{world.base}/reports").get_data(as_text=True)
     assert "Все счета вместе: 0 ч." in page
-    assert "только отдаёт" in page and "только получает" in page
+    assert "только помогает" in page and "только получает помощь" in page
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"{world.base}/export.zip").get_data()))
     assert sorted(archive.namelist()) == ["balances.csv", "categories.csv", "posts.csv",
                                                "transfers.csv"]
