@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
@@ -165,13 +166,15 @@ def when(moment: datetime) -> str:
 
 def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-untyped-def]
               anyway: bool = False, words: tuple[str, str] | None = None,
-              extra: list[tuple[str, str]] | None = None):
+              extra: list[tuple[str, str]] | None = None, place: str | None = None):
     """The page that asks before a second record like a recent one (or, with
     `anyway`, before an unusual one: AskFirst): the form as sent, hidden, with
     `confirm_again` set; the same key, so the answer too records once. No
     JavaScript. `words`: the heading and the yes of an unusual act that is
     not a record (reverse an entry, cancel a sale). `extra`: fields of the
-    request that are not the form's (a sale's lines), sent again as typed."""
+    request that are not the form's (a sale's lines), sent again as typed.
+    The "yes" posts where the form posted (`_sent_to`): `place`, the id on
+    the page it came from that a refusal after "yes" opens at."""
     fields = [(f.name, "y" if isinstance(f, BooleanField) else
                f.data if not isinstance(f, MoneyField) else f.data or "")
               for f in form if f.name not in ("csrf_token", "confirm_again")
@@ -179,8 +182,25 @@ def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-un
     fields += extra or []
     heading, yes = words if words and anyway else (None, None)
     return render_template("ledger/confirm_again.html", group=g.group, question=question,
-                           fields=fields, action=request.path, back=back, anyway=anyway,
-                           ask_heading=heading, ask_yes=yes)
+                           fields=fields, action=_sent_to(place), back=back,
+                           anyway=anyway, ask_heading=heading, ask_yes=yes)
+
+
+_PLACE = re.compile(r"[A-Za-z][\w-]*")
+
+
+def _sent_to(place: str | None) -> str:
+    """The address the form was sent to, for the question's "yes": this
+    request's own path and query (a savings form's `?at=entries`, which says
+    where the page goes back to afterwards), never an address from elsewhere,
+    and `#place`: a fragment never reaches the server, so the caller names
+    the id its form stands at, for a refusal after "yes" to open there, not
+    at the top of a long page on a phone."""
+    query = request.query_string.decode("utf-8", "replace")
+    action = request.path + (f"?{query}" if query else "")
+    if place and _PLACE.fullmatch(place):
+        action += f"#{place}"
+    return action
 
 
 def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], str], back: str,

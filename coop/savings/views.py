@@ -676,7 +676,7 @@ def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # ty
         question = same(cycle, meeting, form) if same and not form.confirmed else None
         if question:
             db.session.rollback()
-            return ask_again(form, question, back)
+            return ask_again(form, question, back, place=MEETING_PLACES[name])
         act(cycle, meeting, form)
     except DomainError as error:
         db.session.rollback()
