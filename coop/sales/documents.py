@@ -125,7 +125,9 @@ def payout_statement_data(session: Session, lot: SaleLot, membership: Membership
                                f"{grades.get(line.grade_id, '')}: "
                                f"{unit_text.quantity(line.quantity, lot.unit)} × "
                                f"{unit_text.price(line.unit_price, lot.group.currency)}"
-                               for line in sale.lines),
+                               for line in sale.lines)
+                           + (f" — {note}" if (note := explain.sale_words(statement, sale, True))
+                              else ""),
                            total=sale.revenue, share=share) for sale, share in statement.sales]
         levy = ShareLine(
             label=str(_l("Solidarity fund levy")),

@@ -50,6 +50,40 @@ class MemberStatement:
     def by_value(self) -> domain.ValueShare | None:
         return domain.value_share(self.view.split, self.payout)
 
+    def brought_any_of(self, sale: Sale) -> bool:
+        """Whether the sale sold a grade she brought."""
+        hers = {line.grade.id for line in self.grades}
+        return any(line.grade_id in hers for line in sale.lines)
+
+
+def part_label(mine: bool) -> str:
+    """The column of her part of each sale, levy and cost: a part of the lot's
+    money by value (the split, coop.sales.domain), not what of hers was sold."""
+    return _("Your part, by value") if mine else _("Her part, by value")
+
+
+def split_words(mine: bool) -> str:
+    """What her part of a sale is, said where it is shown (found on a walk: a
+    woman who brought only the second grade was shown "her share" of a sale of
+    the first grade, as if she had sold in it)."""
+    if mine:
+        return _("Every sale of the lot is shared over the whole lot by the value of each "
+                 "woman's produce sold (quantity × the grade's price factor), whatever grade "
+                 "the sale was of. A sale's line shows your part of its money, not what of "
+                 "your produce it sold.")
+    return _("Every sale of the lot is shared over the whole lot by the value of each "
+             "woman's produce sold (quantity × the grade's price factor), whatever grade "
+             "the sale was of. A sale's line shows her part of its money, not what of her "
+             "produce it sold.")
+
+
+def sale_words(statement: MemberStatement, sale: Sale, mine: bool) -> str:
+    """Said of a sale of none of the grades she brought; else nothing."""
+    if statement.brought_any_of(sale):
+        return ""
+    return _("none of your grades in this sale") if mine else _(
+        "none of her grades in this sale")
+
 
 def member_statement(view: LotView, membership: Membership) -> MemberStatement | None:
     """Her lines of the lot's split; None when she has nothing in the lot."""
@@ -163,7 +197,7 @@ def statement_text(statement: MemberStatement | None, group: Group, balance: int
         if line.unsold:
             text += f", {unsold_words(statement, line)}"
         lines.append(f"• {text}")
-    lines.append(_("Your share of the sales: %(amount)s",
+    lines.append(_("Your part of the lot's sales, by value: %(amount)s",
                    amount=fmt_money(statement.payout.revenue, cur)))
     if statement.payout.levy:
         lines.append(_("Solidarity fund levy: −%(amount)s",

@@ -184,7 +184,9 @@ class CostForm(OnceForm):
     name = StringField(_l("What exactly"), validators=[Optional(), Length(max=160)])
     amount = MoneyField(_l("Amount"), validators=[DataRequired()])
     rule = SelectField(_l("Shared"), choices=cost_rule_choices(), validate_choice=False)
-    sale = SelectField(_l("For the sale"), validate_choice=False)
+    # kept for the record only: the split shares every cost over the whole lot
+    # (coop.sales.domain, steps 5 and 6), whatever sale it is noted for
+    sale = SelectField(_l("For the sale (a note only)"), validate_choice=False)
     paid_on = DateField(_l("Paid on"), validators=[Optional()])
 
     def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:

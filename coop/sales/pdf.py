@@ -241,7 +241,11 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(1, 6)))
     story.append(rich(bold(_("Sales, levy and costs")), s.h2))
-    head = [_("What"), _("Lot total"), _("Your share")]
+    story.append(para(_("Every sale of the lot is shared over the whole lot by the value of "
+                        "each woman's produce sold (quantity × the grade's price factor), "
+                        "whatever grade the sale was of. A sale's line shows your part of its "
+                        "money, not what of your produce it sold."), s.small))
+    head = [_("What"), _("Lot total"), _("Your part, by value")]
     rows = [[para(h, s.head_right if i >= 1 else s.head) for i, h in enumerate(head)]]
     for line in data.sales:
         rows.append([[para(line.label, s.cell), para(line.detail, s.why)],
@@ -251,7 +255,7 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
                      fmt_money(-line.total, cur), fmt_money(-line.share, cur)])
     widths = [width - 70 * mm, 35 * mm, 35 * mm]
     story.append(pdf.table(rows, widths, numeric=(1, 2)))
-    totals = [(_("Your share of the sales"), fmt_money(data.revenue, cur))]
+    totals = [(_("Your part of the lot's sales, by value"), fmt_money(data.revenue, cur))]
     if data.levy:
         totals.append((_("Solidarity fund levy"), fmt_money(-data.levy.share, cur)))
     if data.costs:

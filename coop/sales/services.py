@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from coop import money, unit_text, units
 from coop.auth.models import User
 from coop.db import utcnow
-from coop.errors import DomainError, check_happened
+from coop.errors import AskFirst, DomainError, check_happened
 from coop.groups.models import Group, Membership
-from coop.i18n import fmt_date, local_today
+from coop.i18n import fmt_date, fmt_money, local_today
 from coop.ledger import services as ledger
 from coop.ledger.models import Posting
 from coop.quantities import MAX_QTY, PRICE_SCALE, line_amount, local_qty
@@ -625,12 +625,14 @@ def get_sale(session: Session, lot: SaleLot, sale_id: int) -> Sale | None:
 
 def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on: date | None,
                 lines: Mapping[int, tuple[int, int | None]], actor: User, note: str = "",
-                idempotency_key: str | None = None) -> Sale:
+                idempotency_key: str | None = None, gift: bool = False) -> Sale:
     """Sell part of the lot: {grade id: (quantity, unit price or None)}; the
     buyer's payment goes into the group's cash. No more of a grade than the
     lot still holds. The form's key goes with the payment's entry: the same
-    form sent twice finds the first sale. The key is kept on the sale too: a
-    sale at price 0 makes no entry."""
+    form sent twice finds the first sale. The key is kept on the sale too. A
+    line at a price of 0 is a gift or a sample: asked first (AskFirst), made
+    with `gift`, and a sale at 0 makes no entry; a tiny quantity at a tiny
+    price that comes to no money is refused."""
     earlier = _by_key(session, lot, idempotency_key, "sale")
     if earlier is not None:
         found = session.scalar(select(Sale).where(Sale.posting_id == earlier.id))
@@ -658,10 +660,26 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
                               field=f"price_{grade.id}")
         if price < 0:
             raise DomainError(_l("A price cannot be negative."), field=f"price_{grade.id}")
+        # Found on a walk: a forgotten price (0) counted the produce as sold and
+        # lowered every payout without a word. A gift or a sample is a sale at 0,
+        # asked first.
+        if price == 0 and not gift:
+            raise AskFirst(_l("%(grade)s at a price of 0: %(quantity)s leave the lot for "
+                              "nothing, shared out as sold for nothing, so every payout of "
+                              "the lot is lower. Record it as a gift or a sample?",
+                              grade=grade.name,
+                              quantity=unit_text.quantity(quantity, lot.unit)),
+                           field=f"price_{grade.id}")
         places = money.minor_digits(group.currency)
         if price % (PRICE_SCALE // 10 ** places):  # the buyer pays in money: to the tyiyn
             raise DomainError(_l("%(grade)s: a unit price has at most %(n)d decimals, as "
                                  "money has.", grade=grade.name, n=places),
+                              field=f"price_{grade.id}")
+        if price and line_amount(quantity, price, group.currency) <= 0:  # 0.1 kg at 0.01
+            raise DomainError(_l("%(grade)s: %(quantity)s at this price comes to less than "
+                                 "%(least)s. Check the quantity and the price.",
+                                 grade=grade.name, least=fmt_money(1, group.currency),
+                                 quantity=unit_text.quantity(quantity, lot.unit)),
                               field=f"price_{grade.id}")
         wanted[grade.id] = (quantity, price)
     if not wanted:

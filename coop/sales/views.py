@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -170,8 +171,9 @@ def edit_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     return render_template("sales/lot_form.html", group=g.group, form=form, lot=lot), status
 
 
-def _contribution_form(lot: SaleLot, members: list[Membership]) -> ContributionForm:
-    form = ContributionForm()
+def _contribution_form(lot: SaleLot, members: list[Membership], **kwargs: Any
+                       ) -> ContributionForm:
+    form = ContributionForm(**kwargs)
     form.member.choices = choices([(str(m.id), m.user.name) for m in members])
     form.grade.choices = choices([(str(gr.id), gr.name) for gr in lot.grades])
     return form
@@ -182,8 +184,8 @@ def _keyed(form: OnceForm) -> OnceForm:
     return form
 
 
-def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
-    form = CostForm(currency=g.group.currency)
+def _cost_form(sales: list, **kwargs: Any) -> CostForm:  # type: ignore[type-arg]
+    form = CostForm(currency=g.group.currency, **kwargs)
     form.sale.choices = choices([("", _("the whole lot"))] + [
         (str(s.id), f"{fmt_date(s.sold_on)} — {s.buyer.name}") for s in sales
         if s.cancelled_at is None])
@@ -193,7 +195,14 @@ def _cost_form(sales: list) -> CostForm:  # type: ignore[type-arg]
 @bp.get("/groups/<int:group_id>/sales/<int:lot_id>")
 @group_view()
 def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
-    lot = _lot_or_404(lot_id)
+    return _lot_page(_lot_or_404(lot_id))
+
+
+def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 200
+              ):  # type: ignore[no-untyped-def]
+    """The lot with its forms; `refused`: a form of this page sent and refused,
+    shown again as typed with its messages next to it (nothing was saved), the
+    page scrolled to it by the fragment of the form's action."""
     context = {"group": g.group, "lot": lot, "stock": services.lot_stock(db.session, lot),
                "state_name": services.PAID_OUT_NAME if lot.id in services.paid_out_lot_ids(
                    db.session, [lot]) else services.STATE_NAMES[lot.state],
@@ -203,15 +212,19 @@ def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     if g.is_treasurer:
         members = list_members(db.session, g.group, include_inactive=False)
         sales = services.lot_sales(db.session, lot)
+        # the refused form as typed (its choices made as these), the other one blank
+        contribution_form = refused if isinstance(refused, ContributionForm) else _keyed(
+            _contribution_form(lot, members, formdata=None))
+        cost_form = refused if isinstance(refused, CostForm) else _keyed(
+            _cost_form(sales, formdata=None))
         context.update(
             entries=services.contribution_entries(db.session, lot), sales=sales,
             costs=services.lot_costs(db.session, lot), members=members,
-            contribution_form=_keyed(_contribution_form(lot, members)),
-            cost_form=_keyed(_cost_form(sales)),
-            cancel_form=CancelForm(formdata=None), action_form=ActionForm())
+            contribution_form=contribution_form, cost_form=cost_form,
+            refused=refused, cancel_form=CancelForm(formdata=None), action_form=ActionForm())
     elif g.membership is not None:
         context.update(entries=services.contribution_entries(db.session, lot, g.membership))
-    return render_template("sales/lot.html", **context)
+    return render_template("sales/lot.html", **context), status
 
 
 # --------------------------------------------------------------------------
@@ -256,7 +269,8 @@ def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
             "Recorded: %(quantity)s from %(name)s.",
             quantity=unit_text.in_sentence(form.quantity.milli or 0, lot.unit),
             name=member().user.name),
-        back=back, member=None, failed=lambda form, _status: _not_saved(lot, form, back))
+        back=back, member=None,
+        failed=lambda form, status: _lot_page(lot, refused=form, status=status))
 
 
 @bp.route("/groups/<int:group_id>/sales/<int:lot_id>/contributions/<int:contribution_id>/correct",
@@ -380,13 +394,19 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                 sale = services.record_sale(db.session, lot, buyer_id=to_id(form.buyer.data),
                                             sold_on=form.sold_on.data, lines=lines,
                                             note=form.note.data or "", actor=current_user,
-                                            idempotency_key=key)
+                                            idempotency_key=key, gift=form.confirmed)
                 db.session.commit()
             except IntegrityError:  # the same form sent twice at the same moment
                 db.session.rollback()
                 flash(_("This was recorded already."), "info")
                 return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
                                         _anchor="sales"))
+            except AskFirst as exc:  # a price of 0: a gift or a sample, once confirmed
+                db.session.rollback()
+                return ask_again(form, str(exc.message), back, anyway=True, words=(
+                    _("Record it as a gift?"), _("Yes, it is a gift or a sample")),
+                    extra=[(name, request.form[name]) for name in request.form
+                           if name.startswith(("quantity_", "price_"))])
             except DomainError as exc:
                 db.session.rollback()
                 # said once: next to the box it is about (the banner on top says where
@@ -500,7 +520,7 @@ def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
             sale_id=to_id(form.sale.data) if form.sale.data else None, actor=current_user,
             idempotency_key=key, overdraw=form.confirmed),
         done=_("The cost is recorded as paid from the cash."), back=back, member=None,
-        failed=lambda form, _status: _not_saved(lot, form, back))
+        failed=lambda form, status: _lot_page(lot, refused=form, status=status))
 
 
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/costs/<int:cost_id>/cancel")
@@ -594,8 +614,13 @@ def payout_sheet_pdf(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
 @bp.get("/groups/<int:group_id>/sales/<int:lot_id>/payout/<int:membership_id>")
 @group_view()
 def payout(group_id: int, lot_id: int, membership_id: int | None = None):  # type: ignore[no-untyped-def]
-    lot = _lot_or_404(lot_id)
-    member = _whose(membership_id)
+    return _payout_page(_lot_or_404(lot_id), _whose(membership_id))
+
+
+def _payout_page(lot: SaleLot, member: Membership, *, refused: CashPayoutForm | None = None,
+                 status: int = 200):  # type: ignore[no-untyped-def]
+    """Her payout; `refused`: the cash form sent and refused, shown again as
+    typed with its messages next to it (nothing was recorded)."""
     view = services.compute_split(db.session, lot)
     statement = explain.member_statement(view, member)
     balance = ledger.member_balance(db.session, member)
@@ -603,16 +628,16 @@ def payout(group_id: int, lot_id: int, membership_id: int | None = None):  # typ
     cash = sheet.line(member.id)
     with force_locale(member.user.locale or g.group.language):
         text = explain.statement_text(statement, g.group, balance, cash)
-    cash_form = None
-    if g.is_treasurer:
+    cash_form = refused
+    if g.is_treasurer and cash_form is None:
         cash_form = CashPayoutForm(formdata=None, currency=g.group.currency)
         cash_form.new_key()
         if cash is not None and view.closed and 0 < cash.still_to_hand <= balance:
             cash_form.amount.set_minor(cash.still_to_hand)
     return render_template("sales/payout.html", group=g.group, lot=lot, member=member,
                            view=view, statement=statement, balance=balance, text=text,
-                           cash_form=cash_form, explain=explain, cash=cash,
-                           state_name=services.lot_state_name(sheet), **NAMES)
+                           cash_form=cash_form, refused=refused, explain=explain, cash=cash,
+                           state_name=services.lot_state_name(sheet), **NAMES), status
 
 
 @bp.get("/groups/<int:group_id>/sales/<int:lot_id>/payout/<int:membership_id>/statement.pdf")
@@ -633,7 +658,7 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
     form = CashPayoutForm(currency=g.group.currency)
     back = url_for("sales.payout", group_id=group_id, lot_id=lot_id, membership_id=member.id)
     if not form.validate_on_submit():
-        return _not_saved(lot, form, back)
+        return _payout_page(lot, member, refused=form, status=422)
     amount = form.amount.minor or 0
     # nothing is asked of more than her account holds or the lot still owes her,
     # which is refused (found on the walks: 1 000 000 asked about the cash first,
@@ -664,7 +689,7 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)
-        return _not_saved(lot, form, back)
+        return _payout_page(lot, member, refused=form, status=422)
     except IntegrityError:  # the same form sent twice at the same moment
         db.session.rollback()
         new = False

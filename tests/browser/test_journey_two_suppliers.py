@@ -108,7 +108,7 @@ def _joint_sale(page, base: str, brought: dict[str, str]) -> dict[str, list[int]
     lot_url = page.url
     assert re.search(r"/sales/\d+$", lot_url), page.inner_text("main")
     for name, quantity in brought.items():
-        form = page.locator("form[action$='/contributions']")
+        form = page.locator("form[action$='/contributions#contribute']")
         form.locator("select[name=member]").select_option(label=name)
         form.locator("input[name=quantity]").fill(quantity)
         form.locator("button[type=submit]").click()

@@ -125,7 +125,7 @@ def test_money_taken_back_out_of_the_cash_is_asked_first(browser, live_server) -
         # 1. a market fee of 120.00 from a cash box holding 50.00: asked; "no"
         lot_page = f"{live_server}/groups/{w.group.id}/sales/{lot_id}"
         page.goto(lot_page)
-        form = page.locator("form[action$='/costs']")
+        form = page.locator("form[action$='/costs#add-cost']")
         form.locator("input[name=amount]").fill("120")
         form.locator("button[type=submit]").click()
         question = _plain(page.inner_text("main"))

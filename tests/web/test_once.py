@@ -231,13 +231,13 @@ def test_a_refund_is_not_taken_for_the_charge_of_the_same_amount(client: FlaskCl
 
 def test_a_sale_at_price_0_sent_twice_records_one_sale(client: FlaskClient,
                                                       session: Session) -> None:
-    """A gift or a sample: no payment, so no entry in the books to keep the
-    key; the sale keeps it."""
+    """A gift or a sample (the price of 0 asked first, and confirmed): no
+    payment, so no entry in the books to keep the key; the sale keeps it."""
     from coop.sales.models import Sale
 
     case = harness.case_sales_new_sale(session)
     top = next(k for k in (case.data or {}) if k.startswith("price_"))
-    data = {**(case.data or {}), top: "0"}
+    data = {**(case.data or {}), top: "0", "confirm_again": "1"}
     data.pop("idempotency_key")
     login(client, case.login or "")
     key, csrf = shown_key(client, case.url, case.url)
