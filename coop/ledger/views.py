@@ -197,7 +197,7 @@ def _sent_to(place: str | None) -> str:
     the id its form stands at, for a refusal after "yes" to open there, not
     at the top of a long page on a phone."""
     query = request.query_string.decode("utf-8", "replace")
-    action = request.path + (f"?{query}" if query else "")
+    action = request.script_root + request.path + (f"?{query}" if query else "")
     if place and _PLACE.fullmatch(place):
         action += f"#{place}"
     return action

@@ -669,8 +669,8 @@ def _meeting_action(cycle_id: int, meeting_id: int, form_class: type, act,  # ty
     name = form_class.id_prefix.replace("-", "_")
     if not form.validate_on_submit():
         db.session.rollback()
-        return _refused_page(cycle, meeting, name, _problems(form, name), 422, form)
-    back = _meeting_url(cycle, meeting) + "#" + request.args.get("at", "register")
+        return _refused_page(cycle, meeting, name, None, 422, form)
+    back = _meeting_url(cycle, meeting) + "#" + _section()
     try:
         savings.claim_version(db.session, cycle, form.version.data)
         question = same(cycle, meeting, form) if same and not form.confirmed else None
@@ -703,13 +703,23 @@ _KEPT = ("fine", "pay_fine", "waive", "grant", "loan", "write_off", "withdrawal"
          "interest_waiver", "difference", "close", "reopen")
 
 
-def _problems(form: Any, name: str) -> list[str]:
+# The sections of the meeting page a form goes back to (?at=): anything else
+# typed into the address goes back to the register, never into a header.
+MEETING_SECTIONS = ("register", "entries", "cash", "close")
+
+
+def _section() -> str:
+    at = request.args.get("at", "")
+    return at if at in MEETING_SECTIONS else "register"
+
+
+def _problems(form: Any, name: str, shown: bool = True) -> list[str]:
     """What a form that did not validate says above it. The page shows the
     form again as she typed it, each field's own words beside it (the
     `field()` macro); above it, once, to look below, and what no field on the
     page can show (hidden ones: the version, the form's age). The register
     is not shown from its form: all of it above."""
-    if name not in _KEPT:
+    if name not in _KEPT or not shown:
         return [f"{f.label.text}: {e}" for f in form for e in f.errors] or [
             _("Please check the form.")]
     hidden = [f"{f.label.text}: {e}" for f in form if f.type in _NOT_BESIDE for e in f.errors]
@@ -739,17 +749,20 @@ def _shown(context: dict[str, Any], name: str) -> bool:
 
 
 def _refused_page(cycle: SavingsCycle, meeting: SavingsMeeting, name: str,
-                  problems: list[str], status: int, form: Any = None) -> Any:
+                  problems: list[str] | None, status: int, form: Any = None) -> Any:
     """The meeting's page again after the form `name` was refused: the
     message inside that form's place, just above it, the form as she typed
-    it (the register: what she typed in each row), nothing written."""
+    it (the register: what she typed in each row), nothing written.
+    `problems` None: the form did not validate, its fields say why (beside
+    them if the page shows the form, else all at the top)."""
     context = _meeting_context(cycle, meeting)
-    context["problems"] = problems
+    shown = _shown(context, name)
+    context["problems"] = problems if problems is not None else _problems(form, name, shown)
     if name == "register":
         context["typed"] = request.form
     if form is not None and name in _KEPT:
         _keep_form(context, name, form, cycle)
-    if _shown(context, name):
+    if shown:
         context["refused"] = name
     return render_then_commit("savings/meeting.html", **context), status
 
@@ -1102,7 +1115,8 @@ def _ask_share_out(cycle: SavingsCycle, meeting: SavingsMeeting) -> Any:
     if answer is True:
         return None
     db.session.rollback()
-    ask = Question(action=request.full_path.rstrip("?") + "#close", button=_("Yes, confirm"),
+    ask = Question(action=request.script_root + request.full_path.rstrip("?") + "#close",
+                   button=_("Yes, confirm"),
                    back=_meeting_url(cycle, meeting) + "#close", token=token,
                    fields={"version": str(cycle.version), **typed})
     holders = {h.id: h.membership.user.name for h in cycle.key_holders}

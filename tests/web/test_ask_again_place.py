@@ -76,7 +76,12 @@ def test_a_refusal_after_yes_opens_at_the_form(client: FlaskClient,
     refused = client.post(action.split("#", 1)[0], data=answer)
     assert refused.status_code == 409, refused.status_code
     assert action.endswith("?at=entries#fine")
-    assert 'id="fine"' in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    # the message inside the fine's own place, opened, and nothing at the top
+    place = page[page.index('<details id="fine" open>'):]
+    place = place[:place.index("</details>")]
+    assert 'role="alert"' in place, place[:2000]
+    assert 'role="alert"' not in page[:page.index('id="register"')]
 
 
 def test_a_form_without_a_section_keeps_its_own_address(client: FlaskClient,
