@@ -664,6 +664,16 @@ SCHEMAS: dict[str, Any] = {
             "grades": array(obj({"grade_id": ID, "contributed": QUANTITY, "sold": QUANTITY,
                                  "unsold": QUANTITY})),
             "revenue": MONEY, "levy": MONEY, "costs": MONEY, "payout": MONEY}))),
+        "sales": {**array(obj({
+            "id": ID, "buyer": TEXT, "sold_on": DAY, "amount": MONEY,
+            "cancelled": FLAG,
+            "paid_later": {**FLAG, "description": "The buyer pays later (not into the cash "
+                           "when sold): what she owes is `owed`, by `due_on` if agreed"},
+            "due_on": nullable(DAY), "paid": MONEY, "owed": MONEY,
+            "paid_on": {**nullable(DAY), "description": "The day it was paid in full (the "
+                        "last payment's); null while owed"}})),
+                  "description": "The lot's sales and what their buyers still owe (the "
+                                 "treasurer's; empty for a member)"},
     }),
     "Quote": obj({
         "buyer": obj({"name": TEXT, "village": TEXT, "region": TEXT, "currency": TEXT}),

@@ -22,7 +22,7 @@ from coop.quantities import price_str, qty_str, weight_str
 from coop.quotes.models import CounterOffer, QuoteRevision
 from coop.sales.domain import MemberPayout
 from coop.sales.models import SaleLot
-from coop.sales.services import ContributionEntry, GradeStock, lot_title
+from coop.sales.services import ContributionEntry, GradeStock, SaleDebt, lot_title
 from coop.savings.models import CycleMember, SavingsCycle, SavingsMeeting
 from coop.suppliers.models import Product, Supplier
 
@@ -276,6 +276,16 @@ def contribution(entry: ContributionEntry) -> Json:
             "current": [{"grade_id": g, "quantity": qty_str(q)}
                         for g, q in entry.current.items()],
             "seed_loan_id": original.seed_loan_id}
+
+
+def sale(debt: SaleDebt, currency: str) -> Json:
+    """A sale of a lot and where its payment stands (paid at once, or owed)."""
+    found = debt.sale
+    return {"id": found.id, "buyer": found.buyer.name, "sold_on": day(found.sold_on),
+            "amount": amount(found.revenue, currency),
+            "cancelled": found.cancelled_at is not None, "paid_later": found.paid_later,
+            "due_on": day(found.due_on), "paid": amount(debt.paid, currency),
+            "owed": amount(debt.owed, currency), "paid_on": day(debt.paid_on)}
 
 
 def lot_payout(found: SaleLot, membership: Membership, row: MemberPayout,

@@ -773,7 +773,9 @@ def lot_detail(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
         "closed": lot.state == sales.CLOSED,
         "stock": [represent.stock(row) for row in sales.lot_stock(db.session, lot)],
         "contributions": [represent.contribution(entry) for entry in entries],
-        "payouts": payouts})
+        "payouts": payouts,
+        "sales": [represent.sale(debt, g.group.currency) for debt in sales.sale_debts(
+            db.session, sales.lot_sales(db.session, lot)).values()] if g.is_treasurer else []})
 
 
 # --------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from coop.extensions import db
 # member owes the fund for seed it lent her, apart from her purchases, and
 # seed_stock the value of the seed in the group's stock (coop/season).
 # equipment is the maintenance fund of one jointly owned asset (coop/equipment).
+# buyers is what buyers of joint sales still owe the group (sales paid later).
 ACCOUNT_KINDS = ("member", "fund", "cash", "suppliers", "bank", "mobile", "supplier",
-                 "seed_loan", "seed_stock", "equipment",
+                 "seed_loan", "seed_stock", "equipment", "buyers",
                  *("sg_shares", "sg_loan", "sg_dues", "sg_box_loan", "sg_box_social",
                    "sg_income", "sg_social"))
 MEMBER_KINDS = ("member", "seed_loan")
@@ -37,9 +38,9 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("group_id", "kind", "membership_id"),
         CheckConstraint("kind IN ('member', 'fund', 'cash', 'suppliers', 'bank', 'mobile', "
-                        "'supplier', 'seed_loan', 'seed_stock', 'equipment', 'sg_shares', "
-                        "'sg_loan', 'sg_dues', 'sg_box_loan', 'sg_box_social', 'sg_income', "
-                        "'sg_social')", name="kind"),
+                        "'supplier', 'seed_loan', 'seed_stock', 'equipment', 'buyers', "
+                        "'sg_shares', 'sg_loan', 'sg_dues', 'sg_box_loan', 'sg_box_social', "
+                        "'sg_income', 'sg_social')", name="kind"),
         CheckConstraint("(kind IN ('sg_shares', 'sg_loan', 'sg_dues')) = "
                         "(cycle_member_id IS NOT NULL)", name="cycle_member_link"),
         UniqueConstraint("kind", "cycle_member_id"),

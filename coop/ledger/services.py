@@ -34,6 +34,8 @@ KIND_NAMES = {
     "reversal": _l("Reversal"), "adjustment": _l("Adjustment"),
     "pay_out": _l("Paid to a supplier"), "payout": _l("Sales payout"),
     "sale": _l("Joint sale: paid by the buyer"), "sale_cost": _l("Joint sale: cost paid"),
+    "sale_credit": _l("Joint sale: the buyer pays later"),
+    "sale_payment": _l("Joint sale: the buyer paid"),
     "payout_cash": _l("Sales payout handed out"),
     "supplier_goods": _l("Goods from the supplier"),
     "supplier_delivery": _l("Supplier's delivery fee"),
@@ -100,6 +102,19 @@ def money_account(session: Session, group: Group, method: str) -> int:
         Account.group_id == group.id, Account.kind == method).order_by(Account.id).limit(1))
     if account_id is None:
         account = Account(group_id=group.id, kind=method)
+        session.add(account)
+        session.flush()
+        account_id = account.id
+    return account_id
+
+
+def buyers_account(session: Session, group: Group) -> int:
+    """What the buyers of joint sales paid later still owe the group (made on
+    first use): debited by such a sale, credited by the buyer's payments."""
+    account_id = session.scalar(select(Account.id).where(
+        Account.group_id == group.id, Account.kind == "buyers").order_by(Account.id).limit(1))
+    if account_id is None:
+        account = Account(group_id=group.id, kind="buyers")
         session.add(account)
         session.flush()
         account_id = account.id
@@ -287,6 +302,7 @@ class Books:
     equipment: int = 0  # the maintenance funds of the group's equipment, together
     seed_loans: int = 0  # the members' seed-loan accounts together (negative: owed to the fund)
     seed_stock: int = 0  # the seed stock's value (negative: the group holds it)
+    buyers: int = 0  # what buyers of sales paid later owe (negative: owed to the group)
     # The savings group's two bags (cash in them, positive), kept in books of
     # their own that balance apart from these; None: the group keeps no savings.
     savings_loan_bag: int | None = None
@@ -297,7 +313,12 @@ class Books:
         """All accounts together: always zero."""
         return (self.members_net + self.fund + self.cash + self.bank + self.mobile
                 + self.suppliers + self.payables + self.equipment + self.seed_loans
-                + self.seed_stock)
+                + self.seed_stock + self.buyers)
+
+    @property
+    def buyers_owe(self) -> int:
+        """What buyers of sales paid later still owe the group."""
+        return -self.buyers
 
     @property
     def cash_on_hand(self) -> int:
@@ -345,7 +366,7 @@ def books(session: Session, group: Group, memberships: list[Membership]) -> Book
     for account_id, kind in session.execute(select(Account.id, Account.kind).where(
             Account.group_id == group.id,
             Account.kind.in_(("bank", "mobile", "supplier", "equipment", "seed_loan",
-                              "seed_stock", *SAVINGS_BAG_KINDS)))):
+                              "seed_stock", "buyers", *SAVINGS_BAG_KINDS)))):
         by_kind[kind] += by_account.get(account_id, 0)
     bags = SAVINGS_BAG_KINDS[0] in by_kind
     return Books(members=members, fund=by_account.get(accounts.fund, 0),
@@ -353,7 +374,7 @@ def books(session: Session, group: Group, memberships: list[Membership]) -> Book
                  suppliers=by_account.get(accounts.suppliers, 0) + hidden,
                  bank=by_kind["bank"], mobile=by_kind["mobile"], payables=by_kind["supplier"],
                  equipment=by_kind["equipment"], seed_loans=by_kind["seed_loan"],
-                 seed_stock=by_kind["seed_stock"],
+                 seed_stock=by_kind["seed_stock"], buyers=by_kind["buyers"],
                  savings_loan_bag=-by_kind["sg_box_loan"] if bags else None,
                  savings_social_bag=-by_kind["sg_box_social"] if bags else None)
 

@@ -205,7 +205,8 @@ def _sent_to(place: str | None) -> str:
 
 def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], str], back: str,
          member: Membership | None, failed=None, asks=None,
-         words: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
+         words: tuple[str, str] | None = None,
+         place: str | None = None):  # type: ignore[no-untyped-def]
     """What every money form does when sent: validate; the same key sent again
     shows what was recorded (no second record); a record like one made in the
     last 24 h asks first, as does what the service finds unusual (AskFirst,
@@ -217,8 +218,12 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
     with the question of `recent` when both are, so that one "yes" answers
     what was asked; the service asks again under its lock (AskFirst).
     `words`: the heading and the yes of that question when what is done is
-    not a record (ask_again)."""
+    not a record (ask_again); `place`: the id the form stands at on its page
+    (ask_again). A refused form shown again asks again before its next
+    record (its `confirm_again` cleared), with a new key if its own was
+    missing or stale."""
     def _form_failed(form, member, status=422):  # type: ignore[no-untyped-def]
+        fresh_start(form)
         if failed is not None:
             return failed(form, status)
         return _errors_page(form, member, status)
@@ -237,12 +242,12 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
                 if earlier(key) is not None:  # it was this form, committed meanwhile
                     return _already(back)
                 return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
-                                 anyway=not question, words=words)
+                                 anyway=not question, words=words, place=place)
         record(key)
         db.session.commit()
     except AskFirst as exc:  # unusual: recorded only when she says so
         db.session.rollback()
-        return ask_again(form, str(exc), back, anyway=True, words=words)
+        return ask_again(form, str(exc), back, anyway=True, words=words, place=place)
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)
@@ -258,6 +263,18 @@ def once(form: OnceForm, *, earlier, recent, record, done: str | Callable[[], st
         return _form_failed(form, member, status=409)
     flash(done() if callable(done) else done, "success")
     return redirect(back)
+
+
+def fresh_start(form: OnceForm) -> None:
+    """A refused money form about to be shown again: a "yes" she gave to a
+    question before the refusal does not answer what she sends next (it is
+    asked again), and a form whose key was missing or stale gets a new one,
+    else every sending of it would be refused as expired."""
+    form.confirm_again.data = ""
+    try:
+        services.check_key(form.idempotency_key.data)
+    except DomainError:
+        form.new_key()
 
 
 def _already(back: str) -> Response:

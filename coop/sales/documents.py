@@ -47,13 +47,28 @@ def issued_invoice(session: Session, group: Group, sale: Sale) -> Document | Non
         Document.group_id == group.id, Document.subject == sales_invoice_subject(sale)))
 
 
-def sales_invoice_data(session: Session, lot: SaleLot, sale: Sale, stamp: Stamp
-                       ) -> SalesInvoiceData:
+def invoice_subject(sale: Sale, debt: services.SaleDebt) -> str:
+    """A sale paid at once, or paid later with nothing paid yet: its one
+    invoice. Paid later, each payment (or its cancelling) makes the invoice
+    say something new: a new invoice, naming the one it replaces."""
+    if not sale.paid_later or not debt.payments:
+        return sales_invoice_subject(sale)
+    return f"{sales_invoice_subject(sale)}:p{debt.payments[-1].id}:{debt.paid}"
+
+
+def sales_invoice_data(session: Session, lot: SaleLot, sale: Sale, stamp: Stamp,
+                       replaces: Document | None = None) -> SalesInvoiceData:
     grades = {g.id: g.name for g in lot.grades}
     buyer = sale.buyer
+    debt = services.sale_debt(session, sale)
     with force_locale(stamp.locale):
         kind = str(services.BUYER_KIND_NAMES.get(buyer.kind, buyer.kind))
+        payments = tuple((p.paid_on, p.amount, str(ledger.METHOD_NAMES.get(p.method, p.method)))
+                         for p in debt.payments)
     return SalesInvoiceData(
+        paid_later=sale.paid_later, due_on=sale.due_on, payments=payments, owed=debt.owed,
+        replaces=replaces.number if replaces else "",
+        replaces_date=replaces.issued_on if replaces else None,
         group=documents.group_info(session, lot.group), stamp=stamp, buyer_name=buyer.name,
         buyer_contact=buyer.contact, buyer_kind=kind, lot=services.lot_title(lot),
         sold_on=sale.sold_on, place=lot.place,
@@ -80,16 +95,34 @@ def issue_sales_invoice(session: Session, lot: SaleLot, sale: Sale, actor: User 
     """The buyer's invoice, numbered when first issued; afterwards the stored one.
     A cancelled sale gets no invoice (one issued before stays as it was)."""
     group = lot.group
-    existing = issued_invoice(session, group, sale)
+    debt = services.sale_debt(session, sale)
+    subject = invoice_subject(sale, debt)
+    existing = session.scalar(select(Document).where(Document.group_id == group.id,
+                                                     Document.subject == subject))
     if existing is not None:
         return existing
     if sale.cancelled_at is not None:
+        latest = latest_invoice(session, group, sale)
+        if latest is not None:
+            return latest
         raise DomainError(_l("This sale is cancelled: it has no invoice."))
+    previous = latest_invoice(session, group, sale)
     locale = documents.language(group.language)
     pending = documents.Pending(
-        subject=sales_invoice_subject(sale), locale=locale, amount=sale.revenue,
-        build=lambda stamp: build_sales_invoice(sales_invoice_data(session, lot, sale, stamp)))
+        subject=subject, locale=locale, amount=sale.revenue,
+        refers_to_id=previous.id if previous else None,
+        build=lambda stamp: build_sales_invoice(sales_invoice_data(
+            session, lot, sale, stamp, replaces=previous)))
     return documents.issue(session, group, SALES_INVOICE, [pending], actor)[pending.subject]
+
+
+def latest_invoice(session: Session, group: Group, sale: Sale) -> Document | None:
+    """The sale's invoice issued last (a sale paid later may have several)."""
+    base = sales_invoice_subject(sale)
+    return session.scalar(select(Document).where(
+        Document.group_id == group.id, Document.doc_type == SALES_INVOICE,
+        (Document.subject == base) | Document.subject.like(f"{base}:p%"))
+        .order_by(Document.id.desc()).limit(1))
 
 
 def stored_bytes(session: Session, group: Group, document_id: int) -> bytes:

@@ -11,11 +11,19 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, FieldList, FormField, HiddenField, SelectField, StringField
+from wtforms import (
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from coop.forms import DecimalTextField, Form, MoneyField, choices, unit_choices
-from coop.ledger.forms import OnceForm
+from coop.ledger.forms import OnceForm, method_choices
 from coop.money import TYPED_LIMIT, MoneyError, parse_decimal
 from coop.quantities import parse_price, parse_quantity
 from coop.sales.domain import FACTOR_SCALE
@@ -138,10 +146,34 @@ class BuyerForm(Form):
     kind = SelectField(_l("Kind"), choices=buyer_kind_choices(), validate_choice=False)
 
 
+def sale_payment_choices() -> list[Any]:
+    return choices([("now", _l("Paid now into the group's cash")),
+                    ("later", _l("The buyer pays later"))])
+
+
 class SaleForm(OnceForm):
     buyer = SelectField(_l("Buyer"), validate_choice=False)
     sold_on = DateField(_l("Sold on"), validators=[DataRequired()])
+    payment = RadioField(_l("Payment"), choices=sale_payment_choices(), default="now",
+                         validate_choice=False)
+    due_on = DateField(_l("To be paid by (optional)"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+    @property
+    def pay_later(self) -> bool:
+        return self.payment.data == "later"
+
+
+class SalePaymentForm(OnceForm):
+    """The buyer of a sale paid later pays all or part of what she owes."""
+
+    amount = MoneyField(_l("Amount paid"), validators=[DataRequired()])
+    method = SelectField(_l("How"), choices=method_choices())
+    paid_on = DateField(_l("Paid on"), validators=[Optional()])
+
+    def __init__(self, *args: Any, currency: str = "KGS", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.amount.currency = currency
 
 
 @dataclass

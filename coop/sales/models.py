@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.db import utcnow
@@ -132,7 +132,10 @@ class Buyer(db.Model):  # type: ignore[name-defined,misc]
 
 class Sale(db.Model):  # type: ignore[name-defined,misc]
     """A sale of part of a lot to a buyer, paid into the group's cash (the
-    posting). A mistaken sale is cancelled by a reversal, never deleted."""
+    posting), or paid later (`paid_later`): then the posting is what the buyer
+    owes (the group's `buyers` account) and her payments (SalePayment) bring
+    the money in, by `due_on` if a day was agreed. A mistaken sale is
+    cancelled by a reversal, never deleted."""
 
     __tablename__ = "sales"
     __table_args__ = (
@@ -147,6 +150,9 @@ class Sale(db.Model):  # type: ignore[name-defined,misc]
     # the form's, kept here too: a sale at price 0 makes no entry to keep it
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), index=True)
+    # the buyer pays later: the posting is a debt (buyers ← payables), paid by SalePayment
+    paid_later: Mapped[bool] = mapped_column(default=False, server_default=false())
+    due_on: Mapped[date | None]  # the day agreed to pay by, if any
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
@@ -161,6 +167,31 @@ class Sale(db.Model):  # type: ignore[name-defined,misc]
     @property
     def revenue(self) -> int:
         return sum(line.amount for line in self.lines)
+
+
+class SalePayment(db.Model):  # type: ignore[name-defined,misc]
+    """What a buyer paid of a sale paid later, on a day, by cash, bank or
+    mobile money (the posting: that money account ← buyers). A payment
+    recorded by mistake is cancelled by a reversal, never edited."""
+
+    __tablename__ = "sale_payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("method IN ('cash', 'bank', 'mobile')", name="method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
+    amount: Mapped[int]
+    method: Mapped[str] = mapped_column(String(16))
+    paid_on: Mapped[date]
+    posting_id: Mapped[int] = mapped_column(ForeignKey("postings.id"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    cancel_posting_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"),
+                                                          index=True)
 
 
 class SaleLine(db.Model):  # type: ignore[name-defined,misc]

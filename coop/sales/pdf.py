@@ -28,6 +28,7 @@ from coop.documents.parts import parties as _parties
 from coop.documents.parts import title as _title
 from coop.documents.pdf import bold, para, rich, styles
 from coop.i18n import fmt_date, fmt_money, fmt_number
+from coop.sales import explain
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,15 @@ class SalesInvoiceData:
     brand_text: str = ""
     logo: Path | None = None
     certificate: str = ""
+    # paid later: the day agreed to pay by, what was paid (day, amount, method worded)
+    # and what is still owed; `replaces`: the invoice of the same sale issued before
+    # the latest payment (its number and date)
+    paid_later: bool = False
+    due_on: date | None = None
+    payments: tuple[tuple[date, int, str], ...] = ()
+    owed: int = 0
+    replaces: str = ""
+    replaces_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -165,13 +175,45 @@ def _sales_invoice(data: SalesInvoiceData) -> bytes:
     story.append(pdf.table(rows, widths, numeric=range(3, 6)))
     story += [pdf.gap(2), _right(pdf.totals_table([(_("Total"), fmt_money(data.total, cur))],
                                                   80 * mm), width), pdf.gap(4),
-              para(_("Paid in full to the group's cash on %(date)s.",
-                     date=fmt_date(data.sold_on)), s.small),
+              *_payment_words(data),
               para(_("Unit prices are %(per)s.", per=unit_text.per(data.lines[0].unit)
                      if data.lines else ""), s.small),
               pdf.gap(10),
               pdf.signatures([_("Seller (treasurer)"), _("Buyer")], width)]
     return pdf.render(_meta(data.group, data.stamp, title), story, subject=data.lot)
+
+
+def _payment_words(data: SalesInvoiceData) -> list[Flowable]:
+    """How the invoice is paid: at once into the cash, or (paid later) what is
+    to be paid and by when, and what was paid so far, with the days."""
+    s, cur = styles(), data.group.currency
+    if not data.paid_later:
+        return [para(_("Paid in full to the group's cash on %(date)s.",
+                       date=fmt_date(data.sold_on)), s.small)]
+    words: list[Flowable] = []
+    if data.replaces:
+        words.append(para(_("This invoice replaces invoice %(number)s of %(date)s: a payment "
+                            "was recorded since.", number=data.replaces,
+                            date=fmt_date(data.replaces_date) if data.replaces_date else ""),
+                          s.small))
+    if data.owed == 0:
+        last = max((day for day, _amount, _method in data.payments), default=data.sold_on)
+        words.append(rich(bold(_("Paid in full on %(date)s.", date=fmt_date(last))), s.body))
+    elif data.due_on is not None:
+        words.append(rich(bold(_("To be paid: %(amount)s, by %(date)s.",
+                                 amount=fmt_money(data.owed, cur),
+                                 date=fmt_date(data.due_on))), s.body))
+    else:
+        words.append(rich(bold(_("To be paid: %(amount)s.", amount=fmt_money(data.owed, cur))),
+                          s.body))
+    if data.payments:
+        words.append(para(_("Paid so far: %(amount)s.",
+                            amount=fmt_money(sum(a for _d, a, _m in data.payments), cur)),
+                          s.small))
+        for day, amount, method in data.payments:
+            words.append(para(_("%(date)s: %(amount)s, %(method)s", date=fmt_date(day),
+                                amount=fmt_money(amount, cur), method=method), s.small))
+    return words
 
 
 LOGO_HEIGHT = 14 * mm
@@ -241,11 +283,8 @@ def _payout_statement(data: PayoutStatementData) -> bytes:
     widths.append(width - sum(widths))
     story.append(pdf.table(rows, widths, numeric=range(1, 6)))
     story.append(rich(bold(_("Sales, levy and costs")), s.h2))
-    story.append(para(_("Every sale of the lot is shared over the whole lot by the value of "
-                        "each woman's produce sold (quantity × the grade's price factor), "
-                        "whatever grade the sale was of. A sale's line shows your part of its "
-                        "money, not what of your produce it sold."), s.small))
-    head = [_("What"), _("Lot total"), _("Your part, by value")]
+    story.append(para(explain.split_words(True), s.small))
+    head = [_("What"), _("Lot total"), explain.part_label(True)]
     rows = [[para(h, s.head_right if i >= 1 else s.head) for i, h in enumerate(head)]]
     for line in data.sales:
         rows.append([[para(line.label, s.cell), para(line.detail, s.why)],

@@ -7,6 +7,10 @@ The money, in the ledger:
 - a sale is paid into the group's cash: cash → the group's payables
   ("suppliers" account, which holds what the group owes to others), kind
   `sale`; until the lot closes, its net revenue is owed to its contributors;
+- a sale the buyer pays later is owed by the buyers instead: the group's
+  `buyers` account → payables, kind `sale_credit` (the lot's money is the
+  same); each payment of it brings the money in: cash, bank or mobile ←
+  buyers, kind `sale_payment`. The lot closes once no buyer owes on it;
 - a cost is paid from the cash: payables → cash, kind `sale_cost`;
 - closing the lot clears what it left in the payables to the members
   (payables → her account, kind `payout`; a negative payout is a debt) and to
@@ -37,7 +41,7 @@ from coop.errors import AskFirst, DomainError, check_happened
 from coop.groups.models import Group, Membership
 from coop.i18n import fmt_date, fmt_money, local_today
 from coop.ledger import services as ledger
-from coop.ledger.models import Posting
+from coop.ledger.models import PAYMENT_METHODS, Posting
 from coop.quantities import MAX_QTY, PRICE_SCALE, line_amount, local_qty
 from coop.sales import domain
 from coop.sales.models import (
@@ -53,6 +57,7 @@ from coop.sales.models import (
     SaleGrade,
     SaleLine,
     SaleLot,
+    SalePayment,
     SalePayout,
 )
 from coop.season import loans as seed_loans
@@ -625,15 +630,20 @@ def get_sale(session: Session, lot: SaleLot, sale_id: int) -> Sale | None:
 
 def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on: date | None,
                 lines: Mapping[int, tuple[int, int | None]], actor: User, note: str = "",
-                idempotency_key: str | None = None, gift: bool = False) -> Sale:
+                idempotency_key: str | None = None, gift: bool = False,
+                pay_later: bool = False, due_on: date | None = None) -> Sale:
     """Sell part of the lot: {grade id: (quantity, unit price or None)}; the
     buyer's payment goes into the group's cash. No more of a grade than the
     lot still holds. The form's key goes with the payment's entry: the same
     form sent twice finds the first sale. The key is kept on the sale too. A
     line at a price of 0 is a gift or a sample: asked first (AskFirst), made
     with `gift`, and a sale at 0 makes no entry; a tiny quantity at a tiny
-    price that comes to no money is refused."""
-    earlier = _by_key(session, lot, idempotency_key, "sale")
+    price that comes to no money is refused. `pay_later`: the buyer pays
+    later (by `due_on`, if a day is agreed): what she owes is posted to the
+    buyers' account, and her payments are recorded with record_sale_payment."""
+    earlier = ledger.posting_by_key(session, lot.group_id, idempotency_key)
+    if earlier is not None and earlier.kind not in ("sale", "sale_credit"):
+        raise DomainError(_l("The form has expired. Please reload the page and try again."))
     if earlier is not None:
         found = session.scalar(select(Sale).where(Sale.posting_id == earlier.id))
         if found is not None:
@@ -650,6 +660,11 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
     if sold_on is None:
         raise DomainError(_l("When was it sold?"), field="sold_on")
     check_happened(sold_on, "sold_on")
+    if not pay_later:
+        due_on = None
+    elif due_on is not None and due_on < sold_on:
+        raise DomainError(_l("The day to pay by cannot be before the day of the sale."),
+                          field="due_on")
     note = _check_text(note, limit=300, field="note")
     wanted: dict[int, tuple[int, int]] = {}
     for grade_id, (quantity, price) in lines.items():
@@ -660,16 +675,6 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
                               field=f"price_{grade.id}")
         if price < 0:
             raise DomainError(_l("A price cannot be negative."), field=f"price_{grade.id}")
-        # Found on a walk: a forgotten price (0) counted the produce as sold and
-        # lowered every payout without a word. A gift or a sample is a sale at 0,
-        # asked first.
-        if price == 0 and not gift:
-            raise AskFirst(_l("%(grade)s at a price of 0: %(quantity)s leave the lot for "
-                              "nothing, shared out as sold for nothing, so every payout of "
-                              "the lot is lower. Record it as a gift or a sample?",
-                              grade=grade.name,
-                              quantity=unit_text.quantity(quantity, lot.unit)),
-                           field=f"price_{grade.id}")
         places = money.minor_digits(group.currency)
         if price % (PRICE_SCALE // 10 ** places):  # the buyer pays in money: to the tyiyn
             raise DomainError(_l("%(grade)s: a unit price has at most %(n)d decimals, as "
@@ -694,8 +699,21 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
                              left=unit_text.quantity(left, lot.unit),
                              wanted=unit_text.quantity(quantity, lot.unit)),
                           field=f"quantity_{grade_id}")
+    # Found on a walk: a forgotten price (0) counted the produce as sold and
+    # lowered every payout without a word. A gift or a sample is a sale at 0:
+    # asked once everything else is right, naming every line at 0.
+    given = [(grade, wanted[grade.id][0]) for grade in lot.grades
+             if grade.id in wanted and wanted[grade.id][1] == 0]
+    if given and not gift:
+        raise AskFirst(_l("At a price of 0: %(lines)s. It leaves the lot for nothing and "
+                          "counts as sold for 0, so every payout of the lot is lower. "
+                          "Record it as a gift or a sample?", lines="; ".join(
+                              f"{grade.name}, {unit_text.quantity(quantity, lot.unit)}"
+                              for grade, quantity in given)),
+                       field=f"price_{given[0][0].id}")
     sale = Sale(lot_id=lot.id, buyer_id=buyer.id, sold_on=sold_on, note=note,
-                idempotency_key=idempotency_key or None, recorded_by_id=actor.id)
+                idempotency_key=idempotency_key or None, recorded_by_id=actor.id,
+                paid_later=pay_later, due_on=due_on)
     for grade in lot.grades:
         if grade.id in wanted:
             quantity, price = wanted[grade.id]
@@ -706,8 +724,10 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
     session.add(sale)
     session.flush()
     accounts = ledger.group_accounts(session, group)
-    posting = ledger.post(session, group, debit=accounts.cash, credit=accounts.suppliers,
-                          amount=sale.revenue, kind="sale",
+    # paid later: the same credit to the lot's money, owed by the buyers meanwhile
+    debit = ledger.buyers_account(session, group) if pay_later else accounts.cash
+    posting = ledger.post(session, group, debit=debit, credit=accounts.suppliers,
+                          amount=sale.revenue, kind="sale_credit" if pay_later else "sale",
                           memo=f"{lot_title(lot)} — {buyer.name}", actor=actor,
                           idempotency_key=idempotency_key)
     sale.posting_id = posting.id if posting else None
@@ -720,7 +740,10 @@ def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, acto
     """A sale recorded by mistake: its payment is reversed, its produce is back
     in the lot, and both stay in the books. The reversal takes the payment back
     out of the cash: more than the cash holds is asked first and made only
-    with `overdraw` (ledger.reverse_posting)."""
+    with `overdraw` (ledger.reverse_posting). A sale paid later: what the
+    buyer paid of it is taken back out of the money it went into (each
+    payment reversed, asked first the same way), and what she owed is
+    reversed from the buyers' account."""
     _lock(session, lot)
     _check_open(lot)
     session.refresh(sale, ["cancelled_at"])
@@ -729,11 +752,178 @@ def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, acto
     if sale.cancelled_at is not None:
         raise CancelledAlready(_l("This sale is cancelled already."))
     reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
+    for payment in sale_payments(session, sale):
+        _reverse_payment(session, lot, payment, reason=reason, actor=actor, overdraw=overdraw)
     if sale.posting_id is not None:
         mirror = ledger.reverse_posting(session, lot.group, sale.posting_id, reason=reason,
                                         actor=actor, overdraw=overdraw)
         sale.cancel_posting_id = mirror.id
     sale.cancelled_at, sale.cancel_reason = utcnow(), reason
+    session.flush()
+
+
+# --------------------------------------------------------------------------
+# Sales paid later: what the buyer owes, her payments
+# --------------------------------------------------------------------------
+
+
+def sale_payments(session: Session, sale: Sale, *, include_cancelled: bool = False
+                  ) -> list[SalePayment]:
+    query = select(SalePayment).where(SalePayment.sale_id == sale.id).order_by(
+        SalePayment.paid_on, SalePayment.id)
+    if not include_cancelled:
+        query = query.where(SalePayment.cancelled_at.is_(None))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class SaleDebt:
+    """Where a sale's payment stands: for a sale paid at once, paid in full
+    the day it was sold; for one paid later, what was paid, when, and what is
+    still owed (by `due_on`)."""
+
+    sale: Sale
+    payments: list[SalePayment]  # not cancelled, oldest first
+
+    @property
+    def paid(self) -> int:
+        if not self.sale.paid_later:
+            return self.sale.revenue
+        return sum(p.amount for p in self.payments)
+
+    @property
+    def owed(self) -> int:
+        if self.sale.cancelled_at is not None:
+            return 0
+        return max(self.sale.revenue - self.paid, 0)
+
+    @property
+    def paid_on(self) -> date | None:
+        """The day it was paid in full (the last payment's), None while owed."""
+        if self.owed:
+            return None
+        if not self.sale.paid_later:
+            return self.sale.sold_on
+        return max((p.paid_on for p in self.payments), default=self.sale.sold_on)
+
+    def overdue(self, today: date) -> bool:
+        return bool(self.owed and self.sale.due_on is not None and today > self.sale.due_on)
+
+
+def sale_debt(session: Session, sale: Sale) -> SaleDebt:
+    return SaleDebt(sale, sale_payments(session, sale) if sale.paid_later else [])
+
+
+def sale_debts(session: Session, sales: Sequence[Sale]) -> dict[int, SaleDebt]:
+    """{sale id: SaleDebt} for the sales, in one query."""
+    later = [s.id for s in sales if s.paid_later]
+    payments: dict[int, list[SalePayment]] = defaultdict(list)
+    if later:
+        for payment in session.scalars(select(SalePayment).where(
+                SalePayment.sale_id.in_(later), SalePayment.cancelled_at.is_(None))
+                .order_by(SalePayment.paid_on, SalePayment.id)):
+            payments[payment.sale_id].append(payment)
+    return {s.id: SaleDebt(s, payments.get(s.id, [])) for s in sales}
+
+
+def unpaid_sales(session: Session, lot: SaleLot) -> list[SaleDebt]:
+    """The lot's sales (not cancelled) whose buyer still owes on them."""
+    sales = lot_sales(session, lot, include_cancelled=False)
+    return [d for d in sale_debts(session, sales).values() if d.owed > 0]
+
+
+def lot_sale_payments(session: Session, sales: Sequence[Sale]) -> dict[int, list[SalePayment]]:
+    """{sale id: its payments, cancelled ones too, oldest first} (sales paid later)."""
+    later = [s.id for s in sales if s.paid_later]
+    found: dict[int, list[SalePayment]] = defaultdict(list)
+    if later:
+        for payment in session.scalars(select(SalePayment).where(
+                SalePayment.sale_id.in_(later)).order_by(SalePayment.paid_on, SalePayment.id)):
+            found[payment.sale_id].append(payment)
+    return dict(found)
+
+
+def get_sale_payment(session: Session, sale: Sale, payment_id: int) -> SalePayment | None:
+    payment = session.get(SalePayment, payment_id)
+    return payment if payment is not None and payment.sale_id == sale.id else None
+
+
+def record_sale_payment(session: Session, lot: SaleLot, sale: Sale, *, amount: int,
+                        method: str, actor: User, paid_on: date | None = None,
+                        idempotency_key: str | None = None) -> SalePayment:
+    """The buyer of a sale paid later pays all or part of what she owes, by
+    cash, bank or mobile money: that money account ← buyers. What she owes is
+    read under the lot's lock, so two payments at the same moment cannot pay
+    more than she owes; more than she owes is refused. The form's key goes
+    with the entry: the same form sent twice records once."""
+    _lock(session, lot)
+    earlier = _by_key(session, lot, idempotency_key, "sale_payment")
+    if earlier is not None:
+        found = session.scalar(select(SalePayment).where(SalePayment.posting_id == earlier.id))
+        if found is not None:
+            return found
+    _check_open(lot)
+    session.refresh(sale, ["cancelled_at"])
+    if sale.lot_id != lot.id or sale.cancelled_at is not None:
+        raise DomainError(_l("There is no such sale in this lot."))
+    if not sale.paid_later:
+        raise DomainError(_l("This sale was paid into the cash when it was recorded: nothing "
+                             "is owed on it."))
+    if method not in PAYMENT_METHODS:
+        raise DomainError(_l("Unknown payment method."), field="method")
+    if amount <= 0:
+        raise DomainError(_l("The amount must be more than zero."), field="amount")
+    paid_on = paid_on or local_today()
+    check_happened(paid_on, "paid_on")
+    if paid_on < sale.sold_on:
+        raise DomainError(_l("The sale was made on %(date)s: it cannot be paid before.",
+                             date=fmt_date(sale.sold_on)), field="paid_on")
+    owed = sale_debt(session, sale).owed
+    currency = lot.group.currency
+    if owed == 0:
+        raise DomainError(_l("%(buyer)s owes nothing more on this sale.",
+                             buyer=sale.buyer.name), field="amount")
+    if amount > owed:
+        raise DomainError(_l("%(buyer)s owes %(owed)s on this sale: a payment of %(amount)s is "
+                             "more than that. Nothing was recorded.", buyer=sale.buyer.name,
+                             owed=money.LocalMoney(owed, currency),
+                             amount=money.LocalMoney(amount, currency)), field="amount")
+    group = lot.group
+    posting = ledger.post(session, group, debit=ledger.money_account(session, group, method),
+                          credit=ledger.buyers_account(session, group), amount=amount,
+                          kind="sale_payment", memo=f"{lot_title(lot)} — {sale.buyer.name}",
+                          actor=actor, idempotency_key=idempotency_key)
+    assert posting is not None
+    payment = SalePayment(sale_id=sale.id, amount=amount, method=method, paid_on=paid_on,
+                          posting_id=posting.id, recorded_by_id=actor.id)
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def _reverse_payment(session: Session, lot: SaleLot, payment: SalePayment, *, reason: str,
+                     actor: User, overdraw: bool) -> None:
+    """The payment's entry mirrored: its money taken back out of the account it
+    went into (asked first when that holds less: ledger.reverse_posting)."""
+    mirror = ledger.reverse_posting(session, lot.group, payment.posting_id, reason=reason,
+                                    actor=actor, overdraw=overdraw)
+    payment.cancel_posting_id = mirror.id
+    payment.cancelled_at, payment.cancel_reason = utcnow(), reason
+
+
+def cancel_sale_payment(session: Session, lot: SaleLot, sale: Sale, payment: SalePayment, *,
+                        reason: str, actor: User, overdraw: bool = False) -> None:
+    """A payment recorded by mistake: reversed, never edited; the buyer owes
+    it again. Both entries stay in the books."""
+    _lock(session, lot)
+    _check_open(lot)
+    session.refresh(payment, ["cancelled_at"])
+    if payment.sale_id != sale.id or sale.lot_id != lot.id:
+        raise DomainError(_l("There is no such payment of this sale."))
+    if payment.cancelled_at is not None:
+        raise CancelledAlready(_l("This payment is cancelled already."))
+    reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
+    _reverse_payment(session, lot, payment, reason=reason, actor=actor, overdraw=overdraw)
     session.flush()
 
 
@@ -974,6 +1164,10 @@ def close_lot(session: Session, lot: SaleLot, actor: User, *,
         session.refresh(lot, ["state"])
         raise DomainError(_l("This lot is closed already."))
     session.refresh(lot, ["state"])
+    # Read under the lock: a payment or a sale recorded meanwhile counts.
+    owing = unpaid_sales(session, lot)
+    if owing:
+        raise DomainError(owing_message(owing, lot.group.currency))
     # Read again under the lock the UPDATE took: a sale recorded meanwhile counts.
     lot_input, sales, costs = build_lot_input(session, lot)
     result = _split(lot_input)
@@ -1009,6 +1203,15 @@ def close_lot(session: Session, lot: SaleLot, actor: User, *,
     session.flush()
     return LotView(lot=lot, split=result, memberships=memberships, sales=sales, costs=costs,
                    closing=closing, seed_loans=loans)
+
+
+def owing_message(owing: Sequence[SaleDebt], currency: str) -> str:
+    """Why the lot cannot close yet: which buyer owes how much."""
+    who = "; ".join(str(_l("%(buyer)s owes %(amount)s (sale of %(date)s)",
+                           buyer=d.sale.buyer.name, amount=fmt_money(d.owed, currency),
+                           date=fmt_date(d.sale.sold_on))) for d in owing)
+    return str(_l("The lot cannot be closed while a buyer still owes on one of its sales: "
+                  "%(who)s. Record the payment, or cancel the sale.", who=who))
 
 
 def _pay_fund(session: Session, lot: SaleLot, loan: SeedLoan, payout: int,
@@ -1162,6 +1365,8 @@ def lot_postings(session: Session, lot: SaleLot) -> list[Posting]:
     ids: set[int] = set()
     for sale in lot_sales(session, lot):
         ids |= {i for i in (sale.posting_id, sale.cancel_posting_id) if i}
+        for payment in sale_payments(session, sale, include_cancelled=True):
+            ids |= {i for i in (payment.posting_id, payment.cancel_posting_id) if i}
     for cost in lot_costs(session, lot):
         ids |= {i for i in (cost.posting_id, cost.cancel_posting_id) if i}
     ids |= {i for i in session.scalars(select(SalePayout.posting_id).where(

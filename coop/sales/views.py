@@ -25,7 +25,7 @@ from coop.groups.services import list_members
 from coop.i18n import fmt_date, fmt_money, input_number, input_percent, input_qty, local_today
 from coop.ledger import services as ledger
 from coop.ledger.forms import OnceForm
-from coop.ledger.views import ask_again, once, same_entry, when
+from coop.ledger.views import ask_again, fresh_start, once, same_entry, when
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
@@ -37,6 +37,7 @@ from coop.sales.forms import (
     CostForm,
     LotForm,
     SaleForm,
+    SalePaymentForm,
     parse_sale_lines,
     to_id,
 )
@@ -54,7 +55,8 @@ bp = Blueprint("sales", __name__, template_folder="templates")
 
 NAMES = {"states": services.STATE_NAMES, "buyer_kinds": services.BUYER_KIND_NAMES,
          "cost_kinds": services.COST_KIND_NAMES, "rules": services.RULE_NAMES,
-         "unsold_names": services.UNSOLD_NAMES, "fund_label": services.fund_label}
+         "unsold_names": services.UNSOLD_NAMES, "fund_label": services.fund_label,
+         "method_names": ledger.METHOD_NAMES}
 
 
 def _lot_or_404(lot_id: int) -> SaleLot:
@@ -217,7 +219,17 @@ def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 20
             _contribution_form(lot, members, formdata=None))
         cost_form = refused if isinstance(refused, CostForm) else _keyed(
             _cost_form(sales, formdata=None))
+        debts = services.sale_debts(db.session, sales)
+        payment_forms = {}
+        for sale_id, debt in debts.items():
+            if debt.owed:
+                payment_form = SalePaymentForm(formdata=None, currency=g.group.currency)
+                payment_form.amount.set_minor(debt.owed)
+                payment_form.paid_on.data = local_today()
+                payment_forms[sale_id] = _keyed(payment_form)
         context.update(
+            debts=debts, payment_forms=payment_forms, today=local_today(),
+            all_payments=services.lot_sale_payments(db.session, sales),
             entries=services.contribution_entries(db.session, lot), sales=sales,
             costs=services.lot_costs(db.session, lot), members=members,
             contribution_form=contribution_form, cost_form=cost_form,
@@ -269,7 +281,7 @@ def add_contribution(group_id: int, lot_id: int):  # type: ignore[no-untyped-def
             "Recorded: %(quantity)s from %(name)s.",
             quantity=unit_text.in_sentence(form.quantity.milli or 0, lot.unit),
             name=member().user.name),
-        back=back, member=None,
+        back=back, member=None, place="contribute",
         failed=lambda form, status: _lot_page(lot, refused=form, status=status))
 
 
@@ -394,7 +406,9 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                 sale = services.record_sale(db.session, lot, buyer_id=to_id(form.buyer.data),
                                             sold_on=form.sold_on.data, lines=lines,
                                             note=form.note.data or "", actor=current_user,
-                                            idempotency_key=key, gift=form.confirmed)
+                                            idempotency_key=key, gift=form.confirmed,
+                                            pay_later=form.pay_later,
+                                            due_on=form.due_on.data)
                 db.session.commit()
             except IntegrityError:  # the same form sent twice at the same moment
                 db.session.rollback()
@@ -420,10 +434,20 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                     apply_domain_error(form, exc)
                     error = None
             else:
-                flash(_("The sale is recorded and its payment is in the cash."), "success")
+                if sale.paid_later and sale.revenue:
+                    flash(_("The sale is recorded: %(buyer)s owes %(amount)s. Record the "
+                            "payment on the lot's page when the money comes.",
+                            buyer=sale.buyer.name,
+                            amount=fmt_money(sale.revenue, g.group.currency)), "success")
+                elif not sale.revenue:  # all of it a gift or a sample
+                    flash(_("The gift is recorded: nothing came into the cash."), "success")
+                else:
+                    flash(_("The sale is recorded and its payment is in the cash."), "success")
                 return redirect(url_for("sales.lot_page", group_id=group_id, lot_id=lot_id,
                                         _anchor=f"sale-{sale.id}"))
     status = 422 if request.method == "POST" else 200
+    if request.method == "POST":
+        fresh_start(form)  # a "yes" before this refusal does not answer the next sending
     return render_template("sales/sale_form.html", group=g.group, lot=lot, form=form,
                            typed=typed, error=error, buyers=buyer_list,
                            stock=services.lot_stock(db.session, lot)), status
@@ -445,6 +469,55 @@ def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-un
         done=_("The sale is cancelled: its payment is reversed in the books."),
         again=_("The sale was cancelled already; nothing was done again."),
         words=(_("Cancel the sale anyway?"), _("Yes, cancel the sale")))
+
+
+@bp.post("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/payments")
+@group_view(treasurer=True)
+def record_sale_payment(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-untyped-def]
+    """The buyer of a sale paid later pays (all or part). As every money form
+    (coop.ledger.views.once): sent twice, recorded once; more than she owes
+    is refused by the service, under the lot's lock."""
+    lot = _lot_or_404(lot_id)
+    sale = services.get_sale(db.session, lot, sale_id)
+    if sale is None:
+        abort(404)
+    form = SalePaymentForm(currency=g.group.currency)
+    back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor=f"sale-{sale.id}")
+
+    def failed(form: SalePaymentForm, status: int):  # type: ignore[no-untyped-def]
+        page, _status = _not_saved(lot, form, back)
+        return page, status
+
+    return once(
+        form, earlier=lambda key: ledger.posting_by_key(db.session, g.group.id, key),
+        recent=lambda: None,
+        record=lambda key: services.record_sale_payment(
+            db.session, lot, sale, amount=form.amount.minor or 0, method=form.method.data or "",
+            paid_on=form.paid_on.data, actor=current_user, idempotency_key=key),
+        done=lambda: _("The payment of %(buyer)s (%(amount)s) is recorded.",
+                       buyer=sale.buyer.name,
+                       amount=fmt_money(form.amount.minor or 0, g.group.currency)),
+        back=back, member=None, failed=failed, place=f"pay-sale-{sale.id}")
+
+
+@bp.post("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/payments/"
+         "<int:payment_id>/cancel")
+@group_view(treasurer=True)
+def cancel_sale_payment(group_id: int, lot_id: int, sale_id: int, payment_id: int):  # type: ignore[no-untyped-def]
+    lot = _lot_or_404(lot_id)
+    sale = services.get_sale(db.session, lot, sale_id)
+    payment = services.get_sale_payment(db.session, sale, payment_id) if sale else None
+    if sale is None or payment is None:
+        abort(404)
+    form = CancelSaleForm()
+    # Its money is taken back out of where it went: asked first when that holds less.
+    return _cancel(lot, form, f"sale-{sale.id}", lambda: services.cancel_sale_payment(
+        db.session, lot, sale, payment, reason=form.reason.data or "", actor=current_user,
+        overdraw=form.confirmed),
+        done=_("The payment is cancelled: it is reversed in the books and the buyer owes it "
+               "again."),
+        again=_("The payment was cancelled already; nothing was done again."),
+        words=(_("Cancel the payment anyway?"), _("Yes, cancel the payment")))
 
 
 def _cancel(lot: SaleLot, form: CancelForm, anchor: str, cancel: Callable[[], None], *,
@@ -520,6 +593,7 @@ def add_cost(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
             sale_id=to_id(form.sale.data) if form.sale.data else None, actor=current_user,
             idempotency_key=key, overdraw=form.confirmed),
         done=_("The cost is recorded as paid from the cash."), back=back, member=None,
+        place="add-cost",
         failed=lambda form, status: _lot_page(lot, refused=form, status=status))
 
 
@@ -589,8 +663,9 @@ def close_lot(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                            back=url_for("sales.lot_page", group_id=group_id, lot_id=lot_id),
                            button=_("Yes: close the lot and credit the payouts"))
     status = 409 if changed else 422 if error and request.method == "POST" else 200
+    owing = services.unpaid_sales(db.session, lot) if lot.state == services.OPEN else []
     return render_template("sales/close.html", group=g.group, lot=lot, view=view, form=form,
-                           error=error, chosen=chosen, explain=explain, sheet=sheet,
+                           error=error, chosen=chosen, explain=explain, sheet=sheet, owing=owing,
                            confirm=confirm, changed=changed,
                            state_name=services.lot_state_name(sheet) if sheet
                            else services.STATE_NAMES[lot.state], **NAMES), status
@@ -629,6 +704,8 @@ def _payout_page(lot: SaleLot, member: Membership, *, refused: CashPayoutForm | 
     with force_locale(member.user.locale or g.group.language):
         text = explain.statement_text(statement, g.group, balance, cash)
     cash_form = refused
+    if refused is not None:
+        fresh_start(refused)
     if g.is_treasurer and cash_form is None:
         cash_form = CashPayoutForm(formdata=None, currency=g.group.currency)
         cash_form.new_key()
@@ -676,7 +753,7 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
         unusual = ledger.overdraw_question(db.session, g.group, "cash", amount, cash_only=True)
         if question or unusual:
             return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
-                             anyway=not question)
+                             anyway=not question, place="hand-out")
     try:
         _payout, new = services.pay_member(
             db.session, member, amount=form.amount.minor or 0, note=form.note.data or "",
@@ -685,7 +762,7 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
         db.session.commit()
     except AskFirst as exc:  # more than the cash box holds: recorded once confirmed
         db.session.rollback()
-        return ask_again(form, str(exc), back, anyway=True)
+        return ask_again(form, str(exc), back, anyway=True, place="hand-out")
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)

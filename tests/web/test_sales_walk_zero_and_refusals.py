@@ -93,7 +93,8 @@ def test_a_sale_at_price_zero_is_asked_first_and_a_tiny_amount_refused(
     asked = post(client, url, {**form, f"quantity_{first.id}": "4,5", f"price_{first.id}": "0"})
     page = plain(asked)
     assert asked.status_code == 200, page[:2000]
-    assert ("первый сорт по цене 0: 4,5 килограмма уходят из партии даром") in page, page[:4000]
+    assert "По цене 0: первый сорт, 4,5 килограмма. Это уходит из партии бесплатно" in page, \
+        page[:4000]
     assert counts(session) == before  # nothing yet
     stock = {s.grade.id: s for s in services.lot_stock(session, lot)}
     assert stock[first.id].sold == q("4.5")  # only the sale of the walk's set-up
@@ -104,6 +105,43 @@ def test_a_sale_at_price_zero_is_asked_first_and_a_tiny_amount_refused(
     assert yes.status_code == 302, plain(yes)[:2000]
     stock = {s.grade.id: s for s in services.lot_stock(session, lot)}
     assert stock[first.id].sold == q("9")  # the gift counted as sold, once confirmed
+    assert "Подарок записан: в кассу ничего не поступило." in plain(
+        client.get(yes.headers["Location"]))
+
+
+def test_a_yes_to_a_gift_does_not_answer_the_form_sent_after_a_refusal(
+        client: FlaskClient, session: Session) -> None:
+    """Found by a review: the question came before the other checks, and the
+    form refused after its "yes" came back with the yes in it, so the next
+    sending recorded every line at 0 unasked. Now it is asked once all else
+    is right, naming every line at 0, and a refused form asks again."""
+    group, treasurer, _women, lot, shop = apricots(session)
+    first, second = lot.grades
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}/sell"
+    before = counts(session)
+    form = {"buyer": shop.id, "sold_on": "2026-08-22", "note": "",
+            f"quantity_{first.id}": "1", f"price_{first.id}": "0",
+            f"quantity_{second.id}": "1", f"price_{second.id}": ""}
+    refused = post(client, url, form)  # grade 2 has no price: refused before any question
+    page = plain(refused)
+    assert refused.status_code == 422 and "второй сорт: укажите цену" in page.lower(), \
+        page[:3000]
+    assert "По цене 0" not in page
+    # she sends it with her yes still on the form (as a page that kept it would)
+    again = post(client, url, {**form, f"price_{second.id}": "0", "confirm_again": "1",
+                               f"quantity_{first.id}": "5"})
+    assert again.status_code == 302  # the explicit yes of this sending: recorded
+    assert counts(session) != before
+    # a form refused and shown again carries no yes
+    shown = post(client, url, {**form, "confirm_again": "1"})
+    assert shown.status_code == 422
+    assert '<input id="confirm_again" name="confirm_again" type="hidden" value="">' in \
+        text(shown)
+    both = post(client, url, {**form, f"price_{second.id}": "0"})
+    page = plain(both)
+    assert both.status_code == 200
+    assert "По цене 0: первый сорт, 1 килограмм; второй сорт, 1 килограмм." in page, page[:3000]
 
 
 def test_the_service_asks_before_a_gift_and_refuses_no_money(session: Session) -> None:
@@ -256,7 +294,35 @@ def test_a_cost_noted_for_a_sale_says_it_is_shared_over_the_whole_lot(
     assert sorted(fee) == [3333, 3333, 3334]  # over the whole lot, whatever its sale
     login(client, treasurer.user.email)
     page = plain(client.get(f"/groups/{group.id}/sales/{lot.id}"))
-    assert "К продаже (только пометка)" in page
+    assert "Относится к продаже (только пометка)" in page
     assert "Только для записи: расход делится на всю партию по правилу выше" in page
     assert "отмечен к продаже 20.08.2026 — Магазин «Береке»" in page
     assert "только для записи: делится на всю партию" in page
+
+
+def test_a_refused_lot_form_asks_again_and_gets_a_key_it_can_send(
+        client: FlaskClient, session: Session) -> None:
+    """Found by a review: the lot page's refused form kept a "yes" given
+    before the refusal, and a missing key, so every sending of it was
+    refused as expired; its question after a refusal posted without the
+    form's place."""
+    group, treasurer, (aigul, _nurila, _gulnara), lot, _shop = apricots(session)
+    first, _second = lot.grades
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}"
+    form = {"member": aigul.id, "grade": first.id, "quantity": "abc",
+            "brought_on": "2026-08-10", "note": "", "idempotency_key": "",
+            "confirm_again": "1"}
+    refused = post(client, f"{url}/contributions", form)
+    page = text(refused)
+    assert refused.status_code == 422
+    place = section(page, "contribute")
+    assert 'name="confirm_again" type="hidden" value=""' in place, place[:2000]
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]*)"', place).group(1)
+    assert len(key) >= 16  # a key it can be sent with
+    # the same delivery twice: the question posts to the form's place
+    good = {**form, "quantity": "2", "confirm_again": "", "idempotency_key": key}
+    assert post(client, f"{url}/contributions", good).status_code == 302
+    asked = post(client, f"{url}/contributions", {**good, "idempotency_key": "k" * 24})
+    assert asked.status_code == 200
+    assert f'action="{url}/contributions#contribute"' in text(asked), text(asked)[:3000]
