@@ -200,11 +200,13 @@ def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     return _lot_page(_lot_or_404(lot_id))
 
 
-def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 200
-              ):  # type: ignore[no-untyped-def]
+def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 200,
+              sale_id: int | None = None):  # type: ignore[no-untyped-def]
     """The lot with its forms; `refused`: a form of this page sent and refused,
     shown again as typed with its messages next to it (nothing was saved), the
-    page scrolled to it by the fragment of the form's action."""
+    page scrolled to it by the fragment of the form's action (`sale_id`: the
+    sale a refused payment was for; a sale that owes nothing now has no form:
+    the message is said at the top)."""
     context = {"group": g.group, "lot": lot, "stock": services.lot_stock(db.session, lot),
                "state_name": services.PAID_OUT_NAME if lot.id in services.paid_out_lot_ids(
                    db.session, [lot]) else services.STATE_NAMES[lot.state],
@@ -221,13 +223,16 @@ def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 20
             _cost_form(sales, formdata=None))
         debts = services.sale_debts(db.session, sales)
         payment_forms = {}
-        for sale_id, debt in debts.items():
+        for owing, debt in debts.items():
             if debt.owed:
                 payment_form = SalePaymentForm(formdata=None, currency=g.group.currency)
                 payment_form.amount.set_minor(debt.owed)
                 payment_form.paid_on.data = local_today()
-                payment_forms[sale_id] = _keyed(payment_form)
-        context.update(
+                payment_forms[owing] = _keyed(payment_form)
+        placed = not isinstance(refused, SalePaymentForm) or sale_id in payment_forms
+        if isinstance(refused, SalePaymentForm) and placed:
+            payment_forms[sale_id] = refused
+        context.update(refused_alone=not placed,
             debts=debts, payment_forms=payment_forms, today=local_today(),
             all_payments=services.lot_sale_payments(db.session, sales),
             entries=services.contribution_entries(db.session, lot), sales=sales,
@@ -485,8 +490,7 @@ def record_sale_payment(group_id: int, lot_id: int, sale_id: int):  # type: igno
     back = url_for("sales.lot_page", group_id=group_id, lot_id=lot_id, _anchor=f"sale-{sale.id}")
 
     def failed(form: SalePaymentForm, status: int):  # type: ignore[no-untyped-def]
-        page, _status = _not_saved(lot, form, back)
-        return page, status
+        return _lot_page(lot, refused=form, status=status, sale_id=sale.id)
 
     return once(
         form, earlier=lambda key: ledger.posting_by_key(db.session, g.group.id, key),

@@ -203,3 +203,27 @@ def test_a_payment_and_a_partly_paid_sale_are_cancelled_from_the_lot_page(
     assert session.get(SalePayment, second.id).cancelled_at is not None
     books = ledger.books(session, group, list_members(session, group, include_inactive=True))
     assert (books.buyers_owe, books.cash_on_hand, books.total) == (0, -150000, 0)
+
+
+def test_a_refused_payment_is_shown_in_its_place_as_typed(client: FlaskClient,
+                                                          session: Session) -> None:
+    """Not on a bare page that loses what she typed, as the walk found of the
+    lot's other forms: the lot page again, the payment form of that sale as
+    typed with its message above it, the page opened there."""
+    group, treasurer, lot, sale = owed_sale(session)
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}/sales/{sale.id}/payments"
+    page = text(client.get(f"/groups/{group.id}/sales/{lot.id}"))
+    assert f'action="{url}#pay-sale-{sale.id}"' in page
+    before = counts(session)
+    response = post(client, url, {"amount": "10800,01", "method": "bank",
+                                  "paid_on": "2026-09-10"})
+    assert response.status_code == 422
+    body = text(response)
+    place = body[body.index('<details class="pay-sale" open>'):]
+    place = place[:place.index("</form>")]
+    assert 'role="alert"' in place and "должен по этой продаже 10 800,00" in body
+    assert 'value="10800,01"' in place and 'value="bank" selected' in place.replace(
+        'selected value="bank"', 'value="bank" selected'), place[:3000]
+    assert "Ничего не сохранено" in place
+    assert counts(session) == before
