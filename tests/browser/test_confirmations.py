@@ -131,14 +131,14 @@ def test_a_lots_page_hands_out_what_the_lot_owes_her_and_no_more_in_russian(  # 
     page.goto(url)
     assert page.input_value("input[name=amount]") == format_input(due, currency, "ru")
     page.fill("input[name=amount]", format_input(due + 10_000, currency, "ru"))
-    page.click("form[action$='/cash'] button[type=submit]")
+    page.click("form[action$='/cash#hand-out'] button[type=submit]")
     refusal = page.inner_text("main").replace("\u00a0", " ").replace("\u202f", " ")
     assert "Из выплаты по этой партии ей осталось выдать" in refusal
     assert format_input(due, currency, "ru") in refusal.replace(" ", "")
     screenshot(page, "payout-more-than-the-lot-ru")
     assert ledger.member_balance(db.session, member) == balance  # nothing written
     page.goto(url)
-    page.click("form[action$='/cash'] button[type=submit]")  # what the lot owes her
+    page.click("form[action$='/cash#hand-out'] button[type=submit]")  # what the lot owes her
     assert page.locator(".flash.success").count() == 1
     assert amount(page.inner_text("#payout-cash tfoot .total")) == 0
     db.session.expire_all()
