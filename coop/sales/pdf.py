@@ -187,6 +187,8 @@ def _payment_words(data: SalesInvoiceData) -> list[Flowable]:
     """How the invoice is paid: at once into the cash, or (paid later) what is
     to be paid and by when, and what was paid so far, with the days."""
     s, cur = styles(), data.group.currency
+    if not data.total:
+        return [para(_("A gift or a sample: nothing to pay."), s.small)]
     if not data.paid_later:
         return [para(_("Paid in full to the group's cash on %(date)s.",
                        date=fmt_date(data.sold_on)), s.small)]

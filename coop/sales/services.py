@@ -711,6 +711,8 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
                               f"{grade.name}, {unit_text.quantity(quantity, lot.unit)}"
                               for grade, quantity in given)),
                        field=f"price_{given[0][0].id}")
+    if all(price == 0 for _q, price in wanted.values()):
+        pay_later, due_on = False, None  # a gift or a sample: nothing to pay, now or later
     sale = Sale(lot_id=lot.id, buyer_id=buyer.id, sold_on=sold_on, note=note,
                 idempotency_key=idempotency_key or None, recorded_by_id=actor.id,
                 paid_later=pay_later, due_on=due_on)
@@ -939,6 +941,18 @@ def lot_costs(session: Session, lot: SaleLot, *, include_cancelled: bool = True
     if not include_cancelled:
         query = query.where(SaleCost.cancelled_at.is_(None))
     return list(session.scalars(query))
+
+
+def recent_sale_payment(session: Session, sale: Sale, *, amount: int
+                        ) -> SalePayment | None:
+    """The latest payment of the last 24 h of this sale, not cancelled, of
+    the same amount: asked about before another is recorded (Back, and the
+    form sent again with a new key)."""
+    return session.scalar(select(SalePayment).where(
+        SalePayment.sale_id == sale.id, SalePayment.amount == amount,
+        SalePayment.cancelled_at.is_(None),
+        SalePayment.recorded_at >= utcnow() - ledger.RECENT)
+        .order_by(SalePayment.id.desc()).limit(1))
 
 
 def recent_cost(session: Session, lot: SaleLot, *, kind: str, name: str, amount: int

@@ -492,9 +492,17 @@ def record_sale_payment(group_id: int, lot_id: int, sale_id: int):  # type: igno
     def failed(form: SalePaymentForm, status: int):  # type: ignore[no-untyped-def]
         return _lot_page(lot, refused=form, status=status, sale_id=sale.id)
 
+    def recent() -> str | None:  # the form sent again through Back, with a new key
+        found = services.recent_sale_payment(db.session, sale, amount=form.amount.minor or 0)
+        if found is None:
+            return None
+        return _("The same payment of %(buyer)s (%(amount)s) was recorded at %(time)s. "
+                 "Record another?", buyer=sale.buyer.name, time=when(found.recorded_at),
+                 amount=fmt_money(found.amount, g.group.currency))
+
     return once(
         form, earlier=lambda key: ledger.posting_by_key(db.session, g.group.id, key),
-        recent=lambda: None,
+        recent=recent,
         record=lambda key: services.record_sale_payment(
             db.session, lot, sale, amount=form.amount.minor or 0, method=form.method.data or "",
             paid_on=form.paid_on.data, actor=current_user, idempotency_key=key),

@@ -227,3 +227,49 @@ def test_a_refused_payment_is_shown_in_its_place_as_typed(client: FlaskClient,
         'selected value="bank"', 'value="bank" selected'), place[:3000]
     assert "Ничего не сохранено" in place
     assert counts(session) == before
+
+
+def test_the_same_payment_again_through_back_is_asked_first(client: FlaskClient,
+                                                            session: Session) -> None:
+    """Found on a walk: Back brings the form with a new key, and the same
+    payment sent again was recorded twice without a word."""
+    group, treasurer, lot, sale = owed_sale(session)
+    login(client, treasurer.user.email)
+    url = f"/groups/{group.id}/sales/{lot.id}/sales/{sale.id}/payments"
+    form = {"csrf_token": csrf_token(client), "amount": "300", "method": "cash",
+            "paid_on": "2026-09-10"}
+    assert client.post(url, data={**form, "idempotency_key": secrets.token_urlsafe(24)}
+                       ).status_code == 302
+    before = counts(session)
+    again = client.post(url, data={**form, "idempotency_key": secrets.token_urlsafe(24)})
+    body = text(again)
+    assert again.status_code == 200, body[:2000]
+    assert "Такая же оплата от" in body and "(300,00 сом) уже записана" in body, body[:3000]
+    assert f'action="{url}#pay-sale-{sale.id}"' in body
+    assert counts(session) == before  # nothing yet
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body))
+    assert client.post(url, data=fields).status_code == 302  # "yes": a second payment
+    session.expire_all()
+    assert [x.amount for x in session.scalars(select(SalePayment))] == [30000, 30000]
+
+
+def test_a_gift_is_a_gift_even_when_pays_later_was_chosen(client: FlaskClient,
+                                                          session: Session) -> None:
+    """Found on a walk: a sale at 0 with "pays later" chosen read "paid" on
+    the lot page and "paid in full" on its invoice."""
+    group, treasurer, _aigul, _nurila, lot, buyer = world(session)
+    treasurer.user.locale = "ru"
+    top, _first = lot.grades
+    gift = services.record_sale(session, lot, buyer_id=buyer.id, sold_on=date(2026, 9, 1),
+                                lines={top.id: (q("1"), p("0"))}, actor=treasurer.user,
+                                gift=True, pay_later=True, due_on=date(2026, 10, 1))
+    session.commit()
+    assert not gift.paid_later and gift.due_on is None
+    login(client, treasurer.user.email)
+    page = text(client.get(f"/groups/{group.id}/sales/{lot.id}"))
+    state = re.search(rf'id="sale-state-{gift.id}">(.*?)</span>', page).group(1)
+    assert state == "подарок или образец: платить нечего", state
+    invoice = pdf_text(client.get(
+        f"/groups/{group.id}/sales/{lot.id}/sales/{gift.id}/invoice.pdf").data)
+    assert "Подарок или образец: платить нечего." in invoice
+    assert "Оплачено" not in invoice
