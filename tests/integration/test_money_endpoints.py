@@ -444,6 +444,41 @@ def case_sales_cancel_cost(s: Session) -> Case:
                 data={"reason": "Ошибка"}, login=w.email)
 
 
+def _owed(s: Session) -> tuple[SimpleNamespace, Any]:
+    """The jam world with a second sale, paid later: 2 top jars at 250.00."""
+    from coop.quantities import parse_price, parse_quantity
+    from coop.sales import services as sales
+
+    w = _jam(s)
+    top = w.grades[0]
+    sale = sales.record_sale(s, w.lot, buyer_id=w.buyer.id, sold_on=date(2026, 9, 2),
+                             lines={top.id: (parse_quantity("2"), parse_price("250"))},
+                             actor=w.treasurer.user, pay_later=True)
+    s.commit()
+    return w, sale
+
+
+def case_sales_record_sale_payment(s: Session) -> Case:
+    from coop.sales.models import SalePayment
+
+    w, sale = _owed(s)
+    return Case(f"{w.base}/sales/{sale.id}/payments", counter(SalePayment), w.group.id,
+                data={"amount": "100", "method": "cash", "paid_on": "2026-09-03",
+                      "idempotency_key": KEY}, login=w.email)
+
+
+def case_sales_cancel_sale_payment(s: Session) -> Case:
+    from coop.sales import services as sales
+
+    w, sale = _owed(s)
+    payment = sales.record_sale_payment(s, w.lot, sale, amount=10000, method="cash",
+                                        actor=w.treasurer.user, paid_on=date(2026, 9, 3),
+                                        idempotency_key="setup-sale-payment-01")
+    s.commit()
+    return Case(f"{w.base}/sales/{sale.id}/payments/{payment.id}/cancel", postings("reversal"),
+                w.group.id, data={"reason": "Ошибка"}, login=w.email)
+
+
 def case_sales_close_lot(s: Session) -> Case:
     from coop.sales.models import LotClosing
 
@@ -1059,6 +1094,8 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "sales.add_cost": case_sales_add_cost,
     "sales.cancel_sale": case_sales_cancel_sale,
     "sales.cancel_cost": case_sales_cancel_cost,
+    "sales.record_sale_payment": case_sales_record_sale_payment,
+    "sales.cancel_sale_payment": case_sales_cancel_sale_payment,
     "sales.close_lot": case_sales_close_lot,
     "sales.pay_cash": case_sales_pay_cash,
     "savings.close": case_savings_close,
