@@ -1413,10 +1413,11 @@ def test_ten_different_forms_at_once_stay_within_what_the_books_allow(
 @pytest.mark.postgres
 def test_a_sale_at_price_0_ten_at_once_is_recorded_once(app_ctx: Flask, session: Session,
                                                         pg_only: None) -> None:
-    """No payment, no entry in the books: the sale's own key stops the doubles."""
+    """A gift or a sample (the price of 0 asked first, and confirmed): no
+    payment, no entry in the books: the sale's own key stops the doubles."""
     case = case_sales_new_sale(session)
     price = next(k for k in (case.data or {}) if k.startswith("price_"))
-    case.data = {**(case.data or {}), price: "0"}
+    case.data = {**(case.data or {}), price: "0", "confirm_again": "1"}
     outcomes = send_together(app_ctx, case)
     session.expire_all()
     made = case.count(session)
