@@ -816,16 +816,15 @@ def sale_debt(session: Session, sale: Sale) -> SaleDebt:
     return SaleDebt(sale, sale_payments(session, sale) if sale.paid_later else [])
 
 
-def sale_debts(session: Session, sales: Sequence[Sale]) -> dict[int, SaleDebt]:
-    """{sale id: SaleDebt} for the sales, in one query."""
-    later = [s.id for s in sales if s.paid_later]
-    payments: dict[int, list[SalePayment]] = defaultdict(list)
-    if later:
-        for payment in session.scalars(select(SalePayment).where(
-                SalePayment.sale_id.in_(later), SalePayment.cancelled_at.is_(None))
-                .order_by(SalePayment.paid_on, SalePayment.id)):
-            payments[payment.sale_id].append(payment)
-    return {s.id: SaleDebt(s, payments.get(s.id, [])) for s in sales}
+def sale_debts(session: Session, sales: Sequence[Sale],
+               payments: Mapping[int, list[SalePayment]] | None = None
+               ) -> dict[int, SaleDebt]:
+    """{sale id: SaleDebt} for the sales, in one query (none when the caller
+    has their `lot_sale_payments` already)."""
+    if payments is None:
+        payments = lot_sale_payments(session, sales)
+    return {s.id: SaleDebt(s, [p for p in payments.get(s.id, []) if p.cancelled_at is None])
+            for s in sales}
 
 
 def unpaid_sales(session: Session, lot: SaleLot) -> list[SaleDebt]:

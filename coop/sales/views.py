@@ -221,7 +221,8 @@ def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 20
             _contribution_form(lot, members, formdata=None))
         cost_form = refused if isinstance(refused, CostForm) else _keyed(
             _cost_form(sales, formdata=None))
-        debts = services.sale_debts(db.session, sales)
+        all_payments = services.lot_sale_payments(db.session, sales)
+        debts = services.sale_debts(db.session, sales, all_payments)
         payment_forms = {}
         for owing, debt in debts.items():
             if debt.owed:
@@ -234,7 +235,7 @@ def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 20
             payment_forms[sale_id] = refused
         context.update(refused_alone=not placed,
             debts=debts, payment_forms=payment_forms, today=local_today(),
-            all_payments=services.lot_sale_payments(db.session, sales),
+            all_payments=all_payments,
             entries=services.contribution_entries(db.session, lot), sales=sales,
             costs=services.lot_costs(db.session, lot), members=members,
             contribution_form=contribution_form, cost_form=cost_form,
