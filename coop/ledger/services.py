@@ -98,10 +98,15 @@ def money_account(session: Session, group: Group, method: str) -> int:
         raise DomainError(_l("Unknown payment method."), field="method")
     if method == "cash":
         return group_accounts(session, group).cash
+    return _the_account(session, group, method)
+
+
+def _the_account(session: Session, group: Group, kind: str) -> int:
+    """The group's one account of this kind (made on first use)."""
     account_id = session.scalar(select(Account.id).where(
-        Account.group_id == group.id, Account.kind == method).order_by(Account.id).limit(1))
+        Account.group_id == group.id, Account.kind == kind).order_by(Account.id).limit(1))
     if account_id is None:
-        account = Account(group_id=group.id, kind=method)
+        account = Account(group_id=group.id, kind=kind)
         session.add(account)
         session.flush()
         account_id = account.id
@@ -111,14 +116,7 @@ def money_account(session: Session, group: Group, method: str) -> int:
 def buyers_account(session: Session, group: Group) -> int:
     """What the buyers of joint sales paid later still owe the group (made on
     first use): debited by such a sale, credited by the buyer's payments."""
-    account_id = session.scalar(select(Account.id).where(
-        Account.group_id == group.id, Account.kind == "buyers").order_by(Account.id).limit(1))
-    if account_id is None:
-        account = Account(group_id=group.id, kind="buyers")
-        session.add(account)
-        session.flush()
-        account_id = account.id
-    return account_id
+    return _the_account(session, group, "buyers")
 
 
 def member_account(session: Session, membership: Membership, kind: str = "member") -> int:
