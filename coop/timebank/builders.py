@@ -139,7 +139,8 @@ def build_register(data: RegisterPdf) -> bytes:
             t = row.transfer
             payer = _numbered(row.payer, row.payer_membership_id, data.numbers)
             payee = _numbered(row.payee, row.payee_membership_id, data.numbers)
-            marks = [m for m in (tb.recorded_as(t), states[t.state]) if m]
+            marks = [m for m in (tb.recorded_as(t), _("record withdrawn") if tb.withdrawn(t)
+                                 else states[t.state]) if m]
             if t.reverses_id:
                 marks.append(_("corrects a record"))
             if row.reversed_by:

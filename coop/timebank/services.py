@@ -829,9 +829,14 @@ def grant_start_credits(session: Session, group: Group, *, actor: User) -> int:
     return count
 
 
-def _may_decide(session: Session, group: Group, transfer: TimeTransfer, actor: User) -> None:
-    """The one who received the help confirms or rejects; or the coordinator."""
+def _may_decide(session: Session, group: Group, transfer: TimeTransfer, actor: User, *,
+                withdraw: bool = False) -> None:
+    """The one who received the help confirms or rejects; or the coordinator.
+    `withdraw`: a rejection, which the one who recorded help she gave may also
+    make while it waits (she got the hours or the day wrong)."""
     if is_coordinator(session, group, actor):
+        return
+    if withdraw and withdrawable_by(session, transfer, actor):
         return
     payer = session.get(TimeAccount, transfer.from_account_id)
     member = session.get(Membership, payer.membership_id) if payer and payer.membership_id \
@@ -839,6 +844,23 @@ def _may_decide(session: Session, group: Group, transfer: TimeTransfer, actor: U
     if member is None or member.user_id != actor.id or not member.active:
         raise NotAllowed(_l("Only the one who received the help, or the coordinator, can "
                             "confirm or reject it."))
+
+
+def withdrawable_by(session: Session, transfer: TimeTransfer, actor: User) -> bool:
+    """Whether `actor` recorded this help herself, as the one who gave it, and
+    is still an active member: she may withdraw it while it waits."""
+    if transfer.recorded_by_id != actor.id or transfer.on_behalf:
+        return False
+    payee = session.get(TimeAccount, transfer.to_account_id)
+    member = session.get(Membership, payee.membership_id) if payee and payee.membership_id \
+        else None
+    return member is not None and member.user_id == actor.id and member.active
+
+
+def withdrawn(transfer: TimeTransfer) -> bool:
+    """A rejection made by the one who recorded the help: she withdrew it."""
+    return transfer.state == "rejected" and transfer.decided_by_id == transfer.recorded_by_id \
+        and not transfer.on_behalf
 
 
 def confirm_transfer(session: Session, group: Group, transfer: TimeTransfer, *, actor: User
@@ -879,8 +901,9 @@ def confirm_transfer(session: Session, group: Group, transfer: TimeTransfer, *, 
 
 def reject_transfer(session: Session, group: Group, transfer: TimeTransfer, *, actor: User,
                     reason: str) -> bool:
-    """Reject a pending transfer, with a reason; again: a no-op (False)."""
-    _may_decide(session, group, transfer, actor)
+    """Reject a pending transfer, with a reason; again: a no-op (False). The
+    one who recorded help she gave may reject (withdraw) it too."""
+    _may_decide(session, group, transfer, actor, withdraw=True)
     if transfer.state == "rejected":
         return False
     if transfer.state == "confirmed":
@@ -963,7 +986,7 @@ class TransferRow:
     def mark(self) -> str:
         """How it came and where it stands, in a few words for a list."""
         t = self.transfer
-        marks = [str(STATE_NAMES[t.state])] if t.state != "confirmed" else []
+        marks = [state_name(t)] if t.state != "confirmed" else []
         how = recorded_as(t)
         if t.kind == "reversal" and self.reverses_number:
             how = _("correction of №%(number)d", number=self.reverses_number)
@@ -1248,5 +1271,12 @@ def recorded_as(transfer: TimeTransfer) -> str:
 
 STATE_NAMES = {"pending": _l("waiting for confirmation"), "confirmed": _l("confirmed"),
                "rejected": _l("rejected")}
+WITHDRAWN = _l("withdrawn by the one who recorded it")
+
+
+def state_name(transfer: TimeTransfer) -> str:
+    """Where a record stands, in words: a rejection its recorder made herself
+    reads as withdrawn."""
+    return str(WITHDRAWN if withdrawn(transfer) else STATE_NAMES[transfer.state])
 KIND_NAMES = {"offer": _l("offer"), "request": _l("request")}
 

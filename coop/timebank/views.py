@@ -300,8 +300,12 @@ def reject(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     done = tb.reject_transfer(db.session, g.group, transfer, actor=current_user,
                               reason=form.reason.data)
     db.session.commit()
-    flash(_("Rejected: nothing is counted.") if done else _("This was already rejected."),
-          "info")
+    if tb.withdrawn(transfer):
+        flash(_("Withdrawn: nothing is counted. Record the help anew if it happened.")
+              if done else _("This was already withdrawn."), "info")
+    else:
+        flash(_("Rejected: nothing is counted.") if done else _("This was already rejected."),
+              "info")
     return redirect(url_for("timebank.pending", group_id=group_id))
 
 
@@ -317,7 +321,7 @@ def transfer(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     form = ReverseForm(formdata=None)
     form.new_key()
     return _page("transfer.html", row=row, reverse_form=form, reject_form=RejectForm(
-        formdata=None), mine=mine, states=tb.STATE_NAMES, how=tb.recorded_as(found))
+        formdata=None), mine=mine, state=tb.state_name(found), how=tb.recorded_as(found))
 
 
 @bp.post("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>/reverse")
@@ -342,7 +346,7 @@ def reverse(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
         [row] = tb.transfer_rows(db.session, g.group, where=[TimeTransfer.id == found.id])
         return _page("transfer.html", 409 if conflict else status, row=row,
                      reverse_form=form,
-                     reject_form=RejectForm(formdata=None), mine=None, states=tb.STATE_NAMES,
+                     reject_form=RejectForm(formdata=None), mine=None, state=tb.state_name(found),
                      how=tb.recorded_as(found))
 
     return once(form, earlier=lambda key: tb.transfer_by_key(db.session, g.group.id, key),
@@ -746,7 +750,7 @@ def export(group_id: int):  # type: ignore[no-untyped-def]
              _("Minutes"), _("Category"), _("State"), _("How it was recorded"), _("Note")],
             [[row.transfer.number, csv_date(row.transfer.date_of_service, language),
               row.payer, row.payee, row.transfer.minutes, row.category,
-              str(tb.STATE_NAMES[row.transfer.state]), tb.recorded_as(row.transfer),
+              tb.state_name(row.transfer), tb.recorded_as(row.transfer),
               row.transfer.note]
              for row in tb.transfer_rows(db.session, g.group, newest_first=False)]),
     }

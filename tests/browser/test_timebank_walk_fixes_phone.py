@@ -62,3 +62,50 @@ def test_long_typed_text_never_widens_a_time_bank_page(browser, live_server) -> 
             assert NOTE[:40] in page.inner_text("main")
         finally:
             context.close()
+
+
+def test_she_withdraws_the_help_she_recorded_on_a_phone(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    """Aigul records 3 h of help she gave Cholpon, sees it wait, withdraws it
+    with a reason from the list of what waits, and her balance and Cholpon's
+    stay as they were; the record reads withdrawn, and Cholpon has nothing to
+    confirm."""
+    w = make_time_bank(db.session)
+    db.session.commit()
+    base = f"{live_server}/groups/{w.group.id}/timebank"
+    context, page = _phone(browser, live_server, w.aigul.user.email)
+    try:
+        page.goto(f"{base}/record")
+        page.select_option("select[name=direction]", "gave")
+        page.select_option("select[name=other]", str(w.cholpon.id))
+        page.fill("input[name=hours]", "3")
+        page.select_option("select[name=category]", str(w.categories["house"]))
+        page.fill("input[name=date_of_service]",
+                  (date.today() - timedelta(days=1)).isoformat())
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{base}/pending")
+        page.click("summary:has-text('Отозвать')")
+        page.fill("input[name=reason]", "ошиблась: было 2 часа")
+        screenshot(page, "timebank-withdraw-form")
+        page.click("button:has-text('Отозвать')")
+        page.wait_for_load_state()
+        text = page.inner_text("main")
+        screenshot(page, "timebank-withdrawn")
+        assert "Отозвано: ничего не засчитано" in text, text[:500]
+        assert "Отозвать" not in text
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
+    db.session.expire_all()
+    [record] = tb.transfer_rows(db.session, w.group)
+    assert tb.withdrawn(record.transfer)
+    assert (tb.member_balance(db.session, w.aigul), tb.member_balance(db.session, w.cholpon)) \
+        == (0, 0)  # nothing was counted
+    context, page = _phone(browser, live_server, w.cholpon.user.email)
+    try:
+        page.goto(f"{base}/pending")
+        assert "Подтвердить" not in page.inner_text("main")
+        page.goto(f"{base}/transfers/{record.transfer.id}")
+        assert "отозвано той, кто записала" in page.inner_text("main")
+    finally:
+        context.close()

@@ -87,3 +87,55 @@ def test_ten_register_lines_at_once_never_break_the_floor(
     assert made == 1
     assert tb.member_balance(session, w.aigul) == -360
     assert tb.check_sums(session, w.group) == (0, [])
+
+
+def test_withdrawing_and_confirming_at_once_end_one_way(
+        app_ctx: Flask, session: Session, pg_only: None) -> None:
+    """Aigul withdraws the help she recorded while Cholpon confirms it, at the
+    same moment, three times each: the record ends either confirmed (its hours
+    moved once, the withdrawals answered 409) or withdrawn (nothing moved, the
+    confirmations answered 409), never both."""
+    w = make_time_bank(session)
+    pending, _ = tb.record_transfer(session, w.group, tb.Line(
+        w.cholpon, w.aigul, 120, w.categories["house"], date.today()),
+        actor=w.aigul.user, mode="provider")
+    session.commit()
+    base = f"/groups/{w.group.id}/timebank/transfers/{pending.id}"
+    sends = []
+    for person, action, data in ((w.aigul, "reject", {"reason": "ошиблась"}),
+                                 (w.cholpon, "confirm", {})) * 3:
+        client = app_ctx.test_client()
+        login(client, person.user.email)
+        sends.append((client, f"{base}/{action}", {**data, "csrf_token": csrf_token(client, "/")},
+                      action))
+    barrier = threading.Barrier(len(sends))
+    outcomes: list[tuple[str, str]] = [("", "")] * len(sends)
+
+    def send(i: int) -> None:
+        client, url, data, action = sends[i]
+        barrier.wait()
+        try:
+            outcomes[i] = (action, str(client.post(url, data=data).status_code))
+        except Exception as exc:
+            outcomes[i] = (action, type(exc).__name__)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(sends))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    session.expire_all()
+    record = session.get(TimeTransfer, pending.id)
+    moved = session.scalar(select(func.count()).select_from(TimeMovement).where(
+        TimeMovement.transfer_id == pending.id))
+    print(f"withdraw × 3 and confirm × 3 at once -> {dict(Counter(outcomes))}, "
+          f"{record.state}, {moved} movements")
+    if record.state == "confirmed":
+        assert moved == 2 and figures(session, w) == (120, 0, -120, 0, 0)
+        assert {o for a, o in outcomes if a == "reject"} == {"409"}, outcomes
+        assert {o for a, o in outcomes if a == "confirm"} == {"302"}, outcomes
+    else:
+        assert record.state == "rejected" and tb.withdrawn(record)
+        assert moved == 0 and figures(session, w) == (0, 0, 0, 0, 0)
+        assert {o for a, o in outcomes if a == "reject"} == {"302"}, outcomes
+        assert {o for a, o in outcomes if a == "confirm"} == {"409"}, outcomes
