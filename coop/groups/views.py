@@ -82,8 +82,11 @@ def dashboard(group_id: int):  # type: ignore[no-untyped-def]
     for at, balance in history:
         by_day[to_user_timezone(at).date()] = balance
     lowest, highest = min([0, *by_day.values()]), max([0, *by_day.values()])
+    # the fund opened empty: the line starts at 0 on its first day, so that a
+    # fund that moved on one day only is a step up (or down), not a flat line
+    opening = [(fmt_date(next(iter(by_day))), 0)] if by_day else []
     fund_chart = charts.step_chart(
-        [(fmt_date(day), balance) for day, balance in by_day.items()],
+        [*opening, *((fmt_date(day), balance) for day, balance in by_day.items())],
         # the scale's ends, said as such: next to the fund's balance a bare
         # highest balance read as the balance (found on the walk)
         low_text=_("lowest: %(amount)s", amount=fmt_money(lowest, group.currency)) if lowest

@@ -351,3 +351,26 @@ def test_the_fund_chart_shows_each_day_s_closing_balance(client: FlaskClient,
         'class="chart"')[1].split("</svg>")[0]
     assert "lowest:" not in chart and "-100.00" not in chart, chart
     assert "highest: 0.00\xa0som" in chart, chart
+
+
+def test_the_fund_chart_starts_from_the_empty_fund(client: FlaskClient,
+                                                  session: Session) -> None:
+    """Found on a walk: a fund whose movements all fell on one day drew a flat
+    line at its balance, which said nothing. The fund opened at 0: the line
+    starts there and steps up to the day's closing balance."""
+    import re as re_
+
+    from coop.ledger import services as ledger
+
+    group, treasurer, member = _group_with_treasurer(session)
+    ledger.adjust_member(session, member, amount=10000, reason="долг", actor=treasurer.user)
+    ledger.write_off(session, member, amount=10000, reason="списано", actor=treasurer.user)
+    session.commit()
+    login(client, treasurer.user.email)
+    chart = client.get(f"/groups/{group.id}").get_data(as_text=True).split(
+        'class="chart"')[1].split("</svg>")[0]
+    points = re_.search(r'<polyline[^>]*points="([^"]+)"', chart).group(1).split()
+    heights = [int(p.split(",")[1]) for p in points]
+    assert len(set(heights)) == 2, points  # 0, then the day's -100.00
+    assert heights[0] < heights[-1]  # it went down: the fund paid the write-off
+    assert "lowest: -100.00\xa0som" in chart, chart
