@@ -39,7 +39,11 @@ least 90 % of what each reaches alone (neither got dearer by the mix), no
 view slower than one split of the round, and no response other than 2xx/3xx.
 During the first mixed run it polls pg_stat_activity every 20 ms and prints
 what the database's active backends were waiting on and running (where the
-database's part of the mix goes). It only prints; it never fails.
+database's part of the mix goes). For each of Coop's cases and both mixed
+runs it reads /proc to print how busy the cores were, and how much of that
+was the app's workers and PostgreSQL: a run short of cores shows them near
+100 % busy, a run that waited (on locks, on the database) leaves them idle.
+It only prints; it never fails.
 
 Settings: COOP_BENCH_PG (server URL, default postgresql+psycopg://postgres@
 127.0.0.1:5432), COOP_BENCH_REDIS (default redis://127.0.0.1:6379/13; "none" to
@@ -273,6 +277,7 @@ class Figures:
     p99: float
     errors: int  # responses not 2xx/3xx, and failed connections
     most: float = 0.0  # the slowest request, milliseconds
+    cpu: CpuUse | None = None  # where the cores' time went meanwhile (Coop's cases)
 
     @property
     def rate(self) -> float:
@@ -397,6 +402,63 @@ class DatabaseActivity:
             top = sorted(counts.items(), key=lambda item: -item[1])[:6]
             print(f"    {label}: " + "; ".join(f"{name} {count / found:.0%}"
                                               for name, count in top))
+
+
+class CpuUse:
+    """Where the machine's CPU went while a block ran, from /proc: the share of
+    all cores busy (user and system time), and of that the app's workers
+    (children of `server_pid`) and PostgreSQL's processes; the rest is the
+    load generators and whatever else ran. Tells whether a run was short of
+    cores (busy near 100 %) or waited (on locks, on the database) with
+    cores idle."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.busy = self.app = self.database = 0.0  # shares of all cores' time
+
+    @staticmethod
+    def _machine() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle, iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    def _processes(self) -> dict[int, tuple[str, int]]:
+        """pid -> (app / database / other, user + system ticks)."""
+        found: dict[int, tuple[str, int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    raw = fh.read()
+            except OSError:
+                continue
+            name, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:]
+            fields = rest.split()
+            kind = "app" if int(fields[1]) == self.server_pid else \
+                "database" if name.startswith("postgres") else "other"
+            found[int(entry)] = (kind, int(fields[11]) + int(fields[12]))
+        return found
+
+    def __enter__(self) -> CpuUse:
+        self._started = (self._machine(), self._processes())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        (busy0, total0), before = self._started
+        busy1, total1 = self._machine()
+        elapsed = max(total1 - total0, 1)
+        self.busy = (busy1 - busy0) / elapsed
+        used = {"app": 0, "database": 0, "other": 0}
+        for pid, (kind, ticks) in self._processes().items():
+            used[kind] += ticks - before.get(pid, (kind, 0))[1]
+        self.app, self.database = used["app"] / elapsed, used["database"] / elapsed
+
+    def words(self) -> str:
+        return (f"cores busy {self.busy:.0%} of the run: the app's workers {self.app:.0%}, "
+                f"PostgreSQL {self.database:.0%}, the load generators and the rest "
+                f"{max(self.busy - self.app - self.database, 0):.0%}")
 
 
 def drain(port: int) -> None:
@@ -541,7 +603,9 @@ def run(workdir: Path, db_name: str) -> None:
                            f"{SECONDS:g} s"):
                     drive(tool, port, variants, warm_up, workdir)
                     drain(port)
-                    turns[label].append(drive(tool, port, variants, SECONDS, workdir))
+                    with CpuUse(coop.proc.pid) as cpu:
+                        turns[label].append(drive(tool, port, variants, SECONDS, workdir))
+                    turns[label][-1].cpu = cpu if port == coop.port else None
                     drain(port)
         # each case's best turn: a turn that met a slow spell of the shared
         # machine says less about the code than about its neighbours
@@ -552,14 +616,16 @@ def run(workdir: Path, db_name: str) -> None:
             mixed = [(share_views, CLIENTS - ordering), (posts, ordering)]
             drive_together(tool, coop.port, mixed, mixed_warm_up, workdir)
             drain(coop.port)
-            with DatabaseActivity(url) as database:
+            with DatabaseActivity(url) as database, CpuUse(coop.proc.pid) as mixed_cpu:
                 mixed_share, mixed_order = drive_together(tool, coop.port, mixed, SECONDS,
                                                           workdir)
             drain(coop.port)
         with timed(f"mixed again, just after a change other than an order: no warm-up, "
                    f"{SECONDS:g} s"):
             change_the_round(url, r)
-            after_share, after_order = drive_together(tool, coop.port, mixed, SECONDS, workdir)
+            with CpuUse(coop.proc.pid) as after_cpu:
+                after_share, after_order = drive_together(tool, coop.port, mixed, SECONDS,
+                                                          workdir)
             drain(coop.port)
     finally:
         for server in servers:
@@ -595,6 +661,10 @@ def run(workdir: Path, db_name: str) -> None:
         print(f"{label:35} {figures.requests:8d} {figures.rate:8.1f} {figures.p50:8.1f} "
               f"{figures.p95:8.1f} {figures.p99:8.1f} {ratio:8.2%} {of_floor} "
               f"{errors:7d}  {each}")
+    print("where the cores' time went during each Coop case's best turn:")
+    for label, figures in results.items():
+        if figures.cpu is not None:
+            print(f"  {label:35} {figures.cpu.words()}")
     print()
     print("targets, each page's throughput against its raw SQL yardstick in this run:")
     for label, yardstick, target in (
@@ -612,12 +682,12 @@ def run(workdir: Path, db_name: str) -> None:
                 f"submitting orders that change the round, the others viewing their share "
                 f"(after a warm-up of {mixed_warm_up:.0f} s, time for each worker to split the "
                 f"round anew once):", mixed_share, mixed_order, warm, alone, first,
-                apply_ms=change_ms(url, seeded.round_id))
+                apply_ms=change_ms(url, seeded.round_id), cpu=mixed_cpu)
     database.report("  PostgreSQL during the mixed run (each active backend a poll found "
                     "counts once)")
     print_mixed("the same mixed run just after a change other than an order (a price, a cost: "
                 f"each worker splits the round anew), measured from the change for "
-                f"{SECONDS:g} s:", after_share, after_order, warm, alone, first)
+                f"{SECONDS:g} s:", after_share, after_order, warm, alone, first, cpu=after_cpu)
     errors = sum(f.errors for f in (*(f for runs in turns.values() for f in runs), mixed_share,
                                     mixed_order, after_share, after_order))
     print(f"target: no response other than 2xx/3xx: {'met' if errors == 0 else 'NOT met'} "
@@ -673,7 +743,7 @@ def change_ms(url: str, round_id: int, changes: int = 50) -> float:
 
 def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Figures,
                 alone: Figures, first: dict[str, tuple[float, int, int]], *,
-                apply_ms: float | None = None) -> None:
+                apply_ms: float | None = None, cpu: CpuUse | None = None) -> None:
     """A mixed run's figures and its targets; `apply_ms`: the time to bring
     the split up to date after an order, to say what keeping it in every
     worker costs at the run's order rate."""
@@ -684,6 +754,8 @@ def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Fi
                            ("member: order submission (POST)", mixed_order)):
         print(f"{label:35} {figures.requests:8d} {figures.rate:8.1f} {figures.p50:8.1f} "
               f"{figures.p95:8.1f} {figures.p99:8.1f} {figures.most:8.1f} {figures.errors:7d}")
+    if cpu is not None:
+        print(f"  {cpu.words()}")
     ratio = mixed_share.p95 / warm.p95 if warm.p95 else 0.0
     print(f"  share p95 {mixed_share.p95:.1f} ms, {ratio:.1f}x its warm p95 ({warm.p95:.1f} ms; "
           f"target under 5x): {'met' if ratio < 5 else 'NOT met'}")
