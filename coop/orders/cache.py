@@ -110,6 +110,8 @@ _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not ke
 _LIVE_READ = "coop_split_live_read"  # g: round id -> (token, the live version a bill was read of)
 # g: round id -> (token, the order changes from it on) as the page's sign-in read them
 _SIGNED_IN_CHANGES = "coop_split_signed_in_changes"
+# g: this request's seconds waiting on another's work on a split, and splitting
+_WAITED, _SPLIT = "coop_split_waited", "coop_split_made"
 
 
 def _code_fingerprint() -> str:
@@ -598,11 +600,28 @@ def _live_version(session: Session, rnd: Round) -> _Version | None:
         return None
     entry = _live_rounds().get(str(rnd.id))
     if entry is not None:
+        asked = time.perf_counter()
         with entry.lock:
+            _timed(_WAITED, asked)  # another thread bringing it up to date
             version = _brought_up(session, rnd, entry)
         if version is not None:
             return version
     return _shared_version(session, rnd, have=entry.token if entry is not None else None)
+
+
+def _timed(name: str, since: float) -> None:
+    """Add the time since `since` to this request's `name` (split_timings)."""
+    taken = time.perf_counter() - since
+    if taken > 0.0001:  # (an uncontended lock is no wait worth telling)
+        g.setdefault(name, []).append(taken)
+
+
+def split_timings() -> tuple[float, float]:
+    """This request's seconds waiting on another's work on a round's split
+    (another process splitting it anew, another thread bringing the live split
+    up to date) and splitting a round itself: a waiting page's wait is to be
+    within one split (bench/coop_app.py tells them in a Server-Timing header)."""
+    return sum(g.get(_WAITED, ())), sum(g.get(_SPLIT, ()))
 
 
 def _brought_up(session: Session, rnd: Round, entry: _LiveRound) -> _Version | None:
@@ -764,26 +783,32 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     of a later token: orders came in meanwhile)."""
     store = _store()
     if not store.computing(key):
-        sharing = _shares_live(store, rnd)
-        shared = store.live_token(rnd.id) if sharing else None
-        deadline = time.monotonic() + _LOCK_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(_POLL_SECONDS)
-            if store.ready(key):
-                return None
-            if sharing and (now := store.live_token(rnd.id)) != shared:
-                shared = now  # shared anew: taken without waiting for the lock
-                version = _live_version(session, rnd)
-                if version is not None:
-                    return version
-            # done, but kept under another token (orders came in meanwhile) or
-            # under none: this process computes its own
-            if store.computing(key):
-                break
+        waiting = time.perf_counter()
+        try:
+            sharing = _shares_live(store, rnd)
+            shared = store.live_token(rnd.id) if sharing else None
+            deadline = time.monotonic() + _LOCK_SECONDS
+            while time.monotonic() < deadline:
+                time.sleep(_POLL_SECONDS)
+                if store.ready(key):
+                    return None
+                if sharing and (now := store.live_token(rnd.id)) != shared:
+                    shared = now  # shared anew: taken without waiting for the lock
+                    version = _live_version(session, rnd)
+                    if version is not None:
+                        return version
+                # done, but kept under another token (orders came in meanwhile) or
+                # under none: this process computes its own
+                if store.computing(key):
+                    break
+        finally:
+            _timed(_WAITED, waiting)
+    splitting = time.perf_counter()
     try:
         return _computed(session, rnd)
     finally:
         store.done_computing(key)
+        _timed(_SPLIT, splitting)
 
 
 def _computed(session: Session, rnd: Round) -> Computed:

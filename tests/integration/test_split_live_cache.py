@@ -522,3 +522,53 @@ def test_the_way_from_a_token_reads_only_the_changes_after_it(
     orders.add_shared_cost(session, w.rnd, name="Погрузка", amount=30000, rule="quantity")
     session.commit()
     assert split_cache._order_path(session, w.rnd.id, tokens[5], w.rnd.change_token) is None
+
+
+def test_a_page_tells_how_long_it_waited_on_another_s_split_and_split_itself(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What bench/http.py's target "no request waits on another's split for
+    more than one split" reads (bench/coop_app.py's Server-Timing header): a
+    page whose round another process was splitting counts the time it waited
+    apart from the time it then split the round itself; a page that waited on
+    nothing tells no wait."""
+    from flask import g
+
+    w = _open_world(session)
+
+    class Elsewhere(split_cache.MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked = 0
+
+        def computing(self, key: str) -> bool:  # busy twice, then free
+            self.asked += 1
+            return self.asked > 2
+
+    monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, Elsewhere())
+    with app_ctx.test_request_context():
+        assert split_cache.split_timings() == (0, 0)
+        split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
+        waited, split = split_cache.split_timings()
+        assert waited >= 2 * split_cache._POLL_SECONDS  # it looked twice
+        assert split > 0
+        # (a request's g is its app context's: this test's outlives the requests)
+        g.pop(split_cache._WAITED), g.pop(split_cache._SPLIT)
+    with app_ctx.test_request_context():  # the next page, waiting on nothing
+        split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
+        waited, split = split_cache.split_timings()
+        assert waited == 0 and split > 0
+
+
+def test_the_bench_app_tells_the_waits_in_a_server_timing_header(
+        app_ctx: Flask) -> None:
+    """bench/coop_app.py's header, as its load generators parse it."""
+    from flask import Response, g
+
+    import bench.coop_app as served
+
+    with app_ctx.test_request_context():
+        assert "Server-Timing" not in served.split_server_timing(Response("x")).headers
+        g.setdefault(split_cache._WAITED, []).extend([0.25, 0.0125])
+        g.setdefault(split_cache._SPLIT, []).append(0.5)
+        assert served.split_server_timing(Response("x")).headers["Server-Timing"] \
+            == "split-wait;dur=262.5, split;dur=500.0"
