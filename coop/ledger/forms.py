@@ -80,3 +80,18 @@ class PayOutForm(_CurrencyForm):
     amount = MoneyField(_l("Amount paid out"), validators=[DataRequired()])
     memo = StringField(_l("To whom and what for"), validators=[DataRequired(), Length(max=300)])
     method = SelectField(_l("How"), choices=method_choices())
+
+
+def account_choices() -> list[Any]:
+    return choices([("bank", _l("bank account")), ("cash", _l("cash box")),
+                    ("mobile", _l("mobile wallet"))])
+
+
+class TransferForm(_CurrencyForm):
+    """Money moved between the group's own accounts (the bank to the cash box…)."""
+
+    source = SelectField(_l("Where the money comes from"), choices=account_choices(),
+                         default="bank")
+    target = SelectField(_l("Where the money goes"), choices=account_choices(), default="cash")
+    amount = MoneyField(_l("Amount moved"), validators=[DataRequired()])
+    memo = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=300)])

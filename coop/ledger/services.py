@@ -37,6 +37,7 @@ KIND_NAMES = {
     "sale_credit": _l("Joint sale: the buyer pays later"),
     "sale_payment": _l("Joint sale: the buyer paid"),
     "payout_cash": _l("Sales payout handed out"),
+    "transfer": _l("Money moved between the group's accounts"),
     "supplier_goods": _l("Goods from the supplier"),
     "supplier_delivery": _l("Supplier's delivery fee"),
     "supplier_credit": _l("Supplier's credit note"),
@@ -668,6 +669,131 @@ def pay_out(session: Session, group: Group, *, amount: int, memo: str, actor: Us
                    idempotency_key=idempotency_key)
     assert posting is not None
     return posting
+
+
+# Where the money is, in the words of the form that moves it between accounts.
+ACCOUNT_NAMES = {"cash": _l("cash box"), "bank": _l("bank account"),
+                 "mobile": _l("mobile wallet")}
+TRANSFER_MEMOS = {
+    ("bank", "cash"): _l("From the bank account to the cash box"),
+    ("cash", "bank"): _l("From the cash box to the bank account"),
+    ("mobile", "cash"): _l("From the mobile wallet to the cash box"),
+    ("cash", "mobile"): _l("From the cash box to the mobile wallet"),
+    ("bank", "mobile"): _l("From the bank account to the mobile wallet"),
+    ("mobile", "bank"): _l("From the mobile wallet to the bank account"),
+}
+
+
+def _check_transfer(source: str, target: str, amount: int) -> None:
+    if source not in MONEY_KINDS:
+        raise DomainError(_l("Choose the account the money comes out of."), field="source")
+    if target not in MONEY_KINDS:
+        raise DomainError(_l("Choose the account the money goes into."), field="target")
+    if source == target:
+        raise DomainError(_l("The money must go into another account than the one it comes "
+                             "out of."), field="target")
+    _check_amount(amount)
+
+
+def _holds_too_little(method: str, held: str) -> DomainError:
+    if method == "bank":
+        message = _l("The bank account holds only %(amount)s: no more can be moved out of it.",
+                     amount=held)
+    elif method == "mobile":
+        message = _l("The mobile wallet holds only %(amount)s: no more can be moved out of it.",
+                     amount=held)
+    else:
+        message = _l("The cash box holds only %(amount)s: no more can be moved out of it.",
+                     amount=held)
+    return DomainError(message, field="amount")
+
+
+def transfer_money(session: Session, group: Group, *, source: str, target: str, amount: int,
+                   memo: str, actor: User, idempotency_key: str | None = None) -> Posting:
+    """The treasurer moves the group's own money between its accounts: takes
+    cash out of the bank, pays cash into it, cashes out the mobile wallet.
+    One entry, debiting the account the money goes into and crediting the
+    one it leaves. Nothing comes in or goes out of the group, so more than
+    the source holds is refused, not asked (unlike a payment out: there is
+    no "money from elsewhere" here). The two accounts are locked lower id
+    first, so two moves in opposite directions at the same moment wait for
+    each other instead of deadlocking, and what the source holds is read
+    under its lock."""
+    _check_transfer(source, target, amount)
+    memo = transfer_memo(source, target, memo)
+    existing = _earlier(session, group.id, idempotency_key, "transfer")
+    if existing is not None:
+        return existing
+    source_id = money_account(session, group, source)
+    target_id = money_account(session, group, target)
+    for account in sorted((source_id, target_id)):
+        lock_account(session, account)
+    existing = _earlier(session, group.id, idempotency_key, "transfer")
+    if existing is not None:  # the same form, committed while this one waited
+        return existing
+    held = -account_balance(session, source_id)  # debited when money comes in
+    if amount > held:
+        raise _holds_too_little(source, fmt_money(max(held, 0), group.currency))
+    posting = post(session, group, debit=target_id, credit=source_id, amount=amount,
+                   kind="transfer", memo=memo, actor=actor, idempotency_key=idempotency_key)
+    assert posting is not None
+    return posting
+
+
+def transfer_memo(source: str, target: str, memo: str | None) -> str:
+    """A move's note: as typed, else where the money went («Из банка в кассу»)."""
+    memo = (memo or "").strip()[:300]
+    return memo or str(TRANSFER_MEMOS.get((source, target), KIND_NAMES["transfer"]))
+
+
+@dataclass(frozen=True)
+class Transfer:
+    posting: Posting
+    source: str  # cash, bank, mobile
+    target: str
+
+
+def recent_transfers(session: Session, group: Group, limit: int = 5) -> list[Transfer]:
+    """The group's latest moves between its accounts, newest first."""
+    kinds = {account_id: kind for kind, account_id in money_accounts(session, group).items()}
+    if not kinds:
+        return []
+    return [Transfer(p, kinds.get(p.credit_account_id, ""), kinds.get(p.debit_account_id, ""))
+            for p in session.scalars(select(Posting).where(
+                Posting.group_id == group.id, Posting.kind == "transfer")
+                .order_by(Posting.id.desc()).limit(limit))]
+
+
+def recent_transfer(session: Session, group: Group, *, source: str, target: str,
+                    amount: int) -> Posting | None:
+    """The latest move of the last 24 h of this amount between the same two
+    accounts, not reversed, whatever its note: the same move sent again."""
+    if source not in MONEY_KINDS or target not in MONEY_KINDS or source == target:
+        return None
+    found = money_accounts(session, group)
+    if source not in found or target not in found:
+        return None
+    return session.scalar(select(Posting).where(
+        Posting.group_id == group.id, Posting.kind == "transfer", Posting.amount == amount,
+        Posting.credit_account_id == found[source], Posting.debit_account_id == found[target],
+        Posting.created_at >= utcnow() - RECENT, Posting.id.not_in(reversed_entries()))
+        .order_by(Posting.id.desc()).limit(1))
+
+
+def money_accounts(session: Session, group: Group) -> dict[str, int]:
+    """{method: account id} of the group's money accounts that exist (none made)."""
+    return {kind: account_id for account_id, kind in session.execute(
+        select(Account.id, Account.kind).where(
+            Account.group_id == group.id, Account.membership_id.is_(None),
+            Account.kind.in_(MONEY_KINDS)).order_by(Account.id.desc()))}
+
+
+def money_held(session: Session, group: Group) -> dict[str, int]:
+    """What the cash box, the bank account and the mobile wallet hold (0 for
+    one not made yet); reads only."""
+    found = money_accounts(session, group)
+    return {kind: -account_balance(session, found[kind]) if kind in found else 0
+            for kind in MONEY_KINDS}
 
 
 def _format(amount: int, membership: Membership) -> str:

@@ -27,6 +27,7 @@ from coop.ledger.forms import (
     PaymentForm,
     PayOutForm,
     ReverseForm,
+    TransferForm,
     WriteOffForm,
 )
 from coop.payables import services as payables
@@ -50,6 +51,14 @@ def accounts(group_id: int):  # type: ignore[no-untyped-def]
             abort(404)
         return redirect(url_for("ledger.statement", group_id=group_id,
                                 membership_id=g.membership.id))
+    return _accounts_page()
+
+
+def _accounts_page(*, refused: TransferForm | None = None,
+                   status: int = 200):  # type: ignore[no-untyped-def]
+    """The treasurer's accounts; `refused`: the form that moves money between
+    the group's accounts, sent and refused, shown again as typed with its
+    messages next to it (nothing was recorded)."""
     memberships = list_members(db.session, g.group, include_inactive=True)
     books = services.books(db.session, g.group, memberships)
     from coop.sales.services import held_for_open_lots
@@ -57,8 +66,13 @@ def accounts(group_id: int):  # type: ignore[no-untyped-def]
     return render_then_commit("ledger/accounts.html", group=g.group, books=books,
                               lots_held=held_for_open_lots(db.session, g.group),
                               fund=services.fund_explained(db.session, g.group),
-                              kinds=services.KIND_NAMES, pay_out_form=_keyed(PayOutForm()),
-                              payables=payables.positions(db.session, g.group))
+                              kinds=services.KIND_NAMES,
+                              pay_out_form=_keyed(PayOutForm(formdata=None)),
+                              transfer_form=refused or _keyed(TransferForm(formdata=None)),
+                              refused=refused, transfers=services.recent_transfers(
+                                  db.session, g.group),
+                              account_names=services.ACCOUNT_NAMES,
+                              payables=payables.positions(db.session, g.group)), status
 
 
 @bp.get("/groups/<int:group_id>/accounts/<int:membership_id>")
@@ -166,7 +180,8 @@ def when(moment: datetime) -> str:
 
 def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-untyped-def]
               anyway: bool = False, words: tuple[str, str] | None = None,
-              extra: list[tuple[str, str]] | None = None, place: str | None = None):
+              extra: list[tuple[str, str]] | None = None, place: str | None = None,
+              hint: tuple[str, str] | None = None):
     """The page that asks before a second record like a recent one (or, with
     `anyway`, before an unusual one: AskFirst): the form as sent, hidden, with
     `confirm_again` set; the same key, so the answer too records once. No
@@ -174,7 +189,8 @@ def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-un
     not a record (reverse an entry, cancel a sale). `extra`: fields of the
     request that are not the form's (a sale's lines), sent again as typed.
     The "yes" posts where the form posted (`_sent_to`): `place`, the id on
-    the page it came from that a refusal after "yes" opens at."""
+    the page it came from that a refusal after "yes" opens at. `hint`: a
+    sentence and the address of a page that helps (move_money_hint)."""
     fields = [(f.name, "y" if isinstance(f, BooleanField) else
                f.data if not isinstance(f, MoneyField) else f.data or "")
               for f in form if f.name not in ("csrf_token", "confirm_again")
@@ -183,7 +199,7 @@ def ask_again(form: OnceForm, question: str, back: str, *,  # type: ignore[no-un
     heading, yes = words if words and anyway else (None, None)
     return render_template("ledger/confirm_again.html", group=g.group, question=question,
                            fields=fields, action=_sent_to(place), back=back,
-                           anyway=anyway, ask_heading=heading, ask_yes=yes)
+                           anyway=anyway, ask_heading=heading, ask_yes=yes, hint=hint)
 
 
 _PLACE = re.compile(r"[A-Za-z][\w-]*")
@@ -416,6 +432,48 @@ def pay_out(group_id: int):  # type: ignore[no-untyped-def]
                                             overdraw=form.confirmed),
         done=_("The payment out of the cash is recorded."),
         back=url_for("ledger.accounts", group_id=group_id), member=None)
+
+
+@bp.post("/groups/<int:group_id>/accounts/transfer")
+@group_view(treasurer=True)
+def transfer(group_id: int):  # type: ignore[no-untyped-def]
+    """Money moved between the group's accounts (the bank to the cash box…):
+    the same move again within 24 h is asked first; more than the source
+    holds is refused next to the form, as typed."""
+    form = TransferForm(currency=g.group.currency)
+
+    def done() -> str:
+        return _("Moved %(amount)s: %(memo)s.", amount=fmt_money(form.amount.minor or 0,
+                                                                g.group.currency),
+                 memo=services.transfer_memo(form.source.data, form.target.data,
+                                             form.memo.data))
+
+    return once(
+        form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),
+        recent=lambda: same_entry(services.recent_transfer(
+            db.session, g.group, source=form.source.data or "", target=form.target.data or "",
+            amount=form.amount.minor or 0), g.group.currency),
+        record=lambda key: services.transfer_money(
+            db.session, g.group, source=form.source.data or "", target=form.target.data or "",
+            amount=form.amount.minor or 0, memo=form.memo.data or "", actor=current_user,
+            idempotency_key=key),
+        done=done, back=url_for("ledger.accounts", group_id=group_id), member=None,
+        failed=lambda form, status: _accounts_page(refused=form, status=status),
+        place="move-money")
+
+
+def move_money_hint(group) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    """For a page that pays out of the cash box alone and found it short:
+    what the bank account and the mobile wallet hold, and where to move it
+    into the cash box; None when they hold nothing."""
+    held = services.money_held(db.session, group)
+    if held["bank"] <= 0 and held["mobile"] <= 0:
+        return None
+    return (_("The bank account holds %(bank)s and the mobile wallet %(mobile)s: money can be "
+              "moved from them into the cash box on the accounts page.",
+              bank=fmt_money(max(held["bank"], 0), group.currency),
+              mobile=fmt_money(max(held["mobile"], 0), group.currency)),
+            url_for("ledger.accounts", group_id=group.id, _anchor="move-money"))
 
 
 @bp.get("/groups/<int:group_id>/fund")

@@ -145,6 +145,15 @@ def case_ledger_pay_out(s: Session) -> Case:
                 login=w.email)
 
 
+def case_ledger_transfer(s: Session) -> Case:
+    w = _ledger_world(s)
+    _paid_in(s, w.aigul, w.treasurer, {"bank": 200000})  # what the moves below take
+    return Case(f"{w.base}/transfer", postings("transfer"), w.group.id,
+                data={"source": "bank", "target": "cash", "amount": "300", "memo": "",
+                      "idempotency_key": KEY},
+                login=w.email)
+
+
 def _received_round(s: Session, *, confirm: bool = True, damaged: str = "4.5",
                     thread: str = "10") -> SimpleNamespace:
     from coop.orders import services as orders
@@ -1074,6 +1083,7 @@ MONEY: dict[str, Callable[[Session], Case]] = {
     "ledger.adjust": case_ledger_adjust,
     "ledger.reverse": case_ledger_reverse,
     "ledger.pay_out": case_ledger_pay_out,
+    "ledger.transfer": case_ledger_transfer,
     "orders.settle": case_orders_settle,
     "orders.confirm_delivery": case_orders_confirm_delivery,
     "orders.credit_note": case_orders_credit_note,
@@ -1373,6 +1383,32 @@ def test_ten_payments_out_at_once_take_no_more_than_the_cash_holds(
     assert made == 2, line
     assert sorted(outcomes) == ["200"] * 8 + ["302"] * 2, line
     assert -ledger.account_balance(session, ledger.money_account(session, group, "cash")) >= 0
+    assert check_books(session, case.group_id) == []
+
+
+@pytest.mark.postgres
+def test_ten_moves_out_of_the_bank_at_once_take_no_more_than_it_holds(
+        app_ctx: Flask, session: Session, pg_only: None) -> None:
+    """Ten different moves from the bank account to the cash box at once (ten
+    keys, none a repeat of another), each 40 % of what the bank holds: two
+    fit; the other eight are refused next to the form (422), never moved past
+    what it holds: a move is not a payment from elsewhere, nothing is asked."""
+    case = case_ledger_transfer(session)
+    group = session.get(Group, case.group_id)
+    assert group is not None
+    held = ledger.money_held(session, group)["bank"]
+    case.data = {**(case.data or {}), "amount": str(held * 4 // 10 // 100)}  # whole som
+    outcomes = send_together(app_ctx, case, vary=lambda i: {
+        "idempotency_key": f"{KEY}-{i:03d}", "confirm_again": "1"})
+    session.expire_all()
+    made = case.count(session)
+    line = (f"ledger.transfer (10 moves out of the bank at once): "
+            f"{dict(sorted(Counter(outcomes).items()))}, {made} recorded")
+    FIGURES.append(line)
+    print(line)
+    assert made == 2, line
+    assert sorted(outcomes) == ["302"] * 2 + ["422"] * 8, line
+    assert ledger.money_held(session, group)["bank"] == held - 2 * (held * 4 // 10)
     assert check_books(session, case.group_id) == []
 
 
