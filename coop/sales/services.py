@@ -660,9 +660,10 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
     if sold_on is None:
         raise DomainError(_l("When was it sold?"), field="sold_on")
     check_happened(sold_on, "sold_on")
-    if not pay_later:
-        due_on = None
-    elif due_on is not None and due_on < sold_on:
+    if not pay_later and due_on is not None:  # found on a walk: it was dropped without a word
+        raise DomainError(_l("A day to pay by is only for a buyer who pays later: choose “The "
+                             "buyer pays later”, or clear the day."), field="due_on")
+    if due_on is not None and due_on < sold_on:
         raise DomainError(_l("The day to pay by cannot be before the day of the sale."),
                           field="due_on")
     note = _check_text(note, limit=300, field="note")
@@ -738,14 +739,15 @@ def record_sale(session: Session, lot: SaleLot, *, buyer_id: int | None, sold_on
 
 
 def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, actor: User,
-                overdraw: bool = False) -> None:
+                overdraw: bool = False) -> dict[str, int]:
     """A sale recorded by mistake: its payment is reversed, its produce is back
     in the lot, and both stay in the books. The reversal takes the payment back
     out of the cash: more than the cash holds is asked first and made only
     with `overdraw` (ledger.reverse_posting). A sale paid later: what the
     buyer paid of it is taken back out of the money it went into (each
     payment reversed, asked first the same way), and what she owed is
-    reversed from the buyers' account."""
+    reversed from the buyers' account. Returns what was taken back out, by
+    method ({"cash": 50000}): the money to give back to the buyer."""
     _lock(session, lot)
     _check_open(lot)
     session.refresh(sale, ["cancelled_at"])
@@ -754,14 +756,19 @@ def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, acto
     if sale.cancelled_at is not None:
         raise CancelledAlready(_l("This sale is cancelled already."))
     reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
+    given_back: dict[str, int] = defaultdict(int)
     for payment in sale_payments(session, sale):
         _reverse_payment(session, lot, payment, reason=reason, actor=actor, overdraw=overdraw)
+        given_back[payment.method] += payment.amount
     if sale.posting_id is not None:
         mirror = ledger.reverse_posting(session, lot.group, sale.posting_id, reason=reason,
                                         actor=actor, overdraw=overdraw)
         sale.cancel_posting_id = mirror.id
+        if not sale.paid_later:  # paid into the cash when sold
+            given_back["cash"] += sale.revenue
     sale.cancelled_at, sale.cancel_reason = utcnow(), reason
     session.flush()
+    return dict(given_back)
 
 
 # --------------------------------------------------------------------------
@@ -844,6 +851,15 @@ def lot_sale_payments(session: Session, sales: Sequence[Sale]) -> dict[int, list
     return dict(found)
 
 
+def recorder_names(session: Session, payments: Sequence[SalePayment]) -> dict[int, str]:
+    """{user id: name} of who recorded these payments, in one query."""
+    ids = {p.recorded_by_id for p in payments if p.recorded_by_id is not None}
+    if not ids:
+        return {}
+    return {uid: name for uid, name in session.execute(
+        select(User.id, User.name).where(User.id.in_(ids)))}
+
+
 def get_sale_payment(session: Session, sale: Sale, payment_id: int) -> SalePayment | None:
     payment = session.get(SalePayment, payment_id)
     return payment if payment is not None and payment.sale_id == sale.id else None
@@ -913,9 +929,10 @@ def _reverse_payment(session: Session, lot: SaleLot, payment: SalePayment, *, re
 
 
 def cancel_sale_payment(session: Session, lot: SaleLot, sale: Sale, payment: SalePayment, *,
-                        reason: str, actor: User, overdraw: bool = False) -> None:
+                        reason: str, actor: User, overdraw: bool = False) -> dict[str, int]:
     """A payment recorded by mistake: reversed, never edited; the buyer owes
-    it again. Both entries stay in the books."""
+    it again. Both entries stay in the books. Returns what was taken back
+    out, by method, as cancel_sale does."""
     _lock(session, lot)
     _check_open(lot)
     session.refresh(payment, ["cancelled_at"])
@@ -926,6 +943,7 @@ def cancel_sale_payment(session: Session, lot: SaleLot, sale: Sale, payment: Sal
     reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
     _reverse_payment(session, lot, payment, reason=reason, actor=actor, overdraw=overdraw)
     session.flush()
+    return {payment.method: payment.amount}
 
 
 # --------------------------------------------------------------------------

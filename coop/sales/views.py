@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_time, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from coop.groups.services import list_members
 from coop.i18n import fmt_date, fmt_money, input_number, input_percent, input_qty, local_today
 from coop.ledger import services as ledger
 from coop.ledger.forms import OnceForm
-from coop.ledger.views import ask_again, fresh_start, once, same_entry, when
+from coop.ledger.views import ask_again, fresh_start, move_money_hint, once, same_entry, when
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
@@ -41,7 +42,7 @@ from coop.sales.forms import (
     parse_sale_lines,
     to_id,
 )
-from coop.sales.models import SaleLot
+from coop.sales.models import SaleLot, SalePayment
 from coop.views import (
     Confirmation,
     already_done,
@@ -75,23 +76,6 @@ def _whose(membership_id: int | None) -> Membership:
     if not g.is_treasurer and (g.membership is None or g.membership.id != membership_id):
         abort(404)
     return member_in_group(g.group, membership_id)
-
-
-def _not_saved(lot: SaleLot | None, form: Form, back: str):  # type: ignore[no-untyped-def]
-    """A form posted from a page with several forms: its errors on a page of
-    their own, with the way back (nothing was saved)."""
-    errors = [_labelled(str(form[name].label.text), e) for name, errs in form.errors.items()
-              if name in form for e in errs if isinstance(e, str)]
-    errors += [str(e) for e in form.form_errors]
-    return render_template("sales/not_saved.html", group=g.group, lot=lot,
-                           errors=list(dict.fromkeys(errors)) or [_("Nothing was saved.")],
-                           back=back), 422
-
-
-def _labelled(label: str, message: str) -> str:
-    """A field's message with the field's name before it, unless the message
-    names it already ("Quantity: A quantity cannot be negative." said it twice)."""
-    return message if label.casefold() in message.casefold() else f"{label}: {message}"
 
 
 # --------------------------------------------------------------------------
@@ -200,13 +184,16 @@ def lot_page(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     return _lot_page(_lot_or_404(lot_id))
 
 
-def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 200,
-              sale_id: int | None = None):  # type: ignore[no-untyped-def]
+def _lot_page(lot: SaleLot, *, refused: Form | None = None, status: int = 200,
+              sale_id: int | None = None, place: str | None = None,
+              in_place: bool = True):  # type: ignore[no-untyped-def]
     """The lot with its forms; `refused`: a form of this page sent and refused,
     shown again as typed with its messages next to it (nothing was saved), the
     page scrolled to it by the fragment of the form's action (`sale_id`: the
     sale a refused payment was for; a sale that owes nothing now has no form:
-    the message is said at the top)."""
+    the message is said at the top). A refused cancel: `place`, the id of the
+    row's cancel form it was sent from; `in_place`: False when that form is
+    no longer on the page (its message is said at the top)."""
     context = {"group": g.group, "lot": lot, "stock": services.lot_stock(db.session, lot),
                "state_name": services.PAID_OUT_NAME if lot.id in services.paid_out_lot_ids(
                    db.session, [lot]) else services.STATE_NAMES[lot.state],
@@ -230,10 +217,13 @@ def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 20
                 payment_form.amount.set_minor(debt.owed)
                 payment_form.paid_on.data = local_today()
                 payment_forms[owing] = _keyed(payment_form)
-        placed = not isinstance(refused, SalePaymentForm) or sale_id in payment_forms
+        placed = sale_id in payment_forms if isinstance(refused, SalePaymentForm) else in_place
         if isinstance(refused, SalePaymentForm) and placed:
             payment_forms[sale_id] = refused
-        context.update(refused_alone=not placed,
+        payments = [p for listed in all_payments.values() for p in listed]
+        names = services.recorder_names(db.session, payments)
+        context.update(refused_alone=not placed, place=place,
+            recorded={p.id: _recorded(p, names.get(p.recorded_by_id or 0)) for p in payments},
             debts=debts, payment_forms=payment_forms, today=local_today(),
             all_payments=all_payments,
             entries=services.contribution_entries(db.session, lot), sales=sales,
@@ -243,6 +233,17 @@ def _lot_page(lot: SaleLot, *, refused: OnceForm | None = None, status: int = 20
     elif g.membership is not None:
         context.update(entries=services.contribution_entries(db.session, lot, g.membership))
     return render_template("sales/lot.html", **context), status
+
+
+def _recorded(payment: SalePayment, name: str | None) -> str:
+    """When a payment was recorded, and by whom: two payments of the same
+    amount on the same day told apart. The time alone on the day it was paid."""
+    moment = format_time(payment.recorded_at, "short") \
+        if to_user_timezone(payment.recorded_at).date() == payment.paid_on \
+        else fmt_date(payment.recorded_at)
+    if name:
+        return _("recorded %(time)s by %(name)s", time=moment, name=name)
+    return _("recorded %(time)s", time=moment)
 
 
 # --------------------------------------------------------------------------
@@ -381,13 +382,23 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
     if lot.state != services.OPEN:
         raise DomainError(_("This lot is closed and cannot be changed."))
     buyer_list = services.list_buyers(db.session, g.group)
-    form = SaleForm()
+    # "no" to the gift question: the form as typed, sent back by its link
+    again = request.method == "GET" and "idempotency_key" in request.args
+    form = SaleForm(formdata=request.args) if again else SaleForm()
     form.buyer.choices = choices([(str(b.id), b.name) for b in buyer_list])
-    if request.method == "GET":
-        form.sold_on.data = local_today()
-        form.new_key()
     typed: dict = {}
     error = None
+    if again:
+        fresh_start(form)
+        lines, typed = parse_sale_lines(request.args)
+        for grade_id, (_quantity, price) in lines.items():
+            if price == 0:
+                typed[grade_id].error = _("The price is 0: enter the price it was sold at.")
+        error = _("Not recorded as a gift: nothing was saved. Enter the price, then record "
+                  "the sale.")
+    elif request.method == "GET":
+        form.sold_on.data = local_today()
+        form.new_key()
     if request.method == "POST" and form.validate_on_submit():
         lines, typed = parse_sale_lines(request.form)
         if any(line.error for line in typed.values()):
@@ -423,10 +434,11 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                                         _anchor="sales"))
             except AskFirst as exc:  # a price of 0: a gift or a sample, once confirmed
                 db.session.rollback()
-                return ask_again(form, str(exc.message), back, anyway=True, words=(
-                    _("Record it as a gift?"), _("Yes, it is a gift or a sample")),
-                    extra=[(name, request.form[name]) for name in request.form
-                           if name.startswith(("quantity_", "price_"))])
+                return ask_again(form, str(exc.message), _typed_again(lot, exc.field),
+                                 anyway=True, words=(_("Record it as a gift?"),
+                                                     _("Yes, it is a gift or a sample")),
+                                 extra=[(name, request.form[name]) for name in request.form
+                                        if name.startswith(("quantity_", "price_"))])
             except DomainError as exc:
                 db.session.rollback()
                 # said once: next to the box it is about (the banner on top says where
@@ -459,6 +471,18 @@ def new_sale(group_id: int, lot_id: int):  # type: ignore[no-untyped-def]
                            stock=services.lot_stock(db.session, lot)), status
 
 
+def _typed_again(lot: SaleLot, field: str | None) -> str:
+    """The sell page with the form as typed in its address: the gift
+    question's "no" (a link, no JavaScript) brings the form back to correct
+    the price, opened at the first line at 0."""
+    sent = [(name, value) for name, value in request.form.items()
+            if name in ("buyer", "sold_on", "payment", "due_on", "note", "idempotency_key")
+            or name.startswith(("quantity_", "price_"))]
+    grade_id = to_id((field or "").rpartition("_")[2])
+    return (url_for("sales.new_sale", group_id=lot.group_id, lot_id=lot.id) + "?"
+            + urlencode(sent) + (f"#line-{grade_id}" if grade_id else ""))
+
+
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/cancel")
 @group_view(treasurer=True)
 def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-untyped-def]
@@ -469,12 +493,12 @@ def cancel_sale(group_id: int, lot_id: int, sale_id: int):  # type: ignore[no-un
     form = CancelSaleForm()
     # Its payment is taken back out of the cash: more than the cash holds is
     # asked first (ledger.reverse_posting), after every refusal.
-    return _cancel(lot, form, "sales", lambda: services.cancel_sale(
+    return _cancel(lot, form, "sales", f"sale-{sale.id}-cancel", sale, lambda: services.cancel_sale(
         db.session, lot, sale, reason=form.reason.data or "", actor=current_user,
         overdraw=form.confirmed),
         done=_("The sale is cancelled: its payment is reversed in the books."),
         again=_("The sale was cancelled already; nothing was done again."),
-        words=(_("Cancel the sale anyway?"), _("Yes, cancel the sale")))
+        words=(_("Cancel the sale anyway?"), _("Yes, cancel the sale")), buyer=sale.buyer.name)
 
 
 @bp.post("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/payments")
@@ -524,37 +548,61 @@ def cancel_sale_payment(group_id: int, lot_id: int, sale_id: int, payment_id: in
         abort(404)
     form = CancelSaleForm()
     # Its money is taken back out of where it went: asked first when that holds less.
-    return _cancel(lot, form, f"sale-{sale.id}", lambda: services.cancel_sale_payment(
+    return _cancel(lot, form, f"sale-{sale.id}", f"payment-{payment.id}-cancel", payment,
+                   lambda: services.cancel_sale_payment(
         db.session, lot, sale, payment, reason=form.reason.data or "", actor=current_user,
         overdraw=form.confirmed),
         done=_("The payment is cancelled: it is reversed in the books and the buyer owes it "
                "again."),
         again=_("The payment was cancelled already; nothing was done again."),
-        words=(_("Cancel the payment anyway?"), _("Yes, cancel the payment")))
+        words=(_("Cancel the payment anyway?"), _("Yes, cancel the payment")),
+        buyer=sale.buyer.name)
 
 
-def _cancel(lot: SaleLot, form: CancelForm, anchor: str, cancel: Callable[[], None], *,
-            done: str, again: str, words: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """A sale or cost cancelled from the lot's page: asked first when the
-    service asks (AskFirst), said so when it was cancelled already (a second
-    "yes", Back), refused on the page by the service's DomainError."""
+def _cancel(lot: SaleLot, form: CancelForm, anchor: str, place: str, target: Any,
+            cancel: Callable[[], dict[str, int] | None], *, done: str, again: str,
+            words: tuple[str, str] | None = None, buyer: str = ""):  # type: ignore[no-untyped-def]
+    """A sale, a sale's payment or a cost cancelled from the lot's page: asked
+    first when the service asks (AskFirst), said so when it was cancelled
+    already (a second "yes", Back), refused in its place on the lot's page as
+    typed (`place`: the id of `target`'s cancel form there). What the buyer
+    had paid and is taken back out (the service returns it by method) is
+    said: the treasurer gives it back to her."""
     back = url_for("sales.lot_page", group_id=lot.group_id, lot_id=lot.id, _anchor=anchor)
     if form.validate_on_submit():
         try:
-            cancel()
+            given_back = cancel()
             db.session.commit()
         except AskFirst as exc:
             db.session.rollback()
-            return ask_again(form, str(exc), back, anyway=True, words=words)
+            return ask_again(form, str(exc), back, anyway=True, words=words, place=place)
         except services.CancelledAlready:
             return already_done(again, back)
         except DomainError as exc:
             db.session.rollback()
             apply_domain_error(form, exc)
         else:
-            flash(done, "info")
+            flash(" ".join([done, _give_back(given_back, buyer)]).strip(), "info")
             return redirect(back)
-    return _not_saved(lot, form, back)
+    if isinstance(form, CancelSaleForm):  # a "yes" before this refusal answers no next one
+        form.confirm_again.data = ""
+    return _lot_page(lot, refused=form, status=422, place=place,
+                     in_place=lot.state == services.OPEN and target.cancelled_at is None)
+
+
+def _give_back(given_back: dict[str, int] | None, buyer: str) -> str:
+    """"Give 800.00 back to the buyer", by method when more than one."""
+    if not given_back or not sum(given_back.values()):
+        return ""
+    currency = g.group.currency
+    amount = fmt_money(sum(given_back.values()), currency)
+    if len(given_back) == 1:
+        method = next(iter(given_back))
+        return _("Give %(amount)s back to %(buyer)s (%(method)s).", amount=amount, buyer=buyer,
+                 method=ledger.METHOD_NAMES[method])
+    return _("Give %(amount)s back to %(buyer)s: %(parts)s.", amount=amount, buyer=buyer,
+              parts="; ".join(f"{name} {fmt_money(given_back[m], currency)}"
+                             for m, name in ledger.METHOD_NAMES.items() if given_back.get(m)))
 
 
 @bp.get("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/invoice.pdf")
@@ -618,7 +666,7 @@ def cancel_cost(group_id: int, lot_id: int, cost_id: int):  # type: ignore[no-un
     if cost is None:
         abort(404)
     form = CancelForm()
-    return _cancel(lot, form, "costs", lambda: services.cancel_cost(
+    return _cancel(lot, form, "costs", f"cost-{cost.id}-cancel", cost, lambda: services.cancel_cost(
         db.session, lot, cost, reason=form.reason.data or "", actor=current_user),
         done=_("The cost is cancelled: its payment is reversed in the books."),
         again=_("The cost was cancelled already; nothing was done again."))
@@ -766,7 +814,8 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
         unusual = ledger.overdraw_question(db.session, g.group, "cash", amount, cash_only=True)
         if question or unusual:
             return ask_again(form, " ".join(q for q in (question, unusual) if q), back,
-                             anyway=not question, place="hand-out")
+                             anyway=not question, place="hand-out",
+                             hint=move_money_hint(g.group) if unusual else None)
     try:
         _payout, new = services.pay_member(
             db.session, member, amount=form.amount.minor or 0, note=form.note.data or "",
@@ -775,7 +824,8 @@ def pay_cash(group_id: int, lot_id: int, membership_id: int):  # type: ignore[no
         db.session.commit()
     except AskFirst as exc:  # more than the cash box holds: recorded once confirmed
         db.session.rollback()
-        return ask_again(form, str(exc), back, anyway=True, place="hand-out")
+        return ask_again(form, str(exc), back, anyway=True, place="hand-out",
+                         hint=move_money_hint(g.group))
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)

@@ -214,3 +214,49 @@ def test_the_day_to_pay_by_cannot_be_before_the_sale(session: Session) -> None:
                              lines={top.id: (q("1"), p("300"))}, actor=treasurer.user,
                              pay_later=True, due_on=date(2026, 8, 31))
     assert error.value.field == "due_on"
+
+
+def test_a_day_to_pay_by_is_refused_for_a_sale_paid_now(session: Session) -> None:
+    """Found on a walk: it was dropped without a word. The service refuses it,
+    so the pages and anything else that records a sale say so the same way."""
+    group, treasurer, _women, lot, (top, _first), (shop, _w) = jam(session)
+    before = counts(session)
+    with pytest.raises(DomainError) as error:
+        services.record_sale(session, lot, buyer_id=shop.id, sold_on=SOLD_ON,
+                             lines={top.id: (q("1"), p("300"))}, actor=treasurer.user,
+                             pay_later=False, due_on=DUE_ON)
+    assert error.value.field == "due_on" and "pays later" in str(error.value.message)
+    session.rollback()
+    assert counts(session) == before
+    assert not services.lot_sales(session, lot)
+    assert books(session, group).total == 0
+
+
+def test_a_cancel_says_what_it_took_back_out_by_method(session: Session) -> None:
+    """What the buyer paid and the cancel takes back out of the group's money,
+    by method: what the treasurer gives back to her."""
+    group, treasurer, _women, lot, _grades, (shop, wholesaler) = jam(session)
+    actor = treasurer.user
+    owed = sell(session, lot, wholesaler, actor, later=True)
+    cash = services.record_sale_payment(session, lot, owed, amount=50000, method="cash",
+                                        actor=actor, idempotency_key="give-back-cash-000001")
+    services.record_sale_payment(session, lot, owed, amount=20000, method="bank",
+                                 actor=actor, idempotency_key="give-back-bank-000001")
+    services.record_sale_payment(session, lot, owed, amount=10000, method="cash",
+                                 actor=actor, idempotency_key="give-back-cash-000002")
+    session.commit()
+    assert services.recorder_names(session, [cash]) == {actor.id: actor.name}
+    assert services.cancel_sale_payment(session, lot, owed, cash, reason="ошибка",
+                                        actor=actor) == {"cash": 50000}
+    assert services.cancel_sale(session, lot, owed, reason="отказ", actor=actor) == {
+        "cash": 10000, "bank": 20000}
+    session.commit()
+    b = books(session, group)
+    assert (b.buyers_owe, b.cash_on_hand, b.bank, b.total) == (0, 0, 0, 0)
+    # paid now: its amount, out of the cash; paid later with nothing paid: nothing
+    # (the jam lot holds 36 + 10 jars: cancelled, they are back to sell)
+    paid = sell(session, lot, shop, actor, later=False)
+    assert services.cancel_sale(session, lot, paid, reason="ошибка", actor=actor) == {
+        "cash": 1330000}
+    unpaid = sell(session, lot, wholesaler, actor, later=True)
+    assert services.cancel_sale(session, lot, unpaid, reason="ошибка", actor=actor) == {}
