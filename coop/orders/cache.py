@@ -54,6 +54,7 @@ depends on, fails the test that met it."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
@@ -191,6 +192,51 @@ class Store(Protocol):
     def live_token(self, round_id: int) -> int | None: ...
     def live(self, round_id: int) -> bytes | None: ...
     def put_live(self, round_id: int, token: int, blob: bytes) -> None: ...
+    def waiter(self) -> _Waiter: ...
+
+
+class _Waiter:
+    """How a page waiting for another process's split waits between looks:
+    asleep for the given seconds (one process: nobody else to hear from)."""
+
+    def wait(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def close(self) -> None:
+        pass
+
+
+class _NewsWaiter(_Waiter):
+    """Woken as soon as another process tells news of a split (it stored one,
+    shared a live one, or let go of the lock), else after the given seconds:
+    a page stops waiting when the split it waits for is there, not up to a
+    poll later. Subscribed before the page first looks, so that news told
+    between a look and the wait wakes it at once."""
+
+    def __init__(self, connection: Any, channel: str) -> None:
+        self._pubsub = connection.pubsub(ignore_subscribe_messages=True)
+        try:
+            self._pubsub.subscribe(channel)
+        except Exception:  # no news: it looks every poll, as before
+            self._pubsub = None
+
+    def wait(self, seconds: float) -> None:
+        if self._pubsub is None:
+            time.sleep(seconds)
+            return
+        try:
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                if self._pubsub.get_message(timeout=left) is not None:
+                    return  # news: look now
+        except Exception:  # a cache must not fail a page: it looks every poll
+            self._pubsub = None
+            time.sleep(max(deadline - time.monotonic(), 0))
+
+    def close(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
 
 
 class _Recent(Generic[T]):
@@ -304,6 +350,9 @@ class MemoryStore:
     def put_live(self, round_id: int, token: int, blob: bytes) -> None:
         pass
 
+    def waiter(self) -> _Waiter:
+        return _Waiter()
+
 
 class RedisStore:
     """Shared by every process: `<key>:ok` is written last, so its presence
@@ -316,6 +365,7 @@ class RedisStore:
 
         self._redis = redis.Redis.from_url(url, socket_timeout=5)
         self._prefix = prefix
+        self._news = prefix + "news"  # told when a split is stored, shared or let go of
 
     def summary(self, key: str) -> facts.RoundFacts | None:
         ok, text = self._redis.mget(self._prefix + key + ":ok", self._prefix + key + ":summary")
@@ -336,6 +386,7 @@ class RedisStore:
         for membership_id, member in computed.members.items():
             pipe.set(f"{base}:m:{membership_id}", member.to_json(), ex=LIFETIME_SECONDS + 60)
         pipe.set(base + ":ok", b"1", ex=LIFETIME_SECONDS)
+        pipe.publish(self._news, b"stored")
         pipe.execute()
 
     def ready(self, key: str) -> bool:
@@ -347,7 +398,13 @@ class RedisStore:
                                     ex=_LOCK_SECONDS))
 
     def done_computing(self, key: str) -> None:
-        self._redis.delete(self._prefix + key + ":lock")
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.delete(self._prefix + key + ":lock")
+        pipe.publish(self._news, b"free")
+        pipe.execute()
+
+    def waiter(self) -> _Waiter:
+        return _NewsWaiter(self._redis, self._news)
 
     def text(self, key: str) -> str | None:
         found = self.data(key)
@@ -377,6 +434,7 @@ class RedisStore:
         pipe = self._redis.pipeline(transaction=True)  # the two keys agree
         pipe.set(key, blob, ex=LIFETIME_SECONDS)
         pipe.set(key + ":token", str(token).encode(), ex=LIFETIME_SECONDS)
+        pipe.publish(self._news, b"shared")
         pipe.execute()
 
 
@@ -783,13 +841,13 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     of a later token: orders came in meanwhile)."""
     store = _store()
     if not store.computing(key):
-        waiting = time.perf_counter()
+        waiting, waiter = time.perf_counter(), store.waiter()
         try:
             sharing = _shares_live(store, rnd)
             shared = store.live_token(rnd.id) if sharing else None
             deadline = time.monotonic() + _LOCK_SECONDS
             while time.monotonic() < deadline:
-                time.sleep(_POLL_SECONDS)
+                waiter.wait(_POLL_SECONDS)
                 if store.ready(key):
                     return None
                 if sharing and (now := store.live_token(rnd.id)) != shared:
@@ -802,6 +860,7 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
                 if store.computing(key):
                     break
         finally:
+            waiter.close()
             _timed(_WAITED, waiting)
     splitting = time.perf_counter()
     try:

@@ -671,3 +671,40 @@ def test_a_process_keeps_two_parts_of_each_of_a_thousand_members_bills(
                         lambda m=member, p=part: made.append((m, p)) or html(m, p))
                     assert shown == html(member, part)
     assert len(made) == 2020  # each made once: the second time round, all were kept
+
+
+def test_a_page_waiting_for_another_process_wakes_when_it_tells_news(
+        redis_store: split_cache.RedisStore) -> None:
+    """A page waiting while another process splits the round looks again as
+    soon as that process lets go of the lock, stores the figures or shares its
+    live split (Redis publish), not a poll later; with no news it waits out
+    its time, and news told before the wait (after it subscribed) wakes it at
+    once."""
+    elsewhere = split_cache.RedisStore(redis_url(REDIS_DB))
+    tellings: list[Callable[[], None]] = [
+        lambda: elsewhere.done_computing("9:1"),
+        lambda: elsewhere.put_live(9, 2, b"blob"),
+    ]
+    for tell in tellings:
+        waiter = redis_store.waiter()
+        try:
+            timer = threading.Timer(0.2, tell)
+            started = time.monotonic()
+            timer.start()
+            waiter.wait(5.0)
+            took = time.monotonic() - started
+            timer.join()
+        finally:
+            waiter.close()
+        assert 0.15 < took < 2.0, took
+    waiter = redis_store.waiter()
+    try:
+        started = time.monotonic()
+        waiter.wait(0.3)  # nobody tells anything
+        assert time.monotonic() - started >= 0.29
+        elsewhere.done_computing("9:1")  # told between a look and the wait
+        started = time.monotonic()
+        waiter.wait(5.0)
+        assert time.monotonic() - started < 2.0
+    finally:
+        waiter.close()
