@@ -6,7 +6,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coop.forms import Form, MoneyField, choices
 
@@ -90,8 +90,11 @@ def account_choices() -> list[Any]:
 class TransferForm(_CurrencyForm):
     """Money moved between the group's own accounts (the bank to the cash box…)."""
 
+    # (the defaults are for the form shown; one sent without them is refused,
+    # never moved from the bank by default)
     source = SelectField(_l("Where the money comes from"), choices=account_choices(),
-                         default="bank")
-    target = SelectField(_l("Where the money goes"), choices=account_choices(), default="cash")
+                         default="bank", validators=[InputRequired()])
+    target = SelectField(_l("Where the money goes"), choices=account_choices(), default="cash",
+                         validators=[InputRequired()])
     amount = MoneyField(_l("Amount moved"), validators=[DataRequired()])
     memo = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=300)])

@@ -8,6 +8,7 @@ are derived from the postings, never stored. Functions flush, never commit."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -281,6 +282,25 @@ def lock_account(session: Session, account_id: int) -> None:
     """The account's row, locked until the transaction ends: what pays out of
     a money account is checked against it one after the other."""
     session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+def lock_accounts(session: Session, account_ids: Iterable[int]) -> None:
+    """Several accounts' rows locked, lower id first: every path that holds
+    more than one takes them in the same order, so two of them at once wait
+    for each other instead of deadlocking (a move between two money accounts,
+    a sale cancelled with payments into both)."""
+    for account_id in sorted(set(account_ids)):
+        lock_account(session, account_id)
+
+
+def posting_accounts(session: Session, posting_ids: Iterable[int]) -> set[int]:
+    """The accounts these postings debit and credit."""
+    ids = list(posting_ids)
+    if not ids:
+        return set()
+    rows = session.execute(select(Posting.debit_account_id, Posting.credit_account_id)
+                           .where(Posting.id.in_(ids)))
+    return {account for row in rows for account in row}
 
 
 @dataclass
@@ -726,8 +746,7 @@ def transfer_money(session: Session, group: Group, *, source: str, target: str, 
         return existing
     source_id = money_account(session, group, source)
     target_id = money_account(session, group, target)
-    for account in sorted((source_id, target_id)):
-        lock_account(session, account)
+    lock_accounts(session, (source_id, target_id))
     existing = _earlier(session, group.id, idempotency_key, "transfer")
     if existing is not None:  # the same form, committed while this one waited
         return existing

@@ -443,10 +443,14 @@ def transfer(group_id: int):  # type: ignore[no-untyped-def]
     form = TransferForm(currency=g.group.currency)
 
     def done() -> str:
-        return _("Moved %(amount)s: %(memo)s.", amount=fmt_money(form.amount.minor or 0,
-                                                                g.group.currency),
-                 memo=services.transfer_memo(form.source.data, form.target.data,
-                                             form.memo.data))
+        amount = fmt_money(form.amount.minor or 0, g.group.currency)
+        route = services.transfer_memo(form.source.data, form.target.data, None)
+        route = route[:1].lower() + route[1:]  # «из банка в кассу», after a colon
+        memo = (form.memo.data or "").strip()
+        if memo:
+            return _("Moved %(amount)s: %(route)s (%(memo)s).", amount=amount, route=route,
+                     memo=memo)
+        return _("Moved %(amount)s: %(route)s.", amount=amount, route=route)
 
     return once(
         form, earlier=lambda key: services.posting_by_key(db.session, g.group.id, key),

@@ -756,8 +756,16 @@ def cancel_sale(session: Session, lot: SaleLot, sale: Sale, *, reason: str, acto
     if sale.cancelled_at is not None:
         raise CancelledAlready(_l("This sale is cancelled already."))
     reason = _check_text(reason, limit=300, field="reason", required=_l("Say why."))
+    payments = sale_payments(session, sale)
+    # every account its reversals take money out of, locked lower id first as
+    # a move between two money accounts locks them (each reversal locks its
+    # own in the payments' order: bank then cash could meet a move from the
+    # cash to the bank holding them the other way round)
+    ledger.lock_accounts(session, ledger.posting_accounts(
+        session, [p.posting_id for p in payments] + (
+            [sale.posting_id] if sale.posting_id is not None else [])))
     given_back: dict[str, int] = defaultdict(int)
-    for payment in sale_payments(session, sale):
+    for payment in payments:
         _reverse_payment(session, lot, payment, reason=reason, actor=actor, overdraw=overdraw)
         given_back[payment.method] += payment.amount
     if sale.posting_id is not None:
