@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_time, to_user_timezone
+from flask_babel import force_locale, format_time, lazy_pgettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from coop.i18n import fmt_date, fmt_money, input_number, input_percent, input_qt
 from coop.ledger import services as ledger
 from coop.ledger.forms import OnceForm
 from coop.ledger.views import ask_again, fresh_start, move_money_hint, once, same_entry, when
+from coop.money import TYPED_LIMIT
 from coop.sales import documents, explain, services
 from coop.sales.forms import (
     BuyerForm,
@@ -238,9 +239,12 @@ def _lot_page(lot: SaleLot, *, refused: Form | None = None, status: int = 200,
 def _recorded(payment: SalePayment, name: str | None) -> str:
     """When a payment was recorded, and by whom: two payments of the same
     amount on the same day told apart. The time alone on the day it was paid."""
-    moment = format_time(payment.recorded_at, "short") \
-        if to_user_timezone(payment.recorded_at).date() == payment.paid_on \
-        else fmt_date(payment.recorded_at)
+    if to_user_timezone(payment.recorded_at).date() == payment.paid_on:
+        time = format_time(payment.recorded_at, "short")
+        if name:
+            return _("recorded at %(time)s by %(name)s", time=time, name=name)
+        return _("recorded at %(time)s", time=time)
+    moment = fmt_date(payment.recorded_at)
     if name:
         return _("recorded %(time)s by %(name)s", time=moment, name=name)
     return _("recorded %(time)s", time=moment)
@@ -475,9 +479,13 @@ def _typed_again(lot: SaleLot, field: str | None) -> str:
     """The sell page with the form as typed in its address: the gift
     question's "no" (a link, no JavaScript) brings the form back to correct
     the price, opened at the first line at 0."""
-    sent = [(name, value) for name, value in request.form.items()
-            if name in ("buyer", "sold_on", "payment", "due_on", "note", "idempotency_key")
-            or name.startswith(("quantity_", "price_"))]
+    # each value no longer than its field takes (the note: its 300 characters),
+    # and only this lot's grades: an address stays short whatever was sent
+    limits = {"buyer": 20, "sold_on": 20, "payment": 20, "due_on": 20, "note": 300,
+              "idempotency_key": 100}
+    grades = {f"{kind}_{grade.id}" for grade in lot.grades for kind in ("quantity", "price")}
+    sent = [(name, value[:limits.get(name, TYPED_LIMIT)])
+            for name, value in request.form.items() if name in limits or name in grades]
     grade_id = to_id((field or "").rpartition("_")[2])
     return (url_for("sales.new_sale", group_id=lot.group_id, lot_id=lot.id) + "?"
             + urlencode(sent) + (f"#line-{grade_id}" if grade_id else ""))
@@ -598,11 +606,17 @@ def _give_back(given_back: dict[str, int] | None, buyer: str) -> str:
     amount = fmt_money(sum(given_back.values()), currency)
     if len(given_back) == 1:
         method = next(iter(given_back))
-        return _("Give %(amount)s back to %(buyer)s (%(method)s).", amount=amount, buyer=buyer,
-                 method=ledger.METHOD_NAMES[method])
+        return _("Give %(amount)s back to %(buyer)s %(how)s.", amount=amount, buyer=buyer,
+                 how=GIVEN_BACK_HOW[method])
     return _("Give %(amount)s back to %(buyer)s: %(parts)s.", amount=amount, buyer=buyer,
-              parts="; ".join(f"{name} {fmt_money(given_back[m], currency)}"
-                             for m, name in ledger.METHOD_NAMES.items() if given_back.get(m)))
+              parts="; ".join(f"{how} {fmt_money(given_back[m], currency)}"
+                             for m, how in GIVEN_BACK_HOW.items() if given_back.get(m)))
+
+
+# how money is given back, said as one says it (ru: наличными, банковским переводом…)
+GIVEN_BACK_HOW = {"cash": lazy_pgettext("given back", "in cash"),
+                  "bank": lazy_pgettext("given back", "by bank transfer"),
+                  "mobile": lazy_pgettext("given back", "by mobile money")}
 
 
 @bp.get("/groups/<int:group_id>/sales/<int:lot_id>/sales/<int:sale_id>/invoice.pdf")

@@ -107,7 +107,7 @@ def test_a_sale_paid_by_bank_is_moved_to_the_cash_box_and_handed_out(  # type: i
         move.locator("input[name=amount]").fill(_money(due).replace(" сом", ""))
         move.locator("button[type=submit]").click()
         said = _flat(t.inner_text("main"))
-        assert f"Переведено {_money(due)}: Из банка в кассу." in said, said
+        assert f"Переведено {_money(due)}: из банка в кассу." in said, said
         assert _minor(t.inner_text("#cash")) == due
         assert _minor(t.inner_text("#bank")) == 1152000 - due
         row = _flat(t.inner_text("#transfers tbody tr"))
@@ -130,7 +130,7 @@ def test_a_sale_paid_by_bank_is_moved_to_the_cash_box_and_handed_out(  # type: i
         assert _minor(t.inner_text("#bank")) == 1152000 - due
         equation = _flat(t.inner_text("#equation"))
         assert (f"Наличные {_money(0)} + банковский счёт {_money(1152000 - due)} "
-                f"+ мобильный кошелек {_money(0)}" in equation), equation
+                f"+ мобильный кошелёк {_money(0)}" in equation), equation
         assert "Учет сходится" in t.inner_text("#reconciliation")
         assert _fits(t)
         screenshot(t, "money-move-04-accounts-after")

@@ -102,7 +102,7 @@ def test_no_to_a_gift_then_a_partly_paid_sale_cancelled(browser, live_server) ->
         recorded = [_flat(x) for x in t.locator(
             f"#sale-payments-{sale.id} .payment-recorded").all_inner_texts()]
         assert len(recorded) == 2 and all(
-            re.fullmatch(rf"записано \d\d:\d\d, {treasurer.user.name}", x) for x in recorded), \
+            re.fullmatch(rf"записано в \d\d:\d\d, {treasurer.user.name}", x) for x in recorded), \
             recorded
 
         # -- the cancel names her payments and what to give back --------------------------
@@ -130,7 +130,7 @@ def test_no_to_a_gift_then_a_partly_paid_sale_cancelled(browser, live_server) ->
         said = _flat(t.inner_text("main"))
         assert "Продажа отменена" in said
         assert (f"Верните 800,00 сом покупателю {BUYER}: наличными 500,00 сом; "
-                "банковский перевод 300,00 сом.") in said, said[:800]
+                "банковским переводом 300,00 сом.") in said, said[:800]
         assert _fits(t)
         screenshot(t, "sales-walk-05-give-back-by-method")
         session.expire_all()

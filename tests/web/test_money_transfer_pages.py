@@ -73,7 +73,7 @@ def test_the_move_is_recorded_once_and_the_cards_show_it(client: FlaskClient,
             "idempotency_key": key}
     done = post(client, f"{url}/transfer", form)
     assert done.status_code == 302 and done.location.endswith(url)
-    assert "Переведено 1 200,00 сом: Из банка в кассу." in _text(client.get(done.location))
+    assert "Переведено 1 200,00 сом: из банка в кассу." in _text(client.get(done.location))
     again = post(client, f"{url}/transfer", form)  # Back and sent again: the same key
     assert again.status_code == 302
     assert "Больше ничего не записано." in _text(client.get(again.location))
@@ -88,6 +88,11 @@ def test_the_move_is_recorded_once_and_the_cards_show_it(client: FlaskClient,
     books = ledger.books(session, group, list_members(session, group, include_inactive=True))
     assert books.total == 0 and (books.cash_on_hand, books.in_bank) == (125000, 180000)
     assert check_books(session, group.id) == []
+    # a note typed: said after where the money went
+    noted = post(client, f"{url}/transfer", {"source": "cash", "target": "bank", "amount": "50",
+                                            "memo": "сдала в банк"})
+    assert ("Переведено 50,00 сом: из кассы в банк (сдала в банк)."
+            in _text(client.get(noted.location)))
 
 
 def test_a_move_beyond_what_the_bank_holds_is_refused_in_place(client: FlaskClient,
@@ -122,6 +127,11 @@ def test_a_move_beyond_what_the_bank_holds_is_refused_in_place(client: FlaskClie
     cash = post(client, f"{url}/transfer", {"source": "cash", "target": "bank", "amount": "51"})
     assert cash.status_code == 422
     assert "В кассе только 50,00 сом: больше из неё перевести нельзя." in _text(cash)
+    # a form sent without its accounts (a script, not the page) is refused, not
+    # moved from the bank by default
+    for missing in ({"target": "cash", "amount": "1"}, {"source": "bank", "amount": "1"}):
+        bare = post(client, f"{url}/transfer", missing)
+        assert bare.status_code == 422, missing
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Posting)) == postings
     assert ledger.money_held(session, group) == {"cash": 5000, "bank": 300000, "mobile": 0}

@@ -185,7 +185,7 @@ def test_cancelling_a_partly_paid_sale_says_what_to_give_back_by_method(
     done = flashed(client, post(client, f"{base}/sales/{sale.id}/cancel", {"reason": "отказ"}))
     assert "Продажа отменена" in done
     assert f"Верните 800,00 сом покупателю {sale.buyer.name}: наличными 500,00 сом; " \
-           "банковский перевод 300,00 сом." in done, done[:3000]
+           "банковским переводом 300,00 сом." in done, done[:3000]
     session.expire_all()
     assert all(x.cancelled_at for x in session.scalars(select(SalePayment)))
 
@@ -201,7 +201,7 @@ def test_cancelling_a_payment_or_a_sale_paid_now_says_to_give_it_back(
     payment = session.scalars(select(SalePayment)).one()
     done = flashed(client, post(client, f"{base}/sales/{sale.id}/payments/{payment.id}/cancel",
                                 {"reason": "не та сумма"}))
-    assert f"Верните 700,00 сом покупателю {sale.buyer.name} (мобильный кошелек)." in done, \
+    assert f"Верните 700,00 сом покупателю {sale.buyer.name} через мобильный кошелёк." in done, \
         done[:3000]
     # a sale paid into the cash: the page and the flash say to give its amount back
     paid = services.record_sale(session, lot, buyer_id=sale.buyer_id, sold_on=date(2026, 9, 2),
@@ -210,7 +210,7 @@ def test_cancelling_a_payment_or_a_sale_paid_now_says_to_give_it_back(
     box = details(plain(client.get(base)), f"sale-{paid.id}-cancel")
     assert "При отмене 300,00 сом списываются из кассы: верните их покупателю." in box, box
     done = flashed(client, post(client, f"{base}/sales/{paid.id}/cancel", {"reason": "ошибка"}))
-    assert f"Верните 300,00 сом покупателю {sale.buyer.name} (наличными)." in done
+    assert f"Верните 300,00 сом покупателю {sale.buyer.name} наличными." in done
     # a sale paid later with nothing paid: nothing to give back
     assert "При отмене" not in details(plain(client.get(base)), f"sale-{sale.id}-cancel")
     done = flashed(client, post(client, f"{base}/sales/{sale.id}/cancel", {"reason": "ошибка"}))
@@ -272,6 +272,6 @@ def test_each_payment_says_when_and_by_whom_it_was_recorded(client: FlaskClient,
     page = plain(client.get(f"/groups/{group.id}/sales/{lot.id}"))
     shown = re.findall(r'<span class="why payment-recorded">([^<]*)</span>', page)
     who = treasurer.user.name
-    assert shown == [f"записано 10:05, {who}", f"записано 14:40, {who}",
+    assert shown == [f"записано в 10:05, {who}", f"записано в 14:40, {who}",
                      f"записано 12.09.2026 09:00, {who}"], shown
     assert page.count("Оплачено 10.09.2026: 500,00 сом, наличными") == 3
