@@ -45,7 +45,7 @@ openapi.SCHEMAS.update({
         "payee": TEXT, "minutes": {"type": "integer", "minimum": 1}, "time": TEXT,
         "category_id": ID, "category": TEXT, "date_of_service": DAY, "note": TEXT,
         "on_behalf": FLAG, "reverses_id": openapi.nullable(ID),
-        "reversed_by": openapi.nullable({"type": "integer"})}),
+        "reversed_by": openapi.nullable({"type": "integer"}), "withdrawn": FLAG}),
     "NewTimeTransfer": openapi.obj({
         "payer_id": openapi.nullable(ID), "payee_id": openapi.nullable(ID),
         "hours": HOURS_TEXT, "category_id": ID, "post_id": ID, "date_of_service": DAY,
@@ -91,7 +91,9 @@ def _transfer(row: tb.TransferRow) -> dict[str, Any]:
             "time": tb.fmt_minutes(t.minutes), "category_id": t.category_id,
             "category": row.category, "date_of_service": t.date_of_service.isoformat(),
             "note": t.note, "on_behalf": t.on_behalf, "reverses_id": t.reverses_id,
-            "reversed_by": row.reversed_by}
+            "reversed_by": row.reversed_by,
+            # rejected by the one who recorded the help she gave: withdrawn
+            "withdrawn": tb.withdrawn(t)}
 
 
 def _row(transfer: TimeTransfer) -> dict[str, Any]:
@@ -225,7 +227,9 @@ def timebank_confirm(group_id: int, transfer_id: int):  # type: ignore[no-untype
 
 
 @api_route("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>/reject", "POST",
-           summary="Reject a pending transfer, with a reason", tags=["timebank"],
+           summary="Reject a pending transfer, with a reason (the one who received the help, "
+           "or the coordinator); or withdraw it (the one who recorded help she gave)",
+           tags=["timebank"],
            body="TimeReason", response="TimeTransfer",
            errors=(400, 403, 404, 409, 413, 415, 422))
 @timebank_view()

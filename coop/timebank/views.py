@@ -271,7 +271,7 @@ def pending(group_id: int):  # type: ignore[no-untyped-def]
     _settings()
     rows = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_coordinator)
     mine = g.membership.id if g.membership else None
-    return _page("pending.html", rows=rows, mine=mine, reject_form=RejectForm(formdata=None))
+    return _page("pending.html", rows=rows, mine=mine, blank_form=RejectForm(formdata=None))
 
 
 @bp.post("/groups/<int:group_id>/timebank/transfers/<int:transfer_id>/confirm")
@@ -296,6 +296,7 @@ def reject(group_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         rows = tb.pending_rows(db.session, g.group, g.membership, everyone=g.is_coordinator)
         return _page("pending.html", 422, rows=rows, reject_form=form,
+                     blank_form=RejectForm(formdata=None),
                      mine=g.membership.id if g.membership else None, failed_id=transfer.id)
     done = tb.reject_transfer(db.session, g.group, transfer, actor=current_user,
                               reason=form.reason.data)

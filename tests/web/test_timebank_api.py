@@ -117,3 +117,31 @@ def test_posts_through_the_api(client: FlaskClient, world) -> None:  # type: ign
     assert [p["title"] for p in listed["items"]] == ["Посидеть с детьми"]
     assert client.post(f"{w.base}/posts", json={"kind": "gift", "category_id": 1, "title": "x"},
                        headers=_as(w, "bermet")).status_code == 422
+
+
+def test_she_withdraws_her_own_record_through_the_api(client: FlaskClient, session: Session,
+                                                      world) -> None:  # type: ignore[no-untyped-def]
+    """The one who recorded help she gave withdraws it with the same call the
+    receiver rejects with; the answer says it was withdrawn, a rejection by
+    the receiver says it was not; someone else gets 403."""
+    w = world
+    ids = []
+    for key in ("api-time-key-withdraw-01", "api-time-key-withdraw-02"):
+        made = client.post(f"{w.base}/transfers", json={
+            "payer_id": w.cholpon.id, "payee_id": w.aigul.id, "hours": "1",
+            "category_id": w.categories["house"]},
+            headers=_as(w, "aigul", **{"Idempotency-Key": key}))
+        assert made.status_code == 201 and made.get_json()["withdrawn"] is False
+        ids.append(made.get_json()["id"])
+    mine, theirs = (f"{w.base}/transfers/{i}/reject" for i in ids)
+    assert client.post(mine, json={"reason": "не то"}, headers=_as(w, "bermet")).status_code \
+        == 403
+    withdrawn = client.post(mine, json={"reason": "ошиблась"}, headers=_as(w, "aigul"))
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    assert (withdrawn.get_json()["state"], withdrawn.get_json()["withdrawn"]) == (
+        "rejected", True)
+    _valid(client, "TimeTransfer", withdrawn.get_json())
+    rejected = client.post(theirs, json={"reason": "не было"}, headers=_as(w, "cholpon"))
+    assert (rejected.get_json()["state"], rejected.get_json()["withdrawn"]) == (
+        "rejected", False)
+    assert figures(session, w) == (0, 0, 0, 0, 0)

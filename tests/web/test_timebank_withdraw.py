@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -38,10 +39,10 @@ def _plain(text: str) -> str:
     return re.sub(r"[\u00a0\u202f ]+", " ", text)
 
 
-def _she_gave(client: FlaskClient, w) -> TimeTransfer:  # type: ignore[no-untyped-def]
+def _she_gave(client: FlaskClient, w, hours: str = "3") -> TimeTransfer:  # type: ignore[no-untyped-def]
     """Aigul records 3 h of help she gave Cholpon: it waits for Cholpon."""
     response = post(client, f"{w.base}/record", {
-        "direction": "gave", "other": str(w.cholpon.id), "hours": "3",
+        "direction": "gave", "other": str(w.cholpon.id), "hours": hours,
         "category": str(w.categories["house"]), "post": "", "date_of_service": YESTERDAY,
         "note": ""})
     assert response.status_code == 302, response.status_code
@@ -58,9 +59,17 @@ def test_she_withdraws_what_she_recorded_and_nothing_is_counted(
     page = _plain(aigul.get(f"{world.base}/pending").get_data(as_text=True))
     assert "Отозвать" in page and f"/transfers/{record.id}/reject" in page
     # a reason is asked for: 422, the form open, nothing changed
+    other = _she_gave(aigul, world, "1")  # a second record waits beside it
     refused = post(aigul, f"{world.base}/transfers/{record.id}/reject", {"reason": ""})
     assert refused.status_code == 422
-    assert "<details open>" in refused.get_data(as_text=True)
+    rows = {int(m.group(1)): m.group(2) for m in re.finditer(
+        r'<div class="inline-form typed" id="t-(\d+)">(.*?)</div>', refused.get_data(
+            as_text=True), re.S)}
+    # the refusal and its message in her record's own place, open, the page opened there
+    assert "<details open>" in rows[record.id] and 'class="error"' in rows[record.id]
+    assert "Ничего не сохранено." in rows[record.id]
+    assert f'/transfers/{record.id}/reject#t-{record.id}"' in rows[record.id]
+    assert "<details open>" not in rows[other.id] and 'class="error"' not in rows[other.id]
     session.expire_all()
     assert session.get(TimeTransfer, record.id).state == "pending"
     done = post(aigul, f"{world.base}/transfers/{record.id}/reject",
@@ -81,8 +90,8 @@ def test_she_withdraws_what_she_recorded_and_nothing_is_counted(
     # Cholpon can no longer confirm it
     cholpon = app_ctx.test_client()
     login(cholpon, world.cholpon.user.email)
-    assert "Подтвердить: так было" not in cholpon.get(f"{world.base}/pending").get_data(
-        as_text=True)  # nothing waits for her any more
+    waiting = cholpon.get(f"{world.base}/pending").get_data(as_text=True)
+    assert f'id="t-{record.id}"' not in waiting and f'id="t-{other.id}"' in waiting
     assert post(cholpon, f"{world.base}/transfers/{record.id}/confirm", {}).status_code == 409
     assert figures(session, world) == (0, 0, 0, 0, 0)
 
@@ -141,9 +150,14 @@ def test_the_register_pdf_marks_it_withdrawn(
     session.commit()
     assert tb.withdrawn(record)
     login(client, world.coordinator.user.email)
-    csv_page = client.get(f"{world.base}/register")
-    assert csv_page.status_code == 200
-    assert "отозвано той, кто записала" in _plain(csv_page.get_data(as_text=True))
+    register = client.get(f"{world.base}/register")
+    assert register.status_code == 200
+    assert "отозвано той, кто записала" in _plain(register.get_data(as_text=True))
+    export = client.get(f"{world.base}/export.zip")
+    assert export.status_code == 200, export.status_code
+    with zipfile.ZipFile(io.BytesIO(export.data)) as archive:
+        csv = archive.read("transfers.csv").decode("utf-8-sig")
+    assert "отозвано той, кто записала" in csv
     pdf = client.get(f"{world.base}/register.pdf")
     assert pdf.status_code == 200, pdf.status_code
     text = _plain(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages))
