@@ -37,8 +37,8 @@ theirs, the round page at least 25 % of the share page's reads; and for the
 mixed run: share p95 under 5x its warm p95, the two kinds using together at
 least 90 % of what each reaches alone (neither got dearer by the mix), no
 request waiting on another's work on the split for longer than one split (as
-the app measured its waits and its splits: bench/coop_app.py's Server-Timing
-header; the slowest view's whole time, its time queued for the cores
+the app measured its waits and its splits: bench/coop_app.py records them in
+Redis; the slowest view's whole time, its time queued for the cores
 included, is printed beside it), and no response other than 2xx/3xx.
 During the first mixed run it polls pg_stat_activity every 20 ms and prints
 what the database's active backends were waiting on and running (where the
@@ -99,11 +99,9 @@ WRK_SCRIPT = r"""
 -- bench/http.py: send the variants of BENCH_VARIANTS in turn (method, path,
 -- cookie, body, tab-separated), print the figures on one line at the end.
 local threads = 0
-all = {}
 function setup(thread)
   thread:set("offset", threads * 7)
   threads = threads + 1
-  table.insert(all, thread)
 end
 local variants = {}
 local n = 0
@@ -127,40 +125,13 @@ function request()
 end
 function done(summary, latency, requests)
   local e = summary.errors
-  local waits, splits, wait, split = 0, 0, 0, 0
-  for _, thread in ipairs(all) do
-    waits = waits + (thread:get("waits") or 0)
-    splits = splits + (thread:get("splits") or 0)
-    wait = math.max(wait, thread:get("wait") or 0)
-    split = math.max(split, thread:get("split") or 0)
-  end
-  io.write(string.format("RESULT %d %d %d %d %d %d %d %d %d %d %d %d\n", summary.requests,
+  io.write(string.format("RESULT %d %d %d %d %d %d %d %d\n", summary.requests,
     summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
     latency.max, e.status,
-    e.connect + e.read + e.write + e.timeout, waits, splits, wait, split))
+    e.connect + e.read + e.write + e.timeout))
 end
 """
-# The mixed runs' script reads each response's Server-Timing (bench/coop_app.py:
-# a wait on another's split, a split of its own); the other runs' does not,
-# as wrk makes a Lua table of every response's headers for a response().
-WRK_TIMED_SCRIPT = WRK_SCRIPT + r"""
-waits, splits, wait, split = 0, 0, 0, 0
-function response(status, headers, body)
-  local timing = headers["Server-Timing"]
-  if timing then
-    for name, ms in string.gmatch(timing, "([%w%-]+);dur=([%d%.]+)") do
-      local micros = math.floor(tonumber(ms) * 1000)
-      if name == "split-wait" then
-        waits = waits + 1
-        wait = math.max(wait, micros)
-      elseif name == "split" then
-        splits = splits + 1
-        split = math.max(split, micros)
-      end
-    end
-  end
-end
-"""
+
 
 
 # --------------------------------------------------------------------------
@@ -311,13 +282,6 @@ class Figures:
     errors: int  # responses not 2xx/3xx, and failed connections
     most: float = 0.0  # the slowest request, milliseconds
     cpu: CpuUse | None = None  # where the cores' time went meanwhile (Coop's cases)
-    # from the responses' Server-Timing (bench/coop_app.py; with wrk, the mixed
-    # runs' only): how many waited on another's work on the split, how many
-    # split the round themselves, and the longest of each, milliseconds
-    waits: int = 0
-    splits: int = 0
-    most_wait: float = 0.0
-    most_split: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -347,21 +311,18 @@ def drive(tool: str | None, port: int, variants: list[tuple[str, str, str, str]]
 
 def drive_together(tool: str | None, port: int,
                    loads: list[tuple[list[tuple[str, str, str, str]], int]], seconds: float,
-                   workdir: Path, timed: bool = False) -> list[Figures]:
+                   workdir: Path) -> list[Figures]:
     """Several loads at once, each its variants from its own connections (one
-    load generator each), so that each kind of request has its own figures;
-    `timed`: with wrk, read the responses' Server-Timing (bench/_load.py always
-    reads it)."""
+    load generator each), so that each kind of request has its own figures."""
     procs = []
     for variants, clients in loads:
         variants_file = workdir / f"variants-{uuid.uuid4().hex}.tsv"
         variants_file.write_text("".join("\t".join(v) + "\n" for v in variants),
                                  encoding="utf-8")
         if tool:
-            # each wrk thread reads it: written once
-            script = workdir / ("bench-timed.lua" if timed else "bench.lua")
+            script = workdir / "bench.lua"  # each wrk thread reads it: written once
             if not script.exists():
-                script.write_text(WRK_TIMED_SCRIPT if timed else WRK_SCRIPT)
+                script.write_text(WRK_SCRIPT)
             command = [tool, "-t", str(min(clients, os.cpu_count() or 2)), "-c", str(clients),
                        "-d", f"{seconds:g}s", "--timeout", "60s", "-s", str(script),
                        f"http://{HOST}:{port}/"]
@@ -380,18 +341,16 @@ def _figures(tool: str | None, proc: subprocess.Popen, seconds: float) -> Figure
         line = next((x for x in stdout.splitlines() if x.startswith("RESULT ")), None)
         if line is None:
             raise RuntimeError(f"wrk failed: {stdout[-1000:]} {stderr[-1000:]}")
-        requests, micros, p50, p95, p99, most, status, socket_errors, waits, splits, \
-            wait, split = map(int, line.split()[1:])
+        requests, micros, p50, p95, p99, most, status, socket_errors = map(
+            int, line.split()[1:])
         return Figures(requests, micros / 1e6, p50 / 1000, p95 / 1000, p99 / 1000,
-                       status + socket_errors, most / 1000, waits=waits, splits=splits,
-                       most_wait=wait / 1000, most_split=split / 1000)
+                       status + socket_errors, most / 1000)
     import json
 
     data = json.loads(stdout.strip().splitlines()[-1])
     return Figures(data["requests"], data["seconds"], data["p50"] / 1000, data["p95"] / 1000,
                    data["p99"] / 1000, data["status_errors"] + data["socket_errors"],
-                   data["max"] / 1000, waits=data["split-waits"], splits=data["splits"],
-                   most_wait=data["max_split_wait"] / 1000, most_split=data["max_split"] / 1000)
+                   data["max"] / 1000)
 
 
 class DatabaseActivity:
@@ -504,6 +463,38 @@ class CpuUse:
         return (f"cores busy {self.busy:.0%} of the run: the app's workers {self.app:.0%}, "
                 f"PostgreSQL {self.database:.0%}, the load generators and the rest "
                 f"{max(self.busy - self.app - self.database, 0):.0%}")
+
+
+@dataclass
+class SplitWaits:
+    """What the app's pages told during a run (bench/coop_app.py records each
+    wait on another's work on a split, and each split of its own, in Redis)."""
+
+    waits: int = 0
+    longest_wait: float = 0.0  # milliseconds
+    splits: int = 0
+    longest_split: float = 0.0
+
+    @staticmethod
+    def clear(url: str) -> None:
+        import redis
+
+        from bench.coop_app import SPLIT_WAITS, SPLITS
+
+        redis.Redis.from_url(url).delete(SPLIT_WAITS, SPLITS)
+
+    @classmethod
+    def read(cls, url: str) -> SplitWaits:
+        import redis
+
+        from bench.coop_app import SPLIT_WAITS, SPLITS
+
+        connection = redis.Redis.from_url(url)
+        figures = []
+        for key in (SPLIT_WAITS, SPLITS):
+            top = connection.zrange(key, -1, -1, withscores=True)
+            figures += [connection.zcard(key), top[0][1] if top else 0.0]
+        return cls(*figures)
 
 
 def drain(port: int) -> None:
@@ -661,16 +652,22 @@ def run(workdir: Path, db_name: str) -> None:
             mixed = [(share_views, CLIENTS - ordering), (posts, ordering)]
             drive_together(tool, coop.port, mixed, mixed_warm_up, workdir)
             drain(coop.port)
+            if use_redis:
+                SplitWaits.clear(REDIS_URL)
             with DatabaseActivity(url) as database, CpuUse(coop.proc.pid) as mixed_cpu:
                 mixed_share, mixed_order = drive_together(tool, coop.port, mixed, SECONDS,
-                                                          workdir, timed=True)
+                                                          workdir)
+            mixed_waits = SplitWaits.read(REDIS_URL) if use_redis else None
             drain(coop.port)
         with timed(f"mixed again, just after a change other than an order: no warm-up, "
                    f"{SECONDS:g} s"):
             change_the_round(url, r)
+            if use_redis:
+                SplitWaits.clear(REDIS_URL)
             with CpuUse(coop.proc.pid) as after_cpu:
                 after_share, after_order = drive_together(tool, coop.port, mixed, SECONDS,
-                                                          workdir, timed=True)
+                                                          workdir)
+            after_waits = SplitWaits.read(REDIS_URL) if use_redis else None
             drain(coop.port)
     finally:
         for server in servers:
@@ -727,12 +724,14 @@ def run(workdir: Path, db_name: str) -> None:
                 f"submitting orders that change the round, the others viewing their share "
                 f"(after a warm-up of {mixed_warm_up:.0f} s, time for each worker to split the "
                 f"round anew once):", mixed_share, mixed_order, warm, alone, first,
-                apply_ms=change_ms(url, seeded.round_id), cpu=mixed_cpu)
+                apply_ms=change_ms(url, seeded.round_id), cpu=mixed_cpu,
+                waits=mixed_waits)
     database.report("  PostgreSQL during the mixed run (each active backend a poll found "
                     "counts once)")
     print_mixed("the same mixed run just after a change other than an order (a price, a cost: "
                 f"each worker splits the round anew), measured from the change for "
-                f"{SECONDS:g} s:", after_share, after_order, warm, alone, first, cpu=after_cpu)
+                f"{SECONDS:g} s:", after_share, after_order, warm, alone, first, cpu=after_cpu,
+                waits=after_waits)
     errors = sum(f.errors for f in (*(f for runs in turns.values() for f in runs), mixed_share,
                                     mixed_order, after_share, after_order))
     print(f"target: no response other than 2xx/3xx: {'met' if errors == 0 else 'NOT met'} "
@@ -788,7 +787,8 @@ def change_ms(url: str, round_id: int, changes: int = 50) -> float:
 
 def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Figures,
                 alone: Figures, first: dict[str, tuple[float, int, int]], *,
-                apply_ms: float | None = None, cpu: CpuUse | None = None) -> None:
+                apply_ms: float | None = None, cpu: CpuUse | None = None,
+                waits: SplitWaits | None = None) -> None:
     """A mixed run's figures and its targets; `apply_ms`: the time to bring
     the split up to date after an order, to say what keeping it in every
     worker costs at the run's order rate."""
@@ -831,16 +831,18 @@ def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Fi
           f" one split")
     # what a page spent waiting on another's work on the split, apart from its
     # time queued for the cores, as the app measured it (Server-Timing)
-    waited = max(mixed_share.most_wait, mixed_order.most_wait)
-    splits = mixed_share.splits + mixed_order.splits
-    one = max(mixed_share.most_split, mixed_order.most_split) if splits else recompute
-    print(f"  waits on another's work on the split (Server-Timing): "
-          f"{mixed_share.waits + mixed_order.waits} requests waited, the longest "
-          f"{waited:.0f} ms; {splits} split the round themselves"
-          + (f", the longest {one:.0f} ms" if splits else f" (one split: the first view's "
-             f"{recompute:.0f} ms)")
+    if waits is None:
+        print("  waits on another's work on the split: not measured (they are read from "
+              "Redis, and this run had no Redis)")
+        return
+    one = waits.longest_split if waits.splits else recompute
+    print(f"  waits on another's work on the split, as the app measured them: "
+          f"{waits.waits} requests waited, the longest {waits.longest_wait:.0f} ms; "
+          f"{waits.splits} split the round themselves"
+          + (f", the longest {one:.0f} ms" if waits.splits else f" (one split: the first "
+             f"view's {recompute:.0f} ms)")
           + f": no request waited on another's split for more than one split: "
-          f"{'met' if waited <= one else 'NOT met'}")
+          f"{'met' if waits.longest_wait <= one else 'NOT met'}")
 
 
 def main() -> None:

@@ -4,10 +4,8 @@ cannot be installed: `python bench/_load.py HOST PORT VARIANTS CLIENTS SECONDS`.
 VARIANTS is a file of tab-separated lines `METHOD PATH COOKIE BODY` (as for the
 wrk script); each of CLIENTS threads keeps one connection alive and sends the
 variants in turn, for SECONDS. Prints one JSON line: requests, seconds, the
-latencies' p50/p95/p99 (microseconds), the errors (non-2xx/3xx statuses,
-connection errors), and from the responses' Server-Timing headers
-(bench/coop_app.py) how many waited on another's split or split the round,
-and the longest of each. Runs in its own process, apart from the bench."""
+latencies' p50/p95/p99 (microseconds) and the errors (non-2xx/3xx statuses,
+connection errors). Runs in its own process, apart from the bench."""
 
 from __future__ import annotations
 
@@ -34,9 +32,7 @@ def main() -> None:
             variants.append((method, path, cookie, body.encode()))
     deadline = time.monotonic() + float(seconds)
     latencies: list[int] = []
-    counts = {"requests": 0, "status_errors": 0, "socket_errors": 0, "split-waits": 0,
-              "splits": 0}
-    waits = {"split-wait": 0, "split": 0}  # the longest of each, microseconds
+    counts = {"requests": 0, "status_errors": 0, "socket_errors": 0}
     lock = threading.Lock()
 
     def client(offset: int) -> None:
@@ -63,15 +59,6 @@ def main() -> None:
             mine.append(int((time.perf_counter() - started) * 1_000_000))
             if not 200 <= response.status < 400:
                 bad += 1
-            timing = response.getheader("Server-Timing")
-            if timing:
-                for part in timing.split(","):
-                    name, _, duration = part.strip().partition(";dur=")
-                    if name in waits:
-                        took = int(float(duration) * 1000)
-                        with lock:
-                            waits[name] = max(waits[name], took)
-                            counts[name + "s"] += 1
         conn.close()
         with lock:
             latencies.extend(mine)
@@ -87,8 +74,7 @@ def main() -> None:
         thread.join()
     print(json.dumps({**counts, "seconds": time.monotonic() - started,
                       "p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95),
-                      "p99": _percentile(latencies, 99), "max": max(latencies, default=0),
-                      "max_split_wait": waits["split-wait"], "max_split": waits["split"]}))
+                      "p99": _percentile(latencies, 99), "max": max(latencies, default=0)}))
 
 
 if __name__ == "__main__":
