@@ -840,10 +840,16 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     round's, the live split it shared, brought up to date (its figures may be
     of a later token: orders came in meanwhile)."""
     store = _store()
-    if not store.computing(key):
+    sharing = _shares_live(store, rnd)
+    # An open round shared live is split by one process at a time whatever
+    # token its pages read: orders come in while it is split, and a page of a
+    # later token takes the shared split and brings it up to date, rather than
+    # splitting the round beside it (each split then took twice as long, and
+    # its pages waited on two). Figures kept by token are locked by token.
+    lock = f"{rnd.id}:live" if sharing else key
+    if not store.computing(lock):
         waiting, waiter = time.perf_counter(), store.waiter()
         try:
-            sharing = _shares_live(store, rnd)
             shared = store.live_token(rnd.id) if sharing else None
             deadline = time.monotonic() + _LOCK_SECONDS
             while time.monotonic() < deadline:
@@ -857,7 +863,7 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
                         return version
                 # done, but kept under another token (orders came in meanwhile) or
                 # under none: this process computes its own
-                if store.computing(key):
+                if store.computing(lock):
                     break
         finally:
             waiter.close()
@@ -866,7 +872,7 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     try:
         return _computed(session, rnd)
     finally:
-        store.done_computing(key)
+        store.done_computing(lock)
         _timed(_SPLIT, splitting)
 
 

@@ -708,3 +708,36 @@ def test_a_page_waiting_for_another_process_wakes_when_it_tells_news(
         assert time.monotonic() - started < 2.0
     finally:
         waiter.close()
+
+
+def test_a_page_of_a_later_token_waits_for_the_one_split_of_the_round(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process is splitting the open round (after a change other than
+    an order) when an order comes in: the page that reads the order's token
+    does not split the round beside it (its own token's lock would have been
+    free); it waits for the one split of the round, takes it when it is shared
+    and brings it up to date by the order."""
+    w = _open_world(session)
+    split_cache.compute(session, w.rnd)  # the other process's split, at this token…
+    token, blob = redis_store.live_token(w.rnd.id), redis_store.live(w.rnd.id)
+    assert token == w.rnd.change_token and blob
+    redis_store._redis.delete(redis_store._live_key(w.rnd.id),
+                              redis_store._live_key(w.rnd.id) + ":token")
+    _another_process()
+    assert redis_store.computing(f"{w.rnd.id}:live")  # …still at it
+    _order_more(session, w, 31000)  # an order: the page reads a later token
+    assert w.rnd.change_token != token
+
+    def shared() -> None:  # the other process is done
+        redis_store.put_live(w.rnd.id, token, blob)
+        redis_store.done_computing(f"{w.rnd.id}:live")
+
+    finisher = threading.Timer(0.3, shared)
+    full = _full_splits(monkeypatch)
+    started = time.monotonic()
+    finisher.start()
+    bill = split_cache.member_share(session, w.rnd, w.aigul.id)
+    finisher.join()
+    assert full == [] and time.monotonic() - started >= 0.25  # waited, split nothing
+    assert bill == split_cache.compute(session, w.rnd, keep_live=False).members[w.aigul.id]
