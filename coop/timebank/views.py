@@ -215,6 +215,11 @@ def record_form(group_id: int):  # type: ignore[no-untyped-def]
     _record_choices(form)
     form.direction.data = request.args.get("direction", "received")
     form.post.data = request.args.get("post", type=int)
+    post = tb.post_in_group(db.session, g.group, form.post.data) \
+        if form.post.data and 0 < form.post.data < 2**31 else None
+    if post is not None and post.membership_id != g.membership.id:
+        # from an offer or a request: the one who made it, and its category
+        form.other.data, form.category.data = post.membership_id, post.category_id
     form.date_of_service.data = local_today()
     form.new_key()
     return _page("record.html", form=form, settings=settings)

@@ -162,3 +162,29 @@ def test_the_register_pdf_marks_it_withdrawn(
     assert pdf.status_code == 200, pdf.status_code
     text = _plain(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages))
     assert "запись отозвана" in text
+
+
+def test_recording_help_from_a_request_names_who_asked_and_its_category(
+        client: FlaskClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    """Found on a walk: from Cholpon's request, «I helped» opened the form with
+    «Кто» empty, and sending it said «Выберите участницу». The one who asked
+    and the request's category are chosen; her own post chooses nobody; an
+    address with a post id beyond any is the empty form, not an error."""
+    asked = tb.create_post(session, world.group, world.cholpon, kind="request",
+                           category_id=world.categories["sewing"], title="Сшить курпачу")
+    mine = tb.create_post(session, world.group, world.aigul, kind="offer",
+                          category_id=world.categories["baking"], title="Испеку лепёшки")
+    session.commit()
+    login(client, world.aigul.user.email)
+
+    def chosen(path: str, name: str) -> list[str]:
+        page = client.get(path).get_data(as_text=True)
+        select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
+        return re.findall(r'<option selected value="([^"]*)"', select)
+
+    asking = f"{world.base}/record?post={asked.id}&direction=gave"
+    assert chosen(asking, "other") == [str(world.cholpon.id)]
+    assert chosen(asking, "category") == [str(world.categories["sewing"])]
+    assert chosen(f"{world.base}/record?post={mine.id}&direction=gave", "other") in ([], [""])
+    for post_id in ("99999999999999999999999", "-3", "x"):
+        assert client.get(f"{world.base}/record?post={post_id}").status_code == 200
