@@ -63,8 +63,15 @@ def _accounts_page(*, refused: TransferForm | None = None,
     books = services.books(db.session, g.group, memberships)
     from coop.sales.services import held_for_open_lots
 
+    lots_held = held_for_open_lots(db.session, g.group)
+    # the equation's last term: the purchases still to pay, and apart from them
+    # the open lots' money (kept in the same account until each lot is closed)
+    purchases_words = fmt_money(books.suppliers - lots_held, g.group.currency)
+    if lots_held:
+        purchases_words += " + " + _("open joint-sale lots %(amount)s",
+                                     amount=fmt_money(lots_held, g.group.currency))
     return render_then_commit("ledger/accounts.html", group=g.group, books=books,
-                              lots_held=held_for_open_lots(db.session, g.group),
+                              lots_held=lots_held, purchases_words=purchases_words,
                               fund=services.fund_explained(db.session, g.group),
                               kinds=services.KIND_NAMES,
                               pay_out_form=_keyed(PayOutForm(formdata=None)),

@@ -379,14 +379,21 @@ def test_the_books_say_which_part_of_the_purchases_to_pay_is_an_open_lots_money(
     login(client, treasurer.user.email)
     accounts = text(client.get(f"/groups/{group.id}/accounts"))
     held = re.search(r'id="lots-held">([^<]*)<', accounts).group(1)
-    assert "2,749.50 som" in held  # 10 × 300.00 − 250.50
-    assert re.search(r'id="purchases">2,749.50', accounts)  # all of it, here
+    assert "2,749.50 som" in held and "not a debt" in held  # 10 × 300.00 − 250.50
+    # a card of its own, apart from the purchases still to pay (none), and so
+    # in the equation: found on a walk, it read as a debt of the group
+    assert re.search(r'id="lots-held-card">2,749.50', accounts)
+    assert re.search(r'id="purchases">0.00', accounts)
+    equation = re.search(r'id="equation">([^<]*)<', accounts).group(1)
+    assert ("other purchases still to pay 0.00 som + open joint-sale lots "
+            "2,749.50 som.") in equation, equation
     assert "The books balance." in accounts
     services.close_lot(session, lot, treasurer.user, unsold_actions={lot.grades[1].id: "return",
                                                                     top.id: "return"})
     session.commit()
     accounts = text(client.get(f"/groups/{group.id}/accounts"))
     assert 'id="lots-held"' not in accounts and "The books balance." in accounts
+    assert 'id="lots-held-card"' not in accounts and "open joint-sale lots" not in accounts
 
 
 def test_handing_out_more_than_her_account_holds_is_refused_before_any_question(
