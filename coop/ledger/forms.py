@@ -9,6 +9,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coop.forms import Form, MoneyField, choices
+from coop.ledger.services import ACCOUNT_NAMES
 
 
 def method_choices() -> list[Any]:
@@ -83,8 +84,7 @@ class PayOutForm(_CurrencyForm):
 
 
 def account_choices() -> list[Any]:
-    return choices([("bank", _l("bank account")), ("cash", _l("cash box")),
-                    ("mobile", _l("mobile wallet"))])
+    return choices([(kind, ACCOUNT_NAMES[kind]) for kind in ("bank", "cash", "mobile")])
 
 
 class TransferForm(_CurrencyForm):
