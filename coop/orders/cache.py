@@ -218,7 +218,7 @@ class _NewsWaiter(_Waiter):
         try:
             self._pubsub.subscribe(channel)
         except Exception:  # no news: it looks every poll, as before
-            self._pubsub = None
+            self.close()
 
     def wait(self, seconds: float) -> None:
         if self._pubsub is None:
@@ -230,13 +230,16 @@ class _NewsWaiter(_Waiter):
                 if self._pubsub.get_message(timeout=left) is not None:
                     return  # news: look now
         except Exception:  # a cache must not fail a page: it looks every poll
-            self._pubsub = None
+            self.close()
             time.sleep(max(deadline - time.monotonic(), 0))
 
     def close(self) -> None:
+        """Its connection given back (also when Redis failed it: not left
+        held until the page ends)."""
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 self._pubsub.close()
+            self._pubsub = None
 
 
 class _Recent(Generic[T]):
