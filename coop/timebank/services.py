@@ -1272,11 +1272,11 @@ def recorded_as(transfer: TimeTransfer) -> str:
 STATE_NAMES = {"pending": _l("waiting for confirmation"), "confirmed": _l("confirmed"),
                "rejected": _l("rejected")}
 WITHDRAWN = _l("withdrawn by the one who recorded it")
+KIND_NAMES = {"offer": _l("offer"), "request": _l("request")}
 
 
 def state_name(transfer: TimeTransfer) -> str:
     """Where a record stands, in words: a rejection its recorder made herself
     reads as withdrawn."""
     return str(WITHDRAWN if withdrawn(transfer) else STATE_NAMES[transfer.state])
-KIND_NAMES = {"offer": _l("offer"), "request": _l("request")}
 
