@@ -38,8 +38,9 @@ mixed run: share p95 under 5x its warm p95, the two kinds using together at
 least 90 % of what each reaches alone (neither got dearer by the mix), no
 request waiting on another's work on the split for longer than one split (as
 the app measured its waits and its splits: bench/coop_app.py records them in
-Redis; the slowest view's whole time, its time queued for the cores
-included, is printed beside it), and no response other than 2xx/3xx.
+Redis; a wait ends when the other's split is there, and the page's own work of
+taking it is printed apart, with the slowest view's whole time, its time
+queued for the cores included), and no response other than 2xx/3xx.
 During the first mixed run it polls pg_stat_activity every 20 ms and prints
 what the database's active backends were waiting on and running (where the
 database's part of the mix goes). For each of Coop's cases and both mixed
@@ -474,24 +475,26 @@ class SplitWaits:
     longest_wait: float = 0.0  # milliseconds
     splits: int = 0
     longest_split: float = 0.0
+    takes: int = 0  # took the split another process shared, once there
+    longest_take: float = 0.0
 
     @staticmethod
     def clear(url: str) -> None:
         import redis
 
-        from bench.coop_app import SPLIT_WAITS, SPLITS
+        from bench.coop_app import SPLIT_WAITS, SPLITS, TAKES
 
-        redis.Redis.from_url(url).delete(SPLIT_WAITS, SPLITS)
+        redis.Redis.from_url(url).delete(SPLIT_WAITS, SPLITS, TAKES)
 
     @classmethod
     def read(cls, url: str) -> SplitWaits:
         import redis
 
-        from bench.coop_app import SPLIT_WAITS, SPLITS
+        from bench.coop_app import SPLIT_WAITS, SPLITS, TAKES
 
         connection = redis.Redis.from_url(url)
         figures = []
-        for key in (SPLIT_WAITS, SPLITS):
+        for key in (SPLIT_WAITS, SPLITS, TAKES):
             top = connection.zrange(key, -1, -1, withscores=True)
             figures += [connection.zcard(key), top[0][1] if top else 0.0]
         return cls(*figures)
@@ -843,6 +846,10 @@ def print_mixed(title: str, mixed_share: Figures, mixed_order: Figures, warm: Fi
              f"view's {recompute:.0f} ms)")
           + f": no request waited on another's split for more than one split: "
           f"{'met' if waits.longest_wait <= one else 'NOT met'}")
+    if waits.takes:
+        print(f"  and then, their own work once it was there: {waits.takes} requests took "
+              f"the split another worker shared (fetched from Redis, unpickled, brought up "
+              f"to date), the longest in {waits.longest_take:.0f} ms")
 
 
 def main() -> None:

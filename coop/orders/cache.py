@@ -111,8 +111,10 @@ _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not ke
 _LIVE_READ = "coop_split_live_read"  # g: round id -> (token, the live version a bill was read of)
 # g: round id -> (token, the order changes from it on) as the page's sign-in read them
 _SIGNED_IN_CHANGES = "coop_split_signed_in_changes"
-# g: this request's seconds waiting on another's work on a split, and splitting
-_WAITED, _SPLIT = "coop_split_waited", "coop_split_made"
+# g: this request's seconds waiting on another's work on a split, splitting a
+# round itself, and taking the live split another process shared (fetching,
+# unpickling, bringing it up to date: its own work once the wait is over)
+_WAITED, _SPLIT, _TAKEN = "coop_split_waited", "coop_split_made", "coop_split_taken"
 
 
 def _code_fingerprint() -> str:
@@ -677,12 +679,13 @@ def _timed(name: str, since: float) -> None:
         g.setdefault(name, []).append(taken)
 
 
-def split_timings() -> tuple[float, float]:
+def split_timings() -> tuple[float, float, float]:
     """This request's seconds waiting on another's work on a round's split
     (another process splitting it anew, another thread bringing the live split
-    up to date) and splitting a round itself: a waiting page's wait is to be
-    within one split (bench/coop_app.py tells them in a Server-Timing header)."""
-    return sum(g.get(_WAITED, ())), sum(g.get(_SPLIT, ()))
+    up to date), splitting a round itself, and taking the split another
+    process shared: a waiting page's wait is to be within one split
+    (bench/coop_app.py tells them in a Server-Timing header)."""
+    return sum(g.get(_WAITED, ())), sum(g.get(_SPLIT, ())), sum(g.get(_TAKEN, ()))
 
 
 def _brought_up(session: Session, rnd: Round, entry: _LiveRound) -> _Version | None:
@@ -779,12 +782,16 @@ def _shared_version(session: Session, rnd: Round, have: int | None) -> _Version 
     path = [] if token == page else _order_path(session, rnd.id, token, page)
     if path is None and _order_path(session, rnd.id, page, token) is None:
         return None  # something other than an order changed the round between them
-    live_split = _unpacked(store.live(rnd.id), token)
-    if live_split is None:
-        return None
-    entry = _LiveRound(token, live_split)
-    if path and not _advanced(session, entry, path):
-        return None
+    taking = time.perf_counter()
+    try:
+        live_split = _unpacked(store.live(rnd.id), token)
+        if live_split is None:
+            return None
+        entry = _LiveRound(token, live_split)
+        if path and not _advanced(session, entry, path):
+            return None
+    finally:
+        _timed(_TAKEN, taking)
     _live_rounds().put(str(rnd.id), entry)
     if path is None:
         set_committed_value(rnd, "change_token", token)  # its fragments are the shared's
@@ -851,7 +858,8 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     # its pages waited on two). Figures kept by token are locked by token.
     lock = f"{rnd.id}:live" if sharing else key
     if not store.computing(lock):
-        waiting, waiter = time.perf_counter(), store.waiter()
+        waiter = store.waiter()
+        waiting: float | None = time.perf_counter()
         try:
             shared = store.live_token(rnd.id) if sharing else None
             deadline = time.monotonic() + _LOCK_SECONDS
@@ -861,16 +869,22 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
                     return None
                 if sharing and (now := store.live_token(rnd.id)) != shared:
                     shared = now  # shared anew: taken without waiting for the lock
+                    # the wait is over when the split is there: taking it (timed
+                    # apart, _TAKEN) is this page's own work, as a split would be
+                    _timed(_WAITED, waiting)
+                    waiting = None
                     version = _live_version(session, rnd)
                     if version is not None:
                         return version
+                    waiting = time.perf_counter()  # not one for this page: waits on
                 # done, but kept under another token (orders came in meanwhile) or
                 # under none: this process computes its own
                 if store.computing(lock):
                     break
         finally:
             waiter.close()
-            _timed(_WAITED, waiting)
+            if waiting is not None:
+                _timed(_WAITED, waiting)
     splitting = time.perf_counter()
     try:
         return _computed(session, rnd)

@@ -497,6 +497,54 @@ def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
     assert store.computing(f"{w.rnd.id}:{before}")  # its lock was let go
 
 
+def test_a_page_waits_on_another_process_until_its_split_is_there_and_takes_it_apart(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What bench/http.py reads as "waited on another's split": the time until
+    the other process's live split is shared, not the page's own work of
+    fetching, unpickling and bringing it up to date, which is told apart
+    (split_timings' third figure)."""
+    from flask import g
+
+    class Elsewhere(split_cache.RedisStore):
+        def __init__(self) -> None:
+            super().__init__(redis_url(REDIS_DB))
+            self.busy = True  # the other process is splitting
+
+        def computing(self, key: str) -> bool:
+            return not self.busy and super().computing(key)
+
+        def ready(self, key: str) -> bool:  # shared by the page's first look
+            self.busy = False
+            return super().ready(key)
+
+        def live_token(self, round_id: int) -> int | None:
+            return None if self.busy else super().live_token(round_id)
+
+        def live(self, round_id: int) -> bytes | None:
+            time.sleep(0.2)  # a large split, slow to fetch
+            return super().live(round_id)
+
+    w = _open_world(session)
+    before = w.rnd.change_token
+    _order_more(session, w, 31000)
+    store = Elsewhere()
+    monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, store)
+    with app_ctx.test_request_context():
+        store.busy = False
+        split_cache.compute(session, w.rnd)  # the other process's split, shared
+        store.busy = True
+        _another_process()
+        set_committed_value(w.rnd, "change_token", before)  # the page read the round before
+        full = _full_splits(monkeypatch)
+        assert split_cache.member_share(session, w.rnd, w.aigul.id) is not None
+        assert full == []  # took the shared split
+        waited, split, taken = split_cache.split_timings()
+        assert split == 0 and taken >= 0.2
+        assert split_cache._POLL_SECONDS / 2 <= waited < 0.2
+        g.pop(split_cache._WAITED), g.pop(split_cache._TAKEN)
+
+
 def test_the_summary_fills_packs_as_the_orders_add_up(app_ctx: Flask, session: Session) -> None:
     from coop.demo import load_demo
 

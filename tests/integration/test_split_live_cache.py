@@ -546,17 +546,17 @@ def test_a_page_tells_how_long_it_waited_on_another_s_split_and_split_itself(
 
     monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, Elsewhere())
     with app_ctx.test_request_context():
-        assert split_cache.split_timings() == (0, 0)
+        assert split_cache.split_timings() == (0, 0, 0)
         split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
-        waited, split = split_cache.split_timings()
+        waited, split, taken = split_cache.split_timings()
         assert waited >= 2 * split_cache._POLL_SECONDS  # it looked twice
-        assert split > 0
+        assert split > 0 and taken == 0
         # (a request's g is its app context's: this test's outlives the requests)
         g.pop(split_cache._WAITED), g.pop(split_cache._SPLIT)
     with app_ctx.test_request_context():  # the next page, waiting on nothing
         split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
-        waited, split = split_cache.split_timings()
-        assert waited == 0 and split > 0
+        waited, split, taken = split_cache.split_timings()
+        assert waited == 0 and split > 0 and taken == 0
 
 
 def test_the_bench_app_tells_the_waits_in_a_server_timing_header(
@@ -570,5 +570,6 @@ def test_the_bench_app_tells_the_waits_in_a_server_timing_header(
         assert "Server-Timing" not in served.split_server_timing(Response("x")).headers
         g.setdefault(split_cache._WAITED, []).extend([0.25, 0.0125])
         g.setdefault(split_cache._SPLIT, []).append(0.5)
+        g.setdefault(split_cache._TAKEN, []).append(0.02)
         assert served.split_server_timing(Response("x")).headers["Server-Timing"] \
-            == "split-wait;dur=262.5, split;dur=500.0"
+            == "split-wait;dur=262.5, split;dur=500.0, split-take;dur=20.0"
