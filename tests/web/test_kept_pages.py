@@ -492,3 +492,34 @@ def test_a_new_bill_makes_anew_only_the_lines_whose_words_moved(
     monkeypatch.setattr(views._BILL_ROWS, "get", lambda key: Markup("<tr><td>old</td></tr>"))
     with pytest.raises(AssertionError, match="kept bill row"):
         client.get(url)
+
+
+def test_an_open_round_s_share_page_kept_whole_does_not_keep_its_parts_apart(
+        app_ctx: Flask, session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """In an open round her page is kept whole under her bill, in this process;
+    her bill and its text are not kept apart beside it (on a busy evening each
+    new bill cost two more packings and twice the memory, for a page of the
+    same bill whose account line changed): such a page makes them anew."""
+    from coop.orders import cache as split_cache
+
+    _group, _rnd, member, client, url = _her_round(app_ctx, session)
+    monkeypatch.setitem(app_ctx.extensions, split_cache._OPEN_TEXTS_EXTENSION,
+                        split_cache.MemoryStore(rounds=0))
+    first, _again = _made_then_kept(app_ctx, client, url, "orders/share.html", monkeypatch)
+    keys = [str(key) for key in
+            app_ctx.extensions[split_cache._OPEN_TEXTS_EXTENSION]._texts._entries]
+    assert any(":f:page:share:" in key for key in keys)
+    assert not any(f":f:share:{member.id}:" in key or f":f:share-text:{member.id}:" in key
+                   for key in keys), keys
+    # her account moved (a payment): the page is made anew around the same bill
+    from coop.ledger import services as ledger
+
+    ledger.record_payment(session, member, amount=50000, method="cash", reference="",
+                          idempotency_key="kept-page-payment",
+                          actor=session.get(User, member.user_id))
+    session.commit()
+    page, rendered = _view(app_ctx, client, url)
+    assert "orders/share.html" in rendered and "orders/_share_bill.html" in rendered
+    fresh, _rendered = _view(app_ctx, client, f"{url}?fresh=1")
+    assert _CSRF.sub("", fresh).replace("?fresh=1", "") == _CSRF.sub("", page) != \
+        _CSRF.sub("", first)
