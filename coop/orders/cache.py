@@ -877,6 +877,12 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
                     _timed(_WAITED, waiting)
                     waiting = None
                     version = _live_version(session, rnd)
+                    if version is None and _read_again(session, rnd):
+                        # this page read the round before a change other than an
+                        # order that the shared split is past: a split of its own
+                        # would read the round again and split it as it is now
+                        # (compute), which is what was shared, one split earlier
+                        version = _live_version(session, rnd)
                     if version is not None:
                         return version
                     waiting = time.perf_counter()  # not one for this page: waits on
@@ -894,6 +900,15 @@ def _fill(session: Session, rnd: Round, key: str) -> Computed | _Version | None:
     finally:
         store.done_computing(lock)
         _timed(_SPLIT, splitting)
+
+
+def _read_again(session: Session, rnd: Round) -> bool:
+    """Read the round's row again into `rnd` (its token and state as they are
+    now); True if its token moved since the page read it."""
+    token = rnd.change_token
+    session.execute(select(Round).where(Round.id == rnd.id)
+                    .execution_options(populate_existing=True)).scalar_one()
+    return rnd.change_token != token
 
 
 def _computed(session: Session, rnd: Round) -> Computed:

@@ -497,6 +497,51 @@ def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
     assert store.computing(f"{w.rnd.id}:{before}")  # its lock was let go
 
 
+def test_a_page_that_read_the_round_before_a_price_change_takes_the_split_shared_after_it(
+        app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page in flight when the treasurer changed the round (a cost: no order
+    leads from its token to the new one) waits while another process splits
+    the round as it now is; once shared, the page reads the round again and
+    takes that split, rather than splitting the round a second time, as a
+    split of its own would have read the round again anyway."""
+
+    class Elsewhere(split_cache.RedisStore):
+        def __init__(self) -> None:
+            super().__init__(redis_url(REDIS_DB))
+            self.asked = 0
+            self.done = False  # the other process is still at it
+
+        def computing(self, key: str) -> bool:  # busy once, then free
+            self.asked += 1
+            return self.asked > 1 and super().computing(key)
+
+        def ready(self, key: str) -> bool:  # it has finished by the first look
+            self.done = True
+            return super().ready(key)
+
+        def live_token(self, round_id: int) -> int | None:
+            return super().live_token(round_id) if self.done else None
+
+    w = _open_world(session)
+    before = w.rnd.change_token
+    orders.add_shared_cost(session, w.rnd, name="Транспорт", amount=50000, rule="quantity")
+    session.commit()
+    session.expire_all()
+    store = Elsewhere()
+    monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, store)
+    split_cache.compute(session, w.rnd)  # the other process's split, shared
+    after = w.rnd.change_token
+    _another_process()
+    set_committed_value(w.rnd, "change_token", before)  # the page read the round before
+    full = _full_splits(monkeypatch)
+    bill = split_cache.member_share(session, w.rnd, w.aigul.id)
+    assert full == [] and store.asked == 1  # took the shared split, not a second split
+    assert w.rnd.change_token == after
+    fresh = split_cache.compute(session, w.rnd, keep_live=False).members[w.aigul.id]
+    assert bill == fresh and any(cost.name == "Транспорт" for cost in bill.costs)
+
+
 def test_a_page_waits_on_another_process_until_its_split_is_there_and_takes_it_apart(
         app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
