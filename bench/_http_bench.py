@@ -2,7 +2,8 @@
 
 Makes a fresh PostgreSQL database (dropped at the end, also on Ctrl+C or an
 error), applies the migrations, seeds an open round of 1,000 members x 50
-products (every member orders every product: 50,000 request lines), serves it
+products (every member orders every product: 50,000 request lines; 64 of them
+sign in, each client's pages those of members of her own), serves it
 with gunicorn as the README's production command does (a worker per core,
 four threads each; rate limits in Redis) next to a bare Flask app with one
 route returning "ok" (the yardstick, same workers), signs in, and drives
@@ -92,6 +93,10 @@ CLIENTS = 32
 MEMBERS = 1000
 PRODUCTS = 50
 MIXED_ORDERING = 0.20  # the mixed run: one client in five orders
+# members who sign in: twice the clients, so that no two clients send one
+# member's order at once (with 8, four clients each sent the same member's
+# order and waited on each other's lock on her: a member on four phones)
+LOGINS = 2 * CLIENTS
 RAW_SHARE = "raw SQL: the share page's reads"
 RAW_ORDER = "raw SQL: an order's writes (POST)"
 HOST = "127.0.0.1"
@@ -584,7 +589,7 @@ def run(workdir: Path, db_name: str) -> None:
                        cwd=REPO, env=env, check=True, capture_output=True, timeout=300)
     with timed(f"seeding {MEMBERS:,} members x {PRODUCTS} products"):
         engine = create_engine(url)
-        seeded = seed(engine, members=MEMBERS, products=PRODUCTS)
+        seeded = seed(engine, members=MEMBERS, products=PRODUCTS, with_login=LOGINS)
         engine.dispose()
 
     servers: list[Server] = []
