@@ -7,6 +7,7 @@ PostgreSQL lose neither."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -557,6 +558,29 @@ def test_a_page_tells_how_long_it_waited_on_another_s_split_and_split_itself(
         split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
         waited, split, taken = split_cache.split_timings()
         assert waited == 0 and split > 0 and taken == 0
+
+
+def test_a_split_is_timed_from_its_ask_for_the_lock(
+        app_ctx: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page refused the lock starts its wait after the one that got it
+    asked: the split is timed from that ask, so that a wait is compared with
+    the split it waited on from the same moment (the ask itself can take a
+    while: a round trip to Redis, the interpreter's lock to get back)."""
+    from flask import g
+
+    w = _open_world(session)
+
+    class SlowToAnswer(split_cache.MemoryStore):
+        def computing(self, key: str) -> bool:
+            time.sleep(0.1)
+            return True
+
+    monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, SlowToAnswer())
+    with app_ctx.test_request_context():
+        split_cache._fill(session, w.rnd, split_cache._key(w.rnd))
+        waited, split, _taken = split_cache.split_timings()
+        assert waited == 0 and split >= 0.1
+        g.pop(split_cache._SPLIT)
 
 
 def test_the_bench_app_tells_the_waits_in_a_server_timing_header(
