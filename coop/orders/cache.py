@@ -1139,11 +1139,11 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
     if kept is None:
         page = str(whole()).encode()
     elif parts is not None and kept[0] is current_app.extensions[_OPEN_TEXTS_EXTENSION]:
-        # An open round's page, kept whole under her bill in this process: its
-        # parts are not kept apart as well. Kept apart, they would serve only a
-        # page of the same bill whose `shown` changed (her balance), while each
-        # new bill, every order's on a busy evening, cost two more packings and
-        # twice the memory.
+        # An open round's page, kept whole in this process (under her bill, or
+        # the token with Redis): its parts are not kept apart as well. Kept
+        # apart, they would serve only a page of the same figures whose `shown`
+        # changed (her balance), while each new bill, every order's on a busy
+        # evening, cost two more packings and twice the memory.
         g.setdefault(_IN_PAGE_BY_BILL, (rnd.id, bill_of))
         try:
             page = _kept_data(*kept, whole, "its name")
