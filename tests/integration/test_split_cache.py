@@ -452,6 +452,28 @@ def test_a_shared_live_split_of_other_code_is_not_seen(
     assert redis_store.live_token(w.rnd.id) is None and redis_store.live(w.rnd.id) is None
 
 
+class _SplittingElsewhere(split_cache.RedisStore):
+    """Redis as seen while another process splits the round: the lock is
+    taken once (then free), and its shared live split is not there until the
+    page first looks whether the figures are ready."""
+
+    def __init__(self) -> None:
+        super().__init__(redis_url(REDIS_DB))
+        self.asked = 0
+        self.done = False  # the other process is still at it
+
+    def computing(self, key: str) -> bool:  # busy once, then free
+        self.asked += 1
+        return self.asked > 1 and super().computing(key)
+
+    def ready(self, key: str) -> bool:  # it has finished by the first look
+        self.done = True
+        return super().ready(key)
+
+    def live_token(self, round_id: int) -> int | None:
+        return super().live_token(round_id) if self.done else None
+
+
 def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
         app_ctx: Flask, session: Session, redis_store: split_cache.RedisStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -460,27 +482,10 @@ def test_a_page_waiting_for_another_process_takes_the_live_split_it_shared(
     has shared it, the page takes that live split, rather than splitting the
     round too, and without waiting for its lock."""
 
-    class Elsewhere(split_cache.RedisStore):
-        def __init__(self) -> None:
-            super().__init__(redis_url(REDIS_DB))
-            self.asked = 0
-            self.done = False  # the other process is still at it
-
-        def computing(self, key: str) -> bool:  # busy once, then free
-            self.asked += 1
-            return self.asked > 1 and super().computing(key)
-
-        def ready(self, key: str) -> bool:  # it has finished by the first look
-            self.done = True
-            return super().ready(key)
-
-        def live_token(self, round_id: int) -> int | None:
-            return super().live_token(round_id) if self.done else None
-
     w = _open_world(session)
     before = w.rnd.change_token
     _order_more(session, w, 31000)
-    store = Elsewhere()
+    store = _SplittingElsewhere()
     monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, store)
     split_cache.compute(session, w.rnd)  # the other process's split, shared
     store.done = True
@@ -506,29 +511,12 @@ def test_a_page_that_read_the_round_before_a_price_change_takes_the_split_shared
     takes that split, rather than splitting the round a second time, as a
     split of its own would have read the round again anyway."""
 
-    class Elsewhere(split_cache.RedisStore):
-        def __init__(self) -> None:
-            super().__init__(redis_url(REDIS_DB))
-            self.asked = 0
-            self.done = False  # the other process is still at it
-
-        def computing(self, key: str) -> bool:  # busy once, then free
-            self.asked += 1
-            return self.asked > 1 and super().computing(key)
-
-        def ready(self, key: str) -> bool:  # it has finished by the first look
-            self.done = True
-            return super().ready(key)
-
-        def live_token(self, round_id: int) -> int | None:
-            return super().live_token(round_id) if self.done else None
-
     w = _open_world(session)
     before = w.rnd.change_token
     orders.add_shared_cost(session, w.rnd, name="Транспорт", amount=50000, rule="quantity")
     session.commit()
     session.expire_all()
-    store = Elsewhere()
+    store = _SplittingElsewhere()
     monkeypatch.setitem(app_ctx.extensions, split_cache._EXTENSION, store)
     split_cache.compute(session, w.rnd)  # the other process's split, shared
     after = w.rnd.change_token
