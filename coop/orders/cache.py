@@ -111,9 +111,9 @@ _UNKEPT = "coop_split_unkept"  # g: rounds whose figures this request may not ke
 _LIVE_READ = "coop_split_live_read"  # g: round id -> (token, the live version a bill was read of)
 # g: round id -> (token, the order changes from it on) as the page's sign-in read them
 _SIGNED_IN_CHANGES = "coop_split_signed_in_changes"
-# g: (round id, membership id) of the page being made to be kept whole under
-# her bill in this process, whose parts are not kept apart (kept_page)
-_IN_PAGE_BY_BILL = "coop_split_in_page_by_bill"
+# g: (round id, membership id) of the open round's page being made to be kept
+# whole in this process, whose parts are not kept apart (kept_page)
+_IN_KEPT_PAGE = "coop_split_in_kept_page"
 # g: this request's seconds waiting on another's work on a split, splitting a
 # round itself, and taking the live split another process shared (fetching,
 # unpickling, bringing it up to date: its own work once the wait is over)
@@ -1032,7 +1032,7 @@ def _fragment_store(rnd: Round, name: str, bill_of: int | None) -> tuple[Store, 
     """Where fragment() keeps its HTML: the store and the key (None: nowhere)."""
     if rnd.id in g.get(_UNKEPT, ()):  # figures of no one token
         return None
-    if bill_of is not None and g.get(_IN_PAGE_BY_BILL) == (rnd.id, bill_of):
+    if bill_of is not None and g.get(_IN_KEPT_PAGE) == (rnd.id, bill_of):
         return None  # kept in the page (kept_page)
     round_key = _key(rnd)
     read = g.get(_LIVE_READ, {}).get(rnd.id) if bill_of is not None else None
@@ -1138,19 +1138,18 @@ def kept_page(rnd: Round, name: str, shown: tuple[Any, ...],
     kept = _fragment_store(rnd, f"page:{name}:{digest}", bill_of)
     if kept is None:
         page = str(whole()).encode()
-    elif parts is not None and kept[0] is current_app.extensions[_OPEN_TEXTS_EXTENSION]:
+    else:
         # An open round's page, kept whole in this process (under her bill, or
         # the token with Redis): its parts are not kept apart as well. Kept
         # apart, they would serve only a page of the same figures whose `shown`
         # changed (her balance), while each new bill, every order's on a busy
         # evening, cost two more packings and twice the memory.
-        g.setdefault(_IN_PAGE_BY_BILL, (rnd.id, bill_of))
+        if parts is not None and kept[0] is current_app.extensions[_OPEN_TEXTS_EXTENSION]:
+            g.setdefault(_IN_KEPT_PAGE, (rnd.id, bill_of))
         try:
             page = _kept_data(*kept, whole, "its name")
         finally:
-            g.pop(_IN_PAGE_BY_BILL, None)
-    else:
-        page = _kept_data(*kept, whole, "its name")
+            g.pop(_IN_KEPT_PAGE, None)
     page = page.replace(_CSRF_VALUE, f'value="{generate_csrf()}"'.encode())
     pieces = page.split(_FORM_KEY_VALUE)
     return b"".join(chain.from_iterable(
